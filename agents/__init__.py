@@ -1,0 +1,23 @@
+"""The orchestrator: plans experiments, dispatches them to tools, applies gates, revises, writes up."""
+
+from agents._context import ProgressReporter, RunCancelledError, RunContext, SilentReporter
+from agents._graph import Orchestrator, RunState
+from agents._policy import BuiltinRevisionPolicy
+from agents._runner import RunLauncher, RunOptions, RunSummary, VerdictSummary, summarize
+from agents._writer import write_report
+
+__all__ = [
+    "BuiltinRevisionPolicy",
+    "Orchestrator",
+    "ProgressReporter",
+    "RunCancelledError",
+    "RunContext",
+    "RunLauncher",
+    "RunOptions",
+    "RunState",
+    "RunSummary",
+    "SilentReporter",
+    "VerdictSummary",
+    "summarize",
+    "write_report",
+]

@@ -1,0 +1,115 @@
+"""Running one experiment and judging it: the side effects of the dispatch and gate nodes.
+
+Both steps are idempotent per experiment key: an experiment already recorded as finished is
+not executed again, and its stored outcome is judged instead (what makes resume safe).
+"""
+
+from __future__ import annotations
+
+import traceback
+from pathlib import Path
+from typing import Any
+
+from agents._context import RunContext
+from runs import ExperimentSpec, GateResult, combine_decisions, utcnow
+from sandboxes import SandboxUnavailableError
+from tools import ExperimentOutcome, ToolUnavailableError
+from verifiers import GateContext, get_gate, run_gate
+
+
+class RunAbortedError(RuntimeError):
+    """A failure that no other experiment of the run could escape (tool or sandbox missing)."""
+
+
+def execute_experiment(context: RunContext, spec: ExperimentSpec) -> dict[str, Any]:
+    """Run one experiment (unless already done), record its artifacts; return its state entry."""
+    store = context.store
+    row = store.add_experiment(context.run_id, spec)
+    assert row.id is not None
+    if row.status in ("completed", "error") and row.outcome:
+        return {"key": spec.key, "experiment_id": row.id}
+    directory = context.experiment_dir(spec.key)
+    store.update_experiment(row.id, status="running", started_at=utcnow(), workdir=str(directory))
+    context.emit("experiment", f"{spec.key}: started", key=spec.key, experiment_id=row.id, params=spec.params)
+    try:
+        outcome = context.workload.run(context.task, spec, directory, context.sandbox_factory)
+    except (SandboxUnavailableError, ToolUnavailableError) as error:
+        store.update_experiment(row.id, status="error", error=str(error), finished_at=utcnow())
+        raise RunAbortedError(str(error)) from error
+    except Exception as error:
+        outcome = ExperimentOutcome(
+            key=spec.key,
+            status="error",
+            error=f"{type(error).__name__}: {error}",
+            info={"traceback": traceback.format_exc(limit=8)},
+        )
+    evidence = record_outputs(context, row.id, spec.key, directory, outcome)
+    store.update_experiment(
+        row.id,
+        status=outcome.status,
+        error=outcome.error,
+        metrics=outcome.metrics,
+        outcome={**outcome.model_dump(mode="json"), "evidence": evidence},
+        finished_at=utcnow(),
+    )
+    message = f"{spec.key}: {outcome.status}" + (f" ({outcome.error})" if outcome.error else "")
+    context.emit("experiment", message, key=spec.key, experiment_id=row.id, status=outcome.status)
+    return {"key": spec.key, "experiment_id": row.id}
+
+
+def record_outputs(
+    context: RunContext, experiment_id: int, key: str, directory: Path, outcome: ExperimentOutcome
+) -> dict[str, str]:
+    """Store every produced file as an artifact; returns relative path -> sha256."""
+    evidence: dict[str, str] = {}
+    for item in outcome.files:
+        path = directory / item.path
+        if not path.is_file():
+            continue
+        artifact = context.store.add_artifact(
+            context.run_id,
+            path,
+            kind=item.kind,
+            name=f"{key}/{item.path}",
+            experiment_id=experiment_id,
+            produced_by=f"{context.workload.name}:{item.role}",
+        )
+        evidence[item.path] = artifact.sha256
+    return evidence
+
+
+def judge_experiment(context: RunContext, spec: ExperimentSpec, experiment_id: int) -> tuple[str, list[GateResult]]:
+    """Apply the task's gates in order; store each verdict; return the combined decision."""
+    store = context.store
+    row = store.find_experiment(context.run_id, spec.key)
+    assert row is not None
+    existing = store.verdicts(context.run_id, experiment_id)
+    if row.decision and existing:
+        stored_results = [
+            GateResult(gate=v.gate, decision=v.decision, reasons=v.reasons, evidence=v.evidence, metrics=v.metrics)
+            for v in existing
+        ]
+        return row.decision, stored_results
+    stored = dict(row.outcome)
+    evidence = stored.pop("evidence", {})
+    outcome = ExperimentOutcome.model_validate(stored)
+    results: list[GateResult] = []
+    for name in context.task.gates:
+        gate = get_gate(name)
+        gate_context = GateContext(
+            task=context.task,
+            experiment=spec,
+            directory=context.experiment_dir(spec.key),
+            outcome=outcome,
+            evidence=evidence,
+            options=dict(context.task.gate_options.get(name, {})),
+            sandbox_factory=context.sandbox_factory,
+        )
+        result = run_gate(gate, gate_context)
+        store.add_verdict(context.run_id, experiment_id, result)
+        context.reporter.event("verdict", f"{spec.key}: {result.gate} {result.decision}", {"key": spec.key})
+        results.append(result)
+    decision = combine_decisions([result.decision for result in results])
+    store.update_experiment(experiment_id, decision=decision)
+    context.emit("decision", f"{spec.key}: {decision}", key=spec.key, decision=decision)
+    return decision, results

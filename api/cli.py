@@ -1,0 +1,250 @@
+"""The `agent` command line: run tasks, list and inspect runs.
+
+Exit codes: 0 when the command did its job (a run that finished, whatever its verdicts);
+1 when a run failed or was cancelled; 2 for bad input (unknown task, bad option, unreadable file).
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from contextlib import nullcontext
+from datetime import UTC, datetime
+from typing import Any
+
+import click
+from rich.console import Console
+from rich.table import Table
+
+from agents import RunOptions, RunSummary, summarize
+from api._progress import LineReporter, LiveReporter
+from api._settings import Settings, build_launcher, build_store
+from runs import RUN_STATUSES, RunNotFoundError, RunStore
+from tools import TaskError, apply_overrides
+
+EXIT_BAD_INPUT = 2
+
+
+class BadInputError(Exception):
+    """Reported as one line on stderr with exit code 2."""
+
+
+@click.group(help="labgate: research runs judged by verifier gates.")
+def app() -> None:
+    pass
+
+
+def _iso(value: datetime | None) -> str | None:
+    if value is None:
+        return None
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=UTC)
+    return value.isoformat()
+
+
+def _emit_json(data: Any) -> None:
+    sys.stdout.write(json.dumps(data, indent=None, default=str) + "\n")
+
+
+@app.command("tasks")
+@click.option("--json", "as_json", is_flag=True, help="print JSON")
+def tasks_command(as_json: bool) -> None:
+    """List the built-in task catalog."""
+    launcher = build_launcher(Settings())
+    tasks = sorted(launcher.catalog.tasks().values(), key=lambda task: task.id)
+    if as_json:
+        _emit_json([{"id": t.id, "workload": t.workload, "title": t.title, "gates": t.gates} for t in tasks])
+        return
+    table = Table("task", "workload", "title", "gates", box=None)
+    for task in tasks:
+        table.add_row(task.id, task.workload, task.title, ", ".join(task.gates))
+    Console().print(table)
+
+
+@app.command("run")
+@click.argument("task")
+@click.option("--json", "as_json", is_flag=True, help="print one JSON object at the end")
+@click.option("--sandbox", type=click.Choice(["local"]), default="local", show_default=True, help="execution backend")
+@click.option("--budget", type=click.IntRange(min=1), default=None, help="maximum number of experiments (solver runs)")
+@click.option("--param", "param", multiple=True, help="name=value, or name=v1,v2 to sweep (repeatable)")
+@click.option("--seed", type=int, default=None, help="seed recorded on the run")
+@click.option("--workers", type=click.IntRange(min=1), default=None, help="experiments run at once (default: cores)")
+@click.option("--unsafe-no-isolation", is_flag=True, help="run experiments without bubblewrap (rlimits only)")
+def run_command(
+    task: str,
+    as_json: bool,
+    sandbox: str,
+    budget: int | None,
+    param: tuple[str, ...],
+    seed: int | None,
+    workers: int | None,
+    unsafe_no_isolation: bool,
+) -> None:
+    """Run TASK (a catalog id, see `agent tasks`, or a YAML/TOML/JSON task file):
+    plan, execute in the sandbox, apply the gates, write the report."""
+    settings = Settings()
+    launcher = build_launcher(settings)
+    options = RunOptions(
+        sandbox=sandbox,
+        unsafe_no_isolation=unsafe_no_isolation,
+        max_workers=workers or settings.max_workers,
+    )
+    try:
+        spec = launcher.catalog.load(task)
+        spec = apply_overrides(spec, params=list(param), budget_experiments=budget, seed=seed)
+        run_id = launcher.submit(spec, options)
+    except TaskError as error:
+        summary = launcher.record_failure(task, str(error), options)
+        if as_json:
+            _emit_json(summary.model_dump())
+        raise BadInputError(str(error)) from None
+
+    interactive = sys.stderr.isatty() and not as_json
+    console = Console(stderr=True)
+    if not settings.llm_base_url:
+        print("no LLM endpoint configured (LABGATE_LLM_BASE_URL): using the built-in policy", file=sys.stderr)
+    reporter: Any = LiveReporter(console) if interactive else LineReporter()
+    with reporter if interactive else nullcontext():
+        summary = launcher.execute(run_id, reporter)
+    if as_json:
+        _emit_json(summary.model_dump())
+    else:
+        _print_summary(summary)
+    if summary.status != "finished":
+        raise SystemExit(1)
+
+
+def _print_summary(summary: RunSummary) -> None:
+    console = Console()
+    colour = "green" if summary.status == "finished" else "red"
+    console.print(
+        f"run [bold]{summary.run_id}[/bold] {summary.task}: [{colour}]{summary.status}[/{colour}]"
+        + (f" — {summary.reason}" if summary.reason else ""),
+        highlight=False,
+    )
+    console.print(f"accepted: {', '.join(summary.accepted) or 'none'}", highlight=False)
+    if summary.rejected:
+        console.print(f"not accepted: {', '.join(summary.rejected)}", highlight=False)
+    if summary.report:
+        console.print(f"report: {summary.report}", highlight=False)
+
+
+@app.command("runs")
+@click.option("--json", "as_json", is_flag=True, help="print a JSON list")
+@click.option("--limit", type=click.IntRange(min=1), default=50, show_default=True, help="how many, newest first")
+@click.option("--status", type=click.Choice(list(RUN_STATUSES)), default=None, help="only runs with this status")
+def runs_command(as_json: bool, limit: int, status: str | None) -> None:
+    """List runs, newest first."""
+    store = build_store(Settings())
+    runs = store.list_runs(limit=limit, status=status)
+    rows = [
+        {
+            "run_id": run.id,
+            "task": run.task_id,
+            "status": run.status,
+            "started": _iso(run.started_at or run.created_at),
+            "finished": _iso(run.finished_at),
+            "accepted": run.accepted,
+            "rejected": run.rejected,
+        }
+        for run in runs
+    ]
+    if as_json:
+        _emit_json(rows)
+        return
+    table = Table("run", "task", "status", "started", "accepted", "rejected", box=None)
+    for row in rows:
+        table.add_row(
+            str(row["run_id"]),
+            str(row["task"]),
+            str(row["status"]),
+            str(row["started"])[:19],
+            str(row["accepted"]),
+            str(row["rejected"]),
+        )
+    Console().print(table)
+
+
+def run_detail(store: RunStore, run_id: str) -> dict[str, Any]:
+    run = store.get_run(run_id)
+    summary = summarize(store, run_id)
+    return {
+        **summary.model_dump(),
+        "spec": run.spec,
+        "options": run.options,
+        "environment": run.environment,
+        "created": _iso(run.created_at),
+        "started": _iso(run.started_at),
+        "finished": _iso(run.finished_at),
+        "steps": [{"name": s.name, "status": s.status, "detail": s.detail} for s in store.steps(run_id)],
+        "experiments": [
+            {
+                "key": e.key,
+                "params": e.params,
+                "status": e.status,
+                "decision": e.decision,
+                "metrics": e.metrics,
+                "error": e.error,
+                "rationale": e.rationale,
+            }
+            for e in store.experiments(run_id)
+        ],
+        "artifacts": [
+            {"name": a.name, "kind": a.kind, "sha256": a.sha256, "size": a.size} for a in store.artifacts_of(run_id)
+        ],
+    }
+
+
+@app.command("show")
+@click.argument("run_id")
+@click.option("--json", "as_json", is_flag=True, help="print JSON")
+def show_command(run_id: str, as_json: bool) -> None:
+    """Show one run: status, experiments, verdicts and artifacts."""
+    store = build_store(Settings())
+    try:
+        detail = run_detail(store, run_id)
+    except RunNotFoundError as error:
+        raise BadInputError(str(error)) from None
+    if as_json:
+        _emit_json(detail)
+        return
+    console = Console()
+    console.print(
+        f"run [bold]{detail['run_id']}[/bold] {detail['task']}: {detail['status']}"
+        + (f" — {detail['reason']}" if detail["reason"] else ""),
+        highlight=False,
+    )
+    table = Table("experiment", "status", "decision", "metrics", box=None)
+    for experiment in detail["experiments"]:
+        metrics = ", ".join(f"{k}={v:.4g}" for k, v in sorted(experiment["metrics"].items())[:4])
+        table.add_row(experiment["key"], experiment["status"], str(experiment["decision"]), metrics)
+    console.print(table)
+    for verdict in detail["verdicts"]:
+        console.print(
+            f"  {verdict['experiment']} · {verdict['gate']}: {verdict['decision']} — " + "; ".join(verdict["reasons"]),
+            highlight=False,
+        )
+    if detail["report"]:
+        console.print(f"report: {detail['report']}", highlight=False)
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Entry point: turns usage errors and bad input into one line on stderr and exit code 2."""
+    try:
+        result = app.main(args=argv, prog_name="agent", standalone_mode=False)
+    except click.UsageError as error:
+        print(f"agent: error: {error.format_message()}", file=sys.stderr)
+        raise SystemExit(EXIT_BAD_INPUT) from None
+    except click.exceptions.Exit as exit_:
+        raise SystemExit(exit_.exit_code) from None
+    except click.Abort:
+        print("agent: aborted", file=sys.stderr)
+        raise SystemExit(130) from None
+    except BadInputError as error:
+        print(f"agent: error: {error}", file=sys.stderr)
+        raise SystemExit(EXIT_BAD_INPUT) from None
+    raise SystemExit(result if isinstance(result, int) else 0)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,92 @@
+"""Content-addressed artifact files: the same bytes are stored once, under their sha256.
+
+Addressing by content means a gate's evidence list stays valid forever: a later write under the
+same name can never change what a recorded digest points to.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import mimetypes
+import os
+import re
+import tempfile
+from pathlib import Path
+
+_SHA256 = re.compile(r"^[0-9a-f]{64}$")
+_TEXT_SUFFIXES = {".log", ".md", ".txt", ".csv", ".v", ".cl", ".cu", ".lean", ".thy", ".foam", ".dat"}
+
+
+class ArtifactNotFoundError(LookupError):
+    """No stored file has that digest."""
+
+
+def sha256_file(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def media_type_for(name: str) -> str:
+    suffix = Path(name).suffix.lower()
+    if suffix in _TEXT_SUFFIXES:
+        return "text/markdown" if suffix == ".md" else "text/plain"
+    guessed, _ = mimetypes.guess_type(name)
+    return guessed or "application/octet-stream"
+
+
+class ArtifactStore:
+    """Files on disk under `root/<first two hex digits>/<digest>`."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self.root.mkdir(parents=True, exist_ok=True)
+
+    def path_for(self, sha256: str) -> Path:
+        """The file for a digest; refuses anything that is not a digest, so no path can escape the root."""
+        if not _SHA256.match(sha256):
+            raise ArtifactNotFoundError(f"{sha256!r} is not a sha256 digest")
+        return self.root / sha256[:2] / sha256
+
+    def has(self, sha256: str) -> bool:
+        try:
+            return self.path_for(sha256).is_file()
+        except ArtifactNotFoundError:
+            return False
+
+    def open_path(self, sha256: str) -> Path:
+        path = self.path_for(sha256)
+        if not path.is_file():
+            raise ArtifactNotFoundError(f"no artifact with digest {sha256}")
+        return path
+
+    def put_file(self, source: Path) -> tuple[str, int]:
+        """Copy a file in (once per content) and return its digest and size."""
+        sha = sha256_file(source)
+        target = self.path_for(sha)
+        size = source.stat().st_size
+        if not target.exists():
+            self._write_atomically(target, source.read_bytes())
+        return sha, size
+
+    def put_bytes(self, data: bytes) -> tuple[str, int]:
+        sha = hashlib.sha256(data).hexdigest()
+        target = self.path_for(sha)
+        if not target.exists():
+            self._write_atomically(target, data)
+        return sha, len(data)
+
+    @staticmethod
+    def _write_atomically(target: Path, data: bytes) -> None:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".incoming-")
+        try:
+            with os.fdopen(fd, "wb") as handle:
+                handle.write(data)
+            os.chmod(tmp, 0o444)
+            os.replace(tmp, target)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise

@@ -1,0 +1,103 @@
+"""The run store's tables: one row per run, step, experiment, artifact, verdict and event.
+
+JSON columns hold the parts whose shape belongs to a workload (parameters, metrics); everything
+the dashboard filters or sorts on is a plain column.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import JSON, Column, Text, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class Run(SQLModel, table=True):
+    id: str = Field(primary_key=True, max_length=40)
+    task_id: str = Field(index=True, max_length=200)
+    workload: str = Field(default="", index=True, max_length=20)
+    status: str = Field(default="queued", index=True, max_length=20)
+    reason: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
+    spec: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    options: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    environment: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    seed: int = 0
+    accepted: int = 0
+    rejected: int = 0
+    llm_tokens: int = 0
+    llm_cost: float = 0.0
+    report_sha256: str | None = Field(default=None, max_length=64)
+    created_at: datetime = Field(default_factory=utcnow, index=True)
+    started_at: datetime | None = None
+    finished_at: datetime | None = None
+    updated_at: datetime = Field(default_factory=utcnow)
+
+
+class Step(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    run_id: str = Field(foreign_key="run.id", index=True, max_length=40)
+    name: str = Field(max_length=100)
+    status: str = Field(default="running", max_length=20)
+    detail: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
+    started_at: datetime = Field(default_factory=utcnow)
+    finished_at: datetime | None = None
+
+
+class Experiment(SQLModel, table=True):
+    __table_args__ = (UniqueConstraint("run_id", "key", name="uq_experiment_run_key"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    run_id: str = Field(foreign_key="run.id", index=True, max_length=40)
+    key: str = Field(max_length=200)
+    attempt: int = 1
+    parent_key: str | None = Field(default=None, max_length=200)
+    rationale: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
+    params: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    status: str = Field(default="pending", max_length=20)
+    decision: str | None = Field(default=None, max_length=20)
+    metrics: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    error: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
+    outcome: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    workdir: str = Field(default="", max_length=1000)
+    started_at: datetime | None = None
+    finished_at: datetime | None = None
+
+
+class Artifact(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    run_id: str = Field(foreign_key="run.id", index=True, max_length=40)
+    experiment_id: int | None = Field(default=None, foreign_key="experiment.id", index=True)
+    kind: str = Field(max_length=40)
+    name: str = Field(max_length=500)
+    sha256: str = Field(index=True, max_length=64)
+    size: int = 0
+    media_type: str = Field(default="application/octet-stream", max_length=100)
+    produced_by: str = Field(default="", max_length=200)
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class Verdict(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    run_id: str = Field(foreign_key="run.id", index=True, max_length=40)
+    experiment_id: int | None = Field(default=None, foreign_key="experiment.id", index=True)
+    gate: str = Field(max_length=100)
+    decision: str = Field(max_length=20)
+    reasons: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    evidence: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    metrics: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    confidence: float = 1.0
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class Event(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    run_id: str = Field(foreign_key="run.id", index=True, max_length=40)
+    kind: str = Field(max_length=40)
+    message: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
+    data: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    created_at: datetime = Field(default_factory=utcnow)

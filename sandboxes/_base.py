@@ -1,0 +1,176 @@
+"""The sandbox interface: the only way labgate executes a tool or a candidate's code.
+
+A backend runs commands inside one experiment directory and nowhere else. Failures of the
+command itself come back as an `ExecResult`; failures of the sandbox (timeout, output flood,
+backend missing) are specific exceptions so callers can tell "the candidate misbehaved" from
+"the machine could not run it".
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+GIB = 1 << 30
+MIB = 1 << 20
+
+
+class SandboxError(Exception):
+    """Base class of every sandbox failure."""
+
+
+class SandboxUnavailableError(SandboxError):
+    """The backend cannot run anything here (tool missing, namespaces refused, engine down)."""
+
+
+class SandboxPathError(SandboxError, ValueError):
+    """A path given to put/get/read/write would leave the experiment directory."""
+
+
+@dataclass(frozen=True)
+class ExecResult:
+    returncode: int
+    stdout: str
+    stderr: str
+    duration: float
+
+    @property
+    def success(self) -> bool:
+        return self.returncode == 0
+
+
+class SandboxTimeoutError(SandboxError, TimeoutError):
+    """The command outlived its wall-clock limit; the whole process tree was killed."""
+
+    def __init__(self, message: str, partial: ExecResult | None = None) -> None:
+        super().__init__(message)
+        self.partial = partial
+
+
+class OutputLimitExceededError(SandboxError):
+    """The command wrote more than its output limit; it was killed and its output truncated."""
+
+    def __init__(self, message: str, partial: ExecResult | None = None) -> None:
+        super().__init__(message)
+        self.partial = partial
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Resource limits for one command; None leaves that resource unlimited.
+
+    Defaults suit a CFD case or a prover call on a laptop: generous enough for real work,
+    tight enough that a runaway candidate cannot take the machine down.
+    """
+
+    cpu_seconds: int | None = None  # None: derived from the wall-clock timeout
+    memory_bytes: int | None = 4 * GIB
+    processes: int | None = 256
+    file_bytes: int | None = 2 * GIB
+    open_files: int | None = 1024
+    output_bytes: int = 8 * MIB
+
+    def with_(self, **changes: Any) -> Limits:
+        return replace(self, **changes)
+
+
+# Names that must never reach a sandbox even when a caller passes them explicitly.
+_SECRET_MARKERS = ("KEY", "TOKEN", "SECRET", "PASSWORD", "PASSWD", "CREDENTIAL", "AUTH")
+
+
+def is_secret_name(name: str) -> bool:
+    upper = name.upper()
+    return any(marker in upper for marker in _SECRET_MARKERS)
+
+
+def sandbox_environment(workdir: str, extra: Mapping[str, str] | None = None) -> dict[str, str]:
+    """The whole environment a sandboxed command sees: a fixed base plus explicit, non-secret extras.
+
+    Nothing is inherited from the host process, so an API key in the caller's environment
+    cannot leak into a candidate by accident.
+    """
+    env = {
+        "PATH": "/usr/local/bin:/usr/bin:/bin",
+        "HOME": workdir,
+        "LANG": "C.UTF-8",
+        "LC_ALL": "C.UTF-8",
+        "TMPDIR": "/tmp",
+    }
+    for name, value in (extra or {}).items():
+        if is_secret_name(name):
+            continue
+        env[name] = value
+    return env
+
+
+@dataclass
+class Sandbox(ABC):
+    """One experiment's execution place. `workdir` is the host path of its only writable directory."""
+
+    workdir: Path
+    limits: Limits = field(default_factory=Limits)
+
+    name: str = "abstract"
+
+    @abstractmethod
+    def exec(
+        self,
+        cmd: Sequence[str],
+        *,
+        timeout: float,
+        limits: Limits | None = None,
+        env: Mapping[str, str] | None = None,
+        cwd: str | None = None,
+        input: bytes | None = None,
+    ) -> ExecResult:
+        """Run `cmd` (argv, no shell) inside the sandbox with `cwd` relative to the workdir."""
+
+    def describe(self) -> dict[str, Any]:
+        """What the run record says about where its experiments ran."""
+        return {"backend": self.name}
+
+    def close(self) -> None:  # noqa: B027 - optional hook
+        """Release what the backend holds (containers, temp dirs)."""
+
+    # File transfer: the experiment directory is shared with the host in every backend, so these
+    # are plain file operations, guarded so that no path leaves the directory.
+
+    def resolve(self, relative: str) -> Path:
+        root = self.workdir.resolve()
+        candidate = (root / relative).resolve()
+        if candidate != root and root not in candidate.parents:
+            raise SandboxPathError(f"path {relative!r} leaves the experiment directory")
+        return candidate
+
+    def write_file(self, relative: str, data: bytes | str) -> None:
+        target = self.resolve(relative)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        if isinstance(data, str):
+            data = data.encode()
+        target.write_bytes(data)
+
+    def read_file(self, relative: str) -> bytes:
+        return self.resolve(relative).read_bytes()
+
+    def put(self, source: Path, relative: str) -> None:
+        self.write_file(relative, source.read_bytes())
+
+    def get(self, relative: str, target: Path) -> None:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(self.read_file(relative))
+
+    def __enter__(self) -> Sandbox:
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.close()
+
+
+def cpu_limit_for(limits: Limits, timeout: float) -> int:
+    """CPU seconds per process: explicit, or a little above the wall clock (one core flat out)."""
+    if limits.cpu_seconds is not None:
+        return limits.cpu_seconds
+    return int(timeout) + 5

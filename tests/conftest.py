@@ -1,0 +1,71 @@
+"""Shared fixtures. Tests that need a real tool skip without it locally and fail without it in CI."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from runs import RunStore
+
+REPO = Path(__file__).resolve().parent.parent
+IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
+
+
+def require_tool(available: bool, what: str) -> None:
+    """Skip locally, fail in CI: CI installs every tool, so a missing one there is a broken setup."""
+    if available:
+        return
+    if IN_CI:
+        pytest.fail(f"{what} is required in CI (scripts/setup installs it)")
+    pytest.skip(f"{what} is not installed")
+
+
+@pytest.fixture
+def openfoam() -> None:
+    require_tool(shutil.which("icoFoam") is not None and Path("/usr/share/openfoam/etc").is_dir(), "OpenFOAM")
+
+
+@pytest.fixture
+def bubblewrap() -> None:
+    probe = (
+        subprocess.run(["bwrap", "--unshare-all", "--ro-bind", "/", "/", "true"], capture_output=True, check=False)
+        if shutil.which("bwrap")
+        else None
+    )
+    require_tool(probe is not None and probe.returncode == 0, "bubblewrap with working namespaces")
+
+
+@pytest.fixture
+def home(tmp_path: Path) -> Path:
+    path = tmp_path / "home"
+    path.mkdir()
+    return path
+
+
+@pytest.fixture
+def store(home: Path) -> Iterator[RunStore]:
+    store = RunStore(home)
+    yield store
+    store.engine.dispose()
+
+
+def agent(
+    *args: str, home: Path, env: dict[str, str] | None = None, timeout: float = 600
+) -> subprocess.CompletedProcess[str]:
+    """Run the real `agent` entry point in a subprocess, as a user would."""
+    full_env = {**os.environ, "LABGATE_HOME": str(home), **(env or {})}
+    return subprocess.run(
+        [sys.executable, "-m", "api.cli", *args],
+        capture_output=True,
+        text=True,
+        env=full_env,
+        cwd=REPO,
+        timeout=timeout,
+        check=False,
+    )

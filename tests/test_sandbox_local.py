@@ -1,0 +1,177 @@
+"""The local sandbox against hostile commands: each test runs the real bubblewrap backend."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import time
+import uuid
+from pathlib import Path
+
+import pytest
+
+import sandboxes._local as local_module
+from sandboxes import (
+    GIB,
+    Limits,
+    LocalSandbox,
+    OutputLimitExceededError,
+    SandboxPathError,
+    SandboxTimeoutError,
+    SandboxUnavailableError,
+)
+
+pytestmark = pytest.mark.usefixtures("bubblewrap")
+
+
+def _alive(marker: str) -> list[str]:
+    found = subprocess.run(["pgrep", "-f", marker], capture_output=True, text=True, check=False)
+    return found.stdout.split()
+
+
+@pytest.fixture
+def sandbox(tmp_path: Path) -> LocalSandbox:
+    return LocalSandbox(workdir=tmp_path / "work")
+
+
+def test_runs_a_command_in_the_workdir(sandbox: LocalSandbox) -> None:
+    result = sandbox.exec(["sh", "-c", "pwd; echo hi > out.txt; id -u"], timeout=30)
+    assert result.success
+    lines = result.stdout.split()
+    assert lines[0] == str(sandbox.workdir)
+    assert lines[1] != "0", "commands must not run as root inside the sandbox"
+    assert (sandbox.workdir / "out.txt").read_text() == "hi\n"
+
+
+def test_timeout_kills_the_whole_tree(sandbox: LocalSandbox) -> None:
+    marker = f"labgate-sleeper-{uuid.uuid4().hex}"
+    sleeper = f"python3 -c 'import time; time.sleep(300)' {marker}"
+    script = f"{sleeper} & {sleeper} & wait"
+    start = time.monotonic()
+    with pytest.raises(SandboxTimeoutError):
+        sandbox.exec(["sh", "-c", script], timeout=1.5)
+    assert time.monotonic() - start < 10
+    deadline = time.monotonic() + 5
+    while _alive(marker) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert _alive(marker) == [], "sleeping children outlived the timeout"
+
+
+def test_memory_hog_is_stopped(sandbox: LocalSandbox) -> None:
+    hog = "x = bytearray(3 * 1024**3); print('allocated')"
+    result = sandbox.exec(["python3", "-c", hog], timeout=60, limits=Limits(memory_bytes=1 * GIB))
+    assert not result.success
+    assert "allocated" not in result.stdout
+    assert "MemoryError" in result.stderr
+
+
+def test_fork_bomb_is_contained(sandbox: LocalSandbox) -> None:
+    # Forks until the kernel refuses; reports how many children it got.
+    bomb = (
+        "import os, time\n"
+        "n = 0\n"
+        "try:\n"
+        "    while n < 10000:\n"
+        "        if os.fork() == 0:\n"
+        "            time.sleep(30); os._exit(0)\n"
+        "        n += 1\n"
+        "except OSError:\n"
+        "    pass\n"
+        "print(n, flush=True)\n"
+        "os._exit(0)\n"
+    )
+    marker = f"labgate-bomb-{uuid.uuid4().hex}"
+    result = sandbox.exec(["python3", "-c", bomb, marker], timeout=60, limits=Limits(processes=40))
+    forks = int(result.stdout.split()[0])
+    assert forks < 40, f"{forks} processes were created under a limit of 40"
+    deadline = time.monotonic() + 5
+    while _alive(marker) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert _alive(marker) == [], "the bomb's children survived the sandbox"
+
+
+def test_network_is_unreachable(sandbox: LocalSandbox) -> None:
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen()
+    listener.settimeout(0.5)
+    port = listener.getsockname()[1]
+    probe = (
+        "import socket\n"
+        f"for host, port in [('127.0.0.1', {port}), ('1.1.1.1', 80)]:\n"
+        "    s = socket.socket(); s.settimeout(3)\n"
+        "    print(host, s.connect_ex((host, port)))\n"
+    )
+    result = sandbox.exec(["python3", "-c", probe], timeout=30)
+    codes = dict(line.split() for line in result.stdout.strip().splitlines())
+    assert codes["127.0.0.1"] != "0" and codes["1.1.1.1"] != "0"
+    with pytest.raises(TimeoutError):
+        listener.accept()
+    listener.close()
+
+
+def test_writes_outside_the_workdir_fail(sandbox: LocalSandbox, tmp_path: Path) -> None:
+    outside = tmp_path / "outside.txt"
+    sibling = sandbox.workdir.parent / "sibling.txt"
+    system = ["/usr/labgate-x", "/etc/labgate-x", "/bin/labgate-x", "/sys/labgate-x"]
+    targets = " ".join([str(outside), str(sibling), *system])
+    script = f"for p in {targets}; do touch $p 2>/dev/null && echo wrote $p; done; echo done"
+    result = sandbox.exec(["sh", "-c", script], timeout=30)
+    assert result.stdout.strip().endswith("done")
+    for path in system:
+        assert f"wrote {path}" not in result.stdout, f"{path} was writable"
+    # Anything else written outside the workdir went to the sandbox's private /tmp and vanished.
+    assert not outside.exists()
+    assert not sibling.exists()
+
+
+def test_host_files_are_not_visible(sandbox: LocalSandbox) -> None:
+    result = sandbox.exec(["sh", "-c", "ls /root /home 2>&1; echo end"], timeout=30)
+    assert "No such file" in result.stdout
+
+
+def test_secrets_never_reach_the_sandbox(sandbox: LocalSandbox, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-host-secret")
+    monkeypatch.setenv("LABGATE_API_TOKEN", "host-token")
+    result = sandbox.exec(
+        ["env"],
+        timeout=30,
+        env={"SOLVER_OPTION": "kept", "MY_SERVICE_TOKEN": "dropped", "AWS_SECRET_ACCESS_KEY": "x"},
+    )
+    assert "SOLVER_OPTION=kept" in result.stdout
+    for leaked in ("sk-host-secret", "host-token", "dropped", "OPENAI_API_KEY", "AWS_SECRET"):
+        assert leaked not in result.stdout
+
+
+def test_output_flood_is_cut(sandbox: LocalSandbox) -> None:
+    with pytest.raises(OutputLimitExceededError) as caught:
+        sandbox.exec(["sh", "-c", "yes labgate"], timeout=30, limits=Limits(output_bytes=10_000))
+    assert caught.value.partial is not None
+    assert len(caught.value.partial.stdout) <= 10_000
+
+
+def test_paths_cannot_escape_the_workdir(sandbox: LocalSandbox) -> None:
+    sandbox.write_file("inside/ok.txt", "fine")
+    assert sandbox.read_file("inside/ok.txt") == b"fine"
+    for bad in ("../escape.txt", "/etc/passwd", "inside/../../x"):
+        with pytest.raises(SandboxPathError):
+            sandbox.write_file(bad, "x")
+
+
+def test_missing_bubblewrap_is_refused_with_the_opt_out_named(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(local_module, "_probe_result", None)
+    monkeypatch.setenv("PATH", str(tmp_path))
+    with pytest.raises(SandboxUnavailableError, match="--unsafe-no-isolation"):
+        LocalSandbox(workdir=tmp_path / "w")
+    monkeypatch.setattr(local_module, "_probe_result", None)
+
+
+def test_unsafe_mode_still_applies_limits_and_timeouts(tmp_path: Path) -> None:
+    sandbox = LocalSandbox(workdir=tmp_path / "w", isolation=False)
+    assert sandbox.describe()["isolation"].startswith("none")
+    result = sandbox.exec(["sh", "-c", "echo $OPENAI_API_KEY; ulimit -c"], timeout=30)
+    assert result.stdout.split() == ["0"]
+    with pytest.raises(SandboxTimeoutError):
+        sandbox.exec(["sleep", "30"], timeout=1)
+    assert os.environ.get("HOME") != str(sandbox.workdir)

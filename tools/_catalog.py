@@ -1,0 +1,143 @@
+"""The task catalog: built-in tasks of every workload, task files, and command-line overrides."""
+
+from __future__ import annotations
+
+import json
+import tomllib
+from collections.abc import Iterable, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import ValidationError
+
+from runs import Budget, TaskSpec
+from tools._workload import TaskError, Workload
+
+
+def describe_validation_error(error: ValidationError) -> str:
+    """One line per problem, naming the field: what a user needs to fix a task or parameter."""
+    problems = []
+    for item in error.errors():
+        where = ".".join(str(part) for part in item["loc"]) or "(top level)"
+        message = item["msg"]
+        if item["type"] == "extra_forbidden":
+            message = "unknown field"
+        problems.append(f"{where}: {message}")
+    return "; ".join(problems)
+
+
+def parse_scalar(text: str) -> Any:
+    """A command-line value as the number or boolean it spells, else the text itself."""
+    lowered = text.strip().lower()
+    if lowered in ("true", "false"):
+        return lowered == "true"
+    for kind in (int, float):
+        try:
+            return kind(text)
+        except ValueError:
+            continue
+    return text.strip()
+
+
+class Catalog:
+    """Every task labgate can run, keyed by id, with the workload that runs it."""
+
+    def __init__(self, workloads: Iterable[Workload]) -> None:
+        self.workloads: dict[str, Workload] = {workload.name: workload for workload in workloads}
+        self._tasks: dict[str, TaskSpec] | None = None
+
+    def tasks(self) -> dict[str, TaskSpec]:
+        if self._tasks is None:
+            self._tasks = {task.id: task for workload in self.workloads.values() for task in workload.tasks()}
+        return self._tasks
+
+    def workload_for(self, task: TaskSpec) -> Workload:
+        try:
+            return self.workloads[task.workload]
+        except KeyError:
+            raise TaskError(f"workload {task.workload!r} is not available in this installation") from None
+
+    def get(self, task_id: str) -> TaskSpec:
+        tasks = self.tasks()
+        if task_id in tasks:
+            return tasks[task_id].model_copy(deep=True)
+        close = [known for known in tasks if known.split("/")[0] == task_id.split("/", maxsplit=1)[0]][:8]
+        hint = (
+            f"; known {task_id.split('/', maxsplit=1)[0]} tasks: {', '.join(close)}" if close else "; see `agent tasks`"
+        )
+        raise TaskError(f"unknown task {task_id!r}{hint}")
+
+    def load(self, reference: str) -> TaskSpec:
+        """A catalog id, or a YAML/TOML/JSON task file (which may extend a catalog task)."""
+        path = Path(reference)
+        looks_like_file = path.suffix.lower() in (".yaml", ".yml", ".toml", ".json") or path.exists()
+        task = self._load_file(path) if looks_like_file else self.get(reference)
+        self.validate(task)
+        return task
+
+    def validate(self, task: TaskSpec) -> None:
+        self.workload_for(task).validate(task)
+
+    def _load_file(self, path: Path) -> TaskSpec:
+        try:
+            text = path.read_text()
+        except OSError as error:
+            raise TaskError(f"cannot read task file {path}: {error.strerror or error}") from None
+        try:
+            if path.suffix.lower() == ".toml":
+                data = tomllib.loads(text)
+            elif path.suffix.lower() == ".json":
+                data = json.loads(text)
+            else:
+                data = yaml.safe_load(text)
+        except (yaml.YAMLError, tomllib.TOMLDecodeError, json.JSONDecodeError) as error:
+            detail = str(error).replace("\n", " ")
+            raise TaskError(f"task file {path} is malformed: {detail}") from None
+        if not isinstance(data, dict):
+            raise TaskError(f"task file {path} must hold a mapping of task fields, not {type(data).__name__}")
+        return self.from_mapping(data, origin=str(path))
+
+    def from_mapping(self, data: Mapping[str, Any], origin: str = "task") -> TaskSpec:
+        """A task from a mapping (file or REST body); `extends: <id>` starts from a catalog task."""
+        data = dict(data)
+        base_id = data.pop("extends", None)
+        try:
+            if base_id is not None:
+                base = self.get(str(base_id)).model_dump()
+                params = {**base.get("params", {}), **(data.pop("params", None) or {})}
+                budget = {**base.get("budget", {}), **(data.pop("budget", None) or {})}
+                merged = {**base, **data, "params": params, "budget": budget}
+                return TaskSpec.model_validate(merged)
+            return TaskSpec.model_validate(data)
+        except ValidationError as error:
+            raise TaskError(f"{origin} is not a valid task: {describe_validation_error(error)}") from None
+
+
+def apply_overrides(
+    task: TaskSpec,
+    *,
+    params: Sequence[str] = (),
+    budget_experiments: int | None = None,
+    seed: int | None = None,
+) -> TaskSpec:
+    """Command-line `--param name=value[,value...]`: one value sets it, several sweep it."""
+    task = task.model_copy(deep=True)
+    for item in params:
+        name, sep, raw = item.partition("=")
+        name = name.strip()
+        if not sep or not name or not raw.strip():
+            raise TaskError(f"--param {item!r} must look like name=value or name=v1,v2,...")
+        values = [parse_scalar(part) for part in raw.split(",") if part.strip()]
+        if len(values) == 1 and name not in task.sweep:
+            task.params[name] = values[0]
+        else:
+            task.sweep[name] = values
+            task.params.pop(name, None)
+    if budget_experiments is not None:
+        if budget_experiments < 1:
+            raise TaskError("--budget must be at least 1 experiment")
+        task.budget = Budget.model_validate({**task.budget.model_dump(), "experiments": budget_experiments})
+    if seed is not None:
+        task.seed = seed
+    return task

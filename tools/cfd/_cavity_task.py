@@ -1,0 +1,143 @@
+"""The `cfd/cavity` family: lid-driven cavity on icoFoam against Ghia et al. (1982)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from runs import Budget, TaskSpec
+from tools._workload import OutputFile
+from tools.cfd._cavity import CavityParams, cavity_case
+from tools.cfd._cavity_metrics import ghia_metrics, profiles_from_samples
+from tools.cfd._definition import CaseDefinition, CaseFiles
+from tools.cfd._fields import latest_time, read_internal_field
+from tools.cfd._grid import structured_2d
+from tools.cfd._logs import SolverLog
+from tools.cfd._openfoam import CaseStep
+from tools.cfd._reference import ghia_profiles
+from tools.cfd._render import render_field_panels, render_profile_comparison, render_residuals
+
+CAVITY_RMSE_MAX = 0.02
+"""Accepted centreline RMSE against Ghia, in units of the lid speed.
+
+On 64x64 cells this case scores 0.002-0.005 at Re 100 and 400 and about 0.005 at Re 1000 on
+96x96; a case far from steady state or on a mesh too coarse to resolve the vortex scores > 0.03.
+"""
+
+
+class CavityCase(CaseDefinition[CavityParams]):
+    kind = "cavity"
+    params_model = CavityParams
+    applications = ("blockMesh", "icoFoam", "postProcess")
+    solver_log = "log.icoFoam"
+    deliverables = ("solver-log", "field-U", "field-figure", "comparison-figure", "residual-figure")
+
+    def tasks(self) -> list[TaskSpec]:
+        return [
+            TaskSpec(
+                id="cfd/cavity",
+                workload="cfd",
+                title="Lid-driven cavity at Re 100 and 400 against Ghia et al. (1982)",
+                goal=(
+                    "Simulate the 2-D lid-driven cavity with icoFoam and compare the centreline velocity "
+                    "profiles with the tabulated multigrid solution of Ghia, Ghia & Shin (1982)."
+                ),
+                params={"case": "cavity", "cells": 64},
+                sweep={"re": [100, 400]},
+                gates=["solver-log", "deliverables", "comparator"],
+                gate_options={
+                    "deliverables": {"required": list(self.deliverables)},
+                    "comparator": {"rmse_max": CAVITY_RMSE_MAX},
+                },
+                budget=Budget(experiments=6, iterations=3, wall_seconds=1800, experiment_seconds=300),
+            )
+        ]
+
+    def stabilise(self, params: dict[str, Any]) -> tuple[dict[str, Any], str] | None:
+        current = self.parse(params)
+        if current.time_step < 1e-7 * current.end_time:
+            return None
+        new = dict(params)
+        if current.delta_t is not None:
+            new["delta_t"] = current.delta_t / 2
+            why = f"halve the time step to {new['delta_t']:.3g} s"
+        else:
+            new["courant"] = current.courant / 2
+            why = f"halve the target Courant number to {new['courant']:.3g}"
+        return new, why
+
+    def files(self, params: CavityParams) -> CaseFiles:
+        return cavity_case(params)
+
+    def steps(self, params: CavityParams) -> list[CaseStep]:
+        return [
+            CaseStep("mesh", ("blockMesh",), "log.blockMesh"),
+            CaseStep("solve", ("icoFoam",), self.solver_log),
+            CaseStep("cell-centres", ("postProcess", "-func", "writeCellCentres", "-latestTime"), "log.cellCentres"),
+        ]
+
+    def analyse(
+        self, case: Path, directory: Path, params: CavityParams, log: SolverLog
+    ) -> tuple[dict[str, float], list[OutputFile]]:
+        figures = directory / "figures"
+        figures.mkdir(parents=True, exist_ok=True)
+        outputs: list[OutputFile] = []
+        title = f"lid-driven cavity, Re = {params.re:g}, {params.cells}x{params.cells} cells"
+
+        render_residuals(figures / "residuals.png", log, title=f"{title}: residual history")
+        outputs.append(OutputFile(path="figures/residuals.png", kind="image", role="residual-figure"))
+
+        latest = latest_time(case)
+        metrics: dict[str, float] = {}
+        if latest is not None:
+            time, folder = latest
+            centres = read_internal_field(folder / "C")
+            velocity = read_internal_field(folder / "U", n_cells=len(centres))
+            pressure = read_internal_field(folder / "p", n_cells=len(centres))
+            xs, ys, u_grid = structured_2d(centres, velocity)
+            _, _, p_grid = structured_2d(centres, pressure)
+            render_field_panels(
+                figures / "fields.png",
+                xs,
+                ys,
+                u_grid,
+                p_grid,
+                title=f"{title}, t = {time:g} s",
+                velocity_scale=params.lid_velocity,
+                length_scale=params.length,
+            )
+            outputs.append(OutputFile(path="figures/fields.png", kind="image", role="field-figure"))
+            metrics["end_time"] = time
+            metrics["max_speed_ratio"] = float(np.max(np.linalg.norm(velocity, axis=1)) / params.lid_velocity)
+            for field_name in ("U", "p", "C"):
+                outputs.append(
+                    OutputFile(path=f"case/{folder.name}/{field_name}", kind="field", role=f"field-{field_name}")
+                )
+
+        if not self.reference_available(params):
+            return metrics, outputs
+        lines = profiles_from_samples(case, params)
+        u_ref, v_ref = ghia_profiles(params.re)
+        metrics.update(ghia_metrics(lines, u_ref, v_ref))
+        render_profile_comparison(
+            figures / "centrelines.png",
+            [
+                ("u/U at x/L = 0.5", lines.y, lines.u, u_ref, "y / L", "u / U"),
+                ("v/U at y/L = 0.5", lines.x, lines.v, v_ref, "x / L", "v / U"),
+            ],
+            title=f"{title}: centreline velocities, t = {lines.time:g} s",
+        )
+        outputs.append(OutputFile(path="figures/centrelines.png", kind="image", role="comparison-figure"))
+        sample_dir = f"case/postProcessing/centrelines/{Path(lines.source).name}"
+        outputs.append(OutputFile(path=f"{sample_dir}/vertical_U.xy", kind="table", role="samples-vertical"))
+        outputs.append(OutputFile(path=f"{sample_dir}/horizontal_U.xy", kind="table", role="samples-horizontal"))
+        return metrics, outputs
+
+    def reference_available(self, params: CavityParams) -> bool:
+        try:
+            ghia_profiles(params.re)
+        except KeyError:
+            return False
+        return True

@@ -1,0 +1,90 @@
+"""Reference data shipped with labgate, each table carrying its citation in its own header."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from importlib import resources
+
+import numpy as np
+from numpy.typing import NDArray
+
+FloatArray = NDArray[np.float64]
+
+GHIA_1982 = "Ghia, Ghia & Shin (1982), J. Comput. Phys. 48(3):387-411, doi:10.1016/0021-9991(82)90058-4"
+
+
+@dataclass(frozen=True)
+class ReferenceProfile:
+    """A tabulated profile: coordinate along the line and the value there, both non-dimensional.
+
+    `used` marks the points a comparison should score: the walls (where the value is a boundary
+    condition, not a result) and entries listed in ghia1982_excluded_points.csv are not scored.
+    """
+
+    coordinate: FloatArray
+    value: FloatArray
+    used: NDArray[np.bool_]
+    source: str
+    description: str
+    exclusions: tuple[str, ...] = ()
+
+
+def _read_table(name: str) -> tuple[list[str], FloatArray, str]:
+    text = resources.files("tools.cfd").joinpath("data", name).read_text()
+    comments = [line[1:].strip() for line in text.splitlines() if line.startswith("#")]
+    rows = [line for line in text.splitlines() if line.strip() and not line.startswith("#")]
+    header = rows[0].split(",")
+    data = np.array([[float(cell) for cell in row.split(",")] for row in rows[1:]], dtype=np.float64)
+    return header, data, " ".join(comments)
+
+
+def ghia_reynolds_numbers() -> list[int]:
+    header, _, _ = _read_table("ghia1982_u_vertical_centreline.csv")
+    return [int(column.removeprefix("Re")) for column in header[1:]]
+
+
+def _excluded_points() -> list[tuple[str, int, float, str]]:
+    text = resources.files("tools.cfd").joinpath("data", "ghia1982_excluded_points.csv").read_text()
+    rows = [line for line in text.splitlines() if line.strip() and not line.startswith("#")][1:]
+    result = []
+    for row in rows:
+        table, re_text, coordinate, reason = row.split(",", 3)
+        result.append((table, int(re_text), float(coordinate), reason))
+    return result
+
+
+def ghia_profiles(reynolds: float) -> tuple[ReferenceProfile, ReferenceProfile]:
+    """u(y) on the vertical centreline and v(x) on the horizontal one, at a tabulated Re."""
+    profiles = []
+    excluded = _excluded_points()
+    for table, name, line in (
+        ("u", "ghia1982_u_vertical_centreline.csv", "u/U along x/L = 0.5"),
+        ("v", "ghia1982_v_horizontal_centreline.csv", "v/U along y/L = 0.5"),
+    ):
+        header, data, notes = _read_table(name)
+        column = f"Re{round(reynolds)}"
+        if column not in header or abs(reynolds - round(reynolds)) > 1e-9:
+            available = ", ".join(h.removeprefix("Re") for h in header[1:])
+            raise KeyError(f"Ghia et al. (1982) tabulate Re = {available}; no data at Re = {reynolds:g}")
+        index = header.index(column)
+        order = np.argsort(data[:, 0])
+        coordinate = data[order, 0]
+        used = (coordinate > 0.0) & (coordinate < 1.0)
+        notes_out = []
+        for ex_table, ex_re, ex_coordinate, reason in excluded:
+            if ex_table == table and ex_re == round(reynolds):
+                hit = np.isclose(coordinate, ex_coordinate, atol=1e-6)
+                used &= ~hit
+                if hit.any():
+                    notes_out.append(f"{table} at {ex_coordinate:g} not scored: {reason}")
+        profiles.append(
+            ReferenceProfile(
+                coordinate=coordinate,
+                value=data[order, index],
+                used=used,
+                source=GHIA_1982,
+                description=f"{line}, Re = {round(reynolds)}. {notes}",
+                exclusions=tuple(notes_out),
+            )
+        )
+    return profiles[0], profiles[1]

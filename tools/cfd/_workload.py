@@ -1,0 +1,153 @@
+"""The CFD workload: OpenFOAM cases built from typed parameters and run in a sandbox."""
+
+from __future__ import annotations
+
+import itertools
+import traceback
+from pathlib import Path
+from typing import Any
+
+from runs import ExperimentSpec, TaskSpec
+from sandboxes import GIB, Limits
+from tools._workload import (
+    ExperimentOutcome,
+    OutputFile,
+    SandboxFactory,
+    TaskError,
+    ToolUnavailableError,
+    Workload,
+    experiment_key,
+)
+from tools.cfd._cavity_task import CavityCase
+from tools.cfd._definition import CaseDefinition
+from tools.cfd._fields import FieldFormatError
+from tools.cfd._logs import read_solver_log
+from tools.cfd._openfoam import OpenFOAMConfig, run_steps
+from tools.cfd._openfoam import ToolUnavailableError as OpenFOAMMissingError
+from tools.cfd._render import warm_up
+
+CFD_LIMITS = Limits(memory_bytes=8 * GIB, processes=256, file_bytes=4 * GIB, output_bytes=1 << 20)
+
+
+class CfdWorkload(Workload):
+    name = "cfd"
+
+    def __init__(self, openfoam: OpenFOAMConfig | None = None) -> None:
+        self.openfoam = openfoam or OpenFOAMConfig()
+        self.definitions: dict[str, CaseDefinition[Any]] = {case.kind: case for case in (CavityCase(),)}
+
+    def definition(self, task_or_params: TaskSpec | dict[str, Any]) -> CaseDefinition[Any]:
+        params = task_or_params.params if isinstance(task_or_params, TaskSpec) else task_or_params
+        kind = params.get("case")
+        if kind not in self.definitions:
+            known = ", ".join(sorted(self.definitions))
+            raise TaskError(f"CFD task needs params.case, one of: {known} (got {kind!r})")
+        return self.definitions[kind]
+
+    def tasks(self) -> list[TaskSpec]:
+        return [task for definition in self.definitions.values() for task in definition.tasks()]
+
+    def validate(self, task: TaskSpec) -> None:
+        definition = self.definition(task)
+        for combination in self._combinations(task):
+            definition.parse(combination, task.id)
+
+    def _combinations(self, task: TaskSpec) -> list[dict[str, Any]]:
+        if not task.sweep:
+            return [dict(task.params)]
+        names = sorted(task.sweep)
+        combos = []
+        for values in itertools.product(*(task.sweep[name] for name in names)):
+            combos.append({**task.params, **dict(zip(names, values, strict=True))})
+        return combos
+
+    def plan(self, task: TaskSpec) -> list[ExperimentSpec]:
+        plans = []
+        for combination in self._combinations(task):
+            varied = {name: combination[name] for name in task.sweep}
+            plans.append(
+                ExperimentSpec(
+                    key=experiment_key(varied),
+                    task_id=task.id,
+                    params=combination,
+                    rationale="planned sweep point" if varied else "the task's single case",
+                )
+            )
+        return plans
+
+    def numerics_variant(self, experiment: ExperimentSpec) -> tuple[dict[str, Any], str] | None:
+        return self.definition(experiment.params).stabilise(experiment.params)
+
+    def check_tools(self, task: TaskSpec) -> None:
+        try:
+            self.openfoam.require(self.definition(task).applications)
+        except OpenFOAMMissingError as error:
+            raise ToolUnavailableError(str(error)) from None
+
+    def tool_versions(self) -> dict[str, str]:
+        return {"openfoam": self.openfoam.version() or "not found"}
+
+    def run(
+        self, task: TaskSpec, experiment: ExperimentSpec, directory: Path, sandbox_factory: SandboxFactory
+    ) -> ExperimentOutcome:
+        definition = self.definition(experiment.params)
+        params = definition.parse(experiment.params, task.id)
+        case = directory / "case"
+        sandbox = sandbox_factory(case)
+        warm_up()
+        try:
+            for relative, text in definition.files(params).items():
+                sandbox.write_file(relative, text)
+            outcomes = run_steps(
+                sandbox,
+                definition.steps(params),
+                self.openfoam,
+                timeout=task.budget.experiment_seconds,
+                limits=CFD_LIMITS,
+            )
+        finally:
+            sandbox.close()
+
+        files = [
+            OutputFile(path=f"case/{rel}", kind="source", role=f"input:{rel}", required=False)
+            for rel in definition.files(params)
+        ]
+        files += [OutputFile(path=f"case/{o.log}", kind="log", role=f"log:{o.name}", required=False) for o in outcomes]
+        solver_step = next((o for o in outcomes if o.log == definition.solver_log), None)
+        if solver_step is not None:
+            files.append(OutputFile(path=f"case/{definition.solver_log}", kind="log", role="solver-log"))
+        info: dict[str, Any] = {
+            "case": definition.kind,
+            "solver_log": f"case/{definition.solver_log}",
+            "steps": [
+                {
+                    "name": o.name,
+                    "returncode": o.returncode,
+                    "seconds": round(o.seconds, 3),
+                    "timed_out": o.timed_out,
+                }
+                for o in outcomes
+            ],
+        }
+        failed = next((o for o in outcomes if o.timed_out or o.returncode != 0), None)
+        log = read_solver_log(case / definition.solver_log)
+        if failed is not None:
+            reason = (
+                f"{failed.name} timed out after {task.budget.experiment_seconds:g} s"
+                if failed.timed_out
+                else f"{failed.name} exited with code {failed.returncode}"
+            )
+            if log.fatal:
+                reason += f": {log.fatal[0][:300]}"
+            elif log.non_finite:
+                reason += ": the solution became non-finite (diverged)"
+            return ExperimentOutcome(key=experiment.key, status="error", error=reason, files=files, info=info)
+        try:
+            metrics, figures = definition.analyse(case, directory, params, log)
+        except (FieldFormatError, ValueError, OSError) as error:
+            info["analysis_error"] = f"{type(error).__name__}: {error}"
+            info["analysis_traceback"] = traceback.format_exc(limit=5)
+            return ExperimentOutcome(key=experiment.key, status="completed", files=files, info=info)
+        return ExperimentOutcome(
+            key=experiment.key, status="completed", metrics=metrics, files=files + figures, info=info
+        )

@@ -1,0 +1,20 @@
+"""Verifier gates: nothing an agent produces counts until every gate of its task accepts it."""
+
+from verifiers import cfd
+from verifiers._deliverables import DeliverablesGate, field_problem, image_problem, table_problem
+from verifiers._gate import Gate, GateContext, UnknownGateError, gate_names, get_gate, register_gate, run_gate
+
+__all__ = [
+    "DeliverablesGate",
+    "Gate",
+    "GateContext",
+    "UnknownGateError",
+    "cfd",
+    "field_problem",
+    "gate_names",
+    "get_gate",
+    "image_problem",
+    "register_gate",
+    "run_gate",
+    "table_problem",
+]

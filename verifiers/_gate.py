@@ -1,0 +1,96 @@
+"""The gate interface: a gate reads what the harness produced and returns a verdict with evidence.
+
+Gates are looked up by name from the task's `gates` list. A gate receives the experiment's
+directory and the digests of the artifacts recorded from it; it re-reads files itself and
+names, as evidence, the digests of exactly the files it read.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, ClassVar, TypeVar
+
+from runs import Decision, ExperimentSpec, GateResult, TaskSpec
+from tools import ExperimentOutcome, SandboxFactory
+
+
+class UnknownGateError(KeyError):
+    """A task names a gate that does not exist."""
+
+
+@dataclass
+class GateContext:
+    task: TaskSpec
+    experiment: ExperimentSpec
+    directory: Path
+    outcome: ExperimentOutcome
+    evidence: dict[str, str] = field(default_factory=dict)
+    options: dict[str, Any] = field(default_factory=dict)
+    sandbox_factory: SandboxFactory | None = None
+
+    def path(self, relative: str) -> Path:
+        return self.directory / relative
+
+    def digests(self, relatives: Iterable[str]) -> list[str]:
+        """Digests of the recorded artifacts among `relatives` (unrecorded files are skipped)."""
+        return [self.evidence[rel] for rel in relatives if rel in self.evidence]
+
+
+class Gate(ABC):
+    name: ClassVar[str]
+
+    @abstractmethod
+    def check(self, context: GateContext) -> GateResult:
+        """Judge one experiment; never raise for a bad experiment, only return a verdict."""
+
+    def verdict(
+        self,
+        decision: Decision,
+        reasons: list[str],
+        *,
+        evidence: list[str] | None = None,
+        metrics: dict[str, float] | None = None,
+        confidence: float = 1.0,
+    ) -> GateResult:
+        return GateResult(
+            gate=self.name,
+            decision=decision,
+            reasons=reasons,
+            evidence=sorted(set(evidence or [])),
+            metrics=metrics or {},
+            confidence=confidence,
+        )
+
+
+_REGISTRY: dict[str, type[Gate]] = {}
+GateT = TypeVar("GateT", bound=type[Gate])
+
+
+def register_gate(cls: GateT) -> GateT:
+    _REGISTRY[cls.name] = cls
+    return cls
+
+
+def gate_names() -> list[str]:
+    return sorted(_REGISTRY)
+
+
+def get_gate(name: str) -> Gate:
+    try:
+        return _REGISTRY[name]()
+    except KeyError:
+        raise UnknownGateError(f"unknown gate {name!r}; known gates: {', '.join(gate_names())}") from None
+
+
+def run_gate(gate: Gate, context: GateContext) -> GateResult:
+    """A gate that crashes is a gate that did not accept: the crash becomes a `reject` with its cause."""
+    try:
+        return gate.check(context)
+    except Exception as error:
+        return gate.verdict("reject", [f"gate failed while checking: {type(error).__name__}: {error}"])
+
+
+GateFactory = Callable[[], Gate]

@@ -1,0 +1,102 @@
+"""The CFD comparator: the metric against reference data, recomputed by an independent reader.
+
+The harness's own numbers come from OpenFOAM's line sampling; this gate recomputes them from
+the raw cell fields, scores them against the shipped reference table, and rejects when the
+two readings disagree (a sign that one of them reads something other than the solution).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from runs import GateResult
+from tools.cfd import (
+    CavityParams,
+    FieldFormatError,
+    ghia_metrics,
+    ghia_profiles,
+    latest_time,
+    profiles_from_fields,
+    profiles_from_samples,
+    reader_disagreement,
+)
+from verifiers._gate import Gate, GateContext, register_gate
+
+Comparator = Callable[["ComparatorGate", GateContext], GateResult]
+
+
+def compare_cavity(gate: ComparatorGate, context: GateContext) -> GateResult:
+    params = CavityParams.model_validate({k: v for k, v in context.experiment.params.items() if k != "case"})
+    rmse_max = float(context.options.get("rmse_max", 0.02))
+    tolerance = float(context.options.get("reader_tolerance", 0.03))
+    try:
+        u_ref, v_ref = ghia_profiles(params.re)
+    except KeyError as error:
+        return gate.verdict("reject", [f"no reference data to compare with: {error.args[0]}"])
+    case = context.path("case")
+    latest = latest_time(case)
+    read_files: list[str] = []
+    if latest is not None:
+        read_files = [f"case/{latest[1].name}/U", f"case/{latest[1].name}/C"]
+    try:
+        from_fields = profiles_from_fields(case, params)
+        from_samples = profiles_from_samples(case, params)
+    except (FieldFormatError, ValueError) as error:
+        return gate.verdict("reject", [f"cannot read the solution: {error}"], evidence=context.digests(read_files))
+    sample_dir = f"case/postProcessing/centrelines/{from_samples.source.rsplit('/', 1)[-1]}"
+    read_files += [f"{sample_dir}/vertical_U.xy", f"{sample_dir}/horizontal_U.xy"]
+    evidence = context.digests(read_files)
+    metrics = ghia_metrics(from_fields, u_ref, v_ref)
+    disagreement = reader_disagreement(from_fields, from_samples)
+    metrics["reader_disagreement"] = disagreement
+    metrics["rmse_max"] = rmse_max
+    reasons = [*u_ref.exclusions, *v_ref.exclusions]
+    summary = (
+        f"centreline RMSE vs {u_ref.source.split(',')[0]} et al.: u {metrics['rmse_u']:.4f}, "
+        f"v {metrics['rmse_v']:.4f} (limit {rmse_max:g}, units of the lid speed)"
+    )
+    if from_fields.time != from_samples.time:
+        return gate.verdict(
+            "reject",
+            [f"field time {from_fields.time:g} and sampled time {from_samples.time:g} differ", *reasons],
+            evidence=evidence,
+            metrics=metrics,
+        )
+    if disagreement > tolerance:
+        return gate.verdict(
+            "reject",
+            [
+                f"independent readers disagree by {disagreement:.3g} (tolerance {tolerance:g})",
+                summary,
+                *reasons,
+            ],
+            evidence=evidence,
+            metrics=metrics,
+        )
+    if max(metrics["rmse_u"], metrics["rmse_v"]) > rmse_max:
+        return gate.verdict("revise", [summary, *reasons], evidence=evidence, metrics=metrics)
+    return gate.verdict(
+        "accept",
+        [summary, f"raw-field and sampled readings agree to {disagreement:.3g}", *reasons],
+        evidence=evidence,
+        metrics=metrics,
+    )
+
+
+COMPARATORS: dict[str, Comparator] = {"cavity": compare_cavity}
+
+
+@register_gate
+class ComparatorGate(Gate):
+    """Options: per case kind, e.g. `rmse_max` and `reader_tolerance` for the cavity."""
+
+    name = "comparator"
+
+    def check(self, context: GateContext) -> GateResult:
+        kind = str(context.experiment.params.get("case", ""))
+        comparator = COMPARATORS.get(kind)
+        if comparator is None:
+            return self.verdict("reject", [f"no comparator for case kind {kind!r}"])
+        if context.outcome.status != "completed":
+            return self.verdict("reject", [f"nothing to compare: {context.outcome.error or 'experiment failed'}"])
+        return comparator(self, context)

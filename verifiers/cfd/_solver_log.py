@@ -1,0 +1,115 @@
+"""The solver-log gate: did the solver run to its end time, without errors, and converge?"""
+
+from __future__ import annotations
+
+import math
+import re
+
+from runs import Decision, GateResult
+from tools.cfd import latest_time, read_solver_log
+from verifiers._gate import Gate, GateContext, register_gate
+
+_NUMERIC_TROUBLE = ("sigFpe", "nan", "Maximum number of iterations exceeded")
+
+
+def _end_time(control_dict: str) -> float | None:
+    match = re.search(r"^\s*endTime\s+([0-9.eE+-]+)\s*;", control_dict, re.MULTILINE)
+    return float(match.group(1)) if match else None
+
+
+@register_gate
+class SolverLogGate(Gate):
+    """Checks an OpenFOAM solver log and the time directories it left behind.
+
+    Options: `continuity_max` (largest 'sum local' continuity error, default 1e-3),
+    `residual_drop` (last initial residual over its largest, default 1e-3), `residual_abs`
+    (an initial residual this small counts as converged anyway, default 1e-5), `courant_max`.
+    """
+
+    name = "solver-log"
+
+    def check(self, context: GateContext) -> GateResult:
+        options = context.options
+        log_rel = str(context.outcome.info.get("solver_log", ""))
+        log_path = context.path(log_rel) if log_rel else None
+        evidence = context.digests([log_rel]) if log_rel else []
+        if log_path is None or not log_path.is_file() or log_path.stat().st_size == 0:
+            return self.verdict("reject", [f"no solver log at {log_rel or '(none recorded)'}"], evidence=evidence)
+        log = read_solver_log(log_path)
+        reasons: list[str] = []
+        decision: Decision = "accept"
+
+        def worse(new: Decision, reason: str) -> None:
+            nonlocal decision
+            order = {"accept": 0, "rerun": 1, "revise": 2, "reject": 3}
+            reasons.append(reason)
+            if order[new] > order[decision]:
+                decision = new
+
+        if log.fatal:
+            numeric = any(marker.lower() in " ".join(log.fatal).lower() for marker in _NUMERIC_TROUBLE)
+            if numeric:
+                where = f" at t = {log.last_time:g}" if log.last_time is not None else ""
+                worse("rerun", f"the solver died of a floating-point exception{where}: the solution diverged")
+            else:
+                worse("revise", f"solver error: {log.fatal[0][:300]}")
+        if log.non_finite:
+            worse("rerun", "non-finite residuals or continuity errors: the solution diverged")
+        timed_out = any(step.get("timed_out") for step in context.outcome.info.get("steps", []))
+        if timed_out:
+            worse("reject", "the solver was killed at the experiment's time limit")
+        if not log.ended and not log.fatal and not timed_out:
+            worse("rerun", "the log does not end with 'End': the solver stopped early")
+
+        case = context.path("case")
+        control = case / "system" / "controlDict"
+        end_time = _end_time(control.read_text()) if control.is_file() else None
+        latest = latest_time(case)
+        last_logged = log.last_time
+        metrics: dict[str, float] = {"time_steps": float(len(log.times))}
+        if end_time is not None:
+            metrics["end_time"] = end_time
+            tolerance = 1e-6 * max(1.0, abs(end_time))
+            if last_logged is None or last_logged < end_time - tolerance:
+                worse("rerun", f"the log stops at t = {last_logged} before endTime = {end_time:g}")
+            # A log that claims it reached the end while the time directories stop short means the
+            # history was cut after the run; a crashed run is already covered above.
+            if log.ended and (latest is None or latest[0] < end_time - tolerance):
+                found = "none" if latest is None else f"{latest[0]:g}"
+                worse(
+                    "reject",
+                    f"the last time directory is {found}, not endTime = {end_time:g}: history truncated",
+                )
+
+        if log.continuity:
+            worst = max(value if math.isfinite(value) else math.inf for value in log.continuity)
+            metrics["continuity_max"] = worst
+            limit = float(options.get("continuity_max", 1e-3))
+            if worst > limit:
+                worse("rerun", f"continuity error reached {worst:.3g} (limit {limit:g})")
+        if log.courant_max:
+            courant = max(value if math.isfinite(value) else math.inf for value in log.courant_max)
+            metrics["courant_max"] = courant
+            limit = float(options.get("courant_max", 5.0))
+            if courant > limit:
+                worse("rerun", f"Courant number reached {courant:.3g} (limit {limit:g})")
+
+        drop = float(options.get("residual_drop", 1e-3))
+        floor = float(options.get("residual_abs", 1e-5))
+        if not log.residuals and not log.fatal:
+            worse("reject", "the log records no linear-solver residuals")
+        for field_name, history in sorted(log.residuals.items()):
+            values = [value for _, value in history if math.isfinite(value)]
+            if not values:
+                continue
+            first_peak, last = max(values), values[-1]
+            metrics[f"residual_{field_name}_final"] = last
+            if last > floor and last > drop * first_peak:
+                worse(
+                    "rerun",
+                    f"{field_name} residual fell only to {last:.3g} from {first_peak:.3g} (needs {drop:g}x)",
+                )
+
+        if decision == "accept":
+            reasons.append(f"solver reached endTime in {len(log.times)} steps; residuals fell; continuity bounded")
+        return self.verdict(decision, reasons, evidence=evidence, metrics=metrics)
