@@ -1,6 +1,7 @@
 """The orchestrator: plans experiments, dispatches them to tools, applies gates, revises, writes up."""
 
 from agents._context import ProgressReporter, RunCancelledError, RunContext, SilentReporter
+from agents._drivers import ExperimentDriver, driver_for, register_driver, run_with_workload
 from agents._graph import Orchestrator, RunState
 from agents._policy import BuiltinRevisionPolicy
 from agents._runner import RunLauncher, RunOptions, RunSummary, VerdictSummary, summarize
@@ -8,6 +9,7 @@ from agents._writer import write_report
 
 __all__ = [
     "BuiltinRevisionPolicy",
+    "ExperimentDriver",
     "Orchestrator",
     "ProgressReporter",
     "RunCancelledError",
@@ -18,6 +20,9 @@ __all__ = [
     "RunSummary",
     "SilentReporter",
     "VerdictSummary",
+    "driver_for",
+    "register_driver",
+    "run_with_workload",
     "summarize",
     "write_report",
 ]

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
+from agents.llm import LLM
 from runs import RunStore, TaskSpec
 from tools import SandboxFactory, Workload
 
@@ -34,6 +35,7 @@ class RunContext:
     workload: Workload
     sandbox_factory: SandboxFactory
     reporter: ProgressReporter = field(default_factory=SilentReporter)
+    llm: LLM | None = None
     max_workers: int = 2
     started: float = field(default_factory=time.monotonic)
 

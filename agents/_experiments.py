@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from agents._context import RunContext
+from agents._drivers import driver_for
 from runs import ExperimentSpec, GateResult, combine_decisions, utcnow
 from sandboxes import SandboxUnavailableError
 from tools import ExperimentOutcome, ToolUnavailableError
@@ -32,7 +33,7 @@ def execute_experiment(context: RunContext, spec: ExperimentSpec) -> dict[str, A
     store.update_experiment(row.id, status="running", started_at=utcnow(), workdir=str(directory))
     context.emit("experiment", f"{spec.key}: started", key=spec.key, experiment_id=row.id, params=spec.params)
     try:
-        outcome = context.workload.run(context.task, spec, directory, context.sandbox_factory)
+        outcome = driver_for(context.workload.name)(context, spec, directory)
     except (SandboxUnavailableError, ToolUnavailableError) as error:
         store.update_experiment(row.id, status="error", error=str(error), finished_at=utcnow())
         raise RunAbortedError(str(error)) from error
