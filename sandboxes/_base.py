@@ -12,7 +12,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 GIB = 1 << 30
 MIB = 1 << 20
@@ -56,6 +56,31 @@ class OutputLimitExceededError(SandboxError):
     def __init__(self, message: str, partial: ExecResult | None = None) -> None:
         super().__init__(message)
         self.partial = partial
+
+
+class SandboxProcess(ABC):
+    """A running sandboxed command: binary stdin/stdout pipes, stderr captured to a bounded buffer."""
+
+    stdin: IO[bytes]
+    stdout: IO[bytes]
+
+    @abstractmethod
+    def poll(self) -> int | None:
+        """The exit code, or None while it runs."""
+
+    @abstractmethod
+    def kill(self) -> None:
+        """Kill the command and everything it started; safe to call twice."""
+
+    @abstractmethod
+    def stderr_tail(self) -> str:
+        """The last part of what it wrote to stderr (for diagnostics)."""
+
+    def __enter__(self) -> SandboxProcess:
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.kill()
 
 
 @dataclass(frozen=True)
@@ -127,6 +152,20 @@ class Sandbox(ABC):
         input: bytes | None = None,
     ) -> ExecResult:
         """Run `cmd` (argv, no shell) inside the sandbox with `cwd` relative to the workdir."""
+
+    def spawn(
+        self,
+        cmd: Sequence[str],
+        *,
+        limits: Limits | None = None,
+        env: Mapping[str, str] | None = None,
+        cwd: str | None = None,
+    ) -> SandboxProcess:
+        """Start a long-lived command with pipes (a worker that serves many requests).
+
+        The caller owns the wall clock: it reads with its own timeouts and calls `kill()` on a hang.
+        """
+        raise SandboxUnavailableError(f"the {self.name} backend cannot keep a process running")
 
     def describe(self) -> dict[str, Any]:
         """What the run record says about where its experiments ran."""

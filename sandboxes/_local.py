@@ -20,12 +20,13 @@ from sandboxes._base import (
     ExecResult,
     Limits,
     Sandbox,
+    SandboxProcess,
     SandboxUnavailableError,
     cpu_limit_for,
     sandbox_environment,
 )
 from sandboxes._cgroup import PidsCgroup, cgroups_usable
-from sandboxes._process import run_process
+from sandboxes._process import HostProcess, run_process
 
 _SYSTEM_DIRS = ("/usr", "/etc", "/opt", "/sys")
 _MERGED_USR_LINKS = ("/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32")
@@ -150,6 +151,22 @@ class LocalSandbox(Sandbox):
             args += ["--setenv", name, value]
         return args
 
+    def _command(
+        self, cmd: Sequence[str], limits: Limits, env: Mapping[str, str] | None, cwd: str | None, timeout: float
+    ) -> tuple[list[str], dict[str, str], Path, PidsCgroup | None]:
+        """The full argv (cgroup entry, bubblewrap, rlimits, command), its environment and directory."""
+        workdir = self.resolve(cwd or ".")
+        full_env = sandbox_environment(str(self.workdir), env)
+        if self.isolation:
+            inner = _prlimit_args(limits, timeout, with_nproc=True)
+            argv = [*self._bwrap_args(full_env, workdir), "--", *inner, *cmd]
+        else:
+            argv = [*_prlimit_args(limits, timeout, with_nproc=False), *cmd]
+        cgroup = PidsCgroup.create(limits.processes) if limits.processes is not None and os.geteuid() == 0 else None
+        if cgroup is not None:
+            argv = [*cgroup.enter_prefix(), *argv]
+        return argv, full_env, workdir, cgroup
+
     def exec(
         self,
         cmd: Sequence[str],
@@ -161,16 +178,7 @@ class LocalSandbox(Sandbox):
         input: bytes | None = None,
     ) -> ExecResult:
         limits = limits or self.limits
-        workdir = self.resolve(cwd or ".")
-        full_env = sandbox_environment(str(self.workdir), env)
-        if self.isolation:
-            inner = _prlimit_args(limits, timeout, with_nproc=True)
-            argv = [*self._bwrap_args(full_env, workdir), "--", *inner, *cmd]
-        else:
-            argv = [*_prlimit_args(limits, timeout, with_nproc=False), *cmd]
-        cgroup = PidsCgroup.create(limits.processes) if limits.processes is not None and os.geteuid() == 0 else None
-        if cgroup is not None:
-            argv = [*cgroup.enter_prefix(), *argv]
+        argv, full_env, workdir, cgroup = self._command(cmd, limits, env, cwd, timeout)
         try:
             return run_process(
                 argv,
@@ -183,3 +191,21 @@ class LocalSandbox(Sandbox):
         finally:
             if cgroup is not None:
                 cgroup.remove()
+
+    def spawn(
+        self,
+        cmd: Sequence[str],
+        *,
+        limits: Limits | None = None,
+        env: Mapping[str, str] | None = None,
+        cwd: str | None = None,
+    ) -> SandboxProcess:
+        limits = limits or self.limits
+        argv, full_env, workdir, cgroup = self._command(cmd, limits, env, cwd, timeout=limits.cpu_seconds or 86_400)
+        return HostProcess(
+            argv,
+            env=full_env,
+            cwd=workdir,
+            stderr_bytes=limits.output_bytes,
+            on_exit=cgroup.remove if cgroup is not None else (lambda: None),
+        )

@@ -175,3 +175,22 @@ def test_unsafe_mode_still_applies_limits_and_timeouts(tmp_path: Path) -> None:
     with pytest.raises(SandboxTimeoutError):
         sandbox.exec(["sleep", "30"], timeout=1)
     assert os.environ.get("HOME") != str(sandbox.workdir)
+
+
+def test_spawned_worker_serves_requests_and_dies_with_kill(sandbox: LocalSandbox) -> None:
+    echo = "import sys\nfor line in sys.stdin:\n    sys.stdout.write(line.upper()); sys.stdout.flush()\n"
+    marker = f"labgate-worker-{uuid.uuid4().hex}"
+    worker = sandbox.spawn(["python3", "-c", echo, marker])
+    for word in (b"first\n", b"second\n"):
+        worker.stdin.write(word)
+        worker.stdin.flush()
+        assert worker.stdout.readline() == word.upper()
+    assert worker.poll() is None
+    assert _alive(marker)
+    worker.kill()
+    worker.kill()
+    deadline = time.monotonic() + 5
+    while _alive(marker) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert _alive(marker) == []
+    assert worker.poll() is not None
