@@ -1,0 +1,1 @@
+"""Proof workload: Coq prover backend, miniF2F catalog, proof assembly."""

@@ -1,0 +1,179 @@
+"""The Coq backend: one `coqc` process per check, inside the sandbox, with a wall-clock limit.
+
+Every check writes the source into the backend's working directory and compiles it there. A check
+that overflows the stack, runs out of memory or outlives its limit comes back as a failed
+`CheckResult` saying so; it never takes the caller down. Goals at a point are read by cutting the
+source before the sentence at that point and appending `Show.`.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+import shutil
+import subprocess
+import threading
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from sandboxes import GIB, MIB, Limits, OutputLimitExceededError, Sandbox, SandboxTimeoutError
+from tools._workload import SandboxFactory
+from tools.proofs._diagnostics import Diagnostic, GoalState, parse_diagnostics, parse_goals
+from tools.proofs._prover import CheckResult, Prover, ProverUnavailableError
+from tools.proofs._sentences import UnterminatedSourceError, offset_of, split_sentences
+
+COQ_LIMITS = Limits(memory_bytes=6 * GIB, processes=64, file_bytes=256 * MIB, output_bytes=4 * MIB)
+_MODULE_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+
+
+@dataclass(frozen=True)
+class CoqConfig:
+    """Where coqc lives and how long one check may take by default."""
+
+    coqc: str = "coqc"
+    timeout: float = 60.0
+    limits: Limits = field(default_factory=lambda: COQ_LIMITS)
+    args: tuple[str, ...] = ("-q",)
+
+    def executable(self) -> str:
+        """The absolute path of coqc; raises ProverUnavailableError when it is not installed."""
+        found = shutil.which(self.coqc)
+        if found is None:
+            raise ProverUnavailableError(
+                f"coqc not found ({self.coqc!r}); install Coq 8.16 with ./scripts/setup (Debian package 'coq')"
+            )
+        return found
+
+
+@functools.cache
+def coq_version(coqc: str = "coqc") -> str:
+    """`coqc --print-version`, e.g. '8.16.1', or '' when coqc is missing."""
+    found = shutil.which(coqc)
+    if found is None:
+        return ""
+    try:
+        output = subprocess.run([found, "--print-version"], capture_output=True, text=True, timeout=30, check=False)
+    except (OSError, subprocess.TimeoutExpired):
+        return ""
+    return output.stdout.split()[0] if output.stdout.split() else ""
+
+
+class CoqProver(Prover):
+    """Checks Coq sources with coqc in a sandbox around `workdir` (created if missing).
+
+    One instance serves one caller at a time; the lock makes accidental sharing safe, not fast.
+    """
+
+    name = "coq"
+
+    def __init__(
+        self,
+        workdir: Path,
+        sandbox_factory: SandboxFactory,
+        config: CoqConfig | None = None,
+        *,
+        file_stem: str = "Attempt",
+    ) -> None:
+        if not _MODULE_NAME.match(file_stem):
+            raise ValueError(f"file stem {file_stem!r} is not a valid Coq module name")
+        self.config = config or CoqConfig()
+        self.workdir = workdir
+        self.workdir.mkdir(parents=True, exist_ok=True)
+        self.sandbox_factory = sandbox_factory
+        self.file_stem = file_stem
+        self._sandbox: Sandbox | None = None
+        self._lock = threading.Lock()
+        self.checks = 0
+
+    def version(self) -> str:
+        return coq_version(self.config.coqc)
+
+    def sandbox(self) -> Sandbox:
+        if self._sandbox is None:
+            self._sandbox = self.sandbox_factory(self.workdir)
+        return self._sandbox
+
+    def close(self) -> None:
+        if self._sandbox is not None:
+            self._sandbox.close()
+            self._sandbox = None
+
+    def check(self, source: str, *, timeout: float | None = None) -> CheckResult:
+        return self._run(source, timeout if timeout is not None else self.config.timeout)
+
+    def _run(self, source: str, timeout: float) -> CheckResult:
+        coqc = self.config.executable()
+        filename = f"{self.file_stem}.v"
+        with self._lock:
+            sandbox = self.sandbox()
+            for leftover in (f"{self.file_stem}.vo", f"{self.file_stem}.vok", f"{self.file_stem}.vos"):
+                (self.workdir / leftover).unlink(missing_ok=True)
+            sandbox.write_file(filename, source)
+            self.checks += 1
+            try:
+                result = sandbox.exec([coqc, *self.config.args, filename], timeout=timeout, limits=self.config.limits)
+            except SandboxTimeoutError as error:
+                partial = error.partial
+                return CheckResult(
+                    ok=False,
+                    diagnostics=tuple(parse_diagnostics(partial.stderr, source)) if partial else (),
+                    stdout=partial.stdout if partial else "",
+                    stderr=partial.stderr if partial else "",
+                    seconds=partial.duration if partial else timeout,
+                    timed_out=True,
+                    failure=f"coqc did not finish within {timeout:g} s and was killed",
+                )
+            except OutputLimitExceededError as error:
+                partial = error.partial
+                return CheckResult(
+                    ok=False,
+                    stdout=partial.stdout[-20000:] if partial else "",
+                    stderr=partial.stderr[-20000:] if partial else "",
+                    seconds=partial.duration if partial else 0.0,
+                    failure="coqc printed more output than allowed and was killed",
+                )
+        diagnostics = tuple(parse_diagnostics(result.stderr, source))
+        failure = ""
+        if result.returncode != 0 and not any(item.severity == "error" for item in diagnostics):
+            failure = _crash_reason(result.returncode, result.stderr)
+        return CheckResult(
+            ok=result.returncode == 0 and not any(item.severity == "error" for item in diagnostics),
+            diagnostics=diagnostics,
+            stdout=result.stdout,
+            stderr=result.stderr,
+            seconds=result.duration,
+            failure=failure,
+        )
+
+    def goal_at(self, source: str, position: int, *, timeout: float | None = None) -> GoalState | None:
+        cut = cut_before(source, position)
+        result = self._run(source[:cut].rstrip() + "\nShow.\n", timeout if timeout is not None else self.config.timeout)
+        located = [item for item in result.errors if item.line > 0]
+        if located or result.timed_out or result.failure:
+            return None
+        return parse_goals(result.stdout)
+
+
+def cut_before(source: str, position: int) -> int:
+    """The offset where the sentence containing (or following) `position` starts."""
+    try:
+        sentences = split_sentences(source)
+    except UnterminatedSourceError:
+        return position
+    for sentence in sentences:
+        if sentence.end > position:
+            return min(sentence.start, position)
+    return len(source)
+
+
+def _crash_reason(returncode: int, stderr: str) -> str:
+    tail = stderr.strip().splitlines()[-1] if stderr.strip() else ""
+    if returncode < 0 or returncode >= 128:
+        signal_number = -returncode if returncode < 0 else returncode - 128
+        return f"coqc was killed by signal {signal_number} (stack overflow or memory limit){': ' + tail if tail else ''}"
+    return f"coqc exited with code {returncode} without an error message{': ' + tail if tail else ''}"
+
+
+def error_offset(source: str, diagnostic: Diagnostic) -> int:
+    """The character offset where a located diagnostic starts in `source`."""
+    return offset_of(source, diagnostic.line, diagnostic.column)

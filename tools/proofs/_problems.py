@@ -1,0 +1,188 @@
+"""A proof problem: the trusted header and statement a proof must keep, as the catalog states them.
+
+A problem file is Coq source: a header (imports, scopes, auxiliary definitions) followed by one
+theorem statement named after the problem. Everything a gate trusts about a task comes from here,
+never from the file a prover or a user hands in.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from tools.proofs._sentences import Sentence, normalize, split_sentences
+
+THEOREM_KEYWORDS = ("Theorem", "Lemma", "Fact", "Remark", "Corollary", "Proposition", "Property", "Example")
+ASSUMPTION_KEYWORDS = (
+    "Axiom",
+    "Axioms",
+    "Parameter",
+    "Parameters",
+    "Hypothesis",
+    "Hypotheses",
+    "Variable",
+    "Variables",
+    "Conjecture",
+    "Context",
+)
+_IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_']*")
+
+
+class ProblemFormatError(ValueError):
+    """A problem text has no usable theorem statement."""
+
+
+@dataclass(frozen=True)
+class Statement:
+    """`Theorem name binders : type.` taken apart (binders may be empty)."""
+
+    keyword: str
+    name: str
+    binders: str
+    type: str
+
+    def goal(self) -> str:
+        """The statement as one proposition: `forall binders, type` (or just `type`)."""
+        return f"forall {self.binders}, {self.type}" if self.binders else self.type
+
+
+def parse_statement(sentence: str) -> Statement:
+    """Split a theorem sentence into keyword, name, binders and type.
+
+    Raises:
+        ProblemFormatError: the sentence is not `Keyword name [binders] : type.`
+    """
+    code = normalize(sentence)
+    if code.endswith("."):
+        code = code[:-1].rstrip()
+    match = re.match(r"(?P<keyword>[A-Za-z]+)\s+(?P<name>[A-Za-z_][A-Za-z0-9_']*)\s*", code)
+    if not match or match.group("keyword") not in THEOREM_KEYWORDS:
+        raise ProblemFormatError(f"not a theorem statement: {code[:80]!r}")
+    rest = code[match.end() :]
+    depth = 0
+    for index, char in enumerate(rest):
+        if char in "({[":
+            depth += 1
+        elif char in ")}]":
+            depth -= 1
+        elif char == ":" and depth == 0 and not rest.startswith(":=", index) and not rest.startswith("::", index):
+            if index > 0 and rest[index - 1] == ":":
+                continue
+            binders = rest[:index].strip()
+            body = rest[index + 1 :].strip()
+            if not body:
+                break
+            return Statement(match.group("keyword"), match.group("name"), binders, body)
+    raise ProblemFormatError(f"theorem {match.group('name')} has no ': type' part")
+
+
+def declared_names(sentence: Sentence) -> list[str]:
+    """The names a header or body sentence declares (definitions, axioms, notations' symbols excluded)."""
+    code = sentence.code
+    words = code.split()
+    while words and words[0] in ("Local", "Global", "Program", "Polymorphic", "Monomorphic", "#[local]", "#[global]"):
+        words = words[1:]
+    if len(words) < 2:
+        return []
+    keyword = words[0]
+    if keyword in ASSUMPTION_KEYWORDS:
+        names = []
+        for part in re.split(r"[()]", " ".join(words[1:])):
+            head = part.split(":")[0] if ":" in part else ""
+            names.extend(_IDENT.findall(head))
+        return names
+    if keyword in (
+        "Definition",
+        "Fixpoint",
+        "CoFixpoint",
+        "Inductive",
+        "CoInductive",
+        "Record",
+        "Structure",
+        "Class",
+        "Let",
+        "Function",
+        "Instance",
+        "Module",
+        *THEOREM_KEYWORDS,
+    ):
+        match = _IDENT.match(words[1])
+        return [match.group(0)] if match else []
+    return []
+
+
+@dataclass(frozen=True)
+class ProofProblem:
+    """One theorem to prove, with the header it lives under.
+
+    `header` and `statement` are kept verbatim; `assumed` lists names the header itself postulates
+    (e.g. a floor function given by an axiom), which a proof may rely on without being rejected.
+    """
+
+    id: str
+    name: str
+    header: str
+    statement: str
+    source: str = ""
+    notes: tuple[str, ...] = ()
+    assumed: tuple[str, ...] = field(default=())
+
+    @property
+    def parsed(self) -> Statement:
+        return parse_statement(self.statement)
+
+    def header_sentences(self) -> list[Sentence]:
+        return split_sentences(self.header)
+
+    def theorem_file(self, proof: str, *, imports: str = "") -> str:
+        """Header, optional extra imports, the statement, then `proof` (which must end the proof)."""
+        parts = [self.header.rstrip(), imports.strip(), self.statement.strip(), proof.strip()]
+        return "\n\n".join(part for part in parts if part) + "\n"
+
+
+def problem_from_text(problem_id: str, text: str, name: str | None = None, source: str = "") -> ProofProblem:
+    """Read a problem file: header up to the theorem named `name` (default: the first theorem).
+
+    Text after the theorem sentence (`Proof.`, `Admitted.`, further theorems) is not part of the
+    problem; anything beyond a bare `Proof.`/`Admitted.` is recorded in `notes`.
+
+    Raises:
+        ProblemFormatError: no such theorem, or it cannot be taken apart.
+    """
+    sentences = split_sentences(text)
+    theorem = next(
+        (
+            item
+            for item in sentences
+            if item.first_word in THEOREM_KEYWORDS and (name is None or parse_statement(item.text).name == name)
+        ),
+        None,
+    )
+    if theorem is None:
+        wanted = f"theorem {name}" if name else "a theorem"
+        raise ProblemFormatError(f"{source or problem_id}: no {wanted} statement found")
+    statement = parse_statement(theorem.text)
+    header_sentences = [item for item in sentences if item.end <= theorem.start]
+    after = [item for item in sentences if item.start >= theorem.end]
+    notes = []
+    trailing = [item for item in after if item.code not in ("Proof.", "Admitted.", "Qed.", "Abort.")]
+    if trailing:
+        dropped = [f"{item.first_word} {declared_names(item)[0] if declared_names(item) else ''}".strip() for item in trailing]
+        notes.append(
+            "text after the statement is not part of the problem: " + ", ".join(dict.fromkeys(dropped))
+        )
+    assumed = tuple(
+        name
+        for item in header_sentences
+        if item.first_word in ASSUMPTION_KEYWORDS
+        for name in declared_names(item)
+    )
+    return ProofProblem(
+        id=problem_id,
+        name=statement.name,
+        header=text[: theorem.start].rstrip() + "\n" if header_sentences else "",
+        statement=theorem.text.strip(),
+        source=source,
+        notes=tuple(notes),
+        assumed=assumed,
+    )

@@ -1,0 +1,180 @@
+"""Splitting Coq source into sentences: the unit a prover executes, a gate inspects and a search edits.
+
+Coq's lexer ends a sentence at a `.` followed by a blank or the end of the input, outside comments
+(which nest) and strings (where `""` escapes a quote). Bullets (`-`, `+`, `*`, repeated) and braces
+at the start of a sentence are sentences of their own, without a dot. The splitter keeps offsets
+into the original text so that diagnostics and edits map back to what the user wrote.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Literal
+
+SentenceKind = Literal["sentence", "bullet", "brace"]
+
+_BULLET = re.compile(r"(-+|\++|\*+)(?=\s|$|[^-+*)])")
+_SPACE = re.compile(r"\s+")
+
+
+class UnterminatedSourceError(ValueError):
+    """A comment or string is never closed, so the text cannot be split into sentences."""
+
+
+@dataclass(frozen=True)
+class Sentence:
+    """One sentence: its raw text (with comments) and where it sits in the source."""
+
+    text: str
+    start: int
+    end: int
+    kind: SentenceKind = "sentence"
+
+    @property
+    def code(self) -> str:
+        """The text without comments, whitespace collapsed: what two sentences are compared on."""
+        return normalize(self.text)
+
+    @property
+    def first_word(self) -> str:
+        """The leading keyword (`Theorem`, `Require`, `#[local]` stripped), or '' for a bullet."""
+        code = strip_attributes(self.code)
+        match = re.match(r"[A-Za-z_][A-Za-z0-9_']*", code)
+        return match.group(0) if match else ""
+
+
+def _skip_comment(text: str, index: int) -> int:
+    """Index just past the comment opening at `index` (nested comments and strings respected)."""
+    depth = 0
+    length = len(text)
+    while index < length:
+        if text.startswith("(*", index):
+            depth += 1
+            index += 2
+        elif text.startswith("*)", index):
+            depth -= 1
+            index += 2
+            if depth == 0:
+                return index
+        elif text[index] == '"':
+            index = _skip_string(text, index)
+        else:
+            index += 1
+    raise UnterminatedSourceError("a comment '(*' is never closed")
+
+
+def _skip_string(text: str, index: int) -> int:
+    """Index just past the string literal opening at `index`."""
+    index += 1
+    length = len(text)
+    while index < length:
+        if text[index] == '"':
+            if index + 1 < length and text[index + 1] == '"':
+                index += 2
+                continue
+            return index + 1
+        index += 1
+    raise UnterminatedSourceError('a string \'"\' is never closed')
+
+
+def strip_comments(text: str) -> str:
+    """The text with every comment replaced by one space (strings kept verbatim)."""
+    out: list[str] = []
+    index = 0
+    length = len(text)
+    while index < length:
+        if text.startswith("(*", index):
+            index = _skip_comment(text, index)
+            out.append(" ")
+        elif text[index] == '"':
+            end = _skip_string(text, index)
+            out.append(text[index:end])
+            index = end
+        else:
+            out.append(text[index])
+            index += 1
+    return "".join(out)
+
+
+def normalize(text: str) -> str:
+    """Comments removed and blanks collapsed: formatting never makes two sentences differ."""
+    return _SPACE.sub(" ", strip_comments(text)).strip()
+
+
+def strip_attributes(code: str) -> str:
+    """A sentence's code without leading `#[...]` attributes and `Local`/`Global`/`Export` modifiers."""
+    code = code.lstrip()
+    while code.startswith("#["):
+        close = code.find("]")
+        if close < 0:
+            break
+        code = code[close + 1 :].lstrip()
+    return code
+
+
+def _is_terminator(text: str, index: int) -> bool:
+    """Whether the `.` at `index` ends a sentence (blank or end of text after it, not `..`)."""
+    after = index + 1
+    if after < len(text) and not text[after].isspace():
+        return False
+    return not (index > 0 and text[index - 1] == ".")
+
+
+def split_sentences(text: str) -> list[Sentence]:
+    """Every sentence of `text` in order; trailing text without a terminating dot is a sentence too.
+
+    Raises:
+        UnterminatedSourceError: a comment or string never closes.
+    """
+    sentences: list[Sentence] = []
+    index = 0
+    length = len(text)
+    start: int | None = None
+    while index < length:
+        char = text[index]
+        if text.startswith("(*", index):
+            index = _skip_comment(text, index)
+            continue
+        if char.isspace():
+            index += 1
+            continue
+        if start is None:
+            if char in "{}":
+                sentences.append(Sentence(char, index, index + 1, "brace"))
+                index += 1
+                continue
+            bullet = _BULLET.match(text, index)
+            if bullet and char in "-+*":
+                sentences.append(Sentence(bullet.group(0), index, bullet.end(), "bullet"))
+                index = bullet.end()
+                continue
+            start = index
+        if char == '"':
+            index = _skip_string(text, index)
+            continue
+        if char == "." and _is_terminator(text, index):
+            sentences.append(Sentence(text[start : index + 1], start, index + 1))
+            start = None
+        index += 1
+    if start is not None and text[start:].strip():
+        sentences.append(Sentence(text[start:].rstrip(), start, len(text.rstrip())))
+    return sentences
+
+
+def line_column(text: str, offset: int) -> tuple[int, int]:
+    """1-based line and 0-based column of a character offset."""
+    line = text.count("\n", 0, offset) + 1
+    column = offset - (text.rfind("\n", 0, offset) + 1)
+    return line, column
+
+
+def offset_of(text: str, line: int, column: int) -> int:
+    """The character offset of a 1-based line and 0-based column (clamped to the text)."""
+    offset = 0
+    for _ in range(line - 1):
+        newline = text.find("\n", offset)
+        if newline < 0:
+            return len(text)
+        offset = newline + 1
+    return min(offset + column, len(text))

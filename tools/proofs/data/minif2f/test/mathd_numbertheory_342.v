@@ -1,0 +1,5 @@
+Require Import Arith.
+
+Theorem mathd_numbertheory_342 : 54 mod 6 = 0.
+Proof.
+Admitted.

@@ -1,0 +1,6 @@
+Require Import Arith.
+
+Theorem mathd_numbertheory_200 :
+  139 mod 11 = 7.
+Proof.
+Admitted.
