@@ -6,6 +6,7 @@ from agents._graph import Orchestrator, RunState
 from agents._policy import BuiltinRevisionPolicy
 from agents._runner import RunLauncher, RunOptions, RunSummary, VerdictSummary, summarize
 from agents._writer import write_report
+from agents import proof_search  # registers the `proofs` driver
 
 __all__ = [
     "BuiltinRevisionPolicy",

@@ -12,6 +12,7 @@ from agents import RunLauncher
 from runs import RunStore
 from tools import Catalog
 from tools.cfd import CfdWorkload, OpenFOAMConfig
+from tools.proofs import CoqConfig, ProofsWorkload
 
 
 class Settings(BaseSettings):
@@ -21,6 +22,7 @@ class Settings(BaseSettings):
     database_url: str | None = Field(default=None, description="any SQLAlchemy URL; default SQLite in home")
     openfoam_bin_dir: Path = Path("/usr/bin")
     openfoam_project_dir: Path = Path("/usr/share/openfoam")
+    coqc: str = Field(default="coqc", description="the Coq compiler (a name on PATH or an absolute path)")
     max_workers: int = Field(default_factory=lambda: os.cpu_count() or 1, ge=1, le=256)
     llm_base_url: str | None = None
     llm_model: str | None = None
@@ -32,7 +34,7 @@ def build_store(settings: Settings) -> RunStore:
 
 def build_catalog(settings: Settings) -> Catalog:
     openfoam = OpenFOAMConfig(bin_dir=settings.openfoam_bin_dir, project_dir=settings.openfoam_project_dir)
-    return Catalog([CfdWorkload(openfoam)])
+    return Catalog([CfdWorkload(openfoam), ProofsWorkload(CoqConfig(coqc=settings.coqc))])
 
 
 def build_launcher(settings: Settings) -> RunLauncher:

@@ -246,5 +246,9 @@ def main(argv: list[str] | None = None) -> None:
     raise SystemExit(result if isinstance(result, int) else 0)
 
 
+from api._cli_proofs import check_proof_command  # noqa: E402 - commands register after `app` exists
+
+app.add_command(check_proof_command)
+
 if __name__ == "__main__":
     main()

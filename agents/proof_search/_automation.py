@@ -1,0 +1,116 @@
+"""Tool correction: a failing step is replaced by the first automation tactic that closes its goal.
+
+All tactics are tried in one prover process: the file is cut before the failing step and, for
+each tactic in order, a probe `Fail solve [timeout t (tactic)].` is appended. A probe whose tactic
+fails is silent; the first whose tactic succeeds makes `Fail` itself fail ("The command has not
+failed!") at its own line, which names the winner and stops the file. So one check answers
+"which tactic, first in the order, closes this goal", each tactic with its own time budget and the
+whole step with a wall-clock limit. `hammer` prints the reconstruction it found, which replaces it.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from tools.proofs import CheckResult, ProofProblem, Prover
+
+from agents.proof_search._script import AUTOMATION_IMPORTS, ProofScript
+
+
+@dataclass(frozen=True)
+class AutomationTactic:
+    """One tactic of the sweep; `weight` scales the per-tactic budget (hammer needs its ATP time)."""
+
+    name: str
+    script: str
+    weight: float = 1.0
+
+
+AUTOMATION: tuple[AutomationTactic, ...] = (
+    AutomationTactic("lia", "lia"),
+    AutomationTactic("nia", "nia"),
+    AutomationTactic("lra", "lra"),
+    AutomationTactic("nra", "nra"),
+    AutomationTactic("field", "field"),
+    AutomationTactic("ring", "ring"),
+    AutomationTactic("congruence", "congruence"),
+    AutomationTactic("firstorder", "firstorder"),
+    AutomationTactic("intuition", "intuition"),
+    AutomationTactic("auto", "auto"),
+    AutomationTactic("eauto", "eauto"),
+    AutomationTactic("sauto", "sauto", weight=0.67),
+    AutomationTactic("hauto", "hauto", weight=0.67),
+    AutomationTactic("psatz", "first [psatz R 2 | psatz Z 2]"),
+    AutomationTactic("hammer", "hammer", weight=2.0),
+)
+_NOT_FAILED = "The command has not failed!"
+_HAMMER_REPLACEMENT = re.compile(r"Replace the hammer tactic with:\s*(.+?)\s*$", re.MULTILINE)
+
+
+@dataclass(frozen=True)
+class StepFix:
+    """The outcome of one tool-correction probe: the winning tactic (None if none) and the check."""
+
+    tactic: str | None
+    name: str
+    check: CheckResult
+    prefix_ok: bool
+
+    @property
+    def found(self) -> bool:
+        return self.tactic is not None
+
+
+def probe_text(tactics: tuple[AutomationTactic, ...], tactic_seconds: float, hammer_seconds: int) -> tuple[str, int]:
+    """The probe sentences (one per line) and how many lines the hammer settings take before them."""
+    settings = f"Set Hammer ATPLimit {hammer_seconds}.\nSet Hammer ReconstrLimit {max(2, hammer_seconds // 2)}."
+    lines = []
+    for tactic in tactics:
+        seconds = max(1, round(tactic_seconds * tactic.weight))
+        lines.append(f"Fail solve [timeout {seconds} ({tactic.script})].")
+    return settings + "\n" + "\n".join(lines) + "\n", 2
+
+
+class ToolCorrector:
+    """Fills holes and replaces failing steps with automation, one prover process per step."""
+
+    def __init__(
+        self,
+        prover: Prover,
+        problem: ProofProblem,
+        *,
+        tactics: tuple[AutomationTactic, ...] = AUTOMATION,
+        tactic_seconds: float = 3.0,
+        step_seconds: float = 24.0,
+        imports: str = AUTOMATION_IMPORTS,
+    ) -> None:
+        self.prover = prover
+        self.problem = problem
+        self.tactics = tactics
+        self.tactic_seconds = tactic_seconds
+        self.step_seconds = step_seconds
+        self.imports = imports
+
+    def fix(self, script: ProofScript, index: int, *, timeout: float | None = None) -> StepFix:
+        """The first tactic (in order) that closes the goal step `index` works on."""
+        prefix = script.prefix_source(self.problem, index, self.imports)
+        hammer_seconds = max(2, round(self.tactic_seconds * 2))
+        probes, settings_lines = probe_text(self.tactics, self.tactic_seconds, hammer_seconds)
+        source = prefix + probes
+        first_probe_line = prefix.count("\n") + 1 + settings_lines
+        result = self.prover.check(source, timeout=min(self.step_seconds, timeout or self.step_seconds))
+        errors = result.errors
+        winner = next((e for e in errors if e.message.startswith(_NOT_FAILED)), None)
+        if winner is not None:
+            position = winner.line - first_probe_line
+            if 0 <= position < len(self.tactics):
+                tactic = self.tactics[position]
+                script_text = tactic.script
+                if tactic.name == "hammer":
+                    replacements = _HAMMER_REPLACEMENT.findall(result.stdout)
+                    if replacements:
+                        script_text = replacements[-1].rstrip(".")
+                return StepFix(f"{script_text}.", tactic.name, result, prefix_ok=True)
+        prefix_error = next((e for e in errors if 0 < e.line < first_probe_line), None)
+        return StepFix(None, "", result, prefix_ok=prefix_error is None and not result.failure)

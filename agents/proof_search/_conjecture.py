@@ -1,0 +1,83 @@
+"""Conjecture correction: a language model drafts proofs and revises them from the prover's error.
+
+The model sees the statement (with its header), the failing proof, the failing step, Coq's error
+and the goal at the failure, and answers with a whole revised proof. It also writes fresh drafts,
+which the search asks for at the start and after every `restart_every` failed revisions. Any
+object implementing `agents.llm.LLM` works; nothing here knows which endpoint is behind it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from tools.proofs import ProofProblem
+
+from agents.llm import LLM, LLMBudgetExceededError, LLMError, Message
+from agents.proof_search._script import ProofScript, script_from_text
+
+SYSTEM_PROMPT = (
+    "You write proofs for Coq 8.16 (standard library, Coquelicot, CoqHammer's sauto/hauto/hammer, "
+    "and the micromega tactics lia, nia, lra, nra, psatz). Never change the theorem statement; never use "
+    "admit, Admitted, Axiom or any new assumption. Answer with one ```coq code block holding the proof of "
+    "the theorem only, from `Proof.` to `Qed.`."
+)
+
+
+@dataclass(frozen=True)
+class Failure:
+    """What went wrong with a proof attempt, as shown to the model."""
+
+    script: ProofScript
+    step: str
+    error: str
+    goal: str
+
+
+class ConjectureCorrector:
+    """Drafts and revises proofs with an LLM; returns None when the model gives nothing usable."""
+
+    def __init__(self, llm: LLM, problem: ProofProblem, *, temperature: float = 0.7, max_tokens: int = 2048) -> None:
+        self.llm = llm
+        self.problem = problem
+        self.temperature = temperature
+        self.max_tokens = max_tokens
+        self.calls = 0
+        self.exhausted = False
+        self.last_error = ""
+
+    def _statement(self) -> str:
+        return self.problem.theorem_file("").strip()
+
+    def draft(self, seed: int) -> ProofScript | None:
+        """A fresh proof draft (sampled, so repeated calls differ)."""
+        user = (
+            f"Prove this theorem.\n\n```coq\n{self._statement()}\n```\n\n"
+            "Think about the mathematics first, then give the Coq proof."
+        )
+        return self._ask([Message("system", SYSTEM_PROMPT), Message("user", user)], seed, origin="llm:draft")
+
+    def revise(self, failure: Failure, seed: int) -> ProofScript | None:
+        """A revised proof, given the failing one, its failing step, the error and the goal there."""
+        user = (
+            f"Theorem:\n```coq\n{self._statement()}\n```\n\n"
+            f"This proof fails:\n```coq\n{failure.script.text()}```\n\n"
+            f"The failing step is `{failure.step}`. Coq says:\n{failure.error}\n\n"
+            f"The goal at that step is:\n```\n{failure.goal or '(not available)'}\n```\n\n"
+            "Give a corrected proof of the whole theorem."
+        )
+        return self._ask([Message("system", SYSTEM_PROMPT), Message("user", user)], seed, origin="llm:revision")
+
+    def _ask(self, messages: list[Message], seed: int, origin: str) -> ProofScript | None:
+        if self.exhausted:
+            return None
+        self.calls += 1
+        try:
+            completion = self.llm.complete(messages, temperature=self.temperature, max_tokens=self.max_tokens, seed=seed)
+        except LLMBudgetExceededError as error:
+            self.exhausted = True
+            self.last_error = str(error)
+            return None
+        except LLMError as error:
+            self.last_error = str(error)
+            return None
+        return script_from_text(completion.text, self.problem, origin=origin)

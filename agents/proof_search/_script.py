@@ -1,0 +1,137 @@
+"""A proof script: the steps between `Proof.` and `Qed.`, and the file it makes with its problem.
+
+Steps are sentences (tactics, with bullets and braces as steps of their own) so that a failing one
+can be replaced, and a hole (`HOLE`) marks a place that tool correction must fill before the
+script is checked. Rendering keeps each step's span, so a prover's error maps back to a step.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from tools.proofs import ProofProblem, Sentence, UnterminatedSourceError, offset_of, split_sentences
+
+HOLE = "?"
+AUTOMATION_IMPORTS = "From Hammer Require Import Tactics Hammer.\nRequire Import Lia Lra Psatz."
+_FENCE = re.compile(r"```(?:coq|rocq|Coq)?\s*\n(.*?)```", re.DOTALL)
+
+
+@dataclass(frozen=True)
+class RenderedScript:
+    """A whole source file and the character span of each step in it."""
+
+    source: str
+    spans: tuple[tuple[int, int], ...]
+    qed_offset: int
+
+    def step_at(self, line: int, column: int) -> int | None:
+        """The index of the step at a 1-based line / 0-based column, or None outside the steps."""
+        offset = offset_of(self.source, line, column)
+        for index, (start, end) in enumerate(self.spans):
+            if start <= offset < end:
+                return index
+        return None
+
+
+@dataclass(frozen=True)
+class ProofScript:
+    """An ordered list of steps; immutable, so every edit makes a new script."""
+
+    steps: tuple[str, ...] = ()
+    origin: str = ""
+
+    def hole(self) -> int | None:
+        return next((i for i, step in enumerate(self.steps) if step == HOLE), None)
+
+    def replace(self, index: int, *steps: str) -> ProofScript:
+        return ProofScript((*self.steps[:index], *steps, *self.steps[index + 1 :]), self.origin)
+
+    def insert(self, index: int, *steps: str) -> ProofScript:
+        return ProofScript((*self.steps[:index], *steps, *self.steps[index:]), self.origin)
+
+    def truncate(self, index: int) -> ProofScript:
+        return ProofScript(self.steps[:index], self.origin)
+
+    def text(self) -> str:
+        """`Proof.` ... `Qed.` with one step per line, a bullet sharing the line of its step."""
+        return self.render_body()[0]
+
+    def render_body(self, base: int = 0) -> tuple[str, list[tuple[int, int]], int]:
+        """The proof text, each step's span (offsets from `base`), and where `Qed.` starts."""
+        parts = ["Proof.\n"]
+        position = base + len(parts[0])
+        spans: list[tuple[int, int]] = []
+        line_open = False
+        for step in self.steps:
+            if not line_open:
+                parts.append("  ")
+                position += 2
+                line_open = True
+            spans.append((position, position + len(step)))
+            parts.append(step)
+            position += len(step)
+            if is_bullet(step):
+                parts.append(" ")
+            else:
+                parts.append("\n")
+                line_open = False
+            position += 1
+        if line_open:
+            parts.append("\n")
+            position += 1
+        parts.append("Qed.\n")
+        return "".join(parts), spans, position
+
+    def render(self, problem: ProofProblem, imports: str = AUTOMATION_IMPORTS) -> RenderedScript:
+        prefix = problem.theorem_file("", imports=imports)
+        body, spans, qed = self.render_body(len(prefix))
+        return RenderedScript(prefix + body, tuple(spans), qed)
+
+    def prefix_source(self, problem: ProofProblem, index: int, imports: str = AUTOMATION_IMPORTS) -> str:
+        """The file up to (not including) step `index`, without `Qed.`: where probes are appended."""
+        rendered = self.render(problem, imports)
+        cut = rendered.spans[index][0] if index < len(rendered.spans) else rendered.qed_offset
+        return rendered.source[:cut].rstrip() + "\n"
+
+
+def _is_bullet(sentence: Sentence) -> bool:
+    return sentence.kind in ("bullet", "brace")
+
+
+def is_bullet(step: str) -> bool:
+    """Whether a step is a bullet or a brace (it shares its line with the next step)."""
+    return step in ("{", "}") or re.fullmatch(r"[-+*]+", step) is not None
+
+
+def script_from_text(text: str, problem: ProofProblem, origin: str = "") -> ProofScript | None:
+    """The proof steps in a model's answer or a user's file, or None when none can be found.
+
+    Accepts a fenced code block or bare text; a whole file (header, statement, proof) or just the
+    proof. Only the proof of `problem.name` is kept: from after its statement (or `Proof.`) up to
+    `Qed.`/`Defined.`/`Admitted.`, or the end.
+    """
+    fenced = _FENCE.findall(text)
+    candidates = [block for block in fenced if block.strip()] or [text]
+    for block in candidates:
+        try:
+            sentences = split_sentences(block)
+        except UnterminatedSourceError:
+            continue
+        start = 0
+        for index, sentence in enumerate(sentences):
+            if sentence.kind == "sentence" and re.match(rf"(Theorem|Lemma|Example|Fact|Corollary|Proposition)\s+{re.escape(problem.name)}\b", sentence.code):
+                start = index + 1
+        steps: list[str] = []
+        for sentence in sentences[start:]:
+            code = sentence.code
+            if code in ("Proof.",) or code.startswith("Proof with") or code.startswith("Proof using"):
+                continue
+            if code in ("Qed.", "Defined.", "Admitted.", "Abort."):
+                break
+            if not _is_bullet(sentence) and sentence.first_word in ("Require", "From", "Import", "Open", "Theorem", "Lemma"):
+                continue
+            steps.append(code)
+        if steps:
+            return ProofScript(tuple(steps), origin)
+    return None

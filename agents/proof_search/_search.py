@@ -1,0 +1,322 @@
+"""The correction loop for one problem: draft, check, tool correction, conjecture correction, restart.
+
+Each draft is checked with the prover; at the first failing step, tool correction replaces the step
+with automation; if no tactic closes that goal, the model (when there is one) revises the whole
+proof from the error and the goal, and after `restart_every` revisions of one draft the search
+starts again from a fresh draft. Without a model, a draft whose failing step automation cannot
+close is abandoned for the next skeleton. Budgets are prover processes (`attempts`) and seconds.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from tools.proofs import CheckResult, ProofProblem, Prover, error_offset
+
+from agents.proof_search._automation import ToolCorrector
+from agents.proof_search._conjecture import ConjectureCorrector, Failure
+from agents.proof_search._proposer import BuiltinProposer
+from agents.proof_search._script import AUTOMATION_IMPORTS, HOLE, ProofScript, RenderedScript
+
+_BULLET_HINT = re.compile(r"Focus next goal with bullet ([-+*]+)")
+_UNFINISHED_BULLET = re.compile(r"(Current bullet \S+ is not finished|Wrong bullet)")
+_NO_GOALS = ("No more goals", "No such goal", "No focused proof", "No more subgoals")
+
+
+@dataclass(frozen=True)
+class SearchBudget:
+    attempts: int = 48
+    seconds: float = 90.0
+    step_seconds: float = 24.0
+    tactic_seconds: float = 3.0
+    check_seconds: float = 40.0
+    restart_every: int = 4
+
+
+@dataclass
+class SearchResult:
+    """What the loop found: the proof (or the last attempt), and how it got there."""
+
+    solved: bool
+    script: ProofScript | None
+    source: str
+    attempts: int
+    seconds: float
+    origin: str = ""
+    log: list[dict[str, Any]] = field(default_factory=list)
+    stopped: str = ""
+
+
+@dataclass(frozen=True)
+class Diagnosis:
+    """Where an attempt failed: a step to correct, a place needing a hole, or a failure of the whole."""
+
+    kind: Literal["ok", "step", "hole", "extra", "fatal", "abandon"]
+    index: int = 0
+    message: str = ""
+    insert: tuple[str, ...] = ()
+
+
+def diagnose(rendered: RenderedScript, result: CheckResult) -> Diagnosis:
+    """Classify a failed check of a rendered script."""
+    if result.ok:
+        return Diagnosis("ok")
+    if result.timed_out or result.failure:
+        return Diagnosis("abandon", message=result.summary())
+    located = [item for item in result.errors if item.line > 0]
+    if not located:
+        message = result.first_error.message if result.first_error else result.summary()
+        return Diagnosis("hole", index=len(rendered.spans), message=message, insert=(HOLE,))
+    error = located[0]
+    offset = error_offset(rendered.source, error)
+    first_step = rendered.spans[0][0] if rendered.spans else rendered.qed_offset
+    if offset < first_step - len("Proof.\n") - 1:
+        return Diagnosis("fatal", message=f"the statement or header does not compile: {error.message}")
+    index = rendered.step_at(error.line, error.column)
+    if index is None:
+        index = len(rendered.spans) if offset >= rendered.qed_offset else _nearest(rendered, offset)
+    bullet = _BULLET_HINT.search(error.message)
+    if bullet:
+        return Diagnosis("hole", index=index, message=error.message, insert=(bullet.group(1), HOLE))
+    if _UNFINISHED_BULLET.search(error.message):
+        return Diagnosis("hole", index=index, message=error.message, insert=(HOLE,))
+    if any(marker in error.message for marker in _NO_GOALS):
+        return Diagnosis("extra", index=index, message=error.message)
+    if index >= len(rendered.spans):
+        return Diagnosis("hole", index=index, message=error.message, insert=(HOLE,))
+    return Diagnosis("step", index=index, message=error.message)
+
+
+def _nearest(rendered: RenderedScript, offset: int) -> int:
+    for index, (start, _end) in enumerate(rendered.spans):
+        if start > offset:
+            return max(0, index - 1)
+    return max(0, len(rendered.spans) - 1)
+
+
+class ProofSearch:
+    """Runs the loop for one problem with one prover; `llm` None means the built-in proposer only."""
+
+    def __init__(
+        self,
+        problem: ProofProblem,
+        prover: Prover,
+        budget: SearchBudget | None = None,
+        *,
+        proposer: BuiltinProposer | None = None,
+        conjecture: ConjectureCorrector | None = None,
+        seed: int = 0,
+        should_stop: Callable[[], None] | None = None,
+        imports: str = AUTOMATION_IMPORTS,
+        dedupe_goals: bool = True,
+    ) -> None:
+        self.problem = problem
+        self.prover = prover
+        self.budget = budget or SearchBudget()
+        self.proposer = proposer or BuiltinProposer()
+        self.conjecture = conjecture
+        self.seed = seed
+        self.should_stop = should_stop
+        self.imports = imports
+        self.corrector = ToolCorrector(
+            prover,
+            problem,
+            tactic_seconds=self.budget.tactic_seconds,
+            step_seconds=self.budget.step_seconds,
+            imports=imports,
+        )
+        self.attempts = 0
+        self.log: list[dict[str, Any]] = []
+        self._started = 0.0
+        self._seen: set[str] = set()
+        self._failed_goals: set[str] = set()
+        self.dedupe_goals = dedupe_goals
+        self._last_source = ""
+
+    # -- budget ---------------------------------------------------------------------------------
+
+    def _remaining(self) -> float:
+        return self.budget.seconds - (time.monotonic() - self._started)
+
+    def _spent(self) -> str:
+        if self.attempts >= self.budget.attempts:
+            return f"attempt budget spent ({self.budget.attempts} prover runs)"
+        if self._remaining() <= 1.0:
+            return f"time budget spent ({self.budget.seconds:g} s)"
+        if self.should_stop is not None:
+            self.should_stop()
+        return ""
+
+    def _record(self, **entry: Any) -> None:
+        entry["attempt"] = self.attempts
+        entry["elapsed"] = round(time.monotonic() - self._started, 3)
+        self.log.append(entry)
+
+    # -- drafts ---------------------------------------------------------------------------------
+
+    def _drafts(self) -> Iterator[ProofScript]:
+        """The first built-in skeleton (automation alone); then, with a model, its fresh drafts until it
+        stops answering usefully three times in a row; then the remaining skeletons."""
+        builtin = self.proposer.drafts()
+        first = next(builtin, None)
+        if first is not None:
+            yield first
+        if self.conjecture is not None:
+            misses = 0
+            round_ = 0
+            while misses < 3 and not self.conjecture.exhausted and not self._spent():
+                draft = self.conjecture.draft(seed=self.seed + round_)
+                round_ += 1
+                self._record(kind="llm", action="draft", ok=draft is not None, error=self.conjecture.last_error)
+                if draft is None:
+                    misses += 1
+                    continue
+                misses = 0
+                yield draft
+        yield from builtin
+
+    # -- the loop -------------------------------------------------------------------------------
+
+    def run(self) -> SearchResult:
+        self._started = time.monotonic()
+        stopped = ""
+        for draft in self._drafts():
+            stopped = self._spent()
+            if stopped:
+                break
+            solved = self._work_on(draft)
+            if solved is not None:
+                return self._result(True, solved, "")
+            stopped = self._spent()
+            if stopped:
+                break
+        return self._result(False, None, stopped or "every draft failed")
+
+    def _result(self, solved: bool, script: ProofScript | None, stopped: str) -> SearchResult:
+        source = script.render(self.problem, self.imports).source if script is not None else self._last_source
+        return SearchResult(
+            solved=solved,
+            script=script,
+            source=source,
+            attempts=self.attempts,
+            seconds=round(time.monotonic() - self._started, 3),
+            origin=script.origin if script is not None else "",
+            log=self.log,
+            stopped=stopped,
+        )
+
+    def _work_on(self, draft: ProofScript) -> ProofScript | None:
+        """Check and correct one draft until it is proved, abandoned, or the budget runs out."""
+        script = draft
+        revisions = 0
+        while not self._spent():
+            hole = script.hole()
+            if hole is not None:
+                filled = self._fix(script, hole)
+                if filled is None:
+                    return None
+                script = filled
+                continue
+            rendered = script.render(self.problem, self.imports)
+            if rendered.source in self._seen:
+                self._record(kind="check", origin=script.origin, ok=False, error="already tried")
+                return None
+            self._seen.add(rendered.source)
+            self._last_source = rendered.source
+            self.attempts += 1
+            result = self.prover.check(rendered.source, timeout=min(self.budget.check_seconds, self._remaining()))
+            diagnosis = diagnose(rendered, result)
+            self._record(
+                kind="check",
+                origin=script.origin,
+                ok=result.ok,
+                seconds=round(result.seconds, 3),
+                error=diagnosis.message[:300],
+                diagnosis=diagnosis.kind,
+                step=diagnosis.index,
+            )
+            if diagnosis.kind == "ok":
+                return script
+            if diagnosis.kind in ("fatal", "abandon"):
+                return None
+            if diagnosis.kind == "hole":
+                script = script.insert(diagnosis.index, *diagnosis.insert)
+                continue
+            if diagnosis.kind == "extra":
+                script = script.truncate(diagnosis.index)
+                continue
+            fixed = self._fix(script, diagnosis.index)
+            if fixed is not None:
+                script = fixed
+                continue
+            if self.conjecture is None or revisions >= self.budget.restart_every or self._spent():
+                return None
+            revised = self._revise(script, diagnosis, rendered)
+            revisions += 1
+            if revised is None:
+                return None
+            script = revised
+        return None
+
+    def _fix(self, script: ProofScript, index: int) -> ProofScript | None:
+        """The script with step `index` (a hole or a failing step) replaced by automation, or None."""
+        fix = self._probe(script, index)
+        if fix is None:
+            return None
+        return script.replace(index, fix)
+
+    def _probe(self, script: ProofScript, index: int) -> str | None:
+        """Tool correction at step `index`, skipped when the same goal state already defeated it."""
+        if self._spent():
+            return None
+        goal = self._goal_text(script, index)
+        if goal is not None and goal in self._failed_goals:
+            self._record(kind="probe", origin=script.origin, step=index, ok=False, skipped="goal already tried")
+            return None
+        self.attempts += 1
+        outcome = self.corrector.fix(script, index, timeout=max(1.0, self._remaining()))
+        self._record(
+            kind="probe",
+            origin=script.origin,
+            step=index,
+            replaced=script.steps[index] if index < len(script.steps) else "",
+            ok=outcome.found,
+            tactic=outcome.tactic or "",
+            winner=outcome.name,
+            seconds=round(outcome.check.seconds, 3),
+            timed_out=outcome.check.timed_out,
+        )
+        if not outcome.found and goal is not None and not outcome.check.timed_out:
+            self._failed_goals.add(goal)
+        return outcome.tactic
+
+    def _goal_text(self, script: ProofScript, index: int) -> str | None:
+        """The goal state before step `index` (one cheap prover run), or None when it cannot be shown."""
+        if not self.dedupe_goals or self._spent():
+            return None
+        rendered = script.render(self.problem, self.imports)
+        position = rendered.spans[index][0] if index < len(rendered.spans) else rendered.qed_offset
+        self.attempts += 1
+        state = self.prover.goal_at(rendered.source, position, timeout=min(20.0, self._remaining()))
+        return state.render() if state is not None else None
+
+    def _revise(self, script: ProofScript, diagnosis: Diagnosis, rendered: RenderedScript) -> ProofScript | None:
+        assert self.conjecture is not None
+        goal_state = None
+        if not self._spent():
+            self.attempts += 1
+            start = rendered.spans[diagnosis.index][0]
+            goal_state = self.prover.goal_at(rendered.source, start, timeout=min(30.0, self._remaining()))
+        failure = Failure(
+            script=script,
+            step=script.steps[diagnosis.index],
+            error=diagnosis.message,
+            goal=goal_state.render() if goal_state is not None else "",
+        )
+        revised = self.conjecture.revise(failure, seed=self.seed + len(self.log))
+        self._record(kind="llm", action="revise", ok=revised is not None, error=self.conjecture.last_error)
+        return revised

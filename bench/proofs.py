@@ -1,0 +1,147 @@
+"""Solve rate of the built-in prover strategy on miniF2F (Coq), and prover throughput.
+
+Solve rate: every usable problem of each split runs through the orchestrator exactly as
+`agent run proofs/minif2f-<split>` does (one experiment per problem, `--workers` in parallel, the
+built-in proposer under a fixed per-problem budget of prover runs and seconds); a problem counts as
+solved only when the proof gate accepted it. Arms:
+  builtin     the built-in proposer: automation plus proof skeletons (the default)
+  automation  the automation sweep alone on the goal as stated (the literature's baseline)
+Throughput (`--throughput`): the same attempts checked by one coqc process each and by one persistent
+coqidetop session, interleaved, as attempts per second.
+Prints per-split numbers and, last, one JSON line.
+
+Usage:
+  .venv/bin/python bench/proofs.py [--splits valid,test] [--seconds 60] [--attempts 48] [--workers 2]
+                                   [--arms builtin,automation] [--limit N] [--out results.jsonl]
+  .venv/bin/python bench/proofs.py --throughput [--problems 12]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+
+from agents import RunLauncher, RunOptions  # noqa: E402
+from runs import RunStore  # noqa: E402
+from tools import Catalog  # noqa: E402
+from tools.proofs import ProofsWorkload, exclusion_reason, load_split  # noqa: E402
+
+ANCHORS = {
+    "automation-only sweep, test (issue anchor)": 0.23,
+    "Isabelle Sledgehammer + heuristics, test (literature)": 0.209,
+    "Lyra with GPT-4, test (literature)": 0.512,
+}
+
+
+def run_split(split: str, arm: str, args: argparse.Namespace, home: Path) -> dict[str, Any]:
+    """One orchestrated run over a split; per-problem rows from the store."""
+    catalog = Catalog([ProofsWorkload()])
+    launcher = RunLauncher(RunStore(home), catalog)
+    task = catalog.get(f"proofs/minif2f-{split}")
+    task.params.update({"seconds": args.seconds, "attempts": args.attempts})
+    if arm == "automation":
+        task.params["skeletons"] = "automation"
+    if args.limit:
+        task.params["limit"] = args.limit
+    started = time.monotonic()
+    run_id = launcher.submit(task, RunOptions(max_workers=args.workers))
+    summary = launcher.execute(run_id)
+    wall = time.monotonic() - started
+    store = launcher.store
+    rows = []
+    for experiment in store.experiments(run_id):
+        metrics = experiment.metrics or {}
+        info = (experiment.outcome or {}).get("info", {})
+        rows.append(
+            {
+                "split": split,
+                "arm": arm,
+                "problem": experiment.key,
+                "accepted": experiment.decision == "accept",
+                "search_solved": bool(metrics.get("solved")),
+                "attempts": metrics.get("attempts", 0.0),
+                "seconds": metrics.get("seconds", 0.0),
+                "origin": info.get("origin", ""),
+            }
+        )
+    usable = sum(1 for problem in load_split(split) if exclusion_reason(split, problem.name) is None)
+    total = len(load_split(split))
+    planned = len(rows)
+    solved = sum(1 for row in rows if row["accepted"])
+    attempts = sum(row["attempts"] for row in rows)
+    seconds = sum(row["seconds"] for row in rows)
+    return {
+        "split": split,
+        "arm": arm,
+        "run_id": run_id,
+        "status": summary.status,
+        "planned": planned,
+        "usable": usable,
+        "total": total,
+        "solved": solved,
+        "rate_planned": solved / planned if planned else 0.0,
+        "rate_of_total": solved / total,
+        "attempts_per_second": attempts / seconds if seconds else 0.0,
+        "median_seconds_solved": statistics.median([r["seconds"] for r in rows if r["accepted"]]) if solved else None,
+        "wall_seconds": round(wall, 1),
+        "rows": rows,
+    }
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description="miniF2F solve rate and prover throughput")
+    parser.add_argument("--splits", default="valid,test")
+    parser.add_argument("--arms", default="builtin")
+    parser.add_argument("--seconds", type=float, default=60.0, help="per-problem wall-clock budget")
+    parser.add_argument("--attempts", type=int, default=48, help="per-problem prover runs")
+    parser.add_argument("--workers", type=int, default=os.cpu_count() or 1)
+    parser.add_argument("--limit", type=int, default=0, help="only the first N problems of each split")
+    parser.add_argument("--out", type=Path, default=None, help="write per-problem rows as JSON lines")
+    parser.add_argument("--throughput", action="store_true", help="compare coqc-per-attempt with coqidetop")
+    parser.add_argument("--problems", type=int, default=12, help="throughput: problems to draw attempts from")
+    args = parser.parse_args()
+    if args.throughput:
+        from bench.proofs_throughput import throughput
+
+        record = throughput(args.problems)
+        print(json.dumps(record))
+        return 0
+    results = []
+    with tempfile.TemporaryDirectory(prefix="labgate-bench-proofs-") as scratch:
+        for split in args.splits.split(","):
+            for arm in args.arms.split(","):
+                result = run_split(split, arm, args, Path(scratch) / f"{split}-{arm}")
+                results.append(result)
+                print(
+                    f"{split:5s} {arm:10s} solved {result['solved']}/{result['planned']} "
+                    f"({100 * result['rate_planned']:.1f}% of usable, {100 * result['rate_of_total']:.1f}% of "
+                    f"{result['total']}), {result['attempts_per_second']:.2f} prover runs/s, "
+                    f"wall {result['wall_seconds']:.0f} s",
+                    flush=True,
+                )
+                if args.out:
+                    with args.out.open("a") as handle:
+                        for row in result["rows"]:
+                            handle.write(json.dumps(row) + "\n")
+    for name, value in ANCHORS.items():
+        print(f"anchor: {name}: {100 * value:.1f}%")
+    summary = {
+        "budget": {"seconds": args.seconds, "attempts": args.attempts, "workers": args.workers},
+        "results": [{key: value for key, value in result.items() if key != "rows"} for result in results],
+    }
+    print(json.dumps(summary))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

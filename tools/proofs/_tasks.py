@@ -1,0 +1,126 @@
+"""Proof tasks: catalog entries for the miniF2F sets and their problems, and their typed parameters.
+
+A task names a set (`minif2f-valid`, `minif2f-test`) and optionally one problem, or carries its
+own statement (a task file with `params.statement` and `params.header`). Whatever the source, the
+trusted problem is rebuilt here from the task's parameters and the shipped data, never from a file
+an experiment wrote.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from runs import Budget, TaskSpec
+from tools._catalog import describe_validation_error
+from tools._workload import TaskError
+from tools.proofs._minif2f import SPLITS, exclusion_reason, excluded, load_split, problem_id, set_name
+from tools.proofs._problems import ProblemFormatError, ProofProblem, problem_from_text
+
+SETS = {set_name(split): split for split in SPLITS}
+PROOF_GATES = ["proof-check"]
+
+
+class ProofParams(BaseModel):
+    """Parameters of a proof task; the search budget is per problem."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    set: str | None = Field(default=None, description="minif2f-valid or minif2f-test")
+    problem: str | None = Field(default=None, description="one problem of the set, by theorem name")
+    statement: str | None = Field(default=None, description="a theorem statement of your own (Coq)")
+    header: str = Field(default="", description="imports and definitions the statement needs")
+    limit: int | None = Field(default=None, ge=1, description="only the first N problems of the set")
+    attempts: int = Field(default=48, ge=1, le=10_000, description="prover checks per problem")
+    seconds: float = Field(default=90.0, gt=0, description="wall-clock seconds per problem")
+    step_seconds: float = Field(default=24.0, gt=0, description="tool-correction budget for one step")
+    tactic_seconds: float = Field(default=3.0, gt=0, description="budget for one automation tactic")
+    restart_every: int = Field(default=4, ge=1, description="conjecture correction: fresh draft every k attempts")
+    skeletons: str = Field(default="all", description="built-in proof skeletons to draft from: 'all' or names, ','")
+    proof: str | None = Field(default=None, description="a proof script to check instead of searching")
+
+
+def parse_params(params: dict[str, Any], task_id: str) -> ProofParams:
+    try:
+        parsed = ProofParams.model_validate(params)
+    except ValidationError as error:
+        raise TaskError(f"{task_id}: {describe_validation_error(error)}") from None
+    if parsed.statement is None and parsed.set is None:
+        raise TaskError(f"{task_id}: a proof task needs params.set ({', '.join(SETS)}) or params.statement")
+    if parsed.set is not None and parsed.set not in SETS:
+        raise TaskError(f"{task_id}: unknown proof set {parsed.set!r}; known: {', '.join(SETS)}")
+    return parsed
+
+
+def problems_of(params: ProofParams) -> list[ProofProblem]:
+    """Every problem of the params' set (excluded ones included), in name order."""
+    if params.set is None:
+        return []
+    return list(load_split(SETS[params.set]))
+
+
+def resolve_problem(params: dict[str, Any], task_id: str = "task") -> ProofProblem:
+    """The trusted problem one experiment (or one single-problem task) is about.
+
+    Raises:
+        TaskError: the problem is unknown, excluded on this Coq, or its statement unreadable.
+    """
+    parsed = parse_params(params, task_id)
+    if parsed.statement is not None:
+        text = f"{parsed.header.rstrip()}\n\n{parsed.statement.strip()}\n" if parsed.header else parsed.statement
+        try:
+            return problem_from_text(task_id, text, source="task parameters")
+        except ProblemFormatError as error:
+            raise TaskError(f"{task_id}: params.statement: {error}") from None
+    if parsed.problem is None:
+        raise TaskError(f"{task_id}: name one problem with params.problem")
+    assert parsed.set is not None
+    split = SETS[parsed.set]
+    known = {problem.name: problem for problem in load_split(split)}
+    if parsed.problem not in known:
+        close = [name for name in known if name.startswith(parsed.problem[:6])][:6]
+        hint = f"; similar: {', '.join(close)}" if close else ""
+        raise TaskError(f"{task_id}: no problem {parsed.problem!r} in {parsed.set}{hint}")
+    reason = exclusion_reason(split, parsed.problem)
+    if reason is not None:
+        raise TaskError(f"{parsed.set}/{parsed.problem} is excluded: it does not compile on Coq 8.16 ({reason})")
+    return known[parsed.problem]
+
+
+def catalog_tasks() -> list[TaskSpec]:
+    """The two sets and each of their problems."""
+    tasks: list[TaskSpec] = []
+    for name, split in SETS.items():
+        problems = load_split(split)
+        dropped = [problem.name for problem in problems if exclusion_reason(split, problem.name)]
+        usable = len(problems) - len(dropped)
+        excluded_text = "; ".join(f"{entry}: {excluded()[f'{split}/{entry}']['reason']}" for entry in dropped)
+        tasks.append(
+            TaskSpec(
+                id=f"proofs/{name}",
+                workload="proofs",
+                title=f"miniF2F {split} split in Coq ({usable} of {len(problems)} statements compile on Coq 8.16)",
+                goal=(
+                    f"Prove every usable statement of miniF2F {split} (LLM4Rocq/miniF2F-rocq, MIT) with the statement "
+                    f"unchanged, Qed, and no axiom beyond the allow-list. Excluded: {excluded_text or 'none'}."
+                ),
+                params={"set": name},
+                gates=list(PROOF_GATES),
+                budget=Budget(experiments=len(problems), iterations=1, wall_seconds=7 * 86_400),
+            )
+        )
+        for problem in problems:
+            reason = exclusion_reason(split, problem.name)
+            tasks.append(
+                TaskSpec(
+                    id=problem_id(split, problem.name),
+                    workload="proofs",
+                    title=f"miniF2F {split}: {problem.name}" + (" (excluded: does not compile on Coq 8.16)" if reason else ""),
+                    goal=f"Prove {problem.name} with its statement unchanged.",
+                    params={"set": name, "problem": problem.name},
+                    gates=list(PROOF_GATES),
+                    budget=Budget(experiments=1, iterations=1),
+                )
+            )
+    return tasks

@@ -1,0 +1,139 @@
+"""The proof workload: catalog, plans (one experiment per problem), and checking a given proof.
+
+Finding a proof is a search whose proposers live in `agents/` (the `proofs` driver); what this
+workload runs itself is the check of one proof script, so that a task carrying `params.proof`
+works without any proposer. Either way the experiment leaves `proof.v` (the whole file: trusted
+header, statement, proof) for the proof gate, which re-checks it from the catalog's statement.
+"""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+from typing import Any
+
+from runs import ExperimentSpec, TaskSpec
+from tools._workload import (
+    ExperimentOutcome,
+    OutputFile,
+    SandboxFactory,
+    TaskError,
+    ToolUnavailableError,
+    Workload,
+)
+from tools.proofs._coq import CoqConfig, CoqProver, coq_version
+from tools.proofs._minif2f import exclusion_reason
+from tools.proofs._problems import ProofProblem
+from tools.proofs._prover import ProverUnavailableError
+from tools.proofs._tasks import SETS, ProofParams, catalog_tasks, parse_params, problems_of, resolve_problem
+
+PROOF_FILE = "proof.v"
+SEARCH_LOG = "search-log.jsonl"
+HAMMER_DIR = Path("/usr/lib/ocaml/coq/user-contrib/Hammer")
+
+
+def proof_files(*, with_log: bool) -> list[OutputFile]:
+    """The outputs of a proof experiment: the proof file (required) and the search log."""
+    files = [OutputFile(path=PROOF_FILE, kind="proof", role="proof")]
+    if with_log:
+        files.append(OutputFile(path=SEARCH_LOG, kind="log", role="search-log", required=False))
+    return files
+
+
+class ProofsWorkload(Workload):
+    name = "proofs"
+
+    def __init__(self, coq: CoqConfig | None = None) -> None:
+        self.coq = coq or CoqConfig()
+        self._tasks: list[TaskSpec] | None = None
+
+    def tasks(self) -> list[TaskSpec]:
+        if self._tasks is None:
+            self._tasks = catalog_tasks()
+        return [task.model_copy(deep=True) for task in self._tasks]
+
+    def params(self, task: TaskSpec) -> ProofParams:
+        return parse_params(task.params, task.id)
+
+    def validate(self, task: TaskSpec) -> None:
+        unknown = set(task.sweep) - {"problem", "attempts", "seconds", "step_seconds", "tactic_seconds"}
+        if unknown:
+            raise TaskError(f"{task.id}: cannot sweep {', '.join(sorted(unknown))} in a proof task")
+        for params in self._combinations(task):
+            parsed = parse_params(params, task.id)
+            if parsed.problem is not None or parsed.statement is not None:
+                resolve_problem(params, task.id)
+
+    def _combinations(self, task: TaskSpec) -> list[dict[str, Any]]:
+        problems = task.sweep.get("problem")
+        if problems is None:
+            return [dict(task.params)]
+        return [{**task.params, "problem": str(name)} for name in problems]
+
+    def plan(self, task: TaskSpec) -> list[ExperimentSpec]:
+        combinations = self._combinations(task)
+        parsed = parse_params(combinations[0], task.id)
+        if len(combinations) == 1 and parsed.problem is None and parsed.statement is None:
+            split = SETS[str(parsed.set)]
+            names = [p.name for p in problems_of(parsed) if exclusion_reason(split, p.name) is None]
+            if parsed.limit is not None:
+                names = names[: parsed.limit]
+            combinations = [{**task.params, "problem": name} for name in names]
+        plans = []
+        for params in combinations:
+            problem = resolve_problem(params, task.id)
+            plans.append(
+                ExperimentSpec(
+                    key=problem.name,
+                    task_id=task.id,
+                    params={key: value for key, value in params.items() if key != "limit"},
+                    rationale=f"prove {problem.name}",
+                )
+            )
+        return plans
+
+    def problem(self, task: TaskSpec, experiment: ExperimentSpec) -> ProofProblem:
+        return resolve_problem(experiment.params, task.id)
+
+    def check_tools(self, task: TaskSpec) -> None:
+        try:
+            self.coq.executable()
+        except ProverUnavailableError as error:
+            raise ToolUnavailableError(str(error)) from None
+
+    def tool_versions(self) -> dict[str, str]:
+        versions = {"coq": coq_version(self.coq.coqc) or "not found"}
+        versions["coq-hammer"] = "installed" if HAMMER_DIR.is_dir() else "not found"
+        versions["eprover"] = "installed" if shutil.which("eprover") else "not found"
+        return versions
+
+    def prover(self, directory: Path, sandbox_factory: SandboxFactory) -> CoqProver:
+        """A Coq backend working in `directory/prover` (scratch files of the checks)."""
+        return CoqProver(directory / "prover", sandbox_factory, self.coq)
+
+    def run(
+        self, task: TaskSpec, experiment: ExperimentSpec, directory: Path, sandbox_factory: SandboxFactory
+    ) -> ExperimentOutcome:
+        """Check the proof script in `params.proof` (searching is the `proofs` driver's job)."""
+        params = parse_params(experiment.params, task.id)
+        problem = self.problem(task, experiment)
+        if params.proof is None:
+            return ExperimentOutcome(
+                key=experiment.key,
+                status="error",
+                error="no proof given (params.proof) and no proof-search driver registered",
+            )
+        source = problem.theorem_file(params.proof)
+        (directory / PROOF_FILE).write_text(source)
+        prover = self.prover(directory, sandbox_factory)
+        try:
+            result = prover.check(source, timeout=params.seconds)
+        finally:
+            prover.close()
+        return ExperimentOutcome(
+            key=experiment.key,
+            status="completed",
+            metrics={"solved": 1.0 if result.ok else 0.0, "attempts": 1.0, "seconds": result.seconds},
+            files=proof_files(with_log=False),
+            info={"problem": problem.id, "check": result.summary()},
+        )
