@@ -1,12 +1,12 @@
 """The orchestrator: plans experiments, dispatches them to tools, applies gates, revises, writes up."""
 
+from agents import proof_search  # registers the `proofs` driver
 from agents._context import ProgressReporter, RunCancelledError, RunContext, SilentReporter
 from agents._drivers import ExperimentDriver, driver_for, register_driver, run_with_workload
 from agents._graph import Orchestrator, RunState
 from agents._policy import BuiltinRevisionPolicy
 from agents._runner import RunLauncher, RunOptions, RunSummary, VerdictSummary, summarize
 from agents._writer import write_report
-from agents import proof_search  # registers the `proofs` driver
 
 __all__ = [
     "BuiltinRevisionPolicy",
@@ -22,6 +22,7 @@ __all__ = [
     "SilentReporter",
     "VerdictSummary",
     "driver_for",
+    "proof_search",
     "register_driver",
     "run_with_workload",
     "summarize",

@@ -23,7 +23,6 @@ from tools.proofs import CoqConfig, CoqProver, ProverUnavailableError, resolve_p
 from verifiers.proofs import DEFAULT_ALLOWED_AXIOMS, GATE_COQ_ARGS, check_proof
 
 
-
 @click.command("check-proof")
 @click.argument("task")
 @click.argument("file", type=click.Path(dir_okay=False, path_type=Path))

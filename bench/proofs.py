@@ -4,8 +4,9 @@ Solve rate: every usable problem of each split runs through the orchestrator exa
 `agent run proofs/minif2f-<split>` does (one experiment per problem, `--workers` in parallel, the
 built-in proposer under a fixed per-problem budget of prover runs and seconds); a problem counts as
 solved only when the proof gate accepted it. Arms:
-  builtin     the built-in proposer: automation plus proof skeletons (the default)
-  automation  the automation sweep alone on the goal as stated (the literature's baseline)
+  builtin       the built-in proposer: automation plus proof skeletons, persistent session (the default)
+  builtin-coqc  the same with one coqc process per prover run
+  automation    the automation sweep alone on the goal as stated (the literature's baseline)
 Throughput (`--throughput`): the same attempts checked by one coqc process each and by one persistent
 coqidetop session, interleaved, as attempts per second.
 Prints per-split numbers and, last, one JSON line.
@@ -51,6 +52,8 @@ def run_split(split: str, arm: str, args: argparse.Namespace, home: Path) -> dic
     task.params.update({"seconds": args.seconds, "attempts": args.attempts})
     if arm == "automation":
         task.params["skeletons"] = "automation"
+    if arm.endswith("-coqc"):
+        task.params["backend"] = "coqc"
     if args.limit:
         task.params["limit"] = args.limit
     started = time.monotonic()
@@ -98,6 +101,59 @@ def run_split(split: str, arm: str, args: argparse.Namespace, home: Path) -> dic
     }
 
 
+ATTEMPT_TACTICS = ("lia", "nia", "lra", "nra", "ring", "field", "auto", "congruence", "reflexivity", "easy")
+
+
+def throughput(problems: int, seed: int) -> dict[str, Any]:
+    """Attempts per second: each attempt a whole file (header, statement, `intros. <tactic>.`) checked by
+    coqc in a fresh process versus by one coqidetop session per problem; same attempts, interleaved."""
+    import random
+
+    from sandboxes import LocalSandboxConfig, get_sandbox
+    from tools.proofs import CoqProver, CoqSession
+
+    usable = [p for p in load_split("valid") if exclusion_reason("valid", p.name) is None]
+    chosen = random.Random(seed).sample(usable, min(problems, len(usable)))
+    config = LocalSandboxConfig()
+    totals = {"coqc": 0.0, "session": 0.0}
+    agree = 0
+    attempts = 0
+    restarts = 0
+    with tempfile.TemporaryDirectory(prefix="labgate-bench-throughput-") as scratch:
+        for index, problem in enumerate(chosen):
+            sources = [problem.theorem_file(f"Proof.\n  intros.\n  {tactic}.\nQed.") for tactic in ATTEMPT_TACTICS]
+            coqc = CoqProver(Path(scratch) / f"c{index}", lambda w: get_sandbox(config, w))
+            session = CoqSession(Path(scratch) / f"s{index}", lambda w: get_sandbox(config, w))
+            arms = [("coqc", coqc), ("session", session)]
+            if index % 2:
+                arms.reverse()
+            outcomes: dict[str, list[bool]] = {}
+            for name, prover in arms:
+                started = time.perf_counter()
+                outcomes[name] = [prover.check(source, timeout=60).ok for source in sources]
+                totals[name] += time.perf_counter() - started
+            restarts += session.restarts
+            session.close()
+            coqc.close()
+            agree += sum(a == b for a, b in zip(outcomes["coqc"], outcomes["session"], strict=True))
+            attempts += len(sources)
+    rates = {name: attempts / seconds for name, seconds in totals.items()}
+    print(
+        f"throughput over {attempts} attempts on {len(chosen)} problems: coqc {rates['coqc']:.2f}/s, "
+        f"session {rates['session']:.2f}/s, session/coqc {rates['session'] / rates['coqc']:.1f}x; "
+        f"same verdict on {agree}/{attempts}; session restarts {restarts}"
+    )
+    return {
+        "attempts": attempts,
+        "problems": len(chosen),
+        "coqc_per_second": round(rates["coqc"], 3),
+        "session_per_second": round(rates["session"], 3),
+        "ratio": round(rates["session"] / rates["coqc"], 2),
+        "agreement": agree / attempts if attempts else 0.0,
+        "session_restarts": restarts,
+    }
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description="miniF2F solve rate and prover throughput")
     parser.add_argument("--splits", default="valid,test")
@@ -109,11 +165,10 @@ def main() -> int:
     parser.add_argument("--out", type=Path, default=None, help="write per-problem rows as JSON lines")
     parser.add_argument("--throughput", action="store_true", help="compare coqc-per-attempt with coqidetop")
     parser.add_argument("--problems", type=int, default=12, help="throughput: problems to draw attempts from")
+    parser.add_argument("--seed", type=int, default=0, help="throughput: which problems are drawn")
     args = parser.parse_args()
     if args.throughput:
-        from bench.proofs_throughput import throughput
-
-        record = throughput(args.problems)
+        record = throughput(args.problems, args.seed)
         print(json.dumps(record))
         return 0
     results = []

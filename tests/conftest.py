@@ -69,3 +69,10 @@ def agent(
         timeout=timeout,
         check=False,
     )
+
+
+@pytest.fixture
+def coq() -> None:
+    """Coq 8.16 with CoqHammer (and eprover for `hammer`), as scripts/setup installs them."""
+    require_tool(shutil.which("coqc") is not None, "Coq (coqc)")
+    require_tool(Path("/usr/lib/ocaml/coq/user-contrib/Hammer").is_dir(), "CoqHammer (libcoq-hammer)")

@@ -13,9 +13,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from tools.proofs import CheckResult, ProofProblem, Prover
-
 from agents.proof_search._script import AUTOMATION_IMPORTS, ProofScript
+from tools.proofs import CheckResult, ProofProblem, Prover
 
 
 @dataclass(frozen=True)

@@ -10,10 +10,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from tools.proofs import ProofProblem
-
 from agents.llm import LLM, LLMBudgetExceededError, LLMError, Message
 from agents.proof_search._script import ProofScript, script_from_text
+from tools.proofs import ProofProblem
 
 SYSTEM_PROMPT = (
     "You write proofs for Coq 8.16 (standard library, Coquelicot, CoqHammer's sauto/hauto/hammer, "
@@ -72,7 +71,9 @@ class ConjectureCorrector:
             return None
         self.calls += 1
         try:
-            completion = self.llm.complete(messages, temperature=self.temperature, max_tokens=self.max_tokens, seed=seed)
+            completion = self.llm.complete(
+                messages, temperature=self.temperature, max_tokens=self.max_tokens, seed=seed
+            )
         except LLMBudgetExceededError as error:
             self.exhausted = True
             self.last_error = str(error)

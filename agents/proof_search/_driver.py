@@ -11,24 +11,21 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from runs import ExperimentSpec
-from tools import ExperimentOutcome
-from tools.proofs import (
-    PROOF_FILE,
-    SEARCH_LOG,
-    CoqConfig,
-    CoqProver,
-    ProofsWorkload,
-    parse_params,
-    proof_files,
-    resolve_problem,
-)
-
 from agents._context import RunContext
 from agents._drivers import register_driver
 from agents.proof_search._conjecture import ConjectureCorrector
 from agents.proof_search._proposer import SKELETONS, BuiltinProposer
 from agents.proof_search._search import ProofSearch, SearchBudget
+from runs import ExperimentSpec
+from tools import ExperimentOutcome
+from tools.proofs import (
+    PROOF_FILE,
+    SEARCH_LOG,
+    ProofsWorkload,
+    parse_params,
+    proof_files,
+    resolve_problem,
+)
 
 
 def budget_from(params: dict[str, object], task_id: str) -> SearchBudget:
@@ -49,8 +46,8 @@ def drive_proof(context: RunContext, spec: ExperimentSpec, directory: Path) -> E
     if params.proof is not None:
         return context.workload.run(task, spec, directory, context.sandbox_factory)
     problem = resolve_problem(spec.params, task.id)
-    coq = context.workload.coq if isinstance(context.workload, ProofsWorkload) else CoqConfig()
-    prover = CoqProver(directory / "prover", context.sandbox_factory, coq)
+    workload = context.workload if isinstance(context.workload, ProofsWorkload) else ProofsWorkload()
+    prover = workload.prover(directory, context.sandbox_factory, params.backend)
     conjecture = ConjectureCorrector(context.llm, problem) if context.llm is not None else None
     wanted = None if params.skeletons == "all" else tuple(name.strip() for name in params.skeletons.split(","))
     unknown = [name for name in wanted or () if name not in dict(SKELETONS)]
@@ -82,12 +79,17 @@ def drive_proof(context: RunContext, spec: ExperimentSpec, directory: Path) -> E
         "search": "solved" if result.solved else f"not solved: {result.stopped}",
         "origin": result.origin,
         "proposer": "llm" if conjecture is not None else "builtin",
+        "backend": params.backend,
         "llm_calls": conjecture.calls if conjecture is not None else 0,
     }
     return ExperimentOutcome(
         key=spec.key,
         status="completed",
-        metrics={"solved": 1.0 if result.solved else 0.0, "attempts": float(result.attempts), "seconds": result.seconds},
+        metrics={
+            "solved": 1.0 if result.solved else 0.0,
+            "attempts": float(result.attempts),
+            "seconds": result.seconds,
+        },
         files=proof_files(with_log=True),
         info=info,
     )

@@ -112,7 +112,9 @@ def script_from_text(text: str, problem: ProofProblem, origin: str = "") -> Proo
     `Qed.`/`Defined.`/`Admitted.`, or the end.
     """
     fenced = _FENCE.findall(text)
-    candidates = [block for block in fenced if block.strip()] or [text]
+    candidates = [block for block in fenced if block.strip()]
+    if not candidates and re.search(r"(^|\s)(Proof\.|Theorem|Lemma)", text):
+        candidates = [text]
     for block in candidates:
         try:
             sentences = split_sentences(block)
@@ -120,7 +122,9 @@ def script_from_text(text: str, problem: ProofProblem, origin: str = "") -> Proo
             continue
         start = 0
         for index, sentence in enumerate(sentences):
-            if sentence.kind == "sentence" and re.match(rf"(Theorem|Lemma|Example|Fact|Corollary|Proposition)\s+{re.escape(problem.name)}\b", sentence.code):
+            if sentence.kind == "sentence" and re.match(
+                rf"(Theorem|Lemma|Example|Fact|Corollary|Proposition)\s+{re.escape(problem.name)}\b", sentence.code
+            ):
                 start = index + 1
         steps: list[str] = []
         for sentence in sentences[start:]:
@@ -129,7 +133,14 @@ def script_from_text(text: str, problem: ProofProblem, origin: str = "") -> Proo
                 continue
             if code in ("Qed.", "Defined.", "Admitted.", "Abort."):
                 break
-            if not _is_bullet(sentence) and sentence.first_word in ("Require", "From", "Import", "Open", "Theorem", "Lemma"):
+            if not _is_bullet(sentence) and sentence.first_word in (
+                "Require",
+                "From",
+                "Import",
+                "Open",
+                "Theorem",
+                "Lemma",
+            ):
                 continue
             steps.append(code)
         if steps:

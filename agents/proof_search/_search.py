@@ -15,12 +15,11 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from tools.proofs import CheckResult, ProofProblem, Prover, error_offset
-
-from agents.proof_search._automation import ToolCorrector
+from agents.proof_search._automation import AUTOMATION, AutomationTactic, ToolCorrector
 from agents.proof_search._conjecture import ConjectureCorrector, Failure
 from agents.proof_search._proposer import BuiltinProposer
 from agents.proof_search._script import AUTOMATION_IMPORTS, HOLE, ProofScript, RenderedScript
+from tools.proofs import CheckResult, ProofProblem, Prover, error_offset
 
 _BULLET_HINT = re.compile(r"Focus next goal with bullet ([-+*]+)")
 _UNFINISHED_BULLET = re.compile(r"(Current bullet \S+ is not finished|Wrong bullet)")
@@ -70,7 +69,9 @@ def diagnose(rendered: RenderedScript, result: CheckResult) -> Diagnosis:
     located = [item for item in result.errors if item.line > 0]
     if not located:
         message = result.first_error.message if result.first_error else result.summary()
-        return Diagnosis("hole", index=len(rendered.spans), message=message, insert=(HOLE,))
+        if "pending proofs" in message:
+            return Diagnosis("hole", index=len(rendered.spans), message=message, insert=(HOLE,))
+        return Diagnosis("abandon", message=message)
     error = located[0]
     offset = error_offset(rendered.source, error)
     first_step = rendered.spans[0][0] if rendered.spans else rendered.qed_offset
@@ -113,6 +114,7 @@ class ProofSearch:
         should_stop: Callable[[], None] | None = None,
         imports: str = AUTOMATION_IMPORTS,
         dedupe_goals: bool = True,
+        tactics: tuple[AutomationTactic, ...] = AUTOMATION,
     ) -> None:
         self.problem = problem
         self.prover = prover
@@ -128,6 +130,7 @@ class ProofSearch:
             tactic_seconds=self.budget.tactic_seconds,
             step_seconds=self.budget.step_seconds,
             imports=imports,
+            tactics=tactics,
         )
         self.attempts = 0
         self.log: list[dict[str, Any]] = []

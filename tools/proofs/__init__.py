@@ -2,7 +2,7 @@
 
 from tools.proofs._coq import COQ_LIMITS, CoqConfig, CoqProver, coq_version, cut_before, error_offset
 from tools.proofs._diagnostics import Diagnostic, Goal, GoalState, Severity, parse_diagnostics, parse_goals
-from tools.proofs._minif2f import DATA_DIR, SPLITS, exclusion_reason, excluded, load_split, problem_id, set_name
+from tools.proofs._minif2f import DATA_DIR, SPLITS, excluded, exclusion_reason, load_split, problem_id, set_name
 from tools.proofs._problems import (
     ASSUMPTION_KEYWORDS,
     THEOREM_KEYWORDS,
@@ -24,6 +24,7 @@ from tools.proofs._sentences import (
     strip_attributes,
     strip_comments,
 )
+from tools.proofs._session import CoqSession, SessionDiedError
 from tools.proofs._tasks import SETS, ProofParams, parse_params, resolve_problem
 from tools.proofs._workload import PROOF_FILE, SEARCH_LOG, ProofsWorkload, proof_files
 
@@ -39,6 +40,7 @@ __all__ = [
     "CheckResult",
     "CoqConfig",
     "CoqProver",
+    "CoqSession",
     "Diagnostic",
     "Goal",
     "GoalState",
@@ -49,6 +51,7 @@ __all__ = [
     "Prover",
     "ProverUnavailableError",
     "Sentence",
+    "SessionDiedError",
     "Severity",
     "Statement",
     "UnterminatedSourceError",
@@ -56,8 +59,8 @@ __all__ = [
     "cut_before",
     "declared_names",
     "error_offset",
-    "exclusion_reason",
     "excluded",
+    "exclusion_reason",
     "line_column",
     "load_split",
     "normalize",

@@ -170,7 +170,9 @@ def _crash_reason(returncode: int, stderr: str) -> str:
     tail = stderr.strip().splitlines()[-1] if stderr.strip() else ""
     if returncode < 0 or returncode >= 128:
         signal_number = -returncode if returncode < 0 else returncode - 128
-        return f"coqc was killed by signal {signal_number} (stack overflow or memory limit){': ' + tail if tail else ''}"
+        return (
+            f"coqc was killed by signal {signal_number} (stack overflow or memory limit){': ' + tail if tail else ''}"
+        )
     return f"coqc exited with code {returncode} without an error message{': ' + tail if tail else ''}"
 
 

@@ -76,6 +76,8 @@ def parse_diagnostics(output: str, source: str | None = None) -> list[Diagnostic
             while index < len(lines) and not _LOCATION.match(lines[index]):
                 if not lines[index].strip() and body and _block_ends(lines, index):
                     break
+                if body and lines[index].startswith(("Error:", "Warning:", "Anomaly")):
+                    break
                 body.append(lines[index])
                 index += 1
             severity, message = _severity("\n".join(body).strip())

@@ -167,15 +167,12 @@ def problem_from_text(problem_id: str, text: str, name: str | None = None, sourc
     notes = []
     trailing = [item for item in after if item.code not in ("Proof.", "Admitted.", "Qed.", "Abort.")]
     if trailing:
-        dropped = [f"{item.first_word} {declared_names(item)[0] if declared_names(item) else ''}".strip() for item in trailing]
-        notes.append(
-            "text after the statement is not part of the problem: " + ", ".join(dict.fromkeys(dropped))
-        )
+        dropped = [
+            f"{item.first_word} {declared_names(item)[0] if declared_names(item) else ''}".strip() for item in trailing
+        ]
+        notes.append("text after the statement is not part of the problem: " + ", ".join(dict.fromkeys(dropped)))
     assumed = tuple(
-        name
-        for item in header_sentences
-        if item.first_word in ASSUMPTION_KEYWORDS
-        for name in declared_names(item)
+        name for item in header_sentences if item.first_word in ASSUMPTION_KEYWORDS for name in declared_names(item)
     )
     return ProofProblem(
         id=problem_id,

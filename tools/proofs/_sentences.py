@@ -75,7 +75,7 @@ def _skip_string(text: str, index: int) -> int:
                 continue
             return index + 1
         index += 1
-    raise UnterminatedSourceError('a string \'"\' is never closed')
+    raise UnterminatedSourceError("a string '\"' is never closed")
 
 
 def strip_comments(text: str) -> str:

@@ -8,14 +8,14 @@ an experiment wrote.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from runs import Budget, TaskSpec
 from tools._catalog import describe_validation_error
 from tools._workload import TaskError
-from tools.proofs._minif2f import SPLITS, exclusion_reason, excluded, load_split, problem_id, set_name
+from tools.proofs._minif2f import SPLITS, excluded, exclusion_reason, load_split, problem_id, set_name
 from tools.proofs._problems import ProblemFormatError, ProofProblem, problem_from_text
 
 SETS = {set_name(split): split for split in SPLITS}
@@ -37,6 +37,9 @@ class ProofParams(BaseModel):
     step_seconds: float = Field(default=24.0, gt=0, description="tool-correction budget for one step")
     tactic_seconds: float = Field(default=3.0, gt=0, description="budget for one automation tactic")
     restart_every: int = Field(default=4, ge=1, description="conjecture correction: fresh draft every k attempts")
+    backend: Literal["session", "coqc"] = Field(
+        default="session", description="search prover: a persistent coqidetop session or one coqc per attempt"
+    )
     skeletons: str = Field(default="all", description="built-in proof skeletons to draft from: 'all' or names, ','")
     proof: str | None = Field(default=None, description="a proof script to check instead of searching")
 
@@ -116,7 +119,8 @@ def catalog_tasks() -> list[TaskSpec]:
                 TaskSpec(
                     id=problem_id(split, problem.name),
                     workload="proofs",
-                    title=f"miniF2F {split}: {problem.name}" + (" (excluded: does not compile on Coq 8.16)" if reason else ""),
+                    title=f"miniF2F {split}: {problem.name}"
+                    + (" (excluded: does not compile on Coq 8.16)" if reason else ""),
                     goal=f"Prove {problem.name} with its statement unchanged.",
                     params={"set": name, "problem": problem.name},
                     gates=list(PROOF_GATES),

@@ -25,6 +25,7 @@ from tools.proofs._coq import CoqConfig, CoqProver, coq_version
 from tools.proofs._minif2f import exclusion_reason
 from tools.proofs._problems import ProofProblem
 from tools.proofs._prover import ProverUnavailableError
+from tools.proofs._session import CoqSession
 from tools.proofs._tasks import SETS, ProofParams, catalog_tasks, parse_params, problems_of, resolve_problem
 
 PROOF_FILE = "proof.v"
@@ -107,8 +108,10 @@ class ProofsWorkload(Workload):
         versions["eprover"] = "installed" if shutil.which("eprover") else "not found"
         return versions
 
-    def prover(self, directory: Path, sandbox_factory: SandboxFactory) -> CoqProver:
-        """A Coq backend working in `directory/prover` (scratch files of the checks)."""
+    def prover(self, directory: Path, sandbox_factory: SandboxFactory, backend: str = "coqc") -> CoqProver | CoqSession:
+        """A Coq backend working in `directory/prover`: one coqc per check, or a persistent session."""
+        if backend == "session":
+            return CoqSession(directory / "prover", sandbox_factory, self.coq)
         return CoqProver(directory / "prover", sandbox_factory, self.coq)
 
     def run(

@@ -34,7 +34,8 @@ def main(argv: list[str] | None = None) -> int:
             print(f"{split}: {total - len(failures)} of {total} statements compile", file=sys.stderr)
     record = {
         "coq": coq_version(),
-        "how": "each statement compiled with `Proof. Admitted.` by coqc in the local sandbox (python -m tools.proofs.audit)",
+        "how": "each statement compiled with `Proof. Admitted.` by coqc in the local sandbox "
+        "(python -m tools.proofs.audit)",
         "excluded": dict(sorted(excluded.items())),
     }
     args.out.write_text(json.dumps(record, indent=2) + "\n")

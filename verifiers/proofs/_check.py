@@ -62,7 +62,10 @@ def build_check_file(problem: ProofProblem, report: ProofFileReport, suffix: str
     """The file the kernel checks (see the module docstring)."""
     suffix = suffix or secrets.token_hex(4)
     goal = problem.parsed.goal()
-    head = f"{problem.header.rstrip()}\n\nDefinition labgate_goal_{suffix} := {goal}.\n\nModule LabgateCandidate_{suffix}.\n"
+    head = (
+        f"{problem.header.rstrip()}\n\nDefinition labgate_goal_{suffix} := {goal}.\n\n"
+        f"Module LabgateCandidate_{suffix}.\n"
+    )
     body = report.body.rstrip("\n") + "\n"
     trailer = (
         f"End LabgateCandidate_{suffix}.\n\n"

@@ -55,7 +55,9 @@ class ProofGate(Gate):
             prover.close()
         names = ", ".join(entry.name for entry in verdict.assumptions) or "none"
         if verdict.decision == "accept":
-            reasons = [f"Coq {prover.version()} accepts the proof of {problem.name} for the task's statement; axioms: {names}"]
+            reasons = [
+                f"Coq {prover.version()} accepts the proof of {problem.name} for the task's statement; axioms: {names}"
+            ]
         else:
             reasons = verdict.reasons
         return self.verdict(

@@ -341,7 +341,7 @@ def _has_body(command: str) -> bool:
             depth -= 1
         elif char == ":" and depth == 0 and command.startswith(":=", index):
             return True
-    return command.split()[0] in ("Inductive", "CoInductive", "Variant", "Record", "Structure")
+    return command.split(maxsplit=1)[0] in ("Inductive", "CoInductive", "Variant", "Record", "Structure")
 
 
 def _proof_sentence(
