@@ -2,6 +2,8 @@
 
 from tools.proofs._coq import COQ_LIMITS, CoqConfig, CoqProver, coq_version, cut_before, error_offset
 from tools.proofs._diagnostics import Diagnostic, Goal, GoalState, Severity, parse_diagnostics, parse_goals
+from tools.proofs._isabelle import IsabelleError, IsabelleServer, isabelle_diagnostics, parse_isabelle_state
+from tools.proofs._lean import LeanRepl, lean_diagnostics, parse_lean_goals
 from tools.proofs._minif2f import DATA_DIR, SPLITS, excluded, exclusion_reason, load_split, problem_id, set_name
 from tools.proofs._problems import (
     ASSUMPTION_KEYWORDS,
@@ -44,6 +46,9 @@ __all__ = [
     "Diagnostic",
     "Goal",
     "GoalState",
+    "IsabelleError",
+    "IsabelleServer",
+    "LeanRepl",
     "ProblemFormatError",
     "ProofParams",
     "ProofProblem",
@@ -61,12 +66,16 @@ __all__ = [
     "error_offset",
     "excluded",
     "exclusion_reason",
+    "isabelle_diagnostics",
+    "lean_diagnostics",
     "line_column",
     "load_split",
     "normalize",
     "offset_of",
     "parse_diagnostics",
     "parse_goals",
+    "parse_isabelle_state",
+    "parse_lean_goals",
     "parse_params",
     "parse_statement",
     "problem_from_text",
