@@ -48,17 +48,56 @@ _RABS_CASES = (
     "end."
 )
 _NAT_TO_Z = "try zify."
+# Real-number equations with divisions: `x <> y` becomes `x - y <> 0`, `x / d = c` becomes `x = c * d`.
+_NONZERO = (
+    "repeat match goal with H : ?x <> ?y |- _ => "
+    "match type of x with R => lazymatch y with 0 => fail "
+    "| _ => assert (x - y <> 0) by (intro; apply H; lra); clear H end end end."
+)
+_DIVISIONS = (
+    "repeat match goal with H : ?x / ?d = ?c |- _ => assert (x = c * d) by (rewrite <- H; field; auto); clear H end."
+)
+_GOAL_DIVISIONS = "try (field_simplify_eq; [|auto])."
+# Function definitions given as `forall x, f x = ...` are rewritten everywhere they apply.
+_REWRITE_DEFS = (
+    "repeat match goal with H : forall x : _, ?f x = _, H2 : context [?f _] |- _ => rewrite !H in H2 end. "
+    "repeat match goal with H : forall x : _, ?f x = _ |- context [?f _] => rewrite !H end."
+)
+# Remainders and quotients by constants: the division identity and the bound, for lia/nia. One
+# skeleton per type, since a sentence naming a library that is not loaded fails as a whole.
+_MOD_FACT_NAT = (
+    "lazymatch goal with _ : a = Nat.add (Nat.mul b (Nat.div a b)) (Nat.modulo a b) |- _ => fail | _ => "
+    "pose proof (Nat.div_mod_eq a b); assert (Nat.lt (Nat.modulo a b) b) by (apply Nat.mod_upper_bound; lia) end"
+)
+_MOD_FACT_Z = (
+    "lazymatch goal with _ : a = Z.add (Z.mul b (Z.div a b)) (Z.modulo a b) |- _ => fail | _ => "
+    "pose proof (Z.div_mod a b ltac:(lia)); pose proof (Z.mod_pos_bound a b ltac:(lia)) end"
+)
+
+
+def _for_each_mod(fact: str, pattern: str) -> str:
+    return f"repeat match goal with | H : context [{pattern}] |- _ => {fact} | |- context [{pattern}] => {fact} end."
+
+
+_MOD_FACTS = _for_each_mod(_MOD_FACT_NAT, "Nat.modulo ?a ?b")
+_MOD_FACTS_Z = _for_each_mod(_MOD_FACT_Z, "Z.modulo ?a ?b")
+_INDUCTION = "match goal with n : nat |- _ => induction n end."
 
 SKELETONS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("automation", (HOLE,)),
     ("intros", ("intros.", HOLE)),
     ("intros-subst", ("intros.", "subst.", HOLE)),
     ("destruct-hyps", ("intros.", _DESTRUCT_HYPS, "subst.", _SPLIT_GOAL, HOLE)),
-    ("compute", ("intros.", "vm_compute.", HOLE)),
-    ("simpl", ("intros.", "simpl in *.", HOLE)),
+    ("rewrite-defs", ("intros.", _DESTRUCT_HYPS, _REWRITE_DEFS, _SPLIT_GOAL, HOLE)),
+    ("clear-denominators", ("intros.", _DESTRUCT_HYPS, _NONZERO, _DIVISIONS, _GOAL_DIVISIONS, HOLE)),
+    ("mod-facts", ("intros.", _DESTRUCT_HYPS, _MOD_FACTS, HOLE)),
+    ("mod-facts-z", ("intros.", _DESTRUCT_HYPS, _MOD_FACTS_Z, HOLE)),
     ("rabs-cases", ("intros.", _DESTRUCT_HYPS, _RABS_CASES, HOLE)),
     ("square-hints", ("intros.", _DESTRUCT_HYPS, _REAL_SQUARES, _REAL_VAR_SQUARES, HOLE)),
+    ("compute", ("intros.", "vm_compute.", HOLE)),
+    ("simpl", ("intros.", "simpl in *.", HOLE)),
     ("zify", ("intros.", _DESTRUCT_HYPS, "subst.", _NAT_TO_Z, HOLE)),
+    ("induction", ("intros.", _INDUCTION, "simpl in *.", HOLE)),
     ("reflexivity", ("intros.", "subst.", "reflexivity.")),
 )
 
