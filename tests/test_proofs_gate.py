@@ -15,7 +15,7 @@ from tools.proofs import CoqConfig, CoqProver, ProofProblem, problem_from_text
 from verifiers import GateContext, get_gate
 from verifiers.proofs import GATE_COQ_ARGS, ProofVerdict, check_proof, lint_proof_file, parse_assumptions
 
-pytestmark = [pytest.mark.coq, pytest.mark.usefixtures("coq", "bubblewrap")]
+pytestmark = [pytest.mark.slow, pytest.mark.coq, pytest.mark.usefixtures("coq", "bubblewrap")]
 
 HEADER = "Require Import Arith.\n"
 STATEMENT = "Theorem demo (a b : nat) (h : a < b) : a + 1 <= b."

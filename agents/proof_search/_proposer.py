@@ -81,6 +81,14 @@ def _for_each_mod(fact: str, pattern: str) -> str:
 
 _MOD_FACTS = _for_each_mod(_MOD_FACT_NAT, "Nat.modulo ?a ?b")
 _MOD_FACTS_Z = _for_each_mod(_MOD_FACT_Z, "Z.modulo ?a ?b")
+# Square roots: nonnegative, and squaring back when the radicand is (for nra).
+_SQRT_FACT = (
+    "lazymatch goal with _ : 0 <= sqrt t |- _ => fail | _ => "
+    "pose proof (sqrt_pos t); try (assert (sqrt t * sqrt t = t) by (apply sqrt_sqrt; lra)) end"
+)
+_SQRT_FACTS = (
+    f"repeat match goal with |- context [sqrt ?t] => {_SQRT_FACT} | H : context [sqrt ?t] |- _ => {_SQRT_FACT} end."
+)
 _INDUCTION = "match goal with n : nat |- _ => induction n end."
 
 SKELETONS: tuple[tuple[str, tuple[str, ...]], ...] = (
@@ -92,6 +100,7 @@ SKELETONS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("clear-denominators", ("intros.", _DESTRUCT_HYPS, _NONZERO, _DIVISIONS, _GOAL_DIVISIONS, HOLE)),
     ("mod-facts", ("intros.", _DESTRUCT_HYPS, _MOD_FACTS, HOLE)),
     ("mod-facts-z", ("intros.", _DESTRUCT_HYPS, _MOD_FACTS_Z, HOLE)),
+    ("sqrt-facts", ("intros.", _DESTRUCT_HYPS, _REWRITE_DEFS, "simpl.", _SQRT_FACTS, HOLE)),
     ("rabs-cases", ("intros.", _DESTRUCT_HYPS, _RABS_CASES, HOLE)),
     ("square-hints", ("intros.", _DESTRUCT_HYPS, _REAL_SQUARES, _REAL_VAR_SQUARES, HOLE)),
     ("compute", ("intros.", "vm_compute.", HOLE)),

@@ -159,7 +159,7 @@ def problem_from_text(problem_id: str, text: str, name: str | None = None, sourc
         None,
     )
     if theorem is None:
-        wanted = f"theorem {name}" if name else "a theorem"
+        wanted = f"theorem {name}" if name else "theorem"
         raise ProblemFormatError(f"{source or problem_id}: no {wanted} statement found")
     statement = parse_statement(theorem.text)
     header_sentences = [item for item in sentences if item.end <= theorem.start]
