@@ -44,14 +44,14 @@ def test_a_set_plans_one_experiment_per_usable_problem(catalog: Catalog) -> None
 
 
 def test_bad_proof_tasks_are_refused_with_the_reason(catalog: Catalog) -> None:
-    with pytest.raises(TaskError, match="excluded: it does not compile on Coq 8.16"):
+    with pytest.raises(TaskError, match=r"excluded: it does not compile on Coq 8\.16"):
         catalog.load("proofs/minif2f-test/mathd_algebra_302")
     task = catalog.get("proofs/minif2f-valid")
     with pytest.raises(TaskError, match="no problem 'nope'"):
         catalog.validate(apply_overrides(task, params=["problem=nope,mathd_algebra_10"]))
     with pytest.raises(TaskError, match="attempts"):
         catalog.validate(apply_overrides(task, params=["attempts=0"]))
-    with pytest.raises(TaskError, match="needs params.set"):
+    with pytest.raises(TaskError, match=r"needs params\.set"):
         catalog.validate(TaskSpec(id="proofs/x", workload="proofs"))
     with pytest.raises(TaskError, match="no theorem"):
         catalog.validate(TaskSpec(id="proofs/x", workload="proofs", params={"statement": "Definition d := 1."}))
@@ -60,7 +60,7 @@ def test_bad_proof_tasks_are_refused_with_the_reason(catalog: Catalog) -> None:
 @pytest.mark.slow
 @pytest.mark.coq
 @pytest.mark.usefixtures("coq", "bubblewrap")
-def test_miniF2F_problems_are_proved_and_accepted_end_to_end(home: Path) -> None:
+def test_minif2f_problems_are_proved_and_accepted_end_to_end(home: Path) -> None:
     result = agent(
         "run",
         "proofs/minif2f-valid",
