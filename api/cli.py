@@ -8,19 +8,21 @@ from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Callable
 from contextlib import nullcontext
 from datetime import UTC, datetime
 from typing import Any
 
 import click
+from pydantic import ValidationError
 from rich.console import Console
 from rich.table import Table
 
-from agents import RunOptions, RunSummary, summarize
+from agents import RunOptions, RunStateError, RunSummary, summarize
 from api._progress import LineReporter, LiveReporter
-from api._settings import Settings, build_launcher, build_store
+from api._settings import Settings, SettingsError, build_launcher, build_store
 from runs import RUN_STATUSES, RunNotFoundError, RunStore
-from tools import TaskError, apply_overrides
+from tools import TaskError, apply_overrides, describe_validation_error
 
 EXIT_BAD_INPUT = 2
 
@@ -70,6 +72,7 @@ def tasks_command(as_json: bool) -> None:
 @click.option("--seed", type=int, default=None, help="seed recorded on the run")
 @click.option("--workers", type=click.IntRange(min=1), default=None, help="experiments run at once (default: cores)")
 @click.option("--unsafe-no-isolation", is_flag=True, help="run experiments without bubblewrap (rlimits only)")
+@click.option("--approve-plan", is_flag=True, help="pause after planning until `agent approve RUN_ID`")
 def run_command(
     task: str,
     as_json: bool,
@@ -79,6 +82,7 @@ def run_command(
     seed: int | None,
     workers: int | None,
     unsafe_no_isolation: bool,
+    approve_plan: bool,
 ) -> None:
     """Run TASK (a catalog id, see `agent tasks`, or a YAML/TOML/JSON task file):
     plan, execute in the sandbox, apply the gates, write the report."""
@@ -88,6 +92,7 @@ def run_command(
         sandbox=sandbox,
         unsafe_no_isolation=unsafe_no_isolation,
         max_workers=workers or settings.max_workers,
+        approve_plan=approve_plan,
     )
     try:
         spec = launcher.catalog.load(task)
@@ -99,24 +104,80 @@ def run_command(
             _emit_json(summary.model_dump())
         raise BadInputError(str(error)) from None
 
-    interactive = sys.stderr.isatty() and not as_json
-    console = Console(stderr=True)
-    if not settings.llm_base_url:
+    _announce_llm(settings)
+    _drive(lambda reporter: launcher.execute(run_id, reporter), as_json)
+
+
+def _announce_llm(settings: Settings) -> None:
+    config = settings.llm_config()
+    if config is None:
         print("no LLM endpoint configured (LABGATE_LLM_BASE_URL): using the built-in policy", file=sys.stderr)
-    reporter: Any = LiveReporter(console) if interactive else LineReporter()
-    with reporter if interactive else nullcontext():
-        summary = launcher.execute(run_id, reporter)
+    else:
+        print(f"LLM: {config.model} at {config.base_url}", file=sys.stderr)
+
+
+def _drive(action: Callable[[Any], RunSummary], as_json: bool) -> None:
+    """Execute with a live display on a terminal or plain lines in a pipe; print the summary; set the exit code."""
+    interactive = sys.stderr.isatty() and not as_json
+    reporter: Any = LiveReporter(Console(stderr=True)) if interactive else LineReporter()
+    try:
+        with reporter if interactive else nullcontext():
+            summary = action(reporter)
+    except RunStateError as error:
+        raise BadInputError(str(error)) from None
     if as_json:
         _emit_json(summary.model_dump())
     else:
         _print_summary(summary)
-    if summary.status != "finished":
+    if summary.status not in ("finished", "paused"):
         raise SystemExit(1)
+
+
+@app.command("resume")
+@click.argument("run_id")
+@click.option("--json", "as_json", is_flag=True, help="print one JSON object at the end")
+def resume_command(run_id: str, as_json: bool) -> None:
+    """Continue a run whose process was killed, without repeating finished experiments."""
+    settings = Settings()
+    launcher = build_launcher(settings)
+    _check_run(launcher.store, run_id)
+    _drive(lambda reporter: launcher.resume(run_id, reporter), as_json)
+
+
+@app.command("approve")
+@click.argument("run_id")
+@click.option("--json", "as_json", is_flag=True, help="print one JSON object at the end")
+def approve_command(run_id: str, as_json: bool) -> None:
+    """Approve the plan of a run started with --approve-plan, and execute it."""
+    settings = Settings()
+    launcher = build_launcher(settings)
+    _check_run(launcher.store, run_id)
+    _drive(lambda reporter: launcher.approve(run_id, reporter), as_json)
+
+
+@app.command("cancel")
+@click.argument("run_id")
+def cancel_command(run_id: str) -> None:
+    """Cancel a queued, paused or running run (a running one stops before its next experiments)."""
+    launcher = build_launcher(Settings())
+    _check_run(launcher.store, run_id)
+    try:
+        launcher.cancel(run_id)
+    except RunStateError as error:
+        raise BadInputError(str(error)) from None
+    print(f"run {run_id} cancelled")
+
+
+def _check_run(store: RunStore, run_id: str) -> None:
+    try:
+        store.get_run(run_id)
+    except RunNotFoundError as error:
+        raise BadInputError(str(error)) from None
 
 
 def _print_summary(summary: RunSummary) -> None:
     console = Console()
-    colour = "green" if summary.status == "finished" else "red"
+    colour = {"finished": "green", "paused": "yellow"}.get(summary.status, "red")
     console.print(
         f"run [bold]{summary.run_id}[/bold] {summary.task}: [{colour}]{summary.status}[/{colour}]"
         + (f" — {summary.reason}" if summary.reason else ""),
@@ -240,8 +301,11 @@ def main(argv: list[str] | None = None) -> None:
     except click.Abort:
         print("agent: aborted", file=sys.stderr)
         raise SystemExit(130) from None
-    except BadInputError as error:
+    except (BadInputError, SettingsError) as error:
         print(f"agent: error: {error}", file=sys.stderr)
+        raise SystemExit(EXIT_BAD_INPUT) from None
+    except ValidationError as error:
+        print(f"agent: error: invalid configuration: {describe_validation_error(error)}", file=sys.stderr)
         raise SystemExit(EXIT_BAD_INPUT) from None
     raise SystemExit(result if isinstance(result, int) else 0)
 
