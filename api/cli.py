@@ -11,6 +11,7 @@ import sys
 from collections.abc import Callable
 from contextlib import nullcontext
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import click
@@ -18,10 +19,11 @@ from pydantic import ValidationError
 from rich.console import Console
 from rich.table import Table
 
-from agents import RunOptions, RunStateError, RunSummary, summarize
+from agents import RunLauncher, RunOptions, RunStateError, RunSummary, summarize
+from agents.planner import DocumentError, PlanningResult, make_plans, plan_to_task
 from api._progress import LineReporter, LiveReporter
 from api._settings import Settings, SettingsError, build_launcher, build_store
-from runs import RUN_STATUSES, RunNotFoundError, RunStore
+from runs import RUN_STATUSES, RunNotFoundError, RunStore, TaskSpec
 from tools import TaskError, apply_overrides, describe_validation_error
 
 EXIT_BAD_INPUT = 2
@@ -64,7 +66,13 @@ def tasks_command(as_json: bool) -> None:
 
 
 @app.command("run")
-@click.argument("task")
+@click.argument("task", required=False)
+@click.option(
+    "--docs",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="plan from research documents (.md, .txt, .pdf) in this folder; TASK is then the goal",
+)
 @click.option("--json", "as_json", is_flag=True, help="print one JSON object at the end")
 @click.option("--sandbox", type=click.Choice(["local"]), default="local", show_default=True, help="execution backend")
 @click.option("--budget", type=click.IntRange(min=1), default=None, help="maximum number of experiments (solver runs)")
@@ -74,7 +82,8 @@ def tasks_command(as_json: bool) -> None:
 @click.option("--unsafe-no-isolation", is_flag=True, help="run experiments without bubblewrap (rlimits only)")
 @click.option("--approve-plan", is_flag=True, help="pause after planning until `agent approve RUN_ID`")
 def run_command(
-    task: str,
+    task: str | None,
+    docs: Path | None,
     as_json: bool,
     sandbox: str,
     budget: int | None,
@@ -85,7 +94,10 @@ def run_command(
     approve_plan: bool,
 ) -> None:
     """Run TASK (a catalog id, see `agent tasks`, or a YAML/TOML/JSON task file):
-    plan, execute in the sandbox, apply the gates, write the report."""
+    plan, execute in the sandbox, apply the gates, write the report.
+
+    With --docs DIR, TASK is a goal in words: the planner reads the documents, picks the catalog
+    task and parameters they support, and the run's report cites the passages."""
     settings = Settings()
     launcher = build_launcher(settings)
     options = RunOptions(
@@ -94,8 +106,26 @@ def run_command(
         max_workers=workers or settings.max_workers,
         approve_plan=approve_plan,
     )
+    if docs is not None:
+        goal = task or ""
+        result = _plans(settings, launcher, docs, goal)
+        if not result.plans:
+            reasons = "; ".join(plan.unmapped_reason for plan in result.unmapped) or "no passage matches the goal"
+            summary = launcher.record_failure(
+                f"plan: {goal}"[:200], f"no available tool for the goal: {reasons}", options
+            )
+            if as_json:
+                _emit_json(summary.model_dump())
+            print(f"agent: {summary.reason}", file=sys.stderr)
+            raise SystemExit(1)
+        chosen = result.plans[0]
+        print(f"plan: {chosen.task_id} ({chosen.rationale})", file=sys.stderr)
+        options.plan = {"goal": goal, "planner": result.planner, **chosen.model_dump(mode="json")}
+        task = chosen.task_id
+    if task is None:
+        raise BadInputError("name a TASK (see `agent tasks`), a task file, or give --docs DIR and a goal")
     try:
-        spec = launcher.catalog.load(task)
+        spec = plan_to_task(launcher.catalog, chosen, goal) if docs is not None else launcher.catalog.load(task)
         spec = apply_overrides(spec, params=list(param), budget_experiments=budget, seed=seed)
         run_id = launcher.submit(spec, options)
     except TaskError as error:
@@ -131,6 +161,43 @@ def _drive(action: Callable[[Any], RunSummary], as_json: bool) -> None:
         _print_summary(summary)
     if summary.status not in ("finished", "paused"):
         raise SystemExit(1)
+
+
+def _plans(settings: Settings, launcher: RunLauncher, docs: Path, goal: str) -> PlanningResult:
+    llm = None
+    if settings.llm_config() is not None:
+        llm = launcher.llm_for("planning", TaskSpec(id="plan/documents", workload="cfd"))
+    try:
+        return make_plans(launcher.catalog, docs, goal, llm)
+    except DocumentError as error:
+        raise BadInputError(str(error)) from None
+
+
+@app.command("plan")
+@click.option("--docs", type=click.Path(path_type=Path), required=True, help="folder of .md, .txt or .pdf documents")
+@click.argument("goal", required=False, default="")
+@click.option("--json", "as_json", is_flag=True, help="print JSON")
+def plan_command(docs: Path, goal: str, as_json: bool) -> None:
+    """Read research documents and propose runs for GOAL, each citing the passages it rests on."""
+    settings = Settings()
+    launcher = build_launcher(settings)
+    result = _plans(settings, launcher, docs, goal)
+    if as_json:
+        _emit_json(result.model_dump(mode="json"))
+        return
+    console = Console()
+    console.print(f"{result.passages} passages from {result.documents} documents; planner: {result.planner}")
+    for plan in result.plans:
+        settings_text = ", ".join(f"{k}={v}" for k, v in {**plan.params, **plan.sweep}.items())
+        console.print(f"[bold]{plan.task_id}[/bold] {settings_text}  — {plan.rationale}", highlight=False)
+        for citation in plan.citations:
+            console.print(f"    [{citation.passage}, {citation.location}] {citation.quote}", highlight=False)
+    for plan in result.unmapped:
+        console.print(f"[yellow]not runnable[/yellow]: {plan.unmapped_reason}", highlight=False)
+        for citation in plan.citations:
+            console.print(f"    [{citation.passage}] {citation.quote}", highlight=False)
+    for note in result.notes:
+        console.print(f"note: {note}", highlight=False)
 
 
 @app.command("resume")
