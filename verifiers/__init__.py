@@ -2,13 +2,28 @@
 
 from verifiers import cfd
 from verifiers._deliverables import DeliverablesGate, field_problem, image_problem, table_problem
-from verifiers._gate import Gate, GateContext, UnknownGateError, gate_names, get_gate, register_gate, run_gate
+from verifiers._gate import (
+    ExperimentRunner,
+    Gate,
+    GateContext,
+    UnknownGateError,
+    blocking_verdict,
+    gate_names,
+    get_gate,
+    register_gate,
+    run_gate,
+)
+from verifiers._vision_client import VisionJudge, VisionVerdict
 
 __all__ = [
     "DeliverablesGate",
+    "ExperimentRunner",
     "Gate",
     "GateContext",
     "UnknownGateError",
+    "VisionJudge",
+    "VisionVerdict",
+    "blocking_verdict",
     "cfd",
     "field_problem",
     "gate_names",
