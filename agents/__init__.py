@@ -3,9 +3,12 @@
 from agents._context import ProgressReporter, RunCancelledError, RunContext, SilentReporter
 from agents._drivers import ExperimentDriver, driver_for, register_driver, run_with_workload
 from agents._graph import Orchestrator, RunState
-from agents._policy import BuiltinRevisionPolicy
+from agents._policy import BuiltinRevisionPolicy, register_search
 from agents._runner import RunLauncher, RunOptions, RunSummary, VerdictSummary, summarize
 from agents._writer import write_report
+from agents.cfd_search import propose_candidates
+
+register_search("cfd", propose_candidates)
 
 __all__ = [
     "BuiltinRevisionPolicy",
@@ -22,6 +25,7 @@ __all__ = [
     "VerdictSummary",
     "driver_for",
     "register_driver",
+    "register_search",
     "run_with_workload",
     "summarize",
     "write_report",

@@ -42,6 +42,7 @@ class Orchestrator:
         if len(planned) > budget:
             notes.append(f"plan has {len(planned)} experiments; the budget allows {budget}, the rest were not run")
             planned = planned[:budget]
+        planned += self.policy.explore(context, budget - len(planned))
         context.emit("plan", f"planned {len(planned)} experiment(s)", keys=[spec.key for spec in planned])
         assert step.id is not None
         context.store.finish_step(step.id, detail=f"{len(planned)} experiments: " + ", ".join(s.key for s in planned))
@@ -109,6 +110,10 @@ class Orchestrator:
                 continue
             context.emit("revise", f"{proposal.key}: {proposal.rationale}", key=proposal.key)
             queue.append(proposal.model_dump(mode="json"))
+        if iteration < budget.iterations and context.remaining_seconds() > 0:
+            for proposal in self.policy.explore(context, budget.experiments - executed - len(queue)):
+                context.emit("revise", f"{proposal.key}: {proposal.rationale}", key=proposal.key)
+                queue.append(proposal.model_dump(mode="json"))
         return {"queue": queue, "iteration": iteration + (1 if queue else 0), "notes": notes}
 
     def write(self, state: RunState) -> RunState:

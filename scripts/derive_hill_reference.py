@@ -68,14 +68,14 @@ def main(case: Path, out: Path) -> None:
     for station in range(1, 9):
         for j in range(NY):
             xs, ux, ys = c[j, :, 0], u[j, :, 0], c[j, :, 1]
-            lines.append(
-                f"{station},{np.interp(station, xs, ys):.5f},{np.interp(station, xs, ux) / UB:.5f}"
-            )
+            lines.append(f"{station},{np.interp(station, xs, ys):.5f},{np.interp(station, xs, ux) / UB:.5f}")
     header = SOURCE + (
-        "# Mean streamwise velocity u/Ub against y/h at stations x/h = 1..8, interpolated in x along the rows of the\n"
-        "# authors' mesh by scripts/derive_hill_reference.py (walls excluded: the first and last rows are cell centres).\n"
+        "# Mean streamwise velocity u/Ub against y/h at stations x/h = 1..8, interpolated in x along the rows\n"
+        "# of the authors' mesh by scripts/derive_hill_reference.py (cell centres only, walls excluded).\n"
     )
-    (out / "xiao2020_hill_u_profiles.csv").write_text(header + "x_over_h,y_over_h,u_over_ub\n" + "\n".join(lines) + "\n")
+    (out / "xiao2020_hill_u_profiles.csv").write_text(
+        header + "x_over_h,y_over_h,u_over_ub\n" + "\n".join(lines) + "\n"
+    )
 
 
 if __name__ == "__main__":

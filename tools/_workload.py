@@ -11,6 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from runs import ExperimentSpec, TaskSpec, WorkloadName
 from sandboxes import Sandbox
+from tools._search import SearchSpace
 
 ArtifactKind = Literal["log", "image", "table", "field", "source", "report", "data", "proof", "kernel"]
 
@@ -80,6 +81,10 @@ class Workload(ABC):
 
     def numerics_variant(self, experiment: ExperimentSpec) -> tuple[dict[str, Any], str] | None:
         """Parameters for a numerically gentler rerun and why, or None when the workload has none."""
+        return None
+
+    def search_space(self, task: TaskSpec) -> SearchSpace | None:
+        """The box a proposer searches for this task, or None when the task is a plain sweep."""
         return None
 
     @abstractmethod

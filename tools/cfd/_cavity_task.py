@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 
 import numpy as np
 
@@ -34,8 +34,8 @@ class CavityCase(CaseDefinition[CavityParams]):
     applications = ("blockMesh", "icoFoam", "postProcess")
     solver_log = "log.icoFoam"
     deliverables = ("solver-log", "field-U", "field-figure", "comparison-figure", "residual-figure")
-    recirculation: Literal["required", "forbidden"] | None = "required"
-    mesh_tolerances = {"u_min": 0.03, "v_max": 0.03}
+    recirculation: ClassVar[Literal["required", "forbidden"] | None] = "required"
+    mesh_tolerances: ClassVar[dict[str, float]] = {"u_min": 0.03, "v_max": 0.03}
 
     def tasks(self) -> list[TaskSpec]:
         return [
@@ -99,7 +99,7 @@ class CavityCase(CaseDefinition[CavityParams]):
             raise TaskError("a cavity case has one square block of cells")
         lid = patch_value(case, "U", "movingWall")[0]
         mesh = read_case_dict(case, "system/blockMeshDict")
-        scale = float(mesh.get("convertToMeters", mesh.get("scale", 1)))
+        scale = float(str(mesh.get("convertToMeters", mesh.get("scale", 1))))
         xs = [float(vertex[0]) for vertex in mesh.get("vertices", []) if isinstance(vertex, list)]
         length = (max(xs) - min(xs)) * scale if xs else 0.1
         return {

@@ -8,7 +8,7 @@ A negative bulk velocity asks for flow in -x: the physical-range gate checks the
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
@@ -23,8 +23,14 @@ from tools.cfd._hill_task import steady_steps
 from tools.cfd._infer import block_cells, end_time, mean_velocity_force, viscosity
 from tools.cfd._logs import SolverLog
 from tools.cfd._openfoam import CaseStep
-from tools.cfd._rans import field_files, steady_control, steady_schemes, steady_solution, transport_properties
-from tools.cfd._rans import turbulence_properties
+from tools.cfd._rans import (
+    field_files,
+    steady_control,
+    steady_schemes,
+    steady_solution,
+    transport_properties,
+    turbulence_properties,
+)
 from tools.cfd._render import grid_triangles, render_curves, render_field_panels_tri, render_residuals
 
 POISEUILLE_PROFILE_RMSE_MAX = 0.01
@@ -78,9 +84,11 @@ def sampled_profile(case: Path, params: ChannelParams) -> tuple[FloatArray, Floa
     from tools.cfd._fields import read_xy
 
     root = case / "postProcessing" / "profile"
-    times = sorted(
-        (float(child.name), child) for child in root.iterdir() if child.is_dir() and _is_number(child.name)
-    ) if root.is_dir() else []
+    times = (
+        sorted((float(child.name), child) for child in root.iterdir() if child.is_dir() and _is_number(child.name))
+        if root.is_dir()
+        else []
+    )
     if not times:
         raise FieldFormatError(f"{root} holds no sampled time: the line sampling did not run")
     folder = times[-1][1]
@@ -109,9 +117,9 @@ class ChannelCase(CaseDefinition[ChannelParams]):
     applications = ("blockMesh", "simpleFoam", "postProcess")
     solver_log = "log.simpleFoam"
     deliverables = ("solver-log", "field-U", "field-figure", "comparison-figure", "residual-figure", "samples")
-    recirculation: Literal["required", "forbidden"] | None = "forbidden"
+    recirculation: ClassVar[Literal["required", "forbidden"] | None] = "forbidden"
     symmetric = True
-    mesh_tolerances = {"wall_shear": 0.03, "centreline": 0.01}
+    mesh_tolerances: ClassVar[dict[str, float]] = {"wall_shear": 0.03, "centreline": 0.01}
 
     def tasks(self) -> list[TaskSpec]:
         return [
@@ -293,7 +301,14 @@ class ChannelCase(CaseDefinition[ChannelParams]):
         }
         render_curves(
             figures / "profile.png",
-            [("u / Ub across the channel", [(exact, ys, "-", "analytic"), (us, ys, "o", "labgate (sampled)")], "u / Ub", "y / H")],
+            [
+                (
+                    "u / Ub across the channel",
+                    [(exact, ys, "-", "analytic"), (us, ys, "o", "labgate (sampled)")],
+                    "u / Ub",
+                    "y / H",
+                )
+            ],
             title=f"{title}\nreference: u = 6 Ub (y/H)(1 - y/H)",
         )
         outputs.append(OutputFile(path="figures/profile.png", kind="image", role="comparison-figure"))

@@ -8,15 +8,14 @@ Lengths are in units of h (h = 1 m) and the bulk velocity at the crest is 1 m/s,
 
 from __future__ import annotations
 
-
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from tools.cfd._fields import FloatArray
 from tools.cfd._foamdict import NamedList, Raw, Word, number, render_dict
 from tools.cfd._rans import (
-    TurbulenceModel,
     SACoefficients,
+    TurbulenceModel,
     field_files,
     steady_control,
     steady_schemes,
@@ -58,7 +57,9 @@ class HillParams(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    re: float = Field(default=5600.0, gt=0, le=100_000, description="Re_h = Ub h / nu, Ub the bulk velocity at the crest")
+    re: float = Field(
+        default=5600.0, gt=0, le=100_000, description="Re_h = Ub h / nu, Ub the bulk velocity at the crest"
+    )
     model: TurbulenceModel = Field(default="SpalartAllmaras", description="RANS closure")
     sa: SACoefficients = Field(default_factory=SACoefficients, description="Spalart-Allmaras coefficients")
     cells_x: int = Field(default=120, ge=20, le=800)
@@ -115,8 +116,12 @@ def hill_case(params: HillParams) -> dict[str, str]:
     grading = f"(1 ((0.5 0.5 {number(ratio)}) (0.5 0.5 {number(1.0 / ratio)})) 1)"
     block_mesh = {
         "convertToMeters": 1,
-        "vertices": Raw("\n(\n" + "\n".join(f"    ({number(a)} {number(b)} {number(c)})" for a, b, c in vertices) + "\n)"),
-        "blocks": Raw(f"\n(\n    hex (0 1 2 3 4 5 6 7) ({params.cells_x} {params.cells_y} 1) simpleGrading {grading}\n)"),
+        "vertices": Raw(
+            "\n(\n" + "\n".join(f"    ({number(a)} {number(b)} {number(c)})" for a, b, c in vertices) + "\n)"
+        ),
+        "blocks": Raw(
+            f"\n(\n    hex (0 1 2 3 4 5 6 7) ({params.cells_x} {params.cells_y} 1) simpleGrading {grading}\n)"
+        ),
         "edges": Raw(
             "\n(\n    polyLine 0 1 ("
             + lower.replace("{z}", "0")
@@ -167,10 +172,3 @@ def hill_case(params: HillParams) -> dict[str, str]:
         )
     )
     return files
-
-
-def describe_geometry() -> str:
-    return f"periodic hill, L = {LENGTH:g}h, H = {HEIGHT:g}h, crest-to-crest; ratio Ub/Ubar = {1 / bulk_to_volume_mean():.4f}"
-
-
-

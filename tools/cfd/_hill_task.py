@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 
 import numpy as np
 from numpy.typing import NDArray
 
 from runs import Budget, TaskSpec
+from tools._search import SearchParameter, SearchSpace
 from tools._workload import OutputFile, TaskError
 from tools.cfd._definition import CaseDefinition, CaseFiles
 from tools.cfd._fields import latest_time, read_internal_field
@@ -50,8 +51,8 @@ class PeriodicHillCase(CaseDefinition[HillParams]):
     applications = ("blockMesh", "simpleFoam", "postProcess")
     solver_log = "log.simpleFoam"
     deliverables = ("solver-log", "field-U", "field-figure", "comparison-figure", "residual-figure")
-    recirculation: Literal["required", "forbidden"] | None = "required"
-    mesh_tolerances = {"reattachment": 0.08, "cf_rmse": 0.25}
+    recirculation: ClassVar[Literal["required", "forbidden"] | None] = "required"
+    mesh_tolerances: ClassVar[dict[str, float]] = {"reattachment": 0.08, "cf_rmse": 0.25}
 
     def tasks(self) -> list[TaskSpec]:
         return [
@@ -81,6 +82,42 @@ class PeriodicHillCase(CaseDefinition[HillParams]):
                 budget=Budget(experiments=12, iterations=8, wall_seconds=5400, experiment_seconds=900),
             )
         ]
+
+    def search_space(self, params: dict[str, Any], settings: dict[str, Any]) -> SearchSpace:
+        """SA coefficients within SA_SEARCH_BOUNDS, scored by the comparator's Cf RMSE (in-sample only)."""
+        allowed = {"runs", "population", "seed", "parameters"}
+        unknown = set(settings) - allowed
+        if unknown:
+            raise TaskError(
+                f"params.search: unknown field(s) {', '.join(sorted(unknown))} (known: {', '.join(sorted(allowed))})"
+            )
+        names = settings.get("parameters") or list(SA_SEARCH_BOUNDS)
+        bad = [name for name in names if name not in SA_SEARCH_BOUNDS]
+        if bad:
+            raise TaskError(
+                f"params.search.parameters: {', '.join(bad)} not searchable; choose from {', '.join(SA_SEARCH_BOUNDS)}"
+            )
+        defaults = self.parse(params).sa
+        try:
+            return SearchSpace(
+                key="sa",
+                parameters=[
+                    SearchParameter(
+                        name=name,
+                        default=getattr(defaults, name),
+                        low=SA_SEARCH_BOUNDS[name][0] * getattr(SACoefficients(), name),
+                        high=SA_SEARCH_BOUNDS[name][1] * getattr(SACoefficients(), name),
+                    )
+                    for name in names
+                ],
+                objective_gate="comparator",
+                objective_metric="cf_rmse",
+                runs=int(settings.get("runs", 8)),
+                population=int(settings.get("population", 2)),
+                seed=int(settings.get("seed", 0)),
+            )
+        except (ValueError, TypeError) as error:
+            raise TaskError(f"params.search: {error}") from None
 
     def stabilise(self, params: dict[str, Any]) -> tuple[dict[str, Any], str] | None:
         current = self.parse(params)

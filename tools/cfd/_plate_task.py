@@ -7,7 +7,7 @@ that a Spalart-Allmaras coefficient set still predicts a flow the model was cali
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
@@ -66,7 +66,7 @@ class FlatPlateCase(CaseDefinition[PlateParams]):
     params_model = PlateParams
     applications = ("blockMesh", "simpleFoam", "postProcess")
     solver_log = "log.simpleFoam"
-    recirculation: Literal["required", "forbidden"] | None = "forbidden"
+    recirculation: ClassVar[Literal["required", "forbidden"] | None] = "forbidden"
 
     def tasks(self) -> list[TaskSpec]:
         return []

@@ -24,7 +24,7 @@ class SACoefficients(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    sigmaNut: float = Field(default=0.66666, gt=0.05, le=5.0)
+    sigmaNut: float = Field(default=0.66666, gt=0.05, le=5.0)  # noqa: N815 (OpenFOAM's name)
     kappa: float = Field(default=0.41, gt=0.05, le=2.0)
     Cb1: float = Field(default=0.1355, gt=0.0, le=2.0)
     Cb2: float = Field(default=0.622, ge=0.0, le=5.0)
@@ -153,9 +153,7 @@ def turbulence_properties(model: str, sa: SACoefficients | None = None) -> str:
     if model == "SpalartAllmaras":
         coefficients = sa or SACoefficients()
         ras["SpalartAllmarasCoeffs"] = dict(coefficients.model_dump())
-    return render_dict(
-        "dictionary", "constant", "turbulenceProperties", {"simulationType": Word("RAS"), "RAS": ras}
-    )
+    return render_dict("dictionary", "constant", "turbulenceProperties", {"simulationType": Word("RAS"), "RAS": ras})
 
 
 def transport_properties(nu: float) -> str:

@@ -8,7 +8,7 @@ a contraction at the outlet), with the cell counts scaled by `refinement`. The v
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 
 import numpy as np
 from numpy.typing import NDArray
@@ -131,8 +131,8 @@ class BackwardStepCase(CaseDefinition[StepParams]):
     applications = ("blockMesh", "simpleFoam", "postProcess")
     solver_log = "log.simpleFoam"
     deliverables = ("solver-log", "field-U", "field-figure", "comparison-figure", "residual-figure")
-    recirculation: Literal["required", "forbidden"] | None = "required"
-    mesh_tolerances = {"reattachment": 0.05}
+    recirculation: ClassVar[Literal["required", "forbidden"] | None] = "required"
+    mesh_tolerances: ClassVar[dict[str, float]] = {"reattachment": 0.05}
 
     def tasks(self) -> list[TaskSpec]:
         re_h, _ = step_reattachment_reference()
@@ -183,9 +183,7 @@ class BackwardStepCase(CaseDefinition[StepParams]):
             "constant/transportProperties": transport_properties(params.nu),
             "constant/turbulenceProperties": turbulence_properties(params.model, params.sa),
         }
-        files.update(
-            field_files(params.model, patches, velocity=(params.inlet_velocity, 0.0, 0.0), turbulence=inflow)
-        )
+        files.update(field_files(params.model, patches, velocity=(params.inlet_velocity, 0.0, 0.0), turbulence=inflow))
         return files
 
     def steps(self, params: StepParams) -> list[CaseStep]:

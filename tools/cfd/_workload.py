@@ -10,6 +10,7 @@ from typing import Any
 
 from runs import ExperimentSpec, TaskSpec
 from sandboxes import GIB, Limits
+from tools._search import SearchSpace
 from tools._workload import (
     ExperimentOutcome,
     OutputFile,
@@ -66,6 +67,7 @@ class CfdWorkload(Workload):
 
     def validate(self, task: TaskSpec) -> None:
         definition = self.definition(task)
+        self.search_space(task)
         for combination in self._combinations(task):
             definition.parse(combination, task.id)
 
@@ -78,7 +80,31 @@ class CfdWorkload(Workload):
             combos.append({**task.params, **dict(zip(names, values, strict=True))})
         return combos
 
+    def search_space(self, task: TaskSpec) -> SearchSpace | None:
+        settings = task.params.get("search")
+        if not settings:
+            return None
+        definition = self.definition(task)
+        space = getattr(definition, "search_space", None)
+        if space is None:
+            raise TaskError(f"{definition.kind} cases have no search space; remove params.search")
+        if not isinstance(settings, dict):
+            raise TaskError("params.search must be a mapping, e.g. {runs: 8, population: 2}")
+        result = space(dict(task.params), settings)
+        assert isinstance(result, SearchSpace)
+        return result
+
     def plan(self, task: TaskSpec) -> list[ExperimentSpec]:
+        if self.search_space(task) is not None:
+            params = {k: v for k, v in task.params.items() if k != "search"}
+            return [
+                ExperimentSpec(
+                    key="default",
+                    task_id=task.id,
+                    params=params,
+                    rationale="the calibrated model: the baseline every candidate must beat",
+                )
+            ]
         plans = []
         for combination in self._combinations(task):
             varied = {name: combination[name] for name in task.sweep}
@@ -202,11 +228,18 @@ class CfdWorkload(Workload):
             sandbox.close()
         log_name = definition.solver_log
         files = [OutputFile(path=f"case/{log_name}", kind="log", role="solver-log")]
-        info: dict[str, Any] = {"case": definition.kind, "solver_log": f"case/{log_name}", "steps": [], "adopted": str(source)}
+        info: dict[str, Any] = {
+            "case": definition.kind,
+            "solver_log": f"case/{log_name}",
+            "steps": [],
+            "adopted": str(source),
+        }
         log = read_solver_log(case / log_name)
         try:
             metrics, figures = definition.analyse(case, directory, parsed, log)
         except (FieldFormatError, ValueError, OSError) as error:
             info["analysis_error"] = f"{type(error).__name__}: {error}"
             return spec, ExperimentOutcome(key=spec.key, status="completed", files=files, info=info)
-        return spec, ExperimentOutcome(key=spec.key, status="completed", metrics=metrics, files=files + figures, info=info)
+        return spec, ExperimentOutcome(
+            key=spec.key, status="completed", metrics=metrics, files=files + figures, info=info
+        )

@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 import numpy as np
+from pydantic import BaseModel
 
 from runs import GateResult
 from tools.cfd import FieldFormatError
@@ -31,7 +32,7 @@ if TYPE_CHECKING:
     from verifiers.cfd._comparator import ComparatorGate
 
 
-def _params(model: type, context: GateContext) -> object:
+def _params(model: type[BaseModel], context: GateContext) -> object:
     return model.model_validate({k: v for k, v in context.experiment.params.items() if k not in ("case", "search")})
 
 
@@ -52,7 +53,11 @@ def compare_channel(gate: ComparatorGate, context: GateContext) -> GateResult:
         faces = np.atleast_2d(_read_shear(case, cell_source.split("/")[0]))
     except (FieldFormatError, ValueError) as error:
         return gate.verdict("reject", [f"cannot read the solution: {error}"])
-    files = [f"case/{cell_source}", f"case/{sample_source}/across_U.xy", f"case/{cell_source.split('/')[0]}/wallShearStress"]
+    files = [
+        f"case/{cell_source}",
+        f"case/{sample_source}/across_U.xy",
+        f"case/{cell_source.split('/')[0]}/wallShearStress",
+    ]
     evidence = context.digests(files)
     rmse = float(np.sqrt(np.mean((u_cells - analytic_profile(y_cells)) ** 2)))
     shear_cells = wall_shear_from_cells(y_cells, u_cells)
@@ -74,15 +79,22 @@ def compare_channel(gate: ComparatorGate, context: GateContext) -> GateResult:
     if disagreement > reader_tolerance or abs(shear_cells - shear_foam) > shear_tolerance:
         return gate.verdict(
             "reject",
-            [f"independent readers disagree (profile by {disagreement:.3g}, wall shear by "
-             f"{abs(shear_cells - shear_foam):.3g})", summary],
+            [
+                f"independent readers disagree (profile by {disagreement:.3g}, wall shear by "
+                f"{abs(shear_cells - shear_foam):.3g})",
+                summary,
+            ],
             evidence=evidence,
             metrics=metrics,
         )
     if rmse > rmse_max or abs(shear_cells - 1.0) > shear_tolerance:
         return gate.verdict("revise", [summary], evidence=evidence, metrics=metrics)
-    return gate.verdict("accept", [summary, f"sampled and raw-cell profiles agree to {disagreement:.2g}"],
-                        evidence=evidence, metrics=metrics)
+    return gate.verdict(
+        "accept",
+        [summary, f"sampled and raw-cell profiles agree to {disagreement:.2g}"],
+        evidence=evidence,
+        metrics=metrics,
+    )
 
 
 def _read_shear(case: object, time_name: str) -> np.ndarray:
@@ -102,15 +114,13 @@ def compare_step(gate: ComparatorGate, context: GateContext) -> GateResult:
     _, measured = step_reattachment_reference()
     try:
         wall = step_wall(context.path("case"), params)
-    except (FieldFormatError, ValueError) as error:
-        return gate.verdict("reject", [f"cannot read the solution: {error}"])
+    except (FieldFormatError, ValueError) as problem:
+        return gate.verdict("reject", [f"cannot read the solution: {problem}"])
     evidence = context.digests(_wall_files(wall))
     from_foam = reattachment(wall.x, wall.cf_foam)
     from_cells = reattachment(wall.x, wall.tangential)
     if from_cells is None or from_foam is None:
-        return gate.verdict(
-            "revise", ["no reattachment behind the step within the test section"], evidence=evidence
-        )
+        return gate.verdict("revise", ["no reattachment behind the step within the test section"], evidence=evidence)
     error = (from_cells - measured) / measured
     metrics = {
         "reattachment": from_cells,
@@ -125,8 +135,12 @@ def compare_step(gate: ComparatorGate, context: GateContext) -> GateResult:
         f"({100 * error:+.1f} %, tolerance {100 * tolerance:g} %)"
     )
     if abs(from_cells - from_foam) > reader_tolerance:
-        return gate.verdict("reject", [f"independent readers disagree by {abs(from_cells - from_foam):.2f} H", summary],
-                            evidence=evidence, metrics=metrics)
+        return gate.verdict(
+            "reject",
+            [f"independent readers disagree by {abs(from_cells - from_foam):.2f} H", summary],
+            evidence=evidence,
+            metrics=metrics,
+        )
     if abs(error) > tolerance:
         return gate.verdict("revise", [summary], evidence=evidence, metrics=metrics)
     return gate.verdict("accept", [summary], evidence=evidence, metrics=metrics)
@@ -146,15 +160,23 @@ def compare_hill(gate: ComparatorGate, context: GateContext) -> GateResult:
     rmse_foam = cf_rmse(wall.x, wall.cf_foam)
     disagreement = float(np.sqrt(np.mean((wall.cf_cells - wall.cf_foam) ** 2)))
     # Only the in-sample metric is reported here: a search reads this gate and must see nothing held out.
-    metrics = {"cf_rmse": rmse_foam, "cf_rmse_cells": rmse_cells, "reader_disagreement": disagreement,
-               "cf_rmse_max": rmse_max}
+    metrics = {
+        "cf_rmse": rmse_foam,
+        "cf_rmse_cells": rmse_cells,
+        "reader_disagreement": disagreement,
+        "cf_rmse_max": rmse_max,
+    }
     summary = (
         f"lower-wall Cf RMSE vs the DNS of {XIAO_2020.split(' (')[0]}: {rmse_foam:.5f} from OpenFOAM's wall shear, "
         f"{rmse_cells:.5f} from the near-wall cells (limit {rmse_max:g})"
     )
     if disagreement > reader_tolerance:
-        return gate.verdict("reject", [f"independent readers disagree by {disagreement:.2e} in Cf", summary],
-                            evidence=evidence, metrics=metrics)
+        return gate.verdict(
+            "reject",
+            [f"independent readers disagree by {disagreement:.2e} in Cf", summary],
+            evidence=evidence,
+            metrics=metrics,
+        )
     if rmse_foam > rmse_max:
         return gate.verdict("revise", [summary], evidence=evidence, metrics=metrics)
     return gate.verdict("accept", [summary], evidence=evidence, metrics=metrics)

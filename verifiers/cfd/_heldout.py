@@ -119,7 +119,9 @@ class HeldOutGate(Gate):
             plate_candidate = {**plate_base, "sa": params.sa.model_dump()}
             plate_default = {**plate_base, "sa": SACoefficients().model_dump()}
             plate = FlatPlateCase()
-            default_case = runs.run(plate_default, runs.shared / f"plate-{_digest(plate_default)}", "held-out flat plate")
+            default_case = runs.run(
+                plate_default, runs.shared / f"plate-{_digest(plate_default)}", "held-out flat plate"
+            )
             error_default = plate.error(default_case, PlateParams.model_validate({**plate_options}))
             if is_baseline:
                 error_candidate = error_default
@@ -167,8 +169,10 @@ class HeldOutGate(Gate):
                 f"Cf error {100 * plate_candidate:.1f} % vs default {100 * plate_default:.1f} %",
             ),
         ]
-        side_by_side = [f"in-sample: Cf RMSE {candidate['cf_rmse']:.5f} vs default {baseline['cf_rmse']:.5f} "
-                        f"(gain {100 * gain:+.1f} %)"]
+        side_by_side = [
+            f"in-sample: Cf RMSE {candidate['cf_rmse']:.5f} vs default {baseline['cf_rmse']:.5f} "
+            f"(gain {100 * gain:+.1f} %)"
+        ]
         side_by_side += [f"held-out {name}: {'pass' if ok else 'FAIL'} ({detail})" for name, ok, detail in checks]
         metrics = {
             "in_sample_cf_rmse": candidate["cf_rmse"],

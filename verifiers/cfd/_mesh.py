@@ -58,7 +58,8 @@ class MeshIndependenceGate(Gate):
             fine = definition.quantities(directory / "case", definition.parse(refined))
         except (FieldFormatError, ValueError) as error:
             return self.verdict("reject", [f"cannot read the refined run: {error}"])
-        reasons, moved = [], []
+        reasons: list[str] = []
+        moved: list[str] = []
         metrics: dict[str, float] = {"refinement": factor}
         for name, tolerance in sorted(tolerances.items()):
             if name not in coarse or name not in fine:
@@ -70,11 +71,19 @@ class MeshIndependenceGate(Gate):
                 fine[name],
                 change,
             )
-            line = f"{name}: {coarse[name]:.4g} -> {fine[name]:.4g} ({100 * change:.2f} %, tolerance {100 * tolerance:g} %)"
+            line = (
+                f"{name}: {coarse[name]:.4g} -> {fine[name]:.4g} "
+                f"({100 * change:.2f} %, tolerance {100 * tolerance:g} %)"
+            )
             (moved if change > tolerance else reasons).append(line)
         evidence = context.digests([item.path for item in context.outcome.files if item.kind == "field"])
         if moved:
-            return self.verdict("revise", [f"the result depends on the mesh ({factor:g}x finer):", *moved, *reasons],
-                                evidence=evidence, metrics=metrics)
-        return self.verdict("accept", [f"unchanged on a {factor:g}x finer mesh:", *reasons], evidence=evidence,
-                            metrics=metrics)
+            return self.verdict(
+                "revise",
+                [f"the result depends on the mesh ({factor:g}x finer):", *moved, *reasons],
+                evidence=evidence,
+                metrics=metrics,
+            )
+        return self.verdict(
+            "accept", [f"unchanged on a {factor:g}x finer mesh:", *reasons], evidence=evidence, metrics=metrics
+        )
