@@ -23,9 +23,8 @@ from verifiers import GateContext, get_gate, run_gate
 
 
 def _bad_input(message: str) -> Exception:
-    from api.cli import BadInputError
-
-    return BadInputError(message)
+    """Bad input: `agent` prints it as one line and exits 2 (click's usage errors take that path)."""
+    return click.UsageError(message)
 
 
 def check_case(
