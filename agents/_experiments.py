@@ -6,17 +6,52 @@ not executed again, and its stored outcome is judged instead (what makes resume 
 
 from __future__ import annotations
 
+import shutil
 import traceback
 from pathlib import Path
 from typing import Any
 
 from agents._context import RunContext
 from agents._drivers import driver_for
+from agents._policy import JudgedExperiment
 from agents._vision import llm_vision_judge
-from runs import ExperimentSpec, GateResult, combine_decisions, utcnow
+from runs import ExperimentSpec, GateResult, Verdict, combine_decisions, utcnow
 from sandboxes import SandboxUnavailableError
 from tools import ExperimentOutcome, ToolUnavailableError
 from verifiers import GateContext, get_gate, run_gate
+
+
+def _as_result(verdict: Verdict) -> GateResult:
+    return GateResult(
+        gate=verdict.gate,
+        decision=verdict.decision,
+        reasons=verdict.reasons,
+        evidence=verdict.evidence,
+        metrics=verdict.metrics,
+        confidence=verdict.confidence,
+    )
+
+
+def judged_history(context: RunContext) -> list[JudgedExperiment]:
+    """Every experiment of the run that has a decision, oldest first, with its verdicts in gate order."""
+    verdicts: dict[int, list[GateResult]] = {}
+    for verdict in context.store.verdicts(context.run_id):
+        if verdict.experiment_id is not None:
+            verdicts.setdefault(verdict.experiment_id, []).append(_as_result(verdict))
+    history = []
+    for row in context.store.experiments(context.run_id):
+        if row.decision is None or row.id is None:
+            continue
+        spec = ExperimentSpec(
+            key=row.key,
+            task_id=context.task.id,
+            params=row.params,
+            attempt=row.attempt,
+            parent_key=row.parent_key,
+            rationale=row.rationale,
+        )
+        history.append(JudgedExperiment(spec=spec, decision=row.decision, verdicts=verdicts.get(row.id, [])))  # type: ignore[arg-type]
+    return history
 
 
 class RunAbortedError(RuntimeError):
@@ -31,6 +66,11 @@ def execute_experiment(context: RunContext, spec: ExperimentSpec) -> dict[str, A
     if row.status in ("completed", "error") and row.outcome:
         return {"key": spec.key, "experiment_id": row.id}
     directory = context.experiment_dir(spec.key)
+    if row.status == "running":
+        # Interrupted mid-experiment by a killed process: start over from an empty directory.
+        context.emit("experiment", f"{spec.key}: restarting after an interruption", key=spec.key)
+        shutil.rmtree(directory, ignore_errors=True)
+        directory = context.experiment_dir(spec.key)
     store.update_experiment(row.id, status="running", started_at=utcnow(), workdir=str(directory))
     context.emit("experiment", f"{spec.key}: started", key=spec.key, experiment_id=row.id, params=spec.params)
     try:
@@ -38,7 +78,7 @@ def execute_experiment(context: RunContext, spec: ExperimentSpec) -> dict[str, A
     except (SandboxUnavailableError, ToolUnavailableError) as error:
         store.update_experiment(row.id, status="error", error=str(error), finished_at=utcnow())
         raise RunAbortedError(str(error)) from error
-    except Exception as error:
+    except Exception as error:  # noqa: BLE001 - must become a recorded outcome, never a crash
         outcome = ExperimentOutcome(
             key=spec.key,
             status="error",
@@ -85,13 +125,9 @@ def judge_experiment(context: RunContext, spec: ExperimentSpec, experiment_id: i
     store = context.store
     row = store.find_experiment(context.run_id, spec.key)
     assert row is not None
-    existing = store.verdicts(context.run_id, experiment_id)
+    existing = {v.gate: _as_result(v) for v in store.verdicts(context.run_id, experiment_id)}
     if row.decision and existing:
-        stored_results = [
-            GateResult(gate=v.gate, decision=v.decision, reasons=v.reasons, evidence=v.evidence, metrics=v.metrics)
-            for v in existing
-        ]
-        return row.decision, stored_results
+        return row.decision, [existing[name] for name in context.task.gates if name in existing]
     stored = dict(row.outcome)
     evidence = stored.pop("evidence", {})
     outcome = ExperimentOutcome.model_validate(stored)
@@ -104,6 +140,9 @@ def judge_experiment(context: RunContext, spec: ExperimentSpec, experiment_id: i
 
     vision = llm_vision_judge(context.llm) if context.llm is not None else None
     for name in context.task.gates:
+        if name in existing:  # judged before the process was interrupted: never judge twice
+            results.append(existing[name])
+            continue
         gate = get_gate(name)
         gate_context = GateContext(
             task=context.task,

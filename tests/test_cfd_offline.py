@@ -83,9 +83,9 @@ def test_unknown_turbulence_model_and_negative_viscosity_are_named() -> None:
     channel = next(task for task in workload.tasks() if task.id == "cfd/poiseuille")
     swept = apply_overrides(channel, params=["Re=-3,100"])
     assert swept.sweep["re"] == [-3, 100]
-    with pytest.raises(TaskError, match="re: Input should be greater than 0"):
+    with pytest.raises(TaskError, match=r"re: Input should be greater than 0"):
         workload.validate(swept)
-    with pytest.raises(TaskError, match="params.search: unknown field"):
+    with pytest.raises(TaskError, match=r"params\.search: unknown field"):
         workload.validate(hill.model_copy(update={"params": {**hill.params, "search": {"budget": 3}}}))
 
 

@@ -14,6 +14,7 @@ from verifiers._gate import (
     run_gate,
 )
 from verifiers._vision_client import VisionJudge, VisionVerdict
+from verifiers._writeup import check_prose, numbers_in
 
 __all__ = [
     "DeliverablesGate",
@@ -25,10 +26,12 @@ __all__ = [
     "VisionVerdict",
     "blocking_verdict",
     "cfd",
+    "check_prose",
     "field_problem",
     "gate_names",
     "get_gate",
     "image_problem",
+    "numbers_in",
     "register_gate",
     "run_gate",
     "table_problem",

@@ -3,7 +3,7 @@
 from agents.cfd_search._cmaes import CmaesProposer
 from agents.cfd_search._history import Observation, search_history
 from agents.cfd_search._llm import Hypothesis, HypothesisBatch, LlmHypothesisProposer
-from agents.cfd_search._propose import SearchProposer, propose_candidates
+from agents.cfd_search._propose import SearchProposer, SearchRevisionPolicy, search_policy
 
 __all__ = [
     "CmaesProposer",
@@ -12,6 +12,7 @@ __all__ = [
     "LlmHypothesisProposer",
     "Observation",
     "SearchProposer",
-    "propose_candidates",
+    "SearchRevisionPolicy",
     "search_history",
+    "search_policy",
 ]

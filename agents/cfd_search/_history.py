@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
-from runs import RunStore
 from tools import SearchSpace
 
 CANDIDATE_PREFIX = "cand-"
@@ -19,35 +20,30 @@ class Observation:
     rationale: str = ""
 
 
-def search_history(store: RunStore, run_id: str, space: SearchSpace) -> tuple[list[Observation], int]:
-    """Candidates of this run in proposal order (baseline excluded) and how many are still unjudged.
+def _objective(item: Any, space: SearchSpace) -> float | None:
+    for verdict in item.verdicts:
+        if verdict.gate == space.objective_gate and space.objective_metric in verdict.metrics:
+            return float(verdict.metrics[space.objective_metric])
+    return None
 
-    Only the verdict of `space.objective_gate` is read, and only its `objective_metric`: the verdicts
-    of other gates (held-out flows, profiles) never reach the proposer.
+
+def search_history(history: Sequence[Any], space: SearchSpace) -> tuple[list[Observation], float | None]:
+    """Candidates judged so far in proposal order, and the baseline's objective.
+
+    `history` holds judged experiments (spec, decision, verdicts). Only the verdict of
+    `space.objective_gate` is read, and only its `objective_metric`: the verdicts of other gates
+    (held-out flows, profiles) never reach the proposer.
     """
     observations: list[Observation] = []
-    pending = 0
-    for experiment in store.experiments(run_id):
-        if not experiment.key.startswith(CANDIDATE_PREFIX) or experiment.parent_key:
+    baseline = None
+    for item in history:
+        spec = item.spec
+        if spec.key == space.baseline_key:
+            baseline = _objective(item, space)
+        if not spec.key.startswith(CANDIDATE_PREFIX) or spec.parent_key:
             continue
-        objective = None
-        if experiment.id is not None:
-            for verdict in store.verdicts(run_id, experiment.id):
-                if verdict.gate == space.objective_gate and space.objective_metric in verdict.metrics:
-                    objective = float(verdict.metrics[space.objective_metric])
-        if not experiment.decision:
-            pending += 1
         observations.append(
-            Observation(experiment.key, space.values_of(experiment.params), objective, experiment.rationale)
+            Observation(spec.key, space.values_of(spec.params), _objective(item, space), spec.rationale)
         )
-    observations.sort(key=lambda item: item.key)
-    return observations, pending
-
-
-def baseline_objective(store: RunStore, run_id: str, space: SearchSpace) -> float | None:
-    for experiment in store.experiments(run_id):
-        if experiment.key == space.baseline_key and experiment.id is not None:
-            for verdict in store.verdicts(run_id, experiment.id):
-                if verdict.gate == space.objective_gate and space.objective_metric in verdict.metrics:
-                    return float(verdict.metrics[space.objective_metric])
-    return None
+    observations.sort(key=lambda observation: observation.key)
+    return observations, baseline
