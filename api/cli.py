@@ -407,5 +407,9 @@ def main(argv: list[str] | None = None) -> None:
     raise SystemExit(result if isinstance(result, int) else 0)
 
 
+from api._cli_cfd import check_case_command  # noqa: E402
+
+app.add_command(check_case_command)
+
 if __name__ == "__main__":
     main()
