@@ -40,7 +40,11 @@ def budget_from(params: dict[str, object], task_id: str) -> SearchBudget:
 
 
 def drive_proof(context: RunContext, spec: ExperimentSpec, directory: Path) -> ExperimentOutcome:
-    """Search a proof for the experiment's problem; the gate judges the file this leaves."""
+    """Search a proof for the experiment's problem; the gate judges the file this leaves.
+
+    `context` is the run's RunContext, or on a Ray worker an object with the same execution
+    attributes (no store, so no cancellation check there).
+    """
     task = context.task
     params = parse_params(spec.params, task.id)
     if params.proof is not None:
@@ -64,7 +68,7 @@ def drive_proof(context: RunContext, spec: ExperimentSpec, directory: Path) -> E
         proposer=proposer,
         conjecture=conjecture,
         seed=task.seed,
-        should_stop=context.check_cancelled,
+        should_stop=getattr(context, "check_cancelled", None),
     )
     try:
         result = search.run()

@@ -96,6 +96,10 @@ class ProofsWorkload(Workload):
     def problem(self, task: TaskSpec, experiment: ExperimentSpec) -> ProofProblem:
         return resolve_problem(experiment.params, task.id)
 
+    def ray_resources(self, task: TaskSpec) -> dict[str, float]:
+        """Ray nodes that run proof experiments must have Coq installed (`ray start --resources '{"coq": N}'`)."""
+        return {"coq": 1}
+
     def check_tools(self, task: TaskSpec) -> None:
         try:
             self.coq.executable()
