@@ -9,6 +9,7 @@ import pytest
 
 from runs import TaskSpec
 from tests.conftest import agent
+from tests.llm_server import Reply, Rule, ScriptedLLMServer, message_text
 from tools import Catalog, TaskError, apply_overrides
 from tools.proofs import ProofsWorkload, excluded, load_split
 
@@ -107,3 +108,40 @@ def test_check_proof_command(home: Path, tmp_path: Path) -> None:
     ):
         bad = agent("check-proof", *args, home=home)
         assert bad.returncode == 2 and message in bad.stderr and "Traceback" not in bad.stderr
+
+
+@pytest.mark.slow
+@pytest.mark.coq
+@pytest.mark.usefixtures("coq", "bubblewrap")
+def test_conjecture_correction_through_a_configured_llm_endpoint(home: Path, tmp_path: Path) -> None:
+    task = {
+        "id": "proofs/gauss",
+        "workload": "proofs",
+        "params": {
+            "header": "Require Import Arith.\n"
+            "Fixpoint sum_to (n : nat) : nat := match n with 0 => 0 | S p => S p + sum_to p end.\n",
+            "statement": "Theorem gauss : forall n : nat, 2 * sum_to n = n * (n + 1).",
+            "skeletons": "automation",
+            "seconds": 150,
+        },
+        "gates": ["proof-check"],
+    }
+    task_file = tmp_path / "gauss.json"
+    task_file.write_text(json.dumps(task))
+    wrong = "```coq\nProof.\n  intros n. simpl. reflexivity.\nQed.\n```"
+    right = "```coq\nProof.\n  intros n. induction n as [|n IH].\n  - reflexivity.\n  - cbn [sum_to]. nia.\nQed.\n```"
+    rules = [Rule("This proof fails", [Reply(content=right)]), Rule("Prove this theorem", [Reply(content=wrong)])]
+    with ScriptedLLMServer(rules) as server:
+        env = {"LABGATE_LLM_BASE_URL": server.url, "LABGATE_LLM_MODEL": "scripted", "OPENAI_API_KEY": "sk-never-leaks"}
+        result = agent("run", str(task_file), "--json", home=home, env=env)
+        texts = [message_text(request["body"]) for request in server.requests]
+    prompts = [text for text in texts if text.startswith("You write proofs for Coq")]  # not the write-up's
+    assert result.returncode == 0, result.stderr
+    summary = json.loads(result.stdout)
+    assert summary["accepted"] == ["gauss"], summary
+    assert len(prompts) == 2 and "Prove this theorem" in prompts[0]
+    assert "reflexivity" in prompts[1] and "sum_to" in prompts[1] and "====" in prompts[1]
+    proof = (Path(summary["report"]).parent / "experiments" / "gauss" / "proof.v").read_text()
+    assert "induction n" in proof
+    leaked = "".join(p.read_text(errors="replace") for p in (home / "runs").rglob("*") if p.is_file())
+    assert "sk-never-leaks" not in leaked
