@@ -145,3 +145,25 @@ def test_conjecture_correction_through_a_configured_llm_endpoint(home: Path, tmp
     assert "induction n" in proof
     leaked = "".join(p.read_text(errors="replace") for p in (home / "runs").rglob("*") if p.is_file())
     assert "sk-never-leaks" not in leaked
+
+
+@pytest.mark.coq
+@pytest.mark.usefixtures("coq", "bubblewrap")
+def test_a_task_carrying_its_proof_is_checked_not_searched(home: Path, tmp_path: Path) -> None:
+    base = {
+        "workload": "proofs",
+        "params": {"header": "Require Import Arith.\n", "statement": "Theorem two : 1 + 1 = 2."},
+        "gates": ["proof-check"],
+    }
+    good = tmp_path / "good.yaml"
+    good.write_text(
+        json.dumps({**base, "id": "proofs/two", "params": {**base["params"], "proof": "Proof. reflexivity. Qed."}})
+    )
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(
+        json.dumps({**base, "id": "proofs/two-bad", "params": {**base["params"], "proof": "Proof. Admitted."}})
+    )
+    accepted = json.loads(agent("run", str(good), "--json", home=home).stdout)
+    assert accepted["accepted"] == ["two"]
+    rejected = json.loads(agent("run", str(bad), "--json", home=home).stdout)
+    assert rejected["accepted"] == [] and any("Admitted" in r for v in rejected["verdicts"] for r in v["reasons"])
