@@ -6,7 +6,8 @@ built-in proposer under a fixed per-problem budget of prover runs and seconds); 
 solved only when the proof gate accepted it. Arms:
   builtin       the built-in proposer: automation plus proof skeletons, persistent session (the default)
   builtin-coqc  the same with one coqc process per prover run
-  automation    the automation sweep alone on the goal as stated (the literature's baseline)
+  automation    the automation sweep alone, on the goal as stated and after `intros` (the literature's
+                baseline of an automation-only sweep)
 Throughput (`--throughput`): the same attempts checked by one coqc process each and by one persistent
 coqidetop session, interleaved, as attempts per second.
 Prints per-split numbers and, last, one JSON line.
@@ -51,7 +52,7 @@ def run_split(split: str, arm: str, args: argparse.Namespace, home: Path) -> dic
     task = catalog.get(f"proofs/minif2f-{split}")
     task.params.update({"seconds": args.seconds, "attempts": args.attempts})
     if arm == "automation":
-        task.params["skeletons"] = "automation"
+        task.params["skeletons"] = "automation,intros"
     if arm.endswith("-coqc"):
         task.params["backend"] = "coqc"
     if args.limit:
