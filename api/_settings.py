@@ -40,6 +40,13 @@ class Settings(BaseSettings):
     openai_api_key: SecretStr | None = Field(
         default=None, validation_alias=AliasChoices("OPENAI_API_KEY", "LABGATE_LLM_API_KEY")
     )
+    api_token: SecretStr | None = Field(
+        default=None, description="bearer token the REST API requires for every mutating call; unset = none"
+    )
+    run_workers: int = Field(
+        default=2, ge=0, le=64, description="runs `agent serve` executes at once; 0 = only queue them"
+    )
+    max_body_bytes: int = Field(default=1 << 20, ge=1024, description="largest request body the API accepts")
 
     def llm_config(self) -> LLMConfig | None:
         """The endpoint configuration, or None when no endpoint is set (the built-in policy is used)."""

@@ -10,7 +10,6 @@ import json
 import sys
 from collections.abc import Callable
 from contextlib import nullcontext
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -19,8 +18,9 @@ from pydantic import ValidationError
 from rich.console import Console
 from rich.table import Table
 
-from agents import RunLauncher, RunOptions, RunStateError, RunSummary, summarize
+from agents import RunLauncher, RunOptions, RunStateError, RunSummary
 from agents.planner import DocumentError, PlanningResult, make_plans, plan_to_task
+from api._detail import iso, run_detail
 from api._progress import LineReporter, LiveReporter
 from api._settings import Settings, SettingsError, build_launcher, build_store
 from runs import RUN_STATUSES, RunNotFoundError, RunStore, TaskSpec
@@ -36,14 +36,6 @@ class BadInputError(Exception):
 @click.group(help="labgate: research runs judged by verifier gates.")
 def app() -> None:
     pass
-
-
-def _iso(value: datetime | None) -> str | None:
-    if value is None:
-        return None
-    if value.tzinfo is None:
-        value = value.replace(tzinfo=UTC)
-    return value.isoformat()
 
 
 def _emit_json(data: Any) -> None:
@@ -270,8 +262,8 @@ def runs_command(as_json: bool, limit: int, status: str | None) -> None:
             "run_id": run.id,
             "task": run.task_id,
             "status": run.status,
-            "started": _iso(run.started_at or run.created_at),
-            "finished": _iso(run.finished_at),
+            "started": iso(run.started_at or run.created_at),
+            "finished": iso(run.finished_at),
             "accepted": run.accepted,
             "rejected": run.rejected,
         }
@@ -291,36 +283,6 @@ def runs_command(as_json: bool, limit: int, status: str | None) -> None:
             str(row["rejected"]),
         )
     Console().print(table)
-
-
-def run_detail(store: RunStore, run_id: str) -> dict[str, Any]:
-    run = store.get_run(run_id)
-    summary = summarize(store, run_id)
-    return {
-        **summary.model_dump(),
-        "spec": run.spec,
-        "options": run.options,
-        "environment": run.environment,
-        "created": _iso(run.created_at),
-        "started": _iso(run.started_at),
-        "finished": _iso(run.finished_at),
-        "steps": [{"name": s.name, "status": s.status, "detail": s.detail} for s in store.steps(run_id)],
-        "experiments": [
-            {
-                "key": e.key,
-                "params": e.params,
-                "status": e.status,
-                "decision": e.decision,
-                "metrics": e.metrics,
-                "error": e.error,
-                "rationale": e.rationale,
-            }
-            for e in store.experiments(run_id)
-        ],
-        "artifacts": [
-            {"name": a.name, "kind": a.kind, "sha256": a.sha256, "size": a.size} for a in store.artifacts_of(run_id)
-        ],
-    }
 
 
 @app.command("show")
@@ -376,6 +338,12 @@ def main(argv: list[str] | None = None) -> None:
         raise SystemExit(EXIT_BAD_INPUT) from None
     raise SystemExit(result if isinstance(result, int) else 0)
 
+
+from api._cli_serve import serve_command  # noqa: E402 - registered last, after the group exists
+
+app.add_command(serve_command)
+
+__all__ = ["BadInputError", "app", "main", "run_detail"]
 
 if __name__ == "__main__":
     main()
