@@ -63,7 +63,7 @@ def run_row(run: Run) -> dict[str, Any]:
         "status": run.status,
         "reason": run.reason,
         "created": iso(run.created_at),
-        "started": iso(run.started_at or run.created_at),
+        "started": iso(run.started_at),
         "finished": iso(run.finished_at),
         "duration_seconds": duration_seconds(run),
         "accepted": run.accepted,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from pydantic import AliasChoices, Field, SecretStr
+from pydantic import AliasChoices, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from agents import RunLauncher
@@ -47,6 +47,14 @@ class Settings(BaseSettings):
         default=2, ge=0, le=64, description="runs `agent serve` executes at once; 0 = only queue them"
     )
     max_body_bytes: int = Field(default=1 << 20, ge=1024, description="largest request body the API accepts")
+
+    @field_validator("api_token", mode="before")
+    @classmethod
+    def _blank_token_is_none(cls, value: object) -> object:
+        """An empty LABGATE_API_TOKEN= is no token at all, never a token that matches an empty header."""
+        if isinstance(value, str) and not value.strip():
+            return None
+        return value
 
     def llm_config(self) -> LLMConfig | None:
         """The endpoint configuration, or None when no endpoint is set (the built-in policy is used)."""

@@ -339,7 +339,7 @@ class RunStore:
             name=name or source.name,
             sha256=sha,
             size=size,
-            media_type=media_type_for(name or source.name),
+            media_type=media_type_for(name or source.name, kind),
             produced_by=produced_by,
         )
         return self._add(row)  # type: ignore[no-any-return]
@@ -362,7 +362,7 @@ class RunStore:
             name=name,
             sha256=sha,
             size=size,
-            media_type=media_type_for(name),
+            media_type=media_type_for(name, kind),
             produced_by=produced_by,
         )
         return self._add(row)  # type: ignore[no-any-return]
