@@ -8,14 +8,14 @@ side effect is idempotent per experiment key (see agents/_experiments.py).
 
 from __future__ import annotations
 
-from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Literal, TypedDict
 
 from agents._checkpoint import open_checkpointer, thread_config
 from agents._context import RunContext
-from agents._experiments import execute_experiment, judge_experiment, judged_history
+from agents._experiments import finish_experiment, judge_experiment, judged_history, prepare_experiment
 from agents._policy import policy_for
 from agents._writer import write_report
+from agents.executors import LocalExecutor
 from agents.llm import LLMBudgetExceededError
 from runs import ExperimentSpec
 
@@ -67,12 +67,22 @@ class Orchestrator:
         context.check_cancelled()
         specs = [ExperimentSpec.model_validate(item) for item in state.get("queue", [])]
         step = context.store.start_step(context.run_id, "dispatch", f"iteration {state.get('iteration', 1)}")
-        workers = max(1, min(context.max_workers, len(specs)))
-        with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="experiment") as pool:
-            ran = list(pool.map(lambda spec: execute_experiment(context, spec), specs))
+        prepared = [item for spec in specs if (item := prepare_experiment(context, spec)) is not None]
+        executor = context.executor or LocalExecutor(context.max_workers)
+        for item, outcome in executor.stream(context, prepared):
+            finish_experiment(context, item, outcome)
+            if context.cancelled():
+                executor.cancel()
+                context.check_cancelled()
         assert step.id is not None
-        context.store.finish_step(step.id, detail=f"ran {len(ran)} experiment(s)")
-        entries = [{**entry, "spec": spec.model_dump(mode="json")} for entry, spec in zip(ran, specs, strict=True)]
+        context.store.finish_step(
+            step.id, detail=f"ran {len(prepared)} experiment(s) with the {executor.name} executor"
+        )
+        entries = []
+        for spec in specs:
+            row = context.store.find_experiment(context.run_id, spec.key)
+            assert row is not None
+            entries.append({"key": spec.key, "experiment_id": row.id, "spec": spec.model_dump(mode="json")})
         return {"queue": [], "just_ran": entries, "executed": state.get("executed", 0) + len(specs)}
 
     def gates(self, state: RunState) -> RunState:

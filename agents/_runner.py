@@ -16,10 +16,11 @@ from agents._context import ProgressReporter, RunCancelledError, RunContext, Sil
 from agents._environment import environment_record
 from agents._experiments import RunAbortedError
 from agents._graph import Orchestrator
+from agents.executors import Executor, ExecutorError, LocalExecutor
 from agents.llm import LLM, Completion, LLMConfig, OpenAIChat
 from runs import TERMINAL_STATUSES, RunStore, TaskSpec, utcnow
 from sandboxes import LocalSandboxConfig, Sandbox, SandboxError, get_sandbox
-from tools import Catalog, SandboxFactory, TaskError, ToolUnavailableError
+from tools import Catalog, SandboxFactory, TaskError, ToolUnavailableError, Workload
 
 
 class RunStateError(RuntimeError):
@@ -52,6 +53,7 @@ class RunOptions:
     sandbox: str = "local"
     unsafe_no_isolation: bool = False
     max_workers: int = 2
+    executor: str = "local"
     approve_plan: bool = False
     plan: dict[str, Any] | None = None
     extra: dict[str, Any] = field(default_factory=dict)
@@ -61,6 +63,7 @@ class RunOptions:
             "sandbox": self.sandbox,
             "unsafe_no_isolation": self.unsafe_no_isolation,
             "max_workers": self.max_workers,
+            "executor": self.executor,
             "approve_plan": self.approve_plan,
             **self.extra,
         }
@@ -75,6 +78,7 @@ class RunOptions:
             sandbox=str(record.pop("sandbox", "local")),
             unsafe_no_isolation=bool(record.pop("unsafe_no_isolation", False)),
             max_workers=int(record.pop("max_workers", 2)),
+            executor=str(record.pop("executor", "local")),
             approve_plan=bool(record.pop("approve_plan", False)),
             plan=record.pop("plan", None),
             extra=record,
@@ -129,10 +133,30 @@ def worker_alive(worker: str) -> bool:
 class RunLauncher:
     """Creates runs in the store and executes them with the configured sandbox and LLM."""
 
-    def __init__(self, store: RunStore, catalog: Catalog, llm_config: LLMConfig | None = None) -> None:
+    def __init__(
+        self, store: RunStore, catalog: Catalog, llm_config: LLMConfig | None = None, ray_address: str | None = None
+    ) -> None:
         self.store = store
         self.catalog = catalog
         self.llm_config = llm_config
+        self.ray_address = ray_address
+
+    def executor_for(self, options: RunOptions, task: TaskSpec, workload: Workload) -> Executor:
+        if options.executor == "local":
+            return LocalExecutor(options.max_workers)
+        if options.executor != "ray":
+            raise TaskError(f"unknown executor {options.executor!r}; choose 'local' or 'ray'")
+        from agents.executors._ray import RayExecutor
+
+        # A local Ray instance offers this machine's tools as custom resources, one slot per worker.
+        resources = {name: float(options.max_workers) for name in workload.ray_resources(task)}
+        return RayExecutor(
+            self.ray_address,
+            sandbox=LocalSandboxConfig(unsafe_no_isolation=options.unsafe_no_isolation),
+            llm=self.llm_config,
+            resources=resources,
+            num_cpus=options.max_workers,
+        )
 
     def sandbox_factory(self, options: RunOptions) -> SandboxFactory:
         if options.sandbox != "local":
@@ -210,6 +234,9 @@ class RunLauncher:
                 environment = environment_record(workload.tool_versions(), sandbox_info, task.seed, llm_name)
                 store.update_run(run_id, environment=environment)
             workload.check_tools(task)
+            executor = self.executor_for(options, task, workload)
+            if not resume:
+                store.update_run(run_id, environment={**store.get_run(run_id).environment, **executor.describe()})
             context = RunContext(
                 store=store,
                 run_id=run_id,
@@ -219,12 +246,13 @@ class RunLauncher:
                 reporter=reporter,
                 max_workers=options.max_workers,
                 llm=llm,
+                executor=executor,
             )
             outcome, state = Orchestrator(context, approve_plan=options.approve_plan).run(resume=resume)
         except RunCancelledError:
             store.update_run(run_id, finished_at=utcnow())
             return summarize(store, run_id)
-        except (ToolUnavailableError, RunAbortedError, SandboxError, TaskError) as error:
+        except (ToolUnavailableError, RunAbortedError, SandboxError, TaskError, ExecutorError) as error:
             store.set_status(run_id, "failed", str(error))
             return summarize(store, run_id)
         except Exception as error:  # noqa: BLE001 - an internal error must still end the run cleanly

@@ -102,6 +102,7 @@ def submit_run(body: RunRequest, state: State, request: Request, response: Respo
     options = RunOptions(
         sandbox="local",
         max_workers=body.workers or state.settings.max_workers,
+        executor=state.settings.executor,
         approve_plan=body.approve_plan,
         extra={"submitted_via": "api"},
     )

@@ -27,6 +27,10 @@ class Settings(BaseSettings):
     openfoam_bin_dir: Path = Path("/usr/bin")
     openfoam_project_dir: Path = Path("/usr/share/openfoam")
     max_workers: int = Field(default_factory=lambda: os.cpu_count() or 1, ge=1, le=256)
+    executor: str = Field(default="local", pattern="^(local|ray)$", description="where experiments run")
+    ray_address: str | None = Field(
+        default=None, description="'auto', 'ray://host:port', or empty for a local Ray instance"
+    )
     llm_base_url: str | None = Field(
         default=None, description="OpenAI-compatible endpoint, e.g. http://localhost:11434/v1"
     )
@@ -85,4 +89,6 @@ def build_catalog(settings: Settings) -> Catalog:
 
 
 def build_launcher(settings: Settings) -> RunLauncher:
-    return RunLauncher(build_store(settings), build_catalog(settings), settings.llm_config())
+    return RunLauncher(
+        build_store(settings), build_catalog(settings), settings.llm_config(), ray_address=settings.ray_address or None
+    )

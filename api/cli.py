@@ -7,11 +7,12 @@ Exit codes: 0 when the command did its job (a run that finished, whatever its ve
 from __future__ import annotations
 
 import json
+import os
 import sys
 from collections.abc import Callable
 from contextlib import nullcontext
 from pathlib import Path
-from typing import Any
+from typing import Any, TextIO
 
 import click
 from pydantic import ValidationError
@@ -38,8 +39,27 @@ def app() -> None:
     pass
 
 
+_json_out: TextIO | None = None
+
+
+def _reserve_stdout_for_json() -> None:
+    """Keep the real stdout for the one JSON object; everything else written to it goes to stderr.
+
+    Libraries the run uses (Ray's log forwarding, solver wrappers) may print at any time; with
+    --json, stdout must carry exactly one JSON object, so fd 1 is pointed at stderr for the rest
+    of the process and the JSON goes to a duplicate of the original descriptor.
+    """
+    global _json_out
+    if _json_out is None:
+        sys.stdout.flush()
+        _json_out = os.fdopen(os.dup(1), "w")
+        os.dup2(2, 1)
+
+
 def _emit_json(data: Any) -> None:
-    sys.stdout.write(json.dumps(data, indent=None, default=str) + "\n")
+    out = _json_out or sys.stdout
+    out.write(json.dumps(data, indent=None, default=str) + "\n")
+    out.flush()
 
 
 @app.command("tasks")
@@ -73,6 +93,12 @@ def tasks_command(as_json: bool) -> None:
 @click.option("--workers", type=click.IntRange(min=1), default=None, help="experiments run at once (default: cores)")
 @click.option("--unsafe-no-isolation", is_flag=True, help="run experiments without bubblewrap (rlimits only)")
 @click.option("--approve-plan", is_flag=True, help="pause after planning until `agent approve RUN_ID`")
+@click.option(
+    "--executor",
+    type=click.Choice(["local", "ray"]),
+    default=None,
+    help="where experiments run (default LABGATE_EXECUTOR or local); ray uses LABGATE_RAY_ADDRESS",
+)
 def run_command(
     task: str | None,
     docs: Path | None,
@@ -84,6 +110,7 @@ def run_command(
     workers: int | None,
     unsafe_no_isolation: bool,
     approve_plan: bool,
+    executor: str | None,
 ) -> None:
     """Run TASK (a catalog id, see `agent tasks`, or a YAML/TOML/JSON task file):
     plan, execute in the sandbox, apply the gates, write the report.
@@ -97,6 +124,7 @@ def run_command(
         unsafe_no_isolation=unsafe_no_isolation,
         max_workers=workers or settings.max_workers,
         approve_plan=approve_plan,
+        executor=executor or settings.executor,
     )
     if docs is not None:
         goal = task or ""
@@ -140,6 +168,8 @@ def _announce_llm(settings: Settings) -> None:
 
 def _drive(action: Callable[[Any], RunSummary], as_json: bool) -> None:
     """Execute with a live display on a terminal or plain lines in a pipe; print the summary; set the exit code."""
+    if as_json:
+        _reserve_stdout_for_json()
     interactive = sys.stderr.isatty() and not as_json
     reporter: Any = LiveReporter(Console(stderr=True)) if interactive else LineReporter()
     try:

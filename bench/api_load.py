@@ -114,12 +114,18 @@ def main() -> None:
     results: dict[str, dict[str, list[float]]] = {}
     try:
         with httpx.Client(base_url=url, timeout=30) as client:
-            for _ in range(150):
+            deadline = time.monotonic() + 90
+            while True:
+                if server.poll() is not None:
+                    raise SystemExit(f"agent serve exited with {server.returncode}; see {home / 'serve.log'}")
                 try:
                     if client.get("/healthz").status_code == 200:
                         break
                 except httpx.HTTPError:
-                    time.sleep(0.2)
+                    pass
+                if time.monotonic() > deadline:
+                    raise SystemExit("agent serve did not answer /healthz within 90 s")
+                time.sleep(0.2)
             detail_id = client.post("/runs", json=SMALL).json()["run_id"]
             wait_for(client, detail_id, {"finished", "failed"}, 300)
             print(f"store: {args.seeded_runs + 1} runs; detail target {detail_id} (a real cavity run)", flush=True)

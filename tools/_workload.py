@@ -94,6 +94,10 @@ class Workload(ABC):
         """Parameters for a numerically gentler rerun and why, or None when the workload has none."""
         return None
 
+    def ray_resources(self, task: TaskSpec) -> dict[str, float]:
+        """Custom Ray resources a node must offer to run this task's experiments (e.g. an installed tool)."""
+        return {}
+
     @abstractmethod
     def run(
         self, task: TaskSpec, experiment: ExperimentSpec, directory: Path, sandbox_factory: SandboxFactory

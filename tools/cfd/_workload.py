@@ -88,6 +88,9 @@ class CfdWorkload(Workload):
     def numerics_variant(self, experiment: ExperimentSpec) -> tuple[dict[str, Any], str] | None:
         return self.definition(experiment.params).stabilise(experiment.params)
 
+    def ray_resources(self, task: TaskSpec) -> dict[str, float]:
+        return {"openfoam": 1}
+
     def check_tools(self, task: TaskSpec) -> None:
         try:
             self.openfoam.require(self.definition(task).applications)
