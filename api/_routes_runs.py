@@ -10,6 +10,7 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Header, HTTPException, Path, Query, Request, Response
 from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import JSONResponse
 from fastapi.security import HTTPAuthorizationCredentials
 from starlette.responses import StreamingResponse
 
@@ -160,8 +161,8 @@ def list_runs(
     )
 
 
-@router.get("/runs/{run_id}", summary="One run in full")
-def get_run(run_id: RunId, state: State) -> dict[str, Any]:
+@router.get("/runs/{run_id}", summary="One run in full", response_model=dict[str, Any])
+def get_run(run_id: RunId, state: State) -> JSONResponse:
     """Spec, status, steps, experiments with their verdicts, artifacts and cost."""
     try:
         detail = run_detail(state.store, run_id)
@@ -169,7 +170,7 @@ def get_run(run_id: RunId, state: State) -> dict[str, Any]:
         raise HTTPException(404, str(error)) from None
     detail.pop("report", None)  # a path on the server; the report is an artifact (report_sha256)
     detail["links"] = _links(run_id).model_dump()
-    return detail
+    return JSONResponse(detail)  # already JSON-shaped: no second encoding pass
 
 
 @router.get("/runs/{run_id}/artifacts", summary="Artifacts of a run")

@@ -359,3 +359,48 @@ def test_serve_refuses_a_public_address_without_a_token(home: Path) -> None:
     assert len(lines) == 1 and "without LABGATE_API_TOKEN" in lines[0] and "Traceback" not in result.stderr
     assert is_loopback("127.0.0.1") and is_loopback("::1") and is_loopback("localhost") and is_loopback("127.8.0.1")
     assert not is_loopback("0.0.0.0") and not is_loopback("192.168.1.4") and not is_loopback("example.org")
+
+
+def test_kernel_search_and_proof_views_appear_where_their_artifacts_exist(
+    server: httpx.Client, settings: Settings
+) -> None:
+    store = _store(settings)
+    run = store.create_run(TaskSpec(id="kernels/stencil", workload="kernels"))
+    search = store.add_experiment(run.id, ExperimentSpec(key="search", task_id="kernels/stencil"))
+    seed_source = b"__kernel void f(__global float* a) { a[0] = 1.0f; }\n"
+    best_source = b"__kernel void f(__global float* a) { a[0] = 2.0f; /* unrolled */ }\n"
+    store.add_artifact_bytes(
+        run.id, seed_source, kind="kernel", name="search/seed.cl", experiment_id=search.id, produced_by="k:seed-kernel"
+    )
+    store.add_artifact_bytes(
+        run.id,
+        best_source,
+        kind="kernel",
+        name="search/candidate.cl",
+        experiment_id=search.id,
+        produced_by="k:candidate-kernel",
+    )
+    lines = [json.dumps({"index": i, "fitness": f, "source": "x"}) for i, f in enumerate([0.1, 0.3, 0.2, 0.55])]
+    store.add_artifact_bytes(
+        run.id, "\n".join(lines).encode(), kind="log", name="search/search.jsonl", experiment_id=search.id
+    )
+    first = store.add_experiment(run.id, ExperimentSpec(key="proof-1", task_id="kernels/stencil"))
+    second = store.add_experiment(
+        run.id, ExperimentSpec(key="proof-2", task_id="kernels/stencil", attempt=2, parent_key="proof-1")
+    )
+    store.add_artifact_bytes(run.id, b"Proof. auto. Qed.\n", kind="proof", name="proof-1/p.v", experiment_id=first.id)
+    store.add_artifact_bytes(run.id, b"Proof. lia. Qed.\n", kind="proof", name="proof-2/p.v", experiment_id=second.id)
+    store.update_experiment(first.id, decision="revise", error="Error: auto failed to prove the goal")
+    store.add_verdict(run.id, first.id, GateResult(gate="proof-check", decision="revise", reasons=["goal remains"]))
+    store.update_experiment(second.id, decision="accept")
+    store.add_verdict(run.id, second.id, GateResult(gate="proof-check", decision="accept", reasons=["Qed checked"]))
+
+    page = server.get(f"/ui/runs/{run.id}").text
+    assert '<svg class="plot"' in page and "Fitness of 4 evaluated candidates; best 0.55" in page
+    assert "From seed to best: search/seed.cl → search/candidate.cl" in page and "unrolled" in page
+    assert "Proof attempts" in page and "auto failed to prove the goal" in page and "goal remains" in page
+    accepted = page.split("<h3>Accepted proof</h3>", 1)[1]
+    assert "lia" in accepted.split("</figure>", 1)[0]
+    plain = server.get(f"/ui/runs/{_run_with_artifacts(store, Path(settings.home))[0]}").text
+    assert '<svg class="plot"' not in plain and "Proof attempts" not in plain  # no special views without their data
+    store.engine.dispose()
