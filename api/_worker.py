@@ -191,7 +191,10 @@ class WorkerPool:
                 run = self.store.get_run(child.run_id)
             except RunNotFoundError:
                 continue
-            if run.status in ("running", "queued") and child.terminated_at is None:
+            # Only a run still held by this child (or by our claim for it) is the child's to fail:
+            # an approve or resume may have queued it again the moment the child exited.
+            held = run.worker in (f"{socket.gethostname()}:{child.process.pid}", self.name)
+            if run.status in ("running", "queued") and held and child.terminated_at is None:
                 tail = _tail(child.log_path)
                 how = f"was killed by signal {-code}" if code < 0 else f"exited with code {code}"
                 self.store.emit(child.run_id, "error", f"worker process {how}", {"log_tail": tail})

@@ -141,3 +141,16 @@ def test_a_restarted_server_resumes_interrupted_and_queued_runs(restart_settings
     assert first["status"] == "finished" and second["status"] == "finished", (first["reason"], second["reason"])
     assert "resumes from its checkpoint" in events and "restarting after an interruption" in events
     assert [step["name"] for step in first["steps"]].count("plan") == 1  # resumed, not started over
+
+
+def test_a_plan_waits_for_approval_then_executes(sqlite_settings: Settings) -> None:
+    with serve_in_thread(sqlite_settings) as url, httpx.Client(base_url=url, timeout=30) as client:
+        run_id = client.post("/runs", json={**SMALL, "approve_plan": True}).json()["run_id"]
+        _wait(lambda: _status(client, run_id) == "paused", 120, "the plan to wait for approval")
+        paused = client.get(f"/runs/{run_id}").json()
+        assert [step["name"] for step in paused["steps"]] == ["plan"] and paused["experiments"] == []
+        assert client.post(f"/runs/{run_id}/approve").json()["status"] == "queued"
+        _wait(lambda: _status(client, run_id) in ("finished", "failed"), 180, "the approved run to end")
+        done = client.get(f"/runs/{run_id}").json()
+    assert done["status"] == "finished" and len(done["experiments"]) == 1, done["reason"]
+    assert [step["name"] for step in done["steps"]].count("plan") == 1
