@@ -25,6 +25,13 @@ pytestmark = [pytest.mark.slow, pytest.mark.openfoam, pytest.mark.usefixtures("o
 
 SMALL = {"task": "cfd/cavity", "params": {"re": 100, "cells": 16, "convective_times": 3}, "budget": 1, "workers": 1}
 LONGER = {"task": "cfd/cavity", "params": {"re": 100, "cells": 48, "convective_times": 40}, "budget": 1, "workers": 1}
+UNENDING = {
+    "task": "cfd/cavity",
+    "params": {"re": 100, "cells": 64, "convective_times": 400},
+    "budget": 1,
+    "workers": 1,
+}
+"""Minutes of solver time: still running whenever the test stops it."""
 
 
 def _wait(predicate: Any, timeout: float, what: str, interval: float = 0.2) -> Any:
@@ -75,7 +82,7 @@ def test_submissions_beyond_the_limit_wait_and_none_is_dropped(sqlite_settings: 
 
 def test_cancel_stops_a_running_run_and_the_server_stays_up(sqlite_settings: Settings) -> None:
     with serve_in_thread(sqlite_settings) as url, httpx.Client(base_url=url, timeout=30) as client:
-        run_id = client.post("/runs", json=LONGER).json()["run_id"]
+        run_id = client.post("/runs", json=UNENDING).json()["run_id"]
         _wait(lambda: _experiment_started(client, run_id), 120, "the experiment to start")
         worker = _worker_of(sqlite_settings, run_id)
         assert client.post(f"/runs/{run_id}/cancel").status_code == 200
@@ -106,7 +113,7 @@ def _worker_of(settings: Settings, run_id: str) -> str:
 
 def test_a_killed_worker_fails_its_run_not_the_server(sqlite_settings: Settings) -> None:
     with serve_in_thread(sqlite_settings) as url, httpx.Client(base_url=url, timeout=30) as client:
-        run_id = client.post("/runs", json=LONGER).json()["run_id"]
+        run_id = client.post("/runs", json=UNENDING).json()["run_id"]
         _wait(lambda: _experiment_started(client, run_id), 120, "the experiment to start")
         worker = _worker_of(sqlite_settings, run_id)
         os.kill(int(worker.rsplit(":", 1)[1]), signal.SIGKILL)
