@@ -369,11 +369,13 @@ def main(argv: list[str] | None = None) -> None:
     raise SystemExit(result if isinstance(result, int) else 0)
 
 
-from api._cli_serve import serve_command  # noqa: E402 - registered last, after the group exists
+from api._cli_cfd import check_case_command  # noqa: E402
+
+app.add_command(check_case_command)
+
+from api._cli_serve import serve_command  # noqa: E402
 
 app.add_command(serve_command)
-
-__all__ = ["BadInputError", "app", "main", "run_detail"]
 
 if __name__ == "__main__":
     main()
