@@ -404,3 +404,33 @@ def test_kernel_search_and_proof_views_appear_where_their_artifacts_exist(
     plain = server.get(f"/ui/runs/{_run_with_artifacts(store, Path(settings.home))[0]}").text
     assert '<svg class="plot"' not in plain and "Proof attempts" not in plain  # no special views without their data
     store.engine.dispose()
+
+
+def test_recovery_requeues_only_runs_whose_local_process_is_gone(settings: Settings) -> None:
+    import socket
+
+    from api._worker import WorkerPool
+
+    store = _store(settings)
+    task = TaskSpec(id="cfd/recover", workload="cfd", params={"case": "cavity"})
+    orphan, remote, alive, done = (store.create_run(task).id for _ in range(4))
+    host = socket.gethostname()
+    for run_id, worker in (
+        (orphan, f"{host}:{2**22 + 4321}"),
+        (remote, "another-host:1234"),
+        (alive, f"{host}:{os.getpid()}"),
+        (done, f"{host}:{2**22 + 4322}"),
+    ):
+        store.set_status(run_id, "running")
+        store.update_run(run_id, worker=worker)
+    store.set_status(done, "finished")
+    assert WorkerPool(store, concurrency=0).recover() == [orphan]
+    assert [store.get_run(run_id).status for run_id in (orphan, remote, alive, done)] == [
+        "queued",
+        "running",
+        "running",
+        "finished",
+    ]
+    assert store.get_run(orphan).worker == ""
+    assert any("resumes from its checkpoint" in event.message for event in store.events(orphan))
+    store.engine.dispose()
