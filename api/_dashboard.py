@@ -147,6 +147,6 @@ async def compare_view(
             error = f"These runs are of different tasks ({', '.join(sorted(tasks))}); compare runs of one task."
             model = {"runs": model["runs"], "sections": []}
     response = templates.TemplateResponse(request, "compare.html", {**model, "error": error})
-    if error:
-        response.status_code = 422
+    if error and ids:
+        response.status_code = 422  # a choice was made and cannot be compared; an empty form is fine
     return response

@@ -348,6 +348,7 @@ def test_dashboard_pages_render(server: httpx.Client, settings: Settings, tmp_pa
     compare = server.get("/ui/compare", params=[("run", run_id), ("run", other)])
     assert compare.status_code == 200 and "re=100" in compare.text
     assert server.get("/ui/compare", params={"run": run_id}).status_code == 422
+    assert server.get("/ui/compare").status_code == 200
     assert server.get("/ui/runs/20200101-000000-abcdef").status_code == 404
     store.engine.dispose()
 

@@ -2,7 +2,8 @@
 
 Submits a small cavity run from the form, watches its status change live until it finishes, opens
 an image that a verdict cites as evidence, then the rendered report. Screenshots of each step go to
-the test log folder ($LABGATE_TEST_LOG_DIR, default ./test-logs), whose path the test prints.
+the test log folder ($LABGATE_TEST_LOG_DIR, default ./test-logs), whose path the test prints. The
+runs table, the run page and the compare view are checked with axe-core: no rule may be violated.
 """
 
 from __future__ import annotations
@@ -50,6 +51,17 @@ def browser() -> Iterator[Any]:
         browser.close()
 
 
+def accessibility_violations(page: Any) -> list[str]:
+    """axe-core's rule violations on the page as shown (the engine ships inside axe-playwright-python)."""
+    from axe_playwright_python.sync_playwright import Axe
+
+    results = Axe().run(page)
+    return [
+        f"{item['id']} ({item['impact']}): {[node['target'] for node in item['nodes'][:3]]}"
+        for item in results.response["violations"]
+    ]
+
+
 def test_submit_watch_and_review_a_run_in_the_browser(
     browser: Any, home: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -80,11 +92,12 @@ def test_submit_watch_and_review_a_run_in_the_browser(
             "() => ['finished', 'failed'].includes(document.querySelector('#run-status')?.textContent)",
             timeout=240_000,
         )
-        page.wait_for_selector("#run[data-status=finished], #run[data-status=failed]", timeout=30_000)
+        page.wait_for_selector("#run[data-rendered-status=finished], #run[data-rendered-status=failed]", timeout=60_000)
         page.wait_for_load_state("networkidle")
         assert page.locator("#run-status").inner_text() == "finished", page.locator("#run-reason").all_inner_texts()
         assert page.locator("li.verdict").count() >= 3
         page.screenshot(path=str(shots / "03-run-finished.png"), full_page=True)
+        assert accessibility_violations(page) == []
 
         # An image verdict: open the evidence of a verdict that cites a figure, then the figure itself.
         verdict = page.locator("li.verdict", has=page.locator("a.evidence-image")).first
@@ -111,6 +124,9 @@ def test_submit_watch_and_review_a_run_in_the_browser(
         row = page.locator(f"tr[data-run-id='{run_id}']")
         assert row.locator("[data-field=status]").inner_text().strip().startswith("finished")
         page.screenshot(path=str(shots / "07-runs-table.png"))
+        assert accessibility_violations(page) == []
+        page.goto(f"{url}/ui/compare")
+        assert accessibility_violations(page) == []
     assert problems == [], problems
     assert sorted(path.name for path in shots.glob("*.png")) == [
         "01-submit-form.png",

@@ -154,7 +154,28 @@ function setupRunPage() {
       run.dataset.status = event.data.status;
     }
   };
-  source.onmessage = onEvent;
+  // Experiments, verdicts and steps are re-rendered by the server as they are recorded.
+  let refreshTimer = null;
+  const refreshResults = () => {
+    clearTimeout(refreshTimer);
+    refreshTimer = setTimeout(async () => {
+      try {
+        const response = await fetch(window.location.pathname, { headers: { Accept: "text/html" } });
+        if (!response.ok) return;
+        const fresh = new DOMParser().parseFromString(await response.text(), "text/html");
+        for (const id of ["experiments", "steps"]) {
+          const replacement = fresh.getElementById(id);
+          const current = document.getElementById(id);
+          if (replacement && current) current.replaceWith(document.importNode(replacement, true));
+        }
+      } catch (_) { /* the next event tries again */ }
+    }, 1000);
+  };
+  const RESULT_KINDS = new Set(["step", "experiment", "verdict", "decision"]);
+  source.onmessage = (message) => {
+    onEvent(message);
+    if (RESULT_KINDS.has(JSON.parse(message.data).kind)) refreshResults();
+  };
   source.addEventListener("end", () => {
     source.close();
     // The run ended: render its experiments, verdicts and report.
