@@ -37,4 +37,7 @@ def serve_command(host: str, port: int, run_workers: int | None) -> None:
 
     app = create_app(settings)
     click.echo(f"labgate: serving http://{host}:{port}/ (runs: {settings.home}, workers: {settings.run_workers})")
-    uvicorn.run(app, host=host, port=port, log_level="info", proxy_headers=False, server_header=False)
+    # Keep-alive beyond uvicorn's 5 s: dashboards poll every 2 s and busy clients pause between calls.
+    uvicorn.run(
+        app, host=host, port=port, log_level="info", proxy_headers=False, server_header=False, timeout_keep_alive=30
+    )
