@@ -6,6 +6,7 @@ from agents._graph import Orchestrator, RunState
 from agents._policy import BuiltinRevisionPolicy
 from agents._runner import RunLauncher, RunOptions, RunSummary, VerdictSummary, summarize
 from agents._writer import write_report
+from agents import kernel_search  # registers the kernels experiment driver
 
 __all__ = [
     "BuiltinRevisionPolicy",
@@ -21,6 +22,7 @@ __all__ = [
     "SilentReporter",
     "VerdictSummary",
     "driver_for",
+    "kernel_search",
     "register_driver",
     "run_with_workload",
     "summarize",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import tempfile
 import traceback
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -92,8 +93,8 @@ class RunLauncher:
             raise TaskError(f"sandbox {options.sandbox!r} is not available; choose 'local'")
         config = LocalSandboxConfig(unsafe_no_isolation=options.unsafe_no_isolation)
 
-        def factory(workdir: Path) -> Sandbox:
-            return get_sandbox(config, workdir)
+        def factory(workdir: Path, *, ro_paths: Sequence[Path] = ()) -> Sandbox:
+            return get_sandbox(config, workdir, ro_paths=tuple(ro_paths))
 
         return factory
 

@@ -246,5 +246,9 @@ def main(argv: list[str] | None = None) -> None:
     raise SystemExit(result if isinstance(result, int) else 0)
 
 
+from api._cli_kernels import eval_kernel_command  # noqa: E402 - registered after the group exists
+
+app.add_command(eval_kernel_command)
+
 if __name__ == "__main__":
     main()

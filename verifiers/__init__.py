@@ -1,6 +1,6 @@
 """Verifier gates: nothing an agent produces counts until every gate of its task accepts it."""
 
-from verifiers import cfd
+from verifiers import cfd, kernels
 from verifiers._deliverables import DeliverablesGate, field_problem, image_problem, table_problem
 from verifiers._gate import Gate, GateContext, UnknownGateError, gate_names, get_gate, register_gate, run_gate
 
@@ -10,6 +10,7 @@ __all__ = [
     "GateContext",
     "UnknownGateError",
     "cfd",
+    "kernels",
     "field_problem",
     "gate_names",
     "get_gate",
