@@ -1,12 +1,12 @@
 """The orchestrator: plans experiments, dispatches them to tools, applies gates, revises, writes up."""
 
+from agents import kernel_search  # registers the kernels experiment driver
 from agents._context import ProgressReporter, RunCancelledError, RunContext, SilentReporter
 from agents._drivers import ExperimentDriver, driver_for, register_driver, run_with_workload
 from agents._graph import Orchestrator, RunState
 from agents._policy import BuiltinRevisionPolicy
 from agents._runner import RunLauncher, RunOptions, RunSummary, VerdictSummary, summarize
 from agents._writer import write_report
-from agents import kernel_search  # registers the kernels experiment driver
 
 __all__ = [
     "BuiltinRevisionPolicy",

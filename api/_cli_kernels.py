@@ -10,6 +10,7 @@ from typing import Any
 
 import click
 
+from api._errors import BadInputError
 from sandboxes import LocalSandbox, Sandbox, SandboxError
 from tools import TaskError
 from tools.kernels import kernel_task
@@ -41,8 +42,6 @@ def eval_kernel_command(
     task: str, file: Path, as_json: bool, min_speedup: float, timeout: float, unsafe_no_isolation: bool
 ) -> None:
     """Evaluate the OpenCL kernel in FILE on TASK (e.g. kernels/heat2d): in-distribution sizes, then held-out."""
-    from api.cli import BadInputError
-
     try:
         definition = kernel_task(task)
     except TaskError as error:

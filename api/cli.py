@@ -17,16 +17,13 @@ from rich.console import Console
 from rich.table import Table
 
 from agents import RunOptions, RunSummary, summarize
+from api._errors import BadInputError
 from api._progress import LineReporter, LiveReporter
 from api._settings import Settings, build_launcher, build_store
 from runs import RUN_STATUSES, RunNotFoundError, RunStore
 from tools import TaskError, apply_overrides
 
 EXIT_BAD_INPUT = 2
-
-
-class BadInputError(Exception):
-    """Reported as one line on stderr with exit code 2."""
 
 
 @click.group(help="labgate: research runs judged by verifier gates.")

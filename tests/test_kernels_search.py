@@ -32,9 +32,13 @@ def fake_evaluate(source: str) -> Evaluation:
     """Fitness rises with VEC and LOCAL; a source containing BROKEN is incorrect."""
     candidate = SAXPY.parse(source)
     if "BROKEN" in source:
-        return Evaluation(task="saxpy", source_sha256=source_digest(source), status="incorrect", params=candidate.params)
+        return Evaluation(
+            task="saxpy", source_sha256=source_digest(source), status="incorrect", params=candidate.params
+        )
     fitness = 0.01 * candidate.params["VEC"] + 0.0001 * candidate.params["LOCAL"] + 0.001 * source.count("#pragma")
-    return Evaluation(task="saxpy", source_sha256=source_digest(source), status="ok", fitness=fitness, params=candidate.params)
+    return Evaluation(
+        task="saxpy", source_sha256=source_digest(source), status="ok", fitness=fitness, params=candidate.params
+    )
 
 
 def run(kind: str, seed: int, evaluations: int = 20) -> list[tuple[str, float]]:
@@ -43,7 +47,15 @@ def run(kind: str, seed: int, evaluations: int = 20) -> list[tuple[str, float]]:
     if kind == "one-plus-one":
         one_plus_one(evaluator, SAXPY.seed, proposer, Random(seed))
     else:
-        islands(evaluator, SAXPY.seed, proposer, Random(seed), lambda i: i.evaluation.params["VEC"], count=2, migrate_every=3)
+        islands(
+            evaluator,
+            SAXPY.seed,
+            proposer,
+            Random(seed),
+            lambda i: i.evaluation.params["VEC"],
+            count=2,
+            migrate_every=3,
+        )
     return [(i.note, i.fitness) for i in evaluator.individuals]
 
 
@@ -75,7 +87,9 @@ def test_builtin_proposals_stay_within_the_declared_tunables() -> None:
         for name, value in candidate.params.items():
             assert value in SAXPY.tunables[name]
         parent = Individual(parent.index + 1, proposal.source, fake_evaluate(proposal.source))
-    assert "#pragma unroll" in parent.source or any(v != d for v, d in zip(candidate.params.values(), SAXPY.defaults().values(), strict=True))
+    assert "#pragma unroll" in parent.source or any(
+        v != d for v, d in zip(candidate.params.values(), SAXPY.defaults().values(), strict=True)
+    )
 
 
 def test_params_line_is_validated() -> None:

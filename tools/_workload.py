@@ -14,6 +14,7 @@ from sandboxes import Sandbox
 
 ArtifactKind = Literal["log", "image", "table", "field", "source", "report", "data", "proof", "kernel"]
 
+
 class SandboxFactory(Protocol):
     """Builds the configured sandbox backend around one experiment directory.
 

@@ -57,7 +57,10 @@ class BuiltinProposer:
         if previous_line.strip().startswith("#pragma unroll"):
             line_start = len(before.rstrip("\n")) - len(previous_line)
             if rng.random() < 0.5:
-                return Proposal(source[:line_start] + source[start:], f"remove unrolling of the loop at line {source[:start].count(chr(10)) }")
+                return Proposal(
+                    source[:line_start] + source[start:],
+                    f"remove unrolling of the loop at line {source[:start].count(chr(10))}",
+                )
             factor = rng.choice(UNROLL_FACTORS)
             return Proposal(
                 source[:line_start] + f"{indent}#pragma unroll {factor}\n" + source[start:],
@@ -65,4 +68,7 @@ class BuiltinProposer:
             )
         factor = rng.choice(UNROLL_FACTORS)
         line = source[:start].count("\n") + 1
-        return Proposal(source[:start] + f"{indent}#pragma unroll {factor}\n" + source[start:], f"unroll the loop at line {line} by {factor}")
+        return Proposal(
+            source[:start] + f"{indent}#pragma unroll {factor}\n" + source[start:],
+            f"unroll the loop at line {line} by {factor}",
+        )

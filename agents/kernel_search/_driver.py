@@ -21,7 +21,15 @@ from agents.kernel_search._loops import Evaluator, Individual, Proposer, SearchB
 from agents.llm import LLM
 from runs import ExperimentSpec
 from tools import ExperimentOutcome, OutputFile
-from tools.kernels import Harness, KernelTask, ceilings_record, kernel_task, open_harness, parse_params, write_evaluation_files
+from tools.kernels import (
+    Harness,
+    KernelTask,
+    ceilings_record,
+    kernel_task,
+    open_harness,
+    parse_params,
+    write_evaluation_files,
+)
 
 REMEASURE_REPEATS = 9
 
@@ -51,7 +59,9 @@ def remeasure(harness: Harness, candidates: list[Individual], rng: Random) -> li
     for candidate in candidates:
         evaluation = harness.evaluate(candidate.source, seed=seed, repeats=REMEASURE_REPEATS)
         remeasured.append(
-            Individual(candidate.index, candidate.source, evaluation, candidate.note, candidate.parent, candidate.mean_logprob)
+            Individual(
+                candidate.index, candidate.source, evaluation, candidate.note, candidate.parent, candidate.mean_logprob
+            )
         )
     return remeasured
 
@@ -108,8 +118,14 @@ def run_search(
             best = one_plus_one(evaluator, task.seed, proposer, rng, params.selection)
         else:
             best = islands(
-                evaluator, task.seed, proposer, rng, descriptor_for(task),
-                count=params.islands, migrate_every=params.migrate_every, rule=params.selection,
+                evaluator,
+                task.seed,
+                proposer,
+                rng,
+                descriptor_for(task),
+                count=params.islands,
+                migrate_every=params.migrate_every,
+                rule=params.selection,
             )
     finally:
         if log is not None:
@@ -147,10 +163,18 @@ def drive_kernel_search(context: RunContext, spec: ExperimentSpec, directory: Pa
         task, directory / "worker", context.sandbox_factory, backend=params.backend, timeout=params.eval_timeout
     ) as harness:
         device = harness.worker.device
-        proposer, proposer_note = build_proposer(task, params, context.llm, f"{device.get('name')} ({device.get('vendor')})")
+        proposer, proposer_note = build_proposer(
+            task, params, context.llm, f"{device.get('name')} ({device.get('vendor')})"
+        )
         result = run_search(
-            task, params, harness, proposer, seed=context.task.seed, seconds=seconds,
-            log_path=directory / "search.jsonl", on_progress=progress,
+            task,
+            params,
+            harness,
+            proposer,
+            seed=context.task.seed,
+            seconds=seconds,
+            log_path=directory / "search.jsonl",
+            on_progress=progress,
         )
         ceilings = ceilings_record(harness)
         restarts = harness.worker.starts - 1

@@ -77,7 +77,9 @@ class LLMProposer:
 
     def messages(self, parent: Individual, history: Sequence[Individual]) -> list[Message]:
         task = self.task
-        tunables = "; ".join(f"{name} in {{{', '.join(str(v) for v in values)}}}" for name, values in task.tunables.items())
+        tunables = "; ".join(
+            f"{name} in {{{', '.join(str(v) for v in values)}}}" for name, values in task.tunables.items()
+        )
         recent = [h for h in history if h.index != parent.index][-self.history_size :]
         attempts = "\n\n".join(
             f"attempt {h.index} ({h.note or 'no note'}), parent {h.parent}: {h.evaluation.feedback()}" for h in recent
@@ -90,7 +92,8 @@ class LLMProposer:
             else "Reply with the complete new kernel in one ```c code block and a one-line note of what you changed."
         )
         user = (
-            f"Task {task.name}: {task.contract}\nTunables: {tunables or 'none'}.\nDevice: {self.device or 'unknown'}.\n\n"
+            f"Task {task.name}: {task.contract}\nTunables: {tunables or 'none'}.\n"
+            f"Device: {self.device or 'unknown'}.\n\n"
             f"Current kernel (attempt {parent.index}):\n```c\n{parent.source}\n```\n"
             f"Its measurement:\n{parent.evaluation.feedback()}\n\n"
             + (f"Recent attempts:\n{attempts}\n\n" if attempts else "")
@@ -133,8 +136,8 @@ class LLMProposer:
 
 def _note(text: str) -> str:
     outside = _CODE.sub("", _BLOCK.sub("", text))
-    for line in outside.splitlines():
-        line = line.strip().strip("#*- ")
+    for raw in outside.splitlines():
+        line = raw.strip().strip("#*- ")
         if line:
             return line[:160]
     return ""

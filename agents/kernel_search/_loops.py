@@ -110,7 +110,9 @@ def select(children: Sequence[Individual], rule: Selection) -> Individual | None
     return max(children, key=lambda child: (child.fitness, -child.index))
 
 
-def _step(evaluator: Evaluator, proposer: Proposer, parent: Individual, rng: Random, rule: Selection) -> Individual | None:
+def _step(
+    evaluator: Evaluator, proposer: Proposer, parent: Individual, rng: Random, rule: Selection
+) -> Individual | None:
     try:
         proposals = proposer.propose(parent, evaluator.individuals, rng)
     except ProposerExhaustedError:
@@ -127,7 +129,9 @@ def _step(evaluator: Evaluator, proposer: Proposer, parent: Individual, rng: Ran
     return select(children, rule)
 
 
-def one_plus_one(evaluator: Evaluator, seed: str, proposer: Proposer, rng: Random, rule: Selection = "best") -> Individual:
+def one_plus_one(
+    evaluator: Evaluator, seed: str, proposer: Proposer, rng: Random, rule: Selection = "best"
+) -> Individual:
     """Keep one incumbent; replace it only when a child scores strictly better."""
     incumbent = evaluator(Proposal(seed, "seed"), None)
     while not evaluator.exhausted():

@@ -37,5 +37,6 @@ __all__ = [
     "parse_params",
     "source_digest",
     "with_params",
+    "worker_ro_paths",
     "write_evaluation_files",
 ]

@@ -72,11 +72,12 @@ class Worker:
         self.workdir.mkdir(parents=True, exist_ok=True)
         self.sandbox = self.factory(self.workdir, ro_paths=worker_ro_paths())
         code = (
-            f"import sys; sys.path.insert(0, {str(_package_root())!r}); "
-            "from tools.kernels._worker import main; main()"
+            f"import sys; sys.path.insert(0, {str(_package_root())!r}); from tools.kernels._worker import main; main()"
         )
         env = {"POCL_CACHE_DIR": "/tmp/pocl-cache", "PYTHONDONTWRITEBYTECODE": "1", "OMP_NUM_THREADS": "1"}
-        self.process = self.sandbox.spawn([sys.executable, "-c", code, "--backend", self.backend], limits=WORKER_LIMITS, env=env)
+        self.process = self.sandbox.spawn(
+            [sys.executable, "-c", code, "--backend", self.backend], limits=WORKER_LIMITS, env=env
+        )
         self._buffer = b""
         self.starts += 1
         reply, _ = self._exchange({"op": "hello"}, {}, timeout)

@@ -133,7 +133,11 @@ class CudaBackend(Backend):
         args: Sequence[Any],
     ) -> Any:
         module, _names = program
-        block = tuple(local_size) if local_size else tuple(min(256, size) if i == 0 else 1 for i, size in enumerate(global_size))
+        block = (
+            tuple(local_size)
+            if local_size
+            else tuple(min(256, size) if i == 0 else 1 for i, size in enumerate(global_size))
+        )
         block3 = (*block, 1, 1)[:3]
         grid3 = tuple(-(-size // step) for size, step in zip((*global_size, 1, 1)[:3], block3, strict=True))
         start, end = self._cp.cuda.Event(), self._cp.cuda.Event()

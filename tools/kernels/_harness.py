@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import math
+import secrets
 import statistics
 import time
 from typing import Any, Literal
@@ -127,7 +128,7 @@ class Harness:
         repeats: int | None = None,
     ) -> Evaluation:
         task = self.task
-        seed = int(np.random.SeedSequence().entropy % (1 << 31)) if seed is None else seed
+        seed = secrets.randbits(31) if seed is None else seed
         started = time.perf_counter()
         base = {"task": task.name, "source_sha256": source_digest(source), "which": which, "seed": seed}
         try:
@@ -155,14 +156,31 @@ class Harness:
             try:
                 reply, raw = self.worker.request(request, inputs, self.timeout)
             except WorkerTimeoutError:
-                message = f"no answer within {self.timeout:g} s at size {size.label} ({size.describe()}): the worker was killed"
-                return Evaluation(**base, status="timeout", message=message, sizes=results, wall_seconds=time.perf_counter() - started)
+                message = (
+                    f"no answer within {self.timeout:g} s at size {size.label} ({size.describe()}): "
+                    "the worker was killed"
+                )
+                return Evaluation(
+                    **base, status="timeout", message=message, sizes=results, wall_seconds=time.perf_counter() - started
+                )
             except WorkerCrashedError as error:
-                return Evaluation(**base, status="crash", message=f"at size {size.label}: {error}", sizes=results, wall_seconds=time.perf_counter() - started)
+                return Evaluation(
+                    **base,
+                    status="crash",
+                    message=f"at size {size.label}: {error}",
+                    sizes=results,
+                    wall_seconds=time.perf_counter() - started,
+                )
             if not reply.get("ok"):
                 stage = str(reply.get("stage"))
                 status: Status = "compile_error" if stage == "compile" else "launch_error"
-                return Evaluation(**base, status=status, message=str(reply.get("error", "")), sizes=results, wall_seconds=time.perf_counter() - started)
+                return Evaluation(
+                    **base,
+                    status=status,
+                    message=str(reply.get("error", "")),
+                    sizes=results,
+                    wall_seconds=time.perf_counter() - started,
+                )
             compile_seconds += float(reply.get("compile_seconds", 0.0))
             results.append(self._judge(size, program.buffers, program.outputs, inputs, reply, raw))
         fitness = 0.0
@@ -181,7 +199,15 @@ class Harness:
             compile_seconds=compile_seconds,
         )
 
-    def _judge(self, size: Size, buffers: Any, outputs: tuple[str, ...], inputs: dict[str, np.ndarray], reply: dict[str, Any], raw: dict[str, np.ndarray]) -> SizeResult:
+    def _judge(
+        self,
+        size: Size,
+        buffers: Any,
+        outputs: tuple[str, ...],
+        inputs: dict[str, np.ndarray],
+        reply: dict[str, Any],
+        raw: dict[str, np.ndarray],
+    ) -> SizeResult:
         task = self.task
         specs = {spec.name: spec for spec in buffers}
         expected = task.reference(size, inputs)
@@ -221,7 +247,9 @@ class Harness:
         )
         if self.ceilings and seconds > 0:
             working_set = sum(spec.nbytes for spec in buffers)
-            bandwidth = self.ceilings["triad_gbps"].get(working_set) or _nearest(self.ceilings["triad_gbps"], working_set)
+            bandwidth = self.ceilings["triad_gbps"].get(working_set) or _nearest(
+                self.ceilings["triad_gbps"], working_set
+            )
             best, bound = roofline_seconds(work, bandwidth, float(self.ceilings["fma_gflops"]))
             result.fraction = best / seconds
             result.bound = bound

@@ -12,7 +12,6 @@ import numpy as np
 
 from tools.kernels._backend import Backend, DeviceInfo, KernelCompileError, KernelLaunchError
 
-
 _PROGRAM_CACHE = 48
 """Built programs kept per worker: a search revisits its incumbents, not thousands of old candidates."""
 
@@ -99,7 +98,7 @@ class OpenCLBackend(Backend):
     def elapsed(self, events: Sequence[Any]) -> float:
         try:
             self._cl.wait_for_events(list(events))
-            return sum((event.profile.end - event.profile.start) * 1e-9 for event in events)
+            return float(sum((event.profile.end - event.profile.start) * 1e-9 for event in events))
         except self._cl.RuntimeError as error:
             raise KernelLaunchError(f"kernel execution failed: {error}") from None
 

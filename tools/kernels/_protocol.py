@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Mapping
-from typing import Any, BinaryIO
+from typing import IO, Any, BinaryIO
 
 import numpy as np
 
@@ -29,14 +29,14 @@ def encode(header: Mapping[str, Any], arrays: Mapping[str, np.ndarray] | None = 
     for name, array in (arrays or {}).items():
         data = np.ascontiguousarray(array)
         specs.append({"name": name, "dtype": str(data.dtype), "shape": list(data.shape), "offset": offset})
-        raw = memoryview(data.reshape(-1).view(np.uint8))
+        raw = data.reshape(-1).view(np.uint8).data
         chunks.append(raw)
         offset += raw.nbytes
     line = json.dumps({**header, "arrays": specs, "payload": offset}).encode() + b"\n"
     return [memoryview(line), *chunks]
 
 
-def write_message(stream: BinaryIO, header: Mapping[str, Any], arrays: Mapping[str, np.ndarray] | None = None) -> None:
+def write_message(stream: IO[bytes], header: Mapping[str, Any], arrays: Mapping[str, np.ndarray] | None = None) -> None:
     for chunk in encode(header, arrays):
         stream.write(chunk)
     stream.flush()

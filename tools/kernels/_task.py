@@ -168,7 +168,9 @@ class KernelTask(ABC):
     def work(self, size: Size) -> Work:
         """Compulsory traffic and useful FLOPs of one execution, for the roofline."""
 
-    def check(self, size: Size, name: str, got: np.ndarray, expected: np.ndarray, inputs: dict[str, np.ndarray]) -> Check:
+    def check(
+        self, size: Size, name: str, got: np.ndarray, expected: np.ndarray, inputs: dict[str, np.ndarray]
+    ) -> Check:
         """Default: every element within `tolerance` of the reference, relative to its largest value."""
         return allclose_check(got, expected, self.tolerance(size))
 
@@ -225,7 +227,11 @@ def allclose_check(got: np.ndarray, expected: np.ndarray, tolerance: float) -> C
     difference = np.abs(got64 - ref64)
     worst = int(np.argmax(difference)) if difference.size else 0
     error = float(difference.reshape(-1)[worst]) if difference.size else 0.0
-    detail = "" if error <= limit else f"worst at element {worst}: got {got64.reshape(-1)[worst]:.6g}, want {ref64.reshape(-1)[worst]:.6g}"
+    detail = (
+        ""
+        if error <= limit
+        else f"worst at element {worst}: got {got64.reshape(-1)[worst]:.6g}, want {ref64.reshape(-1)[worst]:.6g}"
+    )
     return Check(error <= limit, error, limit, detail)
 
 
@@ -239,5 +245,6 @@ def exact_check(got: np.ndarray, expected: np.ndarray) -> Check:
         False,
         float(mismatch.size),
         0.0,
-        f"{mismatch.size} elements differ; first at {first}: got {got.reshape(-1)[first]}, want {expected.reshape(-1)[first]}",
+        f"{mismatch.size} elements differ; first at {first}: "
+        f"got {got.reshape(-1)[first]}, want {expected.reshape(-1)[first]}",
     )

@@ -47,7 +47,9 @@ def _arg(backend_buffers: dict[str, Any], spec: dict[str, Any]) -> Any:
     raise ValueError(f"unknown argument kind {kind!r}")
 
 
-def evaluate(backend: Backend, request: dict[str, Any], arrays: dict[str, np.ndarray]) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
+def evaluate(
+    backend: Backend, request: dict[str, Any], arrays: dict[str, np.ndarray]
+) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
     started = time.perf_counter()
     try:
         program = backend.compile(str(request["source"]), {k: int(v) for k, v in request["defines"].items()})
@@ -70,13 +72,17 @@ def evaluate(backend: Backend, request: dict[str, Any], arrays: dict[str, np.nda
             buffers[name] = buffer
             sizes[name] = (dtype, count)
         launches = [
-            (str(item["kernel"]), tuple(item["global"]), tuple(item["local"]) if item["local"] else None,
-             [_arg(buffers, arg) for arg in item["args"]])
+            (
+                str(item["kernel"]),
+                tuple(item["global"]),
+                tuple(item["local"]) if item["local"] else None,
+                [_arg(buffers, arg) for arg in item["args"]],
+            )
             for item in request["launches"]
         ]
 
         def run_once() -> float:
-            events = [backend.launch(program, kernel, g, l, args) for kernel, g, l, args in launches]
+            events = [backend.launch(program, kernel, grid, local, args) for kernel, grid, local, args in launches]
             return backend.elapsed(events)
 
         first = run_once()
@@ -131,8 +137,12 @@ def serve(backend: Backend, inbox: BinaryIO, outbox: BinaryIO) -> None:
             else:
                 reply = {"ok": False, "stage": "protocol", "error": f"unknown op {op!r}"}
         except Exception as error:  # the worker reports, the host decides
-            reply = {"ok": False, "stage": "worker", "error": f"{type(error).__name__}: {error}",
-                     "traceback": traceback.format_exc(limit=4)}
+            reply = {
+                "ok": False,
+                "stage": "worker",
+                "error": f"{type(error).__name__}: {error}",
+                "traceback": traceback.format_exc(limit=4),
+            }
         write_message(outbox, reply, payload)
 
 

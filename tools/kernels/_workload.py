@@ -48,12 +48,16 @@ def parse_params(task: TaskSpec | dict[str, object], task_id: str = "") -> Kerne
     try:
         parsed = KernelSearchParams.model_validate(params)
     except ValidationError as error:
-        raise TaskError(f"invalid kernels parameters for {task_id or 'task'}: {describe_validation_error(error)}") from None
+        raise TaskError(
+            f"invalid kernels parameters for {task_id or 'task'}: {describe_validation_error(error)}"
+        ) from None
     kernel_task(parsed.kernel)
     return parsed
 
 
-def write_evaluation_files(directory: Path, source: str, evaluation: Evaluation, extra: dict[str, object]) -> list[OutputFile]:
+def write_evaluation_files(
+    directory: Path, source: str, evaluation: Evaluation, extra: dict[str, object]
+) -> list[OutputFile]:
     directory.mkdir(parents=True, exist_ok=True)
     (directory / "candidate.cl").write_text(source)
     (directory / "evaluation.json").write_text(json.dumps({**evaluation.model_dump(mode="json"), **extra}, indent=1))
@@ -99,7 +103,9 @@ class KernelsWorkload(Workload):
                 key="search",
                 task_id=task.id,
                 params=task.params,
-                rationale=f"{params.search} search with the {params.proposer} proposer, {params.evaluations} evaluations",
+                rationale=(
+                    f"{params.search} search with the {params.proposer} proposer, {params.evaluations} evaluations"
+                ),
             )
         ]
 
@@ -116,7 +122,9 @@ class KernelsWorkload(Workload):
 
             platforms = cl.get_platforms()
         except Exception as error:
-            raise ToolUnavailableError(f"OpenCL is not usable here ({error}); install pocl-opencl-icd (scripts/setup)") from None
+            raise ToolUnavailableError(
+                f"OpenCL is not usable here ({error}); install pocl-opencl-icd (scripts/setup)"
+            ) from None
         if not platforms:
             raise ToolUnavailableError("no OpenCL platform found; install pocl-opencl-icd (scripts/setup)")
 
@@ -137,7 +145,11 @@ class KernelsWorkload(Workload):
         params = parse_params(experiment.params, task.id)
         kernel = kernel_task(params.kernel)
         with open_harness(
-            kernel, directory / "worker", sandbox_factory, cache_dir=self.cache_dir, backend=params.backend,
+            kernel,
+            directory / "worker",
+            sandbox_factory,
+            cache_dir=self.cache_dir,
+            backend=params.backend,
             timeout=params.eval_timeout,
         ) as harness:
             evaluation = harness.evaluate(kernel.seed, seed=task.seed)

@@ -42,7 +42,9 @@ def size_reasons(result: SideBySide) -> list[str]:
     lines = []
     for index, size in enumerate(result.candidate.sizes):
         seed = result.seed.sizes[index] if index < len(result.seed.sizes) else None
-        ratio = f", {seed.seconds / size.seconds:.2f}x the seed" if seed and size.seconds > 0 and seed.seconds > 0 else ""
+        ratio = (
+            f", {seed.seconds / size.seconds:.2f}x the seed" if seed and size.seconds > 0 and seed.seconds > 0 else ""
+        )
         lines.append(size.line() + ratio)
     return lines
 
@@ -74,7 +76,9 @@ class _KernelGate(Gate):
             f"{prefix} speedup over seed": result.speedup(),
             "input seed": float(result.input_seed),
         }
-        reasons.append(f"fresh inputs from seed {result.input_seed}; candidate sha256 {result.candidate.source_sha256[:12]}")
+        reasons.append(
+            f"fresh inputs from seed {result.input_seed}; candidate sha256 {result.candidate.source_sha256[:12]}"
+        )
         return self.verdict("accept" if accepted else "reject", reasons, evidence=evidence, metrics=metrics)
 
 
@@ -112,4 +116,7 @@ class KernelHeldoutGate(_KernelGate):
                 f"regresses on held-out sizes: {speedup:.2f}x the seed's speed (minimum {min_speedup:g}x)",
                 *size_reasons(result),
             ]
-        return True, [f"correct at all {len(candidate.sizes)} held-out sizes, {speedup:.2f}x the seed", *size_reasons(result)]
+        return True, [
+            f"correct at all {len(candidate.sizes)} held-out sizes, {speedup:.2f}x the seed",
+            *size_reasons(result),
+        ]

@@ -10,6 +10,7 @@ from __future__ import annotations
 import math
 import secrets
 import tempfile
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
@@ -37,7 +38,7 @@ class SideBySide:
         return math.exp(sum(math.log(r) for r in ratios) / len(ratios)) if ratios else 0.0
 
 
-def default_factory(workdir: Path, *, ro_paths: tuple[Path, ...] | list[Path] = ()) -> Sandbox:
+def default_factory(workdir: Path, *, ro_paths: Sequence[Path] = ()) -> Sandbox:
     return LocalSandbox(workdir=workdir, ro_paths=tuple(ro_paths))
 
 
@@ -55,9 +56,12 @@ def measure(
     input_seed = secrets.randbits(31)
     factory: SandboxFactory = sandbox_factory or default_factory
     runs: dict[str, list[Evaluation]] = {"candidate": [], "seed": []}
-    with tempfile.TemporaryDirectory(prefix="labgate-gate-") as scratch, open_harness(
-        task, Path(scratch) / "worker", factory, backend=backend, timeout=timeout, heldout=which == "heldout"
-    ) as harness:
+    with (
+        tempfile.TemporaryDirectory(prefix="labgate-gate-") as scratch,
+        open_harness(
+            task, Path(scratch) / "worker", factory, backend=backend, timeout=timeout, heldout=which == "heldout"
+        ) as harness,
+    ):
         for round_index in range(rounds):
             for name, text in (("candidate", source), ("seed", task.seed)):
                 runs[name].append(harness.evaluate(text, which, seed=input_seed + round_index))

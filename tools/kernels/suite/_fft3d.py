@@ -3,10 +3,23 @@
 from __future__ import annotations
 
 import math
+from typing import ClassVar
 
 import numpy as np
 
-from tools.kernels._task import BufferSpec, Check, HostProgram, KernelTask, Launch, Size, Work, allclose_check, buf, grid, i32
+from tools.kernels._task import (
+    BufferSpec,
+    Check,
+    HostProgram,
+    KernelTask,
+    Launch,
+    Size,
+    Work,
+    allclose_check,
+    buf,
+    grid,
+    i32,
+)
 
 SEED = """//@params LOCAL=64
 // data[(z*ny + y)*nx + x] as float2 (re, im). One radix-2 Stockham stage along `axis` with half-size p:
@@ -53,7 +66,7 @@ class Fft3d(KernelTask):
         "Dimensions are powers of two and differ in general. The result is the unnormalised forward DFT."
     )
     seed = SEED
-    tunables = {"LOCAL": (64, 0, 16, 32, 128, 256)}
+    tunables: ClassVar[dict[str, tuple[int, ...]]] = {"LOCAL": (64, 0, 16, 32, 128, 256)}
     sizes = (Size("n16", (16, 16, 16)), Size("n32", (32, 32, 32)), Size("n64", (64, 64, 64)))
     heldout = (Size("heldout", (128, 32, 32)), Size("heldout-box", (16, 64, 128)))
 
@@ -67,7 +80,15 @@ class Fft3d(KernelTask):
         current = 0
         for axis, n in enumerate(size.dims):
             for stage in range(int(math.log2(n))):
-                args = (i32(nx), i32(ny), i32(nz), i32(axis), i32(1 << stage), buf(names[current]), buf(names[1 - current]))
+                args = (
+                    i32(nx),
+                    i32(ny),
+                    i32(nz),
+                    i32(axis),
+                    i32(1 << stage),
+                    buf(names[current]),
+                    buf(names[1 - current]),
+                )
                 launches.append(Launch("fft_stage", global_size, local_size, args))
                 current = 1 - current
         return HostProgram(
@@ -86,7 +107,9 @@ class Fft3d(KernelTask):
         result = np.fft.fftn(inputs["a"].reshape(nz, ny, nx).astype(np.complex128))
         return {name: result.reshape(-1) for name in ("a", "b")}
 
-    def check(self, size: Size, name: str, got: np.ndarray, expected: np.ndarray, inputs: dict[str, np.ndarray]) -> Check:
+    def check(
+        self, size: Size, name: str, got: np.ndarray, expected: np.ndarray, inputs: dict[str, np.ndarray]
+    ) -> Check:
         as_pairs = got.view(np.float32) if got.dtype == np.complex64 else got
         want = np.stack([expected.real, expected.imag], axis=-1).reshape(-1)
         return allclose_check(as_pairs, want, 1e-5 * math.log2(float(np.prod(size.dims))))

@@ -7,6 +7,8 @@ kernel into GROUPS partial maxima first and hands them to the sweep.
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 import numpy as np
 
 from tools.kernels._task import BufferSpec, HostProgram, KernelTask, Launch, Size, Work, buf, f32, grid, i32
@@ -54,13 +56,18 @@ class Gradshaf(KernelTask):
         "Two kernels, run in order. psi_max(const int n, __global const float* psi, __global float* partial): "
         f"launched as {GROUPS} work-groups of LOCAL_R work-items; each group g writes partial[g] so that the max "
         "over partial[0..groups-1] equals max(psi). jacobi(const int nr, const int nz, const float r0, const float h, "
-        "const int groups, __global const float* psi, __global const float* partial, __global float* out): psi[j*nr+i], "
+        "const int groups, __global const float* psi, __global const float* partial, __global float* out): "
+        "psi[j*nr+i], "
         "R = r0 + i*h, pmax = max(partial), a = h/(2R), q = psi/pmax; interior: out = ((1-a)*psi[i+1] + (1+a)*psi[i-1] "
         "+ psi[j+1] + psi[j-1] + h^2 R^2 (1 - q^2)) / 4; boundary: out = psi. jacobi grid: (nr, nz) rounded up to "
         "(LX, LY) when LX > 0."
     )
     seed = SEED
-    tunables = {"LOCAL_R": (64, 16, 32, 128, 256), "LX": (16, 0, 8, 32, 64, 128), "LY": (1, 2, 4, 8)}
+    tunables: ClassVar[dict[str, tuple[int, ...]]] = {
+        "LOCAL_R": (64, 16, 32, 128, 256),
+        "LX": (16, 0, 8, 32, 64, 128),
+        "LY": (1, 2, 4, 8),
+    }
     sizes = (Size("cache", (128, 128)), Size("l3", (512, 512)), Size("memory", (2048, 2048)))
     heldout = (Size("heldout", (1000, 1000)), Size("heldout-rect", (1600, 400)))
 
@@ -106,7 +113,10 @@ class Gradshaf(KernelTask):
         q = psi[1:-1, 1:-1] / pmax
         out = psi.copy()
         out[1:-1, 1:-1] = (
-            (1.0 - a) * psi[1:-1, 2:] + (1.0 + a) * psi[1:-1, :-2] + psi[2:, 1:-1] + psi[:-2, 1:-1]
+            (1.0 - a) * psi[1:-1, 2:]
+            + (1.0 + a) * psi[1:-1, :-2]
+            + psi[2:, 1:-1]
+            + psi[:-2, 1:-1]
             + h * h * r * r * (1.0 - q * q)
         ) * 0.25
         return {"out": out.reshape(-1)}

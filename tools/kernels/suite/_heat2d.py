@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 import numpy as np
 
 from tools.kernels._task import BufferSpec, HostProgram, KernelTask, Launch, Size, Work, buf, f32, grid, i32
@@ -40,7 +42,11 @@ class Heat2d(KernelTask):
         "nx and ny differ in general."
     )
     seed = SEED
-    tunables = {"LX": (16, 0, 8, 32, 64, 128, 256), "LY": (1, 2, 4, 8), "VEC": (1, 2, 4, 8, 16)}
+    tunables: ClassVar[dict[str, tuple[int, ...]]] = {
+        "LX": (16, 0, 8, 32, 64, 128, 256),
+        "LY": (1, 2, 4, 8),
+        "VEC": (1, 2, 4, 8, 16),
+    }
     sizes = (Size("cache", (256, 256)), Size("l3", (1024, 1024)), Size("memory", (3072, 3072)))
     heldout = (Size("heldout", (1800, 1800)), Size("heldout-rect", (2900, 700)))
 

@@ -10,6 +10,7 @@ standard errors, per dimension and pooled, and acceptance against the float64 re
 from __future__ import annotations
 
 import math
+from typing import ClassVar
 
 import numpy as np
 
@@ -88,7 +89,7 @@ class Hmc(KernelTask):
         "Judged statistically: standardised moments of x and the acceptance rate."
     )
     seed = SEED
-    tunables = {"LOCAL": (64, 0, 16, 32, 128, 256)}
+    tunables: ClassVar[dict[str, tuple[int, ...]]] = {"LOCAL": (64, 0, 16, 32, 128, 256)}
     sizes = (Size("c512", (512, 16)), Size("c2048", (2048, 16)), Size("c8192", (8192, 16)))
     heldout = (Size("heldout", (5000, 16)), Size("heldout-d24", (1500, 24)))
 
@@ -96,7 +97,17 @@ class Hmc(KernelTask):
         chains, d = size.dims
         local = params["LOCAL"]
         global_size, local_size = grid((chains,), (local,) if local else None)
-        args = (i32(chains), i32(d), i32(ITERS), i32(STEPS), f32(EPS), buf("keys"), buf("inv_var"), buf("x"), buf("accepted"))
+        args = (
+            i32(chains),
+            i32(d),
+            i32(ITERS),
+            i32(STEPS),
+            f32(EPS),
+            buf("keys"),
+            buf("inv_var"),
+            buf("x"),
+            buf("accepted"),
+        )
         return HostProgram(
             buffers=(
                 BufferSpec("keys", "uint32", 1, "in"),
@@ -144,7 +155,9 @@ class Hmc(KernelTask):
             q = np.where(accept[:, None], q, q0)
         return {"x": q.reshape(-1), "accepted": count.astype(np.int32)}
 
-    def check(self, size: Size, name: str, got: np.ndarray, expected: np.ndarray, inputs: dict[str, np.ndarray]) -> Check:
+    def check(
+        self, size: Size, name: str, got: np.ndarray, expected: np.ndarray, inputs: dict[str, np.ndarray]
+    ) -> Check:
         chains, d = size.dims
         if name == "accepted":
             if np.any(got < 0) or np.any(got > ITERS):

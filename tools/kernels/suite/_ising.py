@@ -8,10 +8,24 @@ for spin. An update that is not checkerboard-ordered (a race between neighbours)
 from __future__ import annotations
 
 import math
+from typing import ClassVar
 
 import numpy as np
 
-from tools.kernels._task import BufferSpec, Check, HostProgram, KernelTask, Launch, Size, Work, buf, exact_check, grid, i32, u32
+from tools.kernels._task import (
+    BufferSpec,
+    Check,
+    HostProgram,
+    KernelTask,
+    Launch,
+    Size,
+    Work,
+    buf,
+    exact_check,
+    grid,
+    i32,
+    u32,
+)
 
 BETA = 0.44
 T4 = min(int(math.exp(-4 * BETA) * 2**32), 2**32 - 1)
@@ -69,7 +83,7 @@ class Ising(KernelTask):
         "rounded up to (LX, LY) when LX > 0. Results must match bit for bit."
     )
     seed = SEED
-    tunables = {"LX": (16, 0, 8, 32, 64, 128), "LY": (1, 2, 4, 8), "HALF": (0, 1)}
+    tunables: ClassVar[dict[str, tuple[int, ...]]] = {"LX": (16, 0, 8, 32, 64, 128), "LY": (1, 2, 4, 8), "HALF": (0, 1)}
     sizes = (Size("cache", (256, 256)), Size("l3", (1024, 1024)), Size("memory", (2048, 2048)))
     heldout = (Size("heldout", (1536, 1536)), Size("heldout-rect", (2048, 640)))
 
@@ -78,7 +92,12 @@ class Ising(KernelTask):
         local = (params["LX"], params["LY"]) if params["LX"] else None
         global_size, local_size = grid((nx // 2 if params["HALF"] else nx, ny), local)
         launches = tuple(
-            Launch("ising", global_size, local_size, (i32(nx), i32(ny), i32(color), u32(T4), u32(T8), buf("keys"), buf("spins")))
+            Launch(
+                "ising",
+                global_size,
+                local_size,
+                (i32(nx), i32(ny), i32(color), u32(T4), u32(T8), buf("keys"), buf("spins")),
+            )
             for color in (0, 1)
         )
         return HostProgram(
@@ -107,7 +126,9 @@ class Ising(KernelTask):
             spins = np.where(flip, -spins, spins)
         return {"spins": spins.astype(np.int8).reshape(-1)}
 
-    def check(self, size: Size, name: str, got: np.ndarray, expected: np.ndarray, inputs: dict[str, np.ndarray]) -> Check:
+    def check(
+        self, size: Size, name: str, got: np.ndarray, expected: np.ndarray, inputs: dict[str, np.ndarray]
+    ) -> Check:
         return exact_check(got, expected)
 
     def work(self, size: Size) -> Work:

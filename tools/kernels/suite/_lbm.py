@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 import numpy as np
 
 from tools.kernels._task import BufferSpec, HostProgram, KernelTask, Launch, Size, Work, buf, f32, grid, i32
@@ -52,7 +54,7 @@ class Lbm(KernelTask):
         "The host launches a 2-D grid (nx, ny) rounded up to (LX, LY) when LX > 0."
     )
     seed = SEED
-    tunables = {"LX": (16, 0, 8, 32, 64, 128), "LY": (1, 2, 4, 8)}
+    tunables: ClassVar[dict[str, tuple[int, ...]]] = {"LX": (16, 0, 8, 32, 64, 128), "LY": (1, 2, 4, 8)}
     sizes = (Size("cache", (64, 64)), Size("l3", (256, 256)), Size("memory", (1024, 1024)))
     heldout = (Size("heldout", (640, 640)), Size("heldout-rect", (1000, 300)))
 
@@ -61,7 +63,10 @@ class Lbm(KernelTask):
         local = (params["LX"], params["LY"]) if params["LX"] else None
         global_size, local_size = grid((nx, ny), local)
         return HostProgram(
-            buffers=(BufferSpec("fin", "float32", 9 * nx * ny, "in"), BufferSpec("fout", "float32", 9 * nx * ny, "out")),
+            buffers=(
+                BufferSpec("fin", "float32", 9 * nx * ny, "in"),
+                BufferSpec("fout", "float32", 9 * nx * ny, "out"),
+            ),
             launches=(Launch("lbm", global_size, local_size, (i32(nx), i32(ny), f32(OMEGA), buf("fin"), buf("fout"))),),
             outputs=("fout",),
         )

@@ -7,10 +7,24 @@ a kernel needs only the 27 surrounding cells; the reference uses the same binnin
 from __future__ import annotations
 
 import math
+from typing import ClassVar
 
 import numpy as np
 
-from tools.kernels._task import BufferSpec, Check, HostProgram, KernelTask, Launch, Size, Work, allclose_check, buf, f32, grid, i32
+from tools.kernels._task import (
+    BufferSpec,
+    Check,
+    HostProgram,
+    KernelTask,
+    Launch,
+    Size,
+    Work,
+    allclose_check,
+    buf,
+    f32,
+    grid,
+    i32,
+)
 
 RC = 2.5
 DENSITY = 0.8
@@ -73,7 +87,8 @@ class LennardJones(KernelTask):
     regime = "compute"
     contract = (
         "__kernel void lj(const int n, const int ncx, const int ncy, const int ncz, const float lx, const float ly, "
-        "const float lz, const float rc2, __global const float4* pos, __global const int* cell, __global const int* start, "
+        "const float lz, const float rc2, __global const float4* pos, __global const int* cell, "
+        "__global const int* start, "
         "__global float4* force): particles sorted by cell, cell[i] = cx + ncx*(cy + ncy*cz), cell c holds "
         "particles start[c]..start[c+1]-1; periodic box lx*ly*lz split into ncx*ncy*ncz cells (at least the cutoff "
         "wide, so the 27 neighbouring cells hold every partner). For each i: force[i].xyz = sum over j != i with "
@@ -81,7 +96,7 @@ class LennardJones(KernelTask):
         "Grid: ceil(n/LOCAL)*LOCAL work-items (runtime's choice when LOCAL = 0)."
     )
     seed = SEED
-    tunables = {"LOCAL": (64, 0, 16, 32, 128, 256)}
+    tunables: ClassVar[dict[str, tuple[int, ...]]] = {"LOCAL": (64, 0, 16, 32, 128, 256)}
     sizes = (Size("n1728", (12, 12, 12)), Size("n5832", (18, 18, 18)), Size("n13824", (24, 24, 24)))
     heldout = (Size("heldout", (20, 20, 20)), Size("heldout-box", (28, 16, 12)))
 
@@ -92,8 +107,18 @@ class LennardJones(KernelTask):
         local = params["LOCAL"]
         global_size, local_size = grid((n,), (local,) if local else None)
         args = (
-            i32(n), i32(ncx), i32(ncy), i32(ncz), f32(lengths[0]), f32(lengths[1]), f32(lengths[2]), f32(RC * RC),
-            buf("pos"), buf("cell"), buf("start"), buf("force"),
+            i32(n),
+            i32(ncx),
+            i32(ncy),
+            i32(ncz),
+            f32(lengths[0]),
+            f32(lengths[1]),
+            f32(lengths[2]),
+            f32(RC * RC),
+            buf("pos"),
+            buf("cell"),
+            buf("start"),
+            buf("force"),
         )
         return HostProgram(
             buffers=(
@@ -109,7 +134,9 @@ class LennardJones(KernelTask):
     def inputs(self, size: Size, rng: np.random.Generator) -> dict[str, np.ndarray]:
         mx, my, mz = size.dims
         (ncx, ncy, ncz), lengths = lattice(size)
-        grid_points = np.stack(np.meshgrid(np.arange(mx), np.arange(my), np.arange(mz), indexing="ij"), -1).reshape(-1, 3)
+        grid_points = np.stack(np.meshgrid(np.arange(mx), np.arange(my), np.arange(mz), indexing="ij"), -1).reshape(
+            -1, 3
+        )
         positions = (grid_points + 0.5 + rng.uniform(-JITTER, JITTER, grid_points.shape)) * SPACING
         positions = np.minimum(positions.astype(np.float32), lengths.astype(np.float32) * np.float32(0.99999))
         index = np.floor(positions / (lengths / np.array([ncx, ncy, ncz]))).astype(np.int64)
@@ -130,7 +157,11 @@ class LennardJones(KernelTask):
         slots = np.full((len(counts), width), -1, dtype=np.int64)
         for c in np.flatnonzero(counts):
             slots[c, : counts[c]] = np.arange(start[c], start[c + 1])
-        cx, cy, cz = np.arange(len(counts)) % ncx, (np.arange(len(counts)) // ncx) % ncy, np.arange(len(counts)) // (ncx * ncy)
+        cx, cy, cz = (
+            np.arange(len(counts)) % ncx,
+            (np.arange(len(counts)) // ncx) % ncy,
+            np.arange(len(counts)) // (ncx * ncy),
+        )
         force = np.zeros_like(pos)
         own = slots  # (cells, width)
         for dz in (-1, 0, 1):
@@ -138,7 +169,9 @@ class LennardJones(KernelTask):
                 for dx in (-1, 0, 1):
                     other = ((cx + dx) % ncx) + ncx * (((cy + dy) % ncy) + ncy * ((cz + dz) % ncz))
                     partners = slots[other]  # (cells, width)
-                    valid = (own[:, :, None] >= 0) & (partners[:, None, :] >= 0) & (own[:, :, None] != partners[:, None, :])
+                    valid = (
+                        (own[:, :, None] >= 0) & (partners[:, None, :] >= 0) & (own[:, :, None] != partners[:, None, :])
+                    )
                     r = pos[np.maximum(own, 0)][:, :, None, :] - pos[np.maximum(partners, 0)][:, None, :, :]
                     r -= lengths * np.rint(r / lengths)
                     r2 = np.einsum("abcd,abcd->abc", r, r)
@@ -153,10 +186,11 @@ class LennardJones(KernelTask):
         out[:, :3] = force
         return {"force": out.reshape(-1)}
 
-    def check(self, size: Size, name: str, got: np.ndarray, expected: np.ndarray, inputs: dict[str, np.ndarray]) -> Check:
+    def check(
+        self, size: Size, name: str, got: np.ndarray, expected: np.ndarray, inputs: dict[str, np.ndarray]
+    ) -> Check:
         return allclose_check(got, expected, 1e-4)
 
     def work(self, size: Size) -> Work:
         n = float(np.prod(size.dims))
         return Work(bytes=36.0 * n, flops=FLOPS_PER_INTERACTION * INTERACTIONS_PER_PARTICLE * n)
-

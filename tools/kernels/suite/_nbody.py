@@ -2,9 +2,24 @@
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 import numpy as np
 
-from tools.kernels._task import BufferSpec, Check, HostProgram, KernelTask, Launch, Size, Work, allclose_check, buf, f32, grid, i32
+from tools.kernels._task import (
+    BufferSpec,
+    Check,
+    HostProgram,
+    KernelTask,
+    Launch,
+    Size,
+    Work,
+    allclose_check,
+    buf,
+    f32,
+    grid,
+    i32,
+)
 
 EPS2 = 1e-2
 
@@ -55,7 +70,7 @@ class Nbody(KernelTask):
         "n is any positive integer."
     )
     seed = SEED
-    tunables = {"LOCAL": (64, 0, 16, 32, 128, 256), "TILE": (0, 1)}
+    tunables: ClassVar[dict[str, tuple[int, ...]]] = {"LOCAL": (64, 0, 16, 32, 128, 256), "TILE": (0, 1)}
     sizes = (Size("n1024", (1024,)), Size("n2048", (2048,)), Size("n4096", (4096,)))
     heldout = (Size("heldout", (3000,)), Size("heldout-small", (1000,)))
 
@@ -87,7 +102,9 @@ class Nbody(KernelTask):
             acc[start : start + 256, :3] = np.einsum("ij,ijk->ik", pos[None, :, 3] * inv**3, d)
         return {"acc": acc.reshape(-1)}
 
-    def check(self, size: Size, name: str, got: np.ndarray, expected: np.ndarray, inputs: dict[str, np.ndarray]) -> Check:
+    def check(
+        self, size: Size, name: str, got: np.ndarray, expected: np.ndarray, inputs: dict[str, np.ndarray]
+    ) -> Check:
         return allclose_check(got, expected, 2e-4)
 
     def work(self, size: Size) -> Work:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 import numpy as np
 
 from tools.kernels._task import BufferSpec, HostProgram, KernelTask, Launch, Size, Work, buf, f32, grid, i32
@@ -30,7 +32,7 @@ class Saxpy(KernelTask):
         "integer, not only a power of two."
     )
     seed = SEED
-    tunables = {"LOCAL": (64, 0, 16, 32, 128, 256, 512), "VEC": (1, 2, 4, 8, 16)}
+    tunables: ClassVar[dict[str, tuple[int, ...]]] = {"LOCAL": (64, 0, 16, 32, 128, 256, 512), "VEC": (1, 2, 4, 8, 16)}
     sizes = (Size("cache", (1 << 15,)), Size("l3", (1 << 19,)), Size("memory", (1 << 23,)))
     heldout = (Size("heldout", (3_000_017,)), Size("heldout-small", (100_003,)))
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 import numpy as np
 
 from tools.kernels._task import BufferSpec, HostProgram, KernelTask, Launch, Size, Work, buf, f32, grid, i32
@@ -44,7 +46,11 @@ class Wave3d(KernelTask):
         "The host launches a 3-D grid (ceil(nx/VEC), ny, nz), rounded up to (LX, LY, 1) when LX > 0."
     )
     seed = SEED
-    tunables = {"LX": (16, 0, 8, 32, 64, 128, 256), "LY": (1, 2, 4, 8), "VEC": (1, 2, 4, 8, 16)}
+    tunables: ClassVar[dict[str, tuple[int, ...]]] = {
+        "LX": (16, 0, 8, 32, 64, 128, 256),
+        "LY": (1, 2, 4, 8),
+        "VEC": (1, 2, 4, 8, 16),
+    }
     sizes = (Size("cache", (32, 32, 32)), Size("l3", (96, 96, 96)), Size("memory", (192, 192, 192)))
     heldout = (Size("heldout", (128, 128, 128)), Size("heldout-box", (200, 96, 64)))
 
@@ -75,8 +81,13 @@ class Wave3d(KernelTask):
         out = np.zeros_like(cur)
         c = cur[1:-1, 1:-1, 1:-1]
         lap = (
-            cur[1:-1, 1:-1, :-2] + cur[1:-1, 1:-1, 2:] + cur[1:-1, :-2, 1:-1] + cur[1:-1, 2:, 1:-1]
-            + cur[:-2, 1:-1, 1:-1] + cur[2:, 1:-1, 1:-1] - 6.0 * c
+            cur[1:-1, 1:-1, :-2]
+            + cur[1:-1, 1:-1, 2:]
+            + cur[1:-1, :-2, 1:-1]
+            + cur[1:-1, 2:, 1:-1]
+            + cur[:-2, 1:-1, 1:-1]
+            + cur[2:, 1:-1, 1:-1]
+            - 6.0 * c
         )
         out[1:-1, 1:-1, 1:-1] = 2.0 * c - prev[1:-1, 1:-1, 1:-1] + C2 * lap
         return {"next": out.reshape(-1)}
