@@ -113,3 +113,30 @@ def test_infinite_loop_is_killed_and_the_search_continues(tmp_path: Path) -> Non
         assert statuses == ["ok", "timeout", "ok"]
         assert own.starts == 2
         assert "worker was killed" in evaluator.individuals[1].evaluation.message
+
+
+VECTOR_SAXPY = """//@params LOCAL=64 VEC=4
+__kernel void saxpy(const int n, const float a, __global const float* x, __global float* y) {
+    int i = get_global_id(0) * 4;
+    if (i + 3 < n) {
+        vstore4(a * vload4(0, x + i) + vload4(0, y + i), 0, y + i);
+    } else {
+        for (int k = i; k < n; ++k) y[k] = a * x[k] + y[k];
+    }
+}
+"""
+
+
+def test_llm_proposer_rewrites_are_evaluated_by_the_harness(worker: Worker) -> None:
+    from agents.kernel_search import LLMProposer
+    from tests.test_kernels_search import ScriptedLLM
+
+    llm = ScriptedLLM([(f"vectorise with float4\n```c\n{VECTOR_SAXPY}```\n", -0.3)], budget=1)
+    h = harness(worker, "saxpy")
+    evaluator = Evaluator(lambda source: h.evaluate(source, seed=2), SearchBudget(5))
+    one_plus_one(evaluator, SUITE["saxpy"].seed, LLMProposer(SUITE["saxpy"], llm, edit="rewrite"), Random(0))
+    assert [i.note for i in evaluator.individuals] == ["seed", "vectorise with float4"]
+    assert evaluator.individuals[1].evaluation.status == "ok"
+    assert evaluator.individuals[1].evaluation.params == {"LOCAL": 64, "VEC": 4}
+    heldout = h.evaluate(VECTOR_SAXPY, "heldout", seed=3)
+    assert heldout.status == "ok", heldout.feedback()

@@ -130,6 +130,7 @@ def run_search(
     finally:
         if log is not None:
             log.close()
+    search_seconds = time.monotonic() - evaluator.started
     origin = evaluator.individuals[0]
     finalists = evaluator.best(params.remeasure)
     pool = [origin, *[f for f in finalists if f.index != origin.index]]
@@ -142,6 +143,7 @@ def run_search(
         "winner": winner,
         "remeasured": {i.index: i.fitness for i in remeasured},
         "evaluator": evaluator,
+        "search_seconds": search_seconds,
     }
 
 
@@ -186,7 +188,7 @@ def drive_kernel_search(context: RunContext, spec: ExperimentSpec, directory: Pa
         "search": params.search,
         "proposer": proposer_note,
         "evaluations": len(evaluator.individuals),
-        "wall_seconds": round(evaluator_seconds(evaluator), 2),
+        "search_seconds": round(result["search_seconds"], 2),
         "seed_fitness": result["search_seed"].fitness,
         "seed_fitness_remeasured": seed_ind.fitness,
         "search_best": {"index": result["search_best"].index, "fitness": result["search_best"].fitness},
@@ -215,7 +217,3 @@ def drive_kernel_search(context: RunContext, spec: ExperimentSpec, directory: Pa
         files=files,
         info={"summary": {k: v for k, v in summary.items() if k != "ceilings"}},
     )
-
-
-def evaluator_seconds(evaluator: Evaluator) -> float:
-    return time.monotonic() - evaluator.started

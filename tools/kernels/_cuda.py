@@ -23,7 +23,12 @@ CUDA_PRELUDE = r"""
 #define __global
 #define global
 #define __local __shared__
-#define __constant const
+#define __constant __constant__ const
+#define INFINITY __int_as_float(0x7f800000)
+#define M_PI_F 3.14159265358979323846f
+#define as_float(x) __int_as_float(x)
+#define as_int(x) __float_as_int(x)
+#define as_uint(x) ((unsigned int)__float_as_int(x))
 #define __private
 #define restrict __restrict__
 #define CLK_LOCAL_MEM_FENCE 1
@@ -52,6 +57,8 @@ __device__ inline float native_recip(float x) { return __frcp_rn(x); }
 __device__ inline float native_divide(float a, float b) { return __fdividef(a, b); }
 __device__ inline float rsqrt(float x) { return rsqrtf(x); }
 __device__ inline float sincos(float x, float* c) { float s; sincosf(x, &s, c); return s; }
+__device__ inline float2 make_float2(float s) { return make_float2(s, s); }
+__device__ inline float4 make_float4(float s) { return make_float4(s, s, s, s); }
 __device__ inline float2 operator+(float2 a, float2 b) { return make_float2(a.x + b.x, a.y + b.y); }
 __device__ inline float2 operator-(float2 a, float2 b) { return make_float2(a.x - b.x, a.y - b.y); }
 __device__ inline float2 operator*(float2 a, float2 b) { return make_float2(a.x * b.x, a.y * b.y); }
@@ -72,6 +79,13 @@ __device__ inline float2& operator+=(float2& a, float2 b) { a = a + b; return a;
 #define convert_int(x) ((int)(x))
 """
 PRELUDE_LINES = CUDA_PRELUDE.count("\n")
+NVRTC_OPTIONS = ("-default-device", "-std=c++17")
+_VECTOR_LITERAL = re.compile(r"\((float[234]|int[234]|uint[234])\)\s*\(")
+
+
+def translate(source: str) -> str:
+    """OpenCL C spelled for NVRTC: the prelude, and vector literals `(float4)(...)` as `make_float4(...)`."""
+    return CUDA_PRELUDE + _VECTOR_LITERAL.sub(lambda m: f"make_{m.group(1)}(", source)
 
 
 class CudaBackend(Backend):
@@ -103,13 +117,12 @@ class CudaBackend(Backend):
         key = hashlib.sha256((source + "\0" + " ".join(options)).encode()).hexdigest()
         module = self._modules.get(key)
         if module is None:
-            names = tuple(re.findall(r"__kernel\s+void\s+(\w+)", source))
             try:
-                module = self._cp.RawModule(code=CUDA_PRELUDE + source, options=options, name_expressions=None)
+                module = self._cp.RawModule(code=translate(source), options=(*NVRTC_OPTIONS, *options))
                 module.compile()
             except self._cp.cuda.compiler.CompileException as error:
                 raise KernelCompileError(_shift_lines(str(error))) from None
-            self._modules[key] = (module, names)
+            self._modules[key] = (module, ())
         return self._modules[key]
 
     def alloc(self, nbytes: int) -> Any:
@@ -171,4 +184,4 @@ def _shift_lines(log: str) -> str:
     def shift(match: re.Match[str]) -> str:
         return f"({int(match.group(1)) - PRELUDE_LINES})"
 
-    return re.sub(r"\((\d+)\)", shift, log)
+    return re.sub(r"(?<=\.cu)\((\d+)\)", shift, log)
