@@ -25,7 +25,6 @@ class Settings(BaseSettings):
     max_workers: int = Field(default_factory=lambda: os.cpu_count() or 1, ge=1, le=256)
     llm_base_url: str | None = None
     llm_model: str | None = None
-    kernels_cache: Path | None = Field(default=None, description="device ceilings cache (default ~/.cache/labgate)")
 
 
 def build_store(settings: Settings) -> RunStore:
@@ -34,7 +33,7 @@ def build_store(settings: Settings) -> RunStore:
 
 def build_catalog(settings: Settings) -> Catalog:
     openfoam = OpenFOAMConfig(bin_dir=settings.openfoam_bin_dir, project_dir=settings.openfoam_project_dir)
-    return Catalog([CfdWorkload(openfoam), KernelsWorkload(settings.kernels_cache)])
+    return Catalog([CfdWorkload(openfoam), KernelsWorkload()])
 
 
 def build_launcher(settings: Settings) -> RunLauncher:

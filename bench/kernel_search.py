@@ -191,14 +191,14 @@ def main() -> None:
             row = bench_task(SUITE[name], args.evaluations, args.seed, Path(scratch))
             rows.append(row)
             tuner = (
-                f"tuner {row['tuner_fitness']:.3f} ({row['tuner_speedup']:.2f}x, held-out "
+                f"tuner {row['tuner_fitness']:.3g} ({row['tuner_speedup']:.2f}x, held-out "
                 f"{'ok' if row['tuner_heldout_correct'] else 'FAIL'} {row['tuner_heldout_speedup']:.2f}x, "
                 f"{row['tuner_seconds_per_configuration']:.2f} s/config) -> {row['better']}"
                 if "tuner_fitness" in row
                 else f"tuner: none ({row['tuner_error'] or 'no valid configuration'})"
             )
             print(
-                f"{name:9s} seed {row['seed_fitness']:.3f}  search {row['search_fitness']:.3f} "
+                f"{name:9s} seed {row['seed_fitness']:.3g}  search {row['search_fitness']:.3g} "
                 f"({row['search_speedup']:.2f}x, held-out {'ok' if row['search_heldout_correct'] else 'FAIL'} "
                 f"{row['search_heldout_speedup']:.2f}x, {row['search_seconds_per_evaluation']:.2f} s/eval)  {tuner}",
                 flush=True,

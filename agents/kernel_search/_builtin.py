@@ -16,7 +16,6 @@ from agents.kernel_search._loops import Individual, Proposal
 from tools.kernels import KernelTask, with_params
 
 _FOR = re.compile(r"^([ \t]*)for\s*\(", re.MULTILINE)
-_PRAGMA = re.compile(r"^[ \t]*#pragma unroll[^\n]*\n", re.MULTILINE)
 UNROLL_FACTORS = (2, 4, 8)
 
 
@@ -32,43 +31,36 @@ class BuiltinProposer:
         return [self._unroll_move(parent.source, rng)]
 
     def _tunable_move(self, source: str, movable: list[str], rng: Random) -> Proposal:
+        """One tunable to a neighbouring allowed value (in sorted order) or, less often, any other."""
         params = self.task.parse(source).params
         name = rng.choice(movable)
-        values = self.task.tunables[name]
-        position = values.index(params[name])
-        others = [v for v in values if v != params[name]]
-        ordered = sorted(values)
-        rank = ordered.index(params[name])
+        current = params[name]
+        ordered = sorted(self.task.tunables[name])
+        rank = ordered.index(current)
         neighbours = [ordered[i] for i in (rank - 1, rank + 1) if 0 <= i < len(ordered)]
+        others = [value for value in ordered if value != current]
         new = rng.choice(neighbours) if neighbours and rng.random() < 0.7 else rng.choice(others)
-        del position
-        params = {**params, name: new}
-        return Proposal(with_params(source, params), f"tunable {name}: {self.task.parse(source).params[name]} -> {new}")
+        return Proposal(with_params(source, {**params, name: new}), f"tunable {name}: {current} -> {new}")
 
     def _unroll_move(self, source: str, rng: Random) -> Proposal:
+        """Add `#pragma unroll N` before a loop, or change or remove the one already there."""
         loops = list(_FOR.finditer(source))
         if not loops:
             return Proposal(source, "no loop to unroll")
         match = rng.choice(loops)
-        start = match.start()
-        before = source[:start]
-        previous_line = before.rstrip("\n").rsplit("\n", 1)[-1] if before else ""
-        indent = match.group(1)
-        if previous_line.strip().startswith("#pragma unroll"):
-            line_start = len(before.rstrip("\n")) - len(previous_line)
+        start, indent = match.start(), match.group(1)
+        line = source[:start].count("\n") + 1
+        head = source[:start]
+        previous_start = head.rstrip("\n").rfind("\n") + 1
+        previous = head[previous_start:].strip()
+        if previous.startswith("#pragma unroll"):
             if rng.random() < 0.5:
-                return Proposal(
-                    source[:line_start] + source[start:],
-                    f"remove unrolling of the loop at line {source[:start].count(chr(10))}",
-                )
+                return Proposal(head[:previous_start] + source[start:], f"stop unrolling the loop at line {line - 1}")
             factor = rng.choice(UNROLL_FACTORS)
+            pragma = f"{indent}#pragma unroll {factor}\n"
             return Proposal(
-                source[:line_start] + f"{indent}#pragma unroll {factor}\n" + source[start:],
-                f"unroll the loop at line {source[:line_start].count(chr(10)) + 2} by {factor}",
+                head[:previous_start] + pragma + source[start:], f"unroll the loop at line {line} by {factor}"
             )
         factor = rng.choice(UNROLL_FACTORS)
-        line = source[:start].count("\n") + 1
-        return Proposal(
-            source[:start] + f"{indent}#pragma unroll {factor}\n" + source[start:],
-            f"unroll the loop at line {line} by {factor}",
-        )
+        pragma = f"{indent}#pragma unroll {factor}\n"
+        return Proposal(head + pragma + source[start:], f"unroll the loop at line {line} by {factor}")
