@@ -1,7 +1,9 @@
-"""Starting, executing and summarising runs: what the CLI and the API call."""
+"""Starting, executing, resuming and summarising runs: what the CLI and the API call."""
 
 from __future__ import annotations
 
+import os
+import socket
 import tempfile
 import traceback
 from collections.abc import Sequence
@@ -15,9 +17,15 @@ from agents._context import ProgressReporter, RunCancelledError, RunContext, Sil
 from agents._environment import environment_record
 from agents._experiments import RunAbortedError
 from agents._graph import Orchestrator
-from runs import RunStore, TaskSpec, utcnow
+from agents.executors import Executor, ExecutorError, LocalExecutor
+from agents.llm import LLM, Completion, LLMConfig, OpenAIChat
+from runs import TERMINAL_STATUSES, RunStore, TaskSpec, utcnow
 from sandboxes import LocalSandboxConfig, Sandbox, SandboxError, get_sandbox
-from tools import Catalog, TaskError, ToolUnavailableError
+from tools import Catalog, SandboxFactory, TaskError, ToolUnavailableError, Workload
+
+
+class RunStateError(RuntimeError):
+    """The run is not in a state that allows the request (resume a finished run, approve a running one)."""
 
 
 class VerdictSummary(BaseModel):
@@ -28,7 +36,7 @@ class VerdictSummary(BaseModel):
 
 
 class RunSummary(BaseModel):
-    """What `agent run --json` prints and the API returns once a run ends."""
+    """What `agent run --json` prints and the API returns once a run ends (or pauses)."""
 
     run_id: str
     task: str
@@ -38,6 +46,7 @@ class RunSummary(BaseModel):
     rejected: list[str] = Field(default_factory=list)
     report: str | None = None
     verdicts: list[VerdictSummary] = Field(default_factory=list)
+    llm_tokens: int = 0
 
 
 @dataclass
@@ -45,15 +54,36 @@ class RunOptions:
     sandbox: str = "local"
     unsafe_no_isolation: bool = False
     max_workers: int = 2
+    executor: str = "local"
+    approve_plan: bool = False
+    plan: dict[str, Any] | None = None
     extra: dict[str, Any] = field(default_factory=dict)
 
     def as_record(self) -> dict[str, Any]:
-        return {
+        record = {
             "sandbox": self.sandbox,
             "unsafe_no_isolation": self.unsafe_no_isolation,
             "max_workers": self.max_workers,
+            "executor": self.executor,
+            "approve_plan": self.approve_plan,
             **self.extra,
         }
+        if self.plan is not None:
+            record["plan"] = self.plan
+        return record
+
+    @classmethod
+    def from_record(cls, record: dict[str, Any]) -> RunOptions:
+        record = dict(record)
+        return cls(
+            sandbox=str(record.pop("sandbox", "local")),
+            unsafe_no_isolation=bool(record.pop("unsafe_no_isolation", False)),
+            max_workers=int(record.pop("max_workers", 2)),
+            executor=str(record.pop("executor", "local")),
+            approve_plan=bool(record.pop("approve_plan", False)),
+            plan=record.pop("plan", None),
+            extra=record,
+        )
 
 
 def summarize(store: RunStore, run_id: str) -> RunSummary:
@@ -70,7 +100,8 @@ def summarize(store: RunStore, run_id: str) -> RunSummary:
         status=run.status,
         reason=run.reason,
         accepted=[e.key for e in experiments if e.decision == "accept"],
-        rejected=[e.key for e in experiments if e.decision != "accept"],
+        rejected=[e.key for e in experiments if e.decision is not None and e.decision != "accept"]
+        + [e.key for e in experiments if e.decision is None and e.status == "error"],
         report=report,
         verdicts=[
             VerdictSummary(
@@ -78,17 +109,57 @@ def summarize(store: RunStore, run_id: str) -> RunSummary:
             )
             for v in store.verdicts(run_id)
         ],
+        llm_tokens=run.llm_tokens,
     )
 
 
-class RunLauncher:
-    """Creates runs in the store and executes them with the configured sandbox."""
+def this_worker() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}"
 
-    def __init__(self, store: RunStore, catalog: Catalog) -> None:
+
+def worker_alive(worker: str) -> bool:
+    """Whether the process recorded as executing a run still exists (only knowable on this host)."""
+    host, _, pid = worker.rpartition(":")
+    if host != socket.gethostname() or not pid.isdigit():
+        return False
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return int(pid) != os.getpid()
+
+
+class RunLauncher:
+    """Creates runs in the store and executes them with the configured sandbox and LLM."""
+
+    def __init__(
+        self, store: RunStore, catalog: Catalog, llm_config: LLMConfig | None = None, ray_address: str | None = None
+    ) -> None:
         self.store = store
         self.catalog = catalog
+        self.llm_config = llm_config
+        self.ray_address = ray_address
 
-    def sandbox_factory(self, options: RunOptions) -> Any:
+    def executor_for(self, options: RunOptions, task: TaskSpec, workload: Workload) -> Executor:
+        if options.executor == "local":
+            return LocalExecutor(options.max_workers)
+        if options.executor != "ray":
+            raise TaskError(f"unknown executor {options.executor!r}; choose 'local' or 'ray'")
+        from agents.executors._ray import RayExecutor
+
+        # A local Ray instance offers this machine's tools as custom resources, one slot per worker.
+        resources = {name: float(options.max_workers) for name in workload.ray_resources(task)}
+        return RayExecutor(
+            self.ray_address,
+            sandbox=LocalSandboxConfig(unsafe_no_isolation=options.unsafe_no_isolation),
+            llm=self.llm_config,
+            resources=resources,
+            num_cpus=options.max_workers,
+        )
+
+    def sandbox_factory(self, options: RunOptions) -> SandboxFactory:
         if options.sandbox != "local":
             raise TaskError(f"sandbox {options.sandbox!r} is not available; choose 'local'")
         config = LocalSandboxConfig(unsafe_no_isolation=options.unsafe_no_isolation)
@@ -97,6 +168,17 @@ class RunLauncher:
             return get_sandbox(config, workdir, ro_paths=tuple(ro_paths))
 
         return factory
+
+    def llm_for(self, run_id: str, task: TaskSpec) -> LLM | None:
+        if self.llm_config is None:
+            return None
+        budget = task.budget.llm_tokens or self.llm_config.token_budget
+        config = self.llm_config.model_copy(update={"token_budget": budget})
+
+        def record(completion: Completion) -> None:
+            self.store.add_llm_usage(run_id, completion.total_tokens, completion.cost)
+
+        return OpenAIChat(config, on_usage=record)
 
     def record_failure(self, task_ref: str, reason: str, options: RunOptions | None = None) -> RunSummary:
         """A run that could not start (unknown task, malformed file) is still recorded, as failed."""
@@ -109,30 +191,53 @@ class RunLauncher:
         run = self.store.create_run(task, options=options.as_record())
         return run.id
 
-    def execute(self, run_id: str, reporter: ProgressReporter | None = None) -> RunSummary:
+    def cancel(self, run_id: str) -> None:
+        run = self.store.get_run(run_id)
+        if run.status in TERMINAL_STATUSES:
+            raise RunStateError(f"run {run_id} already ended ({run.status})")
+        self.store.set_status(run_id, "cancelled", "cancelled on request")
+
+    def approve(self, run_id: str, reporter: ProgressReporter | None = None) -> RunSummary:
+        run = self.store.get_run(run_id)
+        if run.status != "paused":
+            raise RunStateError(f"run {run_id} is {run.status}, not waiting for approval")
+        self.store.emit(run_id, "approval", "plan approved")
+        return self.execute(run_id, reporter, resume=True)
+
+    def resume(self, run_id: str, reporter: ProgressReporter | None = None) -> RunSummary:
+        run = self.store.get_run(run_id)
+        if run.status in TERMINAL_STATUSES:
+            raise RunStateError(f"run {run_id} already ended ({run.status}); nothing to resume")
+        if run.status == "paused":
+            raise RunStateError(f"run {run_id} is waiting for plan approval: use `agent approve {run_id}`")
+        if run.status == "running" and worker_alive(run.worker):
+            raise RunStateError(f"run {run_id} is still being executed by process {run.worker}")
+        return self.execute(run_id, reporter, resume=True)
+
+    def execute(self, run_id: str, reporter: ProgressReporter | None = None, *, resume: bool = False) -> RunSummary:
         store = self.store
         run = store.get_run(run_id)
         task = TaskSpec.model_validate(run.spec)
-        record = dict(run.options)
-        options = RunOptions(
-            sandbox=str(record.pop("sandbox", "local")),
-            unsafe_no_isolation=bool(record.pop("unsafe_no_isolation", False)),
-            max_workers=int(record.pop("max_workers", 2)),
-            extra=record,
-        )
+        options = RunOptions.from_record(run.options)
         reporter = reporter or SilentReporter()
+        store.update_run(run_id, worker=this_worker())
         store.set_status(run_id, "running")
-        reporter.event("status", f"run {run_id} started: {task.id}", {"run_id": run_id})
+        verb = "resumed" if resume else "started"
+        reporter.event("status", f"run {run_id} {verb}: {task.id}", {"run_id": run_id})
         try:
             workload = self.catalog.workload_for(task)
             factory = self.sandbox_factory(options)
-            with tempfile.TemporaryDirectory(prefix="labgate-probe-") as probe:
-                sandbox_info = factory(Path(probe)).describe()
-            store.update_run(
-                run_id,
-                environment=environment_record(workload.tool_versions(), sandbox_info, task.seed, "builtin"),
-            )
+            llm = self.llm_for(run_id, task)
+            if not resume:
+                with tempfile.TemporaryDirectory(prefix="labgate-probe-") as probe:
+                    sandbox_info = factory(Path(probe)).describe()
+                llm_name = f"{llm.model} at {self.llm_config.base_url}" if llm and self.llm_config else "builtin"
+                environment = environment_record(workload.tool_versions(), sandbox_info, task.seed, llm_name)
+                store.update_run(run_id, environment=environment)
             workload.check_tools(task)
+            executor = self.executor_for(options, task, workload)
+            if not resume:
+                store.update_run(run_id, environment={**store.get_run(run_id).environment, **executor.describe()})
             context = RunContext(
                 store=store,
                 run_id=run_id,
@@ -141,17 +246,22 @@ class RunLauncher:
                 sandbox_factory=factory,
                 reporter=reporter,
                 max_workers=options.max_workers,
+                llm=llm,
+                executor=executor,
             )
-            Orchestrator(context).run()
+            outcome, state = Orchestrator(context, approve_plan=options.approve_plan).run(resume=resume)
         except RunCancelledError:
             store.update_run(run_id, finished_at=utcnow())
             return summarize(store, run_id)
-        except (ToolUnavailableError, RunAbortedError, SandboxError, TaskError) as error:
+        except (ToolUnavailableError, RunAbortedError, SandboxError, TaskError, ExecutorError) as error:
             store.set_status(run_id, "failed", str(error))
             return summarize(store, run_id)
-        except Exception as error:
+        except Exception as error:  # noqa: BLE001 - an internal error must still end the run cleanly
             store.emit(run_id, "error", "internal error", {"traceback": traceback.format_exc(limit=12)})
             store.set_status(run_id, "failed", f"internal error: {type(error).__name__}: {error}")
+            return summarize(store, run_id)
+        if outcome == "paused":
+            store.set_status(run_id, "paused", f"waiting for plan approval: agent approve {run_id}")
             return summarize(store, run_id)
         experiments = store.experiments(run_id)
         accepted = sum(1 for e in experiments if e.decision == "accept")
@@ -162,5 +272,5 @@ class RunLauncher:
         elif not experiments:
             store.set_status(run_id, "failed", "the plan produced no experiment")
         else:
-            store.set_status(run_id, "finished")
+            store.set_status(run_id, "finished", str(state.get("stop_reason", "")))
         return summarize(store, run_id)

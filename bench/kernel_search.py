@@ -132,7 +132,7 @@ def bench_task(task: KernelTask, evaluations: int, seed: int, root: Path) -> dic
         try:
             tuned, configs, tuner_seconds = kernel_tuner_best(task, task.sizes[1], evaluations, seed)
             tuner_error = ""
-        except Exception as error:  # kernel_tuner's own failure is reported, not fatal to the bench
+        except Exception as error:  # noqa: BLE001 - kernel_tuner's own failure is reported, not fatal
             tuned, configs, tuner_seconds, tuner_error = None, 0, 0.0, f"{type(error).__name__}: {error}"
         sources = {"seed": task.seed, "search": result["winner"].source}
         if tuned is not None:

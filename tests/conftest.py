@@ -46,7 +46,7 @@ def opencl_usable() -> bool:
         import pyopencl as cl
 
         return bool(cl.get_platforms())
-    except Exception:
+    except Exception:  # noqa: BLE001 - any failure to load OpenCL means it is not usable
         return False
 
 

@@ -16,7 +16,7 @@ def _gpu_available() -> bool:
         import cupy
 
         return int(cupy.cuda.runtime.getDeviceCount()) > 0
-    except Exception:
+    except Exception:  # noqa: BLE001 - no CuPy, no driver or no device all mean no GPU
         return False
 
 

@@ -150,7 +150,9 @@ def run_search(
 def drive_kernel_search(context: RunContext, spec: ExperimentSpec, directory: Path) -> ExperimentOutcome:
     params = parse_params(spec.params, context.task.id)
     task = kernel_task(params.kernel)
-    seconds = max(1.0, min(context.task.budget.experiment_seconds, context.remaining_seconds()))
+    # On a remote executor the context has no run clock: the experiment's own limit applies.
+    remaining = getattr(context, "remaining_seconds", lambda: math.inf)()
+    seconds = max(1.0, min(context.task.budget.experiment_seconds, remaining))
 
     def progress(individual: Individual) -> None:
         if individual.index % 10 == 0 or individual.evaluation.status != "ok":

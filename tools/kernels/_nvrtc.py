@@ -39,7 +39,11 @@ def nvrtc_compile(source: str, defines: dict[str, int], arch: str = "compute_80"
     if lib.nvrtcCreateProgram(ctypes.byref(program), translate(source).encode(), b"kernel.cu", 0, None, None):
         raise RuntimeError("nvrtcCreateProgram failed")
     try:
-        options: Sequence[str] = [*NVRTC_OPTIONS, *(f"-D{k}={v}" for k, v in defines.items()), f"--gpu-architecture={arch}"]
+        options: Sequence[str] = [
+            *NVRTC_OPTIONS,
+            *(f"-D{k}={v}" for k, v in defines.items()),
+            f"--gpu-architecture={arch}",
+        ]
         argv = (ctypes.c_char_p * len(options))(*[option.encode() for option in options])
         status = lib.nvrtcCompileProgram(program, len(options), argv)
         size = ctypes.c_size_t()

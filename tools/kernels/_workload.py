@@ -10,7 +10,7 @@ from __future__ import annotations
 import importlib.metadata
 import json
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
@@ -81,7 +81,7 @@ class KernelsWorkload(Workload):
                 title=task.title,
                 goal=(
                     f"Evolve a faster {task.name} kernel than the naive seed on this device, correct at every "
-                    "in-distribution size, and confirm it on held-out sizes the search never saw. " + task.contract
+                    "in-distribution size and confirmed on held-out sizes the search never saw."
                 ),
                 params={"kernel": task.name},
                 gates=list(GATES),
@@ -109,6 +109,19 @@ class KernelsWorkload(Workload):
             )
         ]
 
+    def param_schema(self, task: TaskSpec) -> dict[str, Any]:
+        return KernelSearchParams.model_json_schema()
+
+    def fixed_params(self, task: TaskSpec) -> tuple[str, ...]:
+        return ("kernel", "backend")
+
+    def validate_experiment(self, task: TaskSpec, params: dict[str, Any]) -> None:
+        parse_params(params, task.id)
+
+    def ray_resources(self, task: TaskSpec) -> dict[str, float]:
+        """Nodes that run kernel searches declare the device kind they offer (`ray start --resources`)."""
+        return {parse_params(task, task.id).backend: 1}
+
     def check_tools(self, task: TaskSpec) -> None:
         backend = parse_params(task, task.id).backend
         if backend == "cuda":
@@ -121,7 +134,7 @@ class KernelsWorkload(Workload):
             import pyopencl as cl
 
             platforms = cl.get_platforms()
-        except Exception as error:
+        except Exception as error:  # noqa: BLE001 - an ICD loader can fail in many ways
             raise ToolUnavailableError(
                 f"OpenCL is not usable here ({error}); install pocl-opencl-icd (scripts/setup)"
             ) from None
@@ -135,7 +148,7 @@ class KernelsWorkload(Workload):
 
             versions["pyopencl"] = cl.VERSION_TEXT
             versions["opencl"] = "; ".join(f"{p.name} {p.version}" for p in cl.get_platforms())
-        except Exception as error:
+        except Exception as error:  # noqa: BLE001 - versions are informative only
             versions["opencl"] = f"not usable: {error}"
         return versions
 
