@@ -14,6 +14,9 @@ from agents._policy import (
 )
 from agents._runner import RunLauncher, RunOptions, RunStateError, RunSummary, VerdictSummary, summarize
 from agents._writer import write_report
+from agents.cfd_search import SearchRevisionPolicy, search_policy
+
+register_policy("cfd", search_policy)
 
 __all__ = [
     "BuiltinRevisionPolicy",
@@ -30,6 +33,7 @@ __all__ = [
     "RunState",
     "RunStateError",
     "RunSummary",
+    "SearchRevisionPolicy",
     "SilentReporter",
     "VerdictSummary",
     "driver_for",

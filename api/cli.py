@@ -407,6 +407,9 @@ def main(argv: list[str] | None = None) -> None:
 from api._cli_kernels import eval_kernel_command  # noqa: E402 - registered after the group exists
 
 app.add_command(eval_kernel_command)
+from api._cli_cfd import check_case_command  # noqa: E402
+
+app.add_command(check_case_command)
 
 if __name__ == "__main__":
     main()

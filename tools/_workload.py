@@ -11,6 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from runs import ExperimentSpec, TaskSpec, WorkloadName
 from sandboxes import Sandbox
+from tools._search import SearchSpace
 
 ArtifactKind = Literal["log", "image", "table", "field", "source", "report", "data", "proof", "kernel"]
 
@@ -105,6 +106,10 @@ class Workload(ABC):
     def ray_resources(self, task: TaskSpec) -> dict[str, float]:
         """Custom Ray resources a node must offer to run this task's experiments (e.g. an installed tool)."""
         return {}
+
+    def search_space(self, task: TaskSpec) -> SearchSpace | None:
+        """The box a proposer searches for this task, or None when the task is a plain sweep."""
+        return None
 
     @abstractmethod
     def run(
