@@ -1,5 +1,6 @@
 """The orchestrator: plans experiments, dispatches them to tools, applies gates, revises, writes up."""
 
+from agents import kernel_search  # registers the kernels experiment driver
 from agents._context import ProgressReporter, RunCancelledError, RunContext, SilentReporter
 from agents._drivers import ExperimentDriver, driver_for, register_driver, run_with_workload
 from agents._graph import Orchestrator, RunState
@@ -36,6 +37,7 @@ __all__ = [
     "SilentReporter",
     "VerdictSummary",
     "driver_for",
+    "kernel_search",
     "policy_for",
     "register_driver",
     "register_policy",

@@ -6,6 +6,7 @@ import os
 import socket
 import tempfile
 import traceback
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -163,8 +164,8 @@ class RunLauncher:
             raise TaskError(f"sandbox {options.sandbox!r} is not available; choose 'local'")
         config = LocalSandboxConfig(unsafe_no_isolation=options.unsafe_no_isolation)
 
-        def factory(workdir: Path) -> Sandbox:
-            return get_sandbox(config, workdir)
+        def factory(workdir: Path, *, ro_paths: Sequence[Path] = ()) -> Sandbox:
+            return get_sandbox(config, workdir, ro_paths=tuple(ro_paths))
 
         return factory
 

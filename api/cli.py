@@ -22,16 +22,13 @@ from rich.table import Table
 from agents import RunLauncher, RunOptions, RunStateError, RunSummary
 from agents.planner import DocumentError, PlanningResult, make_plans, plan_to_task
 from api._detail import iso, run_detail
+from api._errors import BadInputError
 from api._progress import LineReporter, LiveReporter
 from api._settings import Settings, SettingsError, build_launcher, build_store
 from runs import RUN_STATUSES, RunNotFoundError, RunStore, TaskSpec
 from tools import TaskError, apply_overrides, describe_validation_error
 
 EXIT_BAD_INPUT = 2
-
-
-class BadInputError(Exception):
-    """Reported as one line on stderr with exit code 2."""
 
 
 @click.group(help="labgate: research runs judged by verifier gates.")
@@ -369,6 +366,9 @@ def main(argv: list[str] | None = None) -> None:
     raise SystemExit(result if isinstance(result, int) else 0)
 
 
+from api._cli_kernels import eval_kernel_command  # noqa: E402 - registered after the group exists
+
+app.add_command(eval_kernel_command)
 from api._cli_cfd import check_case_command  # noqa: E402
 
 app.add_command(check_case_command)

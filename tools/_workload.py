@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Callable
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, ClassVar, Literal
+from typing import Any, ClassVar, Literal, Protocol
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -15,8 +15,16 @@ from tools._search import SearchSpace
 
 ArtifactKind = Literal["log", "image", "table", "field", "source", "report", "data", "proof", "kernel"]
 
-SandboxFactory = Callable[[Path], Sandbox]
-"""Builds the configured sandbox backend around one experiment directory."""
+
+class SandboxFactory(Protocol):
+    """Builds the configured sandbox backend around one experiment directory.
+
+    `ro_paths` adds read-only binds a workload's own tool needs inside the sandbox (a Python
+    interpreter and its packages for a long-lived worker, say); backends that share the host
+    filesystem may ignore it.
+    """
+
+    def __call__(self, workdir: Path, *, ro_paths: Sequence[Path] = ()) -> Sandbox: ...
 
 
 class TaskError(ValueError):
