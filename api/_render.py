@@ -12,6 +12,7 @@ import html
 import io
 import math
 import re
+import secrets
 from collections.abc import Sequence
 from functools import lru_cache
 
@@ -164,9 +165,10 @@ def line_plot(
         return height - bottom - (value - y0) / (y1 - y0) * (height - top - bottom)
 
     colours = ["#1f6feb", "#d9480f", "#2b8a3e", "#862e9c"]
+    label = f"plot-{secrets.token_hex(4)}"  # unique per page, however many plots it shows
     parts = [
-        f'<svg class="plot" viewBox="0 0 {width} {height}" role="img" aria-labelledby="plot-title">',
-        f'<title id="plot-title">{html.escape(title)}</title>',
+        f'<svg class="plot" viewBox="0 0 {width} {height}" role="img" aria-labelledby="{label}">',
+        f'<title id="{label}">{html.escape(title)}</title>',
         f'<line x1="{left}" y1="{height - bottom}" x2="{width - right}" y2="{height - bottom}" class="axis"/>',
         f'<line x1="{left}" y1="{top}" x2="{left}" y2="{height - bottom}" class="axis"/>',
         f'<text x="{left}" y="{height - 8}" class="tick">{x0:.4g}</text>',
