@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import agent
+from tests.conftest import agent, require_tool
 from tools.kernels import SUITE
 
 
@@ -86,3 +86,95 @@ def test_agent_runs_a_kernel_search_and_the_gates_judge_the_winner(
     assert SUITE["saxpy"].parse(winner).params
     report = Path(summary["report"]).read_text()
     assert "held-out speedup over seed" in report and "kernel-heldout" in report
+
+
+LLM_SAXPY = """//@params LOCAL=64 VEC=4
+__kernel void saxpy(const int n, const float a, __global const float* x, __global float* y) {
+    int i = get_global_id(0) * VEC;
+    if (i + 3 < n) {
+        vstore4(a * vload4(0, x + i) + vload4(0, y + i), 0, y + i);
+    } else {
+        for (int k = 0; k < VEC; ++k) {
+            if (i + k < n) {
+                y[i + k] = a * x[i + k] + y[i + k];
+            }
+        }
+    }
+}
+"""
+
+
+@pytest.mark.slow
+@pytest.mark.opencl
+def test_a_scripted_llm_drives_a_kernel_search_end_to_end(
+    opencl: None, home: Path, kernel_cache: dict[str, str]
+) -> None:
+    from tests.llm_server import Reply, Rule, ScriptedLLMServer, message_text
+
+    reply = f"Vectorise with float4 loads and stores.\n```c\n{LLM_SAXPY}```\n"
+    rules = [
+        Rule("You optimise OpenCL C kernels", [Reply(content=reply, completion_tokens=120)]),
+        Rule("Write a short summary", [Reply(content="The search found a kernel that both gates accepted.")]),
+    ]
+    with ScriptedLLMServer(rules) as server:
+        env = {**kernel_cache, "LABGATE_LLM_BASE_URL": server.url, "LABGATE_LLM_MODEL": "kernel-writer"}
+        result = agent(
+            "run",
+            "kernels/saxpy",
+            "--param",
+            "proposer=llm",
+            "--param",
+            "edit=rewrite",
+            "--param",
+            "evaluations=3",
+            "--param",
+            "search=one-plus-one",
+            "--json",
+            home=home,
+            env=env,
+        )
+        prompts = [message_text(request["body"]) for request in server.requests]
+    summary = json.loads(result.stdout)
+    assert result.returncode == 0, result.stderr
+    kernel_prompts = [prompt for prompt in prompts if "You optimise OpenCL C kernels" in prompt]
+    assert kernel_prompts, "the search never asked the model"
+    assert "y[i] = a*x[i] + y[i]" in kernel_prompts[0] and "heldout" not in kernel_prompts[0]
+    experiment = Path(summary["report"]).parent / "experiments" / "search"
+    log = [json.loads(line) for line in (experiment / "search.jsonl").read_text().splitlines()]
+    assert any(entry["note"] != "seed" and entry["fitness"] > 0 for entry in log), log
+    gates = {verdict["gate"] for verdict in summary["verdicts"] if verdict["experiment"] == "search"}
+    assert gates == {"kernel-correctness", "kernel-heldout"}
+    assert [v["decision"] for v in summary["verdicts"] if v["gate"] == "write-up"] == ["accept"]
+    assert summary["llm_tokens"] > 0
+
+
+@pytest.mark.slow
+@pytest.mark.opencl
+def test_a_kernel_search_runs_on_ray(opencl: None, home: Path, kernel_cache: dict[str, str]) -> None:
+    try:
+        import ray  # noqa: F401
+    except ImportError:
+        require_tool(False, "Ray (pip install 'labgate[ray]')")
+    result = agent(
+        "run",
+        "kernels/saxpy",
+        "--param",
+        "evaluations=4",
+        "--param",
+        "search=one-plus-one",
+        "--executor",
+        "ray",
+        "--json",
+        home=home,
+        env=kernel_cache,
+        timeout=600,
+    )
+    summary = json.loads(result.stdout)
+    assert result.returncode == 0, result.stderr
+    assert summary["status"] == "finished"
+    assert {verdict["gate"] for verdict in summary["verdicts"]} == {"kernel-correctness", "kernel-heldout"}
+    from runs import RunStore
+
+    [experiment] = RunStore(home).experiments(summary["run_id"])
+    assert "ray_node" in experiment.outcome["info"]["executor"]
+    assert (Path(experiment.workdir) / "candidate.cl").is_file()
