@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import tempfile
+import contextlib
 import traceback
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -15,8 +15,10 @@ from agents._environment import environment_record
 from agents._experiments import RunAbortedError
 from agents._graph import Orchestrator
 from runs import RunStore, TaskSpec, utcnow
-from sandboxes import LocalSandboxConfig, Sandbox, SandboxError, get_sandbox
-from tools import Catalog, TaskError, ToolUnavailableError
+from sandboxes import DockerSandboxConfig, LocalSandboxConfig, SandboxError, SandboxPool, open_sandboxes
+from tools import Catalog, TaskError, ToolUnavailableError, Workload
+
+SANDBOXES = ("local", "docker")
 
 
 class VerdictSummary(BaseModel):
@@ -41,9 +43,12 @@ class RunSummary(BaseModel):
 
 @dataclass
 class RunOptions:
-    sandbox: str = "local"
+    """How a run executes. `sandbox=None` takes the task's own choice; `image` overrides the workload's image."""
+
+    sandbox: str | None = None
     unsafe_no_isolation: bool = False
     max_workers: int = 2
+    image: str | None = None
     extra: dict[str, Any] = field(default_factory=dict)
 
     def as_record(self) -> dict[str, Any]:
@@ -51,6 +56,7 @@ class RunOptions:
             "sandbox": self.sandbox,
             "unsafe_no_isolation": self.unsafe_no_isolation,
             "max_workers": self.max_workers,
+            **({"image": self.image} if self.image else {}),
             **self.extra,
         }
 
@@ -87,15 +93,25 @@ class RunLauncher:
         self.store = store
         self.catalog = catalog
 
-    def sandbox_factory(self, options: RunOptions) -> Any:
-        if options.sandbox != "local":
-            raise TaskError(f"sandbox {options.sandbox!r} is not available; choose 'local'")
-        config = LocalSandboxConfig(unsafe_no_isolation=options.unsafe_no_isolation)
-
-        def factory(workdir: Path) -> Sandbox:
-            return get_sandbox(config, workdir)
-
-        return factory
+    def sandbox_pool(self, options: RunOptions, task: TaskSpec, workload: Workload, shared_root: Path) -> SandboxPool:
+        """The run's sandbox factory; for docker, warm containers may be shared by the experiments under
+        `shared_root`. The caller closes it when the run ends."""
+        backend = options.sandbox or task.sandbox
+        if backend not in SANDBOXES:
+            raise TaskError(f"sandbox {backend!r} is not available; choose one of {', '.join(SANDBOXES)}")
+        if backend == "local":
+            if options.image:
+                raise TaskError("an image is chosen only with the docker sandbox (--sandbox docker)")
+            return open_sandboxes(LocalSandboxConfig(unsafe_no_isolation=options.unsafe_no_isolation))
+        image = options.image or workload.sandbox_image(task)
+        if not image:
+            raise TaskError(f"workload {workload.name!r} names no docker image for {task.id}; pass --image")
+        try:
+            config = DockerSandboxConfig(image=image)
+        except ValueError:
+            raise TaskError(f"{image!r} is not a valid docker image name") from None
+        shared_root.mkdir(parents=True, exist_ok=True)
+        return open_sandboxes(config, shared_root=shared_root)
 
     def record_failure(self, task_ref: str, reason: str, options: RunOptions | None = None) -> RunSummary:
         """A run that could not start (unknown task, malformed file) is still recorded, as failed."""
@@ -105,6 +121,16 @@ class RunLauncher:
 
     def submit(self, task: TaskSpec, options: RunOptions) -> str:
         self.catalog.validate(task)
+        options = replace(options, sandbox=options.sandbox or task.sandbox)
+        if options.sandbox not in SANDBOXES:
+            raise TaskError(f"sandbox {options.sandbox!r} is not available; choose one of {', '.join(SANDBOXES)}")
+        if options.image:
+            if options.sandbox != "docker":
+                raise TaskError("--image applies to the docker sandbox only (add --sandbox docker)")
+            try:
+                DockerSandboxConfig(image=options.image)
+            except ValueError:
+                raise TaskError(f"{options.image!r} is not a valid docker image name") from None
         run = self.store.create_run(task, options=options.as_record())
         return run.id
 
@@ -113,35 +139,40 @@ class RunLauncher:
         run = store.get_run(run_id)
         task = TaskSpec.model_validate(run.spec)
         record = dict(run.options)
+        sandbox, image = record.pop("sandbox", None), record.pop("image", None)
         options = RunOptions(
-            sandbox=str(record.pop("sandbox", "local")),
+            sandbox=str(sandbox) if sandbox else None,
             unsafe_no_isolation=bool(record.pop("unsafe_no_isolation", False)),
             max_workers=int(record.pop("max_workers", 2)),
+            image=str(image) if image else None,
             extra=record,
         )
         reporter = reporter or SilentReporter()
         store.set_status(run_id, "running")
         reporter.event("status", f"run {run_id} started: {task.id}", {"run_id": run_id})
         try:
-            workload = self.catalog.workload_for(task)
-            factory = self.sandbox_factory(options)
-            with tempfile.TemporaryDirectory(prefix="labgate-probe-") as probe:
-                sandbox_info = factory(Path(probe)).describe()
-            store.update_run(
-                run_id,
-                environment=environment_record(workload.tool_versions(), sandbox_info, task.seed, "builtin"),
-            )
-            workload.check_tools(task)
-            context = RunContext(
-                store=store,
-                run_id=run_id,
-                task=task,
-                workload=workload,
-                sandbox_factory=factory,
-                reporter=reporter,
-                max_workers=options.max_workers,
-            )
-            Orchestrator(context).run()
+            with contextlib.ExitStack() as cleanup:
+                workload = self.catalog.workload_for(task)
+                pool = cleanup.enter_context(
+                    self.sandbox_pool(options, task, workload, store.run_dir(run_id) / "experiments")
+                )
+                sandbox_info = pool.describe()
+                in_image = sandbox_info.get("backend") == "docker"
+                # In a container the image pins the tools; the host's copies (if any) are not what runs.
+                tools = {"image": str(sandbox_info.get("image"))} if in_image else workload.tool_versions()
+                store.update_run(run_id, environment=environment_record(tools, sandbox_info, task.seed, "builtin"))
+                if not in_image:
+                    workload.check_tools(task)
+                context = RunContext(
+                    store=store,
+                    run_id=run_id,
+                    task=task,
+                    workload=workload,
+                    sandbox_factory=pool,
+                    reporter=reporter,
+                    max_workers=options.max_workers,
+                )
+                Orchestrator(context).run()
         except RunCancelledError:
             store.update_run(run_id, finished_at=utcnow())
             return summarize(store, run_id)

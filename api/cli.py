@@ -17,6 +17,7 @@ from rich.console import Console
 from rich.table import Table
 
 from agents import RunOptions, RunSummary, summarize
+from api._cli_images import images_group
 from api._progress import LineReporter, LiveReporter
 from api._settings import Settings, build_launcher, build_store
 from runs import RUN_STATUSES, RunNotFoundError, RunStore
@@ -64,7 +65,13 @@ def tasks_command(as_json: bool) -> None:
 @app.command("run")
 @click.argument("task")
 @click.option("--json", "as_json", is_flag=True, help="print one JSON object at the end")
-@click.option("--sandbox", type=click.Choice(["local"]), default="local", show_default=True, help="execution backend")
+@click.option(
+    "--sandbox",
+    type=click.Choice(["local", "docker"]),
+    default=None,
+    help="execution backend (default: the task's choice, local unless it says docker)",
+)
+@click.option("--image", default=None, help="docker image for the tools (default: the workload's, e.g. openfoam)")
 @click.option("--budget", type=click.IntRange(min=1), default=None, help="maximum number of experiments (solver runs)")
 @click.option("--param", "param", multiple=True, help="name=value, or name=v1,v2 to sweep (repeatable)")
 @click.option("--seed", type=int, default=None, help="seed recorded on the run")
@@ -73,7 +80,8 @@ def tasks_command(as_json: bool) -> None:
 def run_command(
     task: str,
     as_json: bool,
-    sandbox: str,
+    sandbox: str | None,
+    image: str | None,
     budget: int | None,
     param: tuple[str, ...],
     seed: int | None,
@@ -88,6 +96,7 @@ def run_command(
         sandbox=sandbox,
         unsafe_no_isolation=unsafe_no_isolation,
         max_workers=workers or settings.max_workers,
+        image=image,
     )
     try:
         spec = launcher.catalog.load(task)
@@ -245,6 +254,8 @@ def main(argv: list[str] | None = None) -> None:
         raise SystemExit(EXIT_BAD_INPUT) from None
     raise SystemExit(result if isinstance(result, int) else 0)
 
+
+app.add_command(images_group)
 
 if __name__ == "__main__":
     main()

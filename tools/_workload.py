@@ -17,6 +17,9 @@ ArtifactKind = Literal["log", "image", "table", "field", "source", "report", "da
 SandboxFactory = Callable[[Path], Sandbox]
 """Builds the configured sandbox backend around one experiment directory."""
 
+DEFAULT_IMAGES: dict[str, str] = {"cfd": "openfoam", "kernels": "kernels", "proofs": "coq"}
+"""The tool image (sandboxes/images/<name>) each workload's commands run in under the docker backend."""
+
 
 class TaskError(ValueError):
     """A task or its parameters are invalid; the message names the problem for the user."""
@@ -77,6 +80,10 @@ class Workload(ABC):
     @abstractmethod
     def tool_versions(self) -> dict[str, str]:
         """Versions recorded on the run (solver, prover, device)."""
+
+    def sandbox_image(self, task: TaskSpec) -> str | None:
+        """The docker image the task's commands need; a workload whose tasks use several tools overrides this."""
+        return DEFAULT_IMAGES.get(self.name)
 
     def numerics_variant(self, experiment: ExperimentSpec) -> tuple[dict[str, Any], str] | None:
         """Parameters for a numerically gentler rerun and why, or None when the workload has none."""
