@@ -23,6 +23,7 @@ from sandboxes._config import (
     get_sandbox,
     open_sandboxes,
 )
+from sandboxes._docker import DockerSandbox, DockerSandboxes
 from sandboxes._images import (
     BASE_IMAGE,
     BuildOutcome,
@@ -41,7 +42,9 @@ __all__ = [
     "GIB",
     "MIB",
     "BuildOutcome",
+    "DockerSandbox",
     "DockerSandboxConfig",
+    "DockerSandboxes",
     "ExecResult",
     "ImageBuildError",
     "ImageStatus",

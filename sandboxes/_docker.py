@@ -96,6 +96,12 @@ class DockerSandbox(Sandbox):
     def describe(self) -> dict[str, Any]:
         return self._pool.describe()
 
+    @property
+    def container_id(self) -> str | None:
+        """The warm container the next command runs in, if one is held."""
+        container = self._container
+        return container.id if container is not None and not container.removed else None
+
     def _lend_directory(self) -> None:
         """Hand the directory (and what the harness wrote there since the last command) to this sandbox's uid."""
         if self._closed:
