@@ -50,12 +50,17 @@ from sandboxes._base import (
 from sandboxes._docker_container import KEEPALIVE_UID, ContainerSpec, WarmContainer, prune_orphans
 from sandboxes._docker_process import DockerProcess
 from sandboxes._docker_stream import STDOUT, CappedBuffer, StreamTimeoutError, frames, raw_socket, send_and_close
-from sandboxes._engine import connect
+from sandboxes._engine import connect, is_not_found
 from sandboxes._images import require_image, resolve_image
 from sandboxes._ownership import DirectoryGrant, UidAllocator, ensure_traversable
 
 # The command runs as "$@"; when it ends, every other process of its uid in the container dies.
 _WRAPPER = ["/bin/sh", "-c", '"$@"; rc=$?; kill -9 -1 2>/dev/null; exit $rc', "labgate-exec"]
+
+
+def _container_gone(error: BaseException) -> bool:
+    text = str(error)
+    return is_not_found(error) or "is not running" in text or "is paused" in text
 
 
 def rlimit_args(limits: Limits, timeout: float, with_nproc: bool) -> list[str]:
@@ -133,34 +138,45 @@ class DockerSandbox(Sandbox):
         full_env = sandbox_environment(str(self.workdir), env)
         argv = [*_WRAPPER, *rlimit_args(limits, timeout, with_nproc=self._pool.hands_out_uids), *cmd]
         with self._exec_lock:
-            with self._lock:
-                self._lend_directory()
-                container = self._warm_container()
-            container.ensure_memory(limits.memory_bytes)
-            return self._run(container, argv, full_env, workdir, timeout, limits.output_bytes, input)
+            for attempt in (1, 2):
+                with self._lock:
+                    self._lend_directory()
+                    container = self._warm_container()
+                begun = time.monotonic()
+                try:
+                    container.ensure_memory(limits.memory_bytes)
+                    exec_id, handle = self._start(container, argv, full_env, workdir, input is not None)
+                except SandboxError:
+                    raise
+                except Exception as error:
+                    # A container that died between commands (killed from outside) is replaced once;
+                    # anything else is the engine failing, not the command.
+                    self._discard_container()
+                    if attempt == 1 and _container_gone(error):
+                        continue
+                    raise SandboxUnavailableError(f"the Docker engine failed to run the command: {error}") from None
+                return self._collect(exec_id, handle, begun, timeout, limits.output_bytes, input)
+        raise AssertionError("unreachable")
 
-    def _run(
-        self,
-        container: WarmContainer,
-        argv: list[str],
-        env: dict[str, str],
-        workdir: Path,
-        timeout: float,
-        output_bytes: int,
-        input: bytes | None,
-    ) -> ExecResult:
+    def _start(
+        self, container: WarmContainer, argv: list[str], env: dict[str, str], workdir: Path, with_stdin: bool
+    ) -> tuple[str, Any]:
         api = self._pool.client.api
-        start = time.monotonic()
-        deadline = start + timeout
         exec_id = api.exec_create(
             container.id,
             argv,
-            stdin=input is not None,
+            stdin=with_stdin,
             user=f"{self.uid}:{self.gid}",
             environment=env,
             workdir=str(workdir),
         )["Id"]
-        handle = api.exec_start(exec_id, socket=True)
+        return exec_id, api.exec_start(exec_id, socket=True)
+
+    def _collect(
+        self, exec_id: str, handle: Any, start: float, timeout: float, output_bytes: int, input: bytes | None
+    ) -> ExecResult:
+        """Feed stdin, read the framed output under the wall clock and the cap, then fetch the exit code."""
+        deadline = start + timeout
         sock = raw_socket(handle)
         writer = None
         if input is not None:
@@ -176,6 +192,9 @@ class DockerSandbox(Sandbox):
                     break
         except StreamTimeoutError:
             failure = SandboxTimeoutError
+        except OSError as error:
+            self._discard_container()
+            raise SandboxUnavailableError(f"the Docker engine dropped the command's stream: {error}") from None
         finally:
             if failure is not None:
                 self._discard_container()
@@ -200,7 +219,10 @@ class DockerSandbox(Sandbox):
         """The exec's exit code; the stream can close a moment before the engine marks it finished."""
         api = self._pool.client.api
         for _ in range(200):
-            info = api.exec_inspect(exec_id)
+            try:
+                info = api.exec_inspect(exec_id)
+            except Exception as error:
+                raise SandboxUnavailableError(f"the Docker engine lost the command: {error}") from None
             if not info.get("Running") and info.get("ExitCode") is not None:
                 return int(info["ExitCode"])
             time.sleep(0.01)

@@ -125,6 +125,18 @@ def test_timeout_kills_and_removes_the_container(pool: DockerSandboxes, tmp_path
     sandbox.close()
 
 
+def test_a_container_killed_from_outside_is_replaced(pool: DockerSandboxes, tmp_path: Path) -> None:
+    sandbox = pool(tmp_path / "experiments" / "killed")
+    sandbox.exec(["true"], timeout=60)
+    first = sandbox.container_id
+    assert first is not None
+    docker.from_env().containers.get(first).kill()
+    assert _wait_until(lambda: not _container_exists(first))
+    assert sandbox.exec(["echo", "still here"], timeout=60).stdout == "still here\n"
+    assert sandbox.container_id not in (None, first)
+    sandbox.close()
+
+
 def test_memory_is_capped_per_process_and_per_container(tmp_path: Path) -> None:
     docker_image("kernels")
     sandboxes = DockerSandboxes("kernels", limits=Limits(memory_bytes=512 * MIB))
