@@ -23,7 +23,8 @@ from sandboxes._config import (
     get_sandbox,
     open_sandboxes,
 )
-from sandboxes._docker import DockerSandbox, DockerSandboxes
+from sandboxes._docker import DockerSandbox
+from sandboxes._docker_pool import DockerSandboxes
 from sandboxes._images import (
     BASE_IMAGE,
     BuildOutcome,

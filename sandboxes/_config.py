@@ -17,7 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from sandboxes._base import GIB, Limits, Sandbox
 
 if TYPE_CHECKING:
-    from sandboxes._docker import DockerSandboxes
+    from sandboxes._docker_pool import DockerSandboxes
 
 
 class LocalSandboxConfig(BaseModel):
@@ -96,7 +96,7 @@ class _DockerPool(SandboxPool):
 def _docker_sandboxes(
     config: DockerSandboxConfig, shared_root: Path | None, limits: Limits | None, ro_paths: Sequence[Path]
 ) -> DockerSandboxes:
-    from sandboxes._docker import DockerSandboxes
+    from sandboxes._docker_pool import DockerSandboxes
 
     return DockerSandboxes(
         config.image,
