@@ -3,25 +3,38 @@
 from agents._context import ProgressReporter, RunCancelledError, RunContext, SilentReporter
 from agents._drivers import ExperimentDriver, driver_for, register_driver, run_with_workload
 from agents._graph import Orchestrator, RunState
-from agents._policy import BuiltinRevisionPolicy
-from agents._runner import RunLauncher, RunOptions, RunSummary, VerdictSummary, summarize
+from agents._policy import (
+    BuiltinRevisionPolicy,
+    JudgedExperiment,
+    LLMRevisionPolicy,
+    RevisionPolicy,
+    policy_for,
+    register_policy,
+)
+from agents._runner import RunLauncher, RunOptions, RunStateError, RunSummary, VerdictSummary, summarize
 from agents._writer import write_report
 
 __all__ = [
     "BuiltinRevisionPolicy",
     "ExperimentDriver",
+    "JudgedExperiment",
+    "LLMRevisionPolicy",
     "Orchestrator",
     "ProgressReporter",
+    "RevisionPolicy",
     "RunCancelledError",
     "RunContext",
     "RunLauncher",
     "RunOptions",
     "RunState",
+    "RunStateError",
     "RunSummary",
     "SilentReporter",
     "VerdictSummary",
     "driver_for",
+    "policy_for",
     "register_driver",
+    "register_policy",
     "run_with_workload",
     "summarize",
     "write_report",

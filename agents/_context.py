@@ -5,9 +5,12 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from agents.llm import LLM
+
+if TYPE_CHECKING:
+    from agents.executors import Executor
 from runs import RunStore, TaskSpec
 from tools import SandboxFactory, Workload
 
@@ -36,6 +39,7 @@ class RunContext:
     sandbox_factory: SandboxFactory
     reporter: ProgressReporter = field(default_factory=SilentReporter)
     llm: LLM | None = None
+    executor: Executor | None = None
     max_workers: int = 2
     started: float = field(default_factory=time.monotonic)
 
@@ -58,6 +62,9 @@ class RunContext:
         self.store.emit(self.run_id, kind, message, data)
         self.reporter.event(kind, message, data)
 
+    def cancelled(self) -> bool:
+        return self.store.get_run(self.run_id).status == "cancelled"
+
     def check_cancelled(self) -> None:
-        if self.store.get_run(self.run_id).status == "cancelled":
+        if self.cancelled():
             raise RunCancelledError(f"run {self.run_id} was cancelled")

@@ -6,47 +6,115 @@ not executed again, and its stored outcome is judged instead (what makes resume 
 
 from __future__ import annotations
 
+import shutil
+import time
 import traceback
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from agents._context import RunContext
 from agents._drivers import driver_for
-from runs import ExperimentSpec, GateResult, combine_decisions, utcnow
+from agents._policy import JudgedExperiment
+from runs import ExperimentSpec, GateResult, Verdict, combine_decisions, utcnow
 from sandboxes import SandboxUnavailableError
 from tools import ExperimentOutcome, ToolUnavailableError
 from verifiers import GateContext, get_gate, run_gate
+
+
+def _as_result(verdict: Verdict) -> GateResult:
+    return GateResult(
+        gate=verdict.gate,
+        decision=verdict.decision,
+        reasons=verdict.reasons,
+        evidence=verdict.evidence,
+        metrics=verdict.metrics,
+        confidence=verdict.confidence,
+    )
+
+
+def judged_history(context: RunContext) -> list[JudgedExperiment]:
+    """Every experiment of the run that has a decision, oldest first, with its verdicts in gate order."""
+    verdicts: dict[int, list[GateResult]] = {}
+    for verdict in context.store.verdicts(context.run_id):
+        if verdict.experiment_id is not None:
+            verdicts.setdefault(verdict.experiment_id, []).append(_as_result(verdict))
+    history = []
+    for row in context.store.experiments(context.run_id):
+        if row.decision is None or row.id is None:
+            continue
+        spec = ExperimentSpec(
+            key=row.key,
+            task_id=context.task.id,
+            params=row.params,
+            attempt=row.attempt,
+            parent_key=row.parent_key,
+            rationale=row.rationale,
+        )
+        history.append(JudgedExperiment(spec=spec, decision=row.decision, verdicts=verdicts.get(row.id, [])))  # type: ignore[arg-type]
+    return history
 
 
 class RunAbortedError(RuntimeError):
     """A failure that no other experiment of the run could escape (tool or sandbox missing)."""
 
 
-def execute_experiment(context: RunContext, spec: ExperimentSpec) -> dict[str, Any]:
-    """Run one experiment (unless already done), record its artifacts; return its state entry."""
+@dataclass(frozen=True)
+class PreparedExperiment:
+    """An experiment recorded as running, with the directory its outputs go to."""
+
+    spec: ExperimentSpec
+    experiment_id: int
+    directory: Path
+
+
+def prepare_experiment(context: RunContext, spec: ExperimentSpec) -> PreparedExperiment | None:
+    """Record the experiment as running; None when it already finished (it is never executed twice)."""
     store = context.store
     row = store.add_experiment(context.run_id, spec)
     assert row.id is not None
     if row.status in ("completed", "error") and row.outcome:
-        return {"key": spec.key, "experiment_id": row.id}
+        return None
     directory = context.experiment_dir(spec.key)
+    if row.status == "running":
+        # Interrupted mid-experiment by a killed process: start over from an empty directory.
+        context.emit("experiment", f"{spec.key}: restarting after an interruption", key=spec.key)
+        shutil.rmtree(directory, ignore_errors=True)
+        directory = context.experiment_dir(spec.key)
     store.update_experiment(row.id, status="running", started_at=utcnow(), workdir=str(directory))
     context.emit("experiment", f"{spec.key}: started", key=spec.key, experiment_id=row.id, params=spec.params)
+    return PreparedExperiment(spec=spec, experiment_id=row.id, directory=directory)
+
+
+def run_driver(context: Any, spec: ExperimentSpec, directory: Path) -> ExperimentOutcome:
+    """Execute one experiment with its workload's driver; failures of the experiment become its outcome.
+
+    `context` is the run's RunContext, or on a remote worker an object with the same execution
+    attributes (task, workload, sandbox_factory, llm, emit). A missing tool or sandbox is not the
+    experiment's fault and aborts the run instead.
+    """
+    start = time.monotonic()
     try:
-        outcome = driver_for(context.workload.name)(context, spec, directory)
+        outcome: ExperimentOutcome = driver_for(context.workload.name)(context, spec, directory)
     except (SandboxUnavailableError, ToolUnavailableError) as error:
-        store.update_experiment(row.id, status="error", error=str(error), finished_at=utcnow())
         raise RunAbortedError(str(error)) from error
-    except Exception as error:
+    except Exception as error:  # noqa: BLE001 - must become a recorded outcome, never a crash
         outcome = ExperimentOutcome(
             key=spec.key,
             status="error",
             error=f"{type(error).__name__}: {error}",
             info={"traceback": traceback.format_exc(limit=8)},
         )
-    evidence = record_outputs(context, row.id, spec.key, directory, outcome)
-    store.update_experiment(
-        row.id,
+    outcome.info.setdefault("execution_seconds", round(time.monotonic() - start, 3))
+    return outcome
+
+
+def finish_experiment(context: RunContext, prepared: PreparedExperiment, outcome: ExperimentOutcome) -> None:
+    """Record the outcome and its files as artifacts, once."""
+    spec = prepared.spec
+    evidence = record_outputs(context, prepared.experiment_id, spec.key, prepared.directory, outcome)
+    context.store.update_experiment(
+        prepared.experiment_id,
         status=outcome.status,
         error=outcome.error,
         metrics=outcome.metrics,
@@ -54,8 +122,11 @@ def execute_experiment(context: RunContext, spec: ExperimentSpec) -> dict[str, A
         finished_at=utcnow(),
     )
     message = f"{spec.key}: {outcome.status}" + (f" ({outcome.error})" if outcome.error else "")
-    context.emit("experiment", message, key=spec.key, experiment_id=row.id, status=outcome.status)
-    return {"key": spec.key, "experiment_id": row.id}
+    context.emit("experiment", message, key=spec.key, experiment_id=prepared.experiment_id, status=outcome.status)
+
+
+def abort_experiment(context: RunContext, prepared: PreparedExperiment, reason: str) -> None:
+    context.store.update_experiment(prepared.experiment_id, status="error", error=reason, finished_at=utcnow())
 
 
 def record_outputs(
@@ -84,18 +155,17 @@ def judge_experiment(context: RunContext, spec: ExperimentSpec, experiment_id: i
     store = context.store
     row = store.find_experiment(context.run_id, spec.key)
     assert row is not None
-    existing = store.verdicts(context.run_id, experiment_id)
+    existing = {v.gate: _as_result(v) for v in store.verdicts(context.run_id, experiment_id)}
     if row.decision and existing:
-        stored_results = [
-            GateResult(gate=v.gate, decision=v.decision, reasons=v.reasons, evidence=v.evidence, metrics=v.metrics)
-            for v in existing
-        ]
-        return row.decision, stored_results
+        return row.decision, [existing[name] for name in context.task.gates if name in existing]
     stored = dict(row.outcome)
     evidence = stored.pop("evidence", {})
     outcome = ExperimentOutcome.model_validate(stored)
     results: list[GateResult] = []
     for name in context.task.gates:
+        if name in existing:  # judged before the process was interrupted: never judge twice
+            results.append(existing[name])
+            continue
         gate = get_gate(name)
         gate_context = GateContext(
             task=context.task,

@@ -1,18 +1,22 @@
 """The orchestrator graph: plan -> dispatch -> gates -> decide -> (dispatch | write).
 
-State holds only JSON-able data (experiment specs, ids, decisions) so that a checkpointer can
-persist it; the store, workload and sandbox live in the RunContext the nodes close over.
+State holds only JSON-able data (experiment specs, ids, decisions) and is checkpointed after
+every node, keyed by run id; the store, workload and sandbox live in the RunContext the nodes
+close over. A run killed mid-node resumes by re-entering that node, which is safe because every
+side effect is idempotent per experiment key (see agents/_experiments.py).
 """
 
 from __future__ import annotations
 
-from concurrent.futures import ThreadPoolExecutor
-from typing import Any, TypedDict
+from typing import Any, Literal, TypedDict
 
+from agents._checkpoint import open_checkpointer, thread_config
 from agents._context import RunContext
-from agents._experiments import execute_experiment, judge_experiment
-from agents._policy import BuiltinRevisionPolicy
+from agents._experiments import finish_experiment, judge_experiment, judged_history, prepare_experiment
+from agents._policy import policy_for
 from agents._writer import write_report
+from agents.executors import LocalExecutor
+from agents.llm import LLMBudgetExceededError
 from runs import ExperimentSpec
 
 
@@ -23,13 +27,18 @@ class RunState(TypedDict, total=False):
     decisions: dict[str, str]
     executed: int
     notes: list[str]
+    stop_reason: str
     report: str
 
 
+Outcome = Literal["done", "paused"]
+
+
 class Orchestrator:
-    def __init__(self, context: RunContext) -> None:
+    def __init__(self, context: RunContext, *, approve_plan: bool = False) -> None:
         self.context = context
-        self.policy = BuiltinRevisionPolicy(context.workload)
+        self.approve_plan = approve_plan
+        self.policy = policy_for(context)
 
     # -- nodes ---------------------------------------------------------------------------------
 
@@ -58,12 +67,22 @@ class Orchestrator:
         context.check_cancelled()
         specs = [ExperimentSpec.model_validate(item) for item in state.get("queue", [])]
         step = context.store.start_step(context.run_id, "dispatch", f"iteration {state.get('iteration', 1)}")
-        workers = max(1, min(context.max_workers, len(specs)))
-        with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="experiment") as pool:
-            ran = list(pool.map(lambda spec: execute_experiment(context, spec), specs))
+        prepared = [item for spec in specs if (item := prepare_experiment(context, spec)) is not None]
+        executor = context.executor or LocalExecutor(context.max_workers)
+        for item, outcome in executor.stream(context, prepared):
+            finish_experiment(context, item, outcome)
+            if context.cancelled():
+                executor.cancel()
+                context.check_cancelled()
         assert step.id is not None
-        context.store.finish_step(step.id, detail=f"ran {len(ran)} experiment(s)")
-        entries = [{**entry, "spec": spec.model_dump(mode="json")} for entry, spec in zip(ran, specs, strict=True)]
+        context.store.finish_step(
+            step.id, detail=f"ran {len(prepared)} experiment(s) with the {executor.name} executor"
+        )
+        entries = []
+        for spec in specs:
+            row = context.store.find_experiment(context.run_id, spec.key)
+            assert row is not None
+            entries.append({"key": spec.key, "experiment_id": row.id, "spec": spec.model_dump(mode="json")})
         return {"queue": [], "just_ran": entries, "executed": state.get("executed", 0) + len(specs)}
 
     def gates(self, state: RunState) -> RunState:
@@ -86,29 +105,36 @@ class Orchestrator:
         executed = state.get("executed", 0)
         iteration = state.get("iteration", 1)
         notes = list(state.get("notes", []))
-        queue: list[dict[str, Any]] = []
-        for entry in state.get("just_ran", []):
-            if entry["decision"] in ("accept", "reject"):
-                continue
-            spec = ExperimentSpec.model_validate(entry["spec"])
-            verdicts = judge_experiment(context, spec, int(entry["experiment_id"]))[1]
-            proposal = self.policy.propose(spec, verdicts)
-            if proposal is None:
-                notes.append(
-                    f"{spec.key}: {entry['decision']} requested, but the built-in policy has no variant to try"
-                )
-                continue
-            if executed + len(queue) >= budget.experiments:
-                notes.append(f"{spec.key}: {entry['decision']} requested, but the experiment budget is spent")
-                continue
-            if iteration >= budget.iterations:
-                notes.append(f"{spec.key}: {entry['decision']} requested, but the iteration budget is spent")
-                continue
-            if context.remaining_seconds() <= 0:
-                notes.append(f"{spec.key}: {entry['decision']} requested, but the wall-clock budget is spent")
-                continue
+        history = judged_history(context)
+        by_key = {item.spec.key: item for item in history}
+        batch = [by_key[entry["spec"]["key"]] for entry in state.get("just_ran", []) if entry["spec"]["key"] in by_key]
+        wanting = [item for item in batch if item.decision in ("rerun", "revise")]
+        limits = [
+            (executed >= budget.experiments, "the experiment budget is spent"),
+            (iteration >= budget.iterations, "the iteration budget is spent"),
+            (context.remaining_seconds() <= 0, "the wall-clock budget is spent"),
+        ]
+        for hit, why in limits:
+            if hit:
+                notes += [f"{item.spec.key}: {item.decision} requested, but {why}" for item in wanting]
+                return {"queue": [], "notes": notes, "stop_reason": why if wanting else ""}
+        try:
+            proposals = self.policy.revise(batch, history)
+        except LLMBudgetExceededError as error:
+            notes.append(f"stopped early: {error}")
+            context.emit("budget", str(error))
+            return {"queue": [], "notes": notes, "stop_reason": str(error)}
+        room = budget.experiments - executed
+        if len(proposals) > room:
+            notes.append(f"{len(proposals) - room} proposed experiment(s) not run: the experiment budget is spent")
+            proposals = proposals[:room]
+        proposed_bases = {p.parent_key for p in proposals}
+        for item in wanting:
+            if (item.spec.parent_key or item.spec.key) not in proposed_bases:
+                notes.append(f"{item.spec.key}: {item.decision} requested, but the policy proposed nothing more")
+        for proposal in proposals:
             context.emit("revise", f"{proposal.key}: {proposal.rationale}", key=proposal.key)
-            queue.append(proposal.model_dump(mode="json"))
+        queue = [proposal.model_dump(mode="json") for proposal in proposals]
         return {"queue": queue, "iteration": iteration + (1 if queue else 0), "notes": notes}
 
     def write(self, state: RunState) -> RunState:
@@ -125,7 +151,7 @@ class Orchestrator:
     def route_after_decide(state: RunState) -> str:
         return "dispatch" if state.get("queue") else "write"
 
-    def build(self) -> Any:
+    def build(self, checkpointer: Any = None) -> Any:
         from langgraph.graph import END, START, StateGraph  # heavy; only a running orchestrator needs it
 
         graph = StateGraph(RunState)
@@ -140,9 +166,22 @@ class Orchestrator:
         graph.add_edge("gates", "decide")
         graph.add_conditional_edges("decide", self.route_after_decide, {"dispatch": "dispatch", "write": "write"})
         graph.add_edge("write", END)
-        return graph.compile()
+        interrupts = ["plan"] if self.approve_plan else []
+        return graph.compile(checkpointer=checkpointer, interrupt_after=interrupts)
 
-    def run(self) -> RunState:
-        iterations = self.context.task.budget.iterations
-        result: RunState = self.build().invoke({}, config={"recursion_limit": 10 + 4 * iterations})
-        return result
+    def run(self, *, resume: bool = False) -> tuple[Outcome, RunState]:
+        """Run (or continue) the graph; 'paused' when it stopped to wait for plan approval."""
+        context = self.context
+        limit = 12 + 4 * context.task.budget.iterations
+        config = thread_config(context.run_id, limit)
+        with open_checkpointer(context.store.home) as saver:
+            graph = self.build(saver)
+            existing = graph.get_state(config)
+            start: RunState | None = None if (resume and existing.next) else {}
+            if resume and not existing.next and existing.values.get("report"):
+                return "done", existing.values  # already written: nothing left to do
+            graph.invoke(start, config=config)
+            snapshot = graph.get_state(config)
+            if snapshot.next:
+                return "paused", snapshot.values
+            return "done", snapshot.values

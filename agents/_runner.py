@@ -1,11 +1,12 @@
-"""Starting, executing and summarising runs: what the CLI and the API call."""
+"""Starting, executing, resuming and summarising runs: what the CLI and the API call."""
 
 from __future__ import annotations
 
 import contextlib
+import os
+import socket
 import traceback
 from dataclasses import dataclass, field, replace
-from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel, Field
@@ -14,11 +15,17 @@ from agents._context import ProgressReporter, RunCancelledError, RunContext, Sil
 from agents._environment import environment_record
 from agents._experiments import RunAbortedError
 from agents._graph import Orchestrator
-from runs import RunStore, TaskSpec, utcnow
+from agents.executors import Executor, ExecutorError, LocalExecutor
+from agents.llm import LLM, Completion, LLMConfig, OpenAIChat
+from runs import TERMINAL_STATUSES, RunStore, TaskSpec, utcnow
 from sandboxes import DockerSandboxConfig, LocalSandboxConfig, SandboxError, SandboxPool, open_sandboxes
 from tools import Catalog, TaskError, ToolUnavailableError, Workload
 
 SANDBOXES = ("local", "docker")
+
+
+class RunStateError(RuntimeError):
+    """The run is not in a state that allows the request (resume a finished run, approve a running one)."""
 
 
 class VerdictSummary(BaseModel):
@@ -29,7 +36,7 @@ class VerdictSummary(BaseModel):
 
 
 class RunSummary(BaseModel):
-    """What `agent run --json` prints and the API returns once a run ends."""
+    """What `agent run --json` prints and the API returns once a run ends (or pauses)."""
 
     run_id: str
     task: str
@@ -39,6 +46,7 @@ class RunSummary(BaseModel):
     rejected: list[str] = Field(default_factory=list)
     report: str | None = None
     verdicts: list[VerdictSummary] = Field(default_factory=list)
+    llm_tokens: int = 0
 
 
 @dataclass
@@ -49,16 +57,39 @@ class RunOptions:
     unsafe_no_isolation: bool = False
     max_workers: int = 2
     image: str | None = None
+    executor: str = "local"
+    approve_plan: bool = False
+    plan: dict[str, Any] | None = None
     extra: dict[str, Any] = field(default_factory=dict)
 
     def as_record(self) -> dict[str, Any]:
-        return {
+        record = {
             "sandbox": self.sandbox,
             "unsafe_no_isolation": self.unsafe_no_isolation,
             "max_workers": self.max_workers,
             **({"image": self.image} if self.image else {}),
+            "executor": self.executor,
+            "approve_plan": self.approve_plan,
             **self.extra,
         }
+        if self.plan is not None:
+            record["plan"] = self.plan
+        return record
+
+    @classmethod
+    def from_record(cls, record: dict[str, Any]) -> RunOptions:
+        record = dict(record)
+        sandbox, image = record.pop("sandbox", None), record.pop("image", None)
+        return cls(
+            sandbox=str(sandbox) if sandbox else None,
+            unsafe_no_isolation=bool(record.pop("unsafe_no_isolation", False)),
+            max_workers=int(record.pop("max_workers", 2)),
+            image=str(image) if image else None,
+            executor=str(record.pop("executor", "local")),
+            approve_plan=bool(record.pop("approve_plan", False)),
+            plan=record.pop("plan", None),
+            extra=record,
+        )
 
 
 def summarize(store: RunStore, run_id: str) -> RunSummary:
@@ -75,7 +106,8 @@ def summarize(store: RunStore, run_id: str) -> RunSummary:
         status=run.status,
         reason=run.reason,
         accepted=[e.key for e in experiments if e.decision == "accept"],
-        rejected=[e.key for e in experiments if e.decision != "accept"],
+        rejected=[e.key for e in experiments if e.decision is not None and e.decision != "accept"]
+        + [e.key for e in experiments if e.decision is None and e.status == "error"],
         report=report,
         verdicts=[
             VerdictSummary(
@@ -83,35 +115,101 @@ def summarize(store: RunStore, run_id: str) -> RunSummary:
             )
             for v in store.verdicts(run_id)
         ],
+        llm_tokens=run.llm_tokens,
     )
 
 
-class RunLauncher:
-    """Creates runs in the store and executes them with the configured sandbox."""
+def this_worker() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}"
 
-    def __init__(self, store: RunStore, catalog: Catalog) -> None:
+
+def worker_alive(worker: str) -> bool:
+    """Whether the process recorded as executing a run still exists (only knowable on this host)."""
+    host, _, pid = worker.rpartition(":")
+    if host != socket.gethostname() or not pid.isdigit():
+        return False
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return int(pid) != os.getpid()
+
+
+class RunLauncher:
+    """Creates runs in the store and executes them with the configured sandbox and LLM."""
+
+    def __init__(
+        self, store: RunStore, catalog: Catalog, llm_config: LLMConfig | None = None, ray_address: str | None = None
+    ) -> None:
         self.store = store
         self.catalog = catalog
+        self.llm_config = llm_config
+        self.ray_address = ray_address
 
-    def sandbox_pool(self, options: RunOptions, task: TaskSpec, workload: Workload, shared_root: Path) -> SandboxPool:
-        """The run's sandbox factory; for docker, warm containers may be shared by the experiments under
-        `shared_root`. The caller closes it when the run ends."""
+    def executor_for(
+        self,
+        options: RunOptions,
+        task: TaskSpec,
+        workload: Workload,
+        sandbox: LocalSandboxConfig | DockerSandboxConfig | None = None,
+    ) -> Executor:
+        if options.executor == "local":
+            return LocalExecutor(options.max_workers)
+        if options.executor != "ray":
+            raise TaskError(f"unknown executor {options.executor!r}; choose 'local' or 'ray'")
+        from agents.executors._ray import RayExecutor
+
+        # A local Ray instance offers this machine's tools as custom resources, one slot per worker.
+        resources = {name: float(options.max_workers) for name in workload.ray_resources(task)}
+        return RayExecutor(
+            self.ray_address,
+            sandbox=sandbox or self.sandbox_config(options, task, workload),
+            llm=self.llm_config,
+            resources=resources,
+            num_cpus=options.max_workers,
+        )
+
+    def sandbox_config(
+        self, options: RunOptions, task: TaskSpec, workload: Workload
+    ) -> LocalSandboxConfig | DockerSandboxConfig:
+        """The backend the run uses: the option, else the task's choice; for docker, the workload's image."""
         backend = options.sandbox or task.sandbox
         if backend not in SANDBOXES:
             raise TaskError(f"sandbox {backend!r} is not available; choose one of {', '.join(SANDBOXES)}")
         if backend == "local":
             if options.image:
-                raise TaskError("an image is chosen only with the docker sandbox (--sandbox docker)")
-            return open_sandboxes(LocalSandboxConfig(unsafe_no_isolation=options.unsafe_no_isolation))
+                raise TaskError("--image applies to the docker sandbox only (add --sandbox docker)")
+            return LocalSandboxConfig(unsafe_no_isolation=options.unsafe_no_isolation)
         image = options.image or workload.sandbox_image(task)
         if not image:
             raise TaskError(f"workload {workload.name!r} names no docker image for {task.id}; pass --image")
         try:
-            config = DockerSandboxConfig(image=image)
+            return DockerSandboxConfig(image=image)
         except ValueError:
             raise TaskError(f"{image!r} is not a valid docker image name") from None
-        shared_root.mkdir(parents=True, exist_ok=True)
-        return open_sandboxes(config, shared_root=shared_root)
+
+    def sandbox_pool(self, options: RunOptions, task: TaskSpec, workload: Workload, run_id: str) -> SandboxPool:
+        """The run's sandbox factory. With docker, experiments under the run's `experiments/` directory may
+        share warm containers; the caller closes the pool when the run ends."""
+        config = self.sandbox_config(options, task, workload)
+        if isinstance(config, DockerSandboxConfig):
+            shared_root = self.store.run_dir(run_id) / "experiments"
+            shared_root.mkdir(parents=True, exist_ok=True)
+            return open_sandboxes(config, shared_root=shared_root)
+        return open_sandboxes(config)
+
+    def llm_for(self, run_id: str, task: TaskSpec) -> LLM | None:
+        if self.llm_config is None:
+            return None
+        budget = task.budget.llm_tokens or self.llm_config.token_budget
+        config = self.llm_config.model_copy(update={"token_budget": budget})
+
+        def record(completion: Completion) -> None:
+            self.store.add_llm_usage(run_id, completion.total_tokens, completion.cost)
+
+        return OpenAIChat(config, on_usage=record)
 
     def record_failure(self, task_ref: str, reason: str, options: RunOptions | None = None) -> RunSummary:
         """A run that could not start (unknown task, malformed file) is still recorded, as failed."""
@@ -122,47 +220,63 @@ class RunLauncher:
     def submit(self, task: TaskSpec, options: RunOptions) -> str:
         self.catalog.validate(task)
         options = replace(options, sandbox=options.sandbox or task.sandbox)
-        if options.sandbox not in SANDBOXES:
-            raise TaskError(f"sandbox {options.sandbox!r} is not available; choose one of {', '.join(SANDBOXES)}")
-        if options.image:
-            if options.sandbox != "docker":
-                raise TaskError("--image applies to the docker sandbox only (add --sandbox docker)")
-            try:
-                DockerSandboxConfig(image=options.image)
-            except ValueError:
-                raise TaskError(f"{options.image!r} is not a valid docker image name") from None
+        self.sandbox_config(options, task, self.catalog.workload_for(task))  # bad choices fail before the run
         run = self.store.create_run(task, options=options.as_record())
         return run.id
 
-    def execute(self, run_id: str, reporter: ProgressReporter | None = None) -> RunSummary:
+    def cancel(self, run_id: str) -> None:
+        run = self.store.get_run(run_id)
+        if run.status in TERMINAL_STATUSES:
+            raise RunStateError(f"run {run_id} already ended ({run.status})")
+        self.store.set_status(run_id, "cancelled", "cancelled on request")
+
+    def approve(self, run_id: str, reporter: ProgressReporter | None = None) -> RunSummary:
+        run = self.store.get_run(run_id)
+        if run.status != "paused":
+            raise RunStateError(f"run {run_id} is {run.status}, not waiting for approval")
+        self.store.emit(run_id, "approval", "plan approved")
+        return self.execute(run_id, reporter, resume=True)
+
+    def resume(self, run_id: str, reporter: ProgressReporter | None = None) -> RunSummary:
+        run = self.store.get_run(run_id)
+        if run.status in TERMINAL_STATUSES:
+            raise RunStateError(f"run {run_id} already ended ({run.status}); nothing to resume")
+        if run.status == "paused":
+            raise RunStateError(f"run {run_id} is waiting for plan approval: use `agent approve {run_id}`")
+        if run.status == "running" and worker_alive(run.worker):
+            raise RunStateError(f"run {run_id} is still being executed by process {run.worker}")
+        return self.execute(run_id, reporter, resume=True)
+
+    def execute(self, run_id: str, reporter: ProgressReporter | None = None, *, resume: bool = False) -> RunSummary:
         store = self.store
         run = store.get_run(run_id)
         task = TaskSpec.model_validate(run.spec)
-        record = dict(run.options)
-        sandbox, image = record.pop("sandbox", None), record.pop("image", None)
-        options = RunOptions(
-            sandbox=str(sandbox) if sandbox else None,
-            unsafe_no_isolation=bool(record.pop("unsafe_no_isolation", False)),
-            max_workers=int(record.pop("max_workers", 2)),
-            image=str(image) if image else None,
-            extra=record,
-        )
+        options = RunOptions.from_record(run.options)
         reporter = reporter or SilentReporter()
+        store.update_run(run_id, worker=this_worker())
         store.set_status(run_id, "running")
-        reporter.event("status", f"run {run_id} started: {task.id}", {"run_id": run_id})
+        verb = "resumed" if resume else "started"
+        reporter.event("status", f"run {run_id} {verb}: {task.id}", {"run_id": run_id})
         try:
             with contextlib.ExitStack() as cleanup:
                 workload = self.catalog.workload_for(task)
-                pool = cleanup.enter_context(
-                    self.sandbox_pool(options, task, workload, store.run_dir(run_id) / "experiments")
-                )
-                sandbox_info = pool.describe()
-                in_image = sandbox_info.get("backend") == "docker"
-                # In a container the image pins the tools; the host's copies (if any) are not what runs.
-                tools = {"image": str(sandbox_info.get("image"))} if in_image else workload.tool_versions()
-                store.update_run(run_id, environment=environment_record(tools, sandbox_info, task.seed, "builtin"))
+                config = self.sandbox_config(options, task, workload)
+                pool = cleanup.enter_context(self.sandbox_pool(options, task, workload, run_id))
+                in_image = isinstance(config, DockerSandboxConfig)
+                llm = self.llm_for(run_id, task)
+                if not resume:
+                    sandbox_info = pool.describe()
+                    llm_name = f"{llm.model} at {self.llm_config.base_url}" if llm and self.llm_config else "builtin"
+                    # In a container the image pins the tools; the host's copies (if any) are not what runs.
+                    tools = {"image": str(sandbox_info.get("image"))} if in_image else workload.tool_versions()
+                    environment = environment_record(tools, sandbox_info, task.seed, llm_name)
+                    store.update_run(run_id, environment=environment)
                 if not in_image:
                     workload.check_tools(task)
+                executor = self.executor_for(options, task, workload, config)
+                if not resume:
+                    environment = {**store.get_run(run_id).environment, **executor.describe()}
+                    store.update_run(run_id, environment=environment)
                 context = RunContext(
                     store=store,
                     run_id=run_id,
@@ -171,17 +285,22 @@ class RunLauncher:
                     sandbox_factory=pool,
                     reporter=reporter,
                     max_workers=options.max_workers,
+                    llm=llm,
+                    executor=executor,
                 )
-                Orchestrator(context).run()
+                outcome, state = Orchestrator(context, approve_plan=options.approve_plan).run(resume=resume)
         except RunCancelledError:
             store.update_run(run_id, finished_at=utcnow())
             return summarize(store, run_id)
-        except (ToolUnavailableError, RunAbortedError, SandboxError, TaskError) as error:
+        except (ToolUnavailableError, RunAbortedError, SandboxError, TaskError, ExecutorError) as error:
             store.set_status(run_id, "failed", str(error))
             return summarize(store, run_id)
-        except Exception as error:
+        except Exception as error:  # noqa: BLE001 - an internal error must still end the run cleanly
             store.emit(run_id, "error", "internal error", {"traceback": traceback.format_exc(limit=12)})
             store.set_status(run_id, "failed", f"internal error: {type(error).__name__}: {error}")
+            return summarize(store, run_id)
+        if outcome == "paused":
+            store.set_status(run_id, "paused", f"waiting for plan approval: agent approve {run_id}")
             return summarize(store, run_id)
         experiments = store.experiments(run_id)
         accepted = sum(1 for e in experiments if e.decision == "accept")
@@ -192,5 +311,5 @@ class RunLauncher:
         elif not experiments:
             store.set_status(run_id, "failed", "the plan produced no experiment")
         else:
-            store.set_status(run_id, "finished")
+            store.set_status(run_id, "finished", str(state.get("stop_reason", "")))
         return summarize(store, run_id)

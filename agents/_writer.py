@@ -1,17 +1,25 @@
-"""The write-up: a markdown report built from accepted results only.
+"""The write-up: a report built from accepted results only, in markdown and self-contained HTML.
 
-Every number in the results section is a gate's metric, cited by verdict id; every figure is
-an artifact, cited by digest. Experiments that were not accepted appear only in the appendix.
+Every number in the results section is a gate's metric, cited by verdict id; every figure is an
+artifact, cited by digest. With an LLM, a summary is drafted by the model and kept only if the
+write-up gate finds every number it states in the run's own record.
 """
 
 from __future__ import annotations
 
+import base64
+import html
+import json
+import mimetypes
+import re
 import shutil
 from pathlib import Path
 from typing import Any
 
 from agents._context import RunContext
-from runs import Artifact, Experiment, Verdict
+from agents.llm import LLMError, Message
+from runs import Artifact, Experiment, Run, Verdict
+from verifiers import check_prose, numbers_in
 
 
 def _format(value: Any) -> str:
@@ -58,19 +66,83 @@ def _accepted_section(context: RunContext, experiment: Experiment, verdicts: lis
     return lines
 
 
+def _plan_section(run: Run, experiments: list[Experiment]) -> list[str]:
+    lines = ["## Plan", ""]
+    plan = run.options.get("plan")
+    if plan:
+        lines += [
+            f"Planned by {plan.get('planner', 'the planner')} from the documents: {plan.get('rationale', '')}",
+            "",
+        ]
+        for citation in plan.get("citations", []):
+            lines.append(f"> [{citation['passage']}, {citation['location']}] {citation['quote']}")
+            lines.append(">")
+        if plan.get("citations"):
+            lines.pop()
+        lines.append("")
+    for experiment in experiments:
+        params = ", ".join(f"{k}={_format(v)}" for k, v in sorted(experiment.params.items()) if k != "case")
+        lines.append(f"- `{experiment.key}` ({params}): {experiment.rationale or 'planned'}")
+    lines.append("")
+    return lines
+
+
+def _facts(experiments: list[Experiment], by_experiment: dict[int, list[Verdict]]) -> list[dict[str, Any]]:
+    return [
+        {
+            "experiment": e.key,
+            "parameters": {k: v for k, v in e.params.items() if k != "case"},
+            "verdicts": [
+                {"id": f"V{v.id}", "gate": v.gate, "reasons": v.reasons, "metrics": v.metrics}
+                for v in by_experiment.get(e.id or -1, [])
+            ],
+        }
+        for e in experiments
+    ]
+
+
+def _llm_summary(context: RunContext, facts: list[dict[str, Any]], record_text: str) -> tuple[str | None, str]:
+    """The model's summary if the write-up gate accepts it, and a note on what happened."""
+    assert context.llm is not None
+    prompt = (
+        f"Goal of the study: {context.task.goal}\n"
+        f"Accepted results (only these may be reported): {json.dumps(facts, separators=(',', ':'))}\n"
+        "Write a short summary (at most two paragraphs) of what these accepted results show. Cite verdicts as "
+        "[V<id>]. Use only numbers that appear in the results above, written as they appear there."
+    )
+    try:
+        completion = context.llm.complete(
+            [Message("system", "You write the summary of a verified research report."), Message("user", prompt)],
+            max_tokens=800,
+        )
+    except LLMError as error:
+        return None, f"no model summary: {error}"
+    prose = completion.text.strip()
+    verdict = check_prose(prose, [value for _, value in numbers_in(record_text)])
+    stored = context.store.add_verdict(context.run_id, None, verdict)
+    if verdict.decision != "accept":
+        # The unsupported numbers are named in the verdict, not repeated in the report.
+        return (
+            None,
+            f"the model summary was rejected by the write-up gate [V{stored.id}]: numbers outside the record",
+        )
+    return prose, f"summary drafted by {context.llm.model}; write-up gate: {verdict.reasons[0]}"
+
+
 def write_report(context: RunContext, notes: list[str] | None = None) -> Path:
     store, task = context.store, context.task
     run = store.get_run(context.run_id)
     experiments = store.experiments(context.run_id)
-    verdicts = store.verdicts(context.run_id)
+    verdicts = [v for v in store.verdicts(context.run_id) if v.experiment_id is not None]
     by_experiment: dict[int, list[Verdict]] = {}
     for verdict in verdicts:
-        if verdict.experiment_id is not None:
-            by_experiment.setdefault(verdict.experiment_id, []).append(verdict)
+        assert verdict.experiment_id is not None
+        by_experiment.setdefault(verdict.experiment_id, []).append(verdict)
     accepted = [e for e in experiments if e.decision == "accept"]
     others = [e for e in experiments if e.decision != "accept"]
+    notes = list(notes or [])
 
-    lines = [
+    head = [
         f"# {task.title or task.id}",
         "",
         f"Run `{run.id}` of task `{task.id}` ({task.workload}), seed {task.seed}. "
@@ -80,47 +152,94 @@ def write_report(context: RunContext, notes: list[str] | None = None) -> Path:
         "",
         task.goal or "(no goal stated)",
         "",
-        "## Plan",
-        "",
+        *_plan_section(run, experiments),
     ]
-    for experiment in experiments:
-        params = ", ".join(f"{k}={_format(v)}" for k, v in sorted(experiment.params.items()) if k != "case")
-        lines.append(f"- `{experiment.key}` ({params}): {experiment.rationale or 'planned'}")
-    lines += ["", "## Accepted results", ""]
+    results = ["## Accepted results", ""]
     if not accepted:
-        lines += ["No experiment was accepted by every gate, so this report states no result.", ""]
+        results += ["No experiment was accepted by every gate, so this report states no result.", ""]
     for experiment in accepted:
-        lines += _accepted_section(context, experiment, by_experiment.get(experiment.id or -1, []))
+        results += _accepted_section(context, experiment, by_experiment.get(experiment.id or -1, []))
 
-    lines += ["## Appendix: experiments not accepted", ""]
+    appendix = ["## Appendix: experiments not accepted", ""]
     if not others:
-        lines += ["None.", ""]
+        appendix += ["None.", ""]
     for experiment in others:
-        lines.append(
+        appendix.append(
             f"- `{experiment.key}`: {experiment.decision or experiment.status}"
             + (f"; error: {experiment.error}" if experiment.error else "")
         )
         for verdict in by_experiment.get(experiment.id or -1, []):
             if verdict.decision != "accept":
-                lines.append(
+                appendix.append(
                     f"  - {verdict.gate} {_verdict_ref(verdict)} {verdict.decision}: {'; '.join(verdict.reasons)}"
                 )
-    lines.append("")
-    if notes:
-        lines += ["## Notes from the orchestrator", "", *[f"- {note}" for note in notes], ""]
+    appendix.append("")
 
-    lines += ["## Provenance", ""]
+    provenance = ["## Provenance", ""]
     for name, value in sorted(run.environment.items()):
         shown = ", ".join(f"{k} {v}" for k, v in sorted(value.items())) if isinstance(value, dict) else value
-        lines.append(f"- {name}: {shown}")
-    lines += ["", "Verdicts cited above, with the digests of the artifacts each gate read:", ""]
+        provenance.append(f"- {name}: {shown}")
+    provenance += ["", "Verdicts cited above, with the digests of the artifacts each gate read:", ""]
     for verdict in verdicts:
         evidence = ", ".join(sha[:12] for sha in verdict.evidence) or "none"
-        lines.append(f"- {_verdict_ref(verdict)} {verdict.gate} → {verdict.decision}; evidence: {evidence}")
-    lines.append("")
+        provenance.append(f"- {_verdict_ref(verdict)} {verdict.gate} → {verdict.decision}; evidence: {evidence}")
+    provenance.append("")
 
+    summary = ["## Summary", ""]
+    if accepted and context.llm is not None:
+        record = "\n".join(head + results + provenance)
+        prose, note = _llm_summary(context, _facts(accepted, by_experiment), record)
+        notes.append(note)
+        summary += [prose or _plain_summary(accepted, others), ""]
+    else:
+        summary += [_plain_summary(accepted, others), ""]
+    tail = ["## Notes from the orchestrator", "", *[f"- {note}" for note in notes], ""] if notes else []
+
+    markdown = "\n".join(head + summary + results + appendix + tail + provenance)
     path = context.run_dir / "report.md"
-    path.write_text("\n".join(lines))
+    path.write_text(markdown)
+    html_path = context.run_dir / "report.html"
+    html_path.write_text(render_html(markdown, context.run_dir, title=task.title or task.id))
     artifact = store.add_artifact(context.run_id, path, kind="report", name="report.md", produced_by="writer")
+    store.add_artifact(context.run_id, html_path, kind="report", name="report.html", produced_by="writer")
     store.update_run(context.run_id, report_sha256=artifact.sha256)
     return path
+
+
+def _plain_summary(accepted: list[Experiment], others: list[Experiment]) -> str:
+    if not accepted:
+        return "No result passed every gate."
+    keys = ", ".join(f"`{e.key}`" for e in accepted)
+    rest = f"; {len(others)} other experiment(s) were not accepted (see the appendix)" if others else ""
+    return f"Accepted: {keys}{rest}. The numbers below are the gates' own measurements."
+
+
+_CSS = """
+body{font:15px/1.5 system-ui,sans-serif;max-width:980px;margin:2rem auto;padding:0 1rem;color:#1c2330}
+table{border-collapse:collapse;margin:.5rem 0}td,th{border:1px solid #ccd;padding:.2rem .6rem}
+th{background:#f1f3f8}img{max-width:100%;border:1px solid #dde}blockquote{color:#445;border-left:3px solid #99b;
+margin:.5rem 0;padding-left:.8rem}code{background:#f4f4f7;padding:0 .2rem}sub{color:#667}
+"""
+
+
+def render_html(markdown: str, base: Path, *, title: str) -> str:
+    """The report as one HTML file: figures inlined as data URIs so it travels on its own."""
+    from markdown_it import MarkdownIt
+
+    body = MarkdownIt("commonmark").enable("table").render(markdown)
+
+    def inline(match: re.Match[str]) -> str:
+        source = match.group(1)
+        path = (base / source).resolve()
+        if not path.is_file() or base.resolve() not in path.parents:
+            return match.group(0)
+        media_type = mimetypes.guess_type(path.name)[0] or "image/png"
+        data = base64.b64encode(path.read_bytes()).decode()
+        return f'src="data:{media_type};base64,{data}"'
+
+    body = re.sub(r'src="([^"]+)"', inline, body)
+    return (
+        f'<!doctype html><html lang="en"><head><meta charset="utf-8"><title>{html.escape(title)}</title>'
+        f'<meta name="viewport" content="width=device-width, initial-scale=1"><style>{_CSS}</style></head>'
+        f"<body><main>{body}</main></body></html>"
+    )

@@ -5,13 +5,18 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from pydantic import Field
+from pydantic import AliasChoices, Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from agents import RunLauncher
+from agents.llm import LLMConfig
 from runs import RunStore
 from tools import Catalog
 from tools.cfd import CfdWorkload, OpenFOAMConfig
+
+
+class SettingsError(ValueError):
+    """The configuration is incomplete or contradictory; the message names the variable."""
 
 
 class Settings(BaseSettings):
@@ -22,8 +27,41 @@ class Settings(BaseSettings):
     openfoam_bin_dir: Path = Path("/usr/bin")
     openfoam_project_dir: Path = Path("/usr/share/openfoam")
     max_workers: int = Field(default_factory=lambda: os.cpu_count() or 1, ge=1, le=256)
-    llm_base_url: str | None = None
+    executor: str = Field(default="local", pattern="^(local|ray)$", description="where experiments run")
+    ray_address: str | None = Field(
+        default=None, description="'auto', 'ray://host:port', or empty for a local Ray instance"
+    )
+    llm_base_url: str | None = Field(
+        default=None, description="OpenAI-compatible endpoint, e.g. http://localhost:11434/v1"
+    )
     llm_model: str | None = None
+    llm_vision_model: str | None = None
+    llm_timeout_seconds: float = Field(default=120.0, gt=0)
+    llm_max_retries: int = Field(default=4, ge=0, le=20)
+    llm_token_budget: int = Field(default=0, ge=0, description="default per-run token budget; 0 = unlimited")
+    llm_prompt_price_per_million: float = Field(default=0.0, ge=0)
+    llm_completion_price_per_million: float = Field(default=0.0, ge=0)
+    openai_api_key: SecretStr | None = Field(
+        default=None, validation_alias=AliasChoices("OPENAI_API_KEY", "LABGATE_LLM_API_KEY")
+    )
+
+    def llm_config(self) -> LLMConfig | None:
+        """The endpoint configuration, or None when no endpoint is set (the built-in policy is used)."""
+        if not self.llm_base_url:
+            return None
+        if not self.llm_model:
+            raise SettingsError("LABGATE_LLM_BASE_URL is set but LABGATE_LLM_MODEL is not: name the model to use")
+        return LLMConfig(
+            base_url=self.llm_base_url,
+            model=self.llm_model,
+            vision_model=self.llm_vision_model,
+            api_key=self.openai_api_key,
+            timeout_seconds=self.llm_timeout_seconds,
+            max_retries=self.llm_max_retries,
+            token_budget=self.llm_token_budget,
+            prompt_price_per_million=self.llm_prompt_price_per_million,
+            completion_price_per_million=self.llm_completion_price_per_million,
+        )
 
 
 def build_store(settings: Settings) -> RunStore:
@@ -36,4 +74,6 @@ def build_catalog(settings: Settings) -> Catalog:
 
 
 def build_launcher(settings: Settings) -> RunLauncher:
-    return RunLauncher(build_store(settings), build_catalog(settings))
+    return RunLauncher(
+        build_store(settings), build_catalog(settings), settings.llm_config(), ray_address=settings.ray_address or None
+    )

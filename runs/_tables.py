@@ -32,6 +32,7 @@ class Run(SQLModel, table=True):
     llm_tokens: int = 0
     llm_cost: float = 0.0
     report_sha256: str | None = Field(default=None, max_length=64)
+    worker: str = Field(default="", max_length=200, description="host:pid of the process executing the run")
     created_at: datetime = Field(default_factory=utcnow, index=True)
     started_at: datetime | None = None
     finished_at: datetime | None = None

@@ -33,7 +33,7 @@ from sandboxes._base import (
 from sandboxes._docker_container import WarmContainer
 from sandboxes._docker_process import DockerProcess
 from sandboxes._docker_stream import STDOUT, CappedBuffer, StreamTimeoutError, frames, raw_socket, send_and_close
-from sandboxes._engine import is_not_found
+from sandboxes._engine import engine_errors, is_not_found
 from sandboxes._ownership import DirectoryGrant
 
 if TYPE_CHECKING:
@@ -133,7 +133,7 @@ class DockerSandbox(Sandbox):
                     exec_id, handle = self._start(container, argv, full_env, workdir, input is not None)
                 except SandboxError:
                     raise
-                except Exception as error:
+                except engine_errors() as error:
                     # A container that died between commands (killed from outside) is replaced once;
                     # anything else is the engine failing, not the command.
                     self._discard_container()
@@ -206,7 +206,7 @@ class DockerSandbox(Sandbox):
         for _ in range(200):
             try:
                 info = api.exec_inspect(exec_id)
-            except Exception as error:
+            except engine_errors() as error:
                 raise SandboxUnavailableError(f"the Docker engine lost the command: {error}") from None
             if not info.get("Running") and info.get("ExitCode") is not None:
                 return int(info["ExitCode"])

@@ -24,7 +24,7 @@ from typing import Any
 
 from sandboxes._base import MIB, SandboxUnavailableError
 from sandboxes._docker_stream import raw_socket
-from sandboxes._engine import docker_module, is_not_found
+from sandboxes._engine import docker_module, engine_errors, is_not_found
 
 LABEL = "org.labgate.sandbox"
 KEEPALIVE_UID = 65534  # nobody: the uid of a warm container's `cat`, never a sandbox's own uid
@@ -107,7 +107,7 @@ def remove_quietly(client: Any, container_id: str) -> None:
     """Kill and remove; a container already gone (auto-removed) is not an error."""
     try:
         client.api.remove_container(container_id, force=True)
-    except Exception as error:
+    except engine_errors() as error:
         if not is_not_found(error) and "already in progress" not in str(error):
             raise
 
@@ -131,12 +131,12 @@ class WarmContainer:
         kwargs = spec.create_kwargs(command=["cat"], user=f"{KEEPALIVE_UID}:{KEEPALIVE_UID}")
         try:
             container = client.containers.create(**kwargs)
-        except Exception as error:
+        except engine_errors() as error:
             raise SandboxUnavailableError(f"the Docker engine could not create a container: {error}") from None
         try:
             keepalive = client.api.attach_socket(container.id, params={"stdin": 1, "stream": 1})
             container.start()
-        except Exception as error:
+        except engine_errors() as error:
             remove_quietly(client, container.id)
             raise SandboxUnavailableError(f"the Docker engine could not start a container: {error}") from None
         return cls(client, container.id, spec, keepalive, spec.memory_bytes, shared=shared)
@@ -155,7 +155,7 @@ class WarmContainer:
             exec_id = self.client.api.exec_create(self.id, ["sh", "-c", RESET_SCRIPT], user=f"{uid}:{gid}")["Id"]
             self.client.api.exec_start(exec_id)
             code = self.client.api.exec_inspect(exec_id).get("ExitCode")
-        except Exception:
+        except engine_errors():
             return False
         if code != 0:
             return False
@@ -164,7 +164,7 @@ class WarmContainer:
                 self.client.api.update_container(
                     self.id, mem_limit=self.spec.memory_bytes, memswap_limit=self.spec.memory_bytes
                 )
-            except Exception:
+            except engine_errors():
                 return False
             self.memory_bytes = self.spec.memory_bytes
         return True
@@ -217,7 +217,7 @@ def prune_orphans(client: Any) -> int:
     host, boot, removed = socket.gethostname(), _boot_id(), 0
     try:
         found = client.api.containers(all=True, filters={"label": LABEL})
-    except Exception:
+    except engine_errors():
         return 0
     for item in found:
         labels = item.get("Labels") or {}

@@ -18,6 +18,7 @@ from typing import IO, Any
 from sandboxes._base import SandboxProcess, SandboxUnavailableError
 from sandboxes._docker_container import remove_quietly
 from sandboxes._docker_stream import STDOUT, frames, raw_socket
+from sandboxes._engine import engine_errors
 
 
 class _Ring:
@@ -47,7 +48,7 @@ class DockerProcess(SandboxProcess):
         self._stderr = _Ring(stderr_bytes)
         try:
             container = client.containers.create(**{**create_kwargs, "auto_remove": False})
-        except Exception as error:
+        except engine_errors() as error:
             raise SandboxUnavailableError(f"the Docker engine could not create the worker: {error}") from None
         self.container_id: str = container.id
         try:
@@ -55,7 +56,7 @@ class DockerProcess(SandboxProcess):
             self._handle = handle
             self._sock = raw_socket(handle)
             container.start()
-        except Exception as error:
+        except engine_errors() as error:
             remove_quietly(client, container.id)
             raise SandboxUnavailableError(f"the Docker engine could not start the worker: {error}") from None
 

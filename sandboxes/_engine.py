@@ -31,6 +31,15 @@ def docker_module() -> Any:
     return docker
 
 
+def engine_errors() -> tuple[type[BaseException], ...]:
+    """What a call to the engine raises when the engine (not our code) fails: API errors, a dropped
+    connection, a socket error. Used as `except engine_errors():`."""
+    module = docker_module()
+    import requests
+
+    return (module.errors.DockerException, requests.exceptions.RequestException, OSError)
+
+
 def engine_address() -> str:
     return os.environ.get("DOCKER_HOST", "unix:///var/run/docker.sock")
 

@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from sandboxes._base import SandboxError, SandboxUnavailableError
-from sandboxes._engine import connect, is_not_found
+from sandboxes._engine import connect, engine_errors, is_not_found
 
 IMAGES_DIR = Path(__file__).resolve().parent / "images"
 IMAGE_REPOSITORY = "labgate"
@@ -103,7 +103,7 @@ def base_of(name: str) -> str | None:
 def image_exists(client: Any, reference: str) -> bool:
     try:
         client.images.get(reference)
-    except Exception as error:
+    except engine_errors() as error:
         if is_not_found(error):
             return False
         raise
@@ -114,7 +114,7 @@ def require_image(client: Any, reference: str) -> dict[str, Any]:
     """The image's attributes; a missing image raises with the command that builds it."""
     try:
         image = client.images.get(reference)
-    except Exception as error:
+    except engine_errors() as error:
         if is_not_found(error):
             raise SandboxUnavailableError(
                 f"docker image {reference} is not on this machine: build it with `{build_command(reference)}`"

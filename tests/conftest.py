@@ -56,7 +56,7 @@ def docker_image(name: str) -> str:
     reference = image_reference(name)
     try:
         client.images.get(reference)
-    except Exception:
+    except docker.errors.DockerException:
         require_tool(False, f"docker image {reference} (agent images build {name})")
     finally:
         client.close()

@@ -107,7 +107,10 @@ class Catalog:
                 base = self.get(str(base_id)).model_dump()
                 params = {**base.get("params", {}), **(data.pop("params", None) or {})}
                 budget = {**base.get("budget", {}), **(data.pop("budget", None) or {})}
-                merged = {**base, **data, "params": params, "budget": budget}
+                gate_options = dict(base.get("gate_options", {}))
+                for gate, options in (data.pop("gate_options", None) or {}).items():
+                    gate_options[gate] = {**gate_options.get(gate, {}), **(options or {})}
+                merged = {**base, **data, "params": params, "budget": budget, "gate_options": gate_options}
                 return TaskSpec.model_validate(merged)
             return TaskSpec.model_validate(data)
         except ValidationError as error:

@@ -85,9 +85,25 @@ class Workload(ABC):
         """The docker image the task's commands need; a workload whose tasks use several tools overrides this."""
         return DEFAULT_IMAGES.get(self.name)
 
+    def param_schema(self, task: TaskSpec) -> dict[str, Any]:
+        """JSON schema of one experiment's parameters (shown to an LLM proposing experiments)."""
+        return {}
+
+    def fixed_params(self, task: TaskSpec) -> tuple[str, ...]:
+        """Parameters a proposer may not change (they select the tool or the case, not a hypothesis)."""
+        return ()
+
+    def validate_experiment(self, task: TaskSpec, params: dict[str, Any]) -> None:
+        """Raise TaskError when one experiment's parameters are invalid for the task."""
+        return None
+
     def numerics_variant(self, experiment: ExperimentSpec) -> tuple[dict[str, Any], str] | None:
         """Parameters for a numerically gentler rerun and why, or None when the workload has none."""
         return None
+
+    def ray_resources(self, task: TaskSpec) -> dict[str, float]:
+        """Custom Ray resources a node must offer to run this task's experiments (e.g. an installed tool)."""
+        return {}
 
     @abstractmethod
     def run(

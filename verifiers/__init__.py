@@ -3,6 +3,7 @@
 from verifiers import cfd
 from verifiers._deliverables import DeliverablesGate, field_problem, image_problem, table_problem
 from verifiers._gate import Gate, GateContext, UnknownGateError, gate_names, get_gate, register_gate, run_gate
+from verifiers._writeup import check_prose, numbers_in
 
 __all__ = [
     "DeliverablesGate",
@@ -10,10 +11,12 @@ __all__ = [
     "GateContext",
     "UnknownGateError",
     "cfd",
+    "check_prose",
     "field_problem",
     "gate_names",
     "get_gate",
     "image_problem",
+    "numbers_in",
     "register_gate",
     "run_gate",
     "table_problem",

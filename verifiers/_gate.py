@@ -89,7 +89,7 @@ def run_gate(gate: Gate, context: GateContext) -> GateResult:
     """A gate that crashes is a gate that did not accept: the crash becomes a `reject` with its cause."""
     try:
         return gate.check(context)
-    except Exception as error:
+    except Exception as error:  # noqa: BLE001 - must become a recorded outcome, never a crash
         return gate.verdict("reject", [f"gate failed while checking: {type(error).__name__}: {error}"])
 
 

@@ -75,8 +75,21 @@ class CfdWorkload(Workload):
             )
         return plans
 
+    def param_schema(self, task: TaskSpec) -> dict[str, Any]:
+        schema: dict[str, Any] = self.definition(task).params_model.model_json_schema()
+        return schema
+
+    def fixed_params(self, task: TaskSpec) -> tuple[str, ...]:
+        return ("case",)
+
+    def validate_experiment(self, task: TaskSpec, params: dict[str, Any]) -> None:
+        self.definition(params).parse(params, task.id)
+
     def numerics_variant(self, experiment: ExperimentSpec) -> tuple[dict[str, Any], str] | None:
         return self.definition(experiment.params).stabilise(experiment.params)
+
+    def ray_resources(self, task: TaskSpec) -> dict[str, float]:
+        return {"openfoam": 1}
 
     def check_tools(self, task: TaskSpec) -> None:
         try:

@@ -1,0 +1,203 @@
+"""The Ray executor: each experiment is a Ray task on whichever node offers what it needs.
+
+A task carries everything it needs (task spec, experiment spec, the workload object, sandbox
+and LLM settings), runs the workload's driver in a scratch directory on its node, and returns the
+outcome, the events it emitted and the whole experiment directory as a tar archive; the head
+unpacks it and records artifacts and verdicts, so the run store is written in one place only.
+Ray retries a task whose worker died; the head records each experiment once, by key.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import shutil
+import tarfile
+import tempfile
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from agents._context import RunContext
+from agents._experiments import PreparedExperiment, RunAbortedError, run_driver
+from agents.executors._base import Executor, ExecutorError
+from agents.llm import LLMConfig, OpenAIChat
+from runs import ExperimentSpec, TaskSpec
+from sandboxes import DockerSandboxConfig, LocalSandboxConfig, Sandbox, get_sandbox
+from tools import ExperimentOutcome, Workload
+
+
+@dataclass
+class ExperimentJob:
+    run_id: str
+    task: TaskSpec
+    spec: ExperimentSpec
+    workload: Workload
+    sandbox: LocalSandboxConfig | DockerSandboxConfig
+    llm: LLMConfig | None = None
+
+
+@dataclass
+class JobResult:
+    outcome: ExperimentOutcome
+    archive: bytes
+    events: list[tuple[str, str, dict[str, Any]]] = field(default_factory=list)
+    node: str = ""
+    seconds: float = 0.0
+
+
+@dataclass
+class RemoteContext:
+    """What a driver may use on a worker node: no store; events are collected and replayed on the head."""
+
+    run_id: str
+    task: TaskSpec
+    workload: Workload
+    sandbox_factory: Any
+    llm: Any
+    events: list[tuple[str, str, dict[str, Any]]] = field(default_factory=list)
+
+    def emit(self, kind: str, message: str, **data: Any) -> None:
+        self.events.append((kind, message, data))
+
+
+def _pack(directory: Path) -> bytes:
+    buffer = io.BytesIO()
+    with tarfile.open(fileobj=buffer, mode="w:gz", compresslevel=1) as archive:
+        for path in sorted(directory.rglob("*")):
+            if path.is_file() and not path.is_symlink():
+                archive.add(path, arcname=str(path.relative_to(directory)), recursive=False)
+    return buffer.getvalue()
+
+
+def _unpack(data: bytes, directory: Path) -> None:
+    directory.mkdir(parents=True, exist_ok=True)
+    with tarfile.open(fileobj=io.BytesIO(data), mode="r:gz") as archive:
+        archive.extractall(directory, filter="data")  # refuses absolute paths, links out and devices
+
+
+def execute_job(job: ExperimentJob) -> JobResult:
+    """Runs on a Ray worker: the experiment in a scratch directory, then everything packed up."""
+    start = time.monotonic()
+    scratch = Path(tempfile.mkdtemp(prefix=f"labgate-{job.run_id}-"))
+    try:
+
+        def factory(workdir: Path) -> Sandbox:
+            return get_sandbox(job.sandbox, workdir)
+
+        llm = OpenAIChat(job.llm) if job.llm is not None else None
+        context = RemoteContext(job.run_id, job.task, job.workload, factory, llm)
+        outcome = run_driver(context, job.spec, scratch)
+        return JobResult(
+            outcome=outcome,
+            archive=_pack(scratch),
+            events=context.events,
+            node=os.uname().nodename,
+            seconds=time.monotonic() - start,
+        )
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+
+
+class RayExecutor(Executor):
+    name = "ray"
+
+    def __init__(
+        self,
+        address: str | None,
+        *,
+        sandbox: LocalSandboxConfig | DockerSandboxConfig,
+        llm: LLMConfig | None = None,
+        resources: dict[str, float] | None = None,
+        num_cpus: int | None = None,
+        max_retries: int = 3,
+    ) -> None:
+        local = not address or address.split("://")[-1].startswith(("127.", "localhost"))
+        if local:
+            # Ray otherwise swaps loopback for this machine's network address and dials that; its
+            # single-machine mode keeps a local instance (and a cluster on loopback) on 127.0.0.1.
+            # Read when Ray is first imported, so it is set before the import.
+            os.environ.setdefault("RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER", "0")
+        token = Path(os.environ.get("RAY_AUTH_TOKEN_PATH", Path.home() / ".ray" / "auth_token"))
+        if address and (token.is_file() or os.environ.get("RAY_AUTH_TOKEN")):
+            # Clusters started with `ray start` use token authentication by default; Ray reads the
+            # token for an explicit address only when told that the mode is 'token'.
+            os.environ.setdefault("RAY_AUTH_MODE", "token")
+        try:
+            import ray
+        except ImportError:
+            raise ExecutorError("the ray executor needs Ray: pip install 'labgate[ray]'") from None
+        self.ray = ray
+        self.sandbox = sandbox
+        self.llm = llm
+        self.max_retries = max_retries
+        self._pending: list[Any] = []
+        if not ray.is_initialized():
+            options: dict[str, Any] = {"include_dashboard": False, "log_to_driver": False, "logging_level": "ERROR"}
+            if local:
+                options["_node_ip_address"] = "127.0.0.1"
+            try:
+                if address:
+                    ray.init(address=address, **options)
+                else:
+                    ray.init(num_cpus=num_cpus, resources=resources or {}, **options)
+            except (ConnectionError, RuntimeError) as error:
+                raise ExecutorError(
+                    f"cannot reach the Ray cluster at {address or 'a new local instance'}: {error}"
+                ) from None
+        self._remote = ray.remote(execute_job)
+
+    def _check_resources(self, needed: dict[str, float]) -> None:
+        available = self.ray.cluster_resources()
+        for name, amount in needed.items():
+            if available.get(name, 0) < amount:
+                raise ExecutorError(
+                    f"no Ray node offers the resource '{name}' the experiment needs; start nodes with "
+                    f"ray start --resources '{{\"{name}\": N}}'"
+                )
+
+    def stream(
+        self, context: RunContext, items: list[PreparedExperiment]
+    ) -> Iterator[tuple[PreparedExperiment, ExperimentOutcome]]:
+        if not items:
+            return
+        needed = context.workload.ray_resources(context.task)
+        self._check_resources(needed)
+        refs: dict[Any, PreparedExperiment] = {}
+        for item in items:
+            job = ExperimentJob(context.run_id, context.task, item.spec, context.workload, self.sandbox, self.llm)
+            ref = self._remote.options(num_cpus=1, resources=needed, max_retries=self.max_retries).remote(job)
+            refs[ref] = item
+        self._pending = list(refs)
+        while self._pending:
+            done, self._pending = self.ray.wait(self._pending, num_returns=1)
+            for ref in done:
+                item = refs[ref]
+                try:
+                    result: JobResult = self.ray.get(ref)
+                except RunAbortedError:
+                    self.cancel()
+                    raise
+                except self.ray.exceptions.RayError as error:
+                    outcome = ExperimentOutcome(key=item.spec.key, status="error", error=f"Ray task failed: {error}")
+                    yield item, outcome
+                    continue
+                _unpack(result.archive, item.directory)
+                for kind, message, data in result.events:
+                    context.emit(kind, message, **data)
+                result.outcome.info["executor"] = {"ray_node": result.node, "seconds": round(result.seconds, 3)}
+                yield item, result.outcome
+
+    def cancel(self) -> None:
+        for ref in self._pending:
+            self.ray.cancel(ref, force=True)
+        self._pending = []
+
+    def describe(self) -> dict[str, object]:
+        resources = self.ray.cluster_resources()
+        return {"executor": self.name, "nodes": len(self.ray.nodes()), "cpus": resources.get("CPU", 0)}
+
+    def close(self) -> None:
+        return None

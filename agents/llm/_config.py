@@ -1,0 +1,25 @@
+"""Endpoint settings for the OpenAI-compatible client; the key is a secret that never prints."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, ConfigDict, Field, SecretStr
+
+
+class LLMConfig(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    base_url: str
+    model: str
+    vision_model: str | None = None
+    api_key: SecretStr | None = None
+    timeout_seconds: float = Field(default=120.0, gt=0)
+    max_retries: int = Field(default=4, ge=0, le=20)
+    backoff_seconds: float = Field(default=1.0, ge=0)
+    token_budget: int = Field(default=0, ge=0, description="tokens per run; 0 = unlimited")
+    prompt_price_per_million: float = Field(default=0.0, ge=0)
+    completion_price_per_million: float = Field(default=0.0, ge=0)
+
+    def cost(self, prompt_tokens: int, completion_tokens: int) -> float:
+        return (
+            prompt_tokens * self.prompt_price_per_million + completion_tokens * self.completion_price_per_million
+        ) / 1e6

@@ -1,0 +1,217 @@
+"""A chat client for any OpenAI-compatible endpoint (OpenAI, vLLM, Ollama, llama.cpp server).
+
+Retries are done here rather than by the SDK so that the policy is explicit and recorded:
+rate limits (429, honouring Retry-After), server errors (5xx), timeouts and dropped connections
+are retried with exponential backoff; anything else (bad request, auth) fails at once.
+"""
+
+from __future__ import annotations
+
+import base64
+import mimetypes
+import threading
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+from pydantic import ValidationError
+
+from agents.llm._base import Completion, LLMBudgetExceededError, LLMError, Message, ModelT, Usage
+from agents.llm._config import LLMConfig
+from agents.llm._json import extract_json
+
+UsageHook = Callable[[Completion], None]
+
+
+def _image_part(path: Path) -> dict[str, Any]:
+    media_type = mimetypes.guess_type(path.name)[0] or "image/png"
+    data = base64.b64encode(path.read_bytes()).decode()
+    return {"type": "image_url", "image_url": {"url": f"data:{media_type};base64,{data}"}}
+
+
+def _wire_message(message: Message) -> dict[str, Any]:
+    if not message.images:
+        return {"role": message.role, "content": message.content}
+    parts: list[dict[str, Any]] = [{"type": "text", "text": message.content}]
+    parts += [_image_part(path) for path in message.images]
+    return {"role": message.role, "content": parts}
+
+
+def _retry_after(error: Exception) -> float | None:
+    response = getattr(error, "response", None)
+    headers = getattr(response, "headers", None)
+    if headers is None:
+        return None
+    value = headers.get("retry-after")
+    try:
+        return float(value) if value is not None else None
+    except ValueError:
+        return None
+
+
+class OpenAIChat:
+    """Implements the `LLM` protocol over the `openai` SDK."""
+
+    def __init__(self, config: LLMConfig, *, vision: bool = False, on_usage: UsageHook | None = None) -> None:
+        import openai
+
+        self.config = config
+        self._model = (config.vision_model or config.model) if vision else config.model
+        self._usage = Usage()
+        self._lock = threading.Lock()
+        self.on_usage = on_usage
+        self._openai = openai
+        self._client = openai.OpenAI(
+            base_url=config.base_url,
+            api_key=config.api_key.get_secret_value() if config.api_key else "not-needed",
+            timeout=config.timeout_seconds,
+            max_retries=0,
+        )
+
+    @property
+    def model(self) -> str:
+        return self._model
+
+    @property
+    def usage(self) -> Usage:
+        return self._usage
+
+    def __repr__(self) -> str:
+        return f"OpenAIChat(model={self._model!r}, base_url={self.config.base_url!r})"
+
+    def _check_budget(self) -> None:
+        budget = self.config.token_budget
+        if budget and self._usage.total_tokens >= budget:
+            raise LLMBudgetExceededError(
+                f"LLM token budget of {budget} spent ({self._usage.total_tokens} tokens in {self._usage.calls} calls)"
+            )
+
+    def _record(self, completion: Completion) -> None:
+        with self._lock:
+            self._usage.calls += 1
+            self._usage.prompt_tokens += completion.prompt_tokens
+            self._usage.completion_tokens += completion.completion_tokens
+            self._usage.cost += completion.cost
+        if self.on_usage is not None:
+            self.on_usage(completion)
+
+    def complete(
+        self,
+        messages: Sequence[Message],
+        *,
+        temperature: float = 0.0,
+        max_tokens: int = 2048,
+        logprobs: bool = False,
+        seed: int | None = None,
+    ) -> Completion:
+        self._check_budget()
+        openai = self._openai
+        request: dict[str, Any] = {
+            "model": self._model,
+            "messages": [_wire_message(message) for message in messages],
+            "temperature": temperature,
+            "max_tokens": max_tokens,
+        }
+        if logprobs:
+            request["logprobs"] = True
+        if seed is not None:
+            request["seed"] = seed
+        retryable = (
+            openai.RateLimitError,
+            openai.InternalServerError,
+            openai.APITimeoutError,
+            openai.APIConnectionError,
+        )
+        attempt = 0
+        while True:
+            try:
+                response = self._client.chat.completions.create(**request)
+                break
+            except retryable as error:
+                attempt += 1
+                if attempt > self.config.max_retries:
+                    raise LLMError(
+                        f"{type(error).__name__} from {self.config.base_url} after {attempt} tries"
+                    ) from None
+                delay = _retry_after(error)
+                if delay is None:
+                    delay = self.config.backoff_seconds * 2 ** (attempt - 1)
+                time.sleep(min(delay, 60.0))
+            except openai.APIStatusError as error:
+                raise LLMError(f"the endpoint refused the request: HTTP {error.status_code}") from None
+            except openai.OpenAIError as error:
+                raise LLMError(f"LLM call failed: {type(error).__name__}") from None
+        if not response.choices:
+            raise LLMError("the endpoint returned no choices")
+        choice = response.choices[0]
+        usage = response.usage
+        prompt_tokens = usage.prompt_tokens if usage else 0
+        completion_tokens = usage.completion_tokens if usage else 0
+        token_logprobs = None
+        if choice.logprobs is not None and choice.logprobs.content:
+            token_logprobs = tuple(float(item.logprob) for item in choice.logprobs.content)
+        completion = Completion(
+            text=choice.message.content or "",
+            model=response.model or self._model,
+            prompt_tokens=prompt_tokens,
+            completion_tokens=completion_tokens,
+            cost=self.config.cost(prompt_tokens, completion_tokens),
+            token_logprobs=token_logprobs,
+            finish_reason=choice.finish_reason or "",
+        )
+        self._record(completion)
+        return completion
+
+    def structured(
+        self,
+        messages: Sequence[Message],
+        schema: type[ModelT],
+        *,
+        temperature: float = 0.0,
+        max_tokens: int = 2048,
+        repair_attempts: int = 2,
+    ) -> ModelT:
+        return structured_reply(
+            self, messages, schema, temperature=temperature, max_tokens=max_tokens, repair_attempts=repair_attempts
+        )
+
+
+def structured_reply(
+    llm: Any,
+    messages: Sequence[Message],
+    schema: type[ModelT],
+    *,
+    temperature: float = 0.0,
+    max_tokens: int = 2048,
+    repair_attempts: int = 2,
+) -> ModelT:
+    """Ask for JSON matching `schema`; show the model its own invalid reply and the error, a bounded number of times."""
+    import json
+
+    schema_text = json.dumps(schema.model_json_schema(), separators=(",", ":"))
+    conversation = [
+        *messages,
+        Message("system", f"Reply with one JSON object only, matching this JSON schema: {schema_text}"),
+    ]
+    problem = ""
+    for _ in range(repair_attempts + 1):
+        completion = llm.complete(conversation, temperature=temperature, max_tokens=max_tokens)
+        try:
+            return schema.model_validate(extract_json(completion.text))
+        except (ValueError, ValidationError) as error:
+            problem = str(error).splitlines()[0][:500] if not isinstance(error, ValidationError) else _brief(error)
+            conversation = [
+                *conversation,
+                Message("assistant", completion.text[:4000]),
+                Message(
+                    "user", f"That reply is not valid: {problem}. Reply again with only the corrected JSON object."
+                ),
+            ]
+    raise LLMError(f"no valid {schema.__name__} after {repair_attempts + 1} replies: {problem}")
+
+
+def _brief(error: ValidationError) -> str:
+    return "; ".join(
+        f"{'.'.join(str(part) for part in item['loc']) or '(root)'}: {item['msg']}" for item in error.errors()[:5]
+    )

@@ -1,0 +1,136 @@
+"""The LLM planner: the model drafts plans grounded in retrieved passages; labgate validates them.
+
+A draft must name a catalog task and parameters the task's schema accepts, and cite passages that
+were actually retrieved. Invalid drafts go back to the model with the errors, a bounded number of
+times; what still fails is dropped with a note. The model never writes shell or case files.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from pydantic import BaseModel, Field
+
+from agents.llm import LLM, LLMError, Message
+from agents.planner._documents import Passage
+from agents.planner._models import Citation, Plan
+from runs import TaskSpec
+from tools import Catalog, TaskError, apply_overrides
+
+
+class DraftPlan(BaseModel):
+    task_id: str | None = Field(description="a catalog task id, or null when no task fits")
+    params: dict[str, Any] = Field(default_factory=dict)
+    sweep: dict[str, list[Any]] = Field(default_factory=dict)
+    rationale: str = ""
+    citations: list[str] = Field(default_factory=list, description="ids of the passages the plan rests on")
+
+
+class DraftPlans(BaseModel):
+    plans: list[DraftPlan]
+
+
+_SYSTEM = (
+    "You are the planner of labgate. From the research passages given, propose experiments that answer "
+    "the goal. Each plan must use a task from the catalog with parameters valid under its schema, and cite "
+    "the ids of the passages it rests on. If the passages call for something no catalog task can do, return "
+    "a plan with task_id null and say why in the rationale. Never invent passages or tasks."
+)
+
+
+def _catalog_summary(catalog: Catalog) -> list[dict[str, Any]]:
+    summary = []
+    for task in catalog.tasks().values():
+        schema = catalog.workload_for(task).param_schema(task)
+        summary.append(
+            {
+                "id": task.id,
+                "title": task.title,
+                "default_params": task.params,
+                "default_sweep": task.sweep,
+                "parameters": schema.get("properties", {}),
+            }
+        )
+    return summary
+
+
+def check_draft(catalog: Catalog, draft: DraftPlan, passages: dict[str, Passage]) -> str | None:
+    """Why a draft is invalid, or None."""
+    unknown = [cid for cid in draft.citations if cid not in passages]
+    if unknown:
+        return f"citations {unknown} are not among the passages given"
+    if not draft.citations:
+        return "a plan must cite at least one passage"
+    if draft.task_id is None:
+        return None
+    try:
+        task = catalog.get(draft.task_id)
+        task = _with_overrides(task, draft)
+        catalog.validate(task)
+    except TaskError as error:
+        return str(error)
+    return None
+
+
+def _with_overrides(task: TaskSpec, draft: DraftPlan) -> TaskSpec:
+    task = apply_overrides(task)
+    task.params.update(draft.params)
+    for name, values in draft.sweep.items():
+        task.sweep[name] = list(values)
+        task.params.pop(name, None)
+    return task
+
+
+def plan_with_llm(
+    llm: LLM, catalog: Catalog, goal: str, retrieved: list[Passage], *, attempts: int = 3
+) -> tuple[list[Plan], list[Plan], list[str]]:
+    passages = {p.id: p for p in retrieved}
+    user = json.dumps(
+        {
+            "goal": goal,
+            "passages": [{"id": p.id, "source": p.source, "text": p.text} for p in retrieved],
+            "catalog": _catalog_summary(catalog),
+        },
+        separators=(",", ":"),
+    )
+    messages = [Message("system", _SYSTEM), Message("user", user)]
+    notes: list[str] = []
+    for _ in range(attempts):
+        try:
+            drafts = llm.structured(messages, DraftPlans)
+        except LLMError as error:
+            notes.append(f"the model gave no usable plan: {error}")
+            return [], [], notes
+        problems = {index: check_draft(catalog, draft, passages) for index, draft in enumerate(drafts.plans)}
+        bad = {index: problem for index, problem in problems.items() if problem}
+        if not bad:
+            return (*_as_plans(drafts.plans, passages, llm.model), notes)
+        messages = [
+            *messages,
+            Message("assistant", drafts.model_dump_json()),
+            Message("user", "Fix these plans: " + "; ".join(f"plan {i}: {p}" for i, p in bad.items())),
+        ]
+    valid = [draft for index, draft in enumerate(drafts.plans) if not problems[index]]
+    notes += [f"dropped an invalid plan: {problem}" for problem in bad.values()]
+    return (*_as_plans(valid, passages, llm.model), notes)
+
+
+def _as_plans(drafts: list[DraftPlan], passages: dict[str, Passage], model: str) -> tuple[list[Plan], list[Plan]]:
+    mapped: list[Plan] = []
+    unmapped: list[Plan] = []
+    for draft in drafts:
+        citations = [
+            Citation(passage=p.id, source=p.source, location=p.location, quote=" ".join(p.text.split())[:240])
+            for p in (passages[cid] for cid in draft.citations)
+        ]
+        plan = Plan(
+            task_id=draft.task_id,
+            params=draft.params,
+            sweep=draft.sweep,
+            rationale=f"{model}: {draft.rationale}",
+            citations=citations,
+            unmapped_reason="" if draft.task_id else f"no available tool: {draft.rationale}",
+        )
+        (mapped if draft.task_id else unmapped).append(plan)
+    return mapped, unmapped

@@ -1,0 +1,117 @@
+"""Experiments dispatched to Ray: a local instance, a cluster started by `ray start`, a worker killed mid-run."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from runs import RunStore
+from tests.conftest import REPO, agent, require_tool
+
+pytestmark = [pytest.mark.slow, pytest.mark.openfoam, pytest.mark.usefixtures("openfoam", "bubblewrap")]
+
+SWEEP = ["run", "cfd/cavity", "--param", "re=100", "--param", "cells=24,32", "--executor", "ray", "--json"]
+
+
+@pytest.fixture(autouse=True)
+def _ray_installed() -> None:
+    try:
+        import ray  # noqa: F401
+    except ImportError:
+        require_tool(False, "Ray (pip install 'labgate[ray]')")
+
+
+def _workers() -> list[int]:
+    found = subprocess.run(["pgrep", "-f", "ray::execute_job"], capture_output=True, text=True, check=False)
+    return [int(pid) for pid in found.stdout.split()]
+
+
+def test_sweep_through_a_local_ray_instance(home: Path) -> None:
+    result = agent(*SWEEP, home=home, timeout=300)
+    assert result.returncode == 0, result.stderr
+    summary = json.loads(result.stdout)
+    assert sorted(summary["accepted"]) == ["cells=24_re=100", "cells=32_re=100"]
+    store = RunStore(home)
+    run = store.get_run(summary["run_id"])
+    assert run.environment["executor"] == "ray" and run.environment["cpus"] >= 1
+    for experiment in store.experiments(run.id):
+        assert "ray_node" in experiment.outcome["info"]["executor"]
+        assert len(store.verdicts(run.id, experiment.id)) == 3
+        # The worker's files came back to the head: gates read them, artifacts point at them.
+        assert (Path(experiment.workdir) / "case" / "log.icoFoam").is_file()
+
+
+def test_a_worker_killed_mid_experiment_is_survived(home: Path) -> None:
+    process = subprocess.Popen(
+        [sys.executable, "-m", "api.cli", *SWEEP[:5], "cells=48,56", *SWEEP[6:]],
+        cwd=REPO,
+        env={**os.environ, "LABGATE_HOME": str(home)},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    killed = None
+    deadline = time.monotonic() + 120
+    while killed is None and time.monotonic() < deadline and process.poll() is None:
+        workers = _workers()
+        if workers:
+            time.sleep(1.0)  # let the experiment get well under way
+            os.kill(workers[0], signal.SIGKILL)
+            killed = workers[0]
+        time.sleep(0.1)
+    stdout, stderr = process.communicate(timeout=300)
+    assert killed is not None, "no Ray worker was seen executing an experiment"
+    assert process.returncode == 0, stderr
+    summary = json.loads(stdout)
+    assert sorted(summary["accepted"]) == ["cells=48_re=100", "cells=56_re=100"]
+    store = RunStore(home)
+    experiments = store.experiments(summary["run_id"])
+    assert len(experiments) == 2
+    assert [len(store.verdicts(summary["run_id"], e.id)) for e in experiments] == [3, 3]
+
+
+@pytest.fixture
+def cluster_without_openfoam() -> Iterator[str]:
+    ray = shutil.which("ray", path=str(Path(sys.executable).parent))
+    assert ray is not None
+    port = "6391"
+    env = {**os.environ, "RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER": "0"}  # keep the cluster on loopback
+    started = subprocess.run(
+        [
+            ray,
+            "start",
+            "--head",
+            f"--port={port}",
+            "--num-cpus=1",
+            "--include-dashboard=false",
+            "--disable-usage-stats",
+            "--node-ip-address=127.0.0.1",
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=120,
+        env=env,
+    )
+    assert started.returncode == 0, started.stderr
+    try:
+        yield f"127.0.0.1:{port}"
+    finally:
+        subprocess.run([ray, "stop", "--force"], capture_output=True, check=False, timeout=120, env=env)
+
+
+def test_a_cluster_without_the_tool_is_refused_clearly(home: Path, cluster_without_openfoam: str) -> None:
+    result = agent(*SWEEP, home=home, env={"LABGATE_RAY_ADDRESS": cluster_without_openfoam}, timeout=300)
+    summary = json.loads(result.stdout)
+    assert result.returncode == 1
+    assert summary["status"] == "failed"
+    assert "no Ray node offers the resource 'openfoam'" in summary["reason"]
