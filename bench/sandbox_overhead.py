@@ -192,13 +192,17 @@ def main() -> None:
 
             arms["docker-warm"] = warm_arm
         for repeat in range(args.repeats):
-            for name, make in arms.items():
+            # The arms take turns going first, so that a burst of load elsewhere does not always hit one.
+            names = list(arms)
+            order = names[repeat % len(names) :] + names[: repeat % len(names)]
+            for name in order:
                 base = root / f"{name}-{repeat}"
-                big[name].append(side_by_side(make(base), base, cases))
+                big[name].append(side_by_side(arms[name](base), base, cases))
             if not args.no_agent:
                 big["agent"].append(run_agent(root / f"home-{repeat}", reynolds))
             if tiny:
-                for name, make in arms.items():
+                for name in order:
+                    make = arms[name]
                     base = root / f"tiny-{name}-{repeat}"
                     small[name].append(in_sequence(make(base), base, tiny))
             for pool in pools:

@@ -30,7 +30,7 @@ from sandboxes._base import (
     cpu_limit_for,
     sandbox_environment,
 )
-from sandboxes._docker_container import WarmContainer
+from sandboxes._docker_container import WarmContainer, kill_leftovers
 from sandboxes._docker_process import DockerProcess
 from sandboxes._docker_stream import STDOUT, CappedBuffer, StreamTimeoutError, frames, raw_socket, send_and_close
 from sandboxes._engine import engine_errors, is_not_found
@@ -140,7 +140,11 @@ class DockerSandbox(Sandbox):
                     if attempt == 1 and _container_gone(error):
                         continue
                     raise SandboxUnavailableError(f"the Docker engine failed to run the command: {error}") from None
-                return self._collect(exec_id, handle, begun, timeout, limits.output_bytes, input)
+                try:
+                    return self._collect(exec_id, handle, begun, timeout, limits.output_bytes, input)
+                finally:
+                    if not container.removed:
+                        kill_leftovers(container.id, self.uid)
         raise AssertionError("unreachable")
 
     def _start(

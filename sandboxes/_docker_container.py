@@ -15,8 +15,10 @@ from __future__ import annotations
 import contextlib
 import os
 import secrets
+import signal
 import socket
 import threading
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -210,6 +212,47 @@ for table in shm sem msg; do
 done
 exit 0
 """
+
+
+def _living(pid: str) -> bool:
+    """Not a zombie: a killed process stays in /proc until init reaps it, but it runs nothing."""
+    try:
+        state = Path("/proc", pid, "stat").read_text().rsplit(")", 1)[1].split()[0]
+    except (OSError, IndexError):
+        return False
+    return state not in ("Z", "X")
+
+
+def kill_leftovers(container_id: str, uid: int, seconds: float = 5.0) -> int:
+    """SIGKILL, from the host, every process of `uid` in the container; returns how many were killed.
+
+    The exec wrapper already does this from inside, but a candidate runs as the same uid and can kill
+    its wrapper first. The host sees the container's processes in its own /proc: a process is the
+    container's when its cgroup path names the container id. Where labgate cannot see them (it runs
+    in a container itself) this finds nothing and the wrapper and the reset remain.
+    """
+    killed = 0
+    deadline = time.monotonic() + seconds
+    while True:
+        found = []
+        with contextlib.suppress(OSError):
+            for entry in os.scandir("/proc"):
+                if not entry.name.isdigit():
+                    continue
+                try:
+                    if entry.stat().st_uid != uid or container_id not in Path(entry.path, "cgroup").read_text():
+                        continue
+                except OSError:
+                    continue
+                if _living(entry.name):
+                    found.append(int(entry.name))
+        if not found or time.monotonic() > deadline:
+            return killed
+        for pid in found:
+            with contextlib.suppress(OSError):
+                os.kill(pid, signal.SIGKILL)
+                killed += 1
+        time.sleep(0.01)
 
 
 def prune_orphans(client: Any) -> int:

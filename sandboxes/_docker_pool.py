@@ -35,6 +35,8 @@ from sandboxes._engine import connect
 from sandboxes._images import require_image, resolve_image
 from sandboxes._ownership import UidAllocator, ensure_traversable
 
+_RESET_WAIT = 30.0  # seconds a checkout waits for a container being reset before starting a new one
+
 
 class DockerSandboxes:
     """Makes the docker sandboxes of one run and keeps their warm containers; `close()` removes them all.
@@ -72,7 +74,11 @@ class DockerSandboxes:
         self._idle: list[WarmContainer] = []
         self._live: dict[str, WarmContainer] = {}
         self._processes: list[DockerProcess] = []
-        self._lock = threading.Lock()
+
+        self._lock = threading.RLock()
+        self._ready = threading.Condition(self._lock)
+        self._resetting = 0
+        self._closed = False
         self.started = 0
         self.reused = 0
         self.discarded = 0
@@ -104,19 +110,26 @@ class DockerSandboxes:
         )
 
     def checkout(self, workdir: Path, limits: Limits) -> WarmContainer:
-        """A container for `workdir`: a reset warm one where sharing is safe, otherwise a new one."""
+        """A container for `workdir`: a reset warm one where sharing is safe, otherwise a new one.
+
+        A container still being reset is waited for (a reset takes about one exec; a new container
+        several times that).
+        """
         shared = self._shares(workdir)
         spec = self.spec_for(workdir, limits, shared=shared)
         if shared:
             assert self.shared_root is not None
             ensure_traversable(self.shared_root, workdir)
-            with self._lock:
-                for index, candidate in enumerate(self._idle):
-                    if candidate.spec == spec:
-                        container = self._idle.pop(index)
-                        container.experiments += 1
-                        self.reused += 1
-                        return container
+            with self._ready:
+                while True:
+                    for index, candidate in enumerate(self._idle):
+                        if candidate.spec == spec:
+                            container = self._idle.pop(index)
+                            container.experiments += 1
+                            self.reused += 1
+                            return container
+                    if not self._resetting or not self._ready.wait(timeout=_RESET_WAIT):
+                        break
         container = WarmContainer.start(self.client, spec, shared=shared)
         with self._lock:
             self._live[container.id] = container
@@ -125,13 +138,32 @@ class DockerSandboxes:
         return container
 
     def checkin(self, container: WarmContainer, uid: int, gid: int) -> None:
-        """Reset a shared container for the next experiment; remove it when it cannot be shown clean."""
+        """Reset a shared container for the next experiment in the background; others are removed.
+
+        The experiment's commands have all ended and their leftovers were killed after each one, so
+        nothing of the departing uid runs while the reset cleans up and its directory is handed back.
+        """
         if container.shared and not container.removed:
-            if container.reset(uid, gid):
-                with self._lock:
-                    self._idle.append(container)
-                return
-            self.discarded += 1
+            with self._lock:
+                self._resetting += 1
+            threading.Thread(target=self._reset, args=(container, uid, gid), daemon=True).start()
+            return
+        self._remove(container)
+
+    def _reset(self, container: WarmContainer, uid: int, gid: int) -> None:
+        clean = container.reset(uid, gid)
+        with self._ready:
+            self._resetting -= 1
+            keep = clean and not self._closed
+            if keep:
+                self._idle.append(container)
+            elif not clean:
+                self.discarded += 1
+            self._ready.notify_all()
+        if not keep:
+            self._remove(container)
+
+    def _remove(self, container: WarmContainer) -> None:
         container.remove()
         with self._lock:
             self._live.pop(container.id, None)
@@ -167,7 +199,9 @@ class DockerSandboxes:
 
     def close(self) -> None:
         """Remove every container of the run, warm or still lent, and kill its workers."""
-        with self._lock:
+        with self._ready:
+            self._closed = True
+            self._ready.wait_for(lambda: self._resetting == 0, timeout=_RESET_WAIT)
             live, self._live, self._idle = list(self._live.values()), {}, []
             processes, self._processes = self._processes, []
         for process in processes:

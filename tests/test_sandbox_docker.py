@@ -34,8 +34,8 @@ pytestmark = pytest.mark.docker
 def _our_containers() -> list[str]:
     client = docker.from_env()
     try:
-        found = client.containers.list(all=True, filters={"label": f"org.labgate.pid={os.getpid()}"})
-        return [c.id for c in found if c.status != "removing"]
+        found = client.api.containers(all=True, filters={"label": f"org.labgate.pid={os.getpid()}"})
+        return [item["Id"] for item in found if item.get("State") != "removing"]
     finally:
         client.close()
 
@@ -52,17 +52,16 @@ def _container_exists(container_id: str) -> bool:
 
 
 def _host_processes_of(uid: int) -> list[int]:
-    """PIDs on the host whose real uid is `uid` (containers share the host's process table)."""
+    """Living PIDs on the host whose real uid is `uid` (containers share the host's process table;
+    a killed process waiting to be reaped is a zombie and runs nothing)."""
     found = []
     for status in Path("/proc").glob("[0-9]*/status"):
         try:
-            for line in status.read_text().splitlines():
-                if line.startswith("Uid:"):
-                    if int(line.split()[1]) == uid:
-                        found.append(int(status.parent.name))
-                    break
-        except (OSError, ValueError):
+            fields = dict(line.split(":", 1) for line in status.read_text().splitlines() if ":" in line)
+        except OSError:
             continue
+        if int(fields["Uid"].split()[0]) == uid and not fields["State"].strip().startswith(("Z", "X")):
+            found.append(int(status.parent.name))
     return found
 
 
@@ -281,6 +280,15 @@ def test_a_warm_container_is_reset_between_experiments(pool: DockerSandboxes, tm
     assert pool.stats()["reused"] >= 1
 
 
+def test_a_command_that_kills_its_wrapper_leaves_nothing_running(pool: DockerSandboxes, tmp_path: Path) -> None:
+    sandbox = pool(tmp_path / "experiments" / "escape")
+    # The wrapper (the command's parent, same uid) would kill the daemon when the command ends: kill it first.
+    escape = "setsid sh -c 'sleep 300' </dev/null >/dev/null 2>&1 & kill -9 $PPID; echo gone"
+    sandbox.exec(["sh", "-c", escape], timeout=60)
+    assert _host_processes_of(sandbox.uid) == [], "a process outlived its command"
+    sandbox.close()
+
+
 def test_a_container_that_cannot_be_shown_clean_is_discarded(pool: DockerSandboxes, tmp_path: Path) -> None:
     root = tmp_path / "experiments"
     first = pool(root / "first")
@@ -293,6 +301,7 @@ def test_a_container_that_cannot_be_shown_clean_is_discarded(pool: DockerSandbox
     second.exec(["true"], timeout=60)
     assert second.container_id != container
     assert pool.stats()["discarded"] == 1
+    assert _wait_until(lambda: not _container_exists(container))
     second.close()
 
 
