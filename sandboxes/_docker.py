@@ -10,7 +10,6 @@ warm container may be shared; ownership of the directory is handled in `_ownersh
 
 from __future__ import annotations
 
-import contextlib
 import threading
 import time
 from collections.abc import Mapping, Sequence
@@ -32,7 +31,15 @@ from sandboxes._base import (
 )
 from sandboxes._docker_container import WarmContainer, kill_leftovers
 from sandboxes._docker_process import DockerProcess
-from sandboxes._docker_stream import STDOUT, CappedBuffer, StreamTimeoutError, frames, raw_socket, send_and_close
+from sandboxes._docker_stream import (
+    STDOUT,
+    CappedBuffer,
+    StreamTimeoutError,
+    frames,
+    hang_up,
+    raw_socket,
+    send_and_close,
+)
 from sandboxes._engine import engine_errors, is_not_found
 from sandboxes._ownership import DirectoryGrant
 
@@ -185,10 +192,10 @@ class DockerSandbox(Sandbox):
             self._discard_container()
             raise SandboxUnavailableError(f"the Docker engine dropped the command's stream: {error}") from None
         finally:
+            # Hang up first: the engine may be blocked writing to us, and a kill waits for that.
+            hang_up(handle)
             if failure is not None:
                 self._discard_container()
-            with contextlib.suppress(OSError):
-                sock.close()
             if writer is not None:
                 writer.join(timeout=5)
         returncode = -9 if failure is not None else self._exit_code(exec_id)

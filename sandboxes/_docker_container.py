@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from sandboxes._base import MIB, SandboxUnavailableError
-from sandboxes._docker_stream import raw_socket
+from sandboxes._docker_stream import hang_up
 from sandboxes._engine import docker_module, engine_errors, is_not_found
 
 LABEL = "org.labgate.sandbox"
@@ -175,8 +175,7 @@ class WarmContainer:
         if self.removed:
             return
         self.removed = True
-        with contextlib.suppress(OSError, TypeError):
-            raw_socket(self.keepalive).close()
+        hang_up(self.keepalive)
         remove_quietly(self.client, self.id)
 
 

@@ -17,7 +17,7 @@ from typing import IO, Any
 
 from sandboxes._base import SandboxProcess, SandboxUnavailableError
 from sandboxes._docker_container import remove_quietly
-from sandboxes._docker_stream import STDOUT, frames, raw_socket
+from sandboxes._docker_stream import STDOUT, frames, hang_up, raw_socket
 from sandboxes._engine import engine_errors
 
 
@@ -122,8 +122,7 @@ class DockerProcess(SandboxProcess):
         for stream in (self.stdin, self.stdout):
             with contextlib.suppress(OSError):
                 stream.close()
-        with contextlib.suppress(OSError):
-            self._sock.close()
+        hang_up(self._handle)
         for thread in self._threads:
             thread.join(timeout=5)
 
