@@ -1,5 +1,6 @@
 """The orchestrator: plans experiments, dispatches them to tools, applies gates, revises, writes up."""
 
+from agents import kernel_search  # registers the kernels experiment driver
 from agents._context import ProgressReporter, RunCancelledError, RunContext, SilentReporter
 from agents._drivers import ExperimentDriver, driver_for, register_driver, run_with_workload
 from agents._graph import Orchestrator, RunState
@@ -13,6 +14,9 @@ from agents._policy import (
 )
 from agents._runner import RunLauncher, RunOptions, RunStateError, RunSummary, VerdictSummary, summarize
 from agents._writer import write_report
+from agents.cfd_search import SearchRevisionPolicy, search_policy
+
+register_policy("cfd", search_policy)
 
 __all__ = [
     "BuiltinRevisionPolicy",
@@ -29,9 +33,11 @@ __all__ = [
     "RunState",
     "RunStateError",
     "RunSummary",
+    "SearchRevisionPolicy",
     "SilentReporter",
     "VerdictSummary",
     "driver_for",
+    "kernel_search",
     "policy_for",
     "register_driver",
     "register_policy",

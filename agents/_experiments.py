@@ -16,6 +16,7 @@ from typing import Any
 from agents._context import RunContext
 from agents._drivers import driver_for
 from agents._policy import JudgedExperiment
+from agents._vision import llm_vision_judge
 from runs import ExperimentSpec, GateResult, Verdict, combine_decisions, utcnow
 from sandboxes import SandboxUnavailableError
 from tools import ExperimentOutcome, ToolUnavailableError
@@ -162,6 +163,13 @@ def judge_experiment(context: RunContext, spec: ExperimentSpec, experiment_id: i
     evidence = stored.pop("evidence", {})
     outcome = ExperimentOutcome.model_validate(stored)
     results: list[GateResult] = []
+    directory = context.experiment_dir(spec.key)
+
+    def rerun(extra: ExperimentSpec, where: Path) -> ExperimentOutcome:
+        where.mkdir(parents=True, exist_ok=True)
+        return context.workload.run(context.task, extra, where, context.sandbox_factory)
+
+    vision = llm_vision_judge(context.llm) if context.llm is not None else None
     for name in context.task.gates:
         if name in existing:  # judged before the process was interrupted: never judge twice
             results.append(existing[name])
@@ -170,11 +178,14 @@ def judge_experiment(context: RunContext, spec: ExperimentSpec, experiment_id: i
         gate_context = GateContext(
             task=context.task,
             experiment=spec,
-            directory=context.experiment_dir(spec.key),
+            directory=directory,
             outcome=outcome,
             evidence=evidence,
             options=dict(context.task.gate_options.get(name, {})),
             sandbox_factory=context.sandbox_factory,
+            rerun=rerun,
+            vision=vision,
+            prior=list(results),
         )
         result = run_gate(gate, gate_context)
         store.add_verdict(context.run_id, experiment_id, result)

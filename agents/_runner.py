@@ -190,6 +190,15 @@ class RunLauncher:
         except ValueError:
             raise TaskError(f"{image!r} is not a valid docker image name") from None
 
+    def sandbox_factory(self, options: RunOptions) -> SandboxPool:
+        """A factory for work outside a run (checking an existing case): local unless the options say
+        docker, which then needs `options.image`. Close it when done (a no-op for local)."""
+        if (options.sandbox or "local") == "local":
+            return open_sandboxes(LocalSandboxConfig(unsafe_no_isolation=options.unsafe_no_isolation))
+        if options.sandbox != "docker" or not options.image:
+            raise TaskError("outside a run the docker sandbox needs an image (--image)")
+        return open_sandboxes(DockerSandboxConfig(image=options.image))
+
     def sandbox_pool(self, options: RunOptions, task: TaskSpec, workload: Workload, run_id: str) -> SandboxPool:
         """The run's sandbox factory. With docker, experiments under the run's `experiments/` directory may
         share warm containers; the caller closes the pool when the run ends."""

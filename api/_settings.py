@@ -13,6 +13,7 @@ from agents.llm import LLMConfig
 from runs import RunStore
 from tools import Catalog
 from tools.cfd import CfdWorkload, OpenFOAMConfig
+from tools.kernels import KernelsWorkload
 
 
 class SettingsError(ValueError):
@@ -70,7 +71,7 @@ def build_store(settings: Settings) -> RunStore:
 
 def build_catalog(settings: Settings) -> Catalog:
     openfoam = OpenFOAMConfig(bin_dir=settings.openfoam_bin_dir, project_dir=settings.openfoam_project_dir)
-    return Catalog([CfdWorkload(openfoam)])
+    return Catalog([CfdWorkload(openfoam), KernelsWorkload()])
 
 
 def build_launcher(settings: Settings) -> RunLauncher:

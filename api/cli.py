@@ -23,16 +23,13 @@ from rich.table import Table
 from agents import RunLauncher, RunOptions, RunStateError, RunSummary, summarize
 from agents.planner import DocumentError, PlanningResult, make_plans, plan_to_task
 from api._cli_images import images_group
+from api._errors import BadInputError
 from api._progress import LineReporter, LiveReporter
 from api._settings import Settings, SettingsError, build_launcher, build_store
 from runs import RUN_STATUSES, RunNotFoundError, RunStore, TaskSpec
 from tools import TaskError, apply_overrides, describe_validation_error
 
 EXIT_BAD_INPUT = 2
-
-
-class BadInputError(Exception):
-    """Reported as one line on stderr with exit code 2."""
 
 
 @click.group(help="labgate: research runs judged by verifier gates.")
@@ -417,6 +414,12 @@ def main(argv: list[str] | None = None) -> None:
 
 
 app.add_command(images_group)
+from api._cli_kernels import eval_kernel_command  # noqa: E402 - registered after the group exists
+
+app.add_command(eval_kernel_command)
+from api._cli_cfd import check_case_command  # noqa: E402
+
+app.add_command(check_case_command)
 
 if __name__ == "__main__":
     main()

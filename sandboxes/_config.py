@@ -47,9 +47,10 @@ SandboxConfig = Annotated[LocalSandboxConfig | DockerSandboxConfig, Field(discri
 
 
 class SandboxPool:
-    """The sandbox factory of one run: `pool(workdir)` makes a sandbox; `close()` releases what the run held."""
+    """The sandbox factory of one run: `pool(workdir, ro_paths=...)` makes a sandbox; `close()` releases what
+    the run held. `ro_paths` are host paths the sandbox sees read-only at the same place (a worker's venv)."""
 
-    def __call__(self, workdir: Path) -> Sandbox:
+    def __call__(self, workdir: Path, *, ro_paths: Sequence[Path] = ()) -> Sandbox:
         raise NotImplementedError
 
     def describe(self) -> dict[str, Any]:
@@ -71,8 +72,8 @@ class _LocalPool(SandboxPool):
         self.limits = limits
         self.ro_paths = ro_paths
 
-    def __call__(self, workdir: Path) -> Sandbox:
-        return get_sandbox(self.config, workdir, limits=self.limits, ro_paths=self.ro_paths)
+    def __call__(self, workdir: Path, *, ro_paths: Sequence[Path] = ()) -> Sandbox:
+        return get_sandbox(self.config, workdir, limits=self.limits, ro_paths=(*self.ro_paths, *ro_paths))
 
     def describe(self) -> dict[str, Any]:
         with tempfile.TemporaryDirectory(prefix="labgate-probe-") as probe:
@@ -83,8 +84,8 @@ class _DockerPool(SandboxPool):
     def __init__(self, sandboxes: DockerSandboxes) -> None:
         self.sandboxes = sandboxes
 
-    def __call__(self, workdir: Path) -> Sandbox:
-        return self.sandboxes(workdir)
+    def __call__(self, workdir: Path, *, ro_paths: Sequence[Path] = ()) -> Sandbox:
+        return self.sandboxes(workdir, ro_paths=ro_paths)
 
     def describe(self) -> dict[str, Any]:
         return self.sandboxes.describe()

@@ -77,6 +77,7 @@ class DockerSandbox(Sandbox):
     uid: int = 0
     gid: int = 0
     owns_pool: bool = False
+    ro_paths: tuple[Path, ...] = ()
     name: str = "docker"
     _grant: DirectoryGrant | None = field(default=None, repr=False)
     _container: WarmContainer | None = field(default=None, repr=False)
@@ -112,7 +113,7 @@ class DockerSandbox(Sandbox):
 
     def _warm_container(self) -> WarmContainer:
         if self._container is None or self._container.removed:
-            self._container = self._pool.checkout(self.workdir, self.limits)
+            self._container = self._pool.checkout(self.workdir, self.limits, self.ro_paths)
         return self._container
 
     def exec(
@@ -242,7 +243,7 @@ class DockerSandbox(Sandbox):
         pool = self._pool
         with self._lock:
             self._lend_directory()
-        spec = pool.spec_for(self.workdir, limits, shared=False)
+        spec = pool.spec_for(self.workdir, limits, shared=False, ro_paths=self.ro_paths)
         argv = [*rlimit_args(limits, limits.cpu_seconds or 86_400, with_nproc=pool.hands_out_uids), *cmd]
         kwargs = spec.create_kwargs(
             command=argv,

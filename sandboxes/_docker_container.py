@@ -51,6 +51,7 @@ class ContainerSpec:
     nano_cpus: int
     tmp_bytes: int
     shm_bytes: int = 64 * MIB
+    root_mask: Path | None = None  # an empty root-owned 0755 directory mounted over /root (see the pool)
 
     def create_kwargs(
         self,
@@ -66,13 +67,18 @@ class ContainerSpec:
             types.Mount(target=str(path), source=str(path), type="bind", read_only=not writable)
             for path, writable in self.mounts
         ]
+        if self.root_mask is not None and any(Path("/root") in path.parents for path, _ in self.mounts):
+            # Debian images keep /root at 0700 (and a tmpfs there copies that mode), which would hide
+            # a directory mounted from under the host's /root from the unprivileged uid.
+            mounts.insert(0, types.Mount(target="/root", source=str(self.root_mask), type="bind"))
         kwargs: dict[str, Any] = {
             "image": self.image,
             "command": list(command),
             "user": user,
             "network_mode": "none",
             "read_only": True,
-            "tmpfs": {"/tmp": f"rw,nosuid,nodev,size={self.tmp_bytes},mode=1777"},
+            # exec: as in the local backend, JIT compilers (PoCL) load the code they write to /tmp.
+            "tmpfs": {"/tmp": f"rw,exec,nosuid,nodev,size={self.tmp_bytes},mode=1777"},
             "shm_size": self.shm_bytes,
             "mounts": mounts,
             "cap_drop": ["ALL"],

@@ -22,6 +22,8 @@ from __future__ import annotations
 
 import contextlib
 import os
+import shutil
+import tempfile
 import threading
 from collections.abc import Sequence
 from pathlib import Path
@@ -69,6 +71,11 @@ class DockerSandboxes:
         self.nano_cpus = int((cpus or os.cpu_count() or 1) * 1e9)
         self.tmp_bytes = tmp_bytes
         self.hands_out_uids = os.geteuid() == 0
+        # Mount points for paths under /root are made inside this directory; only root needs it
+        # (a normal user's files are not under /root), and as root's it is read-only to every sandbox.
+        self._root_mask = Path(tempfile.mkdtemp(prefix="labgate-root-mask-")) if self.hands_out_uids else None
+        if self._root_mask is not None:
+            self._root_mask.chmod(0o755)
         self.shared_root = shared_root.resolve() if shared_root is not None and reuse else None
         self._uids = UidAllocator()
         self._idle: list[WarmContainer] = []
@@ -83,40 +90,42 @@ class DockerSandboxes:
         self.reused = 0
         self.discarded = 0
 
-    def __call__(self, workdir: Path) -> DockerSandbox:
+    def __call__(self, workdir: Path, *, ro_paths: Sequence[Path] = ()) -> DockerSandbox:
         workdir.mkdir(parents=True, exist_ok=True)
         workdir = workdir.resolve()
+        extra = tuple(sorted({Path(p).resolve() for p in ro_paths} - set(self.ro_paths)))
         if self.hands_out_uids:
             uid = gid = self._uids.allocate()
         else:
             uid, gid = os.getuid(), os.getgid()
             if uid == KEEPALIVE_UID:
                 raise SandboxUnavailableError("labgate cannot use the docker backend as the user `nobody`")
-        return DockerSandbox(workdir=workdir, limits=self.limits, pool=self, uid=uid, gid=gid)
+        return DockerSandbox(workdir=workdir, limits=self.limits, pool=self, uid=uid, gid=gid, ro_paths=extra)
 
     def _shares(self, workdir: Path) -> bool:
         root = self.shared_root
         return root is not None and self.hands_out_uids and root in workdir.parents
 
-    def spec_for(self, workdir: Path, limits: Limits, *, shared: bool) -> ContainerSpec:
+    def spec_for(self, workdir: Path, limits: Limits, *, shared: bool, ro_paths: Sequence[Path] = ()) -> ContainerSpec:
         mount = self.shared_root if shared and self.shared_root is not None else workdir
         return ContainerSpec(
             image=self.reference,
-            mounts=((mount, True), *((path, False) for path in self.ro_paths)),
+            mounts=((mount, True), *((path, False) for path in (*self.ro_paths, *ro_paths))),
             memory_bytes=limits.memory_bytes,
             pids=limits.processes,
             nano_cpus=self.nano_cpus,
             tmp_bytes=self.tmp_bytes,
+            root_mask=self._root_mask,
         )
 
-    def checkout(self, workdir: Path, limits: Limits) -> WarmContainer:
+    def checkout(self, workdir: Path, limits: Limits, ro_paths: Sequence[Path] = ()) -> WarmContainer:
         """A container for `workdir`: a reset warm one where sharing is safe, otherwise a new one.
 
         A container still being reset is waited for (a reset takes about one exec; a new container
         several times that).
         """
         shared = self._shares(workdir)
-        spec = self.spec_for(workdir, limits, shared=shared)
+        spec = self.spec_for(workdir, limits, shared=shared, ro_paths=ro_paths)
         if shared:
             assert self.shared_root is not None
             ensure_traversable(self.shared_root, workdir)
@@ -209,3 +218,5 @@ class DockerSandboxes:
         for container in live:
             with contextlib.suppress(Exception):
                 container.remove()
+        if self._root_mask is not None:
+            shutil.rmtree(self._root_mask, ignore_errors=True)

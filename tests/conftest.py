@@ -63,6 +63,20 @@ def docker_image(name: str) -> str:
     return reference
 
 
+def opencl_usable() -> bool:
+    try:
+        import pyopencl as cl
+
+        return bool(cl.get_platforms())
+    except Exception:  # noqa: BLE001 - any failure to load OpenCL means it is not usable
+        return False
+
+
+@pytest.fixture
+def opencl() -> None:
+    require_tool(opencl_usable(), "an OpenCL platform (pocl-opencl-icd) with pyopencl")
+
+
 @pytest.fixture
 def home(tmp_path: Path) -> Path:
     path = tmp_path / "home"

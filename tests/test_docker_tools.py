@@ -1,7 +1,8 @@
 """The tool images doing real work through the docker backend, and the errors a user meets without them.
 
 - openfoam: the whole `agent run cfd/cavity --sandbox docker` path, accepted by every gate.
-- kernels: an OpenCL stencil built and run by PoCL through pyopencl, checked against NumPy.
+- kernels: `agent run kernels/saxpy --sandbox docker` accepted by its gates, and an OpenCL stencil
+  built and run by PoCL through the image's own pyopencl, checked against NumPy.
 - coq: coqc accepts a proof (with Coquelicot and CoqHammer loaded) and rejects a false one.
 """
 
@@ -41,6 +42,23 @@ def test_cavity_is_accepted_in_the_openfoam_image(home: Path) -> None:
     case = home / "runs" / summary["run_id"] / "experiments" / "re=100" / "case"
     assert "End" in (case / "log.icoFoam").read_text()
     assert all(path.stat().st_uid == case.stat().st_uid for path in case.rglob("*")), "ownership not returned"
+
+
+@pytest.mark.docker
+@pytest.mark.slow
+def test_a_kernel_search_is_accepted_in_the_kernels_image(home: Path) -> None:
+    """The kernels workload's own worker (labgate's interpreter and packages mounted read-only) on PoCL."""
+    docker_image("kernels")
+    result = agent(
+        "run", "kernels/saxpy", "--sandbox", "docker", "--param", "evaluations=4", "--json", home=home, timeout=900
+    )
+    summary = json.loads(result.stdout)
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert summary["status"] == "finished" and summary["accepted"] == ["search"], summary
+    assert {v["gate"]: v["decision"] for v in summary["verdicts"]} == {
+        "kernel-correctness": "accept",
+        "kernel-heldout": "accept",
+    }
 
 
 _STENCIL = textwrap.dedent(

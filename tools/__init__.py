@@ -1,6 +1,7 @@
 """Workloads: each builds its experiments' inputs, runs them through a sandbox and extracts results."""
 
 from tools._catalog import Catalog, apply_overrides, describe_validation_error, parse_scalar
+from tools._search import SearchParameter, SearchSpace
 from tools._workload import (
     ArtifactKind,
     ExperimentOutcome,
@@ -18,6 +19,8 @@ __all__ = [
     "ExperimentOutcome",
     "OutputFile",
     "SandboxFactory",
+    "SearchParameter",
+    "SearchSpace",
     "TaskError",
     "ToolUnavailableError",
     "Workload",

@@ -131,6 +131,9 @@ def apply_overrides(
         name = name.strip()
         if not sep or not name or not raw.strip():
             raise TaskError(f"--param {item!r} must look like name=value or name=v1,v2,...")
+        # A name that matches an existing parameter but for case (`Re` for `re`) means that parameter.
+        existing = {known.lower(): known for known in (*task.params, *task.sweep)}
+        name = existing.get(name.lower(), name)
         values = [parse_scalar(part) for part in raw.split(",") if part.strip()]
         if len(values) == 1 and name not in task.sweep:
             task.params[name] = values[0]

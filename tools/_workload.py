@@ -3,19 +3,28 @@
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Callable
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, ClassVar, Literal
+from typing import Any, ClassVar, Literal, Protocol
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from runs import ExperimentSpec, TaskSpec, WorkloadName
 from sandboxes import Sandbox
+from tools._search import SearchSpace
 
 ArtifactKind = Literal["log", "image", "table", "field", "source", "report", "data", "proof", "kernel"]
 
-SandboxFactory = Callable[[Path], Sandbox]
-"""Builds the configured sandbox backend around one experiment directory."""
+
+class SandboxFactory(Protocol):
+    """Builds the configured sandbox backend around one experiment directory.
+
+    `ro_paths` adds read-only binds a workload's own tool needs inside the sandbox (a Python
+    interpreter and its packages for a long-lived worker, say); backends that share the host
+    filesystem may ignore it.
+    """
+
+    def __call__(self, workdir: Path, *, ro_paths: Sequence[Path] = ()) -> Sandbox: ...
 
 DEFAULT_IMAGES: dict[str, str] = {"cfd": "openfoam", "kernels": "kernels", "proofs": "coq"}
 """The tool image (sandboxes/images/<name>) each workload's commands run in under the docker backend."""
@@ -104,6 +113,10 @@ class Workload(ABC):
     def ray_resources(self, task: TaskSpec) -> dict[str, float]:
         """Custom Ray resources a node must offer to run this task's experiments (e.g. an installed tool)."""
         return {}
+
+    def search_space(self, task: TaskSpec) -> SearchSpace | None:
+        """The box a proposer searches for this task, or None when the task is a plain sweep."""
+        return None
 
     @abstractmethod
     def run(

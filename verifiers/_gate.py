@@ -15,6 +15,10 @@ from typing import Any, ClassVar, TypeVar
 
 from runs import Decision, ExperimentSpec, GateResult, TaskSpec
 from tools import ExperimentOutcome, SandboxFactory
+from verifiers._vision_client import VisionJudge
+
+ExperimentRunner = Callable[[ExperimentSpec, Path], ExperimentOutcome]
+"""Runs one more experiment of the same task into a directory (a refined mesh, a held-out flow)."""
 
 
 class UnknownGateError(KeyError):
@@ -30,6 +34,12 @@ class GateContext:
     evidence: dict[str, str] = field(default_factory=dict)
     options: dict[str, Any] = field(default_factory=dict)
     sandbox_factory: SandboxFactory | None = None
+    rerun: ExperimentRunner | None = None
+    """Provided by the orchestrator (or `check-case --rerun`); None where no new run is allowed."""
+    vision: VisionJudge | None = None
+    """A vision model to consult, when one is configured; gates must work without it."""
+    prior: list[GateResult] = field(default_factory=list)
+    """Verdicts of the gates listed before this one, for gates that only judge accepted results."""
 
     def path(self, relative: str) -> Path:
         return self.directory / relative
@@ -41,6 +51,8 @@ class GateContext:
 
 class Gate(ABC):
     name: ClassVar[str]
+    needs_run: ClassVar[bool] = False
+    """True for gates that execute new experiments (mesh refinement, held-out flows)."""
 
     @abstractmethod
     def check(self, context: GateContext) -> GateResult:
@@ -91,6 +103,11 @@ def run_gate(gate: Gate, context: GateContext) -> GateResult:
         return gate.check(context)
     except Exception as error:  # noqa: BLE001 - must become a recorded outcome, never a crash
         return gate.verdict("reject", [f"gate failed while checking: {type(error).__name__}: {error}"])
+
+
+def blocking_verdict(context: GateContext) -> GateResult | None:
+    """The first earlier verdict that did not accept, if any: expensive gates judge only accepted results."""
+    return next((result for result in context.prior if result.decision != "accept"), None)
 
 
 GateFactory = Callable[[], Gate]

@@ -15,7 +15,7 @@ import shutil
 import tarfile
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -84,8 +84,8 @@ def execute_job(job: ExperimentJob) -> JobResult:
     scratch = Path(tempfile.mkdtemp(prefix=f"labgate-{job.run_id}-"))
     try:
 
-        def factory(workdir: Path) -> Sandbox:
-            return get_sandbox(job.sandbox, workdir)
+        def factory(workdir: Path, *, ro_paths: Sequence[Path] = ()) -> Sandbox:
+            return get_sandbox(job.sandbox, workdir, ro_paths=tuple(ro_paths))
 
         llm = OpenAIChat(job.llm) if job.llm is not None else None
         context = RemoteContext(job.run_id, job.task, job.workload, factory, llm)

@@ -13,7 +13,7 @@ from tools.cfd._foamdict import FoamValueError
 from tools.cfd._logs import SolverLog, parse_solver_log, read_solver_log
 from tools.cfd._openfoam import OpenFOAMConfig
 from tools.cfd._reference import GHIA_1982, ReferenceProfile, ghia_profiles, ghia_reynolds_numbers
-from tools.cfd._workload import CfdWorkload
+from tools.cfd._workload import CfdWorkload, case_definitions
 
 __all__ = [
     "GHIA_1982",
@@ -25,6 +25,7 @@ __all__ = [
     "OpenFOAMConfig",
     "ReferenceProfile",
     "SolverLog",
+    "case_definitions",
     "cavity_case",
     "ghia_metrics",
     "ghia_profiles",

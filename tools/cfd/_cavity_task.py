@@ -3,17 +3,18 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar, Literal
 
 import numpy as np
 
 from runs import Budget, TaskSpec
-from tools._workload import OutputFile
+from tools._workload import OutputFile, TaskError
 from tools.cfd._cavity import CavityParams, cavity_case
 from tools.cfd._cavity_metrics import ghia_metrics, profiles_from_samples
 from tools.cfd._definition import CaseDefinition, CaseFiles
 from tools.cfd._fields import latest_time, read_internal_field
 from tools.cfd._grid import structured_2d
+from tools.cfd._infer import block_cells, end_time, patch_value, read_case_dict, viscosity
 from tools.cfd._logs import SolverLog
 from tools.cfd._openfoam import CaseStep
 from tools.cfd._reference import ghia_profiles
@@ -33,6 +34,8 @@ class CavityCase(CaseDefinition[CavityParams]):
     applications = ("blockMesh", "icoFoam", "postProcess")
     solver_log = "log.icoFoam"
     deliverables = ("solver-log", "field-U", "field-figure", "comparison-figure", "residual-figure")
+    recirculation: ClassVar[Literal["required", "forbidden"] | None] = "required"
+    mesh_tolerances: ClassVar[dict[str, float]] = {"u_min": 0.03, "v_max": 0.03}
 
     def tasks(self) -> list[TaskSpec]:
         return [
@@ -67,6 +70,46 @@ class CavityCase(CaseDefinition[CavityParams]):
             new["courant"] = current.courant / 2
             why = f"halve the target Courant number to {new['courant']:.3g}"
         return new, why
+
+    def reference_velocity(self, params: CavityParams) -> float:
+        return params.lid_velocity
+
+    def length_scale(self, params: CavityParams) -> float:
+        return params.length
+
+    def nu(self, params: CavityParams) -> float:
+        return params.nu
+
+    def structured_shape(self, params: CavityParams) -> tuple[int, int] | None:
+        return params.cells, params.cells
+
+    def refine(self, params: dict[str, Any], factor: float) -> dict[str, Any] | None:
+        current = self.parse(params)
+        return {**params, "cells": round(current.cells * factor)}
+
+    def quantities(self, case: Path, params: CavityParams) -> dict[str, float]:
+        from tools.cfd._cavity_metrics import profiles_from_fields
+
+        lines = profiles_from_fields(case, params)
+        return {"u_min": float(lines.u.min()), "v_max": float(lines.v.max())}
+
+    def infer(self, case: Path) -> dict[str, Any]:
+        blocks = block_cells(case)
+        if len(blocks) != 1 or blocks[0][0] != blocks[0][1]:
+            raise TaskError("a cavity case has one square block of cells")
+        lid = patch_value(case, "U", "movingWall")[0]
+        mesh = read_case_dict(case, "system/blockMeshDict")
+        scale = float(str(mesh.get("convertToMeters", mesh.get("scale", 1))))
+        xs = [float(vertex[0]) for vertex in mesh.get("vertices", []) if isinstance(vertex, list)]
+        length = (max(xs) - min(xs)) * scale if xs else 0.1
+        return {
+            "case": self.kind,
+            "re": round(lid * length / viscosity(case), 6),
+            "cells": blocks[0][0],
+            "lid_velocity": lid,
+            "length": length,
+            "convective_times": end_time(case) * lid / length,
+        }
 
     def files(self, params: CavityParams) -> CaseFiles:
         return cavity_case(params)

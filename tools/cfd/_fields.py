@@ -40,7 +40,11 @@ def read_internal_field(path: Path, n_cells: int | None = None) -> FloatArray:
     """The internal field as an (n,) or (n, k) array; a uniform field needs `n_cells` to expand."""
     if not path.is_file():
         raise FieldFormatError(f"field file {path} does not exist")
-    text = path.read_text(errors="replace")
+    return parse_internal_field(path.read_text(errors="replace"), str(path), n_cells)
+
+
+def parse_internal_field(text: str, path: str, n_cells: int | None = None) -> FloatArray:
+    """The internalField of a field file's text; `path` only names the file in errors."""
     if "format      binary" in text or re.search(r"format\s+binary", text):
         raise FieldFormatError(f"{path} is written in binary; labgate writes and reads ASCII")
     match = _INTERNAL.search(text)

@@ -13,7 +13,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-_WORD = re.compile(r"^[A-Za-z_][A-Za-z0-9_.:<>,()\-]*$")
+_WORD = re.compile(r"^[A-Za-z_][A-Za-z0-9_.:<>,()*\-]*$")
 _BANNER = """/*--------------------------------*- C++ -*----------------------------------*\\
   Written by labgate from typed parameters; edits by hand are not read back.
 \\*---------------------------------------------------------------------------*/

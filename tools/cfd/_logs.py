@@ -40,6 +40,8 @@ class SolverLog:
     continuity: list[float] = field(default_factory=list)
     courant_max: list[float] = field(default_factory=list)
     ended: bool = False
+    converged: bool = False
+    """A steady solver stopped early because every residual met its residualControl target."""
     fatal: list[str] = field(default_factory=list)
     non_finite: bool = False
     n_lines: int = 0
@@ -85,6 +87,8 @@ def parse_solver_log(text: str) -> SolverLog:
             continue
         if any(marker in line for marker in _FATAL_MARKERS):
             log.fatal.append(" ".join(part.strip() for part in lines[index : index + 6] if part.strip())[:500])
+        if "solution converged in" in stripped:
+            log.converged = True
         if stripped == "End":
             log.ended = True
     return log

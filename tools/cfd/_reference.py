@@ -88,3 +88,52 @@ def ghia_profiles(reynolds: float) -> tuple[ReferenceProfile, ReferenceProfile]:
             )
         )
     return profiles[0], profiles[1]
+
+
+XIAO_2020 = (
+    "Xiao, Wu, Laizet & Duan (2020), Computers & Fluids 200:104431, doi:10.1016/j.compfluid.2020.104431 "
+    "(DNS, periodic hill alpha = 1, Re_h = 5600)"
+)
+PITZ_DAILY_1983 = "Pitz & Daily (1983), AIAA J. 21(11):1565-1570, doi:10.2514/3.8290"
+WHITE_2006 = "White (2006), Viscous Fluid Flow, 3rd ed., eq. (6-121)"
+
+
+def _csv(name: str) -> tuple[list[str], FloatArray]:
+    header, data, _ = _read_table(name)
+    return header, data
+
+
+def hill_cf_reference() -> tuple[FloatArray, FloatArray]:
+    """DNS lower-wall skin friction of the periodic hill: (x/h, Cf), sorted by x."""
+    _, data = _csv("xiao2020_hill_cf.csv")
+    order = np.argsort(data[:, 0])
+    return data[order, 0], data[order, 1]
+
+
+def hill_profile_reference() -> dict[float, tuple[FloatArray, FloatArray]]:
+    """DNS mean streamwise velocity u/Ub against y/h at each station x/h."""
+    _, data = _csv("xiao2020_hill_u_profiles.csv")
+    stations: dict[float, tuple[FloatArray, FloatArray]] = {}
+    for station in np.unique(data[:, 0]):
+        rows = data[data[:, 0] == station]
+        order = np.argsort(rows[:, 1])
+        stations[float(station)] = (rows[order, 1], rows[order, 2])
+    return stations
+
+
+HILL_DNS_SEPARATION = 0.22
+HILL_DNS_REATTACHMENT = 4.62
+"""Zero crossings of the shipped DNS Cf table (the paper's figures give about 0.2h and 4.7h)."""
+
+
+def step_reattachment_reference() -> tuple[float, float]:
+    """(Re_H, x_r/H) measured by Pitz & Daily (1983)."""
+    _, data = _csv("pitzdaily1983_reattachment.csv")
+    return float(data[0, 0]), float(data[0, 1])
+
+
+def flat_plate_cf(re_x: FloatArray) -> FloatArray:
+    """Turbulent flat-plate skin friction from White's correlation at local Reynolds numbers `re_x`."""
+    _, data = _csv("white2006_flat_plate_cf.csv")
+    a, b = float(data[0, 0]), float(data[0, 1])
+    return np.asarray(a / np.log(b * re_x) ** 2, dtype=np.float64)

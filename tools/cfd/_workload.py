@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import itertools
+import shutil
 import traceback
 from pathlib import Path
 from typing import Any
 
 from runs import ExperimentSpec, TaskSpec
 from sandboxes import GIB, Limits
+from tools._search import SearchSpace
 from tools._workload import (
     ExperimentOutcome,
     OutputFile,
@@ -19,14 +21,30 @@ from tools._workload import (
     experiment_key,
 )
 from tools.cfd._cavity_task import CavityCase
+from tools.cfd._channel_task import ChannelCase
 from tools.cfd._definition import CaseDefinition
 from tools.cfd._fields import FieldFormatError
+from tools.cfd._hill_task import PeriodicHillCase
 from tools.cfd._logs import read_solver_log
 from tools.cfd._openfoam import OpenFOAMConfig, run_steps
 from tools.cfd._openfoam import ToolUnavailableError as OpenFOAMMissingError
+from tools.cfd._plate_task import FlatPlateCase
 from tools.cfd._render import warm_up
+from tools.cfd._step_task import BackwardStepCase
 
 CFD_LIMITS = Limits(memory_bytes=8 * GIB, processes=256, file_bytes=4 * GIB, output_bytes=1 << 20)
+
+
+def case_definitions() -> dict[str, CaseDefinition[Any]]:
+    """Every case family labgate knows, by kind (gates and `check-case` look them up here)."""
+    families: tuple[CaseDefinition[Any], ...] = (
+        CavityCase(),
+        ChannelCase(),
+        BackwardStepCase(),
+        PeriodicHillCase(),
+        FlatPlateCase(),
+    )
+    return {case.kind: case for case in families}
 
 
 class CfdWorkload(Workload):
@@ -34,7 +52,7 @@ class CfdWorkload(Workload):
 
     def __init__(self, openfoam: OpenFOAMConfig | None = None) -> None:
         self.openfoam = openfoam or OpenFOAMConfig()
-        self.definitions: dict[str, CaseDefinition[Any]] = {case.kind: case for case in (CavityCase(),)}
+        self.definitions: dict[str, CaseDefinition[Any]] = case_definitions()
 
     def definition(self, task_or_params: TaskSpec | dict[str, Any]) -> CaseDefinition[Any]:
         params = task_or_params.params if isinstance(task_or_params, TaskSpec) else task_or_params
@@ -49,6 +67,7 @@ class CfdWorkload(Workload):
 
     def validate(self, task: TaskSpec) -> None:
         definition = self.definition(task)
+        self.search_space(task)
         for combination in self._combinations(task):
             definition.parse(combination, task.id)
 
@@ -61,7 +80,31 @@ class CfdWorkload(Workload):
             combos.append({**task.params, **dict(zip(names, values, strict=True))})
         return combos
 
+    def search_space(self, task: TaskSpec) -> SearchSpace | None:
+        settings = task.params.get("search")
+        if not settings:
+            return None
+        definition = self.definition(task)
+        space = getattr(definition, "search_space", None)
+        if space is None:
+            raise TaskError(f"{definition.kind} cases have no search space; remove params.search")
+        if not isinstance(settings, dict):
+            raise TaskError("params.search must be a mapping, e.g. {runs: 8, population: 2}")
+        result = space(dict(task.params), settings)
+        assert isinstance(result, SearchSpace)
+        return result
+
     def plan(self, task: TaskSpec) -> list[ExperimentSpec]:
+        if self.search_space(task) is not None:
+            params = {k: v for k, v in task.params.items() if k != "search"}
+            return [
+                ExperimentSpec(
+                    key="default",
+                    task_id=task.id,
+                    params=params,
+                    rationale="the calibrated model: the baseline every candidate must beat",
+                )
+            ]
         plans = []
         for combination in self._combinations(task):
             varied = {name: combination[name] for name in task.sweep}
@@ -163,4 +206,53 @@ class CfdWorkload(Workload):
             return ExperimentOutcome(key=experiment.key, status="completed", files=files, info=info)
         return ExperimentOutcome(
             key=experiment.key, status="completed", metrics=metrics, files=files + figures, info=info
+        )
+
+    def adopt(
+        self, task: TaskSpec, source: Path, directory: Path, sandbox_factory: SandboxFactory
+    ) -> tuple[ExperimentSpec, ExperimentOutcome]:
+        """Judge a case someone ran by hand: copy it, read its parameters back, and post-process the copy.
+
+        The solver is not run again; only the harness's own post-processing (cell centres, figures)
+        runs, on the copy in `directory/case`. The source directory is never written to.
+        """
+        definition = self.definition(task)
+        case = directory / "case"
+        if case.exists():
+            shutil.rmtree(case)
+        shutil.copytree(source, case, symlinks=False, ignore=shutil.ignore_patterns("processor*"))
+        params = {**definition.infer(case), "case": definition.kind}
+        parsed = definition.parse(params, task.id)
+        spec = ExperimentSpec(key="check-case", task_id=task.id, params=params, rationale=f"case read from {source}")
+        from tools.cfd._fields import latest_time
+
+        latest = latest_time(case)
+        sandbox = sandbox_factory(case)
+        try:
+            if latest is not None and not (latest[1] / "C").is_file():
+                run_steps(
+                    sandbox,
+                    [definition.steps(parsed)[-1]],
+                    self.openfoam,
+                    timeout=task.budget.experiment_seconds,
+                    limits=CFD_LIMITS,
+                )
+        finally:
+            sandbox.close()
+        log_name = definition.solver_log
+        files = [OutputFile(path=f"case/{log_name}", kind="log", role="solver-log")]
+        info: dict[str, Any] = {
+            "case": definition.kind,
+            "solver_log": f"case/{log_name}",
+            "steps": [],
+            "adopted": str(source),
+        }
+        log = read_solver_log(case / log_name)
+        try:
+            metrics, figures = definition.analyse(case, directory, parsed, log)
+        except (FieldFormatError, ValueError, OSError) as error:
+            info["analysis_error"] = f"{type(error).__name__}: {error}"
+            return spec, ExperimentOutcome(key=spec.key, status="completed", files=files, info=info)
+        return spec, ExperimentOutcome(
+            key=spec.key, status="completed", metrics=metrics, files=files + figures, info=info
         )

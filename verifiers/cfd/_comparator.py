@@ -21,6 +21,7 @@ from tools.cfd import (
     reader_disagreement,
 )
 from verifiers._gate import Gate, GateContext, register_gate
+from verifiers.cfd._flows import compare_channel, compare_hill, compare_step
 
 Comparator = Callable[["ComparatorGate", GateContext], GateResult]
 
@@ -83,7 +84,12 @@ def compare_cavity(gate: ComparatorGate, context: GateContext) -> GateResult:
     )
 
 
-COMPARATORS: dict[str, Comparator] = {"cavity": compare_cavity}
+COMPARATORS: dict[str, Comparator] = {
+    "cavity": compare_cavity,
+    "poiseuille": compare_channel,
+    "backward-step": compare_step,
+    "periodic-hill": compare_hill,
+}
 
 
 @register_gate

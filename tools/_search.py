@@ -1,0 +1,56 @@
+"""A search over a workload's parameters: the box, the objective a proposer may read, and the budget.
+
+The workload states what may vary and which gate metric is the in-sample objective; a proposer in
+`agents/` reads only that metric, so quantities other gates hold out never reach it.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+
+class SearchParameter(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: str
+    default: float
+    low: float
+    high: float
+
+    @model_validator(mode="after")
+    def _check(self) -> SearchParameter:
+        if not self.low <= self.default <= self.high:
+            raise ValueError(f"{self.name}: default {self.default:g} outside [{self.low:g}, {self.high:g}]")
+        return self
+
+
+class SearchSpace(BaseModel):
+    """Candidates set `params[key][name]` for each parameter; everything else comes from the task."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    key: str
+    parameters: list[SearchParameter]
+    objective_gate: str
+    objective_metric: str
+    runs: int = Field(ge=1, le=10_000, description="candidate experiments, the baseline not counted")
+    population: int = Field(ge=1, le=64, description="candidates proposed and run together")
+    seed: int = 0
+    baseline_key: str = "default"
+
+    def clamp(self, values: dict[str, float]) -> dict[str, float]:
+        known = {parameter.name: parameter for parameter in self.parameters}
+        return {name: min(max(float(values.get(name, p.default)), p.low), p.high) for name, p in known.items()}
+
+    def candidate_params(self, base: dict[str, Any], values: dict[str, float]) -> dict[str, Any]:
+        params = {k: v for k, v in base.items() if k != "search"}
+        nested = dict(params.get(self.key, {}))
+        nested.update({name: float(f"{value:.10g}") for name, value in self.clamp(values).items()})
+        params[self.key] = nested
+        return params
+
+    def values_of(self, params: dict[str, Any]) -> dict[str, float]:
+        nested = params.get(self.key, {}) or {}
+        return {p.name: float(nested.get(p.name, p.default)) for p in self.parameters}

@@ -1,0 +1,113 @@
+"""Reading OpenFOAM dictionaries back, without OpenFOAM: what `check-case` infers a case's parameters from.
+
+A small tokenizer and recursive-descent parser for the dictionary syntax (keywords, `{ }` blocks,
+`( )` lists, `;`). Directives (`#include`, `#codeStream`) and `$` macros are kept as plain text,
+never expanded or executed: a user's case is data to be read, not code to be run.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+_TOKEN = re.compile(r'"(?:[^"\\]|\\.)*"|#\{.*?#\}|[{}();\[\]]|[^\s{}();\[\]"]+', re.DOTALL)
+_COMMENTS = re.compile(r"//[^\n]*|/\*.*?\*/", re.DOTALL)
+
+FoamDict = dict[str, Any]
+
+
+class FoamParseError(ValueError):
+    """A dictionary file is not valid OpenFOAM syntax (or is truncated)."""
+
+
+def _tokens(text: str) -> list[str]:
+    return _TOKEN.findall(_COMMENTS.sub(" ", text))
+
+
+def _value(tokens: list[str], index: int) -> tuple[Any, int]:
+    token = tokens[index]
+    if token == "{":
+        return _block(tokens, index + 1)
+    if token == "(":
+        items: list[Any] = []
+        index += 1
+        while index < len(tokens) and tokens[index] != ")":
+            item, index = _value(tokens, index)
+            items.append(item)
+        if index >= len(tokens):
+            raise FoamParseError("unbalanced '(': the file is truncated")
+        return items, index + 1
+    if token == "[":
+        end = tokens.index("]", index)
+        return "[" + " ".join(tokens[index + 1 : end]) + "]", end + 1
+    return token, index + 1
+
+
+def _block(tokens: list[str], index: int) -> tuple[FoamDict, int]:
+    entries: FoamDict = {}
+    while index < len(tokens) and tokens[index] != "}":
+        key = tokens[index]
+        index += 1
+        if key == ";":
+            continue
+        if key.startswith("#"):
+            # A directive and its argument: recorded, never followed.
+            if index < len(tokens) and tokens[index] not in ("{", "}"):
+                entries.setdefault("#directives", []).append(f"{key} {tokens[index]}")
+                index += 1
+            else:
+                entries.setdefault("#directives", []).append(key)
+            continue
+        parts: list[Any] = []
+        while index < len(tokens) and tokens[index] not in (";", "}"):
+            if tokens[index] == "{":
+                value, index = _block(tokens, index + 1)
+                parts.append(value)
+                break
+            value, index = _value(tokens, index)
+            parts.append(value)
+        if index < len(tokens) and tokens[index] == ";":
+            index += 1
+        entries[key.strip('"')] = parts[0] if len(parts) == 1 else parts
+    if index >= len(tokens):
+        return entries, index
+    return entries, index + 1
+
+
+def parse_foam_dict(text: str) -> FoamDict:
+    tokens = _tokens(text)
+    entries, index = _block(tokens, 0)
+    if index < len(tokens):
+        raise FoamParseError("unexpected '}' at top level")
+    return entries
+
+
+def read_foam_dict(path: Path) -> FoamDict:
+    if not path.is_file():
+        raise FoamParseError(f"{path} does not exist")
+    try:
+        return parse_foam_dict(path.read_text(errors="replace"))
+    except (FoamParseError, ValueError, IndexError) as error:
+        raise FoamParseError(f"{path}: {error}") from None
+
+
+def foam_number(value: Any) -> float:
+    """A scalar entry, also when written with dimensions (`nu [0 2 -1 0 0 0 0] 1e-5;`)."""
+    if isinstance(value, list):
+        value = value[-1]
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        raise FoamParseError(f"{value!r} is not a number") from None
+
+
+def foam_vector(value: Any) -> tuple[float, ...]:
+    """`uniform (1 0 0)` or `(1 0 0)` as a tuple of floats."""
+    if isinstance(value, list) and value and value[0] == "uniform":
+        value = value[1]
+    if isinstance(value, list) and value and isinstance(value[-1], list):
+        value = value[-1]
+    if not isinstance(value, list):
+        raise FoamParseError(f"{value!r} is not a vector")
+    return tuple(float(component) for component in value)

@@ -1,0 +1,191 @@
+"""The held-out physics gate of the periodic hill: a coefficient set that fits the in-sample metric must
+not get the flow wrong elsewhere.
+
+A candidate is accepted only if, on quantities the search never saw, it is no worse than the calibrated
+Spalart-Allmaras model: the mean-velocity profiles against the DNS at x/h = 1..8, the reattachment point,
+and a second flow the model was calibrated on (the zero-pressure-gradient flat plate against White's
+correlation). The calibrated model is run here, once per run and mesh, as the baseline; its runs and the
+flat-plate runs live beside the experiments (never among them), so no proposer reads them.
+The verdict states the in-sample gain and every held-out comparison side by side.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import threading
+from pathlib import Path
+from typing import Any
+
+from runs import ExperimentSpec, GateResult
+from tools.cfd import FieldFormatError
+from tools.cfd._hill import HillParams
+from tools.cfd._hill_metrics import bubble, cf_rmse, hill_wall, profile_rmse, velocity_profiles
+from tools.cfd._plate_task import FlatPlateCase, PlateParams
+from tools.cfd._rans import SACoefficients
+from tools.cfd._reference import HILL_DNS_REATTACHMENT
+from verifiers._gate import Gate, GateContext, blocking_verdict, register_gate
+
+_locks: dict[str, threading.Lock] = {}
+_locks_guard = threading.Lock()
+
+
+def _lock(path: Path) -> threading.Lock:
+    with _locks_guard:
+        return _locks.setdefault(str(path), threading.Lock())
+
+
+def _digest(params: dict[str, Any]) -> str:
+    return hashlib.sha256(json.dumps(params, sort_keys=True, default=str).encode()).hexdigest()[:12]
+
+
+class _Runs:
+    """Runs (or reuses) the held-out experiments of one gate check."""
+
+    def __init__(self, context: GateContext) -> None:
+        self.context = context
+        self.shared = context.directory.parent / "_held-out"
+
+    def run(self, params: dict[str, Any], directory: Path, why: str) -> Path:
+        """The case directory of a completed run of `params`, running it if needed (idempotent)."""
+        marker = directory / "outcome.json"
+        with _lock(directory):
+            if marker.is_file():
+                stored = json.loads(marker.read_text())
+                if stored.get("status") != "completed":
+                    raise FieldFormatError(f"held-out run {directory.name} failed: {stored.get('error')}")
+                return directory / "case"
+            assert self.context.rerun is not None
+            spec = ExperimentSpec(
+                key=directory.name,
+                task_id=self.context.experiment.task_id,
+                params=params,
+                parent_key=self.context.experiment.key,
+                rationale=why,
+            )
+            outcome = self.context.rerun(spec, directory)
+            marker.write_text(json.dumps({"status": outcome.status, "error": outcome.error}))
+            if outcome.status != "completed":
+                raise FieldFormatError(f"held-out run {directory.name} failed: {outcome.error}")
+            return directory / "case"
+
+
+def hill_quantities(case: Path, params: HillParams) -> dict[str, float]:
+    wall = hill_wall(case, params)
+    _, reattachment = bubble(wall.x, wall.tangential)
+    profiles, _ = velocity_profiles(case, params)
+    rmse, _ = profile_rmse(profiles)
+    values = {"cf_rmse": cf_rmse(wall.x, wall.cf_foam), "profile_rmse": rmse}
+    values["reattachment"] = reattachment if reattachment is not None else 9.0
+    return values
+
+
+@register_gate
+class HeldOutGate(Gate):
+    """Options: `profile_tolerance` (absolute RMSE of u/Ub allowed above the baseline, default 0.02),
+    `reattachment_tolerance` (h allowed beyond the baseline's error, default 0.25), `plate_tolerance`
+    (relative Cf error allowed above the baseline's, default 0.02), `plate` (flat-plate parameters)."""
+
+    name = "held-out"
+    needs_run = True
+
+    def check(self, context: GateContext) -> GateResult:
+        blocking = blocking_verdict(context)
+        if blocking is not None:
+            return self.verdict(
+                blocking.decision,
+                [f"not evaluated: {blocking.gate} did not accept ({blocking.decision})"],
+                confidence=0.0,
+            )
+        if context.experiment.params.get("case") != "periodic-hill":
+            return self.verdict("reject", ["the held-out gate is defined for the periodic hill only"])
+        if context.rerun is None:
+            return self.verdict("reject", ["the held-out flows need new runs, and none is allowed here"])
+        raw = {k: v for k, v in context.experiment.params.items() if k not in ("search",)}
+        params = HillParams.model_validate({k: v for k, v in raw.items() if k != "case"})
+        runs = _Runs(context)
+        baseline_raw = {**raw, "sa": SACoefficients().model_dump()}
+        is_baseline = params.sa.is_default()
+        try:
+            candidate = hill_quantities(context.path("case"), params)
+            if is_baseline:
+                baseline = candidate
+            else:
+                directory = runs.shared / f"hill-default-{_digest(baseline_raw)}"
+                case = runs.run(baseline_raw, directory, "held-out baseline: calibrated Spalart-Allmaras")
+                baseline = hill_quantities(case, params.model_copy(update={"sa": SACoefficients()}))
+            plate_options = dict(context.options.get("plate", {}))
+            plate_base = {"case": "flat-plate", **plate_options}
+            plate_candidate = {**plate_base, "sa": params.sa.model_dump()}
+            plate_default = {**plate_base, "sa": SACoefficients().model_dump()}
+            plate = FlatPlateCase()
+            default_case = runs.run(
+                plate_default, runs.shared / f"plate-{_digest(plate_default)}", "held-out flat plate"
+            )
+            error_default = plate.error(default_case, PlateParams.model_validate({**plate_options}))
+            if is_baseline:
+                error_candidate = error_default
+            else:
+                candidate_case = runs.run(
+                    plate_candidate, runs.shared / f"plate-{_digest(plate_candidate)}", "held-out flat plate"
+                )
+                error_candidate = plate.error(
+                    candidate_case, PlateParams.model_validate({**plate_options, "sa": params.sa.model_dump()})
+                )
+        except (FieldFormatError, ValueError) as error:
+            return self.verdict("reject", [f"cannot evaluate the held-out quantities: {error}"])
+        return self._judge(context, candidate, baseline, error_candidate, error_default)
+
+    def _judge(
+        self,
+        context: GateContext,
+        candidate: dict[str, float],
+        baseline: dict[str, float],
+        plate_candidate: float,
+        plate_default: float,
+    ) -> GateResult:
+        options = context.options
+        profile_tol = float(options.get("profile_tolerance", 0.02))
+        reattach_tol = float(options.get("reattachment_tolerance", 0.25))
+        plate_tol = float(options.get("plate_tolerance", 0.02))
+        gain = (baseline["cf_rmse"] - candidate["cf_rmse"]) / baseline["cf_rmse"]
+        error_c = abs(candidate["reattachment"] - HILL_DNS_REATTACHMENT)
+        error_b = abs(baseline["reattachment"] - HILL_DNS_REATTACHMENT)
+        checks = [
+            (
+                "mean-velocity profiles x/h = 1..8",
+                candidate["profile_rmse"] <= baseline["profile_rmse"] + profile_tol,
+                f"RMSE u/Ub {candidate['profile_rmse']:.4f} vs default {baseline['profile_rmse']:.4f}",
+            ),
+            (
+                "reattachment point",
+                error_c <= error_b + reattach_tol,
+                f"x/h {candidate['reattachment']:.2f} vs default {baseline['reattachment']:.2f} "
+                f"(DNS {HILL_DNS_REATTACHMENT:g})",
+            ),
+            (
+                "flat plate vs White's correlation",
+                plate_candidate <= plate_default + plate_tol,
+                f"Cf error {100 * plate_candidate:.1f} % vs default {100 * plate_default:.1f} %",
+            ),
+        ]
+        side_by_side = [
+            f"in-sample: Cf RMSE {candidate['cf_rmse']:.5f} vs default {baseline['cf_rmse']:.5f} "
+            f"(gain {100 * gain:+.1f} %)"
+        ]
+        side_by_side += [f"held-out {name}: {'pass' if ok else 'FAIL'} ({detail})" for name, ok, detail in checks]
+        metrics = {
+            "in_sample_cf_rmse": candidate["cf_rmse"],
+            "baseline_cf_rmse": baseline["cf_rmse"],
+            "in_sample_gain": gain,
+            "profile_rmse": candidate["profile_rmse"],
+            "baseline_profile_rmse": baseline["profile_rmse"],
+            "reattachment": candidate["reattachment"],
+            "baseline_reattachment": baseline["reattachment"],
+            "plate_cf_error": plate_candidate,
+            "baseline_plate_cf_error": plate_default,
+        }
+        evidence = context.digests([item.path for item in context.outcome.files if item.kind == "field"])
+        if all(ok for _, ok, _ in checks):
+            return self.verdict("accept", side_by_side, evidence=evidence, metrics=metrics)
+        return self.verdict("revise", side_by_side, evidence=evidence, metrics=metrics)

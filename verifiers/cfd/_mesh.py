@@ -1,0 +1,89 @@
+"""The mesh-independence gate: rerun an accepted case on a finer mesh; its answer must not move.
+
+The refined run goes to `mesh-check/` inside the experiment directory (never into the case itself);
+the quantities of interest are read from both runs' raw fields by the case family's own reader and
+compared against the family's stated tolerances (a task may override them).
+"""
+
+from __future__ import annotations
+
+from runs import ExperimentSpec, GateResult
+from tools.cfd import FieldFormatError, case_definitions
+from verifiers._gate import Gate, GateContext, blocking_verdict, register_gate
+
+
+@register_gate
+class MeshIndependenceGate(Gate):
+    """Options: `factor` (refinement ratio, default 1.5), `tolerances` (quantity -> relative change)."""
+
+    name = "mesh-independence"
+    needs_run = True
+
+    def check(self, context: GateContext) -> GateResult:
+        blocking = blocking_verdict(context)
+        if blocking is not None:
+            return self.verdict(
+                blocking.decision,
+                [f"not run: {blocking.gate} did not accept ({blocking.decision}); only accepted results are refined"],
+                confidence=0.0,
+            )
+        kind = str(context.experiment.params.get("case", ""))
+        definition = case_definitions().get(kind)
+        if definition is None:
+            return self.verdict("reject", [f"no case family {kind!r}"])
+        if context.rerun is None:
+            return self.verdict("reject", ["mesh independence needs a new run, and none is allowed here"])
+        factor = float(context.options.get("factor", 1.5))
+        refined = definition.refine(dict(context.experiment.params), factor)
+        if refined is None:
+            return self.verdict("reject", [f"a {kind} case cannot be refined"])
+        tolerances = {**definition.mesh_tolerances, **dict(context.options.get("tolerances", {}))}
+        params = definition.parse(context.experiment.params)
+        try:
+            coarse = definition.quantities(context.path("case"), params)
+        except (FieldFormatError, ValueError) as error:
+            return self.verdict("reject", [f"cannot read the quantities of interest: {error}"])
+        spec = ExperimentSpec(
+            key=f"{context.experiment.key}-mesh",
+            task_id=context.experiment.task_id,
+            params=refined,
+            parent_key=context.experiment.key,
+            rationale=f"mesh-independence check, {factor:g}x finer",
+        )
+        directory = context.directory / "mesh-check"
+        outcome = context.rerun(spec, directory)
+        if outcome.status != "completed":
+            return self.verdict("reject", [f"the refined run failed: {outcome.error}"])
+        try:
+            fine = definition.quantities(directory / "case", definition.parse(refined))
+        except (FieldFormatError, ValueError) as error:
+            return self.verdict("reject", [f"cannot read the refined run: {error}"])
+        reasons: list[str] = []
+        moved: list[str] = []
+        metrics: dict[str, float] = {"refinement": factor}
+        for name, tolerance in sorted(tolerances.items()):
+            if name not in coarse or name not in fine:
+                moved.append(f"{name} is missing from {'the refined' if name in coarse else 'the original'} run")
+                continue
+            change = abs(fine[name] - coarse[name]) / max(abs(fine[name]), 1e-12)
+            metrics[f"{name}_coarse"], metrics[f"{name}_fine"], metrics[f"{name}_change"] = (
+                coarse[name],
+                fine[name],
+                change,
+            )
+            line = (
+                f"{name}: {coarse[name]:.4g} -> {fine[name]:.4g} "
+                f"({100 * change:.2f} %, tolerance {100 * tolerance:g} %)"
+            )
+            (moved if change > tolerance else reasons).append(line)
+        evidence = context.digests([item.path for item in context.outcome.files if item.kind == "field"])
+        if moved:
+            return self.verdict(
+                "revise",
+                [f"the result depends on the mesh ({factor:g}x finer):", *moved, *reasons],
+                evidence=evidence,
+                metrics=metrics,
+            )
+        return self.verdict(
+            "accept", [f"unchanged on a {factor:g}x finer mesh:", *reasons], evidence=evidence, metrics=metrics
+        )

@@ -1,0 +1,102 @@
+"""The physical-range gate: is the solution a flow that can exist under the task's conditions?
+
+Checks, from the raw fields: every value finite; the largest speed within a stated multiple of the
+reference velocity; the bulk flow going the way the task asked; and y+ at the walls in the range the
+wall treatment needs (below a few for resolved walls, below the log-layer limit for wall functions).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from runs import Decision, GateResult
+from tools.cfd import FieldFormatError, case_definitions, latest_time, read_internal_field
+from tools.cfd._patches import mesh_patches, read_patch_field
+from verifiers._gate import Gate, GateContext, register_gate
+
+_ORDER = {"accept": 0, "rerun": 1, "revise": 2, "reject": 3}
+
+
+@register_gate
+class PhysicalRangeGate(Gate):
+    """Options: `speed_max` (|U| over the reference velocity, default 3), `yplus_max_resolved` (default 5),
+    `yplus_max_wall_function` (default 300), `direction_min` (mean velocity along the requested direction
+    over the reference velocity, default 0.05)."""
+
+    name = "physical-range"
+
+    def check(self, context: GateContext) -> GateResult:
+        kind = str(context.experiment.params.get("case", ""))
+        definition = case_definitions().get(kind)
+        if definition is None:
+            return self.verdict("reject", [f"no case family {kind!r}"])
+        if context.outcome.status != "completed":
+            return self.verdict("reject", [f"nothing to check: {context.outcome.error or 'experiment failed'}"])
+        params = definition.parse(context.experiment.params)
+        case = context.path("case")
+        latest = latest_time(case)
+        if latest is None:
+            return self.verdict("reject", ["no time directory after 0: the solver wrote no result"])
+        _, folder = latest
+        files = [f"case/{folder.name}/U"]
+        try:
+            velocity = read_internal_field(folder / "U", n_cells=1)
+        except FieldFormatError as error:
+            return self.verdict("reject", [f"cannot read the velocity: {error}"], evidence=context.digests(files))
+        reasons: list[str] = []
+        decision: Decision = "accept"
+
+        def worse(new: Decision, reason: str) -> None:
+            nonlocal decision
+            reasons.append(reason)
+            if _ORDER[new] > _ORDER[decision]:
+                decision = new
+
+        metrics: dict[str, float] = {}
+        if velocity.ndim != 2 or not np.all(np.isfinite(velocity)):
+            worse("rerun", "the velocity field holds non-finite values")
+            return self.verdict(decision, reasons, evidence=context.digests(files))
+        reference = definition.reference_velocity(params)
+        speed = float(np.max(np.linalg.norm(velocity, axis=1))) / reference
+        metrics["speed_max_ratio"] = speed
+        limit = float(context.options.get("speed_max", 3.0))
+        if speed > limit:
+            worse("revise", f"|U| reaches {speed:.3g} times the reference velocity (limit {limit:g})")
+        direction = definition.bulk_direction(params)
+        if direction is not None:
+            along = float(np.mean(velocity @ np.asarray(direction))) / reference
+            metrics["bulk_along_requested"] = along
+            minimum = float(context.options.get("direction_min", 0.05))
+            if along < minimum:
+                worse("revise", f"the bulk flow runs against the requested direction {direction} (mean {along:.3g})")
+        wall_model = definition.wall_model(params)
+        if wall_model != "none" and (folder / "yPlus").is_file():
+            files.append(f"case/{folder.name}/yPlus")
+            yplus = self._wall_yplus(case, folder)
+            if yplus.size:
+                metrics["yplus_max"] = float(np.max(yplus))
+                metrics["yplus_mean"] = float(np.mean(yplus))
+                key = "yplus_max_resolved" if wall_model == "resolved" else "yplus_max_wall_function"
+                cap = float(context.options.get(key, 5.0 if wall_model == "resolved" else 300.0))
+                if float(np.max(yplus)) > cap:
+                    worse("revise", f"y+ reaches {np.max(yplus):.3g}; {wall_model} walls need y+ below {cap:g}")
+        if decision == "accept":
+            reasons.append(
+                f"finite fields; |U| at most {speed:.3g} U_ref; bulk flow as requested"
+                + (f"; y+ at most {metrics['yplus_max']:.3g}" if "yplus_max" in metrics else "")
+            )
+        return self.verdict(decision, reasons, evidence=context.digests(files), metrics=metrics)
+
+    @staticmethod
+    def _wall_yplus(case: Any, folder: Any) -> np.ndarray:
+        values = []
+        for name, patch in mesh_patches(case).items():
+            if patch.kind != "wall" or patch.size == 0:
+                continue
+            try:
+                values.append(np.atleast_1d(read_patch_field(folder / "yPlus", name, n_faces=patch.size)))
+            except FieldFormatError:
+                continue
+        return np.concatenate(values) if values else np.array([])

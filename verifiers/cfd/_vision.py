@@ -1,0 +1,196 @@
+"""The vision gate: the figures and fields must look like the flow the task asked for.
+
+Offline checks always run, on the images the harness rendered and on the raw fields: blank or flat
+images, non-finite values, pressure checkerboarding (odd-even decoupling), reversed flow where the
+flow must have none or none where it must have some, and broken mirror symmetry. When a vision
+model is configured it also looks at the figures with the task's requirement and answers with a
+structured verdict; the gate takes the worse of the two.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from runs import Decision, GateResult
+from tools.cfd import FieldFormatError, case_definitions, latest_time, read_internal_field
+from tools.cfd._fields import FloatArray
+from tools.cfd._patches import _label_list
+from verifiers._deliverables import image_problem
+from verifiers._gate import Gate, GateContext, register_gate
+
+_ORDER = {"accept": 0, "rerun": 1, "revise": 2, "reject": 3}
+
+
+def blank_fraction(path: Path) -> float:
+    """Share of the image that is pure white (what a plot with missing or NaN data leaves)."""
+    import matplotlib.image as mpimg
+
+    pixels = np.asarray(mpimg.imread(path), dtype=np.float64)
+    colour = pixels[..., :3] if pixels.ndim == 3 else pixels[..., None]
+    return float(np.mean(np.all(colour > 0.995, axis=-1)))
+
+
+def checkerboard_index(case: Path, values: FloatArray) -> float:
+    """How far cell values stray from the mean of their face neighbours, over the field's range.
+
+    A smooth field stays within O(h^2) curvature of its neighbours' mean; an odd-even decoupled one
+    swings by its own amplitude. Uses the mesh's owner/neighbour lists, so any mesh works.
+    """
+    owner = _label_list(case / "constant" / "polyMesh" / "owner")
+    neighbour = _label_list(case / "constant" / "polyMesh" / "neighbour")
+    owner = owner[: len(neighbour)]
+    n = len(values)
+    sums = np.bincount(owner, weights=values[neighbour], minlength=n) + np.bincount(
+        neighbour, weights=values[owner], minlength=n
+    )
+    counts = np.bincount(owner, minlength=n) + np.bincount(neighbour, minlength=n)
+    mean = sums / np.maximum(counts, 1)
+    low, high = np.percentile(values, [2, 98])
+    spread = max(float(high - low), 1e-300)
+    return float(np.percentile(np.abs(values - mean)[counts > 0], 90) / spread)
+
+
+@register_gate
+class VisionGate(Gate):
+    """Options: `blank_max` (white share of a figure, default 0.85), `checkerboard_max` (default 0.25),
+    `reversed_min` (share of cells with reversed flow that counts as recirculation, default 1e-3),
+    `symmetry_max` (largest mirror mismatch over U_ref, default 0.01)."""
+
+    name = "vision"
+
+    def check(self, context: GateContext) -> GateResult:
+        kind = str(context.experiment.params.get("case", ""))
+        definition = case_definitions().get(kind)
+        if definition is None:
+            return self.verdict("reject", [f"no case family {kind!r}"])
+        if context.outcome.status != "completed":
+            return self.verdict("reject", [f"nothing to look at: {context.outcome.error or 'experiment failed'}"])
+        params = definition.parse(context.experiment.params)
+        options = context.options
+        reasons: list[str] = []
+        decision: Decision = "accept"
+        metrics: dict[str, float] = {}
+
+        def worse(new: Decision, reason: str) -> None:
+            nonlocal decision
+            reasons.append(reason)
+            if _ORDER[new] > _ORDER[decision]:
+                decision = new
+
+        images = [item for item in context.outcome.files if item.kind == "image"]
+        read: list[str] = []
+        for item in images:
+            path = context.path(item.path)
+            if not path.is_file():
+                worse("reject", f"figure {item.path} is missing")
+                continue
+            read.append(item.path)
+            problem = image_problem(path)
+            if problem:
+                worse("rerun", f"figure {item.path} {problem}")
+                continue
+            if item.role != "field-figure":
+                continue
+            # Contour plots fill their axes; white beyond the margins means missing (NaN) regions.
+            blank = blank_fraction(path)
+            metrics[f"blank_{Path(item.path).stem}"] = blank
+            if blank > float(options.get("blank_max", 0.85)):
+                worse("rerun", f"figure {item.path} is {100 * blank:.0f} % blank")
+        if not images:
+            worse("reject", "no figure was rendered to look at")
+
+        case = context.path("case")
+        latest = latest_time(case)
+        if latest is None:
+            worse("reject", "no time directory after 0: no field to check")
+            return self.verdict(decision, reasons, evidence=context.digests(read), metrics=metrics)
+        _, folder = latest
+        try:
+            velocity = read_internal_field(folder / "U", n_cells=1)
+            pressure = read_internal_field(folder / "p", n_cells=len(velocity))
+            read += [f"case/{folder.name}/U", f"case/{folder.name}/p"]
+        except FieldFormatError as error:
+            worse("reject", f"cannot read the fields: {error}")
+            return self.verdict(decision, reasons, evidence=context.digests(read), metrics=metrics)
+        if not (np.all(np.isfinite(velocity)) and np.all(np.isfinite(pressure))):
+            worse("rerun", "the velocity or pressure field holds NaN or infinite values")
+        else:
+            self._field_checks(context, definition, params, case, velocity, pressure, metrics, worse)
+        if context.vision is not None:
+            self._ask_model(context, definition, images, metrics, worse)
+        if decision == "accept":
+            reasons.insert(0, f"{len(images)} figures and the U, p fields pass the offline checks")
+        return self.verdict(decision, reasons, evidence=context.digests(read), metrics=metrics)
+
+    def _field_checks(
+        self,
+        context: GateContext,
+        definition: Any,
+        params: Any,
+        case: Path,
+        velocity: FloatArray,
+        pressure: FloatArray,
+        metrics: dict[str, float],
+        worse: Any,
+    ) -> None:
+        options = context.options
+        reference = definition.reference_velocity(params)
+        try:
+            # A pressure field flat to round-off (a periodic channel) has no pattern to judge.
+            flat = float(np.ptp(pressure)) < 1e-9 * reference**2
+            index = None if flat else checkerboard_index(case, pressure)
+        except FieldFormatError:
+            index = None
+        if index is not None:
+            metrics["checkerboard_index"] = index
+            if index > float(options.get("checkerboard_max", 0.25)):
+                worse("rerun", f"the pressure field is checkerboarded (odd-even index {index:.2f})")
+        direction = np.asarray(definition.bulk_direction(params) or (1.0, 0.0, 0.0))
+        along = velocity @ direction / reference
+        reversed_share = float(np.mean(along < -1e-3))
+        metrics["reversed_share"] = reversed_share
+        expected = definition.recirculation
+        threshold = float(options.get("reversed_min", 1e-3))
+        if expected == "required" and reversed_share < threshold:
+            worse("revise", "no recirculation anywhere, but this flow must separate and recirculate")
+        if expected == "forbidden" and reversed_share > 0:
+            worse("revise", f"reversed flow in {100 * reversed_share:.2f} % of the cells, where none is possible")
+        shape = definition.structured_shape(params)
+        if definition.symmetric and shape is not None and len(velocity) == shape[0] * shape[1]:
+            rows = velocity[:, 0].reshape(shape).mean(axis=1) / reference
+            mismatch = float(np.max(np.abs(rows - rows[::-1])))
+            metrics["symmetry_mismatch"] = mismatch
+            if mismatch > float(options.get("symmetry_max", 0.01)):
+                worse("revise", f"the flow is not mirror-symmetric about the mid-plane (mismatch {mismatch:.3g} U_ref)")
+
+    def _ask_model(
+        self, context: GateContext, definition: Any, images: list[Any], metrics: dict[str, float], worse: Any
+    ) -> None:
+        assert context.vision is not None
+        expectations = {
+            "required": "The flow must separate and show a recirculation region.",
+            "forbidden": "The flow must show no reversed flow anywhere.",
+        }.get(str(definition.recirculation), "")
+        requirement = " ".join(
+            part
+            for part in (
+                context.task.goal,
+                expectations,
+                "The flow is mirror-symmetric about the mid-plane." if definition.symmetric else "",
+                "Judge whether the figures show a converged, physically plausible solution that meets this.",
+            )
+            if part
+        )
+        paths = [context.path(item.path) for item in images if context.path(item.path).is_file()]
+        try:
+            verdict = context.vision(requirement, paths)
+        except Exception as error:  # noqa: BLE001 - a failing model must not hide the offline verdict
+            metrics["vision_model_available"] = 0.0
+            worse("accept", f"vision model not consulted ({type(error).__name__}: {error}); offline checks only")
+            return
+        metrics["vision_model_available"] = 1.0
+        for reason in verdict.reasons or ["(no reason given)"]:
+            worse(verdict.decision, f"vision model: {reason}")
