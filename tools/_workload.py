@@ -26,6 +26,7 @@ class SandboxFactory(Protocol):
 
     def __call__(self, workdir: Path, *, ro_paths: Sequence[Path] = ()) -> Sandbox: ...
 
+
 DEFAULT_IMAGES: dict[str, str] = {"cfd": "openfoam", "kernels": "kernels", "proofs": "coq"}
 """The tool image (sandboxes/images/<name>) each workload's commands run in under the docker backend."""
 
