@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from pydantic import AliasChoices, Field, SecretStr
+from pydantic import AliasChoices, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from agents import RunLauncher
@@ -45,6 +45,21 @@ class Settings(BaseSettings):
     openai_api_key: SecretStr | None = Field(
         default=None, validation_alias=AliasChoices("OPENAI_API_KEY", "LABGATE_LLM_API_KEY")
     )
+    api_token: SecretStr | None = Field(
+        default=None, description="bearer token the REST API requires for every mutating call; unset = none"
+    )
+    run_workers: int = Field(
+        default=2, ge=0, le=64, description="runs `agent serve` executes at once; 0 = only queue them"
+    )
+    max_body_bytes: int = Field(default=1 << 20, ge=1024, description="largest request body the API accepts")
+
+    @field_validator("api_token", mode="before")
+    @classmethod
+    def _blank_token_is_none(cls, value: object) -> object:
+        """An empty LABGATE_API_TOKEN= is no token at all, never a token that matches an empty header."""
+        if isinstance(value, str) and not value.strip():
+            return None
+        return value
 
     def llm_config(self) -> LLMConfig | None:
         """The endpoint configuration, or None when no endpoint is set (the built-in policy is used)."""

@@ -11,7 +11,6 @@ import os
 import sys
 from collections.abc import Callable
 from contextlib import nullcontext
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -20,9 +19,10 @@ from pydantic import ValidationError
 from rich.console import Console
 from rich.table import Table
 
-from agents import RunLauncher, RunOptions, RunStateError, RunSummary, summarize
+from agents import RunLauncher, RunOptions, RunStateError, RunSummary
 from agents.planner import DocumentError, PlanningResult, make_plans, plan_to_task
 from api._cli_images import images_group
+from api._detail import iso, run_detail
 from api._errors import BadInputError
 from api._progress import LineReporter, LiveReporter
 from api._settings import Settings, SettingsError, build_launcher, build_store
@@ -35,14 +35,6 @@ EXIT_BAD_INPUT = 2
 @click.group(help="labgate: research runs judged by verifier gates.")
 def app() -> None:
     pass
-
-
-def _iso(value: datetime | None) -> str | None:
-    if value is None:
-        return None
-    if value.tzinfo is None:
-        value = value.replace(tzinfo=UTC)
-    return value.isoformat()
 
 
 _json_out: TextIO | None = None
@@ -306,8 +298,8 @@ def runs_command(as_json: bool, limit: int, status: str | None) -> None:
             "run_id": run.id,
             "task": run.task_id,
             "status": run.status,
-            "started": _iso(run.started_at or run.created_at),
-            "finished": _iso(run.finished_at),
+            "started": iso(run.started_at or run.created_at),
+            "finished": iso(run.finished_at),
             "accepted": run.accepted,
             "rejected": run.rejected,
         }
@@ -327,36 +319,6 @@ def runs_command(as_json: bool, limit: int, status: str | None) -> None:
             str(row["rejected"]),
         )
     Console().print(table)
-
-
-def run_detail(store: RunStore, run_id: str) -> dict[str, Any]:
-    run = store.get_run(run_id)
-    summary = summarize(store, run_id)
-    return {
-        **summary.model_dump(),
-        "spec": run.spec,
-        "options": run.options,
-        "environment": run.environment,
-        "created": _iso(run.created_at),
-        "started": _iso(run.started_at),
-        "finished": _iso(run.finished_at),
-        "steps": [{"name": s.name, "status": s.status, "detail": s.detail} for s in store.steps(run_id)],
-        "experiments": [
-            {
-                "key": e.key,
-                "params": e.params,
-                "status": e.status,
-                "decision": e.decision,
-                "metrics": e.metrics,
-                "error": e.error,
-                "rationale": e.rationale,
-            }
-            for e in store.experiments(run_id)
-        ],
-        "artifacts": [
-            {"name": a.name, "kind": a.kind, "sha256": a.sha256, "size": a.size} for a in store.artifacts_of(run_id)
-        ],
-    }
 
 
 @app.command("show")
@@ -420,6 +382,10 @@ app.add_command(eval_kernel_command)
 from api._cli_cfd import check_case_command  # noqa: E402
 
 app.add_command(check_case_command)
+
+from api._cli_serve import serve_command  # noqa: E402
+
+app.add_command(serve_command)
 
 if __name__ == "__main__":
     main()
