@@ -21,6 +21,7 @@ from rich.table import Table
 
 from agents import RunLauncher, RunOptions, RunStateError, RunSummary
 from agents.planner import DocumentError, PlanningResult, make_plans, plan_to_task
+from api._cli_images import images_group
 from api._detail import iso, run_detail
 from api._errors import BadInputError
 from api._progress import LineReporter, LiveReporter
@@ -83,7 +84,13 @@ def tasks_command(as_json: bool) -> None:
     help="plan from research documents (.md, .txt, .pdf) in this folder; TASK is then the goal",
 )
 @click.option("--json", "as_json", is_flag=True, help="print one JSON object at the end")
-@click.option("--sandbox", type=click.Choice(["local"]), default="local", show_default=True, help="execution backend")
+@click.option(
+    "--sandbox",
+    type=click.Choice(["local", "docker"]),
+    default=None,
+    help="execution backend (default: the task's choice, local unless it says docker)",
+)
+@click.option("--image", default=None, help="docker image for the tools (default: the workload's, e.g. openfoam)")
 @click.option("--budget", type=click.IntRange(min=1), default=None, help="maximum number of experiments (solver runs)")
 @click.option("--param", "param", multiple=True, help="name=value, or name=v1,v2 to sweep (repeatable)")
 @click.option("--seed", type=int, default=None, help="seed recorded on the run")
@@ -100,7 +107,8 @@ def run_command(
     task: str | None,
     docs: Path | None,
     as_json: bool,
-    sandbox: str,
+    sandbox: str | None,
+    image: str | None,
     budget: int | None,
     param: tuple[str, ...],
     seed: int | None,
@@ -120,6 +128,7 @@ def run_command(
         sandbox=sandbox,
         unsafe_no_isolation=unsafe_no_isolation,
         max_workers=workers or settings.max_workers,
+        image=image,
         approve_plan=approve_plan,
         executor=executor or settings.executor,
     )
@@ -366,6 +375,7 @@ def main(argv: list[str] | None = None) -> None:
     raise SystemExit(result if isinstance(result, int) else 0)
 
 
+app.add_command(images_group)
 from api._cli_kernels import eval_kernel_command  # noqa: E402 - registered after the group exists
 
 app.add_command(eval_kernel_command)

@@ -27,6 +27,10 @@ class SandboxFactory(Protocol):
     def __call__(self, workdir: Path, *, ro_paths: Sequence[Path] = ()) -> Sandbox: ...
 
 
+DEFAULT_IMAGES: dict[str, str] = {"cfd": "openfoam", "kernels": "kernels", "proofs": "coq"}
+"""The tool image (sandboxes/images/<name>) each workload's commands run in under the docker backend."""
+
+
 class TaskError(ValueError):
     """A task or its parameters are invalid; the message names the problem for the user."""
 
@@ -86,6 +90,10 @@ class Workload(ABC):
     @abstractmethod
     def tool_versions(self) -> dict[str, str]:
         """Versions recorded on the run (solver, prover, device)."""
+
+    def sandbox_image(self, task: TaskSpec) -> str | None:
+        """The docker image the task's commands need; a workload whose tasks use several tools overrides this."""
+        return DEFAULT_IMAGES.get(self.name)
 
     def param_schema(self, task: TaskSpec) -> dict[str, Any]:
         """JSON schema of one experiment's parameters (shown to an LLM proposing experiments)."""

@@ -25,7 +25,7 @@ from agents._experiments import PreparedExperiment, RunAbortedError, run_driver
 from agents.executors._base import Executor, ExecutorError
 from agents.llm import LLMConfig, OpenAIChat
 from runs import ExperimentSpec, TaskSpec
-from sandboxes import LocalSandboxConfig, Sandbox, get_sandbox
+from sandboxes import DockerSandboxConfig, LocalSandboxConfig, Sandbox, get_sandbox
 from tools import ExperimentOutcome, Workload
 
 
@@ -35,7 +35,7 @@ class ExperimentJob:
     task: TaskSpec
     spec: ExperimentSpec
     workload: Workload
-    sandbox: LocalSandboxConfig
+    sandbox: LocalSandboxConfig | DockerSandboxConfig
     llm: LLMConfig | None = None
 
 
@@ -108,7 +108,7 @@ class RayExecutor(Executor):
         self,
         address: str | None,
         *,
-        sandbox: LocalSandboxConfig,
+        sandbox: LocalSandboxConfig | DockerSandboxConfig,
         llm: LLMConfig | None = None,
         resources: dict[str, float] | None = None,
         num_cpus: int | None = None,
