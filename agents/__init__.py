@@ -1,6 +1,9 @@
 """The orchestrator: plans experiments, dispatches them to tools, applies gates, revises, writes up."""
 
-from agents import proof_search  # registers the `proofs` driver
+from agents import (
+    kernel_search,  # registers the kernels experiment driver
+    proof_search,  # registers the `proofs` driver
+)
 from agents._context import ProgressReporter, RunCancelledError, RunContext, SilentReporter
 from agents._drivers import ExperimentDriver, driver_for, register_driver, run_with_workload
 from agents._graph import Orchestrator, RunState
@@ -37,6 +40,7 @@ __all__ = [
     "SilentReporter",
     "VerdictSummary",
     "driver_for",
+    "kernel_search",
     "policy_for",
     "proof_search",
     "register_driver",

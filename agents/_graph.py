@@ -180,7 +180,9 @@ class Orchestrator:
             start: RunState | None = None if (resume and existing.next) else {}
             if resume and not existing.next and existing.values.get("report"):
                 return "done", existing.values  # already written: nothing left to do
-            graph.invoke(start, config=config)
+            # "sync": each checkpoint is on disk before the next node starts, so a run killed
+            # mid-experiment resumes after its last finished node rather than from the start.
+            graph.invoke(start, config=config, durability="sync")
             snapshot = graph.get_state(config)
             if snapshot.next:
                 return "paused", snapshot.values

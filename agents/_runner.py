@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import socket
-import tempfile
 import traceback
-from dataclasses import dataclass, field
-from pathlib import Path
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from pydantic import BaseModel, Field
@@ -19,8 +18,10 @@ from agents._graph import Orchestrator
 from agents.executors import Executor, ExecutorError, LocalExecutor
 from agents.llm import LLM, Completion, LLMConfig, OpenAIChat
 from runs import TERMINAL_STATUSES, RunStore, TaskSpec, utcnow
-from sandboxes import LocalSandboxConfig, Sandbox, SandboxError, get_sandbox
-from tools import Catalog, SandboxFactory, TaskError, ToolUnavailableError, Workload
+from sandboxes import DockerSandboxConfig, LocalSandboxConfig, SandboxError, SandboxPool, open_sandboxes
+from tools import Catalog, TaskError, ToolUnavailableError, Workload
+
+SANDBOXES = ("local", "docker")
 
 
 class RunStateError(RuntimeError):
@@ -50,9 +51,12 @@ class RunSummary(BaseModel):
 
 @dataclass
 class RunOptions:
-    sandbox: str = "local"
+    """How a run executes. `sandbox=None` takes the task's own choice; `image` overrides the workload's image."""
+
+    sandbox: str | None = None
     unsafe_no_isolation: bool = False
     max_workers: int = 2
+    image: str | None = None
     executor: str = "local"
     approve_plan: bool = False
     plan: dict[str, Any] | None = None
@@ -63,6 +67,7 @@ class RunOptions:
             "sandbox": self.sandbox,
             "unsafe_no_isolation": self.unsafe_no_isolation,
             "max_workers": self.max_workers,
+            **({"image": self.image} if self.image else {}),
             "executor": self.executor,
             "approve_plan": self.approve_plan,
             **self.extra,
@@ -74,10 +79,12 @@ class RunOptions:
     @classmethod
     def from_record(cls, record: dict[str, Any]) -> RunOptions:
         record = dict(record)
+        sandbox, image = record.pop("sandbox", None), record.pop("image", None)
         return cls(
-            sandbox=str(record.pop("sandbox", "local")),
+            sandbox=str(sandbox) if sandbox else None,
             unsafe_no_isolation=bool(record.pop("unsafe_no_isolation", False)),
             max_workers=int(record.pop("max_workers", 2)),
+            image=str(image) if image else None,
             executor=str(record.pop("executor", "local")),
             approve_plan=bool(record.pop("approve_plan", False)),
             plan=record.pop("plan", None),
@@ -141,7 +148,13 @@ class RunLauncher:
         self.llm_config = llm_config
         self.ray_address = ray_address
 
-    def executor_for(self, options: RunOptions, task: TaskSpec, workload: Workload) -> Executor:
+    def executor_for(
+        self,
+        options: RunOptions,
+        task: TaskSpec,
+        workload: Workload,
+        sandbox: LocalSandboxConfig | DockerSandboxConfig | None = None,
+    ) -> Executor:
         if options.executor == "local":
             return LocalExecutor(options.max_workers)
         if options.executor != "ray":
@@ -152,21 +165,49 @@ class RunLauncher:
         resources = {name: float(options.max_workers) for name in workload.ray_resources(task)}
         return RayExecutor(
             self.ray_address,
-            sandbox=LocalSandboxConfig(unsafe_no_isolation=options.unsafe_no_isolation),
+            sandbox=sandbox or self.sandbox_config(options, task, workload),
             llm=self.llm_config,
             resources=resources,
             num_cpus=options.max_workers,
         )
 
-    def sandbox_factory(self, options: RunOptions) -> SandboxFactory:
-        if options.sandbox != "local":
-            raise TaskError(f"sandbox {options.sandbox!r} is not available; choose 'local'")
-        config = LocalSandboxConfig(unsafe_no_isolation=options.unsafe_no_isolation)
+    def sandbox_config(
+        self, options: RunOptions, task: TaskSpec, workload: Workload
+    ) -> LocalSandboxConfig | DockerSandboxConfig:
+        """The backend the run uses: the option, else the task's choice; for docker, the workload's image."""
+        backend = options.sandbox or task.sandbox
+        if backend not in SANDBOXES:
+            raise TaskError(f"sandbox {backend!r} is not available; choose one of {', '.join(SANDBOXES)}")
+        if backend == "local":
+            if options.image:
+                raise TaskError("--image applies to the docker sandbox only (add --sandbox docker)")
+            return LocalSandboxConfig(unsafe_no_isolation=options.unsafe_no_isolation)
+        image = options.image or workload.sandbox_image(task)
+        if not image:
+            raise TaskError(f"workload {workload.name!r} names no docker image for {task.id}; pass --image")
+        try:
+            return DockerSandboxConfig(image=image)
+        except ValueError:
+            raise TaskError(f"{image!r} is not a valid docker image name") from None
 
-        def factory(workdir: Path) -> Sandbox:
-            return get_sandbox(config, workdir)
+    def sandbox_factory(self, options: RunOptions) -> SandboxPool:
+        """A factory for work outside a run (checking an existing case): local unless the options say
+        docker, which then needs `options.image`. Close it when done (a no-op for local)."""
+        if (options.sandbox or "local") == "local":
+            return open_sandboxes(LocalSandboxConfig(unsafe_no_isolation=options.unsafe_no_isolation))
+        if options.sandbox != "docker" or not options.image:
+            raise TaskError("outside a run the docker sandbox needs an image (--image)")
+        return open_sandboxes(DockerSandboxConfig(image=options.image))
 
-        return factory
+    def sandbox_pool(self, options: RunOptions, task: TaskSpec, workload: Workload, run_id: str) -> SandboxPool:
+        """The run's sandbox factory. With docker, experiments under the run's `experiments/` directory may
+        share warm containers; the caller closes the pool when the run ends."""
+        config = self.sandbox_config(options, task, workload)
+        if isinstance(config, DockerSandboxConfig):
+            shared_root = self.store.run_dir(run_id) / "experiments"
+            shared_root.mkdir(parents=True, exist_ok=True)
+            return open_sandboxes(config, shared_root=shared_root)
+        return open_sandboxes(config)
 
     def llm_for(self, run_id: str, task: TaskSpec) -> LLM | None:
         if self.llm_config is None:
@@ -187,6 +228,8 @@ class RunLauncher:
 
     def submit(self, task: TaskSpec, options: RunOptions) -> str:
         self.catalog.validate(task)
+        options = replace(options, sandbox=options.sandbox or task.sandbox)
+        self.sandbox_config(options, task, self.catalog.workload_for(task))  # bad choices fail before the run
         run = self.store.create_run(task, options=options.as_record())
         return run.id
 
@@ -224,31 +267,37 @@ class RunLauncher:
         verb = "resumed" if resume else "started"
         reporter.event("status", f"run {run_id} {verb}: {task.id}", {"run_id": run_id})
         try:
-            workload = self.catalog.workload_for(task)
-            factory = self.sandbox_factory(options)
-            llm = self.llm_for(run_id, task)
-            if not resume:
-                with tempfile.TemporaryDirectory(prefix="labgate-probe-") as probe:
-                    sandbox_info = factory(Path(probe)).describe()
-                llm_name = f"{llm.model} at {self.llm_config.base_url}" if llm and self.llm_config else "builtin"
-                environment = environment_record(workload.tool_versions(), sandbox_info, task.seed, llm_name)
-                store.update_run(run_id, environment=environment)
-            workload.check_tools(task)
-            executor = self.executor_for(options, task, workload)
-            if not resume:
-                store.update_run(run_id, environment={**store.get_run(run_id).environment, **executor.describe()})
-            context = RunContext(
-                store=store,
-                run_id=run_id,
-                task=task,
-                workload=workload,
-                sandbox_factory=factory,
-                reporter=reporter,
-                max_workers=options.max_workers,
-                llm=llm,
-                executor=executor,
-            )
-            outcome, state = Orchestrator(context, approve_plan=options.approve_plan).run(resume=resume)
+            with contextlib.ExitStack() as cleanup:
+                workload = self.catalog.workload_for(task)
+                config = self.sandbox_config(options, task, workload)
+                pool = cleanup.enter_context(self.sandbox_pool(options, task, workload, run_id))
+                in_image = isinstance(config, DockerSandboxConfig)
+                llm = self.llm_for(run_id, task)
+                if not resume:
+                    sandbox_info = pool.describe()
+                    llm_name = f"{llm.model} at {self.llm_config.base_url}" if llm and self.llm_config else "builtin"
+                    # In a container the image pins the tools; the host's copies (if any) are not what runs.
+                    tools = {"image": str(sandbox_info.get("image"))} if in_image else workload.tool_versions()
+                    environment = environment_record(tools, sandbox_info, task.seed, llm_name)
+                    store.update_run(run_id, environment=environment)
+                if not in_image:
+                    workload.check_tools(task)
+                executor = self.executor_for(options, task, workload, config)
+                if not resume:
+                    environment = {**store.get_run(run_id).environment, **executor.describe()}
+                    store.update_run(run_id, environment=environment)
+                context = RunContext(
+                    store=store,
+                    run_id=run_id,
+                    task=task,
+                    workload=workload,
+                    sandbox_factory=pool,
+                    reporter=reporter,
+                    max_workers=options.max_workers,
+                    llm=llm,
+                    executor=executor,
+                )
+                outcome, state = Orchestrator(context, approve_plan=options.approve_plan).run(resume=resume)
         except RunCancelledError:
             store.update_run(run_id, finished_at=utcnow())
             return summarize(store, run_id)

@@ -17,7 +17,7 @@ import click
 from rich.console import Console
 
 from api._settings import Settings, build_catalog
-from sandboxes import LocalSandboxConfig, SandboxError, get_sandbox
+from sandboxes import LocalSandboxConfig, SandboxError, open_sandboxes
 from tools import TaskError
 from tools.proofs import CoqConfig, CoqProver, ProverUnavailableError, resolve_problem
 from verifiers.proofs import DEFAULT_ALLOWED_AXIOMS, GATE_COQ_ARGS, check_proof
@@ -51,10 +51,10 @@ def check_proof_command(task: str, file: Path, as_json: bool, timeout: float, un
     extra = [str(name) for name in options.get("allowed_axioms", [])]
     allowed = extra if options.get("only_allowed_axioms") else [*DEFAULT_ALLOWED_AXIOMS, *extra]
     config = LocalSandboxConfig(unsafe_no_isolation=unsafe_no_isolation)
-    with tempfile.TemporaryDirectory(prefix="labgate-check-") as scratch:
+    with tempfile.TemporaryDirectory(prefix="labgate-check-") as scratch, open_sandboxes(config) as sandboxes:
         prover = CoqProver(
             Path(scratch),
-            lambda workdir: get_sandbox(config, workdir),
+            sandboxes,
             CoqConfig(coqc=settings.coqc, args=GATE_COQ_ARGS),
             file_stem="Check",
         )

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from pydantic import AliasChoices, Field, SecretStr
+from pydantic import AliasChoices, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from agents import RunLauncher
@@ -13,6 +13,7 @@ from agents.llm import LLMConfig
 from runs import RunStore
 from tools import Catalog
 from tools.cfd import CfdWorkload, OpenFOAMConfig
+from tools.kernels import KernelsWorkload
 from tools.proofs import CoqConfig, ProofsWorkload
 
 
@@ -46,6 +47,21 @@ class Settings(BaseSettings):
     openai_api_key: SecretStr | None = Field(
         default=None, validation_alias=AliasChoices("OPENAI_API_KEY", "LABGATE_LLM_API_KEY")
     )
+    api_token: SecretStr | None = Field(
+        default=None, description="bearer token the REST API requires for every mutating call; unset = none"
+    )
+    run_workers: int = Field(
+        default=2, ge=0, le=64, description="runs `agent serve` executes at once; 0 = only queue them"
+    )
+    max_body_bytes: int = Field(default=1 << 20, ge=1024, description="largest request body the API accepts")
+
+    @field_validator("api_token", mode="before")
+    @classmethod
+    def _blank_token_is_none(cls, value: object) -> object:
+        """An empty LABGATE_API_TOKEN= is no token at all, never a token that matches an empty header."""
+        if isinstance(value, str) and not value.strip():
+            return None
+        return value
 
     def llm_config(self) -> LLMConfig | None:
         """The endpoint configuration, or None when no endpoint is set (the built-in policy is used)."""
@@ -72,7 +88,7 @@ def build_store(settings: Settings) -> RunStore:
 
 def build_catalog(settings: Settings) -> Catalog:
     openfoam = OpenFOAMConfig(bin_dir=settings.openfoam_bin_dir, project_dir=settings.openfoam_project_dir)
-    return Catalog([CfdWorkload(openfoam), ProofsWorkload(CoqConfig(coqc=settings.coqc))])
+    return Catalog([CfdWorkload(openfoam), KernelsWorkload(), ProofsWorkload(CoqConfig(coqc=settings.coqc))])
 
 
 def build_launcher(settings: Settings) -> RunLauncher:

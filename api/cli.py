@@ -11,7 +11,6 @@ import os
 import sys
 from collections.abc import Callable
 from contextlib import nullcontext
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -20,8 +19,11 @@ from pydantic import ValidationError
 from rich.console import Console
 from rich.table import Table
 
-from agents import RunLauncher, RunOptions, RunStateError, RunSummary, summarize
+from agents import RunLauncher, RunOptions, RunStateError, RunSummary
 from agents.planner import DocumentError, PlanningResult, make_plans, plan_to_task
+from api._cli_images import images_group
+from api._detail import iso, run_detail
+from api._errors import BadInputError
 from api._progress import LineReporter, LiveReporter
 from api._settings import Settings, SettingsError, build_launcher, build_store
 from runs import RUN_STATUSES, RunNotFoundError, RunStore, TaskSpec
@@ -30,21 +32,9 @@ from tools import TaskError, apply_overrides, describe_validation_error
 EXIT_BAD_INPUT = 2
 
 
-class BadInputError(Exception):
-    """Reported as one line on stderr with exit code 2."""
-
-
 @click.group(help="labgate: research runs judged by verifier gates.")
 def app() -> None:
     pass
-
-
-def _iso(value: datetime | None) -> str | None:
-    if value is None:
-        return None
-    if value.tzinfo is None:
-        value = value.replace(tzinfo=UTC)
-    return value.isoformat()
 
 
 _json_out: TextIO | None = None
@@ -94,7 +84,13 @@ def tasks_command(as_json: bool) -> None:
     help="plan from research documents (.md, .txt, .pdf) in this folder; TASK is then the goal",
 )
 @click.option("--json", "as_json", is_flag=True, help="print one JSON object at the end")
-@click.option("--sandbox", type=click.Choice(["local"]), default="local", show_default=True, help="execution backend")
+@click.option(
+    "--sandbox",
+    type=click.Choice(["local", "docker"]),
+    default=None,
+    help="execution backend (default: the task's choice, local unless it says docker)",
+)
+@click.option("--image", default=None, help="docker image for the tools (default: the workload's, e.g. openfoam)")
 @click.option("--budget", type=click.IntRange(min=1), default=None, help="maximum number of experiments (solver runs)")
 @click.option("--param", "param", multiple=True, help="name=value, or name=v1,v2 to sweep (repeatable)")
 @click.option("--seed", type=int, default=None, help="seed recorded on the run")
@@ -111,7 +107,8 @@ def run_command(
     task: str | None,
     docs: Path | None,
     as_json: bool,
-    sandbox: str,
+    sandbox: str | None,
+    image: str | None,
     budget: int | None,
     param: tuple[str, ...],
     seed: int | None,
@@ -131,6 +128,7 @@ def run_command(
         sandbox=sandbox,
         unsafe_no_isolation=unsafe_no_isolation,
         max_workers=workers or settings.max_workers,
+        image=image,
         approve_plan=approve_plan,
         executor=executor or settings.executor,
     )
@@ -300,8 +298,8 @@ def runs_command(as_json: bool, limit: int, status: str | None) -> None:
             "run_id": run.id,
             "task": run.task_id,
             "status": run.status,
-            "started": _iso(run.started_at or run.created_at),
-            "finished": _iso(run.finished_at),
+            "started": iso(run.started_at or run.created_at),
+            "finished": iso(run.finished_at),
             "accepted": run.accepted,
             "rejected": run.rejected,
         }
@@ -321,36 +319,6 @@ def runs_command(as_json: bool, limit: int, status: str | None) -> None:
             str(row["rejected"]),
         )
     Console().print(table)
-
-
-def run_detail(store: RunStore, run_id: str) -> dict[str, Any]:
-    run = store.get_run(run_id)
-    summary = summarize(store, run_id)
-    return {
-        **summary.model_dump(),
-        "spec": run.spec,
-        "options": run.options,
-        "environment": run.environment,
-        "created": _iso(run.created_at),
-        "started": _iso(run.started_at),
-        "finished": _iso(run.finished_at),
-        "steps": [{"name": s.name, "status": s.status, "detail": s.detail} for s in store.steps(run_id)],
-        "experiments": [
-            {
-                "key": e.key,
-                "params": e.params,
-                "status": e.status,
-                "decision": e.decision,
-                "metrics": e.metrics,
-                "error": e.error,
-                "rationale": e.rationale,
-            }
-            for e in store.experiments(run_id)
-        ],
-        "artifacts": [
-            {"name": a.name, "kind": a.kind, "sha256": a.sha256, "size": a.size} for a in store.artifacts_of(run_id)
-        ],
-    }
 
 
 @app.command("show")
@@ -407,11 +375,19 @@ def main(argv: list[str] | None = None) -> None:
     raise SystemExit(result if isinstance(result, int) else 0)
 
 
+app.add_command(images_group)
+from api._cli_kernels import eval_kernel_command  # noqa: E402 - registered after the group exists
+
+app.add_command(eval_kernel_command)
 from api._cli_cfd import check_case_command  # noqa: E402
 from api._cli_proofs import check_proof_command  # noqa: E402 - commands register after `app` exists
 
 app.add_command(check_case_command)
 app.add_command(check_proof_command)
+
+from api._cli_serve import serve_command  # noqa: E402
+
+app.add_command(serve_command)
 
 if __name__ == "__main__":
     main()

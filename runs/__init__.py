@@ -14,10 +14,11 @@ from runs._records import (
     WorkloadName,
     combine_decisions,
 )
-from runs._store import RunNotFoundError, RunStore, new_run_id
+from runs._store import RUN_SORT_KEYS, RunNotFoundError, RunStore, new_run_id
 from runs._tables import Artifact, Event, Experiment, Run, Step, Verdict, utcnow
 
 __all__ = [
+    "RUN_SORT_KEYS",
     "RUN_STATUSES",
     "TERMINAL_STATUSES",
     "Artifact",

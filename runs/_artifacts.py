@@ -29,11 +29,17 @@ def sha256_file(path: Path) -> str:
     return digest.hexdigest()
 
 
-def media_type_for(name: str) -> str:
+_TEXT_KINDS = {"log", "source", "kernel", "proof", "table"}
+
+
+def media_type_for(name: str, kind: str | None = None) -> str:
+    """By the name's suffix; a file of a textual kind whose name says nothing (`log.icoFoam`) is text."""
     suffix = Path(name).suffix.lower()
     if suffix in _TEXT_SUFFIXES:
         return "text/markdown" if suffix == ".md" else "text/plain"
     guessed, _ = mimetypes.guess_type(name)
+    if guessed is None and kind in _TEXT_KINDS:
+        return "text/plain"
     return guessed or "application/octet-stream"
 
 

@@ -7,22 +7,22 @@ whole row), so two processes recording into one store do not lose each other's c
 
 from __future__ import annotations
 
-import fcntl
 import secrets
-from collections.abc import Iterator, Sequence
+from collections.abc import Collection, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import event as sa_event
-from sqlalchemy import update
+from sqlalchemy import func, update
 from sqlalchemy.engine import Engine
-from sqlalchemy.exc import IntegrityError, OperationalError, ProgrammingError
-from sqlmodel import Session, SQLModel, col, create_engine, select
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, col, create_engine, select
 
 from runs._artifacts import ArtifactStore, media_type_for
 from runs._records import ExperimentSpec, GateResult, RunStatus, TaskSpec
+from runs._schema import upgrade_schema
 from runs._tables import Artifact, Event, Experiment, Run, Step, Verdict, utcnow
 
 
@@ -41,6 +41,32 @@ def _configure_sqlite(engine: Engine) -> None:
         cursor.close()
 
 
+RUN_SORT_KEYS: tuple[str, ...] = (
+    "created",
+    "started",
+    "finished",
+    "status",
+    "task",
+    "workload",
+    "accepted",
+    "rejected",
+    "cost",
+)
+"""What `list_runs(sort=...)` accepts, each optionally prefixed with '-' for descending."""
+
+_SORT_COLUMNS: dict[str, Any] = {
+    "created": Run.created_at,
+    "started": Run.started_at,
+    "finished": Run.finished_at,
+    "status": Run.status,
+    "task": Run.task_id,
+    "workload": Run.workload,
+    "accepted": Run.accepted,
+    "rejected": Run.rejected,
+    "cost": Run.llm_cost,
+}
+
+
 def new_run_id() -> str:
     """Sortable by creation time, unique without coordination between processes."""
     return f"{utcnow().strftime('%Y%m%d-%H%M%S')}-{secrets.token_hex(3)}"
@@ -55,32 +81,16 @@ class RunStore:
         self.database_url = database_url or f"sqlite:///{self.home / 'labgate.db'}"
         self.is_sqlite = self.database_url.startswith("sqlite")
         connect_args: dict[str, Any] = {"timeout": 60, "check_same_thread": False} if self.is_sqlite else {}
-        self.engine = create_engine(self.database_url, connect_args=connect_args, pool_pre_ping=True)
+        # A server process answers many requests at once from a thread pool: room for them all.
+        self.engine = create_engine(
+            self.database_url, connect_args=connect_args, pool_pre_ping=True, pool_size=10, max_overflow=30
+        )
         if self.is_sqlite:
             _configure_sqlite(self.engine)
-        self._create_schema()
+        upgrade_schema(self.engine, self.home)
         self.artifacts = ArtifactStore(self.home / "artifacts")
 
     # -- plumbing -------------------------------------------------------------------------------
-
-    def _create_schema(self) -> None:
-        """Create missing tables; two processes opening a fresh store at once must not both try.
-
-        SQLite gets a lock file beside the database; a server database may still race, and a
-        table that appeared in between is simply there, so the creation is retried once.
-        """
-        if self.is_sqlite:
-            with (self.home / ".schema.lock").open("w") as lock:
-                fcntl.flock(lock, fcntl.LOCK_EX)
-                try:
-                    SQLModel.metadata.create_all(self.engine)
-                finally:
-                    fcntl.flock(lock, fcntl.LOCK_UN)
-            return
-        try:
-            SQLModel.metadata.create_all(self.engine)
-        except (OperationalError, ProgrammingError, IntegrityError):
-            SQLModel.metadata.create_all(self.engine)
 
     @contextmanager
     def session(self) -> Iterator[Session]:
@@ -137,11 +147,47 @@ class RunStore:
         task_id: str | None = None,
         workload: str | None = None,
         since: datetime | None = None,
+        until: datetime | None = None,
         limit: int = 100,
         offset: int = 0,
+        sort: str = "-created",
     ) -> list[Run]:
-        """Newest first."""
-        query = select(Run)
+        """Newest first unless `sort` names a key of RUN_SORT_KEYS ('-' prefix: descending)."""
+        name = sort.removeprefix("-")
+        if name not in _SORT_COLUMNS:
+            raise ValueError(
+                f"cannot sort runs by {sort!r}; use one of {', '.join(RUN_SORT_KEYS)} (prefix - to reverse)"
+            )
+        column = col(_SORT_COLUMNS[name])
+        order = column.desc() if sort.startswith("-") else column.asc()
+        tie = col(Run.id).desc() if sort.startswith("-") else col(Run.id).asc()
+        query = self._filtered(select(Run), status, task_id, workload, since, until)
+        query = query.order_by(order.nulls_last(), tie).offset(offset).limit(limit)
+        with self.session() as session:
+            return list(session.exec(query).all())
+
+    def count_runs(
+        self,
+        *,
+        status: str | None = None,
+        task_id: str | None = None,
+        workload: str | None = None,
+        since: datetime | None = None,
+        until: datetime | None = None,
+    ) -> int:
+        query = self._filtered(select(func.count()).select_from(Run), status, task_id, workload, since, until)
+        with self.session() as session:
+            return int(session.exec(query).one())
+
+    @staticmethod
+    def _filtered(
+        query: Any,
+        status: str | None,
+        task_id: str | None,
+        workload: str | None,
+        since: datetime | None,
+        until: datetime | None,
+    ) -> Any:
         if status:
             query = query.where(Run.status == status)
         if task_id:
@@ -150,9 +196,26 @@ class RunStore:
             query = query.where(Run.workload == workload)
         if since:
             query = query.where(col(Run.created_at) >= since)
-        query = query.order_by(col(Run.created_at).desc(), col(Run.id).desc()).offset(offset).limit(limit)
+        if until:
+            query = query.where(col(Run.created_at) < until)
+        return query
+
+    def update_run_if(
+        self, run_id: str, *, status_in: Collection[str], expect_worker: str | None = None, **values: Any
+    ) -> bool:
+        """Compare-and-set: update only while the run's status (and worker, when given) are as expected.
+
+        What makes a claim on a queued run, or a requeue, safe with several servers and workers
+        sharing one database: of two racing callers exactly one sees True.
+        """
+        values["updated_at"] = utcnow()
+        query = update(Run).where(col(Run.id) == run_id, col(Run.status).in_(list(status_in)))
+        if expect_worker is not None:
+            query = query.where(col(Run.worker) == expect_worker)
         with self.session() as session:
-            return list(session.exec(query).all())
+            result = session.execute(query.values(**values))
+            session.commit()
+            return bool(result.rowcount)  # type: ignore[attr-defined]
 
     def update_run(self, run_id: str, **values: Any) -> None:
         values["updated_at"] = utcnow()
@@ -162,8 +225,14 @@ class RunStore:
             if result.rowcount == 0:  # type: ignore[attr-defined]
                 raise RunNotFoundError(f"no run with id {run_id!r}")
 
-    def set_status(self, run_id: str, status: RunStatus, reason: str = "") -> None:
-        values: dict[str, Any] = {"status": status}
+    def set_status(self, run_id: str, status: RunStatus, reason: str = "") -> bool:
+        """Record a new status; a cancelled run stays cancelled (returns False, records nothing).
+
+        Cancellation comes from another process (CLI, API) while the executor is still working;
+        the guard is part of the UPDATE, so an executor finishing at the same moment cannot
+        overwrite it.
+        """
+        values: dict[str, Any] = {"status": status, "updated_at": utcnow()}
         if reason or status in ("finished", "running"):
             values["reason"] = reason
         now = utcnow()
@@ -171,8 +240,17 @@ class RunStore:
             values["started_at"] = now
         if status in ("finished", "failed", "cancelled"):
             values["finished_at"] = now
-        self.update_run(run_id, **values)
+        query = update(Run).where(col(Run.id) == run_id)
+        if status != "cancelled":
+            query = query.where(col(Run.status) != "cancelled")
+        with self.session() as session:
+            changed = session.execute(query.values(**values)).rowcount  # type: ignore[attr-defined]
+            session.commit()
+        if not changed:
+            self.get_run(run_id)  # raises RunNotFoundError for an unknown id
+            return False
         self.emit(run_id, "status", f"run {status}" + (f": {reason}" if reason else ""), {"status": status})
+        return True
 
     def add_llm_usage(self, run_id: str, tokens: int, cost: float) -> None:
         with self.session() as session:
@@ -217,7 +295,14 @@ class RunStore:
             rationale=spec.rationale,
             params=spec.params,
         )
-        return self._add(row)  # type: ignore[no-any-return]
+        try:
+            return self._add(row)  # type: ignore[no-any-return]
+        except IntegrityError:
+            # Another writer recorded the same key in between: theirs is the experiment.
+            existing = self.find_experiment(run_id, spec.key)
+            if existing is None:
+                raise
+            return existing
 
     def find_experiment(self, run_id: str, key: str) -> Experiment | None:
         with self.session() as session:
@@ -254,7 +339,7 @@ class RunStore:
             name=name or source.name,
             sha256=sha,
             size=size,
-            media_type=media_type_for(name or source.name),
+            media_type=media_type_for(name or source.name, kind),
             produced_by=produced_by,
         )
         return self._add(row)  # type: ignore[no-any-return]
@@ -277,7 +362,7 @@ class RunStore:
             name=name,
             sha256=sha,
             size=size,
-            media_type=media_type_for(name),
+            media_type=media_type_for(name, kind),
             produced_by=produced_by,
         )
         return self._add(row)  # type: ignore[no-any-return]
@@ -325,7 +410,20 @@ class RunStore:
     # -- events ---------------------------------------------------------------------------------
 
     def emit(self, run_id: str, kind: str, message: str, data: dict[str, Any] | None = None) -> Event:
-        return self._add(Event(run_id=run_id, kind=kind, message=message, data=data or {}))  # type: ignore[no-any-return]
+        """Append an event; within one run, event ids become visible in increasing order.
+
+        A reader resumes a stream after the last id it saw (SSE Last-Event-ID), so an event with a
+        smaller id must never commit after one with a larger id. SQLite serialises writers anyway;
+        on a server database the run's row is locked until the event commits.
+        """
+        row = Event(run_id=run_id, kind=kind, message=message, data=data or {})
+        with self.session() as session:
+            if not self.is_sqlite:
+                session.execute(select(Run.id).where(Run.id == run_id).with_for_update())
+            session.add(row)
+            session.commit()
+            session.refresh(row)
+            return row
 
     def events(self, run_id: str, after_id: int = 0, limit: int = 1000) -> Sequence[Event]:
         query = (

@@ -15,13 +15,40 @@ from sandboxes._base import (
     is_secret_name,
     sandbox_environment,
 )
-from sandboxes._config import LocalSandboxConfig, SandboxConfig, get_sandbox
+from sandboxes._config import (
+    DockerSandboxConfig,
+    LocalSandboxConfig,
+    SandboxConfig,
+    SandboxPool,
+    get_sandbox,
+    open_sandboxes,
+)
+from sandboxes._docker import DockerSandbox
+from sandboxes._docker_pool import DockerSandboxes
+from sandboxes._images import (
+    BASE_IMAGE,
+    BuildOutcome,
+    ImageBuildError,
+    ImageStatus,
+    build_images,
+    image_names,
+    image_reference,
+    image_statuses,
+    resolve_image,
+)
 from sandboxes._local import LocalSandbox
 
 __all__ = [
+    "BASE_IMAGE",
     "GIB",
     "MIB",
+    "BuildOutcome",
+    "DockerSandbox",
+    "DockerSandboxConfig",
+    "DockerSandboxes",
     "ExecResult",
+    "ImageBuildError",
+    "ImageStatus",
     "Limits",
     "LocalSandbox",
     "LocalSandboxConfig",
@@ -30,10 +57,17 @@ __all__ = [
     "SandboxConfig",
     "SandboxError",
     "SandboxPathError",
+    "SandboxPool",
     "SandboxProcess",
     "SandboxTimeoutError",
     "SandboxUnavailableError",
+    "build_images",
     "get_sandbox",
+    "image_names",
+    "image_reference",
+    "image_statuses",
     "is_secret_name",
+    "open_sandboxes",
+    "resolve_image",
     "sandbox_environment",
 ]

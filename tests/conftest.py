@@ -41,6 +41,42 @@ def bubblewrap() -> None:
     require_tool(probe is not None and probe.returncode == 0, "bubblewrap with working namespaces")
 
 
+def docker_image(name: str) -> str:
+    """The content tag of shipped image `name`, when the engine runs and has it (skip locally, fail in CI)."""
+    from sandboxes import image_reference
+
+    try:
+        import docker
+
+        client = docker.from_env(timeout=30)
+        client.ping()
+    except Exception:
+        require_tool(False, "a running Docker engine (.ci/run starts dockerd)")
+        raise
+    reference = image_reference(name)
+    try:
+        client.images.get(reference)
+    except docker.errors.DockerException:
+        require_tool(False, f"docker image {reference} (agent images build {name})")
+    finally:
+        client.close()
+    return reference
+
+
+def opencl_usable() -> bool:
+    try:
+        import pyopencl as cl
+
+        return bool(cl.get_platforms())
+    except Exception:  # noqa: BLE001 - any failure to load OpenCL means it is not usable
+        return False
+
+
+@pytest.fixture
+def opencl() -> None:
+    require_tool(opencl_usable(), "an OpenCL platform (pocl-opencl-icd) with pyopencl")
+
+
 @pytest.fixture
 def home(tmp_path: Path) -> Path:
     path = tmp_path / "home"

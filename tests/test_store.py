@@ -1,8 +1,12 @@
-"""The run store: round trips, idempotence, content addressing, and concurrent writers."""
+"""The run store: round trips, idempotence, content addressing, and concurrent writers.
+
+Every test runs on SQLite and, where LABGATE_TEST_POSTGRES_URL names a server (CI), on PostgreSQL.
+"""
 
 from __future__ import annotations
 
 import multiprocessing
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -16,6 +20,15 @@ from runs import (
     TaskSpec,
     combine_decisions,
 )
+from tests.databases import BACKENDS, database_url
+
+
+@pytest.fixture(params=BACKENDS)
+def store(request: pytest.FixtureRequest, home: Path) -> Iterator[RunStore]:
+    with database_url(request.param) as url:
+        store = RunStore(home, url)
+        yield store
+        store.engine.dispose()
 
 
 def _task() -> TaskSpec:
@@ -103,8 +116,8 @@ def test_list_runs_newest_first_with_filters(store: RunStore) -> None:
     assert store.get_run(ids[0]).reason == "boom"
 
 
-def _writer(home: str, run_id: str, worker: int, count: int) -> None:
-    store = RunStore(Path(home))
+def _writer(home: str, url: str, run_id: str, worker: int, count: int) -> None:
+    store = RunStore(Path(home), url)
     for index in range(count):
         store.emit(run_id, "note", f"{worker}-{index}")
         store.add_experiment(run_id, ExperimentSpec(key=f"w{worker}-{index}", task_id="cfd/test"))
@@ -116,7 +129,8 @@ def test_concurrent_writers_lose_nothing(store: RunStore) -> None:
     workers, count = 4, 25
     context = multiprocessing.get_context("spawn")
     processes = [
-        context.Process(target=_writer, args=(str(store.home), run.id, worker, count)) for worker in range(workers)
+        context.Process(target=_writer, args=(str(store.home), store.database_url, run.id, worker, count))
+        for worker in range(workers)
     ]
     for process in processes:
         process.start()
@@ -128,3 +142,113 @@ def test_concurrent_writers_lose_nothing(store: RunStore) -> None:
     loaded = store.get_run(run.id)
     assert loaded.llm_tokens == workers * count
     assert loaded.llm_cost == pytest.approx(0.5 * workers * count)
+
+
+def test_cancelled_stays_cancelled(store: RunStore) -> None:
+    run = store.create_run(_task())
+    store.set_status(run.id, "running")
+    assert store.set_status(run.id, "cancelled", "on request")
+    assert not store.set_status(run.id, "finished")  # an executor finishing late must not undo it
+    loaded = store.get_run(run.id)
+    assert (loaded.status, loaded.reason) == ("cancelled", "on request")
+    assert [event.data["status"] for event in store.events(run.id)] == ["running", "cancelled"]
+
+
+def _claim_all(home: str, url: str, run_ids: list[str], name: str, results: multiprocessing.Queue) -> None:  # type: ignore[type-arg]
+    store = RunStore(Path(home), url)
+    won = [
+        run_id for run_id in run_ids if store.update_run_if(run_id, status_in=["queued"], expect_worker="", worker=name)
+    ]
+    results.put((name, won))
+
+
+def test_claims_are_exclusive_between_processes(store: RunStore) -> None:
+    run_ids = [store.create_run(_task()).id for _ in range(30)]
+    context = multiprocessing.get_context("spawn")
+    results = context.Queue()
+    processes = [
+        context.Process(target=_claim_all, args=(str(store.home), store.database_url, run_ids, f"w{n}", results))
+        for n in range(3)
+    ]
+    for process in processes:
+        process.start()
+    won = [results.get(timeout=120) for _ in processes]
+    for process in processes:
+        process.join(timeout=60)
+    claimed = [run_id for _, batch in won for run_id in batch]
+    assert sorted(claimed) == sorted(run_ids)  # each run claimed exactly once
+    for name, batch in won:
+        assert all(store.get_run(run_id).worker == name for run_id in batch)
+
+
+def test_list_runs_sorts_counts_and_filters(store: RunStore) -> None:
+    ids = [store.create_run(_task()).id for _ in range(5)]
+    store.update_run(ids[2], accepted=7)
+    store.update_run(ids[4], accepted=3)
+    store.set_status(ids[1], "failed", "x")
+    assert [run.id for run in store.list_runs(sort="-accepted", limit=2)] == [ids[2], ids[4]]
+    assert [run.id for run in store.list_runs(sort="created")] == ids
+    assert [run.id for run in store.list_runs(limit=2, offset=1)] == [ids[3], ids[2]]
+    assert store.count_runs() == 5 and store.count_runs(status="failed") == 1
+    assert store.count_runs(task_id="cfd/other") == 0
+    with pytest.raises(ValueError, match="cannot sort runs by 'nope'"):
+        store.list_runs(sort="nope")
+
+
+def test_schema_is_migrated_to_head_and_matches_the_tables(store: RunStore) -> None:
+    from alembic.autogenerate import compare_metadata
+    from alembic.migration import MigrationContext
+    from alembic.script import ScriptDirectory
+    from sqlmodel import SQLModel
+
+    from runs._schema import HEAD_REVISION, MIGRATIONS
+
+    with store.engine.connect() as connection:
+        context = MigrationContext.configure(connection, opts={"compare_type": True})
+        assert context.get_current_revision() == HEAD_REVISION
+        assert compare_metadata(context, SQLModel.metadata) == []
+    from alembic.config import Config
+
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    assert ScriptDirectory.from_config(config).get_current_head() == HEAD_REVISION
+
+
+def test_a_store_made_before_migrations_is_adopted_with_its_data(home: Path) -> None:
+    from sqlmodel import SQLModel, create_engine
+
+    from runs._schema import HEAD_REVISION
+
+    engine = create_engine(f"sqlite:///{home / 'labgate.db'}")
+    SQLModel.metadata.create_all(engine)  # what stores were before Alembic
+    with engine.begin() as connection:
+        connection.exec_driver_sql(
+            "INSERT INTO run (id, task_id, workload, status, reason, spec, options, environment, seed, accepted, "
+            "rejected, llm_tokens, llm_cost, worker, created_at, updated_at) VALUES ('old', 'cfd/test', 'cfd', "
+            "'finished', '', '{}', '{}', '{}', 0, 1, 0, 0, 0.0, '', '2026-01-01 00:00:00', '2026-01-01 00:00:00')"
+        )
+    engine.dispose()
+    store = RunStore(home)
+    assert store.get_run("old").accepted == 1
+    with store.engine.connect() as connection:
+        assert connection.exec_driver_sql("SELECT version_num FROM alembic_version").scalar() == HEAD_REVISION
+    store.engine.dispose()
+
+
+def _open_store(home: str, url: str | None) -> None:
+    RunStore(Path(home), url).engine.dispose()
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_processes_opening_a_fresh_store_at_once_all_succeed(backend: str, home: Path) -> None:
+    with database_url(backend) as url:
+        context = multiprocessing.get_context("spawn")
+        processes = [context.Process(target=_open_store, args=(str(home), url)) for _ in range(4)]
+        for process in processes:
+            process.start()
+        for process in processes:
+            process.join(timeout=120)
+            assert process.exitcode == 0
+        store = RunStore(home, url)
+        assert store.list_runs() == []
+        store.engine.dispose()

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Callable
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, ClassVar, Literal
+from typing import Any, ClassVar, Literal, Protocol
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -15,8 +15,20 @@ from tools._search import SearchSpace
 
 ArtifactKind = Literal["log", "image", "table", "field", "source", "report", "data", "proof", "kernel"]
 
-SandboxFactory = Callable[[Path], Sandbox]
-"""Builds the configured sandbox backend around one experiment directory."""
+
+class SandboxFactory(Protocol):
+    """Builds the configured sandbox backend around one experiment directory.
+
+    `ro_paths` adds read-only binds a workload's own tool needs inside the sandbox (a Python
+    interpreter and its packages for a long-lived worker, say); backends that share the host
+    filesystem may ignore it.
+    """
+
+    def __call__(self, workdir: Path, *, ro_paths: Sequence[Path] = ()) -> Sandbox: ...
+
+
+DEFAULT_IMAGES: dict[str, str] = {"cfd": "openfoam", "kernels": "kernels", "proofs": "coq"}
+"""The tool image (sandboxes/images/<name>) each workload's commands run in under the docker backend."""
 
 
 class TaskError(ValueError):
@@ -78,6 +90,10 @@ class Workload(ABC):
     @abstractmethod
     def tool_versions(self) -> dict[str, str]:
         """Versions recorded on the run (solver, prover, device)."""
+
+    def sandbox_image(self, task: TaskSpec) -> str | None:
+        """The docker image the task's commands need; a workload whose tasks use several tools overrides this."""
+        return DEFAULT_IMAGES.get(self.name)
 
     def param_schema(self, task: TaskSpec) -> dict[str, Any]:
         """JSON schema of one experiment's parameters (shown to an LLM proposing experiments)."""

@@ -1,6 +1,6 @@
 """Verifier gates: nothing an agent produces counts until every gate of its task accepts it."""
 
-from verifiers import cfd, proofs
+from verifiers import cfd, kernels, proofs
 from verifiers._deliverables import DeliverablesGate, field_problem, image_problem, table_problem
 from verifiers._gate import (
     ExperimentRunner,
@@ -31,6 +31,7 @@ __all__ = [
     "gate_names",
     "get_gate",
     "image_problem",
+    "kernels",
     "numbers_in",
     "proofs",
     "register_gate",

@@ -15,7 +15,7 @@ import shutil
 import tarfile
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -25,7 +25,7 @@ from agents._experiments import PreparedExperiment, RunAbortedError, run_driver
 from agents.executors._base import Executor, ExecutorError
 from agents.llm import LLMConfig, OpenAIChat
 from runs import ExperimentSpec, TaskSpec
-from sandboxes import LocalSandboxConfig, Sandbox, get_sandbox
+from sandboxes import DockerSandboxConfig, LocalSandboxConfig, Sandbox, get_sandbox
 from tools import ExperimentOutcome, Workload
 
 
@@ -35,7 +35,7 @@ class ExperimentJob:
     task: TaskSpec
     spec: ExperimentSpec
     workload: Workload
-    sandbox: LocalSandboxConfig
+    sandbox: LocalSandboxConfig | DockerSandboxConfig
     llm: LLMConfig | None = None
 
 
@@ -84,8 +84,8 @@ def execute_job(job: ExperimentJob) -> JobResult:
     scratch = Path(tempfile.mkdtemp(prefix=f"labgate-{job.run_id}-"))
     try:
 
-        def factory(workdir: Path) -> Sandbox:
-            return get_sandbox(job.sandbox, workdir)
+        def factory(workdir: Path, *, ro_paths: Sequence[Path] = ()) -> Sandbox:
+            return get_sandbox(job.sandbox, workdir, ro_paths=tuple(ro_paths))
 
         llm = OpenAIChat(job.llm) if job.llm is not None else None
         context = RemoteContext(job.run_id, job.task, job.workload, factory, llm)
@@ -108,7 +108,7 @@ class RayExecutor(Executor):
         self,
         address: str | None,
         *,
-        sandbox: LocalSandboxConfig,
+        sandbox: LocalSandboxConfig | DockerSandboxConfig,
         llm: LLMConfig | None = None,
         resources: dict[str, float] | None = None,
         num_cpus: int | None = None,

@@ -18,6 +18,7 @@ from tools._workload import OutputFile, TaskError
 from tools.cfd._blocks import rectangle_mesh
 from tools.cfd._definition import CaseDefinition, CaseFiles
 from tools.cfd._fields import FieldFormatError, FloatArray, latest_time, read_internal_field
+from tools.cfd._final import residuals_and_fields
 from tools.cfd._foamdict import NamedList, Raw, Word, number, render_dict
 from tools.cfd._hill_task import steady_steps
 from tools.cfd._infer import block_cells, end_time, mean_velocity_force, viscosity
@@ -31,7 +32,7 @@ from tools.cfd._rans import (
     transport_properties,
     turbulence_properties,
 )
-from tools.cfd._render import grid_triangles, render_curves, render_field_panels_tri, render_residuals
+from tools.cfd._render import grid_triangles, render_curves
 
 POISEUILLE_PROFILE_RMSE_MAX = 0.01
 """Accepted profile RMSE in units of Ub; 20 cells across score about 1e-3 here."""
@@ -265,33 +266,20 @@ class ChannelCase(CaseDefinition[ChannelParams]):
         self, case: Path, directory: Path, params: ChannelParams, log: SolverLog
     ) -> tuple[dict[str, float], list[OutputFile]]:
         figures = directory / "figures"
-        figures.mkdir(parents=True, exist_ok=True)
         title = f"plane Poiseuille flow, Re = {params.re:g}, {params.cells} cells across"
-        render_residuals(figures / "residuals.png", log, title=f"{title}: residual history")
-        outputs = [OutputFile(path="figures/residuals.png", kind="image", role="residual-figure")]
-        latest = latest_time(case)
-        if latest is None:
-            return {}, outputs
-        time, folder = latest
-        centres = read_internal_field(folder / "C")
-        velocity = read_internal_field(folder / "U", n_cells=len(centres))
-        pressure = read_internal_field(folder / "p", n_cells=len(centres))
-        render_field_panels_tri(
-            figures / "fields.png",
-            centres[:, 0],
-            centres[:, 1],
-            velocity,
-            pressure,
-            title=f"{title}, iteration {time:g}",
+        final, outputs = residuals_and_fields(
+            case,
+            directory,
+            log,
+            title,
+            fields=("U", "p", "C", "wallShearStress"),
             velocity_scale=params.speed,
             length_scale=params.height,
             triangles=grid_triangles(params.cells, params.cells_x) if params.cells_x > 1 else None,
         )
-        outputs.append(OutputFile(path="figures/fields.png", kind="image", role="field-figure"))
-        for field_name in ("U", "p", "C", "wallShearStress"):
-            # Wall-only fields (shear, y+) hold zeros inside the domain: their content lives on the patches.
-            kind = "data" if field_name in ("wallShearStress", "yPlus") else "field"
-            outputs.append(OutputFile(path=f"case/{folder.name}/{field_name}", kind=kind, role=f"field-{field_name}"))
+        if final is None:
+            return {}, outputs
+        time, velocity = final.time, final.velocity
         ys, us, source = sampled_profile(case, params)
         exact = analytic_profile(ys)
         metrics = {

@@ -11,6 +11,7 @@ from __future__ import annotations
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from tools.cfd._blocks import geometric_ratio
 from tools.cfd._fields import FloatArray
 from tools.cfd._foamdict import NamedList, Raw, Word, number, render_dict
 from tools.cfd._rans import (
@@ -82,22 +83,6 @@ class HillParams(BaseModel):
         return 1.0 / self.re
 
 
-def _two_sided_ratio(cells_half: int, length: float, first: float) -> float:
-    """Expansion ratio (last/first cell) so that `cells_half` cells starting at `first` fill `length`."""
-    if first * cells_half >= length:
-        return 1.0
-    low, high = 1.0 + 1e-9, 2.0
-    while first * (high**cells_half - 1) / (high - 1) < length:
-        high *= 2
-    for _ in range(200):
-        q = (low + high) / 2
-        if first * (q**cells_half - 1) / (q - 1) > length:
-            high = q
-        else:
-            low = q
-    return float(((low + high) / 2) ** (cells_half - 1))
-
-
 def bulk_to_volume_mean() -> float:
     """Volume-averaged streamwise velocity per unit crest bulk velocity: flux / mean channel height."""
     x = np.linspace(0.0, LENGTH, 4001)
@@ -112,7 +97,7 @@ def hill_case(params: HillParams) -> dict[str, str]:
     lower = " ".join(f"({number(float(a))} {number(float(b))} {{z}})" for a, b in zip(x[1:-1], y[1:-1], strict=True))
     vertices = [(0.0, 1.0, 0.0), (LENGTH, 1.0, 0.0), (LENGTH, HEIGHT, 0.0), (0.0, HEIGHT, 0.0)]
     vertices += [(vx, vy, depth) for vx, vy, _ in vertices]
-    ratio = _two_sided_ratio(params.cells_y // 2, (HEIGHT - 1.0) / 2, params.wall_cell)
+    ratio = geometric_ratio(params.cells_y // 2, (HEIGHT - 1.0) / 2, params.wall_cell)
     grading = f"(1 ((0.5 0.5 {number(ratio)}) (0.5 0.5 {number(1.0 / ratio)})) 1)"
     block_mesh = {
         "convertToMeters": 1,

@@ -12,7 +12,7 @@ from runs import Budget, TaskSpec
 from tools._search import SearchParameter, SearchSpace
 from tools._workload import OutputFile, TaskError
 from tools.cfd._definition import CaseDefinition, CaseFiles
-from tools.cfd._fields import latest_time, read_internal_field
+from tools.cfd._final import residuals_and_fields
 from tools.cfd._hill import HEIGHT, HillParams, bulk_to_volume_mean, hill_case, hill_height
 from tools.cfd._hill_metrics import cf_rmse, hill_wall
 from tools.cfd._infer import block_cells, end_time, mean_velocity_force, turbulence, viscosity
@@ -20,7 +20,7 @@ from tools.cfd._logs import SolverLog
 from tools.cfd._openfoam import CaseStep
 from tools.cfd._rans import SACoefficients
 from tools.cfd._reference import XIAO_2020, hill_cf_reference
-from tools.cfd._render import grid_triangles, render_curves, render_field_panels_tri, render_residuals
+from tools.cfd._render import grid_triangles, render_curves
 
 HILL_CF_RMSE_MAX = 0.006
 """In-sample acceptance: Cf RMSE against the DNS. Default SA scores 0.0030 on 120x80 cells here."""
@@ -199,35 +199,21 @@ class PeriodicHillCase(CaseDefinition[HillParams]):
         self, case: Path, directory: Path, params: HillParams, log: SolverLog
     ) -> tuple[dict[str, float], list[OutputFile]]:
         figures = directory / "figures"
-        figures.mkdir(parents=True, exist_ok=True)
-        outputs: list[OutputFile] = []
         title = f"periodic hill, Re_h = {params.re:g}, {params.model}, {params.cells_x}x{params.cells_y} cells"
-        render_residuals(figures / "residuals.png", log, title=f"{title}: residual history")
-        outputs.append(OutputFile(path="figures/residuals.png", kind="image", role="residual-figure"))
-        latest = latest_time(case)
-        metrics: dict[str, float] = {}
-        if latest is None:
-            return metrics, outputs
-        time, folder = latest
-        centres = read_internal_field(folder / "C")
-        velocity = read_internal_field(folder / "U", n_cells=len(centres))
-        pressure = read_internal_field(folder / "p", n_cells=len(centres))
-        render_field_panels_tri(
-            figures / "fields.png",
-            centres[:, 0],
-            centres[:, 1],
-            velocity,
-            pressure,
-            title=f"{title}, iteration {time:g}",
+        final, outputs = residuals_and_fields(
+            case,
+            directory,
+            log,
+            title,
+            fields=("U", "p", "C", "wallShearStress", "yPlus"),
             velocity_scale=1.0,
             length_scale=1.0,
             triangles=grid_triangles(params.cells_y, params.cells_x),
         )
-        outputs.append(OutputFile(path="figures/fields.png", kind="image", role="field-figure"))
-        for field_name in ("U", "p", "C", "wallShearStress", "yPlus"):
-            # Wall-only fields (shear, y+) hold zeros inside the domain: their content lives on the patches.
-            kind = "data" if field_name in ("wallShearStress", "yPlus") else "field"
-            outputs.append(OutputFile(path=f"case/{folder.name}/{field_name}", kind=kind, role=f"field-{field_name}"))
+        metrics: dict[str, float] = {}
+        if final is None:
+            return metrics, outputs
+        time, velocity = final.time, final.velocity
         metrics["end_time"] = time
         metrics["max_speed_ratio"] = float(np.max(np.linalg.norm(velocity, axis=1)))
         wall = hill_wall(case, params)

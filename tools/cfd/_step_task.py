@@ -17,7 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from runs import Budget, TaskSpec
 from tools._workload import OutputFile, TaskError
 from tools.cfd._definition import CaseDefinition, CaseFiles
-from tools.cfd._fields import latest_time, read_internal_field
+from tools.cfd._final import residuals_and_fields
 from tools.cfd._foamdict import NamedList, Raw, Word, number, render_dict
 from tools.cfd._hill_task import steady_steps
 from tools.cfd._infer import block_cells, end_time, patch_value, turbulence, viscosity
@@ -34,7 +34,7 @@ from tools.cfd._rans import (
     turbulence_properties,
 )
 from tools.cfd._reference import PITZ_DAILY_1983, step_reattachment_reference
-from tools.cfd._render import render_curves, render_field_panels_tri, render_residuals
+from tools.cfd._render import render_curves
 from tools.cfd._wall import WallReading, wall_reading, zero_crossings
 
 STEP = 0.0254
@@ -238,33 +238,20 @@ class BackwardStepCase(CaseDefinition[StepParams]):
         self, case: Path, directory: Path, params: StepParams, log: SolverLog
     ) -> tuple[dict[str, float], list[OutputFile]]:
         figures = directory / "figures"
-        figures.mkdir(parents=True, exist_ok=True)
         title = f"pitzDaily step, Re_H = {params.re:g}, {params.model}, refinement {params.refinement:g}"
-        render_residuals(figures / "residuals.png", log, title=f"{title}: residual history")
-        outputs = [OutputFile(path="figures/residuals.png", kind="image", role="residual-figure")]
-        latest = latest_time(case)
-        if latest is None:
-            return {}, outputs
-        time, folder = latest
-        centres = read_internal_field(folder / "C")
-        velocity = read_internal_field(folder / "U", n_cells=len(centres))
-        pressure = read_internal_field(folder / "p", n_cells=len(centres))
-        render_field_panels_tri(
-            figures / "fields.png",
-            centres[:, 0],
-            centres[:, 1],
-            velocity,
-            pressure,
-            title=f"{title}, iteration {time:g}",
+        final, outputs = residuals_and_fields(
+            case,
+            directory,
+            log,
+            title,
+            fields=("U", "p", "C", "wallShearStress", "yPlus"),
             velocity_scale=params.inlet_velocity,
             length_scale=STEP,
             solid=self.solid,
         )
-        outputs.append(OutputFile(path="figures/fields.png", kind="image", role="field-figure"))
-        for field_name in ("U", "p", "C", "wallShearStress", "yPlus"):
-            # Wall-only fields (shear, y+) hold zeros inside the domain: their content lives on the patches.
-            kind = "data" if field_name in ("wallShearStress", "yPlus") else "field"
-            outputs.append(OutputFile(path=f"case/{folder.name}/{field_name}", kind=kind, role=f"field-{field_name}"))
+        if final is None:
+            return {}, outputs
+        time, velocity = final.time, final.velocity
         wall = step_wall(case, params)
         metrics = {
             "end_time": time,

@@ -14,7 +14,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from sandboxes import LocalSandboxConfig, get_sandbox
+from sandboxes import LocalSandboxConfig, open_sandboxes
 from tools.proofs._coq import CoqProver, coq_version
 from tools.proofs._minif2f import EXCLUDED_FILE, SPLITS, audit_split, load_split
 
@@ -24,8 +24,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, default=EXCLUDED_FILE)
     args = parser.parse_args(argv)
     config = LocalSandboxConfig()
-    with tempfile.TemporaryDirectory(prefix="labgate-audit-") as scratch:
-        prover = CoqProver(Path(scratch), lambda workdir: get_sandbox(config, workdir))
+    with tempfile.TemporaryDirectory(prefix="labgate-audit-") as scratch, open_sandboxes(config) as sandboxes:
+        prover = CoqProver(Path(scratch), sandboxes)
         excluded: dict[str, dict[str, str]] = {}
         for split in SPLITS:
             failures = audit_split(split, prover)

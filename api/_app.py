@@ -1,0 +1,92 @@
+"""The FastAPI app: REST API and dashboard over one run store, with the worker pool beside it."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from fastapi.staticfiles import StaticFiles
+
+from api._dashboard import STATIC_DIR
+from api._dashboard import router as dashboard_router
+from api._routes_artifacts import router as artifacts_router
+from api._routes_meta import router as meta_router
+from api._routes_runs import TaskInvalidError
+from api._routes_runs import router as runs_router
+from api._security import RequestGuard
+from api._settings import Settings, build_launcher
+from api._state import AppState
+from api._worker import WorkerPool
+
+
+def _where(location: tuple[Any, ...] | list[Any]) -> str:
+    return ".".join(str(part) for part in location) or "request"
+
+
+def _problems(error: RequestValidationError) -> list[dict[str, Any]]:
+    problems = []
+    for item in error.errors():
+        message = "unknown field" if item.get("type") == "extra_forbidden" else str(item.get("msg", "invalid"))
+        problems.append({"loc": list(item.get("loc", ())), "msg": message, "type": item.get("type", "invalid")})
+    return problems
+
+
+async def _invalid_request(_request: Request, error: Exception) -> JSONResponse:
+    assert isinstance(error, RequestValidationError)
+    problems = _problems(error)
+    message = "; ".join(f"{_where(p['loc'])}: {p['msg']}" for p in problems)
+    return JSONResponse({"detail": problems, "message": message}, status_code=422)
+
+
+async def _invalid_task(_request: Request, error: Exception) -> JSONResponse:
+    assert isinstance(error, TaskInvalidError)
+    problem = {"loc": ["body", error.where], "msg": str(error), "type": "invalid_task"}
+    return JSONResponse({"detail": [problem], "message": f"{error.where}: {error}"}, status_code=422)
+
+
+def create_app(settings: Settings | None = None, *, start_workers: bool = True) -> FastAPI:
+    """The app for `settings` (read from LABGATE_* when None); `start_workers=False` only queues runs."""
+    settings = settings or Settings()
+    launcher = build_launcher(settings)
+    child_env = {"LABGATE_HOME": str(launcher.store.home)}
+    if settings.database_url:
+        child_env["LABGATE_DATABASE_URL"] = settings.database_url
+    pool = WorkerPool(launcher.store, concurrency=settings.run_workers if start_workers else 0, child_env=child_env)
+    state = AppState(settings=settings, launcher=launcher, pool=pool)
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        if start_workers:
+            pool.start()
+        try:
+            yield
+        finally:
+            pool.stop()
+            launcher.store.engine.dispose()
+
+    app = FastAPI(
+        title="labgate",
+        version="0.1.0",
+        summary="Research runs judged by verifier gates: submit, follow and review them.",
+        description=(
+            "Mutating calls (POST) need `Authorization: Bearer <LABGATE_API_TOKEN>` when the server sets a token. "
+            "Runs are queued and executed by a worker pool; follow them with GET /runs/{id}/events (SSE)."
+        ),
+        lifespan=lifespan,
+        docs_url=None,  # the interactive docs load scripts from a CDN; labgate works offline
+        redoc_url=None,
+    )
+    app.state.labgate = state
+    app.add_exception_handler(RequestValidationError, _invalid_request)
+    app.add_exception_handler(TaskInvalidError, _invalid_task)
+    app.include_router(runs_router)
+    app.include_router(artifacts_router)
+    app.include_router(meta_router)
+    app.include_router(dashboard_router)
+    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+    app.add_middleware(RequestGuard, max_body_bytes=settings.max_body_bytes)
+    return app

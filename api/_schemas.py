@@ -1,0 +1,135 @@
+"""Request and response bodies of the REST API; their JSON schemas are the OpenAPI document."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator, model_validator
+
+from runs import RUN_STATUSES
+
+Scalar = Annotated[str, StringConstraints(max_length=500)] | int | float | bool
+INT32 = 2**31 - 1
+RUN_ID_PATTERN = r"^[0-9A-Za-z][0-9A-Za-z_.-]{0,39}$"
+SHA256_PATTERN = r"^[0-9a-f]{64}$"
+
+
+def _no_nul(value: Any, where: str = "body") -> None:
+    """PostgreSQL text cannot hold NUL; refuse it up front rather than fail at the database."""
+    if isinstance(value, str):
+        if "\x00" in value:
+            raise ValueError(f"{where}: NUL characters are not allowed")
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            _no_nul(key, where)
+            _no_nul(item, f"{where}.{key}")
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            _no_nul(item, f"{where}[{index}]")
+
+
+class RunRequest(BaseModel):
+    """Submit a run: a catalog task by id, or a whole task spec; optional overrides as on the command line."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {"task": "cfd/cavity", "params": {"re": 100, "cells": 16, "convective_times": 3}, "budget": 1},
+                {"spec": {"extends": "cfd/cavity", "params": {"cells": 32}, "sweep": {"re": [100, 400]}}},
+            ]
+        },
+    )
+
+    task: str | None = Field(default=None, max_length=200, description="catalog task id, e.g. cfd/cavity")
+    spec: dict[str, Any] | None = Field(
+        default=None, description="a full task spec, or `extends: <task id>` plus the fields to change"
+    )
+    params: dict[Annotated[str, StringConstraints(min_length=1, max_length=100)], Scalar | list[Scalar]] = Field(
+        default_factory=dict,
+        max_length=100,
+        description="parameter overrides: a value fixes the parameter, a list of values sweeps it",
+    )
+    budget: int | None = Field(default=None, ge=1, le=10_000, description="maximum number of experiments")
+    seed: int | None = Field(default=None, ge=0, le=INT32, description="seed recorded on the run")
+    approve_plan: bool = Field(default=False, description="pause after planning until POST /runs/{id}/approve")
+    workers: int | None = Field(default=None, ge=1, le=64, description="experiments of this run executed at once")
+
+    @model_validator(mode="after")
+    def _one_source(self) -> RunRequest:
+        if (self.task is None) == (self.spec is None):
+            raise ValueError("give exactly one of 'task' (a catalog id) or 'spec' (a task spec)")
+        _no_nul(self.task, "task")
+        _no_nul(self.spec, "spec")
+        _no_nul(self.params, "params")
+        return self
+
+    @field_validator("params")
+    @classmethod
+    def _sweeps_not_empty(cls, value: dict[str, Any]) -> dict[str, Any]:
+        for name, item in value.items():
+            if isinstance(item, list) and not 1 <= len(item) <= 100:
+                raise ValueError(f"params.{name}: a sweep needs 1 to 100 values")
+        return value
+
+
+class Links(BaseModel):
+    self: str
+    events: str | None = None
+    artifacts: str | None = None
+    dashboard: str | None = None
+
+
+class RunAccepted(BaseModel):
+    run_id: str
+    status: str
+    links: Links
+
+
+class ActionResult(BaseModel):
+    run_id: str
+    status: str
+    message: str
+
+
+class RunRow(BaseModel):
+    run_id: str
+    task: str
+    workload: str
+    status: Literal[RUN_STATUSES]  # type: ignore[valid-type]
+    reason: str
+    created: str | None
+    started: str | None
+    finished: str | None
+    duration_seconds: float | None
+    accepted: int
+    rejected: int
+    llm_tokens: int
+    llm_cost: float
+
+
+class RunList(BaseModel):
+    items: list[RunRow]
+    total: int
+    limit: int
+    offset: int
+    next: str | None = Field(description="URL of the next page, or null on the last one")
+
+
+class TaskInfo(BaseModel):
+    id: str
+    workload: str
+    title: str
+    goal: str
+    gates: list[str]
+    params: dict[str, Any]
+    sweep: dict[str, list[Any]]
+    budget: dict[str, Any]
+
+
+class Health(BaseModel):
+    status: Literal["ok"]
+    database: Literal["ok"]
+    workers: int
+    executing: int
+    queued: int

@@ -1,0 +1,214 @@
+"""Kernel search on every task: seed vs. best found, in-distribution and held-out, next to kernel_tuner.
+
+For each task of the suite, in one process so that machine noise hits every arm alike:
+  search    the built-in proposer (islands / MAP-Elites) at a fixed budget of evaluations, through the
+            sandboxed harness (fitness = geometric mean over the three sizes of fraction of ceiling)
+  tuner     kernel_tuner (random sampling) tuning the same seed's tunables with the same budget, on the
+            task's middle in-distribution size, objective kernel time; only the task's main kernel
+            (the host program's last launch) is timed, and work-group size 0 (runtime's choice) is left out
+  judged    the seed, the search's winner and kernel_tuner's best configuration, re-measured side by side
+            by our harness on fresh inputs (two alternating rounds, best of each): in-distribution
+            speedup over the seed, and held-out speedup and correctness on sizes neither search saw
+Prints one line per task, then a JSON line with everything.
+
+Needs kernel_tuner: .venv/bin/pip install -e '.[bench]'
+Usage: .venv/bin/python bench/kernel_search.py [--evaluations 24] [--tasks saxpy,heat2d] [--seed 0]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import sys
+import tempfile
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from agents.kernel_search import BuiltinProposer, run_search
+from sandboxes import LocalSandbox, Sandbox
+from tools.kernels import SUITE, Evaluation, Harness, KernelSearchParams, KernelTask, open_harness, with_params
+from tools.kernels._task import Arg, Size
+
+BLOCK_NAMES = ("LOCAL", "LX", "LY")
+
+
+def factory(workdir: Path, *, ro_paths: Sequence[Path] = ()) -> Sandbox:
+    return LocalSandbox(workdir=workdir, ro_paths=tuple(ro_paths))
+
+
+def _kt_argument(arg: Arg, buffers: dict[str, np.ndarray]) -> Any:
+    if arg.kind == "buf":
+        return buffers[str(arg.value)]
+    return {"i32": np.int32, "u32": np.uint32, "f32": np.float32}[arg.kind](arg.value)
+
+
+def kernel_tuner_best(task: KernelTask, size: Size, budget: int, seed: int) -> tuple[dict[str, int] | None, int, float]:
+    """kernel_tuner's best configuration of the seed's tunables, the configurations it ran, and its wall time."""
+    import kernel_tuner
+
+    block_names = [name for name in BLOCK_NAMES if name in task.tunables]
+    tune_params = {
+        name: [v for v in values if not (name in block_names and v == 0)] for name, values in task.tunables.items()
+    }
+    rng = np.random.default_rng(seed)
+    inputs = task.inputs(size, rng)
+    program = task.host(size, task.defaults())
+    buffers = {
+        spec.name: (inputs[spec.name].copy() if spec.name in inputs else np.zeros(spec.count, dtype=spec.dtype))
+        for spec in program.buffers
+    }
+    if "partial" in buffers and "psi" in buffers:  # gradshaf's sweep reads the reduction's partial maxima
+        buffers["partial"][:] = buffers["psi"].max()
+    main = program.launches[-1]
+    arguments = [_kt_argument(arg, buffers) for arg in main.args]
+
+    def launch_of(params: dict[str, Any]) -> Any:
+        return task.host(size, {**task.defaults(), **{k: int(v) for k, v in params.items()}}).launches[-1]
+
+    def global_size(params: dict[str, Any]) -> tuple[int, ...]:
+        return tuple(launch_of(params).global_size)
+
+    def divisor(axis: int) -> Any:
+        return lambda params: (launch_of(params).local_size or (1, 1, 1))[axis] if axis < len(main.global_size) else 1
+
+    started = time.perf_counter()
+    results, _env = kernel_tuner.tune_kernel(
+        main.kernel,
+        task.seed,
+        global_size,
+        arguments,
+        tune_params,
+        grid_div_x=divisor(0),
+        grid_div_y=divisor(1),
+        grid_div_z=divisor(2),
+        block_size_names=block_names,
+        lang="OpenCL",
+        strategy="random_sample",
+        strategy_options={"max_fevals": budget},
+        iterations=7,
+        quiet=True,
+        verbose=False,
+        seed=seed,
+    )
+    elapsed = time.perf_counter() - started
+    timed = [r for r in results if isinstance(r.get("time"), float) and math.isfinite(r["time"])]
+    if not timed:
+        return None, len(results), elapsed
+    best = min(timed, key=lambda r: r["time"])
+    return {name: int(best[name]) for name in task.tunables}, len(results), elapsed
+
+
+def side_by_side(harness: Harness, sources: dict[str, str], which: str, seed: int) -> dict[str, Evaluation]:
+    runs: dict[str, list[Evaluation]] = {name: [] for name in sources}
+    for round_index in range(2):
+        for name, source in sources.items():
+            runs[name].append(harness.evaluate(source, which, seed=seed + round_index, repeats=9))  # type: ignore[arg-type]
+    picked = {}
+    for name, evaluations in runs.items():
+        failures = [e for e in evaluations if not e.ok]
+        picked[name] = failures[0] if failures else max(evaluations, key=lambda e: e.fitness)
+    return picked
+
+
+def speedup(seed: Evaluation, other: Evaluation) -> float:
+    if not (seed.ok and other.ok):
+        return 0.0
+    ratios = [s.seconds / o.seconds for s, o in zip(seed.sizes, other.sizes, strict=True) if o.seconds > 0]
+    return math.exp(sum(math.log(r) for r in ratios) / len(ratios)) if ratios else 0.0
+
+
+def bench_task(task: KernelTask, evaluations: int, seed: int, root: Path) -> dict[str, Any]:
+    params = KernelSearchParams(kernel=task.name, evaluations=evaluations)
+    with open_harness(task, root / task.name / "worker", factory, heldout=True) as harness:
+        result = run_search(task, params, harness, BuiltinProposer(task), seed=seed, seconds=math.inf)
+        search_seconds = float(result["search_seconds"])
+        searched = len(result["evaluator"].individuals)
+        try:
+            tuned, configs, tuner_seconds = kernel_tuner_best(task, task.sizes[1], evaluations, seed)
+            tuner_error = ""
+        except Exception as error:  # noqa: BLE001 - kernel_tuner's own failure is reported, not fatal
+            tuned, configs, tuner_seconds, tuner_error = None, 0, 0.0, f"{type(error).__name__}: {error}"
+        sources = {"seed": task.seed, "search": result["winner"].source}
+        if tuned is not None:
+            sources["tuner"] = with_params(task.seed, tuned)
+        train = side_by_side(harness, sources, "train", seed + 101)
+        heldout = side_by_side(harness, sources, "heldout", seed + 202)
+    row: dict[str, Any] = {
+        "task": task.name,
+        "evaluations": searched,
+        "search_seconds_per_evaluation": search_seconds / max(searched, 1),
+        "seed_fitness": train["seed"].fitness,
+        "search_fitness": train["search"].fitness,
+        "search_speedup": speedup(train["seed"], train["search"]),
+        "search_heldout_correct": heldout["search"].ok,
+        "search_heldout_speedup": speedup(heldout["seed"], heldout["search"]),
+        "search_params": train["search"].params,
+        "tuner_configurations": configs,
+        "tuner_seconds_per_configuration": tuner_seconds / configs if configs else None,
+        "tuner_error": tuner_error,
+    }
+    if "tuner" in train:
+        row.update(
+            tuner_params=tuned,
+            tuner_fitness=train["tuner"].fitness,
+            tuner_speedup=speedup(train["seed"], train["tuner"]),
+            tuner_heldout_correct=heldout["tuner"].ok,
+            tuner_heldout_speedup=speedup(heldout["seed"], heldout["tuner"]),
+            better=(
+                "search"
+                if train["search"].fitness > 1.02 * train["tuner"].fitness
+                else "tuner"
+                if train["tuner"].fitness > 1.02 * train["search"].fitness
+                else "tie (within 2%)"
+            ),
+        )
+    return row
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--evaluations", type=int, default=24)
+    parser.add_argument("--tasks", default=",".join(SUITE))
+    parser.add_argument("--seed", type=int, default=0)
+    args = parser.parse_args()
+    names = [name.strip() for name in args.tasks.split(",") if name.strip()]
+    unknown = [name for name in names if name not in SUITE]
+    if unknown:
+        sys.exit(f"unknown tasks: {', '.join(unknown)}; known: {', '.join(SUITE)}")
+    try:
+        import kernel_tuner  # noqa: F401
+    except ImportError:
+        sys.exit("kernel_tuner is not installed: .venv/bin/pip install -e '.[bench]'")
+    rows = []
+    with tempfile.TemporaryDirectory(prefix="labgate-kbench-") as scratch:
+        for name in names:
+            row = bench_task(SUITE[name], args.evaluations, args.seed, Path(scratch))
+            rows.append(row)
+            tuner = (
+                f"tuner {row['tuner_fitness']:.3g} ({row['tuner_speedup']:.2f}x, held-out "
+                f"{'ok' if row['tuner_heldout_correct'] else 'FAIL'} {row['tuner_heldout_speedup']:.2f}x, "
+                f"{row['tuner_seconds_per_configuration']:.2f} s/config) -> {row['better']}"
+                if "tuner_fitness" in row
+                else f"tuner: none ({row['tuner_error'] or 'no valid configuration'})"
+            )
+            print(
+                f"{name:9s} seed {row['seed_fitness']:.3g}  search {row['search_fitness']:.3g} "
+                f"({row['search_speedup']:.2f}x, held-out {'ok' if row['search_heldout_correct'] else 'FAIL'} "
+                f"{row['search_heldout_speedup']:.2f}x, {row['search_seconds_per_evaluation']:.2f} s/eval)  {tuner}",
+                flush=True,
+            )
+    print(
+        json.dumps(
+            {"benchmark": "kernel_search", "evaluations": args.evaluations, "cpus": os.cpu_count(), "tasks": rows}
+        )
+    )
+
+
+if __name__ == "__main__":
+    main()

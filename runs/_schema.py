@@ -1,0 +1,78 @@
+"""Schema migrations: every store, SQLite or PostgreSQL, is brought to the newest revision on open.
+
+The migrations live in `runs/migrations/` beside the tables they describe, because the store is
+the only code that opens the database and every front door (CLI, API, workers) goes through it.
+Two processes opening a fresh store at once must not both migrate: SQLite takes a lock file
+beside the database, PostgreSQL an advisory lock held by the migrating transaction.
+"""
+
+from __future__ import annotations
+
+import fcntl
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from sqlalchemy import inspect, text
+from sqlalchemy.engine import Connection, Engine
+
+if TYPE_CHECKING:
+    from alembic.config import Config
+
+MIGRATIONS = Path(__file__).resolve().parent / "migrations"
+HEAD_REVISION = "0001"
+"""The newest revision under runs/migrations/versions (a test checks that the two agree)."""
+
+FIRST_REVISION = "0001"
+"""The schema that `create_all` produced before migrations existed: such databases are stamped with it."""
+
+_PG_LOCK_KEY = 0x1AB6A7E
+"""Advisory lock id for schema changes on PostgreSQL (any constant shared by every labgate process)."""
+
+
+def _alembic_config(connection: Connection) -> Config:
+    from alembic.config import Config
+
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    config.attributes["connection"] = connection
+    return config
+
+
+def _current_revision(connection: Connection) -> str | None:
+    if not inspect(connection).has_table("alembic_version"):
+        return None
+    revision = connection.execute(text("SELECT version_num FROM alembic_version")).scalar()
+    return None if revision is None else str(revision)
+
+
+def _migrate(connection: Connection) -> None:
+    from alembic import command
+
+    current = _current_revision(connection)
+    if current == HEAD_REVISION:
+        return
+    config = _alembic_config(connection)
+    if current is None and inspect(connection).has_table("run"):
+        command.stamp(config, FIRST_REVISION)
+    command.upgrade(config, "head")
+
+
+def upgrade_schema(engine: Engine, lock_dir: Path | None) -> None:
+    """Bring the database to HEAD_REVISION; cheap (one query) when it is already there."""
+    with engine.connect() as probe:
+        if _current_revision(probe) == HEAD_REVISION:
+            return
+    if engine.dialect.name == "sqlite":
+        assert lock_dir is not None
+        with (lock_dir / ".schema.lock").open("w") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            try:
+                with engine.begin() as connection:
+                    _migrate(connection)
+            finally:
+                fcntl.flock(lock, fcntl.LOCK_UN)
+        return
+    with engine.begin() as connection:
+        if engine.dialect.name == "postgresql":
+            connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _PG_LOCK_KEY})
+        _migrate(connection)

@@ -1,0 +1,271 @@
+"""The docker backend's sandbox: each command is a `docker exec` in a hardened container, as an unprivileged uid.
+
+Each command runs under a wrapper that kills every other process of its uid when it ends, as the
+local backend's PID namespace does, so nothing a command started outlives it; commands on one
+sandbox therefore run one at a time. A command that outlives its wall clock or floods its output
+takes the container down with it: it is killed and removed from the host, and the next command
+gets a fresh one. Containers come from the run's pool (`_docker_pool.py`), which decides when a
+warm container may be shared; ownership of the directory is handled in `_ownership.py`.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from sandboxes._base import (
+    ExecResult,
+    Limits,
+    OutputLimitExceededError,
+    Sandbox,
+    SandboxError,
+    SandboxProcess,
+    SandboxTimeoutError,
+    SandboxUnavailableError,
+    cpu_limit_for,
+    sandbox_environment,
+)
+from sandboxes._docker_container import WarmContainer, kill_leftovers
+from sandboxes._docker_process import DockerProcess
+from sandboxes._docker_stream import (
+    STDOUT,
+    CappedBuffer,
+    StreamTimeoutError,
+    frames,
+    hang_up,
+    raw_socket,
+    send_and_close,
+)
+from sandboxes._engine import engine_errors, is_not_found
+from sandboxes._ownership import DirectoryGrant
+
+if TYPE_CHECKING:
+    from sandboxes._docker_pool import DockerSandboxes
+
+# The command runs as "$@"; when it ends, every other process of its uid in the container dies.
+_WRAPPER = ["/bin/sh", "-c", '"$@"; rc=$?; kill -9 -1 2>/dev/null; exit $rc', "labgate-exec"]
+
+
+def _container_gone(error: BaseException) -> bool:
+    text = str(error)
+    return is_not_found(error) or "is not running" in text or "is paused" in text
+
+
+def rlimit_args(limits: Limits, timeout: float, with_nproc: bool) -> list[str]:
+    """`prlimit` (util-linux, in every Debian image) applied inside the container, as the local backend does."""
+    args = ["prlimit", f"--cpu={cpu_limit_for(limits, timeout)}", "--core=0"]
+    if limits.memory_bytes is not None:
+        args.append(f"--as={limits.memory_bytes}")
+    if limits.file_bytes is not None:
+        args.append(f"--fsize={limits.file_bytes}")
+    if limits.open_files is not None:
+        args.append(f"--nofile={limits.open_files}")
+    if limits.processes is not None and with_nproc:
+        args.append(f"--nproc={limits.processes}")
+    return [*args, "--"]
+
+
+@dataclass
+class DockerSandbox(Sandbox):
+    """One experiment directory served by containers of one image; build it through `DockerSandboxes`."""
+
+    pool: DockerSandboxes | None = None
+    uid: int = 0
+    gid: int = 0
+    owns_pool: bool = False
+    ro_paths: tuple[Path, ...] = ()
+    name: str = "docker"
+    _grant: DirectoryGrant | None = field(default=None, repr=False)
+    _container: WarmContainer | None = field(default=None, repr=False)
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+    _exec_lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+    _closed: bool = field(default=False, repr=False)
+
+    @property
+    def _pool(self) -> DockerSandboxes:
+        if self.pool is None:
+            raise SandboxUnavailableError("a DockerSandbox must be made by DockerSandboxes")
+        return self.pool
+
+    def describe(self) -> dict[str, Any]:
+        return self._pool.describe()
+
+    @property
+    def container_id(self) -> str | None:
+        """The warm container the next command runs in, if one is held."""
+        container = self._container
+        return container.id if container is not None and not container.removed else None
+
+    def _lend_directory(self) -> None:
+        """Hand the directory (and what the harness wrote there since the last command) to this sandbox's uid."""
+        if self._closed:
+            raise SandboxError("this sandbox is closed")
+        if not self._pool.hands_out_uids:
+            return
+        if self._grant is None:
+            self._grant = DirectoryGrant.lend(self.workdir, self.uid, self.gid)
+        else:
+            self._grant.refresh()
+
+    def _warm_container(self) -> WarmContainer:
+        if self._container is None or self._container.removed:
+            self._container = self._pool.checkout(self.workdir, self.limits, self.ro_paths)
+        return self._container
+
+    def exec(
+        self,
+        cmd: Sequence[str],
+        *,
+        timeout: float,
+        limits: Limits | None = None,
+        env: Mapping[str, str] | None = None,
+        cwd: str | None = None,
+        input: bytes | None = None,
+    ) -> ExecResult:
+        limits = limits or self.limits
+        workdir = self.resolve(cwd or ".")
+        full_env = sandbox_environment(str(self.workdir), env)
+        argv = [*_WRAPPER, *rlimit_args(limits, timeout, with_nproc=self._pool.hands_out_uids), *cmd]
+        with self._exec_lock:
+            for attempt in (1, 2):
+                with self._lock:
+                    self._lend_directory()
+                    container = self._warm_container()
+                begun = time.monotonic()
+                try:
+                    container.ensure_memory(limits.memory_bytes)
+                    exec_id, handle = self._start(container, argv, full_env, workdir, input is not None)
+                except SandboxError:
+                    raise
+                except engine_errors() as error:
+                    # A container that died between commands (killed from outside) is replaced once;
+                    # anything else is the engine failing, not the command.
+                    self._discard_container()
+                    if attempt == 1 and _container_gone(error):
+                        continue
+                    raise SandboxUnavailableError(f"the Docker engine failed to run the command: {error}") from None
+                try:
+                    return self._collect(exec_id, handle, begun, timeout, limits.output_bytes, input)
+                finally:
+                    if not container.removed:
+                        kill_leftovers(container.id, self.uid)
+        raise AssertionError("unreachable")
+
+    def _start(
+        self, container: WarmContainer, argv: list[str], env: dict[str, str], workdir: Path, with_stdin: bool
+    ) -> tuple[str, Any]:
+        api = self._pool.client.api
+        exec_id = api.exec_create(
+            container.id,
+            argv,
+            stdin=with_stdin,
+            user=f"{self.uid}:{self.gid}",
+            environment=env,
+            workdir=str(workdir),
+        )["Id"]
+        return exec_id, api.exec_start(exec_id, socket=True)
+
+    def _collect(
+        self, exec_id: str, handle: Any, start: float, timeout: float, output_bytes: int, input: bytes | None
+    ) -> ExecResult:
+        """Feed stdin, read the framed output under the wall clock and the cap, then fetch the exit code."""
+        deadline = start + timeout
+        sock = raw_socket(handle)
+        writer = None
+        if input is not None:
+            writer = threading.Thread(target=send_and_close, args=(sock, input), daemon=True)
+            writer.start()
+        out, err = CappedBuffer(output_bytes), CappedBuffer(output_bytes)
+        failure: type[SandboxError] | None = None
+        try:
+            for stream, payload in frames(sock, deadline):
+                (out if stream == STDOUT else err).add(payload)
+                if out.overflowed or err.overflowed:
+                    failure = OutputLimitExceededError
+                    break
+        except StreamTimeoutError:
+            failure = SandboxTimeoutError
+        except OSError as error:
+            self._discard_container()
+            raise SandboxUnavailableError(f"the Docker engine dropped the command's stream: {error}") from None
+        finally:
+            # Hang up first: the engine may be blocked writing to us, and a kill waits for that.
+            hang_up(handle)
+            if failure is not None:
+                self._discard_container()
+            if writer is not None:
+                writer.join(timeout=5)
+        returncode = -9 if failure is not None else self._exit_code(exec_id)
+        result = ExecResult(returncode, out.text(), err.text(), time.monotonic() - start)
+        if failure is SandboxTimeoutError:
+            raise SandboxTimeoutError(
+                f"command timed out after {timeout:g} s; its container was killed and removed", result
+            )
+        if failure is OutputLimitExceededError:
+            raise OutputLimitExceededError(
+                f"command wrote more than {output_bytes} bytes of output; its container was killed and removed",
+                result,
+            )
+        return result
+
+    def _exit_code(self, exec_id: str) -> int:
+        """The exec's exit code; the stream can close a moment before the engine marks it finished."""
+        api = self._pool.client.api
+        for _ in range(200):
+            try:
+                info = api.exec_inspect(exec_id)
+            except engine_errors() as error:
+                raise SandboxUnavailableError(f"the Docker engine lost the command: {error}") from None
+            if not info.get("Running") and info.get("ExitCode") is not None:
+                return int(info["ExitCode"])
+            time.sleep(0.01)
+        raise SandboxUnavailableError("the Docker engine did not report the command's exit status")
+
+    def _discard_container(self) -> None:
+        if self._container is not None:
+            self._container.remove()
+            self._container = None
+
+    def spawn(
+        self,
+        cmd: Sequence[str],
+        *,
+        limits: Limits | None = None,
+        env: Mapping[str, str] | None = None,
+        cwd: str | None = None,
+    ) -> SandboxProcess:
+        limits = limits or self.limits
+        workdir = self.resolve(cwd or ".")
+        pool = self._pool
+        with self._lock:
+            self._lend_directory()
+        spec = pool.spec_for(self.workdir, limits, shared=False, ro_paths=self.ro_paths)
+        argv = [*rlimit_args(limits, limits.cpu_seconds or 86_400, with_nproc=pool.hands_out_uids), *cmd]
+        kwargs = spec.create_kwargs(
+            command=argv,
+            user=f"{self.uid}:{self.gid}",
+            environment=sandbox_environment(str(self.workdir), env),
+            working_dir=str(workdir),
+            auto_remove=False,
+        )
+        return pool.track(DockerProcess(pool.client, kwargs, limits.output_bytes))
+
+    def close(self) -> None:
+        """Give the container back (reset for the next experiment) and the directory to its owner."""
+        with self._exec_lock, self._lock:
+            if self._closed:
+                return
+            self._closed = True
+            pool = self._pool
+            if self._container is not None:
+                pool.checkin(self._container, self.uid, self.gid)
+                self._container = None
+            if self._grant is not None:
+                self._grant.revoke()
+                self._grant = None
+            if self.owns_pool:
+                pool.close()

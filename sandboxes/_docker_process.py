@@ -1,0 +1,130 @@
+"""A long-lived worker in its own container, with pipes like a local child process.
+
+A worker gets a container of its own rather than an exec in the experiment's warm container:
+killing the container is the one way to be sure that everything the worker started is gone, and
+it leaves the warm container (and any command running there) untouched. The engine's attach
+stream is turned into two OS pipes by small threads, so callers read `stdout` and write `stdin`
+exactly as they would with `subprocess`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import socket
+import threading
+from typing import IO, Any
+
+from sandboxes._base import SandboxProcess, SandboxUnavailableError
+from sandboxes._docker_container import remove_quietly
+from sandboxes._docker_stream import STDOUT, frames, hang_up, raw_socket
+from sandboxes._engine import engine_errors
+
+
+class _Ring:
+    """The newest `cap` bytes of a stream (for a worker's stderr, the end says why it died)."""
+
+    def __init__(self, cap: int) -> None:
+        self.cap = cap
+        self.data = b""
+        self.lock = threading.Lock()
+
+    def add(self, chunk: bytes) -> None:
+        with self.lock:
+            self.data = (self.data + chunk)[-self.cap :]
+
+    def text(self) -> str:
+        with self.lock:
+            return self.data.decode("utf-8", errors="replace")
+
+
+class DockerProcess(SandboxProcess):
+    """A worker container; `kill()` removes the container and with it the whole process tree."""
+
+    def __init__(self, client: Any, create_kwargs: dict[str, Any], stderr_bytes: int) -> None:
+        self._client = client
+        self._exit_code: int | None = None
+        self._killed = False
+        self._stderr = _Ring(stderr_bytes)
+        try:
+            container = client.containers.create(**{**create_kwargs, "auto_remove": False})
+        except engine_errors() as error:
+            raise SandboxUnavailableError(f"the Docker engine could not create the worker: {error}") from None
+        self.container_id: str = container.id
+        try:
+            handle = client.api.attach_socket(container.id, params={"stdin": 1, "stdout": 1, "stderr": 1, "stream": 1})
+            self._handle = handle
+            self._sock = raw_socket(handle)
+            container.start()
+        except engine_errors() as error:
+            remove_quietly(client, container.id)
+            raise SandboxUnavailableError(f"the Docker engine could not start the worker: {error}") from None
+
+        out_read, self._out_write = os.pipe()
+        in_read, in_write = os.pipe()
+        self.stdout: IO[bytes] = open(out_read, "rb")  # noqa: SIM115 - closed by kill()
+        self.stdin: IO[bytes] = open(in_write, "wb")  # noqa: SIM115 - closed by kill()
+        self._in_read = in_read
+        self._threads = [
+            threading.Thread(target=self._pump_output, daemon=True),
+            threading.Thread(target=self._pump_input, daemon=True),
+            threading.Thread(target=self._wait, daemon=True),
+        ]
+        for thread in self._threads:
+            thread.start()
+
+    def _pump_output(self) -> None:
+        try:
+            for stream, payload in frames(self._sock):
+                if stream == STDOUT:
+                    os.write(self._out_write, payload)
+                else:
+                    self._stderr.add(payload)
+        except OSError:
+            pass
+        finally:
+            with contextlib.suppress(OSError):
+                os.close(self._out_write)
+
+    def _pump_input(self) -> None:
+        try:
+            while chunk := os.read(self._in_read, 1 << 16):
+                self._sock.sendall(chunk)
+        except OSError:
+            pass
+        finally:
+            with contextlib.suppress(OSError):
+                self._sock.shutdown(socket.SHUT_WR)
+            with contextlib.suppress(OSError):
+                os.close(self._in_read)
+
+    def _wait(self) -> None:
+        """Record the exit code; once the output is drained, remove the container (nothing is left behind
+        even by a caller that never calls kill)."""
+        with contextlib.suppress(Exception):
+            status = self._client.api.wait(self.container_id)
+            self._exit_code = int(status.get("StatusCode", -1))
+        self._threads[0].join(timeout=30)
+        with contextlib.suppress(Exception):
+            remove_quietly(self._client, self.container_id)
+
+    def poll(self) -> int | None:
+        return self._exit_code
+
+    def kill(self) -> None:
+        if self._killed:
+            return
+        self._killed = True
+        with contextlib.suppress(Exception):
+            remove_quietly(self._client, self.container_id)
+        if self._exit_code is None:
+            self._exit_code = -9
+        for stream in (self.stdin, self.stdout):
+            with contextlib.suppress(OSError):
+                stream.close()
+        hang_up(self._handle)
+        for thread in self._threads:
+            thread.join(timeout=5)
+
+    def stderr_tail(self) -> str:
+        return self._stderr.text()

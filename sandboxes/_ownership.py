@@ -1,0 +1,146 @@
+"""Handing an experiment directory to a container user, and taking it back.
+
+Docker without user-namespace remapping runs a container's uid as the same uid on the host, and
+the container has no capability to override file permissions. So the uid a command runs as must
+own what it has to write:
+
+- labgate running as a normal user (the usual laptop case, a member of the `docker` group): the
+  container runs as that user's uid and gid, which already own the directory. Nothing changes hands.
+- labgate running as root (CI, servers): commands never run as root. Each sandbox gets its own
+  unprivileged uid (a high, randomly placed range no account uses); the directory is chowned to
+  it with mode 0700 before each command, so it can write there and no other sandbox can even look
+  in; when the sandbox closes, everything it owned goes back to the directory's original owner,
+  with set-uid/set-gid bits stripped so a candidate cannot leave a root-owned set-uid file behind.
+
+The tree walks use `os.fwalk` with directory file descriptors and never follow symbolic links, so
+a candidate swapping a directory for a link mid-walk cannot redirect a root-owned chown to files
+outside its directory. Files with several hard links that the sandbox does not already own are
+left alone: a hard link is the one way a candidate could pull a foreign file into its directory.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import secrets
+import stat
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+# Sandbox uids live above two thousand million: far from login accounts (1000+) and from the
+# subordinate ranges rootless containers use (100000+), below 2**31 where some tools misbehave.
+_UID_FLOOR = 2_000_000_000
+_UID_BLOCKS = 100_000
+_UID_BLOCK_SIZE = 1_000
+_SET_ID = stat.S_ISUID | stat.S_ISGID
+
+
+class UidAllocator:
+    """Fresh uids for sandboxes, from a block picked at random so that concurrent runs do not collide."""
+
+    def __init__(self) -> None:
+        self._next = _UID_FLOOR + secrets.randbelow(_UID_BLOCKS) * _UID_BLOCK_SIZE
+        self._last = self._next + _UID_BLOCK_SIZE - 1
+        self._lock = threading.Lock()
+
+    def allocate(self) -> int:
+        with self._lock:
+            if self._next > self._last:
+                self._next = _UID_FLOOR + secrets.randbelow(_UID_BLOCKS) * _UID_BLOCK_SIZE
+                self._last = self._next + _UID_BLOCK_SIZE - 1
+            uid = self._next
+            self._next += 1
+            return uid
+
+
+def _walk_chown(root: Path, uid: int, gid: int, wanted: Callable[[os.stat_result], bool]) -> None:
+    """chown every entry under root (root included) for which `wanted(lstat)` holds; links are not followed."""
+    top = os.lstat(root)
+    if stat.S_ISDIR(top.st_mode) and wanted(top):
+        os.chown(root, uid, gid, follow_symlinks=False)
+    for _, dirnames, filenames, dirfd in os.fwalk(root, follow_symlinks=False):
+        for name in (*dirnames, *filenames):
+            with contextlib.suppress(FileNotFoundError):
+                info = os.lstat(name, dir_fd=dirfd)
+                if wanted(info):
+                    os.chown(name, uid, gid, dir_fd=dirfd, follow_symlinks=False)
+                    if stat.S_ISREG(info.st_mode) and info.st_mode & _SET_ID:
+                        _strip_set_id(name, dirfd, info)
+
+
+def _strip_set_id(name: str, dirfd: int, info: os.stat_result) -> None:
+    """Clear set-uid/set-gid through a descriptor opened without following links (chmod has no lchmod)."""
+    try:
+        fd = os.open(name, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC, dir_fd=dirfd)
+    except OSError:
+        return
+    try:
+        now = os.fstat(fd)
+        if (now.st_dev, now.st_ino) == (info.st_dev, info.st_ino) and stat.S_ISREG(now.st_mode):
+            os.fchmod(fd, stat.S_IMODE(now.st_mode) & ~_SET_ID)
+    finally:
+        os.close(fd)
+
+
+@dataclass
+class DirectoryGrant:
+    """An experiment directory lent to one sandbox uid; `revoke()` gives it back."""
+
+    root: Path
+    uid: int
+    gid: int
+    original_uid: int
+    original_gid: int
+    original_mode: int
+
+    @classmethod
+    def lend(cls, root: Path, uid: int, gid: int) -> DirectoryGrant:
+        info = os.lstat(root)
+        if not stat.S_ISDIR(info.st_mode):
+            raise NotADirectoryError(f"{root} is not a directory")
+        owner, group, mode = info.st_uid, info.st_gid, stat.S_IMODE(info.st_mode)
+        if owner >= _UID_FLOOR:
+            # Still lent from a run that died before giving it back: the parent's owner is the real one.
+            parent = os.lstat(root.parent)
+            owner, group, mode = parent.st_uid, parent.st_gid, 0o755
+        grant = cls(root, uid, gid, owner, group, mode)
+        os.chmod(root, 0o700)
+        grant.refresh()
+        return grant
+
+    def refresh(self) -> None:
+        """Hand over what the harness wrote since the last command (inputs, edited files)."""
+
+        def wanted(info: os.stat_result) -> bool:
+            if info.st_uid == self.uid:
+                return False
+            return stat.S_ISDIR(info.st_mode) or info.st_nlink == 1
+
+        _walk_chown(self.root, self.uid, self.gid, wanted)
+
+    def revoke(self) -> None:
+        """Everything the sandbox uid owns goes back to the directory's owner; set-id bits are stripped."""
+        _walk_chown(self.root, self.original_uid, self.original_gid, lambda info: info.st_uid == self.uid)
+        with contextlib.suppress(FileNotFoundError):
+            os.chmod(self.root, self.original_mode)
+
+
+def ensure_traversable(root: Path, workdir: Path) -> None:
+    """Let other uids pass through (not list) the directories from `root` down to `workdir`'s parent.
+
+    The shared root gets mode 0711: a sandbox can reach its own directory by name but cannot list
+    its neighbours'.
+    """
+    root = root.resolve()
+    current = workdir.resolve().parent
+    chain = []
+    while current != root and root in current.parents:
+        chain.append(current)
+        current = current.parent
+    for directory in chain:
+        mode = stat.S_IMODE(os.stat(directory).st_mode)
+        if mode & 0o011 != 0o011:
+            os.chmod(directory, mode | 0o011)
+    os.chmod(root, 0o711)

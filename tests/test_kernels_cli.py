@@ -1,0 +1,180 @@
+"""The kernel workload as a user meets it: `agent eval-kernel` and `agent run kernels/<task>`."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import agent, require_tool
+from tools.kernels import SUITE
+
+
+@pytest.fixture(scope="module")
+def kernel_cache(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
+    """One ceilings cache for the module's subprocesses, so the device is probed once."""
+    return {"XDG_CACHE_HOME": str(tmp_path_factory.mktemp("cache"))}
+
+
+def test_eval_kernel_bad_input_is_one_line(home: Path, tmp_path: Path) -> None:
+    kernel = tmp_path / "k.cl"
+    kernel.write_text(SUITE["saxpy"].seed)
+    empty = tmp_path / "empty.cl"
+    empty.write_text("  \n")
+    for args, message in (
+        (["eval-kernel", "kernels/nope", str(kernel)], "unknown kernel task 'kernels/nope'"),
+        (["eval-kernel", "kernels/saxpy", str(tmp_path / "missing.cl")], "cannot read kernel file"),
+        (["eval-kernel", "kernels/saxpy", str(empty)], "is empty"),
+    ):
+        result = agent(*args, home=home)
+        assert result.returncode == 2, result.stderr
+        lines = [line for line in result.stderr.splitlines() if line.strip()]
+        assert len(lines) == 1 and message in lines[0] and "Traceback" not in result.stderr
+
+
+@pytest.mark.slow
+@pytest.mark.opencl
+def test_eval_kernel_rejects_a_kernel_hard_coded_for_square_grids(
+    opencl: None, home: Path, tmp_path: Path, kernel_cache: dict[str, str]
+) -> None:
+    square = (
+        SUITE["heat2d"]
+        .seed.replace("int x0 = get_global_id(0) * VEC;", "int x0 = get_global_id(0) * VEC;\n    const int rows = nx;")
+        .replace("y == ny - 1", "y == rows - 1")
+    )
+    kernel = tmp_path / "square.cl"
+    kernel.write_text(square)
+    result = agent("eval-kernel", "kernels/heat2d", str(kernel), "--json", home=home, env=kernel_cache)
+    assert result.returncode == 0, result.stderr
+    report = json.loads(result.stdout)
+    assert report["decision"] == "reject"
+    assert report["status"] == "ok" and report["fitness"] > 0
+    assert all(size["correct"] for size in report["sizes"])
+    assert report["heldout"]["decision"] == "reject"
+    assert [size["correct"] for size in report["heldout"]["sizes"]] == [True, False]
+    assert any("never saw" in reason and "heldout-rect" in reason for reason in report["reasons"])
+
+
+@pytest.mark.slow
+@pytest.mark.opencl
+def test_agent_runs_a_kernel_search_and_the_gates_judge_the_winner(
+    opencl: None, home: Path, kernel_cache: dict[str, str]
+) -> None:
+    result = agent(
+        "run",
+        "kernels/saxpy",
+        "--param",
+        "evaluations=6",
+        "--param",
+        "search=one-plus-one",
+        "--json",
+        home=home,
+        env=kernel_cache,
+    )
+    summary = json.loads(result.stdout)
+    assert result.returncode == 0, result.stderr
+    assert summary["status"] == "finished"
+    gates = {verdict["gate"]: verdict for verdict in summary["verdicts"]}
+    assert set(gates) == {"kernel-correctness", "kernel-heldout"}
+    assert summary["accepted"] == ["search"], gates
+    experiment = Path(summary["report"]).parent / "experiments" / "search"
+    log = [json.loads(line) for line in (experiment / "search.jsonl").read_text().splitlines()]
+    assert len(log) == 6 and log[0]["note"] == "seed"
+    assert len({entry["input_seed"] for entry in log}) == 6
+    winner = (experiment / "candidate.cl").read_text()
+    assert SUITE["saxpy"].parse(winner).params
+    report = Path(summary["report"]).read_text()
+    assert "held-out speedup over seed" in report and "kernel-heldout" in report
+
+
+LLM_SAXPY = """//@params LOCAL=64 VEC=4
+__kernel void saxpy(const int n, const float a, __global const float* x, __global float* y) {
+    int i = get_global_id(0) * VEC;
+    if (i + 3 < n) {
+        vstore4(a * vload4(0, x + i) + vload4(0, y + i), 0, y + i);
+    } else {
+        for (int k = 0; k < VEC; ++k) {
+            if (i + k < n) {
+                y[i + k] = a * x[i + k] + y[i + k];
+            }
+        }
+    }
+}
+"""
+
+
+@pytest.mark.slow
+@pytest.mark.opencl
+def test_a_scripted_llm_drives_a_kernel_search_end_to_end(
+    opencl: None, home: Path, kernel_cache: dict[str, str]
+) -> None:
+    from tests.llm_server import Reply, Rule, ScriptedLLMServer, message_text
+
+    reply = f"Vectorise with float4 loads and stores.\n```c\n{LLM_SAXPY}```\n"
+    rules = [
+        Rule("You optimise OpenCL C kernels", [Reply(content=reply, completion_tokens=120)]),
+        Rule("Write a short summary", [Reply(content="The search found a kernel that both gates accepted.")]),
+    ]
+    with ScriptedLLMServer(rules) as server:
+        env = {**kernel_cache, "LABGATE_LLM_BASE_URL": server.url, "LABGATE_LLM_MODEL": "kernel-writer"}
+        result = agent(
+            "run",
+            "kernels/saxpy",
+            "--param",
+            "proposer=llm",
+            "--param",
+            "edit=rewrite",
+            "--param",
+            "evaluations=3",
+            "--param",
+            "search=one-plus-one",
+            "--json",
+            home=home,
+            env=env,
+        )
+        prompts = [message_text(request["body"]) for request in server.requests]
+    summary = json.loads(result.stdout)
+    assert result.returncode == 0, result.stderr
+    kernel_prompts = [prompt for prompt in prompts if "You optimise OpenCL C kernels" in prompt]
+    assert kernel_prompts, "the search never asked the model"
+    assert "y[i] = a*x[i] + y[i]" in kernel_prompts[0] and "heldout" not in kernel_prompts[0]
+    experiment = Path(summary["report"]).parent / "experiments" / "search"
+    log = [json.loads(line) for line in (experiment / "search.jsonl").read_text().splitlines()]
+    assert any(entry["note"] != "seed" and entry["fitness"] > 0 for entry in log), log
+    gates = {verdict["gate"] for verdict in summary["verdicts"] if verdict["experiment"] == "search"}
+    assert gates == {"kernel-correctness", "kernel-heldout"}
+    assert [v["decision"] for v in summary["verdicts"] if v["gate"] == "write-up"] == ["accept"]
+    assert summary["llm_tokens"] > 0
+
+
+@pytest.mark.slow
+@pytest.mark.opencl
+def test_a_kernel_search_runs_on_ray(opencl: None, home: Path, kernel_cache: dict[str, str]) -> None:
+    try:
+        import ray  # noqa: F401
+    except ImportError:
+        require_tool(False, "Ray (pip install 'labgate[ray]')")
+    result = agent(
+        "run",
+        "kernels/saxpy",
+        "--param",
+        "evaluations=4",
+        "--param",
+        "search=one-plus-one",
+        "--executor",
+        "ray",
+        "--json",
+        home=home,
+        env=kernel_cache,
+        timeout=600,
+    )
+    summary = json.loads(result.stdout)
+    assert result.returncode == 0, result.stderr
+    assert summary["status"] == "finished"
+    assert {verdict["gate"] for verdict in summary["verdicts"]} == {"kernel-correctness", "kernel-heldout"}
+    from runs import RunStore
+
+    [experiment] = RunStore(home).experiments(summary["run_id"])
+    assert "ray_node" in experiment.outcome["info"]["executor"]
+    assert (Path(experiment.workdir) / "candidate.cl").is_file()

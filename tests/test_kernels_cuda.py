@@ -1,0 +1,65 @@
+"""The CUDA backend runs the same suite on an NVIDIA GPU; skipped where there is none (CI has none)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+import pytest
+
+from sandboxes import LocalSandbox, Sandbox
+from tools.kernels import SUITE, Harness, Worker
+
+
+def _gpu_available() -> bool:
+    try:
+        import cupy
+
+        return int(cupy.cuda.runtime.getDeviceCount()) > 0
+    except Exception:  # noqa: BLE001 - no CuPy, no driver or no device all mean no GPU
+        return False
+
+
+def factory(workdir: Path, *, ro_paths: Sequence[Path] = ()) -> Sandbox:
+    # The GPU device nodes must be visible to the worker; run it without the namespace sandbox.
+    return LocalSandbox(workdir=workdir, ro_paths=tuple(ro_paths), isolation=False)
+
+
+@pytest.mark.gpu
+@pytest.mark.slow
+@pytest.mark.parametrize("name", sorted(SUITE))
+def test_seed_runs_correctly_on_the_cuda_backend(tmp_path: Path, name: str) -> None:
+    if not _gpu_available():
+        pytest.skip("no NVIDIA GPU with CuPy here")
+    with Worker(factory, tmp_path / "worker", backend="cuda") as worker:
+        assert worker.ensure()["backend"] == "cuda"
+        harness = Harness(SUITE[name], worker, ceilings=None, repeats=3)
+        for which in ("train", "heldout"):
+            evaluation = harness.evaluate(SUITE[name].seed, which, seed=3)
+            assert evaluation.status == "ok", evaluation.feedback()
+
+
+@pytest.mark.parametrize("name", sorted(SUITE))
+def test_every_seed_and_tunable_value_compiles_with_nvrtc(name: str) -> None:
+    """Compile-only (no GPU needed): the CUDA spelling of each seed, for every allowed tunable value."""
+    from tools.kernels._nvrtc import find_nvrtc, nvrtc_compile
+
+    if find_nvrtc() is None:
+        pytest.skip("NVRTC is not installed (pip install -e '.[cuda]')")
+    task = SUITE[name]
+    defaults = task.parse(task.seed).params
+    configurations = [defaults] + [{**defaults, k: v} for k, values in task.tunables.items() for v in values]
+    for params in configurations:
+        assert nvrtc_compile(task.seed, params) == "", params
+
+
+def test_nvrtc_reports_errors_in_the_candidates_own_line_numbers() -> None:
+    from tools.kernels._nvrtc import find_nvrtc, nvrtc_compile
+
+    if find_nvrtc() is None:
+        pytest.skip("NVRTC is not installed (pip install -e '.[cuda]')")
+    from tools.kernels._cuda import _shift_lines
+
+    log = nvrtc_compile("__kernel void k(__global float* x) {\n  x[0] = ;\n}\n", {})
+    assert "error" in log
+    assert "(2)" in _shift_lines(log)

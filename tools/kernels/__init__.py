@@ -1,0 +1,42 @@
+"""The kernel workload: a suite of scientific kernels, a sandboxed OpenCL/CUDA harness, device ceilings."""
+
+from tools.kernels._backend import Backend, DeviceInfo, KernelCompileError, KernelLaunchError
+from tools.kernels._ceilings import Ceilings, default_cache_dir
+from tools.kernels._client import Worker, WorkerCrashedError, WorkerTimeoutError, worker_ro_paths
+from tools.kernels._harness import Evaluation, Harness, SizeResult, source_digest
+from tools.kernels._session import ceilings_record, kernel_task, open_harness
+from tools.kernels._task import Candidate, CandidateError, KernelTask, Size, Work, with_params
+from tools.kernels._workload import GATES, KernelSearchParams, KernelsWorkload, parse_params, write_evaluation_files
+from tools.kernels.suite import SUITE
+
+__all__ = [
+    "GATES",
+    "SUITE",
+    "Backend",
+    "Candidate",
+    "CandidateError",
+    "Ceilings",
+    "DeviceInfo",
+    "Evaluation",
+    "Harness",
+    "KernelCompileError",
+    "KernelLaunchError",
+    "KernelSearchParams",
+    "KernelTask",
+    "KernelsWorkload",
+    "Size",
+    "SizeResult",
+    "Work",
+    "Worker",
+    "WorkerCrashedError",
+    "WorkerTimeoutError",
+    "ceilings_record",
+    "default_cache_dir",
+    "kernel_task",
+    "open_harness",
+    "parse_params",
+    "source_digest",
+    "with_params",
+    "worker_ro_paths",
+    "write_evaluation_files",
+]

@@ -1,0 +1,76 @@
+"""This device's ceilings, measured once per device and working-set size, cached on disk.
+
+Bandwidth depends on where the working set lives (cache or memory), so the triad probe runs at
+the same working-set size as each task size; FMA throughput is one number per device. The cache
+is keyed by the device's identity, so a different machine or driver measures afresh.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import threading
+from pathlib import Path
+from typing import Any
+
+from tools.kernels._client import Worker
+
+PROBE_TIMEOUT = 300.0
+
+
+def default_cache_dir() -> Path:
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "labgate" / "kernels"
+
+
+class Ceilings:
+    """Triad GB/s per working-set size and FMA GFLOP/s for one device; measured through a worker."""
+
+    _lock = threading.Lock()
+
+    def __init__(self, cache_dir: Path | None = None) -> None:
+        self.cache_dir = cache_dir or default_cache_dir()
+        self.path = self.cache_dir / "ceilings.json"
+
+    def _load(self) -> dict[str, Any]:
+        try:
+            data = json.loads(self.path.read_text())
+        except (OSError, json.JSONDecodeError):
+            return {}
+        return data if isinstance(data, dict) else {}
+
+    def _store(self, data: dict[str, Any]) -> None:
+        self.cache_dir.mkdir(parents=True, exist_ok=True)
+        temporary = self.path.with_suffix(f".tmp{os.getpid()}")
+        temporary.write_text(json.dumps(data, indent=1, sort_keys=True))
+        temporary.replace(self.path)
+
+    def for_device(self, worker: Worker, working_sets: list[int]) -> dict[str, Any]:
+        """{"device", "fma_gflops", "triad_gbps": {bytes: GB/s}} for every working set, measuring what is missing."""
+        device = worker.ensure()
+        key = str(device["key"])
+        with self._lock:
+            data = self._load()
+            entry = data.setdefault(key, {"device": device, "triad_gbps": {}})
+            changed = False
+            if "fma_gflops" not in entry:
+                entry["fma_gflops"] = _probe(worker, {"op": "fma"}, "gflops")
+                changed = True
+            for nbytes in sorted(set(working_sets)):
+                if str(nbytes) not in entry["triad_gbps"]:
+                    entry["triad_gbps"][str(nbytes)] = _probe(worker, {"op": "triad", "bytes": nbytes}, "gbps")
+                    changed = True
+            if changed:
+                self._store(data)
+        return {
+            "device": entry["device"],
+            "fma_gflops": float(entry["fma_gflops"]),
+            "triad_gbps": {int(k): float(v) for k, v in entry["triad_gbps"].items() if int(k) in set(working_sets)},
+        }
+
+
+def _probe(worker: Worker, request: dict[str, Any], field: str) -> float:
+    reply, _ = worker.request(request, {}, PROBE_TIMEOUT)
+    if not reply.get("ok"):
+        raise RuntimeError(f"ceiling probe {request['op']} failed: {reply.get('error')}")
+    return float(reply[field])

@@ -1,0 +1,174 @@
+"""The host's handle on the sandboxed worker: requests with a wall clock, restart on a hang.
+
+One worker serves a whole search (its context, program cache and PoCL cache are reused). When a
+request outlives its deadline (an infinite-loop kernel) or the worker dies (a crashing kernel),
+the whole sandboxed tree is killed and the next request starts a fresh worker.
+"""
+
+from __future__ import annotations
+
+import os
+import select
+import sys
+import time
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any, Protocol
+
+import numpy as np
+
+from sandboxes import GIB, Limits, Sandbox, SandboxProcess
+from tools.kernels._protocol import MAX_HEADER, decode, write_message
+
+WORKER_LIMITS = Limits(memory_bytes=24 * GIB, processes=256, file_bytes=1 * GIB, open_files=1024, output_bytes=1 << 20)
+"""Address space is generous: the device runtime maps large regions it never touches."""
+
+
+class WorkerSandboxFactory(Protocol):
+    def __call__(self, workdir: Path, *, ro_paths: Sequence[Path] = ()) -> Sandbox: ...
+
+
+class WorkerTimeoutError(TimeoutError):
+    """The worker did not answer in time; it has been killed."""
+
+
+class WorkerCrashedError(RuntimeError):
+    """The worker exited (or broke the protocol) while serving a request; it has been killed."""
+
+
+def worker_ro_paths() -> list[Path]:
+    """What the sandboxed interpreter must see read-only: the venv, the base Python, labgate's packages."""
+    import runs
+    import sandboxes
+    import tools
+
+    paths = {Path(sys.prefix), Path(sys.base_prefix), Path(sys.executable).resolve().parent.parent}
+    for module in (tools, runs, sandboxes):
+        paths.add(Path(module.__file__ or ".").resolve().parent)
+    system = (Path("/usr"), Path("/etc"), Path("/opt"))
+    return sorted(p for p in paths if p.exists() and not any(p == s or s in p.parents for s in system))
+
+
+def _package_root() -> Path:
+    import tools
+
+    return Path(tools.__file__ or ".").resolve().parent.parent
+
+
+class Worker:
+    """A lazily started worker in its own sandbox, restarted after any failure."""
+
+    def __init__(self, factory: WorkerSandboxFactory, workdir: Path, backend: str = "opencl") -> None:
+        self.factory = factory
+        self.workdir = workdir
+        self.backend = backend
+        self.process: SandboxProcess | None = None
+        self.sandbox: Sandbox | None = None
+        self.starts = 0
+        self.device: dict[str, Any] = {}
+        self._buffer = b""
+
+    def _start(self, timeout: float) -> None:
+        self.workdir.mkdir(parents=True, exist_ok=True)
+        self.sandbox = self.factory(self.workdir, ro_paths=worker_ro_paths())
+        code = (
+            f"import sys; sys.path.insert(0, {str(_package_root())!r}); from tools.kernels._worker import main; main()"
+        )
+        env = {"POCL_CACHE_DIR": "/tmp/pocl-cache", "PYTHONDONTWRITEBYTECODE": "1", "OMP_NUM_THREADS": "1"}
+        self.process = self.sandbox.spawn(
+            [sys.executable, "-c", code, "--backend", self.backend], limits=WORKER_LIMITS, env=env
+        )
+        self._buffer = b""
+        self.starts += 1
+        reply, _ = self._exchange({"op": "hello"}, {}, timeout)
+        if not reply.get("ok"):
+            raise WorkerCrashedError(f"worker could not open the device: {reply.get('error')}")
+        self.device = dict(reply["device"])
+
+    def ensure(self, timeout: float = 120.0) -> dict[str, Any]:
+        if self.process is None or self.process.poll() is not None:
+            self.kill()
+            self._start(timeout)
+        return self.device
+
+    def request(
+        self, header: Mapping[str, Any], arrays: Mapping[str, np.ndarray], timeout: float
+    ) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
+        self.ensure()
+        try:
+            return self._exchange(header, arrays, timeout)
+        except (WorkerTimeoutError, WorkerCrashedError):
+            self.kill()
+            raise
+
+    def _exchange(
+        self, header: Mapping[str, Any], arrays: Mapping[str, np.ndarray], timeout: float
+    ) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
+        assert self.process is not None
+        deadline = time.monotonic() + timeout
+        try:
+            write_message(self.process.stdin, header, arrays)
+        except (BrokenPipeError, OSError, ValueError):
+            raise WorkerCrashedError(self._death_note()) from None
+        try:
+            return decode(lambda: self._read_line(deadline), lambda n: self._read_exact(n, deadline))
+        except EOFError:
+            raise WorkerCrashedError(self._death_note()) from None
+
+    def _fill(self, deadline: float) -> None:
+        assert self.process is not None
+        fd = self.process.stdout.fileno()
+        self._wait_readable(fd, deadline)
+        chunk = os.read(fd, 1 << 16)
+        if not chunk:
+            raise EOFError
+        self._buffer += chunk
+
+    def _read_line(self, deadline: float) -> bytes:
+        while b"\n" not in self._buffer:
+            if len(self._buffer) > MAX_HEADER:
+                raise WorkerCrashedError("worker sent an oversized header")
+            self._fill(deadline)
+        line, _, self._buffer = self._buffer.partition(b"\n")
+        return line
+
+    def _read_exact(self, size: int, deadline: float) -> bytearray:
+        assert self.process is not None
+        data = bytearray(size)
+        view = memoryview(data)
+        have = min(size, len(self._buffer))
+        view[:have] = self._buffer[:have]
+        self._buffer = self._buffer[have:]
+        fd = self.process.stdout.fileno()
+        while have < size:
+            self._wait_readable(fd, deadline)
+            got = os.readv(fd, [view[have:]])
+            if not got:
+                raise EOFError
+            have += got
+        return data
+
+    @staticmethod
+    def _wait_readable(fd: int, deadline: float) -> None:
+        remaining = deadline - time.monotonic()
+        if remaining <= 0 or not select.select([fd], [], [], remaining)[0]:
+            raise WorkerTimeoutError("the worker did not answer in time")
+
+    def _death_note(self) -> str:
+        tail = self.process.stderr_tail().strip().splitlines()[-6:] if self.process else []
+        code = self.process.poll() if self.process else None
+        return f"worker exited (code {code})" + (": " + " | ".join(tail) if tail else "")
+
+    def kill(self) -> None:
+        if self.process is not None:
+            self.process.kill()
+            self.process = None
+        if self.sandbox is not None:
+            self.sandbox.close()
+            self.sandbox = None
+
+    def __enter__(self) -> Worker:
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.kill()

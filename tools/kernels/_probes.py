@@ -1,0 +1,105 @@
+"""Device ceiling probes: STREAM-triad bandwidth at a given working set, and FMA throughput.
+
+They run inside the worker, on the same device and runtime as candidates, before any candidate
+is loaded. Each probe tries several vector widths and keeps the best: a ceiling is what this
+device can reach, so a candidate's fraction of it is honest only if the probe itself is good.
+"""
+
+from __future__ import annotations
+
+import statistics
+
+import numpy as np
+
+from tools.kernels._backend import Backend
+
+TRIAD_WIDTHS = (1, 4, 16)
+FMA_WIDTHS = (1, 8, 16)
+FMA_OPS = ("mad", "fma")
+FMA_LOCALS: tuple[tuple[int, ...] | None, ...] = (None, (64,))
+FMA_CHAINS = 8
+FMA_ITERATIONS = 256
+
+
+def _vector(width: int) -> str:
+    return "float" if width == 1 else f"float{width}"
+
+
+def triad_source(width: int) -> str:
+    """Two STREAM-style probes moving 12 bytes per element: triad, and its in-place form (no write-allocate)."""
+    kind = _vector(width)
+    return (
+        f"__kernel void triad(__global {kind}* a, __global const {kind}* b, __global const {kind}* c, float s)"
+        " { size_t i = get_global_id(0); a[i] = b[i] + s * c[i]; }\n"
+        f"__kernel void update(__global {kind}* a, __global const {kind}* b, __global const {kind}* c, float s)"
+        " { size_t i = get_global_id(0); a[i] = a[i] + s * b[i]; }\n"
+    )
+
+
+def fma_source(width: int, op: str = "mad") -> str:
+    kind = _vector(width)
+    body = "\n".join(f"    x{k} = {op}(x{k}, b, c);" for k in range(FMA_CHAINS))
+    inits = " ".join(f"{kind} x{k} = ({kind})(seed + {k}.0f);" for k in range(FMA_CHAINS))
+    total = " + ".join(f"x{k}" for k in range(FMA_CHAINS))
+    return f"""
+__kernel void fma_peak(__global {kind}* out, float b, float c, int iterations) {{
+    float seed = (float)get_global_id(0);
+    {inits}
+    for (int i = 0; i < iterations; ++i) {{
+{body}
+    }}
+    out[get_global_id(0)] = {total};
+}}
+"""
+
+
+def _median_time(
+    backend: Backend,
+    program: object,
+    kernel: str,
+    items: int,
+    args: list[object],
+    repeats: int,
+    local: tuple[int, ...] | None = None,
+) -> float:
+    times = []
+    for index in range(repeats + 2):
+        seconds = backend.elapsed([backend.launch(program, kernel, (items,), local, args)])
+        if index >= 2:
+            times.append(seconds)
+    return statistics.median(times)
+
+
+def triad_bandwidth(backend: Backend, nbytes: int, repeats: int = 7) -> float:
+    """Best GB/s over vector widths of triad and in-place update, 3 arrays totalling `nbytes` (12 B/element)."""
+    best = 0.0
+    for width in TRIAD_WIDTHS:
+        vectors = max(64, nbytes // (12 * width))
+        count = vectors * width
+        program = backend.compile(triad_source(width), {})
+        a, b, c = backend.alloc(4 * count), backend.alloc(4 * count), backend.alloc(4 * count)
+        backend.write(b, np.ones(count, np.float32))
+        backend.write(c, np.full(count, 0.5, np.float32))
+        for kernel in ("triad", "update"):
+            seconds = _median_time(backend, program, kernel, vectors, [a, b, c, np.float32(1.5)], repeats)
+            best = max(best, 12 * count / seconds / 1e9)
+        backend.release()
+    return best
+
+
+def fma_throughput(backend: Backend, repeats: int = 5) -> float:
+    """Best GFLOP/s of independent vector multiply-add chains (2 FLOPs per lane per mad/fma)."""
+    info = backend.info()
+    best = 0.0
+    items = max(4096, info.compute_units * 2048)
+    for op in FMA_OPS:
+        for width in FMA_WIDTHS:
+            program = backend.compile(fma_source(width, op), {})
+            out = backend.alloc(4 * width * items)
+            args = [out, np.float32(0.999), np.float32(0.001), np.int32(FMA_ITERATIONS)]
+            for local in FMA_LOCALS:
+                seconds = _median_time(backend, program, "fma_peak", items, args, repeats, local)
+                flops = 2.0 * width * FMA_CHAINS * FMA_ITERATIONS * items
+                best = max(best, flops / seconds / 1e9)
+            backend.release()
+    return best

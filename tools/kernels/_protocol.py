@@ -1,0 +1,93 @@
+"""Framing between the trusted host and the sandboxed worker: a JSON header line, then raw arrays.
+
+Arrays travel as bytes described in the header (name, dtype, shape), so a 100 MB input costs one
+pipe copy instead of a serialisation round trip. Both sides use only these two functions.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Mapping
+from typing import IO, Any, BinaryIO
+
+import numpy as np
+
+MAX_HEADER = 1 << 24
+MAX_PAYLOAD = 1 << 33
+ALLOWED_DTYPES = frozenset({"float32", "float64", "int32", "uint32", "int8", "uint8", "complex64"})
+
+
+class ProtocolError(Exception):
+    """The other side sent something that is not a well-formed message."""
+
+
+def encode(header: Mapping[str, Any], arrays: Mapping[str, np.ndarray] | None = None) -> list[memoryview]:
+    """The message as chunks to write in order (arrays are not copied)."""
+    specs = []
+    chunks = []
+    offset = 0
+    for name, array in (arrays or {}).items():
+        data = np.ascontiguousarray(array)
+        specs.append({"name": name, "dtype": str(data.dtype), "shape": list(data.shape), "offset": offset})
+        raw = data.reshape(-1).view(np.uint8).data
+        chunks.append(raw)
+        offset += raw.nbytes
+    line = json.dumps({**header, "arrays": specs, "payload": offset}).encode() + b"\n"
+    return [memoryview(line), *chunks]
+
+
+def write_message(stream: IO[bytes], header: Mapping[str, Any], arrays: Mapping[str, np.ndarray] | None = None) -> None:
+    for chunk in encode(header, arrays):
+        stream.write(chunk)
+    stream.flush()
+
+
+def decode(
+    read_line: Callable[[], bytes], read_exact: Callable[[int], bytes | bytearray]
+) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
+    """Parse one message; arrays are views of the payload (no copy)."""
+    line = read_line()
+    if not line:
+        raise EOFError("the other side closed the pipe")
+    if len(line) > MAX_HEADER:
+        raise ProtocolError("message header too long")
+    try:
+        header = json.loads(line)
+    except json.JSONDecodeError as error:
+        raise ProtocolError(f"malformed message header: {error}") from None
+    if not isinstance(header, dict):
+        raise ProtocolError("message header is not an object")
+    size = int(header.pop("payload", 0))
+    if not 0 <= size <= MAX_PAYLOAD:
+        raise ProtocolError(f"payload size {size} out of range")
+    payload = read_exact(size) if size else b""
+    arrays: dict[str, np.ndarray] = {}
+    for spec in header.pop("arrays", []):
+        dtype = str(spec["dtype"])
+        if dtype not in ALLOWED_DTYPES:
+            raise ProtocolError(f"array dtype {dtype!r} not allowed")
+        shape = tuple(int(n) for n in spec["shape"])
+        count = int(np.prod(shape)) if shape else 1
+        start = int(spec["offset"])
+        end = start + count * np.dtype(dtype).itemsize
+        if start < 0 or end > len(payload) or count < 0:
+            raise ProtocolError(f"array {spec['name']!r} lies outside the payload")
+        arrays[str(spec["name"])] = np.frombuffer(payload, dtype=dtype, count=count, offset=start).reshape(shape)
+    return header, arrays
+
+
+def read_message(stream: BinaryIO) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
+    """Blocking read from a plain binary stream (the worker's stdin)."""
+
+    def exact(size: int) -> bytearray:
+        data = bytearray(size)
+        view = memoryview(data)
+        have = 0
+        while have < size:
+            got = stream.readinto(view[have:])  # type: ignore[attr-defined]
+            if not got:
+                raise EOFError("the pipe closed in the middle of a message")
+            have += got
+        return data
+
+    return decode(lambda: stream.readline(MAX_HEADER + 1), exact)

@@ -1,0 +1,54 @@
+"""Opening a harness for one task: a sandboxed worker, this device's ceilings, and clean shutdown."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from tools._workload import SandboxFactory, TaskError
+from tools.kernels._ceilings import Ceilings
+from tools.kernels._client import Worker
+from tools.kernels._harness import Harness
+from tools.kernels._task import KernelTask
+from tools.kernels.suite import SUITE
+
+
+def kernel_task(name: str) -> KernelTask:
+    """The suite's task by name (`heat2d` or `kernels/heat2d`); TaskError names the known ones."""
+    short = name.removeprefix("kernels/")
+    if short not in SUITE:
+        raise TaskError(f"unknown kernel task {name!r}; known: {', '.join(sorted(SUITE))}")
+    return SUITE[short]
+
+
+@contextmanager
+def open_harness(
+    task: KernelTask,
+    workdir: Path,
+    sandbox_factory: SandboxFactory,
+    *,
+    cache_dir: Path | None = None,
+    backend: str = "opencl",
+    timeout: float = 60.0,
+    heldout: bool = False,
+) -> Iterator[Harness]:
+    """A harness whose worker lives in `workdir`; ceilings cover the in-distribution (and held-out) sizes."""
+    worker = Worker(sandbox_factory, workdir, backend)
+    try:
+        sizes = task.sizes + (task.heldout if heldout else ())
+        ceilings = Ceilings(cache_dir).for_device(worker, [Harness.working_set(task, size) for size in sizes])
+        yield Harness(task, worker, ceilings, timeout=timeout)
+    finally:
+        worker.kill()
+
+
+def ceilings_record(harness: Harness) -> dict[str, Any]:
+    """What a run records about the ceilings its fractions were computed against."""
+    ceilings = harness.ceilings or {}
+    return {
+        "device": ceilings.get("device", {}),
+        "fma_gflops": ceilings.get("fma_gflops"),
+        "triad_gbps": {str(k): v for k, v in ceilings.get("triad_gbps", {}).items()},
+    }

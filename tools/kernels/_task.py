@@ -1,0 +1,250 @@
+"""What one kernel task is: the trusted definition a candidate is measured against.
+
+A task fixes the host side completely (buffers, grid, work-group, launch order): candidates write
+device code only, and may choose values for the task's declared tunables (work-group size, vector
+width, unrolling...) on a `//@params NAME=value ...` line. The harness passes the chosen values to
+the compiler as `-DNAME=value` and to the task's grid computation, so kernel and host always agree.
+References, sizes and inputs never leave the trusted process.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from abc import ABC, abstractmethod
+from dataclasses import dataclass, field
+from typing import ClassVar, Literal
+
+import numpy as np
+
+Regime = Literal["memory", "compute"]
+ArgKind = Literal["buf", "i32", "u32", "f32"]
+BufferRole = Literal["in", "out", "inout", "scratch"]
+
+_PARAMS_LINE = re.compile(r"^[ \t]*//@params\b(.*)$", re.MULTILINE)
+_ASSIGNMENT = re.compile(r"^([A-Za-z_][A-Za-z0-9_]*)=(-?\d+)$")
+
+
+class CandidateError(ValueError):
+    """A candidate's declared parameters are not allowed by its task (named in the message)."""
+
+
+@dataclass(frozen=True)
+class Size:
+    """One problem size: a label for reports and the task's own dimensions."""
+
+    label: str
+    dims: tuple[int, ...]
+
+    def describe(self) -> str:
+        return "x".join(str(d) for d in self.dims)
+
+
+@dataclass(frozen=True)
+class BufferSpec:
+    name: str
+    dtype: str
+    count: int
+    role: BufferRole
+
+    @property
+    def nbytes(self) -> int:
+        return self.count * np.dtype(self.dtype).itemsize
+
+
+@dataclass(frozen=True)
+class Arg:
+    kind: ArgKind
+    value: str | int | float
+
+    def as_json(self) -> dict[str, str | int | float]:
+        return {self.kind: self.value}
+
+
+def buf(name: str) -> Arg:
+    return Arg("buf", name)
+
+
+def i32(value: int) -> Arg:
+    return Arg("i32", int(value))
+
+
+def u32(value: int) -> Arg:
+    return Arg("u32", int(value) & 0xFFFFFFFF)
+
+
+def f32(value: float) -> Arg:
+    return Arg("f32", float(value))
+
+
+@dataclass(frozen=True)
+class Launch:
+    kernel: str
+    global_size: tuple[int, ...]
+    local_size: tuple[int, ...] | None
+    args: tuple[Arg, ...]
+
+    def as_json(self) -> dict[str, object]:
+        return {
+            "kernel": self.kernel,
+            "global": list(self.global_size),
+            "local": list(self.local_size) if self.local_size else None,
+            "args": [arg.as_json() for arg in self.args],
+        }
+
+
+@dataclass(frozen=True)
+class HostProgram:
+    """Everything the host does for one size: buffers, launches in order, outputs to check."""
+
+    buffers: tuple[BufferSpec, ...]
+    launches: tuple[Launch, ...]
+    outputs: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Work:
+    """The roofline model of one execution of the host program: compulsory bytes and useful FLOPs."""
+
+    bytes: float
+    flops: float
+
+
+@dataclass(frozen=True)
+class Check:
+    ok: bool
+    error: float
+    tolerance: float
+    detail: str = ""
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """A kernel source and the tunable values it declared (defaults filled in)."""
+
+    source: str
+    params: dict[str, int] = field(default_factory=dict)
+
+
+def round_up(value: int, multiple: int) -> int:
+    return -(-value // multiple) * multiple
+
+
+def grid(items: tuple[int, ...], local: tuple[int, ...] | None) -> tuple[tuple[int, ...], tuple[int, ...] | None]:
+    """Global size covering `items` per dimension, rounded up to the work-group when one is fixed."""
+    if local is None or 0 in local:
+        return tuple(max(1, n) for n in items), None
+    return tuple(round_up(max(1, n), m) for n, m in zip(items, local, strict=True)), local
+
+
+class KernelTask(ABC):
+    """One scientific kernel: reference, seed, host program, sizes, tolerance and roofline model."""
+
+    name: ClassVar[str]
+    title: ClassVar[str]
+    regime: ClassVar[Regime]
+    contract: ClassVar[str]
+    """What a candidate must implement: kernel names, signatures, semantics (shown to proposers)."""
+    seed: ClassVar[str]
+    tunables: ClassVar[dict[str, tuple[int, ...]]]
+    """Allowed values per tunable; the first is the default."""
+    sizes: ClassVar[tuple[Size, ...]]
+    heldout: ClassVar[tuple[Size, ...]]
+    exact: ClassVar[bool] = False
+
+    @abstractmethod
+    def host(self, size: Size, params: dict[str, int]) -> HostProgram:
+        """The fixed host side for one size and the candidate's tunable values."""
+
+    @abstractmethod
+    def inputs(self, size: Size, rng: np.random.Generator) -> dict[str, np.ndarray]:
+        """Fresh initial contents of every `in`/`inout` buffer, flat, by buffer name."""
+
+    @abstractmethod
+    def reference(self, size: Size, inputs: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+        """What the outputs must be after one execution of the host program."""
+
+    @abstractmethod
+    def work(self, size: Size) -> Work:
+        """Compulsory traffic and useful FLOPs of one execution, for the roofline."""
+
+    def check(
+        self, size: Size, name: str, got: np.ndarray, expected: np.ndarray, inputs: dict[str, np.ndarray]
+    ) -> Check:
+        """Default: every element within `tolerance` of the reference, relative to its largest value."""
+        return allclose_check(got, expected, self.tolerance(size))
+
+    def tolerance(self, size: Size) -> float:
+        return 1e-5
+
+    # -- candidates -------------------------------------------------------------------------------
+
+    def defaults(self) -> dict[str, int]:
+        return {name: values[0] for name, values in self.tunables.items()}
+
+    def parse(self, source: str) -> Candidate:
+        """Read the `//@params` line (at most one); unknown names or disallowed values are errors."""
+        lines = _PARAMS_LINE.findall(source)
+        if len(lines) > 1:
+            raise CandidateError("more than one //@params line")
+        params = self.defaults()
+        if lines:
+            for token in lines[0].split():
+                match = _ASSIGNMENT.match(token)
+                if match is None:
+                    raise CandidateError(f"//@params entry {token!r} must look like NAME=integer")
+                name, value = match.group(1), int(match.group(2))
+                if name not in self.tunables:
+                    known = ", ".join(self.tunables) or "none"
+                    raise CandidateError(f"//@params names unknown tunable {name!r} (this task has: {known})")
+                if value not in self.tunables[name]:
+                    allowed = ", ".join(str(v) for v in self.tunables[name])
+                    raise CandidateError(f"//@params {name}={value} is not allowed (choose one of {allowed})")
+                params[name] = value
+        return Candidate(source=source, params=params)
+
+    def sizes_named(self, which: Literal["train", "heldout"]) -> tuple[Size, ...]:
+        return self.sizes if which == "train" else self.heldout
+
+
+def with_params(source: str, params: dict[str, int]) -> str:
+    """The source with its `//@params` line replaced (or added) to declare `params`."""
+    line = "//@params " + " ".join(f"{name}={value}" for name, value in params.items())
+    if _PARAMS_LINE.search(source):
+        return _PARAMS_LINE.sub(line, source, count=1)
+    return line + "\n" + source
+
+
+def allclose_check(got: np.ndarray, expected: np.ndarray, tolerance: float) -> Check:
+    """Max absolute error against `tolerance` times the reference's largest magnitude (NaN fails)."""
+    got64 = got.astype(np.float64, copy=False)
+    ref64 = expected.astype(np.float64, copy=False)
+    scale = float(np.max(np.abs(ref64))) if ref64.size else 1.0
+    limit = tolerance * max(scale, 1e-30)
+    if not np.all(np.isfinite(got64)):
+        bad = int(np.argmax(~np.isfinite(got64).reshape(-1)))
+        return Check(False, math.inf, limit, f"non-finite value at element {bad}")
+    difference = np.abs(got64 - ref64)
+    worst = int(np.argmax(difference)) if difference.size else 0
+    error = float(difference.reshape(-1)[worst]) if difference.size else 0.0
+    detail = (
+        ""
+        if error <= limit
+        else f"worst at element {worst}: got {got64.reshape(-1)[worst]:.6g}, want {ref64.reshape(-1)[worst]:.6g}"
+    )
+    return Check(error <= limit, error, limit, detail)
+
+
+def exact_check(got: np.ndarray, expected: np.ndarray) -> Check:
+    """Bit-exact equality (integer tasks with a counter-based RNG)."""
+    mismatch = np.flatnonzero(got.reshape(-1) != expected.reshape(-1))
+    if mismatch.size == 0:
+        return Check(True, 0.0, 0.0)
+    first = int(mismatch[0])
+    return Check(
+        False,
+        float(mismatch.size),
+        0.0,
+        f"{mismatch.size} elements differ; first at {first}: "
+        f"got {got.reshape(-1)[first]}, want {expected.reshape(-1)[first]}",
+    )

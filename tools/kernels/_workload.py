@@ -1,0 +1,176 @@
+"""The kernels workload: catalog entries `kernels/<task>`, their parameters, and a plain evaluation.
+
+An experiment of this workload is a search; `agents` registers the driver that runs it. Without
+that driver (a bare `tools` installation) `run` evaluates the task's seed kernel, so the workload
+still produces something its gates can judge.
+"""
+
+from __future__ import annotations
+
+import importlib.metadata
+import json
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from runs import Budget, ExperimentSpec, TaskSpec
+from tools._catalog import describe_validation_error
+from tools._workload import ExperimentOutcome, OutputFile, SandboxFactory, TaskError, ToolUnavailableError, Workload
+from tools.kernels._harness import Evaluation
+from tools.kernels._session import ceilings_record, kernel_task, open_harness
+from tools.kernels.suite import SUITE
+
+GATES = ["kernel-correctness", "kernel-heldout"]
+
+
+class KernelSearchParams(BaseModel):
+    """What a `kernels/<task>` run may set (with `--param name=value`)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    kernel: str
+    search: Literal["one-plus-one", "islands"] = "islands"
+    proposer: Literal["builtin", "llm"] = "builtin"
+    evaluations: int = Field(default=40, ge=1, le=100_000, description="candidates evaluated by the search")
+    samples: int = Field(default=1, ge=1, le=16, description="LLM samples per step (best-of-N)")
+    selection: Literal["best", "surprisal"] = "best"
+    edit: Literal["rewrite", "diff"] = "diff"
+    islands: int = Field(default=2, ge=1, le=16)
+    migrate_every: int = Field(default=8, ge=1)
+    eval_timeout: float = Field(default=60.0, gt=0, description="seconds before a hung candidate's worker is killed")
+    remeasure: int = Field(default=3, ge=1, le=16, description="top candidates re-measured before declaring a winner")
+    backend: Literal["opencl", "cuda"] = "opencl"
+
+
+def parse_params(task: TaskSpec | dict[str, object], task_id: str = "") -> KernelSearchParams:
+    params = task.params if isinstance(task, TaskSpec) else task
+    try:
+        parsed = KernelSearchParams.model_validate(params)
+    except ValidationError as error:
+        raise TaskError(
+            f"invalid kernels parameters for {task_id or 'task'}: {describe_validation_error(error)}"
+        ) from None
+    kernel_task(parsed.kernel)
+    return parsed
+
+
+def write_evaluation_files(
+    directory: Path, source: str, evaluation: Evaluation, extra: dict[str, object]
+) -> list[OutputFile]:
+    directory.mkdir(parents=True, exist_ok=True)
+    (directory / "candidate.cl").write_text(source)
+    (directory / "evaluation.json").write_text(json.dumps({**evaluation.model_dump(mode="json"), **extra}, indent=1))
+    return [
+        OutputFile(path="candidate.cl", kind="kernel", role="candidate-kernel"),
+        OutputFile(path="evaluation.json", kind="data", role="search-evaluation"),
+    ]
+
+
+class KernelsWorkload(Workload):
+    name = "kernels"
+
+    def __init__(self, cache_dir: Path | None = None) -> None:
+        self.cache_dir = cache_dir
+
+    def tasks(self) -> list[TaskSpec]:
+        return [
+            TaskSpec(
+                id=f"kernels/{task.name}",
+                workload="kernels",
+                title=task.title,
+                goal=(
+                    f"Evolve a faster {task.name} kernel than the naive seed on this device, correct at every "
+                    "in-distribution size and confirmed on held-out sizes the search never saw."
+                ),
+                params={"kernel": task.name},
+                gates=list(GATES),
+                gate_options={"kernel-heldout": {"min_speedup": 0.9}},
+                budget=Budget(experiments=1, iterations=1, wall_seconds=3600, experiment_seconds=1800),
+            )
+            for task in SUITE.values()
+        ]
+
+    def validate(self, task: TaskSpec) -> None:
+        if task.sweep:
+            raise TaskError(f"{task.id}: kernels tasks run one search; sweeps are not supported")
+        parse_params(task, task.id)
+
+    def plan(self, task: TaskSpec) -> list[ExperimentSpec]:
+        params = parse_params(task, task.id)
+        return [
+            ExperimentSpec(
+                key="search",
+                task_id=task.id,
+                params=task.params,
+                rationale=(
+                    f"{params.search} search with the {params.proposer} proposer, {params.evaluations} evaluations"
+                ),
+            )
+        ]
+
+    def param_schema(self, task: TaskSpec) -> dict[str, Any]:
+        return KernelSearchParams.model_json_schema()
+
+    def fixed_params(self, task: TaskSpec) -> tuple[str, ...]:
+        return ("kernel", "backend")
+
+    def validate_experiment(self, task: TaskSpec, params: dict[str, Any]) -> None:
+        parse_params(params, task.id)
+
+    def ray_resources(self, task: TaskSpec) -> dict[str, float]:
+        """Nodes that run kernel searches declare the device kind they offer (`ray start --resources`)."""
+        return {parse_params(task, task.id).backend: 1}
+
+    def check_tools(self, task: TaskSpec) -> None:
+        backend = parse_params(task, task.id).backend
+        if backend == "cuda":
+            try:
+                importlib.metadata.version("cupy-cuda12x")
+            except importlib.metadata.PackageNotFoundError:
+                raise ToolUnavailableError("the cuda backend needs CuPy: pip install -e '.[cuda]'") from None
+            return
+        try:
+            import pyopencl as cl
+
+            platforms = cl.get_platforms()
+        except Exception as error:  # noqa: BLE001 - an ICD loader can fail in many ways
+            raise ToolUnavailableError(
+                f"OpenCL is not usable here ({error}); install pocl-opencl-icd (scripts/setup)"
+            ) from None
+        if not platforms:
+            raise ToolUnavailableError("no OpenCL platform found; install pocl-opencl-icd (scripts/setup)")
+
+    def tool_versions(self) -> dict[str, str]:
+        versions: dict[str, str] = {}
+        try:
+            import pyopencl as cl
+
+            versions["pyopencl"] = cl.VERSION_TEXT
+            versions["opencl"] = "; ".join(f"{p.name} {p.version}" for p in cl.get_platforms())
+        except Exception as error:  # noqa: BLE001 - versions are informative only
+            versions["opencl"] = f"not usable: {error}"
+        return versions
+
+    def run(
+        self, task: TaskSpec, experiment: ExperimentSpec, directory: Path, sandbox_factory: SandboxFactory
+    ) -> ExperimentOutcome:
+        params = parse_params(experiment.params, task.id)
+        kernel = kernel_task(params.kernel)
+        with open_harness(
+            kernel,
+            directory / "worker",
+            sandbox_factory,
+            cache_dir=self.cache_dir,
+            backend=params.backend,
+            timeout=params.eval_timeout,
+        ) as harness:
+            evaluation = harness.evaluate(kernel.seed, seed=task.seed)
+            files = write_evaluation_files(directory, kernel.seed, evaluation, {"ceilings": ceilings_record(harness)})
+        return ExperimentOutcome(
+            key=experiment.key,
+            status="completed",
+            metrics={"fitness": evaluation.fitness},
+            files=files,
+            info={"note": "seed kernel evaluated without a search (no search driver registered)"},
+        )

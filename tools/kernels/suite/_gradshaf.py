@@ -1,0 +1,126 @@
+"""gradshaf: a Grad-Shafranov-style step: max-reduction of psi, then one variable-coefficient Jacobi sweep.
+
+The Jacobi update discretises d2psi/dR2 - (1/R) dpsi/dR + d2psi/dZ2 = -R^2 (1 - (psi/psi_max)^2) on a
+uniform (R, Z) grid with spacing h; the source needs the global maximum, so the host runs a reduction
+kernel into GROUPS partial maxima first and hands them to the sweep.
+"""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+import numpy as np
+
+from tools.kernels._task import BufferSpec, HostProgram, KernelTask, Launch, Size, Work, buf, f32, grid, i32
+
+GROUPS = 16
+R0 = 1.0
+
+SEED = """//@params LOCAL_R=64 LX=16 LY=1
+__kernel void psi_max(const int n, __global const float* psi, __global float* partial) {
+    __local float scratch[LOCAL_R];
+    int lid = get_local_id(0);
+    float m = -INFINITY;
+    for (int i = get_global_id(0); i < n; i += get_global_size(0)) m = fmax(m, psi[i]);
+    scratch[lid] = m;
+    barrier(CLK_LOCAL_MEM_FENCE);
+    for (int s = LOCAL_R / 2; s > 0; s >>= 1) {
+        if (lid < s) scratch[lid] = fmax(scratch[lid], scratch[lid + s]);
+        barrier(CLK_LOCAL_MEM_FENCE);
+    }
+    if (lid == 0) partial[get_group_id(0)] = scratch[0];
+}
+
+__kernel void jacobi(const int nr, const int nz, const float r0, const float h, const int groups,
+                     __global const float* psi, __global const float* partial, __global float* out) {
+    int i = get_global_id(0), j = get_global_id(1);
+    if (i >= nr || j >= nz) return;
+    int k = j * nr + i;
+    if (i == 0 || j == 0 || i == nr - 1 || j == nz - 1) { out[k] = psi[k]; return; }
+    float pmax = partial[0];
+    for (int g = 1; g < groups; ++g) pmax = fmax(pmax, partial[g]);
+    float r = r0 + i * h;
+    float a = h / (2.0f * r);
+    float q = psi[k] / pmax;
+    float source = r * r * (1.0f - q * q);
+    out[k] = ((1.0f - a) * psi[k + 1] + (1.0f + a) * psi[k - 1] + psi[k + nr] + psi[k - nr] + h * h * source) * 0.25f;
+}
+"""
+
+
+class Gradshaf(KernelTask):
+    name = "gradshaf"
+    title = "gradshaf: max-reduction then variable-coefficient Jacobi sweep"
+    regime = "memory"
+    contract = (
+        "Two kernels, run in order. psi_max(const int n, __global const float* psi, __global float* partial): "
+        f"launched as {GROUPS} work-groups of LOCAL_R work-items; each group g writes partial[g] so that the max "
+        "over partial[0..groups-1] equals max(psi). jacobi(const int nr, const int nz, const float r0, const float h, "
+        "const int groups, __global const float* psi, __global const float* partial, __global float* out): "
+        "psi[j*nr+i], "
+        "R = r0 + i*h, pmax = max(partial), a = h/(2R), q = psi/pmax; interior: out = ((1-a)*psi[i+1] + (1+a)*psi[i-1] "
+        "+ psi[j+1] + psi[j-1] + h^2 R^2 (1 - q^2)) / 4; boundary: out = psi. jacobi grid: (nr, nz) rounded up to "
+        "(LX, LY) when LX > 0."
+    )
+    seed = SEED
+    tunables: ClassVar[dict[str, tuple[int, ...]]] = {
+        "LOCAL_R": (64, 16, 32, 128, 256),
+        "LX": (16, 0, 8, 32, 64, 128),
+        "LY": (1, 2, 4, 8),
+    }
+    sizes = (Size("cache", (128, 128)), Size("l3", (512, 512)), Size("memory", (2048, 2048)))
+    heldout = (Size("heldout", (1000, 1000)), Size("heldout-rect", (1600, 400)))
+
+    @staticmethod
+    def spacing(size: Size) -> float:
+        return 1.0 / (size.dims[0] - 1)
+
+    def host(self, size: Size, params: dict[str, int]) -> HostProgram:
+        nr, nz = size.dims
+        n = nr * nz
+        reduce_local = params["LOCAL_R"]
+        local = (params["LX"], params["LY"]) if params["LX"] else None
+        global_size, local_size = grid((nr, nz), local)
+        h = self.spacing(size)
+        return HostProgram(
+            buffers=(
+                BufferSpec("psi", "float32", n, "in"),
+                BufferSpec("partial", "float32", GROUPS, "scratch"),
+                BufferSpec("out", "float32", n, "out"),
+            ),
+            launches=(
+                Launch("psi_max", (GROUPS * reduce_local,), (reduce_local,), (i32(n), buf("psi"), buf("partial"))),
+                Launch(
+                    "jacobi",
+                    global_size,
+                    local_size,
+                    (i32(nr), i32(nz), f32(R0), f32(h), i32(GROUPS), buf("psi"), buf("partial"), buf("out")),
+                ),
+            ),
+            outputs=("out",),
+        )
+
+    def inputs(self, size: Size, rng: np.random.Generator) -> dict[str, np.ndarray]:
+        return {"psi": rng.uniform(0.1, 1.0, int(np.prod(size.dims))).astype(np.float32)}
+
+    def reference(self, size: Size, inputs: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+        nr, nz = size.dims
+        psi = inputs["psi"].reshape(nz, nr).astype(np.float64)
+        h = float(np.float32(self.spacing(size)))
+        pmax = psi.max()
+        r = (R0 + np.arange(nr) * h)[None, 1:-1]
+        a = h / (2.0 * r)
+        q = psi[1:-1, 1:-1] / pmax
+        out = psi.copy()
+        out[1:-1, 1:-1] = (
+            (1.0 - a) * psi[1:-1, 2:]
+            + (1.0 + a) * psi[1:-1, :-2]
+            + psi[2:, 1:-1]
+            + psi[:-2, 1:-1]
+            + h * h * r * r * (1.0 - q * q)
+        ) * 0.25
+        return {"out": out.reshape(-1)}
+
+    def work(self, size: Size) -> Work:
+        points = float(np.prod(size.dims))
+        return Work(bytes=12.0 * points, flops=16.0 * points)

@@ -1,0 +1,77 @@
+"""heat2d: one explicit step of the 2-D heat equation, 5-point stencil, fixed (copied) boundary."""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+import numpy as np
+
+from tools.kernels._task import BufferSpec, HostProgram, KernelTask, Launch, Size, Work, buf, f32, grid, i32
+
+R = 0.2
+
+SEED = """//@params LX=16 LY=1 VEC=1
+// u is row-major with nx columns and ny rows; boundary cells are copied unchanged.
+__kernel void heat2d(const int nx, const int ny, const float r, __global const float* u, __global float* out) {
+    int x0 = get_global_id(0) * VEC;
+    int y = get_global_id(1);
+    if (y >= ny) return;
+    for (int k = 0; k < VEC; ++k) {
+        int x = x0 + k;
+        if (x >= nx) return;
+        int i = y * nx + x;
+        if (x == 0 || y == 0 || x == nx - 1 || y == ny - 1) {
+            out[i] = u[i];
+        } else {
+            out[i] = u[i] + r * (u[i - 1] + u[i + 1] + u[i - nx] + u[i + nx] - 4.0f * u[i]);
+        }
+    }
+}
+"""
+
+
+class Heat2d(KernelTask):
+    name = "heat2d"
+    title = "heat2d: 5-point explicit diffusion step"
+    regime = "memory"
+    contract = (
+        "__kernel void heat2d(const int nx, const int ny, const float r, __global const float* u, "
+        "__global float* out): u and out are row-major (index y*nx + x). Interior cells: "
+        "out = u + r*(left + right + up + down - 4u); boundary cells (x or y on the edge): out = u. "
+        "The host launches a 2-D grid (ceil(nx/VEC), ny), rounded up to the work-group (LX, LY) when LX > 0. "
+        "nx and ny differ in general."
+    )
+    seed = SEED
+    tunables: ClassVar[dict[str, tuple[int, ...]]] = {
+        "LX": (16, 0, 8, 32, 64, 128, 256),
+        "LY": (1, 2, 4, 8),
+        "VEC": (1, 2, 4, 8, 16),
+    }
+    sizes = (Size("cache", (256, 256)), Size("l3", (1024, 1024)), Size("memory", (3072, 3072)))
+    heldout = (Size("heldout", (1800, 1800)), Size("heldout-rect", (2900, 700)))
+
+    def host(self, size: Size, params: dict[str, int]) -> HostProgram:
+        nx, ny = size.dims
+        local = (params["LX"], params["LY"]) if params["LX"] else None
+        global_size, local_size = grid((-(-nx // params["VEC"]), ny), local)
+        return HostProgram(
+            buffers=(BufferSpec("u", "float32", nx * ny, "in"), BufferSpec("out", "float32", nx * ny, "out")),
+            launches=(Launch("heat2d", global_size, local_size, (i32(nx), i32(ny), f32(R), buf("u"), buf("out"))),),
+            outputs=("out",),
+        )
+
+    def inputs(self, size: Size, rng: np.random.Generator) -> dict[str, np.ndarray]:
+        nx, ny = size.dims
+        return {"u": rng.random(nx * ny, dtype=np.float32)}
+
+    def reference(self, size: Size, inputs: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+        nx, ny = size.dims
+        u = inputs["u"].reshape(ny, nx).astype(np.float64)
+        out = u.copy()
+        lap = u[1:-1, :-2] + u[1:-1, 2:] + u[:-2, 1:-1] + u[2:, 1:-1] - 4.0 * u[1:-1, 1:-1]
+        out[1:-1, 1:-1] = u[1:-1, 1:-1] + R * lap
+        return {"out": out.reshape(-1)}
+
+    def work(self, size: Size) -> Work:
+        nx, ny = size.dims
+        return Work(bytes=8.0 * nx * ny, flops=7.0 * (nx - 2) * (ny - 2))

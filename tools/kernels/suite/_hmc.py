@@ -1,0 +1,191 @@
+"""hmc: Hamiltonian Monte Carlo, one chain per work-item, on a d-dimensional Gaussian; statistical check.
+
+Chains start over-dispersed (3 standard deviations) and run `iters` HMC transitions of `steps`
+leapfrog steps; a correct sampler ends with standardised coordinates of mean 0 and variance 1 and
+an acceptance rate close to the reference sampler's. Rounding makes individual trajectories
+differ between devices, so the check is statistical: moments against the target within six
+standard errors, per dimension and pooled, and acceptance against the float64 reference.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import ClassVar
+
+import numpy as np
+
+from tools.kernels._task import BufferSpec, Check, HostProgram, KernelTask, Launch, Size, Work, buf, f32, grid, i32
+from tools.kernels.suite._ising import mix32
+
+ITERS = 10
+STEPS = 12
+EPS = 0.1
+MAXD = 32
+
+SEED = """//@params LOCAL=64
+// One chain per work-item. x[c*d + k]; target density exp(-0.5 * sum_k inv_var[k] x_k^2).
+#define MAXD 32
+uint mix32(uint x) {
+    x ^= x >> 16; x *= 0x7feb352dU; x ^= x >> 15; x *= 0x846ca68bU; x ^= x >> 16;
+    return x;
+}
+float uniform01(uint key, uint counter) {
+    return ((float)(mix32(key ^ mix32(counter)) >> 8) + 0.5f) * (1.0f / 16777216.0f);
+}
+
+__kernel void hmc(const int chains, const int d, const int iters, const int steps, const float eps,
+                  __global const uint* keys, __global const float* inv_var, __global float* x, __global int* accepted) {
+    int c = get_global_id(0);
+    if (c >= chains) return;
+    float q[MAXD], p[MAXD], q0[MAXD], iv[MAXD];
+    for (int k = 0; k < d; ++k) { q[k] = x[c * d + k]; iv[k] = inv_var[k]; }
+    int count = 0;
+    for (int it = 0; it < iters; ++it) {
+        uint base = ((uint)(c * iters + it) * (uint)(d + 1)) * 2u;
+        float h0 = 0.0f;
+        for (int k = 0; k < d; ++k) {
+            float u1 = uniform01(keys[0], base + 2u * k), u2 = uniform01(keys[0], base + 2u * k + 1u);
+            p[k] = sqrt(-2.0f * log(u1)) * cos(2.0f * M_PI_F * u2);
+            q0[k] = q[k];
+            h0 += 0.5f * (iv[k] * q[k] * q[k] + p[k] * p[k]);
+        }
+        for (int k = 0; k < d; ++k) p[k] -= 0.5f * eps * iv[k] * q[k];
+        for (int s = 0; s < steps; ++s) {
+            for (int k = 0; k < d; ++k) q[k] += eps * p[k];
+            float scale = s < steps - 1 ? eps : 0.5f * eps;
+            for (int k = 0; k < d; ++k) p[k] -= scale * iv[k] * q[k];
+        }
+        float h1 = 0.0f;
+        for (int k = 0; k < d; ++k) h1 += 0.5f * (iv[k] * q[k] * q[k] + p[k] * p[k]);
+        float u = uniform01(keys[0], base + 2u * d);
+        if (log(u) < h0 - h1) {
+            ++count;
+        } else {
+            for (int k = 0; k < d; ++k) q[k] = q0[k];
+        }
+    }
+    for (int k = 0; k < d; ++k) x[c * d + k] = q[k];
+    accepted[c] = count;
+}
+"""
+
+
+def _uniform(key: np.uint32, counter: np.ndarray) -> np.ndarray:
+    return ((mix32(mix32(counter) ^ key) >> np.uint32(8)).astype(np.float64) + 0.5) / 16777216.0
+
+
+class Hmc(KernelTask):
+    name = "hmc"
+    title = "hmc: Hamiltonian Monte Carlo chains, statistical check"
+    regime = "compute"
+    contract = (
+        "__kernel void hmc(const int chains, const int d, const int iters, const int steps, const float eps, "
+        "__global const uint* keys, __global const float* inv_var, __global float* x, __global int* accepted): "
+        "one chain per work-item c < chains, position x[c*d + k], d <= 32, target exp(-0.5 sum inv_var[k] x_k^2). "
+        "Each of `iters` transitions: draw momenta p_k ~ N(0,1) from a counter-based generator seeded by keys[0] "
+        "(distinct streams per chain and transition), leapfrog `steps` steps of size eps (half-step momentum at both "
+        "ends), accept with probability min(1, exp(H0 - H1)) else restore. Write the final x and accepted[c] = number "
+        "of accepted transitions. Grid: ceil(chains/LOCAL)*LOCAL work-items (runtime's choice when LOCAL = 0). "
+        "Judged statistically: standardised moments of x and the acceptance rate."
+    )
+    seed = SEED
+    tunables: ClassVar[dict[str, tuple[int, ...]]] = {"LOCAL": (64, 0, 16, 32, 128, 256)}
+    sizes = (Size("c512", (512, 16)), Size("c2048", (2048, 16)), Size("c8192", (8192, 16)))
+    heldout = (Size("heldout", (5000, 16)), Size("heldout-d24", (1500, 24)))
+
+    def host(self, size: Size, params: dict[str, int]) -> HostProgram:
+        chains, d = size.dims
+        local = params["LOCAL"]
+        global_size, local_size = grid((chains,), (local,) if local else None)
+        args = (
+            i32(chains),
+            i32(d),
+            i32(ITERS),
+            i32(STEPS),
+            f32(EPS),
+            buf("keys"),
+            buf("inv_var"),
+            buf("x"),
+            buf("accepted"),
+        )
+        return HostProgram(
+            buffers=(
+                BufferSpec("keys", "uint32", 1, "in"),
+                BufferSpec("inv_var", "float32", d, "in"),
+                BufferSpec("x", "float32", chains * d, "inout"),
+                BufferSpec("accepted", "int32", chains, "out"),
+            ),
+            launches=(Launch("hmc", global_size, local_size, args),),
+            outputs=("x", "accepted"),
+        )
+
+    def inputs(self, size: Size, rng: np.random.Generator) -> dict[str, np.ndarray]:
+        chains, d = size.dims
+        inv_var = rng.uniform(0.5, 2.0, d).astype(np.float32)
+        start = 3.0 * rng.standard_normal((chains, d)) / np.sqrt(inv_var)
+        return {
+            "keys": rng.integers(0, 2**32, 1, dtype=np.uint32),
+            "inv_var": inv_var,
+            "x": start.astype(np.float32).reshape(-1),
+        }
+
+    def reference(self, size: Size, inputs: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+        chains, d = size.dims
+        key = np.uint32(inputs["keys"][0])
+        iv = inputs["inv_var"].astype(np.float64)
+        q = inputs["x"].reshape(chains, d).astype(np.float64)
+        count = np.zeros(chains, dtype=np.int64)
+        chain = np.arange(chains, dtype=np.uint64)
+        for it in range(ITERS):
+            base = ((chain * ITERS + it) * (d + 1) * 2).astype(np.uint32)
+            k = np.arange(d, dtype=np.uint32)
+            u1 = _uniform(key, base[:, None] + np.uint32(2) * k)
+            u2 = _uniform(key, base[:, None] + np.uint32(2) * k + np.uint32(1))
+            p = np.sqrt(-2.0 * np.log(u1)) * np.cos(2.0 * math.pi * u2)
+            q0 = q.copy()
+            h0 = 0.5 * np.sum(iv * q * q + p * p, axis=1)
+            p = p - 0.5 * EPS * iv * q
+            for s in range(STEPS):
+                q = q + EPS * p
+                p = p - (EPS if s < STEPS - 1 else 0.5 * EPS) * iv * q
+            h1 = 0.5 * np.sum(iv * q * q + p * p, axis=1)
+            u = _uniform(key, base + np.uint32(2 * d))
+            accept = np.log(u) < h0 - h1
+            count += accept
+            q = np.where(accept[:, None], q, q0)
+        return {"x": q.reshape(-1), "accepted": count.astype(np.int32)}
+
+    def check(
+        self, size: Size, name: str, got: np.ndarray, expected: np.ndarray, inputs: dict[str, np.ndarray]
+    ) -> Check:
+        chains, d = size.dims
+        if name == "accepted":
+            if np.any(got < 0) or np.any(got > ITERS):
+                return Check(False, math.inf, 0.0, f"acceptance counts outside [0, {ITERS}]")
+            rate, want = float(np.mean(got)) / ITERS, float(np.mean(expected)) / ITERS
+            limit = 0.02 + 6.0 * math.sqrt(max(want * (1 - want), 1e-4) / chains)
+            ok = abs(rate - want) <= limit
+            return Check(ok, abs(rate - want), limit, "" if ok else f"acceptance rate {rate:.4f}, reference {want:.4f}")
+        x = got.astype(np.float64).reshape(chains, d)
+        if not np.all(np.isfinite(x)):
+            return Check(False, math.inf, 0.0, "non-finite positions")
+        standard = x * np.sqrt(inputs["inv_var"].astype(np.float64))
+        per_dim = np.mean(standard**2, axis=0)
+        pooled = float(np.mean(per_dim))
+        mean = float(np.max(np.abs(np.mean(standard, axis=0))))
+        pooled_limit = 0.02 + 6.0 * math.sqrt(2.0 / (chains * d))
+        dim_limit = 0.02 + 6.0 * math.sqrt(2.0 / chains)
+        mean_limit = 6.0 / math.sqrt(chains)
+        worst_dim = float(np.max(np.abs(per_dim - 1.0)))
+        problems = []
+        if abs(pooled - 1.0) > pooled_limit:
+            problems.append(f"pooled standardised variance {pooled:.4f} (want 1 +- {pooled_limit:.4f})")
+        if worst_dim > dim_limit:
+            problems.append(f"a dimension's standardised variance is off by {worst_dim:.4f} (limit {dim_limit:.4f})")
+        if mean > mean_limit:
+            problems.append(f"a dimension's standardised mean is {mean:.4f} (limit {mean_limit:.4f})")
+        return Check(not problems, abs(pooled - 1.0), pooled_limit, "; ".join(problems))
+
+    def work(self, size: Size) -> Work:
+        chains, d = size.dims
+        return Work(bytes=8.0 * chains * d + 4.0 * chains, flops=float(chains * ITERS * d * (5 * STEPS + 36)))

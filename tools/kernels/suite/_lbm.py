@@ -1,0 +1,101 @@
+"""lbm: one D2Q9 BGK lattice-Boltzmann step (pull streaming, periodic), structure-of-arrays layout."""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+import numpy as np
+
+from tools.kernels._task import BufferSpec, HostProgram, KernelTask, Launch, Size, Work, buf, f32, grid, i32
+
+OMEGA = 1.2
+CX = np.array([0, 1, 0, -1, 0, 1, -1, -1, 1])
+CY = np.array([0, 0, 1, 0, -1, 1, 1, -1, -1])
+W = np.array([4 / 9] + [1 / 9] * 4 + [1 / 36] * 4)
+
+SEED = """//@params LX=16 LY=1
+// f[q*nx*ny + y*nx + x]; velocities q: 0 (0,0) 1 (1,0) 2 (0,1) 3 (-1,0) 4 (0,-1) 5 (1,1) 6 (-1,1) 7 (-1,-1) 8 (1,-1).
+__constant int cx[9] = {0, 1, 0, -1, 0, 1, -1, -1, 1};
+__constant int cy[9] = {0, 0, 1, 0, -1, 1, 1, -1, -1};
+__constant float wq[9] = {4.0f/9, 1.0f/9, 1.0f/9, 1.0f/9, 1.0f/9, 1.0f/36, 1.0f/36, 1.0f/36, 1.0f/36};
+
+__kernel void lbm(const int nx, const int ny, const float omega, __global const float* fin, __global float* fout) {
+    int x = get_global_id(0), y = get_global_id(1);
+    if (x >= nx || y >= ny) return;
+    int n = nx * ny;
+    float f[9];
+    for (int q = 0; q < 9; ++q) {
+        int xs = (x - cx[q] + nx) % nx, ys = (y - cy[q] + ny) % ny;
+        f[q] = fin[q * n + ys * nx + xs];
+    }
+    float rho = 0.0f, ux = 0.0f, uy = 0.0f;
+    for (int q = 0; q < 9; ++q) { rho += f[q]; ux += cx[q] * f[q]; uy += cy[q] * f[q]; }
+    ux /= rho; uy /= rho;
+    float usq = 1.5f * (ux * ux + uy * uy);
+    for (int q = 0; q < 9; ++q) {
+        float cu = 3.0f * (cx[q] * ux + cy[q] * uy);
+        float feq = wq[q] * rho * (1.0f + cu + 0.5f * cu * cu - usq);
+        fout[q * n + y * nx + x] = f[q] - omega * (f[q] - feq);
+    }
+}
+"""
+
+
+class Lbm(KernelTask):
+    name = "lbm"
+    title = "lbm: D2Q9 BGK stream-and-collide step"
+    regime = "memory"
+    contract = (
+        "__kernel void lbm(const int nx, const int ny, const float omega, __global const float* fin, "
+        "__global float* fout): populations f[q*nx*ny + y*nx + x] for q = 0..8 with velocities "
+        "(0,0) (1,0) (0,1) (-1,0) (0,-1) (1,1) (-1,1) (-1,-1) (1,-1) and weights 4/9, 1/9 x4, 1/36 x4. "
+        "Pull-stream with periodic wrap (f_q from cell (x-cx_q, y-cy_q)), then BGK: rho, u from the pulled "
+        "populations, feq = w rho (1 + 3c.u + 4.5(c.u)^2 - 1.5u.u), fout = f - omega (f - feq). "
+        "The host launches a 2-D grid (nx, ny) rounded up to (LX, LY) when LX > 0."
+    )
+    seed = SEED
+    tunables: ClassVar[dict[str, tuple[int, ...]]] = {"LX": (16, 0, 8, 32, 64, 128), "LY": (1, 2, 4, 8)}
+    sizes = (Size("cache", (64, 64)), Size("l3", (256, 256)), Size("memory", (1024, 1024)))
+    heldout = (Size("heldout", (640, 640)), Size("heldout-rect", (1000, 300)))
+
+    def host(self, size: Size, params: dict[str, int]) -> HostProgram:
+        nx, ny = size.dims
+        local = (params["LX"], params["LY"]) if params["LX"] else None
+        global_size, local_size = grid((nx, ny), local)
+        return HostProgram(
+            buffers=(
+                BufferSpec("fin", "float32", 9 * nx * ny, "in"),
+                BufferSpec("fout", "float32", 9 * nx * ny, "out"),
+            ),
+            launches=(Launch("lbm", global_size, local_size, (i32(nx), i32(ny), f32(OMEGA), buf("fin"), buf("fout"))),),
+            outputs=("fout",),
+        )
+
+    def inputs(self, size: Size, rng: np.random.Generator) -> dict[str, np.ndarray]:
+        nx, ny = size.dims
+        rho = rng.uniform(0.9, 1.1, (ny, nx))
+        ux, uy = rng.uniform(-0.05, 0.05, (2, ny, nx))
+        feq = _equilibrium(rho, ux, uy)
+        noise = 1e-3 * W[:, None, None] * rng.standard_normal((9, ny, nx))
+        return {"fin": (feq + noise).astype(np.float32).reshape(-1)}
+
+    def reference(self, size: Size, inputs: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+        nx, ny = size.dims
+        fin = inputs["fin"].reshape(9, ny, nx).astype(np.float64)
+        f = np.stack([np.roll(np.roll(fin[q], CY[q], axis=0), CX[q], axis=1) for q in range(9)])
+        rho = f.sum(axis=0)
+        ux = np.tensordot(CX, f, axes=1) / rho
+        uy = np.tensordot(CY, f, axes=1) / rho
+        out = f - OMEGA * (f - _equilibrium(rho, ux, uy))
+        return {"fout": out.reshape(-1)}
+
+    def work(self, size: Size) -> Work:
+        cells = float(np.prod(size.dims))
+        return Work(bytes=72.0 * cells, flops=140.0 * cells)
+
+
+def _equilibrium(rho: np.ndarray, ux: np.ndarray, uy: np.ndarray) -> np.ndarray:
+    cu = 3.0 * (CX[:, None, None] * ux + CY[:, None, None] * uy)
+    usq = 1.5 * (ux**2 + uy**2)
+    result: np.ndarray = W[:, None, None] * rho * (1.0 + cu + 0.5 * cu**2 - usq)
+    return result

@@ -1,0 +1,196 @@
+"""lj: Lennard-Jones forces with cell lists in a periodic box (sigma = epsilon = 1, cutoff 2.5).
+
+The host (trusted) bins particles into cells at least one cutoff wide and sorts them by cell, so
+a kernel needs only the 27 surrounding cells; the reference uses the same binning in float64.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import ClassVar
+
+import numpy as np
+
+from tools.kernels._task import (
+    BufferSpec,
+    Check,
+    HostProgram,
+    KernelTask,
+    Launch,
+    Size,
+    Work,
+    allclose_check,
+    buf,
+    f32,
+    grid,
+    i32,
+)
+
+RC = 2.5
+DENSITY = 0.8
+SPACING = DENSITY ** (-1.0 / 3.0)
+INTERACTIONS_PER_PARTICLE = 4.0 / 3.0 * math.pi * RC**3 * DENSITY
+FLOPS_PER_INTERACTION = 23.0
+JITTER = 0.02
+"""Lattice jitter (in lattice spacings). Pair distances then stay within 0.075 of the lattice shells at
+sqrt(5) and sqrt(6) spacings (2.41 and 2.64), so no pair lies near the 2.5 cutoff where float32 and
+float64 could disagree about including it."""
+
+SEED = """//@params LOCAL=64
+// pos[i] = (x, y, z, 0) sorted by cell; cell[i] = its cell (cx + ncx*(cy + ncy*cz)); particles of cell c are
+// start[c] .. start[c+1]-1. Periodic box lx * ly * lz (minimum image); cells are at least the cutoff wide.
+__kernel void lj(const int n, const int ncx, const int ncy, const int ncz,
+                 const float lx, const float ly, const float lz, const float rc2,
+                 __global const float4* pos, __global const int* cell, __global const int* start,
+                 __global float4* force) {
+    int i = get_global_id(0);
+    if (i >= n) return;
+    float4 pi = pos[i];
+    int c = cell[i];
+    int cx = c % ncx, cy = (c / ncx) % ncy, cz = c / (ncx * ncy);
+    float fx = 0.0f, fy = 0.0f, fz = 0.0f;
+    for (int dz = -1; dz <= 1; ++dz)
+    for (int dy = -1; dy <= 1; ++dy)
+    for (int dx = -1; dx <= 1; ++dx) {
+        int nc = (cx + dx + ncx) % ncx + ncx * ((cy + dy + ncy) % ncy + ncy * ((cz + dz + ncz) % ncz));
+        for (int j = start[nc]; j < start[nc + 1]; ++j) {
+            if (j == i) continue;
+            float4 pj = pos[j];
+            float rx = pi.x - pj.x, ry = pi.y - pj.y, rz = pi.z - pj.z;
+            rx -= lx * rint(rx / lx); ry -= ly * rint(ry / ly); rz -= lz * rint(rz / lz);
+            float r2 = rx * rx + ry * ry + rz * rz;
+            if (r2 < rc2) {
+                float inv2 = 1.0f / r2;
+                float inv6 = inv2 * inv2 * inv2;
+                float f = 24.0f * inv2 * inv6 * (2.0f * inv6 - 1.0f);
+                fx += f * rx; fy += f * ry; fz += f * rz;
+            }
+        }
+    }
+    force[i] = (float4)(fx, fy, fz, 0.0f);
+}
+"""
+
+
+def lattice(size: Size) -> tuple[tuple[int, int, int], np.ndarray]:
+    """Cells per side (as many as fit, each at least the cutoff wide) and the box lengths (float32 values)."""
+    lengths = np.array([float(np.float32(m * SPACING)) for m in size.dims])
+    counts = [int(length // RC) for length in lengths]
+    if min(counts) < 3:
+        raise ValueError(f"lj size {size.describe()} is too small: every side needs at least 3 cells of width {RC}")
+    return (counts[0], counts[1], counts[2]), lengths
+
+
+class LennardJones(KernelTask):
+    name = "lj"
+    title = "lj: Lennard-Jones forces with cell lists"
+    regime = "compute"
+    contract = (
+        "__kernel void lj(const int n, const int ncx, const int ncy, const int ncz, const float lx, const float ly, "
+        "const float lz, const float rc2, __global const float4* pos, __global const int* cell, "
+        "__global const int* start, "
+        "__global float4* force): particles sorted by cell, cell[i] = cx + ncx*(cy + ncy*cz), cell c holds "
+        "particles start[c]..start[c+1]-1; periodic box lx*ly*lz split into ncx*ncy*ncz cells (at least the cutoff "
+        "wide, so the 27 neighbouring cells hold every partner). For each i: force[i].xyz = sum over j != i with "
+        "minimum-image r = r_i - r_j and |r|^2 < rc2 of 24 (2/r^14 - 1/r^8) r, and force[i].w = 0. "
+        "Grid: ceil(n/LOCAL)*LOCAL work-items (runtime's choice when LOCAL = 0)."
+    )
+    seed = SEED
+    tunables: ClassVar[dict[str, tuple[int, ...]]] = {"LOCAL": (64, 0, 16, 32, 128, 256)}
+    sizes = (Size("n1728", (12, 12, 12)), Size("n5832", (18, 18, 18)), Size("n13824", (24, 24, 24)))
+    heldout = (Size("heldout", (20, 20, 20)), Size("heldout-box", (28, 16, 12)))
+
+    def host(self, size: Size, params: dict[str, int]) -> HostProgram:
+        n = int(np.prod(size.dims))
+        (ncx, ncy, ncz), lengths = lattice(size)
+        cells = ncx * ncy * ncz
+        local = params["LOCAL"]
+        global_size, local_size = grid((n,), (local,) if local else None)
+        args = (
+            i32(n),
+            i32(ncx),
+            i32(ncy),
+            i32(ncz),
+            f32(lengths[0]),
+            f32(lengths[1]),
+            f32(lengths[2]),
+            f32(RC * RC),
+            buf("pos"),
+            buf("cell"),
+            buf("start"),
+            buf("force"),
+        )
+        return HostProgram(
+            buffers=(
+                BufferSpec("pos", "float32", 4 * n, "in"),
+                BufferSpec("cell", "int32", n, "in"),
+                BufferSpec("start", "int32", cells + 1, "in"),
+                BufferSpec("force", "float32", 4 * n, "out"),
+            ),
+            launches=(Launch("lj", global_size, local_size, args),),
+            outputs=("force",),
+        )
+
+    def inputs(self, size: Size, rng: np.random.Generator) -> dict[str, np.ndarray]:
+        mx, my, mz = size.dims
+        (ncx, ncy, ncz), lengths = lattice(size)
+        grid_points = np.stack(np.meshgrid(np.arange(mx), np.arange(my), np.arange(mz), indexing="ij"), -1).reshape(
+            -1, 3
+        )
+        positions = (grid_points + 0.5 + rng.uniform(-JITTER, JITTER, grid_points.shape)) * SPACING
+        positions = np.minimum(positions.astype(np.float32), lengths.astype(np.float32) * np.float32(0.99999))
+        index = np.floor(positions / (lengths / np.array([ncx, ncy, ncz]))).astype(np.int64)
+        index = np.minimum(index, np.array([ncx, ncy, ncz]) - 1)
+        cell = index[:, 0] + ncx * (index[:, 1] + ncy * index[:, 2])
+        order = np.argsort(cell, kind="stable")
+        pos = np.zeros((len(order), 4), dtype=np.float32)
+        pos[:, :3] = positions[order]
+        start = np.searchsorted(cell[order], np.arange(ncx * ncy * ncz + 1)).astype(np.int32)
+        return {"pos": pos.reshape(-1), "cell": cell[order].astype(np.int32), "start": start}
+
+    def reference(self, size: Size, inputs: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+        (ncx, ncy, ncz), lengths = lattice(size)
+        pos = inputs["pos"].reshape(-1, 4)[:, :3].astype(np.float64)
+        start = inputs["start"]
+        counts = np.diff(start)
+        width = int(counts.max())
+        slots = np.full((len(counts), width), -1, dtype=np.int64)
+        for c in np.flatnonzero(counts):
+            slots[c, : counts[c]] = np.arange(start[c], start[c + 1])
+        cx, cy, cz = (
+            np.arange(len(counts)) % ncx,
+            (np.arange(len(counts)) // ncx) % ncy,
+            np.arange(len(counts)) // (ncx * ncy),
+        )
+        force = np.zeros_like(pos)
+        own = slots  # (cells, width)
+        for dz in (-1, 0, 1):
+            for dy in (-1, 0, 1):
+                for dx in (-1, 0, 1):
+                    other = ((cx + dx) % ncx) + ncx * (((cy + dy) % ncy) + ncy * ((cz + dz) % ncz))
+                    partners = slots[other]  # (cells, width)
+                    valid = (
+                        (own[:, :, None] >= 0) & (partners[:, None, :] >= 0) & (own[:, :, None] != partners[:, None, :])
+                    )
+                    r = pos[np.maximum(own, 0)][:, :, None, :] - pos[np.maximum(partners, 0)][:, None, :, :]
+                    r -= lengths * np.rint(r / lengths)
+                    r2 = np.einsum("abcd,abcd->abc", r, r)
+                    inside = valid & (r2 < RC * RC)
+                    safe = np.where(inside, r2, 1.0)
+                    inv6 = safe**-3
+                    magnitude = np.where(inside, 24.0 * inv6 * (2.0 * inv6 - 1.0) / safe, 0.0)
+                    contribution = np.einsum("abc,abcd->abd", magnitude, r)
+                    mask = own >= 0
+                    force[own[mask]] += contribution[mask]
+        out = np.zeros((len(pos), 4))
+        out[:, :3] = force
+        return {"force": out.reshape(-1)}
+
+    def check(
+        self, size: Size, name: str, got: np.ndarray, expected: np.ndarray, inputs: dict[str, np.ndarray]
+    ) -> Check:
+        return allclose_check(got, expected, 1e-4)
+
+    def work(self, size: Size) -> Work:
+        n = float(np.prod(size.dims))
+        return Work(bytes=36.0 * n, flops=FLOPS_PER_INTERACTION * INTERACTIONS_PER_PARTICLE * n)

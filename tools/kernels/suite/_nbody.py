@@ -1,0 +1,112 @@
+"""nbody: all-pairs softened gravitational acceleration (compute-bound, 20 FLOPs per pair)."""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+import numpy as np
+
+from tools.kernels._task import (
+    BufferSpec,
+    Check,
+    HostProgram,
+    KernelTask,
+    Launch,
+    Size,
+    Work,
+    allclose_check,
+    buf,
+    f32,
+    grid,
+    i32,
+)
+
+EPS2 = 1e-2
+
+SEED = """//@params LOCAL=64 TILE=0
+// pos[j] = (x, y, z, mass); acc[i] = sum over j of m_j (r_j - r_i) / (|r_j - r_i|^2 + eps2)^(3/2), w = 0.
+__kernel void nbody(const int n, const float eps2, __global const float4* pos, __global float4* acc) {
+    int i = get_global_id(0);
+    float4 pi = i < n ? pos[i] : (float4)(0.0f);
+    float ax = 0.0f, ay = 0.0f, az = 0.0f;
+#if TILE && LOCAL > 0
+    __local float4 tile[LOCAL];
+    int lid = get_local_id(0);
+    for (int base = 0; base < n; base += LOCAL) {
+        tile[lid] = base + lid < n ? pos[base + lid] : (float4)(0.0f);
+        barrier(CLK_LOCAL_MEM_FENCE);
+        for (int k = 0; k < LOCAL; ++k) {
+            float4 pj = tile[k];
+            float dx = pj.x - pi.x, dy = pj.y - pi.y, dz = pj.z - pi.z;
+            float inv = rsqrt(dx * dx + dy * dy + dz * dz + eps2);
+            float s = pj.w * inv * inv * inv;
+            ax += dx * s; ay += dy * s; az += dz * s;
+        }
+        barrier(CLK_LOCAL_MEM_FENCE);
+    }
+#else
+    for (int j = 0; j < n; ++j) {
+        float4 pj = pos[j];
+        float dx = pj.x - pi.x, dy = pj.y - pi.y, dz = pj.z - pi.z;
+        float inv = rsqrt(dx * dx + dy * dy + dz * dz + eps2);
+        float s = pj.w * inv * inv * inv;
+        ax += dx * s; ay += dy * s; az += dz * s;
+    }
+#endif
+    if (i < n) acc[i] = (float4)(ax, ay, az, 0.0f);
+}
+"""
+
+
+class Nbody(KernelTask):
+    name = "nbody"
+    title = "nbody: all-pairs softened gravity"
+    regime = "compute"
+    contract = (
+        "__kernel void nbody(const int n, const float eps2, __global const float4* pos, __global float4* acc): "
+        "pos[j] = (x, y, z, mass). For every i < n: acc[i].xyz = sum over all j of m_j*(r_j - r_i)/"
+        "(|r_j - r_i|^2 + eps2)^1.5 and acc[i].w = 0. The host launches ceil(n/LOCAL)*LOCAL work-items in "
+        "groups of LOCAL (the runtime chooses when LOCAL = 0); TILE is free for the kernel's own use. "
+        "n is any positive integer."
+    )
+    seed = SEED
+    tunables: ClassVar[dict[str, tuple[int, ...]]] = {"LOCAL": (64, 0, 16, 32, 128, 256), "TILE": (0, 1)}
+    sizes = (Size("n1024", (1024,)), Size("n2048", (2048,)), Size("n4096", (4096,)))
+    heldout = (Size("heldout", (3000,)), Size("heldout-small", (1000,)))
+
+    def host(self, size: Size, params: dict[str, int]) -> HostProgram:
+        (n,) = size.dims
+        local = params["LOCAL"]
+        global_size, local_size = grid((n,), (local,) if local else None)
+        return HostProgram(
+            buffers=(BufferSpec("pos", "float32", 4 * n, "in"), BufferSpec("acc", "float32", 4 * n, "out")),
+            launches=(Launch("nbody", global_size, local_size, (i32(n), f32(EPS2), buf("pos"), buf("acc"))),),
+            outputs=("acc",),
+        )
+
+    def inputs(self, size: Size, rng: np.random.Generator) -> dict[str, np.ndarray]:
+        (n,) = size.dims
+        pos = np.empty((n, 4), dtype=np.float32)
+        pos[:, :3] = rng.uniform(-1.0, 1.0, (n, 3))
+        pos[:, 3] = rng.uniform(0.5, 1.0, n) / n
+        return {"pos": pos.reshape(-1)}
+
+    def reference(self, size: Size, inputs: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+        (n,) = size.dims
+        pos = inputs["pos"].reshape(n, 4).astype(np.float64)
+        acc = np.zeros((n, 4))
+        for start in range(0, n, 256):
+            chunk = pos[start : start + 256]
+            d = pos[None, :, :3] - chunk[:, None, :3]
+            inv = 1.0 / np.sqrt(np.einsum("ijk,ijk->ij", d, d) + EPS2)
+            acc[start : start + 256, :3] = np.einsum("ij,ijk->ik", pos[None, :, 3] * inv**3, d)
+        return {"acc": acc.reshape(-1)}
+
+    def check(
+        self, size: Size, name: str, got: np.ndarray, expected: np.ndarray, inputs: dict[str, np.ndarray]
+    ) -> Check:
+        return allclose_check(got, expected, 2e-4)
+
+    def work(self, size: Size) -> Work:
+        (n,) = size.dims
+        return Work(bytes=32.0 * n, flops=20.0 * n * n)

@@ -1,0 +1,61 @@
+"""saxpy: y <- a*x + y. The smoke test of the harness, and the purest bandwidth-bound kernel."""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+import numpy as np
+
+from tools.kernels._task import BufferSpec, HostProgram, KernelTask, Launch, Size, Work, buf, f32, grid, i32
+
+SEED = """//@params LOCAL=64 VEC=1
+// Each work-item updates VEC consecutive elements.
+__kernel void saxpy(const int n, const float a, __global const float* x, __global float* y) {
+    int i = get_global_id(0) * VEC;
+    for (int k = 0; k < VEC; ++k) {
+        if (i + k < n) {
+            y[i + k] = a * x[i + k] + y[i + k];
+        }
+    }
+}
+"""
+
+
+class Saxpy(KernelTask):
+    name = "saxpy"
+    title = "saxpy: y = a*x + y"
+    regime = "memory"
+    contract = (
+        "__kernel void saxpy(const int n, const float a, __global const float* x, __global float* y): "
+        "for every i < n, y[i] = a*x[i] + y[i]. The host launches a 1-D grid of ceil(n/VEC) work-items "
+        "(rounded up to LOCAL when LOCAL > 0, else the runtime picks the work-group); n can be any positive "
+        "integer, not only a power of two."
+    )
+    seed = SEED
+    tunables: ClassVar[dict[str, tuple[int, ...]]] = {"LOCAL": (64, 0, 16, 32, 128, 256, 512), "VEC": (1, 2, 4, 8, 16)}
+    sizes = (Size("cache", (1 << 15,)), Size("l3", (1 << 19,)), Size("memory", (1 << 23,)))
+    heldout = (Size("heldout", (3_000_017,)), Size("heldout-small", (100_003,)))
+
+    def host(self, size: Size, params: dict[str, int]) -> HostProgram:
+        (n,) = size.dims
+        vec, local = params["VEC"], params["LOCAL"]
+        global_size, local_size = grid((-(-n // vec),), (local,) if local else None)
+        return HostProgram(
+            buffers=(BufferSpec("x", "float32", n, "in"), BufferSpec("y", "float32", n, "inout")),
+            launches=(Launch("saxpy", global_size, local_size, (i32(n), f32(1.75), buf("x"), buf("y"))),),
+            outputs=("y",),
+        )
+
+    def inputs(self, size: Size, rng: np.random.Generator) -> dict[str, np.ndarray]:
+        (n,) = size.dims
+        return {"x": rng.random(n, dtype=np.float32), "y": rng.random(n, dtype=np.float32)}
+
+    def reference(self, size: Size, inputs: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+        return {"y": np.float32(1.75) * inputs["x"] + inputs["y"]}
+
+    def work(self, size: Size) -> Work:
+        (n,) = size.dims
+        return Work(bytes=12.0 * n, flops=2.0 * n)
+
+    def tolerance(self, size: Size) -> float:
+        return 1e-6

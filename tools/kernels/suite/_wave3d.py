@@ -1,0 +1,97 @@
+"""wave3d: one leapfrog step of the 3-D wave equation, 7-point Laplacian, zero boundary."""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+import numpy as np
+
+from tools.kernels._task import BufferSpec, HostProgram, KernelTask, Launch, Size, Work, buf, f32, grid, i32
+
+C2 = 0.1
+
+SEED = """//@params LX=16 LY=1 VEC=1
+// Arrays are [nz][ny][nx], x fastest. Boundary points of next are 0.
+__kernel void wave3d(const int nx, const int ny, const int nz, const float c2,
+                     __global const float* prev, __global const float* cur, __global float* next) {
+    int x0 = get_global_id(0) * VEC;
+    int y = get_global_id(1);
+    int z = get_global_id(2);
+    if (y >= ny || z >= nz) return;
+    long plane = (long)nx * ny;
+    for (int k = 0; k < VEC; ++k) {
+        int x = x0 + k;
+        if (x >= nx) return;
+        long i = z * plane + (long)y * nx + x;
+        if (x == 0 || y == 0 || z == 0 || x == nx - 1 || y == ny - 1 || z == nz - 1) {
+            next[i] = 0.0f;
+        } else {
+            float lap = cur[i - 1] + cur[i + 1] + cur[i - nx] + cur[i + nx] + cur[i - plane] + cur[i + plane]
+                        - 6.0f * cur[i];
+            next[i] = 2.0f * cur[i] - prev[i] + c2 * lap;
+        }
+    }
+}
+"""
+
+
+class Wave3d(KernelTask):
+    name = "wave3d"
+    title = "wave3d: 7-point leapfrog step"
+    regime = "memory"
+    contract = (
+        "__kernel void wave3d(const int nx, const int ny, const int nz, const float c2, __global const float* prev, "
+        "__global const float* cur, __global float* next): arrays [nz][ny][nx], x fastest. Interior: "
+        "next = 2*cur - prev + c2*(sum of the 6 neighbours of cur - 6*cur); boundary points: next = 0. "
+        "The host launches a 3-D grid (ceil(nx/VEC), ny, nz), rounded up to (LX, LY, 1) when LX > 0."
+    )
+    seed = SEED
+    tunables: ClassVar[dict[str, tuple[int, ...]]] = {
+        "LX": (16, 0, 8, 32, 64, 128, 256),
+        "LY": (1, 2, 4, 8),
+        "VEC": (1, 2, 4, 8, 16),
+    }
+    sizes = (Size("cache", (32, 32, 32)), Size("l3", (96, 96, 96)), Size("memory", (192, 192, 192)))
+    heldout = (Size("heldout", (128, 128, 128)), Size("heldout-box", (200, 96, 64)))
+
+    def host(self, size: Size, params: dict[str, int]) -> HostProgram:
+        nx, ny, nz = size.dims
+        count = nx * ny * nz
+        local = (params["LX"], params["LY"], 1) if params["LX"] else None
+        global_size, local_size = grid((-(-nx // params["VEC"]), ny, nz), local)
+        args = (i32(nx), i32(ny), i32(nz), f32(C2), buf("prev"), buf("cur"), buf("next"))
+        return HostProgram(
+            buffers=(
+                BufferSpec("prev", "float32", count, "in"),
+                BufferSpec("cur", "float32", count, "in"),
+                BufferSpec("next", "float32", count, "out"),
+            ),
+            launches=(Launch("wave3d", global_size, local_size, args),),
+            outputs=("next",),
+        )
+
+    def inputs(self, size: Size, rng: np.random.Generator) -> dict[str, np.ndarray]:
+        count = int(np.prod(size.dims))
+        return {"prev": rng.random(count, dtype=np.float32), "cur": rng.random(count, dtype=np.float32)}
+
+    def reference(self, size: Size, inputs: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+        nx, ny, nz = size.dims
+        cur = inputs["cur"].reshape(nz, ny, nx).astype(np.float64)
+        prev = inputs["prev"].reshape(nz, ny, nx).astype(np.float64)
+        out = np.zeros_like(cur)
+        c = cur[1:-1, 1:-1, 1:-1]
+        lap = (
+            cur[1:-1, 1:-1, :-2]
+            + cur[1:-1, 1:-1, 2:]
+            + cur[1:-1, :-2, 1:-1]
+            + cur[1:-1, 2:, 1:-1]
+            + cur[:-2, 1:-1, 1:-1]
+            + cur[2:, 1:-1, 1:-1]
+            - 6.0 * c
+        )
+        out[1:-1, 1:-1, 1:-1] = 2.0 * c - prev[1:-1, 1:-1, 1:-1] + C2 * lap
+        return {"next": out.reshape(-1)}
+
+    def work(self, size: Size) -> Work:
+        count = float(np.prod(size.dims))
+        return Work(bytes=12.0 * count, flops=10.0 * count)

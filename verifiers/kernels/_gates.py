@@ -1,0 +1,122 @@
+"""The kernel gates: correctness at the in-distribution sizes, then held-out sizes evaluated once.
+
+Both read the candidate from the recorded `candidate-kernel` artifact and re-run the harness on it
+themselves (fresh inputs, recorded seed), next to the task's trusted seed kernel.
+- kernel-correctness: every in-distribution size correct; reports fitness and speedup over the seed.
+- kernel-heldout: every held-out size correct and the held-out speedup over the seed at least
+  `min_speedup` (default 0.9): a candidate that wins in-distribution but fails or regresses on the
+  sizes the search never saw is rejected, and the reasons say which.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from runs import GateResult
+from tools import TaskError
+from tools.kernels import kernel_task, parse_params
+from verifiers._gate import Gate, GateContext, register_gate
+from verifiers.kernels._measure import SideBySide, measure
+
+
+def _read_candidate(context: GateContext) -> tuple[str, list[str]] | str:
+    item = context.outcome.file_for("candidate-kernel")
+    if item is None:
+        return "the experiment produced no candidate-kernel file"
+    path = context.path(item.path)
+    if not path.is_file():
+        return f"candidate kernel {item.path} is missing"
+    return path.read_text(errors="replace"), context.digests([item.path])
+
+
+def failure(result: SideBySide) -> str:
+    """The first thing that went wrong with the candidate, in words."""
+    candidate = result.candidate
+    if candidate.message:
+        return f"{candidate.status}: {candidate.message}"
+    bad = next((size for size in candidate.sizes if not size.correct), None)
+    return f"incorrect at {bad.label} ({'x'.join(str(d) for d in bad.dims)}): {bad.detail}" if bad else candidate.status
+
+
+def size_reasons(result: SideBySide) -> list[str]:
+    lines = []
+    for index, size in enumerate(result.candidate.sizes):
+        seed = result.seed.sizes[index] if index < len(result.seed.sizes) else None
+        ratio = (
+            f", {seed.seconds / size.seconds:.2f}x the seed" if seed and size.seconds > 0 and seed.seconds > 0 else ""
+        )
+        lines.append(size.line() + ratio)
+    return lines
+
+
+class _KernelGate(Gate):
+    which: Literal["train", "heldout"]
+
+    def judge(self, result: SideBySide, min_speedup: float) -> tuple[bool, list[str]]:
+        raise NotImplementedError
+
+    def check(self, context: GateContext) -> GateResult:
+        read = _read_candidate(context)
+        if isinstance(read, str):
+            return self.verdict("reject", [read])
+        source, evidence = read
+        try:
+            params = parse_params(context.task.params, context.task.id)
+            task = kernel_task(params.kernel)
+        except TaskError as error:
+            return self.verdict("reject", [str(error)], evidence=evidence)
+        result = measure(
+            task, source, self.which, context.sandbox_factory, timeout=params.eval_timeout, backend=params.backend
+        )
+        accepted, reasons = self.judge(result, float(context.options.get("min_speedup", 0.9)))
+        prefix = "held-out" if self.which == "heldout" else "in-distribution"
+        metrics = {
+            f"{prefix} fitness": result.candidate.fitness,
+            f"{prefix} seed fitness": result.seed.fitness,
+            f"{prefix} speedup over seed": result.speedup(),
+            "input seed": float(result.input_seed),
+        }
+        reasons.append(
+            f"fresh inputs from seed {result.input_seed}; candidate sha256 {result.candidate.source_sha256[:12]}"
+        )
+        return self.verdict("accept" if accepted else "reject", reasons, evidence=evidence, metrics=metrics)
+
+
+@register_gate
+class KernelCorrectnessGate(_KernelGate):
+    name = "kernel-correctness"
+    which = "train"
+
+    def judge(self, result: SideBySide, min_speedup: float) -> tuple[bool, list[str]]:
+        candidate = result.candidate
+        if not candidate.ok:
+            return False, [f"candidate rejected in-distribution: {failure(result)}", *size_reasons(result)]
+        return True, [
+            f"correct at all {len(candidate.sizes)} in-distribution sizes; fitness {candidate.fitness:.4f} "
+            f"(seed {result.seed.fitness:.4f}), speedup over the seed {result.speedup():.2f}x",
+            *size_reasons(result),
+        ]
+
+
+@register_gate
+class KernelHeldoutGate(_KernelGate):
+    name = "kernel-heldout"
+    which = "heldout"
+
+    def judge(self, result: SideBySide, min_speedup: float) -> tuple[bool, list[str]]:
+        candidate = result.candidate
+        if not candidate.ok:
+            return False, [
+                f"fails on held-out sizes the search never saw: {failure(result)}",
+                *size_reasons(result),
+            ]
+        speedup = result.speedup()
+        if speedup < min_speedup:
+            return False, [
+                f"regresses on held-out sizes: {speedup:.2f}x the seed's speed (minimum {min_speedup:g}x)",
+                *size_reasons(result),
+            ]
+        return True, [
+            f"correct at all {len(candidate.sizes)} held-out sizes, {speedup:.2f}x the seed",
+            *size_reasons(result),
+        ]
