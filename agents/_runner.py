@@ -123,18 +123,23 @@ def this_worker() -> str:
     return f"{socket.gethostname()}:{os.getpid()}"
 
 
-def worker_alive(worker: str) -> bool:
-    """Whether the process recorded as executing a run still exists (only knowable on this host)."""
+def process_alive_here(worker: str) -> bool | None:
+    """True/False for a `host:pid` of this host; None when it lives on another host (unknowable from here)."""
     host, _, pid = worker.rpartition(":")
     if host != socket.gethostname() or not pid.isdigit():
-        return False
+        return None
     try:
         os.kill(int(pid), 0)
     except ProcessLookupError:
         return False
     except PermissionError:
         return True
-    return int(pid) != os.getpid()
+    return True
+
+
+def worker_alive(worker: str) -> bool:
+    """Whether another process of this host recorded as executing a run still exists."""
+    return process_alive_here(worker) is True and worker != this_worker()
 
 
 class RunLauncher:

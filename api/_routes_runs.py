@@ -15,11 +15,11 @@ from fastapi.security import HTTPAuthorizationCredentials
 from starlette.responses import StreamingResponse
 
 from agents import RunOptions, RunStateError
+from agents._runner import process_alive_here
 from api._detail import artifact_record, run_detail, run_row
 from api._schemas import RUN_ID_PATTERN, ActionResult, Links, RunAccepted, RunList, RunRequest, RunRow
 from api._security import bearer, check_token
 from api._state import AppState, app_state
-from api._worker import process_alive_here
 from runs import RUN_SORT_KEYS, RUN_STATUSES, TERMINAL_STATUSES, Event, Run, RunNotFoundError, TaskSpec
 from tools import TaskError
 

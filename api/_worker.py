@@ -24,26 +24,13 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from agents._runner import process_alive_here
 from runs import RunNotFoundError, RunStore
 
 log = logging.getLogger("labgate.workers")
 
 KILL_GRACE_SECONDS = 5.0
 """After SIGTERM, how long a cancelled run's process group gets before SIGKILL."""
-
-
-def process_alive_here(worker: str) -> bool | None:
-    """True/False for a `host:pid` of this host; None when the worker lives on another host (unknowable)."""
-    host, _, pid = worker.rpartition(":")
-    if host != socket.gethostname() or not pid.isdigit():
-        return None
-    try:
-        os.kill(int(pid), 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
 
 
 @dataclass

@@ -213,3 +213,21 @@ def cpu_limit_for(limits: Limits, timeout: float) -> int:
     if limits.cpu_seconds is not None:
         return limits.cpu_seconds
     return int(timeout) + 5
+
+
+def prlimit_args(limits: Limits, timeout: float, with_nproc: bool) -> list[str]:
+    """The `prlimit` (util-linux) prefix that applies `limits` to the command after it, in any backend.
+
+    RLIMIT_NPROC is only meaningful where the command runs as a uid of its own (a user namespace, a
+    container uid per experiment): elsewhere it would count every process of that user, and it never binds root.
+    """
+    args = ["prlimit", f"--cpu={cpu_limit_for(limits, timeout)}", "--core=0"]
+    if limits.memory_bytes is not None:
+        args.append(f"--as={limits.memory_bytes}")
+    if limits.file_bytes is not None:
+        args.append(f"--fsize={limits.file_bytes}")
+    if limits.open_files is not None:
+        args.append(f"--nofile={limits.open_files}")
+    if limits.processes is not None and with_nproc:
+        args.append(f"--nproc={limits.processes}")
+    return [*args, "--"]

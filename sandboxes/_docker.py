@@ -26,7 +26,7 @@ from sandboxes._base import (
     SandboxProcess,
     SandboxTimeoutError,
     SandboxUnavailableError,
-    cpu_limit_for,
+    prlimit_args,
     sandbox_environment,
 )
 from sandboxes._docker_container import WarmContainer, kill_leftovers
@@ -53,20 +53,6 @@ _WRAPPER = ["/bin/sh", "-c", '"$@"; rc=$?; kill -9 -1 2>/dev/null; exit $rc', "l
 def _container_gone(error: BaseException) -> bool:
     text = str(error)
     return is_not_found(error) or "is not running" in text or "is paused" in text
-
-
-def rlimit_args(limits: Limits, timeout: float, with_nproc: bool) -> list[str]:
-    """`prlimit` (util-linux, in every Debian image) applied inside the container, as the local backend does."""
-    args = ["prlimit", f"--cpu={cpu_limit_for(limits, timeout)}", "--core=0"]
-    if limits.memory_bytes is not None:
-        args.append(f"--as={limits.memory_bytes}")
-    if limits.file_bytes is not None:
-        args.append(f"--fsize={limits.file_bytes}")
-    if limits.open_files is not None:
-        args.append(f"--nofile={limits.open_files}")
-    if limits.processes is not None and with_nproc:
-        args.append(f"--nproc={limits.processes}")
-    return [*args, "--"]
 
 
 @dataclass
@@ -129,7 +115,7 @@ class DockerSandbox(Sandbox):
         limits = limits or self.limits
         workdir = self.resolve(cwd or ".")
         full_env = sandbox_environment(str(self.workdir), env)
-        argv = [*_WRAPPER, *rlimit_args(limits, timeout, with_nproc=self._pool.hands_out_uids), *cmd]
+        argv = [*_WRAPPER, *prlimit_args(limits, timeout, with_nproc=self._pool.hands_out_uids), *cmd]
         with self._exec_lock:
             for attempt in (1, 2):
                 with self._lock:
@@ -244,7 +230,7 @@ class DockerSandbox(Sandbox):
         with self._lock:
             self._lend_directory()
         spec = pool.spec_for(self.workdir, limits, shared=False, ro_paths=self.ro_paths)
-        argv = [*rlimit_args(limits, limits.cpu_seconds or 86_400, with_nproc=pool.hands_out_uids), *cmd]
+        argv = [*prlimit_args(limits, limits.cpu_seconds or 86_400, with_nproc=pool.hands_out_uids), *cmd]
         kwargs = spec.create_kwargs(
             command=argv,
             user=f"{self.uid}:{self.gid}",

@@ -22,7 +22,7 @@ from sandboxes._base import (
     Sandbox,
     SandboxProcess,
     SandboxUnavailableError,
-    cpu_limit_for,
+    prlimit_args,
     sandbox_environment,
 )
 from sandboxes._cgroup import PidsCgroup, cgroups_usable
@@ -77,18 +77,8 @@ def _system_binds() -> list[str]:
 def _prlimit_args(limits: Limits, timeout: float, with_nproc: bool) -> list[str]:
     if shutil.which("prlimit") is None:
         raise SandboxUnavailableError("prlimit (util-linux) is not installed; it applies the sandbox's rlimits")
-    args = ["prlimit", f"--cpu={cpu_limit_for(limits, timeout)}", "--core=0"]
-    if limits.memory_bytes is not None:
-        args.append(f"--as={limits.memory_bytes}")
-    if limits.file_bytes is not None:
-        args.append(f"--fsize={limits.file_bytes}")
-    if limits.open_files is not None:
-        args.append(f"--nofile={limits.open_files}")
-    # Applied inside the user namespace, RLIMIT_NPROC counts only the sandbox's own processes
-    # (outside it, it would count every process of the user). It never binds root: see _cgroup.
-    if limits.processes is not None and with_nproc:
-        args.append(f"--nproc={limits.processes}")
-    return [*args, "--"]
+    # Applied inside the user namespace, RLIMIT_NPROC counts only the sandbox's own processes. See _cgroup for root.
+    return prlimit_args(limits, timeout, with_nproc)
 
 
 @dataclass

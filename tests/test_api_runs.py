@@ -16,8 +16,8 @@ from typing import Any
 import httpx
 import pytest
 
+from agents._runner import process_alive_here
 from api._settings import Settings
-from api._worker import process_alive_here
 from tests.api_server import serve_in_thread
 from tests.databases import BACKENDS, database_url
 
