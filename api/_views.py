@@ -184,10 +184,25 @@ def kernel_view(store: RunStore, artifacts: list[Artifact]) -> KernelView | None
 
 
 @dataclass
+class ProverRun:
+    """One line of a proof search's log: a check of a draft, a tool-correction probe or a model call."""
+
+    attempt: int | None
+    kind: str
+    origin: str
+    step: int | None
+    ok: bool
+    detail: str
+    seconds: float | None
+
+
+@dataclass
 class ProofAttempt:
     experiment: dict[str, Any]
     proofs: list[ArtifactView]
     objections: list[str]
+    runs: list[ProverRun]
+    runs_omitted: int = 0
 
 
 @dataclass
@@ -196,7 +211,47 @@ class ProofView:
     final: ArtifactView | None
 
 
-def proof_view(experiments: list[ExperimentView]) -> ProofView | None:
+PROVER_RUNS_SHOWN = 200
+"""Lines of a search log listed per problem; the full log stays one click away as an artifact."""
+
+
+def _prover_run(entry: dict[str, Any]) -> ProverRun:
+    kind = str(entry.get("kind", "?"))
+    if kind == "probe":
+        found = entry.get("tactic") or ""
+        detail = (
+            f"replaced `{entry.get('replaced', '')}` by `{found}`" if found else "no automation tactic closed the goal"
+        )
+        detail = str(entry.get("skipped") or detail)
+    elif kind == "llm":
+        detail = f"model {entry.get('action', 'call')}" + (f": {entry['error']}" if entry.get("error") else "")
+    else:
+        detail = str(entry.get("error") or entry.get("diagnosis") or "")
+    step = entry.get("step")
+    attempt = entry.get("attempt")
+    seconds = entry.get("seconds")
+    return ProverRun(
+        attempt=attempt if isinstance(attempt, int) else None,
+        kind=kind,
+        origin=str(entry.get("origin", "")),
+        step=step if isinstance(step, int) else None,
+        ok=bool(entry.get("ok")),
+        detail=detail,
+        seconds=float(seconds) if isinstance(seconds, (int, float)) else None,
+    )
+
+
+def _search_log(store: RunStore, experiment: ExperimentView) -> list[dict[str, Any]]:
+    for view in experiment.artifacts:
+        if view.record.kind == "log" and view.record.name.endswith(".jsonl"):
+            entries = [e for e in _jsonl_entries(store, view.record) if e.get("kind") in ("check", "probe", "llm")]
+            if entries:
+                return entries
+    return []
+
+
+def proof_view(store: RunStore, experiments: list[ExperimentView]) -> ProofView | None:
+    """Per problem: the gate's objections, every prover run of its search, and the accepted proof."""
     if not any(a.record.kind == "proof" for e in experiments for a in e.artifacts):
         return None
     attempts, final = [], None
@@ -207,7 +262,9 @@ def proof_view(experiments: list[ExperimentView]) -> ProofView | None:
             for v in experiment.record["verdicts"]
             if v["decision"] != "accept"
         ]
-        attempts.append(ProofAttempt(experiment.record, proofs, objections))
+        log = _search_log(store, experiment)
+        runs = [_prover_run(entry) for entry in log[:PROVER_RUNS_SHOWN]]
+        attempts.append(ProofAttempt(experiment.record, proofs, objections, runs, max(0, len(log) - len(runs))))
         if experiment.record["decision"] == "accept" and proofs:
             final = proofs[-1]
     return ProofView(attempts, final)
@@ -238,7 +295,7 @@ def run_page(store: RunStore, run_id: str) -> dict[str, Any]:
     return {
         "run": detail,
         "experiments": experiments,
-        "proof": proof_view(experiments),
+        "proof": proof_view(store, experiments),
         "report": report,
         "report_files": report_files,
         "run_artifacts": run_level,

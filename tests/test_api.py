@@ -391,6 +391,35 @@ def test_kernel_search_and_proof_views_appear_where_their_artifacts_exist(
     )
     store.add_artifact_bytes(run.id, b"Proof. auto. Qed.\n", kind="proof", name="proof-1/p.v", experiment_id=first.id)
     store.add_artifact_bytes(run.id, b"Proof. lia. Qed.\n", kind="proof", name="proof-2/p.v", experiment_id=second.id)
+    search_log = [
+        {
+            "kind": "check",
+            "origin": "skeleton:intros",
+            "attempt": 1,
+            "ok": False,
+            "step": 1,
+            "seconds": 0.4,
+            "error": "Error: auto failed to close 0 < x",
+        },
+        {
+            "kind": "probe",
+            "origin": "skeleton:intros",
+            "attempt": 2,
+            "ok": True,
+            "step": 1,
+            "replaced": "auto",
+            "tactic": "lia",
+            "seconds": 0.9,
+        },
+        {"kind": "check", "origin": "skeleton:intros", "attempt": 3, "ok": True, "seconds": 0.3, "error": ""},
+    ]
+    store.add_artifact_bytes(
+        run.id,
+        "\n".join(json.dumps(entry) for entry in search_log).encode(),
+        kind="log",
+        name="proof-2/search-log.jsonl",
+        experiment_id=second.id,
+    )
     store.update_experiment(first.id, decision="revise", error="Error: auto failed to prove the goal")
     store.add_verdict(run.id, first.id, GateResult(gate="proof-check", decision="revise", reasons=["goal remains"]))
     store.update_experiment(second.id, decision="accept")
@@ -400,6 +429,10 @@ def test_kernel_search_and_proof_views_appear_where_their_artifacts_exist(
     assert '<svg class="plot"' in page and "Fitness of 4 evaluated candidates; best 0.55" in page
     assert "From seed to best: search/seed.cl → search/candidate.cl" in page and "unrolled" in page
     assert "Proof attempts" in page and "auto failed to prove the goal" in page and "goal remains" in page
+    history = page.split("3 prover runs and model calls", 1)[1].split("</details>", 1)[0]
+    assert "auto failed to close 0 &lt; x" in history and "replaced `auto` by `lia`" in history
+    assert history.count("<tr>") == 4  # the header and one row per prover run, in order
+    assert history.index("failed") < history.index("replaced") < history.rindex(">ok<")
     accepted = page.split("<h3>Accepted proof</h3>", 1)[1]
     assert "lia" in accepted.split("</figure>", 1)[0]
     plain = server.get(f"/ui/runs/{_run_with_artifacts(store, Path(settings.home))[0]}").text
