@@ -43,6 +43,24 @@ def _figure_copy(context: RunContext, artifact: Artifact) -> str:
     return f"figures/{name}"
 
 
+TEXT_DELIVERABLES = {"proof": "coq", "kernel": "c"}
+"""Artifact kinds whose text is the result itself (a checked proof, an evolved kernel), with a fence language."""
+TEXT_LINES_SHOWN = 150
+
+
+def _text_deliverable(context: RunContext, artifact: Artifact) -> list[str]:
+    """The artifact's text in a fenced block, cut at TEXT_LINES_SHOWN lines, cited by digest."""
+    with context.store.artifacts.open_path(artifact.sha256).open("rb") as handle:
+        data = handle.read(256 * 1024)
+    text = data.decode("utf-8", errors="replace").rstrip("\n").splitlines()
+    shown = text[:TEXT_LINES_SHOWN]
+    fence = "````" if any(line.startswith("```") for line in shown) else "```"
+    lines = [f"`{artifact.name}`:", "", fence + TEXT_DELIVERABLES[artifact.kind], *shown, fence, ""]
+    if len(text) > len(shown) or len(data) == 256 * 1024:
+        lines += [f"<sub>first {len(shown)} lines shown</sub>", ""]
+    return [*lines, f"<sub>artifact sha256 {artifact.sha256}</sub>", ""]
+
+
 def _accepted_section(context: RunContext, experiment: Experiment, verdicts: list[Verdict]) -> list[str]:
     lines = [f"### {experiment.key}", ""]
     if experiment.rationale:
@@ -55,10 +73,12 @@ def _accepted_section(context: RunContext, experiment: Experiment, verdicts: lis
         for name, value in sorted(verdict.metrics.items()):
             lines.append(f"| {name} | {_format(value)} | {verdict.gate} {_verdict_ref(verdict)} |")
     lines.append("")
-    figures = [a for a in context.store.artifacts_of(context.run_id, experiment.id) if a.kind == "image"]
-    for artifact in figures:
+    artifacts = context.store.artifacts_of(context.run_id, experiment.id)
+    for artifact in (a for a in artifacts if a.kind == "image"):
         link = _figure_copy(context, artifact)
         lines += [f"![{artifact.name}]({link})", "", f"<sub>artifact sha256 {artifact.sha256}</sub>", ""]
+    for artifact in (a for a in artifacts if a.kind in TEXT_DELIVERABLES):
+        lines += _text_deliverable(context, artifact)
     lines.append("Accepted by:")
     for verdict in verdicts:
         lines.append(f"- **{verdict.gate}** {_verdict_ref(verdict)}: {'; '.join(verdict.reasons)}")

@@ -87,6 +87,28 @@ def test_report_lists_only_accepted_results(store: RunStore, tmp_path: Path) -> 
     assert kinds == ["report.html", "report.md"]
 
 
+def test_the_accepted_proof_is_in_the_report_and_a_rejected_one_is_not(store: RunStore, tmp_path: Path) -> None:
+    run_id, context = _populated_run(store, tmp_path)
+    good, bad = store.experiments(run_id)
+    assert good.id is not None and bad.id is not None
+    accepted = "Theorem t : 1 + 1 = 2.\nProof.\n  reflexivity.\nQed.\n"
+    store.add_artifact_bytes(run_id, accepted.encode(), kind="proof", name="re=100/proof.v", experiment_id=good.id)
+    store.add_artifact_bytes(
+        run_id,
+        b"Theorem t : 2 = 3.\nProof.\n  omega_wrong.\nAdmitted.\n",
+        kind="proof",
+        name="re=400/proof.v",
+        experiment_id=bad.id,
+    )
+    report = write_report(context).read_text()
+    results = report.split("## Accepted results")[1].split("## Appendix")[0]
+    assert "```coq\nTheorem t : 1 + 1 = 2.\nProof.\n  reflexivity.\nQed.\n```" in results
+    digest = next(a.sha256 for a in store.artifacts_of(run_id, good.id) if a.kind == "proof")
+    assert f"artifact sha256 {digest}" in results
+    assert "omega_wrong" not in report and "Admitted" not in report
+    assert "reflexivity" in (store.run_dir(run_id) / "report.html").read_text()
+
+
 def _with_llm(context: RunContext, server: ScriptedLLMServer) -> RunContext:
     context.llm = OpenAIChat(LLMConfig(base_url=server.url, model="writer-model"))
     return context
