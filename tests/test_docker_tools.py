@@ -3,7 +3,8 @@
 - openfoam: the whole `agent run cfd/cavity --sandbox docker` path, accepted by every gate.
 - kernels: `agent run kernels/saxpy --sandbox docker` accepted by its gates, and an OpenCL stencil
   built and run by PoCL through the image's own pyopencl, checked against NumPy.
-- coq: coqc accepts a proof (with Coquelicot and CoqHammer loaded) and rejects a false one.
+- coq: coqc accepts a proof (with Coquelicot and CoqHammer loaded) and rejects a false one; a miniF2F
+  problem searched and accepted by the proof gate with every prover run in the image; a cheat rejected there.
 """
 
 from __future__ import annotations
@@ -133,6 +134,44 @@ def test_coqc_checks_proofs_in_the_coq_image(tmp_path: Path) -> None:
     assert (tmp_path / "proof" / "Good.vo").is_file()
     assert not bad.success and "Unable to unify" in bad.stderr + bad.stdout
     assert not (tmp_path / "proof" / "Bad.vo").exists()
+
+
+@pytest.mark.docker
+@pytest.mark.slow
+def test_a_minif2f_problem_is_proved_and_a_cheat_rejected_in_the_coq_image(home: Path, tmp_path: Path) -> None:
+    reference = docker_image("coq")
+    result = agent(
+        "run", "proofs/minif2f-valid/mathd_algebra_10", "--sandbox", "docker", "--json", home=home, timeout=900
+    )
+    summary = json.loads(result.stdout)
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert summary["accepted"] == ["mathd_algebra_10"], summary
+    assert [(v["gate"], v["decision"]) for v in summary["verdicts"]] == [("proof-check", "accept")]
+    store = RunStore(home)
+    try:
+        environment = store.get_run(summary["run_id"]).environment
+        assert environment["sandbox"]["backend"] == "docker" and environment["sandbox"]["image"] == reference
+    finally:
+        store.engine.dispose()
+    cheat = tmp_path / "cheat.yaml"
+    cheat.write_text(
+        json.dumps(
+            {
+                "id": "proofs/cheat",
+                "workload": "proofs",
+                "gates": ["proof-check"],
+                "params": {
+                    "header": "Require Import Arith.\n",
+                    "statement": "Theorem wrong : forall n : nat, n + 1 = n.",
+                    "proof": "Proof. intros. induction n; simpl; admit. Admitted.",
+                },
+            }
+        )
+    )
+    rejected = json.loads(agent("run", str(cheat), "--sandbox", "docker", "--json", home=home, timeout=600).stdout)
+    assert rejected["accepted"] == [], rejected
+    assert [v["decision"] for v in rejected["verdicts"]] == ["reject"], rejected
+    assert "Admitted" in " ".join(rejected["verdicts"][0]["reasons"]), rejected
 
 
 @pytest.mark.docker
