@@ -14,7 +14,7 @@ Prints per-split numbers and, last, one JSON line.
 
 Usage:
   .venv/bin/python bench/proofs.py [--splits valid,test] [--seconds 60] [--attempts 48] [--workers 2]
-                                   [--arms builtin,automation] [--limit N | --every K] [--out rows.jsonl]
+                                   [--arms builtin,automation] [--limit N | --every K [--offset J]] [--out rows.jsonl]
   .venv/bin/python bench/proofs.py --throughput [--problems 12]
 """
 
@@ -59,7 +59,7 @@ def run_split(split: str, arm: str, args: argparse.Namespace, home: Path) -> dic
         task.params["limit"] = args.limit
     if args.every > 1:
         usable = [p.name for p in load_split(split) if exclusion_reason(split, p.name) is None]
-        task.sweep["problem"] = usable[:: args.every]
+        task.sweep["problem"] = usable[args.offset :: args.every]
     started = time.monotonic()
     run_id = launcher.submit(task, RunOptions(max_workers=args.workers))
     summary = launcher.execute(run_id)
@@ -167,6 +167,7 @@ def main() -> int:
     parser.add_argument("--workers", type=int, default=os.cpu_count() or 1)
     parser.add_argument("--limit", type=int, default=0, help="only the first N problems of each split")
     parser.add_argument("--every", type=int, default=1, help="only every k-th usable problem (a spread sample)")
+    parser.add_argument("--offset", type=int, default=0, help="with --every: start at this usable problem (0..k-1)")
     parser.add_argument("--out", type=Path, default=None, help="write per-problem rows as JSON lines")
     parser.add_argument("--throughput", action="store_true", help="compare coqc-per-attempt with coqidetop")
     parser.add_argument("--problems", type=int, default=12, help="throughput: problems to draw attempts from")
