@@ -173,6 +173,8 @@ def main() -> int:
     parser.add_argument("--problems", type=int, default=12, help="throughput: problems to draw attempts from")
     parser.add_argument("--seed", type=int, default=0, help="throughput: which problems are drawn")
     args = parser.parse_args()
+    if not 0 <= args.offset < max(1, args.every):
+        parser.error(f"--offset must be between 0 and --every - 1 ({max(1, args.every) - 1})")
     if args.throughput:
         record = throughput(args.problems, args.seed)
         print(json.dumps(record))
