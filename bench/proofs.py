@@ -97,7 +97,7 @@ def run_split(split: str, arm: str, args: argparse.Namespace, home: Path) -> dic
         "total": total,
         "solved": solved,
         "rate_planned": solved / planned if planned else 0.0,
-        "rate_of_total": solved / total,
+        "rate_of_total": solved / total if planned == usable else None,
         "attempts_per_second": attempts / seconds if seconds else 0.0,
         "median_seconds_solved": statistics.median([r["seconds"] for r in rows if r["accepted"]]) if solved else None,
         "wall_seconds": round(wall, 1),
@@ -185,11 +185,16 @@ def main() -> int:
             for arm in args.arms.split(","):
                 result = run_split(split, arm, args, Path(scratch) / f"{split}-{arm}")
                 results.append(result)
+                if result["planned"] == result["usable"]:
+                    share = (
+                        f"{100 * result['rate_planned']:.1f}% of usable, "
+                        f"{100 * result['rate_of_total']:.1f}% of {result['total']}"
+                    )
+                else:  # a sample: only its own rate means anything
+                    share = f"{100 * result['rate_planned']:.1f}% of a sample of {result['planned']} usable"
                 print(
-                    f"{split:5s} {arm:10s} solved {result['solved']}/{result['planned']} "
-                    f"({100 * result['rate_planned']:.1f}% of usable, {100 * result['rate_of_total']:.1f}% of "
-                    f"{result['total']}), {result['attempts_per_second']:.2f} prover runs/s, "
-                    f"wall {result['wall_seconds']:.0f} s",
+                    f"{split:5s} {arm:10s} solved {result['solved']}/{result['planned']} ({share}), "
+                    f"{result['attempts_per_second']:.2f} prover runs/s, wall {result['wall_seconds']:.0f} s",
                     flush=True,
                 )
                 if args.out:
