@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from sandboxes import LocalSandbox, Sandbox
+from tests.conftest import require_tool
 from tools.kernels import SUITE, Harness, Worker
 
 
@@ -44,8 +45,7 @@ def test_every_seed_and_tunable_value_compiles_with_nvrtc(name: str) -> None:
     """Compile-only (no GPU needed): the CUDA spelling of each seed, for every allowed tunable value."""
     from tools.kernels._nvrtc import find_nvrtc, nvrtc_compile
 
-    if find_nvrtc() is None:
-        pytest.skip("NVRTC is not installed (pip install -e '.[cuda]')")
+    require_tool(find_nvrtc() is not None, "NVRTC (pip install -e '.[dev]' or '.[cuda]')")
     task = SUITE[name]
     defaults = task.parse(task.seed).params
     configurations = [defaults] + [{**defaults, k: v} for k, values in task.tunables.items() for v in values]
@@ -56,8 +56,7 @@ def test_every_seed_and_tunable_value_compiles_with_nvrtc(name: str) -> None:
 def test_nvrtc_reports_errors_in_the_candidates_own_line_numbers() -> None:
     from tools.kernels._nvrtc import find_nvrtc, nvrtc_compile
 
-    if find_nvrtc() is None:
-        pytest.skip("NVRTC is not installed (pip install -e '.[cuda]')")
+    require_tool(find_nvrtc() is not None, "NVRTC (pip install -e '.[dev]' or '.[cuda]')")
     from tools.kernels._cuda import _shift_lines
 
     log = nvrtc_compile("__kernel void k(__global float* x) {\n  x[0] = ;\n}\n", {})
