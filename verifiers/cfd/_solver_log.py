@@ -17,6 +17,23 @@ def _end_time(control_dict: str) -> float | None:
     return float(match.group(1)) if match else None
 
 
+STALL_MIN_ITERATIONS = 200
+"""Shorter histories are never called stalled: early iterations of a steady solver are noisy."""
+_STALL_ADVICE = "refine or improve the mesh, change the numerics, or give the task a criterion this case can meet"
+
+
+def residual_stalled(values: list[float]) -> bool:
+    """Whether a steady solver's residual stopped falling: its last quarter of iterations never got
+    below half the lowest value of the quarter before. Doubling the iterations of such a run (the
+    `rerun` remedy) only repeats the plateau, so the verdict must ask for a different change."""
+    count = len(values)
+    if count < STALL_MIN_ITERATIONS:
+        return False
+    quarter = count // 4
+    before = min(values[-2 * quarter : -quarter])
+    return min(values[-quarter:]) > 0.5 * before
+
+
 @register_gate
 class SolverLogGate(Gate):
     """Checks an OpenFOAM solver log and the time directories it left behind.
@@ -110,6 +127,7 @@ class SolverLogGate(Gate):
             if courant > limit:
                 worse("rerun", f"Courant number reached {courant:.3g} (limit {limit:g})")
 
+        steady_solver = not log.courant_max
         ignored = set(options.get("residual_ignore", []))
         drop = float(options.get("residual_drop", 1e-3))
         floor = float(options.get("residual_abs", 1e-5))
@@ -124,10 +142,11 @@ class SolverLogGate(Gate):
             first_peak, last = max(values), values[-1]
             metrics[f"residual_{field_name}_final"] = last
             if last > floor and last > drop * first_peak:
-                worse(
-                    "rerun",
-                    f"{field_name} residual fell only to {last:.3g} from {first_peak:.3g} (needs {drop:g}x)",
-                )
+                shortfall = f"{field_name} residual fell only to {last:.3g} from {first_peak:.3g} (needs {drop:g}x)"
+                if steady_solver and residual_stalled(values):
+                    worse("revise", f"{shortfall} and stalled: more iterations will not help; {_STALL_ADVICE}")
+                else:
+                    worse("rerun", shortfall)
 
         if decision == "accept":
             reasons.append(f"solver reached endTime in {len(log.times)} steps; residuals fell; continuity bounded")
