@@ -158,7 +158,7 @@ class RunLauncher:
         options: RunOptions,
         task: TaskSpec,
         workload: Workload,
-        sandbox: LocalSandboxConfig | DockerSandboxConfig | None = None,
+        sandbox: LocalSandboxConfig | DockerSandboxConfig,
     ) -> Executor:
         if options.executor == "local":
             return LocalExecutor(options.max_workers)
@@ -170,7 +170,7 @@ class RunLauncher:
         resources = {name: float(options.max_workers) for name in workload.ray_resources(task)}
         return RayExecutor(
             self.ray_address,
-            sandbox=sandbox or self.sandbox_config(options, task, workload),
+            sandbox=sandbox,
             llm=self.llm_config,
             resources=resources,
             num_cpus=options.max_workers,
@@ -204,10 +204,9 @@ class RunLauncher:
             raise TaskError("outside a run the docker sandbox needs an image (--image)")
         return open_sandboxes(DockerSandboxConfig(image=options.image))
 
-    def sandbox_pool(self, options: RunOptions, task: TaskSpec, workload: Workload, run_id: str) -> SandboxPool:
+    def sandbox_pool(self, config: LocalSandboxConfig | DockerSandboxConfig, run_id: str) -> SandboxPool:
         """The run's sandbox factory. With docker, experiments under the run's `experiments/` directory may
         share warm containers; the caller closes the pool when the run ends."""
-        config = self.sandbox_config(options, task, workload)
         if isinstance(config, DockerSandboxConfig):
             shared_root = self.store.run_dir(run_id) / "experiments"
             shared_root.mkdir(parents=True, exist_ok=True)
@@ -275,7 +274,7 @@ class RunLauncher:
             with contextlib.ExitStack() as cleanup:
                 workload = self.catalog.workload_for(task)
                 config = self.sandbox_config(options, task, workload)
-                pool = cleanup.enter_context(self.sandbox_pool(options, task, workload, run_id))
+                pool = cleanup.enter_context(self.sandbox_pool(config, run_id))
                 in_image = isinstance(config, DockerSandboxConfig)
                 llm = self.llm_for(run_id, task)
                 if not resume:

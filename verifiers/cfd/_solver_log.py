@@ -104,6 +104,7 @@ class SolverLogGate(Gate):
                     f"the last time directory is {found}, not the final time {reached:g}: history truncated",
                 )
 
+        steady = not log.courant_max  # a steady solver logs no Courant numbers
         if log.continuity:
             worst = max(value if math.isfinite(value) else math.inf for value in log.continuity)
             metrics["continuity_max"] = worst
@@ -112,7 +113,6 @@ class SolverLogGate(Gate):
             # construction; what must be small is the error of the converged state.
             # Its size also scales with that pseudo time step, so a drop by `residual_drop` from the
             # peak counts as converged as well.
-            steady = not log.courant_max
             judged = log.continuity[-1] if steady else worst
             settled = steady and judged <= worst * float(options.get("residual_drop", 1e-3))
             if steady:
@@ -127,7 +127,6 @@ class SolverLogGate(Gate):
             if courant > limit:
                 worse("rerun", f"Courant number reached {courant:.3g} (limit {limit:g})")
 
-        steady_solver = not log.courant_max
         ignored = set(options.get("residual_ignore", []))
         drop = float(options.get("residual_drop", 1e-3))
         floor = float(options.get("residual_abs", 1e-5))
@@ -143,7 +142,7 @@ class SolverLogGate(Gate):
             metrics[f"residual_{field_name}_final"] = last
             if last > floor and last > drop * first_peak:
                 shortfall = f"{field_name} residual fell only to {last:.3g} from {first_peak:.3g} (needs {drop:g}x)"
-                if steady_solver and residual_stalled(values):
+                if steady and residual_stalled(values):
                     worse("revise", f"{shortfall} and stalled: more iterations will not help; {_STALL_ADVICE}")
                 else:
                     worse("rerun", shortfall)
