@@ -46,17 +46,18 @@ def _figure_copy(context: RunContext, artifact: Artifact) -> str:
 TEXT_DELIVERABLES = {"proof": "coq", "kernel": "c"}
 """Artifact kinds whose text is the result itself (a checked proof, an evolved kernel), with a fence language."""
 TEXT_LINES_SHOWN = 150
+TEXT_BYTES_READ = 256 * 1024
 
 
 def _text_deliverable(context: RunContext, artifact: Artifact) -> list[str]:
     """The artifact's text in a fenced block, cut at TEXT_LINES_SHOWN lines, cited by digest."""
     with context.store.artifacts.open_path(artifact.sha256).open("rb") as handle:
-        data = handle.read(256 * 1024)
+        data = handle.read(TEXT_BYTES_READ)
     text = data.decode("utf-8", errors="replace").rstrip("\n").splitlines()
     shown = text[:TEXT_LINES_SHOWN]
     fence = "````" if any(line.startswith("```") for line in shown) else "```"
     lines = [f"`{artifact.name}`:", "", fence + TEXT_DELIVERABLES[artifact.kind], *shown, fence, ""]
-    if len(text) > len(shown) or len(data) == 256 * 1024:
+    if len(text) > len(shown) or len(data) == TEXT_BYTES_READ:
         lines += [f"<sub>first {len(shown)} lines shown</sub>", ""]
     return [*lines, f"<sub>artifact sha256 {artifact.sha256}</sub>", ""]
 
