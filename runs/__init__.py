@@ -16,6 +16,17 @@ from runs._records import (
 )
 from runs._store import RUN_SORT_KEYS, RunNotFoundError, RunStore, new_run_id
 from runs._tables import Artifact, Event, Experiment, Run, Step, Verdict, utcnow
+from runs._untrusted import (
+    UntrustedEntry,
+    UntrustedFileError,
+    copy_untrusted_tree,
+    read_untrusted,
+    read_untrusted_path,
+    read_untrusted_text,
+    remove_untrusted_tree,
+    untrusted_kind,
+    walk_untrusted,
+)
 
 __all__ = [
     "RUN_SORT_KEYS",
@@ -37,11 +48,20 @@ __all__ = [
     "RunStore",
     "Step",
     "TaskSpec",
+    "UntrustedEntry",
+    "UntrustedFileError",
     "Verdict",
     "WorkloadName",
     "combine_decisions",
+    "copy_untrusted_tree",
     "media_type_for",
     "new_run_id",
+    "read_untrusted",
+    "read_untrusted_path",
+    "read_untrusted_text",
+    "remove_untrusted_tree",
     "sha256_file",
+    "untrusted_kind",
     "utcnow",
+    "walk_untrusted",
 ]

@@ -58,6 +58,19 @@ class OutputLimitExceededError(SandboxError):
         self.partial = partial
 
 
+class ResourceLimitError(SandboxError):
+    """The sandbox as a whole crossed one of its aggregate limits and everything in it was killed.
+
+    `limit` names the limit (`disk_bytes`, `files`, `memory_bytes`, `processes`, `tmp_bytes`) so a gate
+    or a user can tell "the candidate filled the disk" from "the solver diverged".
+    """
+
+    def __init__(self, message: str, limit: str, partial: ExecResult | None = None) -> None:
+        super().__init__(message)
+        self.limit = limit
+        self.partial = partial
+
+
 class SandboxProcess(ABC):
     """A running sandboxed command: binary stdin/stdout pipes, stderr captured to a bounded buffer."""
 
@@ -89,6 +102,11 @@ class Limits:
 
     Defaults suit a CFD case or a prover call on a laptop: generous enough for real work,
     tight enough that a runaway candidate cannot take the machine down.
+
+    `memory_bytes` and `processes` bind the sandbox as a whole where the backend can (a cgroup per
+    sandbox, a container) and each process through rlimits everywhere. `disk_bytes` and `files` bound
+    what the experiment directory may hold (allocated bytes, entries); `tmp_bytes` is the size of the
+    sandbox's private /tmp.
     """
 
     cpu_seconds: int | None = None  # None: derived from the wall-clock timeout
@@ -97,6 +115,9 @@ class Limits:
     file_bytes: int | None = 2 * GIB
     open_files: int | None = 1024
     output_bytes: int = 8 * MIB
+    disk_bytes: int | None = 8 * GIB
+    files: int | None = 100_000
+    tmp_bytes: int | None = 512 * MIB
 
     def with_(self, **changes: Any) -> Limits:
         return replace(self, **changes)

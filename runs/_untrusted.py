@@ -1,0 +1,313 @@
+"""Reading what a sandbox left behind without trusting it.
+
+Every file in an experiment directory was written, or could have been replaced, by code nobody
+reviewed. A symlink named like a log (`log.icoFoam -> /proc/self/environ`) would make an ordinary
+`open()` copy the host's secrets into the store; a FIFO or `/proc/kmsg` would hang the reader; a
+sparse "1 GiB" log would cost gigabytes of memory. So every host-side read of sandbox output goes
+through here:
+
+- the path is walked one component at a time from a directory descriptor, each opened with
+  `O_NOFOLLOW`, so no symlink is followed anywhere on the way, and `..` or absolute parts are refused;
+- only regular files are read (`O_NONBLOCK` opens a FIFO without waiting; `fstat` then refuses it),
+  on the directory's own filesystem, with a single link (a hard link could pull a foreign file in);
+- the size is checked before reading and the read stops at the cap;
+- a refusal is an `UntrustedFileError` whose message says what was refused and why, for a verdict.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import stat
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path, PurePosixPath
+
+DEFAULT_MAX_BYTES = 64 << 20
+DEFAULT_TIMEOUT = 30.0
+_CHUNK = 1 << 20
+_DIR_FLAGS = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC
+_FILE_FLAGS = os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_NOCTTY | os.O_CLOEXEC
+
+
+class UntrustedFileError(OSError):
+    """A file left by a sandbox was refused: a link, not a regular file, too large, or unreadable."""
+
+    def __init__(self, path: str, reason: str) -> None:
+        super().__init__(f"{path}: {reason}")
+        self.path = path
+        self.reason = reason
+
+
+def _parts(relative: str | os.PathLike[str]) -> list[str]:
+    text = os.fspath(relative)
+    pure = PurePosixPath(text)
+    if pure.is_absolute():
+        raise UntrustedFileError(text, "an absolute path is not inside the experiment directory")
+    parts = [part for part in pure.parts if part not in ("", ".")]
+    if any(part == ".." for part in parts):
+        raise UntrustedFileError(text, "'..' leaves the experiment directory")
+    return parts
+
+
+def _open_root(root: Path) -> int:
+    try:
+        return os.open(root, _DIR_FLAGS)
+    except OSError as error:
+        raise UntrustedFileError(str(root), f"the experiment directory cannot be opened ({error.strerror})") from None
+
+
+def _open_dir_chain(rootfd: int, parts: list[str], shown: str) -> int:
+    """A descriptor for the directory `parts` names under rootfd, no link followed; the caller closes it."""
+    current = os.dup(rootfd)
+    try:
+        for part in parts:
+            try:
+                following = os.open(part, _DIR_FLAGS, dir_fd=current)
+            except OSError as error:
+                reason = "a symbolic link or not a directory" if error.errno in (40, 20) else error.strerror
+                raise UntrustedFileError(shown, f"cannot enter {part!r}: {reason}") from None
+            os.close(current)
+            current = following
+        return current
+    except BaseException:
+        os.close(current)
+        raise
+
+
+def _open_regular(dirfd: int, name: str, shown: str, device: int) -> tuple[int, os.stat_result]:
+    try:
+        info = os.stat(name, dir_fd=dirfd, follow_symlinks=False)
+    except FileNotFoundError:
+        raise UntrustedFileError(shown, "does not exist") from None
+    except OSError as error:
+        raise UntrustedFileError(shown, f"cannot be inspected ({error.strerror})") from None
+    if stat.S_ISLNK(info.st_mode):
+        raise UntrustedFileError(shown, "is a symbolic link; links are never followed")
+    if not stat.S_ISREG(info.st_mode):
+        raise UntrustedFileError(shown, f"is not a regular file ({_kind(info.st_mode)})")
+    try:
+        fd = os.open(name, _FILE_FLAGS, dir_fd=dirfd)
+    except OSError as error:
+        raise UntrustedFileError(shown, f"cannot be opened ({error.strerror})") from None
+    now = os.fstat(fd)
+    problem = None
+    if not stat.S_ISREG(now.st_mode) or (now.st_dev, now.st_ino) != (info.st_dev, info.st_ino):
+        problem = "was replaced while it was being opened"
+    elif now.st_dev != device:
+        problem = "lies on another filesystem than the experiment directory"
+    elif now.st_nlink > 1:
+        problem = f"has {now.st_nlink} hard links; a linked file may belong to someone else"
+    if problem is not None:
+        os.close(fd)
+        raise UntrustedFileError(shown, problem)
+    return fd, now
+
+
+def _kind(mode: int) -> str:
+    for test, name in (
+        (stat.S_ISDIR, "a directory"),
+        (stat.S_ISFIFO, "a FIFO"),
+        (stat.S_ISCHR, "a character device"),
+        (stat.S_ISBLK, "a block device"),
+        (stat.S_ISSOCK, "a socket"),
+    ):
+        if test(mode):
+            return name
+    return "not a regular file"
+
+
+def _read_fd(fd: int, size: int, shown: str, max_bytes: int, deadline: float) -> bytes:
+    if size > max_bytes:
+        raise UntrustedFileError(shown, f"is {size} bytes, more than the {max_bytes} bytes read from a sandbox file")
+    chunks: list[bytes] = []
+    total = 0
+    while True:
+        if time.monotonic() > deadline:
+            raise UntrustedFileError(shown, "reading it took too long")
+        chunk = os.read(fd, min(_CHUNK, max_bytes + 1 - total))
+        if not chunk:
+            break
+        chunks.append(chunk)
+        total += len(chunk)
+        if total > max_bytes:
+            raise UntrustedFileError(shown, f"grew past the {max_bytes} bytes read from a sandbox file")
+    return b"".join(chunks)
+
+
+def read_untrusted(
+    root: Path,
+    relative: str | os.PathLike[str],
+    *,
+    max_bytes: int = DEFAULT_MAX_BYTES,
+    timeout: float = DEFAULT_TIMEOUT,
+) -> bytes:
+    """The bytes of `root/relative`, read as described in the module docstring.
+
+    Raises:
+        UntrustedFileError: the file is missing, a link, not regular, too large, or unreadable.
+    """
+    parts = _parts(relative)
+    shown = "/".join(parts) or "."
+    if not parts:
+        raise UntrustedFileError(shown, "names the experiment directory itself, not a file")
+    deadline = time.monotonic() + timeout
+    rootfd = _open_root(root)
+    try:
+        device = os.fstat(rootfd).st_dev
+        dirfd = _open_dir_chain(rootfd, parts[:-1], shown)
+        try:
+            fd, info = _open_regular(dirfd, parts[-1], shown, device)
+        finally:
+            os.close(dirfd)
+        try:
+            return _read_fd(fd, info.st_size, shown, max_bytes, deadline)
+        finally:
+            os.close(fd)
+    finally:
+        os.close(rootfd)
+
+
+def read_untrusted_text(
+    root: Path,
+    relative: str | os.PathLike[str],
+    *,
+    max_bytes: int = DEFAULT_MAX_BYTES,
+    timeout: float = DEFAULT_TIMEOUT,
+) -> str:
+    """Like `read_untrusted`, decoded as UTF-8 with undecodable bytes replaced."""
+    return read_untrusted(root, relative, max_bytes=max_bytes, timeout=timeout).decode("utf-8", errors="replace")
+
+
+def read_untrusted_path(path: Path, *, max_bytes: int = DEFAULT_MAX_BYTES, timeout: float = DEFAULT_TIMEOUT) -> bytes:
+    """Read a file given by full path, trusting only its parent directory's location (no link as the last part).
+
+    For callers that hold a path rather than (root, relative): the final component is opened with
+    the same rules; the directories above it are the harness's own.
+    """
+    return read_untrusted(path.parent, path.name, max_bytes=max_bytes, timeout=timeout)
+
+
+def untrusted_kind(root: Path, relative: str | os.PathLike[str]) -> str | None:
+    """'file', 'dir', 'link', 'other' for an entry under root (no link followed on the way), None if absent."""
+    try:
+        parts = _parts(relative)
+    except UntrustedFileError:
+        return None
+    if not parts:
+        return "dir"
+    rootfd = _open_root(root)
+    try:
+        try:
+            dirfd = _open_dir_chain(rootfd, parts[:-1], "/".join(parts))
+        except UntrustedFileError:
+            return None
+        try:
+            info = os.stat(parts[-1], dir_fd=dirfd, follow_symlinks=False)
+        except OSError:
+            return None
+        finally:
+            os.close(dirfd)
+    finally:
+        os.close(rootfd)
+    if stat.S_ISLNK(info.st_mode):
+        return "link"
+    if stat.S_ISREG(info.st_mode):
+        return "file"
+    if stat.S_ISDIR(info.st_mode):
+        return "dir"
+    return "other"
+
+
+@dataclass(frozen=True)
+class UntrustedEntry:
+    relative: str
+    kind: str  # 'file', 'dir', 'link', 'other'
+    size: int
+
+
+def walk_untrusted(root: Path, *, max_entries: int = 100_000) -> Iterator[UntrustedEntry]:
+    """Every entry under root, depth first, without following links; stops after `max_entries`."""
+    count = 0
+    rootfd = _open_root(root)
+    stack: list[tuple[int, str]] = [(rootfd, "")]
+    try:
+        while stack:
+            dirfd, prefix = stack.pop()
+            try:
+                with os.scandir(dirfd) as entries:
+                    listed = sorted(entries, key=lambda entry: entry.name)
+                for entry in listed:
+                    count += 1
+                    if count > max_entries:
+                        raise UntrustedFileError(str(root), f"holds more than {max_entries} entries")
+                    relative = f"{prefix}{entry.name}"
+                    info = entry.stat(follow_symlinks=False)
+                    if stat.S_ISDIR(info.st_mode):
+                        yield UntrustedEntry(relative, "dir", 0)
+                        with contextlib.suppress(OSError):
+                            stack.append((os.open(entry.name, _DIR_FLAGS, dir_fd=dirfd), relative + "/"))
+                    elif stat.S_ISLNK(info.st_mode):
+                        yield UntrustedEntry(relative, "link", 0)
+                    elif stat.S_ISREG(info.st_mode):
+                        yield UntrustedEntry(relative, "file", info.st_size)
+                    else:
+                        yield UntrustedEntry(relative, "other", 0)
+            finally:
+                os.close(dirfd)
+    finally:
+        for fd, _ in stack:
+            with contextlib.suppress(OSError):
+                os.close(fd)
+
+
+def copy_untrusted_tree(
+    source: Path,
+    target: Path,
+    *,
+    max_file_bytes: int = DEFAULT_MAX_BYTES,
+    max_total_bytes: int = 4 << 30,
+    max_entries: int = 100_000,
+    skip: tuple[str, ...] = (),
+) -> list[str]:
+    """Copy regular files and directories from an untrusted tree; links and special files are skipped.
+
+    Returns the refusals (`'path: reason'`), so a caller can report them. Raises UntrustedFileError
+    when the tree as a whole is over its limits.
+    """
+    refused: list[str] = []
+    total = 0
+    target.mkdir(parents=True, exist_ok=True)
+    for entry in walk_untrusted(source, max_entries=max_entries):
+        top = entry.relative.split("/", 1)[0]
+        if any(PurePosixPath(top).match(pattern) for pattern in skip):
+            continue
+        destination = target / entry.relative
+        if entry.kind == "dir":
+            destination.mkdir(parents=True, exist_ok=True)
+        elif entry.kind == "file":
+            total += entry.size
+            if total > max_total_bytes:
+                raise UntrustedFileError(str(source), f"holds more than {max_total_bytes} bytes")
+            try:
+                data = read_untrusted(source, entry.relative, max_bytes=max_file_bytes)
+            except UntrustedFileError as error:
+                refused.append(str(error))
+                continue
+            destination.parent.mkdir(parents=True, exist_ok=True)
+            destination.write_bytes(data)
+        else:
+            what = "a symbolic link" if entry.kind == "link" else "a special file"
+            refused.append(f"{entry.relative}: {what}, not copied")
+    return refused
+
+
+def remove_untrusted_tree(path: Path) -> None:
+    """Remove a tree a sandbox wrote; links are removed, never followed."""
+    with contextlib.suppress(FileNotFoundError):
+        if path.is_symlink() or not path.is_dir():
+            path.unlink()
+        else:
+            shutil.rmtree(path)
