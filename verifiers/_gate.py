@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar, TypeVar
 
-from runs import Decision, ExperimentSpec, GateResult, TaskSpec
+from runs import Decision, ExperimentSpec, GateResult, TaskSpec, read_untrusted, read_untrusted_text, untrusted_kind
 from tools import ExperimentOutcome, SandboxFactory
 from verifiers._vision_client import VisionJudge
 
@@ -43,6 +43,19 @@ class GateContext:
 
     def path(self, relative: str) -> Path:
         return self.directory / relative
+
+    # The experiment directory was written by the candidate: read it only through these, which follow
+    # no link, read regular files only and cap sizes (`runs.UntrustedFileError` says what was refused).
+
+    def read_bytes(self, relative: str, *, max_bytes: int = 64 << 20) -> bytes:
+        return read_untrusted(self.directory, relative, max_bytes=max_bytes)
+
+    def read_text(self, relative: str, *, max_bytes: int = 64 << 20) -> str:
+        return read_untrusted_text(self.directory, relative, max_bytes=max_bytes)
+
+    def is_file(self, relative: str) -> bool:
+        """A regular file reached without following any link (a link named like a deliverable is not one)."""
+        return untrusted_kind(self.directory, relative) == "file"
 
     def digests(self, relatives: Iterable[str]) -> list[str]:
         """Digests of the recorded artifacts among `relatives` (unrecorded files are skipped)."""
