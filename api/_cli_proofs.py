@@ -14,13 +14,14 @@ import tempfile
 from pathlib import Path
 
 import click
+from pydantic import ValidationError
 from rich.console import Console
 
 from api._settings import Settings, build_catalog
 from sandboxes import LocalSandboxConfig, SandboxError, open_sandboxes
 from tools import TaskError
 from tools.proofs import CoqConfig, CoqProver, ProverUnavailableError, resolve_problem
-from verifiers.proofs import DEFAULT_ALLOWED_AXIOMS, GATE_COQ_ARGS, check_proof
+from verifiers.proofs import GATE_COQ_ARGS, ProofOptions, check_proof
 
 
 @click.command("check-proof")
@@ -47,9 +48,11 @@ def check_proof_command(task: str, file: Path, as_json: bool, timeout: float, un
         source = file.read_text()
     except (OSError, UnicodeDecodeError) as error:
         raise click.UsageError(f"cannot read {file}: {error}") from None
-    options = spec.gate_options.get("proof-check", {})
-    extra = [str(name) for name in options.get("allowed_axioms", [])]
-    allowed = extra if options.get("only_allowed_axioms") else [*DEFAULT_ALLOWED_AXIOMS, *extra]
+    try:
+        options = ProofOptions.model_validate(dict(spec.gate_options.get("proof-check", {})))
+    except ValidationError as error:
+        raise click.UsageError(f"{task}: proof-check options: {error}") from None
+    allowed = options.allowed()
     config = LocalSandboxConfig(unsafe_no_isolation=unsafe_no_isolation)
     with tempfile.TemporaryDirectory(prefix="labgate-check-") as scratch, open_sandboxes(config) as sandboxes:
         prover = CoqProver(

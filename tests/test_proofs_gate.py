@@ -3,7 +3,7 @@ the verdict says why."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 import pytest
@@ -23,8 +23,8 @@ PROBLEM = problem_from_text("proofs/demo", HEADER + "\n" + STATEMENT + "\n")
 GOOD = HEADER + "Require Import Lia.\n\n" + STATEMENT + "\nProof.\n  lia.\nQed.\n"
 
 
-def sandbox_factory(workdir: Path) -> Sandbox:
-    return get_sandbox(LocalSandboxConfig(), workdir)
+def sandbox_factory(workdir: Path, *, ro_paths: Sequence[Path] = ()) -> Sandbox:
+    return get_sandbox(LocalSandboxConfig(), workdir, ro_paths=tuple(ro_paths))
 
 
 @pytest.fixture
@@ -56,22 +56,22 @@ def test_file_without_header_is_checked_under_the_trusted_header(prover: CoqProv
 
 
 CHEATS = {
-    "admitted": (GOOD.replace("Qed.", "Admitted."), "ends with `Admitted`"),
-    "admit": (GOOD.replace("lia.", "admit."), "uses `admit`"),
-    "give_up": (GOOD.replace("lia.", "give_up."), "uses `give_up`"),
-    "abort": (GOOD.replace("Qed.", "Abort."), "ends with `Abort`"),
+    "admitted": (GOOD.replace("Qed.", "Admitted."), "(`Admitted`)"),
+    "admit": (GOOD.replace("lia.", "admit."), "(`admit`)"),
+    "give_up": (GOOD.replace("lia.", "give_up."), "(`give_up`)"),
+    "abort": (GOOD.replace("Qed.", "Abort."), "(`Abort`)"),
     "no proof at all": (HEADER + STATEMENT + "\n", "never closed"),
     "axiom": (
         HEADER + "Axiom anything : forall P : Prop, P.\n" + STATEMENT + "\nProof. apply anything. Qed.\n",
-        "`Axiom` adds an assumption",
+        "assumption the proof would rest on (`Axiom`)",
     ),
     "parameter": (
         HEADER + "Parameter p : forall P : Prop, P.\n" + STATEMENT + "\nProof. apply p. Qed.\n",
-        "`Parameter` adds an assumption",
+        "assumption the proof would rest on (`Parameter`)",
     ),
     "hypothesis": (
         HEADER + "Hypothesis hyp : 1 = 2.\n" + STATEMENT + "\nProof. exfalso. discriminate hyp. Qed.\n",
-        "`Hypothesis` adds an assumption",
+        "assumption the proof would rest on (`Hypothesis`)",
     ),
     "changed statement": (GOOD.replace("a + 1 <= b", "a <= b"), "differs from the task's"),
     "redefined name": (

@@ -10,6 +10,7 @@ from tools.proofs import (
     DATA_DIR,
     ProblemFormatError,
     UnterminatedSourceError,
+    blank_literals,
     excluded,
     load_split,
     normalize,
@@ -17,6 +18,7 @@ from tools.proofs import (
     parse_goals,
     parse_statement,
     problem_from_text,
+    split_attributes,
     split_sentences,
 )
 
@@ -54,9 +56,37 @@ def test_sentences_respect_comments_strings_bullets() -> None:
     assert text[sentences[3].start : sentences[3].end] == 'idtac "x. y".'
 
 
-def test_qualified_names_and_ellipsis_do_not_end_sentences() -> None:
+def test_qualified_names_and_recursive_notations_do_not_end_sentences_but_ellipsis_does() -> None:
+    # As coqc 8.16 reads them: `tac...` (Proof with) ends a sentence, `..` in a notation does not.
     sentences = split_sentences("rewrite Nat.add_0_r.\napply (f 1.5)...\nexact I.")
-    assert [s.code for s in sentences] == ["rewrite Nat.add_0_r.", "apply (f 1.5)...\nexact I.".replace("\n", " ")]
+    assert [s.code for s in sentences] == ["rewrite Nat.add_0_r.", "apply (f 1.5)...", "exact I."]
+    notation = 'Notation "[[ x ; .. ; y ]]" := (cons x .. (cons y nil) ..).\nCheck x.(f).'
+    assert [s.code for s in split_sentences(notation)] == [
+        'Notation "[[ x ; .. ; y ]]" := (cons x .. (cons y nil) ..).',
+        "Check x.(f).",
+    ]
+
+
+def test_comments_hide_strings_and_strings_hide_comment_ends() -> None:
+    # `(* "*)" *)` is one comment: Coq lexes the string inside it, so the first `*)` closes nothing.
+    text = '(* "*)" Admitted. *) Lemma a : True. Proof. idtac "(* Qed."; exact I. Qed.'
+    assert [s.code for s in split_sentences(text)] == [
+        "Lemma a : True.",
+        "Proof.",
+        'idtac "(* Qed."; exact I.',
+        "Qed.",
+    ]
+    blanked = blank_literals(text)
+    assert len(blanked) == len(text)
+    assert "Admitted" not in blanked and "(* Qed" not in blanked and 'idtac "' in blanked
+
+
+def test_attributes_are_read_with_their_strings() -> None:
+    groups, rest = split_attributes('#[deprecated(note="] Admitted.")] #[local] Definition a := 1.')
+    assert groups == ['deprecated(note="] Admitted.")', "local"]
+    assert rest == "Definition a := 1."
+    with pytest.raises(UnterminatedSourceError):
+        split_attributes("#[local Definition a := 1.")
 
 
 def test_unterminated_comment_is_an_error() -> None:

@@ -3,12 +3,15 @@
 Every check writes the source into the backend's working directory and compiles it there. A check
 that overflows the stack, runs out of memory or outlives its limit comes back as a failed
 `CheckResult` saying so; it never takes the caller down. Goals at a point are read by cutting the
-source before the sentence at that point and appending `Show.`.
+source before the sentence at that point and appending `Show.`. `recheck` runs Coq's independent
+checker, `coqchk`, on the library the last check compiled; coqchk is always the one installed next
+to the configured coqc, so that both come from the same Coq.
 """
 
 from __future__ import annotations
 
 import functools
+import os
 import re
 import shutil
 import subprocess
@@ -23,7 +26,9 @@ from tools.proofs._prover import CheckResult, Prover, ProverUnavailableError
 from tools.proofs._sentences import UnterminatedSourceError, offset_of, split_sentences
 
 COQ_LIMITS = Limits(memory_bytes=6 * GIB, processes=64, file_bytes=256 * MIB, output_bytes=4 * MIB)
+COQC_VARIABLE = "LABGATE_COQC"
 _MODULE_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+_SYSTEM_PREFIXES = (Path("/usr"), Path("/opt"))  # directories every sandbox backend already shows
 
 
 @dataclass(frozen=True)
@@ -35,6 +40,13 @@ class CoqConfig:
     limits: Limits = field(default_factory=lambda: COQ_LIMITS)
     args: tuple[str, ...] = ("-q",)
 
+    @classmethod
+    def from_environment(cls, *, args: tuple[str, ...] = ("-q",)) -> CoqConfig:
+        """The configuration `LABGATE_COQC` names (the same variable the front door's settings read),
+        for components built by name without settings, such as a gate."""
+        coqc = os.environ.get(COQC_VARIABLE, "").strip() or "coqc"
+        return cls(coqc=coqc, args=args)
+
     def executable(self) -> str:
         """The absolute path of coqc; raises ProverUnavailableError when it is not installed."""
         found = shutil.which(self.coqc)
@@ -43,6 +55,23 @@ class CoqConfig:
                 f"coqc not found ({self.coqc!r}); install Coq 8.16 with ./scripts/setup (Debian package 'coq')"
             )
         return found
+
+    def install_paths(self) -> tuple[Path, ...]:
+        """Where a Coq outside the system directories lives (its prefix), for the sandbox to see it read-only."""
+        prefix = Path(self.executable()).resolve().parent.parent
+        system = prefix == Path("/") or any(prefix.is_relative_to(place) for place in _SYSTEM_PREFIXES)
+        return () if system else (prefix,)
+
+    def checker(self) -> str:
+        """The absolute path of the coqchk beside the configured coqc (never one found elsewhere).
+
+        Raises:
+            ProverUnavailableError: coqc is missing, or has no coqchk next to it.
+        """
+        beside = Path(self.executable()).with_name("coqchk")
+        if not (beside.is_file() and os.access(beside, os.X_OK)):
+            raise ProverUnavailableError(f"coqchk not found next to {self.executable()} (expected {beside})")
+        return str(beside)
 
 
 @functools.cache
@@ -90,7 +119,11 @@ class CoqProver(Prover):
 
     def sandbox(self) -> Sandbox:
         if self._sandbox is None:
-            self._sandbox = self.sandbox_factory(self.workdir)
+            extra = self.config.install_paths()
+            if extra:
+                self._sandbox = self.sandbox_factory(self.workdir, ro_paths=extra)
+            else:
+                self._sandbox = self.sandbox_factory(self.workdir)
         return self._sandbox
 
     def close(self) -> None:
@@ -145,6 +178,46 @@ class CoqProver(Prover):
             failure=failure,
         )
 
+    def recheck(self, library: str, *, timeout: float | None = None) -> CheckResult:
+        """Run coqchk on the library the last `check` compiled, as `library.<file stem>`.
+
+        The check must have compiled with `-Q . library`; libraries it loads from Coq's installation
+        are admitted (`-norec`), the compiled file itself is re-typed from scratch. `ok` is coqchk's
+        exit status; it prints its context summary on stderr.
+        """
+        checker = self.config.checker()
+        limit = timeout if timeout is not None else self.config.timeout
+        argv = [checker, "-silent", "-o", "-Q", ".", library, "-norec", f"{library}.{self.file_stem}"]
+        with self._lock:
+            sandbox = self.sandbox()
+            try:
+                result = sandbox.exec(argv, timeout=limit, limits=self.config.limits)
+            except SandboxTimeoutError as error:
+                partial = error.partial
+                return CheckResult(
+                    ok=False,
+                    stdout=partial.stdout if partial else "",
+                    stderr=partial.stderr if partial else "",
+                    seconds=partial.duration if partial else limit,
+                    timed_out=True,
+                    failure=f"coqchk did not finish within {limit:g} s and was killed",
+                )
+            except OutputLimitExceededError as error:
+                partial = error.partial
+                return CheckResult(
+                    ok=False,
+                    seconds=partial.duration if partial else 0.0,
+                    failure="coqchk printed more output than allowed and was killed",
+                )
+        failure = "" if result.returncode == 0 else _checker_failure(result.returncode, result.stdout, result.stderr)
+        return CheckResult(
+            ok=result.returncode == 0,
+            stdout=result.stdout,
+            stderr=result.stderr,
+            seconds=result.duration,
+            failure=failure,
+        )
+
     def goal_at(self, source: str, position: int, *, timeout: float | None = None) -> GoalState | None:
         cut = cut_before(source, position)
         result = self._run(source[:cut].rstrip() + "\nShow.\n", timeout if timeout is not None else self.config.timeout)
@@ -174,6 +247,12 @@ def _crash_reason(returncode: int, stderr: str) -> str:
             f"coqc was killed by signal {signal_number} (stack overflow or memory limit){': ' + tail if tail else ''}"
         )
     return f"coqc exited with code {returncode} without an error message{': ' + tail if tail else ''}"
+
+
+def _checker_failure(returncode: int, stdout: str, stderr: str) -> str:
+    lines = [line.strip() for line in (stderr + "\n" + stdout).splitlines() if line.strip()]
+    fatal = next((line for line in lines if line.startswith(("Fatal Error", "Error"))), lines[-1] if lines else "")
+    return f"coqchk refused the compiled proof (exit {returncode}){': ' + fatal if fatal else ''}"
 
 
 def error_offset(source: str, diagnostic: Diagnostic) -> int:

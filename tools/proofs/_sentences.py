@@ -1,9 +1,12 @@
 """Splitting Coq source into sentences: the unit a prover executes, a gate inspects and a search edits.
 
-Coq's lexer ends a sentence at a `.` followed by a blank or the end of the input, outside comments
-(which nest) and strings (where `""` escapes a quote). Bullets (`-`, `+`, `*`, repeated) and braces
-at the start of a sentence are sentences of their own, without a dot. The splitter keeps offsets
-into the original text so that diagnostics and edits map back to what the user wrote.
+Coq's lexer ends a sentence at a `.` (or the `...` of `Proof with`) followed by a blank or the end
+of the input, outside comments (which nest, and inside which strings are lexed too) and strings
+(where `""` escapes a quote). Bullets (`-`, `+`, `*`, repeated) and braces at the start of a
+sentence are sentences of their own, without a dot. The splitter keeps offsets into the original
+text so that diagnostics and edits map back to what the user wrote. A gate that judges a sentence
+by its words must see the same sentences Coq runs, so every rule here follows Coq's lexer, and
+`blank_literals` gives the code with comment and string contents out of the way.
 """
 
 from __future__ import annotations
@@ -102,23 +105,88 @@ def normalize(text: str) -> str:
     return _SPACE.sub(" ", strip_comments(text)).strip()
 
 
-def strip_attributes(code: str) -> str:
-    """A sentence's code without leading `#[...]` attributes and `Local`/`Global`/`Export` modifiers."""
+def _attribute_end(code: str, index: int) -> int:
+    """Index just past the `#[...]` group opening at `index` (strings and nested brackets respected)."""
+    depth = 0
+    length = len(code)
+    while index < length:
+        char = code[index]
+        if char == '"':
+            index = _skip_string(code, index)
+            continue
+        if char == "[":
+            depth += 1
+        elif char == "]":
+            depth -= 1
+            if depth == 0:
+                return index + 1
+        index += 1
+    raise UnterminatedSourceError("an attribute '#[' is never closed")
+
+
+def split_attributes(code: str) -> tuple[list[str], str]:
+    """The leading `#[...]` groups of a sentence's code (their insides) and the code after them.
+
+    Raises:
+        UnterminatedSourceError: an attribute group or a string inside it never closes.
+    """
+    groups: list[str] = []
     code = code.lstrip()
     while code.startswith("#["):
-        close = code.find("]")
-        if close < 0:
-            break
-        code = code[close + 1 :].lstrip()
-    return code
+        end = _attribute_end(code, 1)
+        groups.append(code[2 : end - 1])
+        code = code[end:].lstrip()
+    return groups, code
 
 
-def _is_terminator(text: str, index: int) -> bool:
-    """Whether the `.` at `index` ends a sentence (blank or end of text after it, not `..`)."""
-    after = index + 1
-    if after < len(text) and not text[after].isspace():
-        return False
-    return not (index > 0 and text[index - 1] == ".")
+def strip_attributes(code: str) -> str:
+    """A sentence's code without leading `#[...]` attributes (an unclosed group is left as it is)."""
+    try:
+        return split_attributes(code)[1]
+    except UnterminatedSourceError:
+        return code.lstrip()
+
+
+def blank_literals(text: str) -> str:
+    """The text with every comment and the inside of every string replaced by blanks.
+
+    Offsets and line breaks are kept, and each string keeps its quotes, so a scan of the result
+    for words sees exactly the words Coq reads as code.
+
+    Raises:
+        UnterminatedSourceError: a comment or string never closes.
+    """
+    out = list(text)
+    index = 0
+    length = len(text)
+    while index < length:
+        if text.startswith("(*", index):
+            first, end = index, _skip_comment(text, index)
+            last = end
+        elif text[index] == '"':
+            end = _skip_string(text, index)
+            first, last = index + 1, end - 1
+        else:
+            index += 1
+            continue
+        for position in range(first, last):
+            if out[position] != "\n":
+                out[position] = " "
+        index = end
+    return "".join(out)
+
+
+def _dot_run(text: str, index: int) -> tuple[int, bool]:
+    """For the run of dots starting at `index`: where it ends, and whether it ends a sentence.
+
+    Coq reads `.` and `...` followed by a blank or the end of the input as the end of a sentence;
+    `..` (recursive notations) and dots inside names or numbers (`Nat.add`, `1.5`, `x.(f)`) are not.
+    """
+    end = index
+    while end < len(text) and text[end] == ".":
+        end += 1
+    blank_after = end >= len(text) or text[end].isspace()
+    return end, blank_after and end - index in (1, 3)
 
 
 def split_sentences(text: str) -> list[Sentence]:
@@ -153,9 +221,13 @@ def split_sentences(text: str) -> list[Sentence]:
         if char == '"':
             index = _skip_string(text, index)
             continue
-        if char == "." and _is_terminator(text, index):
-            sentences.append(Sentence(text[start : index + 1], start, index + 1))
-            start = None
+        if char == ".":
+            end, terminates = _dot_run(text, index)
+            if terminates:
+                sentences.append(Sentence(text[start:end], start, end))
+                start = None
+            index = end
+            continue
         index += 1
     if start is not None and text[start:].strip():
         sentences.append(Sentence(text[start:].rstrip(), start, len(text.rstrip())))

@@ -1,4 +1,5 @@
-"""Gates for proofs: the kernel check against the catalog's statement, with an axiom allow-list."""
+"""Gates for proofs: the kernel check against the catalog's statement, with an axiom allow-list and
+an independent re-check by coqchk."""
 
 from verifiers.proofs._assumptions import (
     DEFAULT_ALLOWED_AXIOMS,
@@ -7,22 +8,42 @@ from verifiers.proofs._assumptions import (
     judge_assumptions,
     parse_assumptions,
 )
-from verifiers.proofs._check import CheckFile, ProofVerdict, build_check_file, check_proof
-from verifiers.proofs._gate import GATE_COQ_ARGS, ProofGate
+from verifiers.proofs._check import (
+    GATE_COQ_ARGS,
+    GATE_LIBRARY,
+    CheckFile,
+    ProofVerdict,
+    build_check_file,
+    check_proof,
+    kernel_check,
+)
+from verifiers.proofs._checker import CheckerSummary, judge_checker, parse_checker_summary
+from verifiers.proofs._gate import ProofGate, ProofOptions
 from verifiers.proofs._lint import ProofFileReport, lint_proof_file
+from verifiers.proofs._vernac import Attribute, Command, CommandFormatError, read_command
 
 __all__ = [
     "DEFAULT_ALLOWED_AXIOMS",
     "GATE_COQ_ARGS",
+    "GATE_LIBRARY",
     "Assumption",
+    "Attribute",
     "CheckFile",
+    "CheckerSummary",
+    "Command",
+    "CommandFormatError",
     "ProofFileReport",
     "ProofGate",
+    "ProofOptions",
     "ProofVerdict",
     "build_check_file",
     "check_proof",
     "is_allowed",
     "judge_assumptions",
+    "judge_checker",
+    "kernel_check",
     "lint_proof_file",
     "parse_assumptions",
+    "parse_checker_summary",
+    "read_command",
 ]

@@ -1,9 +1,11 @@
 """Reading `Print Assumptions` and judging it against an allow-list of axioms.
 
 Coq prints `Closed under the global context` when a proof rests on nothing, else sections such as
-`Axioms:` (one `name : type` per entry, continuation lines indented). Constants checked with the
-guard or positivity checker switched off appear as `X is assumed to be guarded` (or positive), and
-type-in-type ones under their own heading; none of those is ever allowed.
+`Axioms:` (one `name : type` per entry, continuation lines indented). Constants checked with a
+kernel check switched off appear among them as sentences, not as typed axioms:
+`X is assumed to be guarded.` (guard checker off), `X is assumed to be positive.` (positivity
+checker off) and `X relies on an unsafe hierarchy.` (universe checking off, type-in-type); none of
+those is ever allowed, and each is reported as the check it skipped, not as an axiom.
 """
 
 from __future__ import annotations
@@ -34,9 +36,9 @@ class Assumption:
 
 def parse_assumptions(output: str) -> list[Assumption] | None:
     """The entries of one `Print Assumptions` printout, or None when the text holds none."""
-    lines = output.splitlines()
-    if any(line.startswith("Closed under the global context") for line in lines):
+    if output.strip() == "Closed under the global context":
         return []
+    lines = output.splitlines()
     start = next((i for i, line in enumerate(lines) if line.rstrip().endswith(":") and not line.startswith(" ")), None)
     if start is None:
         return None
@@ -50,11 +52,11 @@ def parse_assumptions(output: str) -> list[Assumption] | None:
         text = " ".join(part.strip() for part in current)
         first = current[0].strip()
         name = first.split(" ", 1)[0]
-        if "assumed to be guarded" in text:
+        if text.endswith("is assumed to be guarded."):
             kind = "unguarded"
-        elif "assumed to be positive" in text or "is positive" in text:
+        elif text.endswith("is assumed to be positive."):
             kind = "unchecked-positivity"
-        elif "type-in-type" in heading:
+        elif text.endswith("relies on an unsafe hierarchy.") or "type-in-type" in heading:
             kind = "type-in-type"
         elif heading.startswith("Axioms"):
             kind = "axiom"
@@ -96,7 +98,10 @@ def judge_assumptions(entries: list[Assumption], allowed: tuple[str, ...] | list
         elif entry.kind == "unchecked-positivity":
             reasons.append(f"{entry.name} was accepted without the positivity checker")
         elif entry.kind == "type-in-type":
-            reasons.append(f"{entry.name} relies on type-in-type (universe checking off)")
+            reasons.append(
+                f"{entry.name} relies on an unsafe universe hierarchy (checked with universe checking off, "
+                "type-in-type)"
+            )
         else:
             reasons.append(f"unexpected assumption: {entry.text}")
     return reasons

@@ -1,12 +1,17 @@
-"""The kernel check of a proof file against the task's trusted statement.
+"""The kernel check of a proof file against the task's trusted statement, and its independent re-check.
 
 The checker never compiles the user's file as given. It builds its own file: the trusted header,
 then the trusted statement as a definition (`labgate_goal`), then the user's file (minus the
 sentences it shares with the header) inside a module, then a theorem of type `labgate_goal` proved
-by exactly the user's theorem, then `Print Assumptions` of that theorem. So the statement is
-elaborated before anything the user wrote can change notations, scopes or names; the kernel must
-accept the user's proof term at the trusted type; and every axiom it rests on is listed.
-Names carry a random suffix, so a file cannot refer to them in advance.
+by exactly the user's theorem, then `Print Assumptions` of that theorem between two markers. So the
+statement is elaborated before anything the user wrote can change notations, scopes or names, and
+the kernel must accept the user's proof term at the trusted type. Names carry a random suffix, so a
+file cannot refer to them, or print them, in advance.
+
+A proof is accepted only when three judges agree, cheapest first, stopping at the first refusal:
+the text rules (`_lint`), coqc with `Print Assumptions` against the axiom allow-list, and `coqchk`
+re-typing the compiled check file from scratch (`_checker`), which catches what Coq 8.16's module
+operations hide from `Print Assumptions`.
 """
 
 from __future__ import annotations
@@ -17,14 +22,19 @@ import time
 from dataclasses import dataclass, field
 from typing import Literal
 
-from tools.proofs import Diagnostic, ProofProblem, Prover
+from tools.proofs import CoqProver, Diagnostic, ProofProblem
 from verifiers.proofs._assumptions import (
     DEFAULT_ALLOWED_AXIOMS,
     Assumption,
     judge_assumptions,
     parse_assumptions,
 )
+from verifiers.proofs._checker import judge_checker, parse_checker_summary
 from verifiers.proofs._lint import ProofFileReport, lint_proof_file
+
+GATE_LIBRARY = "Labgate"
+"""The logical name the check file is compiled under (`-Q . Labgate`), so coqchk can name it."""
+GATE_COQ_ARGS = ("-q", "-w", "-require-in-module", "-Q", ".", GATE_LIBRARY)
 
 
 @dataclass
@@ -37,6 +47,7 @@ class ProofVerdict:
     diagnostics: list[Diagnostic] = field(default_factory=list)
     check_source: str = ""
     seconds: float = 0.0
+    checker_seconds: float = 0.0
 
     def as_json(self) -> dict[str, object]:
         return {
@@ -54,8 +65,17 @@ class CheckFile:
     body_first_line: int
     body_lines: int
     trailer_first_line: int
-    marker: str
+    begin_marker: str
+    end_marker: str
     suffix: str
+
+    def assumptions_printout(self, stdout: str) -> str | None:
+        """What `Print Assumptions` printed between the two markers, or None when they are missing."""
+        begin = stdout.rfind(self.begin_marker)
+        end = stdout.rfind(self.end_marker)
+        if begin < 0 or end < begin:
+            return None
+        return stdout[begin + len(self.begin_marker) : end]
 
 
 def build_check_file(problem: ProofProblem, report: ProofFileReport, suffix: str | None = None) -> CheckFile:
@@ -69,11 +89,13 @@ def build_check_file(problem: ProofProblem, report: ProofFileReport, suffix: str
     body = report.body.rstrip("\n") + "\n"
     trailer = (
         f"End LabgateCandidate_{suffix}.\n\n"
-        f"Definition labgate_marker_{suffix} := I.\n"
+        f"Definition labgate_begin_{suffix} := I.\n"
+        f"Definition labgate_end_{suffix} := I.\n"
         f"Theorem labgate_check_{suffix} : labgate_goal_{suffix}.\n"
         f"Proof. exact LabgateCandidate_{suffix}.{problem.name}. Qed.\n"
-        f"Print labgate_marker_{suffix}.\n"
+        f"Print labgate_begin_{suffix}.\n"
         f"Print Assumptions labgate_check_{suffix}.\n"
+        f"Print labgate_end_{suffix}.\n"
     )
     body_first = head.count("\n") + 1
     return CheckFile(
@@ -81,7 +103,8 @@ def build_check_file(problem: ProofProblem, report: ProofFileReport, suffix: str
         body_first_line=body_first,
         body_lines=body.count("\n"),
         trailer_first_line=body_first + body.count("\n"),
-        marker=f"labgate_marker_{suffix} = I",
+        begin_marker=f"labgate_begin_{suffix} = I\n     : True\n",
+        end_marker=f"labgate_end_{suffix} = I\n",
         suffix=suffix,
     )
 
@@ -110,28 +133,69 @@ def _map_diagnostic(item: Diagnostic, layout: CheckFile) -> tuple[Diagnostic, st
 
 def _clean(message: str, suffix: str) -> str:
     message = message.replace(f"LabgateCandidate_{suffix}.", "")
-    return re.sub(rf"labgate_(goal|check|marker)_{suffix}", r"the task's \1", message)
+    return re.sub(rf"labgate_(goal|check|begin|end)_{suffix}", r"the task's \1", message)
 
 
 def check_proof(
     problem: ProofProblem,
     source: str,
-    prover: Prover,
+    prover: CoqProver,
     *,
     allowed_axioms: tuple[str, ...] | list[str] = DEFAULT_ALLOWED_AXIOMS,
     timeout: float = 120.0,
 ) -> ProofVerdict:
-    """Judge a proof file for `problem`: text rules, kernel check at the trusted type, axioms."""
+    """Judge a proof file for `problem`: text rules, then the kernel check (see the module docstring)."""
     started = time.monotonic()
     report = lint_proof_file(problem, source)
-    reasons = list(report.problems)
-    if not report.body:
-        return ProofVerdict("reject", reasons or ["the file is empty"], seconds=time.monotonic() - started)
-    layout = build_check_file(problem, report)
+    if report.problems or not report.body.strip():
+        reasons = report.problems or ["the file is empty"]
+        return ProofVerdict("reject", reasons, seconds=time.monotonic() - started)
+    verdict = kernel_check(problem, build_check_file(problem, report), prover, allowed_axioms, timeout)
+    verdict.seconds = time.monotonic() - started
+    return verdict
+
+
+def kernel_check(
+    problem: ProofProblem,
+    layout: CheckFile,
+    prover: CoqProver,
+    allowed_axioms: tuple[str, ...] | list[str],
+    timeout: float,
+) -> ProofVerdict:
+    """coqc on the check file, its `Print Assumptions` against the allow-list, then coqchk on the result.
+
+    The prover must compile with `GATE_COQ_ARGS` (the check file's library name is what coqchk checks).
+    """
+    started = time.monotonic()
     result = prover.check(layout.source, timeout=timeout)
+    diagnostics, reasons = _compile_reasons(result.diagnostics, layout)
+    if result.timed_out or result.failure:
+        reasons.append(f"the prover did not finish the check: {result.failure}")
+    elif not result.ok and not reasons:
+        reasons.append(f"Coq rejects the file: {result.summary()}")
+    verdict = ProofVerdict("reject", reasons, diagnostics=diagnostics, check_source=layout.source)
+    if reasons:
+        verdict.seconds = time.monotonic() - started
+        return verdict
+    printout = layout.assumptions_printout(result.stdout)
+    parsed = parse_assumptions(printout) if printout is not None else None
+    if parsed is None:
+        reasons.append("the prover printed no assumption list for the checked theorem")
+    else:
+        verdict.assumptions = parsed
+        reasons.extend(judge_assumptions(parsed, (*allowed_axioms, *problem.assumed)))
+    if not reasons:
+        reasons.extend(_checker_reasons(prover, problem, timeout, verdict))
+    verdict.decision = "reject" if reasons else "accept"
+    verdict.seconds = time.monotonic() - started
+    return verdict
+
+
+def _compile_reasons(items: tuple[Diagnostic, ...], layout: CheckFile) -> tuple[list[Diagnostic], list[str]]:
+    """coqc's messages in the user's coordinates, and the reason its first error gives."""
     diagnostics: list[Diagnostic] = []
     located_errors: list[tuple[Diagnostic, str]] = []
-    for item in result.diagnostics:
+    for item in items:
         mapped, part = _map_diagnostic(item, layout)
         mapped = Diagnostic(
             mapped.line,
@@ -146,39 +210,30 @@ def check_proof(
             diagnostics.append(mapped)
         if mapped.severity == "error":
             located_errors.append((mapped, part))
-    if result.timed_out or result.failure:
-        reasons.append(f"the prover did not finish the check: {result.failure}")
-    elif located_errors:
-        error, part = located_errors[0]
-        if part == "body":
-            reasons.append(f"Coq rejects the proof at {error.describe()}")
-        elif part == "trailer":
-            reasons.append(
-                f"the theorem the file proves does not have the task's statement (the kernel could not use it "
-                f"as a proof of it): {error.message}"
-            )
-        elif part == "header":
-            reasons.append(f"the task's own header does not compile: {error.message}")
-        else:
-            reasons.append(f"Coq rejects the file: {error.message}")
-    elif not result.ok:
-        reasons.append(f"Coq rejects the file: {result.summary()}")
-    assumptions: list[Assumption] = []
-    if result.ok:
-        marker_at = result.stdout.rfind(layout.marker)
-        parsed = parse_assumptions(result.stdout[marker_at:]) if marker_at >= 0 else None
-        if parsed is None:
-            reasons.append("the prover printed no assumption list for the checked theorem")
-        else:
-            assumptions = parsed
-            allowed = (*allowed_axioms, *problem.assumed)
-            reasons.extend(judge_assumptions(parsed, allowed))
-    decision: Literal["accept", "reject"] = "reject" if reasons else "accept"
-    return ProofVerdict(
-        decision,
-        reasons,
-        assumptions=assumptions,
-        diagnostics=diagnostics,
-        check_source=layout.source,
-        seconds=time.monotonic() - started,
-    )
+    if not located_errors:
+        return diagnostics, []
+    error, part = located_errors[0]
+    if part == "body":
+        reason = f"Coq rejects the proof at {error.describe()}"
+    elif part == "trailer":
+        reason = (
+            "the theorem the file proves does not have the task's statement (the kernel could not use it "
+            f"as a proof of it): {error.message}"
+        )
+    elif part == "header":
+        reason = f"the task's own header does not compile: {error.message}"
+    else:
+        reason = f"Coq rejects the file: {error.message}"
+    return diagnostics, [reason]
+
+
+def _checker_reasons(prover: CoqProver, problem: ProofProblem, timeout: float, verdict: ProofVerdict) -> list[str]:
+    """The independent re-check: coqchk on the compiled check file (empty list when it agrees)."""
+    checked = prover.recheck(GATE_LIBRARY, timeout=timeout)
+    verdict.checker_seconds = checked.seconds
+    if not checked.ok:
+        return [checked.failure or "coqchk refused the compiled proof"]
+    summary = parse_checker_summary(checked.stderr + checked.stdout)
+    if summary is None:
+        return ["coqchk printed no context summary for the compiled proof"]
+    return judge_checker(summary, f"{GATE_LIBRARY}.{prover.file_stem}", problem.assumed)

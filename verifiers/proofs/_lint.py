@@ -1,10 +1,14 @@
 """Reading a proof file before any prover runs: what it may contain, and where its proof is.
 
 A proof file is the task's header and statement followed by a proof, optionally with helper
-lemmas, definitions and extra imports. The checks here name every way a file can cheat that text
-alone reveals — `Admitted`, `admit`, `Abort`, new axioms, options that switch kernel checks off,
-commands that leave the file, a changed statement, a redefinition of something the statement
-uses — so that the verdict says which one; the kernel check that follows catches what text cannot.
+lemmas, definitions and extra imports. The file is split into sentences exactly as Coq's lexer
+splits it (`tools.proofs.split_sentences`), every sentence is taken apart into attributes,
+prefixes and command (`_vernac`), and the command must be on the allow-list for where it stands
+(`_policy`): at top level, or inside a proof, where only tactics and a few read-only commands may
+appear. A second net refuses words with no honest use in such a file (`Module`, `Admitted`,
+`Checking`, `Redirect`…) wherever they occur in code. Each finding names the line and the reason,
+so that the verdict says which way of cheating was tried; the kernel check and the independent
+re-check that follow catch whatever text cannot show.
 """
 
 from __future__ import annotations
@@ -13,137 +17,33 @@ import re
 from dataclasses import dataclass, field
 
 from tools.proofs import (
-    ASSUMPTION_KEYWORDS,
     THEOREM_KEYWORDS,
     ProblemFormatError,
     ProofProblem,
     Sentence,
     UnterminatedSourceError,
+    blank_literals,
     declared_names,
     line_column,
     normalize,
     parse_statement,
     split_sentences,
-    strip_attributes,
 )
+from verifiers.proofs._policy import (
+    DEFINING,
+    IN_PROOF,
+    PROOF_ENDS,
+    TOP_LEVEL,
+    denied_words,
+    is_tactic,
+    judge_add,
+    judge_option,
+    judge_prefixes,
+    judge_require,
+)
+from verifiers.proofs._vernac import Command, CommandFormatError, read_command
 
-# Commands a proof file may use outside proofs (after `Time`/`Timeout n` prefixes are removed).
-_ALLOWED_COMMANDS = frozenset(
-    {
-        "Require",
-        "Import",
-        "Export",
-        "From",
-        "Open",
-        "Close",
-        "Definition",
-        "Fixpoint",
-        "CoFixpoint",
-        "Inductive",
-        "CoInductive",
-        "Variant",
-        "Record",
-        "Structure",
-        "Function",
-        "Ltac",
-        "Tactic",
-        "Notation",
-        "Infix",
-        "Reserved",
-        "Hint",
-        "Create",
-        "Arguments",
-        "Implicit",
-        "Opaque",
-        "Transparent",
-        "Check",
-        "Print",
-        "About",
-        "Locate",
-        "Search",
-        "SearchPattern",
-        "SearchRewrite",
-        "Compute",
-        "Eval",
-        "Instance",
-        "Existing",
-        "Coercion",
-        "Canonical",
-        "Scheme",
-        "Remove",
-        "Program",
-        "Next",
-        "Obligation",
-        "Solve",
-        "Set",
-        "Unset",
-        "Add",
-        "Goal",
-        "Show",
-        *THEOREM_KEYWORDS,
-    }
-)
-_MODIFIERS = ("Local", "Global", "Polymorphic", "Monomorphic", "Cumulative", "NonCumulative", "Private")
-_ALLOWED_ATTRIBUTES = frozenset({"local", "global", "export", "program", "refine"})
-_ADD_ALLOWED = ("Add Ring", "Add Field", "Add Morphism", "Add Parametric", "Add Setoid", "Add Relation")
-# Options whose change cannot make a false statement check; everything else is refused.
-_SAFE_OPTIONS = (
-    "Printing",
-    "Implicit Arguments",
-    "Strict Implicit",
-    "Contextual Implicit",
-    "Maximal Implicit Insertion",
-    "Reversible Pattern Implicit",
-    "Asymmetric Patterns",
-    "Bullet Behavior",
-    "Default Goal Selector",
-    "Default Proof Using",
-    "Suggest Proof Using",
-    "Firstorder Depth",
-    "Firstorder Solver",
-    "Hyps Limit",
-    "Ltac Backtrace",
-    "Ltac Debug",
-    "Ltac Batch Debug",
-    "Ltac Profiling",
-    "Info Level",
-    "Nia Cache",
-    "Lia Cache",
-    "Nra Cache",
-    "Hammer",
-    "Silent",
-    "Warnings",
-    "Diffs",
-    "Default Timeout",
-    "Search Output Name Only",
-    "Keyed Unification",
-    "Regular Subst Tactic",
-    "Structural Injection",
-    "Mangle Names",
-    "Intuition Negation Unfolding",
-    "Intuition Iff Unfolding",
-    "Typeclasses Debug",
-    "Typeclasses Depth",
-    "Typeclasses Strict Resolution",
-    "Typeclasses Unique Solutions",
-)
-_KERNEL_OPTIONS = ("Guard Checking", "Positivity Checking", "Universe Checking", "Type In Type")
-_PROOF_ENDS = ("Qed", "Defined", "Admitted", "Abort", "Save")
-_CHEAT_TACTICS = re.compile(r"(?<![\w'.])(admit|give_up)(?![\w'])")
-_STRING = re.compile(r'"(?:[^"]|"")*"')
-_DEFINING = (
-    "Definition",
-    "Fixpoint",
-    "CoFixpoint",
-    "Inductive",
-    "CoInductive",
-    "Variant",
-    "Record",
-    "Structure",
-    "Function",
-    "Instance",
-    *THEOREM_KEYWORDS,
-)
+_OBLIGATION_OPENERS = ("Next Obligation", "Final Obligation")
 
 
 @dataclass
@@ -161,61 +61,22 @@ class ProofFileReport:
         return not self.problems
 
 
+@dataclass
+class _Walk:
+    """Where the walk through the file stands."""
+
+    problem: ProofProblem
+    report: ProofFileReport
+    vocabulary: set[str]
+    statement_code: str
+    in_proof: str | None = None
+    main_seen: bool = False
+    tactic_names: set[str] = field(default_factory=set)
+
+
 def _where(source: str, sentence: Sentence) -> str:
     line, _ = line_column(source, sentence.start)
     return f"line {line}"
-
-
-def _strip_prefixes(code: str) -> str:
-    """A command without `Time`, `Timeout n`, attributes and locality modifiers before it."""
-    code = strip_attributes(code)
-    changed = True
-    while changed:
-        changed = False
-        for prefix in ("Time ", *(f"{word} " for word in _MODIFIERS)):
-            if code.startswith(prefix):
-                code = strip_attributes(code[len(prefix) :])
-                changed = True
-        timeout = re.match(r"Timeout\s+\d+\s+", code)
-        if timeout:
-            code = code[timeout.end() :]
-            changed = True
-    return code
-
-
-def _attributes(code: str) -> list[str]:
-    names: list[str] = []
-    for group in re.findall(r"#\[([^\]]*)\]", code):
-        for item in group.split(","):
-            name = item.strip().split("(")[0].split("=")[0].strip()
-            if name:
-                names.append(name)
-    return names
-
-
-def _option_problem(code: str) -> str | None:
-    """Why a Set/Unset command is refused, or None when the option is harmless."""
-    option = re.sub(r"^(Set|Unset)\s+", "", code).rstrip(".").strip()
-    for kernel in _KERNEL_OPTIONS:
-        if option.startswith(kernel):
-            return f"`{code}` switches off a kernel check ({kernel})"
-    if any(option == safe or option.startswith(safe + " ") for safe in _SAFE_OPTIONS):
-        return None
-    return f"`{code}` changes option '{option.split()[0] if option else ''}...', which is not on the allow-list"
-
-
-def _notation_symbols(code: str) -> list[str]:
-    """The symbols a Notation/Infix command defines (its non-identifier tokens)."""
-    match = re.search(r'"((?:[^"]|"")*)"', code)
-    if not match:
-        return []
-    tokens = match.group(1).replace("''", "").split()
-    return [token.strip("'") for token in tokens if token.strip("'") and not re.fullmatch(r"[A-Za-z_][\w']*", token)]
-
-
-def _statement_vocabulary(problem: ProofProblem) -> tuple[set[str], str]:
-    code = normalize(problem.statement)
-    return set(re.findall(r"[A-Za-z_][A-Za-z0-9_']*", code)), code
 
 
 def lint_proof_file(problem: ProofProblem, source: str) -> ProofFileReport:
@@ -227,58 +88,47 @@ def lint_proof_file(problem: ProofProblem, source: str) -> ProofFileReport:
     report = ProofFileReport()
     try:
         sentences = split_sentences(source)
+        code_only = blank_literals(source)
         trusted = parse_statement(problem.statement)
     except (UnterminatedSourceError, ProblemFormatError) as error:
         report.problems.append(f"the file cannot be read as Coq sentences: {error}")
         return report
     header_codes = {item.code for item in problem.header_sentences()}
-    vocabulary, statement_code = _statement_vocabulary(problem)
+    statement_code = normalize(problem.statement)
+    walk = _Walk(problem, report, set(re.findall(r"[A-Za-z_][A-Za-z0-9_']*", statement_code)), statement_code)
     blanked = list(source)
-    in_proof: str | None = None  # name of the theorem whose proof is open
-    main_seen = False
     for sentence in sentences:
         where = _where(source, sentence)
         if sentence.kind != "sentence":
-            if in_proof is None:
+            if walk.in_proof is None:
                 report.problems.append(f"{where}: bullet or brace '{sentence.text}' outside a proof")
             continue
-        code = sentence.code
-        if in_proof is None and code in header_codes:
+        if walk.in_proof is None and sentence.code in header_codes:
             report.header_kept += 1
             for index in range(sentence.start, sentence.end):
                 if blanked[index] != "\n":
                     blanked[index] = " "
             continue
-        for attribute in _attributes(code):
-            if attribute not in _ALLOWED_ATTRIBUTES:
-                report.problems.append(f"{where}: attribute #[{attribute}] is not allowed")
-        command = _strip_prefixes(code)
-        word = re.match(r"[A-Za-z_][A-Za-z0-9_']*", command)
-        first = word.group(0) if word else ""
-        if in_proof is not None:
-            in_proof = _proof_sentence(report, problem, sentence, command, first, where, in_proof)
+        report.problems.extend(f"{where}: {why}" for why in denied_words(code_only[sentence.start : sentence.end]))
+        try:
+            command = read_command(sentence.code)
+        except CommandFormatError as error:
+            report.problems.append(f"{where}: {error}")
             continue
-        problem_text, opens = _top_sentence(command, first, sentence, problem, vocabulary, statement_code)
-        if problem_text:
-            report.problems.append(f"{where}: {problem_text}")
-        if first in THEOREM_KEYWORDS or first in _DEFINING:
-            names = declared_names(Sentence(command, sentence.start, sentence.end))
-            if names and names[0] == problem.name:
-                if main_seen:
-                    report.problems.append(f"{where}: theorem {problem.name} is stated twice")
-                main_seen = True
-                report.main_statement = command
-                _compare_statement(report, command, trusted.binders, trusted.type, where)
-        if opens:
-            names = declared_names(Sentence(command, sentence.start, sentence.end))
-            in_proof = names[0] if names else "Goal"
-    if in_proof is not None:
-        report.problems.append(f"the proof of {in_proof} is never closed (no Qed or Defined)")
-        if in_proof == problem.name:
+        refused = judge_prefixes(command)
+        if refused:
+            report.problems.append(f"{where}: {refused}")
+        if walk.in_proof is not None:
+            _proof_sentence(walk, command, where)
+        else:
+            _top_sentence(walk, command, sentence, trusted.binders, trusted.type, where)
+    if walk.in_proof is not None:
+        report.problems.append(f"the proof of {walk.in_proof} is never closed (no Qed or Defined)")
+        if walk.in_proof == problem.name:
             report.main_end = "open"
-    if not main_seen:
+    if not walk.main_seen:
         report.problems.append(f"theorem {problem.name} is not stated in the file")
-    elif report.main_end not in ("Qed", "Defined") and not any("never closed" in p for p in report.problems):
+    elif report.main_end not in PROOF_ENDS and report.main_end != "open":
         report.problems.append(f"the proof of {problem.name} does not end with Qed or Defined")
     report.body = "".join(blanked)
     return report
@@ -298,37 +148,14 @@ def _compare_statement(report: ProofFileReport, command: str, binders: str, type
         )
 
 
-def _top_sentence(
-    command: str,
-    first: str,
-    sentence: Sentence,
-    problem: ProofProblem,
-    vocabulary: set[str],
-    statement_code: str,
-) -> tuple[str | None, bool]:
-    """(why the command is refused or None, whether it opens a proof)."""
-    if first in ASSUMPTION_KEYWORDS:
-        return f"`{first}` adds an assumption the proof would rest on; only the task's own are allowed", False
-    if first in ("Admitted", "Abort", "Admit"):
-        return f"`{first}` outside a proof", False
-    if first in ("Set", "Unset"):
-        return _option_problem(command), False
-    if first == "Add" and not command.startswith(_ADD_ALLOWED):
-        return f"`{' '.join(command.split()[:3])}` is not allowed (it changes where Coq loads code from)", False
-    if first not in _ALLOWED_COMMANDS:
-        shown = " ".join(command.split()[:2]).rstrip(".")
-        return f"command `{shown}` is not allowed in a proof file", False
-    if first in ("Notation", "Infix"):
-        used = [symbol for symbol in _notation_symbols(command) if symbol in statement_code]
-        if used:
-            return f"`{first}` redefines `{used[0]}`, which the statement uses", False
-    names = declared_names(Sentence(command, sentence.start, sentence.end))
-    if first in _DEFINING and names and names[0] != problem.name and names[0] in vocabulary:
-        return f"`{first} {names[0]}` redefines `{names[0]}`, which the statement uses", False
-    opens = (first in THEOREM_KEYWORDS or first == "Goal" or first in _DEFINING) and not _has_body(command)
-    if first in ("Next", "Obligation"):
-        opens = True
-    return None, opens
+def _notation_symbols(code: str) -> list[str]:
+    """The symbols and names a Notation/Infix command defines."""
+    match = re.search(r'"((?:[^"]|"")*)"', code)
+    if not match:
+        abbreviation = re.match(r"(?:Notation|Infix)\s+([A-Za-z_][\w']*)", code)
+        return [abbreviation.group(1)] if abbreviation else []
+    tokens = match.group(1).replace("''", "").split()
+    return [token.strip("'") for token in tokens if token.strip("'") and not re.fullmatch(r"[A-Za-z_][\w']*", token)]
 
 
 def _has_body(command: str) -> bool:
@@ -344,31 +171,78 @@ def _has_body(command: str) -> bool:
     return command.split(maxsplit=1)[0] in ("Inductive", "CoInductive", "Variant", "Record", "Structure")
 
 
-def _proof_sentence(
-    report: ProofFileReport,
-    problem: ProofProblem,
-    sentence: Sentence,
-    command: str,
-    first: str,
-    where: str,
-    owner: str,
-) -> str | None:
-    """Check one sentence inside a proof; returns the owner while the proof stays open."""
-    if first in _PROOF_ENDS:
-        if owner == problem.name:
-            report.main_end = first
-        if first in ("Admitted", "Abort", "Save"):
-            report.problems.append(f"{where}: the proof of {owner} ends with `{first}`, not Qed or Defined")
-        return None
-    if first in ("Set", "Unset"):
-        problem_text = _option_problem(command)
-        if problem_text:
-            report.problems.append(f"{where}: {problem_text}")
-        return owner
-    without_strings = _STRING.sub('""', command)
-    cheat = _CHEAT_TACTICS.search(without_strings)
-    if cheat:
-        report.problems.append(f"{where}: the proof of {owner} uses `{cheat.group(1)}`, which leaves a goal unproved")
-    if first in ASSUMPTION_KEYWORDS or first in ("Require", "Declare", "Load", "Drop", "Reset", "Back", "Undo"):
-        report.problems.append(f"{where}: command `{first}` is not allowed inside a proof")
-    return owner
+def _top_refusal(walk: _Walk, command: Command) -> str | None:
+    """Why a command outside any proof is refused, or None."""
+    keyword = command.keyword
+    if keyword not in TOP_LEVEL or keyword == "Proof":
+        shown = command.words(2) or command.body[:20]
+        return f"command `{shown}` is not allowed in a proof file"
+    if keyword in ("Require", "From"):
+        return judge_require(command)
+    if keyword in ("Set", "Unset"):
+        return judge_option(command)
+    if keyword == "Add":
+        return judge_add(command)
+    if keyword in ("Notation", "Infix"):
+        used = [
+            symbol
+            for symbol in _notation_symbols(command.body)
+            if symbol in walk.vocabulary or (not symbol[0].isalpha() and symbol in walk.statement_code)
+        ]
+        if used:
+            return f"`{keyword}` redefines `{used[0]}`, which the statement uses"
+    if keyword in ("Ltac", "Tactic"):
+        defined = re.match(r'(?:Ltac\s+([A-Za-z_][\w\']*)|Tactic\s+Notation\s+(?:\(.*?\)\s*)?"([^"]+)")', command.body)
+        if defined:
+            walk.tactic_names.add(defined.group(1) or defined.group(2))
+    return None
+
+
+def _top_sentence(walk: _Walk, command: Command, sentence: Sentence, binders: str, type_: str, where: str) -> None:
+    """Judge one command outside proofs; note when it states the main theorem or opens a proof."""
+    report, problem = walk.report, walk.problem
+    refused = _top_refusal(walk, command)
+    if refused:
+        report.problems.append(f"{where}: {refused}")
+        return
+    keyword = command.keyword
+    names = declared_names(Sentence(command.body, sentence.start, sentence.end)) if keyword in DEFINING else []
+    if names and names[0] == problem.name:
+        if walk.main_seen:
+            report.problems.append(f"{where}: theorem {problem.name} is stated twice")
+        walk.main_seen = True
+        report.main_statement = command.body
+        if keyword in THEOREM_KEYWORDS:
+            _compare_statement(report, command.body, binders, type_, where)
+        else:
+            report.problems.append(f"{where}: {problem.name} is declared with `{keyword}`, not as a theorem")
+    elif names and names[0] in walk.vocabulary:
+        report.problems.append(f"{where}: `{keyword} {names[0]}` redefines `{names[0]}`, which the statement uses")
+    opens = (keyword in DEFINING or keyword == "Goal") and not _has_body(command.body)
+    if command.words(2) in _OBLIGATION_OPENERS or re.match(r"Obligation\s+\d+", command.body):
+        opens = True
+    if opens:
+        walk.in_proof = names[0] if names else "Goal"
+
+
+def _proof_sentence(walk: _Walk, command: Command, where: str) -> None:
+    """Judge one sentence inside a proof: a tactic, a read-only command, or the end of the proof."""
+    report, owner = walk.report, walk.in_proof
+    keyword = command.keyword
+    closes = keyword in PROOF_ENDS
+    if keyword == "Proof" and not re.fullmatch(r"Proof\s*(\.|using\b.*|with\b.*)", command.body):
+        closes = True  # `Proof term.` gives the whole proof and ends it, like `exact term. Qed.`
+    if closes:
+        if owner == walk.problem.name:
+            report.main_end = keyword if keyword in PROOF_ENDS else "Qed"
+        walk.in_proof = None
+        return
+    if keyword in IN_PROOF:
+        if keyword in ("Set", "Unset"):
+            refused = judge_option(command)
+            if refused:
+                report.problems.append(f"{where}: {refused}")
+        return
+    if not is_tactic(command, walk.tactic_names):
+        shown = command.words(2) or command.body[:20]
+        report.problems.append(f"{where}: command `{shown}` is not allowed inside the proof of {owner}")

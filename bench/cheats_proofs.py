@@ -1,0 +1,78 @@
+"""Cheats against the proof gate: how many are rejected, are honest proofs kept, and what coqchk costs.
+
+Runs every case of `tests/proof_gate_cases.py` (the same battery `tests/test_proof_gate_hostile.py`
+asserts on) through the gate's check: the text rules, coqc with `Print Assumptions`, and coqchk on
+the compiled check file, in the bubblewrap sandbox. Cheats target a false claim (`2 + 2 = 5`) or
+change the meaning of miniF2F statements; the controls are honest proofs (lia, nia, lra, field,
+computation, Coquelicot, helper lemmas). coqchk's time is measured on the accepted controls.
+
+Prints the cases that went wrong to stderr, then one JSON line:
+{"workload": "proofs", "cheats_tried", "cheats_rejected", "honest_controls", "false_rejections",
+ "coqchk_seconds_median"}
+
+Usage: .venv/bin/python bench/cheats_proofs.py  (LABGATE_COQC picks the Coq, as for the gate)
+"""
+
+from __future__ import annotations
+
+import json
+import statistics
+import sys
+import tempfile
+from collections.abc import Sequence
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))  # the shared battery lives beside the tests
+
+from sandboxes import LocalSandboxConfig, Sandbox, get_sandbox  # noqa: E402
+from tests.proof_gate_cases import CHEATS, HONEST, ProofCase  # noqa: E402
+from tools.proofs import CoqConfig, CoqProver  # noqa: E402
+from verifiers.proofs import GATE_COQ_ARGS, ProofVerdict, check_proof  # noqa: E402
+
+
+def _sandbox(workdir: Path, *, ro_paths: Sequence[Path] = ()) -> Sandbox:
+    return get_sandbox(LocalSandboxConfig(), workdir, ro_paths=tuple(ro_paths))
+
+
+def _judge(case: ProofCase, config: CoqConfig) -> ProofVerdict:
+    with tempfile.TemporaryDirectory(prefix="labgate-bench-proof-") as scratch:
+        prover = CoqProver(Path(scratch), _sandbox, config, file_stem="Check")
+        try:
+            return check_proof(case.problem, case.source, prover, timeout=120.0)
+        finally:
+            prover.close()
+
+
+def main() -> None:
+    environment = CoqConfig.from_environment()
+    config = CoqConfig(coqc=environment.coqc, args=GATE_COQ_ARGS)
+    rejected = 0
+    for case in CHEATS:
+        verdict = _judge(case, config)
+        if verdict.decision == "reject":
+            rejected += 1
+        else:
+            print(f"cheat accepted: {case.name}", file=sys.stderr)
+    false_rejections = 0
+    checker_seconds: list[float] = []
+    for case in HONEST:
+        verdict = _judge(case, config)
+        if verdict.decision == "accept":
+            checker_seconds.append(verdict.checker_seconds)
+        else:
+            false_rejections += 1
+            print(f"honest proof rejected: {case.name}: {verdict.reasons}", file=sys.stderr)
+    summary = {
+        "workload": "proofs",
+        "cheats_tried": len(CHEATS),
+        "cheats_rejected": rejected,
+        "honest_controls": len(HONEST),
+        "false_rejections": false_rejections,
+        "coqchk_seconds_median": round(statistics.median(checker_seconds), 3) if checker_seconds else None,
+    }
+    print(json.dumps(summary))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,307 @@
+"""The proof gate's hostile battery and its honest controls, shared by the tests and `bench/cheats_proofs.py`.
+
+Every cheat is aimed at a statement that is false or at miniF2F statements with a changed
+meaning, so an accepted cheat is a real unsoundness, not a style slip. The honest controls are
+proofs an honest prover writes (the built-in search's kind: lia, nia, lra, field, computation,
+Coquelicot, helper lemmas and tactics of its own) and must be accepted.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from tools.proofs import ProofProblem, problem_from_text, resolve_problem
+
+FALSE_CLAIM = problem_from_text("proofs/false-claim", "Require Import Arith.\n\nTheorem false_claim : 2 + 2 = 5.\n")
+"""A user task file with a false arithmetic claim: whatever proves it proves `False`."""
+
+
+def minif2f(name: str) -> ProofProblem:
+    return resolve_problem({"set": "minif2f-valid", "problem": name}, f"proofs/minif2f-valid/{name}")
+
+
+@dataclass(frozen=True)
+class ProofCase:
+    """One file handed to the gate: `honest` ones must be accepted, the others rejected.
+
+    `reason` (cheats only) is a fragment the rejection must name, when the way of cheating has
+    one obvious name; empty when any rejection will do.
+    """
+
+    name: str
+    problem: ProofProblem
+    source: str
+    honest: bool
+    reason: str = ""
+
+
+def _false(name: str, body: str, reason: str = "", *, proof: str = "Proof. exact boom. Qed.") -> ProofCase:
+    """A cheat on the false claim: `body` builds something (usually `boom : 2 + 2 = 5` or `False`)."""
+    source = f"Require Import Arith.\n{body}\nTheorem false_claim : 2 + 2 = 5.\n{proof}\n"
+    return ProofCase(name, FALSE_CLAIM, source, honest=False, reason=reason)
+
+
+_LOOP = "Fixpoint loop (n : nat) : 2 + 2 = 5 := loop n."
+_LOOP_PROOF = "Proof. exact (loop 0). Qed."
+
+# Coq 8.16: a body checked with the guard (or universe) checker off comes out of a functor
+# application with `Parameter Inline` as fully checked; `Print Assumptions` says "Closed".
+FUNCTOR_GUARD = """Module Type Spec.
+  Parameter Inline T : nat -> False.
+End Spec.
+Module Use (S : Spec).
+  Definition loop : nat -> False := S.T.
+End Use.
+Module Impl.
+  Local Unset Guard Checking.
+  Fixpoint T (n : nat) : False := T (S n).
+End Impl.
+Unset Guard Checking.
+Module Applied := Use Impl.
+Set Guard Checking.
+Definition boom : 2 + 2 = 5 := False_ind _ (Applied.loop 0)."""
+
+FUNCTOR_UNIVERSES = """Require Import Coq.Logic.Hurkens.
+Module Type Spec. Parameter Inline bad : False. End Spec.
+Module Impl.
+  Unset Universe Checking.
+  Definition bad : False := TypeNeqSmallType.paradox Type eq_refl.
+  Set Universe Checking.
+End Impl.
+Module Use (X : Spec). Definition bad := X.bad. End Use.
+Module Applied := Use Impl.
+Definition boom : 2 + 2 = 5 := False_ind _ Applied.bad."""
+
+NEGATIVE_INDUCTIVE = """Inductive bad : Type := wrap : (bad -> False) -> bad.
+Definition unwrap (b : bad) : bad -> False := match b with wrap f => f end.
+Definition omega (b : bad) : False := unwrap b b.
+Definition boom : 2 + 2 = 5 := match omega (wrap omega) with end."""
+
+CHEATS: list[ProofCase] = [
+    # The two vectors the gate once accepted: a functor application hiding switched-off checks,
+    # and text that a naive lexer reads differently from Coq.
+    _false("functor application hides unguarded fixpoint", FUNCTOR_GUARD, "Module"),
+    _false("functor application hides type-in-type", FUNCTOR_UNIVERSES, "Module"),
+    _false("comment hiding a string hides an axiom", '(* "*)" *) Axiom boom : 2 + 2 = 5.', "`Axiom`"),
+    _false(
+        "string looking like a comment hides Admitted",
+        'Definition s := "(*".\nLemma boom : 2 + 2 = 5. Admitted.\n(* *)',
+    ),
+    # Switching kernel checks off, in every spelling.
+    _false("unset guard checking", f"Unset Guard Checking.\n{_LOOP}", "Guard Checking", proof=_LOOP_PROOF),
+    _false("local unset guard", f"Local Unset Guard Checking.\n{_LOOP}", "Checking", proof=_LOOP_PROOF),
+    _false("attribute unset guard", f"#[local] Unset Guard Checking.\n{_LOOP}", "Checking", proof=_LOOP_PROOF),
+    _false("timed unset guard", f"Time Timeout 9 Unset Guard Checking.\n{_LOOP}", "Checking", proof=_LOOP_PROOF),
+    _false("spaced unset guard", f"Unset\tGuard (* hm *)\n  Checking.\n{_LOOP}", "Checking", proof=_LOOP_PROOF),
+    _false("redirected unset guard", f'Redirect "log" Unset Guard Checking.\n{_LOOP}', "Redirect", proof=_LOOP_PROOF),
+    _false(
+        "unset guard inside the proof",
+        "",
+        "Checking",
+        proof="Proof.\n  Unset Guard Checking.\n  exact ((fix f (n : nat) : 2 + 2 = 5 := f n) 0).\nQed.",
+    ),
+    _false("bypass attribute", f"#[bypass_check(guard)] {_LOOP}", "bypass_check", proof=_LOOP_PROOF),
+    _false("spaced bypass attribute", f"#[ local , bypass_check( guard = yes ) ]\n{_LOOP}", "", proof=_LOOP_PROOF),
+    _false("positivity off", f"Unset Positivity Checking.\n{NEGATIVE_INDUCTIVE}", "Checking"),
+    _false("bypass positivity", "#[bypass_check(positivity)] " + NEGATIVE_INDUCTIVE, "bypass_check"),
+    _false(
+        "universe checking off",
+        "Require Import Coq.Logic.Hurkens.\nUnset Universe Checking.\n"
+        "Definition boom : 2 + 2 = 5 := match TypeNeqSmallType.paradox Type eq_refl with end.",
+        "Checking",
+    ),
+    _false("typing flags", f"Set Typing Flags.\n{_LOOP}", "Typing", proof=_LOOP_PROOF),
+    _false("section hides flags", f"Section S.\nUnset Guard Checking.\n{_LOOP}\nEnd S.", "section", proof=_LOOP_PROOF),
+    # Unfinished proofs behind prefixes.
+    _false("admitted lemma", "Lemma boom : 2 + 2 = 5. Admitted.", "`Admitted`"),
+    _false("timed admitted", "", "`Admitted`", proof="Proof. Time Admitted."),
+    _false("timeout admitted", "", "`Admitted`", proof="Proof. Timeout 3 Admitted."),
+    _false("redirected admitted", "", "Redirect", proof='Proof. Redirect "x" Admitted.'),
+    _false("admit behind an Ltac", "Ltac finish := admit.", "`admit`", proof="Proof. finish. Qed."),
+    _false("give_up in a tactic notation", 'Tactic Notation "done" := give_up.', "give_up", proof="Proof. done. Qed."),
+    _false("fail wrapper", "", "prefix `Fail`", proof="Proof. Fail idtac. exact I. Qed."),
+    _false("succeed wrapper", "", "prefix `Succeed`", proof="Proof. Succeed exact I. reflexivity. Qed."),
+    _false(
+        "abort then restate",
+        "",
+        "`Abort`",
+        proof="Proof. Abort.\nTheorem false_claim : 2 + 2 = 4.\nProof. reflexivity. Qed.",
+    ),
+    _false("admit obligations", "Program Definition boom : 2 + 2 = 5 := _.\nAdmit Obligations.", "`Admit"),
+    _false("nested proof admitted", "Set Nested Proofs Allowed.", "option", proof="Proof. Lemma x : False. Admitted."),
+    # Assumptions in disguise.
+    _false("axiom", "Axiom boom : 2 + 2 = 5.", "`Axiom`"),
+    _false("local axiom", "Local Axiom boom : 2 + 2 = 5.", "`Axiom`"),
+    _false("attributed polymorphic axiom", "#[local] Polymorphic Axiom boom : 2 + 2 = 5.", "`Axiom`"),
+    _false("parameter", "Parameter boom : 2 + 2 = 5.", "`Parameter`"),
+    _false("conjecture", "Conjecture boom : 2 + 2 = 5.", "`Conjecture`"),
+    _false("hypothesis at top level", "Hypothesis boom : 2 + 2 = 5.", "`Hypothesis`"),
+    _false("context binder", "Context (boom : 2 + 2 = 5).", "`Context`"),
+    _false("axiom inside a module type", "Module Type T. Axiom boom : 2 + 2 = 5. End T.", "Module"),
+    _false("declared module", "Module Type T. Parameter boom : 2 + 2 = 5. End T.\nDeclare Module M : T.", "Module"),
+    _false("functor parameter", "Module F (X : Nat.Nat). End F.", "Module"),
+    _false("primitive", "Primitive boom := #int63_add.", "Primitive"),
+    _false(
+        "classical epsilon off the allow-list",
+        "Require Import Coq.Logic.ClassicalEpsilon.\nDefinition boom : 2 + 2 = 5 := "
+        "proj2_sig (constructive_indefinite_description (fun _ : 2 + 2 = 5 => True) (ex_intro _ _ I)).",
+        "",
+    ),
+    # Leaving the file, loading code.
+    _false("load a file", "Load Other.", "`Load`"),
+    _false("declare an ML plugin", 'Declare ML Module "ltac_plugin".', "`Declare`"),
+    _false("add a load path", 'Add LoadPath "/tmp" as Evil.', "LoadPath"),
+    _false("change directory", 'Cd "/tmp".', "`Cd`"),
+    _false("extraction writes files", 'Extraction "evil.ml" nat.', "Extraction"),
+    _false("drop to OCaml", "Drop.", "`Drop`"),
+    _false("require the gate's own library", "Require Import Labgate.Check.", "Labgate"),
+    _false("from another root", "From Ltac2 Require Import Ltac2.", "Ltac2"),
+    _false("reset the environment", "Reset Initial.", "`Reset`"),
+    _false("register a constant", "Register I as core.True.I.", "Register"),
+    _false("escape the wrapper module", "End LabgateCandidate.", "`End`"),
+    # A different statement under the same name.
+    ProofCase(
+        "weaker statement",
+        FALSE_CLAIM,
+        "Require Import Arith.\nTheorem false_claim : 2 + 2 = 4.\nProof. reflexivity. Qed.\n",
+        honest=False,
+        reason="differs from the task's",
+    ),
+    _false(
+        "notation turns equality around",
+        'Local Notation "x = y" := (x <> y) : type_scope.',
+        "redefines `=`",
+        proof="Proof. discriminate. Qed.",
+    ),
+    ProofCase(
+        "notation abbreviation shadows nat",
+        minif2f("mathd_numbertheory_326"),
+        "Notation nat := bool.\nTheorem mathd_numbertheory_326 :\n  forall n : nat,\n"
+        "    (n - 1) * n * (n + 1) = 720 ->\n    n + 1 = 10.\nProof. intros n h. exact I. Qed.\n",
+        honest=False,
+        reason="redefines `nat`",
+    ),
+    _false("definition shadows a name", "Definition Nat := bool.", "", proof="Proof. reflexivity. Qed."),
+    _false("exact I on a wrong goal", "", "Coq rejects the proof", proof="Proof. exact I. Qed."),
+    _false("opaque addition", "Opaque Nat.add.", "Coq rejects the proof", proof="Proof. reflexivity. Qed."),
+    _false(
+        "arguments and coercion games",
+        "Arguments Nat.add : simpl never.\nDefinition t (b : bool) : Prop := True.\nCoercion t : bool >-> Sortclass.",
+        "Coq rejects the proof",
+        proof="Proof. simpl. exact I. Qed.",
+    ),
+    _false("ltac named like a tactic", "Ltac reflexivity := exact I.", "Coq rejects", proof="Proof. reflexivity. Qed."),
+    _false(
+        "stated twice",
+        "",
+        "stated twice",
+        proof="Proof. exact I. Qed.\nTheorem false_claim : 2 + 2 = 5.\nProof. exact I. Qed.",
+    ),
+    ProofCase(
+        "defined as a definition",
+        FALSE_CLAIM,
+        "Require Import Arith.\nDefinition false_claim : 2 + 2 = 5. Admitted.\n",
+        honest=False,
+    ),
+    _false(
+        "ellipsis hides a command", "", "Checking", proof="Proof with idtac.\n  idtac...\nUnset Guard Checking.\nAbort."
+    ),
+    _false("unterminated comment swallows the trailer", "", "", proof="Proof. exact I. (* Qed."),
+    _false("unclosed attribute", "#[local Definition boom := 1.", ""),
+    # Swapped statements on real miniF2F problems.
+    ProofCase(
+        "mathd_algebra_51 with a hypothesis dropped",
+        minif2f("mathd_algebra_51"),
+        "Require Import Reals.\nOpen Scope R_scope.\nRequire Import Lra.\n"
+        "Theorem mathd_algebra_51:\n  forall a b : R,\n  0 < a -> 0 < b ->\n  a + b = 35 ->\n  a = (2/5) * b ->\n"
+        "  b - a = 15 \\/ True.\nProof. intros. right. exact I. Qed.\n",
+        honest=False,
+        reason="differs from the task's",
+    ),
+    ProofCase(
+        "mathd_algebra_10 with a local notation for Rabs",
+        minif2f("mathd_algebra_10"),
+        "Require Import Reals.\nOpen Scope R_scope.\nRequire Import Lra.\nLocal Notation Rabs := (fun _ => 10).\n"
+        "Theorem mathd_algebra_10:\n  Rabs ((120 / 100) * 30 - (130 / 100) * 20) = 10.\nProof. reflexivity. Qed.\n",
+        honest=False,
+        reason="redefines `Rabs`",
+    ),
+]
+
+HONEST: list[ProofCase] = [
+    ProofCase(
+        "amc12_2001_p2 by nia",
+        minif2f("amc12_2001_p2"),
+        "Require Import Coq.Arith.Arith.\nRequire Import Lia.\n\nTheorem amc12_2001_p2 (a b n : nat) :\n"
+        "  (1 <= a <= 9) -> (0 <= b <= 9) -> (n = 10 * a + b) -> (n = a * b + a + b) -> \n  (b = 9).\n"
+        "Proof. intros. nia. Qed.\n",
+        honest=True,
+    ),
+    ProofCase(
+        "amc12a_2009_p2 by computation",
+        minif2f("amc12a_2009_p2"),
+        "Require Import QArith.\nRequire Import QArith_base.\n\nTheorem amc12a_2009_p2 :\n"
+        "  1 + (1 / (1 + (1 / (1 + 1)))) = (5 # 3)%Q.\nProof.\n  reflexivity.\nQed.\n",
+        honest=True,
+    ),
+    ProofCase(
+        "mathd_algebra_190 by computation",
+        minif2f("mathd_algebra_190"),
+        "Require Import QArith.\n\nTheorem mathd_algebra_190 :\n  ((3/8 + 7/8) / (4/5) == 25/16)%Q.\n"
+        "Proof. vm_compute. reflexivity. Qed.\n",
+        honest=True,
+    ),
+    ProofCase(
+        "mathd_numbertheory_326 by bounded case split",
+        minif2f("mathd_numbertheory_326"),
+        "Require Import Arith Lia.\n(* the header is only a comment *)\nTheorem mathd_numbertheory_326 :\n"
+        "  forall n : nat,\n    (n - 1) * n * (n + 1) = 720 ->\n    n + 1 = 10.\nProof.\n  intros n h.\n"
+        "  assert (n <= 10) by (destruct (Nat.le_gt_cases n 10); [lia | nia]).\n"
+        "  do 11 (destruct n as [| n]; [simpl in h; lia |]); lia.\nQed.\n",
+        honest=True,
+    ),
+    ProofCase(
+        "mathd_algebra_10 by lra",
+        minif2f("mathd_algebra_10"),
+        "Require Import Reals.\nOpen Scope R_scope.\nRequire Import Lra.\n\nTheorem mathd_algebra_10:\n"
+        "  Rabs ((120 / 100) * 30 - (130 / 100) * 20) = 10.\nProof.\n  rewrite Rabs_pos_eq; lra.\nQed.\n",
+        honest=True,
+    ),
+    ProofCase(
+        "mathd_algebra_51 with a helper lemma, an Ltac and bullets",
+        minif2f("mathd_algebra_51"),
+        "Require Import Reals.\nOpen Scope R_scope.\nRequire Import Lra.\n\n"
+        "Ltac Finish := lra.\n#[local] Hint Resolve Rlt_le : core.\n"
+        "Lemma helper (a b : R) : a = (2/5) * b -> a + b = 35 -> b = 25.\nProof. intros. Finish. Qed.\n\n"
+        "Theorem mathd_algebra_51:\n  forall a b : R,\n  0 < a -> 0 < b ->\n  a + b = 35 ->\n  a = (2/5) * b ->\n"
+        "  b - a = 15.\nProof.\n  intros a b ha hb hsum hrel.\n  assert (b = 25) as hb25.\n"
+        "  - apply helper with (a := a); assumption.\n  - { Time Finish. }\nQed.\n",
+        honest=True,
+    ),
+    ProofCase(
+        "a field identity by field",
+        problem_from_text(
+            "proofs/field-demo",
+            "Require Import Reals.\nOpen Scope R_scope.\n\n"
+            "Theorem field_demo : forall x : R, x <> 0 -> (x ^ 2 + x) / x = x + 1.\n",
+        ),
+        "Require Import Reals.\nOpen Scope R_scope.\nRequire Import Field.\n\n"
+        "Theorem field_demo : forall x : R, x <> 0 -> (x ^ 2 + x) / x = x + 1.\n"
+        "Proof. intros x hx. field. exact hx. Qed.\n",
+        honest=True,
+    ),
+    ProofCase(
+        "a derivative with Coquelicot",
+        problem_from_text(
+            "proofs/coquelicot-demo",
+            "Require Import Reals.\nRequire Import Coquelicot.Coquelicot.\nOpen Scope R_scope.\n\n"
+            "Theorem derive_square : forall x : R, is_derive (fun y => y * y) x (2 * x).\n",
+        ),
+        "Require Import Reals.\nRequire Import Coquelicot.Coquelicot.\nOpen Scope R_scope.\n\n"
+        "Theorem derive_square : forall x : R, is_derive (fun y => y * y) x (2 * x).\n"
+        "Proof. intros x. auto_derive; [exact I | ring]. Qed.\n",
+        honest=True,
+    ),
+]
+
+ALL_CASES: list[ProofCase] = [*CHEATS, *HONEST]

@@ -1,0 +1,275 @@
+"""The vernacular a candidate proof file may use: an allow-list, judged command by command.
+
+Anything not listed is refused, so a command this module never heard of is a rejection, not a
+pass. Two nets work together. `judge_command` checks each sentence's command (after `_vernac`
+has peeled its prefixes) against the commands allowed at top level or inside a proof. `denied_words`
+scans the code of every sentence, comments and strings blanked, for words that have no honest use
+in a single-theorem proof file and name a way out of the kernel's checks (module and functor
+commands, typing flags, file and plugin loading, admitted goals): it catches them wherever they
+sit, even where a sentence boundary was read differently.
+"""
+
+from __future__ import annotations
+
+import re
+
+from tools.proofs import ASSUMPTION_KEYWORDS, THEOREM_KEYWORDS
+from verifiers.proofs._vernac import Command
+
+# Words whose presence anywhere in the code (outside comments and strings) rejects the file.
+DENIED_WORDS: dict[str, str] = {
+    "Admitted": "leaves the proof unchecked (`Admitted`)",
+    "admit": "leaves a goal unproved (`admit`)",
+    "give_up": "leaves a goal unproved (`give_up`)",
+    "Admit": "admits obligations (`Admit Obligations`)",
+    "Abort": "abandons a proof (`Abort`)",
+    "Module": "uses the module system (`Module`), where Coq 8.16 can lose track of switched-off checks",
+    "Declare": "declares outside the proof (`Declare`: modules, ML plugins, scopes)",
+    "Include": "includes a module (`Include`)",
+    "Section": "opens a section, whose closing can hide switched-off checks",
+    "End": "closes a module or section (`End`)",
+    "Load": "loads another file (`Load`)",
+    "Drop": "leaves the Coq toplevel (`Drop`)",
+    "Cd": "changes Coq's directory (`Cd`)",
+    "Redirect": "writes Coq's output to a file (`Redirect`)",
+    "Extraction": "writes files (`Extraction`)",
+    "Extract": "changes extraction (`Extract`)",
+    "Reset": "rewinds the environment (`Reset`)",
+    "Back": "rewinds the environment (`Back`)",
+    "BackTo": "rewinds the environment (`BackTo`)",
+    "Undo": "rewinds the proof (`Undo`)",
+    "Restart": "rewinds the proof (`Restart`)",
+    "Checking": "switches a kernel check (Guard/Positivity/Universe Checking)",
+    "Typing": "changes the kernel's typing flags (`Typing Flags`)",
+    "bypass_check": "switches a kernel check off (`bypass_check`)",
+    "Inline": "inlines module parameters (`Inline`)",
+    "LoadPath": "changes where Coq loads code from (`LoadPath`)",
+    "ML": "loads OCaml code into Coq (`ML`)",
+    "Primitive": "declares kernel primitives (`Primitive`)",
+    "Register": "re-registers constants Coq relies on (`Register`)",
+    "Constraint": "adds universe constraints (`Constraint`)",
+    "Ltac2": "switches to Ltac2, outside the reviewed tactic language",
+    **{word: f"adds an assumption the proof would rest on (`{word}`)" for word in ASSUMPTION_KEYWORDS},
+}
+# A word is a maximal identifier not glued to a qualifier (`Foo.Admitted` is one name, not the
+# command); a digit before it does not make it part of a name, as in Coq's lexer.
+_WORD = re.compile(r"(?<![A-Za-z_'.\u00c0-\uffff])[A-Za-z_][A-Za-z0-9_']*")
+
+DEFINING = (
+    "Definition",
+    "Let",
+    "Fixpoint",
+    "CoFixpoint",
+    "Inductive",
+    "CoInductive",
+    "Variant",
+    "Record",
+    "Structure",
+    "Class",
+    "Function",
+    "Instance",
+    *THEOREM_KEYWORDS,
+)
+# Commands allowed outside proofs (`Require`/`From`, `Set`/`Unset` and `Add` are judged further).
+TOP_LEVEL = frozenset(
+    {
+        *DEFINING,
+        "Require",
+        "From",
+        "Import",
+        "Export",
+        "Open",
+        "Close",
+        "Delimit",
+        "Bind",
+        "Ltac",
+        "Tactic",
+        "Notation",
+        "Infix",
+        "Reserved",
+        "Hint",
+        "Create",
+        "Remove",
+        "Arguments",
+        "Implicit",
+        "Generalizable",
+        "Opaque",
+        "Transparent",
+        "Existing",
+        "Coercion",
+        "Canonical",
+        "Scheme",
+        "Combined",
+        "Check",
+        "Print",
+        "About",
+        "Locate",
+        "Search",
+        "SearchPattern",
+        "SearchRewrite",
+        "SearchHead",
+        "Compute",
+        "Eval",
+        "Set",
+        "Unset",
+        "Add",
+        "Goal",
+        "Proof",
+        "Next",
+        "Obligation",
+        "Obligations",
+        "Solve",
+        "Final",
+    }
+)
+# Commands allowed inside a proof besides tactics; anything else capitalised is refused there.
+IN_PROOF = frozenset(
+    {
+        "Proof",
+        "Show",
+        "Check",
+        "Print",
+        "About",
+        "Locate",
+        "Search",
+        "SearchPattern",
+        "SearchRewrite",
+        "SearchHead",
+        "Compute",
+        "Eval",
+        "Unshelve",
+        "Focus",
+        "Unfocus",
+        "Unfocused",
+        "Guarded",
+        "Info",
+        "Set",
+        "Unset",
+    }
+)
+PROOF_ENDS = ("Qed", "Defined")
+ALLOWED_PREFIXES = frozenset({"Time", "Timeout", "Instructions", *("Local", "Global", "Polymorphic", "Monomorphic")})
+ALLOWED_PREFIXES |= {"Cumulative", "NonCumulative", "Private", "Program"}
+ALLOWED_ATTRIBUTES = {
+    "local": ("",),
+    "global": ("",),
+    "export": ("",),
+    "program": ("",),
+    "refine": ("",),
+    "universes": ("polymorphic", "monomorphic", "cumulative", "noncumulative"),
+}
+# Libraries load from Coq's installation only: these logical roots, or short names resolved there.
+REQUIRE_ROOTS = ("Coq", "Coquelicot", "Hammer")
+_REFUSED_ROOTS = ("Labgate", "Ltac2", "mathcomp")
+_ADD_ALLOWED = ("Add Ring", "Add Field", "Add Setoid", "Add Relation")
+# Options whose change cannot make a false statement check.
+SAFE_OPTIONS = (
+    "Printing",
+    "Implicit Arguments",
+    "Strict Implicit",
+    "Contextual Implicit",
+    "Maximal Implicit Insertion",
+    "Reversible Pattern Implicit",
+    "Asymmetric Patterns",
+    "Bullet Behavior",
+    "Default Goal Selector",
+    "Default Proof Using",
+    "Suggest Proof Using",
+    "Firstorder Depth",
+    "Firstorder Solver",
+    "Hyps Limit",
+    "Ltac Backtrace",
+    "Ltac Debug",
+    "Ltac Batch Debug",
+    "Ltac Profiling",
+    "Info Level",
+    "Nia Cache",
+    "Lia Cache",
+    "Nra Cache",
+    "Hammer",
+    "Silent",
+    "Warnings",
+    "Diffs",
+    "Default Timeout",
+    "Search Output Name Only",
+    "Keyed Unification",
+    "Regular Subst Tactic",
+    "Structural Injection",
+    "Mangle Names",
+    "Intuition Negation Unfolding",
+    "Intuition Iff Unfolding",
+    "Typeclasses Debug",
+    "Typeclasses Depth",
+    "Typeclasses Strict Resolution",
+    "Typeclasses Unique Solutions",
+)
+
+
+def denied_words(code: str) -> list[str]:
+    """Why the code (comments and strings already blanked) is refused, one reason per denied word."""
+    found = dict.fromkeys(word for word in _WORD.findall(code) if word in DENIED_WORDS)
+    return [DENIED_WORDS[word] for word in found]
+
+
+def judge_prefixes(command: Command) -> str | None:
+    """Why the sentence's attributes or prefixes are refused, or None."""
+    for prefix in command.prefixes:
+        if prefix not in ALLOWED_PREFIXES:
+            return f"the prefix `{prefix}` is not allowed (it runs or hides the command behind it)"
+    for attribute in command.attributes:
+        allowed = ALLOWED_ATTRIBUTES.get(attribute.name)
+        if allowed is None:
+            return f"attribute #[{attribute.name}] is not allowed"
+        values = [value.split("=")[0].strip() for value in attribute.argument.split(",") if value.strip()]
+        if any(value not in allowed for value in values) or (values and allowed == ("",)):
+            return f"attribute #[{attribute.name}({attribute.argument})] is not allowed"
+    return None
+
+
+def judge_option(command: Command) -> str | None:
+    """Why a Set/Unset command is refused, or None when the option is on the allow-list."""
+    option = re.sub(r"^(Set|Unset)\s+", "", command.body).rstrip(".").strip()
+    if any(option == safe or option.startswith(safe + " ") for safe in SAFE_OPTIONS):
+        return None
+    shown = " ".join(option.split()[:3])
+    return f"`{command.keyword} {shown}` changes an option that is not on the allow-list"
+
+
+def judge_require(command: Command) -> str | None:
+    """Why a `Require`/`From … Require` is refused: only libraries of Coq's own installation load."""
+    body = command.body.rstrip(".").strip()
+    words = body.split()
+    root = ""
+    if command.keyword == "From":
+        if len(words) < 3 or words[2] != "Require":
+            return "`From` must be followed by a library root and `Require`"
+        root = words[1]
+        if root not in REQUIRE_ROOTS:
+            return f"`From {root}` loads from outside the allowed libraries ({', '.join(REQUIRE_ROOTS)})"
+        words = words[2:]
+    names = [word for word in words[1:] if word not in ("Import", "Export", "-")]
+    if not names:
+        return "`Require` names no library"
+    for name in names:
+        if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_']*(\.[A-Za-z_][A-Za-z0-9_']*)*", name):
+            return f"`Require` of `{name}` is not a plain library name"
+        first = name.split(".")[0]
+        if first in _REFUSED_ROOTS or first.startswith("Labgate"):
+            return f"`Require {name}` loads a library that is not allowed"
+    return None
+
+
+def judge_add(command: Command) -> str | None:
+    if command.body.startswith(_ADD_ALLOWED):
+        return None
+    return f"`{command.words(3)}` is not allowed"
+
+
+def is_tactic(command: Command, tactic_names: set[str]) -> bool:
+    """Whether a sentence inside a proof reads as a tactic: Coq's commands are capitalised words,
+    tactics (and goal selectors, parenthesised tactic expressions) are not, except tactics the
+    file defines itself with `Ltac`."""
+    body = command.body
+    if not command.keyword:
+        return bool(body) and body[0] in "([!0123456789"
+    return command.keyword[0].islower() or command.keyword in tactic_names

@@ -1,0 +1,134 @@
+"""What one Coq sentence asks Coq to do: its attributes, its prefixes and the command under them.
+
+Coq lets a command hide behind attributes (`#[bypass_check(guard)]`), control prefixes
+(`Time`, `Timeout 5`, `Instructions`, `Fail`, `Succeed`, `Redirect "file"`) and locality or
+universe modifiers (`Local`, `Global`, `Polymorphic`, `Program`…), in any order and any number.
+A gate that looks only at the first word of a sentence reads `Time`, not the `Admitted` behind
+it; this module peels every layer off so that the allow-list judges the command itself.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from tools.proofs import UnterminatedSourceError, split_attributes
+
+_WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_']*")
+_CONTROL = ("Time", "Instructions", "Fail", "Succeed")
+_MODIFIERS = (
+    "Local",
+    "Global",
+    "Polymorphic",
+    "Monomorphic",
+    "Cumulative",
+    "NonCumulative",
+    "Private",
+    "Program",
+)
+
+
+class CommandFormatError(ValueError):
+    """A sentence's prefixes cannot be read (an attribute or `Redirect` string that never closes)."""
+
+
+@dataclass(frozen=True)
+class Attribute:
+    """One attribute of a `#[...]` group: its name and the text in parentheses or after `=`."""
+
+    name: str
+    argument: str
+
+
+@dataclass(frozen=True)
+class Command:
+    """A sentence taken apart: everything in front of the command, and the command."""
+
+    attributes: tuple[Attribute, ...]
+    prefixes: tuple[str, ...]
+    body: str
+    keyword: str
+
+    def words(self, count: int) -> str:
+        """The first `count` words of the command (for two-word commands like `Next Obligation`)."""
+        return " ".join(self.body.split()[:count]).rstrip(".")
+
+
+def _split_top_level(text: str) -> list[str]:
+    """`text` split at commas outside parentheses and strings."""
+    parts: list[str] = []
+    depth = 0
+    current: list[str] = []
+    index = 0
+    while index < len(text):
+        char = text[index]
+        if char == '"':
+            end = text.find('"', index + 1)
+            while end >= 0 and text.startswith('""', end):
+                end = text.find('"', end + 2)
+            end = len(text) if end < 0 else end + 1
+            current.append(text[index:end])
+            index = end
+            continue
+        if char == "(":
+            depth += 1
+        elif char == ")":
+            depth -= 1
+        if char == "," and depth == 0:
+            parts.append("".join(current))
+            current = []
+        else:
+            current.append(char)
+        index += 1
+    parts.append("".join(current))
+    return [part.strip() for part in parts if part.strip()]
+
+
+def _attributes(group: str) -> list[Attribute]:
+    found = []
+    for part in _split_top_level(group):
+        match = _WORD.match(part)
+        name = match.group(0) if match else part
+        argument = part[len(name) :].strip().removeprefix("=").strip()
+        if argument.startswith("(") and argument.endswith(")"):
+            argument = argument[1:-1].strip()
+        found.append(Attribute(name, argument))
+    return found
+
+
+def read_command(code: str) -> Command:
+    """Peel attributes and prefixes off a sentence's code (comments already removed).
+
+    Raises:
+        CommandFormatError: an attribute group or a `Redirect` file name never closes.
+    """
+    attributes: list[Attribute] = []
+    prefixes: list[str] = []
+    rest = code.strip()
+    while True:
+        try:
+            groups, rest = split_attributes(rest)
+        except UnterminatedSourceError as error:
+            raise CommandFormatError(str(error)) from None
+        for group in groups:
+            attributes.extend(_attributes(group))
+        word = _WORD.match(rest)
+        keyword = word.group(0) if word else ""
+        after = rest[len(keyword) :] if keyword else rest
+        if keyword in _CONTROL or keyword in _MODIFIERS:
+            prefixes.append(keyword)
+            rest = after.lstrip()
+            continue
+        timeout = re.match(r"Timeout\s+\d+(?=\s)", rest)
+        if timeout:
+            prefixes.append("Timeout")
+            rest = rest[timeout.end() :].lstrip()
+            continue
+        redirect = re.match(r'Redirect\s+"(?:[^"]|"")*"', rest)
+        if keyword == "Redirect":
+            if not redirect:
+                raise CommandFormatError("`Redirect` without a file name")
+            prefixes.append("Redirect")
+            rest = rest[redirect.end() :].lstrip()
+            continue
+        return Command(tuple(attributes), tuple(prefixes), rest, keyword)
