@@ -11,11 +11,19 @@ Part 1, the cavity task (Re 100 and 400 on 64x64, cases side by side as the agen
 Part 2, per-experiment overhead: many tiny cavity experiments (8x8 cells, a few steps) in sequence,
 so that what the sandbox adds per experiment (start, exec, reset, hand-back) is not hidden by the
 solver; reported in milliseconds per experiment and as ratios to direct.
+Part 3 (`--empty N`): N experiments per arm whose two commands do nearly nothing (`cat` of an input
+file), interleaved one by one between the arms, so that the sandbox's own cost is measured without
+a solver's noise: milliseconds per experiment, median of the per-experiment times.
 
 The docker arms run when an engine answers and the openfoam image is built (`agent images build
 openfoam`); `--no-docker` leaves them out. The goal for agent/direct is <= 1.10.
 
+`--previous REV` adds a `local-previous` arm: the local sandbox as it was at git revision REV, loaded
+beside today's, so that what a change to the local backend costs per experiment is measured side by
+side (the goal for hardening: <= 10 ms per experiment). `--no-cavity` runs part 2 only.
+
 Usage: .venv/bin/python bench/sandbox_overhead.py [--repeats 3] [--re 100 [--re 400 ...]] [--tiny 20]
+       [--previous HEAD~2] [--no-cavity]
 """
 
 from __future__ import annotations
@@ -29,6 +37,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import types
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -100,6 +109,40 @@ def in_sequence(run_one: RunOne, root: Path, cases: list[CavityParams]) -> float
     return time.perf_counter() - start
 
 
+def empty_experiment(make: Callable[[Path], Sandbox] | None, directory: Path) -> float:
+    """One experiment of two trivial commands (through `make`'s sandbox, or directly when it is None)."""
+    directory.mkdir(parents=True)
+    (directory / "input.txt").write_text("input\n")
+    command = ["sh", "-c", "cat input.txt > output.txt"]
+    start = time.perf_counter()
+    if make is None:
+        for _ in COMMANDS:
+            subprocess.run(command, cwd=directory, check=True)
+        return time.perf_counter() - start
+    sandbox = make(directory)
+    try:
+        for _ in COMMANDS:
+            if not sandbox.exec(command, timeout=60).success:
+                raise RuntimeError(f"a trivial command failed in {sandbox.name}")
+    finally:
+        sandbox.close()
+    return time.perf_counter() - start
+
+
+def empty_part(arms: dict[str, Callable[[Path], Sandbox] | None], root: Path, count: int) -> dict[str, float]:
+    """Median milliseconds per trivial experiment for each arm, the arms taking turns experiment by experiment."""
+    times: dict[str, list[float]] = {name: [] for name in arms}
+    for index in range(count):
+        names = list(arms)
+        for name in names[index % len(names) :] + names[: index % len(names)]:
+            times[name].append(empty_experiment(arms[name], root / f"empty-{name}-{index}"))
+    medians = {name: statistics.median(values) * 1000 for name, values in times.items()}
+    print(f"part 3, {count} trivial experiments per arm (2 commands each), interleaved")
+    for name, value in medians.items():
+        print(f"  {name:14s} median {value:7.1f} ms per experiment   +{value - medians['direct']:6.1f} ms over direct")
+    return medians
+
+
 def run_agent(home: Path, reynolds: list[int]) -> float:
     start = time.perf_counter()
     values = ",".join(str(value) for value in reynolds)
@@ -136,6 +179,28 @@ class WarmPool:
         return self.pool(directory)
 
 
+def previous_local(revision: str) -> Callable[[Path], Sandbox]:
+    """The local sandbox of `revision` (its _local, _cgroup and _process modules), beside today's."""
+    package = "labgate_previous_sandboxes"
+    sys.modules[package] = types.ModuleType(package)
+    loaded: dict[str, types.ModuleType] = {}
+    for name in ("_cgroup", "_process", "_local"):
+        path = f"sandboxes/{name}.py"
+        git = ["git", "show", f"{revision}:{path}"]
+        shown = subprocess.run(git, cwd=REPO, capture_output=True, text=True, check=False)
+        if shown.returncode != 0:
+            raise SystemExit(f"cannot read {path} at {revision}: {shown.stderr.strip()}")
+        text = shown.stdout
+        for sibling in ("_cgroup", "_process"):
+            text = text.replace(f"from sandboxes.{sibling} import", f"from {package}.{sibling} import")
+        module = types.ModuleType(f"{package}.{name}")
+        sys.modules[module.__name__] = module
+        exec(compile(text, f"{revision}:{path}", "exec"), module.__dict__)
+        loaded[name] = module
+    sandbox_class = loaded["_local"].LocalSandbox
+    return lambda directory: sandbox_class(workdir=directory)
+
+
 def docker_available() -> str:
     """Why the docker arms cannot run, or "" when they can."""
     try:
@@ -164,6 +229,9 @@ def main() -> None:
     parser.add_argument("--tiny", type=int, default=20, help="tiny experiments per arm in part 2 (0 skips it)")
     parser.add_argument("--no-docker", action="store_true", help="leave out the docker arms")
     parser.add_argument("--no-agent", action="store_true", help="leave out the agent arm")
+    parser.add_argument("--no-cavity", action="store_true", help="leave out part 1 (the 64x64 cavity and agent)")
+    parser.add_argument("--previous", metavar="REV", help="add the local sandbox of git revision REV as an arm")
+    parser.add_argument("--empty", type=int, default=0, help="trivial experiments per arm in part 3 (0 skips it)")
     args = parser.parse_args()
     reynolds = args.re or [100, 400]
     cases = [CavityParams(re=value, cells=64) for value in reynolds]
@@ -175,12 +243,18 @@ def main() -> None:
     root = Path(tempfile.mkdtemp(prefix="labgate-bench-"))
     big: dict[str, list[float]] = {"direct": [], "local": [], "docker-cold": [], "docker-warm": [], "agent": []}
     small: dict[str, list[float]] = {"direct": [], "local": [], "docker-cold": [], "docker-warm": []}
+    if args.previous:
+        big["local-previous"] = []
+        small["local-previous"] = []
     pools: list[DockerSandboxes] = []
     try:
         arms: dict[str, Callable[[Path], RunOne]] = {
             "direct": lambda _: run_direct,
             "local": lambda _: run_in(lambda d: LocalSandbox(workdir=d)),
         }
+        if args.previous:
+            previous = previous_local(args.previous)
+            arms["local-previous"] = lambda _: run_in(previous)
         if not why_not:
             cold = DockerSandboxConfig(image="openfoam", reuse=False)
             arms["docker-cold"] = lambda _: run_in(lambda d: get_sandbox(cold, d))
@@ -195,10 +269,10 @@ def main() -> None:
             # The arms take turns going first, so that a burst of load elsewhere does not always hit one.
             names = list(arms)
             order = names[repeat % len(names) :] + names[: repeat % len(names)]
-            for name in order:
+            for name in order if not args.no_cavity else ():
                 base = root / f"{name}-{repeat}"
                 big[name].append(side_by_side(arms[name](base), base, cases))
-            if not args.no_agent:
+            if not args.no_agent and not args.no_cavity:
                 big["agent"].append(run_agent(root / f"home-{repeat}", reynolds))
             if tiny:
                 for name in order:
@@ -216,7 +290,11 @@ def main() -> None:
         shutil.rmtree(root, ignore_errors=True)
 
     shape = ", ".join(f"Re {c.re:g} ({c.cells}x{c.cells}, {c.steps} steps)" for c in cases)
-    big_medians = report(f"part 1, cavity {shape}; {args.repeats} repeats, side by side on {os.cpu_count()} cores", big)
+    big_medians: dict[str, float] = {}
+    if not args.no_cavity:
+        big_medians = report(
+            f"part 1, cavity {shape}; {args.repeats} repeats, side by side on {os.cpu_count()} cores", big
+        )
     small_medians: dict[str, float] = {}
     if tiny:
         small_medians = report(
@@ -225,7 +303,7 @@ def main() -> None:
     result: dict[str, object] = {
         "benchmark": "sandbox_overhead",
         "median_seconds": {k: round(v, 3) for k, v in big_medians.items()},
-        "ratios_to_direct": {k: round(v / big_medians["direct"], 3) for k, v in big_medians.items()},
+        "ratios_to_direct": {k: round(v / big_medians["direct"], 3) for k, v in big_medians.items() if big_medians},
         "goal_agent_over_direct": 1.10,
     }
     if small_medians:
@@ -234,6 +312,27 @@ def main() -> None:
         result["tiny_overhead_ms_per_experiment"] = {
             k: round((v - small_medians["direct"]) / len(tiny) * 1000, 1) for k, v in small_medians.items()
         }
+        if "local-previous" in small_medians:
+            added = (small_medians["local"] - small_medians["local-previous"]) / len(tiny) * 1000
+            print(f"  local over local-previous: {added:+.1f} ms per experiment (goal <= +10 ms)")
+            result["local_over_previous_ms_per_experiment"] = round(added, 1)
+    if args.empty:
+        empty_arms: dict[str, Callable[[Path], Sandbox] | None] = {
+            "direct": None,
+            "local": lambda d: LocalSandbox(workdir=d),
+        }
+        if args.previous:
+            empty_arms["local-previous"] = previous_local(args.previous)
+        scratch = Path(tempfile.mkdtemp(prefix="labgate-bench-empty-"))
+        try:
+            empty = empty_part(empty_arms, scratch, args.empty)
+        finally:
+            shutil.rmtree(scratch, ignore_errors=True)
+        result["empty_ms_per_experiment"] = {k: round(v, 1) for k, v in empty.items()}
+        if "local-previous" in empty:
+            added = empty["local"] - empty["local-previous"]
+            print(f"  local over local-previous: {added:+.1f} ms per experiment (goal <= +10 ms)")
+            result["empty_local_over_previous_ms"] = round(added, 1)
     print(json.dumps(result))
 
 

@@ -1,8 +1,11 @@
-"""A pids cgroup per sandboxed command, where the machine lets us make one.
+"""A cgroup per sandboxed command, bounding its processes and its memory as a whole.
 
-RLIMIT_NPROC does not bind processes whose real user is root, even inside a user namespace,
-so when labgate runs as root the process limit comes from the cgroup's `pids.max` instead.
-The cgroup also lets the sandbox kill every process the command left behind, escaped or not.
+rlimits bind one process at a time: four processes of 400 MiB each pass a 512 MiB `RLIMIT_AS`, and
+`RLIMIT_NPROC` does not bind processes whose real user is root. So, where the machine lets labgate
+make cgroups (root, on cgroup v1 or v2), every command gets one of its own with `pids.max` and a
+memory limit that covers the whole tree (swap included, so the limit cannot be dodged by paging
+out). The cgroup also lets the sandbox kill every process the command left behind, escaped or not,
+and tells afterwards whether the kernel had to OOM-kill something in it.
 """
 
 from __future__ import annotations
@@ -12,10 +15,9 @@ import os
 import secrets
 import signal
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
-_V1_PIDS = Path("/sys/fs/cgroup/pids")
 _ROOT = Path("/sys/fs/cgroup")
 
 
@@ -34,51 +36,147 @@ def _own_cgroup(controller: str | None) -> str | None:
     return None
 
 
-def _candidate_parents() -> list[Path]:
-    parents = []
-    if (_V1_PIDS / "cgroup.procs").exists():
-        own = _own_cgroup("pids") or "/"
-        parents.append(_V1_PIDS / own.lstrip("/"))
+def _v1_parent(controller: str) -> Path | None:
+    hierarchy = _ROOT / controller
+    if not (hierarchy / "cgroup.procs").exists():
+        return None
+    own = _own_cgroup(controller) or "/"
+    return hierarchy / own.lstrip("/")
+
+
+def _v2_parent() -> Path | None:
     controllers = _ROOT / "cgroup.controllers"
-    if controllers.exists() and "pids" in controllers.read_text().split():
-        own = _own_cgroup(None) or "/"
-        parents.append(_ROOT / own.lstrip("/"))
-    return parents
+    if not controllers.exists():
+        return None
+    own = _own_cgroup(None) or "/"
+    return _ROOT / own.lstrip("/")
+
+
+def _write(path: Path, value: str) -> bool:
+    try:
+        path.write_text(value)
+    except OSError:
+        return False
+    return True
+
+
+def _make_child(parent: Path) -> Path | None:
+    path = parent / f"labgate-{os.getpid()}-{secrets.token_hex(4)}"
+    try:
+        path.mkdir()
+    except OSError:
+        return None
+    return path
+
+
+def _remove_dir(path: Path) -> None:
+    for _ in range(50):
+        try:
+            path.rmdir()
+            return
+        except FileNotFoundError:
+            return
+        except OSError:
+            time.sleep(0.02)
+
+
+def _counter(path: Path, key: str) -> int:
+    """The value of `key` in a flat keyed cgroup file (memory.events, memory.oom_control), 0 if absent."""
+    try:
+        text = path.read_text()
+    except OSError:
+        return 0
+    for line in text.splitlines():
+        name, _, value = line.partition(" ")
+        if name == key and value.strip().isdigit():
+            return int(value)
+    return 0
 
 
 @dataclass
-class PidsCgroup:
-    path: Path
+class SandboxCgroup:
+    """The cgroup directories (one per v1 controller, or one v2 directory) a command runs in."""
+
+    paths: list[Path]
+    memory: Path | None = None
+    memory_v2: bool = False
+    limited: set[str] = field(default_factory=set)
 
     @classmethod
-    def create(cls, max_pids: int) -> PidsCgroup | None:
-        """A fresh cgroup limited to `max_pids` tasks, or None where cgroups are not writable."""
-        for parent in _candidate_parents():
-            path = parent / f"labgate-{os.getpid()}-{secrets.token_hex(4)}"
-            try:
-                path.mkdir()
-            except OSError:
-                continue
-            try:
-                (path / "pids.max").write_text(str(max_pids))
-                return cls(path)
-            except OSError:
-                with contextlib.suppress(OSError):
-                    path.rmdir()
-        return None
+    def create(cls, max_pids: int | None, memory_bytes: int | None) -> SandboxCgroup | None:
+        """A fresh cgroup with the limits that are not None, or None where no cgroup can be made or limited."""
+        if max_pids is None and memory_bytes is None:
+            return None
+        cgroup = cls(paths=[])
+        v2 = _v2_parent()
+        if v2 is not None:
+            cgroup._create_v2(v2, max_pids, memory_bytes)
+        else:
+            cgroup._create_v1(max_pids, memory_bytes)
+        if not cgroup.limited:
+            cgroup.remove()
+            return None
+        return cgroup
+
+    def _create_v1(self, max_pids: int | None, memory_bytes: int | None) -> None:
+        pids_parent = _v1_parent("pids")
+        if max_pids is not None and pids_parent is not None:
+            path = _make_child(pids_parent)
+            if path is not None:
+                self.paths.append(path)
+                if _write(path / "pids.max", str(max_pids)):
+                    self.limited.add("processes")
+        memory_parent = _v1_parent("memory")
+        if memory_bytes is not None and memory_parent is not None:
+            path = _make_child(memory_parent)
+            if path is not None:
+                self.paths.append(path)
+                # The memory limit first: memsw may never be below it. Where swap accounting exists,
+                # memory plus swap gets the same limit, so paging out does not buy more room.
+                if _write(path / "memory.limit_in_bytes", str(memory_bytes)):
+                    memsw = path / "memory.memsw.limit_in_bytes"
+                    if not memsw.exists() or _write(memsw, str(memory_bytes)):
+                        self.memory = path
+                        self.limited.add("memory_bytes")
+
+    def _create_v2(self, parent: Path, max_pids: int | None, memory_bytes: int | None) -> None:
+        path = _make_child(parent)
+        if path is None:
+            return
+        self.paths.append(path)
+        if max_pids is not None and _write(path / "pids.max", str(max_pids)):
+            self.limited.add("processes")
+        if memory_bytes is not None and _write(path / "memory.max", str(memory_bytes)):
+            _write(path / "memory.swap.max", "0")
+            self.memory = path
+            self.memory_v2 = True
+            self.limited.add("memory_bytes")
 
     def enter_prefix(self) -> list[str]:
-        """argv prefix that moves the command into this cgroup before it execs (no fork escapes it)."""
-        return ["sh", "-c", 'echo $$ > "$0/cgroup.procs" && shift && exec "$@"', str(self.path), "--"]
+        """argv prefix that moves the command into every directory before it execs (no fork escapes it)."""
+        script = (
+            'n=$1; shift; while [ "$n" -gt 0 ]; do echo $$ > "$1/cgroup.procs" || exit 126; shift; n=$((n-1)); done; '
+            'exec "$@"'
+        )
+        return ["sh", "-c", script, "labgate-cgroup", str(len(self.paths)), *(str(p) for p in self.paths)]
 
     def pids(self) -> list[int]:
-        try:
-            text = (self.path / "cgroup.procs").read_text()
-        except OSError:
-            return []
-        return [int(item) for item in text.split()]
+        found: set[int] = set()
+        for path in self.paths:
+            with contextlib.suppress(OSError):
+                found.update(int(item) for item in (path / "cgroup.procs").read_text().split())
+        return sorted(found)
+
+    def oom_kills(self) -> int:
+        """How many processes the kernel killed for crossing this cgroup's memory limit."""
+        if self.memory is None:
+            return 0
+        if self.memory_v2:
+            return _counter(self.memory / "memory.events", "oom_kill")
+        return _counter(self.memory / "memory.oom_control", "oom_kill")
 
     def kill_all(self, grace: float = 2.0) -> None:
+        """SIGKILL every process in the cgroup until it is empty (new forks included) or `grace` runs out."""
         deadline = time.monotonic() + grace
         while True:
             pids = self.pids()
@@ -93,25 +191,24 @@ class PidsCgroup:
 
     def remove(self) -> None:
         self.kill_all()
-        for _ in range(50):
-            try:
-                self.path.rmdir()
-                return
-            except FileNotFoundError:
-                return
-            except OSError:
-                time.sleep(0.02)
+        for path in self.paths:
+            _remove_dir(path)
 
 
-_usable: bool | None = None
+_usable: frozenset[str] | None = None
+
+
+def cgroup_limits_usable() -> frozenset[str]:
+    """Which aggregate limits (`processes`, `memory_bytes`) this process can set through cgroups (probed once)."""
+    global _usable
+    if _usable is None:
+        probe = SandboxCgroup.create(1024, 1 << 40)
+        _usable = frozenset(probe.limited) if probe is not None else frozenset()
+        if probe is not None:
+            probe.remove()
+    return _usable
 
 
 def cgroups_usable() -> bool:
     """Whether this process can make pids cgroups (probed once)."""
-    global _usable
-    if _usable is None:
-        probe = PidsCgroup.create(1024)
-        _usable = probe is not None
-        if probe is not None:
-            probe.remove()
-    return _usable
+    return "processes" in cgroup_limits_usable()

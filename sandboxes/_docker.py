@@ -2,10 +2,14 @@
 
 Each command runs under a wrapper that kills every other process of its uid when it ends, as the
 local backend's PID namespace does, so nothing a command started outlives it; commands on one
-sandbox therefore run one at a time. A command that outlives its wall clock or floods its output
-takes the container down with it: it is killed and removed from the host, and the next command
-gets a fresh one. Containers come from the run's pool (`_docker_pool.py`), which decides when a
-warm container may be shared; ownership of the directory is handled in `_ownership.py`.
+sandbox therefore run one at a time. A command that outlives its wall clock, floods its output or
+crosses an aggregate limit takes the container down with it: it is killed and removed from the
+host, and the next command gets a fresh one. Memory and processes are bounded by the container's
+cgroup; the directory's disk and file-count limits and the process ceiling are watched while the
+command runs (`_docker_watch.py`), and an OOM kill is read from the cgroup's counter, so each
+breach surfaces as `ResourceLimitError` naming the limit. Containers come from the run's pool
+(`_docker_pool.py`), which decides when a warm container may be shared; ownership of the
+directory is handled in `_ownership.py`.
 """
 
 from __future__ import annotations
@@ -21,6 +25,7 @@ from sandboxes._base import (
     ExecResult,
     Limits,
     OutputLimitExceededError,
+    ResourceLimitError,
     Sandbox,
     SandboxError,
     SandboxProcess,
@@ -40,8 +45,10 @@ from sandboxes._docker_stream import (
     raw_socket,
     send_and_close,
 )
+from sandboxes._docker_watch import Breach, ExecWatch
 from sandboxes._engine import engine_errors, is_not_found
 from sandboxes._ownership import DirectoryGrant
+from sandboxes._quota import QuotaWatch
 
 if TYPE_CHECKING:
     from sandboxes._docker_pool import DockerSandboxes
@@ -97,9 +104,15 @@ class DockerSandbox(Sandbox):
         else:
             self._grant.refresh()
 
-    def _warm_container(self) -> WarmContainer:
-        if self._container is None or self._container.removed:
-            self._container = self._pool.checkout(self.workdir, self.limits, self.ro_paths)
+    def _warm_container(self, limits: Limits) -> WarmContainer:
+        """The container for a command under `limits`; its /tmp is sized at creation, so a command
+        asking for another size gets a new container (tools use one set of limits per workload)."""
+        container = self._container
+        if container is not None and not container.removed:
+            if container.spec.tmp_bytes == self._pool.tmp_bytes_for(limits):
+                return container
+            self._discard_container()
+        self._container = self._pool.checkout(self.workdir, limits, self.ro_paths)
         return self._container
 
     def exec(
@@ -120,14 +133,27 @@ class DockerSandbox(Sandbox):
             for attempt in (1, 2):
                 with self._lock:
                     self._lend_directory()
-                    container = self._warm_container()
+                    container = self._warm_container(limits)
                 begun = time.monotonic()
+                watch = ExecWatch(
+                    QuotaWatch.for_limits(self.workdir, limits),
+                    container.cgroup,
+                    limits.processes,
+                    on_breach=container.remove,
+                    tmp=container.tmp,
+                )
                 try:
                     container.ensure_memory(limits.memory_bytes)
+                    # Counters are read before the command starts, so its first OOM or fork counts.
+                    watch.memory_bytes = container.memory_bytes
+                    watch.start()
                     exec_id, handle = self._start(container, argv, full_env, workdir, input is not None)
                 except SandboxError:
+                    watch.stop()
                     raise
                 except engine_errors() as error:
+                    if watch.stop() is not None:  # the directory was over its limits before the command began
+                        self._raise_on_breach(container, watch, ExecResult(-9, "", "", 0.0))
                     # A container that died between commands (killed from outside) is replaced once;
                     # anything else is the engine failing, not the command.
                     self._discard_container()
@@ -135,11 +161,28 @@ class DockerSandbox(Sandbox):
                         continue
                     raise SandboxUnavailableError(f"the Docker engine failed to run the command: {error}") from None
                 try:
-                    return self._collect(exec_id, handle, begun, timeout, limits.output_bytes, input)
+                    result = self._collect(exec_id, handle, begun, timeout, limits.output_bytes, input, watch)
                 finally:
+                    watch.stop()
                     if not container.removed:
                         kill_leftovers(container.id, self.uid)
+                self._raise_on_breach(container, watch, result)
+                return result
         raise AssertionError("unreachable")
+
+    def _raise_on_breach(self, container: WarmContainer, watch: ExecWatch, result: ExecResult) -> None:
+        """Name the aggregate limit a finished command crossed, if any; the container goes with it.
+
+        Where the host cannot read the container's cgroup, an exit by SIGKILL is checked against the
+        engine's OOM flag (a container is discarded after one OOM, so the flag is this command's).
+        """
+        breach = watch.breach
+        if breach is None and watch.cgroup is None and result.returncode == 137 and container.oom_killed():
+            message = f"memory_bytes: the sandbox used all of its {container.memory_bytes} bytes of memory"
+            breach = Breach("memory_bytes", message)
+        if breach is not None:
+            self._discard_container()
+            raise ResourceLimitError(f"{breach.message}; the container was killed and removed", breach.limit, result)
 
     def _start(
         self, container: WarmContainer, argv: list[str], env: dict[str, str], workdir: Path, with_stdin: bool
@@ -156,7 +199,14 @@ class DockerSandbox(Sandbox):
         return exec_id, api.exec_start(exec_id, socket=True)
 
     def _collect(
-        self, exec_id: str, handle: Any, start: float, timeout: float, output_bytes: int, input: bytes | None
+        self,
+        exec_id: str,
+        handle: Any,
+        start: float,
+        timeout: float,
+        output_bytes: int,
+        input: bytes | None,
+        watch: ExecWatch,
     ) -> ExecResult:
         """Feed stdin, read the framed output under the wall clock and the cap, then fetch the exit code."""
         deadline = start + timeout
@@ -176,8 +226,9 @@ class DockerSandbox(Sandbox):
         except StreamTimeoutError:
             failure = SandboxTimeoutError
         except OSError as error:
-            self._discard_container()
-            raise SandboxUnavailableError(f"the Docker engine dropped the command's stream: {error}") from None
+            if watch.breach is None:
+                self._discard_container()
+                raise SandboxUnavailableError(f"the Docker engine dropped the command's stream: {error}") from None
         finally:
             # Hang up first: the engine may be blocked writing to us, and a kill waits for that.
             hang_up(handle)
@@ -185,7 +236,8 @@ class DockerSandbox(Sandbox):
                 self._discard_container()
             if writer is not None:
                 writer.join(timeout=5)
-        returncode = -9 if failure is not None else self._exit_code(exec_id)
+        killed = failure is not None or watch.breach is not None
+        returncode = -9 if killed else self._exit_code(exec_id)
         result = ExecResult(returncode, out.text(), err.text(), time.monotonic() - start)
         if failure is SandboxTimeoutError:
             raise SandboxTimeoutError(
@@ -212,9 +264,9 @@ class DockerSandbox(Sandbox):
         raise SandboxUnavailableError("the Docker engine did not report the command's exit status")
 
     def _discard_container(self) -> None:
-        if self._container is not None:
-            self._container.remove()
-            self._container = None
+        container, self._container = self._container, None
+        if container is not None:
+            self._pool.discard(container)
 
     def spawn(
         self,
@@ -238,7 +290,8 @@ class DockerSandbox(Sandbox):
             working_dir=str(workdir),
             auto_remove=False,
         )
-        return pool.track(DockerProcess(pool.client, kwargs, limits.output_bytes))
+        quota = QuotaWatch.for_limits(self.workdir, limits)
+        return pool.track(DockerProcess(pool.client, kwargs, limits.output_bytes, quota))
 
     def close(self) -> None:
         """Give the container back (reset for the next experiment) and the directory to its owner."""

@@ -3,8 +3,10 @@
 Every container labgate starts has no network, a read-only root filesystem with a private tmpfs
 `/tmp`, no capabilities, `no-new-privileges`, an init process that reaps orphans, memory equal to
 memory+swap, a pids limit, a CPU quota, core dumps off, a private IPC namespace, and only the
-directories it was given mounted: the experiment directory (or the run's experiment root, see
-`_docker.py`) read-write at the same path as on the host, extra paths read-only.
+directories it was given mounted: the experiment directory read-write at the same path as on the
+host, extra paths read-only. A warm container that serves one experiment after another mounts an
+empty slot at the run's experiment root instead, and receives each experiment's directory there
+by mount propagation while that experiment holds it (`_docker_stage.py`).
 
 A warm container's main process is `cat` on a stdin the pool holds attached: if labgate dies, the
 engine closes that stdin, `cat` ends and the container removes itself, so none outlives its run.
@@ -25,6 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from sandboxes._base import MIB, SandboxUnavailableError
+from sandboxes._docker_cgroup import ContainerCgroup
 from sandboxes._docker_stream import hang_up
 from sandboxes._engine import docker_module, engine_errors, is_not_found
 
@@ -52,6 +55,7 @@ class ContainerSpec:
     tmp_bytes: int
     shm_bytes: int = 64 * MIB
     root_mask: Path | None = None  # an empty root-owned 0755 directory mounted over /root (see the pool)
+    staged: bool = False  # the first mount's target is served by a stage slot (see `_docker_stage.py`)
 
     def create_kwargs(
         self,
@@ -61,12 +65,18 @@ class ContainerSpec:
         environment: dict[str, str] | None = None,
         working_dir: str | None = None,
         auto_remove: bool = True,
+        slot: Path | None = None,
     ) -> dict[str, Any]:
         types = docker_module().types
+        if self.staged and slot is None:
+            raise ValueError("a staged container needs its slot")
         mounts = [
             types.Mount(target=str(path), source=str(path), type="bind", read_only=not writable)
             for path, writable in self.mounts
         ]
+        if self.staged and slot is not None:
+            target = self.mounts[0][0]
+            mounts[0] = types.Mount(target=str(target), source=str(slot), type="bind", propagation="rslave")
         if self.root_mask is not None and any(Path("/root") in path.parents for path, _ in self.mounts):
             # Debian images keep /root at 0700 (and a tmpfs there copies that mode), which would hide
             # a directory mounted from under the host's /root from the unprivileged uid.
@@ -133,10 +143,14 @@ class WarmContainer:
     experiments: int = 0
     lock: threading.Lock = field(default_factory=threading.Lock)
     removed: bool = False
+    cgroup: ContainerCgroup | None = None
+    pid: int = 0  # the host pid of the container's init (0: not visible from here)
+    slot: Path | None = None  # the stage slot a shared container mounts at the experiment root
+    attached: Path | None = None  # the mount point in the slot of the experiment it serves now
 
     @classmethod
-    def start(cls, client: Any, spec: ContainerSpec, *, shared: bool) -> WarmContainer:
-        kwargs = spec.create_kwargs(command=["cat"], user=f"{KEEPALIVE_UID}:{KEEPALIVE_UID}")
+    def start(cls, client: Any, spec: ContainerSpec, *, shared: bool, slot: Path | None = None) -> WarmContainer:
+        kwargs = spec.create_kwargs(command=["cat"], user=f"{KEEPALIVE_UID}:{KEEPALIVE_UID}", slot=slot)
         try:
             container = client.containers.create(**kwargs)
         except engine_errors() as error:
@@ -144,10 +158,27 @@ class WarmContainer:
         try:
             keepalive = client.api.attach_socket(container.id, params={"stdin": 1, "stream": 1})
             container.start()
+            pid = int(client.api.inspect_container(container.id)["State"].get("Pid") or 0)
         except engine_errors() as error:
             remove_quietly(client, container.id)
             raise SandboxUnavailableError(f"the Docker engine could not start a container: {error}") from None
-        return cls(client, container.id, spec, keepalive, spec.memory_bytes, shared=shared)
+        warm = cls(client, container.id, spec, keepalive, spec.memory_bytes, shared=shared, slot=slot)
+        warm.cgroup = ContainerCgroup.find(pid)
+        warm.pid = pid if warm.cgroup is not None else 0
+        return warm
+
+    @property
+    def tmp(self) -> Path | None:
+        """The container's /tmp as the host reaches it (through its init's root), when visible."""
+        return Path(f"/proc/{self.pid}/root/tmp") if self.pid > 0 else None
+
+    def oom_killed(self) -> bool:
+        """The engine's flag: some process of this container was killed for memory since it started."""
+        try:
+            state = self.client.api.inspect_container(self.id).get("State", {})
+        except engine_errors():
+            return False
+        return bool(state.get("OOMKilled"))
 
     def ensure_memory(self, memory_bytes: int | None) -> None:
         """Raise (never lower below the spec) the container's memory cgroup to what a command asks for."""

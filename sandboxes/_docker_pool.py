@@ -3,25 +3,28 @@
 Starting a container costs far more than an exec (see bench/sandbox_overhead.py), so a run keeps
 warm containers, one per experiment running at the same time, and hands a finished experiment's
 container to the next after a reset. That is only safe when experiments cannot reach each other,
-so reuse needs two things:
+so reuse needs two things, both only available to root:
 
-- a shared root: the run's experiment directory (`shared_root`), mounted read-write at its host path
-  in place of each experiment's own directory (a running container cannot gain mounts);
-- a distinct uid per experiment, which only root can hand out (see `_ownership.py`): each experiment's
-  directory becomes mode 0700 and owned by its uid, so through the shared mount an experiment can
-  write its own directory and cannot even list another's.
+- a mount per experiment: a shared container mounts an empty stage slot at the run's experiment
+  root (`shared_root`) and receives the experiment's own directory there by mount propagation
+  while the experiment holds the container (`_docker_stage.py`). The next experiment finds that
+  directory gone: no finished experiment, no running one and no directory the harness is still
+  preparing is ever visible in the container;
+- a distinct uid per experiment (see `_ownership.py`): its directory becomes mode 0700 and owned
+  by that uid, and nothing the previous uid left in /tmp, /dev/shm or IPC survives the reset.
 
-When either is missing (a directory outside the shared root, labgate running as a normal user), the
-sandbox gets a container of its own with only its directory mounted, still reused by all of that
-experiment's commands. Between experiments the reset kills the departing uid's processes and
-removes what it left in /tmp, /dev/shm and the IPC namespace; a container that cannot be shown
-clean is discarded instead.
+When either is missing (a directory outside the shared root, labgate running as a normal user, a
+host that refuses mounts), the sandbox gets a container of its own with only its directory
+mounted, still reused by all of that experiment's commands. Between experiments the reset kills
+the departing uid's processes and removes what it left; a container that cannot be shown clean is
+discarded instead.
 """
 
 from __future__ import annotations
 
 import contextlib
 import os
+import secrets
 import shutil
 import tempfile
 import threading
@@ -33,9 +36,10 @@ from sandboxes._base import Limits, SandboxUnavailableError
 from sandboxes._docker import DockerSandbox
 from sandboxes._docker_container import KEEPALIVE_UID, ContainerSpec, WarmContainer, prune_orphans
 from sandboxes._docker_process import DockerProcess
+from sandboxes._docker_stage import MountStage, StageUnavailableError
 from sandboxes._engine import connect
 from sandboxes._images import require_image, resolve_image
-from sandboxes._ownership import UidAllocator, ensure_traversable
+from sandboxes._ownership import UidAllocator
 
 _RESET_WAIT = 30.0  # seconds a checkout waits for a container being reset before starting a new one
 
@@ -77,6 +81,12 @@ class DockerSandboxes:
         if self._root_mask is not None:
             self._root_mask.chmod(0o755)
         self.shared_root = shared_root.resolve() if shared_root is not None and reuse else None
+        self._stage: MountStage | None = None
+        if self.shared_root is not None and self.hands_out_uids:
+            try:
+                self._stage = MountStage.create()
+            except StageUnavailableError:
+                self._stage = None  # every sandbox gets a container of its own
         self._uids = UidAllocator()
         self._idle: list[WarmContainer] = []
         self._live: dict[str, WarmContainer] = {}
@@ -84,7 +94,7 @@ class DockerSandboxes:
 
         self._lock = threading.RLock()
         self._ready = threading.Condition(self._lock)
-        self._resetting = 0
+        self._resetting = 0  # containers on their way to the idle list (being reset, or a spare starting)
         self._closed = False
         self.started = 0
         self.reused = 0
@@ -104,60 +114,140 @@ class DockerSandboxes:
 
     def _shares(self, workdir: Path) -> bool:
         root = self.shared_root
-        return root is not None and self.hands_out_uids and root in workdir.parents
+        return root is not None and self._stage is not None and self.hands_out_uids and root in workdir.parents
+
+    def tmp_bytes_for(self, limits: Limits) -> int:
+        """The size of /tmp under `limits`: theirs, or the pool's when they leave it open."""
+        return limits.tmp_bytes if limits.tmp_bytes is not None else self.tmp_bytes
 
     def spec_for(self, workdir: Path, limits: Limits, *, shared: bool, ro_paths: Sequence[Path] = ()) -> ContainerSpec:
-        mount = self.shared_root if shared and self.shared_root is not None else workdir
+        staged = shared and self.shared_root is not None
+        mount = self.shared_root if staged and self.shared_root is not None else workdir
         return ContainerSpec(
             image=self.reference,
             mounts=((mount, True), *((path, False) for path in (*self.ro_paths, *ro_paths))),
             memory_bytes=limits.memory_bytes,
             pids=limits.processes,
             nano_cpus=self.nano_cpus,
-            tmp_bytes=self.tmp_bytes,
+            tmp_bytes=self.tmp_bytes_for(limits),
             root_mask=self._root_mask,
+            staged=staged,
         )
 
     def checkout(self, workdir: Path, limits: Limits, ro_paths: Sequence[Path] = ()) -> WarmContainer:
         """A container for `workdir`: a reset warm one where sharing is safe, otherwise a new one.
 
         A container still being reset is waited for (a reset takes about one exec; a new container
-        several times that).
+        several times that). A shared container gets `workdir` mounted into its slot before it is
+        handed out, and only `workdir`.
         """
         shared = self._shares(workdir)
         spec = self.spec_for(workdir, limits, shared=shared, ro_paths=ro_paths)
+        container = self._take_idle(spec) if shared else None
+        if container is None:
+            try:
+                container = self._start(spec, shared)
+            except SandboxUnavailableError:
+                with self._lock:
+                    staged_before = any(live.slot is not None for live in self._live.values())
+                if not shared or staged_before:
+                    raise
+                # The engine would not take the first staged mount (it sees another mount namespace
+                # than ours): from now on every sandbox of this pool gets a container of its own.
+                self._give_up_staging()
+                return self.checkout(workdir, limits, ro_paths)
         if shared:
-            assert self.shared_root is not None
-            ensure_traversable(self.shared_root, workdir)
-            with self._ready:
-                while True:
-                    for index, candidate in enumerate(self._idle):
-                        if candidate.spec == spec:
-                            container = self._idle.pop(index)
-                            container.experiments += 1
-                            self.reused += 1
-                            return container
-                    if not self._resetting or not self._ready.wait(timeout=_RESET_WAIT):
-                        break
-        container = WarmContainer.start(self.client, spec, shared=shared)
+            self._attach(container, workdir)
+        return container
+
+    def _start(self, spec: ContainerSpec, shared: bool) -> WarmContainer:
+        slot = self._stage.slot(secrets.token_hex(6)) if shared and self._stage is not None else None
+        try:
+            container = WarmContainer.start(self.client, spec, shared=shared, slot=slot)
+        except BaseException:
+            if slot is not None and self._stage is not None:
+                self._stage.release(slot)
+            raise
         with self._lock:
             self._live[container.id] = container
             self.started += 1
         container.experiments = 1
         return container
 
+    def _give_up_staging(self) -> None:
+        with self._lock:
+            stage, self._stage = self._stage, None
+            idle, self._idle = self._idle, []
+        for container in idle:
+            self._remove(container)
+        if stage is not None:
+            stage.close()
+
+    def _take_idle(self, spec: ContainerSpec) -> WarmContainer | None:
+        with self._ready:
+            while True:
+                for index, candidate in enumerate(self._idle):
+                    if candidate.spec == spec:
+                        container = self._idle.pop(index)
+                        container.experiments += 1
+                        self.reused += 1
+                        return container
+                if not self._resetting or not self._ready.wait(timeout=_RESET_WAIT):
+                    return None
+
+    def _attach(self, container: WarmContainer, workdir: Path) -> None:
+        assert self._stage is not None and self.shared_root is not None and container.slot is not None
+        try:
+            container.attached = self._stage.attach(container.slot, workdir.relative_to(self.shared_root), workdir)
+        except OSError as error:
+            self.discard(container)
+            raise SandboxUnavailableError(f"could not mount {workdir} into its container: {error}") from None
+
+    def _detach(self, container: WarmContainer) -> bool:
+        """Take the experiment's directory out of its container; False when it could not be shown gone."""
+        if container.attached is None or container.slot is None or self._stage is None:
+            return True
+        point, container.attached = container.attached, None
+        try:
+            self._stage.detach(container.slot, point)
+        except OSError:
+            return False
+        return True
+
     def checkin(self, container: WarmContainer, uid: int, gid: int) -> None:
         """Reset a shared container for the next experiment in the background; others are removed.
 
         The experiment's commands have all ended and their leftovers were killed after each one, so
         nothing of the departing uid runs while the reset cleans up and its directory is handed back.
+        Its directory leaves the container first, before the call returns.
         """
-        if container.shared and not container.removed:
+        if container.shared and not container.removed and self._detach(container):
             with self._lock:
-                self._resetting += 1
+                # Without a spare, the next experiment of a sequence would wait for this reset (about
+                # one exec); once a run has shown it reuses containers, a second one, started in the
+                # background, lets them alternate.
+                spare = not self._closed and self.reused > 0 and len(self._idle) + self._resetting == 0
+                self._resetting += 2 if spare else 1
             threading.Thread(target=self._reset, args=(container, uid, gid), daemon=True).start()
+            if spare:
+                threading.Thread(target=self._start_spare, args=(container.spec,), daemon=True).start()
             return
-        self._remove(container)
+        self.discard(container)
+
+    def _start_spare(self, spec: ContainerSpec) -> None:
+        """Best effort: a spare that fails to start only means the next experiment waits for a reset."""
+        container = None
+        with contextlib.suppress(Exception):
+            container = self._start(spec, shared=True)
+        with self._ready:
+            self._resetting -= 1
+            keep = container is not None and not self._closed
+            if keep and container is not None:
+                container.experiments = 0
+                self._idle.append(container)
+            self._ready.notify_all()
+        if container is not None and not keep:
+            self._remove(container)
 
     def _reset(self, container: WarmContainer, uid: int, gid: int) -> None:
         clean = container.reset(uid, gid)
@@ -174,8 +264,15 @@ class DockerSandboxes:
 
     def _remove(self, container: WarmContainer) -> None:
         container.remove()
+        stage = self._stage
+        if container.slot is not None and stage is not None:
+            stage.release(container.slot)
         with self._lock:
             self._live.pop(container.id, None)
+
+    def discard(self, container: WarmContainer) -> None:
+        """Remove a container now (killed for a limit, a timeout, a flood) with its slot and mount."""
+        self._remove(container)
 
     def track(self, process: DockerProcess) -> DockerProcess:
         with self._lock:
@@ -192,11 +289,13 @@ class DockerSandboxes:
             "user": "a fresh uid per experiment (directory chowned, mode 0700)"
             if self.hands_out_uids
             else f"uid {os.getuid()} (the directory's owner)",
-            "reuse": "warm containers shared across the run's experiments, reset between them"
-            if self.shared_root is not None and self.hands_out_uids
+            "reuse": "warm containers shared across the run's experiments, each mounting only the experiment it serves"
+            if self.shared_root is not None and self._stage is not None
             else "one container per experiment",
             "memory_bytes": self.limits.memory_bytes,
             "pids_limit": self.limits.processes,
+            "aggregate_limits": ["disk_bytes", "files", "memory_bytes", "processes", "tmp_bytes"],
+            "tmp_bytes": self.tmp_bytes_for(self.limits),
             "cpus": self.nano_cpus / 1e9,
             "process_limit": "RLIMIT_NPROC per experiment uid and pids cgroup"
             if self.hands_out_uids
@@ -218,5 +317,7 @@ class DockerSandboxes:
         for container in live:
             with contextlib.suppress(Exception):
                 container.remove()
+        if self._stage is not None:
+            self._stage.close()
         if self._root_mask is not None:
             shutil.rmtree(self._root_mask, ignore_errors=True)

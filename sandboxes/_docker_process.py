@@ -5,6 +5,10 @@ killing the container is the one way to be sure that everything the worker start
 it leaves the warm container (and any command running there) untouched. The engine's attach
 stream is turned into two OS pipes by small threads, so callers read `stdout` and write `stdin`
 exactly as they would with `subprocess`.
+
+A worker runs candidate code for as long as its caller keeps it, so its directory's disk and
+file-count limits are watched for its whole life, and a worker killed for memory says so: `limit`
+names the aggregate limit that ended it, and the end of `stderr_tail()` explains.
 """
 
 from __future__ import annotations
@@ -19,6 +23,9 @@ from sandboxes._base import SandboxProcess, SandboxUnavailableError
 from sandboxes._docker_container import remove_quietly
 from sandboxes._docker_stream import STDOUT, frames, hang_up, raw_socket
 from sandboxes._engine import engine_errors
+from sandboxes._quota import QuotaWatch, limit_name
+
+_POLL_SECONDS = 0.2
 
 
 class _Ring:
@@ -41,11 +48,16 @@ class _Ring:
 class DockerProcess(SandboxProcess):
     """A worker container; `kill()` removes the container and with it the whole process tree."""
 
-    def __init__(self, client: Any, create_kwargs: dict[str, Any], stderr_bytes: int) -> None:
+    def __init__(
+        self, client: Any, create_kwargs: dict[str, Any], stderr_bytes: int, quota: QuotaWatch | None = None
+    ) -> None:
         self._client = client
         self._exit_code: int | None = None
         self._killed = False
         self._stderr = _Ring(stderr_bytes)
+        self._quota = quota
+        self._ended = threading.Event()
+        self.limit: str | None = None  # the aggregate limit that ended the worker, if one did
         try:
             container = client.containers.create(**{**create_kwargs, "auto_remove": False})
         except engine_errors() as error:
@@ -70,6 +82,8 @@ class DockerProcess(SandboxProcess):
             threading.Thread(target=self._pump_input, daemon=True),
             threading.Thread(target=self._wait, daemon=True),
         ]
+        if quota is not None:
+            self._threads.append(threading.Thread(target=self._watch, daemon=True))
         for thread in self._threads:
             thread.start()
 
@@ -98,12 +112,33 @@ class DockerProcess(SandboxProcess):
             with contextlib.suppress(OSError):
                 os.close(self._in_read)
 
+    def _watch(self) -> None:
+        """Kill the worker at the first breach of its directory's disk or file-count limit."""
+        assert self._quota is not None
+        while not self._ended.wait(_POLL_SECONDS):
+            message = self._quota.check()
+            if message is not None:
+                self._end_for(limit_name(message), message)
+                return
+
+    def _end_for(self, limit: str, message: str) -> None:
+        self.limit = limit
+        self._stderr.add(f"\nlabgate: {message}; the worker was killed\n".encode())
+        with contextlib.suppress(Exception):
+            remove_quietly(self._client, self.container_id)
+
     def _wait(self) -> None:
         """Record the exit code; once the output is drained, remove the container (nothing is left behind
         even by a caller that never calls kill)."""
         with contextlib.suppress(Exception):
             status = self._client.api.wait(self.container_id)
             self._exit_code = int(status.get("StatusCode", -1))
+        self._ended.set()
+        if self._exit_code == 137 and self.limit is None:
+            with contextlib.suppress(Exception):
+                if self._client.api.inspect_container(self.container_id)["State"].get("OOMKilled"):
+                    self.limit = "memory_bytes"
+                    self._stderr.add(b"\nlabgate: memory_bytes: the worker's container ran out of memory\n")
         self._threads[0].join(timeout=30)
         with contextlib.suppress(Exception):
             remove_quietly(self._client, self.container_id)
@@ -115,6 +150,7 @@ class DockerProcess(SandboxProcess):
         if self._killed:
             return
         self._killed = True
+        self._ended.set()
         with contextlib.suppress(Exception):
             remove_quietly(self._client, self.container_id)
         if self._exit_code is None:

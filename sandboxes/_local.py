@@ -1,8 +1,14 @@
-"""The local backend: bubblewrap namespaces plus rlimits, on the host, with no daemon.
+"""The local backend: bubblewrap namespaces, a cgroup and rlimits, on the host, with no daemon.
 
-Inside the sandbox the system is read-only, /tmp is private, the network and PIDs are
-unshared, all capabilities are dropped, and the experiment directory is the only writable
-place. rlimits are applied with `prlimit` outside bubblewrap so they bind the whole tree.
+Inside the sandbox the system is read-only, /proc/sys is read-only, /tmp is a private tmpfs of
+`tmp_bytes`, the network and PIDs are unshared, all capabilities are dropped, `no_new_privs` is
+set, and the experiment directory (mounted nosuid) is the only writable place. When labgate runs
+as root, every command runs as a fresh unprivileged host uid (`_identity.py`) so nothing inside
+maps to host root. Aggregate limits: a cgroup per command bounds memory and processes of the
+whole tree where the machine allows one (root); rlimits bound each process everywhere; the disk
+and file-count limits of the directory are watched while the command runs (`_quota.py`).
+
+A command runs as: [cgroup entry (root)] -> [setpriv to the sandbox uid (root)] -> bwrap -> prlimit -> cmd.
 """
 
 from __future__ import annotations
@@ -19,14 +25,18 @@ from typing import Any
 from sandboxes._base import (
     ExecResult,
     Limits,
+    ResourceLimitError,
     Sandbox,
     SandboxProcess,
     SandboxUnavailableError,
     prlimit_args,
     sandbox_environment,
 )
-from sandboxes._cgroup import PidsCgroup, cgroups_usable
+from sandboxes._cgroup import SandboxCgroup, cgroup_limits_usable
+from sandboxes._identity import HostIdentity
+from sandboxes._ownership import strip_set_id_bits
 from sandboxes._process import HostProcess, run_process
+from sandboxes._quota import QuotaWatch
 
 _SYSTEM_DIRS = ("/usr", "/etc", "/opt", "/sys")
 _MERGED_USR_LINKS = ("/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32")
@@ -36,27 +46,31 @@ _probe_lock = threading.Lock()
 _probe_result: str | None = None  # "" means bubblewrap works
 
 
+def _try_bubblewrap(bwrap: str) -> str:
+    """Run an empty sandbox the way every command will run; "" when it works, else why not."""
+    identity = HostIdentity.for_this_process()
+    if identity is not None and shutil.which("setpriv") is None:
+        return "setpriv (util-linux) is not installed; as root it drops each sandbox's privileges"
+    prefix = identity.setpriv_prefix() if identity is not None else []
+    argv = [*prefix, bwrap, "--unshare-all", "--die-with-parent", "--ro-bind", "/", "/", "--chdir", "/", "true"]
+    probe = subprocess.run(argv, capture_output=True, text=True, timeout=30, check=False)
+    if probe.returncode == 0:
+        return ""
+    as_whom = " for an unprivileged uid" if identity is not None else ""
+    return f"bubblewrap cannot create namespaces{as_whom} here: {probe.stderr.strip() or probe.returncode}"
+
+
 def _probe_bubblewrap() -> str:
-    """Why bubblewrap cannot isolate here, or "" when it can. Probed once per process."""
+    """Why bubblewrap cannot isolate here, or "" when it can. Probed once per process.
+
+    As root the probe runs dropped to an unprivileged uid first, so a machine that refuses
+    unprivileged user namespaces is found here, not at the first experiment.
+    """
     global _probe_result
     with _probe_lock:
         if _probe_result is None:
             bwrap = shutil.which("bwrap")
-            if bwrap is None:
-                _probe_result = "bubblewrap (bwrap) is not installed"
-            else:
-                probe = subprocess.run(
-                    [bwrap, "--unshare-all", "--die-with-parent", "--ro-bind", "/", "/", "true"],
-                    capture_output=True,
-                    text=True,
-                    timeout=30,
-                    check=False,
-                )
-                _probe_result = (
-                    ""
-                    if probe.returncode == 0
-                    else f"bubblewrap cannot create namespaces here: {probe.stderr.strip() or probe.returncode}"
-                )
+            _probe_result = "bubblewrap (bwrap) is not installed" if bwrap is None else _try_bubblewrap(bwrap)
         return _probe_result
 
 
@@ -89,6 +103,7 @@ class LocalSandbox(Sandbox):
     ro_paths: Sequence[Path] = field(default_factory=tuple)
     network: bool = False
     name: str = "local"
+    _identity: HostIdentity | None = field(default=None, repr=False)
 
     def __post_init__(self) -> None:
         self.workdir.mkdir(parents=True, exist_ok=True)
@@ -100,25 +115,54 @@ class LocalSandbox(Sandbox):
                     f"{problem}. Install it with ./scripts/setup (or apt-get install bubblewrap), "
                     "or pass --unsafe-no-isolation to run experiments without isolation."
                 )
+            self._identity = HostIdentity.for_this_process()
+
+    @property
+    def host_uid(self) -> int:
+        """The host uid the sandbox's processes run as (this process's own uid unless labgate is root)."""
+        return self._identity.uid if self._identity is not None else os.getuid()
 
     def describe(self) -> dict[str, Any]:
-        if os.geteuid() != 0:
+        usable = cgroup_limits_usable() if os.geteuid() == 0 else frozenset()
+        if "processes" in usable:
+            processes = "pids cgroup per command"
+        elif os.geteuid() != 0:
             processes = "RLIMIT_NPROC in the user namespace" if self.isolation else "not limited (no namespace)"
         else:
-            processes = "pids cgroup" if cgroups_usable() else "not limited (root without a writable pids cgroup)"
+            processes = "not limited (root without a writable pids cgroup)"
+        memory = (
+            "memory cgroup per command (the whole tree, /tmp included) and RLIMIT_AS per process"
+            if "memory_bytes" in usable
+            else "RLIMIT_AS per process only (no writable memory cgroup: not aggregated)"
+        )
+        if not self.isolation:
+            user = "this process's own uid (no isolation)"
+        elif self._identity is not None:
+            user = "a fresh unprivileged host uid per sandbox (setpriv, no_new_privs); directory lent, then taken back"
+        else:
+            user = f"uid {os.getuid()} through bubblewrap's user namespace"
         return {
             "backend": self.name,
             "isolation": "bubblewrap" if self.isolation else "none (unsafe)",
+            "user": user,
             "process_limit": processes,
+            "memory_limit": memory,
+            "aggregate_limits": sorted(usable),
+            "disk_limit": "experiment directory watched while commands run (disk_bytes, files)",
+            "tmp": "private tmpfs of tmp_bytes" if self.isolation else "the host's /tmp (no isolation)",
         }
 
-    def _bwrap_args(self, env: Mapping[str, str], cwd: Path) -> list[str]:
+    def _bwrap_args(self, env: Mapping[str, str], cwd: Path, limits: Limits) -> list[str]:
+        tmp_size = ["--size", str(limits.tmp_bytes)] if limits.tmp_bytes is not None else []
         args = [
             "bwrap",
             "--unshare-all",
             *(["--share-net"] if self.network else []),
             "--die-with-parent",
             "--new-session",
+            # The command is the namespace's init: when it ends, the kernel kills everything left in
+            # the namespace, and bubblewrap's monitor reaps it itself (no zombie left to the host's init).
+            "--as-pid-1",
             "--cap-drop",
             "ALL",
             "--uid",
@@ -130,32 +174,88 @@ class LocalSandbox(Sandbox):
             "/dev",
             "--proc",
             "/proc",
+            # Kernel tunables read-only whatever the uid mapping: the sandbox's own /proc/sys bound over itself.
+            "--ro-bind",
+            "/proc/sys",
+            "/proc/sys",
+            *tmp_size,
             "--tmpfs",
             "/tmp",
+            *tmp_size,
+            "--tmpfs",
+            "/dev/shm",
         ]
         for path in self.ro_paths:
             resolved = str(Path(path).resolve())
             args += ["--ro-bind", resolved, resolved]
-        args += ["--bind", str(self.workdir), str(self.workdir), "--chdir", str(cwd), "--clearenv"]
+        # Every bind bubblewrap makes is nosuid; the directory is also handed back with set-id bits stripped.
+        args += ["--bind", str(self.workdir), str(self.workdir)]
+        # bubblewrap's own root and /dev are RAM filesystems the sandbox user owns, as large as half the
+        # host's memory: once every mount point exists they become read-only, leaving /tmp and /dev/shm
+        # (each `tmp_bytes`) and the experiment directory as the only writable places.
+        args += ["--remount-ro", "/dev", "--remount-ro", "/", "--chdir", str(cwd), "--clearenv"]
         for name, value in env.items():
             args += ["--setenv", name, value]
         return args
 
     def _command(
-        self, cmd: Sequence[str], limits: Limits, env: Mapping[str, str] | None, cwd: str | None, timeout: float
-    ) -> tuple[list[str], dict[str, str], Path, PidsCgroup | None]:
-        """The full argv (cgroup entry, bubblewrap, rlimits, command), its environment and directory."""
-        workdir = self.resolve(cwd or ".")
+        self,
+        cmd: Sequence[str],
+        limits: Limits,
+        env: Mapping[str, str] | None,
+        workdir: Path,
+        timeout: float,
+        identity: HostIdentity | None,
+    ) -> tuple[list[str], dict[str, str], SandboxCgroup | None]:
+        """The full argv (cgroup entry, identity drop, bubblewrap, rlimits, command), its environment and cgroup."""
         full_env = sandbox_environment(str(self.workdir), env)
         if self.isolation:
             inner = _prlimit_args(limits, timeout, with_nproc=True)
-            argv = [*self._bwrap_args(full_env, workdir), "--", *inner, *cmd]
+            argv = [*self._bwrap_args(full_env, workdir, limits), "--", *inner, *cmd]
+            if identity is not None:
+                argv = [*identity.setpriv_prefix(), *argv]
         else:
             argv = [*_prlimit_args(limits, timeout, with_nproc=False), *cmd]
-        cgroup = PidsCgroup.create(limits.processes) if limits.processes is not None and os.geteuid() == 0 else None
+        cgroup = None
+        if os.geteuid() == 0:
+            memory = limits.memory_bytes
+            if memory is not None and limits.tmp_bytes is not None and self.isolation:
+                memory += limits.tmp_bytes  # /tmp is RAM and is charged to the same cgroup
+            cgroup = SandboxCgroup.create(limits.processes, memory)
         if cgroup is not None:
             argv = [*cgroup.enter_prefix(), *argv]
+        return argv, full_env, cgroup
+
+    def _start(
+        self, cmd: Sequence[str], limits: Limits, env: Mapping[str, str] | None, cwd: str | None, timeout: float
+    ) -> tuple[list[str], dict[str, str], Path, SandboxCgroup | None]:
+        """Lend the directory and build the command; on any failure the loan ends again."""
+        workdir = self.resolve(cwd or ".")
+        identity = None
+        if self._identity is not None:
+            try:
+                identity = self._identity.lend(self.workdir, [Path(p) for p in self.ro_paths])
+            except OSError as error:
+                raise SandboxUnavailableError(
+                    f"cannot lend {self.workdir} to the sandbox's uid {self._identity.uid}: {error}"
+                ) from None
+        try:
+            argv, full_env, cgroup = self._command(cmd, limits, env, workdir, timeout, identity)
+        except BaseException:
+            self._finish(None)
+            raise
         return argv, full_env, workdir, cgroup
+
+    def _finish(self, cgroup: SandboxCgroup | None) -> None:
+        """Kill what is left of a command, drop its cgroup, and take the directory back (set-id bits stripped)."""
+        try:
+            if cgroup is not None:
+                cgroup.remove()
+        finally:
+            if self._identity is not None:
+                HostIdentity.give_back(self.workdir)
+            elif self.isolation:
+                strip_set_id_bits(self.workdir)
 
     def exec(
         self,
@@ -168,19 +268,29 @@ class LocalSandbox(Sandbox):
         input: bytes | None = None,
     ) -> ExecResult:
         limits = limits or self.limits
-        argv, full_env, workdir, cgroup = self._command(cmd, limits, env, cwd, timeout)
+        argv, full_env, workdir, cgroup = self._start(cmd, limits, env, cwd, timeout)
         try:
-            return run_process(
+            result = run_process(
                 argv,
                 env=full_env,
                 cwd=workdir,
                 timeout=timeout,
                 output_bytes=limits.output_bytes,
                 input=input,
+                watch=QuotaWatch.for_limits(self.workdir, limits),
+                kill_tree=cgroup.kill_all if cgroup is not None else None,
             )
         finally:
-            if cgroup is not None:
-                cgroup.remove()
+            oom_kills = cgroup.oom_kills() if cgroup is not None else 0
+            self._finish(cgroup)
+        if oom_kills:
+            raise ResourceLimitError(
+                f"memory_bytes: the sandbox used more than its {limits.memory_bytes} bytes of memory "
+                f"and the kernel killed {oom_kills} of its processes",
+                "memory_bytes",
+                result,
+            )
+        return result
 
     def spawn(
         self,
@@ -191,11 +301,17 @@ class LocalSandbox(Sandbox):
         cwd: str | None = None,
     ) -> SandboxProcess:
         limits = limits or self.limits
-        argv, full_env, workdir, cgroup = self._command(cmd, limits, env, cwd, timeout=limits.cpu_seconds or 86_400)
-        return HostProcess(
-            argv,
-            env=full_env,
-            cwd=workdir,
-            stderr_bytes=limits.output_bytes,
-            on_exit=cgroup.remove if cgroup is not None else (lambda: None),
-        )
+        argv, full_env, workdir, cgroup = self._start(cmd, limits, env, cwd, timeout=limits.cpu_seconds or 86_400)
+        try:
+            return HostProcess(
+                argv,
+                env=full_env,
+                cwd=workdir,
+                stderr_bytes=limits.output_bytes,
+                on_exit=lambda: self._finish(cgroup),
+                watch=QuotaWatch.for_limits(self.workdir, limits),
+                kill_tree=cgroup.kill_all if cgroup is not None else None,
+            )
+        except BaseException:
+            self._finish(cgroup)
+            raise

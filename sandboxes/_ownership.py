@@ -66,19 +66,24 @@ def _walk_chown(root: Path, uid: int, gid: int, wanted: Callable[[os.stat_result
                 info = os.lstat(name, dir_fd=dirfd)
                 if wanted(info):
                     os.chown(name, uid, gid, dir_fd=dirfd, follow_symlinks=False)
-                    if stat.S_ISREG(info.st_mode) and info.st_mode & _SET_ID:
+                    if (stat.S_ISREG(info.st_mode) or stat.S_ISDIR(info.st_mode)) and info.st_mode & _SET_ID:
                         _strip_set_id(name, dirfd, info)
 
 
 def _strip_set_id(name: str, dirfd: int, info: os.stat_result) -> None:
-    """Clear set-uid/set-gid through a descriptor opened without following links (chmod has no lchmod)."""
+    """Clear set-uid/set-gid through a descriptor opened without following links (chmod has no lchmod).
+
+    Directories lose them too: a set-gid directory would hand its group to whatever the harness
+    writes there later.
+    """
     try:
         fd = os.open(name, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC, dir_fd=dirfd)
     except OSError:
         return
     try:
         now = os.fstat(fd)
-        if (now.st_dev, now.st_ino) == (info.st_dev, info.st_ino) and stat.S_ISREG(now.st_mode):
+        same = (now.st_dev, now.st_ino) == (info.st_dev, info.st_ino)
+        if same and (stat.S_ISREG(now.st_mode) or stat.S_ISDIR(now.st_mode)):
             os.fchmod(fd, stat.S_IMODE(now.st_mode) & ~_SET_ID)
     finally:
         os.close(fd)
@@ -144,3 +149,38 @@ def ensure_traversable(root: Path, workdir: Path) -> None:
         if mode & 0o011 != 0o011:
             os.chmod(directory, mode | 0o011)
     os.chmod(root, 0o711)
+
+
+def strip_set_id_bits(root: Path) -> None:
+    """Clear set-uid/set-gid bits on everything under `root` (root included), following no link.
+
+    For a sandbox that ran as the directory's own owner (labgate as an ordinary user): nothing
+    changes hands, but a set-uid file left behind would still run as that user for whoever starts it.
+    """
+    top = os.lstat(root)
+    if stat.S_ISDIR(top.st_mode) and top.st_mode & _SET_ID:
+        os.chmod(root, stat.S_IMODE(top.st_mode) & ~_SET_ID, follow_symlinks=False)
+    for _, dirnames, filenames, dirfd in os.fwalk(root, follow_symlinks=False):
+        for name in (*dirnames, *filenames):
+            with contextlib.suppress(FileNotFoundError):
+                info = os.lstat(name, dir_fd=dirfd)
+                if (stat.S_ISREG(info.st_mode) or stat.S_ISDIR(info.st_mode)) and info.st_mode & _SET_ID:
+                    _strip_set_id(name, dirfd, info)
+
+
+def ensure_reachable(path: Path) -> None:
+    """Let other uids pass through (search, not list) every directory above `path`.
+
+    A sandbox uid must resolve the paths bubblewrap binds (its experiment directory, a venv) while
+    it builds its mount namespace; after that the host tree is gone from its view. Only the
+    search bit for others is added, and only where it is missing: nothing becomes listable or
+    readable that was not before.
+    """
+    current = path.resolve().parent
+    while True:
+        info = os.stat(current)
+        if stat.S_ISDIR(info.st_mode) and not info.st_mode & stat.S_IXOTH:
+            os.chmod(current, stat.S_IMODE(info.st_mode) | stat.S_IXOTH)
+        if current.parent == current:
+            return
+        current = current.parent

@@ -1,7 +1,10 @@
-"""Running one host process with a wall clock, an output cap and whole-group cleanup.
+"""Running one host process with a wall clock, an output cap, directory quotas and whole-tree cleanup.
 
 The child starts its own session so that a timeout can kill everything it spawned with one
-signal; output is drained by threads so a chatty child can never block on a full pipe.
+signal; output is drained by threads so a chatty child can never block on a full pipe. Where the
+backend has a stronger way to kill the whole tree (a cgroup), it passes it as `kill_tree`. A
+`QuotaWatch` is polled while the command runs and once after it ends, so a candidate that fills the
+disk is stopped in the act, and one that filled it just before exiting is still caught.
 """
 
 from __future__ import annotations
@@ -16,7 +19,14 @@ from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import IO
 
-from sandboxes._base import ExecResult, OutputLimitExceededError, SandboxProcess, SandboxTimeoutError
+from sandboxes._base import (
+    ExecResult,
+    OutputLimitExceededError,
+    ResourceLimitError,
+    SandboxProcess,
+    SandboxTimeoutError,
+)
+from sandboxes._quota import QuotaWatch, limit_name
 
 
 class _CappedReader(threading.Thread):
@@ -56,11 +66,45 @@ class _CappedReader(threading.Thread):
         return b"".join(self.chunks).decode("utf-8", errors="replace")
 
 
-def _kill_group(process: subprocess.Popen[bytes]) -> None:
+def _children(pid: int) -> list[int]:
+    """The direct children of `pid` (from /proc; a scan where the kernel lacks the `children` file)."""
+    with contextlib.suppress(OSError, ValueError):
+        return [int(item) for item in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
+    found = []
+    for entry in os.scandir("/proc"):
+        if not entry.name.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry.name}/stat", "rb") as handle:
+                fields = handle.read().rsplit(b")", 1)[1].split()
+        except (OSError, IndexError):
+            continue
+        if len(fields) > 1 and int(fields[1]) == pid:
+            found.append(int(entry.name))
+    return found
+
+
+def _kill_group(process: subprocess.Popen[bytes], kill_tree: Callable[[], None] | None = None) -> None:
+    """Kill the command and everything it started.
+
+    The direct children go first and the command gets a moment to reap them: for bubblewrap that
+    child is the sandbox's init, whose death ends the whole namespace, and its monitor then exits
+    by itself instead of leaving the init as a zombie for the host's init to collect.
+    """
+    if process.poll() is None:
+        children = _children(process.pid)
+        for child in children:
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.kill(child, signal.SIGKILL)
+        if children:
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                process.wait(timeout=0.5)
     with contextlib.suppress(ProcessLookupError, PermissionError):
         os.killpg(process.pid, signal.SIGKILL)
     with contextlib.suppress(ProcessLookupError):
         process.kill()
+    if kill_tree is not None:
+        kill_tree()
 
 
 def run_process(
@@ -71,8 +115,16 @@ def run_process(
     timeout: float,
     output_bytes: int,
     input: bytes | None = None,
+    watch: QuotaWatch | None = None,
+    kill_tree: Callable[[], None] | None = None,
 ) -> ExecResult:
-    """Run argv to completion; raise SandboxTimeoutError / OutputLimitExceededError on the limits."""
+    """Run argv to completion under its wall clock, output cap and directory quota.
+
+    Raises:
+        SandboxTimeoutError: the wall clock ran out; everything was killed.
+        OutputLimitExceededError: stdout or stderr passed `output_bytes`; everything was killed.
+        ResourceLimitError: the directory crossed its disk or file-count limit (`limit` names it).
+    """
     start = time.monotonic()
     process = subprocess.Popen(
         list(argv),
@@ -101,22 +153,30 @@ def run_process(
 
     deadline = start + timeout
     timed_out = False
+    breach: str | None = None
     while True:
         try:
             process.wait(timeout=0.05)
             break
         except subprocess.TimeoutExpired:
             if overflow.is_set():
-                _kill_group(process)
+                _kill_group(process, kill_tree)
                 process.wait()
                 break
             if time.monotonic() >= deadline:
                 timed_out = True
-                _kill_group(process)
+                _kill_group(process, kill_tree)
                 process.wait()
                 break
-    # A daemonised grandchild may still hold the pipes open; the group kill covers the rest.
-    _kill_group(process)
+            breach = watch.check() if watch is not None else None
+            if breach is not None:
+                _kill_group(process, kill_tree)
+                process.wait()
+                break
+    # A daemonised grandchild may still hold the pipes open; the group (or tree) kill covers the rest.
+    _kill_group(process, kill_tree)
+    if breach is None and not timed_out and watch is not None:
+        breach = watch.check_now()
     for reader in readers:
         reader.join(timeout=5)
     result = ExecResult(
@@ -127,16 +187,31 @@ def run_process(
     )
     if timed_out:
         raise SandboxTimeoutError(f"command timed out after {timeout:g} s and was killed", result)
+    if breach is not None:
+        raise ResourceLimitError(f"{breach}; everything in the sandbox was killed", limit_name(breach), result)
     if overflow.is_set():
         raise OutputLimitExceededError(f"command wrote more than {output_bytes} bytes of output and was killed", result)
     return result
 
 
 class HostProcess(SandboxProcess):
-    """A long-lived child in its own session, killed as a whole group; stderr kept in a ring."""
+    """A long-lived child in its own session, killed as a whole tree; stderr kept in a ring.
+
+    The caller owns the wall clock; the directory quota is watched here, by a thread, since nobody
+    else polls while a worker serves requests. A breach kills the worker, and `limit_exceeded` (and
+    the stderr tail) say which limit it crossed.
+    """
 
     def __init__(
-        self, argv: Sequence[str], *, env: Mapping[str, str], cwd: Path, stderr_bytes: int, on_exit: Callable[[], None]
+        self,
+        argv: Sequence[str],
+        *,
+        env: Mapping[str, str],
+        cwd: Path,
+        stderr_bytes: int,
+        on_exit: Callable[[], None],
+        watch: QuotaWatch | None = None,
+        kill_tree: Callable[[], None] | None = None,
     ) -> None:
         self.process = subprocess.Popen(
             list(argv),
@@ -154,16 +229,31 @@ class HostProcess(SandboxProcess):
         self._stderr = _CappedReader(self.process.stderr, stderr_bytes, threading.Event(), keep="tail")
         self._stderr.start()
         self._on_exit = on_exit
+        self._kill_tree = kill_tree
+        self._lock = threading.Lock()
         self._killed = False
+        self.limit_exceeded: str | None = None
+        if watch is not None:
+            threading.Thread(target=self._watch, args=(watch,), daemon=True).start()
+
+    def _watch(self, watch: QuotaWatch) -> None:
+        while self.process.poll() is None and not self._killed:
+            breach = watch.check()
+            if breach is not None:
+                self.limit_exceeded = breach
+                self.kill()
+                return
+            time.sleep(0.05)
 
     def poll(self) -> int | None:
         return self.process.poll()
 
     def kill(self) -> None:
-        if self._killed:
-            return
-        self._killed = True
-        _kill_group(self.process)
+        with self._lock:
+            if self._killed:
+                return
+            self._killed = True
+        _kill_group(self.process, self._kill_tree)
         with contextlib.suppress(subprocess.TimeoutExpired):
             self.process.wait(timeout=5)
         for stream in (self.process.stdin, self.process.stdout):
@@ -173,4 +263,7 @@ class HostProcess(SandboxProcess):
         self._on_exit()
 
     def stderr_tail(self) -> str:
-        return self._stderr.text()
+        tail = self._stderr.text()
+        if self.limit_exceeded is not None:
+            tail += f"\n[labgate] killed: {self.limit_exceeded}"
+        return tail

@@ -10,6 +10,8 @@ from __future__ import annotations
 import os
 import socket
 import stat
+import subprocess
+import tempfile
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -23,6 +25,7 @@ from sandboxes import (
     DockerSandboxes,
     Limits,
     OutputLimitExceededError,
+    ResourceLimitError,
     SandboxPathError,
     SandboxTimeoutError,
 )
@@ -95,13 +98,15 @@ def test_runs_hardened_as_an_unprivileged_user(pool: DockerSandboxes, tmp_path: 
     assert "NoNewPrivs:\t1" in result.stdout
     assert "Read-only file system" in result.stdout
     assert (sandbox.workdir / "out.txt").read_text() == "hi\n"
+    assert sandbox.container_id is not None
     attrs = docker.from_env().containers.get(sandbox.container_id).attrs
     host = attrs["HostConfig"]
     assert host["NetworkMode"] == "none" and host["ReadonlyRootfs"] and host["CapDrop"] == ["ALL"]
     assert host["Memory"] == host["MemorySwap"] > 0 and host["PidsLimit"] > 0 and host["NanoCpus"] > 0
     assert host["Init"] is True and "no-new-privileges" in host["SecurityOpt"]
-    writable = [m["Destination"] for m in attrs["Mounts"] if m["RW"]]
-    assert writable == [str(tmp_path / "experiments")]
+    writable = [m for m in attrs["Mounts"] if m["RW"]]
+    assert [m["Destination"] for m in writable] == [str(tmp_path / "experiments")]
+    assert writable[0]["Source"] != str(tmp_path / "experiments") and writable[0]["Propagation"] == "rslave"
     sandbox.close()
     assert sandbox.workdir.stat().st_uid == os.getuid(), "the directory went back to its owner"
     assert (sandbox.workdir / "out.txt").stat().st_uid == os.getuid()
@@ -146,15 +151,44 @@ def test_memory_is_capped_per_process_and_per_container(tmp_path: Path) -> None:
         assert "allocated" not in result.stdout and "MemoryError" in result.stderr
         # No address-space limit on the process: the cgroup (memory = memory+swap) stops it instead.
         toucher = "x = b'\\x01' * (1024**3); print('allocated')"
-        result = sandbox.exec(["python3", "-c", toucher], timeout=60, limits=Limits(memory_bytes=None))
-        assert "allocated" not in result.stdout
-        assert result.returncode == 137, result
+        with pytest.raises(ResourceLimitError) as caught:
+            sandbox.exec(["python3", "-c", toucher], timeout=60, limits=Limits(memory_bytes=None))
+        assert caught.value.limit == "memory_bytes"
+        assert caught.value.partial is not None and "allocated" not in caught.value.partial.stdout
         sandbox.close()
     finally:
         sandboxes.close()
 
 
-def test_fork_bomb_is_contained_and_leaves_nothing(pool: DockerSandboxes, tmp_path: Path) -> None:
+def test_memory_is_capped_across_processes(tmp_path: Path) -> None:
+    """Four processes of 200 MiB each, every one under its own address-space limit, exceed the sandbox's 512 MiB."""
+    docker_image("kernels")
+    sandboxes = DockerSandboxes("kernels", limits=Limits(memory_bytes=512 * MIB))
+    try:
+        sandbox = sandboxes(tmp_path / "w")
+        hog = (
+            "import os, time\n"
+            "for _ in range(4):\n"
+            "    if os.fork() == 0:\n"
+            "        x = b'\\x01' * (200 * 1024**2); time.sleep(30); os._exit(0)\n"
+            "for _ in range(4):\n"
+            "    os.wait()\n"
+            "print('all four held', flush=True)\n"
+        )
+        start = time.monotonic()
+        with pytest.raises(ResourceLimitError) as caught:
+            sandbox.exec(["python3", "-c", hog], timeout=60)
+        assert caught.value.limit == "memory_bytes"
+        assert caught.value.partial is not None and "all four held" not in caught.value.partial.stdout
+        assert time.monotonic() - start < 40
+        assert _wait_until(lambda: _host_processes_of(sandbox.uid) == [])
+        assert sandbox.exec(["echo", "next"], timeout=60).stdout == "next\n", "the sandbox serves the next command"
+        sandbox.close()
+    finally:
+        sandboxes.close()
+
+
+def test_fork_bomb_is_stopped_and_named(pool: DockerSandboxes, tmp_path: Path) -> None:
     sandbox = pool(tmp_path / "experiments" / "bomb")
     bomb = (
         "import os, time\n"
@@ -167,12 +201,77 @@ def test_fork_bomb_is_contained_and_leaves_nothing(pool: DockerSandboxes, tmp_pa
         "except OSError:\n"
         "    pass\n"
         "print(n, flush=True)\n"
-        "os._exit(0)\n"
+        "time.sleep(60)\n"
     )
-    result = sandbox.exec(["python3", "-c", bomb], timeout=60, limits=Limits(processes=40))
-    forks = int(result.stdout.split()[0])
-    assert forks < 40, f"{forks} processes were created under a limit of 40"
+    start = time.monotonic()
+    with pytest.raises(ResourceLimitError) as caught:
+        sandbox.exec(["python3", "-c", bomb], timeout=60, limits=Limits(processes=40))
+    assert caught.value.limit == "processes"
+    assert time.monotonic() - start < 20, "the bomb was stopped at its limit, not at the wall clock"
+    assert caught.value.partial is not None
+    forks = caught.value.partial.stdout.split()
+    assert not forks or int(forks[0]) < 40, f"{forks[0]} processes were created under a limit of 40"
     assert _wait_until(lambda: _host_processes_of(sandbox.uid) == []), "the bomb's children outlived the command"
+    assert sandbox.exec(["echo", "next"], timeout=60).stdout == "next\n"
+    sandbox.close()
+
+
+def test_processes_under_the_limit_are_not_a_breach(pool: DockerSandboxes, tmp_path: Path) -> None:
+    sandbox = pool(tmp_path / "experiments" / "fine")
+    children = "for i in 1 2 3 4 5 6 7 8; do sleep 1 & done; wait; echo done"
+    assert sandbox.exec(["sh", "-c", children], timeout=60, limits=Limits(processes=40)).stdout == "done\n"
+    sandbox.close()
+
+
+def test_tmp_is_sized_from_the_limits(pool: DockerSandboxes, tmp_path: Path) -> None:
+    sandbox = pool(tmp_path / "experiments" / "tmp")
+    limits = Limits(tmp_bytes=32 * MIB)
+    size = sandbox.exec(["sh", "-c", "df -k /tmp | tail -1"], timeout=60, limits=limits).stdout.split()[1]
+    assert int(size) == 32 * 1024
+    fill = "dd if=/dev/zero of=/tmp/fill bs=1M count=200 2>&1; echo exit=$?"
+    with pytest.raises(ResourceLimitError) as caught:
+        sandbox.exec(["sh", "-c", fill], timeout=60, limits=limits)
+    assert caught.value.limit == "tmp_bytes"
+    assert caught.value.partial is not None
+    sandbox.close()
+
+
+def test_disk_fill_is_stopped_and_named(pool: DockerSandboxes, tmp_path: Path) -> None:
+    workdir = tmp_path / "experiments" / "disk"
+    sandbox = pool(workdir)
+    limits = Limits(disk_bytes=64 * MIB, file_bytes=1 * GIB)
+    # Slow enough that the watch, not the end of the command, stops it.
+    fill = "i=0; while [ $i -lt 400 ]; do dd if=/dev/zero of=f$i bs=1M count=4 2>/dev/null; i=$((i+1)); done; echo all"
+    start = time.monotonic()
+    with pytest.raises(ResourceLimitError) as caught:
+        sandbox.exec(["sh", "-c", fill], timeout=120, limits=limits)
+    assert caught.value.limit == "disk_bytes"
+    assert caught.value.partial is not None and "all" not in caught.value.partial.stdout
+    assert time.monotonic() - start < 60
+    used = sum(p.stat().st_blocks * 512 for p in workdir.iterdir())
+    assert used < 1 * GIB, f"{used} bytes were written under a 64 MiB limit"
+    assert _wait_until(lambda: _host_processes_of(sandbox.uid) == [])
+    sandbox.close()
+
+
+def test_a_disk_fill_faster_than_a_poll_is_still_named(pool: DockerSandboxes, tmp_path: Path) -> None:
+    sandbox = pool(tmp_path / "experiments" / "burst")
+    limits = Limits(disk_bytes=8 * MIB)
+    with pytest.raises(ResourceLimitError) as caught:
+        sandbox.exec(["sh", "-c", "head -c 20000000 /dev/zero > burst"], timeout=60, limits=limits)
+    assert caught.value.limit == "disk_bytes"
+    sandbox.close()
+
+
+def test_file_flood_is_stopped_and_named(pool: DockerSandboxes, tmp_path: Path) -> None:
+    workdir = tmp_path / "experiments" / "files"
+    sandbox = pool(workdir)
+    flood = "import os\nfor i in range(200000):\n    open(f'f{i}', 'w').close()\nprint('all')\n"
+    with pytest.raises(ResourceLimitError) as caught:
+        sandbox.exec(["python3", "-c", flood], timeout=120, limits=Limits(files=2000))
+    assert caught.value.limit == "files"
+    assert caught.value.partial is not None and "all" not in caught.value.partial.stdout
+    assert len(os.listdir(workdir)) < 200000
     sandbox.close()
 
 
@@ -280,6 +379,63 @@ def test_a_warm_container_is_reset_between_experiments(pool: DockerSandboxes, tm
     assert pool.stats()["reused"] >= 1
 
 
+def _stage_mounts() -> list[str]:
+    """Mount points of this process's stages (the per-experiment mounts of shared containers)."""
+    text = Path("/proc/self/mountinfo").read_text()
+    return [line.split()[4] for line in text.splitlines() if f"labgate-stage-{os.getpid()}-" in line.split()[4]]
+
+
+def test_a_warm_container_shows_only_the_experiment_it_serves(pool: DockerSandboxes, tmp_path: Path) -> None:
+    root = tmp_path / "experiments"
+    first = pool(root / "first")
+    first.write_file("result.txt", "first's result")
+    first.exec(["true"], timeout=60)
+    container = first.container_id
+    first.close()
+    # A directory the harness is preparing (inputs of a held-out configuration), not yet lent to anyone.
+    prepared = root / "held-out"
+    prepared.mkdir()
+    (prepared / "inputs.txt").write_text("held-out inputs")
+    prepared.chmod(0o755)
+    (prepared / "inputs.txt").chmod(0o644)
+    second = pool(root / "second")
+    probe = (
+        f"ls -a {root} 2>&1; echo --; cat {root}/first/result.txt {root}/held-out/inputs.txt 2>&1; "
+        f"ls {root}/first {root}/held-out 2>&1; echo end"
+    )
+    result = second.exec(["sh", "-c", probe], timeout=60)
+    assert second.container_id == container, "the warm container was not reused"
+    listing = result.stdout.split("--")[0]
+    assert "first" not in listing and "held-out" not in listing, listing
+    assert "first's result" not in result.stdout and "held-out inputs" not in result.stdout, result.stdout
+    assert result.stdout.count("No such file") == 4, result.stdout
+    # A neighbour running at the same time gets a container of its own and sees only itself as well.
+    third = pool(root / "third")
+    third.write_file("mine.txt", "third")
+    seen = third.exec(["sh", "-c", f"ls -a {root} 2>&1; echo --; ls {root}/second 2>&1"], timeout=60)
+    assert third.container_id != second.container_id
+    listing, direct = seen.stdout.split("--\n")
+    assert "second" not in listing.replace(str(root), "") and "No such file" in direct, seen.stdout
+    assert len(_stage_mounts()) >= 2
+    second.close()
+    third.close()
+    assert (root / "first" / "result.txt").read_text() == "first's result"
+    assert _wait_until(lambda: len(_stage_mounts()) == 1), "only the stage itself stays mounted between experiments"
+
+
+def test_closing_the_pool_unmounts_its_stage(tmp_path: Path) -> None:
+    docker_image("kernels")
+    sandboxes = DockerSandboxes("kernels", shared_root=tmp_path / "experiments")
+    sandbox = sandboxes(tmp_path / "experiments" / "a")
+    sandbox.write_file("kept.txt", "kept")
+    sandbox.exec(["true"], timeout=60)
+    assert _stage_mounts(), "a shared container receives its experiment by a staged mount"
+    sandboxes.close()
+    assert _stage_mounts() == []
+    assert not list(Path(tempfile.gettempdir()).glob(f"labgate-stage-{os.getpid()}-*"))
+    assert (tmp_path / "experiments" / "a" / "kept.txt").read_text() == "kept"
+
+
 def test_a_command_that_kills_its_wrapper_leaves_nothing_running(pool: DockerSandboxes, tmp_path: Path) -> None:
     sandbox = pool(tmp_path / "experiments" / "escape")
     # The wrapper (the command's parent, same uid) would kill the daemon when the command ends: kill it first.
@@ -296,6 +452,7 @@ def test_a_container_that_cannot_be_shown_clean_is_discarded(pool: DockerSandbox
     shm = "import ctypes; libc = ctypes.CDLL(None); print(libc.shmget(1234, 4096, 0o1600))"
     assert int(first.exec(["python3", "-c", shm], timeout=60).stdout) >= 0
     container = first.container_id
+    assert container is not None
     first.close()
     second = pool(root / "second")
     second.exec(["true"], timeout=60)
@@ -356,3 +513,108 @@ def test_a_worker_that_ends_on_its_own_reports_its_exit_code(pool: DockerSandbox
     assert worker.poll() == 7 and "bye" in worker.stderr_tail()
     worker.kill()
     sandbox.close()
+
+
+def test_a_worker_that_fills_its_directory_is_killed_and_says_why(pool: DockerSandboxes, tmp_path: Path) -> None:
+    sandbox = pool(tmp_path / "experiments" / "filler")
+    fill = "i=0; while :; do head -c 1048576 /dev/zero > f$i; i=$((i+1)); sleep 0.01; done"
+    worker = sandbox.spawn(["sh", "-c", fill], limits=Limits(disk_bytes=16 * MIB))
+    assert _wait_until(lambda: worker.poll() is not None, seconds=60), "the worker kept filling its directory"
+    assert getattr(worker, "limit", None) == "disk_bytes"
+    assert "disk_bytes" in worker.stderr_tail()
+    worker.kill()
+    assert _wait_until(lambda: _host_processes_of(sandbox.uid) == [])
+    sandbox.close()
+
+
+def test_without_staged_mounts_each_experiment_gets_its_own_container(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A host that refuses mounts: no warm container is shared, so no experiment ever sees another's directory."""
+    from sandboxes._docker_stage import MountStage, StageUnavailableError
+
+    def refuse(cls: type, parent: Path | None = None) -> None:
+        raise StageUnavailableError("mounts refused here")
+
+    monkeypatch.setattr(MountStage, "create", classmethod(refuse))
+    docker_image("kernels")
+    root = tmp_path / "experiments"
+    sandboxes = DockerSandboxes("kernels", shared_root=root)
+    try:
+        assert sandboxes.describe()["reuse"] == "one container per experiment"
+        first = sandboxes(root / "first")
+        first.write_file("result.txt", "first's result")
+        first.exec(["true"], timeout=60)
+        container = first.container_id
+        first.close()
+        second = sandboxes(root / "second")
+        probe = f"cat {root}/first/result.txt 2>&1; echo --; ls -a {root} 2>&1"
+        read, listing = second.exec(["sh", "-c", probe], timeout=60).stdout.split("--\n")
+        assert second.container_id != container
+        assert "No such file" in read and sorted(listing.split()) == [".", "..", "second"], (read, listing)
+        assert sandboxes.stats()["reused"] == 0
+        second.close()
+    finally:
+        sandboxes.close()
+
+
+def test_a_directory_already_over_its_limit_is_named_not_run_around(pool: DockerSandboxes, tmp_path: Path) -> None:
+    sandbox = pool(tmp_path / "experiments" / "full")
+    for i in range(30):
+        sandbox.write_file(f"input{i}.txt", "x")
+    with pytest.raises(ResourceLimitError) as caught:
+        sandbox.exec(["true"], timeout=60, limits=Limits(files=10))
+    assert caught.value.limit == "files"
+    assert sandbox.exec(["echo", "fits"], timeout=60, limits=Limits(files=100)).stdout == "fits\n"
+    sandbox.close()
+
+
+def _a_dead_pid() -> int:
+    child = subprocess.Popen(["true"])
+    child.wait()
+    return child.pid
+
+
+def test_a_stage_left_by_a_dead_run_is_unmounted_and_its_experiment_kept(tmp_path: Path) -> None:
+    from sandboxes._docker_stage import MountStage, prune_stale_stages
+
+    if os.geteuid() != 0:
+        pytest.skip("staged mounts need root")
+    experiment = tmp_path / "experiment"
+    experiment.mkdir()
+    (experiment / "result.txt").write_text("kept")
+    stage = MountStage.create(tmp_path)
+    point = stage.attach(stage.slot("c1"), Path("run/experiment"), experiment)
+    assert (point / "result.txt").read_text() == "kept"
+    # What a run killed mid-experiment leaves: its stage with an experiment still mounted in a slot.
+    stale = tmp_path / f"labgate-stage-{_a_dead_pid()}-x"
+    (stale / "slot").mkdir(parents=True)
+    other = tmp_path / "other"
+    other.mkdir()
+    (other / "data.txt").write_text("other data")
+    subprocess.run(["mount", "--bind", str(other), str(stale / "slot")], check=True)
+    assert prune_stale_stages(tmp_path) == 1, "only the dead run's stage goes"
+    assert not stale.exists()
+    assert (other / "data.txt").read_text() == "other data", "pruning a stage never deletes through its mounts"
+    assert (point / "result.txt").read_text() == "kept", "a living run's stage is left alone"
+    stage.close()
+    assert not stage.root.exists()
+    assert (experiment / "result.txt").read_text() == "kept"
+
+
+def test_a_sequence_of_experiments_alternates_two_warm_containers(pool: DockerSandboxes, tmp_path: Path) -> None:
+    """After the first reuse a spare is started in the background, so no experiment waits for a reset;
+    whichever container an experiment gets, it sees only its own directory."""
+    root = tmp_path / "experiments"
+    containers = []
+    for index in range(6):
+        sandbox = pool(root / f"exp-{index}")
+        sandbox.write_file("result.txt", f"result {index}\n")
+        probe = " ".join(f"cat {root}/exp-{other}/result.txt 2>/dev/null;" for other in range(6)) + " echo end"
+        seen = sandbox.exec(["sh", "-c", probe], timeout=60).stdout.split()
+        assert seen == ["result", str(index), "end"], seen
+        containers.append(sandbox.container_id)
+        sandbox.close()
+    stats = pool.stats()
+    assert stats["started"] <= 2 and stats["reused"] >= 4, stats
+    assert len(set(containers)) <= 2

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import socket
 import subprocess
 import time
@@ -194,3 +195,105 @@ def test_spawned_worker_serves_requests_and_dies_with_kill(sandbox: LocalSandbox
         time.sleep(0.05)
     assert _alive(marker) == []
     assert worker.poll() is not None
+
+
+# --- hardening: identity, loans, aggregate limits ----------------------------------------------
+
+SANDBOX_UID_FLOOR = 2_000_000_000
+needs_root = pytest.mark.skipif(os.geteuid() != 0, reason="labgate drops to a fresh uid only when it runs as root")
+
+
+def _uid_of(pid: str) -> int:
+    status = Path(f"/proc/{pid}/status").read_text()
+    return int(next(line.split()[1] for line in status.splitlines() if line.startswith("Uid:")))
+
+
+@needs_root
+def test_root_lends_the_directory_to_a_fresh_uid_and_takes_it_back(tmp_path: Path) -> None:
+    workdir = tmp_path / "work"
+    workdir.mkdir()
+    os.chown(workdir, 4321, 4321)
+    workdir.chmod(0o750)
+    sandbox = LocalSandbox(workdir=workdir)
+    assert "fresh unprivileged host uid" in sandbox.describe()["user"]
+    marker = f"labgate-lent-{uuid.uuid4().hex}"
+    sleeper = f"touch made-by-worker; exec python3 -c 'import time; time.sleep(60)' {marker}"
+    worker = sandbox.spawn(["sh", "-c", sleeper])
+    try:
+        deadline = time.monotonic() + 10
+        while not _alive(marker) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        pids = _alive(marker)
+        assert pids, "the worker did not start"
+        # On the host the command is neither root nor labgate's user, and it owns the directory while it runs.
+        assert _uid_of(pids[0]) == sandbox.host_uid >= SANDBOX_UID_FLOOR
+        assert workdir.stat().st_uid == sandbox.host_uid
+        assert stat_mode(workdir) == 0o700, "a lent directory is closed to every other uid"
+    finally:
+        worker.kill()
+    for path in [workdir, *workdir.rglob("*")]:
+        assert path.lstat().st_uid == 4321, f"{path} was not given back"
+    assert stat_mode(workdir) == 0o750
+
+
+def stat_mode(path: Path) -> int:
+    return path.stat().st_mode & 0o7777
+
+
+@needs_root
+def test_two_sandboxes_on_one_directory_share_its_loan(tmp_path: Path) -> None:
+    """A worker keeps writing while another command runs in its directory: neither loses the files."""
+    workdir = tmp_path / "work"
+    first, second = LocalSandbox(workdir=workdir), LocalSandbox(workdir=workdir)
+    assert first.host_uid != second.host_uid
+    loop = "import sys\nfor line in sys.stdin:\n    open(line.strip(), 'w').write('x'); print('ok', flush=True)\n"
+    worker = first.spawn(["python3", "-c", loop])
+    try:
+        worker.stdin.write(b"from-worker-1\n")
+        worker.stdin.flush()
+        assert worker.stdout.readline() == b"ok\n"
+        assert second.exec(["sh", "-c", "echo y > from-exec && cat from-worker-1"], timeout=30).stdout == "x"
+        worker.stdin.write(b"from-worker-2\n")
+        worker.stdin.flush()
+        assert worker.stdout.readline() == b"ok\n", worker.stderr_tail()
+    finally:
+        worker.kill()
+    assert {p.name for p in workdir.iterdir()} == {"from-worker-1", "from-exec", "from-worker-2"}
+    assert all(p.stat().st_uid == os.getuid() for p in workdir.iterdir())
+
+
+def test_a_worker_crossing_the_disk_limit_is_killed_and_says_why(sandbox: LocalSandbox) -> None:
+    filler = "import time\nfor i in range(64):\n    open(f'f{i}', 'wb').write(b'x' * (1 << 20))\ntime.sleep(60)\n"
+    worker = sandbox.spawn(["python3", "-c", filler], limits=Limits(disk_bytes=8 << 20))
+    deadline = time.monotonic() + 20
+    while worker.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert worker.poll() is not None, "the worker outlived its disk limit"
+    assert "disk_bytes" in worker.stderr_tail()
+    worker.kill()
+
+
+@needs_root
+def test_each_command_gets_its_own_cgroup_and_it_is_removed(sandbox: LocalSandbox) -> None:
+    assert set(sandbox.describe()["aggregate_limits"]) == {"memory_bytes", "processes"}
+    marker = f"labgate-cgroup-{uuid.uuid4().hex}"
+    worker = sandbox.spawn(["python3", "-c", "import time; time.sleep(60)", marker])
+    try:
+        deadline = time.monotonic() + 10
+        while not _alive(marker) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        seen_from_host = Path(f"/proc/{_alive(marker)[0]}/cgroup").read_text()
+    finally:
+        worker.kill()
+    placed = dict(re.findall(r"^\d+:([\w=,]+):.*/(labgate-\d+-[0-9a-f]+)$", seen_from_host, re.MULTILINE))
+    assert "pids" in placed and "memory" in placed, f"the command ran outside a labgate cgroup: {seen_from_host}"
+    leftovers = [p for p in Path("/sys/fs/cgroup").rglob("labgate-*") if p.name in placed.values()]
+    assert leftovers == [], "a command's cgroup outlived it"
+
+
+def test_no_set_id_bit_survives_a_command(sandbox: LocalSandbox) -> None:
+    script = "cp /bin/sh s && chmod 6755 s && mkdir d && chmod 2777 d && ls -l s"
+    result = sandbox.exec(["sh", "-c", script], timeout=30)
+    assert result.stdout.startswith("-rws"), "the sandbox could not even set the bit (the test would prove nothing)"
+    for name in ("s", "d"):
+        assert not (sandbox.workdir / name).stat().st_mode & 0o6000
