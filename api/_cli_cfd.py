@@ -17,7 +17,7 @@ from rich.console import Console
 
 from agents import RunLauncher, RunOptions
 from api._settings import Settings, build_launcher
-from runs import ExperimentSpec, GateResult, combine_decisions, new_run_id
+from runs import ExperimentSpec, GateResult, combine_decisions, new_run_id, walk_untrusted
 from tools import ExperimentOutcome, TaskError, ToolUnavailableError
 from verifiers import GateContext, get_gate, run_gate
 
@@ -37,7 +37,7 @@ def check_case(
     unsafe_no_isolation: bool = False,
 ) -> dict[str, Any]:
     """Adopt the case into `work`, run the task's gates on it, and return the decision and verdicts."""
-    task = launcher.catalog.load(task_ref)
+    task = launcher.catalog.with_deviations(launcher.catalog.load(task_ref))
     workload = launcher.catalog.workload_for(task)
     adopt = getattr(workload, "adopt", None)
     if adopt is None:
@@ -77,11 +77,13 @@ def check_case(
     return {
         "decision": combine_decisions([result.decision for result in results]),
         "verdicts": [result.model_dump() for result in results],
-        "task": task.id,
+        "task": task.label,
+        "gate_deviations": [deviation.model_dump(mode="json") for deviation in task.gate_deviations],
         "case": str(source),
         "params": spec.params,
         "workdir": str(work),
         "skipped": skipped,
+        "refused": list(outcome.refused),
         "vision": "offline checks only (no vision model in this command)",
     }
 
@@ -90,11 +92,11 @@ def _tree_digest(root: Path) -> str:
     import hashlib
 
     digest = hashlib.sha256()
-    for path in sorted(root.rglob("*")):
-        digest.update(str(path.relative_to(root)).encode())
-        if path.is_file():
-            stat = path.stat()
-            digest.update(f"{stat.st_size}:{stat.st_mtime_ns}".encode())
+    for entry in walk_untrusted(root):  # links are listed, never followed
+        digest.update(f"{entry.relative}:{entry.kind}".encode())
+        if entry.kind == "file":
+            info = (root / entry.relative).lstat()
+            digest.update(f"{info.st_size}:{info.st_mtime_ns}".encode())
     return digest.hexdigest()
 
 
@@ -136,6 +138,8 @@ def check_case_command(task: str, case_dir: Path, as_json: bool, rerun: bool, un
     console.print(f"parameters read from the case: {params}", highlight=False)
     for verdict in result["verdicts"]:
         console.print(f"  {verdict['gate']}: {verdict['decision']} — " + "; ".join(verdict["reasons"]), highlight=False)
+    for refusal in result["refused"]:
+        console.print(f"  not copied or not read: {refusal}", highlight=False)
     if result["skipped"]:
         console.print(f"not run (need new runs; use --rerun): {', '.join(result['skipped'])}", highlight=False)
     console.print(f"figures and copies: {work}", highlight=False)

@@ -10,9 +10,14 @@ import hashlib
 import mimetypes
 import os
 import re
+import stat
 import tempfile
 from pathlib import Path
 
+from runs._untrusted import read_untrusted_path
+
+MAX_ARTIFACT_BYTES = 256 << 20
+"""The largest file stored as an artifact; anything larger left by a sandbox is refused, not read."""
 _SHA256 = re.compile(r"^[0-9a-f]{64}$")
 _TEXT_SUFFIXES = {".log", ".md", ".txt", ".csv", ".v", ".cl", ".cu", ".lean", ".thy", ".foam", ".dat"}
 
@@ -58,24 +63,36 @@ class ArtifactStore:
 
     def has(self, sha256: str) -> bool:
         try:
-            return self.path_for(sha256).is_file()
+            self.open_path(sha256)
         except ArtifactNotFoundError:
             return False
+        return True
 
     def open_path(self, sha256: str) -> Path:
+        """The stored file for a digest: only a regular file this store wrote, never a link placed there."""
         path = self.path_for(sha256)
-        if not path.is_file():
+        try:
+            info = path.lstat()
+        except OSError:
+            raise ArtifactNotFoundError(f"no artifact with digest {sha256}") from None
+        if not stat.S_ISREG(info.st_mode):
             raise ArtifactNotFoundError(f"no artifact with digest {sha256}")
         return path
 
-    def put_file(self, source: Path) -> tuple[str, int]:
-        """Copy a file in (once per content) and return its digest and size."""
-        sha = sha256_file(source)
-        target = self.path_for(sha)
-        size = source.stat().st_size
-        if not target.exists():
-            self._write_atomically(target, source.read_bytes())
-        return sha, size
+    def put_file(
+        self, source: Path, *, within: Path | None = None, max_bytes: int = MAX_ARTIFACT_BYTES
+    ) -> tuple[str, int]:
+        """Copy a file in (once per content) and return its digest and size.
+
+        The bytes are read once, through the link-refusing reader, and both the digest and the
+        stored copy come from that one read: a symlink, FIFO, device or oversize file named like an
+        output is refused instead of pulling host files (or this store) into an artifact.
+        `within` is the directory the caller owns; every component of `source` below it is untrusted.
+
+        Raises:
+            UntrustedFileError: the file is a link, not regular, too large, or unreadable.
+        """
+        return self.put_bytes(read_untrusted_path(source, within=within, max_bytes=max_bytes))
 
     def put_bytes(self, data: bytes) -> tuple[str, int]:
         sha = hashlib.sha256(data).hexdigest()

@@ -11,7 +11,13 @@ through here:
 - only regular files are read (`O_NONBLOCK` opens a FIFO without waiting; `fstat` then refuses it),
   on the directory's own filesystem, with a single link (a hard link could pull a foreign file in);
 - the size is checked before reading and the read stops at the cap;
-- a refusal is an `UntrustedFileError` whose message says what was refused and why, for a verdict.
+- a refusal is an `UntrustedFileError` whose message says what was refused and why, for a verdict
+  (`UntrustedFileMissingError` when nothing is there, which callers usually report differently).
+
+Callers that hold a full path pass `within=` the directory the harness owns (the experiment or
+case directory), so every component below it, not only the last, is opened without following links.
+Listings (`untrusted_listing`) report links as links, so a reader can refuse a linked time directory
+by name instead of silently judging an older one.
 """
 
 from __future__ import annotations
@@ -41,6 +47,10 @@ class UntrustedFileError(OSError):
         self.reason = reason
 
 
+class UntrustedFileMissingError(UntrustedFileError):
+    """The file, or a directory on the way to it, does not exist (nothing was refused)."""
+
+
 def _parts(relative: str | os.PathLike[str]) -> list[str]:
     text = os.fspath(relative)
     pure = PurePosixPath(text)
@@ -66,6 +76,8 @@ def _open_dir_chain(rootfd: int, parts: list[str], shown: str) -> int:
         for part in parts:
             try:
                 following = os.open(part, _DIR_FLAGS, dir_fd=current)
+            except FileNotFoundError:
+                raise UntrustedFileMissingError(shown, f"does not exist ({part!r} is missing)") from None
             except OSError as error:
                 reason = "a symbolic link or not a directory" if error.errno in (40, 20) else error.strerror
                 raise UntrustedFileError(shown, f"cannot enter {part!r}: {reason}") from None
@@ -81,7 +93,7 @@ def _open_regular(dirfd: int, name: str, shown: str, device: int) -> tuple[int, 
     try:
         info = os.stat(name, dir_fd=dirfd, follow_symlinks=False)
     except FileNotFoundError:
-        raise UntrustedFileError(shown, "does not exist") from None
+        raise UntrustedFileMissingError(shown, "does not exist") from None
     except OSError as error:
         raise UntrustedFileError(shown, f"cannot be inspected ({error.strerror})") from None
     if stat.S_ISLNK(info.st_mode):
@@ -181,13 +193,94 @@ def read_untrusted_text(
     return read_untrusted(root, relative, max_bytes=max_bytes, timeout=timeout).decode("utf-8", errors="replace")
 
 
-def read_untrusted_path(path: Path, *, max_bytes: int = DEFAULT_MAX_BYTES, timeout: float = DEFAULT_TIMEOUT) -> bytes:
-    """Read a file given by full path, trusting only its parent directory's location (no link as the last part).
+def split_under(path: Path, within: Path | None) -> tuple[Path, str]:
+    """`(root, relative)` for a full path: `within` is the directory the harness owns, the rest is untrusted.
 
-    For callers that hold a path rather than (root, relative): the final component is opened with
-    the same rules; the directories above it are the harness's own.
+    Without `within`, only the last component is untrusted (the caller vouches for the directories
+    above it). A path that is not lexically under `within` is refused rather than read from elsewhere.
+
+    Raises:
+        UntrustedFileError: `path` does not lie under `within`.
     """
-    return read_untrusted(path.parent, path.name, max_bytes=max_bytes, timeout=timeout)
+    if within is None:
+        return path.parent, path.name
+    try:
+        relative = path.relative_to(within)
+    except ValueError:
+        raise UntrustedFileError(str(path), f"is not inside {within}") from None
+    return within, relative.as_posix()
+
+
+def read_untrusted_path(
+    path: Path,
+    *,
+    within: Path | None = None,
+    max_bytes: int = DEFAULT_MAX_BYTES,
+    timeout: float = DEFAULT_TIMEOUT,
+) -> bytes:
+    """Read a file given by full path; every component below `within` is opened without following links.
+
+    For callers that hold a path rather than (root, relative). Without `within` only the final
+    component is checked, so pass the experiment or case directory whenever the directories in
+    between were written by the sandbox.
+    """
+    root, relative = split_under(path, within)
+    return read_untrusted(root, relative, max_bytes=max_bytes, timeout=timeout)
+
+
+def read_untrusted_path_text(
+    path: Path,
+    *,
+    within: Path | None = None,
+    max_bytes: int = DEFAULT_MAX_BYTES,
+    timeout: float = DEFAULT_TIMEOUT,
+) -> str:
+    """Like `read_untrusted_path`, decoded as UTF-8 with undecodable bytes replaced."""
+    data = read_untrusted_path(path, within=within, max_bytes=max_bytes, timeout=timeout)
+    return data.decode("utf-8", errors="replace")
+
+
+def untrusted_listing(root: Path, relative: str | os.PathLike[str] = "") -> dict[str, str]:
+    """Name -> kind ('file', 'dir', 'link', 'other') of the entries directly inside `root/relative`.
+
+    No link is followed on the way or inside; an absent or unreachable directory lists as empty.
+    """
+    try:
+        parts = _parts(relative)
+        rootfd = _open_root(root)
+    except UntrustedFileError:
+        return {}
+    try:
+        try:
+            dirfd = _open_dir_chain(rootfd, parts, "/".join(parts) or ".")
+        except UntrustedFileError:
+            return {}
+        try:
+            with os.scandir(dirfd) as entries:
+                return {entry.name: _entry_kind(entry.stat(follow_symlinks=False).st_mode) for entry in entries}
+        finally:
+            os.close(dirfd)
+    finally:
+        os.close(rootfd)
+
+
+def _entry_kind(mode: int) -> str:
+    if stat.S_ISLNK(mode):
+        return "link"
+    if stat.S_ISREG(mode):
+        return "file"
+    if stat.S_ISDIR(mode):
+        return "dir"
+    return "other"
+
+
+def untrusted_subdirectories(root: Path, relative: str | os.PathLike[str] = "") -> list[str]:
+    """Names of the real directories directly inside `root/relative`; links and files are left out.
+
+    An absent or unreachable directory (a link on the way, say) has none: callers that look for
+    time or sample folders then report that nothing was written.
+    """
+    return sorted(name for name, kind in untrusted_listing(root, relative).items() if kind == "dir")
 
 
 def untrusted_kind(root: Path, relative: str | os.PathLike[str]) -> str | None:
@@ -212,13 +305,7 @@ def untrusted_kind(root: Path, relative: str | os.PathLike[str]) -> str | None:
             os.close(dirfd)
     finally:
         os.close(rootfd)
-    if stat.S_ISLNK(info.st_mode):
-        return "link"
-    if stat.S_ISREG(info.st_mode):
-        return "file"
-    if stat.S_ISDIR(info.st_mode):
-        return "dir"
-    return "other"
+    return _entry_kind(info.st_mode)
 
 
 @dataclass(frozen=True)

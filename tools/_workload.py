@@ -61,6 +61,11 @@ class ExperimentOutcome(BaseModel):
     metrics: dict[str, float] = Field(default_factory=dict)
     files: list[OutputFile] = Field(default_factory=list)
     info: dict[str, Any] = Field(default_factory=dict)
+    refused: list[str] = Field(
+        default_factory=list,
+        description="files the sandbox left that the harness refused to read ('path: reason'): links, "
+        "special files, oversize files; each is a reason for the gates to reject",
+    )
 
     def file_for(self, role: str) -> OutputFile | None:
         return next((item for item in self.files if item.role == role), None)

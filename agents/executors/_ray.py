@@ -24,7 +24,7 @@ from agents._context import RunContext
 from agents._experiments import PreparedExperiment, RunAbortedError, run_driver
 from agents.executors._base import Executor, ExecutorError
 from agents.llm import LLMConfig, OpenAIChat
-from runs import ExperimentSpec, TaskSpec
+from runs import MAX_ARTIFACT_BYTES, ExperimentSpec, TaskSpec, UntrustedFileError, read_untrusted, walk_untrusted
 from sandboxes import DockerSandboxConfig, LocalSandboxConfig, Sandbox, get_sandbox
 from tools import ExperimentOutcome, Workload
 
@@ -63,13 +63,31 @@ class RemoteContext:
         self.events.append((kind, message, data))
 
 
-def _pack(directory: Path) -> bytes:
+def _pack(directory: Path) -> tuple[bytes, list[str]]:
+    """The experiment's regular files as a gzip tar, and the files refused on the way.
+
+    The directory was written by the sandbox: links, special files, hard-linked and oversize files
+    are left out (and named), so the worker never ships its own host files back to the orchestrator.
+    """
     buffer = io.BytesIO()
+    refused: list[str] = []
     with tarfile.open(fileobj=buffer, mode="w:gz", compresslevel=1) as archive:
-        for path in sorted(directory.rglob("*")):
-            if path.is_file() and not path.is_symlink():
-                archive.add(path, arcname=str(path.relative_to(directory)), recursive=False)
-    return buffer.getvalue()
+        for entry in walk_untrusted(directory):
+            if entry.kind == "dir":
+                continue
+            if entry.kind != "file":
+                refused.append(f"{entry.relative}: {'a symbolic link' if entry.kind == 'link' else 'a special file'}")
+                continue
+            try:
+                data = read_untrusted(directory, entry.relative, max_bytes=MAX_ARTIFACT_BYTES)
+            except UntrustedFileError as error:
+                refused.append(f"{entry.relative}: {error.reason}")
+                continue
+            info = tarfile.TarInfo(entry.relative)
+            info.size = len(data)
+            info.mode = 0o644
+            archive.addfile(info, io.BytesIO(data))
+    return buffer.getvalue(), refused
 
 
 def _unpack(data: bytes, directory: Path) -> None:
@@ -90,9 +108,11 @@ def execute_job(job: ExperimentJob) -> JobResult:
         llm = OpenAIChat(job.llm) if job.llm is not None else None
         context = RemoteContext(job.run_id, job.task, job.workload, factory, llm)
         outcome = run_driver(context, job.spec, scratch)
+        archive, refused = _pack(scratch)
+        outcome.refused.extend(reason for reason in refused if reason not in outcome.refused)
         return JobResult(
             outcome=outcome,
-            archive=_pack(scratch),
+            archive=archive,
             events=context.events,
             node=os.uname().nodename,
             seconds=time.monotonic() - start,

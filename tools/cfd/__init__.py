@@ -8,7 +8,16 @@ from tools.cfd._cavity_metrics import (
     profiles_from_samples,
     reader_disagreement,
 )
-from tools.cfd._fields import FieldFormatError, latest_time, read_internal_field, read_xy, time_directories
+from tools.cfd._fields import (
+    FieldFormatError,
+    RefusedOutputError,
+    latest_time,
+    parse_internal_field,
+    parse_xy,
+    read_internal_field,
+    read_xy,
+    time_directories,
+)
 from tools.cfd._foamdict import FoamValueError
 from tools.cfd._logs import SolverLog, parse_solver_log, read_solver_log
 from tools.cfd._openfoam import OpenFOAMConfig
@@ -24,6 +33,7 @@ __all__ = [
     "FoamValueError",
     "OpenFOAMConfig",
     "ReferenceProfile",
+    "RefusedOutputError",
     "SolverLog",
     "case_definitions",
     "cavity_case",
@@ -31,7 +41,9 @@ __all__ = [
     "ghia_profiles",
     "ghia_reynolds_numbers",
     "latest_time",
+    "parse_internal_field",
     "parse_solver_log",
+    "parse_xy",
     "profiles_from_fields",
     "profiles_from_samples",
     "read_internal_field",

@@ -12,7 +12,14 @@ from pathlib import Path
 import numpy as np
 
 from tools.cfd._cavity import CavityParams
-from tools.cfd._fields import FieldFormatError, FloatArray, latest_time, read_internal_field, read_xy
+from tools.cfd._fields import (
+    FieldFormatError,
+    FloatArray,
+    latest_time,
+    numbered_directories,
+    read_internal_field,
+    read_xy,
+)
 from tools.cfd._grid import structured_2d
 from tools.cfd._reference import ReferenceProfile
 
@@ -34,8 +41,8 @@ def profiles_from_fields(case: Path, params: CavityParams) -> Centrelines:
     if latest is None:
         raise FieldFormatError(f"{case} has no time directory after 0: the solver wrote no result")
     time, directory = latest
-    centres = read_internal_field(directory / "C")
-    velocity = read_internal_field(directory / "U", n_cells=len(centres))
+    centres = read_internal_field(directory / "C", within=case)
+    velocity = read_internal_field(directory / "U", n_cells=len(centres), within=case)
     xs, ys, grid = structured_2d(centres, velocity)
     length, lid = params.length, params.lid_velocity
     u_mid = np.array([np.interp(length / 2, xs, grid[j, :, 0]) for j in range(len(ys))])
@@ -50,16 +57,12 @@ def profiles_from_fields(case: Path, params: CavityParams) -> Centrelines:
 
 def profiles_from_samples(case: Path, params: CavityParams) -> Centrelines:
     root = case / "postProcessing" / "centrelines"
-    times = (
-        sorted((float(child.name), child) for child in root.iterdir() if child.is_dir() and _is_number(child.name))
-        if root.is_dir()
-        else []
-    )
+    times = numbered_directories(case, "postProcessing/centrelines")
     if not times:
         raise FieldFormatError(f"{root} holds no sampled time: the line sampling did not run")
     time, directory = times[-1]
-    vertical = read_xy(directory / "vertical_U.xy")
-    horizontal = read_xy(directory / "horizontal_U.xy")
+    vertical = read_xy(directory / "vertical_U.xy", within=case)
+    horizontal = read_xy(directory / "horizontal_U.xy", within=case)
     length, lid = params.length, params.lid_velocity
     return Centrelines(
         y=vertical[:, 0] / length,
@@ -69,14 +72,6 @@ def profiles_from_samples(case: Path, params: CavityParams) -> Centrelines:
         time=time,
         source=f"postProcessing/centrelines/{directory.name}",
     )
-
-
-def _is_number(text: str) -> bool:
-    try:
-        float(text)
-    except ValueError:
-        return False
-    return True
 
 
 def profile_errors(coordinate: FloatArray, value: FloatArray, reference: ReferenceProfile) -> FloatArray:

@@ -136,9 +136,9 @@ class CavityCase(CaseDefinition[CavityParams]):
         metrics: dict[str, float] = {}
         if latest is not None:
             time, folder = latest
-            centres = read_internal_field(folder / "C")
-            velocity = read_internal_field(folder / "U", n_cells=len(centres))
-            pressure = read_internal_field(folder / "p", n_cells=len(centres))
+            centres = read_internal_field(folder / "C", within=case)
+            velocity = read_internal_field(folder / "U", n_cells=len(centres), within=case)
+            pressure = read_internal_field(folder / "p", n_cells=len(centres), within=case)
             xs, ys, u_grid = structured_2d(centres, velocity)
             _, _, p_grid = structured_2d(centres, pressure)
             render_field_panels(

@@ -71,8 +71,8 @@ def cell_profile(case: Path, params: ChannelParams) -> tuple[FloatArray, FloatAr
     if latest is None:
         raise FieldFormatError(f"{case} has no time directory after 0: the solver wrote no result")
     _, folder = latest
-    centres = read_internal_field(folder / "C")
-    velocity = read_internal_field(folder / "U", n_cells=len(centres))
+    centres = read_internal_field(folder / "C", within=case)
+    velocity = read_internal_field(folder / "U", n_cells=len(centres), within=case)
     if len(centres) != params.cells * params.cells_x:
         raise FieldFormatError(f"{len(centres)} cells, expected {params.cells_x} x {params.cells}")
     ys = centres.reshape(params.cells, params.cells_x, 3)[:, :, 1].mean(axis=1) / params.height
@@ -82,27 +82,15 @@ def cell_profile(case: Path, params: ChannelParams) -> tuple[FloatArray, FloatAr
 
 def sampled_profile(case: Path, params: ChannelParams) -> tuple[FloatArray, FloatArray, str]:
     """(y/H, u/Ub) from OpenFOAM's own line sampling (reader A)."""
-    from tools.cfd._fields import read_xy
+    from tools.cfd._fields import numbered_directories, read_xy
 
     root = case / "postProcessing" / "profile"
-    times = (
-        sorted((float(child.name), child) for child in root.iterdir() if child.is_dir() and _is_number(child.name))
-        if root.is_dir()
-        else []
-    )
+    times = numbered_directories(case, "postProcessing/profile")
     if not times:
         raise FieldFormatError(f"{root} holds no sampled time: the line sampling did not run")
     folder = times[-1][1]
-    table = read_xy(folder / "across_U.xy")
+    table = read_xy(folder / "across_U.xy", within=case)
     return table[:, 0] / params.height, table[:, 1] / params.bulk_velocity, f"postProcessing/profile/{folder.name}"
-
-
-def _is_number(text: str) -> bool:
-    try:
-        float(text)
-    except ValueError:
-        return False
-    return True
 
 
 def wall_shear_from_cells(ys: FloatArray, us: FloatArray) -> float:

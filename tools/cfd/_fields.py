@@ -6,11 +6,14 @@ the solver wrote, rather than trusting the solver's own post-processing output.
 
 from __future__ import annotations
 
+import math
 import re
 from pathlib import Path
 
 import numpy as np
 from numpy.typing import NDArray
+
+from runs import UntrustedFileError, UntrustedFileMissingError, read_untrusted_path_text, untrusted_listing
 
 FloatArray = NDArray[np.float64]
 
@@ -21,6 +24,38 @@ _COMPONENTS = {"scalar": 1, "vector": 3, "symmTensor": 6, "tensor": 9}
 
 class FieldFormatError(ValueError):
     """A field file is missing, binary, truncated or not an OpenFOAM field."""
+
+
+class RefusedOutputError(FieldFormatError):
+    """A file the case left was refused by the reader: a link, a special file, or too large."""
+
+    def __init__(self, path: Path, reason: str) -> None:
+        super().__init__(f"{path} was refused: {reason}")
+        self.path = path
+        self.reason = reason
+
+
+MAX_OUTPUT_BYTES = 64 << 20
+"""The largest solver output (field, sample table, dictionary) the host reads from a case."""
+
+
+def read_output_text(path: Path, *, within: Path | None = None, max_bytes: int = MAX_OUTPUT_BYTES) -> str:
+    """The text of a file the solver (or a user's case) wrote, read without trusting it.
+
+    No link below `within` is followed (without it only the last component is checked: pass the
+    case directory), only regular files are read, and only up to `max_bytes`.
+
+    Raises:
+        FieldFormatError: the file does not exist.
+        RefusedOutputError: the file is a link, a special file, too large or unreadable; the
+            message names the file and why, for a verdict.
+    """
+    try:
+        return read_untrusted_path_text(path, within=within, max_bytes=max_bytes)
+    except UntrustedFileMissingError:
+        raise FieldFormatError(f"{path} does not exist") from None
+    except UntrustedFileError as error:
+        raise RefusedOutputError(path, error.reason) from None
 
 
 def _closing_paren(text: str, start: int) -> int:
@@ -36,11 +71,12 @@ def _closing_paren(text: str, start: int) -> int:
     raise FieldFormatError("unbalanced parentheses: the file is truncated")
 
 
-def read_internal_field(path: Path, n_cells: int | None = None) -> FloatArray:
-    """The internal field as an (n,) or (n, k) array; a uniform field needs `n_cells` to expand."""
-    if not path.is_file():
-        raise FieldFormatError(f"field file {path} does not exist")
-    return parse_internal_field(path.read_text(errors="replace"), str(path), n_cells)
+def read_internal_field(path: Path, n_cells: int | None = None, *, within: Path | None = None) -> FloatArray:
+    """The internal field as an (n,) or (n, k) array; a uniform field needs `n_cells` to expand.
+
+    `within` is the directory below which no link is followed (see `read_output_text`).
+    """
+    return parse_internal_field(read_output_text(path, within=within), str(path), n_cells)
 
 
 def parse_internal_field(text: str, path: str, n_cells: int | None = None) -> FloatArray:
@@ -72,16 +108,28 @@ def parse_internal_field(text: str, path: str, n_cells: int | None = None) -> Fl
 
 def time_directories(case: Path) -> list[tuple[float, Path]]:
     """Numeric time directories of a case, sorted by time (the initial `0` included)."""
+    return numbered_directories(case)
+
+
+def numbered_directories(folder: Path, relative: str = "") -> list[tuple[float, Path]]:
+    """Sub-directories of `folder/relative` named by a number, sorted; links are never listed or entered.
+
+    Raises:
+        RefusedOutputError: an entry named like a time is a link or a special file: an honest solver
+            never leaves one, and skipping it would quietly judge an older time instead.
+    """
     times: list[tuple[float, Path]] = []
-    if not case.is_dir():
-        return times
-    for child in case.iterdir():
-        if not child.is_dir():
-            continue
+    for name, kind in untrusted_listing(folder, relative).items():
         try:
-            times.append((float(child.name), child))
+            value = float(name)
         except ValueError:
             continue
+        if not math.isfinite(value) or kind == "file":
+            continue
+        if kind != "dir":
+            what = "a symbolic link; links are never followed" if kind == "link" else "not a directory"
+            raise RefusedOutputError(folder / relative / name, f"is {what}")
+        times.append((value, folder / relative / name))
     return sorted(times)
 
 
@@ -90,11 +138,14 @@ def latest_time(case: Path) -> tuple[float, Path] | None:
     return times[-1] if times else None
 
 
-def read_xy(path: Path) -> FloatArray:
+def read_xy(path: Path, *, within: Path | None = None) -> FloatArray:
     """A raw-format sample file (`*.xy`): whitespace-separated columns, '#' comments."""
-    if not path.is_file():
-        raise FieldFormatError(f"sample file {path} does not exist")
-    rows = [line.split() for line in path.read_text().splitlines() if line.strip() and not line.startswith("#")]
+    return parse_xy(read_output_text(path, within=within), str(path))
+
+
+def parse_xy(text: str, path: str) -> FloatArray:
+    """The columns of a raw-format sample file's text; `path` only names the file in errors."""
+    rows = [line.split() for line in text.splitlines() if line.strip() and not line.startswith("#")]
     if not rows:
         raise FieldFormatError(f"sample file {path} is empty")
     try:

@@ -48,9 +48,9 @@ def residuals_and_fields(
     if latest is None:
         return None, outputs
     time, folder = latest
-    centres = read_internal_field(folder / "C")
-    velocity = read_internal_field(folder / "U", n_cells=len(centres))
-    pressure = read_internal_field(folder / "p", n_cells=len(centres))
+    centres = read_internal_field(folder / "C", within=case)
+    velocity = read_internal_field(folder / "U", n_cells=len(centres), within=case)
+    pressure = read_internal_field(folder / "p", n_cells=len(centres), within=case)
     render_field_panels_tri(
         figures / "fields.png",
         centres[:, 0],

@@ -11,6 +11,8 @@ import re
 from pathlib import Path
 from typing import Any
 
+from runs import UntrustedFileError, UntrustedFileMissingError, read_untrusted_path_text
+
 _TOKEN = re.compile(r'"(?:[^"\\]|\\.)*"|#\{.*?#\}|[{}();\[\]]|[^\s{}();\[\]"]+', re.DOTALL)
 _COMMENTS = re.compile(r"//[^\n]*|/\*.*?\*/", re.DOTALL)
 
@@ -83,11 +85,24 @@ def parse_foam_dict(text: str) -> FoamDict:
     return entries
 
 
-def read_foam_dict(path: Path) -> FoamDict:
-    if not path.is_file():
-        raise FoamParseError(f"{path} does not exist")
+MAX_DICT_BYTES = 16 << 20
+"""A dictionary is a few kilobytes; anything near this is not one."""
+
+
+def read_foam_dict(path: Path, *, within: Path | None = None) -> FoamDict:
+    """Parse a dictionary file of a case, read without following any link below `within`.
+
+    Raises:
+        FoamParseError: the file is missing, refused (a link, a special file, too large) or not valid.
+    """
     try:
-        return parse_foam_dict(path.read_text(errors="replace"))
+        text = read_untrusted_path_text(path, within=within, max_bytes=MAX_DICT_BYTES)
+    except UntrustedFileMissingError:
+        raise FoamParseError(f"{path} does not exist") from None
+    except UntrustedFileError as error:
+        raise FoamParseError(f"{path} was refused: {error.reason}") from None
+    try:
+        return parse_foam_dict(text)
     except (FoamParseError, ValueError, IndexError) as error:
         raise FoamParseError(f"{path}: {error}") from None
 

@@ -34,8 +34,8 @@ def velocity_profiles(case: Path, params: HillParams) -> tuple[dict[float, tuple
     if latest is None:
         raise FieldFormatError(f"{case} has no time directory after 0: the solver wrote no result")
     _, folder = latest
-    centres = read_internal_field(folder / "C")
-    velocity = read_internal_field(folder / "U", n_cells=len(centres))
+    centres = read_internal_field(folder / "C", within=case)
+    velocity = read_internal_field(folder / "U", n_cells=len(centres), within=case)
     ny, nx = params.cells_y, params.cells_x
     if len(centres) != nx * ny:
         raise FieldFormatError(f"{len(centres)} cells, expected {nx} x {ny} for this case")

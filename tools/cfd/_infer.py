@@ -11,7 +11,7 @@ from tools.cfd._foamread import FoamDict, FoamParseError, foam_number, foam_vect
 
 def read_case_dict(case: Path, relative: str) -> FoamDict:
     try:
-        return read_foam_dict(case / relative)
+        return read_foam_dict(case / relative, within=case)
     except FoamParseError as error:
         raise TaskError(f"cannot read {relative} of the case: {error}") from None
 
@@ -56,7 +56,7 @@ def block_cells(case: Path) -> list[tuple[int, int, int]]:
 def turbulence(case: Path) -> tuple[str, dict[str, Any]]:
     """(model, coefficients given in the case) from constant/turbulenceProperties."""
     try:
-        props = read_foam_dict(case / "constant" / "turbulenceProperties")
+        props = read_foam_dict(case / "constant" / "turbulenceProperties", within=case)
     except FoamParseError:
         return "laminar", {}
     if props.get("simulationType") != "RAS":
@@ -83,7 +83,7 @@ def mean_velocity_force(case: Path) -> float | None:
     """The Ubar of a meanVelocityForce source in system/fvOptions (or constant/fvOptions)."""
     for relative in ("system/fvOptions", "constant/fvOptions"):
         try:
-            options = read_foam_dict(case / relative)
+            options = read_foam_dict(case / relative, within=case)
         except FoamParseError:
             continue
         for entry in options.values():

@@ -7,6 +7,8 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from runs import UntrustedFileMissingError, read_untrusted_path_text
+
 _TIME = re.compile(r"^Time = ([0-9.eE+-]+)\s*$")
 _RESIDUAL = re.compile(
     r"Solving for (\w+), Initial residual = ([0-9.eE+-]+|nan|inf|-?nan), Final residual = ([0-9.eE+-]+|nan|inf|-?nan)"
@@ -94,5 +96,21 @@ def parse_solver_log(text: str) -> SolverLog:
     return log
 
 
-def read_solver_log(path: Path) -> SolverLog:
-    return parse_solver_log(path.read_text(errors="replace") if path.is_file() else "")
+MAX_LOG_BYTES = 128 << 20
+"""The largest solver log read from a case: far above any run labgate makes, far below host memory."""
+
+
+def read_solver_log(path: Path, *, within: Path | None = None) -> SolverLog:
+    """Parse a solver log; a missing log reads as empty (the gates say so).
+
+    No link below `within` is followed (without it only the log itself is checked).
+
+    Raises:
+        UntrustedFileError: the log is a link, a special file, larger than `MAX_LOG_BYTES` or
+            unreadable; its message names the file and why.
+    """
+    try:
+        text = read_untrusted_path_text(path, within=within, max_bytes=MAX_LOG_BYTES)
+    except UntrustedFileMissingError:
+        text = ""
+    return parse_solver_log(text)

@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 from numpy.typing import NDArray
 
-from tools.cfd._fields import FieldFormatError, FloatArray, parse_internal_field
+from tools.cfd._fields import FieldFormatError, FloatArray, parse_internal_field, read_output_text
 from tools.cfd._foamread import FoamParseError, parse_foam_dict
 
 _HEADER = re.compile(r"FoamFile\s*\{.*?\}", re.DOTALL)
@@ -30,9 +30,7 @@ class PatchInfo:
 
 def mesh_patches(case: Path) -> dict[str, PatchInfo]:
     path = case / "constant" / "polyMesh" / "boundary"
-    if not path.is_file():
-        raise FieldFormatError(f"{path} does not exist: the mesh was not generated")
-    text = _HEADER.sub("", path.read_text(errors="replace"), count=1)
+    text = _HEADER.sub("", read_output_text(path, within=case), count=1)
     text = re.sub(r"//[^\n]*", "", text)
     start = text.index("(")
     try:
@@ -46,10 +44,8 @@ def mesh_patches(case: Path) -> dict[str, PatchInfo]:
     return patches
 
 
-def _label_list(path: Path) -> NDArray[np.int64]:
-    if not path.is_file():
-        raise FieldFormatError(f"{path} does not exist")
-    text = _HEADER.sub("", path.read_text(errors="replace"), count=1)
+def _label_list(path: Path, *, within: Path | None = None) -> NDArray[np.int64]:
+    text = _HEADER.sub("", read_output_text(path, within=within), count=1)
     text = re.sub(r"//[^\n]*", "", text)
     head = _LIST_HEAD.search(text)
     if head is None:
@@ -68,15 +64,13 @@ def patch_cells(case: Path, patch: str) -> NDArray[np.int64]:
     if patch not in patches:
         raise FieldFormatError(f"the mesh has no patch {patch!r} (patches: {', '.join(patches)})")
     info = patches[patch]
-    owner = _label_list(case / "constant" / "polyMesh" / "owner")
+    owner = _label_list(case / "constant" / "polyMesh" / "owner", within=case)
     return owner[info.start : info.start + info.size]
 
 
-def read_patch_field(path: Path, patch: str, n_faces: int | None = None) -> FloatArray:
-    """The `value` of one patch in a field file, as an (n,) or (n, k) array."""
-    if not path.is_file():
-        raise FieldFormatError(f"field file {path} does not exist")
-    text = path.read_text(errors="replace")
+def read_patch_field(path: Path, patch: str, n_faces: int | None = None, *, within: Path | None = None) -> FloatArray:
+    """The `value` of one patch in a field file, as an (n,) or (n, k) array (no link below `within` followed)."""
+    text = read_output_text(path, within=within)
     boundary = text.find("boundaryField")
     match = re.search(r"\b" + re.escape(patch) + r"\s*\{", text[boundary:]) if boundary >= 0 else None
     if match is None:

@@ -50,10 +50,10 @@ def wall_reading(
     if latest is None:
         raise FieldFormatError(f"{case} has no time directory after 0: the solver wrote no result")
     time, folder = latest
-    faces = read_patch_field(folder / "C", patch)
-    shear = read_patch_field(folder / "wallShearStress", patch, n_faces=len(faces))
-    centres = read_internal_field(folder / "C")
-    velocity = read_internal_field(folder / "U", n_cells=len(centres))
+    faces = read_patch_field(folder / "C", patch, within=case)
+    shear = read_patch_field(folder / "wallShearStress", patch, n_faces=len(faces), within=case)
+    centres = read_internal_field(folder / "C", within=case)
+    velocity = read_internal_field(folder / "U", n_cells=len(centres), within=case)
     cells = patch_cells(case, patch)
     if len(cells) != len(faces):
         raise FieldFormatError(f"patch {patch!r}: {len(cells)} faces in the mesh but {len(faces)} in the fields")

@@ -3,12 +3,18 @@
 from __future__ import annotations
 
 import itertools
-import shutil
 import traceback
 from pathlib import Path
 from typing import Any
 
-from runs import ExperimentSpec, TaskSpec
+from runs import (
+    ExperimentSpec,
+    TaskSpec,
+    UntrustedFileError,
+    copy_untrusted_tree,
+    remove_untrusted_tree,
+    untrusted_kind,
+)
 from sandboxes import GIB, Limits
 from tools._search import SearchSpace
 from tools._workload import (
@@ -23,9 +29,9 @@ from tools._workload import (
 from tools.cfd._cavity_task import CavityCase
 from tools.cfd._channel_task import ChannelCase
 from tools.cfd._definition import CaseDefinition
-from tools.cfd._fields import FieldFormatError
+from tools.cfd._fields import FieldFormatError, RefusedOutputError
 from tools.cfd._hill_task import PeriodicHillCase
-from tools.cfd._logs import read_solver_log
+from tools.cfd._logs import MAX_LOG_BYTES, SolverLog, read_solver_log
 from tools.cfd._openfoam import OpenFOAMConfig, run_steps
 from tools.cfd._openfoam import ToolUnavailableError as OpenFOAMMissingError
 from tools.cfd._plate_task import FlatPlateCase
@@ -186,7 +192,7 @@ class CfdWorkload(Workload):
             ],
         }
         failed = next((o for o in outcomes if o.timed_out or o.returncode != 0), None)
-        log = read_solver_log(case / definition.solver_log)
+        log, refused = _solver_log(case, definition.solver_log)
         if failed is not None:
             reason = (
                 f"{failed.name} timed out after {task.budget.experiment_seconds:g} s"
@@ -197,15 +203,18 @@ class CfdWorkload(Workload):
                 reason += f": {log.fatal[0][:300]}"
             elif log.non_finite:
                 reason += ": the solution became non-finite (diverged)"
-            return ExperimentOutcome(key=experiment.key, status="error", error=reason, files=files, info=info)
+            return ExperimentOutcome(
+                key=experiment.key, status="error", error=reason, files=files, info=info, refused=refused
+            )
         try:
             metrics, figures = definition.analyse(case, directory, params, log)
         except (FieldFormatError, ValueError, OSError) as error:
             info["analysis_error"] = f"{type(error).__name__}: {error}"
             info["analysis_traceback"] = traceback.format_exc(limit=5)
-            return ExperimentOutcome(key=experiment.key, status="completed", files=files, info=info)
+            refused += _refusal(error, directory)
+            return ExperimentOutcome(key=experiment.key, status="completed", files=files, info=info, refused=refused)
         return ExperimentOutcome(
-            key=experiment.key, status="completed", metrics=metrics, files=files + figures, info=info
+            key=experiment.key, status="completed", metrics=metrics, files=files + figures, info=info, refused=refused
         )
 
     def adopt(
@@ -218,10 +227,17 @@ class CfdWorkload(Workload):
         """
         definition = self.definition(task)
         case = directory / "case"
-        if case.exists():
-            shutil.rmtree(case)
-        shutil.copytree(source, case, symlinks=False, ignore=shutil.ignore_patterns("processor*"))
-        params = {**definition.infer(case), "case": definition.kind}
+        remove_untrusted_tree(case)
+        try:
+            refused = copy_untrusted_tree(source, case, max_file_bytes=MAX_LOG_BYTES, skip=("processor*",))
+        except UntrustedFileError as error:
+            raise TaskError(f"cannot copy the case: {error}") from None
+        try:
+            params = {**definition.infer(case), "case": definition.kind}
+        except TaskError as error:
+            if not refused:
+                raise
+            raise TaskError(f"{error} (not copied: {'; '.join(refused)})") from None
         parsed = definition.parse(params, task.id)
         spec = ExperimentSpec(key="check-case", task_id=task.id, params=params, rationale=f"case read from {source}")
         from tools.cfd._fields import latest_time
@@ -229,7 +245,7 @@ class CfdWorkload(Workload):
         latest = latest_time(case)
         sandbox = sandbox_factory(case)
         try:
-            if latest is not None and not (latest[1] / "C").is_file():
+            if latest is not None and untrusted_kind(case, f"{latest[1].name}/C") is None:
                 run_steps(
                     sandbox,
                     [definition.steps(parsed)[-1]],
@@ -247,12 +263,33 @@ class CfdWorkload(Workload):
             "steps": [],
             "adopted": str(source),
         }
-        log = read_solver_log(case / log_name)
+        log, unread = _solver_log(case, log_name)
+        refused = [f"case/{refusal}" for refusal in refused] + [r for r in unread if r not in refused]
         try:
             metrics, figures = definition.analyse(case, directory, parsed, log)
         except (FieldFormatError, ValueError, OSError) as error:
             info["analysis_error"] = f"{type(error).__name__}: {error}"
-            return spec, ExperimentOutcome(key=spec.key, status="completed", files=files, info=info)
+            refused += [item for item in _refusal(error, directory) if item not in refused]
+            return spec, ExperimentOutcome(key=spec.key, status="completed", files=files, info=info, refused=refused)
         return spec, ExperimentOutcome(
-            key=spec.key, status="completed", metrics=metrics, files=files + figures, info=info
+            key=spec.key, status="completed", metrics=metrics, files=files + figures, info=info, refused=refused
         )
+
+
+def _refusal(error: Exception, directory: Path) -> list[str]:
+    """The refusal behind a failed analysis, relative to the experiment directory (none for other errors)."""
+    if not isinstance(error, RefusedOutputError):
+        return []
+    try:
+        shown = error.path.relative_to(directory).as_posix()
+    except ValueError:
+        shown = str(error.path)
+    return [f"{shown}: {error.reason}"]
+
+
+def _solver_log(case: Path, name: str) -> tuple[SolverLog, list[str]]:
+    """The solver log of a finished case, and the refusal when the case left something else under its name."""
+    try:
+        return read_solver_log(case / name, within=case), []
+    except UntrustedFileError as error:
+        return SolverLog(), [f"case/{error.path}: {error.reason}"]
