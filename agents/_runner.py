@@ -17,7 +17,7 @@ from agents._experiments import RunAbortedError
 from agents._graph import Orchestrator
 from agents.executors import Executor, ExecutorError, LocalExecutor
 from agents.llm import LLM, Completion, LLMConfig, OpenAIChat
-from runs import TERMINAL_STATUSES, RunStore, TaskSpec, utcnow
+from runs import TERMINAL_STATUSES, RunStore, TaskSpec, recorded_deviations, task_label, utcnow
 from sandboxes import DockerSandboxConfig, LocalSandboxConfig, SandboxError, SandboxPool, open_sandboxes
 from tools import Catalog, TaskError, ToolUnavailableError, Workload
 
@@ -39,9 +39,12 @@ class RunSummary(BaseModel):
     """What `agent run --json` prints and the API returns once a run ends (or pauses)."""
 
     run_id: str
-    task: str
+    task: str = Field(description="the task id, marked '(custom gates)' when its gates deviate from the catalog's")
     status: str
     reason: str = ""
+    gate_deviations: list[dict[str, Any]] = Field(
+        default_factory=list, description="how the run's gates differ from its catalog task's (GateDeviation)"
+    )
     accepted: list[str] = Field(default_factory=list)
     rejected: list[str] = Field(default_factory=list)
     report: str | None = None
@@ -102,9 +105,10 @@ def summarize(store: RunStore, run_id: str) -> RunSummary:
         report = str(candidate) if candidate.is_file() else None
     return RunSummary(
         run_id=run.id,
-        task=run.task_id,
+        task=task_label(run.task_id, recorded_deviations(run.spec)),
         status=run.status,
         reason=run.reason,
+        gate_deviations=recorded_deviations(run.spec),
         accepted=[e.key for e in experiments if e.decision == "accept"],
         rejected=[e.key for e in experiments if e.decision is not None and e.decision != "accept"]
         + [e.key for e in experiments if e.decision is None and e.status == "error"],
@@ -232,6 +236,7 @@ class RunLauncher:
 
     def submit(self, task: TaskSpec, options: RunOptions) -> str:
         self.catalog.validate(task)
+        task = self.catalog.with_deviations(task)  # recorded on the run: custom gates are shown, never silent
         options = replace(options, sandbox=options.sandbox or task.sandbox)
         self.sandbox_config(options, task, self.catalog.workload_for(task))  # bad choices fail before the run
         run = self.store.create_run(task, options=options.as_record())

@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from agents import summarize
-from runs import Artifact, Run, RunStore, Verdict
+from runs import Artifact, Run, RunStore, Verdict, describe_deviations, recorded_deviations, task_label
 
 
 def iso(value: datetime | None) -> str | None:
@@ -56,9 +56,11 @@ def artifact_record(artifact: Artifact) -> dict[str, Any]:
 
 def run_row(run: Run) -> dict[str, Any]:
     """One line of a run list: what the runs table shows and sorts on."""
+    deviations = recorded_deviations(run.spec)
     return {
         "run_id": run.id,
-        "task": run.task_id,
+        "task": task_label(run.task_id, deviations),
+        "gate_deviations": deviations,
         "workload": run.workload,
         "status": run.status,
         "reason": run.reason,
@@ -83,6 +85,7 @@ def run_detail(store: RunStore, run_id: str) -> dict[str, Any]:
         by_experiment.setdefault(verdict.experiment_id, []).append(verdict_record(verdict))
     return {
         **summary.model_dump(),
+        "gate_deviations_text": describe_deviations(summary.gate_deviations),
         "workload": run.workload,
         "spec": run.spec,
         "options": run.options,

@@ -94,7 +94,10 @@ class ActionResult(BaseModel):
 
 class RunRow(BaseModel):
     run_id: str
-    task: str
+    task: str = Field(description="the task id, marked '(custom gates)' when its gates deviate from the catalog's")
+    gate_deviations: list[dict[str, Any]] = Field(
+        default_factory=list, description="how the run's gates differ from its catalog task's"
+    )
     workload: str
     status: Literal[RUN_STATUSES]  # type: ignore[valid-type]
     reason: str

@@ -26,7 +26,15 @@ from api._detail import iso, run_detail
 from api._errors import BadInputError
 from api._progress import LineReporter, LiveReporter
 from api._settings import Settings, SettingsError, build_launcher, build_store
-from runs import RUN_STATUSES, RunNotFoundError, RunStore, TaskSpec
+from runs import (
+    RUN_STATUSES,
+    RunNotFoundError,
+    RunStore,
+    TaskSpec,
+    describe_deviations,
+    recorded_deviations,
+    task_label,
+)
 from tools import TaskError, apply_overrides, describe_validation_error
 
 EXIT_BAD_INPUT = 2
@@ -278,6 +286,8 @@ def _print_summary(summary: RunSummary) -> None:
         + (f" — {summary.reason}" if summary.reason else ""),
         highlight=False,
     )
+    if summary.gate_deviations:
+        console.print(f"custom gates: {describe_deviations(summary.gate_deviations)}", highlight=False, markup=False)
     console.print(f"accepted: {', '.join(summary.accepted) or 'none'}", highlight=False)
     if summary.rejected:
         console.print(f"not accepted: {', '.join(summary.rejected)}", highlight=False)
@@ -296,7 +306,8 @@ def runs_command(as_json: bool, limit: int, status: str | None) -> None:
     rows = [
         {
             "run_id": run.id,
-            "task": run.task_id,
+            "task": task_label(run.task_id, recorded_deviations(run.spec)),
+            "gate_deviations": recorded_deviations(run.spec),
             "status": run.status,
             "started": iso(run.started_at or run.created_at),
             "finished": iso(run.finished_at),
@@ -340,6 +351,8 @@ def show_command(run_id: str, as_json: bool) -> None:
         + (f" — {detail['reason']}" if detail["reason"] else ""),
         highlight=False,
     )
+    if detail["gate_deviations"]:
+        console.print(f"custom gates: {detail['gate_deviations_text']}", highlight=False, markup=False)
     table = Table("experiment", "status", "decision", "metrics", box=None)
     for experiment in detail["experiments"]:
         metrics = ", ".join(f"{k}={v:.4g}" for k, v in sorted(experiment["metrics"].items())[:4])

@@ -1,6 +1,6 @@
 """The run store: runs, steps, experiments, artifacts, verdicts and events, plus the shared records."""
 
-from runs._artifacts import ArtifactNotFoundError, ArtifactStore, media_type_for, sha256_file
+from runs._artifacts import MAX_ARTIFACT_BYTES, ArtifactNotFoundError, ArtifactStore, media_type_for, sha256_file
 from runs._records import (
     RUN_STATUSES,
     TERMINAL_STATUSES,
@@ -8,27 +8,38 @@ from runs._records import (
     Decision,
     ExperimentSpec,
     ExperimentStatus,
+    GateChange,
+    GateDeviation,
     GateResult,
     RunStatus,
     TaskSpec,
     WorkloadName,
     combine_decisions,
+    describe_deviations,
+    recorded_deviations,
+    task_label,
 )
 from runs._store import RUN_SORT_KEYS, RunNotFoundError, RunStore, new_run_id
 from runs._tables import Artifact, Event, Experiment, Run, Step, Verdict, utcnow
 from runs._untrusted import (
     UntrustedEntry,
     UntrustedFileError,
+    UntrustedFileMissingError,
     copy_untrusted_tree,
     read_untrusted,
     read_untrusted_path,
+    read_untrusted_path_text,
     read_untrusted_text,
     remove_untrusted_tree,
+    split_under,
     untrusted_kind,
+    untrusted_listing,
+    untrusted_subdirectories,
     walk_untrusted,
 )
 
 __all__ = [
+    "MAX_ARTIFACT_BYTES",
     "RUN_SORT_KEYS",
     "RUN_STATUSES",
     "TERMINAL_STATUSES",
@@ -41,6 +52,8 @@ __all__ = [
     "Experiment",
     "ExperimentSpec",
     "ExperimentStatus",
+    "GateChange",
+    "GateDeviation",
     "GateResult",
     "Run",
     "RunNotFoundError",
@@ -50,18 +63,26 @@ __all__ = [
     "TaskSpec",
     "UntrustedEntry",
     "UntrustedFileError",
+    "UntrustedFileMissingError",
     "Verdict",
     "WorkloadName",
     "combine_decisions",
     "copy_untrusted_tree",
+    "describe_deviations",
     "media_type_for",
     "new_run_id",
     "read_untrusted",
     "read_untrusted_path",
+    "read_untrusted_path_text",
     "read_untrusted_text",
+    "recorded_deviations",
     "remove_untrusted_tree",
     "sha256_file",
+    "split_under",
+    "task_label",
     "untrusted_kind",
+    "untrusted_listing",
+    "untrusted_subdirectories",
     "utcnow",
     "walk_untrusted",
 ]

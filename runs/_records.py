@@ -14,7 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 WorkloadName = Literal["cfd", "kernels", "proofs"]
 Decision = Literal["accept", "rerun", "revise", "reject"]
 RunStatus = Literal["queued", "running", "paused", "finished", "failed", "cancelled"]
-ExperimentStatus = Literal["pending", "running", "completed", "error"]
+ExperimentStatus = Literal["pending", "running", "completed", "error", "cancelled", "failed", "interrupted"]
 
 RUN_STATUSES: tuple[RunStatus, ...] = ("queued", "running", "paused", "finished", "failed", "cancelled")
 TERMINAL_STATUSES: frozenset[str] = frozenset({"finished", "failed", "cancelled"})
@@ -22,16 +22,72 @@ TERMINAL_STATUSES: frozenset[str] = frozenset({"finished", "failed", "cancelled"
 _TASK_ID = re.compile(r"^[a-z0-9][a-z0-9_.-]*(/[A-Za-z0-9][A-Za-z0-9_.-]*)+$")
 
 
+MAX_WALL_SECONDS = 30 * 86_400
+"""Longest run a budget may ask for: thirty days."""
+MAX_EXPERIMENT_SECONDS = 7 * 86_400
+"""Longest single execution a budget may ask for: seven days."""
+
+
 class Budget(BaseModel):
     """Limits on one run; the orchestrator stops cleanly when any of them is spent."""
 
-    model_config = ConfigDict(extra="forbid")
+    # Upper bounds keep every limit a number the sandbox's rlimits and timers can hold: a spec
+    # accepted at submission must not fail later because 1e300 seconds cannot be set as a CPU limit.
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
     experiments: int = Field(default=8, ge=1, le=100_000, description="solver/prover/kernel executions")
     iterations: int = Field(default=4, ge=1, le=10_000, description="plan-dispatch-gate rounds")
-    wall_seconds: float = Field(default=3600.0, gt=0, description="whole run")
-    experiment_seconds: float = Field(default=600.0, gt=0, description="one execution in the sandbox")
-    llm_tokens: int = Field(default=0, ge=0, description="0 means no LLM spending allowed beyond the default")
+    wall_seconds: float = Field(default=3600.0, gt=0, le=MAX_WALL_SECONDS, description="whole run")
+    experiment_seconds: float = Field(
+        default=600.0, gt=0, le=MAX_EXPERIMENT_SECONDS, description="one execution in the sandbox"
+    )
+    llm_tokens: int = Field(
+        default=0, ge=0, le=10**12, description="0 means no LLM spending allowed beyond the default"
+    )
+
+
+GateChange = Literal["removed", "added", "reordered", "option"]
+
+CUSTOM_GATES = "custom gates"
+
+
+class GateDeviation(BaseModel):
+    """One difference between a submitted task's gates and those of the catalog task it names or extends.
+
+    Gate settings are part of a result: a run judged by other gates or thresholds than its catalog task
+    must say so wherever it is shown, so each difference is recorded on the run, loosened or tightened.
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
+    gate: str
+    change: GateChange
+    option: str | None = Field(default=None, description="the option that changed, for change 'option'")
+    catalog: Any = Field(default=None, description="the catalog task's value (gate order for 'reordered')")
+    submitted: Any = Field(default=None, description="the submitted value (gate order for 'reordered')")
+
+    def describe(self) -> str:
+        if self.change == "option":
+            return f"{self.gate}.{self.option} = {self.submitted!r} (catalog {self.catalog!r})"
+        if self.change == "reordered":
+            return f"gate order {', '.join(self.submitted or [])} (catalog {', '.join(self.catalog or [])})"
+        return f"{self.gate} {self.change}"
+
+
+def task_label(task_id: str, deviations: list[GateDeviation] | list[dict[str, Any]]) -> str:
+    """`task_id`, marked when its gates deviate from the catalog task's."""
+    return f"{task_id} ({CUSTOM_GATES})" if deviations else task_id
+
+
+def recorded_deviations(spec: Any) -> list[dict[str, Any]]:
+    """The gate deviations recorded in a run's stored spec at submission (none for a run that never started)."""
+    found = spec.get("gate_deviations") if isinstance(spec, dict) else None
+    return [item for item in found if isinstance(item, dict)] if isinstance(found, list) else []
+
+
+def describe_deviations(deviations: list[dict[str, Any]]) -> str:
+    """Deviations stored as JSON (a run's spec), in one line: what a report or page prints."""
+    return "; ".join(GateDeviation.model_validate(item).describe() for item in deviations)
 
 
 class TaskSpec(BaseModel):
@@ -58,6 +114,17 @@ class TaskSpec(BaseModel):
     budget: Budget = Field(default_factory=Budget)
     sandbox: Literal["local", "docker"] = "local"
     seed: int = 0
+    extends: str | None = Field(default=None, description="the catalog task this spec was derived from")
+    gate_deviations: list[GateDeviation] = Field(
+        default_factory=list,
+        description="how the gates differ from the catalog task's; recorded by the catalog at submission "
+        "(a value given in a task file is replaced)",
+    )
+
+    @property
+    def label(self) -> str:
+        """The task as lists and reports name it: a run with custom gates is not the catalog task's result."""
+        return task_label(self.id, self.gate_deviations)
 
     @field_validator("id")
     @classmethod

@@ -12,6 +12,7 @@ import yaml
 from pydantic import ValidationError
 
 from runs import Budget, TaskSpec
+from tools._gate_settings import GateOptionsValidator, check_gate_settings, gate_deviations
 from tools._workload import TaskError, Workload
 
 
@@ -41,10 +42,15 @@ def parse_scalar(text: str) -> Any:
 
 
 class Catalog:
-    """Every task labgate can run, keyed by id, with the workload that runs it."""
+    """Every task labgate can run, keyed by id, with the workload that runs it.
 
-    def __init__(self, workloads: Iterable[Workload]) -> None:
+    With `gate_options` (the gates' validator, handed in by the front door) the catalog also refuses
+    unknown gates and bad gate options, and compares those of a submitted task with its catalog task's.
+    """
+
+    def __init__(self, workloads: Iterable[Workload], gate_options: GateOptionsValidator | None = None) -> None:
         self.workloads: dict[str, Workload] = {workload.name: workload for workload in workloads}
+        self.gate_options = gate_options
         self._tasks: dict[str, TaskSpec] | None = None
 
     def tasks(self) -> dict[str, TaskSpec]:
@@ -78,6 +84,19 @@ class Catalog:
 
     def validate(self, task: TaskSpec) -> None:
         self.workload_for(task).validate(task)
+        if self.gate_options is not None:
+            check_gate_settings(task, self.gate_options)
+
+    def reference(self, task: TaskSpec) -> TaskSpec | None:
+        """The catalog task `task` is named after (what it would pass for), else the one it extends, if any."""
+        tasks = self.tasks()
+        return tasks.get(task.id) or (tasks.get(task.extends) if task.extends else None)
+
+    def with_deviations(self, task: TaskSpec) -> TaskSpec:
+        """`task` with its gate deviations from its catalog task recorded (none when it has no catalog task)."""
+        reference = self.reference(task)
+        found = gate_deviations(task, reference, self.gate_options) if reference is not None else []
+        return task.model_copy(update={"gate_deviations": found})
 
     def _load_file(self, path: Path) -> TaskSpec:
         try:
@@ -110,7 +129,14 @@ class Catalog:
                 gate_options = dict(base.get("gate_options", {}))
                 for gate, options in (data.pop("gate_options", None) or {}).items():
                     gate_options[gate] = {**gate_options.get(gate, {}), **(options or {})}
-                merged = {**base, **data, "params": params, "budget": budget, "gate_options": gate_options}
+                merged = {
+                    **base,
+                    **data,
+                    "params": params,
+                    "budget": budget,
+                    "gate_options": gate_options,
+                    "extends": str(base_id),
+                }
                 return TaskSpec.model_validate(merged)
             return TaskSpec.model_validate(data)
         except ValidationError as error:

@@ -6,21 +6,30 @@ change is as useless as a missing file, so each kind of file gets a content chec
 
 from __future__ import annotations
 
+import io
 from pathlib import Path
 
 import numpy as np
+from pydantic import Field
 
-from runs import GateResult
-from tools.cfd import FieldFormatError, read_internal_field, read_xy
+from runs import (
+    MAX_ARTIFACT_BYTES,
+    GateResult,
+    UntrustedFileError,
+    UntrustedFileMissingError,
+    read_untrusted_path_text,
+)
+from tools.cfd import FieldFormatError, parse_internal_field, parse_xy
 from verifiers._gate import Gate, GateContext, register_gate
+from verifiers._options import GateOptions
 
 
-def image_problem(path: Path) -> str | None:
-    """Why an image is degenerate, or None when it shows something."""
+def image_problem(source: Path | bytes) -> str | None:
+    """Why an image is degenerate, or None when it shows something (a path, or bytes already read)."""
     import matplotlib.image as mpimg
 
     try:
-        pixels = np.asarray(mpimg.imread(path), dtype=np.float64)
+        pixels = np.asarray(mpimg.imread(io.BytesIO(source) if isinstance(source, bytes) else source), dtype=np.float64)
     except (OSError, ValueError, SyntaxError) as error:
         return f"cannot be read as an image ({error})"
     if pixels.size == 0:
@@ -31,10 +40,18 @@ def image_problem(path: Path) -> str | None:
     return None
 
 
-def field_problem(path: Path) -> str | None:
+def _text(source: Path | bytes) -> tuple[str, str]:
+    if isinstance(source, bytes):
+        return source.decode("utf-8", errors="replace"), "the file"
+    return read_untrusted_path_text(source), str(source)
+
+
+def field_problem(source: Path | bytes) -> str | None:
+    """Why a field file carries no information, or None (a path, or bytes already read)."""
     try:
-        values = read_internal_field(path, n_cells=1)
-    except FieldFormatError as error:
+        text, name = _text(source)
+        values = parse_internal_field(text, name, n_cells=1)
+    except (FieldFormatError, UntrustedFileError) as error:
         return str(error)
     if values.size == 0:
         return "is empty"
@@ -45,10 +62,12 @@ def field_problem(path: Path) -> str | None:
     return None
 
 
-def table_problem(path: Path) -> str | None:
+def table_problem(source: Path | bytes) -> str | None:
+    """Why a sample table carries no information, or None (a path, or bytes already read)."""
     try:
-        table = read_xy(path)
-    except FieldFormatError as error:
+        text, name = _text(source)
+        table = parse_xy(text, name)
+    except (FieldFormatError, UntrustedFileError) as error:
         return str(error)
     if not np.all(np.isfinite(table)):
         return "contains non-finite values"
@@ -59,11 +78,23 @@ def table_problem(path: Path) -> str | None:
     return None
 
 
+class DeliverablesOptions(GateOptions):
+    required: list[str] = Field(
+        default_factory=list, description="roles that must be present (on top of every file marked required)"
+    )
+
+
 @register_gate
 class DeliverablesGate(Gate):
-    """Options: `required` — roles that must be present (on top of every file marked required)."""
+    """Options: see `DeliverablesOptions`.
+
+    Every file is read through the gate context, which follows no link and reads regular files
+    only; a file the harness refused (here or when it was stored) is a reason to reject: an honest
+    solver leaves no links, devices or gigabyte logs where its outputs belong.
+    """
 
     name = "deliverables"
+    Options = DeliverablesOptions
 
     def check(self, context: GateContext) -> GateResult:
         outcome = context.outcome
@@ -72,23 +103,29 @@ class DeliverablesGate(Gate):
             reasons.append(f"the experiment did not complete: {outcome.error or 'unknown error'}")
         if "analysis_error" in outcome.info:
             reasons.append(f"post-processing failed: {outcome.info['analysis_error']}")
+        reasons += [f"refused to read {refusal}" for refusal in outcome.refused]
         roles = {item.role for item in outcome.files}
-        for role in context.options.get("required", []):
+        for role in context.settings(DeliverablesOptions).required:
             if role not in roles:
                 reasons.append(f"required deliverable '{role}' was not produced")
         checked: list[str] = []
         for item in outcome.files:
             if not item.required:
                 continue
-            path = context.path(item.path)
-            if not path.is_file():
+            try:
+                data = context.read_bytes(item.path, max_bytes=MAX_ARTIFACT_BYTES)
+            except UntrustedFileMissingError:
                 reasons.append(f"{item.role} ({item.path}) is missing")
                 continue
-            if path.stat().st_size == 0:
+            except UntrustedFileError as error:
+                if not any(reason.startswith(f"refused to read {item.path}: ") for reason in reasons):
+                    reasons.append(f"refused to read {item.path}: {error.reason}")
+                continue
+            if not data:
                 reasons.append(f"{item.role} ({item.path}) is empty")
                 continue
             checker = {"image": image_problem, "field": field_problem, "table": table_problem}.get(item.kind)
-            problem = checker(path) if checker else None
+            problem = checker(data) if checker else None
             if problem:
                 reasons.append(f"{item.role} ({item.path}) {problem}")
             checked.append(item.path)

@@ -8,13 +8,16 @@ names, as evidence, the digests of exactly the files it read.
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar, TypeVar
 
+from pydantic import ValidationError
+
 from runs import Decision, ExperimentSpec, GateResult, TaskSpec, read_untrusted, read_untrusted_text, untrusted_kind
-from tools import ExperimentOutcome, SandboxFactory
+from tools import ExperimentOutcome, SandboxFactory, describe_validation_error
+from verifiers._options import GateOptions, GateOptionsError
 from verifiers._vision_client import VisionJudge
 
 ExperimentRunner = Callable[[ExperimentSpec, Path], ExperimentOutcome]
@@ -25,6 +28,9 @@ class UnknownGateError(KeyError):
     """A task names a gate that does not exist."""
 
 
+OptionsT = TypeVar("OptionsT", bound=GateOptions)
+
+
 @dataclass
 class GateContext:
     task: TaskSpec
@@ -32,7 +38,8 @@ class GateContext:
     directory: Path
     outcome: ExperimentOutcome
     evidence: dict[str, str] = field(default_factory=dict)
-    options: dict[str, Any] = field(default_factory=dict)
+    options: GateOptions | Mapping[str, Any] = field(default_factory=dict)
+    """The gate's validated options (`run_gate` validates a mapping before the gate reads it)."""
     sandbox_factory: SandboxFactory | None = None
     rerun: ExperimentRunner | None = None
     """Provided by the orchestrator (or `check-case --rerun`); None where no new run is allowed."""
@@ -43,6 +50,14 @@ class GateContext:
 
     def path(self, relative: str) -> Path:
         return self.directory / relative
+
+    def settings(self, model: type[OptionsT]) -> OptionsT:
+        """The options as the gate's typed model; a plain mapping (a test, a bench script) is validated here."""
+        if isinstance(self.options, model):
+            return self.options
+        if isinstance(self.options, GateOptions):
+            raise TypeError(f"options are {type(self.options).__name__}, not {model.__name__}")
+        return model.model_validate(dict(self.options))
 
     # The experiment directory was written by the candidate: read it only through these, which follow
     # no link, read regular files only and cap sizes (`runs.UntrustedFileError` says what was refused).
@@ -66,6 +81,8 @@ class Gate(ABC):
     name: ClassVar[str]
     needs_run: ClassVar[bool] = False
     """True for gates that execute new experiments (mesh refinement, held-out flows)."""
+    Options: ClassVar[type[GateOptions]] = GateOptions
+    """The settings this gate reads, with their defaults and bounds; a task may set only these."""
 
     @abstractmethod
     def check(self, context: GateContext) -> GateResult:
@@ -104,14 +121,44 @@ def gate_names() -> list[str]:
 
 
 def get_gate(name: str) -> Gate:
+    return gate_class(name)()
+
+
+def gate_class(name: str) -> type[Gate]:
     try:
-        return _REGISTRY[name]()
+        return _REGISTRY[name]
     except KeyError:
         raise UnknownGateError(f"unknown gate {name!r}; known gates: {', '.join(gate_names())}") from None
 
 
+def gate_options(name: str, options: Mapping[str, Any]) -> GateOptions:
+    """The options of gate `name` as its typed model.
+
+    Raises:
+        GateOptionsError: the gate does not exist, or an option is unknown or out of bounds.
+    """
+    try:
+        model = gate_class(name).Options
+    except UnknownGateError as error:
+        raise GateOptionsError(str(error.args[0])) from None
+    try:
+        return model.model_validate(dict(options))
+    except ValidationError as error:
+        raise GateOptionsError(f"gate {name!r}: {describe_validation_error(error)}") from None
+
+
+def validate_gate_options(name: str, options: Mapping[str, Any]) -> dict[str, Any]:
+    """Every option of gate `name`, defaults included, as JSON: what the catalog compares and records."""
+    return gate_options(name, options).model_dump(mode="json")
+
+
 def run_gate(gate: Gate, context: GateContext) -> GateResult:
     """A gate that crashes is a gate that did not accept: the crash becomes a `reject` with its cause."""
+    if not isinstance(context.options, GateOptions):
+        try:
+            context.options = gate.Options.model_validate(dict(context.options))
+        except ValidationError as error:
+            return gate.verdict("reject", [f"invalid gate options: {describe_validation_error(error)}"])
     try:
         return gate.check(context)
     except Exception as error:  # noqa: BLE001 - must become a recorded outcome, never a crash

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from pydantic import Field
+
 from runs import GateResult
 from tools.cfd import (
     CavityParams,
@@ -21,15 +23,34 @@ from tools.cfd import (
     reader_disagreement,
 )
 from verifiers._gate import Gate, GateContext, register_gate
+from verifiers._options import GateOptions
 from verifiers.cfd._flows import compare_channel, compare_hill, compare_step
 
-Comparator = Callable[["ComparatorGate", GateContext], GateResult]
+
+class ComparatorOptions(GateOptions):
+    """Limits per case kind; `reader_tolerance` (how far the two independent readings may differ)
+    defaults to the case kind's own value when unset."""
+
+    rmse_max: float = Field(default=0.02, gt=0, description="cavity: centreline RMSE over the lid speed")
+    profile_rmse_max: float = Field(default=0.02, gt=0, description="channel: profile RMSE over the bulk speed")
+    wall_shear_tolerance: float = Field(default=0.05, gt=0, description="channel: relative wall-shear error")
+    reattachment_tolerance: float = Field(default=0.15, gt=0, description="step: relative reattachment error")
+    cf_rmse_max: float = Field(default=0.006, gt=0, description="hill: lower-wall Cf RMSE")
+    reader_tolerance: float | None = Field(
+        default=None, gt=0, description="unset: cavity and channel 0.03, step 0.3 H, hill 0.0015 in Cf"
+    )
+
+    def reader(self, default: float) -> float:
+        return default if self.reader_tolerance is None else self.reader_tolerance
 
 
-def compare_cavity(gate: ComparatorGate, context: GateContext) -> GateResult:
+Comparator = Callable[["ComparatorGate", GateContext, ComparatorOptions], GateResult]
+
+
+def compare_cavity(gate: ComparatorGate, context: GateContext, options: ComparatorOptions) -> GateResult:
     params = CavityParams.model_validate({k: v for k, v in context.experiment.params.items() if k != "case"})
-    rmse_max = float(context.options.get("rmse_max", 0.02))
-    tolerance = float(context.options.get("reader_tolerance", 0.03))
+    rmse_max = options.rmse_max
+    tolerance = options.reader(0.03)
     try:
         u_ref, v_ref = ghia_profiles(params.re)
     except KeyError as error:
@@ -94,9 +115,10 @@ COMPARATORS: dict[str, Comparator] = {
 
 @register_gate
 class ComparatorGate(Gate):
-    """Options: per case kind, e.g. `rmse_max` and `reader_tolerance` for the cavity."""
+    """Options: per case kind, see `ComparatorOptions`."""
 
     name = "comparator"
+    Options = ComparatorOptions
 
     def check(self, context: GateContext) -> GateResult:
         kind = str(context.experiment.params.get("case", ""))
@@ -105,4 +127,4 @@ class ComparatorGate(Gate):
             return self.verdict("reject", [f"no comparator for case kind {kind!r}"])
         if context.outcome.status != "completed":
             return self.verdict("reject", [f"nothing to compare: {context.outcome.error or 'experiment failed'}"])
-        return comparator(self, context)
+        return comparator(self, context, context.settings(ComparatorOptions))

@@ -29,7 +29,7 @@ from tools.cfd._wall import WallReading
 from verifiers._gate import GateContext
 
 if TYPE_CHECKING:
-    from verifiers.cfd._comparator import ComparatorGate
+    from verifiers.cfd._comparator import ComparatorGate, ComparatorOptions
 
 
 def _params(model: type[BaseModel], context: GateContext) -> object:
@@ -40,12 +40,12 @@ def _wall_files(wall: WallReading) -> list[str]:
     return [f"case/{name}" for name in wall.files]
 
 
-def compare_channel(gate: ComparatorGate, context: GateContext) -> GateResult:
+def compare_channel(gate: ComparatorGate, context: GateContext, options: ComparatorOptions) -> GateResult:
     params = _params(ChannelParams, context)
     assert isinstance(params, ChannelParams)
-    rmse_max = float(context.options.get("profile_rmse_max", 0.02))
-    shear_tolerance = float(context.options.get("wall_shear_tolerance", 0.05))
-    reader_tolerance = float(context.options.get("reader_tolerance", 0.03))
+    rmse_max = options.profile_rmse_max
+    shear_tolerance = options.wall_shear_tolerance
+    reader_tolerance = options.reader(0.03)
     case = context.path("case")
     try:
         y_cells, u_cells, cell_source = cell_profile(case, params)
@@ -104,14 +104,14 @@ def _read_shear(case: object, time_name: str) -> np.ndarray:
     from tools.cfd._patches import read_patch_field
 
     assert isinstance(case, Path)
-    return read_patch_field(case / time_name / "wallShearStress", "lowerWall")
+    return read_patch_field(case / time_name / "wallShearStress", "lowerWall", within=case)
 
 
-def compare_step(gate: ComparatorGate, context: GateContext) -> GateResult:
+def compare_step(gate: ComparatorGate, context: GateContext, options: ComparatorOptions) -> GateResult:
     params = _params(StepParams, context)
     assert isinstance(params, StepParams)
-    tolerance = float(context.options.get("reattachment_tolerance", 0.15))
-    reader_tolerance = float(context.options.get("reader_tolerance", 0.3))
+    tolerance = options.reattachment_tolerance
+    reader_tolerance = options.reader(0.3)
     _, measured = step_reattachment_reference()
     try:
         wall = step_wall(context.path("case"), params)
@@ -147,11 +147,11 @@ def compare_step(gate: ComparatorGate, context: GateContext) -> GateResult:
     return gate.verdict("accept", [summary], evidence=evidence, metrics=metrics)
 
 
-def compare_hill(gate: ComparatorGate, context: GateContext) -> GateResult:
+def compare_hill(gate: ComparatorGate, context: GateContext, options: ComparatorOptions) -> GateResult:
     params = _params(HillParams, context)
     assert isinstance(params, HillParams)
-    rmse_max = float(context.options.get("cf_rmse_max", 0.006))
-    reader_tolerance = float(context.options.get("reader_tolerance", 0.0015))
+    rmse_max = options.cf_rmse_max
+    reader_tolerance = options.reader(0.0015)
     try:
         wall = hill_wall(context.path("case"), params)
     except (FieldFormatError, ValueError) as error:

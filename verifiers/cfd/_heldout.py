@@ -17,6 +17,8 @@ import threading
 from pathlib import Path
 from typing import Any
 
+from pydantic import Field, field_validator
+
 from runs import ExperimentSpec, GateResult
 from tools.cfd import FieldFormatError
 from tools.cfd._hill import HillParams
@@ -25,6 +27,7 @@ from tools.cfd._plate_task import FlatPlateCase, PlateParams
 from tools.cfd._rans import SACoefficients
 from tools.cfd._reference import HILL_DNS_REATTACHMENT
 from verifiers._gate import Gate, GateContext, blocking_verdict, register_gate
+from verifiers._options import GateOptions
 
 _locks: dict[str, threading.Lock] = {}
 _locks_guard = threading.Lock()
@@ -80,13 +83,28 @@ def hill_quantities(case: Path, params: HillParams) -> dict[str, float]:
     return values
 
 
+class HeldOutOptions(GateOptions):
+    profile_tolerance: float = Field(default=0.02, ge=0, description="RMSE of u/Ub allowed above the baseline")
+    reattachment_tolerance: float = Field(default=0.25, ge=0, description="h allowed beyond the baseline's error")
+    plate_tolerance: float = Field(default=0.02, ge=0, description="relative Cf error allowed above the baseline's")
+    plate: dict[str, Any] = Field(default_factory=dict, description="flat-plate parameters (PlateParams fields)")
+
+    @field_validator("plate")
+    @classmethod
+    def _plate_parameters(cls, value: dict[str, Any]) -> dict[str, Any]:
+        """The plate parameters are checked where they are set, not when the held-out flow is built."""
+        PlateParams.model_validate({key: item for key, item in value.items() if key != "sa"})
+        if "sa" in value:
+            raise ValueError("the plate's SA coefficients are the candidate's, not an option")
+        return value
+
+
 @register_gate
 class HeldOutGate(Gate):
-    """Options: `profile_tolerance` (absolute RMSE of u/Ub allowed above the baseline, default 0.02),
-    `reattachment_tolerance` (h allowed beyond the baseline's error, default 0.25), `plate_tolerance`
-    (relative Cf error allowed above the baseline's, default 0.02), `plate` (flat-plate parameters)."""
+    """Options: see `HeldOutOptions`."""
 
     name = "held-out"
+    Options = HeldOutOptions
     needs_run = True
 
     def check(self, context: GateContext) -> GateResult:
@@ -114,7 +132,7 @@ class HeldOutGate(Gate):
                 directory = runs.shared / f"hill-default-{_digest(baseline_raw)}"
                 case = runs.run(baseline_raw, directory, "held-out baseline: calibrated Spalart-Allmaras")
                 baseline = hill_quantities(case, params.model_copy(update={"sa": SACoefficients()}))
-            plate_options = dict(context.options.get("plate", {}))
+            plate_options = dict(context.settings(HeldOutOptions).plate)
             plate_base = {"case": "flat-plate", **plate_options}
             plate_candidate = {**plate_base, "sa": params.sa.model_dump()}
             plate_default = {**plate_base, "sa": SACoefficients().model_dump()}
@@ -144,10 +162,10 @@ class HeldOutGate(Gate):
         plate_candidate: float,
         plate_default: float,
     ) -> GateResult:
-        options = context.options
-        profile_tol = float(options.get("profile_tolerance", 0.02))
-        reattach_tol = float(options.get("reattachment_tolerance", 0.25))
-        plate_tol = float(options.get("plate_tolerance", 0.02))
+        options = context.settings(HeldOutOptions)
+        profile_tol = options.profile_tolerance
+        reattach_tol = options.reattachment_tolerance
+        plate_tol = options.plate_tolerance
         gain = (baseline["cf_rmse"] - candidate["cf_rmse"]) / baseline["cf_rmse"]
         error_c = abs(candidate["reattachment"] - HILL_DNS_REATTACHMENT)
         error_b = abs(baseline["reattachment"] - HILL_DNS_REATTACHMENT)

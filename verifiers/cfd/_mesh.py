@@ -7,16 +7,27 @@ compared against the family's stated tolerances (a task may override them).
 
 from __future__ import annotations
 
+from pydantic import Field, PositiveFloat
+
 from runs import ExperimentSpec, GateResult
 from tools.cfd import FieldFormatError, case_definitions
 from verifiers._gate import Gate, GateContext, blocking_verdict, register_gate
+from verifiers._options import GateOptions
+
+
+class MeshIndependenceOptions(GateOptions):
+    factor: float = Field(default=1.5, gt=1.0, le=8.0, description="refinement ratio of the finer mesh")
+    tolerances: dict[str, PositiveFloat] = Field(
+        default_factory=dict, description="quantity -> relative change allowed (over the case family's own)"
+    )
 
 
 @register_gate
 class MeshIndependenceGate(Gate):
-    """Options: `factor` (refinement ratio, default 1.5), `tolerances` (quantity -> relative change)."""
+    """Options: see `MeshIndependenceOptions`."""
 
     name = "mesh-independence"
+    Options = MeshIndependenceOptions
     needs_run = True
 
     def check(self, context: GateContext) -> GateResult:
@@ -33,11 +44,12 @@ class MeshIndependenceGate(Gate):
             return self.verdict("reject", [f"no case family {kind!r}"])
         if context.rerun is None:
             return self.verdict("reject", ["mesh independence needs a new run, and none is allowed here"])
-        factor = float(context.options.get("factor", 1.5))
+        options = context.settings(MeshIndependenceOptions)
+        factor = options.factor
         refined = definition.refine(dict(context.experiment.params), factor)
         if refined is None:
             return self.verdict("reject", [f"a {kind} case cannot be refined"])
-        tolerances = {**definition.mesh_tolerances, **dict(context.options.get("tolerances", {}))}
+        tolerances = {**definition.mesh_tolerances, **options.tolerances}
         params = definition.parse(context.experiment.params)
         try:
             coarse = definition.quantities(context.path("case"), params)

@@ -10,22 +10,32 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
+from pydantic import Field
 
 from runs import Decision, GateResult
 from tools.cfd import FieldFormatError, case_definitions, latest_time, read_internal_field
 from tools.cfd._patches import mesh_patches, read_patch_field
 from verifiers._gate import Gate, GateContext, register_gate
+from verifiers._options import GateOptions
 
 _ORDER = {"accept": 0, "rerun": 1, "revise": 2, "reject": 3}
 
 
+class PhysicalRangeOptions(GateOptions):
+    speed_max: float = Field(default=3.0, gt=0, description="largest |U| over the reference velocity")
+    direction_min: float = Field(
+        default=0.05, ge=-1.0, le=1.0, description="mean velocity along the requested direction over U_ref"
+    )
+    yplus_max_resolved: float = Field(default=5.0, gt=0, description="largest y+ at resolved walls")
+    yplus_max_wall_function: float = Field(default=300.0, gt=0, description="largest y+ with wall functions")
+
+
 @register_gate
 class PhysicalRangeGate(Gate):
-    """Options: `speed_max` (|U| over the reference velocity, default 3), `yplus_max_resolved` (default 5),
-    `yplus_max_wall_function` (default 300), `direction_min` (mean velocity along the requested direction
-    over the reference velocity, default 0.05)."""
+    """Options: see `PhysicalRangeOptions`."""
 
     name = "physical-range"
+    Options = PhysicalRangeOptions
 
     def check(self, context: GateContext) -> GateResult:
         kind = str(context.experiment.params.get("case", ""))
@@ -42,7 +52,7 @@ class PhysicalRangeGate(Gate):
         _, folder = latest
         files = [f"case/{folder.name}/U"]
         try:
-            velocity = read_internal_field(folder / "U", n_cells=1)
+            velocity = read_internal_field(folder / "U", n_cells=1, within=case)
         except FieldFormatError as error:
             return self.verdict("reject", [f"cannot read the velocity: {error}"], evidence=context.digests(files))
         reasons: list[str] = []
@@ -61,25 +71,26 @@ class PhysicalRangeGate(Gate):
         reference = definition.reference_velocity(params)
         speed = float(np.max(np.linalg.norm(velocity, axis=1))) / reference
         metrics["speed_max_ratio"] = speed
-        limit = float(context.options.get("speed_max", 3.0))
+        options = context.settings(PhysicalRangeOptions)
+        limit = options.speed_max
         if speed > limit:
             worse("revise", f"|U| reaches {speed:.3g} times the reference velocity (limit {limit:g})")
         direction = definition.bulk_direction(params)
         if direction is not None:
             along = float(np.mean(velocity @ np.asarray(direction))) / reference
             metrics["bulk_along_requested"] = along
-            minimum = float(context.options.get("direction_min", 0.05))
+            minimum = options.direction_min
             if along < minimum:
                 worse("revise", f"the bulk flow runs against the requested direction {direction} (mean {along:.3g})")
         wall_model = definition.wall_model(params)
-        if wall_model != "none" and (folder / "yPlus").is_file():
+        if wall_model != "none" and context.is_file(f"case/{folder.name}/yPlus"):
             files.append(f"case/{folder.name}/yPlus")
             yplus = self._wall_yplus(case, folder)
             if yplus.size:
                 metrics["yplus_max"] = float(np.max(yplus))
                 metrics["yplus_mean"] = float(np.mean(yplus))
-                key = "yplus_max_resolved" if wall_model == "resolved" else "yplus_max_wall_function"
-                cap = float(context.options.get(key, 5.0 if wall_model == "resolved" else 300.0))
+                resolved = wall_model == "resolved"
+                cap = options.yplus_max_resolved if resolved else options.yplus_max_wall_function
                 if float(np.max(yplus)) > cap:
                     worse("revise", f"y+ reaches {np.max(yplus):.3g}; {wall_model} walls need y+ below {cap:g}")
         if decision == "accept":
@@ -96,7 +107,7 @@ class PhysicalRangeGate(Gate):
             if patch.kind != "wall" or patch.size == 0:
                 continue
             try:
-                values.append(np.atleast_1d(read_patch_field(folder / "yPlus", name, n_faces=patch.size)))
+                values.append(np.atleast_1d(read_patch_field(folder / "yPlus", name, n_faces=patch.size, within=case)))
             except FieldFormatError:
                 continue
         return np.concatenate(values) if values else np.array([])

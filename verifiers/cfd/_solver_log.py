@@ -5,9 +5,12 @@ from __future__ import annotations
 import math
 import re
 
-from runs import Decision, GateResult
-from tools.cfd import latest_time, read_solver_log
+from pydantic import Field
+
+from runs import Decision, GateResult, UntrustedFileError, UntrustedFileMissingError, read_untrusted_path_text
+from tools.cfd import RefusedOutputError, latest_time, read_solver_log
 from verifiers._gate import Gate, GateContext, register_gate
+from verifiers._options import GateOptions
 
 _NUMERIC_TROUBLE = ("sigFpe", "nan", "Maximum number of iterations exceeded")
 
@@ -34,28 +37,44 @@ def residual_stalled(values: list[float]) -> bool:
     return min(values[-quarter:]) > 0.5 * before
 
 
+class SolverLogOptions(GateOptions):
+    continuity_max: float = Field(default=1e-3, gt=0, description="largest 'sum local' continuity error")
+    residual_drop: float = Field(default=1e-3, gt=0, lt=1, description="last initial residual over its largest")
+    residual_abs: float = Field(
+        default=1e-5, gt=0, lt=1, description="an initial residual this small counts as converged anyway"
+    )
+    courant_max: float = Field(default=5.0, gt=0, description="largest Courant number of a transient solver")
+    residual_ignore: list[str] = Field(
+        default_factory=list,
+        description="fields whose residual is meaningless for the case, e.g. p in a periodic channel where "
+        "the pressure field itself is uniform and its normalised residual never falls",
+    )
+
+
 @register_gate
 class SolverLogGate(Gate):
     """Checks an OpenFOAM solver log and the time directories it left behind.
 
-    Options: `continuity_max` (largest 'sum local' continuity error, default 1e-3),
-    `residual_drop` (last initial residual over its largest, default 1e-3), `residual_abs`
-    (an initial residual this small counts as converged anyway, default 1e-5), `courant_max`,
-    `residual_ignore` (fields whose residual is meaningless for the case, e.g. p in a periodic channel
-    where the pressure field itself is uniform and its normalised residual never falls).
+    Options: see `SolverLogOptions`.
     A steady solver that stopped early because its residualControl was met has reached its end.
     """
 
     name = "solver-log"
+    Options = SolverLogOptions
 
     def check(self, context: GateContext) -> GateResult:
-        options = context.options
+        options = context.settings(SolverLogOptions)
         log_rel = str(context.outcome.info.get("solver_log", ""))
         log_path = context.path(log_rel) if log_rel else None
         evidence = context.digests([log_rel]) if log_rel else []
-        if log_path is None or not log_path.is_file() or log_path.stat().st_size == 0:
-            return self.verdict("reject", [f"no solver log at {log_rel or '(none recorded)'}"], evidence=evidence)
-        log = read_solver_log(log_path)
+        if log_path is None:
+            return self.verdict("reject", ["no solver log at (none recorded)"], evidence=evidence)
+        try:
+            log = read_solver_log(log_path, within=context.directory)
+        except UntrustedFileError as error:
+            return self.verdict("reject", [f"refused to read the solver log {log_rel}: {error.reason}"])
+        if log.n_lines == 0:
+            return self.verdict("reject", [f"no solver log at {log_rel}"], evidence=evidence)
         reasons: list[str] = []
         decision: Decision = "accept"
 
@@ -83,8 +102,16 @@ class SolverLogGate(Gate):
 
         case = context.path("case")
         control = case / "system" / "controlDict"
-        end_time = _end_time(control.read_text()) if control.is_file() else None
-        latest = latest_time(case)
+        try:
+            end_time = _end_time(read_untrusted_path_text(control, within=context.directory, max_bytes=1 << 20))
+        except UntrustedFileMissingError:
+            end_time = None
+        except UntrustedFileError as error:
+            return self.verdict("reject", [f"refused to read case/system/controlDict: {error.reason}"])
+        try:
+            latest = latest_time(case)
+        except RefusedOutputError as error:
+            return self.verdict("reject", [f"refused to list the time directories: {error}"], evidence=evidence)
         last_logged = log.last_time
         metrics: dict[str, float] = {"time_steps": float(len(log.times))}
         if end_time is not None:
@@ -108,13 +135,13 @@ class SolverLogGate(Gate):
         if log.continuity:
             worst = max(value if math.isfinite(value) else math.inf for value in log.continuity)
             metrics["continuity_max"] = worst
-            limit = float(options.get("continuity_max", 1e-3))
+            limit = options.continuity_max
             # A steady solver's pseudo time step is 1, so its early continuity errors are large by
             # construction; what must be small is the error of the converged state.
             # Its size also scales with that pseudo time step, so a drop by `residual_drop` from the
             # peak counts as converged as well.
             judged = log.continuity[-1] if steady else worst
-            settled = steady and judged <= worst * float(options.get("residual_drop", 1e-3))
+            settled = steady and judged <= worst * options.residual_drop
             if steady:
                 metrics["continuity_final"] = judged
             if not math.isfinite(judged) or (judged > limit and not settled):
@@ -123,13 +150,13 @@ class SolverLogGate(Gate):
         if log.courant_max:
             courant = max(value if math.isfinite(value) else math.inf for value in log.courant_max)
             metrics["courant_max"] = courant
-            limit = float(options.get("courant_max", 5.0))
+            limit = options.courant_max
             if courant > limit:
                 worse("rerun", f"Courant number reached {courant:.3g} (limit {limit:g})")
 
-        ignored = set(options.get("residual_ignore", []))
-        drop = float(options.get("residual_drop", 1e-3))
-        floor = float(options.get("residual_abs", 1e-5))
+        ignored = set(options.residual_ignore)
+        drop = options.residual_drop
+        floor = options.residual_abs
         if not log.residuals and not log.fatal:
             worse("reject", "the log records no linear-solver residuals")
         for field_name, history in sorted(log.residuals.items()):

@@ -4,31 +4,39 @@ Offline checks always run, on the images the harness rendered and on the raw fie
 images, non-finite values, pressure checkerboarding (odd-even decoupling), reversed flow where the
 flow must have none or none where it must have some, and broken mirror symmetry. When a vision
 model is configured it also looks at the figures with the task's requirement and answers with a
-structured verdict; the gate takes the worse of the two.
+structured verdict; the gate takes the worse of the two, and a model that gives no usable answer
+leaves the result not accepted (`verifiers._vision_client.consult_vision`).
 """
 
 from __future__ import annotations
 
+import io
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+from pydantic import Field
 
-from runs import Decision, GateResult
+from runs import Decision, GateResult, UntrustedFileError, UntrustedFileMissingError
 from tools.cfd import FieldFormatError, case_definitions, latest_time, read_internal_field
 from tools.cfd._fields import FloatArray
 from tools.cfd._patches import _label_list
 from verifiers._deliverables import image_problem
 from verifiers._gate import Gate, GateContext, register_gate
+from verifiers._options import GateOptions
+from verifiers._vision_client import consult_vision
+
+FIGURE_MAX_BYTES = 32 << 20
+"""The largest figure read to show a vision model (it is re-encoded smaller before it is sent)."""
 
 _ORDER = {"accept": 0, "rerun": 1, "revise": 2, "reject": 3}
 
 
-def blank_fraction(path: Path) -> float:
+def blank_fraction(source: Path | bytes) -> float:
     """Share of the image that is pure white (what a plot with missing or NaN data leaves)."""
     import matplotlib.image as mpimg
 
-    pixels = np.asarray(mpimg.imread(path), dtype=np.float64)
+    pixels = np.asarray(mpimg.imread(io.BytesIO(source) if isinstance(source, bytes) else source), dtype=np.float64)
     colour = pixels[..., :3] if pixels.ndim == 3 else pixels[..., None]
     return float(np.mean(np.all(colour > 0.995, axis=-1)))
 
@@ -39,8 +47,8 @@ def checkerboard_index(case: Path, values: FloatArray) -> float:
     A smooth field stays within O(h^2) curvature of its neighbours' mean; an odd-even decoupled one
     swings by its own amplitude. Uses the mesh's owner/neighbour lists, so any mesh works.
     """
-    owner = _label_list(case / "constant" / "polyMesh" / "owner")
-    neighbour = _label_list(case / "constant" / "polyMesh" / "neighbour")
+    owner = _label_list(case / "constant" / "polyMesh" / "owner", within=case)
+    neighbour = _label_list(case / "constant" / "polyMesh" / "neighbour", within=case)
     owner = owner[: len(neighbour)]
     n = len(values)
     sums = np.bincount(owner, weights=values[neighbour], minlength=n) + np.bincount(
@@ -53,13 +61,21 @@ def checkerboard_index(case: Path, values: FloatArray) -> float:
     return float(np.percentile(np.abs(values - mean)[counts > 0], 90) / spread)
 
 
+class VisionOptions(GateOptions):
+    blank_max: float = Field(default=0.85, gt=0, le=1, description="white share of a field figure")
+    checkerboard_max: float = Field(default=0.25, gt=0, description="odd-even index of the pressure field")
+    reversed_min: float = Field(
+        default=1e-3, gt=0, le=1, description="share of cells with reversed flow that counts as recirculation"
+    )
+    symmetry_max: float = Field(default=0.01, gt=0, description="largest mirror mismatch over U_ref")
+
+
 @register_gate
 class VisionGate(Gate):
-    """Options: `blank_max` (white share of a figure, default 0.85), `checkerboard_max` (default 0.25),
-    `reversed_min` (share of cells with reversed flow that counts as recirculation, default 1e-3),
-    `symmetry_max` (largest mirror mismatch over U_ref, default 0.01)."""
+    """Options: see `VisionOptions`."""
 
     name = "vision"
+    Options = VisionOptions
 
     def check(self, context: GateContext) -> GateResult:
         kind = str(context.experiment.params.get("case", ""))
@@ -69,7 +85,7 @@ class VisionGate(Gate):
         if context.outcome.status != "completed":
             return self.verdict("reject", [f"nothing to look at: {context.outcome.error or 'experiment failed'}"])
         params = definition.parse(context.experiment.params)
-        options = context.options
+        options = context.settings(VisionOptions)
         reasons: list[str] = []
         decision: Decision = "accept"
         metrics: dict[str, float] = {}
@@ -83,21 +99,25 @@ class VisionGate(Gate):
         images = [item for item in context.outcome.files if item.kind == "image"]
         read: list[str] = []
         for item in images:
-            path = context.path(item.path)
-            if not path.is_file():
+            try:
+                picture = context.read_bytes(item.path)
+            except UntrustedFileMissingError:
                 worse("reject", f"figure {item.path} is missing")
                 continue
+            except UntrustedFileError as error:
+                worse("reject", f"refused to read figure {item.path}: {error.reason}")
+                continue
             read.append(item.path)
-            problem = image_problem(path)
+            problem = image_problem(picture)
             if problem:
                 worse("rerun", f"figure {item.path} {problem}")
                 continue
             if item.role != "field-figure":
                 continue
             # Contour plots fill their axes; white beyond the margins means missing (NaN) regions.
-            blank = blank_fraction(path)
+            blank = blank_fraction(picture)
             metrics[f"blank_{Path(item.path).stem}"] = blank
-            if blank > float(options.get("blank_max", 0.85)):
+            if blank > options.blank_max:
                 worse("rerun", f"figure {item.path} is {100 * blank:.0f} % blank")
         if not images:
             worse("reject", "no figure was rendered to look at")
@@ -109,8 +129,8 @@ class VisionGate(Gate):
             return self.verdict(decision, reasons, evidence=context.digests(read), metrics=metrics)
         _, folder = latest
         try:
-            velocity = read_internal_field(folder / "U", n_cells=1)
-            pressure = read_internal_field(folder / "p", n_cells=len(velocity))
+            velocity = read_internal_field(folder / "U", n_cells=1, within=case)
+            pressure = read_internal_field(folder / "p", n_cells=len(velocity), within=case)
             read += [f"case/{folder.name}/U", f"case/{folder.name}/p"]
         except FieldFormatError as error:
             worse("reject", f"cannot read the fields: {error}")
@@ -121,8 +141,12 @@ class VisionGate(Gate):
             self._field_checks(context, definition, params, case, velocity, pressure, metrics, worse)
         if context.vision is not None:
             self._ask_model(context, definition, images, metrics, worse)
+        else:
+            metrics["vision_model_available"] = 0.0
         if decision == "accept":
             reasons.insert(0, f"{len(images)} figures and the U, p fields pass the offline checks")
+            if context.vision is None:
+                reasons.append("no vision model configured: offline checks only")
         return self.verdict(decision, reasons, evidence=context.digests(read), metrics=metrics)
 
     def _field_checks(
@@ -136,7 +160,7 @@ class VisionGate(Gate):
         metrics: dict[str, float],
         worse: Any,
     ) -> None:
-        options = context.options
+        options = context.settings(VisionOptions)
         reference = definition.reference_velocity(params)
         try:
             # A pressure field flat to round-off (a periodic channel) has no pattern to judge.
@@ -146,14 +170,14 @@ class VisionGate(Gate):
             index = None
         if index is not None:
             metrics["checkerboard_index"] = index
-            if index > float(options.get("checkerboard_max", 0.25)):
+            if index > options.checkerboard_max:
                 worse("rerun", f"the pressure field is checkerboarded (odd-even index {index:.2f})")
         direction = np.asarray(definition.bulk_direction(params) or (1.0, 0.0, 0.0))
         along = velocity @ direction / reference
         reversed_share = float(np.mean(along < -1e-3))
         metrics["reversed_share"] = reversed_share
         expected = definition.recirculation
-        threshold = float(options.get("reversed_min", 1e-3))
+        threshold = options.reversed_min
         if expected == "required" and reversed_share < threshold:
             worse("revise", "no recirculation anywhere, but this flow must separate and recirculate")
         if expected == "forbidden" and reversed_share > 0:
@@ -163,7 +187,7 @@ class VisionGate(Gate):
             rows = velocity[:, 0].reshape(shape).mean(axis=1) / reference
             mismatch = float(np.max(np.abs(rows - rows[::-1])))
             metrics["symmetry_mismatch"] = mismatch
-            if mismatch > float(options.get("symmetry_max", 0.01)):
+            if mismatch > options.symmetry_max:
                 worse("revise", f"the flow is not mirror-symmetric about the mid-plane (mismatch {mismatch:.3g} U_ref)")
 
     def _ask_model(
@@ -184,13 +208,13 @@ class VisionGate(Gate):
             )
             if part
         )
-        paths = [context.path(item.path) for item in images if context.path(item.path).is_file()]
-        try:
-            verdict = context.vision(requirement, paths)
-        except Exception as error:  # noqa: BLE001 - a failing model must not hide the offline verdict
-            metrics["vision_model_available"] = 0.0
-            worse("accept", f"vision model not consulted ({type(error).__name__}: {error}); offline checks only")
-            return
-        metrics["vision_model_available"] = 1.0
-        for reason in verdict.reasons or ["(no reason given)"]:
-            worse(verdict.decision, f"vision model: {reason}")
+        figures: list[bytes] = []
+        for item in images:
+            try:
+                figures.append(context.read_bytes(item.path, max_bytes=FIGURE_MAX_BYTES))
+            except UntrustedFileError:
+                continue  # already a reason of the offline checks
+        outcome = consult_vision(context.vision, requirement, figures)
+        metrics["vision_model_available"] = 1.0 if outcome.answered else 0.0
+        for reason in outcome.reasons:
+            worse(outcome.decision, reason)
