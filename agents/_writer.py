@@ -2,7 +2,8 @@
 
 Every number in the results section is a gate's metric, cited by verdict id; every figure is an
 artifact, cited by digest. With an LLM, a summary is drafted by the model and kept only if the
-write-up gate finds every number it states in the run's own record.
+write-up gate finds that each of its sentences says what its cited verdicts support; otherwise the
+deterministic summary stands, and the notes say which kinds of problem the gate found.
 """
 
 from __future__ import annotations
@@ -11,15 +12,16 @@ import base64
 import html
 import json
 import mimetypes
-import re
 import shutil
 from pathlib import Path
 from typing import Any
 
 from agents._context import RunContext
+from agents._custom_gates import custom_gates_lines
+from agents._markdown import escape_markdown, render_markdown
 from agents.llm import LLMError, Message
 from runs import Artifact, Experiment, Run, Verdict
-from verifiers import check_prose, numbers_in
+from verifiers import ExperimentFacts, VerdictFacts, WriteupRecord, check_prose, problem_kinds
 
 
 def _format(value: Any) -> str:
@@ -122,14 +124,50 @@ def _facts(experiments: list[Experiment], by_experiment: dict[int, list[Verdict]
     ]
 
 
-def _llm_summary(context: RunContext, facts: list[dict[str, Any]], record_text: str) -> tuple[str | None, str]:
+def _numeric(values: dict[str, Any]) -> dict[str, float]:
+    return {
+        name: float(value)
+        for name, value in values.items()
+        if isinstance(value, int | float) and not isinstance(value, bool)
+    }
+
+
+def writeup_record(experiments: list[Experiment], verdicts: list[Verdict]) -> WriteupRecord:
+    """Every experiment and verdict of the run, as the write-up gate checks citations against them.
+
+    Not-accepted experiments are in the record too, so that prose citing them is recognised as
+    such (and judged by what it claims) rather than as citing nothing.
+    """
+    keys = {e.id: e.key for e in experiments}
+    return WriteupRecord(
+        experiments={
+            e.key: ExperimentFacts(key=e.key, accepted=e.decision == "accept", parameters=_numeric(e.params))
+            for e in experiments
+        },
+        verdicts={
+            v.id: VerdictFacts(
+                id=v.id,
+                experiment=keys.get(v.experiment_id),
+                gate=v.gate,
+                accepting=v.decision == "accept",
+                metrics=_numeric(v.metrics),
+            )
+            for v in verdicts
+            if v.id is not None
+        },
+    )
+
+
+def _llm_summary(context: RunContext, facts: list[dict[str, Any]], record: WriteupRecord) -> tuple[str | None, str]:
     """The model's summary if the write-up gate accepts it, and a note on what happened."""
     assert context.llm is not None
     prompt = (
         f"Goal of the study: {context.task.goal}\n"
         f"Accepted results (only these may be reported): {json.dumps(facts, separators=(',', ':'))}\n"
-        "Write a short summary (at most two paragraphs) of what these accepted results show. Cite verdicts as "
-        "[V<id>]. Use only numbers that appear in the results above, written as they appear there."
+        "Write a short summary (at most two paragraphs of plain text, no markdown links or HTML) of what these "
+        "accepted results show. End every sentence that states a number, names an experiment or says that "
+        "something passed or failed with the verdicts it rests on, as [V<id>]. Use only numbers of the cited "
+        "verdicts and their experiments, written as they appear there."
     )
     try:
         completion = context.llm.complete(
@@ -137,15 +175,16 @@ def _llm_summary(context: RunContext, facts: list[dict[str, Any]], record_text: 
             max_tokens=800,
         )
     except LLMError as error:
-        return None, f"no model summary: {error}"
+        return None, f"no model summary: {error}; the deterministic summary is shown"
     prose = completion.text.strip()
-    verdict = check_prose(prose, [value for _, value in numbers_in(record_text)])
+    verdict = check_prose(prose, record)
     stored = context.store.add_verdict(context.run_id, None, verdict)
     if verdict.decision != "accept":
-        # The unsupported numbers are named in the verdict, not repeated in the report.
+        # The problems are detailed in the verdict; the report names only their kinds, never the rejected words.
         return (
             None,
-            f"the model summary was rejected by the write-up gate [V{stored.id}]: numbers outside the record",
+            f"the model summary was rejected by the write-up gate [V{stored.id}] ({problem_kinds(verdict)}); "
+            "the deterministic summary is shown instead",
         )
     return prose, f"summary drafted by {context.llm.model}; write-up gate: {verdict.reasons[0]}"
 
@@ -164,14 +203,16 @@ def write_report(context: RunContext, notes: list[str] | None = None) -> Path:
     notes = list(notes or [])
 
     head = [
-        f"# {task.title or task.id}",
+        f"# {escape_markdown(task.title or task.id, one_line=True)}"
+        + (" (custom gates)" if task.gate_deviations else ""),
         "",
-        f"Run `{run.id}` of task `{task.id}` ({task.workload}), seed {task.seed}. "
+        *custom_gates_lines(task),
+        f"Run `{run.id}` of task `{task.label}` ({task.workload}), seed {task.seed}. "
         f"{len(accepted)} of {len(experiments)} experiments accepted by every gate ({', '.join(task.gates)}).",
         "",
         "## Question",
         "",
-        task.goal or "(no goal stated)",
+        escape_markdown(task.goal) if task.goal else "(no goal stated)",
         "",
         *_plan_section(run, experiments),
     ]
@@ -208,7 +249,7 @@ def write_report(context: RunContext, notes: list[str] | None = None) -> Path:
 
     summary = ["## Summary", ""]
     if accepted and context.llm is not None:
-        record = "\n".join(head + results + provenance)
+        record = writeup_record(experiments, verdicts)
         prose, note = _llm_summary(context, _facts(accepted, by_experiment), record)
         notes.append(note)
         summary += [prose or _plain_summary(accepted, others), ""]
@@ -244,23 +285,32 @@ margin:.5rem 0;padding-left:.8rem}code{background:#f4f4f7;padding:0 .2rem}sub{co
 
 
 def render_html(markdown: str, base: Path, *, title: str) -> str:
-    """The report as one HTML file: figures inlined as data URIs so it travels on its own."""
-    from markdown_it import MarkdownIt
+    """The report as one HTML file: figures inlined as data URIs so it travels on its own.
 
-    body = MarkdownIt("commonmark").enable("table").render(markdown)
+    Only figures inside the run directory are shown; any other image (a remote URL above all)
+    becomes its alt text, and the page's own policy forbids scripts and every remote load, so the
+    file is inert wherever it is opened.
+    """
 
-    def inline(match: re.Match[str]) -> str:
-        source = match.group(1)
+    def inline(source: str) -> str | None:
+        if "://" in source or source.startswith(("/", "data:")):
+            return None
         path = (base / source).resolve()
         if not path.is_file() or base.resolve() not in path.parents:
-            return match.group(0)
+            return None
         media_type = mimetypes.guess_type(path.name)[0] or "image/png"
         data = base64.b64encode(path.read_bytes()).decode()
-        return f'src="data:{media_type};base64,{data}"'
+        return f"data:{media_type};base64,{data}"
 
-    body = re.sub(r'src="([^"]+)"', inline, body)
+    body = render_markdown(markdown, inline)
     return (
-        f'<!doctype html><html lang="en"><head><meta charset="utf-8"><title>{html.escape(title)}</title>'
+        f'<!doctype html><html lang="en"><head><meta charset="utf-8">'
+        f'<meta http-equiv="Content-Security-Policy" content="{REPORT_CSP}">'
+        f"<title>{html.escape(title)}</title>"
         f'<meta name="viewport" content="width=device-width, initial-scale=1"><style>{_CSS}</style></head>'
         f"<body><main>{body}</main></body></html>"
     )
+
+
+REPORT_CSP = "default-src 'none'; img-src data:; style-src 'unsafe-inline'; base-uri 'none'; form-action 'none'"
+"""A standalone report runs no script and loads nothing: its figures are inlined, its style is its own."""

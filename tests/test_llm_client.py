@@ -103,8 +103,14 @@ def test_schema_violations_are_repaired_and_bounded() -> None:
 
 
 def test_images_are_sent_as_data_urls(tmp_path: Path) -> None:
+    import io
+
+    import numpy as np
+    from PIL import Image
+
     image = tmp_path / "field.png"
-    image.write_bytes(b"\x89PNG\r\n\x1a\nfake-png-bytes")
+    pixels = np.arange(12 * 8 * 3, dtype=np.uint8).reshape(8, 12, 3)
+    Image.fromarray(pixels).save(image)
     with ScriptedLLMServer([Rule("look", [Reply(content='{"decision": "accept"}')])]) as server:
         llm = OpenAIChat(LLMConfig(base_url=server.url, model="text", vision_model="vision-model"), vision=True)
         llm.complete([Message("user", "look at this", images=(image,))])
@@ -114,7 +120,8 @@ def test_images_are_sent_as_data_urls(tmp_path: Path) -> None:
         assert parts[0] == {"type": "text", "text": "look at this"}
         url = parts[1]["image_url"]["url"]
         assert url.startswith("data:image/png;base64,")
-        assert base64.b64decode(url.split(",", 1)[1]) == image.read_bytes()
+        with Image.open(io.BytesIO(base64.b64decode(url.split(",", 1)[1]))) as sent:
+            assert np.array_equal(np.asarray(sent), pixels)  # re-encoded, same pixels
 
 
 def test_token_budget_stops_further_calls() -> None:

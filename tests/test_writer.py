@@ -1,4 +1,4 @@
-"""The write-up: accepted results only, every number traceable; model prose checked for invented numbers."""
+"""The write-up: accepted results only, every number traceable; model prose checked against what it cites."""
 
 from __future__ import annotations
 
@@ -14,7 +14,18 @@ from agents.llm import LLMConfig, OpenAIChat
 from api._settings import Settings, build_catalog
 from runs import ExperimentSpec, GateResult, RunStore
 from tests.llm_server import Reply, Rule, ScriptedLLMServer
-from verifiers import check_prose, numbers_in
+from verifiers import ExperimentFacts, VerdictFacts, WriteupRecord, check_prose, numbers_in
+
+RECORD = WriteupRecord(
+    experiments={
+        "re=100": ExperimentFacts("re=100", accepted=True, parameters={"re": 100.0}),
+        "re=400": ExperimentFacts("re=400", accepted=False, parameters={"re": 400.0}),
+    },
+    verdicts={
+        1: VerdictFacts(1, "re=100", "comparator", accepting=True, metrics={"rmse_u": 0.0042}),
+        2: VerdictFacts(2, "re=400", "comparator", accepting=False, metrics={"rmse_u": 0.31}),
+    },
+)
 
 
 def test_numbers_are_read_as_written() -> None:
@@ -25,16 +36,20 @@ def test_numbers_are_read_as_written() -> None:
 @pytest.mark.parametrize(
     ("prose", "ok"),
     [
-        ("The error was 0.0042 of the lid speed.", True),
-        ("The error was 0.004 of the lid speed.", True),  # a fair rounding of 0.0042
-        ("The error was 0.005 of the lid speed.", False),
-        ("The error was 0.42 % of the lid speed.", True),
-        ("All 2 experiments passed at Re 100 and 400.", True),
-        ("The error fell by 37 % after refinement.", False),
+        ("The error was 0.0042 of the lid speed [V1].", True),
+        ("The error was 0.004 of the lid speed [V1].", True),  # a fair rounding of 0.0042
+        ("The error was 0.005 of the lid speed [V1].", False),
+        ("The error was 0.42 % of the lid speed [V1].", True),
+        ("At Re 100 the run passed every gate [V1].", True),
+        ("At Re 400 the run passed every gate [V2].", False),  # a claim of success for a rejected run
+        ("At Re 400 the run was not accepted: its error of 0.31 was too large [V2].", True),
+        ("The error was 0.31 of the lid speed [V1].", False),  # a number of another experiment
+        ("The error was 0.0042 of the lid speed.", False),  # a number without a citation
+        ("The error fell by 37 % after refinement [V1].", False),
     ],
 )
-def test_write_up_gate_accepts_only_recorded_numbers(prose: str, ok: bool) -> None:
-    result = check_prose(prose, [0.0042, 2, 100, 400])
+def test_write_up_gate_accepts_only_what_the_citations_support(prose: str, ok: bool) -> None:
+    result = check_prose(prose, RECORD)
     assert (result.decision == "accept") is ok, result.reasons
 
 
@@ -122,9 +137,22 @@ def test_model_prose_with_an_invented_number_is_dropped(store: RunStore, tmp_pat
         sent = json.dumps(server.requests[0]["body"])
         assert "re=400" not in sent  # unaccepted results are never shown to the writer model
     assert "0.0031" not in report
-    assert "rejected by the write-up gate" in report and "0.0031" in store.verdicts(run_id)[-1].reasons[0]
+    assert "rejected by the write-up gate" in report and "number not from the cited verdicts" in report
+    assert "The numbers below are the gates' own measurements." in report.split("## Summary")[1]
     writeup = [v for v in store.verdicts(run_id) if v.gate == "write-up"]
     assert [v.decision for v in writeup] == ["reject"]
+    assert any("0.0031" in reason for reason in writeup[0].reasons)
+
+
+def test_model_prose_praising_a_rejected_experiment_is_dropped(store: RunStore, tmp_path: Path) -> None:
+    run_id, context = _populated_run(store, tmp_path)
+    rejected = next(v for v in store.verdicts(run_id) if v.decision != "accept")
+    praise = f"Both Reynolds numbers passed every gate, and the re=400 case agrees with the reference [V{rejected.id}]."
+    with ScriptedLLMServer([Rule("Write a short summary", [Reply(content=praise)])]) as server:
+        report = write_report(_with_llm(context, server)).read_text()
+    summary = report.split("## Summary")[1].split("## Accepted results")[0]
+    assert "passed every gate" not in summary and "Accepted: `re=100`" in summary
+    assert "claim of success for a result not accepted" in report
 
 
 def test_model_prose_that_sticks_to_the_record_is_kept(store: RunStore, tmp_path: Path) -> None:

@@ -1,66 +1,256 @@
-"""The write-up gate: every number in model-written prose must be found in the run's own record.
+"""The write-up gate: model prose may say only what its cited verdicts support.
 
-The record is what the harness and the gates produced (metrics, parameters, the deterministic
-report built from them, cited passages). A number the model wrote that matches none of them, to
-the precision the model wrote it, is an invented number and fails the prose.
+Checking that each number exists somewhere in the record is not enough: "re=400 passed every gate
+[V1]" uses no number at all, and "0.31" exists in the record as the error of a rejected run. So the
+prose is judged sentence by sentence against the verdicts it cites:
+
+- every citation names a verdict of this run;
+- a sentence that states a number, names an experiment or claims success or failure cites a verdict;
+- each number comes from the cited verdicts or their experiments (metrics, parameters), at the
+  precision written, a percentage only where the value is a fraction or itself a percentage;
+- each experiment the sentence names is one whose verdict it cites;
+- a claim of success cites accepting verdicts of accepted experiments only, and one about "all
+  experiments" needs every experiment of the run accepted;
+- a not-accepted experiment may be cited only by a sentence that plainly says it was not accepted,
+  and such a sentence cites no accepting verdict.
+
+Anything that makes the rendered text differ from the judged text (HTML, links, invisible or
+disguised characters) rejects the prose on its own (`verifiers._writeup_text`).
 """
 
 from __future__ import annotations
 
-import math
 import re
-from collections.abc import Iterable
+from dataclasses import dataclass, field
 
 from runs import GateResult
+from verifiers._writeup_claims import claims, clauses, plainly_negative, quantified
+from verifiers._writeup_text import (
+    citations,
+    numbers_in,
+    segments,
+    sentences,
+    spelled_numbers,
+    supported,
+    visible_text,
+    without_citations,
+)
 
-_NUMBER = re.compile(r"(?<![\w.])[-+−]?(?:\d+(?:[.,]\d+)*|\.\d+)(?:[eE][-+]?\d+)?(?:\s*%)?")
-
-
-def numbers_in(text: str) -> list[tuple[str, float]]:
-    """(as written, value) for each number in `text`; '1,000' is a thousand, '12 %' is 12."""
-    found = []
-    for match in _NUMBER.finditer(text):
-        written = match.group(0).strip()
-        core = written.rstrip("%").strip().replace("−", "-")
-        if re.fullmatch(r"[-+]?\d{1,3}(,\d{3})+", core):
-            core = core.replace(",", "")
-        elif "," in core:
-            continue  # "100,400" is a list, not a number; its parts are matched on their own
-        try:
-            found.append((written, float(core)))
-        except ValueError:
-            continue
-    return found
+GATE_NAME = "write-up"
+_REJECTED_FOR = "rejected for: "
 
 
-def _decimals(written: str) -> int:
-    mantissa = written.rstrip("%").strip().split("e")[0].split("E")[0]
-    return len(mantissa.split(".")[1]) if "." in mantissa else 0
+@dataclass(frozen=True)
+class ExperimentFacts:
+    """What the record says of one experiment: its key, whether every gate accepted it, its parameters."""
+
+    key: str
+    accepted: bool
+    parameters: dict[str, float] = field(default_factory=dict)
 
 
-def supported(written: str, value: float, allowed: Iterable[float]) -> bool:
-    """Whether a written number equals an allowed value at the precision it was written with."""
-    percent = written.endswith("%")
-    exponent = re.search(r"[eE]([-+]?\d+)", written)
-    scale = 10.0 ** int(exponent.group(1)) if exponent else 1.0
-    half_step = 0.5 * 10.0 ** (-_decimals(written)) * scale
-    for candidate in allowed:
-        for target in (candidate * 100.0, candidate) if percent else (candidate,):
-            if math.isfinite(target) and abs(abs(value) - abs(target)) <= half_step * (1 + 1e-9) + 1e-12:
-                return True
-    return False
+@dataclass(frozen=True)
+class VerdictFacts:
+    """One stored verdict as prose may cite it (`[V<id>]`)."""
+
+    id: int
+    experiment: str | None
+    gate: str
+    accepting: bool
+    metrics: dict[str, float] = field(default_factory=dict)
 
 
-def check_prose(prose: str, allowed: Iterable[float]) -> GateResult:
-    allowed_values = [value for value in allowed if math.isfinite(value)]
-    unsupported = [written for written, value in numbers_in(prose) if not supported(written, value, allowed_values)]
-    if unsupported:
-        return GateResult(
-            gate="write-up",
-            decision="reject",
-            reasons=[f"numbers found in no artifact of the run: {', '.join(unsupported[:10])}"],
+@dataclass(frozen=True)
+class WriteupRecord:
+    """The part of the run's record that prose may cite."""
+
+    experiments: dict[str, ExperimentFacts]
+    verdicts: dict[int, VerdictFacts]
+
+    def values_for(self, cited: list[VerdictFacts]) -> list[tuple[float, bool]]:
+        """Numbers a sentence citing `cited` may state, each with whether it is itself a percentage."""
+        values: list[tuple[float, bool]] = []
+        for verdict in cited:
+            values += [(value, _is_percent(name)) for name, value in verdict.metrics.items()]
+            facts = self.experiments.get(verdict.experiment or "")
+            if facts is not None:
+                values += [(value, _is_percent(name)) for name, value in facts.parameters.items()]
+        return values
+
+
+def _is_percent(name: str) -> bool:
+    return bool(re.search(r"percent|pct|%", name, re.IGNORECASE))
+
+
+_GREEK = {"α": "alpha", "β": "beta", "γ": "gamma", "δ": "delta", "ε": "epsilon", "κ": "kappa", "μ": "mu",
+          "ν": "nu", "ω": "omega", "τ": "tau", "ϵ": "epsilon"}  # fmt: skip
+_SEPARATORS = r"[\s_=:/\-–—·]*"
+
+
+def _key_pattern(key: str) -> re.Pattern[str]:
+    """A key as prose may spell it: any case, separators anywhere ('re=400' ~ 'Re 400', 'kEpsilon' ~ 'k-epsilon')."""
+    characters = [re.escape(c) for c in key.lower() if c.isalnum()]
+    return re.compile(rf"(?<![a-z0-9]){_SEPARATORS.join(characters)}(?![a-z0-9]|\.\d)")
+
+
+def _spelled_out(text: str) -> str:
+    lowered = text.lower()
+    for letter, name in _GREEK.items():
+        lowered = lowered.replace(letter, name)
+    return lowered
+
+
+def _mentions(text: str, keys: list[str]) -> list[str]:
+    """The experiments a piece of prose names.
+
+    Keys that could be ordinary words ('search', 'baseline': short, or lower-case letters only) are
+    not looked for; keys with digits, capitals or separators ('re=400', 'kEpsilon') are.
+    """
+    lowered = _spelled_out(text)
+    return [key for key in keys if _distinctive(key) and _key_pattern(key).search(lowered)]
+
+
+def _distinctive(key: str) -> bool:
+    return sum(c.isalnum() for c in key) >= 3 and not (key.isalpha() and key.islower())
+
+
+@dataclass
+class _Findings:
+    problems: list[tuple[str, str]] = field(default_factory=list)
+    """(kind, detail); the kind is safe to repeat in a report, the detail may quote the prose."""
+
+    def add(self, kind: str, detail: str) -> None:
+        self.problems.append((kind, detail))
+
+
+def _numbers(text: str) -> list[tuple[str, float]]:
+    return numbers_in(text) + spelled_numbers(text)
+
+
+def _judge_unit(index: int, unit: str, record: WriteupRecord, findings: _Findings) -> None:
+    where = f"sentence {index}"
+    ids = citations(unit)
+    unknown = sorted({i for i in ids if i not in record.verdicts})
+    if unknown:
+        findings.add("citation of no verdict", f"{where} cites {', '.join(f'V{i}' for i in unknown)}: no such verdict")
+    body = without_citations(unit)
+    keys = list(record.experiments)
+    if not ids:
+        said = claims(body)
+        what = (
+            "a number"
+            if _numbers(body)
+            else "an experiment"
+            if _mentions(body, keys)
+            else "a claim of success or failure"
+            if said.any
+            else ""
         )
-    count = len(numbers_in(prose))
-    return GateResult(
-        gate="write-up", decision="accept", reasons=[f"all {count} numbers in the prose are in the record"]
+        if what:
+            findings.add("uncited statement", f"{where} states {what} but cites no verdict: {unit[:120]!r}")
+        return
+    for segment in segments(unit):
+        cited = [record.verdicts[i] for i in dict.fromkeys(citations(segment)) if i in record.verdicts]
+        _judge_segment(where, without_citations(segment), record, cited, findings)
+    _judge_claims(
+        where, unit, record, [record.verdicts[i] for i in dict.fromkeys(ids) if i in record.verdicts], findings
     )
+
+
+def _judge_segment(
+    where: str, text: str, record: WriteupRecord, cited: list[VerdictFacts], findings: _Findings
+) -> None:
+    """Names and numbers bind to the citations that close their segment of the sentence."""
+    cited_experiments = {verdict.experiment for verdict in cited}
+    mentioned = _mentions(text, list(record.experiments))
+    for key in mentioned:
+        if key not in cited_experiments:
+            findings.add("experiment named without its verdict", f"{where} names {key} but cites none of its verdicts")
+    if len(mentioned) == 1:  # numbers next to one named experiment are that experiment's
+        cited = [verdict for verdict in cited if verdict.experiment == mentioned[0]]
+    allowed = record.values_for(cited)
+    unsupported = [written for written, value in _numbers(text) if not supported(written, value, allowed)]
+    if unsupported:
+        shown = ", ".join(f"V{v.id}" for v in cited) or "none"
+        findings.add(
+            "number not from the cited verdicts",
+            f"{where}: {', '.join(unsupported[:6])} is not a value of the cited verdicts ({shown}) "
+            "or of their experiments",
+        )
+
+
+def _judge_claims(where: str, unit: str, record: WriteupRecord, cited: list[VerdictFacts], findings: _Findings) -> None:
+    def accepted(verdict: VerdictFacts) -> bool:
+        facts = record.experiments.get(verdict.experiment or "")
+        return verdict.accepting and facts is not None and facts.accepted
+
+    unit_cited = cited
+    for clause in clauses(unit):
+        clause_ids = [i for i in citations(clause) if i in record.verdicts]
+        scope = [record.verdicts[i] for i in clause_ids] if clause_ids else unit_cited
+        said = claims(without_citations(clause))
+        bad = [v for v in scope if not accepted(v)]
+        if said.positive and bad:
+            findings.add(
+                "claim of success for a result not accepted",
+                f"{where} claims success citing {', '.join(f'V{v.id}' for v in bad)}, "
+                "which is not an accepting verdict of an accepted experiment",
+            )
+        elif bad and not (said.negative and plainly_negative(without_citations(clause))):
+            findings.add(
+                "not-accepted result presented as a result",
+                f"{where} cites {', '.join(f'V{v.id}' for v in bad)} of a not-accepted experiment "
+                "without plainly saying it was not accepted",
+            )
+        if said.negative and not said.positive and any(accepted(v) for v in scope):
+            findings.add(
+                "claim of failure for an accepted result",
+                f"{where} claims a failure citing an accepting verdict of an accepted experiment",
+            )
+        if said.positive and quantified(clause) and not all(f.accepted for f in record.experiments.values()):
+            findings.add(
+                "claim about every experiment",
+                f"{where} claims success for all experiments, but not every experiment of the run was accepted",
+            )
+
+
+def check_prose(prose: str, record: WriteupRecord) -> GateResult:
+    """Judge model prose against the verdicts it cites; every problem found is a reason to reject.
+
+    Returns:
+        A `write-up` GateResult: `accept` with a count of what was checked, or `reject` whose first
+        reason lists the kinds of problem (safe to show in a report) and whose later reasons give
+        the details, which may quote the rejected prose.
+    """
+    text, hidden = visible_text(prose)
+    findings = _Findings()
+    for problem in hidden:
+        findings.add("disguised text", problem)
+    units = sentences(text)
+    for index, unit in enumerate(units, start=1):
+        _judge_unit(index, unit, record, findings)
+    if findings.problems:
+        kinds = list(dict.fromkeys(kind for kind, _ in findings.problems))
+        details = [detail for _, detail in findings.problems]
+        return GateResult(
+            gate=GATE_NAME,
+            decision="reject",
+            reasons=[f"{_REJECTED_FOR}{'; '.join(kinds)}", *details[:20]],
+            metrics={"problems": float(len(details)), "sentences": float(len(units))},
+        )
+    count = sum(len(_numbers(without_citations(unit))) for unit in units)
+    cited = len({i for unit in units for i in citations(unit)})
+    return GateResult(
+        gate=GATE_NAME,
+        decision="accept",
+        reasons=[f"{len(units)} sentences, {count} numbers and {cited} cited verdicts checked against the record"],
+        metrics={"sentences": float(len(units)), "numbers": float(count)},
+    )
+
+
+def problem_kinds(result: GateResult) -> str:
+    """The kinds of problem a rejecting verdict found, without the prose's own words."""
+    if result.decision == "accept" or not result.reasons:
+        return ""
+    first = result.reasons[0]
+    return first.removeprefix(_REJECTED_FOR) if first.startswith(_REJECTED_FOR) else "rejected"

@@ -30,7 +30,8 @@ class LLMBudgetExceededError(LLMError):
 class Message:
     role: Role
     content: str
-    images: tuple[Path, ...] = ()
+    images: tuple[Path | bytes, ...] = ()
+    """Figures to show the model: files, or bytes already read (an image from an experiment directory)."""
 
 
 @dataclass(frozen=True)

@@ -10,7 +10,11 @@ class LLMConfig(BaseModel):
 
     base_url: str
     model: str
-    vision_model: str | None = None
+    vision_model: str | None = Field(
+        default=None, description="the model every request carrying images goes to; None = no vision model"
+    )
+    vision_max_side: int = Field(default=1568, ge=64, le=8192, description="longest side of an image sent, px")
+    vision_max_bytes: int = Field(default=3_750_000, ge=16_384, description="largest encoded image sent, bytes")
     api_key: SecretStr | None = None
     timeout_seconds: float = Field(default=120.0, gt=0)
     max_retries: int = Field(default=4, ge=0, le=20)

@@ -3,12 +3,14 @@
 Retries are done here rather than by the SDK so that the policy is explicit and recorded:
 rate limits (429, honouring Retry-After), server errors (5xx), timeouts and dropped connections
 are retried with exponential backoff; anything else (bad request, auth) fails at once.
+
+A request that carries images goes to the configured vision model, each image re-encoded within
+the configured size bounds (`agents.llm._images`); text-only requests go to the text model.
 """
 
 from __future__ import annotations
 
 import base64
-import mimetypes
 import threading
 import time
 from collections.abc import Callable, Sequence
@@ -19,22 +21,23 @@ from pydantic import ValidationError
 
 from agents.llm._base import Completion, LLMBudgetExceededError, LLMError, Message, ModelT, Usage
 from agents.llm._config import LLMConfig
+from agents.llm._images import prepare_image
 from agents.llm._json import extract_json
 
 UsageHook = Callable[[Completion], None]
 
 
-def _image_part(path: Path) -> dict[str, Any]:
-    media_type = mimetypes.guess_type(path.name)[0] or "image/png"
-    data = base64.b64encode(path.read_bytes()).decode()
-    return {"type": "image_url", "image_url": {"url": f"data:{media_type};base64,{data}"}}
+def _image_part(image: Path | bytes, config: LLMConfig) -> dict[str, Any]:
+    media_type, data = prepare_image(image, max_side=config.vision_max_side, max_bytes=config.vision_max_bytes)
+    encoded = base64.b64encode(data).decode()
+    return {"type": "image_url", "image_url": {"url": f"data:{media_type};base64,{encoded}"}}
 
 
-def _wire_message(message: Message) -> dict[str, Any]:
+def _wire_message(message: Message, config: LLMConfig) -> dict[str, Any]:
     if not message.images:
         return {"role": message.role, "content": message.content}
     parts: list[dict[str, Any]] = [{"type": "text", "text": message.content}]
-    parts += [_image_part(path) for path in message.images]
+    parts += [_image_part(image, config) for image in message.images]
     return {"role": message.role, "content": parts}
 
 
@@ -74,6 +77,16 @@ class OpenAIChat:
         return self._model
 
     @property
+    def vision_model(self) -> str | None:
+        """The model requests with images go to, or None when none is configured."""
+        return self.config.vision_model
+
+    def _model_for(self, messages: Sequence[Message]) -> str:
+        if self.config.vision_model and any(message.images for message in messages):
+            return self.config.vision_model
+        return self._model
+
+    @property
     def usage(self) -> Usage:
         return self._usage
 
@@ -107,9 +120,10 @@ class OpenAIChat:
     ) -> Completion:
         self._check_budget()
         openai = self._openai
+        model = self._model_for(messages)
         request: dict[str, Any] = {
-            "model": self._model,
-            "messages": [_wire_message(message) for message in messages],
+            "model": model,
+            "messages": [_wire_message(message, self.config) for message in messages],
             "temperature": temperature,
             "max_tokens": max_tokens,
         }
@@ -153,7 +167,7 @@ class OpenAIChat:
             token_logprobs = tuple(float(item.logprob) for item in choice.logprobs.content)
         completion = Completion(
             text=choice.message.content or "",
-            model=response.model or self._model,
+            model=response.model or model,
             prompt_tokens=prompt_tokens,
             completion_tokens=completion_tokens,
             cost=self.config.cost(prompt_tokens, completion_tokens),

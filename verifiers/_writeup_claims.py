@@ -1,0 +1,166 @@
+"""What a sentence claims about a result: acceptance, failure, or neither.
+
+Words of acceptance (passed, accepted, validated, agrees, within tolerance, ✓ …) claim that a result
+held; words of failure (failed, rejected, diverged …) claim that it did not. A negation close before
+the word ("did not pass", "never failed", "no gate rejected") turns the claim around, and so does a
+negating prefix ("unvalidated", "non-accepted", "disagrees"). The lexicon errs on the side of
+seeing a claim: a claim must be backed by its citations, so a false alarm costs an honest sentence
+its citation at worst, while a missed claim would let a rejected result be praised.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import NamedTuple
+
+_POSITIVE = re.compile(
+    r"^(?:pass(?:es|ed|ing)?|accept(?:s|ed|ing|able|ance)?|validat(?:e|es|ed|ing|ion)|valid|"
+    r"verif(?:y|ies|ied|ication)|confirm(?:s|ed|ing|ation)?|agree(?:s|d|ing|ment)?|"
+    r"match(?:es|ed|ing)?|succe(?:ss|ssful|ssfully|eded|eds|ed)|meet(?:s|ing)?|met|"
+    r"satisf(?:y|ies|ied|ying|actory|actorily)|converg(?:e|es|ed|ing|ence)|correct(?:ly)?|"
+    r"consistent(?:ly)?|reproduc(?:e|es|ed|ing)|approv(?:e|es|ed|al)|certif(?:y|ies|ied)|"
+    r"clear(?:s|ed)|prov(?:en|ed|es)|excellent|good|accurate(?:ly)?|accuracy|reliabl[ey]|robust|"
+    r"✓|✔|✅|☑|👍)$"
+)
+_NEGATIVE = re.compile(
+    r"^(?:fail(?:s|ed|ing|ure|ures)?|reject(?:s|ed|ing|ion)?|diverg(?:e|es|ed|ing|ence)|"
+    r"invalid(?:ated)?|mismatch(?:es|ed)?|inconclusive|"
+    r"unstable|wrong|poor(?:ly)?|refut(?:e|es|ed)|contradict(?:s|ed)?|"
+    r"✗|✘|❌|❎|👎)$"
+)
+_NEGATING_PREFIX = re.compile(r"^(?:un|non|dis|in|mis)(.+)$")
+_NEGATING_PARTS = {"non", "not", "un", "in", "dis", "mis", "no"}
+_FAIL = {"fail", "fails", "failed", "failing"}
+_NEGATORS = {
+    "not", "no", "never", "none", "neither", "nor", "without", "cannot", "nothing", "nobody", "hardly",
+    "barely", "lack", "lacks", "lacked", "far", "unable", "instead", "rather", "nowhere",
+}  # fmt: skip
+_WINDOW = 4
+_BARRIERS = {"and", "or", "but", "while", "whereas", "although", "though", "yet", "however", "which", "that"}
+_TOKEN = re.compile(r"[a-z]+(?:['’-][a-z]+)*|[✓✔✅☑👍✗✘❌❎👎]|[,;:()]")
+_QUANTIFIED = re.compile(
+    r"\b(?:all|every|each|both|any|none\s+of|no)\b((?:\s+(?:of\s+)?[\w'’-]+){0,4}?)\s+"
+    r"(?:experiments?|cases?|runs?|configurations?|candidates?|simulations?|results?|variants?|settings?|"
+    r"ones?|flows?|reynolds|models?|methods?|schemes?|mesh(?:es)?|grids?|kernels?|proofs?|approach(?:es)?|"
+    r"solvers?|closures?|designs?|trials?|attempts?|setups?|options?|choices?|stud(?:y|ies)|sweeps?|"
+    r"lemmas?|theorems?|tasks?)\b|\b(?:everything|everywhere|throughout)\b",
+    re.IGNORECASE,
+)
+
+
+class Claims(NamedTuple):
+    positive: int
+    """Claims that a result held (acceptance words, or failure words under a negation)."""
+    negative: int
+    """Claims that a result did not hold."""
+
+    @property
+    def any(self) -> bool:
+        return bool(self.positive or self.negative)
+
+
+def _is_negator(token: str) -> bool:
+    return token in _NEGATORS or token.endswith(("n't", "n’t"))
+
+
+def _negated(tokens: list[str], index: int) -> bool:
+    """Whether a negation governs the word at `index`: an odd number of negators shortly before it,
+    counting "failed to" as one, and stopping at a conjunction or punctuation."""
+    count = 0
+    if index >= 2 and tokens[index - 1] == "to" and tokens[index - 2] in _FAIL:
+        count += 1
+    for token in reversed(tokens[max(0, index - _WINDOW) : index]):
+        if token in _BARRIERS or token in {",", ";", ":", "(", ")"}:
+            break
+        if _is_negator(token):
+            count += 1
+    return count % 2 == 1
+
+
+def _polarity(token: str) -> int:
+    """+1 for a word of acceptance, -1 for a word of failure, 0 for anything else."""
+    if _POSITIVE.match(token):
+        return 1
+    if _NEGATIVE.match(token):
+        return -1
+    if "-" in token:  # "well-validated", "non-converged", "self-consistent"
+        sign, value = 1, 0
+        for part in token.split("-"):
+            if part in _NEGATING_PARTS:
+                sign = -sign
+            elif _polarity(part):
+                value = _polarity(part)
+        return sign * value
+    prefixed = _NEGATING_PREFIX.match(token)
+    if prefixed and _POSITIVE.match(prefixed.group(1)):
+        return -1
+    return 0
+
+
+def _tokens(text: str) -> list[str]:
+    return _TOKEN.findall(text.lower())
+
+
+def _is_fail_to(tokens: list[str], index: int) -> bool:
+    return tokens[index] in _FAIL and index + 1 < len(tokens) and tokens[index + 1] == "to"
+
+
+def claims(text: str) -> Claims:
+    """Count the claims of acceptance and of failure in one sentence or clause."""
+    tokens = _tokens(text)
+    positive = negative = 0
+    for index, token in enumerate(tokens):
+        polarity = _polarity(token)
+        if polarity == 0 or _is_fail_to(tokens, index):
+            continue  # "failed to converge": the claim is the negated verb that follows
+        if _negated(tokens, index):
+            polarity = -polarity
+        if polarity > 0:
+            positive += 1
+        else:
+            negative += 1
+    return Claims(positive, negative)
+
+
+def plainly_negative(text: str) -> bool:
+    """A clause that says only that something did not hold, with no double negation to untangle.
+
+    Each word of acceptance is negated right before it ("not accepted", "did not pass", "failed to
+    converge"), words of failure stand unnegated, and no other negation is present. This is how a
+    sentence about a rejected result must read; anything more tangled could be a claim of success.
+    """
+    tokens = _tokens(text)
+    negators = sum(1 for index, token in enumerate(tokens) if _is_negator(token) or _is_fail_to(tokens, index))
+    governed = 0
+    for index, token in enumerate(tokens):
+        polarity = _polarity(token)
+        if polarity == 0 or _is_fail_to(tokens, index):
+            continue
+        if polarity < 0:
+            if _negated(tokens, index):
+                return False
+            continue
+        before = [t for t in tokens[max(0, index - 3) : index] if t not in {"be", "been", "was", "is", "were", "yet"}]
+        if not before or not (
+            _is_negator(before[-1]) or (before[-1] == "to" and len(before) > 1 and before[-2] in _FAIL)
+        ):
+            return False
+        governed += 1
+    return negators == governed and claims(text).positive == 0
+
+
+def quantified(text: str) -> bool:
+    """Whether the sentence speaks of all experiments at once ('all cases', 'every run', 'none of the experiments')."""
+    for match in _QUANTIFIED.finditer(text):
+        qualifier = claims(match.group(1) or "")
+        if not (qualifier.positive and not qualifier.negative):
+            return True  # "all accepted cases" speaks only of accepted ones; "all cases" of every one
+    return False
+
+
+_CLAUSE_BREAK = re.compile(r"\s*(?:;|\bbut\b|\bwhereas\b|\bwhile\b|\bhowever\b|\balthough\b)\s*", re.IGNORECASE)
+
+
+def clauses(sentence: str) -> list[str]:
+    """A sentence cut where its claims may turn ('A passed [V1], but B failed [V2]')."""
+    return [part for part in _CLAUSE_BREAK.split(sentence) if part.strip()]

@@ -1,0 +1,279 @@
+"""Reading model prose the way its reader will see it: visible text, sentences, numbers as written.
+
+The write-up gate judges what a reader of the rendered report sees. So the prose is first folded
+to plain text (Unicode compatibility forms, other scripts' digits, markdown escapes and emphasis),
+and anything that would make the rendered text differ from the text judged (raw HTML, character
+references, links, invisible characters, letters posing as digits) is a problem by itself.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import unicodedata
+from collections.abc import Iterable
+
+MAX_PROSE_CHARS = 6000
+"""A summary is two paragraphs; anything far longer is not what was asked for."""
+
+_INVISIBLE = {"Cf", "Co", "Cs", "Cn"}
+_HTML = re.compile(r"<\s*/?\s*[A-Za-z!?][^>]*>|<!--|&(?:#\d+|#[xX][0-9A-Fa-f]+|[A-Za-z][A-Za-z0-9]*);")
+_LINK = re.compile(r"!?\[[^\]]*\]\s*\(|^\s*\[[^\]]+\]:\s*\S|<https?:|\bhttps?://", re.MULTILINE)
+_NUMERIC_TOKEN = re.compile(r"(?<![\w.])[0-9OoIlS]+(?:[.,][0-9OoIlS]+)*(?![\w])")
+_ESCAPE = re.compile(r"\\([!-/:-@\[-`{-~])")
+_EMPHASIS = re.compile(r"[*_~`]")
+_TIMES_TEN = re.compile(r"(\d+(?:\.\d+)?)\s*[×x·*]\s*10\s*\^?\s*\(?([-+−]?\d+)\)?")
+_PERCENT_WORD = re.compile(r"\s*\b(?:per\s*cent|percent)\b", re.IGNORECASE)
+_CITATION = re.compile(r"\bV(\d+)\b")
+_NUMBER = re.compile(r"(?<![\w.])([-+−]?)(\d+(?:[.,]\d+)*|\.\d+)(?:[eE]([-+−]?\d+))?(\s*%)?")
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[^a-z\s])")
+_ABBREVIATION = re.compile(r"(?:\bet al|\be\.g|\bi\.e|\bcf|\bfig|\beq|\bvs|\bapprox|\bref|\bno|\bca)\.$", re.IGNORECASE)
+
+
+def visible_text(prose: str) -> tuple[str, list[str]]:
+    """The prose as a reader sees it, and what in it hides or disguises content.
+
+    Returns:
+        The folded text (NFKC, ASCII digits, markdown escapes and emphasis removed) and a list of
+        problems; any problem rejects the prose, because the text judged would not be the text read.
+    """
+    problems: list[str] = []
+    if len(prose) > MAX_PROSE_CHARS:
+        problems.append(f"the prose is {len(prose)} characters long, more than {MAX_PROSE_CHARS}")
+    hidden = sorted({f"U+{ord(c):04X}" for c in prose if unicodedata.category(c) in _INVISIBLE})
+    if hidden:
+        problems.append(f"invisible or private characters in the prose ({', '.join(hidden[:5])})")
+    disguised_digits = sorted({c for c in prose if not c.isascii() and _folds_to_digit(c)})
+    if disguised_digits:
+        problems.append(f"digits written outside ASCII ({''.join(disguised_digits[:5])})")
+    text = unicodedata.normalize("NFKC", prose)
+    text = "".join(str(unicodedata.digit(c, 0)) if c.isdigit() and not c.isascii() else c for c in text)
+    if _HTML.search(text):
+        problems.append("raw HTML, comments or character references in the prose")
+    if _LINK.search(text):
+        problems.append("links or link definitions in the prose")
+    text = _EMPHASIS.sub("", _ESCAPE.sub(r"\1", text))
+    posing = [token for token in _NUMERIC_TOKEN.findall(text) if _letters_posing_as_digits(token)]
+    if posing:
+        problems.append(f"letters written as digits ({', '.join(posing[:3])})")
+    mixed = sorted({word for word in re.findall(r"\w+", text) if _mixed_script(word)})
+    if mixed:
+        problems.append(f"words mixing Latin with look-alike letters of other scripts ({', '.join(mixed[:3])})")
+    inside = sorted(
+        {
+            c
+            for c in text
+            if not c.isascii() and c.isalnum() and re.search(rf"[\d.]{re.escape(c)}|{re.escape(c)}[\d.]", text)
+        }
+    )
+    if inside:
+        problems.append(f"non-ASCII characters inside numbers ({''.join(inside[:5])})")
+    text = text.replace("\u2212", "-")
+    text = _TIMES_TEN.sub(lambda m: f"{m.group(1)}e{m.group(2)}", text)
+    text = _PERCENT_WORD.sub(" %", text)
+    return text, problems
+
+
+def _folds_to_digit(character: str) -> bool:
+    """A digit of another script or form (fullwidth, superscript, circled, mathematical) a reader reads as a number."""
+    return character.isdigit() or any(c.isdigit() for c in unicodedata.normalize("NFKC", character))
+
+
+def _mixed_script(word: str) -> bool:
+    """'kЕpsilon' (a Cyrillic Е): a word a reader reads as Latin but no Latin text search would find."""
+    latin = any(c.isascii() and c.isalpha() for c in word)
+    other = any(c.isalpha() and not c.isascii() and "LATIN" not in unicodedata.name(c, "") for c in word)
+    return latin and other
+
+
+def _letters_posing_as_digits(token: str) -> bool:
+    """'O.OO31', '1OO', 'l.5': letters shaped like digits in a token that is otherwise a number."""
+    letters = any(c in "OoIlS" for c in token)
+    return letters and (any(c.isdigit() for c in token) or "." in token or "," in token)
+
+
+def sentences(text: str) -> list[str]:
+    """Units a claim cannot cross: each line (list item, table row, heading), then each sentence in it."""
+    units: list[str] = []
+    for line in text.splitlines():
+        stripped = line.strip().lstrip("#>").strip()
+        if not stripped.strip("|-: "):
+            continue
+        pieces: list[str] = []
+        for part in _SENTENCE_END.split(stripped):
+            if pieces and _ABBREVIATION.search(pieces[-1]):
+                pieces[-1] = f"{pieces[-1]} {part}"  # "Ghia et al. (1982)" does not end a sentence
+            else:
+                pieces.append(part)
+        units += [piece.strip() for piece in pieces if piece.strip()]
+    return units
+
+
+_CITATION_GROUP = re.compile(r"(?:[\[(]\s*V\d+(?:\s*[,;]\s*V\d+)*\s*[\])]\s*)+|\bV\d+\b")
+
+
+def segments(unit: str) -> list[str]:
+    """The unit cut after each group of citations: a number or a name binds to the citations that follow it.
+
+    "kEpsilon failed [V12], kOmegaSST reached 0.214 [V13]" is two segments, so 0.214 must be a value
+    of V13, not of V12. Text after the last citation belongs to the last segment.
+    """
+    pieces: list[str] = []
+    start = 0
+    for match in _CITATION_GROUP.finditer(unit):
+        pieces.append(unit[start : match.end()])
+        start = match.end()
+    tail = unit[start:]
+    if pieces and not citations(tail):
+        pieces[-1] += tail
+    elif tail.strip() or not pieces:
+        pieces.append(tail)
+    return pieces
+
+
+def citations(unit: str) -> list[int]:
+    """Verdict ids cited in a unit (`[V12]`, `[V3, V4]`, `V5`)."""
+    return [int(match) for match in _CITATION.findall(unit)]
+
+
+_AUTHOR_YEAR = re.compile(r"\bet al\.?,?\s*\(?(?:1[89]\d\d|20\d\d)[a-z]?\)?")
+
+
+def without_citations(unit: str) -> str:
+    """The unit without verdict citations, nor the year of a cited paper ('Ghia et al. (1982)')."""
+    return _AUTHOR_YEAR.sub("et al. ", _CITATION.sub(" ", unit))
+
+
+def numbers_in(text: str) -> list[tuple[str, float]]:
+    """(as written, value) for each number in `text`; '1,000' is a thousand, '12 %' is 12."""
+    found = []
+    for match in _NUMBER.finditer(text):
+        sign, core, exponent, percent = match.groups()
+        if re.fullmatch(r"\d{1,3}(,\d{3})+", core):
+            core = core.replace(",", "")
+        elif "," in core:
+            for part in core.split(","):
+                found.append((part, float(part)))  # "100,400" is a list: each part is a number
+            continue
+        written = f"{sign}{core}" + (f"e{exponent}" if exponent else "") + ("%" if percent else "")
+        try:
+            value = float(f"{sign.replace('−', '-')}{core}" + (f"e{exponent.replace('−', '-')}" if exponent else ""))
+        except ValueError:
+            continue
+        found.append((written, value))
+    return found
+
+
+def _decimals(written: str) -> int:
+    mantissa = re.split(r"[eE]", written.rstrip("%"))[0]
+    return len(mantissa.split(".")[1]) if "." in mantissa else 0
+
+
+def supported(written: str, value: float, allowed: Iterable[tuple[float, bool]]) -> bool:
+    """Whether a written number is an allowed value, rounded to the precision it was written with.
+
+    Args:
+        written: the number as the prose wrote it ('0.42%', '-1.5e-3').
+        value: its value.
+        allowed: (value, is_percent) pairs; a percent written for a fraction must be scaled by 100,
+            and a fraction written for a percent is not the same number.
+
+    A value written as 0 supports only a zero, and an explicit minus must match the sign.
+    """
+    percent = written.endswith("%")
+    exponent = re.search(r"[eE]([-+]?\d+)", written)
+    scale = 10.0 ** int(exponent.group(1)) if exponent else 1.0
+    half_step = 0.5 * 10.0 ** (-_decimals(written)) * scale
+    signed = written.startswith("-")
+    for candidate, is_percent in allowed:
+        if not math.isfinite(candidate):
+            continue
+        target = candidate * 100.0 if percent and not is_percent else candidate
+        if is_percent and not percent:
+            continue  # a percentage metric written without '%' is a different number
+        if value == 0 and target != 0:
+            continue
+        if signed and target >= 0:
+            continue
+        if abs(abs(value) - abs(target)) <= half_step * (1 + 1e-9) + 1e-15:
+            return True
+    return False
+
+
+_UNITS = {
+    word: value
+    for value, word in enumerate(
+        [
+            "zero",
+            "one",
+            "two",
+            "three",
+            "four",
+            "five",
+            "six",
+            "seven",
+            "eight",
+            "nine",
+            "ten",
+            "eleven",
+            "twelve",
+            "thirteen",
+            "fourteen",
+            "fifteen",
+            "sixteen",
+            "seventeen",
+            "eighteen",
+            "nineteen",
+        ]
+    )
+}
+_TENS = {
+    word: 10 * (index + 2)
+    for index, word in enumerate(["twenty", "thirty", "forty", "fifty", "sixty", "seventy", "eighty", "ninety"])
+}
+_SCALES = {"hundred": 100, "thousand": 1000, "million": 1_000_000}
+_WORD = re.compile(r"[a-z]+|%|\S")
+COUNT_WORDS_MAX = 12
+"""Numbers in words up to twelve are counts ("two models"); larger ones, decimals and percentages are checked."""
+
+
+def spelled_numbers(text: str) -> list[tuple[str, float]]:
+    """Numbers written in words that state a quantity: 'twenty-one percent', 'zero point two one'.
+
+    Returns (as written in digits, value) for each, to be checked like any number; small counts
+    ("three models") are left out.
+    """
+    tokens = _WORD.findall(text.lower().replace("-", " "))
+    found: list[tuple[str, float]] = []
+    index = 0
+    while index < len(tokens):
+        if tokens[index] not in _UNITS and tokens[index] not in _TENS:
+            index += 1
+            continue
+        whole, current, decimals, digits = 0, 0, None, ""
+        while index < len(tokens):
+            token = tokens[index]
+            if decimals is None and token in _UNITS:
+                current += _UNITS[token]
+            elif decimals is None and token in _TENS:
+                current += _TENS[token]
+            elif decimals is None and token in _SCALES:
+                current = max(current, 1) * _SCALES[token]
+                if _SCALES[token] >= 1000:
+                    whole, current = whole + current, 0
+            elif decimals is None and token == "and":
+                pass
+            elif token == "point" and decimals is None:
+                decimals = 0
+            elif decimals is not None and token in _UNITS and _UNITS[token] < 10:
+                digits += str(_UNITS[token])
+                decimals += 1
+            else:
+                break
+            index += 1
+        value = whole + current
+        written = f"{value}.{digits}" if digits else str(value)
+        percent = index < len(tokens) and tokens[index] == "%"
+        if digits or percent or value > COUNT_WORDS_MAX:
+            found.append((written + ("%" if percent else ""), float(written)))
+    return found
