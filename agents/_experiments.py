@@ -16,8 +16,16 @@ from typing import Any
 from agents._context import RunContext
 from agents._drivers import driver_for
 from agents._policy import JudgedExperiment
-from agents._vision import llm_vision_judge
-from runs import ExperimentSpec, GateResult, Verdict, combine_decisions, utcnow
+from agents._vision import vision_judge_for
+from runs import (
+    ExperimentSpec,
+    GateResult,
+    UntrustedFileError,
+    UntrustedFileMissingError,
+    Verdict,
+    combine_decisions,
+    utcnow,
+)
 from sandboxes import SandboxUnavailableError
 from tools import ExperimentOutcome, ToolUnavailableError
 from verifiers import GateContext, get_gate, run_gate
@@ -77,8 +85,9 @@ def prepare_experiment(context: RunContext, spec: ExperimentSpec) -> PreparedExp
     if row.status in ("completed", "error") and row.outcome:
         return None
     directory = context.experiment_dir(spec.key)
-    if row.status == "running":
-        # Interrupted mid-experiment by a killed process: start over from an empty directory.
+    if row.status in ("running", "interrupted"):
+        # Interrupted mid-experiment by a killed process (marked so by the server that noticed, or
+        # not yet noticed): start over from an empty directory.
         context.emit("experiment", f"{spec.key}: restarting after an interruption", key=spec.key)
         shutil.rmtree(directory, ignore_errors=True)
         directory = context.experiment_dir(spec.key)
@@ -133,20 +142,32 @@ def abort_experiment(context: RunContext, prepared: PreparedExperiment, reason: 
 def record_outputs(
     context: RunContext, experiment_id: int, key: str, directory: Path, outcome: ExperimentOutcome
 ) -> dict[str, str]:
-    """Store every produced file as an artifact; returns relative path -> sha256."""
+    """Store every produced file as an artifact; returns relative path -> sha256.
+
+    The experiment directory was written by the sandbox, so each file is read without following any
+    link below `directory`, regular files only, size-capped. A refused file is not stored: its
+    reason is added to `outcome.refused` (the gates turn it into a verdict reason) and
+    reported as an event, and the run goes on.
+    """
     evidence: dict[str, str] = {}
     for item in outcome.files:
-        path = directory / item.path
-        if not path.is_file():
+        try:
+            artifact = context.store.add_artifact(
+                context.run_id,
+                directory / item.path,
+                kind=item.kind,
+                name=f"{key}/{item.path}",
+                experiment_id=experiment_id,
+                produced_by=f"{context.workload.name}:{item.role}",
+                within=directory,
+            )
+        except UntrustedFileMissingError:
+            continue  # not produced: the gates that need it say so
+        except UntrustedFileError as error:
+            if not any(refusal.startswith(f"{item.path}: ") for refusal in outcome.refused):
+                outcome.refused.append(f"{item.path}: {error.reason}")
+            context.emit("refused", f"{key}: {item.path} not stored: {error.reason}", key=key, path=item.path)
             continue
-        artifact = context.store.add_artifact(
-            context.run_id,
-            path,
-            kind=item.kind,
-            name=f"{key}/{item.path}",
-            experiment_id=experiment_id,
-            produced_by=f"{context.workload.name}:{item.role}",
-        )
         evidence[item.path] = artifact.sha256
     return evidence
 
@@ -169,7 +190,7 @@ def judge_experiment(context: RunContext, spec: ExperimentSpec, experiment_id: i
         where.mkdir(parents=True, exist_ok=True)
         return context.workload.run(context.task, extra, where, context.sandbox_factory)
 
-    vision = llm_vision_judge(context.llm) if context.llm is not None else None
+    vision = vision_judge_for(context.llm)
     for name in context.task.gates:
         if name in existing:  # judged before the process was interrupted: never judge twice
             results.append(existing[name])

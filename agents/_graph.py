@@ -142,7 +142,8 @@ class Orchestrator:
         step = context.store.start_step(context.run_id, "write-up")
         report = write_report(context, notes=state.get("notes", []))
         assert step.id is not None
-        context.store.finish_step(step.id, detail=str(report))
+        # Relative to the run directory: step details are shown by the API, which never names server paths.
+        context.store.finish_step(step.id, detail=report.name if report.parent == context.run_dir else str(report))
         return {"report": str(report)}
 
     # -- wiring --------------------------------------------------------------------------------

@@ -13,6 +13,8 @@ from fastapi.staticfiles import StaticFiles
 
 from api._dashboard import STATIC_DIR
 from api._dashboard import router as dashboard_router
+from api._headers import SecurityHeaders
+from api._readguard import ReadGuard
 from api._routes_artifacts import router as artifacts_router
 from api._routes_meta import router as meta_router
 from api._routes_runs import TaskInvalidError
@@ -51,6 +53,7 @@ async def _invalid_task(_request: Request, error: Exception) -> JSONResponse:
 def create_app(settings: Settings | None = None, *, start_workers: bool = True) -> FastAPI:
     """The app for `settings` (read from LABGATE_* when None); `start_workers=False` only queues runs."""
     settings = settings or Settings()
+    token = settings.serving_token()  # a weak token, or protected reads without one, stop the server here
     launcher = build_launcher(settings)
     child_env = {"LABGATE_HOME": str(launcher.store.home)}
     if settings.database_url:
@@ -73,7 +76,8 @@ def create_app(settings: Settings | None = None, *, start_workers: bool = True) 
         version="0.1.0",
         summary="Research runs judged by verifier gates: submit, follow and review them.",
         description=(
-            "Mutating calls (POST) need `Authorization: Bearer <LABGATE_API_TOKEN>` when the server sets a token. "
+            "Mutating calls (POST) need `Authorization: Bearer <LABGATE_API_TOKEN>` when the server sets a token; "
+            "with LABGATE_PROTECT_READS every GET needs it too (Bearer, or HTTP Basic with the token as password). "
             "Runs are queued and executed by a worker pool; follow them with GET /runs/{id}/events (SSE)."
         ),
         lifespan=lifespan,
@@ -89,4 +93,7 @@ def create_app(settings: Settings | None = None, *, start_workers: bool = True) 
     app.include_router(dashboard_router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     app.add_middleware(RequestGuard, max_body_bytes=settings.max_body_bytes)
+    if settings.protect_reads and token is not None:
+        app.add_middleware(ReadGuard, token=token, limiter=state.limiter)
+    app.add_middleware(SecurityHeaders)  # outermost: even a refusal by the guards carries the headers
     return app

@@ -31,11 +31,32 @@ def _sizes(result: SideBySide) -> list[dict[str, Any]]:
     return rows
 
 
+def _speed(result: SideBySide) -> dict[str, Any] | None:
+    """The held-out speed decision with its interval, or None when no ratio was measured."""
+    speed = result.speed
+    if speed is None:
+        return None
+    return {
+        "ratio": speed.ratio,
+        "low": speed.low,
+        "high": speed.high,
+        "rounds": speed.rounds,
+        "threshold": speed.threshold,
+        "verdict": speed.verdict,
+    }
+
+
 @click.command("eval-kernel")
 @click.argument("task")
 @click.argument("file", type=click.Path(path_type=Path))
 @click.option("--json", "as_json", is_flag=True, help="print one JSON object")
-@click.option("--min-speedup", type=float, default=0.9, show_default=True, help="held-out speed relative to the seed")
+@click.option(
+    "--min-speedup",
+    type=click.FloatRange(min=0, min_open=True),
+    default=0.9,
+    show_default=True,
+    help="held-out speed relative to the seed, required with 95% confidence",
+)
 @click.option("--timeout", type=click.FloatRange(min=1), default=60.0, show_default=True, help="seconds per size")
 @click.option("--unsafe-no-isolation", is_flag=True, help="run the worker without bubblewrap (rlimits only)")
 def eval_kernel_command(
@@ -58,7 +79,7 @@ def eval_kernel_command(
 
     try:
         train = measure(definition, source, "train", factory, timeout=timeout)
-        heldout = measure(definition, source, "heldout", factory, timeout=timeout)
+        heldout = measure(definition, source, "heldout", factory, timeout=timeout, min_speedup=min_speedup)
     except SandboxError as error:
         raise BadInputError(f"cannot run the sandboxed worker: {error}") from None
     train_ok, train_reasons = KernelCorrectnessGate().judge(train, min_speedup)
@@ -79,6 +100,7 @@ def eval_kernel_command(
             "fitness": heldout.candidate.fitness,
             "seed_fitness": heldout.seed.fitness,
             "speedup": heldout.speedup(),
+            "speed": _speed(heldout),
             "status": heldout.candidate.status,
             "message": heldout.candidate.message,
             "sizes": _sizes(heldout),
@@ -95,6 +117,8 @@ def eval_kernel_command(
     click.echo("held-out:")
     click.echo("  " + heldout.candidate.feedback().replace("\n", "\n  "))
     click.echo(f"speedup over the seed: {train.speedup():.2f}x in-distribution, {heldout.speedup():.2f}x held-out")
+    if heldout.speed is not None:
+        click.echo(f"held-out speed decision: {heldout.speed.verdict}, {heldout.speed.describe()}")
     for reason in reasons:
         click.echo(f"  {reason}")
     click.echo(f"decision: {decision}")

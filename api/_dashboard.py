@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import Annotated, Any, Literal
 from urllib.parse import urlencode
@@ -13,8 +13,9 @@ from fastapi.responses import HTMLResponse, Response
 from fastapi.templating import Jinja2Templates
 
 from api._detail import duration_seconds, iso, run_row
+from api._paths import without_server_paths
 from api._render import highlight_css
-from api._routes_runs import RunId, SortKey
+from api._routes_runs import RunId, SortKey, as_utc
 from api._state import AppState, app_state
 from api._views import compare_page, run_page
 from runs import RUN_STATUSES, TERMINAL_STATUSES, RunNotFoundError
@@ -79,7 +80,7 @@ def runs_table(
             since_at = datetime.fromisoformat(since)
         except ValueError:
             raise HTTPException(422, f"since: {since!r} is not a date (YYYY-MM-DD)") from None
-        since_at = since_at if since_at.tzinfo else since_at.replace(tzinfo=UTC)
+        since_at = as_utc(since_at, "since")  # a zone offset can push the last day past year 9999
     filters: dict[str, Any] = {
         "status": status,
         "task_id": task or None,
@@ -99,7 +100,7 @@ def runs_table(
         request,
         "runs.html",
         {
-            "rows": [run_row(run) for run in runs],
+            "rows": [without_server_paths(run_row(run), state.store.home) for run in runs],
             "total": total,
             "offset": offset,
             "limit": limit,

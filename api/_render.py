@@ -24,6 +24,8 @@ from pygments.lexers import CppLexer, DiffLexer, TextLexer, get_lexer_by_name, g
 from pygments.token import Comment, Error, Keyword, Name, Number, Text, Whitespace
 from pygments.util import ClassNotFound
 
+from agents._markdown import render_markdown
+
 TEXT_LIMIT = 256 * 1024
 """Bytes of a text artifact shown inline; the full file is one link away."""
 LOG_LINES = 400
@@ -197,15 +199,21 @@ _FIGURE_LINK = re.compile(r"\]\((figures/([0-9a-f]{12})-[^)\s]*)\)")
 
 
 def report_html(markdown: str, digests: Sequence[str]) -> Markup:
-    """The run's markdown report as HTML, raw HTML disabled, figure links pointed at the artifact URLs."""
-    from markdown_it import MarkdownIt
+    """The run's markdown report as HTML, raw HTML disabled, figure links pointed at the artifact URLs.
 
+    Images are shown only from this server's artifact URLs: a remote image in a report (put there
+    through a goal, say) would be fetched by every reviewer's browser, telling its owner who read it.
+    """
     by_prefix = {sha[:12]: sha for sha in digests}
 
     def relink(match: re.Match[str]) -> str:
         full = by_prefix.get(match.group(2))
         return f"](/artifacts/{full})" if full else match.group(0)
 
-    source = _FIGURE_LINK.sub(relink, markdown)
-    renderer = MarkdownIt("commonmark", {"html": False}).enable("table")
-    return Markup(renderer.render(source))
+    def own_artifact(source: str) -> str | None:
+        return source if _ARTIFACT_URL.fullmatch(source) else None
+
+    return Markup(render_markdown(_FIGURE_LINK.sub(relink, markdown), own_artifact))
+
+
+_ARTIFACT_URL = re.compile(r"/artifacts/[0-9a-f]{64}")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import pathlib
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
@@ -17,10 +18,13 @@ from starlette.responses import StreamingResponse
 from agents import RunOptions, RunStateError
 from agents._runner import process_alive_here
 from api._detail import artifact_record, run_detail, run_row
+from api._paths import without_server_paths
 from api._schemas import RUN_ID_PATTERN, ActionResult, Links, RunAccepted, RunList, RunRequest, RunRow
 from api._security import bearer, check_token
 from api._state import AppState, app_state
 from runs import RUN_SORT_KEYS, RUN_STATUSES, TERMINAL_STATUSES, Event, Run, RunNotFoundError, TaskSpec
+from sandboxes import SandboxUnavailableError
+from sandboxes._engine import connect
 from tools import TaskError
 
 router = APIRouter(tags=["runs"])
@@ -36,10 +40,22 @@ def authorised(
     state: State,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
 ) -> None:
-    check_token(request, credentials, state.token)
+    check_token(request, credentials, state.token, state.limiter)
 
 
 Mutating = [Depends(authorised)]
+GUARDED: dict[int | str, dict[str, Any]] = {
+    401: {"description": "the server's token is required and was missing or wrong"},
+    403: {"description": "posted from another site (or from an opaque `Origin: null`)"},
+    429: {"description": "too many failed authentications from this address; see Retry-After"},
+}
+"""What every mutating call may answer before it looks at the run."""
+UNKNOWN_RUN: dict[int | str, dict[str, Any]] = {404: {"description": "no run with this id"}}
+ACTION: dict[int | str, dict[str, Any]] = {
+    **GUARDED,
+    **UNKNOWN_RUN,
+    409: {"description": "the run is not in a state that allows this action"},
+}
 
 
 class TaskInvalidError(Exception):
@@ -57,7 +73,7 @@ def _get(state: AppState, run_id: str) -> Run:
         raise HTTPException(404, str(error)) from None
 
 
-def _as_utc(value: datetime | None, name: str) -> datetime | None:
+def as_utc(value: datetime | None, name: str) -> datetime | None:
     if value is None:
         return None
     try:
@@ -95,14 +111,17 @@ def _task_from(state: AppState, body: RunRequest) -> TaskSpec:
     response_model=RunAccepted,
     dependencies=Mutating,
     summary="Queue a run",
-    responses={401: {"description": "token required"}, 413: {"description": "body too large"}},
+    responses={**GUARDED, 413: {"description": "body too large"}},
 )
 def submit_run(body: RunRequest, state: State, request: Request, response: Response) -> RunAccepted:
     """Validate the task and queue it; a worker executes it when a slot is free (none are dropped)."""
     task = _task_from(state, body)
+    if task.sandbox == "docker":
+        _require_docker()
+    ceiling = state.settings.max_workers  # the server's setting caps what one submission may ask for
     options = RunOptions(
-        sandbox="local",
-        max_workers=body.workers or state.settings.max_workers,
+        sandbox=None,  # the task's own choice: a spec asking for docker runs in docker, never silently locally
+        max_workers=min(body.workers or ceiling, ceiling),
         executor=state.settings.executor,
         approve_plan=body.approve_plan,
         extra={"submitted_via": "api"},
@@ -115,6 +134,17 @@ def submit_run(body: RunRequest, state: State, request: Request, response: Respo
     state.pool.wake()
     response.headers["Location"] = f"/runs/{run_id}"
     return RunAccepted(run_id=run_id, status="queued", links=_links(run_id))
+
+
+def _require_docker() -> None:
+    """Refuse a docker task at submission when no Docker engine answers, rather than fail it later."""
+    try:
+        connect(timeout=DOCKER_PING_SECONDS).close()
+    except SandboxUnavailableError as error:
+        raise TaskInvalidError("spec", f"spec.sandbox: docker is not available on this server: {error}") from None
+
+
+DOCKER_PING_SECONDS = 5.0
 
 
 def _links(run_id: str) -> Links:
@@ -144,8 +174,8 @@ def list_runs(
         "status": status,
         "task_id": task,
         "workload": workload,
-        "since": _as_utc(since, "since"),
-        "until": _as_utc(until, "until"),
+        "since": as_utc(since, "since"),
+        "until": as_utc(until, "until"),
     }
     runs = state.store.list_runs(**filters, limit=limit, offset=offset, sort=sort)
     total = state.store.count_runs(**filters)
@@ -153,7 +183,7 @@ def list_runs(
     if offset + len(runs) < total:
         following = str(request.url.include_query_params(offset=offset + limit, limit=limit))
     return RunList(
-        items=[RunRow.model_validate(run_row(run)) for run in runs],
+        items=[RunRow.model_validate(without_server_paths(run_row(run), state.store.home)) for run in runs],
         total=total,
         limit=limit,
         offset=offset,
@@ -161,7 +191,7 @@ def list_runs(
     )
 
 
-@router.get("/runs/{run_id}", summary="One run in full", response_model=dict[str, Any])
+@router.get("/runs/{run_id}", summary="One run in full", response_model=dict[str, Any], responses=UNKNOWN_RUN)
 def get_run(run_id: RunId, state: State) -> JSONResponse:
     """Spec, status, steps, experiments with their verdicts, artifacts and cost."""
     try:
@@ -169,11 +199,12 @@ def get_run(run_id: RunId, state: State) -> JSONResponse:
     except RunNotFoundError as error:
         raise HTTPException(404, str(error)) from None
     detail.pop("report", None)  # a path on the server; the report is an artifact (report_sha256)
+    detail = without_server_paths(detail, state.store.home, state.store.run_dir(run_id))
     detail["links"] = _links(run_id).model_dump()
     return JSONResponse(detail)  # already JSON-shaped: no second encoding pass
 
 
-@router.get("/runs/{run_id}/artifacts", summary="Artifacts of a run")
+@router.get("/runs/{run_id}/artifacts", summary="Artifacts of a run", responses=UNKNOWN_RUN)
 def list_artifacts(
     run_id: RunId,
     state: State,
@@ -186,7 +217,13 @@ def list_artifacts(
     return rows
 
 
-@router.post("/runs/{run_id}/cancel", response_model=ActionResult, dependencies=Mutating, summary="Cancel a run")
+@router.post(
+    "/runs/{run_id}/cancel",
+    response_model=ActionResult,
+    dependencies=Mutating,
+    summary="Cancel a run",
+    responses=ACTION,
+)
 def cancel_run(run_id: RunId, state: State) -> ActionResult:
     """A queued or paused run never starts; a running one's process is stopped."""
     _get(state, run_id)
@@ -198,7 +235,13 @@ def cancel_run(run_id: RunId, state: State) -> ActionResult:
     return ActionResult(run_id=run_id, status="cancelled", message="cancelled on request")
 
 
-@router.post("/runs/{run_id}/resume", response_model=ActionResult, dependencies=Mutating, summary="Resume a run")
+@router.post(
+    "/runs/{run_id}/resume",
+    response_model=ActionResult,
+    dependencies=Mutating,
+    summary="Resume a run",
+    responses=ACTION,
+)
 def resume_run(run_id: RunId, state: State) -> ActionResult:
     """Queue again a run whose process ended while it ran; it continues from its checkpoint."""
     run = _get(state, run_id)
@@ -219,7 +262,13 @@ def resume_run(run_id: RunId, state: State) -> ActionResult:
     return ActionResult(run_id=run_id, status="queued", message="queued to resume")
 
 
-@router.post("/runs/{run_id}/approve", response_model=ActionResult, dependencies=Mutating, summary="Approve a plan")
+@router.post(
+    "/runs/{run_id}/approve",
+    response_model=ActionResult,
+    dependencies=Mutating,
+    summary="Approve a plan",
+    responses=ACTION,
+)
 def approve_run(run_id: RunId, state: State) -> ActionResult:
     """Approve the plan of a run submitted with approve_plan; it is queued to execute."""
     run = _get(state, run_id)
@@ -233,14 +282,15 @@ def approve_run(run_id: RunId, state: State) -> ActionResult:
     return ActionResult(run_id=run_id, status="queued", message="plan approved; queued")
 
 
-def _sse(event: Event) -> str:
+def _sse(event: Event, home: pathlib.Path, run_dir: pathlib.Path) -> str:
     payload = {
         "id": event.id,
         "kind": event.kind,
         "message": event.message,
-        "data": event.data,
+        "data": without_server_paths(event.data, home, run_dir),
         "created": event.created_at.isoformat(),
     }
+    payload["message"] = without_server_paths(event.message, home, run_dir)
     # Unnamed SSE messages (the kind is in the data), so a browser's onmessage sees every kind,
     # including kinds added later; only the closing message is named (`end`).
     return f"id: {event.id}\ndata: {json.dumps(payload, default=str)}\n\n"
@@ -250,7 +300,7 @@ def _sse(event: Event) -> str:
     "/runs/{run_id}/events",
     summary="Follow a run (Server-Sent Events)",
     response_class=StreamingResponse,
-    responses={200: {"content": {"text/event-stream": {}}, "description": "one SSE message per event"}},
+    responses={200: {"content": {"text/event-stream": {}}, "description": "one SSE message per event"}, **UNKNOWN_RUN},
 )
 async def run_events(
     run_id: RunId,
@@ -270,6 +320,7 @@ async def run_events(
             raise HTTPException(422, "Last-Event-ID must be an event id (a non-negative integer)")
         cursor = max(cursor, int(last_event_id.strip()))
     store = state.store
+    run_dir = store.run_dir(run_id)
 
     async def stream() -> AsyncIterator[str]:
         position = cursor
@@ -280,7 +331,7 @@ async def run_events(
             for event in batch:
                 assert event.id is not None
                 position = event.id
-                yield _sse(event)
+                yield _sse(event, store.home, run_dir)
             if batch:
                 quiet = 0.0
                 continue
@@ -289,7 +340,7 @@ async def run_events(
                 for event in await run_in_threadpool(store.events, run_id, position, 10_000):
                     assert event.id is not None
                     position = event.id
-                    yield _sse(event)
+                    yield _sse(event, store.home, run_dir)
                 yield f"event: end\ndata: {json.dumps({'status': status, 'last_event_id': position})}\n\n"
                 return
             if await request.is_disconnected():

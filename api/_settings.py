@@ -15,10 +15,15 @@ from tools import Catalog
 from tools.cfd import CfdWorkload, OpenFOAMConfig
 from tools.kernels import KernelsWorkload
 from tools.proofs import CoqConfig, ProofsWorkload
+from verifiers import validate_gate_options
 
 
 class SettingsError(ValueError):
     """The configuration is incomplete or contradictory; the message names the variable."""
+
+
+MIN_TOKEN_LENGTH = 16
+"""Shortest LABGATE_API_TOKEN a server accepts: short enough to type, long enough not to be guessed."""
 
 
 class Settings(BaseSettings):
@@ -38,7 +43,11 @@ class Settings(BaseSettings):
         default=None, description="OpenAI-compatible endpoint, e.g. http://localhost:11434/v1"
     )
     llm_model: str | None = None
-    llm_vision_model: str | None = None
+    llm_vision_model: str | None = Field(
+        default=None, description="model for figures (vision gate); unset = no vision model, offline checks only"
+    )
+    llm_vision_max_side: int = Field(default=1568, ge=64, le=8192, description="longest side of a figure sent, px")
+    llm_vision_max_bytes: int = Field(default=3_750_000, ge=16_384, description="largest figure sent, bytes")
     llm_timeout_seconds: float = Field(default=120.0, gt=0)
     llm_max_retries: int = Field(default=4, ge=0, le=20)
     llm_token_budget: int = Field(default=0, ge=0, description="default per-run token budget; 0 = unlimited")
@@ -49,6 +58,9 @@ class Settings(BaseSettings):
     )
     api_token: SecretStr | None = Field(
         default=None, description="bearer token the REST API requires for every mutating call; unset = none"
+    )
+    protect_reads: bool = Field(
+        default=False, description="require LABGATE_API_TOKEN for every page and GET too, not only for POST"
     )
     run_workers: int = Field(
         default=2, ge=0, le=64, description="runs `agent serve` executes at once; 0 = only queue them"
@@ -63,6 +75,22 @@ class Settings(BaseSettings):
             return None
         return value
 
+    def serving_token(self) -> str | None:
+        """The API token, checked fit to guard a server: long enough, and present when reads are protected.
+
+        Raises:
+            SettingsError: the token is shorter than `MIN_TOKEN_LENGTH`, or reads are protected without one.
+        """
+        token = self.api_token.get_secret_value() if self.api_token else None
+        if token is None and self.protect_reads:
+            raise SettingsError("LABGATE_PROTECT_READS is set but LABGATE_API_TOKEN is not: set a token")
+        if token is not None and len(token) < MIN_TOKEN_LENGTH:
+            raise SettingsError(
+                f"LABGATE_API_TOKEN has {len(token)} characters; a token guarding a server needs at least "
+                f"{MIN_TOKEN_LENGTH} (e.g. `python -c 'import secrets; print(secrets.token_urlsafe(32))'`)"
+            )
+        return token
+
     def llm_config(self) -> LLMConfig | None:
         """The endpoint configuration, or None when no endpoint is set (the built-in policy is used)."""
         if not self.llm_base_url:
@@ -73,6 +101,8 @@ class Settings(BaseSettings):
             base_url=self.llm_base_url,
             model=self.llm_model,
             vision_model=self.llm_vision_model,
+            vision_max_side=self.llm_vision_max_side,
+            vision_max_bytes=self.llm_vision_max_bytes,
             api_key=self.openai_api_key,
             timeout_seconds=self.llm_timeout_seconds,
             max_retries=self.llm_max_retries,
@@ -88,7 +118,10 @@ def build_store(settings: Settings) -> RunStore:
 
 def build_catalog(settings: Settings) -> Catalog:
     openfoam = OpenFOAMConfig(bin_dir=settings.openfoam_bin_dir, project_dir=settings.openfoam_project_dir)
-    return Catalog([CfdWorkload(openfoam), KernelsWorkload(), ProofsWorkload(CoqConfig(coqc=settings.coqc))])
+    return Catalog(
+        [CfdWorkload(openfoam), KernelsWorkload(), ProofsWorkload(CoqConfig(coqc=settings.coqc))],
+        gate_options=validate_gate_options,
+    )
 
 
 def build_launcher(settings: Settings) -> RunLauncher:

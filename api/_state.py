@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from fastapi import Request
 
 from agents import RunLauncher
+from api._ratelimit import FailedAuthLimiter
 from api._settings import Settings
 from runs import RunStore
 
@@ -20,6 +21,8 @@ class AppState:
     settings: Settings
     launcher: RunLauncher
     pool: WorkerPool
+    limiter: FailedAuthLimiter = field(default_factory=FailedAuthLimiter)
+    """Failed authentications per client address, shared by the token checks of reads and writes."""
 
     @property
     def store(self) -> RunStore:

@@ -15,6 +15,7 @@ from typing import Any
 from markupsafe import Markup
 
 from api._detail import run_detail
+from api._paths import without_server_paths
 from api._render import TEXT_LIMIT, diff_html, highlighted, line_plot, parse_table, report_html
 from runs import Artifact, ArtifactNotFoundError, RunStore
 
@@ -272,7 +273,9 @@ def proof_view(store: RunStore, experiments: list[ExperimentView]) -> ProofView 
 
 def run_page(store: RunStore, run_id: str) -> dict[str, Any]:
     """The run page's model; raises RunNotFoundError."""
-    detail = run_detail(store, run_id)
+    detail = run_detail(store, run_id)  # first: an unknown id must not get a run directory made for it
+    paths = (store.home, store.run_dir(run_id))
+    detail = without_server_paths(detail, *paths)
     rows = store.artifacts_of(run_id)
     by_experiment: dict[int | None, list[Artifact]] = {}
     for row in rows:
@@ -290,7 +293,10 @@ def run_page(store: RunStore, run_id: str) -> dict[str, Any]:
         report = report_html(markdown, [row.sha256 for row in rows])
     run_level = [artifact_view(store, a) for a in by_experiment.get(None, []) if a.kind != "report"]
     report_files = [a for a in by_experiment.get(None, []) if a.kind == "report"]
-    events = list(store.events(run_id, 0, 2000))
+    events = [
+        event.model_copy(update=without_server_paths({"message": event.message, "data": event.data}, *paths))
+        for event in store.events(run_id, 0, 2000)
+    ]
     plan = detail["options"].get("plan") if isinstance(detail["options"].get("plan"), dict) else None
     return {
         "run": detail,
@@ -307,7 +313,7 @@ def run_page(store: RunStore, run_id: str) -> dict[str, Any]:
 
 def compare_page(store: RunStore, run_ids: list[str]) -> dict[str, Any]:
     """Parameters and metrics of several runs side by side, experiment by experiment."""
-    details = [run_detail(store, run_id) for run_id in run_ids]
+    details = [without_server_paths(run_detail(store, run_id), store.home, store.run_dir(run_id)) for run_id in run_ids]
     keys: list[str] = []
     for detail in details:
         for experiment in detail["experiments"]:

@@ -21,13 +21,39 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from agents._runner import process_alive_here
 from runs import RunNotFoundError, RunStore
+from sandboxes import is_secret_name
 
 log = logging.getLogger("labgate.workers")
+
+WORKER_SECRETS = frozenset({"OPENAI_API_KEY", "LABGATE_LLM_API_KEY", "RAY_AUTH_TOKEN", "RAY_AUTH_TOKEN_PATH"})
+"""The only secret-looking variables a worker keeps: the LLM key its orchestrator calls the model with,
+and the Ray credentials its executor connects with. The API token is not among them: a worker
+executes one run through the store and never calls the API, so it has no use for the token."""
+
+
+def worker_environment(parent: Mapping[str, str], extra: Mapping[str, str]) -> dict[str, str]:
+    """The environment of a worker process: the server's, less every secret a worker does not need.
+
+    A worker starts solvers, provers and compilers; whatever is in its environment is one bug away
+    from a log or a sandbox, so names that look secret (`sandboxes.is_secret_name`) are dropped
+    unless listed in `WORKER_SECRETS` or one of labgate's own settings; LABGATE_API_TOKEN always is.
+    """
+    kept = {name: value for name, value in parent.items() if _worker_keeps(name)}
+    return {**kept, **extra}
+
+
+def _worker_keeps(name: str) -> bool:
+    if name == "LABGATE_API_TOKEN":
+        return False
+    # labgate's own settings configure the run (LABGATE_LLM_TOKEN_BUDGET is a number, not a secret).
+    return name.startswith("LABGATE_") or name in WORKER_SECRETS or not is_secret_name(name)
+
 
 KILL_GRACE_SECONDS = 5.0
 """After SIGTERM, how long a cancelled run's process group gets before SIGKILL."""
@@ -55,7 +81,7 @@ class WorkerPool:
     ) -> None:
         self.store = store
         self.concurrency = concurrency
-        self.child_env = {**os.environ, **(child_env or {})}
+        self.child_env = worker_environment(os.environ, child_env or {})
         self.poll_seconds = poll_seconds
         self.name = f"{socket.gethostname()}:{os.getpid()}"
         self._children: dict[str, _Child] = {}
@@ -117,6 +143,7 @@ class WorkerPool:
                     f"run queued: its process {run.worker} ended while it ran; it resumes from its checkpoint",
                     {"status": "queued", "interrupted_worker": run.worker},
                 )
+                self.store.close_unfinished(run.id, "interrupted", f"its process {run.worker} ended")
                 requeued.append(run.id)
         if requeued:
             log.info("requeued %d interrupted run(s): %s", len(requeued), ", ".join(requeued))

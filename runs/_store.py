@@ -237,7 +237,8 @@ class RunStore:
             values["reason"] = reason
         now = utcnow()
         if status == "running":
-            values["started_at"] = now
+            # The first start only: a resume or an approval continues the run, it does not restart it.
+            values["started_at"] = func.coalesce(col(Run.started_at), now)
         if status in ("finished", "failed", "cancelled"):
             values["finished_at"] = now
         query = update(Run).where(col(Run.id) == run_id)
@@ -250,7 +251,31 @@ class RunStore:
             self.get_run(run_id)  # raises RunNotFoundError for an unknown id
             return False
         self.emit(run_id, "status", f"run {status}" + (f": {reason}" if reason else ""), {"status": status})
+        if status in ("failed", "cancelled"):
+            self.close_unfinished(run_id, status, reason or f"the run was {status}")
         return True
+
+    def close_unfinished(self, run_id: str, status: str, reason: str) -> int:
+        """Mark the run's steps and experiments still `running` as `status`, with `reason`; returns how many.
+
+        Whatever was running when its run was cancelled, its worker was killed or its server went
+        down will never report an end of its own; left as it is, it would show as running forever.
+        """
+        now = utcnow()
+        note = f" [{status}: {reason}]"
+        with self.session() as session:
+            steps = session.execute(
+                update(Step)
+                .where(col(Step.run_id) == run_id, col(Step.status) == "running")
+                .values(status=status, finished_at=now, detail=col(Step.detail) + note)
+            ).rowcount  # type: ignore[attr-defined]
+            experiments = session.execute(
+                update(Experiment)
+                .where(col(Experiment.run_id) == run_id, col(Experiment.status) == "running")
+                .values(status=status, finished_at=now, error=reason)
+            ).rowcount  # type: ignore[attr-defined]
+            session.commit()
+        return int(steps) + int(experiments)
 
     def add_llm_usage(self, run_id: str, tokens: int, cost: float) -> None:
         with self.session() as session:
@@ -330,8 +355,14 @@ class RunStore:
         name: str | None = None,
         experiment_id: int | None = None,
         produced_by: str = "",
+        within: Path | None = None,
     ) -> Artifact:
-        sha, size = self.artifacts.put_file(source)
+        """Store a file as an artifact; `within` is the directory below which no link is followed.
+
+        Raises:
+            UntrustedFileError: the file is a link, not a regular file, too large or unreadable.
+        """
+        sha, size = self.artifacts.put_file(source, within=within)
         row = Artifact(
             run_id=run_id,
             experiment_id=experiment_id,

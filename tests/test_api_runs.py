@@ -92,6 +92,13 @@ def test_cancel_stops_a_running_run_and_the_server_stays_up(sqlite_settings: Set
         assert health["status"] == "ok" and health["executing"] == 0
         time.sleep(1.0)
         assert _status(client, run_id) == "cancelled"  # nothing overwrote it
+        assert _still_running(client.get(f"/runs/{run_id}").json()) == []  # the interrupted work is closed out
+
+
+def _still_running(detail: dict[str, Any]) -> list[str]:
+    """The steps and experiments of a run's record that still say `running`."""
+    rows = [f"step {s['name']}" for s in detail["steps"] if s["status"] == "running"]
+    return rows + [f"experiment {e['key']}" for e in detail["experiments"] if e["status"] == "running"]
 
 
 def _worker_of(settings: Settings, run_id: str) -> str:
@@ -120,6 +127,7 @@ def test_a_killed_worker_fails_its_run_not_the_server(sqlite_settings: Settings)
         _wait(lambda: _status(client, run_id) == "failed", 30, "the run to be recorded as failed")
         detail = client.get(f"/runs/{run_id}").json()
         assert "killed by signal 9" in detail["reason"]
+        assert _still_running(detail) == [] and detail["experiments"][0]["status"] == "failed"
         assert client.get("/healthz").json()["status"] == "ok"
         follow_up = client.post("/runs", json=SMALL).json()["run_id"]
         _wait(lambda: _status(client, follow_up) in ("finished", "failed"), 180, "the next run")
@@ -148,6 +156,7 @@ def test_a_restarted_server_resumes_interrupted_and_queued_runs(restart_settings
     assert first["status"] == "finished" and second["status"] == "finished", (first["reason"], second["reason"])
     assert "resumes from its checkpoint" in events and "restarting after an interruption" in events
     assert [step["name"] for step in first["steps"]].count("plan") == 1  # resumed, not started over
+    assert "interrupted" in [step["status"] for step in first["steps"]] and _still_running(first) == []
 
 
 def test_a_plan_waits_for_approval_then_executes(sqlite_settings: Settings) -> None:
@@ -156,8 +165,10 @@ def test_a_plan_waits_for_approval_then_executes(sqlite_settings: Settings) -> N
         _wait(lambda: _status(client, run_id) == "paused", 120, "the plan to wait for approval")
         paused = client.get(f"/runs/{run_id}").json()
         assert [step["name"] for step in paused["steps"]] == ["plan"] and paused["experiments"] == []
+        assert paused["started"] is not None
         assert client.post(f"/runs/{run_id}/approve").json()["status"] == "queued"
         _wait(lambda: _status(client, run_id) in ("finished", "failed"), 180, "the approved run to end")
         done = client.get(f"/runs/{run_id}").json()
     assert done["status"] == "finished" and len(done["experiments"]) == 1, done["reason"]
     assert [step["name"] for step in done["steps"]].count("plan") == 1
+    assert done["started"] == paused["started"]  # approving continues the run; it does not restart it

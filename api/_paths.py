@@ -1,0 +1,38 @@
+"""Server paths out of what the API and dashboard show: a path under the data home becomes relative.
+
+Where labgate keeps its data says something about the server (user names, mount points, layout)
+and nothing a reviewer needs: a run's files are named relative to the run, anything else under the
+data home relative to the home.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+
+def without_server_paths(value: Any, home: Path, run_dir: Path | None = None) -> Any:
+    """`value` (JSON-shaped) with every mention of `run_dir` or `home` in its strings made relative.
+
+    `<run_dir>/x` becomes `x`, `<home>/y` becomes `y`, either alone becomes `.`; a longer name that
+    merely starts the same way (`<home>-old`) is left alone. Dictionary keys are rewritten too.
+    """
+    roots = [str(run_dir)] if run_dir is not None else []
+    roots.append(str(home))
+    pattern = re.compile("|".join(f"(?:{re.escape(root)})(?:/|(?![\\w.-]))" for root in roots))
+    return _rewrite(value, pattern)
+
+
+def _relative(match: re.Match[str]) -> str:
+    return "" if match.group(0).endswith("/") else "."
+
+
+def _rewrite(value: Any, pattern: re.Pattern[str]) -> Any:
+    if isinstance(value, str):
+        return pattern.sub(_relative, value)
+    if isinstance(value, dict):
+        return {_rewrite(key, pattern): _rewrite(item, pattern) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [_rewrite(item, pattern) for item in value]
+    return value
