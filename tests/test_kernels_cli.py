@@ -52,8 +52,11 @@ def test_eval_kernel_rejects_a_kernel_hard_coded_for_square_grids(
     assert report["status"] == "ok" and report["fitness"] > 0
     assert all(size["correct"] for size in report["sizes"])
     assert report["heldout"]["decision"] == "reject"
-    assert [size["correct"] for size in report["heldout"]["sizes"]] == [True, False]
-    assert any("never saw" in reason and "heldout-rect" in reason for reason in report["reasons"])
+    # Held-out sizes are drawn per judging run, never square: the first one already exposes the kernel.
+    heldout = report["heldout"]["sizes"]
+    assert heldout and not heldout[-1]["correct"]
+    assert all(size["dims"][0] != size["dims"][1] for size in heldout)
+    assert any("never saw" in reason for reason in report["reasons"])
 
 
 @pytest.mark.slow
@@ -114,7 +117,7 @@ def test_a_scripted_llm_drives_a_kernel_search_end_to_end(
     reply = f"Vectorise with float4 loads and stores.\n```c\n{LLM_SAXPY}```\n"
     rules = [
         Rule("You optimise OpenCL C kernels", [Reply(content=reply, completion_tokens=120)]),
-        Rule("Write a short summary", [Reply(content="The search found a kernel that both gates accepted.")]),
+        Rule("Write a short summary", [Reply(content="The evolved kernel vectorises the loads and stores.")]),
     ]
     with ScriptedLLMServer(rules) as server:
         env = {**kernel_cache, "LABGATE_LLM_BASE_URL": server.url, "LABGATE_LLM_MODEL": "kernel-writer"}

@@ -65,8 +65,15 @@ class Backend(ABC):
         """Copy host data into the buffer at byte `offset` (blocking)."""
 
     @abstractmethod
-    def read(self, buffer: Any, out: np.ndarray) -> None:
-        """Copy the buffer's first `out.nbytes` bytes back into `out` (blocking)."""
+    def read(self, buffer: Any, out: np.ndarray, offset: int = 0) -> None:
+        """Copy `out.nbytes` bytes from byte `offset` of the buffer back into `out` (blocking)."""
+
+    @abstractmethod
+    def region(self, buffer: Any, offset: int, nbytes: int) -> Any:
+        """A kernel-argument view of `nbytes` of `buffer` from byte `offset` (a multiple of 4096).
+
+        The harness hands kernels such views so that guard bytes lie on both sides of every buffer.
+        """
 
     @abstractmethod
     def launch(

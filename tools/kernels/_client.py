@@ -76,7 +76,7 @@ class Worker:
         )
         env = {"POCL_CACHE_DIR": "/tmp/pocl-cache", "PYTHONDONTWRITEBYTECODE": "1", "OMP_NUM_THREADS": "1"}
         self.process = self.sandbox.spawn(
-            [sys.executable, "-c", code, "--backend", self.backend], limits=WORKER_LIMITS, env=env
+            [sys.executable, "-I", "-c", code, "--backend", self.backend], limits=WORKER_LIMITS, env=env
         )
         self._buffer = b""
         self.starts += 1

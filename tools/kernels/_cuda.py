@@ -134,8 +134,11 @@ class CudaBackend(Backend):
         flat = np.ascontiguousarray(data).reshape(-1).view(np.uint8)
         buffer[offset : offset + flat.size].set(flat)
 
-    def read(self, buffer: Any, out: np.ndarray) -> None:
-        out.view(np.uint8).reshape(-1)[:] = buffer[: out.nbytes].get()
+    def read(self, buffer: Any, out: np.ndarray, offset: int = 0) -> None:
+        out.view(np.uint8).reshape(-1)[:] = buffer[offset : offset + out.nbytes].get()
+
+    def region(self, buffer: Any, offset: int, nbytes: int) -> Any:
+        return buffer[offset : offset + max(nbytes, 4)]
 
     def launch(
         self,

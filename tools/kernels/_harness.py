@@ -1,9 +1,12 @@
 """The harness: one candidate, every size of a task, judged against the trusted reference.
 
-Per size it draws fresh inputs from a recorded seed, runs the fixed host program in the worker,
-checks the outputs (and the guard bytes after every buffer) against the NumPy reference, and
-times the median of repeated runs with device events. Fitness is the geometric mean over sizes
-of roofline time over measured time (1.0 = at this device's ceiling); any failing size gives 0.
+Per size it draws fresh inputs from a recorded seed (and a variant of them for every run, see
+`_variants`), runs the fixed host program in the worker many times, and judges what the worker
+observed (`_judge`): guards on both sides of every buffer, untouched read-only inputs, no output
+left unwritten, and the reference at the first, a random timed and the last run. Times are device
+events; a time below the physical bound is a rejection (`_physics`). Held-out sizes are drawn
+per evaluation from the seed (`KernelTask.draw_heldout`). Fitness is the geometric mean over sizes
+of roofline time over the median measured time (1.0 = at this device's ceiling); any failing size gives 0.
 """
 
 from __future__ import annotations
@@ -13,16 +16,23 @@ import math
 import secrets
 import statistics
 import time
+from collections.abc import Sequence
 from typing import Any, Literal
 
 import numpy as np
 from pydantic import BaseModel, Field
 
 from tools.kernels._client import Worker, WorkerCrashedError, WorkerTimeoutError
-from tools.kernels._task import CandidateError, KernelTask, Size, Work
-from tools.kernels._worker import CANARY
+from tools.kernels._judge import Judgement, judge_trial
+from tools.kernels._physics import impossible
+from tools.kernels._task import CandidateError, HostProgram, KernelTask, Size, Work
+from tools.kernels._variants import draw_variants
 
-GUARD_BYTES = 4096
+GUARD_MIN, GUARD_MAX = 64 << 10, 4 << 20
+"""Guard bytes on each side of every buffer: a sixteenth of the largest buffer within these bounds."""
+SAMPLES = 1024
+"""Output elements sampled after every run to see that the run wrote them."""
+HELDOUT_STREAM = 0x4E1D
 Status = Literal["ok", "incorrect", "compile_error", "invalid", "timeout", "crash", "launch_error"]
 
 
@@ -38,6 +48,12 @@ class SizeResult(BaseModel):
     gflops: float = 0.0
     fraction: float = 0.0
     bound: str = ""
+    best_seconds: float = 0.0
+    """The fastest timed run: what speed comparisons use, since interference only ever adds time."""
+    paired_log_ratio: float | None = None
+    """Median over timed runs of log(rival time / this run's time), each rival run right beside its pair."""
+    runs: int = 0
+    checked_runs: list[int] = Field(default_factory=list)
 
     def line(self) -> str:
         head = f"{self.label} ({'x'.join(str(d) for d in self.dims)}): "
@@ -126,7 +142,14 @@ class Harness:
         *,
         seed: int | None = None,
         repeats: int | None = None,
+        sizes: Sequence[Size] | None = None,
+        rival: str | None = None,
     ) -> Evaluation:
+        """Judge `source` at every size of `which` (or at `sizes`); inputs and held-out sizes come from `seed`.
+
+        With `rival` (a trusted kernel of the same task, such as its seed), the rival runs beside every
+        timed run on the same inputs and each size reports the paired speed ratio.
+        """
         task = self.task
         seed = secrets.randbits(31) if seed is None else seed
         started = time.perf_counter()
@@ -139,22 +162,47 @@ class Harness:
         results: list[SizeResult] = []
         compile_seconds = 0.0
         rng = np.random.default_rng(seed)
-        for size in task.sizes_named(which):
+        chosen = tuple(sizes) if sizes is not None else self.sizes_for(which, seed)
+        for size in chosen:
             program = task.host(size, candidate.params)
             inputs = task.inputs(size, rng)
+            runs = 1 + self.warmup + (repeats or self.repeats)
+
+            def draw(size: Size = size) -> dict[str, np.ndarray]:
+                return task.inputs(size, rng)
+
+            variants = draw_variants(inputs, draw, runs, rng, whole=task.whole_variants)
+            specs = {spec.name: spec for spec in program.buffers}
+            samples = {
+                f"sample:{name}": rng.integers(0, specs[name].count, min(SAMPLES, specs[name].count)).astype(np.uint32)
+                for name in program.outputs
+            }
             request = {
                 "op": "evaluate",
                 "source": candidate.source,
                 "defines": candidate.params,
-                "buffers": [{"name": b.name, "dtype": b.dtype, "count": b.count} for b in program.buffers],
+                "buffers": [
+                    {"name": b.name, "dtype": b.dtype, "count": b.count, "role": b.role} for b in program.buffers
+                ],
                 "launches": [launch.as_json() for launch in program.launches],
                 "outputs": list(program.outputs),
-                "guard": GUARD_BYTES,
+                "guard": guard_bytes(program),
                 "warmup": self.warmup,
                 "repeats": repeats or self.repeats,
+                "variants": runs,
+                "check": [float(rng.random())],
             }
+            if rival is not None:
+                rival_candidate = task.parse(rival)
+                rival_program = task.host(size, rival_candidate.params)
+                if rival_program.buffers == program.buffers:
+                    request["rival"] = {
+                        "source": rival_candidate.source,
+                        "defines": rival_candidate.params,
+                        "launches": [launch.as_json() for launch in rival_program.launches],
+                    }
             try:
-                reply, raw = self.worker.request(request, inputs, self.timeout)
+                reply, raw = self.worker.request(request, {**inputs, **variants, **samples}, self.timeout)
             except WorkerTimeoutError:
                 message = (
                     f"no answer within {self.timeout:g} s at size {size.label} ({size.describe()}): "
@@ -182,7 +230,8 @@ class Harness:
                     wall_seconds=time.perf_counter() - started,
                 )
             compile_seconds += float(reply.get("compile_seconds", 0.0))
-            results.append(self._judge(size, program.buffers, program.outputs, inputs, reply, raw))
+            judgement = judge_trial(task, size, program, inputs, variants, reply, raw)
+            results.append(self._result(size, program, judgement, reply))
         fitness = 0.0
         status_final: Status = "ok"
         if all(result.correct for result in results):
@@ -199,54 +248,37 @@ class Harness:
             compile_seconds=compile_seconds,
         )
 
-    def _judge(
-        self,
-        size: Size,
-        buffers: Any,
-        outputs: tuple[str, ...],
-        inputs: dict[str, np.ndarray],
-        reply: dict[str, Any],
-        raw: dict[str, np.ndarray],
-    ) -> SizeResult:
+    def sizes_for(self, which: Literal["train", "heldout"], seed: int) -> tuple[Size, ...]:
+        """The sizes one evaluation runs: the declared ones, or held-out ones drawn from `seed`."""
+        if which == "train":
+            return self.task.sizes
+        return self.task.draw_heldout(np.random.default_rng([seed, HELDOUT_STREAM]))
+
+    def _result(self, size: Size, program: HostProgram, judgement: Judgement, reply: dict[str, Any]) -> SizeResult:
         task = self.task
-        specs = {spec.name: spec for spec in buffers}
-        expected = task.reference(size, inputs)
-        worst_error, worst_tol, details, correct = 0.0, 0.0, [], True
-        for spec in buffers:
-            tail = raw.get(spec.name, raw.get(f"guard:{spec.name}"))
-            if tail is None:
-                correct = False
-                details.append(f"buffer {spec.name} not returned")
-                continue
-            guard = tail[-GUARD_BYTES:] if spec.name in raw else tail
-            if guard.size != GUARD_BYTES or np.any(guard != CANARY):
-                correct = False
-                details.append(f"wrote past the end of buffer {spec.name}")
-        for name in outputs:
-            spec = specs[name]
-            got = raw[name][: spec.nbytes].view(spec.dtype)
-            check = task.check(size, name, got, expected[name].reshape(-1), inputs)
-            worst_error = max(worst_error, check.error)
-            worst_tol = max(worst_tol, check.tolerance)
-            if not check.ok:
-                correct = False
-                details.append(f"{name}: {check.detail}" if check.detail else f"{name} out of tolerance")
         times = [float(t) for t in reply.get("times", [])]
         seconds = statistics.median(times) if times else 0.0
         work = task.work(size)
+        too_fast = impossible(times, work, self.ceilings)
+        if too_fast:
+            judgement.fail(too_fast)
         result = SizeResult(
             label=size.label,
             dims=list(size.dims),
-            correct=correct,
-            error=worst_error,
-            tolerance=worst_tol,
-            detail="; ".join(details),
+            correct=judgement.correct,
+            error=judgement.error,
+            tolerance=judgement.tolerance,
+            detail="; ".join(judgement.details),
             seconds=seconds,
+            best_seconds=min(times) if times else 0.0,
             gbps=work.bytes / seconds / 1e9 if seconds > 0 else 0.0,
             gflops=work.flops / seconds / 1e9 if seconds > 0 else 0.0,
+            runs=int(reply.get("runs", 0)),
+            checked_runs=[int(run) for run in reply.get("checked", [])],
+            paired_log_ratio=_paired(times, [float(t) for t in reply.get("rival_times", [])]),
         )
         if self.ceilings and seconds > 0:
-            working_set = sum(spec.nbytes for spec in buffers)
+            working_set = sum(spec.nbytes for spec in program.buffers)
             bandwidth = self.ceilings["triad_gbps"].get(working_set) or _nearest(
                 self.ceilings["triad_gbps"], working_set
             )
@@ -254,6 +286,20 @@ class Harness:
             result.fraction = best / seconds
             result.bound = bound
         return result
+
+
+def _paired(times: list[float], rival_times: list[float]) -> float | None:
+    pairs = [math.log(r / t) for t, r in zip(times, rival_times, strict=False) if t > 0 and r > 0]
+    return statistics.median(pairs) if pairs and len(rival_times) == len(times) else None
+
+
+def guard_bytes(program: HostProgram) -> int:
+    """Guard size for one host program: wide enough that a store a few KiB or a few rows out lands in it.
+
+    A multiple of 4096 bytes, so every device accepts the buffer that follows it as a sub-buffer.
+    """
+    largest = max((spec.nbytes for spec in program.buffers), default=0)
+    return min(GUARD_MAX, max(GUARD_MIN, -(-largest // 16 // 4096) * 4096))
 
 
 def _nearest(table: dict[int, float], nbytes: int) -> float:

@@ -71,8 +71,13 @@ class OpenCLBackend(Backend):
     def write(self, buffer: Any, data: np.ndarray, offset: int = 0) -> None:
         self._cl.enqueue_copy(self.queue, buffer, np.ascontiguousarray(data), dst_offset=offset, is_blocking=True)
 
-    def read(self, buffer: Any, out: np.ndarray) -> None:
-        self._cl.enqueue_copy(self.queue, out, buffer, is_blocking=True)
+    def read(self, buffer: Any, out: np.ndarray, offset: int = 0) -> None:
+        self._cl.enqueue_copy(self.queue, out, buffer, src_offset=offset, is_blocking=True)
+
+    def region(self, buffer: Any, offset: int, nbytes: int) -> Any:
+        view = buffer.get_sub_region(offset, max(nbytes, 4))
+        self._buffers.append(view)
+        return view
 
     def launch(
         self,
@@ -104,7 +109,7 @@ class OpenCLBackend(Backend):
 
     def release(self) -> None:
         self.queue.finish()
-        for buffer in self._buffers:
+        for buffer in reversed(self._buffers):
             buffer.release()
         self._buffers.clear()
 

@@ -17,6 +17,8 @@ from typing import ClassVar, Literal
 
 import numpy as np
 
+from tools.kernels._heldout import distinct, prime_near
+
 Regime = Literal["memory", "compute"]
 ArgKind = Literal["buf", "i32", "u32", "f32"]
 BufferRole = Literal["in", "out", "inout", "scratch"]
@@ -151,6 +153,8 @@ class KernelTask(ABC):
     sizes: ClassVar[tuple[Size, ...]]
     heldout: ClassVar[tuple[Size, ...]]
     exact: ClassVar[bool] = False
+    whole_variants: ClassVar[bool] = False
+    """True when input buffers must stay consistent with each other: each run then gets a whole new draw."""
 
     @abstractmethod
     def host(self, size: Size, params: dict[str, int]) -> HostProgram:
@@ -204,7 +208,23 @@ class KernelTask(ABC):
         return Candidate(source=source, params=params)
 
     def sizes_named(self, which: Literal["train", "heldout"]) -> tuple[Size, ...]:
+        """The declared sizes; held-out ones are centres, see `draw_heldout` for what is judged."""
         return self.sizes if which == "train" else self.heldout
+
+    def draw_heldout(self, rng: np.random.Generator) -> tuple[Size, ...]:
+        """Fresh held-out sizes around the declared ones (labels kept), drawn from `rng`."""
+        drawn = []
+        for centre in self.heldout:
+
+            def draw(centre: Size = centre) -> tuple[int, ...]:
+                return self.heldout_dims(centre, rng)
+
+            drawn.append(Size(centre.label, distinct(draw)))
+        return tuple(drawn)
+
+    def heldout_dims(self, centre: Size, rng: np.random.Generator) -> tuple[int, ...]:
+        """One draw of dimensions around `centre`: a prime near each (tasks with shape rules override)."""
+        return tuple(prime_near(d, rng) for d in centre.dims)
 
 
 def with_params(source: str, params: dict[str, int]) -> str:

@@ -1,9 +1,9 @@
 """The sandboxed worker: one device context serving many evaluation requests over pipes.
 
-It compiles candidates, allocates the buffers the host program names (with guard bytes after
-each, filled with a canary the host checks), uploads the host's inputs, runs the launches once
-for correctness and then for timing, and sends back raw outputs and event times. It never sees
-a reference and decides nothing: every judgement happens in the trusted host.
+It compiles candidates and runs each request as a trial (`_trial`): buffers with guard bytes on
+both sides, poisoned outputs and restored inputs before every run, raw observations back to the
+host. It never sees a reference and decides nothing: every judgement happens in the trusted host.
+The host starts it in isolated mode (`python -I`), so nothing in its writable directory is imported.
 """
 
 from __future__ import annotations
@@ -11,17 +11,14 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-import time
 import traceback
 from typing import Any, BinaryIO
 
 import numpy as np
 
-from tools.kernels._backend import Backend, KernelCompileError, KernelLaunchError
+from tools.kernels._backend import Backend
 from tools.kernels._protocol import read_message, write_message
-
-CANARY = 0xA5
-TIMING_BUDGET = 0.25
+from tools.kernels._trial import evaluate
 
 
 def make_backend(name: str) -> Backend:
@@ -32,83 +29,6 @@ def make_backend(name: str) -> Backend:
     from tools.kernels._opencl import OpenCLBackend
 
     return OpenCLBackend()
-
-
-def _arg(backend_buffers: dict[str, Any], spec: dict[str, Any]) -> Any:
-    ((kind, value),) = spec.items()
-    if kind == "buf":
-        return backend_buffers[str(value)]
-    if kind == "i32":
-        return np.int32(value)
-    if kind == "u32":
-        return np.uint32(value)
-    if kind == "f32":
-        return np.float32(value)
-    raise ValueError(f"unknown argument kind {kind!r}")
-
-
-def evaluate(
-    backend: Backend, request: dict[str, Any], arrays: dict[str, np.ndarray]
-) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
-    started = time.perf_counter()
-    try:
-        program = backend.compile(str(request["source"]), {k: int(v) for k, v in request["defines"].items()})
-    except KernelCompileError as error:
-        return {"ok": False, "stage": "compile", "error": error.log}, {}
-    compile_seconds = time.perf_counter() - started
-    guard = int(request["guard"])
-    buffers: dict[str, Any] = {}
-    sizes: dict[str, tuple[str, int]] = {}
-    try:
-        for spec in request["buffers"]:
-            name, dtype, count = str(spec["name"]), str(spec["dtype"]), int(spec["count"])
-            nbytes = count * np.dtype(dtype).itemsize
-            buffer = backend.alloc(nbytes + guard)
-            if name in arrays:
-                backend.write(buffer, arrays[name].reshape(-1).view(np.uint8)[:nbytes])
-            else:
-                backend.write(buffer, np.zeros(nbytes, dtype=np.uint8))
-            backend.write(buffer, np.full(guard, CANARY, dtype=np.uint8), offset=nbytes)
-            buffers[name] = buffer
-            sizes[name] = (dtype, count)
-        launches = [
-            (
-                str(item["kernel"]),
-                tuple(item["global"]),
-                tuple(item["local"]) if item["local"] else None,
-                [_arg(buffers, arg) for arg in item["args"]],
-            )
-            for item in request["launches"]
-        ]
-
-        def run_once() -> float:
-            events = [backend.launch(program, kernel, grid, local, args) for kernel, grid, local, args in launches]
-            return backend.elapsed(events)
-
-        first = run_once()
-        outputs: dict[str, np.ndarray] = {}
-        for name in request["outputs"]:
-            dtype, count = sizes[name]
-            raw = np.empty(count * np.dtype(dtype).itemsize + guard, dtype=np.uint8)
-            backend.read(buffers[name], raw)
-            outputs[name] = raw
-        for name, (dtype, count) in sizes.items():
-            if name in outputs:
-                continue
-            nbytes = count * np.dtype(dtype).itemsize
-            tail = np.empty(nbytes + guard, dtype=np.uint8)
-            backend.read(buffers[name], tail)
-            outputs[f"guard:{name}"] = tail[nbytes:].copy()
-        # Slow kernels get fewer repeats (at least 3): a search spends its time on candidates, not on one.
-        repeats = max(3, min(int(request["repeats"]), int(TIMING_BUDGET / max(first, 1e-6))))
-        for _ in range(int(request["warmup"]) if first < TIMING_BUDGET else 0):
-            run_once()
-        times = [run_once() for _ in range(repeats)]
-    except KernelLaunchError as error:
-        return {"ok": False, "stage": "launch", "error": str(error)}, {}
-    finally:
-        backend.release()
-    return {"ok": True, "compile_seconds": compile_seconds, "times": times, "first": first}, outputs
 
 
 def serve(backend: Backend, inbox: BinaryIO, outbox: BinaryIO) -> None:

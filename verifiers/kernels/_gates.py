@@ -3,19 +3,25 @@
 Both read the candidate from the recorded `candidate-kernel` artifact and re-run the harness on it
 themselves (fresh inputs, recorded seed), next to the task's trusted seed kernel.
 - kernel-correctness: every in-distribution size correct; reports fitness and speedup over the seed.
-- kernel-heldout: every held-out size correct and the held-out speedup over the seed at least
-  `min_speedup` (default 0.9): a candidate that wins in-distribution but fails or regresses on the
-  sizes the search never saw is rejected, and the reasons say which.
+- kernel-heldout: every held-out size (drawn afresh for this judging run) correct, and the held-out
+  speedup over the seed at least `min_speedup` (default 0.9) with 95% confidence: a candidate
+  that fails or regresses on sizes the search never saw is rejected, and one whose speed the
+  interleaved rounds could not pin down within their budget is "inconclusive", not accepted.
+Every size of both is also subject to the harness's own checks: guards, poisoned outputs, fresh
+inputs per run, checked timed runs, and the physical lower bound on time.
 """
 
 from __future__ import annotations
 
 from typing import Literal
 
+from pydantic import Field
+
 from runs import GateResult
 from tools import TaskError
 from tools.kernels import kernel_task, parse_params
 from verifiers._gate import Gate, GateContext, register_gate
+from verifiers._options import GateOptions
 from verifiers.kernels._measure import SideBySide, measure
 
 
@@ -49,8 +55,15 @@ def size_reasons(result: SideBySide) -> list[str]:
     return lines
 
 
+class KernelOptions(GateOptions):
+    min_speedup: float = Field(
+        default=0.9, gt=0, le=1000, description="kernel-heldout: held-out speedup over the seed required"
+    )
+
+
 class _KernelGate(Gate):
     which: Literal["train", "heldout"]
+    Options = KernelOptions
 
     def judge(self, result: SideBySide, min_speedup: float) -> tuple[bool, list[str]]:
         raise NotImplementedError
@@ -65,10 +78,17 @@ class _KernelGate(Gate):
             task = kernel_task(params.kernel)
         except TaskError as error:
             return self.verdict("reject", [str(error)], evidence=evidence)
+        min_speedup = context.settings(KernelOptions).min_speedup
         result = measure(
-            task, source, self.which, context.sandbox_factory, timeout=params.eval_timeout, backend=params.backend
+            task,
+            source,
+            self.which,
+            context.sandbox_factory,
+            timeout=params.eval_timeout,
+            backend=params.backend,
+            min_speedup=min_speedup if self.which == "heldout" else None,
         )
-        accepted, reasons = self.judge(result, float(context.options.get("min_speedup", 0.9)))
+        accepted, reasons = self.judge(result, min_speedup)
         prefix = "held-out" if self.which == "heldout" else "in-distribution"
         metrics = {
             f"{prefix} fitness": result.candidate.fitness,
@@ -76,8 +96,13 @@ class _KernelGate(Gate):
             f"{prefix} speedup over seed": result.speedup(),
             "input seed": float(result.input_seed),
         }
+        if result.speed is not None:
+            metrics[f"{prefix} speedup CI low"] = result.speed.low
+            metrics[f"{prefix} speedup CI high"] = result.speed.high
+        sizes = ", ".join(f"{size.label} {'x'.join(str(d) for d in size.dims)}" for size in result.candidate.sizes)
         reasons.append(
-            f"fresh inputs from seed {result.input_seed}; candidate sha256 {result.candidate.source_sha256[:12]}"
+            f"fresh inputs (and sizes: {sizes}) from seed {result.input_seed}; "
+            f"candidate sha256 {result.candidate.source_sha256[:12]}"
         )
         return self.verdict("accept" if accepted else "reject", reasons, evidence=evidence, metrics=metrics)
 
@@ -110,13 +135,24 @@ class KernelHeldoutGate(_KernelGate):
                 f"fails on held-out sizes the search never saw: {failure(result)}",
                 *size_reasons(result),
             ]
-        speedup = result.speedup()
-        if speedup < min_speedup:
+        speed = result.speed
+        if speed is None:
             return False, [
-                f"regresses on held-out sizes: {speedup:.2f}x the seed's speed (minimum {min_speedup:g}x)",
+                "held-out speed inconclusive, not accepted: no speed ratio could be measured",
+                *size_reasons(result),
+            ]
+        if speed.verdict == "slower":
+            return False, [
+                f"regresses on held-out sizes: {speed.describe()}, wholly below the minimum {min_speedup:g}x",
+                *size_reasons(result),
+            ]
+        if speed.verdict == "inconclusive":
+            return False, [
+                f"held-out speed inconclusive, not accepted: {speed.describe()} neither clears nor falls below "
+                f"the minimum {min_speedup:g}x within the measuring budget",
                 *size_reasons(result),
             ]
         return True, [
-            f"correct at all {len(candidate.sizes)} held-out sizes, {speedup:.2f}x the seed",
+            f"correct at all {len(candidate.sizes)} held-out sizes, {speed.describe()}",
             *size_reasons(result),
         ]

@@ -1,17 +1,28 @@
 """Side-by-side measurement of a candidate and its task's seed, by the gate's own harness.
 
 Gates never reuse a number the search reported: they read the candidate's source from the
-recorded artifact, draw fresh inputs from a new seed (recorded in the verdict), and time the
-candidate and the trusted seed alternately in one worker so that machine noise hits both alike.
+recorded artifact, draw a fresh seed (recorded in the verdict) for inputs and, held out, for the
+sizes themselves, and time the candidate and the trusted seed in interleaved rounds (size by size:
+candidate, seed, then seed, candidate, ...) in one worker so that machine noise and drift hit both
+alike. When a speed decision is asked for, the seed also runs right beside every timed candidate
+run, on the same inputs and alternating who goes first, and a round's ratio per size is the median
+over those adjacent pairs; otherwise ratios compare each one's fastest timed run.
+
+A speed decision is made with its uncertainty: each round gives one log speed ratio (geometric
+mean over sizes of seed time / candidate time); rounds continue until the 95% confidence interval
+of the mean ratio lies wholly above the threshold ("faster"), wholly below it ("slower"), or the
+round or time budget is spent ("inconclusive", which a gate does not accept).
 """
 
 from __future__ import annotations
 
 import math
 import secrets
+import statistics
 import tempfile
+import time
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
@@ -19,23 +30,91 @@ from sandboxes import LocalSandbox, Sandbox
 from tools import SandboxFactory
 from tools.kernels import Evaluation, KernelTask, open_harness
 
+MIN_ROUNDS = 3
+MAX_ROUNDS = 16
+REPEATS = 7
+"""Timed runs per size and round (slow kernels get fewer, see the worker's timing budget)."""
+BUDGET_SECONDS = 600.0
+"""Wall-clock budget of one speed decision; rounds stop when it is spent (the decision is then inconclusive)."""
+
+_T975 = (12.71, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262, 2.228, 2.201, 2.179, 2.160, 2.145, 2.131)
+"""Two-sided 95% Student t quantiles for 1..15 degrees of freedom (2.12 beyond, close enough up to 20 rounds)."""
+
+SpeedVerdict = Literal["faster", "slower", "inconclusive"]
+
+
+@dataclass
+class SpeedDecision:
+    """The speed ratio's estimate and 95% interval against a threshold, from `rounds` paired rounds."""
+
+    ratio: float
+    low: float
+    high: float
+    rounds: int
+    threshold: float
+    verdict: SpeedVerdict
+
+    def describe(self) -> str:
+        return (
+            f"{self.ratio:.3f}x the seed (95% CI {self.low:.3f}-{self.high:.3f}, {self.rounds} interleaved rounds, "
+            f"threshold {self.threshold:g}x)"
+        )
+
+
+def interval(log_ratios: Sequence[float]) -> tuple[float, float, float]:
+    """Mean log ratio and its 95% confidence interval (infinitely wide with fewer than two rounds)."""
+    mean = statistics.fmean(log_ratios)
+    if len(log_ratios) < 2:
+        return mean, -math.inf, math.inf
+    spread = statistics.stdev(log_ratios) / math.sqrt(len(log_ratios))
+    quantile = _T975[len(log_ratios) - 2] if len(log_ratios) - 2 < len(_T975) else 2.12
+    return mean, mean - quantile * spread, mean + quantile * spread
+
+
+def decide(log_ratios: Sequence[float], threshold: float, *, final: bool) -> SpeedDecision | None:
+    """The decision once the interval clears the threshold, or (when `final`) an inconclusive one."""
+    if not log_ratios:
+        return None
+    mean, low, high = interval(log_ratios)
+    cut = math.log(threshold)
+    verdict: SpeedVerdict = "inconclusive"
+    if len(log_ratios) >= MIN_ROUNDS and low >= cut:
+        verdict = "faster"
+    elif len(log_ratios) >= MIN_ROUNDS and high < cut:
+        verdict = "slower"
+    elif not final:
+        return None
+    return SpeedDecision(math.exp(mean), math.exp(low), math.exp(high), len(log_ratios), threshold, verdict)
+
+
+def round_ratio(candidate: Evaluation, seed: Evaluation) -> float | None:
+    """Mean over sizes of log(seed time / candidate time); None when a time is missing.
+
+    Per size, the paired ratio (the seed ran beside each timed candidate run) when there is one,
+    else the ratio of the two evaluations' fastest timed runs.
+    """
+    paired = [size.paired_log_ratio for size in candidate.sizes]
+    if paired and all(value is not None for value in paired):
+        return statistics.fmean(value for value in paired if value is not None)
+    pairs = [(c.best_seconds, s.best_seconds) for c, s in zip(candidate.sizes, seed.sizes, strict=False)]
+    if not pairs or len(pairs) != len(candidate.sizes) or any(c <= 0 or s <= 0 for c, s in pairs):
+        return None
+    return statistics.fmean(math.log(s / c) for c, s in pairs)
+
 
 @dataclass
 class SideBySide:
     candidate: Evaluation
     seed: Evaluation
     input_seed: int
+    log_ratios: list[float] = field(default_factory=list)
+    speed: SpeedDecision | None = None
 
     def speedup(self) -> float:
-        """Geometric mean over sizes of seed time / candidate time (0 when either failed)."""
-        if not (self.candidate.ok and self.seed.ok):
+        """Geometric mean over rounds and sizes of seed time / candidate time (0 when either failed)."""
+        if not (self.candidate.ok and self.seed.ok) or not self.log_ratios:
             return 0.0
-        ratios = [
-            s.seconds / c.seconds
-            for c, s in zip(self.candidate.sizes, self.seed.sizes, strict=True)
-            if c.seconds > 0 and s.seconds > 0
-        ]
-        return math.exp(sum(math.log(r) for r in ratios) / len(ratios)) if ratios else 0.0
+        return math.exp(statistics.fmean(self.log_ratios))
 
 
 def default_factory(workdir: Path, *, ro_paths: Sequence[Path] = ()) -> Sandbox:
@@ -51,26 +130,90 @@ def measure(
     rounds: int = 2,
     timeout: float = 60.0,
     backend: str = "opencl",
+    min_speedup: float | None = None,
+    max_rounds: int = MAX_ROUNDS,
+    budget_seconds: float = BUDGET_SECONDS,
+    input_seed: int | None = None,
 ) -> SideBySide:
-    """Evaluate candidate and seed `rounds` times alternately; keep each one's fastest correct round."""
-    input_seed = secrets.randbits(31)
+    """Candidate and seed in interleaved rounds on the same sizes, fresh inputs per round.
+
+    Without `min_speedup`, `rounds` rounds are run (correctness and a speed estimate). With it, rounds
+    continue from MIN_ROUNDS until the speed decision is reached or `max_rounds`/`budget_seconds` is spent.
+    """
+    input_seed = secrets.randbits(31) if input_seed is None else input_seed
     factory: SandboxFactory = sandbox_factory or default_factory
     runs: dict[str, list[Evaluation]] = {"candidate": [], "seed": []}
+    log_ratios: list[float] = []
+    speed: SpeedDecision | None = None
+    started = time.monotonic()
     with (
         tempfile.TemporaryDirectory(prefix="labgate-gate-") as scratch,
         open_harness(
             task, Path(scratch) / "worker", factory, backend=backend, timeout=timeout, heldout=which == "heldout"
         ) as harness,
     ):
-        for round_index in range(rounds):
-            for name, text in (("candidate", source), ("seed", task.seed)):
-                runs[name].append(harness.evaluate(text, which, seed=input_seed + round_index))
-            if not runs["candidate"][-1].ok:
+        sizes = harness.sizes_for(which, input_seed)
+        limit = max_rounds if min_speedup is not None else rounds
+        for round_index in range(limit):
+            # Size by size, candidate and seed back to back (order alternating): a pair shares the machine's mood.
+            order = (("candidate", source), ("seed", task.seed))
+            parts: dict[str, list[Evaluation]] = {"candidate": [], "seed": []}
+            paired = min_speedup is not None
+            for position, size in enumerate(sizes):
+                for name, text in order if (round_index + position) % 2 == 0 else reversed(order):
+                    if name == "seed" and paired and round_index > 0:
+                        continue  # the seed runs beside every timed candidate run; its own check ran in round 0
+                    inputs = input_seed + round_index * len(sizes) + position
+                    rival = task.seed if name == "candidate" and paired else None
+                    parts[name].append(
+                        harness.evaluate(text, which, seed=inputs, sizes=[size], repeats=REPEATS, rival=rival)
+                    )
+                if not parts["candidate"][-1].ok:
+                    break
+            for name, history in runs.items():
+                if parts[name]:
+                    history.append(_merge(parts[name]))
+            if not (runs["candidate"][-1].ok and runs["seed"][-1].ok):
                 break
-    return SideBySide(candidate=_pick(runs["candidate"]), seed=_pick(runs["seed"]), input_seed=input_seed)
+            ratio = round_ratio(runs["candidate"][-1], runs["seed"][-1])
+            if ratio is not None:
+                log_ratios.append(ratio)
+            if min_speedup is None:
+                continue
+            final = round_index + 1 >= limit or time.monotonic() - started > budget_seconds
+            speed = decide(log_ratios, min_speedup, final=final)
+            if speed is not None:
+                break
+    return SideBySide(
+        candidate=_pick(runs["candidate"]),
+        seed=_pick(runs["seed"]),
+        input_seed=input_seed,
+        log_ratios=log_ratios,
+        speed=speed,
+    )
+
+
+def _merge(parts: list[Evaluation]) -> Evaluation:
+    """One round's per-size evaluations as one: the first failure, or every size with the joint fitness."""
+    failed = next((part for part in parts if not part.ok), None)
+    if failed is not None:
+        sizes = [size for part in parts[: parts.index(failed) + 1] for size in part.sizes]
+        return failed.model_copy(update={"sizes": sizes})
+    fitness = math.exp(statistics.fmean(math.log(max(part.fitness, 1e-300)) for part in parts))
+    return parts[0].model_copy(
+        update={
+            "sizes": [size for part in parts for size in part.sizes],
+            "fitness": fitness if all(part.fitness > 0 for part in parts) else 0.0,
+            "wall_seconds": sum(part.wall_seconds for part in parts),
+            "compile_seconds": sum(part.compile_seconds for part in parts),
+        }
+    )
 
 
 def _pick(evaluations: list[Evaluation]) -> Evaluation:
-    """The first failure if any round failed, else the fastest round."""
+    """The first failure if any round failed, else the round of median fitness."""
     failures = [e for e in evaluations if not e.ok]
-    return failures[0] if failures else max(evaluations, key=lambda e: e.fitness)
+    if failures:
+        return failures[0]
+    ordered = sorted(evaluations, key=lambda e: e.fitness)
+    return ordered[len(ordered) // 2]

@@ -114,6 +114,15 @@ class Fft3d(KernelTask):
         want = np.stack([expected.real, expected.imag], axis=-1).reshape(-1)
         return allclose_check(as_pairs, want, 1e-5 * math.log2(float(np.prod(size.dims))))
 
+    def heldout_dims(self, centre: Size, rng: np.random.Generator) -> tuple[int, ...]:
+        """Powers of two from 16 to 128 with the centre's total size, in a random arrangement."""
+        total = sum(int(math.log2(d)) for d in centre.dims)
+        while True:
+            exponents = [int(e) for e in rng.integers(4, 8, size=len(centre.dims) - 1)]
+            last = total - sum(exponents)
+            if 4 <= last <= 7:
+                return tuple(1 << e for e in (*exponents, last))
+
     def work(self, size: Size) -> Work:
         total = float(np.prod(size.dims))
         stages = sum(int(math.log2(n)) for n in size.dims)

@@ -7,11 +7,25 @@ kernel into GROUPS partial maxima first and hands them to the sweep.
 
 from __future__ import annotations
 
+import math
 from typing import ClassVar
 
 import numpy as np
 
-from tools.kernels._task import BufferSpec, HostProgram, KernelTask, Launch, Size, Work, buf, f32, grid, i32
+from tools.kernels._task import (
+    BufferSpec,
+    Check,
+    HostProgram,
+    KernelTask,
+    Launch,
+    Size,
+    Work,
+    allclose_check,
+    buf,
+    f32,
+    grid,
+    i32,
+)
 
 GROUPS = 16
 R0 = 1.0
@@ -97,11 +111,35 @@ class Gradshaf(KernelTask):
                     (i32(nr), i32(nz), f32(R0), f32(h), i32(GROUPS), buf("psi"), buf("partial"), buf("out")),
                 ),
             ),
-            outputs=("out",),
+            outputs=("out", "partial"),
         )
 
     def inputs(self, size: Size, rng: np.random.Generator) -> dict[str, np.ndarray]:
-        return {"psi": rng.uniform(0.1, 1.0, int(np.prod(size.dims))).astype(np.float32)}
+        """Signed values over a random magnitude, with the maximum planted at a random place.
+
+        The maximum is 1.5-3x the bulk's scale, so it is neither 1 nor any bound a kernel could
+        assume; a sweep that skips or truncates the reduction gets q = psi/pmax wrong.
+        """
+        n = int(np.prod(size.dims))
+        scale = 10.0 ** rng.uniform(-1.0, 2.0)
+        psi = rng.uniform(-1.0, 1.0, n) * scale
+        psi[int(rng.integers(n))] = scale * rng.uniform(1.5, 3.0)
+        return {"psi": psi.astype(np.float32)}
+
+    def check(
+        self, size: Size, name: str, got: np.ndarray, expected: np.ndarray, inputs: dict[str, np.ndarray]
+    ) -> Check:
+        """`out` against the reference; `partial` must hold max(psi) exactly and nothing above it."""
+        if name != "partial":
+            return allclose_check(got, expected, self.tolerance(size))
+        want = float(np.max(inputs["psi"]))
+        values = got.astype(np.float64)
+        if np.any(np.isnan(values)):
+            return Check(False, math.inf, 0.0, "partial maxima contain NaN (left unwritten?)")
+        top = float(np.max(values))
+        ok = top == want
+        detail = "" if ok else f"max over partial is {top:.9g}, max(psi) is {want:.9g}"
+        return Check(ok, abs(top - want), 0.0, detail)
 
     def reference(self, size: Size, inputs: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
         nr, nz = size.dims
@@ -119,7 +157,7 @@ class Gradshaf(KernelTask):
             + psi[:-2, 1:-1]
             + h * h * r * r * (1.0 - q * q)
         ) * 0.25
-        return {"out": out.reshape(-1)}
+        return {"out": out.reshape(-1), "partial": np.full(GROUPS, pmax)}
 
     def work(self, size: Size) -> Work:
         points = float(np.prod(size.dims))

@@ -12,6 +12,7 @@ from typing import ClassVar
 
 import numpy as np
 
+from tools.kernels._heldout import prime_near
 from tools.kernels._task import (
     BufferSpec,
     Check,
@@ -130,6 +131,10 @@ class Ising(KernelTask):
         self, size: Size, name: str, got: np.ndarray, expected: np.ndarray, inputs: dict[str, np.ndarray]
     ) -> Check:
         return exact_check(got, expected)
+
+    def heldout_dims(self, centre: Size, rng: np.random.Generator) -> tuple[int, ...]:
+        """Even sides (a periodic checkerboard needs them): twice a prime near half the centre."""
+        return tuple(2 * prime_near(d // 2, rng) for d in centre.dims)
 
     def work(self, size: Size) -> Work:
         sites = float(np.prod(size.dims))

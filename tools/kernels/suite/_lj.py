@@ -11,6 +11,7 @@ from typing import ClassVar
 
 import numpy as np
 
+from tools.kernels._heldout import prime_near
 from tools.kernels._task import (
     BufferSpec,
     Check,
@@ -85,6 +86,7 @@ class LennardJones(KernelTask):
     name = "lj"
     title = "lj: Lennard-Jones forces with cell lists"
     regime = "compute"
+    whole_variants = True
     contract = (
         "__kernel void lj(const int n, const int ncx, const int ncy, const int ncz, const float lx, const float ly, "
         "const float lz, const float rc2, __global const float4* pos, __global const int* cell, "
@@ -190,6 +192,10 @@ class LennardJones(KernelTask):
         self, size: Size, name: str, got: np.ndarray, expected: np.ndarray, inputs: dict[str, np.ndarray]
     ) -> Check:
         return allclose_check(got, expected, 1e-4)
+
+    def heldout_dims(self, centre: Size, rng: np.random.Generator) -> tuple[int, ...]:
+        """Primes near the centre, at least 12 lattice points a side (three cells of the cutoff)."""
+        return tuple(prime_near(d, rng, minimum=12) for d in centre.dims)
 
     def work(self, size: Size) -> Work:
         n = float(np.prod(size.dims))

@@ -1,0 +1,117 @@
+"""Cheats against the kernel gates: how many are rejected, are honest kernels kept, and how often the seed
+loses to itself.
+
+Runs the battery of `tests/test_kernel_gates_hostile.py` (the same cases that file asserts on) through
+the harness with this device's measured ceilings, so the physics check is live: kernels that write
+outside their buffers, rely on zero-initialised outputs, skip or truncate reductions, sample the
+target instead of running the chains, write into inputs, special-case sizes or lose precision, and
+devices that behave like kernels with memory across launches (work once, replay a cached answer) or
+a tampered clock. Honest controls are the suite's seeds and hand-optimised kernels, judged at the
+in-distribution sizes and at drawn held-out sizes. Then the held-out gate judges the seed against
+itself `--trials` times (fresh seed, fresh drawn sizes each time, interleaved rounds until the 95%
+interval of the speed ratio clears the 0.9x threshold): every rejection there is a false one.
+
+Prints the cases that went wrong to stderr, then one JSON line:
+{"workload": "kernels", "cheats_tried", "cheats_rejected", "honest_controls", "false_rejections",
+ "seed_self_false_rejection_rate"}
+
+Usage: .venv/bin/python bench/cheats_kernels.py [--trials 9] [--self-task saxpy]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import tempfile
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any, cast
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))  # the shared battery lives beside the tests
+
+from sandboxes import LocalSandbox, Sandbox  # noqa: E402
+from tests.test_kernel_gates_hostile import (  # noqa: E402
+    DEVICE_CHEATS,
+    HONEST,
+    KERNEL_CHEATS,
+    InProcessWorker,
+    lying_backend,
+)
+from tools.kernels import SUITE, Harness, Worker, open_harness  # noqa: E402
+from verifiers.kernels import KernelHeldoutGate, measure  # noqa: E402
+
+MIN_SPEEDUP = 0.9
+
+
+def _factory(workdir: Path, *, ro_paths: Sequence[Path] = ()) -> Sandbox:
+    return LocalSandbox(workdir=workdir, ro_paths=tuple(ro_paths))
+
+
+def _battery(scratch: Path) -> dict[str, Any]:
+    tasks = sorted({task for task, *_ in KERNEL_CHEATS.values()} | {task for _, task, _ in DEVICE_CHEATS})
+    tasks = sorted(set(tasks) | {task for task, _ in HONEST.values()})
+    rejected, false_rejections = 0, 0
+    for name in tasks:
+        with open_harness(SUITE[name], scratch / name, _factory, cache_dir=scratch / "cache", heldout=True) as harness:
+            for cheat, (task, source, which, _) in sorted(KERNEL_CHEATS.items()):
+                if task != name:
+                    continue
+                evaluation = harness.evaluate(source, "heldout") if which == "heldout" else harness.evaluate(source)
+                if evaluation.ok:
+                    print(f"cheat accepted: {cheat}: {evaluation.feedback()}", file=sys.stderr)
+                else:
+                    rejected += 1
+            for kind, task, _ in [*DEVICE_CHEATS, ("too-fast", "nbody", "")]:
+                if task != name:
+                    continue
+                lying = Harness(SUITE[task], cast(Worker, InProcessWorker(lying_backend(kind))), harness.ceilings)
+                evaluation = lying.evaluate(SUITE[task].seed)
+                if evaluation.ok:
+                    print(f"cheat accepted: {kind} device on {task}: {evaluation.feedback()}", file=sys.stderr)
+                else:
+                    rejected += 1
+            for control, (task, source) in sorted(HONEST.items()):
+                if task != name:
+                    continue
+                for which in ("train", "heldout"):
+                    evaluation = harness.evaluate(source, "heldout" if which == "heldout" else "train")
+                    if not evaluation.ok:
+                        false_rejections += 1
+                        print(f"honest kernel rejected: {control} ({which}): {evaluation.feedback()}", file=sys.stderr)
+    return {
+        "cheats_tried": len(KERNEL_CHEATS) + len(DEVICE_CHEATS) + 1,
+        "cheats_rejected": rejected,
+        "honest_controls": 2 * len(HONEST),
+        "false_rejections": false_rejections,
+    }
+
+
+def _seed_against_itself(task: str, trials: int) -> float:
+    definition = SUITE[task]
+    rejections = 0
+    for trial in range(trials):
+        result = measure(definition, definition.seed, "heldout", _factory, min_speedup=MIN_SPEEDUP)
+        accepted, reasons = KernelHeldoutGate().judge(result, MIN_SPEEDUP)
+        speed = result.speed.describe() if result.speed else "no speed measured"
+        print(f"seed vs seed {trial + 1}/{trials}: {'accept' if accepted else 'REJECT'}: {speed}", file=sys.stderr)
+        if not accepted:
+            rejections += 1
+            print(f"  {reasons[0]}", file=sys.stderr)
+    return rejections / trials if trials else 0.0
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--trials", type=int, default=9, help="held-out gate runs of the seed against itself")
+    parser.add_argument("--self-task", default="saxpy", choices=sorted(SUITE), help="task whose seed is judged")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory(prefix="labgate-bench-kernels-") as scratch:
+        battery = _battery(Path(scratch))
+    rate = _seed_against_itself(args.self_task, args.trials)
+    print(json.dumps({"workload": "kernels", **battery, "seed_self_false_rejection_rate": round(rate, 4)}))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,405 @@
+"""Kernel gates against candidates written to get a wrong or unearned answer accepted.
+
+Each cheat below is a kernel (or, where the cheat needs device state OpenCL C cannot express, a
+device that behaves like such a kernel) that an optimizer could produce: it must be rejected,
+with a reason naming what it did. Honest controls (the suite's seeds, hand-optimised kernels)
+must be accepted under the same checks.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping, Sequence
+from pathlib import Path
+from typing import Any, cast
+
+import numpy as np
+import pytest
+
+from sandboxes import LocalSandbox, Sandbox
+from tests.conftest import opencl_usable, require_tool
+from tools.kernels import SUITE, Harness, Worker
+from tools.kernels._physics import impossible
+from tools.kernels._task import Work
+
+pytestmark = [pytest.mark.opencl]
+
+
+def factory(workdir: Path, *, ro_paths: Sequence[Path] = ()) -> Sandbox:
+    return LocalSandbox(workdir=workdir, ro_paths=tuple(ro_paths))
+
+
+@pytest.fixture(scope="module")
+def worker(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Worker]:
+    require_tool(opencl_usable(), "an OpenCL platform (pocl-opencl-icd) with pyopencl")
+    with Worker(factory, tmp_path_factory.mktemp("hostile") / "worker") as shared:
+        yield shared
+
+
+def judge(worker: Any, name: str, source: str, which: str = "train", seed: int = 17) -> tuple[str, str]:
+    harness = Harness(SUITE[name], cast(Worker, worker), ceilings=None, repeats=4)
+    evaluation = harness.evaluate(source, "heldout" if which == "heldout" else "train", seed=seed)
+    return evaluation.status, evaluation.feedback()
+
+
+# -- cheats written as kernels ---------------------------------------------------------------------
+
+SAXPY = SUITE["saxpy"].seed
+HEAT = SUITE["heat2d"].seed
+GRADSHAF = SUITE["gradshaf"].seed
+HMC = SUITE["hmc"].seed
+NBODY = SUITE["nbody"].seed
+LJ = SUITE["lj"].seed
+
+KERNEL_CHEATS: dict[str, tuple[str, str, str, str]] = {
+    # name: (task, source, which, a phrase the rejection must contain)
+    "store-4KiB-past-the-end": (
+        "saxpy",
+        SAXPY.replace(
+            "int i = get_global_id(0) * VEC;", "int i = get_global_id(0) * VEC;\n    if (i == 0) y[n + 1024] = 0.0f;"
+        ),
+        "train",
+        "wrote past the end of buffer y",
+    ),
+    "flag-before-the-start": (
+        "saxpy",
+        SAXPY.replace(
+            "int i = get_global_id(0) * VEC;",
+            "int i = get_global_id(0) * VEC;\n    if (y[-1] == 7.0f) return;\n    if (i == 0) y[-1] = 7.0f;",
+        ),
+        "train",
+        "wrote before the start of buffer y",
+    ),
+    "launch-counter-in-a-flag-past-the-end": (
+        "saxpy",
+        SAXPY.replace(
+            "int i = get_global_id(0) * VEC;",
+            "int i = get_global_id(0) * VEC;\n    if (y[n + 3] > 0.5f) return;\n    if (i == 0) y[n + 3] = 1.0f;",
+        ),
+        "train",
+        "wrote past the end of buffer y",
+    ),
+    "relies-on-zero-initialised-output": (
+        "heat2d",
+        HEAT.replace("out[i] = u[i] + r *", "out[i] += u[i] + r *"),
+        "train",
+        "INCORRECT",
+    ),
+    "accepted-counter-relies-on-zero-init": (
+        "hmc",
+        HMC.replace("accepted[c] = count;", "accepted[c] += count;"),
+        "train",
+        "INCORRECT",
+    ),
+    "skips-the-reduction": (
+        "gradshaf",
+        GRADSHAF.replace(
+            "if (lid == 0) partial[get_group_id(0)] = scratch[0];", "if (lid == 0) partial[get_group_id(0)] = 1.0f;"
+        ),
+        "train",
+        "max over partial",
+    ),
+    "reduces-only-the-first-group": (
+        "gradshaf",
+        GRADSHAF.replace("i < n; i += get_global_size(0)", "i < n / 16; i += get_global_size(0)"),
+        "train",
+        "max over partial",
+    ),
+    "sweep-assumes-max-is-one": (
+        "gradshaf",
+        GRADSHAF.replace("float q = psi[k] / pmax;", "float q = psi[k];"),
+        "train",
+        "out (run 0)",
+    ),
+    "reduction-cached-before-the-buffer": (
+        "gradshaf",
+        GRADSHAF.replace(
+            "    __local float scratch[LOCAL_R];",
+            "    __local float scratch[LOCAL_R];\n"
+            "    if (partial[-2] == psi[0]) { partial[get_group_id(0)] = partial[-1]; return; }",
+        ).replace(
+            "if (lid == 0) partial[get_group_id(0)] = scratch[0];",
+            "if (lid == 0) { partial[get_group_id(0)] = scratch[0]; partial[-2] = psi[0]; partial[-1] = scratch[0]; }",
+        ),
+        "train",
+        "wrote before the start of buffer partial",
+    ),
+    "draws-from-the-target-directly": (
+        "hmc",
+        HMC.replace(
+            "    for (int k = 0; k < d; ++k) x[c * d + k] = q[k];\n    accepted[c] = count;",
+            "    for (int k = 0; k < d; ++k) {\n"
+            "        float u1 = uniform01(keys[0] ^ 0x9e3779b9U, 2u * (c * d + k));\n"
+            "        float u2 = uniform01(keys[0] ^ 0x9e3779b9U, 2u * (c * d + k) + 1u);\n"
+            "        x[c * d + k] = sqrt(-2.0f * log(u1)) * cos(2.0f * M_PI_F * u2) / sqrt(iv[k]);\n"
+            "    }\n    accepted[c] = count;",
+        ),
+        "train",
+        "reference trajectory ends",
+    ),
+    "writes-into-its-input": (
+        "lj",
+        LJ.replace("__global const float4* pos", "__global float4* pos").replace(
+            "force[i] = ", "pos[i].w = 1.0f;\n    force[i] = "
+        ),
+        "train",
+        "modified its read-only input buffer pos",
+    ),
+    "no-tail-for-sizes-not-a-multiple-of-four": (
+        "saxpy",
+        """//@params LOCAL=64 VEC=4
+__kernel void saxpy(const int n, const float a, __global const float* x, __global float* y) {
+    int i = get_global_id(0) * 4;
+    if (i + 3 < n) vstore4(a * vload4(0, x + i) + vload4(0, y + i), 0, y + i);
+}
+""",
+        "heldout",
+        "never",
+    ),
+    "hard-coded-for-square-grids": (
+        "heat2d",
+        HEAT.replace(
+            "int x0 = get_global_id(0) * VEC;", "int x0 = get_global_id(0) * VEC;\n    const int rows = nx;"
+        ).replace("y == ny - 1", "y == rows - 1"),
+        "heldout",
+        "INCORRECT",
+    ),
+    "truncated-mantissa": (
+        "nbody",
+        NBODY.replace(
+            "float inv = rsqrt(dx * dx + dy * dy + dz * dz + eps2);",
+            "float inv = as_float(as_int(rsqrt(dx * dx + dy * dy + dz * dz + eps2)) & 0xFFFFC000);",
+        ),
+        "train",
+        "INCORRECT",
+    ),
+}
+
+
+@pytest.mark.parametrize("cheat", sorted(KERNEL_CHEATS))
+def test_kernel_cheats_are_rejected(worker: Worker, cheat: str) -> None:
+    task, source, which, phrase = KERNEL_CHEATS[cheat]
+    assert source != SUITE[task].seed, "the cheat did not change the seed: its replace() missed"
+    status, feedback = judge(worker, task, source, which)
+    if phrase == "never":
+        # Held-out sizes are primes drawn per judging run: not a multiple of four.
+        assert status == "incorrect", feedback
+        return
+    assert status in ("incorrect", "crash", "launch_error"), feedback
+    assert phrase in feedback, feedback
+
+
+# -- cheats that need device state: a device that behaves like such a kernel -----------------------
+
+
+class InProcessWorker:
+    """The worker's own trial code on an in-process backend (so a test can make the device lie)."""
+
+    def __init__(self, backend: Any) -> None:
+        self.backend = backend
+
+    def request(
+        self, header: Mapping[str, Any], arrays: Mapping[str, np.ndarray], timeout: float
+    ) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
+        from tools.kernels._trial import evaluate
+
+        return evaluate(self.backend, dict(header), dict(arrays))
+
+
+def lying_backend(kind: str) -> Any:
+    """A PoCL backend playing a kernel with memory across launches, or a tampered clock.
+
+    - "work-once": the first run computes; later runs return at once (a launch counter kept in
+      device memory), reporting the first run's time so that only the checks can tell.
+    - "replay": later runs return the first run's outputs (a cache of the answer), at the first
+      run's time.
+    - "too-fast": honest work, but the clock reports a thousandth of it.
+    """
+    from tools.kernels._opencl import OpenCLBackend
+
+    class Lying(OpenCLBackend):
+        def __init__(self) -> None:
+            super().__init__()
+            self.runs = 0
+            self.first = 0.0
+            self.snapshot: list[tuple[Any, int, np.ndarray]] = []
+            self.poisoned: list[tuple[Any, int, int]] = []
+
+        def write(self, buffer: Any, data: np.ndarray, offset: int = 0) -> None:
+            raw = np.ascontiguousarray(data).reshape(-1).view(np.uint8)
+            if offset > 0 and raw.size > 0 and bool(np.all(raw == 0xFF)):
+                self.poisoned.append((buffer, offset, raw.size))
+            super().write(buffer, data, offset)
+
+        def launch(self, program: Any, kernel: str, global_size: Any, local_size: Any, args: Any) -> Any:
+            if kind in ("work-once", "replay") and self.runs > 0:
+                return None
+            return super().launch(program, kernel, global_size, local_size, args)
+
+        def elapsed(self, events: Sequence[Any]) -> float:
+            real = [event for event in events if event is not None]
+            seconds = super().elapsed(real) if real else self.first
+            if self.runs == 0:
+                self.first = seconds
+                for buffer, offset, size in self.poisoned:
+                    copy = np.empty(size, np.uint8)
+                    self.read(buffer, copy, offset)
+                    self.snapshot.append((buffer, offset, copy))
+            elif kind == "replay":
+                for buffer, offset, copy in self.snapshot:
+                    super().write(buffer, copy, offset)
+            self.runs += 1
+            self.poisoned.clear()
+            return seconds / 1000.0 if kind == "too-fast" else seconds
+
+        def release(self) -> None:
+            super().release()
+            self.runs, self.snapshot = 0, []
+
+    return Lying()
+
+
+DEVICE_CHEATS: list[tuple[str, str, str]] = [
+    # (lying device, task, a phrase the rejection must contain)
+    ("work-once", "saxpy", "y (run"),
+    ("work-once", "nbody", "unwritten"),
+    ("replay", "nbody", "acc (run"),
+    ("replay", "gradshaf", "(run"),
+]
+
+
+@pytest.mark.parametrize(("kind", "task", "phrase"), DEVICE_CHEATS)
+def test_state_across_launches_is_caught(kind: str, task: str, phrase: str) -> None:
+    require_tool(opencl_usable(), "an OpenCL platform (pocl-opencl-icd) with pyopencl")
+    status, feedback = judge(InProcessWorker(lying_backend(kind)), task, SUITE[task].seed)
+    assert status == "incorrect", feedback
+    assert phrase in feedback, feedback
+    if kind == "replay":
+        # The first run is honest; what gives the replay away is a later run's own inputs.
+        assert "(run 0)" not in feedback
+
+
+CEILINGS = {"device": {}, "fma_gflops": 50.0, "triad_gbps": {1 << 20: 40.0, 1 << 26: 15.0}}
+"""Round figures of this kind of CPU; the physics check needs only their order of magnitude."""
+
+
+def test_a_result_faster_than_physics_allows_is_rejected_not_recorded() -> None:
+    require_tool(opencl_usable(), "an OpenCL platform (pocl-opencl-icd) with pyopencl")
+    harness = Harness(SUITE["nbody"], cast(Worker, InProcessWorker(lying_backend("too-fast"))), ceilings=CEILINGS)
+    evaluation = harness.evaluate(SUITE["nbody"].seed, seed=3)
+    assert evaluation.status == "incorrect"
+    assert evaluation.fitness == 0.0
+    assert "faster than physically possible" in evaluation.feedback()
+
+
+def test_physics_bound_uses_the_best_ceiling_with_its_margin() -> None:
+    work = Work(bytes=12e6, flops=2e6)
+    floor = 12e6 / 40e9  # the best bandwidth anywhere, not the DRAM figure
+    assert impossible([floor], work, CEILINGS) == ""
+    assert impossible([floor / 2.9], work, CEILINGS) == ""
+    assert "faster than physically possible" in impossible([floor / 3.1], work, CEILINGS)
+    assert "faster than physically possible" in impossible([0.0, 1.0], work, CEILINGS)
+    assert impossible([1e-12], work, None) == ""
+
+
+# -- honest controls ---------------------------------------------------------------------------------
+
+VECTOR_SAXPY = """//@params LOCAL=128 VEC=4
+__kernel void saxpy(const int n, const float a, __global const float* x, __global float* y) {
+    int i = get_global_id(0) * 4;
+    if (i + 3 < n) {
+        vstore4(a * vload4(0, x + i) + vload4(0, y + i), 0, y + i);
+    } else {
+        for (int k = i; k < n; ++k) y[k] = a * x[k] + y[k];
+    }
+}
+"""
+
+FAST_GRADSHAF = """//@params LOCAL_R=256 LX=64 LY=1
+__kernel void psi_max(const int n, __global const float* psi, __global float* partial) {
+    __local float scratch[LOCAL_R];
+    int lid = get_local_id(0);
+    float m0 = -INFINITY, m1 = -INFINITY;
+    int stride = get_global_size(0);
+    int i = get_global_id(0);
+    for (; i + stride < n; i += 2 * stride) { m0 = fmax(m0, psi[i]); m1 = fmax(m1, psi[i + stride]); }
+    if (i < n) m0 = fmax(m0, psi[i]);
+    scratch[lid] = fmax(m0, m1);
+    barrier(CLK_LOCAL_MEM_FENCE);
+    for (int s = LOCAL_R / 2; s > 0; s >>= 1) {
+        if (lid < s) scratch[lid] = fmax(scratch[lid], scratch[lid + s]);
+        barrier(CLK_LOCAL_MEM_FENCE);
+    }
+    if (lid == 0) partial[get_group_id(0)] = scratch[0];
+}
+
+__kernel void jacobi(const int nr, const int nz, const float r0, const float h, const int groups,
+                     __global const float* psi, __global const float* partial, __global float* out) {
+    int i = get_global_id(0), j = get_global_id(1);
+    float pmax = partial[0];
+    for (int g = 1; g < groups; ++g) pmax = fmax(pmax, partial[g]);
+    if (i >= nr || j >= nz) return;
+    int k = j * nr + i;
+    float centre = psi[k];
+    if (i == 0 || j == 0 || i == nr - 1 || j == nz - 1) { out[k] = centre; return; }
+    float inv = 1.0f / pmax;
+    float r = r0 + i * h;
+    float a = h / (2.0f * r);
+    float q = centre * inv;
+    float source = r * r * (1.0f - q * q);
+    out[k] = ((1.0f - a) * psi[k + 1] + (1.0f + a) * psi[k - 1] + psi[k + nr] + psi[k - nr] + h * h * source) * 0.25f;
+}
+"""
+
+HONEST = {
+    "saxpy-seed": ("saxpy", SAXPY),
+    "gradshaf-seed": ("gradshaf", GRADSHAF),
+    "hmc-seed": ("hmc", HMC),
+    "lj-seed": ("lj", LJ),
+    "saxpy-vectorised": ("saxpy", VECTOR_SAXPY),
+    "gradshaf-unrolled-reduction": ("gradshaf", FAST_GRADSHAF),
+}
+
+
+@pytest.mark.parametrize("control", sorted(HONEST))
+def test_honest_kernels_are_accepted_at_trained_and_drawn_heldout_sizes(worker: Worker, control: str) -> None:
+    task, source = HONEST[control]
+    for which, seed in (("train", 5), ("heldout", 6), ("heldout", 7)):
+        status, feedback = judge(worker, task, source, which, seed=seed)
+        assert status == "ok", f"{which}: {feedback}"
+
+
+def test_heldout_sizes_are_drawn_per_seed_and_avoid_easy_shapes() -> None:
+    from tools.kernels._heldout import is_prime
+
+    task = SUITE["heat2d"]
+    harness = Harness(task, cast(Worker, None), ceilings=None)
+    drawn = {harness.sizes_for("heldout", seed) for seed in range(6)}
+    assert len(drawn) == 6, "every judging seed draws its own held-out sizes"
+    for sizes in drawn:
+        assert [size.label for size in sizes] == [size.label for size in task.heldout]
+        for size, centre in zip(sizes, task.heldout, strict=True):
+            assert len(set(size.dims)) == len(size.dims), f"{size.dims} is square"
+            assert all(is_prime(d) for d in size.dims)
+            assert all(0.75 * c <= d <= 1.3 * c for d, c in zip(size.dims, centre.dims, strict=True))
+    assert harness.sizes_for("heldout", 4) == harness.sizes_for("heldout", 4)
+
+
+def test_worker_starts_isolated_and_ignores_planted_modules(tmp_path: Path) -> None:
+    require_tool(opencl_usable(), "an OpenCL platform (pocl-opencl-icd) with pyopencl")
+    workdir = tmp_path / "worker"
+    workdir.mkdir()
+    marker = tmp_path / "planted-ran"
+    payload = f"import pathlib\npathlib.Path({str(marker)!r}).write_text('imported')\nraise SystemExit(3)\n"
+    for name in ("numpy.py", "sitecustomize.py", "usercustomize.py", "tools.py", "argparse.py"):
+        (workdir / name).write_text(payload)
+
+    def unsandboxed(workdir: Path, *, ro_paths: Sequence[Path] = ()) -> Sandbox:
+        # Without bubblewrap the planted files are really visible at the worker's working directory.
+        return LocalSandbox(workdir=workdir, ro_paths=tuple(ro_paths), isolation=False)
+
+    with Worker(unsandboxed, workdir) as own:
+        device = own.ensure()
+        assert device.get("name")
+        evaluation = Harness(SUITE["saxpy"], own, ceilings=None, repeats=3).evaluate(SAXPY, seed=1)
+    assert evaluation.status == "ok", evaluation.feedback()
+    assert not marker.exists()

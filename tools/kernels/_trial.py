@@ -1,0 +1,220 @@
+"""One evaluation request inside the worker: every run starts from poisoned outputs and restored inputs.
+
+The worker runs the host program many times (a first run, warm-up runs, timed runs). A candidate
+could remember state between runs (a launch counter, last run's output, a flag in a guard or
+scratch buffer), so before every run the worker
+- restores every input buffer from the host's bytes, with this run's own variant applied (a few
+  elements changed, so no two runs see the same inputs and a remembered answer is wrong),
+- fills every output and scratch buffer with a poison pattern (0xFF bytes: NaN for floats),
+and after every run it reads back the guard bytes on both sides of every buffer (reporting any
+that lost the canary: where, and how many), a digest of every read-only input buffer, and the
+outputs at host-chosen sample positions; the full outputs of the runs the host asked about (the
+first, a random timed one, the last) go back whole. A request may name a rival (the task's
+trusted seed): it then runs right beside every timed run, on the same inputs, so that speed
+ratios compare runs that shared the machine's load. The worker never sees a reference and
+decides nothing: the host judges all of it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from tools.kernels._backend import Backend, KernelCompileError, KernelLaunchError
+from tools.kernels._variants import inputs_of
+
+CANARY = 0xA5
+POISON = 0xFF
+TIMING_BUDGET = 0.25
+"""Seconds of timed runs a request aims for: slow kernels get fewer repeats (at least 3)."""
+
+
+@dataclass
+class _Buffer:
+    name: str
+    role: str
+    nbytes: int
+    parent: Any
+    view: Any
+
+
+def _arg(buffers: dict[str, _Buffer], spec: dict[str, Any]) -> Any:
+    ((kind, value),) = spec.items()
+    if kind == "buf":
+        return buffers[str(value)].view
+    if kind == "i32":
+        return np.int32(value)
+    if kind == "u32":
+        return np.uint32(value)
+    if kind == "f32":
+        return np.float32(value)
+    raise ValueError(f"unknown argument kind {kind!r}")
+
+
+def checked_runs(first_timed: int, timed: int, fractions: list[float]) -> list[int]:
+    """Run 0, the timed runs the host's random fractions point at, and the last timed run."""
+    picks = {0, first_timed + timed - 1}
+    picks.update(first_timed + min(timed - 1, int(u * timed)) for u in fractions)
+    return sorted(picks)
+
+
+class _Trial:
+    def __init__(self, backend: Backend, request: dict[str, Any], arrays: dict[str, np.ndarray]) -> None:
+        self.backend = backend
+        self.request = request
+        self.arrays = arrays
+        self.guard = int(request["guard"])
+        self.buffers: dict[str, _Buffer] = {}
+        self.base: dict[str, np.ndarray] = {}
+        for spec in request["buffers"]:
+            name, role = str(spec["name"]), str(spec.get("role", "inout"))
+            nbytes = int(spec["count"]) * np.dtype(str(spec["dtype"])).itemsize
+            parent = backend.alloc(nbytes + 2 * self.guard)
+            backend.write(parent, np.full(self.guard, CANARY, np.uint8))
+            backend.write(parent, np.full(self.guard, CANARY, np.uint8), offset=self.guard + nbytes)
+            self.buffers[name] = _Buffer(name, role, nbytes, parent, backend.region(parent, self.guard, nbytes))
+            if role in ("in", "inout"):
+                self.base[name] = np.ascontiguousarray(arrays[name]).reshape(-1)
+        self.poison = np.full(max((b.nbytes for b in self.buffers.values()), default=0), POISON, np.uint8)
+        self.launches = [
+            (
+                str(item["kernel"]),
+                tuple(item["global"]),
+                tuple(item["local"]) if item["local"] else None,
+                [_arg(self.buffers, arg) for arg in item["args"]],
+            )
+            for item in request["launches"]
+        ]
+        self.outputs = [str(name) for name in request["outputs"]]
+        self.faults: list[tuple[int, int, int, int, int]] = []
+        self.digests: list[dict[str, str]] = []
+        self.samples: dict[str, list[np.ndarray]] = {name: [] for name in self.outputs}
+        self.kept: dict[str, np.ndarray] = {}
+        self.keep: set[int] = set()
+
+    def _prepare(self, index: int) -> None:
+        backend = self.backend
+        inputs = inputs_of(self.base, self.arrays, index)
+        for buffer in self.buffers.values():
+            if buffer.name in inputs:
+                backend.write(buffer.parent, inputs[buffer.name].view(np.uint8), offset=self.guard)
+            else:
+                backend.write(buffer.parent, self.poison[: buffer.nbytes], offset=self.guard)
+
+    def run(self, index: int, program: Any) -> float:
+        self._prepare(index)
+        launches = self.launches
+        events = [self.backend.launch(program, kernel, grid, local, args) for kernel, grid, local, args in launches]
+        seconds = self.backend.elapsed(events)
+        self._observe(index)
+        return seconds
+
+    def run_rival(self, index: int, program: Any, launches: list[dict[str, Any]]) -> float:
+        """The rival (the task's trusted seed) on the same run's inputs: timed only, nothing observed."""
+        self._prepare(index)
+        events = [
+            self.backend.launch(
+                program,
+                str(item["kernel"]),
+                tuple(item["global"]),
+                tuple(item["local"]) if item["local"] else None,
+                [_arg(self.buffers, arg) for arg in item["args"]],
+            )
+            for item in launches
+        ]
+        return self.backend.elapsed(events)
+
+    def _observe(self, index: int) -> None:
+        backend, guard = self.backend, self.guard
+        seen = np.empty(guard, np.uint8)
+        digests = {}
+        for position, buffer in enumerate(self.buffers.values()):
+            for side, offset in ((0, 0), (1, guard + buffer.nbytes)):
+                backend.read(buffer.parent, seen, offset=offset)
+                changed = np.flatnonzero(seen != CANARY)
+                if changed.size:
+                    self.faults.append((index, position, side, int(changed[0]), int(changed.size)))
+            if buffer.role == "in":
+                data = np.empty(buffer.nbytes, np.uint8)
+                backend.read(buffer.parent, data, offset=guard)
+                digests[buffer.name] = hashlib.sha256(data.data).hexdigest()
+        self.digests.append(digests)
+        for name in self.outputs:
+            buffer = self.buffers[name]
+            data = np.empty(buffer.nbytes, np.uint8)
+            backend.read(buffer.parent, data, offset=guard)
+            positions = self.arrays.get(f"sample:{name}")
+            if positions is not None:
+                dtype = np.dtype(str(self._dtype(name)))
+                self.samples[name].append(data.view(dtype)[positions.astype(np.int64)].copy())
+            if index in self.keep:
+                self.kept[f"{name}@{index}"] = data
+
+    def _dtype(self, name: str) -> str:
+        return next(str(spec["dtype"]) for spec in self.request["buffers"] if spec["name"] == name)
+
+
+def evaluate(
+    backend: Backend, request: dict[str, Any], arrays: dict[str, np.ndarray]
+) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
+    """Compile, then run the host program once, for warm-up and timed; see the module docstring."""
+    started = time.perf_counter()
+    try:
+        program = backend.compile(str(request["source"]), {k: int(v) for k, v in request["defines"].items()})
+    except KernelCompileError as error:
+        return {"ok": False, "stage": "compile", "error": error.log}, {}
+    compile_seconds = time.perf_counter() - started
+    variants = int(request.get("variants", 1))
+    try:
+        trial = _Trial(backend, request, arrays)
+        trial.keep = {0}
+        first = trial.run(0, program)
+        warmup = int(request["warmup"]) if first < TIMING_BUDGET else 0
+        # Every run needs inputs of its own: the host sent `variants` of them.
+        timed = max(3, min(int(request["repeats"]), int(TIMING_BUDGET / max(first, 1e-6))))
+        timed = min(timed, variants - 1 - warmup)
+        if timed < 1:
+            raise ValueError(f"the host sent {variants} input variants; at least {2 + warmup} are needed")
+        trial.keep = set(checked_runs(1 + warmup, timed, [float(u) for u in request.get("check", [])]))
+        for index in range(1, 1 + warmup):
+            trial.run(index, program)
+        times: list[float] = []
+        rival_times: list[float] = []
+        rival: dict[str, Any] = request.get("rival") or {}
+        rival_launches: list[dict[str, Any]] = list(rival.get("launches", []))
+        rival_program = (
+            backend.compile(str(rival["source"]), {k: int(v) for k, v in rival["defines"].items()}) if rival else None
+        )
+        for index in range(1 + warmup, 1 + warmup + timed):
+            # Candidate and rival back to back on the same inputs, alternating who goes first.
+            if rival_program is not None and index % 2 == 0:
+                rival_times.append(trial.run_rival(index, rival_program, rival_launches))
+            times.append(trial.run(index, program))
+            if rival_program is not None and index % 2 == 1:
+                rival_times.append(trial.run_rival(index, rival_program, rival_launches))
+    except KernelLaunchError as error:
+        return {"ok": False, "stage": "launch", "error": str(error)}, {}
+    finally:
+        backend.release()
+    payload: dict[str, np.ndarray] = dict(trial.kept)
+    # One row per guard region a run changed: run, buffer position, side (0 before, 1 after), first byte, count.
+    payload["guard_faults"] = np.array(trial.faults, dtype=np.int32).reshape(-1, 5)
+    for name, rows in trial.samples.items():
+        if rows:
+            payload[f"sample:{name}"] = np.stack(rows)
+    reply = {
+        "ok": True,
+        "compile_seconds": compile_seconds,
+        "times": times,
+        "rival_times": rival_times,
+        "first": first,
+        "runs": 1 + warmup + timed,
+        "first_timed": 1 + warmup,
+        "checked": sorted(trial.keep),
+        "digests": trial.digests,
+    }
+    return reply, payload

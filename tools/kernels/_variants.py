@@ -1,0 +1,70 @@
+"""Input variants: every run of the host program sees inputs no earlier run saw.
+
+A kernel that remembers its answer (in a program-scope variable, a scratch buffer, the guard
+bytes, or any memory the device keeps between launches) returns the right output when the
+inputs repeat. So run `r > 0` starts from the base inputs with a random subset of elements
+replaced by those of a second draw from the task's own input distribution (or, for tasks whose
+buffers must agree with each other, with a whole new draw): the inputs stay valid, the reference
+changes, and a remembered answer is wrong where it matters. The variants
+travel as (index, value) arrays, a small fraction of the inputs, and both sides apply them with
+`inputs_of`, so the worker and the host agree on what each run computed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+
+import numpy as np
+
+CHANGED_FRACTION = 1 / 64
+"""Share of a large buffer's elements that each variant changes; small buffers change more often."""
+
+
+def _changed(count: int, rng: np.random.Generator) -> np.ndarray:
+    probability = min(0.5, max(CHANGED_FRACTION, 4.0 / max(count, 1)))
+    return np.flatnonzero(rng.random(count) < probability).astype(np.uint32)
+
+
+def draw_variants(
+    base: Mapping[str, np.ndarray],
+    draw: Callable[[], Mapping[str, np.ndarray]],
+    runs: int,
+    rng: np.random.Generator,
+    *,
+    whole: bool = False,
+) -> dict[str, np.ndarray]:
+    """Protocol arrays `variant{r}:{name}:index|value` for runs 1..runs-1 (run 0 uses `base` as is).
+
+    `draw()` is a fresh draw from the task's input distribution. Elementwise (the default) one
+    draw serves every run, each run taking a different random subset of its elements; `whole`
+    (for tasks whose buffers must stay consistent with each other, such as cell lists) replaces
+    every element with a new draw per run. A variant that changes nothing is drawn again.
+    """
+    arrays: dict[str, np.ndarray] = {}
+    other = draw()
+    for run in range(1, runs):
+        changed = 0
+        if whole:
+            other = draw()
+        while changed == 0:
+            changed = 0
+            for name, data in base.items():
+                flat = np.asarray(data).reshape(-1)
+                index = np.arange(flat.size, dtype=np.uint32) if whole else _changed(flat.size, rng)
+                values = np.asarray(other[name]).reshape(-1)[index.astype(np.int64)]
+                changed += int(np.count_nonzero(values.view(np.uint8) != flat[index.astype(np.int64)].view(np.uint8)))
+                arrays[f"variant{run}:{name}:index"] = index
+                arrays[f"variant{run}:{name}:value"] = values
+    return arrays
+
+
+def inputs_of(base: Mapping[str, np.ndarray], arrays: Mapping[str, np.ndarray], run: int) -> dict[str, np.ndarray]:
+    """The inputs of run `run`: the base with that run's variant applied (fresh copies)."""
+    result = {}
+    for name, data in base.items():
+        flat = np.array(data, copy=True).reshape(-1)
+        index = arrays.get(f"variant{run}:{name}:index")
+        if index is not None:
+            flat[index.astype(np.int64)] = arrays[f"variant{run}:{name}:value"]
+        result[name] = flat
+    return result
