@@ -20,19 +20,28 @@ from markdown_it.token import Token
 ImageSource = Callable[[str], str | None]
 """Maps an image's markdown `src` to the URL to emit, or None to show only its alt text."""
 
-_ASCII_PUNCTUATION = re.compile(r"([!-/:-@\[-`{-~])")
+_INLINE_MARKUP = re.compile(r"([\\`*_\[\]<>#|!~&])")
+_BLOCK_START = re.compile(r"^([-+=>])|^(\d+)([.)])")
 
 
 def escape_markdown(text: str, *, one_line: bool = False) -> str:
-    """`text` as markdown that renders as exactly that text: every ASCII punctuation mark escaped.
+    """`text` as markdown that renders as exactly that text.
 
-    CommonMark lets a backslash escape any ASCII punctuation, so nothing in the result starts a
-    heading, list, table, link, emphasis, code span, entity or HTML tag. Leading spaces are
-    dropped from each line (four would start a code block); `one_line` also joins the lines.
+    Escapes every character that can open inline markup (emphasis, code, links, images, HTML, entities,
+    tables, headings) and the marks that start a block at the beginning of a line (lists, quotes,
+    setext underlines), and nothing else, so the markdown file stays readable. Leading spaces are dropped
+    from each line (four would start a code block); `one_line` also joins the lines.
     """
     lines = [line.strip() for line in text.splitlines()] if one_line else [line.lstrip() for line in text.splitlines()]
-    joined = " ".join(line for line in lines if line) if one_line else "\n".join(lines)
-    return _ASCII_PUNCTUATION.sub(r"\\\1", joined)
+    kept = [line for line in lines if line] if one_line else lines
+    escaped = [_BLOCK_START.sub(_escape_block_start, _INLINE_MARKUP.sub(r"\\\1", line)) for line in kept]
+    return " ".join(escaped) if one_line else "\n".join(escaped)
+
+
+def _escape_block_start(match: re.Match[str]) -> str:
+    if match.group(1):
+        return "\\" + match.group(1)
+    return f"{match.group(2)}\\{match.group(3)}"
 
 
 def render_markdown(source: str, image_source: ImageSource) -> str:
