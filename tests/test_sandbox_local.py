@@ -31,6 +31,19 @@ def _alive(marker: str) -> list[str]:
     return found.stdout.split()
 
 
+def _running_as(marker: str, program: str) -> list[str]:
+    """Pids of `program` itself carrying `marker`, not the wrappers (cgroup entry, setpriv, bwrap) that
+    carry the same argv for a moment before they exec it."""
+    pids = []
+    for pid in _alive(marker):
+        try:
+            if Path(f"/proc/{pid}/comm").read_text().strip() == program:
+                pids.append(pid)
+        except OSError:
+            continue
+    return pids
+
+
 @pytest.fixture
 def sandbox(tmp_path: Path) -> LocalSandbox:
     return LocalSandbox(workdir=tmp_path / "work")
@@ -221,9 +234,9 @@ def test_root_lends_the_directory_to_a_fresh_uid_and_takes_it_back(tmp_path: Pat
     worker = sandbox.spawn(["sh", "-c", sleeper])
     try:
         deadline = time.monotonic() + 10
-        while not _alive(marker) and time.monotonic() < deadline:
+        while not _running_as(marker, "python3") and time.monotonic() < deadline:
             time.sleep(0.05)
-        pids = _alive(marker)
+        pids = _running_as(marker, "python3")
         assert pids, "the worker did not start"
         # On the host the command is neither root nor labgate's user, and it owns the directory while it runs.
         assert _uid_of(pids[0]) == sandbox.host_uid >= SANDBOX_UID_FLOOR
