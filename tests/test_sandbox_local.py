@@ -293,9 +293,9 @@ def test_each_command_gets_its_own_cgroup_and_it_is_removed(sandbox: LocalSandbo
     worker = sandbox.spawn(["python3", "-c", "import time; time.sleep(60)", marker])
     try:
         deadline = time.monotonic() + 10
-        while not _alive(marker) and time.monotonic() < deadline:
+        while not _running_as(marker, "python3") and time.monotonic() < deadline:
             time.sleep(0.05)
-        seen_from_host = Path(f"/proc/{_alive(marker)[0]}/cgroup").read_text()
+        seen_from_host = Path(f"/proc/{_running_as(marker, 'python3')[0]}/cgroup").read_text()
     finally:
         worker.kill()
     placed = dict(re.findall(r"^\d+:([\w=,]+):.*/(labgate-\d+-[0-9a-f]+)$", seen_from_host, re.MULTILINE))
