@@ -152,8 +152,8 @@ def test_two_runs_at_once_keep_the_store_consistent(home: Path) -> None:
         for _ in range(2)
     ]
     outputs = [process.communicate(timeout=300) for process in processes]
+    assert all(process.returncode == 0 for process in processes), [err[-3000:] for _, err in outputs]
     summaries = [json.loads(stdout) for stdout, _ in outputs]
-    assert all(process.returncode == 0 for process in processes), [err for _, err in outputs]
     assert summaries[0]["run_id"] != summaries[1]["run_id"]
     store = RunStore(home)
     for summary in summaries:
