@@ -70,6 +70,19 @@ DEFINING = (
     "Instance",
     *THEOREM_KEYWORDS,
 )
+# Read-only queries: they print and change nothing, so they are allowed inside proofs and outside.
+QUERIES = (
+    "Check",
+    "Print",
+    "About",
+    "Locate",
+    "Search",
+    "SearchPattern",
+    "SearchRewrite",
+    "SearchHead",
+    "Compute",
+    "Eval",
+)
 # Commands allowed outside proofs (`Require`/`From`, `Set`/`Unset` and `Add` are judged further).
 TOP_LEVEL = frozenset(
     {
@@ -100,16 +113,7 @@ TOP_LEVEL = frozenset(
         "Canonical",
         "Scheme",
         "Combined",
-        "Check",
-        "Print",
-        "About",
-        "Locate",
-        "Search",
-        "SearchPattern",
-        "SearchRewrite",
-        "SearchHead",
-        "Compute",
-        "Eval",
+        *QUERIES,
         "Set",
         "Unset",
         "Add",
@@ -127,16 +131,7 @@ IN_PROOF = frozenset(
     {
         "Proof",
         "Show",
-        "Check",
-        "Print",
-        "About",
-        "Locate",
-        "Search",
-        "SearchPattern",
-        "SearchRewrite",
-        "SearchHead",
-        "Compute",
-        "Eval",
+        *QUERIES,
         "Unshelve",
         "Focus",
         "Unfocus",
