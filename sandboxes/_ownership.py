@@ -132,25 +132,6 @@ class DirectoryGrant:
             os.chmod(self.root, self.original_mode)
 
 
-def ensure_traversable(root: Path, workdir: Path) -> None:
-    """Let other uids pass through (not list) the directories from `root` down to `workdir`'s parent.
-
-    The shared root gets mode 0711: a sandbox can reach its own directory by name but cannot list
-    its neighbours'.
-    """
-    root = root.resolve()
-    current = workdir.resolve().parent
-    chain = []
-    while current != root and root in current.parents:
-        chain.append(current)
-        current = current.parent
-    for directory in chain:
-        mode = stat.S_IMODE(os.stat(directory).st_mode)
-        if mode & 0o011 != 0o011:
-            os.chmod(directory, mode | 0o011)
-    os.chmod(root, 0o711)
-
-
 def strip_set_id_bits(root: Path) -> None:
     """Clear set-uid/set-gid bits on everything under `root` (root included), following no link.
 
