@@ -7,6 +7,7 @@ from agents import (
 from agents._context import ProgressReporter, RunCancelledError, RunContext, SilentReporter
 from agents._drivers import ExperimentDriver, driver_for, register_driver, run_with_workload
 from agents._graph import Orchestrator, RunState
+from agents._markdown import render_markdown
 from agents._policy import (
     BuiltinRevisionPolicy,
     JudgedExperiment,
@@ -15,7 +16,15 @@ from agents._policy import (
     policy_for,
     register_policy,
 )
-from agents._runner import RunLauncher, RunOptions, RunStateError, RunSummary, VerdictSummary, summarize
+from agents._runner import (
+    RunLauncher,
+    RunOptions,
+    RunStateError,
+    RunSummary,
+    VerdictSummary,
+    process_alive_here,
+    summarize,
+)
 from agents._writer import write_report
 from agents.cfd_search import SearchRevisionPolicy, search_policy
 
@@ -42,9 +51,11 @@ __all__ = [
     "driver_for",
     "kernel_search",
     "policy_for",
+    "process_alive_here",
     "proof_search",
     "register_driver",
     "register_policy",
+    "render_markdown",
     "run_with_workload",
     "summarize",
     "write_report",

@@ -11,18 +11,18 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from fastapi.staticfiles import StaticFiles
 
-from api._dashboard import STATIC_DIR
-from api._dashboard import router as dashboard_router
-from api._headers import SecurityHeaders
-from api._readguard import ReadGuard
-from api._routes_artifacts import router as artifacts_router
-from api._routes_meta import router as meta_router
-from api._routes_runs import TaskInvalidError
-from api._routes_runs import router as runs_router
-from api._security import RequestGuard
 from api._settings import Settings, build_launcher
-from api._state import AppState
-from api._worker import WorkerPool
+from api.rest._headers import SecurityHeaders
+from api.rest._readguard import ReadGuard
+from api.rest._routes_artifacts import router as artifacts_router
+from api.rest._routes_meta import router as meta_router
+from api.rest._routes_runs import TaskInvalidError
+from api.rest._routes_runs import router as runs_router
+from api.rest._security import RequestGuard
+from api.rest._state import AppState
+from api.rest._worker import WorkerPool
+from api.web._dashboard import STATIC_DIR
+from api.web._dashboard import router as dashboard_router
 
 
 def _where(location: tuple[Any, ...] | list[Any]) -> str:

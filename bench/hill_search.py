@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from runs import RunStore
-from tools.cfd._rans import SACoefficients
+from tools.cfd.cases._rans import SACoefficients
 
 REPO = Path(__file__).resolve().parent.parent
 

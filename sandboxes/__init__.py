@@ -26,8 +26,10 @@ from sandboxes._config import (
 )
 from sandboxes._docker import DockerSandbox
 from sandboxes._docker_pool import DockerSandboxes
+from sandboxes._engine import connect as connect_engine
 from sandboxes._images import (
     BASE_IMAGE,
+    DEFAULT_MIRROR,
     BuildOutcome,
     ImageBuildError,
     ImageStatus,
@@ -35,12 +37,14 @@ from sandboxes._images import (
     image_names,
     image_reference,
     image_statuses,
+    needs_internet,
     resolve_image,
 )
 from sandboxes._local import LocalSandbox
 
 __all__ = [
     "BASE_IMAGE",
+    "DEFAULT_MIRROR",
     "GIB",
     "MIB",
     "BuildOutcome",
@@ -64,11 +68,13 @@ __all__ = [
     "SandboxTimeoutError",
     "SandboxUnavailableError",
     "build_images",
+    "connect_engine",
     "get_sandbox",
     "image_names",
     "image_reference",
     "image_statuses",
     "is_secret_name",
+    "needs_internet",
     "open_sandboxes",
     "resolve_image",
     "sandbox_environment",

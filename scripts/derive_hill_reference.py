@@ -21,8 +21,8 @@ from pathlib import Path
 
 import numpy as np
 
-from tools.cfd._fields import read_internal_field
-from tools.cfd._patches import read_patch_field
+from tools.cfd.openfoam._fields import read_internal_field
+from tools.cfd.openfoam._patches import read_patch_field
 
 NX, NY = 99, 149
 NU, UB = 5e-6, 0.020188 / 0.7210

@@ -18,8 +18,8 @@ import httpx
 import pytest
 from pydantic import SecretStr
 
-from api._security import is_loopback
 from api._settings import Settings
+from api.rest._security import is_loopback
 from runs import ExperimentSpec, GateResult, RunStore, TaskSpec
 from tests.api_server import serve_in_thread
 from tests.conftest import agent
@@ -443,7 +443,7 @@ def test_kernel_search_and_proof_views_appear_where_their_artifacts_exist(
 def test_recovery_requeues_only_runs_whose_local_process_is_gone(settings: Settings) -> None:
     import socket
 
-    from api._worker import WorkerPool
+    from api.rest._worker import WorkerPool
 
     store = _store(settings)
     task = TaskSpec(id="cfd/recover", workload="cfd", params={"case": "cavity"})

@@ -25,9 +25,9 @@ from pydantic import SecretStr
 from agents import RunContext
 from agents._writer import write_report
 from api._app import create_app
-from api._ratelimit import FailedAuthLimiter
 from api._settings import Settings, SettingsError, build_catalog
-from api._worker import WorkerPool, worker_environment
+from api.rest._ratelimit import FailedAuthLimiter
+from api.rest._worker import WorkerPool, worker_environment
 from runs import ExperimentSpec, RunStore, TaskSpec
 from sandboxes import SandboxUnavailableError
 from tests.api_server import serve_in_thread
@@ -296,12 +296,12 @@ def test_budgets_beyond_what_a_sandbox_can_enforce_are_refused(server: httpx.Cli
 
 
 def test_a_docker_task_runs_in_docker_or_is_refused(server: httpx.Client, monkeypatch: pytest.MonkeyPatch) -> None:
-    import api._routes_runs as routes
+    import api.rest._routes_runs as routes
 
     def no_engine(timeout: float) -> Any:
         raise SandboxUnavailableError("no Docker engine answers at unix:///nowhere")
 
-    monkeypatch.setattr(routes, "connect", no_engine)
+    monkeypatch.setattr(routes, "connect_engine", no_engine)
     spec = {"spec": {"extends": "cfd/cavity", "sandbox": "docker"}}
     refused = server.post("/runs", json=spec)
     assert refused.status_code == 422 and "docker is not available" in refused.json()["message"]
@@ -311,7 +311,7 @@ def test_a_docker_task_runs_in_docker_or_is_refused(server: httpx.Client, monkey
         def close(self) -> None:
             pass
 
-    monkeypatch.setattr(routes, "connect", lambda timeout: Engine())
+    monkeypatch.setattr(routes, "connect_engine", lambda timeout: Engine())
     accepted = server.post("/runs", json=spec)
     assert accepted.status_code == 202, accepted.text
     detail = server.get(f"/runs/{accepted.json()['run_id']}").json()

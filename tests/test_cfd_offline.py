@@ -17,10 +17,10 @@ from agents.llm import Completion, Message, Usage
 from tests.conftest import agent
 from tools import TaskError, apply_overrides
 from tools.cfd import CfdWorkload
-from tools.cfd._foamread import parse_foam_dict
-from tools.cfd._hill import bulk_to_volume_mean, hill_height
-from tools.cfd._reference import flat_plate_cf, hill_cf_reference, hill_profile_reference
-from tools.cfd._wall import separation_and_reattachment
+from tools.cfd.cases._hill import bulk_to_volume_mean, hill_height
+from tools.cfd.cases._reference import flat_plate_cf, hill_cf_reference, hill_profile_reference
+from tools.cfd.openfoam._foamread import parse_foam_dict
+from tools.cfd.openfoam._wall import separation_and_reattachment
 from verifiers import VisionVerdict
 
 

@@ -9,9 +9,9 @@ import numpy as np
 import pytest
 
 from tools.cfd import CavityParams, FoamValueError, cavity_case, parse_solver_log, read_internal_field
-from tools.cfd._foamdict import Quoted, Raw, Word, render_dict, word
-from tools.cfd._grid import GridShapeError, structured_2d
-from tools.cfd._reference import ghia_profiles, ghia_reynolds_numbers
+from tools.cfd.cases._reference import ghia_profiles, ghia_reynolds_numbers
+from tools.cfd.openfoam._foamdict import Quoted, Raw, Word, render_dict, word
+from tools.cfd.openfoam._grid import GridShapeError, structured_2d
 
 
 @pytest.mark.parametrize("bad", ["#codeStream", "$p", "a b", "x;y", "", "evil}", "1abc"])

@@ -1,15 +1,40 @@
 """The CFD workload on OpenFOAM: case families, their reference data, figures and metrics."""
 
-from tools.cfd._cavity import CavityParams, cavity_case
-from tools.cfd._cavity_metrics import (
+from tools.cfd._workload import CfdWorkload, case_definitions
+from tools.cfd.cases._cavity import CavityParams, cavity_case
+from tools.cfd.cases._cavity_metrics import (
     Centrelines,
     ghia_metrics,
     profiles_from_fields,
     profiles_from_samples,
     reader_disagreement,
 )
-from tools.cfd._fields import (
+from tools.cfd.cases._channel_task import (
+    ChannelParams,
+    analytic_profile,
+    cell_profile,
+    sampled_profile,
+    wall_shear_from_cells,
+)
+from tools.cfd.cases._hill import HillParams
+from tools.cfd.cases._hill_metrics import bubble, cf_rmse, hill_wall, profile_rmse, velocity_profiles
+from tools.cfd.cases._plate_task import FlatPlateCase, PlateParams
+from tools.cfd.cases._rans import SACoefficients
+from tools.cfd.cases._reference import (
+    GHIA_1982,
+    HILL_DNS_REATTACHMENT,
+    PITZ_DAILY_1983,
+    XIAO_2020,
+    ReferenceProfile,
+    ghia_profiles,
+    ghia_reynolds_numbers,
+    step_reattachment_reference,
+)
+from tools.cfd.cases._step_task import StepParams, reattachment, step_wall
+from tools.cfd.openfoam._commands import OpenFOAMConfig
+from tools.cfd.openfoam._fields import (
     FieldFormatError,
+    FloatArray,
     RefusedOutputError,
     latest_time,
     parse_internal_field,
@@ -18,37 +43,62 @@ from tools.cfd._fields import (
     read_xy,
     time_directories,
 )
-from tools.cfd._foamdict import FoamValueError
-from tools.cfd._logs import SolverLog, parse_solver_log, read_solver_log
-from tools.cfd._openfoam import OpenFOAMConfig
-from tools.cfd._reference import GHIA_1982, ReferenceProfile, ghia_profiles, ghia_reynolds_numbers
-from tools.cfd._workload import CfdWorkload, case_definitions
+from tools.cfd.openfoam._foamdict import FoamValueError
+from tools.cfd.openfoam._logs import SolverLog, parse_solver_log, read_solver_log
+from tools.cfd.openfoam._patches import mesh_patches, read_label_list, read_patch_field
+from tools.cfd.openfoam._wall import WallReading
 
 __all__ = [
     "GHIA_1982",
+    "HILL_DNS_REATTACHMENT",
+    "PITZ_DAILY_1983",
+    "XIAO_2020",
     "CavityParams",
     "Centrelines",
     "CfdWorkload",
+    "ChannelParams",
     "FieldFormatError",
+    "FlatPlateCase",
+    "FloatArray",
     "FoamValueError",
+    "HillParams",
     "OpenFOAMConfig",
+    "PlateParams",
     "ReferenceProfile",
     "RefusedOutputError",
+    "SACoefficients",
     "SolverLog",
+    "StepParams",
+    "WallReading",
+    "analytic_profile",
+    "bubble",
     "case_definitions",
     "cavity_case",
+    "cell_profile",
+    "cf_rmse",
     "ghia_metrics",
     "ghia_profiles",
     "ghia_reynolds_numbers",
+    "hill_wall",
     "latest_time",
+    "mesh_patches",
     "parse_internal_field",
     "parse_solver_log",
     "parse_xy",
+    "profile_rmse",
     "profiles_from_fields",
     "profiles_from_samples",
     "read_internal_field",
+    "read_label_list",
+    "read_patch_field",
     "read_solver_log",
     "read_xy",
     "reader_disagreement",
+    "reattachment",
+    "sampled_profile",
+    "step_reattachment_reference",
+    "step_wall",
     "time_directories",
+    "velocity_profiles",
+    "wall_shear_from_cells",
 ]

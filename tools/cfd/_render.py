@@ -12,9 +12,9 @@ from typing import Any
 
 import numpy as np
 
-from tools.cfd._fields import FloatArray
-from tools.cfd._logs import SolverLog
-from tools.cfd._reference import ReferenceProfile
+from tools.cfd.cases._reference import ReferenceProfile
+from tools.cfd.openfoam._fields import FloatArray
+from tools.cfd.openfoam._logs import SolverLog
 
 _import_lock = threading.Lock()
 

@@ -26,17 +26,17 @@ from tools._workload import (
     Workload,
     experiment_key,
 )
-from tools.cfd._cavity_task import CavityCase
-from tools.cfd._channel_task import ChannelCase
-from tools.cfd._definition import CaseDefinition
-from tools.cfd._fields import FieldFormatError, RefusedOutputError
-from tools.cfd._hill_task import PeriodicHillCase
-from tools.cfd._logs import MAX_LOG_BYTES, SolverLog, read_solver_log
-from tools.cfd._openfoam import OpenFOAMConfig, run_steps
-from tools.cfd._openfoam import ToolUnavailableError as OpenFOAMMissingError
-from tools.cfd._plate_task import FlatPlateCase
 from tools.cfd._render import warm_up
-from tools.cfd._step_task import BackwardStepCase
+from tools.cfd.cases._cavity_task import CavityCase
+from tools.cfd.cases._channel_task import ChannelCase
+from tools.cfd.cases._definition import CaseDefinition
+from tools.cfd.cases._hill_task import PeriodicHillCase
+from tools.cfd.cases._plate_task import FlatPlateCase
+from tools.cfd.cases._step_task import BackwardStepCase
+from tools.cfd.openfoam._commands import OpenFOAMConfig, run_steps
+from tools.cfd.openfoam._commands import ToolUnavailableError as OpenFOAMMissingError
+from tools.cfd.openfoam._fields import FieldFormatError, RefusedOutputError
+from tools.cfd.openfoam._logs import MAX_LOG_BYTES, SolverLog, read_solver_log
 
 CFD_LIMITS = Limits(memory_bytes=8 * GIB, processes=256, file_bytes=4 * GIB, output_bytes=1 << 20)
 
@@ -240,7 +240,7 @@ class CfdWorkload(Workload):
             raise TaskError(f"{error} (not copied: {'; '.join(refused)})") from None
         parsed = definition.parse(params, task.id)
         spec = ExperimentSpec(key="check-case", task_id=task.id, params=params, rationale=f"case read from {source}")
-        from tools.cfd._fields import latest_time
+        from tools.cfd.openfoam._fields import latest_time
 
         latest = latest_time(case)
         sandbox = sandbox_factory(case)

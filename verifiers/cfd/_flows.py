@@ -13,19 +13,24 @@ import numpy as np
 from pydantic import BaseModel
 
 from runs import GateResult
-from tools.cfd import FieldFormatError
-from tools.cfd._channel_task import (
+from tools.cfd import (
+    PITZ_DAILY_1983,
+    XIAO_2020,
     ChannelParams,
+    FieldFormatError,
+    HillParams,
+    StepParams,
+    WallReading,
     analytic_profile,
     cell_profile,
+    cf_rmse,
+    hill_wall,
+    reattachment,
     sampled_profile,
+    step_reattachment_reference,
+    step_wall,
     wall_shear_from_cells,
 )
-from tools.cfd._hill import HillParams
-from tools.cfd._hill_metrics import cf_rmse, hill_wall
-from tools.cfd._reference import PITZ_DAILY_1983, XIAO_2020, step_reattachment_reference
-from tools.cfd._step_task import StepParams, reattachment, step_wall
-from tools.cfd._wall import WallReading
 from verifiers._gate import GateContext
 
 if TYPE_CHECKING:
@@ -101,7 +106,7 @@ def compare_channel(gate: ComparatorGate, context: GateContext, options: Compara
 def _read_shear(case: object, time_name: str) -> np.ndarray:
     from pathlib import Path
 
-    from tools.cfd._patches import read_patch_field
+    from tools.cfd import read_patch_field
 
     assert isinstance(case, Path)
     return read_patch_field(case / time_name / "wallShearStress", "lowerWall", within=case)

@@ -20,12 +20,19 @@ from typing import Any
 from pydantic import Field, field_validator
 
 from runs import ExperimentSpec, GateResult
-from tools.cfd import FieldFormatError
-from tools.cfd._hill import HillParams
-from tools.cfd._hill_metrics import bubble, cf_rmse, hill_wall, profile_rmse, velocity_profiles
-from tools.cfd._plate_task import FlatPlateCase, PlateParams
-from tools.cfd._rans import SACoefficients
-from tools.cfd._reference import HILL_DNS_REATTACHMENT
+from tools.cfd import (
+    HILL_DNS_REATTACHMENT,
+    FieldFormatError,
+    FlatPlateCase,
+    HillParams,
+    PlateParams,
+    SACoefficients,
+    bubble,
+    cf_rmse,
+    hill_wall,
+    profile_rmse,
+    velocity_profiles,
+)
 from verifiers._gate import Gate, GateContext, blocking_verdict, register_gate
 from verifiers._options import GateOptions
 

@@ -13,8 +13,14 @@ import numpy as np
 from pydantic import Field
 
 from runs import Decision, GateResult
-from tools.cfd import FieldFormatError, case_definitions, latest_time, read_internal_field
-from tools.cfd._patches import mesh_patches, read_patch_field
+from tools.cfd import (
+    FieldFormatError,
+    case_definitions,
+    latest_time,
+    mesh_patches,
+    read_internal_field,
+    read_patch_field,
+)
 from verifiers._gate import Gate, GateContext, register_gate
 from verifiers._options import GateOptions
 

@@ -18,9 +18,7 @@ import numpy as np
 from pydantic import Field
 
 from runs import Decision, GateResult, UntrustedFileError, UntrustedFileMissingError
-from tools.cfd import FieldFormatError, case_definitions, latest_time, read_internal_field
-from tools.cfd._fields import FloatArray
-from tools.cfd._patches import _label_list
+from tools.cfd import FieldFormatError, FloatArray, case_definitions, latest_time, read_internal_field, read_label_list
 from verifiers._deliverables import image_problem
 from verifiers._gate import Gate, GateContext, register_gate
 from verifiers._options import GateOptions
@@ -47,8 +45,8 @@ def checkerboard_index(case: Path, values: FloatArray) -> float:
     A smooth field stays within O(h^2) curvature of its neighbours' mean; an odd-even decoupled one
     swings by its own amplitude. Uses the mesh's owner/neighbour lists, so any mesh works.
     """
-    owner = _label_list(case / "constant" / "polyMesh" / "owner", within=case)
-    neighbour = _label_list(case / "constant" / "polyMesh" / "neighbour", within=case)
+    owner = read_label_list(case / "constant" / "polyMesh" / "owner", within=case)
+    neighbour = read_label_list(case / "constant" / "polyMesh" / "neighbour", within=case)
     owner = owner[: len(neighbour)]
     n = len(values)
     sums = np.bincount(owner, weights=values[neighbour], minlength=n) + np.bincount(

@@ -1,0 +1,403 @@
+"""The `agent` command line: run tasks, list and inspect runs.
+
+Exit codes: 0 when the command did its job (a run that finished, whatever its verdicts);
+1 when a run failed or was cancelled; 2 for bad input (unknown task, bad option, unreadable file).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from collections.abc import Callable
+from contextlib import nullcontext
+from pathlib import Path
+from typing import Any, TextIO
+
+import click
+from pydantic import ValidationError
+from rich.console import Console
+from rich.table import Table
+
+from agents import RunLauncher, RunOptions, RunStateError, RunSummary
+from agents.planner import DocumentError, PlanningResult, make_plans, plan_to_task
+from api._detail import iso, run_detail
+from api._errors import BadInputError
+from api._progress import LineReporter, LiveReporter
+from api._settings import Settings, SettingsError, build_launcher, build_store
+from api.cli._images import images_group
+from runs import (
+    RUN_STATUSES,
+    RunNotFoundError,
+    RunStore,
+    TaskSpec,
+    describe_deviations,
+    recorded_deviations,
+    task_label,
+)
+from tools import TaskError, apply_overrides, describe_validation_error
+
+EXIT_BAD_INPUT = 2
+
+
+@click.group(help="labgate: research runs judged by verifier gates.")
+def app() -> None:
+    pass
+
+
+_json_out: TextIO | None = None
+
+
+def _reserve_stdout_for_json() -> None:
+    """Keep the real stdout for the one JSON object; everything else written to it goes to stderr.
+
+    Libraries the run uses (Ray's log forwarding, solver wrappers) may print at any time; with
+    --json, stdout must carry exactly one JSON object, so fd 1 is pointed at stderr for the rest
+    of the process and the JSON goes to a duplicate of the original descriptor.
+    """
+    global _json_out
+    if _json_out is None:
+        sys.stdout.flush()
+        _json_out = os.fdopen(os.dup(1), "w")
+        os.dup2(2, 1)
+
+
+def _emit_json(data: Any) -> None:
+    out = _json_out or sys.stdout
+    out.write(json.dumps(data, indent=None, default=str) + "\n")
+    out.flush()
+
+
+@app.command("tasks")
+@click.option("--json", "as_json", is_flag=True, help="print JSON")
+def tasks_command(as_json: bool) -> None:
+    """List the built-in task catalog."""
+    launcher = build_launcher(Settings())
+    tasks = sorted(launcher.catalog.tasks().values(), key=lambda task: task.id)
+    if as_json:
+        _emit_json([{"id": t.id, "workload": t.workload, "title": t.title, "gates": t.gates} for t in tasks])
+        return
+    table = Table("task", "workload", "title", "gates", box=None)
+    for task in tasks:
+        table.add_row(task.id, task.workload, task.title, ", ".join(task.gates))
+    Console().print(table)
+
+
+@app.command("run")
+@click.argument("task", required=False)
+@click.option(
+    "--docs",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="plan from research documents (.md, .txt, .pdf) in this folder; TASK is then the goal",
+)
+@click.option("--json", "as_json", is_flag=True, help="print one JSON object at the end")
+@click.option(
+    "--sandbox",
+    type=click.Choice(["local", "docker"]),
+    default=None,
+    help="execution backend (default: the task's choice, local unless it says docker)",
+)
+@click.option("--image", default=None, help="docker image for the tools (default: the workload's, e.g. openfoam)")
+@click.option("--budget", type=click.IntRange(min=1), default=None, help="maximum number of experiments (solver runs)")
+@click.option("--param", "param", multiple=True, help="name=value, or name=v1,v2 to sweep (repeatable)")
+@click.option("--seed", type=int, default=None, help="seed recorded on the run")
+@click.option("--workers", type=click.IntRange(min=1), default=None, help="experiments run at once (default: cores)")
+@click.option("--unsafe-no-isolation", is_flag=True, help="run experiments without bubblewrap (rlimits only)")
+@click.option("--approve-plan", is_flag=True, help="pause after planning until `agent approve RUN_ID`")
+@click.option(
+    "--executor",
+    type=click.Choice(["local", "ray"]),
+    default=None,
+    help="where experiments run (default LABGATE_EXECUTOR or local); ray uses LABGATE_RAY_ADDRESS",
+)
+def run_command(
+    task: str | None,
+    docs: Path | None,
+    as_json: bool,
+    sandbox: str | None,
+    image: str | None,
+    budget: int | None,
+    param: tuple[str, ...],
+    seed: int | None,
+    workers: int | None,
+    unsafe_no_isolation: bool,
+    approve_plan: bool,
+    executor: str | None,
+) -> None:
+    """Run TASK (a catalog id, see `agent tasks`, or a YAML/TOML/JSON task file):
+    plan, execute in the sandbox, apply the gates, write the report.
+
+    With --docs DIR, TASK is a goal in words: the planner reads the documents, picks the catalog
+    task and parameters they support, and the run's report cites the passages."""
+    settings = Settings()
+    launcher = build_launcher(settings)
+    options = RunOptions(
+        sandbox=sandbox,
+        unsafe_no_isolation=unsafe_no_isolation,
+        max_workers=workers or settings.max_workers,
+        image=image,
+        approve_plan=approve_plan,
+        executor=executor or settings.executor,
+    )
+    if docs is not None:
+        goal = task or ""
+        result = _plans(settings, launcher, docs, goal)
+        if not result.plans:
+            reasons = "; ".join(plan.unmapped_reason for plan in result.unmapped) or "no passage matches the goal"
+            summary = launcher.record_failure(
+                f"plan: {goal}"[:200], f"no available tool for the goal: {reasons}", options
+            )
+            if as_json:
+                _emit_json(summary.model_dump())
+            print(f"agent: {summary.reason}", file=sys.stderr)
+            raise SystemExit(1)
+        chosen = result.plans[0]
+        print(f"plan: {chosen.task_id} ({chosen.rationale})", file=sys.stderr)
+        options.plan = {"goal": goal, "planner": result.planner, **chosen.model_dump(mode="json")}
+        task = chosen.task_id
+    if task is None:
+        raise BadInputError("name a TASK (see `agent tasks`), a task file, or give --docs DIR and a goal")
+    try:
+        spec = plan_to_task(launcher.catalog, chosen, goal) if docs is not None else launcher.catalog.load(task)
+        spec = apply_overrides(spec, params=list(param), budget_experiments=budget, seed=seed)
+        run_id = launcher.submit(spec, options)
+    except TaskError as error:
+        summary = launcher.record_failure(task, str(error), options)
+        if as_json:
+            _emit_json(summary.model_dump())
+        raise BadInputError(str(error)) from None
+
+    _announce_llm(settings)
+    _drive(lambda reporter: launcher.execute(run_id, reporter), as_json)
+
+
+def _announce_llm(settings: Settings) -> None:
+    config = settings.llm_config()
+    if config is None:
+        print("no LLM endpoint configured (LABGATE_LLM_BASE_URL): using the built-in policy", file=sys.stderr)
+    else:
+        print(f"LLM: {config.model} at {config.base_url}", file=sys.stderr)
+
+
+def _drive(action: Callable[[Any], RunSummary], as_json: bool) -> None:
+    """Execute with a live display on a terminal or plain lines in a pipe; print the summary; set the exit code."""
+    if as_json:
+        _reserve_stdout_for_json()
+    interactive = sys.stderr.isatty() and not as_json
+    reporter: Any = LiveReporter(Console(stderr=True)) if interactive else LineReporter()
+    try:
+        with reporter if interactive else nullcontext():
+            summary = action(reporter)
+    except RunStateError as error:
+        raise BadInputError(str(error)) from None
+    if as_json:
+        _emit_json(summary.model_dump())
+    else:
+        _print_summary(summary)
+    if summary.status not in ("finished", "paused"):
+        raise SystemExit(1)
+
+
+def _plans(settings: Settings, launcher: RunLauncher, docs: Path, goal: str) -> PlanningResult:
+    llm = None
+    if settings.llm_config() is not None:
+        llm = launcher.llm_for("planning", TaskSpec(id="plan/documents", workload="cfd"))
+    try:
+        return make_plans(launcher.catalog, docs, goal, llm)
+    except DocumentError as error:
+        raise BadInputError(str(error)) from None
+
+
+@app.command("plan")
+@click.option("--docs", type=click.Path(path_type=Path), required=True, help="folder of .md, .txt or .pdf documents")
+@click.argument("goal", required=False, default="")
+@click.option("--json", "as_json", is_flag=True, help="print JSON")
+def plan_command(docs: Path, goal: str, as_json: bool) -> None:
+    """Read research documents and propose runs for GOAL, each citing the passages it rests on."""
+    settings = Settings()
+    launcher = build_launcher(settings)
+    result = _plans(settings, launcher, docs, goal)
+    if as_json:
+        _emit_json(result.model_dump(mode="json"))
+        return
+    console = Console()
+    console.print(f"{result.passages} passages from {result.documents} documents; planner: {result.planner}")
+    for plan in result.plans:
+        settings_text = ", ".join(f"{k}={v}" for k, v in {**plan.params, **plan.sweep}.items())
+        console.print(f"[bold]{plan.task_id}[/bold] {settings_text}  — {plan.rationale}", highlight=False)
+        for citation in plan.citations:
+            console.print(f"    [{citation.passage}, {citation.location}] {citation.quote}", highlight=False)
+    for plan in result.unmapped:
+        console.print(f"[yellow]not runnable[/yellow]: {plan.unmapped_reason}", highlight=False)
+        for citation in plan.citations:
+            console.print(f"    [{citation.passage}] {citation.quote}", highlight=False)
+    for note in result.notes:
+        console.print(f"note: {note}", highlight=False)
+
+
+@app.command("resume")
+@click.argument("run_id")
+@click.option("--json", "as_json", is_flag=True, help="print one JSON object at the end")
+def resume_command(run_id: str, as_json: bool) -> None:
+    """Continue a run whose process was killed, without repeating finished experiments."""
+    settings = Settings()
+    launcher = build_launcher(settings)
+    _check_run(launcher.store, run_id)
+    _drive(lambda reporter: launcher.resume(run_id, reporter), as_json)
+
+
+@app.command("approve")
+@click.argument("run_id")
+@click.option("--json", "as_json", is_flag=True, help="print one JSON object at the end")
+def approve_command(run_id: str, as_json: bool) -> None:
+    """Approve the plan of a run started with --approve-plan, and execute it."""
+    settings = Settings()
+    launcher = build_launcher(settings)
+    _check_run(launcher.store, run_id)
+    _drive(lambda reporter: launcher.approve(run_id, reporter), as_json)
+
+
+@app.command("cancel")
+@click.argument("run_id")
+def cancel_command(run_id: str) -> None:
+    """Cancel a queued, paused or running run (a running one stops before its next experiments)."""
+    launcher = build_launcher(Settings())
+    _check_run(launcher.store, run_id)
+    try:
+        launcher.cancel(run_id)
+    except RunStateError as error:
+        raise BadInputError(str(error)) from None
+    print(f"run {run_id} cancelled")
+
+
+def _check_run(store: RunStore, run_id: str) -> None:
+    try:
+        store.get_run(run_id)
+    except RunNotFoundError as error:
+        raise BadInputError(str(error)) from None
+
+
+def _print_summary(summary: RunSummary) -> None:
+    console = Console()
+    colour = {"finished": "green", "paused": "yellow"}.get(summary.status, "red")
+    console.print(
+        f"run [bold]{summary.run_id}[/bold] {summary.task}: [{colour}]{summary.status}[/{colour}]"
+        + (f" — {summary.reason}" if summary.reason else ""),
+        highlight=False,
+    )
+    if summary.gate_deviations:
+        console.print(f"custom gates: {describe_deviations(summary.gate_deviations)}", highlight=False, markup=False)
+    console.print(f"accepted: {', '.join(summary.accepted) or 'none'}", highlight=False)
+    if summary.rejected:
+        console.print(f"not accepted: {', '.join(summary.rejected)}", highlight=False)
+    if summary.report:
+        console.print(f"report: {summary.report}", highlight=False)
+
+
+@app.command("runs")
+@click.option("--json", "as_json", is_flag=True, help="print a JSON list")
+@click.option("--limit", type=click.IntRange(min=1), default=50, show_default=True, help="how many, newest first")
+@click.option("--status", type=click.Choice(list(RUN_STATUSES)), default=None, help="only runs with this status")
+def runs_command(as_json: bool, limit: int, status: str | None) -> None:
+    """List runs, newest first."""
+    store = build_store(Settings())
+    runs = store.list_runs(limit=limit, status=status)
+    rows = [
+        {
+            "run_id": run.id,
+            "task": task_label(run.task_id, recorded_deviations(run.spec)),
+            "gate_deviations": recorded_deviations(run.spec),
+            "status": run.status,
+            "started": iso(run.started_at or run.created_at),
+            "finished": iso(run.finished_at),
+            "accepted": run.accepted,
+            "rejected": run.rejected,
+        }
+        for run in runs
+    ]
+    if as_json:
+        _emit_json(rows)
+        return
+    table = Table("run", "task", "status", "started", "accepted", "rejected", box=None)
+    for row in rows:
+        table.add_row(
+            str(row["run_id"]),
+            str(row["task"]),
+            str(row["status"]),
+            str(row["started"])[:19],
+            str(row["accepted"]),
+            str(row["rejected"]),
+        )
+    Console().print(table)
+
+
+@app.command("show")
+@click.argument("run_id")
+@click.option("--json", "as_json", is_flag=True, help="print JSON")
+def show_command(run_id: str, as_json: bool) -> None:
+    """Show one run: status, experiments, verdicts and artifacts."""
+    store = build_store(Settings())
+    try:
+        detail = run_detail(store, run_id)
+    except RunNotFoundError as error:
+        raise BadInputError(str(error)) from None
+    if as_json:
+        _emit_json(detail)
+        return
+    console = Console()
+    console.print(
+        f"run [bold]{detail['run_id']}[/bold] {detail['task']}: {detail['status']}"
+        + (f" — {detail['reason']}" if detail["reason"] else ""),
+        highlight=False,
+    )
+    if detail["gate_deviations"]:
+        console.print(f"custom gates: {detail['gate_deviations_text']}", highlight=False, markup=False)
+    table = Table("experiment", "status", "decision", "metrics", box=None)
+    for experiment in detail["experiments"]:
+        metrics = ", ".join(f"{k}={v:.4g}" for k, v in sorted(experiment["metrics"].items())[:4])
+        table.add_row(experiment["key"], experiment["status"], str(experiment["decision"]), metrics)
+    console.print(table)
+    for verdict in detail["verdicts"]:
+        console.print(
+            f"  {verdict['experiment']} · {verdict['gate']}: {verdict['decision']} — " + "; ".join(verdict["reasons"]),
+            highlight=False,
+        )
+    if detail["report"]:
+        console.print(f"report: {detail['report']}", highlight=False)
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Entry point: turns usage errors and bad input into one line on stderr and exit code 2."""
+    try:
+        result = app.main(args=argv, prog_name="agent", standalone_mode=False)
+    except click.UsageError as error:
+        print(f"agent: error: {error.format_message()}", file=sys.stderr)
+        raise SystemExit(EXIT_BAD_INPUT) from None
+    except click.exceptions.Exit as exit_:
+        raise SystemExit(exit_.exit_code) from None
+    except click.Abort:
+        print("agent: aborted", file=sys.stderr)
+        raise SystemExit(130) from None
+    except (BadInputError, SettingsError) as error:
+        print(f"agent: error: {error}", file=sys.stderr)
+        raise SystemExit(EXIT_BAD_INPUT) from None
+    except ValidationError as error:
+        print(f"agent: error: invalid configuration: {describe_validation_error(error)}", file=sys.stderr)
+        raise SystemExit(EXIT_BAD_INPUT) from None
+    raise SystemExit(result if isinstance(result, int) else 0)
+
+
+app.add_command(images_group)
+from api.cli._eval_kernel import eval_kernel_command  # noqa: E402 - registered after the group exists
+
+app.add_command(eval_kernel_command)
+from api.cli._check_case import check_case_command  # noqa: E402
+from api.cli._check_proof import check_proof_command  # noqa: E402 - commands register after `app` exists
+
+app.add_command(check_case_command)
+app.add_command(check_proof_command)
+
+from api.cli._serve import serve_command  # noqa: E402
+
+app.add_command(serve_command)

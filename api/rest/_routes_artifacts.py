@@ -1,0 +1,69 @@
+"""REST: artifact files by digest, with their media type and range requests.
+
+A digest is the only key: the path parameter must be 64 hex digits (anything else is a 422),
+the store maps it to `artifacts/<2>/<64>` itself, and only digests recorded for some run are
+served. No part of a request ever becomes part of a file path, so nothing can escape the store.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, HTTPException, Path, Query
+from fastapi.responses import FileResponse
+from sqlmodel import col, select
+
+from api.rest._schemas import SHA256_PATTERN
+from api.rest._state import AppState, app_state
+from runs import Artifact, ArtifactNotFoundError, media_type_for
+
+router = APIRouter(tags=["artifacts"])
+
+
+def _artifact(state: AppState, sha256: str) -> Artifact:
+    with state.store.session() as session:
+        row = session.exec(select(Artifact).where(Artifact.sha256 == sha256).order_by(col(Artifact.id))).first()
+    if row is None:
+        raise HTTPException(404, f"no artifact with digest {sha256}")
+    return row
+
+
+@router.get(
+    "/artifacts/{sha256}",
+    summary="An artifact's bytes",
+    response_class=FileResponse,
+    responses={
+        200: {"content": {"application/octet-stream": {}}, "description": "the file"},
+        206: {"description": "the requested byte range"},
+        416: {"description": "range not satisfiable"},
+    },
+)
+def get_artifact(
+    sha256: Annotated[str, Path(pattern=SHA256_PATTERN, description="sha256 of the content, lowercase hex")],
+    state: Annotated[AppState, Depends(app_state)],
+    download: Annotated[bool, Query(description="ask the browser to save it rather than show it")] = False,
+) -> FileResponse:
+    """The stored file under its recorded media type; `Range: bytes=...` is honoured (206)."""
+    row = _artifact(state, sha256)
+    try:
+        path = state.store.artifacts.open_path(sha256)
+    except ArtifactNotFoundError as error:
+        raise HTTPException(404, str(error)) from None
+    media_type = row.media_type
+    if media_type == "application/octet-stream":
+        media_type = media_type_for(row.name, row.kind)  # rows recorded before kinds informed the type
+    if media_type.startswith("text/") and "charset" not in media_type:
+        media_type += "; charset=utf-8"
+    name = row.name.rsplit("/", 1)[-1]
+    return FileResponse(
+        path,
+        media_type=media_type,
+        filename=name,
+        content_disposition_type="attachment" if download else "inline",
+        headers={
+            # Content-addressed: these bytes never change. Served files are never active content.
+            "Cache-Control": "public, max-age=31536000, immutable",
+            "Content-Security-Policy": "sandbox; default-src 'none'; img-src data: 'self'; style-src 'unsafe-inline'",
+            "X-Content-Type-Options": "nosniff",
+        },
+    )

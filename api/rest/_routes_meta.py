@@ -1,0 +1,55 @@
+"""REST: the task catalog and the server's health."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends
+from fastapi.responses import JSONResponse
+from sqlalchemy import text
+
+from api.rest._schemas import Health, TaskInfo
+from api.rest._state import AppState, app_state
+
+router = APIRouter(tags=["meta"])
+State = Annotated[AppState, Depends(app_state)]
+
+
+@router.get("/tasks", response_model=list[TaskInfo], summary="The task catalog")
+def list_tasks(state: State) -> list[TaskInfo]:
+    tasks = sorted(state.launcher.catalog.tasks().values(), key=lambda task: task.id)
+    return [
+        TaskInfo(
+            id=task.id,
+            workload=task.workload,
+            title=task.title,
+            goal=task.goal,
+            gates=task.gates,
+            params=task.params,
+            sweep=task.sweep,
+            budget=task.budget.model_dump(),
+        )
+        for task in tasks
+    ]
+
+
+@router.get(
+    "/healthz",
+    response_model=Health,
+    summary="Liveness and readiness",
+    responses={503: {"description": "the database cannot be reached"}},
+)
+def healthz(state: State) -> Health | JSONResponse:
+    try:
+        with state.store.engine.connect() as connection:
+            connection.execute(text("SELECT 1"))
+        queued = state.store.count_runs(status="queued")
+    except Exception as error:  # noqa: BLE001 - any database failure means not ready
+        return JSONResponse({"status": "error", "database": f"{type(error).__name__}"}, status_code=503)
+    return Health(
+        status="ok",
+        database="ok",
+        workers=state.pool.concurrency,
+        executing=len(state.pool.active),
+        queued=queued,
+    )

@@ -1,0 +1,353 @@
+"""REST: submit, list and inspect runs; cancel, resume and approve them; follow their events (SSE)."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import pathlib
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Depends, Header, HTTPException, Path, Query, Request, Response
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import JSONResponse
+from fastapi.security import HTTPAuthorizationCredentials
+from starlette.responses import StreamingResponse
+
+from agents import RunOptions, RunStateError, process_alive_here
+from api._detail import artifact_record, run_detail, run_row
+from api._paths import without_server_paths
+from api.rest._schemas import RUN_ID_PATTERN, ActionResult, Links, RunAccepted, RunList, RunRequest, RunRow
+from api.rest._security import bearer, check_token
+from api.rest._state import AppState, app_state
+from runs import RUN_SORT_KEYS, RUN_STATUSES, TERMINAL_STATUSES, Event, Run, RunNotFoundError, TaskSpec
+from sandboxes import SandboxUnavailableError, connect_engine
+from tools import TaskError
+
+router = APIRouter(tags=["runs"])
+
+State = Annotated[AppState, Depends(app_state)]
+RunId = Annotated[str, Path(pattern=RUN_ID_PATTERN, description="run id, as returned by POST /runs")]
+SORT_PATTERN = "^-?(" + "|".join(RUN_SORT_KEYS) + ")$"
+SortKey = Annotated[str, Query(pattern=SORT_PATTERN, description="column, '-' prefix for descending")]
+
+
+def authorised(
+    request: Request,
+    state: State,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
+) -> None:
+    check_token(request, credentials, state.token, state.limiter)
+
+
+Mutating = [Depends(authorised)]
+GUARDED: dict[int | str, dict[str, Any]] = {
+    401: {"description": "the server's token is required and was missing or wrong"},
+    403: {"description": "posted from another site (or from an opaque `Origin: null`)"},
+    429: {"description": "too many failed authentications from this address; see Retry-After"},
+}
+"""What every mutating call may answer before it looks at the run."""
+UNKNOWN_RUN: dict[int | str, dict[str, Any]] = {404: {"description": "no run with this id"}}
+ACTION: dict[int | str, dict[str, Any]] = {
+    **GUARDED,
+    **UNKNOWN_RUN,
+    409: {"description": "the run is not in a state that allows this action"},
+}
+
+
+class TaskInvalidError(Exception):
+    """A task or override the catalog refuses; answered as 422 naming the field."""
+
+    def __init__(self, where: str, message: str) -> None:
+        super().__init__(message)
+        self.where = where
+
+
+def _get(state: AppState, run_id: str) -> Run:
+    try:
+        return state.store.get_run(run_id)
+    except RunNotFoundError as error:
+        raise HTTPException(404, str(error)) from None
+
+
+def as_utc(value: datetime | None, name: str) -> datetime | None:
+    if value is None:
+        return None
+    try:
+        return value.astimezone(UTC) if value.tzinfo else value.replace(tzinfo=UTC)
+    except (OverflowError, ValueError):
+        raise HTTPException(422, f"{name}: {value!r} is outside the dates this server handles") from None
+
+
+def _task_from(state: AppState, body: RunRequest) -> TaskSpec:
+    catalog = state.launcher.catalog
+    try:
+        task = catalog.get(body.task) if body.task is not None else catalog.from_mapping(body.spec or {}, "spec")
+    except TaskError as error:
+        raise TaskInvalidError("task" if body.task is not None else "spec", str(error)) from None
+    task = task.model_copy(deep=True)
+    for name, value in body.params.items():
+        if isinstance(value, list):
+            task.sweep[name] = list(value)
+            task.params.pop(name, None)
+        else:
+            task.params[name] = value
+            task.sweep.pop(name, None)
+    if body.budget is not None:
+        task.budget = task.budget.model_copy(update={"experiments": body.budget})
+    if body.seed is not None:
+        task.seed = body.seed
+    if not 0 <= task.seed <= 2**31 - 1:
+        raise TaskInvalidError("spec", f"spec.seed: must be between 0 and {2**31 - 1}")
+    return task
+
+
+@router.post(
+    "/runs",
+    status_code=202,
+    response_model=RunAccepted,
+    dependencies=Mutating,
+    summary="Queue a run",
+    responses={**GUARDED, 413: {"description": "body too large"}},
+)
+def submit_run(body: RunRequest, state: State, request: Request, response: Response) -> RunAccepted:
+    """Validate the task and queue it; a worker executes it when a slot is free (none are dropped)."""
+    task = _task_from(state, body)
+    if task.sandbox == "docker":
+        _require_docker()
+    ceiling = state.settings.max_workers  # the server's setting caps what one submission may ask for
+    options = RunOptions(
+        sandbox=None,  # the task's own choice: a spec asking for docker runs in docker, never silently locally
+        max_workers=min(body.workers or ceiling, ceiling),
+        executor=state.settings.executor,
+        approve_plan=body.approve_plan,
+        extra={"submitted_via": "api"},
+    )
+    try:
+        run_id = state.launcher.submit(task, options)
+    except TaskError as error:
+        raise TaskInvalidError("params" if body.params else ("task" if body.task else "spec"), str(error)) from None
+    state.store.emit(run_id, "status", "run queued", {"status": "queued"})
+    state.pool.wake()
+    response.headers["Location"] = f"/runs/{run_id}"
+    return RunAccepted(run_id=run_id, status="queued", links=_links(run_id))
+
+
+def _require_docker() -> None:
+    """Refuse a docker task at submission when no Docker engine answers, rather than fail it later."""
+    try:
+        connect_engine(timeout=DOCKER_PING_SECONDS).close()
+    except SandboxUnavailableError as error:
+        raise TaskInvalidError("spec", f"spec.sandbox: docker is not available on this server: {error}") from None
+
+
+DOCKER_PING_SECONDS = 5.0
+
+
+def _links(run_id: str) -> Links:
+    return Links(
+        self=f"/runs/{run_id}",
+        events=f"/runs/{run_id}/events",
+        artifacts=f"/runs/{run_id}/artifacts",
+        dashboard=f"/ui/runs/{run_id}",
+    )
+
+
+@router.get("/runs", response_model=RunList, summary="List runs")
+def list_runs(
+    state: State,
+    request: Request,
+    status: Annotated[Literal[RUN_STATUSES] | None, Query(description="only runs with this status")] = None,  # type: ignore[valid-type]
+    task: Annotated[str | None, Query(max_length=200, description="only runs of this task id")] = None,
+    workload: Annotated[str | None, Query(max_length=20, description="only runs of this workload")] = None,
+    since: Annotated[datetime | None, Query(description="created at or after (ISO 8601; UTC if no zone)")] = None,
+    until: Annotated[datetime | None, Query(description="created before (ISO 8601; UTC if no zone)")] = None,
+    sort: SortKey = "-created",
+    limit: Annotated[int, Query(ge=1, le=500)] = 50,
+    offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
+) -> RunList:
+    """Newest first by default; `next` is the URL of the following page."""
+    filters: dict[str, Any] = {
+        "status": status,
+        "task_id": task,
+        "workload": workload,
+        "since": as_utc(since, "since"),
+        "until": as_utc(until, "until"),
+    }
+    runs = state.store.list_runs(**filters, limit=limit, offset=offset, sort=sort)
+    total = state.store.count_runs(**filters)
+    following = None
+    if offset + len(runs) < total:
+        following = str(request.url.include_query_params(offset=offset + limit, limit=limit))
+    return RunList(
+        items=[RunRow.model_validate(without_server_paths(run_row(run), state.store.home)) for run in runs],
+        total=total,
+        limit=limit,
+        offset=offset,
+        next=following,
+    )
+
+
+@router.get("/runs/{run_id}", summary="One run in full", response_model=dict[str, Any], responses=UNKNOWN_RUN)
+def get_run(run_id: RunId, state: State) -> JSONResponse:
+    """Spec, status, steps, experiments with their verdicts, artifacts and cost."""
+    try:
+        detail = run_detail(state.store, run_id)
+    except RunNotFoundError as error:
+        raise HTTPException(404, str(error)) from None
+    detail.pop("report", None)  # a path on the server; the report is an artifact (report_sha256)
+    detail = without_server_paths(detail, state.store.home, state.store.run_dir(run_id))
+    detail["links"] = _links(run_id).model_dump()
+    return JSONResponse(detail)  # already JSON-shaped: no second encoding pass
+
+
+@router.get("/runs/{run_id}/artifacts", summary="Artifacts of a run", responses=UNKNOWN_RUN)
+def list_artifacts(
+    run_id: RunId,
+    state: State,
+    kind: Annotated[str | None, Query(max_length=40, description="only this kind (image, log, report...)")] = None,
+) -> list[dict[str, Any]]:
+    _get(state, run_id)
+    rows = [artifact_record(a) for a in state.store.artifacts_of(run_id) if kind is None or a.kind == kind]
+    for row in rows:
+        row["url"] = f"/artifacts/{row['sha256']}"
+    return rows
+
+
+@router.post(
+    "/runs/{run_id}/cancel",
+    response_model=ActionResult,
+    dependencies=Mutating,
+    summary="Cancel a run",
+    responses=ACTION,
+)
+def cancel_run(run_id: RunId, state: State) -> ActionResult:
+    """A queued or paused run never starts; a running one's process is stopped."""
+    _get(state, run_id)
+    try:
+        state.launcher.cancel(run_id)
+    except RunStateError as error:
+        raise HTTPException(409, str(error)) from None
+    state.pool.wake()
+    return ActionResult(run_id=run_id, status="cancelled", message="cancelled on request")
+
+
+@router.post(
+    "/runs/{run_id}/resume",
+    response_model=ActionResult,
+    dependencies=Mutating,
+    summary="Resume a run",
+    responses=ACTION,
+)
+def resume_run(run_id: RunId, state: State) -> ActionResult:
+    """Queue again a run whose process ended while it ran; it continues from its checkpoint."""
+    run = _get(state, run_id)
+    if run.status in TERMINAL_STATUSES:
+        raise HTTPException(409, f"run {run_id} already ended ({run.status}); nothing to resume")
+    if run.status == "paused":
+        raise HTTPException(409, f"run {run_id} is waiting for plan approval: POST /runs/{run_id}/approve")
+    if run.status == "queued":
+        raise HTTPException(409, f"run {run_id} is already queued")
+    if process_alive_here(run.worker):
+        raise HTTPException(409, f"run {run_id} is still being executed by process {run.worker}")
+    if not state.store.update_run_if(
+        run_id, status_in=["running"], expect_worker=run.worker, status="queued", worker=""
+    ):
+        raise HTTPException(409, f"run {run_id} changed while resuming; look at it again")
+    state.store.emit(run_id, "status", "run queued to resume from its checkpoint", {"status": "queued"})
+    state.pool.wake()
+    return ActionResult(run_id=run_id, status="queued", message="queued to resume")
+
+
+@router.post(
+    "/runs/{run_id}/approve",
+    response_model=ActionResult,
+    dependencies=Mutating,
+    summary="Approve a plan",
+    responses=ACTION,
+)
+def approve_run(run_id: RunId, state: State) -> ActionResult:
+    """Approve the plan of a run submitted with approve_plan; it is queued to execute."""
+    run = _get(state, run_id)
+    if run.status != "paused":
+        raise HTTPException(409, f"run {run_id} is {run.status}, not waiting for approval")
+    if not state.store.update_run_if(run_id, status_in=["paused"], status="queued", worker=""):
+        raise HTTPException(409, f"run {run_id} changed while approving; look at it again")
+    state.store.emit(run_id, "approval", "plan approved")
+    state.store.emit(run_id, "status", "run queued after approval", {"status": "queued"})
+    state.pool.wake()
+    return ActionResult(run_id=run_id, status="queued", message="plan approved; queued")
+
+
+def _sse(event: Event, home: pathlib.Path, run_dir: pathlib.Path) -> str:
+    payload = {
+        "id": event.id,
+        "kind": event.kind,
+        "message": event.message,
+        "data": without_server_paths(event.data, home, run_dir),
+        "created": event.created_at.isoformat(),
+    }
+    payload["message"] = without_server_paths(event.message, home, run_dir)
+    # Unnamed SSE messages (the kind is in the data), so a browser's onmessage sees every kind,
+    # including kinds added later; only the closing message is named (`end`).
+    return f"id: {event.id}\ndata: {json.dumps(payload, default=str)}\n\n"
+
+
+@router.get(
+    "/runs/{run_id}/events",
+    summary="Follow a run (Server-Sent Events)",
+    response_class=StreamingResponse,
+    responses={200: {"content": {"text/event-stream": {}}, "description": "one SSE message per event"}, **UNKNOWN_RUN},
+)
+async def run_events(
+    run_id: RunId,
+    request: Request,
+    state: State,
+    last_event_id: Annotated[
+        str | None, Header(alias="Last-Event-ID", max_length=20, description="resume after this event id")
+    ] = None,
+    after: Annotated[int | None, Query(ge=0, le=2**62, description="resume after this event id")] = None,
+    follow: Annotated[bool, Query(description="keep streaming until the run ends")] = True,
+) -> StreamingResponse:
+    """Every event of the run in order, each with its id; reconnecting with Last-Event-ID resumes exactly."""
+    await run_in_threadpool(_get, state, run_id)
+    cursor = after or 0
+    if last_event_id is not None and last_event_id.strip():
+        if not last_event_id.strip().isdigit():
+            raise HTTPException(422, "Last-Event-ID must be an event id (a non-negative integer)")
+        cursor = max(cursor, int(last_event_id.strip()))
+    store = state.store
+    run_dir = store.run_dir(run_id)
+
+    async def stream() -> AsyncIterator[str]:
+        position = cursor
+        yield "retry: 2000\n\n"
+        quiet = 0.0
+        while True:
+            batch = await run_in_threadpool(store.events, run_id, position, 500)
+            for event in batch:
+                assert event.id is not None
+                position = event.id
+                yield _sse(event, store.home, run_dir)
+            if batch:
+                quiet = 0.0
+                continue
+            status = (await run_in_threadpool(store.get_run, run_id)).status
+            if not follow or status in TERMINAL_STATUSES:
+                for event in await run_in_threadpool(store.events, run_id, position, 10_000):
+                    assert event.id is not None
+                    position = event.id
+                    yield _sse(event, store.home, run_dir)
+                yield f"event: end\ndata: {json.dumps({'status': status, 'last_event_id': position})}\n\n"
+                return
+            if await request.is_disconnected():
+                return
+            await asyncio.sleep(0.5)
+            quiet += 0.5
+            if quiet >= 15:
+                quiet = 0.0
+                yield ": keep-alive\n\n"
+
+    headers = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
+    return StreamingResponse(stream(), media_type="text/event-stream", headers=headers)

@@ -1,0 +1,193 @@
+"""What guards the REST API: bearer token, body size, characters no database accepts, cross-site posts."""
+
+from __future__ import annotations
+
+import ipaddress
+import json
+import secrets
+from collections.abc import Awaitable, Callable, MutableMapping
+from typing import Any
+from urllib.parse import unquote_to_bytes, urlsplit
+
+from fastapi import HTTPException, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+
+from api.rest._ratelimit import FailedAuthLimiter
+
+Scope = MutableMapping[str, Any]
+Message = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[Message]]
+Send = Callable[[Message], Awaitable[None]]
+ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
+
+bearer = HTTPBearer(auto_error=False, description="LABGATE_API_TOKEN, required for POST when the server sets one")
+
+
+def is_loopback(host: str) -> bool:
+    """Only literal loopback addresses and `localhost` count; any other name might resolve anywhere."""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def check_origin(request: Request) -> None:
+    """Refuse a call posted from another site.
+
+    `Origin: null` is what a sandboxed iframe, a `data:` page or a redirect chain sends: it names
+    no site, so it cannot be shown to be this one, and is refused like any foreign origin.
+    """
+    origin = request.headers.get("origin")
+    if origin is None:
+        return  # not sent by a browser page (curl, scripts), or a same-origin navigation
+    host = request.headers.get("host", "")
+    if origin == "null" or urlsplit(origin).netloc != host:
+        raise HTTPException(403, f"cross-origin request from {origin} refused")
+
+
+def check_token(
+    request: Request,
+    credentials: HTTPAuthorizationCredentials | None,
+    token: str | None,
+    limiter: FailedAuthLimiter | None = None,
+) -> None:
+    """Refuse a mutating call without the server's token (when it has one) or posted from another site.
+
+    With a `limiter`, a client address that failed too often recently gets 429 before its token
+    is even compared, and every failure counts against it.
+    """
+    check_origin(request)
+    if token is None:
+        return
+    client = request.client.host if request.client else "unknown"
+    if limiter is not None:
+        wait = limiter.retry_after(client)
+        if wait is not None:
+            raise HTTPException(429, "too many failed authentications; try later", {"Retry-After": str(wait)})
+    if credentials is None or credentials.scheme.lower() != "bearer":
+        _failed(limiter, client)
+        raise HTTPException(401, "this server requires 'Authorization: Bearer <LABGATE_API_TOKEN>'", _CHALLENGE)
+    if not secrets.compare_digest(credentials.credentials.encode(), token.encode()):
+        _failed(limiter, client)
+        raise HTTPException(401, "the bearer token is not this server's LABGATE_API_TOKEN", _CHALLENGE)
+
+
+def _failed(limiter: FailedAuthLimiter | None, client: str) -> None:
+    if limiter is not None:
+        limiter.failed(client)
+
+
+_CHALLENGE = {"WWW-Authenticate": "Bearer"}
+
+
+MAX_BODY_DEPTH = 32
+"""How deeply arrays and objects of a request body may nest; no spec needs more than a handful, and
+copying or validating a structure hundreds of levels deep exhausts the interpreter's recursion limit."""
+
+
+def nesting_depth(body: bytes) -> int:
+    """How deeply the arrays and objects of a JSON body nest; 0 for a body that is not JSON.
+
+    The C parser guards its own recursion, so a hostile body fails here with RecursionError (and
+    counts as too deep) instead of later in a validator written in Python; the depth of what did
+    parse is measured without recursion.
+    """
+    try:
+        value = json.loads(body)
+    except RecursionError:
+        return MAX_BODY_DEPTH + 1
+    except ValueError:
+        return 0  # not JSON: the handler's own validation answers
+    deepest = 0
+    pending: list[tuple[Any, int]] = [(value, 0)]
+    while pending:
+        item, depth = pending.pop()
+        if isinstance(item, dict):
+            item = list(item.values())
+        if isinstance(item, list):
+            deepest = max(deepest, depth + 1)
+            if deepest > MAX_BODY_DEPTH:
+                return deepest
+            pending.extend((child, depth + 1) for child in item)
+    return deepest
+
+
+class RequestGuard:
+    """ASGI middleware: bodies over `max_body_bytes` get 413 and URLs holding NUL get 422, before any handler.
+
+    A body without Content-Length (chunked) is read up to the limit and replayed to the app, so
+    the limit holds whatever the client claims.
+    """
+
+    def __init__(self, app: ASGIApp, max_body_bytes: int) -> None:
+        self.app = app
+        self.max_body_bytes = max_body_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        query = scope.get("query_string", b"")
+        if b"\x00" in unquote_to_bytes(query) or "\x00" in scope.get("path", ""):
+            await reply(send, 422, "NUL characters are not allowed in the URL")
+            return
+        if scope["method"] not in ("POST", "PUT", "PATCH"):
+            await self.app(scope, receive, send)
+            return
+        length = dict(scope.get("headers", [])).get(b"content-length")
+        if length is not None:
+            try:
+                declared = int(length)
+            except ValueError:
+                await reply(send, 400, "Content-Length is not a number")
+                return
+            if declared > self.max_body_bytes:
+                await reply(send, 413, f"request body over the limit of {self.max_body_bytes} bytes")
+                return
+        chunks: list[bytes] = []
+        size = 0
+        while True:
+            message = await receive()
+            if message["type"] == "http.disconnect":
+                return
+            chunk = message.get("body", b"")
+            size += len(chunk)
+            if size > self.max_body_bytes:
+                await reply(send, 413, f"request body over the limit of {self.max_body_bytes} bytes")
+                return
+            chunks.append(chunk)
+            if not message.get("more_body", False):
+                break
+        body = b"".join(chunks)
+        if nesting_depth(body) > MAX_BODY_DEPTH:
+            await reply(send, 422, f"request body nested deeper than {MAX_BODY_DEPTH} levels")
+            return
+        replayed = False
+
+        async def replay() -> Message:
+            nonlocal replayed
+            if not replayed:
+                replayed = True
+                return {"type": "http.request", "body": body, "more_body": False}
+            return await receive()
+
+        await self.app(scope, replay, send)
+
+
+async def reply(send: Send, status: int, detail: str, headers: list[tuple[bytes, bytes]] | None = None) -> None:
+    """Answer a request from middleware, before any handler, with the API's JSON error shape."""
+    payload = json.dumps({"detail": detail, "message": detail}).encode()
+    await send(
+        {
+            "type": "http.response.start",
+            "status": status,
+            "headers": [
+                (b"content-type", b"application/json"),
+                (b"content-length", str(len(payload)).encode()),
+                *(headers or []),
+            ],
+        }
+    )
+    await send({"type": "http.response.body", "body": payload})

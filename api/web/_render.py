@@ -1,0 +1,219 @@
+"""Turning stored artifacts into HTML fragments: highlighted text, tables, SVG plots, the report.
+
+Everything here escapes what it shows: artifact contents are data written by tools and models,
+never markup to trust.
+"""
+
+from __future__ import annotations
+
+import csv
+import difflib
+import html
+import io
+import math
+import re
+import secrets
+from collections.abc import Sequence
+from functools import lru_cache
+
+from markupsafe import Markup
+from pygments import highlight
+from pygments.formatters import HtmlFormatter
+from pygments.lexer import Lexer, RegexLexer
+from pygments.lexers import CppLexer, DiffLexer, TextLexer, get_lexer_by_name, guess_lexer_for_filename
+from pygments.token import Comment, Error, Keyword, Name, Number, Text, Whitespace
+from pygments.util import ClassNotFound
+
+from agents import render_markdown
+
+TEXT_LIMIT = 256 * 1024
+"""Bytes of a text artifact shown inline; the full file is one link away."""
+LOG_LINES = 400
+TABLE_ROWS = 200
+
+
+class LogLexer(RegexLexer):
+    """Solver, prover and compiler logs: errors and warnings stand out, numbers are coloured."""
+
+    name = "log"
+    tokens = {  # noqa: RUF012 - pygments reads this class attribute
+        "root": [
+            (r"(?i)^.*(fatal|error|exception|traceback|diverg|floating point|nan\b|failed).*\n", Error),
+            (r"(?i)^.*warning.*\n", Comment.Preproc),
+            (r"^(Time|Iteration|Step|Generation|Attempt)\b", Keyword),
+            (r"[-+]?\d+(\.\d+)?([eE][-+]?\d+)?", Number),
+            (r"[A-Za-z_][A-Za-z0-9_]*", Name),
+            (r"\s+", Whitespace),
+            (r".", Text),
+        ]
+    }
+
+
+_FORMATTER = HtmlFormatter(cssclass="hl", wrapcode=True)
+
+
+@lru_cache(maxsize=1)
+def highlight_css() -> str:
+    """The highlighting colours, light and dark, for the dashboard's stylesheet."""
+    light = HtmlFormatter(style="default").get_style_defs(".hl")  # type: ignore[no-untyped-call]
+    dark = HtmlFormatter(style="monokai").get_style_defs(".hl")  # type: ignore[no-untyped-call]
+    return f"{light}\n@media (prefers-color-scheme: dark) {{\n{dark}\n}}\n"
+
+
+_LEXER_NAMES = {"cl": "c", "h": "c", "cu": "cuda", "v": "coq", "lean": "lean4", "thy": "isabelle", "py": "python"}
+
+
+def lexer_for(name: str, kind: str, text: str) -> Lexer:
+    """The lexer a file of this name and kind reads best with; plain text when none fits."""
+    if kind == "log" or name.startswith("log.") or name.endswith(".log"):
+        return LogLexer()
+    suffix = name.rsplit(".", 1)[-1].lower() if "." in name.rsplit("/", 1)[-1] else ""
+    if suffix in _LEXER_NAMES:
+        try:
+            lexer: Lexer = get_lexer_by_name(_LEXER_NAMES[suffix])
+            return lexer
+        except ClassNotFound:
+            pass
+    if "FoamFile" in text[:2000]:
+        cpp: Lexer = CppLexer()  # OpenFOAM dictionaries read well as C++
+        return cpp
+    try:
+        guessed: Lexer = guess_lexer_for_filename(name.rsplit("/", 1)[-1], text[:4000])
+        return guessed
+    except ClassNotFound:
+        plain: Lexer = TextLexer()
+        return plain
+
+
+def decode(data: bytes) -> str:
+    return data.decode("utf-8", errors="replace")
+
+
+def highlighted(name: str, kind: str, data: bytes) -> tuple[Markup, str]:
+    """HTML of the (possibly shortened) text and a note saying what was left out, if anything."""
+    note = ""
+    text = decode(data[:TEXT_LIMIT])
+    if len(data) > TEXT_LIMIT:
+        note = f"first {TEXT_LIMIT // 1024} KiB of {len(data) // 1024} KiB shown"
+    if kind == "log":
+        lines = decode(data).splitlines()
+        if len(lines) > LOG_LINES:
+            text = "\n".join(lines[-LOG_LINES:])
+            note = f"last {LOG_LINES} of {len(lines)} lines shown"
+    return Markup(highlight(text, lexer_for(name, kind, text), _FORMATTER)), note
+
+
+def diff_html(before: str, after: str, before_name: str, after_name: str) -> Markup:
+    lines = difflib.unified_diff(
+        before.splitlines(), after.splitlines(), fromfile=before_name, tofile=after_name, lineterm=""
+    )
+    text = "\n".join(lines) or "(identical)"
+    return Markup(highlight(text, DiffLexer(), _FORMATTER))
+
+
+def parse_table(data: bytes) -> tuple[list[str], list[list[str]], int]:
+    """Header, up to TABLE_ROWS rows and the total row count of a CSV or whitespace-separated table."""
+    text = decode(data[:TEXT_LIMIT])
+    lines = [line for line in text.splitlines() if line.strip()]
+    comments = [line.lstrip("#% ").strip() for line in lines if line.lstrip().startswith(("#", "%"))]
+    body = [line for line in lines if not line.lstrip().startswith(("#", "%"))]
+    if body and "," in body[0]:
+        rows = [row for row in csv.reader(io.StringIO("\n".join(body)))]
+    else:
+        rows = [line.split() for line in body]
+    header: list[str] = []
+    if rows and not all(_is_number(cell) for cell in rows[0]):
+        header, rows = rows[0], rows[1:]
+    elif comments and rows and len(comments[-1].split()) == len(rows[0]):
+        header = comments[-1].split()
+    return header, rows[:TABLE_ROWS], len(rows)
+
+
+def _is_number(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
+
+
+def line_plot(
+    series: Sequence[tuple[str, Sequence[tuple[float, float]]]],
+    *,
+    title: str,
+    x_label: str,
+    y_label: str,
+    width: int = 640,
+    height: int = 280,
+) -> Markup:
+    """A small accessible SVG line chart (no script, no external library): points and lines per series."""
+    points = [point for _, values in series for point in values if all(math.isfinite(v) for v in point)]
+    if not points:
+        return Markup("<p>No finite values to plot.</p>")
+    xs = [x for x, _ in points]
+    ys = [y for _, y in points]
+    x0, x1 = min(xs), max(xs)
+    y0, y1 = min(ys), max(ys)
+    if x1 == x0:
+        x1 = x0 + 1
+    if y1 == y0:
+        y1 = y0 + (abs(y0) or 1) * 0.1
+    left, right, top, bottom = 56, 12, 24, 36
+
+    def sx(value: float) -> float:
+        return left + (value - x0) / (x1 - x0) * (width - left - right)
+
+    def sy(value: float) -> float:
+        return height - bottom - (value - y0) / (y1 - y0) * (height - top - bottom)
+
+    colours = ["#1f6feb", "#d9480f", "#2b8a3e", "#862e9c"]
+    label = f"plot-{secrets.token_hex(4)}"  # unique per page, however many plots it shows
+    parts = [
+        f'<svg class="plot" viewBox="0 0 {width} {height}" role="img" aria-labelledby="{label}">',
+        f'<title id="{label}">{html.escape(title)}</title>',
+        f'<line x1="{left}" y1="{height - bottom}" x2="{width - right}" y2="{height - bottom}" class="axis"/>',
+        f'<line x1="{left}" y1="{top}" x2="{left}" y2="{height - bottom}" class="axis"/>',
+        f'<text x="{left}" y="{height - 8}" class="tick">{x0:.4g}</text>',
+        f'<text x="{width - right}" y="{height - 8}" class="tick" text-anchor="end">{x1:.4g}</text>',
+        f'<text x="{left - 4}" y="{height - bottom}" class="tick" text-anchor="end">{y0:.4g}</text>',
+        f'<text x="{left - 4}" y="{top + 4}" class="tick" text-anchor="end">{y1:.4g}</text>',
+        f'<text x="{(width + left) / 2}" y="{height - 8}" class="label" text-anchor="middle">'
+        f"{html.escape(x_label)}</text>",
+        f'<text x="12" y="{top - 8}" class="label">{html.escape(y_label)}</text>',
+    ]
+    for index, (name, values) in enumerate(series):
+        colour = colours[index % len(colours)]
+        finite = [(x, y) for x, y in values if math.isfinite(x) and math.isfinite(y)]
+        path = " ".join(f"{sx(x):.1f},{sy(y):.1f}" for x, y in finite)
+        parts.append(f'<polyline points="{path}" fill="none" stroke="{colour}" stroke-width="1.6"/>')
+        parts += [f'<circle cx="{sx(x):.1f}" cy="{sy(y):.1f}" r="2.4" fill="{colour}"/>' for x, y in finite[:400]]
+        parts.append(
+            f'<text x="{width - right - 4}" y="{top + 14 * (index + 1)}" class="legend" text-anchor="end" '
+            f'fill="{colour}">{html.escape(name)}</text>'
+        )
+    parts.append("</svg>")
+    return Markup("".join(parts))
+
+
+_FIGURE_LINK = re.compile(r"\]\((figures/([0-9a-f]{12})-[^)\s]*)\)")
+
+
+def report_html(markdown: str, digests: Sequence[str]) -> Markup:
+    """The run's markdown report as HTML, raw HTML disabled, figure links pointed at the artifact URLs.
+
+    Images are shown only from this server's artifact URLs: a remote image in a report (put there
+    through a goal, say) would be fetched by every reviewer's browser, telling its owner who read it.
+    """
+    by_prefix = {sha[:12]: sha for sha in digests}
+
+    def relink(match: re.Match[str]) -> str:
+        full = by_prefix.get(match.group(2))
+        return f"](/artifacts/{full})" if full else match.group(0)
+
+    def own_artifact(source: str) -> str | None:
+        return source if _ARTIFACT_URL.fullmatch(source) else None
+
+    return Markup(render_markdown(_FIGURE_LINK.sub(relink, markdown), own_artifact))
+
+
+_ARTIFACT_URL = re.compile(r"/artifacts/[0-9a-f]{64}")

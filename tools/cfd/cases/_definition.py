@@ -1,0 +1,118 @@
+"""A kind of CFD case: its typed parameters, the files and commands it needs, and its analysis."""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from pathlib import Path
+from typing import Any, ClassVar, Generic, Literal, TypeVar
+
+import numpy as np
+from numpy.typing import NDArray
+from pydantic import BaseModel, ValidationError
+
+from runs import TaskSpec
+from tools._catalog import describe_validation_error
+from tools._workload import OutputFile, TaskError
+from tools.cfd.openfoam._commands import CaseStep
+from tools.cfd.openfoam._logs import SolverLog
+
+ParamsT = TypeVar("ParamsT", bound=BaseModel)
+CaseFiles = dict[str, str]
+RESERVED_PARAMS = ("case", "search")
+"""Task parameters the workload reads itself; they never reach a case's parameter model."""
+
+
+class CaseDefinition(ABC, Generic[ParamsT]):
+    """Everything labgate knows about one family of cases (cavity, channel, step...)."""
+
+    kind: ClassVar[str]
+    params_model: type[ParamsT]
+    applications: ClassVar[tuple[str, ...]]
+    solver_log: ClassVar[str]
+    deliverables: ClassVar[tuple[str, ...]] = ()
+    recirculation: ClassVar[Literal["required", "forbidden"] | None] = None
+    """Whether a correct solution of this flow has reversed flow somewhere (a vision-gate check)."""
+    symmetric: ClassVar[bool] = False
+    """Whether the flow is mirror-symmetric about the domain's horizontal mid-line."""
+    mesh_tolerances: ClassVar[dict[str, float]] = {}
+    """Quantity of interest -> allowed relative change under mesh refinement (mesh-independence gate)."""
+
+    def parse(self, params: dict[str, Any], task_id: str = "") -> ParamsT:
+        fields = self.params_model.model_fields
+        lowered = {name.lower(): name for name in fields}
+        values = {}
+        for name, value in params.items():
+            if name in RESERVED_PARAMS:
+                continue
+            # Names are matched without regard to case (`--param Re=100` means `re`).
+            values[name if name in fields else lowered.get(name.lower(), name)] = value
+        try:
+            return self.params_model.model_validate(values)
+        except ValidationError as error:
+            where = f" for {task_id}" if task_id else ""
+            known = ", ".join(self.params_model.model_fields)
+            raise TaskError(
+                f"invalid {self.kind} parameters{where}: {describe_validation_error(error)} (parameters: {known})"
+            ) from None
+
+    def stabilise(self, params: dict[str, Any]) -> tuple[dict[str, Any], str] | None:
+        """Parameters for a numerically gentler rerun (smaller time step...), or None if none is left."""
+        return None
+
+    @abstractmethod
+    def tasks(self) -> list[TaskSpec]:
+        """Built-in catalog tasks using this case."""
+
+    @abstractmethod
+    def files(self, params: ParamsT) -> CaseFiles:
+        """Case files keyed by path relative to the case directory."""
+
+    @abstractmethod
+    def steps(self, params: ParamsT) -> list[CaseStep]:
+        """Mesh, solve, post-process: run in order inside the sandbox."""
+
+    @abstractmethod
+    def analyse(
+        self, case: Path, directory: Path, params: ParamsT, log: SolverLog
+    ) -> tuple[dict[str, float], list[OutputFile]]:
+        """Metrics from the solver's own post-processing, and the figures drawn, after a finished run."""
+
+    # -- what gates and `check-case` ask of a case family (defaults: nothing to offer) ----------------
+
+    def reference_velocity(self, params: ParamsT) -> float:
+        """The velocity scale of the flow (lid, bulk or inlet speed)."""
+        raise NotImplementedError
+
+    def length_scale(self, params: ParamsT) -> float:
+        return 1.0
+
+    def nu(self, params: ParamsT) -> float:
+        raise NotImplementedError
+
+    def bulk_direction(self, params: ParamsT) -> tuple[float, float, float] | None:
+        """The direction the bulk flow must take, when the task fixes one."""
+        return None
+
+    def wall_model(self, params: ParamsT) -> Literal["resolved", "wall-function", "none"]:
+        """How walls are treated: sets the y+ range a physical-range gate expects."""
+        return "none"
+
+    def structured_shape(self, params: ParamsT) -> tuple[int, int] | None:
+        """(ny, nx) when the mesh is one i-fastest block, so fields reshape into rows and columns."""
+        return None
+
+    def solid(self, x: NDArray[np.float64], y: NDArray[np.float64]) -> NDArray[np.bool_] | None:
+        """Which points lie inside walls (to mask figures of non-convex domains)."""
+        return None
+
+    def refine(self, params: dict[str, Any], factor: float) -> dict[str, Any] | None:
+        """Parameters of the same case on a mesh `factor` times finer, or None if it cannot be refined."""
+        return None
+
+    def quantities(self, case: Path, params: ParamsT) -> dict[str, float]:
+        """Quantities of interest read from the raw fields, compared across meshes."""
+        return {}
+
+    def infer(self, case: Path) -> dict[str, Any]:
+        """This family's parameters read back from a case directory's own dictionaries."""
+        raise TaskError(f"labgate cannot read the parameters of a {self.kind} case back from its files")

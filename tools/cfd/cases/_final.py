@@ -1,0 +1,69 @@
+"""The figures and files every steady RANS/laminar case family produces the same way.
+
+Residual history, the final velocity/pressure panels and the final fields as artifacts: written
+once here so that each case family's analysis only adds what is specific to it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from tools._workload import OutputFile
+from tools.cfd._render import render_field_panels_tri, render_residuals
+from tools.cfd.openfoam._fields import FloatArray, latest_time, read_internal_field
+from tools.cfd.openfoam._logs import SolverLog
+
+# Wall-only fields (shear, y+) hold zeros inside the domain: their content lives on the patches.
+WALL_FIELDS = frozenset({"wallShearStress", "yPlus"})
+
+
+@dataclass(frozen=True)
+class FinalState:
+    time: float
+    folder: Path
+    centres: FloatArray
+    velocity: FloatArray
+    pressure: FloatArray
+
+
+def residuals_and_fields(
+    case: Path,
+    directory: Path,
+    log: SolverLog,
+    title: str,
+    *,
+    fields: tuple[str, ...],
+    velocity_scale: float,
+    length_scale: float,
+    **panel_options: Any,
+) -> tuple[FinalState | None, list[OutputFile]]:
+    """Draw the residual history and the final fields; list them and the final field files as outputs."""
+    figures = directory / "figures"
+    figures.mkdir(parents=True, exist_ok=True)
+    render_residuals(figures / "residuals.png", log, title=f"{title}: residual history")
+    outputs = [OutputFile(path="figures/residuals.png", kind="image", role="residual-figure")]
+    latest = latest_time(case)
+    if latest is None:
+        return None, outputs
+    time, folder = latest
+    centres = read_internal_field(folder / "C", within=case)
+    velocity = read_internal_field(folder / "U", n_cells=len(centres), within=case)
+    pressure = read_internal_field(folder / "p", n_cells=len(centres), within=case)
+    render_field_panels_tri(
+        figures / "fields.png",
+        centres[:, 0],
+        centres[:, 1],
+        velocity,
+        pressure,
+        title=f"{title}, iteration {time:g}",
+        velocity_scale=velocity_scale,
+        length_scale=length_scale,
+        **panel_options,
+    )
+    outputs.append(OutputFile(path="figures/fields.png", kind="image", role="field-figure"))
+    for name in fields:
+        kind = "data" if name in WALL_FIELDS else "field"
+        outputs.append(OutputFile(path=f"case/{folder.name}/{name}", kind=kind, role=f"field-{name}"))
+    return FinalState(time, folder, centres, velocity, pressure), outputs
