@@ -1,6 +1,7 @@
 """The run store: runs, steps, experiments, artifacts, verdicts and events, plus the shared records."""
 
 from runs._artifacts import MAX_ARTIFACT_BYTES, ArtifactNotFoundError, ArtifactStore, media_type_for, sha256_file
+from runs._errors import LabgateError
 from runs._records import (
     RUN_STATUSES,
     TERMINAL_STATUSES,
@@ -55,6 +56,7 @@ __all__ = [
     "GateChange",
     "GateDeviation",
     "GateResult",
+    "LabgateError",
     "Run",
     "RunNotFoundError",
     "RunStatus",
