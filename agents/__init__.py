@@ -1,11 +1,11 @@
-"""The orchestrator: plans experiments, dispatches them to tools, applies gates, revises, writes up."""
+"""The orchestrator: plans experiments, dispatches them to tools, applies gates, revises, writes up.
 
-from agents import (
-    kernel_search,  # registers the kernels experiment driver
-    proof_search,  # registers the `proofs` driver
-)
+Workloads plug their proposers in through the `labgate.proposers` entry-point group (see
+`agents.Proposer`); experiments execute against `agents.Execution`, locally or on a Ray worker.
+"""
+
 from agents._context import ProgressReporter, RunCancelledError, RunContext, SilentReporter
-from agents._drivers import ExperimentDriver, driver_for, register_driver, run_with_workload
+from agents._execution import Execution
 from agents._graph import Orchestrator, RunState
 from agents._markdown import render_markdown
 from agents._policy import (
@@ -13,30 +13,28 @@ from agents._policy import (
     JudgedExperiment,
     LLMRevisionPolicy,
     RevisionPolicy,
-    policy_for,
-    register_policy,
+    default_policy,
 )
+from agents._proposer import Proposer, policy_for, proposer_for
 from agents._runner import (
     RunLauncher,
     RunOptions,
     RunStateError,
     RunSummary,
-    VerdictSummary,
     process_alive_here,
     summarize,
 )
 from agents._writer import write_report
-from agents.cfd_search import SearchRevisionPolicy, search_policy
-
-register_policy("cfd", search_policy)
+from agents.cfd_search import SearchRevisionPolicy
 
 __all__ = [
     "BuiltinRevisionPolicy",
-    "ExperimentDriver",
+    "Execution",
     "JudgedExperiment",
     "LLMRevisionPolicy",
     "Orchestrator",
     "ProgressReporter",
+    "Proposer",
     "RevisionPolicy",
     "RunCancelledError",
     "RunContext",
@@ -47,16 +45,11 @@ __all__ = [
     "RunSummary",
     "SearchRevisionPolicy",
     "SilentReporter",
-    "VerdictSummary",
-    "driver_for",
-    "kernel_search",
+    "default_policy",
     "policy_for",
     "process_alive_here",
-    "proof_search",
-    "register_driver",
-    "register_policy",
+    "proposer_for",
     "render_markdown",
-    "run_with_workload",
     "summarize",
     "write_report",
 ]

@@ -1,17 +1,17 @@
-"""Everything one run needs while it executes, and the one place its progress is announced."""
+"""Everything one run needs while it executes, and the one place its progress is announced.
+
+`RunContext` is the head's implementation of `agents.Execution`: what a proposer sees of the run.
+"""
 
 from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import Any, Protocol
 
 from agents.llm import LLM
-
-if TYPE_CHECKING:
-    from agents.executors import Executor
-from runs import RunStore, TaskSpec
+from runs import GateResult, LabgateError, RecordedVerdict, RunStore, TaskSpec
 from tools import SandboxFactory, Workload
 
 
@@ -26,7 +26,7 @@ class SilentReporter:
         return None
 
 
-class RunCancelledError(Exception):
+class RunCancelledError(LabgateError):
     """The run was cancelled from outside (CLI, API) while it executed."""
 
 
@@ -39,8 +39,6 @@ class RunContext:
     sandbox_factory: SandboxFactory
     reporter: ProgressReporter = field(default_factory=SilentReporter)
     llm: LLM | None = None
-    executor: Executor | None = None
-    max_workers: int = 2
     started: float = field(default_factory=time.monotonic)
 
     @property
@@ -62,8 +60,28 @@ class RunContext:
         self.store.emit(self.run_id, kind, message, data)
         self.reporter.event(kind, message, data)
 
+    def record_verdict(self, experiment_id: int | None, label: str, result: GateResult) -> RecordedVerdict:
+        """Store a gate's result and announce it: one `verdict` event per verdict.
+
+        `label` names what was judged in the event's message (the experiment's key, or `run`).
+        """
+        recorded = self.store.add_verdict(self.run_id, experiment_id, result)
+        self.emit(
+            "verdict",
+            f"{label}: {result.gate} {result.decision}",
+            key=recorded.experiment or None,
+            experiment_id=experiment_id,
+            verdict_id=recorded.id,
+            gate=result.gate,
+            decision=result.decision,
+        )
+        return recorded
+
     def cancelled(self) -> bool:
         return self.store.get_run(self.run_id).status == "cancelled"
+
+    def should_stop(self) -> bool:
+        return self.cancelled()
 
     def check_cancelled(self) -> None:
         if self.cancelled():

@@ -11,35 +11,23 @@ import time
 import traceback
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 from agents._context import RunContext
-from agents._drivers import driver_for
+from agents._execution import Execution
 from agents._policy import JudgedExperiment
+from agents._proposer import proposer_for
 from agents._vision import vision_judge_for
 from runs import (
     ExperimentSpec,
     GateResult,
+    LabgateError,
     UntrustedFileError,
     UntrustedFileMissingError,
-    Verdict,
-    combine_decisions,
     utcnow,
 )
 from sandboxes import SandboxUnavailableError
-from tools import ExperimentOutcome, ToolUnavailableError
-from verifiers import GateContext, get_gate, run_gate
-
-
-def _as_result(verdict: Verdict) -> GateResult:
-    return GateResult(
-        gate=verdict.gate,
-        decision=verdict.decision,
-        reasons=verdict.reasons,
-        evidence=verdict.evidence,
-        metrics=verdict.metrics,
-        confidence=verdict.confidence,
-    )
+from tools import ExperimentOutcome, PluginError, ToolUnavailableError
+from verifiers import build_gates, judge
 
 
 def judged_history(context: RunContext) -> list[JudgedExperiment]:
@@ -47,7 +35,7 @@ def judged_history(context: RunContext) -> list[JudgedExperiment]:
     verdicts: dict[int, list[GateResult]] = {}
     for verdict in context.store.verdicts(context.run_id):
         if verdict.experiment_id is not None:
-            verdicts.setdefault(verdict.experiment_id, []).append(_as_result(verdict))
+            verdicts.setdefault(verdict.experiment_id, []).append(verdict)
     history = []
     for row in context.store.experiments(context.run_id):
         if row.decision is None or row.id is None:
@@ -64,7 +52,7 @@ def judged_history(context: RunContext) -> list[JudgedExperiment]:
     return history
 
 
-class RunAbortedError(RuntimeError):
+class RunAbortedError(LabgateError, RuntimeError):
     """A failure that no other experiment of the run could escape (tool or sandbox missing)."""
 
 
@@ -96,17 +84,17 @@ def prepare_experiment(context: RunContext, spec: ExperimentSpec) -> PreparedExp
     return PreparedExperiment(spec=spec, experiment_id=row.id, directory=directory)
 
 
-def run_driver(context: Any, spec: ExperimentSpec, directory: Path) -> ExperimentOutcome:
-    """Execute one experiment with its workload's driver; failures of the experiment become its outcome.
+def run_driver(execution: Execution, spec: ExperimentSpec, directory: Path) -> ExperimentOutcome:
+    """Execute one experiment with its workload's proposer; failures of the experiment become its outcome.
 
-    `context` is the run's RunContext, or on a remote worker an object with the same execution
-    attributes (task, workload, sandbox_factory, llm, emit). A missing tool or sandbox is not the
-    experiment's fault and aborts the run instead.
+    `execution` is the run's RunContext on the head, or an executor's remote context on a worker.
+    A missing tool, sandbox or proposer plugin is not the experiment's fault and aborts the run instead.
     """
     start = time.monotonic()
     try:
-        outcome: ExperimentOutcome = driver_for(context.workload.name)(context, spec, directory)
-    except (SandboxUnavailableError, ToolUnavailableError) as error:
+        proposer = proposer_for(execution.workload.name)
+        outcome = execution.workload.refuse_undeclared(proposer.run_experiment(execution, spec, directory))
+    except (SandboxUnavailableError, ToolUnavailableError, PluginError) as error:
         raise RunAbortedError(str(error)) from error
     except Exception as error:  # noqa: BLE001 - must become a recorded outcome, never a crash
         outcome = ExperimentOutcome(
@@ -128,7 +116,8 @@ def finish_experiment(context: RunContext, prepared: PreparedExperiment, outcome
         status=outcome.status,
         error=outcome.error,
         metrics=outcome.metrics,
-        outcome={**outcome.model_dump(mode="json"), "evidence": evidence},
+        outcome=outcome.model_dump(mode="json"),
+        evidence=evidence,
         finished_at=utcnow(),
     )
     message = f"{spec.key}: {outcome.status}" + (f" ({outcome.error})" if outcome.error else "")
@@ -173,46 +162,36 @@ def record_outputs(
 
 
 def judge_experiment(context: RunContext, spec: ExperimentSpec, experiment_id: int) -> tuple[str, list[GateResult]]:
-    """Apply the task's gates in order; store each verdict; return the combined decision."""
+    """Apply the task's gates in order (`verifiers.judge`); store each verdict; return the combined decision."""
     store = context.store
     row = store.find_experiment(context.run_id, spec.key)
     assert row is not None
-    existing = {v.gate: _as_result(v) for v in store.verdicts(context.run_id, experiment_id)}
+    existing: dict[str, GateResult] = {v.gate: v for v in store.verdicts(context.run_id, experiment_id)}
     if row.decision and existing:
         return row.decision, [existing[name] for name in context.task.gates if name in existing]
-    stored = dict(row.outcome)
-    evidence = stored.pop("evidence", {})
-    outcome = ExperimentOutcome.model_validate(stored)
-    results: list[GateResult] = []
-    directory = context.experiment_dir(spec.key)
+    outcome = ExperimentOutcome.model_validate(row.outcome)
 
     def rerun(extra: ExperimentSpec, where: Path) -> ExperimentOutcome:
         where.mkdir(parents=True, exist_ok=True)
         return context.workload.run(context.task, extra, where, context.sandbox_factory)
 
-    vision = vision_judge_for(context.llm)
-    for name in context.task.gates:
-        if name in existing:  # judged before the process was interrupted: never judge twice
-            results.append(existing[name])
-            continue
-        gate = get_gate(name)
-        gate_context = GateContext(
-            task=context.task,
-            experiment=spec,
-            directory=directory,
-            outcome=outcome,
-            evidence=evidence,
-            options=dict(context.task.gate_options.get(name, {})),
-            sandbox_factory=context.sandbox_factory,
-            rerun=rerun,
-            vision=vision,
-            prior=list(results),
-        )
-        result = run_gate(gate, gate_context)
-        store.add_verdict(context.run_id, experiment_id, result)
-        context.reporter.event("verdict", f"{spec.key}: {result.gate} {result.decision}", {"key": spec.key})
-        results.append(result)
-    decision = combine_decisions([result.decision for result in results])
+    def record(result: GateResult) -> None:
+        context.record_verdict(experiment_id, spec.key, result)
+
+    judgement = judge(
+        context.task,
+        spec,
+        context.experiment_dir(spec.key),
+        outcome,
+        gates=build_gates(context.task, context.workload),
+        evidence=row.evidence,
+        sandbox_factory=context.sandbox_factory,
+        rerun=rerun,
+        vision=vision_judge_for(context.llm),
+        done=existing,  # judged before the process was interrupted: never judge twice
+        on_verdict=record,
+    )
+    decision = judgement.decision  # never "inconclusive": a run gives every gate `rerun`
     store.update_experiment(experiment_id, decision=decision)
     context.emit("decision", f"{spec.key}: {decision}", key=spec.key, decision=decision)
-    return decision, results
+    return decision, judgement.verdicts

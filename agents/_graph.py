@@ -13,9 +13,9 @@ from typing import Any, Literal, TypedDict
 from agents._checkpoint import open_checkpointer, thread_config
 from agents._context import RunContext
 from agents._experiments import finish_experiment, judge_experiment, judged_history, prepare_experiment
-from agents._policy import policy_for
+from agents._proposer import policy_for
 from agents._writer import write_report
-from agents.executors import LocalExecutor
+from agents.executors import Executor, LocalExecutor
 from agents.llm import LLMBudgetExceededError
 from runs import ExperimentSpec
 
@@ -24,7 +24,6 @@ class RunState(TypedDict, total=False):
     iteration: int
     queue: list[dict[str, Any]]
     just_ran: list[dict[str, Any]]
-    decisions: dict[str, str]
     executed: int
     notes: list[str]
     stop_reason: str
@@ -35,8 +34,9 @@ Outcome = Literal["done", "paused"]
 
 
 class Orchestrator:
-    def __init__(self, context: RunContext, *, approve_plan: bool = False) -> None:
+    def __init__(self, context: RunContext, *, executor: Executor | None = None, approve_plan: bool = False) -> None:
         self.context = context
+        self.executor = executor or LocalExecutor(max_workers=2)
         self.approve_plan = approve_plan
         self.policy = policy_for(context)
 
@@ -51,13 +51,17 @@ class Orchestrator:
         if len(planned) > budget:
             notes.append(f"plan has {len(planned)} experiments; the budget allows {budget}, the rest were not run")
             planned = planned[:budget]
-        context.emit("plan", f"planned {len(planned)} experiment(s)", keys=[spec.key for spec in planned])
+        context.emit(
+            "plan",
+            f"planned {len(planned)} experiment(s)",
+            keys=[spec.key for spec in planned],
+            planned=[spec.model_dump(mode="json", include={"key", "params", "rationale"}) for spec in planned],
+        )
         assert step.id is not None
         context.store.finish_step(step.id, detail=f"{len(planned)} experiments: " + ", ".join(s.key for s in planned))
         return {
             "iteration": 1,
             "queue": [spec.model_dump(mode="json") for spec in planned],
-            "decisions": {},
             "executed": 0,
             "notes": notes,
         }
@@ -68,7 +72,7 @@ class Orchestrator:
         specs = [ExperimentSpec.model_validate(item) for item in state.get("queue", [])]
         step = context.store.start_step(context.run_id, "dispatch", f"iteration {state.get('iteration', 1)}")
         prepared = [item for spec in specs if (item := prepare_experiment(context, spec)) is not None]
-        executor = context.executor or LocalExecutor(context.max_workers)
+        executor = self.executor
         for item, outcome in executor.stream(context, prepared):
             finish_experiment(context, item, outcome)
             if context.cancelled():
@@ -88,16 +92,14 @@ class Orchestrator:
     def gates(self, state: RunState) -> RunState:
         context = self.context
         step = context.store.start_step(context.run_id, "gates")
-        decisions = dict(state.get("decisions", {}))
         just_ran = []
         for entry in state.get("just_ran", []):
             spec = ExperimentSpec.model_validate(entry["spec"])
             decision, _ = judge_experiment(context, spec, int(entry["experiment_id"]))
-            decisions[spec.key] = decision
             just_ran.append({**entry, "decision": decision})
         assert step.id is not None
         context.store.finish_step(step.id, detail=", ".join(f"{e['spec']['key']}: {e['decision']}" for e in just_ran))
-        return {"decisions": decisions, "just_ran": just_ran}
+        return {"just_ran": just_ran}
 
     def decide(self, state: RunState) -> RunState:
         context = self.context
@@ -140,7 +142,11 @@ class Orchestrator:
     def write(self, state: RunState) -> RunState:
         context = self.context
         step = context.store.start_step(context.run_id, "write-up")
-        report = write_report(context, notes=state.get("notes", []))
+        # A token budget spent inside an experiment (a proof search) is a note like one spent by the policy.
+        spent = [
+            e.message for e in context.store.events(context.run_id) if e.kind == "budget" and e.data.get("experiment")
+        ]
+        report = write_report(context, notes=[*state.get("notes", []), *(f"stopped early: {m}" for m in spent)])
         assert step.id is not None
         # Relative to the run directory: step details are shown by the API, which never names server paths.
         context.store.finish_step(step.id, detail=report.name if report.parent == context.run_dir else str(report))

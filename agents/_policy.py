@@ -2,14 +2,14 @@
 
 The built-in policy is deterministic and offline: a `rerun` verdict means numerical trouble,
 which the workload knows how to ease (smaller time step...); a `revise` verdict asks for a new
-hypothesis, which only an LLM (or a search policy registered for the task) proposes. Policies
-see the whole batch so that a search (an optimiser proposing the next population) fits too.
+hypothesis, which only an LLM (or the search policy of the workload's proposer, see
+`agents.Proposer.revision_policy`) proposes. Policies see the whole batch so that a search (an
+optimiser proposing the next population) fits too.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Literal, Protocol
 
@@ -168,19 +168,8 @@ class LLMRevisionPolicy:
         return [proposal for proposal in proposals if proposal is not None]
 
 
-PolicyFactory = Callable[[RunContext], RevisionPolicy]
-_POLICIES: dict[str, PolicyFactory] = {}
-
-
-def register_policy(key: str, factory: PolicyFactory) -> None:
-    """A policy for a task id (exact) or a whole workload (its name); the most specific wins."""
-    _POLICIES[key] = factory
-
-
-def policy_for(context: RunContext) -> RevisionPolicy:
-    for key in (context.task.id, context.workload.name):
-        if key in _POLICIES:
-            return _POLICIES[key](context)
+def default_policy(context: RunContext) -> RevisionPolicy:
+    """The policy of a workload whose proposer has none of its own: the LLM's when the run has one."""
     builtin = BuiltinRevisionPolicy(context.workload)
     if context.llm is not None:
         return LLMRevisionPolicy(context, context.llm, builtin)

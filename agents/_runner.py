@@ -17,22 +17,24 @@ from agents._experiments import RunAbortedError
 from agents._graph import Orchestrator
 from agents.executors import Executor, ExecutorError, LocalExecutor
 from agents.llm import LLM, Completion, LLMConfig, OpenAIChat
-from runs import TERMINAL_STATUSES, RunStore, TaskSpec, recorded_deviations, task_label, utcnow
+from runs import (
+    TERMINAL_STATUSES,
+    LabgateError,
+    RecordedVerdict,
+    RunStore,
+    TaskSpec,
+    recorded_deviations,
+    task_label,
+    utcnow,
+)
 from sandboxes import DockerSandboxConfig, LocalSandboxConfig, SandboxError, SandboxPool, open_sandboxes
-from tools import Catalog, TaskError, ToolUnavailableError, Workload
+from tools import Catalog, PluginError, TaskError, ToolUnavailableError, Workload
 
 SANDBOXES = ("local", "docker")
 
 
-class RunStateError(RuntimeError):
+class RunStateError(LabgateError, RuntimeError):
     """The run is not in a state that allows the request (resume a finished run, approve a running one)."""
-
-
-class VerdictSummary(BaseModel):
-    experiment: str
-    gate: str
-    decision: str
-    reasons: list[str]
 
 
 class RunSummary(BaseModel):
@@ -48,7 +50,9 @@ class RunSummary(BaseModel):
     accepted: list[str] = Field(default_factory=list)
     rejected: list[str] = Field(default_factory=list)
     report: str | None = None
-    verdicts: list[VerdictSummary] = Field(default_factory=list)
+    verdicts: list[RecordedVerdict] = Field(
+        default_factory=list, description="every verdict of the run, as its gate returned it, with its experiment's key"
+    )
     llm_tokens: int = 0
 
 
@@ -98,7 +102,6 @@ class RunOptions:
 def summarize(store: RunStore, run_id: str) -> RunSummary:
     run = store.get_run(run_id)
     experiments = store.experiments(run_id)
-    keys = {e.id: e.key for e in experiments}
     report = None
     if run.report_sha256:
         candidate = store.home / "runs" / run_id / "report.md"
@@ -113,12 +116,7 @@ def summarize(store: RunStore, run_id: str) -> RunSummary:
         rejected=[e.key for e in experiments if e.decision is not None and e.decision != "accept"]
         + [e.key for e in experiments if e.decision is None and e.status == "error"],
         report=report,
-        verdicts=[
-            VerdictSummary(
-                experiment=keys.get(v.experiment_id, ""), gate=v.gate, decision=v.decision, reasons=v.reasons
-            )
-            for v in store.verdicts(run_id)
-        ],
+        verdicts=store.verdicts(run_id),
         llm_tokens=run.llm_tokens,
     )
 
@@ -302,15 +300,14 @@ class RunLauncher:
                     workload=workload,
                     sandbox_factory=pool,
                     reporter=reporter,
-                    max_workers=options.max_workers,
                     llm=llm,
-                    executor=executor,
                 )
-                outcome, state = Orchestrator(context, approve_plan=options.approve_plan).run(resume=resume)
+                orchestrator = Orchestrator(context, executor=executor, approve_plan=options.approve_plan)
+                outcome, state = orchestrator.run(resume=resume)
         except RunCancelledError:
             store.update_run(run_id, finished_at=utcnow())
             return summarize(store, run_id)
-        except (ToolUnavailableError, RunAbortedError, SandboxError, TaskError, ExecutorError) as error:
+        except (ToolUnavailableError, RunAbortedError, SandboxError, TaskError, ExecutorError, PluginError) as error:
             store.set_status(run_id, "failed", str(error))
             return summarize(store, run_id)
         except Exception as error:  # noqa: BLE001 - an internal error must still end the run cleanly
@@ -329,5 +326,11 @@ class RunLauncher:
         elif not experiments:
             store.set_status(run_id, "failed", "the plan produced no experiment")
         else:
-            store.set_status(run_id, "finished", str(state.get("stop_reason", "")))
+            store.set_status(run_id, "finished", str(state.get("stop_reason", "")) or _budget_note(store, run_id))
         return summarize(store, run_id)
+
+
+def _budget_note(store: RunStore, run_id: str) -> str:
+    """Why the model stopped inside an experiment (its token budget spent in a proof search), or ""."""
+    spent = [e.message for e in store.events(run_id) if e.kind == "budget" and e.data.get("experiment")]
+    return f"stopped early: {spent[0]}" if spent else ""

@@ -20,8 +20,11 @@ from agents._context import RunContext
 from agents._custom_gates import custom_gates_lines
 from agents._markdown import escape_markdown, render_markdown
 from agents.llm import LLMError, Message
-from runs import Artifact, Experiment, Run, Verdict
+from runs import Artifact, Experiment, RecordedVerdict, Run
 from verifiers import ExperimentFacts, VerdictFacts, WriteupRecord, check_prose, problem_kinds
+
+UNSHOWN_PARAMS = ("case", "definition")
+"""Parameters too large to show in a table: a case directory, a kernel task's definition (both in the task record)."""
 
 
 def _format(value: Any) -> str:
@@ -30,7 +33,7 @@ def _format(value: Any) -> str:
     return str(value)
 
 
-def _verdict_ref(verdict: Verdict) -> str:
+def _verdict_ref(verdict: RecordedVerdict) -> str:
     return f"[V{verdict.id}]"
 
 
@@ -45,30 +48,28 @@ def _figure_copy(context: RunContext, artifact: Artifact) -> str:
     return f"figures/{name}"
 
 
-TEXT_DELIVERABLES = {"proof": "coq", "kernel": "c"}
-"""Artifact kinds whose text is the result itself (a checked proof, an evolved kernel), with a fence language."""
 TEXT_LINES_SHOWN = 150
 TEXT_BYTES_READ = 256 * 1024
 
 
-def _text_deliverable(context: RunContext, artifact: Artifact) -> list[str]:
-    """The artifact's text in a fenced block, cut at TEXT_LINES_SHOWN lines, cited by digest."""
+def _text_deliverable(context: RunContext, artifact: Artifact, language: str) -> list[str]:
+    """The artifact's text in a fenced `language` block, cut at TEXT_LINES_SHOWN lines, cited by digest."""
     with context.store.artifacts.open_path(artifact.sha256).open("rb") as handle:
         data = handle.read(TEXT_BYTES_READ)
     text = data.decode("utf-8", errors="replace").rstrip("\n").splitlines()
     shown = text[:TEXT_LINES_SHOWN]
     fence = "````" if any(line.startswith("```") for line in shown) else "```"
-    lines = [f"`{artifact.name}`:", "", fence + TEXT_DELIVERABLES[artifact.kind], *shown, fence, ""]
+    lines = [f"`{artifact.name}`:", "", fence + language, *shown, fence, ""]
     if len(text) > len(shown) or len(data) == TEXT_BYTES_READ:
         lines += [f"<sub>first {len(shown)} lines shown</sub>", ""]
     return [*lines, f"<sub>artifact sha256 {artifact.sha256}</sub>", ""]
 
 
-def _accepted_section(context: RunContext, experiment: Experiment, verdicts: list[Verdict]) -> list[str]:
+def _accepted_section(context: RunContext, experiment: Experiment, verdicts: list[RecordedVerdict]) -> list[str]:
     lines = [f"### {experiment.key}", ""]
     if experiment.rationale:
         lines += [f"*{experiment.rationale}*", ""]
-    params = {k: v for k, v in experiment.params.items() if k != "case"}
+    params = {k: v for k, v in experiment.params.items() if k not in UNSHOWN_PARAMS}
     lines += ["| parameter | value |", "| --- | --- |"]
     lines += [f"| {name} | {_format(value)} |" for name, value in sorted(params.items())]
     lines += ["", "| quantity | value | source |", "| --- | --- | --- |"]
@@ -80,8 +81,10 @@ def _accepted_section(context: RunContext, experiment: Experiment, verdicts: lis
     for artifact in (a for a in artifacts if a.kind == "image"):
         link = _figure_copy(context, artifact)
         lines += [f"![{artifact.name}]({link})", "", f"<sub>artifact sha256 {artifact.sha256}</sub>", ""]
-    for artifact in (a for a in artifacts if a.kind in TEXT_DELIVERABLES):
-        lines += _text_deliverable(context, artifact)
+    # The workload's own artifact kinds (a checked proof, an evolved kernel) are the result itself: shown as text.
+    languages = context.workload.artifact_kinds
+    for artifact in (a for a in artifacts if a.kind in languages):
+        lines += _text_deliverable(context, artifact, languages[artifact.kind])
     lines.append("Accepted by:")
     for verdict in verdicts:
         lines.append(f"- **{verdict.gate}** {_verdict_ref(verdict)}: {'; '.join(verdict.reasons)}")
@@ -104,17 +107,17 @@ def _plan_section(run: Run, experiments: list[Experiment]) -> list[str]:
             lines.pop()
         lines.append("")
     for experiment in experiments:
-        params = ", ".join(f"{k}={_format(v)}" for k, v in sorted(experiment.params.items()) if k != "case")
+        params = ", ".join(f"{k}={_format(v)}" for k, v in sorted(experiment.params.items()) if k not in UNSHOWN_PARAMS)
         lines.append(f"- `{experiment.key}` ({params}): {experiment.rationale or 'planned'}")
     lines.append("")
     return lines
 
 
-def _facts(experiments: list[Experiment], by_experiment: dict[int, list[Verdict]]) -> list[dict[str, Any]]:
+def _facts(experiments: list[Experiment], by_experiment: dict[int, list[RecordedVerdict]]) -> list[dict[str, Any]]:
     return [
         {
             "experiment": e.key,
-            "parameters": {k: v for k, v in e.params.items() if k != "case"},
+            "parameters": {k: v for k, v in e.params.items() if k not in UNSHOWN_PARAMS},
             "verdicts": [
                 {"id": f"V{v.id}", "gate": v.gate, "reasons": v.reasons, "metrics": v.metrics}
                 for v in by_experiment.get(e.id or -1, [])
@@ -132,13 +135,12 @@ def _numeric(values: dict[str, Any]) -> dict[str, float]:
     }
 
 
-def writeup_record(experiments: list[Experiment], verdicts: list[Verdict]) -> WriteupRecord:
+def writeup_record(experiments: list[Experiment], verdicts: list[RecordedVerdict]) -> WriteupRecord:
     """Every experiment and verdict of the run, as the write-up gate checks citations against them.
 
     Not-accepted experiments are in the record too, so that prose citing them is recognised as
     such (and judged by what it claims) rather than as citing nothing.
     """
-    keys = {e.id: e.key for e in experiments}
     return WriteupRecord(
         experiments={
             e.key: ExperimentFacts(key=e.key, accepted=e.decision == "accept", parameters=_numeric(e.params))
@@ -147,13 +149,12 @@ def writeup_record(experiments: list[Experiment], verdicts: list[Verdict]) -> Wr
         verdicts={
             v.id: VerdictFacts(
                 id=v.id,
-                experiment=keys.get(v.experiment_id),
+                experiment=v.experiment or None,
                 gate=v.gate,
                 accepting=v.decision == "accept",
                 metrics=_numeric(v.metrics),
             )
             for v in verdicts
-            if v.id is not None
         },
     )
 
@@ -178,7 +179,7 @@ def _llm_summary(context: RunContext, facts: list[dict[str, Any]], record: Write
         return None, f"no model summary: {error}; the deterministic summary is shown"
     prose = completion.text.strip()
     verdict = check_prose(prose, record)
-    stored = context.store.add_verdict(context.run_id, None, verdict)
+    stored = context.record_verdict(None, "run", verdict)
     if verdict.decision != "accept":
         # The problems are detailed in the verdict; the report names only their kinds, never the rejected words.
         return (
@@ -194,7 +195,7 @@ def write_report(context: RunContext, notes: list[str] | None = None) -> Path:
     run = store.get_run(context.run_id)
     experiments = store.experiments(context.run_id)
     verdicts = [v for v in store.verdicts(context.run_id) if v.experiment_id is not None]
-    by_experiment: dict[int, list[Verdict]] = {}
+    by_experiment: dict[int, list[RecordedVerdict]] = {}
     for verdict in verdicts:
         assert verdict.experiment_id is not None
         by_experiment.setdefault(verdict.experiment_id, []).append(verdict)

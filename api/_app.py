@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -10,13 +11,16 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from fastapi.staticfiles import StaticFiles
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from api._settings import Settings, build_launcher
 from api.rest._headers import SecurityHeaders
+from api.rest._problems import UnprocessableError, unprocessable_body
+from api.rest._ratelimit import FailedAuthLimiter
 from api.rest._readguard import ReadGuard
+from api.rest._routes_archive import router as archive_router
 from api.rest._routes_artifacts import router as artifacts_router
 from api.rest._routes_meta import router as meta_router
-from api.rest._routes_runs import TaskInvalidError
 from api.rest._routes_runs import router as runs_router
 from api.rest._security import RequestGuard
 from api.rest._state import AppState
@@ -44,10 +48,32 @@ async def _invalid_request(_request: Request, error: Exception) -> JSONResponse:
     return JSONResponse({"detail": problems, "message": message}, status_code=422)
 
 
-async def _invalid_task(_request: Request, error: Exception) -> JSONResponse:
-    assert isinstance(error, TaskInvalidError)
-    problem = {"loc": ["body", error.where], "msg": str(error), "type": "invalid_task"}
-    return JSONResponse({"detail": [problem], "message": f"{error.where}: {error}"}, status_code=422)
+async def _unprocessable(_request: Request, error: Exception) -> JSONResponse:
+    assert isinstance(error, UnprocessableError)
+    return JSONResponse(unprocessable_body(error.loc, str(error), error.kind), status_code=422)
+
+
+async def _refused(_request: Request, error: Exception) -> JSONResponse:
+    """Every HTTPException as the documented one-sentence shape; a 422 raised this way still lists its problem."""
+    assert isinstance(error, StarletteHTTPException)
+    detail = str(error.detail)
+    if error.status_code == 422:
+        return JSONResponse(unprocessable_body(["request"], detail), status_code=422, headers=error.headers)
+    headers = dict(error.headers or {})
+    if error.status_code == 405:
+        headers["Allow"] = ", ".join(_methods_at(_request))
+    return JSONResponse({"detail": detail, "message": detail}, status_code=error.status_code, headers=headers)
+
+
+def _methods_at(request: Request) -> list[str]:
+    """Every method the API document lists for this path: a path served by two routes (GET and POST /runs)
+    is refused another method with both, not with whichever route the router tried last."""
+    methods: set[str] = set()
+    for template, operations in request.app.openapi().get("paths", {}).items():
+        pattern = re.sub(r"\\\{[^}]+\\\}", "[^/]+", re.escape(template))
+        if re.fullmatch(pattern, request.url.path):
+            methods |= {method.upper() for method in operations}
+    return sorted(methods)
 
 
 def create_app(settings: Settings | None = None, *, start_workers: bool = True) -> FastAPI:
@@ -59,7 +85,8 @@ def create_app(settings: Settings | None = None, *, start_workers: bool = True) 
     if settings.database_url:
         child_env["LABGATE_DATABASE_URL"] = settings.database_url
     pool = WorkerPool(launcher.store, concurrency=settings.run_workers if start_workers else 0, child_env=child_env)
-    state = AppState(settings=settings, launcher=launcher, pool=pool)
+    limiter = FailedAuthLimiter(max_failures=settings.auth_failures_per_minute)
+    state = AppState(settings=settings, launcher=launcher, pool=pool, limiter=limiter)
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
@@ -86,8 +113,10 @@ def create_app(settings: Settings | None = None, *, start_workers: bool = True) 
     )
     app.state.labgate = state
     app.add_exception_handler(RequestValidationError, _invalid_request)
-    app.add_exception_handler(TaskInvalidError, _invalid_task)
+    app.add_exception_handler(UnprocessableError, _unprocessable)
+    app.add_exception_handler(StarletteHTTPException, _refused)
     app.include_router(runs_router)
+    app.include_router(archive_router)
     app.include_router(artifacts_router)
     app.include_router(meta_router)
     app.include_router(dashboard_router)

@@ -1,12 +1,21 @@
-"""The JSON record of one run, shared by `agent show --json`, `GET /runs/{id}` and the dashboard."""
+"""The JSON record of one run, shared by `agent show --json`, `GET /runs/{id}` and the dashboard.
+
+Verdicts keep the store's shape (`runs.RecordedVerdict`, a gate's `GateResult` with its id and
+experiment): the run's list and each experiment's list hold the same records.
+"""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
 from typing import Any
 
+from sqlmodel import col, select
+
 from agents import summarize
-from runs import Artifact, Run, RunStore, Verdict, describe_deviations, recorded_deviations, task_label
+from runs import Artifact, Experiment, Run, RunStore, describe_deviations, recorded_deviations, task_label
+
+COLUMN_TEXT_LIMIT = 80
+"""Longer parameter values (a case directory, a kernel definition) stay out of a run list's columns."""
 
 
 def iso(value: datetime | None) -> str | None:
@@ -28,19 +37,6 @@ def duration_seconds(run: Run) -> float | None:
     return round(max(0.0, (end - start).total_seconds()), 3)
 
 
-def verdict_record(verdict: Verdict) -> dict[str, Any]:
-    return {
-        "id": verdict.id,
-        "experiment_id": verdict.experiment_id,
-        "gate": verdict.gate,
-        "decision": verdict.decision,
-        "reasons": verdict.reasons,
-        "evidence": verdict.evidence,
-        "metrics": verdict.metrics,
-        "confidence": verdict.confidence,
-    }
-
-
 def artifact_record(artifact: Artifact) -> dict[str, Any]:
     return {
         "id": artifact.id,
@@ -54,9 +50,48 @@ def artifact_record(artifact: Artifact) -> dict[str, Any]:
     }
 
 
-def run_row(run: Run) -> dict[str, Any]:
-    """One line of a run list: what the runs table shows and sorts on."""
+def _scalar(value: Any) -> bool:
+    if isinstance(value, bool | int | float) or value is None:
+        return True
+    return isinstance(value, str) and len(value) <= COLUMN_TEXT_LIMIT
+
+
+def run_params(run: Run) -> dict[str, Any]:
+    """The task's parameters as submitted; a sweep's values joined by commas; long values left out."""
+    spec = run.spec or {}
+    params = {k: v for k, v in (spec.get("params") or {}).items() if _scalar(v)}
+    for name, values in (spec.get("sweep") or {}).items():
+        if isinstance(values, list) and all(_scalar(v) for v in values):
+            params[name] = ",".join(str(v) for v in values)
+    return dict(sorted(params.items()))
+
+
+def headline_experiments(store: RunStore, run_ids: list[str]) -> dict[str, Experiment]:
+    """Per run, the experiment a list shows metrics of: the last accepted one, else the last with metrics.
+
+    One query for the whole page of runs, so a list stays one round trip per table.
+    """
+    if not run_ids:
+        return {}
+    query = select(Experiment).where(col(Experiment.run_id).in_(run_ids)).order_by(col(Experiment.id))
+    chosen: dict[str, Experiment] = {}
+    with store.session() as session:
+        for experiment in session.exec(query).all():
+            current = chosen.get(experiment.run_id)
+            if experiment.decision == "accept" or (
+                experiment.metrics and (current is None or current.decision != "accept")
+            ):
+                chosen[experiment.run_id] = experiment
+    return chosen
+
+
+def run_row(run: Run, headline: Experiment | None = None) -> dict[str, Any]:
+    """One line of a run list: what the runs table shows and sorts on.
+
+    `headline` (see `headline_experiments`) supplies the metrics column; without it they are empty.
+    """
     deviations = recorded_deviations(run.spec)
+    metrics = {k: v for k, v in (headline.metrics if headline else {}).items() if _scalar(v)}
     return {
         "run_id": run.id,
         "task": task_label(run.task_id, deviations),
@@ -72,6 +107,11 @@ def run_row(run: Run) -> dict[str, Any]:
         "rejected": run.rejected,
         "llm_tokens": run.llm_tokens,
         "llm_cost": run.llm_cost,
+        "params": run_params(run),
+        "metrics": dict(sorted(metrics.items())),
+        "metrics_from": headline.key if headline else None,
+        "goal": str((run.spec or {}).get("goal") or "")[:300],
+        "tags": list(run.tags or []),
     }
 
 
@@ -79,12 +119,12 @@ def run_detail(store: RunStore, run_id: str) -> dict[str, Any]:
     """Everything recorded about a run; raises RunNotFoundError for an unknown id."""
     run = store.get_run(run_id)
     summary = summarize(store, run_id)
-    verdicts = store.verdicts(run_id)
+    record = summary.model_dump()
     by_experiment: dict[int | None, list[dict[str, Any]]] = {}
-    for verdict in verdicts:
-        by_experiment.setdefault(verdict.experiment_id, []).append(verdict_record(verdict))
+    for verdict in record["verdicts"]:
+        by_experiment.setdefault(verdict["experiment_id"], []).append(verdict)
     return {
-        **summary.model_dump(),
+        **record,
         "gate_deviations_text": describe_deviations(summary.gate_deviations),
         "workload": run.workload,
         "spec": run.spec,
@@ -96,6 +136,8 @@ def run_detail(store: RunStore, run_id: str) -> dict[str, Any]:
         "duration_seconds": duration_seconds(run),
         "cost": {"llm_tokens": run.llm_tokens, "llm_cost": run.llm_cost},
         "report_sha256": run.report_sha256,
+        "tags": list(run.tags or []),
+        "notes": run.notes,
         "steps": [
             {
                 "id": s.id,

@@ -4,6 +4,8 @@ Kept out of `api.cli` so that command modules can raise it even when `api.cli` r
 `__main__` (`python -m api.cli`), where importing `api.cli` again would make a second class.
 """
 
+from runs import LabgateError
 
-class BadInputError(Exception):
+
+class BadInputError(LabgateError):
     """Reported as one line on stderr with exit code 2."""

@@ -10,15 +10,12 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from agents import RunLauncher
 from agents.llm import LLMConfig
-from runs import RunStore
-from tools import Catalog
-from tools.cfd import CfdWorkload, OpenFOAMConfig
-from tools.kernels import KernelsWorkload
-from tools.proofs import CoqConfig, ProofsWorkload
+from runs import LabgateError, RunStore
+from tools import Catalog, installed_workloads
 from verifiers import validate_gate_options
 
 
-class SettingsError(ValueError):
+class SettingsError(LabgateError, ValueError):
     """The configuration is incomplete or contradictory; the message names the variable."""
 
 
@@ -31,9 +28,6 @@ class Settings(BaseSettings):
 
     home: Path = Field(default=Path("labgate-data"), description="database, artifacts and run folders")
     database_url: str | None = Field(default=None, description="any SQLAlchemy URL; default SQLite in home")
-    openfoam_bin_dir: Path = Path("/usr/bin")
-    openfoam_project_dir: Path = Path("/usr/share/openfoam")
-    coqc: str = Field(default="coqc", description="the Coq compiler (a name on PATH or an absolute path)")
     max_workers: int = Field(default_factory=lambda: os.cpu_count() or 1, ge=1, le=256)
     executor: str = Field(default="local", pattern="^(local|ray)$", description="where experiments run")
     ray_address: str | None = Field(
@@ -66,6 +60,9 @@ class Settings(BaseSettings):
         default=2, ge=0, le=64, description="runs `agent serve` executes at once; 0 = only queue them"
     )
     max_body_bytes: int = Field(default=1 << 20, ge=1024, description="largest request body the API accepts")
+    auth_failures_per_minute: int = Field(
+        default=10, ge=1, le=100_000, description="failed authentications an address may make per minute before 429"
+    )
 
     @field_validator("api_token", mode="before")
     @classmethod
@@ -117,11 +114,14 @@ def build_store(settings: Settings) -> RunStore:
 
 
 def build_catalog(settings: Settings) -> Catalog:
-    openfoam = OpenFOAMConfig(bin_dir=settings.openfoam_bin_dir, project_dir=settings.openfoam_project_dir)
-    return Catalog(
-        [CfdWorkload(openfoam), KernelsWorkload(), ProofsWorkload(CoqConfig(coqc=settings.coqc))],
-        gate_options=validate_gate_options,
-    )
+    """Every installed workload (`labgate.workloads` entry points), each configured by its own settings.
+
+    `settings` holds labgate's own configuration only: a workload reads its variables (LABGATE_COQC,
+    LABGATE_OPENFOAM_BIN_DIR, ...) through its `Settings` model. A workload whose plugin is broken is
+    left out and named, with the reason, when one of its tasks is asked for.
+    """
+    found = installed_workloads()
+    return Catalog(found.workloads, gate_options=validate_gate_options, unavailable=found.problems)
 
 
 def build_launcher(settings: Settings) -> RunLauncher:

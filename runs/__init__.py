@@ -38,6 +38,7 @@ from runs._untrusted import (
     untrusted_subdirectories,
     walk_untrusted,
 )
+from runs._verdicts import RecordedVerdict
 
 __all__ = [
     "MAX_ARTIFACT_BYTES",
@@ -57,6 +58,7 @@ __all__ = [
     "GateDeviation",
     "GateResult",
     "LabgateError",
+    "RecordedVerdict",
     "Run",
     "RunNotFoundError",
     "RunStatus",

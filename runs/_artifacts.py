@@ -14,6 +14,7 @@ import stat
 import tempfile
 from pathlib import Path
 
+from runs._errors import LabgateError
 from runs._untrusted import read_untrusted_path
 
 MAX_ARTIFACT_BYTES = 256 << 20
@@ -22,7 +23,7 @@ _SHA256 = re.compile(r"^[0-9a-f]{64}$")
 _TEXT_SUFFIXES = {".log", ".md", ".txt", ".csv", ".v", ".cl", ".cu", ".lean", ".thy", ".foam", ".dat"}
 
 
-class ArtifactNotFoundError(LookupError):
+class ArtifactNotFoundError(LabgateError, LookupError):
     """No stored file has that digest."""
 
 

@@ -7,11 +7,23 @@ keeping them here lets a gate and a proposer agree on a verdict without knowing 
 from __future__ import annotations
 
 import re
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator
 
-WorkloadName = Literal["cfd", "kernels", "proofs"]
+_WORKLOAD_NAME = re.compile(r"^[a-z][a-z0-9_-]{0,31}$")
+
+
+def _check_workload_name(value: str) -> str:
+    if not _WORKLOAD_NAME.match(value):
+        raise ValueError(
+            f"workload name {value!r} must be 1-32 lowercase letters, digits, '-' or '_', starting with a letter"
+        )
+    return value
+
+
+WorkloadName = Annotated[str, AfterValidator(_check_workload_name)]
+"""A workload's name, as its plugin registers it (`labgate.workloads`); the catalog checks it is installed."""
 Decision = Literal["accept", "rerun", "revise", "reject"]
 RunStatus = Literal["queued", "running", "paused", "finished", "failed", "cancelled"]
 ExperimentStatus = Literal["pending", "running", "completed", "error", "cancelled", "failed", "interrupted"]

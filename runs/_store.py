@@ -14,20 +14,38 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from sqlalchemy import Text, cast, exists, func, or_, update
 from sqlalchemy import event as sa_event
-from sqlalchemy import func, update
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, create_engine, select
 
 from runs._artifacts import ArtifactStore, media_type_for
+from runs._errors import LabgateError
 from runs._records import ExperimentSpec, GateResult, RunStatus, TaskSpec
 from runs._schema import upgrade_schema
 from runs._tables import Artifact, Event, Experiment, Run, Step, Verdict, utcnow
+from runs._verdicts import RecordedVerdict
 
 
-class RunNotFoundError(LookupError):
+class RunNotFoundError(LabgateError, LookupError):
     """No run has that id."""
+
+
+def _recorded(row: Verdict, experiment: str) -> RecordedVerdict:
+    """The one place a stored verdict row becomes a result again."""
+    assert row.id is not None
+    return RecordedVerdict(
+        id=row.id,
+        experiment_id=row.experiment_id,
+        experiment=experiment,
+        gate=row.gate,
+        decision=row.decision,
+        reasons=row.reasons,
+        evidence=row.evidence,
+        metrics=row.metrics,
+        confidence=row.confidence,
+    )
 
 
 def _configure_sqlite(engine: Engine) -> None:
@@ -148,6 +166,9 @@ class RunStore:
         workload: str | None = None,
         since: datetime | None = None,
         until: datetime | None = None,
+        text: str | None = None,
+        decision: str | None = None,
+        tag: str | None = None,
         limit: int = 100,
         offset: int = 0,
         sort: str = "-created",
@@ -161,7 +182,7 @@ class RunStore:
         column = col(_SORT_COLUMNS[name])
         order = column.desc() if sort.startswith("-") else column.asc()
         tie = col(Run.id).desc() if sort.startswith("-") else col(Run.id).asc()
-        query = self._filtered(select(Run), status, task_id, workload, since, until)
+        query = self._filtered(select(Run), status, task_id, workload, since, until, text, decision, tag)
         query = query.order_by(order.nulls_last(), tie).offset(offset).limit(limit)
         with self.session() as session:
             return list(session.exec(query).all())
@@ -174,8 +195,13 @@ class RunStore:
         workload: str | None = None,
         since: datetime | None = None,
         until: datetime | None = None,
+        text: str | None = None,
+        decision: str | None = None,
+        tag: str | None = None,
     ) -> int:
-        query = self._filtered(select(func.count()).select_from(Run), status, task_id, workload, since, until)
+        query = self._filtered(
+            select(func.count()).select_from(Run), status, task_id, workload, since, until, text, decision, tag
+        )
         with self.session() as session:
             return int(session.exec(query).one())
 
@@ -187,7 +213,34 @@ class RunStore:
         workload: str | None,
         since: datetime | None,
         until: datetime | None,
+        text: str | None = None,
+        decision: str | None = None,
+        tag: str | None = None,
     ) -> Any:
+        """`text`: a case-insensitive substring of the run's id, task, reason or spec (goal, parameters).
+        `decision`: runs with an experiment so decided (accept, reject, rerun, revise), or `none` for
+        runs with no decided experiment. `tag`: runs carrying that tag."""
+        if tag:
+            # Tags are plain words (the API refuses quotes and backslashes), so their JSON text is predictable.
+            escaped = tag.replace("%", "\\%").replace("_", "\\_")
+            query = query.where(cast(col(Run.tags), Text).like(f'%"{escaped}"%', escape="\\"))
+        if text:
+            pattern = "%" + text.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+            fields = (
+                col(Run.id),
+                col(Run.task_id),
+                col(Run.reason),
+                col(Run.notes),
+                cast(col(Run.spec), Text),
+                cast(col(Run.tags), Text),
+            )
+            query = query.where(or_(*(func.lower(field).like(pattern, escape="\\") for field in fields)))
+        if decision:
+            decided = select(Experiment.id).where(Experiment.run_id == Run.id)
+            if decision == "none":
+                query = query.where(~exists(decided.where(col(Experiment.decision).is_not(None))))
+            else:
+                query = query.where(exists(decided.where(Experiment.decision == decision)))
         if status:
             query = query.where(Run.status == status)
         if task_id:
@@ -411,7 +464,8 @@ class RunStore:
 
     # -- verdicts -------------------------------------------------------------------------------
 
-    def add_verdict(self, run_id: str, experiment_id: int | None, result: GateResult) -> Verdict:
+    def add_verdict(self, run_id: str, experiment_id: int | None, result: GateResult) -> RecordedVerdict:
+        """Record a gate's result; returns it as `verdicts` will (announcing it is the caller's job)."""
         row = Verdict(
             run_id=run_id,
             experiment_id=experiment_id,
@@ -422,21 +476,24 @@ class RunStore:
             metrics=dict(result.metrics),
             confidence=result.confidence,
         )
-        verdict: Verdict = self._add(row)
-        self.emit(
-            run_id,
-            "verdict",
-            f"{result.gate}: {result.decision}",
-            {"gate": result.gate, "decision": result.decision, "experiment_id": experiment_id},
-        )
-        return verdict
+        with self.session() as session:
+            session.add(row)
+            session.commit()
+            session.refresh(row)
+            experiment = session.get(Experiment, experiment_id) if experiment_id is not None else None
+        return _recorded(row, experiment.key if experiment is not None else "")
 
-    def verdicts(self, run_id: str, experiment_id: int | None = None) -> list[Verdict]:
-        query = select(Verdict).where(Verdict.run_id == run_id)
+    def verdicts(self, run_id: str, experiment_id: int | None = None) -> list[RecordedVerdict]:
+        """The run's verdicts (or one experiment's) in the order they were recorded, as gates returned them."""
+        query = (
+            select(Verdict, Experiment.key)
+            .outerjoin(Experiment, col(Verdict.experiment_id) == col(Experiment.id))
+            .where(Verdict.run_id == run_id)
+        )
         if experiment_id is not None:
             query = query.where(Verdict.experiment_id == experiment_id)
         with self.session() as session:
-            return list(session.exec(query.order_by(col(Verdict.id))).all())
+            return [_recorded(row, key or "") for row, key in session.exec(query.order_by(col(Verdict.id))).all()]
 
     # -- events ---------------------------------------------------------------------------------
 

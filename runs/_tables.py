@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import JSON, Column, Text, UniqueConstraint
+from sqlalchemy import JSON, Column, Text, UniqueConstraint, text
 from sqlmodel import Field, SQLModel
 
 
@@ -32,6 +32,16 @@ class Run(SQLModel, table=True):
     llm_tokens: int = 0
     llm_cost: float = 0.0
     report_sha256: str | None = Field(default=None, max_length=64)
+    tags: list[str] = Field(
+        default_factory=list,
+        sa_column=Column(JSON, nullable=False, server_default=text("'[]'")),
+        description="short labels a reviewer gave the run",
+    )
+    notes: str = Field(
+        default="",
+        sa_column=Column(Text, nullable=False, default="", server_default=text("''")),
+        description="a reviewer's notes on the run",
+    )
     worker: str = Field(default="", max_length=200, description="host:pid of the process executing the run")
     created_at: datetime = Field(default_factory=utcnow, index=True)
     started_at: datetime | None = None
@@ -64,6 +74,11 @@ class Experiment(SQLModel, table=True):
     metrics: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
     error: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
     outcome: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    evidence: dict[str, str] = Field(
+        default_factory=dict,
+        sa_column=Column(JSON, nullable=False, server_default=text("'{}'")),
+        description="each stored output file of the experiment: relative path -> artifact sha256 (what gates read)",
+    )
     workdir: str = Field(default="", max_length=1000)
     started_at: datetime | None = None
     finished_at: datetime | None = None

@@ -31,6 +31,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
+from runs._errors import LabgateError
+
 DEFAULT_MAX_BYTES = 64 << 20
 DEFAULT_TIMEOUT = 30.0
 _CHUNK = 1 << 20
@@ -38,7 +40,7 @@ _DIR_FLAGS = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC
 _FILE_FLAGS = os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_NOCTTY | os.O_CLOEXEC
 
 
-class UntrustedFileError(OSError):
+class UntrustedFileError(LabgateError, OSError):
     """A file left by a sandbox was refused: a link, not a regular file, too large, or unreadable."""
 
     def __init__(self, path: str, reason: str) -> None:

@@ -14,11 +14,13 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import IO, Any
 
+from runs import LabgateError
+
 GIB = 1 << 30
 MIB = 1 << 20
 
 
-class SandboxError(Exception):
+class SandboxError(LabgateError):
     """Base class of every sandbox failure."""
 
 

@@ -25,6 +25,8 @@ import os
 import tempfile
 from pathlib import Path
 
+from runs import LabgateError
+
 _MS_NOSUID = 2
 _MS_NODEV = 4
 _MS_REMOUNT = 32
@@ -34,7 +36,7 @@ _MNT_DETACH = 2
 _PREFIX = "labgate-stage-"
 
 
-class StageUnavailableError(OSError):
+class StageUnavailableError(LabgateError, OSError):
     """The host cannot make propagating mounts here (not root, no CAP_SYS_ADMIN, no mount(2))."""
 
 

@@ -14,11 +14,13 @@ import time
 from collections.abc import Iterator
 from typing import Any
 
+from runs import LabgateError
+
 STDOUT = 1
 STDERR = 2
 
 
-class StreamTimeoutError(TimeoutError):
+class StreamTimeoutError(LabgateError, TimeoutError):
     """The deadline passed before the stream ended."""
 
 

@@ -17,6 +17,45 @@ REPO = Path(__file__).resolve().parent.parent
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 
 
+class SlowLane:
+    """Names every test the fast lane (`-m "not slow"`) should leave out but does not: a warning, not a failure.
+
+    Setup, call and teardown are summed, so a slow module fixture counts against the first test that
+    uses it. The machine running the suite may be loaded; the warning leaves the judgement to a person.
+    """
+
+    def __init__(self, limit: float) -> None:
+        self.limit = limit
+        self.slow: set[str] = set()
+        self.seconds: dict[str, float] = {}
+
+    def pytest_collection_modifyitems(self, items: list[pytest.Item]) -> None:
+        self.slow = {item.nodeid for item in items if item.get_closest_marker("slow") is not None}
+
+    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        self.seconds[report.nodeid] = self.seconds.get(report.nodeid, 0.0) + report.duration
+
+    def pytest_terminal_summary(self, terminalreporter: pytest.TerminalReporter) -> None:
+        unmarked = sorted(
+            ((seconds, nodeid) for nodeid, seconds in self.seconds.items() if seconds >= self.limit),
+            reverse=True,
+        )
+        unmarked = [(seconds, nodeid) for seconds, nodeid in unmarked if nodeid not in self.slow]
+        if not unmarked:
+            return
+        terminalreporter.write_sep("=", f"{len(unmarked)} test(s) took {self.limit:g} s or more, not marked slow")
+        for seconds, nodeid in unmarked:
+            terminalreporter.write_line(f"WARNING {seconds:.1f}s {nodeid}: mark it @pytest.mark.slow", yellow=True)
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addini("slow_seconds", "a test that takes this long (seconds) or longer must be marked slow", default="10")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.pluginmanager.register(SlowLane(float(config.getini("slow_seconds"))), "labgate-slow-lane")
+
+
 def require_tool(available: bool, what: str) -> None:
     """Skip locally, fail in CI: CI installs every tool, so a missing one there is a broken setup."""
     if available:

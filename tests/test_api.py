@@ -7,10 +7,13 @@ Every test runs on SQLite and, where LABGATE_TEST_POSTGRES_URL is set (CI), on P
 
 from __future__ import annotations
 
+import io
 import json
 import os
+import re
 import threading
 import time
+import zipfile
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -343,7 +346,11 @@ def test_dashboard_pages_render(server: httpx.Client, settings: Settings, tmp_pa
     assert page.status_code == 200
     assert f'src="/artifacts/{shas["image"]}"' in page.text  # the evidence image inline, and the report's figure
     assert page.text.count(f"/artifacts/{shas['image']}") >= 3
-    assert "Courant" in page.text and 'class="hl"' in page.text  # the log, highlighted
+    assert "Courant" not in page.text  # a log loads when its section is opened, from its fragment
+    fragments = re.findall(r'data-fragment="(/ui/artifacts/\d+)"', page.text)
+    logs = [server.get(url).text for url in fragments]
+    assert any("Courant" in text and 'class="hl"' in text for text in logs)  # the log, highlighted
+    assert server.get("/ui/artifacts/999999").status_code == 404
     assert "<h1>Report</h1>" in page.text
     compare = server.get("/ui/compare", params=[("run", run_id), ("run", other)])
     assert compare.status_code == 200 and "re=100" in compare.text
@@ -467,4 +474,93 @@ def test_recovery_requeues_only_runs_whose_local_process_is_gone(settings: Setti
     ]
     assert store.get_run(orphan).worker == ""
     assert any("resumes from its checkpoint" in event.message for event in store.events(orphan))
+    store.engine.dispose()
+
+
+def test_a_run_downloads_as_one_zip_built_from_the_store_without_following_links(
+    server: httpx.Client, settings: Settings, tmp_path: Path
+) -> None:
+    store = _store(settings)
+    run_id, shas = _run_with_artifacts(store, tmp_path)
+    planted = store.add_artifact_bytes(run_id, b"placeholder", kind="log", name="../../etc/planted.log")
+    secret = tmp_path / "secret.txt"
+    secret.write_text("host secret")
+    stored = store.artifacts.path_for(planted.sha256)
+    stored.chmod(0o644)
+    stored.unlink()
+    stored.symlink_to(secret)  # a link where an artifact file should be: never followed
+    response = server.get(f"/runs/{run_id}/archive")
+    assert response.status_code == 200 and response.headers["content-type"] == "application/zip"
+    assert response.headers["content-disposition"] == f'attachment; filename="labgate-run-{run_id}.zip"'
+    with zipfile.ZipFile(io.BytesIO(response.content)) as archive:
+        names = archive.namelist()
+        assert archive.testzip() is None
+        assert json.loads(archive.read("run.json"))["run_id"] == run_id
+        assert archive.read("report/report.md").startswith(b"# Report")
+        assert archive.read("artifacts/re=100/figures/u.png") == PNG
+        assert archive.read("artifacts/run/re=100/log.icoFoam").startswith(b"Time = 0.1")
+        readme = archive.read("README.txt").decode()
+    assert all(not name.startswith("/") and ".." not in name.split("/") for name in names), names
+    assert f"{shas['image']}  artifacts/re=100/figures/u.png" in readme
+    assert f"{planted.sha256}  (missing from the store)" in readme
+    assert b"host secret" not in response.content and str(settings.home) not in response.text
+    assert server.get("/runs/20200101-000000-abcdef/archive").status_code == 404
+    page = server.get(f"/ui/runs/{run_id}").text
+    assert f'href="/runs/{run_id}/archive"' in page
+    store.engine.dispose()
+
+
+def test_runs_list_searches_text_filters_by_decision_and_carries_params_and_metrics(
+    server: httpx.Client, settings: Settings
+) -> None:
+    store = _store(settings)
+    low = store.create_run(TaskSpec(id="cfd/cavity", workload="cfd", params={"re": 100}, goal="Ghia benchmark")).id
+    high = store.create_run(TaskSpec(id="cfd/cavity", workload="cfd", params={"re": 400}, sweep={"cells": [16, 32]}))
+    odd = store.create_run(TaskSpec(id="cfd/odd", workload="cfd", goal="100% of the odd_name")).id
+    for run_id, decision, metrics in ((low, "accept", {"u_min": -0.2}), (high.id, "reject", {"u_min": -0.3})):
+        experiment = store.add_experiment(run_id, ExperimentSpec(key="e1", task_id="cfd/cavity"))
+        assert experiment.id is not None
+        store.update_experiment(experiment.id, decision=decision, metrics=metrics)
+
+    def ids(**params: str) -> list[str]:
+        response = server.get("/runs", params=params)
+        assert response.status_code == 200, response.text
+        return [item["run_id"] for item in response.json()["items"]]
+
+    assert ids(q="ghia BENCH") == [low]  # the goal, case-insensitively
+    assert ids(q=high.id[-6:]) == [high.id]  # the run id
+    assert ids(q='"re": 400') == [high.id]  # the parameters
+    assert ids(q="%") == [odd] and ids(q="_name") == [odd]  # LIKE wildcards are literal text
+    assert ids(decision="accept") == [low] and ids(decision="reject") == [high.id]
+    assert ids(decision="none") == [odd]
+    assert server.get("/runs", params={"decision": "maybe"}).status_code == 422
+    item = next(i for i in server.get("/runs").json()["items"] if i["run_id"] == high.id)
+    assert item["params"] == {"cells": "16,32", "re": 400} and item["metrics"] == {"u_min": -0.3}
+    assert item["metrics_from"] == "e1"
+    store.engine.dispose()
+
+
+def test_tags_and_notes_are_set_guarded_searched_and_filtered(guarded: httpx.Client, settings: Settings) -> None:
+    store = _store(settings)
+    run_id = store.create_run(TaskSpec(id="cfd/cavity", workload="cfd")).id
+    other = store.create_run(TaskSpec(id="cfd/cavity", workload="cfd")).id
+    body = {"tags": ["baseline", "re-100", "baseline"], "notes": "compare with the <b>2019</b> run"}
+    assert guarded.post(f"/runs/{run_id}/annotations", json=body).status_code == 401
+    headers = {"Authorization": f"Bearer {TOKEN}"}
+    saved = guarded.post(f"/runs/{run_id}/annotations", json=body, headers=headers)
+    assert saved.status_code == 200, saved.text
+    assert saved.json() == {"run_id": run_id, "tags": ["baseline", "re-100"], "notes": body["notes"]}
+    for bad in ({"tags": ['a"b']}, {"tags": ["x"] * 21}, {"notes": "n" * 20_001}, {"colour": "red"}):
+        assert guarded.post(f"/runs/{run_id}/annotations", json=bad, headers=headers).status_code == 422, bad
+    missing = guarded.post("/runs/20200101-000000-abcdef/annotations", json=body, headers=headers)
+    assert missing.status_code == 404
+    detail = guarded.get(f"/runs/{run_id}").json()
+    assert detail["tags"] == ["baseline", "re-100"] and detail["notes"] == body["notes"]
+    assert [i["run_id"] for i in guarded.get("/runs", params={"tag": "baseline"}).json()["items"]] == [run_id]
+    assert guarded.get("/runs", params={"tag": "re"}).json()["total"] == 0  # a whole tag, not a part of one
+    assert [i["run_id"] for i in guarded.get("/runs", params={"q": "2019"}).json()["items"]] == [run_id]
+    assert guarded.get("/runs", params={"tag": 'a"b'}).status_code == 422
+    page = guarded.get(f"/ui/runs/{run_id}").text
+    assert "&lt;b&gt;2019&lt;/b&gt;" in page and "<b>2019" not in page  # notes are text, never markup
+    assert other not in [i["run_id"] for i in guarded.get("/runs", params={"tag": "re-100"}).json()["items"]]
     store.engine.dispose()

@@ -49,6 +49,7 @@ def _fuzz(operation: Any, mode: GenerationMode) -> list[str]:
 
 
 @pytest.mark.parametrize("backend", BACKENDS)
+@pytest.mark.slow
 def test_no_request_gets_a_server_error(backend: str, tmp_path: Path) -> None:
     home = tmp_path / "home"
     home.mkdir()

@@ -169,9 +169,10 @@ def test_check_case_judges_a_case_without_touching_it(channel: Case, home: Path,
     shutil.copytree(channel.directory / "case", user_case)
     before = _digest(user_case)
     result = agent("check-case", "cfd/poiseuille", str(user_case), "--json", home=home)
-    assert result.returncode == 0, result.stderr
     report = json.loads(result.stdout)
-    assert report["decision"] == "accept", report
+    # Every gate that judged accepts, but mesh independence needs new runs: never an acceptance without it.
+    assert report["decision"] == "inconclusive", report
+    assert result.returncode == 1, result.stderr
     assert report["params"]["re"] == pytest.approx(100) and report["params"]["cells"] == 16
     assert [v["gate"] for v in report["verdicts"]] == [
         "solver-log",
@@ -180,11 +181,20 @@ def test_check_case_judges_a_case_without_touching_it(channel: Case, home: Path,
         "comparator",
         "vision",
     ]
+    assert all(v["decision"] == "accept" for v in report["verdicts"]), report["verdicts"]
     assert report["skipped"] == ["mesh-independence"]
     assert _digest(user_case) == before
 
+    rerun = agent("check", "cfd/poiseuille", str(user_case), "--rerun", "--json", home=home)
+    assert rerun.returncode == 0, rerun.stderr
+    full = json.loads(rerun.stdout)
+    assert full["decision"] == "accept" and full["skipped"] == []
+    assert [v["gate"] for v in full["verdicts"]] == channel.task.gates
+    assert _digest(user_case) == before
+
     shutil.rmtree(next(p for p in user_case.iterdir() if p.name.replace(".", "").isdigit() and p.name != "0"))
-    broken = json.loads(agent("check-case", "cfd/poiseuille", str(user_case), "--json", home=home).stdout)
-    assert broken["decision"] != "accept"
+    broken_run = agent("check-case", "cfd/poiseuille", str(user_case), "--json", home=home)
+    broken = json.loads(broken_run.stdout)
+    assert broken["decision"] != "accept" and broken_run.returncode == 1
     missing = agent("check-case", "cfd/poiseuille", str(tmp_path / "nope"), home=home)
     assert missing.returncode == 2 and "does not exist" in missing.stderr

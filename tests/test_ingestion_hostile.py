@@ -279,7 +279,7 @@ def test_check_case_copies_no_link_and_names_each(home: Path, host_dir: Path, tm
     started = time.monotonic()
     result = agent("check-case", "cfd/cavity", str(user_case), "--json", home=home, timeout=300)
     assert time.monotonic() - started < 300
-    assert result.returncode == 0, result.stderr
+    assert result.returncode == 1, result.stderr
     report = json.loads(result.stdout)
     assert report["decision"] != "accept"
     refused = " | ".join(report["refused"])

@@ -176,6 +176,7 @@ __kernel void saxpy(const int n, const float a, __global const float* x, __globa
 
 
 @pytest.mark.parametrize("cheat", sorted(KERNEL_CHEATS))
+@pytest.mark.slow
 def test_kernel_cheats_are_rejected(worker: Worker, cheat: str) -> None:
     task, source, which, phrase = KERNEL_CHEATS[cheat]
     assert source != SUITE[task].seed, "the cheat did not change the seed: its replace() missed"
@@ -361,6 +362,7 @@ HONEST = {
 
 
 @pytest.mark.parametrize("control", sorted(HONEST))
+@pytest.mark.slow
 def test_honest_kernels_are_accepted_at_trained_and_drawn_heldout_sizes(worker: Worker, control: str) -> None:
     task, source = HONEST[control]
     for which, seed in (("train", 5), ("heldout", 6), ("heldout", 7)):

@@ -1,9 +1,11 @@
-"""The kernel workload as a user meets it: `agent eval-kernel` and `agent run kernels/<task>`."""
+"""The kernel workload as a user meets it: `agent check` (alias `eval-kernel`) and `agent run kernels/<task>`."""
 
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -23,14 +25,23 @@ def test_eval_kernel_bad_input_is_one_line(home: Path, tmp_path: Path) -> None:
     empty = tmp_path / "empty.cl"
     empty.write_text("  \n")
     for args, message in (
-        (["eval-kernel", "kernels/nope", str(kernel)], "unknown kernel task 'kernels/nope'"),
-        (["eval-kernel", "kernels/saxpy", str(tmp_path / "missing.cl")], "cannot read kernel file"),
+        (["eval-kernel", "kernels/nope", str(kernel)], "unknown task 'kernels/nope'"),
+        (["eval-kernel", "kernels/saxpy", str(tmp_path / "missing.cl")], "missing.cl does not exist"),
         (["eval-kernel", "kernels/saxpy", str(empty)], "is empty"),
+        (["eval-kernel", "kernels/saxpy", str(tmp_path)], "is a directory, not a kernel file"),
     ):
         result = agent(*args, home=home)
         assert result.returncode == 2, result.stderr
         lines = [line for line in result.stderr.splitlines() if line.strip()]
         assert len(lines) == 1 and message in lines[0] and "Traceback" not in result.stderr
+
+
+def _held_out_dims(verdict: dict[str, Any]) -> list[list[int]]:
+    """The held-out sizes a kernel-heldout verdict names ("fresh inputs (and sizes: label AxB, ...)")."""
+    line = next(reason for reason in verdict["reasons"] if reason.startswith("fresh inputs"))
+    sizes = re.search(r"sizes: ([^)]*)\)", line)
+    assert sizes is not None, line
+    return [[int(d) for d in item.split()[-1].split("x")] for item in sizes.group(1).split(", ")]
 
 
 @pytest.mark.slow
@@ -46,17 +57,24 @@ def test_eval_kernel_rejects_a_kernel_hard_coded_for_square_grids(
     kernel = tmp_path / "square.cl"
     kernel.write_text(square)
     result = agent("eval-kernel", "kernels/heat2d", str(kernel), "--json", home=home, env=kernel_cache)
-    assert result.returncode == 0, result.stderr
+    assert result.returncode == 1, result.stderr
     report = json.loads(result.stdout)
-    assert report["decision"] == "reject"
-    assert report["status"] == "ok" and report["fitness"] > 0
-    assert all(size["correct"] for size in report["sizes"])
-    assert report["heldout"]["decision"] == "reject"
+    assert report["decision"] == "reject" and report["workload"] == "kernels"
+    verdicts = {verdict["gate"]: verdict for verdict in report["verdicts"]}
+    assert list(verdicts) == ["kernel-correctness", "kernel-heldout"]
+    train = verdicts["kernel-correctness"]
+    assert train["decision"] == "accept", train["reasons"]
+    assert train["metrics"]["in-distribution fitness"] > 0
+    assert not any("INCORRECT" in reason for reason in train["reasons"])
+    heldout = verdicts["kernel-heldout"]
+    assert heldout["decision"] == "reject"
+    assert any("never saw" in reason for reason in heldout["reasons"])
     # Held-out sizes are drawn per judging run, never square: the first one already exposes the kernel.
-    heldout = report["heldout"]["sizes"]
-    assert heldout and not heldout[-1]["correct"]
-    assert all(size["dims"][0] != size["dims"][1] for size in heldout)
-    assert any("never saw" in reason for reason in report["reasons"])
+    assert any("INCORRECT" in reason for reason in heldout["reasons"])
+    dims = _held_out_dims(heldout)
+    assert dims and all(size[0] != size[1] for size in dims)
+    assert (Path(report["workdir"]) / "candidate.cl").read_text() == square
+    assert kernel.read_text() == square
 
 
 @pytest.mark.slow

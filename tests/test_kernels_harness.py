@@ -91,6 +91,7 @@ def test_out_of_bounds_writes_are_caught_by_the_guard(worker: Worker) -> None:
     assert "wrote past the end of buffer y" in evaluation.feedback()
 
 
+@pytest.mark.slow
 def test_infinite_loop_is_killed_and_the_search_continues(tmp_path: Path) -> None:
     require_tool(opencl_usable(), "an OpenCL platform (pocl-opencl-icd) with pyopencl")
     hang = SUITE["saxpy"].seed.replace(
@@ -127,6 +128,7 @@ __kernel void saxpy(const int n, const float a, __global const float* x, __globa
 """
 
 
+@pytest.mark.slow
 def test_llm_proposer_rewrites_are_evaluated_by_the_harness(worker: Worker) -> None:
     from agents.kernel_search import LLMProposer
     from tests.test_kernels_search import ScriptedLLM

@@ -1,4 +1,4 @@
-"""The proof workload through the front doors: catalog, plans, `agent run`, `agent check-proof`."""
+"""The proof workload through the front doors: catalog, plans, `agent run`, `agent check` (alias `check-proof`)."""
 
 from __future__ import annotations
 
@@ -85,6 +85,7 @@ def test_minif2f_problems_are_proved_and_accepted_end_to_end(home: Path) -> None
 
 @pytest.mark.coq
 @pytest.mark.usefixtures("coq", "bubblewrap")
+@pytest.mark.slow
 def test_check_proof_command(home: Path, tmp_path: Path) -> None:
     good = tmp_path / "good.v"
     good.write_text(
@@ -93,9 +94,11 @@ def test_check_proof_command(home: Path, tmp_path: Path) -> None:
     )
     accepted = agent("check-proof", "proofs/minif2f-valid/mathd_algebra_10", str(good), "--json", home=home)
     assert accepted.returncode == 0, accepted.stderr
-    verdict = json.loads(accepted.stdout)
-    assert verdict["decision"] == "accept" and verdict["reasons"] == []
-    assert "ClassicalDedekindReals.sig_forall_dec" in verdict["assumptions"]
+    report = json.loads(accepted.stdout)
+    assert report["decision"] == "accept" and report["workload"] == "proofs"
+    [verdict] = report["verdicts"]
+    assert verdict["gate"] == "proof-check" and verdict["decision"] == "accept"
+    assert "ClassicalDedekindReals.sig_forall_dec" in verdict["reasons"][0]
     cheat = tmp_path / "cheat.v"
     cheat.write_text(good.read_text().replace("Qed.", "Admitted."))
     rejected = agent("check-proof", "proofs/minif2f-valid/mathd_algebra_10", str(cheat), home=home)
@@ -149,6 +152,7 @@ def test_conjecture_correction_through_a_configured_llm_endpoint(home: Path, tmp
 
 @pytest.mark.coq
 @pytest.mark.usefixtures("coq", "bubblewrap")
+@pytest.mark.slow
 def test_a_task_carrying_its_proof_is_checked_not_searched(home: Path, tmp_path: Path) -> None:
     base = {
         "workload": "proofs",

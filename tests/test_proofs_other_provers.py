@@ -131,6 +131,7 @@ def test_lean_image_checks_a_real_proof(tmp_path: Path) -> None:
 
 
 @pytest.mark.image
+@pytest.mark.slow
 def test_isabelle_image_checks_a_real_proof(tmp_path: Path) -> None:
     if shutil.which("isabelle") is None:
         pytest.skip("Isabelle is not installed (build sandboxes/images/isabelle; it needs network)")

@@ -5,8 +5,9 @@ Every test runs on SQLite and, where LABGATE_TEST_POSTGRES_URL names a server (C
 
 from __future__ import annotations
 
+import json
 import multiprocessing
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 import pytest
@@ -20,6 +21,7 @@ from runs import (
     TaskSpec,
     combine_decisions,
 )
+from sandboxes import Sandbox
 from tests.databases import BACKENDS, database_url
 
 
@@ -90,14 +92,16 @@ def test_verdicts_round_trip(store: RunStore) -> None:
     run = store.create_run(_task())
     experiment = store.add_experiment(run.id, ExperimentSpec(key="k", task_id="cfd/test"))
     result = GateResult(gate="solver-log", decision="rerun", reasons=["diverged"], metrics={"courant_max": 12.5})
-    store.add_verdict(run.id, experiment.id, result)
+    added = store.add_verdict(run.id, experiment.id, result)
+    store.add_verdict(run.id, None, GateResult(gate="write-up", decision="accept"))
     [verdict] = store.verdicts(run.id, experiment.id)
-    assert (verdict.gate, verdict.decision, verdict.reasons, verdict.metrics) == (
-        "solver-log",
-        "rerun",
-        ["diverged"],
-        {"courant_max": 12.5},
-    )
+    assert verdict == added
+    # The gate's own result comes back unchanged, with where it was recorded.
+    assert GateResult.model_validate(verdict.model_dump(include=set(GateResult.model_fields))) == result
+    assert (verdict.experiment, verdict.experiment_id) == ("k", experiment.id)
+    on_run = [v for v in store.verdicts(run.id) if v.experiment_id is None]
+    assert [(v.gate, v.experiment) for v in on_run] == [("write-up", "")]
+    assert [event.kind for event in store.events(run.id)] == []  # announcing a verdict is the run's job, once
 
 
 def test_combined_decision_is_the_first_gate_that_does_not_accept() -> None:
@@ -252,3 +256,80 @@ def test_processes_opening_a_fresh_store_at_once_all_succeed(backend: str, home:
         store = RunStore(home, url)
         assert store.list_runs() == []
         store.engine.dispose()
+
+
+def _store_at_first_revision(home: Path, url: str | None) -> str:
+    """A database at revision 0001 with one finished experiment recorded as stores did then; returns its URL."""
+    from alembic import command
+    from sqlalchemy import create_engine
+
+    from runs._schema import _alembic_config
+
+    url = url or f"sqlite:///{home / 'labgate.db'}"
+    engine = create_engine(url)
+    with engine.begin() as connection:
+        command.upgrade(_alembic_config(connection), "0001")
+        connection.exec_driver_sql(
+            "INSERT INTO run (id, task_id, workload, status, reason, spec, options, environment, seed, accepted, "
+            "rejected, llm_tokens, llm_cost, worker, created_at, updated_at) VALUES ('old', 'cfd/test', 'cfd', "
+            "'running', '', '{}', '{}', '{}', 0, 0, 0, 0, 0.0, '', '2026-01-01 00:00:00', '2026-01-01 00:00:00')"
+        )
+        for key, outcome in OLD_OUTCOMES.items():
+            connection.exec_driver_sql(
+                "INSERT INTO experiment (run_id, key, attempt, rationale, params, status, metrics, error, outcome, "
+                f"workdir) VALUES ('old', '{key}', 1, '', '{{}}', 'completed', '{{}}', '', '{json.dumps(outcome)}', '')"
+            )
+    engine.dispose()
+    return url
+
+
+OLD_DIGEST = "ab" * 32
+OLD_OUTCOMES = {
+    "done": {
+        "key": "done",
+        "status": "completed",
+        "files": [{"path": "result.txt", "kind": "data", "role": "result"}],
+        "evidence": {"result.txt": OLD_DIGEST},
+    },
+    "pending": {},
+}
+"""Outcomes as stores wrote them before revision 0002: the evidence map packed into the outcome."""
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_upgrading_moves_evidence_out_of_the_outcome(backend: str, home: Path) -> None:
+    with database_url(backend) as url:
+        store = RunStore(home, _store_at_first_revision(home, url))
+        done, pending = store.find_experiment("old", "done"), store.find_experiment("old", "pending")
+        assert done is not None and pending is not None
+        assert done.evidence == {"result.txt": OLD_DIGEST}
+        assert done.outcome == {k: v for k, v in OLD_OUTCOMES["done"].items() if k != "evidence"}
+        assert (pending.evidence, pending.outcome) == ({}, {})
+        store.engine.dispose()
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_an_experiment_recorded_before_the_upgrade_is_judged_with_its_evidence(backend: str, home: Path) -> None:
+    from agents import RunContext
+    from agents._experiments import judge_experiment
+    from tools.cfd import CfdWorkload
+
+    with database_url(backend) as url:
+        store = RunStore(home, _store_at_first_revision(home, url))
+        task = TaskSpec(id="cfd/test", workload="cfd", params={"case": "cavity"}, gates=["deliverables"])
+        context = RunContext(store=store, run_id="old", task=task, workload=CfdWorkload(), sandbox_factory=_no_sandbox)
+        (context.experiment_dir("done") / "result.txt").write_text("x y\n1 2\n")
+        row = store.find_experiment("old", "done")
+        assert row is not None and row.id is not None
+        decision, results = judge_experiment(context, ExperimentSpec(key="done", task_id=task.id), row.id)
+        assert decision == "accept", results
+        assert [result.evidence for result in results] == [[OLD_DIGEST]]  # the digest stored before the upgrade
+        verdict_events = [event for event in store.events("old") if event.kind == "verdict"]
+        assert [(e.data["gate"], e.data["decision"], e.data["key"]) for e in verdict_events] == [
+            ("deliverables", "accept", "done")
+        ]
+        store.engine.dispose()
+
+
+def _no_sandbox(workdir: Path, *, ro_paths: Sequence[Path] = ()) -> Sandbox:
+    raise AssertionError("judging a stored outcome runs nothing")

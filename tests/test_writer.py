@@ -14,6 +14,7 @@ from agents.llm import LLMConfig, OpenAIChat
 from api._settings import Settings, build_catalog
 from runs import ExperimentSpec, GateResult, RunStore
 from tests.llm_server import Reply, Rule, ScriptedLLMServer
+from tools.proofs import ProofsWorkload
 from verifiers import ExperimentFacts, VerdictFacts, WriteupRecord, check_prose, numbers_in
 
 RECORD = WriteupRecord(
@@ -104,6 +105,7 @@ def test_report_lists_only_accepted_results(store: RunStore, tmp_path: Path) -> 
 
 def test_the_accepted_proof_is_in_the_report_and_a_rejected_one_is_not(store: RunStore, tmp_path: Path) -> None:
     run_id, context = _populated_run(store, tmp_path)
+    context.workload = ProofsWorkload()  # the report prints the kinds the run's workload declares as text
     good, bad = store.experiments(run_id)
     assert good.id is not None and bad.id is not None
     accepted = "Theorem t : 1 + 1 = 2.\nProof.\n  reflexivity.\nQed.\n"

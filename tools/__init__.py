@@ -1,8 +1,12 @@
 """Workloads: each builds its experiments' inputs, runs them through a sandbox and extracts results."""
 
 from tools._catalog import Catalog, apply_overrides, describe_validation_error, parse_scalar
+from tools._installed import InstalledWorkloads, installed_workloads, workload_class
+from tools._plugins import GATES, PROPOSERS, WORKLOADS, PluginError, forget_plugins, load_plugin, plugin_names
+from tools._prose import ProsePattern
 from tools._search import SearchParameter, SearchSpace
 from tools._workload import (
+    COMMON_ARTIFACT_KINDS,
     ArtifactKind,
     ExperimentOutcome,
     OutputFile,
@@ -10,22 +14,36 @@ from tools._workload import (
     TaskError,
     ToolUnavailableError,
     Workload,
+    WorkloadSettings,
     experiment_key,
 )
 
 __all__ = [
+    "COMMON_ARTIFACT_KINDS",
+    "GATES",
+    "PROPOSERS",
+    "WORKLOADS",
     "ArtifactKind",
     "Catalog",
     "ExperimentOutcome",
+    "InstalledWorkloads",
     "OutputFile",
+    "PluginError",
+    "ProsePattern",
     "SandboxFactory",
     "SearchParameter",
     "SearchSpace",
     "TaskError",
     "ToolUnavailableError",
     "Workload",
+    "WorkloadSettings",
     "apply_overrides",
     "describe_validation_error",
     "experiment_key",
+    "forget_plugins",
+    "installed_workloads",
+    "load_plugin",
     "parse_scalar",
+    "plugin_names",
+    "workload_class",
 ]

@@ -46,11 +46,19 @@ class Catalog:
 
     With `gate_options` (the gates' validator, handed in by the front door) the catalog also refuses
     unknown gates and bad gate options, and compares those of a submitted task with its catalog task's.
+    `unavailable` names workloads that are registered but could not be loaded, with the reason: a
+    task of one of them is refused with that reason instead of "unknown".
     """
 
-    def __init__(self, workloads: Iterable[Workload], gate_options: GateOptionsValidator | None = None) -> None:
+    def __init__(
+        self,
+        workloads: Iterable[Workload],
+        gate_options: GateOptionsValidator | None = None,
+        unavailable: Mapping[str, str] | None = None,
+    ) -> None:
         self.workloads: dict[str, Workload] = {workload.name: workload for workload in workloads}
         self.gate_options = gate_options
+        self.unavailable: dict[str, str] = dict(unavailable or {})
         self._tasks: dict[str, TaskSpec] | None = None
 
     def tasks(self) -> dict[str, TaskSpec]:
@@ -59,19 +67,28 @@ class Catalog:
         return self._tasks
 
     def workload_for(self, task: TaskSpec) -> Workload:
-        try:
-            return self.workloads[task.workload]
-        except KeyError:
-            raise TaskError(f"workload {task.workload!r} is not available in this installation") from None
+        """The workload that runs `task`; TaskError naming the installed ones when it is not among them."""
+        workload = self.workloads.get(task.workload)
+        if workload is None:
+            raise TaskError(f"{task.id}: {self._missing(task.workload)}")
+        return workload
+
+    def _missing(self, name: str) -> str:
+        """Why workload `name` cannot run anything here, naming those that can."""
+        installed = ", ".join(sorted(self.workloads)) or "none"
+        if name in self.unavailable:
+            return f"workload {name!r} is registered but unavailable: {self.unavailable[name]}"
+        return f"workload {name!r} is not installed (installed workloads: {installed})"
 
     def get(self, task_id: str) -> TaskSpec:
         tasks = self.tasks()
         if task_id in tasks:
             return tasks[task_id].model_copy(deep=True)
-        close = [known for known in tasks if known.split("/")[0] == task_id.split("/", maxsplit=1)[0]][:8]
-        hint = (
-            f"; known {task_id.split('/', maxsplit=1)[0]} tasks: {', '.join(close)}" if close else "; see `agent tasks`"
-        )
+        prefix = task_id.split("/", maxsplit=1)[0]
+        if "/" in task_id and prefix not in self.workloads:
+            raise TaskError(f"unknown task {task_id!r}: {self._missing(prefix)}")
+        close = [known for known in tasks if known.split("/")[0] == prefix][:8]
+        hint = f"; known {prefix} tasks: {', '.join(close)}" if close else "; see `agent tasks`"
         raise TaskError(f"unknown task {task_id!r}{hint}")
 
     def load(self, reference: str) -> TaskSpec:
@@ -115,7 +132,9 @@ class Catalog:
             raise TaskError(f"task file {path} is malformed: {detail}") from None
         if not isinstance(data, dict):
             raise TaskError(f"task file {path} must hold a mapping of task fields, not {type(data).__name__}")
-        return self.from_mapping(data, origin=str(path))
+        task = self.from_mapping(data, origin=str(path))
+        workload = self.workloads.get(task.workload)
+        return workload.read_task_files(task, path.parent) if workload is not None else task
 
     def from_mapping(self, data: Mapping[str, Any], origin: str = "task") -> TaskSpec:
         """A task from a mapping (file or REST body); `extends: <id>` starts from a catalog task."""

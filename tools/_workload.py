@@ -1,19 +1,43 @@
-"""What every workload provides to the orchestrator: tasks, plans, and experiments run in a sandbox."""
+"""What every workload provides to the orchestrator: tasks, plans, and experiments run in a sandbox.
+
+A workload is a plugin (entry-point group `labgate.workloads`, see `tools.installed_workloads`): the
+class declares everything the rest of labgate needs to know about it (its name, docker image,
+artifact kinds, settings and prose vocabulary), so adding one edits no shared file.
+"""
 
 from __future__ import annotations
 
+import re
 from abc import ABC, abstractmethod
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any, ClassVar, Literal, Protocol
+from types import MappingProxyType
+from typing import Annotated, Any, ClassVar, Literal, Protocol, Self
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from runs import ExperimentSpec, TaskSpec, WorkloadName
+from runs import ExperimentSpec, LabgateError, TaskSpec, WorkloadName
 from sandboxes import Sandbox
+from tools._prose import ProsePattern
 from tools._search import SearchSpace
 
-ArtifactKind = Literal["log", "image", "table", "field", "source", "report", "data", "proof", "kernel"]
+_KIND = re.compile(r"^[a-z][a-z0-9_-]{0,31}$")
+
+
+def _check_kind(value: str) -> str:
+    if not _KIND.match(value):
+        raise ValueError(
+            f"artifact kind {value!r} must be 1-32 lowercase letters, digits, '-' or '_', starting with a letter"
+        )
+    return value
+
+
+ArtifactKind = Annotated[str, AfterValidator(_check_kind)]
+"""What an artifact is: one of COMMON_ARTIFACT_KINDS, or a kind its workload declares (`Workload.artifact_kinds`)."""
+
+COMMON_ARTIFACT_KINDS: frozenset[str] = frozenset({"log", "image", "table", "field", "source", "report", "data"})
+"""Artifact kinds every workload may produce; the deliverables gate knows how to check image, table and field."""
 
 
 class SandboxFactory(Protocol):
@@ -27,15 +51,21 @@ class SandboxFactory(Protocol):
     def __call__(self, workdir: Path, *, ro_paths: Sequence[Path] = ()) -> Sandbox: ...
 
 
-DEFAULT_IMAGES: dict[str, str] = {"cfd": "openfoam", "kernels": "kernels", "proofs": "coq"}
-"""The tool image (sandboxes/images/<name>) each workload's commands run in under the docker backend."""
+class WorkloadSettings(BaseSettings):
+    """The base of a workload's settings: read from LABGATE_* variables when the workload is built.
+
+    A workload that needs settings (where its tool lives, say) subclasses this with its fields;
+    `openfoam_bin_dir` is then read from LABGATE_OPENFOAM_BIN_DIR.
+    """
+
+    model_config = SettingsConfigDict(env_prefix="LABGATE_", extra="ignore")
 
 
-class TaskError(ValueError):
+class TaskError(LabgateError, ValueError):
     """A task or its parameters are invalid; the message names the problem for the user."""
 
 
-class ToolUnavailableError(RuntimeError):
+class ToolUnavailableError(LabgateError, RuntimeError):
     """The scientific tool a workload needs is not installed where labgate looks for it."""
 
 
@@ -72,9 +102,62 @@ class ExperimentOutcome(BaseModel):
 
 
 class Workload(ABC):
-    """One scientific workload (CFD, kernels, proofs) behind a common shape."""
+    """One scientific workload (CFD, kernels, proofs, or a plugin's) behind a common shape.
+
+    Besides the methods below, a workload declares as class attributes what it owns: `name` (the
+    entry-point name it is registered under), `image` (the tool image under the docker backend),
+    `artifact_kinds` and `Settings`; `from_settings` builds it from those settings.
+    """
 
     name: ClassVar[WorkloadName]
+    image: ClassVar[str | None] = None
+    """The tool image (sandboxes/images/<name>) this workload's commands run in under the docker backend."""
+    artifact_kinds: ClassVar[Mapping[str, str]] = MappingProxyType({})
+    """Artifact kinds beyond COMMON_ARTIFACT_KINDS, each with the code-fence language the report shows its
+    text in: such an artifact (a proof, a kernel) is the result itself, so the report prints it."""
+    Settings: ClassVar[type[WorkloadSettings]] = WorkloadSettings
+    """The settings this workload reads (LABGATE_* variables)."""
+
+    @classmethod
+    def from_settings(cls, settings: WorkloadSettings) -> Self:
+        """The workload configured by `settings` (an instance of `Settings`); the base needs none."""
+        return cls()
+
+    @classmethod
+    def configured(cls) -> Self:
+        """The workload as the environment configures it (its `Settings` read from LABGATE_* variables).
+
+        Raises:
+            pydantic.ValidationError: a variable holds a value its setting refuses.
+        """
+        return cls.from_settings(cls.Settings())
+
+    @classmethod
+    def declared_kinds(cls) -> frozenset[str]:
+        """Every artifact kind this workload may record: the common ones and its own."""
+        return COMMON_ARTIFACT_KINDS | frozenset(cls.artifact_kinds)
+
+    def prose_patterns(self) -> Mapping[str, ProsePattern]:
+        """How documents state this workload's parameters, by parameter name (read by the rule planner)."""
+        return {}
+
+    def refuse_undeclared(self, outcome: ExperimentOutcome) -> ExperimentOutcome:
+        """`outcome`, or an error outcome when it names a file of an artifact kind this workload did not declare.
+
+        A kind nobody declared has no checker and no place in the report, so it is a defect of the
+        workload, reported as the experiment's error (its files of declared kinds are still stored)
+        rather than stored as something nobody reads.
+        """
+        declared = self.declared_kinds()
+        undeclared = [f"{item.path} ({item.kind})" for item in outcome.files if item.kind not in declared]
+        if not undeclared:
+            return outcome
+        error = (
+            f"workload {self.name!r} produced artifact kinds it does not declare: {', '.join(undeclared)}; "
+            f"declared: {', '.join(sorted(declared))} (add the kind to {type(self).__name__}.artifact_kinds)"
+        )
+        kept = [item for item in outcome.files if item.kind in declared]
+        return outcome.model_copy(update={"status": "error", "error": error, "files": kept})
 
     @abstractmethod
     def tasks(self) -> list[TaskSpec]:
@@ -98,7 +181,7 @@ class Workload(ABC):
 
     def sandbox_image(self, task: TaskSpec) -> str | None:
         """The docker image the task's commands need; a workload whose tasks use several tools overrides this."""
-        return DEFAULT_IMAGES.get(self.name)
+        return self.image
 
     def param_schema(self, task: TaskSpec) -> dict[str, Any]:
         """JSON schema of one experiment's parameters (shown to an LLM proposing experiments)."""
@@ -123,6 +206,29 @@ class Workload(ABC):
     def search_space(self, task: TaskSpec) -> SearchSpace | None:
         """The box a proposer searches for this task, or None when the task is a plain sweep."""
         return None
+
+    def read_task_files(self, task: TaskSpec, directory: Path) -> TaskSpec:
+        """`task` as read from a task file in `directory`, with any files its parameters name beside it read in.
+
+        A workload whose task files name files of their own (a reference implementation, a seed
+        kernel) puts their contents into the task here, so the recorded task is complete wherever
+        it later runs. The default has none.
+
+        Raises:
+            TaskError: a named file is missing or unreadable (naming the parameter).
+        """
+        return task
+
+    def adopt(
+        self, task: TaskSpec, source: Path, directory: Path, sandbox_factory: SandboxFactory
+    ) -> tuple[ExperimentSpec, ExperimentOutcome]:
+        """An existing result at `source` (a case, a file) as the experiment and outcome a run would have,
+        copied into `directory` for the task's gates (`agent check`); `source` is only read.
+
+        Raises:
+            TaskError: this workload cannot adopt results, or `source` is not one it can read.
+        """
+        raise TaskError(f"{self.name} tasks cannot check an existing result ({source})")
 
     @abstractmethod
     def run(

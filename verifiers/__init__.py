@@ -1,6 +1,9 @@
-"""Verifier gates: nothing an agent produces counts until every gate of its task accepts it."""
+"""Verifier gates: nothing an agent produces counts until every gate of its task accepts it.
 
-from verifiers import cfd, kernels, proofs
+Gates are installed through the `labgate.gates` entry points (see `tools._plugins`); `judge` applies a
+task's gates to one experiment, the same way for a run and for `agent check`.
+"""
+
 from verifiers._deliverables import DeliverablesGate, field_problem, image_problem, table_problem
 from verifiers._gate import (
     ExperimentRunner,
@@ -12,10 +15,10 @@ from verifiers._gate import (
     gate_names,
     gate_options,
     get_gate,
-    register_gate,
     run_gate,
     validate_gate_options,
 )
+from verifiers._judge import Judgement, JudgementDecision, build_gates, judge
 from verifiers._options import GateOptions, GateOptionsError
 from verifiers._vision_client import VISION_INCONCLUSIVE, VisionJudge, VisionOutcome, VisionVerdict, consult_vision
 from verifiers._writeup import ExperimentFacts, VerdictFacts, WriteupRecord, check_prose, problem_kinds
@@ -30,6 +33,8 @@ __all__ = [
     "GateContext",
     "GateOptions",
     "GateOptionsError",
+    "Judgement",
+    "JudgementDecision",
     "UnknownGateError",
     "VerdictFacts",
     "VisionJudge",
@@ -37,7 +42,7 @@ __all__ = [
     "VisionVerdict",
     "WriteupRecord",
     "blocking_verdict",
-    "cfd",
+    "build_gates",
     "check_prose",
     "consult_vision",
     "field_problem",
@@ -46,11 +51,9 @@ __all__ = [
     "gate_options",
     "get_gate",
     "image_problem",
-    "kernels",
+    "judge",
     "numbers_in",
     "problem_kinds",
-    "proofs",
-    "register_gate",
     "run_gate",
     "table_problem",
     "validate_gate_options",

@@ -20,7 +20,7 @@ from runs import (
     read_untrusted_path_text,
 )
 from tools.cfd import FieldFormatError, parse_internal_field, parse_xy
-from verifiers._gate import Gate, GateContext, register_gate
+from verifiers._gate import Gate, GateContext
 from verifiers._options import GateOptions
 
 
@@ -84,7 +84,6 @@ class DeliverablesOptions(GateOptions):
     )
 
 
-@register_gate
 class DeliverablesGate(Gate):
     """Options: see `DeliverablesOptions`.
 
@@ -95,6 +94,7 @@ class DeliverablesGate(Gate):
 
     name = "deliverables"
     Options = DeliverablesOptions
+    options: DeliverablesOptions
 
     def check(self, context: GateContext) -> GateResult:
         outcome = context.outcome
@@ -105,7 +105,7 @@ class DeliverablesGate(Gate):
             reasons.append(f"post-processing failed: {outcome.info['analysis_error']}")
         reasons += [f"refused to read {refusal}" for refusal in outcome.refused]
         roles = {item.role for item in outcome.files}
-        for role in context.settings(DeliverablesOptions).required:
+        for role in self.options.required:
             if role not in roles:
                 reasons.append(f"required deliverable '{role}' was not produced")
         checked: list[str] = []

@@ -9,8 +9,10 @@ from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict
 
+from runs import LabgateError
 
-class GateOptionsError(ValueError):
+
+class GateOptionsError(LabgateError, ValueError):
     """A task's gate settings are not valid; the message names the gate and the option."""
 
 

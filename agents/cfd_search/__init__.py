@@ -2,10 +2,11 @@
 
 from agents.cfd_search._cmaes import CmaesProposer
 from agents.cfd_search._history import Observation, search_history
-from agents.cfd_search._llm import Hypothesis, HypothesisBatch, LlmHypothesisProposer
-from agents.cfd_search._propose import SearchProposer, SearchRevisionPolicy, search_policy
+from agents.cfd_search._llm import Hypothesis, HypothesisBatch, LlmHypothesisProposer, batch_schema, violations
+from agents.cfd_search._propose import CfdSearchProposer, SearchProposer, SearchRevisionPolicy
 
 __all__ = [
+    "CfdSearchProposer",
     "CmaesProposer",
     "Hypothesis",
     "HypothesisBatch",
@@ -13,6 +14,7 @@ __all__ = [
     "Observation",
     "SearchProposer",
     "SearchRevisionPolicy",
+    "batch_schema",
     "search_history",
-    "search_policy",
+    "violations",
 ]

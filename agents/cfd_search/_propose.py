@@ -1,8 +1,9 @@
 """The search as the orchestrator's revise step: one candidate, one experiment.
 
-A task with `params.search` gets this policy: after every round of gates it proposes the next
-candidates from what the objective gate said about the earlier ones, and leaves numerical reruns
-to the default policy. Tasks without a search get the default policy unchanged.
+A task with `params.search` gets this policy (through `CfdSearchProposer`, the `cfd` workload's
+proposer): after every round of gates it proposes the next candidates from what the objective gate
+said about the earlier ones, and leaves numerical reruns to the default policy. Tasks without a
+search get the default policy unchanged.
 """
 
 from __future__ import annotations
@@ -10,7 +11,8 @@ from __future__ import annotations
 from typing import Protocol
 
 from agents._context import RunContext
-from agents._policy import BuiltinRevisionPolicy, JudgedExperiment, LLMRevisionPolicy, RevisionPolicy
+from agents._policy import JudgedExperiment, RevisionPolicy, default_policy
+from agents._proposer import Proposer
 from agents.cfd_search._cmaes import CmaesProposer
 from agents.cfd_search._history import CANDIDATE_PREFIX, Observation, search_history
 from agents.cfd_search._llm import LlmHypothesisProposer
@@ -24,11 +26,6 @@ class SearchProposer(Protocol):
     def propose(
         self, space: SearchSpace, history: list[Observation], count: int, baseline: float | None
     ) -> list[tuple[dict[str, float], str]]: ...
-
-
-def _default_policy(context: RunContext) -> RevisionPolicy:
-    builtin = BuiltinRevisionPolicy(context.workload)
-    return LLMRevisionPolicy(context, context.llm, builtin) if context.llm is not None else builtin
 
 
 class SearchRevisionPolicy:
@@ -64,8 +61,13 @@ class SearchRevisionPolicy:
         return specs
 
 
-def search_policy(context: RunContext) -> RevisionPolicy:
-    """The policy registered for CFD tasks: a search where the task declares one, the default otherwise."""
-    fallback = _default_policy(context)
-    space = context.workload.search_space(context.task)
-    return fallback if space is None else SearchRevisionPolicy(context, space, fallback)
+class CfdSearchProposer(Proposer):
+    """The `cfd` workload's proposer (entry point `labgate.proposers`).
+
+    Each experiment is one solver run (the default `run_experiment`); a task that declares a search
+    gets the search as its revision policy, any other task the default policy.
+    """
+
+    def revision_policy(self, context: RunContext) -> RevisionPolicy | None:
+        space = context.workload.search_space(context.task)
+        return None if space is None else SearchRevisionPolicy(context, space, default_policy(context))

@@ -9,10 +9,11 @@ from collections.abc import Iterator
 
 from agents._context import RunContext
 from agents._experiments import PreparedExperiment
+from runs import LabgateError
 from tools import ExperimentOutcome
 
 
-class ExecutorError(RuntimeError):
+class ExecutorError(LabgateError, RuntimeError):
     """The executor cannot run experiments (cluster unreachable, a required resource missing)."""
 
 

@@ -1,7 +1,8 @@
 """The Ray executor: each experiment is a Ray task on whichever node offers what it needs.
 
 A task carries everything it needs (task spec, experiment spec, the workload object, sandbox
-and LLM settings), runs the workload's driver in a scratch directory on its node, and returns the
+and LLM settings, the run's remaining time), runs the workload's proposer in a scratch directory on
+its node (through `RemoteContext`, the worker's `agents.Execution`), and returns the
 outcome, the events it emitted and the whole experiment directory as a tar archive; the head
 unpacks it and records artifacts and verdicts, so the run store is written in one place only.
 Ray retries a task whose worker died; the head records each experiment once, by key.
@@ -10,6 +11,7 @@ Ray retries a task whose worker died; the head records each experiment once, by 
 from __future__ import annotations
 
 import io
+import math
 import os
 import shutil
 import tarfile
@@ -23,10 +25,10 @@ from typing import Any
 from agents._context import RunContext
 from agents._experiments import PreparedExperiment, RunAbortedError, run_driver
 from agents.executors._base import Executor, ExecutorError
-from agents.llm import LLMConfig, OpenAIChat
+from agents.llm import LLM, LLMConfig, OpenAIChat
 from runs import MAX_ARTIFACT_BYTES, ExperimentSpec, TaskSpec, UntrustedFileError, read_untrusted, walk_untrusted
 from sandboxes import DockerSandboxConfig, LocalSandboxConfig, Sandbox, get_sandbox
-from tools import ExperimentOutcome, Workload
+from tools import ExperimentOutcome, SandboxFactory, Workload
 
 
 @dataclass
@@ -37,6 +39,8 @@ class ExperimentJob:
     workload: Workload
     sandbox: LocalSandboxConfig | DockerSandboxConfig
     llm: LLMConfig | None = None
+    seconds_left: float = math.inf
+    """The run's remaining wall-clock budget when the job was submitted; the worker counts down from it."""
 
 
 @dataclass
@@ -50,17 +54,28 @@ class JobResult:
 
 @dataclass
 class RemoteContext:
-    """What a driver may use on a worker node: no store; events are collected and replayed on the head."""
+    """The worker's `agents.Execution`: no store; events are collected and replayed on the head.
+
+    Cancellation reaches a worker as Ray cancelling its task, so `should_stop` is always False here.
+    """
 
     run_id: str
     task: TaskSpec
     workload: Workload
-    sandbox_factory: Any
-    llm: Any
+    sandbox_factory: SandboxFactory
+    llm: LLM | None
+    seconds_left: float = math.inf
     events: list[tuple[str, str, dict[str, Any]]] = field(default_factory=list)
+    started: float = field(default_factory=time.monotonic)
 
     def emit(self, kind: str, message: str, **data: Any) -> None:
         self.events.append((kind, message, data))
+
+    def should_stop(self) -> bool:
+        return False
+
+    def remaining_seconds(self) -> float:
+        return self.seconds_left - (time.monotonic() - self.started)
 
 
 def _pack(directory: Path) -> tuple[bytes, list[str]]:
@@ -106,7 +121,7 @@ def execute_job(job: ExperimentJob) -> JobResult:
             return get_sandbox(job.sandbox, workdir, ro_paths=tuple(ro_paths))
 
         llm = OpenAIChat(job.llm) if job.llm is not None else None
-        context = RemoteContext(job.run_id, job.task, job.workload, factory, llm)
+        context = RemoteContext(job.run_id, job.task, job.workload, factory, llm, job.seconds_left)
         outcome = run_driver(context, job.spec, scratch)
         archive, refused = _pack(scratch)
         outcome.refused.extend(reason for reason in refused if reason not in outcome.refused)
@@ -187,7 +202,15 @@ class RayExecutor(Executor):
         self._check_resources(needed)
         refs: dict[Any, PreparedExperiment] = {}
         for item in items:
-            job = ExperimentJob(context.run_id, context.task, item.spec, context.workload, self.sandbox, self.llm)
+            job = ExperimentJob(
+                context.run_id,
+                context.task,
+                item.spec,
+                context.workload,
+                self.sandbox,
+                self.llm,
+                context.remaining_seconds(),
+            )
             ref = self._remote.options(num_cpus=1, resources=needed, max_retries=self.max_retries).remote(job)
             refs[ref] = item
         self._pending = list(refs)

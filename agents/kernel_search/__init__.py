@@ -1,8 +1,18 @@
-"""Kernel evolution: proposers (built-in and LLM), (1+1) and island/MAP-Elites loops, and the run driver."""
+"""Kernel evolution: proposers (built-in and LLM), (1+1) and island/MAP-Elites loops, and the workload's proposer.
 
-from agents._drivers import register_driver
+`KernelSearchProposer` is what runs register for the `kernels` workload (entry point `labgate.proposers`);
+`Proposer` here is the narrower interface of what proposes one kernel candidate inside a search.
+"""
+
 from agents.kernel_search._builtin import BuiltinProposer
-from agents.kernel_search._driver import build_proposer, drive_kernel_search, remeasure, run_search, speedup
+from agents.kernel_search._driver import (
+    KernelSearchProposer,
+    build_proposer,
+    drive_kernel_search,
+    remeasure,
+    run_search,
+    speedup,
+)
 from agents.kernel_search._llm import LLMProposer, ReplyError, apply_reply
 from agents.kernel_search._loops import (
     Evaluator,
@@ -16,12 +26,11 @@ from agents.kernel_search._loops import (
     select,
 )
 
-register_driver("kernels", drive_kernel_search)
-
 __all__ = [
     "BuiltinProposer",
     "Evaluator",
     "Individual",
+    "KernelSearchProposer",
     "LLMProposer",
     "Proposal",
     "Proposer",

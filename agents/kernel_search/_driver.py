@@ -1,4 +1,4 @@
-"""The kernels experiment driver: one search whose winner the gates judge.
+"""The kernels proposer: one experiment is one search whose winner the gates judge.
 
 It opens a sandboxed harness, runs the configured loop with the built-in proposer or the run's
 LLM, re-measures the best candidates (and the seed) on fresh inputs before declaring a winner,
@@ -14,7 +14,8 @@ from pathlib import Path
 from random import Random
 from typing import Any
 
-from agents._context import RunContext
+from agents._execution import Execution
+from agents._proposer import Proposer as ExperimentProposer
 from agents.kernel_search._builtin import BuiltinProposer
 from agents.kernel_search._llm import LLMProposer
 from agents.kernel_search._loops import Evaluator, Individual, Proposer, SearchBudget, islands, one_plus_one
@@ -101,6 +102,7 @@ def run_search(
                 "input_seed": individual.evaluation.seed,
                 "params": individual.evaluation.params,
                 "feedback": individual.evaluation.feedback(),
+                "sizes": [size.model_dump(mode="json") for size in individual.evaluation.sizes],
                 "source": individual.source,
             }
             log.write(json.dumps(entry) + "\n")
@@ -147,12 +149,10 @@ def run_search(
     }
 
 
-def drive_kernel_search(context: RunContext, spec: ExperimentSpec, directory: Path) -> ExperimentOutcome:
+def drive_kernel_search(context: Execution, spec: ExperimentSpec, directory: Path) -> ExperimentOutcome:
     params = parse_params(spec.params, context.task.id)
-    task = kernel_task(params.kernel)
-    # On a remote executor the context has no run clock: the experiment's own limit applies.
-    remaining = getattr(context, "remaining_seconds", lambda: math.inf)()
-    seconds = max(1.0, min(context.task.budget.experiment_seconds, remaining))
+    task = kernel_task(params.kernel, params.definition)
+    seconds = max(1.0, min(context.task.budget.experiment_seconds, context.remaining_seconds()))
 
     def progress(individual: Individual) -> None:
         if individual.index % 10 == 0 or individual.evaluation.status != "ok":
@@ -219,3 +219,10 @@ def drive_kernel_search(context: RunContext, spec: ExperimentSpec, directory: Pa
         files=files,
         info={"summary": {k: v for k, v in summary.items() if k != "ceilings"}},
     )
+
+
+class KernelSearchProposer(ExperimentProposer):
+    """The `kernels` workload's proposer (entry point `labgate.proposers`): each experiment is a search."""
+
+    def run_experiment(self, execution: Execution, spec: ExperimentSpec, directory: Path) -> ExperimentOutcome:
+        return drive_kernel_search(execution, spec, directory)

@@ -14,6 +14,7 @@ from random import Random
 
 from agents.kernel_search._loops import Individual, Proposal, ProposerExhaustedError
 from agents.llm import LLM, LLMBudgetExceededError, LLMError, Message
+from runs import LabgateError
 from tools.kernels import KernelTask
 
 _BLOCK = re.compile(r"<<<<<<< SEARCH\n(.*?)\n=======\n(.*?)\n>>>>>>> REPLACE", re.DOTALL)
@@ -29,7 +30,7 @@ SYSTEM = (
 )
 
 
-class ReplyError(ValueError):
+class ReplyError(LabgateError, ValueError):
     """The reply holds no usable kernel (no code block, or an edit that does not apply)."""
 
 

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from random import Random
 from typing import Literal, NamedTuple, Protocol
 
+from runs import LabgateError
 from tools.kernels import Evaluation, source_digest
 
 Selection = Literal["best", "surprisal"]
@@ -40,7 +41,7 @@ class Individual:
         return self.evaluation.fitness if self.evaluation.ok else 0.0
 
 
-class ProposerExhaustedError(Exception):
+class ProposerExhaustedError(LabgateError):
     """The proposer cannot propose any more (token budget spent, endpoint gone)."""
 
 

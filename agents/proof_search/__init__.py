@@ -1,8 +1,8 @@
-"""Proof search: tool correction, conjecture correction, the built-in proposer and the `proofs` driver."""
+"""Proof search: tool correction, conjecture correction, the built-in proposer and the `proofs` proposer."""
 
 from agents.proof_search._automation import AUTOMATION, AutomationTactic, StepFix, ToolCorrector, probe_text
 from agents.proof_search._conjecture import SYSTEM_PROMPT, ConjectureCorrector, Failure
-from agents.proof_search._driver import budget_from, drive_proof, register
+from agents.proof_search._driver import ProofSearchProposer, budget_from, drive_proof
 from agents.proof_search._proposer import SKELETONS, BuiltinProposer
 from agents.proof_search._script import (
     AUTOMATION_IMPORTS,
@@ -13,8 +13,6 @@ from agents.proof_search._script import (
     script_from_text,
 )
 from agents.proof_search._search import Diagnosis, ProofSearch, SearchBudget, SearchResult, diagnose
-
-register()
 
 __all__ = [
     "AUTOMATION",
@@ -29,6 +27,7 @@ __all__ = [
     "Failure",
     "ProofScript",
     "ProofSearch",
+    "ProofSearchProposer",
     "RenderedScript",
     "SearchBudget",
     "SearchResult",
@@ -39,6 +38,5 @@ __all__ = [
     "drive_proof",
     "is_bullet",
     "probe_text",
-    "register",
     "script_from_text",
 ]

@@ -70,6 +70,7 @@ class ConjectureCorrector:
         if self.exhausted:
             return None
         self.calls += 1
+        self.last_error = ""
         try:
             completion = self.llm.complete(
                 messages, temperature=self.temperature, max_tokens=self.max_tokens, seed=seed
@@ -81,4 +82,6 @@ class ConjectureCorrector:
         except LLMError as error:
             self.last_error = str(error)
             return None
-        return script_from_text(completion.text, self.problem, origin=origin)
+        script = script_from_text(completion.text, self.problem, origin=origin)
+        self.last_error = "" if script is not None else "no usable proof in the reply"
+        return script

@@ -1,6 +1,6 @@
-"""The `proofs` experiment driver: one experiment is one correction loop for one problem.
+"""The `proofs` workload's proposer: one experiment is one correction loop for one problem.
 
-The driver builds the trusted problem from the task, runs the search with the run's model (or the
+It builds the trusted problem from the task, runs the search with the run's model (or the
 built-in proposer), and writes what the gate will judge: `proof.v` (the proof found, or the last
 attempt) and `search-log.jsonl` (every prover run and model call). It reports the search's own
 view in `info` and `metrics`, which the gate ignores: the gate re-checks `proof.v` itself.
@@ -11,8 +11,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from agents._context import RunContext
-from agents._drivers import register_driver
+from agents._execution import Execution
+from agents._proposer import Proposer
 from agents.proof_search._conjecture import ConjectureCorrector
 from agents.proof_search._proposer import SKELETONS, BuiltinProposer
 from agents.proof_search._search import ProofSearch, SearchBudget
@@ -39,11 +39,10 @@ def budget_from(params: dict[str, object], task_id: str) -> SearchBudget:
     )
 
 
-def drive_proof(context: RunContext, spec: ExperimentSpec, directory: Path) -> ExperimentOutcome:
+def drive_proof(context: Execution, spec: ExperimentSpec, directory: Path) -> ExperimentOutcome:
     """Search a proof for the experiment's problem; the gate judges the file this leaves.
 
-    `context` is the run's RunContext, or on a Ray worker an object with the same execution
-    attributes (no store, so no cancellation check there).
+    A run cancelled meanwhile stops the search at its next prover run (`context.should_stop`).
     """
     task = context.task
     params = parse_params(spec.params, task.id)
@@ -68,7 +67,7 @@ def drive_proof(context: RunContext, spec: ExperimentSpec, directory: Path) -> E
         proposer=proposer,
         conjecture=conjecture,
         seed=task.seed,
-        should_stop=getattr(context, "check_cancelled", None),
+        should_stop=context.should_stop,
     )
     try:
         result = search.run()
@@ -84,8 +83,13 @@ def drive_proof(context: RunContext, spec: ExperimentSpec, directory: Path) -> E
         "origin": result.origin,
         "proposer": "llm" if conjecture is not None else "builtin",
         "backend": params.backend,
-        "llm_calls": conjecture.calls if conjecture is not None else 0,
+        "llm_calls": result.llm_calls,
     }
+    if result.llm_stopped:
+        info["llm_stopped"] = result.llm_stopped
+    if conjecture is not None and conjecture.exhausted:
+        # The run's token budget ran out inside this search: said on the run and in its report, not only here.
+        context.emit("budget", f"{spec.key}: stopped asking the model: {result.llm_stopped}", experiment=spec.key)
     return ExperimentOutcome(
         key=spec.key,
         status="completed",
@@ -99,5 +103,8 @@ def drive_proof(context: RunContext, spec: ExperimentSpec, directory: Path) -> E
     )
 
 
-def register() -> None:
-    register_driver("proofs", drive_proof)
+class ProofSearchProposer(Proposer):
+    """The `proofs` workload's proposer (entry point `labgate.proposers`): each experiment is a proof search."""
+
+    def run_experiment(self, execution: Execution, spec: ExperimentSpec, directory: Path) -> ExperimentOutcome:
+        return drive_proof(execution, spec, directory)

@@ -34,6 +34,12 @@ class SearchBudget:
     tactic_seconds: float = 3.0
     check_seconds: float = 40.0
     restart_every: int = 4
+    llm_calls: int = 32
+    """Model calls (drafts and revisions) one search may make; the built-in skeletons go on after it."""
+    llm_backoff_seconds: float = 0.5
+    """Pause after a useless reply (nothing usable, or a draft already tried), doubling each time in a row."""
+    llm_misses: int = 3
+    """Useless replies in a row after which the model is not asked for drafts again."""
 
 
 @dataclass
@@ -48,6 +54,9 @@ class SearchResult:
     origin: str = ""
     log: list[dict[str, Any]] = field(default_factory=list)
     stopped: str = ""
+    llm_calls: int = 0
+    llm_stopped: str = ""
+    """Why the model was no longer asked ("" when it was asked as long as the search wanted)."""
 
 
 @dataclass(frozen=True)
@@ -111,7 +120,7 @@ class ProofSearch:
         proposer: BuiltinProposer | None = None,
         conjecture: ConjectureCorrector | None = None,
         seed: int = 0,
-        should_stop: Callable[[], None] | None = None,
+        should_stop: Callable[[], bool] | None = None,
         imports: str = AUTOMATION_IMPORTS,
         dedupe_goals: bool = True,
         tactics: tuple[AutomationTactic, ...] = AUTOMATION,
@@ -139,6 +148,8 @@ class ProofSearch:
         self._failed_goals: set[str] = set()
         self.dedupe_goals = dedupe_goals
         self._last_source = ""
+        self._drafted: set[str] = set()
+        self._llm_stopped = ""
 
     # -- budget ---------------------------------------------------------------------------------
 
@@ -150,9 +161,28 @@ class ProofSearch:
             return f"attempt budget spent ({self.budget.attempts} prover runs)"
         if self._remaining() <= 1.0:
             return f"time budget spent ({self.budget.seconds:g} s)"
-        if self.should_stop is not None:
-            self.should_stop()
+        if self.should_stop is not None and self.should_stop():
+            return "the run was cancelled"
         return ""
+
+    def _model_available(self) -> bool:
+        """Whether the model may be asked again: it exists, its token budget and this search's call budget last."""
+        if self.conjecture is None or self._llm_stopped:
+            return False
+        if self.conjecture.exhausted:
+            self._llm_stopped = self.conjecture.last_error or "the LLM token budget is spent"
+        elif self.conjecture.calls >= self.budget.llm_calls:
+            self._llm_stopped = f"model call budget spent ({self.budget.llm_calls} calls)"
+        if self._llm_stopped:
+            self._record(kind="llm", action="stop", ok=False, error=self._llm_stopped)
+            return False
+        return True
+
+    def _back_off(self, misses: int) -> None:
+        """Wait before asking again after `misses` useless replies in a row, within the time budget."""
+        delay = self.budget.llm_backoff_seconds * 2 ** (misses - 1)
+        if delay > 0:
+            time.sleep(max(0.0, min(delay, self._remaining() - 1.0)))
 
     def _record(self, **entry: Any) -> None:
         entry["attempt"] = self.attempts
@@ -163,7 +193,8 @@ class ProofSearch:
 
     def _drafts(self) -> Iterator[ProofScript]:
         """The first built-in skeleton (automation alone); then, with a model, its fresh drafts until it
-        stops answering usefully three times in a row; then the remaining skeletons."""
+        stops answering usefully `llm_misses` times in a row (no draft, or one it already gave), backing
+        off after each useless reply, or its call budget is spent; then the remaining skeletons."""
         builtin = self.proposer.drafts()
         first = next(builtin, None)
         if first is not None:
@@ -171,14 +202,22 @@ class ProofSearch:
         if self.conjecture is not None:
             misses = 0
             round_ = 0
-            while misses < 3 and not self.conjecture.exhausted and not self._spent():
+            while not self._spent() and self._model_available():
+                if misses >= self.budget.llm_misses:
+                    self._llm_stopped = f"{misses} useless drafts in a row"
+                    self._record(kind="llm", action="stop", ok=False, error=self._llm_stopped)
+                    break
                 draft = self.conjecture.draft(seed=self.seed + round_)
                 round_ += 1
-                self._record(kind="llm", action="draft", ok=draft is not None, error=self.conjecture.last_error)
-                if draft is None:
+                repeated = draft is not None and draft.text() in self._drafted
+                error = "the same draft again" if repeated else self.conjecture.last_error
+                self._record(kind="llm", action="draft", ok=draft is not None and not repeated, error=error)
+                if draft is None or repeated:
                     misses += 1
+                    self._back_off(misses)
                     continue
                 misses = 0
+                self._drafted.add(draft.text())
                 yield draft
         yield from builtin
 
@@ -210,7 +249,15 @@ class ProofSearch:
             origin=script.origin if script is not None else "",
             log=self.log,
             stopped=stopped,
+            llm_calls=self.conjecture.calls if self.conjecture is not None else 0,
+            llm_stopped=self._llm_stopped or self._exhaustion(),
         )
+
+    def _exhaustion(self) -> str:
+        """The token-budget error when the model's budget ran out, else ""."""
+        if self.conjecture is None or not self.conjecture.exhausted:
+            return ""
+        return self.conjecture.last_error or "the LLM token budget is spent"
 
     def _work_on(self, draft: ProofScript) -> ProofScript | None:
         """Check and correct one draft until it is proved, abandoned, or the budget runs out."""
@@ -256,7 +303,7 @@ class ProofSearch:
             if fixed is not None:
                 script = fixed
                 continue
-            if self.conjecture is None or revisions >= self.budget.restart_every or self._spent():
+            if revisions >= self.budget.restart_every or self._spent() or not self._model_available():
                 return None
             revised = self._revise(script, diagnosis, rendered)
             revisions += 1

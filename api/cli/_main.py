@@ -17,10 +17,11 @@ from typing import Any, TextIO
 import click
 from pydantic import ValidationError
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from agents import RunLauncher, RunOptions, RunStateError, RunSummary
-from agents.planner import DocumentError, PlanningResult, make_plans, plan_to_task
+from agents.planner import DocumentError, GoalError, PlanningResult, make_plans, plan_to_task
 from api._detail import iso, run_detail
 from api._errors import BadInputError
 from api._progress import LineReporter, LiveReporter
@@ -74,6 +75,8 @@ def tasks_command(as_json: bool) -> None:
     """List the built-in task catalog."""
     launcher = build_launcher(Settings())
     tasks = sorted(launcher.catalog.tasks().values(), key=lambda task: task.id)
+    for name, problem in sorted(launcher.catalog.unavailable.items()):
+        click.echo(f"agent: warning: workload {name!r} left out: {problem}", err=True)
     if as_json:
         _emit_json([{"id": t.id, "workload": t.workload, "title": t.title, "gates": t.gates} for t in tasks])
         return
@@ -205,7 +208,7 @@ def _plans(settings: Settings, launcher: RunLauncher, docs: Path, goal: str) -> 
         llm = launcher.llm_for("planning", TaskSpec(id="plan/documents", workload="cfd"))
     try:
         return make_plans(launcher.catalog, docs, goal, llm)
-    except DocumentError as error:
+    except (DocumentError, GoalError) as error:
         raise BadInputError(str(error)) from None
 
 
@@ -214,12 +217,17 @@ def _plans(settings: Settings, launcher: RunLauncher, docs: Path, goal: str) -> 
 @click.argument("goal", required=False, default="")
 @click.option("--json", "as_json", is_flag=True, help="print JSON")
 def plan_command(docs: Path, goal: str, as_json: bool) -> None:
-    """Read research documents and propose runs for GOAL, each citing the passages it rests on."""
+    """Read research documents and propose runs for GOAL, each citing the passages it rests on.
+
+    A goal no catalog task serves is refused ("no tool for this", with the closest tasks considered
+    and why they do not fit): exit code 1. An empty goal is bad input: exit code 2."""
     settings = Settings()
     launcher = build_launcher(settings)
     result = _plans(settings, launcher, docs, goal)
     if as_json:
         _emit_json(result.model_dump(mode="json"))
+        if result.refusal is not None:
+            raise SystemExit(1)
         return
     console = Console()
     console.print(f"{result.passages} passages from {result.documents} documents; planner: {result.planner}")
@@ -227,13 +235,16 @@ def plan_command(docs: Path, goal: str, as_json: bool) -> None:
         settings_text = ", ".join(f"{k}={v}" for k, v in {**plan.params, **plan.sweep}.items())
         console.print(f"[bold]{plan.task_id}[/bold] {settings_text}  — {plan.rationale}", highlight=False)
         for citation in plan.citations:
-            console.print(f"    [{citation.passage}, {citation.location}] {citation.quote}", highlight=False)
+            where = f"[{citation.passage}, {citation.location}]"
+            console.print(f"    {where} {citation.quote}", highlight=False, markup=False)
     for plan in result.unmapped:
-        console.print(f"[yellow]not runnable[/yellow]: {plan.unmapped_reason}", highlight=False)
+        console.print(f"[yellow]not runnable[/yellow]: {escape(plan.unmapped_reason)}", highlight=False)
         for citation in plan.citations:
-            console.print(f"    [{citation.passage}] {citation.quote}", highlight=False)
+            console.print(f"    [{citation.passage}] {citation.quote}", highlight=False, markup=False)
     for note in result.notes:
         console.print(f"note: {note}", highlight=False)
+    if result.refusal is not None:
+        raise SystemExit(1)
 
 
 @app.command("resume")
@@ -282,17 +293,17 @@ def _print_summary(summary: RunSummary) -> None:
     console = Console()
     colour = {"finished": "green", "paused": "yellow"}.get(summary.status, "red")
     console.print(
-        f"run [bold]{summary.run_id}[/bold] {summary.task}: [{colour}]{summary.status}[/{colour}]"
-        + (f" — {summary.reason}" if summary.reason else ""),
+        f"run [bold]{summary.run_id}[/bold] {escape(summary.task)}: [{colour}]{summary.status}[/{colour}]"
+        + (f" — {escape(summary.reason)}" if summary.reason else ""),
         highlight=False,
     )
     if summary.gate_deviations:
         console.print(f"custom gates: {describe_deviations(summary.gate_deviations)}", highlight=False, markup=False)
-    console.print(f"accepted: {', '.join(summary.accepted) or 'none'}", highlight=False)
+    console.print(f"accepted: {', '.join(summary.accepted) or 'none'}", highlight=False, markup=False)
     if summary.rejected:
-        console.print(f"not accepted: {', '.join(summary.rejected)}", highlight=False)
+        console.print(f"not accepted: {', '.join(summary.rejected)}", highlight=False, markup=False)
     if summary.report:
-        console.print(f"report: {summary.report}", highlight=False)
+        console.print(f"report: {summary.report}", highlight=False, markup=False)
 
 
 @app.command("runs")
@@ -342,29 +353,46 @@ def show_command(run_id: str, as_json: bool) -> None:
         detail = run_detail(store, run_id)
     except RunNotFoundError as error:
         raise BadInputError(str(error)) from None
+    detail["plan"] = _planned(store, run_id)
     if as_json:
         _emit_json(detail)
         return
     console = Console()
     console.print(
-        f"run [bold]{detail['run_id']}[/bold] {detail['task']}: {detail['status']}"
-        + (f" — {detail['reason']}" if detail["reason"] else ""),
+        f"run [bold]{escape(str(detail['run_id']))}[/bold] {escape(str(detail['task']))}: {detail['status']}"
+        + (f" — {escape(str(detail['reason']))}" if detail["reason"] else ""),
         highlight=False,
     )
     if detail["gate_deviations"]:
         console.print(f"custom gates: {detail['gate_deviations_text']}", highlight=False, markup=False)
+    if detail["plan"] and (detail["status"] == "paused" or not detail["experiments"]):
+        console.print(f"plan ({len(detail['plan'])} experiments, none run yet):", highlight=False)
+        for planned in detail["plan"]:
+            settings_text = ", ".join(f"{k}={v}" for k, v in sorted(planned.get("params", {}).items()))
+            rationale = f" — {planned['rationale']}" if planned.get("rationale") else ""
+            console.print(f"  {planned.get('key')}: {settings_text}{rationale}", highlight=False, markup=False)
     table = Table("experiment", "status", "decision", "metrics", box=None)
     for experiment in detail["experiments"]:
         metrics = ", ".join(f"{k}={v:.4g}" for k, v in sorted(experiment["metrics"].items())[:4])
-        table.add_row(experiment["key"], experiment["status"], str(experiment["decision"]), metrics)
+        table.add_row(escape(experiment["key"]), experiment["status"], str(experiment["decision"]), metrics)
     console.print(table)
     for verdict in detail["verdicts"]:
         console.print(
             f"  {verdict['experiment']} · {verdict['gate']}: {verdict['decision']} — " + "; ".join(verdict["reasons"]),
             highlight=False,
+            markup=False,
         )
     if detail["report"]:
-        console.print(f"report: {detail['report']}", highlight=False)
+        console.print(f"report: {detail['report']}", highlight=False, markup=False)
+
+
+def _planned(store: RunStore, run_id: str) -> list[dict[str, Any]]:
+    """The experiments the run's plan step chose (its latest `plan` event): what a paused run waits to run."""
+    plans = [event for event in store.events(run_id) if event.kind == "plan" and "planned" in event.data]
+    if not plans:
+        return []
+    planned = plans[-1].data.get("planned")
+    return [item for item in planned if isinstance(item, dict)] if isinstance(planned, list) else []
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -389,15 +417,22 @@ def main(argv: list[str] | None = None) -> None:
 
 
 app.add_command(images_group)
-from api.cli._eval_kernel import eval_kernel_command  # noqa: E402 - registered after the group exists
+from api.cli._check import (  # noqa: E402 - commands register after `app` exists
+    check_case_command,
+    check_command,
+    check_proof_command,
+    eval_kernel_command,
+)
 
-app.add_command(eval_kernel_command)
-from api.cli._check_case import check_case_command  # noqa: E402
-from api.cli._check_proof import check_proof_command  # noqa: E402 - commands register after `app` exists
-
+app.add_command(check_command)
 app.add_command(check_case_command)
+app.add_command(eval_kernel_command)
 app.add_command(check_proof_command)
 
 from api.cli._serve import serve_command  # noqa: E402
 
 app.add_command(serve_command)
+
+from api.cli._llm import llm_group  # noqa: E402
+
+app.add_command(llm_group)

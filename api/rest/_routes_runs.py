@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import pathlib
+import re
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
@@ -13,12 +14,25 @@ from fastapi import APIRouter, Depends, Header, HTTPException, Path, Query, Requ
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 from fastapi.security import HTTPAuthorizationCredentials
+from pydantic import TypeAdapter, ValidationError
 from starlette.responses import StreamingResponse
 
 from agents import RunOptions, RunStateError, process_alive_here
-from api._detail import artifact_record, run_detail, run_row
+from api._detail import artifact_record, headline_experiments, run_detail, run_row
 from api._paths import without_server_paths
-from api.rest._schemas import RUN_ID_PATTERN, ActionResult, Links, RunAccepted, RunList, RunRequest, RunRow
+from api.rest._problems import MALFORMED, TOO_LARGE, UnprocessableError, refusal
+from api.rest._schemas import (
+    RUN_ID_PATTERN,
+    TAG_PATTERN,
+    ActionResult,
+    Annotations,
+    AnnotationsResult,
+    Links,
+    RunAccepted,
+    RunList,
+    RunRequest,
+    RunRow,
+)
 from api.rest._security import bearer, check_token
 from api.rest._state import AppState, app_state
 from runs import RUN_SORT_KEYS, RUN_STATUSES, TERMINAL_STATUSES, Event, Run, RunNotFoundError, TaskSpec
@@ -31,6 +45,16 @@ State = Annotated[AppState, Depends(app_state)]
 RunId = Annotated[str, Path(pattern=RUN_ID_PATTERN, description="run id, as returned by POST /runs")]
 SORT_PATTERN = "^-?(" + "|".join(RUN_SORT_KEYS) + ")$"
 SortKey = Annotated[str, Query(pattern=SORT_PATTERN, description="column, '-' prefix for descending")]
+DECISION_FILTERS = ("accept", "reject", "rerun", "revise", "none")
+DecisionFilter = Annotated[
+    Literal[DECISION_FILTERS] | None,  # type: ignore[valid-type]
+    Query(description="only runs with an experiment so decided; `none`: no experiment decided yet"),
+]
+TagFilter = Annotated[str | None, Query(pattern=TAG_PATTERN, description="only runs carrying this tag")]
+SearchText = Annotated[
+    str | None,
+    Query(max_length=200, description="case-insensitive text in the run's id, task, reason, goal or parameters"),
+]
 
 
 def authorised(
@@ -43,24 +67,25 @@ def authorised(
 
 Mutating = [Depends(authorised)]
 GUARDED: dict[int | str, dict[str, Any]] = {
-    401: {"description": "the server's token is required and was missing or wrong"},
-    403: {"description": "posted from another site (or from an opaque `Origin: null`)"},
-    429: {"description": "too many failed authentications from this address; see Retry-After"},
+    **MALFORMED,
+    401: refusal("the server's token is required and was missing or wrong"),
+    403: refusal("posted from another site (or from an opaque `Origin: null`)"),
+    429: refusal("too many failed authentications from this address; see Retry-After"),
 }
 """What every mutating call may answer before it looks at the run."""
-UNKNOWN_RUN: dict[int | str, dict[str, Any]] = {404: {"description": "no run with this id"}}
+UNKNOWN_RUN: dict[int | str, dict[str, Any]] = {404: refusal("no run with this id")}
 ACTION: dict[int | str, dict[str, Any]] = {
     **GUARDED,
     **UNKNOWN_RUN,
-    409: {"description": "the run is not in a state that allows this action"},
+    409: refusal("the run is not in a state that allows this action"),
 }
 
 
-class TaskInvalidError(Exception):
+class TaskInvalidError(UnprocessableError):
     """A task or override the catalog refuses; answered as 422 naming the field."""
 
     def __init__(self, where: str, message: str) -> None:
-        super().__init__(message)
+        super().__init__(["body", where], message, "invalid_task")
         self.where = where
 
 
@@ -71,13 +96,33 @@ def _get(state: AppState, run_id: str) -> Run:
         raise HTTPException(404, str(error)) from None
 
 
-def as_utc(value: datetime | None, name: str) -> datetime | None:
-    if value is None:
+def DateQuery(description: str) -> Any:  # noqa: N802 - reads as the Query it is
+    """A date-time query parameter, documented as one: a bare number is not a date here (pydantic would
+    read `until=0.5` as seconds since 1970), so it stays a string until `as_utc` parses it."""
+    return Query(max_length=64, description=description, json_schema_extra={"format": "date-time"})
+
+
+_DATES = TypeAdapter(datetime)
+_NUMBER = re.compile(r"\s*[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?\s*")
+
+
+def as_utc(raw: str | datetime | None, name: str) -> datetime | None:
+    """`raw` (ISO 8601, RFC 3339) as an aware UTC date-time; a 422 naming the parameter otherwise."""
+    if raw is None:
         return None
+    if isinstance(raw, datetime):
+        value = raw
+    else:
+        if _NUMBER.fullmatch(raw):
+            raise UnprocessableError(["query", name], f"{raw!r} is a number, not an ISO 8601 date-time")
+        try:
+            value = _DATES.validate_python(raw)
+        except ValidationError:
+            raise UnprocessableError(["query", name], f"{raw!r} is not an ISO 8601 date-time") from None
     try:
         return value.astimezone(UTC) if value.tzinfo else value.replace(tzinfo=UTC)
     except (OverflowError, ValueError):
-        raise HTTPException(422, f"{name}: {value!r} is outside the dates this server handles") from None
+        raise UnprocessableError(["query", name], f"{value!r} is outside the dates this server handles") from None
 
 
 def _task_from(state: AppState, body: RunRequest) -> TaskSpec:
@@ -109,7 +154,7 @@ def _task_from(state: AppState, body: RunRequest) -> TaskSpec:
     response_model=RunAccepted,
     dependencies=Mutating,
     summary="Queue a run",
-    responses={**GUARDED, 413: {"description": "body too large"}},
+    responses={**GUARDED, **TOO_LARGE},
 )
 def submit_run(body: RunRequest, state: State, request: Request, response: Response) -> RunAccepted:
     """Validate the task and queue it; a worker executes it when a slot is free (none are dropped)."""
@@ -161,8 +206,11 @@ def list_runs(
     status: Annotated[Literal[RUN_STATUSES] | None, Query(description="only runs with this status")] = None,  # type: ignore[valid-type]
     task: Annotated[str | None, Query(max_length=200, description="only runs of this task id")] = None,
     workload: Annotated[str | None, Query(max_length=20, description="only runs of this workload")] = None,
-    since: Annotated[datetime | None, Query(description="created at or after (ISO 8601; UTC if no zone)")] = None,
-    until: Annotated[datetime | None, Query(description="created before (ISO 8601; UTC if no zone)")] = None,
+    since: Annotated[str | None, DateQuery("created at or after (ISO 8601; UTC if no zone)")] = None,
+    until: Annotated[str | None, DateQuery("created before (ISO 8601; UTC if no zone)")] = None,
+    q: SearchText = None,
+    decision: DecisionFilter = None,
+    tag: TagFilter = None,
     sort: SortKey = "-created",
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
     offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
@@ -174,14 +222,21 @@ def list_runs(
         "workload": workload,
         "since": as_utc(since, "since"),
         "until": as_utc(until, "until"),
+        "text": q.replace("\x00", "") if q else None,
+        "decision": decision,
+        "tag": tag,
     }
     runs = state.store.list_runs(**filters, limit=limit, offset=offset, sort=sort)
     total = state.store.count_runs(**filters)
     following = None
     if offset + len(runs) < total:
         following = str(request.url.include_query_params(offset=offset + limit, limit=limit))
+    headline = headline_experiments(state.store, [run.id for run in runs])
     return RunList(
-        items=[RunRow.model_validate(without_server_paths(run_row(run), state.store.home)) for run in runs],
+        items=[
+            RunRow.model_validate(without_server_paths(run_row(run, headline.get(run.id)), state.store.home))
+            for run in runs
+        ],
         total=total,
         limit=limit,
         offset=offset,
@@ -280,6 +335,25 @@ def approve_run(run_id: RunId, state: State) -> ActionResult:
     return ActionResult(run_id=run_id, status="queued", message="plan approved; queued")
 
 
+@router.post(
+    "/runs/{run_id}/annotations",
+    response_model=AnnotationsResult,
+    dependencies=Mutating,
+    summary="Tag and annotate a run",
+    responses={**GUARDED, **UNKNOWN_RUN, **TOO_LARGE},
+)
+def annotate_run(run_id: RunId, body: Annotations, state: State) -> AnnotationsResult:
+    """Replace the run's tags and notes (a reviewer's; they never change what the run recorded)."""
+    _get(state, run_id)
+    tags = list(dict.fromkeys(body.tags))
+    try:
+        state.store.update_run(run_id, tags=tags, notes=body.notes)
+    except RunNotFoundError as error:
+        raise HTTPException(404, str(error)) from None
+    state.store.emit(run_id, "annotation", "tags and notes updated", {"tags": tags})
+    return AnnotationsResult(run_id=run_id, tags=tags, notes=body.notes)
+
+
 def _sse(event: Event, home: pathlib.Path, run_dir: pathlib.Path) -> str:
     payload = {
         "id": event.id,
@@ -305,18 +379,16 @@ async def run_events(
     request: Request,
     state: State,
     last_event_id: Annotated[
-        str | None, Header(alias="Last-Event-ID", max_length=20, description="resume after this event id")
-    ] = None,
+        str, Header(alias="Last-Event-ID", pattern=r"^[0-9]{0,19}$", description="resume after this event id")
+    ] = "",
     after: Annotated[int | None, Query(ge=0, le=2**62, description="resume after this event id")] = None,
     follow: Annotated[bool, Query(description="keep streaming until the run ends")] = True,
 ) -> StreamingResponse:
     """Every event of the run in order, each with its id; reconnecting with Last-Event-ID resumes exactly."""
     await run_in_threadpool(_get, state, run_id)
     cursor = after or 0
-    if last_event_id is not None and last_event_id.strip():
-        if not last_event_id.strip().isdigit():
-            raise HTTPException(422, "Last-Event-ID must be an event id (a non-negative integer)")
-        cursor = max(cursor, int(last_event_id.strip()))
+    if last_event_id:
+        cursor = max(cursor, int(last_event_id))
     store = state.store
     run_dir = store.run_dir(run_id)
 

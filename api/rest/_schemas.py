@@ -28,16 +28,29 @@ def _no_nul(value: Any, where: str = "body") -> None:
             _no_nul(item, f"{where}[{index}]")
 
 
+class ErrorBody(BaseModel):
+    """Every refusal but 422: what went wrong, in one sentence (`message` repeats it for older clients)."""
+
+    detail: str
+    message: str
+
+
 class RunRequest(BaseModel):
     """Submit a run: a catalog task by id, or a whole task spec; optional overrides as on the command line."""
 
     model_config = ConfigDict(
         extra="forbid",
+        strict=True,  # `approve_plan: 0` or `budget: "3"` is a client's mistake, said so, not guessed at
         json_schema_extra={
+            # Exactly one source: a catalog id, or a spec (the validator below says the same in words).
+            "oneOf": [
+                {"required": ["task"], "properties": {"task": {"type": "string"}, "spec": {"type": "null"}}},
+                {"required": ["spec"], "properties": {"spec": {"type": "object"}, "task": {"type": "null"}}},
+            ],
             "examples": [
                 {"task": "cfd/cavity", "params": {"re": 100, "cells": 16, "convective_times": 3}, "budget": 1},
                 {"spec": {"extends": "cfd/cavity", "params": {"cells": 32}, "sweep": {"re": [100, 400]}}},
-            ]
+            ],
         },
     )
 
@@ -92,6 +105,31 @@ class ActionResult(BaseModel):
     message: str
 
 
+TAG_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.:+-]{0,39}$"
+Tag = Annotated[str, StringConstraints(pattern=TAG_PATTERN)]
+
+
+class Annotations(BaseModel):
+    """A reviewer's tags and notes on a run; each call replaces both."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    tags: list[Tag] = Field(
+        default_factory=list, max_length=20, description="short labels (letters, digits, `_.:+-`), at most 20"
+    )
+    notes: str = Field(default="", max_length=20_000, description="free text, shown on the run page")
+
+    @field_validator("notes")
+    @classmethod
+    def _notes_printable(cls, value: str) -> str:
+        _no_nul(value, "notes")
+        return value
+
+
+class AnnotationsResult(Annotations):
+    run_id: str
+
+
 class RunRow(BaseModel):
     run_id: str
     task: str = Field(description="the task id, marked '(custom gates)' when its gates deviate from the catalog's")
@@ -109,6 +147,15 @@ class RunRow(BaseModel):
     rejected: int
     llm_tokens: int
     llm_cost: float
+    params: dict[str, Any] = Field(
+        default_factory=dict, description="the task's parameters (a sweep's values joined by commas)"
+    )
+    metrics: dict[str, Any] = Field(
+        default_factory=dict, description="metrics of the run's headline experiment (its last accepted one)"
+    )
+    metrics_from: str | None = Field(default=None, description="key of the experiment the metrics come from")
+    goal: str = Field(default="", description="the research goal, if the task states one (first 300 characters)")
+    tags: list[str] = Field(default_factory=list, description="labels reviewers gave the run")
 
 
 class RunList(BaseModel):

@@ -1,6 +1,7 @@
 """The CFD workload on OpenFOAM: case families, their reference data, figures and metrics."""
 
-from tools.cfd._workload import CfdWorkload, case_definitions
+from tools.cfd._prose import CFD_PROSE_PATTERNS
+from tools.cfd._workload import CfdSettings, CfdWorkload, case_definitions
 from tools.cfd.cases._cavity import CavityParams, cavity_case
 from tools.cfd.cases._cavity_metrics import (
     Centrelines,
@@ -49,12 +50,14 @@ from tools.cfd.openfoam._patches import mesh_patches, read_label_list, read_patc
 from tools.cfd.openfoam._wall import WallReading
 
 __all__ = [
+    "CFD_PROSE_PATTERNS",
     "GHIA_1982",
     "HILL_DNS_REATTACHMENT",
     "PITZ_DAILY_1983",
     "XIAO_2020",
     "CavityParams",
     "Centrelines",
+    "CfdSettings",
     "CfdWorkload",
     "ChannelParams",
     "FieldFormatError",

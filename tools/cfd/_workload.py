@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import itertools
 import traceback
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, Self
 
 from runs import (
     ExperimentSpec,
@@ -16,16 +17,18 @@ from runs import (
     untrusted_kind,
 )
 from sandboxes import GIB, Limits
+from tools._prose import ProsePattern
 from tools._search import SearchSpace
 from tools._workload import (
     ExperimentOutcome,
     OutputFile,
     SandboxFactory,
     TaskError,
-    ToolUnavailableError,
     Workload,
+    WorkloadSettings,
     experiment_key,
 )
+from tools.cfd._prose import CFD_PROSE_PATTERNS
 from tools.cfd._render import warm_up
 from tools.cfd.cases._cavity_task import CavityCase
 from tools.cfd.cases._channel_task import ChannelCase
@@ -34,7 +37,6 @@ from tools.cfd.cases._hill_task import PeriodicHillCase
 from tools.cfd.cases._plate_task import FlatPlateCase
 from tools.cfd.cases._step_task import BackwardStepCase
 from tools.cfd.openfoam._commands import OpenFOAMConfig, run_steps
-from tools.cfd.openfoam._commands import ToolUnavailableError as OpenFOAMMissingError
 from tools.cfd.openfoam._fields import FieldFormatError, RefusedOutputError
 from tools.cfd.openfoam._logs import MAX_LOG_BYTES, SolverLog, read_solver_log
 
@@ -53,12 +55,30 @@ def case_definitions() -> dict[str, CaseDefinition[Any]]:
     return {case.kind: case for case in families}
 
 
+class CfdSettings(WorkloadSettings):
+    """Where OpenFOAM is installed (LABGATE_OPENFOAM_BIN_DIR, LABGATE_OPENFOAM_PROJECT_DIR); Debian's by default."""
+
+    openfoam_bin_dir: Path = Path("/usr/bin")
+    openfoam_project_dir: Path = Path("/usr/share/openfoam")
+
+
 class CfdWorkload(Workload):
     name = "cfd"
+    image = "openfoam"
+    Settings = CfdSettings
 
     def __init__(self, openfoam: OpenFOAMConfig | None = None) -> None:
         self.openfoam = openfoam or OpenFOAMConfig()
         self.definitions: dict[str, CaseDefinition[Any]] = case_definitions()
+
+    @classmethod
+    def from_settings(cls, settings: WorkloadSettings) -> Self:
+        if not isinstance(settings, CfdSettings):
+            raise TypeError(f"the cfd workload is configured by CfdSettings, not {type(settings).__name__}")
+        return cls(OpenFOAMConfig(bin_dir=settings.openfoam_bin_dir, project_dir=settings.openfoam_project_dir))
+
+    def prose_patterns(self) -> Mapping[str, ProsePattern]:
+        return CFD_PROSE_PATTERNS
 
     def definition(self, task_or_params: TaskSpec | dict[str, Any]) -> CaseDefinition[Any]:
         params = task_or_params.params if isinstance(task_or_params, TaskSpec) else task_or_params
@@ -141,10 +161,7 @@ class CfdWorkload(Workload):
         return {"openfoam": 1}
 
     def check_tools(self, task: TaskSpec) -> None:
-        try:
-            self.openfoam.require(self.definition(task).applications)
-        except OpenFOAMMissingError as error:
-            raise ToolUnavailableError(str(error)) from None
+        self.openfoam.require(self.definition(task).applications)
 
     def tool_versions(self) -> dict[str, str]:
         return {"openfoam": self.openfoam.version() or "not found"}
@@ -225,6 +242,8 @@ class CfdWorkload(Workload):
         The solver is not run again; only the harness's own post-processing (cell centres, figures)
         runs, on the copy in `directory/case`. The source directory is never written to.
         """
+        if not (source / "system" / "controlDict").is_file():
+            raise TaskError(f"{source} is not an OpenFOAM case (no system/controlDict)")
         definition = self.definition(task)
         case = directory / "case"
         remove_untrusted_tree(case)

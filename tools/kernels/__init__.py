@@ -1,11 +1,14 @@
-"""The kernel workload: a suite of scientific kernels, a sandboxed OpenCL/CUDA harness, device ceilings."""
+"""The kernel workload: a suite of scientific kernels (or one from a task file), a sandboxed OpenCL/CUDA
+harness, device ceilings."""
 
 from tools.kernels._backend import Backend, DeviceInfo, KernelCompileError, KernelLaunchError
 from tools.kernels._ceilings import Ceilings, default_cache_dir
 from tools.kernels._client import Worker, WorkerCrashedError, WorkerTimeoutError, worker_ro_paths
+from tools.kernels._definition import KernelDefinition, read_definition_files
 from tools.kernels._harness import Evaluation, Harness, SizeResult, source_digest
 from tools.kernels._session import ceilings_record, kernel_task, open_harness
 from tools.kernels._task import Candidate, CandidateError, KernelTask, Size, Work, with_params
+from tools.kernels._user_task import UserKernelTask, user_kernel_task
 from tools.kernels._workload import GATES, KernelSearchParams, KernelsWorkload, parse_params, write_evaluation_files
 from tools.kernels.suite import SUITE
 
@@ -20,12 +23,14 @@ __all__ = [
     "Evaluation",
     "Harness",
     "KernelCompileError",
+    "KernelDefinition",
     "KernelLaunchError",
     "KernelSearchParams",
     "KernelTask",
     "KernelsWorkload",
     "Size",
     "SizeResult",
+    "UserKernelTask",
     "Work",
     "Worker",
     "WorkerCrashedError",
@@ -35,7 +40,9 @@ __all__ = [
     "kernel_task",
     "open_harness",
     "parse_params",
+    "read_definition_files",
     "source_digest",
+    "user_kernel_task",
     "with_params",
     "worker_ro_paths",
     "write_evaluation_files",

@@ -14,8 +14,10 @@ from typing import Any
 
 import numpy as np
 
+from runs import LabgateError
 
-class KernelCompileError(Exception):
+
+class KernelCompileError(LabgateError):
     """The device compiler rejected a candidate; `log` holds its diagnostics with line numbers."""
 
     def __init__(self, log: str) -> None:
@@ -23,7 +25,7 @@ class KernelCompileError(Exception):
         self.log = log
 
 
-class KernelLaunchError(Exception):
+class KernelLaunchError(LabgateError):
     """A launch failed at enqueue or execution time (bad argument, missing kernel, device error)."""
 
 

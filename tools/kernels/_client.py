@@ -17,6 +17,7 @@ from typing import Any, Protocol
 
 import numpy as np
 
+from runs import LabgateError
 from sandboxes import GIB, Limits, Sandbox, SandboxProcess
 from tools.kernels._protocol import MAX_HEADER, decode, write_message
 
@@ -28,11 +29,11 @@ class WorkerSandboxFactory(Protocol):
     def __call__(self, workdir: Path, *, ro_paths: Sequence[Path] = ()) -> Sandbox: ...
 
 
-class WorkerTimeoutError(TimeoutError):
+class WorkerTimeoutError(LabgateError, TimeoutError):
     """The worker did not answer in time; it has been killed."""
 
 
-class WorkerCrashedError(RuntimeError):
+class WorkerCrashedError(LabgateError, RuntimeError):
     """The worker exited (or broke the protocol) while serving a request; it has been killed."""
 
 

@@ -12,12 +12,14 @@ from typing import IO, Any, BinaryIO
 
 import numpy as np
 
+from runs import LabgateError
+
 MAX_HEADER = 1 << 24
 MAX_PAYLOAD = 1 << 33
 ALLOWED_DTYPES = frozenset({"float32", "float64", "int32", "uint32", "int8", "uint8", "complex64"})
 
 
-class ProtocolError(Exception):
+class ProtocolError(LabgateError):
     """The other side sent something that is not a well-formed message."""
 
 

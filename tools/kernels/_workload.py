@@ -10,6 +10,7 @@ from __future__ import annotations
 import importlib.metadata
 import json
 from pathlib import Path
+from types import MappingProxyType
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
@@ -17,6 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from runs import Budget, ExperimentSpec, TaskSpec
 from tools._catalog import describe_validation_error
 from tools._workload import ExperimentOutcome, OutputFile, SandboxFactory, TaskError, ToolUnavailableError, Workload
+from tools.kernels._definition import read_definition_files
 from tools.kernels._harness import Evaluation
 from tools.kernels._session import ceilings_record, kernel_task, open_harness
 from tools.kernels.suite import SUITE
@@ -41,6 +43,9 @@ class KernelSearchParams(BaseModel):
     eval_timeout: float = Field(default=60.0, gt=0, description="seconds before a hung candidate's worker is killed")
     remeasure: int = Field(default=3, ge=1, le=16, description="top candidates re-measured before declaring a winner")
     backend: Literal["opencl", "cuda"] = "opencl"
+    definition: dict[str, Any] | None = Field(
+        default=None, description="a kernel task of your own (a task file's; see tools/kernels/examples)"
+    )
 
 
 def parse_params(task: TaskSpec | dict[str, object], task_id: str = "") -> KernelSearchParams:
@@ -51,7 +56,10 @@ def parse_params(task: TaskSpec | dict[str, object], task_id: str = "") -> Kerne
         raise TaskError(
             f"invalid kernels parameters for {task_id or 'task'}: {describe_validation_error(error)}"
         ) from None
-    kernel_task(parsed.kernel)
+    try:
+        kernel_task(parsed.kernel, parsed.definition)
+    except TaskError as error:
+        raise TaskError(f"{task_id or 'task'}: {error}") from None
     return parsed
 
 
@@ -69,6 +77,8 @@ def write_evaluation_files(
 
 class KernelsWorkload(Workload):
     name = "kernels"
+    image = "kernels"
+    artifact_kinds = MappingProxyType({"kernel": "c"})
 
     def __init__(self, cache_dir: Path | None = None) -> None:
         self.cache_dir = cache_dir
@@ -113,7 +123,14 @@ class KernelsWorkload(Workload):
         return KernelSearchParams.model_json_schema()
 
     def fixed_params(self, task: TaskSpec) -> tuple[str, ...]:
-        return ("kernel", "backend")
+        return ("kernel", "backend", "definition")
+
+    def read_task_files(self, task: TaskSpec, directory: Path) -> TaskSpec:
+        """A definition's reference and seed files, read from beside its task file into the task."""
+        try:
+            return task.model_copy(update={"params": read_definition_files(task.params, directory)})
+        except TaskError as error:
+            raise TaskError(f"{task.id}: {error}") from None
 
     def validate_experiment(self, task: TaskSpec, params: dict[str, Any]) -> None:
         parse_params(params, task.id)
@@ -152,11 +169,19 @@ class KernelsWorkload(Workload):
             versions["opencl"] = f"not usable: {error}"
         return versions
 
+    def adopt(
+        self, task: TaskSpec, source: Path, directory: Path, sandbox_factory: SandboxFactory
+    ) -> tuple[ExperimentSpec, ExperimentOutcome]:
+        """A kernel someone wrote, as the outcome a search's winner would have (see `_adopt`)."""
+        from tools.kernels._adopt import adopt_kernel
+
+        return adopt_kernel(task, source, directory)
+
     def run(
         self, task: TaskSpec, experiment: ExperimentSpec, directory: Path, sandbox_factory: SandboxFactory
     ) -> ExperimentOutcome:
         params = parse_params(experiment.params, task.id)
-        kernel = kernel_task(params.kernel)
+        kernel = kernel_task(params.kernel, params.definition)
         with open_harness(
             kernel,
             directory / "worker",

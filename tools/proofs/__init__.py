@@ -30,7 +30,7 @@ from tools.proofs._sentences import (
 )
 from tools.proofs._session import CoqSession, SessionDiedError
 from tools.proofs._tasks import SETS, ProofParams, parse_params, resolve_problem
-from tools.proofs._workload import PROOF_FILE, SEARCH_LOG, ProofsWorkload, proof_files
+from tools.proofs._workload import PROOF_FILE, SEARCH_LOG, ProofsSettings, ProofsWorkload, proof_files
 
 __all__ = [
     "ASSUMPTION_KEYWORDS",
@@ -54,6 +54,7 @@ __all__ = [
     "ProblemFormatError",
     "ProofParams",
     "ProofProblem",
+    "ProofsSettings",
     "ProofsWorkload",
     "Prover",
     "ProverUnavailableError",

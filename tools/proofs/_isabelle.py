@@ -20,6 +20,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from runs import LabgateError
 from sandboxes import Sandbox, SandboxProcess
 from tools._workload import SandboxFactory
 from tools.proofs._diagnostics import Diagnostic, Goal, GoalState, Severity
@@ -32,7 +33,7 @@ _SYMBOL = re.compile(r"\\<[^>]*>|.", re.DOTALL)
 _KINDS: dict[str, Severity] = {"error": "error", "warning": "warning", "writeln": "info", "information": "info"}
 
 
-class IsabelleError(RuntimeError):
+class IsabelleError(LabgateError, RuntimeError):
     """The server answered a command with ERROR or a task with FAILED."""
 
 

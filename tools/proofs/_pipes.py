@@ -6,10 +6,11 @@ import os
 import select
 import time
 
+from runs import LabgateError
 from sandboxes import SandboxProcess
 
 
-class WorkerDiedError(RuntimeError):
+class WorkerDiedError(LabgateError, RuntimeError):
     """The worker exited (or closed its output) while an answer was awaited."""
 
 

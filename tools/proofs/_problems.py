@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+from runs import LabgateError
 from tools.proofs._sentences import Sentence, normalize, split_sentences
 
 THEOREM_KEYWORDS = ("Theorem", "Lemma", "Fact", "Remark", "Corollary", "Proposition", "Property", "Example")
@@ -28,7 +29,7 @@ ASSUMPTION_KEYWORDS = (
 _IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_']*")
 
 
-class ProblemFormatError(ValueError):
+class ProblemFormatError(LabgateError, ValueError):
     """A problem text has no usable theorem statement."""
 
 

@@ -10,6 +10,7 @@ from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 from typing import ClassVar
 
+from runs import LabgateError
 from tools.proofs._diagnostics import Diagnostic, GoalState
 
 
@@ -49,7 +50,7 @@ class CheckResult:
         return error.describe() if error else "the prover rejected the file without a message"
 
 
-class ProverUnavailableError(RuntimeError):
+class ProverUnavailableError(LabgateError, RuntimeError):
     """The prover binary (or its image) is not installed where the backend looks for it."""
 
 

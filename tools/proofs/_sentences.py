@@ -15,13 +15,15 @@ import re
 from dataclasses import dataclass
 from typing import Literal
 
+from runs import LabgateError
+
 SentenceKind = Literal["sentence", "bullet", "brace"]
 
 _BULLET = re.compile(r"(-+|\++|\*+)(?=\s|$|[^-+*)])")
 _SPACE = re.compile(r"\s+")
 
 
-class UnterminatedSourceError(ValueError):
+class UnterminatedSourceError(LabgateError, ValueError):
     """A comment or string is never closed, so the text cannot be split into sentences."""
 
 

@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from xml.sax.saxutils import escape
 
+from runs import LabgateError
 from sandboxes import Sandbox, SandboxProcess
 from tools._workload import SandboxFactory
 from tools.proofs._coq import CoqConfig, coq_version, cut_before
@@ -32,7 +33,7 @@ from tools.proofs._sentences import Sentence, UnterminatedSourceError, line_colu
 _ENTITY = re.compile(r"&(?!(?:amp|lt|gt|quot|apos|#\d+|#x[0-9a-fA-F]+);)(\w+);")
 
 
-class SessionDiedError(RuntimeError):
+class SessionDiedError(LabgateError, RuntimeError):
     """coqidetop exited or stopped answering."""
 
 

@@ -10,7 +10,10 @@ from __future__ import annotations
 
 import shutil
 from pathlib import Path
-from typing import Any
+from types import MappingProxyType
+from typing import Any, Self
+
+from pydantic import Field, field_validator
 
 from runs import ExperimentSpec, TaskSpec
 from tools._workload import (
@@ -20,6 +23,7 @@ from tools._workload import (
     TaskError,
     ToolUnavailableError,
     Workload,
+    WorkloadSettings,
 )
 from tools.proofs._coq import CoqConfig, CoqProver, coq_version
 from tools.proofs._minif2f import exclusion_reason
@@ -41,12 +45,33 @@ def proof_files(*, with_log: bool) -> list[OutputFile]:
     return files
 
 
+class ProofsSettings(WorkloadSettings):
+    """Which Coq compiler checks proofs (LABGATE_COQC): a name on PATH or an absolute path."""
+
+    coqc: str = Field(default="coqc", description="the Coq compiler (a name on PATH or an absolute path)")
+
+    @field_validator("coqc")
+    @classmethod
+    def _blank_is_default(cls, value: str) -> str:
+        """An empty LABGATE_COQC= means the default, as for the gate (`CoqConfig.from_environment`)."""
+        return value.strip() or "coqc"
+
+
 class ProofsWorkload(Workload):
     name = "proofs"
+    image = "coq"
+    artifact_kinds = MappingProxyType({"proof": "coq"})
+    Settings = ProofsSettings
 
     def __init__(self, coq: CoqConfig | None = None) -> None:
         self.coq = coq or CoqConfig()
         self._tasks: list[TaskSpec] | None = None
+
+    @classmethod
+    def from_settings(cls, settings: WorkloadSettings) -> Self:
+        if not isinstance(settings, ProofsSettings):
+            raise TypeError(f"the proofs workload is configured by ProofsSettings, not {type(settings).__name__}")
+        return cls(CoqConfig(coqc=settings.coqc))
 
     def tasks(self) -> list[TaskSpec]:
         if self._tasks is None:
@@ -117,6 +142,14 @@ class ProofsWorkload(Workload):
         if backend == "session":
             return CoqSession(directory / "prover", sandbox_factory, self.coq)
         return CoqProver(directory / "prover", sandbox_factory, self.coq)
+
+    def adopt(
+        self, task: TaskSpec, source: Path, directory: Path, sandbox_factory: SandboxFactory
+    ) -> tuple[ExperimentSpec, ExperimentOutcome]:
+        """A proof someone wrote, as the outcome a proof search would have (see `_adopt`)."""
+        from tools.proofs._adopt import adopt_proof
+
+        return adopt_proof(task, source, directory)
 
     def run(
         self, task: TaskSpec, experiment: ExperimentSpec, directory: Path, sandbox_factory: SandboxFactory

@@ -22,7 +22,7 @@ from tools.cfd import (
     profiles_from_samples,
     reader_disagreement,
 )
-from verifiers._gate import Gate, GateContext, register_gate
+from verifiers._gate import Gate, GateContext
 from verifiers._options import GateOptions
 from verifiers.cfd._flows import compare_channel, compare_hill, compare_step
 
@@ -113,12 +113,12 @@ COMPARATORS: dict[str, Comparator] = {
 }
 
 
-@register_gate
 class ComparatorGate(Gate):
     """Options: per case kind, see `ComparatorOptions`."""
 
     name = "comparator"
     Options = ComparatorOptions
+    options: ComparatorOptions
 
     def check(self, context: GateContext) -> GateResult:
         kind = str(context.experiment.params.get("case", ""))
@@ -127,4 +127,4 @@ class ComparatorGate(Gate):
             return self.verdict("reject", [f"no comparator for case kind {kind!r}"])
         if context.outcome.status != "completed":
             return self.verdict("reject", [f"nothing to compare: {context.outcome.error or 'experiment failed'}"])
-        return comparator(self, context, context.settings(ComparatorOptions))
+        return comparator(self, context, self.options)

@@ -33,7 +33,7 @@ from tools.cfd import (
     profile_rmse,
     velocity_profiles,
 )
-from verifiers._gate import Gate, GateContext, blocking_verdict, register_gate
+from verifiers._gate import Gate, GateContext, blocking_verdict
 from verifiers._options import GateOptions
 
 _locks: dict[str, threading.Lock] = {}
@@ -106,12 +106,12 @@ class HeldOutOptions(GateOptions):
         return value
 
 
-@register_gate
 class HeldOutGate(Gate):
     """Options: see `HeldOutOptions`."""
 
     name = "held-out"
     Options = HeldOutOptions
+    options: HeldOutOptions
     needs_run = True
 
     def check(self, context: GateContext) -> GateResult:
@@ -139,7 +139,7 @@ class HeldOutGate(Gate):
                 directory = runs.shared / f"hill-default-{_digest(baseline_raw)}"
                 case = runs.run(baseline_raw, directory, "held-out baseline: calibrated Spalart-Allmaras")
                 baseline = hill_quantities(case, params.model_copy(update={"sa": SACoefficients()}))
-            plate_options = dict(context.settings(HeldOutOptions).plate)
+            plate_options = dict(self.options.plate)
             plate_base = {"case": "flat-plate", **plate_options}
             plate_candidate = {**plate_base, "sa": params.sa.model_dump()}
             plate_default = {**plate_base, "sa": SACoefficients().model_dump()}
@@ -169,7 +169,7 @@ class HeldOutGate(Gate):
         plate_candidate: float,
         plate_default: float,
     ) -> GateResult:
-        options = context.settings(HeldOutOptions)
+        options = self.options
         profile_tol = options.profile_tolerance
         reattach_tol = options.reattachment_tolerance
         plate_tol = options.plate_tolerance

@@ -11,7 +11,7 @@ from pydantic import Field, PositiveFloat
 
 from runs import ExperimentSpec, GateResult
 from tools.cfd import FieldFormatError, case_definitions
-from verifiers._gate import Gate, GateContext, blocking_verdict, register_gate
+from verifiers._gate import Gate, GateContext, blocking_verdict
 from verifiers._options import GateOptions
 
 
@@ -22,12 +22,12 @@ class MeshIndependenceOptions(GateOptions):
     )
 
 
-@register_gate
 class MeshIndependenceGate(Gate):
     """Options: see `MeshIndependenceOptions`."""
 
     name = "mesh-independence"
     Options = MeshIndependenceOptions
+    options: MeshIndependenceOptions
     needs_run = True
 
     def check(self, context: GateContext) -> GateResult:
@@ -44,7 +44,7 @@ class MeshIndependenceGate(Gate):
             return self.verdict("reject", [f"no case family {kind!r}"])
         if context.rerun is None:
             return self.verdict("reject", ["mesh independence needs a new run, and none is allowed here"])
-        options = context.settings(MeshIndependenceOptions)
+        options = self.options
         factor = options.factor
         refined = definition.refine(dict(context.experiment.params), factor)
         if refined is None:

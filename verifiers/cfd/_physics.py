@@ -21,7 +21,7 @@ from tools.cfd import (
     read_internal_field,
     read_patch_field,
 )
-from verifiers._gate import Gate, GateContext, register_gate
+from verifiers._gate import Gate, GateContext
 from verifiers._options import GateOptions
 
 _ORDER = {"accept": 0, "rerun": 1, "revise": 2, "reject": 3}
@@ -36,12 +36,12 @@ class PhysicalRangeOptions(GateOptions):
     yplus_max_wall_function: float = Field(default=300.0, gt=0, description="largest y+ with wall functions")
 
 
-@register_gate
 class PhysicalRangeGate(Gate):
     """Options: see `PhysicalRangeOptions`."""
 
     name = "physical-range"
     Options = PhysicalRangeOptions
+    options: PhysicalRangeOptions
 
     def check(self, context: GateContext) -> GateResult:
         kind = str(context.experiment.params.get("case", ""))
@@ -77,7 +77,7 @@ class PhysicalRangeGate(Gate):
         reference = definition.reference_velocity(params)
         speed = float(np.max(np.linalg.norm(velocity, axis=1))) / reference
         metrics["speed_max_ratio"] = speed
-        options = context.settings(PhysicalRangeOptions)
+        options = self.options
         limit = options.speed_max
         if speed > limit:
             worse("revise", f"|U| reaches {speed:.3g} times the reference velocity (limit {limit:g})")

@@ -9,7 +9,7 @@ from pydantic import Field
 
 from runs import Decision, GateResult, UntrustedFileError, UntrustedFileMissingError, read_untrusted_path_text
 from tools.cfd import RefusedOutputError, latest_time, read_solver_log
-from verifiers._gate import Gate, GateContext, register_gate
+from verifiers._gate import Gate, GateContext
 from verifiers._options import GateOptions
 
 _NUMERIC_TROUBLE = ("sigFpe", "nan", "Maximum number of iterations exceeded")
@@ -51,7 +51,6 @@ class SolverLogOptions(GateOptions):
     )
 
 
-@register_gate
 class SolverLogGate(Gate):
     """Checks an OpenFOAM solver log and the time directories it left behind.
 
@@ -61,9 +60,10 @@ class SolverLogGate(Gate):
 
     name = "solver-log"
     Options = SolverLogOptions
+    options: SolverLogOptions
 
     def check(self, context: GateContext) -> GateResult:
-        options = context.settings(SolverLogOptions)
+        options = self.options
         log_rel = str(context.outcome.info.get("solver_log", ""))
         log_path = context.path(log_rel) if log_rel else None
         evidence = context.digests([log_rel]) if log_rel else []

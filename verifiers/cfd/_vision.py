@@ -20,7 +20,7 @@ from pydantic import Field
 from runs import Decision, GateResult, UntrustedFileError, UntrustedFileMissingError
 from tools.cfd import FieldFormatError, FloatArray, case_definitions, latest_time, read_internal_field, read_label_list
 from verifiers._deliverables import image_problem
-from verifiers._gate import Gate, GateContext, register_gate
+from verifiers._gate import Gate, GateContext
 from verifiers._options import GateOptions
 from verifiers._vision_client import consult_vision
 
@@ -68,12 +68,12 @@ class VisionOptions(GateOptions):
     symmetry_max: float = Field(default=0.01, gt=0, description="largest mirror mismatch over U_ref")
 
 
-@register_gate
 class VisionGate(Gate):
     """Options: see `VisionOptions`."""
 
     name = "vision"
     Options = VisionOptions
+    options: VisionOptions
 
     def check(self, context: GateContext) -> GateResult:
         kind = str(context.experiment.params.get("case", ""))
@@ -83,7 +83,7 @@ class VisionGate(Gate):
         if context.outcome.status != "completed":
             return self.verdict("reject", [f"nothing to look at: {context.outcome.error or 'experiment failed'}"])
         params = definition.parse(context.experiment.params)
-        options = context.settings(VisionOptions)
+        options = self.options
         reasons: list[str] = []
         decision: Decision = "accept"
         metrics: dict[str, float] = {}
@@ -158,7 +158,7 @@ class VisionGate(Gate):
         metrics: dict[str, float],
         worse: Any,
     ) -> None:
-        options = context.settings(VisionOptions)
+        options = self.options
         reference = definition.reference_velocity(params)
         try:
             # A pressure field flat to round-off (a periodic channel) has no pattern to judge.

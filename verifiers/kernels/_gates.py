@@ -20,7 +20,7 @@ from pydantic import Field
 from runs import GateResult
 from tools import TaskError
 from tools.kernels import kernel_task, parse_params
-from verifiers._gate import Gate, GateContext, register_gate
+from verifiers._gate import Gate, GateContext
 from verifiers._options import GateOptions
 from verifiers.kernels._measure import SideBySide, measure
 
@@ -64,6 +64,7 @@ class KernelOptions(GateOptions):
 class _KernelGate(Gate):
     which: Literal["train", "heldout"]
     Options = KernelOptions
+    options: KernelOptions
 
     def judge(self, result: SideBySide, min_speedup: float) -> tuple[bool, list[str]]:
         raise NotImplementedError
@@ -75,10 +76,10 @@ class _KernelGate(Gate):
         source, evidence = read
         try:
             params = parse_params(context.task.params, context.task.id)
-            task = kernel_task(params.kernel)
+            task = kernel_task(params.kernel, params.definition)
         except TaskError as error:
             return self.verdict("reject", [str(error)], evidence=evidence)
-        min_speedup = context.settings(KernelOptions).min_speedup
+        min_speedup = self.options.min_speedup
         result = measure(
             task,
             source,
@@ -107,7 +108,6 @@ class _KernelGate(Gate):
         return self.verdict("accept" if accepted else "reject", reasons, evidence=evidence, metrics=metrics)
 
 
-@register_gate
 class KernelCorrectnessGate(_KernelGate):
     name = "kernel-correctness"
     which = "train"
@@ -123,7 +123,6 @@ class KernelCorrectnessGate(_KernelGate):
         ]
 
 
-@register_gate
 class KernelHeldoutGate(_KernelGate):
     name = "kernel-heldout"
     which = "heldout"

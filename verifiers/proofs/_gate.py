@@ -2,7 +2,9 @@
 
 The gate reads `proof.v` from the experiment directory (through the link-refusing reader: the
 directory is the candidate's) and checks it itself in a fresh scratch directory of its own, with
-the coqc that `LABGATE_COQC` names and the coqchk beside it (see `_check`); what the search
+the coqc of the proofs workload it is built with (the one `LABGATE_COQC` names, through the front
+door's settings; the same variable read directly when built without a workload) and the coqchk
+beside it (see `_check`); what the search
 reported about its proof is never consulted. The trusted statement comes from the task's
 parameters and the shipped data, not from the experiment's files.
 """
@@ -15,9 +17,9 @@ from pathlib import Path
 from pydantic import Field
 
 from runs import GateResult, UntrustedFileError
-from tools import TaskError
-from tools.proofs import PROOF_FILE, CoqConfig, CoqProver, ProverUnavailableError, resolve_problem
-from verifiers._gate import Gate, GateContext, register_gate
+from tools import TaskError, Workload
+from tools.proofs import PROOF_FILE, CoqConfig, CoqProver, ProofsWorkload, ProverUnavailableError, resolve_problem
+from verifiers._gate import Gate, GateContext
 from verifiers._options import GateOptions
 from verifiers.proofs._assumptions import DEFAULT_ALLOWED_AXIOMS
 from verifiers.proofs._check import GATE_COQ_ARGS, check_proof
@@ -39,15 +41,16 @@ class ProofOptions(GateOptions):
         return [*DEFAULT_ALLOWED_AXIOMS, *self.allowed_axioms]
 
 
-@register_gate
 class ProofGate(Gate):
-    """Options: see `ProofOptions`. Coq is the one `coq` names, else the one `LABGATE_COQC` names."""
+    """Options: see `ProofOptions`. Coq is the proofs workload's, else the one `LABGATE_COQC` names."""
 
     name = "proof-check"
     Options = ProofOptions
+    options: ProofOptions
 
-    def __init__(self, coq: CoqConfig | None = None) -> None:
-        chosen = coq or CoqConfig.from_environment()
+    def __init__(self, options: ProofOptions | None = None, workload: Workload | None = None) -> None:
+        super().__init__(options, workload)
+        chosen = workload.coq if isinstance(workload, ProofsWorkload) else CoqConfig.from_environment()
         self.coq = CoqConfig(coqc=chosen.coqc, timeout=chosen.timeout, limits=chosen.limits, args=GATE_COQ_ARGS)
 
     def check(self, context: GateContext) -> GateResult:
@@ -65,7 +68,7 @@ class ProofGate(Gate):
             return self.verdict("reject", [f"{PROOF_FILE} was not read: {error}"], evidence=evidence)
         if context.sandbox_factory is None:
             return self.verdict("reject", ["the gate has no sandbox to run the prover in"], evidence=evidence)
-        options = context.settings(ProofOptions)
+        options = self.options
         with tempfile.TemporaryDirectory(prefix="labgate-proof-gate-") as scratch:
             prover = CoqProver(Path(scratch), context.sandbox_factory, self.coq, file_stem="Check")
             try:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from runs import LabgateError
 from tools.proofs import UnterminatedSourceError, split_attributes
 
 _WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_']*")
@@ -28,7 +29,7 @@ _MODIFIERS = (
 )
 
 
-class CommandFormatError(ValueError):
+class CommandFormatError(LabgateError, ValueError):
     """A sentence's prefixes cannot be read (an attribute or `Redirect` string that never closes)."""
 
 

@@ -12,12 +12,13 @@ from pathlib import Path
 from pydantic import BaseModel, ConfigDict
 
 from sandboxes import Limits, Sandbox, SandboxTimeoutError
+from tools._workload import ToolUnavailableError
 
 INSTALL_HINT = "install it with ./scripts/setup (Debian: apt-get install openfoam openfoam-examples)"
 
 
-class ToolUnavailableError(RuntimeError):
-    """The scientific tool an experiment needs is not installed where labgate looks for it."""
+class OpenFOAMUnavailableError(ToolUnavailableError):
+    """OpenFOAM, or one of the utilities a case runs, is not installed where `OpenFOAMConfig` points."""
 
 
 class OpenFOAMConfig(BaseModel):
@@ -40,11 +41,11 @@ class OpenFOAMConfig(BaseModel):
         """Raise a clear error naming what is missing, before any sandbox is started."""
         missing = [app for app in applications if shutil.which(app, path=str(self.bin_dir)) is None]
         if missing:
-            raise ToolUnavailableError(
+            raise OpenFOAMUnavailableError(
                 f"OpenFOAM not found: {', '.join(missing)} missing from {self.bin_dir}; {INSTALL_HINT}"
             )
         if not (self.project_dir / "etc" / "controlDict").is_file():
-            raise ToolUnavailableError(
+            raise OpenFOAMUnavailableError(
                 f"OpenFOAM not found: {self.project_dir}/etc/controlDict is missing; {INSTALL_HINT}"
             )
 

@@ -13,7 +13,13 @@ from pathlib import Path
 import numpy as np
 from numpy.typing import NDArray
 
-from runs import UntrustedFileError, UntrustedFileMissingError, read_untrusted_path_text, untrusted_listing
+from runs import (
+    LabgateError,
+    UntrustedFileError,
+    UntrustedFileMissingError,
+    read_untrusted_path_text,
+    untrusted_listing,
+)
 
 FloatArray = NDArray[np.float64]
 
@@ -22,7 +28,7 @@ _LIST_HEAD = re.compile(r"List<(scalar|vector|symmTensor|tensor)>\s*(\d+)\s*\(",
 _COMPONENTS = {"scalar": 1, "vector": 3, "symmTensor": 6, "tensor": 9}
 
 
-class FieldFormatError(ValueError):
+class FieldFormatError(LabgateError, ValueError):
     """A field file is missing, binary, truncated or not an OpenFOAM field."""
 
 

@@ -13,6 +13,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from runs import LabgateError
+
 _WORD = re.compile(r"^[A-Za-z_][A-Za-z0-9_.:<>,()*\-]*$")
 _BANNER = """/*--------------------------------*- C++ -*----------------------------------*\\
   Written by labgate from typed parameters; edits by hand are not read back.
@@ -20,7 +22,7 @@ _BANNER = """/*--------------------------------*- C++ -*------------------------
 """
 
 
-class FoamValueError(ValueError):
+class FoamValueError(LabgateError, ValueError):
     """A value cannot be written safely into an OpenFOAM dictionary."""
 
 

@@ -11,7 +11,7 @@ import re
 from pathlib import Path
 from typing import Any
 
-from runs import UntrustedFileError, UntrustedFileMissingError, read_untrusted_path_text
+from runs import LabgateError, UntrustedFileError, UntrustedFileMissingError, read_untrusted_path_text
 
 _TOKEN = re.compile(r'"(?:[^"\\]|\\.)*"|#\{.*?#\}|[{}();\[\]]|[^\s{}();\[\]"]+', re.DOTALL)
 _COMMENTS = re.compile(r"//[^\n]*|/\*.*?\*/", re.DOTALL)
@@ -19,7 +19,7 @@ _COMMENTS = re.compile(r"//[^\n]*|/\*.*?\*/", re.DOTALL)
 FoamDict = dict[str, Any]
 
 
-class FoamParseError(ValueError):
+class FoamParseError(LabgateError, ValueError):
     """A dictionary file is not valid OpenFOAM syntax (or is truncated)."""
 
 

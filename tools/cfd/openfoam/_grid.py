@@ -5,10 +5,12 @@ from __future__ import annotations
 import numpy as np
 from numpy.typing import NDArray
 
+from runs import LabgateError
+
 FloatArray = NDArray[np.float64]
 
 
-class GridShapeError(ValueError):
+class GridShapeError(LabgateError, ValueError):
     """The cells do not form the rectilinear grid the caller expected."""
 
 
