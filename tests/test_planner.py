@@ -8,10 +8,20 @@ from pathlib import Path
 import pytest
 
 from agents.llm import LLMConfig, OpenAIChat
-from agents.planner import DocumentError, PassageIndex, extract_values, load_documents, make_plans, plan_to_task
+from agents.planner import (
+    DocumentError,
+    GoalError,
+    PassageIndex,
+    extract_values,
+    load_documents,
+    make_plans,
+    plan_to_task,
+)
 from api._settings import Settings, build_catalog
+from api.cli import main
 from tests.conftest import agent
 from tests.llm_server import Reply, Rule, ScriptedLLMServer, message_text
+from tools.cfd import CfdWorkload
 
 CORPUS = Path(__file__).parent / "data" / "corpus"
 CAVITY_GOAL = "validate the solver on the lid-driven cavity benchmark of Ghia"
@@ -65,10 +75,14 @@ def test_unreadable_documents_are_named(tmp_path: Path) -> None:
 
 
 def test_parameter_rules_read_prose() -> None:
-    assert extract_values("re", "at Reynolds numbers of 100 and 400, on a 48 x 48 grid") == [100, 400]
-    assert extract_values("re", "Re = 1,000 and Re=3200") == [1000, 3200]
-    assert extract_values("cells", "on a 48 x 48 grid and a 96×96 mesh") == [48, 96]
-    assert extract_values("turbulence_model", "k-omega SST and Spalart-Allmaras") == ["kOmegaSST", "SpalartAllmaras"]
+    patterns = CfdWorkload().prose_patterns()  # the planner reads the task's workload's patterns
+    assert extract_values(patterns["re"], "at Reynolds numbers of 100 and 400, on a 48 x 48 grid") == [100, 400]
+    assert extract_values(patterns["re"], "Re = 1,000 and Re=3200") == [1000, 3200]
+    assert extract_values(patterns["cells"], "on a 48 x 48 grid and a 96×96 mesh") == [48, 96]
+    assert extract_values(patterns["turbulence_model"], "k-omega SST and Spalart-Allmaras") == [
+        "kOmegaSST",
+        "SpalartAllmaras",
+    ]
 
 
 def test_builtin_planner_maps_the_corpus_to_the_cavity_task() -> None:
@@ -120,11 +134,32 @@ def test_llm_planner_is_validated_and_repaired() -> None:
         result = make_plans(build_catalog(Settings()), CORPUS, CAVITY_GOAL, llm)
         assert len(server.requests) == 2
         assert "re: Input should be greater than 0" in message_text(server.requests[1]["body"])
+        # The model sees the few tasks retrieved for the goal, not the whole catalog of hundreds.
+        prompt = json.loads(server.requests[0]["body"]["messages"][1]["content"])
+        offered = [task["id"] for task in prompt["candidate_tasks"]]
+        assert offered[0] == "cfd/cavity" and len(offered) <= 6
     assert result.planner == "planner-model"
     [plan] = result.plans
     assert plan.task_id == "cfd/cavity" and plan.sweep == {"re": [100, 400]}
     assert plan.citations[0].passage == "cavity-study.md#2" and plan.rationale.startswith("planner-model:")
     assert result.unmapped[0].unmapped_reason.startswith("no available tool")
+
+
+@pytest.mark.slow
+def test_llm_planner_refusal_keeps_the_closest_tasks() -> None:
+    null = {"plans": [{"task_id": None, "citations": ["cavity-study.md#1"], "rationale": "no airfoil case"}]}
+    with ScriptedLLMServer([Rule("You are the planner", [Reply(content=json.dumps(null))])]) as server:
+        llm = OpenAIChat(LLMConfig(base_url=server.url, model="planner-model"))
+        catalog = build_catalog(Settings())
+        result = make_plans(catalog, CORPUS, "flow over an airfoil", llm)
+        prompt = json.loads(server.requests[0]["body"]["messages"][1]["content"])
+        assert [task["id"] for task in prompt["candidate_tasks"]] == ["cfd/poiseuille"]
+        # A goal that shares no word with any task is refused without asking the model.
+        unrelated = make_plans(catalog, CORPUS, "forecast tomorrow's weather", llm)
+        assert len(server.requests) == 1
+    assert result.plans == [] and result.refusal is not None
+    assert result.refusal.closest[0].task_id == "cfd/poiseuille"
+    assert unrelated.plans == [] and unrelated.refusal is not None and "weather" in unrelated.refusal.reason
 
 
 def test_agent_plan_cli(home: Path) -> None:
@@ -134,6 +169,87 @@ def test_agent_plan_cli(home: Path) -> None:
     assert data["plans"][0]["task_id"] == "cfd/cavity"
     missing = agent("plan", "--docs", str(home / "nowhere"), "x", home=home)
     assert missing.returncode == 2 and "does not exist" in missing.stderr
+
+
+def _best(goal: str, documents: Path = CORPUS) -> tuple[str | None, dict[str, object]]:
+    result = make_plans(build_catalog(Settings()), documents, goal)
+    if not result.plans:
+        assert result.refusal is not None
+        return None, {}
+    assert result.refusal is None
+    best = result.plans[0]
+    return best.task_id, {**best.params, **best.sweep}
+
+
+def test_a_goal_whose_subject_no_task_has_is_refused_naming_the_closest_tasks() -> None:
+    result = make_plans(build_catalog(Settings()), CORPUS, "flow over an airfoil")
+    assert result.plans == [] and result.refusal is not None
+    assert "airfoil" in result.refusal.reason and result.refusal.subject == ["airfoil"]
+    [closest] = result.refusal.closest
+    assert closest.task_id == "cfd/poiseuille" and "generic words (flow)" in closest.why_not
+    assert result.unmapped[0].unmapped_reason.startswith("no tool for this: ")
+    # Generic words alone never choose a task, however many tasks share them.
+    for goal in ("evolve a faster kernel", "simulate a flow", "optimise a matrix multiplication kernel"):
+        assert _best(goal) == (None, {}), goal
+
+
+def test_an_empty_goal_is_bad_input_not_every_plan() -> None:
+    for goal in ("", "   \n"):
+        with pytest.raises(GoalError, match="the goal is empty"):
+            make_plans(build_catalog(Settings()), CORPUS, goal)
+
+
+def test_the_goals_subject_chooses_the_task() -> None:
+    assert _best("evolve a faster n-body kernel")[0] == "kernels/nbody"
+    assert _best("validate the solver on the lid-driven cavity")[0] == "cfd/cavity"  # the README's goal
+    assert _best("speed up the fast Fourier transform")[0] == "kernels/fft3d"  # an acronym spelled out
+    assert _best("make the lattice Boltzmann update quicker")[0] == "kernels/lbm"
+    assert _best("reattachment behind a backward-facing step")[0] == "cfd/backward-step"
+    assert _best("laminar channel flow against the analytic profile")[0] == "cfd/poiseuille"
+    # A goal that names no subject is matched on the passages it retrieves.
+    assert _best("validate the solver as the notes describe")[0] == "cfd/cavity"
+
+
+def test_parameters_are_read_from_the_goal_by_the_tasks_schema(tmp_path: Path) -> None:
+    task, values = _best("the pitzDaily step with k-omega SST and k-epsilon at a Reynolds number of 30,000")
+    assert task == "cfd/backward-step" and values == {"model": ["kOmegaSST", "kEpsilon"], "re": 30000}
+    task, values = _best("a faster saxpy kernel: 200 evaluations with the islands search")
+    assert task == "kernels/saxpy" and values == {"evaluations": 200, "search": "islands"}
+    # A plain word is a parameter value only when the parameter is named next to it.
+    assert _best("find the best saxpy kernel") == ("kernels/saxpy", {})
+    # The goal's values win over the documents'; the documents fill in the rest.
+    task, values = _best("the lid-driven cavity at Re 1000")
+    assert task == "cfd/cavity" and values == {"re": [1000], "cells": 48}
+    # A value the schema refuses is not read.
+    notes = tmp_path / "notes.md"
+    notes.write_text("Run the lid-driven cavity at a Reynolds number of 50,000 on a 2000 x 2000 grid.")
+    assert _best("the lid-driven cavity", notes) == ("cfd/cavity", {})
+
+
+def test_proof_problems_are_chosen_by_id_and_the_set_by_a_generic_goal() -> None:
+    assert _best("prove mathd_algebra_10")[0] == "proofs/minif2f-valid/mathd_algebra_10"
+    assert _best("prove AIME 1983 problem 1")[0] == "proofs/minif2f-test/aime_1983_p1"
+    result = make_plans(build_catalog(Settings()), CORPUS, "prove some theorems")
+    assert sorted(plan.task_id or "" for plan in result.plans) == ["proofs/minif2f-test", "proofs/minif2f-valid"]
+    assert _best("prove the statements of the miniF2F valid split")[0] == "proofs/minif2f-valid"
+    assert _best("prove the Riemann hypothesis") == (None, {})
+    assert _best("prove imo_2031_p7") == (None, {})  # a problem id the catalog has no task for
+
+
+def test_agent_plan_refuses_with_exit_code_1(
+    home: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    refused = agent("plan", "--docs", str(CORPUS), "flow over an airfoil", home=home)
+    assert refused.returncode == 1, refused.stderr
+    assert "no tool for this" in refused.stdout and "cfd/poiseuille" in refused.stdout
+    assert "Traceback" not in refused.stderr
+    monkeypatch.setenv("LABGATE_HOME", str(home))
+    with pytest.raises(SystemExit) as exited:
+        main(["plan", "--docs", str(CORPUS), "flow over an airfoil", "--json"])
+    assert exited.value.code == 1 and json.loads(capsys.readouterr().out)["refusal"]["subject"] == ["airfoil"]
+    with pytest.raises(SystemExit) as exited:
+        main(["plan", "--docs", str(CORPUS), ""])
+    assert exited.value.code == 2 and "the goal is empty" in capsys.readouterr().err
 
 
 @pytest.mark.slow

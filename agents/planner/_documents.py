@@ -10,12 +10,14 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
+from runs import LabgateError
+
 SUFFIXES = (".md", ".markdown", ".txt", ".rst", ".pdf")
 _MAX_CHARS = 1200
 _MIN_CHARS = 200
 
 
-class DocumentError(ValueError):
+class DocumentError(LabgateError, ValueError):
     """The documents cannot be read; the message names the file."""
 
 

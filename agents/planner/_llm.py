@@ -33,20 +33,26 @@ class DraftPlans(BaseModel):
 
 _SYSTEM = (
     "You are the planner of labgate. From the research passages given, propose experiments that answer "
-    "the goal. Each plan must use a task from the catalog with parameters valid under its schema, and cite "
-    "the ids of the passages it rests on. If the passages call for something no catalog task can do, return "
-    "a plan with task_id null and say why in the rationale. Never invent passages or tasks."
+    "the goal. Each plan must use one of the candidate tasks (retrieved from the catalog for this goal) with "
+    "parameters valid under its schema, and cite the ids of the passages it rests on. A task fits only if "
+    "the goal's subject (the physical system, the kernel, the theorem) is the task's own; shared generic "
+    "words (flow, kernel, faster, prove) are not enough. If no candidate fits, return one plan with task_id "
+    "null and say in the rationale what the goal asks for that no task does. Never invent passages or tasks."
 )
+_TEXT_CHARS = 300
 
 
-def _catalog_summary(catalog: Catalog) -> list[dict[str, Any]]:
+def _catalog_summary(catalog: Catalog, candidates: list[str]) -> list[dict[str, Any]]:
+    """The candidate tasks as the model sees them: id, title, goal, defaults and parameter schema."""
     summary = []
-    for task in catalog.tasks().values():
+    for task_id in candidates:
+        task = catalog.get(task_id)
         schema = catalog.workload_for(task).param_schema(task)
         summary.append(
             {
                 "id": task.id,
                 "title": task.title,
+                "goal": task.goal[:_TEXT_CHARS],
                 "default_params": task.params,
                 "default_sweep": task.sweep,
                 "parameters": schema.get("properties", {}),
@@ -83,14 +89,15 @@ def _with_overrides(task: TaskSpec, draft: DraftPlan) -> TaskSpec:
 
 
 def plan_with_llm(
-    llm: LLM, catalog: Catalog, goal: str, retrieved: list[Passage], *, attempts: int = 3
+    llm: LLM, catalog: Catalog, goal: str, retrieved: list[Passage], candidates: list[str], *, attempts: int = 3
 ) -> tuple[list[Plan], list[Plan], list[str]]:
+    """Plans the model drafts from the passages and the candidate tasks, validated (and repaired)."""
     passages = {p.id: p for p in retrieved}
     user = json.dumps(
         {
             "goal": goal,
             "passages": [{"id": p.id, "source": p.source, "text": p.text} for p in retrieved],
-            "catalog": _catalog_summary(catalog),
+            "candidate_tasks": _catalog_summary(catalog, candidates),
         },
         separators=(",", ":"),
     )

@@ -30,6 +30,32 @@ class Plan(BaseModel):
     unmapped_reason: str = ""
 
 
+class Considered(BaseModel):
+    """A catalog task the planner considered for a goal it refused, and why it does not fit."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    task_id: str
+    score: float
+    why_not: str
+
+
+class Refusal(BaseModel):
+    """No catalog task serves the goal: what the goal asks about, and the closest tasks considered."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    reason: str
+    subject: list[str] = Field(default_factory=list, description="the goal's words that name its subject")
+    closest: list[Considered] = Field(default_factory=list)
+
+    def describe(self) -> str:
+        """One paragraph for a person: the refusal and each close task with why it does not fit."""
+        lines = [f"no tool for this: {self.reason}"]
+        lines += [f"  closest considered: {c.task_id}, which {c.why_not}" for c in self.closest]
+        return "\n".join(lines)
+
+
 class PlanningResult(BaseModel):
     goal: str
     planner: str
@@ -38,3 +64,4 @@ class PlanningResult(BaseModel):
     plans: list[Plan] = Field(default_factory=list)
     unmapped: list[Plan] = Field(default_factory=list)
     notes: list[str] = Field(default_factory=list)
+    refusal: Refusal | None = Field(default=None, description="set when no catalog task serves the goal")

@@ -1,4 +1,4 @@
-"""Documents and a goal in, validated plans out; and a plan turned into a runnable task."""
+"""Documents and a goal in, validated plans (or a refusal naming the closest tasks) out; a plan made runnable."""
 
 from __future__ import annotations
 
@@ -8,28 +8,65 @@ from agents.llm import LLM
 from agents.planner._documents import load_documents
 from agents.planner._index import PassageIndex
 from agents.planner._llm import DraftPlan, _with_overrides, plan_with_llm
-from agents.planner._models import Plan, PlanningResult
-from agents.planner._rules import plan_with_rules
-from runs import TaskSpec
+from agents.planner._match import matcher_for
+from agents.planner._models import Plan, PlanningResult, Refusal
+from agents.planner._rules import plan_with_rules, refusal
+from runs import LabgateError, TaskSpec
 from tools import Catalog, TaskError
 
 _LLM_PASSAGES = 12
+_LLM_CANDIDATES = 6
+
+
+class GoalError(LabgateError, ValueError):
+    """The goal cannot be planned at all (it is empty): bad input, not a refusal."""
+
+
+def _llm_candidates(catalog: Catalog, goal: str) -> tuple[list[str], Refusal | None]:
+    """The tasks the model may choose from: those the goal's words retrieve, chosen ones first."""
+    match = matcher_for(catalog).match(goal)
+    ids = list(dict.fromkeys(c.task_id for c in [*match.chosen, *match.closest]))[:_LLM_CANDIDATES]
+    return ids, None if match.chosen else refusal(match)
 
 
 def make_plans(catalog: Catalog, documents: Path, goal: str, llm: LLM | None = None) -> PlanningResult:
+    """Plans for `goal` grounded in the documents under `documents`, best first, or a refusal.
+
+    Raises:
+        GoalError: the goal is empty.
+        DocumentError: the documents cannot be read.
+    """
+    goal = " ".join(goal.split())
+    if not goal:
+        raise GoalError(
+            "the goal is empty: say what to study, e.g. 'validate the solver on the lid-driven cavity' "
+            "(see `agent tasks` for what the catalog runs)"
+        )
     passages = load_documents(documents)
     index = PassageIndex(passages)
     sources = {p.source for p in passages}
+    notes: list[str] = []
     if llm is not None:
         # The passages most relevant to the goal first, then the rest while the prompt stays small.
-        ranked = [p for p, _ in index.search(goal or " ".join(p.text for p in passages[:2]), limit=_LLM_PASSAGES)]
+        ranked = [p for p, _ in index.search(goal, limit=_LLM_PASSAGES)]
         ranked += [p for p in passages if p not in ranked][: max(0, _LLM_PASSAGES - len(ranked))]
-        plans, unmapped, notes = plan_with_llm(llm, catalog, goal, ranked)
+        candidates, refused = _llm_candidates(catalog, goal)
+        if candidates:
+            plans, unmapped, notes = plan_with_llm(llm, catalog, goal, ranked, candidates)
+        else:
+            plans, unmapped = [], []
+            notes.append("no catalog task shares a word with the goal: the model was not asked")
+        if plans:
+            refused = None
+        elif refused is None:
+            said = "; ".join(plan.unmapped_reason for plan in unmapped)
+            refused = Refusal(reason=said or "the model found no candidate task that serves the goal")
         planner = llm.model
     else:
-        plans, unmapped = plan_with_rules(catalog, goal, index)
-        notes = []
+        plans, unmapped, refused = plan_with_rules(catalog, goal, index)
         planner = "builtin (retrieval + rules)"
+    if refused is not None and not unmapped:
+        unmapped = [Plan(task_id=None, rationale=goal, unmapped_reason=refused.describe())]
     return PlanningResult(
         goal=goal,
         planner=planner,
@@ -38,6 +75,7 @@ def make_plans(catalog: Catalog, documents: Path, goal: str, llm: LLM | None = N
         plans=plans,
         unmapped=unmapped,
         notes=notes,
+        refusal=refused,
     )
 
 

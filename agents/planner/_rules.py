@@ -1,74 +1,29 @@
-"""The built-in planner: retrieval plus rules, no model.
+"""The built-in planner: the goal chooses the task, the documents ground it; no model.
 
-A catalog task is chosen when passages relevant to the goal share its distinctive vocabulary
-(title, goal, id); parameters are read from those passages with patterns keyed by parameter
-name, and kept only when the task's schema has that parameter and accepts the value.
+The goal's subject chooses the catalog task (`_match`: a decisive match on the task's id or title, a
+problem id, or a family's set task). A goal that names no subject at all ("validate the solver") is
+matched on the passages it retrieves instead, within the workload its words point to. Parameters are
+read from the goal first and then from passages that mention the chosen task (`_params`), and the plan
+cites those passages. When nothing is chosen the result is a refusal naming what the goal asks about
+and the closest tasks considered, with why each does not fit.
 """
 
 from __future__ import annotations
 
-import re
-from collections.abc import Iterable
 from typing import Any
 
 from agents.planner._documents import Passage
-from agents.planner._index import PassageIndex, terms
-from agents.planner._models import Citation, Plan
-from runs import TaskSpec
-from tools import Catalog, TaskError
+from agents.planner._index import PassageIndex
+from agents.planner._match import Candidate, GoalMatch, TaskMatcher, matcher_for
+from agents.planner._models import Citation, Considered, Plan, Refusal
+from agents.planner._params import read_parameters
+from agents.planner._words import words
+from tools import Catalog
 
-_NUMBER_LIST = r"((?:\d[\d,]*(?:\.\d+)?(?:\s*(?:,|and|&|or)\s*)?)+)"
-
-# Patterns that read a parameter's values from prose, keyed by parameter name.
-PARAMETER_PATTERNS: dict[str, list[str]] = {
-    "re": [
-        rf"\bRe(?:ynolds)?\s*(?:number)?s?\s*(?:=|of|at)?\s*{_NUMBER_LIST}",
-        rf"Reynolds numbers?\s+(?:of\s+|between\s+)?{_NUMBER_LIST}",
-    ],
-    "cells": [r"\b(\d{2,4})\s*(?:x|×|by)\s*\1\b"],
-    "turbulence_model": [r"\b(kEpsilon|kOmegaSST|SpalartAllmaras|k-epsilon|k-omega SST|Spalart-Allmaras)\b"],
-}
-_MODEL_NAMES = {"k-epsilon": "kEpsilon", "k-omega sst": "kOmegaSST", "spalart-allmaras": "SpalartAllmaras"}
+_PASSAGES_PER_PLAN = 4
 
 
-def _numbers(text: str) -> list[float | int]:
-    values: list[float | int] = []
-    for raw in re.findall(r"\d[\d,]*(?:\.\d+)?", text):
-        token = raw.replace(",", "") if re.fullmatch(r"\d{1,3}(,\d{3})+", raw) else raw.rstrip(",")
-        if not token or "," in token:
-            continue
-        number = float(token)
-        values.append(int(number) if number.is_integer() else number)
-    return values
-
-
-def first_match(name: str, text: str) -> int | None:
-    """Where in `text` the first value of parameter `name` is stated, if anywhere."""
-    starts = [m.start() for p in PARAMETER_PATTERNS.get(name, []) for m in re.finditer(p, text, flags=re.IGNORECASE)]
-    return min(starts) if starts else None
-
-
-def extract_values(name: str, text: str) -> list[Any]:
-    found: list[Any] = []
-    for pattern in PARAMETER_PATTERNS.get(name, []):
-        for match in re.finditer(pattern, text, flags=re.IGNORECASE):
-            group = match.group(1)
-            if name == "turbulence_model":
-                found.append(_MODEL_NAMES.get(group.lower(), group))
-            else:
-                found += _numbers(group)
-    unique: list[Any] = []
-    for value in found:
-        if value not in unique:
-            unique.append(value)
-    return unique
-
-
-def task_profile(task: TaskSpec) -> str:
-    return " ".join([task.id.replace("/", " ").replace("-", " "), task.title, task.goal])
-
-
-def _citation(passage: Passage, focus: int | None = None) -> Citation:
+def citation(passage: Passage, focus: int | None = None) -> Citation:
     """Cite a passage, quoting around `focus` (where a parameter value was read) when given."""
     start = max(0, (focus or 0) - 60)
     quote = " ".join(passage.text[start:].split())[:240]
@@ -76,87 +31,113 @@ def _citation(passage: Passage, focus: int | None = None) -> Citation:
     return Citation(passage=passage.id, source=passage.source, location=passage.location, quote=prefix + quote)
 
 
-def _schema_names(catalog: Catalog, task: TaskSpec) -> set[str]:
-    schema = catalog.workload_for(task).param_schema(task)
-    return set(schema.get("properties", {}))
+def _mentions(matcher: TaskMatcher, task_id: str, passage: Passage) -> bool:
+    """Whether the passage names the task's subject (or, for a problem, its id)."""
+    parsed = words(passage.text)
+    if task_id in matcher.member_head:
+        return task_id in matcher.named_members(parsed)
+    profile = matcher.profiles[task_id]
+    terms = set(parsed.content()) | parsed.all_parts() | parsed.joined()
+    return any(matcher.decisive(term, profile) for term in terms)
 
 
-def _accepts(catalog: Catalog, task: TaskSpec, name: str, value: Any) -> bool:
-    workload = catalog.workload_for(task)
-    try:
-        workload.validate_experiment(task, {**task.params, name: value})
-    except TaskError:
-        return False
-    return True
+def _from_documents(matcher: TaskMatcher, goal: str, relevant: list[Passage]) -> list[Candidate]:
+    """Tasks the passages retrieved by a subject-less goal name, within the goal's workload if it has one."""
+    workload = matcher.intent(goal)
+    scores: dict[str, Candidate] = {}
+    for passage in relevant:
+        for candidate in matcher.match(passage.text, document=True).chosen:
+            if workload is not None and matcher.workloads[candidate.task_id] != workload:
+                continue
+            known = scores.get(candidate.task_id)
+            if known is None or candidate.score > known.score:
+                scores[candidate.task_id] = candidate
+    return sorted(scores.values(), key=lambda c: (-c.score, c.task_id))
+
+
+def _plan(
+    catalog: Catalog, matcher: TaskMatcher, candidate: Candidate, goal: str, relevant: list[Passage], why: str
+) -> Plan:
+    task = catalog.get(candidate.task_id)
+    supporting = [p for p in relevant if _mentions(matcher, task.id, p)][:_PASSAGES_PER_PLAN]
+    stated = read_parameters(catalog, task, goal)
+    from_passages: dict[str, tuple[int, list[Any]]] = {}
+    focus: dict[str, int] = {}
+    for passage in supporting:
+        for name, (position, values) in read_parameters(catalog, task, passage.text).items():
+            if name not in stated and name not in from_passages:
+                from_passages[name] = (position, values)
+                focus.setdefault(passage.id, position)
+    params: dict[str, Any] = {}
+    sweep: dict[str, list[Any]] = {}
+    for name, (_, values) in {**from_passages, **stated}.items():
+        if len(values) > 1 or name in task.sweep:
+            sweep[name] = values
+        else:
+            params[name] = values[0]
+    read = []
+    if stated:
+        read.append(f"from the goal: {', '.join(sorted(stated))}")
+    if from_passages:
+        read.append(f"from the passages: {', '.join(sorted(from_passages))}")
+    grounding = "" if supporting else "; no passage of the documents names it, so nothing is cited"
+    return Plan(
+        task_id=task.id,
+        params=params,
+        sweep=sweep,
+        rationale=why + grounding + (f"; parameters read {'; '.join(read)}" if read else ""),
+        citations=[citation(p, focus.get(p.id)) for p in supporting],
+        score=candidate.score,
+    )
+
+
+def _why(match: GoalMatch, candidate: Candidate, from_documents: bool) -> str:
+    if match.how == "problem id":
+        return f"the goal names problem {candidate.decisive[0]}"
+    if match.how == "family":
+        return "the goal asks for this kind of work without naming one problem: the whole set"
+    where = "the passages the goal retrieves name" if from_documents else "the goal names"
+    return f"{where} the task's subject ({', '.join(candidate.decisive)})"
+
+
+def refusal(match: GoalMatch) -> Refusal:
+    """The refusal for a goal no task serves, naming the closest tasks considered."""
+    unknown = [match.spell(w) for w in match.unknown]
+    subject = [match.spell(w) for w in match.subject]
+    if unknown:
+        reason = f"no task in the catalog is about {', '.join(unknown)}"
+    elif subject:
+        reason = f"no task in the catalog has {', '.join(subject)} as its subject"
+    else:
+        reason = "no task in the catalog matches: the goal names no subject (a system, kernel or theorem)"
+        reason += f", only the kind of work ({', '.join(match.spell(w) for w in match.kind)})" if match.kind else ""
+    closest = [
+        Considered(task_id=c.task_id, score=c.score, why_not=c.why_not(match.unknown, match.spell))
+        for c in match.closest
+    ]
+    if not closest:
+        reason += "; no task shares a word with the goal (see `agent tasks`)"
+    return Refusal(reason=reason, subject=unknown or subject, closest=closest)
 
 
 def plan_with_rules(
     catalog: Catalog, goal: str, index: PassageIndex, *, limit: int = 8
-) -> tuple[list[Plan], list[Plan]]:
-    """Mapped plans (best first) and unmapped ones, for the goal over the indexed passages."""
-    query = goal or " ".join(passage.text for passage in index.passages[:3])
-    relevant = index.search(query, limit=limit)
-    relevant_ids = {passage.id for passage, _ in relevant}
-    goal_terms = set(terms(goal))
-    plans: list[Plan] = []
-    claimed: set[str] = set()
-    for task in catalog.tasks().values():
-        profile = set(terms(task_profile(task)))
-        matches = [(p, s) for p, s in index.search(task_profile(task), limit=limit) if p.id in relevant_ids]
-        supporting = [(p, s) for p, s in matches if len(profile & set(terms(p.text))) >= 2]
-        if not supporting:
-            continue
-        score = sum(s for _, s in supporting) * (1.0 + len(profile & goal_terms))
-        text = "\n".join(p.text for p, _ in supporting)
-        params: dict[str, Any] = {}
-        sweep: dict[str, list[Any]] = {}
-        names = _schema_names(catalog, task)
-        for name in sorted(names & set(PARAMETER_PATTERNS)):
-            values = [value for value in extract_values(name, text) if _accepts(catalog, task, name, value)]
-            if len(values) > 1 or (values and name in task.sweep):
-                sweep[name] = values
-            elif values:
-                params[name] = values[0]
-        shared = sorted(profile & set(terms(text)))
-        plans.append(
-            Plan(
-                task_id=task.id,
-                params=params,
-                sweep=sweep,
-                rationale=f"passages share the task's terms ({', '.join(shared[:8])})"
-                + (f"; parameters read from them: {', '.join(sorted({**params, **sweep}))}" if params or sweep else ""),
-                citations=[_citation(p, _focus(p.text, {**params, **sweep})) for p, _ in supporting[:4]],
-                score=round(score, 3),
-            )
-        )
-        claimed |= {p.id for p, _ in supporting}
-    plans.sort(key=lambda plan: -plan.score)
-    if plans:
-        best = plans[0].score
-        plans = [plan for plan in plans if plan.score >= 0.25 * best]
-    unclaimed = [(p, s) for p, s in relevant if p.id not in claimed]
-    unmapped = []
-    if not plans and relevant:
-        unmapped.append(_unmapped(goal, [p for p, _ in relevant[:3]]))
-    elif (
-        unclaimed
-        and goal_terms & set(terms(" ".join(p.text for p, _ in unclaimed[:2])))
-        and not any(goal_terms & set(terms(task_profile(catalog.get(plan.task_id)))) for plan in plans if plan.task_id)
-    ):
-        unmapped.append(_unmapped(goal, [p for p, _ in unclaimed[:3]]))
-    return plans, unmapped
-
-
-def _focus(text: str, found: dict[str, Any]) -> int | None:
-    positions = [pos for name in found if (pos := first_match(name, text)) is not None]
-    return min(positions) if positions else None
-
-
-def _unmapped(goal: str, passages: Iterable[Passage]) -> Plan:
-    cited = [_citation(p) for p in passages]
-    return Plan(
+) -> tuple[list[Plan], list[Plan], Refusal | None]:
+    """Plans (best first), the unmapped plan of a refusal, and the refusal itself, for the goal."""
+    matcher = matcher_for(catalog)
+    match = matcher.match(goal)
+    relevant = [passage for passage, _ in index.search(goal, limit=limit)]
+    chosen, from_documents = match.chosen, False
+    if not chosen and not match.unknown and not match.subject:
+        chosen, from_documents = _from_documents(matcher, goal, relevant), True
+    if chosen:
+        why = {c.task_id: _why(match, c, from_documents) for c in chosen}
+        return [_plan(catalog, matcher, c, goal, relevant, why[c.task_id]) for c in chosen], [], None
+    refused = refusal(match)
+    unmapped = Plan(
         task_id=None,
-        rationale=f"the goal '{goal}' is supported by the documents",
-        citations=cited,
-        unmapped_reason="no task in the catalog (see `agent tasks`) matches these passages",
+        rationale=f"the goal '{goal}' asks for something the catalog has no task for",
+        citations=[citation(p) for p in relevant[:3]],
+        unmapped_reason=refused.describe(),
     )
+    return [], [unmapped], refused
