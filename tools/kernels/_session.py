@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -12,14 +12,27 @@ from tools.kernels._ceilings import Ceilings
 from tools.kernels._client import Worker
 from tools.kernels._harness import Harness
 from tools.kernels._task import KernelTask
+from tools.kernels._user_task import user_kernel_task
 from tools.kernels.suite import SUITE
 
 
-def kernel_task(name: str) -> KernelTask:
-    """The suite's task by name (`heat2d` or `kernels/heat2d`); TaskError names the known ones."""
+def kernel_task(name: str, definition: Mapping[str, Any] | None = None) -> KernelTask:
+    """The suite's task by name (`heat2d` or `kernels/heat2d`), or the one a task file's `definition` declares.
+
+    Raises:
+        TaskError: the name is unknown (naming the known ones), a definition reuses a suite task's
+            name, or the definition is invalid (naming the field).
+    """
     short = name.removeprefix("kernels/")
+    if definition is not None:
+        if short in SUITE:
+            raise TaskError(f"params.kernel: {short!r} is a suite task; give the kernel of a definition its own name")
+        return user_kernel_task(short, definition)
     if short not in SUITE:
-        raise TaskError(f"unknown kernel task {name!r}; known: {', '.join(sorted(SUITE))}")
+        raise TaskError(
+            f"unknown kernel task {name!r}; known: {', '.join(sorted(SUITE))} "
+            "(or define your own with params.definition in a task file)"
+        )
     return SUITE[short]
 
 
@@ -39,7 +52,8 @@ def open_harness(
     try:
         sizes = task.sizes + (task.heldout if heldout else ())
         ceilings = Ceilings(cache_dir).for_device(worker, [Harness.working_set(task, size) for size in sizes])
-        yield Harness(task, worker, ceilings, timeout=timeout)
+        with task.reference_sandbox(workdir.with_name(f"{workdir.name}-reference"), sandbox_factory, backend):
+            yield Harness(task, worker, ceilings, timeout=timeout)
     finally:
         worker.kill()
 

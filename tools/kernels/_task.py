@@ -4,7 +4,8 @@ A task fixes the host side completely (buffers, grid, work-group, launch order):
 device code only, and may choose values for the task's declared tunables (work-group size, vector
 width, unrolling...) on a `//@params NAME=value ...` line. The harness passes the chosen values to
 the compiler as `-DNAME=value` and to the task's grid computation, so kernel and host always agree.
-References, sizes and inputs never leave the trusted process.
+References, sizes and inputs never leave the trusted process (a task file's reference is code, so it
+runs in a sandboxed worker of its own instead, see `_user_task`).
 """
 
 from __future__ import annotations
@@ -12,11 +13,15 @@ from __future__ import annotations
 import math
 import re
 from abc import ABC, abstractmethod
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import ClassVar, Literal
 
 import numpy as np
 
+from runs import LabgateError
+from tools._workload import SandboxFactory
 from tools.kernels._heldout import distinct, prime_near
 
 Regime = Literal["memory", "compute"]
@@ -27,7 +32,7 @@ _PARAMS_LINE = re.compile(r"^[ \t]*//@params\b(.*)$", re.MULTILINE)
 _ASSIGNMENT = re.compile(r"^([A-Za-z_][A-Za-z0-9_]*)=(-?\d+)$")
 
 
-class CandidateError(ValueError):
+class CandidateError(LabgateError, ValueError):
     """A candidate's declared parameters are not allowed by its task (named in the message)."""
 
 
@@ -180,6 +185,16 @@ class KernelTask(ABC):
 
     def tolerance(self, size: Size) -> float:
         return 1e-5
+
+    def reference_sandbox(
+        self, workdir: Path, sandbox_factory: SandboxFactory, backend: str
+    ) -> AbstractContextManager[None]:
+        """Where `reference` runs while a harness is open: nowhere special for the suite's trusted references.
+
+        A task whose reference is code from a task file computes it in a sandboxed worker of its own
+        (in `workdir`, made by `sandbox_factory`) for as long as the returned context is open.
+        """
+        return nullcontext()
 
     # -- candidates -------------------------------------------------------------------------------
 

@@ -3,6 +3,8 @@
 It compiles candidates and runs each request as a trial (`_trial`): buffers with guard bytes on
 both sides, poisoned outputs and restored inputs before every run, raw observations back to the
 host. It never sees a reference and decides nothing: every judgement happens in the trusted host.
+(A user task's reference is code too: a separate instance of this worker, which never runs a
+candidate, computes it with the `reference` op, see `_reference_run`.)
 The host starts it in isolated mode (`python -I`), so nothing in its writable directory is imported.
 """
 
@@ -46,6 +48,10 @@ def serve(backend: Backend, inbox: BinaryIO, outbox: BinaryIO) -> None:
                 reply = {"ok": True, "device": {**info.__dict__, "key": info.key}, "pid": os.getpid()}
             elif op == "evaluate":
                 reply, payload = evaluate(backend, request, arrays)
+            elif op == "reference":
+                from tools.kernels._reference_run import run_reference
+
+                reply, payload = run_reference(backend, request, arrays)
             elif op == "triad":
                 from tools.kernels._probes import triad_bandwidth
 

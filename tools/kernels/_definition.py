@@ -1,0 +1,132 @@
+"""The shape of a kernel task file's `params.definition`, and the files it names beside the task file.
+
+See `_user_task` for what each field means to the harness; this module only says what is well-formed
+and reads the reference and seed files into the definition when a task file is loaded.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from tools._workload import TaskError
+
+FIELD = "params.definition"
+DTYPES = ("float32", "float64", "int32", "uint32", "int8", "uint8")
+"""Buffer dtypes a definition may declare: those the worker protocol carries (complex values excepted)."""
+MAX_FILE_BYTES = 1 << 20
+
+
+class Distribution(BaseModel):
+    """How one input buffer is drawn (exactly one field): `uniform: [low, high]`, `normal: [mean, std]`,
+    or `integers: [low, high]` (both ends included)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    uniform: tuple[float, float] | None = None
+    normal: tuple[float, float] | None = None
+    integers: tuple[int, int] | None = None
+
+
+class ArgDefinition(BaseModel):
+    """One kernel argument: a buffer (`dtype`, `shape`, `role`, `init`) or a scalar (`value`)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str
+    type: Literal["buffer", "i32", "u32", "f32"]
+    dtype: str | None = None
+    shape: str | int | list[str | int] | None = None
+    role: Literal["in", "out", "inout", "scratch"] | None = None
+    init: Distribution | None = None
+    value: str | int | float | None = None
+
+
+class LaunchDefinition(BaseModel):
+    """One kernel launch: its grid (expressions of sizes and tunables) and argument names (default: all)."""
+
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+    kernel: str
+    global_size: list[str | int] = Field(alias="global", min_length=1, max_length=3)
+    local: list[str | int] | None = None
+    args: list[str] | None = None
+
+
+class Tolerance(BaseModel):
+    """Element-wise |got - want| <= atol + rtol * |want|."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    rtol: float = Field(default=0.0, ge=0)
+    atol: float = Field(default=0.0, ge=0)
+
+
+class WorkDefinition(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    bytes: str | int | float
+    flops: str | int | float
+
+
+class KernelDefinition(BaseModel):
+    """`params.definition` of a user kernel task (see the module docstring and README)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    title: str = ""
+    contract: str = Field(min_length=1)
+    regime: Literal["memory", "compute"] = "memory"
+    dims: list[str] = Field(min_length=1, max_length=4)
+    sizes: dict[str, dict[str, int]] = Field(min_length=1, max_length=8)
+    heldout: dict[str, dict[str, int | tuple[int, int]]] = Field(min_length=1, max_length=8)
+    args: list[ArgDefinition] = Field(min_length=1, max_length=32)
+    launches: list[LaunchDefinition] = Field(min_length=1, max_length=16)
+    tunables: dict[str, list[int]] = Field(default_factory=dict)
+    tolerance: Literal["exact"] | Tolerance
+    work: WorkDefinition
+    reference: str
+    function: str = "reference"
+    seed: str
+    whole_variants: bool = False
+    files: dict[str, str] = Field(
+        default_factory=dict,
+        description="texts of the reference and seed files by name; read from beside the task file when it is loaded",
+    )
+
+
+def field_error(where: str, message: str) -> TaskError:
+    return TaskError(f"{FIELD}.{where}: {message}")
+
+
+def _text_file(directory: Path, name: str, where: str) -> str:
+    path = directory / name
+    try:
+        if path.stat().st_size > MAX_FILE_BYTES:
+            raise field_error(where, f"{path} is larger than {MAX_FILE_BYTES} bytes")
+        return path.read_text()
+    except FileNotFoundError:
+        raise field_error(where, f"{path} does not exist (files are read from beside the task file)") from None
+    except UnicodeDecodeError:
+        raise field_error(where, f"{path} is not UTF-8 text") from None
+    except OSError as error:
+        raise field_error(where, f"cannot read {path}: {error.strerror or error}") from None
+
+
+def read_definition_files(params: dict[str, Any], directory: Path) -> dict[str, Any]:
+    """`params` with the reference and seed files a definition names read in from `directory`.
+
+    The texts go into `definition.files`, so the recorded task holds exactly what was judged and its
+    gates can re-run it anywhere. Parameters without a definition (the suite's tasks) pass unchanged.
+    """
+    definition = params.get("definition")
+    if not isinstance(definition, dict):
+        return params
+    files = dict(definition.get("files") or {})
+    for key, suffixes in (("reference", (".py", ".cl")), ("seed", (".cl",))):
+        name = definition.get(key)
+        if isinstance(name, str) and name.endswith(suffixes) and name not in files:
+            files[name] = _text_file(directory, name, key)
+    return {**params, "definition": {**definition, "files": files}}

@@ -1,0 +1,478 @@
+"""A kernel task defined by a user's task file: `params.definition` of a `kernels` task.
+
+The definition declares everything a suite module writes in Python, as data: the size names and
+the search and held-out sizes, the kernel arguments (buffers with dtype, shape and role, scalars),
+the launches, the tunables, an input distribution per input buffer, the tolerance (or bit-exactness),
+bytes and FLOPs per size for the roofline, the reference (a NumPy function in a `.py` file or an
+OpenCL C kernel) and the seed kernel. Shapes, grids, scalars and work are arithmetic on the size
+names, parsed by `_expressions` (never evaluated as Python). The reference is code, so it runs only
+in a sandboxed worker of its own (`_reference_run`), opened beside the candidates' worker by
+`open_harness`; the host only draws inputs, builds the host program and compares.
+
+Every problem with a definition is a TaskError naming the field (`params.definition.args[1].dtype`).
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Iterator, Mapping
+from contextlib import AbstractContextManager, contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal
+
+import numpy as np
+from pydantic import ValidationError
+
+from tools._catalog import describe_validation_error
+from tools._workload import SandboxFactory, TaskError
+from tools.kernels._client import Worker, WorkerCrashedError, WorkerTimeoutError
+from tools.kernels._definition import (
+    DTYPES,
+    FIELD,
+    ArgDefinition,
+    Distribution,
+    KernelDefinition,
+    LaunchDefinition,
+    field_error,
+)
+from tools.kernels._expressions import Expression, parse_expression
+from tools.kernels._heldout import distinct, is_prime
+from tools.kernels._task import (
+    Arg,
+    BufferSpec,
+    CandidateError,
+    Check,
+    HostProgram,
+    KernelTask,
+    Launch,
+    Size,
+    Work,
+    allclose_check,
+    exact_check,
+    grid,
+)
+
+MAX_TOTAL_BYTES = 4 << 30
+"""Bytes of all buffers at one size: the host draws the inputs and both workers hold a copy."""
+REFERENCE_TIMEOUT = 300.0
+"""Seconds one reference computation may take before its worker is killed and the task reported broken."""
+_IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+_KERNEL_NAME = re.compile(r"^[a-z0-9][a-z0-9_.-]{0,63}$")
+
+
+@dataclass(frozen=True)
+class _Buffer:
+    name: str
+    dtype: str
+    shape: tuple[Expression, ...]
+    role: Literal["in", "out", "inout", "scratch"]
+    init: Distribution
+
+
+@dataclass(frozen=True)
+class _Scalar:
+    name: str
+    kind: Literal["i32", "u32", "f32"]
+    value: Expression
+
+
+@dataclass(frozen=True)
+class _Launch:
+    kernel: str
+    global_size: tuple[Expression, ...]
+    local: tuple[Expression, ...] | None
+    args: tuple[str, ...]
+
+
+def _identifier(name: str, where: str, taken: dict[str, str]) -> None:
+    if not _IDENTIFIER.match(name):
+        raise field_error(where, f"{name!r} is not a valid name (letters, digits and _, not starting with a digit)")
+    if name in taken:
+        raise field_error(where, f"name {name!r} is already used by {taken[name]}")
+    taken[name] = where
+
+
+class UserKernelTask(KernelTask):
+    """A `KernelTask` built from a validated definition; its reference runs in a sandboxed worker."""
+
+    def __init__(self, name: str, definition: KernelDefinition) -> None:
+        self.definition = definition
+        self._runner: Worker | None = None
+        taken: dict[str, str] = {}
+        self.dims = tuple(definition.dims)
+        for index, dim in enumerate(self.dims):
+            _identifier(dim, f"dims[{index}]", taken)
+        tunables = self._tunables(definition, taken)
+        self._ranges = {label: self._range(label, dims) for label, dims in definition.heldout.items()}
+        # What a suite module declares on its class, declared per instance (one definition, one task).
+        vars(self).update(
+            name=name,
+            title=definition.title or f"{name}: kernel task from a task file",
+            regime=definition.regime,
+            contract=definition.contract,
+            exact=definition.tolerance == "exact",
+            whole_variants=definition.whole_variants,
+            tunables=tunables,
+            sizes=tuple(self._size(label, dims, f"sizes.{label}") for label, dims in definition.sizes.items()),
+            heldout=tuple(
+                Size(label, tuple((low + high) // 2 for low, high in ranges)) for label, ranges in self._ranges.items()
+            ),
+        )
+        self._buffers: dict[str, _Buffer] = {}
+        self._scalars: dict[str, _Scalar] = {}
+        self._order: list[str] = []
+        for index, arg in enumerate(definition.args):
+            self._arg(index, arg, taken)
+        if not any(buffer.role in ("out", "inout") for buffer in self._buffers.values()):
+            raise field_error("args", "no buffer has role out or inout: the kernel must produce something to check")
+        if not any(buffer.role in ("in", "inout") for buffer in self._buffers.values()):
+            raise field_error(
+                "args", "no buffer has role in or inout: every run needs inputs of its own to compute from"
+            )
+        self._launches = tuple(self._launch(index, launch) for index, launch in enumerate(definition.launches))
+        self._work = (
+            parse_expression(definition.work.bytes, f"{FIELD}.work.bytes", self.dims),
+            parse_expression(definition.work.flops, f"{FIELD}.work.flops", self.dims),
+        )
+        self.reference_kind, self.reference_source = self._reference(definition)
+        if not definition.seed.endswith(".cl"):
+            raise field_error("seed", f"{definition.seed!r} must be an OpenCL C file (.cl)")
+        vars(self).update(seed=self._file(definition.seed, "seed"))
+        try:
+            self.parse(self.seed)
+        except CandidateError as error:
+            raise field_error("seed", f"{definition.seed}: {error}") from None
+        for where, size in self._extremes():
+            program = self.host(size, self.defaults())
+            self.work(size)
+            total = sum(spec.nbytes for spec in program.buffers)
+            if total > MAX_TOTAL_BYTES:
+                raise field_error(
+                    where, f"the buffers take {total} bytes at {size.describe()}; the limit is {MAX_TOTAL_BYTES}"
+                )
+
+    def _extremes(self) -> Iterator[tuple[str, Size]]:
+        """Every search size and both ends of every held-out range, with the field each comes from."""
+        for size in self.sizes:
+            yield f"sizes.{size.label}", size
+        for label, ranges in self._ranges.items():
+            for end in (0, 1):
+                yield f"heldout.{label}", Size(label, tuple(pair[end] for pair in ranges))
+
+    # -- reading the definition --------------------------------------------------------------------
+
+    def _tunables(self, definition: KernelDefinition, taken: dict[str, str]) -> dict[str, tuple[int, ...]]:
+        tunables = {}
+        for name, values in definition.tunables.items():
+            _identifier(name, f"tunables.{name}", taken)
+            if not values or len(set(values)) != len(values):
+                raise field_error(f"tunables.{name}", "must list distinct integer values (the first is the default)")
+            tunables[name] = tuple(values)
+        return tunables
+
+    def _size(self, label: str, dims: Mapping[str, int], where: str) -> Size:
+        if set(dims) != set(self.dims):
+            raise field_error(where, f"must give exactly the size names {', '.join(self.dims)} (got {', '.join(dims)})")
+        for dim, value in dims.items():
+            if value < 1:
+                raise field_error(f"{where}.{dim}", f"{value} is not a positive size")
+        return Size(label, tuple(dims[dim] for dim in self.dims))
+
+    def _range(self, label: str, dims: Mapping[str, int | tuple[int, int]]) -> tuple[tuple[int, int], ...]:
+        where = f"heldout.{label}"
+        if set(dims) != set(self.dims):
+            raise field_error(where, f"must give exactly the size names {', '.join(self.dims)} (got {', '.join(dims)})")
+        ranges = []
+        for dim in self.dims:
+            value = dims[dim]
+            low, high = (value, value) if isinstance(value, int) else value
+            if not 1 <= low <= high:
+                raise field_error(f"{where}.{dim}", f"[{low}, {high}] is not a range of positive sizes (low <= high)")
+            ranges.append((low, high))
+        return tuple(ranges)
+
+    def _arg(self, index: int, arg: ArgDefinition, taken: dict[str, str]) -> None:
+        where = f"args[{index}]"
+        # A scalar that passes a size by its own name (`{name: n, type: i32, value: n}`) is that size.
+        passes_size = arg.type != "buffer" and arg.name in self.dims and str(arg.value).strip() == arg.name
+        if not passes_size:
+            _identifier(arg.name, f"{where}.name", taken)
+        elif arg.name in self._order:
+            raise field_error(f"{where}.name", f"argument {arg.name!r} is declared twice")
+        self._order.append(arg.name)
+        if arg.type != "buffer":
+            for extra in ("dtype", "shape", "role", "init"):
+                if getattr(arg, extra) is not None:
+                    raise field_error(f"{where}.{extra}", f"a scalar ({arg.type}) argument has no {extra}")
+            if arg.value is None:
+                raise field_error(f"{where}.value", f"a scalar ({arg.type}) argument needs a value (an expression)")
+            value = parse_expression(arg.value, f"{FIELD}.{where}.value", self.dims)
+            self._scalars[arg.name] = _Scalar(arg.name, arg.type, value)
+            return
+        if arg.value is not None:
+            raise field_error(f"{where}.value", "a buffer argument has no value (give dtype, shape, role, init)")
+        if arg.dtype is None:
+            raise field_error(f"{where}.dtype", f"a buffer needs a dtype (one of {', '.join(DTYPES)})")
+        if arg.dtype not in DTYPES:
+            raise field_error(f"{where}.dtype", f"unknown dtype {arg.dtype!r} (known: {', '.join(DTYPES)})")
+        if arg.shape is None:
+            raise field_error(f"{where}.shape", "a buffer needs a shape (an expression of the size names, or a list)")
+        if arg.role is None:
+            raise field_error(f"{where}.role", "a buffer needs a role: in, out, inout or scratch")
+        shapes = arg.shape if isinstance(arg.shape, list) else [arg.shape]
+        if not 1 <= len(shapes) <= 4:
+            raise field_error(f"{where}.shape", "a shape has one to four dimensions")
+        shape = tuple(parse_expression(text, f"{FIELD}.{where}.shape", self.dims) for text in shapes)
+        if arg.init is not None and arg.role not in ("in", "inout"):
+            raise field_error(f"{where}.init", f"only in and inout buffers are drawn; this one is {arg.role}")
+        init = arg.init or (
+            Distribution(integers=(0, 100)) if np.dtype(arg.dtype).kind in "iu" else Distribution(uniform=(0.0, 1.0))
+        )
+        self._check_distribution(init, arg.dtype, f"{where}.init")
+        self._buffers[arg.name] = _Buffer(arg.name, arg.dtype, shape, arg.role, init)
+
+    @staticmethod
+    def _check_distribution(init: Distribution, dtype: str, where: str) -> None:
+        given = [name for name in ("uniform", "normal", "integers") if getattr(init, name) is not None]
+        if len(given) != 1:
+            raise field_error(
+                where, "give exactly one of uniform: [low, high], normal: [mean, std], integers: [low, high]"
+            )
+        kind = np.dtype(dtype).kind
+        if init.integers is not None:
+            low, high = init.integers
+            info = np.iinfo(dtype) if kind in "iu" else None
+            if not low < high or (info is not None and (low < info.min or high > info.max)):
+                raise field_error(
+                    f"{where}.integers", f"[{low}, {high}] must be a range (low < high) of {dtype} values"
+                )
+        elif kind in "iu":
+            raise field_error(where, f"an integer buffer ({dtype}) is drawn with integers: [low, high]")
+        elif init.uniform is not None and not init.uniform[0] < init.uniform[1]:
+            raise field_error(f"{where}.uniform", "must be [low, high] with low < high")
+        elif init.normal is not None and not init.normal[1] > 0:
+            raise field_error(f"{where}.normal", "must be [mean, std] with std > 0")
+
+    def _launch(self, index: int, launch: LaunchDefinition) -> _Launch:
+        where = f"launches[{index}]"
+        if not _IDENTIFIER.match(launch.kernel):
+            raise field_error(f"{where}.kernel", f"{launch.kernel!r} is not a kernel name")
+        names = (*self.dims, *self.tunables)
+        global_size = tuple(parse_expression(text, f"{FIELD}.{where}.global", names) for text in launch.global_size)
+        local = None
+        if launch.local is not None:
+            if len(launch.local) != len(launch.global_size):
+                raise field_error(f"{where}.local", "must have as many entries as global")
+            local = tuple(parse_expression(text, f"{FIELD}.{where}.local", names) for text in launch.local)
+        args = tuple(launch.args) if launch.args is not None else tuple(self._order)
+        for name in args:
+            if name not in self._buffers and name not in self._scalars:
+                raise field_error(
+                    f"{where}.args", f"names unknown argument {name!r} (declared: {', '.join(self._order)})"
+                )
+        return _Launch(launch.kernel, global_size, local, args)
+
+    def _file(self, name: str, where: str) -> str:
+        text = self.definition.files.get(name)
+        if text is None:
+            raise field_error(where, f"{name} was not provided (a task file reads it from beside the file)")
+        if not text.strip():
+            raise field_error(where, f"{name} is empty")
+        return text
+
+    def _reference(self, definition: KernelDefinition) -> tuple[Literal["python", "opencl"], str]:
+        suffix = Path(definition.reference).suffix
+        if suffix not in (".py", ".cl"):
+            raise field_error("reference", f"{definition.reference!r} must be a NumPy .py file or an OpenCL C .cl file")
+        if not _IDENTIFIER.match(definition.function):
+            raise field_error("function", f"{definition.function!r} is not a function name")
+        return ("python" if suffix == ".py" else "opencl"), self._file(definition.reference, "reference")
+
+    # -- the task ----------------------------------------------------------------------------------
+
+    def _values(self, size: Size) -> dict[str, int]:
+        return dict(zip(self.dims, size.dims, strict=True))
+
+    def _count(self, buffer: _Buffer, values: Mapping[str, int]) -> tuple[int, ...]:
+        shape = tuple(expression.integer(values) for expression in buffer.shape)
+        if any(n < 1 for n in shape):
+            raise TaskError(f"{buffer.shape[0].where}: buffer {buffer.name} has shape {shape} at {values}")
+        return shape
+
+    def host(self, size: Size, params: dict[str, int]) -> HostProgram:
+        values = self._values(size)
+        buffers = tuple(
+            BufferSpec(b.name, b.dtype, math.prod(self._count(b, values)), b.role) for b in self._buffers.values()
+        )
+        launches = []
+        for launch in self._launches:
+            bound: dict[str, int | float] = {**values, **params}
+            items = tuple(expression.integer(bound) for expression in launch.global_size)
+            local = tuple(expression.integer(bound) for expression in launch.local) if launch.local else None
+            global_size, local_size = grid(items, local)
+            launches.append(
+                Launch(launch.kernel, global_size, local_size, tuple(self._argument(a, values) for a in launch.args))
+            )
+        outputs = tuple(b.name for b in self._buffers.values() if b.role in ("out", "inout"))
+        return HostProgram(buffers=buffers, launches=tuple(launches), outputs=outputs)
+
+    def _argument(self, name: str, values: Mapping[str, int]) -> Arg:
+        if name in self._buffers:
+            return Arg("buf", name)
+        scalar = self._scalars[name]
+        if scalar.kind == "f32":
+            return Arg("f32", float(np.float32(scalar.value(values))))
+        value = scalar.value.integer(values)
+        return Arg(scalar.kind, value & 0xFFFFFFFF if scalar.kind == "u32" else value)
+
+    def inputs(self, size: Size, rng: np.random.Generator) -> dict[str, np.ndarray]:
+        values = self._values(size)
+        drawn = {}
+        for buffer in self._buffers.values():
+            if buffer.role not in ("in", "inout"):
+                continue
+            count = math.prod(self._count(buffer, values))
+            init = buffer.init
+            data: np.ndarray
+            if init.integers is not None:
+                data = rng.integers(init.integers[0], init.integers[1], count, endpoint=True)
+            elif init.normal is not None:
+                data = rng.normal(init.normal[0], init.normal[1], count)
+            else:
+                low, high = init.uniform or (0.0, 1.0)
+                data = rng.uniform(low, high, count)
+            drawn[buffer.name] = data.astype(buffer.dtype)
+        return drawn
+
+    def work(self, size: Size) -> Work:
+        values = self._values(size)
+        return Work(bytes=float(self._work[0](values)), flops=float(self._work[1](values)))
+
+    def check(
+        self, size: Size, name: str, got: np.ndarray, expected: np.ndarray, inputs: dict[str, np.ndarray]
+    ) -> Check:
+        tolerance = self.definition.tolerance
+        if tolerance == "exact":
+            return exact_check(got, expected)
+        return tolerance_check(got, expected, tolerance.rtol, tolerance.atol)
+
+    def draw_heldout(self, rng: np.random.Generator) -> tuple[Size, ...]:
+        """Fresh held-out sizes within the declared ranges: primes where a range holds one."""
+        drawn = []
+        for label, ranges in self._ranges.items():
+
+            def draw(ranges: tuple[tuple[int, int], ...] = ranges) -> tuple[int, ...]:
+                return tuple(_prime_in(low, high, rng) for low, high in ranges)
+
+            drawn.append(Size(label, distinct(draw)))
+        return tuple(drawn)
+
+    # -- the reference, in its own sandboxed worker ------------------------------------------------
+
+    @contextmanager
+    def _sandboxed(self, workdir: Path, sandbox_factory: SandboxFactory, backend: str) -> Iterator[None]:
+        runner = Worker(sandbox_factory, workdir, backend)
+        self._runner = runner
+        try:
+            yield
+        finally:
+            self._runner = None
+            runner.kill()
+
+    def reference_sandbox(
+        self, workdir: Path, sandbox_factory: SandboxFactory, backend: str
+    ) -> AbstractContextManager[None]:
+        """A sandboxed worker of the reference's own, started at the first reference and killed at the end."""
+        return self._sandboxed(workdir, sandbox_factory, backend)
+
+    def reference(self, size: Size, inputs: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+        if self._runner is None:
+            raise TaskError(f"{self.name}: the reference of a task file runs only in a sandbox (open a harness)")
+        values = self._values(size)
+        defaults = self.defaults()
+        program = self.host(size, defaults)
+        specs = [
+            {"name": b.name, "dtype": b.dtype, "role": b.role, "shape": list(shape), "count": math.prod(shape)}
+            for b in self._buffers.values()
+            for shape in (self._count(b, values),)
+        ]
+        request: dict[str, Any] = {
+            "op": "reference",
+            "kind": self.reference_kind,
+            "filename": Path(self.definition.reference).name,
+            "source": self.reference_source,
+            "function": self.definition.function,
+            "exact": self.exact,
+            "sizes": values,
+            "scalars": {name: self._argument(name, values).value for name in self._scalars},
+            "buffers": specs,
+            "outputs": [spec for spec in specs if spec["role"] in ("out", "inout")],
+            "defines": defaults,
+            "launches": [launch.as_json() for launch in program.launches],
+        }
+        where = f"the reference {self.definition.reference} at size {size.label} ({size.describe()})"
+        try:
+            reply, arrays = self._runner.request(request, inputs, REFERENCE_TIMEOUT)
+        except WorkerTimeoutError:
+            raise TaskError(f"{where} did not answer within {REFERENCE_TIMEOUT:g} s") from None
+        except WorkerCrashedError as error:
+            raise TaskError(f"{where} crashed its worker: {error}") from None
+        if not reply.get("ok"):
+            raise TaskError(f"{where} failed: {reply.get('error')}")
+        counts = {spec.name: spec.count for spec in program.buffers}
+        for name in program.outputs:
+            if name not in arrays or arrays[name].size != counts[name]:
+                raise TaskError(f"{where} returned no usable output {name!r}")
+        return {name: arrays[name] for name in program.outputs}
+
+
+def _prime_in(low: int, high: int, rng: np.random.Generator) -> int:
+    """A random prime in [low, high] when the range holds one, else any integer of it."""
+    for _ in range(32):
+        candidate = int(rng.integers(low, high + 1))
+        while candidate <= high and not is_prime(candidate):
+            candidate += 1
+        if candidate <= high:
+            return candidate
+    return int(rng.integers(low, high + 1))
+
+
+def tolerance_check(got: np.ndarray, expected: np.ndarray, rtol: float, atol: float) -> Check:
+    """Element-wise |got - want| <= atol + rtol * |want| (NaN or infinity where the reference is finite fails)."""
+    if rtol == 0 and atol == 0:
+        return exact_check(got, expected)
+    got64 = got.astype(np.float64, copy=False)
+    ref64 = expected.astype(np.float64, copy=False)
+    if ref64.size == 0:
+        return allclose_check(got64, ref64, 0.0)
+    finite = np.isfinite(ref64)
+    bad = np.flatnonzero(finite & ~np.isfinite(got64))
+    limit = atol + rtol * np.abs(ref64)
+    scale = atol + rtol * float(np.max(np.abs(ref64[finite]))) if finite.any() else atol
+    if bad.size:
+        return Check(False, math.inf, scale, f"non-finite value at element {int(bad[0])}")
+    difference = np.where(finite, np.abs(got64 - ref64), 0.0)
+    excess = difference / np.maximum(limit, 1e-300)
+    worst = int(np.argmax(excess))
+    ok = bool(np.all(difference <= limit))
+    detail = (
+        ""
+        if ok
+        else f"worst at element {worst}: got {got64[worst]:.6g}, want {ref64[worst]:.6g} "
+        f"(allowed {limit[worst]:.3g}); {int(np.count_nonzero(difference > limit))} elements out of tolerance"
+    )
+    return Check(ok, float(np.max(difference)), scale, detail)
+
+
+def user_kernel_task(name: str, definition: Mapping[str, Any]) -> UserKernelTask:
+    """The task `definition` declares, named `name`; TaskError naming the first bad field."""
+    if not _KERNEL_NAME.match(name):
+        raise TaskError(f"params.kernel: {name!r} must be a short lowercase name (letters, digits, _ . -)")
+    try:
+        parsed = KernelDefinition.model_validate(definition)
+    except ValidationError as error:
+        problems = describe_validation_error(error).split("; ")
+        raise TaskError("; ".join(f"{FIELD}.{problem}" for problem in problems)) from None
+    return UserKernelTask(name, parsed)
