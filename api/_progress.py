@@ -7,6 +7,7 @@ import time
 from typing import Any, TextIO
 
 from rich.console import Console
+from rich.markup import escape
 from rich.status import Status
 
 
@@ -24,7 +25,10 @@ class LineReporter:
 
 
 class LiveReporter:
-    """A spinner with the latest event, and a permanent line for each result."""
+    """A spinner with the latest event, and a permanent line for each result.
+
+    Messages carry text from tasks, tools and models (`pip install -e '.[cuda]'`): they are escaped,
+    never read as rich markup, so brackets print as written."""
 
     def __init__(self, console: Console) -> None:
         self.console = console
@@ -44,6 +48,6 @@ class LiveReporter:
         elapsed = f"{time.monotonic() - self.start:6.1f}s"
         if kind in ("decision", "revise", "plan") or (kind == "experiment" and "status" in data):
             style = {"accept": "green", "reject": "red"}.get(str(data.get("decision", "")), "")
-            self.console.print(f"[dim]{elapsed}[/dim] {message}", style=style or None, highlight=False)
+            self.console.print(f"[dim]{elapsed}[/dim] {escape(message)}", style=style or None, highlight=False)
         if self.status is not None:
-            self.status.update(f"{message} [dim]({elapsed})[/dim]")
+            self.status.update(f"{escape(message)} [dim]({elapsed})[/dim]")

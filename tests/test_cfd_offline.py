@@ -137,14 +137,73 @@ class FakeLLM:
         return schema.model_validate(json.loads(self.reply.model_dump_json()))
 
 
-def test_llm_proposer_clamps_and_keeps_its_rationale() -> None:
+class SequenceLLM(FakeLLM):
+    """Structured replies from a list, in order (the last repeats); keeps every conversation it was sent."""
+
+    def __init__(self, replies: list[BaseModel]) -> None:
+        super().__init__(replies[0])
+        self.replies = replies
+
+    def structured(self, messages: Sequence[Message], schema: type[Any], **_: Any) -> Any:
+        self.reply = self.replies[min(len(self.seen), len(self.replies) - 1)]
+        return super().structured(messages, schema)
+
+
+def test_llm_hypotheses_outside_the_box_go_back_to_the_model_not_clamped() -> None:
     from agents.cfd_search import Hypothesis, HypothesisBatch
 
     space = _space()
-    llm = FakeLLM(HypothesisBatch(hypotheses=[Hypothesis(values={"Cb1": 99.0}, rationale="more production")]))
-    proposals = LlmHypothesisProposer(llm, "fit Cf").propose(space, [], 1, 0.003)
-    assert proposals[0][0]["Cb1"] == pytest.approx(2.5 * 0.1355)
-    assert proposals[0][1] == "LLM hypothesis: more production"
+    wrong = HypothesisBatch(hypotheses=[Hypothesis(values={"Cb1": 99.0}, rationale="much more production")])
+    right = HypothesisBatch(hypotheses=[Hypothesis(values={"Cb1": 0.2}, rationale="a little more production")])
+    llm = SequenceLLM([wrong, right])
+    proposer = LlmHypothesisProposer(llm, "fit Cf")
+    proposals = proposer.propose(space, [], 1, 0.003)
+    assert len(llm.seen) == 2
+    told = llm.seen[1][-1].content
+    assert "Cb1 = 99 outside [" in told and "none of them was run" in told
+    values, why = proposals[0]
+    assert values["Cb1"] == 0.2 and why == "LLM hypothesis: a little more production"
+    defaults = {p.name: p.default for p in space.parameters if p.name != "Cb1"}
+    assert {k: v for k, v in values.items() if k != "Cb1"} == defaults
+
+
+def test_the_reply_schema_names_only_the_boxs_coefficients() -> None:
+    from agents.cfd_search import batch_schema, violations
+
+    space = _space()
+    schema = batch_schema(space).model_json_schema()
+    values = schema["$defs"]["Coefficients"]
+    assert values["additionalProperties"] is False
+    assert set(values["properties"]) == {p.name for p in space.parameters}
+    assert violations(space, {"Cfoo": 1.0, "Cb1": float("nan")}) == [
+        "unknown coefficient 'Cfoo' (known: " + ", ".join(p.name for p in space.parameters) + ")",
+        "Cb1 = NaN is not a number",
+    ]
+
+
+def test_llm_hypotheses_still_outside_the_box_are_replaced_by_the_optimiser_saying_why() -> None:
+    from agents.cfd_search import Hypothesis, HypothesisBatch
+
+    space = _space()
+    llm = SequenceLLM([HypothesisBatch(hypotheses=[Hypothesis(values={"Cb1": -5.0}, rationale="negative")])])
+    proposals = LlmHypothesisProposer(llm, "fit Cf").propose(space, [], 2, 0.003)
+    assert len(llm.seen) == 3  # the first reply and two corrections
+    assert len(proposals) == 2
+    for values, why in proposals:
+        assert why.startswith("CMA-ES generation 1") and "in place of an LLM hypothesis" in why and "Cb1 = -5" in why
+        assert all(p.low <= values[p.name] <= p.high for p in space.parameters)
+
+
+def test_an_llm_without_a_usable_reply_does_not_stop_the_search() -> None:
+    from agents.llm import LLMError
+
+    class Broken(FakeLLM):
+        def structured(self, messages: Sequence[Message], schema: type[Any], **_: Any) -> Any:
+            raise LLMError("no valid HypothesisBatch after 3 replies: (root): Input should be an object")
+
+    space = _space()
+    proposals = LlmHypothesisProposer(Broken(VisionVerdict(decision="accept")), "fit Cf").propose(space, [], 1, 0.003)
+    assert len(proposals) == 1 and "the LLM gave no usable hypotheses (no valid HypothesisBatch" in proposals[0][1]
 
 
 def test_vision_judge_sends_images_and_parses_the_verdict(tmp_path: Path) -> None:

@@ -139,3 +139,72 @@ def test_token_logprobs_are_returned() -> None:
         assert server.requests[0]["body"]["logprobs"] is True
         assert completion.token_logprobs == (-0.1, -0.5, -2.4)
         assert completion.mean_logprob == pytest.approx(-1.0)
+
+
+class Pick(BaseModel):
+    name: str
+    value: float
+
+
+def test_structured_output_uses_the_schema_and_falls_back_to_what_the_endpoint_takes() -> None:
+    """json_schema refused (422) -> json_object with the schema; the mode that worked is kept and counted."""
+    replies = [
+        Reply(status=422),
+        Reply(content='{"name": "a", "value": 1}'),
+        Reply(content='{"name": "b", "value": 2}'),
+    ]
+    with ScriptedLLMServer([Rule("pick", replies)]) as server:
+        llm = client(server)
+        assert llm.structured([Message("user", "pick one")], Pick) == Pick(name="a", value=1)
+        assert llm.structured([Message("user", "pick again")], Pick) == Pick(name="b", value=2)
+        formats = [request["body"].get("response_format") for request in server.requests]
+        assert [f["type"] for f in formats] == ["json_schema", "json_object", "json_object"]
+        assert formats[0]["json_schema"]["schema"] == Pick.model_json_schema()
+        assert formats[1]["schema"] == Pick.model_json_schema()
+        assert llm.usage.structured_modes == {"json_object": 2}
+        assert llm.usage.calls == 2  # the refused request cost nothing
+
+
+def test_structured_output_falls_back_to_the_prompt_and_still_repairs() -> None:
+    replies = [
+        Reply(status=422),
+        Reply(status=422),
+        Reply(content="no json here"),
+        Reply(content='{"name":"c","value":3}'),
+    ]
+    with ScriptedLLMServer([Rule("pick", replies)]) as server:
+        llm = client(server)
+        assert llm.structured([Message("user", "pick one")], Pick) == Pick(name="c", value=3)
+        assert "response_format" not in server.requests[-1]["body"]
+        assert llm.usage.structured_modes == {"prompt": 2}
+
+
+def test_a_refusal_that_is_not_about_the_format_is_not_a_fallback() -> None:
+    with ScriptedLLMServer([Rule("pick", [Reply(status=401)])]) as server:
+        with pytest.raises(LLMError, match="HTTP 401"):
+            client(server).structured([Message("user", "pick")], Pick)
+        assert len(server.requests) == 1
+
+
+def test_structured_output_can_be_pinned_to_the_prompt() -> None:
+    with ScriptedLLMServer([Rule("pick", [Reply(content='{"name":"d","value":4}')])]) as server:
+        llm = client(server, structured_output="prompt")
+        assert llm.structured([Message("user", "pick")], Pick).name == "d"
+        assert "response_format" not in server.requests[0]["body"]
+
+
+def test_a_server_error_on_an_untried_format_means_the_format_and_later_ones_are_retried() -> None:
+    """llama-cpp-python answers an unknown response_format with HTTP 500: no retries while probing it."""
+    replies = [
+        Reply(status=500),
+        Reply(content='{"name": "a", "value": 1}'),
+        Reply(status=500),
+        Reply(content='{"name": "b", "value": 2}'),
+    ]
+    with ScriptedLLMServer([Rule("pick", replies)]) as server:
+        llm = client(server)
+        assert llm.structured([Message("user", "pick")], Pick).name == "a"
+        assert llm.structured([Message("user", "pick")], Pick).name == "b"  # the 500 retried: json_object works here
+        types = [request["body"]["response_format"]["type"] for request in server.requests]
+        assert types == ["json_schema", "json_object", "json_object", "json_object"]
+        assert llm.usage.structured_modes == {"json_object": 2}

@@ -14,11 +14,13 @@ from typing import Literal, Protocol, TypeVar
 
 from pydantic import BaseModel
 
+from runs import LabgateError
+
 Role = Literal["system", "user", "assistant"]
 ModelT = TypeVar("ModelT", bound=BaseModel)
 
 
-class LLMError(RuntimeError):
+class LLMError(LabgateError, RuntimeError):
     """The endpoint failed after retries, or answered with something unusable."""
 
 
@@ -43,6 +45,11 @@ class Completion:
     cost: float = 0.0
     token_logprobs: tuple[float, ...] | None = None
     finish_reason: str = ""
+    structured_mode: str = ""
+    """How a structured reply was asked for: "json_schema" or "json_object" (the endpoint constrained
+    the output to the schema), "prompt" (the schema was only described in the prompt), "" for plain text."""
+    seconds: float = 0.0
+    """Wall time of the request, retries included."""
 
     @property
     def total_tokens(self) -> int:
@@ -65,6 +72,8 @@ class Usage:
     completion_tokens: int = 0
     cost: float = 0.0
     history: list[str] = field(default_factory=list)
+    structured_modes: dict[str, int] = field(default_factory=dict)
+    """Structured replies per mode ("json_schema", "json_object", "prompt"): which one the endpoint took."""
 
     @property
     def total_tokens(self) -> int:

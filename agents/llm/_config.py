@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
 from pydantic import BaseModel, ConfigDict, Field, SecretStr
 
 
@@ -22,6 +24,11 @@ class LLMConfig(BaseModel):
     token_budget: int = Field(default=0, ge=0, description="tokens per run; 0 = unlimited")
     prompt_price_per_million: float = Field(default=0.0, ge=0)
     completion_price_per_million: float = Field(default=0.0, ge=0)
+    structured_output: Literal["auto", "json_schema", "json_object", "prompt"] = Field(
+        default="auto",
+        description="how structured replies are asked for: auto tries the endpoint's schema-constrained "
+        "output (json_schema, then json_object with a schema) and falls back to the prompt alone",
+    )
 
     def cost(self, prompt_tokens: int, completion_tokens: int) -> float:
         return (

@@ -26,6 +26,39 @@ from agents.llm._json import extract_json
 
 UsageHook = Callable[[Completion], None]
 
+STRUCTURED_MODES = ("json_schema", "json_object", "prompt")
+"""Ways to ask for a schema-shaped reply, most constrained first: OpenAI's `json_schema`, llama.cpp's
+`json_object` with a schema (grammar-constrained sampling), and the schema described in the prompt only."""
+
+
+class EndpointRefusedError(LLMError):
+    """The endpoint answered 4xx: the request itself is wrong for it (an option it does not know, a key)."""
+
+    def __init__(self, message: str, status: int, body: str) -> None:
+        super().__init__(message)
+        self.status = status
+        self.body = body
+
+
+def response_format(mode: str, schema: type[ModelT]) -> dict[str, Any] | None:
+    """The `response_format` request field for `mode`, or None when the schema goes in the prompt only."""
+    if mode == "json_schema":
+        return {
+            "type": "json_schema",
+            "json_schema": {"name": schema.__name__, "schema": schema.model_json_schema(), "strict": False},
+        }
+    if mode == "json_object":
+        return {"type": "json_object", "schema": schema.model_json_schema()}
+    return None
+
+
+def _refuses_format(error: EndpointRefusedError, probing: bool) -> bool:
+    """Whether a refusal is about `response_format` (so the next mode may work), not e.g. the context length."""
+    if error.status == 422 or (probing and error.status >= 500):
+        return True
+    body = error.body.lower()
+    return error.status in (400, 404) and any(word in body for word in ("response_format", "json_schema", "schema"))
+
 
 def _image_part(image: Path | bytes, config: LLMConfig) -> dict[str, Any]:
     media_type, data = prepare_image(image, max_side=config.vision_max_side, max_bytes=config.vision_max_bytes)
@@ -65,6 +98,8 @@ class OpenAIChat:
         self._lock = threading.Lock()
         self.on_usage = on_usage
         self._openai = openai
+        configured = config.structured_output
+        self._structured_modes = list(STRUCTURED_MODES if configured == "auto" else (configured, "prompt"))
         self._client = openai.OpenAI(
             base_url=config.base_url,
             api_key=config.api_key.get_secret_value() if config.api_key else "not-needed",
@@ -117,7 +152,14 @@ class OpenAIChat:
         max_tokens: int = 2048,
         logprobs: bool = False,
         seed: int | None = None,
+        response_format: dict[str, Any] | None = None,
+        structured_mode: str = "",
+        probing_format: bool = False,
     ) -> Completion:
+        """One chat completion; `response_format` (OpenAI's field) asks the endpoint to constrain the reply.
+
+        `probing_format`: the first request in a structured mode this endpoint has not yet accepted; a
+        server error then means the mode, not the server, and is not retried."""
         self._check_budget()
         openai = self._openai
         model = self._model_for(messages)
@@ -131,6 +173,8 @@ class OpenAIChat:
             request["logprobs"] = True
         if seed is not None:
             request["seed"] = seed
+        if response_format is not None:
+            request["response_format"] = response_format
         retryable = (
             openai.RateLimitError,
             openai.InternalServerError,
@@ -138,11 +182,17 @@ class OpenAIChat:
             openai.APIConnectionError,
         )
         attempt = 0
+        started = time.monotonic()
         while True:
             try:
                 response = self._client.chat.completions.create(**request)
                 break
             except retryable as error:
+                if probing_format and isinstance(error, openai.InternalServerError):
+                    # Some servers (llama-cpp-python) answer an unknown `response_format` with a 500.
+                    raise EndpointRefusedError(
+                        f"the endpoint failed on the request: HTTP {error.status_code}", error.status_code, ""
+                    ) from None
                 attempt += 1
                 if attempt > self.config.max_retries:
                     raise LLMError(
@@ -153,7 +203,10 @@ class OpenAIChat:
                     delay = self.config.backoff_seconds * 2 ** (attempt - 1)
                 time.sleep(min(delay, 60.0))
             except openai.APIStatusError as error:
-                raise LLMError(f"the endpoint refused the request: HTTP {error.status_code}") from None
+                body = str(getattr(error, "body", "") or getattr(error, "message", ""))[:2000]
+                raise EndpointRefusedError(
+                    f"the endpoint refused the request: HTTP {error.status_code}", error.status_code, body
+                ) from None
             except openai.OpenAIError as error:
                 raise LLMError(f"LLM call failed: {type(error).__name__}") from None
         if not response.choices:
@@ -173,6 +226,8 @@ class OpenAIChat:
             cost=self.config.cost(prompt_tokens, completion_tokens),
             token_logprobs=token_logprobs,
             finish_reason=choice.finish_reason or "",
+            structured_mode=structured_mode,
+            seconds=time.monotonic() - started,
         )
         self._record(completion)
         return completion
@@ -186,8 +241,41 @@ class OpenAIChat:
         max_tokens: int = 2048,
         repair_attempts: int = 2,
     ) -> ModelT:
+        """Schema-constrained output where the endpoint supports it, else the prompt; the mode that works is kept."""
+
+        def ask(conversation: Sequence[Message]) -> Completion:
+            while True:
+                mode = self._structured_modes[0]
+                probing = mode != "prompt" and mode not in self._usage.structured_modes
+                try:
+                    completion = self.complete(
+                        conversation,
+                        temperature=temperature,
+                        max_tokens=max_tokens,
+                        response_format=response_format(mode, schema),
+                        structured_mode=mode,
+                        probing_format=probing,
+                    )
+                except EndpointRefusedError as error:
+                    if mode == "prompt" or not _refuses_format(error, probing):
+                        raise
+                    with self._lock:  # this endpoint does not take this mode: never ask it again
+                        if self._structured_modes[0] == mode and len(self._structured_modes) > 1:
+                            self._structured_modes.pop(0)
+                    continue
+                with self._lock:
+                    modes = self._usage.structured_modes
+                    modes[mode] = modes.get(mode, 0) + 1
+                return completion
+
         return structured_reply(
-            self, messages, schema, temperature=temperature, max_tokens=max_tokens, repair_attempts=repair_attempts
+            self,
+            messages,
+            schema,
+            temperature=temperature,
+            max_tokens=max_tokens,
+            repair_attempts=repair_attempts,
+            ask=ask,
         )
 
 
@@ -199,8 +287,11 @@ def structured_reply(
     temperature: float = 0.0,
     max_tokens: int = 2048,
     repair_attempts: int = 2,
+    ask: Callable[[Sequence[Message]], Completion] | None = None,
 ) -> ModelT:
-    """Ask for JSON matching `schema`; show the model its own invalid reply and the error, a bounded number of times."""
+    """Ask for JSON matching `schema`; show the model its own invalid reply and the error, a bounded number of times.
+
+    `ask` sends one conversation (default: `llm.complete`); a client passes its own to constrain the reply."""
     import json
 
     schema_text = json.dumps(schema.model_json_schema(), separators=(",", ":"))
@@ -210,7 +301,10 @@ def structured_reply(
     ]
     problem = ""
     for _ in range(repair_attempts + 1):
-        completion = llm.complete(conversation, temperature=temperature, max_tokens=max_tokens)
+        if ask is not None:
+            completion = ask(conversation)
+        else:
+            completion = llm.complete(conversation, temperature=temperature, max_tokens=max_tokens)
         try:
             return schema.model_validate(extract_json(completion.text))
         except (ValueError, ValidationError) as error:
