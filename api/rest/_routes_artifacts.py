@@ -13,6 +13,7 @@ from fastapi import APIRouter, Depends, HTTPException, Path, Query
 from fastapi.responses import FileResponse
 from sqlmodel import col, select
 
+from api.rest._problems import refusal
 from api.rest._schemas import SHA256_PATTERN
 from api.rest._state import AppState, app_state
 from runs import Artifact, ArtifactNotFoundError, media_type_for
@@ -35,6 +36,7 @@ def _artifact(state: AppState, sha256: str) -> Artifact:
     responses={
         200: {"content": {"application/octet-stream": {}}, "description": "the file"},
         206: {"description": "the requested byte range"},
+        404: refusal("no artifact with this digest"),
         416: {"description": "range not satisfiable"},
     },
 )

@@ -12,6 +12,7 @@ from urllib.parse import unquote_to_bytes, urlsplit
 from fastapi import HTTPException, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
+from api.rest._problems import unprocessable_body
 from api.rest._ratelimit import FailedAuthLimiter
 
 Scope = MutableMapping[str, Any]
@@ -178,7 +179,8 @@ class RequestGuard:
 
 async def reply(send: Send, status: int, detail: str, headers: list[tuple[bytes, bytes]] | None = None) -> None:
     """Answer a request from middleware, before any handler, with the API's JSON error shape."""
-    payload = json.dumps({"detail": detail, "message": detail}).encode()
+    body = unprocessable_body(["request"], detail) if status == 422 else {"detail": detail, "message": detail}
+    payload = json.dumps(body).encode()
     await send(
         {
             "type": "http.response.start",
