@@ -4,21 +4,25 @@ from __future__ import annotations
 
 from datetime import datetime
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Request
+from fastapi import Path as PathParam
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, Response
 from fastapi.templating import Jinja2Templates
 
-from api._detail import duration_seconds, iso, run_row
+from api._detail import duration_seconds, headline_experiments, iso, run_row
 from api._paths import without_server_paths
-from api.rest._routes_runs import RunId, SortKey, as_utc
+from api.rest._routes_runs import DECISION_FILTERS, RunId, SearchText, SortKey, as_utc
+from api.rest._schemas import TAG_PATTERN
 from api.rest._state import AppState, app_state
+from api.web._compare import compare_page
 from api.web._render import highlight_css
-from api.web._views import compare_page, run_page
-from runs import RUN_STATUSES, TERMINAL_STATUSES, RunNotFoundError
+from api.web._searches import read_entries, step_detail
+from api.web._views import artifact_view, run_page
+from runs import RUN_STATUSES, TERMINAL_STATUSES, Artifact, RunNotFoundError
 
 HERE = Path(__file__).resolve().parent
 STATIC_DIR = HERE / "static"
@@ -57,6 +61,11 @@ templates.env.filters["time"] = _fmt_time
 templates.env.globals["terminal"] = TERMINAL_STATUSES
 
 
+def _choice(values: tuple[str, ...]) -> str:
+    """A query pattern for one of `values`, or empty: the filter form sends `any` as an empty field."""
+    return "^(" + "|".join(values) + ")?$"
+
+
 @router.get("/static/highlight.css")
 def highlight_stylesheet() -> Response:
     return Response(highlight_css(), media_type="text/css", headers={"Cache-Control": "max-age=3600"})
@@ -66,13 +75,17 @@ def highlight_stylesheet() -> Response:
 def runs_table(
     request: Request,
     state: State,
-    status: Annotated[Literal[RUN_STATUSES] | None, Query()] = None,  # type: ignore[valid-type]
+    status: Annotated[str | None, Query(pattern=_choice(RUN_STATUSES))] = None,
     task: Annotated[str | None, Query(max_length=200)] = None,
     workload: Annotated[str | None, Query(max_length=20)] = None,
     since: Annotated[str | None, Query(max_length=40)] = None,
+    q: SearchText = None,
+    decision: Annotated[str | None, Query(pattern=_choice(DECISION_FILTERS))] = None,
+    tag: Annotated[str | None, Query(pattern="^(" + TAG_PATTERN[1:-1] + ")?$")] = None,
     sort: SortKey = "-created",
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
     offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
+    rows: Annotated[bool, Query(description="only the table's rows (the page refreshes them live)")] = False,
 ) -> HTMLResponse:
     since_at = None
     if since:
@@ -82,38 +95,73 @@ def runs_table(
             raise HTTPException(422, f"since: {since!r} is not a date (YYYY-MM-DD)") from None
         since_at = as_utc(since_at, "since")  # a zone offset can push the last day past year 9999
     filters: dict[str, Any] = {
-        "status": status,
+        "status": status or None,
         "task_id": task or None,
         "workload": workload or None,
         "since": since_at,
+        "text": q.replace("\x00", "") if q else None,
+        "decision": decision or None,
+        "tag": tag or None,
     }
     runs = state.store.list_runs(**filters, sort=sort, limit=limit, offset=offset)
     total = state.store.count_runs(**filters)
-    query = {"status": status or "", "task": task or "", "workload": workload or "", "since": since or ""}
+    headline = headline_experiments(state.store, [run.id for run in runs])
+    records = [without_server_paths(run_row(run, headline.get(run.id)), state.store.home) for run in runs]
+    query = {
+        "status": status or "",
+        "task": task or "",
+        "workload": workload or "",
+        "since": since or "",
+        "q": q or "",
+        "decision": decision or "",
+        "tag": tag or "",
+    }
     kept = {k: v for k, v in query.items() if v}
 
     def link(**changes: Any) -> str:
         return "/?" + urlencode({**kept, "sort": sort, "limit": limit, "offset": offset, **changes})
 
+    model = {
+        "rows": records,
+        "sort": sort,
+        "link": link,
+        "param_columns": _columns(record["params"] for record in records),
+        "metric_columns": _columns(record["metrics"] for record in records),
+        "total": total,
+        "offset": offset,
+    }
+    if rows:
+        return templates.TemplateResponse(request, "_runs_table.html", model)
     tasks = sorted(state.launcher.catalog.tasks())
     return templates.TemplateResponse(
         request,
         "runs.html",
         {
-            "rows": [without_server_paths(run_row(run), state.store.home) for run in runs],
-            "total": total,
+            **model,
             "offset": offset,
             "limit": limit,
-            "sort": sort,
             "query": query,
             "statuses": RUN_STATUSES,
+            "decisions": DECISION_FILTERS,
             "workloads": sorted(state.launcher.catalog.workloads),
             "tasks": tasks,
-            "link": link,
-            "api_query": urlencode({**kept, "sort": sort, "limit": limit, "offset": offset}),
+            "rows_query": urlencode({**kept, "sort": sort, "limit": limit, "offset": offset, "rows": "true"}),
             "token_required": state.token is not None,
         },
     )
+
+
+COLUMNS_SHOWN = 6
+"""Parameter and metric columns of the runs table each: the names most rows share."""
+
+
+def _columns(values: Any) -> list[str]:
+    """The names that most of the listed runs have, most common first (ties by name)."""
+    counts: dict[str, int] = {}
+    for mapping in values:
+        for name in mapping:
+            counts[name] = counts.get(name, 0) + 1
+    return sorted(counts, key=lambda name: (-counts[name], name))[:COLUMNS_SHOWN]
 
 
 @router.get("/ui/runs/{run_id}", response_class=HTMLResponse)
@@ -125,6 +173,43 @@ async def run_view(run_id: RunId, request: Request, state: State) -> HTMLRespons
     model["duration"] = duration_seconds(state.store.get_run(run_id))
     model["token_required"] = state.token is not None
     return templates.TemplateResponse(request, "run.html", model)
+
+
+@router.get("/ui/artifacts/{artifact_id}", response_class=HTMLResponse)
+async def artifact_fragment(
+    artifact_id: Annotated[int, PathParam(ge=1, le=2**62)], request: Request, state: State
+) -> HTMLResponse:
+    """One artifact's contents as the run page shows them (highlighted text, a table), fetched when opened."""
+    with state.store.session() as session:
+        row = session.get(Artifact, artifact_id)
+    if row is None:
+        raise HTTPException(404, f"no artifact with id {artifact_id}")
+    view = await run_in_threadpool(artifact_view, state.store, row, lazy=False)
+    response = templates.TemplateResponse(request, "_artifact_body.html", {"a": view})
+    response.headers["Cache-Control"] = "private, max-age=3600"  # an artifact's bytes never change
+    return response
+
+
+@router.get("/ui/artifacts/{artifact_id}/entries/{position}", response_class=HTMLResponse)
+async def search_step_fragment(
+    artifact_id: Annotated[int, PathParam(ge=1, le=2**62)],
+    position: Annotated[int, PathParam(ge=0, le=10_000_000)],
+    request: Request,
+    state: State,
+) -> HTMLResponse:
+    """One line of a search log in full: a kernel candidate (source, diff to its parent, measurements) or a
+    proof draft (its text, the error and the goal where it failed)."""
+    with state.store.session() as session:
+        row = session.get(Artifact, artifact_id)
+    if row is None:
+        raise HTTPException(404, f"no artifact with id {artifact_id}")
+    entries = await run_in_threadpool(read_entries, state.store, row)
+    if position >= len(entries):
+        raise HTTPException(404, f"the search log {row.name} has no entry {position}")
+    step = await run_in_threadpool(step_detail, entries, position)
+    response = templates.TemplateResponse(request, "_step.html", {"step": step})
+    response.headers["Cache-Control"] = "private, max-age=3600"
+    return response
 
 
 @router.get("/ui/compare", response_class=HTMLResponse)

@@ -13,7 +13,7 @@ import io
 import math
 import re
 import secrets
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from functools import lru_cache
 
 from markupsafe import Markup
@@ -145,8 +145,13 @@ def line_plot(
     y_label: str,
     width: int = 640,
     height: int = 280,
+    links: Sequence[Sequence[tuple[str, str]] | None] = (),
 ) -> Markup:
-    """A small accessible SVG line chart (no script, no external library): points and lines per series."""
+    """A small accessible SVG line chart (no script, no external library): points and lines per series.
+
+    `links`, aligned with `series`, may give each point of a series an (href, label): the point becomes
+    a link (a candidate's details, say) with the label as its tooltip.
+    """
     points = [point for _, values in series for point in values if all(math.isfinite(v) for v in point)]
     if not points:
         return Markup("<p>No finite values to plot.</p>")
@@ -168,8 +173,9 @@ def line_plot(
 
     colours = ["#1f6feb", "#d9480f", "#2b8a3e", "#862e9c"]
     label = f"plot-{secrets.token_hex(4)}"  # unique per page, however many plots it shows
+    role = "group" if any(links) else "img"  # an image may not hold links; a group of them may
     parts = [
-        f'<svg class="plot" viewBox="0 0 {width} {height}" role="img" aria-labelledby="{label}">',
+        f'<svg class="plot" viewBox="0 0 {width} {height}" role="{role}" aria-labelledby="{label}">',
         f'<title id="{label}">{html.escape(title)}</title>',
         f'<line x1="{left}" y1="{height - bottom}" x2="{width - right}" y2="{height - bottom}" class="axis"/>',
         f'<line x1="{left}" y1="{top}" x2="{left}" y2="{height - bottom}" class="axis"/>',
@@ -181,16 +187,31 @@ def line_plot(
         f"{html.escape(x_label)}</text>",
         f'<text x="12" y="{top - 8}" class="label">{html.escape(y_label)}</text>',
     ]
+    on_top: list[str] = []
     for index, (name, values) in enumerate(series):
         colour = colours[index % len(colours)]
         finite = [(x, y) for x, y in values if math.isfinite(x) and math.isfinite(y)]
         path = " ".join(f"{sx(x):.1f},{sy(y):.1f}" for x, y in finite)
         parts.append(f'<polyline points="{path}" fill="none" stroke="{colour}" stroke-width="1.6"/>')
-        parts += [f'<circle cx="{sx(x):.1f}" cy="{sy(y):.1f}" r="2.4" fill="{colour}"/>' for x, y in finite[:400]]
+        targets = links[index] if index < len(links) else None
+        if targets is not None and len(targets) == len(values):
+            kept = [
+                (x, y, t) for (x, y), t in zip(values, targets, strict=True) if math.isfinite(x) and math.isfinite(y)
+            ]
+            on_top += [
+                f'<a href="{html.escape(href)}" class="point-link"><circle cx="{sx(x):.1f}" cy="{sy(y):.1f}" r="4" '
+                f'fill="{colour}"><title>{html.escape(label)}</title></circle></a>'
+                for x, y, (href, label) in kept[:1000]
+            ]
+        else:
+            parts += [f'<circle cx="{sx(x):.1f}" cy="{sy(y):.1f}" r="2.4" fill="{colour}"/>' for x, y in finite[:400]]
+        legend_y = top + 14 * index + 2
         parts.append(
-            f'<text x="{width - right - 4}" y="{top + 14 * (index + 1)}" class="legend" text-anchor="end" '
-            f'fill="{colour}">{html.escape(name)}</text>'
+            f'<line x1="{width - right - 150}" y1="{legend_y - 4}" x2="{width - right - 132}" y2="{legend_y - 4}" '
+            f'stroke="{colour}" stroke-width="2.5"/>'
+            f'<text x="{width - right - 128}" y="{legend_y}" class="legend" fill="{colour}">{html.escape(name)}</text>'
         )
+    parts += on_top  # linked points are drawn last, so no other series covers them
     parts.append("</svg>")
     return Markup("".join(parts))
 
@@ -198,7 +219,7 @@ def line_plot(
 _FIGURE_LINK = re.compile(r"\]\((figures/([0-9a-f]{12})-[^)\s]*)\)")
 
 
-def report_html(markdown: str, digests: Sequence[str]) -> Markup:
+def report_html(markdown: str, digests: Sequence[str], verdict_ids: Collection[int] = ()) -> Markup:
     """The run's markdown report as HTML, raw HTML disabled, figure links pointed at the artifact URLs.
 
     Images are shown only from this server's artifact URLs: a remote image in a report (put there
@@ -213,7 +234,54 @@ def report_html(markdown: str, digests: Sequence[str]) -> Markup:
     def own_artifact(source: str) -> str | None:
         return source if _ARTIFACT_URL.fullmatch(source) else None
 
-    return Markup(render_markdown(_FIGURE_LINK.sub(relink, markdown), own_artifact))
+    rendered = render_markdown(_FIGURE_LINK.sub(relink, markdown), own_artifact)
+    return Markup(linked_report(rendered, digests, verdict_ids))
 
 
 _ARTIFACT_URL = re.compile(r"/artifacts/[0-9a-f]{64}")
+_TAG = re.compile(r"(<[^>]*>)")
+_SUB = re.compile(r"&lt;sub&gt;([^<]*?)&lt;/sub&gt;")
+_CITATION = re.compile(r"\[V(\d+)\]")
+_DIGEST = re.compile(r"\b([0-9a-f]{64}|[0-9a-f]{12})\b")
+_NO_LINKS_INSIDE = {"a", "pre", "code"}
+
+
+def linked_report(rendered: str, digests: Sequence[str], verdict_ids: Collection[int]) -> str:
+    """The report's HTML with its citations made links: `[V3]` to verdict 3 on the page, a digest (full
+    or its 12-digit prefix) of one of the run's artifacts to that artifact. The writer's `<sub>` notes,
+    escaped as all raw HTML is, become small print again.
+
+    Only text between tags changes, and never inside a link or code; what is inserted is built here
+    from digits and hex digits, so no text of the report can become markup.
+    """
+    by_prefix = {sha[:12]: sha for sha in digests}
+    full = set(digests)
+
+    def cite(match: re.Match[str]) -> str:
+        number = int(match.group(1))
+        if number not in verdict_ids:
+            return match.group(0)
+        return f'<a href="#verdict-{number}" class="citation">[V{number}]</a>'
+
+    def digest(match: re.Match[str]) -> str:
+        text = match.group(1)
+        sha = text if text in full else by_prefix.get(text) if len(text) == 12 else None
+        if sha is None:
+            return text
+        return f'<a href="/artifacts/{sha}" class="digest" title="artifact sha256 {sha}">{text}</a>'
+
+    parts = _TAG.split(rendered)
+    open_tags: list[str] = []
+    for index, part in enumerate(parts):
+        if index % 2:
+            name = part.strip("</>").split(maxsplit=1)[0].lower() if part.strip("</>") else ""
+            if name in _NO_LINKS_INSIDE:
+                if part.startswith("</"):
+                    if name in open_tags:
+                        open_tags.remove(name)
+                elif not part.endswith("/>"):
+                    open_tags.append(name)
+        elif part and not open_tags:
+            noted = _SUB.sub(r'<small class="note">\1</small>', part)
+            parts[index] = _DIGEST.sub(digest, _CITATION.sub(cite, noted))
+    return "".join(parts)

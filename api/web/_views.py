@@ -1,9 +1,12 @@
-"""What the dashboard pages show, assembled from the store without knowing any one workload.
+"""What the run page shows, assembled from the store without knowing any one workload.
 
 Experiments, verdicts and artifacts render generically by artifact kind (image, log, source,
-table, kernel, proof, data...). Two views appear only where their data exists: a kernel search
-(kernel artifacts, or a JSONL log whose lines carry a `fitness`) gets a fitness plot and the
-diff from seed to best; a run with `proof` artifacts gets its attempt history and final proof.
+table, kernel, proof, data...); long text and tables are left to fragments fetched when opened,
+so a run page stays small however much its solvers logged. Views appear only where their data
+exists: a kernel search (kernel artifacts, or a JSONL log whose lines carry a `fitness`) gets a
+fitness plot whose points open each candidate, and the diff from seed to best; a run with `proof`
+artifacts gets its attempt history, each failing draft one click away, and the final proof; a
+paused run lists the experiments its plan waits to run.
 """
 
 from __future__ import annotations
@@ -17,10 +20,10 @@ from markupsafe import Markup
 from api._detail import run_detail
 from api._paths import without_server_paths
 from api.web._render import TEXT_LIMIT, diff_html, highlighted, line_plot, parse_table, report_html
-from runs import Artifact, ArtifactNotFoundError, RunStore
+from api.web._searches import Candidate, candidates, fitness_of, has_text, read_entries
+from runs import Artifact, ArtifactNotFoundError, Event, RecordedVerdict, RunStore
 
 INLINE_TEXT_KINDS = {"log", "source", "kernel", "proof"}
-JSONL_LIMIT = 8 << 20
 
 
 @dataclass
@@ -32,6 +35,11 @@ class ArtifactView:
     header: list[str] = field(default_factory=list)
     rows: list[list[str]] = field(default_factory=list)
     total_rows: int = 0
+    lazy: bool = False
+
+    @property
+    def fragment(self) -> str:
+        return f"/ui/artifacts/{self.record.id}"
 
     @property
     def url(self) -> str:
@@ -58,6 +66,12 @@ class KernelView:
     diff: Markup | None = None
     seed_name: str = ""
     best_name: str = ""
+    candidates: list[Candidate] = field(default_factory=list)
+
+
+def verdicts_of(record: dict[str, Any]) -> list[RecordedVerdict]:
+    """An experiment record's verdicts (as `run_detail` lists them, server paths removed) in their own shape."""
+    return [RecordedVerdict.model_validate(verdict) for verdict in record["verdicts"]]
 
 
 @dataclass
@@ -66,12 +80,14 @@ class ExperimentView:
     artifacts: list[ArtifactView]
     evidence: dict[str, ArtifactView]
     kernel: KernelView | None = None
+    verdicts: list[RecordedVerdict] = field(default_factory=list)
 
     def of(self, display: str) -> list[ArtifactView]:
         return [a for a in self.artifacts if a.display == display]
 
 
-def _read(store: RunStore, sha: str, limit: int) -> bytes:
+def read_artifact(store: RunStore, sha: str, limit: int) -> bytes:
+    """Up to `limit` bytes of a stored artifact; empty when it is missing (the page then shows less)."""
     try:
         with store.artifacts.open_path(sha).open("rb") as handle:
             return handle.read(limit)
@@ -90,19 +106,31 @@ def _read_tail(store: RunStore, sha: str, limit: int) -> bytes:
         return b""
 
 
-def artifact_view(store: RunStore, artifact: Artifact) -> ArtifactView:
+EAGER_KINDS = {"kernel", "proof"}
+"""Text shown as the page loads (the result itself); other logs, sources and tables load when opened."""
+
+
+def artifact_view(store: RunStore, artifact: Artifact, *, lazy: bool = True) -> ArtifactView:
+    """How the page shows an artifact; `lazy` leaves the contents of long text and tables to a fragment
+    (`/ui/artifacts/{id}`) fetched when its section is opened, which keeps a run page small."""
     kind, media = artifact.kind, artifact.media_type
     if kind == "image" or media.startswith("image/"):
         return ArtifactView(artifact, "image")
+    if lazy and kind not in EAGER_KINDS:
+        if kind == "table" and artifact.size <= 4 * TEXT_LIMIT:
+            return ArtifactView(artifact, "table", lazy=True)
+        if kind in INLINE_TEXT_KINDS or (kind == "data" and artifact.size <= TEXT_LIMIT):
+            return ArtifactView(artifact, "text", lazy=True)
+        return ArtifactView(artifact, "link")
     if kind == "table" and artifact.size <= 4 * TEXT_LIMIT:
-        header, rows, total = parse_table(_read(store, artifact.sha256, TEXT_LIMIT))
+        header, rows, total = parse_table(read_artifact(store, artifact.sha256, TEXT_LIMIT))
         if rows:
             return ArtifactView(artifact, "table", header=header, rows=rows, total_rows=total)
     if kind in INLINE_TEXT_KINDS or (kind == "data" and artifact.size <= TEXT_LIMIT):
         data = (
             _read_tail(store, artifact.sha256, 2 * TEXT_LIMIT)
             if kind == "log"
-            else _read(store, artifact.sha256, TEXT_LIMIT + 1)
+            else read_artifact(store, artifact.sha256, TEXT_LIMIT + 1)
         )
         if b"\x00" not in data[:4096]:
             markup, note = highlighted(artifact.name, kind, data)
@@ -114,49 +142,40 @@ def artifact_view(store: RunStore, artifact: Artifact) -> ArtifactView:
     return ArtifactView(artifact, "link")
 
 
-def _jsonl_entries(store: RunStore, artifact: Artifact) -> list[dict[str, Any]]:
-    if not artifact.name.endswith(".jsonl") or artifact.size > JSONL_LIMIT:
-        return []
-    entries = []
-    for line in _read(store, artifact.sha256, JSONL_LIMIT).decode("utf-8", errors="replace").splitlines():
-        try:
-            item = json.loads(line)
-        except json.JSONDecodeError:
-            continue
-        if isinstance(item, dict):
-            entries.append(item)
-    return entries
-
-
-def _fitness(entry: dict[str, Any]) -> float | None:
-    value = entry.get("fitness")
-    return float(value) if isinstance(value, int | float) and not isinstance(value, bool) else None
-
-
-def kernel_view(store: RunStore, artifacts: list[Artifact]) -> KernelView | None:
-    """Fitness over the search and the diff from seed to best, where the experiment has them."""
+def kernel_view(store: RunStore, artifacts: list[Artifact], prefix: str = "kernel") -> KernelView | None:
+    """Fitness over the search, every candidate (a plot point links to it) and the diff from seed to best."""
     kernels = [a for a in artifacts if a.kind == "kernel"]
     entries: list[dict[str, Any]] = []
+    log: Artifact | None = None
     for artifact in artifacts:
-        found = _jsonl_entries(store, artifact)
-        if any(_fitness(entry) is not None for entry in found):
-            entries = found
+        found = read_entries(store, artifact)
+        if any(fitness_of(entry) is not None for entry in found):
+            entries, log = found, artifact
             break
     if not kernels and not entries:
         return None
     view = KernelView()
-    scored = [(index, entry, _fitness(entry)) for index, entry in enumerate(entries)]
+    if log is not None:
+        view.candidates = candidates(entries, log, prefix)
+    scored = [(index, entry, fitness_of(entry)) for index, entry in enumerate(entries)]
     points = [(float(entry.get("index", index)), value) for index, entry, value in scored if value is not None]
     if points:
         best_so_far, best = [], float("-inf")
         for x, y in points:
             best = max(best, y)
             best_so_far.append((x, best))
+        by_index = {c.index: c for c in view.candidates}
+        targets = [
+            (f"#{by_index[int(x)].anchor}", f"candidate {int(x)}: fitness {y:.4g} ({by_index[int(x)].status})")
+            for x, y in points
+            if int(x) in by_index
+        ]
         view.plot = line_plot(
-            [("candidate", points), ("best so far", best_so_far)],
-            title="fitness of each evaluated candidate over the search",
+            [("each candidate", points), ("best so far", best_so_far)],
+            title="fitness of each evaluated candidate over the search, and the best so far",
             x_label="evaluation",
             y_label="fitness",
+            links=[targets if len(targets) == len(points) else None, None],
         )
         view.points, view.best_fitness = len(points), best
     seed = next((a for a in kernels if "seed" in a.produced_by or "seed" in a.name), None)
@@ -165,8 +184,8 @@ def kernel_view(store: RunStore, artifacts: list[Artifact]) -> KernelView | None
         None,
     ) or next((a for a in reversed(kernels) if a is not seed), None)
     if seed is not None and best_artifact is not None:
-        before = _read(store, seed.sha256, TEXT_LIMIT).decode("utf-8", errors="replace")
-        after = _read(store, best_artifact.sha256, TEXT_LIMIT).decode("utf-8", errors="replace")
+        before = read_artifact(store, seed.sha256, TEXT_LIMIT).decode("utf-8", errors="replace")
+        after = read_artifact(store, best_artifact.sha256, TEXT_LIMIT).decode("utf-8", errors="replace")
         view.diff, view.seed_name, view.best_name = (
             diff_html(before, after, seed.name, best_artifact.name),
             seed.name,
@@ -174,9 +193,9 @@ def kernel_view(store: RunStore, artifacts: list[Artifact]) -> KernelView | None
         )
     elif entries and points:
         sources = [e for e in entries if isinstance(e.get("source"), str)]
-        ranked = [e for e in sources if _fitness(e) is not None]
+        ranked = [e for e in sources if fitness_of(e) is not None]
         if sources and ranked:
-            top = max(ranked, key=lambda e: _fitness(e) or float("-inf"))
+            top = max(ranked, key=lambda e: fitness_of(e) or float("-inf"))
             view.diff = diff_html(
                 sources[0]["source"], top["source"], "seed", f"best (evaluation {top.get('index', '?')})"
             )
@@ -195,6 +214,8 @@ class ProverRun:
     ok: bool
     detail: str
     seconds: float | None
+    fragment: str = ""
+    """Where the failing draft's text, error and goal load from, when the search log kept them."""
 
 
 @dataclass
@@ -216,7 +237,7 @@ PROVER_RUNS_SHOWN = 200
 """Lines of a search log listed per problem; the full log stays one click away as an artifact."""
 
 
-def _prover_run(entry: dict[str, Any]) -> ProverRun:
+def _prover_run(entry: dict[str, Any], fragment: str = "") -> ProverRun:
     kind = str(entry.get("kind", "?"))
     if kind == "probe":
         found = entry.get("tactic") or ""
@@ -239,15 +260,21 @@ def _prover_run(entry: dict[str, Any]) -> ProverRun:
         ok=bool(entry.get("ok")),
         detail=detail,
         seconds=float(seconds) if isinstance(seconds, (int, float)) else None,
+        fragment=fragment if kind == "check" and not entry.get("ok") else "",
     )
 
 
-def _search_log(store: RunStore, experiment: ExperimentView) -> list[dict[str, Any]]:
+def _search_log(store: RunStore, experiment: ExperimentView) -> list[ProverRun]:
+    """The prover runs of the experiment's search log; a failed check that kept its draft links to it."""
     for view in experiment.artifacts:
         if view.record.kind == "log" and view.record.name.endswith(".jsonl"):
-            entries = [e for e in _jsonl_entries(store, view.record) if e.get("kind") in ("check", "probe", "llm")]
-            if entries:
-                return entries
+            runs = [
+                _prover_run(entry, f"/ui/artifacts/{view.record.id}/entries/{position}" if has_text(entry) else "")
+                for position, entry in enumerate(read_entries(store, view.record))
+                if entry.get("kind") in ("check", "probe", "llm")
+            ]
+            if runs:
+                return runs
     return []
 
 
@@ -258,17 +285,52 @@ def proof_view(store: RunStore, experiments: list[ExperimentView]) -> ProofView 
     attempts, final = [], None
     for experiment in experiments:
         proofs = [a for a in experiment.artifacts if a.record.kind == "proof"]
-        objections = [
-            f"{v['gate']}: {'; '.join(v['reasons'])}"
-            for v in experiment.record["verdicts"]
-            if v["decision"] != "accept"
-        ]
+        objections = [f"{v.gate}: {'; '.join(v.reasons)}" for v in experiment.verdicts if v.decision != "accept"]
         log = _search_log(store, experiment)
-        runs = [_prover_run(entry) for entry in log[:PROVER_RUNS_SHOWN]]
+        runs = log[:PROVER_RUNS_SHOWN]
         attempts.append(ProofAttempt(experiment.record, proofs, objections, runs, max(0, len(log) - len(runs))))
         if experiment.record["decision"] == "accept" and proofs:
             final = proofs[-1]
     return ProofView(attempts, final)
+
+
+@dataclass
+class PlannedExperiment:
+    """An experiment the plan lists, shown for approval before anything runs."""
+
+    key: str
+    params: dict[str, str]
+    rationale: str = ""
+    hidden: list[str] = field(default_factory=list)
+
+
+PLANNED_VALUE_LIMIT = 120
+"""Longer parameter values (a case directory, a kernel definition) are named, not shown, in the plan."""
+
+
+def planned_experiments(events: list[Event]) -> list[PlannedExperiment]:
+    """The experiments of the run's latest plan, from its `plan` event (keys only for older runs)."""
+    for event in reversed(events):
+        if event.kind != "plan":
+            continue
+        items = event.data.get("planned")
+        if not isinstance(items, list):
+            items = [{"key": key} for key in event.data.get("keys") or [] if isinstance(key, str)]
+        planned = []
+        for item in items:
+            if not isinstance(item, dict) or not isinstance(item.get("key"), str):
+                continue
+            params: dict[str, str] = {}
+            hidden = []
+            for name, value in (item.get("params") or {}).items():
+                text = value if isinstance(value, str) else json.dumps(value)
+                if len(text) > PLANNED_VALUE_LIMIT:
+                    hidden.append(str(name))
+                else:
+                    params[str(name)] = text
+            planned.append(PlannedExperiment(item["key"], params, str(item.get("rationale") or ""), hidden))
+        return planned
+    return []
 
 
 def run_page(store: RunStore, run_id: str) -> dict[str, Any]:
@@ -284,13 +346,13 @@ def run_page(store: RunStore, run_id: str) -> dict[str, Any]:
     for record in detail["experiments"]:
         artifacts = [artifact_view(store, a) for a in by_experiment.get(record["id"], [])]
         evidence = {a.record.sha256: a for a in artifacts}
-        experiments.append(
-            ExperimentView(record, artifacts, evidence, kernel_view(store, by_experiment.get(record["id"], [])))
-        )
+        kernel = kernel_view(store, by_experiment.get(record["id"], []), f"experiment-{record['id']}")
+        experiments.append(ExperimentView(record, artifacts, evidence, kernel, verdicts_of(record)))
     report = None
     if detail["report_sha256"]:
-        markdown = _read(store, detail["report_sha256"], 4 << 20).decode("utf-8", errors="replace")
-        report = report_html(markdown, [row.sha256 for row in rows])
+        markdown = read_artifact(store, detail["report_sha256"], 4 << 20).decode("utf-8", errors="replace")
+        verdict_ids = {v["id"] for v in detail["verdicts"]}
+        report = report_html(markdown, [row.sha256 for row in rows], verdict_ids)
     run_level = [artifact_view(store, a) for a in by_experiment.get(None, []) if a.kind != "report"]
     report_files = [a for a in by_experiment.get(None, []) if a.kind == "report"]
     events = [
@@ -299,42 +361,15 @@ def run_page(store: RunStore, run_id: str) -> dict[str, Any]:
     ]
     plan = detail["options"].get("plan") if isinstance(detail["options"].get("plan"), dict) else None
     return {
+        "planned": planned_experiments(events),
         "run": detail,
         "experiments": experiments,
         "proof": proof_view(store, experiments),
         "report": report,
         "report_files": report_files,
         "run_artifacts": run_level,
+        "run_verdicts": [RecordedVerdict.model_validate(v) for v in detail["run_verdicts"]],
         "events": events,
         "last_event_id": events[-1].id if events else 0,
         "plan": plan,
     }
-
-
-def compare_page(store: RunStore, run_ids: list[str]) -> dict[str, Any]:
-    """Parameters and metrics of several runs side by side, experiment by experiment."""
-    details = [without_server_paths(run_detail(store, run_id), store.home, store.run_dir(run_id)) for run_id in run_ids]
-    keys: list[str] = []
-    for detail in details:
-        for experiment in detail["experiments"]:
-            if experiment["key"] not in keys:
-                keys.append(experiment["key"])
-    sections = []
-    for key in keys:
-        cells = [next((e for e in d["experiments"] if e["key"] == key), None) for d in details]
-        params = sorted({name for e in cells if e for name in e["params"]})
-        metrics = sorted({name for e in cells if e for name in e["metrics"]})
-        verdict_metrics = sorted({f"{v['gate']}.{m}" for e in cells if e for v in e["verdicts"] for m in v["metrics"]})
-        rows: list[tuple[str, str, list[Any]]] = []
-        rows.append(("result", "decision", [e["decision"] or e["status"] if e else None for e in cells]))
-        rows += [("parameter", name, [e["params"].get(name) if e else None for e in cells]) for name in params]
-        rows += [("metric", name, [e["metrics"].get(name) if e else None for e in cells]) for name in metrics]
-        for name in verdict_metrics:
-            gate, metric = name.split(".", 1)
-            values = []
-            for e in cells:
-                found = [v["metrics"].get(metric) for v in (e["verdicts"] if e else []) if v["gate"] == gate]
-                values.append(found[-1] if found else None)
-            rows.append(("gate", name, values))
-        sections.append({"key": key, "rows": rows, "differs": [len({json.dumps(v) for v in r[2]}) > 1 for r in rows]})
-    return {"runs": details, "sections": sections}

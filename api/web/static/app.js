@@ -32,14 +32,6 @@ function badge(status) {
   return span;
 }
 
-function duration(seconds) {
-  if (seconds === null || seconds === undefined) return "—";
-  if (seconds < 60) return `${seconds.toFixed(1)} s`;
-  const minutes = Math.floor(seconds / 60);
-  const rest = String(Math.floor(seconds % 60)).padStart(2, "0");
-  return minutes < 60 ? `${minutes} min ${rest} s` : `${Math.floor(minutes / 60)} h ${String(minutes % 60).padStart(2, "0")} min`;
-}
-
 function parseParams(text) {
   const params = {};
   for (const raw of text.split("\n")) {
@@ -90,23 +82,53 @@ function setupSubmit() {
   });
 }
 
-function setupRunsTable() {
-  const table = document.getElementById("runs-table");
-  if (!table) return;
-  const refresh = async () => {
+function setupAnnotations() {
+  const form = document.getElementById("annotate-form");
+  if (!form) return;
+  const result = document.getElementById("annotate-result");
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    const tags = form.tags.value.split(/[\s,]+/).filter(Boolean);
     try {
-      const response = await fetch("/runs?" + table.dataset.apiQuery, { headers: { Accept: "application/json" } });
+      const saved = await post(`/runs/${form.dataset.runId}/annotations`, { tags, notes: form.notes.value });
+      result.textContent = `Saved: ${saved.tags.length} tag${saved.tags.length === 1 ? "" : "s"}${saved.notes ? " and notes" : ""}.`;
+    } catch (error) {
+      result.textContent = `Not saved: ${error.message}`;
+    }
+  });
+}
+
+function setupRunsTable() {
+  // Rows are re-rendered by the server (the same template as the page) and merged in place:
+  // unchanged rows keep their elements (and focus), ticked compare boxes stay ticked, new runs appear.
+  const wrap = document.getElementById("runs-table-wrap");
+  if (!wrap) return;
+  const refresh = async () => {
+    if (document.hidden) return;
+    try {
+      const response = await fetch("/?" + wrap.dataset.rowsQuery, { headers: { Accept: "text/html" } });
       if (!response.ok) return;
-      const page = await response.json();
-      for (const item of page.items) {
-        const row = table.querySelector(`tr[data-run-id="${CSS.escape(item.run_id)}"]`);
-        if (!row) continue;
-        const status = row.querySelector('[data-field="status"] .badge');
-        if (status && status.textContent !== item.status) status.replaceWith(badge(item.status));
-        row.querySelector('[data-field="duration"]').textContent = duration(item.duration_seconds);
-        row.querySelector('[data-field="accepted"]').textContent = item.accepted;
-        row.querySelector('[data-field="rejected"]').textContent = item.rejected;
+      const fresh = new DOMParser().parseFromString(await response.text(), "text/html").getElementById("runs-table");
+      const table = document.getElementById("runs-table");
+      if (!fresh || !table) return;
+      for (const part of ["caption", "thead"]) {
+        const now = table.querySelector(part), next = fresh.querySelector(part);
+        if (now && next && now.innerHTML !== next.innerHTML) now.replaceWith(document.importNode(next, true));
       }
+      const body = table.querySelector("tbody");
+      const rows = [];
+      for (const next of fresh.querySelectorAll("tbody > tr")) {
+        const id = next.dataset.runId;
+        const current = id ? body.querySelector(`tr[data-run-id="${CSS.escape(id)}"]`) : null;
+        if (current && current.innerHTML === next.innerHTML) { rows.push(current); continue; }
+        const row = document.importNode(next, true);
+        const box = current && current.querySelector("input[type=checkbox]");
+        if (box && box.checked) row.querySelector("input[type=checkbox]").checked = true;
+        rows.push(row);
+      }
+      const same = rows.length === body.children.length && rows.every((row, i) => row === body.children[i]);
+      if (!same) body.replaceChildren(...rows);
+      table.dataset.total = fresh.dataset.total;
     } catch (_) { /* the next tick tries again */ }
   };
   setInterval(refresh, 2000);
@@ -126,6 +148,7 @@ function setupRunPage() {
       try {
         const result = await post(`/runs/${runId}/${action}`);
         out.textContent = result.message;
+        if (action === "approve") document.getElementById("approval")?.setAttribute("hidden", "");
       } catch (error) {
         out.textContent = `${action} refused: ${error.message}`;
       } finally {
@@ -183,9 +206,46 @@ function setupRunPage() {
   });
 }
 
+async function loadFragment(holder) {
+  if (holder.dataset.state) return;
+  holder.dataset.state = "loading";
+  try {
+    const response = await fetch(holder.dataset.fragment, { headers: { Accept: "text/html" } });
+    if (!response.ok) throw new Error(String(response.status));
+    holder.innerHTML = await response.text();  // server-rendered, every value escaped there
+    holder.dataset.state = "loaded";
+  } catch (error) {
+    holder.dataset.state = "";
+    holder.prepend(Object.assign(document.createElement("p"), { className: "error", textContent: `Not loaded (${error.message}); open it again to retry.` }));
+  }
+}
+
+function setupLazySections() {
+  // Long logs, sources, tables and candidates are fetched when their <details> is opened.
+  const loadOpen = (root) => {
+    for (const holder of root.querySelectorAll("details[open] > [data-fragment]")) loadFragment(holder);
+  };
+  document.addEventListener("toggle", (event) => {
+    const details = event.target;
+    if (details instanceof HTMLDetailsElement && details.open) loadOpen(details.parentElement || document);
+  }, true);
+  const openTarget = () => {
+    const id = decodeURIComponent(window.location.hash.slice(1));
+    const target = id && document.getElementById(id);
+    if (!target) return;
+    for (let node = target; node; node = node.parentElement) if (node instanceof HTMLDetailsElement) node.open = true;
+    target.scrollIntoView();
+  };
+  window.addEventListener("hashchange", openTarget);
+  openTarget();
+  loadOpen(document);
+}
+
 document.addEventListener("DOMContentLoaded", () => {
+  setupLazySections();
   setupTokenField();
   setupSubmit();
+  setupAnnotations();
   setupRunsTable();
   setupRunPage();
 });
