@@ -16,11 +16,12 @@ from agents._environment import environment_record
 from agents._experiments import RunAbortedError
 from agents._graph import Orchestrator
 from agents.executors import Executor, ExecutorError, LocalExecutor
-from agents.llm import LLM, Completion, LLMConfig, OpenAIChat
+from agents.llm import LLM, Completion, LLMConfig, OpenAIChat, current_purpose
 from runs import (
     TERMINAL_STATUSES,
     LabgateError,
     RecordedVerdict,
+    RunNotFoundError,
     RunStore,
     TaskSpec,
     recorded_deviations,
@@ -121,6 +122,39 @@ def summarize(store: RunStore, run_id: str) -> RunSummary:
     )
 
 
+GRAPH_NODE_PURPOSES = {
+    "plan": "planner",
+    "dispatch": "proposer",
+    "gates": "vision",
+    "decide": "revise",
+    "write": "write-up",
+}
+"""What a model call made by each orchestrator node is for (the vision gate is the model's use among the gates)."""
+
+
+def _graph_node() -> str:
+    """The orchestrator node running in this thread, or "" outside the graph (an experiment's thread)."""
+    try:
+        from langgraph.config import get_config
+
+        return str(get_config().get("metadata", {}).get("langgraph_node", ""))
+    except (ImportError, RuntimeError):
+        return ""
+
+
+def llm_call_purpose(task: TaskSpec) -> str:
+    """The label a model call is accounted under: planner, revise, proposer, proof draft, write-up, vision.
+
+    An explicit `llm_purpose` around the calling code wins (the executor sets "proposer" around each
+    experiment); otherwise the orchestrator node making the call decides. A proof search's proposer drafts
+    proofs, so its calls are "proof draft".
+    """
+    purpose = current_purpose() or GRAPH_NODE_PURPOSES.get(_graph_node(), "") or "other"
+    if purpose == "proposer" and task.workload == "proofs":
+        return "proof draft"
+    return purpose
+
+
 def this_worker() -> str:
     return f"{socket.gethostname()}:{os.getpid()}"
 
@@ -161,9 +195,11 @@ class RunLauncher:
         task: TaskSpec,
         workload: Workload,
         sandbox: LocalSandboxConfig | DockerSandboxConfig,
+        pool: SandboxPool | None = None,
     ) -> Executor:
         if options.executor == "local":
-            return LocalExecutor(options.max_workers)
+            # Closing the run's docker pool ends its containers' commands; local commands are killed by the executor.
+            return LocalExecutor(options.max_workers, on_cancel=pool.close if pool is not None else None)
         if options.executor != "ray":
             raise TaskError(f"unknown executor {options.executor!r}; choose 'local' or 'ray'")
         from agents.executors._ray import RayExecutor
@@ -216,13 +252,38 @@ class RunLauncher:
         return open_sandboxes(config)
 
     def llm_for(self, run_id: str, task: TaskSpec) -> LLM | None:
+        """The run's model client. Every call adds to the run's totals and is recorded as an `llm` event
+        naming the node that made it, so the dashboard can say where the tokens and seconds went."""
         if self.llm_config is None:
             return None
         budget = task.budget.llm_tokens or self.llm_config.token_budget
         config = self.llm_config.model_copy(update={"token_budget": budget})
+        try:
+            self.store.get_run(run_id)
+            has_run = True
+        except RunNotFoundError:
+            has_run = False  # planning from documents happens before any run exists
 
         def record(completion: Completion) -> None:
+            if not has_run:
+                return
             self.store.add_llm_usage(run_id, completion.total_tokens, completion.cost)
+            purpose = llm_call_purpose(task)
+            self.store.emit(
+                run_id,
+                "llm",
+                f"{purpose}: {completion.prompt_tokens} tokens in, {completion.completion_tokens} out, "
+                f"{completion.seconds:.1f} s",
+                {
+                    "purpose": purpose,
+                    "model": completion.model,
+                    "prompt_tokens": completion.prompt_tokens,
+                    "completion_tokens": completion.completion_tokens,
+                    "seconds": round(completion.seconds, 3),
+                    "structured_mode": completion.structured_mode,
+                    "cost": completion.cost,
+                },
+            )
 
         return OpenAIChat(config, on_usage=record)
 
@@ -289,7 +350,7 @@ class RunLauncher:
                     store.update_run(run_id, environment=environment)
                 if not in_image:
                     workload.check_tools(task)
-                executor = self.executor_for(options, task, workload, config)
+                executor = self.executor_for(options, task, workload, config, pool)
                 if not resume:
                     environment = {**store.get_run(run_id).environment, **executor.describe()}
                     store.update_run(run_id, environment=environment)
@@ -305,6 +366,8 @@ class RunLauncher:
                 orchestrator = Orchestrator(context, executor=executor, approve_plan=options.approve_plan)
                 outcome, state = orchestrator.run(resume=resume)
         except RunCancelledError:
+            # What started after the cancel was recorded (an experiment, a step) ends with the run.
+            store.close_unfinished(run_id, "cancelled", "cancelled on request")
             store.update_run(run_id, finished_at=utcnow())
             return summarize(store, run_id)
         except (ToolUnavailableError, RunAbortedError, SandboxError, TaskError, ExecutorError, PluginError) as error:

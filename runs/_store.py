@@ -513,9 +513,11 @@ class RunStore:
             session.refresh(row)
             return row
 
-    def events(self, run_id: str, after_id: int = 0, limit: int = 1000) -> Sequence[Event]:
-        query = (
-            select(Event).where(Event.run_id == run_id, col(Event.id) > after_id).order_by(col(Event.id)).limit(limit)
-        )
+    def events(self, run_id: str, after_id: int = 0, limit: int = 1000, *, kind: str | None = None) -> Sequence[Event]:
+        """The run's events after `after_id`, oldest first; only those of `kind` when given."""
+        query = select(Event).where(Event.run_id == run_id, col(Event.id) > after_id)
+        if kind is not None:
+            query = query.where(Event.kind == kind)
+        query = query.order_by(col(Event.id)).limit(limit)
         with self.session() as session:
             return list(session.exec(query).all())

@@ -133,7 +133,8 @@ def _kind(mode: int) -> str:
     return "not a regular file"
 
 
-def _read_fd(fd: int, size: int, shown: str, max_bytes: int, deadline: float) -> bytes:
+def _read_fd(fd: int, size: int, shown: str, max_bytes: int, deadline: float, *, stop_at_cap: bool = False) -> bytes:
+    """Up to `max_bytes` from `fd`; past the cap a growing file is refused, or with `stop_at_cap` simply cut."""
     if size > max_bytes:
         raise UntrustedFileError(shown, f"is {size} bytes, more than the {max_bytes} bytes read from a sandbox file")
     chunks: list[bytes] = []
@@ -146,6 +147,8 @@ def _read_fd(fd: int, size: int, shown: str, max_bytes: int, deadline: float) ->
             break
         chunks.append(chunk)
         total += len(chunk)
+        if stop_at_cap and total >= max_bytes:
+            return b"".join(chunks)[:max_bytes]
         if total > max_bytes:
             raise UntrustedFileError(shown, f"grew past the {max_bytes} bytes read from a sandbox file")
     return b"".join(chunks)
@@ -240,6 +243,43 @@ def read_untrusted_path_text(
     """Like `read_untrusted_path`, decoded as UTF-8 with undecodable bytes replaced."""
     data = read_untrusted_path(path, within=within, max_bytes=max_bytes, timeout=timeout)
     return data.decode("utf-8", errors="replace")
+
+
+def read_untrusted_path_tail(
+    path: Path,
+    *,
+    within: Path | None = None,
+    max_bytes: int = 64 << 10,
+    timeout: float = DEFAULT_TIMEOUT,
+) -> tuple[bytes, bool]:
+    """The last `max_bytes` bytes (at most) of a file, opened as `read_untrusted_path` opens it, and whether
+    the file holds more before them: for watching a log that grows, whatever its size, without reading it whole.
+
+    Raises:
+        UntrustedFileError: the file is missing, a link, not regular, or unreadable.
+    """
+    root, relative = split_under(path, within)
+    parts = _parts(relative)
+    shown = "/".join(parts) or "."
+    if not parts:
+        raise UntrustedFileError(shown, "names the experiment directory itself, not a file")
+    deadline = time.monotonic() + timeout
+    rootfd = _open_root(root)
+    try:
+        device = os.fstat(rootfd).st_dev
+        dirfd = _open_dir_chain(rootfd, parts[:-1], shown)
+        try:
+            fd, info = _open_regular(dirfd, parts[-1], shown, device)
+        finally:
+            os.close(dirfd)
+        try:
+            start = max(0, info.st_size - max_bytes)
+            os.lseek(fd, start, os.SEEK_SET)
+            return _read_fd(fd, 0, shown, max_bytes, deadline, stop_at_cap=True), start > 0
+        finally:
+            os.close(fd)
+    finally:
+        os.close(rootfd)
 
 
 def untrusted_listing(root: Path, relative: str | os.PathLike[str] = "") -> dict[str, str]:

@@ -468,3 +468,37 @@ def test_tags_and_notes_are_saved_from_the_run_page_and_filter_the_runs_table(
         page.locator(f"tr[data-run-id='{run_id}'] a.tag", has_text="baseline").click()
     assert [r.get_attribute("data-run-id") for r in page.locator("#runs-table tbody tr").all()] == [run_id]
     assert page.get_by_role("textbox", name="Tag").input_value() == "baseline" and other not in page.content()
+
+
+def test_a_running_cfd_experiment_shows_its_latest_solver_progress_live(
+    served: tuple[str, RunStore], page: Any
+) -> None:
+    url, store = served
+    spec = TaskSpec(id="cfd/cavity", workload="cfd", params={"re": 100}, gates=["solver-log"])
+    run_id = store.create_run(spec, status="queued").id
+    store.update_run(run_id, status="running")
+    experiment = store.add_experiment(run_id, ExperimentSpec(key="re=100", task_id="cfd/cavity", params={"re": 100}))
+    assert experiment.id is not None
+    store.update_experiment(experiment.id, status="running")
+
+    def progress(t: float, ux: float) -> None:
+        summary = f"t = {t:g}, Δt = 0.005, residuals Ux {ux:.3g}, Uy 0.02, p 0.003"
+        data = {"key": "re=100", "summary": summary, "time": t, "delta_t": 0.005, "residuals": {"Ux": ux}}
+        store.emit(run_id, "progress", f"re=100: {summary}", data)
+
+    progress(0.1, 0.5)
+    progress(0.25, 0.04)  # only the newest is shown
+    page.goto(f"{url}/ui/runs/{run_id}")
+    line = page.locator(f"#experiment-{experiment.id} .solver-progress")
+    assert "t = 0.25, Δt = 0.005, residuals Ux 0.04" in line.inner_text()
+    assert "t = 0.1," not in page.locator("#experiments").inner_text()
+    assert "progress" not in page.locator("#events").inner_text()  # progress updates one line, not the list
+
+    progress(0.5, 0.0031)  # arrives over the stream and replaces the line in place
+    page.wait_for_function("(el) => el.textContent.includes('t = 0.5,')", arg=line.element_handle(), timeout=10_000)
+    assert "Ux 0.0031" in line.inner_text() and page.locator(".solver-progress").count() == 1
+    assert accessibility_violations(page) == []
+
+    store.update_experiment(experiment.id, status="done")  # a finished experiment no longer shows progress
+    page.goto(f"{url}/ui/runs/{run_id}")
+    assert page.locator(".solver-progress").count() == 0

@@ -8,16 +8,20 @@ search get the default policy unchanged.
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Protocol
 
 from agents._context import RunContext
+from agents._execution import Execution
 from agents._policy import JudgedExperiment, RevisionPolicy, default_policy
 from agents._proposer import Proposer
 from agents.cfd_search._cmaes import CmaesProposer
 from agents.cfd_search._history import CANDIDATE_PREFIX, Observation, search_history
 from agents.cfd_search._llm import LlmHypothesisProposer
+from agents.cfd_search._progress import solver_log_of, watch_solver
 from runs import ExperimentSpec
-from tools import SearchSpace
+from tools import ExperimentOutcome, SearchSpace
+from tools.cfd import SolverProgress
 
 
 class SearchProposer(Protocol):
@@ -64,9 +68,28 @@ class SearchRevisionPolicy:
 class CfdSearchProposer(Proposer):
     """The `cfd` workload's proposer (entry point `labgate.proposers`).
 
-    Each experiment is one solver run (the default `run_experiment`); a task that declares a search
+    Each experiment is one solver run, watched while it runs (a `progress` event at most every
+    `PROGRESS_SECONDS` with the simulated time, time step and residuals); a task that declares a search
     gets the search as its revision policy, any other task the default policy.
     """
+
+    def run_experiment(self, execution: Execution, spec: ExperimentSpec, directory: Path) -> ExperimentOutcome:
+        log = solver_log_of(execution.workload, spec)
+        if log is None:
+            return super().run_experiment(execution, spec, directory)
+
+        def report(progress: SolverProgress) -> None:
+            execution.emit(
+                "progress",
+                f"{spec.key}: {progress.summary()}",
+                key=spec.key,
+                solver_log=log,
+                summary=progress.summary(),
+                **progress.data(),
+            )
+
+        with watch_solver(directory / "case", log, report):
+            return super().run_experiment(execution, spec, directory)
 
     def revision_policy(self, context: RunContext) -> RevisionPolicy | None:
         space = context.workload.search_space(context.task)

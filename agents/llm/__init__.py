@@ -4,6 +4,7 @@ from agents.llm._base import LLM, Completion, LLMBudgetExceededError, LLMError, 
 from agents.llm._config import LLMConfig
 from agents.llm._json import extract_json
 from agents.llm._openai import OpenAIChat, structured_reply
+from agents.llm._purpose import current_purpose, llm_purpose
 
 __all__ = [
     "LLM",
@@ -14,6 +15,8 @@ __all__ = [
     "Message",
     "OpenAIChat",
     "Usage",
+    "current_purpose",
     "extract_json",
+    "llm_purpose",
     "structured_reply",
 ]

@@ -2,7 +2,8 @@
 
 It builds the trusted problem from the task, runs the search with the run's model (or the
 built-in proposer), and writes what the gate will judge: `proof.v` (the proof found, or the last
-attempt) and `search-log.jsonl` (every prover run and model call). It reports the search's own
+attempt) and `search-log.jsonl` (every prover run and model call; each check keeps the draft it
+checked, and a check failing at a step the goal that step faced, for the run page). It reports the search's own
 view in `info` and `metrics`, which the gate ignores: the gate re-checks `proof.v` itself.
 """
 

@@ -5,6 +5,9 @@ with automation; if no tactic closes that goal, the model (when there is one) re
 proof from the error and the goal, and after `restart_every` revisions of one draft the search
 starts again from a fresh draft. Without a model, a draft whose failing step automation cannot
 close is abandoned for the next skeleton. Budgets are prover processes (`attempts`) and seconds.
+
+Every check is logged with the text it checked (`SOURCE_LIMIT` bytes at most) and, when a step failed,
+the goal before that step, so a reviewer sees each failing draft with its error and goal.
 """
 
 from __future__ import annotations
@@ -24,6 +27,19 @@ from tools.proofs import CheckResult, ProofProblem, Prover, error_offset
 _BULLET_HINT = re.compile(r"Focus next goal with bullet ([-+*]+)")
 _UNFINISHED_BULLET = re.compile(r"(Current bullet \S+ is not finished|Wrong bullet)")
 _NO_GOALS = ("No more goals", "No such goal", "No focused proof", "No more subgoals")
+SOURCE_LIMIT = 20_000
+"""Bytes of a checked draft's text kept in its log entry: enough for any real proof, bounded for the log."""
+GOAL_LIMIT = 8_000
+"""Bytes of the goal at a failing step kept in its log entry."""
+
+
+def bounded(text: str, limit: int) -> str:
+    """`text` cut to at most `limit` UTF-8 bytes (on a character boundary), saying so when cut."""
+    data = text.encode()
+    if len(data) <= limit:
+        return text
+    marker = f"\n[... cut: {len(data)} bytes in all]"
+    return data[: max(0, limit - len(marker.encode()))].decode("utf-8", errors="ignore") + marker
 
 
 @dataclass(frozen=True)
@@ -146,6 +162,7 @@ class ProofSearch:
         self._started = 0.0
         self._seen: set[str] = set()
         self._failed_goals: set[str] = set()
+        self._goals: dict[tuple[str, int], str | None] = {}
         self.dedupe_goals = dedupe_goals
         self._last_source = ""
         self._drafted: set[str] = set()
@@ -184,10 +201,11 @@ class ProofSearch:
         if delay > 0:
             time.sleep(max(0.0, min(delay, self._remaining() - 1.0)))
 
-    def _record(self, **entry: Any) -> None:
+    def _record(self, **entry: Any) -> dict[str, Any]:
         entry["attempt"] = self.attempts
         entry["elapsed"] = round(time.monotonic() - self._started, 3)
         self.log.append(entry)
+        return entry
 
     # -- drafts ---------------------------------------------------------------------------------
 
@@ -280,7 +298,7 @@ class ProofSearch:
             self.attempts += 1
             result = self.prover.check(rendered.source, timeout=min(self.budget.check_seconds, self._remaining()))
             diagnosis = diagnose(rendered, result)
-            self._record(
+            entry = self._record(
                 kind="check",
                 origin=script.origin,
                 ok=result.ok,
@@ -288,7 +306,14 @@ class ProofSearch:
                 error=diagnosis.message[:300],
                 diagnosis=diagnosis.kind,
                 step=diagnosis.index,
+                source=bounded(rendered.source, SOURCE_LIMIT),
             )
+            if diagnosis.kind == "step":
+                # The goal the failing step faced, for the reader of the log; tool and conjecture
+                # correction below reuse it rather than asking the prover again.
+                goal = self._goal_before(rendered, diagnosis.index)
+                if goal is not None:
+                    entry["goal"] = bounded(goal, GOAL_LIMIT)
             if diagnosis.kind == "ok":
                 return script
             if diagnosis.kind in ("fatal", "abandon"):
@@ -346,26 +371,32 @@ class ProofSearch:
 
     def _goal_text(self, script: ProofScript, index: int) -> str | None:
         """The goal state before step `index` (one cheap prover run), or None when it cannot be shown."""
-        if not self.dedupe_goals or self._spent():
+        if not self.dedupe_goals:
             return None
-        rendered = script.render(self.problem, self.imports)
+        return self._goal_before(script.render(self.problem, self.imports), index)
+
+    def _goal_before(self, rendered: RenderedScript, index: int, timeout: float = 20.0) -> str | None:
+        """The goal state before step `index` of a rendered script, asked of the prover once per source
+        and step (a cheap run), or None when it cannot be shown or the budget is spent."""
         position = rendered.spans[index][0] if index < len(rendered.spans) else rendered.qed_offset
+        key = (rendered.source, position)
+        if key in self._goals:
+            return self._goals[key]
+        if self._spent():
+            return None
         self.attempts += 1
-        state = self.prover.goal_at(rendered.source, position, timeout=min(20.0, self._remaining()))
-        return state.render() if state is not None else None
+        state = self.prover.goal_at(rendered.source, position, timeout=min(timeout, self._remaining()))
+        self._goals[key] = state.render() if state is not None else None
+        return self._goals[key]
 
     def _revise(self, script: ProofScript, diagnosis: Diagnosis, rendered: RenderedScript) -> ProofScript | None:
         assert self.conjecture is not None
-        goal_state = None
-        if not self._spent():
-            self.attempts += 1
-            start = rendered.spans[diagnosis.index][0]
-            goal_state = self.prover.goal_at(rendered.source, start, timeout=min(30.0, self._remaining()))
+        goal = self._goal_before(rendered, diagnosis.index, timeout=30.0)
         failure = Failure(
             script=script,
             step=script.steps[diagnosis.index],
             error=diagnosis.message,
-            goal=goal_state.render() if goal_state is not None else "",
+            goal=goal or "",
         )
         revised = self.conjecture.revise(failure, seed=self.seed + len(self.log))
         self._record(kind="llm", action="revise", ok=revised is not None, error=self.conjecture.last_error)

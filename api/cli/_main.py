@@ -272,7 +272,10 @@ def approve_command(run_id: str, as_json: bool) -> None:
 @app.command("cancel")
 @click.argument("run_id")
 def cancel_command(run_id: str) -> None:
-    """Cancel a queued, paused or running run (a running one stops before its next experiments)."""
+    """Cancel a queued, paused or running run.
+
+    The process executing a running run (`agent run` in a terminal, or a server's worker) notices
+    within a few seconds, kills the run's sandboxed commands, marks what was unfinished cancelled and exits."""
     launcher = build_launcher(Settings())
     _check_run(launcher.store, run_id)
     try:

@@ -19,6 +19,8 @@ from markupsafe import Markup
 
 from api._detail import run_detail
 from api._paths import without_server_paths
+from api.web._llm_usage import llm_usage, usage_total
+from api.web._progress import PROGRESS_KIND, latest_progress
 from api.web._render import TEXT_LIMIT, diff_html, highlighted, line_plot, parse_table, report_html
 from api.web._searches import Candidate, candidates, fitness_of, has_text, read_entries
 from runs import Artifact, ArtifactNotFoundError, Event, RecordedVerdict, RunStore
@@ -360,6 +362,7 @@ def run_page(store: RunStore, run_id: str) -> dict[str, Any]:
         for event in store.events(run_id, 0, 2000)
     ]
     plan = detail["options"].get("plan") if isinstance(detail["options"].get("plan"), dict) else None
+    usage = llm_usage(store, run_id)
     return {
         "planned": planned_experiments(events),
         "run": detail,
@@ -369,7 +372,10 @@ def run_page(store: RunStore, run_id: str) -> dict[str, Any]:
         "report_files": report_files,
         "run_artifacts": run_level,
         "run_verdicts": [RecordedVerdict.model_validate(v) for v in detail["run_verdicts"]],
-        "events": events,
+        "events": [event for event in events if event.kind != PROGRESS_KIND],
+        "progress": latest_progress(events),
         "last_event_id": events[-1].id if events else 0,
         "plan": plan,
+        "llm_usage": usage,
+        "llm_total": usage_total(usage),
     }

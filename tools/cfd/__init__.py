@@ -45,7 +45,14 @@ from tools.cfd.openfoam._fields import (
     time_directories,
 )
 from tools.cfd.openfoam._foamdict import FoamValueError
-from tools.cfd.openfoam._logs import SolverLog, parse_solver_log, read_solver_log
+from tools.cfd.openfoam._logs import (
+    SolverLog,
+    SolverProgress,
+    parse_progress,
+    parse_solver_log,
+    read_solver_log,
+    read_solver_progress,
+)
 from tools.cfd.openfoam._patches import mesh_patches, read_label_list, read_patch_field
 from tools.cfd.openfoam._wall import WallReading
 
@@ -71,6 +78,7 @@ __all__ = [
     "RefusedOutputError",
     "SACoefficients",
     "SolverLog",
+    "SolverProgress",
     "StepParams",
     "WallReading",
     "analytic_profile",
@@ -86,6 +94,7 @@ __all__ = [
     "latest_time",
     "mesh_patches",
     "parse_internal_field",
+    "parse_progress",
     "parse_solver_log",
     "parse_xy",
     "profile_rmse",
@@ -95,6 +104,7 @@ __all__ = [
     "read_label_list",
     "read_patch_field",
     "read_solver_log",
+    "read_solver_progress",
     "read_xy",
     "reader_disagreement",
     "reattachment",

@@ -1,4 +1,5 @@
-"""The proof workload: a prover interface with a Coq backend, diagnostics, miniF2F as data, tasks."""
+"""The proof workload: a prover interface with a Coq backend, diagnostics, miniF2F as data, tasks,
+and theorems of one's own from a task file (see `examples/`)."""
 
 from tools.proofs._coq import COQ_LIMITS, CoqConfig, CoqProver, coq_version, cut_before, error_offset
 from tools.proofs._diagnostics import Diagnostic, Goal, GoalState, Severity, parse_diagnostics, parse_goals
@@ -30,12 +31,20 @@ from tools.proofs._sentences import (
 )
 from tools.proofs._session import CoqSession, SessionDiedError
 from tools.proofs._tasks import SETS, ProofParams, parse_params, resolve_problem
+from tools.proofs._user_theorem import (
+    EXAMPLES_DIR,
+    check_statement,
+    statement_error,
+    theorem_title,
+    with_statement_titles,
+)
 from tools.proofs._workload import PROOF_FILE, SEARCH_LOG, ProofsSettings, ProofsWorkload, proof_files
 
 __all__ = [
     "ASSUMPTION_KEYWORDS",
     "COQ_LIMITS",
     "DATA_DIR",
+    "EXAMPLES_DIR",
     "PROOF_FILE",
     "SEARCH_LOG",
     "SETS",
@@ -64,6 +73,7 @@ __all__ = [
     "Statement",
     "UnterminatedSourceError",
     "blank_literals",
+    "check_statement",
     "coq_version",
     "cut_before",
     "declared_names",
@@ -89,6 +99,9 @@ __all__ = [
     "set_name",
     "split_attributes",
     "split_sentences",
+    "statement_error",
     "strip_attributes",
     "strip_comments",
+    "theorem_title",
+    "with_statement_titles",
 ]

@@ -17,6 +17,7 @@ from tools._catalog import describe_validation_error
 from tools._workload import TaskError
 from tools.proofs._minif2f import SPLITS, excluded, exclusion_reason, load_split, problem_id, set_name
 from tools.proofs._problems import ProblemFormatError, ProofProblem, problem_from_text
+from tools.proofs._sentences import UnterminatedSourceError
 
 SETS = {set_name(split): split for split in SPLITS}
 PROOF_GATES = ["proof-check"]
@@ -29,8 +30,10 @@ class ProofParams(BaseModel):
 
     set: str | None = Field(default=None, description="minif2f-valid or minif2f-test")
     problem: str | None = Field(default=None, description="one problem of the set, by theorem name")
-    statement: str | None = Field(default=None, description="a theorem statement of your own (Coq)")
-    header: str = Field(default="", description="imports and definitions the statement needs")
+    statement: str | None = Field(
+        default=None, description="a theorem of your own: one Coq `Theorem name : type.` (see tools/proofs/examples)"
+    )
+    header: str = Field(default="", description="Coq imports, scopes and definitions the statement needs")
     limit: int | None = Field(default=None, ge=1, description="only the first N problems of the set")
     attempts: int = Field(default=48, ge=1, le=10_000, description="prover checks per problem")
     seconds: float = Field(default=90.0, gt=0, description="wall-clock seconds per problem")
@@ -74,7 +77,7 @@ def resolve_problem(params: dict[str, Any], task_id: str = "task") -> ProofProbl
         text = f"{parsed.header.rstrip()}\n\n{parsed.statement.strip()}\n" if parsed.header else parsed.statement
         try:
             return problem_from_text(task_id, text, source="task parameters")
-        except ProblemFormatError as error:
+        except (ProblemFormatError, UnterminatedSourceError) as error:
             raise TaskError(f"{task_id}: params.statement: {error}") from None
     if parsed.problem is None:
         raise TaskError(f"{task_id}: name one problem with params.problem")

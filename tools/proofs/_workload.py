@@ -31,6 +31,7 @@ from tools.proofs._problems import ProofProblem
 from tools.proofs._prover import ProverUnavailableError
 from tools.proofs._session import CoqSession
 from tools.proofs._tasks import SETS, ProofParams, catalog_tasks, parse_params, problems_of, resolve_problem
+from tools.proofs._user_theorem import check_statement, with_statement_titles
 
 PROOF_FILE = "proof.v"
 SEARCH_LOG = "search-log.jsonl"
@@ -89,6 +90,12 @@ class ProofsWorkload(Workload):
             parsed = parse_params(params, task.id)
             if parsed.problem is not None or parsed.statement is not None:
                 resolve_problem(params, task.id)
+            check_statement(params, task.id, self.coq)
+
+    def read_task_files(self, task: TaskSpec, directory: Path) -> TaskSpec:
+        """A task file stating its own theorem is titled, asked and named after it (`_user_theorem`)."""
+        base = next((known for known in self.tasks() if known.id == task.extends), None) if task.extends else None
+        return with_statement_titles(task, base)
 
     def _combinations(self, task: TaskSpec) -> list[dict[str, Any]]:
         problems = task.sweep.get("problem")

@@ -161,6 +161,7 @@ function setupRunPage() {
   const source = new EventSource(`/runs/${runId}/events?after=${run.dataset.lastEventId || 0}`);
   const onEvent = (message) => {
     const event = JSON.parse(message.data);
+    if (event.kind === "progress") { showProgress(event); return; }
     const item = document.createElement("li");
     item.className = `event-${event.kind}`;
     const time = document.createElement("time");
@@ -204,6 +205,34 @@ function setupRunPage() {
     // The run ended: render its experiments, verdicts and report.
     window.location.reload();
   });
+}
+
+// A running experiment's newest solver progress (time, time step, residuals), updated in place:
+// progress events are many and short-lived, so they replace one line instead of filling the event list.
+function showProgress(event) {
+  const key = event.data && event.data.key;
+  if (typeof key !== "string") return;
+  const article = document.querySelector(`article.experiment[data-key="${CSS.escape(key)}"]`);
+  if (!article || article.dataset.status !== "running") return;
+  let line = article.querySelector(".solver-progress");
+  if (!line) {
+    line = document.createElement("p");
+    line.className = "solver-progress";
+    line.setAttribute("role", "status");
+    const kind = document.createElement("span");
+    kind.className = "kind";
+    kind.textContent = "solver";
+    const text = document.createElement("span");
+    text.className = "progress-text";
+    const time = document.createElement("time");
+    time.className = "muted small";
+    line.append(kind, " ", text, " ", time);
+    article.querySelector("h3").after(line);
+  }
+  line.querySelector(".progress-text").textContent = String(event.data.summary || event.message);
+  const time = line.querySelector("time");
+  time.dateTime = event.created;
+  time.textContent = String(event.created).slice(11, 19);
 }
 
 async function loadFragment(holder) {

@@ -7,7 +7,7 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from runs import UntrustedFileMissingError, read_untrusted_path_text
+from runs import UntrustedFileMissingError, read_untrusted_path_tail, read_untrusted_path_text
 
 _TIME = re.compile(r"^Time = ([0-9.eE+-]+)\s*$")
 _RESIDUAL = re.compile(
@@ -114,3 +114,114 @@ def read_solver_log(path: Path, *, within: Path | None = None) -> SolverLog:
     except UntrustedFileMissingError:
         text = ""
     return parse_solver_log(text)
+
+
+PROGRESS_TAIL_BYTES = 64 << 10
+"""The end of a running solver's log read for its progress: several time steps of any solver labgate runs."""
+_DELTA_T = re.compile(r"^deltaT = ([0-9.eE+-]+)\s*$")
+_EXECUTION = re.compile(r"^ExecutionTime = ([0-9.eE+-]+) s")
+
+
+def _finite(value: float) -> float | None:
+    return value if math.isfinite(value) else None
+
+
+@dataclass(frozen=True)
+class SolverProgress:
+    """Where a running solver is, from the end of its log: the latest simulated time, the time step, and
+    per field the initial residual of its first solve in the latest step that solved it (None where
+    non-finite), so a step still being written shows its new values beside the previous step's others."""
+
+    time: float | None = None
+    delta_t: float | None = None
+    residuals: dict[str, float | None] = field(default_factory=dict)
+    courant_max: float | None = None
+    execution_seconds: float | None = None
+    ended: bool = False
+    """The log says the solver finished (`End`) or died (a fatal error): nothing more will come."""
+
+    def summary(self) -> str:
+        """One line for a person watching: `t = 0.25, Δt = 0.005, residuals Ux 1.2e-05, p 3.4e-06`."""
+        parts = [f"t = {self.time:g}" if self.time is not None else "no time step yet"]
+        if self.delta_t is not None:
+            parts.append(f"Δt = {self.delta_t:g}")
+        if self.courant_max is not None:
+            parts.append(f"Courant max {self.courant_max:.3g}")
+        if self.residuals:
+            shown = ", ".join(
+                f"{name} {'non-finite' if value is None else f'{value:.3g}'}" for name, value in self.residuals.items()
+            )
+            parts.append(f"residuals {shown}")
+        if self.ended:
+            parts.append("solver ended")
+        return ", ".join(parts)
+
+    def data(self) -> dict[str, object]:
+        """The progress as JSON-safe values (no NaN), for an event."""
+        return {
+            "time": self.time,
+            "delta_t": self.delta_t,
+            "residuals": dict(self.residuals),
+            "courant_max": self.courant_max,
+            "execution_seconds": self.execution_seconds,
+            "ended": self.ended,
+        }
+
+
+def parse_progress(tail: str, *, cut: bool = False) -> SolverProgress:
+    """The progress a log's end shows; `cut` says the text starts mid-file (its first line may be partial,
+    and is dropped)."""
+    lines = tail.splitlines()
+    if cut and lines:
+        lines = lines[1:]
+    times: list[float] = []
+    delta_t: float | None = None
+    residuals: dict[str, float | None] = {}
+    solved_in_step: set[str] = set()
+    courant: float | None = None
+    execution: float | None = None
+    ended = False
+    for line in lines:
+        stripped = line.strip()
+        if match := _TIME.match(stripped):
+            times.append(_number(match.group(1)))
+            solved_in_step = set()
+        elif match := _DELTA_T.match(stripped):
+            delta_t = _finite(_number(match.group(1)))
+        elif match := _RESIDUAL.search(line):
+            if match.group(1) not in solved_in_step:  # the PISO corrector solves p again: keep the first
+                solved_in_step.add(match.group(1))
+                residuals[match.group(1)] = _finite(_number(match.group(2)))
+        elif match := _COURANT.search(line):
+            courant = _finite(_number(match.group(2)))
+        elif match := _EXECUTION.match(stripped):
+            execution = _finite(_number(match.group(1)))
+        elif stripped == "End" or any(marker in line for marker in _FATAL_MARKERS):
+            ended = True
+    if delta_t is None and len(times) >= 2 and math.isfinite(times[-1] - times[-2]):
+        delta_t = round(times[-1] - times[-2], 12)
+    return SolverProgress(
+        time=_finite(times[-1]) if times else None,
+        delta_t=delta_t,
+        residuals=dict(sorted(residuals.items())),  # a stable order whatever the tail starts with
+        courant_max=courant,
+        execution_seconds=execution,
+        ended=ended,
+    )
+
+
+def read_solver_progress(
+    path: Path, *, within: Path | None = None, max_bytes: int = PROGRESS_TAIL_BYTES
+) -> SolverProgress | None:
+    """The progress of a running solver from the last `max_bytes` of its log; None while there is no log.
+
+    Only the end is read, so a log of any size costs the same; no link below `within` is followed.
+
+    Raises:
+        UntrustedFileError: the log is a link, a special file or unreadable; its message says which.
+    """
+    try:
+        data, cut = read_untrusted_path_tail(path, within=within, max_bytes=max_bytes)
+    except UntrustedFileMissingError:
+        return None
+    return parse_progress(data.decode("utf-8", errors="replace"), cut=cut)

@@ -1,0 +1,168 @@
+"""A theorem of your own: a task file's `params.statement` (and `params.header`) as a proof task.
+
+Two things make such a task read as the user's and not as the catalog's: its title, goal (the
+report's question) and, when it extends a catalog task, its id are derived from the statement,
+so a task file that extends a miniF2F problem but states another theorem never passes for
+miniF2F; and a statement that does not compile is bad input, found before any run starts by one
+coqc check of the statement with `Admitted` (in a sandbox, as every prover call), and reported
+with Coq's message in the user's own line numbers (of `params.header` or `params.statement`).
+"""
+
+from __future__ import annotations
+
+import re
+import tempfile
+import threading
+from pathlib import Path
+
+from runs import TaskSpec
+from sandboxes import LocalSandboxConfig, SandboxError, open_sandboxes
+from tools._workload import TaskError
+from tools.proofs._coq import CoqConfig, CoqProver
+from tools.proofs._problems import ProofProblem, declared_names
+from tools.proofs._prover import CheckResult, ProverUnavailableError
+from tools.proofs._tasks import parse_params, resolve_problem
+
+EXAMPLES_DIR = Path(__file__).resolve().parent / "examples"
+"""Shipped task files of theorems of one's own (`gauss-sum.yaml` is proved, `rev-identity.yaml` is not)."""
+TITLE_CHARS = 100
+STATEMENT_SECONDS = 60.0
+CHECKED_KEPT = 256
+"""Statements whose check is remembered (a task is validated when loaded and again when submitted)."""
+_CATALOG_PARAMS = ("set", "problem", "limit")
+_CHECKED: dict[tuple[str, str], str | None] = {}
+_CHECKED_LOCK = threading.Lock()
+
+
+def _one_line(text: str) -> str:
+    return " ".join(text.split())
+
+
+def theorem_title(problem: ProofProblem) -> str:
+    """`name: proposition`, cut to TITLE_CHARS: what the report's title and lists call the user's theorem."""
+    title = f"{problem.name}: {_one_line(problem.parsed.goal())}"
+    return title if len(title) <= TITLE_CHARS else title[: TITLE_CHARS - 1].rstrip() + "…"
+
+
+def theorem_goal(problem: ProofProblem) -> str:
+    """The report's question: the theorem, what it lives under, and what counts as proved."""
+    header_names = [name for sentence in problem.header_sentences() for name in declared_names(sentence)]
+    under = f" (header defines {', '.join(header_names)})" if header_names else ""
+    return (
+        f"Prove {problem.name}: {_one_line(problem.parsed.goal())}{under}, with the statement and header "
+        "unchanged, closed by Qed, and no axiom beyond the allow-list."
+    )
+
+
+def theorem_task_id(problem: ProofProblem) -> str:
+    """`proofs/<name>` in the characters a task id allows."""
+    slug = re.sub(r"[^a-z0-9_.-]+", "-", problem.name.lower()).strip("-.") or "theorem"
+    return f"proofs/{slug}"
+
+
+def with_statement_titles(task: TaskSpec, base: TaskSpec | None) -> TaskSpec:
+    """`task` with the title, goal and id it does not state itself derived from its own statement.
+
+    A task that extends `base` inherits base's title, goal and id; when its statement is not
+    base's, those describe another theorem and are replaced. A task without a statement, or
+    whose statement cannot be read (validation says why), is returned as it is.
+    """
+    statement, header = task.params.get("statement"), task.params.get("header", "")
+    if not isinstance(statement, str):
+        return task
+    if base is not None and base.params.get("statement") == statement and base.params.get("header", "") == header:
+        return task
+    try:
+        problem = resolve_problem(task.params, task.id)
+    except TaskError:
+        return task
+    inherited = base or TaskSpec(id=task.id, workload=task.workload)
+    update: dict[str, object] = {}
+    if not task.title or task.title == inherited.title:
+        update["title"] = theorem_title(problem)
+    if not task.goal or task.goal == inherited.goal:
+        update["goal"] = theorem_goal(problem)
+    if base is not None and task.id == base.id:
+        update["id"] = theorem_task_id(problem)
+    # The catalog problem the task extends is not what it proves: its set and name would only mislead.
+    params = {
+        key: value
+        for key, value in task.params.items()
+        if not (base is not None and key in _CATALOG_PARAMS and base.params.get(key) == value)
+    }
+    return task.model_copy(update={**update, "params": params})
+
+
+def _check_source(header: str, statement: str, theorem: str) -> tuple[str, int]:
+    """The file that states the theorem with `Admitted`, and how many of its lines are the header.
+
+    The header is kept verbatim and the statement up to the end of its theorem sentence, so that a
+    located error maps back to a line of the one or the other.
+    """
+    head = header if not header or header.endswith("\n") else header + "\n"
+    end = statement.find(theorem)
+    stated = statement[: end + len(theorem)] if end >= 0 else theorem
+    return f"{head}{stated}\nProof.\nAdmitted.\n", head.count("\n")
+
+
+def _describe(result: CheckResult, header_lines: int) -> str | None:
+    """Coq's first error in the user's line numbers, or None when there is no located error to blame."""
+    error = result.first_error
+    if error is None:
+        return None
+    message = _one_line(error.message)
+    if error.line == 0:
+        return f"the header and statement do not compile: {message}"
+    if error.line <= header_lines:
+        part, line = "params.header", error.line
+    else:
+        part, line = "params.statement", error.line - header_lines
+    return f"{part} does not compile: line {line}, characters {error.column}-{error.end_column}: {message}"
+
+
+def statement_error(header: str, statement: str, theorem: str, coq: CoqConfig) -> str | None:
+    """Why the user's header and statement do not compile, or None (they do, or it cannot be told here).
+
+    Cannot be told: coqc is not installed here, no sandbox can be started, or the check outlived
+    its limit; then the run itself reports it (as the tools check or the search does).
+    """
+    source, header_lines = _check_source(header, statement, theorem)
+    key = (coq.coqc, source)
+    with _CHECKED_LOCK:
+        if key in _CHECKED:
+            return _CHECKED[key]
+    try:
+        with (
+            tempfile.TemporaryDirectory(prefix="labgate-statement-") as scratch,
+            open_sandboxes(LocalSandboxConfig()) as factory,
+        ):
+            prover = CoqProver(Path(scratch), factory, coq, file_stem="Statement")
+            try:
+                result = prover.check(source, timeout=STATEMENT_SECONDS)
+            finally:
+                prover.close()
+    except (ProverUnavailableError, SandboxError):
+        return None
+    if result.timed_out or result.failure:
+        return None
+    found = None if result.ok else _describe(result, header_lines)
+    with _CHECKED_LOCK:
+        if len(_CHECKED) >= CHECKED_KEPT:
+            _CHECKED.clear()
+        _CHECKED[key] = found
+    return found
+
+
+def check_statement(params: dict[str, object], task_id: str, coq: CoqConfig) -> None:
+    """Refuse a task whose own statement (or header) does not compile.
+
+    Raises:
+        TaskError: one line naming the part, the user's line, and Coq's message.
+    """
+    parsed = parse_params(dict(params), task_id)
+    if parsed.statement is None:
+        return
+    problem = resolve_problem(dict(params), task_id)
+    error = statement_error(parsed.header, parsed.statement, problem.statement, coq)
+    if error is not None:
+        raise TaskError(f"{task_id}: {error}")
