@@ -513,11 +513,36 @@ class RunStore:
             session.refresh(row)
             return row
 
-    def events(self, run_id: str, after_id: int = 0, limit: int = 1000, *, kind: str | None = None) -> Sequence[Event]:
-        """The run's events after `after_id`, oldest first; only those of `kind` when given."""
+    def events(
+        self,
+        run_id: str,
+        after_id: int = 0,
+        limit: int = 1000,
+        *,
+        kind: str | None = None,
+        exclude: Sequence[str] = (),
+    ) -> Sequence[Event]:
+        """The run's events after `after_id`, oldest first; only those of `kind` when given, none of `exclude`."""
         query = select(Event).where(Event.run_id == run_id, col(Event.id) > after_id)
         if kind is not None:
             query = query.where(Event.kind == kind)
+        if exclude:
+            query = query.where(col(Event.kind).not_in(list(exclude)))
         query = query.order_by(col(Event.id)).limit(limit)
         with self.session() as session:
             return list(session.exec(query).all())
+
+    def newest_events(self, run_id: str, kind: str, limit: int) -> Sequence[Event]:
+        """The run's newest `limit` events of `kind`, oldest first: frequent kinds (progress) never crowd out
+        the rest of a page that reads the run's first events."""
+        query = (
+            select(Event).where(Event.run_id == run_id, Event.kind == kind).order_by(col(Event.id).desc()).limit(limit)
+        )
+        with self.session() as session:
+            return list(reversed(session.exec(query).all()))
+
+    def last_event_id(self, run_id: str) -> int:
+        """The id of the run's newest event, 0 when it has none."""
+        with self.session() as session:
+            newest = session.exec(select(func.max(Event.id)).where(Event.run_id == run_id)).one()
+        return int(newest or 0)

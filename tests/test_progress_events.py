@@ -178,3 +178,25 @@ def test_a_real_cavity_run_announces_time_and_residuals_while_icofoam_runs(tmp_p
     assert all(at <= returned for at, _, _ in progress)
     time.sleep(2.5)
     assert len([e for e in execution.events if e[1] == "progress"]) == len(progress)  # nothing after the solver
+
+
+def test_frequent_progress_events_never_crowd_the_run_page(tmp_path: Path) -> None:
+    """Thousands of progress events (a long solver run) leave the page's event list, newest progress and stream
+    position right: the list holds the run's other events, the progress shown is the newest."""
+    from api.web._views import MAX_LISTED_EVENTS, run_page
+    from runs import RunStore, TaskSpec
+
+    store = RunStore(tmp_path / "home")
+    run = store.create_run(TaskSpec(id="cfd/busy", workload="cfd", params={"case": "cavity"}))
+    store.emit(run.id, "status", "run started", {"status": "running"})
+    for step in range(MAX_LISTED_EVENTS + 300):
+        store.emit(run.id, "progress", f"re=100: t = {step}", {"key": "re=100", "summary": f"t = {step}"})
+        if step % 1000 == 0:
+            store.emit(run.id, "llm", "planner call", {"node": "planner", "prompt_tokens": 1})
+    last = store.emit(run.id, "experiment", "re=100: completed", {"key": "re=100"})
+    page = run_page(store, run.id)
+    kinds = [event.kind for event in page["events"]]
+    assert kinds == ["status", "experiment"]
+    assert page["progress"]["re=100"].summary == f"t = {MAX_LISTED_EVENTS + 299}"
+    assert page["last_event_id"] == last.id
+    store.engine.dispose()

@@ -14,6 +14,7 @@ from runs import RunStore
 NODE_ORDER = ("planner", "proposer", "proof draft", "vision", "revise", "write-up")
 """Rows in the order a run reaches its nodes; any other label follows, alphabetically."""
 
+LLM_KIND = "llm"
 MAX_EVENTS = 100_000
 
 
@@ -41,7 +42,7 @@ def _number(value: object) -> float:
 def llm_usage(store: RunStore, run_id: str) -> list[NodeUsage]:
     """One row per node that called the model, in run order; empty when the run made no recorded call."""
     rows: dict[str, NodeUsage] = {}
-    for event in store.events(run_id, 0, MAX_EVENTS, kind="llm"):
+    for event in store.events(run_id, 0, MAX_EVENTS, kind=LLM_KIND):
         node = str(event.data.get("purpose") or "other")
         row = rows.setdefault(node, NodeUsage(node))
         row.calls += 1

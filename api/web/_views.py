@@ -19,11 +19,14 @@ from markupsafe import Markup
 
 from api._detail import run_detail
 from api._paths import without_server_paths
-from api.web._llm_usage import llm_usage, usage_total
+from api.web._llm_usage import LLM_KIND, llm_usage, usage_total
 from api.web._progress import PROGRESS_KIND, latest_progress
 from api.web._render import TEXT_LIMIT, diff_html, highlighted, line_plot, parse_table, report_html
 from api.web._searches import Candidate, candidates, fitness_of, has_text, read_entries
 from runs import Artifact, ArtifactNotFoundError, Event, RecordedVerdict, RunStore
+
+MAX_LISTED_EVENTS = 2000
+"""Events listed on a run page; the stream brings the rest."""
 
 INLINE_TEXT_KINDS = {"log", "source", "kernel", "proof"}
 
@@ -357,10 +360,17 @@ def run_page(store: RunStore, run_id: str) -> dict[str, Any]:
         report = report_html(markdown, [row.sha256 for row in rows], verdict_ids)
     run_level = [artifact_view(store, a) for a in by_experiment.get(None, []) if a.kind != "report"]
     report_files = [a for a in by_experiment.get(None, []) if a.kind == "report"]
+    # Progress and model-call events are frequent: they are summarised (newest progress, usage table), never
+    # listed, so they must not use up the page's share of events.
+    listed = store.events(run_id, 0, MAX_LISTED_EVENTS, exclude=(PROGRESS_KIND, LLM_KIND))
     events = [
         event.model_copy(update=without_server_paths({"message": event.message, "data": event.data}, *paths))
-        for event in store.events(run_id, 0, 2000)
+        for event in listed
     ]
+    newest_progress = store.newest_events(run_id, PROGRESS_KIND, 500)
+    # The live stream continues after the last event the page accounts for: the newest of all, unless the
+    # list was cut, when the stream brings the rest.
+    last_event_id = events[-1].id if len(listed) >= MAX_LISTED_EVENTS else store.last_event_id(run_id)
     plan = detail["options"].get("plan") if isinstance(detail["options"].get("plan"), dict) else None
     usage = llm_usage(store, run_id)
     return {
@@ -372,9 +382,9 @@ def run_page(store: RunStore, run_id: str) -> dict[str, Any]:
         "report_files": report_files,
         "run_artifacts": run_level,
         "run_verdicts": [RecordedVerdict.model_validate(v) for v in detail["run_verdicts"]],
-        "events": [event for event in events if event.kind != PROGRESS_KIND],
-        "progress": latest_progress(events),
-        "last_event_id": events[-1].id if events else 0,
+        "events": events,
+        "progress": latest_progress(newest_progress),
+        "last_event_id": last_event_id or 0,
         "plan": plan,
         "llm_usage": usage,
         "llm_total": usage_total(usage),
