@@ -13,8 +13,8 @@ from runs import (
     TaskSpec,
     UntrustedFileError,
     copy_untrusted_tree,
+    read_untrusted_path_text,
     remove_untrusted_tree,
-    untrusted_kind,
 )
 from sandboxes import GIB, Limits
 from tools._prose import ProsePattern
@@ -35,10 +35,11 @@ from tools.cfd.cases._channel_task import ChannelCase
 from tools.cfd.cases._definition import CaseDefinition
 from tools.cfd.cases._hill_task import PeriodicHillCase
 from tools.cfd.cases._plate_task import FlatPlateCase
+from tools.cfd.cases._post import prepare_post_processing
 from tools.cfd.cases._step_task import BackwardStepCase
-from tools.cfd.openfoam._commands import OpenFOAMConfig, run_steps
-from tools.cfd.openfoam._fields import FieldFormatError, RefusedOutputError
-from tools.cfd.openfoam._logs import MAX_LOG_BYTES, SolverLog, read_solver_log
+from tools.cfd.openfoam._commands import OpenFOAMConfig, StepOutcome, run_steps
+from tools.cfd.openfoam._fields import FieldFormatError, RefusedOutputError, latest_time
+from tools.cfd.openfoam._logs import MAX_LOG_BYTES, SolverLog, parse_solver_log, read_solver_log
 
 CFD_LIMITS = Limits(memory_bytes=8 * GIB, processes=256, file_bytes=4 * GIB, output_bytes=1 << 20)
 
@@ -239,8 +240,10 @@ class CfdWorkload(Workload):
     ) -> tuple[ExperimentSpec, ExperimentOutcome]:
         """Judge a case someone ran by hand: copy it, read its parameters back, and post-process the copy.
 
-        The solver is not run again; only the harness's own post-processing (cell centres, figures)
-        runs, on the copy in `directory/case`. The source directory is never written to.
+        The solver is not run again. labgate's own post-processing runs on the copy in `directory/case`,
+        in the sandbox, with labgate's controlDict and function objects (cell centres, wall shear, y+,
+        line samples: whatever the family's gates read), never the user's; what the user's own
+        post-processing left is removed first. The source directory is never written to.
         """
         if not (source / "system" / "controlDict").is_file():
             raise TaskError(f"{source} is not an OpenFOAM case (no system/controlDict)")
@@ -259,31 +262,42 @@ class CfdWorkload(Workload):
             raise TaskError(f"{error} (not copied: {'; '.join(refused)})") from None
         parsed = definition.parse(params, task.id)
         spec = ExperimentSpec(key="check-case", task_id=task.id, params=params, rationale=f"case read from {source}")
-        from tools.cfd.openfoam._fields import latest_time
-
         latest = latest_time(case)
-        sandbox = sandbox_factory(case)
-        try:
-            if latest is not None and untrusted_kind(case, f"{latest[1].name}/C") is None:
-                run_steps(
-                    sandbox,
-                    [definition.steps(parsed)[-1]],
-                    self.openfoam,
-                    timeout=task.budget.experiment_seconds,
-                    limits=CFD_LIMITS,
+        outcomes: list[StepOutcome] = []
+        if latest is not None:
+            step = prepare_post_processing(case, latest[1], definition.solver, definition.post_functions(case, parsed))
+            sandbox = sandbox_factory(case)
+            try:
+                outcomes = run_steps(
+                    sandbox, [step], self.openfoam, timeout=task.budget.experiment_seconds, limits=CFD_LIMITS
                 )
-        finally:
-            sandbox.close()
+            finally:
+                sandbox.close()
         log_name = definition.solver_log
         files = [OutputFile(path=f"case/{log_name}", kind="log", role="solver-log")]
         info: dict[str, Any] = {
             "case": definition.kind,
             "solver_log": f"case/{log_name}",
             "steps": [],
+            "post_processing": [
+                {"name": o.name, "returncode": o.returncode, "seconds": round(o.seconds, 3), "timed_out": o.timed_out}
+                for o in outcomes
+            ],
             "adopted": str(source),
         }
         log, unread = _solver_log(case, log_name)
         refused = [f"case/{refusal}" for refusal in refused] + [r for r in unread if r not in refused]
+        files += [OutputFile(path=f"case/{o.log}", kind="log", role=f"log:{o.name}", required=False) for o in outcomes]
+        failed = next((o for o in outcomes if o.timed_out or o.returncode != 0), None)
+        if failed is not None:
+            reason = (
+                f"labgate's post-processing ({definition.solver} -postProcess) "
+                + ("timed out" if failed.timed_out else f"exited with code {failed.returncode}")
+                + _first_error(case / failed.log)
+            )
+            return spec, ExperimentOutcome(
+                key=spec.key, status="error", error=reason, files=files, info=info, refused=refused
+            )
         try:
             metrics, figures = definition.analyse(case, directory, parsed, log)
         except (FieldFormatError, ValueError, OSError) as error:
@@ -293,6 +307,16 @@ class CfdWorkload(Workload):
         return spec, ExperimentOutcome(
             key=spec.key, status="completed", metrics=metrics, files=files + figures, info=info, refused=refused
         )
+
+
+def _first_error(log: Path) -> str:
+    """': <the first FOAM FATAL line>' of a post-processing log, or nothing."""
+    try:
+        text = read_untrusted_path_text(log, within=log.parent, max_bytes=MAX_LOG_BYTES)
+    except UntrustedFileError:
+        return ""
+    fatal = parse_solver_log(text).fatal
+    return f": {fatal[0][:300]}" if fatal else ""
 
 
 def _refusal(error: Exception, directory: Path) -> list[str]:

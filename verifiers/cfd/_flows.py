@@ -1,5 +1,7 @@
 """Comparators of the channel, step and hill flows: each metric read two independent ways.
 
+Each first checks that the case was run at the reference's conditions (its Reynolds number, within a
+stated tolerance): a metric compared with a reference taken at other conditions validates nothing.
 Reader A is OpenFOAM's own post-processing (line sampling, the wallShearStress function object);
 reader B is the raw cell values next to the wall or across the channel, read by labgate. The metric
 that is scored comes from the raw fields; disagreement beyond a stated tolerance rejects.
@@ -24,9 +26,11 @@ from tools.cfd import (
     analytic_profile,
     cell_profile,
     cf_rmse,
+    hill_conditions,
     hill_wall,
     reattachment,
     sampled_profile,
+    step_conditions,
     step_reattachment_reference,
     step_wall,
     wall_shear_from_cells,
@@ -117,7 +121,10 @@ def compare_step(gate: ComparatorGate, context: GateContext, options: Comparator
     assert isinstance(params, StepParams)
     tolerance = options.reattachment_tolerance
     reader_tolerance = options.reader(0.3)
-    _, measured = step_reattachment_reference()
+    measured_re, measured = step_reattachment_reference()
+    mismatch = step_conditions().mismatch(params.re, options.reynolds_tolerance)
+    if mismatch is not None:
+        return gate.verdict("reject", [mismatch], metrics={"reynolds": params.re, "reference_reynolds": measured_re})
     try:
         wall = step_wall(context.path("case"), params)
     except (FieldFormatError, ValueError) as problem:
@@ -157,6 +164,12 @@ def compare_hill(gate: ComparatorGate, context: GateContext, options: Comparator
     assert isinstance(params, HillParams)
     rmse_max = options.cf_rmse_max
     reader_tolerance = options.reader(0.0015)
+    conditions = hill_conditions()
+    mismatch = conditions.mismatch(params.re, options.reynolds_tolerance)
+    if mismatch is not None:
+        return gate.verdict(
+            "reject", [mismatch], metrics={"reynolds": params.re, "reference_reynolds": conditions.values[0]}
+        )
     try:
         wall = hill_wall(context.path("case"), params)
     except (FieldFormatError, ValueError) as error:

@@ -10,7 +10,7 @@ import math
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from tools.cfd.openfoam._foamdict import Dimensioned, NamedList, Raw, Word, number, render_dict
+from tools.cfd.openfoam._foamdict import Dimensioned, FoamValue, NamedList, Raw, Word, number, render_dict
 
 CaseFiles = dict[str, str]
 
@@ -76,6 +76,41 @@ def _vector(x: float, y: float, z: float) -> str:
     return f"({number(x)} {number(y)} {number(z)})"
 
 
+def centreline_function(params: CavityParams, z: float) -> dict[str, FoamValue]:
+    """The `centrelines` function object: u along x = L/2 and v along y = L/2, 129 points each, at depth z."""
+    side = params.length
+    mid = side / 2.0
+    sets = NamedList(
+        {
+            "vertical": {
+                "type": Word("uniform"),
+                "axis": Word("y"),
+                "start": Raw(_vector(mid, 0.0, z)),
+                "end": Raw(_vector(mid, side, z)),
+                "nPoints": 129,
+            },
+            "horizontal": {
+                "type": Word("uniform"),
+                "axis": Word("x"),
+                "start": Raw(_vector(0.0, mid, z)),
+                "end": Raw(_vector(side, mid, z)),
+                "nPoints": 129,
+            },
+        }
+    )
+    return {
+        "centrelines": {
+            "type": Word("sets"),
+            "libs": Raw('("libsampling.so")'),
+            "writeControl": Word("writeTime"),
+            "interpolationScheme": Word("cellPoint"),
+            "setFormat": Word("raw"),
+            "fields": Raw("(U p)"),
+            "sets": sets,
+        }
+    }
+
+
 def cavity_case(params: CavityParams) -> CaseFiles:
     """Every file of the case, keyed by its path relative to the case directory."""
     side, depth, n = params.length, params.length / 10.0, params.cells
@@ -93,25 +128,6 @@ def cavity_case(params: CavityParams) -> CaseFiles:
             }
         ),
     }
-    mid, half_depth = side / 2.0, depth / 2.0
-    sets = NamedList(
-        {
-            "vertical": {
-                "type": Word("uniform"),
-                "axis": Word("y"),
-                "start": Raw(_vector(mid, 0.0, half_depth)),
-                "end": Raw(_vector(mid, side, half_depth)),
-                "nPoints": 129,
-            },
-            "horizontal": {
-                "type": Word("uniform"),
-                "axis": Word("x"),
-                "start": Raw(_vector(0.0, mid, half_depth)),
-                "end": Raw(_vector(side, mid, half_depth)),
-                "nPoints": 129,
-            },
-        }
-    )
     control = {
         "application": Word("icoFoam"),
         "startFrom": Word("startTime"),
@@ -129,17 +145,7 @@ def cavity_case(params: CavityParams) -> CaseFiles:
         "timePrecision": 8,
         "runTimeModifiable": False,
         "InfoSwitches": {"allowSystemOperations": 0},
-        "functions": {
-            "centrelines": {
-                "type": Word("sets"),
-                "libs": Raw('("libsampling.so")'),
-                "writeControl": Word("writeTime"),
-                "interpolationScheme": Word("cellPoint"),
-                "setFormat": Word("raw"),
-                "fields": Raw("(U p)"),
-                "sets": sets,
-            }
-        },
+        "functions": centreline_function(params, depth / 2.0),
     }
     schemes = {
         "ddtSchemes": {"default": Word("Euler")},

@@ -10,13 +10,15 @@ import numpy as np
 from runs import Budget, TaskSpec
 from tools._workload import OutputFile, TaskError
 from tools.cfd._render import render_field_panels, render_profile_comparison, render_residuals
-from tools.cfd.cases._cavity import CavityParams, cavity_case
+from tools.cfd.cases._cavity import CavityParams, cavity_case, centreline_function
 from tools.cfd.cases._cavity_metrics import ghia_metrics, profiles_from_samples
 from tools.cfd.cases._definition import CaseDefinition, CaseFiles
 from tools.cfd.cases._infer import block_cells, end_time, patch_value, read_case_dict, viscosity
-from tools.cfd.cases._reference import ghia_profiles
+from tools.cfd.cases._post import mesh_middle
+from tools.cfd.cases._reference import ghia_conditions, ghia_profiles
 from tools.cfd.openfoam._commands import CaseStep
 from tools.cfd.openfoam._fields import latest_time, read_internal_field
+from tools.cfd.openfoam._foamdict import FoamValue
 from tools.cfd.openfoam._grid import structured_2d
 from tools.cfd.openfoam._logs import SolverLog
 
@@ -111,6 +113,9 @@ class CavityCase(CaseDefinition[CavityParams]):
             "convective_times": end_time(case) * lid / length,
         }
 
+    def post_functions(self, case: Path, params: CavityParams) -> dict[str, FoamValue]:
+        return centreline_function(params, mesh_middle(case)[2])
+
     def files(self, params: CavityParams) -> CaseFiles:
         return cavity_case(params)
 
@@ -159,10 +164,11 @@ class CavityCase(CaseDefinition[CavityParams]):
                     OutputFile(path=f"case/{folder.name}/{field_name}", kind="field", role=f"field-{field_name}")
                 )
 
-        if not self.reference_available(params):
+        reference_re = ghia_conditions().nearest(params.re)
+        if reference_re is None:
             return metrics, outputs
         lines = profiles_from_samples(case, params)
-        u_ref, v_ref = ghia_profiles(params.re)
+        u_ref, v_ref = ghia_profiles(reference_re)
         metrics.update(ghia_metrics(lines, u_ref, v_ref))
         render_profile_comparison(
             figures / "centrelines.png",
@@ -177,10 +183,3 @@ class CavityCase(CaseDefinition[CavityParams]):
         outputs.append(OutputFile(path=f"{sample_dir}/vertical_U.xy", kind="table", role="samples-vertical"))
         outputs.append(OutputFile(path=f"{sample_dir}/horizontal_U.xy", kind="table", role="samples-horizontal"))
         return metrics, outputs
-
-    def reference_available(self, params: CavityParams) -> bool:
-        try:
-            ghia_profiles(params.re)
-        except KeyError:
-            return False
-        return True

@@ -20,6 +20,7 @@ from tools.cfd.cases._definition import CaseDefinition, CaseFiles
 from tools.cfd.cases._final import residuals_and_fields
 from tools.cfd.cases._hill_task import steady_steps
 from tools.cfd.cases._infer import block_cells, end_time, mean_velocity_force, viscosity
+from tools.cfd.cases._post import mesh_middle, wall_functions
 from tools.cfd.cases._rans import (
     field_files,
     steady_control,
@@ -31,7 +32,7 @@ from tools.cfd.cases._rans import (
 from tools.cfd.openfoam._blocks import rectangle_mesh
 from tools.cfd.openfoam._commands import CaseStep
 from tools.cfd.openfoam._fields import FieldFormatError, FloatArray, latest_time, read_internal_field
-from tools.cfd.openfoam._foamdict import NamedList, Raw, Word, number, render_dict
+from tools.cfd.openfoam._foamdict import FoamValue, NamedList, Raw, Word, number, render_dict
 from tools.cfd.openfoam._logs import SolverLog
 
 POISEUILLE_PROFILE_RMSE_MAX = 0.01
@@ -100,6 +101,30 @@ def wall_shear_from_cells(ys: FloatArray, us: FloatArray) -> float:
     return float(slope / 6.0)
 
 
+def profile_function(params: ChannelParams, probe_x: float, z: float) -> dict[str, FoamValue]:
+    """The `profile` function object: U on 101 points across the channel at x = probe_x, depth z."""
+    sets = NamedList(
+        {
+            "across": {
+                "type": Word("uniform"),
+                "axis": Word("y"),
+                "start": Raw(f"({number(probe_x)} 0 {number(z)})"),
+                "end": Raw(f"({number(probe_x)} {number(params.height)} {number(z)})"),
+                "nPoints": 101,
+            }
+        }
+    )
+    return {
+        "type": Word("sets"),
+        "libs": Raw('("libsampling.so")'),
+        "writeControl": Word("writeTime"),
+        "interpolationScheme": Word("cellPoint"),
+        "setFormat": Word("raw"),
+        "fields": Raw("(U)"),
+        "sets": sets,
+    }
+
+
 class ChannelCase(CaseDefinition[ChannelParams]):
     kind = "poiseuille"
     params_model = ChannelParams
@@ -152,27 +177,7 @@ class ChannelCase(CaseDefinition[ChannelParams]):
             "upperWall": ("top", "wall"),
         }
         kinds = {"left": "cyclic", "right": "cyclic", "lowerWall": "wall", "upperWall": "wall", "frontAndBack": "empty"}
-        probe_x = length / 2
-        sets = NamedList(
-            {
-                "across": {
-                    "type": Word("uniform"),
-                    "axis": Word("y"),
-                    "start": Raw(f"({number(probe_x)} 0 0.05)"),
-                    "end": Raw(f"({number(probe_x)} {number(params.height)} 0.05)"),
-                    "nPoints": 101,
-                }
-            }
-        )
-        profile = {
-            "type": Word("sets"),
-            "libs": Raw('("libsampling.so")'),
-            "writeControl": Word("writeTime"),
-            "interpolationScheme": Word("cellPoint"),
-            "setFormat": Word("raw"),
-            "fields": Raw("(U)"),
-            "sets": sets,
-        }
+        profile = profile_function(params, length / 2, 0.05)
         fv_options = {
             "momentumSource": {
                 "type": Word("meanVelocityForce"),
@@ -228,6 +233,10 @@ class ChannelCase(CaseDefinition[ChannelParams]):
     def quantities(self, case: Path, params: ChannelParams) -> dict[str, float]:
         ys, us, _ = cell_profile(case, params)
         return {"wall_shear": wall_shear_from_cells(ys, us), "centreline": float(np.interp(0.5, ys, us))}
+
+    def post_functions(self, case: Path, params: ChannelParams) -> dict[str, FoamValue]:
+        middle = mesh_middle(case)
+        return {**wall_functions(), "profile": profile_function(params, middle[0], middle[2])}
 
     def infer(self, case: Path) -> dict[str, Any]:
         blocks = block_cells(case)

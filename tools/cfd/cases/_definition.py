@@ -14,6 +14,7 @@ from runs import TaskSpec
 from tools._catalog import describe_validation_error
 from tools._workload import OutputFile, TaskError
 from tools.cfd.openfoam._commands import CaseStep
+from tools.cfd.openfoam._foamdict import FoamValue
 from tools.cfd.openfoam._logs import SolverLog
 
 ParamsT = TypeVar("ParamsT", bound=BaseModel)
@@ -111,6 +112,16 @@ class CaseDefinition(ABC, Generic[ParamsT]):
 
     def quantities(self, case: Path, params: ParamsT) -> dict[str, float]:
         """Quantities of interest read from the raw fields, compared across meshes."""
+        return {}
+
+    @property
+    def solver(self) -> str:
+        """The application that solved the case; its `-postProcess` mode builds the models post-processing needs."""
+        return self.solver_log.removeprefix("log.")
+
+    def post_functions(self, case: Path, params: ParamsT) -> dict[str, FoamValue]:
+        """labgate's own function objects writing what this family's analysis reads, for a case solved
+        elsewhere (`check-case`); cell centres are always written besides these."""
         return {}
 
     def infer(self, case: Path) -> dict[str, Any]:

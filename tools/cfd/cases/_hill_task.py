@@ -17,9 +17,11 @@ from tools.cfd.cases._final import residuals_and_fields
 from tools.cfd.cases._hill import HEIGHT, HillParams, bulk_to_volume_mean, hill_case, hill_height
 from tools.cfd.cases._hill_metrics import cf_rmse, hill_wall
 from tools.cfd.cases._infer import block_cells, end_time, mean_velocity_force, turbulence, viscosity
+from tools.cfd.cases._post import wall_functions
 from tools.cfd.cases._rans import SACoefficients
 from tools.cfd.cases._reference import XIAO_2020, hill_cf_reference
 from tools.cfd.openfoam._commands import CaseStep
+from tools.cfd.openfoam._foamdict import FoamValue
 from tools.cfd.openfoam._logs import SolverLog
 
 HILL_CF_RMSE_MAX = 0.006
@@ -177,6 +179,9 @@ class PeriodicHillCase(CaseDefinition[HillParams]):
         if reattachment is not None:
             values["reattachment"] = reattachment
         return values
+
+    def post_functions(self, case: Path, params: HillParams) -> dict[str, FoamValue]:
+        return wall_functions()
 
     def infer(self, case: Path) -> dict[str, Any]:
         blocks = block_cells(case)

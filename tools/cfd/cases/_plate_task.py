@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any, ClassVar, Literal
 
 import numpy as np
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from runs import TaskSpec
 from tools._workload import OutputFile
@@ -26,7 +26,7 @@ from tools.cfd.cases._rans import (
     transport_properties,
     turbulence_properties,
 )
-from tools.cfd.cases._reference import flat_plate_cf
+from tools.cfd.cases._reference import FLAT_PLATE_RE_X, flat_plate_cf
 from tools.cfd.openfoam._blocks import geometric_ratio, rectangle_mesh
 from tools.cfd.openfoam._commands import CaseStep
 from tools.cfd.openfoam._fields import FloatArray
@@ -48,6 +48,17 @@ class PlateParams(BaseModel):
     height: float = Field(default=0.05, gt=0.005, le=1.0, description="domain height over L")
     iterations: int = Field(default=3000, ge=10, le=100_000)
     residual: float = Field(default=1e-5, gt=0, lt=1)
+
+    @model_validator(mode="after")
+    def _within_the_correlation(self) -> PlateParams:
+        low, high = self.re_l * PLATE_RANGE[0], self.re_l * PLATE_RANGE[1]
+        if low < FLAT_PLATE_RE_X[0] or high > FLAT_PLATE_RE_X[1]:
+            raise ValueError(
+                f"re_l {self.re_l:g} puts the scored plate (x/L {PLATE_RANGE[0]:g}-{PLATE_RANGE[1]:g}) at Re_x "
+                f"{low:.3g}-{high:.3g}, outside the {FLAT_PLATE_RE_X[0]:g}-{FLAT_PLATE_RE_X[1]:g} where White's "
+                f"correlation holds; choose re_l from {FLAT_PLATE_RE_X[0] / PLATE_RANGE[0]:g}"
+            )
+        return self
 
     @property
     def nu(self) -> float:

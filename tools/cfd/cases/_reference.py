@@ -38,6 +38,48 @@ def _read_table(name: str) -> tuple[list[str], FloatArray, str]:
     return header, data, " ".join(comments)
 
 
+@dataclass(frozen=True)
+class ReferenceConditions:
+    """The Reynolds numbers a reference holds data at, and how far a case's may be from one and be compared.
+
+    A reference only validates a case run at its own conditions: a step at Re_H 88,000 compared with a
+    measurement at 22,000 says nothing about either. Comparators check this before any metric.
+    """
+
+    quantity: str
+    values: tuple[float, ...]
+    tolerance: float
+    """Relative difference of the case's Reynolds number from the reference's that is still compared."""
+    source: str
+
+    def nearest(self, reynolds: float, tolerance: float | None = None) -> float | None:
+        """The reference's Reynolds number within tolerance of `reynolds`, or None."""
+        allowed = self.tolerance if tolerance is None else tolerance
+        best = min(self.values, key=lambda value: abs(reynolds - value) / value)
+        return best if abs(reynolds - best) <= allowed * best else None
+
+    def mismatch(self, reynolds: float, tolerance: float | None = None) -> str | None:
+        """Why a case at `reynolds` cannot be compared with this reference, or None when it can."""
+        if self.nearest(reynolds, tolerance) is not None:
+            return None
+        allowed = self.tolerance if tolerance is None else tolerance
+        listed = ", ".join(f"{value:,.0f}" for value in self.values)
+        return (
+            f"the case's Reynolds number {self.quantity} = {reynolds:,.6g} is not the reference's: {self.source} "
+            f"holds data at {self.quantity} = {listed} only (tolerance {100 * allowed:g} %), so it is not compared"
+        )
+
+
+def ghia_conditions() -> ReferenceConditions:
+    """Ghia's tables: each at its own Re; 1 % moves the centreline velocities far less than the comparison's limit."""
+    return ReferenceConditions(
+        quantity="Re",
+        values=tuple(float(value) for value in ghia_reynolds_numbers()),
+        tolerance=0.01,
+        source="Ghia, Ghia & Shin (1982)",
+    )
+
+
 def ghia_reynolds_numbers() -> list[int]:
     header, _, _ = _read_table("ghia1982_u_vertical_centreline.csv")
     return [int(column.removeprefix("Re")) for column in header[1:]]
@@ -130,6 +172,27 @@ def step_reattachment_reference() -> tuple[float, float]:
     """(Re_H, x_r/H) measured by Pitz & Daily (1983)."""
     _, data = _csv("pitzdaily1983_reattachment.csv")
     return float(data[0, 0]), float(data[0, 1])
+
+
+def step_conditions() -> ReferenceConditions:
+    """Pitz & Daily's Re_H; 20 % admits the OpenFOAM pitzDaily tutorial that reproduces the experiment
+    (U = 10 m/s, nu = 1e-5: Re_H = 25,400), where the fully turbulent reattachment length changes little."""
+    re_h, _ = step_reattachment_reference()
+    return ReferenceConditions(quantity="Re_H", values=(re_h,), tolerance=0.2, source="Pitz & Daily (1983)")
+
+
+HILL_DNS_RE = 5600.0
+
+
+def hill_conditions() -> ReferenceConditions:
+    """The DNS's Re_h (bulk velocity at the crest times the hill height over nu)."""
+    return ReferenceConditions(
+        quantity="Re_h", values=(HILL_DNS_RE,), tolerance=0.05, source="the DNS of Xiao et al. (2020)"
+    )
+
+
+FLAT_PLATE_RE_X = (1e5, 1e9)
+"""Local Reynolds numbers over which White's correlation is stated (fully turbulent flow)."""
 
 
 def flat_plate_cf(re_x: FloatArray) -> FloatArray:

@@ -21,6 +21,7 @@ from tools.cfd.cases._definition import CaseDefinition, CaseFiles
 from tools.cfd.cases._final import residuals_and_fields
 from tools.cfd.cases._hill_task import steady_steps
 from tools.cfd.cases._infer import block_cells, end_time, patch_value, turbulence, viscosity
+from tools.cfd.cases._post import wall_functions
 from tools.cfd.cases._rans import (
     InletTurbulence,
     SACoefficients,
@@ -33,7 +34,7 @@ from tools.cfd.cases._rans import (
 )
 from tools.cfd.cases._reference import PITZ_DAILY_1983, step_reattachment_reference
 from tools.cfd.openfoam._commands import CaseStep
-from tools.cfd.openfoam._foamdict import NamedList, Raw, Word, number, render_dict
+from tools.cfd.openfoam._foamdict import FoamValue, NamedList, Raw, Word, number, render_dict
 from tools.cfd.openfoam._logs import SolverLog
 from tools.cfd.openfoam._wall import WallReading, wall_reading, zero_crossings
 
@@ -215,6 +216,9 @@ class BackwardStepCase(CaseDefinition[StepParams]):
         wall = step_wall(case, params)
         found = reattachment(wall.x, wall.tangential)
         return {} if found is None else {"reattachment": found}
+
+    def post_functions(self, case: Path, params: StepParams) -> dict[str, FoamValue]:
+        return wall_functions()
 
     def infer(self, case: Path) -> dict[str, Any]:
         blocks = block_cells(case)
