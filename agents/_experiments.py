@@ -194,4 +194,5 @@ def judge_experiment(context: RunContext, spec: ExperimentSpec, experiment_id: i
     decision = judgement.decision  # never "inconclusive": a run gives every gate `rerun`
     store.update_experiment(experiment_id, decision=decision)
     context.emit("decision", f"{spec.key}: {decision}", key=spec.key, decision=decision)
+    proposer_for(context.workload.name).judged(context, spec, decision)
     return decision, judgement.verdicts

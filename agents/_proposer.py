@@ -32,6 +32,10 @@ class Proposer:
         """
         return execution.workload.run(execution.task, spec, directory, execution.sandbox_factory)
 
+    def judged(self, context: RunContext, spec: ExperimentSpec, decision: str) -> None:
+        """Called on the head once the gates decided an experiment (a proof search learns from accepted proofs)."""
+        return None
+
     def revision_policy(self, context: RunContext) -> RevisionPolicy | None:
         """The policy proposing the next experiments after each round of gates; None for the default one."""
         return None

@@ -4,17 +4,26 @@ Solve rate: every usable problem of each split runs through the orchestrator exa
 `agent run proofs/minif2f-<split>` does (one experiment per problem, `--workers` in parallel, the
 built-in proposer under a fixed per-problem budget of prover runs and seconds); a problem counts as
 solved only when the proof gate accepted it. Arms:
-  builtin       the built-in proposer: automation plus proof skeletons, persistent session (the default)
-  builtin-coqc  the same with one coqc process per prover run
+  builtin       the built-in proposer: automation plus proof skeletons, persistent session, no proof memory
+  memory        the same, first trying the proof memory's scripts for similar goals
+  builtin-coqc  `builtin` with one coqc process per prover run
   automation    the automation sweep alone, on the goal as stated and after `intros` (the literature's
                 baseline of an automation-only sweep)
+Proof memory: every arm records the proofs the gate accepted in one memory (a fresh one per bench
+unless `--memory DIR` names one). The `memory` arm evaluating split S never reads S's entries
+(exclude_splits=S): splits run in the order given, so with the default `valid,test` it trains on
+valid and tests on test; on valid it can only read test entries of an earlier bench (`--memory`).
+Reports the solve rate per problem family (mathd, amc, aime, imo, induction, algebra, other) and
+split, the arms side by side, and prover checks per second. `--quick N` takes N usable problems per
+family and split (a spread within each family) so that a run takes minutes.
 Throughput (`--throughput`): the same attempts checked by one coqc process each and by one persistent
 coqidetop session, interleaved, as attempts per second.
 Prints per-split numbers and, last, one JSON line.
 
 Usage:
   .venv/bin/python bench/proofs.py [--splits valid,test] [--seconds 60] [--attempts 48] [--workers 2]
-                                   [--arms builtin,automation] [--limit N | --every K [--offset J]] [--out rows.jsonl]
+                                   [--arms builtin,memory,automation] [--memory DIR]
+                                   [--quick N | --limit N | --every K [--offset J]] [--out rows.jsonl]
   .venv/bin/python bench/proofs.py --throughput [--problems 12]
 """
 
@@ -34,6 +43,7 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 from agents import RunLauncher, RunOptions  # noqa: E402
+from agents.proof_search import EXCLUDE_ENV, MEMORY_ENV, RETRIEVE_ENV, ProofMemory, SplitFilter  # noqa: E402
 from runs import RunStore  # noqa: E402
 from tools import Catalog  # noqa: E402
 from tools.proofs import ProofsWorkload, exclusion_reason, load_split  # noqa: E402
@@ -45,8 +55,58 @@ ANCHORS = {
 }
 
 
+FAMILIES = ("mathd", "amc", "aime", "imo", "induction", "algebra", "other")
+
+
+def family(name: str) -> str:
+    """The miniF2F family of a problem, from its name (`amc12a_...` is amc, `imosl_...` is imo)."""
+    head = name.split("_", 1)[0]
+    for prefix in FAMILIES[:-1]:
+        if head.startswith(prefix):
+            return prefix
+    return "other"
+
+
+def quick_sample(split: str, per_family: int) -> list[str]:
+    """`per_family` usable problems of each family, spread evenly over the family's sorted names."""
+    usable = [p.name for p in load_split(split) if exclusion_reason(split, p.name) is None]
+    chosen: list[str] = []
+    for name in FAMILIES:
+        members = [problem for problem in usable if family(problem) == name]
+        if not members:
+            continue
+        step = max(1, len(members) // per_family)
+        chosen += members[::step][:per_family]
+    return chosen
+
+
+def memory_environment(arm: str, split: str, memory: Path) -> dict[str, str]:
+    """The proof memory's settings for one arm on one split: recorded always, read only by `memory`,
+    and then never from the split under evaluation."""
+    settings = {MEMORY_ENV: str(memory), RETRIEVE_ENV: "on" if arm == "memory" else "off", EXCLUDE_ENV: ""}
+    if arm == "memory":
+        settings[EXCLUDE_ENV] = split
+    return settings
+
+
 def run_split(split: str, arm: str, args: argparse.Namespace, home: Path) -> dict[str, Any]:
     """One orchestrated run over a split; per-problem rows from the store."""
+    settings = memory_environment(arm, split, args.memory)
+    saved = {name: os.environ.get(name) for name in settings}
+    os.environ.update(settings)
+    try:
+        return _run_split(split, arm, args, home)
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+
+
+def _run_split(split: str, arm: str, args: argparse.Namespace, home: Path) -> dict[str, Any]:
+    memory = ProofMemory(args.memory)
+    readable = memory.entries(SplitFilter(exclude=frozenset({split}))) if arm == "memory" else []
     catalog = Catalog([ProofsWorkload()])
     launcher = RunLauncher(RunStore(home), catalog)
     task = catalog.get(f"proofs/minif2f-{split}")
@@ -57,7 +117,9 @@ def run_split(split: str, arm: str, args: argparse.Namespace, home: Path) -> dic
         task.params["backend"] = "coqc"
     if args.limit:
         task.params["limit"] = args.limit
-    if args.every > 1:
+    if args.quick:
+        task.sweep["problem"] = quick_sample(split, args.quick)
+    elif args.every > 1:
         usable = [p.name for p in load_split(split) if exclusion_reason(split, p.name) is None]
         task.sweep["problem"] = usable[args.offset :: args.every]
     started = time.monotonic()
@@ -74,11 +136,13 @@ def run_split(split: str, arm: str, args: argparse.Namespace, home: Path) -> dic
                 "split": split,
                 "arm": arm,
                 "problem": experiment.key,
+                "family": family(experiment.key),
                 "accepted": experiment.decision == "accept",
                 "search_solved": bool(metrics.get("solved")),
                 "attempts": metrics.get("attempts", 0.0),
                 "seconds": metrics.get("seconds", 0.0),
                 "origin": info.get("origin", ""),
+                "memory": info.get("memory", ""),
             }
         )
     usable = sum(1 for problem in load_split(split) if exclusion_reason(split, problem.name) is None)
@@ -87,6 +151,13 @@ def run_split(split: str, arm: str, args: argparse.Namespace, home: Path) -> dic
     solved = sum(1 for row in rows if row["accepted"])
     attempts = sum(row["attempts"] for row in rows)
     seconds = sum(row["seconds"] for row in rows)
+    families = {
+        name: {
+            "planned": sum(1 for row in rows if row["family"] == name),
+            "solved": sum(1 for row in rows if row["family"] == name and row["accepted"]),
+        }
+        for name in FAMILIES
+    }
     return {
         "split": split,
         "arm": arm,
@@ -99,6 +170,14 @@ def run_split(split: str, arm: str, args: argparse.Namespace, home: Path) -> dic
         "rate_planned": solved / planned if planned else 0.0,
         "rate_of_total": solved / total if planned == usable else None,
         "attempts_per_second": attempts / seconds if seconds else 0.0,
+        "families": families,
+        "memory_read": (
+            f"{len(readable)} entries of splits {', '.join(sorted({e.split for e in readable})) or '(none)'}; "
+            f"{split} excluded"
+            if arm == "memory"
+            else "not read"
+        ),
+        "solved_by_memory": sum(1 for row in rows if row["accepted"] and str(row["origin"]).startswith("memory:")),
         "median_seconds_solved": statistics.median([r["seconds"] for r in rows if r["accepted"]]) if solved else None,
         "wall_seconds": round(wall, 1),
         "rows": rows,
@@ -158,16 +237,47 @@ def throughput(problems: int, seed: int) -> dict[str, Any]:
     }
 
 
+def print_families(results: list[dict[str, Any]]) -> None:
+    """Solved/planned per family, one row per split, the arms side by side (then checks per second)."""
+    arms = list(dict.fromkeys(result["arm"] for result in results))
+    print("split family    " + "".join(f"{arm:>16s}" for arm in arms))
+    for split in dict.fromkeys(result["split"] for result in results):
+        by_arm = {result["arm"]: result for result in results if result["split"] == split}
+        for name in (*FAMILIES, "all"):
+            cells = []
+            for arm in arms:
+                result = by_arm.get(arm)
+                if result is None:
+                    cells.append(f"{'-':>16s}")
+                    continue
+                counts = (
+                    result["families"][name]
+                    if name != "all"
+                    else {"planned": result["planned"], "solved": result["solved"]}
+                )
+                if counts["planned"] == 0:
+                    cells.append(f"{'-':>16s}")
+                    continue
+                rate = 100 * counts["solved"] / counts["planned"]
+                cells.append(f"{counts['solved']:>4d}/{counts['planned']:<4d}{rate:5.1f}% ")
+            print(f"{split:5s} {name:10s}" + "".join(cells))
+        print(f"{split:5s} {'checks/s':10s}" + "".join(f"{by_arm[a]['attempts_per_second']:16.2f}" for a in by_arm))
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description="miniF2F solve rate and prover throughput")
     parser.add_argument("--splits", default="valid,test")
-    parser.add_argument("--arms", default="builtin")
+    parser.add_argument("--arms", default="builtin,memory")
     parser.add_argument("--seconds", type=float, default=60.0, help="per-problem wall-clock budget")
     parser.add_argument("--attempts", type=int, default=48, help="per-problem prover runs")
     parser.add_argument("--workers", type=int, default=os.cpu_count() or 1)
     parser.add_argument("--limit", type=int, default=0, help="only the first N problems of each split")
     parser.add_argument("--every", type=int, default=1, help="only every k-th usable problem (a spread sample)")
     parser.add_argument("--offset", type=int, default=0, help="with --every: start at this usable problem (0..k-1)")
+    parser.add_argument("--quick", type=int, default=0, help="only N usable problems per family and split")
+    parser.add_argument(
+        "--memory", type=Path, default=None, help="the proof memory to record into and read (default: a fresh one)"
+    )
     parser.add_argument("--out", type=Path, default=None, help="write per-problem rows as JSON lines")
     parser.add_argument("--throughput", action="store_true", help="compare coqc-per-attempt with coqidetop")
     parser.add_argument("--problems", type=int, default=12, help="throughput: problems to draw attempts from")
@@ -179,8 +289,12 @@ def main() -> int:
         record = throughput(args.problems, args.seed)
         print(json.dumps(record))
         return 0
+    if args.quick < 0:
+        parser.error("--quick must be a positive number of problems per family")
     results = []
     with tempfile.TemporaryDirectory(prefix="labgate-bench-proofs-") as scratch:
+        if args.memory is None:
+            args.memory = Path(scratch) / "proof-memory"
         for split in args.splits.split(","):
             for arm in args.arms.split(","):
                 result = run_split(split, arm, args, Path(scratch) / f"{split}-{arm}")
@@ -194,13 +308,15 @@ def main() -> int:
                     share = f"{100 * result['rate_planned']:.1f}% of a sample of {result['planned']} usable"
                 print(
                     f"{split:5s} {arm:10s} solved {result['solved']}/{result['planned']} ({share}), "
-                    f"{result['attempts_per_second']:.2f} prover runs/s, wall {result['wall_seconds']:.0f} s",
+                    f"{result['attempts_per_second']:.2f} checks/s per search, wall {result['wall_seconds']:.0f} s; "
+                    f"proof memory {result['memory_read']}, solved from memory {result['solved_by_memory']}",
                     flush=True,
                 )
                 if args.out:
                     with args.out.open("a") as handle:
                         for row in result["rows"]:
                             handle.write(json.dumps(row) + "\n")
+    print_families(results)
     for name, value in ANCHORS.items():
         print(f"anchor: {name}: {100 * value:.1f}%")
     summary = {

@@ -3,6 +3,17 @@
 from agents.proof_search._automation import AUTOMATION, AutomationTactic, StepFix, ToolCorrector, probe_text
 from agents.proof_search._conjecture import SYSTEM_PROMPT, ConjectureCorrector, Failure
 from agents.proof_search._driver import ProofSearchProposer, budget_from, drive_proof
+from agents.proof_search._memory import (
+    EXCLUDE_ENV,
+    MEMORY_ENV,
+    ONLY_ENV,
+    RETRIEVE_ENV,
+    MemoryEntry,
+    ProofMemory,
+    SplitFilter,
+    goal_features,
+    memory_dir,
+)
 from agents.proof_search._proposer import SKELETONS, BuiltinProposer
 from agents.proof_search._script import (
     AUTOMATION_IMPORTS,
@@ -17,7 +28,11 @@ from agents.proof_search._search import Diagnosis, ProofSearch, SearchBudget, Se
 __all__ = [
     "AUTOMATION",
     "AUTOMATION_IMPORTS",
+    "EXCLUDE_ENV",
     "HOLE",
+    "MEMORY_ENV",
+    "ONLY_ENV",
+    "RETRIEVE_ENV",
     "SKELETONS",
     "SYSTEM_PROMPT",
     "AutomationTactic",
@@ -25,18 +40,23 @@ __all__ = [
     "ConjectureCorrector",
     "Diagnosis",
     "Failure",
+    "MemoryEntry",
+    "ProofMemory",
     "ProofScript",
     "ProofSearch",
     "ProofSearchProposer",
     "RenderedScript",
     "SearchBudget",
     "SearchResult",
+    "SplitFilter",
     "StepFix",
     "ToolCorrector",
     "budget_from",
     "diagnose",
     "drive_proof",
+    "goal_features",
     "is_bullet",
+    "memory_dir",
     "probe_text",
     "script_from_text",
 ]

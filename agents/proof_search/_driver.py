@@ -10,18 +10,24 @@ view in `info` and `metrics`, which the gate ignores: the gate re-checks `proof.
 from __future__ import annotations
 
 import json
+import os
+import sqlite3
 from pathlib import Path
 
+from agents._context import RunContext
 from agents._execution import Execution
 from agents._proposer import Proposer
 from agents.proof_search._conjecture import ConjectureCorrector
+from agents.proof_search._memory import RETRIEVE_ENV, SplitFilter, memory_from_environment
 from agents.proof_search._proposer import SKELETONS, BuiltinProposer
+from agents.proof_search._script import ProofScript, script_from_text
 from agents.proof_search._search import ProofSearch, SearchBudget
 from runs import ExperimentSpec
 from tools import ExperimentOutcome
 from tools.proofs import (
     PROOF_FILE,
     SEARCH_LOG,
+    ProofProblem,
     ProofsWorkload,
     parse_params,
     proof_files,
@@ -60,7 +66,8 @@ def drive_proof(context: Execution, spec: ExperimentSpec, directory: Path) -> Ex
         return ExperimentOutcome(
             key=spec.key, status="error", error=f"unknown skeleton(s) {', '.join(unknown)}; known: {known}"
         )
-    proposer = BuiltinProposer(wanted)
+    remembered, memory_note = recalled(problem) if wanted is None else ([], "off (skeletons restricted)")
+    proposer = BuiltinProposer(wanted, remembered)
     search = ProofSearch(
         problem,
         prover,
@@ -85,6 +92,7 @@ def drive_proof(context: Execution, spec: ExperimentSpec, directory: Path) -> Ex
         "proposer": "llm" if conjecture is not None else "builtin",
         "backend": params.backend,
         "llm_calls": result.llm_calls,
+        "memory": memory_note,
     }
     if result.llm_stopped:
         info["llm_stopped"] = result.llm_stopped
@@ -104,8 +112,54 @@ def drive_proof(context: Execution, spec: ExperimentSpec, directory: Path) -> Ex
     )
 
 
+def recalled(problem: ProofProblem) -> tuple[list[ProofScript], str]:
+    """Scripts of similar goals from the proof memory (split filter from the environment), and a note
+    for the experiment's info; a memory that is off or unreadable gives none (the search goes on)."""
+    memory = memory_from_environment()
+    if memory is None or os.environ.get(RETRIEVE_ENV, "").strip().lower() == "off":
+        return [], "off"
+    splits = SplitFilter.from_environment()
+    try:
+        drafts = memory.drafts(problem, splits=splits)
+    except (sqlite3.Error, OSError) as error:
+        return [], f"unreadable ({memory.path}: {error})"
+    excluded = f", splits excluded: {','.join(sorted(splits.exclude))}" if splits.exclude else ""
+    only = f", only splits: {','.join(sorted(splits.only))}" if splits.only else ""
+    return drafts, f"{len(drafts)} script(s) recalled{excluded}{only}"
+
+
+def remember(context: RunContext, spec: ExperimentSpec, decision: str) -> bool:
+    """Record the proof of an experiment the gates accepted in the proof memory; True when recorded.
+
+    Only an accepted proof is kept, read back from the experiment's `proof.v` (what the gate judged)
+    and taken apart against the trusted problem, never against the file's own statement.
+    """
+    if decision != "accept":
+        return False
+    params = parse_params(spec.params, context.task.id)
+    if params.problem is None and params.statement is None:
+        return False
+    memory = memory_from_environment(context.store.home)
+    proof = context.experiment_dir(spec.key) / PROOF_FILE
+    if memory is None or not proof.is_file():
+        return False
+    problem = resolve_problem(spec.params, context.task.id)
+    script = script_from_text(proof.read_text(errors="replace"), problem, origin="accepted")
+    if script is None:
+        return False
+    try:
+        return memory.record(problem, script, run_id=context.run_id)
+    except (sqlite3.Error, OSError) as error:  # a memory that cannot be written never fails the run
+        context.emit("memory", f"{spec.key}: the proof memory could not record it: {error}", key=spec.key)
+        return False
+
+
 class ProofSearchProposer(Proposer):
     """The `proofs` workload's proposer (entry point `labgate.proposers`): each experiment is a proof search."""
 
     def run_experiment(self, execution: Execution, spec: ExperimentSpec, directory: Path) -> ExperimentOutcome:
         return drive_proof(execution, spec, directory)
+
+    def judged(self, context: RunContext, spec: ExperimentSpec, decision: str) -> None:
+        """An accepted proof goes into the proof memory, for similar goals of later searches."""
+        remember(context, spec, decision)

@@ -9,7 +9,7 @@ cheapest first, which makes the baseline deterministic.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 
 from agents.proof_search._script import HOLE, ProofScript
 
@@ -112,10 +112,18 @@ SKELETONS: tuple[tuple[str, tuple[str, ...]], ...] = (
 
 
 class BuiltinProposer:
-    """Yields the skeleton drafts in order; `names` restricts them (e.g. automation only)."""
+    """Yields the skeleton drafts in order; `names` restricts them (e.g. automation only).
 
-    def __init__(self, names: tuple[str, ...] | None = None) -> None:
+    `remembered` are whole scripts retrieved from the proof memory for similar goals (adapted to
+    this goal's hypothesis names); the search checks each once, as is, before any skeleton.
+    """
+
+    def __init__(self, names: tuple[str, ...] | None = None, remembered: Sequence[ProofScript] = ()) -> None:
         self.skeletons = [(name, steps) for name, steps in SKELETONS if names is None or name in names]
+        self.remembered = tuple(remembered)
+
+    def memory_drafts(self) -> Iterator[ProofScript]:
+        yield from self.remembered
 
     def drafts(self) -> Iterator[ProofScript]:
         for name, steps in self.skeletons:

@@ -29,6 +29,8 @@ _UNFINISHED_BULLET = re.compile(r"(Current bullet \S+ is not finished|Wrong bull
 _NO_GOALS = ("No more goals", "No such goal", "No focused proof", "No more subgoals")
 SOURCE_LIMIT = 20_000
 """Bytes of a checked draft's text kept in its log entry: enough for any real proof, bounded for the log."""
+MEMORY_ORIGIN = "memory:"
+"""Origin prefix of drafts retrieved from the proof memory."""
 GOAL_LIMIT = 8_000
 """Bytes of the goal at a failing step kept in its log entry."""
 
@@ -212,7 +214,9 @@ class ProofSearch:
     def _drafts(self) -> Iterator[ProofScript]:
         """The first built-in skeleton (automation alone); then, with a model, its fresh drafts until it
         stops answering usefully `llm_misses` times in a row (no draft, or one it already gave), backing
-        off after each useless reply, or its call budget is spent; then the remaining skeletons."""
+        off after each useless reply, or its call budget is spent; then the remaining skeletons. Scripts
+        retrieved from the proof memory come before all of them."""
+        yield from self.proposer.memory_drafts()
         builtin = self.proposer.drafts()
         first = next(builtin, None)
         if first is not None:
@@ -316,8 +320,8 @@ class ProofSearch:
                     entry["goal"] = bounded(goal, GOAL_LIMIT)
             if diagnosis.kind == "ok":
                 return script
-            if diagnosis.kind in ("fatal", "abandon"):
-                return None
+            if diagnosis.kind in ("fatal", "abandon") or script.origin.startswith(MEMORY_ORIGIN):
+                return None  # a remembered script is tried once, as is: correcting it costs skeletons' time
             if diagnosis.kind == "hole":
                 script = script.insert(diagnosis.index, *diagnosis.insert)
                 continue

@@ -1,0 +1,419 @@
+"""Proof memory: accepted proofs kept with features of their goals, retrieved for similar goals.
+
+Every proof the proof gate accepted (in any run) is stored with its problem id, its split and
+features of its statement: the number types it lives in (nat, Z, R), the head symbol of its
+conclusion, the operators and functions it uses, and the shapes of its hypotheses. The built-in
+proposer asks for the scripts of the most similar stored goals (TF-IDF cosine over those
+features) and tries them, adapted to the new goal's hypothesis names, before its skeletons.
+
+The memory is one SQLite file under the data home (`$LABGATE_HOME/proof-memory/memory.sqlite`,
+or `LABGATE_PROOF_MEMORY`); SQLite serialises writers, so several runs may record at once.
+Retrieval takes a split filter (`exclude_splits` / `only_splits`) so that a benchmark never
+reads the accepted proofs of the split it evaluates.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import re
+import sqlite3
+import time
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from agents.proof_search._script import ProofScript
+from tools.proofs import ProofProblem, strip_comments
+
+MEMORY_ENV = "LABGATE_PROOF_MEMORY"
+"""A directory for the memory, or `off` to neither record nor retrieve."""
+RETRIEVE_ENV = "LABGATE_PROOF_MEMORY_RETRIEVE"
+"""`off` keeps recording but never retrieves (the without-memory arm of the bench)."""
+EXCLUDE_ENV = "LABGATE_PROOF_MEMORY_EXCLUDE_SPLITS"
+ONLY_ENV = "LABGATE_PROOF_MEMORY_ONLY_SPLITS"
+MEMORY_FILE = "memory.sqlite"
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS proofs (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    problem_id TEXT NOT NULL,
+    split TEXT NOT NULL,
+    statement TEXT NOT NULL,
+    features TEXT NOT NULL,
+    script TEXT NOT NULL,
+    hypotheses TEXT NOT NULL,
+    origin TEXT NOT NULL DEFAULT '',
+    run_id TEXT NOT NULL DEFAULT '',
+    recorded_at REAL NOT NULL,
+    UNIQUE (problem_id, script)
+)
+"""
+
+_TYPES = {"nat": "nat", "Z": "Z", "R": "R", "C": "C", "Q": "Q", "bool": "bool"}
+_OPERATORS = {
+    "+": "plus",
+    "-": "minus",
+    "*": "times",
+    "/": "div",
+    "^": "pow",
+    "mod": "mod",
+    "Nat.modulo": "mod",
+    "Z.modulo": "mod",
+    "Zmod": "mod",
+    "Nat.div": "intdiv",
+    "Z.div": "intdiv",
+    "sqrt": "sqrt",
+    "Rsqrt": "sqrt",
+    "Rabs": "abs",
+    "Z.abs": "abs",
+    "Rpower": "rpower",
+    "ln": "log",
+    "exp": "exp",
+    "sin": "trig",
+    "cos": "trig",
+    "tan": "trig",
+    "fact": "fact",
+    "Nat.gcd": "gcd",
+    "Z.gcd": "gcd",
+    "Nat.lcm": "lcm",
+    "Z.lcm": "lcm",
+    "Z.divide": "divide",
+    "Nat.divide": "divide",
+    "INR": "cast",
+    "IZR": "cast",
+    "Z.of_nat": "cast",
+    "Int_part": "floor",
+    "up": "floor",
+    "sum_f_R0": "sum",
+    "Rmax": "minmax",
+    "Rmin": "minmax",
+    "Nat.max": "minmax",
+    "prime": "prime",
+    "Zpower": "pow",
+    "Z.pow": "pow",
+    "Nat.pow": "pow",
+    "Z.sqrt": "sqrt",
+    "Nat.sqrt": "sqrt",
+}
+_RELATIONS = ("<->", "<>", "<=", ">=", "=", "<", ">", "/\\", "\\/", "exists", "~", "True", "False")
+_TOKEN = re.compile(r"[A-Za-z_][A-Za-z0-9_'.]*|<->|<>|<=|>=|->|/\\|\\/|[-+*/^=<>~]")
+_IDENT = re.compile(r"[^\W\d][\w']*")
+
+
+def memory_dir(home: Path | None = None) -> Path | None:
+    """Where the memory lives: `LABGATE_PROOF_MEMORY`, else `<home>/proof-memory` (home: the run store's,
+    else `$LABGATE_HOME`, else `labgate-data`, as the server's default); None when set to `off`."""
+    chosen = os.environ.get(MEMORY_ENV, "").strip()
+    if chosen.lower() == "off":
+        return None
+    if chosen:
+        return Path(chosen).expanduser()
+    base = home if home is not None else Path(os.environ.get("LABGATE_HOME", "").strip() or "labgate-data")
+    return base.expanduser() / "proof-memory"
+
+
+def split_of(problem_id: str) -> str:
+    """`valid`/`test` for a miniF2F problem id (`proofs/minif2f-<split>/<name>`), else `user`."""
+    match = re.match(r"proofs/minif2f-([a-z]+)/", problem_id)
+    return match.group(1) if match else "user"
+
+
+# -- features ------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Binder:
+    name: str
+    type: str
+
+    @property
+    def is_hypothesis(self) -> bool:
+        """A binder whose type is a proposition, not a number type or a function between types."""
+        words = set(_IDENT.findall(self.type)) | set(re.findall(r"->|=|<|>|~", self.type))
+        return not words <= {*_TYPES, "->", "Type", "Prop", "Set"}
+
+
+def binders_of(binders: str) -> list[Binder]:
+    """`(x y : R) (h₀ : x < y)` as one Binder per name, in order (bare names get an empty type)."""
+    found: list[Binder] = []
+    depth = 0
+    start = 0
+    groups: list[str] = []
+    for index, char in enumerate(binders):
+        if char == "(":
+            if depth == 0:
+                start = index + 1
+            depth += 1
+        elif char == ")":
+            depth -= 1
+            if depth == 0:
+                groups.append(binders[start:index])
+    if not groups and binders.strip():
+        groups = [binders]
+    for group in groups:
+        names, _, type_ = group.partition(":")
+        for name in names.split():
+            found.append(Binder(name, type_.strip()))
+    return found
+
+
+def _split_top(text: str, separator: str) -> list[str]:
+    """`text` split at `separator` outside parentheses."""
+    parts: list[str] = []
+    depth = 0
+    start = 0
+    index = 0
+    while index < len(text):
+        char = text[index]
+        if char in "([{":
+            depth += 1
+        elif char in ")]}":
+            depth -= 1
+        elif depth == 0 and text.startswith(separator, index):
+            parts.append(text[start:index])
+            index += len(separator)
+            start = index
+            continue
+        index += 1
+    parts.append(text[start:])
+    return [part.strip() for part in parts]
+
+
+def _premises_and_conclusion(problem: ProofProblem) -> tuple[list[Binder], list[str], str]:
+    """The binders, the premises (hypotheses' types, `forall` ones included) and the conclusion."""
+    statement = problem.parsed
+    binders = binders_of(statement.binders)
+    body = " ".join(strip_comments(statement.type).split())
+    while True:
+        match = re.match(r"forall\s+(.*?),\s*(.*)$", body)
+        if match is None:
+            break
+        binders += binders_of(match.group(1))
+        body = match.group(2)
+    parts = _split_top(body, "->")
+    premises = [binder.type for binder in binders if binder.is_hypothesis] + parts[:-1]
+    return binders, premises, parts[-1]
+
+
+def _head(text: str) -> str:
+    """The top-level relation or connective of a proposition."""
+    text = re.sub(r"\)\s*%\s*\w+$", ")", text.strip())
+    while text.startswith("(") and text.endswith(")") and _split_top(text[1:-1], ")") == [text[1:-1].strip()]:
+        text = re.sub(r"\)\s*%\s*\w+$", ")", text[1:-1].strip())
+    if text.startswith("exists"):
+        return "exists"
+    if text.startswith("forall"):
+        return "forall"
+    if text.startswith("~"):
+        return "not"
+    for relation in _RELATIONS:
+        if len(_split_top(text, relation)) > 1:
+            return relation
+    first = _TOKEN.match(text)
+    return first.group(0) if first else "?"
+
+
+def goal_features(problem: ProofProblem) -> Counter[str]:
+    """The features retrieval compares: types, conclusion head, operators, hypothesis shapes, header names."""
+    binders, premises, conclusion = _premises_and_conclusion(problem)
+    text = strip_comments(problem.header + "\n" + problem.statement)
+    tokens = _TOKEN.findall(strip_comments(problem.statement))
+    features: Counter[str] = Counter()
+    for binder in binders:
+        if binder.type in _TYPES:
+            features[f"type:{_TYPES[binder.type]}"] += 1
+        elif "->" in binder.type and not binder.is_hypothesis:
+            features["type:function"] += 1
+    for scope, name in (("R_scope", "R"), ("Z_scope", "Z"), ("nat_scope", "nat"), ("%Z", "Z"), ("%R", "R")):
+        if scope in text:
+            features[f"scope:{name}"] += 1
+    features[f"head:{_head(conclusion)}"] += 2
+    for token in tokens:
+        if token in _OPERATORS:
+            features[f"op:{_OPERATORS[token]}"] += 1
+    for premise in premises:
+        features[f"hyp:{_head(premise)}"] += 1
+    features[f"hyps:{min(len(premises), 4)}"] += 1
+    for name in re.findall(r"(?:Definition|Fixpoint)\s+([A-Za-z_][A-Za-z0-9_']*)", problem.header):
+        features[f"def:{name}"] += 1
+    numbers = [int(n) for n in re.findall(r"\b\d+\b", problem.statement)]
+    if numbers and max(numbers) > 1000:
+        features["big-number"] += 1
+    return features
+
+
+def hypothesis_names(problem: ProofProblem) -> list[str]:
+    """The names of the statement's named hypotheses, in order (what a stored script may mention)."""
+    return [binder.name for binder in _premises_and_conclusion(problem)[0] if binder.is_hypothesis]
+
+
+def adapt(steps: Iterable[str], source_names: list[str], target_names: list[str]) -> tuple[str, ...]:
+    """A stored script with the source goal's hypothesis names renamed to the new goal's, by position."""
+    mapping = {old: new for old, new in zip(source_names, target_names, strict=False) if old != new}
+    if not mapping:
+        return tuple(steps)
+    pattern = re.compile(r"(?<![\w'])(" + "|".join(re.escape(name) for name in mapping) + r")(?![\w'])")
+    return tuple(pattern.sub(lambda match: mapping[match.group(1)], step) for step in steps)
+
+
+# -- the store -----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class MemoryEntry:
+    problem_id: str
+    split: str
+    features: dict[str, int]
+    steps: tuple[str, ...]
+    hypotheses: tuple[str, ...]
+    origin: str = ""
+
+
+@dataclass(frozen=True)
+class SplitFilter:
+    """Which entries retrieval may read: none from `exclude`, and only from `only` when it is given."""
+
+    exclude: frozenset[str] = frozenset()
+    only: frozenset[str] | None = None
+
+    def allows(self, split: str) -> bool:
+        return split not in self.exclude and (self.only is None or split in self.only)
+
+    @classmethod
+    def from_environment(cls) -> SplitFilter:
+        def names(variable: str) -> frozenset[str]:
+            return frozenset(item.strip() for item in os.environ.get(variable, "").split(",") if item.strip())
+
+        only = names(ONLY_ENV)
+        return cls(exclude=names(EXCLUDE_ENV), only=only or None)
+
+
+@dataclass
+class ProofMemory:
+    """The SQLite file of accepted proofs; opened per call, so any thread or process may use it."""
+
+    directory: Path
+    timeout: float = 30.0
+    _created: bool = field(default=False, repr=False)
+
+    @property
+    def path(self) -> Path:
+        return self.directory / MEMORY_FILE
+
+    def _connect(self) -> sqlite3.Connection:
+        self.directory.mkdir(parents=True, exist_ok=True)
+        connection = sqlite3.connect(self.path, timeout=self.timeout)
+        if not self._created:
+            connection.execute(_SCHEMA)
+            connection.commit()
+            self._created = True
+        return connection
+
+    def record(self, problem: ProofProblem, script: ProofScript, *, run_id: str = "", split: str | None = None) -> bool:
+        """Store an accepted proof (once per problem and script); True when it was new."""
+        features = dict(goal_features(problem))
+        connection = self._connect()
+        try:
+            with connection:
+                cursor = connection.execute(
+                    "INSERT OR IGNORE INTO proofs (problem_id, split, statement, features, script, hypotheses, "
+                    "origin, run_id, recorded_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    (
+                        problem.id,
+                        split if split is not None else split_of(problem.id),
+                        problem.statement,
+                        json.dumps(features, sort_keys=True),
+                        json.dumps(list(script.steps)),
+                        json.dumps(hypothesis_names(problem)),
+                        script.origin,
+                        run_id,
+                        time.time(),
+                    ),
+                )
+                return cursor.rowcount > 0
+        finally:
+            connection.close()
+
+    def entries(self, splits: SplitFilter | None = None) -> list[MemoryEntry]:
+        """Every stored proof the filter allows, oldest first."""
+        if not self.path.is_file():
+            return []
+        connection = self._connect()
+        try:
+            rows = connection.execute(
+                "SELECT problem_id, split, features, script, hypotheses, origin FROM proofs ORDER BY id"
+            ).fetchall()
+        finally:
+            connection.close()
+        chosen = splits or SplitFilter()
+        return [
+            MemoryEntry(
+                problem_id=row[0],
+                split=row[1],
+                features={str(k): int(v) for k, v in json.loads(row[2]).items()},
+                steps=tuple(json.loads(row[3])),
+                hypotheses=tuple(json.loads(row[4])),
+                origin=row[5],
+            )
+            for row in rows
+            if chosen.allows(row[1])
+        ]
+
+    def similar(
+        self, problem: ProofProblem, *, splits: SplitFilter | None = None, limit: int = 4
+    ) -> list[tuple[float, MemoryEntry]]:
+        """The stored proofs of the goals most like `problem`'s (TF-IDF cosine), best first, never its own."""
+        entries = [entry for entry in self.entries(splits) if entry.problem_id != problem.id]
+        return rank(goal_features(problem), entries)[:limit]
+
+    def drafts(self, problem: ProofProblem, *, splits: SplitFilter | None = None, limit: int = 4) -> list[ProofScript]:
+        """The retrieved scripts adapted to `problem`'s hypothesis names, each once."""
+        targets = hypothesis_names(problem)
+        scripts: list[ProofScript] = []
+        seen: set[tuple[str, ...]] = set()
+        for score, entry in self.similar(problem, splits=splits, limit=limit * 2):
+            steps = adapt(entry.steps, list(entry.hypotheses), targets)
+            if steps in seen or score <= 0:
+                continue
+            seen.add(steps)
+            scripts.append(ProofScript(steps, origin=f"memory:{entry.problem_id}"))
+            if len(scripts) >= limit:
+                break
+        return scripts
+
+
+def rank(query: Counter[str], entries: list[MemoryEntry]) -> list[tuple[float, MemoryEntry]]:
+    """Entries by TF-IDF cosine similarity of their features to `query`, best first (ties: oldest first)."""
+    if not entries:
+        return []
+    documents = len(entries)
+    frequency: Counter[str] = Counter()
+    for entry in entries:
+        frequency.update(entry.features.keys())
+
+    def weights(features: dict[str, int] | Counter[str]) -> dict[str, float]:
+        return {
+            name: (1.0 + math.log(count)) * math.log((1 + documents) / (1 + frequency[name]) + 1.0)
+            for name, count in features.items()
+            if count > 0
+        }
+
+    wanted = weights(query)
+    wanted_norm = math.sqrt(sum(value * value for value in wanted.values())) or 1.0
+    scored: list[tuple[float, int, MemoryEntry]] = []
+    for position, entry in enumerate(entries):
+        have = weights(entry.features)
+        norm = math.sqrt(sum(value * value for value in have.values())) or 1.0
+        dot = sum(value * have.get(name, 0.0) for name, value in wanted.items())
+        scored.append((dot / (wanted_norm * norm), position, entry))
+    scored.sort(key=lambda item: (-item[0], item[1]))
+    return [(round(score, 6), entry) for score, _, entry in scored]
+
+
+def memory_from_environment(home: Path | None = None) -> ProofMemory | None:
+    """The memory the environment names (see `memory_dir`), or None when it is switched off."""
+    directory = memory_dir(home)
+    return ProofMemory(directory) if directory is not None else None
