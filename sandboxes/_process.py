@@ -1,7 +1,8 @@
 """Running one host process with a wall clock, an output cap, directory quotas and whole-tree cleanup.
 
 The child starts its own session so that a timeout can kill everything it spawned with one
-signal; output is drained by threads so a chatty child can never block on a full pipe. Where the
+signal; output is drained as it arrives (`_pump.py`, in the calling thread for a command, by a thread
+for a long-lived worker) so a chatty child can never block on a full pipe. Where the
 backend has a stronger way to kill the whole tree (a cgroup), it passes it as `kill_tree`. A
 `QuotaWatch` is polled while the command runs and once after it ends, so a candidate that fills the
 disk is stopped in the act, and one that filled it just before exiting is still caught.
@@ -17,7 +18,7 @@ import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
-from typing import IO
+from typing import IO, Literal
 
 from sandboxes._base import (
     ExecResult,
@@ -26,20 +27,20 @@ from sandboxes._base import (
     SandboxProcess,
     SandboxTimeoutError,
 )
+from sandboxes._pump import CappedBuffer, Pump
 from sandboxes._quota import QuotaWatch, limit_name
 
 
 class _CappedReader(threading.Thread):
-    """Drains a pipe, keeping at most `cap` bytes; reports when the cap was crossed."""
+    """Drains a pipe for a long-lived process, keeping at most `cap` bytes; reports when the cap was crossed."""
 
-    def __init__(self, stream: IO[bytes], cap: int, on_overflow: threading.Event, keep: str = "head") -> None:
+    def __init__(
+        self, stream: IO[bytes], cap: int, on_overflow: threading.Event, keep: Literal["head", "tail"] = "head"
+    ) -> None:
         super().__init__(daemon=True)
         self.stream = stream
-        self.cap = cap
         self.on_overflow = on_overflow
-        self.keep = keep
-        self.chunks: list[bytes] = []
-        self.size = 0
+        self.buffer = CappedBuffer(cap, keep)
 
     def run(self) -> None:
         while True:
@@ -49,21 +50,14 @@ class _CappedReader(threading.Thread):
                 break
             if not chunk:
                 break
-            if self.keep == "tail":
-                # Keep the newest bytes: for a worker's stderr the end says why it died.
-                self.chunks.append(chunk)
-                joined = b"".join(self.chunks)[-self.cap :]
-                self.chunks = [joined]
-            elif self.size < self.cap:
-                self.chunks.append(chunk[: self.cap - self.size])
-            self.size += len(chunk)
-            if self.size > self.cap and self.keep == "head":
+            self.buffer.feed(chunk)
+            if self.buffer.overflowed:
                 self.on_overflow.set()
         with contextlib.suppress(OSError):
             self.stream.close()
 
     def text(self) -> str:
-        return b"".join(self.chunks).decode("utf-8", errors="replace")
+        return self.buffer.text()
 
 
 def _children(pid: int) -> list[int]:
@@ -136,60 +130,41 @@ def run_process(
         start_new_session=True,
         close_fds=True,
     )
-    overflow = threading.Event()
-    assert process.stdout is not None and process.stderr is not None
-    readers = [
-        _CappedReader(process.stdout, output_bytes, overflow),
-        _CappedReader(process.stderr, output_bytes, overflow),
-    ]
-    for reader in readers:
-        reader.start()
-    if input is not None and process.stdin is not None:
-        try:
-            process.stdin.write(input)
-            process.stdin.close()
-        except BrokenPipeError:
-            pass
-
-    deadline = start + timeout
-    timed_out = False
-    breach: str | None = None
-    while True:
-        try:
-            process.wait(timeout=0.05)
-            break
-        except subprocess.TimeoutExpired:
-            if overflow.is_set():
-                _kill_group(process, kill_tree)
-                process.wait()
+    pump = Pump(process, output_bytes, input)
+    try:
+        deadline = start + timeout
+        timed_out = False
+        breach: str | None = None
+        while process.poll() is None:
+            pump.step(0.05)
+            if pump.overflowed:
                 break
             if time.monotonic() >= deadline:
                 timed_out = True
-                _kill_group(process, kill_tree)
-                process.wait()
                 break
             breach = watch.check() if watch is not None else None
             if breach is not None:
-                _kill_group(process, kill_tree)
-                process.wait()
                 break
-    # A daemonised grandchild may still hold the pipes open; the group (or tree) kill covers the rest.
-    _kill_group(process, kill_tree)
-    if breach is None and not timed_out and watch is not None:
-        breach = watch.check_now()
-    for reader in readers:
-        reader.join(timeout=5)
+        # A daemonised grandchild may still hold the pipes open; the group (or tree) kill covers the rest.
+        _kill_group(process, kill_tree)
+        process.wait()
+        if breach is None and not timed_out and watch is not None:
+            breach = watch.check_now()
+        pump.drain(5.0)
+    finally:
+        pump.close()
+    stdout, stderr = pump.stdout.text(), pump.stderr.text()
     result = ExecResult(
         returncode=process.returncode,
-        stdout=readers[0].text(),
-        stderr=readers[1].text(),
+        stdout=stdout,
+        stderr=stderr,
         duration=time.monotonic() - start,
     )
     if timed_out:
         raise SandboxTimeoutError(f"command timed out after {timeout:g} s and was killed", result)
     if breach is not None:
         raise ResourceLimitError(f"{breach}; everything in the sandbox was killed", limit_name(breach), result)
-    if overflow.is_set():
+    if pump.overflowed:
         raise OutputLimitExceededError(f"command wrote more than {output_bytes} bytes of output and was killed", result)
     return result
 

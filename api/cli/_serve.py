@@ -5,7 +5,6 @@ from __future__ import annotations
 import click
 
 from api._settings import Settings
-from api.rest._security import is_loopback
 
 
 @click.command("serve")
@@ -23,6 +22,9 @@ def serve_command(host: str, port: int, run_workers: int | None) -> None:
 
     Binding anything but a loopback address needs LABGATE_API_TOKEN: every mutating call then
     requires `Authorization: Bearer <token>`."""
+    # Imported here: the REST stack (FastAPI) costs every other `agent` command a fifth of a second.
+    from api.rest._security import is_loopback
+
     settings = Settings()
     if run_workers is not None:
         settings = settings.model_copy(update={"run_workers": run_workers})

@@ -1,0 +1,328 @@
+"""Platform speed: every row of the speed table, measured side by side, printed as one JSON line.
+
+Rows (each a median of `--repeats` >= 3 runs; the arms of a row take turns going first):
+  agent_over_direct   `agent run cfd/cavity` (Re 100 and 400, 64x64) over OpenFOAM run by hand on the
+                      same cases side by side, no sandbox, no store (goal <= 1.05)
+  local_tiny          what the local sandbox adds per tiny experiment (8x8 cavity, 20 in sequence, taking
+                      turns with the same experiment run by hand): milliseconds per experiment over
+                      direct and the ratio (goal <= +10 ms)
+  docker_warm_tiny    the same through a run's pool of warm docker containers (goal <= +100 ms);
+                      null with the reason when no engine answers or the openfoam image is not built
+  sweep_throughput    8 cavity cases through `agent run`, one worker over `--workers` (goal >= 1.8)
+  ray_over_local      the same kind of 8-case sweep on the Ray executor over the local one (goal <= 1.10)
+
+Every arm that runs labgate code runs in a child process started in a source tree, so
+`--baseline PATH` (a checkout of an earlier revision, for example made by
+`git worktree add --detach /tmp/speed-base HEAD`) adds the same arms from that tree, interleaved
+with today's: the JSON then carries a `baseline` object with the same rows, measured in the same run.
+
+`--quick` keeps every row but makes each smaller (32x32 cavity, 10 tiny experiments, 4-case sweeps
+on coarse meshes), so that the whole bench finishes in a few minutes; the JSON says which sizes ran.
+
+Usage: .venv/bin/python bench/platform_speed.py [--quick] [--repeats 3] [--baseline /tmp/speed-base]
+       [--no-docker] [--no-ray] [--workers N]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+REPO = Path(__file__).resolve().parent.parent
+GOALS = {
+    "agent_over_direct": 1.05,
+    "local_tiny_ms_per_experiment": 10.0,
+    "docker_warm_tiny_ms_per_experiment": 100.0,
+    "sweep_throughput": 1.8,
+    "ray_over_local": 1.10,
+}
+
+# Runs in a child process whose working directory is the source tree under test, so that the
+# tree's own `sandboxes` and `tools` are the ones imported. Prints the seconds, or a reason to skip.
+_TINY_WORKER = """
+import json, sys, tempfile, shutil
+from pathlib import Path
+sys.path[:0] = [".", "bench"]
+import sandbox_overhead as bench
+from tools.cfd import CavityParams
+arm, count = sys.argv[1], int(sys.argv[2])
+case = CavityParams(re=100, cells=8, convective_times=0.5, snapshots=1)
+root = Path(tempfile.mkdtemp(prefix="labgate-speed-tiny-"))
+pools = []
+try:
+    if arm == "local":
+        run_one = bench.run_in(lambda d: bench.LocalSandbox(workdir=d))
+    else:
+        why = bench.docker_available()
+        if why:
+            print(json.dumps({"skipped": why}))
+            raise SystemExit(0)
+        warm = bench.WarmPool(root / "pool", 1)
+        pools.append(warm.pool)
+        run_one = bench.run_in(warm)
+    run_one(root / "warm-up", case)
+    # The arm and OpenFOAM by hand take turns experiment by experiment, so load elsewhere hits both alike.
+    totals = {"seconds": 0.0, "direct": 0.0}
+    for index in range(count):
+        pair = [("seconds", run_one), ("direct", bench.run_direct)]
+        for key, run in pair if index % 2 == 0 else pair[::-1]:
+            totals[key] += run(root / f"{key}-{index}", case)
+    print(json.dumps(totals))
+finally:
+    for pool in pools:
+        pool.close()
+    shutil.rmtree(root, ignore_errors=True)
+"""
+
+
+@dataclass(frozen=True)
+class Sizes:
+    """How large each row's workload is (`--quick` shrinks every one of them)."""
+
+    cavity_cells: int
+    tiny: int
+    sweep_cases: int
+    sweep_cells: int
+    sweep_convective_times: int
+    ray_cells: tuple[int, ...]
+
+
+FULL = Sizes(64, 20, 8, 32, 10, (24, 26, 28, 30, 32, 34, 36, 38))
+QUICK = Sizes(32, 10, 4, 16, 5, (12, 14, 16, 18))
+
+
+def _child_env(home: Path | None = None) -> dict[str, str]:
+    env = {key: value for key, value in os.environ.items() if key != "PYTHONPATH"}
+    if home is not None:
+        env["LABGATE_HOME"] = str(home)
+    return env
+
+
+def agent(tree: Path, home: Path, args: list[str]) -> tuple[float, dict[str, Any]]:
+    """Wall time of one `agent ...` run from `tree`, and its JSON summary (it must have finished)."""
+    start = time.perf_counter()
+    result = subprocess.run(
+        [sys.executable, "-m", "api.cli", *args, "--json"],
+        cwd=tree,
+        env=_child_env(home),
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    elapsed = time.perf_counter() - start
+    try:
+        summary: dict[str, Any] = json.loads(result.stdout)
+    except json.JSONDecodeError:
+        raise RuntimeError(f"agent {' '.join(args)} in {tree} printed no summary: {result.stderr[-800:]}") from None
+    if summary.get("status") != "finished":
+        raise RuntimeError(f"agent {' '.join(args)} in {tree} did not finish: {summary.get('reason')}")
+    return elapsed, summary
+
+
+def tiny(tree: Path, arm: str, count: int) -> tuple[float, float] | str:
+    """Seconds for `count` tiny experiments on `arm` from `tree` and for the same by hand, interleaved;
+    or why the arm cannot run."""
+    result = subprocess.run(
+        [sys.executable, "-c", _TINY_WORKER, arm, str(count)],
+        cwd=tree,
+        env=_child_env(),
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if result.returncode != 0:
+        raise RuntimeError(f"tiny {arm} experiments in {tree} failed: {result.stderr[-800:]}")
+    answer = json.loads(result.stdout.strip().splitlines()[-1])
+    if "skipped" in answer:
+        return str(answer["skipped"])
+    return float(answer["seconds"]), float(answer["direct"])
+
+
+def direct_cavity(root: Path, cells: int) -> float:
+    """OpenFOAM by hand on the cavity cases, side by side (no labgate code involved)."""
+    sys.path.insert(0, str(REPO / "bench"))
+    import sandbox_overhead
+
+    from tools.cfd import CavityParams
+
+    cases = [CavityParams(re=value, cells=cells) for value in (100, 400)]
+    return sandbox_overhead.side_by_side(sandbox_overhead.run_direct, root, cases)
+
+
+def sweep_task(sizes: Sizes) -> str:
+    reynolds = [100 + 50 * index for index in range(sizes.sweep_cases)]
+    return (
+        "extends: cfd/cavity\n"
+        "title: cavity sweep for the platform speed benchmark\n"
+        f"params: {{cells: {sizes.sweep_cells}, convective_times: {sizes.sweep_convective_times}}}\n"
+        f"sweep: {{re: {reynolds}}}\n"
+        "gates: [solver-log, deliverables]\n"
+        "gate_options: {}\n"
+        f"budget: {{experiments: {sizes.sweep_cases}, iterations: 1}}\n"
+    )
+
+
+class Bench:
+    """The arms of every row, keyed `row/arm`, each holding one value per repeat."""
+
+    def __init__(self, args: argparse.Namespace, sizes: Sizes, root: Path) -> None:
+        self.args = args
+        self.sizes = sizes
+        self.root = root
+        self.trees = {"": REPO}
+        if args.baseline:
+            self.trees["baseline:"] = Path(args.baseline).resolve()
+        self.times: dict[str, list[float]] = {}
+        self.skipped: dict[str, str] = {}
+        self.task = root / "sweep.yaml"
+        self.task.write_text(sweep_task(sizes))
+        self.counter = 0
+
+    def home(self) -> Path:
+        self.counter += 1
+        return self.root / f"home-{self.counter}"
+
+    def record(self, key: str, value: float | tuple[float, float] | str) -> None:
+        if isinstance(value, str):
+            self.skipped[key] = value
+        elif isinstance(value, tuple):  # an arm and its own interleaved direct arm
+            self.times.setdefault(key, []).append(value[0])
+            self.times.setdefault(f"{key}:direct", []).append(value[1])
+            self.times.setdefault(f"{key}:over", []).append(value[0] - value[1])
+            self.times.setdefault(f"{key}:ratio", []).append(value[0] / value[1])
+        else:
+            self.times.setdefault(key, []).append(value)
+
+    def arms(self) -> list[tuple[str, Any]]:
+        """(key, thunk) for every arm of one repeat."""
+        sizes, args = self.sizes, self.args
+        cavity = ["run", "cfd/cavity", "--param", "re=100,400", "--param", f"cells={sizes.cavity_cells}"]
+        cavity += ["--budget", "2"]
+        found: list[tuple[str, Any]] = [
+            ("cavity/direct", lambda: direct_cavity(self.home(), sizes.cavity_cells)),
+        ]
+        ray_cells = ",".join(str(cells) for cells in sizes.ray_cells)
+        ray = ["run", "cfd/cavity", "--param", "re=100", "--param", f"cells={ray_cells}"]
+        ray += ["--budget", str(len(sizes.ray_cells))]
+        for prefix, tree in self.trees.items():
+            found += [
+                (f"{prefix}cavity/agent", lambda tree=tree: agent(tree, self.home(), cavity)[0]),
+                (f"{prefix}tiny/local", lambda tree=tree: tiny(tree, "local", sizes.tiny)),
+                (f"{prefix}sweep/sequential", lambda tree=tree: self.sweep(tree, 1)),
+                (f"{prefix}sweep/parallel", lambda tree=tree: self.sweep(tree, args.workers)),
+            ]
+            if not args.no_docker:
+                found.append((f"{prefix}tiny/docker-warm", lambda tree=tree: tiny(tree, "docker-warm", sizes.tiny)))
+            if not args.no_ray:
+                found += [
+                    (
+                        f"{prefix}ray/local",
+                        lambda tree=tree: agent(tree, self.home(), [*ray, "--executor", "local"])[0],
+                    ),
+                    (f"{prefix}ray/ray", lambda tree=tree: agent(tree, self.home(), [*ray, "--executor", "ray"])[0]),
+                ]
+        return found
+
+    def sweep(self, tree: Path, workers: int) -> float:
+        elapsed, summary = agent(tree, self.home(), ["run", str(self.task), "--workers", str(workers)])
+        ran = len(summary["accepted"]) + len(summary["rejected"])
+        if ran != self.sizes.sweep_cases:
+            raise RuntimeError(f"the sweep ran {ran} cases, not {self.sizes.sweep_cases}")
+        return elapsed
+
+    def run(self) -> None:
+        for repeat in range(self.args.repeats):
+            arms = self.arms()
+            shift = repeat % len(arms)
+            for key, thunk in arms[shift:] + arms[:shift]:
+                if key in self.skipped:
+                    continue
+                self.record(key, thunk())
+            done = ", ".join(f"{key} {values[-1]:.2f}" for key, values in self.times.items())
+            print(f"repeat {repeat + 1}/{self.args.repeats}: {done}", file=sys.stderr, flush=True)
+
+    def median(self, key: str) -> float | None:
+        values = self.times.get(key)
+        return statistics.median(values) if values else None
+
+    def rows(self, prefix: str) -> dict[str, Any]:
+        """The table's rows for one tree (its arms over the shared direct arms)."""
+        m = self.median
+        rows: dict[str, Any] = {}
+        direct, agent_seconds = m("cavity/direct"), m(f"{prefix}cavity/agent")
+        if direct and agent_seconds:
+            rows["agent_over_direct"] = round(agent_seconds / direct, 3)
+            rows["agent_seconds"] = round(agent_seconds, 2)
+        for arm in ("local", "docker-warm"):
+            name, key = f"{arm.replace('-', '_')}_tiny", f"{prefix}tiny/{arm}"
+            over, ratio = m(f"{key}:over"), m(f"{key}:ratio")
+            if over is not None and ratio is not None:
+                rows[f"{name}_ms_per_experiment"] = round(over / self.sizes.tiny * 1000, 1)
+                rows[f"{name}_ratio"] = round(ratio, 3)
+            elif key in self.skipped:
+                rows[f"{name}_ms_per_experiment"] = None
+                rows[f"{name}_skipped"] = self.skipped[key]
+        sequential, parallel = m(f"{prefix}sweep/sequential"), m(f"{prefix}sweep/parallel")
+        if sequential and parallel:
+            rows["sweep_throughput"] = round(sequential / parallel, 3)
+            rows["sweep_seconds"] = {"sequential": round(sequential, 2), "parallel": round(parallel, 2)}
+        local, ray = m(f"{prefix}ray/local"), m(f"{prefix}ray/ray")
+        if local and ray:
+            rows["ray_over_local"] = round(ray / local, 3)
+            rows["ray_seconds"] = {"local": round(local, 2), "ray": round(ray, 2)}
+        return rows
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--quick", action="store_true", help="every row, smaller workloads (a few minutes)")
+    parser.add_argument("--baseline", metavar="PATH", help="a checkout of an earlier revision, measured alongside")
+    parser.add_argument("--workers", type=int, default=os.cpu_count() or 1, help="workers of the parallel sweep")
+    parser.add_argument("--no-docker", action="store_true", help="leave out the docker row")
+    parser.add_argument("--no-ray", action="store_true", help="leave out the Ray row")
+    args = parser.parse_args()
+    if args.repeats < 3:
+        parser.error("--repeats must be at least 3: every number is a median")
+    if args.baseline and not (Path(args.baseline) / "api" / "cli").is_dir():
+        parser.error(f"--baseline {args.baseline} is not a labgate source tree")
+    sizes = QUICK if args.quick else FULL
+    root = Path(tempfile.mkdtemp(prefix="labgate-speed-"))
+    bench = Bench(args, sizes, root)
+    try:
+        bench.run()
+    finally:
+        shutil.rmtree(root, ignore_errors=True)
+    result: dict[str, Any] = {
+        "benchmark": "platform_speed",
+        "quick": args.quick,
+        "repeats": args.repeats,
+        "cores": os.cpu_count(),
+        "workers": args.workers,
+        "sizes": {
+            "cavity": f"Re 100 + 400, {sizes.cavity_cells}x{sizes.cavity_cells}, side by side",
+            "tiny": f"{sizes.tiny} x 8x8 cavity in sequence, each arm interleaved with its own direct runs",
+            "sweep": f"{sizes.sweep_cases} cases, {sizes.sweep_cells}x{sizes.sweep_cells}",
+            "ray": f"{len(sizes.ray_cells)} cases, cells {list(sizes.ray_cells)}",
+        },
+        "goals": GOALS,
+        **bench.rows(""),
+    }
+    if args.baseline:
+        result["baseline"] = {"tree": str(Path(args.baseline).resolve()), **bench.rows("baseline:")}
+    result["median_seconds"] = {key: round(statistics.median(values), 3) for key, values in bench.times.items()}
+    print(json.dumps(result))
+
+
+if __name__ == "__main__":
+    main()
