@@ -133,6 +133,19 @@ def test_token_budget_stops_further_calls() -> None:
         assert len(server.requests) == 1
 
 
+def test_a_call_never_asks_for_more_tokens_than_the_budget_has_left() -> None:
+    reply = Reply(content="a", prompt_tokens=300, completion_tokens=400)
+    with ScriptedLLMServer([Rule("go", [reply, reply, reply])]) as server:
+        llm = client(server, token_budget=1000)
+        llm.complete([Message("user", "go")], max_tokens=4096)
+        llm.complete([Message("user", "go")], max_tokens=4096)
+        asked = [request["body"]["max_tokens"] for request in server.requests]
+        assert asked == [1000, 300]  # the whole budget, then what the first call left
+    with ScriptedLLMServer([Rule("go", [reply])]) as server:
+        client(server).complete([Message("user", "go")], max_tokens=4096)
+        assert server.requests[0]["body"]["max_tokens"] == 4096  # no budget, no clipping
+
+
 def test_token_logprobs_are_returned() -> None:
     with ScriptedLLMServer([Rule("go", [Reply(content="x", logprobs=[-0.1, -0.5, -2.4])])]) as server:
         completion = client(server).complete([Message("user", "go")], logprobs=True)

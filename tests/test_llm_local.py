@@ -118,7 +118,10 @@ def test_cfd_revise_step_and_write_up(local_llm: LocalLLM, home: Path, tmp_path:
 def test_kernel_proposal(local_llm: LocalLLM, opencl: None, home: Path, tmp_path: Path) -> None:
     params = ["proposer=llm", "edit=rewrite", "evaluations=3", "search=one-plus-one"]
     args = [part for param in params for part in ("--param", param)]
-    summary = _run(home, local_llm, "kernels/saxpy", *args, env={"XDG_CACHE_HOME": str(tmp_path / "cache")})
+    # A budget bounds the model's time: a small model on 2 cores writes a few dozen tokens a second, and an
+    # unbounded rewrite may ask for thousands.
+    env = {"XDG_CACHE_HOME": str(tmp_path / "cache"), "LABGATE_LLM_TOKEN_BUDGET": "3000"}
+    summary = _run(home, local_llm, "kernels/saxpy", *args, env=env)
     _assert_gates_decided(summary)
     assert summary["llm_tokens"] > 0
 

@@ -30,6 +30,9 @@ STRUCTURED_MODES = ("json_schema", "json_object", "prompt")
 """Ways to ask for a schema-shaped reply, most constrained first: OpenAI's `json_schema`, llama.cpp's
 `json_object` with a schema (grammar-constrained sampling), and the schema described in the prompt only."""
 
+MIN_COMPLETION_TOKENS = 32
+"""The smallest reply asked for when a budget is nearly spent: enough for a short structured answer."""
+
 
 class EndpointRefusedError(LLMError):
     """The endpoint answered 4xx: the request itself is wrong for it (an option it does not know, a key)."""
@@ -135,6 +138,15 @@ class OpenAIChat:
                 f"LLM token budget of {budget} spent ({self._usage.total_tokens} tokens in {self._usage.calls} calls)"
             )
 
+    def _completion_allowance(self, max_tokens: int) -> int:
+        """`max_tokens`, but never more than the run's budget has left: one long reply must not overrun the
+        budget by thousands of tokens (and minutes of a slow model) before the next check can stop it."""
+        budget = self.config.token_budget
+        if not budget:
+            return max_tokens
+        left = budget - self._usage.total_tokens
+        return max(MIN_COMPLETION_TOKENS, min(max_tokens, left))
+
     def _record(self, completion: Completion) -> None:
         with self._lock:
             self._usage.calls += 1
@@ -167,7 +179,7 @@ class OpenAIChat:
             "model": model,
             "messages": [_wire_message(message, self.config) for message in messages],
             "temperature": temperature,
-            "max_tokens": max_tokens,
+            "max_tokens": self._completion_allowance(max_tokens),
         }
         if logprobs:
             request["logprobs"] = True
