@@ -248,6 +248,7 @@ def harness_of(device: None, tmp_path: Path, ceilings_cache: Path) -> Iterator[A
         context.__exit__(None, None, None)
 
 
+@pytest.mark.slow
 @pytest.mark.opencl
 @pytest.mark.parametrize("path", [CONV1D, PREFIX_SUM], ids=["conv1d", "prefix-sum"])
 def test_each_example_seed_is_correct_at_search_and_held_out_sizes(harness_of: Any, path: Path) -> None:
