@@ -165,7 +165,13 @@ def test_a_scripted_llm_drives_a_kernel_search_end_to_end(
     assert any(entry["note"] != "seed" and entry["fitness"] > 0 for entry in log), log
     gates = {verdict["gate"] for verdict in summary["verdicts"] if verdict["experiment"] == "search"}
     assert gates == {"kernel-correctness", "kernel-heldout"}
-    assert [v["decision"] for v in summary["verdicts"] if v["gate"] == "write-up"] == ["accept"]
+    writeup = [v["decision"] for v in summary["verdicts"] if v["gate"] == "write-up"]
+    if "search" in summary["accepted"]:
+        assert writeup == ["accept"]  # the model's summary of an accepted result, judged by the write-up gate
+    else:
+        # On a loaded machine the held-out speed check can be inconclusive: nothing accepted, nothing summarised
+        # by the model, and the report says so.
+        assert writeup == [] and "states no result" in Path(summary["report"]).read_text()
     assert summary["llm_tokens"] > 0
 
 
