@@ -237,6 +237,28 @@ class Workload(ABC):
         """Execute one experiment; never raises for the experiment's own failures (status='error')."""
 
 
+def read_user_text_file(source: Path, what: str, *, max_bytes: int) -> str:
+    """The text of a file a user hands to `agent check`, or a TaskError naming what is wrong with it.
+
+    Raises:
+        TaskError: the path is a directory, unreadable, larger than `max_bytes`, not UTF-8, or empty.
+    """
+    if source.is_dir():
+        raise TaskError(f"{source} is a directory, not a {what}")
+    try:
+        size = source.stat().st_size
+        if size > max_bytes:
+            raise TaskError(f"{what} {source} is {size} bytes; the limit is {max_bytes}")
+        text = source.read_text()
+    except OSError as error:
+        raise TaskError(f"cannot read {what} {source}: {error.strerror or error}") from None
+    except UnicodeDecodeError:
+        raise TaskError(f"cannot read {what} {source}: not UTF-8 text") from None
+    if not text.strip():
+        raise TaskError(f"{what} {source} is empty")
+    return text
+
+
 def experiment_key(params: dict[str, Any]) -> str:
     """A readable, filesystem-safe key for a parameter combination, e.g. 're=100'."""
     if not params:

@@ -10,34 +10,12 @@ from __future__ import annotations
 from pathlib import Path
 
 from runs import ExperimentSpec, TaskSpec
-from tools._workload import ExperimentOutcome, OutputFile, TaskError
+from tools._workload import ExperimentOutcome, OutputFile, read_user_text_file
 from tools.kernels._session import kernel_task
 from tools.kernels._workload import parse_params
 
 CANDIDATE_FILE = "candidate.cl"
 MAX_KERNEL_BYTES = 1 << 20
-
-
-def _read_kernel_file(source: Path, what: str, *, max_bytes: int) -> str:
-    """The text of a user's file, or a TaskError naming what is wrong with it (never a traceback).
-
-    Raises:
-        TaskError: the path is not a regular file, is unreadable, too large, not UTF-8, or empty.
-    """
-    if source.is_dir():
-        raise TaskError(f"{source} is a directory, not a {what}")
-    try:
-        size = source.stat().st_size
-        if size > max_bytes:
-            raise TaskError(f"{what} {source} is {size} bytes; the limit is {max_bytes}")
-        text = source.read_text()
-    except OSError as error:
-        raise TaskError(f"cannot read {what} {source}: {error.strerror or error}") from None
-    except UnicodeDecodeError:
-        raise TaskError(f"cannot read {what} {source}: not UTF-8 text") from None
-    if not text.strip():
-        raise TaskError(f"{what} {source} is empty")
-    return text
 
 
 def adopt_kernel(task: TaskSpec, source: Path, directory: Path) -> tuple[ExperimentSpec, ExperimentOutcome]:
@@ -48,7 +26,7 @@ def adopt_kernel(task: TaskSpec, source: Path, directory: Path) -> tuple[Experim
     """
     params = parse_params(task, task.id)
     kernel = kernel_task(params.kernel, params.definition)
-    text = _read_kernel_file(source, "kernel file", max_bytes=MAX_KERNEL_BYTES)
+    text = read_user_text_file(source, "kernel file", max_bytes=MAX_KERNEL_BYTES)
     directory.mkdir(parents=True, exist_ok=True)
     (directory / CANDIDATE_FILE).write_text(text)
     spec = ExperimentSpec(

@@ -10,28 +10,11 @@ from __future__ import annotations
 from pathlib import Path
 
 from runs import ExperimentSpec, TaskSpec
-from tools._workload import ExperimentOutcome, TaskError
+from tools._workload import ExperimentOutcome, TaskError, read_user_text_file
 from tools.proofs._tasks import parse_params, resolve_problem
 from tools.proofs._workload import PROOF_FILE, proof_files
 
 MAX_PROOF_BYTES = 1 << 20
-
-
-def _read_proof(source: Path) -> str:
-    if source.is_dir():
-        raise TaskError(f"{source} is a directory, not a proof file")
-    try:
-        size = source.stat().st_size
-        if size > MAX_PROOF_BYTES:
-            raise TaskError(f"proof file {source} is {size} bytes; the limit is {MAX_PROOF_BYTES}")
-        text = source.read_text()
-    except OSError as error:
-        raise TaskError(f"cannot read proof file {source}: {error.strerror or error}") from None
-    except UnicodeDecodeError:
-        raise TaskError(f"cannot read proof file {source}: not UTF-8 text") from None
-    if not text.strip():
-        raise TaskError(f"proof file {source} is empty")
-    return text
 
 
 def adopt_proof(task: TaskSpec, source: Path, directory: Path) -> tuple[ExperimentSpec, ExperimentOutcome]:
@@ -44,7 +27,7 @@ def adopt_proof(task: TaskSpec, source: Path, directory: Path) -> tuple[Experime
     if parsed.problem is None and parsed.statement is None:
         raise TaskError(f"{task.id} is a set of problems; name one, e.g. {task.id}/<problem>")
     problem = resolve_problem(task.params, task.id)
-    text = _read_proof(source)
+    text = read_user_text_file(source, "proof file", max_bytes=MAX_PROOF_BYTES)
     directory.mkdir(parents=True, exist_ok=True)
     (directory / PROOF_FILE).write_text(text)
     spec = ExperimentSpec(
