@@ -154,6 +154,30 @@ def _read_fd(fd: int, size: int, shown: str, max_bytes: int, deadline: float, *,
     return b"".join(chunks)
 
 
+@contextlib.contextmanager
+def _regular_file(root: Path, relative: str | os.PathLike[str]) -> Iterator[tuple[int, os.stat_result, str]]:
+    """An open descriptor of the regular file `root/relative`, reached with no link followed on the same
+    filesystem, its stat and its name as errors show it; every descriptor is closed on leaving."""
+    parts = _parts(relative)
+    shown = "/".join(parts) or "."
+    if not parts:
+        raise UntrustedFileError(shown, "names the experiment directory itself, not a file")
+    rootfd = _open_root(root)
+    try:
+        device = os.fstat(rootfd).st_dev
+        dirfd = _open_dir_chain(rootfd, parts[:-1], shown)
+        try:
+            fd, info = _open_regular(dirfd, parts[-1], shown, device)
+        finally:
+            os.close(dirfd)
+        try:
+            yield fd, info, shown
+        finally:
+            os.close(fd)
+    finally:
+        os.close(rootfd)
+
+
 def read_untrusted(
     root: Path,
     relative: str | os.PathLike[str],
@@ -166,25 +190,9 @@ def read_untrusted(
     Raises:
         UntrustedFileError: the file is missing, a link, not regular, too large, or unreadable.
     """
-    parts = _parts(relative)
-    shown = "/".join(parts) or "."
-    if not parts:
-        raise UntrustedFileError(shown, "names the experiment directory itself, not a file")
     deadline = time.monotonic() + timeout
-    rootfd = _open_root(root)
-    try:
-        device = os.fstat(rootfd).st_dev
-        dirfd = _open_dir_chain(rootfd, parts[:-1], shown)
-        try:
-            fd, info = _open_regular(dirfd, parts[-1], shown, device)
-        finally:
-            os.close(dirfd)
-        try:
-            return _read_fd(fd, info.st_size, shown, max_bytes, deadline)
-        finally:
-            os.close(fd)
-    finally:
-        os.close(rootfd)
+    with _regular_file(root, relative) as (fd, info, shown):
+        return _read_fd(fd, info.st_size, shown, max_bytes, deadline)
 
 
 def read_untrusted_text(
@@ -259,27 +267,11 @@ def read_untrusted_path_tail(
         UntrustedFileError: the file is missing, a link, not regular, or unreadable.
     """
     root, relative = split_under(path, within)
-    parts = _parts(relative)
-    shown = "/".join(parts) or "."
-    if not parts:
-        raise UntrustedFileError(shown, "names the experiment directory itself, not a file")
     deadline = time.monotonic() + timeout
-    rootfd = _open_root(root)
-    try:
-        device = os.fstat(rootfd).st_dev
-        dirfd = _open_dir_chain(rootfd, parts[:-1], shown)
-        try:
-            fd, info = _open_regular(dirfd, parts[-1], shown, device)
-        finally:
-            os.close(dirfd)
-        try:
-            start = max(0, info.st_size - max_bytes)
-            os.lseek(fd, start, os.SEEK_SET)
-            return _read_fd(fd, 0, shown, max_bytes, deadline, stop_at_cap=True), start > 0
-        finally:
-            os.close(fd)
-    finally:
-        os.close(rootfd)
+    with _regular_file(root, relative) as (fd, info, shown):
+        start = max(0, info.st_size - max_bytes)
+        os.lseek(fd, start, os.SEEK_SET)
+        return _read_fd(fd, 0, shown, max_bytes, deadline, stop_at_cap=True), start > 0
 
 
 def untrusted_listing(root: Path, relative: str | os.PathLike[str] = "") -> dict[str, str]:
