@@ -106,11 +106,9 @@ class Limits:
     tight enough that a runaway candidate cannot take the machine down.
 
     `memory_bytes` and `processes` bind the sandbox as a whole where the backend can (a cgroup per
-    sandbox, a container) and each process through rlimits everywhere; `address_space=False` drops the
-    per-process RLIMIT_AS for programs that reserve far more virtual memory than they use (a CUDA
-    context maps the GPU's whole memory into the process), leaving the aggregate bound alone.
-    `disk_bytes` and `files` bound what the experiment directory may hold (allocated bytes, entries);
-    `tmp_bytes` is the size of the sandbox's private /tmp.
+    sandbox, a container) and each process through rlimits everywhere. `disk_bytes` and `files` bound
+    what the experiment directory may hold (allocated bytes, entries); `tmp_bytes` is the size of the
+    sandbox's private /tmp.
     """
 
     cpu_seconds: int | None = None  # None: derived from the wall-clock timeout
@@ -122,7 +120,6 @@ class Limits:
     disk_bytes: int | None = 8 * GIB
     files: int | None = 100_000
     tmp_bytes: int | None = 512 * MIB
-    address_space: bool = True
 
     def with_(self, **changes: Any) -> Limits:
         return replace(self, **changes)
@@ -248,7 +245,7 @@ def prlimit_args(limits: Limits, timeout: float, with_nproc: bool) -> list[str]:
     container uid per experiment): elsewhere it would count every process of that user, and it never binds root.
     """
     args = ["prlimit", f"--cpu={cpu_limit_for(limits, timeout)}", "--core=0"]
-    if limits.memory_bytes is not None and limits.address_space:
+    if limits.memory_bytes is not None:
         args.append(f"--as={limits.memory_bytes}")
     if limits.file_bytes is not None:
         args.append(f"--fsize={limits.file_bytes}")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -43,14 +44,34 @@ def test_seed_runs_correctly_on_the_cuda_backend(tmp_path: Path, name: str) -> N
 @pytest.mark.parametrize("name", sorted(SUITE))
 def test_every_seed_and_tunable_value_compiles_with_nvrtc(name: str) -> None:
     """Compile-only (no GPU needed): the CUDA spelling of each seed, for every allowed tunable value."""
-    from tools.kernels._nvrtc import find_nvrtc, nvrtc_compile
+    from tools.kernels._nvrtc import find_nvrtc, nvrtc_kernels
 
     require_tool(find_nvrtc() is not None, "NVRTC (pip install -e '.[dev]' or '.[cuda]')")
     task = SUITE[name]
     defaults = task.parse(task.seed).params
+    declared = set(re.findall(r"__kernel\s+void\s+(\w+)", task.seed))
+    assert declared
     configurations = [defaults] + [{**defaults, k: v} for k, values in task.tunables.items() for v in values]
     for params in configurations:
-        assert nvrtc_compile(task.seed, params) == "", params
+        log, kernels = nvrtc_kernels(task.seed, params)
+        assert log == "", params
+        assert set(kernels) == declared, (params, kernels)
+
+
+def test_bare_opencl_qualifiers_still_make_kernels() -> None:
+    """`kernel`/`global`/`local` without underscores are OpenCL C too; they must not erase `__global__`."""
+    from tools.kernels._nvrtc import find_nvrtc, nvrtc_kernels
+
+    require_tool(find_nvrtc() is not None, "NVRTC (pip install -e '.[dev]' or '.[cuda]')")
+    source = (
+        "kernel void scale(global float* x, const int n) {\n"
+        "  local float tile[64];\n"
+        "  int i = get_global_id(0); int l = get_local_id(0);\n"
+        "  tile[l] = i < n ? x[i] : 0.0f; barrier(CLK_LOCAL_MEM_FENCE);\n"
+        "  if (i < n) x[i] = 2.0f * tile[l];\n"
+        "}\n"
+    )
+    assert nvrtc_kernels(source, {}) == ("", ["scale"])
 
 
 def test_nvrtc_reports_errors_in_the_candidates_own_line_numbers() -> None:

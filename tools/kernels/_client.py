@@ -22,16 +22,6 @@ from sandboxes import GIB, Limits, Sandbox, SandboxProcess
 from tools.kernels._protocol import MAX_HEADER, decode, write_message
 
 WORKER_LIMITS = Limits(memory_bytes=24 * GIB, processes=256, file_bytes=1 * GIB, open_files=1024, output_bytes=1 << 20)
-
-
-def worker_limits(backend: str) -> Limits:
-    """The worker's limits; CUDA's context reserves the GPU's memory as virtual address space, so no RLIMIT_AS.
-
-    The memory cgroup (where the sandbox can create one) still bounds what the worker really uses.
-    """
-    return WORKER_LIMITS.with_(address_space=False) if backend == "cuda" else WORKER_LIMITS
-
-
 """Address space is generous: the device runtime maps large regions it never touches."""
 
 
@@ -87,7 +77,7 @@ class Worker:
         )
         env = {"POCL_CACHE_DIR": "/tmp/pocl-cache", "PYTHONDONTWRITEBYTECODE": "1", "OMP_NUM_THREADS": "1"}
         self.process = self.sandbox.spawn(
-            [sys.executable, "-I", "-c", code, "--backend", self.backend], limits=worker_limits(self.backend), env=env
+            [sys.executable, "-I", "-c", code, "--backend", self.backend], limits=WORKER_LIMITS, env=env
         )
         self._buffer = b""
         self.starts += 1

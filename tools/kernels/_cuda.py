@@ -19,9 +19,7 @@ from tools.kernels._backend import Backend, DeviceInfo, KernelCompileError, Kern
 
 CUDA_PRELUDE = r"""
 #define __kernel extern "C" __global__
-#define kernel extern "C" __global__
 #define __global
-#define global
 #define __local __shared__
 #define __constant __constant__ const
 #define INFINITY __int_as_float(0x7f800000)
@@ -81,11 +79,16 @@ __device__ inline float2& operator+=(float2& a, float2 b) { a = a + b; return a;
 PRELUDE_LINES = CUDA_PRELUDE.count("\n")
 NVRTC_OPTIONS = ("-default-device", "-std=c++17")
 _VECTOR_LITERAL = re.compile(r"\((float[234]|int[234]|uint[234])\)\s*\(")
+# OpenCL's qualifiers without underscores. They cannot be macros: CUDA's own `__global__`, `__shared__` and
+# `__constant__` expand to `__location__(global)` and so on, and an empty `global` silently turns every
+# kernel into a host function that NVRTC drops. They are reserved words in OpenCL C, never identifiers.
+_BARE_QUALIFIER = re.compile(r"(?<![\w])(kernel|global|local|constant|private)(?![\w])")
 
 
 def translate(source: str) -> str:
-    """OpenCL C spelled for NVRTC: the prelude, and vector literals `(float4)(...)` as `make_float4(...)`."""
-    return CUDA_PRELUDE + _VECTOR_LITERAL.sub(lambda m: f"make_{m.group(1)}(", source)
+    """OpenCL C spelled for NVRTC: the prelude, `__`-spelled qualifiers, `make_float4(...)` vector literals."""
+    spelled = _BARE_QUALIFIER.sub(lambda m: f"__{m.group(1)}", source)
+    return CUDA_PRELUDE + _VECTOR_LITERAL.sub(lambda m: f"make_{m.group(1)}(", spelled)
 
 
 class CudaBackend(Backend):
