@@ -83,3 +83,19 @@ def test_nvrtc_reports_errors_in_the_candidates_own_line_numbers() -> None:
     log = nvrtc_compile("__kernel void k(__global float* x) {\n  x[0] = ;\n}\n", {})
     assert "error" in log
     assert "(2)" in _shift_lines(log)
+
+
+def test_the_ceiling_probes_compile_for_cuda_at_the_widths_it_has() -> None:
+    """The probes measure the ceilings every fraction is judged against; each must compile to its kernels."""
+    from tools.kernels._cuda import CudaBackend
+    from tools.kernels._nvrtc import find_nvrtc, nvrtc_kernels
+    from tools.kernels._probes import FMA_OPS, FMA_WIDTHS, TRIAD_WIDTHS, fma_source, triad_source
+
+    require_tool(find_nvrtc() is not None, "NVRTC (pip install -e '.[dev]' or '.[cuda]')")
+    widths = CudaBackend.vector_widths
+    assert [w for w in TRIAD_WIDTHS if w in widths] and [w for w in FMA_WIDTHS if w in widths]
+    for width in [w for w in TRIAD_WIDTHS if w in widths]:
+        assert nvrtc_kernels(triad_source(width), {}) == ("", ["triad", "update"])
+    for op in FMA_OPS:
+        for width in [w for w in FMA_WIDTHS if w in widths]:
+            assert nvrtc_kernels(fma_source(width, op), {}) == ("", ["fma_peak"])

@@ -49,6 +49,8 @@ class Backend(ABC):
     """One device with one context and queue, reused across every candidate of a search."""
 
     name: str
+    # Vector widths the backend's kernel language has (`float4`...); the ceiling probes use only these.
+    vector_widths: tuple[int, ...] = (1, 2, 4, 8, 16)
 
     @abstractmethod
     def info(self) -> DeviceInfo:

@@ -93,6 +93,7 @@ def translate(source: str) -> str:
 
 class CudaBackend(Backend):
     name = "cuda"
+    vector_widths = (1, 2, 4)  # CUDA has no float8/float16
 
     def __init__(self, device: int = 0) -> None:
         import cupy

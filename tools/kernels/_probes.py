@@ -73,7 +73,7 @@ def _median_time(
 def triad_bandwidth(backend: Backend, nbytes: int, repeats: int = 7) -> float:
     """Best GB/s over vector widths of triad and in-place update, 3 arrays totalling `nbytes` (12 B/element)."""
     best = 0.0
-    for width in TRIAD_WIDTHS:
+    for width in [w for w in TRIAD_WIDTHS if w in backend.vector_widths]:
         vectors = max(64, nbytes // (12 * width))
         count = vectors * width
         program = backend.compile(triad_source(width), {})
@@ -93,7 +93,7 @@ def fma_throughput(backend: Backend, repeats: int = 5) -> float:
     best = 0.0
     items = max(4096, info.compute_units * 2048)
     for op in FMA_OPS:
-        for width in FMA_WIDTHS:
+        for width in [w for w in FMA_WIDTHS if w in backend.vector_widths]:
             program = backend.compile(fma_source(width, op), {})
             out = backend.alloc(4 * width * items)
             args = [out, np.float32(0.999), np.float32(0.001), np.int32(FMA_ITERATIONS)]
