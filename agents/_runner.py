@@ -16,7 +16,7 @@ from agents._environment import environment_record
 from agents._experiments import RunAbortedError
 from agents._graph import Orchestrator
 from agents.executors import Executor, ExecutorError, LocalExecutor
-from agents.llm import LLM, Completion, LLMConfig, OpenAIChat, current_purpose
+from agents.llm import LLM, Completion, LLMConfig, OpenAIChat, call_event, call_purpose
 from runs import (
     TERMINAL_STATUSES,
     LabgateError,
@@ -146,13 +146,9 @@ def llm_call_purpose(task: TaskSpec) -> str:
     """The label a model call is accounted under: planner, revise, proposer, proof draft, write-up, vision.
 
     An explicit `llm_purpose` around the calling code wins (the executor sets "proposer" around each
-    experiment); otherwise the orchestrator node making the call decides. A proof search's proposer drafts
-    proofs, so its calls are "proof draft".
+    experiment); otherwise the orchestrator node making the call decides.
     """
-    purpose = current_purpose() or GRAPH_NODE_PURPOSES.get(_graph_node(), "") or "other"
-    if purpose == "proposer" and task.workload == "proofs":
-        return "proof draft"
-    return purpose
+    return call_purpose(task.workload, GRAPH_NODE_PURPOSES.get(_graph_node(), "") or "other")
 
 
 def this_worker() -> str:
@@ -268,22 +264,8 @@ class RunLauncher:
             if not has_run:
                 return
             self.store.add_llm_usage(run_id, completion.total_tokens, completion.cost)
-            purpose = llm_call_purpose(task)
-            self.store.emit(
-                run_id,
-                "llm",
-                f"{purpose}: {completion.prompt_tokens} tokens in, {completion.completion_tokens} out, "
-                f"{completion.seconds:.1f} s",
-                {
-                    "purpose": purpose,
-                    "model": completion.model,
-                    "prompt_tokens": completion.prompt_tokens,
-                    "completion_tokens": completion.completion_tokens,
-                    "seconds": round(completion.seconds, 3),
-                    "structured_mode": completion.structured_mode,
-                    "cost": completion.cost,
-                },
-            )
+            message, data = call_event(llm_call_purpose(task), completion)
+            self.store.emit(run_id, "llm", message, data)
 
         return OpenAIChat(config, on_usage=record)
 

@@ -25,7 +25,7 @@ from typing import Any
 from agents._context import RunContext
 from agents._experiments import PreparedExperiment, RunAbortedError, run_driver
 from agents.executors._base import Executor, ExecutorError
-from agents.llm import LLM, LLMConfig, OpenAIChat
+from agents.llm import LLM, Completion, LLMConfig, OpenAIChat, call_event, call_purpose, llm_purpose
 from runs import MAX_ARTIFACT_BYTES, ExperimentSpec, TaskSpec, UntrustedFileError, read_untrusted, walk_untrusted
 from sandboxes import DockerSandboxConfig, LocalSandboxConfig, Sandbox, get_sandbox
 from tools import ExperimentOutcome, SandboxFactory, Workload
@@ -39,6 +39,7 @@ class ExperimentJob:
     workload: Workload
     sandbox: LocalSandboxConfig | DockerSandboxConfig
     llm: LLMConfig | None = None
+    """The model endpoint, with this job's share of the run's remaining token budget."""
     seconds_left: float = math.inf
     """The run's remaining wall-clock budget when the job was submitted; the worker counts down from it."""
 
@@ -50,6 +51,8 @@ class JobResult:
     events: list[tuple[str, str, dict[str, Any]]] = field(default_factory=list)
     node: str = ""
     seconds: float = 0.0
+    llm_tokens: int = 0
+    llm_cost: float = 0.0
 
 
 @dataclass
@@ -120,9 +123,20 @@ def execute_job(job: ExperimentJob) -> JobResult:
         def factory(workdir: Path, *, ro_paths: Sequence[Path] = ()) -> Sandbox:
             return get_sandbox(job.sandbox, workdir, ro_paths=tuple(ro_paths))
 
-        llm = OpenAIChat(job.llm) if job.llm is not None else None
-        context = RemoteContext(job.run_id, job.task, job.workload, factory, llm, job.seconds_left)
-        outcome = run_driver(context, job.spec, scratch)
+        context = RemoteContext(job.run_id, job.task, job.workload, factory, None, job.seconds_left)
+        spent = {"tokens": 0, "cost": 0.0}
+
+        def record(completion: Completion) -> None:
+            # The head has the store: each call travels back as the same `llm` event a local run records.
+            spent["tokens"] += completion.total_tokens
+            spent["cost"] += completion.cost
+            message, data = call_event(call_purpose(job.task.workload, "proposer"), completion)
+            context.emit("llm", message, **data)
+
+        if job.llm is not None:
+            context.llm = OpenAIChat(job.llm, on_usage=record)
+        with llm_purpose("proposer"):
+            outcome = run_driver(context, job.spec, scratch)
         archive, refused = _pack(scratch)
         outcome.refused.extend(reason for reason in refused if reason not in outcome.refused)
         return JobResult(
@@ -131,6 +145,8 @@ def execute_job(job: ExperimentJob) -> JobResult:
             events=context.events,
             node=os.uname().nodename,
             seconds=time.monotonic() - start,
+            llm_tokens=int(spent["tokens"]),
+            llm_cost=float(spent["cost"]),
         )
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
@@ -201,6 +217,7 @@ class RayExecutor(Executor):
         needed = context.workload.ray_resources(context.task)
         self._check_resources(needed)
         refs: dict[Any, PreparedExperiment] = {}
+        llm = self._job_llm(context, len(items))
         for item in items:
             job = ExperimentJob(
                 context.run_id,
@@ -208,7 +225,7 @@ class RayExecutor(Executor):
                 item.spec,
                 context.workload,
                 self.sandbox,
-                self.llm,
+                llm,
                 context.remaining_seconds(),
             )
             ref = self._remote.options(num_cpus=1, resources=needed, max_retries=self.max_retries).remote(job)
@@ -230,8 +247,24 @@ class RayExecutor(Executor):
                 _unpack(result.archive, item.directory)
                 for kind, message, data in result.events:
                     context.emit(kind, message, **data)
+                if result.llm_tokens or result.llm_cost:
+                    context.store.add_llm_usage(context.run_id, result.llm_tokens, result.llm_cost)
                 result.outcome.info["executor"] = {"ray_node": result.node, "seconds": round(result.seconds, 3)}
                 yield item, result.outcome
+
+    def _job_llm(self, context: RunContext, jobs: int) -> LLMConfig | None:
+        """The endpoint with each job's even share of the run's remaining token budget (0 stays unlimited).
+
+        Jobs run at once on other machines and cannot see each other's spending, so a budget is split
+        among them rather than handed whole to each.
+        """
+        if self.llm is None:
+            return None
+        budget = context.task.budget.llm_tokens or self.llm.token_budget
+        if not budget:
+            return self.llm
+        remaining = budget - context.store.get_run(context.run_id).llm_tokens
+        return self.llm.model_copy(update={"token_budget": max(1, remaining // max(1, jobs))})
 
     def cancel(self) -> None:
         for ref in self._pending:

@@ -4,7 +4,7 @@ from agents.llm._base import LLM, Completion, LLMBudgetExceededError, LLMError, 
 from agents.llm._config import LLMConfig
 from agents.llm._json import extract_json
 from agents.llm._openai import OpenAIChat, structured_reply
-from agents.llm._purpose import current_purpose, llm_purpose
+from agents.llm._purpose import call_event, call_purpose, current_purpose, llm_purpose
 
 __all__ = [
     "LLM",
@@ -15,6 +15,8 @@ __all__ = [
     "Message",
     "OpenAIChat",
     "Usage",
+    "call_event",
+    "call_purpose",
     "current_purpose",
     "extract_json",
     "llm_purpose",

@@ -11,6 +11,9 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
+from typing import Any
+
+from agents.llm._base import Completion
 
 _purpose: ContextVar[str] = ContextVar("labgate_llm_purpose", default="")
 
@@ -28,3 +31,31 @@ def llm_purpose(name: str) -> Iterator[None]:
 def current_purpose() -> str:
     """The innermost purpose set around the running code, or "" when none was."""
     return _purpose.get()
+
+
+def call_purpose(workload: str, fallback: str = "other") -> str:
+    """The label a call is accounted under: the purpose set around it, else `fallback`.
+
+    A proof search's proposer drafts proofs, so its calls are "proof draft".
+    """
+    purpose = current_purpose() or fallback
+    if purpose == "proposer" and workload == "proofs":
+        return "proof draft"
+    return purpose
+
+
+def call_event(purpose: str, completion: Completion) -> tuple[str, dict[str, Any]]:
+    """The `llm` event recorded for one completed call: its message and data, wherever the call ran."""
+    message = (
+        f"{purpose}: {completion.prompt_tokens} tokens in, {completion.completion_tokens} out, "
+        f"{completion.seconds:.1f} s"
+    )
+    return message, {
+        "purpose": purpose,
+        "model": completion.model,
+        "prompt_tokens": completion.prompt_tokens,
+        "completion_tokens": completion.completion_tokens,
+        "seconds": round(completion.seconds, 3),
+        "structured_mode": completion.structured_mode,
+        "cost": completion.cost,
+    }
