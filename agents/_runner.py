@@ -184,6 +184,8 @@ class RunLauncher:
         self.catalog = catalog
         self.llm_config = llm_config
         self.ray_address = ray_address
+        # Calls made before their run exists (planning from documents): recorded on the next run submitted.
+        self._unrecorded: list[tuple[str, Completion]] = []
 
     def executor_for(
         self,
@@ -262,16 +264,27 @@ class RunLauncher:
 
         def record(completion: Completion) -> None:
             if not has_run:
+                self._unrecorded.append((llm_call_purpose(task), completion))
                 return
-            self.store.add_llm_usage(run_id, completion.total_tokens, completion.cost)
-            message, data = call_event(llm_call_purpose(task), completion)
-            self.store.emit(run_id, "llm", message, data)
+            self._record_call(run_id, llm_call_purpose(task), completion)
 
         return OpenAIChat(config, on_usage=record)
+
+    def _record_call(self, run_id: str, purpose: str, completion: Completion) -> None:
+        self.store.add_llm_usage(run_id, completion.total_tokens, completion.cost)
+        message, data = call_event(purpose, completion)
+        self.store.emit(run_id, "llm", message, data)
+
+    def _record_planning(self, run_id: str) -> None:
+        """The calls that planned this run, made before it existed, accounted on it."""
+        calls, self._unrecorded = self._unrecorded, []
+        for purpose, completion in calls:
+            self._record_call(run_id, purpose, completion)
 
     def record_failure(self, task_ref: str, reason: str, options: RunOptions | None = None) -> RunSummary:
         """A run that could not start (unknown task, malformed file) is still recorded, as failed."""
         run = self.store.create_run(None, task_id=task_ref, options=(options or RunOptions()).as_record())
+        self._record_planning(run.id)
         self.store.set_status(run.id, "failed", reason)
         return summarize(self.store, run.id)
 
@@ -281,6 +294,7 @@ class RunLauncher:
         options = replace(options, sandbox=options.sandbox or task.sandbox)
         self.sandbox_config(options, task, self.catalog.workload_for(task))  # bad choices fail before the run
         run = self.store.create_run(task, options=options.as_record())
+        self._record_planning(run.id)
         return run.id
 
     def cancel(self, run_id: str) -> None:

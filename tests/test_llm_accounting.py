@@ -9,7 +9,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from agents import RunLauncher
+from agents import RunLauncher, RunOptions
 from agents.llm import LLMConfig, Message, llm_purpose
 from api._settings import Settings, build_catalog
 from api.web._llm_usage import llm_usage
@@ -57,15 +57,22 @@ def test_each_call_is_recorded_with_its_node_tokens_and_seconds(store: RunStore)
     assert [row.node for row in llm_usage(store, run.id)] == ["proof draft", "other"]
 
 
-def test_planning_without_a_run_records_nothing(store: RunStore) -> None:
+def test_planning_calls_are_accounted_on_the_run_the_plan_starts(store: RunStore) -> None:
     rules = [Rule("plan", [Reply("{}")])]
     with ScriptedLLMServer(rules) as server:
         config = LLMConfig(base_url=server.url, model="scripted", max_retries=0)
         launcher = RunLauncher(store, build_catalog(Settings(home=store.home)), config)
         llm = launcher.llm_for("planning", TaskSpec(id="plan/documents", workload="cfd"))
         assert llm is not None
-        assert llm.complete([Message("user", "plan this")]).total_tokens == 18
-    assert store.list_runs() == []
+        with llm_purpose("planner"):
+            assert llm.complete([Message("user", "plan this")]).total_tokens == 18
+    assert store.list_runs() == []  # planning alone creates no run
+    run_id = launcher.submit(launcher.catalog.load("cfd/cavity"), RunOptions())
+    [call] = _events(store, run_id)
+    assert call["purpose"] == "planner" and call["prompt_tokens"] == 11
+    assert store.get_run(run_id).llm_tokens == 18
+    later = launcher.submit(launcher.catalog.load("cfd/cavity"), RunOptions())
+    assert _events(store, later) == [] and store.get_run(later).llm_tokens == 0  # recorded once
 
 
 @pytest.mark.slow

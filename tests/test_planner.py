@@ -139,6 +139,7 @@ def test_llm_planner_is_validated_and_repaired() -> None:
         offered = [task["id"] for task in prompt["candidate_tasks"]]
         assert offered[0] == "cfd/cavity" and len(offered) <= 6
     assert result.planner == "planner-model"
+    assert result.llm_calls == 2 and result.llm_tokens == 2 * (11 + 7)  # the repair call counts too
     [plan] = result.plans
     assert plan.task_id == "cfd/cavity" and plan.sweep == {"re": [100, 400]}
     assert plan.citations[0].passage == "cavity-study.md#2" and plan.rationale.startswith("planner-model:")

@@ -65,3 +65,5 @@ class PlanningResult(BaseModel):
     unmapped: list[Plan] = Field(default_factory=list)
     notes: list[str] = Field(default_factory=list)
     refusal: Refusal | None = Field(default=None, description="set when no catalog task serves the goal")
+    llm_calls: int = Field(default=0, description="model calls the planning made")
+    llm_tokens: int = Field(default=0, description="tokens (prompt and completion) those calls used")

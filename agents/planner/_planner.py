@@ -46,7 +46,10 @@ def make_plans(catalog: Catalog, documents: Path, goal: str, llm: LLM | None = N
     index = PassageIndex(passages)
     sources = {p.source for p in passages}
     notes: list[str] = []
+    calls = tokens = 0
     if llm is not None:
+        before = llm.usage  # totals shared with whatever else used this client: count the difference
+        calls, tokens = -before.calls, -before.total_tokens
         # The passages most relevant to the goal first, then the rest while the prompt stays small.
         ranked = [p for p, _ in index.search(goal, limit=_LLM_PASSAGES)]
         ranked += [p for p in passages if p not in ranked][: max(0, _LLM_PASSAGES - len(ranked))]
@@ -62,6 +65,8 @@ def make_plans(catalog: Catalog, documents: Path, goal: str, llm: LLM | None = N
             said = "; ".join(plan.unmapped_reason for plan in unmapped)
             refused = Refusal(reason=said or "the model found no candidate task that serves the goal")
         planner = llm.model
+        after = llm.usage
+        calls, tokens = calls + after.calls, tokens + after.total_tokens
     else:
         plans, unmapped, refused = plan_with_rules(catalog, goal, index)
         planner = "builtin (retrieval + rules)"
@@ -76,6 +81,8 @@ def make_plans(catalog: Catalog, documents: Path, goal: str, llm: LLM | None = N
         unmapped=unmapped,
         notes=notes,
         refusal=refused,
+        llm_calls=calls,
+        llm_tokens=tokens,
     )
 
 

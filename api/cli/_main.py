@@ -21,6 +21,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from agents import RunLauncher, RunOptions, RunStateError, RunSummary
+from agents.llm import llm_purpose
 from agents.planner import DocumentError, GoalError, PlanningResult, make_plans, plan_to_task
 from api._detail import iso, run_detail
 from api._errors import BadInputError
@@ -207,7 +208,8 @@ def _plans(settings: Settings, launcher: RunLauncher, docs: Path, goal: str) -> 
     if settings.llm_config() is not None:
         llm = launcher.llm_for("planning", TaskSpec(id="plan/documents", workload="cfd"))
     try:
-        return make_plans(launcher.catalog, docs, goal, llm)
+        with llm_purpose("planner"):
+            return make_plans(launcher.catalog, docs, goal, llm)
     except (DocumentError, GoalError) as error:
         raise BadInputError(str(error)) from None
 
@@ -231,6 +233,8 @@ def plan_command(docs: Path, goal: str, as_json: bool) -> None:
         return
     console = Console()
     console.print(f"{result.passages} passages from {result.documents} documents; planner: {result.planner}")
+    if result.llm_calls:
+        console.print(f"model: {result.llm_calls} call(s), {result.llm_tokens} tokens", highlight=False)
     for plan in result.plans:
         settings_text = ", ".join(f"{k}={v}" for k, v in {**plan.params, **plan.sweep}.items())
         console.print(f"[bold]{plan.task_id}[/bold] {settings_text}  — {plan.rationale}", highlight=False)
