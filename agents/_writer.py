@@ -49,6 +49,8 @@ def _figure_copy(context: RunContext, artifact: Artifact) -> str:
     return f"figures/{name}"
 
 
+FENCE_LANGUAGES = {".lean": "lean4", ".thy": "isabelle"}
+"""A file whose name says its language is fenced in it (a Lean 4 or Isabelle proof is an artifact of kind proof)."""
 TEXT_LINES_SHOWN = 150
 TEXT_BYTES_READ = 256 * 1024
 
@@ -85,7 +87,8 @@ def _accepted_section(context: RunContext, experiment: Experiment, verdicts: lis
     # The workload's own artifact kinds (a checked proof, an evolved kernel) are the result itself: shown as text.
     languages = context.workload.artifact_kinds
     for artifact in (a for a in artifacts if a.kind in languages):
-        lines += _text_deliverable(context, artifact, languages[artifact.kind])
+        language = FENCE_LANGUAGES.get(Path(artifact.name).suffix, languages[artifact.kind])
+        lines += _text_deliverable(context, artifact, language)
     lines.append("Accepted by:")
     for verdict in verdicts:
         lines.append(f"- **{verdict.gate}** {_verdict_ref(verdict)}: {'; '.join(verdict.reasons)}")

@@ -6,9 +6,14 @@ the compiled check file, in the bubblewrap sandbox. Cheats target a false claim 
 change the meaning of miniF2F statements; the controls are honest proofs (lia, nia, lra, field,
 computation, Coquelicot, helper lemmas). coqchk's time is measured on the accepted controls.
 
+The Lean 4 and Isabelle batteries of the same file go through those gates' text rules only (their
+toolchains are in images this bench does not need): how many cheats the rules refuse before any
+build, and whether the honest files pass them.
+
 Prints the cases that went wrong to stderr, then one JSON line:
 {"workload": "proofs", "cheats_tried", "cheats_rejected", "honest_controls", "false_rejections",
- "coqchk_seconds_median"}
+ "coqchk_seconds_median", "lean_cheats_tried", "lean_cheats_rejected_by_text_rules",
+ "isabelle_cheats_tried", "isabelle_cheats_rejected_by_text_rules", "foreign_false_rejections"}
 
 Usage: .venv/bin/python bench/cheats_proofs.py  (LABGATE_COQC picks the Coq, as for the gate)
 """
@@ -26,9 +31,41 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))  # the shared battery lives beside the tests
 
 from sandboxes import LocalSandboxConfig, Sandbox, get_sandbox  # noqa: E402
-from tests.proof_gate_cases import CHEATS, HONEST, ProofCase  # noqa: E402
+from tests.proof_gate_cases import (  # noqa: E402
+    CHEATS,
+    HONEST,
+    ISABELLE_CHEATS,
+    ISABELLE_GOOD,
+    ISABELLE_PROBLEM,
+    LEAN_CHEATS,
+    LEAN_GOOD,
+    LEAN_PROBLEM,
+    ProofCase,
+)
 from tools.proofs import CoqConfig, CoqProver  # noqa: E402
-from verifiers.proofs import GATE_COQ_ARGS, ProofVerdict, check_proof  # noqa: E402
+from verifiers.proofs import GATE_COQ_ARGS, ProofVerdict, check_proof, lint_isabelle, lint_lean  # noqa: E402
+
+
+def foreign_text_rules() -> dict[str, int]:
+    """Lean 4 and Isabelle cheats refused by their gates' text rules, and honest files refused by them."""
+    lean = sum(1 for source, _ in LEAN_CHEATS.values() if lint_lean(LEAN_PROBLEM, source)[0])
+    isabelle = sum(1 for source, _ in ISABELLE_CHEATS.values() if lint_isabelle(ISABELLE_PROBLEM, source)[0])
+    for name, (source, _) in LEAN_CHEATS.items():
+        if not lint_lean(LEAN_PROBLEM, source)[0]:
+            print(f"lean cheat passes the text rules: {name}", file=sys.stderr)
+    for name, (source, _) in ISABELLE_CHEATS.items():
+        if not lint_isabelle(ISABELLE_PROBLEM, source)[0]:
+            print(f"isabelle cheat passes the text rules: {name}", file=sys.stderr)
+    false = int(bool(lint_lean(LEAN_PROBLEM, LEAN_GOOD)[0])) + int(
+        bool(lint_isabelle(ISABELLE_PROBLEM, ISABELLE_GOOD)[0])
+    )
+    return {
+        "lean_cheats_tried": len(LEAN_CHEATS),
+        "lean_cheats_rejected_by_text_rules": lean,
+        "isabelle_cheats_tried": len(ISABELLE_CHEATS),
+        "isabelle_cheats_rejected_by_text_rules": isabelle,
+        "foreign_false_rejections": false,
+    }
 
 
 def _sandbox(workdir: Path, *, ro_paths: Sequence[Path] = ()) -> Sandbox:
@@ -70,6 +107,7 @@ def main() -> None:
         "honest_controls": len(HONEST),
         "false_rejections": false_rejections,
         "coqchk_seconds_median": round(statistics.median(checker_seconds), 3) if checker_seconds else None,
+        **foreign_text_rules(),
     }
     print(json.dumps(summary))
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from tools.proofs import ProofProblem, problem_from_text, resolve_problem
+from tools.proofs import ProofProblem, isabelle_problem, lean_problem, problem_from_text, resolve_problem
 
 FALSE_CLAIM = problem_from_text("proofs/false-claim", "Require Import Arith.\n\nTheorem false_claim : 2 + 2 = 5.\n")
 """A user task file with a false arithmetic claim: whatever proves it proves `False`."""
@@ -305,3 +305,120 @@ HONEST: list[ProofCase] = [
 ]
 
 ALL_CASES: list[ProofCase] = [*CHEATS, *HONEST]
+
+
+# -- Lean 4 and Isabelle: the text rules' battery (the build is the stand-ins' in tests, the provers' in
+# their images). Each cheat maps to (file, a fragment its rejection must name); the GOOD files are the
+# honest controls, with words like sorry or ML in comments and strings elsewhere in the tests.
+
+LEAN_HEADER = "import Mathlib\nopen Nat\n"
+LEAN_STATEMENT = "theorem demo (a b : ℕ) (h : a < b) : a + 1 ≤ b"
+LEAN_PROBLEM = lean_problem("proofs/demo", LEAN_HEADER + "\n" + LEAN_STATEMENT + " := by\n  sorry\n")
+LEAN_GOOD = LEAN_HEADER + "\n" + LEAN_STATEMENT + " := by\n  omega\n"
+
+LEAN_CHEATS: dict[str, tuple[str, str]] = {
+    "sorry": (LEAN_GOOD.replace("omega", "sorry"), "sorry"),
+    "sorry after a comment": (LEAN_GOOD.replace("omega", "/- -/ sorry"), "sorry"),
+    "sorry closing a nested comment": (LEAN_GOOD.replace("omega", "/- /- -/ -/ sorry"), "sorry"),
+    "admit": (LEAN_GOOD.replace("omega", "admit"), "admit"),
+    "sorryAx": (LEAN_GOOD.replace("omega", "exact sorryAx _ false"), "sorryAx"),
+    "axiom": (LEAN_HEADER + "axiom cheat : False\n" + LEAN_STATEMENT + " := by\n  exact cheat.elim\n", "axiom"),
+    "opaque": (LEAN_HEADER + "opaque t : Nat\n" + LEAN_GOOD[len(LEAN_HEADER) :], "opaque"),
+    "native_decide": (LEAN_GOOD.replace("omega", "native_decide"), "native_decide"),
+    "ofReduceBool": (LEAN_GOOD.replace("omega", "exact Lean.ofReduceBool _ _ rfl"), "ofReduceBool"),
+    "skipKernelTC": ("set_option debug.skipKernelTC true in\n" + LEAN_GOOD[len(LEAN_HEADER) :], "debug.skipKernelTC"),
+    "macro redefining a tactic": (
+        LEAN_HEADER + 'macro "omega" : tactic => `(tactic| sorry)\n' + LEAN_GOOD[len(LEAN_HEADER) :],
+        "macro",
+    ),
+    "macro_rules": (
+        LEAN_HEADER + "macro_rules | `(tactic| omega) => `(tactic| admit)\n" + LEAN_GOOD[len(LEAN_HEADER) :],
+        "macro",
+    ),
+    "elab": (LEAN_HEADER + 'elab "cheat" : tactic => pure ()\n' + LEAN_GOOD[len(LEAN_HEADER) :], "elaborator"),
+    "unsafe": (LEAN_HEADER + "unsafe def u : Nat := 0\n" + LEAN_GOOD[len(LEAN_HEADER) :], "unsafe"),
+    "implemented_by": (
+        LEAN_HEADER + "@[implemented_by id] def f (n : Nat) : Nat := n\n" + LEAN_GOOD[len(LEAN_HEADER) :],
+        "implemented_by",
+    ),
+    "extern": (LEAN_HEADER + '@[extern "f"] def g (n : Nat) : Nat := n\n' + LEAN_GOOD[len(LEAN_HEADER) :], "extern"),
+    "#exit": (LEAN_GOOD + "#exit\n", "#exit"),
+    "#eval": (LEAN_HEADER + "#eval 1\n" + LEAN_GOOD[len(LEAN_HEADER) :], "#eval"),
+    "run_cmd": (LEAN_HEADER + "run_cmd pure ()\n" + LEAN_GOOD[len(LEAN_HEADER) :], "run_cmd"),
+    "extra import": ("import Mathlib\nimport Cheats\nopen Nat\n\n" + LEAN_STATEMENT + " := by\n  omega\n", "Cheats"),
+    "weakened statement": (LEAN_GOOD.replace("a + 1 ≤ b", "a ≤ b"), "not the task's"),
+    "strengthened hypothesis": (LEAN_GOOD.replace("(h : a < b)", "(h : a + 1 < b)"), "not the task's"),
+    "renamed theorem": (LEAN_GOOD.replace("theorem demo", "theorem demo2"), "no theorem demo"),
+    "notation": (LEAN_HEADER + 'notation "ℕ" => Unit\n' + LEAN_GOOD[len(LEAN_HEADER) :], "notation"),
+    "unterminated comment": (LEAN_GOOD + "/- open", "cannot be read"),
+    "decide +native": (LEAN_GOOD.replace("omega", "decide +native"), "native evaluation"),
+    "simproc": (
+        LEAN_HEADER + "simproc cheat (_) := fun _ => pure .continue\n" + LEAN_GOOD[len(LEAN_HEADER) :],
+        "simproc",
+    ),
+    "sorryAx in guillemets": (LEAN_GOOD.replace("omega", "exact «sorryAx» _ false"), "sorryAx"),
+    "sorry in a nested tactic block": (LEAN_GOOD.replace("omega", "have : a < b := by\n    sorry\n  omega"), "sorry"),
+    "set_option inside the proof": (
+        LEAN_GOOD.replace("omega", "set_option debug.skipKernelTC true in omega"),
+        "debug.skipKernelTC",
+    ),
+}
+
+ISABELLE_HEADER = (
+    'theory Demo imports Main "HOL-Library.Multiset" begin\n\n'
+    'definition double :: "nat \\<Rightarrow> nat" where "double n = 2 * n"\n'
+)
+ISABELLE_STATEMENT = 'theorem demo: assumes h: "a < (b::nat)" shows "double a < double b"'
+ISABELLE_PROBLEM = isabelle_problem("proofs/demo", ISABELLE_HEADER + "\n" + ISABELLE_STATEMENT + "\n  sorry\n\nend\n")
+ISABELLE_GOOD = ISABELLE_HEADER + "\n" + ISABELLE_STATEMENT + "\n  using h unfolding double_def by simp\n\nend\n"
+
+_ISABELLE_BODY = "\n" + ISABELLE_STATEMENT + "\n  using h unfolding double_def by simp\n"
+ISABELLE_CHEATS: dict[str, tuple[str, str]] = {
+    "sorry": (ISABELLE_GOOD.replace("using h unfolding double_def by simp", "sorry"), "sorry"),
+    "sorry after a nested comment": (ISABELLE_GOOD.replace("by simp", "(* (* *) *) sorry"), "sorry"),
+    "oops": (ISABELLE_GOOD.replace("using h unfolding double_def by simp", "oops"), "oops"),
+    "axiomatization": (
+        ISABELLE_HEADER + 'axiomatization where cheat: "False"\n' + _ISABELLE_BODY + "end\n",
+        "axiomatization",
+    ),
+    "ML block": (ISABELLE_HEADER + "ML \\<open>val _ = ()\\<close>\n" + _ISABELLE_BODY + "end\n", "ML"),
+    "ML_file": (ISABELLE_HEADER + 'ML_file "cheat.ML"\n' + _ISABELLE_BODY + "end\n", "ML"),
+    "setup": (ISABELLE_HEADER + "setup \\<open>I\\<close>\n" + _ISABELLE_BODY + "end\n", "setup"),
+    "quick_and_dirty": (
+        ISABELLE_HEADER + "declare [[quick_and_dirty = true]]\n" + _ISABELLE_BODY + "end\n",
+        "quick_and_dirty",
+    ),
+    "skip_proof": (
+        ISABELLE_GOOD.replace("by simp", "by (tactic \\<open>Skip_Proof.cheat_tac @{context} 1\\<close>)"),
+        "ML tactic",
+    ),
+    "notation": (
+        ISABELLE_HEADER + 'no_notation less ("(_/ < _)" [51, 51] 50)\n' + _ISABELLE_BODY + "end\n",
+        "notation",
+    ),
+    "changed statement": (ISABELLE_GOOD.replace('"double a < double b"', '"double a <= double b"'), "not the task's"),
+    "other imports": (ISABELLE_GOOD.replace('imports Main "HOL-Library.Multiset"', "imports Complex_Main"), "imports"),
+    "redefined name": (
+        ISABELLE_HEADER
+        + 'definition double2 where "double2 = 0"\nfun double where "double x = 0"\n'
+        + _ISABELLE_BODY
+        + "end\n",
+        "double again",
+    ),
+    "no end": (ISABELLE_GOOD.rstrip().removesuffix("end"), "end"),
+    "unterminated comment": (ISABELLE_GOOD + "(* open", "cannot be read"),
+    "ML without a space": (ISABELLE_HEADER + "ML\\<open>val _ = ()\\<close>\n" + _ISABELLE_BODY + "end\n", "ML"),
+    "oops after a proof step": (ISABELLE_GOOD.replace("by simp", "apply simp oops"), "oops"),
+    "quick_and_dirty in a nested comment's shadow": (
+        ISABELLE_HEADER + "(* (* *) *) declare [[quick_and_dirty]]\n" + _ISABELLE_BODY + "end\n",
+        "quick_and_dirty",
+    ),
+    "statement with an attribute": (ISABELLE_GOOD.replace("theorem demo:", "theorem demo [simp]:"), "not the task's"),
+    "sorry inside a subproof": (
+        ISABELLE_GOOD.replace(
+            "using h unfolding double_def by simp",
+            'proof -\n    have "a < b" sorry\n    show ?thesis using h unfolding double_def by simp\n  qed',
+        ),
+        "sorry",
+    ),
+}

@@ -180,3 +180,53 @@ def test_agent_check_judges_a_proof_of_a_users_theorem(home: Path, tmp_path: Pat
     )
     changed = agent("check", str(GAUSS), str(weakened), "--json", home=home)
     assert changed.returncode == 1 and json.loads(changed.stdout)["decision"] == "reject"
+
+
+def test_a_rest_body_extending_a_minif2f_task_is_titled_after_its_own_statement(catalog: Catalog) -> None:
+    from types import SimpleNamespace
+
+    from api.rest._routes_runs import _task_from
+    from api.rest._schemas import RunRequest
+
+    state = SimpleNamespace(launcher=SimpleNamespace(catalog=catalog))
+    body = RunRequest(
+        spec={
+            "extends": "proofs/minif2f-valid/mathd_algebra_10",
+            "params": {"header": "Require Import Arith.\n", "statement": "Theorem two_plus_two : 2 + 2 = 4."},
+        }
+    )
+    task = _task_from(state, body)  # type: ignore[arg-type]
+    assert task.title == "two_plus_two: 2 + 2 = 4" and "miniF2F" not in task.title + task.goal
+    assert task.id == "proofs/two_plus_two" and "problem" not in task.params
+    plain = _task_from(state, RunRequest(spec={"extends": "proofs/minif2f-valid/mathd_algebra_10"}))  # type: ignore[arg-type]
+    assert "miniF2F" in plain.title  # the catalog problem itself keeps its title
+
+
+def test_a_lean_statement_of_ones_own_is_titled_and_asked_in_lean(tmp_path: Path, catalog: Catalog) -> None:
+    own = tmp_path / "own.yaml"
+    own.write_text(
+        yaml.safe_dump(
+            {
+                "extends": "proofs/minif2f-valid/mathd_algebra_10",
+                "params": {
+                    "prover": "lean4",
+                    "header": "import Mathlib\n",
+                    "statement": "theorem two_plus_two : (2 : ℕ) + 2 = 4",
+                },
+            },
+            allow_unicode=True,
+        )
+    )
+    task = catalog.load(str(own))
+    assert task.title == "two_plus_two: (2 : ℕ) + 2 = 4"
+    assert "miniF2F" not in task.title and "Lean's kernel" in task.goal and task.id == "proofs/two_plus_two"
+
+
+def test_the_lean_and_isabelle_examples_name_their_prover_and_theorem(catalog: Catalog) -> None:
+    lean = catalog.load(str(EXAMPLES_DIR / "lean-sum-bound.yaml"))
+    assert lean.title == "sum_bound: (a b : ℕ) (h₀ : a < b) (h₁ : b < 10) : a + b < 19"
+    assert "in lean4" in lean.goal and catalog.workload_for(lean).sandbox_image(lean) == "lean4"
+    isabelle = catalog.load(str(EXAMPLES_DIR / "isabelle-double.yaml"))
+    assert isabelle.title == 'double_mono: assumes h: "a < (b::nat)" shows "double a < double b"'
+    assert "quick_and_dirty off" in isabelle.goal
+    assert [plan.key for plan in catalog.workload_for(isabelle).plan(isabelle)] == ["double_mono"]

@@ -134,7 +134,7 @@ class Catalog:
             raise TaskError(f"task file {path} must hold a mapping of task fields, not {type(data).__name__}")
         task = self.from_mapping(data, origin=str(path))
         workload = self.workloads.get(task.workload)
-        return workload.read_task_files(task, path.parent) if workload is not None else task
+        return workload.titled(workload.read_task_files(task, path.parent)) if workload is not None else task
 
     def from_mapping(self, data: Mapping[str, Any], origin: str = "task") -> TaskSpec:
         """A task from a mapping (file or REST body); `extends: <id>` starts from a catalog task."""

@@ -219,6 +219,14 @@ class Workload(ABC):
         """
         return task
 
+    def titled(self, task: TaskSpec) -> TaskSpec:
+        """`task`, given whole (a task file or a REST body), with the title and question its own content implies.
+
+        A theorem of one's own names its task rather than the catalog task it extends. The default keeps
+        the title it has.
+        """
+        return task
+
     def adopt(
         self, task: TaskSpec, source: Path, directory: Path, sandbox_factory: SandboxFactory
     ) -> tuple[ExperimentSpec, ExperimentOutcome]:

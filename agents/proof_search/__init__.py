@@ -2,6 +2,15 @@
 
 from agents.proof_search._automation import AUTOMATION, AutomationTactic, StepFix, ToolCorrector, probe_text
 from agents.proof_search._conjecture import SYSTEM_PROMPT, ConjectureCorrector, Failure
+from agents.proof_search._dialects import (
+    ISABELLE_AUTOMATION,
+    ISABELLE_SKELETONS,
+    LEAN_AUTOMATION,
+    LEAN_SKELETONS,
+    isabelle_winner,
+    lean_probe_step,
+    lean_winner,
+)
 from agents.proof_search._driver import ProofSearchProposer, budget_from, drive_proof
 from agents.proof_search._memory import (
     EXCLUDE_ENV,
@@ -30,6 +39,10 @@ __all__ = [
     "AUTOMATION_IMPORTS",
     "EXCLUDE_ENV",
     "HOLE",
+    "ISABELLE_AUTOMATION",
+    "ISABELLE_SKELETONS",
+    "LEAN_AUTOMATION",
+    "LEAN_SKELETONS",
     "MEMORY_ENV",
     "ONLY_ENV",
     "RETRIEVE_ENV",
@@ -56,6 +69,9 @@ __all__ = [
     "drive_proof",
     "goal_features",
     "is_bullet",
+    "isabelle_winner",
+    "lean_probe_step",
+    "lean_winner",
     "memory_dir",
     "probe_text",
     "script_from_text",

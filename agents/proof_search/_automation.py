@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from agents.proof_search._dialects import ISABELLE_PROBE, isabelle_winner, lean_probe_step, lean_winner
 from agents.proof_search._script import AUTOMATION_IMPORTS, ProofScript
 from tools.proofs import CheckResult, ProofProblem, Prover
 
@@ -94,6 +95,8 @@ class ToolCorrector:
     def fix(self, script: ProofScript, index: int, *, timeout: float | None = None) -> StepFix:
         """The first tactic (in order) that closes the goal step `index` works on."""
         prefix = script.prefix_source(self.problem, index, self.imports)
+        if self.problem.prover != "coq":
+            return self._fix_foreign(prefix, timeout)
         hammer_seconds = max(2, round(self.tactic_seconds * 2))
         probes, settings_lines = probe_text(self.tactics, self.tactic_seconds, hammer_seconds)
         source = prefix + probes
@@ -113,3 +116,15 @@ class ToolCorrector:
                 return StepFix(f"{script_text}.", tactic.name, result, prefix_ok=True)
         prefix_error = next((e for e in errors if 0 < e.line < first_probe_line), None)
         return StepFix(None, "", result, prefix_ok=prefix_error is None and not result.failure)
+
+    def _fix_foreign(self, prefix: str, timeout: float | None) -> StepFix:
+        """Lean 4: one `first | ...` step tracing its winner; Isabelle: `try0` and `sledgehammer` (see `_dialects`)."""
+        limit = min(self.step_seconds, timeout or self.step_seconds)
+        if self.problem.prover == "lean4":
+            result = self.prover.check(prefix + f"  {lean_probe_step()}\n", timeout=limit)
+            winner = lean_winner(result)
+            return StepFix(winner, winner or "", result, prefix_ok=not result.failure)
+        result = self.prover.check(prefix + f"  {ISABELLE_PROBE}\n\nend\n", timeout=limit)
+        found = isabelle_winner(result)
+        name = found.split()[1].strip("()") if found and " " in found else (found or "")
+        return StepFix(found, name, result, prefix_ok=not result.failure)

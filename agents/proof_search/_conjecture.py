@@ -21,6 +21,27 @@ SYSTEM_PROMPT = (
     "the theorem only, from `Proof.` to `Qed.`."
 )
 
+PROMPTS = {
+    "coq": (SYSTEM_PROMPT, "coq", "Coq"),
+    "lean4": (
+        "You write proofs in Lean 4 with Mathlib (tactics such as omega, linarith, nlinarith, norm_num, simp, "
+        "aesop, decide, positivity, ring, field_simp). Never change the theorem statement; never use sorry, "
+        "admit, native_decide, axiom, set_option or new imports. Answer with one ```lean code block holding the "
+        "theorem with its proof: `theorem NAME ... := by` followed by the tactics.",
+        "lean",
+        "Lean",
+    ),
+    "isabelle": (
+        "You write proofs in Isabelle/HOL (methods such as simp, auto, arith, presburger, linarith, blast, "
+        "metis, smt; Isar proofs welcome). Never change the theorem statement; never use sorry, oops, "
+        "axiomatization or ML. Answer with one ```isabelle code block holding the theorem statement followed "
+        "by its proof.",
+        "isabelle",
+        "Isabelle",
+    ),
+}
+"""Per prover: the system prompt, the code fence's language and the prover's name in messages."""
+
 
 @dataclass(frozen=True)
 class Failure:
@@ -49,22 +70,25 @@ class ConjectureCorrector:
 
     def draft(self, seed: int) -> ProofScript | None:
         """A fresh proof draft (sampled, so repeated calls differ)."""
+        system, fence, name = PROMPTS[self.problem.prover]
         user = (
-            f"Prove this theorem.\n\n```coq\n{self._statement()}\n```\n\n"
-            "Think about the mathematics first, then give the Coq proof."
+            f"Prove this theorem.\n\n```{fence}\n{self._statement()}\n```\n\n"
+            f"Think about the mathematics first, then give the {name} proof."
         )
-        return self._ask([Message("system", SYSTEM_PROMPT), Message("user", user)], seed, origin="llm:draft")
+        return self._ask([Message("system", system), Message("user", user)], seed, origin="llm:draft")
 
     def revise(self, failure: Failure, seed: int) -> ProofScript | None:
         """A revised proof, given the failing one, its failing step, the error and the goal there."""
+        system, fence, name = PROMPTS[self.problem.prover]
+        failing = failure.script.text() if self.problem.prover == "coq" else failure.script.render(self.problem).source
         user = (
-            f"Theorem:\n```coq\n{self._statement()}\n```\n\n"
-            f"This proof fails:\n```coq\n{failure.script.text()}```\n\n"
-            f"The failing step is `{failure.step}`. Coq says:\n{failure.error}\n\n"
+            f"Theorem:\n```{fence}\n{self._statement()}\n```\n\n"
+            f"This proof fails:\n```{fence}\n{failing}```\n\n"
+            f"The failing step is `{failure.step}`. {name} says:\n{failure.error}\n\n"
             f"The goal at that step is:\n```\n{failure.goal or '(not available)'}\n```\n\n"
             "Give a corrected proof of the whole theorem."
         )
-        return self._ask([Message("system", SYSTEM_PROMPT), Message("user", user)], seed, origin="llm:revision")
+        return self._ask([Message("system", system), Message("user", user)], seed, origin="llm:revision")
 
     def _ask(self, messages: list[Message], seed: int, origin: str) -> ProofScript | None:
         if self.exhausted:

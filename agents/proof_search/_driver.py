@@ -18,9 +18,10 @@ from agents._context import RunContext
 from agents._execution import Execution
 from agents._proposer import Proposer
 from agents.proof_search._conjecture import ConjectureCorrector
+from agents.proof_search._dialects import ISABELLE_SKELETONS, LEAN_SKELETONS
 from agents.proof_search._memory import RETRIEVE_ENV, SplitFilter, memory_from_environment
 from agents.proof_search._proposer import SKELETONS, BuiltinProposer
-from agents.proof_search._script import ProofScript, script_from_text
+from agents.proof_search._script import AUTOMATION_IMPORTS, ProofScript, script_from_text
 from agents.proof_search._search import ProofSearch, SearchBudget
 from runs import ExperimentSpec
 from tools import ExperimentOutcome
@@ -30,6 +31,7 @@ from tools.proofs import (
     ProofProblem,
     ProofsWorkload,
     parse_params,
+    proof_file_name,
     proof_files,
     resolve_problem,
 )
@@ -57,17 +59,25 @@ def drive_proof(context: Execution, spec: ExperimentSpec, directory: Path) -> Ex
         return context.workload.run(task, spec, directory, context.sandbox_factory)
     problem = resolve_problem(spec.params, task.id)
     workload = context.workload if isinstance(context.workload, ProofsWorkload) else ProofsWorkload()
-    prover = workload.prover(directory, context.sandbox_factory, params.backend)
+    prover = workload.prover(directory, context.sandbox_factory, params.backend, prover=params.prover)
     conjecture = ConjectureCorrector(context.llm, problem) if context.llm is not None else None
     wanted = None if params.skeletons == "all" else tuple(name.strip() for name in params.skeletons.split(","))
-    unknown = [name for name in wanted or () if name not in dict(SKELETONS)]
+    skeletons = {"coq": SKELETONS, "lean4": LEAN_SKELETONS, "isabelle": ISABELLE_SKELETONS}[params.prover]
+    unknown = [name for name in wanted or () if name not in dict(skeletons)]
     if unknown:
-        known = ", ".join(name for name, _ in SKELETONS)
+        prover.close()
+        known = ", ".join(name for name, _ in skeletons)
         return ExperimentOutcome(
             key=spec.key, status="error", error=f"unknown skeleton(s) {', '.join(unknown)}; known: {known}"
         )
-    remembered, memory_note = recalled(problem) if wanted is None else ([], "off (skeletons restricted)")
-    proposer = BuiltinProposer(wanted, remembered)
+    remembered: list[ProofScript]
+    if params.prover != "coq":
+        remembered, memory_note = [], "off (the proof memory holds Coq proofs)"
+    elif wanted is None:
+        remembered, memory_note = recalled(problem)
+    else:
+        remembered, memory_note = [], "off (skeletons restricted)"
+    proposer = BuiltinProposer(wanted, remembered, skeletons)
     search = ProofSearch(
         problem,
         prover,
@@ -76,12 +86,14 @@ def drive_proof(context: Execution, spec: ExperimentSpec, directory: Path) -> Ex
         conjecture=conjecture,
         seed=task.seed,
         should_stop=context.should_stop,
+        imports=AUTOMATION_IMPORTS if params.prover == "coq" else "",
     )
     try:
         result = search.run()
     finally:
         prover.close()
-    (directory / PROOF_FILE).write_text(result.source or problem.theorem_file("Proof.\nAdmitted."))
+    unproved = {"coq": "Proof.\nAdmitted.", "lean4": ":= by\n  sorry", "isabelle": "sorry"}[params.prover]
+    (directory / proof_file_name(params.prover)).write_text(result.source or problem.theorem_file(unproved))
     with (directory / SEARCH_LOG).open("w") as handle:
         for entry in result.log:
             handle.write(json.dumps(entry, default=str) + "\n")
@@ -90,7 +102,8 @@ def drive_proof(context: Execution, spec: ExperimentSpec, directory: Path) -> Ex
         "search": "solved" if result.solved else f"not solved: {result.stopped}",
         "origin": result.origin,
         "proposer": "llm" if conjecture is not None else "builtin",
-        "backend": params.backend,
+        "backend": params.backend if params.prover == "coq" else params.prover,
+        "prover": params.prover,
         "llm_calls": result.llm_calls,
         "memory": memory_note,
     }
@@ -107,7 +120,7 @@ def drive_proof(context: Execution, spec: ExperimentSpec, directory: Path) -> Ex
             "attempts": float(result.attempts),
             "seconds": result.seconds,
         },
-        files=proof_files(with_log=True),
+        files=proof_files(with_log=True, prover=params.prover),
         info=info,
     )
 
@@ -137,7 +150,7 @@ def remember(context: RunContext, spec: ExperimentSpec, decision: str) -> bool:
     if decision != "accept":
         return False
     params = parse_params(spec.params, context.task.id)
-    if params.problem is None and params.statement is None:
+    if (params.problem is None and params.statement is None) or params.prover != "coq":
         return False
     memory = memory_from_environment(context.store.home)
     proof = context.experiment_dir(spec.key) / PROOF_FILE

@@ -118,8 +118,13 @@ class BuiltinProposer:
     this goal's hypothesis names); the search checks each once, as is, before any skeleton.
     """
 
-    def __init__(self, names: tuple[str, ...] | None = None, remembered: Sequence[ProofScript] = ()) -> None:
-        self.skeletons = [(name, steps) for name, steps in SKELETONS if names is None or name in names]
+    def __init__(
+        self,
+        names: tuple[str, ...] | None = None,
+        remembered: Sequence[ProofScript] = (),
+        skeletons: tuple[tuple[str, tuple[str, ...]], ...] = SKELETONS,
+    ) -> None:
+        self.skeletons = [(name, steps) for name, steps in skeletons if names is None or name in names]
         self.remembered = tuple(remembered)
 
     def memory_drafts(self) -> Iterator[ProofScript]:

@@ -15,6 +15,7 @@ from tools.proofs import ProofProblem, Sentence, UnterminatedSourceError, offset
 HOLE = "?"
 AUTOMATION_IMPORTS = "From Hammer Require Import Tactics Hammer.\nRequire Import Lia Lra Psatz."
 _FENCE = re.compile(r"```(?:coq|rocq|Coq)?\s*\n(.*?)```", re.DOTALL)
+_ANY_FENCE = re.compile(r"```[A-Za-z0-9]*\s*\n(.*?)```", re.DOTALL)
 
 
 @dataclass(frozen=True)
@@ -84,14 +85,37 @@ class ProofScript:
         return "".join(parts), spans, position
 
     def render(self, problem: ProofProblem, imports: str = AUTOMATION_IMPORTS) -> RenderedScript:
+        if problem.prover != "coq":
+            return self._render_lines(problem)
         prefix = problem.theorem_file("", imports=imports)
         body, spans, qed = self.render_body(len(prefix))
         return RenderedScript(prefix + body, tuple(spans), qed)
+
+    def _render_lines(self, problem: ProofProblem) -> RenderedScript:
+        """Lean 4 (`:= by` then one tactic a line) or Isabelle (one proof line each, then `end`);
+        a step keeps its own extra indentation, so nested blocks survive."""
+        head = problem.header.rstrip()
+        prefix = (f"{head}\n\n" if head else "") + problem.statement.strip()
+        prefix += " := by\n" if problem.prover == "lean4" else "\n"
+        parts = [prefix]
+        position = len(prefix)
+        spans: list[tuple[int, int]] = []
+        for step in self.steps:
+            line = f"  {step}\n"
+            spans.append((position + 2, position + 2 + len(step)))
+            parts.append(line)
+            position += len(line)
+        qed = position
+        if problem.prover == "isabelle":
+            parts.append("\nend\n")
+        return RenderedScript("".join(parts), tuple(spans), qed)
 
     def prefix_source(self, problem: ProofProblem, index: int, imports: str = AUTOMATION_IMPORTS) -> str:
         """The file up to (not including) step `index`, without `Qed.`: where probes are appended."""
         rendered = self.render(problem, imports)
         cut = rendered.spans[index][0] if index < len(rendered.spans) else rendered.qed_offset
+        if problem.prover != "coq":
+            return rendered.source[: rendered.source.rfind("\n", 0, cut) + 1]
         return rendered.source[:cut].rstrip() + "\n"
 
 
@@ -111,6 +135,8 @@ def script_from_text(text: str, problem: ProofProblem, origin: str = "") -> Proo
     proof. Only the proof of `problem.name` is kept: from after its statement (or `Proof.`) up to
     `Qed.`/`Defined.`/`Admitted.`, or the end.
     """
+    if problem.prover != "coq":
+        return _lines_from_text(text, problem, origin)
     fenced = _FENCE.findall(text)
     candidates = [block for block in fenced if block.strip()]
     if not candidates and re.search(r"(^|\s)(Proof\.|Theorem|Lemma)", text):
@@ -145,4 +171,34 @@ def script_from_text(text: str, problem: ProofProblem, origin: str = "") -> Proo
             steps.append(code)
         if steps:
             return ProofScript(tuple(steps), origin)
+    return None
+
+
+def _lines_from_text(text: str, problem: ProofProblem, origin: str) -> ProofScript | None:
+    """Lean 4 / Isabelle: the proof lines after `theorem NAME ... := by` (Lean) or the statement
+    (Isabelle), up to the theory's `end`; indentation beyond the proof's first line is kept."""
+    blocks = [block for block in _ANY_FENCE.findall(text) if block.strip()] or [text]
+    for block in blocks:
+        lines = block.splitlines()
+        start = 0
+        for index, line in enumerate(lines):
+            if re.match(rf"\s*(theorem|lemma)\s+{re.escape(problem.name)}\b", line):
+                start = index
+                while start < len(lines) and (
+                    (problem.prover == "lean4" and not re.search(r":=\s*by\s*$", lines[start]))
+                    or (problem.prover == "isabelle" and not lines[start].strip().endswith('"'))
+                ):
+                    start += 1
+                start += 1
+                break
+        body = [line for line in lines[start:] if line.strip()]
+        if problem.prover == "isabelle":
+            body = [line for line in body if line.strip() != "end"]
+        if problem.prover == "lean4" and body and body[0].strip().startswith(":= by"):
+            body[0] = body[0].replace(":= by", "", 1)
+        body = [line for line in body if line.strip()]
+        if not body:
+            continue
+        base = min(len(line) - len(line.lstrip()) for line in body)
+        return ProofScript(tuple(line[base:].rstrip() for line in body), origin)
     return None

@@ -20,6 +20,7 @@ from typing import Any, Literal
 
 from agents.proof_search._automation import AUTOMATION, AutomationTactic, ToolCorrector
 from agents.proof_search._conjecture import ConjectureCorrector, Failure
+from agents.proof_search._dialects import classify_foreign
 from agents.proof_search._proposer import BuiltinProposer
 from agents.proof_search._script import AUTOMATION_IMPORTS, HOLE, ProofScript, RenderedScript
 from tools.proofs import CheckResult, ProofProblem, Prover, error_offset
@@ -87,12 +88,14 @@ class Diagnosis:
     insert: tuple[str, ...] = ()
 
 
-def diagnose(rendered: RenderedScript, result: CheckResult) -> Diagnosis:
+def diagnose(rendered: RenderedScript, result: CheckResult, prover: str = "coq") -> Diagnosis:
     """Classify a failed check of a rendered script."""
     if result.ok:
         return Diagnosis("ok")
     if result.timed_out or result.failure:
         return Diagnosis("abandon", message=result.summary())
+    if prover != "coq":
+        return _diagnose_foreign(rendered, result)
     located = [item for item in result.errors if item.line > 0]
     if not located:
         message = result.first_error.message if result.first_error else result.summary()
@@ -113,6 +116,29 @@ def diagnose(rendered: RenderedScript, result: CheckResult) -> Diagnosis:
     if _UNFINISHED_BULLET.search(error.message):
         return Diagnosis("hole", index=index, message=error.message, insert=(HOLE,))
     if any(marker in error.message for marker in _NO_GOALS):
+        return Diagnosis("extra", index=index, message=error.message)
+    if index >= len(rendered.spans):
+        return Diagnosis("hole", index=index, message=error.message, insert=(HOLE,))
+    return Diagnosis("step", index=index, message=error.message)
+
+
+def _diagnose_foreign(rendered: RenderedScript, result: CheckResult) -> Diagnosis:
+    """Lean 4 / Isabelle: unsolved goals need a hole, no goals left make the rest extra, else the step."""
+    located = [item for item in result.errors if item.line > 0]
+    if not located:
+        message = result.first_error.message if result.first_error else result.summary()
+        return Diagnosis("abandon", message=message)
+    error = located[0]
+    kind, offset = classify_foreign(rendered.source, error.line, error.column, error.message)
+    index = rendered.step_at(error.line, error.column)
+    if index is None:
+        index = len(rendered.spans) if offset >= rendered.qed_offset else _nearest(rendered, offset)
+    first_step = rendered.spans[0][0] if rendered.spans else rendered.qed_offset
+    if kind == "hole":
+        return Diagnosis("hole", index=len(rendered.spans), message=error.message, insert=(HOLE,))
+    if offset < first_step - 8 and kind == "step":
+        return Diagnosis("fatal", message=f"the statement or header does not compile: {error.message}")
+    if kind == "extra":
         return Diagnosis("extra", index=index, message=error.message)
     if index >= len(rendered.spans):
         return Diagnosis("hole", index=index, message=error.message, insert=(HOLE,))
@@ -301,7 +327,7 @@ class ProofSearch:
             self._last_source = rendered.source
             self.attempts += 1
             result = self.prover.check(rendered.source, timeout=min(self.budget.check_seconds, self._remaining()))
-            diagnosis = diagnose(rendered, result)
+            diagnosis = diagnose(rendered, result, self.problem.prover)
             entry = self._record(
                 kind="check",
                 origin=script.origin,
@@ -390,7 +416,12 @@ class ProofSearch:
             return None
         self.attempts += 1
         state = self.prover.goal_at(rendered.source, position, timeout=min(timeout, self._remaining()))
-        self._goals[key] = state.render() if state is not None else None
+        if state is None:
+            self._goals[key] = None
+        elif self.problem.prover != "coq" and state.raw.strip():
+            self._goals[key] = state.raw.strip()  # in the prover's own notation (`⊢` for Lean)
+        else:
+            self._goals[key] = state.render()
         return self._goals[key]
 
     def _revise(self, script: ProofScript, diagnosis: Diagnosis, rendered: RenderedScript) -> ProofScript | None:

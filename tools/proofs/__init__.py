@@ -1,10 +1,23 @@
 """The proof workload: a prover interface with a Coq backend, diagnostics, miniF2F as data, tasks,
 and theorems of one's own from a task file (see `examples/`)."""
 
+from tools.proofs._batch import IsabelleBatch, LeanBatch, isabelle_errors, lean_messages
 from tools.proofs._coq import COQ_LIMITS, CoqConfig, CoqProver, coq_version, cut_before, error_offset
 from tools.proofs._diagnostics import Diagnostic, Goal, GoalState, Severity, parse_diagnostics, parse_goals
+from tools.proofs._foreign import (
+    ISABELLE_PROOF_STARTS,
+    ISABELLE_THEOREM_KEYWORDS,
+    isabelle_imports,
+    isabelle_problem,
+    isabelle_statement_end,
+    lean_imports,
+    lean_problem,
+    lean_statement_end,
+)
+from tools.proofs._foreign_data import DATA_ENV, data_dir, foreign_problem, load_foreign_split
 from tools.proofs._isabelle import IsabelleError, IsabelleServer, isabelle_diagnostics, parse_isabelle_state
 from tools.proofs._lean import LeanRepl, lean_diagnostics, parse_lean_goals
+from tools.proofs._lexers import Token, code_tokens, isabelle_tokens, lean_tokens, token_text
 from tools.proofs._minif2f import DATA_DIR, SPLITS, excluded, exclusion_reason, load_split, problem_id, set_name
 from tools.proofs._problems import (
     ASSUMPTION_KEYWORDS,
@@ -30,7 +43,7 @@ from tools.proofs._sentences import (
     strip_comments,
 )
 from tools.proofs._session import CoqSession, SessionDiedError
-from tools.proofs._tasks import SETS, ProofParams, parse_params, resolve_problem
+from tools.proofs._tasks import PROVERS, SETS, ProofParams, parse_params, resolve_problem
 from tools.proofs._user_theorem import (
     EXAMPLES_DIR,
     check_statement,
@@ -38,14 +51,27 @@ from tools.proofs._user_theorem import (
     theorem_title,
     with_statement_titles,
 )
-from tools.proofs._workload import PROOF_FILE, SEARCH_LOG, ProofsSettings, ProofsWorkload, proof_files
+from tools.proofs._workload import (
+    PROOF_FILE,
+    PROOF_FILES,
+    SEARCH_LOG,
+    ProofsSettings,
+    ProofsWorkload,
+    proof_file_name,
+    proof_files,
+)
 
 __all__ = [
     "ASSUMPTION_KEYWORDS",
     "COQ_LIMITS",
     "DATA_DIR",
+    "DATA_ENV",
     "EXAMPLES_DIR",
+    "ISABELLE_PROOF_STARTS",
+    "ISABELLE_THEOREM_KEYWORDS",
     "PROOF_FILE",
+    "PROOF_FILES",
+    "PROVERS",
     "SEARCH_LOG",
     "SETS",
     "SPLITS",
@@ -57,8 +83,10 @@ __all__ = [
     "Diagnostic",
     "Goal",
     "GoalState",
+    "IsabelleBatch",
     "IsabelleError",
     "IsabelleServer",
+    "LeanBatch",
     "LeanRepl",
     "ProblemFormatError",
     "ProofParams",
@@ -71,18 +99,33 @@ __all__ = [
     "SessionDiedError",
     "Severity",
     "Statement",
+    "Token",
     "UnterminatedSourceError",
     "blank_literals",
     "check_statement",
+    "code_tokens",
     "coq_version",
     "cut_before",
+    "data_dir",
     "declared_names",
     "error_offset",
     "excluded",
     "exclusion_reason",
+    "foreign_problem",
     "isabelle_diagnostics",
+    "isabelle_errors",
+    "isabelle_imports",
+    "isabelle_problem",
+    "isabelle_statement_end",
+    "isabelle_tokens",
     "lean_diagnostics",
+    "lean_imports",
+    "lean_messages",
+    "lean_problem",
+    "lean_statement_end",
+    "lean_tokens",
     "line_column",
+    "load_foreign_split",
     "load_split",
     "normalize",
     "offset_of",
@@ -94,6 +137,7 @@ __all__ = [
     "parse_statement",
     "problem_from_text",
     "problem_id",
+    "proof_file_name",
     "proof_files",
     "resolve_problem",
     "set_name",
@@ -103,5 +147,6 @@ __all__ = [
     "strip_attributes",
     "strip_comments",
     "theorem_title",
+    "token_text",
     "with_statement_titles",
 ]

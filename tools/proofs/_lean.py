@@ -4,7 +4,9 @@ The REPL (leanprover-community/repl, built in `sandboxes/images/lean4`) reads on
 blank-line-separated block and answers with one JSON object: `{"cmd": source}` checks a whole file in
 a fresh environment and returns its messages (severity, 1-based line, 0-based column); with
 `"allTactics": true` it also lists every tactic with the goals before it, which is what `goal_at`
-reads. A hung or crashed REPL is killed and started again for the next check.
+reads. A file's leading imports are elaborated once per REPL process and the rest is checked in
+that environment (`"env": n`), since `import Mathlib` alone takes seconds. A hung or crashed REPL is
+killed and started again for the next check.
 """
 
 from __future__ import annotations
@@ -59,6 +61,34 @@ def lean_diagnostics(response: dict[str, Any]) -> list[Diagnostic]:
     return diagnostics
 
 
+def split_imports(source: str) -> tuple[str, str]:
+    """The leading `import` lines (with blank and `--` comment lines among them) and the rest, split at a
+    line boundary; ("", source) when the file imports nothing."""
+    lines = source.splitlines(keepends=True)
+    last = -1
+    for index, line in enumerate(lines):
+        text = line.strip()
+        if text.startswith("import "):
+            last = index
+        elif text and not text.startswith("--"):
+            break
+    if last < 0:
+        return "", source
+    return "".join(lines[: last + 1]), "".join(lines[last + 1 :])
+
+
+def shifted(diagnostics: list[Diagnostic], lines: int) -> list[Diagnostic]:
+    """Diagnostics moved down by `lines` (located ones only)."""
+    if not lines:
+        return diagnostics
+    return [
+        Diagnostic(d.line + lines, d.column, d.end_line + lines, d.end_column, d.severity, d.message, d.file)
+        if d.line > 0
+        else d
+        for d in diagnostics
+    ]
+
+
 class LeanRepl(Prover):
     """Lean 4 checks through a persistent `repl` process in the sandbox around `workdir`.
 
@@ -89,6 +119,7 @@ class LeanRepl(Prover):
         self._process: SandboxProcess | None = None
         self._reader: StreamReader | None = None
         self._lock = threading.Lock()
+        self._envs: dict[str, int] = {}
         self.restarts = 0
 
     def _sandbox_(self) -> Sandbox:
@@ -103,7 +134,7 @@ class LeanRepl(Prover):
         return result.stdout.strip()
 
     def _start(self) -> None:
-        if shutil.which(self.repl) is None:
+        if self._sandbox_().name != "docker" and shutil.which(self.repl) is None:  # the image has its own
             raise ProverUnavailableError(
                 f"the Lean REPL ({self.repl!r}) is not installed; build sandboxes/images/lean4 (needs network)"
             )
@@ -115,6 +146,7 @@ class LeanRepl(Prover):
             self._process.kill()
         self._process = None
         self._reader = None
+        self._envs.clear()  # environments live in the process
 
     def close(self) -> None:
         self._stop()
@@ -157,29 +189,54 @@ class LeanRepl(Prover):
                 failure = f"the Lean REPL died: {error}"
                 return None, CheckResult(ok=False, failure=failure, seconds=time.monotonic() - started)
 
+    def _command(
+        self, source: str, timeout: float | None, **extra: Any
+    ) -> tuple[dict[str, Any] | None, CheckResult | None, int]:
+        """Ask about `source`; its imports are elaborated once per REPL process and reused (`env`),
+        since `import Mathlib` takes seconds. Returns the answer, a failure, and how many lines the
+        imports took (the answer's positions are shifted back by them)."""
+        imports, rest = split_imports(source)
+        if not imports:
+            answer, failed = self._ask({"cmd": source, **extra}, timeout)
+            return answer, failed, 0
+        env = self._envs.get(imports)
+        if env is None:
+            answer, failed = self._ask({"cmd": imports}, timeout)
+            if failed is not None or answer is None:
+                return answer, failed, 0
+            if not isinstance(answer.get("env"), int) or any(
+                str(item.get("severity")) == "error" for item in answer.get("messages", [])
+            ):
+                answer, failed = self._ask({"cmd": source, **extra}, timeout)  # let Lean say what is wrong
+                return answer, failed, 0
+            env = int(answer["env"])
+            self._envs[imports] = env
+        answer, failed = self._ask({"cmd": rest, "env": env, **extra}, timeout)
+        return answer, failed, imports.count("\n")
+
     def check(self, source: str, *, timeout: float | None = None) -> CheckResult:
         started = time.monotonic()
-        answer, failed = self._ask({"cmd": source}, timeout)
+        answer, failed, shift = self._command(source, timeout)
         if failed is not None:
             return failed
         assert answer is not None
         if "message" in answer and "messages" not in answer:  # the REPL's own error (bad command)
             return CheckResult(ok=False, failure=str(answer["message"]), seconds=time.monotonic() - started)
-        diagnostics = lean_diagnostics(answer)
+        diagnostics = shifted(lean_diagnostics(answer), shift)
         ok = not any(item.severity == "error" for item in diagnostics)
         return CheckResult(
             ok=ok, diagnostics=tuple(diagnostics), stdout=json.dumps(answer), seconds=time.monotonic() - started
         )
 
     def goal_at(self, source: str, position: int, *, timeout: float | None = None) -> GoalState | None:
-        answer, failed = self._ask({"cmd": source, "allTactics": True}, timeout)
+        answer, failed, shift = self._command(source, timeout, allTactics=True)
         if failed is not None or answer is None:
             return None
         best: dict[str, Any] | None = None
         best_offset = -1
         for tactic in answer.get("tactics", []):
             pos = tactic.get("pos") or {}
-            offset = offset_of(source, int(pos.get("line", 1)), int(pos.get("column", 0)))
+            offset = offset_of(source, int(pos.get("line", 1)) + shift, int(pos.get("column", 0)))
             if best_offset < offset <= position:
                 best, best_offset = tactic, offset
         if best is None:

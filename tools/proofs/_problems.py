@@ -127,17 +127,27 @@ class ProofProblem:
     source: str = ""
     notes: tuple[str, ...] = ()
     assumed: tuple[str, ...] = field(default=())
+    prover: str = "coq"
+    """Which prover's language the header and statement are in: coq, lean4 or isabelle."""
+    proposition_text: str = ""
+    """Lean 4 and Isabelle: the statement after its name (binders and type), as written."""
 
     @property
     def parsed(self) -> Statement:
         return parse_statement(self.statement)
 
+    def proposition(self) -> str:
+        """The statement as one proposition, in its prover's syntax (for titles and questions)."""
+        return self.parsed.goal() if self.prover == "coq" else self.proposition_text
+
     def header_sentences(self) -> list[Sentence]:
-        return split_sentences(self.header)
+        return split_sentences(self.header) if self.prover == "coq" else []
 
     def theorem_file(self, proof: str, *, imports: str = "") -> str:
         """Header, optional extra imports, the statement, then `proof` (which must end the proof)."""
         parts = [self.header.rstrip(), imports.strip(), self.statement.strip(), proof.strip()]
+        if self.prover == "isabelle" and proof.strip():
+            parts.append("end")  # the theory the header opened
         return "\n\n".join(part for part in parts if part) + "\n"
 
 

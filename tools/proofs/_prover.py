@@ -71,3 +71,6 @@ class Prover(ABC):
     @abstractmethod
     def version(self) -> str:
         """The prover's version string, recorded on every run."""
+
+    def close(self) -> None:  # noqa: B027 - a backend without processes has nothing to release
+        """Release the backend's processes and sandbox."""

@@ -15,12 +15,15 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from runs import Budget, TaskSpec
 from tools._catalog import describe_validation_error
 from tools._workload import TaskError
+from tools.proofs._foreign_data import foreign_problem, load_foreign_split
 from tools.proofs._minif2f import SPLITS, excluded, exclusion_reason, load_split, problem_id, set_name
 from tools.proofs._problems import ProblemFormatError, ProofProblem, problem_from_text
 from tools.proofs._sentences import UnterminatedSourceError
 
 SETS = {set_name(split): split for split in SPLITS}
 PROOF_GATES = ["proof-check"]
+PROVERS = ("coq", "lean4", "isabelle")
+ProverName = Literal["coq", "lean4", "isabelle"]
 
 
 class ProofParams(BaseModel):
@@ -28,12 +31,20 @@ class ProofParams(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
+    prover: ProverName = Field(
+        default="coq", description="the proof assistant: coq (installed), lean4 or isabelle (their images)"
+    )
     set: str | None = Field(default=None, description="minif2f-valid or minif2f-test")
     problem: str | None = Field(default=None, description="one problem of the set, by theorem name")
     statement: str | None = Field(
-        default=None, description="a theorem of your own: one Coq `Theorem name : type.` (see tools/proofs/examples)"
+        default=None,
+        description="a theorem of your own: one Coq `Theorem name : type.`, Lean `theorem name : type` or "
+        'Isabelle `theorem name: "..."` (see tools/proofs/examples)',
     )
-    header: str = Field(default="", description="Coq imports, scopes and definitions the statement needs")
+    header: str = Field(
+        default="",
+        description="imports, scopes and definitions the statement needs (Isabelle: `theory T imports ... begin` too)",
+    )
     limit: int | None = Field(default=None, ge=1, description="only the first N problems of the set")
     attempts: int = Field(default=48, ge=1, le=10_000, description="prover checks per problem")
     seconds: float = Field(default=90.0, gt=0, description="wall-clock seconds per problem")
@@ -63,6 +74,8 @@ def problems_of(params: ProofParams) -> list[ProofProblem]:
     """Every problem of the params' set (excluded ones included), in name order."""
     if params.set is None:
         return []
+    if params.prover != "coq":
+        return load_foreign_split(params.prover, SETS[params.set], params.set)
     return list(load_split(SETS[params.set]))
 
 
@@ -76,6 +89,8 @@ def resolve_problem(params: dict[str, Any], task_id: str = "task") -> ProofProbl
     if parsed.statement is not None:
         text = f"{parsed.header.rstrip()}\n\n{parsed.statement.strip()}\n" if parsed.header else parsed.statement
         try:
+            if parsed.prover != "coq":
+                return foreign_problem(parsed.prover, task_id, text, source="task parameters")
             return problem_from_text(task_id, text, source="task parameters")
         except (ProblemFormatError, UnterminatedSourceError) as error:
             raise TaskError(f"{task_id}: params.statement: {error}") from None
@@ -83,6 +98,11 @@ def resolve_problem(params: dict[str, Any], task_id: str = "task") -> ProofProbl
         raise TaskError(f"{task_id}: name one problem with params.problem")
     assert parsed.set is not None
     split = SETS[parsed.set]
+    if parsed.prover != "coq":
+        fetched = {problem.name: problem for problem in load_foreign_split(parsed.prover, split, parsed.set)}
+        if parsed.problem not in fetched:
+            raise TaskError(f"{task_id}: no problem {parsed.problem!r} in {parsed.set} ({parsed.prover})")
+        return fetched[parsed.problem]
     known = {problem.name: problem for problem in load_split(split)}
     if parsed.problem not in known:
         close = [name for name in known if name.startswith(parsed.problem[:6])][:6]
@@ -130,4 +150,42 @@ def catalog_tasks() -> list[TaskSpec]:
                     budget=Budget(experiments=1, iterations=1),
                 )
             )
+    tasks.extend(fetched_set_tasks())
+    return tasks
+
+
+def fetched_set_tasks() -> list[TaskSpec]:
+    """Catalog entries for the Lean 4 / Isabelle miniF2F sets fetched to this machine and each of their
+    problems (none by default)."""
+    tasks = []
+    for prover in PROVERS[1:]:
+        for name, split in SETS.items():
+            try:
+                problems = load_foreign_split(prover, split, name)
+            except TaskError:
+                continue
+            tasks.append(
+                TaskSpec(
+                    id=f"proofs/{name}-{prover}",
+                    workload="proofs",
+                    title=f"miniF2F {split} split in {prover} ({len(problems)} statements, fetched)",
+                    goal=f"Prove every statement of miniF2F {split} in {prover} with the statement unchanged and "
+                    "nothing assumed beyond the prover's standard axioms.",
+                    params={"set": name, "prover": prover},
+                    gates=list(PROOF_GATES),
+                    budget=Budget(experiments=len(problems), iterations=1, wall_seconds=7 * 86_400),
+                )
+            )
+            for problem in problems:
+                tasks.append(
+                    TaskSpec(
+                        id=f"proofs/{name}-{prover}/{problem.name}",
+                        workload="proofs",
+                        title=f"miniF2F {split} in {prover}: {problem.name}",
+                        goal=f"Prove {problem.name} in {prover} with its statement unchanged.",
+                        params={"set": name, "prover": prover, "problem": problem.name},
+                        gates=list(PROOF_GATES),
+                        budget=Budget(experiments=1, iterations=1),
+                    )
+                )
     return tasks

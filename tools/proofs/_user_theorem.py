@@ -14,13 +14,16 @@ import re
 import tempfile
 import threading
 from pathlib import Path
+from typing import Protocol
 
 from runs import TaskSpec
 from sandboxes import LocalSandboxConfig, SandboxError, open_sandboxes
 from tools._workload import TaskError
 from tools.proofs._coq import CoqConfig, CoqProver
+from tools.proofs._isabelle import IsabelleServer
+from tools.proofs._lean import LeanRepl
 from tools.proofs._problems import ProofProblem, declared_names
-from tools.proofs._prover import CheckResult, ProverUnavailableError
+from tools.proofs._prover import CheckResult, Prover, ProverUnavailableError
 from tools.proofs._tasks import parse_params, resolve_problem
 
 EXAMPLES_DIR = Path(__file__).resolve().parent / "examples"
@@ -40,7 +43,7 @@ def _one_line(text: str) -> str:
 
 def theorem_title(problem: ProofProblem) -> str:
     """`name: proposition`, cut to TITLE_CHARS: what the report's title and lists call the user's theorem."""
-    title = f"{problem.name}: {_one_line(problem.parsed.goal())}"
+    title = f"{problem.name}: {_one_line(problem.proposition())}"
     return title if len(title) <= TITLE_CHARS else title[: TITLE_CHARS - 1].rstrip() + "…"
 
 
@@ -48,9 +51,15 @@ def theorem_goal(problem: ProofProblem) -> str:
     """The report's question: the theorem, what it lives under, and what counts as proved."""
     header_names = [name for sentence in problem.header_sentences() for name in declared_names(sentence)]
     under = f" (header defines {', '.join(header_names)})" if header_names else ""
+    closed = {
+        "coq": "closed by Qed, and no axiom beyond the allow-list",
+        "lean4": "checked by Lean's kernel with no sorry and no axiom beyond propext, Classical.choice and Quot.sound",
+        "isabelle": "built in a clean Isabelle session with quick_and_dirty off, no sorry and no oracle",
+    }[problem.prover]
+    in_prover = "" if problem.prover == "coq" else f" in {problem.prover}"
     return (
-        f"Prove {problem.name}: {_one_line(problem.parsed.goal())}{under}, with the statement and header "
-        "unchanged, closed by Qed, and no axiom beyond the allow-list."
+        f"Prove {problem.name}{in_prover}: {_one_line(problem.proposition())}{under}, with the statement "
+        f"and header unchanged, {closed}."
     )
 
 
@@ -105,8 +114,8 @@ def _check_source(header: str, statement: str, theorem: str) -> tuple[str, int]:
     return f"{head}{stated}\nProof.\nAdmitted.\n", head.count("\n")
 
 
-def _describe(result: CheckResult, header_lines: int) -> str | None:
-    """Coq's first error in the user's line numbers, or None when there is no located error to blame."""
+def _describe(result: CheckResult, header_lines: int, prover: str = "coq") -> str | None:
+    """The prover's first error in the user's line numbers, or None when there is no located error to blame."""
     error = result.first_error
     if error is None:
         return None
@@ -117,7 +126,8 @@ def _describe(result: CheckResult, header_lines: int) -> str | None:
         part, line = "params.header", error.line
     else:
         part, line = "params.statement", error.line - header_lines
-    return f"{part} does not compile: line {line}, characters {error.column}-{error.end_column}: {message}"
+    where = "" if prover == "coq" else f" in {prover}"
+    return f"{part} does not compile{where}: line {line}, characters {error.column}-{error.end_column}: {message}"
 
 
 def statement_error(header: str, statement: str, theorem: str, coq: CoqConfig) -> str | None:
@@ -153,16 +163,75 @@ def statement_error(header: str, statement: str, theorem: str, coq: CoqConfig) -
     return found
 
 
-def check_statement(params: dict[str, object], task_id: str, coq: CoqConfig) -> None:
+class ProverPaths(Protocol):
+    """Where the Lean REPL and Isabelle are (the proofs workload's settings)."""
+
+    @property
+    def lean_repl(self) -> str: ...
+    @property
+    def lean_project(self) -> str: ...
+    @property
+    def isabelle(self) -> str: ...
+
+
+def foreign_statement_source(problem: ProofProblem, header: str, statement: str) -> tuple[str, int]:
+    """Lean / Isabelle: the user's header and statement closed by `sorry`, and the header's line count."""
+    head = header if not header or header.endswith("\n") else header + "\n"
+    stated = statement.rstrip()
+    if problem.prover == "lean4":
+        return f"{head}{stated} := by\n  sorry\n", head.count("\n")
+    return f"{head}{stated}\n  sorry\nend\n", head.count("\n")
+
+
+def foreign_statement_error(problem: ProofProblem, header: str, statement: str, paths: ProverPaths) -> str | None:
+    """Why a Lean 4 / Isabelle statement does not compile, or None (it does, or no prover here to tell)."""
+    source, header_lines = foreign_statement_source(problem, header, statement)
+    key = (f"{problem.prover}:{paths.lean_repl}:{paths.isabelle}", source)
+    with _CHECKED_LOCK:
+        if key in _CHECKED:
+            return _CHECKED[key]
+    try:
+        with (
+            tempfile.TemporaryDirectory(prefix="labgate-statement-") as scratch,
+            open_sandboxes(LocalSandboxConfig()) as factory,
+        ):
+            prover: Prover
+            if problem.prover == "lean4":
+                prover = LeanRepl(Path(scratch), factory, repl=paths.lean_repl, project=paths.lean_project or None)
+            else:
+                prover = IsabelleServer(Path(scratch), factory, isabelle=paths.isabelle)
+            try:
+                result = prover.check(source, timeout=STATEMENT_SECONDS)
+            finally:
+                prover.close()
+    except (ProverUnavailableError, SandboxError):
+        return None
+    if result.timed_out or result.failure:
+        return None
+    found = None if result.ok else _describe(result, header_lines, problem.prover)
+    with _CHECKED_LOCK:
+        if len(_CHECKED) >= CHECKED_KEPT:
+            _CHECKED.clear()
+        _CHECKED[key] = found
+    return found
+
+
+def check_statement(params: dict[str, object], task_id: str, coq: CoqConfig, paths: ProverPaths | None = None) -> None:
     """Refuse a task whose own statement (or header) does not compile.
 
     Raises:
-        TaskError: one line naming the part, the user's line, and Coq's message.
+        TaskError: one line naming the part, the user's line, and the prover's message.
     """
     parsed = parse_params(dict(params), task_id)
     if parsed.statement is None:
         return
     problem = resolve_problem(dict(params), task_id)
+    if problem.prover != "coq":
+        if paths is not None:
+            found = foreign_statement_error(problem, parsed.header, parsed.statement, paths)
+            if found is not None:
+                raise TaskError(f"{task_id}: {found}")
+        return
     error = statement_error(parsed.header, parsed.statement, problem.statement, coq)
     if error is not None:
         raise TaskError(f"{task_id}: {error}")

@@ -26,30 +26,52 @@ from tools._workload import (
     WorkloadSettings,
 )
 from tools.proofs._coq import CoqConfig, CoqProver, coq_version
+from tools.proofs._isabelle import IsabelleServer
+from tools.proofs._lean import LeanRepl
 from tools.proofs._minif2f import exclusion_reason
 from tools.proofs._problems import ProofProblem
-from tools.proofs._prover import ProverUnavailableError
+from tools.proofs._prover import Prover, ProverUnavailableError
 from tools.proofs._session import CoqSession
 from tools.proofs._tasks import SETS, ProofParams, catalog_tasks, parse_params, problems_of, resolve_problem
 from tools.proofs._user_theorem import check_statement, with_statement_titles
 
 PROOF_FILE = "proof.v"
+PROOF_FILES = MappingProxyType({"coq": PROOF_FILE, "lean4": "Proof.lean", "isabelle": "Proof.thy"})
+"""The file a proof experiment leaves, per prover (an Isabelle theory is named after its file)."""
 SEARCH_LOG = "search-log.jsonl"
 HAMMER_DIR = Path("/usr/lib/ocaml/coq/user-contrib/Hammer")
+IMAGES = MappingProxyType({"coq": "coq", "lean4": "lean4", "isabelle": "isabelle"})
 
 
-def proof_files(*, with_log: bool) -> list[OutputFile]:
+def proof_file_name(prover: str) -> str:
+    """`proof.v`, `Proof.lean` or `Proof.thy`."""
+    return PROOF_FILES[prover]
+
+
+def proof_files(*, with_log: bool, prover: str = "coq") -> list[OutputFile]:
     """The outputs of a proof experiment: the proof file (required) and the search log."""
-    files = [OutputFile(path=PROOF_FILE, kind="proof", role="proof")]
+    files = [OutputFile(path=proof_file_name(prover), kind="proof", role="proof")]
     if with_log:
         files.append(OutputFile(path=SEARCH_LOG, kind="log", role="search-log", required=False))
     return files
 
 
 class ProofsSettings(WorkloadSettings):
-    """Which Coq compiler checks proofs (LABGATE_COQC): a name on PATH or an absolute path."""
+    """Where each prover lives (LABGATE_COQC, LABGATE_LEAN_REPL, ...): names on PATH or absolute paths."""
 
     coqc: str = Field(default="coqc", description="the Coq compiler (a name on PATH or an absolute path)")
+    lean_repl: str = Field(default="repl", description="the Lean REPL (leanprover-community/repl) for the search")
+    lean: str = Field(default="lean", description="the Lean 4 compiler the proof gate compiles its check file with")
+    lean_project: str = Field(
+        default="", description="the Lake project (with Mathlib) the REPL and the gate run in; empty: none"
+    )
+    lean_checker: str = Field(
+        default="lean4checker",
+        description="the gate's independent replay of a compiled module (lean4checker), given the module name",
+    )
+    isabelle: str = Field(
+        default="isabelle", description="the Isabelle launcher (server for the search, build for the gate)"
+    )
 
     @field_validator("coqc")
     @classmethod
@@ -58,21 +80,30 @@ class ProofsSettings(WorkloadSettings):
         return value.strip() or "coqc"
 
 
+_DEFAULTS = {name: field.default for name, field in ProofsSettings.model_fields.items()}
+
+
 class ProofsWorkload(Workload):
     name = "proofs"
     image = "coq"
     artifact_kinds = MappingProxyType({"proof": "coq"})
     Settings = ProofsSettings
 
-    def __init__(self, coq: CoqConfig | None = None) -> None:
+    def __init__(self, coq: CoqConfig | None = None, settings: ProofsSettings | None = None) -> None:
         self.coq = coq or CoqConfig()
+        self.settings = settings or ProofsSettings.model_construct(**_DEFAULTS)
         self._tasks: list[TaskSpec] | None = None
 
     @classmethod
     def from_settings(cls, settings: WorkloadSettings) -> Self:
         if not isinstance(settings, ProofsSettings):
             raise TypeError(f"the proofs workload is configured by ProofsSettings, not {type(settings).__name__}")
-        return cls(CoqConfig(coqc=settings.coqc))
+        return cls(CoqConfig(coqc=settings.coqc), settings)
+
+    def sandbox_image(self, task: TaskSpec) -> str | None:
+        """The prover's image: coq, lean4 or isabelle (sandboxes/images/<name>)."""
+        prover = task.params.get("prover", "coq")
+        return IMAGES.get(str(prover), self.image)
 
     def tasks(self) -> list[TaskSpec]:
         if self._tasks is None:
@@ -90,10 +121,11 @@ class ProofsWorkload(Workload):
             parsed = parse_params(params, task.id)
             if parsed.problem is not None or parsed.statement is not None:
                 resolve_problem(params, task.id)
-            check_statement(params, task.id, self.coq)
+            check_statement(params, task.id, self.coq, self.settings)
 
-    def read_task_files(self, task: TaskSpec, directory: Path) -> TaskSpec:
-        """A task file stating its own theorem is titled, asked and named after it (`_user_theorem`)."""
+    def titled(self, task: TaskSpec) -> TaskSpec:
+        """`task` titled, asked and named after its own statement, if it states one (a task file, or a
+        REST body with `extends`); the catalog task it extends no longer names it."""
         base = next((known for known in self.tasks() if known.id == task.extends), None) if task.extends else None
         return with_statement_titles(task, base)
 
@@ -108,7 +140,9 @@ class ProofsWorkload(Workload):
         parsed = parse_params(combinations[0], task.id)
         if len(combinations) == 1 and parsed.problem is None and parsed.statement is None:
             split = SETS[str(parsed.set)]
-            names = [p.name for p in problems_of(parsed) if exclusion_reason(split, p.name) is None]
+            names = [
+                p.name for p in problems_of(parsed) if parsed.prover != "coq" or exclusion_reason(split, p.name) is None
+            ]
             if parsed.limit is not None:
                 names = names[: parsed.limit]
             combinations = [{**task.params, "problem": name} for name in names]
@@ -129,23 +163,49 @@ class ProofsWorkload(Workload):
         return resolve_problem(experiment.params, task.id)
 
     def ray_resources(self, task: TaskSpec) -> dict[str, float]:
-        """Ray nodes that run proof experiments must have Coq installed (`ray start --resources '{"coq": N}'`)."""
-        return {"coq": 1}
+        """Ray nodes that run proof experiments must have the prover (`ray start --resources '{"coq": N}'`)."""
+        return {str(task.params.get("prover", "coq")): 1}
 
     def check_tools(self, task: TaskSpec) -> None:
-        try:
-            self.coq.executable()
-        except ProverUnavailableError as error:
-            raise ToolUnavailableError(str(error)) from None
+        prover = str(task.params.get("prover", "coq"))
+        if prover == "coq":
+            try:
+                self.coq.executable()
+            except ProverUnavailableError as error:
+                raise ToolUnavailableError(str(error)) from None
+            return
+        needed = [self.settings.lean_repl, self.settings.lean] if prover == "lean4" else [self.settings.isabelle]
+        missing = [name for name in needed if shutil.which(name) is None]
+        if missing:
+            raise ToolUnavailableError(
+                f"{prover}: {', '.join(missing)} not installed; build sandboxes/images/{IMAGES.get(prover, prover)} "
+                "(needs network) and run with --sandbox docker, or set LABGATE_LEAN_REPL / LABGATE_LEAN / "
+                "LABGATE_ISABELLE"
+            )
 
     def tool_versions(self) -> dict[str, str]:
         versions = {"coq": coq_version(self.coq.coqc) or "not found"}
+        versions["lean-repl"] = "installed" if shutil.which(self.settings.lean_repl) else "not found"
+        versions["isabelle"] = "installed" if shutil.which(self.settings.isabelle) else "not found"
         versions["coq-hammer"] = "installed" if HAMMER_DIR.is_dir() else "not found"
         versions["eprover"] = "installed" if shutil.which("eprover") else "not found"
         return versions
 
-    def prover(self, directory: Path, sandbox_factory: SandboxFactory, backend: str = "coqc") -> CoqProver | CoqSession:
-        """A Coq backend working in `directory/prover`: one coqc per check, or a persistent session."""
+    def prover(
+        self, directory: Path, sandbox_factory: SandboxFactory, backend: str = "coqc", prover: str = "coq"
+    ) -> Prover:
+        """The search's backend working in `directory/prover`: for Coq one coqc per check or a persistent
+        session; the Lean REPL or an Isabelle server for the others."""
+        if prover == "lean4":
+            return LeanRepl(
+                directory / "prover",
+                sandbox_factory,
+                repl=self.settings.lean_repl,
+                lean=self.settings.lean,
+                project=self.settings.lean_project or None,
+            )
+        if prover == "isabelle":
+            return IsabelleServer(directory / "prover", sandbox_factory, isabelle=self.settings.isabelle)
         if backend == "session":
             return CoqSession(directory / "prover", sandbox_factory, self.coq)
         return CoqProver(directory / "prover", sandbox_factory, self.coq)
@@ -171,8 +231,8 @@ class ProofsWorkload(Workload):
                 error="no proof given (params.proof) and no proof-search driver registered",
             )
         source = problem.theorem_file(params.proof)
-        (directory / PROOF_FILE).write_text(source)
-        prover = self.prover(directory, sandbox_factory)
+        (directory / proof_file_name(params.prover)).write_text(source)
+        prover = self.prover(directory, sandbox_factory, prover=params.prover)
         try:
             result = prover.check(source, timeout=params.seconds)
         finally:
@@ -181,6 +241,6 @@ class ProofsWorkload(Workload):
             key=experiment.key,
             status="completed",
             metrics={"solved": 1.0 if result.ok else 0.0, "attempts": 1.0, "seconds": result.seconds},
-            files=proof_files(with_log=False),
+            files=proof_files(with_log=False, prover=params.prover),
             info={"problem": problem.id, "check": result.summary()},
         )
