@@ -18,10 +18,15 @@ from agents._proposer import Proposer
 from agents.cfd_search._cmaes import CmaesProposer
 from agents.cfd_search._history import CANDIDATE_PREFIX, Observation, search_history
 from agents.cfd_search._llm import LlmHypothesisProposer
+from agents.cfd_search._model_llm import LlmModelProposer, ModelProposal
 from agents.cfd_search._progress import solver_log_of, watch_solver
 from runs import ExperimentSpec
 from tools import ExperimentOutcome, SearchSpace
 from tools.cfd import SolverProgress
+from tools.cfd.models import describe_form
+
+FORM_PARAMETERS = ("Cproduction", "Cdestruction", "Cfv1")
+"""Parameters that mark a search over the model-form family (tools.cfd.models): C++ may then change too."""
 
 
 class SearchProposer(Protocol):
@@ -37,9 +42,14 @@ class SearchRevisionPolicy:
         self.context = context
         self.space = space
         self.fallback = fallback
-        self.proposer: SearchProposer = (
-            LlmHypothesisProposer(context.llm, context.task.goal) if context.llm is not None else CmaesProposer()
-        )
+        self.form = any(p.name in FORM_PARAMETERS for p in space.parameters)
+        self.proposer: SearchProposer
+        if context.llm is None:
+            self.proposer = CmaesProposer()
+        elif self.form:
+            self.proposer = LlmModelProposer(context.llm, context.task.goal)
+        else:
+            self.proposer = LlmHypothesisProposer(context.llm, context.task.goal)
 
     def revise(self, batch: list[JudgedExperiment], history: list[JudgedExperiment]) -> list[ExperimentSpec]:
         reruns = self.fallback.revise([item for item in batch if item.decision == "rerun"], history)
@@ -53,16 +63,28 @@ class SearchRevisionPolicy:
             return []
         base = {k: v for k, v in self.context.task.params.items() if k != "search"}
         specs = []
-        for offset, (values, why) in enumerate(self.proposer.propose(space, observations, left, baseline)):
+        for offset, proposal in enumerate(self._proposals(observations, left, baseline)):
+            params = space.candidate_params(base, proposal.values)
+            if proposal.source is not None:
+                params[space.key] = {**params[space.key], "source": proposal.source}
             specs.append(
                 ExperimentSpec(
                     key=f"{CANDIDATE_PREFIX}{len(observations) + offset + 1:03d}",
                     task_id=self.context.task.id,
-                    params=space.candidate_params(base, values),
-                    rationale=why,
+                    params=params,
+                    rationale=proposal.rationale,
                 )
             )
         return specs
+
+    def _proposals(self, observations: list[Observation], count: int, baseline: float | None) -> list[ModelProposal]:
+        """The next candidates; a model-form search names the correction each one stands for."""
+        if isinstance(self.proposer, LlmModelProposer):
+            return self.proposer.propose_models(self.space, observations, count, baseline)
+        proposals = self.proposer.propose(self.space, observations, count, baseline)
+        if self.form:
+            return [ModelProposal(values, f"{why} -> {describe_form(values)}", None) for values, why in proposals]
+        return [ModelProposal(values, why, None) for values, why in proposals]
 
 
 class CfdSearchProposer(Proposer):

@@ -17,6 +17,7 @@ from tools.cfd.cases._channel_task import (
     sampled_profile,
     wall_shear_from_cells,
 )
+from tools.cfd.cases._generic import REFERENCE_COPY, UserCaseParams
 from tools.cfd.cases._hill import HillParams
 from tools.cfd.cases._hill_metrics import bubble, cf_rmse, hill_wall, profile_rmse, velocity_profiles
 from tools.cfd.cases._plate_task import FlatPlateCase, PlateParams
@@ -36,6 +37,14 @@ from tools.cfd.cases._reference import (
     step_reattachment_reference,
 )
 from tools.cfd.cases._step_task import StepParams, reattachment, step_wall
+from tools.cfd.cases._user_reference import (
+    ReferenceComparison,
+    ReferenceFormatError,
+    ReferencePoint,
+    compare_reference,
+    parse_reference,
+    read_reference,
+)
 from tools.cfd.openfoam._commands import OpenFOAMConfig
 from tools.cfd.openfoam._fields import (
     FieldFormatError,
@@ -65,6 +74,7 @@ __all__ = [
     "GHIA_1982",
     "HILL_DNS_REATTACHMENT",
     "PITZ_DAILY_1983",
+    "REFERENCE_COPY",
     "XIAO_2020",
     "CavityParams",
     "Centrelines",
@@ -78,13 +88,17 @@ __all__ = [
     "HillParams",
     "OpenFOAMConfig",
     "PlateParams",
+    "ReferenceComparison",
     "ReferenceConditions",
+    "ReferenceFormatError",
+    "ReferencePoint",
     "ReferenceProfile",
     "RefusedOutputError",
     "SACoefficients",
     "SolverLog",
     "SolverProgress",
     "StepParams",
+    "UserCaseParams",
     "WallReading",
     "analytic_profile",
     "bubble",
@@ -92,6 +106,7 @@ __all__ = [
     "cavity_case",
     "cell_profile",
     "cf_rmse",
+    "compare_reference",
     "ghia_conditions",
     "ghia_metrics",
     "ghia_profiles",
@@ -102,6 +117,7 @@ __all__ = [
     "mesh_patches",
     "parse_internal_field",
     "parse_progress",
+    "parse_reference",
     "parse_solver_log",
     "parse_xy",
     "profile_rmse",
@@ -110,6 +126,7 @@ __all__ = [
     "read_internal_field",
     "read_label_list",
     "read_patch_field",
+    "read_reference",
     "read_solver_log",
     "read_solver_progress",
     "read_xy",

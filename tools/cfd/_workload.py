@@ -33,10 +33,13 @@ from tools.cfd._render import warm_up
 from tools.cfd.cases._cavity_task import CavityCase
 from tools.cfd.cases._channel_task import ChannelCase
 from tools.cfd.cases._definition import CaseDefinition
+from tools.cfd.cases._generic import UserCase, resolve_task_paths
+from tools.cfd.cases._generic_run import adopt_user_case, run_user_case
 from tools.cfd.cases._hill_task import PeriodicHillCase
 from tools.cfd.cases._plate_task import FlatPlateCase
 from tools.cfd.cases._post import prepare_post_processing
 from tools.cfd.cases._step_task import BackwardStepCase
+from tools.cfd.models import ModelCompileError, with_compiled_model
 from tools.cfd.openfoam._commands import OpenFOAMConfig, StepOutcome, run_steps
 from tools.cfd.openfoam._fields import FieldFormatError, RefusedOutputError, latest_time
 from tools.cfd.openfoam._logs import MAX_LOG_BYTES, SolverLog, parse_solver_log, read_solver_log
@@ -52,6 +55,7 @@ def case_definitions() -> dict[str, CaseDefinition[Any]]:
         BackwardStepCase(),
         PeriodicHillCase(),
         FlatPlateCase(),
+        UserCase(),
     )
     return {case.kind: case for case in families}
 
@@ -91,6 +95,9 @@ class CfdWorkload(Workload):
 
     def tasks(self) -> list[TaskSpec]:
         return [task for definition in self.definitions.values() for task in definition.tasks()]
+
+    def read_task_files(self, task: TaskSpec, directory: Path) -> TaskSpec:
+        return resolve_task_paths(task, directory)
 
     def validate(self, task: TaskSpec) -> None:
         definition = self.definition(task)
@@ -171,12 +178,19 @@ class CfdWorkload(Workload):
         self, task: TaskSpec, experiment: ExperimentSpec, directory: Path, sandbox_factory: SandboxFactory
     ) -> ExperimentOutcome:
         definition = self.definition(experiment.params)
+        if isinstance(definition, UserCase):
+            return run_user_case(definition, self.openfoam, CFD_LIMITS, task, experiment, directory, sandbox_factory)
         params = definition.parse(experiment.params, task.id)
         case = directory / "case"
+        try:
+            case_files = with_compiled_model(params, definition.files(params))
+        except ModelCompileError as error:
+            compile_info = {"case": definition.kind, "compile_errors": [item.as_dict() for item in error.diagnostics]}
+            return ExperimentOutcome(key=experiment.key, status="error", error=str(error)[:2000], info=compile_info)
         sandbox = sandbox_factory(case)
         warm_up()
         try:
-            for relative, text in definition.files(params).items():
+            for relative, text in case_files.items():
                 sandbox.write_file(relative, text)
             outcomes = run_steps(
                 sandbox,
@@ -190,7 +204,8 @@ class CfdWorkload(Workload):
 
         files = [
             OutputFile(path=f"case/{rel}", kind="source", role=f"input:{rel}", required=False)
-            for rel in definition.files(params)
+            for rel, data in case_files.items()
+            if isinstance(data, str)
         ]
         files += [OutputFile(path=f"case/{o.log}", kind="log", role=f"log:{o.name}", required=False) for o in outcomes]
         solver_step = next((o for o in outcomes if o.log == definition.solver_log), None)
@@ -248,6 +263,8 @@ class CfdWorkload(Workload):
         if not (source / "system" / "controlDict").is_file():
             raise TaskError(f"{source} is not an OpenFOAM case (no system/controlDict)")
         definition = self.definition(task)
+        if isinstance(definition, UserCase):
+            return adopt_user_case(definition, self.openfoam, CFD_LIMITS, task, source, directory, sandbox_factory)
         case = directory / "case"
         remove_untrusted_tree(case)
         try:

@@ -28,6 +28,7 @@ from tools.cfd import (
 from verifiers._gate import Gate, GateContext
 from verifiers._options import GateOptions
 from verifiers.cfd._flows import compare_channel, compare_hill, compare_step
+from verifiers.cfd._user_reference import compare_user_reference
 
 
 class ComparatorOptions(GateOptions):
@@ -125,6 +126,7 @@ COMPARATORS: dict[str, Comparator] = {
     "poiseuille": compare_channel,
     "backward-step": compare_step,
     "periodic-hill": compare_hill,
+    "case": compare_user_reference,
 }
 
 

@@ -3,9 +3,11 @@ not get the flow wrong elsewhere.
 
 A candidate is accepted only if, on quantities the search never saw, it is no worse than the calibrated
 Spalart-Allmaras model: the mean-velocity profiles against the DNS at x/h = 1..8, the reattachment point,
-and a second flow the model was calibrated on (the zero-pressure-gradient flat plate against White's
-correlation). The calibrated model is run here, once per run and mesh, as the baseline; its runs and the
-flat-plate runs live beside the experiments (never among them), so no proposer reads them.
+a flow the model was calibrated on (the zero-pressure-gradient flat plate against White's correlation)
+and a second separated flow the search never sees (the backward-facing step against Pitz & Daily's
+reattachment length). The candidate's model, compiled corrections included, runs in every one of them.
+The calibrated model is run here, once per run and mesh, as the baseline; its runs and the flat-plate
+and step runs live beside the experiments (never among them), so no proposer reads them.
 The verdict states the in-sample gain and every held-out comparison side by side.
 """
 
@@ -27,10 +29,14 @@ from tools.cfd import (
     HillParams,
     PlateParams,
     SACoefficients,
+    StepParams,
     bubble,
     cf_rmse,
     hill_wall,
     profile_rmse,
+    reattachment,
+    step_reattachment_reference,
+    step_wall,
     velocity_profiles,
 )
 from verifiers._gate import Gate, GateContext, blocking_verdict
@@ -95,6 +101,23 @@ class HeldOutOptions(GateOptions):
     reattachment_tolerance: float = Field(default=0.25, ge=0, description="h allowed beyond the baseline's error")
     plate_tolerance: float = Field(default=0.02, ge=0, description="relative Cf error allowed above the baseline's")
     plate: dict[str, Any] = Field(default_factory=dict, description="flat-plate parameters (PlateParams fields)")
+    step_tolerance: float = Field(
+        default=0.05, ge=0, description="relative error of the step's reattachment length allowed above the baseline's"
+    )
+    step: dict[str, Any] | None = Field(
+        default_factory=dict,
+        description="backward-step parameters (StepParams fields, Spalart-Allmaras); null leaves the step out",
+    )
+
+    @field_validator("step")
+    @classmethod
+    def _step_parameters(cls, value: dict[str, Any] | None) -> dict[str, Any] | None:
+        if value is None:
+            return None
+        if "sa" in value or "model" in value:
+            raise ValueError("the step's model and coefficients are the candidate's, not options")
+        StepParams.model_validate(value)
+        return value
 
     @field_validator("plate")
     @classmethod
@@ -157,9 +180,30 @@ class HeldOutGate(Gate):
                 error_candidate = plate.error(
                     candidate_case, PlateParams.model_validate({**plate_options, "sa": params.sa.model_dump()})
                 )
+            steps = self._step_errors(runs, params.sa, is_baseline)
         except (FieldFormatError, ValueError) as error:
             return self.verdict("reject", [f"cannot evaluate the held-out quantities: {error}"])
-        return self._judge(context, candidate, baseline, error_candidate, error_default)
+        return self._judge(context, candidate, baseline, error_candidate, error_default, steps)
+
+    def _step_errors(
+        self, runs: _Runs, sa: SACoefficients, is_baseline: bool
+    ) -> tuple[float, float, float, float] | None:
+        """(candidate x_r/H, default x_r/H, candidate error, default error) on the backward-facing step."""
+        if self.options.step is None:
+            return None
+        _, measured = step_reattachment_reference()
+        base = {"case": "backward-step", **self.options.step, "model": "SpalartAllmaras"}
+        found: list[float] = []
+        for coefficients in [SACoefficients(), *([] if is_baseline else [sa])]:
+            raw = {**base, "sa": coefficients.model_dump(exclude_defaults=True)}
+            case = runs.run(raw, runs.shared / f"step-{_digest(raw)}", "held-out backward-facing step")
+            params = StepParams.model_validate({k: v for k, v in raw.items() if k != "case"})
+            wall = step_wall(case, params)
+            length = reattachment(wall.x, wall.tangential)
+            found.append(length if length is not None else 0.0)
+        default = found[0]
+        value = found[-1]
+        return value, default, abs(value - measured) / measured, abs(default - measured) / measured
 
     def _judge(
         self,
@@ -168,6 +212,7 @@ class HeldOutGate(Gate):
         baseline: dict[str, float],
         plate_candidate: float,
         plate_default: float,
+        step: tuple[float, float, float, float] | None = None,
     ) -> GateResult:
         options = self.options
         profile_tol = options.profile_tolerance
@@ -194,6 +239,15 @@ class HeldOutGate(Gate):
                 f"Cf error {100 * plate_candidate:.1f} % vs default {100 * plate_default:.1f} %",
             ),
         ]
+        if step is not None:
+            _, measured = step_reattachment_reference()
+            checks.append(
+                (
+                    "backward-facing step reattachment",
+                    step[2] <= step[3] + options.step_tolerance,
+                    f"x_r/H {step[0]:.2f} vs default {step[1]:.2f} (Pitz & Daily {measured:g})",
+                )
+            )
         side_by_side = [
             f"in-sample: Cf RMSE {candidate['cf_rmse']:.5f} vs default {baseline['cf_rmse']:.5f} "
             f"(gain {100 * gain:+.1f} %)"
@@ -210,6 +264,13 @@ class HeldOutGate(Gate):
             "plate_cf_error": plate_candidate,
             "baseline_plate_cf_error": plate_default,
         }
+        if step is not None:
+            metrics.update(
+                step_reattachment=step[0],
+                baseline_step_reattachment=step[1],
+                step_error=step[2],
+                baseline_step_error=step[3],
+            )
         evidence = context.digests([item.path for item in context.outcome.files if item.kind == "field"])
         if all(ok for _, ok, _ in checks):
             return self.verdict("accept", side_by_side, evidence=evidence, metrics=metrics)

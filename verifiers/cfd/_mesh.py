@@ -49,6 +49,9 @@ class MeshIndependenceGate(Gate):
         refined = definition.refine(dict(context.experiment.params), factor)
         if refined is None:
             return self.verdict("reject", [f"a {kind} case cannot be refined"])
+        if "mesh_factor" in refined:
+            # A family may refine by its own ratio (one refineMesh pass halves every cell).
+            factor = float(refined["mesh_factor"]) / float(context.experiment.params.get("mesh_factor", 1.0))
         tolerances = {**definition.mesh_tolerances, **options.tolerances}
         params = definition.parse(context.experiment.params)
         try:

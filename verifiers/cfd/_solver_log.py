@@ -20,6 +20,10 @@ def _end_time(control_dict: str) -> float | None:
     return float(match.group(1)) if match else None
 
 
+DIVERGED_RATIO = 1e3
+"""A continuity error or Courant number this many times its limit is no longer inaccuracy: the solution blew up."""
+_DIVERGED = ": the solution diverged"
+
 STALL_MIN_ITERATIONS = 200
 """Shorter histories are never called stalled: early iterations of a steady solver are noisy."""
 _STALL_ADVICE = "refine or improve the mesh, change the numerics, or give the task a criterion this case can meet"
@@ -146,13 +150,15 @@ class SolverLogGate(Gate):
                 metrics["continuity_final"] = judged
             if not math.isfinite(judged) or (judged > limit and not settled):
                 which = "final continuity error" if steady else "continuity error"
-                worse("rerun", f"{which} reached {judged:.3g} (limit {limit:g})")
+                blown = not math.isfinite(judged) or judged > DIVERGED_RATIO * limit
+                worse("rerun", f"{which} reached {judged:.3g} (limit {limit:g})" + (_DIVERGED if blown else ""))
         if log.courant_max:
             courant = max(value if math.isfinite(value) else math.inf for value in log.courant_max)
             metrics["courant_max"] = courant
             limit = options.courant_max
             if courant > limit:
-                worse("rerun", f"Courant number reached {courant:.3g} (limit {limit:g})")
+                blown = courant > DIVERGED_RATIO * limit
+                worse("rerun", f"Courant number reached {courant:.3g} (limit {limit:g})" + (_DIVERGED if blown else ""))
 
         ignored = set(options.residual_ignore)
         drop = options.residual_drop
@@ -176,4 +182,6 @@ class SolverLogGate(Gate):
 
         if decision == "accept":
             reasons.append(f"solver reached endTime in {len(log.times)} steps; residuals fell; continuity bounded")
+        # What labgate left out of a user's case (their function objects, libs): said, never run.
+        reasons += [f"not run from the case: {note}" for note in context.outcome.info.get("not_run", [])]
         return self.verdict(decision, reasons, evidence=evidence, metrics=metrics)

@@ -40,6 +40,19 @@ SA_SEARCH_BOUNDS: dict[str, tuple[float, float]] = {
 }
 """Search box per coefficient, as multiples of its calibrated value (Cb1 up to 2.5x, where it fits Cf, not the flow)."""
 
+FORM_SEARCH_BOUNDS: dict[str, tuple[float, float]] = {
+    "Cproduction": (-0.5, 2.0),
+    "Cdestruction": (-0.5, 1.0),
+    "Cfv1": (-0.5, 2.0),
+    "productionFeature": (0.0, 4.0),
+    "destructionFeature": (0.0, 4.0),
+    "fv1Feature": (0.0, 4.0),
+    "featureScale": (0.2, 20.0),
+}
+"""The model-form family's box (absolute values): amplitudes of 1 + C F on production, destruction and the
+eddy viscosity, and the feature switches (searched as continuous values, rounded to a form when run)."""
+SEARCH_FAMILIES = ("coefficients", "form")
+
 
 def steady_steps(solver_log: str) -> list[CaseStep]:
     return [
@@ -92,19 +105,22 @@ class PeriodicHillCase(CaseDefinition[HillParams]):
 
     def search_space(self, params: dict[str, Any], settings: dict[str, Any]) -> SearchSpace:
         """SA coefficients within SA_SEARCH_BOUNDS, scored by the comparator's Cf RMSE (in-sample only)."""
-        allowed = {"runs", "population", "seed", "parameters"}
+        allowed = {"runs", "population", "seed", "parameters", "family"}
         unknown = set(settings) - allowed
         if unknown:
             raise TaskError(
                 f"params.search: unknown field(s) {', '.join(sorted(unknown))} (known: {', '.join(sorted(allowed))})"
             )
-        names = settings.get("parameters") or list(SA_SEARCH_BOUNDS)
-        bad = [name for name in names if name not in SA_SEARCH_BOUNDS]
+        family = settings.get("family", "coefficients")
+        if family not in SEARCH_FAMILIES:
+            raise TaskError(f"params.search.family: {family!r} unknown; choose from {', '.join(SEARCH_FAMILIES)}")
+        box = SA_SEARCH_BOUNDS if family == "coefficients" else FORM_SEARCH_BOUNDS
+        names = settings.get("parameters") or list(box)
+        bad = [name for name in names if name not in box]
         if bad:
-            raise TaskError(
-                f"params.search.parameters: {', '.join(bad)} not searchable; choose from {', '.join(SA_SEARCH_BOUNDS)}"
-            )
+            raise TaskError(f"params.search.parameters: {', '.join(bad)} not searchable; choose from {', '.join(box)}")
         defaults = self.parse(params).sa
+        scale = SACoefficients() if family == "coefficients" else None
         try:
             return SearchSpace(
                 key="sa",
@@ -112,8 +128,8 @@ class PeriodicHillCase(CaseDefinition[HillParams]):
                     SearchParameter(
                         name=name,
                         default=getattr(defaults, name),
-                        low=SA_SEARCH_BOUNDS[name][0] * getattr(SACoefficients(), name),
-                        high=SA_SEARCH_BOUNDS[name][1] * getattr(SACoefficients(), name),
+                        low=box[name][0] * (getattr(scale, name) if scale is not None else 1.0),
+                        high=box[name][1] * (getattr(scale, name) if scale is not None else 1.0),
                     )
                     for name in names
                 ],

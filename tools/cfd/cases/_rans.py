@@ -32,9 +32,43 @@ class SACoefficients(BaseModel):
     Cw3: float = Field(default=2.0, gt=0.0, le=20.0)
     Cv1: float = Field(default=7.1, gt=0.5, le=50.0)
     Cs: float = Field(default=0.3, ge=0.0, le=5.0)
+    # The model-form correction (tools/cfd/models/SAcorrected.C): 1 + C F multiplies production,
+    # destruction and the eddy viscosity, F the feature its switch selects (0 uniform, 1 shielding fd,
+    # 2 strain share, 3 tanh(chi/featureScale), 4 1-exp(-d/featureScale)). All C at 0: plain SA.
+    Cproduction: float = Field(default=0.0, ge=-0.9, le=5.0)
+    Cdestruction: float = Field(default=0.0, ge=-0.9, le=5.0)
+    Cfv1: float = Field(default=0.0, ge=-0.9, le=5.0)
+    productionFeature: float = Field(default=0.0, ge=0, le=4, description="feature switch, rounded")  # noqa: N815
+    destructionFeature: float = Field(default=0.0, ge=0, le=4, description="feature switch, rounded")  # noqa: N815
+    fv1Feature: float = Field(default=0.0, ge=0, le=4, description="feature switch, rounded")  # noqa: N815
+    featureScale: float = Field(default=1.0, gt=0, le=1000.0)  # noqa: N815
+    source: str | None = Field(
+        default=None, max_length=200_000, description="C++ of the corrected model (default: the built-in family)"
+    )
 
     def is_default(self) -> bool:
         return self == SACoefficients()
+
+    @property
+    def corrected(self) -> bool:
+        """Whether the compiled model is needed (a correction coefficient is set, or own C++ is given)."""
+        return self.source is not None or any(
+            getattr(self, name) != 0.0 for name in ("Cproduction", "Cdestruction", "Cfv1")
+        )
+
+    def openfoam_coefficients(self) -> dict[str, float | int]:
+        """The model's coefficient dictionary: SA's own, plus the correction's when it is used."""
+        values: dict[str, float | int] = {name: getattr(self, name) for name in SA_NAMES}
+        if self.corrected:
+            values.update({name: getattr(self, name) for name in ("Cproduction", "Cdestruction", "Cfv1")})
+            values.update({name: round(getattr(self, name)) for name in FEATURE_SWITCHES})
+            values["featureScale"] = self.featureScale
+        return values
+
+
+SA_NAMES = ("sigmaNut", "kappa", "Cb1", "Cb2", "Cw2", "Cw3", "Cv1", "Cs")
+FEATURE_SWITCHES = ("productionFeature", "destructionFeature", "fv1Feature")
+CORRECTED_MODEL = "SAcorrected"
 
 
 class InletTurbulence(BaseModel):
@@ -152,7 +186,9 @@ def turbulence_properties(model: str, sa: SACoefficients | None = None) -> str:
     ras: dict[str, FoamValue] = {"RASModel": Word(model), "turbulence": True, "printCoeffs": True}
     if model == "SpalartAllmaras":
         coefficients = sa or SACoefficients()
-        ras["SpalartAllmarasCoeffs"] = dict(coefficients.model_dump())
+        name = CORRECTED_MODEL if coefficients.corrected else model
+        ras["RASModel"] = Word(name)
+        ras[f"{name}Coeffs"] = dict(coefficients.openfoam_coefficients())
     return render_dict("dictionary", "constant", "turbulenceProperties", {"simulationType": Word("RAS"), "RAS": ras})
 
 

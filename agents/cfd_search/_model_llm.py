@@ -1,0 +1,156 @@
+"""The LLM proposer of model forms: C++ edits of the corrected Spalart-Allmaras model, compiled before
+they are run, with the compiler's errors sent back (conjecture correction for code).
+
+Each candidate is one reply: the model's whole C++ (an edit of the family's `SAcorrected.C`), values of
+the family's run-time coefficients, and a physical rationale. The source is compiled in the sandbox
+(`tools.cfd.models.build_model`, cached by hash, so the experiment reuses the library); a source that
+does not compile goes back to the model with the diagnostics (file, line, message) a bounded number of
+times. What still does not compile is dropped, and CMA-ES over the family fills the place, saying why.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from pydantic import BaseModel, Field
+
+from agents.cfd_search._cmaes import CmaesProposer
+from agents.cfd_search._history import Observation
+from agents.cfd_search._llm import violations
+from agents.llm import LLM, LLMBudgetExceededError, LLMError, Message
+from runs import LabgateError
+from tools import SearchSpace
+from tools.cfd.models import (
+    MODEL_NAME,
+    HeadersUnavailableError,
+    ModelCompileError,
+    build_model,
+    describe_form,
+    family_source,
+    source_diff,
+)
+
+COMPILE_CORRECTIONS = 2
+"""Times a source that does not compile is sent back with the compiler's errors."""
+REQUIRED_MARKERS = (f'TypeName("{MODEL_NAME}")', f"makeRASModel({MODEL_NAME})")
+MAX_REPLY_TOKENS = 6000
+
+
+class ModelEdit(BaseModel):
+    source: str = Field(max_length=60_000, description=f"the whole C++ of the {MODEL_NAME} model")
+    values: dict[str, float] = Field(default_factory=dict, description="run-time coefficients of the family")
+    rationale: str = Field(max_length=800, description="why this model form should lower the objective")
+
+
+@dataclass(frozen=True)
+class ModelProposal:
+    values: dict[str, float]
+    rationale: str
+    source: str | None
+    """The candidate's C++ (None: the built-in family)."""
+    diff: str = ""
+
+
+class LlmModelProposer:
+    name = "llm-model"
+
+    def __init__(self, llm: LLM, goal: str, *, corrections: int = COMPILE_CORRECTIONS) -> None:
+        self.llm = llm
+        self.goal = goal
+        self.corrections = corrections
+        self.fallback = CmaesProposer()
+        self.problems: list[str] = []
+        """Every compile error or violation the model was told about, in order."""
+
+    def propose(
+        self, space: SearchSpace, history: list[Observation], count: int, baseline: float | None
+    ) -> list[tuple[dict[str, float], str]]:
+        return [(item.values, item.rationale) for item in self.propose_models(space, history, count, baseline)]
+
+    def propose_models(
+        self, space: SearchSpace, history: list[Observation], count: int, baseline: float | None
+    ) -> list[ModelProposal]:
+        proposals: list[ModelProposal] = []
+        notes: list[str] = []
+        for _ in range(count):
+            proposal, note = self._one(space, history, baseline)
+            if proposal is None:
+                notes.append(note)
+                break
+            proposals.append(proposal)
+        missing = count - len(proposals)
+        if missing > 0:
+            why_not = notes[-1] if notes else "none proposed"
+            for values, why in self.fallback.propose(space, history, missing, baseline):
+                proposals.append(
+                    ModelProposal(values, f"{why}: {describe_form(values)} (in place of an LLM model: {why_not})", None)
+                )
+        return proposals[:count]
+
+    def _prompt(self, space: SearchSpace, history: list[Observation], baseline: float | None) -> str:
+        box = "\n".join(f"- {p.name}: default {p.default:g}, allowed [{p.low:g}, {p.high:g}]" for p in space.parameters)
+        tried = (
+            "\n".join(
+                f"- {describe_form(o.values)} -> {space.objective_metric} = "
+                f"{o.objective if o.objective is not None else 'failed'} ({o.rationale[:160]})"
+                for o in history
+            )
+            or "(none yet)"
+        )
+        return (
+            f"Goal: {self.goal}\nObjective: minimise {space.objective_metric} (default model: {baseline}).\n"
+            f"The model is compiled from this C++ (OpenFOAM v1912, incompressible RAS):\n```cpp\n{family_source()}```\n"
+            f"Run-time coefficients (SAcorrectedCoeffs):\n{box}\nTried so far:\n{tried}\n"
+            f"Propose one new model: edit the C++ (keep {REQUIRED_MARKERS[0]} and {REQUIRED_MARKERS[1]}), "
+            'and reply as JSON {"source": "<the whole C++>", "values": {...}, "rationale": "..."}.'
+        )
+
+    def _one(
+        self, space: SearchSpace, history: list[Observation], baseline: float | None
+    ) -> tuple[ModelProposal | None, str]:
+        conversation = [
+            Message("system", "You propose turbulence-model corrections as compilable OpenFOAM C++."),
+            Message("user", self._prompt(space, history, baseline)),
+        ]
+        note = ""
+        for _ in range(self.corrections + 1):
+            try:
+                edit = self.llm.structured(conversation, ModelEdit, max_tokens=MAX_REPLY_TOKENS, repair_attempts=1)
+            except LLMBudgetExceededError:
+                raise
+            except LLMError as error:
+                return None, f"the LLM gave no usable model ({error})"
+            problems = self._check(space, edit)
+            if not problems:
+                try:
+                    build_model(edit.source)
+                except HeadersUnavailableError as error:
+                    return None, f"headers unavailable: {error}"
+                except ModelCompileError as error:
+                    problems = [item.render() for item in error.diagnostics] or [error.summary]
+                except LabgateError as error:
+                    return None, f"the model could not be built ({error})"
+            if not problems:
+                values = {p.name: float(edit.values.get(p.name, p.default)) for p in space.parameters}
+                diff = source_diff(edit.source)
+                changed = sum(1 for line in diff.splitlines() if line[:1] in "+-" and line[:3] not in ("+++", "---"))
+                rationale = f"LLM model edit ({changed} lines changed; {describe_form(values)}): {edit.rationale}"
+                source = None if edit.source == family_source() else edit.source
+                return ModelProposal(values, rationale, source, diff), ""
+            self.problems += problems
+            note = f"the model did not compile or was out of bounds: {' | '.join(problems)}"[:400]
+            conversation = [
+                *conversation,
+                Message("assistant", edit.model_dump_json()),
+                Message(
+                    "user",
+                    "This model was not run. The compiler (or the checks) said:\n"
+                    + "\n".join(problems[:20])
+                    + "\nFix it and reply with the whole corrected source as before.",
+                ),
+            ]
+        return None, note
+
+    def _check(self, space: SearchSpace, edit: ModelEdit) -> list[str]:
+        problems = [f"the source must keep {marker}" for marker in REQUIRED_MARKERS if marker not in edit.source]
+        return problems + violations(space, edit.values)

@@ -1,0 +1,244 @@
+"""`cfd/case` on real OpenFOAM: stock tutorials run by hand (adopted) and re-run by labgate, and the cheats.
+
+Every test here runs OpenFOAM (seconds to a minute each). The user's case directory is never changed,
+the user's function objects never run (a `systemCall` would leave a marker file), and a case whose code
+or reference cannot be used is bad input (exit 2).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import subprocess
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.conftest import agent
+from tools.cfd import read_solver_log
+
+TUTORIALS = Path("/usr/share/doc/openfoam-examples/examples/incompressible")
+BASHRC = "/usr/share/openfoam/etc/bashrc"
+DATA = Path(__file__).parent / "data" / "cfd_case"
+STOCK = {
+    "cavity": ("icoFoam/cavity/cavity", ("blockMesh", "icoFoam")),
+    "pitzDaily": ("simpleFoam/pitzDaily", ("blockMesh", "simpleFoam")),
+    "airFoil2D": ("simpleFoam/airFoil2D", ("simpleFoam",)),  # its mesh comes as a compressed polyMesh
+}
+
+GATES = ("solver-log", "deliverables", "physical-range", "vision", "comparator", "mesh-independence")
+
+pytestmark = [pytest.mark.slow, pytest.mark.openfoam, pytest.mark.usefixtures("openfoam", "bubblewrap")]
+
+
+def _tutorial(name: str, where: Path) -> Path:
+    source = TUTORIALS / STOCK[name][0]
+    if not source.is_dir():
+        pytest.skip(f"the OpenFOAM tutorial {source} is not installed (apt-get install openfoam-examples)")
+    shutil.copytree(source, where)
+    for path in [where, *where.rglob("*")]:
+        path.chmod(path.stat().st_mode | 0o200)
+    return where
+
+
+def _by_hand(case: Path, *commands: str, check: bool = True) -> None:
+    """Run OpenFOAM commands in `case` as the user guide says: source the bashrc, run each in turn."""
+    script = f"source {BASHRC} >/dev/null 2>&1; " + ("set -e; " if check else "") + "; ".join(commands)
+    result = subprocess.run(["bash", "-c", script], check=False, cwd=case, capture_output=True, text=True, timeout=300)
+    assert not check or result.returncode == 0, result.stdout[-2000:] + result.stderr[-2000:]
+
+
+def _run_stock(name: str, where: Path) -> Path:
+    case = _tutorial(name, where)
+    _by_hand(case, *(f"{app} > log.{app} 2>&1" for app in STOCK[name][1]))
+    return case
+
+
+def _set(path: Path, name: str, value: str) -> None:
+    lines = path.read_text().splitlines()
+    replaced = [f"{name} {value};" if line.split() and line.split()[0] == name else line for line in lines]
+    if replaced == lines:
+        replaced.append(f"{name} {value};")
+    path.write_text("\n".join(replaced) + "\n")
+
+
+def _digest(root: Path) -> str:
+    digest = hashlib.sha256()
+    for path in sorted(root.rglob("*")):
+        digest.update(str(path.relative_to(root)).encode())
+        if path.is_file():
+            digest.update(path.read_bytes())
+    return digest.hexdigest()
+
+
+def _check(case: Path, home: Path, *options: str) -> tuple[int, dict[str, Any]]:
+    result = agent("check", "cfd/case", str(case), "--json", *options, home=home, timeout=600)
+    assert result.returncode in (0, 1), result.stderr
+    report: dict[str, Any] = json.loads(result.stdout)
+    return result.returncode, report
+
+
+def _run(case: Path, home: Path, *params: str) -> dict[str, Any]:
+    args = [f"--param=case_dir={case}", *(f"--param={p}" for p in params)]
+    result = agent("run", "cfd/case", *args, "--json", home=home, timeout=900)
+    assert result.returncode in (0, 1), result.stderr
+    report: dict[str, Any] = json.loads(result.stdout.strip().splitlines()[-1])
+    return report
+
+
+def _verdicts(report: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    return {verdict["gate"]: verdict for verdict in report["verdicts"]}
+
+
+def _all_reasons(report: dict[str, Any]) -> str:
+    return " | ".join(reason for verdict in report["verdicts"] for reason in verdict["reasons"])
+
+
+# -- the stock tutorials ------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("name", sorted(STOCK))
+def test_a_stock_tutorial_run_by_hand_is_accepted(name: str, home: Path, tmp_path: Path) -> None:
+    case = _run_stock(name, tmp_path / name)
+    before = _digest(case)
+    code, report = _check(case, home, "--rerun")
+    verdicts = _verdicts(report)
+    assert code == 0 and report["decision"] == "accept", _all_reasons(report)
+    assert set(verdicts) == {*GATES}
+    mesh = verdicts["mesh-independence"]["metrics"]
+    assert mesh["monitor_fine"] > 0 and mesh["refinement"] == (2.0 if name == "airFoil2D" else 1.5)
+    assert report["details"]["application"] == STOCK[name][1][-1]
+    assert _digest(case) == before, "the user's case was changed"
+    if name == "pitzDaily":  # its controlDict's #includeFunc is reported, not followed
+        assert "not run from the case: system/controlDict functions #includeFunc streamlines" in _all_reasons(report)
+
+
+@pytest.mark.parametrize("name", sorted(STOCK))
+def test_a_stock_tutorial_is_accepted_when_labgate_reruns_it(name: str, home: Path, tmp_path: Path) -> None:
+    case = _tutorial(name, tmp_path / name)
+    before = _digest(case)
+    report = _run(case, home)
+    assert report["accepted"] == ["base"], _all_reasons(report)
+    assert _digest(case) == before, "the user's case was changed"
+
+
+# -- formats: binary; compressed, 4 digits and decomposed ---------------------------------------------------
+
+
+def test_binary_compressed_and_decomposed_cases_are_read(home: Path, tmp_path: Path) -> None:
+    binary = _tutorial("cavity", tmp_path / "binary")
+    control = binary / "system" / "controlDict"
+    _set(control, "writeFormat", "binary")
+    _by_hand(binary, "blockMesh > log.blockMesh 2>&1", "icoFoam > log.icoFoam 2>&1")
+    assert b"binary" in (binary / "0.5" / "U").read_bytes()[:1000]
+    (binary / "log.icoFoam").rename(binary / "run.log")  # a log saved under a name of the user's own
+    code, report = _check(binary, home)
+    assert code == 1
+    verdicts = _verdicts(report)
+    assert report["skipped"] == ["mesh-independence"] and report["decision"] == "inconclusive"
+    assert all(v["decision"] == "accept" for v in verdicts.values()), _all_reasons(report)
+
+    decomposed = _tutorial("cavity", tmp_path / "decomposed")
+    _set(decomposed / "system" / "controlDict", "writePrecision", "4")
+    _set(decomposed / "system" / "controlDict", "writeCompression", "on")
+    (decomposed / "system" / "decomposeParDict").write_text(
+        "FoamFile { version 2.0; format ascii; class dictionary; object decomposeParDict; }\n"
+        "numberOfSubdomains 2;\nmethod simple;\ncoeffs { n (2 1 1); }\n"
+    )
+    _by_hand(
+        decomposed,
+        "blockMesh > log.blockMesh 2>&1",
+        "icoFoam > log.icoFoam 2>&1",
+        "decomposePar -latestTime > log.decomposePar 2>&1",
+        "rm -r 0.5",  # only the processors hold the final time
+    )
+    assert (decomposed / "processor1" / "0.5" / "U.gz").is_file()
+    _, report = _check(decomposed, home)
+    steps = [step["name"] for step in report["details"]["post_processing"]]
+    assert steps == ["reconstruct", "convert", "post-process"]
+    assert all(v["decision"] == "accept" for v in _verdicts(report).values()), _all_reasons(report)
+    assert not (decomposed / "0.5").exists(), "the user's case was changed"
+
+
+# -- cheats and failures -----------------------------------------------------------------------------------
+
+
+def test_a_diverged_case_is_not_accepted(home: Path, tmp_path: Path) -> None:
+    case = _tutorial("cavity", tmp_path / "diverged")
+    _set(case / "constant" / "transportProperties", "nu", "1e-05")
+    _set(case / "system" / "controlDict", "deltaT", "0.05")
+    _set(case / "system" / "controlDict", "writeInterval", "2")
+    _by_hand(case, "blockMesh > log.blockMesh 2>&1", "icoFoam > log.icoFoam 2>&1", check=False)
+    assert max(read_solver_log(case / "log.icoFoam").continuity) > 1e10  # it blew up
+    code, report = _check(case, home)
+    solver_log = _verdicts(report)["solver-log"]
+    assert code == 1 and report["decision"] != "accept"
+    assert solver_log["decision"] != "accept" and "diverged" in " ".join(solver_log["reasons"]), solver_log
+    rerun = _run(case, home)
+    assert rerun["accepted"] == [], _all_reasons(rerun)
+
+
+def test_a_system_call_in_the_case_never_runs(home: Path, tmp_path: Path) -> None:
+    case = _run_stock("cavity", tmp_path / "cavity")
+    marker = tmp_path / "MARKER"
+    control = case / "system" / "controlDict"
+    control.write_text(
+        control.read_text()
+        + "\nfunctions\n{\n    marker\n    {\n        type systemCall;\n"
+        + '        libs ("libutilityFunctionObjects.so");\n'
+        + f'        executeCalls ("touch {marker}" "touch MARKER");\n        writeCalls ("touch {marker}");\n'
+        + f'        endCalls ("touch {marker}");\n    }}\n}}\n'
+    )
+    # The marker works: OpenFOAM itself, run on a copy, leaves it (it refuses system calls to root, saying so).
+    control_run = shutil.copytree(case, tmp_path / "control")
+    _by_hand(control_run, "postProcess -latestTime > log.post 2>&1")
+    if os.geteuid() == 0:
+        assert (
+            "System calls should not be executed by someone with administrator rights"
+            in (control_run / "log.post").read_text()
+        )
+    else:
+        assert marker.exists() and (control_run / "MARKER").exists(), "the positive control left no marker"
+        marker.unlink()
+
+    _, report = _check(case, home)
+    assert "functions/marker (type systemCall): not run" in _all_reasons(report)
+    assert all(v["decision"] == "accept" for v in _verdicts(report).values()), _all_reasons(report)
+    report = _run(case, home, "end_time=0.1")  # a short re-run: its convergence is not the point here
+    assert "functions/marker (type systemCall): not run" in _all_reasons(report)
+    assert _verdicts(report)["solver-log"]["metrics"]["end_time"] == 0.1
+    assert not marker.exists() and not (case / "MARKER").exists(), "the user's systemCall ran"
+    assert not list(home.rglob("MARKER")), "the user's systemCall ran in labgate's copy"
+
+
+def test_code_in_a_case_is_bad_input(home: Path, tmp_path: Path) -> None:
+    case = _run_stock("cavity", tmp_path / "cavity")
+    velocity = case / "0" / "U"
+    velocity.write_text(velocity.read_text().replace("type            fixedValue;", "type codedFixedValue;", 1))
+    result = agent("check", "cfd/case", str(case), home=home, timeout=120)
+    assert result.returncode == 2 and "refused: 0/U uses 'codedFixedValue'" in result.stderr, result.stderr
+
+
+def test_a_user_reference_is_compared_by_labgates_reader(home: Path, tmp_path: Path) -> None:
+    case = _tutorial("cavity", tmp_path / "re100")
+    _set(case / "constant" / "transportProperties", "nu", "[0 2 -1 0 0 0 0] 0.001")
+    _by_hand(case, "blockMesh > log.blockMesh 2>&1", "icoFoam > log.icoFoam 2>&1")
+    # At t = 0.5 s the Re 100 cavity is still settling: the user states a looser convergence criterion.
+    looser = ("--gate-option", "solver-log.residual_drop=0.01")
+    code, report = _check(case, home, "--param", f"reference={DATA / 'cavity_re100_ghia_u.csv'}", *looser)
+    comparator = _verdicts(report)["comparator"]
+    assert comparator["decision"] == "accept", comparator
+    assert "Ux: 14 points" in comparator["reasons"][0] and comparator["metrics"]["Ux_rmse"] < 0.03
+    assert (Path(report["workdir"]) / "figures" / "reference.png").is_file()  # the profile drawn against the cells
+    assert all(v["decision"] == "accept" for v in _verdicts(report).values()), _all_reasons(report)
+
+    code, report = _check(case, home, "--param", f"reference={DATA / 'cavity_re100_disagrees.csv'}", *looser)
+    comparator = _verdicts(report)["comparator"]
+    assert code == 1 and report["decision"] == "reject"
+    assert comparator["decision"] == "reject" and "14 of 14 points outside their tolerance" in comparator["reasons"][0]
+
+    result = agent("check", "cfd/case", str(case), "--param", f"reference={DATA / 'malformed.csv'}", home=home)
+    assert result.returncode == 2 and "malformed.csv: the header must be" in result.stderr, result.stderr

@@ -1,0 +1,263 @@
+"""Compiled turbulence models: the sandboxed builder, its cache, its diagnostics and the correction family.
+
+Tests that compile need the OpenFOAM headers (scripts/openfoam-headers), g++ and bubblewrap: locally
+they skip saying which is missing; in CI (CI=true) scripts/setup provides them, so they must run.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+from collections.abc import Sequence
+from pathlib import Path
+
+import pytest
+from pydantic import SecretStr
+
+from agents.cfd_search import CmaesProposer, LlmModelProposer
+from agents.llm import LLMConfig, OpenAIChat
+from runs import ExperimentSpec
+from sandboxes import LocalSandbox, Sandbox
+from tests.conftest import require_tool
+from tests.llm_server import Reply, Rule, ScriptedLLMServer
+from tools.cfd import CfdWorkload
+from tools.cfd.models import (
+    HeadersUnavailableError,
+    ModelCompileError,
+    build_model,
+    describe_form,
+    family_source,
+    headers_available,
+    headers_root,
+    parse_diagnostics,
+)
+
+
+def local_sandbox(workdir: Path, *, ro_paths: Sequence[Path] = ()) -> Sandbox:
+    return LocalSandbox(workdir=workdir, ro_paths=ro_paths)
+
+
+HILL_SMALL = {"case": "periodic-hill", "cells_x": 30, "cells_y": 20, "wall_cell": 0.02, "iterations": 60}
+
+
+@pytest.fixture
+def compiler() -> None:
+    require_tool(headers_available(), f"the OpenFOAM headers (scripts/openfoam-headers; expected at {headers_root()})")
+    require_tool(shutil.which("g++") is not None, "g++ (build-essential)")
+    probe = shutil.which("bwrap")
+    require_tool(probe is not None, "bubblewrap")
+
+
+def _broken(line_marker: str = "Cproduction_ = dict") -> tuple[str, int]:
+    """The family source with a statement broken, and the line it is on."""
+    source = family_source()
+    lines = source.splitlines()
+    number = next(index for index, line in enumerate(lines, start=1) if line_marker in line)
+    lines[number - 1] = lines[number - 1].replace("dict.", "dict..")
+    return "\n".join(lines) + "\n", number
+
+
+def test_the_search_box_of_the_form_family_and_cma_es_from_zero_defaults() -> None:
+    workload = CfdWorkload()
+    task = next(t for t in workload.tasks() if t.id == "cfd/periodic-hill")
+    task = task.model_copy(update={"params": {**task.params, "search": {"runs": 4, "population": 2, "family": "form"}}})
+    space = workload.search_space(task)
+    assert space is not None
+    names = {p.name for p in space.parameters}
+    assert {"Cproduction", "Cdestruction", "Cfv1", "productionFeature", "featureScale"} <= names
+    proposals = CmaesProposer().propose(space, [], 2, 0.003)
+    assert len(proposals) == 2
+    for values, why in proposals:
+        assert all(p.low <= values[p.name] <= p.high for p in space.parameters)
+        assert "Cproduction = " in why
+        assert values != {p.name: p.default for p in space.parameters}
+    assert describe_form({"Cproduction": 0.5, "productionFeature": 1.2}).startswith(
+        "production x (1 + 0.5 F[shielding fd])"
+    )
+    assert describe_form({}) == "no correction (plain Spalart-Allmaras)"
+
+
+def test_a_correction_switches_the_case_to_the_compiled_model_and_back() -> None:
+    from tools.cfd.cases._hill import HillParams, hill_case
+
+    stock = hill_case(HillParams())["constant/turbulenceProperties"]
+    assert re.search(r"RASModel\s+SpalartAllmaras;", stock) and "Cproduction" not in stock
+    corrected = hill_case(HillParams.model_validate({"sa": {"Cproduction": 0.5, "productionFeature": 1.4}}))
+    text = corrected["constant/turbulenceProperties"]
+    assert re.search(r"RASModel\s+SAcorrected;", text) and "SAcorrectedCoeffs" in text
+    assert re.search(r"productionFeature\s+1;", text) and re.search(r"Cproduction\s+0.5;", text)
+
+
+def test_without_the_headers_the_builder_says_so(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("LABGATE_OPENFOAM_HEADERS", str(tmp_path / "none"))
+    with pytest.raises(HeadersUnavailableError, match="OpenFOAM headers unavailable"):
+        build_model(family_source(), cache=tmp_path / "cache")
+
+
+def test_a_cache_hit_does_not_compile(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    headers = tmp_path / "headers"
+    headers.mkdir()
+    (headers / ".complete").touch()
+    monkeypatch.setenv("LABGATE_OPENFOAM_HEADERS", str(headers))
+    from tools.cfd.models import _build
+
+    digest = _build.source_digest("// model", headers)
+    library = tmp_path / "cache" / digest[:2] / f"libmodel-{digest[:16]}.so"
+    library.parent.mkdir(parents=True)
+    library.write_bytes(b"\x7fELF cached")
+
+    def no_sandbox(**_kwargs: object) -> None:
+        raise AssertionError("a cached model must not be compiled again")
+
+    monkeypatch.setattr(_build, "LocalSandbox", no_sandbox)
+    built = build_model("// model", cache=tmp_path / "cache")
+    assert built.cached and built.library == library
+    with pytest.raises(AssertionError, match="must not be compiled"):
+        build_model("// another model", cache=tmp_path / "cache")
+
+
+def test_diagnostics_are_parsed_into_file_line_and_message() -> None:
+    output = (
+        "/b/build-x/model.C:45:55: error: no matching function for call to 'f'\n"
+        "/b/build-x/model.C:12:3: warning: unused variable 'x'\n"
+        "/b/build-x/model.C:45:55: note: candidate is g\n"
+        "/usr/bin/ld: /tmp/cc.o: in function `h': undefined reference to `Foam::g()'\n"
+        "collect2: error: ld returned 1 exit status\n"
+    )
+    found = parse_diagnostics(output, Path("/b/build-x"))
+    assert found[0].file == "model.C" and found[0].line == 45 and found[0].kind == "error"
+    assert "no matching function" in found[0].message
+    assert any(item.file == "link" and "undefined reference" in item.message for item in found)
+    assert found[-1].kind == "warning"
+
+
+@pytest.mark.slow
+def test_a_compile_error_comes_back_as_structured_feedback(compiler: None, tmp_path: Path) -> None:
+    source, line = _broken()
+    with pytest.raises(ModelCompileError) as caught:
+        build_model(source, cache=tmp_path)
+    first = caught.value.diagnostics[0]
+    assert (first.file, first.line, first.kind) == ("model.C", line, "error")
+    assert "did not compile" in str(caught.value) and f"model.C:{line}" in str(caught.value)
+    assert not list(tmp_path.rglob("*.so")), "a failed build leaves nothing in the cache"
+
+
+def test_hostile_includes_are_contained_at_compile_time(
+    compiler: None, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The compiler sees neither the host's secrets nor its files outside the build folder and the headers."""
+    monkeypatch.setenv("LABGATE_TEST_TOKEN", "s3cr3t-value-from-the-host")
+    planted = tmp_path / "secret.h"
+    planted.write_text("#error s3cr3t-value-from-a-host-file\n")
+    for target in ("/etc/shadow", str(planted), "/proc/self/environ"):
+        try:
+            build_model(f'#include "{target}"\nint x;\n', cache=tmp_path / "cache")
+            text = ""
+        except ModelCompileError as error:
+            text = str(error) + error.output
+        assert "s3cr3t-value" not in text
+        assert "root:" not in text, f"{target} was readable inside the compiler's sandbox"
+    with pytest.raises(ModelCompileError, match=r"Permission denied|No such file"):
+        build_model('#include "/etc/shadow"\n', cache=tmp_path / "cache")
+    with pytest.raises(ModelCompileError, match="No such file"):
+        build_model(f'#include "{planted}"\n', cache=tmp_path / "cache")
+
+
+ESCAPE = """
+#include <cstdio>
+namespace {
+struct Escape {
+    Escape() {
+        if (FILE* f = std::fopen("ESCAPED", "w")) { std::fputs("escaped", f); std::fclose(f); }
+        if (FILE* f = std::fopen("initializer-ran", "w")) { std::fputs("ran", f); std::fclose(f); }
+    }
+} escape;
+}
+"""
+
+
+@pytest.mark.slow
+@pytest.mark.openfoam
+def test_the_corrected_model_matches_sa_at_zero_and_differs_otherwise(
+    compiler: None, openfoam: None, bubblewrap: None, tmp_path: Path
+) -> None:
+    workload = CfdWorkload()
+    task = next(t for t in workload.tasks() if t.id == "cfd/periodic-hill")
+    fields = {}
+    for name, sa in (
+        ("stock", {}),
+        ("zero", {"source": family_source()}),
+        ("corrected", {"Cproduction": 0.5, "productionFeature": 1}),
+    ):
+        spec = ExperimentSpec(key=name, task_id=task.id, params={**HILL_SMALL, "sa": sa})
+        outcome = workload.run(task, spec, tmp_path / name, local_sandbox)
+        assert outcome.status == "completed", outcome.error
+        case = tmp_path / name / "case"
+        fields[name] = (case / "60" / "nuTilda").read_text().split("internalField", 1)[1]
+        if name != "stock":
+            assert "SAcorrected" in (case / "log.simpleFoam").read_text()
+            assert (case / "model" / "SAcorrected.C").is_file()
+            roles = {item.role for item in outcome.files}
+            assert "input:model/SAcorrected.C" in roles
+    assert fields["stock"] == fields["zero"], "the family at zero correction is Spalart-Allmaras exactly"
+    assert fields["stock"] != fields["corrected"]
+
+
+@pytest.mark.slow
+@pytest.mark.openfoam
+def test_a_compile_error_makes_the_experiment_fail_with_the_diagnostics(compiler: None, tmp_path: Path) -> None:
+    workload = CfdWorkload()
+    task = next(t for t in workload.tasks() if t.id == "cfd/periodic-hill")
+    source, line = _broken()
+    spec = ExperimentSpec(key="broken", task_id=task.id, params={**HILL_SMALL, "sa": {"source": source}})
+    outcome = workload.run(task, spec, tmp_path / "broken", local_sandbox)
+    assert outcome.status == "error" and "did not compile" in (outcome.error or "")
+    assert outcome.info["compile_errors"][0]["line"] == line
+
+
+@pytest.mark.slow
+@pytest.mark.openfoam
+def test_a_hostile_static_initializer_is_contained_at_load_time(
+    compiler: None, openfoam: None, bubblewrap: None, tmp_path: Path
+) -> None:
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    escaped = outside / "ESCAPED"
+    source = family_source() + ESCAPE.replace('"ESCAPED"', json.dumps(str(escaped)))
+    workload = CfdWorkload()
+    task = next(t for t in workload.tasks() if t.id == "cfd/periodic-hill")
+    spec = ExperimentSpec(key="hostile", task_id=task.id, params={**HILL_SMALL, "sa": {"source": source}})
+    workload.run(task, spec, tmp_path / "hostile", local_sandbox)
+    assert (tmp_path / "hostile" / "case" / "initializer-ran").is_file(), "the library was loaded by the solver"
+    assert not escaped.exists(), "the solver's sandbox let the library write outside the case"
+
+
+@pytest.mark.slow
+def test_the_llm_model_proposer_gets_the_compiler_errors_back(compiler: None) -> None:
+    """Through the scripted OpenAI-compatible server: a broken edit, its diagnostics sent back, a fix."""
+    workload = CfdWorkload()
+    task = next(t for t in workload.tasks() if t.id == "cfd/periodic-hill")
+    task = task.model_copy(update={"params": {**task.params, "search": {"runs": 2, "population": 1, "family": "form"}}})
+    space = workload.search_space(task)
+    assert space is not None
+    broken, line = _broken()
+    first = {"source": broken, "values": {"Cproduction": 0.4, "productionFeature": 1}, "rationale": "more production"}
+    fixed = {**first, "source": family_source(), "rationale": "more production in free shear layers"}
+    rules = [
+        Rule("This model was not run", [Reply(content=json.dumps(fixed))]),
+        Rule("Propose one new model", [Reply(content=json.dumps(first))]),
+    ]
+    with ScriptedLLMServer(rules) as server:
+        config = {"base_url": server.url, "model": "scripted", "api_key": SecretStr("sk-test"), "timeout_seconds": 60}
+        proposer = LlmModelProposer(OpenAIChat(LLMConfig.model_validate(config)), "fit Cf")
+        proposals = proposer.propose_models(space, [], 1, 0.003)
+        assert len(server.requests) == 2
+        sent_back = json.dumps(server.requests[1]["body"])
+    assert f"model.C:{line}: error" in sent_back
+    assert proposer.problems and proposer.problems[0].startswith(f"model.C:{line}: error")
+    proposal = proposals[0]
+    assert proposal.values["Cproduction"] == 0.4 and proposal.source is None
+    assert proposal.rationale.startswith("LLM model edit (0 lines changed; production x (1 + 0.4 F[shielding fd])")
+    assert os.environ.get("LABGATE_TEST_TOKEN") is None

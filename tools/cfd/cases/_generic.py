@@ -1,0 +1,237 @@
+"""The `cfd/case` family: any OpenFOAM case directory a user brings, re-run or adopted, judged by generic gates.
+
+labgate knows nothing of the flow beforehand, so its gates are the ones that hold for every case: the
+solver log (convergence criteria from the task's gate options or the defaults), deliverables, physical
+range (finite fields, speeds within a multiple of the case's own largest boundary speed), the offline
+vision checks, mesh independence (the case re-run on a finer mesh: blockMesh counts scaled, otherwise
+one `refineMesh` pass) and, when the user gives one, a reference CSV compared by labgate's own reader
+of the raw fields (`_user_reference`). Running and adopting live in `_generic_run`.
+"""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+from typing import Any, ClassVar
+
+import numpy as np
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from runs import Budget, TaskSpec
+from tools._workload import OutputFile
+from tools.cfd._render import render_profile_comparison
+from tools.cfd.cases._definition import CaseDefinition, CaseFiles
+from tools.cfd.cases._final import residuals_and_fields
+from tools.cfd.cases._generic_control import scale_block_counts
+from tools.cfd.cases._reference import ReferenceProfile
+from tools.cfd.cases._user_reference import ReferenceFormatError, monitor_value, probe, read_reference
+from tools.cfd.openfoam._commands import CaseStep
+from tools.cfd.openfoam._fields import FieldFormatError, latest_time
+from tools.cfd.openfoam._foamread import FoamParseError, read_foam_dict
+from tools.cfd.openfoam._logs import SolverLog
+
+USER_CASE_GATES = ("solver-log", "deliverables", "physical-range", "vision", "comparator", "mesh-independence")
+REFERENCE_FIGURE = "figures/reference.png"
+REFERENCE_COPY = "reference.csv"
+"""Where the user's reference CSV is copied in the experiment directory (what the comparator reads)."""
+
+
+class UserCaseParams(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    case_dir: str | None = Field(
+        default=None, description="the OpenFOAM case directory to re-run (absolute path); `check` takes it as PATH"
+    )
+    end_time: float | None = Field(
+        default=None, gt=0, description="endTime for the re-run instead of the case's own (shorter tests)"
+    )
+    mesh_factor: float = Field(
+        default=1.0, ge=1.0, le=8.0, description="mesh refinement of the re-run (blockMesh counts; else refineMesh)"
+    )
+    reference: str | None = Field(
+        default=None, description="a CSV quantity,x,y,z,value,tolerance compared by labgate's field reader"
+    )
+    u_ref: float | None = Field(
+        default=None, gt=0, description="velocity scale (m/s); default: the largest speed set on the case's boundaries"
+    )
+
+    @field_validator("case_dir")
+    @classmethod
+    def _a_case(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        path = Path(value).expanduser().resolve()
+        if not (path / "system" / "controlDict").is_file():
+            raise ValueError(f"{value} is not an OpenFOAM case directory (no system/controlDict)")
+        return str(path)
+
+    @field_validator("reference")
+    @classmethod
+    def _a_reference(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        path = Path(value).expanduser().resolve()
+        if not path.is_file():
+            raise ValueError(f"the reference {value} does not exist")
+        try:
+            read_reference(path)
+        except ReferenceFormatError as error:
+            raise ValueError(str(error)) from None
+        return str(path)
+
+
+def render_reference(case: Path, folder: Path, reference: Path, directory: Path) -> bool:
+    """Draw each profile of the reference (a quantity given at 2 points or more) against labgate's
+    reading of the raw fields at the same points; False when the reference holds only scalars."""
+    points = read_reference(reference)
+    panels = []
+    for quantity in sorted({point.quantity for point in points}):
+        chosen = [point for point in points if point.quantity == quantity]
+        if len(chosen) < 2:
+            continue
+        locations = np.array([point.location for point in chosen], dtype=np.float64)
+        axis = int(np.argmax(np.ptp(locations, axis=0)))
+        order = np.argsort(locations[:, axis])
+        simulated = probe(case, folder, quantity, locations[order])
+        values = np.array([chosen[k].value for k in order])
+        profile = ReferenceProfile(
+            coordinate=locations[order, axis],
+            value=values,
+            used=np.ones(len(values), dtype=bool),
+            source=reference.name,
+            description=f"{quantity} from {reference.name}",
+        )
+        name = "xyz"[axis]
+        panels.append((quantity, locations[order, axis], simulated, profile, f"{name} (m)", quantity))
+    if not panels:
+        return False
+    figure = directory / REFERENCE_FIGURE
+    figure.parent.mkdir(parents=True, exist_ok=True)
+    render_profile_comparison(figure, panels, title=f"user reference vs the raw fields at t = {folder.name}")
+    return True
+
+
+def boundary_speed(case: Path) -> float:
+    """The largest speed set anywhere in the case's initial 0/U (boundary values, uniform interior);
+    1 when none is set (a case driven by a body force or a pressure drop)."""
+    try:
+        body = read_foam_dict(case / "0" / "U", within=case)
+    except FoamParseError:
+        return 1.0
+    speeds = [_speed(body.get("internalField"))]
+    boundary = body.get("boundaryField", {})
+    if isinstance(boundary, dict):
+        for entry in boundary.values():
+            if isinstance(entry, dict):
+                speeds += [_speed(entry.get(key)) for key in ("value", "uniformValue", "freestreamValue", "inletValue")]
+    largest = max(speeds)
+    return largest if largest > 0 else 1.0
+
+
+def _speed(value: Any) -> float:
+    """|U| of an entry written `uniform (a b c)` (parsed as ['uniform', ...]); 0 for anything else."""
+    if isinstance(value, list) and len(value) == 2 and value[0] == "uniform" and isinstance(value[1], list):
+        value = value[1]
+    if isinstance(value, list) and len(value) == 3:
+        try:
+            return float(np.linalg.norm([float(v) for v in value]))
+        except (TypeError, ValueError):
+            return 0.0
+    return 0.0
+
+
+class UserCase(CaseDefinition[UserCaseParams]):
+    kind = "case"
+    params_model = UserCaseParams
+    applications = ("postProcess", "foamFormatConvert")
+    solver_log = "log.solver"
+    deliverables = ("solver-log", "field-U", "field-figure", "residual-figure")
+    mesh_tolerances: ClassVar[dict[str, float]] = {"monitor": 0.05}
+
+    def tasks(self) -> list[TaskSpec]:
+        return [
+            TaskSpec(
+                id="cfd/case",
+                workload="cfd",
+                title="Your own OpenFOAM case, re-run or adopted, under generic gates",
+                goal=(
+                    "Run (or adopt, with `agent check`) any OpenFOAM case directory: check the solver converged, "
+                    "the fields are finite and physically bounded, the answer does not move on a finer mesh, and "
+                    "it agrees with the user's own reference data when given."
+                ),
+                params={"case": "case"},
+                gates=list(USER_CASE_GATES),
+                gate_options={"deliverables": {"required": list(self.deliverables)}},
+                budget=Budget(experiments=2, iterations=1, wall_seconds=3600, experiment_seconds=900),
+            )
+        ]
+
+    def files(self, params: UserCaseParams) -> CaseFiles:
+        return {}
+
+    def steps(self, params: UserCaseParams) -> list[CaseStep]:
+        return []
+
+    def reference_velocity(self, params: UserCaseParams) -> float:
+        if params.u_ref is not None:
+            return params.u_ref
+        return boundary_speed(Path(params.case_dir)) if params.case_dir else 1.0
+
+    def refine(self, params: dict[str, Any], factor: float) -> dict[str, Any] | None:
+        current = self.parse(params)
+        if current.case_dir is None:
+            return None
+        case = Path(current.case_dir)
+        block = case / "system" / "blockMeshDict"
+        scalable = (
+            block.is_file()
+            and not (case / "system" / "snappyHexMeshDict").is_file()
+            and scale_block_counts(block.read_text(errors="replace"), factor) is not None
+        )
+        # Without block counts to scale, the finer mesh is one refineMesh pass: twice as fine.
+        return {**params, "mesh_factor": current.mesh_factor * (factor if scalable else 2.0)}
+
+    def quantities(self, case: Path, params: UserCaseParams) -> dict[str, float]:
+        latest = latest_time(case)
+        if latest is None:
+            raise FieldFormatError(f"{case} has no time directory after 0")
+        points = read_reference(Path(params.reference)) if params.reference else None
+        return {"monitor": monitor_value(case, latest[1], points)}
+
+    def analyse(
+        self, case: Path, directory: Path, params: UserCaseParams, log: SolverLog
+    ) -> tuple[dict[str, float], list[OutputFile]]:
+        speed = self.reference_velocity(params)
+        centres_span = 1.0
+        state, outputs = residuals_and_fields(
+            case,
+            directory,
+            log,
+            f"{case.name} ({Path(params.case_dir).name if params.case_dir else 'case'})",
+            fields=("U", "p", "C"),
+            velocity_scale=speed,
+            length_scale=centres_span,
+        )
+        metrics: dict[str, float] = {"u_ref": speed}
+        if state is not None:
+            metrics["end_time"] = state.time
+            metrics["max_speed_ratio"] = float(np.max(np.linalg.norm(np.atleast_2d(state.velocity), axis=1)) / speed)
+            metrics.update(self.quantities(case, params))
+        if params.reference:
+            shutil.copyfile(params.reference, directory / REFERENCE_COPY)
+            outputs.append(OutputFile(path=REFERENCE_COPY, kind="data", role="user-reference"))
+            if state is not None and render_reference(case, state.folder, Path(params.reference), directory):
+                outputs.append(OutputFile(path=REFERENCE_FIGURE, kind="image", role="comparison-figure"))
+        return metrics, outputs
+
+
+def resolve_task_paths(task: TaskSpec, directory: Path) -> TaskSpec:
+    """A `cfd/case` task file's `case_dir` and `reference`, relative to the file's own folder, made absolute."""
+    if task.params.get("case") != UserCase.kind:
+        return task
+    params = dict(task.params)
+    for name in ("case_dir", "reference"):
+        value = params.get(name)
+        if isinstance(value, str) and value and not Path(value).expanduser().is_absolute():
+            params[name] = str((directory / value).resolve())
+    return task.model_copy(update={"params": params})

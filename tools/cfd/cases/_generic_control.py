@@ -1,0 +1,197 @@
+"""Making a user's OpenFOAM case safe to run: what is refused, what is stripped, and labgate's controlDict.
+
+A user's case is untrusted input. Anything that makes OpenFOAM compile or run the user's code is
+refused outright (`#codeStream`, `#calc`, coded boundary conditions, sources and function objects,
+`libs` outside the controlDict): the case is rejected as bad input, naming the file. The user's
+`system/controlDict` is never used: labgate writes its own from the user's time settings only, so
+the user's function objects (`systemCall`, coded ones, anything else), `libs` and `#include`s are
+dropped and reported, and labgate's own function objects write what the gates read.
+"""
+
+from __future__ import annotations
+
+import gzip
+import math
+import re
+from pathlib import Path
+from typing import Any
+
+from runs import UntrustedFileError, read_untrusted, walk_untrusted
+from tools._workload import TaskError
+from tools.cfd.openfoam._foamdict import FoamValue, Raw, Word, number, render_dict
+from tools.cfd.openfoam._foamread import FoamParseError, foam_number, read_foam_dict
+
+_CODE = re.compile(rb"#codeStream|#calc|(?<![\w-])coded[A-Za-z]*\b|(?<![\w-])systemCall\b|^\s*libs\s*\(", re.MULTILINE)
+_COMMENTS = re.compile(rb"//[^\n]*|/\*.*?\*/", re.DOTALL)
+_APPLICATION = re.compile(r"^[A-Za-z][A-Za-z0-9]*Foam$")
+_SKIPPED_DIRS = ("polyMesh", "triSurface", "dynamicCode", "postProcessing")
+MAX_SCANNED_BYTES = 256 << 20
+_TIME_KEYS = ("deltaT", "adjustTimeStep", "maxCo", "maxAlphaCo", "maxDeltaT", "timeFormat", "timePrecision")
+_WORD = re.compile(r"^[A-Za-z0-9_.+-]+$")
+
+
+def refuse_code(case: Path) -> None:
+    """Reject a case whose dictionaries (other than system/controlDict) would make OpenFOAM run code.
+
+    Raises:
+        TaskError: naming the first file and the construct found.
+    """
+    for entry in walk_untrusted(case):
+        if entry.kind != "file" or entry.relative == "system/controlDict":
+            continue
+        parts = entry.relative.split("/")
+        if any(part in _SKIPPED_DIRS for part in parts[:-1]) or parts[-1].startswith("log."):
+            continue
+        try:
+            data = read_untrusted(case, entry.relative, max_bytes=MAX_SCANNED_BYTES)
+        except UntrustedFileError:
+            continue  # not copied or not readable: OpenFOAM will not read it either
+        if entry.relative.endswith(".gz"):
+            try:
+                data = gzip.decompress(data)
+            except (OSError, EOFError):
+                continue
+        found = _CODE.search(_COMMENTS.sub(b" ", data))
+        if found is not None:
+            what = found.group(0).decode(errors="replace").strip()
+            raise TaskError(
+                f"refused: {entry.relative} uses {what!r}, which makes OpenFOAM compile or run the case's own "
+                "code; labgate never runs a user's code (replace it with a plain boundary condition or dictionary)"
+            )
+
+
+def read_control(case: Path) -> dict[str, Any]:
+    try:
+        return read_foam_dict(case / "system" / "controlDict", within=case)
+    except FoamParseError as error:
+        raise TaskError(f"cannot read system/controlDict: {error}") from None
+
+
+def application(control: dict[str, Any], available: Path) -> str:
+    """The solver named by the controlDict, if it is an OpenFOAM solver installed in `available`."""
+    name = str(control.get("application", ""))
+    if not _APPLICATION.match(name):
+        raise TaskError(f"system/controlDict names application {name!r}, not an OpenFOAM solver (…Foam)")
+    if not (available / name).is_file():
+        raise TaskError(f"the installed OpenFOAM has no solver {name!r} (looked in {available})")
+    return name
+
+
+def stripped(control: dict[str, Any]) -> list[str]:
+    """What of the user's controlDict labgate does not run, one line each (for the report)."""
+    notes: list[str] = []
+    functions = control.get("functions")
+    if isinstance(functions, dict):
+        for name, body in functions.items():
+            if name.startswith("#"):
+                items = body if isinstance(body, list) else [body]
+                notes += [f"system/controlDict functions {item}: not followed" for item in items]
+                continue
+            kind = body.get("type", "?") if isinstance(body, dict) else "?"
+            notes.append(f"system/controlDict functions/{name} (type {kind}): not run; labgate runs its own")
+    if "libs" in control:
+        notes.append("system/controlDict libs: not loaded")
+    for directive in control.get("#directives", []):
+        notes.append(f"system/controlDict {directive}: not followed")
+    return notes
+
+
+def _number_entry(control: dict[str, Any], key: str, default: float) -> float:
+    try:
+        value = foam_number(control.get(key, default))
+    except FoamParseError:
+        raise TaskError(f"system/controlDict: {key} must be a plain number") from None
+    if not math.isfinite(value):
+        raise TaskError(f"system/controlDict: {key} must be finite")
+    return value
+
+
+def _time_entries(control: dict[str, Any]) -> dict[str, FoamValue]:
+    entries: dict[str, FoamValue] = {}
+    for key in _TIME_KEYS:
+        value = control.get(key)
+        if value is None:
+            continue
+        if not isinstance(value, str) or not _WORD.match(value):
+            raise TaskError(f"system/controlDict: {key} must be a plain value, not {value!r}")
+        entries[key] = Raw(value)
+    return entries
+
+
+def solve_control(
+    control: dict[str, Any], solver: str, *, end_time: float | None, functions: dict[str, FoamValue]
+) -> tuple[str, float]:
+    """labgate's controlDict for re-running the case from its start: the user's time settings (its
+    endTime unless `end_time` is given), one write at the end, labgate's function objects only."""
+    start = _number_entry(control, "startTime", 0.0)
+    end = end_time if end_time is not None else _number_entry(control, "endTime", 1.0)
+    delta = _number_entry(control, "deltaT", 1.0)
+    if end <= start or delta <= 0:
+        raise TaskError(f"system/controlDict: endTime {end:g} must follow startTime {start:g} and deltaT be > 0")
+    entries = _time_entries(control)
+    adjustable = str(control.get("adjustTimeStep", "no")).lower() in ("yes", "on", "true")
+    steps = max(1, round((end - start) / delta))
+    entries.update(
+        {
+            "application": Word(solver),
+            "startFrom": Word("startTime"),
+            "startTime": Raw(number(start)),
+            "stopAt": Word("endTime"),
+            "endTime": Raw(number(end)),
+            "writeControl": Word("adjustableRunTime" if adjustable else "timeStep"),
+            "writeInterval": Raw(number(end - start)) if adjustable else steps,
+            **_common(control, functions),
+        }
+    )
+    return render_dict("dictionary", "system", "controlDict", entries), end
+
+
+def post_control(control: dict[str, Any], solver: str, functions: dict[str, FoamValue]) -> str:
+    """labgate's controlDict for post-processing a finished case at its latest time."""
+    entries = _time_entries(control)
+    entries.update(
+        {
+            "application": Word(solver),
+            "startFrom": Word("latestTime"),
+            "startTime": Raw(number(_number_entry(control, "startTime", 0.0))),
+            "stopAt": Word("endTime"),
+            "endTime": Raw(number(_number_entry(control, "endTime", 1.0))),
+            "writeControl": Word("timeStep"),
+            "writeInterval": 1,
+            **_common(control, functions),
+        }
+    )
+    return render_dict("dictionary", "system", "controlDict", entries)
+
+
+def _common(control: dict[str, Any], functions: dict[str, FoamValue]) -> dict[str, FoamValue]:
+    try:
+        precision = int(foam_number(control.get("writePrecision", 6)))
+    except FoamParseError:
+        precision = 6
+    return {
+        "purgeWrite": 0,
+        "writeFormat": Word("ascii"),
+        "writePrecision": max(6, min(precision, 17)),
+        "writeCompression": Word("off"),
+        "runTimeModifiable": False,
+        "InfoSwitches": {"allowSystemOperations": 0},
+        "functions": functions,
+    }
+
+
+_HEX = re.compile(r"(hex\s*\([\d\s]+\)\s*(?:[A-Za-z_]\w*\s*)?\()\s*(\d+)\s+(\d+)\s+(\d+)\s*(\))")
+
+
+def scale_block_counts(text: str, factor: float) -> str | None:
+    """blockMeshDict text with every block's cell counts (those above 1) scaled by `factor`;
+    None when the counts are not plain numbers (macros, #calc): then the mesh is refined otherwise."""
+    if not _HEX.search(text):
+        return None
+
+    def scaled(match: re.Match[str]) -> str:
+        counts = [int(match.group(k)) for k in (2, 3, 4)]
+        new = [count if count == 1 else max(2, round(count * factor)) for count in counts]
+        return f"{match.group(1)}{new[0]} {new[1]} {new[2]}{match.group(5)}"
+
+    return _HEX.sub(scaled, text)

@@ -1,0 +1,303 @@
+"""Re-running a user's OpenFOAM case in the sandbox, or adopting one they ran, for `cfd/case`.
+
+Re-run (`agent run cfd/case --param case_dir=PATH`): the case is copied without its results, its code
+refused (`_generic_control.refuse_code`), its controlDict replaced by labgate's, and run in the
+sandbox: the mesh from `system/blockMeshDict` (cell counts scaled for a finer mesh), then
+`snappyHexMesh` when its dictionary exists, else the `constant/polyMesh` given (one `refineMesh`
+pass for a finer mesh); `topoSet` and `setFields` when their dictionaries exist; then the solver
+the controlDict names. labgate's own function objects write cell centres and volumes at the end.
+
+Adopt (`agent check cfd/case PATH`): the copy keeps its results; a decomposed case is reconstructed
+(`reconstructPar -latestTime`), the latest time converted to uncompressed ASCII
+(`foamFormatConvert`, so binary, compressed and any precision read the same), and the solver's
+`-postProcess` mode runs labgate's function objects on it. The user's files are only read.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import shutil
+from pathlib import Path
+from typing import Any
+
+from runs import (
+    ExperimentSpec,
+    TaskSpec,
+    UntrustedFileError,
+    copy_untrusted_tree,
+    read_untrusted_path_text,
+    remove_untrusted_tree,
+)
+from sandboxes import Limits
+from tools._workload import ExperimentOutcome, OutputFile, SandboxFactory, TaskError
+from tools.cfd.cases._generic import UserCase, UserCaseParams
+from tools.cfd.cases._generic_control import (
+    application,
+    post_control,
+    read_control,
+    refuse_code,
+    scale_block_counts,
+    solve_control,
+    stripped,
+)
+from tools.cfd.openfoam._commands import CaseStep, OpenFOAMConfig, StepOutcome, run_steps
+from tools.cfd.openfoam._fields import FieldFormatError, latest_time, numbered_directories
+from tools.cfd.openfoam._foamdict import FoamValue, Raw, Word
+from tools.cfd.openfoam._logs import MAX_LOG_BYTES, SolverLog, parse_solver_log, read_solver_log
+
+POST_LOG = "log.labgatePostProcess"
+_DERIVED = ("C", "Cx", "Cy", "Cz", "V", "wallShearStress", "yPlus")
+_DECOMPOSED_LINK = re.compile(r"^processor\d+/[^/]+/uniform: a symbolic link")
+
+
+def labgate_functions(case: Path) -> dict[str, FoamValue]:
+    """Cell centres and volumes (what the independent reader needs), plus y+ and wall shear stress
+    when the case has a RAS or LES turbulence model (the solver's own models compute them)."""
+    library = Raw('("libfieldFunctionObjects.so")')
+    functions: dict[str, FoamValue] = {
+        "labgateCentres": {"type": Word("writeCellCentres"), "libs": library, "writeControl": Word("writeTime")},
+        "labgateVolumes": {"type": Word("writeCellVolumes"), "libs": library, "writeControl": Word("writeTime")},
+    }
+    turbulence = ""
+    for name in ("turbulenceProperties", "momentumTransport"):
+        path = case / "constant" / name
+        if path.is_file() and not path.is_symlink():
+            turbulence = path.read_text(errors="replace")
+    if re.search(r"^\s*simulationType\s+(RAS|LES)\s*;", turbulence, re.MULTILINE):
+        for name in ("yPlus", "wallShearStress"):
+            functions[name] = {"type": Word(name), "libs": library, "writeControl": Word("writeTime")}
+    return functions
+
+
+def _copy(source: Path, case: Path, skip: tuple[str, ...]) -> list[str]:
+    remove_untrusted_tree(case)
+    try:
+        return copy_untrusted_tree(source, case, max_file_bytes=MAX_LOG_BYTES, skip=skip)
+    except UntrustedFileError as error:
+        raise TaskError(f"cannot copy the case: {error}") from None
+
+
+def _write(case: Path, relative: str, text: str) -> None:
+    remove_untrusted_tree(case / relative)
+    (case / relative).write_text(text)
+
+
+def _mesh_steps(case: Path, factor: float) -> list[CaseStep]:
+    """Mesh generation for a re-run, at `factor` times the case's resolution."""
+    steps: list[CaseStep] = []
+    block = case / "system" / "blockMeshDict"
+    snappy = (case / "system" / "snappyHexMeshDict").is_file()
+    refine_after = factor > 1.0
+    if block.is_file():
+        remove_untrusted_tree(case / "constant" / "polyMesh")
+        if factor > 1.0 and not snappy:
+            scaled = scale_block_counts(block.read_text(errors="replace"), factor)
+            if scaled is not None:
+                _write(case, "system/blockMeshDict", scaled)
+                refine_after = False
+        steps.append(CaseStep("mesh", ("blockMesh",), "log.blockMesh"))
+    elif not (case / "constant" / "polyMesh").is_dir():
+        raise TaskError("the case has no system/blockMeshDict and no constant/polyMesh: no mesh to run on")
+    if snappy:
+        for name, utility in (
+            ("surfaceFeatureExtractDict", "surfaceFeatureExtract"),
+            ("surfaceFeaturesDict", "surfaceFeatures"),
+        ):
+            if (case / "system" / name).is_file():
+                steps.append(CaseStep("features", (utility,), f"log.{utility}"))
+        steps.append(CaseStep("snappy", ("snappyHexMesh", "-overwrite"), "log.snappyHexMesh"))
+    if refine_after:
+        # Each refineMesh pass halves every cell (in the mesh's 2 or 3 directions).
+        for index in range(max(1, round(math.log2(factor)))):
+            steps.append(CaseStep(f"refine-{index + 1}", ("refineMesh", "-overwrite"), f"log.refineMesh.{index + 1}"))
+    for name, utility in (("topoSetDict", "topoSet"), ("setFieldsDict", "setFields")):
+        if (case / "system" / name).is_file():
+            steps.append(CaseStep(utility, (utility,), f"log.{utility}"))
+    return steps
+
+
+def _start_only(case: Path) -> None:
+    """Remove every time directory but the first (the initial conditions) from the copy."""
+    times = numbered_directories(case)
+    if not times and (case / "0.orig").is_dir() and not (case / "0.orig").is_symlink():
+        # Many tutorials keep their initial fields in 0.orig and let Allrun copy them; labgate does that itself.
+        shutil.copytree(case / "0.orig", case / "0", symlinks=True)
+        times = numbered_directories(case)
+    for _, folder in times[1:]:
+        remove_untrusted_tree(folder)
+    if not times:
+        raise TaskError("the case has no initial time directory (0/ or 0.orig/)")
+
+
+def _find_solver_log(case: Path, solver: str) -> None:
+    """Name the copy's solver log `log.<solver>`: a log saved under another name (`log`, `run.log`...)
+    is recognised by OpenFOAM's banner line `Exec   : <solver>`."""
+    if (case / f"log.{solver}").is_file():
+        return
+    banner = re.compile(rf"^Exec\s*:\s*{solver}\b", re.MULTILINE)
+    for path in sorted(case.iterdir()):
+        if not path.is_file() or path.is_symlink() or "log" not in path.name.lower():
+            continue
+        with path.open("rb") as handle:
+            head = handle.read(8192).decode(errors="replace")
+        if banner.search(head):
+            shutil.copyfile(path, case / f"log.{solver}")
+            return
+
+
+def _info(solver: str, outcomes: list[StepOutcome], source: Path, notes: list[str]) -> dict[str, Any]:
+    return {
+        "case": "case",
+        "application": solver,
+        "solver_log": f"case/log.{solver}",
+        "source": str(source),
+        "not_run": notes,
+        "steps": [
+            {"name": o.name, "returncode": o.returncode, "seconds": round(o.seconds, 3), "timed_out": o.timed_out}
+            for o in outcomes
+        ],
+    }
+
+
+def _read_log(case: Path, name: str) -> tuple[SolverLog, list[str]]:
+    try:
+        return read_solver_log(case / name, within=case), []
+    except UntrustedFileError as error:
+        return SolverLog(), [f"case/{error.path}: {error.reason}"]
+
+
+def _fatal(case: Path, log: str) -> str:
+    try:
+        text = read_untrusted_path_text(case / log, within=case, max_bytes=MAX_LOG_BYTES)
+    except UntrustedFileError:
+        return ""
+    fatal = parse_solver_log(text).fatal
+    return f": {fatal[0][:300]}" if fatal else ""
+
+
+def _finish(
+    definition: UserCase,
+    case: Path,
+    directory: Path,
+    params: UserCaseParams,
+    key: str,
+    info: dict[str, Any],
+    outcomes: list[StepOutcome],
+    refused: list[str],
+    what: str,
+) -> ExperimentOutcome:
+    solver = str(info["application"])
+    log, unread = _read_log(case, f"log.{solver}")
+    refused += [item for item in unread if item not in refused]
+    files = [OutputFile(path=f"case/log.{solver}", kind="log", role="solver-log")]
+    files += [OutputFile(path=f"case/{o.log}", kind="log", role=f"log:{o.name}", required=False) for o in outcomes]
+    failed = next((o for o in outcomes if o.timed_out or o.returncode != 0), None)
+    if failed is not None:
+        reason = f"{what}: {failed.name} " + (
+            "timed out" if failed.timed_out else f"exited with code {failed.returncode}"
+        )
+        reason += _fatal(case, failed.log)
+        if not reason.endswith(")") and log.non_finite:
+            reason += " (the solution became non-finite: diverged)"
+        return ExperimentOutcome(key=key, status="error", error=reason, files=files, info=info, refused=refused)
+    try:
+        metrics, figures = definition.analyse(case, directory, params, log)
+    except (FieldFormatError, ValueError, OSError) as error:
+        info["analysis_error"] = f"{type(error).__name__}: {error}"
+        return ExperimentOutcome(key=key, status="completed", files=files, info=info, refused=refused)
+    return ExperimentOutcome(
+        key=key, status="completed", metrics=metrics, files=files + figures, info=info, refused=refused
+    )
+
+
+def run_user_case(
+    definition: UserCase,
+    openfoam: OpenFOAMConfig,
+    limits: Limits,
+    task: TaskSpec,
+    experiment: ExperimentSpec,
+    directory: Path,
+    sandbox_factory: SandboxFactory,
+) -> ExperimentOutcome:
+    """Re-run the user's case from its initial conditions (see the module doc)."""
+    params = definition.parse(experiment.params, task.id)
+    if params.case_dir is None:
+        raise TaskError("cfd/case needs the case directory: --param case_dir=/path/to/case")
+    source = Path(params.case_dir)
+    case = directory / "case"
+    refused = [
+        f"case/{item}" for item in _copy(source, case, skip=("processor*", "postProcessing", "dynamicCode", "log.*"))
+    ]
+    refuse_code(case)
+    control = read_control(case)
+    solver = application(control, openfoam.bin_dir)
+    notes = stripped(control)
+    _start_only(case)
+    steps = _mesh_steps(case, params.mesh_factor)
+    text, _ = solve_control(control, solver, end_time=params.end_time, functions=labgate_functions(case))
+    _write(case, "system/controlDict", text)
+    steps.append(CaseStep("solve", (solver,), f"log.{solver}"))
+    sandbox = sandbox_factory(case)
+    try:
+        outcomes = run_steps(sandbox, steps, openfoam, timeout=task.budget.experiment_seconds, limits=limits)
+    finally:
+        sandbox.close()
+    info = _info(solver, outcomes, source, notes)
+    info["mesh_factor"] = params.mesh_factor
+    return _finish(definition, case, directory, params, experiment.key, info, outcomes, refused, "the re-run")
+
+
+def adopt_user_case(
+    definition: UserCase,
+    openfoam: OpenFOAMConfig,
+    limits: Limits,
+    task: TaskSpec,
+    source: Path,
+    directory: Path,
+    sandbox_factory: SandboxFactory,
+) -> tuple[ExperimentSpec, ExperimentOutcome]:
+    """Judge a case the user ran: post-process a copy with labgate's own function objects (module doc)."""
+    if not (source / "system" / "controlDict").is_file():
+        raise TaskError(f"{source} is not an OpenFOAM case (no system/controlDict)")
+    params_dict = {**task.params, "case": "case", "case_dir": str(source)}
+    params = definition.parse(params_dict, task.id)
+    case = directory / "case"
+    copied = _copy(source, case, skip=("dynamicCode",))
+    # decomposePar links each processor's time/uniform to the case's own: not copied, and not needed.
+    refused = [f"case/{item}" for item in copied if not _DECOMPOSED_LINK.match(item)]
+    refuse_code(case)
+    control = read_control(case)
+    solver = application(control, openfoam.bin_dir)
+    notes = stripped(control)
+    _find_solver_log(case, solver)
+    steps: list[CaseStep] = []
+    processors = sorted(p for p in case.glob("processor*") if p.is_dir() and not p.is_symlink())
+    root_latest = latest_time(case)
+    if processors:
+        decomposed = latest_time(processors[0])
+        if decomposed is not None and (root_latest is None or decomposed[0] > root_latest[0] * (1 + 1e-9)):
+            steps.append(CaseStep("reconstruct", ("reconstructPar", "-latestTime"), "log.reconstructPar"))
+    elif root_latest is None:
+        raise TaskError(f"{source} holds no time directory after 0: run the case first, or use `agent run`")
+    if root_latest is not None:
+        for name in _DERIVED:
+            remove_untrusted_tree(root_latest[1] / name)
+    for name in ("postProcessing", "VTK"):
+        remove_untrusted_tree(case / name)
+    _write(case, "system/controlDict", post_control(control, solver, labgate_functions(case)))
+    steps.append(CaseStep("convert", ("foamFormatConvert", "-latestTime"), "log.foamFormatConvert"))
+    steps.append(CaseStep("post-process", (solver, "-postProcess", "-latestTime"), POST_LOG))
+    sandbox = sandbox_factory(case)
+    try:
+        outcomes = run_steps(sandbox, steps, openfoam, timeout=task.budget.experiment_seconds, limits=limits)
+    finally:
+        sandbox.close()
+    spec = ExperimentSpec(key="check-case", task_id=task.id, params=params_dict, rationale=f"case read from {source}")
+    info = _info(solver, outcomes, source, notes)
+    info["post_processing"], info["steps"] = info["steps"], []
+    info["adopted"] = str(source)
+    outcome = _finish(
+        definition, case, directory, params, spec.key, info, outcomes, refused, "labgate's post-processing"
+    )
+    return spec, outcome

@@ -1,0 +1,185 @@
+"""Compiles a turbulence model's C++ into a case-loadable library, inside the sandbox.
+
+The source is untrusted (a proposer, possibly an LLM, wrote it), so g++ runs in a `LocalSandbox`: the
+build folder is the only writable place, the headers are bound read-only, and time and memory are
+bounded. Libraries are cached by the hash of the source, the compiler line and the headers, so a whole
+search over run-time coefficients compiles once. A failed build raises `ModelCompileError` carrying the
+compiler's diagnostics (file, line, message) for the proposer to learn from, never a traceback.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+import shutil
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from runs import LabgateError
+from sandboxes import GIB, Limits, LocalSandbox, SandboxError, SandboxTimeoutError
+from tools.cfd.models._headers import include_flags, require_headers
+
+COMPILE_FLAGS = (
+    "-std=c++11",
+    "-m64",
+    "-DOPENFOAM=1912",
+    "-DWM_DP",
+    "-DWM_LABEL_SIZE=32",
+    "-O3",
+    "-DNoRepository",
+    "-ftemplate-depth-100",
+    "-fPIC",
+    "-shared",
+    "-Wl,--no-undefined",
+)
+LINK_LIBRARIES = (
+    "-L/usr/lib",
+    "-lincompressibleTurbulenceModels",
+    "-lturbulenceModels",
+    "-lfiniteVolume",
+    "-lmeshTools",
+    "-lOpenFOAM",
+    "-lPstream",
+    "-ldl",
+    "-lm",
+)
+COMPILE_LIMITS = Limits(memory_bytes=3 * GIB // 2, processes=32, file_bytes=256 << 20, output_bytes=1 << 20)
+"""g++ on one model: ~20 s of CPU and ~600 MB; 1.5 GiB and `COMPILE_SECONDS` bound a hostile source."""
+COMPILE_SECONDS = 240.0
+SOURCE_NAME = "model.C"
+MAX_SOURCE_BYTES = 200_000
+MAX_DIAGNOSTICS = 20
+
+_DIAGNOSTIC = re.compile(
+    r"^(?P<file>[^:\n]+):(?P<line>\d+):(?:(?P<column>\d+):)? (?P<kind>fatal error|error|warning): (?P<message>.*)$",
+    re.MULTILINE,
+)
+_LINKER = re.compile(r"^(?:/usr/bin/ld: |collect2: )(?P<message>.*)$", re.MULTILINE)
+
+
+@dataclass(frozen=True)
+class Diagnostic:
+    """One compiler or linker message about the candidate's source."""
+
+    file: str
+    line: int | None
+    message: str
+    kind: str = "error"
+
+    def render(self) -> str:
+        where = f"{self.file}:{self.line}" if self.line is not None else self.file
+        return f"{where}: {self.kind}: {self.message}"
+
+    def as_dict(self) -> dict[str, str | int | None]:
+        return {"file": self.file, "line": self.line, "kind": self.kind, "message": self.message}
+
+
+class ModelCompileError(LabgateError):
+    """The model's source did not compile (or link); `diagnostics` says where and why."""
+
+    def __init__(self, summary: str, diagnostics: list[Diagnostic], output: str = "") -> None:
+        self.summary = summary
+        self.diagnostics = diagnostics
+        self.output = output
+        shown = "; ".join(item.render() for item in diagnostics[:5])
+        super().__init__(f"{summary}: {shown}" if shown else summary)
+
+
+def parse_diagnostics(output: str, workdir: Path) -> list[Diagnostic]:
+    """The errors in g++'s output, paths inside the build folder shown relative to it.
+
+    Errors come before warnings; notes and template back-traces are dropped (they repeat the error)."""
+    prefix = str(workdir) + "/"
+    found: list[Diagnostic] = []
+    for match in _DIAGNOSTIC.finditer(output):
+        file = match["file"].removeprefix(prefix)
+        kind = "error" if match["kind"] != "warning" else "warning"
+        found.append(Diagnostic(file, int(match["line"]), match["message"].strip()[:500], kind))
+    for match in _LINKER.finditer(output):
+        message = match["message"].strip()
+        if message.startswith(prefix) or "undefined reference" in message or "ld returned" in message:
+            found.append(Diagnostic("link", None, message.removeprefix(prefix)[:500]))
+    found.sort(key=lambda item: item.kind != "error")
+    return found[:MAX_DIAGNOSTICS]
+
+
+def models_cache() -> Path:
+    explicit = os.environ.get("LABGATE_MODEL_CACHE")
+    if explicit:
+        return Path(explicit)
+    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "labgate" / "openfoam-models"
+
+
+def source_digest(source: str, headers: Path) -> str:
+    """What identifies a build: the source, the compiler line and the headers it was built against."""
+    key = "\0".join([source, " ".join(COMPILE_FLAGS), " ".join(LINK_LIBRARIES), str(headers)])
+    return hashlib.sha256(key.encode()).hexdigest()
+
+
+@dataclass(frozen=True)
+class BuiltModel:
+    library: Path
+    digest: str
+    cached: bool
+
+    @property
+    def file_name(self) -> str:
+        return self.library.name
+
+
+def build_model(source: str, *, cache: Path | None = None, timeout: float = COMPILE_SECONDS) -> BuiltModel:
+    """The compiled library of `source`, from the cache or built now in the sandbox.
+
+    Raises HeadersUnavailableError without the headers, ModelCompileError when the source does not build.
+    """
+    if len(source.encode()) > MAX_SOURCE_BYTES:
+        raise ModelCompileError(f"the model source is larger than {MAX_SOURCE_BYTES} bytes", [])
+    headers = require_headers()
+    digest = source_digest(source, headers)
+    root = cache or models_cache()
+    library = root / digest[:2] / f"libmodel-{digest[:16]}.so"
+    if library.is_file():
+        return BuiltModel(library, digest, cached=True)
+    if shutil.which("g++") is None:
+        raise ModelCompileError("no C++ compiler: install g++ (scripts/setup installs build-essential)", [])
+    root.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix="build-", dir=root) as scratch:
+        workdir = Path(scratch)
+        try:
+            sandbox = LocalSandbox(workdir=workdir, ro_paths=(headers,), limits=COMPILE_LIMITS)
+        except SandboxError as error:
+            raise ModelCompileError(f"cannot start the compiler's sandbox: {error}", []) from None
+        try:
+            sandbox.write_file(SOURCE_NAME, source)
+            argv = [
+                "g++",
+                *COMPILE_FLAGS,
+                *include_flags(headers),
+                "-o",
+                "model.so",
+                SOURCE_NAME,
+                *LINK_LIBRARIES,
+            ]
+            try:
+                result = sandbox.exec(
+                    argv, timeout=timeout, limits=COMPILE_LIMITS, env={"PATH": "/usr/bin:/bin", "LANG": "C"}
+                )
+            except SandboxTimeoutError:
+                raise ModelCompileError(f"the compiler ran past {timeout:g} s", []) from None
+            except SandboxError as error:
+                raise ModelCompileError(f"the compiler was stopped: {error}", []) from None
+            output = result.stdout + result.stderr
+            built = workdir / "model.so"
+            if result.returncode != 0 or not built.is_file() or built.is_symlink():
+                diagnostics = parse_diagnostics(output, sandbox.workdir)
+                summary = f"the model did not compile (g++ exited with {result.returncode})"
+                raise ModelCompileError(summary, diagnostics, output[-4000:])
+            library.parent.mkdir(parents=True, exist_ok=True)
+            partial = library.with_suffix(f".partial{os.getpid()}")
+            shutil.copyfile(built, partial)
+            partial.replace(library)
+        finally:
+            sandbox.close()
+    return BuiltModel(library, digest, cached=False)
