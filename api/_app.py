@@ -14,6 +14,7 @@ from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from api._settings import Settings, build_launcher
+from api.rest._cache import ResponseCache
 from api.rest._headers import SecurityHeaders
 from api.rest._problems import UnprocessableError, unprocessable_body
 from api.rest._ratelimit import FailedAuthLimiter
@@ -121,6 +122,9 @@ def create_app(settings: Settings | None = None, *, start_workers: bool = True) 
     app.include_router(meta_router)
     app.include_router(dashboard_router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+    store = launcher.store
+    # Innermost: the guards, the read token and the rate limit see every request, cached or not.
+    app.add_middleware(ResponseCache, revision=store.revision, revision_blocks=not store.is_sqlite)
     app.add_middleware(RequestGuard, max_body_bytes=settings.max_body_bytes)
     if settings.protect_reads and token is not None:
         app.add_middleware(ReadGuard, token=token, limiter=state.limiter)

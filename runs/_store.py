@@ -23,6 +23,7 @@ from sqlmodel import Session, col, create_engine, select
 from runs._artifacts import ArtifactStore, media_type_for
 from runs._errors import LabgateError
 from runs._records import ExperimentSpec, GateResult, RunStatus, TaskSpec
+from runs._revision import RevisionReader, track_revision
 from runs._schema import upgrade_schema
 from runs._tables import Artifact, Event, Experiment, Run, Step, Verdict, utcnow
 from runs._verdicts import RecordedVerdict
@@ -106,6 +107,8 @@ class RunStore:
         if self.is_sqlite:
             _configure_sqlite(self.engine)
         upgrade_schema(self.engine, self.home)
+        track_revision(self.engine)  # after the migrations: they write before the counter exists
+        self._revision = RevisionReader(self.engine)
         self.artifacts = ArtifactStore(self.home / "artifacts")
 
     # -- plumbing -------------------------------------------------------------------------------
@@ -114,6 +117,11 @@ class RunStore:
     def session(self) -> Iterator[Session]:
         with Session(self.engine, expire_on_commit=False) as session:
             yield session
+
+    def revision(self) -> int:
+        """A number that every committed write to the store advances (in its own transaction), from
+        whichever process: equal revisions mean nothing a reader derived from the store has changed."""
+        return self._revision.read()
 
     def run_dir(self, run_id: str) -> Path:
         path = self.home / "runs" / run_id

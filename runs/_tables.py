@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import JSON, Column, Text, UniqueConstraint, text
+from sqlalchemy import JSON, BigInteger, Column, Integer, Text, UniqueConstraint, text
 from sqlmodel import Field, SQLModel
 
 
@@ -117,3 +117,11 @@ class Event(SQLModel, table=True):
     message: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
     data: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
     created_at: datetime = Field(default_factory=utcnow)
+
+
+class StoreRevision(SQLModel, table=True):
+    """One row (id 1): advanced with every committed write (see runs._revision), read by caches."""
+
+    __tablename__ = "store_revision"
+    id: int = Field(sa_column=Column(Integer, primary_key=True, autoincrement=False))
+    value: int = Field(default=0, sa_column=Column(BigInteger, nullable=False))

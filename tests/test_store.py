@@ -333,3 +333,90 @@ def test_an_experiment_recorded_before_the_upgrade_is_judged_with_its_evidence(b
 
 def _no_sandbox(workdir: Path, *, ro_paths: Sequence[Path] = ()) -> Sandbox:
     raise AssertionError("judging a stored outcome runs nothing")
+
+
+# -- the store revision ---------------------------------------------------------------------------
+
+
+def test_every_committed_write_advances_the_revision_and_reads_do_not(store: RunStore) -> None:
+    seen = [store.revision()]
+
+    def advanced() -> bool:
+        seen.append(store.revision())
+        return seen[-1] > seen[-2]
+
+    run = store.create_run(_task())
+    assert advanced()
+    store.get_run(run.id)
+    store.list_runs()
+    store.events(run.id)
+    assert not advanced()
+    store.update_run(run.id, notes="a note")
+    assert advanced()
+    experiment = store.add_experiment(run.id, ExperimentSpec(key="e1", task_id="cfd/test"))
+    assert advanced()
+    assert experiment.id is not None
+    store.update_experiment(experiment.id, decision="accept")
+    assert advanced()
+    store.add_verdict(run.id, experiment.id, GateResult(gate="g", decision="accept"))
+    assert advanced()
+    store.emit(run.id, "note", "something happened")
+    assert advanced()
+    store.set_status(run.id, "finished")
+    assert advanced()
+
+
+def test_a_write_rolled_back_leaves_the_revision(store: RunStore) -> None:
+    run = store.create_run(_task())
+    before = store.revision()
+    with pytest.raises(RuntimeError), store.engine.begin() as connection:
+        connection.exec_driver_sql(f"UPDATE run SET notes = 'never' WHERE id = '{run.id}'")
+        raise RuntimeError("abandon the transaction")
+    assert store.get_run(run.id).notes == ""
+    assert store.revision() == before
+    store.update_run(run.id, notes="kept")  # the connection that rolled back still counts its next write
+    assert store.revision() == before + 1
+
+
+@pytest.mark.slow  # processes started with spawn: over 10 s on a loaded machine
+def test_concurrent_writers_lose_no_revision(store: RunStore) -> None:
+    run = store.create_run(_task())
+    start = store.revision()
+    _writer(str(store.home), store.database_url, run.id, 99, 1)
+    per_round = store.revision() - start
+    assert per_round >= 3  # an event, an experiment and the usage: three committed writes at least
+    workers, count = 4, 10
+    context = multiprocessing.get_context("spawn")
+    processes = [
+        context.Process(target=_writer, args=(str(store.home), store.database_url, run.id, worker, count))
+        for worker in range(workers)
+    ]
+    for process in processes:
+        process.start()
+    for process in processes:
+        process.join(timeout=120)
+        assert process.exitcode == 0
+    assert store.revision() == start + per_round * (1 + workers * count)
+
+
+def test_stores_from_before_the_revision_get_one(home: Path) -> None:
+    from sqlmodel import SQLModel, create_engine
+
+    engine = create_engine(f"sqlite:///{home / 'labgate.db'}")
+    SQLModel.metadata.create_all(engine)  # an empty store_revision table, as `create_all` made it
+    engine.dispose()
+    store = RunStore(home)
+    assert store.revision() == 0
+    store.create_run(_task())
+    assert store.revision() == 1
+    store.engine.dispose()
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_a_store_upgraded_from_the_first_revision_counts_writes(backend: str, home: Path) -> None:
+    with database_url(backend) as url:
+        store = RunStore(home, _store_at_first_revision(home, url))
+        before = store.revision()
+        store.update_run("old", notes="upgraded")
+        assert store.revision() == before + 1
+        store.engine.dispose()

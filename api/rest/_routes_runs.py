@@ -20,6 +20,7 @@ from starlette.responses import StreamingResponse
 from agents import RunOptions, RunStateError, process_alive_here
 from api._detail import artifact_record, headline_experiments, run_detail, run_row
 from api._paths import without_server_paths
+from api.rest._cache import LIVE_SECONDS, NOT_MODIFIED, STATE_KEY
 from api.rest._problems import MALFORMED, TOO_LARGE, UnprocessableError, refusal
 from api.rest._schemas import (
     RUN_ID_PATTERN,
@@ -145,6 +146,9 @@ def _task_from(state: AppState, body: RunRequest) -> TaskSpec:
         task.seed = body.seed
     if not 0 <= task.seed <= 2**31 - 1:
         raise TaskInvalidError("spec", f"spec.seed: must be between 0 and {2**31 - 1}")
+    workload = catalog.workloads.get(task.workload)
+    if workload is not None:  # titled after its own content (a theorem of one's own), as a task file is
+        task = workload.titled(task)
     return task
 
 
@@ -199,7 +203,7 @@ def _links(run_id: str) -> Links:
     )
 
 
-@router.get("/runs", response_model=RunList, summary="List runs")
+@router.get("/runs", response_model=RunList, summary="List runs", responses=NOT_MODIFIED)
 def list_runs(
     state: State,
     request: Request,
@@ -232,6 +236,7 @@ def list_runs(
     if offset + len(runs) < total:
         following = str(request.url.include_query_params(offset=offset + limit, limit=limit))
     headline = headline_experiments(state.store, [run.id for run in runs])
+    _may_keep(request, live=any(_executing(run) for run in runs))
     return RunList(
         items=[
             RunRow.model_validate(without_server_paths(run_row(run, headline.get(run.id)), state.store.home))
@@ -244,13 +249,29 @@ def list_runs(
     )
 
 
-@router.get("/runs/{run_id}", summary="One run in full", response_model=dict[str, Any], responses=UNKNOWN_RUN)
-def get_run(run_id: RunId, state: State) -> JSONResponse:
+def _executing(run: Run) -> bool:
+    return run.started_at is not None and run.finished_at is None
+
+
+def _may_keep(request: Request, *, live: bool) -> None:
+    """Let the response cache keep this answer until the next write to the store; one that shows a
+    duration counted to now (a run still executing) only for `LIVE_SECONDS`."""
+    setattr(request.state, STATE_KEY, LIVE_SECONDS if live else None)
+
+
+@router.get(
+    "/runs/{run_id}",
+    summary="One run in full",
+    response_model=dict[str, Any],
+    responses={**UNKNOWN_RUN, **NOT_MODIFIED},
+)
+def get_run(run_id: RunId, state: State, request: Request) -> JSONResponse:
     """Spec, status, steps, experiments with their verdicts, artifacts and cost."""
     try:
         detail = run_detail(state.store, run_id)
     except RunNotFoundError as error:
         raise HTTPException(404, str(error)) from None
+    _may_keep(request, live=detail["started"] is not None and detail["finished"] is None)
     detail.pop("report", None)  # a path on the server; the report is an artifact (report_sha256)
     detail = without_server_paths(detail, state.store.home, state.store.run_dir(run_id))
     detail["links"] = _links(run_id).model_dump()
