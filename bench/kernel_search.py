@@ -1,18 +1,23 @@
 """Kernel search on every task: seed vs. best found, in-distribution and held-out, next to kernel_tuner.
 
 For each task of the suite, in one process so that machine noise hits every arm alike:
-  search    the built-in proposer (islands / MAP-Elites) at a fixed budget of evaluations, through the
-            sandboxed harness (fitness = geometric mean over the three sizes of fraction of ceiling)
+  search    the built-in proposer with code transformations (islands / MAP-Elites) at a fixed budget of
+            evaluations, through the sandboxed harness (fitness = geometric mean over the three sizes of
+            fraction of ceiling)
+  tunables  the same search with rewrites switched off (tunables and unroll pragmas only), same budget
   tuner     kernel_tuner (random sampling) tuning the same seed's tunables with the same budget, on the
             task's middle in-distribution size, objective kernel time; only the task's main kernel
             (the host program's last launch) is timed, and work-group size 0 (runtime's choice) is left out
   judged    the seed, the search's winner and kernel_tuner's best configuration, re-measured side by side
             by our harness on fresh inputs (two alternating rounds, best of each): in-distribution
-            speedup over the seed, and held-out speedup and correctness on sizes neither search saw
+            speedup over the seed, fraction of ceiling at the largest size, and held-out speedup and
+            correctness on sizes neither search saw
+  self      the false-rejection rate: the kernel-heldout gate's measurement of the seed against itself
+            (`--self-checks` times); a rejection there is a rejection of a kernel exactly as fast as the seed
 Prints one line per task, then a JSON line with everything.
 
 Needs kernel_tuner: .venv/bin/pip install -e '.[bench]'
-Usage: .venv/bin/python bench/kernel_search.py [--evaluations 24] [--tasks saxpy,heat2d] [--seed 0]
+Usage: .venv/bin/python bench/kernel_search.py [--evaluations 24] [--tasks saxpy,heat2d] [--seed 0] [--self-checks 2]
 """
 
 from __future__ import annotations
@@ -30,10 +35,11 @@ from typing import Any
 
 import numpy as np
 
-from agents.kernel_search import BuiltinProposer, run_search
+from agents.kernel_search import BuiltinProposer, run_search, variant_of
 from sandboxes import LocalSandbox, Sandbox
 from tools.kernels import SUITE, Evaluation, Harness, KernelSearchParams, KernelTask, open_harness, with_params
 from tools.kernels._task import Arg, Size
+from verifiers.kernels import measure
 
 BLOCK_NAMES = ("LOCAL", "LX", "LY")
 
@@ -45,7 +51,7 @@ def factory(workdir: Path, *, ro_paths: Sequence[Path] = ()) -> Sandbox:
 def _kt_argument(arg: Arg, buffers: dict[str, np.ndarray]) -> Any:
     if arg.kind == "buf":
         return buffers[str(arg.value)]
-    return {"i32": np.int32, "u32": np.uint32, "f32": np.float32}[arg.kind](arg.value)
+    return np.dtype({"i32": "int32", "u32": "uint32", "f32": "float32"}[arg.kind]).type(arg.value)
 
 
 def kernel_tuner_best(task: KernelTask, size: Size, budget: int, seed: int) -> tuple[dict[str, int] | None, int, float]:
@@ -123,40 +129,71 @@ def speedup(seed: Evaluation, other: Evaluation) -> float:
     return math.exp(sum(math.log(r) for r in ratios) / len(ratios)) if ratios else 0.0
 
 
-def bench_task(task: KernelTask, evaluations: int, seed: int, root: Path) -> dict[str, Any]:
+def false_rejections(task: KernelTask, checks: int, seed: int) -> tuple[int, int]:
+    """How often the held-out gate's measurement rejects the seed measured against itself (rejected, checks)."""
+    rejected = 0
+    for index in range(checks):
+        result = measure(task, task.seed, "heldout", factory, min_speedup=0.9, input_seed=seed + 7 * index)
+        if not result.candidate.ok or result.speed is None or result.speed.verdict != "faster":
+            rejected += 1
+    return rejected, checks
+
+
+def _search(task: KernelTask, harness: Harness, evaluations: int, seed: int, rewrites: bool) -> dict[str, Any]:
     params = KernelSearchParams(kernel=task.name, evaluations=evaluations)
+    started = time.perf_counter()
+    result = run_search(task, params, harness, BuiltinProposer(task, rewrites=rewrites), seed=seed, seconds=math.inf)
+    result["wall_seconds"] = time.perf_counter() - started
+    return result
+
+
+def bench_task(task: KernelTask, evaluations: int, seed: int, root: Path, self_checks: int) -> dict[str, Any]:
     with open_harness(task, root / task.name / "worker", factory, heldout=True) as harness:
-        result = run_search(task, params, harness, BuiltinProposer(task), seed=seed, seconds=math.inf)
-        search_seconds = float(result["search_seconds"])
-        searched = len(result["evaluator"].individuals)
+        searched = _search(task, harness, evaluations, seed, rewrites=True)
+        plain = _search(task, harness, evaluations, seed, rewrites=False)
         try:
             tuned, configs, tuner_seconds = kernel_tuner_best(task, task.sizes[1], evaluations, seed)
             tuner_error = ""
         except Exception as error:  # noqa: BLE001 - kernel_tuner's own failure is reported, not fatal
             tuned, configs, tuner_seconds, tuner_error = None, 0, 0.0, f"{type(error).__name__}: {error}"
-        sources = {"seed": task.seed, "search": result["winner"].source}
+        sources = {"seed": task.seed, "search": searched["winner"].source, "tunables": plain["winner"].source}
         if tuned is not None:
             sources["tuner"] = with_params(task.seed, tuned)
         train = side_by_side(harness, sources, "train", seed + 101)
         heldout = side_by_side(harness, sources, "heldout", seed + 202)
-    row: dict[str, Any] = {
-        "task": task.name,
-        "evaluations": searched,
-        "search_seconds_per_evaluation": search_seconds / max(searched, 1),
-        "seed_fitness": train["seed"].fitness,
-        "search_fitness": train["search"].fitness,
-        "search_speedup": speedup(train["seed"], train["search"]),
-        "search_heldout_correct": heldout["search"].ok,
-        "search_heldout_speedup": speedup(heldout["seed"], heldout["search"]),
-        "search_params": train["search"].params,
-        "tuner_configurations": configs,
-        "tuner_seconds_per_configuration": tuner_seconds / configs if configs else None,
-        "tuner_error": tuner_error,
-    }
+    rejected, checks = false_rejections(task, self_checks, seed + 303) if self_checks else (0, 0)
+    row: dict[str, Any] = {"task": task.name, "seed_fitness": train["seed"].fitness}
+    row["seed_largest_fraction"] = train["seed"].sizes[-1].fraction if train["seed"].sizes else 0.0
+    for arm, result in (("search", searched), ("tunables", plain)):
+        count = len(result["evaluator"].individuals)
+        row.update(
+            {
+                f"{arm}_evaluations": count,
+                f"{arm}_wall_seconds": result["wall_seconds"],
+                f"{arm}_seconds_per_evaluation": float(result["search_seconds"]) / max(count, 1),
+                f"{arm}_fitness": train[arm].fitness,
+                f"{arm}_largest_fraction": train[arm].sizes[-1].fraction if train[arm].sizes else 0.0,
+                f"{arm}_speedup": speedup(train["seed"], train[arm]),
+                f"{arm}_heldout_correct": heldout[arm].ok,
+                f"{arm}_heldout_speedup": speedup(heldout["seed"], heldout[arm]),
+                f"{arm}_params": train[arm].params,
+                f"{arm}_winner": result["winner"].note,
+                f"{arm}_variant": variant_of(result["winner"].source),
+            }
+        )
+    row.update(
+        tuner_configurations=configs,
+        tuner_wall_seconds=tuner_seconds,
+        tuner_seconds_per_configuration=tuner_seconds / configs if configs else None,
+        tuner_error=tuner_error,
+        seed_false_rejections=rejected,
+        seed_self_checks=checks,
+    )
     if "tuner" in train:
         row.update(
             tuner_params=tuned,
             tuner_fitness=train["tuner"].fitness,
+            tuner_largest_fraction=train["tuner"].sizes[-1].fraction if train["tuner"].sizes else 0.0,
             tuner_speedup=speedup(train["seed"], train["tuner"]),
             tuner_heldout_correct=heldout["tuner"].ok,
             tuner_heldout_speedup=speedup(heldout["seed"], heldout["tuner"]),
@@ -171,12 +208,42 @@ def bench_task(task: KernelTask, evaluations: int, seed: int, root: Path) -> dic
     return row
 
 
+def describe(row: dict[str, Any]) -> str:
+    def arm(name: str) -> str:
+        return (
+            f"{name} {row[f'{name}_fitness']:.3g} (largest {row[f'{name}_largest_fraction']:.2f}, "
+            f"{row[f'{name}_speedup']:.2f}x, held-out {'ok' if row[f'{name}_heldout_correct'] else 'FAIL'} "
+            f"{row[f'{name}_heldout_speedup']:.2f}x, {row[f'{name}_evaluations']} evals, "
+            f"{row[f'{name}_wall_seconds']:.0f} s)"
+        )
+
+    tuner = (
+        f"tuner {row['tuner_fitness']:.3g} (largest {row['tuner_largest_fraction']:.2f}, {row['tuner_speedup']:.2f}x, "
+        f"held-out {'ok' if row['tuner_heldout_correct'] else 'FAIL'} {row['tuner_heldout_speedup']:.2f}x, "
+        f"{row['tuner_configurations']} configs, {row['tuner_wall_seconds']:.0f} s) -> {row['better']}"
+        if "tuner_fitness" in row
+        else f"tuner: none ({row['tuner_error'] or 'no valid configuration'})"
+    )
+    checks = (
+        f"  seed-vs-seed rejected {row['seed_false_rejections']}/{row['seed_self_checks']}"
+        if row["seed_self_checks"]
+        else ""
+    )
+    return (
+        f"{row['task']:9s} seed {row['seed_fitness']:.3g} (largest {row['seed_largest_fraction']:.2f})  "
+        f"{arm('search')}  {arm('tunables')}  {tuner}{checks}"
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--evaluations", type=int, default=24)
     parser.add_argument("--tasks", default=",".join(SUITE))
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--self-checks", type=int, default=2, help="seed-against-itself gate runs per task (0: none)")
     args = parser.parse_args()
+    if args.evaluations < 1 or args.self_checks < 0:
+        sys.exit("--evaluations must be at least 1 and --self-checks at least 0")
     names = [name.strip() for name in args.tasks.split(",") if name.strip()]
     unknown = [name for name in names if name not in SUITE]
     if unknown:
@@ -188,21 +255,9 @@ def main() -> None:
     rows = []
     with tempfile.TemporaryDirectory(prefix="labgate-kbench-") as scratch:
         for name in names:
-            row = bench_task(SUITE[name], args.evaluations, args.seed, Path(scratch))
+            row = bench_task(SUITE[name], args.evaluations, args.seed, Path(scratch), args.self_checks)
             rows.append(row)
-            tuner = (
-                f"tuner {row['tuner_fitness']:.3g} ({row['tuner_speedup']:.2f}x, held-out "
-                f"{'ok' if row['tuner_heldout_correct'] else 'FAIL'} {row['tuner_heldout_speedup']:.2f}x, "
-                f"{row['tuner_seconds_per_configuration']:.2f} s/config) -> {row['better']}"
-                if "tuner_fitness" in row
-                else f"tuner: none ({row['tuner_error'] or 'no valid configuration'})"
-            )
-            print(
-                f"{name:9s} seed {row['seed_fitness']:.3g}  search {row['search_fitness']:.3g} "
-                f"({row['search_speedup']:.2f}x, held-out {'ok' if row['search_heldout_correct'] else 'FAIL'} "
-                f"{row['search_heldout_speedup']:.2f}x, {row['search_seconds_per_evaluation']:.2f} s/eval)  {tuner}",
-                flush=True,
-            )
+            print(describe(row), flush=True)
     print(
         json.dumps(
             {"benchmark": "kernel_search", "evaluations": args.evaluations, "cpus": os.cpu_count(), "tasks": rows}

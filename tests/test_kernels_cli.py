@@ -205,3 +205,28 @@ def test_a_kernel_search_runs_on_ray(opencl: None, home: Path, kernel_cache: dic
     [experiment] = RunStore(home).experiments(summary["run_id"])
     assert "ray_node" in experiment.outcome["info"]["executor"]
     assert (Path(experiment.workdir) / "candidate.cl").is_file()
+
+
+@pytest.mark.slow
+def test_kernel_search_budget_values_are_checked_in_one_line(home: Path) -> None:
+    for args, message in (
+        (["--param", "seconds=0"], "seconds"),
+        (["--param", "evaluations=0"], "evaluations"),
+        (["--budget", "0"], "--budget"),
+    ):
+        result = agent("run", "kernels/saxpy", *args, home=home)
+        assert result.returncode == 2, result.stderr
+        assert message in result.stderr and "Traceback" not in result.stderr
+
+
+@pytest.mark.slow
+@pytest.mark.opencl
+def test_budget_caps_a_kernel_searchs_evaluations(opencl: None, home: Path, kernel_cache: dict[str, str]) -> None:
+    result = agent(
+        "run", "kernels/saxpy", "--budget", "3", "--param", "search=one-plus-one", "--json", home=home, env=kernel_cache
+    )
+    assert result.returncode == 0, result.stderr
+    summary = json.loads(result.stdout)
+    experiment = Path(summary["report"]).parent / "experiments" / "search"
+    assert len((experiment / "search.jsonl").read_text().splitlines()) == 3
+    assert json.loads((experiment / "summary.json").read_text())["budget"]["evaluations"] == 3

@@ -1,4 +1,4 @@
-"""Kernel evolution: proposers (built-in and LLM), (1+1) and island/MAP-Elites loops, and the workload's proposer.
+"""Kernel evolution: proposers (built-in rewrites and LLM), (1+1) and island/MAP-Elites loops, the workload's proposer.
 
 `KernelSearchProposer` is what runs register for the `kernels` workload (entry point `labgate.proposers`);
 `Proposer` here is the narrower interface of what proposes one kernel candidate inside a search.
@@ -13,6 +13,7 @@ from agents.kernel_search._driver import (
     run_search,
     speedup,
 )
+from agents.kernel_search._library import Variant, variant_of, variants_for
 from agents.kernel_search._llm import LLMProposer, ReplyError, apply_reply
 from agents.kernel_search._loops import (
     Evaluator,
@@ -25,6 +26,7 @@ from agents.kernel_search._loops import (
     one_plus_one,
     select,
 )
+from agents.kernel_search._transforms import Rewrite, Transformation, transformations
 
 __all__ = [
     "BuiltinProposer",
@@ -36,7 +38,10 @@ __all__ = [
     "Proposer",
     "ProposerExhaustedError",
     "ReplyError",
+    "Rewrite",
     "SearchBudget",
+    "Transformation",
+    "Variant",
     "apply_reply",
     "build_proposer",
     "drive_kernel_search",
@@ -46,4 +51,7 @@ __all__ = [
     "run_search",
     "select",
     "speedup",
+    "transformations",
+    "variant_of",
+    "variants_for",
 ]

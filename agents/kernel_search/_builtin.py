@@ -1,66 +1,68 @@
-"""The built-in proposer: semantics-preserving changes to a kernel, no LLM needed.
+"""The built-in proposer: code transformations and tunable moves, no LLM needed.
 
 Two kinds of move on the parent: a tunable the task declares (work-group size, vector width,
-local-memory tiling, items per work-item, grid mapping...) stepped to a neighbouring or random
-allowed value; or a source transformation that cannot change results (adding, changing or
-removing `#pragma unroll N` on a loop).
+tiling...) stepped to a neighbouring or random value the parent's variant allows; or a typed
+rewrite of the source (see `_transforms`): a structural variant (vectorisation, work per item,
+local-memory tiling, fused updates), `restrict`/`const` qualifiers, or `#pragma unroll`. Only
+rewrites whose preconditions hold on the parent are offered. Structural rewrites are tried early
+(while the parent is still the seed's family), since the largest gains come from them.
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from random import Random
 
+from agents.kernel_search._library import variant_of
 from agents.kernel_search._loops import Individual, Proposal
+from agents.kernel_search._transforms import Transformation, UseVariant, allowed_values, transformations
 from tools.kernels import KernelTask, with_params
-
-_FOR = re.compile(r"^([ \t]*)for\s*\(", re.MULTILINE)
-UNROLL_FACTORS = (2, 4, 8)
 
 
 class BuiltinProposer:
-    def __init__(self, task: KernelTask, source_moves: float = 0.25) -> None:
+    def __init__(
+        self, task: KernelTask, source_moves: float = 0.4, *, rewrites: bool = True, backend: str = "opencl"
+    ) -> None:
+        """`source_moves`: share of moves that rewrite code; `rewrites=False` keeps to tunables and unrolling;
+        `backend`: variants written for another backend are not offered."""
         self.task = task
         self.source_moves = source_moves
+        all_moves = transformations(task, backend)
+        self.transformations: list[Transformation] = (
+            all_moves if rewrites else [t for t in all_moves if t.kind == "unroll"]
+        )
+
+    def applicable(self, source: str) -> list[Transformation]:
+        """The rewrites whose preconditions hold on `source`."""
+        return [t for t in self.transformations if t.why_not(source) is None]
 
     def propose(self, parent: Individual, history: Sequence[Individual], rng: Random) -> list[Proposal]:
-        movable = [name for name, values in self.task.tunables.items() if len(values) > 1]
-        if movable and (rng.random() >= self.source_moves):
+        movable = [name for name in self.task.tunables if len(allowed_values(self.task, parent.source, name)) > 1]
+        tried = {variant_of(h.source) for h in history}
+        fresh = [t for t in self.applicable(parent.source) if isinstance(t, UseVariant) and t.variant.name not in tried]
+        if fresh and variant_of(parent.source) == "seed":
+            return [self._rewrite(parent.source, fresh, rng)]
+        if movable and rng.random() >= self.source_moves:
             return [self._tunable_move(parent.source, movable, rng)]
-        return [self._unroll_move(parent.source, rng)]
+        options = self.applicable(parent.source)
+        if not options:
+            return [self._tunable_move(parent.source, movable, rng)] if movable else []
+        return [self._rewrite(parent.source, options, rng)]
+
+    def _rewrite(self, source: str, options: Sequence[Transformation], rng: Random) -> Proposal:
+        kinds = sorted({t.kind for t in options})
+        kind = rng.choice(kinds)
+        rewrite = rng.choice([t for t in options if t.kind == kind]).apply(source, rng)
+        return Proposal(rewrite.source, rewrite.note)
 
     def _tunable_move(self, source: str, movable: list[str], rng: Random) -> Proposal:
         """One tunable to a neighbouring allowed value (in sorted order) or, less often, any other."""
         params = self.task.parse(source).params
         name = rng.choice(movable)
         current = params[name]
-        ordered = sorted(self.task.tunables[name])
-        rank = ordered.index(current)
-        neighbours = [ordered[i] for i in (rank - 1, rank + 1) if 0 <= i < len(ordered)]
+        ordered = sorted(allowed_values(self.task, source, name))
+        rank = ordered.index(current) if current in ordered else 0
+        neighbours = [ordered[i] for i in (rank - 1, rank + 1) if 0 <= i < len(ordered) and ordered[i] != current]
         others = [value for value in ordered if value != current]
         new = rng.choice(neighbours) if neighbours and rng.random() < 0.7 else rng.choice(others)
         return Proposal(with_params(source, {**params, name: new}), f"tunable {name}: {current} -> {new}")
-
-    def _unroll_move(self, source: str, rng: Random) -> Proposal:
-        """Add `#pragma unroll N` before a loop, or change or remove the one already there."""
-        loops = list(_FOR.finditer(source))
-        if not loops:
-            return Proposal(source, "no loop to unroll")
-        match = rng.choice(loops)
-        start, indent = match.start(), match.group(1)
-        line = source[:start].count("\n") + 1
-        head = source[:start]
-        previous_start = head.rstrip("\n").rfind("\n") + 1
-        previous = head[previous_start:].strip()
-        if previous.startswith("#pragma unroll"):
-            if rng.random() < 0.5:
-                return Proposal(head[:previous_start] + source[start:], f"stop unrolling the loop at line {line - 1}")
-            factor = rng.choice(UNROLL_FACTORS)
-            pragma = f"{indent}#pragma unroll {factor}\n"
-            return Proposal(
-                head[:previous_start] + pragma + source[start:], f"unroll the loop at line {line} by {factor}"
-            )
-        factor = rng.choice(UNROLL_FACTORS)
-        pragma = f"{indent}#pragma unroll {factor}\n"
-        return Proposal(head + pragma + source[start:], f"unroll the loop at line {line} by {factor}")

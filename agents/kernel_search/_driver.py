@@ -17,6 +17,7 @@ from typing import Any
 from agents._execution import Execution
 from agents._proposer import Proposer as ExperimentProposer
 from agents.kernel_search._builtin import BuiltinProposer
+from agents.kernel_search._library import variant_of
 from agents.kernel_search._llm import LLMProposer
 from agents.kernel_search._loops import Evaluator, Individual, Proposer, SearchBudget, islands, one_plus_one
 from agents.llm import LLM
@@ -29,20 +30,25 @@ from tools.kernels import (
     kernel_task,
     open_harness,
     parse_params,
+    search_budget,
     write_evaluation_files,
 )
 
 REMEASURE_REPEATS = 9
+CLOSE = 0.85
+"""Candidates within this fraction of the search's best are re-measured too: their order is within the noise."""
+TIE = 0.05
+"""Re-measured finalists within this relative margin of the leader are measured once more (mean of both rounds)."""
 
 
 def descriptor_for(task: KernelTask) -> Any:
-    """MAP-Elites cell: the first and last tunables' values and whether local memory is used."""
+    """MAP-Elites cell: the structural variant, the first and last tunables' values and whether local memory is used."""
     names = list(task.tunables)
 
     def describe(individual: Individual) -> tuple[Any, ...]:
         params = individual.evaluation.params
         picked = tuple(params.get(name) for name in ([names[0], names[-1]] if names else []))
-        return (*picked, "__local" in individual.source)
+        return (variant_of(individual.source), *picked, "__local" in individual.source)
 
     return describe
 
@@ -67,12 +73,39 @@ def remeasure(harness: Harness, candidates: list[Individual], rng: Random) -> li
     return remeasured
 
 
+def finalists(evaluator: Evaluator, count: int) -> list[Individual]:
+    """The top `count`, plus (up to `count` more) any whose fitness is within CLOSE of the best."""
+    ranked = evaluator.best(2 * count)
+    if not ranked:
+        return []
+    top = ranked[0].fitness
+    return [c for rank, c in enumerate(ranked) if rank < count or c.fitness >= CLOSE * top]
+
+
+def settle_ties(harness: Harness, remeasured: list[Individual], rng: Random) -> tuple[Individual, list[Individual]]:
+    """The winner after spending one more measurement round on finalists within TIE of the leader.
+
+    Such finalists' order is noise-dominated; each is measured again and ranked by the mean
+    fitness of both rounds (the second round's evaluation is kept as its record).
+    """
+    leader = max(remeasured, key=lambda i: (i.fitness, -i.index))
+    close = [i for i in remeasured if i.fitness > 0 and i.fitness >= (1 - TIE) * leader.fitness]
+    if len(close) < 2:
+        return leader, remeasured
+    again = {i.index: i for i in remeasure(harness, close, rng)}
+    first = {i.index: i.fitness for i in close}
+    mean = {k: (first[k] + again[k].fitness) / 2 if again[k].fitness > 0 else 0.0 for k in again}
+    updated = [again.get(i.index, i) for i in remeasured]
+    best_index = max(mean, key=lambda k: (mean[k], -k))
+    return next(i for i in updated if i.index == best_index), updated
+
+
 def build_proposer(task: KernelTask, params: Any, llm: LLM | None, device: str) -> tuple[Proposer, str]:
     if params.proposer == "llm" and llm is not None:
         proposer = LLMProposer(task, llm, device=device, edit=params.edit, samples=params.samples)
         return proposer, f"LLM ({llm.model}, {params.edit}, best-of-{params.samples} by {params.selection})"
     note = "built-in" if params.proposer == "builtin" else "built-in (no LLM endpoint configured)"
-    return BuiltinProposer(task), note
+    return BuiltinProposer(task, backend=params.backend), note
 
 
 def run_search(
@@ -83,6 +116,7 @@ def run_search(
     *,
     seed: int,
     seconds: float,
+    evaluations: int | None = None,
     log_path: Path | None = None,
     on_progress: Any = None,
 ) -> dict[str, Any]:
@@ -112,7 +146,7 @@ def run_search(
 
     evaluator = Evaluator(
         lambda source: harness.evaluate(source, seed=inputs_rng.randrange(1 << 31)),
-        SearchBudget(params.evaluations, seconds),
+        SearchBudget(evaluations or params.evaluations, seconds),
         record,
     )
     try:
@@ -134,10 +168,9 @@ def run_search(
             log.close()
     search_seconds = time.monotonic() - evaluator.started
     origin = evaluator.individuals[0]
-    finalists = evaluator.best(params.remeasure)
-    pool = [origin, *[f for f in finalists if f.index != origin.index]]
+    pool = [origin, *[f for f in finalists(evaluator, params.remeasure) if f.index != origin.index]]
     remeasured = remeasure(harness, pool, rng)
-    winner = max(remeasured, key=lambda i: (i.fitness, -i.index))
+    winner, remeasured = settle_ties(harness, remeasured, rng)
     return {
         "seed": remeasured[0],
         "search_seed": origin,
@@ -152,13 +185,16 @@ def run_search(
 def drive_kernel_search(context: Execution, spec: ExperimentSpec, directory: Path) -> ExperimentOutcome:
     params = parse_params(spec.params, context.task.id)
     task = kernel_task(params.kernel, params.definition)
+    evaluations, search_seconds = search_budget(params, context.task.budget)
     seconds = max(1.0, min(context.task.budget.experiment_seconds, context.remaining_seconds()))
+    if search_seconds is not None:
+        seconds = min(seconds, search_seconds)
 
     def progress(individual: Individual) -> None:
         if individual.index % 10 == 0 or individual.evaluation.status != "ok":
             context.emit(
                 "search",
-                f"{spec.key}: evaluation {individual.index + 1}/{params.evaluations} "
+                f"{spec.key}: evaluation {individual.index + 1}/{evaluations} "
                 f"{individual.evaluation.status} fitness {individual.evaluation.fitness:.4f} ({individual.note})",
                 key=spec.key,
             )
@@ -177,6 +213,7 @@ def drive_kernel_search(context: Execution, spec: ExperimentSpec, directory: Pat
             proposer,
             seed=context.task.seed,
             seconds=seconds,
+            evaluations=evaluations,
             log_path=directory / "search.jsonl",
             on_progress=progress,
         )
@@ -190,6 +227,7 @@ def drive_kernel_search(context: Execution, spec: ExperimentSpec, directory: Pat
         "search": params.search,
         "proposer": proposer_note,
         "evaluations": len(evaluator.individuals),
+        "budget": {"evaluations": evaluations, "seconds": round(seconds, 2)},
         "search_seconds": round(result["search_seconds"], 2),
         "seed_fitness": result["search_seed"].fitness,
         "seed_fitness_remeasured": seed_ind.fitness,

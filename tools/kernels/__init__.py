@@ -9,11 +9,20 @@ from tools.kernels._harness import Evaluation, Harness, SizeResult, source_diges
 from tools.kernels._session import ceilings_record, kernel_task, open_harness
 from tools.kernels._task import Candidate, CandidateError, KernelTask, Size, Work, with_params
 from tools.kernels._user_task import UserKernelTask, user_kernel_task
-from tools.kernels._workload import GATES, KernelSearchParams, KernelsWorkload, parse_params, write_evaluation_files
+from tools.kernels._workload import (
+    GATES,
+    MAX_EVALUATIONS,
+    KernelSearchParams,
+    KernelsWorkload,
+    parse_params,
+    search_budget,
+    write_evaluation_files,
+)
 from tools.kernels.suite import SUITE
 
 __all__ = [
     "GATES",
+    "MAX_EVALUATIONS",
     "SUITE",
     "Backend",
     "Candidate",
@@ -41,6 +50,7 @@ __all__ = [
     "open_harness",
     "parse_params",
     "read_definition_files",
+    "search_budget",
     "source_digest",
     "user_kernel_task",
     "with_params",

@@ -24,6 +24,9 @@ from tools.kernels._session import ceilings_record, kernel_task, open_harness
 from tools.kernels.suite import SUITE
 
 GATES = ["kernel-correctness", "kernel-heldout"]
+MAX_EVALUATIONS = 100_000
+"""A kernels task's default `budget.experiments`: `--budget N` on a kernels task caps the search's evaluations
+(one experiment is one search), so the catalogue leaves it uncapped and `evaluations` decides."""
 
 
 class KernelSearchParams(BaseModel):
@@ -34,7 +37,12 @@ class KernelSearchParams(BaseModel):
     kernel: str
     search: Literal["one-plus-one", "islands"] = "islands"
     proposer: Literal["builtin", "llm"] = "builtin"
-    evaluations: int = Field(default=40, ge=1, le=100_000, description="candidates evaluated by the search")
+    evaluations: int = Field(
+        default=40, ge=1, le=MAX_EVALUATIONS, description="candidates evaluated by the search (--budget N caps it)"
+    )
+    seconds: float | None = Field(
+        default=None, gt=0, description="wall-clock seconds of the search (default: the experiment's time limit)"
+    )
     samples: int = Field(default=1, ge=1, le=16, description="LLM samples per step (best-of-N)")
     selection: Literal["best", "surprisal"] = "best"
     edit: Literal["rewrite", "diff"] = "diff"
@@ -61,6 +69,12 @@ def parse_params(task: TaskSpec | dict[str, object], task_id: str = "") -> Kerne
     except TaskError as error:
         raise TaskError(f"{task_id or 'task'}: {error}") from None
     return parsed
+
+
+def search_budget(params: KernelSearchParams, budget: Budget) -> tuple[int, float | None]:
+    """Evaluations and seconds one search may spend: `evaluations` capped by `--budget N` (the task's
+    `budget.experiments`, which for a kernels task counts evaluations), and `seconds` when set."""
+    return min(params.evaluations, budget.experiments), params.seconds
 
 
 def write_evaluation_files(
@@ -96,7 +110,7 @@ class KernelsWorkload(Workload):
                 params={"kernel": task.name},
                 gates=list(GATES),
                 gate_options={"kernel-heldout": {"min_speedup": 0.9}},
-                budget=Budget(experiments=1, iterations=1, wall_seconds=3600, experiment_seconds=1800),
+                budget=Budget(experiments=MAX_EVALUATIONS, iterations=1, wall_seconds=3600, experiment_seconds=1800),
             )
             for task in SUITE.values()
         ]
@@ -108,13 +122,15 @@ class KernelsWorkload(Workload):
 
     def plan(self, task: TaskSpec) -> list[ExperimentSpec]:
         params = parse_params(task, task.id)
+        evaluations, seconds = search_budget(params, task.budget)
+        limit = f", at most {seconds:g} s" if seconds else ""
         return [
             ExperimentSpec(
                 key="search",
                 task_id=task.id,
                 params=task.params,
                 rationale=(
-                    f"{params.search} search with the {params.proposer} proposer, {params.evaluations} evaluations"
+                    f"{params.search} search with the {params.proposer} proposer, {evaluations} evaluations{limit}"
                 ),
             )
         ]

@@ -1,0 +1,221 @@
+"""Typed kernel rewrites: preconditions refuse what cannot apply, and what applies is judged correct by the harness."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+from random import Random
+from typing import ClassVar
+
+import numpy as np
+import pytest
+
+from agents.kernel_search import BuiltinProposer, Individual, run_search
+from agents.kernel_search._clite import SourceSyntaxError, kernels, tokenize, written_names
+from agents.kernel_search._library import variant_of, variants_for
+from agents.kernel_search._transforms import ConstInputs, RestrictPointers, UnrollLoop, UseVariant, allowed_values
+from runs import Budget
+from sandboxes import LocalSandbox, Sandbox
+from tests.conftest import opencl_usable, require_tool
+from tools import TaskError
+from tools.kernels import SUITE, Evaluation, Harness, KernelSearchParams, Worker, parse_params, search_budget
+from tools.kernels._task import Size
+from tools.kernels.suite._saxpy import Saxpy
+
+
+def factory(workdir: Path, *, ro_paths: Sequence[Path] = ()) -> Sandbox:
+    return LocalSandbox(workdir=workdir, ro_paths=tuple(ro_paths))
+
+
+# -- the token reader ---------------------------------------------------------------------------------------
+
+
+def test_every_suite_seed_reads_with_its_global_pointers() -> None:
+    for task in SUITE.values():
+        found = kernels(task.seed)
+        assert found, task.name
+        assert any(p.is_global_pointer for k in found for p in k.parameters), task.name
+
+
+def test_comments_and_directives_are_not_code() -> None:
+    source = "// __kernel void x(__global float* restrict a) {}\n#define K restrict\n__kernel void f() { }\n"
+    assert [k.name for k in kernels(source)] == ["f"]
+    assert [t.kind for t in tokenize(source)[:2]] == ["comment", "directive"]
+    with pytest.raises(SourceSyntaxError):
+        tokenize("int a = `b`;")
+
+
+def test_written_names_see_stores_but_not_loads() -> None:
+    source = SUITE["lbm"].seed
+    (kernel,) = kernels(source)
+    written = written_names(source, kernel)
+    assert "fout" in written and "fin" not in written
+
+
+# -- preconditions ------------------------------------------------------------------------------------------
+
+
+def test_restrict_applies_to_seeds_and_is_refused_once_applied() -> None:
+    rewrite = RestrictPointers(SUITE["heat2d"])
+    assert rewrite.why_not(SUITE["heat2d"].seed) is None
+    done = rewrite.apply(SUITE["heat2d"].seed, Random(0)).source
+    assert "const float* restrict u" in done and "float* restrict out" in done
+    assert rewrite.why_not(done) == "no __global pointer parameter without restrict"
+
+
+class AliasingSaxpy(Saxpy):
+    """saxpy whose host passes the same buffer as x and y: restrict would be a false promise."""
+
+    name: ClassVar[str] = "saxpy-aliased"
+
+    def host(self, size: Size, params: dict[str, int]):  # type: ignore[no-untyped-def]
+        program = super().host(size, params)
+        launch = program.launches[0]
+        args = tuple(arg if arg.value != "x" else type(arg)("buf", "y") for arg in launch.args)
+        return type(program)(
+            program.buffers,
+            (type(launch)(launch.kernel, launch.global_size, launch.local_size, args),),
+            program.outputs,
+        )
+
+
+def test_restrict_is_refused_when_the_host_aliases_buffers() -> None:
+    reason = RestrictPointers(AliasingSaxpy()).why_not(Saxpy.seed)
+    assert reason is not None and "alias" in reason
+
+
+def test_const_restores_a_missing_const_and_refuses_written_pointers() -> None:
+    seed = SUITE["heat2d"].seed
+    stripped = seed.replace("__global const float* u", "__global float* u")
+    rewrite = ConstInputs()
+    assert rewrite.why_not(seed) is not None
+    assert rewrite.why_not(stripped) is None
+    restored = rewrite.apply(stripped, Random(0)).source
+    assert restored == seed  # u regains its const; out, written by the kernel, stays writable
+    assert "__global float* out" in restored
+
+
+def test_unroll_is_refused_without_a_loop() -> None:
+    assert UnrollLoop().why_not(SUITE["ising"].seed) == "no for loop"
+    assert UnrollLoop().why_not(SUITE["saxpy"].seed) is None
+
+
+def test_a_variant_is_not_offered_on_itself_and_keeps_its_required_tunables() -> None:
+    task = SUITE["heat2d"]
+    (variant,) = variants_for("heat2d")
+    swap = UseVariant(task, variant)
+    rewritten = swap.apply(task.seed, Random(1)).source
+    assert variant_of(rewritten) == "heat2d-rowvec"
+    assert task.parse(rewritten).params["VEC"] in (2, 4, 8, 16)
+    assert swap.why_not(rewritten) == "already heat2d-rowvec"
+    assert allowed_values(task, rewritten, "VEC") == (2, 4, 8, 16)
+    assert allowed_values(task, task.seed, "VEC") == task.tunables["VEC"]
+
+
+def test_proposer_never_leaves_a_variants_allowed_tunables() -> None:
+    task = SUITE["heat2d"]
+    (variant,) = variants_for("heat2d")
+    source = UseVariant(task, variant).apply(task.seed, Random(2)).source
+    proposer = BuiltinProposer(task)
+    parent = Individual(0, source, Evaluation(task="heat2d", source_sha256="x", which="train", seed=0, status="ok"))
+    rng = Random(3)
+    for _ in range(200):
+        for proposal in proposer.propose(parent, [parent], rng):
+            params = task.parse(proposal.source).params
+            if variant_of(proposal.source) == "heat2d-rowvec":
+                assert params["VEC"] in (2, 4, 8, 16)
+
+
+def test_opencl_only_variants_are_not_offered_on_cuda() -> None:
+    cuda = BuiltinProposer(SUITE["nbody"], backend="cuda")
+    assert not [t for t in cuda.applicable(SUITE["nbody"].seed) if isinstance(t, UseVariant)]
+    lbm = [t for t in BuiltinProposer(SUITE["lbm"], backend="cuda").applicable(SUITE["lbm"].seed)]
+    assert any(isinstance(t, UseVariant) for t in lbm)
+
+
+def test_tunables_only_proposer_offers_no_rewrite() -> None:
+    proposer = BuiltinProposer(SUITE["nbody"], rewrites=False)
+    assert {t.kind for t in proposer.transformations} == {"unroll"}
+
+
+# -- the budget of a kernels search --------------------------------------------------------------------------
+
+
+def test_budget_caps_evaluations_and_seconds_are_validated() -> None:
+    params = KernelSearchParams(kernel="saxpy", evaluations=40, seconds=12.5)
+    assert search_budget(params, Budget(experiments=8)) == (8, 12.5)
+    assert search_budget(params, Budget(experiments=100_000)) == (40, 12.5)
+    with pytest.raises(TaskError, match="seconds"):
+        parse_params({"kernel": "saxpy", "seconds": 0})
+    with pytest.raises(TaskError, match="evaluations"):
+        parse_params({"kernel": "saxpy", "evaluations": 0})
+
+
+# -- the harness judges every rewrite ------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def worker(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Worker]:
+    require_tool(opencl_usable(), "an OpenCL platform (pocl-opencl-icd) with pyopencl")
+    with Worker(factory, tmp_path_factory.mktemp("transforms") / "worker") as shared:
+        yield shared
+
+
+def odd_sizes(name: str) -> list[Size]:
+    """The smallest in-distribution size and a small odd one (prime dimensions: every tail path runs)."""
+    task = SUITE[name]
+    primes = {1: (997,), 2: (67, 37), 3: (23, 19, 17)}
+    return [task.sizes[0], Size("odd", primes[len(task.sizes[0].dims)])]
+
+
+REWRITES = [(name, variant.name) for name in sorted(SUITE) for variant in variants_for(name)] + [
+    (name, "restrict") for name in ("heat2d", "nbody", "lbm", "wave3d", "saxpy")
+]
+
+
+@pytest.mark.opencl
+@pytest.mark.parametrize(("name", "rewrite"), REWRITES, ids=[f"{n}-{r}" for n, r in REWRITES])
+def test_every_rewrite_is_judged_correct_where_it_applies(worker: Worker, name: str, rewrite: str) -> None:
+    task = SUITE[name]
+    if rewrite == "restrict":
+        source = RestrictPointers(task).apply(task.seed, Random(0)).source
+    else:
+        variant = next(v for v in variants_for(name) if v.name == rewrite)
+        source = UseVariant(task, variant).apply(task.seed, Random(0)).source
+    assert source != task.seed
+    evaluation = Harness(task, worker, ceilings=None, repeats=1).evaluate(source, sizes=odd_sizes(name), seed=9)
+    assert evaluation.status == "ok", evaluation.feedback()
+
+
+@pytest.mark.opencl
+def test_a_wrong_rewrite_is_still_rejected(worker: Worker) -> None:
+    """A variant whose tail loop is dropped is wrong at odd n: the harness says so, as for any candidate."""
+    task = SUITE["nbody"]
+    variant = next(v for v in variants_for("nbody") if v.name == "nbody-lanes8")
+    broken = UseVariant(task, variant).apply(task.seed, Random(0)).source.replace("j < n;", "j < 0;")
+    assert "j < 0;" in broken
+    evaluation = Harness(task, worker, ceilings=None, repeats=1).evaluate(broken, sizes=odd_sizes("nbody"), seed=9)
+    assert evaluation.status != "ok"
+
+
+@pytest.mark.slow
+@pytest.mark.opencl
+def test_search_with_rewrites_beats_tunables_only_on_nbody(tmp_path: Path) -> None:
+    require_tool(opencl_usable(), "an OpenCL platform (pocl-opencl-icd) with pyopencl")
+    from tools.kernels import open_harness
+
+    task = SUITE["nbody"]
+    params = KernelSearchParams(kernel="nbody", evaluations=10, remeasure=2)
+    with open_harness(task, tmp_path / "worker", factory) as harness:
+        found = {
+            rewrites: run_search(
+                task, params, harness, BuiltinProposer(task, rewrites=rewrites), seed=4, seconds=math.inf
+            )
+            for rewrites in (True, False)
+        }
+    winner, plain = found[True]["winner"], found[False]["winner"]
+    assert winner.evaluation.ok and variant_of(winner.source) != "seed", winner.note
+    # The lane-vectorised kernels run 2.5-4x the seed here; a generous margin keeps noise out.
+    assert winner.fitness > 1.5 * plain.fitness, (winner.fitness, plain.fitness)
+    assert np.isfinite(winner.fitness)
