@@ -79,7 +79,7 @@ def check_search(task: KernelTask, evaluations: int, root: Path) -> dict[str, An
     params = KernelSearchParams(kernel=task.name, evaluations=evaluations, backend=BACKEND)  # type: ignore[arg-type]
     started = time.monotonic()
     with open_harness(task, root / "search" / "worker", factory, backend=BACKEND, heldout=True) as harness:
-        result = run_search(task, params, harness, BuiltinProposer(task), seed=0, seconds=math.inf)
+        result = run_search(task, params, harness, BuiltinProposer(task, backend=BACKEND), seed=0, seconds=math.inf)
         winner = result["winner"]
         seed_train = harness.evaluate(task.seed, "train", seed=11)
         winner_train = harness.evaluate(winner.source, "train", seed=11)
@@ -91,6 +91,7 @@ def check_search(task: KernelTask, evaluations: int, root: Path) -> dict[str, An
         "winner": summary(winner_train),
         "winner_heldout": summary(winner_heldout),
         "winner_params": winner_train.params,
+        "winner_variant": next((line for line in winner.source.splitlines() if "// variant:" in line), "seed"),
         "seconds": time.monotonic() - started,
     }
 
@@ -134,7 +135,7 @@ def main() -> None:
                 print(
                     f"search {args.search}: {search['evaluations']} evaluations, seed fitness "
                     f"{search['seed']['fitness']:.3f}, winner {search['winner']['fitness']:.3f}, held-out "
-                    f"{search['winner_heldout']['status']} ({search['seconds']:.1f} s)",
+                    f"{search['winner_heldout']['status']}, {search['winner_variant']} ({search['seconds']:.1f} s)",
                     flush=True,
                 )
             except Exception as error:  # noqa: BLE001 - reported in the JSON line
