@@ -76,7 +76,7 @@ def check_seed(task: KernelTask, root: Path) -> dict[str, Any]:
 
 
 def check_search(task: KernelTask, evaluations: int, root: Path) -> dict[str, Any]:
-    params = KernelSearchParams(kernel=task.name, evaluations=evaluations, backend=BACKEND)  # type: ignore[arg-type]
+    params = KernelSearchParams(kernel=task.name, evaluations=evaluations, backend=BACKEND)
     started = time.monotonic()
     with open_harness(task, root / "search" / "worker", factory, backend=BACKEND, heldout=True) as harness:
         result = run_search(task, params, harness, BuiltinProposer(task, backend=BACKEND), seed=0, seconds=math.inf)
