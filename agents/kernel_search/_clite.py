@@ -10,6 +10,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from runs import LabgateError
+
 _TOKEN = re.compile(
     r"""
     (?P<comment>//[^\n]*|/\*.*?\*/)
@@ -25,7 +27,7 @@ _TOKEN = re.compile(
 ASSIGNMENTS = frozenset({"=", "+=", "-=", "*=", "/=", "%=", "&=", "|=", "^=", "<<=", ">>=", "++", "--"})
 
 
-class SourceSyntaxError(ValueError):
+class SourceSyntaxError(LabgateError, ValueError):
     """The source uses syntax outside the subset this reader understands (a rewrite is then not offered)."""
 
 

@@ -21,7 +21,7 @@ from pathlib import Path
 
 import numpy as np
 
-from runs import UntrustedFileError, read_untrusted_path_text
+from runs import LabgateError, UntrustedFileError, read_untrusted_path_text
 from tools.cfd.openfoam._fields import FieldFormatError, FloatArray, read_internal_field
 
 COLUMNS = ("quantity", "x", "y", "z", "value", "tolerance")
@@ -29,7 +29,7 @@ MAX_REFERENCE_BYTES = 8 << 20
 _COMPONENT = {"x": 0, "y": 1, "z": 2}
 
 
-class ReferenceFormatError(ValueError):
+class ReferenceFormatError(LabgateError, ValueError):
     """The reference CSV cannot be read: the message names the file, the line and what is wrong."""
 
 
