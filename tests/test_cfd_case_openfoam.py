@@ -1,4 +1,5 @@
-"""`cfd/case` on real OpenFOAM: stock tutorials run by hand (adopted) and re-run by labgate, and the cheats.
+"""`cfd/case` on real OpenFOAM: stock tutorials and a snappyHexMesh case, run by hand (adopted) and re-run
+by labgate, and the cheats.
 
 Every test here runs OpenFOAM (seconds to a minute each). The user's case directory is never changed,
 the user's function objects never run (a `systemCall` would leave a marker file), and a case whose code
@@ -10,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import shutil
 import subprocess
 from pathlib import Path
@@ -242,3 +244,193 @@ def test_a_user_reference_is_compared_by_labgates_reader(home: Path, tmp_path: P
 
     result = agent("check", "cfd/case", str(case), "--param", f"reference={DATA / 'malformed.csv'}", home=home)
     assert result.returncode == 2 and "malformed.csv: the header must be" in result.stderr, result.stderr
+
+
+# -- a snappyHexMesh case ----------------------------------------------------------------------------------
+
+_FOAM_HEADER = "FoamFile {{ version 2.0; format ascii; class {kind}; object {name}; }}\n"
+_BACKGROUND = (30, 10)  # cells of 0.1 m over a 3 m x 1 m channel, one cell thick (2-D)
+_OBSTACLE = ((0.8, 0.35, -1.0), (1.2, 0.65, 1.0))  # covers 4 x 3 background cells, through the whole depth
+_SNAPPY_CASE = {
+    "system/blockMeshDict": """
+vertices ((0 0 0) (3 0 0) (3 1 0) (0 1 0) (0 0 0.1) (3 0 0.1) (3 1 0.1) (0 1 0.1));
+blocks (hex (0 1 2 3 4 5 6 7) (30 10 1) simpleGrading (1 1 1));
+boundary
+(
+    inlet { type patch; faces ((0 4 7 3)); }
+    outlet { type patch; faces ((1 2 6 5)); }
+    walls { type wall; faces ((0 1 5 4) (3 7 6 2)); }
+    frontAndBack { type empty; faces ((0 3 2 1) (4 5 6 7)); }
+);
+""",
+    "system/snappyHexMeshDict": """
+castellatedMesh true;
+snap true;
+addLayers false;
+geometry { obstacle.stl { type triSurfaceMesh; name obstacle; } }
+castellatedMeshControls
+{
+    maxLocalCells 100000; maxGlobalCells 1000000; minRefinementCells 0; nCellsBetweenLevels 1;
+    maxLoadUnbalance 0.1; resolveFeatureAngle 30; allowFreeStandingZoneFaces true;
+    features ();
+    refinementSurfaces { obstacle { level (0 0); patchInfo { type wall; } } }
+    refinementRegions {}
+    locationInMesh (0.1 0.1 0.05);
+}
+snapControls
+{
+    nSmoothPatch 3; tolerance 2.0; nSolveIter 30; nRelaxIter 5;
+    nFeatureSnapIter 10; implicitFeatureSnap true; explicitFeatureSnap false; multiRegionFeatureSnap false;
+}
+addLayersControls
+{
+    relativeSizes true; layers {}; expansionRatio 1.2; finalLayerThickness 0.3; minThickness 0.1;
+    nGrow 0; featureAngle 60; nRelaxIter 3; nSmoothSurfaceNormals 1; nSmoothNormals 3; nSmoothThickness 10;
+    maxFaceThicknessRatio 0.5; maxThicknessToMedialRatio 0.3; minMedialAxisAngle 90; nBufferCellsNoExtrude 0;
+    nLayerIter 50;
+}
+meshQualityControls
+{
+    maxNonOrtho 65; maxBoundarySkewness 20; maxInternalSkewness 4; maxConcave 80; minVol 1e-13;
+    minTetQuality 1e-15; minArea -1; minTwist 0.02; minDeterminant 0.001; minFaceWeight 0.05;
+    minVolRatio 0.01; minTriangleTwist -1; nSmoothScale 4; errorReduction 0.75;
+}
+mergeTolerance 1e-6;
+""",
+    "system/controlDict": """
+application simpleFoam; startFrom startTime; startTime 0; stopAt endTime; endTime 300; deltaT 1;
+writeControl timeStep; writeInterval 300; writeFormat ascii; writePrecision 6; writeCompression off;
+timeFormat general; timePrecision 6; runTimeModifiable false;
+""",
+    "system/fvSchemes": """
+ddtSchemes { default steadyState; }
+gradSchemes { default Gauss linear; }
+divSchemes { default none; div(phi,U) bounded Gauss linearUpwind grad(U); div((nuEff*dev2(T(grad(U))))) Gauss linear; }
+laplacianSchemes { default Gauss linear corrected; }
+interpolationSchemes { default linear; }
+snGradSchemes { default corrected; }
+""",
+    "system/fvSolution": """
+solvers
+{
+    p { solver GAMG; smoother GaussSeidel; tolerance 1e-8; relTol 0.1; }
+    U { solver smoothSolver; smoother symGaussSeidel; tolerance 1e-8; relTol 0.1; }
+}
+SIMPLE { nNonOrthogonalCorrectors 0; consistent yes; }
+relaxationFactors { equations { U 0.9; ".*" 0.9; } }
+""",
+    "constant/transportProperties": "transportModel Newtonian;\nnu 0.02;\n",
+    "constant/turbulenceProperties": "simulationType laminar;\n",
+    "0/U": """
+dimensions [0 1 -1 0 0 0 0];
+internalField uniform (0 0 0);
+boundaryField
+{
+    inlet { type fixedValue; value uniform (1 0 0); }
+    outlet { type zeroGradient; }
+    "(walls|obstacle)" { type noSlip; }
+    frontAndBack { type empty; }
+}
+""",
+    "0/p": """
+dimensions [0 2 -2 0 0 0 0];
+internalField uniform 0;
+boundaryField
+{
+    inlet { type zeroGradient; }
+    outlet { type fixedValue; value uniform 0; }
+    "(walls|obstacle)" { type zeroGradient; }
+    frontAndBack { type empty; }
+}
+""",
+}
+# Each face of a box as its outward normal and four corners (x, y, z bits: 0 = low, 1 = high), counter-clockwise.
+_BOX_FACES = (
+    ((-1, 0, 0), ((0, 0, 0), (0, 0, 1), (0, 1, 1), (0, 1, 0))),
+    ((1, 0, 0), ((1, 0, 0), (1, 1, 0), (1, 1, 1), (1, 0, 1))),
+    ((0, -1, 0), ((0, 0, 0), (1, 0, 0), (1, 0, 1), (0, 0, 1))),
+    ((0, 1, 0), ((0, 1, 0), (0, 1, 1), (1, 1, 1), (1, 1, 0))),
+    ((0, 0, -1), ((0, 0, 0), (0, 1, 0), (1, 1, 0), (1, 0, 0))),
+    ((0, 0, 1), ((0, 0, 1), (1, 0, 1), (1, 1, 1), (0, 1, 1))),
+)
+
+
+def _box_stl(name: str, low: tuple[float, ...], high: tuple[float, ...]) -> str:
+    """An ASCII STL of an axis-aligned box: two triangles per face, normals outward."""
+    lines = [f"solid {name}"]
+    for normal, corners in _BOX_FACES:
+        points = [" ".join(str(high[axis] if bit else low[axis]) for axis, bit in enumerate(c)) for c in corners]
+        for triangle in ((points[0], points[1], points[2]), (points[0], points[2], points[3])):
+            lines += [f"  facet normal {' '.join(map(str, normal))}", "    outer loop"]
+            lines += [f"      vertex {point}" for point in triangle]
+            lines += ["    endloop", "  endfacet"]
+    return "\n".join([*lines, f"endsolid {name}", ""])
+
+
+def _snappy_case(where: Path) -> Path:
+    """A laminar channel (simpleFoam, Re 15 on the obstacle) round a box that snappyHexMesh cuts out of
+    a blockMesh background: castellated and snapped, no layers, no feature extraction."""
+    classes = {"0/U": "volVectorField", "0/p": "volScalarField"}
+    for relative, body in _SNAPPY_CASE.items():
+        path = where / relative
+        path.parent.mkdir(parents=True, exist_ok=True)
+        header = _FOAM_HEADER.format(kind=classes.get(relative, "dictionary"), name=path.name)
+        path.write_text(header + body)
+    surface = where / "constant" / "triSurface" / "obstacle.stl"
+    surface.parent.mkdir(parents=True)
+    surface.write_text(_box_stl("obstacle", *_OBSTACLE))
+    return where
+
+
+def _cells(case: Path) -> int:
+    header = (case / "constant" / "polyMesh" / "owner").read_text()[:2000]
+    found = re.search(r"nCells:\s*(\d+)", header)
+    assert found is not None, header
+    return int(found.group(1))
+
+
+def _patches(case: Path) -> str:
+    return (case / "constant" / "polyMesh" / "boundary").read_text()
+
+
+def test_a_snappy_hex_mesh_case_is_meshed_run_and_refined(home: Path, tmp_path: Path) -> None:
+    background = _BACKGROUND[0] * _BACKGROUND[1]
+    snapped = background - 12  # the obstacle's 4 x 3 cells are gone
+
+    # Run by hand and checked: labgate's mesh-independence re-run meshes with blockMesh and snappyHexMesh
+    # again, then refines the snapped mesh with one refineMesh pass (2-D: 4 times the cells).
+    case = _snappy_case(tmp_path / "by-hand")
+    _by_hand(
+        case,
+        "blockMesh > log.blockMesh 2>&1",
+        "snappyHexMesh -overwrite > log.snappyHexMesh 2>&1",
+        "simpleFoam > log.simpleFoam 2>&1",
+    )
+    assert _cells(case) == snapped and "obstacle" in _patches(case)
+    before = _digest(case)
+    code, report = _check(case, home, "--rerun")
+    verdicts = _verdicts(report)
+    assert code == 0 and report["decision"] == "accept", _all_reasons(report)
+    mesh = verdicts["mesh-independence"]["metrics"]
+    assert mesh["refinement"] == 2.0 and mesh["monitor_change"] < 0.05, mesh
+    finer = Path(report["workdir"]) / "mesh-check" / "case"
+    assert "Finished meshing without any errors" in (finer / "log.snappyHexMesh").read_text()
+    assert "2D case; refining in directions x,y" in (finer / "log.refineMesh.1").read_text()
+    assert _cells(finer) == 4 * snapped and "obstacle" in _patches(finer)
+    assert _digest(case) == before, "the user's case was changed"
+
+    # Re-run by labgate from the case as written: its own blockMesh and snappyHexMesh make the mesh.
+    fresh = _snappy_case(tmp_path / "fresh")
+    report = _run(fresh, home)
+    assert report["accepted"] == ["base"], _all_reasons(report)
+    base = home / "runs" / report["run_id"] / "experiments" / "base" / "case"
+    assert "Finished meshing without any errors" in (base / "log.snappyHexMesh").read_text()
+    assert _cells(base) == snapped and "obstacle" in _patches(base)
+    assert not (fresh / "constant" / "polyMesh").exists(), "the user's case was changed"
+
+    # A snappyHexMesh that fails (its surface is missing) fails the experiment, naming the step and the error.
+    (fresh / "constant" / "triSurface" / "obstacle.stl").unlink()
+    report = _run(fresh, home)
+    assert report["status"] == "failed" and report["accepted"] == []
+    assert "the re-run: snappy exited with code 1" in report["reason"], report["reason"]
+    assert "Cannot find triSurfaceMesh" in report["reason"], report["reason"]
