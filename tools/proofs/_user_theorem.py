@@ -13,12 +13,13 @@ from __future__ import annotations
 import re
 import tempfile
 import threading
+from collections.abc import Callable
 from pathlib import Path
 from typing import Protocol
 
 from runs import TaskSpec
 from sandboxes import LocalSandboxConfig, SandboxError, open_sandboxes
-from tools._workload import TaskError
+from tools._workload import SandboxFactory, TaskError
 from tools.proofs._coq import CoqConfig, CoqProver
 from tools.proofs._isabelle import IsabelleServer
 from tools.proofs._lean import LeanRepl
@@ -137,7 +138,22 @@ def statement_error(header: str, statement: str, theorem: str, coq: CoqConfig) -
     its limit; then the run itself reports it (as the tools check or the search does).
     """
     source, header_lines = _check_source(header, statement, theorem)
-    key = (coq.coqc, source)
+
+    def coq_prover(scratch: Path, factory: SandboxFactory) -> Prover:
+        return CoqProver(scratch, factory, coq, file_stem="Statement")
+
+    return _compile_error((coq.coqc, source), source, header_lines, "coq", coq_prover)
+
+
+def _compile_error(
+    key: tuple[str, str],
+    source: str,
+    header_lines: int,
+    prover_name: str,
+    make_prover: Callable[[Path, SandboxFactory], Prover],
+) -> str | None:
+    """Check `source` once per `key` in a fresh sandboxed prover: why it does not compile, or None (it does,
+    or it cannot be told here: no prover, no sandbox, or the check outlived its limit)."""
     with _CHECKED_LOCK:
         if key in _CHECKED:
             return _CHECKED[key]
@@ -146,7 +162,7 @@ def statement_error(header: str, statement: str, theorem: str, coq: CoqConfig) -
             tempfile.TemporaryDirectory(prefix="labgate-statement-") as scratch,
             open_sandboxes(LocalSandboxConfig()) as factory,
         ):
-            prover = CoqProver(Path(scratch), factory, coq, file_stem="Statement")
+            prover = make_prover(Path(scratch), factory)
             try:
                 result = prover.check(source, timeout=STATEMENT_SECONDS)
             finally:
@@ -155,7 +171,7 @@ def statement_error(header: str, statement: str, theorem: str, coq: CoqConfig) -
         return None
     if result.timed_out or result.failure:
         return None
-    found = None if result.ok else _describe(result, header_lines)
+    found = None if result.ok else _describe(result, header_lines, prover_name)
     with _CHECKED_LOCK:
         if len(_CHECKED) >= CHECKED_KEPT:
             _CHECKED.clear()
@@ -186,34 +202,14 @@ def foreign_statement_source(problem: ProofProblem, header: str, statement: str)
 def foreign_statement_error(problem: ProofProblem, header: str, statement: str, paths: ProverPaths) -> str | None:
     """Why a Lean 4 / Isabelle statement does not compile, or None (it does, or no prover here to tell)."""
     source, header_lines = foreign_statement_source(problem, header, statement)
+
+    def foreign_prover(scratch: Path, factory: SandboxFactory) -> Prover:
+        if problem.prover == "lean4":
+            return LeanRepl(scratch, factory, repl=paths.lean_repl, project=paths.lean_project or None)
+        return IsabelleServer(scratch, factory, isabelle=paths.isabelle)
+
     key = (f"{problem.prover}:{paths.lean_repl}:{paths.isabelle}", source)
-    with _CHECKED_LOCK:
-        if key in _CHECKED:
-            return _CHECKED[key]
-    try:
-        with (
-            tempfile.TemporaryDirectory(prefix="labgate-statement-") as scratch,
-            open_sandboxes(LocalSandboxConfig()) as factory,
-        ):
-            prover: Prover
-            if problem.prover == "lean4":
-                prover = LeanRepl(Path(scratch), factory, repl=paths.lean_repl, project=paths.lean_project or None)
-            else:
-                prover = IsabelleServer(Path(scratch), factory, isabelle=paths.isabelle)
-            try:
-                result = prover.check(source, timeout=STATEMENT_SECONDS)
-            finally:
-                prover.close()
-    except (ProverUnavailableError, SandboxError):
-        return None
-    if result.timed_out or result.failure:
-        return None
-    found = None if result.ok else _describe(result, header_lines, problem.prover)
-    with _CHECKED_LOCK:
-        if len(_CHECKED) >= CHECKED_KEPT:
-            _CHECKED.clear()
-        _CHECKED[key] = found
-    return found
+    return _compile_error(key, source, header_lines, problem.prover, foreign_prover)
 
 
 def check_statement(params: dict[str, object], task_id: str, coq: CoqConfig, paths: ProverPaths | None = None) -> None:
