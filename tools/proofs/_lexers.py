@@ -41,15 +41,17 @@ def _ident_rest(char: str) -> bool:
     return _ident_start(char) or char.isdigit() or char in "'!?₀₁₂₃₄₅₆₇₈₉ₐₑₒₓₔₕₖₗₘₙₚₛₜᵢᵣᵤᵥⱼ"
 
 
-def _nested(source: str, start: int, opener: str, closer: str, what: str) -> int:
-    """End offset of the nested block comment starting at `start`."""
+def _nested(source: str, start: int, openers: tuple[str, ...], closers: tuple[str, ...], what: str) -> int:
+    """End offset of the nesting block (comment, cartouche) starting at `start`; any spelling opens or closes."""
     depth = 0
     index = start
     while index < len(source):
-        if source.startswith(opener, index):
+        opener = next((item for item in openers if source.startswith(item, index)), None)
+        closer = next((item for item in closers if source.startswith(item, index)), None)
+        if opener is not None:
             depth += 1
             index += len(opener)
-        elif source.startswith(closer, index):
+        elif closer is not None:
             depth -= 1
             index += len(closer)
             if depth == 0:
@@ -92,7 +94,7 @@ def lean_tokens(source: str) -> list[Token]:
             tokens.append(Token("comment", source[index:end], index))
             index = end
         elif source.startswith("/-", index):
-            end = _nested(source, index, "/-", "-/", "comment")
+            end = _nested(source, index, ("/-",), ("-/",), "comment")
             tokens.append(Token("comment", source[index:end], index))
             index = end
         elif char == '"':
@@ -142,22 +144,7 @@ _CLOSE_CARTOUCHES = ("\\<close>", "›")
 
 def _cartouche(source: str, start: int) -> int:
     """End offset of the (nesting) cartouche starting at `start`."""
-    depth = 0
-    index = start
-    while index < len(source):
-        opener = next((item for item in _OPEN_CARTOUCHES if source.startswith(item, index)), None)
-        closer = next((item for item in _CLOSE_CARTOUCHES if source.startswith(item, index)), None)
-        if opener is not None:
-            depth += 1
-            index += len(opener)
-        elif closer is not None:
-            depth -= 1
-            index += len(closer)
-            if depth == 0:
-                return index
-        else:
-            index += 1
-    raise UnterminatedSourceError(f"unterminated cartouche starting at offset {start}")
+    return _nested(source, start, _OPEN_CARTOUCHES, _CLOSE_CARTOUCHES, "cartouche")
 
 
 _ISA_SYMBOL = re.compile(r"\\<\^?[A-Za-z][A-Za-z0-9_']*>")
@@ -177,7 +164,7 @@ def isabelle_tokens(source: str) -> list[Token]:
             index += 1
             continue
         if source.startswith("(*", index):
-            end = _nested(source, index, "(*", "*)", "comment")
+            end = _nested(source, index, ("(*",), ("*)",), "comment")
             tokens.append(Token("comment", source[index:end], index))
             index = end
             continue
