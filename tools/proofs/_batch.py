@@ -170,16 +170,7 @@ class LeanBatch(_BatchTool):
         command = self._through_project([self.lean, "-o", f"{module}.olean", file_name])
         result = self.execute(command, "lean", timeout, self._env())
         diagnostics = tuple(lean_messages(result.stdout + "\n" + result.stderr, file_name))
-        has_error = any(item.severity == "error" for item in diagnostics)
-        return CheckResult(
-            ok=result.ok and not has_error,
-            diagnostics=diagnostics,
-            stdout=result.stdout,
-            stderr=result.stderr,
-            seconds=result.seconds,
-            timed_out=result.timed_out,
-            failure=result.failure if not has_error else "",
-        )
+        return _with_diagnostics(result, diagnostics, any(item.severity == "error" for item in diagnostics))
 
     def replay(self, module: str, timeout: float) -> CheckResult:
         """The independent replay of the compiled module (ok when the checker exits 0)."""
@@ -215,12 +206,17 @@ class IsabelleBatch(_BatchTool):
         ]
         result = self.execute(command, "isabelle build", timeout)
         diagnostics = tuple(isabelle_errors(result.stdout + "\n" + result.stderr))
-        return CheckResult(
-            ok=result.ok and not diagnostics,
-            diagnostics=diagnostics,
-            stdout=result.stdout,
-            stderr=result.stderr,
-            seconds=result.seconds,
-            timed_out=result.timed_out,
-            failure=result.failure if not diagnostics else "",
-        )
+        return _with_diagnostics(result, diagnostics, bool(diagnostics))
+
+
+def _with_diagnostics(result: CheckResult, diagnostics: tuple[Diagnostic, ...], errors: bool) -> CheckResult:
+    """The tool's run judged by its parsed messages: any error fails it (and explains it, so no `failure`)."""
+    return CheckResult(
+        ok=result.ok and not errors,
+        diagnostics=diagnostics,
+        stdout=result.stdout,
+        stderr=result.stderr,
+        seconds=result.seconds,
+        timed_out=result.timed_out,
+        failure=result.failure if not errors else "",
+    )
