@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
 import shutil
 import subprocess
@@ -151,3 +152,13 @@ def coq() -> None:
     """Coq 8.16 with CoqHammer (and eprover for `hammer`), as scripts/setup installs them."""
     require_tool(shutil.which("coqc") is not None, "Coq (coqc)")
     require_tool(Path("/usr/lib/ocaml/coq/user-contrib/Hammer").is_dir(), "CoqHammer (libcoq-hammer)")
+
+
+def tree_digest(root: Path) -> str:
+    """One digest of every path and file's bytes under `root`: equal before and after means untouched."""
+    digest = hashlib.sha256()
+    for path in sorted(root.rglob("*")):
+        digest.update(str(path.relative_to(root)).encode())
+        if path.is_file():
+            digest.update(path.read_bytes())
+    return digest.hexdigest()

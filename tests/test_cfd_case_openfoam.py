@@ -8,7 +8,6 @@ or reference cannot be used is bad input (exit 2).
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import re
@@ -19,7 +18,7 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import agent
+from tests.conftest import agent, tree_digest
 from tools.cfd import read_solver_log
 
 TUTORIALS = Path("/usr/share/doc/openfoam-examples/examples/incompressible")
@@ -67,15 +66,6 @@ def _set(path: Path, name: str, value: str) -> None:
     path.write_text("\n".join(replaced) + "\n")
 
 
-def _digest(root: Path) -> str:
-    digest = hashlib.sha256()
-    for path in sorted(root.rglob("*")):
-        digest.update(str(path.relative_to(root)).encode())
-        if path.is_file():
-            digest.update(path.read_bytes())
-    return digest.hexdigest()
-
-
 def _check(case: Path, home: Path, *options: str) -> tuple[int, dict[str, Any]]:
     result = agent("check", "cfd/case", str(case), "--json", *options, home=home, timeout=600)
     assert result.returncode in (0, 1), result.stderr
@@ -105,7 +95,7 @@ def _all_reasons(report: dict[str, Any]) -> str:
 @pytest.mark.parametrize("name", sorted(STOCK))
 def test_a_stock_tutorial_run_by_hand_is_accepted(name: str, home: Path, tmp_path: Path) -> None:
     case = _run_stock(name, tmp_path / name)
-    before = _digest(case)
+    before = tree_digest(case)
     code, report = _check(case, home, "--rerun")
     verdicts = _verdicts(report)
     assert code == 0 and report["decision"] == "accept", _all_reasons(report)
@@ -113,7 +103,7 @@ def test_a_stock_tutorial_run_by_hand_is_accepted(name: str, home: Path, tmp_pat
     mesh = verdicts["mesh-independence"]["metrics"]
     assert mesh["monitor_fine"] > 0 and mesh["refinement"] == (2.0 if name == "airFoil2D" else 1.5)
     assert report["details"]["application"] == STOCK[name][1][-1]
-    assert _digest(case) == before, "the user's case was changed"
+    assert tree_digest(case) == before, "the user's case was changed"
     if name == "pitzDaily":  # its controlDict's #includeFunc is reported, not followed
         assert "not run from the case: system/controlDict functions #includeFunc streamlines" in _all_reasons(report)
 
@@ -121,10 +111,10 @@ def test_a_stock_tutorial_run_by_hand_is_accepted(name: str, home: Path, tmp_pat
 @pytest.mark.parametrize("name", sorted(STOCK))
 def test_a_stock_tutorial_is_accepted_when_labgate_reruns_it(name: str, home: Path, tmp_path: Path) -> None:
     case = _tutorial(name, tmp_path / name)
-    before = _digest(case)
+    before = tree_digest(case)
     report = _run(case, home)
     assert report["accepted"] == ["base"], _all_reasons(report)
-    assert _digest(case) == before, "the user's case was changed"
+    assert tree_digest(case) == before, "the user's case was changed"
 
 
 # -- formats: binary; compressed, 4 digits and decomposed ---------------------------------------------------
@@ -407,7 +397,7 @@ def test_a_snappy_hex_mesh_case_is_meshed_run_and_refined(home: Path, tmp_path: 
         "simpleFoam > log.simpleFoam 2>&1",
     )
     assert _cells(case) == snapped and "obstacle" in _patches(case)
-    before = _digest(case)
+    before = tree_digest(case)
     code, report = _check(case, home, "--rerun")
     verdicts = _verdicts(report)
     assert code == 0 and report["decision"] == "accept", _all_reasons(report)
@@ -417,7 +407,7 @@ def test_a_snappy_hex_mesh_case_is_meshed_run_and_refined(home: Path, tmp_path: 
     assert "Finished meshing without any errors" in (finer / "log.snappyHexMesh").read_text()
     assert "2D case; refining in directions x,y" in (finer / "log.refineMesh.1").read_text()
     assert _cells(finer) == 4 * snapped and "obstacle" in _patches(finer)
-    assert _digest(case) == before, "the user's case was changed"
+    assert tree_digest(case) == before, "the user's case was changed"
 
     # Re-run by labgate from the case as written: its own blockMesh and snappyHexMesh make the mesh.
     fresh = _snappy_case(tmp_path / "fresh")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
 import shutil
 from collections.abc import Iterator
@@ -14,7 +13,7 @@ import pytest
 
 from runs import ExperimentSpec, GateResult, TaskSpec
 from sandboxes import LocalSandbox
-from tests.conftest import agent
+from tests.conftest import agent, tree_digest
 from tools import ExperimentOutcome
 from tools.cfd import CfdWorkload, latest_time
 from verifiers import GateContext, VisionVerdict, get_gate, run_gate
@@ -155,19 +154,10 @@ def test_mesh_independence_accepts_a_converged_mesh_and_revises_a_coarse_one(cha
     assert blocked.decision == "revise" and blocked.confidence == 0.0
 
 
-def _digest(root: Path) -> str:
-    digest = hashlib.sha256()
-    for path in sorted(root.rglob("*")):
-        digest.update(str(path.relative_to(root)).encode())
-        if path.is_file():
-            digest.update(path.read_bytes())
-    return digest.hexdigest()
-
-
 def test_check_case_judges_a_case_without_touching_it(channel: Case, home: Path, tmp_path: Path) -> None:
     user_case = tmp_path / "my-channel"
     shutil.copytree(channel.directory / "case", user_case)
-    before = _digest(user_case)
+    before = tree_digest(user_case)
     result = agent("check-case", "cfd/poiseuille", str(user_case), "--json", home=home)
     report = json.loads(result.stdout)
     # Every gate that judged accepts, but mesh independence needs new runs: never an acceptance without it.
@@ -183,14 +173,14 @@ def test_check_case_judges_a_case_without_touching_it(channel: Case, home: Path,
     ]
     assert all(v["decision"] == "accept" for v in report["verdicts"]), report["verdicts"]
     assert report["skipped"] == ["mesh-independence"]
-    assert _digest(user_case) == before
+    assert tree_digest(user_case) == before
 
     rerun = agent("check", "cfd/poiseuille", str(user_case), "--rerun", "--json", home=home)
     assert rerun.returncode == 0, rerun.stderr
     full = json.loads(rerun.stdout)
     assert full["decision"] == "accept" and full["skipped"] == []
     assert [v["gate"] for v in full["verdicts"]] == channel.task.gates
-    assert _digest(user_case) == before
+    assert tree_digest(user_case) == before
 
     shutil.rmtree(next(p for p in user_case.iterdir() if p.name.replace(".", "").isdigit() and p.name != "0"))
     broken_run = agent("check-case", "cfd/poiseuille", str(user_case), "--json", home=home)

@@ -7,7 +7,6 @@ reference's own Reynolds number.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import shutil
 import subprocess
@@ -19,7 +18,7 @@ import pytest
 from pydantic import ValidationError
 
 from runs import ExperimentSpec, TaskSpec
-from tests.conftest import agent
+from tests.conftest import agent, tree_digest
 from tools import ExperimentOutcome
 from tools.cfd import CfdWorkload, PlateParams, ghia_conditions, read_internal_field, step_conditions
 from tools.cfd.openfoam._grid import GridShapeError, structured_2d
@@ -54,15 +53,6 @@ def _set_entry(path: Path, name: str, value: str) -> None:
     replaced = [f"{name} {value};" if line.split() and line.split()[0] == name else line for line in lines]
     assert replaced != lines, f"no {name} entry in {path}"
     path.write_text("\n".join(replaced) + "\n")
-
-
-def _digest(root: Path) -> str:
-    digest = hashlib.sha256()
-    for path in sorted(root.rglob("*")):
-        digest.update(str(path.relative_to(root)).encode())
-        if path.is_file():
-            digest.update(path.read_bytes())
-    return digest.hexdigest()
 
 
 def _check_case(task: str, case: Path, home: Path) -> dict[str, Any]:
@@ -194,7 +184,7 @@ def test_the_stock_pitzdaily_run_by_hand_is_judged_on_its_physics(home: Path, tm
     _run_by_hand(case, "blockMesh > log.blockMesh 2>&1", "simpleFoam > log.simpleFoam 2>&1")
     latest = max((p for p in case.iterdir() if p.name.isdigit() and p.name != "0"), key=lambda p: int(p.name))
     assert not (latest / "wallShearStress").exists()  # the tutorial never writes it
-    before = _digest(case)
+    before = tree_digest(case)
 
     report = _check_case("cfd/backward-step", case, home)
     reasons = _reasons(report)
@@ -206,7 +196,7 @@ def test_the_stock_pitzdaily_run_by_hand_is_judged_on_its_physics(home: Path, tm
     assert comparator["metrics"]["reattachment"] == pytest.approx(7.0, rel=0.15)
     assert comparator["decision"] == "accept", comparator
     assert report["details"]["post_processing"][0]["returncode"] == 0
-    assert _digest(case) == before, "the user's case was changed"
+    assert tree_digest(case) == before, "the user's case was changed"
 
     # The same case declared at Re_H 88,000 (the viscosity edited) is not compared with a 22,000 measurement.
     _set_entry(case / "constant" / "transportProperties", "nu", "[0 2 -1 0 0 0 0] 2.886364e-06")
@@ -235,7 +225,7 @@ def test_the_stock_cavity_at_re_100_is_sampled_by_labgate(home: Path, tmp_path: 
         + "\nfunctions\n{\n    userVolumes\n    {\n        type writeCellVolumes;\n"
         + '        libs ("libfieldFunctionObjects.so");\n        writeControl writeTime;\n    }\n}\n'
     )
-    before = _digest(case)
+    before = tree_digest(case)
 
     report = _check_case("cfd/cavity", case, home)
     reasons = _reasons(report)
@@ -251,7 +241,7 @@ def test_the_stock_cavity_at_re_100_is_sampled_by_labgate(home: Path, tmp_path: 
     assert len(sampled.splitlines()) == 129
     assert (copy / "0.5" / "C").is_file()
     assert not (copy / "0.5" / "V").exists(), "the user's function object ran"
-    assert _digest(case) == before, "the user's case was changed"
+    assert tree_digest(case) == before, "the user's case was changed"
 
     # A case whose mesh is gone cannot be post-processed: said so, never judged on what the user left.
     shutil.rmtree(case / "constant" / "polyMesh")
