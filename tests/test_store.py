@@ -128,12 +128,11 @@ def _writer(home: str, url: str, run_id: str, worker: int, count: int) -> None:
         store.add_llm_usage(run_id, tokens=1, cost=0.5)
 
 
-def test_concurrent_writers_lose_nothing(store: RunStore) -> None:
-    run = store.create_run(_task())
-    workers, count = 4, 25
+def _run_writers(store: RunStore, run_id: str, workers: int, count: int) -> None:
+    """`workers` processes, each making `count` rounds of writes to the run, all finished cleanly."""
     context = multiprocessing.get_context("spawn")
     processes = [
-        context.Process(target=_writer, args=(str(store.home), store.database_url, run.id, worker, count))
+        context.Process(target=_writer, args=(str(store.home), store.database_url, run_id, worker, count))
         for worker in range(workers)
     ]
     for process in processes:
@@ -141,6 +140,12 @@ def test_concurrent_writers_lose_nothing(store: RunStore) -> None:
     for process in processes:
         process.join(timeout=120)
         assert process.exitcode == 0
+
+
+def test_concurrent_writers_lose_nothing(store: RunStore) -> None:
+    run = store.create_run(_task())
+    workers, count = 4, 25
+    _run_writers(store, run.id, workers, count)
     assert len(store.events(run.id)) == workers * count
     assert len(store.experiments(run.id)) == workers * count
     loaded = store.get_run(run.id)
@@ -386,16 +391,7 @@ def test_concurrent_writers_lose_no_revision(store: RunStore) -> None:
     per_round = store.revision() - start
     assert per_round >= 3  # an event, an experiment and the usage: three committed writes at least
     workers, count = 4, 10
-    context = multiprocessing.get_context("spawn")
-    processes = [
-        context.Process(target=_writer, args=(str(store.home), store.database_url, run.id, worker, count))
-        for worker in range(workers)
-    ]
-    for process in processes:
-        process.start()
-    for process in processes:
-        process.join(timeout=120)
-        assert process.exitcode == 0
+    _run_writers(store, run.id, workers, count)
     assert store.revision() == start + per_round * (1 + workers * count)
 
 
