@@ -350,7 +350,13 @@ def test_each_example_runs_end_to_end_and_is_accepted(
     summary = json.loads(result.stdout)
     gates = {verdict["gate"]: verdict for verdict in summary["verdicts"]}
     assert set(gates) == {"kernel-correctness", "kernel-heldout"}
-    assert summary["accepted"] == ["search"], gates
+    heldout = gates["kernel-heldout"]
+    if summary["accepted"] != ["search"]:
+        # A winner other than the seed is timed against it; on a loaded machine a ratio near 1x can stay
+        # inconclusive against the 0.9x threshold. Being wrong at a held-out size never is excused.
+        assert gates["kernel-correctness"]["decision"] == "accept", gates
+        assert heldout["reasons"][0].startswith("held-out speed inconclusive"), gates
+        assert "the seed itself" not in heldout["reasons"][0], gates
     experiment = Path(summary["report"]).parent / "experiments" / "search"
     assert (experiment / "seed.cl").read_text() == (path.parent / "seed.cl").read_text()
 
