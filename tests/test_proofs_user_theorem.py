@@ -230,3 +230,44 @@ def test_the_lean_and_isabelle_examples_name_their_prover_and_theorem(catalog: C
     assert isabelle.title == 'double_mono: assumes h: "a < (b::nat)" shows "double a < double b"'
     assert "quick_and_dirty off" in isabelle.goal
     assert [plan.key for plan in catalog.workload_for(isabelle).plan(isabelle)] == ["double_mono"]
+
+
+def test_a_catalog_task_given_another_statement_is_titled_after_it(catalog: Catalog) -> None:
+    """`agent run <miniF2F task> --param statement=...` and a REST body naming the task with params."""
+    from types import SimpleNamespace
+
+    from api.rest._routes_runs import _task_from
+    from api.rest._schemas import RunRequest
+    from tools import apply_overrides
+
+    base = catalog.get("proofs/minif2f-valid/mathd_algebra_10")
+    workload = catalog.workload_for(base)
+    overridden = apply_overrides(base, params=["header=Require Import Arith.", "statement=Theorem tw : 2 + 2 = 4."])
+    task = workload.titled(overridden)
+    assert task.title == "tw: 2 + 2 = 4" and task.id == "proofs/tw" and "miniF2F" not in task.title + task.goal
+    assert "problem" not in task.params and "set" not in task.params
+    assert workload.titled(apply_overrides(base, params=["seconds=5"])).title == base.title
+    state = SimpleNamespace(launcher=SimpleNamespace(catalog=catalog))
+    body = RunRequest(task=base.id, params={"statement": "Theorem tw : 2 + 2 = 4.", "header": "Require Import Arith."})
+    rest = _task_from(state, body)  # type: ignore[arg-type]
+    assert rest.title == task.title and rest.id == task.id
+
+
+@pytest.mark.coq
+@pytest.mark.usefixtures("coq", "bubblewrap")
+def test_the_cli_titles_a_catalog_task_run_with_another_statement(home: Path) -> None:
+    result = agent(
+        "run",
+        "proofs/minif2f-valid/mathd_algebra_10",
+        "--param",
+        "statement=Theorem two : 1 + 1 = 2.",
+        "--param",
+        "proof=Proof. reflexivity. Qed.",
+        "--json",
+        home=home,
+    )
+    assert result.returncode == 0, result.stderr
+    summary = json.loads(result.stdout)
+    assert summary["task"] == "proofs/two" and summary["accepted"] == ["two"]
+    report = Path(summary["report"]).read_text()
+    assert report.startswith("# two: 1 + 1 = 2") and "mathd_algebra_10" not in report

@@ -165,6 +165,9 @@ def run_command(
     try:
         spec = plan_to_task(launcher.catalog, chosen, goal) if docs is not None else launcher.catalog.load(task)
         spec = apply_overrides(spec, params=list(param), budget_experiments=budget, seed=seed)
+        workload = launcher.catalog.workloads.get(spec.workload)
+        if workload is not None and param:  # titled after what it now holds (a statement of one's own)
+            spec = workload.titled(spec)
         run_id = launcher.submit(spec, options)
     except TaskError as error:
         summary = launcher.record_failure(task, str(error), options)

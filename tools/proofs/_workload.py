@@ -124,9 +124,10 @@ class ProofsWorkload(Workload):
             check_statement(params, task.id, self.coq, self.settings)
 
     def titled(self, task: TaskSpec) -> TaskSpec:
-        """`task` titled, asked and named after its own statement, if it states one (a task file, or a
-        REST body with `extends`); the catalog task it extends no longer names it."""
-        base = next((known for known in self.tasks() if known.id == task.extends), None) if task.extends else None
+        """`task` titled, asked and named after its own statement, if it states one (a task file, a REST
+        body with `extends`, a catalog task with another statement); the catalog task no longer names it."""
+        named = task.extends or task.id  # a catalog task given another statement (`--param statement=`) too
+        base = next((known for known in self.tasks() if known.id == named), None)
         return with_statement_titles(task, base)
 
     def _combinations(self, task: TaskSpec) -> list[dict[str, Any]]:
