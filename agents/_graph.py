@@ -1,5 +1,8 @@
 """The orchestrator graph: plan -> dispatch -> gates -> decide -> (dispatch | write).
 
+Dispatch already judges each experiment the moment it finishes; the gates node then collects the
+batch's decisions (and judges any experiment a resumed run finished but had not judged).
+
 State holds only JSON-able data (experiment specs, ids, decisions) and is checkpointed after
 every node, keyed by run id; the store, workload and sandbox live in the RunContext the nodes
 close over. A run killed mid-node resumes by re-entering that node, which is safe because every
@@ -78,6 +81,10 @@ class Orchestrator:
             if context.cancelled():
                 executor.cancel()
                 context.check_cancelled()
+            # Judged as soon as it ends, while the others still run: a sweep's gates (a refined-mesh
+            # rerun, figures) no longer queue up behind its slowest case. The gates node finds the
+            # stored verdicts and judges only what was not judged here (a resumed run).
+            judge_experiment(context, item.spec, item.experiment_id)
         assert step.id is not None
         context.store.finish_step(
             step.id, detail=f"ran {len(prepared)} experiment(s) with the {executor.name} executor"

@@ -161,3 +161,19 @@ def test_experiment_budget_stops_reruns(home: Path) -> None:
     assert [v["decision"] for v in summary["verdicts"] if v["gate"] == "solver-log"] == ["rerun"]
     report = Path(summary["report"]).read_text()
     assert "rerun requested, but the experiment budget is spent" in report
+
+
+def test_an_experiment_is_judged_as_soon_as_it_ends_while_others_still_run(home: Path) -> None:
+    result = agent(
+        "run", "cfd/cavity", "--param", "re=100", "--param", "cells=8,64", "--workers", "2", "--json", home=home
+    )
+    assert result.returncode == 0, result.stderr
+    run_id = json.loads(result.stdout)["run_id"]
+    events = RunStore(home).events(run_id)
+    small, large = "cells=8_re=100", "cells=64_re=100"
+    first = next(i for i, e in enumerate(events) if e.kind == "verdict" and e.message.startswith(f"{small}: "))
+    ended = next(i for i, e in enumerate(events) if e.message == f"{large}: completed")
+    assert first < ended, [e.message for e in events]  # the small case's gates did not wait for the large case
+    assert any(e.kind == "decision" and e.data.get("key") == small for e in events)
+    gates = [step.name for step in RunStore(home).steps(run_id)]
+    assert gates.count("gates") == 1  # the gates node still collects the batch
