@@ -17,7 +17,7 @@ from pathlib import Path
 from agents._context import RunContext
 from agents._execution import Execution
 from agents._policy import RevisionPolicy, default_policy
-from runs import ExperimentSpec
+from runs import ExperimentSpec, RunStore, TaskSpec
 from tools import PROPOSERS, ExperimentOutcome, load_plugin, plugin_names
 
 
@@ -31,6 +31,17 @@ class Proposer:
         experiment's error outcome, except a missing tool or sandbox, which aborts the run.
         """
         return execution.workload.run(execution.task, spec, directory, execution.sandbox_factory)
+
+    def resolve(self, task: TaskSpec, store: RunStore) -> TaskSpec:
+        """`task` with what only the run store can supply filled in, before the run is created.
+
+        Runs on the head at submission (a kernel search resuming an earlier run reads that run's
+        candidates here, since a worker node has no store). The default changes nothing.
+
+        Raises:
+            TaskError: the task refers to something the store does not hold (bad input, refused at once).
+        """
+        return task
 
     def judged(self, context: RunContext, spec: ExperimentSpec, decision: str) -> None:
         """Called on the head once the gates decided an experiment (a proof search learns from accepted proofs)."""

@@ -15,6 +15,7 @@ from agents._context import ProgressReporter, RunCancelledError, RunContext, Sil
 from agents._environment import environment_record
 from agents._experiments import RunAbortedError
 from agents._graph import Orchestrator
+from agents._proposer import proposer_for
 from agents.executors import Executor, ExecutorError, LocalExecutor
 from agents.llm import LLM, Completion, LLMConfig, OpenAIChat, call_event, call_purpose
 from runs import (
@@ -290,6 +291,7 @@ class RunLauncher:
 
     def submit(self, task: TaskSpec, options: RunOptions) -> str:
         self.catalog.validate(task)
+        task = proposer_for(task.workload).resolve(task, self.store)
         task = self.catalog.with_deviations(task)  # recorded on the run: custom gates are shown, never silent
         options = replace(options, sandbox=options.sandbox or task.sandbox)
         self.sandbox_config(options, task, self.catalog.workload_for(task))  # bad choices fail before the run

@@ -23,9 +23,10 @@ from agents.llm import LLMError, Message
 from runs import Artifact, Experiment, RecordedVerdict, Run
 from verifiers import ExperimentFacts, VerdictFacts, WriteupRecord, check_prose, problem_kinds
 
-UNSHOWN_PARAMS = ("case", "definition", "header", "statement", "proof")
-"""Parameters too large to show in a table: a case directory, a kernel task's definition, a theorem's header,
-statement and given proof (all in the task record; a theorem is named by the question and shown in its proof file)."""
+UNSHOWN_PARAMS = ("case", "definition", "header", "statement", "proof", "starts")
+"""Parameters too large to show in a table: a case directory, a kernel task's definition and start candidates, a
+theorem's header, statement and given proof (all in the task record; a theorem is named by the question and shown
+in its proof file)."""
 
 
 def _format(value: Any) -> str:

@@ -230,3 +230,43 @@ def test_budget_caps_a_kernel_searchs_evaluations(opencl: None, home: Path, kern
     experiment = Path(summary["report"]).parent / "experiments" / "search"
     assert len((experiment / "search.jsonl").read_text().splitlines()) == 3
     assert json.loads((experiment / "summary.json").read_text())["budget"]["evaluations"] == 3
+
+
+@pytest.mark.slow
+@pytest.mark.opencl
+def test_a_search_resumes_from_an_earlier_runs_best_candidates(
+    opencl: None, home: Path, kernel_cache: dict[str, str]
+) -> None:
+    first = agent("run", "kernels/saxpy", "--param", "evaluations=3", "--json", home=home, env=kernel_cache)
+    assert first.returncode == 0, first.stderr
+    earlier = json.loads(first.stdout)
+    log = Path(earlier["report"]).parent / "experiments" / "search" / "search.jsonl"
+    entries = [json.loads(line) for line in log.read_text().splitlines()]
+    best = max((e for e in entries if e["status"] == "ok" and e["note"] != "seed"), key=lambda e: e["fitness"])
+    log.write_text("")  # the resumed search reads the stored log, by digest, not the run's folder
+    resumed = agent(
+        "run",
+        "kernels/saxpy",
+        "--param",
+        f"resume={earlier['run_id']}",
+        "--param",
+        "evaluations=3",
+        "--json",
+        home=home,
+        env=kernel_cache,
+    )
+    assert resumed.returncode == 0, resumed.stderr
+    summary = json.loads(resumed.stdout)
+    again = Path(summary["report"]).parent / "experiments" / "search" / "search.jsonl"
+    started = [json.loads(line) for line in again.read_text().splitlines()]
+    assert started[0]["note"] == "seed" and started[1]["note"] == "resumed start 1"
+    assert started[1]["source"] == best["source"]  # the earlier run's fittest candidate, evaluated afresh
+    assert "resume" in Path(summary["report"]).read_text()
+    for value, message in (
+        ("nope", "params.resume: no run 'nope' in this store"),
+        ("../x", "resume"),
+    ):
+        bad = agent("run", "kernels/saxpy", "--param", f"resume={value}", home=home, env=kernel_cache)
+        assert bad.returncode == 2 and message in bad.stderr and "Traceback" not in bad.stderr, bad.stderr
+    other = agent("run", "kernels/heat2d", "--param", f"resume={earlier['run_id']}", home=home, env=kernel_cache)
+    assert other.returncode == 2 and "searched kernels/saxpy, not kernels/heat2d" in other.stderr, other.stderr

@@ -191,3 +191,30 @@ def test_surprisal_falls_back_to_best_without_logprobs(tmp_path: Path) -> None:
     a = Individual(0, "a", fake_evaluate(SAXPY.seed))
     b = Individual(1, "b", fake_evaluate(with_params(SAXPY.seed, {"LOCAL": 64, "VEC": 8})))
     assert select([a, b], "surprisal") is b
+
+
+@pytest.mark.parametrize("kind", ["one-plus-one", "islands"])
+def test_a_resumed_search_starts_from_the_given_candidates(kind: str) -> None:
+    strong = with_params(SAXPY.seed, {"VEC": 8, "LOCAL": 256})
+    broken = SAXPY.seed.replace("{", "{ /* BROKEN */", 1)
+    evaluator = Evaluator(fake_evaluate, SearchBudget(6))
+    proposer = BuiltinProposer(SAXPY)
+    if kind == "one-plus-one":
+        one_plus_one(evaluator, SAXPY.seed, proposer, Random(0), starts=[broken, strong])
+    else:
+        islands(
+            evaluator, SAXPY.seed, proposer, Random(0), lambda i: i.evaluation.params["VEC"], starts=[broken, strong]
+        )
+    notes = [i.note for i in evaluator.individuals]
+    assert notes[:3] == ["seed", "resumed start 1", "resumed start 2"]
+    children = evaluator.individuals[3:]
+    assert children and children[0].parent == 2  # the correct start, fitter than the seed, is the first parent
+    assert all(child.parent != 1 for child in children)  # the incorrect start never is one
+    assert len(evaluator.individuals) == 6  # the starts count against the budget
+
+
+def test_starts_beyond_the_budget_are_not_evaluated() -> None:
+    starts = [with_params(SAXPY.seed, {"VEC": vec, "LOCAL": 64}) for vec in (2, 4, 8)]
+    evaluator = Evaluator(fake_evaluate, SearchBudget(2))
+    one_plus_one(evaluator, SAXPY.seed, BuiltinProposer(SAXPY), Random(0), starts=starts)
+    assert [i.note for i in evaluator.individuals] == ["seed", "resumed start 1"]

@@ -20,8 +20,9 @@ from agents.kernel_search._builtin import BuiltinProposer
 from agents.kernel_search._library import variant_of
 from agents.kernel_search._llm import LLMProposer
 from agents.kernel_search._loops import Evaluator, Individual, Proposer, SearchBudget, islands, one_plus_one
+from agents.kernel_search._resume import resolve_resume
 from agents.llm import LLM
-from runs import ExperimentSpec
+from runs import ExperimentSpec, RunStore, TaskSpec
 from tools import ExperimentOutcome, OutputFile
 from tools.kernels import (
     Harness,
@@ -151,7 +152,7 @@ def run_search(
     )
     try:
         if params.search == "one-plus-one":
-            best = one_plus_one(evaluator, task.seed, proposer, rng, params.selection)
+            best = one_plus_one(evaluator, task.seed, proposer, rng, params.selection, starts=params.starts)
         else:
             best = islands(
                 evaluator,
@@ -162,6 +163,7 @@ def run_search(
                 count=params.islands,
                 migrate_every=params.migrate_every,
                 rule=params.selection,
+                starts=params.starts,
             )
     finally:
         if log is not None:
@@ -264,3 +266,6 @@ class KernelSearchProposer(ExperimentProposer):
 
     def run_experiment(self, execution: Execution, spec: ExperimentSpec, directory: Path) -> ExperimentOutcome:
         return drive_kernel_search(execution, spec, directory)
+
+    def resolve(self, task: TaskSpec, store: RunStore) -> TaskSpec:
+        return resolve_resume(task, store)

@@ -130,11 +130,29 @@ def _step(
     return select(children, rule)
 
 
+def evaluate_starts(evaluator: Evaluator, starts: Sequence[str]) -> list[Individual]:
+    """The candidates a search starts from besides its seed (an earlier search's best), within the budget."""
+    started = []
+    for index, source in enumerate(starts):
+        if evaluator.exhausted():
+            break
+        started.append(evaluator(Proposal(source, f"resumed start {index + 1}"), None))
+    return started
+
+
 def one_plus_one(
-    evaluator: Evaluator, seed: str, proposer: Proposer, rng: Random, rule: Selection = "best"
+    evaluator: Evaluator,
+    seed: str,
+    proposer: Proposer,
+    rng: Random,
+    rule: Selection = "best",
+    starts: Sequence[str] = (),
 ) -> Individual:
     """Keep one incumbent; replace it only when a child scores strictly better."""
     incumbent = evaluator(Proposal(seed, "seed"), None)
+    for start in evaluate_starts(evaluator, starts):
+        if start.fitness > incumbent.fitness:
+            incumbent = start
     while not evaluator.exhausted():
         child = _step(evaluator, proposer, incumbent, rng, rule)
         if child is not None and child.fitness > incumbent.fitness:
@@ -155,10 +173,18 @@ def islands(
     count: int = 2,
     migrate_every: int = 8,
     rule: Selection = "best",
+    starts: Sequence[str] = (),
 ) -> Individual:
-    """Islands each holding a MAP-Elites archive (one elite per behaviour cell); the best migrate in a ring."""
+    """Islands each holding a MAP-Elites archive (one elite per behaviour cell); the best migrate in a ring.
+
+    Correct `starts` enter every island's archive beside the seed, so a resumed search goes on from them.
+    """
     origin = evaluator(Proposal(seed, "seed"), None)
     archives: list[dict[Hashable, Individual]] = [{descriptor(origin): origin} for _ in range(count)]
+    for start in evaluate_starts(evaluator, starts):
+        if start.fitness > 0:
+            for archive in archives:
+                _insert(archive, descriptor(start), start)
     step = 0
     while not evaluator.exhausted():
         archive = archives[step % count]

@@ -12,6 +12,7 @@ from tools.kernels._user_task import UserKernelTask, user_kernel_task
 from tools.kernels._workload import (
     GATES,
     MAX_EVALUATIONS,
+    MAX_STARTS,
     KernelSearchParams,
     KernelsWorkload,
     parse_params,
@@ -23,6 +24,7 @@ from tools.kernels.suite import SUITE
 __all__ = [
     "GATES",
     "MAX_EVALUATIONS",
+    "MAX_STARTS",
     "SUITE",
     "Backend",
     "Candidate",

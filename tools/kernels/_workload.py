@@ -11,7 +11,7 @@ import importlib.metadata
 import json
 from pathlib import Path
 from types import MappingProxyType
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
@@ -27,6 +27,10 @@ GATES = ["kernel-correctness", "kernel-heldout"]
 MAX_EVALUATIONS = 100_000
 """A kernels task's default `budget.experiments`: `--budget N` on a kernels task caps the search's evaluations
 (one experiment is one search), so the catalogue leaves it uncapped and `evaluations` decides."""
+
+MAX_STARTS = 8
+"""Candidates a search may start from besides its seed (a resumed search takes the earlier one's best)."""
+MAX_START_CHARS = 200_000
 
 
 class KernelSearchParams(BaseModel):
@@ -53,6 +57,17 @@ class KernelSearchParams(BaseModel):
     backend: Literal["opencl", "cuda"] = "opencl"
     definition: dict[str, Any] | None = Field(
         default=None, description="a kernel task of your own (a task file's; see tools/kernels/examples)"
+    )
+    resume: str | None = Field(
+        default=None,
+        max_length=40,
+        pattern=r"^[A-Za-z0-9_.-]+$",
+        description="an earlier run of the same kernel task: its best candidates start this search",
+    )
+    starts: list[Annotated[str, Field(max_length=MAX_START_CHARS)]] = Field(
+        default_factory=list,
+        max_length=MAX_STARTS,
+        description="kernel sources evaluated right after the seed and used as parents (`resume` fills it)",
     )
 
 
