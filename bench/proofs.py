@@ -17,7 +17,9 @@ Reports the solve rate per problem family (mathd, amc, aime, imo, induction, alg
 split, the arms side by side, and prover checks per second. `--quick N` takes N usable problems per
 family and split (a spread within each family) so that a run takes minutes.
 Throughput (`--throughput`): the same attempts checked by one coqc process each and by one persistent
-coqidetop session, interleaved, as attempts per second.
+coqidetop session, interleaved, as attempts per second, next to one coqtop per problem running the
+header once and every attempt after it (Coq's own time, no protocol), one session kept across all
+problems, the share of the session's time spent on coqidetop itself, and the machine's load average.
 Prints per-split numbers and, last, one JSON line.
 
 Usage:
@@ -32,10 +34,12 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
 import statistics
 import sys
 import tempfile
 import time
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -45,8 +49,9 @@ sys.path.insert(0, str(REPO))
 from agents import RunLauncher, RunOptions  # noqa: E402
 from agents.proof_search import EXCLUDE_ENV, MEMORY_ENV, RETRIEVE_ENV, ProofMemory, SplitFilter  # noqa: E402
 from runs import RunStore  # noqa: E402
+from sandboxes import Sandbox  # noqa: E402
 from tools import Catalog  # noqa: E402
-from tools.proofs import ProofsWorkload, exclusion_reason, load_split  # noqa: E402
+from tools.proofs import ProofsWorkload, Prover, exclusion_reason, load_split, split_sentences  # noqa: E402
 
 ANCHORS = {
     "automation-only sweep, test (issue anchor)": 0.23,
@@ -185,11 +190,52 @@ def _run_split(split: str, arm: str, args: argparse.Namespace, home: Path) -> di
 
 
 ATTEMPT_TACTICS = ("lia", "nia", "lra", "nra", "ring", "field", "auto", "congruence", "reflexivity", "easy")
+STATEMENT_WORDS = ("Theorem", "Lemma", "Example", "Corollary", "Proposition", "Fact", "Remark", "Goal")
+
+
+def floor_script(sources: list[str]) -> str:
+    """One coqtop input that runs every attempt after a single copy of their shared header.
+
+    Each attempt sits in a module of its own (so that its theorem name is free again) and ends in
+    `Abort All.` (so that a failed one leaves no proof open); coqtop reports an error and goes on.
+    Its run time is what Coq itself needs for the attempts: one process start, the header's
+    libraries once, every tactic and `Qed`, and no protocol at all.
+    """
+    first = sources[0]
+    start = next(
+        (s.start for s in split_sentences(first) if s.first_word in STATEMENT_WORDS),
+        len(first),
+    )
+    header = first[:start]
+    parts = [header]
+    for index, source in enumerate(sources):
+        if not source.startswith(header):
+            raise ValueError("the attempts do not share one header")
+        parts.append(f"\nModule Attempt{index}.\n{source[start:]}\nAbort All.\nEnd Attempt{index}.\n")
+    return "".join(parts)
+
+
+def coq_floor(sources: list[str], sandbox: Sandbox, timeout: float) -> float:
+    """Seconds one sandboxed `coqtop` takes to run `floor_script(sources)`: the floor for any session."""
+    coqtop = shutil.which("coqtop")
+    if coqtop is None:
+        raise SystemExit("coqtop not found; it comes with Debian's 'coq' package")
+    started = time.perf_counter()
+    sandbox.exec([coqtop, "-q"], timeout=timeout, input=floor_script(sources).encode())
+    return time.perf_counter() - started
 
 
 def throughput(problems: int, seed: int) -> dict[str, Any]:
     """Attempts per second: each attempt a whole file (header, statement, `intros. <tactic>.`) checked by
-    coqc in a fresh process versus by one coqidetop session per problem; same attempts, interleaved."""
+    coqc in a fresh process versus by one coqidetop session per problem; same attempts, interleaved.
+
+    Also measured, after each problem: one coqtop running the header once and every attempt after it
+    (Coq's own time for the attempts, no protocol), and one session kept across all problems (what a
+    search gains by reusing its session: Coq keeps the libraries it read). `session_coq_share` is the
+    part of the session's time spent on coqidetop itself; `session_later_per_second` leaves out the
+    first check of each problem (process start and header), as a long search on one problem sees it.
+    The load average is printed because on a shared machine every rate moves with it.
+    """
     import random
 
     from sandboxes import LocalSandboxConfig, get_sandbox
@@ -198,42 +244,77 @@ def throughput(problems: int, seed: int) -> dict[str, Any]:
     usable = [p for p in load_split("valid") if exclusion_reason("valid", p.name) is None]
     chosen = random.Random(seed).sample(usable, min(problems, len(usable)))
     config = LocalSandboxConfig()
-    totals = {"coqc": 0.0, "session": 0.0}
-    agree = 0
+
+    def local(workdir: Path, *, ro_paths: Sequence[Path] = ()) -> Sandbox:
+        return get_sandbox(config, workdir, ro_paths=tuple(ro_paths))
+
+    totals = {"coqc": 0.0, "session": 0.0, "coqtop": 0.0, "shared": 0.0}
+    agree = {"session": 0, "shared": 0}
     attempts = 0
     restarts = 0
+    coq_seconds = 0.0
+    later = 0.0  # the session's checks after the first of each problem (header already loaded)
+    load_before = os.getloadavg()[0]
     with tempfile.TemporaryDirectory(prefix="labgate-bench-throughput-") as scratch:
+        shared = CoqSession(Path(scratch) / "shared", local)
         for index, problem in enumerate(chosen):
             sources = [problem.theorem_file(f"Proof.\n  intros.\n  {tactic}.\nQed.") for tactic in ATTEMPT_TACTICS]
-            coqc = CoqProver(Path(scratch) / f"c{index}", lambda w: get_sandbox(config, w))
-            session = CoqSession(Path(scratch) / f"s{index}", lambda w: get_sandbox(config, w))
-            arms = [("coqc", coqc), ("session", session)]
+            coqc = CoqProver(Path(scratch) / f"c{index}", local)
+            session = CoqSession(Path(scratch) / f"s{index}", local)
+            arms: list[tuple[str, Prover]] = [("coqc", coqc), ("session", session)]
             if index % 2:
                 arms.reverse()
+            arms.append(("shared", shared))
             outcomes: dict[str, list[bool]] = {}
             for name, prover in arms:
                 started = time.perf_counter()
-                outcomes[name] = [prover.check(source, timeout=60).ok for source in sources]
+                outcomes[name] = [prover.check(source, timeout=60).ok for source in sources[:1]]
+                opened = time.perf_counter()
+                outcomes[name] += [prover.check(source, timeout=60).ok for source in sources[1:]]
                 totals[name] += time.perf_counter() - started
+                if name == "session":
+                    later += time.perf_counter() - opened
             restarts += session.restarts
+            coq_seconds += session.coq_seconds
             session.close()
             coqc.close()
-            agree += sum(a == b for a, b in zip(outcomes["coqc"], outcomes["session"], strict=True))
+            floor_sandbox = local(Path(scratch) / f"f{index}")
+            try:
+                totals["coqtop"] += coq_floor(sources, floor_sandbox, timeout=60 * len(sources))
+            finally:
+                floor_sandbox.close()
+            for name in agree:
+                agree[name] += sum(a == b for a, b in zip(outcomes["coqc"], outcomes[name], strict=True))
             attempts += len(sources)
+        restarts += shared.restarts
+        shared.close()
+    load_after = os.getloadavg()[0]
     rates = {name: attempts / seconds for name, seconds in totals.items()}
+    coq_share = coq_seconds / totals["session"]
+    steady = (attempts - len(chosen)) / later if later else 0.0
     print(
         f"throughput over {attempts} attempts on {len(chosen)} problems: coqc {rates['coqc']:.2f}/s, "
-        f"session {rates['session']:.2f}/s, session/coqc {rates['session'] / rates['coqc']:.1f}x; "
-        f"same verdict on {agree}/{attempts}; session restarts {restarts}"
+        f"session {rates['session']:.2f}/s ({100 * coq_share:.0f}% of it waiting on coqidetop; "
+        f"{steady:.1f}/s after the first check of each problem), "
+        f"session/coqc {rates['session'] / rates['coqc']:.1f}x; one coqtop per problem {rates['coqtop']:.2f}/s; "
+        f"one session for all problems {rates['shared']:.2f}/s; same verdict as coqc: session "
+        f"{agree['session']}/{attempts}, shared {agree['shared']}/{attempts}; session restarts {restarts}; "
+        f"load average {load_before:.2f} before, {load_after:.2f} after ({os.cpu_count()} cores)"
     )
     return {
         "attempts": attempts,
         "problems": len(chosen),
         "coqc_per_second": round(rates["coqc"], 3),
         "session_per_second": round(rates["session"], 3),
+        "session_coq_share": round(coq_share, 3),
+        "session_later_per_second": round(steady, 3),
+        "coqtop_per_second": round(rates["coqtop"], 3),
+        "shared_session_per_second": round(rates["shared"], 3),
         "ratio": round(rates["session"] / rates["coqc"], 2),
-        "agreement": agree / attempts if attempts else 0.0,
+        "agreement": agree["session"] / attempts if attempts else 0.0,
+        "shared_agreement": agree["shared"] / attempts if attempts else 0.0,
         "session_restarts": restarts,
+        "load_average": [round(load_before, 2), round(load_after, 2)],
     }
 
 

@@ -6,6 +6,8 @@ second to load is loaded once. Errors come back as feedback messages located wit
 and are turned into the same `Diagnostic`s coqc prints; notices (`Show`, `Print Assumptions`, what
 `hammer` suggests) become the check's stdout. A check that outlives its limit, or a process that
 dies (stack overflow), costs a restart: the next check starts from an empty session.
+`coq_seconds` adds up the time spent on coqidetop (starting it, and every call until its reply is
+read), so that a check's time splits into what Coq needs and what this class adds around the calls.
 """
 
 from __future__ import annotations
@@ -77,6 +79,7 @@ class CoqSession(Prover):
         self._lock = threading.Lock()
         self.restarts = 0
         self.checks = 0
+        self.coq_seconds = 0.0
 
     def version(self) -> str:
         return coq_version(self.config.coqc)
@@ -89,10 +92,12 @@ class CoqSession(Prover):
             raise ProverUnavailableError(f"{self.coqidetop} not found; it comes with Debian's 'coq' package")
         if self._sandbox is None:
             self._sandbox = self.sandbox_factory(self.workdir)
+        spawned = time.perf_counter()
         self._process = self._sandbox.spawn(
             [executable, "-main-channel", "stdfds", "-async-proofs", "off", "-async-proofs-cache", "force", "-q"],
             limits=self.config.limits,
         )
+        self.coq_seconds += time.perf_counter() - spawned
         self._buffer = ""
         self._loaded = []
         reply = self._call('<call val="Init"><option val="none"/></call>', deadline=time.monotonic() + 60)
@@ -149,16 +154,20 @@ class CoqSession(Prover):
     def _call(self, xml: str, deadline: float, sink: list[ET.Element] | None = None) -> ET.Element:
         """Send one call; return its <value>, collecting feedback messages into `sink`."""
         assert self._process is not None
-        self._process.stdin.write(xml.encode())
-        self._process.stdin.flush()
-        while True:
-            element = self._read_element(deadline)
-            if element.tag == "value":
-                return element
-            if sink is not None and element.tag == "feedback":
-                content = element.find("feedback_content")
-                if content is not None and content.get("val") == "message":
-                    sink.append(element)
+        sent = time.perf_counter()
+        try:
+            self._process.stdin.write(xml.encode())
+            self._process.stdin.flush()
+            while True:
+                element = self._read_element(deadline)
+                if element.tag == "value":
+                    return element
+                if sink is not None and element.tag == "feedback":
+                    content = element.find("feedback_content")
+                    if content is not None and content.get("val") == "message":
+                        sink.append(element)
+        finally:
+            self.coq_seconds += time.perf_counter() - sent
 
     # -- checking ------------------------------------------------------------------------------
 
