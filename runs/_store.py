@@ -12,7 +12,7 @@ from collections.abc import Collection, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, TypedDict, Unpack
 
 from sqlalchemy import Text, cast, exists, func, or_, update
 from sqlalchemy import event as sa_event
@@ -31,6 +31,25 @@ from runs._verdicts import RecordedVerdict
 
 class RunNotFoundError(LabgateError, LookupError):
     """No run has that id."""
+
+
+class RunFilters(TypedDict, total=False):
+    """Which runs `list_runs` and `count_runs` keep; a filter left out or empty keeps every run.
+
+    `text`: a case-insensitive substring of the run's id, task, reason, notes, spec or tags.
+    `decision`: runs with an experiment so decided (accept, reject, rerun, revise), or `none` for
+    runs with no decided experiment. `tag`: runs carrying that tag. `since`/`until`: created at or
+    after / before.
+    """
+
+    status: str | None
+    task_id: str | None
+    workload: str | None
+    since: datetime | None
+    until: datetime | None
+    text: str | None
+    decision: str | None
+    tag: str | None
 
 
 def _recorded(row: Verdict, experiment: str) -> RecordedVerdict:
@@ -167,19 +186,7 @@ class RunStore:
             return run
 
     def list_runs(
-        self,
-        *,
-        status: str | None = None,
-        task_id: str | None = None,
-        workload: str | None = None,
-        since: datetime | None = None,
-        until: datetime | None = None,
-        text: str | None = None,
-        decision: str | None = None,
-        tag: str | None = None,
-        limit: int = 100,
-        offset: int = 0,
-        sort: str = "-created",
+        self, *, limit: int = 100, offset: int = 0, sort: str = "-created", **filters: Unpack[RunFilters]
     ) -> list[Run]:
         """Newest first unless `sort` names a key of RUN_SORT_KEYS ('-' prefix: descending)."""
         name = sort.removeprefix("-")
@@ -190,49 +197,25 @@ class RunStore:
         column = col(_SORT_COLUMNS[name])
         order = column.desc() if sort.startswith("-") else column.asc()
         tie = col(Run.id).desc() if sort.startswith("-") else col(Run.id).asc()
-        query = self._filtered(select(Run), status, task_id, workload, since, until, text, decision, tag)
+        query = self._filtered(select(Run), **filters)
         query = query.order_by(order.nulls_last(), tie).offset(offset).limit(limit)
         with self.session() as session:
             return list(session.exec(query).all())
 
-    def count_runs(
-        self,
-        *,
-        status: str | None = None,
-        task_id: str | None = None,
-        workload: str | None = None,
-        since: datetime | None = None,
-        until: datetime | None = None,
-        text: str | None = None,
-        decision: str | None = None,
-        tag: str | None = None,
-    ) -> int:
-        query = self._filtered(
-            select(func.count()).select_from(Run), status, task_id, workload, since, until, text, decision, tag
-        )
+    def count_runs(self, **filters: Unpack[RunFilters]) -> int:
+        """How many runs `list_runs` would give with the same filters and no page limit."""
+        query = self._filtered(select(func.count()).select_from(Run), **filters)
         with self.session() as session:
             return int(session.exec(query).one())
 
     @staticmethod
-    def _filtered(
-        query: Any,
-        status: str | None,
-        task_id: str | None,
-        workload: str | None,
-        since: datetime | None,
-        until: datetime | None,
-        text: str | None = None,
-        decision: str | None = None,
-        tag: str | None = None,
-    ) -> Any:
-        """`text`: a case-insensitive substring of the run's id, task, reason or spec (goal, parameters).
-        `decision`: runs with an experiment so decided (accept, reject, rerun, revise), or `none` for
-        runs with no decided experiment. `tag`: runs carrying that tag."""
-        if tag:
+    def _filtered(query: Any, **filters: Unpack[RunFilters]) -> Any:
+        """The one filter builder behind `list_runs` and `count_runs`, so a page and its total agree."""
+        if tag := filters.get("tag"):
             # Tags are plain words (the API refuses quotes and backslashes), so their JSON text is predictable.
             escaped = tag.replace("%", "\\%").replace("_", "\\_")
             query = query.where(cast(col(Run.tags), Text).like(f'%"{escaped}"%', escape="\\"))
-        if text:
+        if text := filters.get("text"):
             pattern = "%" + text.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
             fields = (
                 col(Run.id),
@@ -243,21 +226,21 @@ class RunStore:
                 cast(col(Run.tags), Text),
             )
             query = query.where(or_(*(func.lower(field).like(pattern, escape="\\") for field in fields)))
-        if decision:
+        if decision := filters.get("decision"):
             decided = select(Experiment.id).where(Experiment.run_id == Run.id)
             if decision == "none":
                 query = query.where(~exists(decided.where(col(Experiment.decision).is_not(None))))
             else:
                 query = query.where(exists(decided.where(Experiment.decision == decision)))
-        if status:
+        if status := filters.get("status"):
             query = query.where(Run.status == status)
-        if task_id:
+        if task_id := filters.get("task_id"):
             query = query.where(Run.task_id == task_id)
-        if workload:
+        if workload := filters.get("workload"):
             query = query.where(Run.workload == workload)
-        if since:
+        if since := filters.get("since"):
             query = query.where(col(Run.created_at) >= since)
-        if until:
+        if until := filters.get("until"):
             query = query.where(col(Run.created_at) < until)
         return query
 

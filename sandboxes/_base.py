@@ -154,6 +154,22 @@ def sandbox_environment(workdir: str, extra: Mapping[str, str] | None = None) ->
     return env
 
 
+SPAWN_CPU_SECONDS = 86_400
+"""CPU seconds per process of a spawned command whose limits name none (it has no wall clock of its own)."""
+
+
+@dataclass(frozen=True)
+class Command:
+    """One command as a backend receives it, the defaults already applied: `cwd` is the resolved host
+    path inside the workdir, `timeout` the wall clock (for a spawned process, its CPU allowance)."""
+
+    argv: Sequence[str]
+    limits: Limits
+    env: Mapping[str, str] | None
+    cwd: Path
+    timeout: float
+
+
 @dataclass
 class Sandbox(ABC):
     """One experiment's execution place. `workdir` is the host path of its only writable directory."""
@@ -163,7 +179,6 @@ class Sandbox(ABC):
 
     name: str = "abstract"
 
-    @abstractmethod
     def exec(
         self,
         cmd: Sequence[str],
@@ -175,6 +190,8 @@ class Sandbox(ABC):
         input: bytes | None = None,
     ) -> ExecResult:
         """Run `cmd` (argv, no shell) inside the sandbox with `cwd` relative to the workdir."""
+        limits = limits or self.limits
+        return self._exec(Command(cmd, limits, env, self.resolve(cwd or "."), timeout), input)
 
     def spawn(
         self,
@@ -188,6 +205,16 @@ class Sandbox(ABC):
 
         The caller owns the wall clock: it reads with its own timeouts and calls `kill()` on a hang.
         """
+        limits = limits or self.limits
+        cpu_seconds = limits.cpu_seconds or SPAWN_CPU_SECONDS
+        return self._spawn(Command(cmd, limits, env, self.resolve(cwd or "."), cpu_seconds))
+
+    @abstractmethod
+    def _exec(self, command: Command, input: bytes | None) -> ExecResult:
+        """The backend's `exec`: run `command` to its end, feeding it `input`."""
+
+    def _spawn(self, command: Command) -> SandboxProcess:
+        """The backend's `spawn`; a backend that cannot keep a process running says so."""
         raise SandboxUnavailableError(f"the {self.name} backend cannot keep a process running")
 
     def describe(self) -> dict[str, Any]:

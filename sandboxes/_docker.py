@@ -16,12 +16,12 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from sandboxes._base import (
+    Command,
     ExecResult,
     Limits,
     OutputLimitExceededError,
@@ -115,20 +115,10 @@ class DockerSandbox(Sandbox):
         self._container = self._pool.checkout(self.workdir, limits, self.ro_paths)
         return self._container
 
-    def exec(
-        self,
-        cmd: Sequence[str],
-        *,
-        timeout: float,
-        limits: Limits | None = None,
-        env: Mapping[str, str] | None = None,
-        cwd: str | None = None,
-        input: bytes | None = None,
-    ) -> ExecResult:
-        limits = limits or self.limits
-        workdir = self.resolve(cwd or ".")
-        full_env = sandbox_environment(str(self.workdir), env)
-        argv = [*_WRAPPER, *prlimit_args(limits, timeout, with_nproc=self._pool.hands_out_uids), *cmd]
+    def _exec(self, command: Command, input: bytes | None) -> ExecResult:
+        limits, workdir, timeout = command.limits, command.cwd, command.timeout
+        full_env = sandbox_environment(str(self.workdir), command.env)
+        argv = [*_WRAPPER, *prlimit_args(limits, timeout, with_nproc=self._pool.hands_out_uids), *command.argv]
         with self._exec_lock:
             for attempt in (1, 2):
                 with self._lock:
@@ -268,26 +258,18 @@ class DockerSandbox(Sandbox):
         if container is not None:
             self._pool.discard(container)
 
-    def spawn(
-        self,
-        cmd: Sequence[str],
-        *,
-        limits: Limits | None = None,
-        env: Mapping[str, str] | None = None,
-        cwd: str | None = None,
-    ) -> SandboxProcess:
-        limits = limits or self.limits
-        workdir = self.resolve(cwd or ".")
+    def _spawn(self, command: Command) -> SandboxProcess:
+        limits = command.limits
         pool = self._pool
         with self._lock:
             self._lend_directory()
         spec = pool.spec_for(self.workdir, limits, shared=False, ro_paths=self.ro_paths)
-        argv = [*prlimit_args(limits, limits.cpu_seconds or 86_400, with_nproc=pool.hands_out_uids), *cmd]
+        argv = [*prlimit_args(limits, command.timeout, with_nproc=pool.hands_out_uids), *command.argv]
         kwargs = spec.create_kwargs(
             command=argv,
             user=f"{self.uid}:{self.gid}",
-            environment=sandbox_environment(str(self.workdir), env),
-            working_dir=str(workdir),
+            environment=sandbox_environment(str(self.workdir), command.env),
+            working_dir=str(command.cwd),
             auto_remove=False,
         )
         quota = QuotaWatch.for_limits(self.workdir, limits)

@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from sandboxes._base import (
+    Command,
     ExecResult,
     Limits,
     ResourceLimitError,
@@ -199,23 +200,18 @@ class LocalSandbox(Sandbox):
         return args
 
     def _command(
-        self,
-        cmd: Sequence[str],
-        limits: Limits,
-        env: Mapping[str, str] | None,
-        workdir: Path,
-        timeout: float,
-        identity: HostIdentity | None,
+        self, command: Command, identity: HostIdentity | None
     ) -> tuple[list[str], dict[str, str], SandboxCgroup | None]:
         """The full argv (cgroup entry, identity drop, bubblewrap, rlimits, command), its environment and cgroup."""
-        full_env = sandbox_environment(str(self.workdir), env)
+        limits = command.limits
+        full_env = sandbox_environment(str(self.workdir), command.env)
         if self.isolation:
-            inner = _prlimit_args(limits, timeout, with_nproc=True)
-            argv = [*self._bwrap_args(full_env, workdir, limits), "--", *inner, *cmd]
+            inner = _prlimit_args(limits, command.timeout, with_nproc=True)
+            argv = [*self._bwrap_args(full_env, command.cwd, limits), "--", *inner, *command.argv]
             if identity is not None:
                 argv = [*identity.setpriv_prefix(), *argv]
         else:
-            argv = [*_prlimit_args(limits, timeout, with_nproc=False), *cmd]
+            argv = [*_prlimit_args(limits, command.timeout, with_nproc=False), *command.argv]
         cgroup = None
         if os.geteuid() == 0:
             memory = limits.memory_bytes
@@ -226,11 +222,8 @@ class LocalSandbox(Sandbox):
             argv = [*cgroup.enter_prefix(), *argv]
         return argv, full_env, cgroup
 
-    def _start(
-        self, cmd: Sequence[str], limits: Limits, env: Mapping[str, str] | None, cwd: str | None, timeout: float
-    ) -> tuple[list[str], dict[str, str], Path, SandboxCgroup | None]:
+    def _start(self, command: Command) -> tuple[list[str], dict[str, str], SandboxCgroup | None]:
         """Lend the directory and build the command; on any failure the loan ends again."""
-        workdir = self.resolve(cwd or ".")
         identity = None
         if self._identity is not None:
             try:
@@ -240,11 +233,11 @@ class LocalSandbox(Sandbox):
                     f"cannot lend {self.workdir} to the sandbox's uid {self._identity.uid}: {error}"
                 ) from None
         try:
-            argv, full_env, cgroup = self._command(cmd, limits, env, workdir, timeout, identity)
+            argv, full_env, cgroup = self._command(command, identity)
         except BaseException:
             self._finish(None)
             raise
-        return argv, full_env, workdir, cgroup
+        return argv, full_env, cgroup
 
     def _finish(self, cgroup: SandboxCgroup | None) -> None:
         """Kill what is left of a command, drop its cgroup, and take the directory back (set-id bits stripped)."""
@@ -257,24 +250,15 @@ class LocalSandbox(Sandbox):
             elif self.isolation:
                 strip_set_id_bits(self.workdir)
 
-    def exec(
-        self,
-        cmd: Sequence[str],
-        *,
-        timeout: float,
-        limits: Limits | None = None,
-        env: Mapping[str, str] | None = None,
-        cwd: str | None = None,
-        input: bytes | None = None,
-    ) -> ExecResult:
-        limits = limits or self.limits
-        argv, full_env, workdir, cgroup = self._start(cmd, limits, env, cwd, timeout)
+    def _exec(self, command: Command, input: bytes | None) -> ExecResult:
+        limits = command.limits
+        argv, full_env, cgroup = self._start(command)
         try:
             result = run_process(
                 argv,
                 env=full_env,
-                cwd=workdir,
-                timeout=timeout,
+                cwd=command.cwd,
+                timeout=command.timeout,
                 output_bytes=limits.output_bytes,
                 input=input,
                 watch=QuotaWatch.for_limits(self.workdir, limits),
@@ -292,21 +276,14 @@ class LocalSandbox(Sandbox):
             )
         return result
 
-    def spawn(
-        self,
-        cmd: Sequence[str],
-        *,
-        limits: Limits | None = None,
-        env: Mapping[str, str] | None = None,
-        cwd: str | None = None,
-    ) -> SandboxProcess:
-        limits = limits or self.limits
-        argv, full_env, workdir, cgroup = self._start(cmd, limits, env, cwd, timeout=limits.cpu_seconds or 86_400)
+    def _spawn(self, command: Command) -> SandboxProcess:
+        limits = command.limits
+        argv, full_env, cgroup = self._start(command)
         try:
             return HostProcess(
                 argv,
                 env=full_env,
-                cwd=workdir,
+                cwd=command.cwd,
                 stderr_bytes=limits.output_bytes,
                 on_exit=lambda: self._finish(cgroup),
                 watch=QuotaWatch.for_limits(self.workdir, limits),

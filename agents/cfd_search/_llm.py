@@ -9,14 +9,13 @@ wrong after the corrections is dropped, and the built-in optimiser fills the pla
 from __future__ import annotations
 
 import json
-import math
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, create_model
 
-from agents.cfd_search._cmaes import CmaesProposer
 from agents.cfd_search._history import Observation
-from agents.llm import LLM, LLMBudgetExceededError, LLMError, Message
+from agents.cfd_search._llm_base import LlmProposerBase, box, outcome, violations
+from agents.llm import LLMBudgetExceededError, LLMError, Message
 from tools import SearchSpace
 
 CORRECTIONS = 2
@@ -58,31 +57,16 @@ TOKENS_PER_HYPOTHESIS = 200
 """Reply length allowed per hypothesis asked for: a bound on a model that does not stop on its own."""
 
 
-class LlmHypothesisProposer:
+class LlmHypothesisProposer(LlmProposerBase):
     name = "llm"
-
-    def __init__(self, llm: LLM, goal: str, *, corrections: int = CORRECTIONS) -> None:
-        self.llm = llm
-        self.goal = goal
-        self.corrections = corrections
-        self.fallback = CmaesProposer()
-        self.problems: list[str] = []
-        """Every violation the model was told about, in order (for tests and the search log)."""
+    default_corrections = CORRECTIONS
 
     def propose(
         self, space: SearchSpace, history: list[Observation], count: int, baseline: float | None
     ) -> list[tuple[dict[str, float], str]]:
-        box = "\n".join(f"- {p.name}: default {p.default:g}, allowed [{p.low:g}, {p.high:g}]" for p in space.parameters)
-        tried = (
-            "\n".join(
-                f"- {o.values} -> {space.objective_metric} = {o.objective if o.objective is not None else 'failed'}"
-                for o in history
-            )
-            or "(none yet)"
-        )
+        tried = "\n".join(f"- {o.values} -> {outcome(space, o.objective)}" for o in history) or "(none yet)"
         prompt = (
-            f"Goal: {self.goal}\nObjective: minimise {space.objective_metric} (default model: {baseline}).\n"
-            f"Parameters:\n{box}\nTried so far:\n{tried}\n"
+            f"{self.heading(space, baseline)}Parameters:\n{box(space)}\nTried so far:\n{tried}\n"
             f"Propose {count} new coefficient sets, each with a physical rationale, as JSON like "
             f"{_example(space)} (the defaults shown: change them)."
         )
@@ -116,19 +100,16 @@ class LlmHypothesisProposer:
             if not wrong or len(accepted) >= count:
                 note = ""
                 break
-            self.problems += wrong
             note = f"LLM hypotheses outside the box after {round_ + 1} replies: {' | '.join(wrong)}"[:400]
-            conversation = [
-                *conversation,
-                Message("assistant", batch.model_dump_json()),
-                Message(
-                    "user",
-                    "These hypotheses are not in the allowed box, so none of them was run: "
-                    + "; ".join(wrong)
-                    + f". Propose {count - len(accepted)} corrected set(s) using only the parameters listed, "
-                    "each value within its allowed range.",
-                ),
-            ]
+            conversation = self.sent_back(
+                conversation,
+                batch,
+                wrong,
+                "These hypotheses are not in the allowed box, so none of them was run: "
+                + "; ".join(wrong)
+                + f". Propose {count - len(accepted)} corrected set(s) using only the parameters listed, "
+                "each value within its allowed range.",
+            )
         missing = count - len(accepted)
         if missing > 0:
             for values, why in self.fallback.propose(space, history, missing, baseline):
@@ -139,18 +120,3 @@ class LlmHypothesisProposer:
 def _example(space: SearchSpace) -> str:
     values = {parameter.name: parameter.default for parameter in space.parameters}
     return json.dumps({"hypotheses": [{"values": values, "rationale": "..."}]})
-
-
-def violations(space: SearchSpace, values: dict[str, float]) -> list[str]:
-    """What keeps `values` out of the box: unknown names, values outside the bounds or not finite."""
-    known = {parameter.name: parameter for parameter in space.parameters}
-    problems = [f"unknown coefficient {name!r} (known: {', '.join(known)})" for name in values if name not in known]
-    for name, value in values.items():
-        parameter = known.get(name)
-        if parameter is None:
-            continue
-        if not math.isfinite(value):
-            problems.append(f"{name} = {json.dumps(value)} is not a number")
-        elif not parameter.low <= value <= parameter.high:
-            problems.append(f"{name} = {value:g} outside [{parameter.low:g}, {parameter.high:g}]")
-    return problems

@@ -14,10 +14,9 @@ from dataclasses import dataclass
 
 from pydantic import BaseModel, Field
 
-from agents.cfd_search._cmaes import CmaesProposer
 from agents.cfd_search._history import Observation
-from agents.cfd_search._llm import violations
-from agents.llm import LLM, LLMBudgetExceededError, LLMError, Message
+from agents.cfd_search._llm_base import LlmProposerBase, box, outcome, violations
+from agents.llm import LLMBudgetExceededError, LLMError, Message
 from runs import LabgateError
 from tools import SearchSpace
 from tools.cfd.models import (
@@ -51,16 +50,9 @@ class ModelProposal:
     diff: str = ""
 
 
-class LlmModelProposer:
+class LlmModelProposer(LlmProposerBase):
     name = "llm-model"
-
-    def __init__(self, llm: LLM, goal: str, *, corrections: int = COMPILE_CORRECTIONS) -> None:
-        self.llm = llm
-        self.goal = goal
-        self.corrections = corrections
-        self.fallback = CmaesProposer()
-        self.problems: list[str] = []
-        """Every compile error or violation the model was told about, in order."""
+    default_corrections = COMPILE_CORRECTIONS
 
     def propose(
         self, space: SearchSpace, history: list[Observation], count: int, baseline: float | None
@@ -88,19 +80,16 @@ class LlmModelProposer:
         return proposals[:count]
 
     def _prompt(self, space: SearchSpace, history: list[Observation], baseline: float | None) -> str:
-        box = "\n".join(f"- {p.name}: default {p.default:g}, allowed [{p.low:g}, {p.high:g}]" for p in space.parameters)
         tried = (
             "\n".join(
-                f"- {describe_form(o.values)} -> {space.objective_metric} = "
-                f"{o.objective if o.objective is not None else 'failed'} ({o.rationale[:160]})"
-                for o in history
+                f"- {describe_form(o.values)} -> {outcome(space, o.objective)} ({o.rationale[:160]})" for o in history
             )
             or "(none yet)"
         )
         return (
-            f"Goal: {self.goal}\nObjective: minimise {space.objective_metric} (default model: {baseline}).\n"
+            f"{self.heading(space, baseline)}"
             f"The model is compiled from this C++ (OpenFOAM v1912, incompressible RAS):\n```cpp\n{family_source()}```\n"
-            f"Run-time coefficients (SAcorrectedCoeffs):\n{box}\nTried so far:\n{tried}\n"
+            f"Run-time coefficients (SAcorrectedCoeffs):\n{box(space)}\nTried so far:\n{tried}\n"
             f"Propose one new model: edit the C++ (keep {REQUIRED_MARKERS[0]} and {REQUIRED_MARKERS[1]}), "
             'and reply as JSON {"source": "<the whole C++>", "values": {...}, "rationale": "..."}.'
         )
@@ -137,18 +126,15 @@ class LlmModelProposer:
                 rationale = f"LLM model edit ({changed} lines changed; {describe_form(values)}): {edit.rationale}"
                 source = None if edit.source == family_source() else edit.source
                 return ModelProposal(values, rationale, source, diff), ""
-            self.problems += problems
             note = f"the model did not compile or was out of bounds: {' | '.join(problems)}"[:400]
-            conversation = [
-                *conversation,
-                Message("assistant", edit.model_dump_json()),
-                Message(
-                    "user",
-                    "This model was not run. The compiler (or the checks) said:\n"
-                    + "\n".join(problems[:20])
-                    + "\nFix it and reply with the whole corrected source as before.",
-                ),
-            ]
+            conversation = self.sent_back(
+                conversation,
+                edit,
+                problems,
+                "This model was not run. The compiler (or the checks) said:\n"
+                + "\n".join(problems[:20])
+                + "\nFix it and reply with the whole corrected source as before.",
+            )
         return None, note
 
     def _check(self, space: SearchSpace, edit: ModelEdit) -> list[str]:

@@ -6,7 +6,7 @@ import asyncio
 import json
 import pathlib
 import re
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 
@@ -14,6 +14,7 @@ from fastapi import APIRouter, Depends, Header, HTTPException, Path, Query, Requ
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 from fastapi.security import HTTPAuthorizationCredentials
+from fastapi.types import DecoratedCallable
 from pydantic import TypeAdapter, ValidationError
 from starlette.responses import StreamingResponse
 
@@ -291,13 +292,42 @@ def list_artifacts(
     return rows
 
 
-@router.post(
-    "/runs/{run_id}/cancel",
-    response_model=ActionResult,
-    dependencies=Mutating,
-    summary="Cancel a run",
-    responses=ACTION,
-)
+def _action(name: str, summary: str) -> Callable[[DecoratedCallable], DecoratedCallable]:
+    """The route of an action on one run (POST /runs/{run_id}/<name>): guarded, answering ActionResult."""
+    return router.post(
+        f"/runs/{{run_id}}/{name}",
+        response_model=ActionResult,
+        dependencies=Mutating,
+        summary=summary,
+        responses=ACTION,
+    )
+
+
+def _requeue(
+    state: AppState,
+    run: Run,
+    *,
+    doing: str,
+    queued: str,
+    message: str,
+    expect_worker: str | None = None,
+    first: tuple[str, str] | None = None,
+) -> ActionResult:
+    """Queue `run` again from the status it was seen in (and under `expect_worker`, when given); a
+    compare-and-set, so of two servers racing on one run only one queues it.
+    `first`: an event (kind, message) recorded before the status change is announced."""
+    if not state.store.update_run_if(
+        run.id, status_in=[run.status], expect_worker=expect_worker, status="queued", worker=""
+    ):
+        raise HTTPException(409, f"run {run.id} changed while {doing}; look at it again")
+    if first is not None:
+        state.store.emit(run.id, *first)
+    state.store.emit(run.id, "status", f"run queued {queued}", {"status": "queued"})
+    state.pool.wake()
+    return ActionResult(run_id=run.id, status="queued", message=message)
+
+
+@_action("cancel", "Cancel a run")
 def cancel_run(run_id: RunId, state: State) -> ActionResult:
     """A queued or paused run never starts; a running one's process is stopped."""
     _get(state, run_id)
@@ -309,13 +339,7 @@ def cancel_run(run_id: RunId, state: State) -> ActionResult:
     return ActionResult(run_id=run_id, status="cancelled", message="cancelled on request")
 
 
-@router.post(
-    "/runs/{run_id}/resume",
-    response_model=ActionResult,
-    dependencies=Mutating,
-    summary="Resume a run",
-    responses=ACTION,
-)
+@_action("resume", "Resume a run")
 def resume_run(run_id: RunId, state: State) -> ActionResult:
     """Queue again a run whose process ended while it ran; it continues from its checkpoint."""
     run = _get(state, run_id)
@@ -327,33 +351,30 @@ def resume_run(run_id: RunId, state: State) -> ActionResult:
         raise HTTPException(409, f"run {run_id} is already queued")
     if process_alive_here(run.worker):
         raise HTTPException(409, f"run {run_id} is still being executed by process {run.worker}")
-    if not state.store.update_run_if(
-        run_id, status_in=["running"], expect_worker=run.worker, status="queued", worker=""
-    ):
-        raise HTTPException(409, f"run {run_id} changed while resuming; look at it again")
-    state.store.emit(run_id, "status", "run queued to resume from its checkpoint", {"status": "queued"})
-    state.pool.wake()
-    return ActionResult(run_id=run_id, status="queued", message="queued to resume")
+    return _requeue(
+        state,
+        run,
+        doing="resuming",
+        queued="to resume from its checkpoint",
+        message="queued to resume",
+        expect_worker=run.worker,
+    )
 
 
-@router.post(
-    "/runs/{run_id}/approve",
-    response_model=ActionResult,
-    dependencies=Mutating,
-    summary="Approve a plan",
-    responses=ACTION,
-)
+@_action("approve", "Approve a plan")
 def approve_run(run_id: RunId, state: State) -> ActionResult:
     """Approve the plan of a run submitted with approve_plan; it is queued to execute."""
     run = _get(state, run_id)
     if run.status != "paused":
         raise HTTPException(409, f"run {run_id} is {run.status}, not waiting for approval")
-    if not state.store.update_run_if(run_id, status_in=["paused"], status="queued", worker=""):
-        raise HTTPException(409, f"run {run_id} changed while approving; look at it again")
-    state.store.emit(run_id, "approval", "plan approved")
-    state.store.emit(run_id, "status", "run queued after approval", {"status": "queued"})
-    state.pool.wake()
-    return ActionResult(run_id=run_id, status="queued", message="plan approved; queued")
+    return _requeue(
+        state,
+        run,
+        doing="approving",
+        queued="after approval",
+        message="plan approved; queued",
+        first=("approval", "plan approved"),
+    )
 
 
 @router.post(

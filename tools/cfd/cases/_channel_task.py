@@ -15,7 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from runs import Budget, TaskSpec
 from tools._workload import OutputFile, TaskError
-from tools.cfd._render import grid_triangles, render_curves
+from tools.cfd._render import grid_triangles
 from tools.cfd.cases._definition import CaseDefinition, CaseFiles
 from tools.cfd.cases._final import residuals_and_fields
 from tools.cfd.cases._hill_task import steady_steps
@@ -29,6 +29,7 @@ from tools.cfd.cases._rans import (
     transport_properties,
     turbulence_properties,
 )
+from tools.cfd.cases._steady import Series, comparison_figure, doubled_iterations, flow_metrics
 from tools.cfd.openfoam._blocks import rectangle_mesh
 from tools.cfd.openfoam._commands import CaseStep
 from tools.cfd.openfoam._fields import FieldFormatError, FloatArray, latest_time, read_internal_field
@@ -163,10 +164,7 @@ class ChannelCase(CaseDefinition[ChannelParams]):
         ]
 
     def stabilise(self, params: dict[str, Any]) -> tuple[dict[str, Any], str] | None:
-        current = self.parse(params)
-        if current.iterations >= 50_000:
-            return None
-        return {**params, "iterations": current.iterations * 2}, f"double the iterations to {current.iterations * 2}"
+        return doubled_iterations(params, self.parse(params).iterations, 50_000)
 
     def files(self, params: ChannelParams) -> CaseFiles:
         length = params.height * max(1, params.cells_x) / params.cells
@@ -262,7 +260,6 @@ class ChannelCase(CaseDefinition[ChannelParams]):
     def analyse(
         self, case: Path, directory: Path, params: ChannelParams, log: SolverLog
     ) -> tuple[dict[str, float], list[OutputFile]]:
-        figures = directory / "figures"
         title = f"plane Poiseuille flow, Re = {params.re:g}, {params.cells} cells across"
         final, outputs = residuals_and_fields(
             case,
@@ -276,26 +273,14 @@ class ChannelCase(CaseDefinition[ChannelParams]):
         )
         if final is None:
             return {}, outputs
-        time, velocity = final.time, final.velocity
         ys, us, source = sampled_profile(case, params)
         exact = analytic_profile(ys)
-        metrics = {
-            "end_time": time,
-            "profile_rmse": float(np.sqrt(np.mean((us - exact) ** 2))),
-            "max_speed_ratio": float(np.max(np.linalg.norm(velocity, axis=1)) / params.speed),
-        }
-        render_curves(
-            figures / "profile.png",
-            [
-                (
-                    "u / Ub across the channel",
-                    [(exact, ys, "-", "analytic"), (us, ys, "o", "labgate (sampled)")],
-                    "u / Ub",
-                    "y / H",
-                )
-            ],
-            title=f"{title}\nreference: u = 6 Ub (y/H)(1 - y/H)",
+        metrics = flow_metrics(final, params.speed)
+        metrics["profile_rmse"] = float(np.sqrt(np.mean((us - exact) ** 2)))
+        series: list[Series] = [(exact, ys, "-", "analytic"), (us, ys, "o", "labgate (sampled)")]
+        title = f"{title}\nreference: u = 6 Ub (y/H)(1 - y/H)"
+        outputs.append(
+            comparison_figure(directory, "profile.png", "u / Ub across the channel", series, ("u / Ub", "y / H"), title)
         )
-        outputs.append(OutputFile(path="figures/profile.png", kind="image", role="comparison-figure"))
         outputs.append(OutputFile(path=f"case/{source}/across_U.xy", kind="table", role="samples"))
         return metrics, outputs

@@ -11,7 +11,7 @@ from numpy.typing import NDArray
 from runs import Budget, TaskSpec
 from tools._search import SearchParameter, SearchSpace
 from tools._workload import OutputFile, TaskError
-from tools.cfd._render import grid_triangles, render_curves
+from tools.cfd._render import grid_triangles
 from tools.cfd.cases._definition import CaseDefinition, CaseFiles
 from tools.cfd.cases._final import residuals_and_fields
 from tools.cfd.cases._hill import HEIGHT, HillParams, bulk_to_volume_mean, hill_case, hill_height
@@ -20,6 +20,7 @@ from tools.cfd.cases._infer import block_cells, end_time, mean_velocity_force, t
 from tools.cfd.cases._post import wall_functions
 from tools.cfd.cases._rans import SACoefficients
 from tools.cfd.cases._reference import XIAO_2020, hill_cf_reference
+from tools.cfd.cases._steady import Series, comparison_figure, flow_metrics, sa_parameters
 from tools.cfd.openfoam._commands import CaseStep
 from tools.cfd.openfoam._foamdict import FoamValue
 from tools.cfd.openfoam._logs import SolverLog
@@ -216,15 +217,11 @@ class PeriodicHillCase(CaseDefinition[HillParams]):
             "cells_y": blocks[0][1],
             "iterations": int(end_time(case)),
         }
-        if model == "SpalartAllmaras" and coefficients:
-            known = SACoefficients.model_fields
-            params["sa"] = {name: value for name, value in coefficients.items() if name in known}
-        return params
+        return {**params, **sa_parameters(model, coefficients)}
 
     def analyse(
         self, case: Path, directory: Path, params: HillParams, log: SolverLog
     ) -> tuple[dict[str, float], list[OutputFile]]:
-        figures = directory / "figures"
         title = f"periodic hill, Re_h = {params.re:g}, {params.model}, {params.cells_x}x{params.cells_y} cells"
         final, outputs = residuals_and_fields(
             case,
@@ -236,29 +233,14 @@ class PeriodicHillCase(CaseDefinition[HillParams]):
             length_scale=1.0,
             triangles=grid_triangles(params.cells_y, params.cells_x),
         )
-        metrics: dict[str, float] = {}
         if final is None:
-            return metrics, outputs
-        time, velocity = final.time, final.velocity
-        metrics["end_time"] = time
-        metrics["max_speed_ratio"] = float(np.max(np.linalg.norm(velocity, axis=1)))
+            return {}, outputs
+        metrics = flow_metrics(final, 1.0)
         wall = hill_wall(case, params)
         metrics["cf_rmse"] = cf_rmse(wall.x, wall.cf_foam)
         x_ref, cf_ref = hill_cf_reference()
-        render_curves(
-            figures / "skin-friction.png",
-            [
-                (
-                    "lower-wall skin friction",
-                    [
-                        (wall.x, wall.cf_foam, "-", f"labgate ({params.model})"),
-                        (x_ref, cf_ref, "o", "DNS"),
-                    ],
-                    "x / h",
-                    "Cf = 2 tau_w / Ub²",
-                )
-            ],
-            title=f"{title}\nreference: {XIAO_2020}",
-        )
-        outputs.append(OutputFile(path="figures/skin-friction.png", kind="image", role="comparison-figure"))
+        series: list[Series] = [(wall.x, wall.cf_foam, "-", f"labgate ({params.model})"), (x_ref, cf_ref, "o", "DNS")]
+        label, axes = "lower-wall skin friction", ("x / h", "Cf = 2 tau_w / Ub²")
+        title = f"{title}\nreference: {XIAO_2020}"
+        outputs.append(comparison_figure(directory, "skin-friction.png", label, series, axes, title))
         return metrics, outputs

@@ -16,7 +16,6 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from runs import Budget, TaskSpec
 from tools._workload import OutputFile, TaskError
-from tools.cfd._render import render_curves
 from tools.cfd.cases._definition import CaseDefinition, CaseFiles
 from tools.cfd.cases._final import residuals_and_fields
 from tools.cfd.cases._hill_task import steady_steps
@@ -33,6 +32,7 @@ from tools.cfd.cases._rans import (
     turbulence_properties,
 )
 from tools.cfd.cases._reference import PITZ_DAILY_1983, step_reattachment_reference
+from tools.cfd.cases._steady import Series, comparison_figure, doubled_iterations, flow_metrics, sa_parameters
 from tools.cfd.openfoam._commands import CaseStep
 from tools.cfd.openfoam._foamdict import FoamValue, NamedList, Raw, Word, number, render_dict
 from tools.cfd.openfoam._logs import SolverLog
@@ -160,10 +160,7 @@ class BackwardStepCase(CaseDefinition[StepParams]):
         ]
 
     def stabilise(self, params: dict[str, Any]) -> tuple[dict[str, Any], str] | None:
-        current = self.parse(params)
-        if current.iterations >= 40_000:
-            return None
-        return {**params, "iterations": current.iterations * 2}, f"double the iterations to {current.iterations * 2}"
+        return doubled_iterations(params, self.parse(params).iterations, 40_000)
 
     def files(self, params: StepParams) -> CaseFiles:
         patches = {
@@ -234,14 +231,11 @@ class BackwardStepCase(CaseDefinition[StepParams]):
             "refinement": round(blocks[1][0] / 180, 4),
             "iterations": int(end_time(case)),
         }
-        if model == "SpalartAllmaras" and coefficients:
-            params["sa"] = {k: v for k, v in coefficients.items() if k in SACoefficients.model_fields}
-        return params
+        return {**params, **sa_parameters(model, coefficients)}
 
     def analyse(
         self, case: Path, directory: Path, params: StepParams, log: SolverLog
     ) -> tuple[dict[str, float], list[OutputFile]]:
-        figures = directory / "figures"
         title = f"pitzDaily step, Re_H = {params.re:g}, {params.model}, refinement {params.refinement:g}"
         final, outputs = residuals_and_fields(
             case,
@@ -255,30 +249,17 @@ class BackwardStepCase(CaseDefinition[StepParams]):
         )
         if final is None:
             return {}, outputs
-        time, velocity = final.time, final.velocity
         wall = step_wall(case, params)
-        metrics = {
-            "end_time": time,
-            "max_speed_ratio": float(np.max(np.linalg.norm(velocity, axis=1)) / params.inlet_velocity),
-        }
+        metrics = flow_metrics(final, params.inlet_velocity)
         found = reattachment(wall.x, wall.cf_foam)
         if found is not None:
             metrics["reattachment"] = found
         _, measured = step_reattachment_reference()
-        render_curves(
-            figures / "skin-friction.png",
-            [
-                (
-                    "skin friction on the floor behind the step",
-                    [
-                        (wall.x / STEP, wall.cf_foam, "-", f"labgate ({params.model})"),
-                        (np.array([measured]), np.array([0.0]), "o", "measured reattachment"),
-                    ],
-                    "x / H",
-                    "Cf = 2 tau_w / U²",
-                )
-            ],
-            title=f"{title}\nreference: {PITZ_DAILY_1983}",
-        )
-        outputs.append(OutputFile(path="figures/skin-friction.png", kind="image", role="comparison-figure"))
+        series: list[Series] = [
+            (wall.x / STEP, wall.cf_foam, "-", f"labgate ({params.model})"),
+            (np.array([measured]), np.array([0.0]), "o", "measured reattachment"),
+        ]
+        label, axes = "skin friction on the floor behind the step", ("x / H", "Cf = 2 tau_w / U²")
+        title = f"{title}\nreference: {PITZ_DAILY_1983}"
+        outputs.append(comparison_figure(directory, "skin-friction.png", label, series, axes, title))
         return metrics, outputs
