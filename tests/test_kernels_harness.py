@@ -11,7 +11,7 @@ import pytest
 from agents.kernel_search import Evaluator, Individual, Proposal, SearchBudget, one_plus_one
 from sandboxes import LocalSandbox, Sandbox
 from tests.conftest import opencl_usable, require_tool
-from tools.kernels import SUITE, Harness, Worker
+from tools.kernels import SUITE, Harness, Size, Worker
 
 pytestmark = [pytest.mark.opencl]
 
@@ -142,3 +142,21 @@ def test_llm_proposer_rewrites_are_evaluated_by_the_harness(worker: Worker) -> N
     assert evaluator.individuals[1].evaluation.params == {"LOCAL": 64, "VEC": 4}
     heldout = h.evaluate(VECTOR_SAXPY, "heldout", seed=3)
     assert heldout.status == "ok", heldout.feedback()
+
+
+def test_finalists_on_one_seed_share_references_and_every_evaluation_says_where_its_time_went(
+    worker: Worker,
+) -> None:
+    h = harness(worker, "nbody")
+    sizes = [Size("small", (256,))]
+    first = h.evaluate(SUITE["nbody"].seed, seed=21, sizes=sizes)
+    again = h.evaluate(SUITE["nbody"].seed + "\n// another finalist\n", seed=21, sizes=sizes)
+    assert first.ok and again.ok, (first.feedback(), again.feedback())
+    assert h.references is not None
+    assert h.references.hits >= 1, "run 0 of a shared seed has the same inputs: its reference is computed once"
+    elsewhere = h.evaluate(SUITE["nbody"].seed, seed=22, sizes=sizes)
+    assert elsewhere.ok
+    assert h.references.misses >= len(first.sizes[0].checked_runs) + len(elsewhere.sizes[0].checked_runs)
+    for phase in ("worker_compile", "worker_prepare", "worker_launch", "worker_observe", "ipc", "reference"):
+        assert phase in first.phases, phase
+    assert 0 < sum(first.phases.values()) <= first.wall_seconds + 1e-6

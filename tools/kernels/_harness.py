@@ -7,6 +7,11 @@ left unwritten, and the reference at the first, a random timed and the last run.
 events; a time below the physical bound is a rejection (`_physics`). Held-out sizes are drawn
 per evaluation from the seed (`KernelTask.draw_heldout`). Fitness is the geometric mean over sizes
 of roofline time over the median measured time (1.0 = at this device's ceiling); any failing size gives 0.
+
+Evaluations that share an inputs seed draw the same inputs, and the harness keeps the reference
+outputs it computed by the exact bytes of the inputs (`ReferenceCache`), so re-measuring several
+finalists on one seed computes each reference once. Every evaluation records where its seconds
+went (`Evaluation.phases`, see `bench/harness_cost.py`).
 """
 
 from __future__ import annotations
@@ -23,7 +28,7 @@ import numpy as np
 from pydantic import BaseModel, Field
 
 from tools.kernels._client import Worker, WorkerCrashedError, WorkerTimeoutError
-from tools.kernels._judge import Judgement, judge_trial
+from tools.kernels._judge import Judgement, Phases, ReferenceCache, judge_trial
 from tools.kernels._physics import impossible
 from tools.kernels._task import CandidateError, HostProgram, KernelTask, Size, Work
 from tools.kernels._variants import draw_variants
@@ -83,6 +88,8 @@ class Evaluation(BaseModel):
     seed: int = 0
     wall_seconds: float = 0.0
     compile_seconds: float = 0.0
+    phases: dict[str, float] = Field(default_factory=dict)
+    """Seconds per phase (host and worker), summed over sizes: where `wall_seconds` went."""
 
     @property
     def ok(self) -> bool:
@@ -111,7 +118,11 @@ def roofline_seconds(work: Work, bandwidth_gbps: float, peak_gflops: float) -> t
 
 
 class Harness:
-    """Evaluates candidates of one task through one worker; ceilings come from the device cache."""
+    """Evaluates candidates of one task through one worker; ceilings come from the device cache.
+
+    References are kept by the exact bytes of their inputs (`reference_cache`, on by default) for
+    as long as the harness lives: one search, or one gate's measurement.
+    """
 
     def __init__(
         self,
@@ -122,6 +133,7 @@ class Harness:
         timeout: float = 60.0,
         warmup: int = 1,
         repeats: int = 5,
+        reference_cache: bool = True,
     ) -> None:
         self.task = task
         self.worker = worker
@@ -129,6 +141,11 @@ class Harness:
         self.timeout = timeout
         self.warmup = warmup
         self.repeats = repeats
+        self.references: ReferenceCache | None = ReferenceCache(task.reference) if reference_cache else None
+
+    def use_reference_cache(self, enabled: bool = True) -> None:
+        """Start a new, empty reference cache, or (False) compute every reference afresh."""
+        self.references = ReferenceCache(self.task.reference) if enabled else None
 
     @staticmethod
     def working_set(task: KernelTask, size: Size) -> int:
@@ -153,30 +170,38 @@ class Harness:
         task = self.task
         seed = secrets.randbits(31) if seed is None else seed
         started = time.perf_counter()
+        phases = Phases()
         base = {"task": task.name, "source_sha256": source_digest(source), "which": which, "seed": seed}
         try:
-            candidate = task.parse(source)
+            with phases.time("parse"):
+                candidate = task.parse(source)
         except CandidateError as error:
             return Evaluation(**base, status="invalid", message=str(error))
         base["params"] = candidate.params
+        base["phases"] = phases
         results: list[SizeResult] = []
         compile_seconds = 0.0
         rng = np.random.default_rng(seed)
         chosen = tuple(sizes) if sizes is not None else self.sizes_for(which, seed)
         for size in chosen:
-            program = task.host(size, candidate.params)
-            inputs = task.inputs(size, rng)
+            with phases.time("host_program"):
+                program = task.host(size, candidate.params)
+            with phases.time("inputs"):
+                inputs = task.inputs(size, rng)
             runs = 1 + self.warmup + (repeats or self.repeats)
 
             def draw(size: Size = size) -> dict[str, np.ndarray]:
                 return task.inputs(size, rng)
 
-            variants = draw_variants(inputs, draw, runs, rng, whole=task.whole_variants)
-            specs = {spec.name: spec for spec in program.buffers}
-            samples = {
-                f"sample:{name}": rng.integers(0, specs[name].count, min(SAMPLES, specs[name].count)).astype(np.uint32)
-                for name in program.outputs
-            }
+            with phases.time("variants"):
+                variants = draw_variants(inputs, draw, runs, rng, whole=task.whole_variants)
+                specs = {spec.name: spec for spec in program.buffers}
+                samples = {
+                    f"sample:{name}": rng.integers(0, specs[name].count, min(SAMPLES, specs[name].count)).astype(
+                        np.uint32
+                    )
+                    for name in program.outputs
+                }
             request = {
                 "op": "evaluate",
                 "source": candidate.source,
@@ -202,7 +227,9 @@ class Harness:
                         "launches": [launch.as_json() for launch in rival_program.launches],
                     }
             try:
+                asked = time.perf_counter()
                 reply, raw = self.worker.request(request, {**inputs, **variants, **samples}, self.timeout)
+                _worker_phases(phases, reply, time.perf_counter() - asked)
             except WorkerTimeoutError:
                 message = (
                     f"no answer within {self.timeout:g} s at size {size.label} ({size.describe()}): "
@@ -230,7 +257,9 @@ class Harness:
                     wall_seconds=time.perf_counter() - started,
                 )
             compile_seconds += float(reply.get("compile_seconds", 0.0))
-            judgement = judge_trial(task, size, program, inputs, variants, reply, raw)
+            judgement = judge_trial(
+                task, size, program, inputs, variants, reply, raw, references=self.references, phases=phases
+            )
             results.append(self._result(size, program, judgement, reply))
         fitness = 0.0
         status_final: Status = "ok"
@@ -286,6 +315,18 @@ class Harness:
             result.fraction = best / seconds
             result.bound = bound
         return result
+
+
+def _worker_phases(phases: Phases, reply: dict[str, Any], round_trip: float) -> None:
+    """The worker's own phases, and what the round trip cost beyond them (pipes, framing, sandbox)."""
+    inside = reply.get("phases")
+    spent = 0.0
+    if isinstance(inside, dict):
+        for name, seconds in inside.items():
+            if isinstance(seconds, (int, float)) and math.isfinite(seconds) and seconds >= 0:
+                phases.add(f"worker_{name}", float(seconds))
+                spent += float(seconds)
+    phases.add("ipc", max(0.0, round_trip - spent))
 
 
 def _paired(times: list[float], rival_times: list[float]) -> float | None:

@@ -250,8 +250,43 @@ def with_params(source: str, params: dict[str, int]) -> str:
     return line + "\n" + source
 
 
+CHECK_CHUNK = 1 << 16
+"""Elements compared at a time: float64 temporaries of this size stay in cache (8x faster on 9M elements)."""
+
+
 def allclose_check(got: np.ndarray, expected: np.ndarray, tolerance: float) -> Check:
-    """Max absolute error against `tolerance` times the reference's largest magnitude (NaN fails)."""
+    """Max absolute error against `tolerance` times the reference's largest magnitude (NaN fails).
+
+    Large arrays are compared chunk by chunk with the same result as `_allclose_whole`, which
+    handles everything unusual (shapes that differ, a non-finite reference).
+    """
+    flat_got, flat_ref = got.reshape(-1), expected.reshape(-1)
+    if got.shape != expected.shape or flat_got.size <= CHECK_CHUNK:
+        return _allclose_whole(got, expected, tolerance)
+    chunks = range(0, flat_got.size, CHECK_CHUNK)
+    scale = float(np.max([np.max(np.abs(flat_ref[a : a + CHECK_CHUNK].astype(np.float64))) for a in chunks]))
+    if not math.isfinite(scale):
+        return _allclose_whole(got, expected, tolerance)
+    limit = tolerance * max(scale, 1e-30)
+    error, worst = -1.0, 0
+    for start in chunks:
+        part = flat_got[start : start + CHECK_CHUNK].astype(np.float64)
+        finite = np.isfinite(part)
+        if not finite.all():
+            return Check(False, math.inf, limit, f"non-finite value at element {start + int(np.argmax(~finite))}")
+        difference = np.abs(part - flat_ref[start : start + CHECK_CHUNK].astype(np.float64))
+        at = int(np.argmax(difference))
+        if difference[at] > error:
+            error, worst = float(difference[at]), start + at
+    detail = (
+        ""
+        if error <= limit
+        else f"worst at element {worst}: got {float(flat_got[worst]):.6g}, want {float(flat_ref[worst]):.6g}"
+    )
+    return Check(error <= limit, error, limit, detail)
+
+
+def _allclose_whole(got: np.ndarray, expected: np.ndarray, tolerance: float) -> Check:
     got64 = got.astype(np.float64, copy=False)
     ref64 = expected.astype(np.float64, copy=False)
     scale = float(np.max(np.abs(ref64))) if ref64.size else 1.0

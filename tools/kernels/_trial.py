@@ -12,7 +12,8 @@ outputs at host-chosen sample positions; the full outputs of the runs the host a
 first, a random timed one, the last) go back whole. A request may name a rival (the task's
 trusted seed): it then runs right beside every timed run, on the same inputs, so that speed
 ratios compare runs that shared the machine's load. The worker never sees a reference and
-decides nothing: the host judges all of it.
+decides nothing: the host judges all of it. The reply says where the worker's seconds went
+(`phases`), so that the host can tell its own costs, the worker's and the pipe's apart.
 """
 
 from __future__ import annotations
@@ -25,7 +26,6 @@ from typing import Any
 import numpy as np
 
 from tools.kernels._backend import Backend, KernelCompileError, KernelLaunchError
-from tools.kernels._variants import inputs_of
 
 CANARY = 0xA5
 POISON = 0xFF
@@ -95,27 +95,47 @@ class _Trial:
         self.samples: dict[str, list[np.ndarray]] = {name: [] for name in self.outputs}
         self.kept: dict[str, np.ndarray] = {}
         self.keep: set[int] = set()
+        self.phases: dict[str, float] = {"prepare": 0.0, "launch": 0.0, "observe": 0.0, "rival": 0.0}
+        # One working copy per input: each run applies its variant, uploads, and gives the changed
+        # elements back, instead of copying every input for every run.
+        self.staging = {name: np.array(data, copy=True) for name, data in self.base.items()}
+        self.scratch = np.empty(len(self.poison), np.uint8)
+        """Where read-only inputs and unkept outputs are read back to, reused by every run."""
 
     def _prepare(self, index: int) -> None:
+        """Upload run `index`'s inputs (`inputs_of(base, arrays, index)`, byte for byte) and poison the rest."""
+        started = time.perf_counter()
         backend = self.backend
-        inputs = inputs_of(self.base, self.arrays, index)
         for buffer in self.buffers.values():
-            if buffer.name in inputs:
-                backend.write(buffer.parent, inputs[buffer.name].view(np.uint8), offset=self.guard)
-            else:
+            staged = self.staging.get(buffer.name)
+            if staged is None:
                 backend.write(buffer.parent, self.poison[: buffer.nbytes], offset=self.guard)
+                continue
+            where = self.arrays.get(f"variant{index}:{buffer.name}:index")
+            positions = where.astype(np.int64) if where is not None else None
+            if positions is not None:
+                staged[positions] = self.arrays[f"variant{index}:{buffer.name}:value"]
+            backend.write(buffer.parent, staged.view(np.uint8), offset=self.guard)
+            if positions is not None:
+                staged[positions] = self.base[buffer.name][positions]
+        self.phases["prepare"] += time.perf_counter() - started
 
     def run(self, index: int, program: Any) -> float:
         self._prepare(index)
+        started = time.perf_counter()
         launches = self.launches
         events = [self.backend.launch(program, kernel, grid, local, args) for kernel, grid, local, args in launches]
         seconds = self.backend.elapsed(events)
+        observed = time.perf_counter()
+        self.phases["launch"] += observed - started
         self._observe(index)
+        self.phases["observe"] += time.perf_counter() - observed
         return seconds
 
     def run_rival(self, index: int, program: Any, launches: list[dict[str, Any]]) -> float:
         """The rival (the task's trusted seed) on the same run's inputs: timed only, nothing observed."""
         self._prepare(index)
+        started = time.perf_counter()
         events = [
             self.backend.launch(
                 program,
@@ -126,7 +146,9 @@ class _Trial:
             )
             for item in launches
         ]
-        return self.backend.elapsed(events)
+        seconds = self.backend.elapsed(events)
+        self.phases["rival"] += time.perf_counter() - started
+        return seconds
 
     def _observe(self, index: int) -> None:
         backend, guard = self.backend, self.guard
@@ -139,13 +161,14 @@ class _Trial:
                 if changed.size:
                     self.faults.append((index, position, side, int(changed[0]), int(changed.size)))
             if buffer.role == "in":
-                data = np.empty(buffer.nbytes, np.uint8)
+                data = self.scratch[: buffer.nbytes]
                 backend.read(buffer.parent, data, offset=guard)
                 digests[buffer.name] = hashlib.sha256(data.data).hexdigest()
         self.digests.append(digests)
         for name in self.outputs:
             buffer = self.buffers[name]
-            data = np.empty(buffer.nbytes, np.uint8)
+            # A run whose outputs go back whole gets arrays of its own; the others are only sampled.
+            data = np.empty(buffer.nbytes, np.uint8) if index in self.keep else self.scratch[: buffer.nbytes]
             backend.read(buffer.parent, data, offset=guard)
             positions = self.arrays.get(f"sample:{name}")
             if positions is not None:
@@ -170,7 +193,9 @@ def evaluate(
     compile_seconds = time.perf_counter() - started
     variants = int(request.get("variants", 1))
     try:
+        started = time.perf_counter()
         trial = _Trial(backend, request, arrays)
+        setup_seconds = time.perf_counter() - started
         trial.keep = {0}
         first = trial.run(0, program)
         warmup = int(request["warmup"]) if first < TIMING_BUDGET else 0
@@ -199,7 +224,9 @@ def evaluate(
     except KernelLaunchError as error:
         return {"ok": False, "stage": "launch", "error": str(error)}, {}
     finally:
+        released = time.perf_counter()
         backend.release()
+        release_seconds = time.perf_counter() - released
     payload: dict[str, np.ndarray] = dict(trial.kept)
     # One row per guard region a run changed: run, buffer position, side (0 before, 1 after), first byte, count.
     payload["guard_faults"] = np.array(trial.faults, dtype=np.int32).reshape(-1, 5)
@@ -216,5 +243,6 @@ def evaluate(
         "first_timed": 1 + warmup,
         "checked": sorted(trial.keep),
         "digests": trial.digests,
+        "phases": {"compile": compile_seconds, "setup": setup_seconds, **trial.phases, "release": release_seconds},
     }
     return reply, payload

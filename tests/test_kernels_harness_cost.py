@@ -1,0 +1,207 @@
+"""The harness's reference cache and phase timing, against an in-process worker that needs no device.
+
+The worker here is honest arithmetic (each run's outputs are the task's reference for that run's
+own inputs) or a replay of what it answered for an earlier input draw: the replay is exactly a
+kernel that is correct only for the first draw, and the cache must never let it through.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from collections.abc import Mapping
+from typing import Any
+
+import numpy as np
+import pytest
+
+from tools.kernels import SUITE, Harness
+from tools.kernels._judge import ReferenceCache
+from tools.kernels._task import Size, _allclose_whole, allclose_check
+from tools.kernels._trial import checked_runs
+from tools.kernels._variants import _changed, inputs_of
+
+TASK = SUITE["saxpy"]
+SIZES = [Size("small", (4096,)), Size("large", (20000,))]
+
+
+class ArithmeticWorker:
+    """Answers like a correct kernel; with `replay` set, returns the outputs it gave for the first draw instead."""
+
+    def __init__(self) -> None:
+        self.first: dict[tuple[int, int], dict[str, np.ndarray]] = {}
+        self.replay = False
+
+    def request(
+        self, header: Mapping[str, Any], arrays: Mapping[str, np.ndarray], timeout: float
+    ) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
+        buffers = {str(spec["name"]): spec for spec in header["buffers"]}
+        base = {name: arrays[name] for name, spec in buffers.items() if spec["role"] in ("in", "inout")}
+        warmup, timed = int(header["warmup"]), int(header["repeats"])
+        runs = 1 + warmup + timed
+        checked = checked_runs(1 + warmup, timed, [float(u) for u in header["check"]])
+        count = int(next(iter(buffers.values()))["count"])
+        payload: dict[str, np.ndarray] = {"guard_faults": np.zeros((0, 5), np.int32)}
+        digests = []
+        samples: dict[str, list[np.ndarray]] = {name: [] for name in header["outputs"]}
+        for run in range(runs):
+            inputs = inputs_of(base, arrays, run)
+            digests.append(
+                {
+                    name: hashlib.sha256(inputs[name].view(np.uint8).data).hexdigest()
+                    for name, spec in buffers.items()
+                    if spec["role"] == "in"
+                }
+            )
+            size = Size("any", (count,))
+            outputs = {
+                name: np.asarray(value, np.float32).reshape(-1) for name, value in TASK.reference(size, inputs).items()
+            }
+            if self.replay:
+                outputs = self.first[(count, run)]
+            else:
+                self.first.setdefault((count, run), outputs)
+            for name in header["outputs"]:
+                samples[name].append(outputs[name][arrays[f"sample:{name}"].astype(np.int64)])
+                if run in checked:
+                    payload[f"{name}@{run}"] = outputs[name].view(np.uint8)
+        for name, rows in samples.items():
+            payload[f"sample:{name}"] = np.stack(rows)
+        reply = {
+            "ok": True,
+            "times": [1e-3] * timed,
+            "rival_times": [],
+            "runs": runs,
+            "first_timed": 1 + warmup,
+            "checked": checked,
+            "digests": digests,
+            "phases": {"launch": 0.0},
+        }
+        return reply, payload
+
+
+def slow_reference(calls: list[int]) -> Any:
+    """The task's reference, counted, and slower than hashing the inputs (so the cache never steps aside)."""
+
+    def compute(size: Size, inputs: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+        calls.append(1)
+        time.sleep(0.003)
+        return TASK.reference(size, inputs)
+
+    return compute
+
+
+def harness_with(worker: ArithmeticWorker, calls: list[int]) -> Harness:
+    harness = Harness(TASK, worker, ceilings=None, repeats=3)  # type: ignore[arg-type]
+    harness.references = ReferenceCache(slow_reference(calls))
+    return harness
+
+
+def test_a_shared_seed_reuses_references_and_a_new_seed_computes_its_own() -> None:
+    calls: list[int] = []
+    harness = harness_with(ArithmeticWorker(), calls)
+    first = harness.evaluate(TASK.seed, seed=3, sizes=SIZES)
+    assert first.ok, first.feedback()
+    computed = len(calls)
+    assert computed == sum(len(size.checked_runs) for size in first.sizes) >= 2 * len(SIZES)
+    again = harness.evaluate(TASK.seed + "\n// another finalist\n", seed=3, sizes=SIZES)
+    assert again.ok, again.feedback()
+    assert len(calls) == computed, "the same inputs computed their references again"
+    assert harness.references is not None and harness.references.hits == computed
+    other = harness.evaluate(TASK.seed, seed=4, sizes=SIZES)
+    assert other.ok, other.feedback()
+    fresh = sum(len(size.checked_runs) for size in other.sizes)
+    assert len(calls) == computed + fresh, "a new input draw must compute every reference afresh"
+
+
+def test_a_kernel_correct_only_for_the_first_input_draw_is_caught_with_the_cache_warm() -> None:
+    calls: list[int] = []
+    worker = ArithmeticWorker()
+    harness = harness_with(worker, calls)
+    assert harness.evaluate(TASK.seed, seed=3, sizes=SIZES).ok
+    worker.replay = True
+    # On the same draw the replayed outputs are the right ones: the replay itself is faithful.
+    assert harness.evaluate(TASK.seed, seed=3, sizes=SIZES).ok
+    # On a new draw only the inputs changed; a cache that answered by size (or by seed) would pass it.
+    replayed = harness.evaluate(TASK.seed, seed=4, sizes=SIZES)
+    assert replayed.status == "incorrect"
+    assert all(not size.correct for size in replayed.sizes)
+    assert "y (run 0)" in replayed.feedback()
+
+
+def test_one_changed_bit_in_any_input_misses_the_cache() -> None:
+    calls: list[int] = []
+    cache = ReferenceCache(slow_reference(calls))
+    size = Size("small", (4096,))
+    inputs = TASK.inputs(size, np.random.default_rng(0))
+    expected = cache.outputs(size, inputs)
+    assert cache.outputs(size, {name: value.copy() for name, value in inputs.items()}) is expected
+    for name in inputs:
+        changed = {key: value.copy() for key, value in inputs.items()}
+        changed[name].view(np.uint32)[17] ^= 1
+        outputs = cache.outputs(size, changed)
+        assert outputs is not expected
+        np.testing.assert_array_equal(outputs["y"], TASK.reference(size, changed)["y"])
+    assert len(calls) == 1 + len(inputs)
+    assert not expected["y"].flags.writeable, "a cached reference must not be changeable by a check"
+
+
+def test_a_known_digest_and_a_computed_one_name_the_same_entry() -> None:
+    """The judge passes digests of read-only inputs it computed anyway; they key exactly as the bytes would."""
+    calls: list[int] = []
+    cache = ReferenceCache(slow_reference(calls))
+    size = Size("small", (4096,))
+    inputs = TASK.inputs(size, np.random.default_rng(0))
+    digest = hashlib.sha256(inputs["x"].view(np.uint8).data).hexdigest()
+    cache.outputs(size, inputs, {"x": digest})
+    assert len(calls) == 1
+    cache.outputs(size, inputs)
+    assert len(calls) == 1, "a known digest and a computed one of the same bytes name the same entry"
+
+
+def test_phases_account_for_where_the_seconds_went() -> None:
+    harness = harness_with(ArithmeticWorker(), [])
+    evaluation = harness.evaluate(TASK.seed, seed=5, sizes=SIZES)
+    assert evaluation.ok
+    for phase in ("parse", "host_program", "inputs", "variants", "ipc", "judge_digests", "reference", "output_checks"):
+        assert phase in evaluation.phases, phase
+    assert evaluation.phases["reference"] >= 0.003 * sum(len(size.checked_runs) for size in evaluation.sizes)
+    assert sum(evaluation.phases.values()) <= evaluation.wall_seconds + 1e-6
+
+
+@pytest.mark.parametrize("count", [1, 2, 5, 64, 1000, 1 << 20])
+def test_changed_elements_keep_their_distribution(count: int) -> None:
+    """The geometric-gap draw picks each element with the same probability as one coin per element."""
+    rng = np.random.default_rng(count)
+    draws = [_changed(count, rng) for _ in range(4000 if count < 5000 else 8)]
+    probability = min(0.5, max(1 / 64, 4.0 / count))
+    picked = np.concatenate(draws)
+    assert all(np.all(np.diff(d.astype(np.int64)) > 0) for d in draws)
+    assert picked.size == 0 or (picked.min() >= 0 and picked.max() < count)
+    mean = picked.size / (len(draws) * count)
+    spread = np.sqrt(probability * (1 - probability) / (len(draws) * count))
+    assert abs(mean - probability) < 5 * spread
+    if count >= 64:
+        # No part of the buffer is favoured: the first and second half are picked alike.
+        halves = np.bincount((picked >= count // 2).astype(np.int64), minlength=2)
+        assert abs(int(halves[0]) - int(halves[1])) < 5 * np.sqrt(picked.size) + 2
+
+
+def test_chunked_allclose_agrees_with_the_whole_array_comparison() -> None:
+    rng = np.random.default_rng(1)
+    for case in range(12):
+        count = int(rng.integers(70_000, 300_000))
+        expected = rng.standard_normal(count) * 10.0 ** int(rng.integers(-3, 3))
+        got = (expected + rng.standard_normal(count) * 1e-6).astype(np.float32)
+        if case % 4 == 1:
+            got[int(rng.integers(count))] = np.nan
+        if case % 4 == 2:
+            got[int(rng.integers(count))] += 1.0
+        if case % 4 == 3:
+            expected[int(rng.integers(count))] = np.inf
+        chunked, whole = allclose_check(got, expected, 1e-5), _allclose_whole(got, expected, 1e-5)
+        assert (chunked.ok, chunked.detail) == (whole.ok, whole.detail)
+        assert np.array_equal([chunked.error, chunked.tolerance], [whole.error, whole.tolerance], equal_nan=True)
+    ties = np.zeros(200_000, np.float32)
+    ties[[5, 150_000]] = 1.0
+    assert allclose_check(ties, np.zeros(200_000), 1e-5) == _allclose_whole(ties, np.zeros(200_000), 1e-5)
