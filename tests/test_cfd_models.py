@@ -90,6 +90,26 @@ def test_a_correction_switches_the_case_to_the_compiled_model_and_back() -> None
     assert re.search(r"productionFeature\s+1;", text) and re.search(r"Cproduction\s+0.5;", text)
 
 
+def test_the_wall_distance_scale_counts_in_each_cases_own_length(tmp_path: Path) -> None:
+    from tools.cfd.cases._hill import HillParams, hill_case
+    from tools.cfd.cases._infer import turbulence
+    from tools.cfd.cases._step_task import STEP, BackwardStepCase, StepParams
+
+    sa = {"Cproduction": 0.5, "productionFeature": 4, "featureScale": 2.0}
+    hill = hill_case(HillParams.model_validate({"sa": sa}))["constant/turbulenceProperties"]
+    assert re.search(r"referenceLength\s+1(\.0)?;", hill)  # lengths on the hill are in units of its height
+    step_files = BackwardStepCase().files(StepParams.model_validate({"sa": sa, "model": "SpalartAllmaras"}))
+    step = step_files["constant/turbulenceProperties"]
+    assert re.search(rf"referenceLength\s+{STEP};", step) and re.search(r"featureScale\s+2(\.0)?;", step)
+    assert "referenceLength" not in hill_case(HillParams())["constant/turbulenceProperties"]  # plain SA
+    case = tmp_path / "case"
+    (case / "constant").mkdir(parents=True)
+    (case / "constant" / "turbulenceProperties").write_text(step)
+    model, coefficients = turbulence(case)  # a case naming SAcorrected reads back as SA with its correction
+    assert model == "SpalartAllmaras" and coefficients["Cproduction"] == 0.5 and coefficients["featureScale"] == 2.0
+    assert "referenceLength" in (Path(__file__).parent.parent / "tools/cfd/models/SAcorrected.C").read_text()
+
+
 def test_without_the_headers_the_builder_says_so(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("LABGATE_OPENFOAM_HEADERS", str(tmp_path / "none"))
     with pytest.raises(HeadersUnavailableError, match="OpenFOAM headers unavailable"):

@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Any
 
 from tools._workload import TaskError
+from tools.cfd.cases._rans import CORRECTED_MODEL
 from tools.cfd.openfoam._foamread import FoamDict, FoamParseError, foam_number, foam_vector, read_foam_dict
 
 
@@ -64,6 +65,8 @@ def turbulence(case: Path) -> tuple[str, dict[str, Any]]:
     ras = props.get("RAS", {})
     model = str(ras.get("RASModel", ""))
     coefficients = ras.get(f"{model}Coeffs", {})
+    if model == CORRECTED_MODEL:  # Spalart-Allmaras whose correction is in its coefficients (rebuilt as such)
+        model = "SpalartAllmaras"
     return model, {key: float(value) for key, value in coefficients.items() if _is_number(value)}
 
 

@@ -34,7 +34,8 @@ class SACoefficients(BaseModel):
     Cs: float = Field(default=0.3, ge=0.0, le=5.0)
     # The model-form correction (tools/cfd/models/SAcorrected.C): 1 + C F multiplies production,
     # destruction and the eddy viscosity, F the feature its switch selects (0 uniform, 1 shielding fd,
-    # 2 strain share, 3 tanh(chi/featureScale), 4 1-exp(-d/featureScale)). All C at 0: plain SA.
+    # 2 strain share, 3 tanh(chi/featureScale), 4 1-exp(-d/(featureScale L)), L the case's length). All C at 0:
+    # plain SA.
     Cproduction: float = Field(default=0.0, ge=-0.9, le=5.0)
     Cdestruction: float = Field(default=0.0, ge=-0.9, le=5.0)
     Cfv1: float = Field(default=0.0, ge=-0.9, le=5.0)
@@ -56,13 +57,18 @@ class SACoefficients(BaseModel):
             getattr(self, name) != 0.0 for name in ("Cproduction", "Cdestruction", "Cfv1")
         )
 
-    def openfoam_coefficients(self) -> dict[str, float | int]:
-        """The model's coefficient dictionary: SA's own, plus the correction's when it is used."""
+    def openfoam_coefficients(self, reference_length: float = 1.0) -> dict[str, float | int]:
+        """The model's coefficient dictionary: SA's own, plus the correction's when it is used.
+
+        `reference_length` is the case's own length in metres (the hill or step height): the wall-distance
+        feature's `featureScale` counts in it, so a form found on one case means the same on another.
+        """
         values: dict[str, float | int] = {name: getattr(self, name) for name in SA_NAMES}
         if self.corrected:
             values.update({name: getattr(self, name) for name in ("Cproduction", "Cdestruction", "Cfv1")})
             values.update({name: round(getattr(self, name)) for name in FEATURE_SWITCHES})
             values["featureScale"] = self.featureScale
+            values["referenceLength"] = reference_length
         return values
 
 
@@ -180,7 +186,7 @@ def field_files(
     return files
 
 
-def turbulence_properties(model: str, sa: SACoefficients | None = None) -> str:
+def turbulence_properties(model: str, sa: SACoefficients | None = None, reference_length: float = 1.0) -> str:
     if model == "laminar":
         return render_dict("dictionary", "constant", "turbulenceProperties", {"simulationType": Word("laminar")})
     ras: dict[str, FoamValue] = {"RASModel": Word(model), "turbulence": True, "printCoeffs": True}
@@ -188,7 +194,7 @@ def turbulence_properties(model: str, sa: SACoefficients | None = None) -> str:
         coefficients = sa or SACoefficients()
         name = CORRECTED_MODEL if coefficients.corrected else model
         ras["RASModel"] = Word(name)
-        ras[f"{name}Coeffs"] = dict(coefficients.openfoam_coefficients())
+        ras[f"{name}Coeffs"] = dict(coefficients.openfoam_coefficients(reference_length))
     return render_dict("dictionary", "constant", "turbulenceProperties", {"simulationType": Word("RAS"), "RAS": ras})
 
 

@@ -179,7 +179,7 @@ class BackwardStepCase(CaseDefinition[StepParams]):
             "system/fvSchemes": steady_schemes(params.model),
             "system/fvSolution": steady_solution(params.model, residual=params.residual),
             "constant/transportProperties": transport_properties(params.nu),
-            "constant/turbulenceProperties": turbulence_properties(params.model, params.sa),
+            "constant/turbulenceProperties": turbulence_properties(params.model, params.sa, reference_length=STEP),
         }
         files.update(field_files(params.model, patches, velocity=(params.inlet_velocity, 0.0, 0.0), turbulence=inflow))
         return files

@@ -11,7 +11,9 @@
 //      layers and recirculation
 //   2  strain share |S|^2 / (|S|^2 + |Omega|^2): 0 in solid rotation, 1/2 in pure shear, 1 in pure strain
 //   3  tanh(chi / featureScale), chi = nuTilda / nu
-//   4  1 - exp(-d / featureScale), d the wall distance
+//   4  1 - exp(-d / (featureScale referenceLength)), d the wall distance and referenceLength the case's own
+//      length (hill height, step height), written by the case: the scale is in units of the flow's geometry,
+//      so one form means the same on every case
 // With every C* at 0 the model is Spalart-Allmaras exactly.
 
 #include "turbulentTransportModels.H"
@@ -38,6 +40,7 @@ protected:
     label destructionFeature_;
     label fv1Feature_;
     scalar featureScale_;
+    scalar referenceLength_;
 
     void readCorrection()
     {
@@ -52,6 +55,11 @@ protected:
         if (featureScale_ <= 0)
         {
             FatalErrorInFunction << "featureScale must be positive" << exit(FatalError);
+        }
+        referenceLength_ = dict.lookupOrDefault<scalar>("referenceLength", 1.0);
+        if (referenceLength_ <= 0)
+        {
+            FatalErrorInFunction << "referenceLength must be positive" << exit(FatalError);
         }
     }
 
@@ -81,7 +89,7 @@ protected:
         }
         if (form == 4)
         {
-            return 1.0 - exp(-this->y_/dimensionedScalar("scale", dimLength, featureScale_));
+            return 1.0 - exp(-this->y_/dimensionedScalar("scale", dimLength, featureScale_*referenceLength_));
         }
         return tmp<volScalarField>::New
         (
