@@ -17,6 +17,7 @@ from tools.cfd.cases._channel_task import (
     sampled_profile,
     wall_shear_from_cells,
 )
+from tools.cfd.cases._definition import CaseDefinition
 from tools.cfd.cases._generic import REFERENCE_COPY, UserCaseParams
 from tools.cfd.cases._hill import HillParams
 from tools.cfd.cases._hill_metrics import bubble, cf_rmse, hill_wall, profile_rmse, velocity_profiles
@@ -76,6 +77,7 @@ __all__ = [
     "PITZ_DAILY_1983",
     "REFERENCE_COPY",
     "XIAO_2020",
+    "CaseDefinition",
     "CavityParams",
     "Centrelines",
     "CfdSettings",

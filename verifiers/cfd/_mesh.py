@@ -10,9 +10,10 @@ from __future__ import annotations
 from pydantic import Field, PositiveFloat
 
 from runs import ExperimentSpec, GateResult
-from tools.cfd import FieldFormatError, case_definitions
+from tools.cfd import FieldFormatError
 from verifiers._gate import Gate, GateContext, blocking_verdict
 from verifiers._options import GateOptions
+from verifiers.cfd._family import case_family
 
 
 class MeshIndependenceOptions(GateOptions):
@@ -38,10 +39,10 @@ class MeshIndependenceGate(Gate):
                 [f"not run: {blocking.gate} did not accept ({blocking.decision}); only accepted results are refined"],
                 confidence=0.0,
             )
+        definition = case_family(context)
+        if isinstance(definition, str):
+            return self.verdict("reject", [definition])
         kind = str(context.experiment.params.get("case", ""))
-        definition = case_definitions().get(kind)
-        if definition is None:
-            return self.verdict("reject", [f"no case family {kind!r}"])
         if context.rerun is None:
             return self.verdict("reject", ["mesh independence needs a new run, and none is allowed here"])
         options = self.options

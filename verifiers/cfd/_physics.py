@@ -15,7 +15,6 @@ from pydantic import Field
 from runs import Decision, GateResult
 from tools.cfd import (
     FieldFormatError,
-    case_definitions,
     latest_time,
     mesh_patches,
     read_internal_field,
@@ -23,6 +22,7 @@ from tools.cfd import (
 )
 from verifiers._gate import Gate, GateContext
 from verifiers._options import GateOptions
+from verifiers.cfd._family import completed_case
 
 _ORDER = {"accept": 0, "rerun": 1, "revise": 2, "reject": 3}
 
@@ -44,13 +44,10 @@ class PhysicalRangeGate(Gate):
     options: PhysicalRangeOptions
 
     def check(self, context: GateContext) -> GateResult:
-        kind = str(context.experiment.params.get("case", ""))
-        definition = case_definitions().get(kind)
-        if definition is None:
-            return self.verdict("reject", [f"no case family {kind!r}"])
-        if context.outcome.status != "completed":
-            return self.verdict("reject", [f"nothing to check: {context.outcome.error or 'experiment failed'}"])
-        params = definition.parse(context.experiment.params)
+        found = completed_case(context, "check")
+        if isinstance(found, str):
+            return self.verdict("reject", [found])
+        definition, params = found
         case = context.path("case")
         latest = latest_time(case)
         if latest is None:

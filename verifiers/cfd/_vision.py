@@ -18,11 +18,12 @@ import numpy as np
 from pydantic import Field
 
 from runs import Decision, GateResult, UntrustedFileError, UntrustedFileMissingError
-from tools.cfd import FieldFormatError, FloatArray, case_definitions, latest_time, read_internal_field, read_label_list
+from tools.cfd import FieldFormatError, FloatArray, latest_time, read_internal_field, read_label_list
 from verifiers._deliverables import image_problem
 from verifiers._gate import Gate, GateContext
 from verifiers._options import GateOptions
 from verifiers._vision_client import consult_vision
+from verifiers.cfd._family import completed_case
 
 FIGURE_MAX_BYTES = 32 << 20
 """The largest figure read to show a vision model (it is re-encoded smaller before it is sent)."""
@@ -76,13 +77,10 @@ class VisionGate(Gate):
     options: VisionOptions
 
     def check(self, context: GateContext) -> GateResult:
-        kind = str(context.experiment.params.get("case", ""))
-        definition = case_definitions().get(kind)
-        if definition is None:
-            return self.verdict("reject", [f"no case family {kind!r}"])
-        if context.outcome.status != "completed":
-            return self.verdict("reject", [f"nothing to look at: {context.outcome.error or 'experiment failed'}"])
-        params = definition.parse(context.experiment.params)
+        found = completed_case(context, "look at")
+        if isinstance(found, str):
+            return self.verdict("reject", [found])
+        definition, params = found
         options = self.options
         reasons: list[str] = []
         decision: Decision = "accept"
