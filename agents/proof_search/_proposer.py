@@ -4,7 +4,9 @@ No model is involved. Each draft prepares the goal in a common way (introduce, s
 hypotheses and goals, case on absolute values, add square facts for `nlinarith`-style reasoning,
 compute) and leaves a hole that tool correction fills with the first automation tactic that
 closes it; goals left over at `Qed` get holes of their own. Drafts are tried in a fixed order, the
-cheapest first, which makes the baseline deterministic.
+cheapest first, which makes the baseline deterministic. Skeletons for goals of one shape (case
+analysis on bounded numbers and remainders, instantiated recurrences, the header's definitions,
+real products and squares) live in `_targeted` and are offered only to statements of that shape.
 """
 
 from __future__ import annotations
@@ -12,6 +14,8 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 
 from agents.proof_search._script import HOLE, ProofScript
+from agents.proof_search._targeted import TARGETED, applies, specialise
+from tools.proofs import ProofProblem
 
 # Ltac fragments, each one sentence; they never fail (wrapped in `try`/`repeat`).
 _DESTRUCT_HYPS = (
@@ -90,19 +94,30 @@ _SQRT_FACTS = (
     f"repeat match goal with |- context [sqrt ?t] => {_SQRT_FACT} | H : context [sqrt ?t] |- _ => {_SQRT_FACT} end."
 )
 _INDUCTION = "match goal with n : nat |- _ => induction n end."
+_TARGETED = {name: (name, steps) for name, steps in TARGETED}
 
 SKELETONS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("automation", (HOLE,)),
     ("intros", ("intros.", HOLE)),
     ("intros-subst", ("intros.", "subst.", HOLE)),
     ("destruct-hyps", ("intros.", _DESTRUCT_HYPS, "subst.", _SPLIT_GOAL, HOLE)),
+    _TARGETED["bounded-cases"],
+    _TARGETED["bounded-wide"],
+    _TARGETED["bounded-cases-z"],
+    _TARGETED["residue-cases-z"],
+    _TARGETED["residue-cases-nat"],
+    _TARGETED["instantiate-nat"],
     ("rewrite-defs", ("intros.", _DESTRUCT_HYPS, _REWRITE_DEFS, _SPLIT_GOAL, HOLE)),
+    _TARGETED["unfold-local"],
     ("clear-denominators", ("intros.", _DESTRUCT_HYPS, _NONZERO, _DIVISIONS, _GOAL_DIVISIONS, HOLE)),
     ("mod-facts", ("intros.", _DESTRUCT_HYPS, _MOD_FACTS, HOLE)),
     ("mod-facts-z", ("intros.", _DESTRUCT_HYPS, _MOD_FACTS_Z, HOLE)),
     ("sqrt-facts", ("intros.", _DESTRUCT_HYPS, _REWRITE_DEFS, "simpl.", _SQRT_FACTS, HOLE)),
     ("rabs-cases", ("intros.", _DESTRUCT_HYPS, _RABS_CASES, HOLE)),
     ("square-hints", ("intros.", _DESTRUCT_HYPS, _REAL_SQUARES, _REAL_VAR_SQUARES, HOLE)),
+    _TARGETED["ring-simplify-hyps"],
+    _TARGETED["pair-squares"],
+    _TARGETED["sign-products"],
     ("compute", ("intros.", "vm_compute.", HOLE)),
     ("simpl", ("intros.", "simpl in *.", HOLE)),
     ("zify", ("intros.", _DESTRUCT_HYPS, "subst.", _NAT_TO_Z, HOLE)),
@@ -130,6 +145,11 @@ class BuiltinProposer:
     def memory_drafts(self) -> Iterator[ProofScript]:
         yield from self.remembered
 
-    def drafts(self) -> Iterator[ProofScript]:
+    def drafts(self, problem: ProofProblem | None = None) -> Iterator[ProofScript]:
+        """The skeletons in order; given the problem, those whose shape it lacks are skipped (see `_targeted`)."""
         for name, steps in self.skeletons:
-            yield ProofScript(steps, origin=f"skeleton:{name}")
+            if not applies(name, problem):
+                continue
+            concrete = specialise(steps, problem)
+            if concrete is not None:
+                yield ProofScript(concrete, origin=f"skeleton:{name}")

@@ -243,7 +243,7 @@ class ProofSearch:
         off after each useless reply, or its call budget is spent; then the remaining skeletons. Scripts
         retrieved from the proof memory come before all of them."""
         yield from self.proposer.memory_drafts()
-        builtin = self.proposer.drafts()
+        builtin = self.proposer.drafts(self.problem)
         first = next(builtin, None)
         if first is not None:
             yield first

@@ -1,0 +1,153 @@
+"""The targeted skeletons: offered only to statements of their shape; on real coqc each proves a
+problem of its kind, accepted by the proof gate, and a bounded problem that every general skeleton
+leaves unproved is proved by case analysis in the full search."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+
+import pytest
+
+from agents.proof_search import SKELETONS, BuiltinProposer, ProofSearch, SearchBudget
+from sandboxes import LocalSandboxConfig, Sandbox, get_sandbox
+from tools.proofs import CoqConfig, CoqProver, CoqSession, ProofProblem, problem_from_text
+from verifiers.proofs import GATE_COQ_ARGS, check_proof
+
+NAT = "Require Import Arith.\n"
+REALS = "Require Import Reals.\nOpen Scope R_scope.\n"
+TARGETED = (
+    "bounded-cases",
+    "bounded-wide",
+    "bounded-cases-z",
+    "residue-cases-z",
+    "residue-cases-nat",
+    "instantiate-nat",
+    "unfold-local",
+    "ring-simplify-hyps",
+    "pair-squares",
+    "sign-products",
+)
+GENERAL = tuple(name for name, _ in SKELETONS if name not in TARGETED)
+
+
+def problem(name: str, header: str, statement: str) -> ProofProblem:
+    return problem_from_text(f"proofs/{name}", f"{header}\n{statement}\n")
+
+
+# One problem per targeted skeleton (shapes from miniF2F's valid split).
+CASES = {
+    "bounded-cases": problem(
+        "bounded", NAT, "Theorem bounded (x y : nat) (h0 : 0 < y) (h1 : y < x) (h2 : x + y + x * y = 80) : x = 26."
+    ),
+    "bounded-wide": problem(
+        "wide",
+        NAT,
+        "Theorem wide (x y : nat) (h0 : x * y + x + y = 71) (h1 : x * x * y + x * y * y = 880) :\n"
+        "  x * x + y * y = 146.",
+    ),
+    "bounded-cases-z": problem(
+        "cube_sum",
+        "Require Import ZArith.\nOpen Scope Z_scope.\n",
+        "Theorem cube_sum (x y : Z) (h0 : -3 <= x <= 3) (h1 : 0 <= y < 5) (h2 : x * x * x + y * y = 24) : x = 2.",
+    ),
+    "residue-cases-z": problem(
+        "sqmod3",
+        "Require Import ZArith.\nOpen Scope Z_scope.\n",
+        "Theorem sqmod3 (a : Z) : a ^ 2 mod 3 = 0 \\/ a ^ 2 mod 3 = 1.",
+    ),
+    "residue-cases-nat": problem(
+        "sqmod3_nat", NAT, "Theorem sqmod3_nat (a : nat) : (a * a) mod 3 = 0 \\/ (a * a) mod 3 = 1."
+    ),
+    "pair-squares": problem("pair", REALS, "Theorem pair (x y : R) : 1 <= (x * y - 1) ^ 2 + (x + y) ^ 2."),
+    "unfold-local": problem(
+        "double_sum",
+        NAT + "Definition double (n : nat) := n + n.\n",
+        "Theorem double_sum (a b : nat) (h : double a = b) : b = 2 * a.",
+    ),
+    "sign-products": problem(
+        "degree_three",
+        REALS,
+        "Theorem degree_three (a b c : R) (ha : 0 < a) (hb : 1 < b) (hc : 2 < c) : a < a * b * c.",
+    ),
+    "instantiate-nat": problem(
+        "fibonacci_like",
+        REALS,
+        "Theorem fibonacci_like (s : nat -> R) (h0 : forall n : nat, s (S (S n)) = s (S n) + s n)\n"
+        "  (h1 : s 9%nat = 110) (h2 : s 7%nat = 42) : s 4%nat = 10.",
+    ),
+    "ring-simplify-hyps": problem(
+        "cube", REALS, "Theorem cube (x : R) (h : x ^ 3 - (x + 1) * (x - 1) * x = 5) : x ^ 3 = 125."
+    ),
+}
+
+
+def sandbox_factory(workdir: Path, *, ro_paths: Sequence[Path] = ()) -> Sandbox:
+    return get_sandbox(LocalSandboxConfig(), workdir, ro_paths=tuple(ro_paths))
+
+
+def origins(proposer: BuiltinProposer, target: ProofProblem | None) -> list[str]:
+    return [draft.origin.removeprefix("skeleton:") for draft in proposer.drafts(target)]
+
+
+def test_targeted_skeletons_are_offered_only_to_their_shape() -> None:
+    offered = origins(BuiltinProposer(), CASES["bounded-cases"])
+    assert {"bounded-cases", "bounded-wide"} <= set(offered)
+    assert not {"sign-products", "ring-simplify-hyps", "instantiate-nat", "residue-cases-z"} & set(offered)
+    assert set(GENERAL) <= set(offered)  # the general skeletons, in their order, are all still there
+    reals = origins(BuiltinProposer(), CASES["instantiate-nat"])
+    assert {"instantiate-nat", "ring-simplify-hyps", "sign-products"} <= set(reals)
+    assert "residue-cases-z" in origins(BuiltinProposer(), CASES["residue-cases-z"])
+
+
+def test_unfold_local_names_the_headers_definitions() -> None:
+    defined = problem(
+        "double",
+        NAT + "Definition double (n : nat) := n + n.\nFixpoint f (n : nat) := n.\n",
+        "Theorem double_twice (n : nat) : double n = 2 * n.",
+    )
+    drafts = {draft.origin: draft for draft in BuiltinProposer(("unfold-local",)).drafts(defined)}
+    assert list(drafts) == ["skeleton:unfold-local"]
+    assert "try unfold double in *." in drafts["skeleton:unfold-local"].steps
+    assert not list(BuiltinProposer(("unfold-local",)).drafts(CASES["bounded-cases"]))  # nothing to unfold
+    assert not list(BuiltinProposer(("unfold-local",)).drafts(None))
+
+
+@pytest.fixture
+def session(tmp_path: Path) -> Iterator[CoqSession]:
+    backend = CoqSession(tmp_path / "coq", sandbox_factory)
+    yield backend
+    backend.close()
+
+
+@pytest.fixture
+def gate(tmp_path: Path) -> Iterator[CoqProver]:
+    backend = CoqProver(tmp_path / "gate", sandbox_factory, CoqConfig(args=GATE_COQ_ARGS), file_stem="Check")
+    yield backend
+    backend.close()
+
+
+@pytest.mark.slow
+@pytest.mark.coq
+@pytest.mark.usefixtures("coq", "bubblewrap")
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_targeted_skeleton_proves_its_kind_and_the_gate_accepts(
+    name: str, session: CoqSession, gate: CoqProver
+) -> None:
+    target = CASES[name]
+    result = ProofSearch(target, session, SearchBudget(seconds=90), proposer=BuiltinProposer((name,))).run()
+    assert result.solved, result.stopped
+    assert result.origin == f"skeleton:{name}"
+    verdict = check_proof(target, result.source, gate)
+    assert verdict.decision == "accept", verdict.reasons
+
+
+@pytest.mark.slow
+@pytest.mark.coq
+@pytest.mark.usefixtures("coq", "bubblewrap")
+def test_general_skeletons_leave_a_bounded_problem_that_case_analysis_proves(session: CoqSession) -> None:
+    target = CASES["bounded-cases"]
+    general = ProofSearch(target, session, SearchBudget(seconds=120), proposer=BuiltinProposer(GENERAL)).run()
+    assert not general.solved and general.stopped == "every draft failed"
+    result = ProofSearch(target, session, SearchBudget(seconds=60)).run()
+    assert result.solved and result.origin == "skeleton:bounded-cases"
