@@ -85,6 +85,19 @@ def quick_sample(split: str, per_family: int) -> list[str]:
     return chosen
 
 
+def named_problems(split: str, names: str) -> list[str]:
+    """The usable problems of `split` among the comma-separated `names`; an unknown or excluded name is an error."""
+    known = {p.name for p in load_split(split)}
+    chosen = [name.strip() for name in names.split(",") if name.strip()]
+    unknown = [name for name in chosen if name not in known]
+    if unknown:
+        raise SystemExit(f"bench/proofs.py: not {split} problems: {', '.join(unknown)}")
+    excluded = [name for name in chosen if exclusion_reason(split, name) is not None]
+    if excluded:
+        raise SystemExit(f"bench/proofs.py: excluded on this Coq: {', '.join(excluded)}")
+    return chosen
+
+
 def memory_environment(arm: str, split: str, memory: Path) -> dict[str, str]:
     """The proof memory's settings for one arm on one split: recorded always, read only by `memory`,
     and then never from the split under evaluation."""
@@ -122,7 +135,9 @@ def _run_split(split: str, arm: str, args: argparse.Namespace, home: Path) -> di
         task.params["backend"] = "coqc"
     if args.limit:
         task.params["limit"] = args.limit
-    if args.quick:
+    if args.names:
+        task.sweep["problem"] = named_problems(split, args.names)
+    elif args.quick:
         task.sweep["problem"] = quick_sample(split, args.quick)
     elif args.every > 1:
         usable = [p.name for p in load_split(split) if exclusion_reason(split, p.name) is None]
@@ -356,6 +371,9 @@ def main() -> int:
     parser.add_argument("--every", type=int, default=1, help="only every k-th usable problem (a spread sample)")
     parser.add_argument("--offset", type=int, default=0, help="with --every: start at this usable problem (0..k-1)")
     parser.add_argument("--quick", type=int, default=0, help="only N usable problems per family and split")
+    parser.add_argument(
+        "--names", default="", help="only these problems (comma-separated; one split) for targeted before/after runs"
+    )
     parser.add_argument(
         "--memory", type=Path, default=None, help="the proof memory to record into and read (default: a fresh one)"
     )
