@@ -22,7 +22,7 @@ from typing import Any
 import numpy as np
 
 from tools.kernels._task import HostProgram, KernelTask, Size
-from tools.kernels._variants import inputs_of
+from tools.kernels._variants import RunInputs, inputs_of
 
 Reference = Callable[[Size, dict[str, np.ndarray]], Mapping[str, np.ndarray]]
 """The outputs one execution must produce at a size from given inputs (the task's, or a cache of it)."""
@@ -142,27 +142,13 @@ def _digest(data: np.ndarray) -> str:
 def _run_digests(
     base: Mapping[str, np.ndarray], variants: Mapping[str, np.ndarray], names: list[str], runs: int
 ) -> list[dict[str, str]]:
-    """Digest of every read-only input as each run saw it, without a full copy per run.
-
-    One working copy per buffer takes each run's variant and gives it back afterwards (restoring
-    the base values at the changed positions), so a run costs its hash and its few changed elements.
-    The bytes hashed are exactly `inputs_of(base, variants, run)[name]`.
-    """
-    work = {name: np.array(base[name], copy=True).reshape(-1) for name in names}
-    pristine = {name: np.asarray(base[name]).reshape(-1) for name in names}
+    """Digest of every read-only input as each run saw it (`inputs_of(base, variants, run)[name]`),
+    without a full copy per run: a run costs its hash and its few changed elements."""
+    inputs = RunInputs(base, variants, names)
     digests: list[dict[str, str]] = []
     for run in range(runs):
-        seen: dict[str, str] = {}
-        for name in names:
-            index = variants.get(f"variant{run}:{name}:index")
-            if index is None:
-                seen[name] = _digest(work[name])
-                continue
-            positions = index.astype(np.int64)
-            work[name][positions] = variants[f"variant{run}:{name}:value"]
-            seen[name] = _digest(work[name])
-            work[name][positions] = pristine[name][positions]
-        digests.append(seen)
+        with inputs.run(run) as seen:
+            digests.append({name: _digest(seen[name]) for name in names})
     return digests
 
 

@@ -26,6 +26,7 @@ from typing import Any
 import numpy as np
 
 from tools.kernels._backend import Backend, KernelCompileError, KernelLaunchError
+from tools.kernels._variants import RunInputs
 
 CANARY = 0xA5
 POISON = 0xFF
@@ -96,9 +97,7 @@ class _Trial:
         self.kept: dict[str, np.ndarray] = {}
         self.keep: set[int] = set()
         self.phases: dict[str, float] = {"prepare": 0.0, "launch": 0.0, "observe": 0.0, "rival": 0.0}
-        # One working copy per input: each run applies its variant, uploads, and gives the changed
-        # elements back, instead of copying every input for every run.
-        self.staging = {name: np.array(data, copy=True) for name, data in self.base.items()}
+        self.inputs = RunInputs(self.base, arrays, list(self.base))
         self.scratch = np.empty(len(self.poison), np.uint8)
         """Where read-only inputs and unkept outputs are read back to, reused by every run."""
 
@@ -106,18 +105,13 @@ class _Trial:
         """Upload run `index`'s inputs (`inputs_of(base, arrays, index)`, byte for byte) and poison the rest."""
         started = time.perf_counter()
         backend = self.backend
-        for buffer in self.buffers.values():
-            staged = self.staging.get(buffer.name)
-            if staged is None:
-                backend.write(buffer.parent, self.poison[: buffer.nbytes], offset=self.guard)
-                continue
-            where = self.arrays.get(f"variant{index}:{buffer.name}:index")
-            positions = where.astype(np.int64) if where is not None else None
-            if positions is not None:
-                staged[positions] = self.arrays[f"variant{index}:{buffer.name}:value"]
-            backend.write(buffer.parent, staged.view(np.uint8), offset=self.guard)
-            if positions is not None:
-                staged[positions] = self.base[buffer.name][positions]
+        with self.inputs.run(index) as inputs:
+            for buffer in self.buffers.values():
+                staged = inputs.get(buffer.name)
+                if staged is None:
+                    backend.write(buffer.parent, self.poison[: buffer.nbytes], offset=self.guard)
+                else:
+                    backend.write(buffer.parent, staged.view(np.uint8), offset=self.guard)
         self.phases["prepare"] += time.perf_counter() - started
 
     def run(self, index: int, program: Any) -> float:

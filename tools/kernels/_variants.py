@@ -6,13 +6,15 @@ inputs repeat. So run `r > 0` starts from the base inputs with a random subset o
 replaced by those of a second draw from the task's own input distribution (or, for tasks whose
 buffers must agree with each other, with a whole new draw): the inputs stay valid, the reference
 changes, and a remembered answer is wrong where it matters. The variants
-travel as (index, value) arrays, a small fraction of the inputs, and both sides apply them with
-`inputs_of`, so the worker and the host agree on what each run computed.
+travel as (index, value) arrays, a small fraction of the inputs, and both sides apply them the same
+way (`inputs_of`, or `RunInputs` where a copy per run would cost too much), so the worker and the
+host agree on what each run computed.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 
 import numpy as np
 
@@ -81,3 +83,33 @@ def inputs_of(base: Mapping[str, np.ndarray], arrays: Mapping[str, np.ndarray], 
             flat[index.astype(np.int64)] = arrays[f"variant{run}:{name}:value"]
         result[name] = flat
     return result
+
+
+class RunInputs:
+    """Flat working copies of some base inputs that hold one run's variant at a time.
+
+    Inside `run(r)` the copies are, byte for byte, what `inputs_of(base, arrays, r)` returns for those
+    names; on leaving, the changed elements get their base values back. A run then costs its few
+    changed elements instead of a copy of every input (the worker uploads from the copies, the host
+    hashes them).
+    """
+
+    def __init__(self, base: Mapping[str, np.ndarray], arrays: Mapping[str, np.ndarray], names: list[str]) -> None:
+        self.base = {name: np.asarray(base[name]).reshape(-1) for name in names}
+        self.work = {name: data.copy() for name, data in self.base.items()}
+        self.arrays = arrays
+
+    @contextmanager
+    def run(self, run: int) -> Iterator[Mapping[str, np.ndarray]]:
+        applied: list[tuple[str, np.ndarray]] = []
+        try:
+            for name, work in self.work.items():
+                index = self.arrays.get(f"variant{run}:{name}:index")
+                if index is not None:
+                    positions = index.astype(np.int64)
+                    work[positions] = self.arrays[f"variant{run}:{name}:value"]
+                    applied.append((name, positions))
+            yield self.work
+        finally:
+            for name, positions in applied:
+                self.work[name][positions] = self.base[name][positions]
