@@ -14,17 +14,10 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 
 from agents.proof_search._script import HOLE, ProofScript
-from agents.proof_search._targeted import TARGETED, applies, specialise
+from agents.proof_search._targeted import DESTRUCT_HYPS, TARGETED, applies, specialise
 from tools.proofs import ProofProblem
 
 # Ltac fragments, each one sentence; they never fail (wrapped in `try`/`repeat`).
-_DESTRUCT_HYPS = (
-    "repeat match goal with "
-    "| H : _ /\\ _ |- _ => destruct H "
-    "| H : exists _, _ |- _ => destruct H "
-    "| H : _ <-> _ |- _ => destruct H "
-    "end."
-)
 _SPLIT_GOAL = "repeat match goal with |- _ /\\ _ => split | |- _ <-> _ => split end."
 _REAL_SQUARES = (
     "repeat match goal with "
@@ -100,27 +93,27 @@ SKELETONS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("automation", (HOLE,)),
     ("intros", ("intros.", HOLE)),
     ("intros-subst", ("intros.", "subst.", HOLE)),
-    ("destruct-hyps", ("intros.", _DESTRUCT_HYPS, "subst.", _SPLIT_GOAL, HOLE)),
+    ("destruct-hyps", ("intros.", DESTRUCT_HYPS, "subst.", _SPLIT_GOAL, HOLE)),
     _TARGETED["bounded-cases"],
     _TARGETED["bounded-wide"],
     _TARGETED["bounded-cases-z"],
     _TARGETED["residue-cases-z"],
     _TARGETED["residue-cases-nat"],
     _TARGETED["instantiate-nat"],
-    ("rewrite-defs", ("intros.", _DESTRUCT_HYPS, _REWRITE_DEFS, _SPLIT_GOAL, HOLE)),
+    ("rewrite-defs", ("intros.", DESTRUCT_HYPS, _REWRITE_DEFS, _SPLIT_GOAL, HOLE)),
     _TARGETED["unfold-local"],
-    ("clear-denominators", ("intros.", _DESTRUCT_HYPS, _NONZERO, _DIVISIONS, _GOAL_DIVISIONS, HOLE)),
-    ("mod-facts", ("intros.", _DESTRUCT_HYPS, _MOD_FACTS, HOLE)),
-    ("mod-facts-z", ("intros.", _DESTRUCT_HYPS, _MOD_FACTS_Z, HOLE)),
-    ("sqrt-facts", ("intros.", _DESTRUCT_HYPS, _REWRITE_DEFS, "simpl.", _SQRT_FACTS, HOLE)),
-    ("rabs-cases", ("intros.", _DESTRUCT_HYPS, _RABS_CASES, HOLE)),
-    ("square-hints", ("intros.", _DESTRUCT_HYPS, _REAL_SQUARES, _REAL_VAR_SQUARES, HOLE)),
+    ("clear-denominators", ("intros.", DESTRUCT_HYPS, _NONZERO, _DIVISIONS, _GOAL_DIVISIONS, HOLE)),
+    ("mod-facts", ("intros.", DESTRUCT_HYPS, _MOD_FACTS, HOLE)),
+    ("mod-facts-z", ("intros.", DESTRUCT_HYPS, _MOD_FACTS_Z, HOLE)),
+    ("sqrt-facts", ("intros.", DESTRUCT_HYPS, _REWRITE_DEFS, "simpl.", _SQRT_FACTS, HOLE)),
+    ("rabs-cases", ("intros.", DESTRUCT_HYPS, _RABS_CASES, HOLE)),
+    ("square-hints", ("intros.", DESTRUCT_HYPS, _REAL_SQUARES, _REAL_VAR_SQUARES, HOLE)),
     _TARGETED["ring-simplify-hyps"],
     _TARGETED["pair-squares"],
     _TARGETED["sign-products"],
     ("compute", ("intros.", "vm_compute.", HOLE)),
     ("simpl", ("intros.", "simpl in *.", HOLE)),
-    ("zify", ("intros.", _DESTRUCT_HYPS, "subst.", _NAT_TO_Z, HOLE)),
+    ("zify", ("intros.", DESTRUCT_HYPS, "subst.", _NAT_TO_Z, HOLE)),
     ("induction", ("intros.", _INDUCTION, "simpl in *.", HOLE)),
     ("reflexivity", ("intros.", "subst.", "reflexivity.")),
 )

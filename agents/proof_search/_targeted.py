@@ -45,13 +45,14 @@ INSTANCES = 13
 UNFOLD_LOCAL = "<unfold local definitions>"
 """Placeholder step replaced per problem by `unfold` of the header's definitions."""
 
-_DESTRUCT_HYPS = (
+DESTRUCT_HYPS = (
     "repeat match goal with "
     "| H : _ /\\ _ |- _ => destruct H "
     "| H : exists _, _ |- _ => destruct H "
     "| H : _ <-> _ |- _ => destruct H "
     "end."
 )
+"""Split conjunctions, existentials and equivalences in hypotheses (the general skeletons use it too)."""
 
 
 def _case_pattern(bound: int) -> str:
@@ -151,9 +152,9 @@ _PAIR_SQUARES = (
 )
 
 TARGETED: tuple[tuple[str, tuple[str, ...]], ...] = (
-    ("bounded-cases", ("intros.", _DESTRUCT_HYPS, "subst.", _BOUNDED_CASES, _CLOSE_CASES)),
-    ("bounded-wide", ("intros.", _DESTRUCT_HYPS, "subst.", _WIDE_CASES, _CLOSE_WIDE)),
-    ("bounded-cases-z", ("intros.", _DESTRUCT_HYPS, "subst.", _Z_TO_NAT, _BOUNDED_CASES, _CLOSE_CASES)),
+    ("bounded-cases", ("intros.", DESTRUCT_HYPS, "subst.", _BOUNDED_CASES, _CLOSE_CASES)),
+    ("bounded-wide", ("intros.", DESTRUCT_HYPS, "subst.", _WIDE_CASES, _CLOSE_WIDE)),
+    ("bounded-cases-z", ("intros.", DESTRUCT_HYPS, "subst.", _Z_TO_NAT, _BOUNDED_CASES, _CLOSE_CASES)),
     (
         "residue-cases-z",
         (
@@ -176,11 +177,11 @@ TARGETED: tuple[tuple[str, tuple[str, ...]], ...] = (
             _CLOSE_CASES,
         ),
     ),
-    ("instantiate-nat", ("intros.", _DESTRUCT_HYPS, _INSTANTIATE, _DISCHARGE_PREMISES, _INDEX_ARITHMETIC, HOLE)),
-    ("unfold-local", ("intros.", UNFOLD_LOCAL, _DESTRUCT_HYPS, "simpl in *.", HOLE)),
-    ("ring-simplify-hyps", ("intros.", _DESTRUCT_HYPS, _RING_SIMPLIFY_HYPS, HOLE)),
-    ("pair-squares", ("intros.", _DESTRUCT_HYPS, _PAIR_SQUARES, HOLE)),
-    ("sign-products", ("intros.", _DESTRUCT_HYPS, _SIGN_FORMS, _SIGN_PRODUCTS, HOLE)),
+    ("instantiate-nat", ("intros.", DESTRUCT_HYPS, _INSTANTIATE, _DISCHARGE_PREMISES, _INDEX_ARITHMETIC, HOLE)),
+    ("unfold-local", ("intros.", UNFOLD_LOCAL, DESTRUCT_HYPS, "simpl in *.", HOLE)),
+    ("ring-simplify-hyps", ("intros.", DESTRUCT_HYPS, _RING_SIMPLIFY_HYPS, HOLE)),
+    ("pair-squares", ("intros.", DESTRUCT_HYPS, _PAIR_SQUARES, HOLE)),
+    ("sign-products", ("intros.", DESTRUCT_HYPS, _SIGN_FORMS, _SIGN_PRODUCTS, HOLE)),
 )
 
 _REALS = re.compile(r"\bRequire\s+(?:Import\s+|Export\s+)?(?:[\w.]*\s+)*?(?:Reals|Rbase|Coquelicot)\b")
