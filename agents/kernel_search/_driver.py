@@ -20,7 +20,7 @@ from agents.kernel_search._builtin import BuiltinProposer
 from agents.kernel_search._library import variant_of
 from agents.kernel_search._llm import LLMProposer
 from agents.kernel_search._loops import Evaluator, Individual, Proposer, SearchBudget, islands, one_plus_one
-from agents.kernel_search._resume import resolve_resume
+from agents.kernel_search._resume import SEARCH_LOG, resolve_resume
 from agents.llm import LLM
 from runs import ExperimentSpec, RunStore, TaskSpec
 from tools import ExperimentOutcome, OutputFile
@@ -244,7 +244,7 @@ def drive_kernel_search(context: Execution, spec: ExperimentSpec, directory: Pat
     (directory / "summary.json").write_text(json.dumps(summary, indent=1))
     files += [
         OutputFile(path="seed.cl", kind="kernel", role="seed-kernel", required=False),
-        OutputFile(path="search.jsonl", kind="log", role="search-log"),
+        OutputFile(path="search.jsonl", kind="log", role=SEARCH_LOG),
         OutputFile(path="summary.json", kind="data", role="search-summary"),
     ]
     return ExperimentOutcome(
