@@ -363,6 +363,29 @@ def test_each_example_runs_end_to_end_and_is_accepted(
 
 @pytest.mark.slow
 @pytest.mark.opencl
+def test_the_seed_itself_is_still_checked_at_held_out_sizes(
+    device: None, home: Path, tmp_path: Path, kernel_cache: dict[str, str]
+) -> None:
+    """A winner that is the seed skips only the timing: a seed wrong off the search sizes is still caught."""
+    folder, data = copy_example(tmp_path)
+    seed = (folder / "seed.cl").read_text()
+    # Correct at the search sizes (multiples of 4096), silent past element 100 at any other n.
+    sabotaged = seed.replace("if (i >= n) return;", "if (i >= n || ((n & 4095) != 0 && i > 100)) return;")
+    assert sabotaged != seed
+    (folder / "seed.cl").write_text(sabotaged)
+    task = write_task(folder, data)
+    candidate = tmp_path / "candidate.cl"
+    candidate.write_text(sabotaged)
+    result = agent("check", str(task), str(candidate), "--json", home=home, env=kernel_cache)
+    assert result.returncode == 1, result.stderr
+    verdicts = {verdict["gate"]: verdict for verdict in json.loads(result.stdout)["verdicts"]}
+    assert verdicts["kernel-correctness"]["decision"] == "accept"
+    assert verdicts["kernel-heldout"]["decision"] == "reject"
+    assert verdicts["kernel-heldout"]["reasons"][0].startswith("fails on held-out sizes the search never saw")
+
+
+@pytest.mark.slow
+@pytest.mark.opencl
 def test_a_wrong_kernel_for_an_example_is_rejected_by_the_correctness_gate(
     device: None, home: Path, tmp_path: Path, kernel_cache: dict[str, str]
 ) -> None:

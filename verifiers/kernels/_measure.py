@@ -152,10 +152,14 @@ def measure(
     continue from MIN_ROUNDS until the speed decision is reached or `max_rounds`/`budget_seconds` is spent.
     """
     input_seed = secrets.randbits(31) if input_seed is None else input_seed
-    threshold = min_speedup
-    seed_itself = min_speedup is not None and source == task.seed
-    if seed_itself:
-        min_speedup = None  # correctness still runs at every size; the speed needs no measuring
+    if min_speedup is not None and source == task.seed:
+        # Correctness still runs at every size; the seed's speed against itself needs no measuring.
+        result = measure(
+            task, source, which, sandbox_factory, rounds=rounds, timeout=timeout, backend=backend, input_seed=input_seed
+        )
+        if result.candidate.ok:
+            result.speed = SpeedDecision.of_the_seed_itself(min_speedup)
+        return result
     factory: SandboxFactory = sandbox_factory or default_factory
     runs: dict[str, list[Evaluation]] = {"candidate": [], "seed": []}
     log_ratios: list[float] = []
@@ -199,8 +203,6 @@ def measure(
             speed = decide(log_ratios, min_speedup, final=final)
             if speed is not None:
                 break
-    if seed_itself and runs["candidate"] and runs["candidate"][-1].ok and threshold is not None:
-        speed = SpeedDecision.of_the_seed_itself(threshold)
     return SideBySide(
         candidate=_pick(runs["candidate"]),
         seed=_pick(runs["seed"]),
