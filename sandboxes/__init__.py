@@ -16,6 +16,7 @@ from sandboxes._base import (
     is_secret_name,
     sandbox_environment,
 )
+from sandboxes._cgroup import yield_cpu
 from sandboxes._config import (
     DockerSandboxConfig,
     LocalSandboxConfig,
@@ -78,4 +79,5 @@ __all__ = [
     "open_sandboxes",
     "resolve_image",
     "sandbox_environment",
+    "yield_cpu",
 ]

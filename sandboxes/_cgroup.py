@@ -195,6 +195,41 @@ class SandboxCgroup:
             _remove_dir(path)
 
 
+BACKGROUND = "labgate-background"
+"""The CPU cgroup (v1) that runs share, beside the processes that must stay responsive (the API server)."""
+
+
+def yield_cpu(niceness: int) -> list[str]:
+    """Make this process, and everything it starts from now on, yield the CPU as `niceness` says.
+
+    A nice value alone is not enough where it matters most. With Linux's autogroup scheduling (on
+    whenever the process sits in the root CPU cgroup, as on a root-run cgroup v1 machine) the CPU is
+    shared between *sessions* first, and nice counts only inside a session; every sandboxed command
+    starts a session of its own (`bwrap --new-session`), so a niced run's solver competed with the
+    API server as an equal (measured: an even split of one core). Processes in a CPU cgroup other
+    than the root one are scheduled by their group's weight instead, which their sessions cannot
+    escape. So, besides nice and this session's autogroup, the process joins one shared cgroup
+    weighted like `niceness`, where the machine allows it (cgroup v1 with a cpu controller, as
+    root). Returns what took effect ("nice", "autogroup", "cgroup"), for the log.
+    """
+    done: list[str] = []
+    with contextlib.suppress(OSError):
+        os.nice(niceness - os.getpriority(os.PRIO_PROCESS, 0))
+        done.append("nice")
+    if _write(Path("/proc/self/autogroup"), str(niceness)):
+        done.append("autogroup")
+    parent = _v1_parent("cpu")
+    if parent is not None:
+        group = parent if parent.name == BACKGROUND else parent / BACKGROUND
+        with contextlib.suppress(OSError):
+            group.mkdir(exist_ok=True)
+        # CFS weighs each nice level about 1.25x apart; a group's share of 1024 is nice 0.
+        shares = max(2, round(1024 / 1.25**niceness))
+        if _write(group / "cpu.shares", str(shares)) and _write(group / "cgroup.procs", str(os.getpid())):
+            done.append("cgroup")
+    return done
+
+
 _usable: frozenset[str] | None = None
 
 

@@ -6,6 +6,7 @@ import os
 import re
 import socket
 import subprocess
+import sys
 import time
 import uuid
 from pathlib import Path
@@ -310,3 +311,54 @@ def test_no_set_id_bit_survives_a_command(sandbox: LocalSandbox) -> None:
     assert result.stdout.startswith("-rws"), "the sandbox could not even set the bit (the test would prove nothing)"
     for name in ("s", "d"):
         assert not (sandbox.workdir / name).stat().st_mode & 0o6000
+
+
+YIELDING_HOST = """
+import os, sys, threading, time
+from pathlib import Path
+from sandboxes import LocalSandbox, yield_cpu
+print("took effect:", *yield_cpu(7))
+box = LocalSandbox(workdir=Path(sys.argv[1]))
+marker = sys.argv[2]
+command = threading.Thread(target=box.exec, args=(["sh", "-c", f"sleep 2; : {marker}"],), kwargs={"timeout": 30})
+command.start()
+seen = set()
+deadline = time.monotonic() + 10
+while command.is_alive() and time.monotonic() < deadline:
+    for entry in Path("/proc").iterdir():
+        try:
+            if marker.encode() in (entry / "cmdline").read_bytes() and entry.name != str(os.getpid()):
+                lines = (entry / "cgroup").read_text().splitlines()
+                cpu = [line for line in lines if "cpu" in line.split(":")[1].split(",")]
+                seen.update(f"{line} nice={os.getpriority(os.PRIO_PROCESS, int(entry.name))}" for line in cpu)
+        except (OSError, ValueError):
+            continue
+    time.sleep(0.05)
+command.join()
+print(*sorted(seen), sep="\\n")
+"""
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not Path("/sys/fs/cgroup/cpu/cpu.shares").exists(), reason="needs a cgroup v1 cpu controller")
+def test_a_yielding_host_runs_its_commands_in_the_background_cpu_group(tmp_path: Path) -> None:
+    """With autogroup scheduling, sessions share the CPU as equals whatever their processes' nice values,
+    and each sandboxed command leads a session of its own: a run worker's solver took as much CPU as the
+    API server. A host that yields must have its sandboxed commands in the weighted background group."""
+    if os.geteuid() != 0:
+        pytest.skip("joining a cpu cgroup needs root")
+    marker = f"labgate-yield-{uuid.uuid4().hex}"
+    result = subprocess.run(
+        [sys.executable, "-c", YIELDING_HOST, str(tmp_path / "work"), marker],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=60,
+    )
+    assert "took effect: nice autogroup cgroup" in result.stdout, result.stdout + result.stderr
+    seen = [line for line in result.stdout.splitlines() if " nice=" in line]
+    assert seen and all("labgate-background nice=7" in line for line in seen), result.stdout
+    shares = int(Path("/sys/fs/cgroup/cpu/labgate-background/cpu.shares").read_text())
+    assert shares == round(1024 / 1.25**7)
+    # This test's own process, which did not yield, is untouched.
+    assert "labgate-background" not in Path("/proc/self/cgroup").read_text()

@@ -13,11 +13,13 @@ import sys
 
 from api._progress import LineReporter
 from api._settings import Settings, build_launcher
+from sandboxes import yield_cpu
 
 _PR_SET_PDEATHSIG = 1
 WORKER_NICENESS = 10
-"""Runs (and the solvers they start) yield the CPU to the server answering requests; on an idle
-machine this costs them nothing."""
+"""Runs (and the solvers they start) yield the CPU to the server answering requests (`yield_cpu`:
+nice, and a weighted CPU cgroup where autogroup scheduling would ignore nice); on an idle machine
+this costs them nothing."""
 
 
 def _die_with(parent_pid: int) -> None:
@@ -37,7 +39,7 @@ def main(argv: list[str]) -> int:
         return 2
     run_id, parent = argv[0], int(argv[1])
     _die_with(parent)
-    os.nice(WORKER_NICENESS)
+    yield_cpu(WORKER_NICENESS)
     launcher = build_launcher(Settings())
     run = launcher.store.get_run(run_id)
     if run.status != "queued":
