@@ -76,6 +76,10 @@ def classify_foreign(source: str, line: int, column: int, message: str) -> tuple
     """('hole' | 'extra' | 'step', offset) for a located Lean / Isabelle error."""
     offset = offset_of(source, line, column)
     if any(marker in message for marker in UNSOLVED):
+        # Isabelle says "Failed to finish proof" at a terminal `by METHOD` whose method ran but left
+        # goals: that method is the failing step to replace, not a place to add steps after.
+        if "Failed to finish proof" in message and re.match(r"by\b", source[offset:].lstrip()):
+            return "step", offset
         return "hole", offset
     if any(message.startswith(marker) or f": {marker}" in message for marker in NO_GOALS):
         return "extra", offset

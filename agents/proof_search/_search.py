@@ -394,6 +394,8 @@ class ProofSearch:
             winner=outcome.name,
             seconds=round(outcome.check.seconds, 3),
             timed_out=outcome.check.timed_out,
+            # A probe that failed because the prover itself did (it died, or would not start) says so.
+            error=outcome.check.failure[:300],
         )
         if not outcome.found and goal is not None and not outcome.check.timed_out:
             self._failed_goals.add(goal)

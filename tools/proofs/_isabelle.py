@@ -1,12 +1,13 @@
 """Isabelle behind the prover interface, through the Isabelle server's protocol.
 
 `isabelle server -n NAME -c` (in the sandbox, from `sandboxes/images/isabelle`) makes sure a server is
-running and connects its console to our pipes. Messages follow the server protocol: one line
-`NAME json`, or a line holding a byte count followed by that many bytes. A session (`HOL` by
-default) is started once; each check writes the theory file into the working directory, runs
-`use_theories` on it, waits for the task's `FINISHED`/`FAILED`, reads the messages with their
-positions, and purges the theory so the next check reads the file afresh. Positions count Isabelle
-symbols (`\\<forall>` is one), which are turned back into character columns.
+running and connects its console to our pipes; it prints the server's address line, then the
+server's `OK` to the password it presented, before the first command. Messages follow the server
+protocol: one line `NAME json`, or a line holding a byte count followed by that many bytes. A
+session (`HOL` by default) is started once; each check writes the theory file into the working
+directory, runs `use_theories` on it, waits for the task's `FINISHED`/`FAILED`, reads the messages
+with their positions, and purges the theory so the next check reads the file afresh. Positions
+count Isabelle symbols (`\\<forall>` is one), which are turned back into character columns.
 """
 
 from __future__ import annotations
@@ -84,6 +85,17 @@ def isabelle_diagnostics(result: dict[str, Any], source: str, file_name: str) ->
         seen.add((line, text))
         diagnostics.append(Diagnostic(line, column, end_line, end_column, kind, text))
     return diagnostics
+
+
+def isabelle_output(result: dict[str, Any]) -> str:
+    """The theory's output messages (writeln, information) with their line breaks: goal states and
+    try0 / sledgehammer suggestions are read line by line from it."""
+    return "\n".join(
+        str(message.get("message", ""))
+        for node in result.get("nodes", [])
+        for message in node.get("messages", [])
+        if _KINDS.get(str(message.get("kind", "error"))) == "info"
+    )
 
 
 def parse_isabelle_state(text: str) -> GoalState | None:
@@ -177,8 +189,22 @@ class IsabelleServer(Prover):
         self._process = self._sandbox_().spawn([self.isabelle, "server", "-n", self.server_name, "-c"])
         self._reader = StreamReader(self._process)
         deadline = time.monotonic() + self.start_timeout
+        self._greeting(deadline)
         finished = self.task("session_start", {"session": self.session}, deadline)
         self._session_id = str(finished["session_id"])
+
+    def _greeting(self, deadline: float) -> None:
+        """Read what `isabelle server -c` prints before the first command: the server's address line
+        (`server "NAME" = 127.0.0.1:PORT (password "...")`), then the server's `OK` to the password
+        the console presented (with the Isabelle version in recent releases)."""
+        assert self._reader is not None
+        while True:
+            line = self._reader.read_line(deadline).strip()
+            if not line or line.startswith("server "):
+                continue
+            if line == "OK" or line.startswith("OK "):
+                return
+            raise IsabelleError(f"`isabelle server -c` did not greet as the protocol says: {line[:200]!r}")
 
     def _stop(self) -> None:
         if self._process is not None:
@@ -225,12 +251,11 @@ class IsabelleServer(Prover):
                 self.restarts += 1
                 return CheckResult(ok=False, failure=f"Isabelle server: {error}", seconds=time.monotonic() - started)
         diagnostics = isabelle_diagnostics(result, source, file_name)
-        infos = [item.message for item in diagnostics if item.severity == "info"]
         ok = bool(result.get("ok")) and not any(item.severity == "error" for item in diagnostics)
         return CheckResult(
             ok=ok,
             diagnostics=tuple(item for item in diagnostics if item.severity != "info"),
-            stdout="\n".join(infos),
+            stdout=isabelle_output(result),
             seconds=time.monotonic() - started,
         )
 
