@@ -211,6 +211,16 @@ def test_the_goals_subject_chooses_the_task() -> None:
     assert _best("validate the solver as the notes describe")[0] == "cfd/cavity"
 
 
+def test_a_task_is_found_by_the_name_of_its_field_not_only_its_kernel() -> None:
+    """The suite's titles say what each kernel computes in its field's words, so a goal in those words
+    finds it instead of being refused as about something no task knows."""
+    assert _best("Lennard-Jones molecular dynamics kernel")[0] == "kernels/lj"
+    assert _best("Ising model Monte Carlo kernel")[0] == "kernels/ising"  # before Hamiltonian Monte Carlo
+    assert _best("3-D acoustic wave propagation kernel")[0] == "kernels/wave3d"
+    assert _best("a tokamak plasma equilibrium kernel")[0] == "kernels/gradshaf"
+    assert _best("predict separation behind a step with three turbulence models")[0] == "cfd/backward-step"
+
+
 def test_parameters_are_read_from_the_goal_by_the_tasks_schema(tmp_path: Path) -> None:
     task, values = _best("the pitzDaily step with k-omega SST and k-epsilon at a Reynolds number of 30,000")
     assert task == "cfd/backward-step" and values == {"model": ["kOmegaSST", "kEpsilon"], "re": 30000}

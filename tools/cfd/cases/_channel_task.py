@@ -141,7 +141,7 @@ class ChannelCase(CaseDefinition[ChannelParams]):
             TaskSpec(
                 id="cfd/poiseuille",
                 workload="cfd",
-                title="Laminar plane channel flow against the analytic Poiseuille solution",
+                title="Laminar plane channel flow between parallel walls against the analytic Poiseuille solution",
                 goal=(
                     "Simulate fully developed laminar flow in a plane channel (simpleFoam, periodic, driven at a "
                     "fixed bulk velocity) and compare the velocity profile and the wall shear stress with the "

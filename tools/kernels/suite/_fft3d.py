@@ -54,7 +54,7 @@ __kernel void fft_stage(const int nx, const int ny, const int nz, const int axis
 
 class Fft3d(KernelTask):
     name = "fft3d"
-    title = "fft3d: C2C radix-2 Stockham FFT per axis"
+    title = "fft3d: 3-D fast Fourier transform, C2C radix-2 Stockham stages per axis"
     regime = "compute"
     contract = (
         "__kernel void fft_stage(const int nx, const int ny, const int nz, const int axis, const int p, "

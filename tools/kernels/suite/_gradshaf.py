@@ -64,7 +64,7 @@ __kernel void jacobi(const int nr, const int nz, const float r0, const float h, 
 
 class Gradshaf(KernelTask):
     name = "gradshaf"
-    title = "gradshaf: max-reduction then variable-coefficient Jacobi sweep"
+    title = "gradshaf: Grad-Shafranov plasma equilibrium, max-reduction then variable-coefficient Jacobi sweep"
     regime = "memory"
     contract = (
         "Two kernels, run in order. psi_max(const int n, __global const float* psi, __global float* partial): "

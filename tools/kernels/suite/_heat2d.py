@@ -32,7 +32,7 @@ __kernel void heat2d(const int nx, const int ny, const float r, __global const f
 
 class Heat2d(KernelTask):
     name = "heat2d"
-    title = "heat2d: 5-point explicit diffusion step"
+    title = "heat2d: 5-point explicit diffusion step of the 2-D heat equation"
     regime = "memory"
     contract = (
         "__kernel void heat2d(const int nx, const int ny, const float r, __global const float* u, "

@@ -71,7 +71,7 @@ def mix32(x: np.ndarray) -> np.ndarray:
 
 class Ising(KernelTask):
     name = "ising"
-    title = "ising: checkerboard Metropolis sweep, bit-exact"
+    title = "ising: checkerboard Metropolis Monte Carlo sweep of the 2-D Ising model, bit-exact"
     regime = "memory"
     exact = True
     contract = (

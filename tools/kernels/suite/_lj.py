@@ -84,7 +84,7 @@ def lattice(size: Size) -> tuple[tuple[int, int, int], np.ndarray]:
 
 class LennardJones(KernelTask):
     name = "lj"
-    title = "lj: Lennard-Jones forces with cell lists"
+    title = "lj: Lennard-Jones forces with cell lists (molecular dynamics)"
     regime = "compute"
     whole_variants = True
     contract = (

@@ -60,7 +60,7 @@ __kernel void nbody(const int n, const float eps2, __global const float4* pos, _
 
 class Nbody(KernelTask):
     name = "nbody"
-    title = "nbody: all-pairs softened gravity"
+    title = "nbody: all-pairs softened gravity forces of an N-body system"
     regime = "compute"
     contract = (
         "__kernel void nbody(const int n, const float eps2, __global const float4* pos, __global float4* acc): "
