@@ -141,7 +141,10 @@ class BackwardStepCase(CaseDefinition[StepParams]):
             TaskSpec(
                 id="cfd/backward-step",
                 workload="cfd",
-                title="Rearward-facing step (pitzDaily): separation and reattachment with three RANS turbulence models against Pitz & Daily (1983)",
+                title=(
+                    "Rearward-facing step (pitzDaily): separation and reattachment with three RANS turbulence "
+                    "models against Pitz & Daily (1983)"
+                ),
                 goal=(
                     "Simulate the pitzDaily rearward-facing step with simpleFoam using kEpsilon, kOmegaSST and "
                     "SpalartAllmaras, and compare the reattachment length behind the step with the measured "
