@@ -27,6 +27,11 @@ TARGETED = (
     "ring-simplify-hyps",
     "pair-squares",
     "sign-products",
+    "residue-split",
+    "residue-split-z",
+    "induction-mod",
+    "induction-mod-keep",
+    "instantiate-real",
 )
 GENERAL = tuple(name for name, _ in SKELETONS if name not in TARGETED)
 
@@ -79,6 +84,24 @@ CASES = {
     "ring-simplify-hyps": problem(
         "cube", REALS, "Theorem cube (x : R) (h : x ^ 3 - (x + 1) * (x - 1) * x = 5) : x ^ 3 = 125."
     ),
+    "residue-split": problem(
+        "cubes_mod3", NAT, "Theorem cubes_mod3 : forall n : nat, exists k : nat, n ^ 3 + 2 * n = 3 * k."
+    ),
+    "residue-split-z": problem(
+        "residue_z",
+        "Require Import ZArith.\nOpen Scope Z_scope.\n",
+        "Theorem residue_z (x : Z) (h : x mod 6 = 5) : (x * x + 1) mod 6 = 2.",
+    ),
+    "induction-mod": problem("nines", NAT, "Theorem nines : forall n : nat, 0 < n -> Nat.divide 9 (10 ^ n - 1)."),
+    "instantiate-real": problem(
+        "coefficients",
+        REALS,
+        "Theorem coefficients (a b : R) (h0 : b <> 0)\n"
+        "  (h1 : forall x : R, x ^ 2 + a * x + b = (x - a) * (x - b)) : a = 1 /\\ b = -2.",
+    ),
+    "induction-mod-keep": problem(
+        "even_power", NAT, "Theorem even_power : forall n : nat, n <> 0 -> Nat.divide 2 (4 ^ n)."
+    ),
 }
 
 
@@ -98,6 +121,16 @@ def test_targeted_skeletons_are_offered_only_to_their_shape() -> None:
     reals = origins(BuiltinProposer(), CASES["instantiate-nat"])
     assert {"instantiate-nat", "ring-simplify-hyps", "sign-products"} <= set(reals)
     assert "residue-cases-z" in origins(BuiltinProposer(), CASES["residue-cases-z"])
+    divisibility = ("residue-split", "residue-split-z", "induction-mod", "induction-mod-keep")
+    powers = set(origins(BuiltinProposer(), CASES["induction-mod"]))
+    assert {"residue-split", "induction-mod", "induction-mod-keep"} <= powers
+    assert "residue-split-z" not in powers  # no integers in the statement
+    integers = set(origins(BuiltinProposer(), CASES["residue-split-z"]))
+    assert "residue-split-z" in integers and not {"induction-mod", "induction-mod-keep"} & integers
+    assert not set(divisibility) & set(offered)  # `bounded`: neither a remainder nor a divisibility
+    assert not set(divisibility) & set(origins(BuiltinProposer(), CASES["pair-squares"]))
+    assert "instantiate-real" in origins(BuiltinProposer(), CASES["instantiate-real"])
+    assert "instantiate-real" not in reals  # a recurrence in `n : nat` is `instantiate-nat`'s
 
 
 def test_unfold_local_names_the_headers_definitions() -> None:

@@ -5,8 +5,9 @@ hypotheses and goals, case on absolute values, add square facts for `nlinarith`-
 compute) and leaves a hole that tool correction fills with the first automation tactic that
 closes it; goals left over at `Qed` get holes of their own. Drafts are tried in a fixed order, the
 cheapest first, which makes the baseline deterministic. Skeletons for goals of one shape (case
-analysis on bounded numbers and remainders, instantiated recurrences, the header's definitions,
-real products and squares) live in `_targeted` and are offered only to statements of that shape.
+analysis on bounded numbers and remainders, divisibility by residues or induction, instantiated
+recurrences and real identities, the header's definitions, real products and squares) live in
+`_targeted` and are offered only to statements of that shape.
 """
 
 from __future__ import annotations
@@ -94,12 +95,17 @@ SKELETONS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("intros", ("intros.", HOLE)),
     ("intros-subst", ("intros.", "subst.", HOLE)),
     ("destruct-hyps", ("intros.", DESTRUCT_HYPS, "subst.", _SPLIT_GOAL, HOLE)),
+    _TARGETED["instantiate-real"],
     _TARGETED["bounded-cases"],
     _TARGETED["bounded-wide"],
     _TARGETED["bounded-cases-z"],
     _TARGETED["residue-cases-z"],
     _TARGETED["residue-cases-nat"],
+    _TARGETED["residue-split"],
+    _TARGETED["residue-split-z"],
     _TARGETED["instantiate-nat"],
+    _TARGETED["induction-mod"],
+    _TARGETED["induction-mod-keep"],
     ("rewrite-defs", ("intros.", DESTRUCT_HYPS, _REWRITE_DEFS, _SPLIT_GOAL, HOLE)),
     _TARGETED["unfold-local"],
     ("clear-denominators", ("intros.", DESTRUCT_HYPS, _NONZERO, _DIVISIONS, _GOAL_DIVISIONS, HOLE)),

@@ -26,6 +26,18 @@ which keeps the shared budget of prover runs for the skeletons that can apply.
   variables (`square-hints` in `_proposer` gives differences and the variables themselves).
 - `sign-products`: real order facts rewritten as `0 < b - a` / `0 <= b - a`, and products of
   pairs of them added as facts, so `nra`'s own pairwise products reach degree three or four.
+- `residue-split` / `residue-split-z`: divisibility goals (`Nat.divide`, `exists k, a = m * k`)
+  become `a mod m = 0`; a hypothesis `x mod m = c` becomes `x = m * q + c`, else one variable of
+  the goal is written `m * q + r` and `r < m` enumerated; with each remainder's division identity
+  and bound, `nia` sees a polynomial in `q` and does the residue arithmetic.
+- `induction-mod` / `induction-mod-keep`: a divisibility goal about a power `b ^ e(n)`, in the
+  `a mod m = 0` form, by induction on `n`; the step rewrites `b ^ (e + k)` into `b ^ e * b ^ k` so
+  the hypothesis and the goal share the power as one atom for `lia`. `-keep` keeps the premises
+  on `n` (for `n <> 0`); the other drops them, since the goal often also holds at `n = 0`.
+- `instantiate-real`: an identity `forall x : R, ...` that is not a function's definition (`P x = Q x`
+  for all `x`, `f (x + 3) = ...`) is instantiated at `0, 1, -1, 2, -2` (matching coefficients),
+  definitions `f x = ...` rewritten into the instances, a conjunction proved left to right (each
+  part a hypothesis of the next), and each equation by `nra`, else multiplied by a nonzero factor first.
 """
 
 from __future__ import annotations
@@ -55,9 +67,9 @@ DESTRUCT_HYPS = (
 """Split conjunctions, existentials and equivalences in hypotheses (the general skeletons use it too)."""
 
 
-def _case_pattern(bound: int) -> str:
-    """`[|[|...[|n]...]]`: `bound + 1` numerals and the successor of the last, for `destruct`."""
-    return "[|" * (bound + 1) + "n" + "]" * (bound + 1)
+def _case_pattern(bound: int, rest: str = "n") -> str:
+    """`[|[|...[|n]...]]`: `bound + 1` numerals and the successor of the last (named `rest`), for `destruct`."""
+    return "[|" * (bound + 1) + rest + "]" * (bound + 1)
 
 
 _BOUNDED_CASES = (
@@ -151,6 +163,131 @@ _PAIR_SQUARES = (
     + "] end."
 )
 
+RESIDUE_BOUND = 19
+"""`residue-split` enumerates remainders below a modulus of at most RESIDUE_BOUND + 1."""
+# Divisibility in the goal and hypotheses becomes a remainder of zero, which the steps below reason about.
+_TO_MOD_NAT = (
+    "try match goal with "
+    "| |- exists k, (?a = ?b * k)%nat => exists (Nat.div a b); apply Nat.div_exact; [lia|] "
+    "| |- exists k, (?a = k * ?b)%nat => exists (Nat.div a b); rewrite Nat.mul_comm; apply Nat.div_exact; [lia|] "
+    "| |- exists k, (?b * k = ?a)%nat => exists (Nat.div a b); symmetry; apply Nat.div_exact; [lia|] "
+    "| |- exists k, (k * ?b = ?a)%nat => "
+    "exists (Nat.div a b); rewrite Nat.mul_comm; symmetry; apply Nat.div_exact; [lia|] "
+    "| |- Nat.divide ?b ?a => apply Nat.mod_divide; [lia|] "
+    "end; "
+    "repeat match goal with H : Nat.divide ?b ?a |- _ => apply Nat.mod_divide in H; [|lia] end."
+)
+_TO_MOD_Z = (
+    "try match goal with |- Z.divide ?b ?a => apply Z.mod_divide; [lia|] end; "
+    "repeat match goal with H : Z.divide ?b ?a |- _ => apply Z.mod_divide in H; [|lia] end."
+)
+# `x mod m = c` for a variable `x`: `x` is replaced by `m * q + c` everywhere.
+_SUBST_RESIDUES_NAT = (
+    "repeat match goal with H : Nat.modulo ?x ?m = ?c |- _ => is_var x; "
+    'let q := fresh "q" in let E := fresh "E" in '
+    "pose proof (Nat.div_mod_eq x m) as E; rewrite H in E; clear H; "
+    "set (q := Nat.div x m) in E; clearbody q; subst x end."
+)
+_SUBST_RESIDUES_Z = (
+    "repeat match goal with H : Z.modulo ?x ?m = ?c |- _ => is_var x; "
+    'let q := fresh "q" in let E := fresh "E" in '
+    "pose proof (Z.div_mod x m ltac:(lia)) as E; rewrite H in E; clear H; "
+    "set (q := Z.div x m) in E; clearbody q; subst x end."
+)
+# Otherwise one variable of a goal `... mod m ...` is written `m * q + r` with `r < m` (a natural number).
+_SPLIT_RESIDUE_NAT = (
+    "try match goal with x : nat |- context [Nat.modulo _ ?m] => "
+    'let q := fresh "q" in let r := fresh "r" in let B := fresh "B" in '
+    "assert (exists q r, (x = m * q + r /\\ r < m)%nat) as [q [r [-> B]]] "
+    "by (exists (Nat.div x m), (Nat.modulo x m); split; [apply Nat.div_mod_eq | apply Nat.mod_upper_bound; lia]) end."
+)
+_SPLIT_RESIDUE_Z = (
+    "try match goal with x : Z |- context [Z.modulo _ ?m] => "
+    'let q := fresh "q" in let r := fresh "r" in let k := fresh "k" in let B := fresh "B" in '
+    "assert (exists q r, (x = m * q + r /\\ 0 <= r < m)%Z) as [q [r [-> B]]] "
+    "by (exists (Z.div x m), (Z.modulo x m); split; [apply Z.div_mod; lia | apply Z.mod_pos_bound; lia]); "
+    "assert (exists k : nat, r = Z.of_nat k) as [k ->] by (exists (Z.to_nat r); rewrite Z2Nat.id; lia); "
+    f"assert (k < {RESIDUE_BOUND + 1})%nat by lia end."
+)
+_RESIDUE_ENUMERATE = (
+    "repeat match goal with r : nat, _ : (?r < ?m)%nat |- _ => is_var r; "
+    f"destruct r as {_case_pattern(RESIDUE_BOUND, '?')}; try (exfalso; lia) end."
+)
+_MOD_IDENTITY_NAT = (
+    "lazymatch goal with _ : a = Nat.add (Nat.mul b (Nat.div a b)) (Nat.modulo a b) |- _ => fail | _ => "
+    "pose proof (Nat.div_mod_eq a b); assert (Nat.lt (Nat.modulo a b) b) by (apply Nat.mod_upper_bound; lia) end"
+)
+_MOD_IDENTITY_Z = (
+    "lazymatch goal with _ : a = Z.add (Z.mul b (Z.div a b)) (Z.modulo a b) |- _ => fail | _ => "
+    "pose proof (Z.div_mod a b ltac:(lia)); pose proof (Z.mod_pos_bound a b ltac:(lia)) end"
+)
+
+
+def _each_remainder(fact: str, pattern: str) -> str:
+    return f"repeat match goal with | H : context [{pattern}] |- _ => {fact} | |- context [{pattern}] => {fact} end"
+
+
+_CLOSE_RESIDUES_NAT = (
+    "all: simpl Nat.pow in *; " + _each_remainder(_MOD_IDENTITY_NAT, "Nat.modulo ?a ?b") + "; try (timeout 3 nia)."
+)
+_CLOSE_RESIDUES_Z = (
+    "all: simpl Z.of_nat in *; repeat rewrite Z.pow_2_r in *; "
+    + _each_remainder(_MOD_IDENTITY_Z, "Z.modulo ?a ?b")
+    + "; try (timeout 3 nia)."
+)
+# Induction on the variable of a power's exponent (`b ^ (2 * n + 1)`, `10 ^ n`), premises about it dropped.
+_INDUCTION_ON_EXPONENT = (
+    "match goal with n : nat |- context [Nat.pow _ ?e] => lazymatch e with context [n] => idtac end; "
+    "{clear} induction n end."
+)
+_BASE_CASE = "all: try (simpl; reflexivity); try lia."
+_SPECIALISE_IH = "try match goal with IH : ?P -> _ |- _ => specialize (IH ltac:(lia)) end."
+_POWER_STEP = "rewrite ?Nat.mul_succ_r, ?Nat.pow_succ_r', ?Nat.pow_add_r, ?Nat.pow_mul_r in *."
+_POWER_FACT = (
+    "lazymatch goal with _ : Nat.lt 0 (Nat.pow b e) |- _ => fail | _ => "
+    "assert (Nat.lt 0 (Nat.pow b e)) by (apply Nat.neq_0_lt_0, Nat.pow_nonzero; lia) end"
+)
+_POWERS_POSITIVE = f"repeat match goal with |- context [Nat.pow ?b ?e] => {_POWER_FACT} end."
+_CLOSE_POWER_STEP = (
+    "simpl Nat.pow in *; " + _each_remainder(_MOD_IDENTITY_NAT, "Nat.modulo ?a ?b") + "; try (timeout 3 lia)."
+)
+
+
+def _induction_mod(keep_premises: bool) -> tuple[str, ...]:
+    clear = "" if keep_premises else "repeat match goal with H : context [n] |- _ => clear H end; "
+    return (
+        "intros.",
+        _TO_MOD_NAT,
+        _INDUCTION_ON_EXPONENT.format(clear=clear),
+        _BASE_CASE,
+        _SPECIALISE_IH,
+        _POWER_STEP,
+        _POWERS_POSITIVE,
+        _CLOSE_POWER_STEP,
+    )
+
+
+REAL_POINTS = ("0%R", "1%R", "(-1)%R", "2%R", "(-2)%R")
+"""Where `instantiate-real` instantiates an identity in `x : R` (five points fix a quartic's coefficients)."""
+_INSTANTIATE_REAL = (
+    "repeat match goal with H : forall x : R, _ |- _ => "
+    "lazymatch type of H with forall x : R, ?f x = _ => fail | _ => "
+    + "; ".join(f"pose proof (H {point})" for point in REAL_POINTS)
+    + "; clear H end end."
+)
+_REAL_PREMISES = "repeat match goal with H : ?P -> _ |- _ => specialize (H ltac:(repeat split; lra)) end."
+_REWRITE_REAL_DEFS = (
+    "repeat match goal with H : forall x : R, ?f x = _, H2 : context [?f _] |- _ => rewrite !H in H2 end; "
+    "repeat match goal with H : forall x : R, ?f x = _ |- context [?f _] => rewrite !H end."
+)
+_CONJUNCTS_IN_ORDER = (
+    'repeat match goal with |- ?A /\\ _ => let H := fresh "H" in assert A as H; [|split; [exact H|]] end.'
+)
+_CLOSE_REAL_EQUATIONS = (
+    "all: try first [timeout 3 nra | match goal with H : ?b <> 0%R |- @eq R _ _ => "
+    "apply (Rmult_eq_reg_r b); [timeout 3 nra | exact H] end]."
+)
+
 TARGETED: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("bounded-cases", ("intros.", DESTRUCT_HYPS, "subst.", _BOUNDED_CASES, _CLOSE_CASES)),
     ("bounded-wide", ("intros.", DESTRUCT_HYPS, "subst.", _WIDE_CASES, _CLOSE_WIDE)),
@@ -182,6 +319,44 @@ TARGETED: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("ring-simplify-hyps", ("intros.", DESTRUCT_HYPS, _RING_SIMPLIFY_HYPS, HOLE)),
     ("pair-squares", ("intros.", DESTRUCT_HYPS, _PAIR_SQUARES, HOLE)),
     ("sign-products", ("intros.", DESTRUCT_HYPS, _SIGN_FORMS, _SIGN_PRODUCTS, HOLE)),
+    (
+        "residue-split",
+        (
+            "intros.",
+            DESTRUCT_HYPS,
+            _TO_MOD_NAT,
+            _SUBST_RESIDUES_NAT,
+            _SPLIT_RESIDUE_NAT,
+            _RESIDUE_ENUMERATE,
+            _CLOSE_RESIDUES_NAT,
+        ),
+    ),
+    (
+        "residue-split-z",
+        (
+            "intros.",
+            DESTRUCT_HYPS,
+            _TO_MOD_Z,
+            _SUBST_RESIDUES_Z,
+            _SPLIT_RESIDUE_Z,
+            _RESIDUE_ENUMERATE,
+            _CLOSE_RESIDUES_Z,
+        ),
+    ),
+    (
+        "instantiate-real",
+        (
+            "intros.",
+            DESTRUCT_HYPS,
+            _INSTANTIATE_REAL,
+            _REAL_PREMISES,
+            _REWRITE_REAL_DEFS,
+            _CONJUNCTS_IN_ORDER,
+            _CLOSE_REAL_EQUATIONS,
+        ),
+    ),
+    ("induction-mod", _induction_mod(keep_premises=False)),
+    ("induction-mod-keep", _induction_mod(keep_premises=True)),
 )
 
 _REALS = re.compile(r"\bRequire\s+(?:Import\s+|Export\s+)?(?:[\w.]*\s+)*?(?:Reals|Rbase|Coquelicot)\b")
@@ -190,6 +365,9 @@ _NAT_BINDER = re.compile(r"\bnat\b")
 _NAT_FORALL = re.compile(r"forall\s*\(?\s*\w+(?:\s+\w+)*\s*:\s*nat\b")
 _MOD = re.compile(r"\bmod\b|modulo")
 _Z = re.compile(r"\bZ\b|Z_scope|ZArith")
+_DIVISIBILITY = re.compile(r"\bmod\b|modulo|divide|exists\s*\(?\s*\w+\s*(?::\s*nat\s*)?\)?\s*,[^.]*\*")
+_POWER = re.compile(r"\^|\bpow\b")
+_IDENTITY = re.compile(r"(?:\(|:|->)\s*\(?\s*forall\s+\w+\s*(?::\s*R\s*)?,")
 
 
 def local_definitions(problem: ProofProblem) -> tuple[str, ...]:
@@ -210,6 +388,16 @@ def _has_nat_forall(problem: ProofProblem) -> bool:
     return _NAT_FORALL.search(problem.statement) is not None
 
 
+def _has_divisibility(problem: ProofProblem) -> bool:
+    """A remainder or a divisibility (`Nat.divide`, `exists k, a = m * k`) in the statement."""
+    return _DIVISIBILITY.search(problem.statement) is not None
+
+
+def _has_power_divisibility(problem: ProofProblem) -> bool:
+    """A divisibility about a power of a natural number (the shape `induction-mod` proves)."""
+    return _has_divisibility(problem) and _has_nat(problem) and _POWER.search(problem.statement) is not None
+
+
 GUARDS: dict[str, Callable[[ProofProblem], bool]] = {
     "bounded-cases": _has_nat,
     "bounded-wide": _has_nat,
@@ -221,6 +409,11 @@ GUARDS: dict[str, Callable[[ProofProblem], bool]] = {
         _MOD.search(problem.statement) is not None and _NAT_BINDER.search(problem.statement) is not None
     ),
     "instantiate-nat": _has_nat_forall,
+    "residue-split": lambda problem: _has_divisibility(problem) and _has_nat(problem),
+    "residue-split-z": lambda problem: _has_divisibility(problem) and _Z.search(problem.statement) is not None,
+    "instantiate-real": lambda problem: _uses_reals(problem) and _IDENTITY.search(problem.statement) is not None,
+    "induction-mod": _has_power_divisibility,
+    "induction-mod-keep": _has_power_divisibility,
     "unfold-local": lambda problem: bool(local_definitions(problem)),
     "ring-simplify-hyps": _uses_reals,
     "pair-squares": _uses_reals,
