@@ -60,11 +60,28 @@ class Catalog:
         self.gate_options = gate_options
         self.unavailable: dict[str, str] = dict(unavailable or {})
         self._tasks: dict[str, TaskSpec] | None = None
+        self._own: dict[str, dict[str, TaskSpec]] = {}
 
     def tasks(self) -> dict[str, TaskSpec]:
         if self._tasks is None:
-            self._tasks = {task.id: task for workload in self.workloads.values() for task in workload.tasks()}
+            self._tasks = {task_id: task for name in self.workloads for task_id, task in self._tasks_of(name).items()}
         return self._tasks
+
+    def _tasks_of(self, name: str) -> dict[str, TaskSpec]:
+        if name not in self._own:
+            self._own[name] = {task.id: task for task in self.workloads[name].tasks()}
+        return self._own[name]
+
+    def _find(self, task_id: str) -> TaskSpec | None:
+        """The catalog task `task_id`. An id that starts with its workload's name (`cfd/cavity`) is looked
+        up in that workload's tasks alone, so running it does not first read every other workload's
+        (the proof workload parses hundreds of problems)."""
+        prefix = task_id.split("/", maxsplit=1)[0]
+        if self._tasks is None and "/" in task_id and prefix in self.workloads:
+            found = self._tasks_of(prefix).get(task_id)
+            if found is not None:
+                return found
+        return self.tasks().get(task_id)
 
     def workload_for(self, task: TaskSpec) -> Workload:
         """The workload that runs `task`; TaskError naming the installed ones when it is not among them."""
@@ -81,9 +98,10 @@ class Catalog:
         return f"workload {name!r} is not installed (installed workloads: {installed})"
 
     def get(self, task_id: str) -> TaskSpec:
+        found = self._find(task_id)
+        if found is not None:
+            return found.model_copy(deep=True)
         tasks = self.tasks()
-        if task_id in tasks:
-            return tasks[task_id].model_copy(deep=True)
         prefix = task_id.split("/", maxsplit=1)[0]
         if "/" in task_id and prefix not in self.workloads:
             raise TaskError(f"unknown task {task_id!r}: {self._missing(prefix)}")
@@ -106,8 +124,7 @@ class Catalog:
 
     def reference(self, task: TaskSpec) -> TaskSpec | None:
         """The catalog task `task` is named after (what it would pass for), else the one it extends, if any."""
-        tasks = self.tasks()
-        return tasks.get(task.id) or (tasks.get(task.extends) if task.extends else None)
+        return self._find(task.id) or (self._find(task.extends) if task.extends else None)
 
     def with_deviations(self, task: TaskSpec) -> TaskSpec:
         """`task` with its gate deviations from its catalog task recorded (none when it has no catalog task)."""

@@ -1,38 +1,40 @@
 """Figures of a CFD result, drawn by the harness from the files the solver wrote.
 
 Figures are evidence for reviewers and for the vision gate, so each one says what it shows
-(quantity, units, time, reference source) in its own title and labels.
+(quantity, units, time, reference source) in its own title and labels. The drawing itself is in
+`tools.cfd._draw`; each `render_*` here hands it to a renderer process (`tools.cfd._render_pool`):
+inside `figures_together()` the figures of a case are drawn in parallel and waited for when the
+block ends; elsewhere each call returns once its figure is written.
 """
 
 from __future__ import annotations
 
 import threading
 from pathlib import Path
-from typing import Any
+from types import SimpleNamespace
+from typing import Any, cast
 
 import numpy as np
 
+from tools.cfd import _draw
+from tools.cfd._render_pool import draw, start_renderers
 from tools.cfd.cases._reference import ReferenceProfile
 from tools.cfd.openfoam._fields import FloatArray
 from tools.cfd.openfoam._logs import SolverLog
 
-_import_lock = threading.Lock()
-
-
-def _pyplot() -> Any:
-    """matplotlib, imported on first use: it costs a third of a second that most commands never need."""
-    with _import_lock:
-        import matplotlib
-
-        matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
-
-    return plt
-
 
 def warm_up() -> None:
-    """Import matplotlib in the background while a solver runs, so figures start at once afterwards."""
-    threading.Thread(target=_pyplot, name="matplotlib-warm-up", daemon=True).start()
+    """Start the renderers (importing matplotlib) while a solver runs, so figures start at once afterwards."""
+    if not start_renderers():  # figures are drawn in this process: import matplotlib in the background
+        threading.Thread(target=_draw.pyplot, name="matplotlib-warm-up", daemon=True).start()
+
+
+def _reference(profile: ReferenceProfile) -> _draw.Reference:
+    """What the drawing reads of a reference profile, as builtins a renderer can load without labgate."""
+    plain = SimpleNamespace(
+        coordinate=profile.coordinate, value=profile.value, used=profile.used, source=profile.source
+    )
+    return cast(_draw.Reference, plain)
 
 
 def render_field_panels(
@@ -47,30 +49,8 @@ def render_field_panels(
     length_scale: float,
 ) -> None:
     """Velocity magnitude with streamlines beside the kinematic pressure, on a rectilinear grid."""
-    plt = _pyplot()
-    speed = np.linalg.norm(velocity[..., :2], axis=-1) / velocity_scale
-    x, y = xs / length_scale, ys / length_scale
-    fig, axes = plt.subplots(1, 2, figsize=(11, 4.8), constrained_layout=True)
-    filled = axes[0].contourf(x, y, speed, levels=40, cmap="viridis")
-    fig.colorbar(filled, ax=axes[0], label="|U| / U_ref")
-    if np.all(np.isfinite(velocity)) and np.any(speed > 0):
-        axes[0].streamplot(
-            x, y, velocity[..., 0], velocity[..., 1], color="white", density=1.1, linewidth=0.6, arrowsize=0.6
-        )
-    axes[0].set_title("velocity magnitude and streamlines")
-    # Corner singularities (the cavity's lid edges) would otherwise take the whole colour range.
-    low, high = np.nanpercentile(pressure, [1, 99]) if np.isfinite(pressure).any() else (0.0, 1.0)
-    levels = np.linspace(low, high, 41) if high > low else 40
-    filled_p = axes[1].contourf(x, y, np.clip(pressure, low, high), levels=levels, cmap="RdBu_r")
-    fig.colorbar(filled_p, ax=axes[1], label="p (kinematic, m²/s²)")
-    axes[1].set_title("pressure")
-    for axis in axes:
-        axis.set_aspect("equal")
-        axis.set_xlabel("x / L")
-        axis.set_ylabel("y / L")
-    fig.suptitle(title)
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
+    options = {"title": title, "velocity_scale": velocity_scale, "length_scale": length_scale}
+    draw(_draw.field_panels, path, xs, ys, velocity, pressure, **options)
 
 
 def render_profile_comparison(
@@ -80,48 +60,14 @@ def render_profile_comparison(
     title: str,
 ) -> None:
     """Each panel: (label, coordinate, simulated value, reference, coordinate name, value name)."""
-    plt = _pyplot()
-    fig, axes = plt.subplots(1, len(panels), figsize=(5.2 * len(panels), 4.8), constrained_layout=True)
-    for axis, (label, coordinate, value, reference, coord_name, value_name) in zip(
-        np.atleast_1d(axes), panels, strict=True
-    ):
-        vertical = coord_name.startswith("y")
-        sim_xy = (value, coordinate) if vertical else (coordinate, value)
-        axis.plot(*sim_xy, "-", color="#1f4e9c", label=f"labgate: {label}")
-        used, unused = reference.used, ~reference.used
-        ref_xy = (reference.value, reference.coordinate) if vertical else (reference.coordinate, reference.value)
-        axis.plot(ref_xy[0][used], ref_xy[1][used], "o", color="#c0392b", label="reference (scored)")
-        if unused.any():
-            axis.plot(ref_xy[0][unused], ref_xy[1][unused], "x", color="#7f8c8d", label="reference (not scored)")
-        axis.set_xlabel(value_name if vertical else coord_name)
-        axis.set_ylabel(coord_name if vertical else value_name)
-        axis.grid(alpha=0.3)
-        axis.legend(fontsize=8)
-    fig.suptitle(f"{title}\nreference: {panels[0][3].source}", fontsize=9)
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
+    plain = [(label, x, y, _reference(reference), xn, yn) for label, x, y, reference, xn, yn in panels]
+    draw(_draw.profile_comparison, path, plain, title=title)
 
 
 def render_residuals(path: Path, log: SolverLog, *, title: str) -> None:
-    plt = _pyplot()
-    fig, axis = plt.subplots(figsize=(7, 4.2), constrained_layout=True)
-    plotted = False
-    for name, history in sorted(log.residuals.items()):
-        if not history:
-            continue
-        times, values = zip(*history, strict=True)
-        values_array = np.asarray(values, dtype=np.float64)
-        positive = np.where(values_array > 0, values_array, np.nan)
-        axis.semilogy(times, positive, label=name, linewidth=0.9)
-        plotted = True
-    axis.set_xlabel("time (s)" if log.times else "iteration")
-    axis.set_ylabel("initial residual")
-    axis.set_title(title)
-    axis.grid(alpha=0.3, which="both")
-    if plotted:
-        axis.legend()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
+    """The initial residual of every solved field against time, on a log scale."""
+    history = cast(_draw.ResidualHistory, SimpleNamespace(residuals=log.residuals, times=log.times))
+    draw(_draw.residuals, path, history, title=title)
 
 
 def grid_triangles(ny: int, nx: int) -> Any:
@@ -145,46 +91,17 @@ def render_field_panels_tri(
     triangles: Any = None,
     solid: Any = None,
 ) -> None:
-    """Velocity magnitude with streamlines, and pressure, on any 2-D mesh (cell centres triangulated).
-
-    `triangles` gives exact connectivity for structured blocks; otherwise a Delaunay triangulation is
-    used and triangles whose centroid lies in `solid(x, y)` (the geometry's walls) are masked out.
-    """
-    plt = _pyplot()
-    import matplotlib.tri as mtri
-
-    xs, ys = x / length_scale, y / length_scale
-    tri = mtri.Triangulation(xs, ys, triangles)
-    if solid is not None:
-        cx, cy = xs[tri.triangles].mean(axis=1), ys[tri.triangles].mean(axis=1)
-        tri.set_mask(solid(cx * length_scale, cy * length_scale))
-    speed = np.linalg.norm(velocity[:, :2], axis=1) / velocity_scale
-    span = (float(np.ptp(xs)), float(np.ptp(ys)))
-    aspect = span[1] / span[0] if span[0] > 0 else 1.0
-    fig, axes = plt.subplots(2, 1, figsize=(11, max(4.0, 2 * 5.2 * aspect + 1.5)), constrained_layout=True)
-    finite = np.isfinite(speed)
-    filled = axes[0].tricontourf(tri, np.where(finite, speed, 0.0), levels=40, cmap="viridis")
-    fig.colorbar(filled, ax=axes[0], label="|U| / U_ref")
-    if finite.all() and np.any(speed > 0):
-        gx = np.linspace(xs.min(), xs.max(), 160)
-        gy = np.linspace(ys.min(), ys.max(), max(20, int(160 * aspect)))
-        mesh_x, mesh_y = np.meshgrid(gx, gy)
-        ux = mtri.LinearTriInterpolator(tri, velocity[:, 0])(mesh_x, mesh_y)
-        uy = mtri.LinearTriInterpolator(tri, velocity[:, 1])(mesh_x, mesh_y)
-        axes[0].streamplot(gx, gy, ux, uy, color="white", density=1.2, linewidth=0.5, arrowsize=0.5)
-    axes[0].set_title("velocity magnitude and streamlines")
-    low, high = np.nanpercentile(pressure, [1, 99]) if np.isfinite(pressure).any() else (0.0, 1.0)
-    levels = np.linspace(low, high, 41) if high > low else 40
-    filled_p = axes[1].tricontourf(tri, np.clip(np.nan_to_num(pressure), low, high), levels=levels, cmap="RdBu_r")
-    fig.colorbar(filled_p, ax=axes[1], label="p (kinematic, m²/s²)")
-    axes[1].set_title("pressure")
-    for axis in axes:
-        axis.set_aspect("equal")
-        axis.set_xlabel("x / L")
-        axis.set_ylabel("y / L")
-    fig.suptitle(title)
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
+    """Velocity magnitude with streamlines, and pressure, on any 2-D mesh (see `_draw.field_panels_tri`)."""
+    options: dict[str, Any] = {
+        "title": title,
+        "velocity_scale": velocity_scale,
+        "length_scale": length_scale,
+        "triangles": triangles,
+    }
+    if solid is not None:  # a geometry's predicate may be a closure, which cannot travel to a renderer
+        _draw.field_panels_tri(path, x, y, velocity, pressure, solid=solid, **options)
+        return
+    draw(_draw.field_panels_tri, path, x, y, velocity, pressure, **options)
 
 
 def render_curves(
@@ -194,16 +111,4 @@ def render_curves(
     title: str,
 ) -> None:
     """Panels of (label, [(x, y, style, legend)...], x name, y name): simulated lines against reference points."""
-    plt = _pyplot()
-    fig, axes = plt.subplots(len(panels), 1, figsize=(10, 3.6 * len(panels)), constrained_layout=True)
-    for axis, (label, series, x_name, y_name) in zip(np.atleast_1d(axes), panels, strict=True):
-        for xs, ys, style, legend in series:
-            axis.plot(xs, ys, style, label=legend, markersize=3, linewidth=1.0)
-        axis.set_title(label)
-        axis.set_xlabel(x_name)
-        axis.set_ylabel(y_name)
-        axis.grid(alpha=0.3)
-        axis.legend(fontsize=8)
-    fig.suptitle(title, fontsize=9)
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
+    draw(_draw.curves, path, panels, title=title)

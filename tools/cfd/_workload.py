@@ -30,6 +30,7 @@ from tools._workload import (
 )
 from tools.cfd._prose import CFD_PROSE_PATTERNS
 from tools.cfd._render import warm_up
+from tools.cfd._render_pool import figures_together
 from tools.cfd.cases._cavity_task import CavityCase
 from tools.cfd.cases._channel_task import ChannelCase
 from tools.cfd.cases._definition import CaseDefinition
@@ -240,7 +241,9 @@ class CfdWorkload(Workload):
                 key=experiment.key, status="error", error=reason, files=files, info=info, refused=refused
             )
         try:
-            metrics, figures = definition.analyse(case, directory, params, log)
+            # The case's figures are drawn in parallel, off this process; all are on disk when this ends.
+            with figures_together():
+                metrics, figures = definition.analyse(case, directory, params, log)
         except (FieldFormatError, ValueError, OSError) as error:
             info["analysis_error"] = f"{type(error).__name__}: {error}"
             info["analysis_traceback"] = traceback.format_exc(limit=5)
@@ -316,7 +319,8 @@ class CfdWorkload(Workload):
                 key=spec.key, status="error", error=reason, files=files, info=info, refused=refused
             )
         try:
-            metrics, figures = definition.analyse(case, directory, parsed, log)
+            with figures_together():
+                metrics, figures = definition.analyse(case, directory, parsed, log)
         except (FieldFormatError, ValueError, OSError) as error:
             info["analysis_error"] = f"{type(error).__name__}: {error}"
             refused += [item for item in _refusal(error, directory) if item not in refused]

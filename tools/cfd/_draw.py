@@ -1,0 +1,223 @@
+"""Drawing the figures of a CFD result: numpy and matplotlib only.
+
+This module is what a renderer process (`tools.cfd._renderer`) loads, on its own and not as part
+of the `tools` package, so a renderer starts in the time matplotlib takes to import. It therefore
+imports nothing of labgate at run time, and its arguments are arrays, builtins and
+`types.SimpleNamespace` objects shaped like the protocols below. `tools.cfd._render` is the typed
+front the case families call.
+"""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Protocol
+
+import numpy as np
+
+if TYPE_CHECKING:
+    from numpy.typing import NDArray
+
+    FloatArray = NDArray[np.float64]
+
+_import_lock = threading.Lock()
+
+
+class Reference(Protocol):
+    """A tabulated reference profile (`ReferenceProfile` has this shape)."""
+
+    @property
+    def coordinate(self) -> FloatArray: ...
+    @property
+    def value(self) -> FloatArray: ...
+    @property
+    def used(self) -> NDArray[np.bool_]: ...
+    @property
+    def source(self) -> str: ...
+
+
+class ResidualHistory(Protocol):
+    """What a residual figure reads of a solver log (`SolverLog` has this shape)."""
+
+    @property
+    def residuals(self) -> dict[str, list[tuple[float, float]]]: ...
+    @property
+    def times(self) -> list[float]: ...
+
+
+def pyplot() -> Any:
+    """matplotlib, imported on first use: it costs a third of a second that most commands never need."""
+    with _import_lock:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+
+    return plt
+
+
+def field_panels(
+    path: Path,
+    xs: FloatArray,
+    ys: FloatArray,
+    velocity: FloatArray,
+    pressure: FloatArray,
+    *,
+    title: str,
+    velocity_scale: float,
+    length_scale: float,
+) -> None:
+    """Velocity magnitude with streamlines beside the kinematic pressure, on a rectilinear grid."""
+    plt = pyplot()
+    speed = np.linalg.norm(velocity[..., :2], axis=-1) / velocity_scale
+    x, y = xs / length_scale, ys / length_scale
+    fig, axes = plt.subplots(1, 2, figsize=(11, 4.8), constrained_layout=True)
+    filled = axes[0].contourf(x, y, speed, levels=40, cmap="viridis")
+    fig.colorbar(filled, ax=axes[0], label="|U| / U_ref")
+    if np.all(np.isfinite(velocity)) and np.any(speed > 0):
+        axes[0].streamplot(
+            x, y, velocity[..., 0], velocity[..., 1], color="white", density=1.1, linewidth=0.6, arrowsize=0.6
+        )
+    axes[0].set_title("velocity magnitude and streamlines")
+    # Corner singularities (the cavity's lid edges) would otherwise take the whole colour range.
+    low, high = np.nanpercentile(pressure, [1, 99]) if np.isfinite(pressure).any() else (0.0, 1.0)
+    levels = np.linspace(low, high, 41) if high > low else 40
+    filled_p = axes[1].contourf(x, y, np.clip(pressure, low, high), levels=levels, cmap="RdBu_r")
+    fig.colorbar(filled_p, ax=axes[1], label="p (kinematic, m²/s²)")
+    axes[1].set_title("pressure")
+    for axis in axes:
+        axis.set_aspect("equal")
+        axis.set_xlabel("x / L")
+        axis.set_ylabel("y / L")
+    fig.suptitle(title)
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
+def profile_comparison(
+    path: Path,
+    panels: list[tuple[str, FloatArray, FloatArray, Reference, str, str]],
+    *,
+    title: str,
+) -> None:
+    """Each panel: (label, coordinate, simulated value, reference, coordinate name, value name)."""
+    plt = pyplot()
+    fig, axes = plt.subplots(1, len(panels), figsize=(5.2 * len(panels), 4.8), constrained_layout=True)
+    for axis, (label, coordinate, value, reference, coord_name, value_name) in zip(
+        np.atleast_1d(axes), panels, strict=True
+    ):
+        vertical = coord_name.startswith("y")
+        sim_xy = (value, coordinate) if vertical else (coordinate, value)
+        axis.plot(*sim_xy, "-", color="#1f4e9c", label=f"labgate: {label}")
+        used, unused = reference.used, ~reference.used
+        ref_xy = (reference.value, reference.coordinate) if vertical else (reference.coordinate, reference.value)
+        axis.plot(ref_xy[0][used], ref_xy[1][used], "o", color="#c0392b", label="reference (scored)")
+        if unused.any():
+            axis.plot(ref_xy[0][unused], ref_xy[1][unused], "x", color="#7f8c8d", label="reference (not scored)")
+        axis.set_xlabel(value_name if vertical else coord_name)
+        axis.set_ylabel(coord_name if vertical else value_name)
+        axis.grid(alpha=0.3)
+        axis.legend(fontsize=8)
+    fig.suptitle(f"{title}\nreference: {panels[0][3].source}", fontsize=9)
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
+def residuals(path: Path, log: ResidualHistory, *, title: str) -> None:
+    """The initial residual of every solved field against time, on a log scale."""
+    plt = pyplot()
+    fig, axis = plt.subplots(figsize=(7, 4.2), constrained_layout=True)
+    plotted = False
+    for name, history in sorted(log.residuals.items()):
+        if not history:
+            continue
+        times, values = zip(*history, strict=True)
+        values_array = np.asarray(values, dtype=np.float64)
+        positive = np.where(values_array > 0, values_array, np.nan)
+        axis.semilogy(times, positive, label=name, linewidth=0.9)
+        plotted = True
+    axis.set_xlabel("time (s)" if log.times else "iteration")
+    axis.set_ylabel("initial residual")
+    axis.set_title(title)
+    axis.grid(alpha=0.3, which="both")
+    if plotted:
+        axis.legend()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
+def field_panels_tri(
+    path: Path,
+    x: FloatArray,
+    y: FloatArray,
+    velocity: FloatArray,
+    pressure: FloatArray,
+    *,
+    title: str,
+    velocity_scale: float,
+    length_scale: float,
+    triangles: Any = None,
+    solid: Any = None,
+) -> None:
+    """Velocity magnitude with streamlines, and pressure, on any 2-D mesh (cell centres triangulated).
+
+    `triangles` gives exact connectivity for structured blocks; otherwise a Delaunay triangulation is
+    used and triangles whose centroid lies in `solid(x, y)` (the geometry's walls) are masked out.
+    """
+    plt = pyplot()
+    import matplotlib.tri as mtri
+
+    xs, ys = x / length_scale, y / length_scale
+    tri = mtri.Triangulation(xs, ys, triangles)
+    if solid is not None:
+        cx, cy = xs[tri.triangles].mean(axis=1), ys[tri.triangles].mean(axis=1)
+        tri.set_mask(solid(cx * length_scale, cy * length_scale))
+    speed = np.linalg.norm(velocity[:, :2], axis=1) / velocity_scale
+    span = (float(np.ptp(xs)), float(np.ptp(ys)))
+    aspect = span[1] / span[0] if span[0] > 0 else 1.0
+    fig, axes = plt.subplots(2, 1, figsize=(11, max(4.0, 2 * 5.2 * aspect + 1.5)), constrained_layout=True)
+    finite = np.isfinite(speed)
+    filled = axes[0].tricontourf(tri, np.where(finite, speed, 0.0), levels=40, cmap="viridis")
+    fig.colorbar(filled, ax=axes[0], label="|U| / U_ref")
+    if finite.all() and np.any(speed > 0):
+        gx = np.linspace(xs.min(), xs.max(), 160)
+        gy = np.linspace(ys.min(), ys.max(), max(20, int(160 * aspect)))
+        mesh_x, mesh_y = np.meshgrid(gx, gy)
+        ux = mtri.LinearTriInterpolator(tri, velocity[:, 0])(mesh_x, mesh_y)
+        uy = mtri.LinearTriInterpolator(tri, velocity[:, 1])(mesh_x, mesh_y)
+        axes[0].streamplot(gx, gy, ux, uy, color="white", density=1.2, linewidth=0.5, arrowsize=0.5)
+    axes[0].set_title("velocity magnitude and streamlines")
+    low, high = np.nanpercentile(pressure, [1, 99]) if np.isfinite(pressure).any() else (0.0, 1.0)
+    levels = np.linspace(low, high, 41) if high > low else 40
+    filled_p = axes[1].tricontourf(tri, np.clip(np.nan_to_num(pressure), low, high), levels=levels, cmap="RdBu_r")
+    fig.colorbar(filled_p, ax=axes[1], label="p (kinematic, m²/s²)")
+    axes[1].set_title("pressure")
+    for axis in axes:
+        axis.set_aspect("equal")
+        axis.set_xlabel("x / L")
+        axis.set_ylabel("y / L")
+    fig.suptitle(title)
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
+def curves(
+    path: Path,
+    panels: list[tuple[str, list[tuple[FloatArray, FloatArray, str, str]], str, str]],
+    *,
+    title: str,
+) -> None:
+    """Panels of (label, [(x, y, style, legend)...], x name, y name): simulated lines against reference points."""
+    plt = pyplot()
+    fig, axes = plt.subplots(len(panels), 1, figsize=(10, 3.6 * len(panels)), constrained_layout=True)
+    for axis, (label, series, x_name, y_name) in zip(np.atleast_1d(axes), panels, strict=True):
+        for xs, ys, style, legend in series:
+            axis.plot(xs, ys, style, label=legend, markersize=3, linewidth=1.0)
+        axis.set_title(label)
+        axis.set_xlabel(x_name)
+        axis.set_ylabel(y_name)
+        axis.grid(alpha=0.3)
+        axis.legend(fontsize=8)
+    fig.suptitle(title, fontsize=9)
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
