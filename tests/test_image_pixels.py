@@ -1,0 +1,66 @@
+"""The gates' image reader: every PNG mode a plotting tool writes, scaled alike; what is not an image,
+or would decompress past Pillow's limit, is a named problem, never a crash of the gate."""
+
+from __future__ import annotations
+
+import io
+import struct
+import zlib
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from verifiers import image_problem
+from verifiers.cfd import blank_fraction
+
+
+def _png(image: Image.Image) -> bytes:
+    out = io.BytesIO()
+    image.save(out, format="PNG")
+    return out.getvalue()
+
+
+def _gradient(mode: str) -> Image.Image:
+    ramp = np.tile(np.linspace(0, 255, 64, dtype=np.uint8), (32, 1))
+    return Image.fromarray(ramp, mode="L").convert(mode)
+
+
+@pytest.mark.parametrize("mode", ["L", "RGB", "RGBA", "P", "LA", "I;16"])
+def test_every_mode_is_read_and_a_gradient_is_not_degenerate(mode: str, tmp_path: Path) -> None:
+    data = _png(_gradient(mode))
+    assert image_problem(data) is None
+    path = tmp_path / "figure.png"
+    path.write_bytes(data)
+    assert image_problem(path) is None
+    assert 0.0 <= blank_fraction(path) < 0.1
+
+
+def test_flat_and_blank_images_are_named() -> None:
+    white = _png(Image.new("RGB", (40, 30), "white"))
+    assert image_problem(white) == "is a single flat colour"
+    assert blank_fraction(white) == 1.0
+
+
+def test_what_is_not_an_image_is_a_problem_not_a_crash() -> None:
+    assert (image_problem(b"not a png at all") or "").startswith("cannot be read as an image")
+    truncated = _png(_gradient("RGB"))[:60]
+    assert (image_problem(truncated) or "").startswith("cannot be read as an image")
+
+
+def test_a_decompression_bomb_is_refused_before_it_is_decoded() -> None:
+    """A 30000x30000 grayscale PNG of zeros is a few hundred kB on disk and 900 MB decoded."""
+    width = height = 30_000
+    row = b"\x00" + bytes(width)
+    compressor = zlib.compressobj(9)
+    body = b"".join(compressor.compress(row) for _ in range(height)) + compressor.flush()
+
+    def chunk(kind: bytes, payload: bytes) -> bytes:
+        return struct.pack(">I", len(payload)) + kind + payload + struct.pack(">I", zlib.crc32(kind + payload))
+
+    header = struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0)
+    bomb = b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", body) + chunk(b"IEND", b"")
+    assert len(bomb) < 2 << 20
+    problem = image_problem(bomb) or ""
+    assert problem.startswith("cannot be read as an image") and "decompression bomb" in problem.lower(), problem
