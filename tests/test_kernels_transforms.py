@@ -103,7 +103,7 @@ def test_unroll_is_refused_without_a_loop() -> None:
 
 def test_a_variant_is_not_offered_on_itself_and_keeps_its_required_tunables() -> None:
     task = SUITE["heat2d"]
-    (variant,) = variants_for("heat2d")
+    variant = next(v for v in variants_for("heat2d") if v.name == "heat2d-rowvec")
     swap = UseVariant(task, variant)
     rewritten = swap.apply(task.seed, Random(1)).source
     assert variant_of(rewritten) == "heat2d-rowvec"
@@ -115,7 +115,7 @@ def test_a_variant_is_not_offered_on_itself_and_keeps_its_required_tunables() ->
 
 def test_proposer_never_leaves_a_variants_allowed_tunables() -> None:
     task = SUITE["heat2d"]
-    (variant,) = variants_for("heat2d")
+    variant = next(v for v in variants_for("heat2d") if v.name == "heat2d-rowvec")
     source = UseVariant(task, variant).apply(task.seed, Random(2)).source
     proposer = BuiltinProposer(task)
     parent = Individual(0, source, Evaluation(task="heat2d", source_sha256="x", which="train", seed=0, status="ok"))
@@ -137,6 +137,24 @@ def test_opencl_only_variants_are_not_offered_on_cuda() -> None:
 def test_tunables_only_proposer_offers_no_rewrite() -> None:
     proposer = BuiltinProposer(SUITE["nbody"], rewrites=False)
     assert {t.kind for t in proposer.transformations} == {"unroll"}
+
+
+def test_every_structural_variant_is_tried_once_from_any_parent_in_library_order() -> None:
+    """The tournament seldom picks the seed again, so untried variants are proposed from the current parent."""
+    task = SUITE["nbody"]
+    names = [variant.name for variant in variants_for("nbody")]
+    proposer = BuiltinProposer(task)
+    done = Evaluation(task="nbody", source_sha256="x", which="train", seed=0, status="ok")
+    history = [Individual(0, task.seed, done)]
+    parent = history[0]
+    for expected in names:
+        (proposal,) = proposer.propose(parent, history, Random(5))
+        assert variant_of(proposal.source) == expected
+        parent = Individual(len(history), proposal.source, done)
+        history.append(parent)
+    (proposal,) = proposer.propose(parent, history, Random(5))
+    assert variant_of(proposal.source) in names  # then tunables and small rewrites on the winners
+    assert not proposal.note.startswith("rewrite as")
 
 
 # -- the budget of a kernels search --------------------------------------------------------------------------
@@ -186,6 +204,32 @@ def test_every_rewrite_is_judged_correct_where_it_applies(worker: Worker, name: 
     assert source != task.seed
     evaluation = Harness(task, worker, ceilings=None, repeats=1).evaluate(source, sizes=odd_sizes(name), seed=9)
     assert evaluation.status == "ok", evaluation.feedback()
+
+
+STRONGEST = [
+    ("heat2d", "heat2d-rowloop", {"LX": 16, "LY": 4, "VEC": 16}),
+    ("wave3d", "wave3d-rowloop", {"LX": 16, "LY": 4, "VEC": 16}),
+    ("nbody", "nbody-ilanes16", {"LOCAL": 128}),
+    ("nbody", "nbody-ilanes8", {"LOCAL": 0}),
+]
+
+
+@pytest.mark.slow
+@pytest.mark.opencl
+@pytest.mark.parametrize(("name", "rewrite", "params"), STRONGEST, ids=[f"{n}-{r}" for n, r, _ in STRONGEST])
+def test_the_fastest_variants_are_correct_at_every_suite_and_heldout_size(
+    worker: Worker, name: str, rewrite: str, params: dict[str, int]
+) -> None:
+    """The variants the search picks, at the settings it picks, judged at every size a search or a gate uses."""
+    task = SUITE[name]
+    variant = next(v for v in variants_for(name) if v.name == rewrite)
+    chosen = {**task.defaults(), **params}
+    assert all(chosen[k] in allowed for k, allowed in variant.requires.items())
+    source = variant.source(chosen)
+    harness = Harness(task, worker, ceilings=None, repeats=1)
+    evaluation = harness.evaluate(source, sizes=[*task.sizes, *task.heldout], seed=11)
+    assert evaluation.status == "ok", evaluation.feedback()
+    assert [size.label for size in evaluation.sizes] == [size.label for size in (*task.sizes, *task.heldout)]
 
 
 @pytest.mark.opencl

@@ -4,8 +4,9 @@ Two kinds of move on the parent: a tunable the task declares (work-group size, v
 tiling...) stepped to a neighbouring or random value the parent's variant allows; or a typed
 rewrite of the source (see `_transforms`): a structural variant (vectorisation, work per item,
 local-memory tiling, fused updates), `restrict`/`const` qualifiers, or `#pragma unroll`. Only
-rewrites whose preconditions hold on the parent are offered. Structural rewrites are tried early
-(while the parent is still the seed's family), since the largest gains come from them.
+rewrites whose preconditions hold on the parent are offered. Every structural variant is tried
+once before anything else, from whichever parent is current and in the library's order (the
+strongest first), since the largest gains come from them; tunable moves then tune the winners.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from tools.kernels import KernelTask, with_params
 
 class BuiltinProposer:
     def __init__(
-        self, task: KernelTask, source_moves: float = 0.4, *, rewrites: bool = True, backend: str = "opencl"
+        self, task: KernelTask, source_moves: float = 0.25, *, rewrites: bool = True, backend: str = "opencl"
     ) -> None:
         """`source_moves`: share of moves that rewrite code; `rewrites=False` keeps to tunables and unrolling;
         `backend`: variants written for another backend are not offered."""
@@ -40,8 +41,11 @@ class BuiltinProposer:
         movable = [name for name in self.task.tunables if len(allowed_values(self.task, parent.source, name)) > 1]
         tried = {variant_of(h.source) for h in history}
         fresh = [t for t in self.applicable(parent.source) if isinstance(t, UseVariant) and t.variant.name not in tried]
-        if fresh and variant_of(parent.source) == "seed":
-            return [self._rewrite(parent.source, fresh, rng)]
+        if fresh:
+            # Every structural variant once, in the library's order (strongest first), before tuning any:
+            # an island's tournament rarely picks the seed again, so waiting for it would leave some untried.
+            rewrite = fresh[0].apply(parent.source, rng)
+            return [Proposal(rewrite.source, rewrite.note)]
         if movable and rng.random() >= self.source_moves:
             return [self._tunable_move(parent.source, movable, rng)]
         options = self.applicable(parent.source)
