@@ -57,6 +57,7 @@ def renderers(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
         pool.close()
 
 
+@pytest.mark.slow
 def test_a_renderer_draws_the_same_png_as_this_process(tmp_path: Path) -> None:
     xs, ys, velocity, pressure = _fields()
     options: dict[str, Any] = {"title": "cavity, Re = 100", "velocity_scale": 1.0, "length_scale": 0.1}

@@ -36,6 +36,8 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import IO, Any
 
+from runs import LabgateError
+
 PROCESSES_VARIABLE = "LABGATE_FIGURE_PROCESSES"
 RENDERER = Path(__file__).resolve().with_name("_renderer.py")
 """Run as a script beside `_draw.py`, so a renderer loads the drawing module of this same tree alone."""
@@ -43,7 +45,7 @@ RENDERER = Path(__file__).resolve().with_name("_renderer.py")
 Draw = Callable[..., None]
 
 
-class RendererDiedError(RuntimeError):
+class RendererDiedError(LabgateError, RuntimeError):
     """A renderer process ended while drawing (killed, out of memory)."""
 
 
