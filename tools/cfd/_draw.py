@@ -79,19 +79,9 @@ def field_panels(
             x, y, velocity[..., 0], velocity[..., 1], color="white", density=1.1, linewidth=0.6, arrowsize=0.6
         )
     axes[0].set_title("velocity magnitude and streamlines")
-    # Corner singularities (the cavity's lid edges) would otherwise take the whole colour range.
-    low, high = np.nanpercentile(pressure, [1, 99]) if np.isfinite(pressure).any() else (0.0, 1.0)
-    levels = np.linspace(low, high, 41) if high > low else 40
+    low, high, levels = _pressure_levels(pressure)
     filled_p = axes[1].contourf(x, y, np.clip(pressure, low, high), levels=levels, cmap="RdBu_r")
-    fig.colorbar(filled_p, ax=axes[1], label="p (kinematic, m²/s²)")
-    axes[1].set_title("pressure")
-    for axis in axes:
-        axis.set_aspect("equal")
-        axis.set_xlabel("x / L")
-        axis.set_ylabel("y / L")
-    fig.suptitle(title)
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
+    _finish_panels(fig, axes, filled_p, title, path)
 
 
 def profile_comparison(
@@ -187,18 +177,9 @@ def field_panels_tri(
         uy = mtri.LinearTriInterpolator(tri, velocity[:, 1])(mesh_x, mesh_y)
         axes[0].streamplot(gx, gy, ux, uy, color="white", density=1.2, linewidth=0.5, arrowsize=0.5)
     axes[0].set_title("velocity magnitude and streamlines")
-    low, high = np.nanpercentile(pressure, [1, 99]) if np.isfinite(pressure).any() else (0.0, 1.0)
-    levels = np.linspace(low, high, 41) if high > low else 40
+    low, high, levels = _pressure_levels(pressure)
     filled_p = axes[1].tricontourf(tri, np.clip(np.nan_to_num(pressure), low, high), levels=levels, cmap="RdBu_r")
-    fig.colorbar(filled_p, ax=axes[1], label="p (kinematic, m²/s²)")
-    axes[1].set_title("pressure")
-    for axis in axes:
-        axis.set_aspect("equal")
-        axis.set_xlabel("x / L")
-        axis.set_ylabel("y / L")
-    fig.suptitle(title)
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
+    _finish_panels(fig, axes, filled_p, title, path)
 
 
 def curves(
@@ -221,3 +202,23 @@ def curves(
     fig.suptitle(title, fontsize=9)
     fig.savefig(path, dpi=110)
     plt.close(fig)
+
+
+def _pressure_levels(pressure: FloatArray) -> tuple[float, float, Any]:
+    """The pressure panel's colour range and levels: corner singularities (the cavity's lid edges)
+    would otherwise take the whole range."""
+    low, high = np.nanpercentile(pressure, [1, 99]) if np.isfinite(pressure).any() else (0.0, 1.0)
+    return low, high, np.linspace(low, high, 41) if high > low else 40
+
+
+def _finish_panels(fig: Any, axes: Any, filled_p: Any, title: str, path: Path) -> None:
+    """The pressure colour bar, the shared axes, the title; then the PNG written and the figure closed."""
+    fig.colorbar(filled_p, ax=axes[1], label="p (kinematic, m²/s²)")
+    axes[1].set_title("pressure")
+    for axis in axes:
+        axis.set_aspect("equal")
+        axis.set_xlabel("x / L")
+        axis.set_ylabel("y / L")
+    fig.suptitle(title)
+    fig.savefig(path, dpi=110)
+    pyplot().close(fig)
