@@ -32,6 +32,7 @@ TARGETED = (
     "induction-mod",
     "induction-mod-keep",
     "instantiate-real",
+    "power-mod",
 )
 GENERAL = tuple(name for name, _ in SKELETONS if name not in TARGETED)
 
@@ -102,6 +103,9 @@ CASES = {
     "induction-mod-keep": problem(
         "even_power", NAT, "Theorem even_power : forall n : nat, n <> 0 -> Nat.divide 2 (4 ^ n)."
     ),
+    "power-mod": problem(
+        "last_digit", "Require Import Coq.Arith.PeanoNat.\n", "Theorem last_digit : (17 ^ 2023 + 3 ^ 99) mod 10 = 0."
+    ),
 }
 
 
@@ -131,6 +135,12 @@ def test_targeted_skeletons_are_offered_only_to_their_shape() -> None:
     assert not set(divisibility) & set(origins(BuiltinProposer(), CASES["pair-squares"]))
     assert "instantiate-real" in origins(BuiltinProposer(), CASES["instantiate-real"])
     assert "instantiate-real" not in reals  # a recurrence in `n : nat` is `instantiate-nat`'s
+    assert "power-mod" in origins(BuiltinProposer(), CASES["power-mod"])
+    assert "power-mod" not in powers  # `10 ^ n`: the exponent is not a constant
+    in_z = problem(
+        "z_power", "Require Import ZArith.\nOpen Scope Z_scope.\n", "Theorem z_power : 5 ^ 2005 mod 100 = 25."
+    )
+    assert "power-mod" not in origins(BuiltinProposer(), in_z)  # integers are binary: computing suffices
 
 
 def test_unfold_local_names_the_headers_definitions() -> None:

@@ -106,6 +106,7 @@ SKELETONS: tuple[tuple[str, tuple[str, ...]], ...] = (
     _TARGETED["instantiate-nat"],
     _TARGETED["induction-mod"],
     _TARGETED["induction-mod-keep"],
+    _TARGETED["power-mod"],
     ("rewrite-defs", ("intros.", DESTRUCT_HYPS, _REWRITE_DEFS, _SPLIT_GOAL, HOLE)),
     _TARGETED["unfold-local"],
     ("clear-denominators", ("intros.", DESTRUCT_HYPS, _NONZERO, _DIVISIONS, _GOAL_DIVISIONS, HOLE)),

@@ -38,6 +38,10 @@ which keeps the shared budget of prover runs for the skeletons that can apply.
   for all `x`, `f (x + 3) = ...`) is instantiated at `0, 1, -1, 2, -2` (matching coefficients),
   definitions `f x = ...` rewritten into the instances, a conjunction proved left to right (each
   part a hypothesis of the next), and each equation by `nra`, else multiplied by a nonzero factor first.
+- `power-mod`: a remainder of a power with constant base and exponent in `nat` (`1999 ^ 2000 mod 5`,
+  too large to compute in unary) by square-and-multiply: two lemmas proved in the script
+  (`x ^ k mod n = (x mod n) ^ k mod n`, `a ^ e mod n = ((a * a mod n) ^ (e / 2) mod n * (a ^ (e mod 2) mod n)) mod n`)
+  are rewritten with, every intermediate number computed at once, so no power above `n * n` is built.
 """
 
 from __future__ import annotations
@@ -288,6 +292,36 @@ _CLOSE_REAL_EQUATIONS = (
     "apply (Rmult_eq_reg_r b); [timeout 3 nra | exact H] end]."
 )
 
+# `power-mod`: reduce the base below the modulus, then halve the exponent, computing each new number
+# (`vm_compute` on small terms) and replacing it with `change`, so the kernel never builds a large power.
+_POWER_MOD_BASE = (
+    "assert (PW : (forall x k n : nat, n <> 0 -> (x ^ k) mod n = ((x mod n) ^ k) mod n)%nat) by ("
+    "intros x k n Hn; induction k as [|k IH]; [reflexivity|]; "
+    "change (x ^ S k)%nat with (x * x ^ k)%nat; change ((x mod n) ^ S k)%nat with (x mod n * (x mod n) ^ k)%nat; "
+    "rewrite (Nat.mul_mod x (x ^ k) n Hn), IH; symmetry; "
+    "rewrite (Nat.mul_mod (x mod n) ((x mod n) ^ k) n Hn), (Nat.mod_mod x n Hn); reflexivity)."
+)
+_POWER_MOD_HALVE = (
+    "assert (PM : (forall a e n : nat, n <> 0 -> "
+    "(a ^ e) mod n = (((a * a) mod n) ^ (e / 2) mod n * (a ^ (e mod 2) mod n)) mod n)%nat) by ("
+    "intros a e n Hn; rewrite (Nat.div_mod_eq e 2) at 1; rewrite Nat.pow_add_r, Nat.pow_mul_r; "
+    "change (a ^ 2)%nat with (a * (a * 1))%nat; "
+    "rewrite Nat.mul_1_r, (Nat.mul_mod _ _ n Hn), (PW (a * a)%nat _ n Hn); reflexivity)."
+)
+_POWER_MOD_REDUCE = (
+    "repeat match goal with |- context [Nat.modulo (Nat.pow ?a ?e) ?n] => "
+    "lazymatch eval vm_compute in (Nat.leb n a) with "
+    "| true => let r := eval vm_compute in (Nat.modulo a n) in "
+    "rewrite (PW a e n) by discriminate; change (Nat.modulo a n) with r "
+    "| false => lazymatch eval vm_compute in (Nat.leb e 1) with "
+    "| true => let v := eval vm_compute in (Nat.modulo (Nat.pow a e) n) in "
+    "change (Nat.modulo (Nat.pow a e) n) with v "
+    "| false => let s := eval vm_compute in (Nat.modulo (Nat.mul a a) n) in "
+    "let q := eval vm_compute in (Nat.div e 2) in let r := eval vm_compute in (Nat.modulo e 2) in "
+    "rewrite (PM a e n) by discriminate; change (Nat.modulo (Nat.mul a a) n) with s; "
+    "change (Nat.div e 2) with q; change (Nat.modulo e 2) with r end end end."
+)
+
 TARGETED: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("bounded-cases", ("intros.", DESTRUCT_HYPS, "subst.", _BOUNDED_CASES, _CLOSE_CASES)),
     ("bounded-wide", ("intros.", DESTRUCT_HYPS, "subst.", _WIDE_CASES, _CLOSE_WIDE)),
@@ -357,6 +391,17 @@ TARGETED: tuple[tuple[str, tuple[str, ...]], ...] = (
     ),
     ("induction-mod", _induction_mod(keep_premises=False)),
     ("induction-mod-keep", _induction_mod(keep_premises=True)),
+    (
+        "power-mod",
+        (
+            "intros.",
+            _POWER_MOD_BASE,
+            _POWER_MOD_HALVE,
+            "try rewrite Nat.add_mod by discriminate.",
+            _POWER_MOD_REDUCE,
+            HOLE,
+        ),
+    ),
 )
 
 _REALS = re.compile(r"\bRequire\s+(?:Import\s+|Export\s+)?(?:[\w.]*\s+)*?(?:Reals|Rbase|Coquelicot)\b")
@@ -367,6 +412,7 @@ _MOD = re.compile(r"\bmod\b|modulo")
 _Z = re.compile(r"\bZ\b|Z_scope|ZArith")
 _DIVISIBILITY = re.compile(r"\bmod\b|modulo|divide|exists\s*\(?\s*\w+\s*(?::\s*nat\s*)?\)?\s*,[^.]*\*")
 _POWER = re.compile(r"\^|\bpow\b")
+_LARGE_POWER = re.compile(r"\d\s*\)?\s*\^\s*\(?\s*\d{2,}")
 _IDENTITY = re.compile(r"(?:\(|:|->)\s*\(?\s*forall\s+\w+\s*(?::\s*R\s*)?,")
 
 
@@ -398,6 +444,15 @@ def _has_power_divisibility(problem: ProofProblem) -> bool:
     return _has_divisibility(problem) and _has_nat(problem) and _POWER.search(problem.statement) is not None
 
 
+def _has_large_power_mod(problem: ProofProblem) -> bool:
+    """A remainder of a power with a constant exponent of two digits or more, in `nat` (no integers in sight)."""
+    return (
+        _MOD.search(problem.statement) is not None
+        and _LARGE_POWER.search(problem.statement) is not None
+        and _Z.search(problem.statement + problem.header) is None
+    )
+
+
 GUARDS: dict[str, Callable[[ProofProblem], bool]] = {
     "bounded-cases": _has_nat,
     "bounded-wide": _has_nat,
@@ -414,6 +469,7 @@ GUARDS: dict[str, Callable[[ProofProblem], bool]] = {
     "instantiate-real": lambda problem: _uses_reals(problem) and _IDENTITY.search(problem.statement) is not None,
     "induction-mod": _has_power_divisibility,
     "induction-mod-keep": _has_power_divisibility,
+    "power-mod": _has_large_power_mod,
     "unfold-local": lambda problem: bool(local_definitions(problem)),
     "ring-simplify-hyps": _uses_reals,
     "pair-squares": _uses_reals,
