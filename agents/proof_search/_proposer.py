@@ -15,7 +15,14 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 
 from agents.proof_search._script import HOLE, ProofScript
-from agents.proof_search._targeted import DESTRUCT_HYPS, TARGETED, applies, specialise
+from agents.proof_search._targeted import (
+    DESTRUCT_HYPS,
+    EACH_REMAINDER_NAT,
+    EACH_REMAINDER_Z,
+    TARGETED,
+    applies,
+    specialise,
+)
 from tools.proofs import ProofProblem
 
 # Ltac fragments, each one sentence; they never fail (wrapped in `try`/`repeat`).
@@ -63,22 +70,8 @@ _REWRITE_DEFS = (
 )
 # Remainders and quotients by constants: the division identity and the bound, for lia/nia. One
 # skeleton per type, since a sentence naming a library that is not loaded fails as a whole.
-_MOD_FACT_NAT = (
-    "lazymatch goal with _ : a = Nat.add (Nat.mul b (Nat.div a b)) (Nat.modulo a b) |- _ => fail | _ => "
-    "pose proof (Nat.div_mod_eq a b); assert (Nat.lt (Nat.modulo a b) b) by (apply Nat.mod_upper_bound; lia) end"
-)
-_MOD_FACT_Z = (
-    "lazymatch goal with _ : a = Z.add (Z.mul b (Z.div a b)) (Z.modulo a b) |- _ => fail | _ => "
-    "pose proof (Z.div_mod a b ltac:(lia)); pose proof (Z.mod_pos_bound a b ltac:(lia)) end"
-)
-
-
-def _for_each_mod(fact: str, pattern: str) -> str:
-    return f"repeat match goal with | H : context [{pattern}] |- _ => {fact} | |- context [{pattern}] => {fact} end."
-
-
-_MOD_FACTS = _for_each_mod(_MOD_FACT_NAT, "Nat.modulo ?a ?b")
-_MOD_FACTS_Z = _for_each_mod(_MOD_FACT_Z, "Z.modulo ?a ?b")
+_MOD_FACTS = EACH_REMAINDER_NAT + "."
+_MOD_FACTS_Z = EACH_REMAINDER_Z + "."
 # Square roots: nonnegative, and squaring back when the radicand is (for nra).
 _SQRT_FACT = (
     "lazymatch goal with _ : 0 <= sqrt t |- _ => fail | _ => "

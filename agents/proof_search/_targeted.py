@@ -231,13 +231,15 @@ def _each_remainder(fact: str, pattern: str) -> str:
     return f"repeat match goal with | H : context [{pattern}] |- _ => {fact} | |- context [{pattern}] => {fact} end"
 
 
-_CLOSE_RESIDUES_NAT = (
-    "all: simpl Nat.pow in *; " + _each_remainder(_MOD_IDENTITY_NAT, "Nat.modulo ?a ?b") + "; try (timeout 3 nia)."
-)
+EACH_REMAINDER_NAT = _each_remainder(_MOD_IDENTITY_NAT, "Nat.modulo ?a ?b")
+"""Every `a mod b` (nat) in the goal or hypotheses gets its division identity and bound, once (the
+general `mod-facts` skeleton uses it too)."""
+EACH_REMAINDER_Z = _each_remainder(_MOD_IDENTITY_Z, "Z.modulo ?a ?b")
+"""The same for `Z.modulo`."""
+
+_CLOSE_RESIDUES_NAT = "all: simpl Nat.pow in *; " + EACH_REMAINDER_NAT + "; try (timeout 3 nia)."
 _CLOSE_RESIDUES_Z = (
-    "all: simpl Z.of_nat in *; repeat rewrite Z.pow_2_r in *; "
-    + _each_remainder(_MOD_IDENTITY_Z, "Z.modulo ?a ?b")
-    + "; try (timeout 3 nia)."
+    "all: simpl Z.of_nat in *; repeat rewrite Z.pow_2_r in *; " + EACH_REMAINDER_Z + "; try (timeout 3 nia)."
 )
 # Induction on the variable of a power's exponent (`b ^ (2 * n + 1)`, `10 ^ n`), premises about it dropped.
 _INDUCTION_ON_EXPONENT = (
@@ -252,9 +254,7 @@ _POWER_FACT = (
     "assert (Nat.lt 0 (Nat.pow b e)) by (apply Nat.neq_0_lt_0, Nat.pow_nonzero; lia) end"
 )
 _POWERS_POSITIVE = f"repeat match goal with |- context [Nat.pow ?b ?e] => {_POWER_FACT} end."
-_CLOSE_POWER_STEP = (
-    "simpl Nat.pow in *; " + _each_remainder(_MOD_IDENTITY_NAT, "Nat.modulo ?a ?b") + "; try (timeout 3 lia)."
-)
+_CLOSE_POWER_STEP = "simpl Nat.pow in *; " + EACH_REMAINDER_NAT + "; try (timeout 3 lia)."
 
 
 def _induction_mod(keep_premises: bool) -> tuple[str, ...]:
