@@ -1,8 +1,11 @@
 """This device's ceilings, measured once per device and working-set size, cached on disk.
 
-Bandwidth depends on where the working set lives (cache or memory), so the triad probe runs at
+Bandwidth depends on where the working set lives (cache or memory), so the bandwidth probes run at
 the same working-set size as each task size; FMA throughput is one number per device. The cache
-is keyed by the device's identity, so a different machine or driver measures afresh.
+is keyed by the device's identity, so a different machine or driver measures afresh. Per working set
+there are two bandwidths: the triad (separate output, what fractions are scored against) and the
+in-place update (the fastest bytes move at all, what the physics floor uses). The cache file's name
+carries its format, so a cache written when one number stood for both is never read as either.
 """
 
 from __future__ import annotations
@@ -30,7 +33,7 @@ class Ceilings:
 
     def __init__(self, cache_dir: Path | None = None) -> None:
         self.cache_dir = cache_dir or default_cache_dir()
-        self.path = self.cache_dir / "ceilings.json"
+        self.path = self.cache_dir / "ceilings-v2.json"
 
     def _load(self) -> dict[str, Any]:
         try:
@@ -46,31 +49,38 @@ class Ceilings:
         temporary.replace(self.path)
 
     def for_device(self, worker: Worker, working_sets: list[int]) -> dict[str, Any]:
-        """{"device", "fma_gflops", "triad_gbps": {bytes: GB/s}} for every working set, measuring what is missing."""
+        """{"device", "fma_gflops", "triad_gbps": {bytes: GB/s}, "update_gbps": {bytes: GB/s}} for every
+        working set, measuring what is missing."""
         device = worker.ensure()
         key = str(device["key"])
+        wanted = set(working_sets)
         with self._lock:
             data = self._load()
-            entry = data.setdefault(key, {"device": device, "triad_gbps": {}})
+            entry = data.setdefault(key, {"device": device})
+            triad = entry.setdefault("triad_gbps", {})
+            update = entry.setdefault("update_gbps", {})
             changed = False
             if "fma_gflops" not in entry:
-                entry["fma_gflops"] = _probe(worker, {"op": "fma"}, "gflops")
+                entry["fma_gflops"] = float(_probe(worker, {"op": "fma"})["gflops"])
                 changed = True
-            for nbytes in sorted(set(working_sets)):
-                if str(nbytes) not in entry["triad_gbps"]:
-                    entry["triad_gbps"][str(nbytes)] = _probe(worker, {"op": "triad", "bytes": nbytes}, "gbps")
+            for nbytes in sorted(wanted):
+                if str(nbytes) not in triad or str(nbytes) not in update:
+                    reply = _probe(worker, {"op": "triad", "bytes": nbytes})
+                    triad[str(nbytes)] = float(reply["gbps"])
+                    update[str(nbytes)] = float(reply["update_gbps"])
                     changed = True
             if changed:
                 self._store(data)
         return {
             "device": entry["device"],
             "fma_gflops": float(entry["fma_gflops"]),
-            "triad_gbps": {int(k): float(v) for k, v in entry["triad_gbps"].items() if int(k) in set(working_sets)},
+            "triad_gbps": {int(k): float(v) for k, v in triad.items() if int(k) in wanted},
+            "update_gbps": {int(k): float(v) for k, v in update.items() if int(k) in wanted},
         }
 
 
-def _probe(worker: Worker, request: dict[str, Any], field: str) -> float:
+def _probe(worker: Worker, request: dict[str, Any]) -> dict[str, Any]:
     reply, _ = worker.request(request, {}, PROBE_TIMEOUT)
     if not reply.get("ok"):
         raise RuntimeError(f"ceiling probe {request['op']} failed: {reply.get('error')}")
-    return float(reply[field])
+    return reply

@@ -65,4 +65,5 @@ def ceilings_record(harness: Harness) -> dict[str, Any]:
         "device": ceilings.get("device", {}),
         "fma_gflops": ceilings.get("fma_gflops"),
         "triad_gbps": {str(k): v for k, v in ceilings.get("triad_gbps", {}).items()},
+        "update_gbps": {str(k): v for k, v in ceilings.get("update_gbps", {}).items()},
     }

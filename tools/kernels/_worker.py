@@ -53,9 +53,10 @@ def serve(backend: Backend, inbox: BinaryIO, outbox: BinaryIO) -> None:
 
                 reply, payload = run_reference(backend, request, arrays)
             elif op == "triad":
-                from tools.kernels._probes import triad_bandwidth
+                from tools.kernels._probes import bandwidth_probes
 
-                reply = {"ok": True, "gbps": triad_bandwidth(backend, int(request["bytes"]))}
+                rates = bandwidth_probes(backend, int(request["bytes"]))
+                reply = {"ok": True, "gbps": rates["triad"], "update_gbps": rates["update"]}
             elif op == "fma":
                 from tools.kernels._probes import fma_throughput
 
