@@ -2,12 +2,17 @@
 
 Workloads plug their proposers in through the `labgate.proposers` entry-point group (see
 `agents.Proposer`); experiments execute against `agents.Execution`, locally or on a Ray worker.
+
+The write-up (Markdown rendering) and the CFD search policy are imported on first use: a run needs
+them only after its first experiments, and commands that only read the store never do.
 """
+
+from importlib import import_module
+from typing import TYPE_CHECKING, Any
 
 from agents._context import ProgressReporter, RunCancelledError, RunContext, SilentReporter
 from agents._execution import Execution
 from agents._graph import Orchestrator, RunState
-from agents._markdown import render_markdown
 from agents._policy import (
     BuiltinRevisionPolicy,
     JudgedExperiment,
@@ -24,8 +29,28 @@ from agents._runner import (
     process_alive_here,
     summarize,
 )
-from agents._writer import write_report
-from agents.cfd_search import SearchRevisionPolicy
+
+if TYPE_CHECKING:
+    from agents._markdown import render_markdown
+    from agents._writer import write_report
+    from agents.cfd_search import SearchRevisionPolicy
+
+_LAZY = {
+    "render_markdown": "agents._markdown",
+    "write_report": "agents._writer",
+    "SearchRevisionPolicy": "agents.cfd_search",
+}
+"""Exported names whose modules load on first access (markdown-it, the search proposers)."""
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'agents' has no attribute {name!r}")
+    value = getattr(import_module(module), name)
+    globals()[name] = value
+    return value
+
 
 __all__ = [
     "BuiltinRevisionPolicy",

@@ -17,7 +17,6 @@ from agents._checkpoint import open_checkpointer, thread_config
 from agents._context import RunContext
 from agents._experiments import finish_experiment, judge_experiment, judged_history, prepare_experiment
 from agents._proposer import policy_for
-from agents._writer import write_report
 from agents.executors import Executor, LocalExecutor
 from agents.llm import LLMBudgetExceededError
 from runs import ExperimentSpec
@@ -153,6 +152,8 @@ class Orchestrator:
         spent = [
             e.message for e in context.store.events(context.run_id) if e.kind == "budget" and e.data.get("experiment")
         ]
+        from agents._writer import write_report  # markdown-it and the prose checks: needed only now
+
         report = write_report(context, notes=[*state.get("notes", []), *(f"stopped early: {m}" for m in spent)])
         assert step.id is not None
         # Relative to the run directory: step details are shown by the API, which never names server paths.

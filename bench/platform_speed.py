@@ -10,17 +10,23 @@ Rows (each a median of `--repeats` >= 3 runs; the arms of a row take turns going
                       null with the reason when no engine answers or the openfoam image is not built
   sweep_throughput    8 cavity cases through `agent run`, one worker over `--workers` (goal >= 1.8)
   ray_over_local      the same kind of 8-case sweep on the Ray executor over the local one (goal <= 1.10)
+  startup             seconds from `agent run cfd/cavity`'s start to its first sandboxed solver command
+                      (the command is not run), and the CPU seconds the process had used by then
 
 Every arm that runs labgate code runs in a child process started in a source tree, so
 `--baseline PATH` (a checkout of an earlier revision, for example made by
-`git worktree add --detach /tmp/speed-base HEAD`) adds the same arms from that tree, interleaved
+`git worktree add --detach /tmp/speed-base HEAD`, or `git archive HEAD | tar -x -C /tmp/speed-base`
+into an empty folder) adds the same arms from that tree, interleaved
 with today's: the JSON then carries a `baseline` object with the same rows, measured in the same run.
 
 `--quick` keeps every row but makes each smaller (32x32 cavity, 10 tiny experiments, 4-case sweeps
 on coarse meshes), so that the whole bench finishes in a few minutes; the JSON says which sizes ran.
 
+`--rows startup,agent_over_direct` measures only those rows. The JSON records the load average
+before and after, since other work on the machine moves every number.
+
 Usage: .venv/bin/python bench/platform_speed.py [--quick] [--repeats 3] [--baseline /tmp/speed-base]
-       [--no-docker] [--no-ray] [--workers N]
+       [--no-docker] [--no-ray] [--workers N] [--rows ROW,...]
 """
 
 from __future__ import annotations
@@ -46,6 +52,30 @@ GOALS = {
     "sweep_throughput": 1.8,
     "ray_over_local": 1.10,
 }
+ROWS = ("agent_over_direct", "local_tiny", "docker_warm_tiny", "sweep_throughput", "ray_over_local", "startup")
+
+# Runs `agent run ...` in a child whose working directory is the tree under test; at the first
+# sandboxed solver command (blockMesh) it writes the seconds since the parent started it and the
+# CPU it used, and exits without running the command: what remains of a run is start-up only.
+_STARTUP_WORKER = """
+import json, os, resource, subprocess, sys, time
+sys.path.insert(0, ".")
+started, out = float(sys.argv[1]), sys.argv[2]
+real_init = subprocess.Popen.__init__
+def first_command(self, args, *rest, **kwargs):
+    text = " ".join(map(str, args)) if isinstance(args, (list, tuple)) else str(args)
+    if "blockMesh" in text:
+        usage = resource.getrusage(resource.RUSAGE_SELF)
+        seconds = time.time() - started
+        with open(out, "w") as handle:
+            json.dump({"seconds": seconds, "cpu": usage.ru_utime + usage.ru_stime}, handle)
+        os._exit(0)
+    real_init(self, args, *rest, **kwargs)
+subprocess.Popen.__init__ = first_command
+sys.argv = ["agent", *sys.argv[3:]]
+from api.cli import main
+main()
+"""
 
 # Runs in a child process whose working directory is the source tree under test, so that the
 # tree's own `sandboxes` and `tools` are the ones imported. Prints the seconds, or a reason to skip.
@@ -148,6 +178,23 @@ def tiny(tree: Path, arm: str, count: int) -> tuple[float, float] | str:
     return float(answer["seconds"]), float(answer["direct"])
 
 
+def startup(tree: Path, home: Path, args: list[str]) -> tuple[float, float]:
+    """Seconds from starting `agent ...` in `tree` to its first sandboxed solver command, and its CPU seconds."""
+    out = home.parent / f"{home.name}.startup.json"
+    result = subprocess.run(
+        [sys.executable, "-c", _STARTUP_WORKER, repr(time.time()), str(out), *args],
+        cwd=tree,
+        env=_child_env(home),
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if not out.exists():
+        raise RuntimeError(f"agent {' '.join(args)} in {tree} started no solver: {result.stderr[-800:]}")
+    answer = json.loads(out.read_text())
+    return float(answer["seconds"]), float(answer["cpu"])
+
+
 def direct_cavity(root: Path, cells: int) -> float:
     """OpenFOAM by hand on the cavity cases, side by side (no labgate code involved)."""
     sys.path.insert(0, str(REPO / "bench"))
@@ -187,6 +234,7 @@ class Bench:
         self.task = root / "sweep.yaml"
         self.task.write_text(sweep_task(sizes))
         self.counter = 0
+        self.chosen = set(args.rows.split(",")) if args.rows else set(ROWS)
 
     def home(self) -> Path:
         self.counter += 1
@@ -204,26 +252,31 @@ class Bench:
             self.times.setdefault(key, []).append(value)
 
     def arms(self) -> list[tuple[str, Any]]:
-        """(key, thunk) for every arm of one repeat."""
-        sizes, args = self.sizes, self.args
+        """(key, thunk) for every arm of one repeat (of the rows chosen with --rows)."""
+        sizes, args, rows = self.sizes, self.args, self.chosen
         cavity = ["run", "cfd/cavity", "--param", "re=100,400", "--param", f"cells={sizes.cavity_cells}"]
         cavity += ["--budget", "2"]
-        found: list[tuple[str, Any]] = [
-            ("cavity/direct", lambda: direct_cavity(self.home(), sizes.cavity_cells)),
-        ]
+        found: list[tuple[str, Any]] = []
+        if "agent_over_direct" in rows:
+            found.append(("cavity/direct", lambda: direct_cavity(self.home(), sizes.cavity_cells)))
         ray_cells = ",".join(str(cells) for cells in sizes.ray_cells)
         ray = ["run", "cfd/cavity", "--param", "re=100", "--param", f"cells={ray_cells}"]
         ray += ["--budget", str(len(sizes.ray_cells))]
         for prefix, tree in self.trees.items():
-            found += [
-                (f"{prefix}cavity/agent", lambda tree=tree: agent(tree, self.home(), cavity)[0]),
-                (f"{prefix}tiny/local", lambda tree=tree: tiny(tree, "local", sizes.tiny)),
-                (f"{prefix}sweep/sequential", lambda tree=tree: self.sweep(tree, 1)),
-                (f"{prefix}sweep/parallel", lambda tree=tree: self.sweep(tree, args.workers)),
-            ]
-            if not args.no_docker:
+            if "agent_over_direct" in rows:
+                found.append((f"{prefix}cavity/agent", lambda tree=tree: agent(tree, self.home(), cavity)[0]))
+            if "local_tiny" in rows:
+                found.append((f"{prefix}tiny/local", lambda tree=tree: tiny(tree, "local", sizes.tiny)))
+            if "sweep_throughput" in rows:
+                found += [
+                    (f"{prefix}sweep/sequential", lambda tree=tree: self.sweep(tree, 1)),
+                    (f"{prefix}sweep/parallel", lambda tree=tree: self.sweep(tree, args.workers)),
+                ]
+            if "startup" in rows:
+                found.append((f"{prefix}startup", lambda tree=tree: self.startup(tree, cavity)))
+            if "docker_warm_tiny" in rows and not args.no_docker:
                 found.append((f"{prefix}tiny/docker-warm", lambda tree=tree: tiny(tree, "docker-warm", sizes.tiny)))
-            if not args.no_ray:
+            if "ray_over_local" in rows and not args.no_ray:
                 found += [
                     (
                         f"{prefix}ray/local",
@@ -232,6 +285,13 @@ class Bench:
                     (f"{prefix}ray/ray", lambda tree=tree: agent(tree, self.home(), [*ray, "--executor", "ray"])[0]),
                 ]
         return found
+
+    def startup(self, tree: Path, args: list[str]) -> float:
+        """Start-up seconds of one run; its CPU seconds are kept beside them (`KEY:cpu`)."""
+        seconds, cpu = startup(tree, self.home(), args)
+        key = "baseline:startup" if tree != REPO else "startup"
+        self.times.setdefault(f"{key}:cpu", []).append(cpu)
+        return seconds
 
     def sweep(self, tree: Path, workers: int) -> float:
         elapsed, summary = agent(tree, self.home(), ["run", str(self.task), "--workers", str(workers)])
@@ -276,6 +336,10 @@ class Bench:
         if sequential and parallel:
             rows["sweep_throughput"] = round(sequential / parallel, 3)
             rows["sweep_seconds"] = {"sequential": round(sequential, 2), "parallel": round(parallel, 2)}
+        seconds, cpu = m(f"{prefix}startup"), m(f"{prefix}startup:cpu")
+        if seconds is not None and cpu is not None:
+            rows["startup_seconds"] = round(seconds, 3)
+            rows["startup_cpu_seconds"] = round(cpu, 3)
         local, ray = m(f"{prefix}ray/local"), m(f"{prefix}ray/ray")
         if local and ray:
             rows["ray_over_local"] = round(ray / local, 3)
@@ -291,7 +355,11 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=os.cpu_count() or 1, help="workers of the parallel sweep")
     parser.add_argument("--no-docker", action="store_true", help="leave out the docker row")
     parser.add_argument("--no-ray", action="store_true", help="leave out the Ray row")
+    parser.add_argument("--rows", metavar="ROW,...", help=f"only these rows, of {', '.join(ROWS)}")
     args = parser.parse_args()
+    unknown = set(args.rows.split(",")) - set(ROWS) if args.rows else set()
+    if unknown:
+        parser.error(f"--rows: no row named {', '.join(sorted(unknown))} (rows: {', '.join(ROWS)})")
     if args.repeats < 3:
         parser.error("--repeats must be at least 3: every number is a median")
     if args.baseline and not (Path(args.baseline) / "api" / "cli").is_dir():
@@ -299,6 +367,7 @@ def main() -> None:
     sizes = QUICK if args.quick else FULL
     root = Path(tempfile.mkdtemp(prefix="labgate-speed-"))
     bench = Bench(args, sizes, root)
+    load_before = [round(value, 2) for value in os.getloadavg()]
     try:
         bench.run()
     finally:
@@ -316,6 +385,7 @@ def main() -> None:
             "ray": f"{len(sizes.ray_cells)} cases, cells {list(sizes.ray_cells)}",
         },
         "goals": GOALS,
+        "load_average": {"before": load_before, "after": [round(value, 2) for value in os.getloadavg()]},
         **bench.rows(""),
     }
     if args.baseline:

@@ -12,7 +12,7 @@ import sys
 from collections.abc import Callable
 from contextlib import nullcontext
 from pathlib import Path
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 import click
 from pydantic import ValidationError
@@ -22,7 +22,6 @@ from rich.table import Table
 
 from agents import RunLauncher, RunOptions, RunStateError, RunSummary
 from agents.llm import llm_purpose
-from agents.planner import DocumentError, GoalError, PlanningResult, make_plans, plan_to_task
 from api._detail import iso, run_detail
 from api._errors import BadInputError
 from api._progress import LineReporter, LiveReporter
@@ -38,6 +37,9 @@ from runs import (
     task_label,
 )
 from tools import TaskError, apply_overrides, describe_validation_error
+
+if TYPE_CHECKING:
+    from agents.planner import PlanningResult
 
 EXIT_BAD_INPUT = 2
 
@@ -163,7 +165,12 @@ def run_command(
     if task is None:
         raise BadInputError("name a TASK (see `agent tasks`), a task file, or give --docs DIR and a goal")
     try:
-        spec = plan_to_task(launcher.catalog, chosen, goal) if docs is not None else launcher.catalog.load(task)
+        if docs is not None:
+            from agents.planner import plan_to_task  # only a run planned from documents reads them
+
+            spec = plan_to_task(launcher.catalog, chosen, goal)
+        else:
+            spec = launcher.catalog.load(task)
         spec = apply_overrides(spec, params=list(param), budget_experiments=budget, seed=seed)
         workload = launcher.catalog.workloads.get(spec.workload)
         if workload is not None and param:  # titled after what it now holds (a statement of one's own)
@@ -207,6 +214,8 @@ def _drive(action: Callable[[Any], RunSummary], as_json: bool) -> None:
 
 
 def _plans(settings: Settings, launcher: RunLauncher, docs: Path, goal: str) -> PlanningResult:
+    from agents.planner import DocumentError, GoalError, make_plans  # a plain `agent run` never plans
+
     llm = None
     if settings.llm_config() is not None:
         llm = launcher.llm_for("planning", TaskSpec(id="plan/documents", workload="cfd"))
