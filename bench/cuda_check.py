@@ -71,6 +71,7 @@ def check_seed(task: KernelTask, root: Path) -> dict[str, Any]:
         "heldout": summary(heldout),
         "fma_gflops": ceilings.get("fma_gflops"),
         "triad_gbps": {str(k): v for k, v in (ceilings.get("triad_gbps") or {}).items()},
+        "update_gbps": {str(k): v for k, v in (ceilings.get("update_gbps") or {}).items()},
         "seconds": time.monotonic() - started,
     }
 
