@@ -11,8 +11,9 @@ from pathlib import Path
 from typing import Any, cast
 
 from tests.conftest import opencl_usable, require_tool
-from tools.kernels import Worker
+from tools.kernels import SUITE, Worker
 from tools.kernels._ceilings import Ceilings
+from tools.kernels._harness import _bandwidth_probe
 from tools.kernels._physics import impossible
 from tools.kernels._probes import bandwidth_probes
 from tools.kernels._task import Work
@@ -65,3 +66,23 @@ def test_both_bandwidth_probes_run_on_the_device() -> None:
     rates = bandwidth_probes(make_backend("opencl"), 1 << 22, repeats=3)
     assert set(rates) == {"triad", "update"}
     assert all(rate > 0.1 for rate in rates.values()), rates
+
+
+def test_in_place_tasks_are_scored_against_the_update_and_the_others_against_the_triad() -> None:
+    """saxpy updates y in place (no write-allocate): against the triad its fraction exceeded 1."""
+    ceilings = {"triad_gbps": {1: 20.0}, "update_gbps": {1: 30.0}}
+    probes = {}
+    for name in ("saxpy", "ising", "heat2d", "nbody", "fft3d"):
+        task = SUITE[name]
+        probes[name] = _bandwidth_probe(task.host(task.sizes[0], task.defaults()).buffers, ceilings)
+    assert probes == {
+        "saxpy": "update_gbps",
+        "ising": "update_gbps",
+        "heat2d": "triad_gbps",
+        "nbody": "triad_gbps",
+        "fft3d": "triad_gbps",  # its scratch buffer is a separate output
+    }
+    # A cache without the update figure falls back to the triad.
+    saxpy = SUITE["saxpy"]
+    buffers = saxpy.host(saxpy.sizes[0], saxpy.defaults()).buffers
+    assert _bandwidth_probe(buffers, {"triad_gbps": {}}) == "triad_gbps"

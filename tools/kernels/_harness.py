@@ -30,7 +30,7 @@ from pydantic import BaseModel, Field
 from tools.kernels._client import Worker, WorkerCrashedError, WorkerTimeoutError
 from tools.kernels._judge import Judgement, Phases, ReferenceCache, judge_trial
 from tools.kernels._physics import impossible
-from tools.kernels._task import CandidateError, HostProgram, KernelTask, Size, Work
+from tools.kernels._task import BufferSpec, CandidateError, HostProgram, KernelTask, Size, Work
 from tools.kernels._variants import draw_variants
 
 GUARD_MIN, GUARD_MAX = 64 << 10, 4 << 20
@@ -308,9 +308,8 @@ class Harness:
         )
         if self.ceilings and seconds > 0:
             working_set = sum(spec.nbytes for spec in program.buffers)
-            bandwidth = self.ceilings["triad_gbps"].get(working_set) or _nearest(
-                self.ceilings["triad_gbps"], working_set
-            )
+            table = self.ceilings[_bandwidth_probe(program.buffers, self.ceilings)]
+            bandwidth = table.get(working_set) or _nearest(table, working_set)
             best, bound = roofline_seconds(work, bandwidth, float(self.ceilings["fma_gflops"]))
             result.fraction = best / seconds
             result.bound = bound
@@ -341,6 +340,18 @@ def guard_bytes(program: HostProgram) -> int:
     """
     largest = max((spec.nbytes for spec in program.buffers), default=0)
     return min(GUARD_MAX, max(GUARD_MIN, -(-largest // 16 // 4096) * 4096))
+
+
+def _bandwidth_probe(buffers: Sequence[BufferSpec], ceilings: dict[str, Any]) -> str:
+    """Which bandwidth ceiling a program's fraction is scored against: "update_gbps" or "triad_gbps".
+
+    A program that writes only buffers it also reads (every written buffer `inout`, as saxpy's y) moves
+    its bytes like the in-place update probe, with no write-allocate; scored against the triad it would
+    exceed 1. Any separate output or scratch buffer means write-allocate traffic: the triad is the yardstick.
+    """
+    written = [spec for spec in buffers if spec.role != "in"]
+    in_place = bool(written) and all(spec.role == "inout" for spec in written)
+    return "update_gbps" if in_place and ceilings.get("update_gbps") else "triad_gbps"
 
 
 def _nearest(table: dict[int, float], nbytes: int) -> float:
