@@ -16,6 +16,7 @@ from verifiers.proofs import GATE_COQ_ARGS, check_proof
 
 NAT = "Require Import Arith.\n"
 REALS = "Require Import Reals.\nOpen Scope R_scope.\n"
+COMPLEX = "Require Import Reals.\nRequire Import Coquelicot.Coquelicot.\nOpen Scope C_scope.\n"
 TARGETED = (
     "bounded-cases",
     "bounded-wide",
@@ -33,6 +34,8 @@ TARGETED = (
     "induction-mod-keep",
     "instantiate-real",
     "power-mod",
+    "complex-parts",
+    "induction-recurrence",
 )
 GENERAL = tuple(name for name, _ in SKELETONS if name not in TARGETED)
 
@@ -106,6 +109,15 @@ CASES = {
     "power-mod": problem(
         "last_digit", "Require Import Coq.Arith.PeanoNat.\n", "Theorem last_digit : (17 ^ 2023 + 3 ^ 99) mod 10 = 0."
     ),
+    "complex-parts": problem(
+        "linear_c", COMPLEX, "Theorem linear_c (x y : C) (h0 : x + y = 5) (h1 : 3 * x + y = 1) : y = 7 /\\ x = -2."
+    ),
+    "induction-recurrence": problem(
+        "closed_form",
+        NAT,
+        "Theorem closed_form : forall n : nat, forall u : nat -> nat,\n"
+        "  u 0 = 1 -> (forall n, u (n + 1) = 2 * u n + 1) -> u n = 2 ^ (n + 1) - 1.",
+    ),
 }
 
 
@@ -141,6 +153,10 @@ def test_targeted_skeletons_are_offered_only_to_their_shape() -> None:
         "z_power", "Require Import ZArith.\nOpen Scope Z_scope.\n", "Theorem z_power : 5 ^ 2005 mod 100 = 25."
     )
     assert "power-mod" not in origins(BuiltinProposer(), in_z)  # integers are binary: computing suffices
+    assert "complex-parts" in origins(BuiltinProposer(), CASES["complex-parts"])
+    assert "complex-parts" not in reals and "complex-parts" not in offered  # no complex number in sight
+    assert "induction-recurrence" in origins(BuiltinProposer(), CASES["induction-recurrence"])
+    assert "induction-recurrence" not in reals  # `s 4 = 10`: the statement is not about every index
 
 
 def test_unfold_local_names_the_headers_definitions() -> None:

@@ -100,6 +100,8 @@ SKELETONS: tuple[tuple[str, tuple[str, ...]], ...] = (
     _TARGETED["induction-mod"],
     _TARGETED["induction-mod-keep"],
     _TARGETED["power-mod"],
+    _TARGETED["complex-parts"],
+    _TARGETED["induction-recurrence"],
     ("rewrite-defs", ("intros.", DESTRUCT_HYPS, _REWRITE_DEFS, _SPLIT_GOAL, HOLE)),
     _TARGETED["unfold-local"],
     ("clear-denominators", ("intros.", DESTRUCT_HYPS, _NONZERO, _DIVISIONS, _GOAL_DIVISIONS, HOLE)),

@@ -42,6 +42,20 @@ which keeps the shared budget of prover runs for the skeletons that can apply.
   too large to compute in unary) by square-and-multiply: two lemmas proved in the script
   (`x ^ k mod n = (x mod n) ^ k mod n`, `a ^ e mod n = ((a * a mod n) ^ (e / 2) mod n * (a ^ (e mod 2) mod n)) mod n`)
   are rewritten with, every intermediate number computed at once, so no power above `n * n` is built.
+- `complex-parts`: complex numbers (Coquelicot's `C`, pairs of reals) taken apart: each equation
+  between complex numbers becomes the equations of its real and imaginary parts (`f_equal fst`/`snd`),
+  each complex variable a pair of reals, an equation to prove two equations of parts
+  (`injective_projections`), and `Cplus`/`Cmult`/`Ci`/`RtoC` unfolded, so `lra` solves linear systems
+  and `nra` identities and products that `ring` on `C` does not normalise numerals for.
+- `induction-recurrence`: a closed form `u n = ...` of a sequence given by a first-order recurrence
+  (`forall n, u (n + 1) = ...` or `u (S n) = ...`) by induction on `n`: the step writes `u (S n)` as
+  `u (n + 1)` when that is the recurrence's form, rewrites with the recurrence and the induction
+  hypothesis, splits powers `b ^ (n + 1)` into `b ^ n * b`, and adds `n < b ^ n` for each power, so
+  `lia` handles the truncated subtraction of `2 ^ (n + 1) - (n + 2)`.
+
+Lemmas about `nat` are named in full (`PeanoNat.Nat.mul_mod`): a header that imports only `Nat`
+(`Coq.Init.Nat`, as many miniF2F statements do) hides the short names `Nat.mul_mod`, while the
+automation imports (`Lia`) always load `PeanoNat`, so the full names work under every header.
 """
 
 from __future__ import annotations
@@ -111,7 +125,7 @@ _RESIDUE_Z = (
 )
 _RESIDUE_NAT = (
     "match goal with |- context [Nat.modulo ?a ?m] => is_var a; "
-    "pose proof (Nat.mod_upper_bound a m ltac:(lia)); "
+    "pose proof (PeanoNat.Nat.mod_upper_bound a m ltac:(lia)); "
     'let r := fresh "r" in remember (Nat.modulo a m) as r end.'
 )
 _INSTANTIATE = (
@@ -172,14 +186,15 @@ RESIDUE_BOUND = 19
 # Divisibility in the goal and hypotheses becomes a remainder of zero, which the steps below reason about.
 _TO_MOD_NAT = (
     "try match goal with "
-    "| |- exists k, (?a = ?b * k)%nat => exists (Nat.div a b); apply Nat.div_exact; [lia|] "
-    "| |- exists k, (?a = k * ?b)%nat => exists (Nat.div a b); rewrite Nat.mul_comm; apply Nat.div_exact; [lia|] "
-    "| |- exists k, (?b * k = ?a)%nat => exists (Nat.div a b); symmetry; apply Nat.div_exact; [lia|] "
+    "| |- exists k, (?a = ?b * k)%nat => exists (Nat.div a b); apply PeanoNat.Nat.div_exact; [lia|] "
+    "| |- exists k, (?a = k * ?b)%nat => "
+    "exists (Nat.div a b); rewrite PeanoNat.Nat.mul_comm; apply PeanoNat.Nat.div_exact; [lia|] "
+    "| |- exists k, (?b * k = ?a)%nat => exists (Nat.div a b); symmetry; apply PeanoNat.Nat.div_exact; [lia|] "
     "| |- exists k, (k * ?b = ?a)%nat => "
-    "exists (Nat.div a b); rewrite Nat.mul_comm; symmetry; apply Nat.div_exact; [lia|] "
-    "| |- Nat.divide ?b ?a => apply Nat.mod_divide; [lia|] "
+    "exists (Nat.div a b); rewrite PeanoNat.Nat.mul_comm; symmetry; apply PeanoNat.Nat.div_exact; [lia|] "
+    "| |- Nat.divide ?b ?a => apply PeanoNat.Nat.mod_divide; [lia|] "
     "end; "
-    "repeat match goal with H : Nat.divide ?b ?a |- _ => apply Nat.mod_divide in H; [|lia] end."
+    "repeat match goal with H : Nat.divide ?b ?a |- _ => apply PeanoNat.Nat.mod_divide in H; [|lia] end."
 )
 _TO_MOD_Z = (
     "try match goal with |- Z.divide ?b ?a => apply Z.mod_divide; [lia|] end; "
@@ -189,7 +204,7 @@ _TO_MOD_Z = (
 _SUBST_RESIDUES_NAT = (
     "repeat match goal with H : Nat.modulo ?x ?m = ?c |- _ => is_var x; "
     'let q := fresh "q" in let E := fresh "E" in '
-    "pose proof (Nat.div_mod_eq x m) as E; rewrite H in E; clear H; "
+    "pose proof (PeanoNat.Nat.div_mod_eq x m) as E; rewrite H in E; clear H; "
     "set (q := Nat.div x m) in E; clearbody q; subst x end."
 )
 _SUBST_RESIDUES_Z = (
@@ -203,7 +218,8 @@ _SPLIT_RESIDUE_NAT = (
     "try match goal with x : nat |- context [Nat.modulo _ ?m] => "
     'let q := fresh "q" in let r := fresh "r" in let B := fresh "B" in '
     "assert (exists q r, (x = m * q + r /\\ r < m)%nat) as [q [r [-> B]]] "
-    "by (exists (Nat.div x m), (Nat.modulo x m); split; [apply Nat.div_mod_eq | apply Nat.mod_upper_bound; lia]) end."
+    "by (exists (Nat.div x m), (Nat.modulo x m); "
+    "split; [apply PeanoNat.Nat.div_mod_eq | apply PeanoNat.Nat.mod_upper_bound; lia]) end."
 )
 _SPLIT_RESIDUE_Z = (
     "try match goal with x : Z |- context [Z.modulo _ ?m] => "
@@ -219,7 +235,8 @@ _RESIDUE_ENUMERATE = (
 )
 _MOD_IDENTITY_NAT = (
     "lazymatch goal with _ : a = Nat.add (Nat.mul b (Nat.div a b)) (Nat.modulo a b) |- _ => fail | _ => "
-    "pose proof (Nat.div_mod_eq a b); assert (Nat.lt (Nat.modulo a b) b) by (apply Nat.mod_upper_bound; lia) end"
+    "pose proof (PeanoNat.Nat.div_mod_eq a b); "
+    "assert (Nat.lt (Nat.modulo a b) b) by (apply PeanoNat.Nat.mod_upper_bound; lia) end"
 )
 _MOD_IDENTITY_Z = (
     "lazymatch goal with _ : a = Z.add (Z.mul b (Z.div a b)) (Z.modulo a b) |- _ => fail | _ => "
@@ -248,10 +265,13 @@ _INDUCTION_ON_EXPONENT = (
 )
 _BASE_CASE = "all: try (simpl; reflexivity); try lia."
 _SPECIALISE_IH = "try match goal with IH : ?P -> _ |- _ => specialize (IH ltac:(lia)) end."
-_POWER_STEP = "rewrite ?Nat.mul_succ_r, ?Nat.pow_succ_r', ?Nat.pow_add_r, ?Nat.pow_mul_r in *."
+_POWER_STEP = (
+    "rewrite ?PeanoNat.Nat.mul_succ_r, ?PeanoNat.Nat.pow_succ_r', "
+    "?PeanoNat.Nat.pow_add_r, ?PeanoNat.Nat.pow_mul_r in *."
+)
 _POWER_FACT = (
     "lazymatch goal with _ : Nat.lt 0 (Nat.pow b e) |- _ => fail | _ => "
-    "assert (Nat.lt 0 (Nat.pow b e)) by (apply Nat.neq_0_lt_0, Nat.pow_nonzero; lia) end"
+    "assert (Nat.lt 0 (Nat.pow b e)) by (apply PeanoNat.Nat.neq_0_lt_0, PeanoNat.Nat.pow_nonzero; lia) end"
 )
 _POWERS_POSITIVE = f"repeat match goal with |- context [Nat.pow ?b ?e] => {_POWER_FACT} end."
 _CLOSE_POWER_STEP = "simpl Nat.pow in *; " + EACH_REMAINDER_NAT + "; try (timeout 3 lia)."
@@ -298,15 +318,16 @@ _POWER_MOD_BASE = (
     "assert (PW : (forall x k n : nat, n <> 0 -> (x ^ k) mod n = ((x mod n) ^ k) mod n)%nat) by ("
     "intros x k n Hn; induction k as [|k IH]; [reflexivity|]; "
     "change (x ^ S k)%nat with (x * x ^ k)%nat; change ((x mod n) ^ S k)%nat with (x mod n * (x mod n) ^ k)%nat; "
-    "rewrite (Nat.mul_mod x (x ^ k) n Hn), IH; symmetry; "
-    "rewrite (Nat.mul_mod (x mod n) ((x mod n) ^ k) n Hn), (Nat.mod_mod x n Hn); reflexivity)."
+    "rewrite (PeanoNat.Nat.mul_mod x (x ^ k) n Hn), IH; symmetry; "
+    "rewrite (PeanoNat.Nat.mul_mod (x mod n) ((x mod n) ^ k) n Hn), (PeanoNat.Nat.mod_mod x n Hn); reflexivity)."
 )
 _POWER_MOD_HALVE = (
     "assert (PM : (forall a e n : nat, n <> 0 -> "
     "(a ^ e) mod n = (((a * a) mod n) ^ (e / 2) mod n * (a ^ (e mod 2) mod n)) mod n)%nat) by ("
-    "intros a e n Hn; rewrite (Nat.div_mod_eq e 2) at 1; rewrite Nat.pow_add_r, Nat.pow_mul_r; "
+    "intros a e n Hn; rewrite (PeanoNat.Nat.div_mod_eq e 2) at 1; "
+    "rewrite PeanoNat.Nat.pow_add_r, PeanoNat.Nat.pow_mul_r; "
     "change (a ^ 2)%nat with (a * (a * 1))%nat; "
-    "rewrite Nat.mul_1_r, (Nat.mul_mod _ _ n Hn), (PW (a * a)%nat _ n Hn); reflexivity)."
+    "rewrite PeanoNat.Nat.mul_1_r, (PeanoNat.Nat.mul_mod _ _ n Hn), (PW (a * a)%nat _ n Hn); reflexivity)."
 )
 _POWER_MOD_REDUCE = (
     "repeat match goal with |- context [Nat.modulo (Nat.pow ?a ?e) ?n] => "
@@ -321,6 +342,37 @@ _POWER_MOD_REDUCE = (
     "rewrite (PM a e n) by discriminate; change (Nat.modulo (Nat.mul a a) n) with s; "
     "change (Nat.div e 2) with q; change (Nat.modulo e 2) with r end end end."
 )
+
+# `complex-parts`: one sentence each; a name from Coquelicot is only met where the guard saw `C`.
+_C_EQUATION_PARTS = (
+    "repeat match goal with H : @eq C _ _ |- _ => "
+    'let re := fresh "Hre" in let im := fresh "Him" in '
+    "pose proof (f_equal fst H) as re; pose proof (f_equal snd H) as im; clear H end."
+)
+_C_VARIABLE_PARTS = (
+    'repeat match goal with z : C |- _ => let a := fresh "re" in let b := fresh "im" in destruct z as [a b] end.'
+)
+_SPLIT_CONJUNCTIONS = "repeat match goal with |- _ /\\ _ => split end."
+_C_GOAL_PARTS = "all: try apply injective_projections."
+_C_UNFOLD = "all: unfold Cminus, Cplus, Cmult, Copp, Cinv, Cdiv, RtoC, Ci in *; simpl in *."
+_CLOSE_PARTS = "all: try first [timeout 3 lra | timeout 3 nra]."
+
+# `induction-recurrence`: each sentence rewrites at most once per hypothesis, so none can loop.
+_INDUCTION_ON_INDEX = "match goal with n : nat |- _ => induction n as [|n IH] end."
+_RECURRENCE_SUCC = (
+    "all: try match goal with H : forall k : nat, ?u (S k) = _ |- context [?u (S ?m)] => rewrite (H m) end."
+)
+_RECURRENCE_PLUS_ONE = (
+    "all: try match goal with H : forall k : nat, ?u (k + 1) = _ |- context [?u (S ?m)] => "
+    "replace (u (S m)) with (u (m + 1)) by (f_equal; lia); rewrite (H m) end."
+)
+_REWRITE_IH = "all: try rewrite IH."
+_POWER_BELOW = (
+    "all: repeat match goal with |- context [Nat.pow ?b ?e] => lazymatch goal with "
+    "| _ : e < Nat.pow b e |- _ => fail | _ => pose proof (PeanoNat.Nat.pow_gt_lin_r b e ltac:(lia)) end end."
+)
+_POWER_SPLIT = "all: rewrite ?PeanoNat.Nat.pow_add_r, ?PeanoNat.Nat.pow_succ_r' in *; simpl Nat.pow in *."
+_CLOSE_RECURRENCE = "all: try (timeout 3 lia)."
 
 TARGETED: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("bounded-cases", ("intros.", DESTRUCT_HYPS, "subst.", _BOUNDED_CASES, _CLOSE_CASES)),
@@ -341,8 +393,8 @@ TARGETED: tuple[tuple[str, tuple[str, ...]], ...] = (
         "residue-cases-nat",
         (
             "intros.",
-            "repeat rewrite Nat.pow_2_r.",
-            "try rewrite Nat.mul_mod by lia.",
+            "repeat rewrite PeanoNat.Nat.pow_2_r.",
+            "try rewrite PeanoNat.Nat.mul_mod by lia.",
             _RESIDUE_NAT,
             _BOUNDED_CASES,
             _CLOSE_CASES,
@@ -392,12 +444,39 @@ TARGETED: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("induction-mod", _induction_mod(keep_premises=False)),
     ("induction-mod-keep", _induction_mod(keep_premises=True)),
     (
+        "complex-parts",
+        (
+            "intros.",
+            DESTRUCT_HYPS,
+            "subst.",
+            _C_EQUATION_PARTS,
+            _C_VARIABLE_PARTS,
+            _SPLIT_CONJUNCTIONS,
+            _C_GOAL_PARTS,
+            _C_UNFOLD,
+            _CLOSE_PARTS,
+        ),
+    ),
+    (
+        "induction-recurrence",
+        (
+            "intros.",
+            _INDUCTION_ON_INDEX,
+            _RECURRENCE_SUCC,
+            _RECURRENCE_PLUS_ONE,
+            _REWRITE_IH,
+            _POWER_SPLIT,
+            _POWER_BELOW,
+            _CLOSE_RECURRENCE,
+        ),
+    ),
+    (
         "power-mod",
         (
             "intros.",
             _POWER_MOD_BASE,
             _POWER_MOD_HALVE,
-            "try rewrite Nat.add_mod by discriminate.",
+            "try rewrite PeanoNat.Nat.add_mod by discriminate.",
             _POWER_MOD_REDUCE,
             HOLE,
         ),
@@ -413,6 +492,13 @@ _Z = re.compile(r"\bZ\b|Z_scope|ZArith")
 _DIVISIBILITY = re.compile(r"\bmod\b|modulo|divide|exists\s*\(?\s*\w+\s*(?::\s*nat\s*)?\)?\s*,[^.]*\*")
 _POWER = re.compile(r"\^|\bpow\b")
 _LARGE_POWER = re.compile(r"\d\s*\)?\s*\^\s*\(?\s*\d{2,}")
+_COMPLEX = re.compile(r"(?::|,|\()\s*C\s*(?:\)|,|\s*->)|\bCi\b|\bC_scope\b")
+_NAT_INDEX = re.compile(
+    r"^\s*(?:Theorem|Lemma)\s+\S+\s*(?:\(\s*\w+\s*:\s*nat\s*\)|:\s*forall\s*\(?\s*\w+(?:\s+\w+)*\s*:\s*nat\b)",
+    re.MULTILINE,
+)
+_SEQUENCE = re.compile(r"\bnat\s*->\s*(?:nat|Z|R)\b")
+_NEXT_TERM = re.compile(r"\w\s*\(\s*(?:S\s+\w+|\w+\s*\+\s*1)\s*\)")
 _IDENTITY = re.compile(r"(?:\(|:|->)\s*\(?\s*forall\s+\w+\s*(?::\s*R\s*)?,")
 
 
@@ -470,6 +556,14 @@ GUARDS: dict[str, Callable[[ProofProblem], bool]] = {
     "induction-mod": _has_power_divisibility,
     "induction-mod-keep": _has_power_divisibility,
     "power-mod": _has_large_power_mod,
+    "induction-recurrence": lambda problem: (
+        _NAT_INDEX.search(problem.statement) is not None
+        and _SEQUENCE.search(problem.statement) is not None
+        and _NEXT_TERM.search(problem.statement) is not None
+    ),
+    "complex-parts": lambda problem: (
+        "Coquelicot" in problem.header and _COMPLEX.search(problem.statement + problem.header) is not None
+    ),
     "unfold-local": lambda problem: bool(local_definitions(problem)),
     "ring-simplify-hyps": _uses_reals,
     "pair-squares": _uses_reals,
