@@ -35,6 +35,7 @@ TARGETED = (
     "instantiate-real",
     "power-mod",
     "complex-parts",
+    "cancel-factor",
     "induction-recurrence",
 )
 GENERAL = tuple(name for name, _ in SKELETONS if name not in TARGETED)
@@ -112,6 +113,9 @@ CASES = {
     "complex-parts": problem(
         "linear_c", COMPLEX, "Theorem linear_c (x y : C) (h0 : x + y = 5) (h1 : 3 * x + y = 1) : y = 7 /\\ x = -2."
     ),
+    "cancel-factor": problem(
+        "cancel_c", COMPLEX, "Theorem cancel_c (z w : C) (h0 : z * w = 2 * w) (h1 : w <> 0) : z = 2."
+    ),
     "induction-recurrence": problem(
         "closed_form",
         NAT,
@@ -155,6 +159,12 @@ def test_targeted_skeletons_are_offered_only_to_their_shape() -> None:
     assert "power-mod" not in origins(BuiltinProposer(), in_z)  # integers are binary: computing suffices
     assert "complex-parts" in origins(BuiltinProposer(), CASES["complex-parts"])
     assert "complex-parts" not in reals and "complex-parts" not in offered  # no complex number in sight
+    assert "cancel-factor" in origins(BuiltinProposer(), CASES["cancel-factor"])
+    assert "cancel-factor" not in origins(BuiltinProposer(), CASES["complex-parts"])  # no disequality
+    nonzero_real = problem(
+        "nonzero_real", REALS, "Theorem nonzero_real (x y : R) (h : x * y = y) (h1 : y <> 0) : x = 1."
+    )
+    assert "cancel-factor" not in origins(BuiltinProposer(), nonzero_real)  # real numbers, not complex
     assert "induction-recurrence" in origins(BuiltinProposer(), CASES["induction-recurrence"])
     assert "induction-recurrence" not in reals  # `s 4 = 10`: the statement is not about every index
 

@@ -101,6 +101,7 @@ SKELETONS: tuple[tuple[str, tuple[str, ...]], ...] = (
     _TARGETED["induction-mod-keep"],
     _TARGETED["power-mod"],
     _TARGETED["complex-parts"],
+    _TARGETED["cancel-factor"],
     _TARGETED["induction-recurrence"],
     ("rewrite-defs", ("intros.", DESTRUCT_HYPS, _REWRITE_DEFS, _SPLIT_GOAL, HOLE)),
     _TARGETED["unfold-local"],

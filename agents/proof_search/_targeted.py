@@ -47,6 +47,11 @@ which keeps the shared budget of prover runs for the skeletons that can apply.
   each complex variable a pair of reals, an equation to prove two equations of parts
   (`injective_projections`), and `Cplus`/`Cmult`/`Ci`/`RtoC` unfolded, so `lra` solves linear systems
   and `nra` identities and products that `ring` on `C` does not normalise numerals for.
+- `cancel-factor`: a complex equation `a = b` from a disequality `c <> d` (`x <> r`) and equations:
+  the product `(c - d) * (a - b)` is shown zero part by part (`lra`/`nra` on the real and imaginary
+  parts of the equations), then divided by `c - d`, nonzero by `Cminus_eq_contra` (Coquelicot's own
+  lemmas: `ring` and `field` are not loaded under a header that imports only Coquelicot), so
+  `a - b = 0`, whose parts give the goal's.
 - `induction-recurrence`: a closed form `u n = ...` of a sequence given by a first-order recurrence
   (`forall n, u (n + 1) = ...` or `u (S n) = ...`) by induction on `n`: the step writes `u (S n)` as
   `u (n + 1)` when that is the recurrence's form, rewrites with the recurrence and the induction
@@ -357,6 +362,27 @@ _C_GOAL_PARTS = "all: try apply injective_projections."
 _C_UNFOLD = "all: unfold Cminus, Cplus, Cmult, Copp, Cinv, Cdiv, RtoC, Ci in *; simpl in *."
 _CLOSE_PARTS = "all: try first [timeout 3 lra | timeout 3 nra]."
 
+# `cancel-factor`: the operations are named, not written with `-`/`*` (whose meaning depends on the
+# open scope), and zero is written through `IZR`, since a header importing only Coquelicot has no
+# `%R` key and reads a bare `0` as a natural number.
+_C_ZERO = "RtoC (Rdefinitions.IZR BinNums.Z0)"
+_CANCEL_FACTOR = (
+    "match goal with H : ?c <> ?d |- @eq C ?a ?b => "
+    'let NZ := fresh "NZ" in let P := fresh "P" in let Q := fresh "Q" in '
+    "pose proof (Cminus_eq_contra c d H) as NZ; "
+    f"assert (P : Cmult (Cminus c d) (Cminus a b) = {_C_ZERO}) by (clear H NZ; "
+    + _C_EQUATION_PARTS.removesuffix(".")
+    + "; "
+    + _C_VARIABLE_PARTS.removesuffix(".")
+    + "; apply injective_projections; "
+    + _C_UNFOLD.removeprefix("all: ").removesuffix(".")
+    + "; first [timeout 3 lra | timeout 3 nra]); "
+    f"assert (Q : Cminus a b = {_C_ZERO}) by ("
+    "transitivity (Cmult (Cinv (Cminus c d)) (Cmult (Cminus c d) (Cminus a b))); "
+    "[rewrite Cmult_assoc, (Cinv_l _ NZ), Cmult_1_l; reflexivity | rewrite P; apply Cmult_0_r]); "
+    "clear P NZ end."
+)
+
 # `induction-recurrence`: each sentence rewrites at most once per hypothesis, so none can loop.
 _INDUCTION_ON_INDEX = "match goal with n : nat |- _ => induction n as [|n IH] end."
 _RECURRENCE_SUCC = (
@@ -452,6 +478,19 @@ TARGETED: tuple[tuple[str, tuple[str, ...]], ...] = (
             _C_EQUATION_PARTS,
             _C_VARIABLE_PARTS,
             _SPLIT_CONJUNCTIONS,
+            _C_GOAL_PARTS,
+            _C_UNFOLD,
+            _CLOSE_PARTS,
+        ),
+    ),
+    (
+        "cancel-factor",
+        (
+            "intros.",
+            DESTRUCT_HYPS,
+            _CANCEL_FACTOR,
+            _C_EQUATION_PARTS,
+            _C_VARIABLE_PARTS,
             _C_GOAL_PARTS,
             _C_UNFOLD,
             _CLOSE_PARTS,
@@ -563,6 +602,11 @@ GUARDS: dict[str, Callable[[ProofProblem], bool]] = {
     ),
     "complex-parts": lambda problem: (
         "Coquelicot" in problem.header and _COMPLEX.search(problem.statement + problem.header) is not None
+    ),
+    "cancel-factor": lambda problem: (
+        "Coquelicot" in problem.header
+        and "<>" in problem.statement
+        and _COMPLEX.search(problem.statement + problem.header) is not None
     ),
     "unfold-local": lambda problem: bool(local_definitions(problem)),
     "ring-simplify-hyps": _uses_reals,
