@@ -25,7 +25,7 @@ from typing import Any
 
 from agents.kernel_search import BuiltinProposer, run_search
 from sandboxes import LocalSandbox, Sandbox
-from tools.kernels import SUITE, Evaluation, KernelSearchParams, KernelTask, open_harness
+from tools.kernels import SUITE, Evaluation, KernelSearchParams, KernelTask, ceilings_record, open_harness
 
 BACKEND = "cuda"
 
@@ -64,14 +64,14 @@ def check_seed(task: KernelTask, root: Path) -> dict[str, Any]:
     with open_harness(task, root / task.name / "worker", factory, backend=BACKEND, heldout=True) as harness:
         train = harness.evaluate(task.seed, "train", seed=3)
         heldout = harness.evaluate(task.seed, "heldout", seed=4)
-        ceilings = harness.ceilings or {}
+        ceilings = ceilings_record(harness)
     return {
         "task": task.name,
         "train": summary(train),
         "heldout": summary(heldout),
-        "fma_gflops": ceilings.get("fma_gflops"),
-        "triad_gbps": {str(k): v for k, v in (ceilings.get("triad_gbps") or {}).items()},
-        "update_gbps": {str(k): v for k, v in (ceilings.get("update_gbps") or {}).items()},
+        "fma_gflops": ceilings["fma_gflops"],
+        "triad_gbps": ceilings["triad_gbps"],
+        "update_gbps": ceilings["update_gbps"],
         "seconds": time.monotonic() - started,
     }
 
