@@ -578,6 +578,11 @@ def _has_large_power_mod(problem: ProofProblem) -> bool:
     )
 
 
+def _uses_complex(problem: ProofProblem) -> bool:
+    """Coquelicot's complex numbers in sight (the shape `complex-parts` and `cancel-factor` take apart)."""
+    return "Coquelicot" in problem.header and _COMPLEX.search(problem.statement + problem.header) is not None
+
+
 GUARDS: dict[str, Callable[[ProofProblem], bool]] = {
     "bounded-cases": _has_nat,
     "bounded-wide": _has_nat,
@@ -600,14 +605,8 @@ GUARDS: dict[str, Callable[[ProofProblem], bool]] = {
         and _SEQUENCE.search(problem.statement) is not None
         and _NEXT_TERM.search(problem.statement) is not None
     ),
-    "complex-parts": lambda problem: (
-        "Coquelicot" in problem.header and _COMPLEX.search(problem.statement + problem.header) is not None
-    ),
-    "cancel-factor": lambda problem: (
-        "Coquelicot" in problem.header
-        and "<>" in problem.statement
-        and _COMPLEX.search(problem.statement + problem.header) is not None
-    ),
+    "complex-parts": _uses_complex,
+    "cancel-factor": lambda problem: _uses_complex(problem) and "<>" in problem.statement,
     "unfold-local": lambda problem: bool(local_definitions(problem)),
     "ring-simplify-hyps": _uses_reals,
     "pair-squares": _uses_reals,
