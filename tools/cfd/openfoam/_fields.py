@@ -25,6 +25,7 @@ FloatArray = NDArray[np.float64]
 
 _INTERNAL = re.compile(r"internalField\s+(uniform|nonuniform)\s*", re.MULTILINE)
 _LIST_HEAD = re.compile(r"List<(scalar|vector|symmTensor|tensor)>\s*(\d+)\s*\(", re.MULTILINE)
+_PARENTHESES = re.compile(r"[()]")
 _COMPONENTS = {"scalar": 1, "vector": 3, "symmTensor": 6, "tensor": 9}
 
 
@@ -65,15 +66,16 @@ def read_output_text(path: Path, *, within: Path | None = None, max_bytes: int =
 
 
 def _closing_paren(text: str, start: int) -> int:
+    """The index of the parenthesis closing the one at `start`; the scan visits parentheses only (a
+    field of n vectors has 2n of them among some 40n characters)."""
     depth = 0
-    for index in range(start, len(text)):
-        char = text[index]
-        if char == "(":
+    for match in _PARENTHESES.finditer(text, start):
+        if match.group() == "(":
             depth += 1
-        elif char == ")":
+        else:
             depth -= 1
             if depth == 0:
-                return index
+                return match.start()
     raise FieldFormatError("unbalanced parentheses: the file is truncated")
 
 
