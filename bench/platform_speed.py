@@ -9,7 +9,10 @@ Rows (each a median of `--repeats` >= 3 runs; the arms of a row take turns going
   docker_warm_tiny    the same through a run's pool of warm docker containers (goal <= +100 ms);
                       null with the reason when no engine answers or the openfoam image is not built
   sweep_throughput    8 cavity cases through `agent run`, one worker over `--workers` (goal >= 1.8)
-  ray_over_local      the same kind of 8-case sweep on the Ray executor over the local one (goal <= 1.10)
+  ray_over_local      the same kind of 8-case sweep on the Ray executor over the local one (goal <= 1.10):
+                      each run starting a Ray instance of its own (`ray_over_local`), and joining a
+                      cluster that `ray start --head` started on this machine before the bench, as a
+                      Ray deployment runs (`ray_cluster_over_local`)
   startup             seconds from `agent run cfd/cavity`'s start to its first sandboxed solver command
                       (the command is not run), and the CPU seconds the process had used by then
 
@@ -138,13 +141,13 @@ def _child_env(home: Path | None = None) -> dict[str, str]:
     return env
 
 
-def agent(tree: Path, home: Path, args: list[str]) -> tuple[float, dict[str, Any]]:
+def agent(tree: Path, home: Path, args: list[str], env: dict[str, str] | None = None) -> tuple[float, dict[str, Any]]:
     """Wall time of one `agent ...` run from `tree`, and its JSON summary (it must have finished)."""
     start = time.perf_counter()
     result = subprocess.run(
         [sys.executable, "-m", "api.cli", *args, "--json"],
         cwd=tree,
-        env=_child_env(home),
+        env={**_child_env(home), **(env or {})},
         capture_output=True,
         text=True,
         check=False,
@@ -195,6 +198,39 @@ def startup(tree: Path, home: Path, args: list[str]) -> tuple[float, float]:
     return float(answer["seconds"]), float(answer["cpu"])
 
 
+RAY_PORT = 6395
+
+
+class RayCluster:
+    """A Ray head node on loopback for the bench's duration, offering the `openfoam` resource, as
+    `ray start` makes one for a deployment; None-like (`address` empty) where Ray is not installed."""
+
+    def __init__(self, cpus: int) -> None:
+        self.ray = shutil.which("ray", path=str(Path(sys.executable).parent))
+        self.env = {**os.environ, "RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER": "0"}
+        self.address = ""
+        if self.ray is None:
+            return
+        resources = json.dumps({"openfoam": cpus})
+        command = [self.ray, "start", "--head", f"--port={RAY_PORT}", f"--num-cpus={cpus}", f"--resources={resources}"]
+        command += ["--include-dashboard=false", "--disable-usage-stats", "--node-ip-address=127.0.0.1"]
+        started = subprocess.run(
+            command,
+            capture_output=True,
+            text=True,
+            check=False,
+            env=self.env,
+        )
+        if started.returncode != 0:
+            raise RuntimeError(f"ray start --head failed: {started.stderr[-800:]}")
+        self.address = f"127.0.0.1:{RAY_PORT}"
+
+    def stop(self) -> None:
+        if self.ray is not None and self.address:
+            subprocess.run([self.ray, "stop", "--force"], capture_output=True, check=False, env=self.env)
+            self.address = ""
+
+
 def direct_cavity(root: Path, cells: int) -> float:
     """OpenFOAM by hand on the cavity cases, side by side (no labgate code involved)."""
     sys.path.insert(0, str(REPO / "bench"))
@@ -235,6 +271,9 @@ class Bench:
         self.task.write_text(sweep_task(sizes))
         self.counter = 0
         self.chosen = set(args.rows.split(",")) if args.rows else set(ROWS)
+        self.cluster: RayCluster | None = None
+        if "ray_over_local" in self.chosen and not args.no_ray:
+            self.cluster = RayCluster(args.workers)
 
     def home(self) -> Path:
         self.counter += 1
@@ -284,6 +323,16 @@ class Bench:
                     ),
                     (f"{prefix}ray/ray", lambda tree=tree: agent(tree, self.home(), [*ray, "--executor", "ray"])[0]),
                 ]
+                if self.cluster is not None and self.cluster.address:
+                    joined = {"LABGATE_RAY_ADDRESS": self.cluster.address}
+                    found.append(
+                        (
+                            f"{prefix}ray/cluster",
+                            lambda tree=tree, joined=joined: agent(
+                                tree, self.home(), [*ray, "--executor", "ray"], joined
+                            )[0],
+                        )
+                    )
         return found
 
     def startup(self, tree: Path, args: list[str]) -> float:
@@ -340,10 +389,13 @@ class Bench:
         if seconds is not None and cpu is not None:
             rows["startup_seconds"] = round(seconds, 3)
             rows["startup_cpu_seconds"] = round(cpu, 3)
-        local, ray = m(f"{prefix}ray/local"), m(f"{prefix}ray/ray")
+        local, ray, cluster = m(f"{prefix}ray/local"), m(f"{prefix}ray/ray"), m(f"{prefix}ray/cluster")
         if local and ray:
             rows["ray_over_local"] = round(ray / local, 3)
             rows["ray_seconds"] = {"local": round(local, 2), "ray": round(ray, 2)}
+        if local and cluster:
+            rows["ray_cluster_over_local"] = round(cluster / local, 3)
+            rows.setdefault("ray_seconds", {})["cluster"] = round(cluster, 2)
         return rows
 
 
@@ -371,6 +423,8 @@ def main() -> None:
     try:
         bench.run()
     finally:
+        if bench.cluster is not None:
+            bench.cluster.stop()
         shutil.rmtree(root, ignore_errors=True)
     result: dict[str, Any] = {
         "benchmark": "platform_speed",

@@ -115,3 +115,12 @@ def test_a_cluster_without_the_tool_is_refused_clearly(home: Path, cluster_witho
     assert result.returncode == 1
     assert summary["status"] == "failed"
     assert "no Ray node offers the resource 'openfoam'" in summary["reason"]
+
+
+def test_no_address_starts_a_new_instance_beside_a_running_cluster(home: Path, cluster_without_openfoam: str) -> None:
+    # An empty LABGATE_RAY_ADDRESS means a new local instance, never the cluster `ray start` left on
+    # this machine (which Ray would join, refusing the instance's own CPU count).
+    result = agent(*SWEEP, home=home, env={"LABGATE_RAY_ADDRESS": ""}, timeout=300)
+    assert result.returncode == 0, result.stderr
+    summary = json.loads(result.stdout)
+    assert sorted(summary["accepted"]) == ["cells=24_re=100", "cells=32_re=100"]

@@ -193,7 +193,9 @@ class RayExecutor(Executor):
                 if address:
                     ray.init(address=address, **options)
                 else:
-                    ray.init(num_cpus=num_cpus, resources=resources or {}, **options)
+                    # "local": a new instance even where `ray start` left a cluster running on this machine,
+                    # which Ray would otherwise join (and then refuse `num_cpus`).
+                    ray.init(address="local", num_cpus=num_cpus, resources=resources or {}, **options)
             except (ConnectionError, RuntimeError) as error:
                 raise ExecutorError(
                     f"cannot reach the Ray cluster at {address or 'a new local instance'}: {error}"
