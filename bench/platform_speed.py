@@ -100,7 +100,9 @@ try:
         if why:
             print(json.dumps({"skipped": why}))
             raise SystemExit(0)
-        warm = bench.WarmPool(root / "pool", 1)
+        # Experiments lie under the pool's root, as a run's do, so a warm container is lent to each of
+        # them; a directory outside it would get a container of its own, started cold.
+        warm = bench.WarmPool(root, 1)
         pools.append(warm.pool)
         run_one = bench.run_in(warm)
     run_one(root / "warm-up", case)
