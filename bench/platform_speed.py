@@ -204,15 +204,23 @@ RAY_PORT = 6395
 
 
 class RayCluster:
-    """A Ray head node on loopback for the bench's duration, offering the `openfoam` resource, as
-    `ray start` makes one for a deployment; None-like (`address` empty) where Ray is not installed."""
+    """A Ray head node on loopback offering the `openfoam` resource, as `ray start` makes one for a
+    deployment. It runs only during its own arm (started before the timing, stopped after), so its
+    daemons take no CPU from the other arms, and no other arm finds a cluster to join."""
 
     def __init__(self, cpus: int) -> None:
         self.ray = shutil.which("ray", path=str(Path(sys.executable).parent))
         self.env = {**os.environ, "RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER": "0"}
+        self.cpus = cpus
         self.address = ""
-        if self.ray is None:
-            return
+
+    @property
+    def available(self) -> bool:
+        return self.ray is not None
+
+    def start(self) -> None:
+        assert self.ray is not None
+        cpus = self.cpus
         resources = json.dumps({"openfoam": cpus})
         command = [self.ray, "start", "--head", f"--port={RAY_PORT}", f"--num-cpus={cpus}", f"--resources={resources}"]
         command += ["--include-dashboard=false", "--disable-usage-stats", "--node-ip-address=127.0.0.1"]
@@ -226,6 +234,14 @@ class RayCluster:
         if started.returncode != 0:
             raise RuntimeError(f"ray start --head failed: {started.stderr[-800:]}")
         self.address = f"127.0.0.1:{RAY_PORT}"
+
+    def run(self, tree: Path, home: Path, args: list[str]) -> float:
+        """Seconds of one `agent ...` run joining the cluster (its start and stop are not timed)."""
+        self.start()
+        try:
+            return agent(tree, home, args, {"LABGATE_RAY_ADDRESS": self.address})[0]
+        finally:
+            self.stop()
 
     def stop(self) -> None:
         if self.ray is not None and self.address:
@@ -325,14 +341,14 @@ class Bench:
                     ),
                     (f"{prefix}ray/ray", lambda tree=tree: agent(tree, self.home(), [*ray, "--executor", "ray"])[0]),
                 ]
-                if self.cluster is not None and self.cluster.address:
-                    joined = {"LABGATE_RAY_ADDRESS": self.cluster.address}
+                cluster = self.cluster
+                if cluster is not None and cluster.available:
                     found.append(
                         (
                             f"{prefix}ray/cluster",
-                            lambda tree=tree, joined=joined: agent(
-                                tree, self.home(), [*ray, "--executor", "ray"], joined
-                            )[0],
+                            lambda tree=tree, cluster=cluster: cluster.run(
+                                tree, self.home(), [*ray, "--executor", "ray"]
+                            ),
                         )
                     )
         return found
