@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterator, Sequence
+from dataclasses import replace
 from pathlib import Path
 from random import Random
 from typing import ClassVar
@@ -19,7 +20,16 @@ from runs import Budget
 from sandboxes import LocalSandbox, Sandbox
 from tests.conftest import opencl_usable, require_tool
 from tools import TaskError
-from tools.kernels import SUITE, Evaluation, Harness, KernelSearchParams, Worker, parse_params, search_budget
+from tools.kernels import (
+    SUITE,
+    Evaluation,
+    Harness,
+    KernelSearchParams,
+    Worker,
+    parse_params,
+    search_budget,
+    with_params,
+)
 from tools.kernels._task import Size
 from tools.kernels.suite._saxpy import Saxpy
 
@@ -111,6 +121,22 @@ def test_a_variant_is_not_offered_on_itself_and_keeps_its_required_tunables() ->
     assert swap.why_not(rewritten) == "already heat2d-rowvec"
     assert allowed_values(task, rewritten, "VEC") == (2, 4, 8, 16)
     assert allowed_values(task, task.seed, "VEC") == task.tunables["VEC"]
+
+
+def test_a_variant_starts_at_its_own_values_from_any_parent_and_only_where_the_task_allows_them() -> None:
+    task = SUITE["wave3d"]
+    variant = next(v for v in variants_for("wave3d") if v.name == "wave3d-rowloop")
+    assert variant.start == {"VEC": 16}
+    swap = UseVariant(task, variant)
+    for vec in (1, 2, 4, 8):
+        parent = with_params(task.seed, {**task.defaults(), "LX": 64, "VEC": vec})
+        for seed in range(5):
+            params = task.parse(swap.apply(parent, Random(seed)).source).params
+            assert params["VEC"] == 16 and params["LX"] == 64  # the start, and the parent's other tunables
+    # A start value the task does not declare, or one outside what the variant requires, is never used.
+    odd = replace(variant, start={"VEC": 32, "LY": 3})
+    params = task.parse(UseVariant(task, odd).apply(task.seed, Random(0)).source).params
+    assert params["VEC"] in (4, 8, 16) and params["LY"] == task.defaults()["LY"]
 
 
 def test_proposer_never_leaves_a_variants_allowed_tunables() -> None:

@@ -31,6 +31,10 @@ class Variant:
     requires: dict[str, tuple[int, ...]] = field(default_factory=dict)
     backends: tuple[str, ...] = ("opencl",)
     """Where the source compiles as meant: vector literals, float8/16 and unaligned vloadN are OpenCL C only."""
+    start: dict[str, int] = field(default_factory=dict)
+    """Tunable values the variant is first tried with, where a variant changes what a tunable means:
+    a parent's values were chosen for the parent's code, and from them the variant's own best setting
+    can lie several tunable moves away, which a small budget never makes."""
 
     def source(self, params: dict[str, int]) -> str:
         line = "//@params " + " ".join(f"{k}={v}" for k, v in params.items())
@@ -159,7 +163,9 @@ __kernel void heat2d(const int nx, const int ny, const float r, __global const f
     if (xe == nx && nx > 1) o[nx - 1] = c[nx - 1];
 }
 """
-    return Variant("heat2d-rowloop", ("work-per-item", "vectorise"), body, {"VEC": (4, 8, 16)})
+    # VEC multiplies the one sweeping item's row segment: the widest first (each group streams 16 columns
+    # per would-be item); tunable moves narrow it from there.
+    return Variant("heat2d-rowloop", ("work-per-item", "vectorise"), body, {"VEC": (4, 8, 16)}, start={"VEC": 16})
 
 
 def _wave3d_rowloop() -> Variant:
@@ -196,7 +202,7 @@ __kernel void wave3d(const int nx, const int ny, const int nz, const float c2, _
     if (xe == nx) o[nx - 1] = 0.0f;
 }
 """
-    return Variant("wave3d-rowloop", ("work-per-item", "vectorise"), body, {"VEC": (4, 8, 16)})
+    return Variant("wave3d-rowloop", ("work-per-item", "vectorise"), body, {"VEC": (4, 8, 16)}, start={"VEC": 16})
 
 
 def _nbody_lanes(width: int, tiled: bool) -> Variant:

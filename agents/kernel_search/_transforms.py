@@ -161,7 +161,12 @@ class UseVariant:
         return None
 
     def params_for(self, source: str, rng: Random) -> dict[str, int]:
+        """The parent's tunables, then the variant's starting values, then any still outside what it requires
+        drawn from what it allows."""
         params = dict(self.task.parse(source).params)
+        for name, value in self.variant.start.items():
+            if value in self.task.tunables.get(name, ()) and value in self.variant.requires.get(name, (value,)):
+                params[name] = value
         for name, allowed in self.variant.requires.items():
             if params.get(name) not in allowed:
                 params[name] = rng.choice(allowed)
