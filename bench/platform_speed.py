@@ -11,8 +11,10 @@ Rows (each a median of `--repeats` >= 3 runs; the arms of a row take turns going
   sweep_throughput    8 cavity cases through `agent run`, one worker over `--workers` (goal >= 1.8)
   ray_over_local      the same kind of 8-case sweep on the Ray executor over the local one (goal <= 1.10):
                       each run starting a Ray instance of its own (`ray_over_local`), and joining a
-                      cluster that `ray start --head` started on this machine before the bench, as a
-                      Ray deployment runs (`ray_cluster_over_local`)
+                      cluster that `ray start --head` started on this machine, as a Ray deployment runs
+                      (`ray_cluster_over_local`): the cluster is started before each of those runs and
+                      stopped after it, untimed, with `ray stop --force`, which ends every Ray process
+                      on the machine (use --no-ray where a cluster of your own is running)
   startup             seconds from `agent run cfd/cavity`'s start to its first sandboxed solver command
                       (the command is not run), and the CPU seconds the process had used by then
 
