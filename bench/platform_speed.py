@@ -443,8 +443,6 @@ def main() -> None:
     try:
         bench.run()
     finally:
-        if bench.cluster is not None:
-            bench.cluster.stop()
         shutil.rmtree(root, ignore_errors=True)
     result: dict[str, Any] = {
         "benchmark": "platform_speed",
