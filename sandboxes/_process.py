@@ -11,6 +11,7 @@ disk is stopped in the act, and one that filled it just before exiting is still 
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import os
 import signal
 import subprocess
@@ -29,6 +30,22 @@ from sandboxes._base import (
 )
 from sandboxes._pump import CappedBuffer, Pump
 from sandboxes._quota import QuotaWatch, limit_name
+
+PIPE_BYTES = 1 << 20
+"""Pipe size asked for a long-lived worker's requests and replies (Linux's default is 64 KiB)."""
+
+F_SETPIPE_SZ = getattr(fcntl, "F_SETPIPE_SZ", 1031)
+
+
+def widen_pipes(*streams: IO[bytes]) -> None:
+    """Give each pipe `PIPE_BYTES` of buffer where the system allows it (else it keeps its own).
+
+    A worker's requests and replies carry arrays of tens of MB; through 64 KiB the two processes
+    take turns every 64 KiB, and on two cores a 1 MiB pipe moved the same bytes in about half the time.
+    """
+    for stream in streams:
+        with contextlib.suppress(OSError, ValueError):
+            fcntl.fcntl(stream.fileno(), F_SETPIPE_SZ, PIPE_BYTES)
 
 
 class _CappedReader(threading.Thread):
@@ -199,6 +216,7 @@ class HostProcess(SandboxProcess):
             close_fds=True,
         )
         assert self.process.stdin is not None and self.process.stdout is not None and self.process.stderr is not None
+        widen_pipes(self.process.stdin, self.process.stdout)
         self.stdin: IO[bytes] = self.process.stdin
         self.stdout: IO[bytes] = self.process.stdout
         self._stderr = _CappedReader(self.process.stderr, stderr_bytes, threading.Event(), keep="tail")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import fcntl
 import os
 import re
 import socket
@@ -23,6 +24,7 @@ from sandboxes import (
     SandboxTimeoutError,
     SandboxUnavailableError,
 )
+from sandboxes._process import PIPE_BYTES
 
 pytestmark = pytest.mark.usefixtures("bubblewrap")
 
@@ -209,6 +211,25 @@ def test_spawned_worker_serves_requests_and_dies_with_kill(sandbox: LocalSandbox
         time.sleep(0.05)
     assert _alive(marker) == []
     assert worker.poll() is not None
+
+
+F_GETPIPE_SZ = getattr(fcntl, "F_GETPIPE_SZ", 1032)
+
+
+def test_a_spawned_worker_gets_wide_pipes_and_moves_a_large_reply_whole(sandbox: LocalSandbox) -> None:
+    """Requests and replies of tens of MB go through pipes widened to `PIPE_BYTES` (the kernel worker's arrays)."""
+    size = 24 << 20
+    reply = f"import sys\nsys.stdin.readline()\nsys.stdout.buffer.write(bytes(range(256)) * {size // 256})\n"
+    worker = sandbox.spawn(["python3", "-c", reply])
+    try:
+        for stream in (worker.stdin, worker.stdout):
+            assert fcntl.fcntl(stream.fileno(), F_GETPIPE_SZ) == PIPE_BYTES
+        worker.stdin.write(b"go\n")
+        worker.stdin.flush()
+        data = worker.stdout.read(size)
+        assert len(data) == size and data[:256] == bytes(range(256)) and data[-256:] == bytes(range(256))
+    finally:
+        worker.kill()
 
 
 # --- hardening: identity, loans, aggregate limits ----------------------------------------------
