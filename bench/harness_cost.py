@@ -6,7 +6,7 @@ For each task, in one process:
             evaluation that starts the worker. Prints seconds per evaluation and the mean seconds per
             phase (`Evaluation.phases`): host side parse, host_program, inputs, variants, judge_digests,
             reference, output_checks; worker side worker_compile, worker_setup, worker_prepare,
-            worker_launch (kernels, waited for), worker_observe (guards, input digests, read-back),
+            worker_launch (kernels, waited for), worker_observe (guards, read-only inputs compared, read-back),
             worker_release; ipc (the round trip beyond the worker's own phases: pipes, framing, sandbox);
             other (the rest of the wall time: guards, samples and timing judged on the host).
   shared    what the reference cache buys where evaluations share an inputs seed (a search re-measuring

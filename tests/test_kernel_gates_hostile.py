@@ -214,6 +214,11 @@ def lying_backend(kind: str) -> Any:
     - "replay": later runs return the first run's outputs (a cache of the answer), at the first
       run's time.
     - "too-fast": honest work, but the clock reports a thousandth of it.
+    - "scribble-input": honest work, then run 1 changes one byte of the first input buffer on the
+      device (a kernel using its read-only input as scratch).
+    - "scribble-copy": run 1 changes one byte of the worker's own copy of each input before it is
+      uploaded (a kernel writing outside its buffers into the worker's memory), so that device and
+      copy agree and only the final digests can tell.
     """
     from tools.kernels._opencl import OpenCLBackend
 
@@ -224,11 +229,16 @@ def lying_backend(kind: str) -> Any:
             self.first = 0.0
             self.snapshot: list[tuple[Any, int, np.ndarray]] = []
             self.poisoned: list[tuple[Any, int, int]] = []
+            self.staged: list[tuple[Any, int, int]] = []
 
         def write(self, buffer: Any, data: np.ndarray, offset: int = 0) -> None:
             raw = np.ascontiguousarray(data).reshape(-1).view(np.uint8)
             if offset > 0 and raw.size > 0 and bool(np.all(raw == 0xFF)):
                 self.poisoned.append((buffer, offset, raw.size))
+            elif offset > 0 and raw.size > 64:
+                self.staged.append((buffer, offset, raw.size))
+                if kind == "scribble-copy" and self.runs == 1:
+                    data.reshape(-1).view(np.uint8)[raw.size - 3] ^= 0x40
             super().write(buffer, data, offset)
 
         def launch(self, program: Any, kernel: str, global_size: Any, local_size: Any, args: Any) -> Any:
@@ -248,8 +258,14 @@ def lying_backend(kind: str) -> Any:
             elif kind == "replay":
                 for buffer, offset, copy in self.snapshot:
                     super().write(buffer, copy, offset)
+            elif kind == "scribble-input" and self.runs == 1 and self.staged:
+                buffer, offset, size = self.staged[0]
+                byte = np.empty(1, np.uint8)
+                self.read(buffer, byte, offset + size // 2)
+                super().write(buffer, byte ^ np.uint8(1), offset + size // 2)
             self.runs += 1
             self.poisoned.clear()
+            self.staged.clear()
             return seconds / 1000.0 if kind == "too-fast" else seconds
 
         def release(self) -> None:
@@ -265,6 +281,9 @@ DEVICE_CHEATS: list[tuple[str, str, str]] = [
     ("work-once", "nbody", "unwritten"),
     ("replay", "nbody", "acc (run"),
     ("replay", "gradshaf", "(run"),
+    ("scribble-input", "saxpy", "modified its read-only input buffer x (run 1, 1 bytes from byte"),
+    ("scribble-input", "lj", "modified its read-only input buffer pos (run 1"),
+    ("scribble-copy", "saxpy", "changed the worker's own copy of input x"),
 ]
 
 

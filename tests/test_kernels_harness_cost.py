@@ -10,16 +10,17 @@ from __future__ import annotations
 import hashlib
 import time
 from collections.abc import Mapping
+from functools import partial
 from typing import Any
 
 import numpy as np
 import pytest
 
 from tools.kernels import SUITE, Harness
-from tools.kernels._judge import ReferenceCache
+from tools.kernels._judge import BaseDigests, ReferenceCache, variant_key
 from tools.kernels._task import Size, _allclose_whole, allclose_check
 from tools.kernels._trial import checked_runs
-from tools.kernels._variants import _changed, inputs_of
+from tools.kernels._variants import _changed, draw_variants, inputs_of
 
 TASK = SUITE["saxpy"]
 SIZES = [Size("small", (4096,)), Size("large", (20000,))]
@@ -41,18 +42,13 @@ class ArithmeticWorker:
         runs = 1 + warmup + timed
         checked = checked_runs(1 + warmup, timed, [float(u) for u in header["check"]])
         count = int(next(iter(buffers.values()))["count"])
-        payload: dict[str, np.ndarray] = {"guard_faults": np.zeros((0, 5), np.int32)}
-        digests = []
+        payload: dict[str, np.ndarray] = {
+            "guard_faults": np.zeros((0, 5), np.int32),
+            "input_changes": np.zeros((0, 4), np.int64),
+        }
         samples: dict[str, list[np.ndarray]] = {name: [] for name in header["outputs"]}
         for run in range(runs):
             inputs = inputs_of(base, arrays, run)
-            digests.append(
-                {
-                    name: hashlib.sha256(inputs[name].view(np.uint8).data).hexdigest()
-                    for name, spec in buffers.items()
-                    if spec["role"] == "in"
-                }
-            )
             size = Size("any", (count,))
             outputs = {
                 name: np.asarray(value, np.float32).reshape(-1) for name, value in TASK.reference(size, inputs).items()
@@ -74,7 +70,9 @@ class ArithmeticWorker:
             "runs": runs,
             "first_timed": 1 + warmup,
             "checked": checked,
-            "digests": digests,
+            "final_digests": {
+                name: hashlib.sha256(np.ascontiguousarray(data).data).hexdigest() for name, data in base.items()
+            },
             "phases": {"launch": 0.0},
         }
         return reply, payload
@@ -146,17 +144,42 @@ def test_one_changed_bit_in_any_input_misses_the_cache() -> None:
     assert not expected["y"].flags.writeable, "a cached reference must not be changeable by a check"
 
 
-def test_a_known_digest_and_a_computed_one_name_the_same_entry() -> None:
-    """The judge passes digests of read-only inputs it computed anyway; they key exactly as the bytes would."""
+def test_a_variant_key_names_the_run_inputs_exactly() -> None:
+    """The judge keys a run by its base inputs' digests and its variant; any changed bit is another key."""
+    size = Size("small", (4096,))
+    rng = np.random.default_rng(0)
+    base = TASK.inputs(size, rng)
+    variants = draw_variants(base, lambda: TASK.inputs(size, rng), 4, rng)
+    key = variant_key(size, BaseDigests(base), variants, 2)
+    assert variant_key(size, BaseDigests({k: v.copy() for k, v in base.items()}), dict(variants), 2) == key
+    assert variant_key(size, BaseDigests(base), variants, 3) != key
+    assert variant_key(Size("other", (4096, 1)), BaseDigests(base), variants, 2) != key
+    for name in base:
+        changed = {k: v.copy() for k, v in base.items()}
+        changed[name].view(np.uint32)[17] ^= 1
+        assert variant_key(size, BaseDigests(changed), variants, 2) != key
+        for part in ("index", "value"):
+            altered = dict(variants)
+            array = altered[f"variant2:{name}:{part}"].copy()
+            array.view(np.uint32)[0] ^= 1
+            altered[f"variant2:{name}:{part}"] = array
+            assert variant_key(size, BaseDigests(base), altered, 2) != key, (name, part)
+
+
+def test_the_cache_keyed_by_variants_answers_like_the_reference_for_every_run() -> None:
     calls: list[int] = []
     cache = ReferenceCache(slow_reference(calls))
     size = Size("small", (4096,))
-    inputs = TASK.inputs(size, np.random.default_rng(0))
-    digest = hashlib.sha256(inputs["x"].view(np.uint8).data).hexdigest()
-    cache.outputs(size, inputs, {"x": digest})
-    assert len(calls) == 1
-    cache.outputs(size, inputs)
-    assert len(calls) == 1, "a known digest and a computed one of the same bytes name the same entry"
+    rng = np.random.default_rng(1)
+    base = TASK.inputs(size, rng)
+    variants = draw_variants(base, lambda: TASK.inputs(size, rng), 4, rng)
+    digests = BaseDigests(base)
+    for _ in range(2):
+        for run in range(4):
+            inputs = inputs_of(base, variants, run)
+            outputs = cache.outputs(size, inputs, partial(variant_key, size, digests, variants, run))
+            np.testing.assert_array_equal(outputs["y"], TASK.reference(size, inputs)["y"])
+    assert len(calls) == 4, "each run's reference is computed once and found again by its key"
 
 
 def test_phases_account_for_where_the_seconds_went() -> None:

@@ -1,7 +1,7 @@
 """The host's judgement of one trial: guards, read-only inputs, unwritten outputs, checked runs.
 
 Everything here reads what the worker observed (see `_trial`) and compares it with what the
-trusted host knows: the canary it asked for, the digest of each run's inputs, the poison pattern,
+trusted host knows: the canary it asked for, the digest of the inputs it sent, the poison pattern,
 and the task's reference for each checked run's own inputs. A size is correct only if every run
 kept its guards and inputs intact, no run left a float output unwritten at the sampled places,
 and every checked run (the first, a random timed one, the last) matches the reference.
@@ -17,12 +17,13 @@ from collections import OrderedDict
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 
 import numpy as np
 
 from tools.kernels._task import HostProgram, KernelTask, Size
-from tools.kernels._variants import RunInputs, inputs_of
+from tools.kernels._variants import inputs_of
 
 Reference = Callable[[Size, dict[str, np.ndarray]], Mapping[str, np.ndarray]]
 """The outputs one execution must produce at a size from given inputs (the task's, or a cache of it)."""
@@ -34,9 +35,9 @@ class ReferenceCache:
     Evaluations that share an inputs seed (the finalists re-measured side by side, a gate's
     candidate and seed in one round) draw byte-identical inputs, so each checked run's reference
     is computed once for all of them. The key is a SHA-256 over the size and every input's name,
-    dtype, shape and bytes (read-only inputs by the digest the judge computed of them anyway), so
-    an entry is never used for inputs that differ in a single bit, and what a candidate returned
-    plays no part in it. Cached outputs are read-only; the least recently used go first beyond
+    dtype, shape and bytes (in the harness: the base inputs' digests and the run's variant, see
+    `variant_key`), so an entry is never used for inputs that differ in a single bit, and what a
+    candidate returned plays no part in it. Cached outputs are read-only; the least recently used go first beyond
     `capacity` bytes. Where hashing the inputs costs more than the reference itself (a cheap
     elementwise task with a large in-out buffer), that size is computed directly from then on.
     """
@@ -51,18 +52,18 @@ class ReferenceCache:
         self.bypassed: set[tuple[int, ...]] = set()
 
     def outputs(
-        self, size: Size, inputs: dict[str, np.ndarray], known: Mapping[str, str] | None = None
+        self, size: Size, inputs: dict[str, np.ndarray], key: Callable[[], str] | None = None
     ) -> Mapping[str, np.ndarray]:
-        """The reference at `size` for `inputs`; `known` holds SHA-256 digests of some inputs' bytes."""
+        """The reference at `size` for `inputs`; `key`, when given, names `inputs` exactly (`variant_key`)."""
         if size.dims in self.bypassed:
             return self.compute(size, inputs)
         started = time.perf_counter()
-        key = input_key(size, inputs, known or {})
+        key_text = key() if key is not None else input_key(size, inputs)
         hashed = time.perf_counter() - started
-        cached = self.entries.get(key)
+        cached = self.entries.get(key_text)
         if cached is not None:
             self.hits += 1
-            self.entries.move_to_end(key)
+            self.entries.move_to_end(key_text)
             return cached
         self.misses += 1
         started = time.perf_counter()
@@ -75,7 +76,7 @@ class ReferenceCache:
             stored = np.asarray(array).view()  # a read-only view: no copy of what was just computed
             stored.flags.writeable = False
             frozen[name] = stored
-        self.entries[key] = frozen
+        self.entries[key_text] = frozen
         self.nbytes += sum(array.nbytes for array in frozen.values())
         while self.nbytes > self.capacity and len(self.entries) > 1:
             _, evicted = self.entries.popitem(last=False)
@@ -83,12 +84,12 @@ class ReferenceCache:
         return frozen
 
 
-def input_key(size: Size, inputs: Mapping[str, np.ndarray], known: Mapping[str, str]) -> str:
+def input_key(size: Size, inputs: Mapping[str, np.ndarray]) -> str:
     """SHA-256 naming a size and every input exactly: name, dtype, shape and the digest of its bytes."""
     key = hashlib.sha256(repr(size.dims).encode())
     for name in sorted(inputs):
         data = np.asarray(inputs[name])
-        digest = known.get(name) or _digest(data)
+        digest = _digest(data)
         key.update(f"\0{name}\0{data.dtype.str}\0{data.shape}\0{digest}".encode())
     return key.hexdigest()
 
@@ -139,17 +140,67 @@ def _digest(data: np.ndarray) -> str:
     return hashlib.sha256(np.ascontiguousarray(data).reshape(-1).view(np.uint8).data).hexdigest()
 
 
-def _run_digests(
-    base: Mapping[str, np.ndarray], variants: Mapping[str, np.ndarray], names: list[str], runs: int
-) -> list[dict[str, str]]:
-    """Digest of every read-only input as each run saw it (`inputs_of(base, variants, run)[name]`),
-    without a full copy per run: a run costs its hash and its few changed elements."""
-    inputs = RunInputs(base, variants, names)
-    digests: list[dict[str, str]] = []
-    for run in range(runs):
-        with inputs.run(run) as seen:
-            digests.append({name: _digest(seen[name]) for name in names})
-    return digests
+class BaseDigests:
+    """SHA-256 of each base input's bytes, computed on first use and at most once per trial."""
+
+    def __init__(self, base: Mapping[str, np.ndarray]) -> None:
+        self.base = base
+        self.known: dict[str, str] = {}
+
+    def __getitem__(self, name: str) -> str:
+        if name not in self.known:
+            self.known[name] = _digest(np.asarray(self.base[name]))
+        return self.known[name]
+
+
+def variant_key(size: Size, digests: BaseDigests, variants: Mapping[str, np.ndarray], run: int) -> str:
+    """SHA-256 naming `inputs_of(base, variants, run)` exactly, from the base's digests and the run's variant.
+
+    A run's inputs are a function of the base bytes and that run's (index, value) arrays alone, so
+    one hash of each base per trial and the few changed elements per run name them as surely as
+    hashing every run's inputs whole would (two keys may name equal inputs; one key never names two).
+    """
+    key = hashlib.sha256(f"variant\0{size.dims!r}".encode())
+    for name in sorted(digests.base):
+        data = np.asarray(digests.base[name])
+        key.update(f"\0{name}\0{data.dtype.str}\0{data.shape}\0{digests[name]}".encode())
+        for part in ("index", "value"):
+            array = variants.get(f"variant{run}:{name}:{part}")
+            if array is None:
+                key.update(f"\0{part}:none".encode())
+                continue
+            array = np.ascontiguousarray(array)
+            key.update(f"\0{part}\0{array.dtype.str}\0{array.shape}\0".encode())
+            key.update(array.reshape(-1).view(np.uint8).data)
+    return key.hexdigest()
+
+
+def _inputs_intact(
+    program: HostProgram,
+    digests: BaseDigests,
+    reply: Mapping[str, Any],
+    changes: np.ndarray | None,
+    judgement: Judgement,
+) -> None:
+    """Read-only inputs as the worker saw them after every run, and its own copies of them at the end.
+
+    Rows (run, buffer, first byte, count) name a run that left a read-only buffer different from
+    what it was given; the final digests, of the copies the worker restored every run's inputs
+    from (in-out buffers too), must be the host's own digests of the inputs it sent.
+    """
+    if changes is None or changes.ndim != 2 or changes.shape[1] != 4:
+        judgement.fail("read-only input observations missing")
+        return
+    for run, position, first, count in changes.tolist():
+        name = program.buffers[position].name if 0 <= position < len(program.buffers) else f"#{position}"
+        judgement.fail(f"modified its read-only input buffer {name} (run {run}, {count} bytes from byte {first})")
+    final = reply.get("final_digests")
+    if not isinstance(final, dict):
+        judgement.fail("read-only input digests missing")
+        return
+    for name in digests.base:
+        if final.get(name) != digests[name]:
+            judgement.fail(f"changed the worker's own copy of input {name} (a write outside its buffers)")
 
 
 def _written(program: HostProgram, raw: Mapping[str, np.ndarray], judgement: Judgement) -> None:
@@ -192,20 +243,12 @@ def judge_trial(
         judgement.fail("the worker did not return the runs the host asked to check")
     _guards(program, raw.get("guard_faults"), judgement)
     _written(program, raw, judgement)
-    digests = list(reply.get("digests", []))
-    read_only = [spec.name for spec in program.buffers if spec.role == "in"]
-    if len(digests) != runs:
-        judgement.fail("input digests missing")
     with phases.time("judge_digests"):
-        expected_digests = _run_digests(base, variants, read_only, min(runs, len(digests)))
-    for run, wanted in enumerate(expected_digests):
-        seen = digests[run] if isinstance(digests[run], dict) else {}
-        for name in read_only:
-            if seen.get(name) != wanted[name]:
-                judgement.fail(f"modified its read-only input buffer {name} (run {run})")
+        digests = BaseDigests(base)
+        _inputs_intact(program, digests, reply, raw.get("input_changes"), judgement)
     specs = {spec.name: spec for spec in program.buffers}
     for run in checked:
-        if not 0 <= run < min(runs, len(digests)):
+        if not 0 <= run < runs:
             judgement.fail(f"checked run {run} out of range")
             continue
         inputs = inputs_of(base, variants, run)
@@ -214,7 +257,7 @@ def judge_trial(
             if references is None:
                 expected = task.reference(size, inputs)
             else:
-                expected = references.outputs(size, inputs, expected_digests[run])
+                expected = references.outputs(size, inputs, partial(variant_key, size, digests, variants, run))
         with phases.time("output_checks"):
             for name in program.outputs:
                 data = raw.get(f"{name}@{run}")
@@ -226,6 +269,5 @@ def judge_trial(
                 judgement.error = max(judgement.error, check.error)
                 judgement.tolerance = max(judgement.tolerance, check.tolerance)
                 if not check.ok:
-                    text = check.detail or "out of tolerance"
-                    judgement.fail(f"{name} (run {run}): {text}")
+                    judgement.fail(f"{name} (run {run}): {check.detail or 'out of tolerance'}")
     return judgement

@@ -16,7 +16,7 @@ from runs import LabgateError
 
 MAX_HEADER = 1 << 24
 MAX_PAYLOAD = 1 << 33
-ALLOWED_DTYPES = frozenset({"float32", "float64", "int32", "uint32", "int8", "uint8", "complex64"})
+ALLOWED_DTYPES = frozenset({"float32", "float64", "int32", "uint32", "int64", "int8", "uint8", "complex64"})
 
 
 class ProtocolError(LabgateError):
