@@ -68,8 +68,15 @@ class Heat2d(KernelTask):
         nx, ny = size.dims
         u = inputs["u"].reshape(ny, nx).astype(np.float64)
         out = u.copy()
-        lap = u[1:-1, :-2] + u[1:-1, 2:] + u[:-2, 1:-1] + u[2:, 1:-1] - 4.0 * u[1:-1, 1:-1]
-        out[1:-1, 1:-1] = u[1:-1, 1:-1] + R * lap
+        # In place where the order of operations allows: each temporary of a 3072x3072 grid is 75 MB.
+        lap = u[1:-1, :-2] + u[1:-1, 2:]
+        lap += u[:-2, 1:-1]
+        lap += u[2:, 1:-1]
+        inner = out[1:-1, 1:-1]
+        inner *= 4.0
+        lap -= inner
+        lap *= R
+        np.add(u[1:-1, 1:-1], lap, out=inner)
         return {"out": out.reshape(-1)}
 
     def work(self, size: Size) -> Work:

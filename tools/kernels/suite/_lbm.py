@@ -81,12 +81,20 @@ class Lbm(KernelTask):
 
     def reference(self, size: Size, inputs: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
         nx, ny = size.dims
-        fin = inputs["fin"].reshape(9, ny, nx).astype(np.float64)
-        f = np.stack([np.roll(np.roll(fin[q], CY[q], axis=0), CX[q], axis=1) for q in range(9)])
+        fin = inputs["fin"].reshape(9, ny, nx)
+        # One direction at a time: temporaries of one plane (8 MB at 1024x1024) instead of nine.
+        f = np.empty((9, ny, nx))
+        for q in range(9):
+            f[q] = np.roll(np.roll(fin[q], CY[q], axis=0), CX[q], axis=1)
         rho = f.sum(axis=0)
         ux = np.tensordot(CX, f, axes=1) / rho
         uy = np.tensordot(CY, f, axes=1) / rho
-        out = f - OMEGA * (f - _equilibrium(rho, ux, uy))
+        usq = 1.5 * (ux**2 + uy**2)
+        out = np.empty_like(f)
+        for q in range(9):
+            relaxed = f[q] - _equilibrium_q(q, rho, ux, uy, usq)
+            relaxed *= OMEGA
+            np.subtract(f[q], relaxed, out=out[q])
         return {"fout": out.reshape(-1)}
 
     def work(self, size: Size) -> Work:
@@ -95,7 +103,12 @@ class Lbm(KernelTask):
 
 
 def _equilibrium(rho: np.ndarray, ux: np.ndarray, uy: np.ndarray) -> np.ndarray:
-    cu = 3.0 * (CX[:, None, None] * ux + CY[:, None, None] * uy)
     usq = 1.5 * (ux**2 + uy**2)
-    result: np.ndarray = W[:, None, None] * rho * (1.0 + cu + 0.5 * cu**2 - usq)
+    return np.stack([_equilibrium_q(q, rho, ux, uy, usq) for q in range(9)])
+
+
+def _equilibrium_q(q: int, rho: np.ndarray, ux: np.ndarray, uy: np.ndarray, usq: np.ndarray) -> np.ndarray:
+    """The second-order equilibrium of direction `q`; `usq` is 1.5 |u|^2."""
+    cu = 3.0 * (CX[q] * ux + CY[q] * uy)
+    result: np.ndarray = W[q] * rho * (1.0 + cu + 0.5 * cu**2 - usq)
     return result
