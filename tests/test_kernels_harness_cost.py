@@ -19,7 +19,7 @@ import pytest
 from tools.kernels import SUITE, Harness
 from tools.kernels._judge import BaseDigests, ReferenceCache, variant_key
 from tools.kernels._task import Size, _allclose_whole, allclose_check
-from tools.kernels._trial import checked_runs
+from tools.kernels._trial import checked_runs, differing_bytes
 from tools.kernels._variants import _changed, draw_variants, inputs_of
 
 TASK = SUITE["saxpy"]
@@ -228,3 +228,21 @@ def test_chunked_allclose_agrees_with_the_whole_array_comparison() -> None:
     ties = np.zeros(200_000, np.float32)
     ties[[5, 150_000]] = 1.0
     assert allclose_check(ties, np.zeros(200_000), 1e-5) == _allclose_whole(ties, np.zeros(200_000), 1e-5)
+
+
+@pytest.mark.parametrize("length", [1, 7, 8, 4096, (1 << 19) + 3, 3 << 19])
+def test_differing_bytes_finds_the_first_change_and_counts_them_all(length: int) -> None:
+    """The worker's read-only check: word-wise by chunks where it can, byte-wise elsewhere, never a miss."""
+    rng = np.random.default_rng(length)
+    wanted = rng.integers(0, 256, length, dtype=np.uint8)
+    assert differing_bytes(wanted.copy(), wanted) == (0, 0)
+    for changes in (1, 2, 5):
+        seen = wanted.copy()
+        # Include the last byte and, for long buffers, both sides of the first chunk boundary.
+        places = {length - 1, *rng.integers(0, length, changes - 1).tolist()}
+        if length > (1 << 19):
+            places |= {(1 << 19) - 1, 1 << 19}
+        positions = np.array(sorted(places))
+        seen[positions] ^= np.uint8(0x80)
+        assert differing_bytes(seen, wanted) == (int(positions[0]), positions.size)
+        assert differing_bytes(seen, wanted, chunk=64) == (int(positions[0]), positions.size)
