@@ -37,9 +37,9 @@ class ReferenceCache:
     is computed once for all of them. The key is a SHA-256 over the size and every input's name,
     dtype, shape and bytes (in the harness: the base inputs' digests and the run's variant, see
     `variant_key`), so an entry is never used for inputs that differ in a single bit, and what a
-    candidate returned plays no part in it. Cached outputs are read-only; the least recently used go first beyond
-    `capacity` bytes. Where hashing the inputs costs more than the reference itself (a cheap
-    elementwise task with a large in-out buffer), that size is computed directly from then on.
+    candidate returned plays no part in it. Cached outputs are read-only; the least recently used
+    go first beyond `capacity` bytes. Where hashing the inputs costs more than the reference itself
+    (a cheap elementwise task with a large in-out buffer), that size is computed directly from then on.
     """
 
     def __init__(self, compute: Reference, capacity: int = 512 << 20) -> None:

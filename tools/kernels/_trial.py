@@ -15,9 +15,9 @@ of a memory-bound evaluation; the worker's own copies of the inputs, which a ker
 outside its buffers could reach, are hashed once at the end, and the host compares those digests
 with its own. A request may name a rival (the task's trusted seed): it then runs right beside
 every timed run, on the same inputs, so that speed ratios compare runs that shared the machine's
-load. The worker never sees a reference and
-decides nothing: the host judges all of it. The reply says where the worker's seconds went
-(`phases`), so that the host can tell its own costs, the worker's and the pipe's apart.
+load. The worker never sees a reference and decides nothing: the host judges all of it. The reply
+says where the worker's seconds went (`phases`), so that the host can tell its own costs, the
+worker's and the pipe's apart.
 """
 
 from __future__ import annotations
