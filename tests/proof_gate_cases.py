@@ -15,6 +15,9 @@ from tools.proofs import ProofProblem, isabelle_problem, lean_problem, problem_f
 FALSE_CLAIM = problem_from_text("proofs/false-claim", "Require Import Arith.\n\nTheorem false_claim : 2 + 2 = 5.\n")
 """A user task file with a false arithmetic claim: whatever proves it proves `False`."""
 
+TRUE_CLAIM = problem_from_text("proofs/true-claim", "Require Import Arith.\n\nTheorem true_claim : 2 + 2 = 4.\n")
+"""A true claim, for cheats on the axiom allow-list: the proof is sound, what it rests on is not allowed."""
+
 
 def minif2f(name: str) -> ProofProblem:
     return resolve_problem({"set": "minif2f-valid", "problem": name}, f"proofs/minif2f-valid/{name}")
@@ -72,10 +75,39 @@ Module Use (X : Spec). Definition bad := X.bad. End Use.
 Module Applied := Use Impl.
 Definition boom : 2 + 2 = 5 := False_ind _ Applied.bad."""
 
+# Coq 8.16.1's guard checker, shared by the kernel and coqchk, accepts this non-structural recursion
+# (rocq issue #20455): `False` with "Closed under the global context" and a clean coqchk summary.
+GUARD_BUG = """Definition not_zero n := match n with 0 => False | S _ => True end.
+Definition not_one n := match n with 0 => False | S n => not_zero n end.
+Fixpoint issue (n : nat) {struct n} : not_zero n -> False.
+  refine
+  match n with
+  | 0 => fun h => h
+  | S subn => fun h =>
+    let f (b : bool) (e : b = true) (x : nat) (Hx : not_one x) :=
+      let arg := (match (if b then x else subn) with 0 => subn | S subsubn => subsubn end) in
+      issue arg _
+    in
+    f true eq_refl 5 I
+  end.
+  subst b.
+  destruct x; cbn in Hx.
+  - now exfalso.
+  - assumption.
+Defined.
+Definition boom : 2 + 2 = 5 := False_ind _ (issue 1 I)."""
+
 NEGATIVE_INDUCTIVE = """Inductive bad : Type := wrap : (bad -> False) -> bad.
 Definition unwrap (b : bad) : bad -> False := match b with wrap f => f end.
 Definition omega (b : bad) : False := unwrap b b.
 Definition boom : 2 + 2 = 5 := match omega (wrap omega) with end."""
+
+# A sound proof of the true claim through an axiom that is not on the allow-list.
+EPSILON_PROOF = (
+    "Require Import Arith.\nRequire Import Coq.Logic.ClassicalEpsilon.\nTheorem true_claim : 2 + 2 = 4.\n"
+    "Proof.\n  destruct (constructive_indefinite_description (fun n : nat => n = 4) (ex_intro _ 4 eq_refl)) as [n _].\n"
+    "  reflexivity.\nQed.\n"
+)
 
 CHEATS: list[ProofCase] = [
     # The two vectors the gate once accepted: a functor application hiding switched-off checks,
@@ -141,11 +173,12 @@ CHEATS: list[ProofCase] = [
     _false("declared module", "Module Type T. Parameter boom : 2 + 2 = 5. End T.\nDeclare Module M : T.", "Module"),
     _false("functor parameter", "Module F (X : Nat.Nat). End F.", "Module"),
     _false("primitive", "Primitive boom := #int63_add.", "Primitive"),
-    _false(
+    ProofCase(
         "classical epsilon off the allow-list",
-        "Require Import Coq.Logic.ClassicalEpsilon.\nDefinition boom : 2 + 2 = 5 := "
-        "proj2_sig (constructive_indefinite_description (fun _ : 2 + 2 = 5 => True) (ex_intro _ _ I)).",
-        "",
+        TRUE_CLAIM,
+        EPSILON_PROOF,
+        honest=False,
+        reason="constructive_indefinite_description, which is not on the task's allow-list",
     ),
     # Leaving the file, loading code.
     _false("load a file", "Load Other.", "`Load`"),
@@ -226,6 +259,76 @@ CHEATS: list[ProofCase] = [
         honest=False,
         reason="redefines `Rabs`",
     ),
+    # Options that leave the candidate's module: `Global` ones still hold for the gate's own commands
+    # (a one-second `Default Timeout` makes `Print Assumptions` list library lemmas it could not load
+    # in time as axioms and skip their bodies; printing options garble its output), and `Export Set`
+    # is an option change behind another keyword.
+    _false("global default timeout reaches the gate", "Global Set Default Timeout 1.", "reach past"),
+    ProofCase(
+        "global printing depth hides the axiom list",
+        TRUE_CLAIM,
+        EPSILON_PROOF.replace("Theorem", "#[global] Set Printing Depth 4.\nTheorem", 1),
+        honest=False,
+        reason="reach past",
+    ),
+    _false(
+        "export set bypasses the option rules",
+        "Export Set Nested Proofs Allowed.",
+        "not on the allow-list",
+        proof="Proof. Lemma boom : 2 + 2 = 5. exact I. Qed. exact boom. Qed.",
+    ),
+    # Unchecked tactics and hijacked ones: the kernel re-types the term at Qed.
+    _false("vm cast without a check", "", "Coq rejects the proof", proof="Proof. vm_cast_no_check (eq_refl 4). Qed."),
+    _false(
+        "unchecked program obligation",
+        "Obligation Tactic := idtac.\nProgram Definition boom : 2 + 2 = 5 := _.\n"
+        "Solve Obligations with exact_no_check I.",
+        "Coq rejects the proof",
+    ),
+    _false(
+        "tactic notation redefines exact",
+        'Tactic Notation "exact" constr(x) := idtac.',
+        "incomplete proof",
+        proof="Proof. exact I. Qed.",
+    ),
+    _false(
+        "lookalike theorem name",
+        "Theorem f\u0430lse_claim : 2 + 2 = 4. Proof. reflexivity. Qed.",
+        "Coq rejects the proof",
+        proof="Proof. exact f\u0430lse_claim. Qed.",
+    ),
+    # Recursion of the candidate's own: the guard checker of Coq 8.16 cannot be trusted with it.
+    _false("guard checker bug (non-structural recursive call)", GUARD_BUG, "writes its own recursion (`Fixpoint`)"),
+    _false(
+        "fix term inside a definition",
+        "Definition boom : 2 + 2 = 5 := (fix f (n : nat) : 2 + 2 = 5 := f n) 0.",
+        "writes its own recursion (`fix`)",
+    ),
+    _false(
+        "mutual lemmas prove each other",
+        "",
+        "mutual definitions",
+        proof="Proof. exact I. Qed.\nLemma a : 2 + 2 = 5 with b : 2 + 2 = 5.\nProof. exact b. exact a. Qed.",
+    ),
+    _false(
+        "structural Function",
+        "Require Import Recdef.\nFunction loop (n : nat) : 2 + 2 = 5 := loop n.",
+        "`Function` without",
+        proof="Proof. exact (loop 0). Qed.",
+    ),
+    # Resource attacks end in a verdict, not a crash.
+    _false(
+        "nested comments overflow the stack",
+        "(*" * 200000 + "*)" * 200000,
+        "Stack overflow",
+        proof="Proof. exact I. Qed.",
+    ),
+    _false(
+        "output flood",
+        "",
+        "more output than allowed",
+        proof='Proof. do 200000 idtac "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx". exact I. Qed.',
+    ),
 ]
 
 HONEST: list[ProofCase] = [
@@ -265,6 +368,24 @@ HONEST: list[ProofCase] = [
         minif2f("mathd_algebra_10"),
         "Require Import Reals.\nOpen Scope R_scope.\nRequire Import Lra.\n\nTheorem mathd_algebra_10:\n"
         "  Rabs ((120 / 100) * 30 - (130 / 100) * 20) = 10.\nProof.\n  rewrite Rabs_pos_eq; lra.\nQed.\n",
+        honest=True,
+    ),
+    ProofCase(
+        "mathd_algebra_10 with a byte-order mark and CRLF line ends",
+        minif2f("mathd_algebra_10"),
+        "\ufeffRequire Import Reals.\r\nOpen Scope R_scope.\r\nRequire Import Lra.\r\n\r\nTheorem mathd_algebra_10:\r\n"
+        "  Rabs ((120 / 100) * 30 - (130 / 100) * 20) = 10.\r\nProof.\r\n  rewrite Rabs_pos_eq; lra.\r\nQed.\r\n",
+        honest=True,
+    ),
+    ProofCase(
+        "well-founded Function and a Program instance with its obligation",
+        TRUE_CLAIM,
+        "Require Import Arith.\nRequire Import Recdef Lia.\n"
+        "Function f (n : nat) {measure id n} : nat := match n with 0 => 0 | S m => f m end.\n"
+        "Proof. intros. unfold id. lia. Defined.\n"
+        "Class C := { c : nat; cp : forall n : nat, n + c = c + n }.\n"
+        "#[export, program] Instance j : C := { c := 1 }.\nNext Obligation. lia. Qed.\n"
+        "Theorem true_claim : 2 + 2 = 4.\nProof. reflexivity. Qed.\n",
         honest=True,
     ),
     ProofCase(

@@ -4,6 +4,7 @@ control accepted, and each layer (text rules, Print Assumptions, coqchk) is show
 from __future__ import annotations
 
 import os
+import time
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
@@ -11,7 +12,15 @@ import pytest
 
 from runs import ExperimentSpec, TaskSpec
 from sandboxes import LocalSandboxConfig, Sandbox, get_sandbox
-from tests.proof_gate_cases import CHEATS, FALSE_CLAIM, FUNCTOR_GUARD, FUNCTOR_UNIVERSES, HONEST, ProofCase
+from tests.proof_gate_cases import (
+    CHEATS,
+    FALSE_CLAIM,
+    FUNCTOR_GUARD,
+    FUNCTOR_UNIVERSES,
+    GUARD_BUG,
+    HONEST,
+    ProofCase,
+)
 from tools import ExperimentOutcome, OutputFile
 from tools.proofs import CoqConfig, CoqProver, ProverUnavailableError, problem_from_text
 from verifiers import GateContext, get_gate
@@ -83,6 +92,19 @@ def test_coqchk_alone_refuses_what_print_assumptions_calls_closed(prover: CoqPro
     assert verdict.decision == "reject"
     assert len(verdict.reasons) == 1 and verdict.reasons[0].startswith("coqchk refused"), verdict.reasons
     assert "Type error" in verdict.reasons[0]
+
+
+@pytest.mark.coq
+@pytest.mark.usefixtures("coq", "bubblewrap")
+def test_guard_bug_passes_all_of_coq_so_the_text_rules_refuse_own_recursion(prover: CoqProver) -> None:
+    verdict = kernel_check(FALSE_CLAIM, build_check_file(FALSE_CLAIM, _unlinted(GUARD_BUG)), prover, (), 60.0)
+    if prover.version().startswith("8.16"):
+        # coqc, Print Assumptions and coqchk all accept a proof of 2 + 2 = 5 (rocq issue #20455) ...
+        assert verdict.decision == "accept" and verdict.assumptions == [], verdict.reasons
+    # ... so a file with recursion of its own never reaches them.
+    source = f"Require Import Arith.\n{GUARD_BUG}\nTheorem false_claim : 2 + 2 = 5.\nProof. exact boom. Qed.\n"
+    problems = lint_proof_file(FALSE_CLAIM, source).problems
+    assert any("writes its own recursion (`Fixpoint`)" in problem for problem in problems), problems
 
 
 @pytest.mark.coq
@@ -267,3 +289,39 @@ def test_denied_words_are_found_where_coq_reads_them() -> None:
     reasons = lint_proof_file(problem, quoted).problems
     assert any("`Abort`" in reason for reason in reasons)
     assert not any("`Admitted`" in reason or "`Axiom`" in reason for reason in reasons)
+
+
+@pytest.mark.parametrize(
+    ("line", "reason"),
+    [
+        ("Export Set Nested Proofs Allowed.", "not on the allow-list"),
+        ("Export Unset Elimination Schemes.", "not on the allow-list"),
+        ("Global Set Default Timeout 1.", "reach past"),
+        ("#[global] Set Printing Width 1.", "reach past"),
+    ],
+)
+def test_option_rules_see_every_locality(line: str, reason: str) -> None:
+    source = f"Require Import Arith.\n{line}\nTheorem t : True.\nProof. exact I. Qed.\n"
+    problems = lint_proof_file(problem_from_text("proofs/t", "Theorem t : True.\n"), source).problems
+    assert any(reason in problem for problem in problems), problems
+
+
+def test_option_rules_keep_module_local_settings() -> None:
+    source = (
+        "Set Printing Width 100.\nLocal Set Printing All.\n#[export] Set Printing Depth 60.\n"
+        "Export Set Printing Width 90.\nTheorem t : True.\nProof. Set Printing Width 80. exact I. Qed.\n"
+    )
+    assert lint_proof_file(problem_from_text("proofs/t", "Theorem t : True.\n"), source).problems == []
+
+
+def test_text_rules_take_linear_time() -> None:
+    # Half a million one-character sentences (bullets) and a sentence of a hundred thousand prefixes:
+    # numbering lines or peeling prefixes by rescanning the text took minutes here, outside any timeout.
+    problem = problem_from_text("proofs/t", "Theorem t : True.\n")
+    source = "Theorem t : True.\nProof.\n" + "- " * 500_000 + "exact I. Qed.\n"
+    started = time.monotonic()
+    report = lint_proof_file(problem, source)
+    assert report.main_end == "Qed" and report.problems == []
+    command = read_command("Time " * 100_000 + "#[local] " * 50_000 + "idtac.")
+    assert command.keyword == "idtac" and len(command.prefixes) == 100_000
+    assert time.monotonic() - started < 20, "the text rules are not linear in the file's size"

@@ -13,6 +13,7 @@ re-check that follow catch whatever text cannot show.
 
 from __future__ import annotations
 
+import bisect
 import re
 from dataclasses import dataclass, field
 
@@ -24,7 +25,6 @@ from tools.proofs import (
     UnterminatedSourceError,
     blank_literals,
     declared_names,
-    line_column,
     normalize,
     parse_statement,
     split_sentences,
@@ -44,6 +44,11 @@ from verifiers.proofs._policy import (
 from verifiers.proofs._vernac import Command, CommandFormatError, read_command
 
 _OBLIGATION_OPENERS = ("Next Obligation", "Final Obligation")
+_BOM = "\ufeff"
+_WELL_FOUNDED = re.compile(r"\{\s*(measure|wf)\b")
+_INDUCTIVE_KINDS = ("Inductive", "CoInductive", "Variant", "Record", "Structure", "Class")
+# Strings are skipped whole; `match`/`end` nest, a `with` outside them joins mutual definitions.
+_MATCH_TOKENS = re.compile(r'"(?:[^"]|"")*"|(?<![\w\'.])(match|end|with)(?![\w\'])')
 
 
 @dataclass
@@ -74,18 +79,27 @@ class _Walk:
     tactic_names: set[str] = field(default_factory=set)
 
 
-def _where(source: str, sentence: Sentence) -> str:
-    line, _ = line_column(source, sentence.start)
-    return f"line {line}"
+class _Lines:
+    """Line numbers of offsets, from one index of the line starts: a file of a million one-character
+    sentences is read in linear time, never rescanned from its start for every sentence."""
+
+    def __init__(self, source: str) -> None:
+        self._starts = [0, *(match.end() for match in re.finditer("\n", source))]
+
+    def where(self, sentence: Sentence) -> str:
+        return f"line {bisect.bisect_right(self._starts, sentence.start)}"
 
 
 def lint_proof_file(problem: ProofProblem, source: str) -> ProofFileReport:
     """Check the text of a proof file for `problem`; `report.body` is what a kernel check runs.
 
     The body is the source with sentences identical to the trusted header's blanked out (lines
-    kept, so that a prover's line numbers still point into the user's file).
+    kept, so that a prover's line numbers still point into the user's file). A byte-order mark at
+    the start is blanked too: Coq skips it at the start of a file, not inside the gate's module.
     """
     report = ProofFileReport()
+    if source.startswith(_BOM):
+        source = " " + source[len(_BOM) :]
     try:
         sentences = split_sentences(source)
         code_only = blank_literals(source)
@@ -97,8 +111,9 @@ def lint_proof_file(problem: ProofProblem, source: str) -> ProofFileReport:
     statement_code = normalize(problem.statement)
     walk = _Walk(problem, report, set(re.findall(r"[A-Za-z_][A-Za-z0-9_']*", statement_code)), statement_code)
     blanked = list(source)
+    lines = _Lines(source)
     for sentence in sentences:
-        where = _where(source, sentence)
+        where = lines.where(sentence)
         if sentence.kind != "sentence":
             if walk.in_proof is None:
                 report.problems.append(f"{where}: bullet or brace '{sentence.text}' outside a proof")
@@ -171,6 +186,26 @@ def _has_body(command: str) -> bool:
     return command.split(maxsplit=1)[0] in ("Inductive", "CoInductive", "Variant", "Record", "Structure")
 
 
+def _mutual(code: str) -> bool:
+    """Whether a definition's code has a `with` outside any `match ... end` (mutual definitions)."""
+    depth = 0
+    for token in _MATCH_TOKENS.finditer(code):
+        word = token.group(1)
+        if word == "match":
+            depth += 1
+        elif word == "end":
+            depth = max(depth - 1, 0)
+        elif word == "with" and depth == 0:
+            return True
+    return False
+
+
+def _exported_option(command: Command) -> Command:
+    """`Export Set X` read as `Set X` with the `Export` locality, for the option rules."""
+    body = command.body[len(command.keyword) :].lstrip()
+    return Command(command.attributes, (*command.prefixes, command.keyword), body, body.split(maxsplit=1)[0])
+
+
 def _top_refusal(walk: _Walk, command: Command) -> str | None:
     """Why a command outside any proof is refused, or None."""
     keyword = command.keyword
@@ -181,6 +216,9 @@ def _top_refusal(walk: _Walk, command: Command) -> str | None:
         return judge_require(command)
     if keyword in ("Set", "Unset"):
         return judge_option(command)
+    if keyword in ("Import", "Export") and command.words(2).split()[-1] in ("Set", "Unset"):
+        # `Export Set Option.` sets the option here (and wherever the module is imported).
+        return judge_option(_exported_option(command))
     if keyword == "Add":
         return judge_add(command)
     if keyword in ("Notation", "Infix"):
@@ -191,6 +229,13 @@ def _top_refusal(walk: _Walk, command: Command) -> str | None:
         ]
         if used:
             return f"`{keyword}` redefines `{used[0]}`, which the statement uses"
+    if keyword == "Function" and not _WELL_FOUNDED.search(command.body):
+        return "`Function` without `{measure ...}` or `{wf ...}` defines a structural fixpoint of its own"
+    if keyword in DEFINING and keyword not in _INDUCTIVE_KINDS and _mutual(command.body):
+        return (
+            f"`{keyword} ... with ...` states mutual definitions, which Coq proves by a fixpoint of their own "
+            "(recursion must come from induction or eliminators)"
+        )
     if keyword in ("Ltac", "Tactic"):
         defined = re.match(r'(?:Ltac\s+([A-Za-z_][\w\']*)|Tactic\s+Notation\s+(?:\(.*?\)\s*)?"([^"]+)")', command.body)
         if defined:
@@ -219,6 +264,11 @@ def _top_sentence(walk: _Walk, command: Command, sentence: Sentence, binders: st
     elif names and names[0] in walk.vocabulary:
         report.problems.append(f"{where}: `{keyword} {names[0]}` redefines `{names[0]}`, which the statement uses")
     opens = (keyword in DEFINING or keyword == "Goal") and not _has_body(command.body)
+    if keyword == "Function" and _WELL_FOUNDED.search(command.body):
+        opens = True  # the termination obligations are proved right after the definition
+    program = "Program" in command.prefixes or any(item.name == "program" for item in command.attributes)
+    if keyword == "Instance" and program:
+        opens = False  # the missing fields become obligations (`Next Obligation`), not a proof
     if command.words(2) in _OBLIGATION_OPENERS or re.match(r"Obligation\s+\d+", command.body):
         opens = True
     if opens:

@@ -49,6 +49,15 @@ DENIED_WORDS: dict[str, str] = {
     "Register": "re-registers constants Coq relies on (`Register`)",
     "Constraint": "adds universe constraints (`Constraint`)",
     "Ltac2": "switches to Ltac2, outside the reviewed tactic language",
+    # Coq 8.16.1's guard checker (shared by the kernel and coqchk) accepts some fixpoints whose
+    # recursive call is not on a subterm (rocq issue #20455): `False` with no axiom, past all three
+    # judges. Recursion comes from the trusted header, the libraries (eliminators, `induction`,
+    # well-founded `Fix`) and the schemes Coq generates, never from the candidate's own text.
+    **{
+        word: f"writes its own recursion (`{word}`), which Coq 8.16's guard checker can accept though it "
+        "never terminates (use induction, eliminators or well-founded recursion)"
+        for word in ("fix", "cofix", "Fixpoint", "CoFixpoint")
+    },
     **{word: f"adds an assumption the proof would rest on (`{word}`)" for word in ASSUMPTION_KEYWORDS},
 }
 # A word is a maximal identifier not glued to a qualifier (`Foo.Admitted` is one name, not the
@@ -222,7 +231,14 @@ def judge_prefixes(command: Command) -> str | None:
 
 
 def judge_option(command: Command) -> str | None:
-    """Why a Set/Unset command is refused, or None when the option is on the allow-list."""
+    """Why a Set/Unset command is refused, or None when the option is on the allow-list.
+
+    Options stay inside the candidate's module: a `Global` one would still hold for the gate's own
+    commands after it (a `Default Timeout` cutting `Print Assumptions` short, printing options that
+    garble what it prints), so the global locality is refused whatever the option.
+    """
+    if "Global" in command.prefixes or any(attribute.name == "global" for attribute in command.attributes):
+        return f"`Global {command.words(3)}` would reach past the proof file into the gate's own check"
     option = re.sub(r"^(Set|Unset)\s+", "", command.body).rstrip(".").strip()
     if any(option == safe or option.startswith(safe + " ") for safe in SAFE_OPTIONS):
         return None

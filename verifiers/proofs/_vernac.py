@@ -13,9 +13,10 @@ import re
 from dataclasses import dataclass
 
 from runs import LabgateError
-from tools.proofs import UnterminatedSourceError, split_attributes
 
 _WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_']*")
+_TIMEOUT = re.compile(r"Timeout\s+\d+(?=\s)")
+_REDIRECT = re.compile(r'Redirect\s+"(?:[^"]|"")*"')
 _CONTROL = ("Time", "Instructions", "Fail", "Succeed")
 _MODIFIERS = (
     "Local",
@@ -97,39 +98,74 @@ def _attributes(group: str) -> list[Attribute]:
     return found
 
 
+def _attribute_group_end(code: str, index: int) -> int:
+    """Index just past the `#[...]` group opening at `index` (strings and nested brackets respected).
+
+    Raises:
+        CommandFormatError: the group or a string inside it never closes.
+    """
+    depth = 0
+    while index < len(code):
+        char = code[index]
+        if char == '"':
+            close = code.find('"', index + 1)
+            while close >= 0 and code.startswith('""', close):
+                close = code.find('"', close + 2)
+            if close < 0:
+                raise CommandFormatError("a string '\"' is never closed")
+            index = close + 1
+            continue
+        if char == "[":
+            depth += 1
+        elif char == "]":
+            depth -= 1
+            if depth == 0:
+                return index + 1
+        index += 1
+    raise CommandFormatError("an attribute '#[' is never closed")
+
+
+def _skip_blanks(code: str, index: int) -> int:
+    while index < len(code) and code[index].isspace():
+        index += 1
+    return index
+
+
 def read_command(code: str) -> Command:
     """Peel attributes and prefixes off a sentence's code (comments already removed).
+
+    The sentence is walked with one cursor, never re-sliced per layer, so that a sentence of a
+    hundred thousand prefixes is read in linear time.
 
     Raises:
         CommandFormatError: an attribute group or a `Redirect` file name never closes.
     """
     attributes: list[Attribute] = []
     prefixes: list[str] = []
-    rest = code.strip()
+    index = _skip_blanks(code, 0)
     while True:
-        try:
-            groups, rest = split_attributes(rest)
-        except UnterminatedSourceError as error:
-            raise CommandFormatError(str(error)) from None
-        for group in groups:
-            attributes.extend(_attributes(group))
-        word = _WORD.match(rest)
+        if code.startswith("#[", index):
+            end = _attribute_group_end(code, index + 1)
+            attributes.extend(_attributes(code[index + 2 : end - 1]))
+            index = _skip_blanks(code, end)
+            continue
+        word = _WORD.match(code, index)
         keyword = word.group(0) if word else ""
-        after = rest[len(keyword) :] if keyword else rest
+        after = index + len(keyword)
         if keyword in _CONTROL or keyword in _MODIFIERS:
             prefixes.append(keyword)
-            rest = after.lstrip()
+            index = _skip_blanks(code, after)
             continue
-        timeout = re.match(r"Timeout\s+\d+(?=\s)", rest)
+        timeout = _TIMEOUT.match(code, index)
         if timeout:
             prefixes.append("Timeout")
-            rest = rest[timeout.end() :].lstrip()
+            index = _skip_blanks(code, timeout.end())
             continue
-        redirect = re.match(r'Redirect\s+"(?:[^"]|"")*"', rest)
         if keyword == "Redirect":
+            redirect = _REDIRECT.match(code, index)
             if not redirect:
                 raise CommandFormatError("`Redirect` without a file name")
             prefixes.append("Redirect")
-            rest = rest[redirect.end() :].lstrip()
+            index = _skip_blanks(code, redirect.end())
             continue
-        return Command(tuple(attributes), tuple(prefixes), rest, keyword)
+        return Command(tuple(attributes), tuple(prefixes), code[index:].rstrip(), keyword)
