@@ -5,11 +5,12 @@ Runs the battery of `tests/test_kernel_gates_hostile.py` (the same cases that fi
 the harness with this device's measured ceilings, so the physics check is live: kernels that write
 outside their buffers, rely on zero-initialised outputs, skip or truncate reductions, sample the
 target instead of running the chains, write into inputs, special-case sizes or lose precision, and
-devices that behave like kernels with memory across launches (work once, replay a cached answer) or
-a tampered clock. Honest controls are the suite's seeds and hand-optimised kernels, judged at the
-in-distribution sizes and at drawn held-out sizes. Then the held-out gate judges the seed against
-itself `--trials` times (fresh seed, fresh drawn sizes each time, interleaved rounds until the 95%
-interval of the speed ratio clears the 0.9x threshold): every rejection there is a false one.
+devices that behave like kernels with memory across launches (work once, replay a cached answer, work
+only on the runs always checked) or a tampered clock. Honest controls are the suite's seeds and
+hand-optimised kernels, judged at the in-distribution sizes and at drawn held-out sizes. Then the
+held-out gate judges the seed against itself `--trials` times (fresh seed, fresh drawn sizes each
+time, interleaved rounds until the 95% interval of the speed ratio clears the 0.9x threshold): every
+rejection there is a false one.
 
 Prints the cases that went wrong to stderr, then one JSON line:
 {"workload": "kernels", "cheats_tried", "cheats_rejected", "honest_controls", "false_rejections",
@@ -36,8 +37,10 @@ from tests.test_kernel_gates_hostile import (  # noqa: E402
     DEVICE_CHEATS,
     HONEST,
     KERNEL_CHEATS,
+    REPEATS,
     InProcessWorker,
     lying_backend,
+    seed_checking_only_the_last_run,
 )
 from tools.kernels import SUITE, Harness, Worker, open_harness  # noqa: E402
 from verifiers.kernels import KernelHeldoutGate, measure  # noqa: E402
@@ -72,6 +75,17 @@ def _battery(scratch: Path) -> dict[str, Any]:
                     print(f"cheat accepted: {kind} device on {task}: {evaluation.feedback()}", file=sys.stderr)
                 else:
                     rejected += 1
+            if name == "saxpy":
+                # Work only on the runs always checked, on inputs whose one random check is the last run.
+                device = cast(Worker, InProcessWorker(lying_backend("checked-only")))
+                lying = Harness(SUITE[name], device, harness.ceilings, repeats=REPEATS)
+                evaluation = lying.evaluate(
+                    SUITE[name].seed, seed=seed_checking_only_the_last_run(name), sizes=SUITE[name].sizes[:1]
+                )
+                if evaluation.ok:
+                    print(f"cheat accepted: checked-only device on {name}: {evaluation.feedback()}", file=sys.stderr)
+                else:
+                    rejected += 1
             for control, (task, source) in sorted(HONEST.items()):
                 if task != name:
                     continue
@@ -81,7 +95,7 @@ def _battery(scratch: Path) -> dict[str, Any]:
                         false_rejections += 1
                         print(f"honest kernel rejected: {control} ({which}): {evaluation.feedback()}", file=sys.stderr)
     return {
-        "cheats_tried": len(KERNEL_CHEATS) + len(DEVICE_CHEATS) + 1,
+        "cheats_tried": len(KERNEL_CHEATS) + len(DEVICE_CHEATS) + 2,
         "cheats_rejected": rejected,
         "honest_controls": 2 * len(HONEST),
         "false_rejections": false_rejections,

@@ -8,7 +8,7 @@ must be accepted under the same checks.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any, cast
 
@@ -136,6 +136,24 @@ KERNEL_CHEATS: dict[str, tuple[str, str, str, str]] = {
         "train",
         "reference trajectory ends",
     ),
+    "skips-a-twelfth-of-the-chains": (
+        "hmc",
+        HMC.replace(
+            "    float q[MAXD], p[MAXD], q0[MAXD], iv[MAXD];",
+            "    float q[MAXD], p[MAXD], q0[MAXD], iv[MAXD];\n"
+            "    if (c * 100 >= chains * 92) {\n"
+            "        for (int k = 0; k < d; ++k) {\n"
+            "            float u1 = uniform01(keys[0] ^ 0x9e3779b9U, 2u * (c * d + k));\n"
+            "            float u2 = uniform01(keys[0] ^ 0x9e3779b9U, 2u * (c * d + k) + 1u);\n"
+            "            x[c * d + k] = sqrt(-2.0f * log(u1)) * cos(2.0f * M_PI_F * u2) * rsqrt(inv_var[k]);\n"
+            "        }\n"
+            "        accepted[c] = 8;\n"
+            "        return;\n"
+            "    }",
+        ),
+        "train",
+        "of chains end where their reference trajectory ends",
+    ),
     "writes-into-its-input": (
         "lj",
         LJ.replace("__global const float4* pos", "__global float4* pos").replace(
@@ -163,6 +181,43 @@ __kernel void saxpy(const int n, const float a, __global const float* x, __globa
         "heldout",
         "INCORRECT",
     ),
+    "includes-a-host-file": (
+        "saxpy",
+        '#include "/etc/passwd"\n' + SAXPY,
+        "train",
+        "may not read other files",
+    ),
+    "include-hidden-behind-a-comment-and-a-splice": (
+        "saxpy",
+        '#/* the compiler sees #include */ \\\n  include "/etc/hostname"\n' + SAXPY,
+        "train",
+        "may not read other files",
+    ),
+    "more-local-memory-than-the-device-has": (
+        "saxpy",
+        SAXPY.replace(
+            "int i = get_global_id(0) * VEC;",
+            "__local float hoard[1 << 28];\n    hoard[get_local_id(0)] = 1.0f;\n"
+            "    barrier(CLK_LOCAL_MEM_FENCE);\n    if (hoard[0] > 2.0f) return;\n    int i = get_global_id(0) * VEC;",
+        ),
+        "train",
+        "bytes of __local memory; the device has",
+    ),
+    "stores-through-a-forged-pointer": (
+        "saxpy",
+        SAXPY.replace(
+            "int i = get_global_id(0) * VEC;",
+            "int i = get_global_id(0) * VEC;\n    if (i == 0) *((__global float*)(ulong)64) = 1.0f;",
+        ),
+        "train",
+        "killed by SIGSEGV",
+    ),
+    "source-too-large-to-frame": (
+        "saxpy",
+        SAXPY + ("// " + "x" * 1000 + "\n") * 2000,
+        "train",
+        "bytes; at most",
+    ),
     "truncated-mantissa": (
         "nbody",
         NBODY.replace(
@@ -185,7 +240,7 @@ def test_kernel_cheats_are_rejected(worker: Worker, cheat: str) -> None:
         # Held-out sizes are primes drawn per judging run: not a multiple of four.
         assert status == "incorrect", feedback
         return
-    assert status in ("incorrect", "crash", "launch_error"), feedback
+    assert status in ("incorrect", "crash", "launch_error", "invalid"), feedback
     assert phrase in feedback, feedback
 
 
@@ -216,6 +271,11 @@ def lying_backend(kind: str) -> Any:
     - "too-fast": honest work, but the clock reports a thousandth of it.
     - "scribble-input": honest work, then run 1 changes one byte of the first input buffer on the
       device (a kernel using its read-only input as scratch).
+    - "checked-only": a launch counter (PoCL keeps `__local` memory between launches) tells the
+      kernel its run; it works on the first, the warm-up and the last run (always checked) and
+      returns at once on the timed runs between, which only the one random check could catch.
+    - "checked-only-half": the same, but doing half the work on those runs (too little a gap to
+      call skipping): its speed must then be no better than its checked runs show.
     - "scribble-copy": run 1 changes one byte of the worker's own copy of each input before it is
       uploaded (a kernel writing outside its buffers into the worker's memory), so that device and
       copy agree and only the final digests can tell.
@@ -230,6 +290,7 @@ def lying_backend(kind: str) -> Any:
             self.snapshot: list[tuple[Any, int, np.ndarray]] = []
             self.poisoned: list[tuple[Any, int, int]] = []
             self.staged: list[tuple[Any, int, int]] = []
+            self.honest: list[float] = []
 
         def write(self, buffer: Any, data: np.ndarray, offset: int = 0) -> None:
             raw = np.ascontiguousarray(data).reshape(-1).view(np.uint8)
@@ -241,14 +302,26 @@ def lying_backend(kind: str) -> Any:
                     data.reshape(-1).view(np.uint8)[raw.size - 3] ^= 0x40
             super().write(buffer, data, offset)
 
+        def idle(self) -> bool:
+            """Whether this run does no work: all after the first, or (checked-only) all never checked for sure."""
+            if kind in ("work-once", "replay"):
+                return self.runs > 0
+            return kind.startswith("checked-only") and 2 <= self.runs < LAST_RUN
+
         def launch(self, program: Any, kernel: str, global_size: Any, local_size: Any, args: Any) -> Any:
-            if kind in ("work-once", "replay") and self.runs > 0:
+            if self.idle():
                 return None
             return super().launch(program, kernel, global_size, local_size, args)
 
         def elapsed(self, events: Sequence[Any]) -> float:
             real = [event for event in events if event is not None]
             seconds = super().elapsed(real) if real else self.first
+            if kind == "checked-only" and not real:
+                seconds = self.first / 50  # an early return costs next to nothing
+            elif kind == "checked-only-half" and not real:
+                seconds = min(self.honest) / 2  # half the work: within any noise factor
+            elif kind.startswith("checked-only"):
+                self.honest.append(seconds)
             if self.runs == 0:
                 self.first = seconds
                 for buffer, offset, size in self.poisoned:
@@ -287,7 +360,11 @@ DEVICE_CHEATS: list[tuple[str, str, str]] = [
 ]
 
 
-@pytest.mark.parametrize(("kind", "task", "phrase"), DEVICE_CHEATS)
+@pytest.mark.parametrize(
+    ("kind", "task", "phrase"),
+    # lj builds cell lists for every run's whole new draw: over 10 s on two cores.
+    [pytest.param(*case, marks=pytest.mark.slow) if case[1] == "lj" else case for case in DEVICE_CHEATS],
+)
 def test_state_across_launches_is_caught(kind: str, task: str, phrase: str) -> None:
     require_tool(opencl_usable(), "an OpenCL platform (pocl-opencl-icd) with pyopencl")
     status, feedback = judge(InProcessWorker(lying_backend(kind)), task, SUITE[task].seed)
@@ -296,6 +373,57 @@ def test_state_across_launches_is_caught(kind: str, task: str, phrase: str) -> N
     if kind == "replay":
         # The first run is honest; what gives the replay away is a later run's own inputs.
         assert "(run 0)" not in feedback
+
+
+REPEATS = 4
+LAST_RUN = 1 + 1 + REPEATS - 1
+"""The last run of a `judge` trial (first run, one warm-up, REPEATS timed): always checked."""
+
+
+class CheckSpy:
+    """A worker that records the random check each request asks for, and runs nothing."""
+
+    def __init__(self) -> None:
+        self.checks: list[float] = []
+
+    def request(
+        self, header: Mapping[str, Any], arrays: Mapping[str, np.ndarray], timeout: float
+    ) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
+        self.checks.append(float(header["check"][0]))
+        return {"ok": False, "stage": "launch", "error": "only watching"}, {}
+
+
+def seed_checking_only_the_last_run(task: str) -> int:
+    """An inputs seed whose one random check lands on the last timed run: all a checked-only kernel needs."""
+    for seed in range(200):
+        spy = CheckSpy()
+        Harness(SUITE[task], cast(Worker, spy), repeats=REPEATS).evaluate(
+            SUITE[task].seed, seed=seed, sizes=SUITE[task].sizes[:1]
+        )
+        if int(spy.checks[0] * REPEATS) == REPEATS - 1:
+            return seed
+    raise AssertionError("no seed checks the last run")
+
+
+def test_work_done_only_on_the_runs_always_checked_is_caught() -> None:
+    require_tool(opencl_usable(), "an OpenCL platform (pocl-opencl-icd) with pyopencl")
+    seed = seed_checking_only_the_last_run("saxpy")
+    harness = Harness(SUITE["saxpy"], cast(Worker, InProcessWorker(lying_backend("checked-only"))), repeats=REPEATS)
+    evaluation = harness.evaluate(SAXPY, seed=seed, sizes=SUITE["saxpy"].sizes[:1])
+    assert evaluation.status == "incorrect", evaluation.feedback()
+    assert "work skipped where no one looked" in evaluation.feedback()
+
+
+def test_a_speed_is_never_better_than_its_checked_runs_show() -> None:
+    require_tool(opencl_usable(), "an OpenCL platform (pocl-opencl-icd) with pyopencl")
+    seed = seed_checking_only_the_last_run("saxpy")
+    device = lying_backend("checked-only-half")
+    harness = Harness(SUITE["saxpy"], cast(Worker, InProcessWorker(device)), repeats=REPEATS)
+    evaluation = harness.evaluate(SAXPY, seed=seed, sizes=SUITE["saxpy"].sizes[:1])
+    assert evaluation.status == "ok", evaluation.feedback()
+    (size,) = evaluation.sizes
+    checked = min(device.honest[2:])  # the timed runs that did the work: the checked ones
+    assert size.seconds >= checked and size.best_seconds >= checked, (size.seconds, device.honest)
 
 
 CEILINGS = {"device": {}, "fma_gflops": 50.0, "triad_gbps": {1 << 20: 40.0, 1 << 26: 15.0}}
@@ -424,3 +552,28 @@ def test_worker_starts_isolated_and_ignores_planted_modules(tmp_path: Path) -> N
         evaluation = Harness(SUITE["saxpy"], own, ceilings=None, repeats=3).evaluate(SAXPY, seed=1)
     assert evaluation.status == "ok", evaluation.feedback()
     assert not marker.exists()
+
+
+def test_an_output_is_never_close_to_an_infinite_or_nan_reference_unless_it_matches() -> None:
+    """A reference that overflows at some inputs (a task file's `1 / x` at x = 0) checks those elements too.
+
+    Before, an infinite reference value made the suite's scale infinite (every finite output "close")
+    and a task file's tolerance skip the element.
+    """
+    from functools import partial
+
+    from tools.kernels._task import Check, allclose_check
+    from tools.kernels._user_task import tolerance_check
+
+    want = np.array([1.0, np.inf, 2.0, np.nan])
+    anything = np.array([1.0, 0.0, 2.0, 5.0], np.float32)
+    matching = np.array([1.0, np.inf, 2.0, np.nan], np.float32)
+    checks: list[Callable[[np.ndarray], Check]] = [
+        partial(allclose_check, expected=want, tolerance=1e-5),
+        partial(tolerance_check, expected=want, rtol=1e-3, atol=1e-6),
+    ]
+    for check in checks:
+        missed = check(anything)
+        assert not missed.ok and "reference is not finite" in missed.detail, missed
+        assert check(matching).ok
+        assert not check(np.array([1.0, np.inf, 2.5, np.nan], np.float32)).ok

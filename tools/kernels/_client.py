@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import select
+import signal
 import sys
 import time
 from collections.abc import Mapping, Sequence
@@ -54,6 +55,19 @@ def _package_root() -> Path:
     import tools
 
     return Path(tools.__file__ or ".").resolve().parent.parent
+
+
+def describe_exit(code: int | None) -> str:
+    """An exit status in words: a crashing kernel shows up as a signal (SIGSEGV, SIGABRT from an assertion)."""
+    if code is None:
+        return "exit status unknown"
+    number = -code if code < 0 else code - 128 if 128 < code < 128 + 65 else 0
+    if number:
+        try:
+            return f"code {code}, killed by {signal.Signals(number).name}"
+        except ValueError:
+            return f"code {code}, killed by signal {number}"
+    return f"code {code}"
 
 
 class Worker:
@@ -156,9 +170,19 @@ class Worker:
             raise WorkerTimeoutError("the worker did not answer in time")
 
     def _death_note(self) -> str:
+        code = self._exit_code()
         tail = self.process.stderr_tail().strip().splitlines()[-6:] if self.process else []
-        code = self.process.poll() if self.process else None
-        return f"worker exited (code {code})" + (": " + " | ".join(tail) if tail else "")
+        return f"worker exited ({describe_exit(code)})" + (": " + " | ".join(tail) if tail else "")
+
+    def _exit_code(self, grace: float = 2.0) -> int | None:
+        """The worker's exit status, given a moment to be reaped: its pipe closes just before it exits."""
+        deadline = time.monotonic() + grace
+        while self.process is not None:
+            code = self.process.poll()
+            if code is not None or time.monotonic() >= deadline:
+                return code
+            time.sleep(0.02)
+        return None
 
     def kill(self) -> None:
         if self.process is not None:

@@ -4,7 +4,9 @@ Per size it draws fresh inputs from a recorded seed (and a variant of them for e
 `_variants`), runs the fixed host program in the worker many times, and judges what the worker
 observed (`_judge`): guards on both sides of every buffer, untouched read-only inputs, no output
 left unwritten, and the reference at the first, a random timed and the last run. Times are device
-events; a time below the physical bound is a rejection (`_physics`). Held-out sizes are drawn
+events; a time below the physical bound is a rejection (`_physics`), and no size reports a speed
+better than its checked timed runs show (`verified_timing`: a kernel that counts its launches cannot
+score the runs on which it skipped the work). Held-out sizes are drawn
 per evaluation from the seed (`KernelTask.draw_heldout`). Fitness is the geometric mean over sizes
 of roofline time over the median measured time (1.0 = at this device's ceiling); any failing size gives 0.
 
@@ -22,6 +24,7 @@ import secrets
 import statistics
 import time
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any, Literal
 
 import numpy as np
@@ -37,6 +40,8 @@ GUARD_MIN, GUARD_MAX = 64 << 10, 4 << 20
 """Guard bytes on each side of every buffer: a sixteenth of the largest buffer within these bounds."""
 SAMPLES = 1024
 """Output elements sampled after every run to see that the run wrote them."""
+SKIP_FACTOR = 4.0
+"""Checked timed runs this many times slower than every unchecked one: work skipped on the unchecked."""
 HELDOUT_STREAM = 0x4E1D
 Status = Literal["ok", "incorrect", "compile_error", "invalid", "timeout", "crash", "launch_error"]
 
@@ -54,7 +59,10 @@ class SizeResult(BaseModel):
     fraction: float = 0.0
     bound: str = ""
     best_seconds: float = 0.0
-    """The fastest timed run: what speed comparisons use, since interference only ever adds time."""
+    """The fastest checked timed run: what speed comparisons use, since interference only ever adds time.
+
+    Checked, because a run whose outputs nobody compared may not have done the work (`verified_timing`).
+    """
     paired_log_ratio: float | None = None
     """Median over timed runs of log(rival time / this run's time), each rival run right beside its pair."""
     runs: int = 0
@@ -286,11 +294,14 @@ class Harness:
     def _result(self, size: Size, program: HostProgram, judgement: Judgement, reply: dict[str, Any]) -> SizeResult:
         task = self.task
         times = [float(t) for t in reply.get("times", [])]
-        seconds = statistics.median(times) if times else 0.0
+        rival_times = [float(t) for t in reply.get("rival_times", [])]
         work = task.work(size)
         too_fast = impossible(times, work, self.ceilings)
         if too_fast:
             judgement.fail(too_fast)
+        timing = verified_timing(times, rival_times, reply)
+        if timing.skipped:
+            judgement.fail(timing.skipped)
         result = SizeResult(
             label=size.label,
             dims=list(size.dims),
@@ -298,14 +309,15 @@ class Harness:
             error=judgement.error,
             tolerance=judgement.tolerance,
             detail="; ".join(judgement.details),
-            seconds=seconds,
-            best_seconds=min(times) if times else 0.0,
-            gbps=work.bytes / seconds / 1e9 if seconds > 0 else 0.0,
-            gflops=work.flops / seconds / 1e9 if seconds > 0 else 0.0,
+            seconds=timing.seconds,
+            best_seconds=timing.best,
+            gbps=work.bytes / timing.seconds / 1e9 if timing.seconds > 0 else 0.0,
+            gflops=work.flops / timing.seconds / 1e9 if timing.seconds > 0 else 0.0,
             runs=int(reply.get("runs", 0)),
             checked_runs=[int(run) for run in reply.get("checked", [])],
-            paired_log_ratio=_paired(times, [float(t) for t in reply.get("rival_times", [])]),
+            paired_log_ratio=timing.paired,
         )
+        seconds = timing.seconds
         if self.ceilings and seconds > 0:
             working_set = sum(spec.nbytes for spec in program.buffers)
             table = self.ceilings[_bandwidth_probe(program.buffers, self.ceilings)]
@@ -331,6 +343,52 @@ def _worker_phases(phases: Phases, reply: dict[str, Any], round_trip: float) -> 
 def _paired(times: list[float], rival_times: list[float]) -> float | None:
     pairs = [math.log(r / t) for t, r in zip(times, rival_times, strict=False) if t > 0 and r > 0]
     return statistics.median(pairs) if pairs and len(rival_times) == len(times) else None
+
+
+@dataclass(frozen=True)
+class Timing:
+    """What a size's timed runs say, bounded by the runs whose outputs were checked."""
+
+    seconds: float
+    best: float
+    paired: float | None
+    skipped: str = ""
+    """Why the timed runs look like work skipped where no one looked, or "" (a rejection when set)."""
+
+
+def verified_timing(times: list[float], rival_times: list[float], reply: dict[str, Any]) -> Timing:
+    """Median, fastest and paired ratio of the timed runs, never faster than a checked timed run shows.
+
+    A kernel can keep state between launches (PoCL keeps each runtime thread's `__local` memory from
+    one launch to the next), count its runs, and do the work only on the runs that are always checked
+    (the first, the last) while returning early on the others; a single random check then misses it
+    on one evaluation in `timed`, and the median of the unchecked runs would be its score. So the
+    speed a size reports is no better than the fastest of its checked timed runs (for an honest
+    kernel those are draws from the same distribution: a little noise, the same for every kernel),
+    and checked runs that all took SKIP_FACTOR times longer than every unchecked one are a rejection.
+    """
+    seconds = statistics.median(times) if times else 0.0
+    best = min(times) if times else 0.0  # without checked timed runs (an old worker): the plain figures
+    paired = _paired(times, rival_times)
+    first_timed = int(reply.get("first_timed", 0))
+    positions = sorted({int(run) - first_timed for run in reply.get("checked", [])} & set(range(len(times))))
+    if not positions:
+        return Timing(seconds, best, paired)
+    verified = [times[p] for p in positions]
+    floor = min(verified)
+    skipped = ""
+    unverified = [t for p, t in enumerate(times) if p not in positions]
+    if len(unverified) >= 2 and floor > 0 and max(unverified) * SKIP_FACTOR < floor:
+        skipped = (
+            f"work skipped where no one looked: every timed run whose outputs were checked took at least "
+            f"{floor * 1e3:.4g} ms, every other at most {max(unverified) * 1e3:.4g} ms "
+            f"(over {SKIP_FACTOR:g}x faster)"
+        )
+    if paired is not None and len(rival_times) == len(times):
+        checked_pairs = [math.log(rival_times[p] / times[p]) for p in positions if times[p] > 0 and rival_times[p] > 0]
+        if checked_pairs:
+            paired = min(paired, max(checked_pairs))
+    return Timing(max(seconds, floor), max(best, floor), paired, skipped)
 
 
 def guard_bytes(program: HostProgram) -> int:

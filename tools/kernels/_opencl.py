@@ -92,6 +92,7 @@ class OpenCLBackend(Backend):
         try:
             if handle is None:
                 handle = self._cl.Kernel(built, kernel)
+                self._check_local_memory(kernel, handle)
                 self._kernels[(key, kernel)] = handle
             handle.set_args(*args)
             return self._cl.enqueue_nd_range_kernel(
@@ -99,6 +100,20 @@ class OpenCLBackend(Backend):
             )
         except (self._cl.LogicError, self._cl.RuntimeError) as error:
             raise KernelLaunchError(f"launch of {kernel} failed: {error}") from None
+
+    def _check_local_memory(self, kernel: str, handle: Any) -> None:
+        """Refuse a kernel whose `__local` arrays exceed the device's local memory before it runs.
+
+        PoCL does not refuse such a launch: it asserts inside the runtime and takes the worker down,
+        and the candidate would be reported as a crash instead of as what it asked for.
+        """
+        cl = self._cl
+        needed = int(handle.get_work_group_info(cl.kernel_work_group_info.LOCAL_MEM_SIZE, self.device))
+        available = int(self.device.local_mem_size)
+        if needed > available:
+            raise KernelLaunchError(
+                f"kernel {kernel} declares {needed} bytes of __local memory; the device has {available}"
+            )
 
     def elapsed(self, events: Sequence[Any]) -> float:
         try:

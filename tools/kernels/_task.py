@@ -29,6 +29,10 @@ ArgKind = Literal["buf", "i32", "u32", "f32"]
 BufferRole = Literal["in", "out", "inout", "scratch"]
 
 _PARAMS_LINE = re.compile(r"^[ \t]*//@params\b(.*)$", re.MULTILINE)
+_INCLUDE = re.compile(r"(#|%:|\?\?=)(?:\s|/\*.*?\*/)*(include|include_next|import|embed)\b", re.DOTALL)
+"""A directive that reads another file: `#`, its digraph or trigraph, then spaces or comments, then the name."""
+MAX_SOURCE_BYTES = 1 << 20
+"""The largest kernel source a task accepts; the suite's longest kernels are a few KiB."""
 _ASSIGNMENT = re.compile(r"^([A-Za-z_][A-Za-z0-9_]*)=(-?\d+)$")
 
 
@@ -202,7 +206,22 @@ class KernelTask(ABC):
         return {name: values[0] for name, values in self.tunables.items()}
 
     def parse(self, source: str) -> Candidate:
-        """Read the `//@params` line (at most one); unknown names or disallowed values are errors."""
+        """Read the `//@params` line (at most one); unknown names or disallowed values are errors.
+
+        The source must be one self-contained file: a directive that reads another (`#include` of a
+        host file, spelled with comments, line splices, digraphs or trigraphs in between) is refused
+        before anything compiles it, since the compiler's log would hand that file's contents back
+        as feedback; so is a source over MAX_SOURCE_BYTES.
+        """
+        size = len(source.encode())
+        if size > MAX_SOURCE_BYTES:
+            raise CandidateError(f"kernel source is {size} bytes; at most {MAX_SOURCE_BYTES} are accepted")
+        included = _INCLUDE.search(source.replace("\\\r\n", "").replace("\\\n", ""))
+        if included is not None:
+            raise CandidateError(
+                f"kernel source uses #{included.group(2)}: a kernel is one self-contained source "
+                "and may not read other files"
+            )
         lines = _PARAMS_LINE.findall(source)
         if len(lines) > 1:
             raise CandidateError("more than one //@params line")
@@ -289,12 +308,19 @@ def allclose_check(got: np.ndarray, expected: np.ndarray, tolerance: float) -> C
 def _allclose_whole(got: np.ndarray, expected: np.ndarray, tolerance: float) -> Check:
     got64 = got.astype(np.float64, copy=False)
     ref64 = expected.astype(np.float64, copy=False)
-    scale = float(np.max(np.abs(ref64))) if ref64.size else 1.0
+    finite = np.isfinite(ref64)
+    # A non-finite reference value would make the scale infinite and every finite output "close":
+    # the scale is the finite values', and a non-finite one must be matched exactly.
+    scale = float(np.max(np.abs(ref64[finite]))) if finite.any() else 1.0
     limit = tolerance * max(scale, 1e-30)
-    if not np.all(np.isfinite(got64)):
-        bad = int(np.argmax(~np.isfinite(got64).reshape(-1)))
+    unmatched = non_finite_mismatch(got64, ref64)
+    if unmatched:
+        return Check(False, math.inf, limit, unmatched)
+    if not np.all(np.isfinite(got64) | ~finite):
+        bad = int(np.argmax((~np.isfinite(got64) & finite).reshape(-1)))
         return Check(False, math.inf, limit, f"non-finite value at element {bad}")
-    difference = np.abs(got64 - ref64)
+    with np.errstate(invalid="ignore"):
+        difference = np.where(finite, np.abs(got64 - ref64), 0.0)
     worst = int(np.argmax(difference)) if difference.size else 0
     error = float(difference.reshape(-1)[worst]) if difference.size else 0.0
     detail = (
@@ -303,6 +329,25 @@ def _allclose_whole(got: np.ndarray, expected: np.ndarray, tolerance: float) -> 
         else f"worst at element {worst}: got {got64.reshape(-1)[worst]:.6g}, want {ref64.reshape(-1)[worst]:.6g}"
     )
     return Check(error <= limit, error, limit, detail)
+
+
+def non_finite_mismatch(got: np.ndarray, expected: np.ndarray) -> str:
+    """Where the reference is NaN or infinite, the output must be the same (NaN, or that infinity); else ""."""
+    flat_got, flat_ref = got.reshape(-1), expected.reshape(-1)
+    if flat_got.shape != flat_ref.shape:
+        return ""
+    odd = np.flatnonzero(~np.isfinite(flat_ref))
+    if odd.size == 0:
+        return ""
+    want, have = flat_ref[odd], flat_got[odd]
+    wrong = np.flatnonzero(~((np.isnan(want) & np.isnan(have)) | (want == have)))
+    if wrong.size == 0:
+        return ""
+    at = int(odd[wrong[0]])
+    return (
+        f"{wrong.size} elements where the reference is not finite differ; first at {at}: "
+        f"got {float(flat_got[at]):.6g}, want {float(flat_ref[at]):.6g}"
+    )
 
 
 def exact_check(got: np.ndarray, expected: np.ndarray) -> Check:

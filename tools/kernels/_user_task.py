@@ -52,6 +52,7 @@ from tools.kernels._task import (
     allclose_check,
     exact_check,
     grid,
+    non_finite_mismatch,
 )
 
 MAX_TOTAL_BYTES = 4 << 30
@@ -440,7 +441,11 @@ def _prime_in(low: int, high: int, rng: np.random.Generator) -> int:
 
 
 def tolerance_check(got: np.ndarray, expected: np.ndarray, rtol: float, atol: float) -> Check:
-    """Element-wise |got - want| <= atol + rtol * |want| (NaN or infinity where the reference is finite fails)."""
+    """Element-wise |got - want| <= atol + rtol * |want| (NaN or infinity where the reference is finite fails).
+
+    Where the reference itself is NaN or infinite, the output must be that same value: a reference
+    that overflows at some inputs does not leave those elements unchecked.
+    """
     if rtol == 0 and atol == 0:
         return exact_check(got, expected)
     got64 = got.astype(np.float64, copy=False)
@@ -449,11 +454,16 @@ def tolerance_check(got: np.ndarray, expected: np.ndarray, rtol: float, atol: fl
         return allclose_check(got64, ref64, 0.0)
     finite = np.isfinite(ref64)
     bad = np.flatnonzero(finite & ~np.isfinite(got64))
-    limit = atol + rtol * np.abs(ref64)
+    with np.errstate(invalid="ignore"):
+        limit = np.where(finite, atol + rtol * np.abs(ref64), 0.0)
     scale = atol + rtol * float(np.max(np.abs(ref64[finite]))) if finite.any() else atol
     if bad.size:
         return Check(False, math.inf, scale, f"non-finite value at element {int(bad[0])}")
-    difference = np.where(finite, np.abs(got64 - ref64), 0.0)
+    unmatched = non_finite_mismatch(got64, ref64)
+    if unmatched:
+        return Check(False, math.inf, scale, unmatched)
+    with np.errstate(invalid="ignore"):
+        difference = np.where(finite, np.abs(got64 - ref64), 0.0)
     excess = difference / np.maximum(limit, 1e-300)
     worst = int(np.argmax(excess))
     ok = bool(np.all(difference <= limit))

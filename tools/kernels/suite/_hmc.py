@@ -25,8 +25,13 @@ ITERS = 10
 STEPS = 12
 EPS = 0.1
 MAXD = 32
-FOLLOW = 0.9
-"""Share of chains that must end where the float64 reference chain ends (same proposals, same decisions)."""
+FOLLOW = 0.99
+"""Share of chains that must end where the float64 reference chain ends (same proposals, same decisions).
+
+A flipped decision needs the float32 energy difference within its rounding error of log(u): about
+one transition in 1e5 (the seed follows on 8191 of 8192 chains or all). The rest is what a kernel
+could leave out: at 0.9 it could skip a tenth of the chains and write draws from the target there.
+"""
 FOLLOW_TOLERANCE = 1e-3
 
 SEED = """//@params LOCAL=64
