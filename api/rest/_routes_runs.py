@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import math
 import pathlib
 import re
 from collections.abc import AsyncIterator, Callable
@@ -39,7 +40,7 @@ from api.rest._security import bearer, check_token
 from api.rest._state import AppState, app_state
 from runs import RUN_SORT_KEYS, RUN_STATUSES, TERMINAL_STATUSES, Event, Run, RunNotFoundError, TaskSpec
 from sandboxes import SandboxUnavailableError, connect_engine
-from tools import TaskError
+from tools import TaskError, Workload
 
 router = APIRouter(tags=["runs"])
 
@@ -81,6 +82,10 @@ ACTION: dict[int | str, dict[str, Any]] = {
     **UNKNOWN_RUN,
     409: refusal("the run is not in a state that allows this action"),
 }
+
+
+MAX_SWEEP_COMBINATIONS = 10_000
+"""As many experiments as a submission's budget may ask for (`RunRequest.budget`)."""
 
 
 class TaskInvalidError(UnprocessableError):
@@ -141,6 +146,12 @@ def _task_from(state: AppState, body: RunRequest) -> TaskSpec:
         else:
             task.params[name] = value
             task.sweep.pop(name, None)
+    combinations = math.prod(len(values) for values in task.sweep.values())
+    if combinations > MAX_SWEEP_COMBINATIONS:  # a 2 kB body asking for 10^8 experiments, checked before any is built
+        raise TaskInvalidError(
+            "params" if body.params else "spec",
+            f"the sweep makes {combinations:,} combinations; this server plans at most {MAX_SWEEP_COMBINATIONS:,}",
+        )
     if body.budget is not None:
         task.budget = task.budget.model_copy(update={"experiments": body.budget})
     if body.seed is not None:
@@ -149,8 +160,29 @@ def _task_from(state: AppState, body: RunRequest) -> TaskSpec:
         raise TaskInvalidError("spec", f"spec.seed: must be between 0 and {2**31 - 1}")
     workload = catalog.workloads.get(task.workload)
     if workload is not None:  # titled after its own content (a theorem of one's own), as a task file is
+        _refuse_server_paths(workload, task, given=set(body.params))
         task = workload.titled(task)
     return task
+
+
+def _refuse_server_paths(workload: Workload, task: TaskSpec, *, given: set[str]) -> None:
+    """Refuse parameters naming files of the server (schema `format: path`, e.g. cfd/case's `case_dir`):
+    validating or running them would copy, and quote in errors, whatever the server can read."""
+    try:
+        properties = workload.param_schema(task).get("properties", {})
+    except TaskError:
+        return  # no schema for this task: the submission's own validation names what is wrong
+    for name, spec in properties.items():
+        if (
+            isinstance(spec, dict)
+            and spec.get("format") == "path"
+            and (task.params.get(name) is not None or name in task.sweep)
+        ):
+            raise TaskInvalidError(
+                "params" if name in given else "spec",
+                f"params.{name} names a file on the server, which the API does not read for a client; "
+                "run this task with `agent run` on the machine that holds the file",
+            )
 
 
 @router.post(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import math
 import traceback
 from collections.abc import Mapping
 from pathlib import Path
@@ -34,7 +35,8 @@ from tools.cfd._render_pool import figures_together
 from tools.cfd.cases._cavity_task import CavityCase
 from tools.cfd.cases._channel_task import ChannelCase
 from tools.cfd.cases._definition import CaseDefinition
-from tools.cfd.cases._generic import UserCase, resolve_task_paths
+from tools.cfd.cases._generic import UserCase, resolve_task_paths, server_path_params
+from tools.cfd.cases._generic_control import pin_settings, refuse_code
 from tools.cfd.cases._generic_run import adopt_user_case, run_user_case
 from tools.cfd.cases._hill_task import PeriodicHillCase
 from tools.cfd.cases._plate_task import FlatPlateCase
@@ -66,6 +68,10 @@ class CfdSettings(WorkloadSettings):
 
     openfoam_bin_dir: Path = Path("/usr/bin")
     openfoam_project_dir: Path = Path("/usr/share/openfoam")
+
+
+MAX_SWEEP_EXPERIMENTS = 10_000
+"""The most combinations a sweep may make (a run's experiment budget can hardly use more)."""
 
 
 class CfdWorkload(Workload):
@@ -110,6 +116,10 @@ class CfdWorkload(Workload):
         if not task.sweep:
             return [dict(task.params)]
         names = sorted(task.sweep)
+        count = math.prod(len(task.sweep[name]) for name in names)
+        if count > MAX_SWEEP_EXPERIMENTS:
+            # Every combination is built and validated up front: a few lines of sweep must not cost hours.
+            raise TaskError(f"the sweep makes {count:,} experiments; at most {MAX_SWEEP_EXPERIMENTS:,} are planned")
         combos = []
         for values in itertools.product(*(task.sweep[name] for name in names)):
             combos.append({**task.params, **dict(zip(names, values, strict=True))})
@@ -161,7 +171,14 @@ class CfdWorkload(Workload):
         return ("case",)
 
     def validate_experiment(self, task: TaskSpec, params: dict[str, Any]) -> None:
-        self.definition(params).parse(params, task.id)
+        definition = self.definition(params)
+        for name in server_path_params(definition.params_model):
+            if params.get(name) != task.params.get(name) and params.get(name) not in task.sweep.get(name, []):
+                # A proposal naming another file of this machine (an LLM's, say) would have labgate read it.
+                raise TaskError(
+                    f"{name} names a file of this machine and is fixed by the task; propose other parameters"
+                )
+        definition.parse(params, task.id)
 
     def numerics_variant(self, experiment: ExperimentSpec) -> tuple[dict[str, Any], str] | None:
         return self.definition(experiment.params).stabilise(experiment.params)
@@ -271,15 +288,21 @@ class CfdWorkload(Workload):
         case = directory / "case"
         remove_untrusted_tree(case)
         try:
-            refused = copy_untrusted_tree(source, case, max_file_bytes=MAX_LOG_BYTES, skip=("processor*",))
+            refused = copy_untrusted_tree(
+                source, case, max_file_bytes=MAX_LOG_BYTES, skip=("processor*", "dynamicCode")
+            )
         except UntrustedFileError as error:
             raise TaskError(f"cannot copy the case: {error}") from None
+        refuse_code(case)  # the solver's -postProcess reads the case's fields and fvOptions: no code of theirs
+        pin_settings(case)
         try:
             params = {**definition.infer(case), "case": definition.kind}
         except TaskError as error:
             if not refused:
                 raise
             raise TaskError(f"{error} (not copied: {'; '.join(refused)})") from None
+        except (ArithmeticError, ValueError, TypeError) as error:  # a zero length, a word where a number goes
+            raise TaskError(f"cannot read the case's parameters from its dictionaries: {error}") from None
         parsed = definition.parse(params, task.id)
         spec = ExperimentSpec(key="check-case", task_id=task.id, params=params, rationale=f"case read from {source}")
         latest = latest_time(case)

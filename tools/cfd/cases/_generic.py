@@ -10,6 +10,7 @@ of the raw fields (`_user_reference`). Running and adopting live in `_generic_ru
 
 from __future__ import annotations
 
+import math
 import shutil
 from pathlib import Path
 from typing import Any, ClassVar
@@ -36,11 +37,23 @@ REFERENCE_COPY = "reference.csv"
 """Where the user's reference CSV is copied in the experiment directory (what the comparator reads)."""
 
 
+SERVER_PATH: dict[str, Any] = {"format": "path"}
+"""Marks a parameter that names a file or folder of the machine running labgate: a remote client may not
+set it (the REST API refuses it), and a proposer may not change it (`CfdWorkload.validate_experiment`)."""
+
+
+def server_path_params(model: type[BaseModel]) -> tuple[str, ...]:
+    """The parameters of `model` marked SERVER_PATH."""
+    return tuple(name for name, field in model.model_fields.items() if field.json_schema_extra == SERVER_PATH)
+
+
 class UserCaseParams(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     case_dir: str | None = Field(
-        default=None, description="the OpenFOAM case directory to re-run (absolute path); `check` takes it as PATH"
+        default=None,
+        description="the OpenFOAM case directory to re-run (absolute path); `check` takes it as PATH",
+        json_schema_extra=SERVER_PATH,
     )
     end_time: float | None = Field(
         default=None, gt=0, description="endTime for the re-run instead of the case's own (shorter tests)"
@@ -49,7 +62,9 @@ class UserCaseParams(BaseModel):
         default=1.0, ge=1.0, le=8.0, description="mesh refinement of the re-run (blockMesh counts; else refineMesh)"
     )
     reference: str | None = Field(
-        default=None, description="a CSV quantity,x,y,z,value,tolerance compared by labgate's field reader"
+        default=None,
+        description="a CSV quantity,x,y,z,value,tolerance compared by labgate's field reader",
+        json_schema_extra=SERVER_PATH,
     )
     u_ref: float | None = Field(
         default=None, gt=0, description="velocity scale (m/s); default: the largest speed set on the case's boundaries"
@@ -123,20 +138,51 @@ def boundary_speed(case: Path) -> float:
     if isinstance(boundary, dict):
         for entry in boundary.values():
             if isinstance(entry, dict):
-                speeds += [_speed(entry.get(key)) for key in ("value", "uniformValue", "freestreamValue", "inletValue")]
+                imposed = entry.get("type") not in _VALUE_NOT_IMPOSED
+                keys = ("value", "uniformValue", "freestreamValue", "inletValue") if imposed else ("inletValue",)
+                speeds += [_speed(entry.get(key)) for key in keys]
     largest = max(speeds)
     return largest if largest > 0 else 1.0
 
 
+_VALUE_NOT_IMPOSED = frozenset(
+    {
+        "advective",
+        "calculated",
+        "cyclic",
+        "cyclicAMI",
+        "empty",
+        "fixedGradient",
+        "inletOutlet",
+        "outletInlet",
+        "partialSlip",
+        "pressureInletOutletVelocity",
+        "pressureInletVelocity",
+        "processor",
+        "slip",
+        "symmetry",
+        "symmetryPlane",
+        "waveTransmissive",
+        "wedge",
+        "zeroGradient",
+    }
+)
+"""Patch types whose `value` is only a starting or stored value, never imposed: a `value uniform (1e30 0 0)`
+on an outlet would otherwise become the reference speed and let any velocity field pass as in range."""
+
+
 def _speed(value: Any) -> float:
-    """|U| of an entry written `uniform (a b c)` (parsed as ['uniform', ...]); 0 for anything else."""
+    """|U| of an entry written `uniform (a b c)` (parsed as ['uniform', ...]); 0 for anything else, a
+    non-finite value included."""
     if isinstance(value, list) and len(value) == 2 and value[0] == "uniform" and isinstance(value[1], list):
         value = value[1]
     if isinstance(value, list) and len(value) == 3:
         try:
-            return float(np.linalg.norm([float(v) for v in value]))
+            speed = math.hypot(*(float(v) for v in value))
         except (TypeError, ValueError):
             return 0.0
+        # `inf` (or 1e200, whose norm overflows) would make every speed a vanishing fraction of it.
+        return speed if math.isfinite(speed) else 0.0
     return 0.0
 
 

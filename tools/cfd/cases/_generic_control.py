@@ -2,29 +2,45 @@
 
 A user's case is untrusted input. Anything that makes OpenFOAM compile or run the user's code is
 refused outright (`#codeStream`, `#calc`, coded boundary conditions, sources and function objects,
-`libs` outside the controlDict): the case is rejected as bad input, naming the file. The user's
-`system/controlDict` is never used: labgate writes its own from the user's time settings only, so
-the user's function objects (`systemCall`, coded ones, anything else), `libs` and `#include`s are
-dropped and reported, and labgate's own function objects write what the gates read.
+`libs` outside the controlDict, and any compiled program or library the case carries, whatever its
+name, since `motionSolverLibs` and the like could load it): the case is rejected as bad input, naming
+the file. Comments are skipped as OpenFOAM skips them, so `//` inside a string or a `#{ #}` block hides
+nothing. The user's `system/controlDict` is never used: labgate writes its own from the user's time
+settings only, so the user's function objects (`systemCall`, coded ones, anything else), `libs` and
+`#include`s are dropped and reported, and labgate's own function objects write what the gates read.
+Behind all this, OpenFOAM's system operations are switched off for every step through the solver's home
+directory (the case, in the sandbox): `pin_settings`; a case bringing a `.OpenFOAM` folder is refused.
 """
 
 from __future__ import annotations
 
-import gzip
 import math
 import re
+import zlib
 from pathlib import Path
 from typing import Any
 
-from runs import UntrustedFileError, read_untrusted, walk_untrusted
+from runs import UntrustedFileError, read_untrusted, remove_untrusted_tree, walk_untrusted
 from tools._workload import TaskError
 from tools.cfd.openfoam._foamdict import FoamValue, Raw, Word, number, render_dict
 from tools.cfd.openfoam._foamread import FoamParseError, foam_number, read_foam_dict
 
-_CODE = re.compile(rb"#codeStream|#calc|(?<![\w-])coded[A-Za-z]*\b|(?<![\w-])systemCall\b|^\s*libs\s*\(", re.MULTILINE)
-_COMMENTS = re.compile(rb"//[^\n]*|/\*.*?\*/", re.DOTALL)
+_CODE = re.compile(
+    rb"#codeStream|#calc|(?<![\w-])coded[A-Za-z]*\b|(?<![\w-])systemCall\b"
+    # `libs` (fvOptions, function objects): anywhere on a line, quoted or not, as `(...)`, `N(...)` or `N{...}`.
+    # `motionSolverLibs` and the like stay allowed for installed libraries; a library of the case is refused
+    # by its content (`_ELF`) whatever its name.
+    rb"|(?<![\w-])\"?libs\"?(?=\s*[\d({])"
+)
+_LEXEMES = re.compile(rb'"(?:[^"\\]|\\.)*"?|#\{.*?(?:#\}|\Z)|//[^\n]*|/\*.*?(?:\*/|\Z)', re.DOTALL)
+"""Strings and verbatim blocks (kept: OpenFOAM reads them) and comments (dropped), whichever starts first.
+One left open runs to the end of the file, as OpenFOAM reads it, and so each byte is looked at once: a file
+of unclosed `/*` (or `"\"`) would otherwise be searched to its end from every one of them."""
+_ELF = b"\x7fELF"
 _APPLICATION = re.compile(r"^[A-Za-z][A-Za-z0-9]*Foam$")
-_SKIPPED_DIRS = ("polyMesh", "triSurface", "dynamicCode", "postProcessing")
+_SKIPPED_DIRS = ("dynamicCode", "postProcessing")
+"""Never read by a solver. polyMesh and triSurface are scanned: its `boundary`, zones and `.eMesh` files are
+dictionaries that take directives like any other."""
 MAX_SCANNED_BYTES = 256 << 20
 _TIME_KEYS = ("deltaT", "adjustTimeStep", "maxCo", "maxAlphaCo", "maxDeltaT", "timeFormat", "timePrecision")
 _WORD = re.compile(r"^[A-Za-z0-9_.+-]+$")
@@ -37,27 +53,85 @@ def refuse_code(case: Path) -> None:
         TaskError: naming the first file and the construct found.
     """
     for entry in walk_untrusted(case):
-        if entry.kind != "file" or entry.relative == "system/controlDict":
-            continue
-        parts = entry.relative.split("/")
-        if any(part in _SKIPPED_DIRS for part in parts[:-1]) or parts[-1].startswith("log."):
+        if entry.relative.split("/")[0] == USER_SETTINGS_DIR:
+            raise TaskError(
+                f"refused: {entry.relative}: the case is the solver's home directory in the sandbox, so a "
+                f"{USER_SETTINGS_DIR} folder would replace the installation's OpenFOAM settings (remove it)"
+            )
+        if entry.kind != "file":
             continue
         try:
             data = read_untrusted(case, entry.relative, max_bytes=MAX_SCANNED_BYTES)
         except UntrustedFileError:
             continue  # not copied or not readable: OpenFOAM will not read it either
-        if entry.relative.endswith(".gz"):
-            try:
-                data = gzip.decompress(data)
-            except (OSError, EOFError):
-                continue
-        found = _CODE.search(_COMMENTS.sub(b" ", data))
+        if data.startswith(_ELF):  # a `libs` entry or a dynamicCode cache could load it under any name
+            raise TaskError(
+                f"refused: {entry.relative} is a compiled program or library; labgate never runs a user's code "
+                "(remove it from the case)"
+            )
+        parts = entry.relative.split("/")
+        if entry.relative == "system/controlDict" or any(part in _SKIPPED_DIRS for part in parts[:-1]):
+            continue
+        if parts[-1].startswith("log."):
+            continue
+        text = _gunzipped(entry.relative, data) if entry.relative.endswith(".gz") else data
+        if text is None:
+            continue
+        found = _CODE.search(_without_comments(text))
         if found is not None:
             what = found.group(0).decode(errors="replace").strip()
             raise TaskError(
                 f"refused: {entry.relative} uses {what!r}, which makes OpenFOAM compile or run the case's own "
                 "code; labgate never runs a user's code (replace it with a plain boundary condition or dictionary)"
             )
+
+
+USER_SETTINGS_DIR = ".OpenFOAM"
+"""OpenFOAM merges `$HOME/.OpenFOAM/controlDict` over its installation's etc/controlDict, and the sandbox's
+HOME is the case directory."""
+
+
+def pin_settings(case: Path) -> None:
+    """Turn OpenFOAM's system operations (`#codeStream`, coded conditions and function objects compiling
+    and loading code) off for every step run in `case`, behind `refuse_code`.
+
+    A case controlDict's `InfoSwitches` cannot do it (the switch is read once at start-up, and the log
+    says "unregistered"); the installation's etc/controlDict allows them, and a user settings file
+    (`$HOME/.OpenFOAM/controlDict`, HOME being the case in the sandbox) is merged over it.
+    """
+    folder = case / USER_SETTINGS_DIR
+    remove_untrusted_tree(folder)
+    folder.mkdir()
+    entries: dict[str, FoamValue] = {"InfoSwitches": {"allowSystemOperations": 0}}
+    (folder / "controlDict").write_text(render_dict("dictionary", USER_SETTINGS_DIR, "controlDict", entries))
+
+
+def _without_comments(data: bytes) -> bytes:
+    """`data` with its comments blanked, strings and `#{ #}` blocks kept as OpenFOAM's reader keeps them."""
+    return _LEXEMES.sub(lambda match: b" " if match.group(0)[:1] == b"/" else match.group(0), data)
+
+
+def _gunzipped(relative: str, data: bytes) -> bytes | None:
+    """A compressed file's content, at most MAX_SCANNED_BYTES of it; None when it is not gzip (OpenFOAM
+    cannot read it either).
+
+    Raises:
+        TaskError: it expands past MAX_SCANNED_BYTES (a small file that would fill the memory).
+    """
+    parts: list[bytes] = []
+    size = 0
+    while data:  # every member: zlib's reader, OpenFOAM's, reads concatenated members as one stream
+        inflater = zlib.decompressobj(zlib.MAX_WBITS | 16)
+        try:
+            part = inflater.decompress(data, MAX_SCANNED_BYTES + 1 - size)
+        except zlib.error:
+            return b"".join(parts) if parts else None
+        size += len(part)
+        if inflater.unconsumed_tail or size > MAX_SCANNED_BYTES:
+            raise TaskError(f"refused: {relative} expands to more than {MAX_SCANNED_BYTES} bytes")
+        parts.append(part)
+        data = inflater.unused_data if inflater.eof else b""
+    return b"".join(parts)
 
 
 def read_control(case: Path) -> dict[str, Any]:

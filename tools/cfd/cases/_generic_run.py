@@ -34,6 +34,7 @@ from tools._workload import ExperimentOutcome, OutputFile, SandboxFactory, TaskE
 from tools.cfd.cases._generic import UserCase, UserCaseParams
 from tools.cfd.cases._generic_control import (
     application,
+    pin_settings,
     post_control,
     read_control,
     refuse_code,
@@ -230,6 +231,7 @@ def run_user_case(
         f"case/{item}" for item in _copy(source, case, skip=("processor*", "postProcessing", "dynamicCode", "log.*"))
     ]
     refuse_code(case)
+    pin_settings(case)
     control = read_control(case)
     solver = application(control, openfoam.bin_dir)
     notes = stripped(control)
@@ -267,6 +269,7 @@ def adopt_user_case(
     # decomposePar links each processor's time/uniform to the case's own: not copied, and not needed.
     refused = [f"case/{item}" for item in copied if not _DECOMPOSED_LINK.match(item)]
     refuse_code(case)
+    pin_settings(case)
     control = read_control(case)
     solver = application(control, openfoam.bin_dir)
     notes = stripped(control)

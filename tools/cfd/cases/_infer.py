@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 from typing import Any
 
@@ -22,9 +23,12 @@ def viscosity(case: Path) -> float:
     if "nu" not in transport:
         raise TaskError("constant/transportProperties has no 'nu' entry")
     try:
-        return foam_number(transport["nu"])
+        nu = foam_number(transport["nu"])
     except FoamParseError as error:
         raise TaskError(f"constant/transportProperties: nu {error}") from None
+    if not 0 < nu < math.inf:
+        raise TaskError(f"constant/transportProperties: nu must be a positive finite number, not {nu:g}")
+    return nu
 
 
 def end_time(case: Path) -> float:

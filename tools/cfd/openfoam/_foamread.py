@@ -13,8 +13,15 @@ from typing import Any
 
 from runs import LabgateError, UntrustedFileError, UntrustedFileMissingError, read_untrusted_path_text
 
-_TOKEN = re.compile(r'"(?:[^"\\]|\\.)*"|#\{.*?#\}|[{}();\[\]]|[^\s{}();\[\]"]+', re.DOTALL)
-_COMMENTS = re.compile(r"//[^\n]*|/\*.*?\*/", re.DOTALL)
+_TOKEN = re.compile(
+    r'//[^\n]*|/\*.*?(?:\*/|\Z)|"(?:[^"\\]|\\.)*"?|#\{.*?(?:#\}|\Z)|[{}();\[\]]|(?!//|/\*)[^\s{}();\[\]"]+',
+    re.DOTALL,
+)
+"""Comments (dropped), strings, verbatim blocks, brackets and words, in one pass as OpenFOAM reads them: a
+comment starts only where a token could (`"http://x"` is a string), and a string, block or comment left
+open runs to the end of the file, so no byte is searched again from each of a thousand unclosed `/*`."""
+MAX_NESTING = 200
+"""Blocks and lists nest a few levels; a file nested thousands deep is not a dictionary."""
 
 FoamDict = dict[str, Any]
 
@@ -24,7 +31,7 @@ class FoamParseError(LabgateError, ValueError):
 
 
 def _tokens(text: str) -> list[str]:
-    return _TOKEN.findall(_COMMENTS.sub(" ", text))
+    return [token for token in _TOKEN.findall(text) if not token.startswith(("//", "/*"))]
 
 
 def _value(tokens: list[str], index: int) -> tuple[Any, int]:
@@ -78,7 +85,15 @@ def _block(tokens: list[str], index: int) -> tuple[FoamDict, int]:
 
 
 def parse_foam_dict(text: str) -> FoamDict:
+    """Raises:
+    FoamParseError: the text is not a dictionary (unbalanced, or nested deeper than MAX_NESTING).
+    """
     tokens = _tokens(text)
+    depth = 0
+    for token in tokens:
+        depth += 1 if token in ("{", "(") else -1 if token in ("}", ")") else 0
+        if depth > MAX_NESTING:
+            raise FoamParseError(f"blocks or lists nested deeper than {MAX_NESTING} levels")
     entries, index = _block(tokens, 0)
     if index < len(tokens):
         raise FoamParseError("unexpected '}' at top level")
