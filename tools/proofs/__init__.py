@@ -33,6 +33,7 @@ from tools.proofs._prover import CheckResult, Prover, ProverUnavailableError
 from tools.proofs._sentences import (
     Sentence,
     UnterminatedSourceError,
+    attribute_end,
     blank_literals,
     line_column,
     normalize,
@@ -101,6 +102,7 @@ __all__ = [
     "Statement",
     "Token",
     "UnterminatedSourceError",
+    "attribute_end",
     "blank_literals",
     "check_statement",
     "code_tokens",

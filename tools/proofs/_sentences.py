@@ -107,8 +107,12 @@ def normalize(text: str) -> str:
     return _SPACE.sub(" ", strip_comments(text)).strip()
 
 
-def _attribute_end(code: str, index: int) -> int:
-    """Index just past the `#[...]` group opening at `index` (strings and nested brackets respected)."""
+def attribute_end(code: str, index: int) -> int:
+    """Index just past the `#[...]` group opening at `index` (strings and nested brackets respected).
+
+    Raises:
+        UnterminatedSourceError: the group or a string inside it never closes.
+    """
     depth = 0
     length = len(code)
     while index < length:
@@ -135,7 +139,7 @@ def split_attributes(code: str) -> tuple[list[str], str]:
     groups: list[str] = []
     code = code.lstrip()
     while code.startswith("#["):
-        end = _attribute_end(code, 1)
+        end = attribute_end(code, 1)
         groups.append(code[2 : end - 1])
         code = code[end:].lstrip()
     return groups, code

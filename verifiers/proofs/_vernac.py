@@ -13,6 +13,7 @@ import re
 from dataclasses import dataclass
 
 from runs import LabgateError
+from tools.proofs import UnterminatedSourceError, attribute_end
 
 _WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_']*")
 _TIMEOUT = re.compile(r"Timeout\s+\d+(?=\s)")
@@ -99,30 +100,15 @@ def _attributes(group: str) -> list[Attribute]:
 
 
 def _attribute_group_end(code: str, index: int) -> int:
-    """Index just past the `#[...]` group opening at `index` (strings and nested brackets respected).
+    """Index just past the `#[...]` group opening at `index`.
 
     Raises:
         CommandFormatError: the group or a string inside it never closes.
     """
-    depth = 0
-    while index < len(code):
-        char = code[index]
-        if char == '"':
-            close = code.find('"', index + 1)
-            while close >= 0 and code.startswith('""', close):
-                close = code.find('"', close + 2)
-            if close < 0:
-                raise CommandFormatError("a string '\"' is never closed")
-            index = close + 1
-            continue
-        if char == "[":
-            depth += 1
-        elif char == "]":
-            depth -= 1
-            if depth == 0:
-                return index + 1
-        index += 1
-    raise CommandFormatError("an attribute '#[' is never closed")
+    try:
+        return attribute_end(code, index)
+    except UnterminatedSourceError as error:
+        raise CommandFormatError(str(error)) from None
 
 
 def _skip_blanks(code: str, index: int) -> int:
