@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 import pytest
-from pydantic import SecretStr
+from pydantic import SecretStr, ValidationError
 
 from agents.cfd_search import CmaesProposer, LlmModelProposer
 from agents.llm import LLMConfig, OpenAIChat
@@ -22,8 +22,9 @@ from runs import ExperimentSpec
 from sandboxes import LocalSandbox, Sandbox
 from tests.conftest import require_tool
 from tests.llm_server import Reply, Rule, ScriptedLLMServer
-from tools.cfd import CfdWorkload
+from tools.cfd import CfdWorkload, SACoefficients
 from tools.cfd.models import (
+    FEATURES,
     HeadersUnavailableError,
     ModelCompileError,
     build_model,
@@ -77,6 +78,20 @@ def test_the_search_box_of_the_form_family_and_cma_es_from_zero_defaults() -> No
         "production x (1 + 0.5 F[shielding fd])"
     )
     assert describe_form({}) == "no correction (plain Spalart-Allmaras)"
+    assert "F[fd exp(-chi/(50 scale))]" in describe_form({"Cproduction": 4.0, "productionFeature": 5})
+    switches = {p.name: p.high for p in space.parameters if p.name.endswith("Feature")}
+    assert switches == {name: 5.0 for name in ("productionFeature", "destructionFeature", "fv1Feature")}
+
+
+def test_every_feature_switch_the_box_reaches_is_one_the_model_has() -> None:
+    """A switch value the C++ does not know would silently run the uniform feature."""
+    source = family_source()
+    highest = len(FEATURES) - 1
+    assert all(f"form == {index}" in source for index in range(1, highest + 1))
+    assert f"form == {highest + 1}" not in source
+    SACoefficients(Cproduction=0.5, productionFeature=highest)
+    with pytest.raises(ValidationError):
+        SACoefficients(Cproduction=0.5, productionFeature=highest + 1)
 
 
 def test_a_correction_switches_the_case_to_the_compiled_model_and_back() -> None:
@@ -210,6 +225,7 @@ def test_the_corrected_model_matches_sa_at_zero_and_differs_otherwise(
         ("stock", {}),
         ("zero", {"source": family_source()}),
         ("corrected", {"Cproduction": 0.5, "productionFeature": 1}),
+        ("shear-layer", {"Cproduction": 4.0, "productionFeature": 5, "featureScale": 1.6}),
     ):
         spec = ExperimentSpec(key=name, task_id=task.id, params={**HILL_SMALL, "sa": sa})
         outcome = workload.run(task, spec, tmp_path / name, local_sandbox)
@@ -223,6 +239,7 @@ def test_the_corrected_model_matches_sa_at_zero_and_differs_otherwise(
             assert "input:model/SAcorrected.C" in roles
     assert fields["stock"] == fields["zero"], "the family at zero correction is Spalart-Allmaras exactly"
     assert fields["stock"] != fields["corrected"]
+    assert fields["shear-layer"] not in (fields["stock"], fields["corrected"])
 
 
 @pytest.mark.slow

@@ -14,6 +14,9 @@
 //   4  1 - exp(-d / (featureScale referenceLength)), d the wall distance and referenceLength the case's own
 //      length (hill height, step height), written by the case: the scale is in units of the flow's geometry,
 //      so one form means the same on every case
+//   5  fd exp(-chi / (50 featureScale)): free shear layers and recirculation where the eddy viscosity is
+//      still low against the molecular one (a shear layer at a lower Reynolds number, or just after
+//      separation); featureScale 1 puts the decay at chi = 50
 // With every C* at 0 the model is Spalart-Allmaras exactly.
 
 #include "turbulentTransportModels.H"
@@ -68,13 +71,17 @@ protected:
         const volTensorField gradU(fvc::grad(this->U_));
         const dimensionedScalar smallRate("smallRate", dimless/dimTime, SMALL);
         const dimensionedScalar smallLength("smallLength", dimLength, SMALL);
-        if (form == 1)
+        if (form == 1 || form == 5)
         {
             const volScalarField rd
             (
                 (this->nut_ + this->nu())
                /(max(mag(gradU), smallRate)*sqr(this->kappa_*max(this->y_, smallLength)))
             );
+            if (form == 5)
+            {
+                return (1.0 - tanh(pow3(8.0*rd)))*exp(-this->chi()/(50.0*featureScale_));
+            }
             return 1.0 - tanh(pow3(8.0*rd));
         }
         if (form == 2)

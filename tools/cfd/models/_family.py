@@ -17,7 +17,14 @@ MODEL_NAME = "SAcorrected"
 """The RASModel the library registers (`TypeName` in the C++): any candidate source must keep it."""
 LIBRARY_DIR = "lib"
 
-FEATURES = ("uniform", "shielding fd", "strain share", "tanh(chi/scale)", "1-exp(-d/(scale L))")
+FEATURES = (
+    "uniform",
+    "shielding fd",
+    "strain share",
+    "tanh(chi/scale)",
+    "1-exp(-d/(scale L))",
+    "fd exp(-chi/(50 scale))",
+)
 """The feature F each switch value selects, by index."""
 
 
