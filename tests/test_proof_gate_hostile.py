@@ -60,8 +60,8 @@ def test_cheat_is_rejected(prover: CoqProver, case: ProofCase) -> None:
     verdict = check_proof(case.problem, case.source, prover)
     assert verdict.decision == "reject", case.name
     assert verdict.reasons
-    if case.reason:
-        assert any(case.reason in reason for reason in verdict.reasons), verdict.reasons
+    if case.reason:  # case-blind: Coq says "Stack overflow", a crash report "stack overflow or memory limit"
+        assert any(case.reason.lower() in reason.lower() for reason in verdict.reasons), verdict.reasons
 
 
 @pytest.mark.parametrize("case", HONEST, ids=[case.name for case in HONEST])

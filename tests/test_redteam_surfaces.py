@@ -24,13 +24,14 @@ from runs import ExperimentSpec, GateResult, RunStore, TaskSpec
 from sandboxes import LocalSandbox
 from tests.api_server import serve_in_thread
 from tests.conftest import agent, require_tool
-from tools import TaskError
+from tools import ExperimentOutcome, TaskError
 from tools.cfd import CfdWorkload
 from tools.cfd.cases import _generic_control
-from tools.cfd.cases._generic import boundary_speed
 from tools.cfd.cases._generic_control import pin_settings, refuse_code
+from tools.cfd.cases._generic_speed import imposed_speed
 from tools.cfd.openfoam._commands import CaseStep, OpenFOAMConfig, run_steps
 from tools.cfd.openfoam._foamread import FoamParseError, parse_foam_dict
+from verifiers import GateContext, get_gate, run_gate
 
 HEADER = "quantity,x,y,z,value,tolerance\n"
 
@@ -219,6 +220,22 @@ def test_a_library_shipped_with_a_case_never_loads(tmp_path: Path) -> None:
     assert not list(home.rglob("PWNED")) and not (case / "PWNED").exists()
 
 
+def _mesh(case: Path, *patches: str) -> None:
+    """A `constant/polyMesh/boundary` listing `patches`, each `name type nFaces [group ...]`."""
+    entries = []
+    for start, patch in enumerate(patches):
+        name, kind, faces, *groups = patch.split()
+        grouped = f"inGroups List<word> {len(groups)}({' '.join(groups)}); " if groups else ""
+        entries.append(f"{name} {{ type {kind}; {grouped}nFaces {faces}; startFace {100 * start}; }}")
+    mesh = case / "constant" / "polyMesh"
+    mesh.mkdir(parents=True, exist_ok=True)
+    header = "FoamFile { version 2.0; format ascii; class polyBoundaryMesh; object boundary; }\n"
+    (mesh / "boundary").write_text(header + f"{len(entries)}\n(\n" + "\n".join(entries) + "\n)\n")
+
+
+CAVITY_MESH = ("lid wall 20", "outlet patch 20", "walls wall 60 wall", "frontAndBack empty 800")
+
+
 @pytest.mark.parametrize(
     "patch",
     [
@@ -227,17 +244,125 @@ def test_a_library_shipped_with_a_case_never_loads(tmp_path: Path) -> None:
         "type inletOutlet; inletValue uniform (0 0 0); value uniform (1e30 0 0);",
         "type fixedValue; value uniform (inf 0 0);",  # got through before: an infinite reference speed
         "type fixedValue; value uniform (nan 0 0);",
+        # Types that recompute their `value` from a flow rate or a rotation: it is only a starting value.
+        "type flowRateInletVelocity; volumetricFlowRate 1e-3; value uniform (1e30 0 0);",
+        "type rotatingWallVelocity; origin (0 0 0); axis (0 0 1); omega 1; value uniform (1e30 0 0);",
+        "type uniformFixedValue; uniformValue table ((0 (0 0 0)) (1 (1e30 0 0))); value uniform (1e30 0 0);",
     ],
 )
 def test_an_unimposed_or_infinite_boundary_value_does_not_set_the_reference_speed(tmp_path: Path, patch: str) -> None:
     """The physical-range gate bounds |U| by a multiple of the largest speed set in 0/U; a huge `value` that
     OpenFOAM never applies made every velocity field a vanishing fraction of it, so any field passed."""
     case = _case(tmp_path / "case")
+    _mesh(case, *CAVITY_MESH)
     (case / "0" / "U").write_text(
         "internalField uniform (0 0 0);\n"
         f"boundaryField {{ lid {{ type fixedValue; value uniform (2 0 0); }} outlet {{ {patch} }} }}\n"
     )
-    assert boundary_speed(case) == 2.0
+    assert imposed_speed(case).speed == 2.0
+
+
+@pytest.mark.parametrize(
+    "phantom",
+    [
+        # Got through before: an entry for a patch the mesh does not have still set the reference speed.
+        "noSuchPatch { type fixedValue; value uniform (1e30 0 0); }",
+        # A patch with no faces imposes nothing; nor does an `empty` one (2-D front and back).
+        "outlet { type fixedValue; value uniform (1e30 0 0); }",
+        "frontAndBack { type fixedValue; value uniform (1e30 0 0); }",
+        # Unquoted, `wal.*` is a plain name (no patch has it), not a pattern overriding the quoted one.
+        '".*" { type noSlip; } wal.* { type fixedValue; value uniform (1e30 0 0); }',
+        # A pattern never reaches a patch named exactly, nor one given through its group.
+        '"(lid|walls)" { type fixedValue; value uniform (1e30 0 0); }',
+        '"(lid|walls)" { type fixedValue; value uniform (1e30 0 0); } wall { type noSlip; }',
+        "moving { type fixedValue; value uniform (1e30 0 0); }",  # a group no patch is in
+        # Quoted, even a plain name is a pattern: the group's entry reaches `walls` first.
+        '"walls" { type fixedValue; value uniform (1e30 0 0); } wall { type noSlip; }',
+    ],
+)
+def test_only_patches_of_the_mesh_that_ran_set_the_reference_speed(tmp_path: Path, phantom: str) -> None:
+    case = _case(tmp_path / "case")
+    _mesh(case, "lid wall 20", "outlet patch 0", "walls wall 60 wall", "frontAndBack empty 800")
+    (case / "0" / "U").write_text(
+        "internalField uniform (0 0 0);\nboundaryField\n{\n"
+        f"    {phantom}\n    lid {{ type fixedValue; value uniform (2 0 0); }}\n    walls {{ type noSlip; }}\n}}\n"
+    )
+    found = imposed_speed(case)
+    assert found.speed == 2.0, found
+    assert "patch lid (fixedValue value)" in found.basis
+
+
+@pytest.mark.parametrize(
+    ("entries", "speed", "where"),
+    [
+        ('".*" { type fixedValue; value uniform (3 0 0); }', 3.0, "patch lid"),
+        ('"(lid|top)" { type fixedValue; value uniform (0 4 0); }', 4.0, "patch lid"),
+        ("walls { type movingWallVelocity; value uniform (0 0 5); }", 5.0, "patch walls"),
+        ("wall { type fixedValue; value uniform (6 0 0); }", 6.0, "patch walls"),  # through its group
+        # A later pattern wins, as in OpenFOAM's dictionaries.
+        ('".*" { type noSlip; } "w.*" { type fixedValue; value uniform (7 0 0); }', 7.0, "patch walls"),
+        ("inlet { type inletOutlet; inletValue uniform (8 0 0); value uniform (0 0 0); }", 8.0, "patch inlet"),
+        # A pattern spelling the name is found before any regular expression, wherever it stands.
+        ('"walls" { type fixedValue; value uniform (9 0 0); } "w.*" { type noSlip; }', 9.0, "patch walls"),
+    ],
+)
+def test_a_pattern_a_group_and_a_real_patch_still_set_the_reference_speed(
+    tmp_path: Path, entries: str, speed: float, where: str
+) -> None:
+    case = _case(tmp_path / "case")
+    _mesh(case, "lid wall 20", "walls wall 60 wall", "inlet patch 10", "frontAndBack empty 800")
+    (case / "0" / "U").write_text(
+        f"internalField uniform (0 0 0);\nboundaryField {{ frontAndBack {{ type empty; }} {entries} }}\n"
+    )
+    found = imposed_speed(case)
+    assert found.speed == speed and where in found.basis, found
+
+
+def test_without_a_readable_mesh_no_boundary_value_is_trusted(tmp_path: Path) -> None:
+    case = _case(tmp_path / "case")
+    (case / "0" / "U").write_text(
+        "internalField uniform (0 0 0);\nboundaryField { lid { type fixedValue; value uniform (1e30 0 0); } }\n"
+    )
+    found = imposed_speed(case)  # no constant/polyMesh/boundary at all
+    assert found.speed == 1.0 and "no boundary value counted" in found.basis and "set u_ref" in found.basis
+    _mesh(case, "lid wall 20")
+    (case / "constant" / "polyMesh" / "boundary").write_text("2 ( lid { type wall; nFaces 20; startFace 0; } )\n")
+    assert "announces 2 patches but holds 1" in imposed_speed(case).basis
+    (case / "0" / "U").write_text("internalField uniform (0 3 4);\nboundaryField { lid { type noSlip; } }\n")
+    assert imposed_speed(case).speed == 5.0  # the uniform internal field still counts
+
+
+def _judged_case(directory: Path, user: Path, lid: str, speeds: tuple[float, ...]) -> GateResult:
+    """The physical-range verdict on an experiment whose copy (`directory/case`) has the lid speed `lid`,
+    its largest cells moving at `speeds`; `user` is the folder the user named (not what ran)."""
+    case = _case(directory / "case")
+    _mesh(case, *CAVITY_MESH)
+    (case / "0" / "U").write_text(
+        "internalField uniform (0 0 0);\nboundaryField { noSuchPatch { type fixedValue; value uniform (1e30 0 0); } "
+        f"lid {{ type fixedValue; value uniform ({lid} 0 0); }} walls {{ type noSlip; }} }}\n"
+    )
+    (case / "1").mkdir()
+    cells = " ".join(f"({value} 0 0)" for value in speeds)
+    (case / "1" / "U").write_text(f"internalField nonuniform List<vector> {len(speeds)}({cells});\n")
+    task = next(t for t in CfdWorkload().tasks() if t.id == "cfd/case")
+    spec = ExperimentSpec(key="base", task_id=task.id, params={"case": "case", "case_dir": str(user)})
+    outcome = ExperimentOutcome(key="base", status="completed")
+    context = GateContext(task=task, experiment=spec, directory=directory, outcome=outcome)
+    return run_gate(get_gate("physical-range"), context)
+
+
+def test_the_physical_range_gate_takes_the_speed_the_run_imposed(tmp_path: Path) -> None:
+    """End to end through the gate: a phantom patch at 1e30 made a field 10 times the lid speed pass; and
+    the speed came from the user's folder, not the copy that ran (here the folder says 100)."""
+    user = _case(tmp_path / "user")
+    (user / "0" / "U").write_text("boundaryField { lid { type fixedValue; value uniform (100 0 0); } }\n")
+    too_fast = _judged_case(tmp_path / "fast", user, "1", (0.5, 10.0))
+    assert too_fast.decision == "revise", too_fast.reasons
+    assert "|U| reaches 10 times the reference velocity" in " ".join(too_fast.reasons)
+    assert too_fast.metrics["u_ref"] == 1.0
+    fine = _judged_case(tmp_path / "fine", user, "4", (0.5, 10.0))
+    assert fine.decision == "accept", fine.reasons
+    assert any("U_ref = 4 m/s, the largest speed 0/U imposes on the mesh: patch lid" in r for r in fine.reasons)
 
 
 # -- hostile text on the dashboard (rejected: everything is escaped) ------------------------------------------

@@ -71,9 +71,11 @@ class PhysicalRangeGate(Gate):
         if velocity.ndim != 2 or not np.all(np.isfinite(velocity)):
             worse("rerun", "the velocity field holds non-finite values")
             return self.verdict(decision, reasons, evidence=context.digests(files))
-        reference = definition.reference_velocity(params)
+        # From the copy that ran: a user's case sets it in its own files, which only count where they apply.
+        reference, basis = definition.run_reference_velocity(case, params)
         speed = float(np.max(np.linalg.norm(velocity, axis=1))) / reference
         metrics["speed_max_ratio"] = speed
+        metrics["u_ref"] = reference
         options = self.options
         limit = options.speed_max
         if speed > limit:
@@ -101,6 +103,8 @@ class PhysicalRangeGate(Gate):
                 f"finite fields; |U| at most {speed:.3g} U_ref; bulk flow as requested"
                 + (f"; y+ at most {metrics['yplus_max']:.3g}" if "yplus_max" in metrics else "")
             )
+        if basis:
+            reasons.append(basis)
         return self.verdict(decision, reasons, evidence=context.digests(files), metrics=metrics)
 
     @staticmethod

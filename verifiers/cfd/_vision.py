@@ -154,7 +154,7 @@ class VisionGate(Gate):
         worse: Any,
     ) -> None:
         options = self.options
-        reference = definition.reference_velocity(params)
+        reference, _ = definition.run_reference_velocity(case, params)
         try:
             # A pressure field flat to round-off (a periodic channel) has no pattern to judge.
             flat = float(np.ptp(pressure)) < 1e-9 * reference**2

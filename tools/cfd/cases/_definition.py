@@ -84,6 +84,11 @@ class CaseDefinition(ABC, Generic[ParamsT]):
         """The velocity scale of the flow (lid, bulk or inlet speed)."""
         raise NotImplementedError
 
+    def run_reference_velocity(self, case: Path, params: ParamsT) -> tuple[float, str]:
+        """The velocity scale of the run in `case`, and how it was found when the case itself set it (else
+        ""): a family that reads it from a case's files reads the copy that ran, never the user's folder."""
+        return self.reference_velocity(params), ""
+
     def length_scale(self, params: ParamsT) -> float:
         return 1.0
 

@@ -2,15 +2,14 @@
 
 labgate knows nothing of the flow beforehand, so its gates are the ones that hold for every case: the
 solver log (convergence criteria from the task's gate options or the defaults), deliverables, physical
-range (finite fields, speeds within a multiple of the case's own largest boundary speed), the offline
-vision checks, mesh independence (the case re-run on a finer mesh: blockMesh counts scaled, otherwise
-one `refineMesh` pass) and, when the user gives one, a reference CSV compared by labgate's own reader
-of the raw fields (`_user_reference`). Running and adopting live in `_generic_run`.
+range (finite fields, speeds within a multiple of the largest speed the case imposes on the mesh that
+ran, `_generic_speed`), the offline vision checks, mesh independence (the case re-run on a finer mesh:
+blockMesh counts scaled, otherwise one `refineMesh` pass) and, when the user gives one, a reference
+CSV compared by labgate's own reader of the raw fields (`_user_reference`). Running and adopting live in `_generic_run`.
 """
 
 from __future__ import annotations
 
-import math
 import shutil
 from pathlib import Path
 from typing import Any, ClassVar
@@ -24,11 +23,11 @@ from tools.cfd._render import render_profile_comparison
 from tools.cfd.cases._definition import CaseDefinition, CaseFiles
 from tools.cfd.cases._final import residuals_and_fields
 from tools.cfd.cases._generic_control import scale_block_counts
+from tools.cfd.cases._generic_speed import imposed_speed
 from tools.cfd.cases._reference import ReferenceProfile
 from tools.cfd.cases._user_reference import ReferenceFormatError, monitor_value, probe, read_reference
 from tools.cfd.openfoam._commands import CaseStep
 from tools.cfd.openfoam._fields import FieldFormatError, latest_time
-from tools.cfd.openfoam._foamread import FoamParseError, read_foam_dict
 from tools.cfd.openfoam._logs import SolverLog
 
 USER_CASE_GATES = ("solver-log", "deliverables", "physical-range", "vision", "comparator", "mesh-independence")
@@ -126,66 +125,6 @@ def render_reference(case: Path, folder: Path, reference: Path, directory: Path)
     return True
 
 
-def boundary_speed(case: Path) -> float:
-    """The largest speed set anywhere in the case's initial 0/U (boundary values, uniform interior);
-    1 when none is set (a case driven by a body force or a pressure drop)."""
-    try:
-        body = read_foam_dict(case / "0" / "U", within=case)
-    except FoamParseError:
-        return 1.0
-    speeds = [_speed(body.get("internalField"))]
-    boundary = body.get("boundaryField", {})
-    if isinstance(boundary, dict):
-        for entry in boundary.values():
-            if isinstance(entry, dict):
-                imposed = entry.get("type") not in _VALUE_NOT_IMPOSED
-                keys = ("value", "uniformValue", "freestreamValue", "inletValue") if imposed else ("inletValue",)
-                speeds += [_speed(entry.get(key)) for key in keys]
-    largest = max(speeds)
-    return largest if largest > 0 else 1.0
-
-
-_VALUE_NOT_IMPOSED = frozenset(
-    {
-        "advective",
-        "calculated",
-        "cyclic",
-        "cyclicAMI",
-        "empty",
-        "fixedGradient",
-        "inletOutlet",
-        "outletInlet",
-        "partialSlip",
-        "pressureInletOutletVelocity",
-        "pressureInletVelocity",
-        "processor",
-        "slip",
-        "symmetry",
-        "symmetryPlane",
-        "waveTransmissive",
-        "wedge",
-        "zeroGradient",
-    }
-)
-"""Patch types whose `value` is only a starting or stored value, never imposed: a `value uniform (1e30 0 0)`
-on an outlet would otherwise become the reference speed and let any velocity field pass as in range."""
-
-
-def _speed(value: Any) -> float:
-    """|U| of an entry written `uniform (a b c)` (parsed as ['uniform', ...]); 0 for anything else, a
-    non-finite value included."""
-    if isinstance(value, list) and len(value) == 2 and value[0] == "uniform" and isinstance(value[1], list):
-        value = value[1]
-    if isinstance(value, list) and len(value) == 3:
-        try:
-            speed = math.hypot(*(float(v) for v in value))
-        except (TypeError, ValueError):
-            return 0.0
-        # `inf` (or 1e200, whose norm overflows) would make every speed a vanishing fraction of it.
-        return speed if math.isfinite(speed) else 0.0
-    return 0.0
-
-
 class UserCase(CaseDefinition[UserCaseParams]):
     kind = "case"
     params_model = UserCaseParams
@@ -219,9 +158,16 @@ class UserCase(CaseDefinition[UserCaseParams]):
         return []
 
     def reference_velocity(self, params: UserCaseParams) -> float:
+        if params.u_ref is None:
+            # The user's folder is not what ran: the speed comes from the run's copy (run_reference_velocity).
+            raise NotImplementedError("cfd/case takes its reference speed from the case that ran")
+        return params.u_ref
+
+    def run_reference_velocity(self, case: Path, params: UserCaseParams) -> tuple[float, str]:
         if params.u_ref is not None:
-            return params.u_ref
-        return boundary_speed(Path(params.case_dir)) if params.case_dir else 1.0
+            return params.u_ref, f"U_ref = {params.u_ref:g} m/s, as given (u_ref)"
+        found = imposed_speed(case)
+        return found.speed, found.basis
 
     def refine(self, params: dict[str, Any], factor: float) -> dict[str, Any] | None:
         current = self.parse(params)
@@ -247,7 +193,7 @@ class UserCase(CaseDefinition[UserCaseParams]):
     def analyse(
         self, case: Path, directory: Path, params: UserCaseParams, log: SolverLog
     ) -> tuple[dict[str, float], list[OutputFile]]:
-        speed = self.reference_velocity(params)
+        speed, _ = self.run_reference_velocity(case, params)
         centres_span = 1.0
         state, outputs = residuals_and_fields(
             case,
