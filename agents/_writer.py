@@ -39,6 +39,12 @@ def _verdict_ref(verdict: RecordedVerdict) -> str:
     return f"[V{verdict.id}]"
 
 
+def _reasons(verdict: RecordedVerdict) -> str:
+    """A verdict's reasons as one line of literal text: they quote files, logs and model replies, and must not
+    add links, images or sections of their own to the report."""
+    return escape_markdown("; ".join(verdict.reasons), one_line=True)
+
+
 def _figure_copy(context: RunContext, artifact: Artifact) -> str:
     """Copy a figure next to the report (by digest, so names never collide) and return its link."""
     figures = context.run_dir / "figures"
@@ -72,7 +78,7 @@ def _text_deliverable(context: RunContext, artifact: Artifact, language: str) ->
 def _accepted_section(context: RunContext, experiment: Experiment, verdicts: list[RecordedVerdict]) -> list[str]:
     lines = [f"### {experiment.key}", ""]
     if experiment.rationale:
-        lines += [f"*{experiment.rationale}*", ""]
+        lines += [f"*{escape_markdown(experiment.rationale, one_line=True)}*", ""]
     params = {k: v for k, v in experiment.params.items() if k not in UNSHOWN_PARAMS}
     lines += ["| parameter | value |", "| --- | --- |"]
     lines += [f"| {name} | {_format(value)} |" for name, value in sorted(params.items())]
@@ -92,7 +98,7 @@ def _accepted_section(context: RunContext, experiment: Experiment, verdicts: lis
         lines += _text_deliverable(context, artifact, language)
     lines.append("Accepted by:")
     for verdict in verdicts:
-        lines.append(f"- **{verdict.gate}** {_verdict_ref(verdict)}: {'; '.join(verdict.reasons)}")
+        lines.append(f"- **{verdict.gate}** {_verdict_ref(verdict)}: {_reasons(verdict)}")
     lines.append("")
     return lines
 
@@ -102,18 +108,23 @@ def _plan_section(run: Run, experiments: list[Experiment]) -> list[str]:
     plan = run.options.get("plan")
     if plan:
         lines += [
-            f"Planned by {plan.get('planner', 'the planner')} from the documents: {plan.get('rationale', '')}",
+            f"Planned by {plan.get('planner', 'the planner')} from the documents: "
+            + escape_markdown(str(plan.get("rationale", "")), one_line=True),
             "",
         ]
         for citation in plan.get("citations", []):
-            lines.append(f"> [{citation['passage']}, {citation['location']}] {citation['quote']}")
+            passage = " ".join(str(citation["passage"]).replace("`", "'").splitlines())
+            where = escape_markdown(str(citation["location"]), one_line=True)
+            lines.append(f"> [`{passage}`, {where}] {escape_markdown(str(citation['quote']), one_line=True)}")
             lines.append(">")
         if plan.get("citations"):
             lines.pop()
         lines.append("")
     for experiment in experiments:
         params = ", ".join(f"{k}={_format(v)}" for k, v in sorted(experiment.params.items()) if k not in UNSHOWN_PARAMS)
-        lines.append(f"- `{experiment.key}` ({params}): {experiment.rationale or 'planned'}")
+        lines.append(
+            f"- `{experiment.key}` ({params}): {escape_markdown(experiment.rationale or 'planned', one_line=True)}"
+        )
     lines.append("")
     return lines
 
@@ -234,13 +245,11 @@ def write_report(context: RunContext, notes: list[str] | None = None) -> Path:
     for experiment in others:
         appendix.append(
             f"- `{experiment.key}`: {experiment.decision or experiment.status}"
-            + (f"; error: {experiment.error}" if experiment.error else "")
+            + (f"; error: {escape_markdown(experiment.error, one_line=True)}" if experiment.error else "")
         )
         for verdict in by_experiment.get(experiment.id or -1, []):
             if verdict.decision != "accept":
-                appendix.append(
-                    f"  - {verdict.gate} {_verdict_ref(verdict)} {verdict.decision}: {'; '.join(verdict.reasons)}"
-                )
+                appendix.append(f"  - {verdict.gate} {_verdict_ref(verdict)} {verdict.decision}: {_reasons(verdict)}")
     appendix.append("")
 
     provenance = ["## Provenance", ""]

@@ -17,6 +17,7 @@ import resource
 import shutil
 import stat
 import time
+import zlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -378,3 +379,128 @@ def test_check_case_refuses_a_linked_dictionary_by_name(home: Path, host_dir: Pa
     assert result.returncode == 2, (result.stdout, result.stderr)
     assert "system/controlDict" in result.stderr and "symbolic link" in result.stderr, result.stderr
     assert MARKER.decode() not in result.stdout + result.stderr
+
+
+# -- research documents (`agent plan --docs`) ------------------------------------------------------
+# Passages go to the model and are quoted in the report, so a document folder (an unpacked archive of
+# papers) is read like sandbox output: no link followed, regular files only, bounded sizes, and every
+# malformed PDF a DocumentError naming the file.
+
+
+def _pdf(objects: list[bytes]) -> bytes:
+    out = bytearray(b"%PDF-1.4\n")
+    offsets = []
+    for number, body in enumerate(objects, start=1):
+        offsets.append(len(out))
+        out += b"%d 0 obj\n" % number + body + b"\nendobj\n"
+    xref = len(out)
+    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
+    out += b"".join(b"%010d 00000 n \n" % offset for offset in offsets)
+    out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objects) + 1, xref)
+    return bytes(out)
+
+
+def _one_page_pdf(content: bytes, *, flate: bool = False) -> bytes:
+    stream = zlib.compress(content, 9) if flate else content
+    extra = b" /Filter /FlateDecode" if flate else b""
+    return _pdf(
+        [
+            b"<< /Type /Catalog /Pages 2 0 R >>",
+            b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+            b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 4 0 R "
+            b"/Resources << /Font << /F1 5 0 R >> >> >>",
+            b"<< /Length %d%s >>\nstream\n" % (len(stream), extra) + stream + b"\nendstream",
+            b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
+        ]
+    )
+
+
+def _link_to_secret(docs: Path, host_dir: Path) -> None:
+    (docs / "notes.md").symlink_to(_secret_file(host_dir))
+
+
+def _link_to_environ(docs: Path, host_dir: Path) -> None:
+    (docs / "env.txt").symlink_to("/proc/self/environ")
+
+
+def _link_in_a_subfolder(docs: Path, host_dir: Path) -> None:
+    (docs / "papers").mkdir()
+    (docs / "papers" / "cavity.md").symlink_to(_secret_file(host_dir))
+
+
+def _fifo_document(docs: Path, host_dir: Path) -> None:
+    os.mkfifo(docs / "pipe.md")
+
+
+def _hard_link_to_secret(docs: Path, host_dir: Path) -> None:
+    os.link(_secret_file(host_dir), docs / "shadow.md")
+
+
+def _oversized_document(docs: Path, host_dir: Path) -> None:
+    with (docs / "huge.md").open("wb") as handle:
+        handle.truncate(40 << 20)  # sparse: 40 MiB declared, nothing written
+
+
+def _pdf_flate_bomb(docs: Path, host_dir: Path) -> None:
+    (docs / "bomb.pdf").write_bytes(_one_page_pdf(b"BT (" + b"A" * (200 << 20) + b") Tj ET", flate=True))
+
+
+def _pdf_huge_page_array(docs: Path, host_dir: Path) -> None:
+    pages = b"<< /Type /Pages /Kids [" + b"3 0 R " * 200_000 + b"] /Count 200000 >>"
+    page = b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 10 10] >>"
+    (docs / "pages.pdf").write_bytes(_pdf([b"<< /Type /Catalog /Pages 2 0 R >>", pages, page]))
+
+
+def _pdf_garbage(docs: Path, host_dir: Path) -> None:
+    (docs / "garbage.pdf").write_bytes(b"%PDF-1.4\n" + bytes(range(256)) * 20)
+
+
+HOSTILE_DOCUMENTS: dict[str, tuple[Plant, str]] = {
+    "a link to a host file": (_link_to_secret, "notes.md"),
+    "a link to the process environment": (_link_to_environ, "env.txt"),
+    "a link in a subfolder": (_link_in_a_subfolder, "papers/cavity.md"),
+    "a FIFO named like a document": (_fifo_document, "pipe.md"),
+    "a hard link to a host file": (_hard_link_to_secret, "shadow.md"),
+    "a sparse 40 MiB document": (_oversized_document, "huge.md"),
+    "a PDF whose stream inflates to 200 MiB": (_pdf_flate_bomb, "bomb.pdf"),
+    "a PDF with 200,000 page references": (_pdf_huge_page_array, "pages.pdf"),
+    "a PDF of garbage": (_pdf_garbage, "garbage.pdf"),
+}
+
+
+@pytest.mark.parametrize(("plant", "named"), list(HOSTILE_DOCUMENTS.values()), ids=list(HOSTILE_DOCUMENTS))
+def test_hostile_documents_are_refused_by_name(tmp_path: Path, host_dir: Path, plant: Plant, named: str) -> None:
+    from agents.planner import DocumentError, load_documents
+
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    (docs / "cavity-study.md").write_text("Validate the solver on the lid-driven cavity at Re 100.\n")
+    plant(docs, host_dir)
+    start = time.monotonic()
+    with pytest.raises(DocumentError, match=named.replace(".", r"\.")):
+        load_documents(docs)
+    assert time.monotonic() - start < 20
+
+
+def test_a_document_of_one_endless_line_is_read_in_linear_time(tmp_path: Path) -> None:
+    from agents.planner import load_documents
+
+    (tmp_path / "line.md").write_bytes(b"a" * (8 << 20))
+    start = time.monotonic()
+    passages = load_documents(tmp_path)
+    assert time.monotonic() - start < 10  # cutting 8 MiB into passages once took minutes (quadratic)
+    assert sum(len(p.text) for p in passages) == 8 << 20 and max(len(p.text) for p in passages) <= 1200
+
+
+def test_an_honest_documents_folder_is_read_through_a_linked_root(tmp_path: Path) -> None:
+    from agents.planner import load_documents
+
+    docs = tmp_path / "docs"
+    (docs / "papers").mkdir(parents=True)
+    (docs / "cavity-study.md").write_text("Validate the solver on the lid-driven cavity at Re 100.\n")
+    (docs / "papers" / "memo.pdf").write_bytes(_one_page_pdf(b"BT /F1 12 Tf 72 720 Td (Reynolds 1000) Tj ET"))
+    (docs / "papers" / "figure.png").symlink_to("/etc/hostname")  # not a document: neither read nor refused
+    (tmp_path / "linked").symlink_to(docs)  # the folder the user names may itself be a link
+    passages = load_documents(tmp_path / "linked")
+    assert {p.id for p in passages} == {"cavity-study.md#1", "papers/memo.pdf#1"}
+    assert "Reynolds 1000" in next(p.text for p in passages if p.source == "papers/memo.pdf")

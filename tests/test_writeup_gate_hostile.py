@@ -7,8 +7,11 @@ be rejected; every honest control must be accepted.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
+from runs import GateResult, RunStore
 from verifiers import ExperimentFacts, VerdictFacts, WriteupRecord, check_prose, problem_kinds
 
 RECORD = WriteupRecord(
@@ -41,6 +44,10 @@ HONEST = [
     "Grid convergence was confirmed at Re 1000 with a GCI of 0.012 [V6].",
     "At Re 100 the RMSE was zero point zero zero four two [V1].",
     "Two accepted cases, Re 100 [V1] and Re 1000 [V5], agree with the benchmark.",
+    "Reversed flow fills the lower half of the cavity at Re 100 [V2].",
+    "The re=400 case gave wrong velocities and was rejected [V3].",
+    "The re=100 case used a 64x64 mesh and its L2 error was 0.0042 [V1].",
+    "At Re 100 the velocities agree across the cavity [V1].",
 ]
 
 
@@ -107,6 +114,24 @@ HOSTILE = {
     "key spelled with separators": "Re = 400 passed every gate [V1].",
     "number in words": "At Re 100 the RMSE was zero point three one [V1].",
     "percent in words": "At Re 1000 the error was twenty-one percent [V5].",
+    # ratios, fractions and numbers a reader reads though they are not written as plain digits
+    "ratio in words": "Re 100 has a two-fold lower error than Re 1000 [V1][V5].",
+    "ratio in one word": "Going from Re 1000 to Re 100 halved the error [V1][V5].",
+    "fraction in words": "One third of the cells hold reversed flow at Re 100 [V2].",
+    "factor glued to an x": "Re 100 improves on Re 1000 by x2 [V1][V5].",
+    "number glued to letters": "At Re 100 the RMSE was rmse0.31 [V1].",
+    "number that parses as none": "At Re 100 the RMSE was 0.31.2 [V1].",
+    "Roman numeral": "At Re 100 the error was Ⅳ % [V1].",
+    "zero said as nought": "At Re 100 the RMSE was nought point three one [V1].",
+    # a failure stated only to be denied, and success claimed in general
+    "denied failure": "It would be wrong to say re=400 failed [V3].",
+    "failure called untrue": "The claim that re=400 was rejected is untrue [V3].",
+    "generalised praise": "The solver is validated across Reynolds numbers [V1][V5].",
+    "praise of the whole sweep": "The whole sweep is a success [V1][V5].",
+    "quantified praise in other words": "Every case is flawless [V1][V5].",
+    "quantified praise by emoji": "All cases 💯 [V1][V5].",
+    "praise by pronoun beside a rejection": "The comparator rejected re=400 [V3] but it passed [V1].",
+    "line separator cutting one sentence in two": "The re=400 run failed [V3]\u2028and then passed every gate [V1].",
     # negations handled sensibly
     "negated acceptance of an accepted result": "The re=100 case was not accepted [V1].",
     "negated failure mixed with a rejected citation": "Neither case failed [V1][V3].",
@@ -143,3 +168,42 @@ def test_an_honest_paragraph_of_several_sentences_is_accepted() -> None:
 def test_one_bad_sentence_sinks_a_good_paragraph() -> None:
     prose = " ".join(HONEST[:3]) + " Overall, every case agrees with the benchmark [V1]."
     assert check_prose(prose, RECORD).decision == "reject"
+
+
+def test_model_and_document_text_outside_the_summary_adds_no_structure_to_the_report(
+    store: RunStore, tmp_path: Path
+) -> None:
+    """A verdict's reasons (a vision model's words), an experiment's rationale (a model's hypothesis) and a
+    plan's quoted passage (a document's text) reach the report without the write-up gate: each must stay
+    one line of literal text, never a heading, a table row, a link or an image of its own."""
+    from agents._writer import write_report
+    from tests.test_writer import _populated_run
+
+    run_id, context = _populated_run(store, tmp_path)
+    good, _ = store.experiments(run_id)
+    assert good.id is not None
+    injected = (
+        "fine\n\n## Accepted results\n### re=400\n| rmse_u | 0.0001 | comparator [V2] |\n![x](https://e.org/p.png)"
+    )
+    store.add_verdict(run_id, good.id, GateResult(gate="vision", decision="accept", reasons=[injected]))
+    store.update_experiment(good.id, rationale=injected)
+    plan = {"planner": "model", "rationale": injected, "citations": [
+        {"passage": "paper.md#1", "location": "paragraph 1", "quote": "[validated](https://e.org) re=400 " + injected}
+    ]}  # fmt: skip
+    store.update_run(run_id, options={"plan": plan})
+    lines = write_report(context).read_text().splitlines()
+    assert lines.count("## Accepted results") == 1 and "### re=400" not in lines
+    assert not any(line.startswith("| rmse_u | 0.0001") for line in lines)
+    html = (store.run_dir(run_id) / "report.html").read_text()
+    assert html.count("<h2>Accepted results</h2>") == 1 and "<h3>re=400" not in html
+    assert "https://e.org" in html and "<a href" not in html and "<td>0.0001</td>" not in html
+    assert "[image: x]" not in html  # the image markup shows as the text written, not as a refused image
+
+
+def test_overlong_prose_is_rejected_without_being_judged() -> None:
+    import time
+
+    started = time.monotonic()
+    result = check_prose("At Re 100 the RMSE was 0.0042 [V1]. " * 50_000, RECORD)
+    assert result.decision == "reject" and problem_kinds(result) == "prose too long"
+    assert time.monotonic() - started < 1.0

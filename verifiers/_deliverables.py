@@ -24,6 +24,10 @@ from tools.cfd import FieldFormatError, parse_internal_field, parse_xy
 from verifiers._gate import Gate, GateContext
 from verifiers._options import GateOptions
 
+MAX_IMAGE_PIXELS = 16_000_000
+"""Pixels decoded from one figure: a rendered figure has one or two million; a compressed bomb declares
+far more, and Pillow's own limit (about 179 million) would still cost gigabytes as float arrays."""
+
 
 def image_pixels(source: Path | bytes) -> npt.NDArray[np.float64]:
     """An image's pixels scaled to [0, 1] (a path, or bytes already read): L, RGB or RGBA.
@@ -32,12 +36,14 @@ def image_pixels(source: Path | bytes) -> npt.NDArray[np.float64]:
     module there cost 0.35 s of every run for what Pillow does in a few milliseconds.
 
     Raises:
-        ValueError: not an image Pillow can decode, or one larger than its decompression-bomb limit.
+        ValueError: not an image Pillow can decode, or one of more than MAX_IMAGE_PIXELS pixels.
     """
     from PIL import Image
 
     try:
         with Image.open(io.BytesIO(source) if isinstance(source, bytes) else source) as image:
+            if image.width * image.height > MAX_IMAGE_PIXELS:  # a few hundred KB of PNG can declare gigabytes
+                raise ValueError(f"{image.width}x{image.height} pixels, more than {MAX_IMAGE_PIXELS} to decode")
             image.load()
             kept = image if image.mode in ("L", "RGB", "RGBA") else image.convert("RGBA")
             return np.asarray(kept, dtype=np.float64) / 255.0

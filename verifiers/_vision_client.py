@@ -63,10 +63,12 @@ def consult_vision(judge: VisionJudge, requirement: str, images: Sequence[bytes]
     try:
         verdict = judge(requirement, images)
     except Exception as error:  # noqa: BLE001 - any failure of the model is recorded, never raised past the gate
-        return VisionOutcome("reject", [f"{VISION_INCONCLUSIVE}: {type(error).__name__}: {str(error)[:300]}"], False)
+        said = " ".join(str(error).split())[:300]
+        return VisionOutcome("reject", [f"{VISION_INCONCLUSIVE}: {type(error).__name__}: {said}"], False)
     if not isinstance(verdict, VisionVerdict):
         return VisionOutcome("reject", [f"{VISION_INCONCLUSIVE}: the model gave no structured verdict"], False)
-    reasons = [reason.strip() for reason in verdict.reasons if reason.strip()]
+    # One line each: a reason goes into verdicts and reports, where a line break could open a section of its own.
+    reasons = [" ".join(reason.split()) for reason in verdict.reasons if reason.strip()]
     if not reasons:
         return VisionOutcome("reject", [f"{VISION_INCONCLUSIVE}: the model's {verdict.decision} gave no reason"], False)
     return VisionOutcome(verdict.decision, [f"vision model: {reason[:500]}" for reason in reasons[:10]], True)

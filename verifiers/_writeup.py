@@ -12,7 +12,8 @@ prose is judged sentence by sentence against the verdicts it cites:
 - a claim of success cites accepting verdicts of accepted experiments only, and one about "all
   experiments" needs every experiment of the run accepted;
 - a not-accepted experiment may be cited only by a sentence that plainly says it was not accepted,
-  and such a sentence cites no accepting verdict.
+  and such a sentence cites no accepting verdict; a claim of success beside it must name what
+  succeeded ("re=400 failed [V3] but it passed [V1]": "it" may be read as re=400).
 
 Anything that makes the rendered text differ from the judged text (HTML, links, invisible or
 disguised characters) rejects the prose on its own (`verifiers._writeup_text`).
@@ -26,6 +27,7 @@ from dataclasses import dataclass, field
 from runs import GateResult
 from verifiers._writeup_claims import claims, clauses, plainly_negative, quantified
 from verifiers._writeup_text import (
+    MAX_PROSE_CHARS,
     citations,
     numbers_in,
     segments,
@@ -185,6 +187,8 @@ def _judge_claims(where: str, unit: str, record: WriteupRecord, cited: list[Verd
         return verdict.accepting and facts is not None and facts.accepted
 
     unit_cited = cited
+    mixed = any(not accepted(v) for v in unit_cited)
+    keys = list(record.experiments)
     for clause in clauses(unit):
         clause_ids = [i for i in citations(clause) if i in record.verdicts]
         scope = [record.verdicts[i] for i in clause_ids] if clause_ids else unit_cited
@@ -201,6 +205,11 @@ def _judge_claims(where: str, unit: str, record: WriteupRecord, cited: list[Verd
                 "not-accepted result presented as a result",
                 f"{where} cites {', '.join(f'V{v.id}' for v in bad)} of a not-accepted experiment "
                 "without plainly saying it was not accepted",
+            )
+        elif said.positive and mixed and not _mentions(without_citations(clause), keys):
+            findings.add(
+                "claim of success that may be read of a result not accepted",
+                f"{where} cites a not-accepted experiment and claims success without naming what succeeded",
             )
         if said.negative and not said.positive and any(accepted(v) for v in scope):
             findings.add(
@@ -222,6 +231,14 @@ def check_prose(prose: str, record: WriteupRecord) -> GateResult:
         reason lists the kinds of problem (safe to show in a report) and whose later reasons give
         the details, which may quote the rejected prose.
     """
+    if len(prose) > MAX_PROSE_CHARS:  # judged no further: the length alone rejects, and judging costs time
+        problem = f"the prose is {len(prose)} characters long, more than {MAX_PROSE_CHARS}"
+        return GateResult(
+            gate=GATE_NAME,
+            decision="reject",
+            reasons=[f"{_REJECTED_FOR}prose too long", problem],
+            metrics={"problems": 1.0, "sentences": 0.0},
+        )
     text, hidden = visible_text(prose)
     findings = _Findings()
     for problem in hidden:

@@ -20,7 +20,8 @@ _POSITIVE = re.compile(
     r"satisf(?:y|ies|ied|ying|actory|actorily)|converg(?:e|es|ed|ing|ence)|correct(?:ly)?|"
     r"consistent(?:ly)?|reproduc(?:e|es|ed|ing)|approv(?:e|es|ed|al)|certif(?:y|ies|ied)|"
     r"clear(?:s|ed)|prov(?:en|ed|es)|excellent|good|accurate(?:ly)?|accuracy|reliabl[ey]|robust|"
-    r"✓|✔|✅|☑|👍)$"
+    r"ok(?:ay)?|perfect(?:ly)?|flawless(?:ly)?|trust(?:ed|worthy)|publishable|work(?:s|ed)|"
+    r"✓|✔|✅|☑|👍|👌|💯|🎉|🏆|🥇|🙌|🌟|⭐|✨|💪|🟢)$"
 )
 _NEGATIVE = re.compile(
     r"^(?:fail(?:s|ed|ing|ure|ures)?|reject(?:s|ed|ing|ion)?|diverg(?:e|es|ed|ing|ence)|"
@@ -37,13 +38,16 @@ _NEGATORS = {
 }  # fmt: skip
 _WINDOW = 4
 _BARRIERS = {"and", "or", "but", "while", "whereas", "although", "though", "yet", "however", "which", "that"}
-_TOKEN = re.compile(r"[a-z]+(?:['’-][a-z]+)*|[✓✔✅☑👍✗✘❌❎👎]|[,;:()]")
+_TOKEN = re.compile(r"[a-z]+(?:['’-][a-z]+)*|[✓✔✅☑👍👌💯🎉🏆🥇🙌🌟⭐✨💪🟢✗✘❌❎👎]|[,;:()]")
 _QUANTIFIED = re.compile(
-    r"\b(?:all|every|each|both|any|none\s+of|no)\b((?:\s+(?:of\s+)?[\w'’-]+){0,4}?)\s+"
+    r"\b(?:all|every|each|both|any|none\s+of|no|across)\b((?:\s+(?:of\s+)?[\w'’-]+){0,4}?)\s+"
     r"(?:experiments?|cases?|runs?|configurations?|candidates?|simulations?|results?|variants?|settings?|"
     r"ones?|flows?|reynolds|models?|methods?|schemes?|mesh(?:es)?|grids?|kernels?|proofs?|approach(?:es)?|"
     r"solvers?|closures?|designs?|trials?|attempts?|setups?|options?|choices?|stud(?:y|ies)|sweeps?|"
-    r"lemmas?|theorems?|tasks?)\b|\b(?:everything|everywhere|throughout)\b",
+    r"lemmas?|theorems?|tasks?|range|regimes?|conditions?|parameters?|values?|numbers?)\b|"
+    r"\b(?:whole|entire|full)\s+(?:sweep|study|campaign|set|suite|series|range|family|run)\b|"
+    r"\b(?:everything|everywhere|throughout|universally|generally|in\s+general|across\s+the\s+board|"
+    r"(?:regardless|irrespective|independent(?:ly)?)\s+of)\b",
     re.IGNORECASE,
 )
 
@@ -146,7 +150,25 @@ def plainly_negative(text: str) -> bool:
         ):
             return False
         governed += 1
-    return negators == governed and claims(text).positive == 0
+    return negators == governed and claims(text).positive == 0 and not _denies_a_statement(tokens)
+
+
+_DENIALS = {
+    "wrong", "false", "untrue", "mistaken", "incorrect", "erroneous", "unfounded", "misleading", "myth",
+    "inaccurate", "bogus", "baseless", "unjustified", "overstated", "exaggerated", "premature",
+}  # fmt: skip
+_REPORTING = {
+    "that", "say", "says", "said", "saying", "claim", "claims", "claimed", "claiming", "report", "reports",
+    "reported", "suggest", "suggests", "suggested", "call", "called", "calling", "label", "labelled", "labeled",
+    "deem", "deemed", "consider", "considered", "think", "believe", "assume", "assumed", "conclude", "whether",
+    "impression", "idea", "notion", "verdict", "appearance",
+}  # fmt: skip
+
+
+def _denies_a_statement(tokens: list[str]) -> bool:
+    """'It would be wrong to say it failed', 'that it was rejected is false': a failure word inside a statement
+    that the sentence itself denies, which claims the opposite while every word of failure stands unnegated."""
+    return any(token in _DENIALS for token in tokens) and any(token in _REPORTING for token in tokens)
 
 
 def quantified(text: str) -> bool:

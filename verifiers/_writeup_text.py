@@ -25,6 +25,9 @@ _EMPHASIS = re.compile(r"[*_~`]")
 _TIMES_TEN = re.compile(r"(\d+(?:\.\d+)?)\s*[×x·*]\s*10\s*\^?\s*\(?([-+−]?\d+)\)?")
 _PERCENT_WORD = re.compile(r"\s*\b(?:per\s*cent|percent)\b", re.IGNORECASE)
 _CITATION = re.compile(r"\bV(\d+)\b")
+_GLUED = re.compile(r"(?<=[A-Za-z])\.?(\d*\.\d+)(?![\d.])|(?<![\w.])[x×](\d+(?:\.\d+)?)(?![\w.])", re.IGNORECASE)
+"""Numbers a reader still reads though letters touch them: 'rmse0.31', 'approx.0.31', a factor 'x2'.
+(Whole numbers after letters, as in 'L2' or 'k2', are names.)"""
 _NUMBER = re.compile(r"(?<![\w.])([-+−]?)(\d+(?:[.,]\d+)*|\.\d+)(?:[eE]([-+−]?\d+))?(\s*%)?")
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[^a-z\s])")
 _ABBREVIATION = re.compile(r"(?:\bet al|\be\.g|\bi\.e|\bcf|\bfig|\beq|\bvs|\bapprox|\bref|\bno|\bca)\.$", re.IGNORECASE)
@@ -40,9 +43,9 @@ def visible_text(prose: str) -> tuple[str, list[str]]:
     problems: list[str] = []
     if len(prose) > MAX_PROSE_CHARS:
         problems.append(f"the prose is {len(prose)} characters long, more than {MAX_PROSE_CHARS}")
-    hidden = sorted({f"U+{ord(c):04X}" for c in prose if unicodedata.category(c) in _INVISIBLE})
+    hidden = sorted({f"U+{ord(c):04X}" for c in prose if _hides(c)})
     if hidden:
-        problems.append(f"invisible or private characters in the prose ({', '.join(hidden[:5])})")
+        problems.append(f"invisible, private or control characters in the prose ({', '.join(hidden[:5])})")
     disguised_digits = sorted({c for c in prose if not c.isascii() and _folds_to_digit(c)})
     if disguised_digits:
         problems.append(f"digits written outside ASCII ({''.join(disguised_digits[:5])})")
@@ -74,9 +77,21 @@ def visible_text(prose: str) -> tuple[str, list[str]]:
     return text, problems
 
 
+def _hides(character: str) -> bool:
+    """An invisible, private or control character, or a line or paragraph separator (U+2028, U+2029, form
+    feed, vertical tab) that cuts the text judged where the rendered text runs on."""
+    category = unicodedata.category(character)
+    return category in _INVISIBLE or category in {"Zl", "Zp"} or (category == "Cc" and character not in "\n\r\t")
+
+
 def _folds_to_digit(character: str) -> bool:
-    """A digit of another script or form (fullwidth, superscript, circled, mathematical) a reader reads as a number."""
-    return character.isdigit() or any(c.isdigit() for c in unicodedata.normalize("NFKC", character))
+    """A digit or numeral of another script or form (fullwidth, superscript, circled, mathematical, Roman
+    numerals such as 'Ⅳ', fractions) a reader reads as a number."""
+    return (
+        character.isdigit()
+        or unicodedata.numeric(character, None) is not None
+        or any(c.isdigit() for c in unicodedata.normalize("NFKC", character))
+    )
 
 
 def _mixed_script(word: str) -> bool:
@@ -159,8 +174,11 @@ def numbers_in(text: str) -> list[tuple[str, float]]:
         try:
             value = float(f"{sign.replace('−', '-')}{core}" + (f"e{exponent.replace('−', '-')}" if exponent else ""))
         except ValueError:
-            continue
+            value = math.nan  # '0.31.2' reads as a number but is none: nothing supports it
         found.append((written, value))
+    for match in _GLUED.finditer(text):
+        core = match.group(1) or match.group(2)
+        found.append((core, float(core)))
     return found
 
 
@@ -237,24 +255,75 @@ COUNT_WORDS_MAX = 12
 """Numbers in words up to twelve are counts ("two models"); larger ones, decimals and percentages are checked."""
 
 
+_ZERO_WORDS = {"nought", "naught", "nil"}
+_ARTICLES = {"a", "an"}
+_COMPARATIVES = {"more", "less", "fewer", "larger", "smaller", "faster", "slower", "higher", "lower", "better",
+                 "worse", "greater", "as", "the", "bigger", "cheaper", "quicker", "closer"}  # fmt: skip
+"""'two-fold', 'three times faster', 'a factor of two': a ratio, checked whatever its size ('ran three times' is
+a count)."""
+_PARTS = {"half": 2, "third": 3, "thirds": 3, "quarter": 4, "quarters": 4, "fifth": 5, "fifths": 5,
+          "tenth": 10, "tenths": 10}  # fmt: skip
+_FACTOR_WORDS = {"halved": 0.5, "halves": 0.5, "halving": 0.5, "twice": 2.0, "doubled": 2.0, "doubling": 2.0,
+                 "tripled": 3.0, "triples": 3.0, "thrice": 3.0, "quadrupled": 4.0, "twofold": 2.0,
+                 "threefold": 3.0, "fourfold": 4.0, "fivefold": 5.0, "tenfold": 10.0, "hundredfold": 100.0}  # fmt: skip
+"""Ratios said in one word; a ratio of two results is no value of either, so each is checked."""
+_HALF_BEFORE = {"the", "as", "its", "their", "that", "his", "her"}
+
+
+def _written(value: float) -> str:
+    """A value in digits at the precision a reader takes from a fraction word ('a third' ~ 0.33, 'a half' ~ 0.5)."""
+    return f"{value:.2f}".rstrip("0").rstrip(".") if value != int(value) else str(int(value))
+
+
+def _starts_number(tokens: list[str], index: int) -> bool:
+    token = tokens[index]
+    following = tokens[index + 1] if index + 1 < len(tokens) else ""
+    if token in _UNITS or token in _TENS or token in _SCALES or token in _ZERO_WORDS:
+        return True
+    if token == "oh" and following == "point":
+        return True
+    return token in _ARTICLES and (
+        following in _SCALES or (following in _PARTS and following not in {"half", "halves"})
+    )
+
+
+def _word_factors(tokens: list[str]) -> list[tuple[str, float]]:
+    """Ratios said in words alone: 'halved', 'twice', 'threefold', 'half the error of', 'by half'."""
+    found = []
+    for index, token in enumerate(tokens):
+        before = tokens[index - 1] if index else ""
+        after = tokens[index + 1] if index + 1 < len(tokens) else ""
+        if token in _FACTOR_WORDS:
+            found.append((_written(_FACTOR_WORDS[token]), _FACTOR_WORDS[token]))
+        elif token == "half" and (after in _HALF_BEFORE or before == "by"):
+            found.append(("0.5", 0.5))
+    return found
+
+
 def spelled_numbers(text: str) -> list[tuple[str, float]]:
-    """Numbers written in words that state a quantity: 'twenty-one percent', 'zero point two one'.
+    """Numbers written in words that state a quantity: 'twenty-one percent', 'zero point two one', 'a hundred',
+    and fractions and ratios in words ('two thirds', 'three-fold', 'twice', 'halved').
 
     Returns (as written in digits, value) for each, to be checked like any number; small counts
     ("three models") are left out.
     """
     tokens = _WORD.findall(text.lower().replace("-", " "))
-    found: list[tuple[str, float]] = []
+    found: list[tuple[str, float]] = _word_factors(tokens)
     index = 0
     while index < len(tokens):
-        if tokens[index] not in _UNITS and tokens[index] not in _TENS:
+        if not _starts_number(tokens, index):
             index += 1
             continue
+        factor = index >= 2 and tokens[index - 2 : index] == ["factor", "of"]
         whole, current, decimals, digits = 0, 0, None, ""
+        if tokens[index] in _ARTICLES:
+            current, index = 1, index + 1
         while index < len(tokens):
             token = tokens[index]
             if decimals is None and token in _UNITS:
                 current += _UNITS[token]
+            elif decimals is None and (token in _ZERO_WORDS or token == "oh"):
+                pass
             elif decimals is None and token in _TENS:
                 current += _TENS[token]
             elif decimals is None and token in _SCALES:
@@ -265,6 +334,9 @@ def spelled_numbers(text: str) -> list[tuple[str, float]]:
                 pass
             elif token == "point" and decimals is None:
                 decimals = 0
+            elif decimals is not None and (token in _ZERO_WORDS or token == "oh"):
+                digits += "0"
+                decimals += 1
             elif decimals is not None and token in _UNITS and _UNITS[token] < 10:
                 digits += str(_UNITS[token])
                 decimals += 1
@@ -273,7 +345,14 @@ def spelled_numbers(text: str) -> list[tuple[str, float]]:
             index += 1
         value = whole + current
         written = f"{value}.{digits}" if digits else str(value)
-        percent = index < len(tokens) and tokens[index] == "%"
-        if digits or percent or value > COUNT_WORDS_MAX:
+        following = tokens[index] if index < len(tokens) else ""
+        percent = following == "%"
+        after = tokens[index + 1] if index + 1 < len(tokens) else ""
+        ratio = factor or following == "fold" or (following == "times" and after in _COMPARATIVES)
+        if not digits and following in _PARTS and value >= 1:
+            part = value / _PARTS[following]
+            found.append((_written(part), part))
+            index += 1
+        elif digits or percent or value > COUNT_WORDS_MAX or ratio:
             found.append((written + ("%" if percent else ""), float(written)))
     return found
