@@ -17,7 +17,6 @@ import resource
 import shutil
 import stat
 import time
-import zlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -42,6 +41,7 @@ from runs import (
 from sandboxes import LocalSandbox, Sandbox
 from tests.api_server import serve_in_thread
 from tests.conftest import agent
+from tests.pdfs import one_page_pdf, pdf_file
 from tools import ExperimentOutcome
 from tools.cfd import CfdWorkload, RefusedOutputError, latest_time
 
@@ -387,34 +387,6 @@ def test_check_case_refuses_a_linked_dictionary_by_name(home: Path, host_dir: Pa
 # malformed PDF a DocumentError naming the file.
 
 
-def _pdf(objects: list[bytes]) -> bytes:
-    out = bytearray(b"%PDF-1.4\n")
-    offsets = []
-    for number, body in enumerate(objects, start=1):
-        offsets.append(len(out))
-        out += b"%d 0 obj\n" % number + body + b"\nendobj\n"
-    xref = len(out)
-    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
-    out += b"".join(b"%010d 00000 n \n" % offset for offset in offsets)
-    out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objects) + 1, xref)
-    return bytes(out)
-
-
-def _one_page_pdf(content: bytes, *, flate: bool = False) -> bytes:
-    stream = zlib.compress(content, 9) if flate else content
-    extra = b" /Filter /FlateDecode" if flate else b""
-    return _pdf(
-        [
-            b"<< /Type /Catalog /Pages 2 0 R >>",
-            b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
-            b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 4 0 R "
-            b"/Resources << /Font << /F1 5 0 R >> >> >>",
-            b"<< /Length %d%s >>\nstream\n" % (len(stream), extra) + stream + b"\nendstream",
-            b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
-        ]
-    )
-
-
 def _link_to_secret(docs: Path, host_dir: Path) -> None:
     (docs / "notes.md").symlink_to(_secret_file(host_dir))
 
@@ -442,13 +414,13 @@ def _oversized_document(docs: Path, host_dir: Path) -> None:
 
 
 def _pdf_flate_bomb(docs: Path, host_dir: Path) -> None:
-    (docs / "bomb.pdf").write_bytes(_one_page_pdf(b"BT (" + b"A" * (200 << 20) + b") Tj ET", flate=True))
+    (docs / "bomb.pdf").write_bytes(one_page_pdf(b"BT (" + b"A" * (200 << 20) + b") Tj ET", flate=True))
 
 
 def _pdf_huge_page_array(docs: Path, host_dir: Path) -> None:
     pages = b"<< /Type /Pages /Kids [" + b"3 0 R " * 200_000 + b"] /Count 200000 >>"
     page = b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 10 10] >>"
-    (docs / "pages.pdf").write_bytes(_pdf([b"<< /Type /Catalog /Pages 2 0 R >>", pages, page]))
+    (docs / "pages.pdf").write_bytes(pdf_file([b"<< /Type /Catalog /Pages 2 0 R >>", pages, page]))
 
 
 def _pdf_garbage(docs: Path, host_dir: Path) -> None:
@@ -498,7 +470,7 @@ def test_an_honest_documents_folder_is_read_through_a_linked_root(tmp_path: Path
     docs = tmp_path / "docs"
     (docs / "papers").mkdir(parents=True)
     (docs / "cavity-study.md").write_text("Validate the solver on the lid-driven cavity at Re 100.\n")
-    (docs / "papers" / "memo.pdf").write_bytes(_one_page_pdf(b"BT /F1 12 Tf 72 720 Td (Reynolds 1000) Tj ET"))
+    (docs / "papers" / "memo.pdf").write_bytes(one_page_pdf(b"BT /F1 12 Tf 72 720 Td (Reynolds 1000) Tj ET"))
     (docs / "papers" / "figure.png").symlink_to("/etc/hostname")  # not a document: neither read nor refused
     (tmp_path / "linked").symlink_to(docs)  # the folder the user names may itself be a link
     passages = load_documents(tmp_path / "linked")

@@ -21,6 +21,7 @@ from api._settings import Settings, build_catalog
 from api.cli import main
 from tests.conftest import agent
 from tests.llm_server import Reply, Rule, ScriptedLLMServer, message_text
+from tests.pdfs import one_page_pdf
 from tools.cfd import CfdWorkload
 
 CORPUS = Path(__file__).parent / "data" / "corpus"
@@ -29,25 +30,7 @@ CAVITY_GOAL = "validate the solver on the lid-driven cavity benchmark of Ghia"
 
 def _tiny_pdf(path: Path, text: str) -> None:
     """A one-page PDF with a text line, written by hand (no PDF library needed)."""
-    stream = f"BT /F1 12 Tf 72 720 Td ({text}) Tj ET".encode()
-    objects = [
-        b"<< /Type /Catalog /Pages 2 0 R >>",
-        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
-        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 4 0 R "
-        b"/Resources << /Font << /F1 5 0 R >> >> >>",
-        b"<< /Length %d >>\nstream\n" % len(stream) + stream + b"\nendstream",
-        b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
-    ]
-    out = bytearray(b"%PDF-1.4\n")
-    offsets = []
-    for number, body in enumerate(objects, start=1):
-        offsets.append(len(out))
-        out += b"%d 0 obj\n" % number + body + b"\nendobj\n"
-    xref = len(out)
-    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
-    out += b"".join(b"%010d 00000 n \n" % offset for offset in offsets)
-    out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objects) + 1, xref)
-    path.write_bytes(bytes(out))
+    path.write_bytes(one_page_pdf(f"BT /F1 12 Tf 72 720 Td ({text}) Tj ET".encode()))
 
 
 def test_documents_become_citable_passages(tmp_path: Path) -> None:
