@@ -8,6 +8,9 @@ backend missing) are specific exceptions so callers can tell "the candidate misb
 
 from __future__ import annotations
 
+import errno
+import os
+import stat
 from abc import ABC, abstractmethod
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
@@ -239,10 +242,15 @@ class Sandbox(ABC):
         target.parent.mkdir(parents=True, exist_ok=True)
         if isinstance(data, str):
             data = data.encode()
-        target.write_bytes(data)
+        fd = _open_regular(target, relative, os.O_WRONLY | os.O_CREAT)
+        with os.fdopen(fd, "wb") as handle:
+            handle.truncate(0)
+            handle.write(data)
 
     def read_file(self, relative: str) -> bytes:
-        return self.resolve(relative).read_bytes()
+        fd = _open_regular(self.resolve(relative), relative, os.O_RDONLY)
+        with os.fdopen(fd, "rb") as handle:
+            return handle.read()
 
     def put(self, source: Path, relative: str) -> None:
         self.write_file(relative, source.read_bytes())
@@ -256,6 +264,26 @@ class Sandbox(ABC):
 
     def __exit__(self, *_exc: object) -> None:
         self.close()
+
+
+def _open_regular(path: Path, relative: str, flags: int) -> int:
+    """Open a file of the experiment directory only if it is a regular file, without ever blocking.
+
+    A command may leave a FIFO where the harness later writes its input or reads an output: a plain
+    open would wait forever for the other end. Opened non-blocking and checked with fstat, a FIFO,
+    a socket, a device or a link swapped in after `resolve` is refused instead.
+    """
+    try:
+        fd = os.open(path, flags | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC, 0o666)
+    except OSError as error:
+        if error.errno in (errno.ENXIO, errno.ELOOP):  # a FIFO without a reader, a symbolic link
+            raise SandboxPathError(f"{relative!r} in the experiment directory is not a regular file") from None
+        raise
+    if not stat.S_ISREG(os.fstat(fd).st_mode):
+        os.close(fd)
+        raise SandboxPathError(f"{relative!r} in the experiment directory is not a regular file")
+    os.set_blocking(fd, True)
+    return fd
 
 
 def cpu_limit_for(limits: Limits, timeout: float) -> int:

@@ -2,7 +2,8 @@
 
 Inside the sandbox the system is read-only, /proc/sys is read-only, /tmp is a private tmpfs of
 `tmp_bytes`, the network and PIDs are unshared, all capabilities are dropped, `no_new_privs` is
-set, and the experiment directory (mounted nosuid) is the only writable place. When labgate runs
+set, the kernel keyring calls are refused (`_seccomp.py`), and the experiment directory (mounted
+nosuid) is the only writable place. When labgate runs
 as root, every command runs as a fresh unprivileged host uid (`_identity.py`) so nothing inside
 maps to host root. Aggregate limits: a cgroup per command bounds memory and processes of the
 whole tree where the machine allows one (root); rlimits bound each process everywhere; the disk
@@ -38,6 +39,7 @@ from sandboxes._identity import HostIdentity
 from sandboxes._ownership import strip_set_id_bits
 from sandboxes._process import HostProcess, run_process
 from sandboxes._quota import QuotaWatch
+from sandboxes._seccomp import keyring_filter, keyring_program
 
 _SYSTEM_DIRS = ("/usr", "/etc", "/opt", "/sys")
 _MERGED_USR_LINKS = ("/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32")
@@ -151,12 +153,17 @@ class LocalSandbox(Sandbox):
             "aggregate_limits": sorted(usable),
             "disk_limit": "experiment directory watched while commands run (disk_bytes, files)",
             "tmp": "private tmpfs of tmp_bytes" if self.isolation else "the host's /tmp (no isolation)",
+            "keyring": "kernel keyring calls refused (seccomp)"
+            if self.isolation and keyring_program() is not None
+            else "not filtered: the session keyring labgate started with is reachable",
         }
 
-    def _bwrap_args(self, env: Mapping[str, str], cwd: Path, limits: Limits) -> list[str]:
+    def _bwrap_args(self, env: Mapping[str, str], cwd: Path, limits: Limits, seccomp: int | None) -> list[str]:
         tmp_size = ["--size", str(limits.tmp_bytes)] if limits.tmp_bytes is not None else []
         args = [
             "bwrap",
+            # No kernel keyring calls: the session keyring labgate was started with is inherited (`_seccomp.py`).
+            *(["--seccomp", str(seccomp)] if seccomp is not None else []),
             "--unshare-all",
             *(["--share-net"] if self.network else []),
             "--die-with-parent",
@@ -200,14 +207,14 @@ class LocalSandbox(Sandbox):
         return args
 
     def _command(
-        self, command: Command, identity: HostIdentity | None
+        self, command: Command, identity: HostIdentity | None, seccomp: int | None
     ) -> tuple[list[str], dict[str, str], SandboxCgroup | None]:
         """The full argv (cgroup entry, identity drop, bubblewrap, rlimits, command), its environment and cgroup."""
         limits = command.limits
         full_env = sandbox_environment(str(self.workdir), command.env)
         if self.isolation:
             inner = _prlimit_args(limits, command.timeout, with_nproc=True)
-            argv = [*self._bwrap_args(full_env, command.cwd, limits), "--", *inner, *command.argv]
+            argv = [*self._bwrap_args(full_env, command.cwd, limits, seccomp), "--", *inner, *command.argv]
             if identity is not None:
                 argv = [*identity.setpriv_prefix(), *argv]
         else:
@@ -222,8 +229,12 @@ class LocalSandbox(Sandbox):
             argv = [*cgroup.enter_prefix(), *argv]
         return argv, full_env, cgroup
 
-    def _start(self, command: Command) -> tuple[list[str], dict[str, str], SandboxCgroup | None]:
-        """Lend the directory and build the command; on any failure the loan ends again."""
+    def _start(self, command: Command) -> tuple[list[str], dict[str, str], SandboxCgroup | None, int | None]:
+        """Lend the directory and build the command; on any failure the loan ends again.
+
+        The last item is the seccomp program's descriptor for bubblewrap (None without isolation or
+        filter); the caller passes it to the child and closes it.
+        """
         identity = None
         if self._identity is not None:
             try:
@@ -232,12 +243,16 @@ class LocalSandbox(Sandbox):
                 raise SandboxUnavailableError(
                     f"cannot lend {self.workdir} to the sandbox's uid {self._identity.uid}: {error}"
                 ) from None
+        seccomp = None
         try:
-            argv, full_env, cgroup = self._command(command, identity)
+            seccomp = keyring_filter() if self.isolation else None
+            argv, full_env, cgroup = self._command(command, identity, seccomp)
         except BaseException:
+            if seccomp is not None:
+                os.close(seccomp)
             self._finish(None)
             raise
-        return argv, full_env, cgroup
+        return argv, full_env, cgroup, seccomp
 
     def _finish(self, cgroup: SandboxCgroup | None) -> None:
         """Kill what is left of a command, drop its cgroup, and take the directory back (set-id bits stripped)."""
@@ -252,7 +267,7 @@ class LocalSandbox(Sandbox):
 
     def _exec(self, command: Command, input: bytes | None) -> ExecResult:
         limits = command.limits
-        argv, full_env, cgroup = self._start(command)
+        argv, full_env, cgroup, seccomp = self._start(command)
         try:
             result = run_process(
                 argv,
@@ -263,8 +278,11 @@ class LocalSandbox(Sandbox):
                 input=input,
                 watch=QuotaWatch.for_limits(self.workdir, limits),
                 kill_tree=cgroup.kill_all if cgroup is not None else None,
+                pass_fds=() if seccomp is None else (seccomp,),
             )
         finally:
+            if seccomp is not None:
+                os.close(seccomp)
             oom_kills = cgroup.oom_kills() if cgroup is not None else 0
             self._finish(cgroup)
         if oom_kills:
@@ -278,7 +296,7 @@ class LocalSandbox(Sandbox):
 
     def _spawn(self, command: Command) -> SandboxProcess:
         limits = command.limits
-        argv, full_env, cgroup = self._start(command)
+        argv, full_env, cgroup, seccomp = self._start(command)
         try:
             return HostProcess(
                 argv,
@@ -288,7 +306,11 @@ class LocalSandbox(Sandbox):
                 on_exit=lambda: self._finish(cgroup),
                 watch=QuotaWatch.for_limits(self.workdir, limits),
                 kill_tree=cgroup.kill_all if cgroup is not None else None,
+                pass_fds=() if seccomp is None else (seccomp,),
             )
         except BaseException:
             self._finish(cgroup)
             raise
+        finally:
+            if seccomp is not None:
+                os.close(seccomp)

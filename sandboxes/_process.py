@@ -128,6 +128,7 @@ def run_process(
     input: bytes | None = None,
     watch: QuotaWatch | None = None,
     kill_tree: Callable[[], None] | None = None,
+    pass_fds: Sequence[int] = (),
 ) -> ExecResult:
     """Run argv to completion under its wall clock, output cap and directory quota.
 
@@ -146,6 +147,7 @@ def run_process(
         cwd=cwd,
         start_new_session=True,
         close_fds=True,
+        pass_fds=tuple(pass_fds),
     )
     pump = Pump(process, output_bytes, input)
     try:
@@ -204,6 +206,7 @@ class HostProcess(SandboxProcess):
         on_exit: Callable[[], None],
         watch: QuotaWatch | None = None,
         kill_tree: Callable[[], None] | None = None,
+        pass_fds: Sequence[int] = (),
     ) -> None:
         self.process = subprocess.Popen(
             list(argv),
@@ -214,6 +217,7 @@ class HostProcess(SandboxProcess):
             cwd=cwd,
             start_new_session=True,
             close_fds=True,
+            pass_fds=tuple(pass_fds),
         )
         assert self.process.stdin is not None and self.process.stdout is not None and self.process.stderr is not None
         widen_pipes(self.process.stdin, self.process.stdout)

@@ -4,14 +4,17 @@ Neither backend can give a bind-mounted host directory a filesystem quota of its
 privileges the machine may not grant (project quotas, loop mounts), so the directory is watched
 instead: a walk that never follows links adds up allocated blocks (a sparse file costs what it
 really uses) and entries, and stops as soon as either limit is crossed, so a flood of a million
-files costs the watcher no more than the limit itself. A backend polls `QuotaWatch.check()` a few
-times a second and kills the whole sandbox at the first breach; rlimits (`RLIMIT_FSIZE`) still cap
-each single file, so the overshoot between two polls is bounded by the write rate.
+files costs the watcher no more than the limit itself. What it cannot measure (a directory it
+cannot open, nesting deeper than it descends) counts as a breach. A backend polls
+`QuotaWatch.check()` a few times a second and kills the whole sandbox at the first breach; rlimits
+(`RLIMIT_FSIZE`) still cap each single file, so the overshoot between two polls is bounded by the
+write rate.
 """
 
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
 import stat
 import time
@@ -22,28 +25,41 @@ from sandboxes._base import Limits
 
 POLL_SECONDS = 0.2
 
+MAX_DEPTH = 128
+"""Levels of directories the watch descends; a deeper directory is a breach (the walk holds one descriptor a level)."""
+
+_DIRECTORY = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC
+
 
 @dataclass(frozen=True)
 class QuotaUsage:
     bytes: int
     files: int
-    complete: bool  # False when the walk stopped early at a limit
+    complete: bool  # False when the walk stopped early at a limit or at `unmeasured`
+    unmeasured: str | None = None  # why part of the directory could not be measured, if it could not
 
 
 def measure(root: Path, *, max_bytes: int | None = None, max_files: int | None = None) -> QuotaUsage:
-    """Allocated bytes and entries under `root` (not counting root), stopping once a limit is crossed."""
+    """Allocated bytes and entries under `root` (not counting root), stopping once a limit is crossed.
+
+    Depth first, holding one open directory per level and only the names of the directories still
+    to visit: a candidate's thousands of sibling directories cannot exhaust labgate's descriptors
+    (or hide what lies past the point where opening failed). A directory that cannot be opened,
+    other than one that just vanished, or one nested deeper than `MAX_DEPTH`, ends the walk with
+    `unmeasured` set, since what it holds is unknown.
+    """
     total_bytes = 0
     total_files = 0
-    stack: list[int] = []
     try:
-        stack.append(os.open(root, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC))
+        opened: int | None = os.open(root, _DIRECTORY)
     except OSError:
         return QuotaUsage(0, 0, True)
+    stack: list[tuple[int, list[str]]] = []
     try:
-        while stack:
-            dirfd = stack.pop()
-            try:
-                with contextlib.suppress(OSError), os.scandir(dirfd) as entries:
+        while True:
+            if opened is not None:
+                subdirectories = []
+                with contextlib.suppress(OSError), os.scandir(opened) as entries:
                     for entry in entries:
                         total_files += 1
                         try:
@@ -56,21 +72,30 @@ def measure(root: Path, *, max_bytes: int | None = None, max_files: int | None =
                         ):
                             return QuotaUsage(total_bytes, total_files, False)
                         if stat.S_ISDIR(info.st_mode):
-                            with contextlib.suppress(OSError):
-                                stack.append(
-                                    os.open(
-                                        entry.name,
-                                        os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC,
-                                        dir_fd=dirfd,
-                                    )
-                                )
-            finally:
+                            subdirectories.append(entry.name)
+                stack.append((opened, subdirectories))
+                opened = None
+            if not stack:
+                return QuotaUsage(total_bytes, total_files, True)
+            dirfd, subdirectories = stack[-1]
+            if not subdirectories:
                 os.close(dirfd)
+                stack.pop()
+                continue
+            name = subdirectories.pop()
+            if len(stack) >= MAX_DEPTH:
+                return QuotaUsage(total_bytes, total_files, False, f"directories nest deeper than {MAX_DEPTH} levels")
+            try:
+                opened = os.open(name, _DIRECTORY, dir_fd=dirfd)
+            except OSError as error:
+                if error.errno in (errno.ENOENT, errno.ENOTDIR, errno.ELOOP):
+                    continue  # removed, or replaced by a file or a link, since it was listed
+                return QuotaUsage(total_bytes, total_files, False, f"a directory cannot be opened ({error.strerror})")
     finally:
-        for fd in stack:
-            with contextlib.suppress(OSError):
-                os.close(fd)
-    return QuotaUsage(total_bytes, total_files, True)
+        for dirfd, _ in stack:
+            os.close(dirfd)
+        if opened is not None:
+            os.close(opened)
 
 
 @dataclass
@@ -102,6 +127,10 @@ class QuotaWatch:
             return f"files: the experiment directory holds more than {self.files} entries"
         if self.disk_bytes is not None and usage.bytes > self.disk_bytes:
             return f"disk_bytes: the experiment directory uses more than {self.disk_bytes} bytes of disk"
+        if usage.unmeasured is not None:
+            # What cannot be measured cannot be shown to fit: a breach of the limit it might hide.
+            limit = "disk_bytes" if self.disk_bytes is not None else "files"
+            return f"{limit}: the experiment directory cannot be measured: {usage.unmeasured}"
         return None
 
 

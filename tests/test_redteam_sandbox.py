@@ -1,0 +1,245 @@
+"""More hostile candidates, on both backends: attacks the battery (`test_sandbox_battery.py`) does not try.
+
+- the kernel keyring: a child inherits its parent's session keyring, and possessing it is enough to
+  read the keys in it whatever the uid, so a labgate started in a session that holds credentials
+  (a systemd service's private keyring, a login's) must not hand them to a candidate;
+- a FIFO (or a socket) left where the harness later writes an input or reads an output through
+  `Sandbox.write_file` / `read_file`: refused at once, never waited on;
+- the host's abstract unix sockets and its filesystem sockets outside the directory;
+- hard links from the directory to host files;
+- a daemon hidden in a nested user and PID namespace, ignoring SIGTERM and SIGHUP;
+- a directory tree shaped to blind the disk watch: thousands of siblings (a walk holding a descriptor
+  per pending directory runs out of them and skips the rest), or nesting past the watch's depth.
+
+The battery's fixtures check the host after each attack (canary, core pattern, no process of a sandbox uid left).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import resource
+import secrets
+import socket
+import subprocess
+import sys
+import threading
+import uuid
+from pathlib import Path
+
+import pytest
+
+from sandboxes import ResourceLimitError, SandboxError, SandboxPathError
+from sandboxes._quota import MAX_DEPTH
+from tests import test_sandbox_battery as battery
+from tests.conftest import REPO
+from tests.test_sandbox_battery import Backend, Host, _alive, _everything, _leaks, _python, _wait_until_gone
+
+# The battery's fixtures: a backend per parameter, and the host checked after each attack.
+backend = battery.backend
+host = battery.host
+
+# Run by a separate interpreter that first joins a session keyring of its own and puts a secret in
+# it, as a labgate started by systemd or from a login would hold one, then runs the probe sandboxed.
+_KEYRING_HOST = r"""
+import ctypes, json, sys
+from pathlib import Path
+from sandboxes import DockerSandboxConfig, LocalSandboxConfig, get_sandbox
+from tests.test_sandbox_battery import SMALL
+libc = ctypes.CDLL(None, use_errno=True)
+libc.syscall.restype = ctypes.c_long
+backend, workdir, secret, probe = sys.argv[1:5]
+KEYCTL, ADD_KEY = {"x86_64": (250, 248), "aarch64": (219, 217)}[__import__("platform").machine()]
+assert libc.syscall(KEYCTL, 1, b"labgate-test-session") > 0  # KEYCTL_JOIN_SESSION_KEYRING
+assert libc.syscall(ADD_KEY, b"user", b"labgate-test-key", secret.encode(), len(secret), ctypes.c_long(-3)) > 0
+config = LocalSandboxConfig() if backend == "local" else DockerSandboxConfig(image="kernels")
+with get_sandbox(config, Path(workdir), limits=SMALL) as sandbox:
+    result = sandbox.exec(["python3", "-c", probe], timeout=60)
+    print(json.dumps({"stdout": result.stdout, "stderr": result.stderr, "uid": getattr(sandbox, "host_uid", None)
+                      or getattr(sandbox, "uid", None)}))
+"""
+
+_KEYRING_PROBE = r"""
+import ctypes, platform
+libc = ctypes.CDLL(None, use_errno=True)
+libc.syscall.restype = ctypes.c_long
+KEYCTL, REQUEST_KEY = {"x86_64": (250, 249), "aarch64": (219, 218)}[platform.machine()]
+def call(*args):
+    value = libc.syscall(*args)
+    return value if value >= 0 else -ctypes.get_errno()
+found = [call(KEYCTL, 10, ctypes.c_long(-3), b"user", b"labgate-test-key", 0),  # KEYCTL_SEARCH in @s
+         call(REQUEST_KEY, b"user", b"labgate-test-key", None, 0)]
+buffer = ctypes.create_string_buffer(256)
+for key in found:
+    if key > 0:
+        size = call(KEYCTL, 11, ctypes.c_long(key), buffer, 256)  # KEYCTL_READ
+        print("READ", buffer.raw[: max(size, 0)].decode(errors="replace"))
+print("found", *found)
+"""
+
+
+def test_the_session_keyring_of_labgate_is_out_of_reach(backend: Backend, host: Host, tmp_path: Path) -> None:
+    secret = f"labgate-keyring-secret-{secrets.token_hex(8)}"
+    workdir = tmp_path / "work"
+    workdir.mkdir()
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    run = subprocess.run(
+        [sys.executable, "-c", _KEYRING_HOST, backend.name, str(workdir), secret, _KEYRING_PROBE],
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=180,
+        check=False,
+    )
+    assert run.returncode == 0, run.stderr[-3000:]
+    reply = json.loads(run.stdout.strip().splitlines()[-1])
+    if isinstance(reply["uid"], int):
+        backend.uids.add(reply["uid"])
+    assert secret not in run.stdout, "a key of labgate's session keyring was read inside the sandbox"
+    assert "READ" not in reply["stdout"], reply["stdout"]
+    found = reply["stdout"].split("found", 1)[1].split()
+    assert all(int(value) < 0 for value in found), f"the sandbox found the key: {found}"
+
+
+def _returns_within(seconds: float, call: object) -> BaseException | None:
+    """Run `call` in a thread; the exception it raised, None if it returned; fails if it is still running."""
+    outcome: list[BaseException | None] = []
+
+    def target() -> None:
+        try:
+            call()  # type: ignore[operator]
+        except BaseException as error:  # noqa: BLE001 - handed to the test
+            outcome.append(error)
+        else:
+            outcome.append(None)
+
+    thread = threading.Thread(target=target, daemon=True)
+    thread.start()
+    thread.join(seconds)
+    assert not thread.is_alive(), "the host blocked on what the sandbox left in its directory"
+    return outcome[0]
+
+
+def test_fifos_and_sockets_left_for_the_host_are_refused_not_waited_on(
+    backend: Backend, host: Host, tmp_path: Path
+) -> None:
+    attack = (
+        "import os, socket\n"
+        "os.mkfifo('Proof.v'); os.mkfifo('result.json')\n"
+        "s = socket.socket(socket.AF_UNIX); s.bind('input.txt')\n"
+        "os.makedirs('sub'); os.mkfifo('sub/out.log')\n"
+        "print('left')\n"
+    )
+    with backend.open(tmp_path / "work") as sandbox:
+        assert "left" in sandbox.exec(_python(attack), timeout=30).stdout
+        for name in ("Proof.v", "input.txt"):
+            error = _returns_within(5, lambda name=name: sandbox.write_file(name, "Theorem t : True."))
+            assert isinstance(error, SandboxPathError) and "not a regular file" in str(error), error
+        for name in ("result.json", "sub/out.log", "input.txt"):
+            error = _returns_within(5, lambda name=name: sandbox.read_file(name))
+            assert isinstance(error, SandboxPathError) and "not a regular file" in str(error), error
+        # Ordinary files still go both ways, and replacing one the sandbox wrote truncates it.
+        sandbox.exec(["sh", "-c", "printf 'a much longer text' > note.txt"], timeout=30)
+        sandbox.write_file("note.txt", "short")
+        assert sandbox.read_file("note.txt") == b"short"
+
+
+def test_the_hosts_unix_sockets_are_unreachable(backend: Backend, host: Host, tmp_path: Path) -> None:
+    name = f"labgate-abstract-{uuid.uuid4().hex}"
+    abstract = socket.socket(socket.AF_UNIX)
+    abstract.bind("\0" + name)
+    abstract.listen()
+    path = tmp_path / "host.sock"
+    named = socket.socket(socket.AF_UNIX)
+    named.bind(str(path))
+    named.listen()
+    path.chmod(0o777)
+    probe = (
+        "import socket, sys\n"
+        "for target in ['\\0' + sys.argv[1], sys.argv[2], '/var/run/docker.sock', '/run/docker.sock',\n"
+        "               '/run/containerd/containerd.sock', '/var/run/postgresql/.s.PGSQL.5432']:\n"
+        "    try:\n"
+        "        s = socket.socket(socket.AF_UNIX); s.settimeout(2); s.connect(target); print('OPEN', repr(target))\n"
+        "    except OSError as error:\n"
+        "        print('refused', error.errno)\n"
+    )
+    try:
+        with backend.open(tmp_path / "work") as sandbox:
+            result = sandbox.exec([*_python(probe), name, str(path)], timeout=30)
+        for listener in (abstract, named):
+            listener.setblocking(False)
+            with pytest.raises(BlockingIOError):
+                listener.accept()
+    finally:
+        abstract.close()
+        named.close()
+    assert "OPEN" not in result.stdout, result.stdout
+    assert result.stdout.count("refused") == 6, result.stdout
+
+
+def test_hard_links_to_host_files_cannot_be_made(backend: Backend, host: Host, tmp_path: Path) -> None:
+    workdir = tmp_path / "work"
+    targets = ["/etc/shadow", "/etc/passwd", "/usr/bin/env", str(host.canary)]
+    attack = "".join(f"ln {target} link{i} 2>/dev/null && echo LINKED {target};" for i, target in enumerate(targets))
+    with backend.open(workdir) as sandbox:
+        result = sandbox.exec(["sh", "-c", attack + " echo done"], timeout=30)
+    assert "LINKED" not in result.stdout, result.stdout
+    host_inodes = {(os.stat(t).st_dev, os.stat(t).st_ino) for t in targets if os.path.exists(t)}
+    for path in workdir.rglob("*"):
+        info = path.lstat()
+        assert (info.st_dev, info.st_ino) not in host_inodes, f"{path} is a host file"
+
+
+def test_a_daemon_in_a_nested_namespace_dies_with_the_command(backend: Backend, host: Host, tmp_path: Path) -> None:
+    marker = f"labgate-nested-{uuid.uuid4().hex}"
+    attack = (
+        f'unshare -Ur --fork --pid sh -c "setsid sh -c \'trap \\"\\" TERM HUP; exec -a {marker} sleep 300\''
+        ' </dev/null >/dev/null 2>&1 &" 2>/dev/null;'
+        f" (trap '' TERM HUP; setsid sh -c 'exec -a {marker}-plain sleep 300' </dev/null >/dev/null 2>&1 &);"
+        " echo started"
+    )
+    with backend.open(tmp_path / "work") as sandbox:
+        try:
+            result = sandbox.exec(["sh", "-c", attack], timeout=30)
+        except SandboxError as error:
+            pytest.fail(f"the sandbox failed instead of running the attack: {error}")
+        assert "started" in _everything(result)
+        assert _wait_until_gone(lambda: _alive(marker), seconds=5) == [], "a daemon outlived the command"
+    assert _leaks(host, _everything(result)) == []
+
+
+def test_sibling_directories_cannot_blind_the_disk_watch(backend: Backend, host: Host, tmp_path: Path) -> None:
+    """3000 sibling directories, 16 KiB in each: a walk holding a descriptor per pending directory runs out
+    of descriptors (1024, a service's usual limit) and misses most of the 59 MiB under a 32 MiB limit."""
+    spread = (
+        "import os, time\n"
+        "for i in range(3000):\n"
+        "    os.mkdir(f'd{i}')\n"
+        "    with open(f'd{i}/blob', 'wb') as out: out.write(b'\\1' * (16 << 10))\n"
+        "print('spread', flush=True)\n"
+        "time.sleep(5)\n"
+    )
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    resource.setrlimit(resource.RLIMIT_NOFILE, (min(1024, hard), hard))
+    try:
+        limits = battery.SMALL.with_(files=100_000)
+        with backend.open(tmp_path / "work", limits=limits) as sandbox, pytest.raises(ResourceLimitError) as caught:
+            sandbox.exec(_python(spread), timeout=60)
+    finally:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (soft, hard))
+    assert caught.value.limit == "disk_bytes", caught.value
+
+
+def test_a_directory_nested_beyond_the_watch_is_a_breach(backend: Backend, host: Host, tmp_path: Path) -> None:
+    nest = (
+        "import os, time\n"
+        "for _ in range(MAX_DEPTH + 20):\n"
+        "    os.mkdir('d'); os.chdir('d')\n"
+        "print('nested', flush=True)\n"
+        "time.sleep(5)\n"
+    ).replace("MAX_DEPTH", str(MAX_DEPTH))
+    with backend.open(tmp_path / "work") as sandbox, pytest.raises(ResourceLimitError) as caught:
+        sandbox.exec(_python(nest), timeout=60)
+    assert caught.value.limit == "disk_bytes"
+    assert "deeper than" in str(caught.value)
