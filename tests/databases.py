@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import os
 import secrets
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import Any
 
 import pytest
 
@@ -58,6 +60,23 @@ def database_url(backend: str) -> Iterator[str | None]:
     try:
         yield make_url(admin).set(database=name).render_as_string(hide_password=False)
     finally:
-        with engine.connect() as connection:
-            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        _drop(engine, name)
         engine.dispose()
+
+
+def _drop(engine: Any, name: str) -> None:
+    """Drop a test database, retrying for a few seconds: `WITH (FORCE)` must end every session on it, and
+    an autovacuum worker that just started on the fresh database belongs to a role the test user may not
+    signal (the drop then fails with "must be a member of the role whose process is being terminated")."""
+    from sqlalchemy import text
+    from sqlalchemy.exc import DBAPIError
+
+    for attempt in range(10):
+        try:
+            with engine.connect() as connection:
+                connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+            return
+        except DBAPIError:
+            if attempt == 9:
+                raise
+            time.sleep(0.5)

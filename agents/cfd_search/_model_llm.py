@@ -10,6 +10,7 @@ times. What still does not compile is dropped, and CMA-ES over the family fills 
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from pydantic import BaseModel, Field
@@ -33,6 +34,17 @@ COMPILE_CORRECTIONS = 2
 """Times a source that does not compile is sent back with the compiler's errors."""
 REQUIRED_MARKERS = (f'TypeName("{MODEL_NAME}")', f"makeRASModel({MODEL_NAME})")
 MAX_REPLY_TOKENS = 6000
+_INCLUDE = re.compile(r"(?:#|%:|\?\?=)\s*(?:include|include_next|import|embed)\b\s*(?:[<\"]([^>\"\n]*)[>\"])?")
+_LEXEMES = re.compile(r"\"(?:[^\"\\\n]|\\.)*\"|'(?:[^'\\\n]|\\.)*'|/\*.*?(?:\*/|\Z)|//[^\n]*", re.DOTALL)
+"""String and character literals (kept) and comments of either kind (blanked), whichever starts first: a word
+in a comment (a "coordinate system") is not a call, and a `//` inside a string hides nothing after it."""
+_FORBIDDEN = re.compile(
+    r"\b(?:system|popen|execl|execlp|execle|execv|execve|execvp|fork|vfork|dlopen|asm|__asm__|incbin|"
+    r"__has_include|__has_include_next|embed)\b"
+)
+"""What a turbulence model has no use for and a hostile source would: running programs, loading code,
+and reading files outside the headers (`#include "/etc/passwd"` would put the file in the compiler's
+errors, which go back to the model)."""
 
 
 class ModelEdit(BaseModel):
@@ -139,4 +151,25 @@ class LlmModelProposer(LlmProposerBase):
 
     def _check(self, space: SearchSpace, edit: ModelEdit) -> list[str]:
         problems = [f"the source must keep {marker}" for marker in REQUIRED_MARKERS if marker not in edit.source]
-        return problems + violations(space, edit.values)
+        return problems + unsafe_source(edit.source) + violations(space, edit.values)
+
+
+def unsafe_source(source: str) -> list[str]:
+    """Why a model's C++ is refused before it reaches the compiler: an include by path, or a forbidden name."""
+    # Neither line continuations nor comments (`#/**/include`) may hide a directive from the check.
+    joined = _LEXEMES.sub(
+        lambda match: " " if match.group(0).startswith("/") else match.group(0),
+        source.replace("\\\r\n", "").replace("\\\n", ""),
+    )
+    problems = [
+        f"#include {name!r}: include headers by name only (no absolute or parent paths, no macro)"
+        for name in _INCLUDE.findall(joined)
+        if not name or name.startswith(("/", "\\", "~")) or ".." in name or ":" in name
+    ]
+    if "##" in joined or "%:%:" in joined:
+        problems.append("the source pastes tokens (##): a model needs no macro that builds names")
+    problems += [
+        f"the source uses {name!r}: a model may not run programs, load code or embed files"
+        for name in sorted(set(_FORBIDDEN.findall(joined)))
+    ]
+    return problems[:10]

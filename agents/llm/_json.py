@@ -7,6 +7,19 @@ import re
 from typing import Any
 
 _FENCE = re.compile(r"```(?:json)?\s*(.*?)```", re.DOTALL)
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+def _clean(value: Any) -> Any:
+    """`value` with control characters (NUL, ESC) removed from every string: JSON escapes (\\u0000) let a
+    reply carry them past the client, into file names, logs and the terminal."""
+    if isinstance(value, str):
+        return _CONTROL.sub("", value)
+    if isinstance(value, list):
+        return [_clean(item) for item in value]
+    if isinstance(value, dict):
+        return {_clean(key): _clean(item) for key, item in value.items()}
+    return value
 
 
 def extract_json(text: str) -> Any:
@@ -18,8 +31,8 @@ def extract_json(text: str) -> Any:
         if not stripped:
             continue
         try:
-            return json.loads(stripped)
-        except json.JSONDecodeError as error:
+            return _clean(json.loads(stripped))
+        except (json.JSONDecodeError, RecursionError) as error:  # nesting deeper than the parser's stack
             last_error = error
         for opener in ("{", "["):
             start = stripped.find(opener)
@@ -27,7 +40,7 @@ def extract_json(text: str) -> Any:
                 continue
             try:
                 value, _ = json.JSONDecoder().raw_decode(stripped[start:])
-                return value
-            except json.JSONDecodeError as error:
+                return _clean(value)
+            except (json.JSONDecodeError, RecursionError) as error:
                 last_error = error
     raise ValueError(f"no JSON value in the reply ({last_error})")

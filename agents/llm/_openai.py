@@ -11,6 +11,8 @@ the configured size bounds (`agents.llm._images`); text-only requests go to the 
 from __future__ import annotations
 
 import base64
+import math
+import re
 import threading
 import time
 from collections.abc import Callable, Sequence
@@ -84,9 +86,50 @@ def _retry_after(error: Exception) -> float | None:
         return None
     value = headers.get("retry-after")
     try:
-        return float(value) if value is not None else None
+        seconds = float(value) if value is not None else None
     except ValueError:
         return None
+    # The header is the server's word: a negative, NaN or infinite wait falls back to the backoff.
+    return seconds if seconds is not None and math.isfinite(seconds) and seconds >= 0 else None
+
+
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+"""Control characters (NUL, escape sequences' ESC) a reply may carry into a file, a log or a terminal."""
+
+CHARS_PER_TOKEN_BOUND = 32
+"""More characters per completion token than any tokenizer yields: a longer reply did not come from
+`max_tokens` tokens, and is refused instead of being carried through the run."""
+
+
+def _count(value: object) -> int:
+    """A token count as the endpoint reported it, never negative (a negative count would refund the budget)."""
+    return value if isinstance(value, int) and not isinstance(value, bool) and value > 0 else 0
+
+
+def _reply_text(content: object) -> str:
+    """The reply's text: a string, or the text parts of a list of content parts; control characters removed."""
+    if isinstance(content, list):
+        content = "".join(
+            str(part.get("text", "")) for part in content if isinstance(part, dict) and part.get("type") == "text"
+        )
+    if not isinstance(content, str):
+        return ""
+    return _CONTROL.sub("", content)
+
+
+def _logprobs(choice: Any) -> tuple[float, ...] | None:
+    items = getattr(getattr(choice, "logprobs", None), "content", None)
+    if not isinstance(items, list):
+        return None
+    values = []
+    for item in items:
+        try:
+            value = float(getattr(item, "logprob", "nan"))
+        except (TypeError, ValueError):
+            continue
+        if math.isfinite(value):
+            values.append(value)
+    return tuple(values) or None
 
 
 class OpenAIChat:
@@ -221,27 +264,38 @@ class OpenAIChat:
                 ) from None
             except openai.OpenAIError as error:
                 raise LLMError(f"LLM call failed: {type(error).__name__}") from None
-        if not response.choices:
+            except (ValueError, TypeError, AttributeError) as error:  # a body that is not the API's JSON
+                raise LLMError(f"the endpoint's reply is not a chat completion ({type(error).__name__})") from None
+        choices = getattr(response, "choices", None)
+        if not isinstance(choices, list) or not choices:
             raise LLMError("the endpoint returned no choices")
-        choice = response.choices[0]
-        usage = response.usage
-        prompt_tokens = usage.prompt_tokens if usage else 0
-        completion_tokens = usage.completion_tokens if usage else 0
-        token_logprobs = None
-        if choice.logprobs is not None and choice.logprobs.content:
-            token_logprobs = tuple(float(item.logprob) for item in choice.logprobs.content)
+        choice = choices[0]
+        raw_text = getattr(getattr(choice, "message", None), "content", None)
+        text = _reply_text(raw_text)
+        usage = getattr(response, "usage", None)
+        prompt_tokens = _count(getattr(usage, "prompt_tokens", 0))
+        completion_tokens = _count(getattr(usage, "completion_tokens", 0))
+        # Usage the endpoint leaves out (or reports as zero or less) still counts against the budget:
+        # estimated from the characters, about four to a token.
+        prompt_tokens = prompt_tokens or -(-sum(len(message.content) for message in messages) // 4)
+        completion_tokens = completion_tokens or -(-len(text) // 4)
+        finish_reason = getattr(choice, "finish_reason", None)
+        reply_model = getattr(response, "model", None)
         completion = Completion(
-            text=choice.message.content or "",
-            model=response.model or model,
+            text=text,
+            model=reply_model if isinstance(reply_model, str) and reply_model else model,
             prompt_tokens=prompt_tokens,
             completion_tokens=completion_tokens,
             cost=self.config.cost(prompt_tokens, completion_tokens),
-            token_logprobs=token_logprobs,
-            finish_reason=choice.finish_reason or "",
+            token_logprobs=_logprobs(choice),
+            finish_reason=finish_reason if isinstance(finish_reason, str) else "",
             structured_mode=structured_mode,
             seconds=time.monotonic() - started,
         )
         self._record(completion)
+        longest = CHARS_PER_TOKEN_BOUND * int(request["max_tokens"])
+        if len(text) > longest:
+            raise LLMError(f"the reply has {len(text)} characters, more than {request['max_tokens']} tokens can hold")
         return completion
 
     def structured(

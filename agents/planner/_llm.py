@@ -61,8 +61,17 @@ def _catalog_summary(catalog: Catalog, candidates: list[str]) -> list[dict[str, 
     return summary
 
 
-def check_draft(catalog: Catalog, draft: DraftPlan, passages: dict[str, Passage]) -> str | None:
-    """Why a draft is invalid, or None."""
+MAX_PLANS = 8
+"""Plans kept from one reply: a model listing hundreds would turn one goal into hundreds of runs."""
+MAX_SWEEP_EXPERIMENTS = 64
+"""Experiments one plan's sweep may ask for (the product of its value lists)."""
+_RATIONALE_CHARS = 600
+
+
+def check_draft(
+    catalog: Catalog, draft: DraftPlan, passages: dict[str, Passage], candidates: list[str] | None = None
+) -> str | None:
+    """Why a draft is invalid, or None. `candidates`: the tasks offered to the model (None: any catalog task)."""
     unknown = [cid for cid in draft.citations if cid not in passages]
     if unknown:
         return f"citations {unknown} are not among the passages given"
@@ -70,6 +79,13 @@ def check_draft(catalog: Catalog, draft: DraftPlan, passages: dict[str, Passage]
         return "a plan must cite at least one passage"
     if draft.task_id is None:
         return None
+    if candidates is not None and draft.task_id not in candidates:
+        return f"task {draft.task_id!r} is not among the candidate tasks ({', '.join(candidates)})"
+    experiments = 1
+    for values in draft.sweep.values():
+        experiments *= max(1, len(values))
+    if experiments > MAX_SWEEP_EXPERIMENTS:
+        return f"the sweep asks for {experiments} experiments; at most {MAX_SWEEP_EXPERIMENTS} per plan"
     try:
         task = catalog.get(draft.task_id)
         task = _with_overrides(task, draft)
@@ -82,6 +98,8 @@ def check_draft(catalog: Catalog, draft: DraftPlan, passages: dict[str, Passage]
 def _with_overrides(task: TaskSpec, draft: DraftPlan) -> TaskSpec:
     task = apply_overrides(task)
     task.params.update(draft.params)
+    for name in draft.params:  # a value the plan sets replaces the task's sweep of it, and is validated
+        task.sweep.pop(name, None)
     for name, values in draft.sweep.items():
         task.sweep[name] = list(values)
         task.params.pop(name, None)
@@ -109,7 +127,12 @@ def plan_with_llm(
         except LLMError as error:
             notes.append(f"the model gave no usable plan: {error}")
             return [], [], notes
-        problems = {index: check_draft(catalog, draft, passages) for index, draft in enumerate(drafts.plans)}
+        if len(drafts.plans) > MAX_PLANS:
+            notes.append(f"kept the first {MAX_PLANS} of the {len(drafts.plans)} plans the model drafted")
+            drafts = DraftPlans(plans=drafts.plans[:MAX_PLANS])
+        problems = {
+            index: check_draft(catalog, draft, passages, candidates) for index, draft in enumerate(drafts.plans)
+        }
         bad = {index: problem for index, problem in problems.items() if problem}
         if not bad:
             return (*_as_plans(drafts.plans, passages, llm.model), notes)
@@ -135,9 +158,9 @@ def _as_plans(drafts: list[DraftPlan], passages: dict[str, Passage], model: str)
             task_id=draft.task_id,
             params=draft.params,
             sweep=draft.sweep,
-            rationale=f"{model}: {draft.rationale}",
+            rationale=f"{model}: {draft.rationale[:_RATIONALE_CHARS]}",
             citations=citations,
-            unmapped_reason="" if draft.task_id else f"no available tool: {draft.rationale}",
+            unmapped_reason="" if draft.task_id else f"no available tool: {draft.rationale[:_RATIONALE_CHARS]}",
         )
         (mapped if draft.task_id else unmapped).append(plan)
     return mapped, unmapped

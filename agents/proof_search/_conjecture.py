@@ -8,6 +8,7 @@ object implementing `agents.llm.LLM` works; nothing here knows which endpoint is
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from agents.llm import LLM, LLMBudgetExceededError, LLMError, Message
@@ -41,6 +42,28 @@ PROMPTS = {
     ),
 }
 """Per prover: the system prompt, the code fence's language and the prover's name in messages."""
+
+
+_FORBIDDEN = {
+    "coq": re.compile(
+        r"^\s*(Axiom|Axioms|Parameter|Parameters|Conjecture|Hypothesis|Hypotheses|Variable|Variables|Admitted|"
+        r"Abort|Unset|Set|Local|Global|Declare|Load|Require|Extract)\b|\b(admit|give_up)\b"
+    ),
+    "lean4": re.compile(r"\b(sorry|admit|native_decide|axiom|set_option|import|unsafe|implemented_by|extern|opaque)\b"),
+    "isabelle": re.compile(r"\b(sorry|oops|axiomatization|ML|ML_val|ML_file|ML_command|declare|setup)\b"),
+}
+"""Words a proof never needs that would add an assumption, skip a check or leave the proof: a reply
+using one is refused here, before any prover run is spent on it (the gate would reject it anyway)."""
+
+
+def forbidden_words(script: ProofScript, prover: str) -> list[str]:
+    """The forbidden words in a model's proof steps (empty when none)."""
+    pattern = _FORBIDDEN.get(prover)
+    if pattern is None:
+        return []
+    return sorted(
+        {word for step in script.steps for match in pattern.finditer(step) for word in match.groups() if word}
+    )
 
 
 @dataclass(frozen=True)
@@ -107,5 +130,11 @@ class ConjectureCorrector:
             self.last_error = str(error)
             return None
         script = script_from_text(completion.text, self.problem, origin=origin)
-        self.last_error = "" if script is not None else "no usable proof in the reply"
+        if script is None:
+            self.last_error = "no usable proof in the reply"
+            return None
+        words = forbidden_words(script, self.problem.prover)
+        if words:
+            self.last_error = f"the reply's proof uses {', '.join(words)}, which no accepted proof may"
+            return None
         return script
