@@ -41,8 +41,6 @@ def visible_text(prose: str) -> tuple[str, list[str]]:
         problems; any problem rejects the prose, because the text judged would not be the text read.
     """
     problems: list[str] = []
-    if len(prose) > MAX_PROSE_CHARS:
-        problems.append(f"the prose is {len(prose)} characters long, more than {MAX_PROSE_CHARS}")
     hidden = sorted({f"U+{ord(c):04X}" for c in prose if _hides(c)})
     if hidden:
         problems.append(f"invisible, private or control characters in the prose ({', '.join(hidden[:5])})")
