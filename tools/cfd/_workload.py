@@ -36,7 +36,7 @@ from tools.cfd.cases._cavity_task import CavityCase
 from tools.cfd.cases._channel_task import ChannelCase
 from tools.cfd.cases._definition import CaseDefinition
 from tools.cfd.cases._generic import UserCase, resolve_task_paths, server_path_params
-from tools.cfd.cases._generic_control import pin_settings, refuse_code
+from tools.cfd.cases._generic_control import secure_case
 from tools.cfd.cases._generic_run import adopt_user_case, run_user_case
 from tools.cfd.cases._hill_task import PeriodicHillCase
 from tools.cfd.cases._plate_task import FlatPlateCase
@@ -293,8 +293,7 @@ class CfdWorkload(Workload):
             )
         except UntrustedFileError as error:
             raise TaskError(f"cannot copy the case: {error}") from None
-        refuse_code(case)  # the solver's -postProcess reads the case's fields and fvOptions: no code of theirs
-        pin_settings(case)
+        secure_case(case)  # the solver's -postProcess reads the case's fields and fvOptions: no code of theirs
         try:
             params = {**definition.infer(case), "case": definition.kind}
         except TaskError as error:

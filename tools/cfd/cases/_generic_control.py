@@ -106,6 +106,16 @@ def pin_settings(case: Path) -> None:
     (folder / "controlDict").write_text(render_dict("dictionary", USER_SETTINGS_DIR, "controlDict", entries))
 
 
+def secure_case(case: Path) -> None:
+    """Prepare labgate's copy of a user's case for the sandbox: refuse its code, then pin OpenFOAM's settings.
+
+    Raises:
+        TaskError: from `refuse_code`, naming the file and the construct found.
+    """
+    refuse_code(case)
+    pin_settings(case)
+
+
 def _without_comments(data: bytes) -> bytes:
     """`data` with its comments blanked, strings and `#{ #}` blocks kept as OpenFOAM's reader keeps them."""
     return _LEXEMES.sub(lambda match: b" " if match.group(0)[:1] == b"/" else match.group(0), data)

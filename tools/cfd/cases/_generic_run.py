@@ -34,11 +34,10 @@ from tools._workload import ExperimentOutcome, OutputFile, SandboxFactory, TaskE
 from tools.cfd.cases._generic import UserCase, UserCaseParams
 from tools.cfd.cases._generic_control import (
     application,
-    pin_settings,
     post_control,
     read_control,
-    refuse_code,
     scale_block_counts,
+    secure_case,
     solve_control,
     stripped,
 )
@@ -230,8 +229,7 @@ def run_user_case(
     refused = [
         f"case/{item}" for item in _copy(source, case, skip=("processor*", "postProcessing", "dynamicCode", "log.*"))
     ]
-    refuse_code(case)
-    pin_settings(case)
+    secure_case(case)
     control = read_control(case)
     solver = application(control, openfoam.bin_dir)
     notes = stripped(control)
@@ -268,8 +266,7 @@ def adopt_user_case(
     copied = _copy(source, case, skip=("dynamicCode",))
     # decomposePar links each processor's time/uniform to the case's own: not copied, and not needed.
     refused = [f"case/{item}" for item in copied if not _DECOMPOSED_LINK.match(item)]
-    refuse_code(case)
-    pin_settings(case)
+    secure_case(case)
     control = read_control(case)
     solver = application(control, openfoam.bin_dir)
     notes = stripped(control)
