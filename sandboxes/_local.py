@@ -2,8 +2,8 @@
 
 Inside the sandbox the system is read-only, /proc/sys is read-only, /tmp is a private tmpfs of
 `tmp_bytes`, the network and PIDs are unshared, all capabilities are dropped, `no_new_privs` is
-set, the kernel keyring calls are refused (`_seccomp.py`), and the experiment directory (mounted
-nosuid) is the only writable place. When labgate runs
+set, the kernel keyring calls are refused (`_seccomp.py`), no user namespace can be created inside
+(bubblewrap 0.8+), and the experiment directory (mounted nosuid) is the only writable place. When labgate runs
 as root, every command runs as a fresh unprivileged host uid (`_identity.py`) so nothing inside
 maps to host root. Aggregate limits: a cgroup per command bounds memory and processes of the
 whole tree where the machine allows one (root); rlimits bound each process everywhere; the disk
@@ -47,6 +47,11 @@ _SANDBOX_UID = 65534
 
 _probe_lock = threading.Lock()
 _probe_result: str | None = None  # "" means bubblewrap works
+# bubblewrap 0.8+ can forbid user namespaces inside the sandbox (older ones cannot; describe() says so):
+# a nested user namespace gives the candidate every capability over new mount, network and other
+# namespaces of its own, the kernel surface most local privilege escalations go through.
+_NO_NESTED_USERNS = ["--unshare-user", "--disable-userns"]
+_nested_userns_refused = False
 
 
 def _try_bubblewrap(bwrap: str) -> str:
@@ -54,9 +59,14 @@ def _try_bubblewrap(bwrap: str) -> str:
     identity = HostIdentity.for_this_process()
     if identity is not None and shutil.which("setpriv") is None:
         return "setpriv (util-linux) is not installed; as root it drops each sandbox's privileges"
+    global _nested_userns_refused
     prefix = identity.setpriv_prefix() if identity is not None else []
-    argv = [*prefix, bwrap, "--unshare-all", "--die-with-parent", "--ro-bind", "/", "/", "--chdir", "/", "true"]
-    probe = subprocess.run(argv, capture_output=True, text=True, timeout=30, check=False)
+    base = [*prefix, bwrap, "--unshare-all", "--die-with-parent", "--ro-bind", "/", "/", "--chdir", "/"]
+    strict = subprocess.run([*base, *_NO_NESTED_USERNS, "true"], capture_output=True, timeout=30, check=False)
+    if strict.returncode == 0:
+        _nested_userns_refused = True
+        return ""
+    probe = subprocess.run([*base, "true"], capture_output=True, text=True, timeout=30, check=False)
     if probe.returncode == 0:
         return ""
     as_whom = " for an unprivileged uid" if identity is not None else ""
@@ -153,6 +163,9 @@ class LocalSandbox(Sandbox):
             "aggregate_limits": sorted(usable),
             "disk_limit": "experiment directory watched while commands run (disk_bytes, files)",
             "tmp": "private tmpfs of tmp_bytes" if self.isolation else "the host's /tmp (no isolation)",
+            "nested_user_namespaces": "refused (bubblewrap --disable-userns)"
+            if self.isolation and _nested_userns_refused
+            else "allowed (bubblewrap older than 0.8 or no isolation)",
             "keyring": "kernel keyring calls refused (seccomp)"
             if self.isolation and keyring_program() is not None
             else "not filtered: the session keyring labgate started with is reachable",
@@ -165,6 +178,7 @@ class LocalSandbox(Sandbox):
             # No kernel keyring calls: the session keyring labgate was started with is inherited (`_seccomp.py`).
             *(["--seccomp", str(seccomp)] if seccomp is not None else []),
             "--unshare-all",
+            *(_NO_NESTED_USERNS if _nested_userns_refused else []),
             *(["--share-net"] if self.network else []),
             "--die-with-parent",
             "--new-session",

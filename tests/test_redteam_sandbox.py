@@ -8,6 +8,8 @@
 - the host's abstract unix sockets and its filesystem sockets outside the directory;
 - hard links from the directory to host files;
 - a daemon hidden in a nested user and PID namespace, ignoring SIGTERM and SIGHUP;
+- a user namespace of the candidate's own (where it holds every capability over new mount and network
+  namespaces, the surface most kernel privilege escalations go through), by each system call that makes one;
 - a directory tree shaped to blind the disk watch: thousands of siblings (a walk holding a descriptor
   per pending directory runs out of them and skips the rest), or nesting past the watch's depth.
 
@@ -206,6 +208,44 @@ def test_a_daemon_in_a_nested_namespace_dies_with_the_command(backend: Backend, 
             pytest.fail(f"the sandbox failed instead of running the attack: {error}")
         assert "started" in _everything(result)
         assert _wait_until_gone(lambda: _alive(marker), seconds=5) == [], "a daemon outlived the command"
+    assert _leaks(host, _everything(result)) == []
+
+
+# Every way to make a user namespace: unshare(2), clone(2) with the flag, and clone3(2) (which a filter on
+# clone's flags cannot see, so it must fail too, ENOSYS included). Each prints its errno, or 0 if it worked.
+_USERNS_PROBE = r"""
+import ctypes, os, platform, struct
+libc = ctypes.CDLL(None, use_errno=True)
+libc.syscall.restype = ctypes.c_long
+CLONE_NEWUSER, SIGCHLD = 0x10000000, 17
+CLONE, CLONE3 = {"x86_64": (56, 435), "aarch64": (220, 435)}[platform.machine()]
+def outcome(value):
+    if value < 0:
+        return ctypes.get_errno()
+    if value == 0:
+        os._exit(0)  # the child of a clone that worked
+    os.waitpid(value, 0)
+    return 0
+pid = os.fork()
+if pid == 0:
+    os._exit(0 if libc.unshare(CLONE_NEWUSER) == 0 else 1)
+_, status = os.waitpid(pid, 0)
+print("unshare", 0 if os.waitstatus_to_exitcode(status) == 0 else 1)
+print("clone", outcome(libc.syscall(CLONE, CLONE_NEWUSER | SIGCHLD, 0, 0, 0, 0)))  # no stack: fork-like
+clone_args = struct.pack("=11Q", CLONE_NEWUSER, 0, 0, 0, SIGCHLD, 0, 0, 0, 0, 0, 0)
+buffer = ctypes.create_string_buffer(clone_args, len(clone_args))
+print("clone3", outcome(libc.syscall(CLONE3, buffer, ctypes.c_size_t(len(clone_args)))))
+"""
+
+
+def test_no_user_namespace_can_be_made_inside(backend: Backend, host: Host, tmp_path: Path) -> None:
+    with backend.open(tmp_path / "work") as sandbox:
+        result = sandbox.exec(_python(_USERNS_PROBE), timeout=30)
+    lines = dict(line.split() for line in result.stdout.splitlines())
+    assert set(lines) == {"unshare", "clone", "clone3"}, _everything(result)
+    assert lines["unshare"] != "0", "unshare(CLONE_NEWUSER) made a user namespace inside the sandbox"
+    assert lines["clone"] != "0", "clone(CLONE_NEWUSER) made a user namespace inside the sandbox"
+    assert lines["clone3"] != "0", "clone3(CLONE_NEWUSER) made a user namespace inside the sandbox"
     assert _leaks(host, _everything(result)) == []
 
 
