@@ -17,6 +17,7 @@ import pytest
 from pydantic import SecretStr, ValidationError
 
 from agents.cfd_search import CmaesProposer, LlmModelProposer
+from agents.cfd_search._model_tokens import foreign_tokens
 from agents.llm import LLMConfig, OpenAIChat
 from runs import ExperimentSpec
 from sandboxes import LocalSandbox, Sandbox
@@ -177,6 +178,22 @@ def test_a_compile_error_comes_back_as_structured_feedback(compiler: None, tmp_p
     assert (first.file, first.line, first.kind) == ("model.C", line, "error")
     assert "did not compile" in str(caught.value) and f"model.C:{line}" in str(caught.value)
     assert not list(tmp_path.rglob("*.so")), "a failed build leaves nothing in the cache"
+
+
+@pytest.mark.slow
+def test_an_edit_the_allow_list_admits_compiles(compiler: None, tmp_path: Path) -> None:
+    """The words the model-edit allow-list admits (and the prompt offers) make C++ the compiler accepts."""
+    family = family_source()
+    edit = family.replace(
+        "return tanh(this->chi()/featureScale_);",
+        'const dimensionedScalar c0("c0", dimless, 0.5);\n'
+        "const volScalarField fs(sqrt(max(this->chi(), c0)) + 0.1*tr(gradU & gradU)/sqr(smallRate + mag(gradU)));\n"
+        "const scalar w = 0.3;\n"
+        'return tanh(w*fs/featureScale_)*(1.0 - exp(-this->y_/dimensionedScalar("l", dimLength, 1.0)));',
+    )
+    assert edit != family and foreign_tokens(edit, family) == []
+    built = build_model(edit, cache=tmp_path)
+    assert built.library.is_file() and not built.cached
 
 
 def test_hostile_includes_are_contained_at_compile_time(

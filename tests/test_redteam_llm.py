@@ -26,6 +26,7 @@ from agents._vision import llm_vision_judge
 from agents.cfd_search import LlmModelProposer
 from agents.cfd_search._llm import LlmHypothesisProposer
 from agents.cfd_search._model_llm import unsafe_source
+from agents.cfd_search._model_tokens import foreign_tokens
 from agents.kernel_search import Evaluator, LLMProposer, SearchBudget, one_plus_one
 from agents.llm import LLMConfig, LLMError, Message, OpenAIChat, extract_json
 from agents.planner import make_plans
@@ -313,19 +314,97 @@ def test_unsafe_model_sources_are_refused_before_the_compiler(hostile: str) -> N
     assert unsafe_source(family_source()) == []
 
 
-def test_the_model_proposer_never_compiles_a_hostile_source(monkeypatch: pytest.MonkeyPatch) -> None:
+# Edits inside the model that write what the comparator and the gates read, without naming a program:
+# the library runs in every OpenFOAM process of the case. Each replaces one statement of the family.
+_IN_CORRECT = "correctNut();\n    }\n};"
+_IN_FEATURE = "return tanh(this->chi()/featureScale_);"
+MODEL_WRITES = {
+    "std-ofstream": (_IN_CORRECT, 'std::ofstream out("postProcessing/Cf.dat"); out << 0.001;'),
+    "openfoam-ofstream": (_IN_CORRECT, 'OFstream os(this->runTime_.path()/"0/U"); os << 1;'),
+    "field-registered-for-writing": (
+        _IN_CORRECT,
+        'volScalarField f(IOobject("wallShearStress", this->runTime_.timeName(), this->mesh_, '
+        "IOobject::NO_READ, IOobject::AUTO_WRITE), this->mesh_, dimensionedScalar(dimless, Zero));",
+    ),
+    "template-field-renamed": ('IOobject("one",', 'IOobject("U",'),
+    "c-file": (_IN_CORRECT, 'fclose(fopen("0/U", "w"));'),
+    "removes-a-file": (_IN_CORRECT, 'remove("log.simpleFoam");'),
+    "forged-log-line": (_IN_CORRECT, 'Info<< "SIMPLE solution converged in 10 iterations" << endl;'),
+    "pointer-cast-into-a-field": (_IN_FEATURE, "const scalar v = ((scalar*)&this->U_)->x; return tanh(v);"),
+    "past-the-object": (_IN_FEATURE, "return tanh((this + 1)->chi());"),
+    "prototype-of-a-library-function": (_IN_FEATURE, "label kill(label, label); kill(-1, 9); return chi;"),
+    "static-constructor": (_IN_FEATURE, "return chi; } __attribute__((constructor)) void grab() {"),
+    "attribute-constructor": (_IN_FEATURE, "return chi; } [[gnu::constructor]] void grab() {"),
+    "lambda": (_IN_FEATURE, "return [&]() { return tanh(this->chi()); }();"),
+    "trigraph-directive": (_IN_FEATURE, "return chi;\n??=define chi U_\n"),
+    "digraph-directive": (_IN_FEATURE, "return chi;\n%:define chi U_\n"),
+    "raw-string": (_IN_FEATURE, 'return tanh(this->chi()/dimensionedScalar(R"(x)", dimless, 1.0));'),
+    "universal-character-name": (_IN_FEATURE, 'return \\u0073ystem("id");'),
+    "new-type": (_IN_FEATURE, "struct grab { grab() {} } g; return tanh(this->chi());"),
+}
+
+
+@pytest.mark.parametrize("name", sorted(MODEL_WRITES))
+def test_a_model_edit_may_add_only_arithmetic_on_the_models_own_fields(name: str) -> None:
+    family = family_source()
+    statement, replacement = MODEL_WRITES[name]
+    assert statement in family
+    hostile = family.replace(statement, replacement, 1)
+    assert foreign_tokens(hostile, family), f"{name}: the edit was allowed"
+
+
+def test_honest_model_edits_are_allowed() -> None:
+    family = family_source()
+    assert foreign_tokens(family, family) == []
+    edits = [
+        (
+            _IN_FEATURE,
+            'const dimensionedScalar c0("c0", dimless, 0.5);\n'
+            "const volScalarField fs(sqrt(max(this->chi(), c0)));\n"
+            "const scalar w = 0.3;\n"
+            'return tanh(w*fs/featureScale_)*(1.0 - exp(-this->y_/dimensionedScalar("l", dimLength, 1.0)));',
+        ),
+        (
+            "const volScalarField W2(2.0*magSqr(skew(gradU)));",
+            "const volScalarField W2(2.0*magSqr(skew(gradU)) + 0.1*tr(gradU & gradU));",
+        ),
+        (
+            "if (Cfv1_ == 0)\n        {\n            SpalartAllmaras<BasicTurbulenceModel>::correctNut(fv1);\n"
+            "            return;\n        }\n",
+            "",
+        ),
+        (
+            "this->Cb1_*alpha*rho*Stilda*nuTilda*betaP",
+            "this->Cb1_*alpha*rho*Stilda*nuTilda*betaP*(1.0 + 0.1*pos(this->chi() - 5.0))",
+        ),
+    ]
+    for statement, replacement in edits:
+        assert statement in family, statement
+        assert foreign_tokens(family.replace(statement, replacement, 1), family) == [], replacement
+
+
+@pytest.mark.parametrize(
+    ("source", "named"),
+    [
+        (family_source() + 'static int x = system("id");\n', "'system'"),
+        (family_source().replace(*MODEL_WRITES["std-ofstream"]), "'ofstream'"),
+    ],
+    ids=["runs-a-program", "writes-a-file"],
+)
+def test_the_model_proposer_never_compiles_a_hostile_source(
+    monkeypatch: pytest.MonkeyPatch, source: str, named: str
+) -> None:
     def must_not_compile(_source: str) -> None:
         raise AssertionError("a hostile source reached the compiler")
 
     monkeypatch.setattr("agents.cfd_search._model_llm.build_model", must_not_compile)
-    source = family_source() + 'static int x = system("id");\n'
     reply = json.dumps({"source": source, "values": {}, "rationale": "faster"})
     with ScriptedLLMServer([Rule("OpenFOAM C++", [Reply(content=reply)])]) as server:
         proposer = LlmModelProposer(client(server.url), "fit Cf")
         [proposal] = proposer.propose_models(_space("form"), [], 1, 0.003)
         assert len(server.requests) == 3  # the first reply and two corrections, none compiled
     assert proposal.source is None and "in place of an LLM model" in proposal.rationale
-    assert any("'system'" in problem for problem in proposer.problems)
+    assert any(named in problem for problem in proposer.problems), proposer.problems
 
 
 # -- kernel proposer --------------------------------------------------------------------------------

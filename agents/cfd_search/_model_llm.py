@@ -17,6 +17,7 @@ from pydantic import BaseModel, Field
 
 from agents.cfd_search._history import Observation
 from agents.cfd_search._llm_base import LlmProposerBase, box, outcome, violations
+from agents.cfd_search._model_tokens import foreign_tokens
 from agents.llm import LLMBudgetExceededError, LLMError, Message
 from runs import LabgateError
 from tools import SearchSpace
@@ -103,7 +104,12 @@ class LlmModelProposer(LlmProposerBase):
             f"The model is compiled from this C++ (OpenFOAM v1912, incompressible RAS):\n```cpp\n{family_source()}```\n"
             f"Run-time coefficients (SAcorrectedCoeffs):\n{box(space)}\nTried so far:\n{tried}\n"
             f"Propose one new model: edit the C++ (keep {REQUIRED_MARKERS[0]} and {REQUIRED_MARKERS[1]}), "
-            'and reply as JSON {"source": "<the whole C++>", "values": {...}, "rationale": "..."}.'
+            'and reply as JSON {"source": "<the whole C++>", "values": {...}, "rationale": "..."}.\n'
+            "What you add may use only numbers, arithmetic, local values you declare (const volScalarField "
+            'name(...); const scalar c = ...; const dimensionedScalar s("s", dimless, ...)), the model\'s own '
+            "quantities (this->chi(), this->fv1(chi), Stilda, this->y_, this->nu(), gradU, the coefficients) "
+            "and OpenFOAM's field functions (exp, log, sqrt, pow, sqr, mag, magSqr, min, max, tanh, symm, "
+            "skew, tr, fvc::grad): no includes, files, streams, new functions with arguments or pointers."
         )
 
     def _one(
@@ -151,7 +157,9 @@ class LlmModelProposer(LlmProposerBase):
 
     def _check(self, space: SearchSpace, edit: ModelEdit) -> list[str]:
         problems = [f"the source must keep {marker}" for marker in REQUIRED_MARKERS if marker not in edit.source]
-        return problems + unsafe_source(edit.source) + violations(space, edit.values)
+        unsafe = unsafe_source(edit.source)
+        foreign = [] if unsafe else foreign_tokens(edit.source, family_source())
+        return problems + unsafe + foreign + violations(space, edit.values)
 
 
 def unsafe_source(source: str) -> list[str]:
