@@ -18,12 +18,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from runs import LabgateError, UntrustedFileError, read_untrusted_path_text
+from runs import LabgateError
 from tools.cfd.openfoam._foamread import (
-    MAX_DICT_BYTES,
     FoamParseError,
     _tokens,  # the tokenizer itself: only it knows which keys were written in quotes (patterns)
     read_foam_dict,
+    read_foam_text,
 )
 
 FALLBACK_SPEED = 1.0
@@ -68,8 +68,10 @@ def imposed_speed(case: Path) -> ImposedSpeed:
     """The largest finite speed `case/0/U` imposes on the patches of `case/constant/polyMesh/boundary`,
     or its uniform internal field; FALLBACK_SPEED when none. When the mesh cannot be read no boundary
     value is trusted (only the internal field counts) and the basis says so."""
+    path = case / "0" / "U"
     try:
-        body = read_foam_dict(case / "0" / "U", within=case)
+        text = read_foam_text(path, within=case)
+        body = read_foam_dict(path, text=text)
     except FoamParseError as error:
         return ImposedSpeed(FALLBACK_SPEED, f"U_ref = {FALLBACK_SPEED:g} m/s: 0/U cannot be read ({error}); set u_ref")
     internal = speed_of(body.get("internalField"))
@@ -84,7 +86,7 @@ def imposed_speed(case: Path) -> ImposedSpeed:
             FALLBACK_SPEED, f"U_ref = {FALLBACK_SPEED:g} m/s: no boundary value counted ({error}); set u_ref"
         )
     boundary = body.get("boundaryField")
-    entries = _entries(boundary if isinstance(boundary, dict) else {}, _quoted_keys(case / "0" / "U", case))
+    entries = _entries(boundary if isinstance(boundary, dict) else {}, _quoted_keys(text))
     best, where = internal, "the uniform internal field"
     for patch in patches:
         if patch.faces <= 0 or patch.kind == "empty":
@@ -199,13 +201,9 @@ def _entry_for(patch: _Patch, entries: list[_Entry]) -> dict[str, Any] | None:
     return None
 
 
-def _quoted_keys(path: Path, case: Path) -> set[str]:
+def _quoted_keys(text: str) -> set[str]:
     """Keys of the top-level `boundaryField` block written in quotes (what OpenFOAM takes as patterns); the
     parsed dictionary has lost the quotes."""
-    try:
-        text = read_untrusted_path_text(path, within=case, max_bytes=MAX_DICT_BYTES)
-    except UntrustedFileError:
-        return set()
     tokens = _tokens(text)
     first: dict[str, bool] = {}
     depth, inside = 0, False

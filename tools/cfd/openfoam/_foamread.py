@@ -104,18 +104,28 @@ MAX_DICT_BYTES = 16 << 20
 """A dictionary is a few kilobytes; anything near this is not one."""
 
 
-def read_foam_dict(path: Path, *, within: Path | None = None) -> FoamDict:
-    """Parse a dictionary file of a case, read without following any link below `within`.
+def read_foam_text(path: Path, *, within: Path | None = None) -> str:
+    """The text of a dictionary file of a case, read without following any link below `within`.
 
     Raises:
-        FoamParseError: the file is missing, refused (a link, a special file, too large) or not valid.
+        FoamParseError: the file is missing or refused (a link, a special file, too large).
     """
     try:
-        text = read_untrusted_path_text(path, within=within, max_bytes=MAX_DICT_BYTES)
+        return read_untrusted_path_text(path, within=within, max_bytes=MAX_DICT_BYTES)
     except UntrustedFileMissingError:
         raise FoamParseError(f"{path} does not exist") from None
     except UntrustedFileError as error:
         raise FoamParseError(f"{path} was refused: {error.reason}") from None
+
+
+def read_foam_dict(path: Path, *, within: Path | None = None, text: str | None = None) -> FoamDict:
+    """Parse a dictionary file of a case (`text`, when the caller has read it with `read_foam_text`).
+
+    Raises:
+        FoamParseError: the file is missing, refused (a link, a special file, too large) or not valid.
+    """
+    if text is None:
+        text = read_foam_text(path, within=within)
     try:
         return parse_foam_dict(text)
     except (FoamParseError, ValueError, IndexError) as error:
