@@ -109,13 +109,17 @@ class Limits:
     tight enough that a runaway candidate cannot take the machine down.
 
     `memory_bytes` and `processes` bind the sandbox as a whole where the backend can (a cgroup per
-    sandbox, a container) and each process through rlimits everywhere. `disk_bytes` and `files` bound
+    sandbox, a container) and each process through rlimits everywhere. `address_space_bytes` is the
+    per-process address-space rlimit when it must differ from `memory_bytes` (None: the same): a device
+    runtime that maps large regions it never touches needs a wide address space, yet what the sandbox
+    may actually use stays bounded by the cgroup's `memory_bytes`. `disk_bytes` and `files` bound
     what the experiment directory may hold (allocated bytes, entries); `tmp_bytes` is the size of the
     sandbox's private /tmp.
     """
 
     cpu_seconds: int | None = None  # None: derived from the wall-clock timeout
     memory_bytes: int | None = 4 * GIB
+    address_space_bytes: int | None = None
     processes: int | None = 256
     file_bytes: int | None = 2 * GIB
     open_files: int | None = 1024
@@ -300,8 +304,9 @@ def prlimit_args(limits: Limits, timeout: float, with_nproc: bool) -> list[str]:
     container uid per experiment): elsewhere it would count every process of that user, and it never binds root.
     """
     args = ["prlimit", f"--cpu={cpu_limit_for(limits, timeout)}", "--core=0"]
-    if limits.memory_bytes is not None:
-        args.append(f"--as={limits.memory_bytes}")
+    address_space = limits.address_space_bytes or limits.memory_bytes
+    if address_space is not None:
+        args.append(f"--as={address_space}")
     if limits.file_bytes is not None:
         args.append(f"--fsize={limits.file_bytes}")
     if limits.open_files is not None:

@@ -10,6 +10,7 @@
 - a daemon hidden in a nested user and PID namespace, ignoring SIGTERM and SIGHUP;
 - a user namespace of the candidate's own (where it holds every capability over new mount and network
   namespaces, the surface most kernel privilege escalations go through), by each system call that makes one;
+- a wide address space (what a device runtime needs) taken as leave to use that much memory;
 - a directory tree shaped to blind the disk watch: thousands of siblings (a walk holding a descriptor
   per pending directory runs out of them and skips the rest), or nesting past the watch's depth.
 
@@ -31,11 +32,11 @@ from pathlib import Path
 
 import pytest
 
-from sandboxes import ResourceLimitError, SandboxError, SandboxPathError
+from sandboxes import GIB, MIB, ResourceLimitError, SandboxError, SandboxPathError
 from sandboxes._quota import MAX_DEPTH
 from tests import test_sandbox_battery as battery
 from tests.conftest import REPO
-from tests.test_sandbox_battery import Backend, Host, _alive, _everything, _leaks, _python, _wait_until_gone
+from tests.test_sandbox_battery import SMALL, Backend, Host, _alive, _everything, _leaks, _python, _wait_until_gone
 
 # The battery's fixtures: a backend per parameter, and the host checked after each attack.
 backend = battery.backend
@@ -247,6 +248,32 @@ def test_no_user_namespace_can_be_made_inside(backend: Backend, host: Host, tmp_
     assert lines["clone"] != "0", "clone(CLONE_NEWUSER) made a user namespace inside the sandbox"
     assert lines["clone3"] != "0", "clone3(CLONE_NEWUSER) made a user namespace inside the sandbox"
     assert _leaks(host, _everything(result)) == []
+
+
+def test_a_wide_address_space_is_not_leave_to_use_that_much_memory(
+    backend: Backend, host: Host, tmp_path: Path
+) -> None:
+    """A worker gets 2 GiB of address space but 192 MiB of memory: mapping 1 GiB it never touches is fine
+    (a device runtime does that), touching 320 MiB of it is a memory breach, not a host-sized allowance."""
+    probe = (
+        "import mmap, sys\n"
+        "region = mmap.mmap(-1, 1 << 30)\n"
+        "print('mapped', flush=True)\n"
+        "for i in range(0, int(sys.argv[1]) << 20, 4096): region[i] = 1\n"
+        "print('touched', flush=True)\n"
+    )
+    limits = SMALL.with_(memory_bytes=192 * MIB, address_space_bytes=2 * GIB)
+    with backend.open(tmp_path / "work", limits=limits) as sandbox:
+        if "memory_bytes" not in sandbox.describe().get("aggregate_limits", ["memory_bytes"]):
+            assert os.geteuid() != 0, f"no aggregate memory limit as root: {sandbox.describe().get('memory_limit')}"
+            pytest.skip(f"no aggregate memory limit here: {sandbox.describe().get('memory_limit')}")
+        light = sandbox.exec([*_python(probe), "64"], timeout=60, limits=limits)
+        assert "mapped" in light.stdout and "touched" in light.stdout, _everything(light)
+        with pytest.raises(ResourceLimitError) as caught:
+            sandbox.exec([*_python(probe), "320"], timeout=60, limits=limits)
+    assert caught.value.limit == "memory_bytes"
+    assert "touched" not in _everything(caught.value.partial)
+    assert _leaks(host, _everything(light)) == []
 
 
 def test_sibling_directories_cannot_blind_the_disk_watch(backend: Backend, host: Host, tmp_path: Path) -> None:
