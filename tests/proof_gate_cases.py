@@ -277,13 +277,14 @@ CHEATS: list[ProofCase] = [
         "not on the allow-list",
         proof="Proof. Lemma boom : 2 + 2 = 5. exact I. Qed. exact boom. Qed.",
     ),
-    # Unchecked tactics and hijacked ones: the kernel re-types the term at Qed.
-    _false("vm cast without a check", "", "Coq rejects the proof", proof="Proof. vm_cast_no_check (eq_refl 4). Qed."),
+    # Unchecked tactics are refused (coqc would evaluate the ill-typed terms they let in before Qed
+    # re-types them); hijacked ones meet the kernel, which re-types the term at Qed.
+    _false("vm cast without a check", "", "skips the type check", proof="Proof. vm_cast_no_check (eq_refl 4). Qed."),
     _false(
         "unchecked program obligation",
         "Obligation Tactic := idtac.\nProgram Definition boom : 2 + 2 = 5 := _.\n"
         "Solve Obligations with exact_no_check I.",
-        "Coq rejects the proof",
+        "skips the type check",
     ),
     _false(
         "tactic notation redefines exact",

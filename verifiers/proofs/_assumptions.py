@@ -10,6 +10,7 @@ those is ever allowed, and each is reported as the check it skipped, not as an a
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 # Classical logic, extensionality and the axioms the standard library's real numbers rest on.
@@ -23,6 +24,11 @@ DEFAULT_ALLOWED_AXIOMS: tuple[str, ...] = (
     "Coq.Reals.ClassicalDedekindReals.sig_forall_dec",
     "Coq.Reals.ClassicalDedekindReals.sig_not_dec",
 )
+
+
+# What follows an axiom's name: its universe instance, if printed, then ` : type`. Anything else under
+# `Axioms:` (`X relies on definitional UIP.`, a sentence of a later Coq) is no axiom, whatever X is named.
+_TYPED = re.compile(r"(@\{[^}]*\})?\s:\s")
 
 
 @dataclass(frozen=True)
@@ -58,7 +64,7 @@ def parse_assumptions(output: str) -> list[Assumption] | None:
             kind = "unchecked-positivity"
         elif text.endswith("relies on an unsafe hierarchy.") or "type-in-type" in heading:
             kind = "type-in-type"
-        elif heading.startswith("Axioms"):
+        elif heading.startswith("Axioms") and _TYPED.match(text[len(name) :]):
             kind = "axiom"
         else:
             kind = "other"

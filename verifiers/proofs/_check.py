@@ -35,6 +35,12 @@ from verifiers.proofs._lint import ProofFileReport, lint_proof_file
 GATE_LIBRARY = "Labgate"
 """The logical name the check file is compiled under (`-Q . Labgate`), so coqchk can name it."""
 GATE_COQ_ARGS = ("-q", "-w", "-require-in-module", "-Q", ".", GATE_LIBRARY)
+SPROP_OFF = "Unset Allow StrictProp."
+"""The check file's first command. Coq 8.16's conversion is unsound on the sort SProp (rocq #22378: a
+constructor with SProp let-ins proves `False`, closed under the global context, and coqchk agrees),
+and a file can reach SProp without writing it (Ltac reads the sort off `eq_sind`'s type): with the
+flag off the kernel refuses every term that mentions SProp. The text rules refuse the flag's option
+and `Coq.Logic.StrictProp`, whose compiled SProp types (`Squash`) no new term has to mention."""
 
 
 @dataclass
@@ -83,7 +89,7 @@ def build_check_file(problem: ProofProblem, report: ProofFileReport, suffix: str
     suffix = suffix or secrets.token_hex(4)
     goal = problem.parsed.goal()
     head = (
-        f"{problem.header.rstrip()}\n\nDefinition labgate_goal_{suffix} := {goal}.\n\n"
+        f"{SPROP_OFF}\n{problem.header.rstrip()}\n\nDefinition labgate_goal_{suffix} := {goal}.\n\n"
         f"Module LabgateCandidate_{suffix}.\n"
     )
     body = report.body.rstrip("\n") + "\n"

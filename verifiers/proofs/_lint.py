@@ -30,10 +30,12 @@ from tools.proofs import (
     split_sentences,
 )
 from verifiers.proofs._policy import (
+    COMMAND_WORDS,
     DEFINING,
     IN_PROOF,
     PROOF_ENDS,
     TOP_LEVEL,
+    code_words,
     denied_words,
     is_tactic,
     judge_add,
@@ -45,10 +47,10 @@ from verifiers.proofs._vernac import Command, CommandFormatError, read_command
 
 _OBLIGATION_OPENERS = ("Next Obligation", "Final Obligation")
 _BOM = "\ufeff"
-_WELL_FOUNDED = re.compile(r"\{\s*(measure|wf)\b")
+# A `Function`'s termination annotation, `{measure f x}` or `{wf R x}`: a keyword then a term, never
+# a `:`, `|`, `&` or `}` (those make it a binder or a `{x : A | P}` type that merely names `wf`).
+_WELL_FOUNDED = re.compile(r"\{\s*(?:measure|wf)\s+(?=[^\s:|&}])")
 _INDUCTIVE_KINDS = ("Inductive", "CoInductive", "Variant", "Record", "Structure", "Class")
-# Strings are skipped whole; `match`/`end` nest, a `with` outside them joins mutual definitions.
-_MATCH_TOKENS = re.compile(r'"(?:[^"]|"")*"|(?<![\w\'.])(match|end|with)(?![\w\'])')
 
 
 @dataclass
@@ -174,7 +176,12 @@ def _notation_symbols(code: str) -> list[str]:
 
 
 def _has_body(command: str) -> bool:
-    """Whether a definition gives its body with `:=` (so no proof follows)."""
+    """Whether a definition gives its body with `:=` (so no proof follows).
+
+    Type declarations never open a proof, with or without `:=` (`Class C : Prop.` is an empty
+    class); a `:=` inside a string is no body.
+    """
+    command = _blank_strings(command)
     depth = 0
     for index, char in enumerate(command):
         if char in "({[":
@@ -183,20 +190,53 @@ def _has_body(command: str) -> bool:
             depth -= 1
         elif char == ":" and depth == 0 and command.startswith(":=", index):
             return True
-    return command.split(maxsplit=1)[0] in ("Inductive", "CoInductive", "Variant", "Record", "Structure")
+    return command.split(maxsplit=1)[0] in _INDUCTIVE_KINDS
 
 
 def _mutual(code: str) -> bool:
-    """Whether a definition's code has a `with` outside any `match ... end` (mutual definitions)."""
+    """Whether a definition's code has a `with` outside any `match ... end` (mutual definitions).
+
+    Words are read as `denied_words` reads them (strings blanked, a symbol before a word does not
+    hide it), so `⟫with` is the keyword `with` here as it is for Coq.
+    """
     depth = 0
-    for token in _MATCH_TOKENS.finditer(code):
-        word = token.group(1)
+    for token in code_words(_blank_strings(code)):
+        word = token.group(0)
         if word == "match":
             depth += 1
         elif word == "end":
             depth = max(depth - 1, 0)
         elif word == "with" and depth == 0:
             return True
+    return False
+
+
+def _blank_strings(code: str) -> str:
+    """A sentence's code with the inside of its strings blanked (it is a whole sentence: they close)."""
+    try:
+        return blank_literals(code)
+    except UnterminatedSourceError:
+        return code
+
+
+def _well_founded(body: str) -> bool:
+    """Whether a `Function` declares `{measure ...}` or `{wf ...}` among its binders.
+
+    Only an annotation standing between the binders and the return type counts, outside every
+    parenthesis and string: a `{ wf : nat | P }` type in a binder, a string or the body says nothing
+    about how the function recurses, and a structural `Function` is a fixpoint of the file's own.
+    """
+    code = _blank_strings(body)
+    depth = 0
+    for index, char in enumerate(code):
+        if depth == 0 and char == ":":
+            return False  # the return type: the binders are over
+        if depth == 0 and char == "{" and _WELL_FOUNDED.match(code, index):
+            return True
+        if char in "([{":
+            depth += 1
+        elif char in ")]}":
+            depth -= 1
     return False
 
 
@@ -229,7 +269,7 @@ def _top_refusal(walk: _Walk, command: Command) -> str | None:
         ]
         if used:
             return f"`{keyword}` redefines `{used[0]}`, which the statement uses"
-    if keyword == "Function" and not _WELL_FOUNDED.search(command.body):
+    if keyword == "Function" and not _well_founded(command.body):
         return "`Function` without `{measure ...}` or `{wf ...}` defines a structural fixpoint of its own"
     if keyword in DEFINING and keyword not in _INDUCTIVE_KINDS and _mutual(command.body):
         return (
@@ -239,7 +279,11 @@ def _top_refusal(walk: _Walk, command: Command) -> str | None:
     if keyword in ("Ltac", "Tactic"):
         defined = re.match(r'(?:Ltac\s+([A-Za-z_][\w\']*)|Tactic\s+Notation\s+(?:\(.*?\)\s*)?"([^"]+)")', command.body)
         if defined:
-            walk.tactic_names.add(defined.group(1) or defined.group(2))
+            name = defined.group(1) or defined.group(2)
+            if name in COMMAND_WORDS:
+                shown = "Tactic Notation" if keyword == "Tactic" else keyword
+                return f"`{shown}` names a tactic `{name}`, like Coq's command `{name}`, which Coq runs instead"
+            walk.tactic_names.add(name)
     return None
 
 
@@ -264,7 +308,7 @@ def _top_sentence(walk: _Walk, command: Command, sentence: Sentence, binders: st
     elif names and names[0] in walk.vocabulary:
         report.problems.append(f"{where}: `{keyword} {names[0]}` redefines `{names[0]}`, which the statement uses")
     opens = (keyword in DEFINING or keyword == "Goal") and not _has_body(command.body)
-    if keyword == "Function" and _WELL_FOUNDED.search(command.body):
+    if keyword == "Function" and _well_founded(command.body):
         opens = True  # the termination obligations are proved right after the definition
     program = "Program" in command.prefixes or any(item.name == "program" for item in command.attributes)
     if keyword == "Instance" and program:

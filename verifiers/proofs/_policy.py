@@ -12,6 +12,8 @@ sit, even where a sentence boundary was read differently.
 from __future__ import annotations
 
 import re
+import unicodedata
+from collections.abc import Iterator
 
 from tools.proofs import ASSUMPTION_KEYWORDS, THEOREM_KEYWORDS
 from verifiers.proofs._vernac import Command
@@ -49,6 +51,8 @@ DENIED_WORDS: dict[str, str] = {
     "Register": "re-registers constants Coq relies on (`Register`)",
     "Constraint": "adds universe constraints (`Constraint`)",
     "Ltac2": "switches to Ltac2, outside the reviewed tactic language",
+    "SProp": "uses the sort SProp, where Coq 8.16's conversion proves `False` (rocq issue #22378)",
+    "StrictProp": "uses the sort SProp (`StrictProp`), where Coq 8.16's conversion proves `False` (rocq #22378)",
     # Coq 8.16.1's guard checker (shared by the kernel and coqchk) accepts some fixpoints whose
     # recursive call is not on a subterm (rocq issue #20455): `False` with no axiom, past all three
     # judges. Recursion comes from the trusted header, the libraries (eliminators, `induction`,
@@ -59,10 +63,23 @@ DENIED_WORDS: dict[str, str] = {
         for word in ("fix", "cofix", "Fixpoint", "CoFixpoint")
     },
     **{word: f"adds an assumption the proof would rest on (`{word}`)" for word in ASSUMPTION_KEYWORDS},
+    # Ill-typed terms these tactics let in are evaluated by the VM before `Qed` re-checks them, which
+    # can corrupt coqc's memory (rocq #16891, not fixed); the gate trusts coqc's report of what it checked.
+    **{
+        word: f"skips the type check (`{word}`), so coqc may evaluate an ill-typed term"
+        for word in (
+            "exact_no_check",
+            "vm_cast_no_check",
+            "native_cast_no_check",
+            "change_no_check",
+            "convert_concl_no_check",
+        )
+    },
 }
-# A word is a maximal identifier not glued to a qualifier (`Foo.Admitted` is one name, not the
-# command); a digit before it does not make it part of a name, as in Coq's lexer.
-_WORD = re.compile(r"(?<![A-Za-z_'.\u00c0-\uffff])[A-Za-z_][A-Za-z0-9_']*")
+# A word is a maximal identifier not glued to a name or qualifier before it (see `code_words`).
+_WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_']*")
+# Unicode letters continue an identifier in Coq's lexer; symbols (`→`, `⟪`, `²`) are tokens of their own.
+_LETTER_CATEGORIES = frozenset({"Lu", "Ll", "Lt", "Lo"})
 
 DEFINING = (
     "Definition",
@@ -152,6 +169,33 @@ IN_PROOF = frozenset(
     }
 )
 PROOF_ENDS = ("Qed", "Defined")
+# Words that start one of Coq 8.16's commands (its `vernac` grammar with the installed plugins, and
+# the definition and query keywords). Inside a proof Coq parses a sentence as a command before it
+# tries a tactic, so a tactic a file names like one (`Tactic Notation "Goal"`, `Ltac Export`) still
+# runs the command: such a name is refused, and never lets a command pass as a tactic.
+COMMAND_WORDS = frozenset(
+    {
+        *DEFINING,
+        *QUERIES,
+        *ASSUMPTION_KEYWORDS,
+        *("Abort", "About", "Add", "Admit", "Admitted", "All", "Arguments", "Attributes", "Back", "BackTo"),
+        *("Bind", "Canonical", "Cd", "Chapter", "Check", "Close", "CoFixpoint", "Coercion", "Collection"),
+        *("Combined", "Comments", "Constraint", "Context", "Create", "Cumulative", "Debug", "Declare"),
+        *("Defined", "Delimit", "Derive", "Drop", "Enable", "Disable", "End", "Existential", "Existing"),
+        *("Export", "Extract", "Extraction", "Fail", "Final", "Fixpoint", "Focus", "Format", "From"),
+        *("Functional", "Generalizable", "Generate", "Global", "Goal", "Guarded", "Hint", "Identity"),
+        *("Implicit", "Import", "Include", "Info", "Infix", "Inline", "Inspect", "Instructions", "Load"),
+        *("LoadPath", "Local", "Locate", "Ltac", "Ltac2", "Module", "Monomorphic", "Next", "NonCumulative"),
+        *("Notation", "Number", "Obligation", "Obligations", "Opaque", "Open", "Optimize", "Polymorphic"),
+        *("Prenex", "Preterm", "Primitive", "Print", "Private", "Profile", "Program", "Proof", "Pwd", "Qed"),
+        *("Quit", "Recursive", "Redirect", "Register", "Remove", "Require", "Reserved", "Reset", "Restart"),
+        *("Save", "Scheme", "Section", "Separate", "Set", "Show", "Solve", "Sort", "Strategy", "String"),
+        *("SubClass", "Succeed", "Tactic", "Test", "Time", "Timeout", "Transparent", "Type", "Typeclasses"),
+        *("Undelimit", "Undo", "Unfocus", "Unfocused", "Universe", "Universes", "Unset", "Unshelve"),
+        *("Variable", "Variables", "Hammer_cleanup", "Hammer_features", "Hammer_features_cached"),
+        *("Hammer_objects", "Hammer_print", "Hammer_transl", "Hammer_version"),
+    }
+)
 ALLOWED_PREFIXES = frozenset({"Time", "Timeout", "Instructions", *("Local", "Global", "Polymorphic", "Monomorphic")})
 ALLOWED_PREFIXES |= {"Cumulative", "NonCumulative", "Private", "Program"}
 ALLOWED_ATTRIBUTES = {
@@ -165,6 +209,8 @@ ALLOWED_ATTRIBUTES = {
 # Libraries load from Coq's installation only: these logical roots, or short names resolved there.
 REQUIRE_ROOTS = ("Coq", "Coquelicot", "Hammer")
 _REFUSED_ROOTS = ("Labgate", "Ltac2", "mathcomp")
+# Compiled SProp types (`Squash`, `sUnit`) that a new term uses without mentioning the sort itself.
+_REFUSED_LIBRARIES = frozenset({"StrictProp"})
 _ADD_ALLOWED = ("Add Ring", "Add Field", "Add Setoid", "Add Relation")
 # Options whose change cannot make a false statement check.
 SAFE_OPTIONS = (
@@ -209,9 +255,31 @@ SAFE_OPTIONS = (
 )
 
 
+def _glued(code: str, start: int) -> bool:
+    """Whether the character before `start` makes the word there the tail of a longer name.
+
+    A letter, `_` or `'` continues an identifier and a `.` makes it a field of a qualified name
+    (`Foo.Admitted` is one name, not the command); a digit does not, and neither does any symbol:
+    Coq reads `⟪fix` (a notation's bracket, then the keyword) as two tokens, so only what Coq itself
+    would read as part of an identifier may hide a word. Unicode counts as a letter only in the
+    letter categories, so anything doubtful is read as a separate token and the word is seen.
+    """
+    if start == 0:
+        return False
+    before = code[start - 1]
+    if before.isascii():
+        return before.isalpha() or before in "_'."
+    return unicodedata.category(before) in _LETTER_CATEGORIES
+
+
+def code_words(code: str) -> Iterator[re.Match[str]]:
+    """The ASCII words of `code` (comments and strings blanked) that Coq reads as words of their own."""
+    return (match for match in _WORD.finditer(code) if not _glued(code, match.start()))
+
+
 def denied_words(code: str) -> list[str]:
     """Why the code (comments and strings already blanked) is refused, one reason per denied word."""
-    found = dict.fromkeys(word for word in _WORD.findall(code) if word in DENIED_WORDS)
+    found = dict.fromkeys(match.group(0) for match in code_words(code) if match.group(0) in DENIED_WORDS)
     return [DENIED_WORDS[word] for word in found]
 
 
@@ -264,9 +332,11 @@ def judge_require(command: Command) -> str | None:
     for name in names:
         if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_']*(\.[A-Za-z_][A-Za-z0-9_']*)*", name):
             return f"`Require` of `{name}` is not a plain library name"
-        first = name.split(".")[0]
-        if first in _REFUSED_ROOTS or first.startswith("Labgate"):
+        parts = name.split(".")
+        if parts[0] in _REFUSED_ROOTS or parts[0].startswith("Labgate"):
             return f"`Require {name}` loads a library that is not allowed"
+        if _REFUSED_LIBRARIES.intersection(parts):
+            return f"`Require {name}` loads a library that is not allowed (SProp: rocq issue #22378)"
     return None
 
 
@@ -283,4 +353,5 @@ def is_tactic(command: Command, tactic_names: set[str]) -> bool:
     body = command.body
     if not command.keyword:
         return bool(body) and body[0] in "([!0123456789"
-    return command.keyword[0].islower() or command.keyword in tactic_names
+    keyword = command.keyword
+    return keyword[0].islower() or (keyword in tactic_names and keyword not in COMMAND_WORDS)

@@ -1,0 +1,262 @@
+"""The proof gate against Coq 8.16.1's own unsound corners, reached past the text rules.
+
+Coq 8.16.1's guard checker (kernel and coqchk alike) accepts some non-structural recursion (rocq
+issue #20455), and its conversion is unsound on SProp let-ins in constructors (rocq #22378): in
+both cases all of Coq proves `2 + 2 = 5` with no axiom, and only the gate's own rules stand in the
+way. Each attack here was accepted by all three judges before the rule it names was fixed.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.proof_gate_cases import FALSE_CLAIM
+from tests.test_proof_gate_hostile import sandbox_factory
+from tools.proofs import CoqConfig, CoqProver, problem_from_text
+from verifiers.proofs import (
+    DEFAULT_ALLOWED_AXIOMS,
+    GATE_COQ_ARGS,
+    ProofFileReport,
+    build_check_file,
+    check_proof,
+    judge_assumptions,
+    kernel_check,
+    lint_proof_file,
+    parse_assumptions,
+)
+from verifiers.proofs._check import SPROP_OFF
+
+_HELPERS = """Definition not_zero n := match n with 0 => False | S _ => True end.
+Definition not_one n := match n with 0 => False | S n => not_zero n end."""
+
+# The recursion of `GUARD_BUG` (tests/proof_gate_cases.py) as a `fix` term behind a notation's
+# bracket: `⟪fix` is two tokens for Coq, but was one unknown word for the text rules.
+BRACKETED_FIX = f"""Require Import Arith.
+Notation "⟪ x ⟫" := x (x at level 200).
+{_HELPERS}
+Definition issue : forall n : nat, not_zero n -> False.
+  refine ⟪fix issue (n : nat) {{struct n}} : not_zero n -> False :=
+  match n with
+  | 0 => fun h => h
+  | S subn => fun h =>
+    let f (b : bool) (e : b = true) (x : nat) (Hx : not_one x) :=
+      let arg := (match (if b then x else subn) with 0 => subn | S subsubn => subsubn end) in
+      issue arg _
+    in
+    f true eq_refl 5 I
+  end⟫.
+  subst b.
+  destruct x; cbn in Hx.
+  - now exfalso.
+  - assumption.
+Defined.
+Theorem false_claim : 2 + 2 = 5.
+Proof. exact (False_ind _ (issue 1 I)). Qed.
+"""
+
+# The same recursion in a structural `Function` whose binder type merely mentions `wf` (read as a
+# `{wf ...}` annotation, so the rules expected a termination proof), then `Goal` named as a tactic
+# so that the rules' "termination proof" closes where Coq proves a goal of its own.
+FUNCTION_NAMING_WF = f"""Require Import Arith.
+Require Import Recdef.
+Tactic Notation "Goal" constr(x) := idtac.
+{_HELPERS}
+Function issue (n : nat) (w : {{wf : nat | True}}) {{struct n}} : not_zero n -> False :=
+  match n with
+  | 0 => fun h => h
+  | S subn => fun h =>
+    let f (b : bool) (e : b = true) (x : nat) (Hx : not_one x) :=
+      let arg := (match (if b then x else subn) with 0 => subn | S subsubn => subsubn end) in
+      issue arg w (match eq_sym e in _ = b0
+                     return not_zero (match (if b0 then x else subn) with 0 => subn | S s => s end) with
+        | eq_refl => match x as x0 return not_one x0 -> not_zero (match x0 with 0 => subn | S s => s end) with
+              | 0 => fun h => False_ind _ h
+              | S k => fun h => h end Hx end)
+    in
+    f true eq_refl 5 I
+  end.
+Goal True.
+exact I. Qed.
+Theorem false_claim : 2 + 2 = 5.
+Proof. exact (False_ind _ (issue 1 (exist _ 0 I) I)). Qed.
+"""
+
+
+def _sprop_pair(ghost_type: str, ghost: str, prelude: str = "") -> str:
+    """rocq #22378: two fields told apart only through a constructor's SProp let-ins are equal."""
+    return f"""Require Import Arith.
+{prelude}
+Inductive pair_with_lets : Type :=
+| pack (x y : bool) (ghost1 : {ghost_type} := {ghost}) (ghost2 : {ghost_type} := {ghost}).
+Definition left (p : pair_with_lets) : bool := match p with pack x y ghost1 ghost2 => x end.
+Definition right (p : pair_with_lets) : bool := match p with pack x y ghost1 ghost2 => y end.
+Definition collision (p : pair_with_lets) : left p = right p := eq_refl.
+Lemma contradiction : False.
+Proof. pose proof (collision (pack true false)) as h. cbn in h. discriminate h. Qed.
+Theorem false_claim : 2 + 2 = 5.
+Proof. exact (False_ind _ contradiction). Qed.
+"""
+
+
+SPROP_WRITTEN = _sprop_pair(
+    "sUnit", "stt", "Definition sUnit : SProp := forall P : SProp, P -> P.\nDefinition stt : sUnit := fun P p => p."
+)
+SPROP_FROM_THE_LIBRARY = _sprop_pair("Squash unit", "squash tt", "Require Import Coq.Logic.StrictProp.")
+# The sort read off `eq_sind`'s type by Ltac: no word of the file names SProp.
+SPROP_UNNAMED = _sprop_pair(
+    "sUnit",
+    "stt",
+    "Definition S := ltac:(match type of eq_sind with forall _ _ (P : _ -> ?s), _ => exact s end).\n"
+    "Definition sUnit : S := forall P : S, P -> P.\nDefinition stt : sUnit := fun P p => p.",
+)
+
+
+@pytest.fixture
+def prover(tmp_path: Path) -> Iterator[CoqProver]:
+    backend = CoqProver(tmp_path / "gate", sandbox_factory, CoqConfig(args=GATE_COQ_ARGS), file_stem="Check")
+    yield backend
+    backend.close()
+
+
+@pytest.mark.parametrize(
+    ("source", "reason"),
+    [
+        (BRACKETED_FIX, "writes its own recursion (`fix`)"),
+        (FUNCTION_NAMING_WF, "`Function` without"),
+        (SPROP_WRITTEN, "uses the sort SProp"),
+        (SPROP_FROM_THE_LIBRARY, "`Require Coq.Logic.StrictProp` loads a library that is not allowed"),
+        (SPROP_UNNAMED, '"Allow StrictProp" flag is off'),
+    ],
+    ids=[
+        "fix behind a notation bracket",
+        "structural Function naming wf, Goal as a tactic",
+        "SProp let-ins",
+        "SProp let-ins from StrictProp",
+        "SProp let-ins with the sort unnamed",
+    ],
+)
+@pytest.mark.coq
+@pytest.mark.usefixtures("coq", "bubblewrap")
+def test_proofs_of_false_that_coq_accepts_are_rejected(prover: CoqProver, source: str, reason: str) -> None:
+    verdict = check_proof(FALSE_CLAIM, source, prover)
+    assert verdict.decision == "reject", "a proof of 2 + 2 = 5 was accepted"
+    assert any(reason in item for item in verdict.reasons), verdict.reasons
+
+
+@pytest.mark.coq
+@pytest.mark.usefixtures("coq", "bubblewrap")
+def test_sprop_let_ins_pass_all_of_coq_so_the_check_file_switches_sprop_off(prover: CoqProver) -> None:
+    body = SPROP_UNNAMED.split("\n", 1)[1].rsplit("Theorem false_claim", 1)[0]
+    report = ProofFileReport(
+        body=f"{body}\nTheorem false_claim : 2 + 2 = 5.\nProof. exact (False_ind _ contradiction). Qed.\n"
+    )
+    layout = build_check_file(FALSE_CLAIM, report)
+    assert layout.source.startswith(SPROP_OFF + "\n")
+    if prover.version().startswith("8.16"):
+        # Without the flag, coqc, Print Assumptions and coqchk all accept a proof of 2 + 2 = 5 ...
+        unguarded = dataclasses.replace(layout, source=layout.source.replace(SPROP_OFF, "", 1))
+        verdict = kernel_check(FALSE_CLAIM, unguarded, prover, DEFAULT_ALLOWED_AXIOMS, 60.0)
+        assert verdict.decision == "accept" and verdict.assumptions == [], verdict.reasons
+    # ... and with it the kernel refuses the sort.
+    verdict = kernel_check(FALSE_CLAIM, layout, prover, DEFAULT_ALLOWED_AXIOMS, 60.0)
+    assert verdict.decision == "reject" and any("StrictProp" in reason for reason in verdict.reasons)
+
+
+def _problems(body: str, proof: str = "Proof. exact I. Qed.") -> list[str]:
+    problem = problem_from_text("proofs/t", "Theorem t : True.\n")
+    return lint_proof_file(problem, f"{body}\nTheorem t : True.\n{proof}\n").problems
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        "Definition d := ⟪fix f (n : nat) : nat := f n⟫.",
+        "Definition d := (→cofix f : nat := f).",
+        "Definition d := ²fix f (n : nat) : nat := f n.",
+        "Definition d := ×fix f (n : nat) : nat := f n.",
+        "Definition d := 1fix f (n : nat) : nat := f n.",
+    ],
+)
+def test_a_symbol_before_a_keyword_does_not_hide_it(body: str) -> None:
+    assert any("writes its own recursion" in problem for problem in _problems(body)), _problems(body)
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        "Definition αfix := 1.\nDefinition d := αfix.",
+        "Definition fix_it := 1.\nDefinition d := Nat.add fix_it 1.",
+        "Definition x'fix := 1.",
+    ],
+)
+def test_names_that_merely_contain_a_keyword_stay_allowed(body: str) -> None:
+    assert _problems(body) == []
+
+
+def test_mutual_lemmas_behind_a_symbol_are_seen() -> None:
+    body = 'Notation "x ²" := x (at level 1).\nLemma a : (2 + 2 = 5)²with b : 2 + 2 = 5.\nProof. exact b. exact a. Qed.'
+    assert any("mutual definitions" in problem for problem in _problems(body))
+
+
+@pytest.mark.parametrize(
+    ("body", "structural"),
+    [
+        ("Function f (n : nat) (w : {wf : nat | True}) {struct n} : nat := 0.", True),
+        ("Function f (n : nat) (w : { wf & True }) : nat := 0.", True),
+        ('Function f (n : nat) : nat := let _ := "{measure n}" in 0.', True),
+        ("Function f {wf} (n : nat) : nat := 0.", True),
+        ("Function f (n : nat) : {wf nat n} + {True} := 0.", True),
+        ("Function f (n : nat) {measure id n} : nat := 0.\nProof. auto. Defined.", False),
+        ("Function f {A : Type} (n : nat) {wf lt n} : nat := 0.\nProof. auto. Defined.", False),
+    ],
+)
+def test_only_a_termination_annotation_makes_a_function_well_founded(body: str, structural: bool) -> None:
+    problems = _problems("Require Import Recdef.\n" + body)
+    assert any("`Function` without" in problem for problem in problems) == structural, problems
+
+
+@pytest.mark.parametrize(
+    "definition",
+    [
+        'Tactic Notation "Goal" constr(x) := idtac.',
+        "Ltac Export := idtac.",
+        "Local Ltac Strategy := idtac.",
+        'Tactic Notation (at level 0) "Definition" := idtac.',
+    ],
+)
+def test_a_tactic_named_like_a_command_is_refused(definition: str) -> None:
+    assert any("like Coq's command" in problem for problem in _problems(definition)), _problems(definition)
+
+
+def test_a_command_never_passes_as_a_tactic_inside_a_proof() -> None:
+    # Inside a proof Coq parses `Export Set ...` as the command even where a tactic has that name.
+    problems = _problems("Ltac Export := idtac.", "Proof. Export Set Definitional UIP. exact I. Qed.")
+    assert any("not allowed inside the proof" in problem for problem in problems), problems
+
+
+def test_a_class_without_fields_opens_no_proof() -> None:
+    # `Class C : Prop.` declares an empty class; the rules must not expect a proof after it.
+    assert _problems("Class C : Prop.\nClass D.") == []
+
+
+def test_only_a_typed_entry_is_read_as_an_axiom() -> None:
+    # Coq 8.16 lists `X relies on definitional UIP.` under `Axioms:`; an inductive named like an
+    # allowed axiom must not pass for that axiom.
+    entries = parse_assumptions("Axioms:\nclassic relies on definitional UIP.\n")
+    assert entries is not None and [entry.kind for entry in entries] == ["other"]
+    assert judge_assumptions(entries, DEFAULT_ALLOWED_AXIOMS)
+    typed = parse_assumptions("Axioms:\nclassic : forall P : Prop, P \\/ ~ P\n")
+    assert typed is not None and judge_assumptions(typed, DEFAULT_ALLOWED_AXIOMS) == []
+
+
+@pytest.mark.parametrize(
+    "tactic", ["exact_no_check I", "vm_cast_no_check I", "change_no_check True", "(exact_no_check I)"]
+)
+def test_tactics_that_skip_the_type_check_are_refused(tactic: str) -> None:
+    # Coq's VM evaluates what they let in before Qed re-types it (rocq #16891: memory corruption).
+    problems = _problems("", f"Proof. {tactic}. Qed.")
+    assert any("skips the type check" in problem for problem in problems), problems
