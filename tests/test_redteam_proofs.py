@@ -260,3 +260,72 @@ def test_tactics_that_skip_the_type_check_are_refused(tactic: str) -> None:
     # Coq's VM evaluates what they let in before Qed re-types it (rocq #16891: memory corruption).
     problems = _problems("", f"Proof. {tactic}. Qed.")
     assert any("skips the type check" in problem for problem in problems), problems
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        "Polymorphic Inductive box@{u} (A : Type@{u}) : Type@{u} := wrap (a : A).",
+        "Cumulative Inductive box (A : Type) : Type := wrap (a : A).",
+        "Polymorphic Cumulative Inductive box (A : Type) : Type := wrap (a : A).",
+        "#[universes(polymorphic)] Definition same@{u} (A : Type@{u}) (a : A) := a.",
+        "#[universes(cumulative)] Inductive box (A : Type) : Type := wrap (a : A).",
+        "#[universes(polymorphic=yes), local] Definition d := 1.",
+        "#[ universes ( cumulative ) ] Inductive box (A : Type) : Type := wrap (a : A).",
+        "Local Polymorphic Definition d := 1.",
+    ],
+)
+def test_a_universe_polymorphic_or_cumulative_declaration_is_refused(body: str) -> None:
+    # Coq 8.16.1's universe substitutions and variance inference (rocq #21688, #22376) prove `False`
+    # in the kernel and coqchk alike; a proof file has no use for universe polymorphism of its own.
+    problems = _problems(body)
+    assert any("universe-polymorphic or cumulative" in problem for problem in problems), problems
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        "Monomorphic Definition d := 1.",
+        "NonCumulative Inductive box (A : Type) : Type := wrap (a : A).",
+        "#[universes(monomorphic)] Definition d := 1.",
+        "Definition twice (l : list nat) := (l ++ l, length l).",
+    ],
+)
+def test_monomorphic_declarations_and_the_libraries_polymorphic_constants_stay_allowed(body: str) -> None:
+    assert _problems(body) == []
+
+
+# rocq #19402 (VM, not fixed in 8.16.1): the VM computes `addmuldiv 65536 max max` as `max`, the
+# kernel's own reduction as 0; coqc accepts the proof, its primitives show in `Print Assumptions`,
+# and coqchk (no VM) re-reduces and refuses.
+VM_ADDMULDIV = """Require Import Arith.
+Require Import Coq.Numbers.Cyclic.Int63.Uint63.
+Open Scope uint63_scope.
+Lemma by_the_vm : addmuldiv 65536 9223372036854775807 9223372036854775807 = 9223372036854775807.
+Proof. vm_compute. reflexivity. Qed.
+Lemma by_the_kernel : addmuldiv 65536 9223372036854775807 9223372036854775807 = 0.
+Proof. compute. reflexivity. Qed.
+Lemma contradiction : False.
+Proof.
+  assert (h : (9223372036854775807 =? 0) = true) by (rewrite <- by_the_vm, by_the_kernel; reflexivity).
+  discriminate h.
+Qed.
+Close Scope uint63_scope.
+Theorem false_claim : 2 + 2 = 5.
+Proof. exact (False_ind _ contradiction). Qed.
+"""
+_PRIMITIVES = ("PrimInt63.int", "PrimInt63.eqb", "PrimInt63.addmuldiv")
+
+
+@pytest.mark.coq
+@pytest.mark.usefixtures("coq", "bubblewrap")
+def test_a_vm_bug_meets_print_assumptions_and_coqchk(prover: CoqProver) -> None:
+    verdict = check_proof(FALSE_CLAIM, VM_ADDMULDIV, prover)
+    assert verdict.decision == "reject", "a proof of 2 + 2 = 5 was accepted"
+    assert any("PrimInt63.addmuldiv" in reason for reason in verdict.reasons), verdict.reasons
+    # Even where a task allowed the primitives, coqchk re-reduces without the VM and refuses.
+    allowed = (*DEFAULT_ALLOWED_AXIOMS, *_PRIMITIVES)
+    verdict = check_proof(FALSE_CLAIM, VM_ADDMULDIV, prover, allowed_axioms=allowed)
+    assert verdict.decision == "reject", "a proof of 2 + 2 = 5 was accepted"
+    if prover.version().startswith("8.16"):
+        assert any("coqchk" in reason for reason in verdict.reasons), verdict.reasons

@@ -18,6 +18,15 @@ from collections.abc import Iterator
 from tools.proofs import ASSUMPTION_KEYWORDS, THEOREM_KEYWORDS
 from verifiers.proofs._vernac import Command
 
+# Universe-polymorphic and cumulative declarations: the kernel's universe substitutions and variance
+# inference are where Coq keeps finding proofs of `False` (rocq #21688, #21702, #21736, #22376, #22391,
+# several reaching 8.16.1 and coqchk alike). A single-theorem proof over nat, Z or R never needs its own
+# universe-polymorphic definition (`Set Universe Polymorphism` is off the option list already); the
+# libraries' polymorphic constants stay usable.
+_UNIVERSE_POLYMORPHISM = (
+    "declares its own universe-polymorphic or cumulative definition (`{}`), where Coq 8.16's universe "
+    "substitutions and variance inference are unsound (rocq #21688, #22376)"
+)
 # Words whose presence anywhere in the code (outside comments and strings) rejects the file.
 DENIED_WORDS: dict[str, str] = {
     "Admitted": "leaves the proof unchecked (`Admitted`)",
@@ -63,6 +72,7 @@ DENIED_WORDS: dict[str, str] = {
         for word in ("fix", "cofix", "Fixpoint", "CoFixpoint")
     },
     **{word: f"adds an assumption the proof would rest on (`{word}`)" for word in ASSUMPTION_KEYWORDS},
+    **{word: _UNIVERSE_POLYMORPHISM.format(word) for word in ("Polymorphic", "Cumulative")},
     # Ill-typed terms these tactics let in are evaluated by the VM before `Qed` re-checks them, which
     # can corrupt coqc's memory (rocq #16891, not fixed); the gate trusts coqc's report of what it checked.
     **{
@@ -196,15 +206,20 @@ COMMAND_WORDS = frozenset(
         *("Hammer_objects", "Hammer_print", "Hammer_transl", "Hammer_version"),
     }
 )
-ALLOWED_PREFIXES = frozenset({"Time", "Timeout", "Instructions", *("Local", "Global", "Polymorphic", "Monomorphic")})
-ALLOWED_PREFIXES |= {"Cumulative", "NonCumulative", "Private", "Program"}
+ALLOWED_PREFIXES = frozenset({"Time", "Timeout", "Instructions", "Local", "Global", "Monomorphic"})
+ALLOWED_PREFIXES |= {"NonCumulative", "Private", "Program"}
 ALLOWED_ATTRIBUTES = {
     "local": ("",),
     "global": ("",),
     "export": ("",),
     "program": ("",),
     "refine": ("",),
-    "universes": ("polymorphic", "monomorphic", "cumulative", "noncumulative"),
+    "universes": ("monomorphic", "noncumulative"),
+}
+REFUSED_PREFIXES = {word: _UNIVERSE_POLYMORPHISM.format(word) for word in ("Polymorphic", "Cumulative")}
+REFUSED_ATTRIBUTE_VALUES = {
+    ("universes", value): _UNIVERSE_POLYMORPHISM.format(f"#[universes({value})]")
+    for value in ("polymorphic", "cumulative")
 }
 # Libraries load from Coq's installation only: these logical roots, or short names resolved there.
 REQUIRE_ROOTS = ("Coq", "Coquelicot", "Hammer")
@@ -286,6 +301,8 @@ def denied_words(code: str) -> list[str]:
 def judge_prefixes(command: Command) -> str | None:
     """Why the sentence's attributes or prefixes are refused, or None."""
     for prefix in command.prefixes:
+        if prefix in REFUSED_PREFIXES:
+            return REFUSED_PREFIXES[prefix]
         if prefix not in ALLOWED_PREFIXES:
             return f"the prefix `{prefix}` is not allowed (it runs or hides the command behind it)"
     for attribute in command.attributes:
@@ -293,6 +310,10 @@ def judge_prefixes(command: Command) -> str | None:
         if allowed is None:
             return f"attribute #[{attribute.name}] is not allowed"
         values = [value.split("=")[0].strip() for value in attribute.argument.split(",") if value.strip()]
+        for value in values:
+            refused = REFUSED_ATTRIBUTE_VALUES.get((attribute.name, value))
+            if refused:
+                return refused
         if any(value not in allowed for value in values) or (values and allowed == ("",)):
             return f"attribute #[{attribute.name}({attribute.argument})] is not allowed"
     return None
