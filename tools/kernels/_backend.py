@@ -16,6 +16,14 @@ import numpy as np
 
 from runs import LabgateError
 
+INLINE_ASSEMBLY = ("asm", "__asm", "__asm__")
+"""The keywords of inline assembly. On a CPU device a kernel is native code in the worker's own
+process, and inline assembly there makes system calls (open a file, write a forged reply to the
+host's pipe): task sources refuse the words (`KernelTask.parse`), and every OpenCL compile defines them
+as macros (`NO_ASSEMBLY_DEFINES`) so that a keyword pasted together with `##` fails to compile.
+"""
+NO_ASSEMBLY_DEFINES = tuple(f"-D{word}=inline_assembly_is_not_allowed" for word in INLINE_ASSEMBLY)
+
 
 class KernelCompileError(LabgateError):
     """The device compiler rejected a candidate; `log` holds its diagnostics with line numbers."""

@@ -11,6 +11,7 @@ import os
 import select
 import signal
 import sys
+import threading
 import time
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -20,10 +21,19 @@ import numpy as np
 
 from runs import LabgateError
 from sandboxes import GIB, Limits, Sandbox, SandboxProcess
-from tools.kernels._protocol import MAX_HEADER, decode, write_message
+from tools.kernels._protocol import MAX_HEADER, ProtocolError, decode, write_message
 
-WORKER_LIMITS = Limits(memory_bytes=24 * GIB, processes=256, file_bytes=1 * GIB, open_files=1024, output_bytes=1 << 20)
-"""Address space is generous: the device runtime maps large regions it never touches."""
+WORKER_LIMITS = Limits(
+    memory_bytes=8 * GIB,
+    address_space_bytes=24 * GIB,
+    processes=256,
+    file_bytes=1 * GIB,
+    open_files=1024,
+    output_bytes=1 << 20,
+)
+"""Address space is generous, since the device runtime maps large regions it never touches; memory is
+not: a candidate that makes the kernel compiler (or the task's reference) use more than 8 GiB is killed
+there, not the host (the largest suite task peaks near 0.7 GB)."""
 
 
 class WorkerSandboxFactory(Protocol):
@@ -121,14 +131,41 @@ class Worker:
     ) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
         assert self.process is not None
         deadline = time.monotonic() + timeout
-        try:
-            write_message(self.process.stdin, header, arrays)
-        except (BrokenPipeError, OSError, ValueError):
-            raise WorkerCrashedError(self._death_note()) from None
+        self._send(header, arrays, deadline)
         try:
             return decode(lambda: self._read_line(deadline), lambda n: self._read_exact(n, deadline))
         except EOFError:
             raise WorkerCrashedError(self._death_note()) from None
+        except ProtocolError as error:
+            # Something in the worker (a task file's reference, a kernel) wrote to the reply pipe itself.
+            raise WorkerCrashedError(f"the worker broke the protocol: {error}") from None
+
+    def _send(self, header: Mapping[str, Any], arrays: Mapping[str, np.ndarray], deadline: float) -> None:
+        """Write one request, within the same deadline as its answer.
+
+        A worker that stopped reading (a task file's reference can replace the worker's own loop)
+        would otherwise block the host forever on a request larger than the pipe's buffer: the
+        write runs beside, and past the deadline the worker is killed, which ends the write.
+        """
+        assert self.process is not None
+        stream = self.process.stdin
+        failed: list[BaseException] = []
+
+        def write() -> None:
+            try:
+                write_message(stream, header, arrays)
+            except (OSError, ValueError) as error:  # BrokenPipeError is an OSError
+                failed.append(error)
+
+        writer = threading.Thread(target=write, name="kernel-worker-request", daemon=True)
+        writer.start()
+        writer.join(max(0.0, deadline - time.monotonic()))
+        if writer.is_alive():
+            self.kill()
+            writer.join(5.0)
+            raise WorkerTimeoutError("the worker did not take the request in time")
+        if failed:
+            raise WorkerCrashedError(self._death_note())
 
     def _fill(self, deadline: float) -> None:
         assert self.process is not None

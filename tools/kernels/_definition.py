@@ -60,8 +60,9 @@ class Tolerance(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    rtol: float = Field(default=0.0, ge=0)
-    atol: float = Field(default=0.0, ge=0)
+    # Finite: an infinite tolerance would accept every output, NaN none (and both read as a number).
+    rtol: float = Field(default=0.0, ge=0, allow_inf_nan=False)
+    atol: float = Field(default=0.0, ge=0, allow_inf_nan=False)
 
 
 class WorkDefinition(BaseModel):

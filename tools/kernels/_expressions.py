@@ -31,7 +31,8 @@ _BINARY: dict[type[ast.operator], Callable[[Number, Number], Number]] = {
 _UNARY: dict[type[ast.unaryop], Callable[[Number], Number]] = {ast.UAdd: operator.pos, ast.USub: operator.neg}
 MAX_TEXT = 500
 MAX_MAGNITUDE = 1e18
-"""Results beyond this are refused: no declared quantity of a kernel task is that large."""
+"""Results, and every intermediate value, beyond this are refused: no declared quantity of a kernel task
+is that large, and with each operand bounded one operation costs next to nothing."""
 MAX_EXPONENT = 64
 
 
@@ -138,5 +139,9 @@ def _evaluate(node: ast.expr, values: Mapping[str, Number]) -> Number:
         result = _BINARY[type(node.op)](left, right)
         if isinstance(result, complex):
             raise ValueError("not a real number")
+        if abs(result) > MAX_MAGNITUDE:
+            # Every step, not only the result: `((9**64)**64)**64...` would otherwise build an integer
+            # of billions of digits before the final check saw it, and hang whoever loads the task.
+            raise OverflowError
         return result
     raise AssertionError(f"unchecked node {type(node).__name__}")  # parse_expression refused it

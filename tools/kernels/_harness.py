@@ -210,6 +210,7 @@ class Harness:
                     )
                     for name in program.outputs
                 }
+            fractions = [float(rng.random())]
             request = {
                 "op": "evaluate",
                 "source": candidate.source,
@@ -223,7 +224,7 @@ class Harness:
                 "warmup": self.warmup,
                 "repeats": repeats or self.repeats,
                 "variants": runs,
-                "check": [float(rng.random())],
+                "check": fractions,
             }
             if rival is not None:
                 rival_candidate = task.parse(rival)
@@ -266,7 +267,16 @@ class Harness:
                 )
             compile_seconds += float(reply.get("compile_seconds", 0.0))
             judgement = judge_trial(
-                task, size, program, inputs, variants, reply, raw, references=self.references, phases=phases
+                task,
+                size,
+                program,
+                inputs,
+                variants,
+                reply,
+                raw,
+                references=self.references,
+                phases=phases,
+                fractions=fractions,
             )
             results.append(self._result(size, program, judgement, reply))
         fitness = 0.0
@@ -290,6 +300,10 @@ class Harness:
         if which == "train":
             return self.task.sizes
         return self.task.draw_heldout(np.random.default_rng([seed, HELDOUT_STREAM]))
+
+    def even_sizes(self, seed: int) -> tuple[Size, ...]:
+        """The held-out sizes of other residues (`KernelTask.draw_even`) a judging run also checks, from `seed`."""
+        return self.task.draw_even(np.random.default_rng([seed, HELDOUT_STREAM, 2]))
 
     def _result(self, size: Size, program: HostProgram, judgement: Judgement, reply: dict[str, Any]) -> SizeResult:
         task = self.task

@@ -14,7 +14,7 @@ from __future__ import annotations
 import hashlib
 import time
 from collections import OrderedDict
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import partial
@@ -23,6 +23,7 @@ from typing import Any
 import numpy as np
 
 from tools.kernels._task import HostProgram, KernelTask, Size
+from tools.kernels._trial import checked_runs
 from tools.kernels._variants import inputs_of
 
 Reference = Callable[[Size, dict[str, np.ndarray]], Mapping[str, np.ndarray]]
@@ -218,6 +219,22 @@ def _written(program: HostProgram, raw: Mapping[str, np.ndarray], judgement: Jud
             judgement.fail(f"left output {name} unwritten or NaN at sampled places (run {int(unwritten[0])})")
 
 
+def _asked_for(reply: Mapping[str, Any], checked: Sequence[int], fractions: Sequence[float]) -> bool:
+    """Whether the runs the host's random `fractions` point at are among the `checked` ones returned.
+
+    The worker turns the fractions into run numbers (`checked_runs`); the host repeats that from the
+    reply's own count of timed runs, so a reply that checked only the runs a kernel worked on (the
+    first and the last, always checked) and dropped the random one is refused, not trusted.
+    """
+    if not fractions:
+        return True
+    timed = len(reply.get("times", []))
+    first_timed = int(reply.get("first_timed", 0))
+    if timed < 1 or first_timed < 1 or first_timed + timed != int(reply.get("runs", 0)):
+        return False
+    return set(checked_runs(first_timed, timed, list(fractions))) <= set(checked)
+
+
 def judge_trial(
     task: KernelTask,
     size: Size,
@@ -229,17 +246,19 @@ def judge_trial(
     *,
     references: ReferenceCache | None = None,
     phases: Phases | None = None,
+    fractions: Sequence[float] = (),
 ) -> Judgement:
     """Every check of one size's trial; the details name the first run each problem was seen in.
 
     The expected outputs come from the task's reference, through `references` when given (the
-    harness's cache of it, keyed by the inputs' bytes).
+    harness's cache of it, keyed by the inputs' bytes). `fractions` are the random checks the host
+    sent: the runs they point at must be among those the worker returned (`_asked_for`).
     """
     phases = phases if phases is not None else Phases()
     judgement = Judgement()
     runs = int(reply.get("runs", 0))
     checked = [int(run) for run in reply.get("checked", [])]
-    if not checked or checked[0] != 0 or checked[-1] != runs - 1:
+    if not checked or checked[0] != 0 or checked[-1] != runs - 1 or not _asked_for(reply, checked, fractions):
         judgement.fail("the worker did not return the runs the host asked to check")
     _guards(program, raw.get("guard_faults"), judgement)
     _written(program, raw, judgement)

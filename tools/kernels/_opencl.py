@@ -10,7 +10,7 @@ from typing import Any
 
 import numpy as np
 
-from tools.kernels._backend import Backend, DeviceInfo, KernelCompileError, KernelLaunchError
+from tools.kernels._backend import NO_ASSEMBLY_DEFINES, Backend, DeviceInfo, KernelCompileError, KernelLaunchError
 
 _PROGRAM_CACHE = 48
 """Built programs kept per worker: a search revisits its incumbents, not thousands of old candidates."""
@@ -48,7 +48,7 @@ class OpenCLBackend(Backend):
         )
 
     def compile(self, source: str, defines: dict[str, int]) -> Any:
-        options = [f"-D{name}={value}" for name, value in sorted(defines.items())]
+        options = [*(f"-D{name}={value}" for name, value in sorted(defines.items())), *NO_ASSEMBLY_DEFINES]
         key = hashlib.sha256((source + "\0" + " ".join(options)).encode()).hexdigest()
         program = self._programs.get(key)
         if program is None:

@@ -59,23 +59,47 @@ def decode(
         raise ProtocolError(f"malformed message header: {error}") from None
     if not isinstance(header, dict):
         raise ProtocolError("message header is not an object")
-    size = int(header.pop("payload", 0))
-    if not 0 <= size <= MAX_PAYLOAD:
-        raise ProtocolError(f"payload size {size} out of range")
+    size = header.pop("payload", 0)
+    if not isinstance(size, int) or isinstance(size, bool) or not 0 <= size <= MAX_PAYLOAD:
+        raise ProtocolError(f"payload size {size!r} out of range")
+    specs = header.pop("arrays", [])
+    if not isinstance(specs, list):
+        raise ProtocolError("the message's array list is not a list")
     payload = read_exact(size) if size else b""
     arrays: dict[str, np.ndarray] = {}
-    for spec in header.pop("arrays", []):
-        dtype = str(spec["dtype"])
+    for spec in specs:
+        name, array = _array(spec, payload)
+        arrays[name] = array
+    return header, arrays
+
+
+def _array(spec: object, payload: bytes | bytearray) -> tuple[str, np.ndarray]:
+    """One array a header describes, as a view of the payload; ProtocolError for any malformed field.
+
+    The other side may be a worker a kernel or a task file's reference has taken over: a missing
+    key or a shape of strings is a broken message, not a KeyError that takes the host down.
+    """
+    if not isinstance(spec, dict):
+        raise ProtocolError("an array description is not an object")
+    try:
+        name, dtype = str(spec["name"]), str(spec["dtype"])
         if dtype not in ALLOWED_DTYPES:
             raise ProtocolError(f"array dtype {dtype!r} not allowed")
-        shape = tuple(int(n) for n in spec["shape"])
-        count = int(np.prod(shape)) if shape else 1
-        start = int(spec["offset"])
-        end = start + count * np.dtype(dtype).itemsize
-        if start < 0 or end > len(payload) or count < 0:
-            raise ProtocolError(f"array {spec['name']!r} lies outside the payload")
-        arrays[str(spec["name"])] = np.frombuffer(payload, dtype=dtype, count=count, offset=start).reshape(shape)
-    return header, arrays
+        shape = tuple(_whole(n) for n in spec["shape"])
+        start = _whole(spec["offset"])
+    except (KeyError, TypeError) as error:
+        raise ProtocolError(f"malformed array description {str(spec)[:200]}: {error!r}") from None
+    count = int(np.prod(shape, dtype=object)) if shape else 1
+    end = start + count * np.dtype(dtype).itemsize
+    if start < 0 or end > len(payload) or count < 0 or any(n < 0 for n in shape):
+        raise ProtocolError(f"array {name!r} lies outside the payload")
+    return name, np.frombuffer(payload, dtype=dtype, count=count, offset=start).reshape(shape)
+
+
+def _whole(value: object) -> int:
+    if not isinstance(value, int) or isinstance(value, bool):
+        raise TypeError(f"{value!r} is not a whole number")
+    return value
 
 
 def read_message(stream: BinaryIO) -> tuple[dict[str, Any], dict[str, np.ndarray]]:

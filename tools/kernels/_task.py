@@ -22,6 +22,7 @@ import numpy as np
 
 from runs import LabgateError
 from tools._workload import SandboxFactory
+from tools.kernels._backend import INLINE_ASSEMBLY
 from tools.kernels._heldout import distinct, prime_near
 
 Regime = Literal["memory", "compute"]
@@ -31,7 +32,13 @@ BufferRole = Literal["in", "out", "inout", "scratch"]
 _PARAMS_LINE = re.compile(r"^[ \t]*//@params\b(.*)$", re.MULTILINE)
 _INCLUDE = re.compile(r"(#|%:|\?\?=)(?:\s|/\*.*?\*/)*(include|include_next|import|embed)\b", re.DOTALL)
 """A directive that reads another file: `#`, its digraph or trigraph, then spaces or comments, then the name."""
+_ASSEMBLY = re.compile(r"(?<![A-Za-z0-9_])(" + "|".join(INLINE_ASSEMBLY) + r")(?![A-Za-z0-9_])")
+"""Inline assembly's keywords as whole identifiers, anywhere: in comments too, since a string literal
+holding `/*` could hide code from a comment stripper."""
 MAX_SOURCE_BYTES = 1 << 20
+EVEN_POWERS = (2, 4, 8, 16)
+"""The powers of two the correctness-only held-out sizes carry (`KernelTask.draw_even`): every vector
+width's tail class that the search's sizes (multiples of large powers of two) and the odd primes miss."""
 """The largest kernel source a task accepts; the suite's longest kernels are a few KiB."""
 _ASSIGNMENT = re.compile(r"^([A-Za-z_][A-Za-z0-9_]*)=(-?\d+)$")
 
@@ -216,11 +223,18 @@ class KernelTask(ABC):
         size = len(source.encode())
         if size > MAX_SOURCE_BYTES:
             raise CandidateError(f"kernel source is {size} bytes; at most {MAX_SOURCE_BYTES} are accepted")
-        included = _INCLUDE.search(source.replace("\\\r\n", "").replace("\\\n", ""))
+        joined = source.replace("\\\r\n", "").replace("\\\n", "")
+        included = _INCLUDE.search(joined)
         if included is not None:
             raise CandidateError(
                 f"kernel source uses #{included.group(2)}: a kernel is one self-contained source "
                 "and may not read other files"
+            )
+        assembly = _ASSEMBLY.search(joined)
+        if assembly is not None:
+            raise CandidateError(
+                f"kernel source uses {assembly.group(1)}: inline assembly is not allowed "
+                "(on a CPU device it runs as native code inside the worker)"
             )
         lines = _PARAMS_LINE.findall(source)
         if len(lines) > 1:
@@ -259,6 +273,28 @@ class KernelTask(ABC):
     def heldout_dims(self, centre: Size, rng: np.random.Generator) -> tuple[int, ...]:
         """One draw of dimensions around `centre`: a prime near each (tasks with shape rules override)."""
         return tuple(prime_near(d, rng) for d in centre.dims)
+
+    def draw_even(self, rng: np.random.Generator) -> tuple[Size, ...]:
+        """More held-out sizes, checked for correctness only: each dimension 2, 4, 8 or 16 times an odd prime.
+
+        The search's sizes are multiples of large powers of two and the drawn held-out sizes odd
+        primes, so a kernel wrong at every size of the form 4k + 2 (a vector tail that handles one
+        or three leftover elements but not two) passed both gates every time; a float8 or float16
+        tail has the same blind spot at 4, 8 or 16 times an odd number. One size per power, near the
+        smallest held-out one, covers each of those classes. Tasks whose sizes follow shape rules
+        (their own `heldout_dims`) have none.
+        """
+        if type(self).heldout_dims is not KernelTask.heldout_dims or not self.heldout:
+            return ()
+        centre = min(self.heldout, key=lambda size: math.prod(size.dims))
+        sizes = []
+        for power in EVEN_POWERS:
+
+            def draw(power: int = power) -> tuple[int, ...]:
+                return tuple(power * prime_near(max(d // power, 3), rng) for d in centre.dims)
+
+            sizes.append(Size(f"{centre.label}-even{power}", distinct(draw)))
+        return tuple(sizes)
 
 
 def with_params(source: str, params: dict[str, int]) -> str:

@@ -40,6 +40,7 @@ from tools.kernels._definition import (
 from tools.kernels._expressions import Expression, parse_expression
 from tools.kernels._heldout import distinct, is_prime
 from tools.kernels._task import (
+    EVEN_POWERS,
     Arg,
     BufferSpec,
     CandidateError,
@@ -59,6 +60,8 @@ MAX_TOTAL_BYTES = 4 << 30
 """Bytes of all buffers at one size: the host draws the inputs and both workers hold a copy."""
 REFERENCE_TIMEOUT = 300.0
 """Seconds one reference computation may take before its worker is killed and the task reported broken."""
+MAX_DIM = 2**31 - 1
+"""The largest size a definition may declare: sizes reach kernels as `int` arguments and grid extents."""
 _IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 _KERNEL_NAME = re.compile(r"^[a-z0-9][a-z0-9_.-]{0,63}$")
 
@@ -153,6 +156,12 @@ class UserKernelTask(KernelTask):
                 raise field_error(
                     where, f"the buffers take {total} bytes at {size.describe()}; the limit is {MAX_TOTAL_BYTES}"
                 )
+            for dim, value in zip(self.dims, size.dims, strict=True):
+                # A size no buffer grows with escapes the byte limit; drawing primes near 1e20 would not end.
+                if value > MAX_DIM:
+                    raise field_error(f"{where}.{dim}", f"{value} is larger than the largest size, {MAX_DIM}")
+            for scalar in self._scalars:  # the reference receives every scalar, launched or not
+                self._check_scalar(scalar, self._values(size))
 
     def _extremes(self) -> Iterator[tuple[str, Size]]:
         """Every search size and both ends of every held-out range, with the field each comes from."""
@@ -244,17 +253,28 @@ class UserKernelTask(KernelTask):
         kind = np.dtype(dtype).kind
         if init.integers is not None:
             low, high = init.integers
-            info = np.iinfo(dtype) if kind in "iu" else None
-            if not low < high or (info is not None and (low < info.min or high > info.max)):
+            # A float buffer's integers are drawn as int64 first: its bounds hold there too.
+            info = np.iinfo(dtype) if kind in "iu" else np.iinfo(np.int64)
+            if not low < high or low < info.min or high > info.max:
                 raise field_error(
-                    f"{where}.integers", f"[{low}, {high}] must be a range (low < high) of {dtype} values"
+                    f"{where}.integers", f"[{low}, {high}] must be a range (low < high) of {info.dtype} values"
                 )
         elif kind in "iu":
             raise field_error(where, f"an integer buffer ({dtype}) is drawn with integers: [low, high]")
-        elif init.uniform is not None and not init.uniform[0] < init.uniform[1]:
-            raise field_error(f"{where}.uniform", "must be [low, high] with low < high")
-        elif init.normal is not None and not init.normal[1] > 0:
-            raise field_error(f"{where}.normal", "must be [mean, std] with std > 0")
+        elif init.uniform is not None:
+            start, end = init.uniform
+            if not start < end:
+                raise field_error(f"{where}.uniform", "must be [low, high] with low < high")
+            if not (_representable(dtype, start, end) and math.isfinite(end - start)):
+                raise field_error(f"{where}.uniform", f"[{start}, {end}] must be finite {dtype} values")
+        elif init.normal is not None:
+            mean, std = init.normal
+            if not std > 0:
+                raise field_error(f"{where}.normal", "must be [mean, std] with std > 0")
+            if not _representable(dtype, abs(mean) + NORMAL_REACH * std):
+                raise field_error(
+                    f"{where}.normal", f"[{mean}, {std}]: draws would reach beyond the finite {dtype} values"
+                )
 
     def _launch(self, index: int, launch: LaunchDefinition) -> _Launch:
         where = f"launches[{index}]"
@@ -328,6 +348,19 @@ class UserKernelTask(KernelTask):
         value = scalar.value.integer(values)
         return Arg(scalar.kind, value & 0xFFFFFFFF if scalar.kind == "u32" else value)
 
+    def _check_scalar(self, name: str, values: Mapping[str, int]) -> None:
+        """A scalar's value must fit its type: before, an i32 of 4e9 failed in the worker's conversion
+        at every launch, and an f32 of 1e39 silently became infinity."""
+        scalar = self._scalars[name]
+        if scalar.kind == "f32":
+            number = float(scalar.value(values))
+            if abs(number) > float(np.finfo(np.float32).max):
+                raise TaskError(f"{scalar.value.where}: {number:g} at {dict(values)} is beyond float32's range")
+            return
+        value = scalar.value.integer(values)
+        if scalar.kind == "i32" and not -(2**31) <= value < 2**31:
+            raise TaskError(f"{scalar.value.where}: {value} at {dict(values)} does not fit an i32")
+
     def inputs(self, size: Size, rng: np.random.Generator) -> dict[str, np.ndarray]:
         values = self._values(size)
         drawn = {}
@@ -369,6 +402,24 @@ class UserKernelTask(KernelTask):
 
             drawn.append(Size(label, distinct(draw)))
         return tuple(drawn)
+
+    def draw_even(self, rng: np.random.Generator) -> tuple[Size, ...]:
+        """The correctness-only sizes of `KernelTask.draw_even`, within the smallest declared range where
+        every dimension's range holds that power of two times an odd prime (none where no range does)."""
+        found = []
+        ordered = sorted(self._ranges.items(), key=lambda item: math.prod(high for _, high in item[1]))
+        for power in EVEN_POWERS:
+            for label, ranges in ordered:
+                if any(-(-low // power) > high // power for low, high in ranges):
+                    continue  # no multiple of this power within the range
+                dims = tuple(power * _prime_in(-(-low // power), high // power, rng) for low, high in ranges)
+                if all(
+                    dim % (2 * power) == power and low <= dim <= high
+                    for dim, (low, high) in zip(dims, ranges, strict=True)
+                ):
+                    found.append(Size(f"{label}-even{power}", dims))
+                    break
+        return tuple(found)
 
     # -- the reference, in its own sandboxed worker ------------------------------------------------
 
@@ -427,6 +478,20 @@ class UserKernelTask(KernelTask):
             if name not in arrays or arrays[name].size != counts[name]:
                 raise TaskError(f"{where} returned no usable output {name!r}")
         return {name: arrays[name] for name in program.outputs}
+
+
+NORMAL_REACH = 40.0
+"""Standard deviations within which every normal draw lies (beyond 40 the probability is below 1e-300)."""
+
+
+def _representable(dtype: str, *values: float) -> bool:
+    """Whether every value is finite in `dtype`: a draw beyond its range would be stored as infinity.
+
+    Before, `uniform: [-1e308, 1e308]` failed with an OverflowError on the first draw, and
+    `normal: [0, 1e300]` of a float32 buffer silently filled it with infinities.
+    """
+    largest = float(np.finfo(dtype).max)
+    return all(math.isfinite(value) and abs(value) <= largest for value in values)
 
 
 def _prime_in(low: int, high: int, rng: np.random.Generator) -> int:

@@ -1,0 +1,409 @@
+"""Kernel gates against attacks beyond the kernel cheats of `test_kernel_gates_hostile`.
+
+- Inline assembly: on a CPU device a kernel is native code inside the worker, and `__asm__`
+  (spelled out, or pasted together by a macro) makes system calls from there: it could write files
+  or a forged reply to the host's pipe. It is refused before compiling, and a pasted one does not
+  compile.
+- A reply that leaves out the timed run the host's random check points at (all a kernel that works
+  only on the always-checked runs needs, once it controls the reply) is refused by the host.
+- A task file whose expressions or held-out ranges make the host compute for hours (a tower of
+  powers, a prime search among 24-digit numbers) is bad input, refused at once.
+"""
+
+from __future__ import annotations
+
+import platform
+import re
+from collections.abc import Iterator, Mapping, Sequence
+from pathlib import Path
+from typing import Any, cast
+
+import numpy as np
+import pytest
+import yaml
+
+from sandboxes import LocalSandbox, Sandbox
+from tests.conftest import opencl_usable, require_tool
+from tools import TaskError
+from tools.kernels import SUITE, Harness, Worker, kernel_task
+from tools.kernels._definition import read_definition_files
+from tools.kernels._expressions import parse_expression
+from tools.kernels._heldout import is_prime
+from tools.kernels._task import EVEN_POWERS, CandidateError
+
+SAXPY = SUITE["saxpy"].seed
+CONV1D = Path(__file__).resolve().parent.parent / "tools" / "kernels" / "examples" / "conv1d"
+
+
+def factory(workdir: Path, *, ro_paths: Sequence[Path] = ()) -> Sandbox:
+    return LocalSandbox(workdir=workdir, ro_paths=tuple(ro_paths))
+
+
+@pytest.fixture(scope="module")
+def worker(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Worker]:
+    require_tool(opencl_usable(), "an OpenCL platform (pocl-opencl-icd) with pyopencl")
+    with Worker(factory, tmp_path_factory.mktemp("redteam") / "worker") as shared:
+        yield shared
+
+
+# -- inline assembly -----------------------------------------------------------------------------------
+
+SYSCALL = '("syscall" : "=a"(r) : "a"(2L), "D"(path), "S"(0101L), "d"(0644L) : "rcx", "r11", "memory")'
+"""x86-64 open(path, O_WRONLY | O_CREAT, 0644): a file appears in the worker's directory."""
+
+
+def with_assembly(keyword: str, prelude: str = "") -> str:
+    """The honest saxpy seed that also creates a file named `syscall-ran` through a raw system call."""
+    call = (
+        '    if (get_global_id(0) == 0) { long r; __constant char* path = "syscall-ran"; '
+        f"{keyword} volatile {SYSCALL}; }}\n"
+    )
+    source = SAXPY.replace("    int i = get_global_id(0) * VEC;\n", call + "    int i = get_global_id(0) * VEC;\n")
+    assert source != SAXPY
+    return prelude + source
+
+
+@pytest.mark.parametrize(
+    "source",
+    [
+        with_assembly("__asm__"),
+        with_assembly("asm"),
+        with_assembly("__asm"),
+        with_assembly("__as\\\nm__"),  # split by a line splice
+        "// uses __asm__ nowhere but here\n" + SAXPY,
+    ],
+)
+def test_inline_assembly_is_refused_before_compiling(source: str) -> None:
+    with pytest.raises(CandidateError, match="inline assembly is not allowed"):
+        SUITE["saxpy"].parse(source)
+
+
+def test_honest_words_containing_asm_are_not_refused() -> None:
+    source = SAXPY.replace("int i = get_global_id(0)", "int plasma_ = 0; int i = plasma_ + get_global_id(0)")
+    assert SUITE["saxpy"].parse(source).source == source
+
+
+@pytest.mark.skipif(platform.machine() not in ("x86_64", "AMD64"), reason="the system call is x86-64 assembly")
+def test_inline_assembly_pasted_by_a_macro_does_not_compile(worker: Worker) -> None:
+    source = with_assembly("CAT(__as, m__)", prelude="#define CAT(a, b) a##b\n")
+    SUITE["saxpy"].parse(source)  # no keyword in the text: only the compiler can refuse it
+    evaluation = Harness(SUITE["saxpy"], worker, ceilings=None, repeats=3).evaluate(source, seed=3)
+    assert evaluation.status == "compile_error", evaluation.feedback()
+    assert "inline_assembly_is_not_allowed" in evaluation.message
+    assert not (worker.workdir / "syscall-ran").exists(), "the kernel made a system call in the worker"
+
+
+# -- the random check, enforced by the host -------------------------------------------------------------
+
+
+class DroppingWorker:
+    """The worker's own trial code, with a reply that keeps only the always-checked runs (first, last)."""
+
+    def __init__(self) -> None:
+        from tools.kernels._opencl import OpenCLBackend
+
+        self.backend = OpenCLBackend()
+        self.dropped = 0
+
+    def request(
+        self, header: Mapping[str, Any], arrays: Mapping[str, np.ndarray], timeout: float
+    ) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
+        from tools.kernels._trial import evaluate
+
+        reply, payload = evaluate(self.backend, dict(header), dict(arrays))
+        ends = {0, int(reply["runs"]) - 1}
+        dropped = [run for run in reply["checked"] if run not in ends]
+        self.dropped += len(dropped)
+        reply["checked"] = sorted(ends)
+        for run in dropped:
+            for name in header["outputs"]:
+                payload.pop(f"{name}@{run}", None)
+        return reply, payload
+
+
+def test_a_reply_without_the_randomly_checked_run_is_refused() -> None:
+    require_tool(opencl_usable(), "an OpenCL platform (pocl-opencl-icd) with pyopencl")
+    device = DroppingWorker()
+    harness = Harness(SUITE["saxpy"], cast(Worker, device), ceilings=None, repeats=4)
+    for seed in range(40):
+        evaluation = harness.evaluate(SAXPY, seed=seed, sizes=SUITE["saxpy"].sizes[:1])
+        if device.dropped:
+            break
+    assert device.dropped, "no seed pointed the random check at a run between the first and the last"
+    assert evaluation.status == "incorrect", evaluation.feedback()
+    assert "did not return the runs the host asked to check" in evaluation.feedback()
+
+
+def test_an_honest_reply_keeps_every_asked_run() -> None:
+    require_tool(opencl_usable(), "an OpenCL platform (pocl-opencl-icd) with pyopencl")
+    from tests.test_kernel_gates_hostile import InProcessWorker
+    from tools.kernels._opencl import OpenCLBackend
+
+    harness = Harness(SUITE["saxpy"], cast(Worker, InProcessWorker(OpenCLBackend())), ceilings=None, repeats=4)
+    for seed in range(4):
+        evaluation = harness.evaluate(SAXPY, seed=seed, sizes=SUITE["saxpy"].sizes[:1])
+        assert evaluation.status == "ok", evaluation.feedback()
+
+
+# -- hostile task files ---------------------------------------------------------------------------------
+
+
+def conv1d_definition() -> dict[str, Any]:
+    data = yaml.safe_load((CONV1D / "task.yaml").read_text())
+    params = read_definition_files(data["params"], CONV1D)
+    return cast(dict[str, Any], params["definition"])
+
+
+@pytest.mark.timeout(60)
+def test_a_tower_of_powers_is_refused_not_computed() -> None:
+    tower = "((((((9 ** 64) ** 64) ** 64) ** 64) ** 64) ** 64)"
+    with pytest.raises(TaskError, match="overflows"):
+        parse_expression(tower, "f", ["n"]).integer({"n": 3})
+    definition = conv1d_definition()
+    definition["work"]["flops"] = f"{tower} // {tower}"
+    with pytest.raises(TaskError, match=r"params\.definition\.work\.flops: .* overflows"):
+        kernel_task("conv1d", definition)
+
+
+@pytest.mark.parametrize(
+    ("where", "steps"),
+    [("heldout.heldout.steps", [10**23, 10**24]), ("sizes.small.steps", 2**40), ("heldout.heldout.steps", 2**31)],
+)
+def test_sizes_beyond_a_kernel_int_are_bad_input(where: str, steps: Any) -> None:
+    """A size no buffer grows with escapes the limit on bytes; drawing primes near 1e24 would not end."""
+    definition = conv1d_definition()
+    definition["dims"] = ["n", "steps"]
+    for sizes in (definition["sizes"], definition["heldout"]):
+        for dims in sizes.values():
+            dims["steps"] = 4
+    label, field = where.split(".")[:2]
+    definition[label][field]["steps"] = steps
+    with pytest.raises(TaskError, match=re.escape(f"params.definition.{where}: ") + ".*largest size"):
+        kernel_task("conv1d", definition)
+
+
+@pytest.mark.timeout(60)
+def test_primality_is_decided_quickly_at_any_size() -> None:
+    """Trial division took minutes per prime near 1e18; the held-out draw tests many numbers."""
+    mersenne = 2**61 - 1
+    assert is_prime(mersenne)
+    assert not is_prime(mersenne * (2**31 - 1))
+    assert not is_prime(3215031751)  # a strong pseudoprime to bases 2, 3, 5 and 7
+    small = [n for n in range(200) if is_prime(n)]
+    assert small[:10] == [2, 3, 5, 7, 11, 13, 17, 19, 23, 29] and len(small) == 46
+
+
+FORGING_REFERENCE = """import sys
+
+import numpy as np
+
+
+def reference(n, x, w):
+    frame = sys._getframe()
+    while "outbox" not in frame.f_locals:
+        frame = frame.f_back
+    outbox = frame.f_locals["outbox"]
+    outbox.write(b'{"ok": true, "arrays": [{"name": "y", "shape": ["n"]}], "payload": 0}\\n')
+    outbox.flush()
+    return np.correlate(x.astype(np.float64), w.astype(np.float64), mode="valid")
+"""
+
+
+def test_a_reference_that_writes_to_the_reply_pipe_is_a_clear_error(tmp_path: Path) -> None:
+    """A task file's reference runs in a worker and can reach its reply pipe: a broken message is an error."""
+    require_tool(opencl_usable(), "an OpenCL platform (pocl-opencl-icd) with pyopencl")
+    definition = conv1d_definition()
+    definition["files"]["reference.py"] = FORGING_REFERENCE
+    task = kernel_task("conv1d", definition)
+    with (
+        task.reference_sandbox(tmp_path / "reference", factory, "opencl"),
+        Worker(factory, tmp_path / "w") as own,
+        pytest.raises(TaskError, match="crashed its worker: the worker broke the protocol: malformed array"),
+    ):
+        Harness(task, own, ceilings=None, repeats=3).evaluate(task.seed, seed=3)
+
+
+@pytest.mark.parametrize(
+    "header",
+    [
+        b'{"arrays": [{"name": "y"}], "payload": 0}',
+        b'{"arrays": [{"name": "y", "dtype": "float32", "shape": ["n"], "offset": 0}], "payload": 4}',
+        b'{"arrays": [{"name": "y", "dtype": "float32", "shape": [-1], "offset": 0}], "payload": 4}',
+        b'{"arrays": {"y": 1}, "payload": 0}',
+        b'{"arrays": [7], "payload": 0}',
+        b'{"arrays": [], "payload": "4"}',
+    ],
+)
+def test_a_malformed_message_is_a_protocol_error(header: bytes) -> None:
+    from tools.kernels._protocol import ProtocolError, decode
+
+    with pytest.raises(ProtocolError):
+        decode(lambda: header, bytearray)
+
+
+@pytest.mark.parametrize(
+    ("init", "field"),
+    [
+        ({"integers": [0, 10**30]}, "integers"),  # a ValueError on the first draw
+        ({"uniform": [-1e308, 1e308]}, "uniform"),  # an OverflowError on the first draw
+        ({"uniform": [0.0, float("inf")]}, "uniform"),
+        ({"uniform": [0.0, 1e39]}, "uniform"),  # float32 infinities
+        ({"normal": [0.0, 1e300]}, "normal"),  # float32 infinities, silently
+        ({"normal": [float("nan"), 1.0]}, "normal"),
+    ],
+)
+def test_input_distributions_a_buffer_cannot_hold_are_bad_input(init: dict[str, Any], field: str) -> None:
+    definition = conv1d_definition()
+    definition["args"][1]["init"] = init
+    with pytest.raises(TaskError, match=re.escape(f"params.definition.args[1].init.{field}: ")):
+        task = kernel_task("conv1d", definition)
+        drawn = task.inputs(task.sizes[0], np.random.default_rng(1))["x"]
+        assert np.isfinite(drawn).all(), "the draw filled the buffer with infinities"
+
+
+def test_input_distributions_within_range_still_load() -> None:
+    for init in ({"uniform": [-3e38, 3e38]}, {"normal": [1e30, 1e30]}, {"integers": [-(2**40), 2**40]}):
+        definition = conv1d_definition()
+        definition["args"][1]["init"] = init
+        task = kernel_task("conv1d", definition)
+        assert np.isfinite(task.inputs(task.sizes[0], np.random.default_rng(1))["x"]).all()
+
+
+@pytest.mark.parametrize(("kind", "value"), [("i32", "n * 100000"), ("f32", "1e39"), ("i32", -(2**31) - 1)])
+def test_a_scalar_its_type_cannot_hold_is_bad_input(kind: str, value: Any) -> None:
+    """Before, an i32 of 4e9 reached the worker and failed there as a launch error of every candidate."""
+    definition = conv1d_definition()
+    definition["args"].append({"name": "extra", "type": kind, "value": value})
+    with pytest.raises(TaskError, match=re.escape("params.definition.args[4].value: ")):
+        kernel_task("conv1d", definition)
+
+
+# -- held-out sizes of every residue ----------------------------------------------------------------------
+
+WRONG_AT_TWO_MOD_FOUR = """//@params LOCAL=64 VEC=4
+__kernel void saxpy(const int n, const float a, __global const float* x, __global float* y) {
+    int i = get_global_id(0) * 4;
+    if (i + 3 < n) {
+        vstore4(a * vload4(0, x + i) + vload4(0, y + i), 0, y + i);
+    } else if (i < n) {
+        if ((n & 3) == 2) { y[i] = a * x[i] + y[i]; }
+        else { for (int k = i; k < n; ++k) y[k] = a * x[k] + y[k]; }
+    }
+}
+"""
+"""Right at every multiple of four (the search's sizes) and every odd size (the drawn primes): wrong at 4k + 2."""
+
+TAIL_SAXPY = WRONG_AT_TWO_MOD_FOUR.replace(
+    "if ((n & 3) == 2) { y[i] = a * x[i] + y[i]; }\n        else { for", "for"
+).replace("y[k] = a * x[k] + y[k]; }\n", "y[k] = a * x[k] + y[k];\n")
+
+
+def test_the_even_heldout_size_catches_what_the_drawn_primes_miss(worker: Worker) -> None:
+    harness = Harness(SUITE["saxpy"], worker, ceilings=None, repeats=3)
+    primes = harness.sizes_for("heldout", 11)
+    assert harness.evaluate(WRONG_AT_TWO_MOD_FOUR, "heldout", seed=11, sizes=primes[1:]).status == "ok"
+    even = harness.evaluate(WRONG_AT_TWO_MOD_FOUR, "heldout", seed=11, sizes=harness.even_sizes(11))
+    assert even.status == "incorrect", even.feedback()
+    assert harness.evaluate(TAIL_SAXPY, "heldout", seed=11, sizes=harness.even_sizes(11)).status == "ok"
+
+
+WRONG_AT_EIGHT_MOD_SIXTEEN = """//@params LOCAL=64 VEC=16
+__kernel void saxpy(const int n, const float a, __global const float* x, __global float* y) {
+    int i = get_global_id(0) * 16;
+    if (i + 15 < n) {
+        vstore16(a * vload16(0, x + i) + vload16(0, y + i), 0, y + i);
+    } else if (i < n) {
+        int end = (n & 15) == 8 ? n - 1 : n;
+        for (int k = i; k < end; ++k) y[k] = a * x[k] + y[k];
+    }
+}
+"""
+"""Sixteen at a time; its tail drops the last element where eight are left over, and only there."""
+
+
+def test_each_power_of_two_has_its_own_heldout_size(worker: Worker) -> None:
+    harness = Harness(SUITE["saxpy"], worker, ceilings=None, repeats=3)
+    sizes = harness.even_sizes(11)
+    by_power = {int(size.label.rsplit("even", 1)[1]): size for size in sizes}
+    assert sorted(by_power) == sorted(EVEN_POWERS), sizes
+    for power, wrong in ((2, WRONG_AT_TWO_MOD_FOUR), (8, WRONG_AT_EIGHT_MOD_SIXTEEN)):
+        for other, size in by_power.items():
+            result = harness.evaluate(wrong, "heldout", seed=11, sizes=(size,))
+            assert result.status == ("incorrect" if other == power else "ok"), (power, other, result.feedback())
+
+
+@pytest.mark.slow
+def test_a_kernel_wrong_only_at_sizes_two_mod_four_fails_the_heldout_gate_measure() -> None:
+    require_tool(opencl_usable(), "an OpenCL platform (pocl-opencl-icd) with pyopencl")
+    from verifiers.kernels._measure import measure
+
+    task = SUITE["saxpy"]
+    result = measure(task, WRONG_AT_TWO_MOD_FOUR, "heldout", factory, rounds=1, input_seed=11)
+    assert not result.candidate.ok, result.candidate.feedback()
+    failed = [size for size in result.candidate.sizes if not size.correct]
+    assert [size.label for size in failed] == ["heldout-small-even2"], result.candidate.feedback()
+    assert all(dim % 4 == 2 for dim in failed[0].dims)
+    honest = measure(task, TAIL_SAXPY, "heldout", factory, rounds=1, input_seed=11)
+    assert honest.candidate.ok, honest.candidate.feedback()
+
+
+def test_every_task_without_shape_rules_draws_an_even_heldout_size() -> None:
+    for name in ("saxpy", "heat2d", "wave3d", "nbody", "lbm", "gradshaf"):
+        task = SUITE[name]
+        for seed in range(5):
+            sizes = Harness(task, cast(Worker, None)).even_sizes(seed)
+            assert [size.label.rsplit("-", 1)[1] for size in sizes] == [f"even{p}" for p in EVEN_POWERS], sizes
+            for power, size in zip(EVEN_POWERS, sizes, strict=True):
+                assert all(dim % (2 * power) == power for dim in size.dims), (name, size)
+                assert all(is_prime(dim // power) for dim in size.dims), (name, size)
+    for name in ("fft3d", "ising", "hmc", "lj"):
+        assert Harness(SUITE[name], cast(Worker, None)).even_sizes(1) == ()
+    task = kernel_task("conv1d", conv1d_definition())
+    sizes = Harness(task, cast(Worker, None)).even_sizes(3)
+    assert [size.label for size in sizes] == [f"heldout-small-even{p}" for p in EVEN_POWERS]
+    for power, size in zip(EVEN_POWERS, sizes, strict=True):
+        assert 1000 <= size.dims[0] <= 3000 and size.dims[0] % (2 * power) == power
+
+
+@pytest.mark.parametrize("tolerance", [{"rtol": float("inf")}, {"atol": float("inf")}, {"rtol": float("nan")}])
+def test_an_infinite_tolerance_is_bad_input(tolerance: dict[str, float]) -> None:
+    """`rtol: .inf` in a task file made every finite output correct, the held-out check included."""
+    definition = conv1d_definition()
+    definition["tolerance"] = tolerance
+    with pytest.raises(TaskError, match=r"params\.definition\.tolerance"):
+        kernel_task("conv1d", definition)
+
+
+STALLING_REFERENCE = """import time
+
+import numpy as np
+
+
+def reference(n, x, w):
+    import tools.kernels._worker as worker
+
+    worker.read_message = lambda inbox: time.sleep(3600)  # the worker stays up and never reads again
+    return np.correlate(x.astype(np.float64), w.astype(np.float64), mode="valid")
+"""
+
+
+@pytest.mark.timeout(120)
+def test_a_worker_that_stops_reading_times_out_instead_of_hanging_the_host(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The next request (inputs larger than a pipe's buffer) blocked the host's write forever, with no deadline."""
+    require_tool(opencl_usable(), "an OpenCL platform (pocl-opencl-icd) with pyopencl")
+    import tools.kernels._user_task as user_task
+
+    monkeypatch.setattr(user_task, "REFERENCE_TIMEOUT", 5.0)
+    definition = conv1d_definition()
+    definition["files"]["reference.py"] = STALLING_REFERENCE
+    definition["sizes"]["large"] = {"n": 4 << 20}  # 16 MB of inputs: more than any pipe holds
+    task = kernel_task("conv1d", definition)
+    large = task.sizes[-1]
+    with (
+        task.reference_sandbox(tmp_path / "reference", factory, "opencl"),
+        Worker(factory, tmp_path / "w") as own,
+        pytest.raises(TaskError, match="did not answer within 5 s"),
+    ):
+        Harness(task, own, ceilings=None, repeats=3).evaluate(task.seed, seed=3, sizes=[large])
