@@ -24,6 +24,7 @@ from runs import (
     RecordedVerdict,
     RunNotFoundError,
     RunStore,
+    StoreUnavailableError,
     TaskSpec,
     recorded_deviations,
     task_label,
@@ -372,8 +373,17 @@ class RunLauncher:
             store.set_status(run_id, "failed", str(error))
             return summarize(store, run_id)
         except Exception as error:  # noqa: BLE001 - an internal error must still end the run cleanly
-            store.emit(run_id, "error", "internal error", {"traceback": traceback.format_exc(limit=12)})
-            store.set_status(run_id, "failed", f"internal error: {type(error).__name__}: {error}")
+            failure = f"internal error: {type(error).__name__}: {error}"
+            try:
+                store.emit(run_id, "error", "internal error", {"traceback": traceback.format_exc(limit=12)})
+                store.set_status(run_id, "failed", failure)
+            except Exception as unrecorded:  # noqa: BLE001 - the store itself failed (a full disk, a lost server)
+                raise StoreUnavailableError(
+                    f"the run store at {store.home} could not record run {run_id}'s end "
+                    f"({type(unrecorded).__name__}: {str(unrecorded).splitlines()[0][:300]}); the run stopped "
+                    f"with {failure[:300]}. What was recorded before is kept; free space or restore the "
+                    "database, then run it again"
+                ) from None
             return summarize(store, run_id)
         if outcome == "paused":
             store.set_status(run_id, "paused", f"waiting for plan approval: agent approve {run_id}")

@@ -11,6 +11,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from fastapi.staticfiles import StaticFiles
+from sqlalchemy.exc import DBAPIError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from api._settings import Settings, build_launcher
@@ -66,6 +67,15 @@ async def _refused(_request: Request, error: Exception) -> JSONResponse:
     return JSONResponse({"detail": detail, "message": detail}, status_code=error.status_code, headers=headers)
 
 
+async def _store_failed(_request: Request, error: Exception) -> JSONResponse:
+    """The database failed under a request (damaged, full, gone): 503 naming the driver's reason in one
+    sentence, never a 500 with a traceback in the log and nothing for the client. No SQL, no path."""
+    assert isinstance(error, DBAPIError)
+    reason = str(error.orig).strip().splitlines()[0] if error.orig is not None and str(error.orig).strip() else ""
+    detail = f"the run store cannot be used: {reason or type(error).__name__}"
+    return JSONResponse({"detail": detail, "message": detail}, status_code=503, headers={"Retry-After": "30"})
+
+
 def _methods_at(request: Request) -> list[str]:
     """Every method the API document lists for this path: a path served by two routes (GET and POST /runs)
     is refused another method with both, not with whichever route the router tried last."""
@@ -116,6 +126,7 @@ def create_app(settings: Settings | None = None, *, start_workers: bool = True) 
     app.add_exception_handler(RequestValidationError, _invalid_request)
     app.add_exception_handler(UnprocessableError, _unprocessable)
     app.add_exception_handler(StarletteHTTPException, _refused)
+    app.add_exception_handler(DBAPIError, _store_failed)
     app.include_router(runs_router)
     app.include_router(archive_router)
     app.include_router(artifacts_router)

@@ -56,11 +56,38 @@ def _scalar(value: Any) -> bool:
     return isinstance(value, str) and len(value) <= COLUMN_TEXT_LIMIT
 
 
+def shown_spec(spec: Any) -> dict[str, Any]:
+    """A stored spec in the shape lists and pages read, whatever was stored.
+
+    A run that failed before its task loaded (an unknown task, a malformed file) stores `{}`; a store
+    written by another version, or edited by hand, may hold other shapes. Each field a page reads is
+    given its type (missing or mistyped: empty), the rest is kept as stored.
+    """
+    spec = spec if isinstance(spec, dict) else {}
+
+    def field(name: str, kind: type, empty: Any) -> Any:
+        value = spec.get(name)
+        return value if isinstance(value, kind) else empty
+
+    sweep = {name: values for name, values in field("sweep", dict, {}).items() if isinstance(values, list)}
+    gates = [gate for gate in field("gates", list, []) if isinstance(gate, str)]
+    return {
+        **spec,
+        "params": field("params", dict, {}),
+        "sweep": sweep,
+        "gates": gates,
+        "budget": field("budget", dict, {}),
+        "goal": field("goal", str, ""),
+        "title": field("title", str, ""),
+        "seed": field("seed", int, None),
+    }
+
+
 def run_params(run: Run) -> dict[str, Any]:
     """The task's parameters as submitted; a sweep's values joined by commas; long values left out."""
-    spec = run.spec or {}
-    params = {k: v for k, v in (spec.get("params") or {}).items() if _scalar(v)}
-    for name, values in (spec.get("sweep") or {}).items():
+    spec = shown_spec(run.spec)
+    params = {k: v for k, v in spec["params"].items() if _scalar(v)}
+    for name, values in spec["sweep"].items():
         if isinstance(values, list) and all(_scalar(v) for v in values):
             params[name] = ",".join(str(v) for v in values)
     return dict(sorted(params.items()))
@@ -110,7 +137,7 @@ def run_row(run: Run, headline: Experiment | None = None) -> dict[str, Any]:
         "params": run_params(run),
         "metrics": dict(sorted(metrics.items())),
         "metrics_from": headline.key if headline else None,
-        "goal": str((run.spec or {}).get("goal") or "")[:300],
+        "goal": shown_spec(run.spec)["goal"][:300],
         "tags": list(run.tags or []),
     }
 

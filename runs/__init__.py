@@ -1,8 +1,10 @@
 """The run store: runs, steps, experiments, artifacts, verdicts and events, plus the shared records."""
 
 from runs._artifacts import MAX_ARTIFACT_BYTES, ArtifactNotFoundError, ArtifactStore, media_type_for, sha256_file
-from runs._errors import LabgateError
+from runs._errors import LabgateError, StoreUnavailableError
 from runs._records import (
+    MAX_EXPERIMENTS,
+    MAX_SEED,
     RUN_STATUSES,
     TERMINAL_STATUSES,
     Budget,
@@ -18,6 +20,7 @@ from runs._records import (
     combine_decisions,
     describe_deviations,
     recorded_deviations,
+    storable_problem,
     task_label,
 )
 from runs._store import RUN_SORT_KEYS, RunNotFoundError, RunStore, new_run_id
@@ -43,6 +46,8 @@ from runs._verdicts import RecordedVerdict
 
 __all__ = [
     "MAX_ARTIFACT_BYTES",
+    "MAX_EXPERIMENTS",
+    "MAX_SEED",
     "RUN_SORT_KEYS",
     "RUN_STATUSES",
     "TERMINAL_STATUSES",
@@ -65,6 +70,7 @@ __all__ = [
     "RunStatus",
     "RunStore",
     "Step",
+    "StoreUnavailableError",
     "TaskSpec",
     "UntrustedEntry",
     "UntrustedFileError",
@@ -85,6 +91,7 @@ __all__ = [
     "remove_untrusted_tree",
     "sha256_file",
     "split_under",
+    "storable_problem",
     "task_label",
     "untrusted_kind",
     "untrusted_listing",

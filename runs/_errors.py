@@ -7,3 +7,8 @@ user, and nothing it did not anticipate: those stay tracebacks, to be reported a
 
 class LabgateError(Exception):
     """An error labgate raises deliberately, with a message meant for the user."""
+
+
+class StoreUnavailableError(LabgateError):
+    """The run store cannot be opened: its folder cannot be made, its database is damaged, not a
+    database, or written by a newer labgate. Nothing in it was changed."""

@@ -6,10 +6,12 @@ keeping them here lets a gate and a proposer agree on a verdict without knowing 
 
 from __future__ import annotations
 
+import math
 import re
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationInfo, field_validator
+from pydantic_core import PydanticCustomError
 
 _WORKLOAD_NAME = re.compile(r"^[a-z][a-z0-9_-]{0,31}$")
 
@@ -34,6 +36,10 @@ TERMINAL_STATUSES: frozenset[str] = frozenset({"finished", "failed", "cancelled"
 _TASK_ID = re.compile(r"^[a-z0-9][a-z0-9_.-]*(/[A-Za-z0-9][A-Za-z0-9_.-]*)+$")
 
 
+MAX_EXPERIMENTS = 100_000
+"""Most experiments one run's budget may ask for."""
+MAX_SEED = 2**31 - 1
+"""Largest seed a task may record: every random generator labgate seeds takes it, and every database stores it."""
 MAX_WALL_SECONDS = 30 * 86_400
 """Longest run a budget may ask for: thirty days."""
 MAX_EXPERIMENT_SECONDS = 7 * 86_400
@@ -47,7 +53,7 @@ class Budget(BaseModel):
     # accepted at submission must not fail later because 1e300 seconds cannot be set as a CPU limit.
     model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
-    experiments: int = Field(default=8, ge=1, le=100_000, description="solver/prover/kernel executions")
+    experiments: int = Field(default=8, ge=1, le=MAX_EXPERIMENTS, description="solver/prover/kernel executions")
     iterations: int = Field(default=4, ge=1, le=10_000, description="plan-dispatch-gate rounds")
     wall_seconds: float = Field(default=3600.0, gt=0, le=MAX_WALL_SECONDS, description="whole run")
     experiment_seconds: float = Field(
@@ -84,6 +90,46 @@ class GateDeviation(BaseModel):
         if self.change == "reordered":
             return f"gate order {', '.join(self.submitted or [])} (catalog {', '.join(self.catalog or [])})"
         return f"{self.gate} {self.change}"
+
+
+def storable_problem(value: Any, where: str = "") -> str | None:
+    """Why `value` cannot be stored and shown again as it was given, or None when it can.
+
+    A run's spec is kept as JSON and answered as UTF-8: a NaN or infinity is written as `null`
+    (the run would record a value nobody gave), and a lone surrogate (`"\\ud800"` in JSON, an
+    undecodable byte in a file name) makes every page that lists the run fail to encode. Walked
+    without recursion, so a deeply nested value cannot exhaust the interpreter's stack. `where`
+    prefixes the path named in the answer (`params.re`).
+    """
+    pending: list[tuple[Any, str]] = [(value, where)]
+    while pending:
+        item, path = pending.pop()
+        prefix = f"{path}: " if path else ""
+        if isinstance(item, float) and not math.isfinite(item):
+            return f"{prefix}{item} is not a finite number"
+        if isinstance(item, str) and not _encodable(item):
+            return f"{prefix}{_shown(item)} is not valid Unicode text"
+        if isinstance(item, dict):
+            for key, child in item.items():
+                if isinstance(key, str) and not _encodable(key):
+                    return f"{prefix}the name {_shown(key)} is not valid Unicode text"
+                pending.append((child, f"{path}.{key}" if path else str(key)))
+        elif isinstance(item, list | tuple):
+            pending.extend((child, f"{path}[{index}]") for index, child in enumerate(item))
+    return None
+
+
+def _shown(text: str) -> str:
+    """`text` printable whatever it holds: lone surrogates as their escapes."""
+    return repr(text.encode("utf-8", "backslashreplace").decode("utf-8"))
+
+
+def _encodable(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def task_label(task_id: str, deviations: list[GateDeviation] | list[dict[str, Any]]) -> str:
@@ -125,7 +171,7 @@ class TaskSpec(BaseModel):
     )
     budget: Budget = Field(default_factory=Budget)
     sandbox: Literal["local", "docker"] = "local"
-    seed: int = 0
+    seed: int = Field(default=0, description=f"0 to {MAX_SEED}; checked when a run is submitted")
     extends: str | None = Field(default=None, description="the catalog task this spec was derived from")
     gate_deviations: list[GateDeviation] = Field(
         default_factory=list,
@@ -143,6 +189,14 @@ class TaskSpec(BaseModel):
     def _check_id(cls, value: str) -> str:
         if not _TASK_ID.match(value):
             raise ValueError(f"task id {value!r} must look like 'workload/name' (lowercase, digits, '-', '_', '.')")
+        return value
+
+    @field_validator("title", "goal", "params", "sweep", "gate_options")
+    @classmethod
+    def _check_storable(cls, value: Any, info: ValidationInfo) -> Any:
+        problem = storable_problem(value)
+        if problem is not None:
+            raise PydanticCustomError("not_storable", problem)
         return value
 
 

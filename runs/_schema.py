@@ -15,6 +15,8 @@ from typing import TYPE_CHECKING
 from sqlalchemy import inspect, text
 from sqlalchemy.engine import Connection, Engine
 
+from runs._errors import StoreUnavailableError
+
 if TYPE_CHECKING:
     from alembic.config import Config
 
@@ -57,11 +59,26 @@ def _migrate(connection: Connection) -> None:
     command.upgrade(config, "head")
 
 
+def known_revisions() -> frozenset[str]:
+    """Every schema revision this labgate has a migration for (`0003` of `0003_run_tags_notes.py`)."""
+    return frozenset(path.name.split("_", 1)[0] for path in (MIGRATIONS / "versions").glob("[0-9]*_*.py"))
+
+
 def upgrade_schema(engine: Engine, lock_dir: Path | None) -> None:
-    """Bring the database to HEAD_REVISION; cheap (one query) when it is already there."""
+    """Bring the database to HEAD_REVISION; cheap (one query) when it is already there.
+
+    A database at a revision this labgate does not know was written by a newer one: it is refused
+    untouched (StoreUnavailableError), never "upgraded" by migrations that do not describe it.
+    """
     with engine.connect() as probe:
-        if _current_revision(probe) == HEAD_REVISION:
-            return
+        current = _current_revision(probe)
+    if current == HEAD_REVISION:
+        return
+    if current is not None and current not in known_revisions():
+        raise StoreUnavailableError(
+            f"the database is at schema revision {current!r}, which this labgate does not know "
+            f"(it knows up to {HEAD_REVISION}): it was written by a newer labgate; open it with that version"
+        )
     if engine.dialect.name == "sqlite":
         assert lock_dir is not None
         with (lock_dir / ".schema.lock").open("w") as lock:

@@ -7,6 +7,7 @@ whole row), so two processes recording into one store do not lose each other's c
 
 from __future__ import annotations
 
+import json
 import secrets
 from collections.abc import Collection, Iterator, Sequence
 from contextlib import contextmanager
@@ -17,12 +18,12 @@ from typing import Any, TypedDict, Unpack
 from sqlalchemy import Text, cast, exists, func, or_, update
 from sqlalchemy import event as sa_event
 from sqlalchemy.engine import Engine
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import ArgumentError, DBAPIError, IntegrityError
 from sqlmodel import Session, col, create_engine, select
 
 from runs._artifacts import ArtifactStore, media_type_for
-from runs._errors import LabgateError
-from runs._records import ExperimentSpec, GateResult, RunStatus, TaskSpec
+from runs._errors import LabgateError, StoreUnavailableError
+from runs._records import TERMINAL_STATUSES, ExperimentSpec, GateResult, RunStatus, TaskSpec
 from runs._revision import RevisionReader, track_revision
 from runs._schema import upgrade_schema
 from runs._tables import Artifact, Event, Experiment, Run, Step, Verdict, utcnow
@@ -105,6 +106,33 @@ _SORT_COLUMNS: dict[str, Any] = {
 }
 
 
+def _database_problem(error: DBAPIError) -> str:
+    """The driver's own words for why the database failed (`file is not a database`), without the SQL."""
+    return str(error.orig).strip().splitlines()[0] if error.orig is not None else type(error).__name__
+
+
+def read_json(text: str | bytes) -> Any:
+    """A JSON column's value, with any lone surrogate in its strings replaced by U+FFFD.
+
+    JSON may escape half a UTF-16 pair (`"\\ud800"`); Python decodes it to a string that cannot be
+    encoded as UTF-8, so a run stored with one (before submissions were checked for them) would make
+    every page and answer that shows it fail. Only text holding such an escape is walked.
+    """
+    raw = text.decode("utf-8") if isinstance(text, bytes | bytearray) else text  # a driver may hand bytes
+    value = json.loads(raw)
+    return _valid_text(value) if "\\ud" in raw.lower() else value
+
+
+def _valid_text(value: Any) -> Any:
+    if isinstance(value, str):
+        return value.encode("utf-16", "surrogatepass").decode("utf-16", "replace")
+    if isinstance(value, dict):
+        return {_valid_text(key): _valid_text(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_valid_text(item) for item in value]
+    return value
+
+
 def new_run_id() -> str:
     """Sortable by creation time, unique without coordination between processes."""
     return f"{utcnow().strftime('%Y%m%d-%H%M%S')}-{secrets.token_hex(3)}"
@@ -115,17 +143,42 @@ class RunStore:
 
     def __init__(self, home: Path, database_url: str | None = None) -> None:
         self.home = home
-        self.home.mkdir(parents=True, exist_ok=True)
+        try:
+            self.home.mkdir(parents=True, exist_ok=True)
+        except OSError as error:
+            reason = error.strerror or str(error)
+            raise StoreUnavailableError(f"cannot use {home} as the run store's folder: {reason}") from None
         self.database_url = database_url or f"sqlite:///{self.home / 'labgate.db'}"
         self.is_sqlite = self.database_url.startswith("sqlite")
         connect_args: dict[str, Any] = {"timeout": 60, "check_same_thread": False} if self.is_sqlite else {}
         # A server process answers many requests at once from a thread pool: room for them all.
-        self.engine = create_engine(
-            self.database_url, connect_args=connect_args, pool_pre_ping=True, pool_size=10, max_overflow=30
-        )
+        try:
+            self.engine = create_engine(
+                self.database_url,
+                connect_args=connect_args,
+                pool_pre_ping=True,
+                pool_size=10,
+                max_overflow=30,
+                json_deserializer=read_json,
+            )
+        except (ArgumentError, ImportError, TypeError) as error:  # unknown dialect, malformed URL, no driver, in-memory
+            problem = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+            raise StoreUnavailableError(f"the database URL cannot be used: {problem}") from None
         if self.is_sqlite:
             _configure_sqlite(self.engine)
-        upgrade_schema(self.engine, self.home)
+        try:
+            upgrade_schema(self.engine, self.home)
+        except DBAPIError as error:
+            self.engine.dispose()
+            where = (
+                f" {self.database_url.removeprefix('sqlite:///')}" if self.is_sqlite else ""
+            )  # a URL may hold a password
+            raise StoreUnavailableError(
+                f"cannot open the run store's database{where}: {_database_problem(error)}"
+            ) from None
+        except StoreUnavailableError:
+            self.engine.dispose()
+            raise
         track_revision(self.engine)  # after the migrations: they write before the counter exists
         self._revision = RevisionReader(self.engine)
         self.artifacts = ArtifactStore(self.home / "artifacts")
@@ -274,7 +327,9 @@ class RunStore:
 
         Cancellation comes from another process (CLI, API) while the executor is still working;
         the guard is part of the UPDATE, so an executor finishing at the same moment cannot
-        overwrite it.
+        overwrite it. Likewise only a run that has not ended can be cancelled: a cancel racing the
+        run's end (or another cancel) neither turns a finished result into a cancelled one nor
+        records the cancellation twice.
         """
         values: dict[str, Any] = {"status": status, "updated_at": utcnow()}
         if reason or status in ("finished", "running"):
@@ -288,6 +343,8 @@ class RunStore:
         query = update(Run).where(col(Run.id) == run_id)
         if status != "cancelled":
             query = query.where(col(Run.status) != "cancelled")
+        else:
+            query = query.where(col(Run.status).not_in(sorted(TERMINAL_STATUSES)))
         with self.session() as session:
             changed = session.execute(query.values(**values)).rowcount  # type: ignore[attr-defined]
             session.commit()

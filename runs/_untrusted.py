@@ -365,7 +365,10 @@ def walk_untrusted(root: Path, *, max_entries: int = 100_000) -> Iterator[Untrus
                     if count > max_entries:
                         raise UntrustedFileError(str(root), f"holds more than {max_entries} entries")
                     relative = f"{prefix}{entry.name}"
-                    info = entry.stat(follow_symlinks=False)
+                    try:
+                        info = entry.stat(follow_symlinks=False)
+                    except FileNotFoundError:
+                        continue  # removed since the listing (a live tree such as /proc): no longer there
                     if stat.S_ISDIR(info.st_mode):
                         yield UntrustedEntry(relative, "dir", 0)
                         with contextlib.suppress(OSError):

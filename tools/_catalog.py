@@ -11,7 +11,7 @@ from typing import Any
 import yaml
 from pydantic import ValidationError
 
-from runs import Budget, TaskSpec
+from runs import MAX_SEED, Budget, TaskSpec
 from tools._gate_settings import GateOptionsValidator, check_gate_settings, gate_deviations
 from tools._workload import TaskError, Workload
 
@@ -118,6 +118,8 @@ class Catalog:
         return task
 
     def validate(self, task: TaskSpec) -> None:
+        if not 0 <= task.seed <= MAX_SEED:  # a seed past 64 bits cannot even be stored
+            raise TaskError(f"{task.id}: seed {task.seed} is outside 0 to {MAX_SEED}")
         self.workload_for(task).validate(task)
         if self.gate_options is not None:
             check_gate_settings(task, self.gate_options)
@@ -137,16 +139,9 @@ class Catalog:
             text = path.read_text()
         except OSError as error:
             raise TaskError(f"cannot read task file {path}: {error.strerror or error}") from None
-        try:
-            if path.suffix.lower() == ".toml":
-                data = tomllib.loads(text)
-            elif path.suffix.lower() == ".json":
-                data = json.loads(text)
-            else:
-                data = yaml.safe_load(text)
-        except (yaml.YAMLError, tomllib.TOMLDecodeError, json.JSONDecodeError) as error:
-            detail = str(error).replace("\n", " ")
-            raise TaskError(f"task file {path} is malformed: {detail}") from None
+        except UnicodeDecodeError as error:
+            raise TaskError(f"task file {path} is not UTF-8 text: {error.reason} at byte {error.start}") from None
+        data = parse_task_text(text, path.suffix.lower(), str(path))
         if not isinstance(data, dict):
             raise TaskError(f"task file {path} must hold a mapping of task fields, not {type(data).__name__}")
         task = self.from_mapping(data, origin=str(path))
@@ -154,13 +149,23 @@ class Catalog:
         return workload.titled(workload.read_task_files(task, path.parent)) if workload is not None else task
 
     def from_mapping(self, data: Mapping[str, Any], origin: str = "task") -> TaskSpec:
-        """A task from a mapping (file or REST body); `extends: <id>` starts from a catalog task."""
+        """A task from a mapping (file or REST body); `extends: <id>` starts from a catalog task.
+
+        The fields merged with the catalog task's are checked to be mappings first (a list or a
+        number there is the writer's mistake, named as such). A parameter the mapping fixes in
+        `params` is no longer swept by the catalog task: `params: {re: 5000}` runs Re 5000, as
+        `--param re=5000` does, instead of being silently outvoted by the catalog's sweep.
+        """
+        _check_shape(data, origin)
         data = dict(data)
         base_id = data.pop("extends", None)
         try:
             if base_id is not None:
                 base = self.get(str(base_id)).model_dump()
-                params = {**base.get("params", {}), **(data.pop("params", None) or {})}
+                fixed = data.pop("params", None) or {}
+                params = {**base.get("params", {}), **fixed}
+                if "sweep" not in data:
+                    data["sweep"] = {name: values for name, values in base["sweep"].items() if name not in fixed}
                 budget = {**base.get("budget", {}), **(data.pop("budget", None) or {})}
                 gate_options = dict(base.get("gate_options", {}))
                 for gate, options in (data.pop("gate_options", None) or {}).items():
@@ -177,6 +182,168 @@ class Catalog:
             return TaskSpec.model_validate(data)
         except ValidationError as error:
             raise TaskError(f"{origin} is not a valid task: {describe_validation_error(error)}") from None
+
+
+_MERGED_FIELDS = ("params", "sweep", "budget", "gate_options")
+"""Fields of a task mapping that hold mappings (merged with the catalog task's when it extends one)."""
+
+
+def _check_shape(data: Mapping[str, Any], origin: str) -> None:
+    """TaskError naming the field when `extends` is not a task id or a mapping field holds something else."""
+    extends = data.get("extends")
+    if extends is not None and not isinstance(extends, str):
+        raise TaskError(f"{origin} is not a valid task: extends: must be a catalog task id, not {_kind(extends)}")
+    for name in _MERGED_FIELDS:
+        value = data.get(name)
+        if value is not None and not isinstance(value, Mapping):
+            raise TaskError(
+                f"{origin} is not a valid task: {name}: must be a mapping of names to values, not {_kind(value)}"
+            )
+    for gate, options in (data.get("gate_options") or {}).items():
+        if options is not None and not isinstance(options, Mapping):
+            raise TaskError(
+                f"{origin} is not a valid task: gate_options.{gate}: must be a mapping of options, not {_kind(options)}"
+            )
+    params, sweep = data.get("params") or {}, data.get("sweep") or {}
+    empty = sorted(str(name) for name, values in sweep.items() if isinstance(values, list) and not values)
+    if empty:
+        raise TaskError(f"{origin} is not a valid task: sweep.{empty[0]}: a sweep needs at least one value")
+    both = sorted(str(name) for name in params if name in sweep)
+    if both:
+        raise TaskError(
+            f"{origin} is not a valid task: params and sweep both set {', '.join(both)}; "
+            "a parameter is either fixed (params) or swept (sweep)"
+        )
+
+
+def _kind(value: Any) -> str:
+    """What a misplaced value is, in words (never its repr: a 5,000-digit integer has none)."""
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, int | float):
+        return "a number"
+    if isinstance(value, list):
+        return "a list"
+    return "text" if isinstance(value, str) else type(value).__name__
+
+
+MAX_TASK_FILE_VALUES = 100_000
+"""Values a task file may hold once its YAML aliases are expanded; a real task holds a few hundred.
+A "billion laughs" file (aliases of aliases) is a few hundred bytes that expand to billions."""
+
+
+def parse_task_text(text: str, suffix: str, origin: str) -> Any:
+    """The data of a task file's text (`.toml`, `.json`, else YAML); TaskError when it is malformed.
+
+    Beyond the parsers' own syntax errors: values their constructors refuse (a YAML date of month 13,
+    an integer of 5,000 digits), nesting deep enough to exhaust the parser's recursion, duplicate keys
+    (which YAML and JSON would silently resolve to the last one), and YAML aliases that expand past
+    MAX_TASK_FILE_VALUES values or refer to themselves.
+    """
+    try:
+        if suffix == ".toml":
+            data: Any = tomllib.loads(text)
+        elif suffix == ".json":
+            data = json.loads(text, object_pairs_hook=_json_object)
+        else:
+            data = _load_yaml(text)
+    except (yaml.YAMLError, ValueError, OverflowError) as error:  # JSON and TOML decode errors are ValueErrors
+        detail = str(error).replace("\n", " ")
+        raise TaskError(f"task file {origin} is malformed: {detail}") from None
+    except RecursionError:
+        raise TaskError(f"task file {origin} is malformed: its values nest too deeply") from None
+    problem = _nul_problem(data)
+    if problem is not None:
+        raise TaskError(f"task file {origin} is malformed: {problem}")
+    return data
+
+
+def _json_object(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    """A JSON object as a dict; ValueError naming a key given twice (json.loads keeps the last silently)."""
+    found: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in found:
+            raise ValueError(f"duplicate key {key!r}")
+        found[key] = value
+    return found
+
+
+def _load_yaml(text: str) -> Any:
+    """`yaml.safe_load`, but the node graph is measured before any Python value is built from it."""
+    loader = yaml.SafeLoader(text)
+    try:
+        node = loader.get_single_node()
+        if node is None:
+            return None
+        _check_yaml_graph(node)
+        return loader.construct_document(node)
+    finally:
+        loader.dispose()
+
+
+def _check_yaml_graph(root: yaml.Node) -> None:
+    """Refuse duplicate keys, self-referring aliases and expansions past MAX_TASK_FILE_VALUES (no recursion).
+
+    Each node's expanded size is computed once (an alias is the same node object again), so a file
+    whose aliases expand to billions is measured in time proportional to its length.
+    """
+    sizes: dict[int, int] = {}
+    open_nodes: set[int] = set()
+    pending: list[tuple[yaml.Node, bool]] = [(root, False)]
+    while pending:
+        node, children_done = pending.pop()
+        key = id(node)
+        if children_done:
+            open_nodes.discard(key)
+            sizes[key] = 1 + sum(sizes[id(child)] for child in _yaml_children(node))
+            if sizes[key] > MAX_TASK_FILE_VALUES:
+                raise ValueError(f"its aliases expand to more than {MAX_TASK_FILE_VALUES:,} values")
+            continue
+        if key in sizes:
+            continue
+        if key in open_nodes:
+            raise ValueError(f"an alias refers to a value that contains it (line {node.start_mark.line + 1})")
+        _refuse_duplicate_keys(node)
+        open_nodes.add(key)
+        pending.append((node, True))
+        pending.extend((child, False) for child in _yaml_children(node))
+
+
+def _yaml_children(node: yaml.Node) -> list[yaml.Node]:
+    if isinstance(node, yaml.MappingNode):
+        return [part for pair in node.value for part in pair]
+    if isinstance(node, yaml.SequenceNode):
+        return list(node.value)
+    return []
+
+
+def _refuse_duplicate_keys(node: yaml.Node) -> None:
+    if not isinstance(node, yaml.MappingNode):
+        return
+    seen: set[tuple[str, str]] = set()
+    for key, _ in node.value:
+        if not isinstance(key, yaml.ScalarNode) or key.tag == "tag:yaml.org,2002:merge":
+            continue
+        if (key.tag, key.value) in seen:
+            raise ValueError(f"duplicate key {key.value!r} (line {key.start_mark.line + 1})")
+        seen.add((key.tag, key.value))
+
+
+def _nul_problem(data: Any) -> str | None:
+    """Where a NUL character sits in `data` (no database column takes it), else None."""
+    pending: list[tuple[Any, str]] = [(data, "")]
+    while pending:
+        item, path = pending.pop()
+        if isinstance(item, str) and "\x00" in item:
+            return f"{path or 'the file'} holds a NUL character"
+        if isinstance(item, dict):
+            for key, child in item.items():
+                if isinstance(key, str) and "\x00" in key:
+                    return f"a name in {path or 'the file'} holds a NUL character"
+                pending.append((child, f"{path}.{key}" if path else str(key)))
+        elif isinstance(item, list):
+            pending.extend((child, f"{path}[{index}]") for index, child in enumerate(item))
+    return None
 
 
 def apply_overrides(
@@ -197,6 +364,8 @@ def apply_overrides(
         existing = {known.lower(): known for known in (*task.params, *task.sweep)}
         name = existing.get(name.lower(), name)
         values = [parse_scalar(part) for part in raw.split(",") if part.strip()]
+        if not values:
+            raise TaskError(f"--param {item!r} gives no value")
         if len(values) == 1 and name not in task.sweep:
             task.params[name] = values[0]
         else:

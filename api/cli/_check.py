@@ -20,7 +20,6 @@ task's tool or sandbox is not usable here.
 from __future__ import annotations
 
 import hashlib
-import json
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -31,6 +30,7 @@ from rich.console import Console
 
 from agents import RunLauncher, RunOptions
 from api._errors import BadInputError
+from api._json import dumps_strict
 from api._settings import Settings, build_launcher
 from runs import (
     ExperimentSpec,
@@ -155,7 +155,11 @@ def source_digest(root: Path) -> str:
     for entry in walk_untrusted(root):
         digest.update(f"{entry.relative}:{entry.kind}".encode())
         if entry.kind == "file":
-            info = (root / entry.relative).lstat()
+            try:
+                info = (root / entry.relative).lstat()
+            except FileNotFoundError:
+                digest.update(b"gone")  # removed while walked: a change the second digest sees too
+                continue
             digest.update(f"{info.st_size}:{info.st_mtime_ns}".encode())
     return digest.hexdigest()
 
@@ -182,7 +186,10 @@ def run_check(
         raise BadInputError(f"{path} does not exist")
     work = settings.home.expanduser().resolve() / "checks" / new_run_id()
     work.mkdir(parents=True, exist_ok=True)
-    before = source_digest(source)
+    try:
+        before = source_digest(source)
+    except UntrustedFileError as error:
+        raise BadInputError(f"cannot read {path}: {error.reason}") from None
     try:
         result = check_result(launcher, spec, source, work, rerun=rerun, unsafe_no_isolation=unsafe_no_isolation)
     except (TaskError, ToolUnavailableError, SandboxError) as error:
@@ -192,7 +199,7 @@ def run_check(
         result["decision"] = "reject"
         result["verdicts"].append(changed.model_dump(mode="json"))
     if as_json:
-        sys.stdout.write(json.dumps(result, default=str) + "\n")
+        sys.stdout.write(dumps_strict(result) + "\n")
     else:
         _print(result)
     if result["decision"] != "accept":

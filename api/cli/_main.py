@@ -6,7 +6,6 @@ Exit codes: 0 when the command did its job (a run that finished, whatever its ve
 
 from __future__ import annotations
 
-import json
 import os
 import sys
 from collections.abc import Callable
@@ -24,13 +23,17 @@ from agents import RunLauncher, RunOptions, RunStateError, RunSummary
 from agents.llm import llm_purpose
 from api._detail import iso, run_detail
 from api._errors import BadInputError
+from api._json import dumps_strict
 from api._progress import LineReporter, LiveReporter
 from api._settings import Settings, SettingsError, build_launcher, build_store
 from api.cli._images import images_group
 from runs import (
+    MAX_EXPERIMENTS,
+    MAX_SEED,
     RUN_STATUSES,
     RunNotFoundError,
     RunStore,
+    StoreUnavailableError,
     TaskSpec,
     describe_deviations,
     recorded_deviations,
@@ -42,6 +45,8 @@ if TYPE_CHECKING:
     from agents.planner import PlanningResult
 
 EXIT_BAD_INPUT = 2
+MAX_LISTED = 2**63 - 1
+"""The largest row count a database LIMIT holds (a larger one overflows SQLite's INTEGER)."""
 
 
 @click.group(help="labgate: research runs judged by verifier gates.")
@@ -68,7 +73,7 @@ def _reserve_stdout_for_json() -> None:
 
 def _emit_json(data: Any) -> None:
     out = _json_out or sys.stdout
-    out.write(json.dumps(data, indent=None, default=str) + "\n")
+    out.write(dumps_strict(data) + "\n")  # strict JSON: a NaN metric is null, not a token no parser reads
     out.flush()
 
 
@@ -105,9 +110,14 @@ def tasks_command(as_json: bool) -> None:
     help="execution backend (default: the task's choice, local unless it says docker)",
 )
 @click.option("--image", default=None, help="docker image for the tools (default: the workload's, e.g. openfoam)")
-@click.option("--budget", type=click.IntRange(min=1), default=None, help="maximum number of experiments (solver runs)")
+@click.option(
+    "--budget",
+    type=click.IntRange(1, MAX_EXPERIMENTS),
+    default=None,
+    help="maximum number of experiments (solver runs)",
+)
 @click.option("--param", "param", multiple=True, help="name=value, or name=v1,v2 to sweep (repeatable)")
-@click.option("--seed", type=int, default=None, help="seed recorded on the run")
+@click.option("--seed", type=click.IntRange(0, MAX_SEED), default=None, help="seed recorded on the run")
 @click.option("--workers", type=click.IntRange(min=1), default=None, help="experiments run at once (default: cores)")
 @click.option("--unsafe-no-isolation", is_flag=True, help="run experiments without bubblewrap (rlimits only)")
 @click.option("--approve-plan", is_flag=True, help="pause after planning until `agent approve RUN_ID`")
@@ -298,6 +308,9 @@ def cancel_command(run_id: str) -> None:
         launcher.cancel(run_id)
     except RunStateError as error:
         raise BadInputError(str(error)) from None
+    ended = launcher.store.get_run(run_id).status
+    if ended != "cancelled":  # it ended on its own between the check and the cancel
+        raise BadInputError(f"run {run_id} already ended ({ended})")
     print(f"run {run_id} cancelled")
 
 
@@ -327,7 +340,9 @@ def _print_summary(summary: RunSummary) -> None:
 
 @app.command("runs")
 @click.option("--json", "as_json", is_flag=True, help="print a JSON list")
-@click.option("--limit", type=click.IntRange(min=1), default=50, show_default=True, help="how many, newest first")
+@click.option(
+    "--limit", type=click.IntRange(1, MAX_LISTED), default=50, show_default=True, help="how many, newest first"
+)
 @click.option("--status", type=click.Choice(list(RUN_STATUSES)), default=None, help="only runs with this status")
 def runs_command(as_json: bool, limit: int, status: str | None) -> None:
     """List runs, newest first."""
@@ -392,7 +407,7 @@ def show_command(run_id: str, as_json: bool) -> None:
             console.print(f"  {planned.get('key')}: {settings_text}{rationale}", highlight=False, markup=False)
     table = Table("experiment", "status", "decision", "metrics", box=None)
     for experiment in detail["experiments"]:
-        metrics = ", ".join(f"{k}={v:.4g}" for k, v in sorted(experiment["metrics"].items())[:4])
+        metrics = ", ".join(f"{k}={_metric(v)}" for k, v in sorted(experiment["metrics"].items())[:4])
         table.add_row(escape(experiment["key"]), experiment["status"], str(experiment["decision"]), metrics)
     console.print(table)
     for verdict in detail["verdicts"]:
@@ -405,6 +420,13 @@ def show_command(run_id: str, as_json: bool) -> None:
         console.print(f"report: {detail['report']}", highlight=False, markup=False)
 
 
+def _metric(value: Any) -> str:
+    """A metric as `show` prints it: numbers to four digits, anything else a workload stored as it is."""
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return f"{value:.4g}"
+    return escape(str(value))[:40]
+
+
 def _planned(store: RunStore, run_id: str) -> list[dict[str, Any]]:
     """The experiments the run's plan step chose (its latest `plan` event): what a paused run waits to run."""
     plans = [event for event in store.events(run_id) if event.kind == "plan" and "planned" in event.data]
@@ -414,8 +436,26 @@ def _planned(store: RunStore, run_id: str) -> list[dict[str, Any]]:
     return [item for item in planned if isinstance(item, dict)] if isinstance(planned, list) else []
 
 
+def _undecodable_argument(argv: list[str]) -> str | None:
+    """The first argument holding bytes that are not UTF-8, shown with them escaped, else None.
+
+    Python hands such bytes over as lone surrogates; stored as a run's task, they could be neither
+    written to the database nor shown by any page, so they are refused as bad input up front.
+    """
+    for argument in argv:
+        try:
+            argument.encode("utf-8")
+        except UnicodeEncodeError:
+            return "'" + argument.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace") + "'"
+    return None
+
+
 def main(argv: list[str] | None = None) -> None:
     """Entry point: turns usage errors and bad input into one line on stderr and exit code 2."""
+    undecodable = _undecodable_argument(sys.argv[1:] if argv is None else argv)
+    if undecodable is not None:
+        print(f"agent: error: argument {undecodable} is not UTF-8 text", file=sys.stderr)
+        raise SystemExit(EXIT_BAD_INPUT)
     try:
         result = app.main(args=argv, prog_name="agent", standalone_mode=False)
     except click.UsageError as error:
@@ -426,7 +466,7 @@ def main(argv: list[str] | None = None) -> None:
     except click.Abort:
         print("agent: aborted", file=sys.stderr)
         raise SystemExit(130) from None
-    except (BadInputError, SettingsError) as error:
+    except (BadInputError, SettingsError, StoreUnavailableError) as error:
         print(f"agent: error: {error}", file=sys.stderr)
         raise SystemExit(EXIT_BAD_INPUT) from None
     except ValidationError as error:

@@ -19,12 +19,14 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import re
+import sqlite3
 import time
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from sqlalchemy.exc import DBAPIError
 from starlette.concurrency import run_in_threadpool
 
 from api.rest._security import ASGIApp, Message, Receive, Scope, Send
@@ -93,7 +95,11 @@ class ResponseCache:
             headers.get(b"authorization", b""),
         )
         validator = headers.get(b"if-none-match")
-        revision = await self._read_revision()
+        try:
+            revision = await self._read_revision()
+        except (DBAPIError, sqlite3.Error):  # the store failed: nothing is known fresh; the route answers (503)
+            await self.app(scope, receive, send)
+            return
         entry = self._current(key, revision)
         if entry is not None and not self._expired(entry):
             await _answer(send, entry, validator)

@@ -8,7 +8,6 @@ entry can unpack outside the folder it is extracted into.
 
 from __future__ import annotations
 
-import json
 import os
 import re
 import zipfile
@@ -21,6 +20,7 @@ from fastapi.concurrency import run_in_threadpool
 from starlette.responses import StreamingResponse
 
 from api._detail import run_detail
+from api._json import dumps_strict
 from api._paths import without_server_paths
 from api.rest._problems import refusal
 from api.rest._routes_runs import RunId
@@ -115,7 +115,7 @@ def archive_chunks(store: RunStore, run_id: str, detail: dict[str, Any]) -> Iter
     stamp = datetime.now(UTC).timetuple()[:6]
     index = []
     with zipfile.ZipFile(pipe, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=6) as archive:
-        archive.writestr(zipfile.ZipInfo("run.json", stamp), json.dumps(detail, indent=2, default=str))
+        archive.writestr(zipfile.ZipInfo("run.json", stamp), dumps_strict(detail, indent=2))
         yield pipe.take()
         for name, artifact in _members(store, run_id, detail):
             try:

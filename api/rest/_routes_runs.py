@@ -21,6 +21,7 @@ from starlette.responses import StreamingResponse
 
 from agents import RunOptions, RunStateError, process_alive_here
 from api._detail import artifact_record, headline_experiments, run_detail, run_row
+from api._json import dumps_strict, strict_json
 from api._paths import without_server_paths
 from api.rest._cache import LIVE_SECONDS, NOT_MODIFIED, STATE_KEY
 from api.rest._problems import MALFORMED, TOO_LARGE, UnprocessableError, refusal
@@ -83,6 +84,9 @@ ACTION: dict[int | str, dict[str, Any]] = {
     409: refusal("the run is not in a state that allows this action"),
 }
 
+
+MAX_EVENT_ID = 2**62
+"""The largest event id a client may resume after: within every database's integers, with room to spare."""
 
 MAX_SWEEP_COMBINATIONS = 10_000
 """As many experiments as a submission's budget may ask for (`RunRequest.budget`)."""
@@ -308,7 +312,7 @@ def get_run(run_id: RunId, state: State, request: Request) -> JSONResponse:
     detail.pop("report", None)  # a path on the server; the report is an artifact (report_sha256)
     detail = without_server_paths(detail, state.store.home, state.store.run_dir(run_id))
     detail["links"] = _links(run_id).model_dump()
-    return JSONResponse(detail)  # already JSON-shaped: no second encoding pass
+    return JSONResponse(strict_json(detail))  # already JSON-shaped: no second encoding pass
 
 
 @router.get("/runs/{run_id}/artifacts", summary="Artifacts of a run", responses=UNKNOWN_RUN)
@@ -367,6 +371,9 @@ def cancel_run(run_id: RunId, state: State) -> ActionResult:
         state.launcher.cancel(run_id)
     except RunStateError as error:
         raise HTTPException(409, str(error)) from None
+    ended = _get(state, run_id).status
+    if ended != "cancelled":  # it ended on its own between the check and the cancel
+        raise HTTPException(409, f"run {run_id} already ended ({ended})")
     state.pool.wake()
     return ActionResult(run_id=run_id, status="cancelled", message="cancelled on request")
 
@@ -439,7 +446,7 @@ def _sse(event: Event, home: pathlib.Path, run_dir: pathlib.Path) -> str:
     payload["message"] = without_server_paths(event.message, home, run_dir)
     # Unnamed SSE messages (the kind is in the data), so a browser's onmessage sees every kind,
     # including kinds added later; only the closing message is named (`end`).
-    return f"id: {event.id}\ndata: {json.dumps(payload, default=str)}\n\n"
+    return f"id: {event.id}\ndata: {dumps_strict(payload)}\n\n"
 
 
 @router.get(
@@ -455,13 +462,15 @@ async def run_events(
     last_event_id: Annotated[
         str, Header(alias="Last-Event-ID", pattern=r"^[0-9]{0,19}$", description="resume after this event id")
     ] = "",
-    after: Annotated[int | None, Query(ge=0, le=2**62, description="resume after this event id")] = None,
+    after: Annotated[int | None, Query(ge=0, le=MAX_EVENT_ID, description="resume after this event id")] = None,
     follow: Annotated[bool, Query(description="keep streaming until the run ends")] = True,
 ) -> StreamingResponse:
     """Every event of the run in order, each with its id; reconnecting with Last-Event-ID resumes exactly."""
     await run_in_threadpool(_get, state, run_id)
     cursor = after or 0
     if last_event_id:
+        if int(last_event_id) > MAX_EVENT_ID:  # 19 digits may pass 2**63, which no database integer holds
+            raise UnprocessableError(["header", "Last-Event-ID"], f"an event id is at most {MAX_EVENT_ID}")
         cursor = max(cursor, int(last_event_id))
     store = state.store
     run_dir = store.run_dir(run_id)

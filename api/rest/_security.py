@@ -14,6 +14,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from api.rest._problems import unprocessable_body
 from api.rest._ratelimit import FailedAuthLimiter
+from runs import LabgateError
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -88,35 +89,57 @@ MAX_BODY_DEPTH = 32
 copying or validating a structure hundreds of levels deep exhausts the interpreter's recursion limit."""
 
 
-def nesting_depth(body: bytes) -> int:
-    """How deeply the arrays and objects of a JSON body nest; 0 for a body that is not JSON.
+def body_problem(body: bytes) -> str | None:
+    """Why a JSON request body is refused before any handler reads it, or None (also for a body that is not JSON).
 
-    The C parser guards its own recursion, so a hostile body fails here with RecursionError (and
-    counts as too deep) instead of later in a validator written in Python; the depth of what did
-    parse is measured without recursion.
+    Too deep: the C parser guards its own recursion, so a hostile body fails here with RecursionError
+    instead of later in a validator written in Python. `NaN` and `Infinity` are not JSON (RFC 8259),
+    and a value holding them would be stored as `null`. A `\\ud800` escape decodes to a lone
+    surrogate that no UTF-8 answer can carry: stored, it would break every page listing the run.
+    What did parse is walked without recursion.
     """
     try:
-        value = json.loads(body)
+        value = json.loads(body, parse_constant=_refuse_constant)
     except RecursionError:
-        return MAX_BODY_DEPTH + 1
+        return f"request body nested deeper than {MAX_BODY_DEPTH} levels"
+    except _NotJsonNumberError as error:
+        return f"request body holds {error}, which is not a JSON number"
     except ValueError:
-        return 0  # not JSON: the handler's own validation answers
-    deepest = 0
+        return None  # not JSON: the handler's own validation answers
     pending: list[tuple[Any, int]] = [(value, 0)]
     while pending:
         item, depth = pending.pop()
+        if isinstance(item, str) and not _encodable(item):
+            return "request body holds a lone surrogate escape (such as \\ud800), which is not Unicode text"
         if isinstance(item, dict):
+            if not all(_encodable(key) for key in item):
+                return "request body holds a lone surrogate escape (such as \\ud800), which is not Unicode text"
             item = list(item.values())
         if isinstance(item, list):
-            deepest = max(deepest, depth + 1)
-            if deepest > MAX_BODY_DEPTH:
-                return deepest
+            if depth + 1 > MAX_BODY_DEPTH:
+                return f"request body nested deeper than {MAX_BODY_DEPTH} levels"
             pending.extend((child, depth + 1) for child in item)
-    return deepest
+    return None
+
+
+class _NotJsonNumberError(LabgateError, ValueError):
+    """A `NaN`, `Infinity` or `-Infinity` literal, which Python's parser accepts and JSON does not."""
+
+
+def _refuse_constant(name: str) -> Any:
+    raise _NotJsonNumberError(name)
+
+
+def _encodable(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 class RequestGuard:
-    """ASGI middleware: bodies over `max_body_bytes` get 413 and URLs holding NUL get 422, before any handler.
+    """ASGI middleware: bodies over `max_body_bytes` get 413, URLs holding NUL and bodies `body_problem` refuses 422.
 
     A body without Content-Length (chunked) is read up to the limit and replayed to the app, so
     the limit holds whatever the client claims.
@@ -162,8 +185,9 @@ class RequestGuard:
             if not message.get("more_body", False):
                 break
         body = b"".join(chunks)
-        if nesting_depth(body) > MAX_BODY_DEPTH:
-            await reply(send, 422, f"request body nested deeper than {MAX_BODY_DEPTH} levels")
+        problem = body_problem(body)
+        if problem is not None:
+            await reply(send, 422, problem)
             return
         replayed = False
 

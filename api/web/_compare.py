@@ -11,7 +11,7 @@ import json
 import math
 from typing import Any
 
-from api._detail import run_detail
+from api._detail import run_detail, shown_spec
 from api._paths import without_server_paths
 from api.web._render import TEXT_LIMIT, line_plot, parse_table
 from api.web._searches import fitness_of, read_entries
@@ -22,6 +22,8 @@ from runs import Artifact, RunStore
 def compare_page(store: RunStore, run_ids: list[str]) -> dict[str, Any]:
     """Parameters and metrics of several runs side by side, experiment by experiment."""
     details = [without_server_paths(run_detail(store, run_id), store.home, store.run_dir(run_id)) for run_id in run_ids]
+    for detail in details:
+        detail["spec"] = shown_spec(detail["spec"])  # a run that failed before its task loaded stored `{}`
     keys: list[str] = []
     for detail in details:
         for experiment in detail["experiments"]:

@@ -17,7 +17,7 @@ from typing import Any
 
 from markupsafe import Markup
 
-from api._detail import run_detail
+from api._detail import run_detail, shown_spec
 from api._paths import without_server_paths
 from api.web._llm_usage import LLM_KIND, llm_usage, usage_total
 from api.web._progress import PROGRESS_KIND, latest_progress
@@ -343,6 +343,7 @@ def run_page(store: RunStore, run_id: str) -> dict[str, Any]:
     detail = run_detail(store, run_id)  # first: an unknown id must not get a run directory made for it
     paths = (store.home, store.run_dir(run_id))
     detail = without_server_paths(detail, *paths)
+    detail["spec"] = shown_spec(detail["spec"])  # a run that failed before its task loaded stored `{}`
     rows = store.artifacts_of(run_id)
     by_experiment: dict[int | None, list[Artifact]] = {}
     for row in rows:
