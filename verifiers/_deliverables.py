@@ -51,6 +51,15 @@ def image_pixels(source: Path | bytes) -> npt.NDArray[np.float64]:
         raise ValueError(str(error)) from error
 
 
+def visible_colour(pixels: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
+    """The colours a reader sees (L or RGB), a transparent pixel showing the white page under it: colour
+    behind an alpha of zero is never seen, so it must not make a blank figure pass for a drawn one."""
+    if pixels.ndim == 3 and pixels.shape[-1] == 4:
+        alpha = pixels[..., 3:4]
+        return pixels[..., :3] * alpha + (1.0 - alpha)
+    return pixels[..., :3] if pixels.ndim == 3 else pixels
+
+
 def image_problem(source: Path | bytes) -> str | None:
     """Why an image is degenerate, or None when it shows something (a path, or bytes already read)."""
     try:
@@ -59,7 +68,7 @@ def image_problem(source: Path | bytes) -> str | None:
         return f"cannot be read as an image ({error})"
     if pixels.size == 0:
         return "has no pixels"
-    colour = pixels[..., :3] if pixels.ndim == 3 else pixels
+    colour = visible_colour(pixels)
     if float(np.std(colour)) < 1e-3:
         return "is a single flat colour"
     return None
@@ -78,6 +87,8 @@ def field_problem(source: Path | bytes) -> str | None:
         values = parse_internal_field(text, name, n_cells=1)
     except (FieldFormatError, UntrustedFileError) as error:
         return str(error)
+    except ValueError as error:  # a value no float reads ('nan(ind)', '1.#QNAN'): a field, but not a number
+        return f"holds a value that is not a number ({error})"
     if values.size == 0:
         return "is empty"
     if not np.all(np.isfinite(values)):

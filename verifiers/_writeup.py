@@ -13,7 +13,9 @@ prose is judged sentence by sentence against the verdicts it cites:
   experiments" needs every experiment of the run accepted;
 - a not-accepted experiment may be cited only by a sentence that plainly says it was not accepted,
   and such a sentence cites no accepting verdict; a claim of success beside it must name what
-  succeeded ("re=400 failed [V3] but it passed [V1]": "it" may be read as re=400).
+  succeeded ("re=400 failed [V3] but it passed [V1]": "it" may be read as re=400), and so must a claim
+  of success that opens with a pronoun right after such a sentence ("re=400 failed [V3]. It then
+  passed every gate [V1].").
 
 Anything that makes the rendered text differ from the judged text (HTML, links, invisible or
 disguised characters) rejects the prose on its own (`verifiers._writeup_text`).
@@ -223,6 +225,34 @@ def _judge_claims(where: str, unit: str, record: WriteupRecord, cited: list[Verd
             )
 
 
+_ANAPHOR = re.compile(
+    r"\b(?:it|its|it's|this|that|these|those|they|them|their|such|same|said|latter|former|"
+    r"(?:the|this|that)\s+(?:case|run|experiment|simulation|flow|result|one|configuration))\b"
+)
+_OPENING_WORDS = 6
+"""How far into a sentence a pronoun still reads as its subject ('Nevertheless, in the end it passed')."""
+
+
+def _cites_not_accepted(unit: str, record: WriteupRecord) -> bool:
+    for verdict_id in citations(unit):
+        verdict = record.verdicts.get(verdict_id)
+        facts = record.experiments.get(verdict.experiment or "") if verdict is not None else None
+        if facts is not None and not facts.accepted:
+            return True
+    return False
+
+
+def _praise_by_pronoun(unit: str, record: WriteupRecord) -> str | None:
+    """The pronoun (or 'the case') a claim of success opens with, naming no experiment; None for any other
+    sentence. Read after a sentence about a rejected experiment, such a claim is read of that experiment."""
+    body = without_citations(unit)
+    if not claims(body).positive or _mentions(body, list(record.experiments)):
+        return None
+    opening = " ".join(re.findall(r"[\w'’]+", body.lower())[:_OPENING_WORDS])
+    found = _ANAPHOR.search(opening)
+    return found.group() if found else None
+
+
 def check_prose(prose: str, record: WriteupRecord) -> GateResult:
     """Judge model prose against the verdicts it cites; every problem found is a reason to reject.
 
@@ -246,6 +276,13 @@ def check_prose(prose: str, record: WriteupRecord) -> GateResult:
     units = sentences(text)
     for index, unit in enumerate(units, start=1):
         _judge_unit(index, unit, record, findings)
+        subject = _praise_by_pronoun(unit, record)
+        if subject and index > 1 and _cites_not_accepted(units[index - 2], record):
+            findings.add(
+                "claim of success that may be read of a result not accepted",
+                f"sentence {index} claims success of '{subject}' right after a sentence about a not-accepted "
+                "experiment, without naming what succeeded",
+            )
     if findings.problems:
         kinds = list(dict.fromkeys(kind for kind, _ in findings.problems))
         details = [detail for _, detail in findings.problems]

@@ -21,6 +21,7 @@ _POSITIVE = re.compile(
     r"consistent(?:ly)?|reproduc(?:e|es|ed|ing)|approv(?:e|es|ed|al)|certif(?:y|ies|ied)|"
     r"clear(?:s|ed)|prov(?:en|ed|es)|excellent|good|accurate(?:ly)?|accuracy|reliabl[ey]|robust|"
     r"ok(?:ay)?|perfect(?:ly)?|flawless(?:ly)?|trust(?:ed|worthy)|publishable|work(?:s|ed)|"
+    r"sound(?:ly)?|plausibl[ey]|credibl[ey]|great|superb|outstanding|impeccabl[ey]|"
     r"✓|✔|✅|☑|👍|👌|💯|🎉|🏆|🥇|🙌|🌟|⭐|✨|💪|🟢)$"
 )
 _NEGATIVE = re.compile(
@@ -87,6 +88,8 @@ def _polarity(token: str) -> int:
         return 1
     if _NEGATIVE.match(token):
         return -1
+    if token == "within-tolerance":
+        return 1
     if "-" in token:  # "well-validated", "non-converged", "self-consistent"
         sign, value = 1, 0
         for part in token.split("-"):
@@ -101,8 +104,19 @@ def _polarity(token: str) -> int:
     return 0
 
 
+_BOUNDS = {"tolerance", "tolerances", "limit", "limits", "bound", "bounds", "band", "threshold", "thresholds",
+           "error", "errors", "margin", "margins", "spec", "specification"}  # fmt: skip
+_INSIDE = {"within", "inside"}
+
+
 def _tokens(text: str) -> list[str]:
-    return _TOKEN.findall(text.lower())
+    """Lower-case words, with 'within (the) tolerance' and its kin folded into one word of acceptance: the
+    phrase claims a result held, though neither of its words does alone ('within ten steps', 'the tolerance')."""
+    tokens = _TOKEN.findall(text.lower())
+    for index, token in enumerate(tokens):
+        if token in _INSIDE and any(word in _BOUNDS for word in tokens[index + 1 : index + 4]):
+            tokens[index] = "within-tolerance"
+    return tokens
 
 
 def _is_fail_to(tokens: list[str], index: int) -> bool:

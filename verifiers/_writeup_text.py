@@ -28,6 +28,9 @@ _CITATION = re.compile(r"\bV(\d+)\b")
 _GLUED = re.compile(r"(?<=[A-Za-z])\.?(\d*\.\d+)(?![\d.])|(?<![\w.])[x×](\d+(?:\.\d+)?)(?![\w.])", re.IGNORECASE)
 """Numbers a reader still reads though letters touch them: 'rmse0.31', 'approx.0.31', a factor 'x2'.
 (Whole numbers after letters, as in 'L2' or 'k2', are names.)"""
+_MULTIPLIED = re.compile(r"(?<![\w.])(\d+(?:\.\d+)?)(k|M)(?![A-Za-z0-9])")
+"""'64k cells', '1.2M cells': the letter multiplies the number it touches, so '64k' is checked as 64,000."""
+_MULTIPLIERS = {"k": 3, "M": 6}
 _NUMBER = re.compile(r"(?<![\w.])([-+−]?)(\d+(?:[.,]\d+)*|\.\d+)(?:[eE]([-+−]?\d+))?(\s*%)?")
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[^a-z\s])")
 _ABBREVIATION = re.compile(r"(?:\bet al|\be\.g|\bi\.e|\bcf|\bfig|\beq|\bvs|\bapprox|\bref|\bno|\bca)\.$", re.IGNORECASE)
@@ -177,6 +180,9 @@ def numbers_in(text: str) -> list[tuple[str, float]]:
     for match in _GLUED.finditer(text):
         core = match.group(1) or match.group(2)
         found.append((core, float(core)))
+    for match in _MULTIPLIED.finditer(text):
+        core, power = match.group(1), _MULTIPLIERS[match.group(2)]
+        found.append((f"{core}e{power}", float(core) * 10.0**power))
     return found
 
 
@@ -260,17 +266,33 @@ _COMPARATIVES = {"more", "less", "fewer", "larger", "smaller", "faster", "slower
 """'two-fold', 'three times faster', 'a factor of two': a ratio, checked whatever its size ('ran three times' is
 a count)."""
 _PARTS = {"half": 2, "third": 3, "thirds": 3, "quarter": 4, "quarters": 4, "fifth": 5, "fifths": 5,
-          "tenth": 10, "tenths": 10}  # fmt: skip
-_FACTOR_WORDS = {"halved": 0.5, "halves": 0.5, "halving": 0.5, "twice": 2.0, "doubled": 2.0, "doubling": 2.0,
-                 "tripled": 3.0, "triples": 3.0, "thrice": 3.0, "quadrupled": 4.0, "twofold": 2.0,
-                 "threefold": 3.0, "fourfold": 4.0, "fivefold": 5.0, "tenfold": 10.0, "hundredfold": 100.0}  # fmt: skip
+          "sixth": 6, "sixths": 6, "seventh": 7, "sevenths": 7, "eighth": 8, "eighths": 8, "ninth": 9, "ninths": 9,
+          "tenth": 10, "tenths": 10, "hundredth": 100, "hundredths": 100, "thousandth": 1000,
+          "thousandths": 1000}  # fmt: skip
+_FACTOR_WORDS = {"halved": 0.5, "halves": 0.5, "halve": 0.5, "halving": 0.5, "twice": 2.0, "double": 2.0,
+                 "doubles": 2.0, "doubled": 2.0, "doubling": 2.0, "triple": 3.0, "tripled": 3.0, "triples": 3.0,
+                 "tripling": 3.0, "treble": 3.0, "trebled": 3.0, "thrice": 3.0, "quadruple": 4.0, "quadruples": 4.0,
+                 "quadrupled": 4.0, "twofold": 2.0, "threefold": 3.0, "fourfold": 4.0, "fivefold": 5.0,
+                 "tenfold": 10.0, "hundredfold": 100.0}  # fmt: skip
 """Ratios said in one word; a ratio of two results is no value of either, so each is checked."""
 _HALF_BEFORE = {"the", "as", "its", "their", "that", "his", "her"}
+_NOT_A_FACTOR = {"precision", "check", "checked", "checks", "layer", "layers", "counted", "counting", "quotes"}
+"""'double precision', 'double-checked': the word names a kind of thing, not a ratio of results."""
+_HALF_OF_A_PLACE = {"lower", "upper", "left", "right", "top", "bottom", "first", "second", "other", "front", "back",
+                    "inner", "outer", "downstream", "upstream", "eastern", "western", "northern",
+                    "southern"}  # fmt: skip
+"""'the lower half of the cavity' is a place; 'half of the cells' is a share, checked like 0.5."""
+_NOT_BEFORE_POINT = {"this", "that", "the", "a", "one", "some", "which", "what", "each", "every", "no", "any",
+                     "same", "another", "starting", "end", "from", "sampling", "probe"}  # fmt: skip
+"""'at this point one case failed': 'point' as a noun; 'was point three one' is a decimal."""
 
 
 def _written(value: float) -> str:
-    """A value in digits at the precision a reader takes from a fraction word ('a third' ~ 0.33, 'a half' ~ 0.5)."""
-    return f"{value:.2f}".rstrip("0").rstrip(".") if value != int(value) else str(int(value))
+    """A value in digits at the precision a reader takes from a fraction word ('a third' ~ 0.33, 'a half' ~ 0.5,
+    'four thousandths' ~ 0.004: two significant digits, so a small fraction never reads as a rounded zero)."""
+    if value == int(value):
+        return str(int(value))
+    return f"{float(f'{value:.2g}'):.12f}".rstrip("0").rstrip(".")
 
 
 def _starts_number(tokens: list[str], index: int) -> bool:
@@ -280,6 +302,8 @@ def _starts_number(tokens: list[str], index: int) -> bool:
         return True
     if token == "oh" and following == "point":
         return True
+    if token == "point" and (following in _ZERO_WORDS or following == "oh" or _UNITS.get(following, 10) < 10):
+        return index == 0 or tokens[index - 1] not in _NOT_BEFORE_POINT
     return token in _ARTICLES and (
         following in _SCALES or (following in _PARTS and following not in {"half", "halves"})
     )
@@ -291,11 +315,26 @@ def _word_factors(tokens: list[str]) -> list[tuple[str, float]]:
     for index, token in enumerate(tokens):
         before = tokens[index - 1] if index else ""
         after = tokens[index + 1] if index + 1 < len(tokens) else ""
-        if token in _FACTOR_WORDS:
+        if token in _FACTOR_WORDS and after not in _NOT_A_FACTOR:
             found.append((_written(_FACTOR_WORDS[token]), _FACTOR_WORDS[token]))
-        elif token == "half" and (after in _HALF_BEFORE or before == "by"):
+        elif token == "half" and (
+            after in _HALF_BEFORE or before == "by" or (after == "of" and before not in _HALF_OF_A_PLACE)
+        ):
             found.append(("0.5", 0.5))
+        elif token in {"order", "orders"} and tokens[index + 1 : index + 3] == ["of", "magnitude"]:
+            power = _UNITS.get(before, 1) if token == "orders" else 1
+            found.append((_written(10.0**power), 10.0**power))  # 'an order of magnitude' is a factor of ten
     return found
+
+
+def _one_in(tokens: list[str], index: int) -> int | None:
+    """The whole after 'in' in 'one in three' or 'one cell in five' (a share said in words), if the tokens from
+    `index` (just after the first number) read so."""
+    for skip in (0, 1):
+        at = index + skip
+        if at + 1 < len(tokens) and tokens[at] == "in" and tokens[at + 1] in _UNITS:
+            return _UNITS[tokens[at + 1]] or None
+    return None
 
 
 def spelled_numbers(text: str) -> list[tuple[str, float]]:
@@ -347,9 +386,13 @@ def spelled_numbers(text: str) -> list[tuple[str, float]]:
         percent = following == "%"
         after = tokens[index + 1] if index + 1 < len(tokens) else ""
         ratio = factor or following == "fold" or (following == "times" and after in _COMPARATIVES)
+        share = _one_in(tokens, index) if not digits and value >= 1 else None
         if not digits and following in _PARTS and value >= 1:
             part = value / _PARTS[following]
             found.append((_written(part), part))
+            index += 1
+        elif share is not None and share > value:
+            found.append((_written(value / share), value / share))  # 'one in three', 'one cell in five'
             index += 1
         elif digits or percent or value > COUNT_WORDS_MAX or ratio:
             found.append((written + ("%" if percent else ""), float(written)))

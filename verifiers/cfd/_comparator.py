@@ -9,6 +9,7 @@ reference holds data at, within `reynolds_tolerance`, or the comparison is rejec
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 
 from pydantic import Field
@@ -144,4 +145,14 @@ class ComparatorGate(Gate):
             return self.verdict("reject", [f"no comparator for case kind {kind!r}"])
         if context.outcome.status != "completed":
             return self.verdict("reject", [f"nothing to compare: {context.outcome.error or 'experiment failed'}"])
-        return comparator(self, context, self.options)
+        return _finite_or_rejected(comparator(self, context, self.options))
+
+
+def _finite_or_rejected(result: GateResult) -> GateResult:
+    """A comparison whose metrics hold a NaN or an infinity compared nothing: every limit test of a NaN is
+    false, so 'RMSE nan' would pass an `rmse > limit` check and 'readers agree to nan' a disagreement check."""
+    broken = sorted(name for name, value in result.metrics.items() if not math.isfinite(value))
+    if not broken or result.decision == "reject":
+        return result
+    reason = f"non-finite metrics ({', '.join(broken)}): the solution holds no finite values to compare"
+    return result.model_copy(update={"decision": "reject", "reasons": [reason, *result.reasons]})

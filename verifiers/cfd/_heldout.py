@@ -41,6 +41,7 @@ from tools.cfd import (
 )
 from verifiers._gate import Gate, GateContext, blocking_verdict
 from verifiers._options import GateOptions
+from verifiers.cfd._solver_log import finished_run_problem
 
 _locks: dict[str, threading.Lock] = {}
 _locks_guard = threading.Lock()
@@ -80,9 +81,13 @@ class _Runs:
                 rationale=why,
             )
             outcome = self.context.rerun(spec, directory)
-            marker.write_text(json.dumps({"status": outcome.status, "error": outcome.error}))
-            if outcome.status != "completed":
-                raise FieldFormatError(f"held-out run {directory.name} failed: {outcome.error}")
+            status, error = outcome.status, outcome.error
+            if status == "completed" and (problem := finished_run_problem(directory, outcome)) is not None:
+                # A flow whose solver died part-way leaves fields no held-out comparison may read.
+                status, error = "error", f"its solver log: {problem}"
+            marker.write_text(json.dumps({"status": status, "error": error}))
+            if status != "completed":
+                raise FieldFormatError(f"held-out run {directory.name} failed: {error}")
             return directory / "case"
 
 

@@ -3,17 +3,48 @@
 The refined run goes to `mesh-check/` inside the experiment directory (never into the case itself);
 the quantities of interest are read from both runs' raw fields by the case family's own reader and
 compared against the family's stated tolerances (a task may override them).
+
+Only a real refinement counts: the refined run's solver must have run to its end (no fatal error, no
+non-finite residual, a final 'End'), its mesh must hold more cells than the original's (a refinement
+that silently kept the old mesh would reproduce the answer exactly), and every quantity on both
+meshes must be a finite number (a NaN compares as "unchanged" with anything).
 """
 
 from __future__ import annotations
 
+import math
+import re
+from pathlib import Path
+
 from pydantic import Field, PositiveFloat
 
-from runs import ExperimentSpec, GateResult
+from runs import ExperimentSpec, GateResult, UntrustedFileError, read_untrusted_path_text
+from tools import ExperimentOutcome
 from tools.cfd import FieldFormatError
 from verifiers._gate import Gate, GateContext, blocking_verdict
 from verifiers._options import GateOptions
 from verifiers.cfd._family import case_family
+from verifiers.cfd._solver_log import finished_run_problem
+
+_CELLS = re.compile(r"\bnCells:\s*(\d+)")
+OWNER_MAX_BYTES = 64 << 20
+"""The largest owner list read for its header (some 6 million faces); a larger mesh goes uncounted, not refused."""
+
+
+def mesh_cells(case: Path) -> int | None:
+    """The cell count OpenFOAM notes in the header of `constant/polyMesh/owner`; None when it cannot be read."""
+    try:
+        text = read_untrusted_path_text(
+            case / "constant" / "polyMesh" / "owner", within=case, max_bytes=OWNER_MAX_BYTES
+        )
+    except UntrustedFileError:
+        return None
+    found = _CELLS.search(text[:4096])
+    return int(found.group(1)) if found else None
+
+
+def _not_finite(quantities: dict[str, float]) -> list[str]:
+    return [f"{name} = {value}" for name, value in sorted(quantities.items()) if not math.isfinite(value)]
 
 
 class MeshIndependenceOptions(GateOptions):
@@ -30,6 +61,21 @@ class MeshIndependenceGate(Gate):
     Options = MeshIndependenceOptions
     options: MeshIndependenceOptions
     needs_run = True
+
+    @staticmethod
+    def _refined_run_problem(
+        context: GateContext, spec: ExperimentSpec, directory: Path, outcome: ExperimentOutcome
+    ) -> str | None:
+        """Why the refined run cannot stand beside the original, if it cannot: its solver died, diverged or
+        stopped before its end, or its mesh is no finer. (How far its residuals fell is not judged: a finer
+        mesh converges more slowly, and what counts is whether its answer moved.)"""
+        problem = finished_run_problem(directory, outcome)
+        if problem is not None:
+            return f"the refined run's solver log: {problem}"
+        before, after = mesh_cells(context.path("case")), mesh_cells(directory / "case")
+        if before is not None and after is not None and after <= before:
+            return f"the refined mesh has {after} cells, the original {before}: the mesh was not refined"
+        return None
 
     def check(self, context: GateContext) -> GateResult:
         blocking = blocking_verdict(context)
@@ -70,10 +116,18 @@ class MeshIndependenceGate(Gate):
         outcome = context.rerun(spec, directory)
         if outcome.status != "completed":
             return self.verdict("reject", [f"the refined run failed: {outcome.error}"])
+        problem = self._refined_run_problem(context, spec, directory, outcome)
+        if problem is not None:
+            return self.verdict("reject", [problem])
         try:
             fine = definition.quantities(directory / "case", definition.parse(refined))
         except (FieldFormatError, ValueError) as error:
             return self.verdict("reject", [f"cannot read the refined run: {error}"])
+        for which, values in (("original", coarse), ("refined", fine)):
+            if broken := _not_finite(values):
+                return self.verdict(
+                    "reject", [f"the {which} run's quantities are not finite numbers: {', '.join(broken)}"]
+                )
         reasons: list[str] = []
         moved: list[str] = []
         metrics: dict[str, float] = {"refinement": factor}

@@ -91,7 +91,11 @@ class PhysicalRangeGate(Gate):
         if wall_model != "none" and context.is_file(f"case/{folder.name}/yPlus"):
             files.append(f"case/{folder.name}/yPlus")
             yplus = self._wall_yplus(case, folder)
-            if yplus.size:
+            if yplus.size and not np.all(np.isfinite(yplus)):
+                # max() of a NaN is NaN, and 'NaN > cap' is false: the check would pass a broken wall.
+                metrics["yplus_non_finite"] = float(np.count_nonzero(~np.isfinite(yplus)))
+                worse("rerun", "y+ at the walls holds NaN or infinite values: the near-wall solution is broken")
+            elif yplus.size:
                 metrics["yplus_max"] = float(np.max(yplus))
                 metrics["yplus_mean"] = float(np.mean(yplus))
                 resolved = wall_model == "resolved"

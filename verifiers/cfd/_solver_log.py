@@ -4,10 +4,19 @@ from __future__ import annotations
 
 import math
 import re
+from pathlib import Path
 
 from pydantic import Field
 
-from runs import Decision, GateResult, UntrustedFileError, UntrustedFileMissingError, read_untrusted_path_text
+from runs import (
+    Decision,
+    GateResult,
+    UntrustedFileError,
+    UntrustedFileMissingError,
+    read_untrusted_path_text,
+    untrusted_listing,
+)
+from tools import ExperimentOutcome
 from tools.cfd import RefusedOutputError, latest_time, read_solver_log
 from verifiers._gate import Gate, GateContext
 from verifiers._options import GateOptions
@@ -15,9 +24,51 @@ from verifiers._options import GateOptions
 _NUMERIC_TROUBLE = ("sigFpe", "nan", "Maximum number of iterations exceeded")
 
 
+_TIME_NAME = re.compile(r"[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
+"""A directory name OpenFOAM reads as a time: ASCII digits, a point, an exponent."""
+
+
+def disguised_times(case: Path) -> list[str]:
+    """Directories of `case` that Python reads as a time but OpenFOAM does not ('1_000', ' 100', Arabic-Indic
+    digits): the gates would judge the fields in one of them as the latest result while no solver wrote it."""
+    found = []
+    for name, kind in sorted(untrusted_listing(case).items()):
+        try:
+            value = float(name)
+        except ValueError:
+            continue
+        if kind == "dir" and math.isfinite(value) and not _TIME_NAME.fullmatch(name):
+            found.append(name)
+    return found
+
+
 def _end_time(control_dict: str) -> float | None:
     match = re.search(r"^\s*endTime\s+([0-9.eE+-]+)\s*;", control_dict, re.MULTILINE)
     return float(match.group(1)) if match else None
+
+
+def finished_run_problem(directory: Path, outcome: ExperimentOutcome) -> str | None:
+    """Why the solver log of a run a gate made itself (a refined mesh, a held-out flow) shows no finished run:
+    no log, a fatal error, non-finite residuals, the time limit, no final 'End'; None when it finished.
+    How far its residuals fell is not judged here: the gate compares the run's answer, not its convergence."""
+    log_rel = str(outcome.info.get("solver_log", ""))
+    if not log_rel:
+        return "none was recorded"
+    try:
+        log = read_solver_log(directory / log_rel, within=directory)
+    except UntrustedFileError as error:
+        return f"refused to read {log_rel}: {error.reason}"
+    if log.n_lines == 0:
+        return f"{log_rel} is missing or empty"
+    if log.fatal:
+        return f"the solver died: {log.fatal[0][:300]}"
+    if log.non_finite:
+        return "non-finite residuals or continuity errors: the solution diverged"
+    if any(step.get("timed_out") for step in outcome.info.get("steps", [])):
+        return "the solver was killed at the experiment's time limit"
+    if not log.ended:
+        return "the log does not end with 'End': the solver stopped early"
+    return None
 
 
 DIVERGED_RATIO = 1e3
@@ -116,8 +167,28 @@ class SolverLogGate(Gate):
             latest = latest_time(case)
         except RefusedOutputError as error:
             return self.verdict("reject", [f"refused to list the time directories: {error}"], evidence=evidence)
+        if disguised := disguised_times(case):
+            shown = ", ".join(repr(name) for name in disguised[:5])
+            return self.verdict(
+                "reject", [f"directories named like a time OpenFOAM would not write: {shown}"], evidence=evidence
+            )
         last_logged = log.last_time
         metrics: dict[str, float] = {"time_steps": float(len(log.times))}
+        if last_logged is not None and not math.isfinite(last_logged):
+            # 'inf < endTime' and 'nan < endTime' are false: such a time would pass for the end of the run.
+            return self.verdict(
+                "reject", [f"the log's last time is {last_logged}, not a finite number"], evidence=evidence
+            )
+        if latest is not None and last_logged is not None:
+            beyond = latest[0] - last_logged
+            if beyond > 1e-6 * max(1.0, abs(last_logged)):
+                # The other gates read the latest time directory: one the solver never reached holds fields
+                # this run did not compute.
+                worse(
+                    "reject",
+                    f"time directory {latest[1].name} lies beyond the last time the solver logged "
+                    f"({last_logged:g}): this run did not write it",
+                )
         if end_time is not None:
             metrics["end_time"] = end_time
             tolerance = 1e-6 * max(1.0, abs(end_time))

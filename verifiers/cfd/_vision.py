@@ -18,7 +18,7 @@ from pydantic import Field
 
 from runs import Decision, GateResult, UntrustedFileError, UntrustedFileMissingError
 from tools.cfd import FieldFormatError, FloatArray, latest_time, read_internal_field, read_label_list
-from verifiers._deliverables import image_pixels, image_problem
+from verifiers._deliverables import image_pixels, image_problem, visible_colour
 from verifiers._gate import Gate, GateContext
 from verifiers._options import GateOptions
 from verifiers._vision_client import consult_vision
@@ -32,8 +32,8 @@ _ORDER = {"accept": 0, "rerun": 1, "revise": 2, "reject": 3}
 
 def blank_fraction(source: Path | bytes) -> float:
     """Share of the image that is pure white (what a plot with missing or NaN data leaves)."""
-    pixels = image_pixels(source)
-    colour = pixels[..., :3] if pixels.ndim == 3 else pixels[..., None]
+    colour = visible_colour(image_pixels(source))
+    colour = colour if colour.ndim == 3 else colour[..., None]
     return float(np.mean(np.all(colour > 0.995, axis=-1)))
 
 

@@ -1,0 +1,334 @@
+"""The CFD gates against output files crafted to look like a good result: synthetic runs, no solver needed.
+
+Each test writes the files a run would leave (solver log, controlDict, time directories, mesh header,
+fields) with one thing wrong, and asserts the gate does not accept; an honest control beside each shows
+the same files without the fault are accepted.
+"""
+
+from __future__ import annotations
+
+import io
+import math
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any, ClassVar
+
+import numpy as np
+import pytest
+
+import verifiers.cfd._mesh as mesh_gate
+from runs import ExperimentSpec, GateResult, TaskSpec
+from tools import ExperimentOutcome
+from tools.cfd import FieldFormatError
+from verifiers import GateContext, get_gate, run_gate
+from verifiers._deliverables import field_problem, image_problem
+from verifiers.cfd._vision import blank_fraction
+
+END = 100
+TASK = TaskSpec(id="cfd/synthetic", workload="cfd", gates=["solver-log", "mesh-independence"])
+
+
+def _log(steps: int, *, ended: bool = True) -> str:
+    lines: list[str] = []
+    for step in range(1, steps + 1):
+        value = 10 ** (-6.0 * step / steps)
+        lines += [
+            f"Time = {step}",
+            f"smoothSolver:  Solving for Ux, Initial residual = {value:.6g}, Final residual = {value / 10:.6g}, "
+            "No Iterations 2",
+            "time step continuity errors : sum local = 1e-08, global = 1e-10, cumulative = 1e-10",
+            "",
+        ]
+    return "\n".join([*lines, *(["End", ""] if ended else [])])
+
+
+def write_run(directory: Path, *, cells: int, quantity: float, steps: int = END, ended: bool = True) -> Path:
+    """A finished steady run of `cells` cells whose quantity of interest is `quantity`."""
+    case = directory / "case"
+    (case / "system").mkdir(parents=True)
+    (case / "system" / "controlDict").write_text(f"endTime {END};\n")
+    (case / str(steps)).mkdir()
+    (case / "constant" / "polyMesh").mkdir(parents=True)
+    (case / "constant" / "polyMesh" / "owner").write_text(
+        f'FoamFile\n{{\n    class labelList;\n    note "nPoints:10  nCells:{cells}  nFaces:20  nInternalFaces:5";\n'
+        "    object owner;\n}\n"
+    )
+    (case / "quantity").write_text(repr(quantity))
+    (directory / "log.simpleFoam").write_text(_log(steps, ended=ended))
+    return directory
+
+
+class Family:
+    """A case family reduced to what the mesh-independence gate asks of one."""
+
+    mesh_tolerances: ClassVar[dict[str, float]] = {"quantity": 0.01}
+
+    def refine(self, params: dict[str, Any], factor: float) -> dict[str, Any]:
+        return {**params, "cells": round(params["cells"] * factor)}
+
+    def parse(self, params: dict[str, Any]) -> dict[str, Any]:
+        return params
+
+    def quantities(self, case: Path, params: dict[str, Any]) -> dict[str, float]:
+        return {"quantity": float((case / "quantity").read_text())}
+
+
+def _outcome() -> ExperimentOutcome:
+    return ExperimentOutcome(key="x", status="completed", info={"solver_log": "log.simpleFoam"})
+
+
+def _mesh_verdict(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, original: dict[str, Any], refined: dict[str, Any]
+) -> GateResult:
+    monkeypatch.setattr(mesh_gate, "case_family", lambda context: Family())
+    directory = write_run(tmp_path / "experiment", cells=100, **original)
+
+    def rerun(spec: ExperimentSpec, where: Path) -> ExperimentOutcome:
+        write_run(where, **refined)
+        return _outcome()
+
+    context = GateContext(
+        task=TASK,
+        experiment=ExperimentSpec(key="x", task_id=TASK.id, params={"case": "synthetic", "cells": 100}),
+        directory=directory,
+        outcome=_outcome(),
+        options={"factor": 2.0},
+        rerun=rerun,
+        prior=[],
+    )
+    return run_gate(get_gate("mesh-independence"), context)
+
+
+ORIGINAL = {"quantity": 0.5}
+
+
+def test_mesh_independence_accepts_a_real_refinement_that_keeps_the_answer(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    verdict = _mesh_verdict(tmp_path, monkeypatch, ORIGINAL, {"cells": 200, "quantity": 0.5})
+    assert verdict.decision == "accept", verdict.reasons
+
+
+@pytest.mark.parametrize(
+    ("refined", "named"),
+    [
+        ({"cells": 100, "quantity": 0.5}, "not refined"),  # the refinement silently kept the coarse mesh
+        ({"cells": 50, "quantity": 0.5}, "not refined"),
+        ({"cells": 200, "quantity": math.nan}, "not finite"),  # NaN compares as "unchanged"
+        ({"cells": 200, "quantity": math.inf}, "not finite"),
+        ({"cells": 200, "quantity": 0.5, "steps": 3, "ended": False}, "solver log"),  # died early
+    ],
+    ids=["same mesh", "coarser mesh", "NaN on the fine mesh", "inf on the fine mesh", "fine run died"],
+)
+def test_mesh_independence_rejects_a_refinement_that_proves_nothing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, refined: dict[str, Any], named: str
+) -> None:
+    verdict = _mesh_verdict(tmp_path, monkeypatch, ORIGINAL, refined)
+    assert verdict.decision == "reject", verdict.reasons
+    assert named in " ".join(verdict.reasons)
+
+
+def test_mesh_independence_rejects_a_nan_answer_on_both_meshes(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    verdict = _mesh_verdict(tmp_path, monkeypatch, {"quantity": math.nan}, {"cells": 200, "quantity": math.nan})
+    assert verdict.decision == "reject", verdict.reasons
+    assert "original run's quantities are not finite" in " ".join(verdict.reasons)
+
+
+def _vectors(name: str, rows: Sequence[tuple[float | str, ...]]) -> str:
+    body = "\n".join("(" + " ".join(str(value) for value in row) + ")" for row in rows)
+    return (
+        f"FoamFile\n{{\n    class volVectorField;\n    object {name};\n}}\n"
+        f"internalField nonuniform List<vector>\n{len(rows)}\n(\n{body}\n)\n;\n"
+    )
+
+
+def write_cavity(directory: Path, value: str) -> Path:
+    """A finished cavity run on an 8 x 8 mesh whose every velocity, in the cells and in the samples, is `value`."""
+    case = directory / "case"
+    latest = case / "1"
+    latest.mkdir(parents=True)
+    cells, length = 8, 0.1
+    step = length / cells
+    centres = [((i + 0.5) * step, (j + 0.5) * step, 0.005) for j in range(cells) for i in range(cells)]
+    (latest / "C").write_text(_vectors("C", centres))
+    (latest / "U").write_text(_vectors("U", [(value, value, 0)] * len(centres)))
+    samples = case / "postProcessing" / "centrelines" / "1"
+    samples.mkdir(parents=True)
+    points = [length * k / 19 for k in range(20)]
+    (samples / "vertical_U.xy").write_text("\n".join(f"{y} {value} {value} 0" for y in points))
+    (samples / "horizontal_U.xy").write_text("\n".join(f"{x} {value} {value} 0" for x in points))
+    return directory
+
+
+@pytest.mark.parametrize("value", ["nan", "-nan", "NaN", "inf"])
+def test_comparator_rejects_a_solution_of_non_finite_values(tmp_path: Path, value: str) -> None:
+    """Every limit test of a NaN is false: 'RMSE nan' and 'readers agree to nan' once read as a pass."""
+    task = TaskSpec(id="cfd/synthetic", workload="cfd", gates=["comparator"])
+    context = GateContext(
+        task=task,
+        experiment=ExperimentSpec(key="x", task_id=task.id, params={"case": "cavity", "re": 100, "cells": 8}),
+        directory=write_cavity(tmp_path / "experiment", value),
+        outcome=ExperimentOutcome(key="x", status="completed"),
+        options={},
+        prior=[],
+    )
+    with np.errstate(invalid="ignore"):
+        verdict = run_gate(get_gate("comparator"), context)
+    assert verdict.decision == "reject", verdict.reasons
+    assert "non-finite metrics" in verdict.reasons[0]
+
+
+def _png(pixels: np.ndarray) -> bytes:
+    from PIL import Image
+
+    buffer = io.BytesIO()
+    Image.fromarray(pixels.astype(np.uint8), mode="RGBA").save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+def test_a_fully_transparent_figure_is_degenerate_whatever_colour_it_hides() -> None:
+    """Colour behind an alpha of zero is never seen: the figure shows the blank page under it."""
+    noise = np.random.default_rng(0).integers(0, 256, size=(64, 64, 4))
+    hidden = noise.copy()
+    hidden[..., 3] = 0
+    shown = noise.copy()
+    shown[..., 3] = 255
+    assert image_problem(_png(shown)) is None
+    assert image_problem(_png(hidden)) == "is a single flat colour"
+    assert blank_fraction(_png(hidden)) == 1.0
+
+
+@pytest.mark.parametrize("value", ["nan(ind)", "1.#QNAN", "NaN%"])
+def test_a_field_of_values_no_float_reads_is_named_not_crashed_on(value: str) -> None:
+    field = f"FoamFile\n{{\n    object p;\n}}\ninternalField nonuniform List<scalar>\n2\n(\n1\n{value}\n)\n;\n"
+    problem = field_problem(field.encode())
+    assert problem is not None and "not a number" in problem
+
+
+def write_step(directory: Path, yplus: str) -> Path:
+    """A finished backward-step run: a sound velocity field, and y+ on its one wall patch as given."""
+    case = directory / "case"
+    (case / "constant" / "polyMesh").mkdir(parents=True)
+    (case / "constant" / "polyMesh" / "boundary").write_text(
+        "FoamFile\n{\n    class polyBoundaryMesh;\n    object boundary;\n}\n1\n(\n"
+        "    lowerWall\n    {\n        type wall;\n        nFaces 3;\n        startFace 10;\n    }\n)\n"
+    )
+    latest = case / "100"
+    latest.mkdir()
+    (latest / "U").write_text(_vectors("U", [(10.0, 0.1, 0.0), (9.0, -0.2, 0.0), (8.0, 0.0, 0.0)]))
+    (latest / "yPlus").write_text(
+        "FoamFile\n{\n    class volScalarField;\n    object yPlus;\n}\ninternalField uniform 0;\n"
+        "boundaryField\n{\n    lowerWall\n    {\n        type calculated;\n"
+        f"        value nonuniform List<scalar> 3({yplus});\n    }}\n}}\n"
+    )
+    return directory
+
+
+@pytest.mark.parametrize(("yplus", "decision"), [("30 45 60", "accept"), ("30 nan 60", "rerun"), ("inf 1 2", "rerun")])
+def test_physical_range_does_not_pass_a_wall_whose_y_plus_is_not_a_number(
+    tmp_path: Path, yplus: str, decision: str
+) -> None:
+    task = TaskSpec(id="cfd/synthetic", workload="cfd", gates=["physical-range"])
+    context = GateContext(
+        task=task,
+        experiment=ExperimentSpec(key="x", task_id=task.id, params={"case": "backward-step"}),
+        directory=write_step(tmp_path / "experiment", yplus),
+        outcome=ExperimentOutcome(key="x", status="completed"),
+        options={},
+        prior=[],
+    )
+    verdict = run_gate(get_gate("physical-range"), context)
+    assert verdict.decision == decision, verdict.reasons
+
+
+def _solver_log_verdict(directory: Path) -> GateResult:
+    context = GateContext(
+        task=TASK,
+        experiment=ExperimentSpec(key="x", task_id=TASK.id),
+        directory=directory,
+        outcome=_outcome(),
+        options={},
+        prior=[],
+    )
+    return run_gate(get_gate("solver-log"), context)
+
+
+def test_solver_log_accepts_a_finished_run(tmp_path: Path) -> None:
+    verdict = _solver_log_verdict(write_run(tmp_path / "experiment", cells=100, quantity=0.5))
+    assert verdict.decision == "accept", verdict.reasons
+
+
+@pytest.mark.parametrize("name", ["5000", "1_000", " 200", "\u0661\u0660\u0660\u0660", "100_0"])
+def test_solver_log_rejects_a_latest_time_the_solver_never_wrote(tmp_path: Path, name: str) -> None:
+    """The physical-range, comparator and vision gates read the latest time directory: one beyond the log's
+    last time, or one Python reads as a time though OpenFOAM does not ('1_000'), holds fields of no run."""
+    directory = write_run(tmp_path / "experiment", cells=100, quantity=0.5)
+    (directory / "case" / name).mkdir()
+    verdict = _solver_log_verdict(directory)
+    assert verdict.decision == "reject", verdict.reasons
+
+
+@pytest.mark.parametrize("time", ["1e999", "1e400"])
+def test_solver_log_rejects_a_last_time_that_is_no_number(tmp_path: Path, time: str) -> None:
+    """'inf < endTime' is false, so a log ending at an infinite time once read as having reached its end."""
+    directory = write_run(tmp_path / "experiment", cells=100, quantity=0.5, steps=3)
+    (directory / "case" / str(END)).mkdir()  # the end time's directory, as if the run had reached it
+    log = directory / "log.simpleFoam"
+    log.write_text(log.read_text().replace("End\n", f"Time = {time}\n\nEnd\n"))
+    verdict = _solver_log_verdict(directory)
+    assert verdict.decision == "reject", verdict.reasons
+
+
+@pytest.mark.slow
+@pytest.mark.openfoam
+@pytest.mark.usefixtures("openfoam", "bubblewrap")
+def test_a_refinement_that_only_edits_a_comment_is_not_accepted(home: Path, tmp_path: Path) -> None:
+    """The cavity tutorial with its block counts behind a macro and a plain `hex` line left in a comment: the
+    1.5x refinement scales the comment, blockMesh meshes the same 20 x 20 cells, and the identical answer on
+    the 'finer' mesh once passed for mesh independence."""
+    from tests.test_cfd_case_openfoam import _by_hand, _check, _tutorial, _verdicts
+
+    case = _tutorial("cavity", tmp_path / "cavity")
+    block = case / "system" / "blockMeshDict"
+    text = block.read_text()
+    plain = "hex (0 1 2 3 4 5 6 7) (20 20 1) simpleGrading (1 1 1)"
+    assert plain in text
+    block.write_text(
+        text.replace("blocks", "cells 20;\n\nblocks", 1).replace(
+            plain, f"// {plain}\n    hex (0 1 2 3 4 5 6 7) ($cells $cells 1) simpleGrading (1 1 1)"
+        )
+    )
+    _by_hand(case, "blockMesh > log.blockMesh 2>&1", "icoFoam > log.icoFoam 2>&1")
+    _, report = _check(case, home, "--rerun")
+    mesh = _verdicts(report)["mesh-independence"]
+    assert mesh["decision"] != "accept", mesh["reasons"]
+    assert "the mesh was not refined" in " ".join(mesh["reasons"])
+
+
+def test_a_held_out_flow_whose_solver_died_is_not_read(tmp_path: Path) -> None:
+    """The held-out gate reads the fields its own runs leave: a flow whose solver died part-way (the time limit,
+    a fatal error, no 'End') is a failed run, recorded so, not a result to compare."""
+    from verifiers.cfd._heldout import _Runs
+
+    experiment = tmp_path / "runs" / "candidate"
+    experiment.mkdir(parents=True)
+    ran: list[str] = []
+
+    def rerun(spec: ExperimentSpec, where: Path) -> ExperimentOutcome:
+        ran.append(spec.key)
+        write_run(where, cells=100, quantity=0.5, steps=3, ended=spec.key == "plate-good")
+        return _outcome()
+
+    context = GateContext(
+        task=TASK,
+        experiment=ExperimentSpec(key="candidate", task_id=TASK.id),
+        directory=experiment,
+        outcome=_outcome(),
+        rerun=rerun,
+    )
+    runs = _Runs(context)
+    assert runs.run({"case": "flat-plate"}, runs.shared / "plate-good", "held-out flat plate").is_dir()
+    for _ in range(2):  # the failure is recorded: a second check neither reruns nor reads the fields
+        with pytest.raises(FieldFormatError, match=r"solver log.*stopped early"):
+            runs.run({"case": "flat-plate"}, runs.shared / "plate-dead", "held-out flat plate")
+    assert ran == ["plate-good", "plate-dead"]
