@@ -49,11 +49,14 @@ from tools.cfd.cases._user_reference import (
 from tools.cfd.openfoam._commands import OpenFOAMConfig
 from tools.cfd.openfoam._fields import (
     FieldFormatError,
+    FieldSizeError,
     FloatArray,
     RefusedOutputError,
     latest_time,
+    mesh_cell_count,
     parse_internal_field,
     parse_xy,
+    read_cell_centres,
     read_internal_field,
     read_xy,
     time_directories,
@@ -67,7 +70,7 @@ from tools.cfd.openfoam._logs import (
     read_solver_log,
     read_solver_progress,
 )
-from tools.cfd.openfoam._patches import mesh_patches, read_label_list, read_patch_field
+from tools.cfd.openfoam._patches import mesh_patches, patch_face_count, read_label_list, read_patch_field
 from tools.cfd.openfoam._wall import WallReading
 
 __all__ = [
@@ -84,6 +87,7 @@ __all__ = [
     "CfdWorkload",
     "ChannelParams",
     "FieldFormatError",
+    "FieldSizeError",
     "FlatPlateCase",
     "FloatArray",
     "FoamValueError",
@@ -116,15 +120,18 @@ __all__ = [
     "hill_conditions",
     "hill_wall",
     "latest_time",
+    "mesh_cell_count",
     "mesh_patches",
     "parse_internal_field",
     "parse_progress",
     "parse_reference",
     "parse_solver_log",
     "parse_xy",
+    "patch_face_count",
     "profile_rmse",
     "profiles_from_fields",
     "profiles_from_samples",
+    "read_cell_centres",
     "read_internal_field",
     "read_label_list",
     "read_patch_field",

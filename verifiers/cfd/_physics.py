@@ -16,6 +16,7 @@ from runs import Decision, GateResult
 from tools.cfd import (
     FieldFormatError,
     latest_time,
+    mesh_cell_count,
     mesh_patches,
     read_internal_field,
     read_patch_field,
@@ -55,7 +56,7 @@ class PhysicalRangeGate(Gate):
         _, folder = latest
         files = [f"case/{folder.name}/U"]
         try:
-            velocity = read_internal_field(folder / "U", n_cells=1, within=case)
+            velocity = read_internal_field(folder / "U", n_cells=1, within=case, expected=mesh_cell_count(case, folder))
         except FieldFormatError as error:
             return self.verdict("reject", [f"cannot read the velocity: {error}"], evidence=context.digests(files))
         reasons: list[str] = []

@@ -17,7 +17,14 @@ import numpy as np
 from pydantic import Field
 
 from runs import Decision, GateResult, UntrustedFileError, UntrustedFileMissingError
-from tools.cfd import FieldFormatError, FloatArray, latest_time, read_internal_field, read_label_list
+from tools.cfd import (
+    FieldFormatError,
+    FloatArray,
+    latest_time,
+    mesh_cell_count,
+    read_internal_field,
+    read_label_list,
+)
 from verifiers._deliverables import image_pixels, image_problem, visible_colour
 from verifiers._gate import Gate, GateContext
 from verifiers._options import GateOptions
@@ -122,8 +129,9 @@ class VisionGate(Gate):
             return self.verdict(decision, reasons, evidence=context.digests(read), metrics=metrics)
         _, folder = latest
         try:
-            velocity = read_internal_field(folder / "U", n_cells=1, within=case)
-            pressure = read_internal_field(folder / "p", n_cells=len(velocity), within=case)
+            cells = mesh_cell_count(case, folder)  # a field of another length is not this mesh's solution
+            velocity = read_internal_field(folder / "U", n_cells=1, within=case, expected=cells)
+            pressure = read_internal_field(folder / "p", n_cells=len(velocity), within=case, expected=cells)
             read += [f"case/{folder.name}/U", f"case/{folder.name}/p"]
         except FieldFormatError as error:
             worse("reject", f"cannot read the fields: {error}")

@@ -18,6 +18,7 @@ from tools.cfd.openfoam._fields import (
     FloatArray,
     latest_time,
     numbered_directories,
+    read_cell_centres,
     read_internal_field,
     read_xy,
 )
@@ -41,8 +42,8 @@ def profiles_from_fields(case: Path, params: CavityParams) -> Centrelines:
     if latest is None:
         raise FieldFormatError(f"{case} has no time directory after 0: the solver wrote no result")
     time, directory = latest
-    centres = read_internal_field(directory / "C", within=case)
-    velocity = read_internal_field(directory / "U", n_cells=len(centres), within=case)
+    centres = read_cell_centres(case, directory)
+    velocity = read_internal_field(directory / "U", within=case, expected=len(centres))
     xs, ys, grid = structured_2d(centres, velocity)
     length, lid = params.length, params.lid_velocity
     u_mid = np.array([np.interp(length / 2, xs, grid[j, :, 0]) for j in range(len(ys))])

@@ -17,7 +17,7 @@ from tools.cfd.cases._infer import block_cells, end_time, patch_value, read_case
 from tools.cfd.cases._post import mesh_middle
 from tools.cfd.cases._reference import ghia_conditions, ghia_profiles
 from tools.cfd.openfoam._commands import CaseStep
-from tools.cfd.openfoam._fields import latest_time, read_internal_field
+from tools.cfd.openfoam._fields import latest_time, read_cell_centres, read_internal_field
 from tools.cfd.openfoam._foamdict import FoamValue
 from tools.cfd.openfoam._grid import structured_2d
 from tools.cfd.openfoam._logs import SolverLog
@@ -141,9 +141,9 @@ class CavityCase(CaseDefinition[CavityParams]):
         metrics: dict[str, float] = {}
         if latest is not None:
             time, folder = latest
-            centres = read_internal_field(folder / "C", within=case)
-            velocity = read_internal_field(folder / "U", n_cells=len(centres), within=case)
-            pressure = read_internal_field(folder / "p", n_cells=len(centres), within=case)
+            centres = read_cell_centres(case, folder)
+            velocity = read_internal_field(folder / "U", within=case, expected=len(centres))
+            pressure = read_internal_field(folder / "p", within=case, expected=len(centres))
             xs, ys, u_grid = structured_2d(centres, velocity)
             _, _, p_grid = structured_2d(centres, pressure)
             render_field_panels(

@@ -32,7 +32,7 @@ from tools.cfd.cases._rans import (
 from tools.cfd.cases._steady import Series, comparison_figure, doubled_iterations, flow_metrics
 from tools.cfd.openfoam._blocks import rectangle_mesh
 from tools.cfd.openfoam._commands import CaseStep
-from tools.cfd.openfoam._fields import FieldFormatError, FloatArray, latest_time, read_internal_field
+from tools.cfd.openfoam._fields import FieldFormatError, FloatArray, latest_time, read_cell_centres, read_internal_field
 from tools.cfd.openfoam._foamdict import FoamValue, NamedList, Raw, Word, number, render_dict
 from tools.cfd.openfoam._logs import SolverLog
 
@@ -73,8 +73,8 @@ def cell_profile(case: Path, params: ChannelParams) -> tuple[FloatArray, FloatAr
     if latest is None:
         raise FieldFormatError(f"{case} has no time directory after 0: the solver wrote no result")
     _, folder = latest
-    centres = read_internal_field(folder / "C", within=case)
-    velocity = read_internal_field(folder / "U", n_cells=len(centres), within=case)
+    centres = read_cell_centres(case, folder)
+    velocity = read_internal_field(folder / "U", within=case, expected=len(centres))
     if len(centres) != params.cells * params.cells_x:
         raise FieldFormatError(f"{len(centres)} cells, expected {params.cells_x} x {params.cells}")
     ys = centres.reshape(params.cells, params.cells_x, 3)[:, :, 1].mean(axis=1) / params.height

@@ -12,7 +12,7 @@ from typing import Any
 
 from tools._workload import OutputFile
 from tools.cfd._render import render_field_panels_tri, render_residuals
-from tools.cfd.openfoam._fields import FloatArray, latest_time, read_internal_field
+from tools.cfd.openfoam._fields import FloatArray, latest_time, read_cell_centres, read_internal_field
 from tools.cfd.openfoam._logs import SolverLog
 
 # Wall-only fields (shear, y+) hold zeros inside the domain: their content lives on the patches.
@@ -48,9 +48,9 @@ def residuals_and_fields(
     if latest is None:
         return None, outputs
     time, folder = latest
-    centres = read_internal_field(folder / "C", within=case)
-    velocity = read_internal_field(folder / "U", n_cells=len(centres), within=case)
-    pressure = read_internal_field(folder / "p", n_cells=len(centres), within=case)
+    centres = read_cell_centres(case, folder)
+    velocity = read_internal_field(folder / "U", within=case, expected=len(centres))
+    pressure = read_internal_field(folder / "p", within=case, expected=len(centres))
     render_field_panels_tri(
         figures / "fields.png",
         centres[:, 0],

@@ -23,7 +23,7 @@ from typing import Any
 from runs import UntrustedFileError, read_untrusted, remove_untrusted_tree, walk_untrusted
 from tools._workload import TaskError
 from tools.cfd.openfoam._foamdict import FoamValue, Raw, Word, number, render_dict
-from tools.cfd.openfoam._foamread import FoamParseError, foam_number, read_foam_dict
+from tools.cfd.openfoam._foamread import FoamParseError, foam_number, read_foam_dict, token_matches
 
 _CODE = re.compile(
     rb"#codeStream|#calc|(?<![\w-])coded[A-Za-z]*\b|(?<![\w-])systemCall\b"
@@ -264,18 +264,45 @@ def _common(control: dict[str, Any], functions: dict[str, FoamValue]) -> dict[st
     }
 
 
-_HEX = re.compile(r"(hex\s*\([\d\s]+\)\s*(?:[A-Za-z_]\w*\s*)?\()\s*(\d+)\s+(\d+)\s+(\d+)\s*(\))")
+def _block_count_tokens(tokens: list[re.Match[str]], words: list[str], at: int) -> list[re.Match[str]] | None:
+    """The three cell-count tokens of the `hex` shape at `tokens[at]` (`hex (labels) [zone] (nx ny nz)`;
+    `words` are the tokens' texts); None when the entry has another shape or a count that is not a plain
+    number (`$n`, `#calc`)."""
+    index = at + 1
+    if index >= len(words) or words[index] != "(" or ")" not in words[index:]:
+        return None
+    index = words.index(")", index) + 1
+    if index < len(words) and words[index] not in ("(", ")", "{", "}", ";", "[", "]"):
+        index += 1  # the block's cell zone
+    counts = tokens[index + 1 : index + 4]
+    if words[index : index + 1] != ["("] or words[index + 4 : index + 5] != [")"]:
+        return None
+    return counts if all(re.fullmatch(r"[0-9]+", count.group()) for count in counts) else None
 
 
 def scale_block_counts(text: str, factor: float) -> str | None:
-    """blockMeshDict text with every block's cell counts (those above 1) scaled by `factor`;
-    None when the counts are not plain numbers (macros, #calc): then the mesh is refined otherwise."""
-    if not _HEX.search(text):
-        return None
+    """blockMeshDict text with every block's cell counts (those above 1) scaled by `factor`.
 
-    def scaled(match: re.Match[str]) -> str:
-        counts = [int(match.group(k)) for k in (2, 3, 4)]
-        new = [count if count == 1 else max(2, round(count * factor)) for count in counts]
-        return f"{match.group(1)}{new[0]} {new[1]} {new[2]}{match.group(5)}"
-
-    return _HEX.sub(scaled, text)
+    Only the dictionary's tokens are edited: a `hex` line in a comment is left alone (scaling it would
+    change nothing blockMesh reads). None when there is nothing to scale, or when any block's counts are
+    not plain numbers (macros, #calc): then the mesh is refined otherwise, since scaling some blocks and
+    not others would leave their shared faces unmatched."""
+    tokens = token_matches(text)
+    words = [token.group() for token in tokens]
+    edits: list[tuple[int, int, str]] = []
+    for at, word in enumerate(words):
+        if word != "hex":
+            continue
+        counts = _block_count_tokens(tokens, words, at)
+        if counts is None:
+            return None
+        for count in counts:
+            value = int(count.group())
+            edits.append((count.start(), count.end(), str(value if value == 1 else max(2, round(value * factor)))))
+    pieces: list[str] = []
+    done = 0
+    for start, end, replacement in edits:
+        pieces += [text[done:start], replacement]
+        done = end
+    scaled = "".join(pieces) + text[done:]
+    return None if scaled == text else scaled

@@ -8,7 +8,7 @@ import numpy as np
 
 from tools.cfd.cases._hill import HillParams
 from tools.cfd.cases._reference import hill_cf_reference, hill_profile_reference
-from tools.cfd.openfoam._fields import FieldFormatError, FloatArray, latest_time, read_internal_field
+from tools.cfd.openfoam._fields import FieldFormatError, FloatArray, latest_time, read_cell_centres, read_internal_field
 from tools.cfd.openfoam._wall import WallReading, separation_and_reattachment, wall_reading
 
 WALL = "hills"
@@ -34,8 +34,8 @@ def velocity_profiles(case: Path, params: HillParams) -> tuple[dict[float, tuple
     if latest is None:
         raise FieldFormatError(f"{case} has no time directory after 0: the solver wrote no result")
     _, folder = latest
-    centres = read_internal_field(folder / "C", within=case)
-    velocity = read_internal_field(folder / "U", n_cells=len(centres), within=case)
+    centres = read_cell_centres(case, folder)
+    velocity = read_internal_field(folder / "U", within=case, expected=len(centres))
     ny, nx = params.cells_y, params.cells_x
     if len(centres) != nx * ny:
         raise FieldFormatError(f"{len(centres)} cells, expected {nx} x {ny} for this case")

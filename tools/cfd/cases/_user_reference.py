@@ -22,7 +22,14 @@ from pathlib import Path
 import numpy as np
 
 from runs import LabgateError, UntrustedFileError, read_untrusted_path_text
-from tools.cfd.openfoam._fields import FieldFormatError, FloatArray, read_internal_field
+from tools.cfd.openfoam._fields import (
+    FieldFormatError,
+    FieldSizeError,
+    FloatArray,
+    mesh_cell_count,
+    read_cell_centres,
+    read_internal_field,
+)
 
 COLUMNS = ("quantity", "x", "y", "z", "value", "tolerance")
 MAX_REFERENCE_BYTES = 8 << 20
@@ -94,16 +101,16 @@ def read_reference(path: Path) -> list[ReferencePoint]:
 def _field_values(folder: Path, case: Path, quantity: str, n_cells: int) -> FloatArray:
     """The cell values of `quantity` (a field, a component of a vector field, or a magnitude)."""
     if (folder / quantity).exists():
-        values = read_internal_field(folder / quantity, n_cells=n_cells, within=case)
+        values = read_internal_field(folder / quantity, within=case, expected=n_cells)
         if values.ndim != 1:
             raise FieldFormatError(f"{quantity} is not a scalar field; name a component ({quantity}x) or mag{quantity}")
         return values
     if quantity.startswith("mag") and len(quantity) > 3:
-        vectors = read_internal_field(folder / quantity[3:], n_cells=n_cells, within=case)
+        vectors = read_internal_field(folder / quantity[3:], within=case, expected=n_cells)
         return np.asarray(np.linalg.norm(np.atleast_2d(vectors), axis=1), dtype=np.float64)
     base, component = quantity[:-1], quantity[-1]
     if component in _COMPONENT and base:
-        vectors = read_internal_field(folder / base, n_cells=n_cells, within=case)
+        vectors = read_internal_field(folder / base, within=case, expected=n_cells)
         if vectors.ndim != 2 or vectors.shape[1] != 3:
             raise FieldFormatError(f"{base} is not a vector field")
         return np.asarray(vectors[:, _COMPONENT[component]], dtype=np.float64)
@@ -114,7 +121,7 @@ def probe(case: Path, folder: Path, quantity: str, locations: FloatArray) -> Flo
     """`quantity` interpolated linearly from the cell values at `locations` (n, 3), from the raw fields."""
     from scipy.interpolate import LinearNDInterpolator
 
-    centres = read_internal_field(folder / "C", within=case)
+    centres = read_cell_centres(case, folder)
     values = _field_values(folder, case, quantity, len(centres))
     spread = np.ptp(centres, axis=0)
     axes = [k for k in range(3) if spread[k] > 1e-9 * max(float(spread.max()), 1e-300)]
@@ -176,10 +183,13 @@ def monitor_value(case: Path, folder: Path, points: list[ReferencePoint] | None)
         locations = np.array([p.location for p in points if p.quantity == quantity], dtype=np.float64)
         values = probe(case, folder, quantity, locations)
         return float(np.nanmean(values))
-    velocity = np.atleast_2d(read_internal_field(folder / "U", n_cells=1, within=case))
+    cells = mesh_cell_count(case, folder)
+    velocity = np.atleast_2d(read_internal_field(folder / "U", n_cells=1, within=case, expected=cells))
     speed = np.linalg.norm(velocity, axis=1)
     try:
-        volumes = read_internal_field(folder / "V", n_cells=len(speed), within=case)
-    except FieldFormatError:
+        volumes = read_internal_field(folder / "V", within=case, expected=len(speed))
+    except FieldSizeError:
+        raise
+    except FieldFormatError:  # no volumes written: an unweighted mean
         volumes = np.ones_like(speed)
     return float(np.sum(speed * volumes) / np.sum(volumes))

@@ -18,6 +18,7 @@ from runs import (
     UntrustedFileError,
     UntrustedFileMissingError,
     read_untrusted_path_text,
+    untrusted_kind,
     untrusted_listing,
 )
 
@@ -31,6 +32,10 @@ _COMPONENTS = {"scalar": 1, "vector": 3, "symmTensor": 6, "tensor": 9}
 
 class FieldFormatError(LabgateError, ValueError):
     """A field file is missing, binary, truncated or not an OpenFOAM field."""
+
+
+class FieldSizeError(FieldFormatError):
+    """A field holds another number of values than the mesh (its cells, or a patch's faces) calls for."""
 
 
 class RefusedOutputError(FieldFormatError):
@@ -79,16 +84,33 @@ def _closing_paren(text: str, start: int) -> int:
     raise FieldFormatError("unbalanced parentheses: the file is truncated")
 
 
-def read_internal_field(path: Path, n_cells: int | None = None, *, within: Path | None = None) -> FloatArray:
+def read_internal_field(
+    path: Path, n_cells: int | None = None, *, within: Path | None = None, expected: int | None = None
+) -> FloatArray:
     """The internal field as an (n,) or (n, k) array; a uniform field needs `n_cells` to expand.
 
-    `within` is the directory below which no link is followed (see `read_output_text`).
+    `within` is the directory below which no link is followed (see `read_output_text`); `expected`, the
+    number of values the mesh calls for, when the caller knows it (see `parse_internal_field`).
     """
-    return parse_internal_field(read_output_text(path, within=within), str(path), n_cells)
+    return parse_internal_field(read_output_text(path, within=within), str(path), n_cells, expected=expected)
 
 
-def parse_internal_field(text: str, path: str, n_cells: int | None = None) -> FloatArray:
-    """The internalField of a field file's text; `path` only names the file in errors."""
+def parse_internal_field(
+    text: str, path: str, n_cells: int | None = None, *, expected: int | None = None
+) -> FloatArray:
+    """The internalField of a field file's text; `path` only names the file in errors.
+
+    With `expected` (the mesh's cell count, or a patch's face count) a uniform field expands to that
+    many values and a list of any other length is an error: a list's own count only says the file is
+    whole, not that it belongs to this mesh, and a short list would otherwise be judged as the field.
+    """
+    values = _internal_values(text, path, expected if expected is not None else n_cells)
+    if expected is not None and len(values) != expected:
+        raise FieldSizeError(f"{path} holds {len(values)} values, expected {expected}: it does not fit the mesh")
+    return values
+
+
+def _internal_values(text: str, path: str, n_cells: int | None) -> FloatArray:
     if "format      binary" in text or re.search(r"format\s+binary", text):
         raise FieldFormatError(f"{path} is written in binary; labgate writes and reads ASCII")
     match = _INTERNAL.search(text)
@@ -119,6 +141,20 @@ def time_directories(case: Path) -> list[tuple[float, Path]]:
     return numbered_directories(case)
 
 
+_TIME_NAME = re.compile(r"[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
+"""The names OpenFOAM gives time directories: ASCII decimal numbers. Python's float() also reads
+`1_000`, ` 200`, `inf`, `nan` and other scripts' digits, none of which OpenFOAM writes or reads as a time."""
+
+
+def time_name_value(name: str) -> float | None:
+    """The time a directory name stands for; None when OpenFOAM would not name a time directory so
+    (not a plain decimal number, or one too large to be finite)."""
+    if _TIME_NAME.fullmatch(name) is None:
+        return None
+    value = float(name)
+    return value if math.isfinite(value) else None
+
+
 def numbered_directories(folder: Path, relative: str = "") -> list[tuple[float, Path]]:
     """Sub-directories of `folder/relative` named by a number, sorted; links are never listed or entered.
 
@@ -128,17 +164,51 @@ def numbered_directories(folder: Path, relative: str = "") -> list[tuple[float, 
     """
     times: list[tuple[float, Path]] = []
     for name, kind in untrusted_listing(folder, relative).items():
-        try:
-            value = float(name)
-        except ValueError:
-            continue
-        if not math.isfinite(value) or kind == "file":
+        value = time_name_value(name)
+        if value is None or kind == "file":
             continue
         if kind != "dir":
             what = "a symbolic link; links are never followed" if kind == "link" else "not a directory"
             raise RefusedOutputError(folder / relative / name, f"is {what}")
         times.append((value, folder / relative / name))
     return sorted(times)
+
+
+_CELLS_NOTE = re.compile(r"\bnCells:\s*([0-9]+)")
+_HEADER_BYTES = 4096
+"""The note OpenFOAM writes in the header of polyMesh/owner lies within the first lines."""
+
+
+def _mesh_instance(case: Path, folder: Path | None) -> Path:
+    """The polyMesh directory the fields of `folder` live on, found as OpenFOAM finds it: the latest
+    time up to the folder's own whose polyMesh holds an owner list (compressed or not), else `constant`."""
+    limit = time_name_value(folder.name) if folder is not None and folder.parent == case else None
+    if limit is not None:
+        for value, earlier in reversed(time_directories(case)):
+            if value <= limit and any(
+                untrusted_kind(case, f"{earlier.name}/polyMesh/{name}") is not None for name in ("owner", "owner.gz")
+            ):
+                return earlier / "polyMesh"
+    return case / "constant" / "polyMesh"
+
+
+def mesh_cell_count(case: Path, folder: Path | None = None) -> int | None:
+    """The number of cells of the mesh of `case` (at the time directory `folder`, when given), from the
+    note OpenFOAM writes in the header of polyMesh/owner; None when there is no such note to read
+    (no owner file, a compressed one, or one the reader refuses), so the caller checks nothing."""
+    owner = _mesh_instance(case, folder) / "owner"
+    try:
+        text = read_output_text(owner, within=case)
+    except FieldFormatError:
+        return None
+    found = _CELLS_NOTE.search(text[:_HEADER_BYTES])
+    return int(found.group(1)) if found else None
+
+
+def read_cell_centres(case: Path, folder: Path) -> FloatArray:
+    """The cell centres `C` of a time directory, which must hold one per cell of the mesh (when the mesh
+    notes its cell count): the fields read beside them are then checked against their number."""
+    return read_internal_field(folder / "C", within=case, expected=mesh_cell_count(case, folder))
 
 
 def latest_time(case: Path) -> tuple[float, Path] | None:

@@ -31,7 +31,13 @@ class FoamParseError(LabgateError, ValueError):
 
 
 def _tokens(text: str) -> list[str]:
-    return [token for token in _TOKEN.findall(text) if not token.startswith(("//", "/*"))]
+    return [match.group() for match in token_matches(text)]
+
+
+def token_matches(text: str) -> list[re.Match[str]]:
+    """The tokens of a dictionary's text with their positions, comments left out: what an edit of the
+    text must go by, so that it never touches a comment and never mistakes `"http://x"` for one."""
+    return [match for match in _TOKEN.finditer(text) if not match.group().startswith(("//", "/*"))]
 
 
 def _value(tokens: list[str], index: int) -> tuple[Any, int]:

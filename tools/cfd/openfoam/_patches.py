@@ -68,8 +68,14 @@ def patch_cells(case: Path, patch: str) -> NDArray[np.int64]:
     return owner[info.start : info.start + info.size]
 
 
-def read_patch_field(path: Path, patch: str, n_faces: int | None = None, *, within: Path | None = None) -> FloatArray:
-    """The `value` of one patch in a field file, as an (n,) or (n, k) array (no link below `within` followed)."""
+def read_patch_field(
+    path: Path, patch: str, n_faces: int | None = None, *, within: Path | None = None, expected: int | None = None
+) -> FloatArray:
+    """The `value` of one patch in a field file, as an (n,) or (n, k) array (no link below `within` followed).
+
+    `expected`: the patch's face count (`patch_face_count`) when the caller knows it; a value list of
+    another length is then an error naming the file, rather than values judged as the patch's.
+    """
     text = read_output_text(path, within=within)
     boundary = text.find("boundaryField")
     match = re.search(r"\b" + re.escape(patch) + r"\s*\{", text[boundary:]) if boundary >= 0 else None
@@ -80,4 +86,12 @@ def read_patch_field(path: Path, patch: str, n_faces: int | None = None, *, with
     if value_at < 0 or value_at > text.find("}", block_start):
         raise FieldFormatError(f"{path}: patch {patch!r} carries no value")
     snippet = "internalField " + text[value_at + len("value") :]
-    return parse_internal_field(snippet, f"{path} (patch {patch})", n_faces)
+    return parse_internal_field(snippet, f"{path} (patch {patch})", n_faces, expected=expected)
+
+
+def patch_face_count(case: Path, patch: str) -> int:
+    """The number of faces of `patch`, from `constant/polyMesh/boundary`'s nFaces."""
+    patches = mesh_patches(case)
+    if patch not in patches:
+        raise FieldFormatError(f"the mesh has no patch {patch!r} (patches: {', '.join(patches)})")
+    return patches[patch].size

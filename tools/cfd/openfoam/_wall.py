@@ -13,7 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
-from tools.cfd.openfoam._fields import FieldFormatError, FloatArray, latest_time, read_internal_field
+from tools.cfd.openfoam._fields import FieldFormatError, FloatArray, latest_time, read_cell_centres, read_internal_field
 from tools.cfd.openfoam._patches import patch_cells, read_patch_field
 
 
@@ -50,11 +50,11 @@ def wall_reading(
     if latest is None:
         raise FieldFormatError(f"{case} has no time directory after 0: the solver wrote no result")
     time, folder = latest
-    faces = read_patch_field(folder / "C", patch, within=case)
-    shear = read_patch_field(folder / "wallShearStress", patch, n_faces=len(faces), within=case)
-    centres = read_internal_field(folder / "C", within=case)
-    velocity = read_internal_field(folder / "U", n_cells=len(centres), within=case)
     cells = patch_cells(case, patch)
+    faces = read_patch_field(folder / "C", patch, within=case, expected=len(cells))
+    shear = read_patch_field(folder / "wallShearStress", patch, within=case, expected=len(faces))
+    centres = read_cell_centres(case, folder)
+    velocity = read_internal_field(folder / "U", within=case, expected=len(centres))
     if len(cells) != len(faces):
         raise FieldFormatError(f"patch {patch!r}: {len(cells)} faces in the mesh but {len(faces)} in the fields")
     order = np.argsort(faces[:, 0], kind="stable")
