@@ -24,7 +24,7 @@ from api.rest._routes_archive import router as archive_router
 from api.rest._routes_artifacts import router as artifacts_router
 from api.rest._routes_meta import router as meta_router
 from api.rest._routes_runs import router as runs_router
-from api.rest._security import RequestGuard
+from api.rest._security import LoopbackHostGuard, RequestGuard
 from api.rest._state import AppState
 from api.rest._worker import WorkerPool
 from api.web._dashboard import STATIC_DIR
@@ -139,5 +139,7 @@ def create_app(settings: Settings | None = None, *, start_workers: bool = True) 
     app.add_middleware(RequestGuard, max_body_bytes=settings.max_body_bytes)
     if settings.protect_reads and token is not None:
         app.add_middleware(ReadGuard, token=token, limiter=state.limiter)
+    if token is None:
+        app.add_middleware(LoopbackHostGuard)  # no token: a page under another site's name reads nothing
     app.add_middleware(SecurityHeaders)  # outermost: even a refusal by the guards carries the headers
     return app

@@ -121,7 +121,7 @@ def archive_chunks(store: RunStore, run_id: str, detail: dict[str, Any]) -> Iter
             try:
                 source = _open_artifact(store, artifact.sha256)
             except ArtifactNotFoundError:
-                index.append(f"{artifact.sha256}  (missing from the store)  {artifact.name}")
+                index.append(f"{artifact.sha256}  (missing from the store)  {name}")  # the cleaned name: one line
                 continue
             info = zipfile.ZipInfo(name, stamp)
             info.compress_type = zipfile.ZIP_STORED if artifact.kind == "image" else zipfile.ZIP_DEFLATED

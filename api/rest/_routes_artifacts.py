@@ -21,6 +21,21 @@ from runs import Artifact, ArtifactNotFoundError, media_type_for
 router = APIRouter(tags=["artifacts"])
 
 
+_ACTIVE_TYPES = {"text/css", "application/wasm", "text/cache-manifest", "application/manifest+json"}
+_SCRIPT_WORDS = ("javascript", "ecmascript", "jscript", "livescript")
+
+
+def is_active_type(media_type: str) -> bool:
+    """Whether a page could load a file of this type as code: a script, a style sheet, WebAssembly, a manifest.
+
+    The dashboard's policy lets its pages load scripts and styles of their own origin, which is also the
+    artifacts' origin, and a service worker may be any script of the origin served as JavaScript. A stored
+    `payload.js` served under its own type would be one injected tag away from running as the dashboard.
+    """
+    essence = media_type.split(";", 1)[0].strip().lower()
+    return essence in _ACTIVE_TYPES or any(word in essence for word in _SCRIPT_WORDS)
+
+
 def _artifact(state: AppState, sha256: str) -> Artifact:
     with state.store.session() as session:
         row = session.exec(select(Artifact).where(Artifact.sha256 == sha256).order_by(col(Artifact.id))).first()
@@ -54,6 +69,8 @@ def get_artifact(
     media_type = row.media_type
     if media_type == "application/octet-stream":
         media_type = media_type_for(row.name, row.kind)  # rows recorded before kinds informed the type
+    if is_active_type(media_type):
+        media_type = "text/plain"  # its bytes, to read; never code a page of this origin could load
     if media_type.startswith("text/") and "charset" not in media_type:
         media_type += "; charset=utf-8"
     name = row.name.rsplit("/", 1)[-1]

@@ -217,3 +217,55 @@ async def reply(send: Send, status: int, detail: str, headers: list[tuple[bytes,
         }
     )
     await send({"type": "http.response.body", "body": payload})
+
+
+MISDIRECTED = 421
+
+
+def _host_name(header: str) -> str:
+    """The name part of a Host header: `[::1]:8000` gives `::1`, `localhost:8000` gives `localhost`."""
+    if header.startswith("["):
+        return header[1 : header.find("]")] if "]" in header else header
+    return header.rsplit(":", 1)[0] if header.count(":") == 1 else header
+
+
+def is_loopback_name(header: str) -> bool:
+    """Whether a Host header names this machine in a way no other site's DNS can: `localhost` (and names under
+    it, which browsers resolve to loopback themselves) or a literal loopback address."""
+    name = _host_name(header.strip()).rstrip(".").lower()
+    return name == "localhost" or name.endswith(".localhost") or is_loopback(name)
+
+
+class LoopbackHostGuard:
+    """ASGI middleware for a server with no token: on a loopback socket, answer only loopback host names.
+
+    A page of another site can point its own name at 127.0.0.1 (DNS rebinding); the browser then
+    treats the server as that site's origin, so the Origin check passes and the page reads every
+    run and posts new ones. Such a request still names that site in `Host`, and is refused (421).
+    A socket that is not on loopback (a test client, a server bound elsewhere, which needs a
+    token) is left alone; so is a request without a Host header, which names no site to rebind.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or not self._on_loopback(scope):
+            await self.app(scope, receive, send)
+            return
+        host = dict(scope.get("headers", [])).get(b"host")
+        if host is None or is_loopback_name(host.decode("latin-1")):
+            await self.app(scope, receive, send)
+            return
+        shown = host.decode("latin-1")[:100]
+        await reply(
+            send,
+            MISDIRECTED,
+            f"host {shown!r} refused: this server listens on loopback without LABGATE_API_TOKEN and answers only "
+            "localhost, 127.0.0.1 or [::1]; set a token to serve it under another name",
+        )
+
+    @staticmethod
+    def _on_loopback(scope: Scope) -> bool:
+        server = scope.get("server")
+        return server is not None and is_loopback(str(server[0]))

@@ -14,7 +14,7 @@ from typing import Any
 from api._detail import run_detail, shown_spec
 from api._paths import without_server_paths
 from api.web._render import TEXT_LIMIT, line_plot, parse_table
-from api.web._searches import fitness_of, read_entries
+from api.web._searches import entry_index, fitness_of, read_entries
 from api.web._views import read_artifact, verdicts_of
 from runs import Artifact, RunStore
 
@@ -100,7 +100,7 @@ def _overlays(
             elif record["name"].endswith(".jsonl") and record["kind"] == "log":
                 entries = read_entries(store, _artifact_of(record))
                 points = [
-                    (float(e.get("index", i)), f) for i, e in enumerate(entries) if (f := fitness_of(e)) is not None
+                    (float(entry_index(e, i)), f) for i, e in enumerate(entries) if (f := fitness_of(e)) is not None
                 ]
                 if points:
                     best, so_far = float("-inf"), []
@@ -113,7 +113,7 @@ def _overlays(
         if len(found) < 2:
             continue
         header = found[0][1]
-        width = min(len(numbers[0]) for _, _, numbers in found)
+        width = min(len(row) for _, _, numbers in found for row in numbers)  # a ragged table draws its common columns
         for column in range(1, min(width, OVERLAY_COLUMNS + 1)):
             x_label = header[0] if len(header) > column else "column 1"
             y_label = header[column] if len(header) > column else f"column {column + 1}"

@@ -12,6 +12,7 @@ from fastapi import Path as PathParam
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, Response
 from fastapi.templating import Jinja2Templates
+from markupsafe import Markup
 
 from api._detail import duration_seconds, headline_experiments, iso, run_row
 from api._paths import without_server_paths
@@ -55,6 +56,27 @@ def _fmt_time(value: str | datetime | None) -> str:
     return (text or "—")[:19].replace("T", " ")
 
 
+_REORDERING = [*range(0x202A, 0x202F), *range(0x2066, 0x206A)]  # embeddings, overrides, isolates
+BIDI_CONTROLS = {code: f"\u27e8U+{code:04X}\u27e9" for code in _REORDERING}
+"""Characters that reorder the text around them, each shown as a visible `⟨U+202E⟩` instead.
+
+A kernel, a proof or a file name written with them (Trojan Source, CVE-2021-42574) reads differently on
+screen from what the compiler, the prover or the store sees: `/* } if (admin) { */` can display as
+code. No honest source needs them, so a reviewer sees each one, as the character it is. The marks
+(U+200E, U+200F), which right-to-left prose uses and which reorder no run of code, are left alone."""
+
+
+def _visible_controls(value: Any) -> Any:
+    """Jinja's `finalize`: every value a template prints, markup included, with its reordering characters
+    made visible. The replacements hold no markup characters, so escaped text stays escaped."""
+    if isinstance(value, Markup):
+        return Markup(str(value).translate(BIDI_CONTROLS))
+    if isinstance(value, str):
+        return value.translate(BIDI_CONTROLS)
+    return value
+
+
+templates.env.finalize = _visible_controls
 templates.env.filters["value"] = _fmt_value
 templates.env.filters["duration"] = _fmt_duration
 templates.env.filters["time"] = _fmt_time

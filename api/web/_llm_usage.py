@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from api.web._render import finite
 from runs import RunStore
 
 NODE_ORDER = ("planner", "proposer", "proof draft", "vision", "revise", "write-up")
@@ -36,7 +37,8 @@ class NodeUsage:
 
 
 def _number(value: object) -> float:
-    return float(value) if isinstance(value, int | float) and not isinstance(value, bool) else 0.0
+    """A usage figure as the model server reported it; 0 when it is no finite number."""
+    return finite(value) or 0.0
 
 
 def llm_usage(store: RunStore, run_id: str) -> list[NodeUsage]:

@@ -129,6 +129,19 @@ def parse_table(data: bytes) -> tuple[list[str], list[list[str]], int]:
     return header, rows[:TABLE_ROWS], len(rows)
 
 
+def finite(value: object) -> float | None:
+    """A JSON number as a finite float, or None: not a number, a boolean, infinite, NaN, or an integer
+    too large for a float (JSON allows `1` followed by 400 zeros). Logs and events hold numbers that a
+    candidate, a prover or a model server wrote; a page sums and formats them, and must not fail on one."""
+    if not isinstance(value, int | float) or isinstance(value, bool):
+        return None
+    try:
+        number = float(value)
+    except OverflowError:
+        return None
+    return number if math.isfinite(number) else None
+
+
 def _is_number(text: str) -> bool:
     try:
         float(text)
@@ -239,6 +252,25 @@ def report_html(markdown: str, digests: Sequence[str], verdict_ids: Collection[i
 
 
 _ARTIFACT_URL = re.compile(r"/artifacts/[0-9a-f]{64}")
+_HREF = re.compile(r'\bhref="([^"]*)"')
+
+
+def _unlinked(tag: str, removed: list[str]) -> str:
+    """A link the report's markdown made, shown as its text followed by its destination, never followed.
+
+    The write-up emits no text links of its own (figures are images, citations and digests are linked
+    here), so every `[text](url)` came from text a model or a user wrote: a link reading "[V3]" or
+    "the verified kernel" could lead anywhere, another site included. The destination is already
+    escaped by the markdown renderer, so it is shown as the text it is.
+    """
+    if tag.startswith("</"):
+        href = removed.pop() if removed else ""
+        return f'</span> <span class="link-removed">(link to {href} not followed)</span>' if href else "</span>"
+    found = _HREF.search(tag)
+    removed.append(found.group(1) if found else "")
+    return '<span class="unlinked">'
+
+
 _TAG = re.compile(r"(<[^>]*>)")
 _SUB = re.compile(r"&lt;sub&gt;([^<]*?)&lt;/sub&gt;")
 _CITATION = re.compile(r"\[V(\d+)\]")
@@ -249,7 +281,8 @@ _NO_LINKS_INSIDE = {"a", "pre", "code"}
 def linked_report(rendered: str, digests: Sequence[str], verdict_ids: Collection[int]) -> str:
     """The report's HTML with its citations made links: `[V3]` to verdict 3 on the page, a digest (full
     or its 12-digit prefix) of one of the run's artifacts to that artifact. The writer's `<sub>` notes,
-    escaped as all raw HTML is, become small print again.
+    escaped as all raw HTML is, become small print again. Links the markdown itself made are shown
+    as text with their destination (`_unlinked`): only these citations and digests are followed.
 
     Only text between tags changes, and never inside a link or code; what is inserted is built here
     from digits and hex digits, so no text of the report can become markup.
@@ -272,9 +305,13 @@ def linked_report(rendered: str, digests: Sequence[str], verdict_ids: Collection
 
     parts = _TAG.split(rendered)
     open_tags: list[str] = []
+    removed: list[str] = []
     for index, part in enumerate(parts):
         if index % 2:
             name = part.strip("</>").split(maxsplit=1)[0].lower() if part.strip("</>") else ""
+            if name == "a":
+                parts[index] = _unlinked(part, removed)
+                continue
             if name in _NO_LINKS_INSIDE:
                 if part.startswith("</"):
                     if name in open_tags:

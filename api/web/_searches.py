@@ -8,6 +8,7 @@ draft with the error and goal where it failed) is rendered here when a reviewer 
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -33,18 +34,59 @@ def read_entries(store: RunStore, artifact: Artifact) -> list[dict[str, Any]]:
         return []
     entries = []
     for line in data.decode("utf-8", errors="replace").splitlines():
-        try:
-            item = json.loads(line)
-        except json.JSONDecodeError:
-            continue
+        item = _parse_line(line)
         if isinstance(item, dict):
             entries.append(item)
     return entries
 
 
+def _parse_line(line: str) -> Any:
+    """One log line's JSON value, or None for a line that is not JSON (or nests past the parser's limit).
+
+    A `\\ud800` escape decodes to a lone surrogate, which no UTF-8 page can carry: such a value is
+    parsed again with each lone surrogate replaced by U+FFFD, so the page shows the rest of the text.
+    """
+    try:
+        item = json.loads(line)
+        if _SURROGATE_ESCAPE.search(line):
+            text = json.dumps(item, ensure_ascii=False)
+            text.encode("utf-8")
+    except UnicodeEncodeError:  # a ValueError too: caught first
+        return json.loads(text.encode("utf-8", "surrogatepass").decode("utf-8", errors="replace"))
+    except (ValueError, RecursionError):
+        return None
+    return item
+
+
+_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
+"""A `\\uD800`-`\\uDFFF` escape: only a line holding one can decode to a lone surrogate."""
+
+
+LARGEST_INDEX = 2**53
+"""Indices beyond this are not exact as floats (the plot's x axis): such a line is placed by its position."""
+
+
+def entry_index(entry: dict[str, Any], position: int) -> int:
+    """Which evaluation a log line is: its `index` when that is a whole number of sensible size, else its position.
+
+    The line is written beside a candidate's own output; an index that is text, a list, NaN or 1e400
+    must place the point somewhere, never stop the page.
+    """
+    index = entry.get("index", position)
+    if isinstance(index, int) and not isinstance(index, bool) and abs(index) <= LARGEST_INDEX:
+        return index
+    return position
+
+
 def fitness_of(entry: dict[str, Any]) -> float | None:
+    """A log line's fitness as a float; None when absent, not a number, or an integer too large for a float."""
     value = entry.get("fitness")
-    return float(value) if isinstance(value, int | float) and not isinstance(value, bool) else None
+    if not isinstance(value, int | float) or isinstance(value, bool):
+        return None
+    try:
+        return float(value)
+    except OverflowError:
+        return None
 
 
 def has_text(entry: dict[str, Any]) -> bool:
@@ -78,8 +120,7 @@ def candidates(entries: list[dict[str, Any]], artifact: Artifact, prefix: str) -
     for position, entry in enumerate(entries):
         if fitness_of(entry) is None and "status" not in entry:
             continue
-        index = entry.get("index", position)
-        index = index if isinstance(index, int) else position
+        index = entry_index(entry, position)
         parent = entry.get("parent")
         found.append(
             Candidate(

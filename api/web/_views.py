@@ -21,8 +21,8 @@ from api._detail import run_detail, shown_spec
 from api._paths import without_server_paths
 from api.web._llm_usage import LLM_KIND, llm_usage, usage_total
 from api.web._progress import PROGRESS_KIND, latest_progress
-from api.web._render import TEXT_LIMIT, diff_html, highlighted, line_plot, parse_table, report_html
-from api.web._searches import Candidate, candidates, fitness_of, has_text, read_entries
+from api.web._render import TEXT_LIMIT, diff_html, finite, highlighted, line_plot, parse_table, report_html
+from api.web._searches import Candidate, candidates, entry_index, fitness_of, has_text, read_entries
 from runs import Artifact, ArtifactNotFoundError, Event, RecordedVerdict, RunStore
 
 MAX_LISTED_EVENTS = 2000
@@ -163,7 +163,7 @@ def kernel_view(store: RunStore, artifacts: list[Artifact], prefix: str = "kerne
     if log is not None:
         view.candidates = candidates(entries, log, prefix)
     scored = [(index, entry, fitness_of(entry)) for index, entry in enumerate(entries)]
-    points = [(float(entry.get("index", index)), value) for index, entry, value in scored if value is not None]
+    points = [(float(entry_index(entry, index)), value) for index, entry, value in scored if value is not None]
     if points:
         best_so_far, best = [], float("-inf")
         for x, y in points:
@@ -264,7 +264,7 @@ def _prover_run(entry: dict[str, Any], fragment: str = "") -> ProverRun:
         step=step if isinstance(step, int) else None,
         ok=bool(entry.get("ok")),
         detail=detail,
-        seconds=float(seconds) if isinstance(seconds, (int, float)) else None,
+        seconds=finite(seconds),
         fragment=fragment if kind == "check" and not entry.get("ok") else "",
     )
 

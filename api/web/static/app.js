@@ -25,6 +25,13 @@ async function post(url, body) {
   return payload;
 }
 
+// Characters that reorder text (bidirectional embeddings, overrides, isolates) shown as ⟨U+202E⟩, as the
+// server-rendered pages show them: streamed text must not display differently from what was recorded.
+const REORDERING = /[\u202a-\u202e\u2066-\u2069]/g;
+function visible(text) {
+  return String(text).replace(REORDERING, (c) => `⟨U+${c.charCodeAt(0).toString(16).toUpperCase()}⟩`);
+}
+
 function badge(status) {
   const span = document.createElement("span");
   span.className = `badge status-${status}`;
@@ -170,7 +177,7 @@ function setupRunPage() {
     const kind = document.createElement("span");
     kind.className = "kind";
     kind.textContent = event.kind;
-    item.append(time, " ", kind, " ", event.message);
+    item.append(time, " ", kind, " ", visible(event.message));
     list.append(item);
     list.scrollTop = list.scrollHeight;
     if (event.kind === "status" && event.data && event.data.status) {
@@ -229,7 +236,7 @@ function showProgress(event) {
     line.append(kind, " ", text, " ", time);
     article.querySelector("h3").after(line);
   }
-  line.querySelector(".progress-text").textContent = String(event.data.summary || event.message);
+  line.querySelector(".progress-text").textContent = visible(event.data.summary || event.message);
   const time = line.querySelector("time");
   time.dateTime = event.created;
   time.textContent = String(event.created).slice(11, 19);
@@ -259,7 +266,8 @@ function setupLazySections() {
     if (details instanceof HTMLDetailsElement && details.open) loadOpen(details.parentElement || document);
   }, true);
   const openTarget = () => {
-    const id = decodeURIComponent(window.location.hash.slice(1));
+    let id = "";
+    try { id = decodeURIComponent(window.location.hash.slice(1)); } catch (_) { return; }  // a link's malformed %-escape
     const target = id && document.getElementById(id);
     if (!target) return;
     for (let node = target; node; node = node.parentElement) if (node instanceof HTMLDetailsElement) node.open = true;
