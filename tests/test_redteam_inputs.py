@@ -441,3 +441,15 @@ def test_a_store_that_fills_up_during_a_run_ends_it_with_one_clear_error(
     assert "database or disk is full" in message and "No space left on device" in message
     monkeypatch.undo()
     assert store.get_run(run_id).task_id == "cfd/cavity"  # what was recorded before is kept
+
+
+def test_a_task_file_that_is_a_fifo_or_too_large_is_named_not_waited_on(tmp_path: Path) -> None:
+    """A FIFO named like a task file blocked `agent run` forever; a huge file was read whole."""
+    fifo = tmp_path / "task.yaml"
+    os.mkfifo(fifo)
+    result = agent("run", str(fifo), home=tmp_path / "home", timeout=60)
+    assert result.returncode == 2 and "is not a regular file" in _one_line(result.stderr)
+    huge = tmp_path / "huge.yaml"
+    huge.write_text("title: x\n" + "# padding\n" * 500_000)
+    result = agent("run", str(huge), home=tmp_path / "home", timeout=60)
+    assert result.returncode == 2 and "holds at most" in _one_line(result.stderr)

@@ -48,6 +48,8 @@ HONEST = [
     "The re=400 run was not accepted [V3]. It failed the comparator [V3].",
     "The comparator rejected re=400 [V3]. This shows where the mesh is too coarse.",
     "Re 100 passed every gate [V1]. It agrees with Ghia et al. (1982) [V1].",
+    "Re 100 passed every gate [V1].\n\n- The re=400 run was not accepted [V3].\n- Re 1000 passed [V5].",
+    "Re 100 passed every gate [V1] - and so did Re 1000 [V5].",
 ]
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import stat
 import tomllib
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
@@ -136,6 +137,14 @@ class Catalog:
 
     def _load_file(self, path: Path) -> TaskSpec:
         try:
+            info = path.stat()
+            if not stat.S_ISREG(info.st_mode):
+                # A FIFO would block the reader forever, a device could be read without end.
+                raise TaskError(f"task file {path} is not a regular file")
+            if info.st_size > MAX_TASK_FILE_BYTES:
+                raise TaskError(
+                    f"task file {path} is {info.st_size} bytes; a task file holds at most {MAX_TASK_FILE_BYTES}"
+                )
             text = path.read_text()
         except OSError as error:
             raise TaskError(f"cannot read task file {path}: {error.strerror or error}") from None
@@ -227,6 +236,8 @@ def _kind(value: Any) -> str:
     return "text" if isinstance(value, str) else type(value).__name__
 
 
+MAX_TASK_FILE_BYTES = 4 << 20
+"""A task file is a few kilobytes (a kernel's sources and data are files beside it)."""
 MAX_TASK_FILE_VALUES = 100_000
 """Values a task file may hold once its YAML aliases are expanded; a real task holds a few hundred.
 A "billion laughs" file (aliases of aliases) is a few hundred bytes that expand to billions."""

@@ -19,6 +19,9 @@ MAX_PROSE_CHARS = 6000
 _INVISIBLE = {"Cf", "Co", "Cs", "Cn"}
 _HTML = re.compile(r"<\s*/?\s*[A-Za-z!?][^>]*>|<!--|&(?:#\d+|#[xX][0-9A-Fa-f]+|[A-Za-z][A-Za-z0-9]*);")
 _LINK = re.compile(r"!?\[[^\]]*\]\s*\(|^\s*\[[^\]]+\]:\s*\S|<https?:|\bhttps?://", re.MULTILINE)
+_STRUCTURE = re.compile(r"^ {0,3}(?:#{1,6}(?:\s|$)|>|\||(?:[-*_=]\s*){3,}$)", re.MULTILINE)
+"""Headings, block quotes, table rows and rules: a summary is paragraphs, and these would make it look like
+the report's own sections ("## Accepted results") around text the report did not produce."""
 _NUMERIC_TOKEN = re.compile(r"(?<![\w.])[0-9OoIlS]+(?:[.,][0-9OoIlS]+)*(?![\w])")
 _ESCAPE = re.compile(r"\\([!-/:-@\[-`{-~])")
 _EMPHASIS = re.compile(r"[*_~`]")
@@ -56,6 +59,8 @@ def visible_text(prose: str) -> tuple[str, list[str]]:
         problems.append("raw HTML, comments or character references in the prose")
     if _LINK.search(text):
         problems.append("links or link definitions in the prose")
+    if _STRUCTURE.search(text):
+        problems.append("headings, tables, block quotes or rules in the prose (a summary is paragraphs)")
     text = _EMPHASIS.sub("", _ESCAPE.sub(r"\1", text))
     posing = [token for token in _NUMERIC_TOKEN.findall(text) if _letters_posing_as_digits(token)]
     if posing:
