@@ -19,11 +19,12 @@ from runs._records import (
     WorkloadName,
     combine_decisions,
     describe_deviations,
+    is_unicode_text,
     recorded_deviations,
     storable_problem,
     task_label,
 )
-from runs._store import RUN_SORT_KEYS, RunNotFoundError, RunStore, new_run_id
+from runs._store import RUN_SORT_KEYS, RunNotFoundError, RunStore, new_run_id, read_json
 from runs._tables import Artifact, Event, Experiment, Run, Step, Verdict, utcnow
 from runs._untrusted import (
     UntrustedEntry,
@@ -32,6 +33,7 @@ from runs._untrusted import (
     copy_untrusted_tree,
     read_untrusted,
     read_untrusted_path,
+    read_untrusted_path_head,
     read_untrusted_path_tail,
     read_untrusted_path_text,
     read_untrusted_text,
@@ -80,10 +82,13 @@ __all__ = [
     "combine_decisions",
     "copy_untrusted_tree",
     "describe_deviations",
+    "is_unicode_text",
     "media_type_for",
     "new_run_id",
+    "read_json",
     "read_untrusted",
     "read_untrusted_path",
+    "read_untrusted_path_head",
     "read_untrusted_path_tail",
     "read_untrusted_path_text",
     "read_untrusted_text",

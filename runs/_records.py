@@ -107,11 +107,11 @@ def storable_problem(value: Any, where: str = "") -> str | None:
         prefix = f"{path}: " if path else ""
         if isinstance(item, float) and not math.isfinite(item):
             return f"{prefix}{item} is not a finite number"
-        if isinstance(item, str) and not _encodable(item):
+        if isinstance(item, str) and not is_unicode_text(item):
             return f"{prefix}{_shown(item)} is not valid Unicode text"
         if isinstance(item, dict):
             for key, child in item.items():
-                if isinstance(key, str) and not _encodable(key):
+                if isinstance(key, str) and not is_unicode_text(key):
                     return f"{prefix}the name {_shown(key)} is not valid Unicode text"
                 pending.append((child, f"{path}.{key}" if path else str(key)))
         elif isinstance(item, list | tuple):
@@ -124,7 +124,9 @@ def _shown(text: str) -> str:
     return repr(text.encode("utf-8", "backslashreplace").decode("utf-8"))
 
 
-def _encodable(text: str) -> bool:
+def is_unicode_text(text: str) -> bool:
+    """Whether `text` can be written as UTF-8: no lone surrogate (from a `\\ud800` escape or an
+    undecodable file name), which would make every answer and page that shows it fail to encode."""
     try:
         text.encode("utf-8")
     except UnicodeEncodeError:

@@ -14,7 +14,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from api.rest._problems import unprocessable_body
 from api.rest._ratelimit import FailedAuthLimiter
-from runs import LabgateError
+from runs import LabgateError, is_unicode_text
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -109,10 +109,10 @@ def body_problem(body: bytes) -> str | None:
     pending: list[tuple[Any, int]] = [(value, 0)]
     while pending:
         item, depth = pending.pop()
-        if isinstance(item, str) and not _encodable(item):
+        if isinstance(item, str) and not is_unicode_text(item):
             return "request body holds a lone surrogate escape (such as \\ud800), which is not Unicode text"
         if isinstance(item, dict):
-            if not all(_encodable(key) for key in item):
+            if not all(is_unicode_text(key) for key in item):
                 return "request body holds a lone surrogate escape (such as \\ud800), which is not Unicode text"
             item = list(item.values())
         if isinstance(item, list):
@@ -128,14 +128,6 @@ class _NotJsonNumberError(LabgateError, ValueError):
 
 def _refuse_constant(name: str) -> Any:
     raise _NotJsonNumberError(name)
-
-
-def _encodable(text: str) -> bool:
-    try:
-        text.encode("utf-8")
-    except UnicodeEncodeError:
-        return False
-    return True
 
 
 class RequestGuard:

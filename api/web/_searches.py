@@ -7,15 +7,13 @@ draft with the error and goal where it failed) is rendered here when a reviewer 
 
 from __future__ import annotations
 
-import json
-import re
 from dataclasses import dataclass, field
 from typing import Any
 
 from markupsafe import Markup
 
 from api.web._render import TEXT_LIMIT, diff_html, highlighted
-from runs import Artifact, ArtifactNotFoundError, RunStore
+from runs import Artifact, ArtifactNotFoundError, RunStore, read_json
 
 JSONL_LIMIT = 8 << 20
 """The largest search log read; a larger one stays a download."""
@@ -43,23 +41,13 @@ def read_entries(store: RunStore, artifact: Artifact) -> list[dict[str, Any]]:
 def _parse_line(line: str) -> Any:
     """One log line's JSON value, or None for a line that is not JSON (or nests past the parser's limit).
 
-    A `\\ud800` escape decodes to a lone surrogate, which no UTF-8 page can carry: such a value is
-    parsed again with each lone surrogate replaced by U+FFFD, so the page shows the rest of the text.
+    A `\\ud800` escape decodes to a lone surrogate, which no UTF-8 page can carry: `read_json`, the
+    store's own reader, shows each as U+FFFD, so the page shows the rest of the text.
     """
     try:
-        item = json.loads(line)
-        if _SURROGATE_ESCAPE.search(line):
-            text = json.dumps(item, ensure_ascii=False)
-            text.encode("utf-8")
-    except UnicodeEncodeError:  # a ValueError too: caught first
-        return json.loads(text.encode("utf-8", "surrogatepass").decode("utf-8", errors="replace"))
+        return read_json(line)
     except (ValueError, RecursionError):
         return None
-    return item
-
-
-_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
-"""A `\\uD800`-`\\uDFFF` escape: only a line holding one can decode to a lone surrogate."""
 
 
 LARGEST_INDEX = 2**53

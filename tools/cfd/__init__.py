@@ -60,6 +60,7 @@ from tools.cfd.openfoam._fields import (
     read_internal_field,
     read_xy,
     time_directories,
+    time_name_value,
 )
 from tools.cfd.openfoam._foamdict import FoamValueError
 from tools.cfd.openfoam._logs import (
@@ -146,6 +147,7 @@ __all__ = [
     "step_reattachment_reference",
     "step_wall",
     "time_directories",
+    "time_name_value",
     "velocity_profiles",
     "wall_shear_from_cells",
 ]

@@ -13,34 +13,17 @@ meshes must be a finite number (a NaN compares as "unchanged" with anything).
 from __future__ import annotations
 
 import math
-import re
 from pathlib import Path
 
 from pydantic import Field, PositiveFloat
 
-from runs import ExperimentSpec, GateResult, UntrustedFileError, read_untrusted_path_text
+from runs import ExperimentSpec, GateResult
 from tools import ExperimentOutcome
-from tools.cfd import FieldFormatError
+from tools.cfd import FieldFormatError, mesh_cell_count
 from verifiers._gate import Gate, GateContext, blocking_verdict
 from verifiers._options import GateOptions
 from verifiers.cfd._family import case_family
 from verifiers.cfd._solver_log import finished_run_problem
-
-_CELLS = re.compile(r"\bnCells:\s*(\d+)")
-OWNER_MAX_BYTES = 64 << 20
-"""The largest owner list read for its header (some 6 million faces); a larger mesh goes uncounted, not refused."""
-
-
-def mesh_cells(case: Path) -> int | None:
-    """The cell count OpenFOAM notes in the header of `constant/polyMesh/owner`; None when it cannot be read."""
-    try:
-        text = read_untrusted_path_text(
-            case / "constant" / "polyMesh" / "owner", within=case, max_bytes=OWNER_MAX_BYTES
-        )
-    except UntrustedFileError:
-        return None
-    found = _CELLS.search(text[:4096])
-    return int(found.group(1)) if found else None
 
 
 def _not_finite(quantities: dict[str, float]) -> list[str]:
@@ -72,7 +55,7 @@ class MeshIndependenceGate(Gate):
         problem = finished_run_problem(directory, outcome)
         if problem is not None:
             return f"the refined run's solver log: {problem}"
-        before, after = mesh_cells(context.path("case")), mesh_cells(directory / "case")
+        before, after = mesh_cell_count(context.path("case")), mesh_cell_count(directory / "case")
         if before is not None and after is not None and after <= before:
             return f"the refined mesh has {after} cells, the original {before}: the mesh was not refined"
         return None

@@ -17,15 +17,11 @@ from runs import (
     untrusted_listing,
 )
 from tools import ExperimentOutcome
-from tools.cfd import RefusedOutputError, latest_time, read_solver_log
+from tools.cfd import RefusedOutputError, latest_time, read_solver_log, time_name_value
 from verifiers._gate import Gate, GateContext
 from verifiers._options import GateOptions
 
 _NUMERIC_TROUBLE = ("sigFpe", "nan", "Maximum number of iterations exceeded")
-
-
-_TIME_NAME = re.compile(r"[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
-"""A directory name OpenFOAM reads as a time: ASCII digits, a point, an exponent."""
 
 
 def disguised_times(case: Path) -> list[str]:
@@ -37,7 +33,7 @@ def disguised_times(case: Path) -> list[str]:
             value = float(name)
         except ValueError:
             continue
-        if kind == "dir" and math.isfinite(value) and not _TIME_NAME.fullmatch(name):
+        if kind == "dir" and math.isfinite(value) and time_name_value(name) is None:
             found.append(name)
     return found
 

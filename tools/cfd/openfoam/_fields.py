@@ -17,6 +17,7 @@ from runs import (
     LabgateError,
     UntrustedFileError,
     UntrustedFileMissingError,
+    read_untrusted_path_head,
     read_untrusted_path_text,
     untrusted_kind,
     untrusted_listing,
@@ -197,11 +198,11 @@ def mesh_cell_count(case: Path, folder: Path | None = None) -> int | None:
     note OpenFOAM writes in the header of polyMesh/owner; None when there is no such note to read
     (no owner file, a compressed one, or one the reader refuses), so the caller checks nothing."""
     owner = _mesh_instance(case, folder) / "owner"
-    try:
-        text = read_output_text(owner, within=case)
-    except FieldFormatError:
+    try:  # the note is in the header: the list itself (tens of MB on a large mesh) is never read
+        header = read_untrusted_path_head(owner, within=case, max_bytes=_HEADER_BYTES)
+    except UntrustedFileError:
         return None
-    found = _CELLS_NOTE.search(text[:_HEADER_BYTES])
+    found = _CELLS_NOTE.search(header.decode("utf-8", errors="replace"))
     return int(found.group(1)) if found else None
 
 
