@@ -241,6 +241,45 @@ def test_physical_range_does_not_pass_a_wall_whose_y_plus_is_not_a_number(
     assert verdict.decision == decision, verdict.reasons
 
 
+def _step_context(directory: Path) -> GateContext:
+    task = TaskSpec(id="cfd/synthetic", workload="cfd", gates=["physical-range"])
+    return GateContext(
+        task=task,
+        experiment=ExperimentSpec(key="x", task_id=task.id, params={"case": "backward-step"}),
+        directory=directory,
+        outcome=ExperimentOutcome(key="x", status="completed"),
+        options={},
+        prior=[],
+    )
+
+
+@pytest.mark.parametrize(
+    ("damage", "named"),
+    [
+        ("missing", "y+ was not written"),
+        ("short", "cannot read y+ on the wall patch 'lowerWall'"),
+        ("no-wall", "no wall faces"),
+    ],
+)
+def test_physical_range_does_not_pass_a_wall_whose_y_plus_it_cannot_read(
+    tmp_path: Path, damage: str, named: str
+) -> None:
+    """A y+ check skipped is a wall resolution nobody checked: the gate must not accept on the rest."""
+    directory = write_step(tmp_path / "experiment", "30 45 60")
+    case = directory / "case"
+    if damage == "missing":
+        (case / "100" / "yPlus").unlink()
+    elif damage == "short":
+        text = (case / "100" / "yPlus").read_text()
+        (case / "100" / "yPlus").write_text(text.replace("3(30 45 60)", "2(30 45)"))
+    else:
+        boundary = case / "constant" / "polyMesh" / "boundary"
+        boundary.write_text(boundary.read_text().replace("type wall;", "type patch;"))
+    verdict = run_gate(get_gate("physical-range"), _step_context(directory))
+    assert verdict.decision == "rerun", verdict.reasons
+    assert any(named in reason for reason in verdict.reasons), verdict.reasons
+
+
 @pytest.mark.parametrize(("cells", "decision"), [(3, "accept"), (400, "reject")])
 def test_physical_range_judges_only_a_velocity_field_that_fits_the_mesh(
     tmp_path: Path, cells: int, decision: str

@@ -89,14 +89,18 @@ class PhysicalRangeGate(Gate):
             if along < minimum:
                 worse("revise", f"the bulk flow runs against the requested direction {direction} (mean {along:.3g})")
         wall_model = definition.wall_model(params)
-        if wall_model != "none" and context.is_file(f"case/{folder.name}/yPlus"):
-            files.append(f"case/{folder.name}/yPlus")
-            yplus = self._wall_yplus(case, folder)
-            if yplus.size and not np.all(np.isfinite(yplus)):
+        if wall_model != "none":
+            # Fail closed: a y+ the gate cannot read is a wall resolution nobody checked, not a passed check.
+            yplus, problem = self._wall_yplus(case, folder, context.is_file(f"case/{folder.name}/yPlus"))
+            if problem:
+                worse("rerun", f"{problem}: the wall resolution ({wall_model} walls) cannot be checked")
+            elif not np.all(np.isfinite(yplus)):
+                files.append(f"case/{folder.name}/yPlus")
                 # max() of a NaN is NaN, and 'NaN > cap' is false: the check would pass a broken wall.
                 metrics["yplus_non_finite"] = float(np.count_nonzero(~np.isfinite(yplus)))
                 worse("rerun", "y+ at the walls holds NaN or infinite values: the near-wall solution is broken")
-            elif yplus.size:
+            else:
+                files.append(f"case/{folder.name}/yPlus")
                 metrics["yplus_max"] = float(np.max(yplus))
                 metrics["yplus_mean"] = float(np.mean(yplus))
                 resolved = wall_model == "resolved"
@@ -113,13 +117,22 @@ class PhysicalRangeGate(Gate):
         return self.verdict(decision, reasons, evidence=context.digests(files), metrics=metrics)
 
     @staticmethod
-    def _wall_yplus(case: Any, folder: Any) -> np.ndarray:
+    def _wall_yplus(case: Any, folder: Any, written: bool) -> tuple[np.ndarray, str]:
+        """y+ on every wall face, or why it cannot be read (an empty reason when it was read)."""
+        if not written:
+            return np.array([]), f"y+ was not written (case/{folder.name}/yPlus)"
         values = []
         for name, patch in mesh_patches(case).items():
             if patch.kind != "wall" or patch.size == 0:
                 continue
             try:
-                values.append(np.atleast_1d(read_patch_field(folder / "yPlus", name, n_faces=patch.size, within=case)))
-            except FieldFormatError:
-                continue
-        return np.concatenate(values) if values else np.array([])
+                values.append(
+                    np.atleast_1d(
+                        read_patch_field(folder / "yPlus", name, n_faces=patch.size, within=case, expected=patch.size)
+                    )
+                )
+            except FieldFormatError as error:
+                return np.array([]), f"cannot read y+ on the wall patch {name!r}: {error}"
+        if not values:
+            return np.array([]), "the mesh has no wall faces to read y+ on"
+        return np.concatenate(values), ""
