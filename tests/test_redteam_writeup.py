@@ -33,6 +33,11 @@ HOSTILE = {
     "praise by pronoun after a connective": "The comparator rejected re=400 [V3]. Nevertheless, it passed [V1][V5].",
     "praise of 'this case' on the next line": "The re=400 run was not accepted [V3].\nThis case matched the data [V1].",
     "praise of 'the same case'": "The re=400 run was not accepted [V3]. The same case agrees with the data [V2].",
+    "uncited praise as 'as expected'": "Every case behaved as expected.",
+    "uncited praise as 'in line with'": "All runs were in line with the reference data.",
+    "uncited praise as 'on target'": "The whole sweep was on target.",
+    "uncited praise as 'looks fine'": "Each case looks fine.",
+    "praise of a rejected run as 'as predicted'": "The re=400 run behaved as predicted [V3].",
 }
 
 HONEST = [
@@ -50,6 +55,9 @@ HONEST = [
     "Re 100 passed every gate [V1]. It agrees with Ghia et al. (1982) [V1].",
     "Re 100 passed every gate [V1].\n\n- The re=400 run was not accepted [V3].\n- Re 1000 passed [V5].",
     "Re 100 passed every gate [V1] - and so did Re 1000 [V5].",
+    "The fine mesh of Re 100 passed every gate [V1].",
+    "Re 100 behaved as expected [V1].",
+    "The re=400 run did not behave as expected [V3].",
 ]
 
 

@@ -21,7 +21,9 @@ _POSITIVE = re.compile(
     r"consistent(?:ly)?|reproduc(?:e|es|ed|ing)|approv(?:e|es|ed|al)|certif(?:y|ies|ied)|"
     r"clear(?:s|ed)|prov(?:en|ed|es)|excellent|good|accurate(?:ly)?|accuracy|reliabl[ey]|robust|"
     r"ok(?:ay)?|perfect(?:ly)?|flawless(?:ly)?|trust(?:ed|worthy)|publishable|work(?:s|ed)|"
-    r"sound(?:ly)?|plausibl[ey]|credibl[ey]|great|superb|outstanding|impeccabl[ey]|"
+    r"sound(?:ly)?|plausibl[ey]|credibl[ey]|great|superb|outstanding|impeccabl[ey]|fine-praise|"
+    r"as-(?:expected|predicted|intended|anticipated|hoped|planned|designed|required|desired|specified|promised)|"
+    r"in-line|on-(?:target|track|spec)|spot-on|"
     r"✓|✔|✅|☑|👍|👌|💯|🎉|🏆|🥇|🙌|🌟|⭐|✨|💪|🟢)$"
 )
 _NEGATIVE = re.compile(
@@ -107,6 +109,14 @@ def _polarity(token: str) -> int:
 _BOUNDS = {"tolerance", "tolerances", "limit", "limits", "bound", "bounds", "band", "threshold", "thresholds",
            "error", "errors", "margin", "margins", "spec", "specification"}  # fmt: skip
 _INSIDE = {"within", "inside"}
+# "behaved as expected", "in line with theory", "on target": praise whose words are neutral one by one.
+_AS_HOPED = {
+    "expected", "predicted", "intended", "anticipated", "hoped", "planned", "designed", "required", "desired",
+    "specified", "promised",
+}  # fmt: skip
+_AFTER_PRAISE = {"", ",", ";", ":", ")", "and", "but", "too", "overall", "throughout", "everywhere"}
+_PAIRS = {("in", "line"): "in-line", ("on", "target"): "on-target", ("on", "track"): "on-track",
+          ("on", "spec"): "on-spec", ("spot", "on"): "spot-on"}  # fmt: skip
 
 
 def _tokens(text: str) -> list[str]:
@@ -116,6 +126,13 @@ def _tokens(text: str) -> list[str]:
     for index, token in enumerate(tokens):
         if token in _INSIDE and any(word in _BOUNDS for word in tokens[index + 1 : index + 4]):
             tokens[index] = "within-tolerance"
+        following = tokens[index + 1] if index + 1 < len(tokens) else ""
+        if token == "as" and following in _AS_HOPED:
+            tokens[index] = f"as-{following}"
+        elif token == "fine" and following in _AFTER_PRAISE:
+            tokens[index] = "fine-praise"  # "it looks fine", not "the fine mesh"
+        elif (token, following) in _PAIRS:
+            tokens[index] = _PAIRS[(token, following)]
     return tokens
 
 
@@ -140,6 +157,10 @@ def claims(text: str) -> Claims:
     return Claims(positive, negative)
 
 
+# Verbs between a negation and the praise it governs: "was not accepted", "did not behave as expected".
+_LINKING = {"be", "been", "was", "is", "were", "yet", "behave", "perform", "go", "turn", "out"}
+
+
 def plainly_negative(text: str) -> bool:
     """A clause that says only that something did not hold, with no double negation to untangle.
 
@@ -158,7 +179,7 @@ def plainly_negative(text: str) -> bool:
             if _negated(tokens, index):
                 return False
             continue
-        before = [t for t in tokens[max(0, index - 3) : index] if t not in {"be", "been", "was", "is", "were", "yet"}]
+        before = [t for t in tokens[max(0, index - 3) : index] if t not in _LINKING]
         if not before or not (
             _is_negator(before[-1]) or (before[-1] == "to" and len(before) > 1 and before[-2] in _FAIL)
         ):
