@@ -38,6 +38,10 @@ HOSTILE = {
     "uncited praise as 'on target'": "The whole sweep was on target.",
     "uncited praise as 'looks fine'": "Each case looks fine.",
     "praise of a rejected run as 'as predicted'": "The re=400 run behaved as predicted [V3].",
+    # a number of the cited verdict, given under the name of another of its quantities
+    "the error in percent given as the RMSE": "The re=1000 run reproduced the reference with an RMSE of 2.4 [V5].",
+    "an RMSE given as the reversed share": "At Re 100 the reversed share was 0.0042 [V1][V2].",
+    "an RMSE given as the GCI": "The GCI of Re 1000 was 0.0093 [V5][V6].",
 }
 
 HONEST = [
@@ -58,6 +62,8 @@ HONEST = [
     "The fine mesh of Re 100 passed every gate [V1].",
     "Re 100 behaved as expected [V1].",
     "The re=400 run did not behave as expected [V3].",
+    "Re 1000 has an RMSE of 0.0093 and an error of 2.4 % [V5].",
+    "At Re 100 the RMSE of u was 0.0042 and a share of 0.183 of the cells reversed [V1][V2].",
 ]
 
 

@@ -71,11 +71,13 @@ class WriteupRecord:
     experiments: dict[str, ExperimentFacts]
     verdicts: dict[int, VerdictFacts]
 
-    def values_for(self, cited: list[VerdictFacts]) -> list[tuple[float, bool]]:
-        """Numbers a sentence citing `cited` may state, each with whether it is itself a percentage."""
+    def values_for(self, cited: list[VerdictFacts], only_metrics: set[str] | None = None) -> list[tuple[float, bool]]:
+        """Numbers a sentence citing `cited` may state, each with whether it is itself a percentage;
+        `only_metrics`: of the verdicts' metrics only these (the experiments' parameters always)."""
         values: list[tuple[float, bool]] = []
         for verdict in cited:
-            values += [(value, _is_percent(name)) for name, value in verdict.metrics.items()]
+            metrics = verdict.metrics.items()
+            values += [(v, _is_percent(name)) for name, v in metrics if only_metrics is None or name in only_metrics]
             facts = self.experiments.get(verdict.experiment or "")
             if facts is not None:
                 values += [(value, _is_percent(name)) for name, value in facts.parameters.items()]
@@ -173,7 +175,8 @@ def _judge_segment(
     if len(mentioned) == 1:  # numbers next to one named experiment are that experiment's
         cited = [verdict for verdict in cited if verdict.experiment == mentioned[0]]
     allowed = record.values_for(cited)
-    unsupported = [written for written, value in _numbers(text) if not supported(written, value, allowed)]
+    numbers = _numbers(text)
+    unsupported = [written for written, value in numbers if not supported(written, value, allowed)]
     if unsupported:
         shown = ", ".join(f"V{v.id}" for v in cited) or "none"
         findings.add(
@@ -181,6 +184,56 @@ def _judge_segment(
             f"{where}: {', '.join(unsupported[:6])} is not a value of the cited verdicts ({shown}) "
             "or of their experiments",
         )
+    named = _named_quantities(text, cited)
+    if named:
+        # Metrics whose names say nothing readable ('xr_h') may be what the prose calls them.
+        unreadable = {name for verdict in cited for name in verdict.metrics if not _name_parts(name)}
+        own = record.values_for(cited, only_metrics=set(named) | unreadable)
+        swapped = [w for w, value in numbers if supported(w, value, allowed) and not supported(w, value, own)]
+        if swapped:
+            findings.add(
+                "number given under another quantity's name",
+                f"{where}: {', '.join(swapped[:6])} is a value of the cited verdicts, but not of the quantity "
+                f"the sentence names ({', '.join(sorted(named))})",
+            )
+
+
+_GENERIC_PARTS = {
+    "max", "min", "mean", "ratio", "total", "value", "count", "number", "sum", "avg", "abs", "rel", "relative",
+    "absolute", "final", "best", "last", "first", "initial", "per", "the", "and", "non", "percent",
+}  # fmt: skip
+
+
+def _stem(word: str) -> str:
+    return word[:-1] if len(word) > 3 and word.endswith("s") and not word.endswith("ss") else word
+
+
+def _name_parts(name: str) -> set[str]:
+    """The words of a metric's name ('rmse_u', 'speedMaxRatio', 'gci'), the generic ones left out."""
+    spaced = re.sub(r"(?<=[a-z])(?=[A-Z])|(?<=[A-Za-z])(?=[0-9])|(?<=[0-9])(?=[A-Za-z])", " ", name)
+    words = re.split(r"[^A-Za-z0-9]+", spaced.lower())
+    return {_stem(word) for word in words if len(word) >= 3 and word not in _GENERIC_PARTS}
+
+
+def _named_quantities(text: str, cited: list[VerdictFacts]) -> dict[str, set[str]]:
+    """The cited metrics the prose names by a word of their name ('the RMSE was ...' names 'rmse_u'),
+    each with the words that named it.
+
+    A number is checked against these first: "the RMSE was 2.4 [V5]" is false when 2.4 is V5's error in
+    percent, though 2.4 is a value of V5. Only metrics whose names have words of their own can be told
+    apart this way; a number of a metric named only by letters ('xr_h') is not questioned.
+    """
+    words: set[str] = set()
+    for token in re.findall(r"[a-z0-9]+(?:[-'’][a-z0-9]+)*", _spelled_out(text)):
+        words.update(_stem(part) for part in re.split(r"[-'’]", token))
+        words.add(_stem(re.sub(r"[-'’]", "", token)))  # "speed-up" names "speedup"
+    named: dict[str, set[str]] = {}
+    for verdict in cited:
+        for name in verdict.metrics:
+            found = _name_parts(name) & words
+            if found:
+                named[name] = found
+    return named
 
 
 def _judge_claims(where: str, unit: str, record: WriteupRecord, cited: list[VerdictFacts], findings: _Findings) -> None:
