@@ -1,6 +1,8 @@
 """The local backend: bubblewrap namespaces, a cgroup and rlimits, on the host, with no daemon.
 
-Inside the sandbox the system is read-only, /proc/sys is read-only, /tmp is a private tmpfs of
+Inside the sandbox the system is read-only and shows little of the host (/usr and /opt; of /etc and /sys
+only the allow-listed entries `ETC_ALLOWED` and `SYS_ALLOWED`; users, groups, names written for the
+sandbox, `SYNTHETIC_ETC`; a host name of its own), /proc/sys is read-only, /tmp is a private tmpfs of
 `tmp_bytes`, the network and PIDs are unshared, all capabilities are dropped, `no_new_privs` is
 set, the kernel keyring calls are refused (`_seccomp.py`), no user namespace can be created inside
 (bubblewrap 0.8+), and the experiment directory (mounted nosuid) is the only writable place. When labgate runs
@@ -14,6 +16,7 @@ A command runs as: [cgroup entry (root)] -> [setpriv to the sandbox uid (root)] 
 
 from __future__ import annotations
 
+import fnmatch
 import os
 import shutil
 import subprocess
@@ -41,9 +44,57 @@ from sandboxes._process import HostProcess, run_process
 from sandboxes._quota import QuotaWatch
 from sandboxes._seccomp import keyring_filter, keyring_program
 
-_SYSTEM_DIRS = ("/usr", "/etc", "/opt", "/sys")
+_SYSTEM_DIRS = ("/usr", "/opt")
 _MERGED_USR_LINKS = ("/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32")
 _SANDBOX_UID = 65534
+SANDBOX_HOSTNAME = "sandbox"
+
+# The host's /etc is not the sandbox's: it holds what other services and users put there (API keys in
+# /etc/environment, /etc/docker, the machine id, the host's name, other daemons' configuration). A
+# sandbox sees only these entries of it, each bound read-only (a symlink is re-created as the same
+# link), looked up when each command starts so a package installed later is seen; a pattern is matched
+# with fnmatch against the names in /etc. Everything else in /etc does not exist inside.
+ETC_ALLOWED: dict[str, str] = {
+    "ld.so.cache": "the dynamic linker's library index (every binary)",
+    "ld.so.conf": "library search path configuration (ldconfig, dlopen fallbacks)",
+    "ld.so.conf.d": "library search path fragments (CUDA, multiarch)",
+    "alternatives": "Debian's alternatives links (mpirun, mpicc, c++, cc, ...)",
+    "OpenCL": "ICD vendor files: how pyopencl finds PoCL",
+    "openmpi": "Open MPI's default MCA parameters and host file (parallel OpenFOAM)",
+    "nsswitch.conf": "name-service sources for the synthesised passwd, group and hosts",
+    "host.conf": "resolver options (Open MPI resolves the host name)",
+    "gai.conf": "getaddrinfo address ordering",
+    "protocols": "protocol numbers (getprotobyname: MPI's TCP transport)",
+    "services": "service ports (getservbyname)",
+    "localtime": "the time zone of timestamps in logs",
+    "timezone": "the time zone's name",
+    "os-release": "distribution identity (the compilers' and PoCL's host detection)",
+    "debian_version": "distribution identity (the compilers' host detection)",
+    "ocamlfind.conf": "findlib configuration (coqc, coqidetop)",
+    "ocamlfind.conf.d": "findlib configuration fragments (coqc, coqidetop)",
+    "python3*": "Debian's site configuration of the system Python (sitecustomize)",
+    "fonts": "fontconfig configuration (figures rendered by matplotlib)",
+    "env.d": "compiler environment fragments on distributions that use them (PoCL's clang)",
+}
+
+# Files of /etc written for the sandbox instead of bound: the host's copies list its users, groups and names.
+SYNTHETIC_ETC: dict[str, str] = {
+    "passwd": (
+        "root:x:0:0:root:/nonexistent:/usr/sbin/nologin\n"
+        f"nobody:x:{_SANDBOX_UID}:{_SANDBOX_UID}:nobody:/nonexistent:/usr/sbin/nologin\n"
+    ),
+    "group": f"root:x:0:\nnogroup:x:{_SANDBOX_UID}:\n",
+    "hosts": f"127.0.0.1 localhost {SANDBOX_HOSTNAME}\n::1 localhost ip6-localhost ip6-loopback\n",
+    "hostname": f"{SANDBOX_HOSTNAME}\n",
+}
+
+# What of /sys the sandbox sees: the CPU and NUMA topology PoCL, hwloc and Open MPI size their work by.
+# The rest (the host's cgroups and their process lists, network interfaces and their addresses, DMI
+# identity, block devices, kernel and module state) is absent.
+SYS_ALLOWED: dict[str, str] = {
+    "devices/system/cpu": "cores, caches and frequencies (PoCL's device info, hwloc's topology)",
+    "devices/system/node": "NUMA nodes and their memory (hwloc, Open MPI binding)",
+}
 
 _probe_lock = threading.Lock()
 _probe_result: str | None = None  # "" means bubblewrap works
@@ -87,11 +138,68 @@ def _probe_bubblewrap() -> str:
         return _probe_result
 
 
+def _allowed_entries(root: Path, allowed: Mapping[str, str]) -> list[Path]:
+    """The entries of `root` an allow-list names, sorted; a pattern is matched against the names in `root`."""
+    patterns = [name for name in allowed if any(mark in name for mark in "*?[")]
+    names = {name for name in allowed if name not in patterns}
+    if patterns:
+        try:
+            present = os.listdir(root)
+        except OSError:
+            present = []
+        for pattern in patterns:
+            names.update(fnmatch.filter(present, pattern))
+    return [root / name for name in sorted(names) if os.path.lexists(root / name)]
+
+
+def _entry_binds(entries: Sequence[Path]) -> list[str]:
+    """Bind each entry read-only where it is, or re-create it as the same symlink."""
+    args: list[str] = []
+    for entry in entries:
+        if entry.is_symlink():
+            args += ["--symlink", str(entry.readlink()), str(entry)]
+        elif entry.exists():
+            args += ["--ro-bind", str(entry), str(entry)]
+    return args
+
+
+def etc_binds() -> list[str]:
+    """bubblewrap arguments for the sandbox's /etc: the allowed host entries, nothing else."""
+    entries = [e for e in _allowed_entries(Path("/etc"), ETC_ALLOWED) if e.name not in SYNTHETIC_ETC]
+    return ["--dir", "/etc", *_entry_binds(entries)]
+
+
+def sys_binds() -> list[str]:
+    """bubblewrap arguments for the sandbox's /sys: the allowed host directories, nothing else."""
+    entries = [Path("/sys") / relative for relative in SYS_ALLOWED]
+    return ["--dir", "/sys", *_entry_binds([e for e in entries if e.is_dir()])]
+
+
+def synthetic_etc_files() -> dict[str, int]:
+    """One descriptor per `SYNTHETIC_ETC` file for `bwrap --ro-bind-data`, positioned at its start.
+
+    A descriptor is read once, by one bubblewrap; the caller passes them to the child and closes them.
+    """
+    fds: dict[str, int] = {}
+    try:
+        for name, text in SYNTHETIC_ETC.items():
+            fd = os.memfd_create(f"labgate-etc-{name}", os.MFD_CLOEXEC)
+            fds[f"/etc/{name}"] = fd
+            os.write(fd, text.encode())
+            os.lseek(fd, 0, os.SEEK_SET)
+    except BaseException:
+        for fd in fds.values():
+            os.close(fd)
+        raise
+    return fds
+
+
 def _system_binds() -> list[str]:
     args: list[str] = []
     for directory in _SYSTEM_DIRS:
         if Path(directory).is_dir():
             args += ["--ro-bind", directory, directory]
+    args += etc_binds() + sys_binds()
     for link in _MERGED_USR_LINKS:
         path = Path(link)
         if path.is_symlink():
@@ -99,6 +207,11 @@ def _system_binds() -> list[str]:
         elif path.is_dir():
             args += ["--ro-bind", link, link]
     return args
+
+
+def _close_all(fds: Sequence[int]) -> None:
+    for fd in fds:
+        os.close(fd)
 
 
 def _prlimit_args(limits: Limits, timeout: float, with_nproc: bool) -> list[str]:
@@ -166,12 +279,18 @@ class LocalSandbox(Sandbox):
             "nested_user_namespaces": "refused (bubblewrap --disable-userns)"
             if self.isolation and _nested_userns_refused
             else "allowed (bubblewrap older than 0.8 or no isolation)",
+            "system_view": f"/usr and /opt read-only; of /etc only {len(ETC_ALLOWED)} allowed entries, passwd, group, "
+            "hosts and hostname written for the sandbox; of /sys only the CPU and NUMA topology"
+            if self.isolation
+            else "the whole host (no isolation)",
             "keyring": "kernel keyring calls refused (seccomp)"
             if self.isolation and keyring_program() is not None
             else "not filtered: the session keyring labgate started with is reachable",
         }
 
-    def _bwrap_args(self, env: Mapping[str, str], cwd: Path, limits: Limits, seccomp: int | None) -> list[str]:
+    def _bwrap_args(
+        self, env: Mapping[str, str], cwd: Path, limits: Limits, seccomp: int | None, etc_data: Mapping[str, int]
+    ) -> list[str]:
         tmp_size = ["--size", str(limits.tmp_bytes)] if limits.tmp_bytes is not None else []
         args = [
             "bwrap",
@@ -191,7 +310,11 @@ class LocalSandbox(Sandbox):
             str(_SANDBOX_UID),
             "--gid",
             str(_SANDBOX_UID),
+            # The host's name is the host's: the sandbox has a name of its own in its UTS namespace.
+            "--hostname",
+            SANDBOX_HOSTNAME,
             *_system_binds(),
+            *[arg for path, fd in etc_data.items() for arg in ("--ro-bind-data", str(fd), path)],
             "--dev",
             "/dev",
             "--proc",
@@ -221,14 +344,15 @@ class LocalSandbox(Sandbox):
         return args
 
     def _command(
-        self, command: Command, identity: HostIdentity | None, seccomp: int | None
+        self, command: Command, identity: HostIdentity | None, seccomp: int | None, etc_data: Mapping[str, int]
     ) -> tuple[list[str], dict[str, str], SandboxCgroup | None]:
         """The full argv (cgroup entry, identity drop, bubblewrap, rlimits, command), its environment and cgroup."""
         limits = command.limits
         full_env = sandbox_environment(str(self.workdir), command.env)
         if self.isolation:
             inner = _prlimit_args(limits, command.timeout, with_nproc=True)
-            argv = [*self._bwrap_args(full_env, command.cwd, limits, seccomp), "--", *inner, *command.argv]
+            bwrap = self._bwrap_args(full_env, command.cwd, limits, seccomp, etc_data)
+            argv = [*bwrap, "--", *inner, *command.argv]
             if identity is not None:
                 argv = [*identity.setpriv_prefix(), *argv]
         else:
@@ -243,11 +367,11 @@ class LocalSandbox(Sandbox):
             argv = [*cgroup.enter_prefix(), *argv]
         return argv, full_env, cgroup
 
-    def _start(self, command: Command) -> tuple[list[str], dict[str, str], SandboxCgroup | None, int | None]:
+    def _start(self, command: Command) -> tuple[list[str], dict[str, str], SandboxCgroup | None, tuple[int, ...]]:
         """Lend the directory and build the command; on any failure the loan ends again.
 
-        The last item is the seccomp program's descriptor for bubblewrap (None without isolation or
-        filter); the caller passes it to the child and closes it.
+        The last item holds the descriptors bubblewrap reads (the seccomp program, the synthesised /etc
+        files; none without isolation); the caller passes them to the child and closes them.
         """
         identity = None
         if self._identity is not None:
@@ -258,15 +382,16 @@ class LocalSandbox(Sandbox):
                     f"cannot lend {self.workdir} to the sandbox's uid {self._identity.uid}: {error}"
                 ) from None
         seccomp = None
+        etc_data: dict[str, int] = {}
         try:
             seccomp = keyring_filter() if self.isolation else None
-            argv, full_env, cgroup = self._command(command, identity, seccomp)
+            etc_data = synthetic_etc_files() if self.isolation else {}
+            argv, full_env, cgroup = self._command(command, identity, seccomp, etc_data)
         except BaseException:
-            if seccomp is not None:
-                os.close(seccomp)
+            _close_all(([] if seccomp is None else [seccomp]) + list(etc_data.values()))
             self._finish(None)
             raise
-        return argv, full_env, cgroup, seccomp
+        return argv, full_env, cgroup, (*([] if seccomp is None else [seccomp]), *etc_data.values())
 
     def _finish(self, cgroup: SandboxCgroup | None) -> None:
         """Kill what is left of a command, drop its cgroup, and take the directory back (set-id bits stripped)."""
@@ -281,7 +406,7 @@ class LocalSandbox(Sandbox):
 
     def _exec(self, command: Command, input: bytes | None) -> ExecResult:
         limits = command.limits
-        argv, full_env, cgroup, seccomp = self._start(command)
+        argv, full_env, cgroup, fds = self._start(command)
         try:
             result = run_process(
                 argv,
@@ -292,11 +417,10 @@ class LocalSandbox(Sandbox):
                 input=input,
                 watch=QuotaWatch.for_limits(self.workdir, limits),
                 kill_tree=cgroup.kill_all if cgroup is not None else None,
-                pass_fds=() if seccomp is None else (seccomp,),
+                pass_fds=fds,
             )
         finally:
-            if seccomp is not None:
-                os.close(seccomp)
+            _close_all(fds)
             oom_kills = cgroup.oom_kills() if cgroup is not None else 0
             self._finish(cgroup)
         if oom_kills:
@@ -310,7 +434,7 @@ class LocalSandbox(Sandbox):
 
     def _spawn(self, command: Command) -> SandboxProcess:
         limits = command.limits
-        argv, full_env, cgroup, seccomp = self._start(command)
+        argv, full_env, cgroup, fds = self._start(command)
         try:
             return HostProcess(
                 argv,
@@ -320,11 +444,10 @@ class LocalSandbox(Sandbox):
                 on_exit=lambda: self._finish(cgroup),
                 watch=QuotaWatch.for_limits(self.workdir, limits),
                 kill_tree=cgroup.kill_all if cgroup is not None else None,
-                pass_fds=() if seccomp is None else (seccomp,),
+                pass_fds=fds,
             )
         except BaseException:
             self._finish(cgroup)
             raise
         finally:
-            if seccomp is not None:
-                os.close(seccomp)
+            _close_all(fds)

@@ -1,0 +1,248 @@
+"""What a hostile candidate in the local sandbox can learn about the host, and reach of its neighbours.
+
+The battery (`test_sandbox_battery.py`) checks that nothing outside the directory can be written and that
+root-only files stay unread. These attacks read what any uid may read:
+
+- the host's /etc: world-readable files other services and users leave there (API keys in
+  /etc/environment, the machine id, /etc/docker, the host's users in /etc/passwd, its name);
+- the host's /sys: every cgroup of the host with its process list, the network interfaces and their
+  hardware addresses, the machine's DMI identity;
+- the host's name through uname;
+- descriptors labgate holds open and inheritable (a store database, a pipe, a socket);
+- another sandbox running at the same time: its processes (to signal or trace), its /dev/shm, its System V
+  IPC and its abstract unix sockets; and labgate's own process.
+
+Honest work keeps what it needs: the CPU topology PoCL reads, names that resolve for Open MPI.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import shutil
+import socket
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from sandboxes._local import ETC_ALLOWED, SANDBOX_HOSTNAME, SYNTHETIC_ETC, LocalSandbox
+
+pytestmark = pytest.mark.usefixtures("bubblewrap")
+
+# Lists what the sandbox sees of /etc and /sys, and reads the files an attacker would try first.
+_SURVEY = r"""
+import json, os, socket
+def read(path):
+    try:
+        with open(path, errors="replace") as handle:
+            return handle.read(65536)
+    except OSError as error:
+        return f"refused: {error.strerror}"
+seen = {"etc": sorted(os.listdir("/etc")), "uname": os.uname().nodename, "gethostname": socket.gethostname()}
+seen["files"] = {p: read(p) for p in ("/etc/environment", "/etc/machine-id", "/etc/hostname", "/etc/passwd",
+                                      "/etc/group", "/etc/hosts", "/etc/docker/daemon.json")}
+found = []
+for root, dirs, files in os.walk("/sys"):
+    found += [os.path.join(root, name) for name in dirs + files]
+    if len(found) > 200000:
+        break
+seen["sys"] = found
+print(json.dumps(seen))
+"""
+
+
+@pytest.fixture
+def sandbox(tmp_path: Path) -> Iterator[LocalSandbox]:
+    made = LocalSandbox(workdir=tmp_path / "work")
+    yield made
+    made.close()
+
+
+@pytest.fixture
+def planted_etc_secret() -> Iterator[str]:
+    """A world-readable file in the host's /etc holding a secret, as a service's config or an admin's key would."""
+    if os.geteuid() != 0:
+        pytest.skip("planting a file in the host's /etc needs root")
+    secret = f"labgate-etc-secret-{secrets.token_hex(8)}"
+    path = Path("/etc") / f"labgate-test-{uuid.uuid4().hex}.conf"
+    path.write_text(f"OPENAI_API_KEY={secret}\n")
+    path.chmod(0o644)
+    try:
+        yield secret
+    finally:
+        path.unlink()
+
+
+def _survey(sandbox: LocalSandbox) -> dict[str, object]:
+    result = sandbox.exec(["python3", "-c", _SURVEY], timeout=120)
+    assert result.returncode == 0, result.stderr
+    survey: dict[str, object] = json.loads(result.stdout)
+    return survey
+
+
+def _host_etc_text(names: list[str]) -> dict[str, str]:
+    """The host's own text of world-readable /etc files that identify it, those that exist."""
+    texts = {}
+    for name in names:
+        try:
+            text = (Path("/etc") / name).read_text(errors="replace").strip()
+        except OSError:
+            continue
+        if text:
+            texts[name] = text
+    return texts
+
+
+def test_only_the_allowed_entries_of_the_hosts_etc_exist(sandbox: LocalSandbox) -> None:
+    survey = _survey(sandbox)
+    allowed = set(ETC_ALLOWED) | set(SYNTHETIC_ETC)
+    etc = survey["etc"]
+    assert isinstance(etc, list)
+    unexpected = [n for n in etc if n not in allowed and not any(n.startswith(p.rstrip("*")) for p in allowed)]
+    assert unexpected == [], f"host /etc entries outside the allow-list are visible: {unexpected}"
+    text = json.dumps(survey)
+    for name, host_text in _host_etc_text(["machine-id", "environment"]).items():
+        assert host_text not in text, f"the host's /etc/{name} was readable"
+
+
+def test_a_world_readable_secret_in_the_hosts_etc_is_absent(sandbox: LocalSandbox, planted_etc_secret: str) -> None:
+    result = sandbox.exec(["sh", "-c", "cat /etc/labgate-test-*.conf; grep -rs labgate-etc-secret /etc"], timeout=60)
+    assert planted_etc_secret not in result.stdout + result.stderr, "a world-readable file in the host's /etc was read"
+
+
+def test_the_hosts_users_and_name_stay_hidden(sandbox: LocalSandbox) -> None:
+    survey = _survey(sandbox)
+    files = survey["files"]
+    assert isinstance(files, dict)
+    host_users = {line.split(":")[0] for line in Path("/etc/passwd").read_text().splitlines() if ":" in line}
+    sandbox_users = {line.split(":")[0] for line in files["/etc/passwd"].splitlines() if ":" in line}
+    assert sandbox_users <= {"root", "nobody"}, f"host users listed: {sorted(sandbox_users & host_users)}"
+    host_name = socket.gethostname()
+    assert survey["uname"] == survey["gethostname"] == SANDBOX_HOSTNAME
+    if host_name not in ("localhost", SANDBOX_HOSTNAME):
+        assert host_name not in (files["/etc/hosts"] + files["/etc/hostname"]).split(), "the host's name is listed"
+
+
+def test_sys_shows_the_cpu_topology_and_nothing_of_the_hosts_cgroups_or_network(sandbox: LocalSandbox) -> None:
+    survey = _survey(sandbox)
+    found = survey["sys"]
+    assert isinstance(found, list)
+    assert "/sys/devices/system/cpu/online" in found, "PoCL and hwloc need the CPU topology"
+    leaked = [
+        path
+        for path in found
+        if path.startswith(("/sys/fs/cgroup", "/sys/class/net", "/sys/devices/virtual", "/sys/firmware", "/sys/kernel"))
+    ]
+    assert leaked == [], f"host state visible under /sys: {leaked[:10]}"
+
+
+def test_an_inheritable_descriptor_of_labgate_does_not_reach_the_sandbox(sandbox: LocalSandbox, tmp_path: Path) -> None:
+    secret = f"labgate-fd-secret-{secrets.token_hex(8)}"
+    store = tmp_path / "labgate.db"
+    store.write_text(secret)
+    fd = os.open(store, os.O_RDONLY)
+    reader, writer = os.pipe()
+    os.set_inheritable(fd, True)
+    os.set_inheritable(reader, True)
+    try:
+        probe = (
+            "import os\n"
+            "for n in range(3, 1024):\n"
+            "    try: print(n, os.readlink(f'/proc/self/fd/{n}'), os.pread(n, 200, 0))\n"
+            "    except OSError: pass\n"
+        )
+        result = sandbox.exec(["python3", "-c", probe], timeout=60)
+    finally:
+        for descriptor in (fd, reader, writer):
+            os.close(descriptor)
+    assert secret not in result.stdout + result.stderr
+    assert "labgate.db" not in result.stdout and "pipe:" not in result.stdout, result.stdout
+
+
+# Sandbox A: leaves a marker in every shared place it can, then waits.
+_NEIGHBOUR = r"""
+import os, socket, subprocess, sys
+marker = sys.argv[1]
+open(f"/dev/shm/{marker}", "w").write(marker)
+open(f"/tmp/{marker}", "w").write(marker)
+open(f"{marker}.txt", "w").write(marker)
+subprocess.run(["ipcmk", "-M", "4096"], check=True, capture_output=True)
+listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+listener.bind("\0" + marker)
+listener.listen(1)
+print("ready", os.getpid(), flush=True)
+sys.stdin.readline()
+"""
+
+# Sandbox B: looks for A (and labgate) everywhere A could be found, and tries to signal every process it sees.
+_INTRUDER = r"""
+import os, signal, socket, subprocess, sys
+marker, host_pid, neighbour_dir = sys.argv[1], int(sys.argv[2]), sys.argv[3]
+report = []
+for path in (neighbour_dir, f"{neighbour_dir}/{marker}.txt", f"../a/{marker}.txt"):
+    if os.path.exists(path):
+        report.append(f"sees the neighbour's directory at {path}")
+for entry in os.listdir("/proc"):
+    if entry.isdigit():
+        try:
+            cmdline = open(f"/proc/{entry}/cmdline", "rb").read()
+        except OSError:
+            continue
+        if marker.encode() in cmdline and b"intruder" not in cmdline:
+            report.append(f"sees the neighbour's process {entry}")
+        if b"pytest" in cmdline and b"intruder" not in cmdline:
+            report.append(f"sees labgate's process {entry}")
+for place in ("/dev/shm", "/tmp"):
+    if any(marker in name for name in os.listdir(place)):
+        report.append(f"sees the neighbour's {place}")
+segments = subprocess.run(["ipcs", "-m"], capture_output=True, text=True).stdout
+if "4096" in segments:
+    report.append("sees the neighbour's System V shared memory")
+client = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+try:
+    client.connect("\0" + marker)
+    report.append("reached the neighbour's abstract socket")
+except OSError:
+    pass
+try:
+    os.kill(host_pid, 0)
+    if host_pid != os.getpid():
+        report.append(f"can signal pid {host_pid} (labgate's number on the host)")
+except OSError:
+    pass
+print("report:", report)
+"""
+
+
+def test_a_neighbour_sandbox_and_labgate_are_out_of_reach(tmp_path: Path) -> None:
+    if shutil.which("ipcmk") is None or shutil.which("ipcs") is None:
+        pytest.skip("ipcmk/ipcs (util-linux) are needed to make a System V segment")
+    marker = f"labgate-neighbour-{uuid.uuid4().hex}"
+    first = LocalSandbox(workdir=tmp_path / "a")
+    second = LocalSandbox(workdir=tmp_path / "b")
+    neighbour = first.spawn(["python3", "-c", _NEIGHBOUR, marker])
+    try:
+        ready = neighbour.stdout.readline().decode()
+        assert ready.startswith("ready"), neighbour.stderr_tail()
+        intruder = ["python3", "-c", _INTRUDER, marker, str(os.getpid()), str(first.workdir), "intruder"]
+        result = second.exec(intruder, timeout=60)
+    finally:
+        neighbour.kill()
+        first.close()
+        second.close()
+    assert "report: []" in result.stdout, result.stdout + result.stderr
+
+
+def test_open_mpi_starts_ranks_with_the_sandboxs_own_names(sandbox: LocalSandbox) -> None:
+    """Honest parallel work: mpirun resolves the (synthesised) host name and starts its ranks."""
+    if shutil.which("mpirun") is None:
+        pytest.skip("Open MPI is not installed")
+    result = sandbox.exec(
+        ["mpirun", "--oversubscribe", "-np", "2", "python3", "-c", "import socket; print(socket.gethostname())"],
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == [SANDBOX_HOSTNAME, SANDBOX_HOSTNAME]
