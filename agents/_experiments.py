@@ -6,11 +6,13 @@ not executed again, and its stored outcome is judged instead (what makes resume 
 
 from __future__ import annotations
 
-import shutil
+import hashlib
+import json
 import time
 import traceback
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from agents._context import RunContext
 from agents._execution import Execution
@@ -18,11 +20,16 @@ from agents._policy import JudgedExperiment
 from agents._proposer import proposer_for
 from agents._vision import vision_judge_for
 from runs import (
+    MAX_ARTIFACT_BYTES,
+    ArtifactNotFoundError,
+    ExperimentKeyError,
     ExperimentSpec,
     GateResult,
     LabgateError,
     UntrustedFileError,
     UntrustedFileMissingError,
+    read_untrusted,
+    remove_untrusted_tree,
     utcnow,
 )
 from sandboxes import SandboxUnavailableError
@@ -66,22 +73,91 @@ class PreparedExperiment:
 
 
 def prepare_experiment(context: RunContext, spec: ExperimentSpec) -> PreparedExperiment | None:
-    """Record the experiment as running; None when it already finished (it is never executed twice)."""
+    """Record the experiment as running; None when it already finished (it is never executed twice).
+
+    Raises:
+        RunAbortedError: the key names another experiment (other parameters) or no directory of its
+            own, or what an earlier attempt left in the directory cannot be removed.
+    """
     store = context.store
-    row = store.add_experiment(context.run_id, spec)
+    try:
+        row = store.add_experiment(context.run_id, spec)
+    except ExperimentKeyError as error:
+        raise RunAbortedError(str(error)) from None
     assert row.id is not None
+    if _canonical(row.params) != _canonical(spec.params):
+        # A key that loses information (a value rounded, a character replaced) names two experiments:
+        # skipping this one as "finished" would hand it the other's outcome and verdicts.
+        raise RunAbortedError(
+            f"experiment key {spec.key!r} already names an experiment with other parameters "
+            f"({_canonical(row.params)[:300]}); refusing to run {_canonical(spec.params)[:300]} under it"
+        )
     if row.status in ("completed", "error") and row.outcome:
         return None
-    directory = context.experiment_dir(spec.key)
-    if row.status in ("running", "interrupted"):
+    if row.status != "pending":
         # Interrupted mid-experiment by a killed process (marked so by the server that noticed, or
-        # not yet noticed): start over from an empty directory.
+        # not yet noticed), or stopped before its outcome was recorded: start over.
         context.emit("experiment", f"{spec.key}: restarting after an interruption", key=spec.key)
-        shutil.rmtree(directory, ignore_errors=True)
-        directory = context.experiment_dir(spec.key)
+    directory = fresh_directory(context.run_dir, context.run_dir / "experiments" / spec.key)
     store.update_experiment(row.id, status="running", started_at=utcnow(), workdir=str(directory))
     context.emit("experiment", f"{spec.key}: started", key=spec.key, experiment_id=row.id, params=spec.params)
     return PreparedExperiment(spec=spec, experiment_id=row.id, directory=directory)
+
+
+def _canonical(params: dict[str, Any]) -> str:
+    """Parameters as the store keeps them (JSON), in one spelling: what makes two experiments the same."""
+    return json.dumps(params, sort_keys=True, default=str)
+
+
+def fresh_directory(root: Path, directory: Path) -> Path:
+    """`directory` below `root`, existing and empty, reached through real directories only.
+
+    Whatever an earlier attempt left there (the sandbox of an interrupted experiment, a candidate that
+    planted files where a gate's rerun writes) is removed without following any link, and a link on
+    the way is replaced by a directory, so the attempt starts from nothing and writes nowhere else.
+
+    Raises:
+        RunAbortedError: `directory` is not below `root`, or what is there cannot be removed.
+    """
+    relative = _relative_parts(directory, root)
+    current = root
+    for name in relative[:-1]:
+        current = current / name
+        if current.is_symlink() or (current.exists() and not current.is_dir()):
+            _remove(current)
+        current.mkdir(exist_ok=True)
+    target = root.joinpath(*relative)
+    if target.is_symlink() or target.exists():
+        _remove(target)
+    target.mkdir()
+    return target
+
+
+def _relative_parts(directory: Path, root: Path) -> tuple[str, ...]:
+    if not _is_below(directory, root):
+        raise RunAbortedError(f"{directory} is not below the run's folder {root}")
+    return directory.relative_to(root).parts
+
+
+def _is_below(directory: Path, root: Path) -> bool:
+    """True when `directory` names a path strictly below `root`, without `..` (no link is resolved)."""
+    try:
+        parts = directory.relative_to(root).parts
+    except ValueError:
+        return False
+    return bool(parts) and ".." not in parts
+
+
+def _remove(path: Path) -> None:
+    """Remove what a sandbox left at `path`; a failure aborts the run rather than reusing the leftovers."""
+    try:
+        remove_untrusted_tree(path)
+    except OSError as error:
+        raise RunAbortedError(
+            f"cannot clear {path} before running there: {error.strerror or error}; remove it by hand and resume"
+        ) from None
+    if path.is_symlink() or path.exists():
+        raise RunAbortedError(f"cannot clear {path} before running there; remove it by hand and resume")
 
 
 def run_driver(execution: Execution, spec: ExperimentSpec, directory: Path) -> ExperimentOutcome:
@@ -161,6 +237,54 @@ def record_outputs(
     return evidence
 
 
+def restore_recorded_outputs(context: RunContext, directory: Path, evidence: dict[str, str]) -> list[str]:
+    """Put back, from the artifact store, every recorded output that no longer holds the recorded bytes.
+
+    Verdicts cite the digests recorded when the experiment finished, while the gates read the files
+    in its directory: anything that changed them in between (a process the candidate left behind, an
+    edit before `agent resume`) would be judged under the recorded digests. A digest the artifact
+    store does not hold (a store from before it kept them) cannot be put back and is left as it is.
+    Returns the paths restored.
+    """
+    restored = []
+    for relative, digest in sorted(evidence.items()):
+        try:
+            recorded = context.store.artifacts.open_path(digest)
+        except ArtifactNotFoundError:
+            continue  # nothing to put back (a store from before artifacts were kept with their digests)
+        try:
+            current = hashlib.sha256(read_untrusted(directory, relative, max_bytes=MAX_ARTIFACT_BYTES)).hexdigest()
+        except UntrustedFileError:
+            current = None
+        if current == digest:
+            continue
+        try:
+            data = recorded.read_bytes()
+        except OSError as error:
+            raise RunAbortedError(
+                f"{relative} changed after it was recorded, and its record is unreadable: {error}"
+            ) from None
+        target = fresh_directory(directory.parent, directory / relative)
+        target.rmdir()
+        target.write_bytes(data)
+        restored.append(relative)
+    return restored
+
+
+def rerun_into(context: RunContext, extra: ExperimentSpec, where: Path) -> ExperimentOutcome:
+    """A gate's new run (a refined mesh, a held-out flow) in `where`, emptied first.
+
+    `where` may lie in the candidate's own directory (the mesh check's), which its sandbox could
+    write, or be left by an interrupted attempt of the same check: whatever is there (a planted
+    result, a link out of the run) is not the rerun's, so it is removed and never followed.
+    """
+    if _is_below(where, context.run_dir):
+        fresh_directory(context.run_dir, where)
+    else:
+        where.mkdir(parents=True, exist_ok=True)
+    return context.workload.run(context.task, extra, where, context.sandbox_factory)
+
+
 def judge_experiment(context: RunContext, spec: ExperimentSpec, experiment_id: int) -> tuple[str, list[GateResult]]:
     """Apply the task's gates in order (`verifiers.judge`); store each verdict; return the combined decision."""
     store = context.store
@@ -170,10 +294,18 @@ def judge_experiment(context: RunContext, spec: ExperimentSpec, experiment_id: i
     if row.decision and existing:
         return row.decision, [existing[name] for name in context.task.gates if name in existing]
     outcome = ExperimentOutcome.model_validate(row.outcome)
+    directory = context.experiment_dir(spec.key)
+    restored = restore_recorded_outputs(context, directory, row.evidence)
+    if restored:
+        context.emit(
+            "refused",
+            f"{spec.key}: changed after they were recorded, judged as recorded: {', '.join(restored[:8])}",
+            key=spec.key,
+            paths=restored,
+        )
 
     def rerun(extra: ExperimentSpec, where: Path) -> ExperimentOutcome:
-        where.mkdir(parents=True, exist_ok=True)
-        return context.workload.run(context.task, extra, where, context.sandbox_factory)
+        return rerun_into(context, extra, where)
 
     def record(result: GateResult) -> None:
         context.record_verdict(experiment_id, spec.key, result)
@@ -181,7 +313,7 @@ def judge_experiment(context: RunContext, spec: ExperimentSpec, experiment_id: i
     judgement = judge(
         context.task,
         spec,
-        context.experiment_dir(spec.key),
+        directory,
         outcome,
         gates=build_gates(context.task, context.workload),
         evidence=row.evidence,

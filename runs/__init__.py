@@ -1,7 +1,7 @@
 """The run store: runs, steps, experiments, artifacts, verdicts and events, plus the shared records."""
 
 from runs._artifacts import MAX_ARTIFACT_BYTES, ArtifactNotFoundError, ArtifactStore, media_type_for, sha256_file
-from runs._errors import LabgateError, StoreUnavailableError
+from runs._errors import ExperimentKeyError, LabgateError, StoreUnavailableError
 from runs._records import (
     MAX_EXPERIMENTS,
     MAX_SEED,
@@ -60,6 +60,7 @@ __all__ = [
     "Decision",
     "Event",
     "Experiment",
+    "ExperimentKeyError",
     "ExperimentSpec",
     "ExperimentStatus",
     "GateChange",

@@ -12,3 +12,7 @@ class LabgateError(Exception):
 class StoreUnavailableError(LabgateError):
     """The run store cannot be opened: its folder cannot be made, its database is damaged, not a
     database, or written by a newer labgate. Nothing in it was changed."""
+
+
+class ExperimentKeyError(LabgateError):
+    """An experiment key that cannot name the experiment: it would not be a directory of its own."""

@@ -13,6 +13,8 @@ from typing import Annotated, Any, Literal
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 from pydantic_core import PydanticCustomError
 
+from runs._errors import ExperimentKeyError
+
 _WORKLOAD_NAME = re.compile(r"^[a-z][a-z0-9_-]{0,31}$")
 
 
@@ -200,6 +202,32 @@ class TaskSpec(BaseModel):
         if problem is not None:
             raise PydanticCustomError("not_storable", problem)
         return value
+
+
+MAX_EXPERIMENT_KEY = 200
+"""The experiment table's key column holds this many characters."""
+
+
+def check_experiment_key(key: str) -> str:
+    """`key` when it can name one experiment's directory (`experiments/<key>`) and nothing else.
+
+    A key is a path component below the run's `experiments/` folder, beside the folders the gates
+    keep there for themselves (`_held-out`): a separator or `..` would put the experiment's files
+    (and the candidate's writable sandbox) elsewhere, and a leading `_` or `.` onto those folders.
+
+    Raises:
+        ExperimentKeyError: naming what is wrong with the key.
+    """
+    problem = None
+    if not key or len(key) > MAX_EXPERIMENT_KEY:
+        problem = f"must be 1-{MAX_EXPERIMENT_KEY} characters"
+    elif any(char in key for char in "/\\") or any(ord(char) < 32 or ord(char) == 127 for char in key):
+        problem = "must not contain a path separator or a control character"
+    elif key[0] in "._":
+        problem = "must not start with '.' or '_' (reserved for the run's own folders)"
+    if problem is not None:
+        raise ExperimentKeyError(f"experiment key {key[:80]!r} {problem}")
+    return key
 
 
 class ExperimentSpec(BaseModel):

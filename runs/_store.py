@@ -23,7 +23,7 @@ from sqlmodel import Session, col, create_engine, select
 
 from runs._artifacts import ArtifactStore, media_type_for
 from runs._errors import LabgateError, StoreUnavailableError
-from runs._records import TERMINAL_STATUSES, ExperimentSpec, GateResult, RunStatus, TaskSpec
+from runs._records import TERMINAL_STATUSES, ExperimentSpec, GateResult, RunStatus, TaskSpec, check_experiment_key
 from runs._revision import RevisionReader, track_revision
 from runs._schema import upgrade_schema
 from runs._tables import Artifact, Event, Experiment, Run, Step, Verdict, utcnow
@@ -409,10 +409,18 @@ class RunStore:
     # -- experiments ----------------------------------------------------------------------------
 
     def add_experiment(self, run_id: str, spec: ExperimentSpec) -> Experiment:
-        """Record an experiment once per key: asking again returns the existing row (idempotent)."""
+        """Record an experiment once per key: asking again returns the existing row (idempotent).
+
+        The existing row is returned as it is, whatever `spec.params` say: callers that would act on
+        it (dispatch skips a finished experiment) check that it is the experiment they mean.
+
+        Raises:
+            ExperimentKeyError: the key cannot name a directory of its own (see `check_experiment_key`).
+        """
         existing = self.find_experiment(run_id, spec.key)
         if existing is not None:
             return existing
+        check_experiment_key(spec.key)
         row = Experiment(
             run_id=run_id,
             key=spec.key,

@@ -448,9 +448,36 @@ def copy_untrusted_tree(
 
 
 def remove_untrusted_tree(path: Path) -> None:
-    """Remove a tree a sandbox wrote; links are removed, never followed."""
+    """Remove a tree a sandbox wrote; links are removed, never followed.
+
+    The sandbox runs as the same user and may have taken the write bit off its own folders (a
+    `chmod 0555` keeps their files from being unlinked): such a folder is made writable again and
+    the removal retried, so nothing it held survives into the next attempt.
+    """
     with contextlib.suppress(FileNotFoundError):
         if path.is_symlink() or not path.is_dir():
             path.unlink()
         else:
-            shutil.rmtree(path)
+            shutil.rmtree(path, onerror=_unlock_and_retry)
+
+
+def _unlock_and_retry(function: object, failed: str, excinfo: object) -> None:
+    """`shutil.rmtree`'s error handler: give the folders involved back their owner's rights, then retry.
+
+    Only a permission error is retried, and only when a folder's rights were actually widened, so an
+    immutable file or a busy mount point still raises instead of looping."""
+    error = excinfo[1] if isinstance(excinfo, tuple) else None
+    if not isinstance(error, PermissionError):
+        raise error if isinstance(error, BaseException) else OSError(f"cannot remove {failed}")
+    unlocked = False
+    for folder in (os.path.dirname(failed), failed):
+        info = os.lstat(folder) if os.path.lexists(folder) else None
+        if info is not None and stat.S_ISDIR(info.st_mode) and info.st_mode & stat.S_IRWXU != stat.S_IRWXU:
+            os.chmod(folder, stat.S_IMODE(info.st_mode) | stat.S_IRWXU)
+            unlocked = True
+    if not unlocked:
+        raise error
+    if os.path.isdir(failed) and not os.path.islink(failed):
+        shutil.rmtree(failed, onerror=_unlock_and_retry)
+    elif os.path.lexists(failed):
+        os.unlink(failed)

@@ -14,6 +14,7 @@ reads the accepted proofs of the split it evaluates.
 
 from __future__ import annotations
 
+import functools
 import json
 import math
 import os
@@ -26,7 +27,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from agents.proof_search._script import ProofScript
-from tools.proofs import ProofProblem, strip_comments
+from tools.proofs import SPLITS, ProofProblem, load_split, strip_comments
 
 MEMORY_ENV = "LABGATE_PROOF_MEMORY"
 """A directory for the memory, or `off` to neither record nor retrieve."""
@@ -119,6 +120,44 @@ def split_of(problem_id: str) -> str:
     """`valid`/`test` for a miniF2F problem id (`proofs/minif2f-<split>/<name>`), else `user`."""
     match = re.match(r"proofs/minif2f-([a-z]+)/", problem_id)
     return match.group(1) if match else "user"
+
+
+def split_of_problem(problem: ProofProblem) -> str:
+    """The split a proof of `problem` is kept under: the miniF2F split that states its goal, else its id's.
+
+    The id is the task's to choose (a task with its own statement is named by its task id), so a test
+    problem's theorem posed as a user task, or under a `valid` id, would otherwise be stored where a
+    benchmark evaluating the test split reads, and its proof recalled for the very problem it proves.
+    """
+    claimed = split_of(problem.id)
+    found = _catalog_splits().get(_goal_key(problem), ())
+    if not found or claimed in found:
+        return claimed
+    return "test" if "test" in found else found[0]
+
+
+def _goal_key(problem: ProofProblem) -> str:
+    """The goal as a proposition, spaces collapsed (the theorem's name and layout play no part)."""
+    try:
+        return " ".join(problem.parsed.goal().split())
+    except Exception:  # noqa: BLE001 - an unparsable statement matches no catalog problem
+        return ""
+
+
+@functools.cache
+def _catalog_splits() -> dict[str, tuple[str, ...]]:
+    """Each miniF2F goal and the splits that state it (read once per process)."""
+    splits: dict[str, tuple[str, ...]] = {}
+    for split in SPLITS:
+        try:
+            problems = load_split(split)
+        except (OSError, ValueError):
+            continue
+        for problem in problems:
+            key = _goal_key(problem)
+            if key and split not in splits.get(key, ()):
+                splits[key] = (*splits.get(key, ()), split)
+    return splits
 
 
 # -- features ------------------------------------------------------------------------------------
@@ -323,7 +362,7 @@ class ProofMemory:
                     "origin, run_id, recorded_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
                     (
                         problem.id,
-                        split if split is not None else split_of(problem.id),
+                        split if split is not None else split_of_problem(problem),
                         problem.statement,
                         json.dumps(features, sort_keys=True),
                         json.dumps(list(script.steps)),
@@ -349,18 +388,8 @@ class ProofMemory:
         finally:
             connection.close()
         chosen = splits or SplitFilter()
-        return [
-            MemoryEntry(
-                problem_id=row[0],
-                split=row[1],
-                features={str(k): int(v) for k, v in json.loads(row[2]).items()},
-                steps=tuple(json.loads(row[3])),
-                hypotheses=tuple(json.loads(row[4])),
-                origin=row[5],
-            )
-            for row in rows
-            if chosen.allows(row[1])
-        ]
+        entries = (_entry(row) for row in rows if chosen.allows(str(row[1])))
+        return [entry for entry in entries if entry is not None]
 
     def similar(
         self, problem: ProofProblem, *, splits: SplitFilter | None = None, limit: int = 4
@@ -383,6 +412,27 @@ class ProofMemory:
             if len(scripts) >= limit:
                 break
         return scripts
+
+
+def _entry(row: tuple[object, ...]) -> MemoryEntry | None:
+    """A stored row as an entry; None for one this code did not write (not the JSON it stores), which
+    is skipped rather than failing every search that recalls from the memory."""
+    try:
+        features = json.loads(str(row[2]))
+        steps = json.loads(str(row[3]))
+        hypotheses = json.loads(str(row[4]))
+        if not (isinstance(features, dict) and isinstance(steps, list) and isinstance(hypotheses, list)):
+            return None
+        return MemoryEntry(
+            problem_id=str(row[0]),
+            split=str(row[1]),
+            features={str(k): int(v) for k, v in features.items()},
+            steps=tuple(str(step) for step in steps),
+            hypotheses=tuple(str(name) for name in hypotheses),
+            origin=str(row[5]),
+        )
+    except (ValueError, TypeError):
+        return None
 
 
 def rank(query: Counter[str], entries: list[MemoryEntry]) -> list[tuple[float, MemoryEntry]]:

@@ -11,6 +11,7 @@ carries its format, so a cache written when one number stood for both is never r
 from __future__ import annotations
 
 import json
+import math
 import os
 import threading
 from pathlib import Path
@@ -50,24 +51,29 @@ class Ceilings:
 
     def for_device(self, worker: Worker, working_sets: list[int]) -> dict[str, Any]:
         """{"device", "fma_gflops", "triad_gbps": {bytes: GB/s}, "update_gbps": {bytes: GB/s}} for every
-        working set, measuring what is missing."""
+        working set, measuring what is missing.
+
+        Every fraction of every later run divides by these numbers, so a cached one is used only when
+        it is a finite positive rate; anything else in the file (zero, NaN, a string, a damaged entry)
+        is measured again, as is a probe's answer that is not such a rate (it is never stored)."""
         device = worker.ensure()
         key = str(device["key"])
         wanted = set(working_sets)
         with self._lock:
             data = self._load()
-            entry = data.setdefault(key, {"device": device})
+            entry = _sound_entry(data.get(key), device)
+            data[key] = entry
             triad = entry.setdefault("triad_gbps", {})
             update = entry.setdefault("update_gbps", {})
             changed = False
             if "fma_gflops" not in entry:
-                entry["fma_gflops"] = float(_probe(worker, {"op": "fma"})["gflops"])
+                entry["fma_gflops"] = _rate(_probe(worker, {"op": "fma"}), "gflops")
                 changed = True
             for nbytes in sorted(wanted):
                 if str(nbytes) not in triad or str(nbytes) not in update:
                     reply = _probe(worker, {"op": "triad", "bytes": nbytes})
-                    triad[str(nbytes)] = float(reply["gbps"])
-                    update[str(nbytes)] = float(reply["update_gbps"])
+                    triad[str(nbytes)] = _rate(reply, "gbps")
+                    update[str(nbytes)] = _rate(reply, "update_gbps")
                     changed = True
             if changed:
                 self._store(data)
@@ -84,3 +90,35 @@ def _probe(worker: Worker, request: dict[str, Any]) -> dict[str, Any]:
     if not reply.get("ok"):
         raise RuntimeError(f"ceiling probe {request['op']} failed: {reply.get('error')}")
     return reply
+
+
+def _is_rate(value: Any) -> bool:
+    """A finite positive number (a bool is not one)."""
+    return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value) and value > 0
+
+
+def _sound_entry(stored: Any, device: dict[str, Any]) -> dict[str, Any]:
+    """The cached entry of a device with only its usable rates kept; the rest is measured again."""
+    entry: dict[str, Any] = {"device": device}
+    if not isinstance(stored, dict):
+        return entry
+    if isinstance(stored.get("device"), dict):
+        entry["device"] = stored["device"]
+    if _is_rate(stored.get("fma_gflops")):
+        entry["fma_gflops"] = float(stored["fma_gflops"])
+    for table in ("triad_gbps", "update_gbps"):
+        rates = stored.get(table)
+        entry[table] = {
+            str(size): float(rate)
+            for size, rate in (rates.items() if isinstance(rates, dict) else [])
+            if str(size).isdigit() and _is_rate(rate)
+        }
+    return entry
+
+
+def _rate(reply: dict[str, Any], name: str) -> float:
+    """A probe's measured rate; a probe that answers no usable rate fails the harness, naming it."""
+    value: Any = reply.get(name)
+    if not _is_rate(value):
+        raise RuntimeError(f"ceiling probe answered {name}={value!r}, not a finite positive rate; nothing was cached")
+    return float(value)

@@ -9,15 +9,18 @@ compiler's diagnostics (file, line, message) for the proposer to learn from, nev
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import os
 import re
 import shutil
+import stat
+import subprocess
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from runs import LabgateError
+from runs import LabgateError, remove_untrusted_tree
 from sandboxes import GIB, Limits, LocalSandbox, SandboxError, SandboxTimeoutError
 from tools.cfd.models._headers import include_flags, require_headers
 
@@ -113,9 +116,82 @@ def models_cache() -> Path:
 
 
 def source_digest(source: str, headers: Path) -> str:
-    """What identifies a build: the source, the compiler line and the headers it was built against."""
-    key = "\0".join([source, " ".join(COMPILE_FLAGS), " ".join(LINK_LIBRARIES), str(headers)])
+    """What identifies a build: the source, the whole compiler line, the compiler, the headers and the
+    OpenFOAM libraries it was built against.
+
+    A library cached under a key that left one of them out would be loaded after it changed (g++ or
+    openfoam upgraded, the headers fetched again): built against another ABI, it would crash the
+    solver or run another model, and the candidate would be judged for it."""
+    key = "\0".join(
+        [
+            source,
+            " ".join(COMPILE_FLAGS),
+            " ".join(include_flags(headers)),
+            " ".join(LINK_LIBRARIES),
+            str(headers),
+            _stamp(headers / ".complete"),
+            _compiler_identity(),
+            *(_stamp(library) for library in _linked_libraries()),
+        ]
+    )
     return hashlib.sha256(key.encode()).hexdigest()
+
+
+def _compiler_identity() -> str:
+    """g++'s version and target, as the `g++` on PATH reports them ("none" without one)."""
+    compiler = shutil.which("g++")
+    if compiler is None:
+        return "g++: none"
+    real = os.path.realpath(compiler)
+    try:
+        info = os.stat(real)
+    except OSError as error:
+        return f"g++: {compiler}: {error}"
+    return _ask_compiler(real, info.st_size, info.st_mtime_ns)
+
+
+@functools.cache
+def _ask_compiler(compiler: str, size: int, mtime_ns: int) -> str:
+    """What one compiler binary says it is; asked once per binary and version of it (size and time)."""
+    answers = []
+    for question in ("--version", "-dumpmachine"):
+        try:
+            result = subprocess.run([compiler, question], capture_output=True, text=True, timeout=30, check=False)
+        except (OSError, subprocess.SubprocessError) as error:
+            return f"g++: {compiler}: {error}"
+        answers.append(f"{result.returncode}: {result.stdout.strip()}")
+    return f"g++: {compiler}: {size}: {mtime_ns}: " + " | ".join(answers)
+
+
+def _linked_libraries() -> list[Path]:
+    """The OpenFOAM libraries a model links against, where `-L/usr/lib` finds them."""
+    names = [flag.removeprefix("-l") for flag in LINK_LIBRARIES if flag.startswith("-l")]
+    return [Path("/usr/lib") / f"lib{name}.so" for name in names if name not in ("dl", "m")]
+
+
+def _stamp(path: Path) -> str:
+    """A file's identity without reading it: where it resolves to, its size and modification time."""
+    try:
+        info = path.stat()
+    except OSError:
+        return f"{path}: absent"
+    return f"{path}: {os.path.realpath(path)}: {info.st_size}: {info.st_mtime_ns}"
+
+
+def _trusted_entry(library: Path) -> bool:
+    """True when the cache holds a library at `library` that can be loaded as built: a regular file
+    of its own (no link to elsewhere, no hard link shared with another file), an ELF object."""
+    try:
+        info = library.lstat()
+    except OSError:
+        return False
+    if not stat.S_ISREG(info.st_mode) or info.st_nlink != 1 or info.st_uid != os.geteuid():
+        return False
+    try:
+        with library.open("rb") as handle:
+            return handle.read(4) == b"\x7fELF"
+    except OSError:
+        return False
 
 
 @dataclass(frozen=True)
@@ -140,8 +216,11 @@ def build_model(source: str, *, cache: Path | None = None, timeout: float = COMP
     digest = source_digest(source, headers)
     root = cache or models_cache()
     library = root / digest[:2] / f"libmodel-{digest[:16]}.so"
-    if library.is_file():
+    if _trusted_entry(library):
         return BuiltModel(library, digest, cached=True)
+    if library.is_symlink() or library.exists():
+        # Not what a build leaves (a link, a shared or foreign file, not a library): built again.
+        remove_untrusted_tree(library)
     if shutil.which("g++") is None:
         raise ModelCompileError("no C++ compiler: install g++ (scripts/setup installs build-essential)", [])
     root.mkdir(parents=True, exist_ok=True)
