@@ -292,6 +292,7 @@ class RunLauncher:
 
     def submit(self, task: TaskSpec, options: RunOptions) -> str:
         self.catalog.validate(task)
+        refuse_renamed_subject(task, self.catalog.reference(task))
         task = proposer_for(task.workload).resolve(task, self.store)
         task = self.catalog.with_deviations(task)  # recorded on the run: custom gates are shown, never silent
         options = replace(options, sandbox=options.sandbox or task.sandbox)
@@ -399,6 +400,32 @@ class RunLauncher:
         else:
             store.set_status(run_id, "finished", str(state.get("stop_reason", "")) or _budget_note(store, run_id))
         return summarize(store, run_id)
+
+
+def refuse_renamed_subject(task: TaskSpec, reference: TaskSpec | None) -> None:
+    """Refuse a task that keeps a catalog task's id but is about something else.
+
+    A catalog task's id names its subject through one of its parameters (`kernels/heat2d` is
+    `kernel: heat2d`, `proofs/minif2f-valid/aime_1983_p9` is `set` and `problem`, `cfd/cavity` is
+    `case: cavity`). Overriding that parameter would run another kernel, problem or case whose accepted
+    result every list, summary and report would then credit to the task the id names. A task of one's
+    own needs an id of its own (a task file, or `extends`).
+
+    Raises:
+        TaskError: a parameter the id names is changed, dropped or swept.
+    """
+    if reference is None or reference.id != task.id:
+        return
+    named = set(task.id.split("/")[1:])
+    for name, value in sorted(reference.params.items()):
+        if not isinstance(value, str) or value not in named:
+            continue
+        given = task.sweep.get(name, task.params.get(name))
+        if name in task.sweep or given != value:
+            raise TaskError(
+                f"params.{name}: task {task.id} is about {name} {value!r}, so it cannot run {given!r}; "
+                f"name the task that is about it, or give a task of your own an id of its own"
+            )
 
 
 def _budget_note(store: RunStore, run_id: str) -> str:

@@ -12,6 +12,7 @@ import base64
 import html
 import json
 import mimetypes
+import re
 import shutil
 from pathlib import Path
 from typing import Any
@@ -29,10 +30,20 @@ theorem's header, statement and given proof (all in the task record; a theorem i
 in its proof file)."""
 
 
+UNJUDGED = "the proposer's words, which no gate judges"
+RATIONALE_LABEL = f"Proposed with this rationale ({UNJUDGED}):"
+"""A rationale is a planner's or a model proposer's text, shown as it was written: it may state numbers or
+success that no verdict supports, so the report says whose words they are wherever it shows one."""
+
+
 def _format(value: Any) -> str:
+    """A parameter or metric as one line of literal markdown: a string parameter is whatever a REST client or
+    a model chose (a skeleton list, a model's source), and must add no link, table cell or emphasis."""
     if isinstance(value, float):
         return f"{value:.4g}"
-    return str(value)
+    if isinstance(value, int):
+        return str(value)
+    return escape_markdown(str(value), one_line=True)
 
 
 def _verdict_ref(verdict: RecordedVerdict) -> str:
@@ -62,13 +73,27 @@ TEXT_LINES_SHOWN = 150
 TEXT_BYTES_READ = 256 * 1024
 
 
+_LEADING_BACKTICKS = re.compile(r"[ \t]*(`*)")
+
+
+def code_fence(lines: list[str]) -> str:
+    """A backtick fence longer than any run of backticks opening a line of `lines`.
+
+    The text is a candidate's (a proof, a kernel): a comment holding a fence at least as long as ours would
+    close ours, and whatever followed would be read as the report's own markdown (a forged "Accepted results"
+    section). Indentation is ignored, since a closing fence may be indented.
+    """
+    longest = max((len(match.group(1)) for line in lines if (match := _LEADING_BACKTICKS.match(line))), default=0)
+    return "`" * max(3, longest + 1)
+
+
 def _text_deliverable(context: RunContext, artifact: Artifact, language: str) -> list[str]:
     """The artifact's text in a fenced `language` block, cut at TEXT_LINES_SHOWN lines, cited by digest."""
     with context.store.artifacts.open_path(artifact.sha256).open("rb") as handle:
         data = handle.read(TEXT_BYTES_READ)
     text = data.decode("utf-8", errors="replace").rstrip("\n").splitlines()
     shown = text[:TEXT_LINES_SHOWN]
-    fence = "````" if any(line.startswith("```") for line in shown) else "```"
+    fence = code_fence(shown)
     lines = [f"`{artifact.name}`:", "", fence + language, *shown, fence, ""]
     if len(text) > len(shown) or len(data) == TEXT_BYTES_READ:
         lines += [f"<sub>first {len(shown)} lines shown</sub>", ""]
@@ -78,7 +103,8 @@ def _text_deliverable(context: RunContext, artifact: Artifact, language: str) ->
 def _accepted_section(context: RunContext, experiment: Experiment, verdicts: list[RecordedVerdict]) -> list[str]:
     lines = [f"### {experiment.key}", ""]
     if experiment.rationale:
-        lines += [f"*{escape_markdown(experiment.rationale, one_line=True)}*", ""]
+        rationale = escape_markdown(experiment.rationale, one_line=True)
+        lines += [f"{RATIONALE_LABEL} *{rationale}*", ""]
     params = {k: v for k, v in experiment.params.items() if k not in UNSHOWN_PARAMS}
     lines += ["| parameter | value |", "| --- | --- |"]
     lines += [f"| {name} | {_format(value)} |" for name, value in sorted(params.items())]
@@ -120,6 +146,8 @@ def _plan_section(run: Run, experiments: list[Experiment]) -> list[str]:
         if plan.get("citations"):
             lines.pop()
         lines.append("")
+    if experiments:
+        lines += [f"Each experiment with its parameters and its proposer's rationale ({UNJUDGED}):", ""]
     for experiment in experiments:
         params = ", ".join(f"{k}={_format(v)}" for k, v in sorted(experiment.params.items()) if k not in UNSHOWN_PARAMS)
         lines.append(

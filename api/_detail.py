@@ -137,6 +137,8 @@ def run_row(run: Run, headline: Experiment | None = None) -> dict[str, Any]:
         "params": run_params(run),
         "metrics": dict(sorted(metrics.items())),
         "metrics_from": headline.key if headline else None,
+        # A run with no accepted experiment still shows its last metrics; they must not read as a result.
+        "metrics_accepted": headline is not None and headline.decision == "accept",
         "goal": shown_spec(run.spec)["goal"][:300],
         "tags": list(run.tags or []),
     }

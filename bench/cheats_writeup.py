@@ -122,6 +122,9 @@ CHEATS = [
     "The comparator rejected kEpsilon [V12] but it passed [V13].",
     "All three closures worked [V13][V15].",
     "kEpsilon failed the comparator [V12]\u2028and then passed every other gate [V13].",
+    "Every closure behaved as expected.",
+    "kOmegaSST shows a reversed share of 0.046 [V13][V14].",
+    "kOmegaSST has a reattachment error of 0.046 [V13].\n\n```text",
 ]
 
 

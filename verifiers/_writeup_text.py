@@ -22,6 +22,9 @@ _LINK = re.compile(r"!?\[[^\]]*\]\s*\(|^\s*\[[^\]]+\]:\s*\S|<https?:|\bhttps?://
 _STRUCTURE = re.compile(r"^ {0,3}(?:#{1,6}(?:\s|$)|>|\||(?:[-*_=]\s*){3,}$)", re.MULTILINE)
 """Headings, block quotes, table rows and rules: a summary is paragraphs, and these would make it look like
 the report's own sections ("## Accepted results") around text the report did not produce."""
+_FENCE = re.compile(r"^ {0,3}(?:`{3,}|~{3,})", re.MULTILINE)
+"""A code fence: one the summary leaves open turns every section after it (the accepted results, the
+experiments not accepted, the notes) into one block of code, so a reader sees none of what the gates said."""
 _NUMERIC_TOKEN = re.compile(r"(?<![\w.])[0-9OoIlS]+(?:[.,][0-9OoIlS]+)*(?![\w])")
 _ESCAPE = re.compile(r"\\([!-/:-@\[-`{-~])")
 _EMPHASIS = re.compile(r"[*_~`]")
@@ -61,6 +64,8 @@ def visible_text(prose: str) -> tuple[str, list[str]]:
         problems.append("links or link definitions in the prose")
     if _STRUCTURE.search(text):
         problems.append("headings, tables, block quotes or rules in the prose (a summary is paragraphs)")
+    if _FENCE.search(text):
+        problems.append("code fences in the prose (``` or ~~~; a summary is paragraphs)")
     text = _EMPHASIS.sub("", _ESCAPE.sub(r"\1", text))
     posing = [token for token in _NUMERIC_TOKEN.findall(text) if _letters_posing_as_digits(token)]
     if posing:

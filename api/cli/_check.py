@@ -29,6 +29,7 @@ import click
 from rich.console import Console
 
 from agents import RunLauncher, RunOptions
+from agents._runner import refuse_renamed_subject
 from api._errors import BadInputError
 from api._json import dumps_strict
 from api._settings import Settings, build_launcher
@@ -38,6 +39,7 @@ from runs import (
     TaskSpec,
     UntrustedFileError,
     UntrustedFileMissingError,
+    describe_deviations,
     new_run_id,
     read_untrusted,
     walk_untrusted,
@@ -81,6 +83,11 @@ def prepare_task(
     if params or gate_settings:
         task = set_gate_options(apply_overrides(task, params=list(params)), gate_settings)
         launcher.catalog.validate(task)
+        # Named after what it now checks, as `run` and the REST API name it: a catalog problem given another
+        # statement (`--param statement=`) is a theorem of one's own, and its accept must not read as the
+        # catalog problem's.
+        task = launcher.catalog.workload_for(task).titled(task)
+        refuse_renamed_subject(task, launcher.catalog.reference(task))
     return launcher.catalog.with_deviations(task)
 
 
@@ -210,6 +217,9 @@ def _print(result: dict[str, Any]) -> None:
     console = Console()
     colour = {"accept": "green", "reject": "red"}.get(result["decision"], "yellow")
     console.print(f"{result['task']} on {result['source']}: [{colour}]{result['decision']}[/{colour}]", highlight=False)
+    if result["gate_deviations"]:  # an accept under loosened gates says which, as `agent show` does for a run
+        deviations = describe_deviations(result["gate_deviations"])
+        console.print(f"custom gates: {deviations}", highlight=False, markup=False)
     params = ", ".join(f"{k}={v}" for k, v in sorted(result["params"].items()) if not isinstance(v, dict | list))
     console.print(f"parameters: {params}", highlight=False, markup=False)
     for verdict in result["verdicts"]:

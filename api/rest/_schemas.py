@@ -151,9 +151,14 @@ class RunRow(BaseModel):
         default_factory=dict, description="the task's parameters (a sweep's values joined by commas)"
     )
     metrics: dict[str, Any] = Field(
-        default_factory=dict, description="metrics of the run's headline experiment (its last accepted one)"
+        default_factory=dict,
+        description="metrics of the run's headline experiment: its last accepted one, else (metrics_accepted "
+        "false) its last experiment with metrics, which no gate accepted",
     )
     metrics_from: str | None = Field(default=None, description="key of the experiment the metrics come from")
+    metrics_accepted: bool = Field(
+        default=False, description="whether the experiment the metrics come from was accepted by every gate"
+    )
     goal: str = Field(default="", description="the research goal, if the task states one (first 300 characters)")
     tags: list[str] = Field(default_factory=list, description="labels reviewers gave the run")
 
