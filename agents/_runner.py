@@ -341,13 +341,15 @@ class RunLauncher:
                 pool = cleanup.enter_context(self.sandbox_pool(config, run_id))
                 in_image = isinstance(config, DockerSandboxConfig)
                 llm = self.llm_for(run_id, task)
+                sandbox_info = pool.describe()
+                # In a container the image pins the tools; the host's copies (if any) are not what runs.
+                tools = {"image": str(sandbox_info.get("image"))} if in_image else workload.tool_versions()
                 if not resume:
-                    sandbox_info = pool.describe()
                     llm_name = f"{llm.model} at {self.llm_config.base_url}" if llm and self.llm_config else "builtin"
-                    # In a container the image pins the tools; the host's copies (if any) are not what runs.
-                    tools = {"image": str(sandbox_info.get("image"))} if in_image else workload.tool_versions()
                     environment = environment_record(tools, sandbox_info, task.seed, llm_name)
                     store.update_run(run_id, environment=environment)
+                else:
+                    refuse_changed_tools(run.environment.get("tools"), tools)
                 if not in_image:
                     workload.check_tools(task)
                 executor = self.executor_for(options, task, workload, config, pool)
@@ -400,6 +402,29 @@ class RunLauncher:
         else:
             store.set_status(run_id, "finished", str(state.get("stop_reason", "")) or _budget_note(store, run_id))
         return summarize(store, run_id)
+
+
+def refuse_changed_tools(recorded: Any, current: dict[str, str]) -> None:
+    """Refuse to resume a run under other tools than it started with.
+
+    Its finished experiments ran under the recorded versions (solver, prover, OpenCL, image); the rest
+    would run under the new ones, and the report would present one study of two versions as one.
+
+    Raises:
+        RunAbortedError: naming each tool whose version changed (then and now).
+    """
+    if not isinstance(recorded, dict) or not recorded:
+        return  # a run that never started records no tools: nothing ran under other versions
+    changed = [
+        f"{name}: {str(recorded.get(name, 'absent'))[:80]!r} then, {str(current.get(name, 'absent'))[:80]!r} now"
+        for name in sorted(set(recorded) | set(current))
+        if str(recorded.get(name, "absent")) != str(current.get(name, "absent"))
+    ]
+    if changed:
+        raise RunAbortedError(
+            "cannot resume: the tools changed since the run started (" + "; ".join(changed[:4]) + "); its "
+            "experiments would mix versions. Its records are kept; start a new run to use the new tools"
+        )
 
 
 def refuse_renamed_subject(task: TaskSpec, reference: TaskSpec | None) -> None:

@@ -394,3 +394,38 @@ def test_a_memory_row_this_code_did_not_write_is_skipped(tmp_path: Path) -> None
         )
     assert [entry.problem_id for entry in memory.entries()] == ["proofs/my-task"]
     assert stat.S_ISREG(memory.path.stat().st_mode)
+
+
+def test_resuming_under_other_tools_than_the_run_started_with_is_refused() -> None:
+    from agents._experiments import RunAbortedError
+    from agents._runner import refuse_changed_tools
+
+    refuse_changed_tools({"openfoam": "1912"}, {"openfoam": "1912"})
+    refuse_changed_tools({}, {"openfoam": "2012"})  # never started: nothing ran under other versions
+    with pytest.raises(RunAbortedError, match=r"openfoam: '1912' then, '2012' now"):
+        refuse_changed_tools({"openfoam": "1912"}, {"openfoam": "2012"})
+    with pytest.raises(RunAbortedError, match=r"image: .* then, 'absent' now"):
+        refuse_changed_tools({"image": "labgate/openfoam:abc"}, {"openfoam": "1912"})
+
+
+@pytest.mark.openfoam
+@pytest.mark.usefixtures("openfoam", "bubblewrap")
+def test_a_paused_run_whose_solver_changed_is_not_continued_under_the_new_one(home: Path) -> None:
+    """A run planned (and approved later) under one OpenFOAM must not finish its experiments under another."""
+    from tests.conftest import agent
+
+    result = agent(
+        "run", "cfd/cavity", "--param", "re=100", "--param", "cells=16", "--approve-plan", "--json", home=home
+    )
+    paused = json.loads(result.stdout)
+    assert paused["status"] == "paused", result.stderr
+    store = RunStore(home)
+    run = store.get_run(paused["run_id"])
+    assert run.environment["tools"].get("openfoam"), run.environment
+    store.update_run(run.id, environment={**run.environment, "tools": {"openfoam": "1.0 (another build)"}})
+
+    approved = agent("approve", run.id, "--json", home=home)
+    summary = json.loads(approved.stdout)
+    assert summary["status"] == "failed", summary
+    assert "tools changed since the run started" in summary["reason"]
+    assert store.experiments(run.id) == []  # nothing ran under the new solver
