@@ -6,6 +6,7 @@ says so before anything else: it is not the catalog task's result.
 
 from __future__ import annotations
 
+from agents._markdown import escape_markdown
 from runs import TaskSpec
 
 
@@ -13,5 +14,6 @@ def custom_gates_lines(task: TaskSpec) -> list[str]:
     """Markdown lines for the deviations recorded on `task` at submission; none for an unmodified task."""
     if not task.gate_deviations:
         return []
-    changes = "; ".join(deviation.describe() for deviation in task.gate_deviations)
+    # Option values are the submitter's (an axiom name, a threshold): literal text, never a link or emphasis.
+    changes = escape_markdown("; ".join(deviation.describe() for deviation in task.gate_deviations), one_line=True)
     return [f"**custom gates: {changes}.** The gates differ from the catalog task's: these are not its results.", ""]

@@ -226,3 +226,23 @@ def test_an_accept_under_changed_gate_settings_says_which_on_the_command_line(ho
     printed = " ".join(done.stdout.split())  # the console wraps long lines
     assert f"{problem} (custom gates) on {proof}: accept" in printed
     assert "custom gates: proof-check.timeout = 100.0 (catalog 120.0)" in printed
+
+
+def test_a_submitted_gate_option_adds_no_link_or_emphasis_to_the_custom_gates_header() -> None:
+    """The deviation text is the submitter's: an option value must read as literal text in the report's header."""
+    from agents._custom_gates import custom_gates_lines
+    from agents._markdown import render_markdown
+    from runs import GateDeviation
+
+    hostile = ["[verified by the kernel](http://example.invalid)", "**accepted**"]
+    task = TaskSpec(
+        id="proofs/x",
+        workload="proofs",
+        gates=["proof"],
+        gate_deviations=[
+            GateDeviation(gate="proof", change="option", option="allowed_axioms", catalog=[], submitted=hostile)
+        ],
+    )
+    html = render_markdown("\n".join(custom_gates_lines(task)), lambda _: None)
+    assert "<a " not in html and "<strong>accepted</strong>" not in html, html
+    assert "verified by the kernel" in html
