@@ -168,8 +168,12 @@ def test_deviations_name_every_difference_loosened_or_tightened(catalog: Catalog
     assert "physical-range removed" in [d.describe() for d in catalog.with_deviations(posing).gate_deviations]
     renamed = _cavity(catalog, id="cfd/my-cavity", gates=["deliverables"])
     assert renamed.label == "cfd/my-cavity (custom gates)" and len(renamed.gate_deviations) == 2
+    # An id of one's own about the cavity is judged against the cavity's gates: it could pass for its result.
     own = TaskSpec(id="cfd/my-own", workload="cfd", params={"case": "cavity"}, gates=["deliverables"])
-    assert catalog.with_deviations(own).gate_deviations == []  # no catalog task to pass for
+    removed = [d.describe() for d in catalog.with_deviations(own).gate_deviations]
+    assert removed[:2] == ["solver-log removed", "comparator removed"]
+    unrelated = TaskSpec(id="cfd/my-own", workload="cfd", params={}, gates=["deliverables"])
+    assert catalog.with_deviations(unrelated).gate_deviations == []  # no catalog task to pass for
 
 
 def test_a_deviation_written_into_the_task_file_is_replaced(catalog: Catalog) -> None:
@@ -243,7 +247,7 @@ def test_a_loosened_run_says_so_everywhere_and_an_unmodified_one_does_not(home: 
     report = Path(show["report"]).read_text()
     title, _, custom = report.splitlines()[:3]
     assert title.endswith("(custom gates)")
-    assert custom.startswith("**custom gates: solver-log removed; comparator.rmse_max = 0.5 (catalog 0.02).**")
+    assert custom.startswith(r"**custom gates: solver-log removed; comparator.rmse\_max = 0.5 (catalog 0.02).**")
 
     plain = agent(
         "run",
@@ -262,3 +266,16 @@ def test_a_loosened_run_says_so_everywhere_and_an_unmodified_one_does_not(home: 
     assert show["gate_deviations"] == row["gate_deviations"] == api["gate_deviations"] == []
     assert 'id="gate-deviations"' not in page and "custom gates" not in page
     assert "custom gates" not in Path(show["report"]).read_text()
+
+
+def test_a_task_of_ones_own_about_a_catalog_subject_is_judged_against_that_tasks_gates(catalog: Catalog) -> None:
+    """An id of one's own with the cavity's title and a loosened threshold must read as custom gates."""
+    cavity = catalog.get("cfd/cavity")
+    own = cavity.model_copy(
+        update={"id": "cfd/my-cavity", "gate_options": {**cavity.gate_options, "comparator": {"rmse_max": 0.5}}}
+    )
+    recorded = catalog.with_deviations(own)
+    assert [(d.gate, d.option) for d in recorded.gate_deviations] == [("comparator", "rmse_max")]
+    assert recorded.label.endswith("(custom gates)")
+    other_case = own.model_copy(update={"params": {**own.params, "case": "poiseuille"}, "gate_options": {}})
+    assert catalog.reference(other_case) is None or catalog.reference(other_case).id != "cfd/cavity"

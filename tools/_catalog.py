@@ -126,8 +126,26 @@ class Catalog:
             check_gate_settings(task, self.gate_options)
 
     def reference(self, task: TaskSpec) -> TaskSpec | None:
-        """The catalog task `task` is named after (what it would pass for), else the one it extends, if any."""
-        return self._find(task.id) or (self._find(task.extends) if task.extends else None)
+        """The catalog task `task` is named after (what it would pass for), else the one it extends, else the
+        one about the same subject, if any."""
+        return self._find(task.id) or (self._find(task.extends) if task.extends else None) or self._same_subject(task)
+
+    def _same_subject(self, task: TaskSpec) -> TaskSpec | None:
+        """The catalog task whose subject `task` studies under an id of its own (`kernels/my-heat` with
+        `kernel: heat2d` studies `kernels/heat2d`'s kernel).
+
+        A catalog task's subject is the parameters its id names (kernel, case, set and problem). A task of
+        one's own about that subject is judged against that task's gates: it may copy the catalog task's
+        title and parameters, and loosened thresholds must then read as custom gates, not as its result.
+        """
+        if task.workload not in self.workloads:
+            return None
+        for candidate_id, candidate in sorted(self._tasks_of(task.workload).items()):
+            named = set(candidate_id.split("/")[1:])
+            subject = {k: v for k, v in candidate.params.items() if isinstance(v, str) and v in named}
+            if subject and all(k not in task.sweep and task.params.get(k) == v for k, v in subject.items()):
+                return candidate
+        return None
 
     def with_deviations(self, task: TaskSpec) -> TaskSpec:
         """`task` with its gate deviations from its catalog task recorded (none when it has no catalog task)."""
