@@ -224,23 +224,6 @@ def write_step(directory: Path, yplus: str) -> Path:
     return directory
 
 
-@pytest.mark.parametrize(("yplus", "decision"), [("30 45 60", "accept"), ("30 nan 60", "rerun"), ("inf 1 2", "rerun")])
-def test_physical_range_does_not_pass_a_wall_whose_y_plus_is_not_a_number(
-    tmp_path: Path, yplus: str, decision: str
-) -> None:
-    task = TaskSpec(id="cfd/synthetic", workload="cfd", gates=["physical-range"])
-    context = GateContext(
-        task=task,
-        experiment=ExperimentSpec(key="x", task_id=task.id, params={"case": "backward-step"}),
-        directory=write_step(tmp_path / "experiment", yplus),
-        outcome=ExperimentOutcome(key="x", status="completed"),
-        options={},
-        prior=[],
-    )
-    verdict = run_gate(get_gate("physical-range"), context)
-    assert verdict.decision == decision, verdict.reasons
-
-
 def _step_context(directory: Path) -> GateContext:
     task = TaskSpec(id="cfd/synthetic", workload="cfd", gates=["physical-range"])
     return GateContext(
@@ -251,6 +234,14 @@ def _step_context(directory: Path) -> GateContext:
         options={},
         prior=[],
     )
+
+
+@pytest.mark.parametrize(("yplus", "decision"), [("30 45 60", "accept"), ("30 nan 60", "rerun"), ("inf 1 2", "rerun")])
+def test_physical_range_does_not_pass_a_wall_whose_y_plus_is_not_a_number(
+    tmp_path: Path, yplus: str, decision: str
+) -> None:
+    verdict = run_gate(get_gate("physical-range"), _step_context(write_step(tmp_path / "experiment", yplus)))
+    assert verdict.decision == decision, verdict.reasons
 
 
 @pytest.mark.parametrize(
@@ -290,16 +281,7 @@ def test_physical_range_judges_only_a_velocity_field_that_fits_the_mesh(
         f'FoamFile\n{{\n    class labelList;\n    note "nPoints:10  nCells:{cells}  nFaces:20  nInternalFaces:5";\n'
         "    object owner;\n}\n"
     )
-    task = TaskSpec(id="cfd/synthetic", workload="cfd", gates=["physical-range"])
-    context = GateContext(
-        task=task,
-        experiment=ExperimentSpec(key="x", task_id=task.id, params={"case": "backward-step"}),
-        directory=directory,
-        outcome=ExperimentOutcome(key="x", status="completed"),
-        options={},
-        prior=[],
-    )
-    verdict = run_gate(get_gate("physical-range"), context)
+    verdict = run_gate(get_gate("physical-range"), _step_context(directory))
     assert verdict.decision == decision, verdict.reasons
     if decision == "reject":
         assert "3 values, expected 400" in " ".join(verdict.reasons), verdict.reasons
