@@ -49,6 +49,7 @@ from sandboxes._docker_watch import Breach, ExecWatch
 from sandboxes._engine import engine_errors, is_not_found
 from sandboxes._ownership import DirectoryGrant
 from sandboxes._quota import QuotaWatch
+from sandboxes._workdirs import confirm_unmoved
 
 if TYPE_CHECKING:
     from sandboxes._docker_pool import DockerSandboxes
@@ -97,6 +98,7 @@ class DockerSandbox(Sandbox):
         """Hand the directory (and what the harness wrote there since the last command) to this sandbox's uid."""
         if self._closed:
             raise SandboxError("this sandbox is closed")
+        confirm_unmoved(self.workdir)
         if not self._pool.hands_out_uids:
             return
         if self._grant is None:

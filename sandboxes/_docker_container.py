@@ -2,10 +2,11 @@
 
 Every container labgate starts has no network, a read-only root filesystem with a private tmpfs
 `/tmp`, no capabilities, `no-new-privileges`, an init process that reaps orphans, memory equal to
-memory+swap, a pids limit, a CPU quota, core dumps off, a private IPC namespace, and only the
-directories it was given mounted: the experiment directory read-write at the same path as on the
-host, extra paths read-only. A warm container that serves one experiment after another mounts an
-empty slot at the run's experiment root instead, and receives each experiment's directory there
+memory+swap, a pids limit, a CPU quota, core dumps off, a private IPC namespace, a host name of its
+own, a resolver that names nothing of the host, of /sys only the CPU and NUMA topology, and only
+the directories it was given mounted: the experiment directory read-write at the same path as on
+the host, extra paths read-only. A warm container that serves one experiment after another mounts
+an empty slot at the run's experiment root instead, and receives each experiment's directory there
 by mount propagation while that experiment holds it (`_docker_stage.py`).
 
 A warm container's main process is `cat` on a stdin the pool holds attached: if labgate dies, the
@@ -30,10 +31,47 @@ from sandboxes._base import MIB, SandboxUnavailableError
 from sandboxes._docker_cgroup import ContainerCgroup
 from sandboxes._docker_stream import hang_up
 from sandboxes._engine import docker_module, engine_errors, is_not_found
+from sandboxes._local import SYS_ALLOWED
 
 LABEL = "org.labgate.sandbox"
+SANDBOX_HOSTNAME = "sandbox"
+# With no network a resolver is useless, yet the engine copies the host's /etc/resolv.conf into every
+# container (its nameservers, search domains and options name the host's network). A loopback
+# nameserver with no search domain and the resolver's defaults fails every lookup at once and says
+# nothing of the host.
+RESOLVER: dict[str, list[str]] = {"dns": ["127.0.0.1"], "dns_search": ["."], "dns_opt": ["ndots:1"]}
 KEEPALIVE_UID = 65534  # nobody: the uid of a warm container's `cat`, never a sandbox's own uid
 PIDS_HEADROOM = 16  # init, the keep-alive, the exec wrapper and a reset, on top of the commands' own limit
+
+
+# Build-time configuration in the image that no command needs at run time (there is no network):
+# apt's sources name the mirror the image was built from, with its credentials where the URL had
+# them (`agent images build --mirror http://user:token@host/debian`). Empty read-only tmpfs over each.
+BUILD_ONLY_PATHS = ("/etc/apt",)
+
+
+def hidden_build_config(types: Any) -> list[Any]:
+    """An empty read-only tmpfs over each of `BUILD_ONLY_PATHS`."""
+    return [
+        types.Mount(target=path, source=None, type="tmpfs", read_only=True, tmpfs_size=64 * 1024, tmpfs_mode=0o755)
+        for path in BUILD_ONLY_PATHS
+    ]
+
+
+def sys_mounts(types: Any) -> list[Any]:
+    """/sys as the local backend shows it: an empty read-only tmpfs with only `SYS_ALLOWED` bound in.
+
+    The engine's sysfs shows the host's block devices and their serial numbers, its PCI devices,
+    loaded modules and kernel state (`/sys/kernel/vmcoreinfo` gives a physical address), and the
+    container's own cgroup; none of it helps a solver. The engine mounts a user's /sys instead of
+    its own, and its cgroup mount then lies hidden under the tmpfs.
+    """
+    mounts = [types.Mount(target="/sys", source=None, type="tmpfs", read_only=True, tmpfs_size=MIB, tmpfs_mode=0o755)]
+    for relative in SYS_ALLOWED:
+        path = Path("/sys") / relative
+        if path.is_dir():
+            mounts.append(types.Mount(target=str(path), source=str(path), type="bind", read_only=True))
+    return mounts
 
 
 def _boot_id() -> str:
@@ -81,6 +119,7 @@ class ContainerSpec:
             # Debian images keep /root at 0700 (and a tmpfs there copies that mode), which would hide
             # a directory mounted from under the host's /root from the unprivileged uid.
             mounts.insert(0, types.Mount(target="/root", source=str(self.root_mask), type="bind"))
+        mounts += sys_mounts(types) + hidden_build_config(types)
         kwargs: dict[str, Any] = {
             "image": self.image,
             "command": list(command),
@@ -97,7 +136,8 @@ class ContainerSpec:
             "ipc_mode": "private",
             "nano_cpus": self.nano_cpus,
             "ulimits": [types.Ulimit(name="core", soft=0, hard=0)],
-            "hostname": "sandbox",
+            "hostname": SANDBOX_HOSTNAME,
+            **RESOLVER,
             "labels": {
                 LABEL: "1",
                 "org.labgate.pid": str(os.getpid()),

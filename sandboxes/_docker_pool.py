@@ -40,6 +40,7 @@ from sandboxes._docker_stage import MountStage, StageUnavailableError
 from sandboxes._engine import connect
 from sandboxes._images import require_image, resolve_image
 from sandboxes._ownership import UidAllocator
+from sandboxes._workdirs import lend_workdir
 
 _RESET_WAIT = 30.0  # seconds a checkout waits for a container being reset before starting a new one
 
@@ -101,8 +102,7 @@ class DockerSandboxes:
         self.discarded = 0
 
     def __call__(self, workdir: Path, *, ro_paths: Sequence[Path] = ()) -> DockerSandbox:
-        workdir.mkdir(parents=True, exist_ok=True)
-        workdir = workdir.resolve()
+        workdir = lend_workdir(workdir, self.shared_root)
         extra = tuple(sorted({Path(p).resolve() for p in ro_paths} - set(self.ro_paths)))
         if self.hands_out_uids:
             uid = gid = self._uids.allocate()
@@ -286,6 +286,8 @@ class DockerSandboxes:
             "image": self.reference,
             "image_id": self.image_id,
             "isolation": "container: no network, read-only root, tmpfs /tmp, no capabilities, no-new-privileges",
+            "system_view": "the image's own /etc with host name 'sandbox', a loopback resolver and apt's "
+            "configuration hidden; of /sys only the CPU and NUMA topology",
             "user": "a fresh uid per experiment (directory chowned, mode 0700)"
             if self.hands_out_uids
             else f"uid {os.getuid()} (the directory's owner)",

@@ -43,6 +43,7 @@ from sandboxes._ownership import strip_set_id_bits
 from sandboxes._process import HostProcess, run_process
 from sandboxes._quota import QuotaWatch
 from sandboxes._seccomp import keyring_filter, keyring_program
+from sandboxes._workdirs import confirm_unmoved, lend_workdir
 
 _SYSTEM_DIRS = ("/usr", "/opt")
 _MERGED_USR_LINKS = ("/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32")
@@ -232,8 +233,7 @@ class LocalSandbox(Sandbox):
     _identity: HostIdentity | None = field(default=None, repr=False)
 
     def __post_init__(self) -> None:
-        self.workdir.mkdir(parents=True, exist_ok=True)
-        self.workdir = self.workdir.resolve()
+        self.workdir = lend_workdir(self.workdir)
         if self.isolation:
             problem = _probe_bubblewrap()
             if problem:
@@ -373,6 +373,7 @@ class LocalSandbox(Sandbox):
         The last item holds the descriptors bubblewrap reads (the seccomp program, the synthesised /etc
         files; none without isolation); the caller passes them to the child and closes them.
         """
+        confirm_unmoved(self.workdir)
         identity = None
         if self._identity is not None:
             try:

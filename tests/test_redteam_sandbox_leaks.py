@@ -246,3 +246,43 @@ def test_open_mpi_starts_ranks_with_the_sandboxs_own_names(sandbox: LocalSandbox
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout.split() == [SANDBOX_HOSTNAME, SANDBOX_HOSTNAME]
+
+
+def _host_private(tmp_path: Path) -> tuple[Path, str]:
+    private = tmp_path / "host-private"
+    (private / "worker").mkdir(parents=True)
+    private.chmod(0o700)
+    secret = f"labgate-host-secret-{secrets.token_hex(8)}"
+    (private / "key").write_text(secret)
+    return private, secret
+
+
+def test_a_link_left_in_an_experiment_cannot_become_a_local_sandbox_directory(tmp_path: Path) -> None:
+    """A candidate leaves `worker -> <host directory>`; a sandbox later made at `worker` (or below a link it
+    left) would bind the host directory read-write, its files readable and writable by the candidate."""
+    from sandboxes import SandboxPathError
+
+    private, _ = _host_private(tmp_path)
+    experiment = LocalSandbox(workdir=tmp_path / "experiments" / "a")
+    planted = experiment.exec(["sh", "-c", f"ln -s {private} worker && ln -s {private} run"], timeout=60)
+    assert planted.returncode == 0, planted.stderr
+    for path in ("worker", "worker/nested", "run/worker"):
+        with pytest.raises(SandboxPathError, match="symbolic link"):
+            LocalSandbox(workdir=experiment.workdir / path)
+    assert sorted(os.listdir(private)) == ["key", "worker"], "a sandbox wrote into the host directory"
+
+
+def test_a_local_sandbox_directory_swapped_for_a_link_after_it_was_made_is_refused(tmp_path: Path) -> None:
+    """The harness made `run/worker` for a second sandbox; the first puts a link to a host directory in place of
+    `run` before the second's first command, which would then run in the host directory."""
+    from sandboxes import SandboxPathError
+
+    private, secret = _host_private(tmp_path)
+    experiment = LocalSandbox(workdir=tmp_path / "experiments" / "a")
+    worker = LocalSandbox(workdir=experiment.workdir / "run" / "worker")
+    swap = experiment.exec(["sh", "-c", f"mv run run.old && ln -s {private} run"], timeout=60)
+    assert swap.returncode == 0, swap.stderr
+    with pytest.raises(SandboxPathError, match="symbolic link"):
+        worker.exec(["sh", "-c", "cat ../key; touch planted"], timeout=60)
+    assert sorted(os.listdir(private / "worker")) == [], "the second sandbox ran in the host directory"
+    assert secret not in "".join(os.listdir(private))

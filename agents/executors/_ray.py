@@ -82,16 +82,22 @@ class RemoteContext:
 
 
 def _pack(directory: Path) -> tuple[bytes, list[str]]:
-    """The experiment's regular files as a gzip tar, and the files refused on the way.
+    """The experiment's directories and regular files as a gzip tar, and the files refused on the way.
 
     The directory was written by the sandbox: links, special files, hard-linked and oversize files
     are left out (and named), so the worker never ships its own host files back to the orchestrator.
+    Directories travel even when empty, so the head's gates list the same tree a local run's would.
+    Only bytes travel: nothing the sandbox wrote is ever unpickled, here or on the head.
     """
     buffer = io.BytesIO()
     refused: list[str] = []
     with tarfile.open(fileobj=buffer, mode="w:gz", compresslevel=1) as archive:
         for entry in walk_untrusted(directory):
             if entry.kind == "dir":
+                folder = tarfile.TarInfo(entry.relative)
+                folder.type = tarfile.DIRTYPE
+                folder.mode = 0o755
+                archive.addfile(folder)
                 continue
             if entry.kind != "file":
                 refused.append(f"{entry.relative}: {'a symbolic link' if entry.kind == 'link' else 'a special file'}")
@@ -114,15 +120,23 @@ def _unpack(data: bytes, directory: Path) -> None:
         archive.extractall(directory, filter="data")  # refuses absolute paths, links out and devices
 
 
+def worker_sandbox_factory(config: LocalSandboxConfig | DockerSandboxConfig) -> SandboxFactory:
+    """The sandboxes of an experiment on a Ray worker: the run's own config through the same `get_sandbox`
+    a local run's pool calls, with the same default limits, so moving an experiment to Ray never
+    weakens its isolation (no warm containers are shared on a worker: each sandbox gets its own)."""
+
+    def factory(workdir: Path, *, ro_paths: Sequence[Path] = ()) -> Sandbox:
+        return get_sandbox(config, workdir, ro_paths=tuple(ro_paths))
+
+    return factory
+
+
 def execute_job(job: ExperimentJob) -> JobResult:
     """Runs on a Ray worker: the experiment in a scratch directory, then everything packed up."""
     start = time.monotonic()
     scratch = Path(tempfile.mkdtemp(prefix=f"labgate-{job.run_id}-"))
     try:
-
-        def factory(workdir: Path, *, ro_paths: Sequence[Path] = ()) -> Sandbox:
-            return get_sandbox(job.sandbox, workdir, ro_paths=tuple(ro_paths))
-
+        factory = worker_sandbox_factory(job.sandbox)
         context = RemoteContext(job.run_id, job.task, job.workload, factory, None, job.seconds_left)
         spent = {"tokens": 0, "cost": 0.0}
 
