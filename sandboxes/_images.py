@@ -25,6 +25,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from sandboxes._base import SandboxError, SandboxUnavailableError
 from sandboxes._engine import connect, engine_errors, is_not_found
@@ -146,6 +147,23 @@ class BuildOutcome:
     seconds: float
 
 
+def check_mirror(mirror: str) -> None:
+    """Refuse a mirror the base image must not record: its URL is written into the image's apt sources,
+    which every layer above keeps and every sandbox could read, so credentials in it would be theirs.
+
+    Raises:
+        ImageBuildError: naming what is wrong (credentials, a scheme debootstrap does not fetch from).
+    """
+    parts = urlsplit(mirror)
+    if parts.scheme not in ("http", "https", "file") or not (parts.netloc or parts.scheme == "file"):
+        raise ImageBuildError(f"mirror {mirror!r} is not an http, https or file URL of a Debian mirror")
+    if parts.username is not None or parts.password is not None:
+        raise ImageBuildError(
+            "the mirror URL carries credentials (user:password@): they would be stored in the image's apt "
+            "sources, readable by every sandbox; use a mirror (or a local proxy) that needs none"
+        )
+
+
 def _apt_sources(mirror: str) -> str:
     lines = [f"deb {mirror} {BASE_SUITE} main", f"deb {mirror} {BASE_SUITE}-updates main"]
     if mirror.rstrip("/").endswith("deb.debian.org/debian"):
@@ -231,6 +249,7 @@ def build_images(
     client: Any = None,
 ) -> list[BuildOutcome]:
     """Build each named image unless its content tag exists (or `force`); the base first when needed."""
+    check_mirror(mirror)
     for name in names:
         image_directory(name)
     client = client or connect()

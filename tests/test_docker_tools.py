@@ -209,3 +209,20 @@ def test_image_only_with_the_docker_sandbox(home: Path) -> None:
     assert result.returncode == 2 and "--image applies to the docker sandbox only" in result.stderr
     result = agent("run", "cfd/cavity", "--sandbox", "docker", "--image", "bad name!", home=home)
     assert result.returncode == 2 and "not a valid docker image name" in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("mirror", "named"),
+    [
+        ("http://user:token@deb.example.org/debian", "carries credentials"),
+        ("https://:token@deb.example.org/debian", "carries credentials"),
+        ("ftp://deb.example.org/debian", "not an http, https or file URL"),
+        ("deb.example.org/debian", "not an http, https or file URL"),
+    ],
+)
+def test_a_mirror_the_image_would_record_with_credentials_is_refused_before_building(mirror: str, named: str) -> None:
+    """The mirror's URL is written into the base image's apt sources, which every sandbox could read."""
+    from sandboxes._images import ImageBuildError, build_images
+
+    with pytest.raises(ImageBuildError, match=named):
+        build_images(["openfoam"], mirror=mirror, client=object())
