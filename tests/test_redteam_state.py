@@ -87,14 +87,13 @@ def _finish(store: RunStore, experiment_id: int, decision: str) -> None:
 
 
 def test_a_key_two_parameter_sets_share_does_not_hand_one_the_others_verdict(store: RunStore) -> None:
-    """A sweep of re = 100.00001 and 100.00002 (or "a/b" and "a-b") gets one key from the readable
-    key function; the second experiment was skipped as "already finished" and shown with the first's
-    accepted verdict. Now the second is refused, naming the conflict; the first stays idempotent."""
+    """Two parameter sets under one key (a proposer's own keys, or a readable key that lost information):
+    the second experiment was skipped as "already finished" and shown with the first's accepted verdict.
+    Now the second is refused, naming the conflict; the first stays idempotent."""
     first = {"re": 100.00001}
     second = {"re": 100.00002}
-    assert experiment_key(first) == experiment_key(second)  # the lossy key this guards against
     context = _context(store)
-    key = experiment_key(first)
+    key = "re=100"
     prepared = prepare_experiment(context, ExperimentSpec(key=key, task_id=TASK.id, params=first))
     assert prepared is not None
     _finish(store, prepared.experiment_id, "accept")
@@ -103,6 +102,21 @@ def test_a_key_two_parameter_sets_share_does_not_hand_one_the_others_verdict(sto
     # The same experiment again (a resumed dispatch) is still recognised and not run twice.
     assert prepare_experiment(context, ExperimentSpec(key=key, task_id=TASK.id, params=dict(first))) is None
     assert len(store.experiments(context.run_id)) == 1
+
+
+@pytest.mark.parametrize(
+    ("first", "second"),
+    [
+        ({"re": 100.00001}, {"re": 100.00002}),
+        ({"name": "a/b"}, {"name": "a-b"}),
+        ({"name": "a b"}, {"name": "a?b"}),
+        ({"x": "y" * 200 + "1"}, {"x": "y" * 200 + "2"}),
+    ],
+)
+def test_readable_keys_of_different_experiments_differ(first: dict[str, object], second: dict[str, object]) -> None:
+    """Where the readable key loses information (rounding, a replaced character, a cut), a digest keeps it."""
+    assert experiment_key(first) != experiment_key(second)
+    assert experiment_key({"re": 100.0}) == "re=100" and experiment_key({"cells": 64, "re": 400}) == "cells=64_re=400"
 
 
 @pytest.mark.parametrize("key", ["../../escaped", "a/b", "_held-out", ".hidden", "..", "", "x" * 201, "tab\there"])

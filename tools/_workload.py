@@ -7,6 +7,9 @@ artifact kinds, settings and prose vocabulary), so adding one edits no shared fi
 
 from __future__ import annotations
 
+import hashlib
+import json
+import math
 import re
 from abc import ABC, abstractmethod
 from collections.abc import Mapping, Sequence
@@ -267,14 +270,30 @@ def read_user_text_file(source: Path, what: str, *, max_bytes: int) -> str:
     return text
 
 
+_KEY_CHARS = 150
+
+
 def experiment_key(params: dict[str, Any]) -> str:
-    """A readable, filesystem-safe key for a parameter combination, e.g. 're=100'."""
+    """A readable, filesystem-safe key for a parameter combination, e.g. 're=100'.
+
+    Where the readable form loses information (a float `:g` rounds, a character replaced, a long key
+    cut), a short digest of the parameters is appended: two experiments must never share a key, or
+    the second would be taken for the first, already finished.
+    """
     if not params:
         return "base"
     parts = []
+    lossy = False
     for name in sorted(params):
         value = params[name]
         text = f"{value:g}" if isinstance(value, float) else str(value)
+        if isinstance(value, float) and not (float(text) == value or math.isnan(value)):
+            lossy = True
         parts.append(f"{name}={text}")
-    key = "_".join(parts)
-    return "".join(char if char.isalnum() or char in "=._-" else "-" for char in key)[:150]
+    joined = "_".join(parts)
+    key = "".join(char if char.isalnum() or char in "=._-" else "-" for char in joined)
+    lossy = lossy or key != joined or len(key) > _KEY_CHARS
+    if not lossy:
+        return key
+    digest = hashlib.sha256(json.dumps(params, sort_keys=True, default=str).encode()).hexdigest()[:10]
+    return f"{key[: _KEY_CHARS - 11]}-{digest}"
