@@ -6,9 +6,11 @@ the compiled check file, in the bubblewrap sandbox. Cheats target a false claim 
 change the meaning of miniF2F statements; the controls are honest proofs (lia, nia, lra, field,
 computation, Coquelicot, helper lemmas). coqchk's time is measured on the accepted controls.
 
-The Lean 4 and Isabelle batteries of the same file go through those gates' text rules only (their
-toolchains are in images this bench does not need): how many cheats the rules refuse before any
-build, and whether the honest files pass them.
+The Lean 4 and Isabelle batteries of the same file, with those of `tests/test_redteam_proofs_foreign.py`
+(strings the tokenizer once ended elsewhere than Lean, attributes and commands that run elaboration
+code, ML reached through antiquotations and code generation, a context left open), go through those
+gates' text rules only (their toolchains are in images this bench does not need): how many cheats the
+rules refuse before any build, and whether the honest files pass them.
 
 Prints the cases that went wrong to stderr, then one JSON line:
 {"workload": "proofs", "cheats_tried", "cheats_rejected", "honest_controls", "false_rejections",
@@ -42,27 +44,30 @@ from tests.proof_gate_cases import (  # noqa: E402
     LEAN_PROBLEM,
     ProofCase,
 )
+from tests.test_redteam_proofs_foreign import ISABELLE_FOREIGN_CHEATS, LEAN_FOREIGN_CHEATS  # noqa: E402
 from tools.proofs import CoqConfig, CoqProver  # noqa: E402
 from verifiers.proofs import GATE_COQ_ARGS, ProofVerdict, check_proof, lint_isabelle, lint_lean  # noqa: E402
 
 
 def foreign_text_rules() -> dict[str, int]:
     """Lean 4 and Isabelle cheats refused by their gates' text rules, and honest files refused by them."""
-    lean = sum(1 for source, _ in LEAN_CHEATS.values() if lint_lean(LEAN_PROBLEM, source)[0])
-    isabelle = sum(1 for source, _ in ISABELLE_CHEATS.values() if lint_isabelle(ISABELLE_PROBLEM, source)[0])
-    for name, (source, _) in LEAN_CHEATS.items():
+    lean_cheats = {**LEAN_CHEATS, **LEAN_FOREIGN_CHEATS}
+    isabelle_cheats = {**ISABELLE_CHEATS, **ISABELLE_FOREIGN_CHEATS}
+    lean = sum(1 for source, _ in lean_cheats.values() if lint_lean(LEAN_PROBLEM, source)[0])
+    isabelle = sum(1 for source, _ in isabelle_cheats.values() if lint_isabelle(ISABELLE_PROBLEM, source)[0])
+    for name, (source, _) in lean_cheats.items():
         if not lint_lean(LEAN_PROBLEM, source)[0]:
             print(f"lean cheat passes the text rules: {name}", file=sys.stderr)
-    for name, (source, _) in ISABELLE_CHEATS.items():
+    for name, (source, _) in isabelle_cheats.items():
         if not lint_isabelle(ISABELLE_PROBLEM, source)[0]:
             print(f"isabelle cheat passes the text rules: {name}", file=sys.stderr)
     false = int(bool(lint_lean(LEAN_PROBLEM, LEAN_GOOD)[0])) + int(
         bool(lint_isabelle(ISABELLE_PROBLEM, ISABELLE_GOOD)[0])
     )
     return {
-        "lean_cheats_tried": len(LEAN_CHEATS),
+        "lean_cheats_tried": len(lean_cheats),
         "lean_cheats_rejected_by_text_rules": lean,
-        "isabelle_cheats_tried": len(ISABELLE_CHEATS),
+        "isabelle_cheats_tried": len(isabelle_cheats),
         "isabelle_cheats_rejected_by_text_rules": isabelle,
         "foreign_false_rejections": false,
     }

@@ -33,7 +33,13 @@ class Token:
         return self.start + len(self.text)
 
 
+_LEAN_NOT_LETTERS = frozenset("λΠΣ")
+"""Greek letters Lean keeps as tokens (`λ x => ...`, `Π`, `Σ`), never as part of a name."""
+
+
 def _ident_start(char: str) -> bool:
+    if char in _LEAN_NOT_LETTERS:
+        return False
     return char == "_" or char.isalpha() or unicodedata.category(char) in ("Lu", "Ll", "Lt", "Lm", "Lo")
 
 
@@ -79,11 +85,119 @@ _LEAN_NUMBER = re.compile(r"0[xX][0-9a-fA-F_]+|0[bB][01_]+|0[oO][0-7_]+|[0-9][0-
 _LEAN_CHAR = re.compile(r"'(\\(u[0-9a-fA-F]{4}|x[0-9a-fA-F]{2}|.)|[^\\'\n])'")
 
 
-def lean_tokens(source: str) -> list[Token]:
-    """Lean 4 tokens: `--` and nested `/- -/` comments (doc comments too), strings, chars, `«names»`,
-    dotted identifiers as one token, and every other non-space character as a symbol."""
+_RAW_STRING = re.compile(r'r(#*)"')
+
+
+def _raw_string_end(source: str, start: int) -> int | None:
+    """End offset of the raw string literal (`r"..."`, `r#"..."#`) starting at `start`, or None when
+    none starts there. Backslashes are plain characters in it, unlike in a `"..."` string."""
+    match = _RAW_STRING.match(source, start)
+    if match is None:
+        return None
+    closer = '"' + match.group(1)
+    end = source.find(closer, match.end())
+    if end < 0:
+        raise UnterminatedSourceError(f"unterminated raw string starting at offset {start}")
+    return end + len(closer)
+
+
+_INTERPOLATING = ("s!", "m!", "f!")
+"""The prefixes that make the string after them an interpolated one."""
+
+
+def _interpolated(source: str, start: int) -> tuple[int, list[Token]]:
+    """End offset of the string at `start` read as an interpolated string (`s!"a {code} b"`), and the
+    tokens of the code between its braces (strings and comments inside included)."""
+    index = start + 1
+    inner: list[Token] = []
+    while index < len(source):
+        char = source[index]
+        if char == "\\":
+            index += 2
+        elif char == '"':
+            return index + 1, inner
+        elif char == "{":
+            tokens, close = _lean_scan(source, index + 1, in_braces=True)
+            inner.extend(tokens)
+            index = close + 1
+        else:
+            index += 1
+    raise UnterminatedSourceError(f"unterminated interpolated string starting at offset {start}")
+
+
+def _lean_string(source: str, start: int, interpolated: bool) -> tuple[int, list[Token]]:
+    """End offset of the string at `start` and the code tokens inside it.
+
+    After `s!`, `m!`, `f!` the string is interpolated: `{...}` holds code, which may hold strings.
+    Other syntax reads its string as interpolated too (`throwError`, `dbg_trace`, ...), so a plain
+    string holding `{` must read the same both ways: its interpolated reading, confined to the plain
+    string's span (which keeps the check linear), must end exactly where the plain one does; then the
+    code in its braces is checked as well. Otherwise one reading would hide code from the rules, and
+    the file is refused."""
+    if interpolated:
+        return _interpolated(source, start)
+    end = _quoted(source, start, '"', "string")
+    if "{" not in source[start:end]:
+        return end, []
+    span = source[start:end]
+    try:
+        other_end, inner = _interpolated(span, 0)
+    except UnterminatedSourceError:
+        other_end, inner = -1, []
+    if other_end != len(span):
+        raise UnterminatedSourceError(
+            f"the string starting at offset {start} reads differently as a plain and as an interpolated "
+            "string (write `s!` before it and `\\{` for a brace)"
+        )
+    return end, [Token(token.kind, token.text, token.start + start) for token in inner]
+
+
+def _lean_ident_end(source: str, index: int) -> int:
+    """End offset of the (dotted, possibly «escaped») identifier starting at `index`."""
+    end = index
+    while True:
+        if end < len(source) and source[end] == "«":
+            close = source.find("»", end)
+            if close < 0:
+                raise UnterminatedSourceError(f"unterminated «name» starting at offset {end}")
+            end = close + 1
+        elif end < len(source) and _ident_start(source[end]):
+            while end < len(source) and _ident_rest(source[end]):
+                end += 1
+        else:
+            break
+        if end + 1 < len(source) and source[end] == "." and (_ident_start(source[end + 1]) or source[end + 1] == "«"):
+            end += 1
+            continue
+        break
+    return end
+
+
+def _lean_block_comment_end(source: str, start: int) -> int:
+    """End offset of the `/- -/` comment starting at `start`, read as Lean reads it: the character after
+    `/-` is skipped unexamined (it is the `-` or `!` of a doc comment, or anything else), so `/-/- -/`
+    is one whole comment and `/--/` does not close; after that, `/-` and `-/` nest."""
+    depth = 1
+    index = start + 3
+    while index < len(source):
+        if source.startswith("-/", index):
+            depth -= 1
+            index += 2
+            if depth == 0:
+                return index
+        elif source.startswith("/-", index):
+            depth += 1
+            index += 2
+        else:
+            index += 1
+    raise UnterminatedSourceError(f"unterminated comment starting at offset {start}")
+
+
+def _lean_scan(source: str, index: int, *, in_braces: bool = False) -> tuple[list[Token], int]:
+    """Tokens from `index` to the end, or (`in_braces`) to the `}` closing an interpolation, whose
+    offset is returned with them."""
     tokens: list[Token] = []
-    index = 0
+    depth = 0
     while index < len(source):
         char = source[index]
         if char.isspace():
@@ -94,13 +208,18 @@ def lean_tokens(source: str) -> list[Token]:
             tokens.append(Token("comment", source[index:end], index))
             index = end
         elif source.startswith("/-", index):
-            end = _nested(source, index, ("/-",), ("-/",), "comment")
+            end = _lean_block_comment_end(source, index)
             tokens.append(Token("comment", source[index:end], index))
             index = end
         elif char == '"':
-            end = _quoted(source, index, '"', "string")
+            prefixed = bool(tokens) and tokens[-1].end == index and tokens[-1].text in _INTERPOLATING
+            end, inner = _lean_string(source, index, prefixed)
             tokens.append(Token("string", source[index:end], index))
+            tokens.extend(inner)
             index = end
+        elif char == "r" and (raw_end := _raw_string_end(source, index)) is not None:
+            tokens.append(Token("string", source[index:raw_end], index))
+            index = raw_end
         elif char == "'" and (match := _LEAN_CHAR.match(source, index)) is not None:
             tokens.append(Token("char", match.group(0), index))
             index = match.end()
@@ -110,32 +229,31 @@ def lean_tokens(source: str) -> list[Token]:
             tokens.append(Token("number", source[index:end], index))
             index = end
         elif _ident_start(char) or char == "«":
-            end = index
-            while True:
-                if end < len(source) and source[end] == "«":
-                    close = source.find("»", end)
-                    if close < 0:
-                        raise UnterminatedSourceError(f"unterminated «name» starting at offset {end}")
-                    end = close + 1
-                elif end < len(source) and _ident_start(source[end]):
-                    while end < len(source) and _ident_rest(source[end]):
-                        end += 1
-                else:
-                    break
-                if (
-                    end + 1 < len(source)
-                    and source[end] == "."
-                    and (_ident_start(source[end + 1]) or source[end + 1] == "«")
-                ):
-                    end += 1
-                    continue
-                break
+            end = _lean_ident_end(source, index)
             tokens.append(Token("ident", source[index:end], index))
             index = end
         else:
+            if in_braces and char == "}":
+                if depth == 0:
+                    return tokens, index
+                depth -= 1
+            elif in_braces and char == "{":
+                depth += 1
             tokens.append(Token("symbol", char, index))
             index += 1
-    return tokens
+    if in_braces:
+        raise UnterminatedSourceError("unterminated `{` of an interpolated string")
+    return tokens, index
+
+
+def lean_tokens(source: str) -> list[Token]:
+    """Lean 4 tokens: `--` and nested `/- -/` comments (doc comments too), strings (raw `r#"..."#`
+    ones too, and the code inside an interpolated string's braces after the string itself), chars,
+    `«names»`, dotted identifiers as one token, and every other non-space character as a symbol."""
+    try:
+        return _lean_scan(source, 0)[0]
+    except RecursionError:
+        raise UnterminatedSourceError("interpolated strings nested too deeply to read") from None
 
 
 _OPEN_CARTOUCHES = ("\\<open>", "‹")

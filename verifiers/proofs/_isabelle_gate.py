@@ -6,7 +6,12 @@ or an inner-syntax string is neither code nor a reason to refuse): no `sorry`/`o
 `method_setup`, ...), no `quick_and_dirty` anywhere, no syntax changes (`notation`, `syntax`,
 `translations`, `hide_const`, bundles, ...), the theory imports exactly the task's, the file starts
 with the task's header unchanged, the theorem's statement is the task's token for token, and no
-name the statement mentions is declared again by the file.
+name the statement mentions is declared again by the file (a datatype constructor or record field
+included). Also refused: ML reached from antiquotations in text, formal comments and strings
+(`@{ML ...}`, `\\<^ML>`, a `tactic` method inside `@{lemma}`), code generation with target text
+(`code_printing`, `code_reflect`), any `ML_`/`SML_` name, forbidden words spelled as a string or a
+cartouche (`[["quick_and_dirty"]]`), old-style `{* *}` text, and a body whose `begin`s and `end`s
+do not pair off (the gate's restatement would land inside the candidate's context).
 
 The build (`IsabelleBatch`): the gate writes ROOT (session `Labgate_Check` on HOL, with
 quick_and_dirty and documents off) and `Check.thy`: the task's header, the candidate's body, then
@@ -22,6 +27,7 @@ import secrets
 import time
 
 from tools.proofs import (
+    ISABELLE_PROOF_STARTS,
     IsabelleBatch,
     ProofProblem,
     Token,
@@ -84,7 +90,57 @@ FORBIDDEN_COMMANDS = {
     "theory": "opens another theory",
     "tactic": "runs an ML tactic (the `tactic` method)",
     "raw_tactic": "runs an ML tactic (the `raw_tactic` method)",
+    "code_printing": "maps constants to target-language text (ML run by code_reflect or eval)",
+    "code_reflect": "compiles generated code into the ML environment",
+    "code_module": "adds target-language text (ML) to generated code",
+    "code_const": "maps constants to target-language text",
+    "code_type": "maps types to target-language text",
+    "code_class": "maps classes to target-language text",
+    "code_instance": "maps instances to target-language text",
+    "code_include": "adds target-language text (ML) to generated code",
+    "generate_file": "generates files (compiled by ML)",
+    "export_generated_files": "exports generated files",
+    "compile_generated_files": "compiles generated files with ML",
+    "external_file": "reads an external file",
+    "defs": "declares unchecked definitions (defs)",
+    "arities": "declares type arities axiomatically",
+    "classrel": "declares class relations axiomatically",
+    "judgment": "declares an object-logic judgment",
+    "unchecked": "asks for unchecked definitions",
 }
+ML_PREFIXES = ("ML_", "SML_")
+"""Every command, method, option and antiquotation named ML_... or SML_... runs or reads ML (the list
+grows with Isabelle releases: ML_file_debug, SML_file_no_debug, ...)."""
+FORMATTING_ANTIQUOTATIONS = frozenset(
+    [
+        "sub",
+        "sup",
+        "bsub",
+        "esub",
+        "bsup",
+        "esup",
+        "bold",
+        "emph",
+        "item",
+        "enum",
+        "descr",
+        "footnote",
+        "noindent",
+        "smallskip",
+        "medskip",
+        "bigskip",
+        "here",
+        "marker",
+        "open",
+        "close",
+        "const",
+        "typ",
+        "term",
+        "prop",
+    ]
+)
+"""`\\<^name>` control symbols that format text or name logical entities (no code runs in them)."""
+_ANTIQUOTATION = re.compile(r"@\{|\\<\^(?P<name>[A-Za-z_][A-Za-z0-9_]*)>")
 DECLARING = (
     "definition",
     "abbreviation",
@@ -104,6 +160,13 @@ DECLARING = (
     "class",
     "theorem",
     "lemma",
+    "typedecl",
+    "lift_definition",
+    "quotient_type",
+    "quotient_definition",
+    "primcorec",
+    "corec",
+    "corecursive",
 )
 
 
@@ -116,11 +179,112 @@ def _imports_and_body_start(tokens: list[Token]) -> tuple[list[str], int] | None
     return [word.strip('"') for word in words[imports_at + 1 : begin]], begin + 1
 
 
+def _word_reason(word: str) -> str | None:
+    if word in FORBIDDEN_COMMANDS:
+        return FORBIDDEN_COMMANDS[word]
+    if word in ("ML", "SML") or word.startswith(ML_PREFIXES):
+        return "runs ML code"
+    return None
+
+
+def _unquoted(token: Token) -> str:
+    """A string's or cartouche's content (the name `[["quick_and_dirty"]]` gives as a string)."""
+    text = token.text
+    for opener, closer in (('"', '"'), ("`", "`"), ("‹", "›"), ("\\<open>", "\\<close>"), ("{*", "*}")):
+        if text.startswith(opener) and text.endswith(closer) and len(text) >= len(opener) + len(closer):
+            return text[len(opener) : len(text) - len(closer)].strip()
+    return text
+
+
+def _forbidden(tokens: list[Token]) -> list[str]:
+    """Forbidden commands, methods and options, as words or as names spelled as a string or cartouche."""
+    reasons = []
+    for token in tokens:
+        if token.kind == "cartouche" and token.text.startswith("{*"):
+            reasons.append("the theory uses old-style {* *} text (write a cartouche: Isabelle releases read it apart)")
+        word = (
+            token.text if token.kind == "ident" else _unquoted(token) if token.kind in ("string", "cartouche") else ""
+        )
+        reason = _word_reason(word) if word else None
+        if reason is not None:
+            reasons.append(f"the theory {reason} (`{token.text}`)")
+    return reasons
+
+
+def _antiquotation_reasons(tokens: list[Token]) -> list[str]:
+    """Antiquotations in text, formal comments and strings that run code: `@{ML ...}`, `\\<^ML>...`, or a
+    method such as `@{lemma ... by (tactic ...)}` (document antiquotations are checked even without a
+    document, so their ML runs while the theory is built)."""
+    reasons = []
+    for token in tokens:
+        if token.kind not in ("string", "cartouche", "comment") or token.text.startswith("(*"):
+            continue
+        for match in _ANTIQUOTATION.finditer(token.text):
+            name = match.group("name")
+            if name is not None and name in FORMATTING_ANTIQUOTATIONS:
+                continue
+            inside = token.text[match.start() :]
+            for word in re.findall(r"[A-Za-z][A-Za-z0-9_']*", inside):
+                reason = _word_reason(word)
+                if reason is not None:
+                    reasons.append(f"the theory {reason} in an antiquotation (`{word}` in `{inside[:40]}`)")
+    return reasons
+
+
+_SPEC_STOPS = frozenset(DECLARING) | frozenset(FORBIDDEN_COMMANDS) | frozenset(ISABELLE_PROOF_STARTS)
+_SPEC_STOPS |= frozenset(
+    ("end", "context", "instantiation", "instance", "lemmas", "declare", "corollary", "proposition")
+)
+
+
+def _inner_declared_names(tokens: list[Token]) -> list[str]:
+    """Names a datatype or record declares inside its specification: constructors (after `=` or `|`,
+    past a `disc:` name), selectors and discriminators (before `:`) and fields (before `::`). They are
+    qualified by the type (`t.double`), so they do not clash with the header's constant, yet the short
+    name now means them."""
+    names: list[str] = []
+    for index, token in enumerate(tokens):
+        if token.kind != "ident" or token.text not in ("datatype", "codatatype", "record"):
+            continue
+        for at in range(index + 1, len(tokens)):
+            current = tokens[at]
+            if current.kind == "ident" and current.text in _SPEC_STOPS:
+                break
+            following = tokens[at + 1 : at + 3]
+            if current.text in ("=", "|") and following and following[0].kind == "ident":
+                constructor = following
+                if len(following) == 2 and following[1].text == ":" and at + 3 < len(tokens):
+                    constructor = [tokens[at + 3]]
+                names.append(constructor[0].text.strip('"'))
+            elif current.kind == "ident" and following and following[0].text == ":":
+                names.append(current.text)  # a field (`x :: nat`), a selector (`(x: nat)`) or a discriminator
+    return names
+
+
+def _open_contexts(tokens: list[Token]) -> list[str]:
+    """A body whose `begin`s and `end`s do not pair off would put the gate's restatement inside a context
+    of the candidate's (a locale assuming False, say) or after the theory's end."""
+    depth = 0
+    for token in tokens:
+        if token.kind != "ident":
+            continue
+        if token.text == "begin":
+            depth += 1
+        elif token.text == "end":
+            depth -= 1
+            if depth < 0:
+                return ["the theory's body closes a context it did not open (`end`)"]
+    if depth:
+        return ["the theory's body leaves a context open (`begin` without `end`)"]
+    return []
+
+
 def lint_isabelle(problem: ProofProblem, source: str) -> tuple[list[str], str]:
     """Why the theory is refused before any build (empty when it passes), and its body (after the
     task's header, before the final `end`)."""
     try:
-        tokens = code_tokens(isabelle_tokens(source))
+        all_tokens = isabelle_tokens(source)
+        tokens = code_tokens(all_tokens)
         header_tokens = code_tokens(isabelle_tokens(problem.header))
     except UnterminatedSourceError as error:
         return [f"the file cannot be read as an Isabelle theory: {error}"], ""
@@ -139,10 +303,10 @@ def lint_isabelle(problem: ProofProblem, source: str) -> tuple[list[str], str]:
     if not tokens or tokens[-1].text != "end":
         return ["the theory does not end with `end`"], ""
     body_tokens = tokens[len(header_tokens) : -1]
-    reasons = []
-    for token in body_tokens:
-        if token.kind == "ident" and token.text in FORBIDDEN_COMMANDS:
-            reasons.append(f"the theory {FORBIDDEN_COMMANDS[token.text]} (`{token.text}`)")
+    reasons = _forbidden(body_tokens)
+    body_start = tokens[len(header_tokens) - 1].end if header_tokens else 0
+    reasons.extend(_antiquotation_reasons([t for t in all_tokens if body_start <= t.start < tokens[-1].start]))
+    reasons.extend(_open_contexts(body_tokens))
     reasons = list(dict.fromkeys(reasons))
     if reasons:
         return reasons, ""
@@ -159,6 +323,12 @@ def lint_isabelle(problem: ProofProblem, source: str) -> tuple[list[str], str]:
             name = body_tokens[index + 1].text.strip('"')
             if name in mentioned or (name == problem.name and body_tokens[index] is not stated[0]):
                 reasons.append(f"the theory declares {name} again, a name the task's statement uses")
+    for name in _inner_declared_names(body_tokens):
+        if name in mentioned:
+            reasons.append(
+                f"the theory declares {name} again (a constructor or field), a name the task's statement uses: "
+                "the gate's restatement would read it as the new one"
+            )
     if reasons:
         return list(dict.fromkeys(reasons)), ""
     return [], body
