@@ -1,12 +1,13 @@
 """Cheats against the kernel gates: how many are rejected, are honest kernels kept, and how often the seed
 loses to itself.
 
-Runs the battery of `tests/test_kernel_gates_hostile.py` (the same cases that file asserts on) through
-the harness with this device's measured ceilings, so the physics check is live: kernels that write
-outside their buffers, rely on zero-initialised outputs, skip or truncate reductions, sample the
-target instead of running the chains, write into inputs, special-case sizes or lose precision, and
-devices that behave like kernels with memory across launches (work once, replay a cached answer, work
-only on the runs always checked) or a tampered clock. Honest controls are the suite's seeds and
+Runs the battery of `tests/test_kernel_gates_hostile.py` and `tests/test_redteam_kernels2.py` (the same
+cases those files assert on) through the harness with this device's measured ceilings, so the physics
+check is live: kernels that write outside their buffers, read past them (loops with no tail), rely on
+zero-initialised outputs, skip or truncate reductions, sample the target instead of running the chains,
+write into inputs, special-case sizes or lose precision, and devices that behave like kernels with
+memory across launches (work once, replay a cached answer, work only on the runs always checked) or a
+tampered clock. Honest controls are the suite's seeds and
 hand-optimised kernels, judged at the in-distribution sizes and at drawn held-out sizes. Then the
 held-out gate judges the seed against itself `--trials` times (fresh seed, fresh drawn sizes each
 time, interleaved rounds until the 95% interval of the speed ratio clears the 0.9x threshold): every
@@ -42,10 +43,13 @@ from tests.test_kernel_gates_hostile import (  # noqa: E402
     lying_backend,
     seed_checking_only_the_last_run,
 )
+from tests.test_redteam_kernels2 import READ_PAST_CHEATS  # noqa: E402
 from tools.kernels import SUITE, Harness, Worker, open_harness  # noqa: E402
 from verifiers.kernels import KernelHeldoutGate, measure  # noqa: E402
 
 MIN_SPEEDUP = 0.9
+CHEATS = {**KERNEL_CHEATS, **READ_PAST_CHEATS}
+"""Kernel cheats of both batteries: the hostile file's and the reads past a buffer's end."""
 
 
 def _factory(workdir: Path, *, ro_paths: Sequence[Path] = ()) -> Sandbox:
@@ -53,12 +57,12 @@ def _factory(workdir: Path, *, ro_paths: Sequence[Path] = ()) -> Sandbox:
 
 
 def _battery(scratch: Path) -> dict[str, Any]:
-    tasks = sorted({task for task, *_ in KERNEL_CHEATS.values()} | {task for _, task, _ in DEVICE_CHEATS})
+    tasks = sorted({task for task, *_ in CHEATS.values()} | {task for _, task, _ in DEVICE_CHEATS})
     tasks = sorted(set(tasks) | {task for task, _ in HONEST.values()})
     rejected, false_rejections = 0, 0
     for name in tasks:
         with open_harness(SUITE[name], scratch / name, _factory, cache_dir=scratch / "cache", heldout=True) as harness:
-            for cheat, (task, source, which, _) in sorted(KERNEL_CHEATS.items()):
+            for cheat, (task, source, which, _) in sorted(CHEATS.items()):
                 if task != name:
                     continue
                 evaluation = harness.evaluate(source, "heldout") if which == "heldout" else harness.evaluate(source)
@@ -95,7 +99,7 @@ def _battery(scratch: Path) -> dict[str, Any]:
                         false_rejections += 1
                         print(f"honest kernel rejected: {control} ({which}): {evaluation.feedback()}", file=sys.stderr)
     return {
-        "cheats_tried": len(KERNEL_CHEATS) + len(DEVICE_CHEATS) + 2,
+        "cheats_tried": len(CHEATS) + len(DEVICE_CHEATS) + 2,
         "cheats_rejected": rejected,
         "honest_controls": 2 * len(HONEST),
         "false_rejections": false_rejections,

@@ -216,7 +216,10 @@ def _written(program: HostProgram, raw: Mapping[str, np.ndarray], judgement: Jud
             continue
         unwritten = np.flatnonzero(np.any(np.isnan(samples), axis=tuple(range(1, samples.ndim))))
         if unwritten.size:
-            judgement.fail(f"left output {name} unwritten or NaN at sampled places (run {int(unwritten[0])})")
+            judgement.fail(
+                f"left output {name} unwritten or NaN at sampled places (run {int(unwritten[0])}); "
+                "a read past the end of a buffer gets huge values and NaN"
+            )
 
 
 def _asked_for(reply: Mapping[str, Any], checked: Sequence[int], fractions: Sequence[float]) -> bool:

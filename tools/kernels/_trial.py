@@ -33,7 +33,17 @@ import numpy as np
 from tools.kernels._backend import Backend, KernelCompileError, KernelLaunchError
 from tools.kernels._variants import RunInputs
 
-CANARY = 0xA5
+GUARD_WORDS = (0x7EA5A5A5, 0x7FC5A5A5, 0x7FC5A5A5, 0xFEA5A5A5)
+"""The guard pattern, 32-bit words: +1.1e38, NaN, NaN, -1.1e38 as float32 (+3e307, -1.2e302 as float64).
+
+A kernel that reads past its buffers (a vector or tile loop with no tail) must not get away with it
+at the held-out sizes: guard bytes that read as a number near zero (0xA5 bytes are -2.9e-16 as
+float32) added nothing to a sum, so a missing tail stayed correct there. The element just outside
+either end is a huge positive value (a maximum or a sum goes wrong), a vector read also gets NaN
+(which a distance, a product or a sum carries to the output; a huge position alone would only make
+a gravitational term vanish) and a huge negative value, and as int32 these are indices far outside
+any buffer. A value read and then selected away stays harmless.
+"""
 POISON = 0xFF
 TIMING_BUDGET = 0.25
 """Seconds of timed runs a request aims for: slow kernels get fewer repeats (at least 3)."""
@@ -59,6 +69,17 @@ def _arg(buffers: dict[str, _Buffer], spec: dict[str, Any]) -> Any:
     if kind == "f32":
         return np.float32(value)
     raise ValueError(f"unknown argument kind {kind!r}")
+
+
+def guard_pattern(nbytes: int, before: bool) -> np.ndarray:
+    """The guard's bytes on one side of a buffer: GUARD_WORDS repeated, mirrored word by word before it.
+
+    After the buffer the pattern starts at its end; before it the words run backwards from its start,
+    so the element just outside either end reads as +1.1e38 (float32) or +3e307 (float64).
+    """
+    words = np.resize(np.array(GUARD_WORDS, np.uint32), -(-nbytes // 4))
+    raw = np.ascontiguousarray(words[::-1] if before else words).view(np.uint8)
+    return np.ascontiguousarray(raw[raw.size - nbytes :] if before else raw[:nbytes])
 
 
 def differing_bytes(seen: np.ndarray, wanted: np.ndarray, chunk: int = 1 << 19) -> tuple[int, int]:
@@ -95,12 +116,13 @@ class _Trial:
         self.guard = int(request["guard"])
         self.buffers: dict[str, _Buffer] = {}
         self.base: dict[str, np.ndarray] = {}
+        self.before, self.after = guard_pattern(self.guard, True), guard_pattern(self.guard, False)
         for spec in request["buffers"]:
             name, role = str(spec["name"]), str(spec.get("role", "inout"))
             nbytes = int(spec["count"]) * np.dtype(str(spec["dtype"])).itemsize
             parent = backend.alloc(nbytes + 2 * self.guard)
-            backend.write(parent, np.full(self.guard, CANARY, np.uint8))
-            backend.write(parent, np.full(self.guard, CANARY, np.uint8), offset=self.guard + nbytes)
+            backend.write(parent, self.before)
+            backend.write(parent, self.after, offset=self.guard + nbytes)
             self.buffers[name] = _Buffer(name, role, nbytes, parent, backend.region(parent, self.guard, nbytes))
             if role in ("in", "inout"):
                 self.base[name] = np.ascontiguousarray(arrays[name]).reshape(-1)
@@ -173,9 +195,9 @@ class _Trial:
         backend, guard = self.backend, self.guard
         seen = np.empty(guard, np.uint8)
         for position, buffer in enumerate(self.buffers.values()):
-            for side, offset in ((0, 0), (1, guard + buffer.nbytes)):
+            for side, offset, pattern in ((0, 0, self.before), (1, guard + buffer.nbytes, self.after)):
                 backend.read(buffer.parent, seen, offset=offset)
-                changed = np.flatnonzero(seen != CANARY)
+                changed = np.flatnonzero(seen != pattern)
                 if changed.size:
                     self.faults.append((index, position, side, int(changed[0]), int(changed.size)))
             if buffer.role == "in":

@@ -259,6 +259,8 @@ class UserKernelTask(KernelTask):
                 raise field_error(
                     f"{where}.integers", f"[{low}, {high}] must be a range (low < high) of {info.dtype} values"
                 )
+            if kind not in "iu" and not _distinct(dtype, low, high):
+                raise field_error(f"{where}.integers", f"[{low}, {high}]: {dtype} holds one value of this range")
         elif kind in "iu":
             raise field_error(where, f"an integer buffer ({dtype}) is drawn with integers: [low, high]")
         elif init.uniform is not None:
@@ -267,6 +269,8 @@ class UserKernelTask(KernelTask):
                 raise field_error(f"{where}.uniform", "must be [low, high] with low < high")
             if not (_representable(dtype, start, end) and math.isfinite(end - start)):
                 raise field_error(f"{where}.uniform", f"[{start}, {end}] must be finite {dtype} values")
+            if not _distinct(dtype, start, end):
+                raise field_error(f"{where}.uniform", f"[{start}, {end}]: {dtype} holds one value of this range")
         elif init.normal is not None:
             mean, std = init.normal
             if not std > 0:
@@ -274,6 +278,10 @@ class UserKernelTask(KernelTask):
             if not _representable(dtype, abs(mean) + NORMAL_REACH * std):
                 raise field_error(
                     f"{where}.normal", f"[{mean}, {std}]: draws would reach beyond the finite {dtype} values"
+                )
+            if not _distinct(dtype, mean - std, mean + std):
+                raise field_error(
+                    f"{where}.normal", f"[{mean}, {std}]: {dtype} holds one value within a std of the mean"
                 )
 
     def _launch(self, index: int, launch: LaunchDefinition) -> _Launch:
@@ -492,6 +500,16 @@ def _representable(dtype: str, *values: float) -> bool:
     """
     largest = float(np.finfo(dtype).max)
     return all(math.isfinite(value) and abs(value) <= largest for value in values)
+
+
+def _distinct(dtype: str, low: float, high: float) -> bool:
+    """Whether `dtype` holds two different values between `low` and `high`: else every draw is the same.
+
+    `uniform: [1.0, 1.00000001]` of a float32 buffer filled it with 1.0: no run could get inputs of its
+    own (the host looked for a changed element forever), and a kernel could assume the constant.
+    """
+    kind = np.dtype(dtype).type
+    return bool(kind(low) < kind(high))
 
 
 def _prime_in(low: int, high: int, rng: np.random.Generator) -> int:

@@ -22,6 +22,10 @@ CHANGED_FRACTION = 1 / 64
 """Share of a large buffer's elements that each variant changes; small buffers change more often."""
 
 
+MAX_ATTEMPTS = 64
+"""Variants drawn for one run before a distribution that never changes an element is an error, not a hang."""
+
+
 def _changed(count: int, rng: np.random.Generator) -> np.ndarray:
     """Each element independently with the same probability, drawn as geometric gaps between picks.
 
@@ -58,10 +62,16 @@ def draw_variants(
     arrays: dict[str, np.ndarray] = {}
     other = draw()
     for run in range(1, runs):
-        changed = 0
+        changed, attempts = 0, 0
         if whole:
             other = draw()
         while changed == 0:
+            attempts += 1
+            if attempts > MAX_ATTEMPTS:
+                raise ValueError(
+                    f"the task's input distribution gave no changed element in {MAX_ATTEMPTS} draws: "
+                    "its inputs are constant, so no run can get inputs of its own"
+                )
             changed = 0
             for name, data in base.items():
                 flat = np.asarray(data).reshape(-1)
