@@ -24,7 +24,6 @@ import os
 import secrets
 import stat
 import tempfile
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -41,6 +40,7 @@ from sandboxes import (
 )
 from sandboxes._local import SYS_ALLOWED
 from tests.conftest import docker_image, require_tool
+from tests.sandbox_probes import inherited_descriptors, neighbour_report
 
 # Lists what the container shows of /sys and reads its resolver configuration.
 _SURVEY = r"""
@@ -185,100 +185,25 @@ def test_a_sandbox_directory_swapped_for_a_link_after_it_was_made_is_refused(
 
 @pytest.mark.docker
 def test_an_inheritable_descriptor_of_labgate_does_not_reach_a_command(pool: DockerSandboxes, tmp_path: Path) -> None:
-    secret = f"labgate-fd-secret-{secrets.token_hex(8)}"
-    store = tmp_path / "labgate.db"
-    store.write_text(secret)
-    fd = os.open(store, os.O_RDONLY)
-    reader, writer = os.pipe()
-    os.set_inheritable(fd, True)
-    os.set_inheritable(reader, True)
     sandbox = pool(tmp_path / "experiments" / "a")
-    probe = (
-        "import os\n"
-        "for n in range(3, 1024):\n"
-        "    try: print(n, os.readlink(f'/proc/self/fd/{n}'), os.pread(n, 200, 0))\n"
-        "    except OSError: pass\n"
-    )
     try:
-        result = sandbox.exec(["python3", "-c", probe], timeout=60)
+        secret, seen = inherited_descriptors(sandbox, tmp_path)
     finally:
         sandbox.close()
-        for descriptor in (fd, reader, writer):
-            os.close(descriptor)
-    assert secret not in result.stdout + result.stderr
-    assert "labgate.db" not in result.stdout and "pipe:" not in result.stdout, result.stdout
-
-
-# Experiment A: leaves a marker in every shared place it can, then waits.
-_NEIGHBOUR = r"""
-import os, socket, subprocess, sys
-marker = sys.argv[1]
-open(f"/dev/shm/{marker}", "w").write(marker)
-open(f"/tmp/{marker}", "w").write(marker)
-open(f"{marker}.txt", "w").write(marker)
-subprocess.run(["ipcmk", "-M", "4096"], check=True, capture_output=True)
-listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-listener.bind("\0" + marker)
-listener.listen(1)
-print("ready", os.getpid(), flush=True)
-sys.stdin.readline()
-"""
-
-# Experiment B: looks for A everywhere A could be found, and tries to signal every process it sees.
-_INTRUDER = r"""
-import os, signal, socket, subprocess, sys
-marker, neighbour_dir = sys.argv[1], sys.argv[2]
-report = []
-for path in (neighbour_dir, f"{neighbour_dir}/{marker}.txt", f"../a/{marker}.txt"):
-    if os.path.exists(path):
-        report.append(f"sees the neighbour's directory at {path}")
-me = os.getuid()
-for entry in os.listdir("/proc"):
-    if not entry.isdigit():
-        continue
-    try:
-        cmdline = open(f"/proc/{entry}/cmdline", "rb").read()
-    except OSError:
-        continue
-    if marker.encode() in cmdline and b"intruder" not in cmdline:
-        report.append(f"sees the neighbour's process {entry}")
-    if os.stat(f"/proc/{entry}").st_uid != me:
-        try:
-            os.kill(int(entry), 0)
-            report.append(f"can signal pid {entry} of another uid")
-        except OSError:
-            pass
-for place in ("/dev/shm", "/tmp"):
-    if any(marker in name for name in os.listdir(place)):
-        report.append(f"sees the neighbour's {place}")
-if "4096" in subprocess.run(["ipcs", "-m"], capture_output=True, text=True).stdout:
-    report.append("sees the neighbour's System V shared memory")
-client = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-try:
-    client.connect("\0" + marker)
-    report.append("reached the neighbour's abstract socket")
-except OSError:
-    pass
-print("report:", report)
-"""
+    assert secret not in seen
+    assert "labgate.db" not in seen and "pipe:" not in seen, seen
 
 
 @pytest.mark.docker
 def test_another_experiment_of_the_pool_is_out_of_reach(pool: DockerSandboxes, tmp_path: Path) -> None:
-    marker = f"labgate-neighbour-{uuid.uuid4().hex}"
     first = pool(tmp_path / "experiments" / "a")
     second = pool(tmp_path / "experiments" / "b")
-    neighbour = first.spawn(["python3", "-c", _NEIGHBOUR, marker])
     try:
-        ready = neighbour.stdout.readline().decode()
-        assert ready.startswith("ready"), neighbour.stderr_tail()
-        intruder = ["python3", "-c", _INTRUDER, marker, str(first.workdir), "intruder"]
-        result = second.exec(intruder, timeout=60)
+        report = neighbour_report(first, second)
     finally:
-        neighbour.kill()
         first.close()
         second.close()
-    assert "report: []" in result.stdout, result.stdout + result.stderr
+    assert "report: []" in report, report
 
 
 # --- Ray ---------------------------------------------------------------------------------------------

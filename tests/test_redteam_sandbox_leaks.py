@@ -29,6 +29,7 @@ from pathlib import Path
 import pytest
 
 from sandboxes._local import ETC_ALLOWED, SANDBOX_HOSTNAME, SYNTHETIC_ETC, LocalSandbox
+from tests.sandbox_probes import inherited_descriptors, neighbour_report
 
 pytestmark = pytest.mark.usefixtures("bubblewrap")
 
@@ -140,100 +141,22 @@ def test_sys_shows_the_cpu_topology_and_nothing_of_the_hosts_cgroups_or_network(
 
 
 def test_an_inheritable_descriptor_of_labgate_does_not_reach_the_sandbox(sandbox: LocalSandbox, tmp_path: Path) -> None:
-    secret = f"labgate-fd-secret-{secrets.token_hex(8)}"
-    store = tmp_path / "labgate.db"
-    store.write_text(secret)
-    fd = os.open(store, os.O_RDONLY)
-    reader, writer = os.pipe()
-    os.set_inheritable(fd, True)
-    os.set_inheritable(reader, True)
-    try:
-        probe = (
-            "import os\n"
-            "for n in range(3, 1024):\n"
-            "    try: print(n, os.readlink(f'/proc/self/fd/{n}'), os.pread(n, 200, 0))\n"
-            "    except OSError: pass\n"
-        )
-        result = sandbox.exec(["python3", "-c", probe], timeout=60)
-    finally:
-        for descriptor in (fd, reader, writer):
-            os.close(descriptor)
-    assert secret not in result.stdout + result.stderr
-    assert "labgate.db" not in result.stdout and "pipe:" not in result.stdout, result.stdout
-
-
-# Sandbox A: leaves a marker in every shared place it can, then waits.
-_NEIGHBOUR = r"""
-import os, socket, subprocess, sys
-marker = sys.argv[1]
-open(f"/dev/shm/{marker}", "w").write(marker)
-open(f"/tmp/{marker}", "w").write(marker)
-open(f"{marker}.txt", "w").write(marker)
-subprocess.run(["ipcmk", "-M", "4096"], check=True, capture_output=True)
-listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-listener.bind("\0" + marker)
-listener.listen(1)
-print("ready", os.getpid(), flush=True)
-sys.stdin.readline()
-"""
-
-# Sandbox B: looks for A (and labgate) everywhere A could be found, and tries to signal every process it sees.
-_INTRUDER = r"""
-import os, signal, socket, subprocess, sys
-marker, host_pid, neighbour_dir = sys.argv[1], int(sys.argv[2]), sys.argv[3]
-report = []
-for path in (neighbour_dir, f"{neighbour_dir}/{marker}.txt", f"../a/{marker}.txt"):
-    if os.path.exists(path):
-        report.append(f"sees the neighbour's directory at {path}")
-for entry in os.listdir("/proc"):
-    if entry.isdigit():
-        try:
-            cmdline = open(f"/proc/{entry}/cmdline", "rb").read()
-        except OSError:
-            continue
-        if marker.encode() in cmdline and b"intruder" not in cmdline:
-            report.append(f"sees the neighbour's process {entry}")
-        if b"pytest" in cmdline and b"intruder" not in cmdline:
-            report.append(f"sees labgate's process {entry}")
-for place in ("/dev/shm", "/tmp"):
-    if any(marker in name for name in os.listdir(place)):
-        report.append(f"sees the neighbour's {place}")
-segments = subprocess.run(["ipcs", "-m"], capture_output=True, text=True).stdout
-if "4096" in segments:
-    report.append("sees the neighbour's System V shared memory")
-client = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-try:
-    client.connect("\0" + marker)
-    report.append("reached the neighbour's abstract socket")
-except OSError:
-    pass
-try:
-    os.kill(host_pid, 0)
-    if host_pid != os.getpid():
-        report.append(f"can signal pid {host_pid} (labgate's number on the host)")
-except OSError:
-    pass
-print("report:", report)
-"""
+    secret, seen = inherited_descriptors(sandbox, tmp_path)
+    assert secret not in seen
+    assert "labgate.db" not in seen and "pipe:" not in seen, seen
 
 
 def test_a_neighbour_sandbox_and_labgate_are_out_of_reach(tmp_path: Path) -> None:
     if shutil.which("ipcmk") is None or shutil.which("ipcs") is None:
         pytest.skip("ipcmk/ipcs (util-linux) are needed to make a System V segment")
-    marker = f"labgate-neighbour-{uuid.uuid4().hex}"
     first = LocalSandbox(workdir=tmp_path / "a")
     second = LocalSandbox(workdir=tmp_path / "b")
-    neighbour = first.spawn(["python3", "-c", _NEIGHBOUR, marker])
     try:
-        ready = neighbour.stdout.readline().decode()
-        assert ready.startswith("ready"), neighbour.stderr_tail()
-        intruder = ["python3", "-c", _INTRUDER, marker, str(os.getpid()), str(first.workdir), "intruder"]
-        result = second.exec(intruder, timeout=60)
+        report = neighbour_report(first, second)
     finally:
-        neighbour.kill()
         first.close()
         second.close()
-    assert "report: []" in result.stdout, result.stdout + result.stderr
+    assert "report: []" in report, report
 
 
 def test_open_mpi_starts_ranks_with_the_sandboxs_own_names(sandbox: LocalSandbox) -> None:
