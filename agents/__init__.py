@@ -27,6 +27,7 @@ from agents._runner import (
     RunStateError,
     RunSummary,
     process_alive_here,
+    refuse_renamed_subject,
     summarize,
 )
 
@@ -74,6 +75,7 @@ __all__ = [
     "policy_for",
     "process_alive_here",
     "proposer_for",
+    "refuse_renamed_subject",
     "render_markdown",
     "summarize",
     "write_report",

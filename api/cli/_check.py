@@ -28,8 +28,7 @@ from typing import Any
 import click
 from rich.console import Console
 
-from agents import RunLauncher, RunOptions
-from agents._runner import refuse_renamed_subject
+from agents import RunLauncher, RunOptions, refuse_renamed_subject
 from api._errors import BadInputError
 from api._json import dumps_strict
 from api._settings import Settings, build_launcher
