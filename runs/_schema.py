@@ -69,7 +69,30 @@ def upgrade_schema(engine: Engine, lock_dir: Path | None) -> None:
 
     A database at a revision this labgate does not know was written by a newer one: it is refused
     untouched (StoreUnavailableError), never "upgraded" by migrations that do not describe it.
+
+    SQLite: the whole check runs under a file lock beside the database, the first connection included.
+    Two processes opening a new store at once (two `agent run`s) otherwise raced: the first connection
+    turns the file to WAL mode, which needs it to itself, and SQLite answers "database is locked" at
+    once, without waiting, to a reader caught in the middle of another's migration.
     """
+    if engine.dialect.name != "sqlite":
+        _upgrade(engine)
+        return
+    assert lock_dir is not None
+    try:
+        lock = (lock_dir / ".schema.lock").open("w")
+    except OSError:
+        _upgrade(engine)  # a store on read-only media: nothing can migrate it, and nothing races to
+        return
+    with lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            _upgrade(engine)
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
+
+
+def _upgrade(engine: Engine) -> None:
     with engine.connect() as probe:
         current = _current_revision(probe)
     if current == HEAD_REVISION:
@@ -79,16 +102,6 @@ def upgrade_schema(engine: Engine, lock_dir: Path | None) -> None:
             f"the database is at schema revision {current!r}, which this labgate does not know "
             f"(it knows up to {HEAD_REVISION}): it was written by a newer labgate; open it with that version"
         )
-    if engine.dialect.name == "sqlite":
-        assert lock_dir is not None
-        with (lock_dir / ".schema.lock").open("w") as lock:
-            fcntl.flock(lock, fcntl.LOCK_EX)
-            try:
-                with engine.begin() as connection:
-                    _migrate(connection)
-            finally:
-                fcntl.flock(lock, fcntl.LOCK_UN)
-        return
     with engine.begin() as connection:
         if engine.dialect.name == "postgresql":
             connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _PG_LOCK_KEY})

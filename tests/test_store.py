@@ -416,3 +416,32 @@ def test_a_store_upgraded_from_the_first_revision_counts_writes(backend: str, ho
         store.update_run("old", notes="upgraded")
         assert store.revision() == before + 1
         store.engine.dispose()
+
+
+def _open_store_at(home: str, start_at: float) -> str:
+    """Open (and so create and migrate) the store at `home` once the clock reaches `start_at`; the error it
+    gave, or "" (runs in a child process)."""
+    import time
+
+    from runs import StoreUnavailableError
+
+    time.sleep(max(0.0, start_at - time.time()))
+    try:
+        RunStore(Path(home)).engine.dispose()
+    except StoreUnavailableError as error:
+        return str(error)
+    return ""
+
+
+def test_two_processes_creating_one_new_store_at_once_both_open_it(tmp_path: Path) -> None:
+    """Two `agent run`s on a new home: the second's first connection met the first's migration mid-way and
+    SQLite answered "database is locked" at once (about one pair in fifteen on this machine)."""
+    import time
+
+    with multiprocessing.get_context("spawn").Pool(2) as pool:
+        pool.starmap(_open_store_at, [(str(tmp_path / "warm"), 0.0)] * 2, 1)  # both children have imported labgate
+        start = time.time() + 0.5
+        pairs = [(str(tmp_path / f"home{i}"), start + 0.12 * i) for i in range(80)]
+        answers = pool.starmap(_open_store_at, [p for pair in pairs for p in (pair, pair)], 1)
+    errors = [answer for answer in answers if answer]
+    assert errors == []
