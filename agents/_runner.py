@@ -31,7 +31,7 @@ from runs import (
     utcnow,
 )
 from sandboxes import DockerSandboxConfig, LocalSandboxConfig, SandboxError, SandboxPool, open_sandboxes
-from tools import Catalog, PluginError, TaskError, ToolUnavailableError, Workload
+from tools import Catalog, PluginError, TaskError, ToolUnavailableError, Workload, subject_params
 
 SANDBOXES = ("local", "docker")
 
@@ -441,10 +441,7 @@ def refuse_renamed_subject(task: TaskSpec, reference: TaskSpec | None) -> None:
     """
     if reference is None or reference.id != task.id:
         return
-    named = set(task.id.split("/")[1:])
-    for name, value in sorted(reference.params.items()):
-        if not isinstance(value, str) or value not in named:
-            continue
+    for name, value in sorted(subject_params(reference).items()):
         given = task.sweep.get(name, task.params.get(name))
         if name in task.sweep or given != value:
             raise TaskError(

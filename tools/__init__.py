@@ -1,6 +1,6 @@
 """Workloads: each builds its experiments' inputs, runs them through a sandbox and extracts results."""
 
-from tools._catalog import Catalog, apply_overrides, describe_validation_error, parse_scalar
+from tools._catalog import Catalog, apply_overrides, describe_validation_error, parse_scalar, subject_params
 from tools._installed import InstalledWorkloads, installed_workloads, workload_class
 from tools._plugins import GATES, PROPOSERS, WORKLOADS, PluginError, forget_plugins, load_plugin, plugin_names
 from tools._prose import ProsePattern
@@ -45,5 +45,6 @@ __all__ = [
     "load_plugin",
     "parse_scalar",
     "plugin_names",
+    "subject_params",
     "workload_class",
 ]

@@ -140,9 +140,8 @@ class Catalog:
         """
         if task.workload not in self.workloads:
             return None
-        for candidate_id, candidate in sorted(self._tasks_of(task.workload).items()):
-            named = set(candidate_id.split("/")[1:])
-            subject = {k: v for k, v in candidate.params.items() if isinstance(v, str) and v in named}
+        for _, candidate in sorted(self._tasks_of(task.workload).items()):
+            subject = subject_params(candidate)
             if subject and all(k not in task.sweep and task.params.get(k) == v for k, v in subject.items()):
                 return candidate
         return None
@@ -407,3 +406,10 @@ def apply_overrides(
     if seed is not None:
         task.seed = seed
     return task
+
+
+def subject_params(task: TaskSpec) -> dict[str, str]:
+    """The parameters a catalog task's id names (`kernels/heat2d`: kernel heat2d; a miniF2F problem's
+    set and problem): what the task is about, which no task keeping its id may change."""
+    named = set(task.id.split("/")[1:])
+    return {k: v for k, v in task.params.items() if isinstance(v, str) and v in named}
