@@ -2,12 +2,13 @@
 
 A user's case is untrusted input. Anything that makes OpenFOAM compile or run the user's code is
 refused outright (`#codeStream`, `#calc`, coded boundary conditions, sources and function objects,
-`libs` outside the controlDict, and any compiled program or library the case carries, whatever its
-name, since `motionSolverLibs` and the like could load it): the case is rejected as bad input, naming
-the file. Comments are skipped as OpenFOAM skips them, so `//` inside a string or a `#{ #}` block hides
-nothing. The user's `system/controlDict` is never used: labgate writes its own from the user's time
-settings only, so the user's function objects (`systemCall`, coded ones, anything else), `libs` and
-`#include`s are dropped and reported, and labgate's own function objects write what the gates read.
+a `libs` entry naming anything but an installed OpenFOAM library, and any compiled program or library
+the case carries, whatever its name, since `motionSolverLibs` and the like could load it): the case is
+rejected as bad input, naming the file. Comments are skipped as OpenFOAM skips them, so `//` inside a
+string or a `#{ #}` block hides nothing. The user's `system/controlDict` is never used: labgate writes
+its own from the user's time settings only, so the user's function objects (`systemCall`, coded ones,
+anything else) and `#include`s are dropped and reported, its `libs` kept only when they name installed
+OpenFOAM libraries, and labgate's own function objects write what the gates read.
 Behind all this, OpenFOAM's system operations are switched off for every step through the solver's home
 directory (the case, in the sandbox): `pin_settings`; a case bringing a `.OpenFOAM` folder is refused.
 """
@@ -24,14 +25,17 @@ from runs import UntrustedFileError, read_untrusted, remove_untrusted_tree, walk
 from tools._workload import TaskError
 from tools.cfd.openfoam._foamdict import FoamValue, Raw, Word, number, render_dict
 from tools.cfd.openfoam._foamread import FoamParseError, foam_number, read_foam_dict, token_matches
+from tools.cfd.openfoam._libraries import OPENFOAM_LIBRARIES, installed_library, refused_library_names
 
-_CODE = re.compile(
-    rb"#codeStream|#calc|(?<![\w-])coded[A-Za-z]*\b|(?<![\w-])systemCall\b"
-    # `libs` (fvOptions, function objects): anywhere on a line, quoted or not, as `(...)`, `N(...)` or `N{...}`.
-    # `motionSolverLibs` and the like stay allowed for installed libraries; a library of the case is refused
-    # by its content (`_ELF`) whatever its name.
-    rb"|(?<![\w-])\"?libs\"?(?=\s*[\d({])"
-)
+_CODE = re.compile(rb"#codeStream|#calc|(?<![\w-])coded[A-Za-z]*\b|(?<![\w-])systemCall\b")
+_LIBS = re.compile(rb'(?<![\w-])"?libs(?![\w.-])"?(?=\s*[^\s;])')
+"""`libs` (fvOptions, function objects, dynamic meshes): anywhere on a line, quoted or not, with any value.
+Only `(...)`, `N(...)` and `N{...}` lists of names are read (a `$macro` could expand to anything), and
+each name must be an installed OpenFOAM library (`installed_library`). `motionSolverLibs` and the like
+load installed libraries only, since a library of the case is refused by its content (`_ELF`) whatever
+its name."""
+_LIBRARY_LIST = re.compile(rb"\s*(?:[0-9]+\s*)?(?:\((?P<list>[^()]*)\)|\{(?P<one>[^{}]*)\})")
+_LIBRARY_NAMES = re.compile(rb'"[^"]*"?|[^\s"]+')
 _LEXEMES = re.compile(rb'"(?:[^"\\]|\\.)*"?|#\{.*?(?:#\}|\Z)|//[^\n]*|/\*.*?(?:\*/|\Z)', re.DOTALL)
 """Strings and verbatim blocks (kept: OpenFOAM reads them) and comments (dropped), whichever starts first.
 One left open runs to the end of the file, as OpenFOAM reads it, and so each byte is looked at once: a file
@@ -77,12 +81,35 @@ def refuse_code(case: Path) -> None:
         text = _gunzipped(entry.relative, data) if entry.relative.endswith(".gz") else data
         if text is None:
             continue
-        found = _CODE.search(_without_comments(text))
+        plain = _without_comments(text)
+        found = _CODE.search(plain)
         if found is not None:
             what = found.group(0).decode(errors="replace").strip()
             raise TaskError(
                 f"refused: {entry.relative} uses {what!r}, which makes OpenFOAM compile or run the case's own "
                 "code; labgate never runs a user's code (replace it with a plain boundary condition or dictionary)"
+            )
+        _refuse_foreign_libraries(entry.relative, plain)
+
+
+def _refuse_foreign_libraries(relative: str, text: bytes) -> None:
+    """Raise unless every `libs` entry of `text` (comments blanked) names installed OpenFOAM libraries only."""
+    for found in _LIBS.finditer(text):
+        listed = _LIBRARY_LIST.match(text, found.end())
+        names = (
+            [
+                name.decode(errors="replace")
+                for name in _LIBRARY_NAMES.findall(listed.group("list") or listed.group("one") or b"")
+            ]
+            if listed is not None
+            else None
+        )
+        refused = refused_library_names(names) if names is not None else ["an entry that is not a list of names"]
+        if refused:
+            raise TaskError(
+                f"refused: {relative} uses 'libs' naming {', '.join(refused)[:200]}: only OpenFOAM's own installed "
+                f"libraries may be loaded (by plain name, such as sampling or libfieldFunctionObjects.so, as found "
+                f"in {OPENFOAM_LIBRARIES}); labgate never runs a user's code"
             )
 
 
@@ -173,8 +200,8 @@ def stripped(control: dict[str, Any]) -> list[str]:
                 continue
             kind = body.get("type", "?") if isinstance(body, dict) else "?"
             notes.append(f"system/controlDict functions/{name} (type {kind}): not run; labgate runs its own")
-    if "libs" in control:
-        notes.append("system/controlDict libs: not loaded")
+    if "libs" in control and not control_libraries(control):
+        notes.append("system/controlDict libs: not loaded (only installed OpenFOAM libraries, named plainly, are)")
     for directive in control.get("#directives", []):
         notes.append(f"system/controlDict {directive}: not followed")
     return notes
@@ -248,12 +275,25 @@ def post_control(control: dict[str, Any], solver: str, functions: dict[str, Foam
     return render_dict("dictionary", "system", "controlDict", entries)
 
 
+def control_libraries(control: dict[str, Any]) -> list[str]:
+    """The library files of the user's controlDict `libs` when it is a plain list of installed OpenFOAM
+    libraries (boundary conditions and function objects of optional libraries need them loaded); else
+    none: anything else there is dropped whole and reported by `stripped`."""
+    listed = control.get("libs")
+    if not isinstance(listed, list) or not listed or not all(isinstance(name, str) for name in listed):
+        return []
+    files = [installed_library(name) for name in listed]
+    return [name for name in files if name is not None] if all(files) else []
+
+
 def _common(control: dict[str, Any], functions: dict[str, FoamValue]) -> dict[str, FoamValue]:
     try:
         precision = int(foam_number(control.get("writePrecision", 6)))
     except FoamParseError:
         precision = 6
+    libraries = control_libraries(control)
     return {
+        **({"libs": Raw("(" + " ".join(f'"{name}"' for name in libraries) + ")")} if libraries else {}),
         "purgeWrite": 0,
         "writeFormat": Word("ascii"),
         "writePrecision": max(6, min(precision, 17)),
