@@ -4,7 +4,8 @@ Re-run (`agent run cfd/case --param case_dir=PATH`): the case is copied without 
 refused (`_generic_control.refuse_code`), its controlDict replaced by labgate's, and run in the
 sandbox: the mesh from `system/blockMeshDict` (cell counts scaled for a finer mesh), then
 `snappyHexMesh` when its dictionary exists, else the `constant/polyMesh` given (one `refineMesh`
-pass for a finer mesh); `topoSet` and `setFields` when their dictionaries exist; then the solver
+pass for a finer mesh); initial fields from `0.orig/` or `0/<field>.orig` where the case keeps them
+there for its Allrun to copy; `topoSet` and `setFields` when their dictionaries exist; then the solver
 the controlDict names. labgate's own function objects write cell centres and volumes at the end.
 
 Adopt (`agent check cfd/case PATH`): the copy keeps its results; a decomposed case is reconstructed
@@ -128,6 +129,19 @@ def _start_only(case: Path) -> None:
         remove_untrusted_tree(folder)
     if not times:
         raise TaskError("the case has no initial time directory (0/ or 0.orig/)")
+    _restore_original_fields(times[0][1])
+
+
+def _restore_original_fields(folder: Path) -> None:
+    """`T` from `T.orig` (and `T.gz` from `T.orig.gz`) where only the original is there: the other
+    convention of tutorials whose Allrun copies single fields back (`cp 0/T.orig 0/T`) before setFields."""
+    for original in sorted(folder.iterdir()):
+        name = original.name
+        field = name.replace(".orig", "", 1) if name.endswith((".orig", ".orig.gz")) else None
+        if field is None or not field or original.is_symlink() or not original.is_file():
+            continue
+        if not (folder / field).exists() and not (folder / field).is_symlink():
+            shutil.copyfile(original, folder / field)
 
 
 def _find_solver_log(case: Path, solver: str) -> None:

@@ -8,10 +8,17 @@ never expanded or executed: a user's case is data to be read, not code to be run
 from __future__ import annotations
 
 import re
+import zlib
 from pathlib import Path
 from typing import Any
 
-from runs import LabgateError, UntrustedFileError, UntrustedFileMissingError, read_untrusted_path_text
+from runs import (
+    LabgateError,
+    UntrustedFileError,
+    UntrustedFileMissingError,
+    read_untrusted_path,
+    read_untrusted_path_text,
+)
 
 _TOKEN = re.compile(
     r'//[^\n]*|/\*.*?(?:\*/|\Z)|"(?:[^"\\]|\\.)*"?|#\{.*?(?:#\}|\Z)|[{}();\[\]]|(?!//|/\*)[^\s{}();\[\]"]+',
@@ -111,17 +118,34 @@ MAX_DICT_BYTES = 16 << 20
 
 
 def read_foam_text(path: Path, *, within: Path | None = None) -> str:
-    """The text of a dictionary file of a case, read without following any link below `within`.
+    """The text of a dictionary file of a case, read without following any link below `within`; as
+    OpenFOAM does, `path.gz` (compressed) is read when `path` itself is missing.
 
     Raises:
-        FoamParseError: the file is missing or refused (a link, a special file, too large).
+        FoamParseError: the file is missing or refused (a link, a special file, too large, compressed
+            beyond MAX_DICT_BYTES or not gzip).
     """
     try:
         return read_untrusted_path_text(path, within=within, max_bytes=MAX_DICT_BYTES)
     except UntrustedFileMissingError:
-        raise FoamParseError(f"{path} does not exist") from None
+        pass
     except UntrustedFileError as error:
         raise FoamParseError(f"{path} was refused: {error.reason}") from None
+    compressed = path.with_name(path.name + ".gz")
+    try:
+        data = read_untrusted_path(compressed, within=within, max_bytes=MAX_DICT_BYTES)
+    except UntrustedFileMissingError:
+        raise FoamParseError(f"{path} does not exist") from None
+    except UntrustedFileError as error:
+        raise FoamParseError(f"{compressed} was refused: {error.reason}") from None
+    inflater = zlib.decompressobj(zlib.MAX_WBITS | 16)
+    try:
+        text = inflater.decompress(data, MAX_DICT_BYTES + 1)
+    except zlib.error as error:
+        raise FoamParseError(f"{compressed} is not gzip-compressed ({error})") from None
+    if len(text) > MAX_DICT_BYTES or inflater.unconsumed_tail:
+        raise FoamParseError(f"{compressed} expands to more than {MAX_DICT_BYTES} bytes")
+    return text.decode("utf-8", errors="replace")
 
 
 def read_foam_dict(path: Path, *, within: Path | None = None, text: str | None = None) -> FoamDict:
