@@ -143,6 +143,8 @@ class LLMRevisionPolicy:
             for fixed in self.context.workload.fixed_params(self.context.task):
                 if fixed in item.spec.params:
                     params[fixed] = item.spec.params[fixed]
+                else:  # a fixed parameter the experiment left to its default stays at its default
+                    params.pop(fixed, None)
             try:
                 self.context.workload.validate_experiment(self.context.task, params)
             except TaskError as error:

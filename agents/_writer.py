@@ -134,8 +134,8 @@ def _plan_section(run: Run, experiments: list[Experiment]) -> list[str]:
     plan = run.options.get("plan")
     if plan:
         lines += [
-            f"Planned by {plan.get('planner', 'the planner')} from the documents: "
-            + escape_markdown(str(plan.get("rationale", "")), one_line=True),
+            f"Planned by {plan.get('planner', 'the planner')} from the documents ({UNJUDGED}): "
+            + f"*{escape_markdown(str(plan.get('rationale', '')), one_line=True)}*",
             "",
         ]
         for citation in plan.get("citations", []):

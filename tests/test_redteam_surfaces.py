@@ -15,10 +15,12 @@ import time
 import zipfile
 from collections.abc import Iterator
 from pathlib import Path
+from types import SimpleNamespace
 
 import httpx
 import pytest
 
+from agents._policy import BuiltinRevisionPolicy, JudgedExperiment, LLMProposal, LLMRevisionPolicy
 from api._settings import Settings
 from runs import ExperimentSpec, GateResult, RunStore, TaskSpec
 from sandboxes import LocalSandbox
@@ -148,6 +150,20 @@ def test_a_proposal_may_not_name_another_file_of_the_machine(tmp_path: Path) -> 
     with_reference = _user_case_task(case, reference)
     with pytest.raises(TaskError, match="reference names a file"):  # dropping the reference skips its comparison
         workload.validate_experiment(with_reference, {"case": "case", "case_dir": str(case)})
+
+
+def test_a_proposal_may_not_move_what_a_gate_judges_against(tmp_path: Path) -> None:
+    """Got through before: an LLM's revision could set `u_ref`, the speed the physical-range gate bounds |U|
+    by, so a run ten thousand times too fast passed once the model named u_ref 1e4."""
+    case = _case(tmp_path / "case")
+    workload = CfdWorkload()
+    task = _user_case_task(case)
+    with pytest.raises(TaskError, match="u_ref sets what a gate judges against and is fixed by the task"):
+        workload.validate_experiment(task, {**task.params, "u_ref": 1e4})
+    given = TaskSpec(id="cfd/case", workload="cfd", params={**task.params, "u_ref": 2.0})
+    workload.validate_experiment(given, {**given.params, "end_time": 0.1})  # the user's own u_ref: fine
+    with pytest.raises(TaskError, match="u_ref sets what a gate"):  # nor may it drop the user's
+        workload.validate_experiment(given, dict(task.params))
 
 
 @pytest.fixture
@@ -563,3 +579,49 @@ def test_a_sweep_of_millions_of_experiments_is_refused_before_any_is_built(
         CfdWorkload().validate(
             TaskSpec(id="cfd/cavity", workload="cfd", params={"case": "cavity"}, sweep=_huge_sweep(9))
         )
+
+
+def _fixed_case_workload() -> SimpleNamespace:
+    """A workload whose `case` parameter selects the case and is fixed; anything else is a hypothesis."""
+    return SimpleNamespace(
+        fixed_params=lambda task: ("case",),
+        validate_experiment=lambda task, params: None,
+        param_schema=lambda task: {"properties": {"re": {"type": "number"}, "case": {"type": "string"}}},
+    )
+
+
+class _Model:
+    model = "scripted"
+
+    def __init__(self, params: dict[str, object]) -> None:
+        self.params = params
+
+    def structured(self, messages: object, schema: type[LLMProposal]) -> LLMProposal:
+        return LLMProposal(action="run", params=self.params, rationale="try another case")
+
+
+def test_a_revision_cannot_add_a_fixed_parameter_the_experiment_left_to_its_default() -> None:
+    """Got through before: a fixed parameter was restored only when the experiment had set it, so a model
+    adding `case` to an experiment that used the task's default case switched the case."""
+    workload = _fixed_case_workload()
+    task = TaskSpec(id="demo/fixed", workload="fixed-case", params={"re": 100})
+    context = SimpleNamespace(task=task, workload=workload, emit=lambda *args: None)
+    item = JudgedExperiment(ExperimentSpec(key="base", task_id=task.id, params={"re": 100}), "revise", [])
+    model = _Model({"re": 200, "case": "another"})
+    policy = LLMRevisionPolicy(context, model, BuiltinRevisionPolicy(workload))  # type: ignore[arg-type]
+    proposal = policy.revise_one(item, [])
+    assert proposal is not None and proposal.params == {"re": 200}
+    item = JudgedExperiment(ExperimentSpec(key="b", task_id=task.id, params={"re": 1, "case": "mine"}), "revise", [])
+    proposal = policy.revise_one(item, [])
+    assert proposal is not None and proposal.params == {"re": 200, "case": "mine"}
+
+
+def test_a_planners_rationale_is_shown_as_unjudged_words() -> None:
+    """Got through before: the Plan section printed a model planner's rationale ("every case passed") as the
+    report's own words; experiment rationales were already labelled as the proposer's."""
+    from agents._writer import UNJUDGED, _plan_section
+
+    run = SimpleNamespace(options={"plan": {"planner": "a model", "rationale": "Every case passed.", "citations": []}})
+    lines = _plan_section(run, [])  # type: ignore[arg-type]
+    shown = next(line for line in lines if "Every case passed" in line)
+    assert UNJUDGED in shown and "*Every case passed.*" in shown

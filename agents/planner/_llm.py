@@ -1,7 +1,8 @@
 """The LLM planner: the model drafts plans grounded in retrieved passages; labgate validates them.
 
-A draft must name a catalog task and parameters the task's schema accepts, and cite passages that
-were actually retrieved. Invalid drafts go back to the model with the errors, a bounded number of
+A draft must name a catalog task and parameters the task's schema accepts, set only the parameters
+documents may state or values the user's goal states (`_provenance`), and cite passages that were
+actually retrieved. Invalid drafts go back to the model with the errors, a bounded number of
 times; what still fails is dropped with a note. The model never writes shell or case files.
 """
 
@@ -15,6 +16,7 @@ from pydantic import BaseModel, Field
 from agents.llm import LLM, LLMError, Message
 from agents.planner._documents import Passage
 from agents.planner._models import Citation, Plan
+from agents.planner._provenance import document_parameters, untrusted_refusal
 from runs import TaskSpec
 from tools import Catalog, TaskError, apply_overrides
 
@@ -34,7 +36,9 @@ class DraftPlans(BaseModel):
 _SYSTEM = (
     "You are the planner of labgate. From the research passages given, propose experiments that answer "
     "the goal. Each plan must use one of the candidate tasks (retrieved from the catalog for this goal) with "
-    "parameters valid under its schema, and cite the ids of the passages it rests on. A task fits only if "
+    "parameters valid under its schema, setting only those listed under 'parameters' (the user alone sets "
+    "those under 'set_by_the_user_only', unless the goal states their values), and cite the ids of the "
+    "passages it rests on. A task fits only if "
     "the goal's subject (the physical system, the kernel, the theorem) is the task's own; shared generic "
     "words (flow, kernel, faster, prove) are not enough. If no candidate fits, return one plan with task_id "
     "null and say in the rationale what the goal asks for that no task does. Never invent passages or tasks."
@@ -43,11 +47,13 @@ _TEXT_CHARS = 300
 
 
 def _catalog_summary(catalog: Catalog, candidates: list[str]) -> list[dict[str, Any]]:
-    """The candidate tasks as the model sees them: id, title, goal, defaults and parameter schema."""
+    """The candidate tasks as the model sees them: id, title, goal, defaults, and the parameters a plan
+    may set (with their schema); the others are named as the user's to set."""
     summary = []
     for task_id in candidates:
         task = catalog.get(task_id)
-        schema = catalog.workload_for(task).param_schema(task)
+        properties = catalog.workload_for(task).param_schema(task).get("properties", {})
+        allowed = document_parameters(catalog, task)
         summary.append(
             {
                 "id": task.id,
@@ -55,7 +61,8 @@ def _catalog_summary(catalog: Catalog, candidates: list[str]) -> list[dict[str, 
                 "goal": task.goal[:_TEXT_CHARS],
                 "default_params": task.params,
                 "default_sweep": task.sweep,
-                "parameters": schema.get("properties", {}),
+                "parameters": {name: spec for name, spec in properties.items() if name in allowed},
+                "set_by_the_user_only": sorted(name for name in properties if name not in allowed),
             }
         )
     return summary
@@ -69,9 +76,14 @@ _RATIONALE_CHARS = 600
 
 
 def check_draft(
-    catalog: Catalog, draft: DraftPlan, passages: dict[str, Passage], candidates: list[str] | None = None
+    catalog: Catalog,
+    draft: DraftPlan,
+    passages: dict[str, Passage],
+    candidates: list[str] | None = None,
+    goal: str = "",
 ) -> str | None:
-    """Why a draft is invalid, or None. `candidates`: the tasks offered to the model (None: any catalog task)."""
+    """Why a draft is invalid, or None. `candidates`: the tasks offered to the model (None: any catalog task);
+    `goal`: the user's words, whose stated values a draft may carry for any parameter (see `_provenance`)."""
     unknown = [cid for cid in draft.citations if cid not in passages]
     if unknown:
         return f"citations {unknown} are not among the passages given"
@@ -88,6 +100,9 @@ def check_draft(
         return f"the sweep asks for {experiments} experiments; at most {MAX_SWEEP_EXPERIMENTS} per plan"
     try:
         task = catalog.get(draft.task_id)
+        refused = untrusted_refusal(catalog, task, draft.params, draft.sweep, goal)
+        if refused is not None:
+            return refused
         task = _with_overrides(task, draft)
         catalog.validate(task)
     except TaskError as error:
@@ -131,7 +146,7 @@ def plan_with_llm(
             notes.append(f"kept the first {MAX_PLANS} of the {len(drafts.plans)} plans the model drafted")
             drafts = DraftPlans(plans=drafts.plans[:MAX_PLANS])
         problems = {
-            index: check_draft(catalog, draft, passages, candidates) for index, draft in enumerate(drafts.plans)
+            index: check_draft(catalog, draft, passages, candidates, goal) for index, draft in enumerate(drafts.plans)
         }
         bad = {index: problem for index, problem in problems.items() if problem}
         if not bad:

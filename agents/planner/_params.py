@@ -11,7 +11,7 @@ task's workload accepts it:
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from typing import Any
 
 from agents.planner._words import words
@@ -112,13 +112,20 @@ def accepts(catalog: Catalog, task: TaskSpec, name: str, value: Any) -> bool:
     return True
 
 
-def read_parameters(catalog: Catalog, task: TaskSpec, text: str) -> dict[str, tuple[int, list[Any]]]:
-    """Parameter name -> (where it is first stated, the accepted values stated) for what `text` states."""
+def read_parameters(
+    catalog: Catalog, task: TaskSpec, text: str, only: Collection[str] | None = None
+) -> dict[str, tuple[int, list[Any]]]:
+    """Parameter name -> (where it is first stated, the accepted values stated) for what `text` states.
+
+    `only`: the parameters `text` may set (a document's, see `_provenance`); None: any (the user's goal).
+    """
     workload = catalog.workload_for(task)
     properties = workload.param_schema(task).get("properties", {})
     patterns: Mapping[str, ProsePattern] = workload.prose_patterns()
     found: dict[str, tuple[int, list[Any]]] = {}
     for name, spec in sorted(properties.items()):
+        if only is not None and name not in only:
+            continue
         stated: list[tuple[int, Any]] = []
         if name in patterns:
             position = first_match(patterns[name], text)

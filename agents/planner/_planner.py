@@ -10,6 +10,7 @@ from agents.planner._index import PassageIndex
 from agents.planner._llm import DraftPlan, _with_overrides, plan_with_llm
 from agents.planner._match import matcher_for
 from agents.planner._models import Plan, PlanningResult, Refusal
+from agents.planner._provenance import untrusted_refusal
 from agents.planner._rules import plan_with_rules, refusal
 from runs import LabgateError, TaskSpec
 from tools import Catalog, TaskError
@@ -87,12 +88,21 @@ def make_plans(catalog: Catalog, documents: Path, goal: str, llm: LLM | None = N
 
 
 def plan_to_task(catalog: Catalog, plan: Plan, goal: str) -> TaskSpec:
-    """The catalog task with the plan's parameters, the user's goal, validated."""
+    """The catalog task with the plan's parameters, the user's goal, validated.
+
+    A plan is drafted from documents (and by a model), so it may carry only the parameters those may
+    set or the values the goal states (`_provenance`); the user sets the rest after planning (`--param`).
+
+    Raises:
+        TaskError: the plan names no task, sets a parameter only the user sets, or is invalid.
+    """
     if plan.task_id is None:
         raise TaskError(f"no available tool for this plan: {plan.unmapped_reason}")
-    task = _with_overrides(
-        catalog.get(plan.task_id), DraftPlan(task_id=plan.task_id, params=plan.params, sweep=plan.sweep)
-    )
+    base = catalog.get(plan.task_id)
+    refused = untrusted_refusal(catalog, base, plan.params, plan.sweep, " ".join(goal.split()))
+    if refused is not None:
+        raise TaskError(f"the plan for {plan.task_id} is refused: {refused}")
+    task = _with_overrides(base, DraftPlan(task_id=plan.task_id, params=plan.params, sweep=plan.sweep))
     if goal:
         task.goal = goal
     catalog.validate(task)

@@ -17,6 +17,7 @@ from agents.planner._index import PassageIndex
 from agents.planner._match import Candidate, GoalMatch, TaskMatcher, matcher_for
 from agents.planner._models import Citation, Considered, Plan, Refusal
 from agents.planner._params import read_parameters
+from agents.planner._provenance import document_parameters
 from agents.planner._words import words
 from tools import Catalog
 
@@ -63,8 +64,9 @@ def _plan(
     stated = read_parameters(catalog, task, goal)
     from_passages: dict[str, tuple[int, list[Any]]] = {}
     focus: dict[str, int] = {}
+    allowed = document_parameters(catalog, task)  # a passage states the system studied, nothing else
     for passage in supporting:
-        for name, (position, values) in read_parameters(catalog, task, passage.text).items():
+        for name, (position, values) in read_parameters(catalog, task, passage.text, allowed).items():
             if name not in stated and name not in from_passages:
                 from_passages[name] = (position, values)
                 focus.setdefault(passage.id, position)

@@ -74,6 +74,16 @@ MAX_SWEEP_EXPERIMENTS = 10_000
 """The most combinations a sweep may make (a run's experiment budget can hardly use more)."""
 
 
+JUDGING_PARAMS = ("u_ref",)
+"""Parameters that set what a gate judges against (the physical-range gate bounds |U| by a multiple of
+`u_ref`): the user's to give, so a proposal (an LLM's revision) that changes one is invalid."""
+
+
+def _changed(task: TaskSpec, params: dict[str, Any], name: str) -> bool:
+    """Whether `params` gives `name` a value the task neither fixes nor sweeps."""
+    return params.get(name) != task.params.get(name) and params.get(name) not in task.sweep.get(name, [])
+
+
 class CfdWorkload(Workload):
     name = "cfd"
     image = "openfoam"
@@ -173,10 +183,15 @@ class CfdWorkload(Workload):
     def validate_experiment(self, task: TaskSpec, params: dict[str, Any]) -> None:
         definition = self.definition(params)
         for name in server_path_params(definition.params_model):
-            if params.get(name) != task.params.get(name) and params.get(name) not in task.sweep.get(name, []):
+            if _changed(task, params, name):
                 # A proposal naming another file of this machine (an LLM's, say) would have labgate read it.
                 raise TaskError(
                     f"{name} names a file of this machine and is fixed by the task; propose other parameters"
+                )
+        for name in JUDGING_PARAMS:
+            if name in definition.params_model.model_fields and _changed(task, params, name):
+                raise TaskError(
+                    f"{name} sets what a gate judges against and is fixed by the task; propose other parameters"
                 )
         definition.parse(params, task.id)
 
