@@ -137,6 +137,10 @@ def residuals(path: Path, log: ResidualHistory, *, title: str) -> None:
     _save(fig, path)
 
 
+MAX_FIGURE_INCHES = 14.0
+"""The tallest field figure drawn, whatever the geometry's aspect ratio."""
+
+
 def field_panels_tri(
     path: Path,
     x: FloatArray,
@@ -167,13 +171,20 @@ def field_panels_tri(
     span = (float(np.ptp(xs)), float(np.ptp(ys)))
     aspect = span[1] / span[0] if span[0] > 0 else 1.0
     # Constrained layout here: the panels' shape follows the geometry, and these cases' solvers take minutes.
-    fig, axes = plt.subplots(2, 1, figsize=(11, max(4.0, 2 * 5.2 * aspect + 1.5)), constrained_layout=True)
+    # A tall geometry (a heated cavity 29 times taller than wide) puts its panels side by side; either way
+    # the figure stays a readable size (stacked, it was 300 inches tall: no image reader would open it).
+    if aspect > 1.0:
+        height = min(MAX_FIGURE_INCHES, max(5.0, 5.2 * aspect + 1.5))
+        fig, axes = plt.subplots(1, 2, figsize=(11, height), constrained_layout=True)
+    else:
+        height = min(MAX_FIGURE_INCHES, max(4.0, 2 * 5.2 * aspect + 1.5))
+        fig, axes = plt.subplots(2, 1, figsize=(11, height), constrained_layout=True)
     finite = np.isfinite(speed)
     filled = axes[0].tricontourf(tri, np.where(finite, speed, 0.0), levels=40, cmap="viridis")
     fig.colorbar(filled, ax=axes[0], label="|U| / U_ref")
     if finite.all() and np.any(speed > 0):
         gx = np.linspace(xs.min(), xs.max(), 160)
-        gy = np.linspace(ys.min(), ys.max(), max(20, int(160 * aspect)))
+        gy = np.linspace(ys.min(), ys.max(), min(640, max(20, int(160 * aspect))))
         mesh_x, mesh_y = np.meshgrid(gx, gy)
         ux = mtri.LinearTriInterpolator(tri, velocity[:, 0])(mesh_x, mesh_y)
         uy = mtri.LinearTriInterpolator(tri, velocity[:, 1])(mesh_x, mesh_y)

@@ -191,7 +191,8 @@ class SolverLogGate(Gate):
             if log.converged and log.ended and last_logged is not None:
                 metrics["converged_at"] = last_logged
             elif last_logged is None or last_logged < end_time - tolerance:
-                worse("rerun", f"the log stops at t = {last_logged} before endTime = {end_time:g}")
+                where = "names no time step" if last_logged is None else f"stops at t = {last_logged:g}"
+                worse("rerun", f"the log {where} before endTime = {end_time:g}")
             # A log that claims it reached the end while the time directories stop short means the
             # history was cut after the run; a crashed run is already covered above.
             reached = last_logged if log.converged and last_logged is not None else end_time

@@ -10,6 +10,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from tools._workload import OutputFile
 from tools.cfd._render import render_field_panels_tri, render_residuals
 from tools.cfd.openfoam._fields import FloatArray, latest_time, read_cell_centres, read_internal_field
@@ -26,6 +28,14 @@ class FinalState:
     centres: FloatArray
     velocity: FloatArray
     pressure: FloatArray
+
+
+def plane_axes(centres: FloatArray) -> tuple[int, int]:
+    """The two coordinate axes a case's cells spread over most, in order: the plane of a 2-D case,
+    whichever it is (an axisymmetric case in x-z drawn in x-y would be a line, which no triangulation takes)."""
+    spread = np.ptp(np.atleast_2d(centres)[:, :3], axis=0)
+    first, second = sorted(int(axis) for axis in np.argsort(-spread, kind="stable")[:2])
+    return first, second
 
 
 def residuals_and_fields(
@@ -51,11 +61,13 @@ def residuals_and_fields(
     centres = read_cell_centres(case, folder)
     velocity = read_internal_field(folder / "U", within=case, expected=len(centres))
     pressure = read_internal_field(folder / "p", within=case, expected=len(centres))
+    across, up = plane_axes(centres)
+    in_plane = velocity[:, [across, up, 3 - across - up]] if velocity.ndim == 2 and velocity.shape[1] == 3 else velocity
     render_field_panels_tri(
         figures / "fields.png",
-        centres[:, 0],
-        centres[:, 1],
-        velocity,
+        centres[:, across],
+        centres[:, up],
+        in_plane,
         pressure,
         title=f"{title}, iteration {time:g}",
         velocity_scale=velocity_scale,

@@ -19,6 +19,7 @@ from __future__ import annotations
 import math
 import re
 import shutil
+import time
 from pathlib import Path
 from typing import Any
 
@@ -30,7 +31,7 @@ from runs import (
     read_untrusted_path_text,
     remove_untrusted_tree,
 )
-from sandboxes import Limits
+from sandboxes import Limits, Sandbox
 from tools._workload import ExperimentOutcome, OutputFile, SandboxFactory, TaskError
 from tools.cfd.cases._generic import UserCase, UserCaseParams
 from tools.cfd.cases._generic_control import (
@@ -52,23 +53,64 @@ _DERIVED = ("C", "Cx", "Cy", "Cz", "V", "wallShearStress", "yPlus")
 _DECOMPOSED_LINK = re.compile(r"^processor\d+/[^/]+/uniform: a symbolic link")
 
 
+_LIBRARY = Raw('("libfieldFunctionObjects.so")')
+
+
 def labgate_functions(case: Path) -> dict[str, FoamValue]:
-    """Cell centres and volumes (what the independent reader needs), plus y+ and wall shear stress
-    when the case has a RAS or LES turbulence model (the solver's own models compute them)."""
-    library = Raw('("libfieldFunctionObjects.so")')
-    functions: dict[str, FoamValue] = {
-        "labgateCentres": {"type": Word("writeCellCentres"), "libs": library, "writeControl": Word("writeTime")},
-        "labgateVolumes": {"type": Word("writeCellVolumes"), "libs": library, "writeControl": Word("writeTime")},
+    """Cell centres and volumes: what the independent reader needs, written with every result."""
+    return {
+        "labgateCentres": {"type": Word("writeCellCentres"), "libs": _LIBRARY, "writeControl": Word("writeTime")},
+        "labgateVolumes": {"type": Word("writeCellVolumes"), "libs": _LIBRARY, "writeControl": Word("writeTime")},
     }
+
+
+def wall_functions(case: Path) -> dict[str, FoamValue]:
+    """y+ and wall shear stress when the case has a RAS or LES turbulence model (the solver's own models
+    compute them). Run apart from the solve and the essential post-processing (`wall_post_processing`):
+    a solver that keeps its turbulence models under other names (driftFluxFoam, the multiphase mixture
+    solvers) cannot give them, and that must not stop the run."""
     turbulence = ""
     for name in ("turbulenceProperties", "momentumTransport"):
         path = case / "constant" / name
         if path.is_file() and not path.is_symlink():
             turbulence = path.read_text(errors="replace")
-    if re.search(r"^\s*simulationType\s+(RAS|LES)\s*;", turbulence, re.MULTILINE):
-        for name in ("yPlus", "wallShearStress"):
-            functions[name] = {"type": Word(name), "libs": library, "writeControl": Word("writeTime")}
-    return functions
+    if not re.search(r"^\s*simulationType\s+(RAS|LES)\s*;", turbulence, re.MULTILINE):
+        return {}
+    return {name: {"type": Word(name), "libs": _LIBRARY, "writeControl": Word("writeTime")} for name in _WALLS}
+
+
+_WALLS = ("yPlus", "wallShearStress")
+WALL_LOG = "log.labgateWallFunctions"
+
+
+def wall_post_processing(
+    sandbox: Sandbox,
+    case: Path,
+    control: dict[str, Any],
+    solver: str,
+    openfoam: OpenFOAMConfig,
+    *,
+    timeout: float,
+    limits: Limits,
+) -> str | None:
+    """Write y+ and wall shear stress at the latest time with the solver's `-postProcess`; why not, or None.
+
+    The controlDict in place before is put back, so what the gates read of it is the run's own."""
+    functions = wall_functions(case)
+    if not functions:
+        return None
+    if timeout <= 0:
+        return "y+ and wall shear stress not written: no time left in the experiment's budget"
+    before = (case / "system" / "controlDict").read_text()
+    _write(case, "system/controlDict", post_control(control, solver, functions))
+    try:
+        step = CaseStep("wall-functions", (solver, "-postProcess", "-latestTime"), WALL_LOG)
+        outcome = run_steps(sandbox, [step], openfoam, timeout=timeout, limits=limits)[0]
+    finally:
+        _write(case, "system/controlDict", before)
+    if outcome.timed_out or outcome.returncode != 0:
+        return f"y+ and wall shear stress not written: the solver's -postProcess failed{_fatal(case, WALL_LOG)}"
+    return None
 
 
 def _copy(source: Path, case: Path, skip: tuple[str, ...]) -> list[str]:
@@ -217,7 +259,8 @@ def _finish(
         return ExperimentOutcome(key=key, status="error", error=reason, files=files, info=info, refused=refused)
     try:
         metrics, figures = definition.analyse(case, directory, params, log)
-    except (FieldFormatError, ValueError, OSError) as error:
+    except (FieldFormatError, ValueError, OSError, RuntimeError) as error:
+        # RuntimeError: a geometry no triangulation takes (qhull); the gates then name what is missing.
         info["analysis_error"] = f"{type(error).__name__}: {error}"
         return ExperimentOutcome(key=key, status="completed", files=files, info=info, refused=refused)
     return ExperimentOutcome(
@@ -252,12 +295,19 @@ def run_user_case(
     text, _ = solve_control(control, solver, end_time=params.end_time, functions=labgate_functions(case))
     _write(case, "system/controlDict", text)
     steps.append(CaseStep("solve", (solver,), f"log.{solver}"))
+    deadline = time.monotonic() + task.budget.experiment_seconds
     sandbox = sandbox_factory(case)
     try:
         outcomes = run_steps(sandbox, steps, openfoam, timeout=task.budget.experiment_seconds, limits=limits)
+        walls = None
+        if all(o.returncode == 0 and not o.timed_out for o in outcomes):
+            left = deadline - time.monotonic()
+            walls = wall_post_processing(sandbox, case, control, solver, openfoam, timeout=left, limits=limits)
     finally:
         sandbox.close()
     info = _info(solver, outcomes, source, notes)
+    if walls:
+        info["wall_functions"] = walls
     info["mesh_factor"] = params.mesh_factor
     return _finish(definition, case, directory, params, experiment.key, info, outcomes, refused, "the re-run")
 
@@ -302,13 +352,20 @@ def adopt_user_case(
     _write(case, "system/controlDict", post_control(control, solver, labgate_functions(case)))
     steps.append(CaseStep("convert", ("foamFormatConvert", "-latestTime"), "log.foamFormatConvert"))
     steps.append(CaseStep("post-process", (solver, "-postProcess", "-latestTime"), POST_LOG))
+    deadline = time.monotonic() + task.budget.experiment_seconds
     sandbox = sandbox_factory(case)
     try:
         outcomes = run_steps(sandbox, steps, openfoam, timeout=task.budget.experiment_seconds, limits=limits)
+        walls = None
+        if all(o.returncode == 0 and not o.timed_out for o in outcomes):
+            left = deadline - time.monotonic()
+            walls = wall_post_processing(sandbox, case, control, solver, openfoam, timeout=left, limits=limits)
     finally:
         sandbox.close()
     spec = ExperimentSpec(key="check-case", task_id=task.id, params=params_dict, rationale=f"case read from {source}")
     info = _info(solver, outcomes, source, notes)
+    if walls:
+        info["wall_functions"] = walls
     info["post_processing"], info["steps"] = info["steps"], []
     info["adopted"] = str(source)
     outcome = _finish(

@@ -9,7 +9,8 @@ from pathlib import Path
 
 from runs import UntrustedFileMissingError, read_untrusted_path_tail, read_untrusted_path_text
 
-_TIME = re.compile(r"^Time = ([0-9.eE+-]+)\s*$")
+_TIME = re.compile(r"^(?:Time|Engine time|Crank angle) = ([0-9.eE+-]+)(?:\s*(?:s|CA-deg))?\s*$")
+"""A time step's first line: `Time = t`, or the engine solvers' `Engine time = t s` / `t CA-deg`."""
 _RESIDUAL = re.compile(
     r"Solving for (\w+), Initial residual = ([0-9.eE+-]+|nan|inf|-?nan), Final residual = ([0-9.eE+-]+|nan|inf|-?nan)"
 )
