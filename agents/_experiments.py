@@ -6,8 +6,11 @@ not executed again, and its stored outcome is judged instead (what makes resume 
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import json
+import re
+import shutil
 import time
 import traceback
 from dataclasses import dataclass
@@ -160,11 +163,63 @@ def _remove(path: Path) -> None:
         raise RunAbortedError(f"cannot clear {path} before running there; remove it by hand and resume")
 
 
+RESOURCE_ERRNOS = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EROFS})
+"""Failures of the machine, not of the experiment: a full disk, a spent quota, a read-only file system."""
+
+_RESOURCE_MARK = re.compile(r"^\w*Error: \[Errno (" + "|".join(str(code) for code in sorted(RESOURCE_ERRNOS)) + r")\] ")
+"""An exception a tool caught and recorded as `Type: message` (`OSError: [Errno 28] No space left on device`).
+Anchored at the start, so text a tool merely quotes (a solver's log line) cannot pose as one."""
+
+MIN_FREE_BYTES = 1 << 20
+"""Below this much free space, a failed experiment's folder is taken to have failed for want of space."""
+
+
+def resource_failure(error: OSError, directory: Path) -> str:
+    """Why the run stops when the machine, not the experiment, failed: what and where, and what to do."""
+    where = f" ({error.filename})" if error.filename else ""
+    return (
+        f"{error.strerror or error}{where} while running in {directory}: a failure of the machine, not a "
+        "result; free space (or make the folder writable) and run the task again"
+    )
+
+
+def reported_resource_failure(outcome: ExperimentOutcome, directory: Path) -> str | None:
+    """The reason an outcome failed for want of space or a writable disk, or None when it did not.
+
+    A tool may catch the error itself (a post-processing step records it and returns) or die of it
+    (a solver that cannot write its fields crashes), leaving an outcome that would be judged as the
+    experiment's own failure and stored as a verdict on the science. Judged on what the outcome says
+    (an exception with an errno of RESOURCE_ERRNOS as its error or a note) and, for a failed outcome,
+    on the space left.
+    """
+    texts = [outcome.error or "", *(value for value in outcome.info.values() if isinstance(value, str))]
+    for text in texts:
+        if _RESOURCE_MARK.match(text):
+            line = text.splitlines()[0][:300]
+            return (
+                f"{line}, while running in {directory}: the experiment's failure is the machine's, not a result; "
+                "free space (or make the folder writable) and run the task again"
+            )
+    failed = outcome.status == "error" or "analysis_error" in outcome.info
+    try:
+        free = shutil.disk_usage(directory).free
+    except OSError:
+        return None
+    if failed and free < MIN_FREE_BYTES:
+        return (
+            f"the experiment failed with only {free} bytes free on the disk holding {directory}: its failure "
+            "is taken to be the full disk's, not a result; free space and run the task again"
+        )
+    return None
+
+
 def run_driver(execution: Execution, spec: ExperimentSpec, directory: Path) -> ExperimentOutcome:
     """Execute one experiment with its workload's proposer; failures of the experiment become its outcome.
 
     `execution` is the run's RunContext on the head, or an executor's remote context on a worker.
-    A missing tool, sandbox or proposer plugin is not the experiment's fault and aborts the run instead.
+    A missing tool, sandbox or proposer plugin is not the experiment's fault and aborts the run instead,
+    and so does a full disk or a read-only folder (see `reported_resource_failure`): either would
+    otherwise be recorded, and judged, as the experiment's own failure.
     """
     start = time.monotonic()
     try:
@@ -172,13 +227,17 @@ def run_driver(execution: Execution, spec: ExperimentSpec, directory: Path) -> E
         outcome = execution.workload.refuse_undeclared(proposer.run_experiment(execution, spec, directory))
     except (SandboxUnavailableError, ToolUnavailableError, PluginError) as error:
         raise RunAbortedError(str(error)) from error
-    except Exception as error:  # noqa: BLE001 - must become a recorded outcome, never a crash
+    except Exception as error:  # must become a recorded outcome, never a crash (a full disk aborts the run)
+        if isinstance(error, OSError) and error.errno in RESOURCE_ERRNOS:
+            raise RunAbortedError(resource_failure(error, directory)) from error
         outcome = ExperimentOutcome(
             key=spec.key,
             status="error",
             error=f"{type(error).__name__}: {error}",
             info={"traceback": traceback.format_exc(limit=8)},
         )
+    if (reason := reported_resource_failure(outcome, directory)) is not None:
+        raise RunAbortedError(reason)
     outcome.info.setdefault("execution_seconds", round(time.monotonic() - start, 3))
     return outcome
 

@@ -7,13 +7,15 @@ import os
 import socket
 import traceback
 from dataclasses import dataclass, field, replace
+from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel, Field
+from sqlalchemy.exc import DBAPIError
 
 from agents._context import ProgressReporter, RunCancelledError, RunContext, SilentReporter
 from agents._environment import environment_record
-from agents._experiments import RunAbortedError
+from agents._experiments import RESOURCE_ERRNOS, RunAbortedError, resource_failure
 from agents._graph import Orchestrator
 from agents._proposer import proposer_for
 from agents.executors import Executor, ExecutorError, LocalExecutor
@@ -322,6 +324,10 @@ class RunLauncher:
             raise RunStateError(f"run {run_id} is waiting for plan approval: use `agent approve {run_id}`")
         if run.status == "running" and worker_alive(run.worker):
             raise RunStateError(f"run {run_id} is still being executed by process {run.worker}")
+        if run.status == "running":
+            # Its process ended without recording it (kill -9, a full disk): what it had started
+            # (the write-up step, an experiment) will never end on its own; the resume starts it over.
+            self.store.close_unfinished(run_id, "interrupted", f"its process {run.worker or '(unknown)'} ended")
         return self.execute(run_id, reporter, resume=True)
 
     def execute(self, run_id: str, reporter: ProgressReporter | None = None, *, resume: bool = False) -> RunSummary:
@@ -373,20 +379,18 @@ class RunLauncher:
             store.update_run(run_id, finished_at=utcnow())
             return summarize(store, run_id)
         except (ToolUnavailableError, RunAbortedError, SandboxError, TaskError, ExecutorError, PluginError) as error:
-            store.set_status(run_id, "failed", str(error))
+            _record_failure(store, run_id, str(error))
             return summarize(store, run_id)
         except Exception as error:  # noqa: BLE001 - an internal error must still end the run cleanly
-            failure = f"internal error: {type(error).__name__}: {error}"
-            try:
-                store.emit(run_id, "error", "internal error", {"traceback": traceback.format_exc(limit=12)})
-                store.set_status(run_id, "failed", failure)
-            except Exception as unrecorded:  # noqa: BLE001 - the store itself failed (a full disk, a lost server)
+            if store.lost_connection(error):
+                # Not the run's failure: its records stand and its checkpoints say where it was.
                 raise StoreUnavailableError(
-                    f"the run store at {store.home} could not record run {run_id}'s end "
-                    f"({type(unrecorded).__name__}: {str(unrecorded).splitlines()[0][:300]}); the run stopped "
-                    f"with {failure[:300]}. What was recorded before is kept; free space or restore the "
-                    "database, then run it again"
+                    f"the connection to the run store's database was lost while run {run_id} ran "
+                    f"({_error_text(error)[:300]}); what was recorded is kept and the run was left to "
+                    f"continue: `agent resume {run_id}`"
                 ) from None
+            failure = describe_failure(error, store.home / "runs" / run_id if _is_resource(error) else None)
+            _record_failure(store, run_id, failure, traceback.format_exc(limit=12))
             return summarize(store, run_id)
         if outcome == "paused":
             store.set_status(run_id, "paused", f"waiting for plan approval: agent approve {run_id}")
@@ -402,6 +406,48 @@ class RunLauncher:
         else:
             store.set_status(run_id, "finished", str(state.get("stop_reason", "")) or _budget_note(store, run_id))
         return summarize(store, run_id)
+
+
+def _record_failure(store: RunStore, run_id: str, failure: str, trace: str | None = None) -> None:
+    """Record the run's failure; when the store itself fails too (a full disk, a lost server, a database
+    file deleted under the run), one error saying both, and how to continue.
+
+    Raises:
+        StoreUnavailableError: the failure could not be recorded; the run stays `running`, so
+            `agent resume` continues it once the store works again.
+    """
+    try:
+        if trace is not None:
+            store.emit(run_id, "error", "internal error", {"traceback": trace})
+        store.set_status(run_id, "failed", failure)
+    except Exception as unrecorded:  # noqa: BLE001 - the store itself failed
+        problem = _error_text(unrecorded)
+        stopped = "" if problem in failure else f"; the run stopped with {failure[:300]}"
+        raise StoreUnavailableError(
+            f"the run store at {store.home} could not record run {run_id}'s end ({problem[:300]}){stopped}. "
+            f"What was recorded before is kept; free space or restore the database, then `agent resume {run_id}`"
+        ) from None
+
+
+def _is_resource(error: BaseException) -> bool:
+    return isinstance(error, OSError) and error.errno in RESOURCE_ERRNOS
+
+
+def describe_failure(error: BaseException, run_dir: Path | None = None) -> str:
+    """A run's failure reason in one line: a full disk or read-only folder by name, anything else as an
+    internal error (its traceback is an event of the run). Multi-line messages (a database error with
+    its SQL) keep their first line: the reason is what `agent run` prints as its one-line error."""
+    if isinstance(error, OSError) and run_dir is not None:
+        return resource_failure(error, run_dir)
+    return f"internal error: {_error_text(error)[:500]}"
+
+
+def _error_text(error: BaseException) -> str:
+    """`Type: first line of the message`; for a database error, the driver's own error (without the SQL)."""
+    if isinstance(error, DBAPIError) and error.orig is not None:
+        error = error.orig
+    text = str(error).strip()
+    return f"{type(error).__name__}" + (f": {text.splitlines()[0]}" if text else "")
 
 
 def refuse_changed_tools(recorded: Any, current: dict[str, str]) -> None:

@@ -48,6 +48,8 @@ def track_revision(engine: Engine) -> None:
 
     @event.listens_for(engine, "rollback")
     def _forget(connection: Connection) -> None:
+        if connection.invalidated:  # a lost connection: reading its info would replace the real error
+            return
         connection.info.pop(_WROTE, None)
 
 

@@ -7,18 +7,22 @@ whole row), so two processes recording into one store do not lose each other's c
 
 from __future__ import annotations
 
+import functools
 import json
+import os
 import secrets
-from collections.abc import Collection, Iterator, Sequence
+import sqlite3
+import weakref
+from collections.abc import Callable, Collection, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
-from typing import Any, TypedDict, Unpack
+from typing import Any, ParamSpec, TypedDict, TypeVar, Unpack
 
 from sqlalchemy import Text, cast, exists, func, or_, update
 from sqlalchemy import event as sa_event
 from sqlalchemy.engine import Engine
-from sqlalchemy.exc import ArgumentError, DBAPIError, IntegrityError
+from sqlalchemy.exc import ArgumentError, DBAPIError, IntegrityError, PendingRollbackError
 from sqlmodel import Session, col, create_engine, select
 
 from runs._artifacts import ArtifactStore, media_type_for
@@ -28,6 +32,9 @@ from runs._revision import RevisionReader, track_revision
 from runs._schema import upgrade_schema
 from runs._tables import Artifact, Event, Experiment, Run, Step, Verdict, utcnow
 from runs._verdicts import RecordedVerdict
+
+_P = ParamSpec("_P")
+_T = TypeVar("_T")
 
 
 class RunNotFoundError(LabgateError, LookupError):
@@ -67,6 +74,71 @@ def _recorded(row: Verdict, experiment: str) -> RecordedVerdict:
         metrics=row.metrics,
         confidence=row.confidence,
     )
+
+
+class DatabaseFileChangedError(StoreUnavailableError, sqlite3.OperationalError):
+    """The SQLite file was deleted or replaced while this process held the store.
+
+    Its open connections would go on writing to the deleted file while new ones create or open
+    another: records silently lost, or split between two databases. A DBAPI error, so every caller
+    that handles a failing database (the REST API's 503, a run's one-line error) handles this one."""
+
+
+def _guard_database_file(engine: Engine, path: Path) -> int | None:
+    """Refuse every connection once the database file is no longer the one the store opened.
+
+    The store keeps the file open (returned, for its owner to close): while it is, its inode cannot
+    be freed and handed to a new file at the same path, so the same device and inode mean the same file.
+    """
+    try:
+        held = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
+    except OSError:
+        return None
+    opened = os.fstat(held)
+
+    def _check(*_args: Any) -> None:
+        try:
+            now = path.stat()
+        except OSError:
+            now = None
+        if now is None or (now.st_dev, now.st_ino) != (opened.st_dev, opened.st_ino):
+            what = "deleted" if now is None else "replaced by another file"
+            raise DatabaseFileChangedError(
+                f"the database file {path} was {what} while this process used it; nothing more is written, "
+                "so no record is lost or split between two files: put the file back (or restore it) and resume"
+            )
+
+    sa_event.listen(engine, "connect", _check, insert=True)  # before the PRAGMAs write to a new file
+    sa_event.listen(engine, "checkout", _check)
+    return held
+
+
+def _lost_connection(error: Exception) -> bool:
+    """Whether the database connection was lost under a statement (a server restart, an idle
+    connection killed by the server or a proxy): its transaction is gone, nothing of it committed."""
+    if isinstance(error, PendingRollbackError):
+        return True  # raised in place of the lost connection's own error while SQLAlchemy cleans up
+    return isinstance(error, DBAPIError) and bool(error.connection_invalidated)
+
+
+def _reconnecting(method: Callable[_P, _T]) -> Callable[_P, _T]:
+    """Run a read, or a write that is the same when done twice, once more on a fresh connection when
+    its connection was lost: one dropped connection no longer ends a run that is hours in.
+
+    Only reads and idempotent UPDATEs are wrapped: an INSERT whose commit was lost in transit could
+    be recorded twice, so it fails (the run then stops with one clear error, resumable).
+    """
+
+    @functools.wraps(method)
+    def wrapper(*args: _P.args, **kwargs: _P.kwargs) -> _T:
+        try:
+            return method(*args, **kwargs)
+        except (DBAPIError, PendingRollbackError) as error:
+            if not _lost_connection(error):
+                raise
+        return method(*args, **kwargs)
+
+    return wrapper
 
 
 def _configure_sqlite(engine: Engine) -> None:
@@ -179,11 +251,22 @@ class RunStore:
         except StoreUnavailableError:
             self.engine.dispose()
             raise
+        if self.is_sqlite and self.engine.url.database not in (None, "", ":memory:"):
+            held = _guard_database_file(self.engine, Path(str(self.engine.url.database)))
+            if held is not None:
+                weakref.finalize(self, os.close, held)
         track_revision(self.engine)  # after the migrations: they write before the counter exists
         self._revision = RevisionReader(self.engine)
         self.artifacts = ArtifactStore(self.home / "artifacts")
 
     # -- plumbing -------------------------------------------------------------------------------
+
+    @staticmethod
+    def lost_connection(error: BaseException) -> bool:
+        """Whether `error` is this store's database connection lost under a statement (a server
+        restart, a connection killed by the server or a proxy): nothing of its transaction committed,
+        so what was recorded before stands and the work can continue on a new connection."""
+        return isinstance(error, Exception) and _lost_connection(error)
 
     @contextmanager
     def session(self) -> Iterator[Session]:
@@ -231,6 +314,7 @@ class RunStore:
         )
         return self._add(run)  # type: ignore[no-any-return]
 
+    @_reconnecting
     def get_run(self, run_id: str) -> Run:
         with self.session() as session:
             run = session.get(Run, run_id)
@@ -238,6 +322,7 @@ class RunStore:
                 raise RunNotFoundError(f"no run with id {run_id!r}")
             return run
 
+    @_reconnecting
     def list_runs(
         self, *, limit: int = 100, offset: int = 0, sort: str = "-created", **filters: Unpack[RunFilters]
     ) -> list[Run]:
@@ -255,6 +340,7 @@ class RunStore:
         with self.session() as session:
             return list(session.exec(query).all())
 
+    @_reconnecting
     def count_runs(self, **filters: Unpack[RunFilters]) -> int:
         """How many runs `list_runs` would give with the same filters and no page limit."""
         query = self._filtered(select(func.count()).select_from(Run), **filters)
@@ -314,6 +400,7 @@ class RunStore:
             session.commit()
             return bool(result.rowcount)  # type: ignore[attr-defined]
 
+    @_reconnecting
     def update_run(self, run_id: str, **values: Any) -> None:
         values["updated_at"] = utcnow()
         with self.session() as session:
@@ -322,6 +409,7 @@ class RunStore:
             if result.rowcount == 0:  # type: ignore[attr-defined]
                 raise RunNotFoundError(f"no run with id {run_id!r}")
 
+    @_reconnecting
     def set_status(self, run_id: str, status: RunStatus, reason: str = "") -> bool:
         """Record a new status; a cancelled run stays cancelled (returns False, records nothing).
 
@@ -356,6 +444,7 @@ class RunStore:
             self.close_unfinished(run_id, status, reason or f"the run was {status}")
         return True
 
+    @_reconnecting
     def close_unfinished(self, run_id: str, status: str, reason: str) -> int:
         """Mark the run's steps and experiments still `running` as `status`, with `reason`; returns how many.
 
@@ -394,6 +483,7 @@ class RunStore:
         self.emit(run_id, "step", f"{name} started", {"step": name, "step_id": step.id})
         return step  # type: ignore[no-any-return]
 
+    @_reconnecting
     def finish_step(self, step_id: int, status: str = "done", detail: str | None = None) -> None:
         values: dict[str, Any] = {"status": status, "finished_at": utcnow()}
         if detail is not None:
@@ -402,6 +492,7 @@ class RunStore:
             session.execute(update(Step).where(col(Step.id) == step_id).values(**values))
             session.commit()
 
+    @_reconnecting
     def steps(self, run_id: str) -> list[Step]:
         with self.session() as session:
             return list(session.exec(select(Step).where(Step.run_id == run_id).order_by(col(Step.id))).all())
@@ -438,16 +529,19 @@ class RunStore:
                 raise
             return existing
 
+    @_reconnecting
     def find_experiment(self, run_id: str, key: str) -> Experiment | None:
         with self.session() as session:
             query = select(Experiment).where(Experiment.run_id == run_id, Experiment.key == key)
             return session.exec(query).first()
 
+    @_reconnecting
     def update_experiment(self, experiment_id: int, **values: Any) -> None:
         with self.session() as session:
             session.execute(update(Experiment).where(col(Experiment.id) == experiment_id).values(**values))
             session.commit()
 
+    @_reconnecting
     def experiments(self, run_id: str) -> list[Experiment]:
         with self.session() as session:
             query = select(Experiment).where(Experiment.run_id == run_id).order_by(col(Experiment.id))
@@ -507,6 +601,7 @@ class RunStore:
         )
         return self._add(row)  # type: ignore[no-any-return]
 
+    @_reconnecting
     def artifacts_of(self, run_id: str, experiment_id: int | None = None) -> list[Artifact]:
         query = select(Artifact).where(Artifact.run_id == run_id)
         if experiment_id is not None:
@@ -514,6 +609,7 @@ class RunStore:
         with self.session() as session:
             return list(session.exec(query.order_by(col(Artifact.id))).all())
 
+    @_reconnecting
     def artifact_by_sha(self, sha256: str) -> Artifact | None:
         with self.session() as session:
             return session.exec(select(Artifact).where(Artifact.sha256 == sha256)).first()
@@ -539,6 +635,7 @@ class RunStore:
             experiment = session.get(Experiment, experiment_id) if experiment_id is not None else None
         return _recorded(row, experiment.key if experiment is not None else "")
 
+    @_reconnecting
     def verdicts(self, run_id: str, experiment_id: int | None = None) -> list[RecordedVerdict]:
         """The run's verdicts (or one experiment's) in the order they were recorded, as gates returned them."""
         query = (
@@ -569,6 +666,7 @@ class RunStore:
             session.refresh(row)
             return row
 
+    @_reconnecting
     def events(
         self,
         run_id: str,
@@ -588,6 +686,7 @@ class RunStore:
         with self.session() as session:
             return list(session.exec(query).all())
 
+    @_reconnecting
     def newest_events(self, run_id: str, kind: str, limit: int) -> Sequence[Event]:
         """The run's newest `limit` events of `kind`, oldest first: frequent kinds (progress) never crowd out
         the rest of a page that reads the run's first events."""
@@ -597,6 +696,7 @@ class RunStore:
         with self.session() as session:
             return list(reversed(session.exec(query).all()))
 
+    @_reconnecting
     def last_event_id(self, run_id: str) -> int:
         """The id of the run's newest event, 0 when it has none."""
         with self.session() as session:

@@ -1,0 +1,427 @@
+"""Failures of what surrounds a run, injected mid-run: a killed process, a full disk, a database file
+deleted under the run, a lost database connection.
+
+Each must end in one clear outcome naming the problem (CLI: one line and an exit code; the run's status
+and events say what happened), leave the run resumable or re-runnable, and lose or falsify nothing
+already stored: a machine's failure is never recorded, or judged, as an experiment's result.
+"""
+
+from __future__ import annotations
+
+import errno
+import json
+import os
+import shutil
+import sqlite3
+import subprocess
+import sys
+import textwrap
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any, cast
+
+import pytest
+from sqlalchemy.exc import DBAPIError, OperationalError, PendingRollbackError
+
+from agents import Orchestrator, RunLauncher, RunOptions
+from agents._experiments import RunAbortedError, run_driver
+from api._settings import Settings, build_catalog
+from runs import ExperimentSpec, RunStore, StoreUnavailableError, TaskSpec
+from tests.conftest import REPO, agent
+from tests.databases import database_url
+from tools import ExperimentOutcome
+
+TASK = TaskSpec(id="demo/failures", workload="demo", params={})
+SPEC = ExperimentSpec(key="a", task_id=TASK.id, params={})
+
+
+# -- a full disk or a read-only folder is the machine's failure, not the experiment's ---------------------------
+
+
+class _Workload:
+    """Stands in for a workload whose run does whatever the test says (raise, return an outcome)."""
+
+    name = "demo"
+
+    def __init__(self, behaviour: Callable[[Path], ExperimentOutcome]) -> None:
+        self.behaviour = behaviour
+
+    def run(self, _task: TaskSpec, _spec: ExperimentSpec, directory: Path, _sandboxes: Any) -> ExperimentOutcome:
+        return self.behaviour(directory)
+
+    @staticmethod
+    def refuse_undeclared(outcome: ExperimentOutcome) -> ExperimentOutcome:
+        return outcome
+
+
+class _Execution:
+    """The least an experiment's execution offers (agents.Execution), with no store behind it."""
+
+    def __init__(self, workload: _Workload) -> None:
+        self.task = TASK
+        self.workload = workload
+        self.sandbox_factory = None
+        self.llm = None
+
+    def emit(self, kind: str, message: str, **data: Any) -> None:
+        """Nothing watches."""
+
+    @staticmethod
+    def should_stop() -> bool:
+        return False
+
+    @staticmethod
+    def remaining_seconds() -> float:
+        return 600.0
+
+
+def _raises(code: int) -> Callable[[Path], ExperimentOutcome]:
+    def behaviour(directory: Path) -> ExperimentOutcome:
+        raise OSError(code, os.strerror(code), str(directory / "2" / "U"))
+
+    return behaviour
+
+
+def _returns(**fields: Any) -> Callable[[Path], ExperimentOutcome]:
+    def behaviour(_directory: Path) -> ExperimentOutcome:
+        return ExperimentOutcome(key="a", **fields)
+
+    return behaviour
+
+
+def _free_bytes(monkeypatch: pytest.MonkeyPatch, free: int) -> None:
+    usage = shutil.disk_usage("/")
+    monkeypatch.setattr(shutil, "disk_usage", lambda _path: type(usage)(usage.total, usage.total - free, free))
+
+
+@pytest.mark.parametrize(
+    ("behaviour", "free", "named"),
+    [
+        (_raises(errno.ENOSPC), 10 << 30, "No space left on device"),
+        (_raises(errno.EROFS), 10 << 30, "Read-only file system"),
+        # Post-processing caught the error itself and recorded it: the gates would reject the science.
+        (
+            _returns(status="completed", info={"analysis_error": "OSError: [Errno 28] No space left on device"}),
+            10 << 30,
+            "No space left on device",
+        ),
+        # The solver crashed when it could not write its fields: the policy would halve its time step.
+        (_returns(status="error", error="solve exited with code 139"), 0, "0 bytes free"),
+    ],
+    ids=["raised-ENOSPC", "raised-EROFS", "caught-ENOSPC", "crashed-on-a-full-disk"],
+)
+def test_a_full_disk_stops_the_run_instead_of_becoming_the_experiments_outcome(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    behaviour: Callable[[Path], ExperimentOutcome],
+    free: int,
+    named: str,
+) -> None:
+    """Before, each became an outcome the gates judged: a permanent `reject` of a result nobody computed,
+    or a `rerun` that halved the time step and filled the disk again."""
+    _free_bytes(monkeypatch, free)
+    with pytest.raises(RunAbortedError) as caught:
+        run_driver(cast(Any, _Execution(_Workload(behaviour))), SPEC, tmp_path)
+    message = str(caught.value)
+    assert named in message and str(tmp_path) in message and "\n" not in message
+
+
+@pytest.mark.parametrize(
+    ("behaviour", "free"),
+    [
+        (_raises(errno.ENOENT), 10 << 30),  # the experiment's own missing file
+        (_returns(status="error", error="solve exited with code 1"), 10 << 30),  # diverged, disk fine
+        (_returns(status="completed"), 0),  # a full disk after an experiment that succeeded
+        # A solver's log line quoted in the error is not an error the tool caught.
+        (_returns(status="error", error="solve exited with code 1: OSError: [Errno 28] No space left"), 10 << 30),
+    ],
+    ids=["other-oserror", "diverged", "succeeded-on-a-full-disk", "quoted-errno"],
+)
+def test_an_experiments_own_failure_is_still_its_outcome(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, behaviour: Callable[[Path], ExperimentOutcome], free: int
+) -> None:
+    _free_bytes(monkeypatch, free)
+    outcome = run_driver(cast(Any, _Execution(_Workload(behaviour))), SPEC, tmp_path)
+    assert outcome.key == "a"
+
+
+# -- the run's own end: one line, the cause named, resumable when the store could not record it -------------------
+
+
+@pytest.fixture
+def launcher(home: Path) -> Iterator[RunLauncher]:
+    store = RunStore(home)
+    yield RunLauncher(store, build_catalog(Settings(home=home)), None)
+    store.engine.dispose()
+
+
+def _execute_failing(launcher: RunLauncher, monkeypatch: pytest.MonkeyPatch, failure: Callable[[], None]) -> str:
+    run_id = launcher.submit(launcher.catalog.load("cfd/cavity"), RunOptions())
+
+    def run(*_args: object, **_kwargs: object) -> None:
+        failure()
+
+    monkeypatch.setattr(Orchestrator, "run", run)
+    return run_id
+
+
+def test_a_multi_line_internal_error_is_one_line_of_reason(
+    launcher: RunLauncher, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A database error carries its SQL on further lines; the reason `agent run` prints spanned them."""
+
+    def fail() -> None:
+        raise RuntimeError("statement failed\n[SQL: SELECT run.id, run.task_id FROM run]")
+
+    run_id = _execute_failing(launcher, monkeypatch, fail)
+    summary = launcher.execute(run_id)
+    assert summary.status == "failed"
+    assert summary.reason == "internal error: RuntimeError: statement failed"
+
+
+def test_a_full_disk_at_the_write_up_is_named_not_an_internal_error(
+    launcher: RunLauncher, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def fail() -> None:
+        raise OSError(errno.ENOSPC, "No space left on device", "report.html")
+
+    run_id = _execute_failing(launcher, monkeypatch, fail)
+    summary = launcher.execute(run_id)
+    assert summary.status == "failed" and not summary.reason.startswith("internal error")
+    assert "No space left on device (report.html)" in summary.reason and run_id in summary.reason
+
+
+@pytest.mark.parametrize(
+    "lost",
+    [
+        OperationalError(
+            "SELECT 1", {}, Exception("server closed the connection unexpectedly"), connection_invalidated=True
+        ),
+        PendingRollbackError("Can't reconnect until invalid transaction is rolled back"),
+    ],
+    ids=["invalidated", "pending-rollback"],
+)
+def test_a_lost_database_connection_leaves_the_run_to_resume(
+    launcher: RunLauncher, monkeypatch: pytest.MonkeyPatch, lost: Exception
+) -> None:
+    """Before, one dropped connection (a server restart, a proxy's idle kill) failed the run for good,
+    its finished experiments and checkpoints unusable: `agent resume` answered 'already ended'."""
+
+    def fail() -> None:
+        raise lost
+
+    run_id = _execute_failing(launcher, monkeypatch, fail)
+    with pytest.raises(StoreUnavailableError) as caught:
+        launcher.execute(run_id)
+    message = str(caught.value)
+    assert "connection to the run store's database was lost" in message and f"agent resume {run_id}" in message
+    assert "\n" not in message
+    assert launcher.store.get_run(run_id).status == "running"  # resumable: not failed
+
+
+def test_a_database_file_deleted_under_a_run_is_written_nowhere_and_named(
+    launcher: RunLauncher, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Before, the process went on writing into the deleted file through its open connections while new
+    ones created an empty database beside it: records lost or split, and an error with the SQL in it."""
+    database = launcher.store.home / "labgate.db"
+    kept = launcher.store.home.parent / "kept.db"
+
+    def fail() -> None:
+        shutil.copy(database, kept)  # what the user has to put back
+        for suffix in ("", "-wal", "-shm"):
+            Path(f"{database}{suffix}").unlink(missing_ok=True)
+        launcher.store.emit(run_id, "step", "after the deletion")
+
+    run_id = _execute_failing(launcher, monkeypatch, fail)
+    with pytest.raises(StoreUnavailableError) as caught:
+        launcher.execute(run_id)
+    message = str(caught.value)
+    assert f"{database} was deleted" in message and f"agent resume {run_id}" in message and "\n" not in message
+    assert "[SQL" not in message
+    assert not database.exists() or database.stat().st_size == 0  # nothing written into a new database
+
+
+def test_a_replaced_database_file_is_refused_not_written(tmp_path: Path) -> None:
+    """`mv other.db labgate.db` under a live store: its open connections wrote on into the old file."""
+    store = RunStore(tmp_path / "home")
+    run = store.create_run(None, task_id="x")
+    other = RunStore(tmp_path / "other")
+    other.engine.dispose()
+    replacement = tmp_path / "home" / "labgate.db"
+    os.replace(tmp_path / "other" / "labgate.db", replacement)
+    before = replacement.read_bytes()
+    with pytest.raises(DBAPIError) as caught:
+        store.emit(run.id, "x", "lost?")
+    assert f"{replacement} was replaced by another file" in str(caught.value)
+    assert isinstance(caught.value.orig, StoreUnavailableError | sqlite3.Error)
+    assert replacement.read_bytes() == before  # the replacement is left as it was
+    store.engine.dispose()
+
+
+@pytest.mark.postgres
+def test_a_connection_killed_under_a_store_read_or_update_is_retried(home: Path) -> None:
+    """pg_terminate_backend on the connection running the statement: the store's reads and idempotent
+    updates reconnect once instead of failing the run."""
+    import threading
+
+    psycopg = pytest.importorskip("psycopg")
+    with database_url("postgresql") as url:
+        assert url is not None
+        store = RunStore(home, url)
+        run = store.create_run(None, task_id="x")
+        dsn = url.replace("postgresql+psycopg://", "postgresql://")
+        holder = psycopg.connect(dsn)
+        holder.execute("SELECT id FROM run WHERE id = %s FOR UPDATE", (run.id,))  # the update waits on it
+        errors: list[BaseException] = []
+
+        def update() -> None:
+            try:
+                store.update_run(run.id, notes="after the kill")
+            except BaseException as error:  # noqa: BLE001 - reported by the assertion below
+                errors.append(error)
+
+        thread = threading.Thread(target=update)
+        thread.start()
+        with psycopg.connect(dsn, autocommit=True) as admin:
+            waiting: list[Any] = []
+            while not waiting and thread.is_alive():
+                waiting = admin.execute(
+                    "SELECT pid FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND datname = current_database()"
+                ).fetchall()
+            assert waiting, "the update never waited on the lock"
+            admin.execute("SELECT pg_terminate_backend(%s)", (waiting[0][0],))
+        holder.rollback()
+        holder.close()
+        thread.join(60)
+        assert errors == []
+        assert store.get_run(run.id).notes == "after the kill"
+        store.engine.dispose()
+
+
+# -- a real run killed in its write-up, then resumed --------------------------------------------------------------
+
+_DIE_IN_WRITE_UP = textwrap.dedent(
+    """
+    import os, signal, sys
+    import agents._writer as writer
+
+    def die(*_args, **_kwargs):
+        os.kill(os.getpid(), signal.SIGKILL)
+
+    writer.render_html = die  # report.md is on disk, report.html not yet, nothing recorded of either
+    sys.argv = ["agent", *sys.argv[1:]]
+    from api.cli._main import main
+    main()
+    """
+)
+
+
+@pytest.mark.slow
+@pytest.mark.openfoam
+@pytest.mark.usefixtures("openfoam", "bubblewrap")
+def test_resume_after_a_kill_in_the_write_up_closes_what_the_dead_process_left_running(home: Path) -> None:
+    """Before, the killed process's write-up step stayed `running` for ever beside the resumed one's."""
+    killed = subprocess.run(
+        [sys.executable, "-c", _DIE_IN_WRITE_UP, "run", "cfd/cavity", "--param", "re=100", "--param", "cells=8"],
+        cwd=REPO,
+        env={**os.environ, "LABGATE_HOME": str(home)},
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert killed.returncode == -9, killed.stderr
+    store = RunStore(home)
+    (run,) = store.list_runs()
+    verdicts = len(store.verdicts(run.id))
+    assert run.status == "running" and verdicts > 0
+
+    resumed = agent("resume", run.id, "--json", home=home, timeout=300)
+    assert resumed.returncode == 0, resumed.stderr
+    summary = json.loads(resumed.stdout)
+    assert summary["status"] == "finished" and summary["report"]
+    steps = [(step.name, step.status) for step in store.steps(run.id)]
+    assert ("write-up", "interrupted") in steps and ("write-up", "done") in steps
+    assert all(status != "running" for _, status in steps)
+    assert len(store.verdicts(run.id)) == verdicts  # nothing judged twice
+    assert (home / "runs" / run.id / "report.html").is_file()
+    store.engine.dispose()
+
+
+# -- a real run on a disk that fills up ------------------------------------------------------------------------
+
+
+@pytest.fixture
+def small_disk(tmp_path: Path) -> Iterator[Path]:
+    """A 400 KiB tmpfs: room for a case's setup, not for its fields (root only; skipped elsewhere)."""
+    mount = tmp_path / "small"
+    mount.mkdir()
+    if os.geteuid() != 0 or shutil.which("mount") is None:
+        pytest.skip("mounting a small tmpfs needs root")
+    made = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=400k", "tmpfs", str(mount)], check=False)
+    if made.returncode != 0:
+        pytest.skip("this machine cannot mount a tmpfs")
+    try:
+        yield mount
+    finally:
+        subprocess.run(["umount", "-l", str(mount)], check=False)
+
+
+@pytest.mark.openfoam
+@pytest.mark.usefixtures("openfoam", "bubblewrap")
+def test_a_run_whose_disk_fills_up_fails_naming_it_and_judges_nothing(home: Path, small_disk: Path) -> None:
+    """Before, the solver crashed when it could not write (code 139), the gates judged that as numerical
+    trouble (`rerun`, time step halved), the rerun's ENOSPC was rejected as the science's, and the run
+    ended in `internal error: OSError`: verdicts on results nobody computed."""
+    (home / "runs").symlink_to(small_disk)  # the store's database stays on a disk with room
+    result = agent("run", "cfd/cavity", "--param", "re=100", "--param", "cells=16", "--json", home=home, timeout=300)
+    assert result.returncode == 1, result.stderr
+    summary = json.loads(result.stdout)
+    assert summary["status"] == "failed"
+    assert "No space left on device" in summary["reason"] or "bytes free" in summary["reason"]
+    assert summary["verdicts"] == [] and summary["accepted"] == []
+    store = RunStore(home)
+    assert [e.status for e in store.experiments(summary["run_id"])] == ["failed"]
+    store.engine.dispose()
+
+
+def test_a_connection_killed_under_an_insert_fails_with_the_lost_connection_named(home: Path) -> None:
+    """Inserts are not retried (a lost commit reply could record twice): the error must be the lost
+    connection itself, a DBAPI error the REST API answers 503 for. The revision counter's rollback hook read
+    the dead connection's state and replaced it with PendingRollbackError, which nothing handles."""
+    import threading
+
+    psycopg = pytest.importorskip("psycopg")
+    with database_url("postgresql") as url:
+        assert url is not None
+        store = RunStore(home, url)
+        run = store.create_run(None, task_id="x")
+        dsn = url.replace("postgresql+psycopg://", "postgresql://")
+        holder = psycopg.connect(dsn)
+        holder.execute("LOCK TABLE event IN ACCESS EXCLUSIVE MODE")  # the insert waits on it
+        errors: list[BaseException] = []
+
+        def insert() -> None:
+            try:
+                store.emit(run.id, "note", "written while the connection dies")
+            except BaseException as error:  # noqa: BLE001 - judged by the assertions below
+                errors.append(error)
+
+        thread = threading.Thread(target=insert)
+        thread.start()
+        with psycopg.connect(dsn, autocommit=True) as admin:
+            waiting: list[Any] = []
+            while not waiting and thread.is_alive():
+                waiting = admin.execute(
+                    "SELECT pid FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND datname = current_database()"
+                ).fetchall()
+            assert waiting, "the insert never waited on the lock"
+            admin.execute("SELECT pg_terminate_backend(%s)", (waiting[0][0],))
+        holder.rollback()
+        holder.close()
+        thread.join(60)
+        assert len(errors) == 1 and isinstance(errors[0], DBAPIError), errors
+        assert not isinstance(errors[0], PendingRollbackError) and store.lost_connection(errors[0])
+        store.emit(run.id, "note", "the next write works")  # the pool hands out a new connection
+        store.engine.dispose()
