@@ -7,6 +7,7 @@ solved only when the proof gate accepted it. Arms:
   builtin       the built-in proposer: automation plus proof skeletons, persistent session, no proof memory
   memory        the same, first trying the proof memory's scripts for similar goals
   builtin-coqc  `builtin` with one coqc process per prover run
+  builtin-nolibrary  `builtin` without the library-lemma step (`Search` for a goal automation cannot close)
   automation    the automation sweep alone, on the goal as stated and after `intros` (the literature's
                 baseline of an automation-only sweep)
 Proof memory: every arm records the proofs the gate accepted in one memory (a fresh one per bench
@@ -133,6 +134,8 @@ def _run_split(split: str, arm: str, args: argparse.Namespace, home: Path) -> di
         task.params["skeletons"] = "automation,intros"
     if arm.endswith("-coqc"):
         task.params["backend"] = "coqc"
+    if arm == "builtin-nolibrary":
+        task.params["library"] = False
     if args.limit:
         task.params["limit"] = args.limit
     if args.names:
@@ -140,8 +143,8 @@ def _run_split(split: str, arm: str, args: argparse.Namespace, home: Path) -> di
     elif args.quick:
         task.sweep["problem"] = quick_sample(split, args.quick)
     elif args.every > 1:
-        usable = [p.name for p in load_split(split) if exclusion_reason(split, p.name) is None]
-        task.sweep["problem"] = usable[args.offset :: args.every]
+        names = [p.name for p in load_split(split) if exclusion_reason(split, p.name) is None]
+        task.sweep["problem"] = names[args.offset :: args.every]
     started = time.monotonic()
     run_id = launcher.submit(task, RunOptions(max_workers=args.workers))
     summary = launcher.execute(run_id)

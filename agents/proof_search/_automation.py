@@ -14,6 +14,7 @@ import re
 from dataclasses import dataclass
 
 from agents.proof_search._dialects import ISABELLE_PROBE, isabelle_winner, lean_probe_step, lean_winner
+from agents.proof_search._library import goal_constants, lemma_names, lemma_probes, lemma_tactic, search_command
 from agents.proof_search._script import AUTOMATION_IMPORTS, ProofScript
 from tools.proofs import CheckResult, ProofProblem, Prover
 
@@ -45,6 +46,9 @@ AUTOMATION: tuple[AutomationTactic, ...] = (
     AutomationTactic("hammer", "hammer", weight=2.0),
 )
 _NOT_FAILED = "The command has not failed!"
+LIBRARY_SECONDS = 8.0
+"""The most one library-lemma step may take (the `Search`, then every lemma's try): where no lemma
+closes the goal, the search's budget goes on to other drafts."""
 _HAMMER_REPLACEMENT = re.compile(r"Replace the hammer tactic with:\s*(.+?)\s*$", re.MULTILINE)
 
 
@@ -84,16 +88,19 @@ class ToolCorrector:
         tactic_seconds: float = 3.0,
         step_seconds: float = 24.0,
         imports: str = AUTOMATION_IMPORTS,
+        library: bool = True,
     ) -> None:
         self.prover = prover
+        self.library = library
         self.problem = problem
         self.tactics = tactics
         self.tactic_seconds = tactic_seconds
         self.step_seconds = step_seconds
         self.imports = imports
 
-    def fix(self, script: ProofScript, index: int, *, timeout: float | None = None) -> StepFix:
-        """The first tactic (in order) that closes the goal step `index` works on."""
+    def fix(self, script: ProofScript, index: int, *, timeout: float | None = None, goal: str | None = None) -> StepFix:
+        """The first tactic (in order) that closes the goal step `index` works on; when none does and the
+        goal state before the step is known (`goal`, as the search renders it), a library lemma that does."""
         prefix = script.prefix_source(self.problem, index, self.imports)
         if self.problem.prover != "coq":
             return self._fix_foreign(prefix, timeout)
@@ -115,7 +122,29 @@ class ToolCorrector:
                         script_text = replacements[-1].rstrip(".")
                 return StepFix(f"{script_text}.", tactic.name, result, prefix_ok=True)
         prefix_error = next((e for e in errors if 0 < e.line < first_probe_line), None)
-        return StepFix(None, "", result, prefix_ok=prefix_error is None and not result.failure)
+        prefix_ok = prefix_error is None and not result.failure
+        if self.library and prefix_ok and goal is not None and not result.timed_out:
+            limit = min(LIBRARY_SECONDS, self.step_seconds, timeout or self.step_seconds)
+            found = self._library_lemma(prefix, goal, limit)
+            if found is not None:
+                return found
+        return StepFix(None, "", result, prefix_ok=prefix_ok)
+
+    def _library_lemma(self, prefix: str, goal: str, limit: float) -> StepFix | None:
+        """A lemma `Search` names for the goal's constants that closes the goal (see `_library`), or None."""
+        command = search_command(goal_constants(goal))
+        if command is None:
+            return None
+        names = lemma_names(self.prover.check(prefix + command + "\n", timeout=limit).stdout)
+        if not names:
+            return None
+        result = self.prover.check(prefix + lemma_probes(names, max(1, round(self.tactic_seconds / 3))), timeout=limit)
+        first_probe_line = prefix.count("\n") + 1
+        winner = next((e for e in result.errors if e.message.startswith(_NOT_FAILED)), None)
+        if winner is None or not 0 <= winner.line - first_probe_line < len(names):
+            return None
+        name = names[winner.line - first_probe_line]
+        return StepFix(f"{lemma_tactic(name)}.", f"lemma {name}", result, prefix_ok=True)
 
     def _fix_foreign(self, prefix: str, timeout: float | None) -> StepFix:
         """Lean 4: one `first | ...` step tracing its winner; Isabelle: `try0` and `sledgehammer` (see `_dialects`)."""

@@ -87,6 +87,7 @@ def drive_proof(context: Execution, spec: ExperimentSpec, directory: Path) -> Ex
         seed=task.seed,
         should_stop=context.should_stop,
         imports=AUTOMATION_IMPORTS if params.prover == "coq" else "",
+        library=params.library,
     )
     try:
         result = search.run()

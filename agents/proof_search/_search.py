@@ -168,6 +168,7 @@ class ProofSearch:
         imports: str = AUTOMATION_IMPORTS,
         dedupe_goals: bool = True,
         tactics: tuple[AutomationTactic, ...] = AUTOMATION,
+        library: bool = True,
     ) -> None:
         self.problem = problem
         self.prover = prover
@@ -184,6 +185,7 @@ class ProofSearch:
             step_seconds=self.budget.step_seconds,
             imports=imports,
             tactics=tactics,
+            library=library,
         )
         self.attempts = 0
         self.log: list[dict[str, Any]] = []
@@ -383,7 +385,7 @@ class ProofSearch:
             self._record(kind="probe", origin=script.origin, step=index, ok=False, skipped="goal already tried")
             return None
         self.attempts += 1
-        outcome = self.corrector.fix(script, index, timeout=max(1.0, self._remaining()))
+        outcome = self.corrector.fix(script, index, timeout=max(1.0, self._remaining()), goal=goal)
         self._record(
             kind="probe",
             origin=script.origin,

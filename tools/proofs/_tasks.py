@@ -55,6 +55,9 @@ class ProofParams(BaseModel):
         default="session", description="search prover: a persistent coqidetop session or one coqc per attempt"
     )
     skeletons: str = Field(default="all", description="built-in proof skeletons to draft from: 'all' or names, ','")
+    library: bool = Field(
+        default=True, description="Coq: try the library lemmas `Search` names for a goal no automation closes"
+    )
     proof: str | None = Field(default=None, description="a proof script to check instead of searching")
 
 
