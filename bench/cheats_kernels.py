@@ -1,13 +1,14 @@
 """Cheats against the kernel gates: how many are rejected, are honest kernels kept, and how often the seed
 loses to itself.
 
-Runs the battery of `tests/test_kernel_gates_hostile.py` and `tests/test_redteam_kernels2.py` (the same
-cases those files assert on) through the harness with this device's measured ceilings, so the physics
-check is live: kernels that write outside their buffers, read past them (loops with no tail), rely on
-zero-initialised outputs, skip or truncate reductions, sample the target instead of running the chains,
-write into inputs, special-case sizes or lose precision, and devices that behave like kernels with
-memory across launches (work once, replay a cached answer, work only on the runs always checked) or a
-tampered clock. Honest controls are the suite's seeds and
+Runs the battery of `tests/test_kernel_gates_hostile.py`, `tests/test_redteam_kernels2.py` and
+`tests/test_redteam_kernels3.py` (the same cases those files assert on) through the harness with this
+device's measured ceilings, so the physics check is live: kernels that write outside their buffers,
+read past them (loops with no tail), rely on zero-initialised outputs, skip or truncate reductions,
+sample the target instead of running the chains, write into inputs, special-case sizes or lose
+precision, call target builtins that change the processor's floating-point mode or read its clock,
+and devices that behave like kernels with memory across launches (work once, replay a cached answer,
+work only on the runs always checked) or a tampered clock. Honest controls are the suite's seeds and
 hand-optimised kernels, judged at the in-distribution sizes and at drawn held-out sizes. Then the
 held-out gate judges the seed against itself `--trials` times (fresh seed, fresh drawn sizes each
 time, interleaved rounds until the 95% interval of the speed ratio clears the 0.9x threshold): every
@@ -44,12 +45,14 @@ from tests.test_kernel_gates_hostile import (  # noqa: E402
     seed_checking_only_the_last_run,
 )
 from tests.test_redteam_kernels2 import READ_PAST_CHEATS  # noqa: E402
+from tests.test_redteam_kernels3 import STATE_CHEATS  # noqa: E402
 from tools.kernels import SUITE, Harness, Worker, open_harness  # noqa: E402
 from verifiers.kernels import KernelHeldoutGate, measure  # noqa: E402
 
 MIN_SPEEDUP = 0.9
-CHEATS = {**KERNEL_CHEATS, **READ_PAST_CHEATS}
-"""Kernel cheats of both batteries: the hostile file's and the reads past a buffer's end."""
+CHEATS = {**KERNEL_CHEATS, **READ_PAST_CHEATS, **STATE_CHEATS}
+"""Kernel cheats of every battery: the hostile file's, the reads past a buffer's end, and the target builtins
+that reach the processor's state (flush-to-zero left on for later kernels, a cycle counter, the stack)."""
 
 
 def _factory(workdir: Path, *, ro_paths: Sequence[Path] = ()) -> Sandbox:

@@ -7,6 +7,7 @@ Backends run only inside the sandboxed worker process, never in the trusted host
 
 from __future__ import annotations
 
+import re
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -23,6 +24,117 @@ host's pipe): task sources refuse the words (`KernelTask.parse`), and every Open
 as macros (`NO_ASSEMBLY_DEFINES`) so that a keyword pasted together with `##` fails to compile.
 """
 NO_ASSEMBLY_DEFINES = tuple(f"-D{word}=inline_assembly_is_not_allowed" for word in INLINE_ASSEMBLY)
+_X86_STATE = (
+    "sse.ldmxcsr",
+    "sse.stmxcsr",
+    "rdtsc",
+    "rdpmc",
+    "rdpid",
+    "fxrstor",
+    "fxsave",
+    "xrstor",
+    "xsave",
+    "xsetbv",
+    "xgetbv",
+    "rdfsbase",
+    "rdgsbase",
+    "wrfsbase",
+    "wrgsbase",
+    "flags.read",
+    "flags.write",
+    "sse2.clflush",
+    "clflushopt",
+    "clwb",
+    "wbinvd",
+    "wbnoinvd",
+    "invpcid",
+    "sse3.monitor",
+    "sse3.mwait",
+    "monitorx",
+    "mwaitx",
+    "umonitor",
+    "umwait",
+    "tpause",
+    "serialize",
+    "ptwrite",
+    "hreset",
+    "xbegin",
+    "xend",
+    "xabort",
+    "xtest",
+    "incssp",
+    "rdssp",
+    "saveprevssp",
+    "rstorssp",
+    "wrss",
+    "wruss",
+    "setssbsy",
+    "clrssbsy",
+    "ldtilecfg",
+    "sttilecfg",
+    "tilerelease",
+    "senduipi",
+    "clui",
+    "stui",
+    "testui",
+    "int",
+)
+"""x86 intrinsics (after `llvm.x86.`) that read or change processor state rather than compute: the SSE
+control register (flush-to-zero, denormals-are-zero, rounding), time and performance counters, saved
+register state, segment bases, flags, cache control, waiting, transactions, shadow stacks, tile config.
+Arithmetic ones (min, max, round, blend, convert) stay allowed: PoCL's vector math library uses them."""
+
+MACHINE_STATE_INTRINSICS = (
+    *(b"llvm.x86." + name.encode() for name in _X86_STATE),
+    b"llvm.readcyclecounter",
+    b"llvm.frameaddress",
+    b"llvm.returnaddress",
+    b"llvm.addressofreturnaddress",
+    b"llvm.sponentry",
+    b"llvm.read_register",
+    b"llvm.read_volatile_register",
+    b"llvm.write_register",
+    b"llvm.thread.pointer",
+    b"llvm.set.rounding",
+    b"llvm.set.fpenv",
+    b"llvm.reset.fpenv",
+    b"llvm.set.fpmode",
+    b"llvm.reset.fpmode",
+)
+"""LLVM intrinsics that reach the processor rather than compute: a built program calling one is refused.
+
+Clang accepts target builtins in OpenCL C. On a CPU device `__builtin_ia32_ldmxcsr` switches on
+flush-to-zero and denormals-are-zero, and PoCL leaves that set in its threads for every later
+kernel of the worker (the trusted seed timed beside the candidate, the next candidates of a search);
+`__builtin_ia32_rdtsc` and `__builtin_readcyclecounter` are a clock inside the kernel, and
+`__builtin_frame_address` the address of the worker's stack. None of these is arithmetic a task
+asks for. Spellings vary (a macro can paste the name together), so the check reads what the
+compiler built, where every such builtin is a call to one of these intrinsics (`intrinsics_refused`).
+"""
+
+
+def intrinsics_refused(binary: bytes) -> list[str]:
+    """The machine-state intrinsics (`MACHINE_STATE_INTRINSICS`) a built program's code names, as they appear.
+
+    LLVM keeps the names of called intrinsics in the bitcode's string table, one after another with
+    no separator, so each name found is cut where the next string starts (`_NEXT_STRING`, or a mangled
+    `_Z` name).
+    """
+    found: dict[str, int] = {}
+    for prefix in MACHINE_STATE_INTRINSICS:
+        start = binary.find(prefix)
+        while start >= 0:
+            match = _INTRINSIC_NAME.match(binary, start)
+            name = match.group().decode() if match else prefix.decode()
+            name = "llvm." + _NEXT_STRING.split(name[len("llvm.") :], maxsplit=1)[0].rstrip("._")
+            found.setdefault(name, start)
+            start = binary.find(prefix, start + len(prefix))
+    return sorted(found, key=found.__getitem__)
+
+
+_INTRINSIC_NAME = re.compile(rb"llvm\.[a-z0-9_.]+")
+_NEXT_STRING = re.compile(r"llvm\.|pocl\.|(?<=[a-z])\d+\.\d+\.\d+")
+"""Where the next string of the table starts: another intrinsic, PoCL's own, or the LLVM version (15.0.6)."""
 
 
 class KernelCompileError(LabgateError):
@@ -105,3 +217,12 @@ class Backend(ABC):
     @abstractmethod
     def release(self) -> None:
         """Free every buffer allocated since the last release."""
+
+    def forget_local(self) -> None:  # noqa: B027 - a no-op unless the device keeps local memory
+        """Overwrite the device's `__local` memory, so that no program reads what an earlier one left there.
+
+        The worker calls it before every request (a size of one candidate's evaluation): a device that
+        keeps `__local` memory from one program to the next (PoCL keeps each runtime thread's) would
+        otherwise let a kernel reuse answers an earlier evaluation on the same inputs computed. Devices
+        whose local memory does not outlive a launch need nothing.
+        """

@@ -10,10 +10,29 @@ from typing import Any
 
 import numpy as np
 
-from tools.kernels._backend import NO_ASSEMBLY_DEFINES, Backend, DeviceInfo, KernelCompileError, KernelLaunchError
+from tools.kernels._backend import (
+    NO_ASSEMBLY_DEFINES,
+    Backend,
+    DeviceInfo,
+    KernelCompileError,
+    KernelLaunchError,
+    intrinsics_refused,
+)
 
 _PROGRAM_CACHE = 48
 """Built programs kept per worker: a search revisits its incumbents, not thousands of old candidates."""
+FORGET_GROUPS_PER_UNIT = 4
+"""Work-groups per compute unit of one `forget_local` launch: with one per unit, one PoCL thread often took them all."""
+FORGET_LAUNCHES = 8
+"""Launches `forget_local` tries before it settles for the regions it reached."""
+_FORGET_LOCAL = """
+__kernel void forget_local(__global ulong* where) {
+    __local uint region[WORDS];
+    for (int i = get_local_id(0); i < WORDS; i += get_local_size(0)) region[i] = 0xFFFFFFFFu;
+    barrier(CLK_LOCAL_MEM_FENCE);
+    if (get_local_id(0) == 0) where[get_group_id(0)] = (ulong)(uintptr_t)region;
+}
+"""
 
 
 class OpenCLBackend(Backend):
@@ -35,6 +54,7 @@ class OpenCLBackend(Backend):
         self._kernels: dict[tuple[str, str], Any] = {}
         # PoCL aborts when a buffer still bound to a kernel argument is freed: keep every one alive.
         self._buffers: list[Any] = []
+        self._forget: tuple[Any, Any] | None = None
 
     def info(self) -> DeviceInfo:
         device = self.device
@@ -56,6 +76,7 @@ class OpenCLBackend(Backend):
                 program = self._cl.Program(self.context, source).build(options=options)
             except self._cl.RuntimeError as error:
                 raise KernelCompileError(_build_log(error)) from None
+            _refuse_machine_state(program, self._cl)
             self._programs[key] = program
             while len(self._programs) > _PROGRAM_CACHE:
                 evicted, _ = self._programs.popitem(last=False)
@@ -115,6 +136,41 @@ class OpenCLBackend(Backend):
                 f"kernel {kernel} declares {needed} bytes of __local memory; the device has {available}"
             )
 
+    def forget_local(self) -> None:
+        """Fill every runtime thread's `__local` memory with 0xFF bytes (see `Backend.forget_local`).
+
+        PoCL gives each of its threads (one per compute unit) a region of local memory that work-groups
+        of every program reuse as it was left. One launch of FORGET_GROUPS_PER_UNIT work-groups per
+        compute unit, each filling the whole region, reaches every thread almost always; each group
+        reports its region's address, and launches repeat (up to FORGET_LAUNCHES) until as many
+        regions as compute units were filled. GPUs need no count: one launch covers what can be covered.
+        """
+        cl = self._cl
+        units = max(1, int(self.device.max_compute_units))
+        groups = FORGET_GROUPS_PER_UNIT * units
+        if self._forget is None:
+            source = _FORGET_LOCAL.replace("WORDS", str(int(self.device.local_mem_size) // 4))
+            try:
+                kernel = cl.Kernel(cl.Program(self.context, source).build(), "forget_local")
+            except (cl.LogicError, cl.RuntimeError) as error:
+                raise KernelLaunchError(f"the program clearing __local memory did not build: {error}") from None
+            self._forget = (kernel, cl.Buffer(self.context, cl.mem_flags.READ_WRITE, 8 * groups))
+        kernel, where = self._forget
+        addresses = np.zeros(groups, np.uint64)
+        width = min(64, int(self.device.max_work_group_size))
+        filled: set[int] = set()
+        cpu = bool(self.device.type & cl.device_type.CPU)
+        for _ in range(FORGET_LAUNCHES):
+            try:
+                kernel.set_args(where)
+                cl.enqueue_nd_range_kernel(self.queue, kernel, (groups * width,), (width,))
+                cl.enqueue_copy(self.queue, addresses, where, is_blocking=True)
+            except (cl.LogicError, cl.RuntimeError) as error:
+                raise KernelLaunchError(f"clearing the device's __local memory failed: {error}") from None
+            filled.update(int(a) for a in addresses)
+            if not cpu or len(filled) >= units:
+                return
+
     def elapsed(self, events: Sequence[Any]) -> float:
         try:
             self._cl.wait_for_events(list(events))
@@ -127,6 +183,22 @@ class OpenCLBackend(Backend):
         for buffer in reversed(self._buffers):
             buffer.release()
         self._buffers.clear()
+
+
+def _refuse_machine_state(program: Any, cl: Any) -> None:
+    """Refuse a built program whose code calls a machine-state intrinsic (`MACHINE_STATE_INTRINSICS`).
+
+    Read from the program's binaries (PoCL's hold the LLVM bitcode the kernels are built from), so a
+    builtin spelled through macros is seen as the call it became.
+    """
+    for binary in program.get_info(cl.program_info.BINARIES):
+        refused = intrinsics_refused(bytes(binary))
+        if refused:
+            raise KernelCompileError(
+                f"kernel calls {', '.join(refused)}: target builtins that read or change the processor's "
+                "state (floating-point control such as flush-to-zero, cycle counters, stack addresses) are "
+                "not allowed (a floating-point mode one kernel sets stays set for every later kernel of the worker)"
+            )
 
 
 def _build_log(error: Exception) -> str:

@@ -6,6 +6,8 @@ scratch buffer), so before every run the worker
 - restores every input buffer from the host's bytes, with this run's own variant applied (a few
   elements changed, so no two runs see the same inputs and a remembered answer is wrong),
 - fills every output and scratch buffer with a poison pattern (0xFF bytes: NaN for floats),
+(and once per request, before its first run, the device's `__local` memory, which PoCL keeps from one
+program to the next, is overwritten: `Backend.forget_local`),
 and after every run it reads back the guard bytes on both sides of every buffer (reporting any
 that lost the canary: where, and how many), every read-only input buffer (reporting any byte that
 differs from what that run uploaded: where, and how many), and the outputs at host-chosen sample
@@ -235,6 +237,9 @@ def evaluate(
     variants = int(request.get("variants", 1))
     try:
         started = time.perf_counter()
+        # Nothing an earlier request's kernels left in `__local` memory reaches this one's (an answer
+        # computed by an earlier evaluation on the same inputs, or a marker of which evaluation this is).
+        backend.forget_local()
         trial = _Trial(backend, request, arrays)
         setup_seconds = time.perf_counter() - started
         trial.keep = {0}
