@@ -5,18 +5,15 @@ case keeps only the original for its Allrun to copy (`cp 0/T.orig 0/T`)."""
 from __future__ import annotations
 
 import gzip
-import json
-import shutil
 from pathlib import Path
 
 import pytest
 
-from tests.conftest import agent
+from tests.stock_cases import rerun_stock_case
 from tools.cfd.cases._generic_speed import imposed_speed
 from tools.cfd.openfoam import _foamread
 from tools.cfd.openfoam._foamread import FoamParseError, read_foam_dict
 
-EXAMPLES = Path("/usr/share/doc/openfoam-examples/examples")
 INLET = "internalField uniform (0 0 0);\nboundaryField { inlet { type fixedValue; value uniform (7.5 0 0); } }\n"
 BOUNDARY = "1 ( inlet { type patch; nFaces 4; startFace 0; } )\n"
 
@@ -74,18 +71,8 @@ def test_a_compressed_link_is_refused_like_a_plain_one(tmp_path: Path) -> None:
 def test_the_stock_hot_room_runs_from_its_original_temperature_field(home: Path, tmp_path: Path) -> None:
     """buoyantBoussinesqSimpleFoam/hotRoom keeps only `0/T.orig`; before, its solver stopped at once
     ('cannot find file 0/T')."""
-    source = EXAMPLES / "heatTransfer" / "buoyantBoussinesqSimpleFoam" / "hotRoom"
-    if not source.is_dir():
-        pytest.skip(f"the OpenFOAM tutorial {source} is not installed (apt-get install openfoam-examples)")
-    case = tmp_path / "hotRoom"
-    shutil.copytree(source, case)
-    assert not (case / "0" / "T").exists()
-    result = agent(
-        "run", "cfd/case", f"--param=case_dir={case}", "--param=end_time=3", "--json", home=home, timeout=600
-    )
-    assert result.returncode in (0, 1), result.stderr
-    report = json.loads(result.stdout.strip().splitlines()[-1])
-    verdicts = {verdict["gate"]: verdict for verdict in report["verdicts"]}
+    relative = "heatTransfer/buoyantBoussinesqSimpleFoam/hotRoom"
+    case, _, verdicts = rerun_stock_case(relative, home, tmp_path, "end_time=3")
     assert verdicts["deliverables"]["decision"] == "accept", verdicts["deliverables"]["reasons"]
     assert verdicts["physical-range"]["decision"] == "accept", verdicts["physical-range"]["reasons"]
     assert not (case / "0" / "T").exists(), "the user's case was changed"

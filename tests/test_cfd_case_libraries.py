@@ -8,19 +8,16 @@ library answers to, or a system library that is not OpenFOAM's.
 
 from __future__ import annotations
 
-import json
-import shutil
 from pathlib import Path
 
 import pytest
 
-from tests.conftest import agent
+from tests.stock_cases import EXAMPLES, rerun_stock_case
 from tools import TaskError
 from tools.cfd.cases._generic_control import refuse_code, solve_control, stripped
 from tools.cfd.openfoam._foamread import parse_foam_dict
 from tools.cfd.openfoam._libraries import OPENFOAM_LIBRARIES, installed_library, refused_library_names
 
-EXAMPLES = Path("/usr/share/doc/openfoam-examples/examples")
 CODE_WORDS = ("#codeStream", "#calc", "coded", "systemCall")
 
 
@@ -123,17 +120,8 @@ def test_every_stock_tutorial_passes_the_scan_unless_it_carries_code(libraries: 
 @pytest.mark.usefixtures("openfoam", "bubblewrap")
 def test_the_stock_dam_break_runs_with_its_sampling_library(libraries: None, home: Path, tmp_path: Path) -> None:
     """interFoam's damBreak: setFields, a VOF solver, and `libs (sampling)` in its sampling dictionary."""
-    source = EXAMPLES / "multiphase" / "interFoam" / "laminar" / "damBreak" / "damBreak"
-    if not source.is_dir():
-        pytest.skip(f"the OpenFOAM tutorial {source} is not installed (apt-get install openfoam-examples)")
-    case = tmp_path / "damBreak"
-    shutil.copytree(source, case)
-    result = agent(
-        "run", "cfd/case", f"--param=case_dir={case}", "--param=end_time=0.02", "--json", home=home, timeout=600
-    )
-    assert result.returncode in (0, 1), result.stderr
-    report = json.loads(result.stdout.strip().splitlines()[-1])
-    verdicts = {verdict["gate"]: verdict for verdict in report["verdicts"]}
+    relative = "multiphase/interFoam/laminar/damBreak/damBreak"
+    _, _, verdicts = rerun_stock_case(relative, home, tmp_path, "end_time=0.02")
     assert verdicts["deliverables"]["decision"] == "accept", verdicts["deliverables"]["reasons"]
     assert verdicts["physical-range"]["decision"] == "accept", verdicts["physical-range"]["reasons"]
     logs = list(home.rglob("log.interFoam")) + list(home.rglob("log.setFields"))

@@ -5,20 +5,16 @@ cells on a line, a log read as having no time step, a solve killed by labgate's 
 
 from __future__ import annotations
 
-import json
-import shutil
 from pathlib import Path
 
 import numpy as np
 import pytest
 
-from tests.conftest import agent
+from tests.stock_cases import rerun_stock_case
 from tools.cfd import parse_solver_log
 from tools.cfd._draw import field_panels_tri
 from tools.cfd.cases._final import plane_axes
 from verifiers._deliverables import image_pixels, image_problem
-
-EXAMPLES = Path("/usr/share/doc/openfoam-examples/examples")
 
 
 def _grid(width: float, height: float, nx: int, ny: int) -> tuple[np.ndarray, np.ndarray]:
@@ -69,17 +65,7 @@ def test_engine_solvers_time_lines_are_time_steps() -> None:
 def test_a_solver_whose_turbulence_y_plus_cannot_find_still_runs(home: Path, tmp_path: Path) -> None:
     """driftFluxFoam keeps its mixture's turbulence model under another name: labgate's y+ function object,
     run inside the solve, stopped it ('Unable to find turbulence model in the database')."""
-    source = EXAMPLES / "multiphase" / "driftFluxFoam" / "RAS" / "dahl"
-    if not source.is_dir():
-        pytest.skip(f"the OpenFOAM tutorial {source} is not installed (apt-get install openfoam-examples)")
-    case = tmp_path / "dahl"
-    shutil.copytree(source, case)
-    result = agent(
-        "run", "cfd/case", f"--param=case_dir={case}", "--param=end_time=0.2", "--json", home=home, timeout=600
-    )
-    assert result.returncode in (0, 1), result.stderr
-    report = json.loads(result.stdout.strip().splitlines()[-1])
-    verdicts = {verdict["gate"]: verdict for verdict in report["verdicts"]}
+    _, report, verdicts = rerun_stock_case("multiphase/driftFluxFoam/RAS/dahl", home, tmp_path, "end_time=0.2")
     assert report["status"] != "failed", report["reason"]
     assert verdicts["deliverables"]["decision"] == "accept", verdicts["deliverables"]["reasons"]
     log = next(home.rglob("log.driftFluxFoam")).read_text()

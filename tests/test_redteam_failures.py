@@ -263,37 +263,14 @@ def test_a_replaced_database_file_is_refused_not_written(tmp_path: Path) -> None
 def test_a_connection_killed_under_a_store_read_or_update_is_retried(home: Path) -> None:
     """pg_terminate_backend on the connection running the statement: the store's reads and idempotent
     updates reconnect once instead of failing the run."""
-    import threading
-
-    psycopg = pytest.importorskip("psycopg")
+    pytest.importorskip("psycopg")
     with database_url("postgresql") as url:
         assert url is not None
         store = RunStore(home, url)
         run = store.create_run(None, task_id="x")
         dsn = url.replace("postgresql+psycopg://", "postgresql://")
-        holder = psycopg.connect(dsn)
-        holder.execute("SELECT id FROM run WHERE id = %s FOR UPDATE", (run.id,))  # the update waits on it
-        errors: list[BaseException] = []
-
-        def update() -> None:
-            try:
-                store.update_run(run.id, notes="after the kill")
-            except BaseException as error:  # noqa: BLE001 - reported by the assertion below
-                errors.append(error)
-
-        thread = threading.Thread(target=update)
-        thread.start()
-        with psycopg.connect(dsn, autocommit=True) as admin:
-            waiting: list[Any] = []
-            while not waiting and thread.is_alive():
-                waiting = admin.execute(
-                    "SELECT pid FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND datname = current_database()"
-                ).fetchall()
-            assert waiting, "the update never waited on the lock"
-            admin.execute("SELECT pg_terminate_backend(%s)", (waiting[0][0],))
-        holder.rollback()
-        holder.close()
-        thread.join(60)
+        lock = "SELECT id FROM run WHERE id = %s FOR UPDATE"  # the update waits on it
+        errors = _killed_while_waiting(dsn, lock, (run.id,), lambda: store.update_run(run.id, notes="after the kill"))
         assert errors == []
         assert store.get_run(run.id).notes == "after the kill"
         store.engine.dispose()
@@ -390,38 +367,49 @@ def test_a_connection_killed_under_an_insert_fails_with_the_lost_connection_name
     """Inserts are not retried (a lost commit reply could record twice): the error must be the lost
     connection itself, a DBAPI error the REST API answers 503 for. The revision counter's rollback hook read
     the dead connection's state and replaced it with PendingRollbackError, which nothing handles."""
-    import threading
-
-    psycopg = pytest.importorskip("psycopg")
+    pytest.importorskip("psycopg")
     with database_url("postgresql") as url:
         assert url is not None
         store = RunStore(home, url)
         run = store.create_run(None, task_id="x")
         dsn = url.replace("postgresql+psycopg://", "postgresql://")
-        holder = psycopg.connect(dsn)
-        holder.execute("LOCK TABLE event IN ACCESS EXCLUSIVE MODE")  # the insert waits on it
-        errors: list[BaseException] = []
-
-        def insert() -> None:
-            try:
-                store.emit(run.id, "note", "written while the connection dies")
-            except BaseException as error:  # noqa: BLE001 - judged by the assertions below
-                errors.append(error)
-
-        thread = threading.Thread(target=insert)
-        thread.start()
-        with psycopg.connect(dsn, autocommit=True) as admin:
-            waiting: list[Any] = []
-            while not waiting and thread.is_alive():
-                waiting = admin.execute(
-                    "SELECT pid FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND datname = current_database()"
-                ).fetchall()
-            assert waiting, "the insert never waited on the lock"
-            admin.execute("SELECT pg_terminate_backend(%s)", (waiting[0][0],))
-        holder.rollback()
-        holder.close()
-        thread.join(60)
+        lock = "LOCK TABLE event IN ACCESS EXCLUSIVE MODE"  # the insert waits on it
+        errors = _killed_while_waiting(dsn, lock, (), lambda: store.emit(run.id, "note", "written while it dies"))
         assert len(errors) == 1 and isinstance(errors[0], DBAPIError), errors
         assert not isinstance(errors[0], PendingRollbackError) and store.lost_connection(errors[0])
         store.emit(run.id, "note", "the next write works")  # the pool hands out a new connection
         store.engine.dispose()
+
+
+def _killed_while_waiting(
+    dsn: str, lock: str, params: tuple[Any, ...], statement: Callable[[], object]
+) -> list[BaseException]:
+    """Run `statement` (a store call) in a thread while another connection holds `lock`, terminate the
+    backend that waits on it, and return what the call raised."""
+    import threading
+
+    psycopg = pytest.importorskip("psycopg")
+    holder = psycopg.connect(dsn)
+    holder.execute(lock, params)
+    errors: list[BaseException] = []
+
+    def call() -> None:
+        try:
+            statement()
+        except BaseException as error:  # noqa: BLE001 - returned to the test
+            errors.append(error)
+
+    thread = threading.Thread(target=call)
+    thread.start()
+    with psycopg.connect(dsn, autocommit=True) as admin:
+        waiting: list[Any] = []
+        while not waiting and thread.is_alive():
+            waiting = admin.execute(
+                "SELECT pid FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND datname = current_database()"
+            ).fetchall()
+        assert waiting, "the statement never waited on the lock"
+        admin.execute("SELECT pg_terminate_backend(%s)", (waiting[0][0],))
+    holder.rollback()
+    holder.close()
+    thread.join(60)
+    return errors
