@@ -90,24 +90,25 @@ def wall_post_processing(
     solver: str,
     openfoam: OpenFOAMConfig,
     *,
+    restore: str,
     timeout: float,
     limits: Limits,
 ) -> str | None:
     """Write y+ and wall shear stress at the latest time with the solver's `-postProcess`; why not, or None.
 
-    The controlDict in place before is put back, so what the gates read of it is the run's own."""
+    `restore`, the controlDict labgate wrote for the run, is put back after, so what the gates read of
+    it is the run's own (written again from labgate's text, never read back from the case)."""
     functions = wall_functions(case)
     if not functions:
         return None
     if timeout <= 0:
         return "y+ and wall shear stress not written: no time left in the experiment's budget"
-    before = (case / "system" / "controlDict").read_text()
     _write(case, "system/controlDict", post_control(control, solver, functions))
     try:
         step = CaseStep("wall-functions", (solver, "-postProcess", "-latestTime"), WALL_LOG)
         outcome = run_steps(sandbox, [step], openfoam, timeout=timeout, limits=limits)[0]
     finally:
-        _write(case, "system/controlDict", before)
+        _write(case, "system/controlDict", restore)
     if outcome.timed_out or outcome.returncode != 0:
         return f"y+ and wall shear stress not written: the solver's -postProcess failed{_fatal(case, WALL_LOG)}"
     return None
@@ -302,7 +303,9 @@ def run_user_case(
         walls = None
         if all(o.returncode == 0 and not o.timed_out for o in outcomes):
             left = deadline - time.monotonic()
-            walls = wall_post_processing(sandbox, case, control, solver, openfoam, timeout=left, limits=limits)
+            walls = wall_post_processing(
+                sandbox, case, control, solver, openfoam, restore=text, timeout=left, limits=limits
+            )
     finally:
         sandbox.close()
     info = _info(solver, outcomes, source, notes)
@@ -349,7 +352,8 @@ def adopt_user_case(
             remove_untrusted_tree(root_latest[1] / name)
     for name in ("postProcessing", "VTK"):
         remove_untrusted_tree(case / name)
-    _write(case, "system/controlDict", post_control(control, solver, labgate_functions(case)))
+    post = post_control(control, solver, labgate_functions(case))
+    _write(case, "system/controlDict", post)
     steps.append(CaseStep("convert", ("foamFormatConvert", "-latestTime"), "log.foamFormatConvert"))
     steps.append(CaseStep("post-process", (solver, "-postProcess", "-latestTime"), POST_LOG))
     deadline = time.monotonic() + task.budget.experiment_seconds
@@ -359,7 +363,9 @@ def adopt_user_case(
         walls = None
         if all(o.returncode == 0 and not o.timed_out for o in outcomes):
             left = deadline - time.monotonic()
-            walls = wall_post_processing(sandbox, case, control, solver, openfoam, timeout=left, limits=limits)
+            walls = wall_post_processing(
+                sandbox, case, control, solver, openfoam, restore=post, timeout=left, limits=limits
+            )
     finally:
         sandbox.close()
     spec = ExperimentSpec(key="check-case", task_id=task.id, params=params_dict, rationale=f"case read from {source}")
