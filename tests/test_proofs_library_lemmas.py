@@ -11,8 +11,11 @@ from pathlib import Path
 import pytest
 import yaml
 
+from agents.proof_search._automation import ToolCorrector
 from agents.proof_search._library import goal_constants, lemma_names, lemma_probes, search_command
+from agents.proof_search._script import ProofScript
 from tests.conftest import agent
+from tools.proofs import CheckResult, problem_from_text
 
 REV_GOAL = "goal 1:\nA : Type\nl : list A\n" + "=" * 28 + "\nrev (rev l) = l"
 
@@ -82,3 +85,31 @@ def test_a_users_theorem_that_is_a_library_lemma_is_proved_with_it(
     assert summary["accepted"] == [name], result.stderr
     proof = (Path(summary["report"]).parent / "experiments" / name / "proof.v").read_text()
     assert lemma in proof and "Qed." in proof
+
+
+class _Prover:
+    """Answers the automation probe with no winner, the `Search` with two lemmas, their tries with none."""
+
+    def __init__(self) -> None:
+        self.sources: list[str] = []
+
+    def check(self, source: str, *, timeout: float | None = None) -> CheckResult:
+        self.sources.append(source)
+        if source.rstrip().endswith("Search rev."):
+            return CheckResult(ok=False, stdout="rev_involutive: forall l, rev (rev l) = l\nrev_length: x\n")
+        return CheckResult(ok=False)
+
+
+def test_the_library_steps_prover_runs_count_against_the_attempts() -> None:
+    """Budgets are prover runs: the `Search` and the lemma tries are two more than the automation probe."""
+    problem = problem_from_text(
+        "proofs/rev", "Require Import List.\n\nTheorem rev_rev : forall l : list nat, rev (rev l) = l.\n"
+    )
+    prover = _Prover()
+    corrector = ToolCorrector(prover, problem)  # type: ignore[arg-type]
+    script = ProofScript(steps=("intros", "reflexivity"), origin="test")
+    fix = corrector.fix(script, 1, goal=REV_GOAL)
+    assert not fix.found and fix.checks == 3 and len(prover.sources) == 3
+    assert "apply rev_involutive" in prover.sources[2] and "apply rev_length" in prover.sources[2]
+    off = ToolCorrector(_Prover(), problem, library=False)  # type: ignore[arg-type]
+    assert off.fix(script, 1, goal=REV_GOAL).checks == 1

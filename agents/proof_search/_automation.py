@@ -60,6 +60,9 @@ class StepFix:
     name: str
     check: CheckResult
     prefix_ok: bool
+    checks: int = 1
+    """Prover runs the step took (the library step adds its `Search` and its lemma tries): each counts
+    against the search's `attempts`."""
 
     @property
     def found(self) -> bool:
@@ -125,26 +128,28 @@ class ToolCorrector:
         prefix_ok = prefix_error is None and not result.failure
         if self.library and prefix_ok and goal is not None and not result.timed_out:
             limit = min(LIBRARY_SECONDS, self.step_seconds, timeout or self.step_seconds)
-            found = self._library_lemma(prefix, goal, limit)
+            found, checks = self._library_lemma(prefix, goal, limit)
             if found is not None:
                 return found
+            return StepFix(None, "", result, prefix_ok=prefix_ok, checks=1 + checks)
         return StepFix(None, "", result, prefix_ok=prefix_ok)
 
-    def _library_lemma(self, prefix: str, goal: str, limit: float) -> StepFix | None:
-        """A lemma `Search` names for the goal's constants that closes the goal (see `_library`), or None."""
+    def _library_lemma(self, prefix: str, goal: str, limit: float) -> tuple[StepFix | None, int]:
+        """A lemma `Search` names for the goal's constants that closes the goal (see `_library`), or None;
+        and how many prover runs it took."""
         command = search_command(goal_constants(goal))
         if command is None:
-            return None
+            return None, 0
         names = lemma_names(self.prover.check(prefix + command + "\n", timeout=limit).stdout)
         if not names:
-            return None
+            return None, 1
         result = self.prover.check(prefix + lemma_probes(names, max(1, round(self.tactic_seconds / 3))), timeout=limit)
         first_probe_line = prefix.count("\n") + 1
         winner = next((e for e in result.errors if e.message.startswith(_NOT_FAILED)), None)
         if winner is None or not 0 <= winner.line - first_probe_line < len(names):
-            return None
+            return None, 2
         name = names[winner.line - first_probe_line]
-        return StepFix(f"{lemma_tactic(name)}.", f"lemma {name}", result, prefix_ok=True)
+        return StepFix(f"{lemma_tactic(name)}.", f"lemma {name}", result, prefix_ok=True, checks=3), 2
 
     def _fix_foreign(self, prefix: str, timeout: float | None) -> StepFix:
         """Lean 4: one `first | ...` step tracing its winner; Isabelle: `try0` and `sledgehammer` (see `_dialects`)."""

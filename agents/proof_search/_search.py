@@ -386,6 +386,7 @@ class ProofSearch:
             return None
         self.attempts += 1
         outcome = self.corrector.fix(script, index, timeout=max(1.0, self._remaining()), goal=goal)
+        self.attempts += outcome.checks - 1  # the library step's own prover runs count too
         self._record(
             kind="probe",
             origin=script.origin,
