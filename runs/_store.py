@@ -9,10 +9,7 @@ from __future__ import annotations
 
 import functools
 import json
-import os
 import secrets
-import sqlite3
-import weakref
 from collections.abc import Callable, Collection, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import datetime
@@ -74,43 +71,6 @@ def _recorded(row: Verdict, experiment: str) -> RecordedVerdict:
         metrics=row.metrics,
         confidence=row.confidence,
     )
-
-
-class DatabaseFileChangedError(StoreUnavailableError, sqlite3.OperationalError):
-    """The SQLite file was deleted or replaced while this process held the store.
-
-    Its open connections would go on writing to the deleted file while new ones create or open
-    another: records silently lost, or split between two databases. A DBAPI error, so every caller
-    that handles a failing database (the REST API's 503, a run's one-line error) handles this one."""
-
-
-def _guard_database_file(engine: Engine, path: Path) -> int | None:
-    """Refuse every connection once the database file is no longer the one the store opened.
-
-    The store keeps the file open (returned, for its owner to close): while it is, its inode cannot
-    be freed and handed to a new file at the same path, so the same device and inode mean the same file.
-    """
-    try:
-        held = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
-    except OSError:
-        return None
-    opened = os.fstat(held)
-
-    def _check(*_args: Any) -> None:
-        try:
-            now = path.stat()
-        except OSError:
-            now = None
-        if now is None or (now.st_dev, now.st_ino) != (opened.st_dev, opened.st_ino):
-            what = "deleted" if now is None else "replaced by another file"
-            raise DatabaseFileChangedError(
-                f"the database file {path} was {what} while this process used it; nothing more is written, "
-                "so no record is lost or split between two files: put the file back (or restore it) and resume"
-            )
-
-    sa_event.listen(engine, "connect", _check, insert=True)  # before the PRAGMAs write to a new file
-    sa_event.listen(engine, "checkout", _check)
-    return held
 
 
 def _lost_connection(error: Exception) -> bool:
@@ -251,10 +211,6 @@ class RunStore:
         except StoreUnavailableError:
             self.engine.dispose()
             raise
-        if self.is_sqlite and self.engine.url.database not in (None, "", ":memory:"):
-            held = _guard_database_file(self.engine, Path(str(self.engine.url.database)))
-            if held is not None:
-                weakref.finalize(self, os.close, held)
         track_revision(self.engine)  # after the migrations: they write before the counter exists
         self._revision = RevisionReader(self.engine)
         self.artifacts = ArtifactStore(self.home / "artifacts")

@@ -12,7 +12,6 @@ import errno
 import json
 import os
 import shutil
-import sqlite3
 import subprocess
 import sys
 import textwrap
@@ -217,46 +216,6 @@ def test_a_lost_database_connection_leaves_the_run_to_resume(
     assert "connection to the run store's database was lost" in message and f"agent resume {run_id}" in message
     assert "\n" not in message
     assert launcher.store.get_run(run_id).status == "running"  # resumable: not failed
-
-
-def test_a_database_file_deleted_under_a_run_is_written_nowhere_and_named(
-    launcher: RunLauncher, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """Before, the process went on writing into the deleted file through its open connections while new
-    ones created an empty database beside it: records lost or split, and an error with the SQL in it."""
-    database = launcher.store.home / "labgate.db"
-    kept = launcher.store.home.parent / "kept.db"
-
-    def fail() -> None:
-        shutil.copy(database, kept)  # what the user has to put back
-        for suffix in ("", "-wal", "-shm"):
-            Path(f"{database}{suffix}").unlink(missing_ok=True)
-        launcher.store.emit(run_id, "step", "after the deletion")
-
-    run_id = _execute_failing(launcher, monkeypatch, fail)
-    with pytest.raises(StoreUnavailableError) as caught:
-        launcher.execute(run_id)
-    message = str(caught.value)
-    assert f"{database} was deleted" in message and f"agent resume {run_id}" in message and "\n" not in message
-    assert "[SQL" not in message
-    assert not database.exists() or database.stat().st_size == 0  # nothing written into a new database
-
-
-def test_a_replaced_database_file_is_refused_not_written(tmp_path: Path) -> None:
-    """`mv other.db labgate.db` under a live store: its open connections wrote on into the old file."""
-    store = RunStore(tmp_path / "home")
-    run = store.create_run(None, task_id="x")
-    other = RunStore(tmp_path / "other")
-    other.engine.dispose()
-    replacement = tmp_path / "home" / "labgate.db"
-    os.replace(tmp_path / "other" / "labgate.db", replacement)
-    before = replacement.read_bytes()
-    with pytest.raises(DBAPIError) as caught:
-        store.emit(run.id, "x", "lost?")
-    assert f"{replacement} was replaced by another file" in str(caught.value)
-    assert isinstance(caught.value.orig, StoreUnavailableError | sqlite3.Error)
-    assert replacement.read_bytes() == before  # the replacement is left as it was
-    store.engine.dispose()
 
 
 @pytest.mark.postgres
