@@ -17,14 +17,20 @@ from __future__ import annotations
 
 import math
 import re
-import zlib
 from pathlib import Path
 from typing import Any
 
 from runs import UntrustedFileError, read_untrusted, remove_untrusted_tree, walk_untrusted
 from tools._workload import TaskError
 from tools.cfd.openfoam._foamdict import FoamValue, Raw, Word, number, render_dict
-from tools.cfd.openfoam._foamread import FoamParseError, foam_number, read_foam_dict, token_matches
+from tools.cfd.openfoam._foamread import (
+    CompressedTooLargeError,
+    FoamParseError,
+    foam_number,
+    gunzipped,
+    read_foam_dict,
+    token_matches,
+)
 from tools.cfd.openfoam._libraries import OPENFOAM_LIBRARIES, installed_library, refused_library_names
 
 _CODE = re.compile(rb"#codeStream|#calc|(?<![\w-])coded[A-Za-z]*\b|(?<![\w-])systemCall\b")
@@ -155,20 +161,10 @@ def _gunzipped(relative: str, data: bytes) -> bytes | None:
     Raises:
         TaskError: it expands past MAX_SCANNED_BYTES (a small file that would fill the memory).
     """
-    parts: list[bytes] = []
-    size = 0
-    while data:  # every member: zlib's reader, OpenFOAM's, reads concatenated members as one stream
-        inflater = zlib.decompressobj(zlib.MAX_WBITS | 16)
-        try:
-            part = inflater.decompress(data, MAX_SCANNED_BYTES + 1 - size)
-        except zlib.error:
-            return b"".join(parts) if parts else None
-        size += len(part)
-        if inflater.unconsumed_tail or size > MAX_SCANNED_BYTES:
-            raise TaskError(f"refused: {relative} expands to more than {MAX_SCANNED_BYTES} bytes")
-        parts.append(part)
-        data = inflater.unused_data if inflater.eof else b""
-    return b"".join(parts)
+    try:
+        return gunzipped(data, MAX_SCANNED_BYTES)
+    except CompressedTooLargeError:
+        raise TaskError(f"refused: {relative} expands to more than {MAX_SCANNED_BYTES} bytes") from None
 
 
 def read_control(case: Path) -> dict[str, Any]:

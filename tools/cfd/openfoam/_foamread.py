@@ -138,14 +138,40 @@ def read_foam_text(path: Path, *, within: Path | None = None) -> str:
         raise FoamParseError(f"{path} does not exist") from None
     except UntrustedFileError as error:
         raise FoamParseError(f"{compressed} was refused: {error.reason}") from None
-    inflater = zlib.decompressobj(zlib.MAX_WBITS | 16)
     try:
-        text = inflater.decompress(data, MAX_DICT_BYTES + 1)
-    except zlib.error as error:
-        raise FoamParseError(f"{compressed} is not gzip-compressed ({error})") from None
-    if len(text) > MAX_DICT_BYTES or inflater.unconsumed_tail:
-        raise FoamParseError(f"{compressed} expands to more than {MAX_DICT_BYTES} bytes")
+        text = gunzipped(data, MAX_DICT_BYTES)
+    except CompressedTooLargeError:
+        raise FoamParseError(f"{compressed} expands to more than {MAX_DICT_BYTES} bytes") from None
+    if text is None:
+        raise FoamParseError(f"{compressed} is not gzip-compressed")
     return text.decode("utf-8", errors="replace")
+
+
+class CompressedTooLargeError(LabgateError, ValueError):
+    """A compressed file expands past the limit its reader allows (a small file that would fill the memory)."""
+
+
+def gunzipped(data: bytes, limit: int) -> bytes | None:
+    """A gzip file's content, as OpenFOAM's reader (zlib) reads it: every member of a concatenation in
+    turn; None when it is not gzip.
+
+    Raises:
+        CompressedTooLargeError: it expands past `limit` bytes.
+    """
+    parts: list[bytes] = []
+    size = 0
+    while data:
+        inflater = zlib.decompressobj(zlib.MAX_WBITS | 16)
+        try:
+            part = inflater.decompress(data, limit + 1 - size)
+        except zlib.error:
+            return b"".join(parts) if parts else None
+        size += len(part)
+        if inflater.unconsumed_tail or size > limit:
+            raise CompressedTooLargeError(f"expands to more than {limit} bytes")
+        parts.append(part)
+        data = inflater.unused_data if inflater.eof else b""
+    return b"".join(parts)
 
 
 def read_foam_dict(path: Path, *, within: Path | None = None, text: str | None = None) -> FoamDict:
