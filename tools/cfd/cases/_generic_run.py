@@ -90,17 +90,20 @@ def wall_post_processing(
     solver: str,
     openfoam: OpenFOAMConfig,
     *,
+    after: list[StepOutcome],
     restore: str,
-    timeout: float,
+    deadline: float,
     limits: Limits,
 ) -> str | None:
     """Write y+ and wall shear stress at the latest time with the solver's `-postProcess`; why not, or None.
 
-    `restore`, the controlDict labgate wrote for the run, is put back after, so what the gates read of
-    it is the run's own (written again from labgate's text, never read back from the case)."""
+    Only after the steps `after` all succeeded, within the experiment's `deadline` (monotonic). `restore`,
+    the controlDict labgate wrote for the run, is put back after, so what the gates read of it is the
+    run's own (written again from labgate's text, never read back from the case)."""
     functions = wall_functions(case)
-    if not functions:
+    if not functions or not all(o.returncode == 0 and not o.timed_out for o in after):
         return None
+    timeout = deadline - time.monotonic()
     if timeout <= 0:
         return "y+ and wall shear stress not written: no time left in the experiment's budget"
     _write(case, "system/controlDict", post_control(control, solver, functions))
@@ -300,12 +303,9 @@ def run_user_case(
     sandbox = sandbox_factory(case)
     try:
         outcomes = run_steps(sandbox, steps, openfoam, timeout=task.budget.experiment_seconds, limits=limits)
-        walls = None
-        if all(o.returncode == 0 and not o.timed_out for o in outcomes):
-            left = deadline - time.monotonic()
-            walls = wall_post_processing(
-                sandbox, case, control, solver, openfoam, restore=text, timeout=left, limits=limits
-            )
+        walls = wall_post_processing(
+            sandbox, case, control, solver, openfoam, after=outcomes, restore=text, deadline=deadline, limits=limits
+        )
     finally:
         sandbox.close()
     info = _info(solver, outcomes, source, notes)
@@ -360,12 +360,9 @@ def adopt_user_case(
     sandbox = sandbox_factory(case)
     try:
         outcomes = run_steps(sandbox, steps, openfoam, timeout=task.budget.experiment_seconds, limits=limits)
-        walls = None
-        if all(o.returncode == 0 and not o.timed_out for o in outcomes):
-            left = deadline - time.monotonic()
-            walls = wall_post_processing(
-                sandbox, case, control, solver, openfoam, restore=post, timeout=left, limits=limits
-            )
+        walls = wall_post_processing(
+            sandbox, case, control, solver, openfoam, after=outcomes, restore=post, deadline=deadline, limits=limits
+        )
     finally:
         sandbox.close()
     spec = ExperimentSpec(key="check-case", task_id=task.id, params=params_dict, rationale=f"case read from {source}")
