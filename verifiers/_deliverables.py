@@ -116,8 +116,21 @@ def table_problem(source: Path | bytes) -> str | None:
 
 class DeliverablesOptions(GateOptions):
     required: list[str] = Field(
-        default_factory=list, description="roles that must be present (on top of every file marked required)"
+        default_factory=list,
+        description="roles that must be present (on top of every file marked required); 'a|b' asks for either, "
+        "'prefix-*' for at least one role starting with 'prefix-'",
     )
+
+
+def _produced(required: str, roles: set[str]) -> bool:
+    """Whether a required role was produced: `a|b` asks for either, `prefix-*` for at least one role of
+    that prefix."""
+    if "|" in required:
+        return any(_produced(choice, roles) for choice in required.split("|") if choice)
+    if required.endswith("*"):
+        prefix = required[:-1]
+        return bool(prefix) and any(role.startswith(prefix) and len(role) > len(prefix) for role in roles)
+    return required in roles
 
 
 class DeliverablesGate(Gate):
@@ -142,7 +155,7 @@ class DeliverablesGate(Gate):
         reasons += [f"refused to read {refusal}" for refusal in outcome.refused]
         roles = {item.role for item in outcome.files}
         for role in self.options.required:
-            if role not in roles:
+            if not _produced(role, roles):
                 reasons.append(f"required deliverable '{role}' was not produced")
         checked: list[str] = []
         for item in outcome.files:

@@ -37,6 +37,7 @@ from tools.cfd.cases._reference import (
     step_conditions,
     step_reattachment_reference,
 )
+from tools.cfd.cases._solution import PRESSURES, SolutionFields
 from tools.cfd.cases._step_task import StepParams, reattachment, step_wall
 from tools.cfd.cases._user_reference import (
     ReferenceComparison,
@@ -79,6 +80,7 @@ __all__ = [
     "GHIA_1982",
     "HILL_DNS_REATTACHMENT",
     "PITZ_DAILY_1983",
+    "PRESSURES",
     "REFERENCE_COPY",
     "XIAO_2020",
     "CaseDefinition",
@@ -102,6 +104,7 @@ __all__ = [
     "ReferenceProfile",
     "RefusedOutputError",
     "SACoefficients",
+    "SolutionFields",
     "SolverLog",
     "SolverProgress",
     "StepParams",

@@ -195,6 +195,96 @@ def field_panels_tri(
     _finish_panels(fig, axes, filled_p, title, path)
 
 
+def on_a_line(x: FloatArray, y: FloatArray) -> bool:
+    """Whether cell centres lie on a line (a 1-D case), which no triangulation takes."""
+    span = (float(np.ptp(x)), float(np.ptp(y))) if len(x) else (0.0, 0.0)
+    return len(x) < 3 or min(span) <= 1e-9 * max(*span, 1e-300)
+
+
+def solution_panels_tri(
+    path: Path,
+    x: FloatArray,
+    y: FloatArray,
+    panels: list[tuple[str, FloatArray, bool]],
+    *,
+    title: str,
+    velocity_scale: float,
+    axis_names: tuple[str, str],
+) -> None:
+    """One panel per solution field of a user's case, on its own plane (cell centres triangulated):
+    (name, values, is_velocity). A vector is drawn as its magnitude, with streamlines when it is a
+    velocity (scaled by `velocity_scale`); a scalar between its 1st and 99th percentiles."""
+    plt = pyplot()
+    import matplotlib.tri as mtri
+
+    span = (float(np.ptp(x)), float(np.ptp(y)))
+    if on_a_line(x, y):  # a 1-D case: profiles
+        along = 0 if span[0] >= span[1] else 1
+        coordinate = x if along == 0 else y
+        axis = axis_names[along]
+        _solution_profiles(plt, path, coordinate, panels, title=title, velocity_scale=velocity_scale, axis=axis)
+        return
+    tri = mtri.Triangulation(x, y)
+    aspect = span[1] / span[0] if span[0] > 0 else 1.0
+    count = len(panels)
+    if aspect > 1.0 and count > 1:
+        height = min(MAX_FIGURE_INCHES, max(5.0, 5.2 * aspect + 1.5))
+        fig, axes = plt.subplots(1, count, figsize=(11, height), constrained_layout=True, squeeze=False)
+    else:
+        height = min(MAX_FIGURE_INCHES, max(4.0, count * 5.2 * min(aspect, 2.0) + 1.5))
+        fig, axes = plt.subplots(count, 1, figsize=(11, height), constrained_layout=True, squeeze=False)
+    for axis, (name, values, velocity) in zip(axes.ravel(), panels, strict=True):
+        if values.ndim == 2:
+            shown = np.linalg.norm(values, axis=1) / (velocity_scale if velocity else 1.0)
+            label = f"|{name}| / U_ref" if velocity else f"|{name}|"
+        else:
+            shown, label = values, name
+        low, high, levels = _pressure_levels(shown)
+        filled = axis.tricontourf(tri, np.clip(np.nan_to_num(shown), low, high), levels=levels, cmap="viridis")
+        fig.colorbar(filled, ax=axis, label=label)
+        if velocity and values.ndim == 2 and np.all(np.isfinite(values)) and np.any(shown > 0):
+            gx = np.linspace(x.min(), x.max(), 160)
+            gy = np.linspace(y.min(), y.max(), min(640, max(20, int(160 * aspect))))
+            mesh_x, mesh_y = np.meshgrid(gx, gy)
+            ux = mtri.LinearTriInterpolator(tri, values[:, 0])(mesh_x, mesh_y)
+            uy = mtri.LinearTriInterpolator(tri, values[:, 1])(mesh_x, mesh_y)
+            axis.streamplot(gx, gy, ux, uy, color="white", density=1.2, linewidth=0.5, arrowsize=0.5)
+        axis.set_title(f"{name} ({'magnitude' if values.ndim == 2 else 'scalar'})")
+        axis.set_aspect("equal")
+        axis.set_xlabel(f"{axis_names[0]} (m)")
+        axis.set_ylabel(f"{axis_names[1]} (m)")
+    fig.suptitle(title)
+    _save(fig, path)
+
+
+def _solution_profiles(
+    plt: Any,
+    path: Path,
+    x: FloatArray,
+    panels: list[tuple[str, FloatArray, bool]],
+    *,
+    title: str,
+    velocity_scale: float,
+    axis: str,
+) -> None:
+    """The solution fields of a case whose cells lie on a line, against the coordinate along it."""
+    order = np.argsort(x, kind="stable")
+    fig, axes = plt.subplots(len(panels), 1, figsize=(10, 3.6 * len(panels)), constrained_layout=True, squeeze=False)
+    for chart, (name, values, velocity) in zip(axes.ravel(), panels, strict=True):
+        if values.ndim == 2:
+            for component in range(min(values.shape[1], 3)):
+                scale = velocity_scale if velocity else 1.0
+                chart.plot(x[order], values[order, component] / scale, label=f"{name}{'xyz'[component]}")
+            chart.legend(fontsize=8)
+        else:
+            chart.plot(x[order], values[order], label=name)
+        chart.set_title(name if values.ndim == 1 else f"{name} components" + (" / U_ref" if velocity else ""))
+        chart.set_xlabel(f"{axis} (m)")
+        chart.grid(alpha=0.3)
+    fig.suptitle(title, fontsize=9)
+    _save(fig, path)
+
+
 def curves(
     path: Path,
     panels: list[tuple[str, list[tuple[FloatArray, FloatArray, str, str]], str, str]],

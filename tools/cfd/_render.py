@@ -104,6 +104,21 @@ def render_field_panels_tri(
     draw(_draw.field_panels_tri, path, x, y, velocity, pressure, **options)
 
 
+def render_solution_panels(
+    path: Path,
+    x: FloatArray,
+    y: FloatArray,
+    panels: list[tuple[str, FloatArray, bool]],
+    *,
+    title: str,
+    velocity_scale: float,
+    axis_names: tuple[str, str],
+) -> None:
+    """A user's case's solution fields on its plane (see `_draw.solution_panels_tri`)."""
+    options: dict[str, Any] = {"title": title, "velocity_scale": velocity_scale, "axis_names": axis_names}
+    draw(_draw.solution_panels_tri, path, x, y, panels, **options)
+
+
 def render_curves(
     path: Path,
     panels: list[tuple[str, list[tuple[FloatArray, FloatArray, str, str]], str, str]],

@@ -17,7 +17,9 @@ import sys
 from types import ModuleType
 from typing import BinaryIO
 
-DRAWINGS = frozenset({"field_panels", "profile_comparison", "residuals", "field_panels_tri", "curves"})
+DRAWINGS = frozenset(
+    {"field_panels", "profile_comparison", "residuals", "field_panels_tri", "solution_panels_tri", "curves"}
+)
 
 
 def answer(error: BaseException | None) -> bytes:

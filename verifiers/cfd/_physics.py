@@ -7,6 +7,7 @@ wall treatment needs (below a few for resolved walls, below the log-layer limit 
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -54,9 +55,16 @@ class PhysicalRangeGate(Gate):
         if latest is None:
             return self.verdict("reject", ["no time directory after 0: the solver wrote no result"])
         _, folder = latest
-        files = [f"case/{folder.name}/U"]
+        solution = definition.case_solution(case, folder)
+        if solution is None:
+            return self.verdict("reject", [f"case/{folder.name} holds no field the solver solved"])
+        if solution.velocity is None:
+            return self._without_velocity(context, case, folder, solution.names)
+        name = solution.velocity
+        files = [f"case/{folder.name}/{name}"]
         try:
-            velocity = read_internal_field(folder / "U", n_cells=1, within=case, expected=mesh_cell_count(case, folder))
+            cells = mesh_cell_count(case, folder)
+            velocity = read_internal_field(folder / name, n_cells=1, within=case, expected=cells)
         except FieldFormatError as error:
             return self.verdict("reject", [f"cannot read the velocity: {error}"], evidence=context.digests(files))
         reasons: list[str] = []
@@ -115,6 +123,21 @@ class PhysicalRangeGate(Gate):
         if basis:
             reasons.append(basis)
         return self.verdict(decision, reasons, evidence=context.digests(files), metrics=metrics)
+
+    def _without_velocity(self, context: GateContext, case: Path, folder: Path, names: tuple[str, ...]) -> GateResult:
+        """A case that solves no velocity (heat conduction, a solid's displacement): its solution fields must
+        be finite; the speed, direction and y+ checks have nothing to read."""
+        files = [f"case/{folder.name}/{name}" for name in names]
+        cells = mesh_cell_count(case, folder)
+        for name in names:
+            try:
+                values = read_internal_field(folder / name, n_cells=1, within=case, expected=cells)
+            except FieldFormatError as error:
+                return self.verdict("reject", [f"cannot read {name}: {error}"], evidence=context.digests(files))
+            if not np.all(np.isfinite(values)):
+                return self.verdict("rerun", [f"{name} holds non-finite values"], evidence=context.digests(files))
+        reason = f"finite {', '.join(names)}; no velocity field, so no speed, direction or y+ check applies"
+        return self.verdict("accept", [reason], evidence=context.digests(files))
 
     @staticmethod
     def _wall_yplus(case: Any, folder: Any, written: bool) -> tuple[np.ndarray, str]:

@@ -18,6 +18,7 @@ from pydantic import Field
 
 from runs import Decision, GateResult, UntrustedFileError, UntrustedFileMissingError
 from tools.cfd import (
+    PRESSURES,
     FieldFormatError,
     FloatArray,
     latest_time,
@@ -128,24 +129,33 @@ class VisionGate(Gate):
             worse("reject", "no time directory after 0: no field to check")
             return self.verdict(decision, reasons, evidence=context.digests(read), metrics=metrics)
         _, folder = latest
+        solution = definition.case_solution(case, folder)
+        if solution is None:
+            worse("reject", f"case/{folder.name} holds no field the solver solved: no field to check")
+            return self.verdict(decision, reasons, evidence=context.digests(read), metrics=metrics)
         try:
             cells = mesh_cell_count(case, folder)  # a field of another length is not this mesh's solution
-            velocity = read_internal_field(folder / "U", n_cells=1, within=case, expected=cells)
-            pressure = read_internal_field(folder / "p", n_cells=len(velocity), within=case, expected=cells)
-            read += [f"case/{folder.name}/U", f"case/{folder.name}/p"]
+            values = {
+                name: read_internal_field(folder / name, n_cells=1, within=case, expected=cells)
+                for name in solution.names
+            }
+            read += [f"case/{folder.name}/{name}" for name in solution.names]
         except FieldFormatError as error:
             worse("reject", f"cannot read the fields: {error}")
             return self.verdict(decision, reasons, evidence=context.digests(read), metrics=metrics)
-        if not (np.all(np.isfinite(velocity)) and np.all(np.isfinite(pressure))):
-            worse("rerun", "the velocity or pressure field holds NaN or infinite values")
+        broken = [name for name, field in values.items() if not np.all(np.isfinite(field))]
+        if broken:
+            worse("rerun", f"the {' and '.join(broken)} field holds NaN or infinite values")
         else:
+            velocity = values.get(solution.velocity) if solution.velocity is not None else None
+            pressure = values.get(solution.scalar) if solution.scalar in PRESSURES else None
             self._field_checks(context, definition, params, case, velocity, pressure, metrics, worse)
         if context.vision is not None:
             self._ask_model(context, definition, images, metrics, worse)
         else:
             metrics["vision_model_available"] = 0.0
         if decision == "accept":
-            reasons.insert(0, f"{len(images)} figures and the U, p fields pass the offline checks")
+            reasons.insert(0, f"{len(images)} figures and the {solution.describe()} fields pass the offline checks")
             if context.vision is None:
                 reasons.append("no vision model configured: offline checks only")
         return self.verdict(decision, reasons, evidence=context.digests(read), metrics=metrics)
@@ -156,23 +166,30 @@ class VisionGate(Gate):
         definition: Any,
         params: Any,
         case: Path,
-        velocity: FloatArray,
-        pressure: FloatArray,
+        velocity: FloatArray | None,
+        pressure: FloatArray | None,
         metrics: dict[str, float],
         worse: Any,
     ) -> None:
+        """Pressure checkerboarding, and the flow's direction, recirculation and symmetry: each where the
+        case has the field it reads (a heat-conduction case has neither)."""
         options = self.options
+        if velocity is None and pressure is None:
+            return
         reference, _ = definition.run_reference_velocity(case, params)
-        try:
-            # A pressure field flat to round-off (a periodic channel) has no pattern to judge.
-            flat = float(np.ptp(pressure)) < 1e-9 * reference**2
-            index = None if flat else checkerboard_index(case, pressure)
-        except FieldFormatError:
-            index = None
-        if index is not None:
-            metrics["checkerboard_index"] = index
-            if index > options.checkerboard_max:
-                worse("rerun", f"the pressure field is checkerboarded (odd-even index {index:.2f})")
+        if pressure is not None:
+            try:
+                # A pressure field flat to round-off (a periodic channel) has no pattern to judge.
+                flat = float(np.ptp(pressure)) < 1e-9 * reference**2
+                index = None if flat else checkerboard_index(case, pressure)
+            except FieldFormatError:
+                index = None
+            if index is not None:
+                metrics["checkerboard_index"] = index
+                if index > options.checkerboard_max:
+                    worse("rerun", f"the pressure field is checkerboarded (odd-even index {index:.2f})")
+        if velocity is None:
+            return
         direction = np.asarray(definition.bulk_direction(params) or (1.0, 0.0, 0.0))
         along = velocity @ direction / reference
         reversed_share = float(np.mean(along < -1e-3))

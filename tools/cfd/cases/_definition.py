@@ -10,12 +10,13 @@ import numpy as np
 from numpy.typing import NDArray
 from pydantic import BaseModel, ValidationError
 
-from runs import TaskSpec
+from runs import LabgateError, TaskSpec
 from tools._catalog import describe_validation_error
 from tools._workload import OutputFile, TaskError
+from tools.cfd.cases._solution import CATALOG_FIELDS, SolutionFields
 from tools.cfd.openfoam._commands import CaseStep
 from tools.cfd.openfoam._foamdict import FoamValue
-from tools.cfd.openfoam._logs import SolverLog
+from tools.cfd.openfoam._logs import SolverLog, read_solver_log
 
 ParamsT = TypeVar("ParamsT", bound=BaseModel)
 CaseFiles = dict[str, str]
@@ -110,6 +111,24 @@ class CaseDefinition(ABC, Generic[ParamsT]):
     def solid(self, x: NDArray[np.float64], y: NDArray[np.float64]) -> NDArray[np.bool_] | None:
         """Which points lie inside walls (to mask figures of non-convex domains)."""
         return None
+
+    def solution_fields(self, folder: Path, solved: tuple[str, ...]) -> SolutionFields | None:
+        """The vector and scalar fields of the result in time folder `folder` (`solved`: the names the log
+        solved for), or None when it holds none. Every catalog family solves `U` and `p`."""
+        return CATALOG_FIELDS
+
+    def case_log(self, case: Path) -> str:
+        """The name of the solver's log in `case`."""
+        return self.solver_log
+
+    def case_solution(self, case: Path, folder: Path) -> SolutionFields | None:
+        """The solution fields of the run in `case` at time folder `folder`, from its own log (unreadable:
+        from the files alone)."""
+        try:
+            solved = tuple(read_solver_log(case / self.case_log(case), within=case).residuals)
+        except (LabgateError, OSError):
+            solved = ()
+        return self.solution_fields(folder, solved)
 
     def refine(self, params: dict[str, Any], factor: float) -> dict[str, Any] | None:
         """Parameters of the same case on a mesh `factor` times finer, or None if it cannot be refined."""

@@ -10,6 +10,7 @@ CSV compared by labgate's own reader of the raw fields (`_user_reference`). Runn
 
 from __future__ import annotations
 
+import re
 import shutil
 from pathlib import Path
 from typing import Any, ClassVar
@@ -17,20 +18,23 @@ from typing import Any, ClassVar
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from runs import Budget, TaskSpec
+from runs import Budget, LabgateError, TaskSpec
 from tools._workload import OutputFile
 from tools.cfd._render import render_profile_comparison
 from tools.cfd.cases._definition import CaseDefinition, CaseFiles
-from tools.cfd.cases._final import residuals_and_fields
-from tools.cfd.cases._generic_control import scale_block_counts
+from tools.cfd.cases._final import PROFILE_ROLE, SOLUTION_ROLE, solution_figure_and_fields
+from tools.cfd.cases._generic_control import read_control, scale_block_counts
 from tools.cfd.cases._generic_speed import imposed_speed
+from tools.cfd.cases._own_fields import VOLUME_FIELD, own_fields
 from tools.cfd.cases._reference import ReferenceProfile
+from tools.cfd.cases._solution import SolutionFields, detect_solution_fields
 from tools.cfd.cases._user_reference import ReferenceFormatError, monitor_value, probe, read_reference
 from tools.cfd.openfoam._commands import CaseStep
 from tools.cfd.openfoam._fields import FieldFormatError, latest_time
 from tools.cfd.openfoam._logs import SolverLog
 
 USER_CASE_GATES = ("solver-log", "deliverables", "physical-range", "vision", "comparator", "mesh-independence")
+_SOLVER_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_]{0,60}")
 REFERENCE_FIGURE = "figures/reference.png"
 REFERENCE_COPY = "reference.csv"
 """Where the user's reference CSV is copied in the experiment directory (what the comparator reads)."""
@@ -130,7 +134,7 @@ class UserCase(CaseDefinition[UserCaseParams]):
     params_model = UserCaseParams
     applications = ("postProcess", "foamFormatConvert")
     solver_log = "log.solver"
-    deliverables = ("solver-log", "field-U", "field-figure", "residual-figure")
+    deliverables = ("solver-log", f"{SOLUTION_ROLE}*", f"field-figure|{PROFILE_ROLE}", "residual-figure")
     mesh_tolerances: ClassVar[dict[str, float]] = {"monitor": 0.05}
 
     def tasks(self) -> list[TaskSpec]:
@@ -183,31 +187,47 @@ class UserCase(CaseDefinition[UserCaseParams]):
         # Without block counts to scale, the finer mesh is one refineMesh pass: twice as fine.
         return {**params, "mesh_factor": current.mesh_factor * (factor if scalable else 2.0)}
 
+    def case_log(self, case: Path) -> str:
+        """`log.<application>`, the name the run gives its solver's log (the application its controlDict names)."""
+        try:
+            solver = str(read_control(case).get("application", ""))
+        except (LabgateError, OSError):
+            return self.solver_log
+        return f"log.{solver}" if _SOLVER_NAME.fullmatch(solver) else self.solver_log
+
+    def solution_fields(self, folder: Path, solved: tuple[str, ...]) -> SolutionFields | None:
+        return detect_solution_fields(folder, solved)
+
     def quantities(self, case: Path, params: UserCaseParams) -> dict[str, float]:
         latest = latest_time(case)
         if latest is None:
             raise FieldFormatError(f"{case} has no time directory after 0")
         points = read_reference(Path(params.reference)) if params.reference else None
-        return {"monitor": monitor_value(case, latest[1], points)}
+        solution = self.case_solution(case, latest[1])
+        if solution is None:
+            raise FieldFormatError(f"{latest[1]} holds no solution field to compare across meshes")
+        volumes = VOLUME_FIELD not in own_fields(case)
+        return {"monitor": monitor_value(case, latest[1], points, solution, volumes=volumes)}
 
     def analyse(
         self, case: Path, directory: Path, params: UserCaseParams, log: SolverLog
     ) -> tuple[dict[str, float], list[OutputFile]]:
         speed, _ = self.run_reference_velocity(case, params)
-        centres_span = 1.0
-        state, outputs = residuals_and_fields(
+        state, outputs = solution_figure_and_fields(
             case,
             directory,
             log,
             f"{case.name} ({Path(params.case_dir).name if params.case_dir else 'case'})",
-            fields=("U", "p", "C"),
+            fields_of=self.solution_fields,
             velocity_scale=speed,
-            length_scale=centres_span,
         )
         metrics: dict[str, float] = {"u_ref": speed}
         if state is not None:
             metrics["end_time"] = state.time
-            metrics["max_speed_ratio"] = float(np.max(np.linalg.norm(np.atleast_2d(state.velocity), axis=1)) / speed)
+            velocity = state.solution.velocity
+            if velocity is not None:
+                magnitude = np.linalg.norm(np.atleast_2d(state.values[velocity]), axis=1)
+                metrics["max_speed_ratio"] = float(np.max(magnitude) / speed)
             metrics.update(self.quantities(case, params))
         if params.reference:
             shutil.copyfile(params.reference, directory / REFERENCE_COPY)

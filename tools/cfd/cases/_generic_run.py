@@ -43,13 +43,14 @@ from tools.cfd.cases._generic_control import (
     solve_control,
     stripped,
 )
+from tools.cfd.cases._own_fields import CENTRE_FIELDS, VOLUME_FIELD, own_fields
 from tools.cfd.openfoam._commands import CaseStep, OpenFOAMConfig, StepOutcome, run_steps
 from tools.cfd.openfoam._fields import FieldFormatError, latest_time, numbered_directories
 from tools.cfd.openfoam._foamdict import FoamValue, Raw, Word
 from tools.cfd.openfoam._logs import MAX_LOG_BYTES, SolverLog, parse_solver_log, read_solver_log
 
 POST_LOG = "log.labgatePostProcess"
-_DERIVED = ("C", "Cx", "Cy", "Cz", "V", "wallShearStress", "yPlus")
+_DERIVED = (*CENTRE_FIELDS, VOLUME_FIELD, "wallShearStress", "yPlus")
 _DECOMPOSED_LINK = re.compile(r"^processor\d+/[^/]+/uniform: a symbolic link")
 
 
@@ -57,11 +58,29 @@ _LIBRARY = Raw('("libfieldFunctionObjects.so")')
 
 
 def labgate_functions(case: Path) -> dict[str, FoamValue]:
-    """Cell centres and volumes: what the independent reader needs, written with every result."""
-    return {
-        "labgateCentres": {"type": Word("writeCellCentres"), "libs": _LIBRARY, "writeControl": Word("writeTime")},
-        "labgateVolumes": {"type": Word("writeCellVolumes"), "libs": _LIBRARY, "writeControl": Word("writeTime")},
+    """Cell centres and volumes: what the independent reader needs, written with every result.
+
+    OpenFOAM names them `C` (and `Cx`, `Cy`, `Cz`) and `V` whatever the case's own fields are called, so
+    they would overwrite a field of the case of the same name (financialFoam solves for `V`): volumes are
+    then not written (the monitor goes unweighted), and a case with a field named like the centres is
+    refused, naming it, before anything runs."""
+    own = own_fields(case)
+    clash = sorted(own & set(CENTRE_FIELDS))
+    if clash:
+        raise TaskError(
+            f"the case has a field named {clash[0]!r}: OpenFOAM's writeCellCentres, which writes the cell "
+            f"centres labgate reads, would overwrite it at every written time; rename the field"
+        )
+    functions: dict[str, FoamValue] = {
+        "labgateCentres": {"type": Word("writeCellCentres"), "libs": _LIBRARY, "writeControl": Word("writeTime")}
     }
+    if VOLUME_FIELD not in own:
+        functions["labgateVolumes"] = {
+            "type": Word("writeCellVolumes"),
+            "libs": _LIBRARY,
+            "writeControl": Word("writeTime"),
+        }
+    return functions
 
 
 def wall_functions(case: Path) -> dict[str, FoamValue]:
@@ -347,12 +366,15 @@ def adopt_user_case(
             steps.append(CaseStep("reconstruct", ("reconstructPar", "-latestTime"), "log.reconstructPar"))
     elif root_latest is None:
         raise TaskError(f"{source} holds no time directory after 0: run the case first, or use `agent run`")
+    functions = labgate_functions(case)
     if root_latest is not None:
+        own = own_fields(case)
         for name in _DERIVED:
-            remove_untrusted_tree(root_latest[1] / name)
+            if name not in own:  # financialFoam's `V` is its solution, not volumes an earlier check wrote
+                remove_untrusted_tree(root_latest[1] / name)
     for name in ("postProcessing", "VTK"):
         remove_untrusted_tree(case / name)
-    post = post_control(control, solver, labgate_functions(case))
+    post = post_control(control, solver, functions)
     _write(case, "system/controlDict", post)
     steps.append(CaseStep("convert", ("foamFormatConvert", "-latestTime"), "log.foamFormatConvert"))
     steps.append(CaseStep("post-process", (solver, "-postProcess", "-latestTime"), POST_LOG))

@@ -64,16 +64,34 @@ class MeshPatchError(LabgateError, ValueError):
     """The mesh's patch list (`constant/polyMesh/boundary`) cannot be read."""
 
 
+_PHASE_VELOCITY = re.compile(r"U\.[A-Za-z][A-Za-z0-9_]{0,40}")
+
+
+def _velocity_file(folder: Path) -> str:
+    """`U`, or where the case has none the first phase velocity `U.<phase>` of `folder`."""
+    if (folder / "U").exists() or (folder / "U.gz").exists():
+        return "U"
+    try:
+        phases = sorted(entry.name for entry in folder.iterdir() if _PHASE_VELOCITY.fullmatch(entry.name))
+    except OSError:
+        return "U"
+    return phases[0] if phases else "U"
+
+
 def imposed_speed(case: Path) -> ImposedSpeed:
     """The largest finite speed `case/0/U` imposes on the patches of `case/constant/polyMesh/boundary`,
     or its uniform internal field; FALLBACK_SPEED when none. When the mesh cannot be read no boundary
-    value is trusted (only the internal field counts) and the basis says so."""
-    path = case / "0" / "U"
+    value is trusted (only the internal field counts) and the basis says so. A case with no `0/U` but
+    phase velocities (`0/U.air`, the Euler multiphase solvers) is read from the first of those."""
+    name = _velocity_file(case / "0")
+    path = case / "0" / name
     try:
         text = read_foam_text(path, within=case)
         body = read_foam_dict(path, text=text)
     except FoamParseError as error:
-        return ImposedSpeed(FALLBACK_SPEED, f"U_ref = {FALLBACK_SPEED:g} m/s: 0/U cannot be read ({error}); set u_ref")
+        return ImposedSpeed(
+            FALLBACK_SPEED, f"U_ref = {FALLBACK_SPEED:g} m/s: 0/{name} cannot be read ({error}); set u_ref"
+        )
     internal = speed_of(body.get("internalField"))
     try:
         patches = mesh_boundary(case)
@@ -99,8 +117,9 @@ def imposed_speed(case: Path) -> ImposedSpeed:
             if speed > best:
                 best, where = speed, f"patch {patch.name} ({entry.get('type')} {key})"
     if best > 0:
-        return ImposedSpeed(best, f"U_ref = {best:.3g} m/s, the largest speed 0/U imposes on the mesh: {where}")
-    return ImposedSpeed(FALLBACK_SPEED, f"U_ref = {FALLBACK_SPEED:g} m/s: 0/U imposes no speed on the mesh; set u_ref")
+        return ImposedSpeed(best, f"U_ref = {best:.3g} m/s, the largest speed 0/{name} imposes on the mesh: {where}")
+    reason = f"U_ref = {FALLBACK_SPEED:g} m/s: 0/{name} imposes no speed on the mesh; set u_ref"
+    return ImposedSpeed(FALLBACK_SPEED, reason)
 
 
 def speed_of(value: Any) -> float:

@@ -22,6 +22,7 @@ from pathlib import Path
 import numpy as np
 
 from runs import LabgateError, UntrustedFileError, read_untrusted_path_text
+from tools.cfd.cases._solution import SolutionFields
 from tools.cfd.openfoam._fields import (
     FieldFormatError,
     FieldSizeError,
@@ -175,21 +176,33 @@ def compare_reference(case: Path, folder: Path, points: list[ReferencePoint]) ->
     return results
 
 
-def monitor_value(case: Path, folder: Path, points: list[ReferencePoint] | None) -> float:
-    """The quantity compared across meshes: the mean of the reference's first quantity at its points,
-    or without a reference the volume-weighted mean speed (cell volumes V where written)."""
+def monitor_value(
+    case: Path, folder: Path, points: list[ReferencePoint] | None, solution: SolutionFields, *, volumes: bool = True
+) -> float:
+    """The quantity compared across meshes: the mean of the reference's first quantity at its points;
+    without a reference the volume-weighted mean speed (cell volumes V where labgate wrote them), or for a case with
+    no velocity the volume-weighted mean of its first solved field above that field's minimum (a
+    temperature's mean in kelvin would hide any change in its distribution)."""
     if points:
         quantity = points[0].quantity
         locations = np.array([p.location for p in points if p.quantity == quantity], dtype=np.float64)
         values = probe(case, folder, quantity, locations)
         return float(np.nanmean(values))
     cells = mesh_cell_count(case, folder)
-    velocity = np.atleast_2d(read_internal_field(folder / "U", n_cells=1, within=case, expected=cells))
-    speed = np.linalg.norm(velocity, axis=1)
-    try:
-        volumes = read_internal_field(folder / "V", within=case, expected=len(speed))
-    except FieldSizeError:
-        raise
-    except FieldFormatError:  # no volumes written: an unweighted mean
-        volumes = np.ones_like(speed)
-    return float(np.sum(speed * volumes) / np.sum(volumes))
+    velocity = solution.velocity
+    solved = [name for name in solution.names if name not in solution.given]
+    name = velocity if velocity is not None else (solved or list(solution.names))[0]
+    field = read_internal_field(folder / name, n_cells=1, within=case, expected=cells)
+    if field.ndim == 2 or velocity is not None:
+        magnitude = np.linalg.norm(np.atleast_2d(field), axis=1)
+    else:
+        magnitude = field - np.min(field)
+    weights = np.ones_like(magnitude)
+    if volumes:  # `volumes=False`: the case's own `V` is no cell volume
+        try:
+            weights = read_internal_field(folder / "V", within=case, expected=len(magnitude))
+        except FieldSizeError:
+            raise
+        except FieldFormatError:  # no volumes written: an unweighted mean
+            pass
+    return float(np.sum(magnitude * weights) / np.sum(weights))
