@@ -56,10 +56,16 @@ def parse_statement(sentence: str) -> Statement:
     code = normalize(sentence)
     if code.endswith("."):
         code = code[:-1].rstrip()
-    match = re.match(r"(?P<keyword>[A-Za-z]+)\s+(?P<name>[A-Za-z_][A-Za-z0-9_']*)\s*", code)
+    match = re.match(r"(?P<keyword>[A-Za-z]+)\s+(?P<name>[A-Za-z_][A-Za-z0-9_']*)(?![\w'])\s*", code)
     if not match or match.group("keyword") not in THEOREM_KEYWORDS:
-        raise ProblemFormatError(f"not a theorem statement: {code[:80]!r}")
+        raise ProblemFormatError(_not_a_statement(code))
     rest = code[match.end() :]
+    if rest.startswith("@{"):
+        raise ProblemFormatError(
+            f"theorem {match.group('name')} names its universes ({match.group('name')}@{{...}}), which is not "
+            "supported: the statement is re-stated as `forall binders, type`, where they cannot stand; leave "
+            "them unnamed (`Type`)"
+        )
     depth = 0
     for index, char in enumerate(rest):
         if char in "({[":
@@ -75,6 +81,22 @@ def parse_statement(sentence: str) -> Statement:
                 break
             return Statement(match.group("keyword"), match.group("name"), binders, body)
     raise ProblemFormatError(f"theorem {match.group('name')} has no ': type' part")
+
+
+def _not_a_statement(code: str) -> str:
+    """Why `code` is not read as `Theorem name [binders] : type.`, naming what stands in the way.
+
+    A name with a letter beyond ASCII is Coq, but every experiment, file and report is named after
+    the theorem, in ASCII: read as far as it is ASCII, `lemma_αβ` would be the theorem `lemma_` with a
+    binder `αβ`, so it is refused by name rather than misread.
+    """
+    unicode_name = re.match(r"([A-Za-z]+)\s+([^\W\d][\w']*)", code)
+    if unicode_name and unicode_name.group(1) in THEOREM_KEYWORDS and not unicode_name.group(2).isascii():
+        return (
+            f"theorem name {unicode_name.group(2)!r} is not ASCII: name the theorem with letters A-Z/a-z, digits, "
+            "_ and ' (binders and notations may use any letter)"
+        )
+    return f"not a theorem statement (`Theorem name [binders] : type.`, without attributes): {code[:80]!r}"
 
 
 def declared_names(sentence: Sentence) -> list[str]:
@@ -151,11 +173,15 @@ class ProofProblem:
         return "\n\n".join(part for part in parts if part) + "\n"
 
 
-def problem_from_text(problem_id: str, text: str, name: str | None = None, source: str = "") -> ProofProblem:
+def problem_from_text(
+    problem_id: str, text: str, name: str | None = None, source: str = "", statement_from: int = 0
+) -> ProofProblem:
     """Read a problem file: header up to the theorem named `name` (default: the first theorem).
 
-    Text after the theorem sentence (`Proof.`, `Admitted.`, further theorems) is not part of the
-    problem; anything beyond a bare `Proof.`/`Admitted.` is recorded in `notes`.
+    Only a theorem starting at or after offset `statement_from` is the problem's (a header before it
+    may prove lemmas of its own). Text after the theorem sentence (`Proof.`, `Admitted.`, further
+    theorems) is not part of the problem; anything beyond a bare `Proof.`/`Admitted.` is recorded in
+    `notes`.
 
     Raises:
         ProblemFormatError: no such theorem, or it cannot be taken apart.
@@ -165,7 +191,9 @@ def problem_from_text(problem_id: str, text: str, name: str | None = None, sourc
         (
             item
             for item in sentences
-            if item.first_word in THEOREM_KEYWORDS and (name is None or parse_statement(item.text).name == name)
+            if item.start >= statement_from
+            and item.first_word in THEOREM_KEYWORDS
+            and (name is None or parse_statement(item.text).name == name)
         ),
         None,
     )
@@ -194,3 +222,42 @@ def problem_from_text(problem_id: str, text: str, name: str | None = None, sourc
         notes=tuple(notes),
         assumed=assumed,
     )
+
+
+def problem_from_statement(problem_id: str, header: str, statement: str, source: str = "") -> ProofProblem:
+    """A task's own theorem: exactly one theorem stated in `statement`, under `header`.
+
+    The theorem is looked for in the statement only, never in the header: a header that proves a
+    lemma of its own would otherwise be taken for the task (and the user's theorem never asked
+    for). A statement of two theorems is refused, since only one would be searched and judged and
+    the report would call the task proved with the other never looked at; so is a nameless `Goal`,
+    and a byte-order mark pasted into either text (Coq reads it as an unknown token).
+
+    Raises:
+        ProblemFormatError: the statement states no theorem, several, or one that cannot be read.
+    """
+    for part, text in (("header", header), ("statement", statement)):
+        if "\ufeff" in text:
+            raise ProblemFormatError(
+                f"{source or problem_id}: the {part} contains a byte-order mark (U+FEFF) at character "
+                f"{text.index(chr(0xFEFF))}; Coq skips one only at the start of a file: remove it"
+            )
+    theorems = [item for item in split_sentences(statement) if item.first_word in THEOREM_KEYWORDS]
+    if len(theorems) > 1:
+        names = ", ".join(declared_names(item)[0] if declared_names(item) else item.first_word for item in theorems)
+        raise ProblemFormatError(
+            f"{source or problem_id}: states {len(theorems)} theorems ({names}); a task proves one: state "
+            "the others in a task each, or prove them in params.header"
+        )
+    if not theorems:
+        sentences = [item for item in split_sentences(statement) if item.kind == "sentence"]
+        if not sentences:
+            raise ProblemFormatError(f"{source or problem_id}: the statement is empty")
+        first = sentences[0].code
+        if sentences[0].first_word == "Goal":
+            raise ProblemFormatError(
+                f"{source or problem_id}: `Goal` states a theorem without a name; write `Theorem name : ...`"
+            )
+        raise ProblemFormatError(f"{source or problem_id}: {_not_a_statement(first)}")
+    head = f"{header.rstrip()}\n\n" if header.strip() else ""
+    return problem_from_text(problem_id, f"{head}{statement.strip()}\n", source=source, statement_from=len(head))

@@ -8,22 +8,27 @@ an experiment wrote.
 
 from __future__ import annotations
 
+import json
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from runs import Budget, TaskSpec
 from tools._catalog import describe_validation_error
 from tools._workload import TaskError
 from tools.proofs._foreign_data import foreign_problem, load_foreign_split
 from tools.proofs._minif2f import SPLITS, excluded, exclusion_reason, load_split, problem_id, set_name
-from tools.proofs._problems import ProblemFormatError, ProofProblem, problem_from_text
+from tools.proofs._problems import ProblemFormatError, ProofProblem, problem_from_statement
 from tools.proofs._sentences import UnterminatedSourceError
 
 SETS = {set_name(split): split for split in SPLITS}
 PROOF_GATES = ["proof-check"]
 PROVERS = ("coq", "lean4", "isabelle")
 ProverName = Literal["coq", "lean4", "isabelle"]
+
+
+MAX_SECONDS = 7 * 86_400
+"""Longest time limit a proof task may set, as a budget's longest execution: seven days."""
 
 
 class ProofParams(BaseModel):
@@ -47,10 +52,14 @@ class ProofParams(BaseModel):
     )
     limit: int | None = Field(default=None, ge=1, description="only the first N problems of the set")
     attempts: int = Field(default=48, ge=1, le=10_000, description="prover checks per problem")
-    seconds: float = Field(default=90.0, gt=0, description="wall-clock seconds per problem")
-    step_seconds: float = Field(default=24.0, gt=0, description="tool-correction budget for one step")
-    tactic_seconds: float = Field(default=3.0, gt=0, description="budget for one automation tactic")
-    restart_every: int = Field(default=4, ge=1, description="conjecture correction: fresh draft every k attempts")
+    # Time limits end as timers and timeouts of the prover's process: past MAX_SECONDS (the longest
+    # execution a budget allows) a number like 1e308 cannot be set as one and fails mid-run instead.
+    seconds: float = Field(default=90.0, gt=0, le=MAX_SECONDS, description="wall-clock seconds per problem")
+    step_seconds: float = Field(default=24.0, gt=0, le=MAX_SECONDS, description="tool-correction budget for one step")
+    tactic_seconds: float = Field(default=3.0, gt=0, le=MAX_SECONDS, description="budget for one automation tactic")
+    restart_every: int = Field(
+        default=4, ge=1, le=10_000, description="conjecture correction: fresh draft every k attempts"
+    )
     backend: Literal["session", "coqc"] = Field(
         default="session", description="search prover: a persistent coqidetop session or one coqc per attempt"
     )
@@ -59,6 +68,29 @@ class ProofParams(BaseModel):
         default=True, description="Coq: try the library lemmas `Search` names for a goal no automation closes"
     )
     proof: str | None = Field(default=None, description="a proof script to check instead of searching")
+
+    @field_validator("limit", "attempts", "seconds", "step_seconds", "tactic_seconds", "restart_every", mode="before")
+    @classmethod
+    def _a_number(cls, value: Any) -> Any:
+        """A number as given: lax validation would run `seconds: true` as 1 s and `attempts: "5"` as 5 while
+        the run records the boolean and the text (this workload declares no schema the front door checks)."""
+        if value is not None and (isinstance(value, bool) or not isinstance(value, int | float)):
+            raise ValueError(f"{_shown(value)} is not a number; give the number itself")
+        return value
+
+    @field_validator("library", mode="before")
+    @classmethod
+    def _a_boolean(cls, value: Any) -> Any:
+        """true or false as given: lax validation would take `"yes"`, `"off"` or 1 for a boolean."""
+        if not isinstance(value, bool):
+            raise ValueError(f"{_shown(value)} is not a boolean; give true or false")
+        return value
+
+
+def _shown(value: Any) -> str:
+    """A short rendering of a refused value (never a whole document)."""
+    text = json.dumps(value, default=str)
+    return text if len(text) <= 60 else text[:57] + "..."
 
 
 def parse_params(params: dict[str, Any], task_id: str) -> ProofParams:
@@ -94,7 +126,7 @@ def resolve_problem(params: dict[str, Any], task_id: str = "task") -> ProofProbl
         try:
             if parsed.prover != "coq":
                 return foreign_problem(parsed.prover, task_id, text, source="task parameters")
-            return problem_from_text(task_id, text, source="task parameters")
+            return problem_from_statement(task_id, parsed.header, parsed.statement, source="task parameters")
         except (ProblemFormatError, UnterminatedSourceError) as error:
             raise TaskError(f"{task_id}: params.statement: {error}") from None
     if parsed.problem is None:

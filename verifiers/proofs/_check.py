@@ -1,12 +1,16 @@
 """The kernel check of a proof file against the task's trusted statement, and its independent re-check.
 
 The checker never compiles the user's file as given. It builds its own file: the trusted header,
-then the trusted statement as a definition (`labgate_goal`), then the user's file (minus the
+then the trusted statement as a definition (`labgate_goal : Type`, so that its outermost notation is
+read in `type_scope` as a theorem's type is: `nat * nat` is a pair type there, not a product of
+numbers, and `forall n : nat, n * 0 = 0` still multiplies), then the user's file (minus the
 sentences it shares with the header) inside a module, then a theorem of type `labgate_goal` proved
-by exactly the user's theorem, then `Print Assumptions` of that theorem between two markers. So the
-statement is elaborated before anything the user wrote can change notations, scopes or names, and
-the kernel must accept the user's proof term at the trusted type. Names carry a random suffix, so a
-file cannot refer to them, or print them, in advance.
+by exactly the user's theorem (`exact @name`: implicit arguments, from `{A}` or `` `{C A} `` binders,
+are not filled in, so the term is compared with the statement as the user wrote it), then `Print
+Assumptions` of that theorem between two markers. So the statement is elaborated before anything
+the user wrote can change notations, scopes or names, and the kernel must accept the user's proof
+term at the trusted type. Names carry a random suffix, so a file cannot refer to them, or print
+them, in advance.
 
 A proof is accepted only when three judges agree, cheapest first, stopping at the first refusal:
 the text rules (`_lint`), coqc with `Print Assumptions` against the axiom allow-list, and `coqchk`
@@ -89,7 +93,7 @@ def build_check_file(problem: ProofProblem, report: ProofFileReport, suffix: str
     suffix = suffix or secrets.token_hex(4)
     goal = problem.parsed.goal()
     head = (
-        f"{SPROP_OFF}\n{problem.header.rstrip()}\n\nDefinition labgate_goal_{suffix} := {goal}.\n\n"
+        f"{SPROP_OFF}\n{problem.header.rstrip()}\n\nDefinition labgate_goal_{suffix} : Type := {goal}.\n\n"
         f"Module LabgateCandidate_{suffix}.\n"
     )
     body = report.body.rstrip("\n") + "\n"
@@ -98,7 +102,7 @@ def build_check_file(problem: ProofProblem, report: ProofFileReport, suffix: str
         f"Definition labgate_begin_{suffix} := I.\n"
         f"Definition labgate_end_{suffix} := I.\n"
         f"Theorem labgate_check_{suffix} : labgate_goal_{suffix}.\n"
-        f"Proof. exact LabgateCandidate_{suffix}.{problem.name}. Qed.\n"
+        f"Proof. exact @LabgateCandidate_{suffix}.{problem.name}. Qed.\n"
         f"Print labgate_begin_{suffix}.\n"
         f"Print Assumptions labgate_check_{suffix}.\n"
         f"Print labgate_end_{suffix}.\n"
