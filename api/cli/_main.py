@@ -21,9 +21,11 @@ from rich.table import Table
 
 from agents import RunLauncher, RunOptions, RunStateError, RunSummary
 from agents.llm import llm_purpose
+from api._cancel import cancel_once
 from api._detail import iso, run_detail
 from api._errors import BadInputError
 from api._json import dumps_strict
+from api._params import check_param_types
 from api._progress import LineReporter, LiveReporter
 from api._settings import Settings, SettingsError, build_launcher, build_store
 from api.cli._images import images_group
@@ -183,6 +185,8 @@ def run_command(
             spec = launcher.catalog.load(task)
         spec = apply_overrides(spec, params=list(param), budget_experiments=budget, seed=seed)
         workload = launcher.catalog.workloads.get(spec.workload)
+        if workload is not None:
+            check_param_types(workload, spec)
         if workload is not None and param:  # titled after what it now holds (a statement of one's own)
             spec = workload.titled(spec)
         run_id = launcher.submit(spec, options)
@@ -305,12 +309,9 @@ def cancel_command(run_id: str) -> None:
     launcher = build_launcher(Settings())
     _check_run(launcher.store, run_id)
     try:
-        launcher.cancel(run_id)
-    except RunStateError as error:
+        cancel_once(launcher.store, run_id)  # of two cancels racing, only one is told it cancelled the run
+    except (RunStateError, RunNotFoundError) as error:
         raise BadInputError(str(error)) from None
-    ended = launcher.store.get_run(run_id).status
-    if ended != "cancelled":  # it ended on its own between the check and the cancel
-        raise BadInputError(f"run {run_id} already ended ({ended})")
     print(f"run {run_id} cancelled")
 
 

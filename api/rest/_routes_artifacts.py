@@ -7,6 +7,7 @@ served. No part of a request ever becomes part of a file path, so nothing can es
 
 from __future__ import annotations
 
+import unicodedata
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, HTTPException, Path, Query
@@ -34,6 +35,30 @@ def is_active_type(media_type: str) -> bool:
     """
     essence = media_type.split(";", 1)[0].strip().lower()
     return essence in _ACTIVE_TYPES or any(word in essence for word in _SCRIPT_WORDS)
+
+
+MAX_DOWNLOAD_NAME = 200
+"""Characters of the file name a browser is offered; file systems refuse names much longer (255 bytes)."""
+
+
+def download_name(name: str) -> str:
+    """The name a browser saves an artifact under: its last path component without invisible characters.
+
+    A stored name comes from whatever the run wrote. Controls and format characters (a right-to-left
+    override, a zero-width space) are shown on the dashboard but would be obeyed in a save dialog and a
+    file manager: `invoice\u202egnp.exe` saves as an executable that reads `invoiceexe.png`. They are
+    dropped; a name left too long is shortened keeping its suffix.
+    """
+    base = name.replace("\\", "/").rsplit("/", 1)[-1]
+    visible = "".join(char for char in base if unicodedata.category(char) not in _INVISIBLE).strip()
+    if len(visible) > MAX_DOWNLOAD_NAME:
+        _stem, dot, suffix = visible.rpartition(".")
+        kept = dot + suffix if dot and 0 < len(suffix) <= 16 else ""
+        visible = visible[: MAX_DOWNLOAD_NAME - len(kept)] + kept
+    return visible if visible.strip(".") else "artifact"
+
+
+_INVISIBLE = {"Cc", "Cf", "Zl", "Zp"}
 
 
 def _artifact(state: AppState, sha256: str) -> Artifact:
@@ -73,11 +98,10 @@ def get_artifact(
         media_type = "text/plain"  # its bytes, to read; never code a page of this origin could load
     if media_type.startswith("text/") and "charset" not in media_type:
         media_type += "; charset=utf-8"
-    name = row.name.rsplit("/", 1)[-1]
     return FileResponse(
         path,
         media_type=media_type,
-        filename=name,
+        filename=download_name(row.name),
         content_disposition_type="attachment" if download else "inline",
         headers={
             # Content-addressed: these bytes never change. Served files are never active content.

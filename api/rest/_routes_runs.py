@@ -20,8 +20,10 @@ from pydantic import TypeAdapter, ValidationError
 from starlette.responses import StreamingResponse
 
 from agents import RunOptions, RunStateError, process_alive_here
+from api._cancel import CANCEL_REASON, cancel_once
 from api._detail import artifact_record, headline_experiments, run_detail, run_row
 from api._json import dumps_strict, strict_json
+from api._params import check_param_types
 from api._paths import without_server_paths
 from api.rest._cache import LIVE_SECONDS, NOT_MODIFIED, STATE_KEY
 from api.rest._problems import MALFORMED, TOO_LARGE, UnprocessableError, refusal
@@ -133,7 +135,7 @@ def as_utc(raw: str | datetime | None, name: str) -> datetime | None:
     try:
         return value.astimezone(UTC) if value.tzinfo else value.replace(tzinfo=UTC)
     except (OverflowError, ValueError):
-        raise UnprocessableError(["query", name], f"{value!r} is outside the dates this server handles") from None
+        raise UnprocessableError(["query", name], f"{raw} is outside the dates this server handles") from None
 
 
 def _task_from(state: AppState, body: RunRequest) -> TaskSpec:
@@ -165,6 +167,10 @@ def _task_from(state: AppState, body: RunRequest) -> TaskSpec:
     workload = catalog.workloads.get(task.workload)
     if workload is not None:  # titled after its own content (a theorem of one's own), as a task file is
         _refuse_server_paths(workload, task, given=set(body.params))
+        try:
+            check_param_types(workload, task)
+        except TaskError as error:
+            raise TaskInvalidError("params" if body.params else ("task" if body.task else "spec"), str(error)) from None
         task = workload.titled(task)
     return task
 
@@ -365,17 +371,16 @@ def _requeue(
 
 @_action("cancel", "Cancel a run")
 def cancel_run(run_id: RunId, state: State) -> ActionResult:
-    """A queued or paused run never starts; a running one's process is stopped."""
-    _get(state, run_id)
+    """A queued or paused run never starts; a running one's process is stopped. Of two cancels racing,
+    one is answered 200 and the other 409, as if they had come one after the other."""
     try:
-        state.launcher.cancel(run_id)
+        cancel_once(state.store, run_id)
     except RunStateError as error:
         raise HTTPException(409, str(error)) from None
-    ended = _get(state, run_id).status
-    if ended != "cancelled":  # it ended on its own between the check and the cancel
-        raise HTTPException(409, f"run {run_id} already ended ({ended})")
+    except RunNotFoundError as error:
+        raise HTTPException(404, str(error)) from None
     state.pool.wake()
-    return ActionResult(run_id=run_id, status="cancelled", message="cancelled on request")
+    return ActionResult(run_id=run_id, status="cancelled", message=CANCEL_REASON)
 
 
 @_action("resume", "Resume a run")

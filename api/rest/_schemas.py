@@ -28,6 +28,13 @@ def _no_nul(value: Any, where: str = "body") -> None:
             _no_nul(item, f"{where}[{index}]")
 
 
+def _elements(name: str, value: Any) -> list[tuple[str, Any]]:
+    """A parameter's value, or each value of its sweep, with where it stands (`params.re[1]`)."""
+    if isinstance(value, list):
+        return [(f"params.{name}[{index}]", item) for index, item in enumerate(value)]
+    return [(f"params.{name}", value)]
+
+
 class ErrorBody(BaseModel):
     """Every refusal but 422: what went wrong, in one sentence (`message` repeats it for older clients)."""
 
@@ -76,6 +83,22 @@ class RunRequest(BaseModel):
         _no_nul(self.spec, "spec")
         _no_nul(self.params, "params")
         return self
+
+    @field_validator("params", mode="before")
+    @classmethod
+    def _values_are_scalars(cls, value: Any) -> Any:
+        """Name a null or an object given as a parameter's value in one sentence; the union of the value's
+        types would otherwise answer with one complaint per branch (string, integer, number, ...)."""
+        if not isinstance(value, dict):
+            return value
+        for name, item in value.items():
+            for where, element in _elements(str(name), item):
+                if element is None:
+                    raise ValueError(f"{where}: null is not a value; leave the parameter out to keep its default")
+                if isinstance(element, dict | list):
+                    kind = "an object" if isinstance(element, dict) else "a list inside a list"
+                    raise ValueError(f"{where}: {kind} is not a parameter value; give a number, text or true/false")
+        return value
 
     @field_validator("params")
     @classmethod

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ipaddress
 import json
+import math
 import secrets
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
@@ -94,16 +95,29 @@ def body_problem(body: bytes) -> str | None:
 
     Too deep: the C parser guards its own recursion, so a hostile body fails here with RecursionError
     instead of later in a validator written in Python. `NaN` and `Infinity` are not JSON (RFC 8259),
-    and a value holding them would be stored as `null`. A `\\ud800` escape decodes to a lone
-    surrogate that no UTF-8 answer can carry: stored, it would break every page listing the run.
-    What did parse is walked without recursion.
+    and a value holding them, or a number such as `1e400` that only a double's infinity holds, would
+    be stored as `null`. A key given twice in one object means whichever value a parser keeps. A
+    `\\ud800` escape decodes to a lone surrogate that no UTF-8 answer can carry: stored, it would
+    break every page listing the run. What did parse is walked without recursion.
     """
     try:
-        value = json.loads(body, parse_constant=_refuse_constant)
+        value = json.loads(
+            body,
+            parse_constant=_refuse_constant,
+            parse_float=_finite_float,
+            parse_int=_bounded_int,
+            object_pairs_hook=_unique_keys,
+        )
     except RecursionError:
         return f"request body nested deeper than {MAX_BODY_DEPTH} levels"
     except _NotJsonNumberError as error:
         return f"request body holds {error}, which is not a JSON number"
+    except _NumberOutOfRangeError as error:
+        return f"request body holds {error}"
+    except _DuplicateKeyError as error:
+        return f"request body gives the key {error} twice in one object; which one is meant is ambiguous"
+    except UnicodeDecodeError as error:
+        return f"request body is not UTF-8 text (byte {error.start}: {error.reason})"
     except ValueError:
         return None  # not JSON: the handler's own validation answers
     pending: list[tuple[Any, int]] = [(value, 0)]
@@ -126,8 +140,44 @@ class _NotJsonNumberError(LabgateError, ValueError):
     """A `NaN`, `Infinity` or `-Infinity` literal, which Python's parser accepts and JSON does not."""
 
 
+class _NumberOutOfRangeError(LabgateError, ValueError):
+    """A JSON number no value of this server can hold as written: past a double's range, or too many digits."""
+
+
+class _DuplicateKeyError(LabgateError, ValueError):
+    """An object naming one key twice: parsers disagree on which value counts (Python's takes the last)."""
+
+
+def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    """An object's members as a dict, refusing a key given twice (`{"re": 100, "re": 5000}`)."""
+    value: dict[str, Any] = {}
+    for key, item in pairs:
+        if key in value:
+            raise _DuplicateKeyError(json.dumps(key)[:80])
+        value[key] = item
+    return value
+
+
 def _refuse_constant(name: str) -> Any:
     raise _NotJsonNumberError(name)
+
+
+def _finite_float(text: str) -> float:
+    """`1e400` is valid JSON, but Python reads it as infinity, which the run store writes back as null."""
+    value = float(text)
+    if not math.isfinite(value):
+        raise _NumberOutOfRangeError(f"{text[:40]}, a number beyond the range of a 64-bit float")
+    return value
+
+
+def _bounded_int(text: str) -> int:
+    """An integer literal; one longer than Python converts (4,300 digits) is named instead of a parse error."""
+    try:
+        return int(text)
+    except ValueError:
+        raise _NumberOutOfRangeError(
+            f"an integer of {len(text.lstrip('-')):,} digits, more than any field takes"
+        ) from None
 
 
 class RequestGuard:

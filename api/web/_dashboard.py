@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from pathlib import Path
 from typing import Annotated, Any
@@ -16,8 +17,9 @@ from markupsafe import Markup
 
 from api._detail import duration_seconds, headline_experiments, iso, run_row
 from api._paths import without_server_paths
+from api.rest._problems import UnprocessableError
 from api.rest._routes_runs import DECISION_FILTERS, RunId, SearchText, SortKey, as_utc
-from api.rest._schemas import TAG_PATTERN
+from api.rest._schemas import RUN_ID_PATTERN, TAG_PATTERN
 from api.rest._state import AppState, app_state
 from api.web._compare import compare_page
 from api.web._render import highlight_css
@@ -234,13 +236,33 @@ async def search_step_fragment(
     return response
 
 
+MAX_COMPARED = 20
+"""Runs one comparison shows; each is read in full, so the page costs as much as this many run pages."""
+
+
+def _compared_ids(values: list[str]) -> list[str]:
+    """The distinct run ids in `run` values (each may list several, separated by commas or spaces).
+
+    The limit holds for the ids, not the values: one value listing a thousand ids is refused as
+    twenty values would be, and an id no run can have is named, not looked up.
+    """
+    ids = list(dict.fromkeys(part for item in values for part in item.replace(",", " ").split() if part))
+    if len(ids) > MAX_COMPARED:
+        raise UnprocessableError(["query", "run"], f"{len(ids)} run ids given; compare at most {MAX_COMPARED}")
+    for run_id in ids:
+        if not re.fullmatch(RUN_ID_PATTERN, run_id):
+            shown = run_id if len(run_id) <= 60 else run_id[:60] + "..."
+            raise UnprocessableError(["query", "run"], f"{shown!r} is not a run id")
+    return ids
+
+
 @router.get("/ui/compare", response_class=HTMLResponse)
 async def compare_view(
     request: Request,
     state: State,
-    run: Annotated[list[str], Query(max_length=20, description="two or more run ids")] = [],  # noqa: B006
+    run: Annotated[list[str], Query(max_length=MAX_COMPARED, description="two or more run ids")] = [],  # noqa: B006
 ) -> HTMLResponse:
-    ids = list(dict.fromkeys(part for item in run for part in item.replace(",", " ").split() if part))
+    ids = _compared_ids(run)
     error = ""
     model: dict[str, Any] = {"runs": [], "sections": []}
     if len(ids) < 2:
