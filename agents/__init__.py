@@ -22,10 +22,12 @@ from agents._policy import (
 )
 from agents._proposer import Proposer, policy_for, proposer_for
 from agents._runner import (
+    CANCEL_REASON,
     RunLauncher,
     RunOptions,
     RunStateError,
     RunSummary,
+    cancel_run,
     process_alive_here,
     refuse_renamed_subject,
     summarize,
@@ -54,6 +56,7 @@ def __getattr__(name: str) -> Any:
 
 
 __all__ = [
+    "CANCEL_REASON",
     "BuiltinRevisionPolicy",
     "Execution",
     "JudgedExperiment",
@@ -71,6 +74,7 @@ __all__ = [
     "RunSummary",
     "SearchRevisionPolicy",
     "SilentReporter",
+    "cancel_run",
     "default_policy",
     "policy_for",
     "process_alive_here",

@@ -178,6 +178,27 @@ def worker_alive(worker: str) -> bool:
     return process_alive_here(worker) is True and worker != this_worker()
 
 
+CANCEL_REASON = "cancelled on request"
+
+
+def cancel_run(store: RunStore, run_id: str) -> None:
+    """Cancel `run_id`, or raise RunStateError when it had already ended, cancelled included.
+
+    The store's status change is itself the check (only a run that has not ended changes): of two
+    cancels racing, or a cancel racing the run's own end, exactly one is told it cancelled the run,
+    and the other hears what the run ended as. Reading the status after the write would tell both.
+
+    Raises:
+        RunNotFoundError: no run has this id.
+        RunStateError: the run had ended before this cancel took effect.
+    """
+    run = store.get_run(run_id)
+    if run.status in TERMINAL_STATUSES:
+        raise RunStateError(f"run {run_id} already ended ({run.status})")
+    if not store.set_status(run_id, "cancelled", CANCEL_REASON):
+        raise RunStateError(f"run {run_id} already ended ({store.get_run(run_id).status})")
+
+
 class RunLauncher:
     """Creates runs in the store and executes them with the configured sandbox and LLM."""
 
@@ -304,10 +325,7 @@ class RunLauncher:
         return run.id
 
     def cancel(self, run_id: str) -> None:
-        run = self.store.get_run(run_id)
-        if run.status in TERMINAL_STATUSES:
-            raise RunStateError(f"run {run_id} already ended ({run.status})")
-        self.store.set_status(run_id, "cancelled", "cancelled on request")
+        cancel_run(self.store, run_id)
 
     def approve(self, run_id: str, reporter: ProgressReporter | None = None) -> RunSummary:
         run = self.store.get_run(run_id)

@@ -8,6 +8,7 @@ whole row), so two processes recording into one store do not lose each other's c
 from __future__ import annotations
 
 import functools
+import hashlib
 import json
 import secrets
 from collections.abc import Callable, Collection, Iterator, Sequence
@@ -168,6 +169,26 @@ def _valid_text(value: Any) -> Any:
 def new_run_id() -> str:
     """Sortable by creation time, unique without coordination between processes."""
     return f"{utcnow().strftime('%Y%m%d-%H%M%S')}-{secrets.token_hex(3)}"
+
+
+MAX_ARTIFACT_NAME = 500
+"""The artifact table's name column: PostgreSQL enforces it, SQLite does not."""
+
+
+def stored_name(name: str) -> str:
+    """`name`, or for one longer than the column holds its start and end around a digest of the whole.
+
+    A deep output path (a user's case nested many folders down) failed the run on PostgreSQL alone; the
+    same name is now stored, and found again, on every backend. The end is kept whole (the file's own
+    name and suffix, which the dashboard shows and downloads by), and the digest keeps two long names that
+    differ only in the middle apart.
+    """
+    if len(name) <= MAX_ARTIFACT_NAME:
+        return name
+    digest = hashlib.sha256(name.encode("utf-8", "surrogatepass")).hexdigest()[:12]
+    middle = f"...{digest}..."
+    head = 120
+    return name[:head] + middle + name[-(MAX_ARTIFACT_NAME - head - len(middle)) :]
 
 
 class RunStore:
@@ -526,7 +547,7 @@ class RunStore:
             run_id=run_id,
             experiment_id=experiment_id,
             kind=kind,
-            name=name or source.name,
+            name=stored_name(name or source.name),
             sha256=sha,
             size=size,
             media_type=media_type_for(name or source.name, kind),
@@ -549,7 +570,7 @@ class RunStore:
             run_id=run_id,
             experiment_id=experiment_id,
             kind=kind,
-            name=name,
+            name=stored_name(name),
             sha256=sha,
             size=size,
             media_type=media_type_for(name, kind),

@@ -88,6 +88,24 @@ def test_artifacts_are_content_addressed(store: RunStore, tmp_path: Path) -> Non
         store.artifacts.open_path("0" * 64)
 
 
+def test_a_name_longer_than_the_column_is_stored_alike_on_every_backend(store: RunStore) -> None:
+    """A deep output path failed the run on PostgreSQL (which enforces the column's 500 characters) and
+    passed on SQLite; both now store its start and its file name around a digest of the whole."""
+    run = store.create_run(_task())
+    deep = "experiments/base/case/" + "/".join(f"level{index:03d}" for index in range(80)) + "/result.png"
+    other = deep.replace("level040", "level04x")
+    first = store.add_artifact_bytes(run.id, b"a", kind="image", name=deep)
+    second = store.add_artifact_bytes(run.id, b"b", kind="image", name=other)
+    stored = [item.name for item in store.artifacts_of(run.id)]
+    assert stored == [first.name, second.name] and len(deep) > 500
+    assert all(
+        len(name) <= 500 and name.endswith("/result.png") and name.startswith("experiments/base/case/")
+        for name in stored
+    )
+    assert first.name != second.name, "two names differing only in the middle stay apart"
+    assert store.add_artifact_bytes(run.id, b"c", kind="log", name="short.log").name == "short.log"
+
+
 def test_verdicts_round_trip(store: RunStore) -> None:
     run = store.create_run(_task())
     experiment = store.add_experiment(run.id, ExperimentSpec(key="k", task_id="cfd/test"))

@@ -19,9 +19,8 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from agents import RunLauncher, RunOptions, RunStateError, RunSummary
+from agents import RunLauncher, RunOptions, RunStateError, RunSummary, cancel_run
 from agents.llm import llm_purpose
-from api._cancel import cancel_once
 from api._detail import iso, run_detail
 from api._errors import BadInputError
 from api._json import dumps_strict
@@ -309,7 +308,7 @@ def cancel_command(run_id: str) -> None:
     launcher = build_launcher(Settings())
     _check_run(launcher.store, run_id)
     try:
-        cancel_once(launcher.store, run_id)  # of two cancels racing, only one is told it cancelled the run
+        cancel_run(launcher.store, run_id)  # of two cancels racing, only one is told it cancelled the run
     except (RunStateError, RunNotFoundError) as error:
         raise BadInputError(str(error)) from None
     print(f"run {run_id} cancelled")

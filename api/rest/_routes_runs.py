@@ -19,8 +19,8 @@ from fastapi.types import DecoratedCallable
 from pydantic import TypeAdapter, ValidationError
 from starlette.responses import StreamingResponse
 
-from agents import RunOptions, RunStateError, process_alive_here
-from api._cancel import CANCEL_REASON, cancel_once
+import agents
+from agents import CANCEL_REASON, RunOptions, RunStateError, process_alive_here
 from api._detail import artifact_record, headline_experiments, run_detail, run_row
 from api._json import dumps_strict, strict_json
 from api._params import check_param_types
@@ -374,7 +374,7 @@ def cancel_run(run_id: RunId, state: State) -> ActionResult:
     """A queued or paused run never starts; a running one's process is stopped. Of two cancels racing,
     one is answered 200 and the other 409, as if they had come one after the other."""
     try:
-        cancel_once(state.store, run_id)
+        agents.cancel_run(state.store, run_id)
     except RunStateError as error:
         raise HTTPException(409, str(error)) from None
     except RunNotFoundError as error:
