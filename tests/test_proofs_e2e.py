@@ -54,7 +54,7 @@ def test_bad_proof_tasks_are_refused_with_the_reason(catalog: Catalog) -> None:
         catalog.validate(apply_overrides(task, params=["attempts=0"]))
     with pytest.raises(TaskError, match=r"needs params\.set"):
         catalog.validate(TaskSpec(id="proofs/x", workload="proofs"))
-    with pytest.raises(TaskError, match="no theorem"):
+    with pytest.raises(TaskError, match="not a theorem statement"):
         catalog.validate(TaskSpec(id="proofs/x", workload="proofs", params={"statement": "Definition d := 1."}))
 
 

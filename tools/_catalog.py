@@ -12,7 +12,7 @@ from typing import Any
 import yaml
 from pydantic import ValidationError
 
-from runs import MAX_SEED, Budget, TaskSpec
+from runs import MAX_SEED, Budget, ExperimentSpec, TaskSpec
 from tools._gate_settings import GateOptionsValidator, check_gate_settings, gate_deviations
 from tools._workload import TaskError, Workload
 
@@ -121,7 +121,12 @@ class Catalog:
     def validate(self, task: TaskSpec) -> None:
         if not 0 <= task.seed <= MAX_SEED:  # a seed past 64 bits cannot even be stored
             raise TaskError(f"{task.id}: seed {task.seed} is outside 0 to {MAX_SEED}")
-        self.workload_for(task).validate(task)
+        check_param_names(task)
+        check_sweep_values(task)
+        workload = self.workload_for(task)
+        workload.validate(task)
+        if task.sweep:
+            check_sweep_planned(task, workload.plan(task))
         if self.gate_options is not None:
             check_gate_settings(task, self.gate_options)
 
@@ -413,3 +418,72 @@ def subject_params(task: TaskSpec) -> dict[str, str]:
     set and problem): what the task is about, which no task keeping its id may change."""
     named = set(task.id.split("/")[1:])
     return {k: v for k, v in task.params.items() if isinstance(v, str) and v in named}
+
+
+def check_param_names(task: TaskSpec) -> None:
+    """TaskError when two of a task's parameters differ only in case (`re` and `Re`).
+
+    Workloads match parameter names without regard to case (`--param Re=100` means `re`), so of two such
+    names one silently outvotes the other, while the run records both values as if each had been used.
+    """
+    seen: dict[str, str] = {}
+    for name in [*task.params, *task.sweep]:
+        folded = str(name).casefold()
+        other = seen.setdefault(folded, str(name))
+        if other != name:
+            raise TaskError(
+                f"{task.id}: parameters {other!r} and {name!r} name the same parameter (names ignore case); "
+                "give it once"
+            )
+
+
+def check_sweep_values(task: TaskSpec) -> None:
+    """TaskError naming a sweep that lists one value twice (`re=100,100`, or 100 and 100.0).
+
+    Two experiments with the same parameters share one key, directory and record: the second would be
+    taken for the first (or both would write the same directory at once), and the run would report one
+    experiment as two.
+    """
+    for name, values in task.sweep.items():
+        seen: set[str] = set()
+        for value in values:
+            canonical = json.dumps(_comparable(value), sort_keys=True, default=str)
+            if canonical in seen:
+                shown = canonical if len(canonical) <= 80 else canonical[:77] + "..."
+                raise TaskError(f"{task.id}: sweep.{name} lists {shown} more than once; give each value once")
+            seen.add(canonical)
+
+
+def _comparable(value: Any) -> Any:
+    """`value` with numbers that are equal made equal (100.0 is 100), for comparing sweep values."""
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if isinstance(value, dict):
+        return {str(key): _comparable(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_comparable(item) for item in value]
+    return value
+
+
+def check_sweep_planned(task: TaskSpec, planned: Sequence[ExperimentSpec]) -> None:
+    """TaskError when the workload's plan leaves out a swept parameter, or runs a value of it twice.
+
+    A sweep the plan does not carry into its experiments (a parameter the workload does not sweep,
+    or one its plan replaces) would run the defaults while the run records the sweep as asked.
+    """
+    keys = [spec.key for spec in planned]
+    if len(set(keys)) != len(keys):
+        twice = sorted({key for key in keys if keys.count(key) > 1})
+        raise TaskError(f"{task.id}: the sweep plans experiment {twice[0]!r} more than once; give each value once")
+    for name, values in task.sweep.items():
+        wanted = {json.dumps(_comparable(value), sort_keys=True, default=str) for value in values}
+        given = {
+            json.dumps(_comparable(spec.params[name]), sort_keys=True, default=str)
+            for spec in planned
+            if name in spec.params
+        }
+        if not planned or any(name not in spec.params for spec in planned) or not wanted <= given:
+            raise TaskError(
+                f"{task.id}: sweep.{name} is not carried into the planned experiments of this task; "
+                "fix the value in params or sweep a parameter this task varies"
+            )

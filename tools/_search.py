@@ -8,7 +8,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from runs import MAX_SEED
 
 
 class SearchParameter(BaseModel):
@@ -37,8 +39,26 @@ class SearchSpace(BaseModel):
     objective_metric: str
     runs: int = Field(ge=1, le=10_000, description="candidate experiments, the baseline not counted")
     population: int = Field(ge=1, le=64, description="candidates proposed and run together")
-    seed: int = 0
+    seed: int = Field(
+        default=0, ge=0, le=MAX_SEED, description="the proposer's seed (CMA-ES refuses one outside 0 to 2**32 - 1)"
+    )
     baseline_key: str = "default"
+
+    def __init__(self, **data: Any) -> None:
+        """As pydantic's, but a bad setting is one line naming it (the error reaches users as given)."""
+        try:
+            super().__init__(**data)
+        except ValidationError as error:
+            raise ValueError(_one_line(error)) from None
+
+    @model_validator(mode="after")
+    def _distinct(self) -> SearchSpace:
+        names = [parameter.name for parameter in self.parameters]
+        twice = sorted({name for name in names if names.count(name) > 1})
+        if twice:
+            # Two coordinates for one coefficient: the proposer would search a box of the wrong dimension.
+            raise ValueError(f"parameters: {', '.join(twice)} listed more than once")
+        return self
 
     def clamp(self, values: dict[str, float]) -> dict[str, float]:
         known = {parameter.name: parameter for parameter in self.parameters}
@@ -54,3 +74,13 @@ class SearchSpace(BaseModel):
     def values_of(self, params: dict[str, Any]) -> dict[str, float]:
         nested = params.get(self.key, {}) or {}
         return {p.name: float(nested.get(p.name, p.default)) for p in self.parameters}
+
+
+def _one_line(error: ValidationError) -> str:
+    """`field: message` for each problem, joined: pydantic's own text spans lines and links to its docs."""
+    problems = []
+    for item in error.errors():
+        where = ".".join(str(part) for part in item["loc"])
+        message = str(item["msg"]).removeprefix("Value error, ")
+        problems.append(f"{where}: {message}" if where else message)
+    return "; ".join(problems)

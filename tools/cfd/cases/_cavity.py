@@ -8,11 +8,28 @@ from __future__ import annotations
 
 import math
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from tools.cfd.openfoam._foamdict import Dimensioned, FoamValue, NamedList, Raw, Word, number, render_dict
 
 CaseFiles = dict[str, str]
+
+MIN_REYNOLDS = 1e-3
+"""Smallest Reynolds number a case takes: below it the flow is creeping flow all the same, and nu = U L / Re
+(with U and L up to 1000) grows past what the solver's matrices can hold."""
+MIN_SPEED = 1e-6
+"""Slowest velocity scale (m/s) a case takes: smaller ones make the derived viscosity underflow."""
+MIN_LENGTH = 1e-6
+"""Smallest length (m) a case takes: below it the cells' volumes underflow to zero."""
+MAX_STEPS = 2_000_000
+"""Most time steps one cavity run may take."""
+
+
+def creeping_floor(value: float) -> float:
+    """A positive Reynolds number below MIN_REYNOLDS is refused, naming the floor (pydantic's `gt=0` names 0)."""
+    if 0 < value < MIN_REYNOLDS:
+        raise ValueError(f"at least {MIN_REYNOLDS:g} (below it the derived viscosity overflows), not {value:g}")
+    return value
 
 
 class CavityParams(BaseModel):
@@ -20,22 +37,49 @@ class CavityParams(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
+    # Lower bounds keep the derived viscosity, cell sizes and volumes ordinary doubles: below them
+    # nu = U L / Re overflows or underflows to 0 and the mesh's cell volumes underflow.
     re: float = Field(default=100.0, gt=0, le=10_000, description="Reynolds number U L / nu")
     cells: int = Field(default=64, ge=8, le=400, description="cells per side of the square mesh")
-    lid_velocity: float = Field(default=1.0, gt=0, le=1000, description="U, m/s")
-    length: float = Field(default=0.1, gt=0, le=1000, description="L, m")
+    lid_velocity: float = Field(default=1.0, ge=MIN_SPEED, le=1000, description="U, m/s")
+    length: float = Field(default=0.1, ge=MIN_LENGTH, le=1000, description="L, m")
     convective_times: float | None = Field(
-        default=None, gt=0, le=10_000, description="simulated time in units of L/U (default grows with Re)"
+        default=None,
+        ge=1e-3,
+        le=10_000,
+        description="simulated time in units of L/U (default grows with Re; a tinier one rounds the end time to 0)",
     )
-    courant: float = Field(default=0.8, gt=0, le=50, description="target Courant number U dt / dx")
+    courant: float = Field(default=0.8, ge=1e-3, le=50, description="target Courant number U dt / dx")
     delta_t: float | None = Field(default=None, gt=0, description="time step, s (default from the Courant number)")
     snapshots: int = Field(default=5, ge=1, le=200, description="time directories written")
 
+    _re_floor = field_validator("re")(creeping_floor)
+
     @model_validator(mode="after")
     def _check_resolution(self) -> CavityParams:
-        if self.steps > 2_000_000:
-            raise ValueError(f"{self.steps} time steps requested: raise delta_t or lower convective_times")
+        if self.delta_t is not None:
+            self._check_delta_t(self.delta_t)
+        step = self.requested_step  # a float: a step of 1e-320 s asks for more than any int, or underflows to 0
+        wanted = self.end_time / step if step > 0 else math.inf
+        if not wanted <= MAX_STEPS:
+            count = f"{wanted:.3g}" if math.isfinite(wanted) else "more than 1e308"
+            raise ValueError(
+                f"{count} time steps requested (at most {MAX_STEPS:,}): raise delta_t or lower convective_times"
+            )
         return self
+
+    def _check_delta_t(self, delta_t: float) -> None:
+        """A time step longer than one snapshot interval is refused, not silently shortened to it.
+
+        The case writes `snapshots` time directories at exact steps, so it cannot step past a write. A
+        step merely too long for the mesh is run as given: the solver-log gate judges the divergence.
+        """
+        interval = self.end_time / self.snapshots
+        if delta_t > interval:
+            raise ValueError(
+                f"delta_t {delta_t:g} s is longer than one snapshot interval ({interval:g} s = end time "
+                f"{self.end_time:g} s / {self.snapshots} snapshots); give at most {interval:g}"
+            )
 
     @property
     def nu(self) -> float:
@@ -55,9 +99,14 @@ class CavityParams(BaseModel):
         return _round_sig(self.simulated_convective_times * self.length / self.lid_velocity)
 
     @property
+    def requested_step(self) -> float:
+        """The time step asked for: delta_t, else the one the target Courant number gives."""
+        return self.delta_t or self.courant * (self.length / self.cells) / self.lid_velocity
+
+    @property
     def steps(self) -> int:
         """Time steps, a multiple of `snapshots` so that every write lands exactly on a step."""
-        step = self.delta_t or self.courant * (self.length / self.cells) / self.lid_velocity
+        step = self.requested_step
         per_snapshot = math.ceil(self.end_time / self.snapshots / step - 1e-9)
         return max(1, per_snapshot) * self.snapshots
 

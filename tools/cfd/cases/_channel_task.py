@@ -11,11 +11,12 @@ from pathlib import Path
 from typing import Any, ClassVar, Literal
 
 import numpy as np
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from runs import Budget, TaskSpec
 from tools._workload import OutputFile, TaskError
 from tools.cfd._render import grid_triangles
+from tools.cfd.cases._cavity import MIN_LENGTH, MIN_SPEED, creeping_floor
 from tools.cfd.cases._definition import CaseDefinition, CaseFiles
 from tools.cfd.cases._final import residuals_and_fields
 from tools.cfd.cases._hill_task import steady_steps
@@ -36,6 +37,8 @@ from tools.cfd.openfoam._fields import FieldFormatError, FloatArray, latest_time
 from tools.cfd.openfoam._foamdict import FoamValue, NamedList, Raw, Word, number, render_dict
 from tools.cfd.openfoam._logs import SolverLog
 
+MAX_BULK_VELOCITY = 1000.0
+"""Fastest bulk velocity (m/s) a channel takes, as the cavity's lid: past it nu = Ub H / Re overflows."""
 POISEUILLE_PROFILE_RMSE_MAX = 0.01
 """Accepted profile RMSE in units of Ub; 20 cells across score about 1e-3 here."""
 
@@ -46,15 +49,26 @@ class ChannelParams(BaseModel):
     re: float = Field(default=100.0, gt=0, le=2000, description="Ub H / nu (laminar: below 2000)")
     cells: int = Field(default=20, ge=4, le=400, description="cells across the channel")
     cells_x: int = Field(default=4, ge=1, le=200, description="cells along the (periodic) channel")
-    height: float = Field(default=0.1, gt=0, le=100, description="H, m")
-    bulk_velocity: float = Field(default=1.0, description="Ub, m/s; negative for flow in -x")
+    height: float = Field(default=0.1, ge=MIN_LENGTH, le=100, description="H, m")
+    bulk_velocity: float = Field(
+        default=1.0, ge=-MAX_BULK_VELOCITY, le=MAX_BULK_VELOCITY, description="Ub, m/s; negative for flow in -x"
+    )
     iterations: int = Field(default=2000, ge=10, le=100_000)
     residual: float = Field(default=1e-6, gt=0, lt=1)
 
+    _re_floor = field_validator("re")(creeping_floor)
+
+    @field_validator("bulk_velocity")
+    @classmethod
+    def _a_flow(cls, value: float) -> float:
+        """No flow (or one so slow its viscosity underflows) has no profile to compare: refused before
+        the case is written, where Ub = 0 once failed inside the run."""
+        if abs(value) < MIN_SPEED:
+            raise ValueError(f"|bulk_velocity| must be at least {MIN_SPEED:g} m/s (and at most {MAX_BULK_VELOCITY:g})")
+        return value
+
     @property
     def speed(self) -> float:
-        if self.bulk_velocity == 0:
-            raise ValueError("bulk_velocity must not be zero")
         return abs(self.bulk_velocity)
 
     @property

@@ -9,8 +9,9 @@ Lengths are in units of h (h = 1 m) and the bulk velocity at the crest is 1 m/s,
 from __future__ import annotations
 
 import numpy as np
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from tools.cfd.cases._cavity import creeping_floor
 from tools.cfd.cases._rans import (
     SACoefficients,
     TurbulenceModel,
@@ -65,10 +66,17 @@ class HillParams(BaseModel):
     sa: SACoefficients = Field(default_factory=SACoefficients, description="Spalart-Allmaras coefficients")
     cells_x: int = Field(default=120, ge=20, le=800)
     cells_y: int = Field(default=80, ge=16, le=600)
-    wall_cell: float = Field(default=0.002, gt=0, lt=0.1, description="first cell height at the walls, units of h")
+    wall_cell: float = Field(
+        default=0.002,
+        ge=1e-6,
+        lt=0.1,
+        description="first cell height at the walls, units of h (a smaller one overflows the grading)",
+    )
     iterations: int = Field(default=4000, ge=10, le=100_000, description="SIMPLE iterations at most")
     residual: float = Field(default=1e-5, gt=0, lt=1, description="stop once every initial residual is below this")
     relaxation: float = Field(default=0.9, gt=0, le=1)
+
+    _re_floor = field_validator("re")(creeping_floor)
 
     @model_validator(mode="after")
     def _check(self) -> HillParams:

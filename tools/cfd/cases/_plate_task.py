@@ -44,7 +44,9 @@ class PlateParams(BaseModel):
     sa: SACoefficients = Field(default_factory=SACoefficients)
     cells_x: int = Field(default=60, ge=10, le=1000)
     cells_y: int = Field(default=60, ge=10, le=1000)
-    wall_cell: float = Field(default=5e-6, gt=0, lt=0.01, description="first cell height over L (y+ about 1)")
+    wall_cell: float = Field(
+        default=5e-6, ge=1e-9, lt=0.01, description="first cell height over L (y+ about 1; at least 1e-9)"
+    )
     height: float = Field(default=0.05, gt=0.005, le=1.0, description="domain height over L")
     iterations: int = Field(default=3000, ge=10, le=100_000)
     residual: float = Field(default=1e-5, gt=0, lt=1)

@@ -16,6 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from runs import Budget, TaskSpec
 from tools._workload import OutputFile, TaskError
+from tools.cfd.cases._cavity import MIN_SPEED
 from tools.cfd.cases._definition import CaseDefinition, CaseFiles
 from tools.cfd.cases._final import residuals_and_fields
 from tools.cfd.cases._hill_task import steady_steps
@@ -54,7 +55,7 @@ class StepParams(BaseModel):
 
     model: Literal["kEpsilon", "kOmegaSST", "SpalartAllmaras"] = Field(default="kEpsilon")
     re: float = Field(default=22_000.0, gt=1000, le=1e6, description="Re_H = U H / nu, H the step height")
-    inlet_velocity: float = Field(default=10.0, gt=0, le=500, description="U at the inlet, m/s")
+    inlet_velocity: float = Field(default=10.0, ge=MIN_SPEED, le=500, description="U at the inlet, m/s")
     refinement: float = Field(default=1.0, ge=0.3, le=4.0, description="cell counts times the tutorial's")
     iterations: int = Field(default=2000, ge=10, le=100_000)
     residual: float = Field(default=5e-4, gt=0, lt=1, description="residualControl target of every field")
