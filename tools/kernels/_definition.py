@@ -6,7 +6,7 @@ and reads the reference and seed files into the definition when a task file is l
 
 from __future__ import annotations
 
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -102,8 +102,28 @@ def field_error(where: str, message: str) -> TaskError:
     return TaskError(f"{FIELD}.{where}: {message}")
 
 
+def _beside(directory: Path, name: str, where: str) -> Path:
+    """The file `name` in the task file's folder, or a TaskError when it would be read from elsewhere.
+
+    A task file names its reference and seed relative to itself; an absolute name or one with `..` (or a
+    link leading out of the folder) read any `.py` or `.cl` file the user could read into the recorded
+    run, where the report, the API and every later judge see its text.
+    """
+    relative = PurePosixPath(name)
+    if relative.is_absolute() or ".." in relative.parts or "\\" in name:
+        raise field_error(where, f"{name!r} must name a file in the task file's folder (no absolute path, no ..)")
+    path = directory / relative
+    try:
+        inside = path.resolve().is_relative_to(directory.resolve())
+    except (OSError, RuntimeError) as error:
+        raise field_error(where, f"cannot resolve {path}: {error}") from None
+    if not inside:
+        raise field_error(where, f"{path} leads outside the task file's folder {directory}")
+    return path
+
+
 def _text_file(directory: Path, name: str, where: str) -> str:
-    path = directory / name
+    path = _beside(directory, name, where)
     try:
         if path.stat().st_size > MAX_FILE_BYTES:
             raise field_error(where, f"{path} is larger than {MAX_FILE_BYTES} bytes")

@@ -23,7 +23,7 @@ import math
 import secrets
 import statistics
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -31,9 +31,10 @@ import numpy as np
 from pydantic import BaseModel, Field
 
 from tools.kernels._client import Worker, WorkerCrashedError, WorkerTimeoutError
-from tools.kernels._judge import Judgement, Phases, ReferenceCache, judge_trial
+from tools.kernels._judge import BaseDigests, Judgement, Phases, ReferenceCache, fresh_answers, judge_trial
 from tools.kernels._physics import impossible
 from tools.kernels._task import BufferSpec, CandidateError, HostProgram, KernelTask, Size, Work
+from tools.kernels._trial import checked_runs
 from tools.kernels._variants import draw_variants
 
 GUARD_MIN, GUARD_MAX = 64 << 10, 4 << 20
@@ -235,37 +236,55 @@ class Harness:
                         "defines": rival_candidate.params,
                         "launches": [launch.as_json() for launch in rival_program.launches],
                     }
-            try:
-                asked = time.perf_counter()
-                reply, raw = self.worker.request(request, {**inputs, **variants, **samples}, self.timeout)
-                _worker_phases(phases, reply, time.perf_counter() - asked)
-            except WorkerTimeoutError:
-                message = (
-                    f"no answer within {self.timeout:g} s at size {size.label} ({size.describe()}): "
-                    "the worker was killed"
-                )
-                return Evaluation(
-                    **base, status="timeout", message=message, sizes=results, wall_seconds=time.perf_counter() - started
-                )
-            except WorkerCrashedError as error:
-                return Evaluation(
-                    **base,
-                    status="crash",
-                    message=f"at size {size.label}: {error}",
-                    sizes=results,
-                    wall_seconds=time.perf_counter() - started,
-                )
-            if not reply.get("ok"):
-                stage = str(reply.get("stage"))
-                status: Status = "compile_error" if stage == "compile" else "launch_error"
-                return Evaluation(
-                    **base,
-                    status=status,
-                    message=str(reply.get("error", "")),
-                    sizes=results,
-                    wall_seconds=time.perf_counter() - started,
-                )
-            compile_seconds += float(reply.get("compile_seconds", 0.0))
+            digests = BaseDigests(inputs)
+            answers: dict[int, Mapping[str, np.ndarray]] = {}
+            for attempt in range(FRESH_REQUESTS):
+                answers.clear()
+                try:
+                    asked = time.perf_counter()
+                    reply, raw = self.worker.request(request, {**inputs, **variants, **samples}, self.timeout)
+                    _worker_phases(phases, reply, time.perf_counter() - asked)
+                except WorkerTimeoutError:
+                    message = (
+                        f"no answer within {self.timeout:g} s at size {size.label} ({size.describe()}): "
+                        "the worker was killed"
+                    )
+                    return Evaluation(
+                        **base,
+                        status="timeout",
+                        message=message,
+                        sizes=results,
+                        wall_seconds=time.perf_counter() - started,
+                    )
+                except WorkerCrashedError as error:
+                    return Evaluation(
+                        **base,
+                        status="crash",
+                        message=f"at size {size.label}: {error}",
+                        sizes=results,
+                        wall_seconds=time.perf_counter() - started,
+                    )
+                if not reply.get("ok"):
+                    stage = str(reply.get("stage"))
+                    status: Status = "compile_error" if stage == "compile" else "launch_error"
+                    return Evaluation(
+                        **base,
+                        status=status,
+                        message=str(reply.get("error", "")),
+                        sizes=results,
+                        wall_seconds=time.perf_counter() - started,
+                    )
+                compile_seconds += float(reply.get("compile_seconds", 0.0))
+                # A checked run whose answer is run 0's cannot tell a remembered answer from the work:
+                # its inputs are drawn again and the size runs again (only where that happened). The
+                # checked runs are the worker's (it may time fewer than asked; `_asked_for` holds it to them).
+                first_timed, timed = int(reply.get("first_timed", 1)), len(reply.get("times", []))
+                checked = [run for run in checked_runs(first_timed, timed, fractions) if 0 < run < runs]
+                with phases.time("reference"):  # the references the judge then reads from `answers`
+                    if attempt == FRESH_REQUESTS - 1 or not fresh_answers(
+                        task, size, inputs, variants, checked, draw, self.references, digests, answers
+                    ):
+                        break
             judgement = judge_trial(
                 task,
                 size,
@@ -277,6 +296,8 @@ class Harness:
                 references=self.references,
                 phases=phases,
                 fractions=fractions,
+                digests=digests,
+                answers=answers,
             )
             results.append(self._result(size, program, judgement, reply))
         fitness = 0.0
@@ -407,6 +428,10 @@ def verified_timing(times: list[float], rival_times: list[float], reply: dict[st
 
 INCREMENTAL_INTENSITY = 16.0
 """Useful FLOPs per compulsory byte above which every run gets a whole new draw of its inputs (`whole_variants`)."""
+
+
+FRESH_REQUESTS = 3
+"""Requests one size may take while checked runs still repeat run 0's answer (see `fresh_answers`)."""
 
 
 def whole_variants(task: KernelTask, size: Size) -> bool:

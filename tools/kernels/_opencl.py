@@ -112,15 +112,43 @@ class OpenCLBackend(Backend):
         handle = self._kernels.get((key, kernel))
         try:
             if handle is None:
-                handle = self._cl.Kernel(built, kernel)
+                handle = self._kernel(built, kernel)
                 self._check_local_memory(kernel, handle)
                 self._kernels[(key, kernel)] = handle
-            handle.set_args(*args)
+            self._set_args(kernel, handle, args)
             return self._cl.enqueue_nd_range_kernel(
                 self.queue, handle, tuple(global_size), tuple(local_size) if local_size else None
             )
         except (self._cl.LogicError, self._cl.RuntimeError) as error:
             raise KernelLaunchError(f"launch of {kernel} failed: {error}") from None
+
+    def _kernel(self, built: Any, kernel: str) -> Any:
+        """The program's kernel `kernel`; one it does not define is named with those it does.
+
+        `clCreateKernel failed: INVALID_KERNEL_NAME` did not say that a task file's launch named a
+        kernel its seed calls something else.
+        """
+        names = [name for name in str(built.kernel_names).split(";") if name]
+        if kernel not in names:
+            raise KernelLaunchError(
+                f"launch of {kernel} failed: the source defines no kernel {kernel!r} "
+                f"(it defines {', '.join(names) or 'none'})"
+            )
+        return self._cl.Kernel(built, kernel)
+
+    def _set_args(self, kernel: str, handle: Any, args: Sequence[Any]) -> None:
+        """Bind the launch's arguments; a count that differs from the kernel's is named as such.
+
+        pyopencl said `TypeError: set_args() missing 1 required positional argument: 'arg3'` for a
+        task file's kernel declaring a `__local float*` parameter the host cannot pass.
+        """
+        expected = int(handle.num_args)
+        if expected != len(args):
+            raise KernelLaunchError(
+                f"launch of {kernel} failed: the kernel takes {expected} arguments and the launch passes "
+                f"{len(args)} (the task's arguments; a __local array is declared inside the kernel, not passed)"
+            )
+        handle.set_args(*args)
 
     def _check_local_memory(self, kernel: str, handle: Any) -> None:
         """Refuse a kernel whose `__local` arrays exceed the device's local memory before it runs.

@@ -155,12 +155,41 @@ def _wire(name: str, value: Any, spec: dict[str, Any], exact: bool, filename: st
     declared = np.dtype(str(spec["dtype"]))
     if data.dtype.kind not in "biufc":
         raise ReferenceFailedError(f"{filename}: output {name} holds {data.dtype} values, not numbers")
+    shape = tuple(int(n) for n in spec["shape"])
+    if data.ndim > 1 and data.shape != shape:
+        raise ReferenceFailedError(
+            f"{filename}: output {name} has shape {data.shape}; its declared shape is {shape} (return it flat or "
+            "in the declared shape: the same elements in another arrangement would be compared out of place)"
+        )
+    if declared.kind in "iu" and data.dtype.kind in "fc":
+        _whole_numbers(name, data, declared, filename)
     wire: np.dtype[Any] = declared
     if declared.kind == "c":
         wire = np.dtype(np.complex64)
     elif declared.kind == "f" and not exact:
         wire = np.dtype(np.float64)
     return np.ascontiguousarray(data.reshape(-1).astype(wire, copy=False))
+
+
+def _whole_numbers(name: str, data: np.ndarray, declared: np.dtype[Any], filename: str) -> None:
+    """Float values for an integer output must be whole numbers the dtype holds.
+
+    Casting was silent: `x / 2` for an int32 output truncated toward zero, NaN and values beyond the
+    dtype became whatever the cast gave, and the kernel was judged against that.
+    """
+    if data.dtype.kind == "c":
+        raise ReferenceFailedError(f"{filename}: output {name} is {declared} but the reference returned complex values")
+    flat = data.reshape(-1)
+    info = np.iinfo(declared)
+    with np.errstate(invalid="ignore"):
+        bad = ~np.isfinite(flat) | (flat != np.trunc(flat)) | (flat < info.min) | (flat > info.max)
+    if bad.any():
+        first = int(np.flatnonzero(bad)[0])
+        raise ReferenceFailedError(
+            f"{filename}: output {name} is {declared} but the reference returned {float(flat[first])!r} at element "
+            f"{first} ({int(np.count_nonzero(bad))} values that are not whole {declared} numbers); round or "
+            "cast in the reference"
+        )
 
 
 def run_reference(

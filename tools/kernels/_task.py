@@ -387,8 +387,16 @@ def non_finite_mismatch(got: np.ndarray, expected: np.ndarray) -> str:
 
 
 def exact_check(got: np.ndarray, expected: np.ndarray) -> Check:
-    """Bit-exact equality (integer tasks with a counter-based RNG)."""
-    mismatch = np.flatnonzero(got.reshape(-1) != expected.reshape(-1))
+    """Bit-exact equality (integer tasks with a counter-based RNG); NaN where the reference is NaN.
+
+    A float task declared exact compared with `!=`, under which NaN never equals NaN: a kernel
+    computing the reference's own NaN (a square root of a negative input) was rejected.
+    """
+    flat_got, flat_ref = got.reshape(-1), expected.reshape(-1)
+    differs = flat_got != flat_ref
+    if flat_ref.dtype.kind in "fc" and flat_got.dtype.kind in "fc":
+        differs &= ~(np.isnan(flat_got) & np.isnan(flat_ref))
+    mismatch = np.flatnonzero(differs)
     if mismatch.size == 0:
         return Check(True, 0.0, 0.0)
     first = int(mismatch[0])

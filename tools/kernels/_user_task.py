@@ -14,6 +14,7 @@ Every problem with a definition is a TaskError naming the field (`params.definit
 
 from __future__ import annotations
 
+import itertools
 import math
 import re
 from collections.abc import Iterator, Mapping
@@ -110,6 +111,10 @@ class UserKernelTask(KernelTask):
             _identifier(dim, f"dims[{index}]", taken)
         tunables = self._tunables(definition, taken)
         self._ranges = {label: self._range(label, dims) for label, dims in definition.heldout.items()}
+        searched = {
+            tuple(dims[dim] for dim in self.dims) for dims in definition.sizes.values() if set(dims) == set(self.dims)
+        }
+        self._held_out_of_search(searched)
         # What a suite module declares on its class, declared per instance (one definition, one task).
         vars(self).update(
             name=name,
@@ -181,6 +186,23 @@ class UserKernelTask(KernelTask):
                 raise field_error(f"tunables.{name}", "must list distinct integer values (the first is the default)")
             tunables[name] = tuple(values)
         return tunables
+
+    def _held_out_of_search(self, searched: set[tuple[int, ...]]) -> None:
+        """A held-out range must hold a size the search does not run.
+
+        `heldout: {h: {n: 4096}}` beside `sizes: {s: {n: 4096}}` made the held-out gate re-check the
+        searched size: a kernel special-casing n == 4096 (answers for that size alone) passed it.
+        """
+        for label, ranges in self._ranges.items():
+            choices = [_drawable(low, high, len(searched)) for low, high in ranges]
+            if any(choice is None for choice in choices):
+                continue  # more sizes to draw from than the search runs
+            if all(dims in searched for dims in itertools.product(*(choice or () for choice in choices))):
+                raise field_error(
+                    f"heldout.{label}",
+                    "only holds sizes the search runs: a held-out size must be one the search never sees "
+                    "(give a wider range, or another size)",
+                )
 
     def _size(self, label: str, dims: Mapping[str, int], where: str) -> Size:
         if set(dims) != set(self.dims):
@@ -368,6 +390,9 @@ class UserKernelTask(KernelTask):
         value = scalar.value.integer(values)
         if scalar.kind == "i32" and not -(2**31) <= value < 2**31:
             raise TaskError(f"{scalar.value.where}: {value} at {dict(values)} does not fit an i32")
+        # A u32 was wrapped modulo 2**32 without a word: `n - 5000` at n = 4096 reached the kernel as 4294966392.
+        if scalar.kind == "u32" and not 0 <= value < 2**32:
+            raise TaskError(f"{scalar.value.where}: {value} at {dict(values)} does not fit a u32")
 
     def inputs(self, size: Size, rng: np.random.Generator) -> dict[str, np.ndarray]:
         values = self._values(size)
@@ -510,6 +535,23 @@ def _distinct(dtype: str, low: float, high: float) -> bool:
     """
     kind = np.dtype(dtype).type
     return bool(kind(low) < kind(high))
+
+
+def _drawable(low: int, high: int, limit: int) -> list[int] | None:
+    """The values `_prime_in` draws from [low, high] (its primes, or every value when it holds none),
+    or None when there are more than `limit` of them.
+
+    Ends within (limit + 1) prime gaps (under 300 each below 2**31) even for the widest range.
+    """
+    primes: list[int] = []
+    for value in range(low, high + 1):
+        if is_prime(value):
+            primes.append(value)
+            if len(primes) > limit:
+                return None
+    if primes:
+        return primes
+    return list(range(low, high + 1)) if high - low < limit else None
 
 
 def _prime_in(low: int, high: int, rng: np.random.Generator) -> int:
