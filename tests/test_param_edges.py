@@ -25,7 +25,9 @@ from runs import TaskSpec
 from tests.api_server import serve_in_thread
 from tools import Catalog, TaskError, apply_overrides
 from tools._search import SearchParameter, SearchSpace
+from tools.cfd import CfdWorkload
 from tools.cfd.cases._definition import CaseDefinition
+from tools.cfd.cases._generic import UserCase
 
 
 @pytest.fixture(scope="module")
@@ -273,3 +275,37 @@ def test_a_channel_without_a_usable_bulk_velocity_is_refused(catalog: Catalog, v
     1e308 had no bound at all."""
     task = apply_overrides(catalog.get("cfd/poiseuille"), params=[f"bulk_velocity={value}"])
     assert "bulk_velocity" in _refusal(catalog, task)
+
+
+@pytest.mark.parametrize(
+    ("settings", "named"),
+    [
+        ({"parameters": [1]}, "list of names"),
+        ({"parameters": [["Cb1"]]}, "list of names"),
+        ({"runs": 10.5}, "runs: 10.5 is not a whole number"),
+        ({"population": True}, "population: True is not a whole number"),
+        ({"seed": "5"}, "seed: '5' is not a whole number"),
+    ],
+)
+def test_hill_search_settings_of_the_wrong_type_are_named_not_converted(settings: dict[str, Any], named: str) -> None:
+    """`parameters: [1]` raised a TypeError (a traceback on the CLI, a 500 over REST); 10.5 runs, `true` and
+    "5" were converted while the run recorded what was written."""
+    workload = CfdWorkload()
+    task = next(t for t in workload.tasks() if t.id == "cfd/periodic-hill")
+    with pytest.raises(TaskError, match=re.escape(named)):
+        workload.search_space(task.model_copy(update={"params": {**task.params, "search": settings}}))
+
+
+@pytest.mark.parametrize(("name", "value"), [("seconds", 1e308), ("eval_timeout", 1e308), ("migrate_every", 2**63)])
+def test_kernel_search_limits_no_timer_can_hold_are_refused(catalog: Catalog, name: str, value: float) -> None:
+    """A deadline of 1e308 s overflowed `thread.join` and `select` in the middle of the search."""
+    task = apply_overrides(catalog.get("kernels/saxpy"), params=[f"{name}={value!r}"])
+    with pytest.raises(TaskError, match=name):
+        catalog.validate(task)
+
+
+def test_a_user_velocity_scale_no_field_could_exceed_is_refused() -> None:
+    """u_ref = 1e308 made the physical-range gate's |U| <= 3 u_ref a check no case can fail."""
+    with pytest.raises(TaskError, match="u_ref"):
+        UserCase().parse({"u_ref": 1e308})
+    assert UserCase().parse({"u_ref": 340.0}).u_ref == 340.0

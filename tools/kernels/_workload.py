@@ -33,6 +33,10 @@ MAX_STARTS = 8
 MAX_START_CHARS = 200_000
 
 
+MAX_SECONDS = 7 * 86_400
+"""The longest search or candidate time limit: past it a deadline overflows the timers it ends in."""
+
+
 class KernelSearchParams(BaseModel):
     """What a `kernels/<task>` run may set (with `--param name=value`)."""
 
@@ -45,14 +49,19 @@ class KernelSearchParams(BaseModel):
         default=40, ge=1, le=MAX_EVALUATIONS, description="candidates evaluated by the search (--budget N caps it)"
     )
     seconds: float | None = Field(
-        default=None, gt=0, description="wall-clock seconds of the search (default: the experiment's time limit)"
+        default=None,
+        gt=0,
+        le=MAX_SECONDS,
+        description="wall-clock seconds of the search (default: the experiment's time limit)",
     )
     samples: int = Field(default=1, ge=1, le=16, description="LLM samples per step (best-of-N)")
     selection: Literal["best", "surprisal"] = "best"
     edit: Literal["rewrite", "diff"] = "diff"
     islands: int = Field(default=2, ge=1, le=16)
-    migrate_every: int = Field(default=8, ge=1)
-    eval_timeout: float = Field(default=60.0, gt=0, description="seconds before a hung candidate's worker is killed")
+    migrate_every: int = Field(default=8, ge=1, le=MAX_EVALUATIONS)
+    eval_timeout: float = Field(
+        default=60.0, gt=0, le=MAX_SECONDS, description="seconds before a hung candidate's worker is killed"
+    )
     remeasure: int = Field(default=3, ge=1, le=16, description="top candidates re-measured before declaring a winner")
     backend: Literal["opencl", "cuda"] = "opencl"
     definition: dict[str, Any] | None = Field(

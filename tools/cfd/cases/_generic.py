@@ -34,6 +34,9 @@ from tools.cfd.openfoam._fields import FieldFormatError, latest_time
 from tools.cfd.openfoam._logs import SolverLog
 
 USER_CASE_GATES = ("solver-log", "deliverables", "physical-range", "vision", "comparator", "mesh-independence")
+MAX_U_REF = 1e5
+"""m/s: far above any flow OpenFOAM's solvers are used for (a re-entry vehicle's is about 8e3); a larger
+velocity scale would make the physical-range gate's speed check one no field can fail."""
 _SOLVER_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_]{0,60}")
 REFERENCE_FIGURE = "figures/reference.png"
 REFERENCE_COPY = "reference.csv"
@@ -70,7 +73,10 @@ class UserCaseParams(BaseModel):
         json_schema_extra=SERVER_PATH,
     )
     u_ref: float | None = Field(
-        default=None, gt=0, description="velocity scale (m/s); default: the largest speed set on the case's boundaries"
+        default=None,
+        gt=0,
+        le=MAX_U_REF,
+        description="velocity scale (m/s); default: the largest speed set on the case's boundaries",
     )
 
     @field_validator("case_dir")

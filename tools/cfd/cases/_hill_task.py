@@ -117,6 +117,9 @@ class PeriodicHillCase(CaseDefinition[HillParams]):
             raise TaskError(f"params.search.family: {family!r} unknown; choose from {', '.join(SEARCH_FAMILIES)}")
         box = SA_SEARCH_BOUNDS if family == "coefficients" else FORM_SEARCH_BOUNDS
         names = settings.get("parameters") or list(box)
+        if not isinstance(names, list) or not all(isinstance(name, str) for name in names):
+            raise TaskError(f"params.search.parameters: give a list of names, from {', '.join(box)}")
+        counts = {name: _whole(settings, name) for name in ("runs", "population", "seed")}
         bad = [name for name in names if name not in box]
         if bad:
             raise TaskError(f"params.search.parameters: {', '.join(bad)} not searchable; choose from {', '.join(box)}")
@@ -136,9 +139,9 @@ class PeriodicHillCase(CaseDefinition[HillParams]):
                 ],
                 objective_gate="comparator",
                 objective_metric="cf_rmse",
-                runs=int(settings.get("runs", 8)),
-                population=int(settings.get("population", 2)),
-                seed=int(settings.get("seed", 0)),
+                runs=counts["runs"] if counts["runs"] is not None else 8,
+                population=counts["population"] if counts["population"] is not None else 2,
+                seed=counts["seed"] if counts["seed"] is not None else 0,
             )
         except (ValueError, TypeError) as error:
             raise TaskError(f"params.search: {error}") from None
@@ -244,3 +247,14 @@ class PeriodicHillCase(CaseDefinition[HillParams]):
         title = f"{title}\nreference: {XIAO_2020}"
         outputs.append(comparison_figure(directory, "skin-friction.png", label, series, axes, title))
         return metrics, outputs
+
+
+def _whole(settings: dict[str, Any], name: str) -> int | None:
+    """A search setting that counts (runs, population, seed), if given: an integer as written, never 10.5,
+    `true` or "5" converted (the run would record one value and search with another)."""
+    value = settings.get(name)
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise TaskError(f"params.search.{name}: {value!r} is not a whole number")
+    return value
