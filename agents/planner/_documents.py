@@ -13,28 +13,50 @@ limits, is a `DocumentError` naming the file, never a traceback.
 
 from __future__ import annotations
 
-import io
+import os
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
-from runs import LabgateError, UntrustedFileError, read_untrusted, read_untrusted_path, walk_untrusted
+from agents.planner._formats import (
+    MARKUP,
+    MAX_PDF_PAGES,
+    NOTEBOOK,
+    SUFFIXES,
+    DocumentError,
+    decode,
+    html,
+    is_pdf,
+    latex,
+    notebook,
+    pdf_pages,
+)
+from runs import UntrustedFileError, read_untrusted, read_untrusted_path, walk_untrusted
 
-SUFFIXES = (".md", ".markdown", ".txt", ".rst", ".pdf")
+__all__ = ["MAX_PDF_PAGES", "SUFFIXES", "DocumentError", "Passage", "Reading", "load_documents", "read_documents"]
+
 _MAX_CHARS = 1200
 _MIN_CHARS = 200
 MAX_DOCUMENT_BYTES = 32 << 20
 """The largest document read; a paper's text is a few hundred KB, a long PDF with figures some MB."""
 MAX_TOTAL_BYTES = 256 << 20
 """All documents of one folder together."""
-MAX_PDF_PAGES = 1000
-"""Pages read from one PDF; the rest of a longer one is left out."""
 MAX_FILES = 2000
 """Documents in one folder."""
-
-
-class DocumentError(LabgateError, ValueError):
-    """The documents cannot be read; the message names the file."""
+_NAMED = 5
+"""Files named in a note about what was not read; the rest are counted."""
+_KINDS = {
+    ".bib": "a bibliography",
+    ".csv": "a data table",
+    ".tsv": "a data table",
+    ".gz": "compressed: unpack it",
+    ".zip": "compressed: unpack it",
+    ".tar": "an archive: unpack it",
+    ".docx": "a word-processor file: save it as PDF",
+    ".doc": "a word-processor file: save it as PDF",
+    ".odt": "a word-processor file: save it as PDF",
+}
+"""Kinds of file a researcher hands over that are not read, and what to do about each."""
 
 
 @dataclass(frozen=True)
@@ -76,49 +98,58 @@ def _paragraphs(text: str) -> list[str]:
     return [piece for block in merged for piece in _split_long(block)]
 
 
-def _pdf_pages(data: bytes, name: str) -> list[str]:
-    from pypdf import PdfReader
+@dataclass
+class Reading:
+    """The passages of a documents folder and notes on what in it was not read, and why."""
 
-    try:
-        reader = PdfReader(io.BytesIO(data))
-        pages = []
-        for index, page in enumerate(reader.pages):
-            if index >= MAX_PDF_PAGES:
-                break
-            pages.append(page.extract_text() or "")
-        return pages
-    except RecursionError:
-        raise DocumentError(f"cannot read {name} as PDF: its objects are nested too deeply") from None
-    except MemoryError:
-        raise DocumentError(f"cannot read {name} as PDF: it needs more memory than is available") from None
-    except Exception as error:  # noqa: BLE001 - a malformed PDF trips every kind of parser error; each is named
-        raise DocumentError(f"cannot read {name} as PDF: {type(error).__name__}: {str(error)[:200]}") from None
+    passages: list[Passage]
+    notes: list[str] = field(default_factory=list)
 
 
-def _text(data: bytes, name: str) -> str:
-    try:
-        text = data.decode("utf-8")
-    except UnicodeDecodeError:
-        raise DocumentError(f"{name} is not UTF-8 text") from None
-    return text.replace("\x00", "")
+def shown(name: str) -> str:
+    """A file name as passage ids and messages show it: a control character (a newline in a name) escaped."""
+    return re.sub(r"[\x00-\x1f\x7f]", lambda m: f"\\x{ord(m.group()):02x}", name)
 
 
-def _passages(data: bytes, name: str, is_pdf: bool) -> list[Passage]:
+def _not_a_pdf(data: bytes, name: str) -> DocumentError:
+    head = data[:1024].lstrip().lower()
+    if head.startswith((b"<!doctype html", b"<html", b"<?xml", b"<head")):
+        why = "it is a web page (a download that returned a login or error page?)"
+    else:
+        why = "it has no PDF header (%PDF-)" if data.strip() else "it is empty"
+    return DocumentError(f"cannot read {name} as PDF: {why}")
+
+
+def _texts(data: bytes, name: str, suffix: str) -> list[tuple[str, str]]:
+    """(location kind, text) of each page of a PDF, or the one text of any other document."""
+    if is_pdf(data):
+        return [(f"page {number}", page) for number, page in enumerate(pdf_pages(data, name), start=1)]
+    if suffix == ".pdf":
+        raise _not_a_pdf(data, name)
+    text = decode(data, name)
+    if suffix == ".tex":
+        text = latex(text)
+    elif suffix in MARKUP:
+        text = html(text)
+    elif suffix == NOTEBOOK:
+        text = notebook(text, name)
+    return [("paragraph", text)]
+
+
+def _passages(data: bytes, name: str, suffix: str) -> list[Passage]:
     passages: list[Passage] = []
-    if is_pdf:
-        for page_number, page in enumerate(_pdf_pages(data, name), start=1):
-            for paragraph in _paragraphs(page.replace("\x00", "")):
-                passages.append(Passage(f"{name}#{len(passages) + 1}", name, f"page {page_number}", paragraph))
-        return passages
-    for index, paragraph in enumerate(_paragraphs(_text(data, name)), start=1):
-        passages.append(Passage(f"{name}#{index}", name, f"paragraph {index}", paragraph))
+    for kind, text in _texts(data, name, suffix):
+        for paragraph in _paragraphs(text):
+            number = len(passages) + 1
+            location = kind if kind != "paragraph" else f"paragraph {number}"
+            passages.append(Passage(f"{name}#{number}", name, location, paragraph))
     return passages
 
 
 def read_document(path: Path, root: Path) -> list[Passage]:
     """The passages of one document; a link, a special file or one too large is a DocumentError naming it."""
     inside = path != root and path.is_relative_to(root)
-    name = str(path.relative_to(root)) if inside else path.name
+    name = shown(str(path.relative_to(root)) if inside else path.name)
     try:
         if inside:
             data = read_untrusted(root, path.relative_to(root), max_bytes=MAX_DOCUMENT_BYTES)
@@ -126,28 +157,74 @@ def read_document(path: Path, root: Path) -> list[Passage]:
             data = read_untrusted_path(path, max_bytes=MAX_DOCUMENT_BYTES)
     except UntrustedFileError as error:
         raise DocumentError(f"refused to read {name}: {error.reason}") from None
-    return _passages(data, name, path.suffix.lower() == ".pdf")
+    return _passages(data, name, path.suffix.lower())
 
 
-def _listing(directory: Path) -> list[Path]:
-    """The documents below `directory`, no link followed; a linked or special file named like a document is refused."""
+def _hidden(relative: str) -> bool:
+    """Editor locks and backups (`.#notes.md`, `.notes.md.swp`), macOS metadata (`._paper.pdf`, `__MACOSX/`),
+    version control: hidden by their names, and not documents anyone hands over."""
+    return any(part.startswith(".") or part == "__MACOSX" for part in relative.split("/"))
+
+
+def _names(relatives: list[str]) -> str:
+    named = ", ".join(shown(relative) for relative in relatives[:_NAMED])
+    return named + (f" and {len(relatives) - _NAMED} more" if len(relatives) > _NAMED else "")
+
+
+def _skipped_notes(hidden: list[str], others: list[str]) -> list[str]:
+    """One note per kind of file not read, naming the first few."""
+    notes = []
+    if hidden:
+        notes.append(f"not read: {len(hidden)} hidden file(s) named like documents ({_names(hidden)})")
+    by_kind: dict[str, list[str]] = {}
+    for relative in others:
+        by_kind.setdefault(_KINDS.get(Path(relative).suffix.lower(), ""), []).append(relative)
+    for kind, relatives in sorted(by_kind.items()):
+        if kind:
+            notes.append(f"not read: {_names(relatives)}: {kind}")
+    if by_kind.get(""):
+        notes.append(f"not read: {_names(by_kind[''])}: in no document format ({', '.join(SUFFIXES)})")
+    return notes
+
+
+def _checked(entry_kind: str, relative: str, size: int) -> None:
+    if entry_kind != "file":
+        what = "a symbolic link" if entry_kind == "link" else "not a regular file"
+        raise DocumentError(
+            f"refused {shown(relative)}: it is {what}; documents are read only as regular files "
+            "inside the folder (copy it in)"
+        )
+    if size > MAX_DOCUMENT_BYTES:
+        raise DocumentError(
+            f"refused {shown(relative)}: it is {size} bytes, more than the {MAX_DOCUMENT_BYTES} read from one document"
+        )
+
+
+def _listing(directory: Path) -> tuple[list[Path], list[str]]:
+    """The documents below `directory`, no link followed, and notes on the files left out.
+
+    A linked or special file named like a document is refused, unless it is hidden (an editor's lock
+    file is a dangling link named `.#notes.md`): hidden files are not read at all.
+    """
     found: list[Path] = []
+    hidden: list[str] = []
+    others: list[str] = []
+    locked: list[str] = []
     total = 0
     try:
         for entry in walk_untrusted(directory, max_entries=50 * MAX_FILES):
-            if entry.kind == "dir" or not entry.relative.lower().endswith(SUFFIXES):
+            if entry.kind == "dir":
+                if not _hidden(entry.relative) and not os.access(directory / entry.relative, os.R_OK | os.X_OK):
+                    locked.append(entry.relative + "/")
                 continue
-            if entry.kind != "file":
-                what = "a symbolic link" if entry.kind == "link" else "not a regular file"
-                raise DocumentError(
-                    f"refused {entry.relative}: it is {what}; documents are read only as regular files "
-                    "inside the folder (copy it in)"
-                )
-            if entry.size > MAX_DOCUMENT_BYTES:
-                raise DocumentError(
-                    f"refused {entry.relative}: it is {entry.size} bytes, more than the {MAX_DOCUMENT_BYTES} "
-                    "read from one document"
-                )
+            if not entry.relative.lower().endswith(SUFFIXES):
+                if entry.kind == "file" and not _hidden(entry.relative):
+                    others.append(entry.relative)
+                continue
+            if _hidden(entry.relative):
+                hidden.append(entry.relative)
+                continue
+            _checked(entry.kind, entry.relative, entry.size)
             total += entry.size
             found.append(directory / entry.relative)
     except UntrustedFileError as error:
@@ -156,21 +233,40 @@ def _listing(directory: Path) -> list[Path]:
         raise DocumentError(f"{directory} holds {len(found)} documents, more than {MAX_FILES}")
     if total > MAX_TOTAL_BYTES:
         raise DocumentError(f"the documents in {directory} hold {total} bytes, more than {MAX_TOTAL_BYTES}")
-    return sorted(found)
+    notes = _skipped_notes(hidden, others)
+    if locked:
+        notes.append(f"not read: {_names(locked)}: folder(s) this user may not open (permission denied)")
+    return sorted(found), notes
+
+
+def _empty_note(path: Path, root: Path) -> str:
+    name = shown(str(path.relative_to(root)) if path != root else path.name)
+    if path.suffix.lower() == ".pdf":
+        return f"not read: {name} has no text layer (a scanned or form-only PDF?); OCR it (e.g. ocrmypdf) to use it"
+    return f"not read: {name} holds no text"
+
+
+def read_documents(directory: Path) -> Reading:
+    """Every passage of every readable document under `directory` (or of the one file named), in a stable
+    order, with notes on what was left out and why."""
+    if not directory.exists():
+        raise DocumentError(f"documents folder {directory} does not exist")
+    directory = directory.resolve()  # the folder named may itself be a link; nothing below it is followed
+    files, notes = ([directory], []) if directory.is_file() else _listing(directory)
+    if not files:
+        raise DocumentError("; ".join([f"no documents ({', '.join(SUFFIXES)}) in {directory}", *notes]))
+    root = directory if directory.is_dir() else directory.parent
+    passages: list[Passage] = []
+    for path in files:
+        read = read_document(path, root)
+        passages += read
+        if not read:
+            notes.append(_empty_note(path, root))
+    if not passages:
+        raise DocumentError("; ".join([f"the documents in {directory} contain no text", *notes]))
+    return Reading(passages, notes)
 
 
 def load_documents(directory: Path) -> list[Passage]:
     """Every passage of every readable document under `directory`, in a stable order."""
-    if not directory.exists():
-        raise DocumentError(f"documents folder {directory} does not exist")
-    directory = directory.resolve()  # the folder named may itself be a link; nothing below it is followed
-    files = [directory] if directory.is_file() else _listing(directory)
-    if not files:
-        raise DocumentError(f"no documents ({', '.join(SUFFIXES)}) in {directory}")
-    root = directory if directory.is_dir() else directory.parent
-    passages: list[Passage] = []
-    for path in files:
-        passages += read_document(path, root)
-    if not passages:
-        raise DocumentError(f"the documents in {directory} contain no text")
-    return passages
+    return read_documents(directory).passages

@@ -14,6 +14,7 @@ import re
 from collections.abc import Collection, Mapping
 from typing import Any
 
+from agents.planner._numbers import Convention, plain_numbers
 from agents.planner._words import words
 from runs import TaskSpec
 from tools import Catalog, ProsePattern, TaskError
@@ -113,12 +114,20 @@ def accepts(catalog: Catalog, task: TaskSpec, name: str, value: Any) -> bool:
 
 
 def read_parameters(
-    catalog: Catalog, task: TaskSpec, text: str, only: Collection[str] | None = None
+    catalog: Catalog,
+    task: TaskSpec,
+    text: str,
+    only: Collection[str] | None = None,
+    decimals: Convention | None = None,
 ) -> dict[str, tuple[int, list[Any]]]:
     """Parameter name -> (where it is first stated, the accepted values stated) for what `text` states.
 
     `only`: the parameters `text` may set (a document's, see `_provenance`); None: any (the user's goal).
+    `decimals`: how the document `text` comes from writes decimals (`_numbers`); None: as `text` shows.
+    Numbers are read in their plain spelling, so a position is where the value is stated give or take
+    the few characters a respelled number ("5 600", "5.6e3") is shorter: enough to quote around.
     """
+    text = plain_numbers(text, decimals)
     workload = catalog.workload_for(task)
     properties = workload.param_schema(task).get("properties", {})
     patterns: Mapping[str, ProsePattern] = workload.prose_patterns()

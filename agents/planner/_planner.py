@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from agents.llm import LLM
-from agents.planner._documents import load_documents
+from agents.planner._documents import read_documents
 from agents.planner._index import PassageIndex
 from agents.planner._llm import DraftPlan, _with_overrides, plan_with_llm
 from agents.planner._match import matcher_for
@@ -43,10 +43,11 @@ def make_plans(catalog: Catalog, documents: Path, goal: str, llm: LLM | None = N
             "the goal is empty: say what to study, e.g. 'validate the solver on the lid-driven cavity' "
             "(see `agent tasks` for what the catalog runs)"
         )
-    passages = load_documents(documents)
+    reading = read_documents(documents)
+    passages = reading.passages
     index = PassageIndex(passages)
     sources = {p.source for p in passages}
-    notes: list[str] = []
+    notes: list[str] = list(reading.notes)
     calls = tokens = 0
     if llm is not None:
         before = llm.usage  # totals shared with whatever else used this client: count the difference

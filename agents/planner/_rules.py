@@ -16,6 +16,7 @@ from agents.planner._documents import Passage
 from agents.planner._index import PassageIndex
 from agents.planner._match import Candidate, GoalMatch, TaskMatcher, matcher_for
 from agents.planner._models import Citation, Considered, Plan, Refusal
+from agents.planner._numbers import Convention, convention
 from agents.planner._params import read_parameters
 from agents.planner._provenance import document_parameters
 from agents.planner._words import words
@@ -42,6 +43,15 @@ def _mentions(matcher: TaskMatcher, task_id: str, passage: Passage) -> bool:
     return any(matcher.decisive(term, profile) for term in terms)
 
 
+def document_conventions(passages: list[Passage], sources: set[str]) -> dict[str, Convention]:
+    """Source -> how that document writes decimals, judged on all of its text (one passage may show none)."""
+    texts: dict[str, list[str]] = {}
+    for passage in passages:
+        if passage.source in sources:
+            texts.setdefault(passage.source, []).append(passage.text)
+    return {source: convention("\n\n".join(parts)) for source, parts in texts.items()}
+
+
 def _from_documents(matcher: TaskMatcher, goal: str, relevant: list[Passage]) -> list[Candidate]:
     """Tasks the passages retrieved by a subject-less goal name, within the goal's workload if it has one."""
     workload = matcher.intent(goal)
@@ -57,7 +67,13 @@ def _from_documents(matcher: TaskMatcher, goal: str, relevant: list[Passage]) ->
 
 
 def _plan(
-    catalog: Catalog, matcher: TaskMatcher, candidate: Candidate, goal: str, relevant: list[Passage], why: str
+    catalog: Catalog,
+    matcher: TaskMatcher,
+    candidate: Candidate,
+    goal: str,
+    relevant: list[Passage],
+    why: str,
+    conventions: dict[str, Convention],
 ) -> Plan:
     task = catalog.get(candidate.task_id)
     supporting = [p for p in relevant if _mentions(matcher, task.id, p)][:_PASSAGES_PER_PLAN]
@@ -66,7 +82,8 @@ def _plan(
     focus: dict[str, int] = {}
     allowed = document_parameters(catalog, task)  # a passage states the system studied, nothing else
     for passage in supporting:
-        for name, (position, values) in read_parameters(catalog, task, passage.text, allowed).items():
+        decimals = conventions.get(passage.source)
+        for name, (position, values) in read_parameters(catalog, task, passage.text, allowed, decimals).items():
             if name not in stated and name not in from_passages:
                 from_passages[name] = (position, values)
                 focus.setdefault(passage.id, position)
@@ -134,7 +151,9 @@ def plan_with_rules(
         chosen, from_documents = _from_documents(matcher, goal, relevant), True
     if chosen:
         why = {c.task_id: _why(match, c, from_documents) for c in chosen}
-        return [_plan(catalog, matcher, c, goal, relevant, why[c.task_id]) for c in chosen], [], None
+        conventions = document_conventions(index.passages, {p.source for p in relevant})
+        plans = [_plan(catalog, matcher, c, goal, relevant, why[c.task_id], conventions) for c in chosen]
+        return plans, [], None
     refused = refusal(match)
     unmapped = Plan(
         task_id=None,

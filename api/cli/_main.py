@@ -95,13 +95,18 @@ def tasks_command(as_json: bool) -> None:
     Console().print(table)
 
 
+DOC_FORMATS = ".md .markdown .txt .rst .tex .html .htm .ipynb .pdf"
+"""What the planner reads (agents/planner/_formats.py); the help text only, kept out of the planner's
+import so that `agent --help` stays fast."""
+
+
 @app.command("run")
 @click.argument("task", required=False)
 @click.option(
     "--docs",
     type=click.Path(path_type=Path),
     default=None,
-    help="plan from research documents (.md, .txt, .pdf) in this folder; TASK is then the goal",
+    help=f"plan from research documents (a folder, or one file: {DOC_FORMATS}); TASK is then the goal",
 )
 @click.option("--json", "as_json", is_flag=True, help="print one JSON object at the end")
 @click.option(
@@ -171,6 +176,8 @@ def run_command(
             raise SystemExit(1)
         chosen = result.plans[0]
         print(f"plan: {chosen.task_id} ({chosen.rationale})", file=sys.stderr)
+        for note in result.notes:  # what in the documents was not read, and why
+            print(f"note: {note}", file=sys.stderr)
         options.plan = {"goal": goal, "planner": result.planner, **chosen.model_dump(mode="json")}
         task = chosen.task_id
     if task is None:
@@ -240,7 +247,9 @@ def _plans(settings: Settings, launcher: RunLauncher, docs: Path, goal: str) -> 
 
 
 @app.command("plan")
-@click.option("--docs", type=click.Path(path_type=Path), required=True, help="folder of .md, .txt or .pdf documents")
+@click.option(
+    "--docs", type=click.Path(path_type=Path), required=True, help=f"a folder of documents, or one file ({DOC_FORMATS})"
+)
 @click.argument("goal", required=False, default="")
 @click.option("--json", "as_json", is_flag=True, help="print JSON")
 def plan_command(docs: Path, goal: str, as_json: bool) -> None:

@@ -46,6 +46,17 @@ def plane_axes(centres: FloatArray) -> tuple[int, int]:
     return first, second
 
 
+def _residuals(
+    case: Path, directory: Path, log: SolverLog, title: str
+) -> tuple[Path, list[OutputFile], tuple[float, Path] | None]:
+    """The figures folder, the residual history drawn in it (as the first output), and the latest time."""
+    figures = directory / "figures"
+    figures.mkdir(parents=True, exist_ok=True)
+    render_residuals(figures / "residuals.png", log, title=f"{title}: residual history")
+    outputs = [OutputFile(path="figures/residuals.png", kind="image", role="residual-figure")]
+    return figures, outputs, latest_time(case)
+
+
 def residuals_and_fields(
     case: Path,
     directory: Path,
@@ -58,11 +69,7 @@ def residuals_and_fields(
     **panel_options: Any,
 ) -> tuple[FinalState | None, list[OutputFile]]:
     """Draw the residual history and the final fields; list them and the final field files as outputs."""
-    figures = directory / "figures"
-    figures.mkdir(parents=True, exist_ok=True)
-    render_residuals(figures / "residuals.png", log, title=f"{title}: residual history")
-    outputs = [OutputFile(path="figures/residuals.png", kind="image", role="residual-figure")]
-    latest = latest_time(case)
+    figures, outputs, latest = _residuals(case, directory, log, title)
     if latest is None:
         return None, outputs
     time, folder = latest
@@ -123,11 +130,7 @@ def solution_figure_and_fields(
 
     Raises:
         FieldFormatError: the final time holds no solution field, or one cannot be read."""
-    figures = directory / "figures"
-    figures.mkdir(parents=True, exist_ok=True)
-    render_residuals(figures / "residuals.png", log, title=f"{title}: residual history")
-    outputs = [OutputFile(path="figures/residuals.png", kind="image", role="residual-figure")]
-    latest = latest_time(case)
+    figures, outputs, latest = _residuals(case, directory, log, title)
     if latest is None:
         return None, outputs
     time, folder = latest
