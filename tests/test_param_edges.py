@@ -23,6 +23,7 @@ from pydantic.fields import FieldInfo
 from api._settings import Settings, build_catalog
 from runs import TaskSpec
 from tests.api_server import serve_in_thread
+from tests.conftest import agent
 from tools import Catalog, TaskError, apply_overrides
 from tools._search import SearchParameter, SearchSpace
 from tools.cfd import CfdWorkload
@@ -309,3 +310,12 @@ def test_a_user_velocity_scale_no_field_could_exceed_is_refused() -> None:
     with pytest.raises(TaskError, match="u_ref"):
         UserCase().parse({"u_ref": 1e308})
     assert UserCase().parse({"u_ref": 340.0}).u_ref == 340.0
+
+
+def test_an_unknown_proof_skeleton_is_refused_before_the_run(home: Path) -> None:
+    """`skeletons=nosuch` was only found inside the run, which then 'finished' with nothing accepted."""
+    task = "proofs/minif2f-valid/mathd_algebra_10"
+    result = agent("run", task, "--param", "skeletons=nosuch", "--param", "seconds=5", home=home)
+    assert result.returncode == 2, result.stderr
+    assert "params.skeletons: unknown skeleton(s) nosuch for coq" in result.stderr
+    assert not list(home.glob("runs/*/experiments/*")), "nothing ran"

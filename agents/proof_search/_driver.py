@@ -13,6 +13,7 @@ import json
 import os
 import sqlite3
 from pathlib import Path
+from typing import Any
 
 from agents._context import RunContext
 from agents._execution import Execution
@@ -23,8 +24,8 @@ from agents.proof_search._memory import RETRIEVE_ENV, SplitFilter, memory_from_e
 from agents.proof_search._proposer import SKELETONS, BuiltinProposer
 from agents.proof_search._script import AUTOMATION_IMPORTS, ProofScript, script_from_text
 from agents.proof_search._search import ProofSearch, SearchBudget
-from runs import ExperimentSpec
-from tools import ExperimentOutcome
+from runs import ExperimentSpec, RunStore, TaskSpec
+from tools import ExperimentOutcome, TaskError
 from tools.proofs import (
     PROOF_FILE,
     SEARCH_LOG,
@@ -61,15 +62,10 @@ def drive_proof(context: Execution, spec: ExperimentSpec, directory: Path) -> Ex
     workload = context.workload if isinstance(context.workload, ProofsWorkload) else ProofsWorkload()
     prover = workload.prover(directory, context.sandbox_factory, params.backend, prover=params.prover)
     conjecture = ConjectureCorrector(context.llm, problem) if context.llm is not None else None
-    wanted = None if params.skeletons == "all" else tuple(name.strip() for name in params.skeletons.split(","))
-    skeletons = {"coq": SKELETONS, "lean4": LEAN_SKELETONS, "isabelle": ISABELLE_SKELETONS}[params.prover]
-    unknown = [name for name in wanted or () if name not in dict(skeletons)]
-    if unknown:
+    wanted, skeletons, problem_text = chosen_skeletons(params)
+    if problem_text:
         prover.close()
-        known = ", ".join(name for name, _ in skeletons)
-        return ExperimentOutcome(
-            key=spec.key, status="error", error=f"unknown skeleton(s) {', '.join(unknown)}; known: {known}"
-        )
+        return ExperimentOutcome(key=spec.key, status="error", error=problem_text)
     remembered: list[ProofScript]
     if params.prover != "coq":
         remembered, memory_note = [], "off (the proof memory holds Coq proofs)"
@@ -168,8 +164,32 @@ def remember(context: RunContext, spec: ExperimentSpec, decision: str) -> bool:
         return False
 
 
+def chosen_skeletons(params: Any) -> tuple[tuple[str, ...] | None, Any, str]:
+    """The skeleton names a task asks for (None: all), the prover's skeletons, and why the names cannot be
+    used (empty when they can)."""
+    wanted = None if params.skeletons == "all" else tuple(name.strip() for name in params.skeletons.split(","))
+    skeletons = {"coq": SKELETONS, "lean4": LEAN_SKELETONS, "isabelle": ISABELLE_SKELETONS}[params.prover]
+    unknown = [name for name in wanted or () if name not in dict(skeletons)]
+    if not unknown:
+        return wanted, skeletons, ""
+    known = ", ".join(name for name, _ in skeletons)
+    return wanted, skeletons, f"unknown skeleton(s) {', '.join(unknown)} for {params.prover}; known: {known}"
+
+
 class ProofSearchProposer(Proposer):
     """The `proofs` workload's proposer (entry point `labgate.proposers`): each experiment is a proof search."""
+
+    def resolve(self, task: TaskSpec, store: RunStore) -> TaskSpec:
+        """Refuse skeleton names the search does not have before the run is created (the names live here,
+        beside the skeletons, so the workload's own validation cannot know them)."""
+        values = task.params.get("skeletons"), *task.sweep.get("skeletons", [])
+        for value in values:
+            if value is None:
+                continue
+            _, _, problem = chosen_skeletons(parse_params({**task.params, "skeletons": value}, task.id))
+            if problem:
+                raise TaskError(f"{task.id}: params.skeletons: {problem}")
+        return task
 
     def run_experiment(self, execution: Execution, spec: ExperimentSpec, directory: Path) -> ExperimentOutcome:
         return drive_proof(execution, spec, directory)
