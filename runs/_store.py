@@ -28,7 +28,7 @@ from runs._errors import LabgateError, StoreUnavailableError
 from runs._records import TERMINAL_STATUSES, ExperimentSpec, GateResult, RunStatus, TaskSpec, check_experiment_key
 from runs._revision import RevisionReader, track_revision
 from runs._schema import upgrade_schema
-from runs._tables import Artifact, Event, Experiment, Run, Step, Verdict, utcnow
+from runs._tables import MAX_ARTIFACT_NAME, Artifact, Event, Experiment, Run, Step, Verdict, utcnow
 from runs._verdicts import RecordedVerdict
 
 _P = ParamSpec("_P")
@@ -169,10 +169,6 @@ def _valid_text(value: Any) -> Any:
 def new_run_id() -> str:
     """Sortable by creation time, unique without coordination between processes."""
     return f"{utcnow().strftime('%Y%m%d-%H%M%S')}-{secrets.token_hex(3)}"
-
-
-MAX_ARTIFACT_NAME = 500
-"""The artifact table's name column: PostgreSQL enforces it, SQLite does not."""
 
 
 def stored_name(name: str) -> str:

@@ -84,12 +84,16 @@ class Experiment(SQLModel, table=True):
     finished_at: datetime | None = None
 
 
+MAX_ARTIFACT_NAME = 500
+"""Characters of an artifact's name: PostgreSQL enforces the column's length, SQLite does not (`stored_name`)."""
+
+
 class Artifact(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     run_id: str = Field(foreign_key="run.id", index=True, max_length=40)
     experiment_id: int | None = Field(default=None, foreign_key="experiment.id", index=True)
     kind: str = Field(max_length=40)
-    name: str = Field(max_length=500)
+    name: str = Field(max_length=MAX_ARTIFACT_NAME)
     sha256: str = Field(index=True, max_length=64)
     size: int = 0
     media_type: str = Field(default="application/octet-stream", max_length=100)

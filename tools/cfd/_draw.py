@@ -183,16 +183,23 @@ def field_panels_tri(
     filled = axes[0].tricontourf(tri, np.where(finite, speed, 0.0), levels=40, cmap="viridis")
     fig.colorbar(filled, ax=axes[0], label="|U| / U_ref")
     if finite.all() and np.any(speed > 0):
-        gx = np.linspace(xs.min(), xs.max(), 160)
-        gy = np.linspace(ys.min(), ys.max(), min(640, max(20, int(160 * aspect))))
-        mesh_x, mesh_y = np.meshgrid(gx, gy)
-        ux = mtri.LinearTriInterpolator(tri, velocity[:, 0])(mesh_x, mesh_y)
-        uy = mtri.LinearTriInterpolator(tri, velocity[:, 1])(mesh_x, mesh_y)
-        axes[0].streamplot(gx, gy, ux, uy, color="white", density=1.2, linewidth=0.5, arrowsize=0.5)
+        _streamlines(axes[0], tri, velocity, aspect)
     axes[0].set_title("velocity magnitude and streamlines")
     low, high, levels = _pressure_levels(pressure)
     filled_p = axes[1].tricontourf(tri, np.clip(np.nan_to_num(pressure), low, high), levels=levels, cmap="RdBu_r")
     _finish_panels(fig, axes, filled_p, title, path)
+
+
+def _streamlines(axis: Any, tri: Any, velocity: FloatArray, aspect: float) -> None:
+    """White streamlines of the in-plane velocity over `tri`'s points, on a grid of the plane's aspect."""
+    import matplotlib.tri as mtri
+
+    gx = np.linspace(tri.x.min(), tri.x.max(), 160)
+    gy = np.linspace(tri.y.min(), tri.y.max(), min(640, max(20, int(160 * aspect))))
+    mesh_x, mesh_y = np.meshgrid(gx, gy)
+    ux = mtri.LinearTriInterpolator(tri, velocity[:, 0])(mesh_x, mesh_y)
+    uy = mtri.LinearTriInterpolator(tri, velocity[:, 1])(mesh_x, mesh_y)
+    axis.streamplot(gx, gy, ux, uy, color="white", density=1.2, linewidth=0.5, arrowsize=0.5)
 
 
 def on_a_line(x: FloatArray, y: FloatArray) -> bool:
@@ -243,12 +250,7 @@ def solution_panels_tri(
         filled = axis.tricontourf(tri, np.clip(np.nan_to_num(shown), low, high), levels=levels, cmap="viridis")
         fig.colorbar(filled, ax=axis, label=label)
         if velocity and values.ndim == 2 and np.all(np.isfinite(values)) and np.any(shown > 0):
-            gx = np.linspace(x.min(), x.max(), 160)
-            gy = np.linspace(y.min(), y.max(), min(640, max(20, int(160 * aspect))))
-            mesh_x, mesh_y = np.meshgrid(gx, gy)
-            ux = mtri.LinearTriInterpolator(tri, values[:, 0])(mesh_x, mesh_y)
-            uy = mtri.LinearTriInterpolator(tri, values[:, 1])(mesh_x, mesh_y)
-            axis.streamplot(gx, gy, ux, uy, color="white", density=1.2, linewidth=0.5, arrowsize=0.5)
+            _streamlines(axis, tri, values, aspect)
         axis.set_title(f"{name} ({'magnitude' if values.ndim == 2 else 'scalar'})")
         axis.set_aspect("equal")
         axis.set_xlabel(f"{axis_names[0]} (m)")

@@ -388,11 +388,11 @@ class UserKernelTask(KernelTask):
                 raise TaskError(f"{scalar.value.where}: {number:g} at {dict(values)} is beyond float32's range")
             return
         value = scalar.value.integer(values)
-        if scalar.kind == "i32" and not -(2**31) <= value < 2**31:
-            raise TaskError(f"{scalar.value.where}: {value} at {dict(values)} does not fit an i32")
-        # A u32 was wrapped modulo 2**32 without a word: `n - 5000` at n = 4096 reached the kernel as 4294966392.
-        if scalar.kind == "u32" and not 0 <= value < 2**32:
-            raise TaskError(f"{scalar.value.where}: {value} at {dict(values)} does not fit a u32")
+        # A u32 was once wrapped modulo 2**32 without a word: `n - 5000` at n = 4096 reached the kernel as 4294966392.
+        low, high = _INTEGER_RANGES[scalar.kind]
+        if not low <= value < high:
+            article = "an" if scalar.kind == "i32" else "a"
+            raise TaskError(f"{scalar.value.where}: {value} at {dict(values)} does not fit {article} {scalar.kind}")
 
     def inputs(self, size: Size, rng: np.random.Generator) -> dict[str, np.ndarray]:
         values = self._values(size)
@@ -535,6 +535,10 @@ def _distinct(dtype: str, low: float, high: float) -> bool:
     """
     kind = np.dtype(dtype).type
     return bool(kind(low) < kind(high))
+
+
+_INTEGER_RANGES = {"i32": (-(2**31), 2**31), "u32": (0, 2**32)}
+"""The values each integer scalar type holds, [low, high)."""
 
 
 def _drawable(low: int, high: int, limit: int) -> list[int] | None:

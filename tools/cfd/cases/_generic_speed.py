@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from runs import LabgateError
+from tools.cfd.cases._solution import is_velocity
 from tools.cfd.openfoam._foamread import (
     FoamParseError,
     _tokens,  # the tokenizer itself: only it knows which keys were written in quotes (patterns)
@@ -64,15 +65,12 @@ class MeshPatchError(LabgateError, ValueError):
     """The mesh's patch list (`constant/polyMesh/boundary`) cannot be read."""
 
 
-_PHASE_VELOCITY = re.compile(r"U\.[A-Za-z][A-Za-z0-9_]{0,40}")
-
-
 def _velocity_file(folder: Path) -> str:
     """`U`, or where the case has none the first phase velocity `U.<phase>` of `folder`."""
     if (folder / "U").exists() or (folder / "U.gz").exists():
         return "U"
     try:
-        phases = sorted(entry.name for entry in folder.iterdir() if _PHASE_VELOCITY.fullmatch(entry.name))
+        phases = sorted(entry.name for entry in folder.iterdir() if entry.name != "U" and is_velocity(entry.name))
     except OSError:
         return "U"
     return phases[0] if phases else "U"

@@ -24,6 +24,11 @@ _FIELD_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_.]{0,60}")
 _COMPONENTS = ("x", "y", "z")
 
 
+def is_velocity(name: str) -> bool:
+    """Whether a field name is a velocity: `U`, or a phase's `U.<phase>` (the Euler multiphase solvers)."""
+    return name == VELOCITY or _PHASE_VELOCITY.fullmatch(name) is not None
+
+
 @dataclass(frozen=True)
 class SolutionFields:
     """The result's vector field (a velocity where the case has one) and its scalar field; at least one."""
@@ -38,7 +43,7 @@ class SolutionFields:
     def velocity(self) -> str | None:
         """The vector field when it is a velocity (`U` or a phase's `U.<phase>`), else None."""
         vector = self.vector
-        return vector if vector is not None and (vector == VELOCITY or _PHASE_VELOCITY.fullmatch(vector)) else None
+        return vector if vector is not None and is_velocity(vector) else None
 
     @property
     def names(self) -> tuple[str, ...]:
@@ -72,8 +77,7 @@ def _solved(names: Iterable[str], written: set[str]) -> tuple[list[str], list[st
     scalars: list[str] = []
     for name in names:
         stem = name[:-1]
-        velocity = stem == VELOCITY or _PHASE_VELOCITY.fullmatch(stem) is not None
-        if name[-1:] in _COMPONENTS and stem and (stem in written or velocity):
+        if name[-1:] in _COMPONENTS and stem and (stem in written or is_velocity(stem)):
             if stem not in vectors:
                 vectors.append(stem)
         elif name not in scalars:
@@ -96,7 +100,7 @@ def detect_solution_fields(folder: Path, solved: Iterable[str]) -> SolutionField
     if VELOCITY in written or VELOCITY in vectors or VELOCITY in scalars:
         vector = VELOCITY
     else:
-        phases = sorted(name for name in written if _PHASE_VELOCITY.fullmatch(name))
+        phases = sorted(name for name in written if name != VELOCITY and is_velocity(name))
         vector = phases[0] if phases else next((name for name in vectors if name in written), None)
     scalar = next((name for name in PRESSURES if name in scalars), None)  # the pressure it solved for
     if scalar is None:
