@@ -5,14 +5,17 @@ labgate's cell volumes also overwrote financialFoam's own solution field `V`."""
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 
+from runs import ExperimentSpec, TaskSpec
 from tests.stock_cases import rerun_stock_case
-from tools import TaskError
+from tools import ExperimentOutcome, OutputFile, TaskError
 from tools.cfd.cases._generic_run import labgate_functions
 from tools.cfd.cases._own_fields import own_fields
 from tools.cfd.cases._solution import detect_solution_fields
+from verifiers import GateContext, get_gate, run_gate
 
 HEADER = "FoamFile\n{{\n    version 2.0;\n    format ascii;\n    class {kind};\n    object {name};\n}}\n"
 
@@ -123,3 +126,81 @@ def test_a_one_dimensional_case_is_drawn_as_profiles(home: Path, tmp_path: Path)
     assert report["status"] != "failed", report["reason"]
     figures = list(home.rglob("experiments/base/figures/fields.png"))
     assert figures and figures[0].stat().st_size > 10_000
+
+
+def _solved_case(directory: Path, speeds: tuple[float, ...] | None, log: str) -> Path:
+    """A finished user run: three cells of T, a velocity U with `speeds` along x (None: no U written), the log."""
+    case = directory / "case"
+    latest = case / "1"
+    latest.mkdir(parents=True)
+    (latest / "T").write_text(
+        HEADER.format(kind="volScalarField", name="T")
+        + "dimensions [0 0 0 1 0 0 0];\ninternalField nonuniform List<scalar> 3(300 310 320);\n"
+    )
+    if speeds is not None:
+        rows = " ".join(f"({speed} 0 0)" for speed in speeds)
+        (latest / "U").write_text(
+            HEADER.format(kind="volVectorField", name="U")
+            + f"dimensions [0 1 -1 0 0 0 0];\ninternalField nonuniform List<vector> 3({rows});\n"
+        )
+    (case / "log.solver").write_text(log)
+    return directory
+
+
+def _physical_range(directory: Path) -> Any:
+    task = TaskSpec(id="cfd/case", workload="cfd", gates=["physical-range"])
+    context = GateContext(
+        task=task,
+        experiment=ExperimentSpec(key="x", task_id=task.id, params={"case": "case", "u_ref": 1.0}),
+        directory=directory,
+        outcome=ExperimentOutcome(key="x", status="completed"),
+        options={},
+        prior=[],
+    )
+    return run_gate(get_gate("physical-range"), context)
+
+
+SOLVED_T = "DICPCG:  Solving for T, Initial residual = 1, Final residual = 1e-07, No Iterations 3\n"
+SOLVED_U = "smoothSolver:  Solving for Ux, Initial residual = 1, Final residual = 1e-07, No Iterations 3\n"
+
+
+def test_a_run_cannot_dodge_the_speed_check_by_solving_another_field(tmp_path: Path) -> None:
+    """The log solved only T, but the result holds a U at 100 times U_ref: the speed check still reads it."""
+    verdict = _physical_range(_solved_case(tmp_path, (100.0, 90.0, 80.0), SOLVED_T))
+    assert verdict.decision == "revise", verdict.reasons
+    assert any("100 times the reference velocity" in reason for reason in verdict.reasons)
+
+
+def test_a_velocity_the_solver_solved_but_did_not_write_is_a_rejection_not_a_skipped_check(tmp_path: Path) -> None:
+    """Without a U on disk the gate would read T alone and accept 'no velocity field'; the log says U was solved."""
+    verdict = _physical_range(_solved_case(tmp_path, None, SOLVED_U + SOLVED_T))
+    assert verdict.decision == "reject", verdict.reasons
+    assert "cannot read the velocity" in " ".join(verdict.reasons)
+    honest = _physical_range(_solved_case(tmp_path / "heat", None, SOLVED_T))
+    assert honest.decision == "accept" and "no velocity field" in " ".join(honest.reasons)
+
+
+@pytest.mark.parametrize(
+    ("roles", "produced"),
+    [
+        ({"solution-T"}, True),
+        ({"solution-"}, False),  # the bare prefix names no field
+        ({"field-U", "field-C"}, False),  # fields only carried, none solved
+        ({"solutions"}, False),
+    ],
+)
+def test_a_required_role_pattern_is_met_only_by_a_role_it_names(roles: set[str], produced: bool) -> None:
+    required = {"required": ["solution-*", "field-figure|profile-figure"]}
+    task = TaskSpec(id="cfd/case", workload="cfd", gates=["deliverables"])
+    files = [OutputFile(path=f"{role}.txt", kind="log", role=role, required=False) for role in roles]
+    files.append(OutputFile(path="figures/fields.png", kind="image", role="profile-figure", required=False))
+    context = GateContext(
+        task=task,
+        experiment=ExperimentSpec(key="x", task_id=task.id, params={}),
+        directory=Path("/nonexistent"),
+        outcome=ExperimentOutcome(key="x", status="completed", files=files),
+        options=required,
+        prior=[],
+    )
+    verdict = run_gate(get_gate("deliverables"), context)
+    assert (verdict.decision == "accept") is produced, verdict.reasons
