@@ -7,8 +7,10 @@ from __future__ import annotations
 
 import json
 import multiprocessing
+import tempfile
 from collections.abc import Iterator, Sequence
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -239,6 +241,59 @@ def test_schema_is_migrated_to_head_and_matches_the_tables(store: RunStore) -> N
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS))
     assert ScriptDirectory.from_config(config).get_current_head() == HEAD_REVISION
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_the_migrations_build_the_schema_a_new_store_is_created_with(backend: str) -> None:
+    """A new store is made from the models and stamped at head; replaying every migration on an empty
+    database must build exactly that schema, or stores made either way would differ."""
+    from alembic import command
+    from alembic.autogenerate import compare_metadata
+    from alembic.migration import MigrationContext
+    from sqlalchemy import create_engine, inspect
+    from sqlmodel import SQLModel
+
+    from runs._schema import HEAD_REVISION, _alembic_config
+
+    def shape(engine: Any) -> dict[str, Any]:
+        found = inspect(engine)
+        return {
+            table: (
+                # Sorted: a migration appends the columns it adds, which the models list in their own order.
+                sorted(
+                    (c["name"], str(c["type"]), c["nullable"], str(c.get("default"))) for c in found.get_columns(table)
+                ),
+                sorted((i["name"], tuple(i["column_names"]), bool(i["unique"])) for i in found.get_indexes(table)),
+                found.get_pk_constraint(table)["constrained_columns"],
+                sorted(str(f["referred_table"]) for f in found.get_foreign_keys(table)),
+            )
+            for table in sorted(found.get_table_names())
+        }
+
+    shapes, revisions = [], []
+    for made in ("migrated", "created"):
+        with database_url(backend) as given:
+            home = Path(tempfile.mkdtemp())
+            url = given or f"sqlite:///{home / 'labgate.db'}"
+            engine = create_engine(url)
+            if made == "migrated":
+                with engine.begin() as connection:
+                    command.upgrade(_alembic_config(connection), "head")
+            else:
+                RunStore(home, url).engine.dispose()
+            with engine.connect() as connection:
+                context = MigrationContext.configure(connection, opts={"compare_type": True})
+                assert compare_metadata(context, SQLModel.metadata) == [], made
+                revisions.append(
+                    (
+                        context.get_current_revision(),
+                        connection.exec_driver_sql("SELECT id, value FROM store_revision").all(),
+                    )
+                )
+            shapes.append(shape(engine))
+            engine.dispose()
+    assert shapes[0] == shapes[1]
+    assert revisions[0] == revisions[1] == (HEAD_REVISION, [(1, 0)])
 
 
 def test_a_store_made_before_migrations_is_adopted_with_its_data(home: Path) -> None:
