@@ -6,8 +6,13 @@ Renderers serve experiment threads (the local executor's); each test draws from 
 
 from __future__ import annotations
 
+import contextlib
 import io
+import os
 import pickle
+import signal
+import subprocess
+import sys
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -113,15 +118,53 @@ def test_the_blocks_own_error_wins_and_its_figures_are_still_waited_for(tmp_path
 
 
 def test_a_dead_renderer_is_replaced_by_drawing_here(tmp_path: Path) -> None:
-    assert in_an_experiment_thread(_render_pool.start_renderers)
+    in_an_experiment_thread(lambda: render_residuals(tmp_path / "first.png", _log(), title="by a renderer"))
     pool = _render_pool._pool
-    assert pool is not None
-    for renderer in list(pool.started):
-        renderer.process.kill()
-        renderer.process.wait()
+    assert pool is not None and len(pool.started) == 1
+    os.kill(pool.started[0].pid, signal.SIGKILL)
     in_an_experiment_thread(lambda: render_residuals(tmp_path / "residuals.png", _log(), title="after a crash"))
-    assert len(pool.started) == 1  # the dead renderer it met was dropped
-    assert (tmp_path / "residuals.png").read_bytes().startswith(PNG)
+    assert pool.started == []  # the dead renderer it met was dropped ...
+    assert (tmp_path / "residuals.png").read_bytes().startswith(PNG)  # ... and the figure drawn here
+    in_an_experiment_thread(lambda: render_residuals(tmp_path / "again.png", _log(), title="a new renderer"))
+    assert len(pool.started) == 1 and (tmp_path / "again.png").read_bytes().startswith(PNG)
+
+
+def _children(pid: int) -> set[int]:
+    found = set()
+    for status in Path("/proc").glob("[0-9]*/stat"):
+        with contextlib.suppress(OSError):
+            fields = status.read_text().rsplit(")", 1)[1].split()
+            if int(fields[1]) == pid and fields[0] != "Z":
+                found.add(int(status.parent.name))
+    return found
+
+
+def test_renderers_are_forks_of_one_zygote_and_end_with_it(tmp_path: Path) -> None:
+    """Two figures at once: two renderers, both children of the one process that imported matplotlib;
+    closing the pool ends the zygote and every renderer it forked."""
+
+    def case() -> None:
+        with figures_together():
+            for index in range(4):
+                render_residuals(tmp_path / f"residuals-{index}.png", _log(), title=f"figure {index}")
+
+    in_an_experiment_thread(case)
+    pool = _render_pool._pool
+    assert pool is not None and pool.zygote is not None
+    renderers = {renderer.pid for renderer in pool.started}
+    assert len(renderers) == 2, "four figures at once on two renderers"
+    zygote = pool.zygote.process
+    assert renderers <= _children(zygote.pid)
+    pool.close()
+    assert zygote.poll() is not None
+    assert not [pid for pid in renderers if Path(f"/proc/{pid}").exists()]
+
+
+def test_the_zygote_refuses_a_bad_command_line() -> None:
+    result = subprocess.run(
+        [sys.executable, str(_render_pool.RENDERER), "--zygote", "x"], capture_output=True, text=True, check=False
+    )
+    assert result.returncode != 0 and "usage" in result.stderr
 
 
 def test_without_renderers_figures_are_drawn_in_the_calling_thread(

@@ -4,8 +4,10 @@ Drawing a case's figures is pure Python (matplotlib's layout and Agg) and costs 
 as the solver of a small case. In the run's own process it holds the GIL, so two experiments
 finishing together drew one after the other while the gates, the store and the next case's set-up
 waited behind them: a sweep on two workers could not use two cores. Renderer processes
-(`tools/cfd/_renderer.py`, one per core, started while the first solver runs) draw in parallel with
-each other and with everything the run does meanwhile.
+(`tools/cfd/_renderer.py`, up to one per core) draw in parallel with each other and with everything
+the run does meanwhile. They are forks of one zygote process, started while the first solver runs,
+that imports matplotlib once: a run with one experiment pays for one import, and every further
+renderer costs a fork.
 
 Inside `figures_together()` every figure is handed to a renderer and the caller goes on at once;
 leaving the block waits for every one of them and raises the first failure, so the figures are on
@@ -14,9 +16,9 @@ as before). Outside the block, drawing waits for its figure. A renderer that die
 memory) is dropped and its figure drawn in this process instead. Figures drawn from the main
 thread, or with `LABGATE_FIGURE_PROCESSES=0`, are drawn in the calling thread.
 
-Renderers are this host's own trusted processes, started as a script (never a fork of the run,
-which has threads, and never a re-import of the caller's script as multiprocessing's `spawn`
-would do); they read no untrusted file, only the arrays the harness already parsed, and each
+Renderers are this host's own trusted processes, forks of a zygote started as a script (never a
+fork of the run, which has threads, and never a re-import of the caller's script as
+multiprocessing's `spawn` would do); they read no untrusted file, only the arrays the harness already parsed, and each
 request writes one PNG.
 """
 
@@ -27,6 +29,7 @@ import contextlib
 import os
 import pickle
 import queue
+import socket
 import subprocess
 import sys
 import threading
@@ -34,7 +37,7 @@ from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from pathlib import Path
-from typing import IO, Any
+from typing import Any
 
 from runs import LabgateError
 
@@ -49,35 +52,47 @@ class RendererDiedError(LabgateError, RuntimeError):
     """A renderer process ended while drawing (killed, out of memory)."""
 
 
-class _Renderer:
-    """One renderer process and the two pipes to it."""
+class _Zygote:
+    """The process that imported matplotlib once and forks each renderer (see `tools.cfd._renderer`)."""
 
     def __init__(self) -> None:
-        self.process = subprocess.Popen(
-            [sys.executable, str(RENDERER)],
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-        )
-
-    def draw(self, name: str, args: tuple[Any, ...], kwargs: dict[str, Any]) -> BaseException | None:
-        requests: IO[bytes] | None = self.process.stdin
-        answers: IO[bytes] | None = self.process.stdout
-        assert requests is not None and answers is not None
+        self.control, theirs = socket.socketpair()
         try:
-            requests.write(pickle.dumps((name, args, kwargs)))
-            requests.flush()
-            error: BaseException | None = pickle.load(answers)
-        except (OSError, EOFError, pickle.UnpicklingError) as failure:
-            self.close()
-            raise RendererDiedError(f"figure renderer {self.process.pid} ended: {failure}") from failure
-        return error
+            self.process = subprocess.Popen(
+                [sys.executable, str(RENDERER), "--zygote", str(theirs.fileno())],
+                stdin=subprocess.DEVNULL,
+                pass_fds=(theirs.fileno(),),
+            )
+        except OSError:
+            self.control.close()
+            raise
+        finally:
+            theirs.close()
+        self.answers = self.control.makefile("rb")
+        self.lock = threading.Lock()
+
+    def fork(self) -> _Renderer:
+        """A new renderer: one end of a fresh socket pair is handed to the zygote, which forks onto it."""
+        ours, theirs = socket.socketpair()
+        try:
+            with self.lock:
+                socket.send_fds(self.control, [b"r"], [theirs.fileno()])
+                line = self.answers.readline()
+        except OSError as failure:
+            ours.close()
+            raise RendererDiedError(f"figure renderer zygote {self.process.pid} ended: {failure}") from failure
+        finally:
+            theirs.close()
+        if not line.strip().isdigit():
+            ours.close()
+            raise RendererDiedError(f"figure renderer zygote {self.process.pid} ended")
+        return _Renderer(ours, int(line))
 
     def close(self) -> None:
-        """End the process (it exits when its requests end) and reap it."""
-        for pipe in (self.process.stdin, self.process.stdout):
-            if pipe is not None:
-                with contextlib.suppress(OSError):  # a dead renderer's pipe cannot take the buffered rest
-                    pipe.close()
+        """End the zygote (it ends when its control socket closes) and, with it, every renderer it forked."""
+        for closing in (self.answers, self.control):
+            with contextlib.suppress(OSError):
+                closing.close()
         try:
             self.process.wait(timeout=5)
         except subprocess.TimeoutExpired:
@@ -85,36 +100,66 @@ class _Renderer:
             self.process.wait()
 
 
+class _Renderer:
+    """One renderer (a fork of the zygote) and the socket to it."""
+
+    def __init__(self, connection: socket.socket, pid: int) -> None:
+        self.connection = connection
+        self.pid = pid
+        self.requests = connection.makefile("wb")
+        self.answers = connection.makefile("rb")
+
+    def draw(self, name: str, args: tuple[Any, ...], kwargs: dict[str, Any]) -> BaseException | None:
+        try:
+            self.requests.write(pickle.dumps((name, args, kwargs)))
+            self.requests.flush()
+            error: BaseException | None = pickle.load(self.answers)
+        except (OSError, EOFError, pickle.UnpicklingError) as failure:
+            self.close()
+            raise RendererDiedError(f"figure renderer {self.pid} ended: {failure}") from failure
+        return error
+
+    def close(self) -> None:
+        """Close the socket: the renderer ends when it reads the end of its requests."""
+        for closing in (self.requests, self.answers, self.connection):
+            with contextlib.suppress(OSError):  # a dead renderer's socket cannot take the buffered rest
+                closing.close()
+
+
 class _Renderers:
-    """Up to `count` renderers; each waiting thread of `threads` drives one of them at a time."""
+    """Up to `count` renderers, forked on demand; each waiting thread of `threads` drives one at a time."""
 
     def __init__(self, count: int) -> None:
         self.count = count
         self.threads = ThreadPoolExecutor(count, thread_name_prefix="figure")
         self.idle: queue.SimpleQueue[_Renderer] = queue.SimpleQueue()
         self.started: list[_Renderer] = []
+        self.zygote: _Zygote | None = None
         self.lock = threading.Lock()
 
-    def start(self) -> None:
-        """Start every renderer now; they import matplotlib side by side."""
+    def start(self) -> _Zygote:
+        """Start the zygote now (it imports matplotlib); renderers are forked from it when figures come."""
         with self.lock:
-            missing = self.count - len(self.started)
-            fresh = [_Renderer() for _ in range(missing)]
-            self.started += fresh
-        for renderer in fresh:
-            self.idle.put(renderer)
+            if self.zygote is None:
+                self.zygote = _Zygote()
+            return self.zygote
 
     def _take(self) -> _Renderer:
         try:
             return self.idle.get_nowait()
         except queue.Empty:
-            renderer = _Renderer()
-            with self.lock:
-                self.started.append(renderer)
-            return renderer
+            pass
+        renderer = self.start().fork()
+        with self.lock:
+            self.started.append(renderer)
+        return renderer
 
     def _draw(self, function: Draw, args: tuple[Any, ...], kwargs: dict[str, Any]) -> None:
-        renderer = self._take()
+        try:
+            renderer = self._take()
+        except (OSError, RendererDiedError):  # no renderer could be had: draw here
+            function(*args, **kwargs)
+            return
         try:
             error = renderer.draw(function.__name__, args, kwargs)
         except RendererDiedError:
@@ -133,8 +178,11 @@ class _Renderers:
         self.threads.shutdown(wait=False, cancel_futures=True)
         with self.lock:
             started, self.started = self.started, []
+            zygote, self.zygote = self.zygote, None
         for renderer in started:
             renderer.close()
+        if zygote is not None:
+            zygote.close()
 
 
 _lock = threading.Lock()

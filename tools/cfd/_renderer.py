@@ -1,18 +1,27 @@
-"""One renderer process, driven by `tools.cfd._render_pool`: `python tools/cfd/_renderer.py`.
+"""The renderer processes driven by `tools.cfd._render_pool`: `python tools/cfd/_renderer.py --zygote FD`.
 
 It runs as a script beside `_draw.py` and loads that module alone (numpy and matplotlib, not the
-`tools` package with its store and sandboxes), so it starts in the time matplotlib takes to import.
-It reads requests from stdin and answers on the stdout it was started with, one pickle each way
-per figure: a request names a drawing function of `_draw` with its arguments (arrays, builtins,
-`types.SimpleNamespace`); the answer is None or the exception the drawing raised. Anything else
-the process prints goes to stderr, so it cannot garble an answer. It ends when its stdin closes.
+`tools` package with its store and sandboxes). Started once per run as a *zygote*, it imports
+matplotlib and then only forks: each socket it receives on its control socket (FD, passed with
+SCM_RIGHTS) becomes one renderer, a fork that already has matplotlib loaded, so a second renderer
+costs a fork (milliseconds) instead of another import (about 0.7 s of CPU, which on a small machine
+is taken from the solvers running beside it). The zygote answers each fork with the renderer's pid,
+ends when its control socket closes (the run ended or died), and takes its renderers with it.
+
+A renderer reads requests from its socket and answers on it, one pickle each way per figure: a
+request names a drawing function of `_draw` with its arguments (arrays, builtins,
+`types.SimpleNamespace`); the answer is None or the exception the drawing raised. Anything the
+processes print goes to stderr, so it cannot garble an answer. A renderer ends when its socket closes.
 """
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import os
 import pickle
+import signal
+import socket
 import sys
 from types import ModuleType
 from typing import BinaryIO
@@ -49,10 +58,62 @@ def serve(drawing: ModuleType, requests: BinaryIO, answers: BinaryIO) -> None:
         answers.flush()
 
 
+def _reap(children: set[int]) -> None:
+    """Collect the renderers that ended, so that none stays a zombie."""
+    for pid in list(children):
+        with contextlib.suppress(ChildProcessError):
+            if os.waitpid(pid, os.WNOHANG)[0] == pid:
+                children.discard(pid)
+
+
+def _renderer(drawing: ModuleType, control: socket.socket, connection: socket.socket) -> None:
+    """In a fresh fork: serve `connection` until it closes, then leave without running the zygote's code."""
+    status = 0
+    try:
+        control.close()
+        serve(drawing, connection.makefile("rb"), connection.makefile("wb"))
+    except BaseException:  # noqa: BLE001 - a renderer reports nothing more; its caller sees the socket close
+        status = 1
+    finally:
+        os._exit(status)
+
+
+def zygote(drawing: ModuleType, control: socket.socket) -> None:
+    """Fork one renderer per socket received on `control` until it closes; then end every renderer."""
+    drawing.pyplot()  # before any fork: every renderer starts with matplotlib loaded
+    children: set[int] = set()
+    try:
+        while True:
+            try:
+                message, fds, _flags, _address = socket.recv_fds(control, 16, 1)
+            except OSError:
+                return
+            if not message:
+                return
+            _reap(children)
+            if not fds:
+                continue
+            connection = socket.socket(fileno=fds[0])
+            pid = os.fork()
+            if pid == 0:
+                _renderer(drawing, control, connection)
+            connection.close()
+            children.add(pid)
+            control.sendall(f"{pid}\n".encode())
+    finally:
+        for pid in children:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
+        for pid in children:
+            with contextlib.suppress(ChildProcessError):
+                os.waitpid(pid, 0)
+
+
 def main() -> None:
-    answers = os.fdopen(os.dup(sys.stdout.fileno()), "wb")
+    if len(sys.argv) != 3 or sys.argv[1] != "--zygote" or not sys.argv[2].isdigit():
+        sys.exit("usage: _renderer.py --zygote CONTROL_FD")
     os.dup2(sys.stderr.fileno(), sys.stdout.fileno())  # stray prints go to stderr, never into an answer
-    serve(importlib.import_module("_draw"), sys.stdin.buffer, answers)
+    zygote(importlib.import_module("_draw"), socket.socket(fileno=int(sys.argv[2])))
 
 
 if __name__ == "__main__":
