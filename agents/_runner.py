@@ -377,6 +377,8 @@ class RunLauncher:
                 if not in_image:
                     workload.check_tools(task)
                 executor = self.executor_for(options, task, workload, config, pool)
+                if executor.in_this_process:
+                    workload.warm_up(task)
                 if not resume:
                     environment = {**store.get_run(run_id).environment, **executor.describe()}
                     store.update_run(run_id, environment=environment)

@@ -201,3 +201,19 @@ def test_a_renderer_draws_only_its_drawing_functions(tmp_path: Path) -> None:
     refused, drawn = pickle.load(answers), pickle.load(answers)
     assert isinstance(refused, ValueError) and "not a drawing function" in str(refused)
     assert drawn is None and (tmp_path / "r.png").read_bytes().startswith(PNG)
+
+
+def test_a_run_on_the_local_executor_starts_the_zygote_before_planning(tmp_path: Path) -> None:
+    """From the run's main thread, the CFD workload's warm-up starts the zygote (its experiments will
+    run in threads), so matplotlib is imported while the run starts, not beside the first solvers."""
+    from runs import TaskSpec
+    from tools.cfd import CfdWorkload
+
+    task = TaskSpec(id="cfd/cavity", workload="cfd", params={"case": "cavity"})
+    CfdWorkload().warm_up(task)
+    pool = _render_pool._pool
+    assert pool is not None and pool.zygote is not None and pool.zygote.process.poll() is None
+    assert pool.started == []  # renderers are forked only when figures come
+    in_an_experiment_thread(lambda: render_residuals(tmp_path / "residuals.png", _log(), title="first figure"))
+    assert [renderer.pid for renderer in pool.started] and pool.zygote is not None
+    assert {renderer.pid for renderer in pool.started} <= _children(pool.zygote.process.pid)

@@ -182,6 +182,15 @@ class Workload(ABC):
     def tool_versions(self) -> dict[str, str]:
         """Versions recorded on the run (solver, prover, device)."""
 
+    def warm_up(self, task: TaskSpec) -> None:  # noqa: B027 - optional hook
+        """Start in the background what this run's experiments will share, while the run starts.
+
+        Called once per run, before planning, when the experiments run in threads of this process
+        (the local executor): start-up is single-threaded, so a second core is idle then, and
+        whatever starts here (CFD's figure renderers import matplotlib) no longer competes with the
+        solvers later. Nothing by default.
+        """
+
     def sandbox_image(self, task: TaskSpec) -> str | None:
         """The docker image the task's commands need; a workload whose tasks use several tools overrides this."""
         return self.image

@@ -19,6 +19,8 @@ class ExecutorError(LabgateError, RuntimeError):
 
 class Executor(ABC):
     name: str = "abstract"
+    in_this_process: bool = False
+    """Whether experiments run in threads of the run's own process (what they share can start early)."""
 
     @abstractmethod
     def stream(

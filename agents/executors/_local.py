@@ -35,6 +35,7 @@ def _run_experiment(context: RunContext, item: PreparedExperiment) -> Experiment
 
 class LocalExecutor(Executor):
     name = "local"
+    in_this_process = True
 
     def __init__(
         self,

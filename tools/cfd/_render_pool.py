@@ -198,16 +198,17 @@ def renderer_count() -> int:
     return os.cpu_count() or 1
 
 
-def _renderers() -> _Renderers | None:
+def _renderers(*, for_experiment_threads: bool = False) -> _Renderers | None:
     """The process-wide renderers (made on first use), or None when figures are drawn in-thread.
 
     Renderers serve experiments that share this interpreter, which the local executor runs in
     threads. Drawing from the main thread (a Ray worker's task, one experiment per process; a
     single `check-case`) stays in that thread, where nothing else waits for the interpreter and
-    starting renderers would cost more than it saves.
+    starting renderers would cost more than it saves; `for_experiment_threads` is the run saying,
+    from its main thread, that its experiments will run in threads.
     """
     global _pool
-    if threading.current_thread() is threading.main_thread():
+    if threading.current_thread() is threading.main_thread() and not for_experiment_threads:
         return None
     with _lock:
         if _pool is None and renderer_count() > 0:
@@ -216,9 +217,9 @@ def _renderers() -> _Renderers | None:
         return _pool
 
 
-def start_renderers() -> bool:
+def start_renderers(*, for_experiment_threads: bool = False) -> bool:
     """Start the renderers now, for example while a solver runs; False when figures are drawn in-thread."""
-    pool = _renderers()
+    pool = _renderers(for_experiment_threads=for_experiment_threads)
     if pool is None:
         return False
     try:

@@ -31,7 +31,7 @@ from tools._workload import (
 )
 from tools.cfd._prose import CFD_PROSE_PATTERNS
 from tools.cfd._render import warm_up
-from tools.cfd._render_pool import figures_together
+from tools.cfd._render_pool import figures_together, start_renderers
 from tools.cfd.cases._cavity_task import CavityCase
 from tools.cfd.cases._channel_task import ChannelCase
 from tools.cfd.cases._definition import CaseDefinition
@@ -206,6 +206,10 @@ class CfdWorkload(Workload):
 
     def tool_versions(self) -> dict[str, str]:
         return {"openfoam": self.openfoam.version() or "not found"}
+
+    def warm_up(self, task: TaskSpec) -> None:
+        """The figure renderers' zygote imports matplotlib on the core start-up leaves idle."""
+        start_renderers(for_experiment_threads=True)
 
     def run(
         self, task: TaskSpec, experiment: ExperimentSpec, directory: Path, sandbox_factory: SandboxFactory
