@@ -414,6 +414,41 @@ def test_work_done_only_on_the_runs_always_checked_is_caught() -> None:
     assert "work skipped where no one looked" in evaluation.feedback()
 
 
+class OneSlowCheckedRun:
+    """The real worker's trial, except that in the first reply every checked timed run took 20x longer,
+    as one interrupt or preemption on a busy machine makes a microsecond kernel's single checked run look."""
+
+    def __init__(self, backend: Any) -> None:
+        self.inner = InProcessWorker(backend)
+        self.requests = 0
+
+    def request(
+        self, header: Mapping[str, Any], arrays: Mapping[str, np.ndarray], timeout: float
+    ) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
+        reply, raw = self.inner.request(header, arrays, timeout)
+        self.requests += 1
+        if self.requests == 1:
+            first = int(reply["first_timed"])
+            times = [float(t) for t in reply["times"]]
+            for run in reply["checked"]:
+                if 0 <= int(run) - first < len(times):
+                    times[int(run) - first] *= 20.0
+            reply = {**reply, "times": times}
+        return reply, raw
+
+
+def test_one_slow_checked_run_of_an_honest_kernel_is_asked_again_not_rejected() -> None:
+    require_tool(opencl_usable(), "an OpenCL platform (pocl-opencl-icd) with pyopencl")
+    from tools.kernels._opencl import OpenCLBackend
+
+    seed = seed_checking_only_the_last_run("saxpy")
+    worker = OneSlowCheckedRun(OpenCLBackend())
+    harness = Harness(SUITE["saxpy"], cast(Worker, worker), repeats=REPEATS)
+    evaluation = harness.evaluate(SAXPY, seed=seed, sizes=SUITE["saxpy"].sizes[:1])
+    assert evaluation.status == "ok", evaluation.feedback()
+    assert worker.requests == 2  # the doubtful timing was asked again, once
+
+
 def test_a_speed_is_never_better_than_its_checked_runs_show() -> None:
     require_tool(opencl_usable(), "an OpenCL platform (pocl-opencl-icd) with pyopencl")
     seed = seed_checking_only_the_last_run("saxpy")

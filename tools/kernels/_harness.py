@@ -280,11 +280,17 @@ class Harness:
                 # checked runs are the worker's (it may time fewer than asked; `_asked_for` holds it to them).
                 first_timed, timed = int(reply.get("first_timed", 1)), len(reply.get("times", []))
                 checked = [run for run in checked_runs(first_timed, timed, fractions) if 0 < run < runs]
+                if attempt == FRESH_REQUESTS - 1:
+                    break
                 with phases.time("reference"):  # the references the judge then reads from `answers`
-                    if attempt == FRESH_REQUESTS - 1 or not fresh_answers(
+                    redrawn = fresh_answers(
                         task, size, inputs, variants, checked, draw, self.references, digests, answers
-                    ):
-                        break
+                    )
+                # Timed runs that look like work skipped where no one looked are asked again, as they
+                # were: a kernel that skips does so every time, while one slow checked run of a
+                # microsecond kernel (an interrupt, a preemption) rarely comes twice.
+                if not redrawn and not _skipped_work(reply):
+                    break
             judgement = judge_trial(
                 task,
                 size,
@@ -373,6 +379,13 @@ def _worker_phases(phases: Phases, reply: dict[str, Any], round_trip: float) -> 
                 phases.add(f"worker_{name}", float(seconds))
                 spent += float(seconds)
     phases.add("ipc", max(0.0, round_trip - spent))
+
+
+def _skipped_work(reply: dict[str, Any]) -> bool:
+    """Whether a reply's timed runs say work was skipped on the unchecked ones (see `verified_timing`)."""
+    times = [float(t) for t in reply.get("times", [])]
+    rival_times = [float(t) for t in reply.get("rival_times", [])]
+    return bool(verified_timing(times, rival_times, reply).skipped)
 
 
 def _paired(times: list[float], rival_times: list[float]) -> float | None:
