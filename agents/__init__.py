@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 from agents._context import ProgressReporter, RunCancelledError, RunContext, SilentReporter
 from agents._execution import Execution
 from agents._graph import Orchestrator, RunState
+from agents._liveness import executed_elsewhere, process_alive_here
 from agents._policy import (
     BuiltinRevisionPolicy,
     JudgedExperiment,
@@ -28,7 +29,6 @@ from agents._runner import (
     RunStateError,
     RunSummary,
     cancel_run,
-    process_alive_here,
     refuse_renamed_subject,
     summarize,
 )
@@ -76,6 +76,7 @@ __all__ = [
     "SilentReporter",
     "cancel_run",
     "default_policy",
+    "executed_elsewhere",
     "policy_for",
     "process_alive_here",
     "proposer_for",

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-import os
-import socket
 import traceback
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -17,6 +15,7 @@ from agents._context import ProgressReporter, RunCancelledError, RunContext, Sil
 from agents._environment import environment_record
 from agents._experiments import RESOURCE_ERRNOS, RunAbortedError, resource_failure
 from agents._graph import Orchestrator
+from agents._liveness import executed_elsewhere, heartbeat, this_worker
 from agents._proposer import proposer_for
 from agents.executors import Executor, ExecutorError, LocalExecutor
 from agents.llm import LLM, Completion, LLMConfig, OpenAIChat, call_event, call_purpose
@@ -153,29 +152,6 @@ def llm_call_purpose(task: TaskSpec) -> str:
     experiment); otherwise the orchestrator node making the call decides.
     """
     return call_purpose(task.workload, GRAPH_NODE_PURPOSES.get(_graph_node(), "") or "other")
-
-
-def this_worker() -> str:
-    return f"{socket.gethostname()}:{os.getpid()}"
-
-
-def process_alive_here(worker: str) -> bool | None:
-    """True/False for a `host:pid` of this host; None when it lives on another host (unknowable from here)."""
-    host, _, pid = worker.rpartition(":")
-    if host != socket.gethostname() or not pid.isdigit():
-        return None
-    try:
-        os.kill(int(pid), 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
-def worker_alive(worker: str) -> bool:
-    """Whether another process of this host recorded as executing a run still exists."""
-    return process_alive_here(worker) is True and worker != this_worker()
 
 
 CANCEL_REASON = "cancelled on request"
@@ -340,9 +316,15 @@ class RunLauncher:
             raise RunStateError(f"run {run_id} already ended ({run.status}); nothing to resume")
         if run.status == "paused":
             raise RunStateError(f"run {run_id} is waiting for plan approval: use `agent approve {run_id}`")
-        if run.status == "running" and worker_alive(run.worker):
-            raise RunStateError(f"run {run_id} is still being executed by process {run.worker}")
+        elsewhere = executed_elsewhere(run, me=this_worker())
+        if elsewhere:
+            raise RunStateError(f"run {run_id} cannot be resumed: {elsewhere}")
         if run.status == "running":
+            # Taken over only as it was seen: of two resumes racing, one runs it and the other is told.
+            if not self.store.update_run_if(
+                run_id, status_in=["running"], expect_worker=run.worker, worker=this_worker()
+            ):
+                raise RunStateError(f"run {run_id} was taken over by another process while this one looked at it")
             # Its process ended without recording it (kill -9, a full disk): what it had started
             # (the write-up step, an experiment) will never end on its own; the resume starts it over.
             self.store.close_unfinished(run_id, "interrupted", f"its process {run.worker or '(unknown)'} ended")
@@ -360,6 +342,7 @@ class RunLauncher:
         reporter.event("status", f"run {run_id} {verb}: {task.id}", {"run_id": run_id})
         try:
             with contextlib.ExitStack() as cleanup:
+                cleanup.enter_context(heartbeat(store, run_id, this_worker()))
                 workload = self.catalog.workload_for(task)
                 config = self.sandbox_config(options, task, workload)
                 pool = cleanup.enter_context(self.sandbox_pool(config, run_id))

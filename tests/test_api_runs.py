@@ -16,7 +16,7 @@ from typing import Any
 import httpx
 import pytest
 
-from agents._runner import process_alive_here
+from agents._liveness import process_alive_here
 from api._settings import Settings
 from tests.api_server import serve_in_thread
 from tests.databases import BACKENDS, database_url

@@ -20,7 +20,7 @@ from pydantic import TypeAdapter, ValidationError
 from starlette.responses import StreamingResponse
 
 import agents
-from agents import CANCEL_REASON, RunOptions, RunStateError, process_alive_here
+from agents import CANCEL_REASON, RunOptions, RunStateError, executed_elsewhere
 from api._detail import artifact_record, headline_experiments, run_detail, run_row
 from api._json import dumps_strict, strict_json
 from api._params import check_param_types
@@ -393,8 +393,9 @@ def resume_run(run_id: RunId, state: State) -> ActionResult:
         raise HTTPException(409, f"run {run_id} is waiting for plan approval: POST /runs/{run_id}/approve")
     if run.status == "queued":
         raise HTTPException(409, f"run {run_id} is already queued")
-    if process_alive_here(run.worker):
-        raise HTTPException(409, f"run {run_id} is still being executed by process {run.worker}")
+    elsewhere = executed_elsewhere(run)
+    if elsewhere:
+        raise HTTPException(409, f"run {run_id} cannot be resumed: {elsewhere}")
     return _requeue(
         state,
         run,

@@ -1,0 +1,97 @@
+"""Which process executes a run, and whether it still does: what makes resuming a run safe.
+
+A run records `host:pid` of the process executing it. On the same host that process can be looked
+up; on another host (two API servers sharing PostgreSQL, a CLI on a laptop beside a server) it
+cannot, so the executing process also keeps a heartbeat: it advances the run's `updated_at` every
+HEARTBEAT_SECONDS while it runs. A run of another host whose heartbeat is older than STALE_SECONDS
+is taken for abandoned (its host crashed, its process was killed); a fresher one is still being
+executed, and resuming it would run it twice.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import socket
+import threading
+from collections.abc import Iterator
+from datetime import UTC, datetime
+
+from runs import Run, RunStore
+
+log = logging.getLogger(__name__)
+
+HEARTBEAT_SECONDS = 15.0
+"""How often a process executing a run says so."""
+
+STALE_SECONDS = 120.0
+"""A heartbeat older than this (eight beats) means no process executes the run any more. Generous,
+because hosts' clocks differ by a little and a busy database can delay a write."""
+
+
+def this_worker() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+def process_alive_here(worker: str) -> bool | None:
+    """True/False for a `host:pid` of this host; None when it lives on another host (unknowable from here)."""
+    host, _, pid = worker.rpartition(":")
+    if host != socket.gethostname() or not pid.isdigit():
+        return None
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def heartbeat_age(run: Run) -> float:
+    """Seconds since the run's record last changed (its executing process's last heartbeat at the latest)."""
+    updated = run.updated_at if run.updated_at.tzinfo is not None else run.updated_at.replace(tzinfo=UTC)
+    return (datetime.now(UTC) - updated).total_seconds()
+
+
+def executed_elsewhere(run: Run, me: str | None = None) -> str | None:
+    """Why another live process is executing `run` (a sentence), or None when none is.
+
+    On this host the recorded process is looked up; on another host the heartbeat decides. `me`: the
+    asking process's own `host:pid`, which is not another process even when recorded (a dead
+    worker's pid given to the process now resuming its run).
+    """
+    if run.status != "running" or not run.worker:
+        return None
+    here = process_alive_here(run.worker)
+    if here is not None:
+        return f"it is still being executed by process {run.worker}" if here and run.worker != me else None
+    age = heartbeat_age(run)
+    if age < STALE_SECONDS:
+        return (
+            f"it is being executed by {run.worker} on another host (heard from {max(age, 0.0):.0f} s ago; "
+            f"a run is taken for abandoned {STALE_SECONDS:.0f} s after its last heartbeat)"
+        )
+    return None
+
+
+@contextlib.contextmanager
+def heartbeat(store: RunStore, run_id: str, worker: str, every: float = HEARTBEAT_SECONDS) -> Iterator[None]:
+    """Advance the run's `updated_at` every `every` seconds while the block runs, as long as the run is
+    still running under `worker` (a resume by someone else after a long stall is not overwritten)."""
+    stop = threading.Event()
+
+    def beat() -> None:
+        while not stop.wait(every):
+            try:
+                store.update_run_if(run_id, status_in=["running"], expect_worker=worker)
+            except Exception:  # a missed beat is retried; the run itself must not fail for it
+                log.warning("heartbeat of run %s failed; retrying", run_id, exc_info=True)
+
+    thread = threading.Thread(target=beat, name=f"heartbeat-{run_id}", daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        thread.join(timeout=5)
