@@ -279,3 +279,28 @@ def test_the_command_line_names_every_format_the_planner_reads() -> None:
     from api.cli._main import DOC_FORMATS
 
     assert sorted(DOC_FORMATS.split()) == sorted(SUFFIXES)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        (
+            "---\ntitle: Cavity notes\nre: 5000\ncells: 128\n---\n\nWe validate the solver on the lid-driven cavity.\n",
+            {"re": [5000], "cells": 128},
+        ),
+        (
+            "# Cavity settings\n\nRe = [100, 400]\ncells = 96\n\nThe lid-driven cavity is our validation case.\n",
+            {"re": [100, 400], "cells": 96},
+        ),
+        ("Re: 3 questions about the lid-driven cavity\n\n" + LINE, {"re": [1000], "cells": 64}),
+        ("re: many, see below\n\n" + LINE, {"re": [1000], "cells": 64}),
+    ],
+    ids=["front matter", "config lines and a list", "a mail subject", "words after the name"],
+)
+def test_parameters_set_as_settings_lines_are_read_and_prose_is_not_taken_for_them(
+    tmp_path: Path, text: str, expected: dict[str, Any]
+) -> None:
+    """Front matter and config lines state parameters as settings files do (`re: 5000`); a line is a
+    setting only when its whole value is numbers (or one word), so a mail's `Re: 3 questions` is not one."""
+    values, _ = _plan(_write(tmp_path, {"notes.md": text}))
+    assert values == expected

@@ -104,6 +104,32 @@ def _named_numbers(name: str, text: str) -> list[tuple[int, float | int]]:
     return sorted(found, key=lambda item: item[0])
 
 
+_SETTING_VALUE = r"[ \t]*[:=][ \t]*\[?[ \t]*([^\n\]]*?)[ \t]*\]?[ \t]*$"
+
+
+def _settings(name: str, pattern: ProsePattern | None, text: str) -> list[tuple[int, Any]]:
+    """(position, value) for lines that set the parameter as a file of settings does: front matter
+    (`re: 5000`), a config line (`cells = 128`), a YAML list (`re: [100, 400]`).
+
+    The whole line must be the setting: `Re: 3 questions about the cavity` (a mail's subject) sets
+    nothing, because a numeric value is only numbers and a word value is one word.
+    """
+    found: list[tuple[int, Any]] = []
+    regex = rf"^[ \t]*{_name_pattern(name)}{_SETTING_VALUE}"
+    for match in re.finditer(regex, text, flags=re.IGNORECASE | re.MULTILINE):
+        value = match.group(1).strip().strip("\"'")
+        if not value:
+            continue
+        if pattern is not None and pattern.values == "word":
+            if re.fullmatch(r"[\w-]+", value):
+                found.append((match.start(), pattern.canonical(value)))
+        elif re.fullmatch(r"[\d.,eE+\s-]+", value) and re.search(r"\d", value):
+            found += [(match.start(), number) for number in _numbers(value)]
+        elif re.fullmatch(r"[\w-]+", value) and not value[0].isdigit():
+            found.append((match.start(), value))
+    return found
+
+
 def accepts(catalog: Catalog, task: TaskSpec, name: str, value: Any) -> bool:
     """Whether the task's workload accepts `value` for parameter `name`."""
     try:
@@ -144,6 +170,7 @@ def read_parameters(
             stated = _enum_values(name, list(spec["enum"]), text)
         elif isinstance(spec, dict) and spec.get("type") in ("integer", "number") and len(name) > 2:
             stated = _named_numbers(name, text)
+        stated += _settings(name, patterns.get(name), text)
         values = _unique([value for _, value in stated if accepts(catalog, task, name, value)])
         if values:
             found[name] = (min(position for position, _ in stated), values)
