@@ -64,6 +64,18 @@ class Settings(BaseSettings):
         default=10, ge=1, le=100_000, description="failed authentications an address may make per minute before 429"
     )
 
+    @field_validator("home", mode="before")
+    @classmethod
+    def _blank_home_is_the_default(cls, value: object) -> object:
+        """An empty LABGATE_HOME= (a shell's `export LABGATE_HOME=$UNSET_VAR`) is no setting, not the current folder.
+
+        Taken as a path it named `.`: the database and run folders landed loose in whatever folder the
+        command ran from, while the proof memory, which reads the variable itself, went to ./labgate-data.
+        """
+        if isinstance(value, str) and not value.strip():
+            return Path("labgate-data")
+        return value
+
     @field_validator("api_token", mode="before")
     @classmethod
     def _blank_token_is_none(cls, value: object) -> object:
@@ -109,8 +121,24 @@ class Settings(BaseSettings):
         )
 
 
+SQLITE_MAX_PATH_BYTES = 512
+"""The longest file path SQLite's Unix layer opens (its `mxPathname`); longer, it says only "unable to open"."""
+_SQLITE_SUFFIX = "-journal"  # the longest name SQLite derives from the database's (the rollback journal)
+_SQLITE_DATABASE = "labgate.db"  # the file RunStore opens under its home when no LABGATE_DATABASE_URL is set
+
+
 def build_store(settings: Settings) -> RunStore:
-    return RunStore(settings.home.expanduser().resolve(), settings.database_url)
+    """The run store under LABGATE_HOME; a home too deep for SQLite's path limit is refused by name."""
+    home = settings.home.expanduser().resolve()
+    if settings.database_url is None:
+        database = os.fsencode(home / _SQLITE_DATABASE) + _SQLITE_SUFFIX.encode()
+        if len(database) > SQLITE_MAX_PATH_BYTES:
+            raise SettingsError(
+                f"LABGATE_HOME is {len(os.fsencode(home))} bytes long; SQLite cannot open a database under a "
+                f"folder that deep (its paths stop at {SQLITE_MAX_PATH_BYTES} bytes): choose a shorter folder, "
+                "or set LABGATE_DATABASE_URL"
+            )
+    return RunStore(home, settings.database_url)
 
 
 def build_catalog(settings: Settings) -> Catalog:

@@ -41,7 +41,7 @@ from sandboxes._images import (
     needs_internet,
     resolve_image,
 )
-from sandboxes._local import LocalSandbox
+from sandboxes._local import LocalSandbox, isolation_gaps
 
 __all__ = [
     "BASE_IMAGE",
@@ -75,6 +75,7 @@ __all__ = [
     "image_reference",
     "image_statuses",
     "is_secret_name",
+    "isolation_gaps",
     "needs_internet",
     "open_sandboxes",
     "resolve_image",

@@ -104,13 +104,20 @@ _probe_result: str | None = None  # "" means bubblewrap works
 # namespaces of its own, the kernel surface most local privilege escalations go through.
 _NO_NESTED_USERNS = ["--unshare-user", "--disable-userns"]
 _nested_userns_refused = False
+# What to do when bubblewrap is installed but the kernel refuses it a user namespace: reinstalling
+# bubblewrap would change nothing, so the advice names the settings that refuse them.
+USERNS_ADVICE = (
+    "Allow unprivileged user namespaces (sysctl user.max_user_namespaces=15000, and where they exist "
+    "kernel.unprivileged_userns_clone=1 or, on Ubuntu 24.04+, kernel.apparmor_restrict_unprivileged_userns=0; "
+    "in a container, run it with a seccomp profile that allows unshare), or use --sandbox docker"
+)
 
 
 def _try_bubblewrap(bwrap: str) -> str:
     """Run an empty sandbox the way every command will run; "" when it works, else why not."""
     identity = HostIdentity.for_this_process()
     if identity is not None and shutil.which("setpriv") is None:
-        return "setpriv (util-linux) is not installed; as root it drops each sandbox's privileges"
+        return "setpriv (util-linux) is not installed; as root it drops each sandbox's privileges. Install util-linux"
     global _nested_userns_refused
     prefix = identity.setpriv_prefix() if identity is not None else []
     base = [*prefix, bwrap, "--unshare-all", "--die-with-parent", "--ro-bind", "/", "/", "--chdir", "/"]
@@ -122,7 +129,8 @@ def _try_bubblewrap(bwrap: str) -> str:
     if probe.returncode == 0:
         return ""
     as_whom = " for an unprivileged uid" if identity is not None else ""
-    return f"bubblewrap cannot create namespaces{as_whom} here: {probe.stderr.strip() or probe.returncode}"
+    why = probe.stderr.strip() or probe.returncode
+    return f"bubblewrap cannot create namespaces{as_whom} here: {why}. {USERNS_ADVICE}"
 
 
 def _probe_bubblewrap() -> str:
@@ -135,8 +143,35 @@ def _probe_bubblewrap() -> str:
     with _probe_lock:
         if _probe_result is None:
             bwrap = shutil.which("bwrap")
-            _probe_result = "bubblewrap (bwrap) is not installed" if bwrap is None else _try_bubblewrap(bwrap)
+            _probe_result = (
+                "bubblewrap (bwrap) is not installed. Install it with ./scripts/setup (or apt-get install bubblewrap)"
+                if bwrap is None
+                else _try_bubblewrap(bwrap)
+            )
         return _probe_result
+
+
+def isolation_gaps() -> list[str]:
+    """What the isolated local backend cannot enforce on this machine that the README promises it does.
+
+    As root the promise includes a cgroup per command bounding the whole tree's memory and processes;
+    where /sys/fs/cgroup is not writable (a container, a read-only mount) only per-process rlimits
+    remain. Everywhere it includes the keyring filter and, with bubblewrap 0.8+, no nested user
+    namespaces. A run still proceeds; the front door prints each gap so the weaker isolation is
+    never silent (the run's recorded environment, `describe()`, says the same).
+    """
+    gaps: list[str] = []
+    if os.geteuid() == 0:
+        usable = cgroup_limits_usable()
+        if "memory_bytes" not in usable:
+            gaps.append("memory is bounded per process only (no writable memory cgroup under /sys/fs/cgroup)")
+        if "processes" not in usable:
+            gaps.append("processes are bounded by RLIMIT_NPROC only (no writable pids cgroup under /sys/fs/cgroup)")
+    if keyring_program() is None:
+        gaps.append("the kernel keyring calls are not filtered (no seccomp program for this machine)")
+    if not _probe_bubblewrap() and not _nested_userns_refused:
+        gaps.append("a sandbox can create user namespaces of its own (bubblewrap older than 0.8)")
+    return gaps
 
 
 def _allowed_entries(root: Path, allowed: Mapping[str, str]) -> list[Path]:
@@ -238,8 +273,7 @@ class LocalSandbox(Sandbox):
             problem = _probe_bubblewrap()
             if problem:
                 raise SandboxUnavailableError(
-                    f"{problem}. Install it with ./scripts/setup (or apt-get install bubblewrap), "
-                    "or pass --unsafe-no-isolation to run experiments without isolation."
+                    f"{problem}, or pass --unsafe-no-isolation to run experiments without isolation."
                 )
             self._identity = HostIdentity.for_this_process()
 
@@ -252,10 +286,12 @@ class LocalSandbox(Sandbox):
         usable = cgroup_limits_usable() if os.geteuid() == 0 else frozenset()
         if "processes" in usable:
             processes = "pids cgroup per command"
+        elif not self.isolation:
+            processes = "not limited (no namespace)"
         elif os.geteuid() != 0:
-            processes = "RLIMIT_NPROC in the user namespace" if self.isolation else "not limited (no namespace)"
+            processes = "RLIMIT_NPROC in the user namespace"
         else:
-            processes = "not limited (root without a writable pids cgroup)"
+            processes = "RLIMIT_NPROC of the sandbox's own uid only (no writable pids cgroup)"
         memory = (
             "memory cgroup per command (the whole tree, /tmp included) and RLIMIT_AS per process"
             if "memory_bytes" in usable

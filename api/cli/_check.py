@@ -32,6 +32,7 @@ from agents import RunLauncher, RunOptions, refuse_renamed_subject
 from api._errors import BadInputError
 from api._json import dumps_strict
 from api._settings import Settings, build_launcher
+from api.cli._isolation import announce_isolation_gaps
 from runs import (
     ExperimentSpec,
     GateResult,
@@ -196,6 +197,7 @@ def run_check(
         before = source_digest(source)
     except UntrustedFileError as error:
         raise BadInputError(f"cannot read {path}: {error.reason}") from None
+    announce_isolation_gaps(spec.sandbox, unsafe_no_isolation)
     try:
         result = check_result(launcher, spec, source, work, rerun=rerun, unsafe_no_isolation=unsafe_no_isolation)
     except (TaskError, ToolUnavailableError, SandboxError) as error:

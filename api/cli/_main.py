@@ -28,6 +28,8 @@ from api._params import check_param_types
 from api._progress import LineReporter, LiveReporter
 from api._settings import Settings, SettingsError, build_launcher, build_store
 from api.cli._images import images_group
+from api.cli._isolation import announce_isolation_gaps
+from api.cli._streams import dropping_stream, lost_output, prepare_standard_streams, utf8_text_files
 from runs import (
     MAX_EXPERIMENTS,
     MAX_SEED,
@@ -68,7 +70,7 @@ def _reserve_stdout_for_json() -> None:
     global _json_out
     if _json_out is None:
         sys.stdout.flush()
-        _json_out = os.fdopen(os.dup(1), "w")
+        _json_out = dropping_stream(None, os.dup(1))
         os.dup2(2, 1)
 
 
@@ -203,6 +205,7 @@ def run_command(
         raise BadInputError(str(error)) from None
 
     _announce_llm(settings)
+    announce_isolation_gaps(sandbox or spec.sandbox, unsafe_no_isolation)
     _drive(lambda reporter: launcher.execute(run_id, reporter), as_json)
 
 
@@ -461,6 +464,17 @@ def _undecodable_argument(argv: list[str]) -> str | None:
 
 def main(argv: list[str] | None = None) -> None:
     """Entry point: turns usage errors and bad input into one line on stderr and exit code 2."""
+    prepare_standard_streams()
+    utf8_text_files()
+    try:
+        _main(argv)
+    finally:
+        lost = lost_output()
+        if lost is not None:
+            print(f"agent: warning: {lost}", file=sys.stderr)
+
+
+def _main(argv: list[str] | None) -> None:
     undecodable = _undecodable_argument(sys.argv[1:] if argv is None else argv)
     if undecodable is not None:
         print(f"agent: error: argument {undecodable} is not UTF-8 text", file=sys.stderr)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 
 from api._settings import Settings
+from api.cli._isolation import announce_isolation_gaps
 
 
 @click.command("serve")
@@ -38,6 +39,7 @@ def serve_command(host: str, port: int, run_workers: int | None) -> None:
     from api._app import create_app
 
     app = create_app(settings)
+    announce_isolation_gaps("local", unsafe_no_isolation=False)  # runs use the local sandbox unless they ask
     click.echo(f"labgate: serving http://{host}:{port}/ (runs: {settings.home}, workers: {settings.run_workers})")
     # Keep-alive beyond uvicorn's 5 s: dashboards poll every 2 s and busy clients pause between calls.
     uvicorn.run(
