@@ -227,3 +227,23 @@ def test_a_home_too_deep_for_sqlite_is_named_and_the_deepest_that_fits_works(tmp
     lines = refused.stderr.strip().splitlines()
     assert len(lines) == 1 and "Traceback" not in refused.stderr
     assert "LABGATE_HOME" in lines[0] and "shorter folder" in lines[0]
+
+
+@pytest.mark.parametrize("name", ["my runs", "o'brien", 'say "hi"', "tab\there"])
+def test_a_cfd_case_under_a_path_openfoam_refuses_is_named_before_anything_runs(tmp_path: Path, name: str) -> None:
+    """OpenFOAM's file names may hold no blank or quote: such a LABGATE_HOME failed every command with
+    "mesh exited with code 1"; the experiment now says which characters and what to change."""
+    from runs import ExperimentSpec, TaskSpec
+    from tools.cfd import CfdWorkload
+
+    def never(workdir: Path, **_: object) -> object:
+        raise AssertionError("a sandbox was opened for a case OpenFOAM cannot run")
+
+    task = TaskSpec(id="cfd/cavity", workload="cfd", params={"case": "cavity"})
+    spec = ExperimentSpec(key="re=100", task_id=task.id, params={"case": "cavity", "re": 100, "cells": 8})
+    outcome = CfdWorkload().run(task, spec, tmp_path / name / "experiment", never)  # type: ignore[arg-type]
+    assert outcome.status == "error"
+    assert "OpenFOAM cannot run a case whose path holds" in (outcome.error or "")
+    assert "LABGATE_HOME" in (outcome.error or "")
+    with pytest.raises(AssertionError, match="a sandbox was opened"):  # a plain path goes on to the sandbox
+        CfdWorkload().run(task, spec, tmp_path / "plain" / "experiment", never)  # type: ignore[arg-type]

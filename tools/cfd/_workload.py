@@ -47,6 +47,25 @@ from tools.cfd.openfoam._commands import OpenFOAMConfig, StepOutcome, run_steps
 from tools.cfd.openfoam._fields import FieldFormatError, RefusedOutputError, latest_time
 from tools.cfd.openfoam._logs import MAX_LOG_BYTES, SolverLog, parse_solver_log, read_solver_log
 
+
+def openfoam_unusable_path(directory: Path) -> str | None:
+    """Why OpenFOAM cannot run a case under `directory`, or None.
+
+    OpenFOAM refuses file names with a quote or a blank (`fileName::valid`; a space only with its
+    `allowSpaceInFileName` switch, which the case's own path is read before): every command of such a
+    case stops with "mesh exited with code 1". Said before anything runs, naming the folder to change.
+    """
+    text = str(directory.resolve())
+    bad = sorted({character for character in text if character in "\"'" or character.isspace()})
+    if not bad:
+        return None
+    shown = ", ".join("a space" if c == " " else repr(c) for c in bad)
+    return (
+        f"OpenFOAM cannot run a case whose path holds {shown} (its file names may not): {text}. "
+        "Set LABGATE_HOME to a folder whose path has no spaces or quotes"
+    )
+
+
 CFD_LIMITS = Limits(memory_bytes=8 * GIB, processes=256, file_bytes=4 * GIB, output_bytes=1 << 20)
 
 
@@ -214,6 +233,9 @@ class CfdWorkload(Workload):
     def run(
         self, task: TaskSpec, experiment: ExperimentSpec, directory: Path, sandbox_factory: SandboxFactory
     ) -> ExperimentOutcome:
+        unusable = openfoam_unusable_path(directory)
+        if unusable:
+            return ExperimentOutcome(key=experiment.key, status="error", error=unusable)
         definition = self.definition(experiment.params)
         if isinstance(definition, UserCase):
             return run_user_case(definition, self.openfoam, CFD_LIMITS, task, experiment, directory, sandbox_factory)
