@@ -86,3 +86,16 @@ def test_in_place_tasks_are_scored_against_the_update_and_the_others_against_the
     saxpy = SUITE["saxpy"]
     buffers = saxpy.host(saxpy.sizes[0], saxpy.defaults()).buffers
     assert _bandwidth_probe(buffers, {"triad_gbps": {}}) == "triad_gbps"
+
+
+def test_a_cache_folder_that_cannot_be_written_costs_a_measurement_not_the_run(tmp_path: Path) -> None:
+    """HOME read-only or missing (a service account): every kernel experiment failed with PermissionError."""
+    blocked = tmp_path / "not-a-folder"
+    blocked.write_text("a file where the cache folder would be")
+    worker = CountingWorker()
+    ceilings = Ceilings(cache_dir=blocked / "kernels")
+    first = ceilings.for_device(cast(Worker, worker), [1 << 20])
+    assert first["fma_gflops"] == 100.0 and first["triad_gbps"][1 << 20] == 20.0
+    probes = len(worker.requests)
+    ceilings.for_device(cast(Worker, worker), [1 << 20])
+    assert len(worker.requests) > probes  # nothing was cached, so it measured again

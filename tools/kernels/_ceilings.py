@@ -10,7 +10,9 @@ carries its format, so a cache written when one number stood for both is never r
 
 from __future__ import annotations
 
+import contextlib
 import json
+import logging
 import math
 import os
 import threading
@@ -18,6 +20,8 @@ from pathlib import Path
 from typing import Any
 
 from tools.kernels._client import Worker
+
+log = logging.getLogger(__name__)
 
 PROBE_TIMEOUT = 300.0
 
@@ -44,10 +48,17 @@ class Ceilings:
         return data if isinstance(data, dict) else {}
 
     def _store(self, data: dict[str, Any]) -> None:
-        self.cache_dir.mkdir(parents=True, exist_ok=True)
+        """Keep the measurements for later runs; a cache folder that cannot be written (a read-only or
+        missing HOME, a service account) costs the next run a new measurement, never this run."""
         temporary = self.path.with_suffix(f".tmp{os.getpid()}")
-        temporary.write_text(json.dumps(data, indent=1, sort_keys=True))
-        temporary.replace(self.path)
+        try:
+            self.cache_dir.mkdir(parents=True, exist_ok=True)
+            temporary.write_text(json.dumps(data, indent=1, sort_keys=True))
+            temporary.replace(self.path)
+        except OSError as error:
+            log.warning("kernel ceilings not cached in %s (%s): measured again next time", self.cache_dir, error)
+            with contextlib.suppress(OSError):
+                temporary.unlink()
 
     def for_device(self, worker: Worker, working_sets: list[int]) -> dict[str, Any]:
         """{"device", "fma_gflops", "triad_gbps": {bytes: GB/s}, "update_gbps": {bytes: GB/s}} for every
