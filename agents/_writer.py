@@ -302,9 +302,9 @@ def write_report(context: RunContext, notes: list[str] | None = None) -> Path:
 
     markdown = "\n".join(head + summary + results + appendix + tail + provenance)
     path = context.run_dir / "report.md"
-    path.write_text(markdown)
+    path.write_text(markdown, encoding="utf-8")
     html_path = context.run_dir / "report.html"
-    html_path.write_text(render_html(markdown, context.run_dir, title=task.title or task.id))
+    html_path.write_text(render_html(markdown, context.run_dir, title=task.title or task.id), encoding="utf-8")
     artifact = store.add_artifact(context.run_id, path, kind="report", name="report.md", produced_by="writer")
     store.add_artifact(context.run_id, html_path, kind="report", name="report.html", produced_by="writer")
     store.update_run(context.run_id, report_sha256=artifact.sha256)

@@ -196,6 +196,8 @@ class RunStore:
             self.home.mkdir(parents=True, exist_ok=True)
         except OSError as error:
             reason = error.strerror or str(error)
+            if self.home.exists() and not self.home.is_dir():
+                reason = "it is a file, not a folder"
             raise StoreUnavailableError(f"cannot use {home} as the run store's folder: {reason}") from None
         self.database_url = database_url or f"sqlite:///{self.home / 'labgate.db'}"
         self.is_sqlite = self.database_url.startswith("sqlite")

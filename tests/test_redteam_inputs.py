@@ -233,7 +233,7 @@ def test_a_damaged_database_is_named_and_left_as_it_was(home: Path, content: byt
 def test_a_store_folder_that_is_a_file_is_named(tmp_path: Path) -> None:
     (tmp_path / "home").write_text("not a folder")
     result = agent("runs", home=tmp_path / "home")
-    assert result.returncode == 2 and "run store's folder" in _one_line(result.stderr)
+    assert result.returncode == 2 and "run store's folder: it is a file, not a folder" in _one_line(result.stderr)
 
 
 # -- what a store already holds is shown, whatever it holds ----------------------------------------------------
