@@ -8,6 +8,8 @@ solved only when the proof gate accepted it. Arms:
   memory        the same, first trying the proof memory's scripts for similar goals
   builtin-coqc  `builtin` with one coqc process per prover run
   builtin-nolibrary  `builtin` without the library-lemma step (`Search` for a goal automation cannot close)
+  builtin-nopool  `builtin` with one coqidetop session per problem (no session kept across problems)
+  builtin-without:NAME[+NAME]  `builtin` without those skeletons (a new skeleton against the tree before it)
   automation    the automation sweep alone, on the goal as stated and after `intros` (the literature's
                 baseline of an automation-only sweep)
 Proof memory: every arm records the proofs the gate accepted in one memory (a fresh one per bench
@@ -17,10 +19,12 @@ valid and tests on test; on valid it can only read test entries of an earlier be
 Reports the solve rate per problem family (mathd, amc, aime, imo, induction, algebra, other) and
 split, the arms side by side, and prover checks per second. `--quick N` takes N usable problems per
 family and split (a spread within each family) so that a run takes minutes.
-Throughput (`--throughput`): the same attempts checked by one coqc process each and by one persistent
-coqidetop session, interleaved, as attempts per second, next to one coqtop per problem running the
-header once and every attempt after it (Coq's own time, no protocol), one session kept across all
-problems, the share of the session's time spent on coqidetop itself, and the machine's load average.
+Throughput (`--throughput`): the same attempts checked by one coqc process each, by one persistent
+coqidetop session per problem, and by a session from the pool the search uses (kept across problems,
+rolled back to its empty state between them), interleaved, as attempts per second, next to one
+coqtop per problem running the header once and every attempt after it (Coq's own time, no
+protocol), one session kept across all problems and never rolled back, the share of the session's
+time spent on coqidetop itself, and the machine's load average.
 Prints per-split numbers and, last, one JSON line.
 
 Usage:
@@ -49,10 +53,12 @@ sys.path.insert(0, str(REPO))
 
 from agents import RunLauncher, RunOptions  # noqa: E402
 from agents.proof_search import EXCLUDE_ENV, MEMORY_ENV, RETRIEVE_ENV, ProofMemory, SplitFilter  # noqa: E402
+from agents.proof_search._proposer import SKELETONS  # noqa: E402
 from runs import RunStore  # noqa: E402
 from sandboxes import Sandbox  # noqa: E402
 from tools import Catalog  # noqa: E402
 from tools.proofs import ProofsWorkload, Prover, exclusion_reason, load_split, split_sentences  # noqa: E402
+from tools.proofs._session import POOL_ENV, SESSIONS  # noqa: E402
 
 ANCHORS = {
     "automation-only sweep, test (issue anchor)": 0.23,
@@ -101,8 +107,9 @@ def named_problems(split: str, names: str) -> list[str]:
 
 def memory_environment(arm: str, split: str, memory: Path) -> dict[str, str]:
     """The proof memory's settings for one arm on one split: recorded always, read only by `memory`,
-    and then never from the split under evaluation."""
+    and then never from the split under evaluation; and the session pool, off only for `builtin-nopool`."""
     settings = {MEMORY_ENV: str(memory), RETRIEVE_ENV: "on" if arm == "memory" else "off", EXCLUDE_ENV: ""}
+    settings[POOL_ENV] = "off" if arm == "builtin-nopool" else "on"
     if arm == "memory":
         settings[EXCLUDE_ENV] = split
     return settings
@@ -136,6 +143,9 @@ def _run_split(split: str, arm: str, args: argparse.Namespace, home: Path) -> di
         task.params["backend"] = "coqc"
     if arm == "builtin-nolibrary":
         task.params["library"] = False
+    if arm.startswith("builtin-without:"):
+        left_out = set(arm.split(":", 1)[1].split("+"))
+        task.params["skeletons"] = ",".join(name for name, _ in SKELETONS if name not in left_out)
     if args.limit:
         task.params["limit"] = args.limit
     if args.names:
@@ -146,9 +156,11 @@ def _run_split(split: str, arm: str, args: argparse.Namespace, home: Path) -> di
         names = [p.name for p in load_split(split) if exclusion_reason(split, p.name) is None]
         task.sweep["problem"] = names[args.offset :: args.every]
     started = time.monotonic()
+    pooled = (SESSIONS.counts.started, SESSIONS.counts.reused)
     run_id = launcher.submit(task, RunOptions(max_workers=args.workers))
     summary = launcher.execute(run_id)
     wall = time.monotonic() - started
+    sessions = {"started": SESSIONS.counts.started - pooled[0], "reused": SESSIONS.counts.reused - pooled[1]}
     store = launcher.store
     rows = []
     for experiment in store.experiments(run_id):
@@ -203,6 +215,7 @@ def _run_split(split: str, arm: str, args: argparse.Namespace, home: Path) -> di
         "solved_by_memory": sum(1 for row in rows if row["accepted"] and str(row["origin"]).startswith("memory:")),
         "median_seconds_solved": statistics.median([r["seconds"] for r in rows if r["accepted"]]) if solved else None,
         "wall_seconds": round(wall, 1),
+        "pooled_sessions": sessions,
         "rows": rows,
     }
 
@@ -245,7 +258,10 @@ def coq_floor(sources: list[str], sandbox: Sandbox, timeout: float) -> float:
 
 def throughput(problems: int, seed: int) -> dict[str, Any]:
     """Attempts per second: each attempt a whole file (header, statement, `intros. <tactic>.`) checked by
-    coqc in a fresh process versus by one coqidetop session per problem; same attempts, interleaved.
+    coqc in a fresh process versus by one coqidetop session per problem versus a session leased from a
+    `SessionPool` per problem (what the search does: the session is kept and rolled back between
+    problems; the rollback is counted in the pool's time); same attempts, the three arms' order rotated
+    from problem to problem.
 
     Also measured, after each problem: one coqtop running the header once and every attempt after it
     (Coq's own time for the attempts, no protocol), and one session kept across all problems (what a
@@ -258,6 +274,7 @@ def throughput(problems: int, seed: int) -> dict[str, Any]:
 
     from sandboxes import LocalSandboxConfig, get_sandbox
     from tools.proofs import CoqProver, CoqSession
+    from tools.proofs._session import SessionPool
 
     usable = [p for p in load_split("valid") if exclusion_reason("valid", p.name) is None]
     chosen = random.Random(seed).sample(usable, min(problems, len(usable)))
@@ -266,8 +283,8 @@ def throughput(problems: int, seed: int) -> dict[str, Any]:
     def local(workdir: Path, *, ro_paths: Sequence[Path] = ()) -> Sandbox:
         return get_sandbox(config, workdir, ro_paths=tuple(ro_paths))
 
-    totals = {"coqc": 0.0, "session": 0.0, "coqtop": 0.0, "shared": 0.0}
-    agree = {"session": 0, "shared": 0}
+    totals = {"coqc": 0.0, "session": 0.0, "pool": 0.0, "coqtop": 0.0, "shared": 0.0}
+    agree = {"session": 0, "pool": 0, "shared": 0}
     attempts = 0
     restarts = 0
     coq_seconds = 0.0
@@ -275,13 +292,16 @@ def throughput(problems: int, seed: int) -> dict[str, Any]:
     load_before = os.getloadavg()[0]
     with tempfile.TemporaryDirectory(prefix="labgate-bench-throughput-") as scratch:
         shared = CoqSession(Path(scratch) / "shared", local)
+        pool = SessionPool(idle_seconds=600.0)
         for index, problem in enumerate(chosen):
             sources = [problem.theorem_file(f"Proof.\n  intros.\n  {tactic}.\nQed.") for tactic in ATTEMPT_TACTICS]
             coqc = CoqProver(Path(scratch) / f"c{index}", local)
             session = CoqSession(Path(scratch) / f"s{index}", local)
-            arms: list[tuple[str, Prover]] = [("coqc", coqc), ("session", session)]
-            if index % 2:
-                arms.reverse()
+            leased = pool.lease(
+                Path(scratch) / f"p{index}" / "prover", local, scope=Path(scratch), source_hint=problem.theorem_file("")
+            )
+            arms: list[tuple[str, Prover]] = [("coqc", coqc), ("session", session), ("pool", leased)]
+            arms = arms[index % 3 :] + arms[: index % 3]
             arms.append(("shared", shared))
             outcomes: dict[str, list[bool]] = {}
             for name, prover in arms:
@@ -296,6 +316,9 @@ def throughput(problems: int, seed: int) -> dict[str, Any]:
             coq_seconds += session.coq_seconds
             session.close()
             coqc.close()
+            started = time.perf_counter()
+            leased.close()  # the pool's rollback to the empty state is part of what a problem costs
+            totals["pool"] += time.perf_counter() - started
             floor_sandbox = local(Path(scratch) / f"f{index}")
             try:
                 totals["coqtop"] += coq_floor(sources, floor_sandbox, timeout=60 * len(sources))
@@ -306,6 +329,8 @@ def throughput(problems: int, seed: int) -> dict[str, Any]:
             attempts += len(sources)
         restarts += shared.restarts
         shared.close()
+        pool_counts = pool.counts
+        pool.close()
     load_after = os.getloadavg()[0]
     rates = {name: attempts / seconds for name, seconds in totals.items()}
     coq_share = coq_seconds / totals["session"]
@@ -314,9 +339,12 @@ def throughput(problems: int, seed: int) -> dict[str, Any]:
         f"throughput over {attempts} attempts on {len(chosen)} problems: coqc {rates['coqc']:.2f}/s, "
         f"session {rates['session']:.2f}/s ({100 * coq_share:.0f}% of it waiting on coqidetop; "
         f"{steady:.1f}/s after the first check of each problem), "
-        f"session/coqc {rates['session'] / rates['coqc']:.1f}x; one coqtop per problem {rates['coqtop']:.2f}/s; "
-        f"one session for all problems {rates['shared']:.2f}/s; same verdict as coqc: session "
-        f"{agree['session']}/{attempts}, shared {agree['shared']}/{attempts}; session restarts {restarts}; "
+        f"session/coqc {rates['session'] / rates['coqc']:.1f}x; pooled sessions (kept across problems, rolled back "
+        f"between them) {rates['pool']:.2f}/s ({pool_counts.started} started, {pool_counts.reused} reused), "
+        f"pool/session {rates['pool'] / rates['session']:.2f}x; one coqtop per problem {rates['coqtop']:.2f}/s; "
+        f"one session for all problems, never rolled back {rates['shared']:.2f}/s; same verdict as coqc: session "
+        f"{agree['session']}/{attempts}, pool {agree['pool']}/{attempts}, shared {agree['shared']}/{attempts}; "
+        f"session restarts {restarts}; "
         f"load average {load_before:.2f} before, {load_after:.2f} after ({os.cpu_count()} cores)"
     )
     return {
@@ -326,6 +354,9 @@ def throughput(problems: int, seed: int) -> dict[str, Any]:
         "session_per_second": round(rates["session"], 3),
         "session_coq_share": round(coq_share, 3),
         "session_later_per_second": round(steady, 3),
+        "pool_per_second": round(rates["pool"], 3),
+        "pool_sessions": {"started": pool_counts.started, "reused": pool_counts.reused},
+        "pool_agreement": agree["pool"] / attempts if attempts else 0.0,
         "coqtop_per_second": round(rates["coqtop"], 3),
         "shared_session_per_second": round(rates["shared"], 3),
         "ratio": round(rates["session"] / rates["coqc"], 2),
@@ -410,7 +441,9 @@ def main() -> int:
                     share = f"{100 * result['rate_planned']:.1f}% of a sample of {result['planned']} usable"
                 print(
                     f"{split:5s} {arm:10s} solved {result['solved']}/{result['planned']} ({share}), "
-                    f"{result['attempts_per_second']:.2f} checks/s per search, wall {result['wall_seconds']:.0f} s; "
+                    f"{result['attempts_per_second']:.2f} checks/s per search, wall {result['wall_seconds']:.0f} s, "
+                    f"pooled sessions started {result['pooled_sessions']['started']}, "
+                    f"reused {result['pooled_sessions']['reused']}; "
                     f"proof memory {result['memory_read']}, solved from memory {result['solved_by_memory']}",
                     flush=True,
                 )

@@ -37,6 +37,7 @@ TARGETED = (
     "complex-parts",
     "cancel-factor",
     "induction-recurrence",
+    "square-equations",
 )
 GENERAL = tuple(name for name, _ in SKELETONS if name not in TARGETED)
 
@@ -70,6 +71,12 @@ CASES = {
         "sqmod3_nat", NAT, "Theorem sqmod3_nat (a : nat) : (a * a) mod 3 = 0 \\/ (a * a) mod 3 = 1."
     ),
     "pair-squares": problem("pair", REALS, "Theorem pair (x y : R) : 1 <= (x * y - 1) ^ 2 + (x + y) ^ 2."),
+    "square-equations": problem(
+        "sq_eq",
+        REALS,
+        "Theorem sq_eq : forall x y : R, (0 < x /\\ 0 < y) -> y <= x ->\n"
+        "  sqrt (x * y) * (x - y) = (x + y) -> x + y >= 4.",
+    ),
     "unfold-local": problem(
         "double_sum",
         NAT + "Definition double (n : nat) := n + n.\n",

@@ -25,13 +25,15 @@ from agents.proof_search._proposer import SKELETONS, BuiltinProposer
 from agents.proof_search._script import AUTOMATION_IMPORTS, ProofScript, script_from_text
 from agents.proof_search._search import ProofSearch, SearchBudget
 from runs import ExperimentSpec, RunStore, TaskSpec
-from tools import ExperimentOutcome, TaskError
+from tools import ExperimentOutcome, SandboxFactory, TaskError
 from tools.proofs import (
     PROOF_FILE,
     SEARCH_LOG,
     ProofProblem,
     ProofsWorkload,
+    Prover,
     parse_params,
+    pooled_session,
     proof_file_name,
     proof_files,
     resolve_problem,
@@ -60,7 +62,8 @@ def drive_proof(context: Execution, spec: ExperimentSpec, directory: Path) -> Ex
         return context.workload.run(task, spec, directory, context.sandbox_factory)
     problem = resolve_problem(spec.params, task.id)
     workload = context.workload if isinstance(context.workload, ProofsWorkload) else ProofsWorkload()
-    prover = workload.prover(directory, context.sandbox_factory, params.backend, prover=params.prover)
+    hint = problem.theorem_file("", imports=AUTOMATION_IMPORTS) if params.prover == "coq" else ""
+    prover = search_prover(workload, directory, context.sandbox_factory, params.backend, params.prover, hint)
     conjecture = ConjectureCorrector(context.llm, problem) if context.llm is not None else None
     wanted, skeletons, problem_text = chosen_skeletons(params)
     if problem_text:
@@ -120,6 +123,26 @@ def drive_proof(context: Execution, spec: ExperimentSpec, directory: Path) -> Ex
         files=proof_files(with_log=True, prover=params.prover),
         info=info,
     )
+
+
+def search_prover(
+    workload: ProofsWorkload,
+    directory: Path,
+    sandbox_factory: SandboxFactory,
+    backend: str,
+    prover: str,
+    source_hint: str = "",
+) -> Prover:
+    """The search's prover. A Coq session comes from this process's pool (kept across problems, rolled
+    back between them to the libraries it loaded, which only a file starting with the same sentences
+    reuses; `LABGATE_PROOF_SESSION_POOL=off` opens one per problem), scoped to the run's experiments
+    directory so that stopping the run's commands there stops it too. `source_hint` (the problem's file
+    up to its statement) picks the kept session whose libraries fit."""
+    if prover == "coq" and backend == "session":
+        return pooled_session(
+            directory / "prover", sandbox_factory, workload.coq, scope=directory.parent, source_hint=source_hint
+        )
+    return workload.prover(directory, sandbox_factory, backend, prover=prover)
 
 
 def recalled(problem: ProofProblem) -> tuple[list[ProofScript], str]:

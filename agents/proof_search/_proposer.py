@@ -7,7 +7,10 @@ closes it; goals left over at `Qed` get holes of their own. Drafts are tried in 
 cheapest first, which makes the baseline deterministic. Skeletons for goals of one shape (case
 analysis on bounded numbers and remainders, divisibility by residues or induction, instantiated
 recurrences and real identities, the header's definitions, real products and squares) live in
-`_targeted` and are offered only to statements of that shape.
+`_targeted` and are offered only to statements of that shape; so is `square-equations` (real
+statements with `sqrt`): each equation hypothesis multiplied by itself next to the square-root facts,
+which is what `psatz` needs to cancel a root against its square (valid `mathd_algebra_510`,
+`algebra_amgm_sqrtxymulxmyeqxpy_xpygeq4`).
 """
 
 from __future__ import annotations
@@ -83,6 +86,15 @@ _SQRT_FACTS = (
 _INDUCTION = "match goal with n : nat |- _ => induction n end."
 _TARGETED = {name: (name, steps) for name, steps in TARGETED}
 
+# Products of hypotheses for `psatz`: each real equation `a = b` multiplied by itself (`a * a = b * b`),
+# after the square-root facts, so that `sqrt t * sqrt t = t` can cancel the roots of the squared side.
+# Equations whose left side is already a square are skipped, so the new ones are not squared again.
+_SQRT_FACTS_NRA = _SQRT_FACTS.replace("apply sqrt_sqrt; lra", "apply sqrt_sqrt; first [lra | nra]")
+_SQUARE_EQUATIONS = (
+    "repeat match goal with H : @eq R ?a ?b |- _ => lazymatch a with ?u * ?u => fail | _ => "
+    "lazymatch goal with _ : a * a = b * b |- _ => fail | _ => "
+    "assert (a * a = b * b) by (rewrite H; reflexivity) end end end."
+)
 SKELETONS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("automation", (HOLE,)),
     ("intros", ("intros.", HOLE)),
@@ -109,6 +121,7 @@ SKELETONS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("mod-facts", ("intros.", DESTRUCT_HYPS, _MOD_FACTS, HOLE)),
     ("mod-facts-z", ("intros.", DESTRUCT_HYPS, _MOD_FACTS_Z, HOLE)),
     ("sqrt-facts", ("intros.", DESTRUCT_HYPS, _REWRITE_DEFS, "simpl.", _SQRT_FACTS, HOLE)),
+    ("square-equations", ("intros.", DESTRUCT_HYPS, _SQRT_FACTS_NRA, _SQUARE_EQUATIONS, HOLE)),
     ("rabs-cases", ("intros.", DESTRUCT_HYPS, _RABS_CASES, HOLE)),
     ("square-hints", ("intros.", DESTRUCT_HYPS, _REAL_SQUARES, _REAL_VAR_SQUARES, HOLE)),
     _TARGETED["ring-simplify-hyps"],

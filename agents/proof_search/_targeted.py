@@ -611,6 +611,7 @@ GUARDS: dict[str, Callable[[ProofProblem], bool]] = {
     "ring-simplify-hyps": _uses_reals,
     "pair-squares": _uses_reals,
     "sign-products": _uses_reals,
+    "square-equations": lambda problem: _uses_reals(problem) and "sqrt" in problem.statement,
 }
 
 

@@ -43,7 +43,7 @@ from tools.proofs._sentences import (
     strip_attributes,
     strip_comments,
 )
-from tools.proofs._session import CoqSession, SessionDiedError
+from tools.proofs._session import SESSIONS, CoqSession, SessionDiedError, SessionPool, pooled_session
 from tools.proofs._tasks import PROVERS, SETS, ProofParams, parse_params, resolve_problem
 from tools.proofs._user_theorem import (
     EXAMPLES_DIR,
@@ -74,6 +74,7 @@ __all__ = [
     "PROOF_FILES",
     "PROVERS",
     "SEARCH_LOG",
+    "SESSIONS",
     "SETS",
     "SPLITS",
     "THEOREM_KEYWORDS",
@@ -98,6 +99,7 @@ __all__ = [
     "ProverUnavailableError",
     "Sentence",
     "SessionDiedError",
+    "SessionPool",
     "Severity",
     "Statement",
     "Token",
@@ -137,6 +139,7 @@ __all__ = [
     "parse_lean_goals",
     "parse_params",
     "parse_statement",
+    "pooled_session",
     "problem_from_text",
     "problem_id",
     "proof_file_name",
