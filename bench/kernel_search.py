@@ -19,8 +19,11 @@ For each task of the suite, in one process so that machine noise hits every arm 
 Prints one line per task, then a JSON line with everything.
 
 Needs kernel_tuner: .venv/bin/pip install -e '.[bench]'
+`--without-variants heat2d-rowblock,...` leaves those library variants out of the search arm: the search
+as it was before a variant was added, to run beside a run with it (an unknown name is refused).
+
 Usage: .venv/bin/python bench/kernel_search.py [--evaluations 24] [--tasks saxpy,heat2d] [--seed 0] [--self-checks 2]
-       [--judge-rounds 4]
+       [--judge-rounds 4] [--without-variants NAME,...]
 """
 
 from __future__ import annotations
@@ -39,6 +42,8 @@ from typing import Any
 import numpy as np
 
 from agents.kernel_search import BuiltinProposer, run_search, variant_of
+from agents.kernel_search._library import variants_for
+from agents.kernel_search._transforms import UseVariant
 from sandboxes import LocalSandbox, Sandbox
 from tools.kernels import SUITE, Evaluation, Harness, KernelSearchParams, KernelTask, open_harness, with_params
 from tools.kernels._task import Arg, Size
@@ -149,19 +154,41 @@ def false_rejections(task: KernelTask, checks: int, seed: int) -> tuple[int, int
     return rejected, checks
 
 
-def _search(task: KernelTask, harness: Harness, evaluations: int, seed: int, rewrites: bool) -> dict[str, Any]:
+def _proposer(task: KernelTask, rewrites: bool, without: frozenset[str]) -> BuiltinProposer:
+    """The built-in proposer, less the library variants named in `without`."""
+    proposer = BuiltinProposer(task, rewrites=rewrites)
+    proposer.transformations = [
+        t for t in proposer.transformations if not (isinstance(t, UseVariant) and t.variant.name in without)
+    ]
+    return proposer
+
+
+def _search(
+    task: KernelTask,
+    harness: Harness,
+    evaluations: int,
+    seed: int,
+    rewrites: bool,
+    without: frozenset[str] = frozenset(),
+) -> dict[str, Any]:
     params = KernelSearchParams(kernel=task.name, evaluations=evaluations)
     started = time.perf_counter()
-    result = run_search(task, params, harness, BuiltinProposer(task, rewrites=rewrites), seed=seed, seconds=math.inf)
+    result = run_search(task, params, harness, _proposer(task, rewrites, without), seed=seed, seconds=math.inf)
     result["wall_seconds"] = time.perf_counter() - started
     return result
 
 
 def bench_task(
-    task: KernelTask, evaluations: int, seed: int, root: Path, self_checks: int, rounds: int
+    task: KernelTask,
+    evaluations: int,
+    seed: int,
+    root: Path,
+    self_checks: int,
+    rounds: int,
+    without: frozenset[str] = frozenset(),
 ) -> dict[str, Any]:
     with open_harness(task, root / task.name / "worker", factory, heldout=True) as harness:
-        searched = _search(task, harness, evaluations, seed, rewrites=True)
+        searched = _search(task, harness, evaluations, seed, rewrites=True, without=without)
         plain = _search(task, harness, evaluations, seed, rewrites=False)
         try:
             tuned, configs, tuner_seconds = kernel_tuner_best(task, task.sizes[1], evaluations, seed)
@@ -175,6 +202,7 @@ def bench_task(
         heldout, _ = side_by_side(harness, sources, "heldout", seed + 202, rounds)
     rejected, checks = false_rejections(task, self_checks, seed + 303) if self_checks else (0, 0)
     row: dict[str, Any] = {"task": task.name, "seed_fitness": train["seed"].fitness, "judged_rounds": rounds}
+    row["without_variants"] = sorted(without)
     # Two arms closer than the seed's own spread across the judged rounds are not told apart (at least 2 %).
     band = max(0.02, noise)
     row["judged_noise"] = noise
@@ -257,6 +285,7 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--self-checks", type=int, default=2, help="seed-against-itself gate runs per task (0: none)")
     parser.add_argument("--judge-rounds", type=int, default=4, help="alternating rounds of the judged re-measurement")
+    parser.add_argument("--without-variants", default="", help="library variants left out of the search arm")
     args = parser.parse_args()
     if args.evaluations < 1 or args.self_checks < 0 or args.judge_rounds < 1:
         sys.exit("--evaluations and --judge-rounds must be at least 1, and --self-checks at least 0")
@@ -264,6 +293,11 @@ def main() -> None:
     unknown = [name for name in names if name not in SUITE]
     if unknown:
         sys.exit(f"unknown tasks: {', '.join(unknown)}; known: {', '.join(SUITE)}")
+    without = frozenset(name.strip() for name in args.without_variants.split(",") if name.strip())
+    known = {variant.name for name in names for variant in variants_for(name)}
+    if without - known:
+        unknown_variants = ", ".join(sorted(without - known))
+        sys.exit(f"unknown variants: {unknown_variants}; these tasks have: {', '.join(sorted(known))}")
     try:
         import kernel_tuner  # noqa: F401
     except ImportError:
@@ -272,7 +306,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="labgate-kbench-") as scratch:
         for name in names:
             row = bench_task(
-                SUITE[name], args.evaluations, args.seed, Path(scratch), args.self_checks, args.judge_rounds
+                SUITE[name], args.evaluations, args.seed, Path(scratch), args.self_checks, args.judge_rounds, without
             )
             rows.append(row)
             print(describe(row), flush=True)

@@ -17,7 +17,7 @@ from random import Random
 from typing import Protocol
 
 from agents.kernel_search._clite import SourceSyntaxError, kernels, written_names
-from agents.kernel_search._library import Variant, variant_of, variants_for
+from agents.kernel_search._library import Variant, unmet_precondition, variant_of, variants_for
 from tools.kernels import CandidateError, KernelTask
 
 _FOR = re.compile(r"^([ \t]*)for\s*\(", re.MULTILINE)
@@ -135,8 +135,10 @@ class UnrollLoop:
 class UseVariant:
     """Swap in one of the task's structural variants (vectorised, tiled, fused...), keeping allowed tunables.
 
-    Preconditions: the source is not already this variant, and the variant defines the same kernels
-    as the task's seed (so the host program still finds every kernel it launches).
+    Preconditions: the source is not already this variant, the variant defines the same kernels
+    as the task's seed (so the host program still finds every kernel it launches), and what the
+    variant's code assumes of the host program (`Variant.precondition`, such as a grid of VEC columns
+    per work-item in whole work-groups) holds at every size and every tunable setting it may be given.
     """
 
     def __init__(self, task: KernelTask, variant: Variant, backend: str = "opencl") -> None:
@@ -144,6 +146,13 @@ class UseVariant:
         self.variant = variant
         self.backend = backend
         self.kind = variant.kinds[0]
+        self._unmet: tuple[str | None] | None = None
+
+    def unmet(self) -> str | None:
+        """The variant's own precondition on the task (the same for every source, so checked once)."""
+        if self._unmet is None:
+            self._unmet = (unmet_precondition(self.task, self.variant),)
+        return self._unmet[0]
 
     def why_not(self, source: str) -> str | None:
         if self.backend not in self.variant.backends:
@@ -158,7 +167,8 @@ class UseVariant:
             return f"cannot read the kernel: {error}"
         if own != seed_names:
             return f"{self.variant.name} defines {sorted(own)}, the task launches {sorted(seed_names)}"
-        return None
+        unmet = self.unmet()
+        return f"{self.variant.name} does not fit this task: {unmet}" if unmet else None
 
     def params_for(self, source: str, rng: Random) -> dict[str, int]:
         """The parent's tunables, then the variant's starting values, then any still outside what it requires
