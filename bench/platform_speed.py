@@ -63,13 +63,15 @@ ROWS = ("agent_over_direct", "local_tiny", "docker_warm_tiny", "sweep_throughput
 # sandboxed solver command (blockMesh) it writes the seconds since the parent started it and the
 # CPU it used, and exits without running the command: what remains of a run is start-up only.
 _STARTUP_WORKER = """
-import json, os, resource, subprocess, sys, time
+import json, os, resource, subprocess, sys, threading, time
 sys.path.insert(0, ".")
 started, out = float(sys.argv[1]), sys.argv[2]
 real_init = subprocess.Popen.__init__
+first = threading.Lock()  # two experiments reach blockMesh together: only the first writes, then all exit
 def first_command(self, args, *rest, **kwargs):
     text = " ".join(map(str, args)) if isinstance(args, (list, tuple)) else str(args)
     if "blockMesh" in text:
+        first.acquire()
         usage = resource.getrusage(resource.RUSAGE_SELF)
         seconds = time.time() - started
         with open(out, "w") as handle:
