@@ -18,7 +18,7 @@ import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime
 
-from runs import Run, RunStore
+from runs import Run, RunStore, stored_utc
 
 log = logging.getLogger(__name__)
 
@@ -50,8 +50,7 @@ def process_alive_here(worker: str) -> bool | None:
 
 def heartbeat_age(run: Run) -> float:
     """Seconds since the run's record last changed (its executing process's last heartbeat at the latest)."""
-    updated = run.updated_at if run.updated_at.tzinfo is not None else run.updated_at.replace(tzinfo=UTC)
-    return (datetime.now(UTC) - updated).total_seconds()
+    return (datetime.now(UTC) - stored_utc(run.updated_at)).total_seconds()
 
 
 def executed_elsewhere(run: Run, me: str | None = None) -> str | None:

@@ -12,7 +12,16 @@ from typing import Any
 from sqlmodel import col, select
 
 from agents import summarize
-from runs import Artifact, Experiment, Run, RunStore, describe_deviations, recorded_deviations, task_label
+from runs import (
+    Artifact,
+    Experiment,
+    Run,
+    RunStore,
+    describe_deviations,
+    recorded_deviations,
+    stored_utc,
+    task_label,
+)
 
 COLUMN_TEXT_LIMIT = 80
 """Longer parameter values (a case directory, a kernel definition) stay out of a run list's columns."""
@@ -20,21 +29,15 @@ COLUMN_TEXT_LIMIT = 80
 
 def iso(value: datetime | None) -> str | None:
     """ISO 8601 in UTC; SQLite hands back naive datetimes that were written as UTC."""
-    if value is None:
-        return None
-    if value.tzinfo is None:
-        value = value.replace(tzinfo=UTC)
-    return value.isoformat()
+    return None if value is None else stored_utc(value).isoformat()
 
 
 def duration_seconds(run: Run) -> float | None:
     """Seconds from start to finish, or to now for a run still executing."""
     if run.started_at is None:
         return None
-    start = run.started_at if run.started_at.tzinfo else run.started_at.replace(tzinfo=UTC)
-    end = run.finished_at or datetime.now(UTC)
-    end = end if end.tzinfo else end.replace(tzinfo=UTC)
-    return round(max(0.0, (end - start).total_seconds()), 3)
+    end = stored_utc(run.finished_at) if run.finished_at else datetime.now(UTC)
+    return round(max(0.0, (end - stored_utc(run.started_at)).total_seconds()), 3)
 
 
 def artifact_record(artifact: Artifact) -> dict[str, Any]:

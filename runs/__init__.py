@@ -25,7 +25,7 @@ from runs._records import (
     task_label,
 )
 from runs._store import RUN_SORT_KEYS, RunNotFoundError, RunStore, new_run_id, read_json
-from runs._tables import Artifact, Event, Experiment, Run, Step, Verdict, utcnow
+from runs._tables import Artifact, Event, Experiment, Run, Step, Verdict, stored_utc, utcnow
 from runs._untrusted import (
     UntrustedEntry,
     UntrustedFileError,
@@ -98,6 +98,7 @@ __all__ = [
     "sha256_file",
     "split_under",
     "storable_problem",
+    "stored_utc",
     "task_label",
     "untrusted_kind",
     "untrusted_listing",

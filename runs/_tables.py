@@ -17,6 +17,11 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
+def stored_utc(value: datetime) -> datetime:
+    """A time read back from the store, aware: SQLite hands back naive datetimes that were written as UTC."""
+    return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
+
+
 class Run(SQLModel, table=True):
     id: str = Field(primary_key=True, max_length=40)
     task_id: str = Field(index=True, max_length=200)
