@@ -334,8 +334,7 @@ class Harness:
 
     def _result(self, size: Size, program: HostProgram, judgement: Judgement, reply: dict[str, Any]) -> SizeResult:
         task = self.task
-        times = [float(t) for t in reply.get("times", [])]
-        rival_times = [float(t) for t in reply.get("rival_times", [])]
+        times, rival_times = _timed(reply)
         work = task.work(size)
         too_fast = impossible(times, work, self.ceilings)
         if too_fast:
@@ -381,11 +380,14 @@ def _worker_phases(phases: Phases, reply: dict[str, Any], round_trip: float) -> 
     phases.add("ipc", max(0.0, round_trip - spent))
 
 
+def _timed(reply: dict[str, Any]) -> tuple[list[float], list[float]]:
+    """A reply's timed runs and its rival's, in seconds."""
+    return [float(t) for t in reply.get("times", [])], [float(t) for t in reply.get("rival_times", [])]
+
+
 def _skipped_work(reply: dict[str, Any]) -> bool:
     """Whether a reply's timed runs say work was skipped on the unchecked ones (see `verified_timing`)."""
-    times = [float(t) for t in reply.get("times", [])]
-    rival_times = [float(t) for t in reply.get("rival_times", [])]
-    return bool(verified_timing(times, rival_times, reply).skipped)
+    return bool(verified_timing(*_timed(reply), reply).skipped)
 
 
 def _paired(times: list[float], rival_times: list[float]) -> float | None:
