@@ -75,13 +75,14 @@ def _migrate(connection: Connection) -> None:
     current = _current_revision(connection)
     if current == HEAD_REVISION:
         return
-    if current is None and not inspect(connection).get_table_names():
+    tables = inspect(connection).get_table_names()
+    if current is None and not tables:
         _create_at_head(connection)
         return
     from alembic import command
 
     config = _alembic_config(connection)
-    if current is None and inspect(connection).has_table("run"):
+    if current is None and "run" in tables:
         command.stamp(config, FIRST_REVISION)
     command.upgrade(config, "head")
 
