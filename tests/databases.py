@@ -11,10 +11,12 @@ import secrets
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 import pytest
 
+from runs import RunStore
 from tests.conftest import require_tool
 
 POSTGRES_ENV = "LABGATE_TEST_POSTGRES_URL"
@@ -80,3 +82,14 @@ def _drop(engine: Any, name: str) -> None:
             if attempt == 9:
                 raise
             time.sleep(0.5)
+
+
+@contextmanager
+def store_on(backend: str, home: Path) -> Iterator[RunStore]:
+    """A run store under `home` on `backend` (SQLite, or a fresh PostgreSQL database), disposed afterwards."""
+    with database_url(backend) as url:
+        store = RunStore(home, url)
+        try:
+            yield store
+        finally:
+            store.engine.dispose()

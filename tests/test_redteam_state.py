@@ -35,7 +35,7 @@ from agents._experiments import (
 from agents.proof_search._memory import ProofMemory
 from agents.proof_search._script import ProofScript
 from runs import ExperimentKeyError, ExperimentSpec, RunStore, TaskSpec
-from tests.databases import BACKENDS, database_url
+from tests.databases import BACKENDS, store_on
 from tools import ExperimentOutcome, OutputFile, SandboxFactory, Workload, experiment_key
 from tools.kernels._ceilings import Ceilings
 from tools.kernels._client import Worker
@@ -46,10 +46,8 @@ TASK = TaskSpec(id="cfd/cavity", workload="cfd", params={"case": "cavity"})
 
 @pytest.fixture(params=BACKENDS)
 def store(request: pytest.FixtureRequest, home: Path) -> Iterator[RunStore]:
-    with database_url(request.param) as url:
-        store = RunStore(home, url)
+    with store_on(request.param, home) as store:
         yield store
-        store.engine.dispose()
 
 
 class WritingWorkload:

@@ -21,17 +21,15 @@ from agents._liveness import STALE_SECONDS, heartbeat, heartbeat_age, this_worke
 from api._settings import Settings, build_catalog
 from runs import RunStore, TaskSpec
 from tests.api_server import serve_in_thread
-from tests.databases import BACKENDS, database_url
+from tests.databases import BACKENDS, store_on
 
 OTHER_HOST = "another-host.example:4242"
 
 
 @pytest.fixture(params=BACKENDS)
 def store(request: pytest.FixtureRequest, home: Path) -> Iterator[RunStore]:
-    with database_url(request.param) as url:
-        store = RunStore(home, url)
+    with store_on(request.param, home) as store:
         yield store
-        store.engine.dispose()
 
 
 def _running(store: RunStore, worker: str, *, heard_seconds_ago: float) -> str:

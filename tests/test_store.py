@@ -24,15 +24,13 @@ from runs import (
     combine_decisions,
 )
 from sandboxes import Sandbox
-from tests.databases import BACKENDS, database_url
+from tests.databases import BACKENDS, database_url, store_on
 
 
 @pytest.fixture(params=BACKENDS)
 def store(request: pytest.FixtureRequest, home: Path) -> Iterator[RunStore]:
-    with database_url(request.param) as url:
-        store = RunStore(home, url)
+    with store_on(request.param, home) as store:
         yield store
-        store.engine.dispose()
 
 
 def _task() -> TaskSpec:
