@@ -11,7 +11,8 @@ For each task of the suite, in one process so that machine noise hits every arm 
   judged    the seed, the search's winner and kernel_tuner's best configuration, re-measured side by side
             by our harness on fresh inputs (`--judge-rounds` rounds, 4 by default, in alternating
             order, best of each): in-distribution speedup over the seed, fraction of ceiling at the
-            largest size, and held-out speedup and correctness on sizes neither search saw; the search
+            largest size (of the bandwidth probe measured beside the runs, and of the cached probe
+            figure beside it), and held-out speedup and correctness on sizes neither search saw; the search
             and kernel_tuner are called a tie when closer than the seed's own spread across those
             rounds (`judged_noise`, at least 2 %)
   self      the false-rejection rate: the kernel-heldout gate's measurement of the seed against itself
@@ -206,7 +207,7 @@ def bench_task(
     # Two arms closer than the seed's own spread across the judged rounds are not told apart (at least 2 %).
     band = max(0.02, noise)
     row["judged_noise"] = noise
-    row["seed_largest_fraction"] = train["seed"].sizes[-1].fraction if train["seed"].sizes else 0.0
+    row.update(largest("seed", train["seed"]))
     for arm, result in (("search", searched), ("tunables", plain)):
         count = len(result["evaluator"].individuals)
         row.update(
@@ -215,7 +216,7 @@ def bench_task(
                 f"{arm}_wall_seconds": result["wall_seconds"],
                 f"{arm}_seconds_per_evaluation": float(result["search_seconds"]) / max(count, 1),
                 f"{arm}_fitness": train[arm].fitness,
-                f"{arm}_largest_fraction": train[arm].sizes[-1].fraction if train[arm].sizes else 0.0,
+                **largest(arm, train[arm]),
                 f"{arm}_speedup": speedup(train["seed"], train[arm]),
                 f"{arm}_heldout_correct": heldout[arm].ok,
                 f"{arm}_heldout_speedup": speedup(heldout["seed"], heldout[arm]),
@@ -236,7 +237,7 @@ def bench_task(
         row.update(
             tuner_params=tuned,
             tuner_fitness=train["tuner"].fitness,
-            tuner_largest_fraction=train["tuner"].sizes[-1].fraction if train["tuner"].sizes else 0.0,
+            **largest("tuner", train["tuner"]),
             tuner_speedup=speedup(train["seed"], train["tuner"]),
             tuner_heldout_correct=heldout["tuner"].ok,
             tuner_heldout_speedup=speedup(heldout["seed"], heldout["tuner"]),
@@ -251,17 +252,31 @@ def bench_task(
     return row
 
 
+def largest(arm: str, evaluation: Evaluation) -> dict[str, float]:
+    """The largest size's fraction of the ceiling measured beside the runs, of the cached ceiling, and that ceiling."""
+    size = evaluation.sizes[-1] if evaluation.sizes else None
+    return {
+        f"{arm}_largest_fraction": size.fraction if size else 0.0,
+        f"{arm}_largest_cached_fraction": size.cached_fraction if size else 0.0,
+        f"{arm}_largest_ceiling_gbps": size.ceiling_gbps if size else 0.0,
+    }
+
+
+def _fraction(row: dict[str, Any], name: str) -> str:
+    return f"largest {row[f'{name}_largest_fraction']:.2f}, of cached {row[f'{name}_largest_cached_fraction']:.2f}"
+
+
 def describe(row: dict[str, Any]) -> str:
     def arm(name: str) -> str:
         return (
-            f"{name} {row[f'{name}_fitness']:.3g} (largest {row[f'{name}_largest_fraction']:.2f}, "
+            f"{name} {row[f'{name}_fitness']:.3g} ({_fraction(row, name)}, "
             f"{row[f'{name}_speedup']:.2f}x, held-out {'ok' if row[f'{name}_heldout_correct'] else 'FAIL'} "
             f"{row[f'{name}_heldout_speedup']:.2f}x, {row[f'{name}_evaluations']} evals, "
             f"{row[f'{name}_wall_seconds']:.0f} s)"
         )
 
     tuner = (
-        f"tuner {row['tuner_fitness']:.3g} (largest {row['tuner_largest_fraction']:.2f}, {row['tuner_speedup']:.2f}x, "
+        f"tuner {row['tuner_fitness']:.3g} ({_fraction(row, 'tuner')}, {row['tuner_speedup']:.2f}x, "
         f"held-out {'ok' if row['tuner_heldout_correct'] else 'FAIL'} {row['tuner_heldout_speedup']:.2f}x, "
         f"{row['tuner_configurations']} configs, {row['tuner_wall_seconds']:.0f} s) -> {row['better']}"
         if "tuner_fitness" in row
@@ -273,7 +288,7 @@ def describe(row: dict[str, Any]) -> str:
         else ""
     )
     return (
-        f"{row['task']:9s} seed {row['seed_fitness']:.3g} (largest {row['seed_largest_fraction']:.2f})  "
+        f"{row['task']:9s} seed {row['seed_fitness']:.3g} ({_fraction(row, 'seed')})  "
         f"{arm('search')}  {arm('tunables')}  {tuner}{checks}"
     )
 

@@ -7,17 +7,24 @@ and the in-place update (faster on CPUs: no write-allocate), which only the phys
 from __future__ import annotations
 
 import json
+import statistics
+from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import Any, cast
 
+import pytest
+
+from sandboxes import LocalSandbox, Sandbox
 from tests.conftest import opencl_usable, require_tool
-from tools.kernels import SUITE, Worker
+from tools.kernels import SUITE, Worker, ceilings_record
 from tools.kernels._ceilings import Ceilings
-from tools.kernels._harness import _bandwidth_probe
+from tools.kernels._harness import Harness, _bandwidth_probe
 from tools.kernels._physics import impossible
 from tools.kernels._probes import bandwidth_probes
-from tools.kernels._task import Work
+from tools.kernels._task import BufferSpec, HostProgram, Size, Work, with_params
 from tools.kernels._worker import make_backend
+from tools.kernels.suite._heat2d import Heat2d
 
 
 class CountingWorker:
@@ -33,7 +40,7 @@ class CountingWorker:
         self.requests.append(request)
         if request["op"] == "fma":
             return {"ok": True, "gflops": 100.0}, {}
-        return {"ok": True, "gbps": 20.0, "update_gbps": 30.0}, {}
+        return {"ok": True, "gbps": 20.0, "update_gbps": 30.0, "triad_width": 4, "update_width": 16}, {}
 
 
 def test_fractions_use_the_triad_and_the_floor_the_fastest_probe(tmp_path: Path) -> None:
@@ -64,8 +71,9 @@ def test_a_cache_from_when_one_number_stood_for_both_is_not_read(tmp_path: Path)
 def test_both_bandwidth_probes_run_on_the_device() -> None:
     require_tool(opencl_usable(), "an OpenCL platform (pocl-opencl-icd) with pyopencl")
     rates = bandwidth_probes(make_backend("opencl"), 1 << 22, repeats=3)
-    assert set(rates) == {"triad", "update"}
-    assert all(rate > 0.1 for rate in rates.values()), rates
+    assert set(rates) == {"triad", "update", "triad_width", "update_width"}
+    assert rates["triad"] > 0.1 and rates["update"] > 0.1, rates
+    assert {rates["triad_width"], rates["update_width"]} <= {1.0, 4.0, 16.0}, rates
 
 
 def test_in_place_tasks_are_scored_against_the_update_and_the_others_against_the_triad() -> None:
@@ -86,6 +94,117 @@ def test_in_place_tasks_are_scored_against_the_update_and_the_others_against_the
     saxpy = SUITE["saxpy"]
     buffers = saxpy.host(saxpy.sizes[0], saxpy.defaults()).buffers
     assert _bandwidth_probe(buffers, {"triad_gbps": {}}) == "triad_gbps"
+
+
+@pytest.mark.parametrize("width", [None, 5, "16", True, 0])
+def test_a_cache_without_a_usable_probe_width_is_measured_again(tmp_path: Path, width: Any) -> None:
+    """The yardstick runs the probe at its best width: a cache from before widths were kept (or with a
+    width OpenCL has no vector of) measures that working set again instead of guessing one."""
+    size = str(1 << 20)
+    entry: dict[str, Any] = {"device": {}, "fma_gflops": 100.0, "triad_gbps": {size: 20.0}, "update_gbps": {size: 30.0}}
+    if width is not None:
+        entry |= {"triad_width": {size: width}, "update_width": {size: 4}}
+    (tmp_path / "ceilings-v2.json").write_text(json.dumps({"test-device": entry}))
+    worker = CountingWorker()
+    ceilings = Ceilings(tmp_path).for_device(cast(Worker, worker), [1 << 20])
+    assert [r["op"] for r in worker.requests] == ["triad"]
+    assert ceilings["triad_width"] == {1 << 20: 4} and ceilings["update_width"] == {1 << 20: 16}
+    Ceilings(tmp_path).for_device(cast(Worker, worker), [1 << 20])
+    assert len(worker.requests) == 1, "the widths were cached with the rates"
+
+
+class PaddedHeat2d(Heat2d):
+    """A heat2d whose host gives a candidate with a wider LX a large scratch buffer it never has to touch."""
+
+    def host(self, size: Size, params: dict[str, int]) -> HostProgram:
+        program = super().host(size, params)
+        if params.get("LX", 0) < 64:
+            return program
+        return replace(program, buffers=(*program.buffers, BufferSpec("pad", "float32", 16 << 20, "scratch")))
+
+
+class RecordingWorker:
+    """The real worker, with every request it is sent kept for the test to read."""
+
+    def __init__(self, worker: Worker) -> None:
+        self.worker = worker
+        self.sent: list[dict[str, Any]] = []
+        self.replies: list[dict[str, Any]] = []
+
+    def request(self, request: dict[str, Any], arrays: dict[str, Any], timeout: float) -> tuple[dict[str, Any], Any]:
+        self.sent.append(request)
+        reply, raw = self.worker.request(request, arrays, timeout)
+        self.replies.append(reply)
+        return reply, raw
+
+
+@pytest.mark.opencl
+def test_bandwidth_fractions_are_of_the_probe_measured_beside_the_candidate(tmp_path: Path) -> None:
+    """The probe runs in the candidate's own request, prepared as its runs are; the fraction is of the
+    median the harness measured that way, the cached figure stays beside it; a candidate's parameters
+    that add buffers do not move the working set the probe runs at."""
+    require_tool(opencl_usable(), "an OpenCL platform (pocl-opencl-icd) with pyopencl")
+    task = PaddedHeat2d()
+    size = task.sizes[0]
+    with Worker(_sandbox, tmp_path / "worker") as real:
+        ceilings = Ceilings(tmp_path / "cache").for_device(real, [Harness.working_set(task, size)])
+        worker = RecordingWorker(real)
+        harness = Harness(task, cast(Worker, worker), ceilings, repeats=3)
+        wide = with_params(task.seed, {**task.defaults(), "LX": 64, "LY": 4})
+        results = [harness.evaluate(source, sizes=[size], seed=3).sizes[0] for source in (task.seed, wide, wide)]
+    working_set = Harness.working_set(task, size)
+    cached = ceilings["triad_gbps"][working_set]
+    evaluations = [(request, reply) for request, reply in zip(worker.sent, worker.replies, strict=True)]
+    sticks = [request["yardstick"] for request, _ in evaluations if request["op"] == "evaluate"]
+    assert sticks == [{"kernel": "triad", "width": ceilings["triad_width"][working_set], "bytes": working_set}] * 3
+    medians = [
+        reply["yardstick_bytes"] / statistics.median(reply["yardstick_times"]) / 1e9
+        for request, reply in evaluations
+        if request["op"] == "evaluate"
+    ]
+    assert all(len(reply["yardstick_times"]) >= 3 for request, reply in evaluations if request["op"] == "evaluate")
+    # Each result's ceiling is the median of every yardstick the harness had measured at that working set.
+    expected = [statistics.median(medians[: count + 1]) for count in range(3)]
+    assert [result.ceiling_gbps for result in results] == pytest.approx(expected)
+    assert ceilings_record(harness)["measured_beside_gbps"] == {
+        "triad_gbps": {str(working_set): pytest.approx(expected[-1])}
+    }
+    for result in results:
+        assert result.correct and result.bound == "bandwidth"
+        assert result.ceiling_gbps != cached
+        assert result.fraction == pytest.approx(result.cached_fraction * cached / result.ceiling_gbps)
+
+
+def _sandbox(workdir: Path, *, ro_paths: Sequence[Path] = ()) -> Sandbox:
+    return LocalSandbox(workdir=workdir, ro_paths=tuple(ro_paths))
+
+
+def test_compute_bound_sizes_run_no_yardstick() -> None:
+    """nbody is scored against the FMA peak: the bandwidth probe beside it would be time for nothing."""
+    task = SUITE["nbody"]
+    size = task.sizes[-1]
+    working_set = Harness.working_set(task, size)
+    ceilings = {
+        "fma_gflops": 100.0,
+        "triad_gbps": {working_set: 20.0},
+        "update_gbps": {working_set: 30.0},
+        "triad_width": {working_set: 16},
+        "update_width": {working_set: 16},
+    }
+    assert Harness(task, cast(Worker, None), ceilings)._yardstick(size) is None
+    heat = SUITE["heat2d"]
+    stick = Harness(heat, cast(Worker, None), {**ceilings, "triad_gbps": {1: 20.0}, "triad_width": {1: 4}})
+    assert stick._yardstick(heat.sizes[0]) == {
+        "kernel": "triad",
+        "width": 4,
+        "bytes": Harness.working_set(heat, heat.sizes[0]),
+    }
+    assert (
+        Harness(heat, cast(Worker, None), {k: v for k, v in ceilings.items() if "width" not in k})._yardstick(
+            heat.sizes[0]
+        )
+        is None
+    ), "without a cached width the cached ceiling stands"
 
 
 def test_a_cache_folder_that_cannot_be_written_costs_a_measurement_not_the_run(tmp_path: Path) -> None:

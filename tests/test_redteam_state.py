@@ -334,7 +334,7 @@ class ProbeWorker:
         self.requests.append(request["op"])
         if request["op"] == "fma":
             return {"ok": True, "gflops": self.fma}, {}
-        return {"ok": True, "gbps": self.triad, "update_gbps": 30.0}, {}
+        return {"ok": True, "gbps": self.triad, "update_gbps": 30.0, "triad_width": 4, "update_width": 4}, {}
 
 
 @pytest.mark.parametrize("bad", [0.0, -5.0, "fast", None, [1], 1e400, True])

@@ -4,8 +4,9 @@ Bandwidth depends on where the working set lives (cache or memory), so the bandw
 the same working-set size as each task size; FMA throughput is one number per device. The cache
 is keyed by the device's identity, so a different machine or driver measures afresh. Per working set
 there are two bandwidths: the triad (separate output, what fractions are scored against) and the
-in-place update (the fastest bytes move at all, what the physics floor uses). The cache file's name
-carries its format, so a cache written when one number stood for both is never read as either.
+in-place update (the fastest bytes move at all, what the physics floor uses), each with the vector
+width that reached it (the width a yardstick run beside a candidate uses, `Yardstick`). The cache
+file's name carries its format, so a cache written when one number stood for both is never read as either.
 """
 
 from __future__ import annotations
@@ -61,8 +62,9 @@ class Ceilings:
                 temporary.unlink()
 
     def for_device(self, worker: Worker, working_sets: list[int]) -> dict[str, Any]:
-        """{"device", "fma_gflops", "triad_gbps": {bytes: GB/s}, "update_gbps": {bytes: GB/s}} for every
-        working set, measuring what is missing.
+        """{"device", "fma_gflops", "triad_gbps": {bytes: GB/s}, "update_gbps": {bytes: GB/s},
+        "triad_width": {bytes: width}, "update_width": {bytes: width}} for every working set, measuring
+        what is missing.
 
         Every fraction of every later run divides by these numbers, so a cached one is used only when
         it is a finite positive rate; anything else in the file (zero, NaN, a string, a damaged entry)
@@ -74,26 +76,33 @@ class Ceilings:
             data = self._load()
             entry = _sound_entry(data.get(key), device)
             data[key] = entry
-            triad = entry.setdefault("triad_gbps", {})
-            update = entry.setdefault("update_gbps", {})
+            tables = {name: entry.setdefault(name, {}) for name in (*_RATES, *_WIDTHS)}
             changed = False
             if "fma_gflops" not in entry:
                 entry["fma_gflops"] = _rate(_probe(worker, {"op": "fma"}), "gflops")
                 changed = True
             for nbytes in sorted(wanted):
-                if str(nbytes) not in triad or str(nbytes) not in update:
+                if any(str(nbytes) not in table for table in tables.values()):
                     reply = _probe(worker, {"op": "triad", "bytes": nbytes})
-                    triad[str(nbytes)] = _rate(reply, "gbps")
-                    update[str(nbytes)] = _rate(reply, "update_gbps")
+                    tables["triad_gbps"][str(nbytes)] = _rate(reply, "gbps")
+                    tables["update_gbps"][str(nbytes)] = _rate(reply, "update_gbps")
+                    for name in _WIDTHS:
+                        tables[name][str(nbytes)] = _width(reply, name)
                     changed = True
             if changed:
                 self._store(data)
-        return {
-            "device": entry["device"],
-            "fma_gflops": float(entry["fma_gflops"]),
-            "triad_gbps": {int(k): float(v) for k, v in triad.items() if int(k) in wanted},
-            "update_gbps": {int(k): float(v) for k, v in update.items() if int(k) in wanted},
-        }
+        found: dict[str, Any] = {"device": entry["device"], "fma_gflops": float(entry["fma_gflops"])}
+        for name in _RATES:
+            found[name] = {int(k): float(v) for k, v in tables[name].items() if int(k) in wanted}
+        for name in _WIDTHS:
+            found[name] = {int(k): int(v) for k, v in tables[name].items() if int(k) in wanted}
+        return found
+
+
+_RATES = ("triad_gbps", "update_gbps")
+_WIDTHS = ("triad_width", "update_width")
+VECTOR_WIDTHS = (1, 2, 3, 4, 8, 16)
+"""The vector widths OpenCL C has; a cached width outside them is measured again."""
 
 
 def _probe(worker: Worker, request: dict[str, Any]) -> dict[str, Any]:
@@ -117,14 +126,33 @@ def _sound_entry(stored: Any, device: dict[str, Any]) -> dict[str, Any]:
         entry["device"] = stored["device"]
     if _is_rate(stored.get("fma_gflops")):
         entry["fma_gflops"] = float(stored["fma_gflops"])
-    for table in ("triad_gbps", "update_gbps"):
+    for table in _RATES:
         rates = stored.get(table)
         entry[table] = {
             str(size): float(rate)
             for size, rate in (rates.items() if isinstance(rates, dict) else [])
             if str(size).isdigit() and _is_rate(rate)
         }
+    for table in _WIDTHS:
+        widths = stored.get(table)
+        entry[table] = {
+            str(size): width
+            for size, width in (widths.items() if isinstance(widths, dict) else [])
+            if str(size).isdigit() and _is_width(width)
+        }
     return entry
+
+
+def _is_width(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and value in VECTOR_WIDTHS
+
+
+def _width(reply: dict[str, Any], name: str) -> int:
+    """A probe's best vector width; an answer that is not one fails the harness, naming it."""
+    value: Any = reply.get(name)
+    if not _is_width(value):
+        raise RuntimeError(f"ceiling probe answered {name}={value!r}, not an OpenCL vector width; nothing was cached")
+    return int(value)
 
 
 def _rate(reply: dict[str, Any], name: str) -> float:

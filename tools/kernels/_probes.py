@@ -75,7 +75,8 @@ def _best_time(
 
 
 def bandwidth_probes(backend: Backend, nbytes: int, repeats: int = 7) -> dict[str, float]:
-    """Best GB/s over vector widths of triad and of the in-place update, 3 arrays totalling `nbytes`.
+    """Best GB/s over vector widths of triad and of the in-place update, 3 arrays totalling `nbytes`,
+    and the width each reached it with (`triad_width`, `update_width`: what a yardstick runs, `Yardstick`).
 
     Two numbers because they answer two questions. The triad writes a separate output, as every task's
     kernel must, so it is the ceiling a candidate's fraction is scored against. The in-place update moves
@@ -84,19 +85,25 @@ def bandwidth_probes(backend: Backend, nbytes: int, repeats: int = 7) -> dict[st
     for a kernel that cannot update in place (scored against it, the best separate-output kernel looked
     like 0.6 of the roofline).
     """
-    best = {"triad": 0.0, "update": 0.0}
+    best = {"triad": 0.0, "update": 0.0, "triad_width": 1.0, "update_width": 1.0}
     for width in [w for w in TRIAD_WIDTHS if w in backend.vector_widths]:
-        vectors = max(64, nbytes // (12 * width))
-        count = vectors * width
+        count = triad_elements(nbytes, width)
         program = backend.compile(triad_source(width), {})
         a, b, c = backend.alloc(4 * count), backend.alloc(4 * count), backend.alloc(4 * count)
         backend.write(b, np.ones(count, np.float32))
         backend.write(c, np.full(count, 0.5, np.float32))
         for kernel in ("triad", "update"):
-            seconds = _best_time(backend, program, kernel, vectors, [a, b, c, np.float32(1.5)], repeats)
-            best[kernel] = max(best[kernel], 12 * count / seconds / 1e9)
+            seconds = _best_time(backend, program, kernel, count // width, [a, b, c, np.float32(1.5)], repeats)
+            rate = 12 * count / seconds / 1e9
+            if rate > best[kernel]:
+                best[kernel], best[f"{kernel}_width"] = rate, float(width)
         backend.release()
     return best
+
+
+def triad_elements(nbytes: int, width: int) -> int:
+    """Floats per array of a bandwidth probe whose three arrays total about `nbytes` (whole vectors)."""
+    return max(64, nbytes // (12 * width)) * width
 
 
 def fma_throughput(backend: Backend, repeats: int = 5) -> float:

@@ -66,4 +66,6 @@ def ceilings_record(harness: Harness) -> dict[str, Any]:
         "fma_gflops": ceilings.get("fma_gflops"),
         "triad_gbps": {str(k): v for k, v in ceilings.get("triad_gbps", {}).items()},
         "update_gbps": {str(k): v for k, v in ceilings.get("update_gbps", {}).items()},
+        # What bandwidth fractions were scored against: the probe run beside the candidates (`ceiling_beside`).
+        "measured_beside_gbps": harness.measured_ceilings(),
     }

@@ -17,9 +17,11 @@ of a memory-bound evaluation; the worker's own copies of the inputs, which a ker
 outside its buffers could reach, are hashed once at the end, and the host compares those digests
 with its own. A request may name a rival (the task's trusted seed): it then runs right beside
 every timed run, on the same inputs, so that speed ratios compare runs that shared the machine's
-load. The worker never sees a reference and decides nothing: the host judges all of it. The reply
-says where the worker's seconds went (`phases`), so that the host can tell its own costs, the
-worker's and the pipe's apart.
+load. A request may also name a yardstick (the bandwidth probe at this size's working set): it runs
+beside every timed run too, prepared as a candidate's run is, so that a fraction of the bandwidth
+ceiling compares runs taken at the same moment under the same conditions. The worker never sees a
+reference and decides nothing: the host judges all of it. The reply says where the worker's seconds
+went (`phases`), so that the host can tell its own costs, the worker's and the pipe's apart.
 """
 
 from __future__ import annotations
@@ -224,6 +226,56 @@ class _Trial:
         return next(str(spec["dtype"]) for spec in self.request["buffers"] if spec["name"] == name)
 
 
+class Yardstick:
+    """The bandwidth probe's kernel (`triad_source`) at one working set, run beside a candidate's timed runs.
+
+    Each run starts as a candidate's does: its inputs uploaded again and its output poisoned, so the
+    caches hold what a candidate's prepared run finds and the yardstick pays what the candidate pays.
+    Its buffers are its own (a candidate never sees them), and it is timed by the same events.
+    """
+
+    def __init__(self, backend: Backend, spec: Mapping[str, Any]) -> None:
+        from tools.kernels._probes import triad_elements, triad_source
+
+        self.backend = backend
+        self.kernel = str(spec["kernel"])
+        if self.kernel not in ("triad", "update"):
+            raise ValueError(f"unknown yardstick kernel {self.kernel!r}")
+        width = int(spec["width"])
+        count = triad_elements(int(spec["bytes"]), width)
+        self.items = count // width
+        self.bytes = 12 * count
+        self.program = backend.compile(triad_source(width), {})
+        self.ones = np.ones(count, np.float32)
+        self.halves = np.full(count, 0.5, np.float32)
+        self.poison = np.full(4 * count, POISON, np.uint8)
+        self.a, self.b, self.c = (backend.alloc(4 * count) for _ in range(3))
+        self.seconds = 0.0
+
+    def measure(self, repeats: int) -> list[float]:
+        """A warm-up run, then up to `repeats` timed runs within the timing budget (at least 3).
+
+        They run before the candidate's first run: run after it, the yardstick's speed was the
+        candidate's to change (one honest heat2d kernel left the next triad 40 % slower than another
+        did, at a working set near the last-level cache, so its fraction rose by as much).
+        """
+        first = self.run()
+        return [self.run() for _ in range(max(3, min(repeats, int(TIMING_BUDGET / max(first, 1e-6)))))]
+
+    def run(self) -> float:
+        started = time.perf_counter()
+        backend = self.backend
+        backend.write(self.a, self.ones.view(np.uint8) if self.kernel == "update" else self.poison)
+        backend.write(self.b, self.ones)
+        backend.write(self.c, self.halves)
+        event = backend.launch(
+            self.program, self.kernel, (self.items,), None, [self.a, self.b, self.c, np.float32(1.5)]
+        )
+        seconds = backend.elapsed([event])
+        self.seconds += time.perf_counter() - started
+        return seconds
+
+
 def evaluate(
     backend: Backend, request: dict[str, Any], arrays: dict[str, np.ndarray]
 ) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
@@ -242,6 +294,8 @@ def evaluate(
         backend.forget_local()
         trial = _Trial(backend, request, arrays)
         setup_seconds = time.perf_counter() - started
+        yardstick = Yardstick(backend, request["yardstick"]) if request.get("yardstick") else None
+        yardstick_times = yardstick.measure(int(request["repeats"])) if yardstick is not None else []
         trial.keep = {0}
         first = trial.run(0, program)
         warmup = int(request["warmup"]) if first < TIMING_BUDGET else 0
@@ -286,6 +340,8 @@ def evaluate(
         "compile_seconds": compile_seconds,
         "times": times,
         "rival_times": rival_times,
+        "yardstick_times": yardstick_times,
+        "yardstick_bytes": yardstick.bytes if yardstick is not None else 0,
         "first": first,
         "runs": 1 + warmup + timed,
         "first_timed": 1 + warmup,
@@ -293,6 +349,12 @@ def evaluate(
         "final_digests": {
             name: hashlib.sha256(work.view(np.uint8).data).hexdigest() for name, work in trial.inputs.work.items()
         },
-        "phases": {"compile": compile_seconds, "setup": setup_seconds, **trial.phases, "release": release_seconds},
+        "phases": {
+            "compile": compile_seconds,
+            "setup": setup_seconds,
+            **trial.phases,
+            "yardstick": yardstick.seconds if yardstick is not None else 0.0,
+            "release": release_seconds,
+        },
     }
     return reply, payload

@@ -56,7 +56,13 @@ def serve(backend: Backend, inbox: BinaryIO, outbox: BinaryIO) -> None:
                 from tools.kernels._probes import bandwidth_probes
 
                 rates = bandwidth_probes(backend, int(request["bytes"]))
-                reply = {"ok": True, "gbps": rates["triad"], "update_gbps": rates["update"]}
+                reply = {
+                    "ok": True,
+                    "gbps": rates["triad"],
+                    "update_gbps": rates["update"],
+                    "triad_width": int(rates["triad_width"]),
+                    "update_width": int(rates["update_width"]),
+                }
             elif op == "fma":
                 from tools.kernels._probes import fma_throughput
 
