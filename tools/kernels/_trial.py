@@ -51,6 +51,9 @@ any buffer. A value read and then selected away stays harmless.
 POISON = 0xFF
 TIMING_BUDGET = 0.25
 """Seconds of timed runs a request aims for: slow kernels get fewer repeats (at least 3)."""
+YARDSTICK_WARMUP = 3
+"""Untimed yardstick runs first: in a new worker the first 72 MB probe ran at 15, 16 and 26 GB/s after one
+warm-up run, then at 38 (fresh memory); a run of this size costs about 2 ms."""
 
 
 @dataclass
@@ -253,13 +256,13 @@ class Yardstick:
         self.seconds = 0.0
 
     def measure(self, repeats: int) -> list[float]:
-        """A warm-up run, then up to `repeats` timed runs within the timing budget (at least 3).
+        """YARDSTICK_WARMUP warm-up runs, then up to `repeats` timed runs within the timing budget (at least 3).
 
         They run before the candidate's first run: run after it, the yardstick's speed was the
         candidate's to change (one honest heat2d kernel left the next triad 40 % slower than another
         did, at a working set near the last-level cache, so its fraction rose by as much).
         """
-        first = self.run()
+        first = min(self.run() for _ in range(YARDSTICK_WARMUP))
         return [self.run() for _ in range(max(3, min(repeats, int(TIMING_BUDGET / max(first, 1e-6)))))]
 
     def run(self) -> float:
