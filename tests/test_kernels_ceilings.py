@@ -19,7 +19,7 @@ from sandboxes import LocalSandbox, Sandbox
 from tests.conftest import opencl_usable, require_tool
 from tools.kernels import SUITE, Worker, ceilings_record
 from tools.kernels._ceilings import Ceilings
-from tools.kernels._harness import Harness, _bandwidth_probe
+from tools.kernels._harness import Harness, _bandwidth_probe, ceiling_beside
 from tools.kernels._physics import impossible
 from tools.kernels._probes import bandwidth_probes
 from tools.kernels._task import BufferSpec, HostProgram, Size, Work, with_params
@@ -177,6 +177,23 @@ def test_bandwidth_fractions_are_of_the_probe_measured_beside_the_candidate(tmp_
 
 def _sandbox(workdir: Path, *, ro_paths: Sequence[Path] = ()) -> Sandbox:
     return LocalSandbox(workdir=workdir, ro_paths=tuple(ro_paths))
+
+
+@pytest.mark.parametrize(
+    "reply",
+    [
+        {},
+        {"yardstick_times": [], "yardstick_bytes": 1000},
+        {"yardstick_times": [1e-3, 0.0], "yardstick_bytes": 1000},
+        {"yardstick_times": [1e-3, float("nan")], "yardstick_bytes": 1000},
+        {"yardstick_times": ["fast"], "yardstick_bytes": 1000},
+        {"yardstick_times": [1e-3], "yardstick_bytes": float("inf")},
+        {"yardstick_times": None, "yardstick_bytes": 1000},
+        {"yardstick_times": [1e-3], "yardstick_bytes": -5},
+    ],
+)
+def test_a_reply_without_a_usable_yardstick_leaves_the_cached_ceiling(reply: dict[str, Any]) -> None:
+    assert ceiling_beside(reply) is None
 
 
 def test_compute_bound_sizes_run_no_yardstick() -> None:

@@ -470,9 +470,12 @@ def ceiling_beside(reply: dict[str, Any]) -> float | None:
     candidate's own runs. None when the reply has no yardstick runs (a compute-bound size, an older
     worker): the cached ceiling then stands.
     """
-    beside = [float(t) for t in reply.get("yardstick_times", [])]
-    moved = float(reply.get("yardstick_bytes", 0))
-    if not beside or moved <= 0 or not all(math.isfinite(t) and t > 0 for t in beside):
+    try:
+        beside = [float(t) for t in reply.get("yardstick_times", [])]
+        moved = float(reply.get("yardstick_bytes", 0))
+    except (TypeError, ValueError):
+        return None
+    if not beside or not (math.isfinite(moved) and moved > 0) or not all(math.isfinite(t) and t > 0 for t in beside):
         return None
     return moved / statistics.median(beside) / 1e9
 
