@@ -113,6 +113,10 @@ def main() -> None:
     if len(sys.argv) != 3 or sys.argv[1] != "--zygote" or not sys.argv[2].isdigit():
         sys.exit("usage: _renderer.py --zygote CONTROL_FD")
     os.dup2(sys.stderr.fileno(), sys.stdout.fileno())  # stray prints go to stderr, never into an answer
+    # A Ctrl-C or a closed terminal reaches the whole foreground process group, this process too: the run
+    # then winds down (`api.cli._interrupt`) and may still draw; the zygote ends when its socket closes.
+    for number in (signal.SIGINT, signal.SIGHUP):
+        signal.signal(number, signal.SIG_IGN)
     zygote(importlib.import_module("_draw"), socket.socket(fileno=int(sys.argv[2])))
 
 
