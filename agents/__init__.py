@@ -10,7 +10,14 @@ them only after its first experiments, and commands that only read the store nev
 from importlib import import_module
 from typing import TYPE_CHECKING, Any
 
-from agents._context import ProgressReporter, RunCancelledError, RunContext, SilentReporter
+from agents._context import (
+    ProgressReporter,
+    RunCancelledError,
+    RunContext,
+    RunInterruptedError,
+    SilentReporter,
+    interrupt_run,
+)
 from agents._execution import Execution
 from agents._graph import Orchestrator, RunState
 from agents._liveness import executed_elsewhere, process_alive_here
@@ -67,6 +74,7 @@ __all__ = [
     "RevisionPolicy",
     "RunCancelledError",
     "RunContext",
+    "RunInterruptedError",
     "RunLauncher",
     "RunOptions",
     "RunState",
@@ -77,6 +85,7 @@ __all__ = [
     "cancel_run",
     "default_policy",
     "executed_elsewhere",
+    "interrupt_run",
     "policy_for",
     "process_alive_here",
     "proposer_for",

@@ -30,6 +30,28 @@ class RunCancelledError(LabgateError):
     """The run was cancelled from outside (CLI, API) while it executed."""
 
 
+class RunInterruptedError(LabgateError):
+    """The process executing the run was asked to stop (Ctrl-C, SIGTERM): the run stays resumable."""
+
+
+_INTERRUPTED: set[str] = set()
+"""Runs this process was asked to stop (`interrupt_run`); a set's add is atomic, as a signal's thread needs."""
+
+
+def interrupt_run(run_id: str) -> None:
+    """Stop `run_id` in this process as a cancel would, but leave it to `agent resume`, not ended.
+
+    A Ctrl-C means "stop now", not "throw the run away": the run's sandboxed commands are stopped, what
+    finished is kept, and the run stays `running` for a resume once this process has gone (a cancel is
+    `cancel_run`, recorded in the store for every process)."""
+    _INTERRUPTED.add(run_id)
+
+
+def interrupt_handled(run_id: str) -> None:
+    """The run has stopped for its interrupt: a later execution of it in this process runs again."""
+    _INTERRUPTED.discard(run_id)
+
+
 @dataclass
 class RunContext:
     store: RunStore
@@ -77,12 +99,19 @@ class RunContext:
         )
         return recorded
 
+    def interrupted(self) -> bool:
+        """Whether this process was asked to stop the run (`interrupt_run`)."""
+        return self.run_id in _INTERRUPTED
+
     def cancelled(self) -> bool:
-        return self.store.get_run(self.run_id).status == "cancelled"
+        """Whether the run must stop now: cancelled in the store, or interrupted in this process."""
+        return self.interrupted() or self.store.get_run(self.run_id).status == "cancelled"
 
     def should_stop(self) -> bool:
         return self.cancelled()
 
     def check_cancelled(self) -> None:
+        if self.interrupted():
+            raise RunInterruptedError(f"run {self.run_id} was interrupted")
         if self.cancelled():
             raise RunCancelledError(f"run {self.run_id} was cancelled")

@@ -11,7 +11,14 @@ from typing import Any
 from pydantic import BaseModel, Field
 from sqlalchemy.exc import DBAPIError
 
-from agents._context import ProgressReporter, RunCancelledError, RunContext, SilentReporter
+from agents._context import (
+    ProgressReporter,
+    RunCancelledError,
+    RunContext,
+    RunInterruptedError,
+    SilentReporter,
+    interrupt_handled,
+)
 from agents._environment import environment_record
 from agents._experiments import RESOURCE_ERRNOS, RunAbortedError, resource_failure
 from agents._graph import Orchestrator
@@ -173,6 +180,11 @@ def cancel_run(store: RunStore, run_id: str) -> None:
         raise RunStateError(f"run {run_id} already ended ({run.status})")
     if not store.set_status(run_id, "cancelled", CANCEL_REASON):
         raise RunStateError(f"run {run_id} already ended ({store.get_run(run_id).status})")
+    if executed_elsewhere(run) is None:
+        # No live process executes it (queued, or its process was killed or quit on a second Ctrl-C):
+        # nothing else would end what it left running, which would then show as running forever.
+        store.close_unfinished(run_id, "cancelled", CANCEL_REASON)
+        store.update_run(run_id, finished_at=utcnow())
 
 
 class RunLauncher:
@@ -376,6 +388,15 @@ class RunLauncher:
                 )
                 orchestrator = Orchestrator(context, executor=executor, approve_plan=options.approve_plan)
                 outcome, state = orchestrator.run(resume=resume)
+        except RunInterruptedError:
+            # Stopped like a cancel, left like a killed process: what finished is kept, and `agent resume`
+            # runs the rest (the run stays `running`; its process is about to end).
+            interrupt_handled(run_id)
+            reason = f"interrupted: `agent resume {run_id}` continues it, `agent cancel {run_id}` ends it"
+            store.update_run(run_id, reason=reason)
+            store.emit(run_id, "interrupted", f"run {run_id} {reason}", {})
+            reporter.event("interrupted", f"run {run_id} {reason}", {})
+            return summarize(store, run_id)
         except RunCancelledError:
             # What started after the cancel was recorded (an experiment, a step) ends with the run.
             store.close_unfinished(run_id, "cancelled", "cancelled on request")

@@ -1,8 +1,9 @@
-"""Ctrl-C, SIGTERM and SIGHUP while `agent run` executes in a terminal cancel the run, as `agent cancel` does.
+"""Ctrl-C, SIGTERM and SIGHUP while `agent run` executes in a terminal stop the run, and `agent resume` ends it.
 
 Before, Ctrl-C unwound the main thread while the experiment threads ran their solvers to the end, the
-renderer beside the run printed a KeyboardInterrupt traceback, and the run stayed `running`; SIGTERM and
-SIGHUP killed the process with the run the same. A second signal stops the process at once.
+renderer beside the run printed a KeyboardInterrupt traceback, and the run stayed `running` with no word
+of what to do; SIGTERM and SIGHUP killed the process the same. Now the solver stops within seconds, the
+run says how to continue, and a second signal quits at once.
 """
 
 from __future__ import annotations
@@ -18,53 +19,51 @@ from pathlib import Path
 
 import pytest
 
-from api.cli._interrupt import signals_cancel
+from agents import interrupt_run
+from agents._context import interrupt_handled
+from api.cli._interrupt import signals_interrupt
 from runs import RunStore, TaskSpec
-from tests.conftest import REPO
+from tests.conftest import REPO, agent
 from tests.test_cancel_cli import _solvers_of, _wait_for
 
 
-@pytest.fixture
-def store(home: Path) -> RunStore:
-    return RunStore(home)
+def _interrupted(run_id: str) -> bool:
+    from agents._context import _INTERRUPTED
+
+    return run_id in _INTERRUPTED
 
 
-def _queued(store: RunStore) -> str:
-    run = store.create_run(TaskSpec(id="cfd/cavity", workload="cfd", params={"case": "cavity"}))
-    store.set_status(run.id, "running")
-    return run.id
+def test_the_first_signal_interrupts_the_run_and_the_handlers_are_put_back(home: Path) -> None:
+    run_id = RunStore(home).create_run(TaskSpec(id="cfd/cavity", workload="cfd", params={"case": "cavity"})).id
+    before = {number: signal.getsignal(number) for number in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)}
+    try:
+        with signals_interrupt(run_id) as interruption:
+            os.kill(os.getpid(), signal.SIGTERM)
+            _wait_for("the interrupt", lambda: _interrupted(run_id), 10)
+        assert interruption.received == signal.SIGTERM
+        assert {number: signal.getsignal(number) for number in before} == before
+    finally:
+        interrupt_handled(run_id)
 
 
-def test_the_first_signal_cancels_the_run_in_the_store_and_the_handlers_are_put_back(store: RunStore) -> None:
-    run_id = _queued(store)
-    before = {number: signal.getsignal(number) for number in (signal.SIGINT, signal.SIGTERM)}
-    with signals_cancel(store, run_id) as interruption:
-        os.kill(os.getpid(), signal.SIGTERM)
-        _wait_for("the cancel", lambda: store.get_run(run_id).status == "cancelled", 10)
-    assert interruption.received == signal.SIGTERM
-    assert {number: signal.getsignal(number) for number in before} == before
-
-
-def test_a_signal_the_shell_ignores_stays_ignored(store: RunStore) -> None:
+def test_a_signal_the_shell_ignores_stays_ignored() -> None:
     """`nohup agent run ...` must survive the terminal closing: an ignored SIGHUP is left ignored."""
-    run_id = _queued(store)
     previous = signal.signal(signal.SIGHUP, signal.SIG_IGN)
     try:
-        with signals_cancel(store, run_id) as interruption:
+        with signals_interrupt("ignored-run") as interruption:
             assert signal.getsignal(signal.SIGHUP) is signal.SIG_IGN
             os.kill(os.getpid(), signal.SIGHUP)
             time.sleep(0.5)
-        assert interruption.received is None and store.get_run(run_id).status == "running"
+        assert interruption.received is None and not _interrupted("ignored-run")
     finally:
         signal.signal(signal.SIGHUP, previous)
 
 
-def test_outside_the_main_thread_nothing_is_installed(store: RunStore) -> None:
-    run_id = _queued(store)
+def test_outside_the_main_thread_nothing_is_installed() -> None:
     seen: list[object] = []
 
     def enter() -> None:
-        with signals_cancel(store, run_id):
+        with signals_interrupt("thread-run"):
             seen.append(signal.getsignal(signal.SIGINT))
 
     thread = threading.Thread(target=enter)
@@ -73,17 +72,25 @@ def test_outside_the_main_thread_nothing_is_installed(store: RunStore) -> None:
     assert seen == [signal.getsignal(signal.SIGINT)]
 
 
-def _agent_run(home: Path) -> subprocess.Popen[str]:
+def test_an_interrupt_is_this_processes_own_and_is_forgotten_once_handled() -> None:
+    interrupt_run("run-a")
+    try:
+        assert _interrupted("run-a") and not _interrupted("run-b")
+    finally:
+        interrupt_handled("run-a")
+    assert not _interrupted("run-a")
+
+
+def _agent_run(home: Path, *extra: str) -> subprocess.Popen[str]:
     """`agent run` in a process group of its own, as a terminal's foreground job.
 
     A handled SIGINT becomes the default in the child; an ignored one (tests started in the background of
     a shell) would stay ignored, as it should for the user's own background jobs, so it is handled here."""
-    argv = [sys.executable, "-m", "api.cli", "run", "cfd/cavity", "--param", "re=100"]
-    argv += ["--param", "convective_times=2000", "--budget", "1", "--json"]
+    argv = [sys.executable, "-m", "api.cli", "run", "cfd/cavity", "--param", "re=100", "--budget", "1", "--json"]
     previous = signal.signal(signal.SIGINT, signal.default_int_handler)
     try:
         return subprocess.Popen(
-            argv,
+            [*argv, *extra],
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             text=True,
@@ -95,19 +102,20 @@ def _agent_run(home: Path) -> subprocess.Popen[str]:
         signal.signal(signal.SIGINT, previous)
 
 
-def _interrupt(home: Path, signals: list[signal.Signals], *, group: bool) -> tuple[int, str, str, str, float]:
-    process = _agent_run(home)
+def _interrupt(
+    home: Path, signals: list[signal.Signals], *, group: bool, extra: tuple[str, ...] = ()
+) -> tuple[int, str, str, str]:
+    process = _agent_run(home, *extra)
     store = RunStore(home)
     try:
         _wait_for("the run to be recorded", lambda: bool(store.list_runs()), 60)
         run_id = store.list_runs()[0].id
         _wait_for("the solver to start", lambda: bool(_solvers_of(run_id)), 120)
-        started = time.monotonic()
         for number in signals:
             os.killpg(process.pid, number) if group else os.kill(process.pid, number)
             time.sleep(0.3)
         stdout, stderr = process.communicate(timeout=30)
-        return process.returncode, stdout, stderr, run_id, time.monotonic() - started
+        return process.returncode, stdout, stderr, run_id
     finally:
         if process.poll() is None:
             process.kill()
@@ -117,37 +125,51 @@ def _interrupt(home: Path, signals: list[signal.Signals], *, group: bool) -> tup
 @pytest.mark.slow
 @pytest.mark.openfoam
 @pytest.mark.usefixtures("openfoam", "bubblewrap")
-@pytest.mark.parametrize(
-    ("signals", "group"),
-    [([signal.SIGINT], True), ([signal.SIGTERM], False), ([signal.SIGHUP], True)],
-    ids=["ctrl-c", "sigterm", "sighup"],
-)
-def test_a_signal_cancels_a_cli_run_and_stops_its_solver(
-    home: Path, signals: list[signal.Signals], group: bool
-) -> None:
-    code, stdout, stderr, run_id, seconds = _interrupt(home, signals, group=group)
+def test_ctrl_c_stops_the_run_and_resume_finishes_it(home: Path) -> None:
+    code, stdout, stderr, run_id = _interrupt(home, [signal.SIGINT], group=True)
     assert code == 130, stderr
-    assert seconds < 30
-    assert f"{signals[0].name}: cancelling run {run_id}" in stderr
+    assert f"SIGINT: stopping run {run_id}; `agent resume {run_id}` continues it" in stderr
     assert "Traceback" not in stderr, stderr  # the renderer beside the run ignores the terminal's signals
     summary = json.loads(stdout)
-    assert summary["status"] == "cancelled" and summary["run_id"] == run_id
+    assert summary["status"] == "running" and f"agent resume {run_id}" in summary["reason"]
     assert _solvers_of(run_id) == []
+    resumed = agent("resume", run_id, "--json", home=home, timeout=300)
+    assert resumed.returncode == 0, resumed.stderr
+    assert json.loads(resumed.stdout)["status"] == "finished"
     store = RunStore(home)
-    assert store.get_run(run_id).status == "cancelled"
-    assert [e.status for e in store.experiments(run_id)] == ["cancelled"]
-    assert all(step.status != "running" for step in store.steps(run_id))
+    assert [(e.key, e.status, e.decision) for e in store.experiments(run_id)] == [("re=100", "completed", "accept")]
+    assert any(event.kind == "interrupted" for event in store.events(run_id))
 
 
 @pytest.mark.slow
 @pytest.mark.openfoam
 @pytest.mark.usefixtures("openfoam", "bubblewrap")
-def test_a_second_ctrl_c_stops_at_once(home: Path) -> None:
-    code, stdout, stderr, run_id, _ = _interrupt(home, [signal.SIGINT, signal.SIGINT], group=True)
+@pytest.mark.parametrize(("number", "group"), [(signal.SIGTERM, False), (signal.SIGHUP, True)], ids=["term", "hup"])
+def test_sigterm_and_a_closed_terminal_stop_the_run_the_same(home: Path, number: signal.Signals, group: bool) -> None:
+    code, stdout, stderr, run_id = _interrupt(home, [number], group=group, extra=("--param", "convective_times=2000"))
     assert code == 130, stderr
-    assert f"SIGINT again: run {run_id} stopped at once" in stderr
+    assert f"{number.name}: stopping run {run_id}" in stderr and "Traceback" not in stderr
+    assert json.loads(stdout)["status"] == "running"
+    assert _solvers_of(run_id) == []
+
+
+@pytest.mark.slow
+@pytest.mark.openfoam
+@pytest.mark.usefixtures("openfoam", "bubblewrap")
+def test_a_second_ctrl_c_quits_at_once_and_the_run_still_resumes(home: Path) -> None:
+    code, stdout, stderr, run_id = _interrupt(
+        home, [signal.SIGINT, signal.SIGINT], group=True, extra=("--param", "convective_times=2000")
+    )
+    assert code == 130, stderr
+    assert f"SIGINT again: quit; `agent resume {run_id}` continues the run" in stderr
     assert stdout == ""
     assert _solvers_of(run_id) == [], "the solver's sandbox dies with the process"
     store = RunStore(home)
-    assert store.get_run(run_id).status == "cancelled"
+    assert store.get_run(run_id).status == "running"
+    assert [e.status for e in store.experiments(run_id)] == ["running"]  # as a killed process leaves it
+    cancelled = agent("cancel", run_id, home=home, timeout=60)  # a run left so can still be ended, wholly
+    assert cancelled.returncode == 0, cancelled.stderr
+    run = store.get_run(run_id)
+    assert run.status == "cancelled" and run.finished_at is not None
     assert [e.status for e in store.experiments(run_id)] == ["cancelled"]
+    assert all(step.status != "running" for step in store.steps(run_id))

@@ -76,7 +76,8 @@ class LocalExecutor(Executor):
             finally:
                 if self._cancelled:
                     stopped = self._stop_running()
-                    context.emit("cancel", f"run cancelled: stopped {stopped} running command(s)", stopped=stopped)
+                    what = "interrupted" if context.interrupted() else "cancelled"
+                    context.emit("cancel", f"run {what}: stopped {stopped} running command(s)", stopped=stopped)
 
     def cancel(self) -> None:
         self._cancelled = True

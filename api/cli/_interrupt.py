@@ -1,16 +1,16 @@
-"""Ctrl-C, SIGTERM or SIGHUP while a run executes in this terminal cancel it, as `agent cancel` does.
+"""Ctrl-C, SIGTERM or SIGHUP while a run executes in this terminal stop it, leaving it to `agent resume`.
 
 Without this a Ctrl-C unwound the main thread while the experiment threads ran their solvers to the
-end, and left the run `running` in the store; SIGTERM (a supervisor, `timeout`) and SIGHUP (a closed
-terminal or ssh session) killed the process with the run the same. Now the first such signal marks
-the run cancelled in the store, the path `agent cancel` takes from another process: the run notices
-within a few seconds, kills its sandboxed commands, marks what was unfinished cancelled and ends
-with its summary (exit code 130). A second signal stops the process at once, the run's unfinished
-experiments recorded as cancelled.
+end, the renderer beside the run printed a traceback, and the run was left `running`; SIGTERM (a
+supervisor, `timeout`) and SIGHUP (a closed terminal or ssh session) killed the process the same.
+Now the first such signal stops the run as a cancel would (`agents.interrupt_run`: its sandboxed
+commands are killed within a few seconds), but what finished is kept and the run is not ended:
+`agent resume` runs the rest, `agent cancel` ends it (exit code 130). A second signal leaves at once,
+as a killed process would (local sandboxes die with it; the run resumes the same).
 
-The handler itself only sets an event: it runs between two bytecodes of the main thread, which may be
-inside a store call or writing to the terminal, so the store write and the message are a waiting
-thread's. A signal the user's shell set to be ignored (`nohup`, a background job) stays ignored.
+The handler itself only sets events: it runs between two bytecodes of the main thread, which may be
+inside a store call or writing to the terminal, so the rest is a waiting thread's. A signal the user's
+shell set to be ignored (`nohup`, a background job) stays ignored.
 """
 
 from __future__ import annotations
@@ -25,8 +25,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from types import FrameType
 
-from agents import RunStateError, cancel_run
-from runs import RunStore, utcnow
+from agents import interrupt_run
 
 SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
 EXIT_INTERRUPTED = 130
@@ -43,8 +42,8 @@ class Interruption:
 
 
 @contextmanager
-def signals_cancel(store: RunStore, run_id: str) -> Iterator[Interruption]:
-    """Within the block, the first of SIGNALS cancels `run_id`; the second stops the process at once."""
+def signals_interrupt(run_id: str) -> Iterator[Interruption]:
+    """Within the block, the first of SIGNALS stops `run_id` (resumable); the second stops the process at once."""
     interruption = Interruption()
     if threading.current_thread() is not threading.main_thread():
         yield interruption  # signal handlers belong to the main thread
@@ -66,7 +65,7 @@ def signals_cancel(store: RunStore, run_id: str) -> Iterator[Interruption]:
         previous[number] = current
         signal.signal(number, handler)
     worker = threading.Thread(
-        target=_on_signals, args=(store, run_id, interruption, done), name="labgate-interrupt", daemon=True
+        target=_on_signals, args=(run_id, interruption, done), name="labgate-interrupt", daemon=True
     )
     worker.start()
     try:
@@ -78,8 +77,8 @@ def signals_cancel(store: RunStore, run_id: str) -> Iterator[Interruption]:
         worker.join(timeout=5)
 
 
-def _on_signals(store: RunStore, run_id: str, interruption: Interruption, done: threading.Event) -> None:
-    """The store's side of the signals: cancel on the first; on the second, record and leave at once.
+def _on_signals(run_id: str, interruption: Interruption, done: threading.Event) -> None:
+    """Stop the run on the first signal; on the second, leave at once.
 
     Leaving at once is `os._exit`: the experiment threads would otherwise keep the process (and so their
     sandboxed commands) alive until their solvers end. Local sandboxes die with the process
@@ -88,19 +87,11 @@ def _on_signals(store: RunStore, run_id: str, interruption: Interruption, done: 
         return
     assert interruption.received is not None
     name = interruption.received.name
-    try:
-        cancel_run(store, run_id)
-        _say(f"agent: {name}: cancelling run {run_id} (send it again to stop at once)")
-    except RunStateError:
-        pass  # it had ended on its own; a second signal still stops the process
-    except Exception as error:  # noqa: BLE001 - the store failing is said, the second signal still works
-        _say(f"agent: {name}: could not cancel run {run_id} ({error}); send it again to stop at once")
+    interrupt_run(run_id)
+    _say(f"agent: {name}: stopping run {run_id}; `agent resume {run_id}` continues it (send {name} again to quit now)")
     if not _wait(interruption._again, done):
         return
-    with contextlib.suppress(Exception):  # the process stops whatever the store says
-        store.close_unfinished(run_id, "cancelled", f"stopped at once by a second {name}")
-        store.update_run(run_id, finished_at=utcnow())
-    _say(f"agent: {name} again: run {run_id} stopped at once")
+    _say(f"agent: {name} again: quit; `agent resume {run_id}` continues the run")
     os._exit(EXIT_INTERRUPTED)
 
 

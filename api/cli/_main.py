@@ -28,7 +28,7 @@ from api._params import check_param_types
 from api._progress import LineReporter, LiveReporter
 from api._settings import Settings, SettingsError, build_launcher, build_store
 from api.cli._images import images_group
-from api.cli._interrupt import EXIT_INTERRUPTED, signals_cancel
+from api.cli._interrupt import EXIT_INTERRUPTED, signals_interrupt
 from api.cli._isolation import announce_isolation_gaps
 from api.cli._streams import dropping_stream, lost_output, prepare_standard_streams, utf8_text_files
 from runs import (
@@ -207,7 +207,7 @@ def run_command(
 
     _announce_llm(settings)
     announce_isolation_gaps(sandbox or spec.sandbox, unsafe_no_isolation)
-    _drive(lambda reporter: launcher.execute(run_id, reporter), as_json, launcher.store, run_id)
+    _drive(lambda reporter: launcher.execute(run_id, reporter), as_json, run_id)
 
 
 def _announce_llm(settings: Settings) -> None:
@@ -218,16 +218,16 @@ def _announce_llm(settings: Settings) -> None:
         print(f"LLM: {config.model} at {config.base_url}", file=sys.stderr)
 
 
-def _drive(action: Callable[[Any], RunSummary], as_json: bool, store: RunStore, run_id: str) -> None:
+def _drive(action: Callable[[Any], RunSummary], as_json: bool, run_id: str) -> None:
     """Execute with a live display on a terminal or plain lines in a pipe; print the summary; set the exit code.
 
-    Ctrl-C, SIGTERM or SIGHUP meanwhile cancel the run (`signals_cancel`): it ends cancelled, exit code 130."""
+    Ctrl-C, SIGTERM or SIGHUP meanwhile stop the run, resumable (`signals_interrupt`): exit code 130."""
     if as_json:
         _reserve_stdout_for_json()
     interactive = sys.stderr.isatty() and not as_json
     reporter: Any = LiveReporter(Console(stderr=True)) if interactive else LineReporter()
     try:
-        with signals_cancel(store, run_id) as interruption, reporter if interactive else nullcontext():
+        with signals_interrupt(run_id) as interruption, reporter if interactive else nullcontext():
             summary = action(reporter)
     except RunStateError as error:
         raise BadInputError(str(error)) from None
@@ -235,7 +235,7 @@ def _drive(action: Callable[[Any], RunSummary], as_json: bool, store: RunStore, 
         _emit_json(summary.model_dump())
     else:
         _print_summary(summary)
-    if interruption.received is not None and summary.status == "cancelled":
+    if interruption.received is not None and summary.status in ("running", "cancelled"):
         raise SystemExit(EXIT_INTERRUPTED)
     if summary.status not in ("finished", "paused"):
         raise SystemExit(1)
@@ -301,7 +301,7 @@ def resume_command(run_id: str, as_json: bool) -> None:
     settings = Settings()
     launcher = build_launcher(settings)
     _check_run(launcher.store, run_id)
-    _drive(lambda reporter: launcher.resume(run_id, reporter), as_json, launcher.store, run_id)
+    _drive(lambda reporter: launcher.resume(run_id, reporter), as_json, run_id)
 
 
 @app.command("approve")
@@ -312,7 +312,7 @@ def approve_command(run_id: str, as_json: bool) -> None:
     settings = Settings()
     launcher = build_launcher(settings)
     _check_run(launcher.store, run_id)
-    _drive(lambda reporter: launcher.approve(run_id, reporter), as_json, launcher.store, run_id)
+    _drive(lambda reporter: launcher.approve(run_id, reporter), as_json, run_id)
 
 
 @app.command("cancel")
