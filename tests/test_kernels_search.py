@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 from random import Random
+from typing import cast
 
 import pytest
 from pydantic import BaseModel
@@ -17,13 +18,15 @@ from agents.kernel_search import (
     Proposal,
     ReplyError,
     SearchBudget,
+    SearchStoppedError,
     apply_reply,
     islands,
     one_plus_one,
+    run_search,
     select,
 )
 from agents.llm import Completion, LLMBudgetExceededError, Message, Usage
-from tools.kernels import SUITE, CandidateError, Evaluation, source_digest, with_params
+from tools.kernels import SUITE, CandidateError, Evaluation, Harness, KernelSearchParams, source_digest, with_params
 
 SAXPY = SUITE["saxpy"]
 
@@ -218,3 +221,28 @@ def test_starts_beyond_the_budget_are_not_evaluated() -> None:
     evaluator = Evaluator(fake_evaluate, SearchBudget(2))
     one_plus_one(evaluator, SAXPY.seed, BuiltinProposer(SAXPY), Random(0), starts=starts)
     assert [i.note for i in evaluator.individuals] == ["seed", "resumed start 1"]
+
+
+@pytest.mark.parametrize("kind", ["one-plus-one", "islands"])
+def test_a_stopping_run_ends_its_search_at_the_next_evaluation(kind: str) -> None:
+    """A cancel or Ctrl-C kills the harness's worker under the search: before, the search went on through
+    its whole budget of evaluations that crashed, then measured its finalists again on a dead worker."""
+    evaluated: list[str] = []
+
+    class Counting:
+        def evaluate(self, source: str, *, seed: int | None = None) -> Evaluation:
+            evaluated.append(source)
+            return fake_evaluate(source)
+
+    params = KernelSearchParams(kernel="saxpy", search=kind, evaluations=40)
+    with pytest.raises(SearchStoppedError, match="after 3 evaluations"):
+        run_search(
+            SAXPY,
+            params,
+            cast(Harness, Counting()),
+            BuiltinProposer(SAXPY),
+            seed=1,
+            seconds=60.0,
+            should_stop=lambda: len(evaluated) >= 3,
+        )
+    assert len(evaluated) == 3, "no finalist was measured again"

@@ -7,6 +7,7 @@
 from agents.kernel_search._builtin import BuiltinProposer
 from agents.kernel_search._driver import (
     KernelSearchProposer,
+    SearchStoppedError,
     build_proposer,
     drive_kernel_search,
     remeasure,
@@ -40,6 +41,7 @@ __all__ = [
     "ReplyError",
     "Rewrite",
     "SearchBudget",
+    "SearchStoppedError",
     "Transformation",
     "Variant",
     "apply_reply",

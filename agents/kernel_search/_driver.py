@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import math
 import time
+from collections.abc import Callable
 from pathlib import Path
 from random import Random
 from typing import Any
@@ -22,7 +23,7 @@ from agents.kernel_search._llm import LLMProposer
 from agents.kernel_search._loops import Evaluator, Individual, Proposer, SearchBudget, islands, one_plus_one
 from agents.kernel_search._resume import SEARCH_LOG, resolve_resume
 from agents.llm import LLM
-from runs import ExperimentSpec, RunStore, TaskSpec
+from runs import ExperimentSpec, LabgateError, RunStore, TaskSpec
 from tools import ExperimentOutcome, OutputFile
 from tools.kernels import (
     Harness,
@@ -109,6 +110,10 @@ def build_proposer(task: KernelTask, params: Any, llm: LLM | None, device: str) 
     return BuiltinProposer(task, backend=params.backend), note
 
 
+class SearchStoppedError(LabgateError):
+    """The run was cancelled or interrupted while its kernel search ran."""
+
+
 def run_search(
     task: KernelTask,
     params: Any,
@@ -120,8 +125,12 @@ def run_search(
     evaluations: int | None = None,
     log_path: Path | None = None,
     on_progress: Any = None,
+    should_stop: Callable[[], bool] = lambda: False,
 ) -> dict[str, Any]:
-    """Run the configured loop; returns seed, search best, winner, re-measurements and the evaluator."""
+    """Run the configured loop; returns seed, search best, winner, re-measurements and the evaluator.
+
+    Raises SearchStoppedError when `should_stop` turned true (the run was cancelled or interrupted):
+    the finalists are not measured again on a worker that is being killed."""
     rng = Random(seed)
     inputs_rng = Random(seed ^ 0x5EED5EED)
     log = log_path.open("w") if log_path else None
@@ -149,6 +158,7 @@ def run_search(
         lambda source: harness.evaluate(source, seed=inputs_rng.randrange(1 << 31)),
         SearchBudget(evaluations or params.evaluations, seconds),
         record,
+        should_stop,
     )
     try:
         if params.search == "one-plus-one":
@@ -168,6 +178,10 @@ def run_search(
     finally:
         if log is not None:
             log.close()
+    if should_stop():
+        raise SearchStoppedError(
+            f"the search stopped after {len(evaluator.individuals)} evaluations: the run is stopping"
+        )
     search_seconds = time.monotonic() - evaluator.started
     origin = evaluator.individuals[0]
     pool = [origin, *[f for f in finalists(evaluator, params.remeasure) if f.index != origin.index]]
@@ -218,6 +232,7 @@ def drive_kernel_search(context: Execution, spec: ExperimentSpec, directory: Pat
             evaluations=evaluations,
             log_path=directory / "search.jsonl",
             on_progress=progress,
+            should_stop=context.should_stop,
         )
         ceilings = ceilings_record(harness)
         restarts = harness.worker.starts - 1

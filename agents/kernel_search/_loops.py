@@ -62,6 +62,8 @@ class Evaluator:
     evaluate: Callable[[str], Evaluation]
     budget: SearchBudget
     on_result: Callable[[Individual], None] = lambda _individual: None
+    should_stop: Callable[[], bool] = lambda: False
+    """The run was cancelled or interrupted: no more evaluations (its worker is being killed under it)."""
     individuals: list[Individual] = field(default_factory=list)
     started: float = field(default_factory=time.monotonic)
     duplicates: int = 0
@@ -72,6 +74,7 @@ class Evaluator:
             len(self.individuals) >= self.budget.evaluations
             or time.monotonic() - self.started >= self.budget.seconds
             or self.duplicates >= MAX_DUPLICATES
+            or self.should_stop()
         )
 
     def __call__(self, proposal: Proposal, parent: int | None) -> Individual:
