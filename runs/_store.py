@@ -298,6 +298,13 @@ class RunStore:
             return run
 
     @_reconnecting
+    def run_ids_starting(self, prefix: str, limit: int = 10) -> list[str]:
+        """Ids of runs that start with `prefix` (the first `limit`, in order): what a shortened id may mean."""
+        query = select(Run.id).where(col(Run.id).startswith(prefix, autoescape=True)).order_by(col(Run.id)).limit(limit)
+        with self.session() as session:
+            return [str(found) for found in session.exec(query).all()]
+
+    @_reconnecting
     def list_runs(
         self, *, limit: int = 100, offset: int = 0, sort: str = "-created", **filters: Unpack[RunFilters]
     ) -> list[Run]:

@@ -17,7 +17,7 @@ import click
 from pydantic import ValidationError
 from rich.console import Console
 from rich.markup import escape
-from rich.table import Table
+from rich.table import Column, Table
 
 from agents import RunLauncher, RunOptions, RunStateError, RunSummary, cancel_run
 from agents.llm import llm_purpose
@@ -300,7 +300,7 @@ def resume_command(run_id: str, as_json: bool) -> None:
     """Continue a run whose process was killed, without repeating finished experiments."""
     settings = Settings()
     launcher = build_launcher(settings)
-    _check_run(launcher.store, run_id)
+    run_id = _run_id(launcher.store, run_id)
     _drive(lambda reporter: launcher.resume(run_id, reporter), as_json, run_id)
 
 
@@ -311,7 +311,7 @@ def approve_command(run_id: str, as_json: bool) -> None:
     """Approve the plan of a run started with --approve-plan, and execute it."""
     settings = Settings()
     launcher = build_launcher(settings)
-    _check_run(launcher.store, run_id)
+    run_id = _run_id(launcher.store, run_id)
     _drive(lambda reporter: launcher.approve(run_id, reporter), as_json, run_id)
 
 
@@ -323,7 +323,7 @@ def cancel_command(run_id: str) -> None:
     The process executing a running run (`agent run` in a terminal, or a server's worker) notices
     within a few seconds, kills the run's sandboxed commands, marks what was unfinished cancelled and exits."""
     launcher = build_launcher(Settings())
-    _check_run(launcher.store, run_id)
+    run_id = _run_id(launcher.store, run_id)
     try:
         cancel_run(launcher.store, run_id)  # of two cancels racing, only one is told it cancelled the run
     except (RunStateError, RunNotFoundError) as error:
@@ -331,11 +331,25 @@ def cancel_command(run_id: str) -> None:
     print(f"run {run_id} cancelled")
 
 
-def _check_run(store: RunStore, run_id: str) -> None:
+SHORTEST_PREFIX = 4
+"""Fewer characters of a run id are not taken for one (most would name every run of a day)."""
+
+
+def _run_id(store: RunStore, given: str) -> str:
+    """The run `given` names: its whole id, or a unique beginning of one (as a narrow terminal's table shows it).
+
+    A beginning that fits several runs is refused with the candidates; one that fits none is "no run"."""
     try:
-        store.get_run(run_id)
+        return store.get_run(given).id
     except RunNotFoundError as error:
-        raise BadInputError(str(error)) from None
+        missing = str(error)
+    found = store.run_ids_starting(given.rstrip("…").rstrip("."), limit=6) if len(given) >= SHORTEST_PREFIX else []
+    if len(found) == 1:
+        return found[0]
+    if found:
+        shown = ", ".join(found[:5]) + (", ..." if len(found) > 5 else "")
+        raise BadInputError(f"{given!r} begins the ids of several runs ({shown}): give more of the id")
+    raise BadInputError(missing)
 
 
 def _print_summary(summary: RunSummary) -> None:
@@ -381,7 +395,10 @@ def runs_command(as_json: bool, limit: int, status: str | None) -> None:
     if as_json:
         _emit_json(rows)
         return
-    table = Table("run", "task", "status", "started", "accepted", "rejected", box=None)
+    # The whole id, however narrow the terminal: it is what `show`, `resume` and `cancel` are given.
+    widest = max((len(str(row["run_id"])) for row in rows), default=3)
+    run_column = Column("run", no_wrap=True, min_width=widest)
+    table = Table(run_column, "task", "status", "started", "accepted", "rejected", box=None)
     for row in rows:
         table.add_row(
             str(row["run_id"]),
@@ -400,6 +417,7 @@ def runs_command(as_json: bool, limit: int, status: str | None) -> None:
 def show_command(run_id: str, as_json: bool) -> None:
     """Show one run: status, experiments, verdicts and artifacts."""
     store = build_store(Settings())
+    run_id = _run_id(store, run_id)
     try:
         detail = run_detail(store, run_id)
     except RunNotFoundError as error:
