@@ -90,6 +90,21 @@ def test_a_sweep_listing_a_value_twice_is_refused(catalog: Catalog, task_id: str
     assert named in _refusal(catalog, task)
 
 
+@pytest.mark.parametrize(
+    "given",
+    [["re=100", "re=200"], ["re=100", "Re=200"], ["cells=32", "re=100", "cells=64"], ["re=100,400", "re=1000"]],
+)
+def test_a_parameter_given_twice_on_the_command_line_is_refused(catalog: Catalog, given: list[str]) -> None:
+    """Before: `--param re=100 --param re=200` ran Re 200 alone, the first value dropped without a word."""
+    with pytest.raises(TaskError, match=r"is given twice .* give it once"):
+        apply_overrides(catalog.get("cfd/cavity"), params=given)
+
+
+def test_different_parameters_each_once_are_all_applied(catalog: Catalog) -> None:
+    task = apply_overrides(catalog.get("cfd/cavity"), params=["re=100", "cells=32"])
+    assert task.sweep.get("re", [task.params.get("re")]) == [100] and task.params["cells"] == 32
+
+
 # -- sweeps the plan never carried ------------------------------------------------------------------------
 
 

@@ -388,6 +388,7 @@ def apply_overrides(
 ) -> TaskSpec:
     """Command-line `--param name=value[,value...]`: one value sets it, several sweep it."""
     task = task.model_copy(deep=True)
+    given: dict[str, str] = {}
     for item in params:
         name, sep, raw = item.partition("=")
         name = name.strip()
@@ -396,6 +397,13 @@ def apply_overrides(
         # A name that matches an existing parameter but for case (`Re` for `re`) means that parameter.
         existing = {known.lower(): known for known in (*task.params, *task.sweep)}
         name = existing.get(name.lower(), name)
+        if name.lower() in given:  # the second would silently replace the first
+            first = given[name.lower()]
+            raise TaskError(
+                f"--param {name} is given twice ({first!r} and {item!r}): give it once, "
+                f"with every value separated by commas to sweep them"
+            )
+        given[name.lower()] = item
         values = [parse_scalar(part) for part in raw.split(",") if part.strip()]
         if not values:
             raise TaskError(f"--param {item!r} gives no value")
