@@ -6,6 +6,8 @@ In an 80-column terminal `agent runs` cut the id to `20261202-120515-…`, which
 
 from __future__ import annotations
 
+import os
+import socket
 from pathlib import Path
 
 from runs import RunStore, TaskSpec
@@ -48,3 +50,18 @@ def test_the_runs_table_shows_whole_ids_in_a_narrow_terminal(home: Path) -> None
     listed = agent("runs", home=home, env={"COLUMNS": "60"})
     assert listed.returncode == 0, listed.stderr
     assert all(run_id in listed.stdout for run_id in ids), listed.stdout
+
+
+def test_a_running_run_whose_process_is_gone_reads_stopped(home: Path) -> None:
+    """After a Ctrl-C or a kill the store keeps the run `running` (so that `agent resume` takes it); the
+    table and `show` say it is stopped, while a run whose process lives reads running."""
+    gone, alive = _runs(home, 2)
+    store = RunStore(home)
+    for run_id, pid in ((gone, 2**22 + 991), (alive, os.getpid())):
+        store.set_status(run_id, "running")
+        store.update_run(run_id, worker=f"{socket.gethostname()}:{pid}")
+    listed = agent("runs", home=home, env={"COLUMNS": "120"})
+    rows = {line.split()[0]: line.split()[2] for line in listed.stdout.splitlines()[1:] if line.strip()}
+    assert rows == {gone: "stopped", alive: "running"}, listed.stdout
+    assert f"run {gone} cfd/cavity: stopped" in agent("show", gone, home=home).stdout
+    assert '"status": "running"' in agent("show", gone, "--json", home=home).stdout  # the record is unchanged

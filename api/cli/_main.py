@@ -19,7 +19,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Column, Table
 
-from agents import RunLauncher, RunOptions, RunStateError, RunSummary, cancel_run
+from agents import RunLauncher, RunOptions, RunStateError, RunSummary, cancel_run, executed_elsewhere
 from agents.llm import llm_purpose
 from api._detail import iso, run_detail
 from api._errors import BadInputError
@@ -395,6 +395,7 @@ def runs_command(as_json: bool, limit: int, status: str | None) -> None:
     if as_json:
         _emit_json(rows)
         return
+    by_id = {run.id: run for run in runs}
     # The whole id, however narrow the terminal: it is what `show`, `resume` and `cancel` are given.
     widest = max((len(str(row["run_id"])) for row in rows), default=3)
     run_column = Column("run", no_wrap=True, min_width=widest)
@@ -403,12 +404,21 @@ def runs_command(as_json: bool, limit: int, status: str | None) -> None:
         table.add_row(
             str(row["run_id"]),
             str(row["task"]),
-            str(row["status"]),
+            _status_label(by_id[str(row["run_id"])]),
             str(row["started"])[:19],
             str(row["accepted"]),
             str(row["rejected"]),
         )
     Console().print(table)
+
+
+def _status_label(run: Any) -> str:
+    """The status a person reads: `running` whose process is gone (Ctrl-C, kill, a lost host) is `stopped`.
+
+    The store keeps such a run `running` so that `agent resume` can take it; the table says what it is."""
+    if run.status == "running" and run.worker and executed_elsewhere(run) is None:
+        return "stopped"
+    return str(run.status)
 
 
 @app.command("show")
@@ -428,8 +438,8 @@ def show_command(run_id: str, as_json: bool) -> None:
         return
     console = Console()
     console.print(
-        f"run [bold]{escape(str(detail['run_id']))}[/bold] {escape(str(detail['task']))}: {detail['status']}"
-        + (f" — {escape(str(detail['reason']))}" if detail["reason"] else ""),
+        f"run [bold]{escape(str(detail['run_id']))}[/bold] {escape(str(detail['task']))}: "
+        f"{_status_label(store.get_run(run_id))}" + (f" — {escape(str(detail['reason']))}" if detail["reason"] else ""),
         highlight=False,
     )
     if detail["gate_deviations"]:
