@@ -81,7 +81,7 @@ def test_the_search_box_of_the_form_family_and_cma_es_from_zero_defaults() -> No
     assert describe_form({}) == "no correction (plain Spalart-Allmaras)"
     assert "F[fd exp(-chi/(50 scale))]" in describe_form({"Cproduction": 4.0, "productionFeature": 5})
     switches = {p.name: p.high for p in space.parameters if p.name.endswith("Feature")}
-    assert switches == {name: 5.0 for name in ("productionFeature", "destructionFeature", "fv1Feature")}
+    assert switches == {name: 7.0 for name in ("productionFeature", "destructionFeature", "fv1Feature")}
 
 
 def test_every_feature_switch_the_box_reaches_is_one_the_model_has() -> None:
@@ -257,6 +257,45 @@ def test_the_corrected_model_matches_sa_at_zero_and_differs_otherwise(
     assert fields["stock"] == fields["zero"], "the family at zero correction is Spalart-Allmaras exactly"
     assert fields["stock"] != fields["corrected"]
     assert fields["shear-layer"] not in (fields["stock"], fields["corrected"])
+
+
+def test_the_outer_low_chi_and_relaminarisation_features_are_named() -> None:
+    low_chi = describe_form({"Cdestruction": -0.9, "destructionFeature": 6, "featureScale": 3.5})
+    assert low_chi.startswith("destruction x (1 - 0.9 F[(1-exp(-d/(0.1 L))) exp(-chi/(50 scale))])")
+    relaminarised = describe_form({"Cfv1": -0.9, "fv1Feature": 7})
+    assert relaminarised.startswith("eddy viscosity x (1 - 0.9 F[relaminarisation")
+
+
+@pytest.mark.slow
+@pytest.mark.openfoam
+def test_the_outer_low_chi_and_relaminarisation_switches_compile_and_change_the_flow(
+    compiler: None, openfoam: None, bubblewrap: None, tmp_path: Path
+) -> None:
+    """Switch 6 on destruction and switch 7 on the eddy viscosity each change the flow, and not as the uniform
+    feature at the same amplitude does (what an unknown switch value would silently run)."""
+    workload = CfdWorkload()
+    task = next(t for t in workload.tasks() if t.id == "cfd/periodic-hill")
+    fields = {}
+    for name, sa in (
+        ("stock", {}),
+        ("outer-low-chi", {"Cdestruction": -0.9, "destructionFeature": 6, "featureScale": 3.5}),
+        ("uniform-destruction", {"Cdestruction": -0.9, "destructionFeature": 0, "featureScale": 3.5}),
+        ("relaminarised", {"Cfv1": -0.9, "fv1Feature": 7}),
+        ("uniform-viscosity", {"Cfv1": -0.9, "fv1Feature": 0}),
+    ):
+        spec = ExperimentSpec(key=name, task_id=task.id, params={**HILL_SMALL, "sa": sa})
+        outcome = workload.run(task, spec, tmp_path / name, local_sandbox)
+        assert outcome.status == "completed", outcome.error
+        case = tmp_path / name / "case"
+        fields[name] = {
+            field: (case / "60" / field).read_text().split("internalField", 1)[1].split("boundaryField", 1)[0]
+            for field in ("nuTilda", "nut")
+        }
+    assert fields["outer-low-chi"]["nuTilda"] not in (
+        fields["stock"]["nuTilda"],
+        fields["uniform-destruction"]["nuTilda"],
+    )
+    assert fields["relaminarised"]["nut"] not in (fields["stock"]["nut"], fields["uniform-viscosity"]["nut"])
 
 
 @pytest.mark.slow

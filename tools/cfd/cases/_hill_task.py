@@ -43,11 +43,11 @@ SA_SEARCH_BOUNDS: dict[str, tuple[float, float]] = {
 
 FORM_SEARCH_BOUNDS: dict[str, tuple[float, float]] = {
     "Cproduction": (-0.5, 2.0),
-    "Cdestruction": (-0.5, 1.0),
-    "Cfv1": (-0.5, 2.0),
-    "productionFeature": (0.0, 5.0),
-    "destructionFeature": (0.0, 5.0),
-    "fv1Feature": (0.0, 5.0),
+    "Cdestruction": (-0.9, 1.0),
+    "Cfv1": (-0.9, 2.0),
+    "productionFeature": (0.0, 7.0),
+    "destructionFeature": (0.0, 7.0),
+    "fv1Feature": (0.0, 7.0),
     "featureScale": (0.2, 20.0),
 }
 """The model-form family's box (absolute values): amplitudes of 1 + C F on production, destruction and the

@@ -35,13 +35,14 @@ class SACoefficients(BaseModel):
     # The model-form correction (tools/cfd/models/SAcorrected.C): 1 + C F multiplies production,
     # destruction and the eddy viscosity, F the feature its switch selects (0 uniform, 1 shielding fd,
     # 2 strain share, 3 tanh(chi/featureScale), 4 1-exp(-d/(featureScale L)), L the case's length,
-    # 5 fd exp(-chi/(50 featureScale))). All C at 0: plain SA.
+    # 5 fd exp(-chi/(50 featureScale)), 6 (1-exp(-d/(0.1 L))) exp(-chi/(50 featureScale)), 7 relaminarisation
+    # (1-fd) tanh(max(0, -p+)/0.025)). All C at 0: plain SA.
     Cproduction: float = Field(default=0.0, ge=-0.9, le=5.0)
     Cdestruction: float = Field(default=0.0, ge=-0.9, le=5.0)
     Cfv1: float = Field(default=0.0, ge=-0.9, le=5.0)
-    productionFeature: float = Field(default=0.0, ge=0, le=5, description="feature switch, rounded")  # noqa: N815
-    destructionFeature: float = Field(default=0.0, ge=0, le=5, description="feature switch, rounded")  # noqa: N815
-    fv1Feature: float = Field(default=0.0, ge=0, le=5, description="feature switch, rounded")  # noqa: N815
+    productionFeature: float = Field(default=0.0, ge=0, le=7, description="feature switch, rounded")  # noqa: N815
+    destructionFeature: float = Field(default=0.0, ge=0, le=7, description="feature switch, rounded")  # noqa: N815
+    fv1Feature: float = Field(default=0.0, ge=0, le=7, description="feature switch, rounded")  # noqa: N815
     featureScale: float = Field(default=1.0, gt=0, le=1000.0)  # noqa: N815
     source: str | None = Field(
         default=None, max_length=200_000, description="C++ of the corrected model (default: the built-in family)"

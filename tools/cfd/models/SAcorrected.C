@@ -17,6 +17,16 @@
 //   5  fd exp(-chi / (50 featureScale)): free shear layers and recirculation where the eddy viscosity is
 //      still low against the molecular one (a shear layer at a lower Reynolds number, or just after
 //      separation); featureScale 1 puts the decay at chi = 50
+//   6  (1 - exp(-d / (0.1 referenceLength))) exp(-chi / (50 featureScale)): away from walls where the eddy
+//      viscosity is still low against the molecular one. On destruction (Cdestruction < 0) it raises the
+//      eddy viscosity of the outer flow at a low turbulent Reynolds number (the periodic hill's bubble
+//      shortens) and leaves flows at a higher one (the backward-facing step) nearly as they were
+//   7  (1 - fd) tanh(max(0, -p+) / 0.025), p+ = nu (dp/ds) / u*^3 with u*^2 = (nu + nuTilda fv1)|S| the
+//      local total shear stress and s the flow direction: wall layers under a strongly favourable pressure
+//      gradient (above Patel and Head's relaminarisation threshold, p+ near -0.025), 0 on a flat plate.
+//      On the eddy viscosity (Cfv1 < 0) it lowers the skin-friction peak of an accelerated layer, which SA
+//      over-predicts because it has no relaminarisation. u*^2 is finite at the wall, so unlike the
+//      acceleration parameter K it stays bounded where the velocity vanishes; featureScale is unused
 // With every C* at 0 the model is Spalart-Allmaras exactly.
 
 #include "turbulentTransportModels.H"
@@ -66,6 +76,30 @@ protected:
         }
     }
 
+    //- (1 - fd) tanh(max(0, -p+)/0.025): wall layers under a pressure gradient strong enough to relaminarise,
+    //  fd and u* from SA's own eddy viscosity nuTilda fv1
+    tmp<volScalarField> relaminarisation(const volTensorField& gradU) const
+    {
+        const volScalarField& p = this->mesh_.template lookupObject<volScalarField>("p");
+        const volScalarField magS(sqrt(2.0)*mag(symm(gradU)));
+        const dimensionedScalar smallU("smallU", dimVelocity, 1e-8);
+        const dimensionedScalar smallStress("smallStress", sqr(dimVelocity), 1e-12);
+        const dimensionedScalar smallRate("smallRate", dimless/dimTime, SMALL);
+        const dimensionedScalar smallLength("smallLength", dimLength, SMALL);
+        const volScalarField dpds((this->U_ & fvc::grad(p))/(mag(this->U_) + smallU));
+        // SA's own eddy viscosity, not nut_: a gate read from the viscosity it scales fed back on itself
+        // and the solution oscillated instead of converging
+        const volScalarField nutSA(this->nuTilda_*this->fv1(this->chi()));
+        const volScalarField ustar2((this->nu() + nutSA)*magS + smallStress);
+        const volScalarField pplus(this->nu()*dpds/(ustar2*sqrt(ustar2)));
+        const volScalarField rd
+        (
+            (nutSA + this->nu())
+           /(max(mag(gradU), smallRate)*sqr(this->kappa_*max(this->y_, smallLength)))
+        );
+        return tanh(pow3(8.0*rd))*tanh(max(-pplus, dimensionedScalar("zero", dimless, 0.0))/0.025);
+    }
+
     tmp<volScalarField> feature(const label form) const
     {
         const volTensorField gradU(fvc::grad(this->U_));
@@ -97,6 +131,16 @@ protected:
         if (form == 4)
         {
             return 1.0 - exp(-this->y_/dimensionedScalar("scale", dimLength, featureScale_*referenceLength_));
+        }
+        if (form == 6)
+        {
+            return
+                (1.0 - exp(-this->y_/dimensionedScalar("scale", dimLength, 0.1*referenceLength_)))
+               *exp(-this->chi()/(50.0*featureScale_));
+        }
+        if (form == 7)
+        {
+            return relaminarisation(gradU);
         }
         return tmp<volScalarField>::New
         (

@@ -24,6 +24,8 @@ FEATURES = (
     "tanh(chi/scale)",
     "1-exp(-d/(scale L))",
     "fd exp(-chi/(50 scale))",
+    "(1-exp(-d/(0.1 L))) exp(-chi/(50 scale))",
+    "relaminarisation (1-fd) tanh(max(0,-p+)/0.025)",
 )
 """The feature F each switch value selects, by index."""
 
