@@ -84,10 +84,16 @@ def test_an_interrupt_is_this_processes_own_and_is_forgotten_once_handled() -> N
 def _agent_run(home: Path, *extra: str) -> subprocess.Popen[str]:
     """`agent run` in a process group of its own, as a terminal's foreground job.
 
-    A handled SIGINT becomes the default in the child; an ignored one (tests started in the background of
-    a shell) would stay ignored, as it should for the user's own background jobs, so it is handled here."""
+    A signal the tests' own process ignores (started under `nohup`, or in the background of a shell) would
+    stay ignored in the child, as it should for a user's own `nohup agent run`; so while the child starts,
+    these signals are given their default dispositions here (a handled one becomes the default in a child)."""
     argv = [sys.executable, "-m", "api.cli", "run", "cfd/cavity", "--param", "re=100", "--budget", "1", "--json"]
-    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    defaults = {
+        signal.SIGINT: signal.default_int_handler,
+        signal.SIGTERM: signal.SIG_DFL,
+        signal.SIGHUP: signal.SIG_DFL,
+    }
+    previous = {number: signal.signal(number, handler) for number, handler in defaults.items()}
     try:
         return subprocess.Popen(
             [*argv, *extra],
@@ -99,7 +105,8 @@ def _agent_run(home: Path, *extra: str) -> subprocess.Popen[str]:
             start_new_session=True,
         )
     finally:
-        signal.signal(signal.SIGINT, previous)
+        for number, handler in previous.items():
+            signal.signal(number, handler)
 
 
 def _interrupt(
