@@ -5,7 +5,7 @@ the same working-set size as each task size; FMA throughput is one number per de
 is keyed by the device's identity, so a different machine or driver measures afresh. Per working set
 there are two bandwidths: the triad (separate output, what fractions are scored against) and the
 in-place update (the fastest bytes move at all, what the physics floor uses), each with the vector
-width that reached it (the width a yardstick run beside a candidate uses, `Yardstick`). The cache
+width that reached it (the width the yardstick run before a candidate uses, `Yardstick`). The cache
 file's name carries its format, so a cache written when one number stood for both is never read as either.
 """
 

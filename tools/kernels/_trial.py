@@ -18,8 +18,8 @@ outside its buffers could reach, are hashed once at the end, and the host compar
 with its own. A request may name a rival (the task's trusted seed): it then runs right beside
 every timed run, on the same inputs, so that speed ratios compare runs that shared the machine's
 load. A request may also name a yardstick (the bandwidth probe at this size's working set): it runs
-beside every timed run too, prepared as a candidate's run is, so that a fraction of the bandwidth
-ceiling compares runs taken at the same moment under the same conditions. The worker never sees a
+just before the candidate's first run, prepared as a candidate's run is, so that a fraction of the
+bandwidth ceiling compares runs taken at nearly the same moment under the same conditions. The worker never sees a
 reference and decides nothing: the host judges all of it. The reply says where the worker's seconds
 went (`phases`), so that the host can tell its own costs, the worker's and the pipe's apart.
 """
@@ -230,7 +230,7 @@ class _Trial:
 
 
 class Yardstick:
-    """The bandwidth probe's kernel (`triad_source`) at one working set, run beside a candidate's timed runs.
+    """The bandwidth probe's kernel (`triad_source`) at one working set, run just before a candidate's runs.
 
     Each run starts as a candidate's does: its inputs uploaded again and its output poisoned, so the
     caches hold what a candidate's prepared run finds and the yardstick pays what the candidate pays.
