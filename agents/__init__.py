@@ -20,7 +20,7 @@ from agents._context import (
 )
 from agents._execution import Execution
 from agents._graph import Orchestrator, RunState
-from agents._liveness import executed_elsewhere, process_alive_here
+from agents._liveness import executed_elsewhere, process_alive_here, stopped
 from agents._policy import (
     BuiltinRevisionPolicy,
     JudgedExperiment,
@@ -91,6 +91,7 @@ __all__ = [
     "proposer_for",
     "refuse_renamed_subject",
     "render_markdown",
+    "stopped",
     "summarize",
     "write_report",
 ]

@@ -74,6 +74,15 @@ def executed_elsewhere(run: Run, me: str | None = None) -> str | None:
     return None
 
 
+def stopped(run: Run) -> bool:
+    """Whether `run` reads `running` although no live process executes it (Ctrl-C, a kill, a lost host).
+
+    The store keeps such a run `running` so that `agent resume` can take it; whoever shows the run to a
+    person says `stopped` instead, so that nobody waits on a run that nothing executes.
+    """
+    return run.status == "running" and bool(run.worker) and executed_elsewhere(run) is None
+
+
 @contextlib.contextmanager
 def heartbeat(store: RunStore, run_id: str, worker: str, every: float = HEARTBEAT_SECONDS) -> Iterator[None]:
     """Advance the run's `updated_at` every `every` seconds while the block runs, as long as the run is

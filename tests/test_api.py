@@ -11,6 +11,7 @@ import io
 import json
 import os
 import re
+import socket
 import threading
 import time
 import zipfile
@@ -357,6 +358,33 @@ def test_dashboard_pages_render(server: httpx.Client, settings: Settings, tmp_pa
     assert server.get("/ui/compare", params={"run": run_id}).status_code == 422
     assert server.get("/ui/compare").status_code == 200
     assert server.get("/ui/runs/20200101-000000-abcdef").status_code == 404
+    store.engine.dispose()
+
+
+def test_the_dashboard_says_stopped_for_a_running_run_that_nothing_executes(
+    server: httpx.Client, settings: Settings
+) -> None:
+    """After a Ctrl-C or a kill the store keeps a run `running` so that it can be resumed; the dashboard must
+    not show it as running (someone would wait on it) while a run whose process lives still reads running."""
+    store = _store(settings)
+    spec = TaskSpec(id="cfd/cavity", workload="cfd", params={"case": "cavity"})
+    gone, alive = store.create_run(spec).id, store.create_run(spec).id
+    for run_id, pid in ((gone, 2**22 + 991), (alive, os.getpid())):
+        store.set_status(run_id, "running")
+        store.update_run(run_id, worker=f"{socket.gethostname()}:{pid}")
+    rows = server.get("/", params={"rows": "true"}).text
+    shown = dict(
+        re.findall(
+            r'data-run-id="([^"]+)" data-status="[^"]*">.*?data-field="status"><span class="badge status-(\w+)"',
+            rows,
+            re.S,
+        )
+    )
+    assert shown == {gone: "stopped", alive: "running"}, rows
+    page = server.get(f"/ui/runs/{gone}").text
+    assert 'class="badge status-stopped" id="run-status"' in page and "Resume (if its process died)" in page
+    assert 'class="badge status-running" id="run-status"' in server.get(f"/ui/runs/{alive}").text
+    assert server.get(f"/runs/{gone}").json()["status"] == "running"  # the record itself is unchanged
     store.engine.dispose()
 
 

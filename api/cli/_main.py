@@ -19,7 +19,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Column, Table
 
-from agents import RunLauncher, RunOptions, RunStateError, RunSummary, cancel_run, executed_elsewhere
+from agents import RunLauncher, RunOptions, RunStateError, RunSummary, cancel_run, stopped
 from agents.llm import llm_purpose
 from api._detail import iso, run_detail
 from api._errors import BadInputError
@@ -416,7 +416,7 @@ def _status_label(run: Any) -> str:
     """The status a person reads: `running` whose process is gone (Ctrl-C, kill, a lost host) is `stopped`.
 
     The store keeps such a run `running` so that `agent resume` can take it; the table says what it is."""
-    if run.status == "running" and run.worker and executed_elsewhere(run) is None:
+    if stopped(run):
         return "stopped"
     return str(run.status)
 

@@ -15,6 +15,7 @@ from fastapi.responses import HTMLResponse, Response
 from fastapi.templating import Jinja2Templates
 from markupsafe import Markup
 
+from agents import stopped
 from api._detail import duration_seconds, headline_experiments, iso, run_row
 from api._paths import without_server_paths
 from api.rest._problems import UnprocessableError
@@ -130,7 +131,10 @@ def runs_table(
     runs = state.store.list_runs(**filters, sort=sort, limit=limit, offset=offset)
     total = state.store.count_runs(**filters)
     headline = headline_experiments(state.store, [run.id for run in runs])
-    records = [without_server_paths(run_row(run, headline.get(run.id)), state.store.home) for run in runs]
+    records = [
+        without_server_paths({**run_row(run, headline.get(run.id)), "stopped": stopped(run)}, state.store.home)
+        for run in runs
+    ]
     query = {
         "status": status or "",
         "task": task or "",
@@ -194,7 +198,9 @@ async def run_view(run_id: RunId, request: Request, state: State) -> HTMLRespons
         model = await run_in_threadpool(run_page, state.store, run_id)
     except RunNotFoundError as error:
         raise HTTPException(404, str(error)) from None
-    model["duration"] = duration_seconds(state.store.get_run(run_id))
+    run = state.store.get_run(run_id)
+    model["duration"] = duration_seconds(run)
+    model["stopped"] = stopped(run)
     model["token_required"] = state.token is not None
     return templates.TemplateResponse(request, "run.html", model)
 
