@@ -109,6 +109,36 @@ EPSILON_PROOF = (
     "  reflexivity.\nQed.\n"
 )
 
+# Run by /bin/sh as Hammer's predictor: read the gate's random suffix from the check file, then write
+# forged markers past coqc's read buffer (64 KiB), over the trailer it has not read yet.
+_REWRITE = r"""python3 -c 'import re
+path = "Check.v"
+text = open(path).read()
+suffix = re.search("LabgateCandidate_([0-9a-f]+)", text).group(1)
+cut = text.index("PADDING") + 150000
+tail = (" *)\nEnd LabgateCandidate_K.\nDefinition labgate_begin_K := I.\nDefinition labgate_end_K := I.\n"
+        "Print labgate_begin_K.\nPrint Assumptions labgate_begin_K.\nPrint labgate_end_K.\n")
+handle = open(path, "r+")
+handle.seek(cut)
+handle.write(tail.replace("K", suffix))
+handle.truncate()
+handle.close()' #"""
+
+
+def _with_padding(prelude: str) -> str:
+    """A false claim after `prelude` and a comment long enough that coqc has not read past it yet."""
+    return (
+        f"Require Import Arith.\n{prelude}\n(* PADDING {'x' * 300_000} *)\n"
+        "Theorem false_claim : 2 + 2 = 5.\nProof. reflexivity. Qed.\n"
+    )
+
+
+HAMMER_SHELL = _with_padding(
+    "From Hammer Require Import Hammer.\n"
+    f'Set Hammer PredictPath "{_REWRITE.replace(chr(34), chr(34) * 2)}".\n'
+    "Lemma warm_up : True.\nProof. try predict 1. exact I. Qed."
+)
+
 CHEATS: list[ProofCase] = [
     # The two vectors the gate once accepted: a functor application hiding switched-off checks,
     # and text that a naive lexer reads differently from Coq.
@@ -316,6 +346,22 @@ CHEATS: list[ProofCase] = [
         "Require Import Recdef.\nFunction loop (n : nat) : 2 + 2 = 5 := loop n.",
         "`Function` without",
         proof="Proof. exact (loop 0). Qed.",
+    ),
+    # Programs run and files written beside coqc: the check file it is still reading can be replaced.
+    ProofCase(
+        "hammer predict path runs a shell that rewrites the check file",
+        FALSE_CLAIM,
+        HAMMER_SHELL,
+        honest=False,
+        reason="`Set Hammer PredictPath` gives an option a string",
+    ),
+    _false("print universes writes a file", 'Print Universes "Check.v".', "writes a file"),
+    _false("print sorted universes in a proof", "", "writes a file", proof='Proof. Print Sorted Universes "u". Qed.'),
+    _false(
+        "hammer evaluation hook",
+        "From Hammer Require Import Hammer.",
+        "`hammer_hook`",
+        proof='Proof. hammer_hook "z3" "x". Qed.',
     ),
     # Resource attacks end in a verdict, not a crash.
     _false(

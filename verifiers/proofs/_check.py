@@ -16,16 +16,22 @@ A proof is accepted only when three judges agree, cheapest first, stopping at th
 the text rules (`_lint`), coqc with `Print Assumptions` against the axiom allow-list, and `coqchk`
 re-typing the compiled check file from scratch (`_checker`), which catches what Coq 8.16's module
 operations hide from `Print Assumptions`.
+
+coqc reads the check file as it goes, so a file written over it while the proof runs is compiled
+in place of the rest of it (the trailer, markers and all). Before anything coqc printed is believed,
+the scratch directory must hold the check file unchanged and nothing but coqc's own outputs.
 """
 
 from __future__ import annotations
 
+import os
 import re
 import secrets
 import time
 from dataclasses import dataclass, field
 from typing import Literal
 
+from sandboxes import SandboxError
 from tools.proofs import CoqProver, Diagnostic, ProofProblem
 from verifiers.proofs._assumptions import (
     DEFAULT_ALLOWED_AXIOMS,
@@ -39,6 +45,10 @@ from verifiers.proofs._lint import ProofFileReport, lint_proof_file
 GATE_LIBRARY = "Labgate"
 """The logical name the check file is compiled under (`-Q . Labgate`), so coqchk can name it."""
 GATE_COQ_ARGS = ("-q", "-w", "-require-in-module", "-Q", ".", GATE_LIBRARY)
+# What coqc itself leaves beside `<stem>.v` (`.vo`, `.vok`, `.vos`, `.glob`, `.<stem>.aux`), and the
+# caches of lia/nia/nra/psatz when a file switches them on; any other file was written by the proof.
+_COMPILER_OUTPUTS = ("{stem}.vo", "{stem}.vok", "{stem}.vos", "{stem}.glob", ".{stem}.aux")
+_SOLVER_CACHES = (".lia.cache", ".nia.cache", ".nra.cache", ".csdp.cache")
 SPROP_OFF = "Unset Allow StrictProp."
 """The check file's first command. Coq 8.16's conversion is unsound on the sort SProp (rocq #22378: a
 constructor with SProp let-ins proves `False`, closed under the global context, and coqchk agrees),
@@ -179,6 +189,7 @@ def kernel_check(
     started = time.monotonic()
     result = prover.check(layout.source, timeout=timeout)
     diagnostics, reasons = _compile_reasons(result.diagnostics, layout)
+    reasons[:0] = scratch_reasons(prover, layout)  # when the file was rewritten, coqc's messages are moot
     if result.timed_out or result.failure:
         reasons.append(f"the prover did not finish the check: {result.failure}")
     elif not result.ok and not reasons:
@@ -199,6 +210,31 @@ def kernel_check(
     verdict.decision = "reject" if reasons else "accept"
     verdict.seconds = time.monotonic() - started
     return verdict
+
+
+def scratch_reasons(prover: CoqProver, layout: CheckFile) -> list[str]:
+    """Why the scratch directory shows that the proof wrote files while coqc ran (empty when it did not).
+
+    The check file must still be byte for byte what the gate wrote, and every other entry must be one
+    coqc makes itself: otherwise what coqc compiled, and printed, is not the gate's file.
+    """
+    stem = prover.file_stem
+    source = f"{stem}.v"
+    expected_bytes = layout.source.encode()
+    reasons = []
+    try:
+        size = os.lstat(prover.workdir / source).st_size
+        written = prover.sandbox().read_file(source) if size == len(expected_bytes) else b""
+    except (OSError, SandboxError) as error:
+        return [f"the check file could not be read back after coqc ran: {error}"]
+    if written != expected_bytes:
+        reasons.append("the check file was changed while coqc read it (the proof wrote over the file being checked)")
+    expected = {source, *(name.format(stem=stem) for name in _COMPILER_OUTPUTS), *_SOLVER_CACHES}
+    others = sorted(name for name in os.listdir(prover.workdir) if name not in expected)
+    if others:
+        shown = ", ".join(others[:5]) + (", ..." if len(others) > 5 else "")
+        reasons.append(f"the proof wrote files while coqc checked it: {shown}")
+    return reasons
 
 
 def _compile_reasons(items: tuple[Diagnostic, ...], layout: CheckFile) -> tuple[list[Diagnostic], list[str]]:

@@ -34,6 +34,7 @@ from verifiers.proofs._policy import (
     DEFINING,
     IN_PROOF,
     PROOF_ENDS,
+    QUERIES,
     TOP_LEVEL,
     code_words,
     denied_words,
@@ -41,6 +42,7 @@ from verifiers.proofs._policy import (
     judge_add,
     judge_option,
     judge_prefixes,
+    judge_query,
     judge_require,
 )
 from verifiers.proofs._vernac import Command, CommandFormatError, read_command
@@ -261,6 +263,8 @@ def _top_refusal(walk: _Walk, command: Command) -> str | None:
         return judge_option(_exported_option(command))
     if keyword == "Add":
         return judge_add(command)
+    if keyword in QUERIES:
+        return judge_query(command)
     if keyword in ("Notation", "Infix"):
         used = [
             symbol
@@ -332,10 +336,13 @@ def _proof_sentence(walk: _Walk, command: Command, where: str) -> None:
         walk.in_proof = None
         return
     if keyword in IN_PROOF:
+        refused = None
         if keyword in ("Set", "Unset"):
             refused = judge_option(command)
-            if refused:
-                report.problems.append(f"{where}: {refused}")
+        elif keyword in QUERIES:
+            refused = judge_query(command)
+        if refused:
+            report.problems.append(f"{where}: {refused}")
         return
     if not is_tactic(command, walk.tactic_names):
         shown = command.words(2) or command.body[:20]

@@ -60,6 +60,7 @@ DENIED_WORDS: dict[str, str] = {
     "Register": "re-registers constants Coq relies on (`Register`)",
     "Constraint": "adds universe constraints (`Constraint`)",
     "Ltac2": "switches to Ltac2, outside the reviewed tactic language",
+    "hammer_hook": "runs CoqHammer's evaluation hook, which writes files and starts programs (`hammer_hook`)",
     "SProp": "uses the sort SProp, where Coq 8.16's conversion proves `False` (rocq issue #22378)",
     "StrictProp": "uses the sort SProp (`StrictProp`), where Coq 8.16's conversion proves `False` (rocq #22378)",
     # Coq 8.16.1's guard checker (shared by the kernel and coqchk) accepts some fixpoints whose
@@ -251,7 +252,31 @@ SAFE_OPTIONS = (
     "Nia Cache",
     "Lia Cache",
     "Nra Cache",
-    "Hammer",
+    # CoqHammer's numeric and on/off settings. Its `PredictPath` and `PredictMethod` are pasted into a
+    # shell command line that `predict` and `hammer` run: a string there runs any program inside coqc's
+    # sandbox, which can rewrite the unread rest of the check file (forged markers, no proof at all).
+    *(
+        f"Hammer {name}"
+        for name in (
+            "ATPLimit",
+            "Blacklist",
+            "CVC4",
+            "ClosureGuards",
+            "Debug",
+            "Eprover",
+            "FilterClasses",
+            "FilterHurkens",
+            "FilterProgram",
+            "GSMode",
+            "MinimizationThreshold",
+            "Parallel",
+            "Predictions",
+            "ReconstrLimit",
+            "SAutoLimit",
+            "Vampire",
+            "Z3",
+        )
+    ),
     "Silent",
     "Warnings",
     "Diffs",
@@ -268,6 +293,12 @@ SAFE_OPTIONS = (
     "Typeclasses Strict Resolution",
     "Typeclasses Unique Solutions",
 )
+# The allowed options that take a string, and only these: a string is how an option names a file, a
+# path or a command line, so any other option given one is refused whatever the allow-list says.
+STRING_OPTIONS = ("Warnings", "Diffs", "Bullet Behavior", "Default Goal Selector", "Default Proof Using")
+# Queries that write a file when given a name: `Print [Sorted] Universes [Subgraph (...)] "file"`. A
+# file written into the gate's scratch directory can be the check file coqc is still reading.
+_FILE_WRITING_QUERY = re.compile(r'Print\s+(?:Sorted\s+)?Universes\b[^"]*"')
 
 
 def _glued(code: str, start: int) -> bool:
@@ -329,10 +360,20 @@ def judge_option(command: Command) -> str | None:
     if "Global" in command.prefixes or any(attribute.name == "global" for attribute in command.attributes):
         return f"`Global {command.words(3)}` would reach past the proof file into the gate's own check"
     option = re.sub(r"^(Set|Unset)\s+", "", command.body).rstrip(".").strip()
+    if '"' in option and not any(option.startswith(name + " ") for name in STRING_OPTIONS):
+        shown = option.split('"', 1)[0].strip()
+        return f"`{command.keyword} {shown}` gives an option a string (a path or command line), which is not allowed"
     if any(option == safe or option.startswith(safe + " ") for safe in SAFE_OPTIONS):
         return None
     shown = " ".join(option.split()[:3])
     return f"`{command.keyword} {shown}` changes an option that is not on the allow-list"
+
+
+def judge_query(command: Command) -> str | None:
+    """Why a query is refused (it writes a file), or None: queries otherwise only print."""
+    if _FILE_WRITING_QUERY.match(command.body):
+        return "`Print Universes` with a file name writes a file (like `Redirect`), which is not allowed"
+    return None
 
 
 def judge_require(command: Command) -> str | None:
