@@ -1,13 +1,16 @@
 """Cheats against the kernel gates: how many are rejected, are honest kernels kept, and how often the seed
 loses to itself.
 
-Runs the battery of `tests/test_kernel_gates_hostile.py`, `tests/test_redteam_kernels2.py` and
-`tests/test_redteam_kernels3.py` (the same cases those files assert on) through the harness with this
-device's measured ceilings, so the physics check is live: kernels that write outside their buffers,
+Runs the battery of `tests/test_kernel_gates_hostile.py`, `tests/test_kernel_gates_hostile2.py`,
+`tests/test_redteam_kernels2.py` and `tests/test_redteam_kernels3.py` (the same cases those files assert
+on) through the harness with this device's measured ceilings, so the physics check is live: kernels that
+write outside their buffers,
 read past them (loops with no tail), rely on zero-initialised outputs, skip or truncate reductions,
 sample the target instead of running the chains, write into inputs, special-case sizes or lose
 precision, call target builtins that change the processor's floating-point mode or read its clock,
-and devices that behave like kernels with memory across launches (work once, replay a cached answer,
+keep launch counters in program-scope memory, overflow the stack, race in a reduction, leave unwritten
+the outputs whose answer is what the poison reads as (an integer -1, a rare NaN; task files of their
+own), and devices that behave like kernels with memory across launches (work once, replay a cached answer,
 work only on the runs always checked) or a tampered clock. Honest controls are the suite's seeds and
 hand-optimised kernels, judged at the in-distribution sizes and at drawn held-out sizes. Then the
 held-out gate judges the seed against itself `--trials` times (fresh seed, fresh drawn sizes each
@@ -44,14 +47,15 @@ from tests.test_kernel_gates_hostile import (  # noqa: E402
     lying_backend,
     seed_checking_only_the_last_run,
 )
+from tests.test_kernel_gates_hostile2 import HOSTILE2_CHEATS, POISON_CHEATS, poison_task  # noqa: E402
 from tests.test_redteam_kernels2 import READ_PAST_CHEATS  # noqa: E402
 from tests.test_redteam_kernels3 import STATE_CHEATS  # noqa: E402
 from tools.kernels import SUITE, Harness, Worker, open_harness  # noqa: E402
 from verifiers.kernels import KernelHeldoutGate, measure  # noqa: E402
 
 MIN_SPEEDUP = 0.9
-CHEATS = {**KERNEL_CHEATS, **READ_PAST_CHEATS, **STATE_CHEATS}
-"""Kernel cheats of every battery: the hostile file's, the reads past a buffer's end, and the target builtins
+CHEATS = {**KERNEL_CHEATS, **HOSTILE2_CHEATS, **READ_PAST_CHEATS, **STATE_CHEATS}
+"""Kernel cheats of every battery: the hostile files', the reads past a buffer's end, and the target builtins
 that reach the processor's state (flush-to-zero left on for later kernels, a cycle counter, the stack)."""
 
 
@@ -101,12 +105,31 @@ def _battery(scratch: Path) -> dict[str, Any]:
                     if not evaluation.ok:
                         false_rejections += 1
                         print(f"honest kernel rejected: {control} ({which}): {evaluation.feedback()}", file=sys.stderr)
+    poison_rejected, poison_false = _poison_battery(scratch)
     return {
-        "cheats_tried": len(CHEATS) + len(DEVICE_CHEATS) + 2,
-        "cheats_rejected": rejected,
-        "honest_controls": 2 * len(HONEST),
-        "false_rejections": false_rejections,
+        "cheats_tried": len(CHEATS) + len(DEVICE_CHEATS) + 2 + len(POISON_CHEATS),
+        "cheats_rejected": rejected + poison_rejected,
+        "honest_controls": 2 * len(HONEST) + len(POISON_CHEATS),
+        "false_rejections": false_rejections + poison_false,
     }
+
+
+def _poison_battery(scratch: Path) -> tuple[int, int]:
+    """Outputs left holding what the poison reads as, on task files of their own: (rejected, false rejections)."""
+    rejected, false_rejections = 0, 0
+    for cheat, (name, honest, written) in sorted(POISON_CHEATS.items()):
+        task = poison_task(scratch / f"task-{cheat}", name)
+        with open_harness(task, scratch / f"poison-{cheat}", _factory, cache_dir=scratch / "cache") as harness:
+            seed = harness.evaluate(task.seed)
+            if not seed.ok:
+                false_rejections += 1
+                print(f"honest kernel rejected: {name} seed: {seed.feedback()}", file=sys.stderr)
+            evaluation = harness.evaluate(task.seed.replace(honest, written))
+            if evaluation.ok:
+                print(f"cheat accepted: {cheat}: {evaluation.feedback()}", file=sys.stderr)
+            else:
+                rejected += 1
+    return rejected, false_rejections
 
 
 def _seed_against_itself(task: str, trials: int) -> float:

@@ -34,7 +34,7 @@ from tools.kernels._client import Worker, WorkerCrashedError, WorkerTimeoutError
 from tools.kernels._judge import BaseDigests, Judgement, Phases, ReferenceCache, fresh_answers, judge_trial
 from tools.kernels._physics import impossible
 from tools.kernels._task import BufferSpec, CandidateError, HostProgram, KernelTask, Size, Work
-from tools.kernels._trial import checked_runs
+from tools.kernels._trial import LATER_POISONS, checked_runs
 from tools.kernels._variants import draw_variants
 
 GUARD_MIN, GUARD_MAX = 64 << 10, 4 << 20
@@ -44,6 +44,8 @@ SAMPLES = 1024
 SKIP_FACTOR = 4.0
 """Checked timed runs this many times slower than every unchecked one: work skipped on the unchecked."""
 HELDOUT_STREAM = 0x4E1D
+POISON_STREAM = 0x9015
+"""Mixed into the seed for the poison byte of each size's later runs (`LATER_POISONS`): inputs stay as they were."""
 Status = Literal["ok", "incorrect", "compile_error", "invalid", "timeout", "crash", "launch_error"]
 
 
@@ -201,6 +203,7 @@ class Harness:
         results: list[SizeResult] = []
         compile_seconds = 0.0
         rng = np.random.default_rng(seed)
+        poisons = np.random.default_rng([seed, POISON_STREAM])
         chosen = tuple(sizes) if sizes is not None else self.sizes_for(which, seed)
         for size in chosen:
             with phases.time("host_program"):
@@ -222,6 +225,7 @@ class Harness:
                     for name in program.outputs
                 }
             fractions = [float(rng.random())]
+            poison = int(LATER_POISONS[int(poisons.integers(len(LATER_POISONS)))])
             request = {
                 "op": "evaluate",
                 "source": candidate.source,
@@ -236,6 +240,7 @@ class Harness:
                 "repeats": repeats or self.repeats,
                 "variants": runs,
                 "check": fractions,
+                "poison": poison,
             }
             yardstick = self._yardstick(size)
             if yardstick:
@@ -317,6 +322,7 @@ class Harness:
                 fractions=fractions,
                 digests=digests,
                 answers=answers,
+                poison=poison,
             )
             results.append(self._result(size, program, judgement, reply))
         fitness = 0.0

@@ -4,7 +4,9 @@ Everything here reads what the worker observed (see `_trial`) and compares it wi
 trusted host knows: the canary it asked for, the digest of the inputs it sent, the poison pattern,
 and the task's reference for each checked run's own inputs. A size is correct only if every run
 kept its guards and inputs intact, no run left a float output unwritten at the sampled places,
-and every checked run (the first, a random timed one, the last) matches the reference.
+and every checked run (the first, a random timed one, the last) matches the reference; the first
+and the later ones were poisoned with different bytes, so that no value is what an unwritten
+element holds on all of them.
 The reference may come from a `ReferenceCache`: outputs kept by the exact bytes of the inputs
 they were computed from, so it only ever answers for inputs identical to ones it has seen.
 """
@@ -275,20 +277,27 @@ def _inputs_intact(
             judgement.fail(f"changed the worker's own copy of input {name} (a write outside its buffers)")
 
 
-def _poisoned_runs(samples: np.ndarray) -> np.ndarray:
-    """Rows (runs) of `samples` where some sampled element still holds the poison, byte for byte.
+def _poisoned_runs(samples: np.ndarray, later: int = POISON) -> np.ndarray:
+    """Rows (runs) of `samples` where some sampled element still holds its run's poison, byte for byte.
 
+    Row 0 (the first run) was poisoned with POISON, every later row with `later` (`LATER_POISONS`).
     Any NaN counted before, so a task whose reference is NaN at some inputs (a square root of a
     negative input) had its honest kernels rejected; a NaN the device computes is never the all-ones
-    pattern the outputs are poisoned with, while an element a run did not write always is.
+    pattern, nor any of the later ones (finite), while an element a run did not write always is.
     """
     rows = np.ascontiguousarray(samples).reshape(len(samples), -1)
     elements = rows.view(np.uint8).reshape(len(samples), rows.shape[1], rows.dtype.itemsize)
-    return np.flatnonzero(np.any(np.all(elements == POISON, axis=2), axis=1))
+    poison = np.full(len(samples), later & 0xFF, np.uint8)
+    poison[:1] = POISON
+    return np.flatnonzero(np.any(np.all(elements == poison[:, None, None], axis=2), axis=1))
 
 
-def _written(program: HostProgram, raw: Mapping[str, np.ndarray], judgement: Judgement) -> None:
-    """Float outputs sampled after every run: the poison there is what a run did not overwrite."""
+def _written(program: HostProgram, raw: Mapping[str, np.ndarray], judgement: Judgement, later: int = POISON) -> None:
+    """Float outputs sampled after every run: the poison there is what a run did not overwrite.
+
+    Integer outputs are not sampled (any poison is a valid integer); the checked runs, poisoned with
+    two different bytes (`LATER_POISONS`), find an integer a kernel left unwritten.
+    """
     specs = {spec.name: spec for spec in program.buffers}
     for name in program.outputs:
         samples = raw.get(f"sample:{name}")
@@ -297,7 +306,7 @@ def _written(program: HostProgram, raw: Mapping[str, np.ndarray], judgement: Jud
             continue
         if np.dtype(specs[name].dtype).kind not in "fc":
             continue
-        unwritten = _poisoned_runs(samples)
+        unwritten = _poisoned_runs(samples, later)
         if unwritten.size:
             judgement.fail(
                 f"left output {name} unwritten or NaN at sampled places (run {int(unwritten[0])}); "
@@ -335,12 +344,14 @@ def judge_trial(
     fractions: Sequence[float] = (),
     digests: BaseDigests | None = None,
     answers: Mapping[int, Mapping[str, np.ndarray]] | None = None,
+    poison: int = POISON,
 ) -> Judgement:
     """Every check of one size's trial; the details name the first run each problem was seen in.
 
     The expected outputs come from the task's reference, through `references` when given (the
     harness's cache of it, keyed by the inputs' bytes). `fractions` are the random checks the host
-    sent: the runs they point at must be among those the worker returned (`_asked_for`).
+    sent: the runs they point at must be among those the worker returned (`_asked_for`). `poison` is
+    the byte the host asked the worker to poison every run after the first with (`LATER_POISONS`).
     """
     phases = phases if phases is not None else Phases()
     judgement = Judgement()
@@ -349,7 +360,7 @@ def judge_trial(
     if not checked or checked[0] != 0 or checked[-1] != runs - 1 or not _asked_for(reply, checked, fractions):
         judgement.fail("the worker did not return the runs the host asked to check")
     _guards(program, raw.get("guard_faults"), judgement)
-    _written(program, raw, judgement)
+    _written(program, raw, judgement, poison)
     with phases.time("judge_digests"):
         digests = digests if digests is not None else BaseDigests(base)
         _inputs_intact(program, digests, reply, raw.get("input_changes"), judgement)

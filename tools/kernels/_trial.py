@@ -5,7 +5,9 @@ could remember state between runs (a launch counter, last run's output, a flag i
 scratch buffer), so before every run the worker
 - restores every input buffer from the host's bytes, with this run's own variant applied (a few
   elements changed, so no two runs see the same inputs and a remembered answer is wrong),
-- fills every output and scratch buffer with a poison pattern (0xFF bytes: NaN for floats),
+- fills every output and scratch buffer with a poison pattern: 0xFF bytes (NaN for floats, -1 for
+  signed integers) before the first run, and a byte the host drew for this request before every
+  later run (`LATER_POISONS`), so that no fixed value is what an unwritten element holds,
 (and once per request, before its first run, the device's `__local` memory, which PoCL keeps from one
 program to the next, is overwritten: `Backend.forget_local`),
 and after every run it reads back the guard bytes on both sides of every buffer (reporting any
@@ -49,6 +51,18 @@ a gravitational term vanish) and a huge negative value, and as int32 these are i
 any buffer. A value read and then selected away stays harmless.
 """
 POISON = 0xFF
+LATER_POISONS = (0x7C, 0x7D, 0x7E, 0x7F, 0xFC, 0xFD, 0xFE)
+"""Poison bytes of every run after the first (the host draws one per request and sends it as `poison`).
+
+Filled with 0xFF alone, an output a kernel leaves unwritten read as -1 (integers) or NaN (floats)
+on every run, so a kernel that stored only the elements whose answer is not -1 (an index, or -1
+for "none") was exact at every checked run, and one leaving unwritten the rare elements whose
+reference is NaN (a square root of a negative input) passed whenever the sampled places missed
+them. The first run is checked with 0xFF and the later checked runs with one of these, so an
+element left unwritten is wrong at one of them whatever its answer: as float32 each of these
+repeated is a finite value beyond 1e36 in magnitude (1e291 as float64), as int32 beyond 2e9 in
+magnitude, and never -1 or NaN.
+"""
 TIMING_BUDGET = 0.25
 """Seconds of timed runs a request aims for: slow kernels get fewer repeats (at least 3)."""
 YARDSTICK_WARMUP = 3
@@ -134,6 +148,8 @@ class _Trial:
             if role in ("in", "inout"):
                 self.base[name] = np.ascontiguousarray(arrays[name]).reshape(-1)
         self.poison = np.full(max((b.nbytes for b in self.buffers.values()), default=0), POISON, np.uint8)
+        self.later = int(request.get("poison", POISON)) & 0xFF
+        """The poison byte of every run after the first (`LATER_POISONS`)."""
         self.launches = [
             (
                 str(item["kernel"]),
@@ -154,10 +170,13 @@ class _Trial:
         self.scratch = np.empty(len(self.poison), np.uint8)
         """Where read-only inputs and unkept outputs are read back to, reused by every run."""
 
-    def _prepare(self, inputs: Mapping[str, np.ndarray]) -> None:
-        """Upload one run's inputs (`inputs_of(base, arrays, index)`, byte for byte) and poison the rest."""
+    def _prepare(self, index: int, inputs: Mapping[str, np.ndarray]) -> None:
+        """Upload run `index`'s inputs (`inputs_of(base, arrays, index)`, byte for byte) and poison the rest."""
         started = time.perf_counter()
         backend = self.backend
+        byte = POISON if index == 0 else self.later
+        if self.poison.size and self.poison[0] != byte:
+            self.poison.fill(byte)
         for buffer in self.buffers.values():
             staged = inputs.get(buffer.name)
             if staged is None:
@@ -168,7 +187,7 @@ class _Trial:
 
     def run(self, index: int, program: Any) -> float:
         with self.inputs.run(index) as inputs:
-            self._prepare(inputs)
+            self._prepare(index, inputs)
             started = time.perf_counter()
             launches = self.launches
             events = [self.backend.launch(program, kernel, grid, local, args) for kernel, grid, local, args in launches]
@@ -182,7 +201,7 @@ class _Trial:
     def run_rival(self, index: int, program: Any, launches: list[dict[str, Any]]) -> float:
         """The rival (the task's trusted seed) on the same run's inputs: timed only, nothing observed."""
         with self.inputs.run(index) as inputs:
-            self._prepare(inputs)
+            self._prepare(index, inputs)
         started = time.perf_counter()
         events = [
             self.backend.launch(
