@@ -26,6 +26,7 @@ from runs._records import (
 )
 from runs._store import RUN_SORT_KEYS, RunNotFoundError, RunStore, new_run_id, read_json
 from runs._tables import Artifact, Event, Experiment, Run, Step, Verdict, stored_utc, utcnow
+from runs._tree import TreeStep, TreeWalkError, tree_steps
 from runs._untrusted import (
     UntrustedEntry,
     UntrustedFileError,
@@ -75,6 +76,8 @@ __all__ = [
     "Step",
     "StoreUnavailableError",
     "TaskSpec",
+    "TreeStep",
+    "TreeWalkError",
     "UntrustedEntry",
     "UntrustedFileError",
     "UntrustedFileMissingError",
@@ -100,6 +103,7 @@ __all__ = [
     "storable_problem",
     "stored_utc",
     "task_label",
+    "tree_steps",
     "untrusted_kind",
     "untrusted_listing",
     "untrusted_subdirectories",

@@ -25,7 +25,15 @@ from sqlmodel import Session, col, create_engine, select
 
 from runs._artifacts import ArtifactStore, media_type_for
 from runs._errors import LabgateError, StoreUnavailableError
-from runs._records import TERMINAL_STATUSES, ExperimentSpec, GateResult, RunStatus, TaskSpec, check_experiment_key
+from runs._records import (
+    TERMINAL_STATUSES,
+    ExperimentSpec,
+    GateResult,
+    RunStatus,
+    TaskSpec,
+    check_experiment_key,
+    is_unicode_text,
+)
 from runs._revision import RevisionReader, track_revision
 from runs._schema import upgrade_schema
 from runs._tables import MAX_ARTIFACT_NAME, Artifact, Event, Experiment, Run, Step, Verdict, utcnow
@@ -179,12 +187,31 @@ def stored_name(name: str) -> str:
     name and suffix, which the dashboard shows and downloads by), and the digest keeps two long names that
     differ only in the middle apart.
     """
+    name = _printable_name(name)
     if len(name) <= MAX_ARTIFACT_NAME:
         return name
     digest = hashlib.sha256(name.encode("utf-8", "surrogatepass")).hexdigest()[:12]
     middle = f"...{digest}..."
     head = 120
     return name[:head] + middle + name[-(MAX_ARTIFACT_NAME - head - len(middle)) :]
+
+
+def _printable_name(name: str) -> str:
+    """`name` with what UTF-8 cannot hold written out: a file name's undecodable byte (kept by Python as a
+    lone surrogate) as `\\xff`, any other lone surrogate as `\\ud800`. A sandbox chooses its files' names;
+    one such name made the database refuse the artifact's row and the experiment's intake fail."""
+    if is_unicode_text(name):
+        return name
+    return "".join(_escaped(char) for char in name)
+
+
+def _escaped(char: str) -> str:
+    code = ord(char)
+    if 0xDC80 <= code <= 0xDCFF:
+        return f"\\x{code - 0xDC00:02x}"
+    if 0xD800 <= code <= 0xDFFF:
+        return f"\\u{code:04x}"
+    return char
 
 
 class RunStore:

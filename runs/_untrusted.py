@@ -23,8 +23,8 @@ by name instead of silently judging an older one.
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
-import shutil
 import stat
 import time
 from collections.abc import Iterator
@@ -32,6 +32,7 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
 from runs._errors import LabgateError
+from runs._tree import TreeWalkError, tree_steps
 
 DEFAULT_MAX_BYTES = 64 << 20
 DEFAULT_TIMEOUT = 30.0
@@ -369,41 +370,37 @@ class UntrustedEntry:
 
 
 def walk_untrusted(root: Path, *, max_entries: int = 100_000) -> Iterator[UntrustedEntry]:
-    """Every entry under root, depth first, without following links; stops after `max_entries`."""
+    """Every entry under root, folders before their content, without following links.
+
+    One descriptor is held whatever the tree's shape (`runs._tree`), so neither thousands of sibling
+    folders nor folders nested thousands deep exhaust the process's descriptors or hide what lies beyond.
+
+    Raises:
+        UntrustedFileError: more than `max_entries` entries, or a folder that cannot be walked (one that
+            cannot be opened, or was moved during the walk): what it holds is unknown, so it is not skipped.
+    """
     count = 0
     rootfd = _open_root(root)
-    stack: list[tuple[int, str]] = [(rootfd, "")]
     try:
-        while stack:
-            dirfd, prefix = stack.pop()
-            try:
-                with os.scandir(dirfd) as entries:
-                    listed = sorted(entries, key=lambda entry: entry.name)
-                for entry in listed:
-                    count += 1
-                    if count > max_entries:
-                        raise UntrustedFileError(str(root), f"holds more than {max_entries} entries")
-                    relative = f"{prefix}{entry.name}"
-                    try:
-                        info = entry.stat(follow_symlinks=False)
-                    except FileNotFoundError:
-                        continue  # removed since the listing (a live tree such as /proc): no longer there
-                    if stat.S_ISDIR(info.st_mode):
-                        yield UntrustedEntry(relative, "dir", 0)
-                        with contextlib.suppress(OSError):
-                            stack.append((os.open(entry.name, _DIR_FLAGS, dir_fd=dirfd), relative + "/"))
-                    elif stat.S_ISLNK(info.st_mode):
-                        yield UntrustedEntry(relative, "link", 0)
-                    elif stat.S_ISREG(info.st_mode):
-                        yield UntrustedEntry(relative, "file", info.st_size)
-                    else:
-                        yield UntrustedEntry(relative, "other", 0)
-            finally:
-                os.close(dirfd)
+        for step in tree_steps(rootfd):
+            if step.kind != "entry":
+                continue
+            count += 1
+            if count > max_entries:
+                raise UntrustedFileError(str(root), f"holds more than {max_entries} entries")
+            mode = step.info.st_mode
+            if stat.S_ISDIR(mode):
+                yield UntrustedEntry(step.relative, "dir", 0)
+            elif stat.S_ISLNK(mode):
+                yield UntrustedEntry(step.relative, "link", 0)
+            elif stat.S_ISREG(mode):
+                yield UntrustedEntry(step.relative, "file", step.info.st_size)
+            else:
+                yield UntrustedEntry(step.relative, "other", 0)
+    except TreeWalkError as error:
+        raise UntrustedFileError(error.relative, error.reason) from None
     finally:
-        for fd, _ in stack:
-            with contextlib.suppress(OSError):
-                os.close(fd)
+        os.close(rootfd)
 
 
 def copy_untrusted_tree(
@@ -417,67 +414,90 @@ def copy_untrusted_tree(
 ) -> list[str]:
     """Copy regular files and directories from an untrusted tree; links and special files are skipped.
 
-    Returns the refusals (`'path: reason'`), so a caller can report them. Raises UntrustedFileError
-    when the tree as a whole is over its limits.
+    Returns the refusals (`'path: reason'`), so a caller can report them. A folder whose path in the
+    copy would be longer than the system allows (names of 255 characters, a few dozen deep) is refused
+    once, with everything below it. Raises UntrustedFileError when the tree as a whole is over its limits.
     """
     refused: list[str] = []
+    unplaced: set[str] = set()  # folders refused: what they hold is not copied nor named again
     total = 0
     target.mkdir(parents=True, exist_ok=True)
     for entry in walk_untrusted(source, max_entries=max_entries):
         top = entry.relative.split("/", 1)[0]
         if any(PurePosixPath(top).match(pattern) for pattern in skip):
             continue
+        if entry.relative.rpartition("/")[0] in unplaced:
+            if entry.kind == "dir":
+                unplaced.add(entry.relative)
+            continue
         destination = target / entry.relative
-        if entry.kind == "dir":
-            destination.mkdir(parents=True, exist_ok=True)
-        elif entry.kind == "file":
-            total += entry.size
-            if total > max_total_bytes:
-                raise UntrustedFileError(str(source), f"holds more than {max_total_bytes} bytes")
-            try:
-                data = read_untrusted(source, entry.relative, max_bytes=max_file_bytes)
-            except UntrustedFileError as error:
-                refused.append(str(error))
-                continue
-            destination.parent.mkdir(parents=True, exist_ok=True)
-            destination.write_bytes(data)
-        else:
-            what = "a symbolic link" if entry.kind == "link" else "a special file"
-            refused.append(f"{entry.relative}: {what}, not copied")
+        try:
+            if entry.kind == "dir":
+                destination.mkdir(parents=True, exist_ok=True)
+            elif entry.kind == "file":
+                total += entry.size
+                if total > max_total_bytes:
+                    raise UntrustedFileError(str(source), f"holds more than {max_total_bytes} bytes")
+                try:
+                    data = read_untrusted(source, entry.relative, max_bytes=max_file_bytes)
+                except UntrustedFileError as error:
+                    refused.append(str(error))
+                    continue
+                destination.parent.mkdir(parents=True, exist_ok=True)
+                destination.write_bytes(data)
+            else:
+                what = "a symbolic link" if entry.kind == "link" else "a special file"
+                refused.append(f"{entry.relative}: {what}, not copied")
+        except OSError as error:
+            if error.errno != errno.ENAMETOOLONG:
+                raise  # a full disk, say: the caller's to report, not this entry's
+            refused.append(f"{entry.relative}: its path is longer than the system allows, not copied")
+            if entry.kind == "dir":
+                unplaced.add(entry.relative)
     return refused
 
 
 def remove_untrusted_tree(path: Path) -> None:
     """Remove a tree a sandbox wrote; links are removed, never followed.
 
-    The sandbox runs as the same user and may have taken the write bit off its own folders (a
-    `chmod 0555` keeps their files from being unlinked): such a folder is made writable again and
-    the removal retried, so nothing it held survives into the next attempt.
+    The sandbox runs as the same user and may have taken the rights off its own folders (a `chmod 0555`
+    keeps their files from being unlinked, a `chmod 0` from being listed): each folder is given its
+    owner's rights back before it is emptied, so nothing it held survives into the next attempt. The
+    walk holds one descriptor and does not recurse (`runs._tree`), so folders nested thousands deep go
+    too. An immutable file or a busy mount point still raises.
+
+    Raises:
+        OSError: something in the tree cannot be removed (`TreeWalkError` for a folder that cannot be walked).
     """
-    with contextlib.suppress(FileNotFoundError):
-        if path.is_symlink() or not path.is_dir():
+    try:
+        info = path.lstat()
+    except FileNotFoundError:
+        return
+    if not stat.S_ISDIR(info.st_mode):
+        with contextlib.suppress(FileNotFoundError):
             path.unlink()
-        else:
-            shutil.rmtree(path, onerror=_unlock_and_retry)
+        return
+    _give_owner_rights(path, info)
+    try:
+        rootfd = os.open(path, _DIR_FLAGS)
+    except FileNotFoundError:
+        return
+    try:
+        for step in tree_steps(rootfd, unlock=True):
+            with contextlib.suppress(FileNotFoundError):
+                if step.kind == "leave":
+                    os.rmdir(step.name, dir_fd=step.dirfd)
+                elif stat.S_ISDIR(step.info.st_mode):
+                    _give_owner_rights(step.name, step.info, step.dirfd)
+                else:
+                    os.unlink(step.name, dir_fd=step.dirfd)
+    finally:
+        os.close(rootfd)
+    with contextlib.suppress(FileNotFoundError):
+        path.rmdir()
 
 
-def _unlock_and_retry(function: object, failed: str, excinfo: object) -> None:
-    """`shutil.rmtree`'s error handler: give the folders involved back their owner's rights, then retry.
-
-    Only a permission error is retried, and only when a folder's rights were actually widened, so an
-    immutable file or a busy mount point still raises instead of looping."""
-    error = excinfo[1] if isinstance(excinfo, tuple) else None
-    if not isinstance(error, PermissionError):
-        raise error if isinstance(error, BaseException) else OSError(f"cannot remove {failed}")
-    unlocked = False
-    for folder in (os.path.dirname(failed), failed):
-        info = os.lstat(folder) if os.path.lexists(folder) else None
-        if info is not None and stat.S_ISDIR(info.st_mode) and info.st_mode & stat.S_IRWXU != stat.S_IRWXU:
-            os.chmod(folder, stat.S_IMODE(info.st_mode) | stat.S_IRWXU)
-            unlocked = True
-    if not unlocked:
-        raise error
-    if os.path.isdir(failed) and not os.path.islink(failed):
-        shutil.rmtree(failed, onerror=_unlock_and_retry)
-    elif os.path.lexists(failed):
-        os.unlink(failed)
+def _give_owner_rights(name: str | Path, info: os.stat_result, dirfd: int | None = None) -> None:
+    """`u+rwx` on a folder that lacks them, so what it holds can be listed and unlinked."""
+    if info.st_mode & stat.S_IRWXU != stat.S_IRWXU:
+        os.chmod(name, stat.S_IMODE(info.st_mode) | stat.S_IRWXU, dir_fd=dirfd)

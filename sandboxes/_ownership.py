@@ -12,9 +12,11 @@ own what it has to write:
   in; when the sandbox closes, everything it owned goes back to the directory's original owner,
   with set-uid/set-gid bits stripped so a candidate cannot leave a root-owned set-uid file behind.
 
-The tree walks use `os.fwalk` with directory file descriptors and never follow symbolic links, so
-a candidate swapping a directory for a link mid-walk cannot redirect a root-owned chown to files
-outside its directory. Files with several hard links that the sandbox does not already own are
+The tree walks (`runs.tree_steps`) act through directory file descriptors and never follow symbolic
+links, so a candidate swapping a directory for a link mid-walk cannot redirect a root-owned chown to
+files outside its directory; they hold one descriptor and do not recurse, so a tree nested thousands
+deep (made faster than the disk watch looks) is taken back whole. What is taken back loses set-id bits
+and write access for others. Files with several hard links that the sandbox does not already own are
 left alone: a hard link is the one way a candidate could pull a foreign file into its directory.
 """
 
@@ -29,12 +31,15 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from runs import tree_steps
+
 # Sandbox uids live above two thousand million: far from login accounts (1000+) and from the
 # subordinate ranges rootless containers use (100000+), below 2**31 where some tools misbehave.
 _UID_FLOOR = 2_000_000_000
 _UID_BLOCKS = 100_000
 _UID_BLOCK_SIZE = 1_000
-_SET_ID = stat.S_ISUID | stat.S_ISGID
+_UNSAFE_BITS = stat.S_ISUID | stat.S_ISGID | stat.S_IWOTH
+_DIRECTORY = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC
 
 
 class UidAllocator:
@@ -56,26 +61,34 @@ class UidAllocator:
 
 
 def _walk_chown(root: Path, uid: int, gid: int, wanted: Callable[[os.stat_result], bool]) -> None:
-    """chown every entry under root (root included) for which `wanted(lstat)` holds; links are not followed."""
-    top = os.lstat(root)
-    if stat.S_ISDIR(top.st_mode) and wanted(top):
-        os.chown(root, uid, gid, follow_symlinks=False)
-    for _, dirnames, filenames, dirfd in os.fwalk(root, follow_symlinks=False):
-        for name in (*dirnames, *filenames):
-            with contextlib.suppress(FileNotFoundError):
-                info = os.lstat(name, dir_fd=dirfd)
-                if wanted(info):
-                    os.chown(name, uid, gid, dir_fd=dirfd, follow_symlinks=False)
-                    if (stat.S_ISREG(info.st_mode) or stat.S_ISDIR(info.st_mode)) and info.st_mode & _SET_ID:
-                        _strip_set_id(name, dirfd, info)
+    """chown every entry under root (root included) for which `wanted(lstat)` holds; links are not followed.
 
-
-def _strip_set_id(name: str, dirfd: int, info: os.stat_result) -> None:
-    """Clear set-uid/set-gid through a descriptor opened without following links (chmod has no lchmod).
-
-    Directories lose them too: a set-gid directory would hand its group to whatever the harness
-    writes there later.
+    What changes hands also loses its set-id bits and write access for others (`_clear_unsafe_bits`).
     """
+    rootfd = os.open(root, _DIRECTORY)
+    try:
+        top = os.fstat(rootfd)
+        if wanted(top):
+            os.fchown(rootfd, uid, gid)
+        for step in tree_steps(rootfd):
+            if step.kind != "entry" or not wanted(step.info):
+                continue
+            with contextlib.suppress(FileNotFoundError):
+                os.chown(step.name, uid, gid, dir_fd=step.dirfd, follow_symlinks=False)
+                _clear_unsafe_bits(step.name, step.dirfd, step.info)
+    finally:
+        os.close(rootfd)
+
+
+def _clear_unsafe_bits(name: str, dirfd: int, info: os.stat_result) -> None:
+    """Clear set-uid, set-gid and others' write through a descriptor opened without following links
+    (chmod has no lchmod); only regular files and directories carry them meaningfully.
+
+    Directories lose them too: a set-gid directory would hand its group to whatever the harness writes
+    there later, and a world-writable one would let any local user put files among an experiment's outputs.
+    """
+    if not (stat.S_ISREG(info.st_mode) or stat.S_ISDIR(info.st_mode)) or not info.st_mode & _UNSAFE_BITS:
+        return
     try:
         fd = os.open(name, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC, dir_fd=dirfd)
     except OSError:
@@ -84,7 +97,7 @@ def _strip_set_id(name: str, dirfd: int, info: os.stat_result) -> None:
         now = os.fstat(fd)
         same = (now.st_dev, now.st_ino) == (info.st_dev, info.st_ino)
         if same and (stat.S_ISREG(now.st_mode) or stat.S_ISDIR(now.st_mode)):
-            os.fchmod(fd, stat.S_IMODE(now.st_mode) & ~_SET_ID)
+            os.fchmod(fd, stat.S_IMODE(now.st_mode) & ~_UNSAFE_BITS)
     finally:
         os.close(fd)
 
@@ -133,20 +146,23 @@ class DirectoryGrant:
 
 
 def strip_set_id_bits(root: Path) -> None:
-    """Clear set-uid/set-gid bits on everything under `root` (root included), following no link.
+    """Clear set-uid/set-gid bits and others' write on everything under `root` (root included), following no link.
 
     For a sandbox that ran as the directory's own owner (labgate as an ordinary user): nothing
-    changes hands, but a set-uid file left behind would still run as that user for whoever starts it.
+    changes hands, but a set-uid file left behind would still run as that user for whoever starts it,
+    and a world-writable file or folder would let anyone change an output before it is judged. A folder
+    the sandbox locked (`chmod 0`) is opened up to its owner again so that what it holds is reached too.
     """
-    top = os.lstat(root)
-    if stat.S_ISDIR(top.st_mode) and top.st_mode & _SET_ID:
-        os.chmod(root, stat.S_IMODE(top.st_mode) & ~_SET_ID, follow_symlinks=False)
-    for _, dirnames, filenames, dirfd in os.fwalk(root, follow_symlinks=False):
-        for name in (*dirnames, *filenames):
-            with contextlib.suppress(FileNotFoundError):
-                info = os.lstat(name, dir_fd=dirfd)
-                if (stat.S_ISREG(info.st_mode) or stat.S_ISDIR(info.st_mode)) and info.st_mode & _SET_ID:
-                    _strip_set_id(name, dirfd, info)
+    rootfd = os.open(root, _DIRECTORY)
+    try:
+        top = os.fstat(rootfd)
+        if top.st_mode & _UNSAFE_BITS:
+            os.fchmod(rootfd, stat.S_IMODE(top.st_mode) & ~_UNSAFE_BITS)
+        for step in tree_steps(rootfd, unlock=True):
+            if step.kind == "entry":
+                _clear_unsafe_bits(step.name, step.dirfd, step.info)
+    finally:
+        os.close(rootfd)
 
 
 def ensure_reachable(path: Path) -> None:
