@@ -17,7 +17,7 @@ from pydantic import BaseModel, Field
 
 from agents.cfd_search._history import Observation
 from agents.cfd_search._llm_base import LlmProposerBase, box, outcome, violations
-from agents.cfd_search._model_tokens import foreign_tokens
+from agents.cfd_search._model_tokens import foreign_tokens, translated
 from agents.llm import LLMBudgetExceededError, LLMError, Message
 from runs import LabgateError
 from tools import SearchSpace
@@ -109,7 +109,8 @@ class LlmModelProposer(LlmProposerBase):
             'name(...); const scalar c = ...; const dimensionedScalar s("s", dimless, ...)), the model\'s own '
             "quantities (this->chi(), this->fv1(chi), Stilda, this->y_, this->nu(), gradU, the coefficients) "
             "and OpenFOAM's field functions (exp, log, sqrt, pow, sqr, mag, magSqr, min, max, tanh, symm, "
-            "skew, tr, fvc::grad): no includes, files, streams, new functions with arguments or pointers."
+            "skew, tr, fvc::grad): no includes, files, streams, new functions or pointers. A local value is "
+            "used by its name (not this->name), after its declaration and inside the braces that declare it."
         )
 
     def _one(
@@ -164,11 +165,9 @@ class LlmModelProposer(LlmProposerBase):
 
 def unsafe_source(source: str) -> list[str]:
     """Why a model's C++ is refused before it reaches the compiler: an include by path, or a forbidden name."""
-    # Neither line continuations nor comments (`#/**/include`) may hide a directive from the check.
-    joined = _LEXEMES.sub(
-        lambda match: " " if match.group(0).startswith("/") else match.group(0),
-        source.replace("\\\r\n", "").replace("\\\n", ""),
-    )
+    # Neither line continuations (`\\ ` then a line end, `??/`), a lone CR ending a `//` comment early, nor
+    # comments (`#/**/include`) may hide a directive from the check: the text is read as g++ reads it.
+    joined = _LEXEMES.sub(lambda match: " " if match.group(0).startswith("/") else match.group(0), translated(source))
     problems = [
         f"#include {name!r}: include headers by name only (no absolute or parent paths, no macro)"
         for name in _INCLUDE.findall(joined)

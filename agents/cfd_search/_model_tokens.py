@@ -12,6 +12,15 @@ model's own quantities and coefficients, OpenFOAM's field arithmetic (`exp`, `ma
 removes is free (it can only lose the model's own code). Files, streams, registration, memory
 addresses, preprocessor lines, literals other than numbers and plain names, and new types are not
 expressible, so a candidate changes the model, never the case's results behind the solver's back.
+
+The tokens are the compiler's (`translated`: g++ -std=c++11's line ends, trigraphs and line splices
+first), so no comment, string or splice reads one way here and another way in g++. A name the edit
+declares is a value of an allowed type and is admitted only where C++ resolves it to that value: after
+its declaration and inside the braces (or, for a parameter, the body) that declare it, never after `.`,
+`->`, `::` or `template` (a member of something else), before `::` (a type or namespace), or before `(`
+(a call: a function, or a function-like macro of the headers, of that name). A declaration may not be a
+function: one of a base class's names (`devReff`, what post-processing reads the wall shear from) would
+replace that function behind the solver's back.
 """
 
 from __future__ import annotations
@@ -60,64 +69,142 @@ _ALLOWED_PUNCTUATORS = frozenset(
     {"::", "->", "<=", ">=", "==", "!=", "&&", "||", "+=", "-=", "*=", "/=", *"{}()<>;:,.?!+-*/&="}
 )
 _TOKEN = re.compile(
-    r"(?P<space>\s+)|(?P<comment>//[^\n]*|/\*.*?(?:\*/|\Z))"
-    r"|(?P<string>\"(?:[^\"\\\n]|\\.)*\"?)|(?P<char>'(?:[^'\\\n]|\\.)*'?)"
-    r"|(?P<number>\.?[0-9](?:[eEpP][+-]|[0-9A-Za-z_.'])*)"
+    r"(?P<space>[ \t\n\v\f]+)|(?P<comment>//[^\n]*|/\*.*?(?:\*/|\Z))"
+    r"|(?P<raw>(?:u8|[uUL])?R\"(?P<delimiter>[^ ()\\\t\v\f\n\"]{0,16})\(.*?(?:\)(?P=delimiter)\"|\Z))"
+    r"|(?P<string>(?:u8|[uUL])?\"(?:[^\"\\\n]|\\.)*\"?)|(?P<char>[uUL]?'(?:[^'\\\n]|\\.)*'?)"
+    r"|(?P<number>\.?[0-9](?:[eEpP][+-]|[0-9A-Za-z_.])*)"
     r"|(?P<word>[A-Za-z_][A-Za-z0-9_]*)"
     r"|(?P<punctuator>" + "|".join(re.escape(p) for p in _PUNCTUATORS) + r")"
     r"|(?P<other>.)",
     re.DOTALL,
 )
+_NUMBER = re.compile(r"(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?[fFlL]?|[0-9]+[uUlL]{0,3}")
+"""A number as a number (a pp-number also takes letters: `1.0_x` calls a user-defined literal operator)."""
 _PLAIN_NAME = re.compile(r"\"[A-Za-z_][A-Za-z0-9_]{0,40}\"")
+_TRIGRAPHS = {"??=": "#", "??/": "\\", "??'": "^", "??(": "[", "??)": "]", "??!": "|", "??<": "{", "??>": "}"}
+_TRIGRAPHS["??-"] = "~"
+_TRIGRAPH = re.compile(r"\?\?[=/'()!<>-]")
+_SPLICE = re.compile(r"\\[ \t\v\f\0]*\n")
+"""A line splice as g++ reads one: white space may stand between the backslash and the line end."""
+_DIRECTIVE = frozenset({"#", "%:"})
+_KEYWORDS = frozenset(
+    {
+        *("alignas", "alignof", "and", "and_eq", "asm", "bitand", "bitor", "bool", "break", "case", "catch"),
+        *("char", "char16_t", "char32_t", "class", "compl", "const_cast", "constexpr", "continue", "decltype"),
+        *("default", "delete", "do", "double", "dynamic_cast", "enum", "explicit", "export", "extern", "float"),
+        *("for", "friend", "goto", "inline", "int", "long", "mutable", "namespace", "new", "noexcept", "not"),
+        *("not_eq", "nullptr", "operator", "or", "or_eq", "private", "protected", "public", "register"),
+        *("reinterpret_cast", "short", "signed", "sizeof", "static", "static_assert", "static_cast", "struct"),
+        *("switch", "template", "thread_local", "throw", "try", "typedef", "typeid", "union", "unsigned"),
+        *("using", "virtual", "void", "volatile", "wchar_t", "while", "xor", "xor_eq", "override", "final"),
+    }
+)
+_MEMBER_ACCESS = frozenset({".", "->", "::", ".*", "->*", "template", "typename", "~", "operator", "goto"})
 _MAX_PROBLEMS = 10
 
 
+def translated(source: str) -> str:
+    """`source` after g++ -std=c++11's first two translation phases: every line end (CR LF, or a CR alone)
+    made LF, trigraphs replaced (`??/` is a backslash) and line splices removed, as the compiler reads it."""
+    text = source.replace("\r\n", "\n").replace("\r", "\n")
+    text = _TRIGRAPH.sub(lambda match: _TRIGRAPHS[match.group(0)], text)
+    return _SPLICE.sub("", text)
+
+
 def tokens(source: str) -> list[str]:
-    """C++ tokens as the compiler sees them after line splicing; comments and white space dropped."""
-    spliced = source.replace("\\\r\n", "").replace("\\\n", "")
+    """C++ tokens as the compiler sees them after translation; comments and white space dropped.
+
+    A preprocessor line (`#` or `%:` to the end of its line) is one token, its tokens joined by one space:
+    a directive the edit adds or changes is a new token, never a kept `#` with new words after it."""
+    text = translated(source)
     found: list[str] = []
-    for match in _TOKEN.finditer(spliced):
+    directive: list[str] | None = None
+    for match in _TOKEN.finditer(text):
         kind = match.lastgroup
+        if kind == "space" and directive is not None and "\n" in match.group(0):
+            found.append("#" + " ".join(directive[1:]))
+            directive = None
         if kind in ("space", "comment"):
             continue
-        text = match.group(0)
+        piece = match.group(0)
+        if directive is not None:
+            directive.append(piece)
+            continue
+        if piece in _DIRECTIVE:
+            directive = [piece]
+            continue
         # C++11: `<::` is `<` then `::` unless followed by `:` or `>`, not the digraph `<:` then `:`.
-        if (
-            text == "<:"
-            and spliced.startswith("<::", match.start())
-            and spliced[match.start() + 3 : match.start() + 4] not in (":", ">")
-        ):
+        start = match.start()
+        if piece == "<:" and text.startswith("<::", start) and text[start + 3 : start + 4] not in (":", ">"):
             found += ["<", "::"]
             continue
-        found.append(text)
+        found.append(piece)
+    if directive is not None:
+        found.append("#" + " ".join(directive[1:]))
     return found
 
 
-def _declarations(stream: list[str]) -> dict[str, str]:
-    """Names declared in `stream` and their types: a word right after a type, `T&` or `tmp<T>`."""
-    found: dict[str, str] = {}
+def _matching(stream: list[str]) -> dict[int, int]:
+    """For each opening `{` and `(`, the index of its closing partner (the stream's end when unclosed)."""
+    partner: dict[int, int] = {}
+    open_at: list[int] = []
+    for index, token in enumerate(stream):
+        if token in ("{", "("):
+            open_at.append(index)
+        elif token in ("}", ")") and open_at:
+            partner[open_at.pop()] = index
+    for index in open_at:
+        partner[index] = len(stream)
+    return partner
+
+
+def _declarations(stream: list[str]) -> list[tuple[str, int, int, str]]:
+    """The names declared in `stream`, where C++ resolves them to that declaration: (name, index of the
+    declaration, index where its scope ends, its type). A name is declared right after a type, `T&` or
+    `tmp<T>`; its scope is the rest of the braces around it, or for a parameter (inside parentheses) the
+    parenthesis and the body that follows."""
+    partner = _matching(stream)
+    enclosing: list[int] = []
+    found: list[tuple[str, int, int, str]] = []
     for index, word in enumerate(stream):
-        if not (word[:1].isalpha() or word[:1] == "_") or word in _TYPES or index == 0:
+        if word in ("{", "("):
+            enclosing.append(index)
+        elif word in ("}", ")") and enclosing:
+            enclosing.pop()
+        if not (word[:1].isalpha() or word[:1] == "_") or word in _TYPES or index == 0 or '"' in word:
             continue
         before = stream[index - 1]
         if before == "&" and index > 1:
             before = stream[index - 2]
-        if before == ">" and index > 2:
-            before = stream[index - 3] if stream[index - 2] in _TYPES else stream[index - 2]
-        if before in _TYPES:
-            found.setdefault(word, before)
+        if before == ">" and index > 3 and stream[index - 2] in _TYPES and stream[index - 3] == "<":
+            before = stream[index - 4]
+        if before not in _TYPES:
+            continue
+        braces = [opening for opening in enclosing if stream[opening] == "{"]
+        end = partner[braces[-1]] if braces else len(stream)
+        if enclosing and stream[enclosing[-1]] == "(":
+            close = partner[enclosing[-1]]
+            body = close + 1
+            while body < len(stream) and stream[body] not in ("{", ";"):
+                body += 1
+            end = partner.get(body, close) if body < len(stream) and stream[body] == "{" else close
+        found.append((word, index, end, before))
     return found
 
 
-def _refusal(token: str, allowed: set[str]) -> str | None:
+def _refusal(token: str, allowed: frozenset[str] | set[str]) -> str | None:
+    if token[0] == "#":
+        return f"the preprocessor line {token[:60]!r}"
+    if '"' in token:
+        if token[0] != '"':
+            return f"the string {token[:40]!r} (no prefixed or raw strings)"
+        return None if _PLAIN_NAME.fullmatch(token) else f"the string {token[:40]!r} (only plain names)"
+    if "'" in token:
+        return f"the character literal {token[:12]!r}"
     if token[0].isalpha() or token[0] == "_":
         return None if token in allowed else f"the name {token!r}"
     if token[0].isdigit() or (token[0] == "." and len(token) > 1):
-        return None
-    if token[0] == '"':
-        return None if _PLAIN_NAME.fullmatch(token) else f"the string {token[:40]!r} (only plain names)"
-    if token[0] == "'":
-        return f"the character literal {token[:12]!r}"
+        return None if _NUMBER.fullmatch(token) else f"the number {token[:20]!r} (a literal with a suffix)"
     return None if token in _ALLOWED_PUNCTUATORS else f"the symbol {token!r}"
 
 
@@ -146,19 +233,42 @@ def _misplaced(stream: list[str], index: int, declared: dict[str, str]) -> str |
     return None
 
 
+def _unresolved(stream: list[str], index: int, scopes: list[tuple[str, int, int, str]]) -> str | None:
+    """Why a name outside the allow-list does not stand for a value the edit declared (None when it does)."""
+    name = stream[index]
+    previous = stream[index - 1] if index > 0 else ""
+    following = stream[index + 1] if index + 1 < len(stream) else ""
+    after = stream[index + 2] if index + 2 < len(stream) else ""
+    declaration = next((item for item in scopes if item[0] == name and item[1] == index), None)
+    if declaration is not None:
+        if name in _KEYWORDS or name.startswith("__") or (name[:1] == "_" and name[1:2].isupper()):
+            return f"a declaration of the reserved name {name!r}"
+        if following == "(" and (after in (")", "const", "typename") or after in _TYPES):
+            return f"the function {name!r} (a model edit declares values, not functions)"
+        return None
+    if previous in _MEMBER_ACCESS:
+        return f"the name {name!r} after {previous!r} (a member of something other than the edit's own values)"
+    if following in ("::", "("):
+        return f"the name {name!r} before {following!r} (the edit declares values, not types or functions)"
+    if not any(item[0] == name and item[1] < index <= item[2] for item in scopes):
+        return f"the name {name!r} outside the scope that declares it"
+    return None
+
+
 def foreign_tokens(source: str, family: str) -> list[str]:
     """Why the edit is refused: each token it adds to `family` that the allow-list does not hold.
 
     Names the edit declares (`const volScalarField fs(...)`, `const scalar c = 0.3`) join the
-    allow-list. Some allowed tokens are refused where they stand: `??` (a trigraph in ISO C++11), `&`
-    and `*` that take or follow an address (`&x`, `(scalar*)`), `this` other than in `this->`, a
-    parameter list (a prototype binds to any library function of that signature), and a string that
-    is not a `dimensionedScalar`'s name (`IOobject("U", ...)` would register a field as the solver's).
+    allow-list where C++ resolves them to the declared value (see the module's docstring). Some allowed
+    tokens are refused where they stand: `??` (a trigraph in ISO C++11), `&` and `*` that take or follow
+    an address (`&x`, `(scalar*)`), `this` other than in `this->`, a parameter list (a prototype binds to
+    any library function of that signature), and a string that is not a `dimensionedScalar`'s name
+    (`IOobject("U", ...)` would register a field as the solver's).
     """
     theirs = tokens(source)
     matcher = difflib.SequenceMatcher(None, tokens(family), theirs, autojunk=False)
-    declared = _declarations(theirs)
-    allowed = set(ALLOWED_WORDS) | set(declared)
+    scopes = _declarations(theirs)
+    declared = {name: kind for name, _, _, kind in scopes}
     added = [
         index
         for operation, _, _, start, end in matcher.get_opcodes()
@@ -170,7 +280,12 @@ def foreign_tokens(source: str, family: str) -> list[str]:
     added_set = set(added)
     problems: list[str] = []
     for index in near:
-        reason = _refusal(theirs[index], allowed) if index in added_set else None
+        token = theirs[index]
+        reason = None
+        if index in added_set:
+            reason = _refusal(token, ALLOWED_WORDS | set(declared))
+            if reason is None and token not in ALLOWED_WORDS and (token[0].isalpha() or token[0] == "_"):
+                reason = _unresolved(theirs, index, scopes)
         reason = reason or _misplaced(theirs, index, declared)
         if reason is not None and reason not in problems:
             problems.append(reason)

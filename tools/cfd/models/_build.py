@@ -33,6 +33,7 @@ COMPILE_FLAGS = (
     "-O3",
     "-DNoRepository",
     "-ftemplate-depth-100",
+    "-fmax-errors=20",
     "-fPIC",
     "-shared",
     "-Wl,--no-undefined",
@@ -49,7 +50,8 @@ LINK_LIBRARIES = (
     "-lm",
 )
 COMPILE_LIMITS = Limits(memory_bytes=3 * GIB // 2, processes=32, file_bytes=256 << 20, output_bytes=1 << 20)
-"""g++ on one model: ~20 s of CPU and ~600 MB; 1.5 GiB and `COMPILE_SECONDS` bound a hostile source."""
+"""g++ on one model: ~20 s of CPU and ~600 MB; 1.5 GiB and `COMPILE_SECONDS` bound a hostile source, and a
+build stopped by them fails as one that does not compile, saying which limit (`ModelCompileError`)."""
 COMPILE_SECONDS = 240.0
 SOURCE_NAME = "model.C"
 MAX_SOURCE_BYTES = 200_000
@@ -60,6 +62,10 @@ _DIAGNOSTIC = re.compile(
     re.MULTILINE,
 )
 _LINKER = re.compile(r"^(?:/usr/bin/ld: |collect2: )(?P<message>.*)$", re.MULTILINE)
+_EXHAUSTED = re.compile(
+    r"virtual memory exhausted|out of memory|Cannot allocate memory|Killed signal terminated|CPU time limit exceeded"
+)
+"""What g++ says when a limit of its sandbox, not the source's C++, stopped it."""
 
 
 @dataclass(frozen=True)
@@ -254,6 +260,12 @@ def build_model(source: str, *, cache: Path | None = None, timeout: float = COMP
             if result.returncode != 0 or not built.is_file() or built.is_symlink():
                 diagnostics = parse_diagnostics(output, sandbox.workdir)
                 summary = f"the model did not compile (g++ exited with {result.returncode})"
+                if result.returncode < 0 or _EXHAUSTED.search(output):
+                    memory = (COMPILE_LIMITS.memory_bytes or 0) / GIB
+                    summary = (
+                        f"the model did not compile: g++ ran out of its limits ({memory:g} GiB of memory, "
+                        f"{timeout:g} s), so the source is too large or too deep to build"
+                    )
                 raise ModelCompileError(summary, diagnostics, output[-4000:])
             library.parent.mkdir(parents=True, exist_ok=True)
             partial = library.with_suffix(f".partial{os.getpid()}")
