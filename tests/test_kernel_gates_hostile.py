@@ -20,6 +20,7 @@ from tests.conftest import opencl_usable, require_tool
 from tools.kernels import SUITE, Harness, Worker
 from tools.kernels._physics import impossible
 from tools.kernels._task import Work
+from tools.kernels._trial import LATER_POISONS, POISON
 
 pytestmark = [pytest.mark.opencl]
 
@@ -261,6 +262,10 @@ class InProcessWorker:
         return evaluate(self.backend, dict(header), dict(arrays))
 
 
+POISONS = frozenset((POISON, *LATER_POISONS))
+"""Every byte a run's outputs are poisoned with (the first run's, and each size's later runs')."""
+
+
 def lying_backend(kind: str) -> Any:
     """A PoCL backend playing a kernel with memory across launches, or a tampered clock.
 
@@ -279,6 +284,9 @@ def lying_backend(kind: str) -> Any:
     - "scribble-copy": run 1 changes one byte of the worker's own copy of each input before it is
       uploaded (a kernel writing outside its buffers into the worker's memory), so that device and
       copy agree and only the final digests can tell.
+
+    Runs are the candidate's own: the bandwidth yardstick's launches (its own program, run before the
+    candidate's when the harness has measured ceilings) pass through untouched and are not counted.
     """
     from tools.kernels._opencl import OpenCLBackend
 
@@ -291,10 +299,18 @@ def lying_backend(kind: str) -> Any:
             self.poisoned: list[tuple[Any, int, int]] = []
             self.staged: list[tuple[Any, int, int]] = []
             self.honest: list[float] = []
+            self.probes: set[int] = set()
+            self.probing = False
+
+        def compile(self, source: str, defines: dict[str, int]) -> Any:
+            program = super().compile(source, defines)
+            if source.startswith("__kernel void triad("):  # the yardstick's program (`triad_source`)
+                self.probes.add(id(program))
+            return program
 
         def write(self, buffer: Any, data: np.ndarray, offset: int = 0) -> None:
             raw = np.ascontiguousarray(data).reshape(-1).view(np.uint8)
-            if offset > 0 and raw.size > 0 and bool(np.all(raw == 0xFF)):
+            if offset > 0 and raw.size > 0 and int(raw[0]) in POISONS and bool(np.all(raw == raw[0])):
                 self.poisoned.append((buffer, offset, raw.size))
             elif offset > 0 and raw.size > 64:
                 self.staged.append((buffer, offset, raw.size))
@@ -309,11 +325,16 @@ def lying_backend(kind: str) -> Any:
             return kind.startswith("checked-only") and 2 <= self.runs < LAST_RUN
 
         def launch(self, program: Any, kernel: str, global_size: Any, local_size: Any, args: Any) -> Any:
+            self.probing = id(program) in self.probes
+            if self.probing:
+                return super().launch(program, kernel, global_size, local_size, args)
             if self.idle():
                 return None
             return super().launch(program, kernel, global_size, local_size, args)
 
         def elapsed(self, events: Sequence[Any]) -> float:
+            if self.probing:
+                return super().elapsed(events)
             real = [event for event in events if event is not None]
             seconds = super().elapsed(real) if real else self.first
             if kind == "checked-only" and not real:
@@ -373,6 +394,28 @@ def test_state_across_launches_is_caught(kind: str, task: str, phrase: str) -> N
     if kind == "replay":
         # The first run is honest; what gives the replay away is a later run's own inputs.
         assert "(run 0)" not in feedback
+
+
+MEASURED = {
+    "triad_gbps": {1 << 20: 30.0},
+    "update_gbps": {1 << 20: 30.0},
+    "triad_width": {1 << 20: 4},
+    "update_width": {1 << 20: 4},
+    "fma_gflops": 1000.0,
+}
+"""Ceilings as a measured device has them: every bandwidth-bound size then runs the yardstick first."""
+
+
+@pytest.mark.parametrize(("kind", "task", "phrase"), [case for case in DEVICE_CHEATS if case[1] == "saxpy"])
+def test_state_across_launches_is_caught_beside_the_yardstick(kind: str, task: str, phrase: str) -> None:
+    """With measured ceilings the bandwidth yardstick runs on the same device before the candidate's runs;
+    the cheats stay cheats (they count only the candidate's launches) and are still caught."""
+    require_tool(opencl_usable(), "an OpenCL platform (pocl-opencl-icd) with pyopencl")
+    harness = Harness(SUITE[task], cast(Worker, InProcessWorker(lying_backend(kind))), ceilings=MEASURED, repeats=4)
+    evaluation = harness.evaluate(SUITE[task].seed, seed=17)
+    assert any(result.ceiling_gbps for result in evaluation.sizes), "no size ran the yardstick"
+    assert evaluation.status == "incorrect", evaluation.feedback()
+    assert phrase in evaluation.feedback(), evaluation.feedback()
 
 
 REPEATS = 4
