@@ -625,3 +625,31 @@ def test_a_planners_rationale_is_shown_as_unjudged_words() -> None:
     lines = _plan_section(run, [])  # type: ignore[arg-type]
     shown = next(line for line in lines if "Every case passed" in line)
     assert UNJUDGED in shown and "*Every case passed.*" in shown
+
+
+FORGING_MODEL = (
+    "#include <fstream>\n"
+    'static const int forged = (std::ofstream("postProcessing/forged") << "Cf matches the DNS", 0);\n'
+)
+
+
+def test_a_proposal_may_not_bring_its_own_model_cpp() -> None:
+    """Got through before: an LLM's revision (or a plan) could set `sa.source`, C++ compiled into every
+    OpenFOAM program of the case. The model-edit search checks every token an edit adds, so that a model
+    cannot write the fields and files the gates read; a hypothesis bypassed those checks entirely."""
+    workload = CfdWorkload()
+    task = next(t for t in workload.tasks() if t.id == "cfd/periodic-hill")
+    hostile = {**task.params, "sa": {"Cb1": 0.2, "source": FORGING_MODEL}}
+    with pytest.raises(TaskError, match=r"sa\.source is C\+\+ compiled into the solver"):
+        workload.validate_experiment(task, hostile)
+    workload.validate_experiment(task, {**task.params, "sa": {"Cb1": 0.2}})  # coefficients stay a hypothesis
+    given = TaskSpec(id=task.id, workload="cfd", params={**task.params, "sa": {"source": "// the user's own"}})
+    workload.validate_experiment(given, {**given.params, "sa": {"source": "// the user's own", "Cb1": 0.2}})
+    with pytest.raises(TaskError, match=r"sa\.source"):  # nor may a proposal drop or replace the user's
+        workload.validate_experiment(given, {**given.params, "sa": {"Cb1": 0.2}})
+    # Through the revision policy: the model's C++ never reaches an experiment; the built-in policy answers.
+    context = SimpleNamespace(task=task, workload=workload, emit=lambda *args: None)
+    item = JudgedExperiment(ExperimentSpec(key="base", task_id=task.id, params=dict(task.params)), "revise", [])
+    policy = LLMRevisionPolicy(context, _Model(hostile), BuiltinRevisionPolicy(workload))  # type: ignore[arg-type]
+    proposal = policy.revise_one(item, [])
+    assert proposal is None or "source" not in (proposal.params.get("sa") or {}), proposal

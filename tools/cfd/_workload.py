@@ -41,6 +41,7 @@ from tools.cfd.cases._generic_run import adopt_user_case, run_user_case
 from tools.cfd.cases._hill_task import PeriodicHillCase
 from tools.cfd.cases._plate_task import FlatPlateCase
 from tools.cfd.cases._post import prepare_post_processing
+from tools.cfd.cases._rans import compiled_params
 from tools.cfd.cases._step_task import BackwardStepCase
 from tools.cfd.models import ModelCompileError, with_compiled_model
 from tools.cfd.openfoam._commands import OpenFOAMConfig, StepOutcome, run_steps
@@ -96,6 +97,16 @@ MAX_SWEEP_EXPERIMENTS = 10_000
 JUDGING_PARAMS = ("u_ref",)
 """Parameters that set what a gate judges against (the physical-range gate bounds |U| by a multiple of
 `u_ref`): the user's to give, so a proposal (an LLM's revision) that changes one is invalid."""
+
+
+def _nested(params: Mapping[str, Any], path: tuple[str, ...]) -> Any:
+    """The value at `path` in nested parameters, or None where any level is missing."""
+    value: Any = params
+    for key in path:
+        if not isinstance(value, Mapping):
+            return None
+        value = value.get(key)
+    return value
 
 
 def _changed(task: TaskSpec, params: dict[str, Any], name: str) -> bool:
@@ -211,6 +222,13 @@ class CfdWorkload(Workload):
             if name in definition.params_model.model_fields and _changed(task, params, name):
                 raise TaskError(
                     f"{name} sets what a gate judges against and is fixed by the task; propose other parameters"
+                )
+        for path in compiled_params(definition.params_model):
+            if _nested(params, path) != _nested(task.params, path):
+                raise TaskError(
+                    f"{'.'.join(path)} is C++ compiled into the solver, where it could write the files the gates "
+                    "read; it is fixed by the task (a model-edit search writes it through its own checks), so "
+                    "propose other parameters"
                 )
         definition.parse(params, task.id)
 

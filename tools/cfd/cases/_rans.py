@@ -8,7 +8,7 @@ writes a boundary condition by hand and no model can be left without one of its 
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -17,6 +17,33 @@ from tools.cfd.openfoam._foamdict import FoamValue, Raw, Word, number, render_di
 TurbulenceModel = Literal["laminar", "kEpsilon", "kOmegaSST", "SpalartAllmaras"]
 TURBULENCE_MODELS: tuple[str, ...] = ("laminar", "kEpsilon", "kOmegaSST", "SpalartAllmaras")
 PatchKind = Literal["wall", "inlet", "outlet", "cyclic", "empty", "symmetry", "slip"]
+
+
+COMPILED: dict[str, Any] = {"compiled": True}
+"""Marks a parameter whose value is code compiled into the solver (`compiled_params`)."""
+
+
+def compiled_params(model: type[BaseModel], prefix: tuple[str, ...] = ()) -> list[tuple[str, ...]]:
+    """The paths of `model`'s parameters marked COMPILED, nested models included.
+
+    Such code runs inside every OpenFOAM program of the case, with their rights over the very files the
+    gates read (fields, wall shear, logs): whoever may set it could write the evidence instead of the
+    model. So it is the task's to give; a search writes it only through its own checks.
+    """
+    found: list[tuple[str, ...]] = []
+    for name, field in model.model_fields.items():
+        path = (*prefix, name)
+        if field.json_schema_extra == COMPILED:
+            found.append(path)
+        for nested in _models_in(field.annotation):
+            found += compiled_params(nested, path)
+    return found
+
+
+def _models_in(annotation: Any) -> list[type[BaseModel]]:
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return [annotation]
+    return [model for argument in get_args(annotation) for model in _models_in(argument)]
 
 
 class SACoefficients(BaseModel):
@@ -45,7 +72,10 @@ class SACoefficients(BaseModel):
     fv1Feature: float = Field(default=0.0, ge=0, le=7, description="feature switch, rounded")  # noqa: N815
     featureScale: float = Field(default=1.0, gt=0, le=1000.0)  # noqa: N815
     source: str | None = Field(
-        default=None, max_length=200_000, description="C++ of the corrected model (default: the built-in family)"
+        default=None,
+        max_length=200_000,
+        description="C++ of the corrected model (default: the built-in family)",
+        json_schema_extra=COMPILED,
     )
 
     def is_default(self) -> bool:
