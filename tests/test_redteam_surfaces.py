@@ -653,3 +653,32 @@ def test_a_proposal_may_not_bring_its_own_model_cpp() -> None:
     policy = LLMRevisionPolicy(context, _Model(hostile), BuiltinRevisionPolicy(workload))  # type: ignore[arg-type]
     proposal = policy.revise_one(item, [])
     assert proposal is None or "source" not in (proposal.params.get("sa") or {}), proposal
+
+
+def test_a_proposal_may_not_change_what_a_proof_task_proves() -> None:
+    """Got through before: the proofs workload fixed nothing, so an LLM's revision (after a gate of the
+    user's own said `revise`) could restate the theorem or add `Axiom cheat : False.` to the header, whose
+    postulates the proof gate allows, and have anything proved."""
+    from tools.proofs import ProofsWorkload
+
+    workload = ProofsWorkload()
+    task = TaskSpec(
+        id="proofs/mine",
+        workload="proofs",
+        params={"statement": "Theorem mine : forall n : nat, n + 0 = n.", "header": "Require Import Arith."},
+    )
+    for change in (
+        {"header": "Require Import Arith.\nAxiom cheat : False."},
+        {"statement": "Theorem mine : True."},
+        {"prover": "lean4"},
+        {"header": ""},
+    ):
+        with pytest.raises(TaskError, match="names what the task proves"):
+            workload.validate_experiment(task, {**task.params, **change})
+    workload.validate_experiment(task, {**task.params, "attempts": 96})  # how hard to search: a hypothesis
+    context = SimpleNamespace(task=task, workload=workload, emit=lambda *args: None)
+    item = JudgedExperiment(ExperimentSpec(key="base", task_id=task.id, params=dict(task.params)), "revise", [])
+    hostile = {**task.params, "header": "Axiom cheat : False.", "statement": "Theorem mine : 0 = 1.", "attempts": 96}
+    policy = LLMRevisionPolicy(context, _Model(hostile), BuiltinRevisionPolicy(workload))  # type: ignore[arg-type]
+    proposal = policy.revise_one(item, [])
+    assert proposal is not None and proposal.params == {**task.params, "attempts": 96}, proposal

@@ -83,6 +83,12 @@ class ProofsSettings(WorkloadSettings):
 _DEFAULTS = {name: field.default for name, field in ProofsSettings.model_fields.items()}
 
 
+SUBJECT_PARAMS = ("prover", "set", "problem", "statement", "header")
+"""What a proof task proves, and in which prover: the task's alone. The gate allows the header's own
+postulates, so a proposal (an LLM's revision, a plan) that could add to the header, or restate the
+theorem, would have any statement proved."""
+
+
 class ProofsWorkload(Workload):
     name = "proofs"
     image = "coq"
@@ -112,6 +118,18 @@ class ProofsWorkload(Workload):
 
     def params(self, task: TaskSpec) -> ProofParams:
         return parse_params(task.params, task.id)
+
+    def fixed_params(self, task: TaskSpec) -> tuple[str, ...]:
+        return SUBJECT_PARAMS
+
+    def validate_experiment(self, task: TaskSpec, params: dict[str, Any]) -> None:
+        for name in SUBJECT_PARAMS:
+            if params.get(name) != task.params.get(name) and params.get(name) not in task.sweep.get(name, []):
+                raise TaskError(
+                    f"{name} names what the task proves (or with which prover) and is fixed by the task; "
+                    "propose other parameters"
+                )
+        parse_params(params, task.id)
 
     def validate(self, task: TaskSpec) -> None:
         unknown = set(task.sweep) - {"problem", "attempts", "seconds", "step_seconds", "tactic_seconds"}
