@@ -58,6 +58,7 @@ from tools.cfd.openfoam._fields import (
     parse_internal_field,
     parse_xy,
     read_cell_centres,
+    read_field_text,
     read_internal_field,
     read_xy,
     time_directories,
@@ -72,7 +73,13 @@ from tools.cfd.openfoam._logs import (
     read_solver_log,
     read_solver_progress,
 )
-from tools.cfd.openfoam._patches import mesh_patches, patch_face_count, read_label_list, read_patch_field
+from tools.cfd.openfoam._patches import (
+    mesh_patches,
+    parse_boundary_values,
+    patch_face_count,
+    read_label_list,
+    read_patch_field,
+)
 from tools.cfd.openfoam._wall import WallReading
 
 __all__ = [
@@ -126,6 +133,7 @@ __all__ = [
     "latest_time",
     "mesh_cell_count",
     "mesh_patches",
+    "parse_boundary_values",
     "parse_internal_field",
     "parse_progress",
     "parse_reference",
@@ -136,6 +144,7 @@ __all__ = [
     "profiles_from_fields",
     "profiles_from_samples",
     "read_cell_centres",
+    "read_field_text",
     "read_internal_field",
     "read_label_list",
     "read_patch_field",

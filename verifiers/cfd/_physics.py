@@ -19,7 +19,9 @@ from tools.cfd import (
     latest_time,
     mesh_cell_count,
     mesh_patches,
-    read_internal_field,
+    parse_boundary_values,
+    parse_internal_field,
+    read_field_text,
     read_patch_field,
 )
 from verifiers._gate import Gate, GateContext
@@ -63,10 +65,11 @@ class PhysicalRangeGate(Gate):
         name = solution.velocity
         files = [f"case/{folder.name}/{name}"]
         try:
-            cells = mesh_cell_count(case, folder)
-            velocity = read_internal_field(folder / name, n_cells=1, within=case, expected=cells)
+            velocity, boundary = _solution_values(case, folder, name)
         except FieldFormatError as error:
             return self.verdict("reject", [f"cannot read the velocity: {error}"], evidence=context.digests(files))
+        if velocity.size == 0:
+            return self.verdict("reject", ["the velocity field holds no values"], evidence=context.digests(files))
         reasons: list[str] = []
         decision: Decision = "accept"
 
@@ -79,6 +82,9 @@ class PhysicalRangeGate(Gate):
         metrics: dict[str, float] = {}
         if velocity.ndim != 2 or not np.all(np.isfinite(velocity)):
             worse("rerun", "the velocity field holds non-finite values")
+            return self.verdict(decision, reasons, evidence=context.digests(files))
+        if broken := _non_finite_patches(boundary):
+            worse("rerun", f"the velocity on the boundary holds non-finite values (patches {broken})")
             return self.verdict(decision, reasons, evidence=context.digests(files))
         # From the copy that ran: a user's case sets it in its own files, which only count where they apply.
         reference, basis = definition.run_reference_velocity(case, params)
@@ -128,14 +134,18 @@ class PhysicalRangeGate(Gate):
         """A case that solves no velocity (heat conduction, a solid's displacement): its solution fields must
         be finite; the speed, direction and y+ checks have nothing to read."""
         files = [f"case/{folder.name}/{name}" for name in names]
-        cells = mesh_cell_count(case, folder)
         for name in names:
             try:
-                values = read_internal_field(folder / name, n_cells=1, within=case, expected=cells)
+                values, boundary = _solution_values(case, folder, name)
             except FieldFormatError as error:
                 return self.verdict("reject", [f"cannot read {name}: {error}"], evidence=context.digests(files))
+            if values.size == 0:
+                return self.verdict("reject", [f"{name} holds no values"], evidence=context.digests(files))
             if not np.all(np.isfinite(values)):
                 return self.verdict("rerun", [f"{name} holds non-finite values"], evidence=context.digests(files))
+            if broken := _non_finite_patches(boundary):
+                reason = f"{name} on the boundary holds non-finite values (patches {broken})"
+                return self.verdict("rerun", [reason], evidence=context.digests(files))
         reason = f"finite {', '.join(names)}; no velocity field, so no speed, direction or y+ check applies"
         return self.verdict("accept", [reason], evidence=context.digests(files))
 
@@ -159,3 +169,18 @@ class PhysicalRangeGate(Gate):
         if not values:
             return np.array([]), "the mesh has no wall faces to read y+ on"
         return np.concatenate(values), ""
+
+
+def _solution_values(case: Path, folder: Path, name: str) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+    """A solution field's cell values (as many as the mesh has cells, when it says) and its patch values,
+    from one reading of the file."""
+    path = folder / name
+    text = read_field_text(path, within=case)
+    cells = parse_internal_field(text, str(path), n_cells=1, expected=mesh_cell_count(case, folder))
+    return cells, parse_boundary_values(text, str(path))
+
+
+def _non_finite_patches(boundary: dict[str, np.ndarray]) -> str:
+    """The patches (at most five named) whose values are not all finite; '' when none."""
+    broken = [patch for patch, values in boundary.items() if not np.all(np.isfinite(values))]
+    return ", ".join(broken[:5]) + (f" and {len(broken) - 5} more" if len(broken) > 5 else "")

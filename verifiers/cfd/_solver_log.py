@@ -60,6 +60,8 @@ def finished_run_problem(directory: Path, outcome: ExperimentOutcome) -> str | N
         return f"the solver died: {log.fatal[0][:300]}"
     if log.non_finite:
         return "non-finite residuals or continuity errors: the solution diverged"
+    if log.backwards:
+        return f"the logged time does not increase ({log.backwards}): it holds more than one run"
     if any(step.get("timed_out") for step in outcome.info.get("steps", [])):
         return "the solver was killed at the experiment's time limit"
     if not log.ended:
@@ -145,6 +147,9 @@ class SolverLogGate(Gate):
                 worse("revise", f"solver error: {log.fatal[0][:300]}")
         if log.non_finite:
             worse("rerun", "non-finite residuals or continuity errors: the solution diverged")
+        if log.backwards:
+            # Two runs' output, appended or interleaved: an 'End' or a final residual may be the other run's.
+            worse("reject", f"the logged time does not increase ({log.backwards}): the log holds more than one run")
         timed_out = any(step.get("timed_out") for step in context.outcome.info.get("steps", []))
         if timed_out:
             worse("reject", "the solver was killed at the experiment's time limit")
@@ -175,16 +180,15 @@ class SolverLogGate(Gate):
             return self.verdict(
                 "reject", [f"the log's last time is {last_logged}, not a finite number"], evidence=evidence
             )
-        if latest is not None and last_logged is not None:
-            beyond = latest[0] - last_logged
-            if beyond > 1e-6 * max(1.0, abs(last_logged)):
-                # The other gates read the latest time directory: one the solver never reached holds fields
-                # this run did not compute.
-                worse(
-                    "reject",
-                    f"time directory {latest[1].name} lies beyond the last time the solver logged "
-                    f"({last_logged:g}): this run did not write it",
-                )
+        # The other gates read the latest time directory: one the solver never reached holds fields this run
+        # did not compute. The solver names its time directories as it logs their times, so the two read the
+        # same float: one a little beyond (`100.00001` after `Time = 100`) is no rounding of the last time.
+        if latest is not None and last_logged is not None and latest[0] > last_logged:
+            worse(
+                "reject",
+                f"time directory {latest[1].name} lies beyond the last time the solver logged "
+                f"({last_logged:g}): this run did not write it",
+            )
         if end_time is not None:
             metrics["end_time"] = end_time
             tolerance = 1e-6 * max(1.0, abs(end_time))

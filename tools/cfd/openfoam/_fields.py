@@ -6,8 +6,11 @@ the solver wrote, rather than trusting the solver's own post-processing output.
 
 from __future__ import annotations
 
+import itertools
 import math
+import os
 import re
+import zlib
 from pathlib import Path
 
 import numpy as np
@@ -17,11 +20,13 @@ from runs import (
     LabgateError,
     UntrustedFileError,
     UntrustedFileMissingError,
+    read_untrusted_path,
     read_untrusted_path_head,
     read_untrusted_path_text,
     untrusted_kind,
     untrusted_listing,
 )
+from tools.cfd.openfoam._foamread import CompressedTooLargeError, gunzipped
 
 FloatArray = NDArray[np.float64]
 
@@ -93,7 +98,34 @@ def read_internal_field(
     `within` is the directory below which no link is followed (see `read_output_text`); `expected`, the
     number of values the mesh calls for, when the caller knows it (see `parse_internal_field`).
     """
-    return parse_internal_field(read_output_text(path, within=within), str(path), n_cells, expected=expected)
+    return parse_internal_field(read_field_text(path, within=within), str(path), n_cells, expected=expected)
+
+
+def read_field_text(path: Path, *, within: Path | None = None) -> str:
+    """The text of a field file (see `read_output_text`); as OpenFOAM does, `path.gz` is read when `path`
+    is missing. Both at once are refused: the two can disagree, and which one a reader takes (OpenFOAM,
+    a gate) would then follow from the order it looks in, not from the run.
+
+    Raises:
+        FieldFormatError: neither exists, or the compressed one is not gzip.
+        RefusedOutputError: both exist, or one is refused (a link, a special file, too large).
+    """
+    compressed = path.with_name(path.name + ".gz")
+    if not os.path.lexists(compressed):
+        return read_output_text(path, within=within)
+    if os.path.lexists(path):
+        raise RefusedOutputError(path, f"{compressed.name} lies beside it: which of the two is the field is ambiguous")
+    try:
+        data = read_untrusted_path(compressed, within=within, max_bytes=MAX_OUTPUT_BYTES)
+    except UntrustedFileError as error:
+        raise RefusedOutputError(compressed, error.reason) from None
+    try:
+        text = gunzipped(data, MAX_OUTPUT_BYTES)
+    except CompressedTooLargeError:
+        raise RefusedOutputError(compressed, f"expands to more than {MAX_OUTPUT_BYTES} bytes") from None
+    if text is None:
+        raise FieldFormatError(f"{compressed} is not gzip-compressed")
+    return text.decode("utf-8", errors="replace")
 
 
 def parse_internal_field(
@@ -104,23 +136,59 @@ def parse_internal_field(
     With `expected` (the mesh's cell count, or a patch's face count) a uniform field expands to that
     many values and a list of any other length is an error: a list's own count only says the file is
     whole, not that it belongs to this mesh, and a short list would otherwise be judged as the field.
+
+    The text is read as OpenFOAM reads it: an entry inside a comment or a string is no entry, and a file
+    with two internalField entries (OpenFOAM takes the last) is refused rather than read either way.
     """
-    values = _internal_values(text, path, expected if expected is not None else n_cells)
+    values = _internal_values(field_text(text), path, expected if expected is not None else n_cells)
     if expected is not None and len(values) != expected:
         raise FieldSizeError(f"{path} holds {len(values)} values, expected {expected}: it does not fit the mesh")
     return values
 
 
+_COMMENT_OR_STRING = re.compile(r'"(?:[^"\\]|\\.)*"?|//[^\n]*|/\*.*?(?:\*/|\Z)', re.DOTALL)
+"""A string, or a comment; one left open runs to the end of the file, as OpenFOAM reads it."""
+
+
+def _blank(match: re.Match[str]) -> str:
+    return '""' if match.group().startswith('"') else " "
+
+
+def field_text(text: str) -> str:
+    """A field file's text with every comment blanked and every string emptied: what is left are the
+    entries OpenFOAM reads, so `// internalField uniform 1;` or a header note quoting one is never taken
+    for the field. The values of a list hold neither, so the scan passes over them at the regex's speed."""
+    return _COMMENT_OR_STRING.sub(_blank, text)
+
+
+_KEYWORD_INTERNAL = re.compile(r"\binternalField\b")
+
+
+def _numbers(text: str, path: str) -> FloatArray:
+    try:
+        return np.array(text.split(), dtype=np.float64)
+    except ValueError as error:  # '$U0', '#calc', 'nan(ind)', bytes of a binary list behind an ascii header
+        shown = str(error).split(":", 1)[-1].strip()[:60]
+        raise FieldFormatError(f"{path} holds a value that is not a number ({shown})") from None
+
+
 def _internal_values(text: str, path: str, n_cells: int | None) -> FloatArray:
-    if "format      binary" in text or re.search(r"format\s+binary", text):
+    if re.search(r"\bformat\s+binary\b", text):
         raise FieldFormatError(f"{path} is written in binary; labgate writes and reads ASCII")
+    entries = _KEYWORD_INTERNAL.findall(text)
+    if len(entries) > 1:
+        raise FieldFormatError(f"{path} has {len(entries)} internalField entries: which one is the field is ambiguous")
     match = _INTERNAL.search(text)
     if match is None:
         raise FieldFormatError(f"{path} has no internalField entry")
     rest = text[match.end() :]
     if match.group(1) == "uniform":
-        value_text = rest[: rest.index(";")].strip()
-        values = np.array(value_text.strip("()").split(), dtype=np.float64)
+        end = rest.find(";")
+        if end < 0:
+            raise FieldFormatError(f"{path}: the uniform internalField has no closing ';'")
+        values = _numbers(rest[:end].strip().strip("()"), path)
+        if values.size not in _COMPONENTS.values():
+            raise FieldFormatError(f"{path}: a uniform value of {values.size} components is no field value")
         if n_cells is None:
             raise FieldFormatError(f"{path} is uniform; the number of cells is needed to expand it")
         return np.tile(values, (n_cells, 1)) if values.size > 1 else np.full(n_cells, values[0])
@@ -130,7 +198,7 @@ def _internal_values(text: str, path: str, n_cells: int | None) -> FloatArray:
     kind, count = head.group(1), int(head.group(2))
     open_at = head.end() - 1
     body = rest[open_at + 1 : _closing_paren(rest, open_at)]
-    numbers = np.array(body.replace("(", " ").replace(")", " ").split(), dtype=np.float64)
+    numbers = _numbers(body.replace("(", " ").replace(")", " "), path)
     width = _COMPONENTS[kind]
     if numbers.size != count * width:
         raise FieldFormatError(f"{path}: expected {count} {kind} values, found {numbers.size / width:g}")
@@ -161,7 +229,8 @@ def numbered_directories(folder: Path, relative: str = "") -> list[tuple[float, 
 
     Raises:
         RefusedOutputError: an entry named like a time is a link or a special file: an honest solver
-            never leaves one, and skipping it would quietly judge an older time instead.
+            never leaves one, and skipping it would quietly judge an older time instead; or two name
+            the same time (`100`, `1e2`).
     """
     times: list[tuple[float, Path]] = []
     for name, kind in untrusted_listing(folder, relative).items():
@@ -172,7 +241,11 @@ def numbered_directories(folder: Path, relative: str = "") -> list[tuple[float, 
             what = "a symbolic link; links are never followed" if kind == "link" else "not a directory"
             raise RefusedOutputError(folder / relative / name, f"is {what}")
         times.append((value, folder / relative / name))
-    return sorted(times)
+    times.sort()
+    for (value, first), (other, second) in itertools.pairwise(times):
+        if value == other:  # `100` and `1e2`: which one is "the" time is the order of a sort, not the run
+            raise RefusedOutputError(second, f"names the same time as {first.name!r}")
+    return times
 
 
 _CELLS_NOTE = re.compile(r"\bnCells:\s*([0-9]+)")
@@ -195,15 +268,30 @@ def _mesh_instance(case: Path, folder: Path | None) -> Path:
 
 def mesh_cell_count(case: Path, folder: Path | None = None) -> int | None:
     """The number of cells of the mesh of `case` (at the time directory `folder`, when given), from the
-    note OpenFOAM writes in the header of polyMesh/owner; None when there is no such note to read
-    (no owner file, a compressed one, or one the reader refuses), so the caller checks nothing."""
-    owner = _mesh_instance(case, folder) / "owner"
+    note OpenFOAM writes in the header of polyMesh/owner (or of owner.gz, a mesh written compressed); None
+    when there is no such note to read (no owner file, or one the reader refuses), so the caller checks
+    nothing."""
+    instance = _mesh_instance(case, folder)
     try:  # the note is in the header: the list itself (tens of MB on a large mesh) is never read
-        header = read_untrusted_path_head(owner, within=case, max_bytes=_HEADER_BYTES)
+        header = read_untrusted_path_head(instance / "owner", within=case, max_bytes=_HEADER_BYTES)
+    except UntrustedFileMissingError:
+        header = _compressed_head(case, instance / "owner.gz")
     except UntrustedFileError:
         return None
     found = _CELLS_NOTE.search(header.decode("utf-8", errors="replace"))
     return int(found.group(1)) if found else None
+
+
+def _compressed_head(case: Path, path: Path) -> bytes:
+    """The first `_HEADER_BYTES` of a gzip file's content, from its first 64 KiB; b'' when unreadable."""
+    try:
+        data = read_untrusted_path_head(path, within=case, max_bytes=16 * _HEADER_BYTES)
+    except UntrustedFileError:
+        return b""
+    try:
+        return zlib.decompressobj(zlib.MAX_WBITS | 16).decompress(data, _HEADER_BYTES)
+    except zlib.error:
+        return b""
 
 
 def read_cell_centres(case: Path, folder: Path) -> FloatArray:

@@ -11,10 +11,10 @@ from runs import UntrustedFileMissingError, read_untrusted_path_tail, read_untru
 
 _TIME = re.compile(r"^(?:Time|Engine time|Crank angle) = ([0-9.eE+-]+)(?:\s*(?:s|CA-deg))?\s*$")
 """A time step's first line: `Time = t`, or the engine solvers' `Engine time = t s` / `t CA-deg`."""
-_RESIDUAL = re.compile(
-    r"Solving for (\w+), Initial residual = ([0-9.eE+-]+|nan|inf|-?nan), Final residual = ([0-9.eE+-]+|nan|inf|-?nan)"
-)
-_CONTINUITY = re.compile(r"time step continuity errors : sum local = ([0-9.eE+-]+|nan|-?nan|inf)")
+_RESIDUAL = re.compile(r"Solving for (\w+), Initial residual = ([^,\s]+), Final residual = ([^,\s]+)")
+"""Any token stands where a number is logged: one no number reads ('NaN', 'Infinity', '1.#QNAN', a hex float)
+is taken as non-finite, never skipped, so a diverged step cannot drop out of the history unseen."""
+_CONTINUITY = re.compile(r"time step continuity errors : sum local = ([^,\s]+)")
 # Lines that only appear when a solver dies: OpenFOAM's own fatal errors and its signal handlers'
 # stack traces (the banner's "Floating point exception trapping enabled" is not one of them).
 _FATAL_MARKERS = (
@@ -24,14 +24,17 @@ _FATAL_MARKERS = (
     "sigSegv::sigHandler",
     "FOAM aborting",
 )
-_COURANT = re.compile(r"Courant Number mean: ([0-9.eE+-]+|nan) max: ([0-9.eE+-]+|nan|inf)")
+_COURANT = re.compile(r"Courant Number mean: (\S+) max: (\S+)")
+
+
+_DECIMAL = re.compile(r"[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
 
 
 def _number(text: str) -> float:
-    try:
+    """A logged number; NaN for anything else, the spellings of infinity included ('inf' reads as inf)."""
+    if _DECIMAL.fullmatch(text):
         return float(text)
-    except ValueError:
-        return math.nan
+    return math.inf if text.lower().lstrip("+-") in ("inf", "infinity") else math.nan
 
 
 @dataclass
@@ -48,6 +51,9 @@ class SolverLog:
     fatal: list[str] = field(default_factory=list)
     non_finite: bool = False
     n_lines: int = 0
+    backwards: str | None = None
+    """Where the logged time first fails to increase (`t = 2 after t = 5, line 40`): the output of more
+    than one run, appended or interleaved, whose end says nothing about the run whose files remain."""
 
     @property
     def last_time(self) -> float | None:
@@ -64,8 +70,12 @@ def parse_solver_log(text: str) -> SolverLog:
         stripped = line.strip()
         if match := _TIME.match(stripped):
             current_time = _number(match.group(1))
+            if log.times and log.backwards is None and not current_time > log.times[-1]:
+                log.backwards = f"t = {current_time:g} after t = {log.times[-1]:g}, line {index + 1}"
             log.times.append(current_time)
             seen_in_step = set()
+            # 'End' and the convergence message close the run only after its last step
+            log.ended = log.converged = False
             continue
         if match := _RESIDUAL.search(line):
             name, initial = match.group(1), _number(match.group(2))

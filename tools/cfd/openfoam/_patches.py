@@ -13,11 +13,19 @@ from pathlib import Path
 import numpy as np
 from numpy.typing import NDArray
 
-from tools.cfd.openfoam._fields import FieldFormatError, FloatArray, parse_internal_field, read_output_text
+from tools.cfd.openfoam._fields import (
+    FieldFormatError,
+    FloatArray,
+    field_text,
+    parse_internal_field,
+    read_field_text,
+    read_output_text,
+)
 from tools.cfd.openfoam._foamread import FoamParseError, parse_foam_dict
 
 _HEADER = re.compile(r"FoamFile\s*\{.*?\}", re.DOTALL)
 _LIST_HEAD = re.compile(r"(\d+)\s*\(")
+_BRACES = re.compile(r"[{}]")
 
 
 @dataclass(frozen=True)
@@ -76,17 +84,63 @@ def read_patch_field(
     `expected`: the patch's face count (`patch_face_count`) when the caller knows it; a value list of
     another length is then an error naming the file, rather than values judged as the patch's.
     """
-    text = read_output_text(path, within=within)
-    boundary = text.find("boundaryField")
-    match = re.search(r"\b" + re.escape(patch) + r"\s*\{", text[boundary:]) if boundary >= 0 else None
-    if match is None:
+    text = field_text(read_field_text(path, within=within))
+    boundary = re.search(r"\bboundaryField\s*\{", text)
+    entry = re.compile(r"(?<![\w.:-])" + re.escape(patch) + r"\s*\{")
+    match = entry.search(text, boundary.end()) if boundary else None
+    if boundary is None or match is None:
         raise FieldFormatError(f"{path} has no boundary entry for patch {patch!r}")
-    block_start = boundary + match.end()
-    value_at = text.find("value", block_start)
-    if value_at < 0 or value_at > text.find("}", block_start):
+    block = text[match.end() : _closing_brace(text, match.end() - 1, path)]
+    # `\bvalue\b` is not `valueFraction`; two entries (OpenFOAM reads the last) are refused, not read either way
+    values = list(re.finditer(r"\bvalue\b", block))
+    if not values:
         raise FieldFormatError(f"{path}: patch {patch!r} carries no value")
-    snippet = "internalField " + text[value_at + len("value") :]
+    if len(values) > 1:
+        raise FieldFormatError(f"{path}: patch {patch!r} has {len(values)} value entries: ambiguous")
+    snippet = "internalField " + block[values[0].end() :]
     return parse_internal_field(snippet, f"{path} (patch {patch})", n_faces, expected=expected)
+
+
+_BOUNDARY = re.compile(r"\bboundaryField\s*\{")
+_ENTRY = re.compile(r"([^\s{};]+)\s*\{")
+
+
+def parse_boundary_values(text: str, path: str) -> dict[str, FloatArray]:
+    """The `value` of every patch of a field file's text that carries one (a uniform value as one row);
+    {} when the text has no boundaryField. What a range check reads beside the internal field: a value
+    OpenFOAM wrote on a boundary is as much the solution as the cells'.
+
+    Raises:
+        FieldFormatError: a patch's value is unreadable, or given twice.
+    """
+    clean = field_text(text)
+    boundary = _BOUNDARY.search(clean)
+    if boundary is None:
+        return {}
+    end = _closing_brace(clean, boundary.end() - 1, Path(path))
+    found: dict[str, FloatArray] = {}
+    position = boundary.end()
+    while (entry := _ENTRY.search(clean, position, end)) is not None:
+        close = _closing_brace(clean, entry.end() - 1, Path(path))
+        block = clean[entry.end() : close]
+        values = list(re.finditer(r"\bvalue\b", block))
+        if len(values) > 1:
+            raise FieldFormatError(f"{path}: patch {entry.group(1)!r} has {len(values)} value entries: ambiguous")
+        if values:
+            snippet = "internalField " + block[values[0].end() :]
+            found[entry.group(1)] = parse_internal_field(snippet, f"{path} (patch {entry.group(1)})", 1)
+        position = close + 1
+    return found
+
+
+def _closing_brace(text: str, start: int, path: Path) -> int:
+    """The index of the brace closing the one at `start` (in a text whose comments and strings are blanked)."""
+    depth = 0
+    for found in _BRACES.finditer(text, start):
+        depth += 1 if found.group() == "{" else -1
+        if depth == 0:
+            return found.start()
+    raise FieldFormatError(f"{path}: unbalanced braces: the file is truncated")
 
 
 def patch_face_count(case: Path, patch: str) -> int:
