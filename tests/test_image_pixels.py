@@ -64,3 +64,13 @@ def test_a_decompression_bomb_is_refused_before_it_is_decoded() -> None:
     assert len(bomb) < 2 << 20
     problem = image_problem(bomb) or ""
     assert problem.startswith("cannot be read as an image") and "decompression bomb" in problem.lower(), problem
+
+
+@pytest.mark.parametrize("size", [(2, 1), (1, 400), (15, 300)])
+def test_an_image_too_small_to_show_a_result_is_named(size: tuple[int, int]) -> None:
+    """Got through before: a 2-pixel PNG of two colours was not flat, so it passed as a figure."""
+    width, height = size
+    pixels = (np.arange(width * height).reshape(height, width) % 2 * 255).astype(np.uint8)
+    problem = image_problem(_png(Image.fromarray(pixels, mode="L")))
+    assert problem is not None and f"is {width}x{height} pixels: too small" in problem, problem
+    assert image_problem(_png(_gradient("L").resize((16, 16)))) is None  # small, but enough to show something

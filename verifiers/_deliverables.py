@@ -60,6 +60,11 @@ def visible_colour(pixels: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
     return pixels[..., :3] if pixels.ndim == 3 else pixels
 
 
+MIN_IMAGE_SIDE = 16
+"""Pixels an image needs on its shorter side to show anything: two pixels of two colours are not flat, and
+are still no figure of a flow field."""
+
+
 def image_problem(source: Path | bytes) -> str | None:
     """Why an image is degenerate, or None when it shows something (a path, or bytes already read)."""
     try:
@@ -68,6 +73,9 @@ def image_problem(source: Path | bytes) -> str | None:
         return f"cannot be read as an image ({error})"
     if pixels.size == 0:
         return "has no pixels"
+    height, width = pixels.shape[:2]
+    if min(height, width) < MIN_IMAGE_SIDE:
+        return f"is {width}x{height} pixels: too small to show a result (at least {MIN_IMAGE_SIDE} on each side)"
     colour = visible_colour(pixels)
     if float(np.std(colour)) < 1e-3:
         return "is a single flat colour"
