@@ -20,7 +20,7 @@ from agents._context import (
 )
 from agents._execution import Execution
 from agents._graph import Orchestrator, RunState
-from agents._liveness import executed_elsewhere, process_alive_here, stopped
+from agents._liveness import executed_elsewhere, interrupted_by_its_user, process_alive_here, stopped
 from agents._policy import (
     BuiltinRevisionPolicy,
     JudgedExperiment,
@@ -86,6 +86,7 @@ __all__ = [
     "default_policy",
     "executed_elsewhere",
     "interrupt_run",
+    "interrupted_by_its_user",
     "policy_for",
     "process_alive_here",
     "proposer_for",

@@ -74,6 +74,19 @@ def executed_elsewhere(run: Run, me: str | None = None) -> str | None:
     return None
 
 
+INTERRUPTED = "interrupted"
+"""The start of the reason a run stopped from its terminal (Ctrl-C, SIGTERM, SIGHUP) carries."""
+
+
+def interrupted_by_its_user(run: Run) -> bool:
+    """Whether `run` was stopped from its terminal (Ctrl-C, SIGTERM, SIGHUP) and left to be resumed.
+
+    Such a run looks like one whose process died (`running`, the process gone), but someone chose to
+    stop it: a server recovering lost runs must leave it to `agent resume`, not start it again unasked.
+    """
+    return run.status == "running" and (run.reason or "").startswith(f"{INTERRUPTED}:")
+
+
 def stopped(run: Run) -> bool:
     """Whether `run` reads `running` although no live process executes it (Ctrl-C, a kill, a lost host).
 

@@ -22,7 +22,7 @@ from agents._context import (
 from agents._environment import environment_record
 from agents._experiments import RESOURCE_ERRNOS, RunAbortedError, resource_failure
 from agents._graph import Orchestrator
-from agents._liveness import executed_elsewhere, heartbeat, this_worker
+from agents._liveness import INTERRUPTED, executed_elsewhere, heartbeat, interrupted_by_its_user, this_worker
 from agents._proposer import proposer_for
 from agents.executors import Executor, ExecutorError, LocalExecutor
 from agents.llm import LLM, Completion, LLMConfig, OpenAIChat, call_event, call_purpose
@@ -333,8 +333,10 @@ class RunLauncher:
             raise RunStateError(f"run {run_id} cannot be resumed: {elsewhere}")
         if run.status == "running":
             # Taken over only as it was seen: of two resumes racing, one runs it and the other is told.
+            # The reason an interrupt left ("interrupted: ...") ends with the interruption it described.
+            reason = "" if interrupted_by_its_user(run) else run.reason
             if not self.store.update_run_if(
-                run_id, status_in=["running"], expect_worker=run.worker, worker=this_worker()
+                run_id, status_in=["running"], expect_worker=run.worker, worker=this_worker(), reason=reason
             ):
                 raise RunStateError(f"run {run_id} was taken over by another process while this one looked at it")
             # Its process ended without recording it (kill -9, a full disk): what it had started
@@ -392,7 +394,7 @@ class RunLauncher:
             # Stopped like a cancel, left like a killed process: what finished is kept, and `agent resume`
             # runs the rest (the run stays `running`; its process is about to end).
             interrupt_handled(run_id)
-            reason = f"interrupted: `agent resume {run_id}` continues it, `agent cancel {run_id}` ends it"
+            reason = f"{INTERRUPTED}: `agent resume {run_id}` continues it, `agent cancel {run_id}` ends it"
             store.update_run(run_id, reason=reason)
             store.emit(run_id, "interrupted", f"run {run_id} {reason}", {})
             reporter.event("interrupted", f"run {run_id} {reason}", {})

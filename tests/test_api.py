@@ -482,18 +482,22 @@ def test_recovery_requeues_only_runs_whose_local_process_is_gone(settings: Setti
 
     store = _store(settings)
     task = TaskSpec(id="cfd/recover", workload="cfd", params={"case": "cavity"})
-    orphan, remote, alive, done = (store.create_run(task).id for _ in range(4))
+    orphan, remote, alive, done, stopped = (store.create_run(task).id for _ in range(5))
     host = socket.gethostname()
     for run_id, worker in (
         (orphan, f"{host}:{2**22 + 4321}"),
         (remote, "another-host:1234"),
         (alive, f"{host}:{os.getpid()}"),
         (done, f"{host}:{2**22 + 4322}"),
+        (stopped, f"{host}:{2**22 + 4323}"),
     ):
         store.set_status(run_id, "running")
         store.update_run(run_id, worker=worker)
     store.set_status(done, "finished")
+    # Stopped from its terminal (Ctrl-C) on purpose: `agent resume` takes it, a server does not start it unasked.
+    store.update_run(stopped, reason=f"interrupted: `agent resume {stopped}` continues it")
     assert WorkerPool(store, concurrency=0).recover() == [orphan]
+    assert store.get_run(stopped).status == "running"
     assert [store.get_run(run_id).status for run_id in (orphan, remote, alive, done)] == [
         "queued",
         "running",

@@ -25,7 +25,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from agents import process_alive_here
+from agents import interrupted_by_its_user, process_alive_here
 from runs import RunNotFoundError, RunStore
 from sandboxes import is_secret_name
 
@@ -134,6 +134,8 @@ class WorkerPool:
         for run in self.store.list_runs(status="running", limit=10_000, sort="created"):
             if process_alive_here(run.worker) is not False:
                 continue  # alive, or another host's: not ours to take
+            if interrupted_by_its_user(run):
+                continue  # stopped from its terminal on purpose: `agent resume` takes it, not a server unasked
             if self.store.update_run_if(
                 run.id, status_in=["running"], expect_worker=run.worker, worker="", status="queued"
             ):
