@@ -229,11 +229,6 @@ def scratch_reasons(prover: CoqProver, layout: CheckFile) -> list[str]:
         return [f"the check file could not be read back after coqc ran: {error}"]
     if written != expected_bytes:
         reasons.append("the check file was changed while coqc read it (the proof wrote over the file being checked)")
-    expected = {source, *(name.format(stem=stem) for name in _COMPILER_OUTPUTS), *_SOLVER_CACHES}
-    others = sorted(name for name in os.listdir(prover.workdir) if name not in expected)
-    if others:
-        shown = ", ".join(others[:5]) + (", ..." if len(others) > 5 else "")
-        reasons.append(f"the proof wrote files while coqc checked it: {shown}")
     return reasons
 
 
