@@ -19,7 +19,7 @@ operations hide from `Print Assumptions`.
 
 coqc reads the check file as it goes, so a file written over it while the proof runs is compiled
 in place of the rest of it (the trailer, markers and all). Before anything coqc printed is believed,
-the scratch directory must hold the check file unchanged and nothing but coqc's own outputs.
+the check file must still be byte for byte what the gate wrote.
 """
 
 from __future__ import annotations
@@ -45,10 +45,6 @@ from verifiers.proofs._lint import ProofFileReport, lint_proof_file
 GATE_LIBRARY = "Labgate"
 """The logical name the check file is compiled under (`-Q . Labgate`), so coqchk can name it."""
 GATE_COQ_ARGS = ("-q", "-w", "-require-in-module", "-Q", ".", GATE_LIBRARY)
-# What coqc itself leaves beside `<stem>.v` (`.vo`, `.vok`, `.vos`, `.glob`, `.<stem>.aux`), and the
-# caches of lia/nia/nra/psatz when a file switches them on; any other file was written by the proof.
-_COMPILER_OUTPUTS = ("{stem}.vo", "{stem}.vok", "{stem}.vos", "{stem}.glob", ".{stem}.aux")
-_SOLVER_CACHES = (".lia.cache", ".nia.cache", ".nra.cache", ".csdp.cache")
 SPROP_OFF = "Unset Allow StrictProp."
 """The check file's first command. Coq 8.16's conversion is unsound on the sort SProp (rocq #22378: a
 constructor with SProp let-ins proves `False`, closed under the global context, and coqchk agrees),
@@ -213,13 +209,12 @@ def kernel_check(
 
 
 def scratch_reasons(prover: CoqProver, layout: CheckFile) -> list[str]:
-    """Why the scratch directory shows that the proof wrote files while coqc ran (empty when it did not).
+    """Why the check file shows that the proof wrote over it while coqc ran (empty when it did not).
 
-    The check file must still be byte for byte what the gate wrote, and every other entry must be one
-    coqc makes itself: otherwise what coqc compiled, and printed, is not the gate's file.
+    It must still be byte for byte what the gate wrote: otherwise what coqc compiled, and printed, is not
+    the gate's file.
     """
-    stem = prover.file_stem
-    source = f"{stem}.v"
+    source = f"{prover.file_stem}.v"
     expected_bytes = layout.source.encode()
     reasons = []
     try:
