@@ -16,19 +16,14 @@ import numpy as np
 import pytest
 import yaml
 
-from sandboxes import LocalSandbox, Sandbox
 from tests.conftest import opencl_usable, require_tool
-from tests.test_kernel_gates_hostile import FAST_GRADSHAF
+from tests.test_kernel_gates_hostile import FAST_GRADSHAF, factory
 from tools import Catalog
 from tools.kernels import SUITE, Harness, KernelsWorkload, KernelTask, Worker, kernel_task
 from tools.kernels._judge import _poisoned_runs
 from tools.kernels._trial import LATER_POISONS, POISON
 
 pytestmark = [pytest.mark.opencl]
-
-
-def factory(workdir: Path, *, ro_paths: Sequence[Path] = ()) -> Sandbox:
-    return LocalSandbox(workdir=workdir, ro_paths=tuple(ro_paths))
 
 
 @pytest.fixture(scope="module")
