@@ -98,15 +98,25 @@ def test_agent_runs_a_kernel_search_and_the_gates_judge_the_winner(
     assert summary["status"] == "finished"
     gates = {verdict["gate"]: verdict for verdict in summary["verdicts"]}
     assert set(gates) == {"kernel-correctness", "kernel-heldout"}
-    assert summary["accepted"] == ["search"], gates
+    assert gates["kernel-correctness"]["decision"] == "accept", gates
+    heldout = gates["kernel-heldout"]
+    # The winner is correct on the held-out sizes whatever the machine's load; only the speed ratio can come out
+    # inconclusive (or, rarely, low) on a loaded machine (two cores shared with the rest of a test run), and then
+    # nothing is accepted. The speed rule itself is tested on controlled ratios in test_kernel_speed_decision.
+    assert "fails on held-out sizes" not in heldout["reasons"][0], heldout
+    report = Path(summary["report"]).read_text()
+    if heldout["decision"] == "accept":
+        assert summary["accepted"] == ["search"], gates
+        assert "held-out speedup over seed" in report and "kernel-heldout" in report
+    else:
+        assert heldout["reasons"][0].startswith(("held-out speed inconclusive", "regresses on held-out")), heldout
+        assert summary["accepted"] == [] and "states no result" in report, gates
     experiment = Path(summary["report"]).parent / "experiments" / "search"
     log = [json.loads(line) for line in (experiment / "search.jsonl").read_text().splitlines()]
     assert len(log) == 6 and log[0]["note"] == "seed"
     assert len({entry["input_seed"] for entry in log}) == 6
     winner = (experiment / "candidate.cl").read_text()
     assert SUITE["saxpy"].parse(winner).params
-    report = Path(summary["report"]).read_text()
-    assert "held-out speedup over seed" in report and "kernel-heldout" in report
 
 
 LLM_SAXPY = """//@params LOCAL=64 VEC=4
