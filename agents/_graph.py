@@ -16,10 +16,12 @@ from typing import Any, Literal, TypedDict
 from agents._checkpoint import open_checkpointer, thread_config
 from agents._context import RunContext
 from agents._experiments import finish_experiment, judge_experiment, judged_history, prepare_experiment
+from agents._policy import JudgedExperiment
 from agents._proposer import policy_for
 from agents.executors import Executor, LocalExecutor
 from agents.llm import LLMBudgetExceededError
 from runs import ExperimentSpec
+from tools import TaskError
 
 
 class RunState(TypedDict, total=False):
@@ -132,6 +134,7 @@ class Orchestrator:
             notes.append(f"stopped early: {error}")
             context.emit("budget", str(error))
             return {"queue": [], "notes": notes, "stop_reason": str(error)}
+        proposals = self._revisions_only(proposals, history, notes)
         room = budget.experiments - executed
         if len(proposals) > room:
             notes.append(f"{len(proposals) - room} proposed experiment(s) not run: the experiment budget is spent")
@@ -144,6 +147,32 @@ class Orchestrator:
             context.emit("revise", f"{proposal.key}: {proposal.rationale}", key=proposal.key)
         queue = [proposal.model_dump(mode="json") for proposal in proposals]
         return {"queue": queue, "iteration": iteration + (1 if queue else 0), "notes": notes}
+
+    def _revisions_only(
+        self, proposals: list[ExperimentSpec], history: list[JudgedExperiment], notes: list[str]
+    ) -> list[ExperimentSpec]:
+        """The proposals that rerun an experiment (`parent_key`) and answer its question; the others are noted.
+
+        Checked here, whatever policy proposed them (an LLM's, a search's fallback, a workload's numerics
+        variant): a rerun is accepted and reported in place of the experiment it revises, so one that
+        changed what it asks (another Reynolds number) or made a gate's check easier answered nothing.
+        """
+        context = self.context
+        latest = {item.spec.parent_key or item.spec.key: item.spec for item in history}
+        kept = []
+        for proposal in proposals:
+            try:
+                if proposal.parent_key is not None:
+                    revised = latest.get(proposal.parent_key)
+                    if revised is None:
+                        raise TaskError(f"it revises {proposal.parent_key}, which this run has not judged")
+                    context.workload.validate_revision(context.task, revised, proposal.params)
+            except TaskError as error:
+                notes.append(f"{proposal.key}: not run: {error}")
+                context.emit("revise", f"{proposal.key}: refused: {error}", key=proposal.key)
+                continue
+            kept.append(proposal)
+        return kept
 
     def write(self, state: RunState) -> RunState:
         context = self.context

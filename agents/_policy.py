@@ -146,7 +146,7 @@ class LLMRevisionPolicy:
                 else:  # a fixed parameter the experiment left to its default stays at its default
                     params.pop(fixed, None)
             try:
-                self.context.workload.validate_experiment(self.context.task, params)
+                self.context.workload.validate_revision(self.context.task, item.spec, params)
             except TaskError as error:
                 messages = [
                     *messages,

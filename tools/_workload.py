@@ -207,6 +207,14 @@ class Workload(ABC):
         """Raise TaskError when one experiment's parameters are invalid for the task."""
         return None
 
+    def validate_revision(self, task: TaskSpec, revised: ExperimentSpec, params: dict[str, Any]) -> None:
+        """Raise TaskError when `params` may not rerun `revised` (a revision proposed after its gates).
+
+        A revision answers the question of the experiment it revises; a workload whose parameters say
+        which ones ask the question refuses a revision that changes them. By default: `validate_experiment`.
+        """
+        self.validate_experiment(task, params)
+
     def numerics_variant(self, experiment: ExperimentSpec) -> tuple[dict[str, Any], str] | None:
         """Parameters for a numerically gentler rerun and why, or None when the workload has none."""
         return None

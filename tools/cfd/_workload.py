@@ -34,7 +34,7 @@ from tools.cfd._render import warm_up
 from tools.cfd._render_pool import figures_together, start_renderers
 from tools.cfd.cases._cavity_task import CavityCase
 from tools.cfd.cases._channel_task import ChannelCase
-from tools.cfd.cases._definition import CaseDefinition
+from tools.cfd.cases._definition import RESERVED_PARAMS, CaseDefinition
 from tools.cfd.cases._generic import UserCase, resolve_task_paths, server_path_params
 from tools.cfd.cases._generic_control import secure_case
 from tools.cfd.cases._generic_run import adopt_user_case, run_user_case
@@ -42,6 +42,7 @@ from tools.cfd.cases._hill_task import PeriodicHillCase
 from tools.cfd.cases._plate_task import FlatPlateCase
 from tools.cfd.cases._post import prepare_post_processing
 from tools.cfd.cases._rans import compiled_params
+from tools.cfd.cases._roles import SCHEMA_NOTE, revision_problems
 from tools.cfd.cases._step_task import BackwardStepCase
 from tools.cfd.models import ModelCompileError, with_compiled_model
 from tools.cfd.openfoam._commands import OpenFOAMConfig, StepOutcome, run_steps
@@ -99,19 +100,35 @@ JUDGING_PARAMS = ("u_ref",)
 `u_ref`): the user's to give, so a proposal (an LLM's revision) that changes one is invalid."""
 
 
-def _nested(params: Mapping[str, Any], path: tuple[str, ...]) -> Any:
-    """The value at `path` in nested parameters, or None where any level is missing."""
-    value: Any = params
-    for key in path:
-        if not isinstance(value, Mapping):
-            return None
-        value = value.get(key)
-    return value
+def _attribute(model: Any, path: tuple[str, ...]) -> Any:
+    """The value at `path` in parsed (nested) parameters."""
+    for name in path:
+        model = getattr(model, name, None)
+    return model
 
 
-def _changed(task: TaskSpec, params: dict[str, Any], name: str) -> bool:
-    """Whether `params` gives `name` a value the task neither fixes nor sweeps."""
-    return params.get(name) != task.params.get(name) and params.get(name) not in task.sweep.get(name, [])
+def _named(definition: CaseDefinition[Any], params: Mapping[str, Any]) -> dict[str, Any]:
+    """`params` under the names of the family's parameters, as `parse` reads them (`Re` is `re`).
+
+    Two spellings of one parameter are refused: `parse` keeps the last, while a check that reads the
+    name as written saw the other one (`case_dir` the task's own, `CASE_DIR` another folder).
+    """
+    named: dict[str, Any] = {}
+    spelled: dict[str, str] = {}
+    for name, value in params.items():
+        if name in RESERVED_PARAMS:
+            continue
+        field = definition.field_name(name)
+        if field in spelled:
+            raise TaskError(f"{field} is given twice ({spelled[field]}, {name}); give each parameter once")
+        spelled[field] = name
+        named[field] = value
+    return named
+
+
+def _unlike(parsed: Any, allowed: list[Any], path: tuple[str, ...]) -> bool:
+    """Whether parsed parameters give `path` a value none of the task's own (parsed) variants gives it."""
+    return all(_attribute(parsed, path) != _attribute(variant, path) for variant in allowed)
 
 
 class CfdWorkload(Workload):
@@ -205,32 +222,74 @@ class CfdWorkload(Workload):
 
     def param_schema(self, task: TaskSpec) -> dict[str, Any]:
         schema: dict[str, Any] = self.definition(task).params_model.model_json_schema()
+        schema["description"] = f"{schema.get('description', '')} {SCHEMA_NOTE}".strip()
         return schema
 
     def fixed_params(self, task: TaskSpec) -> tuple[str, ...]:
         return ("case",)
 
     def validate_experiment(self, task: TaskSpec, params: dict[str, Any]) -> None:
+        """Raise TaskError for parameters the task does not allow a proposal (an LLM's, a planner's) to set.
+
+        Fixed are the files of this machine, what a gate judges against (`JUDGING_PARAMS`) and compiled
+        C++: each must be what the task gives it (or one of the values it sweeps). Compared as `parse`
+        reads them, so another spelling (`U_REF`, `SA`), a string number or a nested default written out
+        is what it stands for; file names are compared as written, before anything reads them.
+        """
         definition = self.definition(params)
+        named = _named(definition, params)
+        given = [_named(definition, variant) for variant in self._variants(task)]
         for name in server_path_params(definition.params_model):
-            if _changed(task, params, name):
+            if all(named.get(name) != variant.get(name) for variant in given):
                 # A proposal naming another file of this machine (an LLM's, say) would have labgate read it.
                 raise TaskError(
                     f"{name} names a file of this machine and is fixed by the task; propose other parameters"
                 )
+        parsed = definition.parse(params, task.id)
+        allowed = self._parsed_variants(task, definition)
         for name in JUDGING_PARAMS:
-            if name in definition.params_model.model_fields and _changed(task, params, name):
+            if name in definition.params_model.model_fields and _unlike(parsed, allowed, (name,)):
                 raise TaskError(
                     f"{name} sets what a gate judges against and is fixed by the task; propose other parameters"
                 )
         for path in compiled_params(definition.params_model):
-            if _nested(params, path) != _nested(task.params, path):
+            if _unlike(parsed, allowed, path):
                 raise TaskError(
                     f"{'.'.join(path)} is C++ compiled into the solver, where it could write the files the gates "
                     "read; it is fixed by the task (a model-edit search writes it through its own checks), so "
                     "propose other parameters"
                 )
-        definition.parse(params, task.id)
+
+    def validate_revision(self, task: TaskSpec, revised: ExperimentSpec, params: dict[str, Any]) -> None:
+        """Raise TaskError when `params` is no rerun of `revised` that answers the same question.
+
+        Besides `validate_experiment`: the case family stays, its physics and judging parameters keep
+        the revised experiment's values, and numerics move only the careful way (`tools.cfd.cases._roles`).
+        """
+        self.validate_experiment(task, params)
+        definition = self.definition(revised.params)
+        if self.definition(params) is not definition:
+            raise TaskError(f"a revision reruns the {definition.kind} case; it may not switch to another")
+        problems = revision_problems(definition.parse(revised.params), definition.parse(params, task.id))
+        if problems:
+            raise TaskError(
+                f"not a rerun of {revised.key} that answers the same question: {'; '.join(problems)}; "
+                "a revision may change only how the flow is solved, and only more carefully"
+            )
+
+    def _variants(self, task: TaskSpec) -> list[dict[str, Any]]:
+        """The task's parameters with each value it sweeps in turn (the first of every sweep elsewhere)."""
+        base = {**task.params, **{name: values[0] for name, values in task.sweep.items() if values}}
+        return [base] + [{**base, name: value} for name, values in task.sweep.items() for value in values[1:]]
+
+    def _parsed_variants(self, task: TaskSpec, definition: CaseDefinition[Any]) -> list[Any]:
+        parsed = []
+        for variant in self._variants(task):
+            try:
+                parsed.append(definition.parse(variant, task.id))
+            except TaskError:
+                continue  # a combination the task never runs: it allows nothing
+        return parsed
 
     def numerics_variant(self, experiment: ExperimentSpec) -> tuple[dict[str, Any], str] | None:
         return self.definition(experiment.params).stabilise(experiment.params)

@@ -156,6 +156,16 @@ class HeldOutGate(Gate):
             return self.verdict("reject", ["the held-out flows need new runs, and none is allowed here"])
         raw = {k: v for k, v in context.experiment.params.items() if k not in ("search",)}
         params = HillParams.model_validate({k: v for k, v in raw.items() if k != "case"})
+        if params.model != "SpalartAllmaras":
+            # Its baseline would be the same model with the same (unused) coefficients: every check compares
+            # the run with itself and passes, and the flat plate and step judge SA, which it never ran.
+            return self.verdict(
+                "reject",
+                [
+                    f"the held-out gate compares Spalart-Allmaras coefficient sets with the calibrated model; "
+                    f"this experiment runs {params.model}, which it cannot compare with anything"
+                ],
+            )
         runs = _Runs(context)
         baseline_raw = {**raw, "sa": SACoefficients().model_dump()}
         is_baseline = params.sa.is_default()

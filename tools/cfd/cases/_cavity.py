@@ -10,6 +10,7 @@ import math
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from tools.cfd.cases._roles import PHYSICS, numerics
 from tools.cfd.openfoam._foamdict import Dimensioned, FoamValue, NamedList, Raw, Word, number, render_dict
 
 CaseFiles = dict[str, str]
@@ -39,19 +40,35 @@ class CavityParams(BaseModel):
 
     # Lower bounds keep the derived viscosity, cell sizes and volumes ordinary doubles: below them
     # nu = U L / Re overflows or underflows to 0 and the mesh's cell volumes underflow.
-    re: float = Field(default=100.0, gt=0, le=10_000, description="Reynolds number U L / nu")
-    cells: int = Field(default=64, ge=8, le=400, description="cells per side of the square mesh")
-    lid_velocity: float = Field(default=1.0, ge=MIN_SPEED, le=1000, description="U, m/s")
-    length: float = Field(default=0.1, ge=MIN_LENGTH, le=1000, description="L, m")
+    re: float = Field(default=100.0, gt=0, le=10_000, description="Reynolds number U L / nu", json_schema_extra=PHYSICS)
+    cells: int = Field(
+        default=64, ge=8, le=400, description="cells per side of the square mesh", json_schema_extra=numerics("more")
+    )
+    lid_velocity: float = Field(default=1.0, ge=MIN_SPEED, le=1000, description="U, m/s", json_schema_extra=PHYSICS)
+    length: float = Field(default=0.1, ge=MIN_LENGTH, le=1000, description="L, m", json_schema_extra=PHYSICS)
     convective_times: float | None = Field(
         default=None,
         ge=1e-3,
         le=10_000,
         description="simulated time in units of L/U (default grows with Re; a tinier one rounds the end time to 0)",
+        json_schema_extra=numerics("more", "simulated_convective_times"),
     )
-    courant: float = Field(default=0.8, ge=1e-3, le=50, description="target Courant number U dt / dx")
-    delta_t: float | None = Field(default=None, gt=0, description="time step, s (default from the Courant number)")
-    snapshots: int = Field(default=5, ge=1, le=200, description="time directories written")
+    courant: float = Field(
+        default=0.8,
+        ge=1e-3,
+        le=50,
+        description="target Courant number U dt / dx",
+        json_schema_extra=numerics("less", "requested_step"),
+    )
+    delta_t: float | None = Field(
+        default=None,
+        gt=0,
+        description="time step, s (default from the Courant number)",
+        json_schema_extra=numerics("less", "requested_step"),
+    )
+    snapshots: int = Field(
+        default=5, ge=1, le=200, description="time directories written", json_schema_extra=numerics("more")
+    )
 
     _re_floor = field_validator("re")(creeping_floor)
 

@@ -30,6 +30,7 @@ from tools.cfd.cases._rans import (
     transport_properties,
     turbulence_properties,
 )
+from tools.cfd.cases._roles import PHYSICS, numerics
 from tools.cfd.cases._steady import Series, comparison_figure, doubled_iterations, flow_metrics
 from tools.cfd.openfoam._blocks import rectangle_mesh
 from tools.cfd.openfoam._commands import CaseStep
@@ -46,15 +47,25 @@ POISEUILLE_PROFILE_RMSE_MAX = 0.01
 class ChannelParams(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    re: float = Field(default=100.0, gt=0, le=2000, description="Ub H / nu (laminar: below 2000)")
-    cells: int = Field(default=20, ge=4, le=400, description="cells across the channel")
-    cells_x: int = Field(default=4, ge=1, le=200, description="cells along the (periodic) channel")
-    height: float = Field(default=0.1, ge=MIN_LENGTH, le=100, description="H, m")
-    bulk_velocity: float = Field(
-        default=1.0, ge=-MAX_BULK_VELOCITY, le=MAX_BULK_VELOCITY, description="Ub, m/s; negative for flow in -x"
+    re: float = Field(
+        default=100.0, gt=0, le=2000, description="Ub H / nu (laminar: below 2000)", json_schema_extra=PHYSICS
     )
-    iterations: int = Field(default=2000, ge=10, le=100_000)
-    residual: float = Field(default=1e-6, gt=0, lt=1)
+    cells: int = Field(
+        default=20, ge=4, le=400, description="cells across the channel", json_schema_extra=numerics("more")
+    )
+    cells_x: int = Field(
+        default=4, ge=1, le=200, description="cells along the (periodic) channel", json_schema_extra=numerics("more")
+    )
+    height: float = Field(default=0.1, ge=MIN_LENGTH, le=100, description="H, m", json_schema_extra=PHYSICS)
+    bulk_velocity: float = Field(
+        default=1.0,
+        ge=-MAX_BULK_VELOCITY,
+        le=MAX_BULK_VELOCITY,
+        description="Ub, m/s; negative for flow in -x",
+        json_schema_extra=PHYSICS,
+    )
+    iterations: int = Field(default=2000, ge=10, le=100_000, json_schema_extra=numerics("more"))
+    residual: float = Field(default=1e-6, gt=0, lt=1, json_schema_extra=numerics("less"))
 
     _re_floor = field_validator("re")(creeping_floor)
 

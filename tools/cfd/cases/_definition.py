@@ -39,15 +39,20 @@ class CaseDefinition(ABC, Generic[ParamsT]):
     mesh_tolerances: ClassVar[dict[str, float]] = {}
     """Quantity of interest -> allowed relative change under mesh refinement (mesh-independence gate)."""
 
-    def parse(self, params: dict[str, Any], task_id: str = "") -> ParamsT:
+    def field_name(self, name: str) -> str:
+        """The parameter `name` stands for: names are matched without regard to case (`--param Re=100`
+        means `re`); an unknown name is returned as it is (the model refuses it)."""
         fields = self.params_model.model_fields
-        lowered = {name.lower(): name for name in fields}
+        if name in fields:
+            return name
+        return next((field for field in fields if field.lower() == name.lower()), name)
+
+    def parse(self, params: dict[str, Any], task_id: str = "") -> ParamsT:
         values = {}
         for name, value in params.items():
             if name in RESERVED_PARAMS:
                 continue
-            # Names are matched without regard to case (`--param Re=100` means `re`).
-            values[name if name in fields else lowered.get(name.lower(), name)] = value
+            values[self.field_name(name)] = value
         try:
             return self.params_model.model_validate(values)
         except ValidationError as error:

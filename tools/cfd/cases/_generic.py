@@ -27,6 +27,7 @@ from tools.cfd.cases._generic_control import read_control, scale_block_counts
 from tools.cfd.cases._generic_speed import imposed_speed
 from tools.cfd.cases._own_fields import VOLUME_FIELD, own_fields
 from tools.cfd.cases._reference import ReferenceProfile
+from tools.cfd.cases._roles import JUDGING, numerics
 from tools.cfd.cases._solution import SolutionFields, detect_solution_fields
 from tools.cfd.cases._user_reference import ReferenceFormatError, monitor_value, probe, read_reference
 from tools.cfd.openfoam._commands import CaseStep
@@ -43,7 +44,7 @@ REFERENCE_COPY = "reference.csv"
 """Where the user's reference CSV is copied in the experiment directory (what the comparator reads)."""
 
 
-SERVER_PATH: dict[str, Any] = {"format": "path"}
+SERVER_PATH: dict[str, Any] = {"format": "path", **JUDGING}
 """Marks a parameter that names a file or folder of the machine running labgate: a remote client may not
 set it (the REST API refuses it), and a proposer may not change it (`CfdWorkload.validate_experiment`)."""
 
@@ -62,10 +63,17 @@ class UserCaseParams(BaseModel):
         json_schema_extra=SERVER_PATH,
     )
     end_time: float | None = Field(
-        default=None, gt=0, description="endTime for the re-run instead of the case's own (shorter tests)"
+        default=None,
+        gt=0,
+        description="endTime for the re-run instead of the case's own (shorter tests)",
+        json_schema_extra=numerics("more"),
     )
     mesh_factor: float = Field(
-        default=1.0, ge=1.0, le=8.0, description="mesh refinement of the re-run (blockMesh counts; else refineMesh)"
+        default=1.0,
+        ge=1.0,
+        le=8.0,
+        description="mesh refinement of the re-run (blockMesh counts; else refineMesh)",
+        json_schema_extra=numerics("more"),
     )
     reference: str | None = Field(
         default=None,
@@ -77,6 +85,7 @@ class UserCaseParams(BaseModel):
         gt=0,
         le=MAX_U_REF,
         description="velocity scale (m/s); default: the largest speed set on the case's boundaries",
+        json_schema_extra=JUDGING,
     )
 
     @field_validator("case_dir")

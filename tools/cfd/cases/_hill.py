@@ -22,6 +22,7 @@ from tools.cfd.cases._rans import (
     transport_properties,
     turbulence_properties,
 )
+from tools.cfd.cases._roles import PHYSICS, numerics
 from tools.cfd.openfoam._blocks import geometric_ratio
 from tools.cfd.openfoam._fields import FloatArray
 from tools.cfd.openfoam._foamdict import NamedList, Raw, Word, number, render_dict
@@ -60,21 +61,36 @@ class HillParams(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     re: float = Field(
-        default=5600.0, gt=0, le=100_000, description="Re_h = Ub h / nu, Ub the bulk velocity at the crest"
+        default=5600.0,
+        gt=0,
+        le=100_000,
+        description="Re_h = Ub h / nu, Ub the bulk velocity at the crest",
+        json_schema_extra=PHYSICS,
     )
-    model: TurbulenceModel = Field(default="SpalartAllmaras", description="RANS closure")
-    sa: SACoefficients = Field(default_factory=SACoefficients, description="Spalart-Allmaras coefficients")
-    cells_x: int = Field(default=120, ge=20, le=800)
-    cells_y: int = Field(default=80, ge=16, le=600)
+    model: TurbulenceModel = Field(default="SpalartAllmaras", description="RANS closure", json_schema_extra=PHYSICS)
+    sa: SACoefficients = Field(
+        default_factory=SACoefficients, description="Spalart-Allmaras coefficients", json_schema_extra=PHYSICS
+    )
+    cells_x: int = Field(default=120, ge=20, le=800, json_schema_extra=numerics("more"))
+    cells_y: int = Field(default=80, ge=16, le=600, json_schema_extra=numerics("more"))
     wall_cell: float = Field(
         default=0.002,
         ge=1e-6,
         lt=0.1,
         description="first cell height at the walls, units of h (a smaller one overflows the grading)",
+        json_schema_extra=numerics("less"),
     )
-    iterations: int = Field(default=4000, ge=10, le=100_000, description="SIMPLE iterations at most")
-    residual: float = Field(default=1e-5, gt=0, lt=1, description="stop once every initial residual is below this")
-    relaxation: float = Field(default=0.9, gt=0, le=1)
+    iterations: int = Field(
+        default=4000, ge=10, le=100_000, description="SIMPLE iterations at most", json_schema_extra=numerics("more")
+    )
+    residual: float = Field(
+        default=1e-5,
+        gt=0,
+        lt=1,
+        description="stop once every initial residual is below this",
+        json_schema_extra=numerics("less"),
+    )
+    relaxation: float = Field(default=0.9, gt=0, le=1, json_schema_extra=numerics("less"))
 
     _re_floor = field_validator("re")(creeping_floor)
 

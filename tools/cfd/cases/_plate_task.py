@@ -27,6 +27,7 @@ from tools.cfd.cases._rans import (
     turbulence_properties,
 )
 from tools.cfd.cases._reference import FLAT_PLATE_RE_X, flat_plate_cf
+from tools.cfd.cases._roles import PHYSICS, numerics
 from tools.cfd.openfoam._blocks import geometric_ratio, rectangle_mesh
 from tools.cfd.openfoam._commands import CaseStep
 from tools.cfd.openfoam._fields import FloatArray
@@ -40,16 +41,22 @@ PLATE_RANGE = (0.1, 0.95)
 class PlateParams(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    re_l: float = Field(default=5e6, ge=1e5, le=1e8, description="U L / nu at the end of the plate")
-    sa: SACoefficients = Field(default_factory=SACoefficients)
-    cells_x: int = Field(default=60, ge=10, le=1000)
-    cells_y: int = Field(default=60, ge=10, le=1000)
-    wall_cell: float = Field(
-        default=5e-6, ge=1e-9, lt=0.01, description="first cell height over L (y+ about 1; at least 1e-9)"
+    re_l: float = Field(
+        default=5e6, ge=1e5, le=1e8, description="U L / nu at the end of the plate", json_schema_extra=PHYSICS
     )
-    height: float = Field(default=0.05, gt=0.005, le=1.0, description="domain height over L")
-    iterations: int = Field(default=3000, ge=10, le=100_000)
-    residual: float = Field(default=1e-5, gt=0, lt=1)
+    sa: SACoefficients = Field(default_factory=SACoefficients, json_schema_extra=PHYSICS)
+    cells_x: int = Field(default=60, ge=10, le=1000, json_schema_extra=numerics("more"))
+    cells_y: int = Field(default=60, ge=10, le=1000, json_schema_extra=numerics("more"))
+    wall_cell: float = Field(
+        default=5e-6,
+        ge=1e-9,
+        lt=0.01,
+        description="first cell height over L (y+ about 1; at least 1e-9)",
+        json_schema_extra=numerics("less"),
+    )
+    height: float = Field(default=0.05, gt=0.005, le=1.0, description="domain height over L", json_schema_extra=PHYSICS)
+    iterations: int = Field(default=3000, ge=10, le=100_000, json_schema_extra=numerics("more"))
+    residual: float = Field(default=1e-5, gt=0, lt=1, json_schema_extra=numerics("less"))
 
     @model_validator(mode="after")
     def _within_the_correlation(self) -> PlateParams:

@@ -33,6 +33,7 @@ from tools.cfd.cases._rans import (
     turbulence_properties,
 )
 from tools.cfd.cases._reference import PITZ_DAILY_1983, step_reattachment_reference
+from tools.cfd.cases._roles import PHYSICS, numerics
 from tools.cfd.cases._steady import Series, comparison_figure, doubled_iterations, flow_metrics, sa_parameters
 from tools.cfd.openfoam._commands import CaseStep
 from tools.cfd.openfoam._foamdict import FoamValue, NamedList, Raw, Word, number, render_dict
@@ -53,13 +54,25 @@ _VERTICES = [
 class StepParams(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    model: Literal["kEpsilon", "kOmegaSST", "SpalartAllmaras"] = Field(default="kEpsilon")
-    re: float = Field(default=22_000.0, gt=1000, le=1e6, description="Re_H = U H / nu, H the step height")
-    inlet_velocity: float = Field(default=10.0, ge=MIN_SPEED, le=500, description="U at the inlet, m/s")
-    refinement: float = Field(default=1.0, ge=0.3, le=4.0, description="cell counts times the tutorial's")
-    iterations: int = Field(default=2000, ge=10, le=100_000)
-    residual: float = Field(default=5e-4, gt=0, lt=1, description="residualControl target of every field")
-    sa: SACoefficients = Field(default_factory=SACoefficients)
+    model: Literal["kEpsilon", "kOmegaSST", "SpalartAllmaras"] = Field(default="kEpsilon", json_schema_extra=PHYSICS)
+    re: float = Field(
+        default=22_000.0, gt=1000, le=1e6, description="Re_H = U H / nu, H the step height", json_schema_extra=PHYSICS
+    )
+    inlet_velocity: float = Field(
+        default=10.0, ge=MIN_SPEED, le=500, description="U at the inlet, m/s", json_schema_extra=PHYSICS
+    )
+    refinement: float = Field(
+        default=1.0, ge=0.3, le=4.0, description="cell counts times the tutorial's", json_schema_extra=numerics("more")
+    )
+    iterations: int = Field(default=2000, ge=10, le=100_000, json_schema_extra=numerics("more"))
+    residual: float = Field(
+        default=5e-4,
+        gt=0,
+        lt=1,
+        description="residualControl target of every field",
+        json_schema_extra=numerics("less"),
+    )
+    sa: SACoefficients = Field(default_factory=SACoefficients, json_schema_extra=PHYSICS)
 
     @property
     def nu(self) -> float:
