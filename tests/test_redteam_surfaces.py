@@ -187,6 +187,10 @@ def test_the_api_reads_no_file_of_the_server_for_a_client(server: httpx.Client, 
         {"task": "cfd/case", "params": {"case_dir": [str(case), "/"]}},
         {"spec": {"extends": "cfd/case", "params": {"case_dir": str(case)}}},
         {"spec": {"extends": "cfd/case", "sweep": {"reference": [str(secret)]}}},
+        # Another spelling is the same parameter to the workload, which reads names without regard to case.
+        {"task": "cfd/case", "params": {"CASE_DIR": str(case)}},
+        {"task": "cfd/case", "params": {"Reference": "/etc/passwd"}},
+        {"spec": {"extends": "cfd/case", "sweep": {"REFERENCE": [str(secret)]}}},
     ):
         response = server.post("/runs", json=body)
         assert response.status_code == 422, (body, response.text)
@@ -586,6 +590,7 @@ def _fixed_case_workload() -> SimpleNamespace:
     return SimpleNamespace(
         fixed_params=lambda task: ("case",),
         validate_experiment=lambda task, params: None,
+        validate_revision=lambda task, revised, params: None,
         param_schema=lambda task: {"properties": {"re": {"type": "number"}, "case": {"type": "string"}}},
     )
 

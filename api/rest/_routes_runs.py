@@ -182,15 +182,16 @@ def _refuse_server_paths(workload: Workload, task: TaskSpec, *, given: set[str])
         properties = workload.param_schema(task).get("properties", {})
     except TaskError:
         return  # no schema for this task: the submission's own validation names what is wrong
+    # A workload may read a name in another case (cfd's `CASE_DIR` is `case_dir`), so every spelling counts.
+    spellings: dict[str, list[str]] = {}
+    for written in [*(n for n, v in task.params.items() if v is not None), *task.sweep]:
+        spellings.setdefault(written.lower(), []).append(written)
     for name, spec in properties.items():
-        if (
-            isinstance(spec, dict)
-            and spec.get("format") == "path"
-            and (task.params.get(name) is not None or name in task.sweep)
-        ):
+        if isinstance(spec, dict) and spec.get("format") == "path" and name.lower() in spellings:
+            written = spellings[name.lower()][0]
             raise TaskInvalidError(
-                "params" if name in given else "spec",
-                f"params.{name} names a file on the server, which the API does not read for a client; "
+                "params" if written in given else "spec",
+                f"params.{written} names a file on the server, which the API does not read for a client; "
                 "run this task with `agent run` on the machine that holds the file",
             )
 
