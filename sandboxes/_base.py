@@ -179,7 +179,11 @@ class Command:
 
 @dataclass
 class Sandbox(ABC):
-    """One experiment's execution place. `workdir` is the host path of its only writable directory."""
+    """One experiment's execution place. `workdir` is the host path of its only writable directory.
+
+    A backend built with read-only paths (`ro_paths`) shows each at its own path and lets nothing inside
+    change it; one inside `workdir` is mounted over the directory's writable mount (`split_read_only`).
+    """
 
     workdir: Path
     limits: Limits = field(default_factory=Limits)
@@ -288,6 +292,58 @@ def _open_regular(path: Path, relative: str, flags: int) -> int:
         raise SandboxPathError(f"{relative!r} in the experiment directory is not a regular file")
     os.set_blocking(fd, True)
     return fd
+
+
+def split_read_only(workdir: Path, paths: Sequence[Path]) -> tuple[list[Path], list[Path]]:
+    """`paths` (read-only binds) split into those outside `workdir` and those inside it.
+
+    A read-only path inside the experiment directory is a harness input the command may read and never
+    change (the file a prover checks): every backend mounts it over the directory's own writable mount,
+    so it stays read-only to everything in the sandbox, even to the uid that owns it. Such a path is
+    returned as `workdir / relative`, with every part below `workdir` checked: an earlier command may
+    have left a symbolic link there, and binding through it would show a host file inside the sandbox.
+    A path counts as inside when one of its parents resolves to `workdir` (the caller may name the
+    directory through a link of the host's own, as `/tmp` on some systems); `workdir` must be resolved.
+
+    Raises:
+        SandboxPathError: a path inside `workdir` is missing, is not a regular file or directory, or
+            goes through a symbolic link below `workdir`.
+    """
+    outer: list[Path] = []
+    inner: list[Path] = []
+    for path in paths:
+        relative = _relative_below(workdir, Path(os.path.abspath(path)))
+        if relative is None:
+            outer.append(Path(path))
+        else:
+            inner.append(_confirm_inner(workdir, relative))
+    return outer, inner
+
+
+def _relative_below(workdir: Path, absolute: Path) -> Path | None:
+    """`absolute` relative to `workdir` when one of its (shallowest) parents resolves to `workdir`, else None."""
+    for ancestor in reversed(absolute.parents):
+        if Path(os.path.realpath(ancestor)) == workdir:
+            return absolute.relative_to(ancestor)
+    return None
+
+
+def _confirm_inner(workdir: Path, relative: Path) -> Path:
+    """`workdir / relative`, after checking that no part of it below `workdir` is a link and that it exists."""
+    current = workdir
+    for index, part in enumerate(relative.parts):
+        current = current / part
+        try:
+            info = os.lstat(current)
+        except OSError as error:
+            raise SandboxPathError(f"read-only path {workdir / relative} cannot be bound: {error}") from None
+        last = index == len(relative.parts) - 1
+        if stat.S_ISLNK(info.st_mode) or not (stat.S_ISDIR(info.st_mode) or (last and stat.S_ISREG(info.st_mode))):
+            raise SandboxPathError(
+                f"read-only path {workdir / relative} goes through {current}, which is not a real "
+                f"{'file or directory' if last else 'directory'} (a symbolic link or a special file)"
+            )
+    return current
 
 
 def cpu_limit_for(limits: Limits, timeout: float) -> int:

@@ -33,6 +33,7 @@ from sandboxes._base import (
     SandboxUnavailableError,
     prlimit_args,
     sandbox_environment,
+    split_read_only,
 )
 from sandboxes._docker_container import WarmContainer, kill_leftovers
 from sandboxes._docker_process import DockerProcess
@@ -114,8 +115,15 @@ class DockerSandbox(Sandbox):
             if container.spec.tmp_bytes == self._pool.tmp_bytes_for(limits):
                 return container
             self._discard_container()
+        self._confirm_read_only_paths()
         self._container = self._pool.checkout(self.workdir, limits, self.ro_paths)
         return self._container
+
+    def _confirm_read_only_paths(self) -> None:
+        """Refuse a read-only path inside the directory that a command turned into a link since the sandbox
+        was made (`split_read_only`): the engine would bind what it leads to. The engine mounts each path
+        after the directory's own mount (it orders mounts by depth), so one inside stays read-only."""
+        split_read_only(self.workdir, (*self._pool.ro_paths, *self.ro_paths))
 
     def _exec(self, command: Command, input: bytes | None) -> ExecResult:
         limits, workdir, timeout = command.limits, command.cwd, command.timeout
@@ -265,6 +273,7 @@ class DockerSandbox(Sandbox):
         pool = self._pool
         with self._lock:
             self._lend_directory()
+        self._confirm_read_only_paths()
         spec = pool.spec_for(self.workdir, limits, shared=False, ro_paths=self.ro_paths)
         argv = [*prlimit_args(limits, command.timeout, with_nproc=pool.hands_out_uids), *command.argv]
         kwargs = spec.create_kwargs(

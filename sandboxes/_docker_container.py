@@ -5,9 +5,11 @@ Every container labgate starts has no network, a read-only root filesystem with 
 memory+swap, a pids limit, a CPU quota, core dumps off, a private IPC namespace, a host name of its
 own, a resolver that names nothing of the host, of /sys only the CPU and NUMA topology, and only
 the directories it was given mounted: the experiment directory read-write at the same path as on
-the host, extra paths read-only. A warm container that serves one experiment after another mounts
-an empty slot at the run's experiment root instead, and receives each experiment's directory there
-by mount propagation while that experiment holds it (`_docker_stage.py`).
+the host, extra paths read-only (the engine mounts them in order of depth, so one inside the experiment
+directory lies over its read-write mount and stays read-only). A warm container that serves one
+experiment after another mounts an empty slot at the run's experiment root instead, and receives each
+experiment's directory there by mount propagation while that experiment holds it (`_docker_stage.py`);
+a sandbox with a read-only path inside its directory never gets one.
 
 A warm container's main process is `cat` on a stdin the pool holds attached: if labgate dies, the
 engine closes that stdin, `cat` ends and the container removes itself, so none outlives its run.

@@ -141,7 +141,9 @@ class DockerSandboxes:
         several times that). A shared container gets `workdir` mounted into its slot before it is
         handed out, and only `workdir`.
         """
-        shared = self._shares(workdir)
+        # A staged container's mounts are fixed before the directory arrives: one inside it could not stay read-only.
+        inside = any(workdir in Path(path).parents for path in (*self.ro_paths, *ro_paths))
+        shared = self._shares(workdir) and not inside
         spec = self.spec_for(workdir, limits, shared=shared, ro_paths=ro_paths)
         container = self._take_idle(spec) if shared else None
         if container is None:

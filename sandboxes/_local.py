@@ -5,11 +5,11 @@ only the allow-listed entries `ETC_ALLOWED` and `SYS_ALLOWED`; users, groups, na
 sandbox, `SYNTHETIC_ETC`; a host name of its own), /proc/sys is read-only, /tmp is a private tmpfs of
 `tmp_bytes`, the network and PIDs are unshared, all capabilities are dropped, `no_new_privs` is
 set, the kernel keyring calls are refused (`_seccomp.py`), no user namespace can be created inside
-(bubblewrap 0.8+), and the experiment directory (mounted nosuid) is the only writable place. When labgate runs
-as root, every command runs as a fresh unprivileged host uid (`_identity.py`) so nothing inside
-maps to host root. Aggregate limits: a cgroup per command bounds memory and processes of the
-whole tree where the machine allows one (root); rlimits bound each process everywhere; the disk
-and file-count limits of the directory are watched while the command runs (`_quota.py`).
+(bubblewrap 0.8+), and the experiment directory (mounted nosuid; read-only paths inside it are mounted
+over it) is the only writable place. When labgate runs as root, every command runs as a fresh unprivileged
+host uid (`_identity.py`) so nothing inside maps to host root. Aggregate limits: a cgroup per command bounds
+memory and processes of the whole tree where the machine allows one (root); rlimits bound each process
+everywhere; the disk and file-count limits of the directory are watched while the command runs (`_quota.py`).
 
 A command runs as: [cgroup entry (root)] -> [setpriv to the sandbox uid (root)] -> bwrap -> prlimit -> cmd.
 """
@@ -36,6 +36,7 @@ from sandboxes._base import (
     SandboxUnavailableError,
     prlimit_args,
     sandbox_environment,
+    split_read_only,
 )
 from sandboxes._cgroup import SandboxCgroup, cgroup_limits_usable
 from sandboxes._identity import HostIdentity
@@ -366,11 +367,15 @@ class LocalSandbox(Sandbox):
             "--tmpfs",
             "/dev/shm",
         ]
-        for path in self.ro_paths:
+        outer, inner = split_read_only(self.workdir, self.ro_paths)
+        for path in outer:
             resolved = str(Path(path).resolve())
             args += ["--ro-bind", resolved, resolved]
         # Every bind bubblewrap makes is nosuid; the directory is also handed back with set-id bits stripped.
         args += ["--bind", str(self.workdir), str(self.workdir)]
+        # Read-only paths inside the directory come after its bind, which would otherwise cover them.
+        for path in inner:
+            args += ["--ro-bind", str(path), str(path)]
         # bubblewrap's own root and /dev are RAM filesystems the sandbox user owns, as large as half the
         # host's memory: once every mount point exists they become read-only, leaving /tmp and /dev/shm
         # (each `tmp_bytes`) and the experiment directory as the only writable places.
@@ -413,7 +418,8 @@ class LocalSandbox(Sandbox):
         identity = None
         if self._identity is not None:
             try:
-                identity = self._identity.lend(self.workdir, [Path(p) for p in self.ro_paths])
+                outer, _ = split_read_only(self.workdir, self.ro_paths)  # the directory itself is lent whole
+                identity = self._identity.lend(self.workdir, outer)
             except OSError as error:
                 raise SandboxUnavailableError(
                     f"cannot lend {self.workdir} to the sandbox's uid {self._identity.uid}: {error}"

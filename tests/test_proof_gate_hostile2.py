@@ -1,8 +1,9 @@
 """The proof gate against cheats that go around Coq's checks through what runs beside coqc.
 
-coqc reads the check file as it compiles it. Anything that writes into the gate's scratch directory
-while the proof runs can replace the unread rest of that file, the gate's trailer included, with
-text of its own: markers that print "Closed under the global context" and no theorem at all.
+coqc reads the check file as it compiles it. Anything that could write into it while the proof runs
+would replace the unread rest of that file, the gate's trailer included, with text of its own:
+markers that print "Closed under the global context" and no theorem at all. The file is read-only
+inside the sandbox, so such a write fails (see also `test_proof_gate_hostile_prover.py`).
 CoqHammer pastes its `PredictPath` option into a shell command line, so a string there runs any
 program inside coqc's sandbox; `Print Universes "file"` writes a file. Each attack below was
 accepted, or wrote its file, before the rule its test names was added.
@@ -47,13 +48,14 @@ def test_a_hammer_option_that_runs_a_shell_is_refused(prover: CoqProver) -> None
 @pytest.mark.slow
 @pytest.mark.coq
 @pytest.mark.usefixtures("coq", "bubblewrap")
-def test_a_check_file_rewritten_while_coqc_reads_it_is_refused(prover: CoqProver) -> None:
-    # Past the text rules, coqc compiles the forged tail and prints a clean assumption list for it,
-    # and coqchk finds nothing wrong with what was compiled: only the scratch directory tells.
+def test_a_check_file_cannot_be_rewritten_while_coqc_reads_it(prover: CoqProver) -> None:
+    # Past the text rules, the shell Hammer starts tries to write a forged tail over the check file:
+    # the write fails, and coqc compiles the gate's own tail, which refuses the false proof.
     layout = build_check_file(FALSE_CLAIM, ProofFileReport(body=HAMMER_SHELL))
     verdict = kernel_check(FALSE_CLAIM, layout, prover, DEFAULT_ALLOWED_AXIOMS, 120.0)
     assert verdict.decision == "reject", "a proof of 2 + 2 = 5 was accepted"
-    assert verdict.reasons[0].startswith("the check file was changed while coqc read it"), verdict.reasons
+    assert (prover.workdir / "Check.v").read_text() == layout.source
+    assert verdict.reasons[0].startswith("Coq rejects the proof"), verdict.reasons
 
 
 @pytest.mark.parametrize(
@@ -86,7 +88,7 @@ def test_files_written_during_the_check_are_seen_past_the_text_rules(prover: Coq
     layout = build_check_file(TRUE_CLAIM, ProofFileReport(body=overwrite))
     verdict = kernel_check(TRUE_CLAIM, layout, prover, (), 60.0)
     assert verdict.decision == "reject"
-    assert verdict.reasons[0].startswith("the check file was changed while coqc read it"), verdict.reasons
+    assert "Check.v: Read-only file system" in verdict.reasons[0], verdict.reasons
 
 
 @pytest.mark.coq

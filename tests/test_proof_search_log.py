@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 import httpx
@@ -23,8 +23,8 @@ DEMO = problem_from_text("proofs/demo", "Require Import Arith.\n\nTheorem demo (
 LIA_ONLY = tuple(tactic for tactic in AUTOMATION if tactic.name == "lia")
 
 
-def sandbox_factory(workdir: Path) -> Sandbox:
-    return get_sandbox(LocalSandboxConfig(), workdir)
+def sandbox_factory(workdir: Path, *, ro_paths: Sequence[Path] = ()) -> Sandbox:
+    return get_sandbox(LocalSandboxConfig(), workdir, ro_paths=tuple(ro_paths))
 
 
 @pytest.fixture

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 import pytest
@@ -13,8 +13,8 @@ from tools.proofs import CoqConfig, CoqProver, CoqSession, Prover, coq_version
 pytestmark = [pytest.mark.coq, pytest.mark.usefixtures("coq", "bubblewrap")]
 
 
-def sandbox_factory(workdir: Path) -> Sandbox:
-    return get_sandbox(LocalSandboxConfig(), workdir)
+def sandbox_factory(workdir: Path, *, ro_paths: Sequence[Path] = ()) -> Sandbox:
+    return get_sandbox(LocalSandboxConfig(), workdir, ro_paths=tuple(ro_paths))
 
 
 @pytest.fixture(params=["coqc", "session"])

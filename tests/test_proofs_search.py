@@ -37,8 +37,8 @@ RIGHT = "```coq\nProof.\n  intros n. induction n as [|n IH].\n  - reflexivity.\n
 WRONG = "Here is a proof:\n```coq\nProof.\n  intros n. simpl. reflexivity.\nQed.\n```"
 
 
-def sandbox_factory(workdir: Path) -> Sandbox:
-    return get_sandbox(LocalSandboxConfig(), workdir)
+def sandbox_factory(workdir: Path, *, ro_paths: Sequence[Path] = ()) -> Sandbox:
+    return get_sandbox(LocalSandboxConfig(), workdir, ro_paths=tuple(ro_paths))
 
 
 @pytest.fixture

@@ -1,11 +1,14 @@
 """The Coq backend: one `coqc` process per check, inside the sandbox, with a wall-clock limit.
 
-Every check writes the source into the backend's working directory and compiles it there. A check
+Every check writes the source into the backend's working directory and compiles it there; the source
+file is bound read-only into the sandbox, so nothing coqc runs can change what it is reading. A check
 that overflows the stack, runs out of memory or outlives its limit comes back as a failed
 `CheckResult` saying so; it never takes the caller down. Goals at a point are read by cutting the
 source before the sentence at that point and appending `Show.`. `recheck` runs Coq's independent
 checker, `coqchk`, on the library the last check compiled; coqchk is always the one installed next
-to the configured coqc, so that both come from the same Coq.
+to the configured coqc, so that both come from the same Coq. `recheck_compiled` judges a compiled
+library again where nothing of the run that wrote it can reach: a fresh sandbox over a fresh
+directory, the library copied in read-only, coqc on a file of the caller's and coqchk.
 """
 
 from __future__ import annotations
@@ -14,12 +17,15 @@ import functools
 import os
 import re
 import shutil
+import stat
 import subprocess
+import tempfile
 import threading
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from sandboxes import GIB, MIB, Limits, OutputLimitExceededError, Sandbox, SandboxTimeoutError
+from sandboxes import GIB, MIB, Limits, OutputLimitExceededError, Sandbox, SandboxError, SandboxTimeoutError
 from tools._workload import SandboxFactory
 from tools.proofs._diagnostics import Diagnostic, GoalState, parse_diagnostics, parse_goals
 from tools.proofs._prover import CheckResult, Prover, ProverUnavailableError
@@ -117,13 +123,17 @@ class CoqProver(Prover):
     def version(self) -> str:
         return coq_version(self.config.coqc)
 
+    @property
+    def source_path(self) -> Path:
+        """The host path of the file each check writes and coqc compiles."""
+        return self.workdir.resolve() / f"{self.file_stem}.v"
+
     def sandbox(self) -> Sandbox:
+        """The sandbox of the checks: the source file is read-only in it (it must exist to be bound)."""
         if self._sandbox is None:
-            extra = self.config.install_paths()
-            if extra:
-                self._sandbox = self.sandbox_factory(self.workdir, ro_paths=extra)
-            else:
-                self._sandbox = self.sandbox_factory(self.workdir)
+            self.source_path.touch(exist_ok=True)
+            extra = (*self.config.install_paths(), self.source_path)
+            self._sandbox = self.sandbox_factory(self.workdir, ro_paths=extra)
         return self._sandbox
 
     def close(self) -> None:
@@ -143,28 +153,34 @@ class CoqProver(Prover):
                 (self.workdir / leftover).unlink(missing_ok=True)
             sandbox.write_file(filename, source)
             self.checks += 1
-            try:
-                result = sandbox.exec([coqc, *self.config.args, filename], timeout=timeout, limits=self.config.limits)
-            except SandboxTimeoutError as error:
-                partial = error.partial
-                return CheckResult(
-                    ok=False,
-                    diagnostics=tuple(parse_diagnostics(partial.stderr, source)) if partial else (),
-                    stdout=partial.stdout if partial else "",
-                    stderr=partial.stderr if partial else "",
-                    seconds=partial.duration if partial else timeout,
-                    timed_out=True,
-                    failure=f"coqc did not finish within {timeout:g} s and was killed",
-                )
-            except OutputLimitExceededError as error:
-                partial = error.partial
-                return CheckResult(
-                    ok=False,
-                    stdout=partial.stdout[-20000:] if partial else "",
-                    stderr=partial.stderr[-20000:] if partial else "",
-                    seconds=partial.duration if partial else 0.0,
-                    failure="coqc printed more output than allowed and was killed",
-                )
+            return self._compile(sandbox, [coqc, *self.config.args, filename], source, timeout)
+
+    def _compile(
+        self, sandbox: Sandbox, argv: list[str], source: str, timeout: float, env: Mapping[str, str] | None = None
+    ) -> CheckResult:
+        """coqc as `argv` in `sandbox`, its messages read against `source`; a crash or a kill is a failed result."""
+        try:
+            result = sandbox.exec(argv, timeout=timeout, limits=self.config.limits, env=env)
+        except SandboxTimeoutError as error:
+            partial = error.partial
+            return CheckResult(
+                ok=False,
+                diagnostics=tuple(parse_diagnostics(partial.stderr, source)) if partial else (),
+                stdout=partial.stdout if partial else "",
+                stderr=partial.stderr if partial else "",
+                seconds=partial.duration if partial else timeout,
+                timed_out=True,
+                failure=f"coqc did not finish within {timeout:g} s and was killed",
+            )
+        except OutputLimitExceededError as error:
+            partial = error.partial
+            return CheckResult(
+                ok=False,
+                stdout=partial.stdout[-20000:] if partial else "",
+                stderr=partial.stderr[-20000:] if partial else "",
+                seconds=partial.duration if partial else 0.0,
+                failure="coqc printed more output than allowed and was killed",
+            )
         diagnostics = tuple(parse_diagnostics(result.stderr, source))
         failure = ""
         if result.returncode != 0 and not any(item.severity == "error" for item in diagnostics):
@@ -185,30 +201,35 @@ class CoqProver(Prover):
         are admitted (`-norec`), the compiled file itself is re-typed from scratch. `ok` is coqchk's
         exit status; it prints its context summary on stderr.
         """
-        checker = self.config.checker()
         limit = timeout if timeout is not None else self.config.timeout
-        argv = [checker, "-silent", "-o", "-Q", ".", library, "-norec", f"{library}.{self.file_stem}"]
         with self._lock:
-            sandbox = self.sandbox()
-            try:
-                result = sandbox.exec(argv, timeout=limit, limits=self.config.limits)
-            except SandboxTimeoutError as error:
-                partial = error.partial
-                return CheckResult(
-                    ok=False,
-                    stdout=partial.stdout if partial else "",
-                    stderr=partial.stderr if partial else "",
-                    seconds=partial.duration if partial else limit,
-                    timed_out=True,
-                    failure=f"coqchk did not finish within {limit:g} s and was killed",
-                )
-            except OutputLimitExceededError as error:
-                partial = error.partial
-                return CheckResult(
-                    ok=False,
-                    seconds=partial.duration if partial else 0.0,
-                    failure="coqchk printed more output than allowed and was killed",
-                )
+            return self._check_library(self.sandbox(), ".", library, limit)
+
+    def _check_library(
+        self, sandbox: Sandbox, directory: str, library: str, timeout: float, env: Mapping[str, str] | None = None
+    ) -> CheckResult:
+        """coqchk in `sandbox` on `library.<file stem>`, compiled into `directory` (relative to its workdir)."""
+        checker = self.config.checker()
+        argv = [checker, "-silent", "-o", "-Q", directory, library, "-norec", f"{library}.{self.file_stem}"]
+        try:
+            result = sandbox.exec(argv, timeout=timeout, limits=self.config.limits, env=env)
+        except SandboxTimeoutError as error:
+            partial = error.partial
+            return CheckResult(
+                ok=False,
+                stdout=partial.stdout if partial else "",
+                stderr=partial.stderr if partial else "",
+                seconds=partial.duration if partial else timeout,
+                timed_out=True,
+                failure=f"coqchk did not finish within {timeout:g} s and was killed",
+            )
+        except OutputLimitExceededError as error:
+            partial = error.partial
+            return CheckResult(
+                ok=False,
+                seconds=partial.duration if partial else 0.0,
+                failure="coqchk printed more output than allowed and was killed",
+            )
         failure = "" if result.returncode == 0 else _checker_failure(result.returncode, result.stdout, result.stderr)
         return CheckResult(
             ok=result.returncode == 0,
@@ -217,6 +238,61 @@ class CoqProver(Prover):
             seconds=result.duration,
             failure=failure,
         )
+
+    def compiled_library(self, max_bytes: int) -> bytes:
+        """The library (`<file stem>.vo`) the last check wrote, read as a plain file of at most `max_bytes`.
+
+        Raises:
+            SandboxError: it is missing, larger, or not a regular file (a link, a FIFO).
+        """
+        name = f"{self.file_stem}.vo"
+        with self._lock:
+            try:
+                info = os.lstat(self.workdir / name)
+            except OSError as error:
+                raise SandboxError(f"{name} was not written: {error.strerror}") from None
+            if not stat.S_ISREG(info.st_mode):
+                raise SandboxError(f"{name} is not a regular file")
+            if info.st_size > max_bytes:
+                raise SandboxError(f"{name} holds {info.st_size} bytes, more than the {max_bytes} read back")
+            data = self.sandbox().read_file(name)
+        if len(data) > max_bytes:
+            raise SandboxError(f"{name} grew past the {max_bytes} bytes read back")
+        return data
+
+    def recheck_compiled(
+        self,
+        compiled: bytes,
+        library: str,
+        source: str,
+        *,
+        coqc_args: Sequence[str] = ("-q",),
+        timeout: float | None = None,
+    ) -> tuple[CheckResult, CheckResult]:
+        """coqc on `source`, then coqchk on `compiled`, in a fresh sandbox over a fresh directory.
+
+        `compiled` is the library `library.<file stem>` (as `compiled_library` read it). It is the only
+        input from the earlier run: it goes, read-only, into `lib/` (`-Q lib library`), `source` (a
+        file of the caller's, `Recheck.v`) is read-only too, and `HOME` is `lib/`, so no directory Coq
+        searches for libraries or plugins can be written by anything that runs (a plugin the library
+        declares loads from Coq's installation or not at all). Returns coqc's result, then coqchk's.
+        """
+        limit = timeout if timeout is not None else self.config.timeout
+        coqc = self.config.executable()
+        with self._lock, tempfile.TemporaryDirectory(prefix="labgate-coq-recheck-") as scratch:
+            root = Path(scratch).resolve()
+            shelf = root / "lib"
+            shelf.mkdir()
+            (shelf / f"{self.file_stem}.vo").write_bytes(compiled)
+            (root / "Recheck.v").write_text(source)
+            env = {"HOME": str(shelf)}
+            sandbox = self.sandbox_factory(root, ro_paths=(*self.config.install_paths(), shelf, root / "Recheck.v"))
+            try:
+                argv = [coqc, *coqc_args, "-Q", "lib", library, "Recheck.v"]
+                loaded = self._compile(sandbox, argv, source, limit, env)
+                return loaded, self._check_library(sandbox, "lib", library, limit, env)
+            finally:
+                sandbox.close()
 
     def goal_at(self, source: str, position: int, *, timeout: float | None = None) -> GoalState | None:
         cut = cut_before(source, position)

@@ -6,20 +6,33 @@ read in `type_scope` as a theorem's type is: `nat * nat` is a pair type there, n
 numbers, and `forall n : nat, n * 0 = 0` still multiplies), then the user's file (minus the
 sentences it shares with the header) inside a module, then a theorem of type `labgate_goal` proved
 by exactly the user's theorem (`exact @name`: implicit arguments, from `{A}` or `` `{C A} `` binders,
-are not filled in, so the term is compared with the statement as the user wrote it), then `Print
-Assumptions` of that theorem between two markers. So the statement is elaborated before anything
-the user wrote can change notations, scopes or names, and the kernel must accept the user's proof
-term at the trusted type. Names carry a random suffix, so a file cannot refer to them, or print
-them, in advance.
+are not filled in, so the term is compared with the statement as the user wrote it). So the
+statement is elaborated before anything the user wrote can change notations, scopes or names, and
+the kernel must accept the user's proof term at the trusted type. Names carry a random suffix, so a
+file cannot refer to them, or print them, in advance.
 
-A proof is accepted only when three judges agree, cheapest first, stopping at the first refusal:
-the text rules (`_lint`), coqc with `Print Assumptions` against the axiom allow-list, and `coqchk`
-re-typing the compiled check file from scratch (`_checker`), which catches what Coq 8.16's module
-operations hide from `Print Assumptions`.
+A proof is accepted only when every judge agrees, cheapest first, stopping at the first refusal:
+the text rules (`_lint`), coqc on the check file, then, on the compiled library alone, coqc with
+`Print Assumptions` against the axiom allow-list and `coqchk` re-typing the library from scratch
+(`_checker`), which catches what Coq 8.16's module operations hide from `Print Assumptions`.
 
-coqc reads the check file as it goes, so a file written over it while the proof runs is compiled
-in place of the rest of it (the trailer, markers and all). Before anything coqc printed is believed,
-the check file must still be byte for byte what the gate wrote.
+The verdict must hold even if the proof finds a way to run code inside coqc (a plugin's option that
+reaches a shell, a bug), since such code can print anything and write anything the sandbox lets it.
+So the first coqc run is only believed when it says no. The check file is read-only inside the
+sandbox (coqc reads it as it goes: one written over while the proof runs would be compiled in place
+of the trailer), and it must still be byte for byte what the gate wrote. The yes comes from a second
+phase that takes nothing from the first but the compiled library (`recheck_compiled`: a fresh sandbox
+and directory, the library copied in read-only, no writable place where Coq looks for libraries or
+plugins). A file of the gate's own (`build_recheck_file`, no text of the proof) states the header and
+the statement as a module signature, loads the library, makes the kernel match the library against
+that signature, prints the plugins that loading it added and prints the assumptions of the checked
+theorem between markers of a new random suffix; then coqchk re-types the library. A library that
+proves another statement, or the statement under another header (a definition changed, an inductive
+type with other constructors), does not match; one where a postulate of the header became a
+definition is refused by coqchk's list of axioms; one that loads an OCaml module no Coq library
+ships is refused. What no phase can see is a library term that Coq 8.16's own kernel and coqchk
+wrongly accept (the guard and SProp bugs `_lint` keeps proofs from writing): a library written by
+code running inside coqc, not compiled from the proof, meets only the kernel there.
 """
 
 from __future__ import annotations
@@ -32,7 +45,7 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from sandboxes import SandboxError
-from tools.proofs import CoqProver, Diagnostic, ProofProblem
+from tools.proofs import ASSUMPTION_KEYWORDS, CheckResult, CoqProver, Diagnostic, ProofProblem, declared_names
 from verifiers.proofs._assumptions import (
     DEFAULT_ALLOWED_AXIOMS,
     Assumption,
@@ -45,6 +58,10 @@ from verifiers.proofs._lint import ProofFileReport, lint_proof_file
 GATE_LIBRARY = "Labgate"
 """The logical name the check file is compiled under (`-Q . Labgate`), so coqchk can name it."""
 GATE_COQ_ARGS = ("-q", "-w", "-require-in-module", "-Q", ".", GATE_LIBRARY)
+RECHECK_COQ_ARGS = ("-q", "-w", "-require-in-module")
+"""coqc's arguments for the second phase's file (`recheck_compiled` maps the library itself)."""
+MAX_LIBRARY_BYTES = 256 << 20
+"""The most of a compiled check file read back for the second phase (coqc may write no larger file)."""
 SPROP_OFF = "Unset Allow StrictProp."
 """The check file's first command. Coq 8.16's conversion is unsound on the sort SProp (rocq #22378: a
 constructor with SProp let-ins proves `False`, closed under the global context, and coqchk agrees),
@@ -81,17 +98,76 @@ class CheckFile:
     body_first_line: int
     body_lines: int
     trailer_first_line: int
-    begin_marker: str
-    end_marker: str
     suffix: str
 
-    def assumptions_printout(self, stdout: str) -> str | None:
-        """What `Print Assumptions` printed between the two markers, or None when they are missing."""
-        begin = stdout.rfind(self.begin_marker)
-        end = stdout.rfind(self.end_marker)
-        if begin < 0 or end < begin:
+
+@dataclass(frozen=True)
+class RecheckFile:
+    """The second phase's file: the trusted signature, then the compiled proof loaded and matched against it.
+
+    Lines up to `signature_end` are the gate's header and statement; `load_line` loads the library and
+    `match_line` matches it against the signature. The four markers fence, in order, the plugins loaded
+    before the library, those loaded with it, and the assumptions of the checked theorem.
+    """
+
+    source: str
+    signature_end: int
+    load_line: int
+    match_line: int
+    markers: tuple[str, str, str, str]
+
+    def between(self, stdout: str, first: int) -> str | None:
+        """What was printed between marker `first` and the next one, or None when either is missing."""
+        begin = stdout.find(self.markers[first])
+        end = stdout.find(self.markers[first + 1], begin + 1) if begin >= 0 else -1
+        if begin < 0 or end < 0:
             return None
-        return stdout[begin + len(self.begin_marker) : end]
+        return stdout[begin + len(self.markers[first]) : end]
+
+
+def build_recheck_file(
+    problem: ProofProblem, layout: CheckFile, library: str, suffix: str | None = None
+) -> RecheckFile:
+    """The gate's own file for the second phase (see the module docstring): no text of the proof in it.
+
+    `library` is the compiled check file's full name (`Labgate.<file stem>`).
+
+    The header goes inside a module type so that its declarations are fields the library's must match:
+    a definition by a convertible body, an inductive type exactly, a postulate or an opaque lemma by its
+    type. The flags the kernel checks under are set again after the library is loaded.
+    """
+    suffix = suffix or secrets.token_hex(4)
+    checked = layout.suffix
+    # The header's libraries loaded first, outside the module type: loaded inside it, each library's
+    # contents become part of the signature and are copied again when it closes (about half a second).
+    preload = "".join(
+        f"{sentence.text}\n" for sentence in problem.header_sentences() if sentence.first_word in ("Require", "From")
+    )
+    signature = (
+        f"{SPROP_OFF}\n{preload}Module Type LabgateExpected_{suffix}.\n{problem.header.rstrip()}\n"
+        f"Definition labgate_goal_{checked} : Type := {problem.parsed.goal()}.\n"
+        f"Parameter labgate_check_{checked} : labgate_goal_{checked}.\n"
+        f"End LabgateExpected_{suffix}.\n"
+    )
+    marks = [f"labgate_mark{index}_{suffix}" for index in range(4)]
+    prints = [f"Print {mark}.\n" for mark in marks]
+    head = signature + "".join(f"Definition {mark} := I.\n" for mark in marks) + prints[0] + "Print ML Modules.\n"
+    head += prints[1]
+    load = f"Require {library}.\n"
+    # A library carries its `Global` settings into whatever loads it: the kernel's checks and the timeout
+    # that would turn unread library proofs into listed axioms are set back before they are relied on.
+    flags = "Set Guard Checking.\nSet Positivity Checking.\nSet Universe Checking.\nUnset Default Timeout.\n"
+    match = f"Module LabgateVerified_{suffix} : LabgateExpected_{suffix} := {library}.\n"
+    tail = f"Print ML Modules.\n{prints[2]}Print Assumptions {library}.labgate_check_{checked}.\n{prints[3]}"
+    load_line = head.count("\n") + 1
+    fences = [f"{mark} = I\n     : True\n" for mark in marks]
+    return RecheckFile(
+        source=head + load + flags + match + tail,
+        signature_end=signature.count("\n"),
+        load_line=load_line,
+        match_line=load_line + 1 + flags.count("\n"),
+        markers=(fences[0], fences[1], fences[2], fences[3]),
+    )
 
 
 def build_check_file(problem: ProofProblem, report: ProofFileReport, suffix: str | None = None) -> CheckFile:
@@ -105,13 +181,8 @@ def build_check_file(problem: ProofProblem, report: ProofFileReport, suffix: str
     body = report.body.rstrip("\n") + "\n"
     trailer = (
         f"End LabgateCandidate_{suffix}.\n\n"
-        f"Definition labgate_begin_{suffix} := I.\n"
-        f"Definition labgate_end_{suffix} := I.\n"
         f"Theorem labgate_check_{suffix} : labgate_goal_{suffix}.\n"
         f"Proof. exact @LabgateCandidate_{suffix}.{problem.name}. Qed.\n"
-        f"Print labgate_begin_{suffix}.\n"
-        f"Print Assumptions labgate_check_{suffix}.\n"
-        f"Print labgate_end_{suffix}.\n"
     )
     body_first = head.count("\n") + 1
     return CheckFile(
@@ -119,8 +190,6 @@ def build_check_file(problem: ProofProblem, report: ProofFileReport, suffix: str
         body_first_line=body_first,
         body_lines=body.count("\n"),
         trailer_first_line=body_first + body.count("\n"),
-        begin_marker=f"labgate_begin_{suffix} = I\n     : True\n",
-        end_marker=f"labgate_end_{suffix} = I\n",
         suffix=suffix,
     )
 
@@ -191,18 +260,8 @@ def kernel_check(
     elif not result.ok and not reasons:
         reasons.append(f"Coq rejects the file: {result.summary()}")
     verdict = ProofVerdict("reject", reasons, diagnostics=diagnostics, check_source=layout.source)
-    if reasons:
-        verdict.seconds = time.monotonic() - started
-        return verdict
-    printout = layout.assumptions_printout(result.stdout)
-    parsed = parse_assumptions(printout) if printout is not None else None
-    if parsed is None:
-        reasons.append("the prover printed no assumption list for the checked theorem")
-    else:
-        verdict.assumptions = parsed
-        reasons.extend(judge_assumptions(parsed, (*allowed_axioms, *problem.assumed)))
-    if not reasons:
-        reasons.extend(_checker_reasons(prover, problem, timeout, verdict))
+    if not reasons:  # so far only coqc's word: the second phase decides on the compiled library alone
+        reasons.extend(_recheck_reasons(problem, layout, prover, allowed_axioms, timeout, verdict))
     verdict.decision = "reject" if reasons else "accept"
     verdict.seconds = time.monotonic() - started
     return verdict
@@ -263,13 +322,134 @@ def _compile_reasons(items: tuple[Diagnostic, ...], layout: CheckFile) -> tuple[
     return diagnostics, [reason]
 
 
-def _checker_reasons(prover: CoqProver, problem: ProofProblem, timeout: float, verdict: ProofVerdict) -> list[str]:
-    """The independent re-check: coqchk on the compiled check file (empty list when it agrees)."""
-    checked = prover.recheck(GATE_LIBRARY, timeout=timeout)
+def _recheck_reasons(
+    problem: ProofProblem,
+    layout: CheckFile,
+    prover: CoqProver,
+    allowed_axioms: tuple[str, ...] | list[str],
+    timeout: float,
+    verdict: ProofVerdict,
+) -> list[str]:
+    """The second phase (see the module docstring) on the library coqc wrote; empty when it accepts.
+
+    `verdict.assumptions` becomes this phase's list, the header's postulates named as the header names them.
+    """
+    library = f"{GATE_LIBRARY}.{prover.file_stem}"
+    recheck = build_recheck_file(problem, layout, library)
+    try:
+        compiled = prover.compiled_library(MAX_LIBRARY_BYTES)
+    except (OSError, SandboxError) as error:
+        return [f"coqc left no compiled proof to check again: {error}"]
+    try:
+        loaded, checked = prover.recheck_compiled(
+            compiled, GATE_LIBRARY, recheck.source, coqc_args=RECHECK_COQ_ARGS, timeout=timeout
+        )
+    except SandboxError as error:
+        return [f"the compiled proof could not be checked again: {error}"]
     verdict.checker_seconds = checked.seconds
+    reasons = _loaded_reasons(loaded, recheck)
+    if reasons:
+        return reasons
+    before, after = (_ml_modules(recheck.between(loaded.stdout, index)) for index in (0, 1))
+    if before is None or after is None:
+        return ["the check of the compiled proof printed no list of loaded plugins"]
+    reasons = [
+        f"loading the compiled proof loads the OCaml module {name}, which is no plugin of Coq or of a Coq library"
+        for name in after
+        if name not in before and not _is_coq_plugin(name)
+    ]
+    printout = recheck.between(loaded.stdout, 2)
+    parsed = parse_assumptions(printout) if printout is not None else None
+    if parsed is None:
+        return [*reasons, "the prover printed no assumption list for the checked theorem"]
+    header_axioms = {f"{prefix}{name}": name for name in problem.assumed for prefix in _qualifiers(library)}
+    verdict.assumptions = [
+        Assumption(header_axioms.get(entry.name, entry.name), entry.kind, entry.text) for entry in parsed
+    ]
+    reasons.extend(judge_assumptions(verdict.assumptions, (*allowed_axioms, *problem.assumed)))
+    return reasons or _checker_reasons(checked, problem, library)
+
+
+def _qualifiers(library: str) -> list[str]:
+    """The prefixes a name of `library` may be printed with when it is loaded, not imported (`Check.`, ...)."""
+    parts = library.split(".")
+    return [".".join(parts[index:]) + "." for index in range(len(parts))]
+
+
+def _checker_reasons(checked: CheckResult, problem: ProofProblem, library: str) -> list[str]:
+    """coqchk's verdict on the compiled library (empty list when it agrees)."""
     if not checked.ok:
         return [checked.failure or "coqchk refused the compiled proof"]
     summary = parse_checker_summary(checked.stderr + checked.stdout)
     if summary is None:
         return ["coqchk printed no context summary for the compiled proof"]
-    return judge_checker(summary, f"{GATE_LIBRARY}.{prover.file_stem}", problem.assumed)
+    return judge_checker(summary, library, problem.assumed, header_postulates(problem))
+
+
+_LOCALITIES = ("Local", "Global", "Polymorphic", "Monomorphic")
+
+
+def header_postulates(problem: ProofProblem) -> tuple[str, ...]:
+    """The names the header declares as axioms outside any section or module (so axioms for certain).
+
+    A `Variable` inside a section is no axiom once the section ends, and one inside a module has a longer
+    name: both are left out, as are postulates the gate refuses anyway (`judge_checker` allows only the
+    header's top-level names).
+    """
+    names: list[str] = []
+    depth = 0
+    for sentence in problem.header_sentences():
+        words = [word for word in sentence.code.split() if not word.startswith("#[")]
+        while words and words[0] in _LOCALITIES:
+            words = words[1:]
+        keyword = words[0] if words else ""
+        if keyword == "End":
+            depth = max(depth - 1, 0)
+        elif keyword == "Section" or (keyword == "Module" and ":=" not in sentence.code):
+            depth += 1
+        elif keyword in ASSUMPTION_KEYWORDS and depth == 0:
+            names.extend(declared_names(sentence))
+    return tuple(dict.fromkeys(names))
+
+
+def _loaded_reasons(loaded: CheckResult, recheck: RecheckFile) -> list[str]:
+    """Why the second phase's file did not compile, by the part of it that failed (empty when it did)."""
+    if loaded.timed_out or loaded.failure:
+        return [f"the check of the compiled proof did not finish: {loaded.failure}"]
+    error = loaded.first_error
+    if error is None:
+        return [] if loaded.ok else [f"the check of the compiled proof failed: {loaded.summary()}"]
+    if 0 < error.line <= recheck.signature_end:
+        return [
+            f"the task's header and statement could not be stated as a signature to check the proof by: {error.message}"
+        ]
+    if error.line == recheck.load_line:
+        return [f"the compiled proof could not be loaded to be checked again: {error.message}"]
+    if error.line == recheck.match_line:
+        return [
+            "the compiled proof is not a proof of the task's statement under the task's header (its library "
+            f"does not match them): {error.message}"
+        ]
+    return [f"the check of the compiled proof failed: {error.describe()}"]
+
+
+_LEGACY_PLUGIN = re.compile(r"[a-z0-9_]+_plugin\.cmxs \(using legacy method\)")
+
+
+def _ml_modules(printout: str | None) -> list[str] | None:
+    """The entries of a `Print ML Modules` printout, or None when it is not one."""
+    if printout is None:
+        return None
+    heading, _, rest = printout.partition("\n")
+    if heading.strip() != "Loaded ML Modules:":
+        return None
+    return [line.strip() for line in rest.splitlines() if line.strip()]
+
+
+def _is_coq_plugin(name: str) -> bool:
+    """A plugin of Coq (Coq resolves a legacy plugin name only for its own) or of an installed Coq library.
+
+    Coq loads what a library declares from its installation's findlib packages; the second phase has no
+    writable directory where it looks, so this only tells a Coq plugin from any other OCaml package.
+    """
+    return bool(_LEGACY_PLUGIN.fullmatch(name)) or name.split(".", 1)[0].startswith("coq-")

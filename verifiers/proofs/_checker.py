@@ -73,10 +73,15 @@ def parse_checker_summary(output: str) -> CheckerSummary | None:
     return summary if seen == set(_SECTIONS.values()) else None
 
 
-def judge_checker(summary: CheckerSummary, library: str, assumed: tuple[str, ...]) -> list[str]:
+def judge_checker(
+    summary: CheckerSummary, library: str, assumed: tuple[str, ...], postulated: tuple[str, ...] = ()
+) -> list[str]:
     """Why coqchk's summary is not acceptable for the check library `library` (empty when it is).
 
     `assumed` are the short names the task's header itself postulates, declared in `library`.
+    `postulated` are those of them that are axioms for certain (declared outside any section or module):
+    each must be an axiom of the library. A library compiled from another header could make one a
+    definition, and an axiom about it (also the header's) then a contradiction.
     """
     reasons = []
     if summary.theory != ["Set is predicative"]:
@@ -85,6 +90,12 @@ def judge_checker(summary: CheckerSummary, library: str, assumed: tuple[str, ...
     for name in summary.axioms:
         if name.startswith(library + ".") and name not in allowed_here:
             reasons.append(f"coqchk finds axiom {name.removeprefix(library + '.')} declared in the checked file")
+    for name in postulated:
+        if f"{library}.{name}" not in summary.axioms:
+            reasons.append(
+                f"coqchk finds no axiom {name} in the checked file, though the task's header postulates it "
+                "(the compiled header is not the task's)"
+            )
     for name in summary.type_in_type:
         reasons.append(f"coqchk: {name} relies on an unsafe universe hierarchy (type-in-type)")
     for name in summary.unsafe_fixpoints:
