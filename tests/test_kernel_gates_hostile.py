@@ -364,7 +364,8 @@ def lying_backend(kind: str) -> Any:
 
         def release(self) -> None:
             super().release()
-            self.runs, self.snapshot = 0, []
+            # The worker overwrites its outputs before release: nothing recorded may outlive the buffers.
+            self.runs, self.snapshot, self.poisoned, self.staged = 0, [], [], []
 
     return Lying()
 

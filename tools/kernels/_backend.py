@@ -226,3 +226,15 @@ class Backend(ABC):
         otherwise let a kernel reuse answers an earlier evaluation on the same inputs computed. Devices
         whose local memory does not outlive a launch need nothing.
         """
+
+    def forget_launches(self) -> None:  # noqa: B027 - a no-op unless the device keeps kernel memory
+        """Overwrite what the kernels launched since the last forget left in memory the next kernel can read.
+
+        The worker calls it before the first run of every request, and between a run of the trusted
+        seed beside a candidate (the rival) and the candidate's run that follows it: on a CPU device
+        the runtime threads' stacks keep a finished work-group's private variables (PoCL stores each
+        work-item's private arrays there), and their `__local` memory what the work-group declared,
+        so a candidate reading its own uninitialised private or `__local` arrays, or past them, would
+        find the seed's answers for the very inputs it is about to get. Devices whose private and
+        local memory do not outlive a launch need nothing.
+        """

@@ -25,12 +25,51 @@ FORGET_GROUPS_PER_UNIT = 4
 """Work-groups per compute unit of one `forget_local` launch: with one per unit, one PoCL thread often took them all."""
 FORGET_LAUNCHES = 8
 """Launches `forget_local` tries before it settles for the regions it reached."""
+FORGET_PRIVATE_LAUNCHES = 32
+"""Launches `forget_launches` tries before it settles for the threads it reached.
+
+On a loaded machine one PoCL thread often took every group of a launch (another process had the
+other core), and a thread a wipe misses keeps what the seed left beside the candidate's next run:
+a launch costs well under a millisecond, and the loop ends as soon as every thread was reached."""
 _FORGET_LOCAL = """
 __kernel void forget_local(__global ulong* where) {
     __local uint region[WORDS];
     for (int i = get_local_id(0); i < WORDS; i += get_local_size(0)) region[i] = 0xFFFFFFFFu;
     barrier(CLK_LOCAL_MEM_FENCE);
     if (get_local_id(0) == 0) where[get_group_id(0)] = (ulong)(uintptr_t)region;
+}
+"""
+FORGET_PRIVATE_BYTES = 1 << 20
+"""Depth of each runtime thread's stack that `forget_launches` overwrites, below where every work-group starts.
+
+An hmc seed's work-group (64 work-items, four private arrays each) left its answers 42 KiB deep; a
+work-group of 1024 items with 1 KiB of private arrays each stays within this. The threads' stacks are 8 MiB.
+"""
+_FORGET_LAUNCHES = """
+__kernel void forget_launches(__global ulong* where, __global const ulong* done, const int groups) {
+#if PRIVATE_WORDS > 0
+    volatile ulong own[PRIVATE_WORDS];
+    ulong thread = (ulong)(uintptr_t)own;
+    // A thread an earlier launch, or an earlier group of this one, reached is not filled again.
+    for (int g = 0; g < groups; ++g) {
+        if (done[g] == thread || (g != get_group_id(0) && where[g] == thread)) {
+            where[get_group_id(0)] = thread;
+            return;
+        }
+    }
+#else
+    __local uint own[1];
+    ulong thread = (ulong)(uintptr_t)own;
+#endif
+#if LOCAL_WORDS > 0
+    // Volatile, as `own`: stores nothing reads again are otherwise compiled away.
+    volatile __local uint region[LOCAL_WORDS];
+    for (int i = 0; i < LOCAL_WORDS; ++i) region[i] = 0xFFFFFFFFu;
+#endif
+#if PRIVATE_WORDS > 0
+    for (int i = 0; i < PRIVATE_WORDS; ++i) own[i] = 0xFFFFFFFFFFFFFFFFul;
+#endif
+    where[get_group_id(0)] = thread;
 }
 """
 
@@ -51,10 +90,16 @@ class OpenCLBackend(Backend):
         self.context = cl.Context([self.device])
         self.queue = cl.CommandQueue(self.context, properties=cl.command_queue_properties.PROFILING_ENABLE)
         self._programs: OrderedDict[str, Any] = OrderedDict()
-        self._kernels: dict[tuple[str, str], Any] = {}
+        self._kernels: dict[tuple[str, str], tuple[Any, int]] = {}
+        """Kernel handles by program and name, with the `__local` bytes each declares."""
         # PoCL aborts when a buffer still bound to a kernel argument is freed: keep every one alive.
         self._buffers: list[Any] = []
         self._forget: tuple[Any, Any] | None = None
+        self._forget_kernels: dict[int, Any] = {}
+        self._forget_where: tuple[Any, Any] | None = None
+        """`forget_launches`' buffers: the thread each group reached, and the threads reached before."""
+        self._launched_local = 0
+        """The most `__local` bytes a kernel launched since the last forget declared (`forget_launches`)."""
 
     def info(self) -> DeviceInfo:
         device = self.device
@@ -109,12 +154,14 @@ class OpenCLBackend(Backend):
         args: Sequence[Any],
     ) -> Any:
         key, built = program
-        handle = self._kernels.get((key, kernel))
+        cached = self._kernels.get((key, kernel))
         try:
-            if handle is None:
+            if cached is None:
                 handle = self._kernel(built, kernel)
-                self._check_local_memory(kernel, handle)
-                self._kernels[(key, kernel)] = handle
+                cached = (handle, self._check_local_memory(kernel, handle))
+                self._kernels[(key, kernel)] = cached
+            handle, local_bytes = cached
+            self._launched_local = max(self._launched_local, local_bytes)
             self._set_args(kernel, handle, args)
             return self._cl.enqueue_nd_range_kernel(
                 self.queue, handle, tuple(global_size), tuple(local_size) if local_size else None
@@ -150,19 +197,20 @@ class OpenCLBackend(Backend):
             )
         handle.set_args(*args)
 
-    def _check_local_memory(self, kernel: str, handle: Any) -> None:
-        """Refuse a kernel whose `__local` arrays exceed the device's local memory before it runs.
+    def _check_local_memory(self, kernel: str, handle: Any) -> int:
+        """Refuse a kernel whose `__local` arrays exceed the device's local memory before it runs; else their bytes.
 
         PoCL does not refuse such a launch: it asserts inside the runtime and takes the worker down,
-        and the candidate would be reported as a crash instead of as what it asked for.
+        and the candidate would be reported as a crash instead of as what it asked for. The bytes are
+        what `forget_launches` overwrites after the kernel ran.
         """
-        cl = self._cl
-        needed = int(handle.get_work_group_info(cl.kernel_work_group_info.LOCAL_MEM_SIZE, self.device))
+        needed = int(handle.get_work_group_info(self._cl.kernel_work_group_info.LOCAL_MEM_SIZE, self.device))
         available = int(self.device.local_mem_size)
         if needed > available:
             raise KernelLaunchError(
                 f"kernel {kernel} declares {needed} bytes of __local memory; the device has {available}"
             )
+        return needed
 
     def forget_local(self) -> None:
         """Fill every runtime thread's `__local` memory with 0xFF bytes (see `Backend.forget_local`).
@@ -197,7 +245,61 @@ class OpenCLBackend(Backend):
                 raise KernelLaunchError(f"clearing the device's __local memory failed: {error}") from None
             filled.update(int(a) for a in addresses)
             if not cpu or len(filled) >= units:
-                return
+                break
+        self._launched_local = 0
+
+    def forget_launches(self) -> None:
+        """Overwrite the runtime threads' stacks and the `__local` bytes recent kernels declared (see `Backend`).
+
+        On a CPU device every work-group runs on one of PoCL's threads, from the same place in its stack,
+        and keeps its private variables below it: one work-item per group fills FORGET_PRIVATE_BYTES of
+        its stack from there and as many bytes of `__local` memory (which PoCL hands every work-group from
+        the start of its thread's region) as the kernels launched since the last forget declared. Groups
+        report their stack's address, and launches repeat (up to FORGET_PRIVATE_LAUNCHES) until every thread
+        was reached, as in `forget_local`. A GPU keeps no stack between launches: only `__local` is filled there.
+        """
+        cl = self._cl
+        cpu = bool(self.device.type & cl.device_type.CPU)
+        # Rounded up to a power of two (4 KiB at least), so that few programs are ever built for this.
+        local_words = 1 << max(10, (-(-self._launched_local // 4) - 1).bit_length()) if self._launched_local else 0
+        if not cpu and not local_words:
+            return
+        kernel = self._forget_kernels.get(local_words)
+        if kernel is None:
+            source = _FORGET_LAUNCHES.replace("LOCAL_WORDS", str(local_words)).replace(
+                "PRIVATE_WORDS", str(FORGET_PRIVATE_BYTES // 8 if cpu else 0)
+            )
+            try:
+                kernel = cl.Kernel(cl.Program(self.context, source).build(), "forget_launches")
+            except (cl.LogicError, cl.RuntimeError) as error:
+                raise KernelLaunchError(f"the program clearing kernel memory did not build: {error}") from None
+            self._forget_kernels[local_words] = kernel
+        units = max(1, int(self.device.max_compute_units))
+        groups = FORGET_GROUPS_PER_UNIT * units
+        if self._forget_where is None:
+            flags = cl.mem_flags.READ_WRITE
+            self._forget_where = (
+                cl.Buffer(self.context, flags, 8 * groups),
+                cl.Buffer(self.context, flags, 8 * groups),
+            )
+        where, done = self._forget_where
+        addresses = np.zeros(groups, np.uint64)
+        reached: set[int] = set()
+        try:
+            for _ in range(FORGET_PRIVATE_LAUNCHES):
+                known = np.zeros(groups, np.uint64)
+                known[: len(reached)] = sorted(reached)[:groups]
+                cl.enqueue_copy(self.queue, done, known, is_blocking=True)
+                cl.enqueue_copy(self.queue, where, np.zeros(groups, np.uint64), is_blocking=True)
+                kernel.set_args(where, done, np.int32(groups))
+                cl.enqueue_nd_range_kernel(self.queue, kernel, (groups,), (1,))
+                cl.enqueue_copy(self.queue, addresses, where, is_blocking=True)
+                reached.update(int(a) for a in addresses)
+                if not cpu or len(reached) >= units:
+                    break
+        except (cl.LogicError, cl.RuntimeError) as error:
+            raise KernelLaunchError(f"clearing the memory kernels left behind failed: {error}") from None
+        self._launched_local = 0
 
     def elapsed(self, events: Sequence[Any]) -> float:
         try:

@@ -19,7 +19,12 @@ of a memory-bound evaluation; the worker's own copies of the inputs, which a ker
 outside its buffers could reach, are hashed once at the end, and the host compares those digests
 with its own. A request may name a rival (the task's trusted seed): it then runs right beside
 every timed run, on the same inputs, so that speed ratios compare runs that shared the machine's
-load. A request may also name a yardstick (the bandwidth probe at this size's working set): it runs
+load. Its answers would be the candidate's for the asking, so it runs in the candidate's own
+buffers (which every candidate run rewrites first), and when it goes first, what it left in memory
+that outlives a launch (PoCL's thread stacks, `__local`) is overwritten before the candidate's run
+(`Backend.forget_launches`); at the end of a request every output buffer and every read-back copy
+of an output is overwritten too, before it is freed, so that the next request on the same inputs
+finds none of them. A request may also name a yardstick (the bandwidth probe at this size's working set): it runs
 just before the candidate's first run, prepared as a candidate's run is, so that a fraction of the
 bandwidth ceiling compares runs taken at nearly the same moment under the same conditions. The worker never sees a
 reference and decides nothing: the host judges all of it. The reply says where the worker's seconds
@@ -198,8 +203,14 @@ class _Trial:
             self.phases["observe"] += time.perf_counter() - observed
         return seconds
 
-    def run_rival(self, index: int, program: Any, launches: list[dict[str, Any]]) -> float:
-        """The rival (the task's trusted seed) on the same run's inputs: timed only, nothing observed."""
+    def run_rival(self, index: int, program: Any, launches: list[dict[str, Any]], before_candidate: bool) -> float:
+        """The rival (the task's trusted seed) on the same run's inputs: timed only, nothing observed.
+
+        `before_candidate`: the candidate's run on these inputs comes next. What the rival left in the
+        device's kernel memory is then overwritten first (`Backend.forget_launches`); after the
+        candidate's run it waits for the next such forget, which comes before any later candidate run
+        (the next pair's rival goes first, and the next request starts with one).
+        """
         with self.inputs.run(index) as inputs:
             self._prepare(index, inputs)
         started = time.perf_counter()
@@ -214,8 +225,44 @@ class _Trial:
             for item in launches
         ]
         seconds = self.backend.elapsed(events)
+        if before_candidate:
+            # Its answers for these very inputs must not wait for the candidate: the buffers they share
+            # are rewritten by the candidate's `_prepare`, the stacks and `__local` memory here, untimed.
+            self.backend.forget_launches()
         self.phases["rival"] += time.perf_counter() - started
         return seconds
+
+    def payload(self) -> dict[str, np.ndarray]:
+        """The reply's arrays: the kept outputs, the guard faults, the changed inputs, the samples."""
+        payload: dict[str, np.ndarray] = dict(self.kept)
+        # One row per guard region a run changed: run, buffer position, side (0 before, 1 after), first byte, count.
+        payload["guard_faults"] = np.array(self.faults, dtype=np.int32).reshape(-1, 5)
+        # One row per read-only input a run changed: run, buffer position, first byte, count (int64: buffers reach GBs).
+        payload["input_changes"] = np.array(self.changes, dtype=np.int64).reshape(-1, 4)
+        for name, rows in self.samples.items():
+            if rows:
+                payload[f"sample:{name}"] = np.stack(rows)
+        return payload
+
+    def forget(self, kept: bool) -> None:
+        """Overwrite every output a kernel of this request wrote, on the device and in the worker, before release.
+
+        A buffer freed with outputs in it goes back to the allocator as it is, and so do the worker's
+        arrays of read-back outputs: the next request, on the same inputs (a gate's candidate right
+        after its seed, finalists re-measured on one seed), found the seed's answer to its first run
+        in the worker's heap. `kept`: also the outputs kept for the reply (when there is none).
+        """
+        poison = self.poison
+        for buffer in self.buffers.values():
+            if buffer.role != "in":
+                self.backend.write(buffer.parent, poison[: buffer.nbytes], offset=self.guard)
+        self.scratch.fill(POISON)
+        for rows in self.samples.values():
+            for row in rows:
+                row.fill(0)
+        if kept:
+            for data in self.kept.values():
+                data.fill(POISON)
 
     def _observe(self, index: int, inputs: Mapping[str, np.ndarray]) -> None:
         backend, guard = self.backend, self.guard
@@ -309,11 +356,15 @@ def evaluate(
         return {"ok": False, "stage": "compile", "error": error.log}, {}
     compile_seconds = time.perf_counter() - started
     variants = int(request.get("variants", 1))
+    trial: _Trial | None = None
+    payload: dict[str, np.ndarray] = {}
     try:
         started = time.perf_counter()
         # Nothing an earlier request's kernels left in `__local` memory reaches this one's (an answer
         # computed by an earlier evaluation on the same inputs, or a marker of which evaluation this is).
+        # Nor what they left in the runtime threads' stacks (`Backend.forget_launches`).
         backend.forget_local()
+        backend.forget_launches()
         trial = _Trial(backend, request, arrays)
         setup_seconds = time.perf_counter() - started
         yardstick = Yardstick(backend, request["yardstick"]) if request.get("yardstick") else None
@@ -339,24 +390,22 @@ def evaluate(
         for index in range(1 + warmup, 1 + warmup + timed):
             # Candidate and rival back to back on the same inputs, alternating who goes first.
             if rival_program is not None and index % 2 == 0:
-                rival_times.append(trial.run_rival(index, rival_program, rival_launches))
+                rival_times.append(trial.run_rival(index, rival_program, rival_launches, before_candidate=True))
             times.append(trial.run(index, program))
             if rival_program is not None and index % 2 == 1:
-                rival_times.append(trial.run_rival(index, rival_program, rival_launches))
+                rival_times.append(trial.run_rival(index, rival_program, rival_launches, before_candidate=False))
+        payload = trial.payload()
     except KernelLaunchError as error:
         return {"ok": False, "stage": "launch", "error": str(error)}, {}
     finally:
         released = time.perf_counter()
-        backend.release()
+        try:
+            if trial is not None:
+                trial.forget(kept=not payload)
+        finally:
+            backend.release()
         release_seconds = time.perf_counter() - released
-    payload: dict[str, np.ndarray] = dict(trial.kept)
-    # One row per guard region a run changed: run, buffer position, side (0 before, 1 after), first byte, count.
-    payload["guard_faults"] = np.array(trial.faults, dtype=np.int32).reshape(-1, 5)
-    # One row per read-only input a run changed: run, buffer position, first byte, count (int64: buffers reach GBs).
-    payload["input_changes"] = np.array(trial.changes, dtype=np.int64).reshape(-1, 4)
-    for name, rows in trial.samples.items():
-        if rows:
-            payload[f"sample:{name}"] = np.stack(rows)
+    assert trial is not None  # every path that left it unset returned or raised
     reply = {
         "ok": True,
         "compile_seconds": compile_seconds,

@@ -11,6 +11,7 @@ The host starts it in isolated mode (`python -I`), so nothing in its writable di
 from __future__ import annotations
 
 import argparse
+import io
 import os
 import sys
 import traceback
@@ -21,6 +22,21 @@ import numpy as np
 from tools.kernels._backend import Backend
 from tools.kernels._protocol import read_message, write_message
 from tools.kernels._trial import evaluate
+
+
+class WholeWrites(io.FileIO):
+    """The reply pipe, unbuffered: every write goes out whole, and no copy of it stays in the worker.
+
+    A buffered writer copies small writes (the samples of an output, a small output itself) into a
+    buffer it keeps, where they would wait for the next request's kernels after the reply was sent.
+    """
+
+    def write(self, data: Any) -> int:
+        view = memoryview(data).cast("B")
+        written = 0
+        while written < len(view):
+            written += super().write(view[written:]) or 0
+        return written
 
 
 def make_backend(name: str) -> Backend:
@@ -77,6 +93,11 @@ def serve(backend: Backend, inbox: BinaryIO, outbox: BinaryIO) -> None:
                 "traceback": traceback.format_exc(limit=4),
             }
         write_message(outbox, reply, payload)
+        # Outputs read back (the kept runs, the samples) would wait in freed memory for the next
+        # request, which may be a candidate on the same inputs: they are overwritten once sent.
+        for array in payload.values():
+            if array.flags.writeable:
+                array.fill(0)
 
 
 def main() -> None:
@@ -84,7 +105,7 @@ def main() -> None:
     parser.add_argument("--backend", choices=("opencl", "cuda"), default="opencl")
     args = parser.parse_args()
     # The protocol owns the original stdout; anything a runtime prints goes to stderr instead.
-    outbox = os.fdopen(os.dup(1), "wb")
+    outbox = WholeWrites(os.dup(1), "wb")
     os.dup2(2, 1)
     sys.stdout = sys.stderr
     backend = make_backend(args.backend)
