@@ -161,26 +161,8 @@ class CoqProver(Prover):
         """coqc as `argv` in `sandbox`, its messages read against `source`; a crash or a kill is a failed result."""
         try:
             result = sandbox.exec(argv, timeout=timeout, limits=self.config.limits, env=env)
-        except SandboxTimeoutError as error:
-            partial = error.partial
-            return CheckResult(
-                ok=False,
-                diagnostics=tuple(parse_diagnostics(partial.stderr, source)) if partial else (),
-                stdout=partial.stdout if partial else "",
-                stderr=partial.stderr if partial else "",
-                seconds=partial.duration if partial else timeout,
-                timed_out=True,
-                failure=f"coqc did not finish within {timeout:g} s and was killed",
-            )
-        except OutputLimitExceededError as error:
-            partial = error.partial
-            return CheckResult(
-                ok=False,
-                stdout=partial.stdout[-20000:] if partial else "",
-                stderr=partial.stderr[-20000:] if partial else "",
-                seconds=partial.duration if partial else 0.0,
-                failure="coqc printed more output than allowed and was killed",
-            )
+        except (SandboxTimeoutError, OutputLimitExceededError) as error:
+            return _cut_short("coqc", error, timeout, source)
         diagnostics = tuple(parse_diagnostics(result.stderr, source))
         failure = ""
         if result.returncode != 0 and not any(item.severity == "error" for item in diagnostics):
@@ -213,23 +195,8 @@ class CoqProver(Prover):
         argv = [checker, "-silent", "-o", "-Q", directory, library, "-norec", f"{library}.{self.file_stem}"]
         try:
             result = sandbox.exec(argv, timeout=timeout, limits=self.config.limits, env=env)
-        except SandboxTimeoutError as error:
-            partial = error.partial
-            return CheckResult(
-                ok=False,
-                stdout=partial.stdout if partial else "",
-                stderr=partial.stderr if partial else "",
-                seconds=partial.duration if partial else timeout,
-                timed_out=True,
-                failure=f"coqchk did not finish within {timeout:g} s and was killed",
-            )
-        except OutputLimitExceededError as error:
-            partial = error.partial
-            return CheckResult(
-                ok=False,
-                seconds=partial.duration if partial else 0.0,
-                failure="coqchk printed more output than allowed and was killed",
-            )
+        except (SandboxTimeoutError, OutputLimitExceededError) as error:
+            return _cut_short("coqchk", error, timeout)
         failure = "" if result.returncode == 0 else _checker_failure(result.returncode, result.stdout, result.stderr)
         return CheckResult(
             ok=result.returncode == 0,
@@ -313,6 +280,30 @@ def cut_before(source: str, position: int) -> int:
         if sentence.end > position:
             return min(sentence.start, position)
     return len(source)
+
+
+def _cut_short(
+    tool: str, error: SandboxTimeoutError | OutputLimitExceededError, timeout: float, source: str | None = None
+) -> CheckResult:
+    """The failed result of `tool` killed for its wall clock or its output; `source` reads coqc's messages."""
+    partial = error.partial
+    if isinstance(error, SandboxTimeoutError):
+        return CheckResult(
+            ok=False,
+            diagnostics=tuple(parse_diagnostics(partial.stderr, source)) if partial and source is not None else (),
+            stdout=partial.stdout if partial else "",
+            stderr=partial.stderr if partial else "",
+            seconds=partial.duration if partial else timeout,
+            timed_out=True,
+            failure=f"{tool} did not finish within {timeout:g} s and was killed",
+        )
+    return CheckResult(
+        ok=False,
+        stdout=partial.stdout[-20000:] if partial else "",
+        stderr=partial.stderr[-20000:] if partial else "",
+        seconds=partial.duration if partial else 0.0,
+        failure=f"{tool} printed more output than allowed and was killed",
+    )
 
 
 def _crash_reason(returncode: int, stderr: str) -> str:
