@@ -54,7 +54,10 @@ def local_llm_server(log: Path, *, context: int = 8192) -> Iterator[LocalLLM]:
     """Serve the shipped SmolLM2 until the block ends; fails with the server's log if it does not come up."""
     require_tool(_installed(), "the local model server (pip install -e '.[local-llm]')")
     port = _free_port()
-    threads = str(min(2, os.cpu_count() or 1))
+    # One thread: llama.cpp's threads wait for each other at every layer by spinning, and beside the
+    # solvers and provers the tests run they lose their cores in turn (2-3 tokens/s at a load of 7 with
+    # two threads); one thread degrades only by its share of a core.
+    threads = "1"
     command = [sys.executable, "-m", "api.cli", "llm", "serve", "--port", str(port), "--ctx", str(context)]
     log.parent.mkdir(parents=True, exist_ok=True)
     with log.open("w") as handle:

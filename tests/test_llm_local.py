@@ -139,7 +139,10 @@ def test_proof_drafts_and_corrections_and_a_token_budget_spent_inside(
             "Fixpoint sum_to (n : nat) : nat := match n with 0 => 0 | S p => S p + sum_to p end.\n",
             "statement": "Theorem gauss : forall n : nat, 2 * sum_to n = n * (n + 1).",
             "skeletons": "automation",
-            "seconds": 120,
+            # Short replies: the tiny model needs seconds per hundred tokens on a busy machine, and a
+            # 2048-token draft could use the whole search's time before any correction is asked for.
+            "reply_tokens": 384,
+            "seconds": 150,
         },
         "gates": ["proof-check"],
         "budget": {"llm_tokens": 6000},

@@ -270,6 +270,9 @@ PROBLEM = "proofs/minif2f-valid/mathd_algebra_10"
         ({"library": 1}, "library"),
         ({"seconds": True}, "seconds"),
         ({"attempts": "5"}, "attempts"),
+        ({"reply_tokens": "512"}, "reply_tokens"),
+        ({"reply_tokens": 8}, "reply_tokens"),
+        ({"reply_tokens": 10**9}, "reply_tokens"),
     ],
 )
 def test_proof_parameters_are_taken_as_the_type_given(catalog: Catalog, params: dict[str, Any], named: str) -> None:

@@ -126,6 +126,7 @@ def test_conjecture_correction_through_a_configured_llm_endpoint(home: Path, tmp
             "statement": "Theorem gauss : forall n : nat, 2 * sum_to n = n * (n + 1).",
             "skeletons": "automation",
             "seconds": 150,
+            "reply_tokens": 700,
         },
         "gates": ["proof-check"],
     }
@@ -138,7 +139,9 @@ def test_conjecture_correction_through_a_configured_llm_endpoint(home: Path, tmp
         env = {"LABGATE_LLM_BASE_URL": server.url, "LABGATE_LLM_MODEL": "scripted", "OPENAI_API_KEY": "sk-never-leaks"}
         result = agent("run", str(task_file), "--json", home=home, env=env)
         texts = [message_text(request["body"]) for request in server.requests]
+        caps = [request["body"].get("max_tokens") for request in server.requests]
     prompts = [text for text in texts if text.startswith("You write proofs for Coq")]  # not the write-up's
+    assert [cap for text, cap in zip(texts, caps, strict=True) if text in prompts] == [700, 700]
     assert result.returncode == 0, result.stderr
     summary = json.loads(result.stdout)
     assert summary["accepted"] == ["gauss"], summary

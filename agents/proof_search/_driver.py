@@ -64,7 +64,9 @@ def drive_proof(context: Execution, spec: ExperimentSpec, directory: Path) -> Ex
     workload = context.workload if isinstance(context.workload, ProofsWorkload) else ProofsWorkload()
     hint = problem.theorem_file("", imports=AUTOMATION_IMPORTS) if params.prover == "coq" else ""
     prover = search_prover(workload, directory, context.sandbox_factory, params.backend, params.prover, hint)
-    conjecture = ConjectureCorrector(context.llm, problem) if context.llm is not None else None
+    conjecture = (
+        ConjectureCorrector(context.llm, problem, max_tokens=params.reply_tokens) if context.llm is not None else None
+    )
     wanted, skeletons, problem_text = chosen_skeletons(params)
     if problem_text:
         prover.close()

@@ -68,8 +68,17 @@ class ProofParams(BaseModel):
         default=True, description="Coq: try the library lemmas `Search` names for a goal no automation closes"
     )
     proof: str | None = Field(default=None, description="a proof script to check instead of searching")
+    reply_tokens: int = Field(
+        default=2048,
+        ge=64,
+        le=32_768,
+        description="with an LLM: the longest reply asked for one draft or revision (a slow local model "
+        "spends its time in long replies; a shorter cap leaves room for more corrections)",
+    )
 
-    @field_validator("limit", "attempts", "seconds", "step_seconds", "tactic_seconds", "restart_every", mode="before")
+    @field_validator(
+        "limit", "attempts", "seconds", "step_seconds", "tactic_seconds", "restart_every", "reply_tokens", mode="before"
+    )
     @classmethod
     def _a_number(cls, value: Any) -> Any:
         """A number as given: lax validation would run `seconds: true` as 1 s and `attempts: "5"` as 5 while
