@@ -19,6 +19,7 @@ from __future__ import annotations
 import fnmatch
 import os
 import shutil
+import stat
 import subprocess
 import threading
 from collections.abc import Mapping, Sequence
@@ -50,6 +51,8 @@ _SYSTEM_DIRS = ("/usr", "/opt")
 _MERGED_USR_LINKS = ("/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32")
 _SANDBOX_UID = 65534
 SANDBOX_HOSTNAME = "sandbox"
+# What the wrappers (cgroup entry, setpriv, bubblewrap) start with; the command gets its own through bubblewrap.
+_WRAPPER_ENV = {"PATH": "/usr/local/bin:/usr/bin:/bin", "LANG": "C.UTF-8", "LC_ALL": "C.UTF-8"}
 
 # The host's /etc is not the sandbox's: it holds what other services and users put there (API keys in
 # /etc/environment, /etc/docker, the machine id, the host's name, other daemons' configuration). A
@@ -175,18 +178,21 @@ def isolation_gaps() -> list[str]:
     return gaps
 
 
-def _allowed_entries(root: Path, allowed: Mapping[str, str]) -> list[Path]:
-    """The entries of `root` an allow-list names, sorted; a pattern is matched against the names in `root`."""
-    patterns = [name for name in allowed if any(mark in name for mark in "*?[")]
-    names = {name for name in allowed if name not in patterns}
-    if patterns:
-        try:
-            present = os.listdir(root)
-        except OSError:
-            present = []
-        for pattern in patterns:
-            names.update(fnmatch.filter(present, pattern))
-    return [root / name for name in sorted(names) if os.path.lexists(root / name)]
+def _allowed_entries(root: Path, allowed: Mapping[str, str]) -> list[os.DirEntry[str]]:
+    """The entries of `root` an allow-list names, sorted; a pattern is matched against the names in `root`.
+
+    This runs for every command: one listing says which entries exist and which are links, where a
+    check per entry took half a millisecond of each command's start.
+    """
+    try:
+        with os.scandir(root) as listing:
+            present = {entry.name: entry for entry in listing}
+    except OSError:
+        return []
+    names = {name for name in allowed if name in present}
+    for pattern in (name for name in allowed if any(mark in name for mark in "*?[")):
+        names.update(fnmatch.filter(present, pattern))
+    return [present[name] for name in sorted(names)]
 
 
 def _entry_binds(entries: Sequence[Path]) -> list[str]:
@@ -202,8 +208,15 @@ def _entry_binds(entries: Sequence[Path]) -> list[str]:
 
 def etc_binds() -> list[str]:
     """bubblewrap arguments for the sandbox's /etc: the allowed host entries, nothing else."""
-    entries = [e for e in _allowed_entries(Path("/etc"), ETC_ALLOWED) if e.name not in SYNTHETIC_ETC]
-    return ["--dir", "/etc", *_entry_binds(entries)]
+    args = ["--dir", "/etc"]
+    for entry in _allowed_entries(Path("/etc"), ETC_ALLOWED):
+        if entry.name in SYNTHETIC_ETC:
+            continue
+        if entry.is_symlink():
+            args += ["--symlink", os.readlink(entry.path), entry.path]
+        else:
+            args += ["--ro-bind", entry.path, entry.path]
+    return args
 
 
 def sys_binds() -> list[str]:
@@ -234,14 +247,17 @@ def synthetic_etc_files() -> dict[str, int]:
 def _system_binds() -> list[str]:
     args: list[str] = []
     for directory in _SYSTEM_DIRS:
-        if Path(directory).is_dir():
+        if os.path.isdir(directory):
             args += ["--ro-bind", directory, directory]
     args += etc_binds() + sys_binds()
     for link in _MERGED_USR_LINKS:
-        path = Path(link)
-        if path.is_symlink():
-            args += ["--symlink", str(path.readlink()), link]
-        elif path.is_dir():
+        try:
+            mode = os.lstat(link).st_mode
+        except OSError:
+            continue
+        if stat.S_ISLNK(mode):
+            args += ["--symlink", os.readlink(link), link]
+        elif stat.S_ISDIR(mode):
             args += ["--ro-bind", link, link]
     return args
 
@@ -252,10 +268,17 @@ def _close_all(fds: Sequence[int]) -> None:
 
 
 def _prlimit_args(limits: Limits, timeout: float, with_nproc: bool) -> list[str]:
-    if shutil.which("prlimit") is None:
+    """The rlimits prefix, naming prlimit by its host path.
+
+    bubblewrap looks its command up on the sandbox's PATH, which a caller may set: a directory of the
+    experiment first on it would let a `prlimit` the candidate wrote start the command with no rlimits.
+    """
+    found = shutil.which("prlimit", path=_WRAPPER_ENV["PATH"])
+    if found is None:
         raise SandboxUnavailableError("prlimit (util-linux) is not installed; it applies the sandbox's rlimits")
     # Applied inside the user namespace, RLIMIT_NPROC counts only the sandbox's own processes. See _cgroup for root.
-    return prlimit_args(limits, timeout, with_nproc)
+    _, *rest = prlimit_args(limits, timeout, with_nproc)
+    return [os.path.realpath(found), *rest]
 
 
 @dataclass
@@ -326,8 +349,15 @@ class LocalSandbox(Sandbox):
         }
 
     def _bwrap_args(
-        self, env: Mapping[str, str], cwd: Path, limits: Limits, seccomp: int | None, etc_data: Mapping[str, int]
+        self,
+        env: Mapping[str, str],
+        cwd: Path,
+        limits: Limits,
+        read_only: tuple[Sequence[Path], Sequence[Path]],
+        seccomp: int | None,
+        etc_data: Mapping[str, int],
     ) -> list[str]:
+        """bubblewrap's arguments; `read_only` is `split_read_only` of the sandbox's read-only paths."""
         tmp_size = ["--size", str(limits.tmp_bytes)] if limits.tmp_bytes is not None else []
         args = [
             "bwrap",
@@ -367,7 +397,7 @@ class LocalSandbox(Sandbox):
             "--tmpfs",
             "/dev/shm",
         ]
-        outer, inner = split_read_only(self.workdir, self.ro_paths)
+        outer, inner = read_only
         for path in outer:
             resolved = str(Path(path).resolve())
             args += ["--ro-bind", resolved, resolved]
@@ -385,28 +415,43 @@ class LocalSandbox(Sandbox):
         return args
 
     def _command(
-        self, command: Command, identity: HostIdentity | None, seccomp: int | None, etc_data: Mapping[str, int]
+        self,
+        command: Command,
+        identity: HostIdentity | None,
+        read_only: tuple[Sequence[Path], Sequence[Path]],
+        seccomp: int | None,
+        etc_data: Mapping[str, int],
     ) -> tuple[list[str], dict[str, str], SandboxCgroup | None]:
-        """The full argv (cgroup entry, identity drop, bubblewrap, rlimits, command), its environment and cgroup."""
+        """The full argv (cgroup entry, identity drop, bubblewrap, rlimits, command), the environment to start
+        it with and its cgroup.
+
+        With isolation the command's environment is handed to bubblewrap (`--clearenv`, `--setenv`) and the
+        wrappers before it, which run as root, start with `_WRAPPER_ENV`: a caller's PATH or LD_* variable
+        naming a directory a sandbox can write must never choose what root executes or loads.
+        """
         limits = command.limits
         full_env = sandbox_environment(str(self.workdir), command.env)
         if self.isolation:
             inner = _prlimit_args(limits, command.timeout, with_nproc=True)
-            bwrap = self._bwrap_args(full_env, command.cwd, limits, seccomp, etc_data)
+            bwrap = self._bwrap_args(full_env, command.cwd, limits, read_only, seccomp, etc_data)
             argv = [*bwrap, "--", *inner, *command.argv]
             if identity is not None:
                 argv = [*identity.setpriv_prefix(), *argv]
+            full_env = dict(_WRAPPER_ENV)
         else:
             argv = [*_prlimit_args(limits, command.timeout, with_nproc=False), *command.argv]
         cgroup = None
         if os.geteuid() == 0:
-            memory = limits.memory_bytes
-            if memory is not None and limits.tmp_bytes is not None and self.isolation:
-                memory += limits.tmp_bytes  # /tmp is RAM and is charged to the same cgroup
-            cgroup = SandboxCgroup.create(limits.processes, memory)
+            cgroup = SandboxCgroup.create(limits.processes, self._cgroup_memory(limits))
         if cgroup is not None:
             argv = [*cgroup.enter_prefix(), *argv]
         return argv, full_env, cgroup
+
+    def _cgroup_memory(self, limits: Limits) -> int | None:
+        memory = limits.memory_bytes
+        if memory is not None and limits.tmp_bytes is not None and self.isolation:
+            memory += limits.tmp_bytes  # /tmp is RAM and is charged to the same cgroup
+        return memory
 
     def _start(self, command: Command) -> tuple[list[str], dict[str, str], SandboxCgroup | None, tuple[int, ...]]:
         """Lend the directory and build the command; on any failure the loan ends again.
@@ -415,11 +460,11 @@ class LocalSandbox(Sandbox):
         files; none without isolation); the caller passes them to the child and closes them.
         """
         confirm_unmoved(self.workdir)
+        read_only = split_read_only(self.workdir, self.ro_paths) if self.isolation else ([], [])
         identity = None
         if self._identity is not None:
             try:
-                outer, _ = split_read_only(self.workdir, self.ro_paths)  # the directory itself is lent whole
-                identity = self._identity.lend(self.workdir, outer)
+                identity = self._identity.lend(self.workdir, read_only[0])  # the directory itself is lent whole
             except OSError as error:
                 raise SandboxUnavailableError(
                     f"cannot lend {self.workdir} to the sandbox's uid {self._identity.uid}: {error}"
@@ -429,7 +474,7 @@ class LocalSandbox(Sandbox):
         try:
             seccomp = keyring_filter() if self.isolation else None
             etc_data = synthetic_etc_files() if self.isolation else {}
-            argv, full_env, cgroup = self._command(command, identity, seccomp, etc_data)
+            argv, full_env, cgroup = self._command(command, identity, read_only, seccomp, etc_data)
         except BaseException:
             _close_all(([] if seccomp is None else [seccomp]) + list(etc_data.values()))
             self._finish(None)
