@@ -38,6 +38,11 @@ TARGETED = (
     "cancel-factor",
     "induction-recurrence",
     "square-equations",
+    "log-expand",
+    "positive-denominators",
+    "cancel-real",
+    "exponent-bounds",
+    "power-period",
 )
 GENERAL = tuple(name for name, _ in SKELETONS if name not in TARGETED)
 

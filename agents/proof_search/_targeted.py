@@ -58,6 +58,23 @@ which keeps the shared budget of prover runs for the skeletons that can apply.
   hypothesis, splits powers `b ^ (n + 1)` into `b ^ n * b`, and adds `n < b ^ n` for each power, so
   `lia` handles the truncated subtraction of `2 ^ (n + 1) - (n + 2)`.
 
+- `log-expand`: logarithms (`ln`, `Rpower`, `exp`, the header's `logb`) taken apart: equations between powers
+  become equations between logarithms, a goal `a * b = 512` one between their logarithms (`ln_inv`), `ln` of
+  products, inverses and powers rewritten into sums (each side condition `0 < t` from the positivity facts),
+  `ln n` of a composite numeral into multiples of `ln p` for its primes (so `ln 8` and `ln 4` share `ln 2`),
+  each logarithm's sign and each pair's order added, and denominators cleared, for `lra`/`nra`.
+- `positive-denominators`: an inequality whose denominators are positive is multiplied by their product
+  and `field_simplify`d into a polynomial one, with each square root squared back, for `nra`/`psatz`.
+- `cancel-real`: a real equation `a = b` with a nonzero factor in sight (`x <> y` as `x - y <> 0`): the
+  hypotheses' denominators cleared, `c * (a - b) = 0` shown by `nra`, and `c` cancelled (`x + 2/x = y + 2/y`).
+- `exponent-bounds`: a natural number in an exponent (`2 ^ x * 3 ^ y = 1296`) is bounded by the statement's
+  largest number, enumerated, and each case's equation decided by computing in binary integers.
+- `power-period`: a power `b ^ n` under a modulus `m` coprime to `b` repeats with `b`'s order `p` modulo `m`:
+  `n = p * q + r`, `(b ^ p) ^ q mod m = 1` by induction, each residue `r` then linear (`7 | 2 ^ n + 1` never).
+
+The guards read the header's `Require` of the reals also in its full name (`Coq.Reals.Reals`, 30 miniF2F
+headers): before, every real-number skeleton was withheld from those statements.
+
 Lemmas about `nat` are named in full (`PeanoNat.Nat.mul_mod`): a header that imports only `Nat`
 (`Coq.Init.Nat`, as many miniF2F statements do) hides the short names `Nat.mul_mod`, while the
 automation imports (`Lia`) always load `PeanoNat`, so the full names work under every header.
@@ -65,6 +82,7 @@ automation imports (`Lia`) always load `PeanoNat`, so the full names work under 
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Callable
 
@@ -79,6 +97,8 @@ INSTANCES = 13
 """`instantiate-nat` instantiates `forall n : nat` hypotheses at 0 .. INSTANCES - 1."""
 UNFOLD_LOCAL = "<unfold local definitions>"
 """Placeholder step replaced per problem by `unfold` of the header's definitions."""
+UNFOLD_LOCAL_OPTIONAL = "<unfold local definitions, if any>"
+"""The same, left out (`idtac.`) when the header defines nothing."""
 
 DESTRUCT_HYPS = (
     "repeat match goal with "
@@ -400,6 +420,142 @@ _POWER_BELOW = (
 _POWER_SPLIT = "all: rewrite ?PeanoNat.Nat.pow_add_r, ?PeanoNat.Nat.pow_succ_r' in *; simpl Nat.pow in *."
 _CLOSE_RECURRENCE = "all: try (timeout 3 lia)."
 
+# `log-expand`: logarithms taken apart into sums of logarithms of variables and primes, so `lra`/`nra`
+# see linear relations between a few atoms `ln x`. Each `ln_*` lemma needs a positive argument; the
+# side condition is proved from the positivity facts gathered first (or by `ln` of a number above 1).
+_POSITIVE = (
+    "solve [repeat first [assumption | apply Rmult_lt_0_compat | apply Rinv_0_lt_compat | apply pow_lt "
+    "| apply exp_pos | (rewrite <- ln_1; apply ln_increasing; timeout 2 lra) | timeout 2 lra]]"
+)
+# `>=` and `>` written as `<=` and `<` (unfolding `Rge` would give a disjunction).
+_ORDER_FORMS = (
+    "repeat match goal with H : Rge _ _ |- _ => apply Rge_le in H end; try apply Rle_ge; try unfold Rgt in *."
+)
+_POSITIVE_VARIABLES = (
+    "repeat match goal with x : R |- _ => lazymatch goal with _ : Rlt 0%R x |- _ => fail | _ => "
+    "assert (Rlt 0%R x) by (timeout 2 lra) end end."
+)
+# An equation between powers (`Rpower 7 (x + 7) = Rpower 8 x`, `exp a = b`) becomes one between logarithms.
+_LN_OF_POWER_EQUATIONS = (
+    "repeat match goal with H : @eq R ?a ?b |- _ => "
+    "lazymatch a with Rpower _ _ => idtac | exp _ => idtac | _ => "
+    "lazymatch b with Rpower _ _ => idtac | exp _ => idtac end end; apply (f_equal ln) in H end."
+)
+_LN_EXPAND = (
+    "repeat first [rewrite ln_Rpower in * | rewrite ln_exp in * | rewrite ln_1 in * "
+    f"| rewrite ln_mult in * by ({_POSITIVE}) | rewrite ln_Rinv in * by ({_POSITIVE}) "
+    f"| rewrite ln_pow in * by ({_POSITIVE})]; simpl INR in *."
+)
+LN_NUMERALS = "<logarithms of composite numerals as sums of logarithms of primes>"
+"""Placeholder step replaced per problem (`log-expand`): `ln 8` becomes `3 * ln 2` (see `ln_numerals`)."""
+# The sign of each logarithm (against `ln 1 = 0`), then the order of each pair (`ln b <= ln a` from `b <= a`).
+_LN_SIGN = (
+    "lazymatch goal with "
+    "| _ : Rlt 0%R (ln u) |- _ => fail | _ : Rlt (ln u) 0%R |- _ => fail | _ : ln u = 0%R |- _ => fail | _ => "
+    "first [assert (Rlt 0%R (ln u)) by (rewrite <- ln_1; apply ln_increasing; timeout 2 lra) "
+    "| assert (Rlt (ln u) 0%R) by (rewrite <- ln_1; apply ln_increasing; timeout 2 lra)] end"
+)
+_LN_SIGNS = f"repeat match goal with |- context [ln ?u] => {_LN_SIGN} | _ : context [ln ?u] |- _ => {_LN_SIGN} end."
+_LN_ORDER = (
+    "repeat match goal with |- context [ln ?u] => match goal with |- context [ln ?v] => lazymatch goal with "
+    "| _ : Rle (ln u) (ln v) |- _ => fail | _ : Rle (ln v) (ln u) |- _ => fail "
+    "| _ : Rlt (ln u) (ln v) |- _ => fail | _ : Rlt (ln v) (ln u) |- _ => fail | _ => "
+    "first [assert (Rlt (ln u) (ln v)) by (apply ln_increasing; timeout 2 lra) "
+    "| assert (Rle (ln u) (ln v)) by (destruct (Req_dec u v) as [E|E]; "
+    "[rewrite E; right; reflexivity | left; apply ln_increasing; timeout 2 lra])] end end end."
+)
+_NONZERO_FROM_SIGN = (
+    "repeat match goal with "
+    "| H : Rlt 0%R ?t |- _ => lazymatch goal with _ : t <> 0%R |- _ => fail | _ => "
+    "assert (t <> 0%R) by (apply Rgt_not_eq; exact H) end "
+    "| H : Rlt ?t 0%R |- _ => lazymatch goal with _ : t <> 0%R |- _ => fail | _ => "
+    "assert (t <> 0%R) by (apply Rlt_not_eq; exact H) end end."
+)
+# A goal `a * b = 512` without logarithms, where the hypotheses are about logarithms: compare the logarithms.
+_LN_OF_GOAL = (
+    "try match goal with |- @eq R ?a ?b => lazymatch a with context [ln] => fail | _ => "
+    "lazymatch b with context [ln] => fail | _ => match goal with _ : context [ln _] |- _ => "
+    f"apply ln_inv; [{_POSITIVE} | {_POSITIVE} |] end end end end."
+)
+# Denominators cleared: each equation with an inverse multiplied out (its nonzero side conditions from
+# the hypotheses), then the goal's; a goal whose side conditions cannot be shown is left as it was.
+_NONZERO_SIDE = (
+    "solve [repeat split; first [assumption | (apply Rgt_not_eq; assumption) | timeout 2 lra | (intro; timeout 2 nra)]]"
+)
+_CLEAR_HYPOTHESIS_DENOMINATORS = (
+    "repeat match goal with H : @eq R _ _ |- _ => lazymatch type of H with "
+    "| context [Rinv] => idtac | context [Rdiv] => idtac end; "
+    f"field_simplify_eq in H; [{_NONZERO_SIDE} | revert H] end; intros."
+)
+_CLEAR_GOAL_DENOMINATORS = (
+    "try match goal with |- @eq R _ _ => "
+    "lazymatch goal with |- context [Rinv] => idtac | |- context [Rdiv] => idtac end; "
+    f"field_simplify_eq; [|{_NONZERO_SIDE}] end."
+)
+# An inequality with denominators known positive: both sides multiplied by their product (gathered in
+# `DEN`, each inverse hidden by `remember` while it is counted), then `field_simplify` cancels them.
+_CLEAR_POSITIVE_DENOMINATORS = (
+    "try (lazymatch goal with |- Rle _ _ => idtac | |- Rlt _ _ => idtac end; "
+    'let DEN := fresh "DEN" in assert (DEN : Rlt 0%R 1%R) by lra; '
+    "repeat match goal with |- context [Rinv ?d] => "
+    'let S := fresh "S" in assert (S : Rlt 0%R d) by (' + _POSITIVE + "); "
+    "match type of DEN with Rlt 0%R ?P => "
+    'let i := fresh "inv" in let E := fresh "E" in let N := fresh "N" in remember (Rinv d) as i eqn:E; '
+    "assert (N : Rlt 0%R (P * d)) by (apply Rmult_lt_0_compat; assumption); clear DEN S; rename N into DEN "
+    "end end; "
+    "repeat match goal with E : ?i = Rinv _ |- _ => subst i end; "
+    "match type of DEN with Rlt 0%R ?P => "
+    "first [apply (Rmult_le_reg_r P); [exact DEN|] | apply (Rmult_lt_reg_r P); [exact DEN|]] end; "
+    f"clear DEN; field_simplify; [|{_NONZERO_SIDE} ..])."
+)
+# Each square root of the goal squared back and nonnegative, so `psatz`/`nra` can cancel it (`x * sqrt 2 - 1`).
+_GOAL_SQRT_FACTS = (
+    "repeat match goal with |- context [sqrt ?t] => lazymatch goal with _ : sqrt t * sqrt t = t |- _ => fail "
+    "| _ => assert (sqrt t * sqrt t = t) by (apply sqrt_sqrt; timeout 2 lra); pose proof (sqrt_pos t) end end."
+)
+# `exponent-bounds`: a natural number in an exponent (`2 ^ x * 3 ^ y = 1296`) is bounded by comparing its power
+# with the statement's largest number (each other power at least 1, every power an opaque atom for `nia`),
+# then enumerated; each case's equation is decided by computing `Nat.eqb` (never a large unary number).
+EXPONENT_BOUNDS = "<bounds of the variables in exponents>"
+"""Placeholder step replaced per problem (`exponent-bounds`, see `exponent_bounds`)."""
+EXPONENT_NUMBER_LIMIT = 20_000
+"""`exponent-bounds` compares powers with numbers up to this size (written in unary by `nat`)."""
+_POWER_AT_LEAST_ONE = (
+    "repeat match goal with H : context [Nat.pow ?b ?e] |- _ => "
+    "lazymatch goal with _ : Nat.le 1 (Nat.pow b e) |- _ => fail | _ => "
+    "assert (Nat.le 1 (Nat.pow b e)) by (apply PeanoNat.Nat.neq_0_lt_0, PeanoNat.Nat.pow_nonzero; lia) end end"
+)
+_POWERS_OPAQUE = (
+    "repeat match goal with H : context [Nat.pow ?b ?e] |- _ => "
+    'let u := fresh "u" in set (u := Nat.pow b e) in *; clearbody u end'
+)
+# Decided in binary integers (`Znat` is loaded by `Lia`; named in full, since headers rarely import `ZArith`).
+_DECIDE_EQUATIONS = (
+    "all: try match goal with H : @eq nat _ _ |- _ => apply (f_equal BinInt.Z.of_nat) in H; "
+    "rewrite ?Znat.Nat2Z.inj_mul, ?Znat.Nat2Z.inj_pow, ?Znat.Nat2Z.inj_add in H; vm_compute in H; discriminate H end."
+)
+
+# `power-period`: a power `b ^ n` (variable `n`) under a modulus `m` repeats with the order `p` of `b` mod `m`:
+# `n` is written `p * q + r` (`r < p` enumerated), `(b ^ p) ^ q mod m = 1` is proved by induction on `q`, and
+# `(b ^ p) ^ q` becomes `m * k + 1`, so each case is linear in `k` (`7 | 2 ^ n + 1` for no `n`).
+POWER_PERIOD = "<a power's exponent split by the power's period>"
+"""Placeholder step replaced per problem (`power-period`, see `power_period`)."""
+PERIOD_LIMIT = 12
+"""`power-period` enumerates at most this many residues of the exponent."""
+_NEGATED_DIVISIBILITY = "all: try (intros [? ?]; timeout 3 lia)."
+
+# `cancel-real`: a real equation `a = b` from `c <> 0` (a disequality `x <> y` becomes `x - y <> 0`):
+# `c * (a - b) = 0` by `nra` from the denominator-free hypotheses, then `c` is cancelled.
+_REAL_NONZERO_DIFFERENCES = (
+    "repeat match goal with H : ?x <> ?y |- _ => match type of x with R => lazymatch y with 0%R => fail | _ => "
+    "assert (x - y <> 0%R) by (intro; apply H; timeout 2 lra); clear H end end end."
+)
+_CANCEL_REAL_FACTOR = (
+    "all: try match goal with H : ?c <> 0%R |- @eq R ?a ?b => "
+    'let Z := fresh "Z" in assert (Z : c * (a - b) = 0%R) by (timeout 3 nra); '
+    "apply Rmult_integral in Z; destruct Z as [Z|Z]; [exfalso; exact (H Z) | timeout 2 lra] end."
+)
+
 TARGETED: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("bounded-cases", ("intros.", DESTRUCT_HYPS, "subst.", _BOUNDED_CASES, _CLOSE_CASES)),
     ("bounded-wide", ("intros.", DESTRUCT_HYPS, "subst.", _WIDE_CASES, _CLOSE_WIDE)),
@@ -520,9 +676,72 @@ TARGETED: tuple[tuple[str, tuple[str, ...]], ...] = (
             HOLE,
         ),
     ),
+    (
+        "log-expand",
+        (
+            "intros.",
+            DESTRUCT_HYPS,
+            UNFOLD_LOCAL_OPTIONAL,
+            _ORDER_FORMS,
+            _POSITIVE_VARIABLES,
+            _LN_OF_POWER_EQUATIONS,
+            _LN_OF_GOAL,
+            "unfold Rdiv in *.",
+            _LN_EXPAND,
+            LN_NUMERALS,
+            _LN_EXPAND,
+            _LN_SIGNS,
+            _LN_ORDER,
+            _NONZERO_FROM_SIGN,
+            _CLEAR_HYPOTHESIS_DENOMINATORS,
+            _CLEAR_GOAL_DENOMINATORS,
+            _CLEAR_POSITIVE_DENOMINATORS,
+        ),
+    ),
+    (
+        "positive-denominators",
+        (
+            "intros.",
+            DESTRUCT_HYPS,
+            _ORDER_FORMS,
+            _POSITIVE_VARIABLES,
+            "unfold Rdiv in *.",
+            _NONZERO_FROM_SIGN,
+            _CLEAR_HYPOTHESIS_DENOMINATORS,
+            _CLEAR_POSITIVE_DENOMINATORS,
+            _GOAL_SQRT_FACTS,
+        ),
+    ),
+    (
+        "exponent-bounds",
+        ("intros.", DESTRUCT_HYPS, EXPONENT_BOUNDS, _RESIDUE_ENUMERATE, _DECIDE_EQUATIONS, "all: try lia."),
+    ),
+    (
+        "power-period",
+        (
+            "intros.",
+            POWER_PERIOD,
+            _NEGATED_DIVISIBILITY,
+            "all: " + _TO_MOD_NAT,
+            "all: " + EACH_REMAINDER_NAT + "; try (timeout 3 nia).",
+        ),
+    ),
+    (
+        "cancel-real",
+        (
+            "intros.",
+            DESTRUCT_HYPS,
+            _REAL_NONZERO_DIFFERENCES,
+            _CLEAR_HYPOTHESIS_DENOMINATORS,
+            _CLEAR_GOAL_DENOMINATORS,
+            _SPLIT_CONJUNCTIONS,
+            _CANCEL_REAL_FACTOR,
+        ),
+    ),
 )
 
-_REALS = re.compile(r"\bRequire\s+(?:Import\s+|Export\s+)?(?:[\w.]*\s+)*?(?:Reals|Rbase|Coquelicot)\b")
+# The library may be named in full (`Require Import Coq.Reals.Reals.`, as 30 miniF2F headers do).
+_REALS = re.compile(r"\bRequire\s+(?:Import\s+|Export\s+)?(?:[\w.]*\s+)*?(?:\w+\.)*(?:Reals|Rbase|Coquelicot)\b")
 _DEFINITION = re.compile(r"^\s*Definition\s+([A-Za-z_][\w']*)", re.MULTILINE)
 _NAT_BINDER = re.compile(r"\bnat\b")
 _NAT_FORALL = re.compile(r"forall\s*\(?\s*\w+(?:\s+\w+)*\s*:\s*nat\b")
@@ -538,6 +757,16 @@ _NAT_INDEX = re.compile(
 )
 _SEQUENCE = re.compile(r"\bnat\s*->\s*(?:nat|Z|R)\b")
 _NEXT_TERM = re.compile(r"\w\s*\(\s*(?:S\s+\w+|\w+\s*\+\s*1)\s*\)")
+_NUMERAL_POWER = re.compile(r"(?<![\w.])(\d+)\s*\^\s*\(?\s*([A-Za-z_][\w']*)(?![\w'])")
+_CONSTANT_POWER = re.compile(r"\d\s*\)?\s*\^\s*\(?\s*\d")
+"""A power of numbers (`1000 ^ 5`): the statement's numerals then do not bound its powers."""
+_MODULUS = re.compile(r"(?:\bmod|divide)\s+\(?\s*(\d+)\b")
+_MULTIPLE = re.compile(r"(?<![\w.^])(\d+)\s*\*\s*[A-Za-z_]\w*\s*\)?\s*(?:$|[.,]|->|/\\\\)", re.MULTILINE)
+"""A multiple `m * k` ending an equation (`exists k, 2 ^ n + 1 = 3 * k`): `m` is a modulus."""
+_LOGARITHM = re.compile(r"\b(?:ln|Rpower|exp)\b")
+_NUMERAL = re.compile(r"(?<![\w.#])\d+(?![\w#]|\.\d)")
+NUMERAL_LIMIT = 10**6
+"""`log-expand` factors numerals up to this size (trial division; larger ones are left as they are)."""
 _IDENTITY = re.compile(r"(?:\(|:|->)\s*\(?\s*forall\s+\w+\s*(?::\s*R\s*)?,")
 
 
@@ -583,7 +812,27 @@ def _uses_complex(problem: ProofProblem) -> bool:
     return "Coquelicot" in problem.header and _COMPLEX.search(problem.statement + problem.header) is not None
 
 
+def _uses_logarithms(problem: ProofProblem) -> bool:
+    return _uses_reals(problem) and _LOGARITHM.search(problem.statement + problem.header) is not None
+
+
+def _real_cancellation(problem: ProofProblem) -> bool:
+    """Reals with a disequality or a division: a factor that may be cancelled, or denominators to clear."""
+    return _uses_reals(problem) and ("<>" in problem.statement or "/" in problem.statement)
+
+
 GUARDS: dict[str, Callable[[ProofProblem], bool]] = {
+    "log-expand": _uses_logarithms,
+    "cancel-real": _real_cancellation,
+    "power-period": lambda problem: (
+        _has_power_divisibility(problem) and _NUMERAL_POWER.search(problem.statement) is not None
+    ),
+    "exponent-bounds": lambda problem: (
+        _has_nat(problem)
+        and _NUMERAL_POWER.search(problem.statement) is not None
+        and _CONSTANT_POWER.search(problem.statement) is None
+    ),
+    "positive-denominators": lambda problem: _uses_reals(problem) and "/" in problem.statement,
     "bounded-cases": _has_nat,
     "bounded-wide": _has_nat,
     "bounded-cases-z": lambda problem: _Z.search(problem.statement) is not None,
@@ -621,12 +870,126 @@ def applies(name: str, problem: ProofProblem | None) -> bool:
     return problem is None or problem.prover != "coq" or guard is None or guard(problem)
 
 
+def ln_numerals(problem: ProofProblem) -> str:
+    """`log-expand`'s step rewriting `ln n` for each composite numeral `n` of the statement as a sum of
+    logarithms of its prime factors (`ln 512 = 9 * ln 2`), so logarithms to different bases share atoms."""
+    replacements = []
+    for number in sorted({int(text) for text in _NUMERAL.findall(problem.statement)}):
+        factors = _prime_factors(number) if 4 <= number <= NUMERAL_LIMIT else {}
+        if sum(factors.values()) < 2:
+            continue
+        total = " + ".join(f"INR {exponent} * ln {prime}" for prime, exponent in sorted(factors.items()))
+        proof = (
+            "rewrite <- !ln_pow by lra; "
+            + ("rewrite <- !ln_mult by (apply pow_lt; lra); " if len(factors) > 1 else "")
+            + "f_equal; simpl; ring"
+        )
+        replacements.append(f"try (replace (ln {number}) with ({total})%R in * by ({proof}))")
+    return "; ".join(replacements) + "." if replacements else "idtac."
+
+
+def exponent_bounds(problem: ProofProblem) -> str:
+    """`exponent-bounds`' step: for each `b ^ x` of the statement (`b` a number, `x` a variable), `x < k` with
+    `b ^ k` above the statement's largest number, shown by `nia` with the powers as opaque atoms."""
+    numbers = [int(text) for text in _NUMERAL.findall(problem.statement)]
+    largest = max(numbers, default=0)
+    if not 0 < largest <= EXPONENT_NUMBER_LIMIT:
+        return "idtac."
+    bounds = []
+    for base_text, variable in dict.fromkeys(_NUMERAL_POWER.findall(problem.statement)):
+        base = int(base_text)
+        if base < 2:
+            continue
+        bound = 1
+        while base**bound <= largest:
+            bound += 1
+        if bound > RESIDUE_BOUND + 1:
+            continue
+        bounds.append(
+            f"try (assert ({variable} < {bound})%nat by ("
+            f"destruct (PeanoNat.Nat.lt_ge_cases {variable} {bound}) as [|HB]; [assumption|]; exfalso; "
+            f"pose proof (PeanoNat.Nat.pow_le_mono_r {base} {bound} {variable} ltac:(lia) HB); "
+            f"{_POWER_AT_LEAST_ONE}; change ({base} ^ {bound})%nat with {base**bound}%nat in *; "
+            f"{_POWERS_OPAQUE}; timeout 3 nia))"
+        )
+    return "; ".join(bounds) + "." if bounds else "idtac."
+
+
+def power_period(problem: ProofProblem) -> str | None:
+    """`power-period`'s step for the first power `b ^ n` of the statement with a modulus `m` of it (a numeral
+    after `mod`, in `Nat.divide m`, or multiplying an existential) prime to `b`, of order at most `PERIOD_LIMIT`."""
+    moduli = [int(text) for text in _MODULUS.findall(problem.statement) + _MULTIPLE.findall(problem.statement)]
+    for base_text, variable in dict.fromkeys(_NUMERAL_POWER.findall(problem.statement)):
+        base = int(base_text)
+        for modulus in dict.fromkeys(moduli):
+            period = _order(base, modulus)
+            if period is None:
+                continue
+            cases = _case_pattern(period - 1, "?")
+            return (
+                f"assert (PP : forall q : nat, (Nat.pow (Nat.pow {base} {period}) q) mod {modulus} = 1) by "
+                "(intro q; induction q as [|q IH]; [reflexivity|]; "
+                "rewrite PeanoNat.Nat.pow_succ_r', PeanoNat.Nat.mul_mod, IH by discriminate; reflexivity); "
+                f"assert (exists q r, {variable} = {period} * q + r /\\ r < {period}) as [q [r [-> B]]] by "
+                f"(exists (Nat.div {variable} {period}), (Nat.modulo {variable} {period}); "
+                "split; [apply PeanoNat.Nat.div_mod_eq | apply PeanoNat.Nat.mod_upper_bound; lia]); "
+                "rewrite PeanoNat.Nat.pow_add_r, PeanoNat.Nat.pow_mul_r in *; specialize (PP q); "
+                f"set (X := Nat.pow (Nat.pow {base} {period}) q) in *; clearbody X; "
+                f"pose proof (PeanoNat.Nat.div_mod_eq X {modulus}) as E; rewrite PP in E; "
+                f"set (k := Nat.div X {modulus}) in *; clearbody k; subst X; "
+                f"destruct r as {cases}; try (exfalso; lia); simpl Nat.pow in *."
+            )
+    return None
+
+
+def _order(base: int, modulus: int) -> int | None:
+    """The multiplicative order of `base` modulo `modulus` when they are coprime and it is at most `PERIOD_LIMIT`."""
+    if modulus < 2 or math.gcd(base, modulus) != 1:
+        return None
+    value = base % modulus
+    for period in range(1, PERIOD_LIMIT + 1):
+        if value == 1 % modulus:
+            return period
+        value = value * base % modulus
+    return None
+
+
+def _prime_factors(number: int) -> dict[int, int]:
+    factors: dict[int, int] = {}
+    divisor = 2
+    while divisor * divisor <= number:
+        while number % divisor == 0:
+            factors[divisor] = factors.get(divisor, 0) + 1
+            number //= divisor
+        divisor += 1
+    if number > 1:
+        factors[number] = factors.get(number, 0) + 1
+    return factors
+
+
 def specialise(steps: tuple[str, ...], problem: ProofProblem | None) -> tuple[str, ...] | None:
     """The steps with per-problem placeholders filled in, or None when they cannot be (no problem given)."""
-    if UNFOLD_LOCAL not in steps:
-        return steps
     names = local_definitions(problem) if problem is not None else ()
-    if not names:
-        return None
     unfold = "; ".join(f"try unfold {name} in *" for name in names) + "."
-    return tuple(unfold if step == UNFOLD_LOCAL else step for step in steps)
+    concrete = []
+    for step in steps:
+        if step == UNFOLD_LOCAL and not names:
+            return None
+        if step in (UNFOLD_LOCAL, UNFOLD_LOCAL_OPTIONAL):
+            concrete.append(unfold if names else "idtac.")
+        elif step == LN_NUMERALS:
+            if problem is None:
+                return None
+            concrete.append(ln_numerals(problem))
+        elif step == POWER_PERIOD:
+            period = power_period(problem) if problem is not None else None
+            if period is None:
+                return None
+            concrete.append(period)
+        elif step == EXPONENT_BOUNDS:
+            if problem is None:
+                return None
+            concrete.append(exponent_bounds(problem))
+        else:
+            concrete.append(step)
+    return tuple(concrete)
