@@ -22,6 +22,9 @@ from __future__ import annotations
 import ctypes
 import math
 import multiprocessing
+import os
+import subprocess
+import sys
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -267,3 +270,36 @@ def test_forget_launches_leaves_no_private_or_local_value_of_the_kernels_before(
         shared, own = stamp(mark)
         assert not (shared | own) & set(range(1, mark)), f"launch {mark} found an earlier launch's stamp"
     backend.release()
+
+
+@pytest.mark.slow
+def test_forget_launches_reaches_every_thread_on_a_machine_busier_than_its_cores() -> None:
+    """With more busy processes than cores, no launch after a forget reads the launch before it.
+
+    There one PoCL thread often finds every group of a launch before the OS runs the other: a wipe
+    that gave up after a fixed number of launches left that thread's stack and `__local` memory as
+    the last kernel left them in about 3 of 1,000 forgets.
+    """
+    require_tool(opencl_usable(), "an OpenCL platform (pocl-opencl-icd) with pyopencl")
+    from tools.kernels._opencl import OpenCLBackend
+
+    busy = [subprocess.Popen([sys.executable, "-c", "while True: pass"]) for _ in range((os.cpu_count() or 1) + 1)]
+    backend = OpenCLBackend()
+    try:
+        program = backend.compile(STAMP, {})
+        groups = 64
+        found_buffer = backend.alloc(8 * groups)
+        found = np.zeros(2 * groups, np.uint32)
+        leaks = []
+        for mark in range(1, 3001):
+            backend.forget_launches()
+            backend.elapsed([backend.launch(program, "stamp", (groups,), (1,), [np.uint32(mark), found_buffer])])
+            backend.read(found_buffer, found)
+            if set(found.tolist()) & set(range(1, mark)):
+                leaks.append(mark)
+        assert not leaks, f"{len(leaks)} of 3000 launches found an earlier launch's stamp: {leaks[:10]}"
+    finally:
+        for process in busy:
+            process.kill()
+            process.wait()
+        backend.release()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+import time
 from collections import OrderedDict
 from collections.abc import Sequence
 from typing import Any
@@ -25,12 +26,19 @@ FORGET_GROUPS_PER_UNIT = 4
 """Work-groups per compute unit of one `forget_local` launch: with one per unit, one PoCL thread often took them all."""
 FORGET_LAUNCHES = 8
 """Launches `forget_local` tries before it settles for the regions it reached."""
-FORGET_PRIVATE_LAUNCHES = 32
-"""Launches `forget_launches` tries before it settles for the threads it reached.
+FORGET_PRIVATE_SECONDS = 2.0
+"""How long `forget_launches` keeps launching before it gives up on a runtime thread it never reached.
 
 On a loaded machine one PoCL thread often took every group of a launch (another process had the
 other core), and a thread a wipe misses keeps what the seed left beside the candidate's next run:
-a launch costs well under a millisecond, and the loop ends as soon as every thread was reached."""
+a launch costs well under a millisecond, and the loop ends as soon as every thread was reached.
+Thirty-two launches were not enough: at a load of 3 on 2 cores, 60 of 20,000 forgets ended with one
+thread never reached, and the next launch read the launch before."""
+FORGET_LINGER = 200_000
+"""Polls of the count of threads reached that a group on an already-reached thread makes before it returns.
+
+While it lingers (a fraction of a millisecond), the groups not yet handed out wait for another
+thread: one the OS woke late takes them instead of the busy thread finishing them all in a blink."""
 _FORGET_LOCAL = """
 __kernel void forget_local(__global ulong* where) {
     __local uint region[WORDS];
@@ -46,7 +54,8 @@ An hmc seed's work-group (64 work-items, four private arrays each) left its answ
 work-group of 1024 items with 1 KiB of private arrays each stays within this. The threads' stacks are 8 MiB.
 """
 _FORGET_LAUNCHES = """
-__kernel void forget_launches(__global ulong* where, __global const ulong* done, const int groups) {
+__kernel void forget_launches(__global ulong* where, __global const ulong* done, const int groups,
+                              volatile __global int* fresh, const int missing) {
 #if PRIVATE_WORDS > 0
     volatile ulong own[PRIVATE_WORDS];
     ulong thread = (ulong)(uintptr_t)own;
@@ -54,6 +63,8 @@ __kernel void forget_launches(__global ulong* where, __global const ulong* done,
     for (int g = 0; g < groups; ++g) {
         if (done[g] == thread || (g != get_group_id(0) && where[g] == thread)) {
             where[get_group_id(0)] = thread;
+            for (int i = 0; i < LINGER && atomic_add(fresh, 0) < missing; ++i) {
+            }
             return;
         }
     }
@@ -70,6 +81,7 @@ __kernel void forget_launches(__global ulong* where, __global const ulong* done,
     for (int i = 0; i < PRIVATE_WORDS; ++i) own[i] = 0xFFFFFFFFFFFFFFFFul;
 #endif
     where[get_group_id(0)] = thread;
+    atomic_inc(fresh);
 }
 """
 
@@ -96,8 +108,8 @@ class OpenCLBackend(Backend):
         self._buffers: list[Any] = []
         self._forget: tuple[Any, Any] | None = None
         self._forget_kernels: dict[int, Any] = {}
-        self._forget_where: tuple[Any, Any] | None = None
-        """`forget_launches`' buffers: the thread each group reached, and the threads reached before."""
+        self._forget_where: tuple[Any, Any, Any] | None = None
+        """`forget_launches`' buffers: the thread each group reached, those reached before, the count of new ones."""
         self._launched_local = 0
         """The most `__local` bytes a kernel launched since the last forget declared (`forget_launches`)."""
 
@@ -255,8 +267,10 @@ class OpenCLBackend(Backend):
         and keeps its private variables below it: one work-item per group fills FORGET_PRIVATE_BYTES of
         its stack from there and as many bytes of `__local` memory (which PoCL hands every work-group from
         the start of its thread's region) as the kernels launched since the last forget declared. Groups
-        report their stack's address, and launches repeat (up to FORGET_PRIVATE_LAUNCHES) until every thread
-        was reached, as in `forget_local`. A GPU keeps no stack between launches: only `__local` is filled there.
+        report their stack's address, and launches repeat (for up to FORGET_PRIVATE_SECONDS) until every
+        thread was reached; a group on a thread already reached lingers meanwhile (FORGET_LINGER), so that
+        a thread the OS woke late still finds groups to take. One never reached fails the request closed.
+        A GPU keeps no stack between launches: only `__local` is filled there.
         """
         cl = self._cl
         cpu = bool(self.device.type & cl.device_type.CPU)
@@ -266,8 +280,10 @@ class OpenCLBackend(Backend):
             return
         kernel = self._forget_kernels.get(local_words)
         if kernel is None:
-            source = _FORGET_LAUNCHES.replace("LOCAL_WORDS", str(local_words)).replace(
-                "PRIVATE_WORDS", str(FORGET_PRIVATE_BYTES // 8 if cpu else 0)
+            source = (
+                _FORGET_LAUNCHES.replace("LOCAL_WORDS", str(local_words))
+                .replace("PRIVATE_WORDS", str(FORGET_PRIVATE_BYTES // 8 if cpu else 0))
+                .replace("LINGER", str(FORGET_LINGER))
             )
             try:
                 kernel = cl.Kernel(cl.Program(self.context, source).build(), "forget_launches")
@@ -281,24 +297,33 @@ class OpenCLBackend(Backend):
             self._forget_where = (
                 cl.Buffer(self.context, flags, 8 * groups),
                 cl.Buffer(self.context, flags, 8 * groups),
+                cl.Buffer(self.context, flags, 4),
             )
-        where, done = self._forget_where
+        where, done, fresh = self._forget_where
         addresses = np.zeros(groups, np.uint64)
         reached: set[int] = set()
+        deadline = time.monotonic() + FORGET_PRIVATE_SECONDS
         try:
-            for _ in range(FORGET_PRIVATE_LAUNCHES):
+            while True:
                 known = np.zeros(groups, np.uint64)
                 known[: len(reached)] = sorted(reached)[:groups]
                 cl.enqueue_copy(self.queue, done, known, is_blocking=True)
                 cl.enqueue_copy(self.queue, where, np.zeros(groups, np.uint64), is_blocking=True)
-                kernel.set_args(where, done, np.int32(groups))
+                cl.enqueue_copy(self.queue, fresh, np.zeros(1, np.int32), is_blocking=True)
+                kernel.set_args(where, done, np.int32(groups), fresh, np.int32(units - len(reached)))
                 cl.enqueue_nd_range_kernel(self.queue, kernel, (groups,), (1,))
                 cl.enqueue_copy(self.queue, addresses, where, is_blocking=True)
                 reached.update(int(a) for a in addresses)
-                if not cpu or len(reached) >= units:
+                if not cpu or len(reached) >= units or time.monotonic() > deadline:
                     break
         except (cl.LogicError, cl.RuntimeError) as error:
             raise KernelLaunchError(f"clearing the memory kernels left behind failed: {error}") from None
+        if cpu and len(reached) < units:
+            # Failing closed: a thread not reached still holds what the last kernels left on its stack.
+            raise KernelLaunchError(
+                f"clearing the memory kernels left behind reached {len(reached)} of the device's {units} "
+                f"runtime threads in {FORGET_PRIVATE_SECONDS:g} s (is POCL_MAX_PTHREAD_COUNT below its compute units?)"
+            )
         self._launched_local = 0
 
     def elapsed(self, events: Sequence[Any]) -> float:
