@@ -122,10 +122,7 @@ class SandboxCgroup:
     @classmethod
     def unlimited(cls, pids: bool = True, memory: bool = True) -> SandboxCgroup | None:
         """Fresh directories for the controllers asked for, no limit written yet (`limit` writes them);
-        None where none can be made.
-
-        A process may enter before its limits are known: both controllers take a limit while they hold one.
-        """
+        None where none can be made."""
         cgroup = cls(paths=[])
         v2 = _v2_parent()
         if v2 is not None:

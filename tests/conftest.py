@@ -14,6 +14,9 @@ import pytest
 
 from runs import RunStore
 
+# Fixtures kept in modules of their own, for the test files that share them.
+pytest_plugins = ["tests.proof_backends"]
+
 REPO = Path(__file__).resolve().parent.parent
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 

@@ -4,16 +4,12 @@ coqc, the proof gate accepts it, and each is offered only to statements of its s
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
-from pathlib import Path
-
 import pytest
 
 from agents.proof_search import BuiltinProposer, ProofSearch, SearchBudget
 from agents.proof_search._targeted import applies, exponent_bounds, ln_numerals, power_period
-from sandboxes import LocalSandboxConfig, Sandbox, get_sandbox
-from tools.proofs import CoqConfig, CoqProver, CoqSession, ProofProblem, load_split, problem_from_text
-from verifiers.proofs import GATE_COQ_ARGS, check_proof
+from tools.proofs import CoqProver, CoqSession, ProofProblem, load_split, problem_from_text
+from verifiers.proofs import check_proof
 
 VALID = {problem.name: problem for problem in load_split("valid")}
 # One valid problem per skeleton, each left unproved by the skeletons before these were added.
@@ -28,10 +24,6 @@ CASES = {
 
 def problem(name: str, header: str, statement: str) -> ProofProblem:
     return problem_from_text(f"proofs/{name}", f"{header}\n{statement}\n")
-
-
-def sandbox_factory(workdir: Path, *, ro_paths: Sequence[Path] = ()) -> Sandbox:
-    return get_sandbox(LocalSandboxConfig(), workdir, ro_paths=tuple(ro_paths))
 
 
 def test_each_skeleton_is_offered_to_its_case_and_refused_elsewhere() -> None:
@@ -68,30 +60,16 @@ def test_the_per_problem_steps_are_computed_from_the_statement() -> None:
     assert "Nat.pow 2 3" in (power_period(VALID["imo_1964_p1_2"]) or "")  # 2 has order 3 modulo 7
 
 
-@pytest.fixture
-def session(tmp_path: Path) -> Iterator[CoqSession]:
-    backend = CoqSession(tmp_path / "coq", sandbox_factory)
-    yield backend
-    backend.close()
-
-
-@pytest.fixture
-def gate(tmp_path: Path) -> Iterator[CoqProver]:
-    backend = CoqProver(tmp_path / "gate", sandbox_factory, CoqConfig(args=GATE_COQ_ARGS), file_stem="Check")
-    yield backend
-    backend.close()
-
-
 @pytest.mark.slow
 @pytest.mark.coq
 @pytest.mark.usefixtures("coq", "bubblewrap")
 @pytest.mark.parametrize("name", sorted(CASES))
 def test_competition_skeleton_proves_a_valid_problem_and_the_gate_accepts(
-    name: str, session: CoqSession, gate: CoqProver
+    name: str, coq_session: CoqSession, coq_gate: CoqProver
 ) -> None:
     target = VALID[CASES[name]]
-    result = ProofSearch(target, session, SearchBudget(seconds=90), proposer=BuiltinProposer((name,))).run()
+    result = ProofSearch(target, coq_session, SearchBudget(seconds=90), proposer=BuiltinProposer((name,))).run()
     assert result.solved, result.stopped
     assert result.origin == f"skeleton:{name}"
-    verdict = check_proof(target, result.source, gate)
+    verdict = check_proof(target, result.source, coq_gate)
     assert verdict.decision == "accept", verdict.reasons

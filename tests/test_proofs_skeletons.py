@@ -4,15 +4,11 @@ leaves unproved is proved by case analysis in the full search."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
-from pathlib import Path
-
 import pytest
 
 from agents.proof_search import SKELETONS, BuiltinProposer, ProofSearch, SearchBudget
-from sandboxes import LocalSandboxConfig, Sandbox, get_sandbox
-from tools.proofs import CoqConfig, CoqProver, CoqSession, ProofProblem, problem_from_text
-from verifiers.proofs import GATE_COQ_ARGS, check_proof
+from tools.proofs import CoqProver, CoqSession, ProofProblem, problem_from_text
+from verifiers.proofs import check_proof
 
 NAT = "Require Import Arith.\n"
 REALS = "Require Import Reals.\nOpen Scope R_scope.\n"
@@ -137,10 +133,6 @@ CASES = {
 }
 
 
-def sandbox_factory(workdir: Path, *, ro_paths: Sequence[Path] = ()) -> Sandbox:
-    return get_sandbox(LocalSandboxConfig(), workdir, ro_paths=tuple(ro_paths))
-
-
 def origins(proposer: BuiltinProposer, target: ProofProblem | None) -> list[str]:
     return [draft.origin.removeprefix("skeleton:") for draft in proposer.drafts(target)]
 
@@ -194,41 +186,27 @@ def test_unfold_local_names_the_headers_definitions() -> None:
     assert not list(BuiltinProposer(("unfold-local",)).drafts(None))
 
 
-@pytest.fixture
-def session(tmp_path: Path) -> Iterator[CoqSession]:
-    backend = CoqSession(tmp_path / "coq", sandbox_factory)
-    yield backend
-    backend.close()
-
-
-@pytest.fixture
-def gate(tmp_path: Path) -> Iterator[CoqProver]:
-    backend = CoqProver(tmp_path / "gate", sandbox_factory, CoqConfig(args=GATE_COQ_ARGS), file_stem="Check")
-    yield backend
-    backend.close()
-
-
 @pytest.mark.slow
 @pytest.mark.coq
 @pytest.mark.usefixtures("coq", "bubblewrap")
 @pytest.mark.parametrize("name", sorted(CASES))
 def test_targeted_skeleton_proves_its_kind_and_the_gate_accepts(
-    name: str, session: CoqSession, gate: CoqProver
+    name: str, coq_session: CoqSession, coq_gate: CoqProver
 ) -> None:
     target = CASES[name]
-    result = ProofSearch(target, session, SearchBudget(seconds=90), proposer=BuiltinProposer((name,))).run()
+    result = ProofSearch(target, coq_session, SearchBudget(seconds=90), proposer=BuiltinProposer((name,))).run()
     assert result.solved, result.stopped
     assert result.origin == f"skeleton:{name}"
-    verdict = check_proof(target, result.source, gate)
+    verdict = check_proof(target, result.source, coq_gate)
     assert verdict.decision == "accept", verdict.reasons
 
 
 @pytest.mark.slow
 @pytest.mark.coq
 @pytest.mark.usefixtures("coq", "bubblewrap")
-def test_general_skeletons_leave_a_bounded_problem_that_case_analysis_proves(session: CoqSession) -> None:
+def test_general_skeletons_leave_a_bounded_problem_that_case_analysis_proves(coq_session: CoqSession) -> None:
     target = CASES["bounded-cases"]
-    general = ProofSearch(target, session, SearchBudget(seconds=120), proposer=BuiltinProposer(GENERAL)).run()
+    general = ProofSearch(target, coq_session, SearchBudget(seconds=120), proposer=BuiltinProposer(GENERAL)).run()
     assert not general.solved and general.stopped == "every draft failed"
-    result = ProofSearch(target, session, SearchBudget(seconds=60)).run()
+    result = ProofSearch(target, coq_session, SearchBudget(seconds=60)).run()
     assert result.solved and result.origin == "skeleton:bounded-cases"
