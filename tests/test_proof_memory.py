@@ -4,7 +4,6 @@ adapted, tried before the skeletons, and never read from a split a benchmark exc
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 import pytest
@@ -24,7 +23,6 @@ from agents.proof_search._memory import (
     hypothesis_names,
 )
 from runs import Budget, RunStore, TaskSpec
-from sandboxes import LocalSandboxConfig, Sandbox, get_sandbox
 from tools import Catalog
 from tools.proofs import CoqSession, ProofProblem, ProofsWorkload, problem_from_text
 
@@ -113,17 +111,6 @@ def test_the_split_filter_keeps_the_evaluated_split_out(memory: ProofMemory, mon
     assert recalled(DOUBLE_B) == ([], "off")
 
 
-def sandbox_factory(workdir: Path, *, ro_paths: Sequence[Path] = ()) -> Sandbox:
-    return get_sandbox(LocalSandboxConfig(), workdir, ro_paths=tuple(ro_paths))
-
-
-@pytest.fixture
-def session(tmp_path: Path) -> Iterator[CoqSession]:
-    backend = CoqSession(tmp_path / "coq", sandbox_factory)
-    yield backend
-    backend.close()
-
-
 def _search(problem: ProofProblem, prover: CoqSession, remembered: list[ProofScript]) -> bool:
     """A search too weak alone for `double_b`: automation and `intros` skeletons, `lia` only."""
     search = ProofSearch(
@@ -140,12 +127,14 @@ def _search(problem: ProofProblem, prover: CoqSession, remembered: list[ProofScr
 @pytest.mark.slow
 @pytest.mark.coq
 @pytest.mark.usefixtures("coq", "bubblewrap")
-def test_a_problem_is_solved_only_thanks_to_another_problems_proof(memory: ProofMemory, session: CoqSession) -> None:
-    assert _search(DOUBLE_B, session, []) is False
+def test_a_problem_is_solved_only_thanks_to_another_problems_proof(
+    memory: ProofMemory, coq_session: CoqSession
+) -> None:
+    assert _search(DOUBLE_B, coq_session, []) is False
     memory.record(DOUBLE_A, UNFOLD)
     drafts = memory.drafts(DOUBLE_B, splits=SplitFilter(exclude=frozenset({"test"})))
     assert [d.origin for d in drafts] == [f"memory:{DOUBLE_A.id}"]
-    assert _search(DOUBLE_B, session, drafts) is True
+    assert _search(DOUBLE_B, coq_session, drafts) is True
     assert memory.drafts(DOUBLE_B, splits=SplitFilter(exclude=frozenset({"valid"}))) == []
 
 

@@ -3,7 +3,7 @@ restarts, and crashes that must not stop a search."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 
 import pytest
@@ -20,7 +20,7 @@ from agents.proof_search import (
     ToolCorrector,
     script_from_text,
 )
-from sandboxes import LocalSandboxConfig, Sandbox, get_sandbox
+from tests.proof_backends import sandbox_factory
 from tools.proofs import CoqProver, CoqSession, Prover, problem_from_text
 
 pytestmark = [pytest.mark.slow, pytest.mark.coq, pytest.mark.usefixtures("coq", "bubblewrap")]
@@ -37,16 +37,10 @@ RIGHT = "```coq\nProof.\n  intros n. induction n as [|n IH].\n  - reflexivity.\n
 WRONG = "Here is a proof:\n```coq\nProof.\n  intros n. simpl. reflexivity.\nQed.\n```"
 
 
-def sandbox_factory(workdir: Path, *, ro_paths: Sequence[Path] = ()) -> Sandbox:
-    return get_sandbox(LocalSandboxConfig(), workdir, ro_paths=tuple(ro_paths))
-
-
 @pytest.fixture
-def prover(tmp_path: Path) -> Iterator[CoqSession]:
+def prover(coq_session: CoqSession) -> CoqSession:
     """The search's default backend, a persistent session (the Coq backend tests cover both)."""
-    backend = CoqSession(tmp_path / "coq", sandbox_factory)
-    yield backend
-    backend.close()
+    return coq_session
 
 
 class ScriptedModel:
