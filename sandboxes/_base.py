@@ -353,20 +353,26 @@ def cpu_limit_for(limits: Limits, timeout: float) -> int:
     return int(timeout) + 5
 
 
-def prlimit_args(limits: Limits, timeout: float, with_nproc: bool) -> list[str]:
-    """The `prlimit` (util-linux) prefix that applies `limits` to the command after it, in any backend.
+def rlimit_values(limits: Limits, timeout: float, with_nproc: bool) -> dict[str, int]:
+    """The rlimits that `limits` asks for, by prlimit's names (cpu, core, as, fsize, nofile, nproc).
 
     RLIMIT_NPROC is only meaningful where the command runs as a uid of its own (a user namespace, a
     container uid per experiment): elsewhere it would count every process of that user, and it never binds root.
     """
-    args = ["prlimit", f"--cpu={cpu_limit_for(limits, timeout)}", "--core=0"]
+    values = {"cpu": cpu_limit_for(limits, timeout), "core": 0}
     address_space = limits.address_space_bytes or limits.memory_bytes
     if address_space is not None:
-        args.append(f"--as={address_space}")
+        values["as"] = address_space
     if limits.file_bytes is not None:
-        args.append(f"--fsize={limits.file_bytes}")
+        values["fsize"] = limits.file_bytes
     if limits.open_files is not None:
-        args.append(f"--nofile={limits.open_files}")
+        values["nofile"] = limits.open_files
     if limits.processes is not None and with_nproc:
-        args.append(f"--nproc={limits.processes}")
-    return [*args, "--"]
+        values["nproc"] = limits.processes
+    return values
+
+
+def prlimit_args(limits: Limits, timeout: float, with_nproc: bool) -> list[str]:
+    """The `prlimit` (util-linux) prefix that applies `limits` to the command after it, in any backend."""
+    values = rlimit_values(limits, timeout, with_nproc)
+    return ["prlimit", *(f"--{name}={value}" for name, value in values.items()), "--"]

@@ -193,6 +193,11 @@ class SandboxCgroup:
     def entry_args(self) -> list[str]:
         return [str(len(self.paths)), *(str(p) for p in self.paths)]
 
+    def join_files(self) -> list[Path]:
+        """The file of each directory that a process moves itself into by writing 0 to it (labgate-launch):
+        v1 `tasks` moves the writing thread (the launcher has one), v2 `cgroup.procs` the whole process."""
+        return [path / ("cgroup.procs" if self.v2 else "tasks") for path in self.paths]
+
     def enter_prefix(self) -> list[str]:
         """argv prefix that moves the command into every directory before it execs (no fork escapes it)."""
         return ["sh", "-c", f'{self.entry_script()}; exec "$@"', "labgate-cgroup", *self.entry_args()]

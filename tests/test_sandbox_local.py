@@ -143,6 +143,30 @@ def test_writes_outside_the_workdir_fail(sandbox: LocalSandbox, tmp_path: Path) 
     assert not sibling.exists()
 
 
+def test_the_etc_files_copied_in_hold_the_hosts_text_and_cannot_be_changed(sandbox: LocalSandbox) -> None:
+    """Small /etc files are copied into bubblewrap's root at each command rather than bound: the copies
+    must be the host's bytes, and the sandbox must not be able to change, replace or add to them."""
+    names = [name for name in ("ld.so.cache", "nsswitch.conf", "services") if Path("/etc", name).is_file()]
+    assert names, "none of the files this test reads is on this host"
+    paths = " ".join(f"/etc/{name}" for name in names)
+    attack = (
+        f"for p in {paths} /etc/passwd; do echo x >> $p && echo changed $p; chmod 666 $p && echo chmod $p; "
+        "mv $p $p.old && echo moved $p; rm -f $p && echo removed $p; done; "
+        "touch /etc/labgate-new && echo created; ln -s /tmp /etc/labgate-link && echo linked; "
+        f"sha256sum {paths}"
+    )
+    result = sandbox.exec(["sh", "-c", attack], timeout=30)
+    for verb in ("changed", "chmod", "moved", "removed", "created", "linked"):
+        assert verb not in result.stdout, result.stdout
+    host = subprocess.run(
+        ["sha256sum", *(f"/etc/{name}" for name in names)], capture_output=True, text=True, check=True
+    )
+    inside = [line for line in result.stdout.splitlines() if line.startswith(tuple("0123456789abcdef"))]
+    assert inside == host.stdout.splitlines()
+    users = sandbox.exec(["cat", "/etc/passwd"], timeout=30).stdout
+    assert users == local_module.SYNTHETIC_ETC["passwd"]
+
+
 def test_host_files_are_not_visible(sandbox: LocalSandbox) -> None:
     result = sandbox.exec(["sh", "-c", "ls /root /home 2>&1; echo end"], timeout=30)
     assert "No such file" in result.stdout
