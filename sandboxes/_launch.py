@@ -93,7 +93,10 @@ def launcher() -> Path | None:
     root, when it is switched off (`LABGATE_SANDBOX_LAUNCHER=0`) or when it cannot be built."""
     if os.geteuid() != 0 or os.environ.get("LABGATE_SANDBOX_LAUNCHER", "1") == "0":
         return None
-    source = _SOURCE.read_bytes()
+    try:
+        source = _SOURCE.read_bytes()
+    except OSError:
+        return None  # an installation without the source: the three programs, as before
     digest = hashlib.sha256(source).hexdigest()[:16]
     with _lock:
         if digest in _built:
