@@ -13,6 +13,7 @@ installed, there is no launcher and the sandbox starts commands through the thre
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import hashlib
 import os
@@ -108,7 +109,9 @@ def launcher() -> Path | None:
         trusted = only_root_can_change(target.parent)
         if not trusted:
             # The usual cache is not root's alone (an odd XDG_CACHE_HOME): build into a folder of this process.
-            target = Path(tempfile.mkdtemp(prefix="labgate-launch-")) / "labgate-launch"
+            private = tempfile.mkdtemp(prefix="labgate-launch-")
+            atexit.register(shutil.rmtree, private, ignore_errors=True)
+            target = Path(private) / "labgate-launch"
             trusted = only_root_can_change(target.parent)
         if trusted and not (target.exists() and only_root_can_change(target)):
             trusted = _compile(source, target) and only_root_can_change(target)
