@@ -139,8 +139,17 @@ class DirectoryGrant:
         _walk_chown(self.root, self.uid, self.gid, wanted)
 
     def revoke(self) -> None:
-        """Everything the sandbox uid owns goes back to the directory's owner; set-id bits are stripped."""
-        _walk_chown(self.root, self.original_uid, self.original_gid, lambda info: info.st_uid == self.uid)
+        """Everything the sandbox uid owns goes back to the directory's owner; set-id bits are stripped.
+
+        A directory the host removed meanwhile (a run folder deleted while a kept prover session still
+        held it, then closed at exit) has nothing left to hand back.
+        """
+        try:
+            _walk_chown(self.root, self.original_uid, self.original_gid, lambda info: info.st_uid == self.uid)
+        except FileNotFoundError:
+            if os.path.lexists(self.root):
+                raise
+            return
         with contextlib.suppress(FileNotFoundError):
             os.chmod(self.root, self.original_mode)
 

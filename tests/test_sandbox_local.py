@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import os
 import re
+import shutil
 import socket
 import subprocess
 import sys
@@ -339,9 +341,13 @@ def test_each_command_gets_its_own_cgroup_and_it_is_removed(sandbox: LocalSandbo
     worker = sandbox.spawn(["python3", "-c", "import time; time.sleep(60)", marker])
     try:
         deadline = time.monotonic() + 10
-        while not _running_as(marker, "python3") and time.monotonic() < deadline:
+        seen_from_host = ""
+        while not seen_from_host and time.monotonic() < deadline:
+            for pid in _running_as(marker, "python3"):
+                with contextlib.suppress(OSError):
+                    seen_from_host = Path(f"/proc/{pid}/cgroup").read_text()
             time.sleep(0.05)
-        seen_from_host = Path(f"/proc/{_running_as(marker, 'python3')[0]}/cgroup").read_text()
+        assert seen_from_host, worker.stderr_tail()
     finally:
         worker.kill()
     placed = dict(re.findall(r"^\d+:([\w=,]+):.*/(labgate-\d+-[0-9a-f]+)$", seen_from_host, re.MULTILINE))
@@ -416,3 +422,15 @@ def test_a_yielding_host_runs_its_commands_in_the_background_cpu_group(tmp_path:
     assert shares == round(1024 / 1.25**7)
     # This test's own process, which did not yield, is untouched.
     assert "labgate-background" not in Path("/proc/self/cgroup").read_text()
+
+
+def test_a_worker_whose_directory_the_host_removed_still_closes_cleanly(tmp_path: Path) -> None:
+    """A kept worker (a prover session) closed after its run folder was deleted: nothing to hand back,
+    and no error from the hand-back at exit."""
+    sandbox = LocalSandbox(workdir=tmp_path / "work")
+    worker = sandbox.spawn(["sh", "-c", "touch made-inside; echo ready; sleep 30"])
+    assert worker.stdout.readline().strip() == b"ready", worker.stderr_tail()
+    shutil.rmtree(sandbox.workdir)
+    worker.kill()
+    sandbox.close()
+    assert not sandbox.workdir.exists()
