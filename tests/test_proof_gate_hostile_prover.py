@@ -5,7 +5,7 @@ Coq) controls the coqc process: it can write over the check file while coqc read
 back before coqc ends, print markers and an assumption list of its choice, and write a compiled
 library of its own under the gate's name. These tests put such a process in coqc's place: the
 configured coqc is a script that runs the real coqc for every file but the gate's check file, and
-does one of those things there. The gate's code paths are the real ones (sandbox, coqc, coqchk).
+does one of those things there, printing the sentence positions coqc would print for it. The gate's code paths are the real ones (sandbox, coqc, coqchk).
 The sandbox tests at the end check the mechanism the first attack meets: a read-only path inside
 the experiment directory stays read-only to everything in the sandbox.
 """
@@ -55,8 +55,18 @@ def forge(header, goal, proof):
     shutil.copyfile("/tmp/forge/Check.vo", "Check.vo")
 
 
+def echo_spans():
+    """Print the sentence positions coqc -time prints for the check file, as a forger can (from a copy,
+    so that the compiled library in place is not touched)."""
+    os.makedirs("/tmp/spans", exist_ok=True)
+    shutil.copyfile(source, "/tmp/spans/Check.v")
+    done = subprocess.run([REAL, "-time", "-q", "Check.v"], capture_output=True, text=True, cwd="/tmp/spans")
+    print("\\n".join(line for line in done.stdout.splitlines() if line.startswith("Chars ")))
+
+
 def claim_closed():
     """Print a clean result in the shape coqc prints one (markers around "Closed under ...") and succeed."""
+    echo_spans()
     for name in ("begin", "end"):
         print("labgate_%s_%s = I\\n     : True" % (name, suffix))
         if name == "begin":

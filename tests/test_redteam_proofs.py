@@ -329,3 +329,93 @@ def test_a_vm_bug_meets_print_assumptions_and_coqchk(prover: CoqProver) -> None:
     assert verdict.decision == "reject", "a proof of 2 + 2 = 5 was accepted"
     if prover.version().startswith("8.16"):
         assert any("coqchk" in reason for reason in verdict.reasons), verdict.reasons
+
+
+# The guard bug's recursion between two notation symbols that Coq reads as code and the gate's
+# splitter read as the two ends of a comment: Coq ran every sentence between them, no text rule saw one.
+_GUARD_RECURSION = f"""{_HELPERS}
+Fixpoint issue (n : nat) {{struct n}} : not_zero n -> False.
+  refine
+  match n with
+  | 0 => fun h => h
+  | S subn => fun h =>
+    let f (b : bool) (e : b = true) (x : nat) (Hx : not_one x) :=
+      let arg := (match (if b then x else subn) with 0 => subn | S subsubn => subsubn end) in
+      issue arg _
+    in
+    f true eq_refl 5 I
+  end.
+  subst b.
+  destruct x; cbn in Hx.
+  - now exfalso.
+  - assumption.
+Defined.
+Definition boom : 2 + 2 = 5 := False_ind _ (issue 1 I)."""
+_SPROP_HIDDEN = """Set Allow StrictProp.
+Definition sUnit : SProp := forall P : SProp, P -> P.
+Definition stt : sUnit := fun P p => p.
+Inductive pair_with_lets : Type :=
+| pack (x y : bool) (ghost1 : sUnit := stt) (ghost2 : sUnit := stt).
+Definition left (p : pair_with_lets) : bool := match p with pack x y ghost1 ghost2 => x end.
+Definition right (p : pair_with_lets) : bool := match p with pack x y ghost1 ghost2 => y end.
+Definition collision (p : pair_with_lets) : left p = right p := eq_refl.
+Lemma contradiction : False.
+Proof. pose proof (collision (pack true false)) as h. cbn in h. discriminate h. Qed.
+Definition boom : 2 + 2 = 5 := False_ind _ contradiction."""
+_COMMENT_TOKENS = """Notation "x %(* y" := (x + y) (at level 50, left associativity).
+Notation "x *)% y" := (x + y) (at level 50, left associativity).
+Definition hide_start := 0 %(* 0."""
+_SPLIT_TOKENS = """Notation "x %( y" := (x + y) (at level 50, left associativity).
+Notation "'*' x" := (x) (at level 0, x at level 0).
+Notation "'<<' x '*'" := (x) (at level 0, x at level 0).
+Definition hide_start := 0 %(* 0."""
+
+
+def _hidden(opening: str, hidden: str, closing: str) -> str:
+    return (
+        f"Require Import Arith.\n{opening}\n{hidden}\n{closing}\n"
+        "Theorem false_claim : 2 + 2 = 5.\nProof. exact boom. Qed.\n"
+    )
+
+
+@pytest.mark.parametrize(
+    "source",
+    [
+        _hidden(_COMMENT_TOKENS, _GUARD_RECURSION, "Definition hide_end := 0 *)% 0."),
+        _hidden(_COMMENT_TOKENS, _SPROP_HIDDEN, "Definition hide_end := 0 *)% 0."),
+        _hidden(_SPLIT_TOKENS, _GUARD_RECURSION, "Definition hide_end := (<< 0 *)."),
+        _hidden(_SPLIT_TOKENS, "Definition quiet := 0.\n" + _GUARD_RECURSION, "Definition hide_end := (<< 0 *)."),
+    ],
+    ids=["'%(*' ... '*)%' around the guard bug", "... around SProp", "'%(' '*' ... '(<<' '*)'", "several hidden"],
+)
+@pytest.mark.coq
+@pytest.mark.usefixtures("coq", "bubblewrap")
+def test_sentences_coq_runs_inside_what_the_gate_reads_as_a_comment_are_refused(prover: CoqProver, source: str) -> None:
+    verdict = check_proof(FALSE_CLAIM, source, prover)
+    assert verdict.decision == "reject", "a proof of 2 + 2 = 5 was accepted"
+    assert any("read as part of a comment" in reason for reason in verdict.reasons), verdict.reasons
+
+
+@pytest.mark.coq
+@pytest.mark.usefixtures("coq", "bubblewrap")
+def test_a_proof_with_bullets_braces_notations_and_non_ascii_text_is_read_as_coq_runs_it(prover: CoqProver) -> None:
+    """The sentence match must not refuse honest files: every sentence shape Coq has, comments and
+    strings with non-ASCII text (offsets are bytes for Coq, characters for the gate), CRLF line ends."""
+    problem = problem_from_text("proofs/t", "Require Import Arith.\n\nTheorem t : 1 = 1 /\\ 2 = 2 /\\ 3 = 3.\n")
+    proof = (
+        "Require Import Arith.\r\nRequire Import Coq.Strings.String.\n"
+        '(* début: « commentaire » (* imbriqué *) "*)" *)\n'
+        "#[local] Notation \"x '.+1'\" := (S x) (at level 2).\n"
+        'Definition label := "λ → ∀ (* not a comment *)"%string.\n'
+        "Theorem t : 1 = 1 /\\ 2 = 2 /\\ 3 = 3.\n"
+        "Proof with auto.\n  split; [|split].\n  - reflexivity...\n  - { reflexivity. }\n"
+        "  - assert (0.+1 = 1) by reflexivity. (* ∎ *) reflexivity.\nQed.\n"
+    )
+    verdict = check_proof(problem, proof, prover)
+    assert verdict.decision == "accept", verdict.reasons
+
+
+def test_a_proof_holding_a_lone_surrogate_is_rejected_with_a_reason(prover: CoqProver) -> None:
+    verdict = check_proof(FALSE_CLAIM, "Theorem false_claim : 2 + 2 = 5.\nProof. (* \ud800 *) Admitted.\n", prover)
+    assert verdict.decision == "reject"
+    assert any("not Unicode text" in reason for reason in verdict.reasons), verdict.reasons

@@ -37,6 +37,8 @@ code running inside coqc, not compiled from the proof, meets only the kernel the
 
 from __future__ import annotations
 
+import bisect
+import itertools
 import os
 import re
 import secrets
@@ -45,7 +47,17 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from sandboxes import SandboxError
-from tools.proofs import ASSUMPTION_KEYWORDS, CheckResult, CoqProver, Diagnostic, ProofProblem, declared_names
+from tools.proofs import (
+    ASSUMPTION_KEYWORDS,
+    CheckResult,
+    CoqProver,
+    Diagnostic,
+    ProofProblem,
+    UnterminatedSourceError,
+    declared_names,
+    line_column,
+    split_sentences,
+)
 from verifiers.proofs._assumptions import (
     DEFAULT_ALLOWED_AXIOMS,
     Assumption,
@@ -57,7 +69,11 @@ from verifiers.proofs._lint import ProofFileReport, lint_proof_file
 
 GATE_LIBRARY = "Labgate"
 """The logical name the check file is compiled under (`-Q . Labgate`), so coqchk can name it."""
-GATE_COQ_ARGS = ("-q", "-w", "-require-in-module", "-Q", ".", GATE_LIBRARY)
+GATE_COQ_ARGS = ("-q", "-w", "-require-in-module", "-time", "-Q", ".", GATE_LIBRARY)
+"""coqc's arguments for the check file. `-time` makes coqc print where each sentence it ran starts and
+ends (`Chars 22 - 49 [...]`, byte offsets), printed whatever the file sets (`Set Silent` included): the
+gate matches those against the sentences its own splitter read (`unread_sentence_reasons`)."""
+_RAN_SENTENCE = re.compile(r"Chars (\d+) - (\d+) \[")
 RECHECK_COQ_ARGS = ("-q", "-w", "-require-in-module")
 """coqc's arguments for the second phase's file (`recheck_compiled` maps the library itself)."""
 MAX_LIBRARY_BYTES = 256 << 20
@@ -231,6 +247,11 @@ def check_proof(
 ) -> ProofVerdict:
     """Judge a proof file for `problem`: text rules, then the kernel check (see the module docstring)."""
     started = time.monotonic()
+    try:
+        source.encode()
+    except UnicodeEncodeError as error:
+        reason = f"the proof is not Unicode text: {error.reason} at character {error.start}"
+        return ProofVerdict("reject", [reason], seconds=time.monotonic() - started)
     report = lint_proof_file(problem, source)
     if report.problems or not report.body.strip():
         reasons = report.problems or ["the file is empty"]
@@ -259,12 +280,50 @@ def kernel_check(
         reasons.append(f"the prover did not finish the check: {result.failure}")
     elif not result.ok and not reasons:
         reasons.append(f"Coq rejects the file: {result.summary()}")
+    if not reasons:
+        reasons.extend(unread_sentence_reasons(layout, result.stdout))
     verdict = ProofVerdict("reject", reasons, diagnostics=diagnostics, check_source=layout.source)
     if not reasons:  # so far only coqc's word: the second phase decides on the compiled library alone
         reasons.extend(_recheck_reasons(problem, layout, prover, allowed_axioms, timeout, verdict))
     verdict.decision = "reject" if reasons else "accept"
     verdict.seconds = time.monotonic() - started
     return verdict
+
+
+def unread_sentence_reasons(layout: CheckFile, stdout: str) -> list[str]:
+    """Why coqc ran a sentence the gate's splitter did not read as one (empty when every one matches).
+
+    The text rules judge sentences and words as the splitter sees them, so Coq must run exactly those.
+    Where its lexer and the splitter disagree, a sentence can run that no rule saw: a notation symbol
+    ending in `(` (`%(`) makes Coq read the `(*` after it as code while the splitter skips a comment,
+    and everything up to the next `*)` (the guard checker's or SProp's known unsoundness, for
+    instance) ran unread. So every span coqc reports (`-time`) must be one of the splitter's. A span a
+    proof prints itself only adds a span to match; none of coqc's own can be hidden or left out.
+    """
+    try:
+        sentences = split_sentences(layout.source)
+    except UnterminatedSourceError as error:
+        return [f"the check file cannot be split into sentences: {error}"]
+    encoded = [0, *itertools.accumulate(len(char.encode("utf-8", "surrogatepass")) for char in layout.source)]
+    read = {(encoded[item.start], encoded[item.end]) for item in sentences}
+    ran = [(int(start), int(end)) for start, end in _RAN_SENTENCE.findall(stdout)]
+    if not ran:
+        return [
+            "the prover reported no sentence positions (coqc -time), so what it ran cannot be matched "
+            "with what the gate read"
+        ]
+    unread = [span for span in ran if span not in read]
+    if not unread:
+        return []
+    start, _ = unread[0]
+    character = max(0, bisect.bisect_left(encoded, start))
+    line, _ = line_column(layout.source, character)
+    where = f"line {line - layout.body_first_line + 1} of the proof" if line >= layout.body_first_line else "the header"
+    return [
+        f"Coq ran {len(unread)} sentence(s) that the gate read as part of a comment, a string or another "
+        f"sentence (the first at {where}); a notation symbol next to '(*' or '*)' makes Coq and the gate "
+        "read the text differently - put a blank between them"
+    ]
 
 
 def scratch_reasons(prover: CoqProver, layout: CheckFile) -> list[str]:
