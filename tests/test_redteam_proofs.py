@@ -393,6 +393,11 @@ def _hidden(opening: str, hidden: str, closing: str) -> str:
 def test_sentences_coq_runs_inside_what_the_gate_reads_as_a_comment_are_refused(prover: CoqProver, source: str) -> None:
     verdict = check_proof(FALSE_CLAIM, source, prover)
     assert verdict.decision == "reject", "a proof of 2 + 2 = 5 was accepted"
+    assert any("put a blank before '(*'" in reason for reason in verdict.reasons), verdict.reasons
+    # Past the text rules, the kernel check on its own refuses it too: coqc ran sentences the gate never read.
+    layout = build_check_file(FALSE_CLAIM, ProofFileReport(body=source.split("\n", 1)[1]))
+    verdict = kernel_check(FALSE_CLAIM, layout, prover, DEFAULT_ALLOWED_AXIOMS, 60.0)
+    assert verdict.decision == "reject", "the kernel check alone accepted a proof of 2 + 2 = 5"
     assert any("read as part of a comment" in reason for reason in verdict.reasons), verdict.reasons
 
 
@@ -419,3 +424,32 @@ def test_a_proof_holding_a_lone_surrogate_is_rejected_with_a_reason(prover: CoqP
     verdict = check_proof(FALSE_CLAIM, "Theorem false_claim : 2 + 2 = 5.\nProof. (* \ud800 *) Admitted.\n", prover)
     assert verdict.decision == "reject"
     assert any("not Unicode text" in reason for reason in verdict.reasons), verdict.reasons
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        'Notation "x %( y" := (x + y) (at level 50).\nDefinition d := 0 %(* fix f (n : nat) : nat := f n *) 0.',
+        "Definition d := S(* c *)0.\nDefinition e := d.(* c *)",
+        "Definition d := (→(* c *) 0).",
+        "Definition d := 0.\nDefinition e := (0)(* c *).",
+    ],
+    ids=["symbol '%('", "after '.'", "after a Unicode symbol", "after ')'"],
+)
+def test_a_comment_glued_to_a_symbol_is_refused_by_the_text_rules(body: str) -> None:
+    """Within one sentence the span match cannot see the difference: `Definition d := 0 %(* fix ... *) 0.`
+    is one sentence for Coq and for the gate, and only the gate skips its `fix`."""
+    assert any("put a blank before '(*'" in problem for problem in _problems(body)), _problems(body)
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        "(* a comment *) Definition d := 0. (* another *)",
+        "Definition d := S (* c *) 0.\nDefinition e := d(* right after a name *).",
+        'Definition s := "x"(* after a string *).',
+        "(* (* nested *) %(* inside a comment is not lexed *) *)",
+    ],
+)
+def test_comments_after_a_blank_a_name_or_a_string_stay_allowed(body: str) -> None:
+    assert _problems(body) == []

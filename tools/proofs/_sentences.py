@@ -102,6 +102,38 @@ def strip_comments(text: str) -> str:
     return "".join(out)
 
 
+# What may stand right before a comment for Coq to read it as one: a blank, the end of a name or number,
+# or a string's closing quote. Anything else may end a notation symbol that takes the `(` (see below).
+_BEFORE_COMMENT = frozenset(" \t\r\n\f\v\"_'abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789")
+
+
+def glued_comments(text: str) -> list[int]:
+    """Offsets of comments opening right after a symbol character (`%(* ... *)`, `.(*`, `→(*`).
+
+    Coq's lexer reads a symbol greedily through the notation symbols declared so far: after `%(` is
+    declared, `%(*` is the symbol `%(` and then `*`, code, where this module skips a comment. Text
+    rules would then judge less than Coq runs (a `fix` or an option inside the "comment"), so a gate
+    refuses such files; a blank before the comment removes the doubt. Comments inside comments are
+    not lexed as symbols by Coq either, and are not listed.
+
+    Raises:
+        UnterminatedSourceError: a comment or string never closes.
+    """
+    found: list[int] = []
+    index = 0
+    length = len(text)
+    while index < length:
+        if text.startswith("(*", index):
+            if index > 0 and text[index - 1] not in _BEFORE_COMMENT:
+                found.append(index)
+            index = _skip_comment(text, index)
+        elif text[index] == '"':
+            index = _skip_string(text, index)
+        else:
+            index += 1
+    return found
+
+
 def normalize(text: str) -> str:
     """Comments removed and blanks collapsed: formatting never makes two sentences differ."""
     return _SPACE.sub(" ", strip_comments(text)).strip()

@@ -25,6 +25,8 @@ from tools.proofs import (
     UnterminatedSourceError,
     blank_literals,
     declared_names,
+    glued_comments,
+    line_column,
     normalize,
     parse_statement,
     split_sentences,
@@ -107,15 +109,22 @@ def lint_proof_file(problem: ProofProblem, source: str) -> ProofFileReport:
     try:
         sentences = split_sentences(source)
         code_only = blank_literals(source)
+        glued = glued_comments(source)
         trusted = parse_statement(problem.statement)
     except (UnterminatedSourceError, ProblemFormatError) as error:
         report.problems.append(f"the file cannot be read as Coq sentences: {error}")
         return report
+    lines = _Lines(source)
+    for offset in glued[:3]:
+        line, column = line_column(source, offset)
+        report.problems.append(
+            f"line {line}, column {column}: a comment opens right after {source[offset - 1]!r}, which Coq may read "
+            "as part of a notation symbol (then the '(' is code and the comment is not one); put a blank before '(*'"
+        )
     header_codes = {item.code for item in problem.header_sentences()}
     statement_code = normalize(problem.statement)
     walk = _Walk(problem, report, set(re.findall(r"[A-Za-z_][A-Za-z0-9_']*", statement_code)), statement_code)
     blanked = list(source)
-    lines = _Lines(source)
     for sentence in sentences:
         where = lines.where(sentence)
         if sentence.kind != "sentence":
