@@ -376,6 +376,22 @@ CHEATS: list[ProofCase] = [
         "more output than allowed",
         proof='Proof. do 200000 idtac "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx". exact I. Qed.',
     ),
+    # Coq reads `%(*` as the symbol `%(` then code once the notation exists; a splitter reads a comment.
+    _false(
+        "guard bug between symbols a splitter reads as a comment",
+        'Notation "x %(* y" := (x + y) (at level 50, left associativity).\n'
+        'Notation "x *)% y" := (x + y) (at level 50, left associativity).\n'
+        f"Definition hide_start := 0 %(* 0.\n{GUARD_BUG}\nDefinition hide_end := 0 *)% 0.",
+        "put a blank before '(*'",
+    ),
+    _false(
+        "guard bug after a symbol that takes the comment's parenthesis",
+        'Notation "x %( y" := (x + y) (at level 50, left associativity).\n'
+        "Notation \"'*' x\" := (x) (at level 0, x at level 0).\n"
+        "Notation \"'<<' x '*'\" := (x) (at level 0, x at level 0).\n"
+        f"Definition hide_start := 0 %(* 0.\n{GUARD_BUG}\nDefinition hide_end := (<< 0 *).",
+        "put a blank before '(*'",
+    ),
 ]
 
 HONEST: list[ProofCase] = [
