@@ -5,7 +5,8 @@ Coq) controls the coqc process: it can write over the check file while coqc read
 back before coqc ends, print markers and an assumption list of its choice, and write a compiled
 library of its own under the gate's name. These tests put such a process in coqc's place: the
 configured coqc is a script that runs the real coqc for every file but the gate's check file, and
-does one of those things there, printing the sentence positions coqc would print for it. The gate's code paths are the real ones (sandbox, coqc, coqchk).
+does one of those things there, printing the sentence positions coqc would print for it. The gate's
+code paths are the real ones (sandbox, coqc, coqchk).
 The sandbox tests at the end check the mechanism the first attack meets: a read-only path inside
 the experiment directory stays read-only to everything in the sandbox.
 """
