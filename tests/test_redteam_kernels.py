@@ -70,11 +70,30 @@ def with_assembly(keyword: str, prelude: str = "") -> str:
         with_assembly("asm"),
         with_assembly("__asm"),
         with_assembly("__as\\\nm__"),  # split by a line splice
+        with_assembly("__as\\ \t\nm__"),  # a splice with blanks before the line end (clang only warns)
+        with_assembly("__as??/\nm__"),  # a splice spelled as a trigraph
+        with_assembly("__as\\\rm__"),  # a splice before a lone carriage return
         "// uses __asm__ nowhere but here\n" + SAXPY,
     ],
 )
 def test_inline_assembly_is_refused_before_compiling(source: str) -> None:
     with pytest.raises(CandidateError, match="inline assembly is not allowed"):
+        SUITE["saxpy"].parse(source)
+
+
+@pytest.mark.parametrize(
+    ("source", "match"),
+    [
+        ('#inc\\ \nlude "/etc/hostname"\n' + SAXPY, "may not read other files"),
+        ('#inc??/\nlude "/etc/hostname"\n' + SAXPY, "may not read other files"),
+        ('#if __has_include("/etc/shadow")\n#endif\n' + SAXPY, "may not ask about host files"),
+        ("#if __has_incl\\  \nude(</etc/shadow>)\n#endif\n" + SAXPY, "may not ask about host files"),
+        (SAXPY + "\0 __asm__", "NUL byte"),
+    ],
+    ids=["include split with blanks", "include split by a trigraph", "__has_include", "split __has_include", "NUL"],
+)
+def test_host_files_cannot_be_named_through_splices_or_queries(source: str, match: str) -> None:
+    with pytest.raises(CandidateError, match=match):
         SUITE["saxpy"].parse(source)
 
 

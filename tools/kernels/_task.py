@@ -31,6 +31,10 @@ BufferRole = Literal["in", "out", "inout", "scratch"]
 
 _PARAMS_LINE = re.compile(r"^[ \t]*//@params\b(.*)$", re.MULTILINE)
 _INCLUDE = re.compile(r"(#|%:|\?\?=)(?:\s|/\*.*?\*/)*(include|include_next|import|embed)\b", re.DOTALL)
+_HAS_INCLUDE = re.compile(r"(?<![A-Za-z0-9_])(__has_include(?:_next)?|__has_embed)(?![A-Za-z0-9_])")
+"""Asking whether a host file exists reads the host too, though no contents come back."""
+_SPLICE = re.compile(r"(?:\\|\?\?/)[ \t\f\v]*(?:\r\n|\n|\r)")
+"""A line splice as clang reads one: a backslash (or its trigraph `??/`), blanks it only warns about, a line end."""
 """A directive that reads another file: `#`, its digraph or trigraph, then spaces or comments, then the name."""
 _ASSEMBLY = re.compile(r"(?<![A-Za-z0-9_])(" + "|".join(INLINE_ASSEMBLY) + r")(?![A-Za-z0-9_])")
 """Inline assembly's keywords as whole identifiers, anywhere: in comments too, since a string literal
@@ -223,7 +227,12 @@ class KernelTask(ABC):
         size = len(source.encode())
         if size > MAX_SOURCE_BYTES:
             raise CandidateError(f"kernel source is {size} bytes; at most {MAX_SOURCE_BYTES} are accepted")
-        joined = source.replace("\\\r\n", "").replace("\\\n", "")
+        if "\0" in source:
+            raise CandidateError("kernel source holds a NUL byte: the compiler would read only the text before it")
+        joined = _SPLICE.sub("", source)
+        has_include = _HAS_INCLUDE.search(joined)
+        if has_include is not None:
+            raise CandidateError(f"kernel source uses {has_include.group(1)}: a kernel may not ask about host files")
         included = _INCLUDE.search(joined)
         if included is not None:
             raise CandidateError(
