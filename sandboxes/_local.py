@@ -585,7 +585,7 @@ class LocalSandbox(Sandbox):
                 timeout=command.timeout,
                 output_bytes=limits.output_bytes,
                 input=input,
-                watch=QuotaWatch.for_limits(self.workdir, limits),
+                watch=QuotaWatch.for_limits(self.workdir, limits, cgroup.pids if cgroup is not None else None),
                 kill_tree=cgroup.kill_all if cgroup is not None else None,
                 pass_fds=fds,
             )
@@ -612,7 +612,7 @@ class LocalSandbox(Sandbox):
                 cwd=command.cwd,
                 stderr_bytes=limits.output_bytes,
                 on_exit=lambda: self._finish(cgroup),
-                watch=QuotaWatch.for_limits(self.workdir, limits),
+                watch=QuotaWatch.for_limits(self.workdir, limits, cgroup.pids if cgroup is not None else None),
                 kill_tree=cgroup.kill_all if cgroup is not None else None,
                 pass_fds=fds,
             )

@@ -22,6 +22,7 @@ from sandboxes import (
     Limits,
     LocalSandbox,
     OutputLimitExceededError,
+    ResourceLimitError,
     SandboxPathError,
     SandboxTimeoutError,
     SandboxUnavailableError,
@@ -434,3 +435,28 @@ def test_a_worker_whose_directory_the_host_removed_still_closes_cleanly(tmp_path
     worker.kill()
     sandbox.close()
     assert not sandbox.workdir.exists()
+
+
+_UNNAMED_FILL = (
+    "import os, time\n"
+    "held = []\n"
+    "for i in range(4):\n"
+    "    fd = os.open('.', os.O_TMPFILE | os.O_RDWR, 0o600) if i % 2 else os.open(f'f{i}', os.O_CREAT | os.O_RDWR)\n"
+    "    if not i % 2:\n"
+    "        os.unlink(f'f{i}')\n"
+    "    for _ in range(12):\n"
+    "        os.write(fd, b'x' * (1 << 20))\n"
+    "    held.append(fd)\n"
+    "os.fsync(held[-1])\n"
+    "time.sleep(5)\n"
+    "print('kept', flush=True)\n"
+)
+
+
+@needs_root
+def test_files_held_open_with_no_name_count_against_the_disk_limit(sandbox: LocalSandbox) -> None:
+    """Unlinked and O_TMPFILE files take disk no walk of the directory finds: 48 MiB of them against 16."""
+    with pytest.raises(ResourceLimitError) as raised:
+        sandbox.exec(["python3", "-c", _UNNAMED_FILL], timeout=60, limits=Limits(disk_bytes=16 << 20))
+    assert raised.value.limit == "disk_bytes"
+    assert "kept" not in (raised.value.partial.stdout if raised.value.partial else "")
