@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.proof_gate_cases import FALSE_CLAIM
+from tests.proof_gate_cases import FALSE_CLAIM, GUARD_BUG
 from tests.test_proof_gate_hostile import sandbox_factory
 from tools.proofs import CoqConfig, CoqProver, problem_from_text
 from verifiers.proofs import (
@@ -331,26 +331,9 @@ def test_a_vm_bug_meets_print_assumptions_and_coqchk(prover: CoqProver) -> None:
         assert any("coqchk" in reason for reason in verdict.reasons), verdict.reasons
 
 
-# The guard bug's recursion between two notation symbols that Coq reads as code and the gate's
-# splitter read as the two ends of a comment: Coq ran every sentence between them, no text rule saw one.
-_GUARD_RECURSION = f"""{_HELPERS}
-Fixpoint issue (n : nat) {{struct n}} : not_zero n -> False.
-  refine
-  match n with
-  | 0 => fun h => h
-  | S subn => fun h =>
-    let f (b : bool) (e : b = true) (x : nat) (Hx : not_one x) :=
-      let arg := (match (if b then x else subn) with 0 => subn | S subsubn => subsubn end) in
-      issue arg _
-    in
-    f true eq_refl 5 I
-  end.
-  subst b.
-  destruct x; cbn in Hx.
-  - now exfalso.
-  - assumption.
-Defined.
-Definition boom : 2 + 2 = 5 := False_ind _ (issue 1 I)."""
+# Hidden between two notation symbols that Coq reads as code and the gate's splitter read as the two ends
+# of a comment (the guard bug of tests/proof_gate_cases.py, or SProp): Coq ran every sentence between them,
+# no text rule saw one.
 _SPROP_HIDDEN = """Set Allow StrictProp.
 Definition sUnit : SProp := forall P : SProp, P -> P.
 Definition stt : sUnit := fun P p => p.
@@ -381,10 +364,10 @@ def _hidden(opening: str, hidden: str, closing: str) -> str:
 @pytest.mark.parametrize(
     "source",
     [
-        _hidden(_COMMENT_TOKENS, _GUARD_RECURSION, "Definition hide_end := 0 *)% 0."),
+        _hidden(_COMMENT_TOKENS, GUARD_BUG, "Definition hide_end := 0 *)% 0."),
         _hidden(_COMMENT_TOKENS, _SPROP_HIDDEN, "Definition hide_end := 0 *)% 0."),
-        _hidden(_SPLIT_TOKENS, _GUARD_RECURSION, "Definition hide_end := (<< 0 *)."),
-        _hidden(_SPLIT_TOKENS, "Definition quiet := 0.\n" + _GUARD_RECURSION, "Definition hide_end := (<< 0 *)."),
+        _hidden(_SPLIT_TOKENS, GUARD_BUG, "Definition hide_end := (<< 0 *)."),
+        _hidden(_SPLIT_TOKENS, "Definition quiet := 0.\n" + GUARD_BUG, "Definition hide_end := (<< 0 *)."),
     ],
     ids=["'%(*' ... '*)%' around the guard bug", "... around SProp", "'%(' '*' ... '(<<' '*)'", "several hidden"],
 )
