@@ -9,6 +9,7 @@ backend missing) are specific exceptions so callers can tell "the candidate misb
 from __future__ import annotations
 
 import errno
+import math
 import os
 import stat
 from abc import ABC, abstractmethod
@@ -45,6 +46,10 @@ class ExecResult:
     @property
     def success(self) -> bool:
         return self.returncode == 0
+
+
+class SandboxCommandError(SandboxError, ValueError):
+    """A command that cannot be started as given: empty, a NUL byte, a malformed variable, a bad timeout."""
 
 
 class SandboxTimeoutError(SandboxError, TimeoutError):
@@ -202,6 +207,7 @@ class Sandbox(ABC):
     ) -> ExecResult:
         """Run `cmd` (argv, no shell) inside the sandbox with `cwd` relative to the workdir."""
         limits = limits or self.limits
+        _check_command(cmd, env, timeout)
         return self._exec(Command(cmd, limits, env, self.resolve(cwd or "."), timeout), input)
 
     def spawn(
@@ -217,6 +223,7 @@ class Sandbox(ABC):
         The caller owns the wall clock: it reads with its own timeouts and calls `kill()` on a hang.
         """
         limits = limits or self.limits
+        _check_command(cmd, env, None)
         cpu_seconds = limits.cpu_seconds or SPAWN_CPU_SECONDS
         return self._spawn(Command(cmd, limits, env, self.resolve(cwd or "."), cpu_seconds))
 
@@ -240,7 +247,10 @@ class Sandbox(ABC):
 
     def resolve(self, relative: str) -> Path:
         root = self.workdir.resolve()
-        candidate = (root / relative).resolve()
+        try:
+            candidate = (root / relative).resolve()
+        except (RuntimeError, OSError, ValueError) as error:  # a link loop left by a command, a NUL
+            raise SandboxPathError(f"path {relative!r} cannot be resolved: {error}") from None
         if candidate != root and root not in candidate.parents:
             raise SandboxPathError(f"path {relative!r} leaves the experiment directory")
         return candidate
@@ -344,6 +354,20 @@ def _confirm_inner(workdir: Path, relative: Path) -> Path:
                 f"{'file or directory' if last else 'directory'} (a symbolic link or a special file)"
             )
     return current
+
+
+def _check_command(cmd: Sequence[str], env: Mapping[str, str] | None, timeout: float | None) -> None:
+    """Refuse, with the reason, a command no process could be started with (instead of an OS error deep inside)."""
+    if not cmd:
+        raise SandboxCommandError("the command is empty: give the program and its arguments")
+    for item in cmd:
+        if not isinstance(item, str) or "\0" in item:
+            raise SandboxCommandError(f"command argument {item!r} is not text without NUL bytes")
+    for name, value in (env or {}).items():
+        if not name or "=" in name or "\0" in name or "\0" in value:
+            raise SandboxCommandError(f"environment variable {name!r} has an empty name, '=' or a NUL byte")
+    if timeout is not None and not math.isfinite(timeout):
+        raise SandboxCommandError(f"timeout {timeout!r} must be a finite number of seconds")
 
 
 def cpu_limit_for(limits: Limits, timeout: float) -> int:

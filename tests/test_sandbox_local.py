@@ -23,6 +23,7 @@ from sandboxes import (
     LocalSandbox,
     OutputLimitExceededError,
     ResourceLimitError,
+    SandboxCommandError,
     SandboxPathError,
     SandboxTimeoutError,
     SandboxUnavailableError,
@@ -460,3 +461,35 @@ def test_files_held_open_with_no_name_count_against_the_disk_limit(sandbox: Loca
         sandbox.exec(["python3", "-c", _UNNAMED_FILL], timeout=60, limits=Limits(disk_bytes=16 << 20))
     assert raised.value.limit == "disk_bytes"
     assert "kept" not in (raised.value.partial.stdout if raised.value.partial else "")
+
+
+@pytest.mark.parametrize(
+    ("cmd", "env", "timeout"),
+    [
+        ([], None, 30.0),
+        (["echo", "a\0b"], None, 30.0),
+        (["true"], {"A=B": "1"}, 30.0),
+        (["true"], {"A": "x\0y"}, 30.0),
+        (["true"], {"": "1"}, 30.0),
+        (["true"], None, float("nan")),
+        (["true"], None, float("inf")),
+    ],
+    ids=["empty", "NUL in argv", "= in a name", "NUL in a value", "empty name", "nan timeout", "inf timeout"],
+)
+def test_a_command_that_cannot_be_started_is_refused_with_the_reason(
+    sandbox: LocalSandbox, cmd: list[str], env: dict[str, str] | None, timeout: float
+) -> None:
+    with pytest.raises(SandboxCommandError):
+        sandbox.exec(cmd, timeout=timeout, env=env)
+    if timeout == 30.0:
+        with pytest.raises(SandboxCommandError):
+            sandbox.spawn(cmd, env=env)
+
+
+def test_a_link_loop_left_in_the_directory_is_a_path_error(sandbox: LocalSandbox) -> None:
+    sandbox.exec(["sh", "-c", "ln -s loop loop; ln -s b a; ln -s a b"], timeout=30)
+    for name in ("loop", "a", "a/inside"):
+        with pytest.raises(SandboxPathError):
+            sandbox.read_file(name)
+    with pytest.raises(SandboxPathError):
+        sandbox.exec(["true"], timeout=30, cwd="loop")
