@@ -101,8 +101,10 @@ static void become(uid_t uid) {
         if (held[i].effective || held[i].permitted || held[i].inheritable) refuse("capabilities left", "");
     }
     if (prctl(PR_GET_NO_NEW_PRIVS, 0, 0, 0, 0) != 1) refuse("no_new_privs not set", "");
-    for (int cap = 0; cap < 64 && prctl(PR_CAPBSET_READ, cap, 0, 0, 0) >= 0; cap++) {
-        if (prctl(PR_CAPBSET_READ, cap, 0, 0, 0) != 0) refuse("bounding set not empty", "");
+    for (int cap = 0; cap < 64; cap++) {
+        int held_in_set = prctl(PR_CAPBSET_READ, cap, 0, 0, 0);
+        if (held_in_set < 0) break; /* past the kernel's last capability */
+        if (held_in_set != 0) refuse("bounding set not empty", "");
     }
 }
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import atexit
 import contextlib
+import functools
 import hashlib
 import os
 import shutil
@@ -89,16 +90,25 @@ def _compile(source: bytes, target: Path) -> bool:
             source_file.unlink()
 
 
+@functools.cache
+def _source() -> tuple[bytes, str] | None:
+    """The launcher's C source and its digest, read once per process (`launcher()` runs for every command)."""
+    try:
+        source = _SOURCE.read_bytes()
+    except OSError:
+        return None
+    return source, hashlib.sha256(source).hexdigest()[:16]
+
+
 def launcher() -> Path | None:
     """The trusted labgate-launch binary for this process, built on first use; None when labgate is not
     root, when it is switched off (`LABGATE_SANDBOX_LAUNCHER=0`) or when it cannot be built."""
     if os.geteuid() != 0 or os.environ.get("LABGATE_SANDBOX_LAUNCHER", "1") == "0":
         return None
-    try:
-        source = _SOURCE.read_bytes()
-    except OSError:
+    found_source = _source()
+    if found_source is None:
         return None  # an installation without the source: the three programs, as before
-    digest = hashlib.sha256(source).hexdigest()[:16]
+    source, digest = found_source
     with _lock:
         if digest in _built:
             found = _built[digest]

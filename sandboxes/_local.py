@@ -19,6 +19,7 @@ labgate-launch (root) -> bwrap -> cmd.
 from __future__ import annotations
 
 import fnmatch
+import functools
 import os
 import shutil
 import stat
@@ -285,6 +286,13 @@ def _system_binds(etc: Sequence[str]) -> list[str]:
     return args
 
 
+@functools.cache
+def _host_bwrap() -> str | None:
+    """bubblewrap's real path on the wrappers' fixed PATH, looked up once per process."""
+    found = shutil.which("bwrap", path=_WRAPPER_ENV["PATH"])
+    return os.path.realpath(found) if found is not None else None
+
+
 def _close_all(fds: Sequence[int]) -> None:
     for fd in fds:
         os.close(fd)
@@ -490,10 +498,10 @@ class LocalSandbox(Sandbox):
         if not self.isolation or identity is None:
             return None
         launch = launcher()
-        bwrap = shutil.which("bwrap", path=_WRAPPER_ENV["PATH"])
+        bwrap = _host_bwrap()
         if launch is None or bwrap is None:
             return None
-        return launch, os.path.realpath(bwrap)
+        return launch, bwrap
 
     def _launched(
         self,

@@ -316,7 +316,7 @@ def unread_sentence_reasons(layout: CheckFile, stdout: str) -> list[str]:
     if not unread:
         return []
     start, _ = unread[0]
-    character = max(0, bisect.bisect_left(encoded, start))
+    character = bisect.bisect_left(encoded, start)
     line, _ = line_column(layout.source, character)
     where = f"line {line - layout.body_first_line + 1} of the proof" if line >= layout.body_first_line else "the header"
     return [
