@@ -28,8 +28,8 @@ from tools import TaskError
 from tools.kernels import SUITE, Harness, Worker, kernel_task
 from tools.kernels._definition import read_definition_files
 from tools.kernels._expressions import parse_expression
-from tools.kernels._heldout import is_prime
-from tools.kernels._task import EVEN_POWERS, CandidateError
+from tools.kernels._heldout import EVEN_POWERS, RESIDUE_PICKERS, is_prime
+from tools.kernels._task import CandidateError
 
 SAXPY = SUITE["saxpy"].seed
 CONV1D = Path(__file__).resolve().parent.parent / "tools" / "kernels" / "examples" / "conv1d"
@@ -321,9 +321,9 @@ def test_the_even_heldout_size_catches_what_the_drawn_primes_miss(worker: Worker
     harness = Harness(SUITE["saxpy"], worker, ceilings=None, repeats=3)
     primes = harness.sizes_for("heldout", 11)
     assert harness.evaluate(WRONG_AT_TWO_MOD_FOUR, "heldout", seed=11, sizes=primes[1:]).status == "ok"
-    even = harness.evaluate(WRONG_AT_TWO_MOD_FOUR, "heldout", seed=11, sizes=harness.even_sizes(11))
+    even = harness.evaluate(WRONG_AT_TWO_MOD_FOUR, "heldout", seed=11, sizes=harness.residue_sizes(11))
     assert even.status == "incorrect", even.feedback()
-    assert harness.evaluate(TAIL_SAXPY, "heldout", seed=11, sizes=harness.even_sizes(11)).status == "ok"
+    assert harness.evaluate(TAIL_SAXPY, "heldout", seed=11, sizes=harness.residue_sizes(11)).status == "ok"
 
 
 WRONG_AT_EIGHT_MOD_SIXTEEN = """//@params LOCAL=64 VEC=16
@@ -342,8 +342,8 @@ __kernel void saxpy(const int n, const float a, __global const float* x, __globa
 
 def test_each_power_of_two_has_its_own_heldout_size(worker: Worker) -> None:
     harness = Harness(SUITE["saxpy"], worker, ceilings=None, repeats=3)
-    sizes = harness.even_sizes(11)
-    by_power = {int(size.label.rsplit("even", 1)[1]): size for size in sizes}
+    sizes = harness.residue_sizes(11)
+    by_power = {int(size.label.rsplit("even", 1)[1]): size for size in sizes if "-even" in size.label}
     assert sorted(by_power) == sorted(EVEN_POWERS), sizes
     for power, wrong in ((2, WRONG_AT_TWO_MOD_FOUR), (8, WRONG_AT_EIGHT_MOD_SIXTEEN)):
         for other, size in by_power.items():
@@ -360,28 +360,88 @@ def test_a_kernel_wrong_only_at_sizes_two_mod_four_fails_the_heldout_gate_measur
     result = measure(task, WRONG_AT_TWO_MOD_FOUR, "heldout", factory, rounds=1, input_seed=11)
     assert not result.candidate.ok, result.candidate.feedback()
     failed = [size for size in result.candidate.sizes if not size.correct]
-    assert [size.label for size in failed] == ["heldout-small-even2"], result.candidate.feedback()
-    assert all(dim % 4 == 2 for dim in failed[0].dims)
+    assert "heldout-small-even2" in [size.label for size in failed], result.candidate.feedback()
+    assert all(dim % 4 == 2 for size in failed for dim in size.dims)
     honest = measure(task, TAIL_SAXPY, "heldout", factory, rounds=1, input_seed=11)
     assert honest.candidate.ok, honest.candidate.feedback()
 
 
-def test_every_task_without_shape_rules_draws_an_even_heldout_size() -> None:
-    for name in ("saxpy", "heat2d", "wave3d", "nbody", "lbm", "gradshaf"):
+RESIDUE_KINDS = [kind for kind, _ in RESIDUE_PICKERS]
+
+
+def _kind_holds(kind: str, dim: int) -> bool:
+    """Whether `dim` is of the arithmetic kind `kind` names (`RESIDUE_PICKERS`)."""
+    if kind.startswith("even"):
+        power = int(kind.removeprefix("even"))
+        return dim % (2 * power) == power and is_prime(dim // power)
+    if kind == "composite":
+        odd = dim >> ((dim & -dim).bit_length() - 1)
+        return any(odd % factor == 0 and odd != factor for factor in (3, 5, 7, 11, 13))
+    return True
+
+
+def test_every_task_with_arithmetic_freedom_draws_every_kind_of_residue_size() -> None:
+    for name, halve in (
+        ("saxpy", 1),
+        ("heat2d", 1),
+        ("wave3d", 1),
+        ("nbody", 1),
+        ("lbm", 1),
+        ("gradshaf", 1),
+        ("lj", 1),
+        ("hmc", 1),
+        ("ising", 2),
+    ):
         task = SUITE[name]
         for seed in range(5):
-            sizes = Harness(task, cast(Worker, None)).even_sizes(seed)
-            assert [size.label.rsplit("-", 1)[1] for size in sizes] == [f"even{p}" for p in EVEN_POWERS], sizes
-            for power, size in zip(EVEN_POWERS, sizes, strict=True):
-                assert all(dim % (2 * power) == power for dim in size.dims), (name, size)
-                assert all(is_prime(dim // power) for dim in size.dims), (name, size)
-    for name in ("fft3d", "ising", "hmc", "lj"):
-        assert Harness(SUITE[name], cast(Worker, None)).even_sizes(1) == ()
+            sizes = Harness(task, cast(Worker, None)).residue_sizes(seed)
+            kinds = [size.label.rsplit("-", 1)[1] for size in sizes]
+            assert set(kinds) <= set(RESIDUE_KINDS) and {"even2", "composite", "any1", "any2"} <= set(kinds), sizes
+            for kind, size in zip(kinds, sizes, strict=True):
+                assert all(dim % halve == 0 and _kind_holds(kind, dim // halve) for dim in size.dims), (name, size)
+    assert Harness(SUITE["fft3d"], cast(Worker, None)).residue_sizes(1) == ()
     task = kernel_task("conv1d", conv1d_definition())
-    sizes = Harness(task, cast(Worker, None)).even_sizes(3)
-    assert [size.label for size in sizes] == [f"heldout-small-even{p}" for p in EVEN_POWERS]
-    for power, size in zip(EVEN_POWERS, sizes, strict=True):
-        assert 1000 <= size.dims[0] <= 3000 and size.dims[0] % (2 * power) == power
+    sizes = Harness(task, cast(Worker, None)).residue_sizes(3)
+    assert [size.label for size in sizes] == [f"heldout-small-{kind}" for kind in RESIDUE_KINDS]
+    for kind, size in zip(RESIDUE_KINDS, sizes, strict=True):
+        assert 1000 <= size.dims[0] <= 3000 and _kind_holds(kind, size.dims[0]), size
+
+
+def test_a_user_range_too_narrow_for_a_kind_leaves_that_size_out() -> None:
+    definition = conv1d_definition()
+    definition["heldout"] = {"tiny": {"n": [13, 17]}}
+    task = kernel_task("conv1d", definition)
+    sizes = Harness(task, cast(Worker, None)).residue_sizes(3)
+    kinds = [size.label.rsplit("-", 1)[1] for size in sizes]
+    assert "even16" not in kinds and "even8" not in kinds and {"any1", "any2"} <= set(kinds), sizes
+    assert all(
+        13 <= size.dims[0] <= 17 and _kind_holds(kind, size.dims[0]) for kind, size in zip(kinds, sizes, strict=True)
+    )
+
+
+RIGHT_ONLY_AT_PRIME_ODD_PARTS = """//@params LOCAL=64 VEC=1
+__kernel void saxpy(const int n, const float a, __global const float* x, __global float* y) {
+    int i = get_global_id(0);
+    if (i >= n) return;
+    int m = n >> ctz(n);
+    int looked_at = (m % 3) && (m % 5) && (m % 7);
+    y[i] = looked_at ? a * x[i] + y[i] : 0.0f;
+}
+"""
+"""Right wherever the odd part of n is 1 or a prime above 7, which once held for every size any gate checked."""
+
+
+def test_a_kernel_right_only_where_the_odd_part_is_prime_fails_the_residue_sizes(worker: Worker) -> None:
+    harness = Harness(SUITE["saxpy"], worker, ceilings=None, repeats=3)
+    for seed in (1, 2, 3):
+        drawn = harness.evaluate(RIGHT_ONLY_AT_PRIME_ODD_PARTS, "heldout", seed=seed)
+        assert drawn.status == "ok", drawn.feedback()
+        residues = harness.evaluate(
+            RIGHT_ONLY_AT_PRIME_ODD_PARTS, "heldout", seed=seed, sizes=harness.residue_sizes(seed)
+        )
+        assert residues.status == "incorrect", residues.feedback()
+        honest = harness.evaluate(SUITE["saxpy"].seed, "heldout", seed=seed, sizes=harness.residue_sizes(seed))
+        assert honest.status == "ok", honest.feedback()
 
 
 @pytest.mark.parametrize("tolerance", [{"rtol": float("inf")}, {"atol": float("inf")}, {"rtol": float("nan")}])
@@ -426,3 +486,31 @@ def test_a_worker_that_stops_reading_times_out_instead_of_hanging_the_host(
         pytest.raises(TaskError, match="did not answer within 5 s"),
     ):
         Harness(task, own, ceilings=None, repeats=3).evaluate(task.seed, seed=3, sizes=[large])
+
+
+def test_a_kernel_that_drops_signs_fails_at_the_search_sizes(worker: Worker) -> None:
+    """Inputs were drawn from [0, 1) only: `a*fabs(x) + y` passed every size, held out or not."""
+    cheat = SUITE["saxpy"].seed.replace("a * x[i + k]", "a * fabs(x[i + k])")
+    assert cheat != SUITE["saxpy"].seed
+    harness = Harness(SUITE["saxpy"], worker, ceilings=None, repeats=3)
+    result = harness.evaluate(cheat, "train", seed=5)
+    assert result.status == "incorrect", result.feedback()
+    inputs = SUITE["saxpy"].inputs(SUITE["saxpy"].sizes[0], np.random.default_rng(5))
+    assert (inputs["x"] < 0).any() and (inputs["x"] == 0).any() and (inputs["y"] < 0).any()
+
+
+def test_a_crash_note_quotes_only_what_the_crashing_candidate_printed(worker: Worker) -> None:
+    """The stderr tail held an earlier candidate's printf output, quoted as if the crash had printed it."""
+    start = "int i = get_global_id(0) * VEC;"
+    chatty = SUITE["saxpy"].seed.replace(start, start + '\n    if (i == 0) printf("EARLIER-CANDIDATE-SAID-THIS\\n");')
+    crashing = SUITE["saxpy"].seed.replace(
+        start,
+        start + '\n    if (i == 0) printf("THE-CRASHING-ONE\\n");\n'
+        "    volatile float hoard[1 << 22];\n    hoard[get_global_id(0) & 1023] = 1.0f;\n"
+        "    if (hoard[(get_global_id(0) * 7) & 1023] == 3.0f) return;",
+    )
+    harness = Harness(SUITE["saxpy"], worker, ceilings=None, repeats=1)
+    assert harness.evaluate(chatty, "train", seed=1, sizes=SUITE["saxpy"].sizes[:1]).status == "ok"
+    crashed = harness.evaluate(crashing, "train", seed=1, sizes=SUITE["saxpy"].sizes[:1])
+    assert crashed.status == "crash", crashed.feedback()
+    assert "EARLIER-CANDIDATE-SAID-THIS" not in crashed.feedback(), crashed.feedback()

@@ -21,7 +21,7 @@ import numpy as np
 
 from runs import LabgateError
 from sandboxes import GIB, Limits, Sandbox, SandboxProcess
-from tools.kernels._protocol import MAX_HEADER, ProtocolError, decode, write_message
+from tools.kernels._protocol import MAX_HEADER, REQUEST_MARK, ProtocolError, decode, write_message
 
 WORKER_LIMITS = Limits(
     memory_bytes=8 * GIB,
@@ -208,7 +208,9 @@ class Worker:
 
     def _death_note(self) -> str:
         code = self._exit_code()
-        tail = self.process.stderr_tail().strip().splitlines()[-6:] if self.process else []
+        text = self.process.stderr_tail() if self.process else ""
+        # Only what the failed request printed: earlier requests' output comes before the last mark.
+        tail = text.rpartition(REQUEST_MARK.decode())[2].strip().splitlines()[-6:]
         return f"worker exited ({describe_exit(code)})" + (": " + " | ".join(tail) if tail else "")
 
     def _exit_code(self, grace: float = 2.0) -> int | None:

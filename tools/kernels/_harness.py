@@ -347,9 +347,9 @@ class Harness:
             return self.task.sizes
         return self.task.draw_heldout(np.random.default_rng([seed, HELDOUT_STREAM]))
 
-    def even_sizes(self, seed: int) -> tuple[Size, ...]:
-        """The held-out sizes of other residues (`KernelTask.draw_even`) a judging run also checks, from `seed`."""
-        return self.task.draw_even(np.random.default_rng([seed, HELDOUT_STREAM, 2]))
+    def residue_sizes(self, seed: int) -> tuple[Size, ...]:
+        """The held-out sizes of other kinds (`KernelTask.draw_residues`) a judging run also checks, from `seed`."""
+        return self.task.draw_residues(np.random.default_rng([seed, HELDOUT_STREAM, 2]))
 
     def _result(self, size: Size, program: HostProgram, judgement: Judgement, reply: dict[str, Any]) -> SizeResult:
         task = self.task

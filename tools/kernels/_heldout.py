@@ -5,6 +5,10 @@ them (from 0.75x to 1.3x, as primes: odd, and no power-of-two or multiple of a w
 to lean on), all dimensions of one size different from each other (no square or cubic grid), from
 a generator seeded by the seed recorded in the verdict. Tasks whose dimensions must have a shape
 (powers of two for an FFT, even sides for a checkerboard) override `KernelTask.heldout_dims`.
+
+Beside those timed sizes a judging run checks correctness once at sizes of other kinds
+(`RESIDUE_PICKERS`): powers of two times odd primes, composite odd parts and plain random integers,
+drawn through the same `heldout_dims` so that shape rules still hold.
 """
 
 from __future__ import annotations
@@ -12,6 +16,8 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import numpy as np
+
+from runs import LabgateError
 
 LOW, HIGH = 0.75, 1.3
 
@@ -47,22 +53,100 @@ def is_prime(n: int) -> bool:
     return True
 
 
-def prime_near(centre: int, rng: np.random.Generator, *, minimum: int = 3, maximum: int | None = None) -> int:
-    """A random prime in [LOW*centre, HIGH*centre], clamped to [minimum, maximum]."""
+Picker = Callable[[int, int, np.random.Generator], int]
+"""Draws one dimension in [low, high] of some arithmetic kind; raises `NoDimensionError` where the range holds none."""
+
+
+class NoDimensionError(LabgateError, LookupError):
+    """The range holds no dimension of the kind asked for (a correctness-only size is then left out)."""
+
+
+def around(centre: int, *, minimum: int = 3, maximum: int | None = None) -> tuple[int, int]:
+    """The range [LOW*centre, HIGH*centre] a held-out dimension is drawn from, clamped to [minimum, maximum]."""
     low = max(minimum, int(LOW * centre))
     high = max(low, int(HIGH * centre))
     if maximum is not None:
         high, low = min(high, maximum), min(low, maximum)
-    for _ in range(64):
+    return low, high
+
+
+def prime_in(low: int, high: int, rng: np.random.Generator) -> int:
+    """A random prime in [low, high] where the range holds one, else any integer of it."""
+    for _ in range(32):
         candidate = int(rng.integers(low, high + 1))
-        while not is_prime(candidate) and candidate <= high:
+        while candidate <= high and not is_prime(candidate):
             candidate += 1
         if candidate <= high:
             return candidate
     down = high
-    while down > 2 and not is_prime(down):
+    while down >= low and not is_prime(down):
         down -= 1
-    return down
+    return down if down >= low else int(rng.integers(low, high + 1))
+
+
+def prime_near(centre: int, rng: np.random.Generator, *, minimum: int = 3, maximum: int | None = None) -> int:
+    """A random prime in [LOW*centre, HIGH*centre], clamped to [minimum, maximum]."""
+    return prime_in(*around(centre, minimum=minimum, maximum=maximum), rng)
+
+
+def any_in(low: int, high: int, rng: np.random.Generator) -> int:
+    """Any integer of [low, high], uniformly: a size no arithmetic test tells apart from an unchecked one."""
+    return int(rng.integers(low, high + 1))
+
+
+def times_odd_prime(power: int) -> Picker:
+    """`power` times an odd prime (or odd number where the range holds no such prime): n = power mod 2*power."""
+
+    def pick(low: int, high: int, rng: np.random.Generator) -> int:
+        first, last = max(-(-low // power), 3), high // power
+        if first > last:
+            raise NoDimensionError(f"no multiple of {power} with an odd cofactor in [{low}, {high}]")
+        odd = prime_in(first, last, rng)
+        if odd % 2 == 0:
+            odd = odd + 1 if odd < last else odd - 1
+        if odd % 2 == 0 or not first <= odd <= last:
+            raise NoDimensionError(f"no odd multiple of {power} in [{low}, {high}]")
+        return power * odd
+
+    return pick
+
+
+SMALL_ODD = (3, 5, 7, 9, 11, 13, 15)
+"""The odd factors a composite size is built from: every width a tile, a vector or an unrolled loop
+plausibly divides by, beyond the powers of two."""
+
+
+def composite_in(low: int, high: int, rng: np.random.Generator) -> int:
+    """A size whose odd part is composite: two small odd factors, a power of two up to 16, any cofactor.
+
+    The drawn held-out sizes are primes and the others powers of two times primes, so a kernel could
+    tell every checked size from the rest by whether its odd part has a small factor; this one always has.
+    """
+    factors = [
+        (a * b) << shift
+        for a in SMALL_ODD
+        for b in SMALL_ODD
+        for shift in range(5)
+        if -(-low // ((a * b) << shift)) <= high // ((a * b) << shift)
+    ]
+    if factors:
+        factor = factors[int(rng.integers(len(factors)))]
+        return factor * int(rng.integers(-(-low // factor), high // factor + 1))
+    raise NoDimensionError(f"no composite size in [{low}, {high}]")
+
+
+EVEN_POWERS = (2, 4, 8, 16)
+"""The powers of two of the `times_odd_prime` sizes: every vector width's tail class that the search's
+sizes (multiples of large powers of two) and the odd primes miss."""
+
+RESIDUE_PICKERS: tuple[tuple[str, Picker], ...] = (
+    *((f"even{power}", times_odd_prime(power)) for power in EVEN_POWERS),
+    ("composite", composite_in),
+    ("any1", any_in),
+    ("any2", any_in),
+)
+"""The correctness-only held-out sizes a judging run adds, by label suffix: no arithmetic property is
+shared by every size any gate checks, so no kernel can be right only where it is looked at."""
 
 
 def distinct(draw: Callable[[], tuple[int, ...]], tries: int = 64) -> tuple[int, ...]:

@@ -16,6 +16,9 @@ from runs import LabgateError
 
 MAX_HEADER = 1 << 24
 MAX_PAYLOAD = 1 << 33
+REQUEST_MARK = b"\n\x1elabgate: next request\x1e\n"
+"""What the worker writes to stderr as each request begins, so that a crash note quotes only what the
+request that crashed printed, not an earlier candidate's output still in the stderr tail."""
 ALLOWED_DTYPES = frozenset({"float32", "float64", "int32", "uint32", "int64", "int8", "uint8", "complex64"})
 
 

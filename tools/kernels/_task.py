@@ -23,7 +23,7 @@ import numpy as np
 from runs import LabgateError
 from tools._workload import SandboxFactory
 from tools.kernels._backend import INLINE_ASSEMBLY
-from tools.kernels._heldout import distinct, prime_near
+from tools.kernels._heldout import RESIDUE_PICKERS, NoDimensionError, Picker, around, distinct, prime_in
 
 Regime = Literal["memory", "compute"]
 ArgKind = Literal["buf", "i32", "u32", "f32"]
@@ -40,9 +40,6 @@ _ASSEMBLY = re.compile(r"(?<![A-Za-z0-9_])(" + "|".join(INLINE_ASSEMBLY) + r")(?
 """Inline assembly's keywords as whole identifiers, anywhere: in comments too, since a string literal
 holding `/*` could hide code from a comment stripper."""
 MAX_SOURCE_BYTES = 1 << 20
-EVEN_POWERS = (2, 4, 8, 16)
-"""The powers of two the correctness-only held-out sizes carry (`KernelTask.draw_even`): every vector
-width's tail class that the search's sizes (multiples of large powers of two) and the odd primes miss."""
 """The largest kernel source a task accepts; the suite's longest kernels are a few KiB."""
 _ASSIGNMENT = re.compile(r"^([A-Za-z_][A-Za-z0-9_]*)=(-?\d+)$")
 
@@ -172,6 +169,8 @@ class KernelTask(ABC):
     """Allowed values per tunable; the first is the default."""
     sizes: ClassVar[tuple[Size, ...]]
     heldout: ClassVar[tuple[Size, ...]]
+    residue_checks: ClassVar[bool] = True
+    """False where the shape rule leaves no arithmetic freedom (an FFT's powers of two): no `draw_residues`."""
     exact: ClassVar[bool] = False
     whole_variants: ClassVar[bool] = False
     """True when input buffers must stay consistent with each other: each run then gets a whole new draw."""
@@ -279,31 +278,49 @@ class KernelTask(ABC):
             drawn.append(Size(centre.label, distinct(draw)))
         return tuple(drawn)
 
-    def heldout_dims(self, centre: Size, rng: np.random.Generator) -> tuple[int, ...]:
-        """One draw of dimensions around `centre`: a prime near each (tasks with shape rules override)."""
-        return tuple(prime_near(d, rng) for d in centre.dims)
+    def heldout_dims(self, centre: Size, rng: np.random.Generator, pick: Picker = prime_in) -> tuple[int, ...]:
+        """One draw of dimensions around `centre`, each of `pick`'s kind (a prime by default).
 
-    def draw_even(self, rng: np.random.Generator) -> tuple[Size, ...]:
-        """More held-out sizes, checked for correctness only: each dimension 2, 4, 8 or 16 times an odd prime.
+        Tasks with shape rules override this and apply `pick` to what is free within their rule.
+        """
+        return tuple(pick(*around(d), rng) for d in centre.dims)
+
+    def draw_residues(self, rng: np.random.Generator) -> tuple[Size, ...]:
+        """More held-out sizes, checked for correctness only, of every kind `RESIDUE_PICKERS` names.
 
         The search's sizes are multiples of large powers of two and the drawn held-out sizes odd
-        primes, so a kernel wrong at every size of the form 4k + 2 (a vector tail that handles one
-        or three leftover elements but not two) passed both gates every time; a float8 or float16
-        tail has the same blind spot at 4, 8 or 16 times an odd number. One size per power, near the
-        smallest held-out one, covers each of those classes. Tasks whose sizes follow shape rules
-        (their own `heldout_dims`) have none.
+        primes. A kernel wrong at every size of the form 4k + 2 passed both gates; one wrong wherever
+        the odd part has a factor 3, 5 or 7 passed them too, since every checked size's odd part was 1
+        or prime. These sizes (powers of two times primes, composite odd parts, plain random integers)
+        near the smallest held-out centre leave no arithmetic property shared by every checked size.
+        A kind a task's shape rule or range cannot hold is left out.
         """
-        if type(self).heldout_dims is not KernelTask.heldout_dims or not self.heldout:
+        if not self.heldout or not self.residue_checks:
             return ()
         centre = min(self.heldout, key=lambda size: math.prod(size.dims))
         sizes = []
-        for power in EVEN_POWERS:
+        for kind, pick in RESIDUE_PICKERS:
 
-            def draw(power: int = power) -> tuple[int, ...]:
-                return tuple(power * prime_near(max(d // power, 3), rng) for d in centre.dims)
+            def draw(pick: Picker = pick) -> tuple[int, ...]:
+                return self.heldout_dims(centre, rng, pick)
 
-            sizes.append(Size(f"{centre.label}-even{power}", distinct(draw)))
+            try:
+                sizes.append(Size(f"{centre.label}-{kind}", distinct(draw)))
+            except NoDimensionError:
+                continue
         return tuple(sizes)
+
+
+def signed_values(count: int, rng: np.random.Generator) -> np.ndarray:
+    """`count` float32 values of both signs around a random scale (0.1 to 10), one in 64 an exact zero.
+
+    Inputs drawn from [0, 1) only let a kernel that used |x|, or dropped a sign, pass every check;
+    these cover signs, zeros and magnitudes several decades apart at the cost of one normal draw.
+    """
+    values = rng.standard_normal(count, dtype=np.float32)
+    values *= np.float32(10.0 ** rng.uniform(-1.0, 1.0))
+    values[rng.integers(0, count, max(count // 64, 1))] = 0.0
+    return values
 
 
 def with_params(source: str, params: dict[str, int]) -> str:

@@ -39,9 +39,8 @@ from tools.kernels._definition import (
     field_error,
 )
 from tools.kernels._expressions import Expression, parse_expression
-from tools.kernels._heldout import distinct, is_prime
+from tools.kernels._heldout import RESIDUE_PICKERS, NoDimensionError, distinct, is_prime, prime_in
 from tools.kernels._task import (
-    EVEN_POWERS,
     Arg,
     BufferSpec,
     CandidateError,
@@ -431,27 +430,24 @@ class UserKernelTask(KernelTask):
         for label, ranges in self._ranges.items():
 
             def draw(ranges: tuple[tuple[int, int], ...] = ranges) -> tuple[int, ...]:
-                return tuple(_prime_in(low, high, rng) for low, high in ranges)
+                return tuple(prime_in(low, high, rng) for low, high in ranges)
 
             drawn.append(Size(label, distinct(draw)))
         return tuple(drawn)
 
-    def draw_even(self, rng: np.random.Generator) -> tuple[Size, ...]:
-        """The correctness-only sizes of `KernelTask.draw_even`, within the smallest declared range where
-        every dimension's range holds that power of two times an odd prime (none where no range does)."""
+    def draw_residues(self, rng: np.random.Generator) -> tuple[Size, ...]:
+        """The correctness-only sizes of `KernelTask.draw_residues`, each within the smallest declared range
+        whose every dimension's range holds that kind (none where no range does)."""
         found = []
         ordered = sorted(self._ranges.items(), key=lambda item: math.prod(high for _, high in item[1]))
-        for power in EVEN_POWERS:
+        for kind, pick in RESIDUE_PICKERS:
             for label, ranges in ordered:
-                if any(-(-low // power) > high // power for low, high in ranges):
-                    continue  # no multiple of this power within the range
-                dims = tuple(power * _prime_in(-(-low // power), high // power, rng) for low, high in ranges)
-                if all(
-                    dim % (2 * power) == power and low <= dim <= high
-                    for dim, (low, high) in zip(dims, ranges, strict=True)
-                ):
-                    found.append(Size(f"{label}-even{power}", dims))
-                    break
+                try:
+                    dims = tuple(pick(low, high, rng) for low, high in ranges)
+                except NoDimensionError:
+                    continue
+                found.append(Size(f"{label}-{kind}", dims))
+                break
         return tuple(found)
 
     # -- the reference, in its own sandboxed worker ------------------------------------------------
@@ -542,7 +538,7 @@ _INTEGER_RANGES = {"i32": (-(2**31), 2**31), "u32": (0, 2**32)}
 
 
 def _drawable(low: int, high: int, limit: int) -> list[int] | None:
-    """The values `_prime_in` draws from [low, high] (its primes, or every value when it holds none),
+    """The values `prime_in` draws from [low, high] (its primes, or every value when it holds none),
     or None when there are more than `limit` of them.
 
     Ends within (limit + 1) prime gaps (under 300 each below 2**31) even for the widest range.
@@ -556,17 +552,6 @@ def _drawable(low: int, high: int, limit: int) -> list[int] | None:
     if primes:
         return primes
     return list(range(low, high + 1)) if high - low < limit else None
-
-
-def _prime_in(low: int, high: int, rng: np.random.Generator) -> int:
-    """A random prime in [low, high] when the range holds one, else any integer of it."""
-    for _ in range(32):
-        candidate = int(rng.integers(low, high + 1))
-        while candidate <= high and not is_prime(candidate):
-            candidate += 1
-        if candidate <= high:
-            return candidate
-    return int(rng.integers(low, high + 1))
 
 
 def tolerance_check(got: np.ndarray, expected: np.ndarray, rtol: float, atol: float) -> Check:

@@ -11,6 +11,8 @@ The host starts it in isolated mode (`python -I`), so nothing in its writable di
 from __future__ import annotations
 
 import argparse
+import contextlib
+import ctypes
 import io
 import os
 import sys
@@ -20,7 +22,7 @@ from typing import Any, BinaryIO
 import numpy as np
 
 from tools.kernels._backend import Backend
-from tools.kernels._protocol import read_message, write_message
+from tools.kernels._protocol import REQUEST_MARK, read_message, write_message
 from tools.kernels._trial import evaluate
 
 
@@ -49,12 +51,22 @@ def make_backend(name: str) -> Backend:
     return OpenCLBackend()
 
 
+def _mark_stderr() -> None:
+    """Flush what C code buffered for stdout (a kernel's printf), then write `REQUEST_MARK` after it."""
+    with contextlib.suppress(OSError, AttributeError):
+        ctypes.CDLL(None).fflush(None)
+    with contextlib.suppress(OSError):
+        sys.stderr.flush()
+        os.write(2, REQUEST_MARK)
+
+
 def serve(backend: Backend, inbox: BinaryIO, outbox: BinaryIO) -> None:
     while True:
         try:
             request, arrays = read_message(inbox)
         except EOFError:
             return
+        _mark_stderr()
         op = request.get("op")
         reply: dict[str, Any]
         payload: dict[str, np.ndarray] = {}

@@ -13,9 +13,10 @@ mean over sizes of seed time / candidate time); rounds continue until the 95% co
 of the mean ratio lies wholly above the threshold ("faster"), wholly below it ("slower"), or the
 round or time budget is spent ("inconclusive", which a gate does not accept).
 
-Held out, the candidate is also checked once, untimed, at sizes whose dimensions are each 2, 4, 8 or 16
-times an odd prime (`_check_even_sizes`): the drawn sizes are odd and the search's multiples of large
-powers of two, so without them a kernel wrong at every size of the form 4k + 2 passed every judging run.
+Held out, the candidate is also checked once, untimed, at sizes of other kinds (`_check_residue_sizes`):
+2, 4, 8 or 16 times an odd prime, a composite odd part, plain random integers. The drawn sizes are
+primes and the search's multiples of large powers of two, so without them a kernel wrong at every
+size of the form 4k + 2, or wherever the odd part has a small factor, passed every judging run.
 """
 
 from __future__ import annotations
@@ -44,8 +45,8 @@ BUDGET_SECONDS = 600.0
 _T975 = (12.71, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262, 2.228, 2.201, 2.179, 2.160, 2.145, 2.131)
 """Two-sided 95% Student t quantiles for 1..15 degrees of freedom (2.12 beyond, close enough up to 20 rounds)."""
 
-EVEN_STREAM = 0x2E7E
-"""Mixed into the input seed for the inputs of the even held-out size."""
+RESIDUE_STREAM = 0x2E7E
+"""Mixed into the input seed for the inputs of the correctness-only held-out sizes."""
 
 SpeedVerdict = Literal["faster", "slower", "inconclusive"]
 
@@ -211,7 +212,7 @@ def measure(
             if speed is not None:
                 break
         if which == "heldout" and runs["candidate"] and runs["candidate"][-1].ok:
-            _check_even_sizes(harness, source, input_seed, runs["candidate"])
+            _check_residue_sizes(harness, source, input_seed, runs["candidate"])
     return SideBySide(
         candidate=_pick(runs["candidate"]),
         seed=_pick(runs["seed"]),
@@ -221,17 +222,15 @@ def measure(
     )
 
 
-def _check_even_sizes(harness: Harness, source: str, input_seed: int, history: list[Evaluation]) -> None:
-    """Correctness, once, at the held-out sizes of other residues (`Harness.even_sizes`); a failure joins `history`.
+def _check_residue_sizes(harness: Harness, source: str, input_seed: int, history: list[Evaluation]) -> None:
+    """Correctness, once, at the held-out sizes of other kinds (`Harness.residue_sizes`); a failure joins `history`.
 
-    The drawn held-out sizes are odd primes; these are 2, 4, 8 and 16 times odd primes, so a kernel wrong
-    only at sizes of the form 4k + 2 (or another vector width's tail) is caught. Not timed: speed is judged
-    at the drawn sizes.
+    Not timed: speed is judged at the drawn sizes.
     """
-    sizes = harness.even_sizes(input_seed)
+    sizes = harness.residue_sizes(input_seed)
     if not sizes:
         return
-    check = harness.evaluate(source, "heldout", seed=input_seed ^ EVEN_STREAM, sizes=sizes, repeats=3)
+    check = harness.evaluate(source, "heldout", seed=input_seed ^ RESIDUE_STREAM, sizes=sizes, repeats=3)
     if not check.ok:
         history.append(check.model_copy(update={"sizes": [*_pick(history).sizes, *check.sizes]}))
 

@@ -6,7 +6,19 @@ from typing import ClassVar
 
 import numpy as np
 
-from tools.kernels._task import BufferSpec, HostProgram, KernelTask, Launch, Size, Work, buf, f32, grid, i32
+from tools.kernels._task import (
+    BufferSpec,
+    HostProgram,
+    KernelTask,
+    Launch,
+    Size,
+    Work,
+    buf,
+    f32,
+    grid,
+    i32,
+    signed_values,
+)
 
 R = 0.2
 
@@ -62,7 +74,7 @@ class Heat2d(KernelTask):
 
     def inputs(self, size: Size, rng: np.random.Generator) -> dict[str, np.ndarray]:
         nx, ny = size.dims
-        return {"u": rng.random(nx * ny, dtype=np.float32)}
+        return {"u": signed_values(nx * ny, rng)}
 
     def reference(self, size: Size, inputs: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
         nx, ny = size.dims

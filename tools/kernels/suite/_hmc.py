@@ -17,7 +17,7 @@ from typing import ClassVar
 
 import numpy as np
 
-from tools.kernels._heldout import prime_near
+from tools.kernels._heldout import Picker, around, prime_in
 from tools.kernels._task import BufferSpec, Check, HostProgram, KernelTask, Launch, Size, Work, buf, f32, grid, i32
 from tools.kernels.suite._ising import mix32
 
@@ -208,10 +208,10 @@ class Hmc(KernelTask):
             problems.append(f"a dimension's standardised mean is {mean:.4f} (limit {mean_limit:.4f})")
         return Check(not problems, abs(pooled - 1.0), pooled_limit, "; ".join(problems))
 
-    def heldout_dims(self, centre: Size, rng: np.random.Generator) -> tuple[int, ...]:
-        """A prime number of chains and a prime dimension no larger than the kernel's MAXD."""
+    def heldout_dims(self, centre: Size, rng: np.random.Generator, pick: Picker = prime_in) -> tuple[int, ...]:
+        """A number of chains and a dimension of `pick`'s kind (primes), the dimension no larger than MAXD."""
         chains, d = centre.dims
-        return prime_near(chains, rng), prime_near(d, rng, maximum=MAXD)
+        return pick(*around(chains), rng), pick(*around(d, maximum=MAXD), rng)
 
     def work(self, size: Size) -> Work:
         chains, d = size.dims

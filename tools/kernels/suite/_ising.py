@@ -12,7 +12,7 @@ from typing import ClassVar
 
 import numpy as np
 
-from tools.kernels._heldout import prime_near
+from tools.kernels._heldout import Picker, around, prime_in
 from tools.kernels._task import (
     BufferSpec,
     Check,
@@ -132,9 +132,9 @@ class Ising(KernelTask):
     ) -> Check:
         return exact_check(got, expected)
 
-    def heldout_dims(self, centre: Size, rng: np.random.Generator) -> tuple[int, ...]:
-        """Even sides (a periodic checkerboard needs them): twice a prime near half the centre."""
-        return tuple(2 * prime_near(d // 2, rng) for d in centre.dims)
+    def heldout_dims(self, centre: Size, rng: np.random.Generator, pick: Picker = prime_in) -> tuple[int, ...]:
+        """Even sides (a periodic checkerboard needs them): twice `pick`'s number (a prime) near half the centre."""
+        return tuple(2 * pick(*around(d // 2), rng) for d in centre.dims)
 
     def work(self, size: Size) -> Work:
         sites = float(np.prod(size.dims))

@@ -11,7 +11,7 @@ from typing import ClassVar
 
 import numpy as np
 
-from tools.kernels._heldout import prime_near
+from tools.kernels._heldout import Picker, around, prime_in
 from tools.kernels._task import (
     BufferSpec,
     Check,
@@ -193,9 +193,9 @@ class LennardJones(KernelTask):
     ) -> Check:
         return allclose_check(got, expected, 1e-4)
 
-    def heldout_dims(self, centre: Size, rng: np.random.Generator) -> tuple[int, ...]:
-        """Primes near the centre, at least 12 lattice points a side (three cells of the cutoff)."""
-        return tuple(prime_near(d, rng, minimum=12) for d in centre.dims)
+    def heldout_dims(self, centre: Size, rng: np.random.Generator, pick: Picker = prime_in) -> tuple[int, ...]:
+        """`pick`'s numbers (primes) near the centre, at least 12 lattice points a side (three cells of the cutoff)."""
+        return tuple(pick(*around(d, minimum=12), rng) for d in centre.dims)
 
     def work(self, size: Size) -> Work:
         n = float(np.prod(size.dims))

@@ -6,7 +6,19 @@ from typing import ClassVar
 
 import numpy as np
 
-from tools.kernels._task import BufferSpec, HostProgram, KernelTask, Launch, Size, Work, buf, f32, grid, i32
+from tools.kernels._task import (
+    BufferSpec,
+    HostProgram,
+    KernelTask,
+    Launch,
+    Size,
+    Work,
+    buf,
+    f32,
+    grid,
+    i32,
+    signed_values,
+)
 
 SEED = """//@params LOCAL=64 VEC=1
 // Each work-item updates VEC consecutive elements.
@@ -48,7 +60,7 @@ class Saxpy(KernelTask):
 
     def inputs(self, size: Size, rng: np.random.Generator) -> dict[str, np.ndarray]:
         (n,) = size.dims
-        return {"x": rng.random(n, dtype=np.float32), "y": rng.random(n, dtype=np.float32)}
+        return {"x": signed_values(n, rng), "y": signed_values(n, rng)}
 
     def reference(self, size: Size, inputs: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
         return {"y": np.float32(1.75) * inputs["x"] + inputs["y"]}

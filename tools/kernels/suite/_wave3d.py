@@ -6,7 +6,19 @@ from typing import ClassVar
 
 import numpy as np
 
-from tools.kernels._task import BufferSpec, HostProgram, KernelTask, Launch, Size, Work, buf, f32, grid, i32
+from tools.kernels._task import (
+    BufferSpec,
+    HostProgram,
+    KernelTask,
+    Launch,
+    Size,
+    Work,
+    buf,
+    f32,
+    grid,
+    i32,
+    signed_values,
+)
 
 C2 = 0.1
 
@@ -72,7 +84,7 @@ class Wave3d(KernelTask):
 
     def inputs(self, size: Size, rng: np.random.Generator) -> dict[str, np.ndarray]:
         count = int(np.prod(size.dims))
-        return {"prev": rng.random(count, dtype=np.float32), "cur": rng.random(count, dtype=np.float32)}
+        return {"prev": signed_values(count, rng), "cur": signed_values(count, rng)}
 
     def reference(self, size: Size, inputs: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
         nx, ny, nz = size.dims
