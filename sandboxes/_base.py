@@ -208,7 +208,7 @@ class Sandbox(ABC):
         """Run `cmd` (argv, no shell) inside the sandbox with `cwd` relative to the workdir."""
         limits = limits or self.limits
         _check_command(cmd, env, timeout)
-        return self._exec(Command(cmd, limits, env, self.resolve(cwd or "."), timeout), input)
+        return self._exec(Command(cmd, limits, env, self._working_directory(cwd), timeout), input)
 
     def spawn(
         self,
@@ -225,7 +225,16 @@ class Sandbox(ABC):
         limits = limits or self.limits
         _check_command(cmd, env, None)
         cpu_seconds = limits.cpu_seconds or SPAWN_CPU_SECONDS
-        return self._spawn(Command(cmd, limits, env, self.resolve(cwd or "."), cpu_seconds))
+        return self._spawn(Command(cmd, limits, env, self._working_directory(cwd), cpu_seconds))
+
+    def _working_directory(self, cwd: str | None) -> Path:
+        """`cwd` resolved in the workdir; a folder that is missing (or not a folder) is named, not left to
+        the process start to fail on with a bare OSError."""
+        resolved = self.resolve(cwd or ".")
+        if cwd is not None and not resolved.is_dir():
+            state = "does not exist" if not resolved.exists() else "is not a directory"
+            raise SandboxPathError(f"working directory {cwd!r} {state} in the experiment directory")
+        return resolved
 
     @abstractmethod
     def _exec(self, command: Command, input: bytes | None) -> ExecResult:
@@ -316,8 +325,8 @@ def split_read_only(workdir: Path, paths: Sequence[Path]) -> tuple[list[Path], l
     directory through a link of the host's own, as `/tmp` on some systems); `workdir` must be resolved.
 
     Raises:
-        SandboxPathError: a path inside `workdir` is missing, is not a regular file or directory, or
-            goes through a symbolic link below `workdir`.
+        SandboxPathError: a path inside `workdir` is missing, is not a regular file or directory, goes
+            through a symbolic link below `workdir`, or lies in a subfolder of it (which could be renamed).
     """
     outer: list[Path] = []
     inner: list[Path] = []
@@ -340,6 +349,14 @@ def _relative_below(workdir: Path, absolute: Path) -> Path | None:
 
 def _confirm_inner(workdir: Path, relative: Path) -> Path:
     """`workdir / relative`, after checking that no part of it below `workdir` is a link and that it exists."""
+    if len(relative.parts) > 1:
+        # Renaming a folder that holds a mount point is allowed: `spec/` renamed away and a new `spec/theorem.v`
+        # written would leave the host reading a forged file. An entry directly in the directory is a mount
+        # point itself, which cannot be renamed.
+        raise SandboxPathError(
+            f"read-only path {workdir / relative} is inside a subfolder of the experiment directory: only an entry "
+            f"directly in it ({relative.parts[0]!r}) can be held read-only, since the folder above could be renamed"
+        )
     current = workdir
     for index, part in enumerate(relative.parts):
         current = current / part

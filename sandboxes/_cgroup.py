@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import secrets
 import signal
 import time
@@ -60,7 +61,53 @@ def _write(path: Path, value: str) -> bool:
     return True
 
 
+_STALE_NAME = re.compile(r"labgate-(\d+)-[0-9a-f]{8}")
+STALE_SECONDS = 60.0
+"""How old an empty cgroup of a dead labgate process must be before it is removed: a live one is empty only
+between its creation and the command joining it, a moment long."""
+_pruned: set[Path] = set()
+
+
+def prune_stale(parent: Path) -> int:
+    """Remove the empty cgroups that labgate processes which died mid-command left under `parent`.
+
+    A process killed between making a command's cgroup and removing it leaves the directory behind; nothing
+    else ever removes it. Only a directory named for a process that no longer exists, older than
+    `STALE_SECONDS`, is removed, and only if empty (the kernel refuses to remove one that holds processes).
+    """
+    removed = 0
+    try:
+        entries = list(os.scandir(parent))
+    except OSError:
+        return 0
+    for entry in entries:
+        match = _STALE_NAME.fullmatch(entry.name)
+        if match is None or int(match.group(1)) == os.getpid() or _alive(int(match.group(1))):
+            continue
+        try:
+            if time.time() - entry.stat(follow_symlinks=False).st_mtime < STALE_SECONDS:
+                continue
+            os.rmdir(entry.path)
+            removed += 1
+        except OSError:
+            continue
+    return removed
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:
+        return True
+    return True
+
+
 def _make_child(parent: Path) -> Path | None:
+    if parent not in _pruned:
+        _pruned.add(parent)
+        prune_stale(parent)
     path = parent / f"labgate-{os.getpid()}-{secrets.token_hex(4)}"
     try:
         path.mkdir()

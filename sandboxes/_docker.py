@@ -36,6 +36,7 @@ from sandboxes._base import (
     split_read_only,
 )
 from sandboxes._docker_container import WarmContainer, kill_leftovers
+from sandboxes._docker_filter import filter_prefix
 from sandboxes._docker_process import DockerProcess
 from sandboxes._docker_stream import (
     STDOUT,
@@ -128,7 +129,12 @@ class DockerSandbox(Sandbox):
     def _exec(self, command: Command, input: bytes | None) -> ExecResult:
         limits, workdir, timeout = command.limits, command.cwd, command.timeout
         full_env = sandbox_environment(str(self.workdir), command.env)
-        argv = [*_WRAPPER, *prlimit_args(limits, timeout, with_nproc=self._pool.hands_out_uids), *command.argv]
+        argv = [
+            *filter_prefix(self._pool.filter),
+            *_WRAPPER,
+            *prlimit_args(limits, timeout, with_nproc=self._pool.hands_out_uids),
+            *command.argv,
+        ]
         with self._exec_lock:
             for attempt in (1, 2):
                 with self._lock:
@@ -275,7 +281,11 @@ class DockerSandbox(Sandbox):
             self._lend_directory()
         self._confirm_read_only_paths()
         spec = pool.spec_for(self.workdir, limits, shared=False, ro_paths=self.ro_paths)
-        argv = [*prlimit_args(limits, command.timeout, with_nproc=pool.hands_out_uids), *command.argv]
+        argv = [
+            *filter_prefix(pool.filter),
+            *prlimit_args(limits, command.timeout, with_nproc=pool.hands_out_uids),
+            *command.argv,
+        ]
         kwargs = spec.create_kwargs(
             command=argv,
             user=f"{self.uid}:{self.gid}",

@@ -31,6 +31,7 @@ from typing import Any
 
 from sandboxes._base import MIB, SandboxUnavailableError
 from sandboxes._docker_cgroup import ContainerCgroup
+from sandboxes._docker_filter import FILTER_TARGET
 from sandboxes._docker_stream import hang_up
 from sandboxes._engine import docker_module, engine_errors, is_not_found
 from sandboxes._local import SYS_ALLOWED
@@ -96,6 +97,7 @@ class ContainerSpec:
     shm_bytes: int = 64 * MIB
     root_mask: Path | None = None  # an empty root-owned 0755 directory mounted over /root (see the pool)
     staged: bool = False  # the first mount's target is served by a stage slot (see `_docker_stage.py`)
+    filter: Path | None = None  # labgate-filter, mounted at FILTER_TARGET (see `_docker_filter.py`)
 
     def create_kwargs(
         self,
@@ -122,6 +124,8 @@ class ContainerSpec:
             # a directory mounted from under the host's /root from the unprivileged uid.
             mounts.insert(0, types.Mount(target="/root", source=str(self.root_mask), type="bind"))
         mounts += sys_mounts(types) + hidden_build_config(types)
+        if self.filter is not None:
+            mounts.append(types.Mount(target=FILTER_TARGET, source=str(self.filter), type="bind", read_only=True))
         kwargs: dict[str, Any] = {
             "image": self.image,
             "command": list(command),

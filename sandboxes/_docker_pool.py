@@ -35,6 +35,7 @@ from typing import Any
 from sandboxes._base import Limits, SandboxUnavailableError
 from sandboxes._docker import DockerSandbox
 from sandboxes._docker_container import KEEPALIVE_UID, ContainerSpec, WarmContainer, prune_orphans
+from sandboxes._docker_filter import filter_binary
 from sandboxes._docker_process import DockerProcess
 from sandboxes._docker_stage import MountStage, StageUnavailableError
 from sandboxes._engine import connect
@@ -76,6 +77,7 @@ class DockerSandboxes:
         self.nano_cpus = int((cpus or os.cpu_count() or 1) * 1e9)
         self.tmp_bytes = tmp_bytes
         self.hands_out_uids = os.geteuid() == 0
+        self.filter = filter_binary()
         # Mount points for paths under /root are made inside this directory; only root needs it
         # (a normal user's files are not under /root), and as root's it is read-only to every sandbox.
         self._root_mask = Path(tempfile.mkdtemp(prefix="labgate-root-mask-")) if self.hands_out_uids else None
@@ -132,6 +134,7 @@ class DockerSandboxes:
             tmp_bytes=self.tmp_bytes_for(limits),
             root_mask=self._root_mask,
             staged=staged,
+            filter=self.filter,
         )
 
     def checkout(self, workdir: Path, limits: Limits, ro_paths: Sequence[Path] = ()) -> WarmContainer:
@@ -288,6 +291,9 @@ class DockerSandboxes:
             "image": self.reference,
             "image_id": self.image_id,
             "isolation": "container: no network, read-only root, tmpfs /tmp, no capabilities, no-new-privileges",
+            "seccomp": "the engine's profile, and on top labgate's: no keyring calls, vsock or io_uring"
+            if self.filter is not None
+            else "the engine's profile only (no labgate-filter binary: no C compiler or static C library)",
             "system_view": "the image's own /etc with host name 'sandbox', a loopback resolver and apt's "
             "configuration hidden; of /sys only the CPU and NUMA topology",
             "user": "a fresh uid per experiment (directory chowned, mode 0700)"

@@ -34,18 +34,19 @@ def _cache_root() -> Path:
     return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "labgate" / "launcher"
 
 
-def only_root_can_change(path: Path) -> bool:
-    """Whether `path` and every folder above it belong to root and no one else can write to them.
+def only_owner_can_change(path: Path, owner: int = 0) -> bool:
+    """Whether `path` and every folder above it belong to root (or `owner`) and no one else can write to them.
 
     A world-writable folder with the sticky bit (/tmp) is accepted: others cannot rename or remove root's
     entries in it.
     """
+    owners = {0, owner}
     try:
         resolved = path.resolve(strict=True)
         info = resolved.stat()
     except OSError:
         return False
-    if info.st_uid != 0 or info.st_mode & (stat.S_IWGRP | stat.S_IWOTH):
+    if info.st_uid not in owners or info.st_mode & (stat.S_IWGRP | stat.S_IWOTH):
         return False
     for folder in resolved.parents:
         try:
@@ -53,13 +54,18 @@ def only_root_can_change(path: Path) -> bool:
         except OSError:
             return False
         sticky = bool(held.st_mode & stat.S_ISVTX)
-        if held.st_uid != 0 or (held.st_mode & (stat.S_IWGRP | stat.S_IWOTH) and not sticky):
+        if held.st_uid not in owners or (held.st_mode & (stat.S_IWGRP | stat.S_IWOTH) and not sticky):
             return False
     return True
 
 
-def _compile(source: bytes, target: Path) -> bool:
-    """Compile `source` to `target` (mode 0755, root's) through a file beside it; False when it cannot."""
+def only_root_can_change(path: Path) -> bool:
+    """`only_owner_can_change` for root alone: what root may execute."""
+    return only_owner_can_change(path, 0)
+
+
+def _compile(source: bytes, target: Path, static: bool) -> bool:
+    """Compile `source` to `target` (mode 0755) through a file beside it; False when it cannot."""
     compiler = shutil.which("cc") or shutil.which("gcc")
     if compiler is None:
         return False
@@ -70,7 +76,7 @@ def _compile(source: bytes, target: Path) -> bool:
     try:
         source_file.write_bytes(source)
         built = subprocess.run(
-            [compiler, "-O2", "-Wall", "-o", scratch, str(source_file)],
+            [compiler, "-O2", "-Wall", *(["-static"] if static else []), "-o", scratch, str(source_file)],
             capture_output=True,
             timeout=120,
             check=False,
@@ -91,13 +97,42 @@ def _compile(source: bytes, target: Path) -> bool:
 
 
 @functools.cache
-def _source() -> tuple[bytes, str] | None:
-    """The launcher's C source and its digest, read once per process (`launcher()` runs for every command)."""
+def _source(path: Path) -> tuple[bytes, str] | None:
+    """A program's C source and its digest, read once per process (`launcher()` runs for every command)."""
     try:
-        source = _SOURCE.read_bytes()
+        source = path.read_bytes()
     except OSError:
         return None
     return source, hashlib.sha256(source).hexdigest()[:16]
+
+
+def built_program(source_path: Path, name: str, *, static: bool = False) -> Path | None:
+    """The binary compiled from `source_path`, cached by its digest, that only root or this user can change;
+    None where the source is missing, no compiler works, or no trusted place to keep it exists."""
+    found_source = _source(source_path)
+    if found_source is None:
+        return None  # an installation without the source
+    source, digest = found_source
+    owner = os.geteuid()
+    with _lock:
+        key = f"{name}-{digest}"
+        if key in _built:
+            found = _built[key]
+            return found if found is None or only_owner_can_change(found, owner) else None
+        target = _cache_root() / key
+        with contextlib.suppress(OSError):
+            target.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        trusted = only_owner_can_change(target.parent, owner)
+        if not trusted:
+            # The usual cache is shared with others (an odd XDG_CACHE_HOME): build into a folder of this process.
+            private = tempfile.mkdtemp(prefix=f"{name}-")
+            atexit.register(shutil.rmtree, private, ignore_errors=True)
+            target = Path(private) / name
+            trusted = only_owner_can_change(target.parent, owner)
+        if trusted and not (target.exists() and only_owner_can_change(target, owner)):
+            trusted = _compile(source, target, static) and only_owner_can_change(target, owner)
+        _built[key] = target if trusted else None
+        return _built[key]
 
 
 def launcher() -> Path | None:
@@ -105,25 +140,4 @@ def launcher() -> Path | None:
     root, when it is switched off (`LABGATE_SANDBOX_LAUNCHER=0`) or when it cannot be built."""
     if os.geteuid() != 0 or os.environ.get("LABGATE_SANDBOX_LAUNCHER", "1") == "0":
         return None
-    found_source = _source()
-    if found_source is None:
-        return None  # an installation without the source: the three programs, as before
-    source, digest = found_source
-    with _lock:
-        if digest in _built:
-            found = _built[digest]
-            return found if found is None or only_root_can_change(found) else None
-        target = _cache_root() / f"labgate-launch-{digest}"
-        with contextlib.suppress(OSError):
-            target.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-        trusted = only_root_can_change(target.parent)
-        if not trusted:
-            # The usual cache is not root's alone (an odd XDG_CACHE_HOME): build into a folder of this process.
-            private = tempfile.mkdtemp(prefix="labgate-launch-")
-            atexit.register(shutil.rmtree, private, ignore_errors=True)
-            target = Path(private) / "labgate-launch"
-            trusted = only_root_can_change(target.parent)
-        if trusted and not (target.exists() and only_root_can_change(target)):
-            trusted = _compile(source, target) and only_root_can_change(target)
-        _built[digest] = target if trusted else None
-        return _built[digest]
+    return built_program(_SOURCE, "labgate-launch")

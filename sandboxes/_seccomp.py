@@ -1,13 +1,18 @@
-"""A seccomp filter for the local backend that shuts the kernel keyring away from the sandbox.
+"""A seccomp filter for the local backend: no kernel keyring, no vsock, no io_uring.
 
 A child inherits its parent's session keyring, and a user namespace does not change that: a
 candidate under bubblewrap could list and read every key labgate's session holds (a systemd
 service's private keyring, a login's `pam_keyinit` one, Kerberos or CIFS credentials kept there)
 because possessing the keyring grants the possessor's permissions whatever the uid. Docker's
 default profile refuses the keyring calls for this reason; this filter does the same for
-bubblewrap (`--seccomp FD`): `add_key`, `request_key` and `keyctl` fail with EPERM, every other
-call is allowed. Machines of an architecture not listed here get no filter (`keyring_filter()`
-returns None) and `describe()` says so.
+bubblewrap (`--seccomp FD`): `add_key`, `request_key` and `keyctl` fail with EPERM.
+
+A network namespace does not isolate vsock, the channel between a virtual machine and its host, so
+`socket(AF_VSOCK, ...)` fails with EPERM too (Docker's default profile refuses it as well). The i386
+ABI's `socketcall` passes the family behind a pointer a filter cannot read, so its socket creation is
+refused whatever the family. `io_uring_setup` is refused because io_uring creates sockets (and does
+other calls) without passing through this filter. Every other call is allowed. Machines of an
+architecture not listed here get no filter (`keyring_filter()` returns None) and `describe()` says so.
 """
 
 from __future__ import annotations
@@ -16,58 +21,114 @@ import errno
 import os
 import platform
 import struct
+from dataclasses import dataclass
 
 _X32_BIT = 0x40000000  # x86_64's x32 ABI numbers its calls with this bit set; they reach the same kernel code
 _AUDIT_ARCH = {"x86_64": 0xC000003E, "i386": 0x40000003, "aarch64": 0xC00000B7, "arm": 0x40000028}
-# (add_key, request_key, keyctl) of each ABI; a machine also runs its compat ABI's binaries (i386 on
-# x86_64, arm on aarch64), which a candidate may bring along, so both are filtered.
+_IO_URING_SETUP = 425  # the same number on every ABI here
+
+
+@dataclass(frozen=True)
+class _Calls:
+    """One ABI's numbers for the calls the filter looks at."""
+
+    denied: tuple[int, ...]  # add_key, request_key, keyctl, io_uring_setup
+    socket: tuple[int, ...]  # refused when the family (first argument) is AF_VSOCK
+    socketcall: int | None = None  # i386's multiplexer: its SYS_SOCKET is refused
+
+
+def _x86_64_and_x32(numbers: tuple[int, ...]) -> tuple[int, ...]:
+    return numbers + tuple(_X32_BIT | number for number in numbers)
+
+
+# A machine also runs its compat ABI's binaries (i386 on x86_64, arm on aarch64), which a candidate may
+# bring along, so both are filtered.
 _CALLS = {
-    "x86_64": (248, 249, 250, _X32_BIT | 248, _X32_BIT | 249, _X32_BIT | 250),
-    "i386": (286, 287, 288),
-    "aarch64": (217, 218, 219),
-    "arm": (309, 310, 311),
+    "x86_64": _Calls(denied=_x86_64_and_x32((248, 249, 250, _IO_URING_SETUP)), socket=_x86_64_and_x32((41,))),
+    "i386": _Calls(denied=(286, 287, 288, _IO_URING_SETUP), socket=(359,), socketcall=102),
+    "aarch64": _Calls(denied=(217, 218, 219, _IO_URING_SETUP), socket=(198,)),
+    "arm": _Calls(denied=(309, 310, 311, _IO_URING_SETUP), socket=(281,)),
 }
 _MACHINES = {"x86_64": ("x86_64", "i386"), "aarch64": ("aarch64", "arm")}
+
+AF_VSOCK = 40
+_SYS_SOCKET = 1  # socketcall's first argument for socket()
 
 _LD_W_ABS = 0x20  # BPF_LD | BPF_W | BPF_ABS
 _JEQ_K = 0x15  # BPF_JMP | BPF_JEQ | BPF_K
 _RET_K = 0x06  # BPF_RET | BPF_K
 _RET_ALLOW = 0x7FFF0000
 _RET_EPERM = 0x00050000 | errno.EPERM
-_NR_OFFSET = 0  # struct seccomp_data: int nr; __u32 arch; ...
+_NR_OFFSET = 0  # struct seccomp_data: int nr; __u32 arch; __u64 instruction_pointer; __u64 args[6]
 _ARCH_OFFSET = 4
+_ARG0_OFFSET = 16  # the low word of args[0] on the little-endian machines listed
 
 
-def _instruction(code: int, jump_true: int, jump_false: int, k: int) -> bytes:
-    return struct.pack("=HBBI", code, jump_true, jump_false, k)
+class _Program:
+    """A BPF program written with named jump targets, resolved to the relative offsets BPF wants."""
+
+    def __init__(self) -> None:
+        self.code: list[tuple[int, str | None, str | None, int]] = []
+        self.labels: dict[str, int] = {}
+
+    def label(self, name: str) -> None:
+        self.labels[name] = len(self.code)
+
+    def load(self, offset: int) -> None:
+        self.code.append((_LD_W_ABS, None, None, offset))
+
+    def jump_if(self, value: int, target: str, otherwise: str | None = None) -> None:
+        self.code.append((_JEQ_K, target, otherwise, value))
+
+    def ret(self, value: int) -> None:
+        self.code.append((_RET_K, None, None, value))
+
+    def assemble(self) -> bytes:
+        out = []
+        for at, (code, true, false, k) in enumerate(self.code):
+            offsets = [0 if name is None else self.labels[name] - at - 1 for name in (true, false)]
+            assert all(0 <= offset < 256 for offset in offsets)
+            out.append(struct.pack("=HBBI", code, offsets[0], offsets[1], k))
+        return b"".join(out)
 
 
 def keyring_program(machine: str | None = None) -> bytes | None:
     """The filter as bubblewrap reads it (an array of `struct sock_filter`), or None for an unknown machine.
 
-    For each ABI: if the call's architecture is that ABI's, compare its number with the three keyring
-    calls (a match jumps to the final EPERM return) and otherwise allow it; an unknown ABI is allowed.
+    For each ABI: if the call's architecture is that ABI's, deny its refused calls, look at the family
+    of a `socket` call (and at the operation of `socketcall`), allow the rest; an unknown ABI is allowed.
     """
     abis = _MACHINES.get(machine or platform.machine())
     if abis is None:
         return None
-    # Per ABI: check, load, the comparisons, allow, reload (not after the last); then allow, deny.
-    length = sum(4 + len(_CALLS[abi]) for abi in abis) + 2
-    deny = length - 1
-    program = [_instruction(_LD_W_ABS, 0, 0, _ARCH_OFFSET)]
+    program = _Program()
     for abi in abis:
         calls = _CALLS[abi]
-        program.append(_instruction(_JEQ_K, 0, len(calls) + 2, _AUDIT_ARCH[abi]))
-        program.append(_instruction(_LD_W_ABS, 0, 0, _NR_OFFSET))
-        for number in calls:
-            program.append(_instruction(_JEQ_K, deny - len(program) - 1, 0, number))
-        program.append(_instruction(_RET_K, 0, 0, _RET_ALLOW))
-        # The next ABI compares the architecture again, so it reloads it.
-        program.append(_instruction(_LD_W_ABS, 0, 0, _ARCH_OFFSET))
-    program.pop()
-    program += [_instruction(_RET_K, 0, 0, _RET_ALLOW), _instruction(_RET_K, 0, 0, _RET_EPERM)]
-    assert len(program) == length
-    return b"".join(program)
+        program.label(f"{abi}:arch")
+        program.load(_ARCH_OFFSET)
+        program.jump_if(_AUDIT_ARCH[abi], f"{abi}:calls", f"{abi}:next")
+        program.label(f"{abi}:calls")
+        program.load(_NR_OFFSET)
+        for number in calls.denied:
+            program.jump_if(number, "deny")
+        for number in calls.socket:
+            program.jump_if(number, "socket")
+        if calls.socketcall is not None:
+            program.jump_if(calls.socketcall, "socketcall")
+        program.ret(_RET_ALLOW)
+        program.label(f"{abi}:next")
+    program.ret(_RET_ALLOW)
+    program.label("socket")
+    program.load(_ARG0_OFFSET)
+    program.jump_if(AF_VSOCK, "deny")
+    program.ret(_RET_ALLOW)
+    program.label("socketcall")
+    program.load(_ARG0_OFFSET)
+    program.jump_if(_SYS_SOCKET, "deny")
+    program.ret(_RET_ALLOW)
+    program.label("deny")
+    program.ret(_RET_EPERM)
+    return program.assemble()
 
 
 def keyring_filter() -> int | None:

@@ -380,3 +380,20 @@ def test_the_postulates_of_a_header_are_its_top_level_axioms() -> None:
         "Module M. Axiom inner : True. End M.\nModule N := M.\nContext (x : nat).\n\nTheorem t : c = c.\n",
     )
     assert header_postulates(problem) == ("c", "a1", "p", "q", "x")
+
+
+@pytest.mark.usefixtures("bubblewrap")
+def test_a_read_only_path_in_a_subfolder_is_refused_since_the_subfolder_could_be_renamed(tmp_path: Path) -> None:
+    """`spec/` renamed away and a new `spec/theorem.v` written left the host reading a forged file."""
+    workdir = (tmp_path / "experiment").resolve()
+    (workdir / "spec").mkdir(parents=True)
+    (workdir / "spec" / "theorem.v").write_text("original")
+    with pytest.raises(SandboxPathError, match="inside a subfolder of the experiment directory"):
+        LocalSandbox(workdir=workdir, ro_paths=(workdir / "spec" / "theorem.v",)).exec(["true"], timeout=30)
+    sandbox = LocalSandbox(workdir=workdir, ro_paths=(workdir / "spec",))
+    try:
+        result = sandbox.exec(["sh", "-c", "mv spec spec.orig || echo refused"], timeout=30)
+    finally:
+        sandbox.close()
+    assert "refused" in result.stdout, result.stdout + result.stderr
+    assert (workdir / "spec" / "theorem.v").read_text() == "original"

@@ -19,6 +19,7 @@ The battery's fixtures check the host after each attack (canary, core pattern, n
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 import resource
@@ -310,3 +311,29 @@ def test_a_directory_nested_beyond_the_watch_is_a_breach(backend: Backend, host:
         sandbox.exec(_python(nest), timeout=60)
     assert caught.value.limit == "disk_bytes"
     assert "deeper than" in str(caught.value)
+
+
+_VSOCK_AND_IO_URING_PROBE = (
+    "import ctypes, os, socket\n"
+    "try:\n"
+    "    socket.socket(40, socket.SOCK_STREAM); print('VSOCK-OPEN')\n"
+    "except OSError as error:\n"
+    "    print('vsock', error.errno)\n"
+    "libc = ctypes.CDLL(None, use_errno=True)\n"
+    "params = ctypes.create_string_buffer(120)\n"
+    "fd = libc.syscall(425, 4, params)\n"
+    "print('io_uring', fd, ctypes.get_errno())\n"
+    "socket.socket(socket.AF_UNIX).close(); print('unix ok')\n"
+)
+
+
+def test_vsock_and_io_uring_are_refused(backend: Backend, host: Host, tmp_path: Path) -> None:
+    """A network namespace does not isolate vsock (the VM's channel to its host), and io_uring makes
+    sockets without passing through the seccomp filter: both are refused, ordinary sockets are not."""
+    with backend.open(tmp_path / "work") as sandbox:
+        result = sandbox.exec(_python(_VSOCK_AND_IO_URING_PROBE), timeout=30)
+    assert result.returncode == 0, result.stderr
+    assert "VSOCK-OPEN" not in result.stdout and "vsock 1\n" in result.stdout, result.stdout
+    ring = result.stdout.split("io_uring ", 1)[1].split()
+    assert ring[0] == "-1" and int(ring[1]) in (errno.EPERM, errno.ENOSYS), result.stdout
+    assert "unix ok" in result.stdout

@@ -493,3 +493,14 @@ def test_a_link_loop_left_in_the_directory_is_a_path_error(sandbox: LocalSandbox
             sandbox.read_file(name)
     with pytest.raises(SandboxPathError):
         sandbox.exec(["true"], timeout=30, cwd="loop")
+
+
+@pytest.mark.parametrize("make", ["", "touch plain", "mkfifo plain"])
+def test_a_working_directory_that_is_no_directory_is_a_path_error(sandbox: LocalSandbox, make: str) -> None:
+    if make:
+        sandbox.exec(["sh", "-c", make], timeout=30)
+    for call in (lambda: sandbox.exec(["true"], timeout=30, cwd="plain"), lambda: sandbox.spawn(["true"], cwd="plain")):
+        with pytest.raises(SandboxPathError, match="working directory 'plain'"):
+            call()
+    sandbox.exec(["mkdir", "plain2"], timeout=30)
+    assert sandbox.exec(["pwd"], timeout=30, cwd="plain2").stdout.strip().endswith("plain2")
