@@ -142,7 +142,9 @@ class DockerSandbox(Sandbox):
                     container = self._warm_container(limits)
                 begun = time.monotonic()
                 watch = ExecWatch(
-                    QuotaWatch.for_limits(self.workdir, limits),
+                    QuotaWatch.for_limits(
+                        self.workdir, limits, container.cgroup.members if container.cgroup is not None else None
+                    ),
                     container.cgroup,
                     limits.processes,
                     on_breach=container.remove,

@@ -4,7 +4,8 @@ The engine tells that a container was OOM-killed only as a flag that stays set u
 container restarts, and only when the event reaches it; a warm container runs many commands, so
 the memory cgroup's own `oom_kill` counter, read before and after each command, is what says
 "this command's sandbox ran out of memory". The pids counters say how many processes the sandbox
-holds now and how often the cgroup refused a fork. Both cgroup versions are read; where labgate
+holds now and how often the cgroup refused a fork, and its member list which processes to look at for
+files held open with no name (`QuotaWatch`). Both cgroup versions are read; where labgate
 cannot see the container's processes (it runs in a container itself) `find` returns None and
 callers fall back to the engine's flag.
 """
@@ -81,6 +82,13 @@ class ContainerCgroup:
 
     def processes(self) -> int | None:
         return _read_int(self.pids / "pids.current")
+
+    def members(self) -> list[int]:
+        """The host pids of every process in the container now (for `QuotaWatch`'s unnamed open files)."""
+        try:
+            return [int(line) for line in (self.pids / "cgroup.procs").read_text().split()]
+        except (OSError, ValueError):
+            return []
 
     def forks_refused(self) -> int | None:
         """How many forks the pids limit has refused so far."""

@@ -20,6 +20,7 @@ import threading
 from typing import IO, Any
 
 from sandboxes._base import SandboxProcess, SandboxUnavailableError
+from sandboxes._docker_cgroup import ContainerCgroup
 from sandboxes._docker_container import remove_quietly
 from sandboxes._docker_stream import STDOUT, frames, hang_up, raw_socket
 from sandboxes._engine import engine_errors
@@ -68,6 +69,11 @@ class DockerProcess(SandboxProcess):
             self._handle = handle
             self._sock = raw_socket(handle)
             container.start()
+            if quota is not None:
+                # Files the worker holds open with no name count against its directory (`unnamed_bytes`).
+                pid = int(client.api.inspect_container(container.id)["State"].get("Pid") or 0)
+                cgroup = ContainerCgroup.find(pid)
+                quota.holders = cgroup.members if cgroup is not None else None
         except engine_errors() as error:
             remove_quietly(client, container.id)
             raise SandboxUnavailableError(f"the Docker engine could not start the worker: {error}") from None

@@ -28,16 +28,18 @@ import socket
 import subprocess
 import sys
 import threading
+import time
 import uuid
 from pathlib import Path
 
 import pytest
 
-from sandboxes import GIB, MIB, ResourceLimitError, SandboxError, SandboxPathError
+from sandboxes import GIB, MIB, Limits, ResourceLimitError, SandboxError, SandboxPathError
 from sandboxes._quota import MAX_DEPTH
 from tests import test_sandbox_battery as battery
 from tests.conftest import REPO
 from tests.test_sandbox_battery import SMALL, Backend, Host, _alive, _everything, _leaks, _python, _wait_until_gone
+from tests.test_sandbox_local import UNNAMED_FILL
 
 # The battery's fixtures: a backend per parameter, and the host checked after each attack.
 backend = battery.backend
@@ -337,3 +339,25 @@ def test_vsock_and_io_uring_are_refused(backend: Backend, host: Host, tmp_path: 
     ring = result.stdout.split("io_uring ", 1)[1].split()
     assert ring[0] == "-1" and int(ring[1]) in (errno.EPERM, errno.ENOSYS), result.stdout
     assert "unix ok" in result.stdout
+
+
+def test_files_held_open_with_no_name_count_against_the_disk_limit_in_both_backends(
+    backend: Backend, host: Host, tmp_path: Path
+) -> None:
+    """Unlinked and O_TMPFILE files take disk no walk of the directory finds; the docker backend missed them."""
+    if os.geteuid() != 0:
+        pytest.skip("the host reads a sandbox's descriptors only as root")
+    limits = Limits(disk_bytes=16 << 20, memory_bytes=256 * MIB, processes=64, file_bytes=64 * MIB)
+    with backend.open(tmp_path / "work", limits=limits) as sandbox:
+        with pytest.raises(ResourceLimitError) as raised:
+            sandbox.exec(_python(UNNAMED_FILL), timeout=60)
+        assert raised.value.limit == "disk_bytes"
+        worker = sandbox.spawn(_python(UNNAMED_FILL))
+        try:
+            deadline = time.monotonic() + 30
+            while worker.poll() is None and time.monotonic() < deadline:
+                time.sleep(0.1)
+            assert worker.poll() is not None, "a worker holding 48 MiB of unnamed files against 16 was not stopped"
+            assert "disk_bytes" in worker.stderr_tail(), worker.stderr_tail()
+        finally:
+            worker.kill()

@@ -438,7 +438,7 @@ def test_a_worker_whose_directory_the_host_removed_still_closes_cleanly(tmp_path
     assert not sandbox.workdir.exists()
 
 
-_UNNAMED_FILL = (
+UNNAMED_FILL = (
     "import os, time\n"
     "held = []\n"
     "for i in range(4):\n"
@@ -458,7 +458,7 @@ _UNNAMED_FILL = (
 def test_files_held_open_with_no_name_count_against_the_disk_limit(sandbox: LocalSandbox) -> None:
     """Unlinked and O_TMPFILE files take disk no walk of the directory finds: 48 MiB of them against 16."""
     with pytest.raises(ResourceLimitError) as raised:
-        sandbox.exec(["python3", "-c", _UNNAMED_FILL], timeout=60, limits=Limits(disk_bytes=16 << 20))
+        sandbox.exec(["python3", "-c", UNNAMED_FILL], timeout=60, limits=Limits(disk_bytes=16 << 20))
     assert raised.value.limit == "disk_bytes"
     assert "kept" not in (raised.value.partial.stdout if raised.value.partial else "")
 
