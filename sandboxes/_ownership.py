@@ -38,7 +38,9 @@ from runs import tree_steps
 _UID_FLOOR = 2_000_000_000
 _UID_BLOCKS = 100_000
 _UID_BLOCK_SIZE = 1_000
-_UNSAFE_BITS = stat.S_ISUID | stat.S_ISGID | stat.S_IWOTH
+_UNSAFE_BITS = stat.S_ISUID | stat.S_ISGID | stat.S_IWGRP | stat.S_IWOTH
+_ACLS = ("system.posix_acl_access", "system.posix_acl_default")
+"""POSIX ACLs a command may set on what it made: entries for its own uid, which a later experiment is lent."""
 _DIRECTORY = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC
 
 
@@ -70,18 +72,45 @@ def _walk_chown(root: Path, uid: int, gid: int, wanted: Callable[[os.stat_result
         top = os.fstat(rootfd)
         if wanted(top):
             os.fchown(rootfd, uid, gid)
+            _drop_acls_of(rootfd)
         for step in tree_steps(rootfd):
             if step.kind != "entry" or not wanted(step.info):
                 continue
             with contextlib.suppress(FileNotFoundError):
                 os.chown(step.name, uid, gid, dir_fd=step.dirfd, follow_symlinks=False)
+                _drop_acls(step.name, step.dirfd, step.info)
                 _clear_unsafe_bits(step.name, step.dirfd, step.info)
     finally:
         os.close(rootfd)
 
 
+def _drop_acls(name: str, dirfd: int, info: os.stat_result) -> None:
+    """Remove the POSIX ACLs of a regular file or directory, named through its directory's descriptor.
+
+    An ACL outlives the hand-back's chown and mode changes: a command could grant its own uid (lent to
+    later experiments) or, where the ACL names a group, others access to what it left. The last component
+    is not followed (`follow_symlinks=False`), and the path goes through the open directory.
+    """
+    if not (stat.S_ISREG(info.st_mode) or stat.S_ISDIR(info.st_mode)):
+        return
+    _drop_acls_of(f"/proc/self/fd/{dirfd}/{name}")
+
+
+def _drop_acls_of(where: str | int) -> None:
+    """Remove the ACLs of a path (its last component not followed) or of an open descriptor."""
+    follow = isinstance(where, int)
+    try:
+        present = os.listxattr(where, follow_symlinks=follow)
+    except OSError:
+        return
+    for acl in _ACLS:
+        if acl in present:
+            with contextlib.suppress(OSError):
+                os.removexattr(where, acl, follow_symlinks=follow)
+
+
 def _clear_unsafe_bits(name: str, dirfd: int, info: os.stat_result) -> None:
-    """Clear set-uid, set-gid and others' write through a descriptor opened without following links
+    """Clear set-uid, set-gid and group's and others' write through a descriptor opened without following links
     (chmod has no lchmod); only regular files and directories carry them meaningfully.
 
     Directories lose them too: a set-gid directory would hand its group to whatever the harness writes
@@ -155,7 +184,8 @@ class DirectoryGrant:
 
 
 def strip_set_id_bits(root: Path) -> None:
-    """Clear set-uid/set-gid bits and others' write on everything under `root` (root included), following no link.
+    """Clear set-uid/set-gid bits, group's and others' write and ACLs on everything under `root` (root included),
+    following no link.
 
     For a sandbox that ran as the directory's own owner (labgate as an ordinary user): nothing
     changes hands, but a set-uid file left behind would still run as that user for whoever starts it,
@@ -165,10 +195,12 @@ def strip_set_id_bits(root: Path) -> None:
     rootfd = os.open(root, _DIRECTORY)
     try:
         top = os.fstat(rootfd)
+        _drop_acls_of(rootfd)
         if top.st_mode & _UNSAFE_BITS:
             os.fchmod(rootfd, stat.S_IMODE(top.st_mode) & ~_UNSAFE_BITS)
         for step in tree_steps(rootfd, unlock=True):
             if step.kind == "entry":
+                _drop_acls(step.name, step.dirfd, step.info)
                 _clear_unsafe_bits(step.name, step.dirfd, step.info)
     finally:
         os.close(rootfd)

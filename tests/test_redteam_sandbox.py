@@ -25,6 +25,7 @@ import os
 import resource
 import secrets
 import socket
+import stat
 import subprocess
 import sys
 import threading
@@ -361,3 +362,40 @@ def test_files_held_open_with_no_name_count_against_the_disk_limit_in_both_backe
             assert "disk_bytes" in worker.stderr_tail(), worker.stderr_tail()
         finally:
             worker.kill()
+
+
+_ACL_AND_GROUP_WRITE = """
+import os, struct
+uid = os.getuid()
+def acl(*entries):
+    return struct.pack('<I', 2) + b''.join(struct.pack('<HHI', tag, perm, who) for tag, perm, who in entries)
+ANY = 0xFFFFFFFF
+grant = acl((0x01, 7, ANY), (0x02, 7, uid), (0x04, 5, ANY), (0x10, 7, ANY), (0x20, 5, ANY))
+open('out.txt', 'w').write('result')
+os.mkdir('folder')
+os.chmod('out.txt', 0o664)
+os.chmod('folder', 0o775)
+try:
+    for path in ('out.txt', 'folder', '.'):
+        os.setxattr(path, 'system.posix_acl_access', grant)
+    os.setxattr('folder', 'system.posix_acl_default', grant)
+    print('acls set')
+except OSError as error:
+    print('no acls', error.errno)
+"""
+
+
+def test_acls_and_group_write_do_not_survive_the_hand_back(backend: Backend, host: Host, tmp_path: Path) -> None:
+    """ACLs outlive chown and chmod: entries for the command's own uid (lent to later experiments) stayed."""
+    workdir = tmp_path / "work"
+    with backend.open(workdir) as sandbox:
+        result = sandbox.exec(_python(_ACL_AND_GROUP_WRITE), timeout=30)
+    assert result.returncode == 0, result.stderr
+    if "acls set" not in result.stdout:
+        pytest.skip(f"this filesystem keeps no ACLs: {result.stdout}")
+    for path in (workdir, workdir / "out.txt", workdir / "folder"):
+        names = os.listxattr(path, follow_symlinks=False)
+        assert not [name for name in names if name.startswith("system.posix_acl")], (path, names)
+    for path in (workdir / "out.txt", workdir / "folder"):
+        assert not path.lstat().st_mode & (stat.S_IWGRP | stat.S_IWOTH), (path, oct(path.lstat().st_mode))
+    assert (workdir / "out.txt").read_text() == "result"
