@@ -514,3 +514,19 @@ def test_a_crash_note_quotes_only_what_the_crashing_candidate_printed(worker: Wo
     crashed = harness.evaluate(crashing, "train", seed=1, sizes=SUITE["saxpy"].sizes[:1])
     assert crashed.status == "crash", crashed.feedback()
     assert "EARLIER-CANDIDATE-SAID-THIS" not in crashed.feedback(), crashed.feedback()
+
+
+def test_lj_inputs_change_cell_occupancy_and_order_with_every_draw() -> None:
+    """A jittered lattice kept in lattice order, always filling the cells alike, let a kernel find its
+    partners by fixed index offsets; the lattice is now shifted and each cell's particles shuffled."""
+    task = SUITE["lj"]
+    size = task.sizes[0]
+    draws = [task.inputs(size, np.random.default_rng(seed)) for seed in (1, 2)]
+    occupancy = [np.diff(draw["start"]) for draw in draws]
+    assert not np.array_equal(occupancy[0], occupancy[1])
+    for draw in draws:
+        cell = draw["cell"]
+        assert np.all(np.diff(cell) >= 0), "particles must stay sorted by cell"
+        first = draw["start"][np.flatnonzero(np.diff(draw["start"]) > 1)[0]]
+        pos = draw["pos"].reshape(-1, 4)[first : first + 2, :3]
+        assert not np.all(pos[0] <= pos[1]), "a cell's particles came in lattice order"

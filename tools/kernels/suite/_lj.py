@@ -139,12 +139,18 @@ class LennardJones(KernelTask):
         grid_points = np.stack(np.meshgrid(np.arange(mx), np.arange(my), np.arange(mz), indexing="ij"), -1).reshape(
             -1, 3
         )
-        positions = (grid_points + 0.5 + rng.uniform(-JITTER, JITTER, grid_points.shape)) * SPACING
+        # The whole lattice shifted by a random offset (wrapped around the periodic box) and the particles
+        # of each cell in a random order: distances stay a jittered lattice's, but which cell holds how many
+        # particles and where each sits in the arrays change with every draw, so no kernel can find its
+        # partners by fixed index offsets from the lattice's own order.
+        shift = rng.uniform(0.0, SPACING, 3)
+        positions = ((grid_points + 0.5 + rng.uniform(-JITTER, JITTER, grid_points.shape)) * SPACING + shift) % lengths
         positions = np.minimum(positions.astype(np.float32), lengths.astype(np.float32) * np.float32(0.99999))
         index = np.floor(positions / (lengths / np.array([ncx, ncy, ncz]))).astype(np.int64)
         index = np.minimum(index, np.array([ncx, ncy, ncz]) - 1)
         cell = index[:, 0] + ncx * (index[:, 1] + ncy * index[:, 2])
-        order = np.argsort(cell, kind="stable")
+        shuffled = rng.permutation(len(cell))
+        order = shuffled[np.argsort(cell[shuffled], kind="stable")]
         pos = np.zeros((len(order), 4), dtype=np.float32)
         pos[:, :3] = positions[order]
         start = np.searchsorted(cell[order], np.arange(ncx * ncy * ncz + 1)).astype(np.int32)
