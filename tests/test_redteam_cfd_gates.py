@@ -11,7 +11,7 @@ import io
 import math
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Any, ClassVar, cast
 
 import numpy as np
 import pytest
@@ -126,6 +126,52 @@ def test_mesh_independence_rejects_a_refinement_that_proves_nothing(
     verdict = _mesh_verdict(tmp_path, monkeypatch, ORIGINAL, refined)
     assert verdict.decision == "reject", verdict.reasons
     assert named in " ".join(verdict.reasons)
+
+
+def test_mesh_independence_rejects_a_refinement_whose_cell_count_cannot_be_told(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An unknown count on either side let the gate pass a "refinement" that may have kept the mesh."""
+
+    def no_note(directory: Path, **run: Any) -> Path:
+        written = write_run(directory, **run)
+        (written / "case" / "constant" / "polyMesh" / "owner").write_text("FoamFile { object owner; }\n0()\n")
+        return written
+
+    monkeypatch.setattr(mesh_gate, "case_family", lambda context: Family())
+    directory = write_run(tmp_path / "experiment", cells=100, quantity=0.5)
+    context = GateContext(
+        task=TASK,
+        experiment=ExperimentSpec(key="x", task_id=TASK.id, params={"case": "synthetic", "cells": 100}),
+        directory=directory,
+        outcome=_outcome(),
+        options={"factor": 2.0},
+        rerun=lambda spec, where: (no_note(where, cells=200, quantity=0.5), _outcome())[1],
+        prior=[],
+    )
+    verdict = run_gate(get_gate("mesh-independence"), context)
+    assert verdict.decision == "reject", verdict.reasons
+    assert "whether it was refined cannot be told" in " ".join(verdict.reasons)
+
+
+def test_the_held_out_gate_does_not_accept_a_candidate_worse_in_sample() -> None:
+    """Within every held-out tolerance but 38 % worse in sample: accepted, listed among the results."""
+    from types import SimpleNamespace
+
+    from verifiers.cfd._heldout import HeldOutGate
+
+    context = SimpleNamespace(outcome=SimpleNamespace(files=[]), digests=lambda relative: [])
+    baseline = {"cf_rmse": 0.00289, "profile_rmse": 0.050, "reattachment": 7.77}
+    plate, step = (0.040, 0.033), (6.80, 7.02, 0.030, 0.003)
+    for cf, decision in ((0.00400, "revise"), (0.00289, "revise"), (0.00260, "accept")):
+        candidate = {"cf_rmse": cf, "profile_rmse": 0.055, "reattachment": 7.70}
+        verdict = HeldOutGate()._judge(cast(Any, context), candidate, baseline, *plate, step=step)
+        assert verdict.decision == decision, (cf, verdict.reasons)
+    assert "in-sample improvement: FAIL" in " ".join(
+        HeldOutGate()._judge(cast(Any, context), {**baseline, "cf_rmse": 0.004}, baseline, *plate, step=step).reasons
+    )
+    itself = HeldOutGate()._judge(cast(Any, context), baseline, baseline, 0.033, 0.033, step=step, is_baseline=True)
+    assert itself.decision == "accept", itself.reasons
 
 
 def test_mesh_independence_rejects_a_nan_answer_on_both_meshes(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -5,9 +5,10 @@ the quantities of interest are read from both runs' raw fields by the case famil
 compared against the family's stated tolerances (a task may override them).
 
 Only a real refinement counts: the refined run's solver must have run to its end (no fatal error, no
-non-finite residual, a final 'End'), its mesh must hold more cells than the original's (a refinement
-that silently kept the old mesh would reproduce the answer exactly), and every quantity on both
-meshes must be a finite number (a NaN compares as "unchanged" with anything).
+non-finite residual, a final 'End'), its mesh (the one its latest fields live on) must be known to hold
+more cells than the original's (a refinement that silently kept the old mesh would reproduce the answer
+exactly), and every quantity on both meshes must be a finite number (a NaN compares as "unchanged" with
+anything).
 """
 
 from __future__ import annotations
@@ -19,11 +20,18 @@ from pydantic import Field, PositiveFloat
 
 from runs import ExperimentSpec, GateResult
 from tools import ExperimentOutcome
-from tools.cfd import FieldFormatError, mesh_cell_count
+from tools.cfd import FieldFormatError, latest_time, mesh_cell_count
 from verifiers._gate import Gate, GateContext, blocking_verdict
 from verifiers._options import GateOptions
 from verifiers.cfd._family import case_family
 from verifiers.cfd._solver_log import finished_run_problem
+
+
+def _solved_cells(case: Path) -> int | None:
+    """The cell count of the mesh the latest fields were solved on (`mesh_folder`), not merely of
+    `constant/polyMesh`: a case solving on a mesh kept in a time folder never saw a refinement there."""
+    latest = latest_time(case)
+    return mesh_cell_count(case, latest[1] if latest is not None else None)
 
 
 def _not_finite(quantities: dict[str, float]) -> list[str]:
@@ -55,8 +63,11 @@ class MeshIndependenceGate(Gate):
         problem = finished_run_problem(directory, outcome)
         if problem is not None:
             return f"the refined run's solver log: {problem}"
-        before, after = mesh_cell_count(context.path("case")), mesh_cell_count(directory / "case")
-        if before is not None and after is not None and after <= before:
+        before, after = _solved_cells(context.path("case")), _solved_cells(directory / "case")
+        if before is None or after is None:
+            which = "original" if before is None else "refined"
+            return f"the {which} run's mesh does not say how many cells it has: whether it was refined cannot be told"
+        if after <= before:
             return f"the refined mesh has {after} cells, the original {before}: the mesh was not refined"
         return None
 

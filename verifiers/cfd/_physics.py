@@ -155,7 +155,7 @@ class PhysicalRangeGate(Gate):
         if not written:
             return np.array([]), f"y+ was not written (case/{folder.name}/yPlus)"
         values = []
-        for name, patch in mesh_patches(case).items():
+        for name, patch in mesh_patches(case, folder).items():
             if patch.kind != "wall" or patch.size == 0:
                 continue
             try:

@@ -23,6 +23,7 @@ from tools.cfd import (
     FloatArray,
     latest_time,
     mesh_cell_count,
+    mesh_folder,
     read_internal_field,
     read_label_list,
 )
@@ -45,16 +46,31 @@ def blank_fraction(source: Path | bytes) -> float:
     return float(np.mean(np.all(colour > 0.995, axis=-1)))
 
 
-def checkerboard_index(case: Path, values: FloatArray) -> float:
+class MeshMismatchError(FieldFormatError):
+    """The mesh's face lists were read but do not fit the field: skipping the check would let a case
+    dodge it, so the gate rejects."""
+
+
+def checkerboard_index(case: Path, values: FloatArray, folder: Path | None = None) -> float:
     """How far cell values stray from the mean of their face neighbours, over the field's range.
 
     A smooth field stays within O(h^2) curvature of its neighbours' mean; an odd-even decoupled one
-    swings by its own amplitude. Uses the mesh's owner/neighbour lists, so any mesh works.
+    swings by its own amplitude. Uses the owner/neighbour lists of the mesh the field of `folder` lives
+    on (`mesh_folder`), so any mesh works; lists that do not fit the field (a label past its last cell,
+    fewer owners than neighbours) are no mesh of this field and raise `MeshMismatchError`.
     """
-    owner = read_label_list(case / "constant" / "polyMesh" / "owner", within=case)
-    neighbour = read_label_list(case / "constant" / "polyMesh" / "neighbour", within=case)
-    owner = owner[: len(neighbour)]
+    mesh = mesh_folder(case, folder)
+    owner = read_label_list(mesh / "owner", within=case)
+    neighbour = read_label_list(mesh / "neighbour", within=case)
     n = len(values)
+    if len(owner) < len(neighbour):
+        raise MeshMismatchError(f"{mesh.name}/owner lists fewer faces ({len(owner)}) than neighbour ({len(neighbour)})")
+    owner = owner[: len(neighbour)]
+    for name, labels in (("owner", owner), ("neighbour", neighbour)):
+        if labels.size and (int(labels.min()) < 0 or int(labels.max()) >= n):
+            raise MeshMismatchError(
+                f"the mesh's {name} list names cells outside the field's {n}: not this field's mesh"
+            )
     sums = np.bincount(owner, weights=values[neighbour], minlength=n) + np.bincount(
         neighbour, weights=values[owner], minlength=n
     )
@@ -149,7 +165,7 @@ class VisionGate(Gate):
         else:
             velocity = values.get(solution.velocity) if solution.velocity is not None else None
             pressure = values.get(solution.scalar) if solution.scalar in PRESSURES else None
-            self._field_checks(context, definition, params, case, velocity, pressure, metrics, worse)
+            self._field_checks(context, definition, params, case, folder, velocity, pressure, metrics, worse)
         if context.vision is not None:
             self._ask_model(context, definition, images, metrics, worse)
         else:
@@ -166,6 +182,7 @@ class VisionGate(Gate):
         definition: Any,
         params: Any,
         case: Path,
+        folder: Path,
         velocity: FloatArray | None,
         pressure: FloatArray | None,
         metrics: dict[str, float],
@@ -181,7 +198,10 @@ class VisionGate(Gate):
             try:
                 # A pressure field flat to round-off (a periodic channel) has no pattern to judge.
                 flat = float(np.ptp(pressure)) < 1e-9 * reference**2
-                index = None if flat else checkerboard_index(case, pressure)
+                index = None if flat else checkerboard_index(case, pressure, folder)
+            except MeshMismatchError as error:
+                worse("reject", f"the pressure field cannot be checked for checkerboarding: {error}")
+                index = None
             except FieldFormatError:
                 index = None
             if index is not None:

@@ -30,6 +30,7 @@ from runs import (
     copy_untrusted_tree,
     read_untrusted_path_text,
     remove_untrusted_tree,
+    untrusted_kind,
 )
 from sandboxes import Limits, Sandbox
 from tools._workload import ExperimentOutcome, OutputFile, SandboxFactory, TaskError
@@ -194,7 +195,35 @@ def _start_only(case: Path) -> None:
         remove_untrusted_tree(folder)
     if not times:
         raise TaskError("the case has no initial time directory (0/ or 0.orig/)")
+    _one_mesh_in_constant(case, times[0][1])
     _restore_original_fields(times[0][1])
+
+
+def _one_mesh_in_constant(case: Path, start: Path) -> None:
+    """Leave the case one mesh, in `constant/polyMesh`, the place labgate meshes, refines and counts.
+
+    OpenFOAM reads the mesh of the start time's folder before `constant/`'s: a `0/polyMesh` kept in the
+    case was what both the original and the refined run solved on, while blockMesh and refineMesh changed
+    only `constant/polyMesh`, so the mesh-independence check compared a mesh with itself. Where the case
+    meshes itself (a blockMeshDict) the start folder's mesh is an earlier run's output and goes; where it
+    is the only mesh it moves to `constant/`; beside another mesh in `constant/`, which one the case means
+    cannot be told, and it is refused.
+    """
+    kind = untrusted_kind(case, f"{start.name}/polyMesh")
+    if kind is None:
+        return
+    if kind != "dir":
+        raise TaskError(f"the case's {start.name}/polyMesh is not a folder: a mesh there cannot be read or refined")
+    if (case / "system" / "blockMeshDict").is_file():
+        remove_untrusted_tree(start / "polyMesh")
+    elif untrusted_kind(case, "constant/polyMesh") is None and untrusted_kind(case, "constant") in (None, "dir"):
+        (case / "constant").mkdir(exist_ok=True)
+        (start / "polyMesh").rename(case / "constant" / "polyMesh")
+    else:
+        raise TaskError(
+            f"the case holds a mesh in both {start.name}/polyMesh and constant/polyMesh: OpenFOAM would solve on "
+            f"the first and labgate refines the second; keep the mesh in constant/polyMesh only"
+        )
 
 
 def _restore_original_fields(folder: Path) -> None:

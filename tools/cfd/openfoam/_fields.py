@@ -54,6 +54,9 @@ class RefusedOutputError(FieldFormatError):
 
 
 MAX_OUTPUT_BYTES = 64 << 20
+MAX_UNIFORM_CELLS = MAX_OUTPUT_BYTES // 2
+"""The most cells a uniform field is expanded to: no nonuniform field of more cells fits in `MAX_OUTPUT_BYTES`
+of text (each value takes at least a digit and a separator)."""
 """The largest solver output (field, sample table, dictionary) the host reads from a case."""
 
 
@@ -191,6 +194,13 @@ def _internal_values(text: str, path: str, n_cells: int | None) -> FloatArray:
             raise FieldFormatError(f"{path}: a uniform value of {values.size} components is no field value")
         if n_cells is None:
             raise FieldFormatError(f"{path} is uniform; the number of cells is needed to expand it")
+        if n_cells > MAX_UNIFORM_CELLS:
+            # The count comes from the mesh's own header note, which the run wrote: a few bytes could
+            # otherwise ask the host for gigabytes.
+            raise FieldFormatError(
+                f"{path} is uniform on a mesh said to hold {n_cells} cells, more than a field labgate reads can "
+                f"hold ({MAX_UNIFORM_CELLS})"
+            )
         return np.tile(values, (n_cells, 1)) if values.size > 1 else np.full(n_cells, values[0])
     head = _LIST_HEAD.match(rest)
     if head is None:
@@ -253,9 +263,13 @@ _HEADER_BYTES = 4096
 """The note OpenFOAM writes in the header of polyMesh/owner lies within the first lines."""
 
 
-def _mesh_instance(case: Path, folder: Path | None) -> Path:
+def mesh_folder(case: Path, folder: Path | None = None) -> Path:
     """The polyMesh directory the fields of `folder` live on, found as OpenFOAM finds it: the latest
-    time up to the folder's own whose polyMesh holds an owner list (compressed or not), else `constant`."""
+    time up to the folder's own whose polyMesh holds an owner list (compressed or not), else `constant`.
+
+    Every reader of a time's mesh (cell counts, face lists, patches) goes through here: one that read
+    `constant/polyMesh` beside fields solved on a mesh kept in a time folder paired them with the wrong cells.
+    """
     limit = time_name_value(folder.name) if folder is not None and folder.parent == case else None
     if limit is not None:
         for value, earlier in reversed(time_directories(case)):
@@ -271,7 +285,7 @@ def mesh_cell_count(case: Path, folder: Path | None = None) -> int | None:
     note OpenFOAM writes in the header of polyMesh/owner (or of owner.gz, a mesh written compressed); None
     when there is no such note to read (no owner file, or one the reader refuses), so the caller checks
     nothing."""
-    instance = _mesh_instance(case, folder)
+    instance = mesh_folder(case, folder)
     try:  # the note is in the header: the list itself (tens of MB on a large mesh) is never read
         header = read_untrusted_path_head(instance / "owner", within=case, max_bytes=_HEADER_BYTES)
     except UntrustedFileMissingError:

@@ -17,6 +17,7 @@ from tools.cfd.openfoam._fields import (
     FieldFormatError,
     FloatArray,
     field_text,
+    mesh_folder,
     parse_internal_field,
     read_field_text,
     read_output_text,
@@ -36,8 +37,9 @@ class PatchInfo:
     size: int
 
 
-def mesh_patches(case: Path) -> dict[str, PatchInfo]:
-    path = case / "constant" / "polyMesh" / "boundary"
+def mesh_patches(case: Path, folder: Path | None = None) -> dict[str, PatchInfo]:
+    """The patches of the mesh the fields of `folder` (else the case's own mesh) live on (`mesh_folder`)."""
+    path = mesh_folder(case, folder) / "boundary"
     text = _HEADER.sub("", read_output_text(path, within=case), count=1)
     text = re.sub(r"//[^\n]*", "", text)
     start = text.index("(")
@@ -66,13 +68,13 @@ def read_label_list(path: Path, *, within: Path | None = None) -> NDArray[np.int
     return values
 
 
-def patch_cells(case: Path, patch: str) -> NDArray[np.int64]:
-    """Index of the cell owning each face of the patch, in the patch's face order."""
-    patches = mesh_patches(case)
+def patch_cells(case: Path, patch: str, folder: Path | None = None) -> NDArray[np.int64]:
+    """Index of the cell owning each face of the patch, in the patch's face order (on `mesh_folder`'s mesh)."""
+    patches = mesh_patches(case, folder)
     if patch not in patches:
         raise FieldFormatError(f"the mesh has no patch {patch!r} (patches: {', '.join(patches)})")
     info = patches[patch]
-    owner = read_label_list(case / "constant" / "polyMesh" / "owner", within=case)
+    owner = read_label_list(mesh_folder(case, folder) / "owner", within=case)
     return owner[info.start : info.start + info.size]
 
 
@@ -143,9 +145,9 @@ def _closing_brace(text: str, start: int, path: Path) -> int:
     raise FieldFormatError(f"{path}: unbalanced braces: the file is truncated")
 
 
-def patch_face_count(case: Path, patch: str) -> int:
-    """The number of faces of `patch`, from `constant/polyMesh/boundary`'s nFaces."""
-    patches = mesh_patches(case)
+def patch_face_count(case: Path, patch: str, folder: Path | None = None) -> int:
+    """The number of faces of `patch`, from the boundary file's nFaces (of `mesh_folder`'s mesh)."""
+    patches = mesh_patches(case, folder)
     if patch not in patches:
         raise FieldFormatError(f"the mesh has no patch {patch!r} (patches: {', '.join(patches)})")
     return patches[patch].size

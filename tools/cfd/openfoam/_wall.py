@@ -13,7 +13,14 @@ from pathlib import Path
 
 import numpy as np
 
-from tools.cfd.openfoam._fields import FieldFormatError, FloatArray, latest_time, read_cell_centres, read_internal_field
+from tools.cfd.openfoam._fields import (
+    FieldFormatError,
+    FloatArray,
+    latest_time,
+    mesh_folder,
+    read_cell_centres,
+    read_internal_field,
+)
 from tools.cfd.openfoam._patches import patch_cells, read_patch_field
 
 
@@ -50,7 +57,7 @@ def wall_reading(
     if latest is None:
         raise FieldFormatError(f"{case} has no time directory after 0: the solver wrote no result")
     time, folder = latest
-    cells = patch_cells(case, patch)
+    cells = patch_cells(case, patch, folder)
     faces = read_patch_field(folder / "C", patch, within=case, expected=len(cells))
     shear = read_patch_field(folder / "wallShearStress", patch, within=case, expected=len(faces))
     centres = read_cell_centres(case, folder)
@@ -72,7 +79,8 @@ def wall_reading(
     distance = np.linalg.norm(normal, axis=1)
     tangential = (velocity[cells, :2] * tangent).sum(axis=1)
     tau_x = (shear[:, :2] * tangent).sum(axis=1)
-    files = (f"{folder.name}/C", f"{folder.name}/wallShearStress", f"{folder.name}/U", "constant/polyMesh/owner")
+    mesh = mesh_folder(case, folder).relative_to(case)
+    files = (f"{folder.name}/C", f"{folder.name}/wallShearStress", f"{folder.name}/U", f"{mesh}/owner")
     return WallReading(
         x=faces[:, 0].copy(),
         y=faces[:, 1].copy(),
