@@ -7,12 +7,22 @@ prose is judged sentence by sentence against the verdicts it cites:
 - every citation names a verdict of this run;
 - a sentence that states a number, names an experiment or claims success or failure cites a verdict;
 - each number comes from the cited verdicts or their experiments (metrics, parameters), at the
-  precision written, a percentage only where the value is a fraction or itself a percentage;
+  precision written, a percentage only where the value is a fraction or itself a percentage, and with
+  its sign: a negative value is written with its minus ('-2.5 %', 'minus 2.5 %'), never left to words
+  of direction;
+- a number is a value of the quantity it is written as: a gate's limit only where the prose frames it
+  as a limit ('a limit of 0.02'), a parameter only where the prose names that parameter ('64 cells'),
+  the baseline's or the reference data's value only where the prose says whose it is, and otherwise a
+  measured metric, of the quantity the sentence names if it names one (`metric_roles`);
+- a number in words the gate cannot read ('ten to the minus three', 'three per mille', 'a few
+  thousandths') rejects the sentence: a number that is not read is not checked;
 - each experiment the sentence names is one whose verdict it cites;
 - a claim of success cites accepting verdicts of accepted experiments only, and one about "all
   experiments" needs every experiment of the run accepted;
 - a not-accepted experiment may be cited only by a sentence that plainly says it was not accepted,
-  and such a sentence cites no accepting verdict; a claim of success beside it must name what
+  and such a sentence cites no accepting verdict, and neither ranks, praises nor excuses the result
+  ('best', 'outperformed', 'owing to a glitch'): it may compare its numbers only with the gate's limit;
+  a claim of success beside it must name what
   succeeded ("re=400 failed [V3] but it passed [V1]": "it" may be read as re=400), and so must a claim
   of success that opens with a pronoun right after such a sentence ("re=400 failed [V3]. It then
   passed every gate [V1].").
@@ -27,15 +37,18 @@ import re
 from dataclasses import dataclass, field
 
 from runs import GateResult
-from verifiers._writeup_claims import claims, clauses, plainly_negative, quantified
+from verifiers._writeup_claims import claims, clauses, evaluative, plainly_negative, quantified
 from verifiers._writeup_text import (
     MAX_PROSE_CHARS,
     citations,
+    numbers_at,
     numbers_in,
     segments,
     sentences,
     spelled_numbers,
+    spelled_numbers_at,
     supported,
+    unread_numbers,
     visible_text,
     without_citations,
 )
@@ -141,6 +154,12 @@ def _judge_unit(index: int, unit: str, record: WriteupRecord, findings: _Finding
         findings.add("citation of no verdict", f"{where} cites {', '.join(f'V{i}' for i in unknown)}: no such verdict")
     body = without_citations(unit)
     keys = list(record.experiments)
+    unread = unread_numbers(body)
+    if unread:
+        findings.add(
+            "number in words the gate cannot read",
+            f"{where} states a number in words that cannot be checked ({'; '.join(unread[:3])}); write it in digits",
+        )
     if not ids:
         said = claims(body)
         what = (
@@ -174,28 +193,7 @@ def _judge_segment(
             findings.add("experiment named without its verdict", f"{where} names {key} but cites none of its verdicts")
     if len(mentioned) == 1:  # numbers next to one named experiment are that experiment's
         cited = [verdict for verdict in cited if verdict.experiment == mentioned[0]]
-    allowed = record.values_for(cited)
-    numbers = _numbers(text)
-    unsupported = [written for written, value in numbers if not supported(written, value, allowed)]
-    if unsupported:
-        shown = ", ".join(f"V{v.id}" for v in cited) or "none"
-        findings.add(
-            "number not from the cited verdicts",
-            f"{where}: {', '.join(unsupported[:6])} is not a value of the cited verdicts ({shown}) "
-            "or of their experiments",
-        )
-    named = _named_quantities(text, cited)
-    if named:
-        # Metrics whose names say nothing readable ('xr_h') may be what the prose calls them.
-        unreadable = {name for verdict in cited for name in verdict.metrics if not _name_parts(name)}
-        own = record.values_for(cited, only_metrics=set(named) | unreadable)
-        swapped = [w for w, value in numbers if supported(w, value, allowed) and not supported(w, value, own)]
-        if swapped:
-            findings.add(
-                "number given under another quantity's name",
-                f"{where}: {', '.join(swapped[:6])} is a value of the cited verdicts, but not of the quantity "
-                f"the sentence names ({', '.join(sorted(named))})",
-            )
+    _judge_numbers(where, _blank_keys(text, mentioned), record, cited, findings)
 
 
 _GENERIC_PARTS = {
@@ -236,6 +234,238 @@ def _named_quantities(text: str, cited: list[VerdictFacts]) -> dict[str, set[str
     return named
 
 
+@dataclass(frozen=True)
+class _Quantity:
+    """A value a sentence may state: a metric of a cited verdict or a parameter of a cited experiment."""
+
+    name: str
+    value: float
+    percent: bool
+    role: str
+    """'measured', 'limit' (a gate's limit, tolerance or threshold), 'parameter' (an experiment's setting) or
+    'qualified' (a value of something else than the experiment: the baseline's, the reference data's)."""
+    qualifier: str = ""
+
+
+_LIMIT_WORDS = {
+    "tolerance", "tolerances", "tol", "limit", "limits", "threshold", "thresholds", "allowed", "allowance",
+    "allowable", "allows", "permitted", "bound", "bounds", "cap", "ceiling", "budget", "criterion", "required",
+}  # fmt: skip
+"""Words that make a name, or the words before or after a number, speak of a limit rather than a measurement."""
+_EXTREMES = {"max", "min", "maximum", "minimum"}
+_AGGREGATES = _EXTREMES | {"mean", "avg", "average", "final", "median", "total", "sum", "std", "last", "worst", "peak"}
+KNOWN_LIMITS = frozenset({"rmse_max", "profile_rmse_max", "cf_rmse_max"})
+"""Metrics the comparator gates emit that are their limits, not measurements (also caught by the sibling rule of
+`metric_roles` wherever the measured value sits beside them)."""
+_QUALIFIERS = {
+    "baseline": {"baseline", "default", "original", "stock", "standard", "untuned", "uncalibrated"},
+    "default": {"baseline", "default", "original", "stock", "standard", "untuned", "uncalibrated"},
+    "seed": {"seed", "original", "starting", "baseline"},
+    "reference": {"reference", "measured", "measurement", "measurements", "experiment", "experimental", "data",
+                  "benchmark", "dns", "literature", "published"},
+    "measured": {"reference", "measured", "measurement", "measurements", "experiment", "experimental", "data",
+                 "benchmark", "dns", "literature", "published"},
+}  # fmt: skip
+"""A metric whose name carries one of these words is a value of something else than the experiment (the default
+model's error, the experiment's measured reattachment): prose may state it only where it says whose it is."""
+_PARAMETER_WORDS = {"cell": {"mesh", "grid", "resolution", "cell"}, "re": {"reynolds", "re"}}
+"""Words prose uses for a parameter whose name it does not spell out ('a 64x64 mesh' states the `cells`)."""
+
+
+def _words_of(name: str) -> list[str]:
+    spaced = re.sub(r"(?<=[a-z])(?=[A-Z])|(?<=[A-Za-z])(?=[0-9])|(?<=[0-9])(?=[A-Za-z])", " ", name)
+    return [word for word in re.split(r"[^A-Za-z0-9]+", spaced.lower()) if word]
+
+
+def metric_roles(metrics: dict[str, float]) -> dict[str, tuple[str, str]]:
+    """The role of each metric of one verdict, with its qualifier: ('measured' | 'limit' | 'qualified', word).
+
+    Gates emit their limits beside their measurements under names that read alike ('rmse_max' beside
+    'rmse_u'), while a measured extreme is named the same way ('yplus_max', 'courant_max'). So a name with a
+    limit word ('*_tolerance', 'limit', 'threshold') is a limit; a name that opens or ends on max/min is a
+    limit when it is a known limit or when the same verdict also measures that quantity without an aggregate
+    ('rmse_max' beside 'rmse_u', 'cf_rmse_max' beside 'cf_rmse': nothing but a limit needs a max beside the
+    value), and a measurement otherwise ('yplus_max' beside 'yplus_mean', 'courant_max' alone).
+    """
+    roles: dict[str, tuple[str, str]] = {}
+    plain = [set(_name_parts(other)) for other in metrics if not set(_words_of(other)) & _AGGREGATES]
+    for name in metrics:
+        words = _words_of(name)
+        qualifier = next(
+            (word for i, word in enumerate(words) if word in _QUALIFIERS and (i == 0 or words[i - 1] != "over")), ""
+        )
+        quantity = _name_parts(name)
+        extreme = bool(words) and (words[0] in _EXTREMES or words[-1] in _EXTREMES)
+        bounds_a_value = extreme and bool(quantity) and any(quantity <= parts for parts in plain)
+        if set(words) & _LIMIT_WORDS or name in KNOWN_LIMITS or bounds_a_value:
+            roles[name] = ("limit", "")
+        elif qualifier:
+            roles[name] = ("qualified", qualifier)
+        else:
+            roles[name] = ("measured", "")
+    return roles
+
+
+def _quantities(record: WriteupRecord, cited: list[VerdictFacts]) -> list[_Quantity]:
+    found: list[_Quantity] = []
+    seen: set[str] = set()
+    for verdict in cited:
+        roles = metric_roles(verdict.metrics)
+        for name, value in verdict.metrics.items():
+            role, qualifier = roles[name]
+            found.append(_Quantity(name, value, _is_percent(name), role, qualifier))
+        facts = record.experiments.get(verdict.experiment or "")
+        if facts is not None and facts.key not in seen:
+            seen.add(facts.key)
+            for name, value in facts.parameters.items():
+                words = _words_of(name)
+                extreme = bool(words) and (words[0] in _EXTREMES or words[-1] in _EXTREMES)
+                limit = bool(set(words) & _LIMIT_WORDS) or extreme
+                found.append(_Quantity(name, value, _is_percent(name), "limit" if limit else "parameter"))
+    return found
+
+
+def _blank_keys(text: str, keys: list[str]) -> str:
+    """The text with each named experiment's key blanked out (same length): the digits of 're=400' or
+    'cand-003' name the experiment, they state no value."""
+    for key in keys:
+        pattern = re.compile(_key_pattern(key).pattern, re.IGNORECASE)
+        text = pattern.sub(lambda match: " " * len(match.group()), text)
+    return text
+
+
+_TOKEN = re.compile(r"[^\W_]+|[,;:()=%]")
+_FILLERS = {"of", "at", "to", "set", "is", "was", "(", ":", "=", "%"}
+_BEFORE_WINDOW = 4
+"""How many words before a number its quantity's name may stand ('the RMSE of u was 0.0042')."""
+
+
+def _names(token: str, quantity: _Quantity) -> bool:
+    """Whether a word of the prose names a quantity: a word of its name, or, for a parameter, its whole name
+    ('Re') or a word prose uses for it ('mesh' for `cells`)."""
+    word = _stem(_spelled_out(token))
+    parts = _name_parts(quantity.name)
+    if word in parts:
+        return True
+    if quantity.role == "parameter":
+        whole = re.sub(r"[^a-z0-9]", "", _spelled_out(quantity.name))
+        return word == whole or any(word in _PARAMETER_WORDS.get(part, set()) for part in parts | {whole})
+    return False
+
+
+def _judge_numbers(
+    where: str, text: str, record: WriteupRecord, cited: list[VerdictFacts], findings: _Findings
+) -> None:
+    """Each number must be a value of the quantity it is written as.
+
+    A number bound to a name (the nearest word naming a cited quantity within a few words before it, or the
+    word right after it: 'an RMSE of 0.0042', '128 cells') must be a value of a quantity that word names.
+    A number framed as a limit ('a limit of 0.02', 'the 0.02 limit') must be a limit of the cited verdicts.
+    Any other number must be a measured metric of the cited verdicts, of the quantity the sentence names if
+    it names one. Limits and parameters never stand for a measured value, and a value of the baseline or the
+    reference data only where the sentence says whose it is.
+    """
+    quantities = _quantities(record, cited)
+    tokens = [(match.start(), match.group().lower()) for match in _TOKEN.finditer(text)]
+    words = {_stem(_spelled_out(token)) for _, token in tokens}
+    shown = ", ".join(f"V{v.id}" for v in cited) or "none"
+
+    def usable(quantity: _Quantity) -> bool:
+        return quantity.role == "measured" or (
+            quantity.role == "qualified" and bool(_QUALIFIERS[quantity.qualifier] & words)
+        )
+
+    unreadable = [q for q in quantities if usable(q) and not _name_parts(q.name)]
+    named = [q for q in quantities if usable(q) and any(_names(token, q) for _, token in tokens)]
+    digits = numbers_at(text)
+    numbers = sorted(digits + spelled_numbers_at(text))
+    unsupported: list[str] = []
+    swapped: list[str] = []
+    misused: list[str] = []
+    flipped: list[str] = []
+    for position, written, value in numbers:
+        index = next((i for i, (start, _) in enumerate(tokens) if start >= position), len(tokens))
+        before = _before(tokens, index)
+        # The word after a number in words is often what it counts ('one cell in five'), not what it is.
+        after = _after(tokens, index, position) if (position, written, value) in digits else []
+        framed = _framed_as_limit(before, after, quantities)
+        if framed:
+            pool = [q for q in quantities if q.role == "limit"]
+        else:
+            binder = next((t for t in reversed(before) if any(_names(t, q) for q in quantities)), None)
+            if binder is None and after and any(_names(after[0], q) for q in quantities):
+                binder = after[0]
+            if binder is not None:
+                pool = [q for q in quantities if (usable(q) or q.role == "parameter") and _names(binder, q)]
+                pool += unreadable
+            else:
+                pool = (named + unreadable) if named else [q for q in quantities if usable(q)]
+        if supported(written, value, [(q.value, q.percent) for q in pool]):
+            continue
+        if supported(written, value, [(-q.value, q.percent) for q in pool if q.value]):
+            flipped.append(written)
+        elif supported(written, value, [(q.value, q.percent) for q in quantities if not usable(q)]):
+            misused.append(written)
+        elif supported(written, value, [(q.value, q.percent) for q in quantities]):
+            swapped.append(written)
+        else:
+            unsupported.append(written)
+    if unsupported:
+        findings.add(
+            "number not from the cited verdicts",
+            f"{where}: {', '.join(unsupported[:6])} is not a value of the cited verdicts ({shown}) "
+            "or of their experiments",
+        )
+    if flipped:
+        findings.add(
+            "number without the sign of its value",
+            f"{where}: {', '.join(flipped[:6])} is a value of the cited verdicts ({shown}) with the other sign; "
+            "a negative value is written with its minus sign ('-2.5 %', 'minus 2.5 %'), whatever words of "
+            "direction surround it",
+        )
+    if misused:
+        findings.add(
+            "limit or parameter given as a measured value",
+            f"{where}: {', '.join(misused[:6])} is a limit, a parameter or another model's value in the cited "
+            f"verdicts ({shown}), not the measured value the sentence gives it as",
+        )
+    if swapped:
+        findings.add(
+            "number given under another quantity's name",
+            f"{where}: {', '.join(swapped[:6])} is a value of the cited verdicts, but not of the quantity "
+            "the sentence names",
+        )
+
+
+def _before(tokens: list[tuple[int, str]], index: int) -> list[str]:
+    """The words just before the number at token `index`, back to the previous number or punctuation."""
+    found: list[str] = []
+    for _, token in reversed(tokens[max(0, index - _BEFORE_WINDOW) : index]):
+        if token[0].isdigit() or token in {",", ";", ")"}:  # a number ('64x64'), not a name with digits ('cb1')
+            break
+        found.append(token)
+    return list(reversed(found))
+
+
+def _after(tokens: list[tuple[int, str]], index: int, position: int) -> list[str]:
+    """The two words after the number at token `index` (past its own digits and a '%')."""
+    rest = [t for start, t in tokens[index:] if start > position and not t[0].isdigit() and t != "%"]
+    return rest[:2]
+
+
+def _framed_as_limit(before: list[str], after: list[str], quantities: list[_Quantity]) -> bool:
+    """'a limit of 0.02', 'tolerance: 0.02', 'the 0.02 limit', 'the 0.02 RMSE limit': the number is given as a
+    limit when a limit word leads to it through linking words only, or follows it (after one name at most)."""
+    for token in reversed(before):
+        if token in _LIMIT_WORDS:
+            return True
+        if token not in _FILLERS:
+            break
+    if after and after[0] in _LIMIT_WORDS:
+        return True
+    return len(after) > 1 and after[1] in _LIMIT_WORDS and any(_names(after[0], q) for q in quantities)
+
+
 def _judge_claims(where: str, unit: str, record: WriteupRecord, cited: list[VerdictFacts], findings: _Findings) -> None:
     def accepted(verdict: VerdictFacts) -> bool:
         facts = record.experiments.get(verdict.experiment or "")
@@ -261,6 +491,13 @@ def _judge_claims(where: str, unit: str, record: WriteupRecord, cited: list[Verd
                 f"{where} cites {', '.join(f'V{v.id}' for v in bad)} of a not-accepted experiment "
                 "without plainly saying it was not accepted",
             )
+        elif bad and (praise := evaluative(without_citations(clause), _metric_words(scope))):
+            findings.add(
+                "praise or excuse beside a result not accepted",
+                f"{where} cites {', '.join(f'V{v.id}' for v in bad)} of a not-accepted experiment and ranks, praises "
+                f"or excuses it ({', '.join(dict.fromkeys(praise[:5]))}); such a sentence may say only that it was "
+                "not accepted, by which gate, and what the gate found",
+            )
         elif said.positive and mixed and not _mentions(without_citations(clause), keys):
             findings.add(
                 "claim of success that may be read of a result not accepted",
@@ -276,6 +513,11 @@ def _judge_claims(where: str, unit: str, record: WriteupRecord, cited: list[Verd
                 "claim about every experiment",
                 f"{where} claims success for all experiments, but not every experiment of the run was accepted",
             )
+
+
+def _metric_words(cited: list[VerdictFacts]) -> set[str]:
+    """The words of the cited verdicts' metric names: a sentence may name what a gate measured."""
+    return {word for verdict in cited for name in verdict.metrics for word in _words_of(name)}
 
 
 _ANAPHOR = re.compile(
@@ -296,10 +538,11 @@ def _cites_not_accepted(unit: str, record: WriteupRecord) -> bool:
 
 
 def _praise_by_pronoun(unit: str, record: WriteupRecord) -> str | None:
-    """The pronoun (or 'the case') a claim of success opens with, naming no experiment; None for any other
-    sentence. Read after a sentence about a rejected experiment, such a claim is read of that experiment."""
+    """The pronoun (or 'the case') a claim of success, praise or excuse opens with, naming no experiment; None for
+    any other sentence. Read after a sentence about a rejected experiment, such a claim is read of that experiment."""
     body = without_citations(unit)
-    if not claims(body).positive or _mentions(body, list(record.experiments)):
+    # Ranking or excusing words ('It was the strongest case') praise as much as a word of acceptance does.
+    if not (claims(body).positive or evaluative(body, set())) or _mentions(body, list(record.experiments)):
         return None
     opening = " ".join(re.findall(r"[\w'’]+", body.lower())[:_OPENING_WORDS])
     found = _ANAPHOR.search(opening)

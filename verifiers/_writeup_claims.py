@@ -24,6 +24,9 @@ _POSITIVE = re.compile(
     r"sound(?:ly)?|plausibl[ey]|credibl[ey]|great|superb|outstanding|impeccabl[ey]|fine-praise|"
     r"as-(?:expected|predicted|intended|anticipated|hoped|planned|designed|required|desired|specified|promised)|"
     r"in-line|on-(?:target|track|spec)|spot-on|"
+    r"best|outperform(?:s|ed|ing)?|beat(?:s|en|ing)?|surpass(?:es|ed|ing)?|superior|unbeaten|unmatched|"
+    r"unrivall?ed|unsurpassed|record-breaking|standout|winner|winning|impressive(?:ly)?|remarkabl[ey]|promising|"
+    r"exemplary|stellar|headline|"
     r"✓|✔|✅|☑|👍|👌|💯|🎉|🏆|🥇|🙌|🌟|⭐|✨|💪|🟢)$"
 )
 _NEGATIVE = re.compile(
@@ -221,3 +224,59 @@ _CLAUSE_BREAK = re.compile(r"\s*(?:;|\bbut\b|\bwhereas\b|\bwhile\b|\bhowever\b|\
 def clauses(sentence: str) -> list[str]:
     """A sentence cut where its claims may turn ('A passed [V1], but B failed [V2]')."""
     return [part for part in _CLAUSE_BREAK.split(sentence) if part.strip()]
+
+
+_RANKING = re.compile(
+    r"^(?:best|tops?|topp(?:ed|ing)|most|highest|lowest|largest|smallest|greatest|fewest|strongest|fastest|closest|tightest|"
+    r"leading|led|lead|leads|record|records|headline|highlight|highlights|standout|optimal|ideal|peak|"
+    r"unbeaten|unmatched|unrivall?ed|unsurpassed|champion|winner|winners|winning|won|win|wins|\w+iest|\w{2,}est)$"
+)
+_NOT_RANKING = {
+    "worst", "test", "tests", "rest", "interest", "request", "suggest", "honest", "modest", "forest", "west",
+    "latest", "contest", "protest", "manifest", "digest", "harvest", "invest", "arrest", "attest", "earnest",
+    "guest", "quest", "nest", "chest", "est",
+}  # fmt: skip
+"""'-est' words that rank nothing; 'worst' ranks, but praises nothing."""
+_PRAISE_OR_EXCUSE = re.compile(
+    r"^(?:better|outperform\w*|beat(?:s|en|ing)?|surpass\w*|superior|ahead|edge|edged|advantage|improv\w*|"
+    r"enhanc\w*|boost\w*|progress|breakthrough|impressive\w*|remarkabl\w*|promising|notabl[ey]|noteworthy|"
+    r"strong(?:ly)?|encouraging|favou?rabl[ey]|competitive|significant(?:ly)?|substantial(?:ly)?|solid|decent|"
+    r"respectable|nice|useful|valuable|success\w*|exemplary|stellar|"
+    r"because|due|owing|since|thanks|cause[sd]?|caused|causing|attribut\w*|blam\w*|glitch\w*|bugs?|buggy|"
+    r"bookkeeping|clerical|artefacts?|artifacts?|technicality|technical(?:ly)?|spurious(?:ly)?|flukes?|luck|"
+    r"lucky|unluck\w*|unfortunate(?:ly)?|merely|mere|only|just|narrow(?:ly)?|slight(?:ly)?|marginal(?:ly)?|"
+    r"nearly|almost|minor|trivial|despite|even|still|nonetheless|nevertheless|otherwise|would|could|should|"
+    r"might|arguabl[ey]|deserv\w*|unfair\w*|unjust\w*|harsh\w*|strict\w*|overly|conservative|arbitrar\w*|"
+    r"pedantic|incorrectly|wrongly|erroneously|mistaken(?:ly)?|mistakes?|pending|provisional(?:ly)?|"
+    r"preliminary|temporar\w*|yet|practically|essentially|virtually|effectively|excus\w*|"
+    r"reason|reasons|explain\w*|innocuous|harmless|cosmetic|irrelevant|immaterial|negligible)$"
+)
+"""Praise (comparisons with other results, words of quality) and excuses (a cause, a plea, a minimiser): words
+that present a not-accepted result as anything else than what its gate found."""
+_COMPARING = {
+    "higher", "lower", "larger", "smaller", "greater", "more", "less", "fewer", "above", "below", "over", "under",
+    "beyond", "outside", "exceed", "exceeds", "exceeded", "exceeding", "past",
+}  # fmt: skip
+_LIMIT_NOUNS = {"limit", "limits", "tolerance", "tolerances", "threshold", "thresholds", "bound", "bounds",
+                "allowed", "allowable", "permitted", "maximum", "minimum", "criterion", "band"}  # fmt: skip
+
+
+def evaluative(text: str, allowed: set[str]) -> list[str]:
+    """The words of a clause about a not-accepted result that rank, praise or excuse it.
+
+    Such a clause may say that the result was not accepted, by which gate, and what the gate found: its
+    numbers, and a comparison with the gate's own limit ('its RMSE of 0.31 exceeded the 0.02 limit'). Fail
+    closed: any ranking ('best', 'lowest', 'headline', any '-est'), praise or comparison with other results
+    ('outperformed', 'beat', 'improved'), any cause or plea ('owing to', 'because', 'a glitch', 'merely',
+    'narrowly'), and any comparison not followed closely by a limit ('higher than the default') is reported.
+    `allowed`: words of the cited gates' own metric names ('gain' of `in_sample_gain`), which state a number.
+    """
+    tokens = _tokens(text)
+    found = []
+    for index, token in enumerate(tokens):
+        if token in allowed or token in _NOT_RANKING:
+            continue
+        compared = token in _COMPARING and not any(word in _LIMIT_NOUNS for word in tokens[index + 1 : index + 5])
+        if compared or _RANKING.match(token) or _PRAISE_OR_EXCUSE.match(token):
+            found.append(token)
+    return found

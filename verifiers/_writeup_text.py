@@ -31,6 +31,8 @@ _EMPHASIS = re.compile(r"[*_~`]")
 _TIMES_TEN = re.compile(r"(\d+(?:\.\d+)?)\s*[×x·*]\s*10\s*\^?\s*\(?([-+−]?\d+)\)?")
 _PERCENT_WORD = re.compile(r"\s*\b(?:per\s*cent|percent)\b", re.IGNORECASE)
 _CITATION = re.compile(r"\bV(\d+)\b")
+_SIGN_WORD = re.compile(r"\b(?:minus|negative)\s+(?=\.?\d)", re.IGNORECASE)
+"""'minus 2.5 %', 'negative 0.025': the sign said in words right before the digits is the number's sign."""
 _GLUED = re.compile(r"(?<=[A-Za-z])\.?(\d*\.\d+)(?![\d.])|(?<![\w.])[x×](\d+(?:\.\d+)?)(?![\w.])", re.IGNORECASE)
 """Numbers a reader still reads though letters touch them: 'rmse0.31', 'approx.0.31', a factor 'x2'.
 (Whole numbers after letters, as in 'L2' or 'k2', are names.)"""
@@ -83,6 +85,7 @@ def visible_text(prose: str) -> tuple[str, list[str]]:
     if inside:
         problems.append(f"non-ASCII characters inside numbers ({''.join(inside[:5])})")
     text = text.replace("\u2212", "-")
+    text = _SIGN_WORD.sub("-", text)
     text = _TIMES_TEN.sub(lambda m: f"{m.group(1)}e{m.group(2)}", text)
     text = _PERCENT_WORD.sub(" %", text)
     return text, problems
@@ -172,28 +175,39 @@ def without_citations(unit: str) -> str:
 
 def numbers_in(text: str) -> list[tuple[str, float]]:
     """(as written, value) for each number in `text`; '1,000' is a thousand, '12 %' is 12."""
-    found = []
+    return [(written, value) for _, written, value in numbers_at(text)]
+
+
+def numbers_at(text: str) -> list[tuple[int, str, float]]:
+    """(offset in `text`, as written, value) for each number written in digits, in order of offset.
+
+    The offset lets the gate tell which words stand next to a number: 'a limit of 0.02' states a
+    limit, 'an RMSE of 0.02' a measured value, and '64 cells' a parameter.
+    """
+    found: list[tuple[int, str, float]] = []
     for match in _NUMBER.finditer(text):
         sign, core, exponent, percent = match.groups()
         if re.fullmatch(r"\d{1,3}(,\d{3})+", core):
             core = core.replace(",", "")
         elif "," in core:
+            offset = match.start(2)
             for part in core.split(","):
-                found.append((part, float(part)))  # "100,400" is a list: each part is a number
+                found.append((offset, part, float(part)))  # "100,400" is a list: each part is a number
+                offset += len(part) + 1
             continue
         written = f"{sign}{core}" + (f"e{exponent}" if exponent else "") + ("%" if percent else "")
         try:
             value = float(f"{sign.replace('−', '-')}{core}" + (f"e{exponent.replace('−', '-')}" if exponent else ""))
         except ValueError:
             value = math.nan  # '0.31.2' reads as a number but is none: nothing supports it
-        found.append((written, value))
+        found.append((match.start(), written, value))
     for match in _GLUED.finditer(text):
-        core = match.group(1) or match.group(2)
-        found.append((core, float(core)))
+        index = 1 if match.group(1) else 2
+        found.append((match.start(index), match.group(index), float(match.group(index))))
     for match in _MULTIPLIED.finditer(text):
         core, power = match.group(1), _MULTIPLIERS[match.group(2)]
-        found.append((f"{core}e{power}", float(core) * 10.0**power))
-    return found
+        found.append((match.start(), f"{core}e{power}", float(core) * 10.0**power))
+    return sorted(found, key=lambda item: item[0])
 
 
 def _decimals(written: str) -> int:
@@ -210,7 +224,11 @@ def supported(written: str, value: float, allowed: Iterable[tuple[float, bool]])
         allowed: (value, is_percent) pairs; a percent written for a fraction must be scaled by 100,
             and a fraction written for a percent is not the same number.
 
-    A value written as 0 supports only a zero, and an explicit minus must match the sign.
+    A value written as 0 supports only a zero, and the sign must agree: a number written with a minus
+    ('-2.5 %', '−0.025', 'minus 2.5 %') supports only a negative value, and a number written without one
+    only a value of zero or more. Words of direction ('a loss of 2.5 %', 'fell by 2.5 %') never stand in for
+    the sign: whether a fall is good or bad depends on what the metric measures (a fall in an error is a
+    gain), so a negative value must be written with its sign, or it is not supported.
     """
     percent = written.endswith("%")
     exponent = re.search(r"[eE]([-+]?\d+)", written)
@@ -225,7 +243,7 @@ def supported(written: str, value: float, allowed: Iterable[tuple[float, bool]])
             continue  # a percentage metric written without '%' is a different number
         if value == 0 and target != 0:
             continue
-        if signed and target >= 0:
+        if signed != (target < 0):
             continue
         if abs(abs(value) - abs(target)) <= half_step * (1 + 1e-9) + 1e-15:
             return True
@@ -263,8 +281,8 @@ _TENS = {
     word: 10 * (index + 2)
     for index, word in enumerate(["twenty", "thirty", "forty", "fifty", "sixty", "seventy", "eighty", "ninety"])
 }
-_SCALES = {"hundred": 100, "thousand": 1000, "million": 1_000_000}
-_WORD = re.compile(r"[a-z]+|%|\S")
+_SCALES = {"dozen": 12, "hundred": 100, "thousand": 1000, "million": 1_000_000, "billion": 1_000_000_000}
+_WORD = re.compile(r"[a-z]+|%|\S", re.IGNORECASE)
 COUNT_WORDS_MAX = 12
 """Numbers in words up to twelve are counts ("two models"); larger ones, decimals and percentages are checked."""
 
@@ -277,8 +295,13 @@ _COMPARATIVES = {"more", "less", "fewer", "larger", "smaller", "faster", "slower
 a count)."""
 _PARTS = {"half": 2, "third": 3, "thirds": 3, "quarter": 4, "quarters": 4, "fifth": 5, "fifths": 5,
           "sixth": 6, "sixths": 6, "seventh": 7, "sevenths": 7, "eighth": 8, "eighths": 8, "ninth": 9, "ninths": 9,
-          "tenth": 10, "tenths": 10, "hundredth": 100, "hundredths": 100, "thousandth": 1000,
-          "thousandths": 1000}  # fmt: skip
+          "tenth": 10, "tenths": 10, "eleventh": 11, "elevenths": 11, "twelfth": 12, "twelfths": 12,
+          "hundredth": 100, "hundredths": 100, "thousandth": 1000, "thousandths": 1000,
+          "millionth": 1_000_000, "millionths": 1_000_000}  # fmt: skip
+for _word, _value in [*_UNITS.items(), *_TENS.items()]:  # 'thirteenth', 'fortieth', 'ninetieths'
+    if _value >= 13:
+        _ordinal = f"{_word[:-1]}ieth" if _word.endswith("y") else f"{_word}th"
+        _PARTS[_ordinal], _PARTS[f"{_ordinal}s"] = _value, _value
 _FACTOR_WORDS = {"halved": 0.5, "halves": 0.5, "halve": 0.5, "halving": 0.5, "twice": 2.0, "double": 2.0,
                  "doubles": 2.0, "doubled": 2.0, "doubling": 2.0, "triple": 3.0, "tripled": 3.0, "triples": 3.0,
                  "tripling": 3.0, "treble": 3.0, "trebled": 3.0, "thrice": 3.0, "quadruple": 4.0, "quadruples": 4.0,
@@ -319,21 +342,22 @@ def _starts_number(tokens: list[str], index: int) -> bool:
     )
 
 
-def _word_factors(tokens: list[str]) -> list[tuple[str, float]]:
-    """Ratios said in words alone: 'halved', 'twice', 'threefold', 'half the error of', 'by half'."""
+def _word_factors(tokens: list[str]) -> list[tuple[int, str, float]]:
+    """Ratios said in words alone: 'halved', 'twice', 'threefold', 'half the error of', 'by half' (with the index
+    of their token)."""
     found = []
     for index, token in enumerate(tokens):
         before = tokens[index - 1] if index else ""
         after = tokens[index + 1] if index + 1 < len(tokens) else ""
         if token in _FACTOR_WORDS and after not in _NOT_A_FACTOR:
-            found.append((_written(_FACTOR_WORDS[token]), _FACTOR_WORDS[token]))
+            found.append((index, _written(_FACTOR_WORDS[token]), _FACTOR_WORDS[token]))
         elif token == "half" and (
             after in _HALF_BEFORE or before == "by" or (after == "of" and before not in _HALF_OF_A_PLACE)
         ):
-            found.append(("0.5", 0.5))
+            found.append((index, "0.5", 0.5))
         elif token in {"order", "orders"} and tokens[index + 1 : index + 3] == ["of", "magnitude"]:
             power = _UNITS.get(before, 1) if token == "orders" else 1
-            found.append((_written(10.0**power), 10.0**power))  # 'an order of magnitude' is a factor of ten
+            found.append((index, _written(10.0**power), 10.0**power))  # 'an order of magnitude' is a factor of ten
     return found
 
 
@@ -347,20 +371,37 @@ def _one_in(tokens: list[str], index: int) -> int | None:
     return None
 
 
+_SIGN_WORDS = {"minus", "negative"}
+
+
+def _tokens_at(text: str) -> tuple[list[str], list[int]]:
+    """Lower-case word tokens of `text` (hyphens read as spaces) and the offset of each in `text`."""
+    matches = list(_WORD.finditer(text.replace("-", " ")))
+    return [match.group().lower() for match in matches], [match.start() for match in matches]
+
+
 def spelled_numbers(text: str) -> list[tuple[str, float]]:
     """Numbers written in words that state a quantity: 'twenty-one percent', 'zero point two one', 'a hundred',
-    and fractions and ratios in words ('two thirds', 'three-fold', 'twice', 'halved').
+    and fractions and ratios in words ('two thirds', 'three-fold', 'twice', 'halved', 'two and a half').
 
     Returns (as written in digits, value) for each, to be checked like any number; small counts
-    ("three models") are left out.
+    ("three models") are left out. A number in words the reader cannot turn into a value is not
+    returned here but by `unread_numbers`, which rejects it.
     """
-    tokens = _WORD.findall(text.lower().replace("-", " "))
-    found: list[tuple[str, float]] = _word_factors(tokens)
+    return [(written, value) for _, written, value in spelled_numbers_at(text)]
+
+
+def spelled_numbers_at(text: str) -> list[tuple[int, str, float]]:
+    """`spelled_numbers` with the offset in `text` where each number starts."""
+    tokens, offsets = _tokens_at(text)
+    found = [(offsets[index], written, value) for index, written, value in _word_factors(tokens)]
     index = 0
     while index < len(tokens):
         if not _starts_number(tokens, index):
             index += 1
             continue
+        start = index
+        sign = -1.0 if start and tokens[start - 1] in _SIGN_WORDS else 1.0  # 'minus two point five'
         factor = index >= 2 and tokens[index - 2 : index] == ["factor", "of"]
         whole, current, decimals, digits = 0, 0, None, ""
         if tokens[index] in _ARTICLES:
@@ -378,7 +419,9 @@ def spelled_numbers(text: str) -> list[tuple[str, float]]:
                 if _SCALES[token] >= 1000:
                     whole, current = whole + current, 0
             elif decimals is None and token == "and":
-                pass
+                if _mixed_fraction(tokens, index + 1) is not None:
+                    index += 1  # 'one and three quarters': the fraction is added below
+                    break
             elif token == "point" and decimals is None:
                 decimals = 0
             elif decimals is not None and (token in _ZERO_WORDS or token == "oh"):
@@ -390,20 +433,105 @@ def spelled_numbers(text: str) -> list[tuple[str, float]]:
             else:
                 break
             index += 1
-        value = whole + current
-        written = f"{value}.{digits}" if digits else str(value)
+        value: float = whole + current
+        written = f"{int(value)}.{digits}" if digits else str(int(value))
+        mixed = _mixed_fraction(tokens, index) if decimals is None else None
+        if mixed is not None:  # 'two and a half percent', 'one and three quarters'
+            written = f"{int(value)}{_written(mixed)[1:]}"  # the fraction at a fraction word's precision
+            value, index = float(written), index + 2
         following = tokens[index] if index < len(tokens) else ""
         percent = following == "%"
         after = tokens[index + 1] if index + 1 < len(tokens) else ""
         ratio = factor or following == "fold" or (following == "times" and after in _COMPARATIVES)
         share = _one_in(tokens, index) if not digits and value >= 1 else None
-        if not digits and following in _PARTS and value >= 1:
+        at = offsets[start]
+        if not digits and mixed is None and following in _PARTS and value >= 1:
             part = value / _PARTS[following]
-            found.append((_written(part), part))
+            found.append((at, _signed(_written(part), sign), sign * part))
             index += 1
-        elif share is not None and share > value:
-            found.append((_written(value / share), value / share))  # 'one in three', 'one cell in five'
+        elif share is not None and share > value and mixed is None:
+            found.append((at, _written(value / share), value / share))  # 'one in three', 'one cell in five'
             index += 1
-        elif digits or percent or value > COUNT_WORDS_MAX or ratio:
-            found.append((written + ("%" if percent else ""), float(written)))
-    return found
+        elif digits or percent or value > COUNT_WORDS_MAX or ratio or mixed is not None or sign < 0:
+            found.append((at, _signed(written, sign) + ("%" if percent else ""), sign * float(written)))
+    return sorted(found, key=lambda item: item[0])
+
+
+def _signed(written: str, sign: float) -> str:
+    return f"-{written}" if sign < 0 else written
+
+
+def _mixed_fraction(tokens: list[str], index: int) -> float | None:
+    """The fraction of 'two and a half' or 'one and three quarters' when the whole number before `index` ended
+    on 'and' and a fraction in words follows; None otherwise."""
+    if index < 1 or tokens[index - 1] != "and" or index + 1 >= len(tokens):
+        return None
+    count, part = tokens[index], tokens[index + 1]
+    if part not in _PARTS or not (count in _ARTICLES or count in _UNITS):
+        return None
+    return (1 if count in _ARTICLES else _UNITS[count]) / _PARTS[part]
+
+
+_NUMBER_WORDS = "|".join(sorted({*_UNITS, *_TENS, *_SCALES, *_ZERO_WORDS}, key=len, reverse=True))
+_FRACTION_WORDS = "|".join(sorted(_PARTS, key=len, reverse=True))
+_UNREAD = [
+    (
+        re.compile(
+            rf"\b(?:{_NUMBER_WORDS}|\d+(?:\.\d+)?)\s+to\s+the\s+(?:power|minus|negative|plus|"
+            rf"{_FRACTION_WORDS}|{_NUMBER_WORDS}|\d+)\b"
+        ),
+        "a power said in words",
+    ),
+    (
+        re.compile(
+            r"‰|‱|\bper\s*mill?e?\b|\bpermille\b|\bper\s+(?:ten\s+)?(?:thousand|million|billion)\b|"
+            r"\bbasis\s+points?\b|\bbps\b|\bpp[mbt]\b|\bparts?\s+per\b"
+        ),
+        "a scale the gate does not read (per mille, basis points, parts per ...)",
+    ),
+    (
+        re.compile(
+            rf"\b(?:few|several|couple|handful|some|many|multiple|various|fraction|dozens|hundreds|thousands)"
+            rf"\s+(?:of\s+)?(?:a\s+|an\s+|the\s+)?(?:{_FRACTION_WORDS}|%)(?!\w)"
+        ),
+        "a vague quantity of a fraction or a percentage",
+    ),
+    (
+        re.compile(
+            rf"\bhalf\s+(?:of\s+)?(?:a|an|one)\s+(?:%|{_FRACTION_WORDS}|hundred|thousand|million)(?!\w)|"
+            rf"(?<!and )\b(?:a|an)\s+half\s+(?:%|{_FRACTION_WORDS})(?!\w)"
+        ),
+        "half of a fraction or a percentage",
+    ),
+    (
+        re.compile(rf"(?:\b(?:{_FRACTION_WORDS})|\d)\s+(?:of\s+)?(?:a|an|one)\s+(?:%|{_FRACTION_WORDS})(?!\w)"),
+        "a fraction of a fraction or of a percentage",
+    ),
+    (
+        re.compile(rf"\d\s*(?:{_FRACTION_WORDS})\b|\d\s+and\s+(?:a|an|{_NUMBER_WORDS})\s+(?:{_FRACTION_WORDS})\b"),
+        "a fraction in words after digits",
+    ),
+    (
+        re.compile(rf"\b(?:one|a|an|\d+)\s+(?:[a-z]+\s+)?in\s+(?:every|each|a|an)\s+(?:{_NUMBER_WORDS}|\d+)\b"),
+        "a share said in words",
+    ),
+]
+"""Numbers said in words that `spelled_numbers` does not turn into a value: each rejects the sentence, since a
+number that is not read cannot be checked. Small counts of things ('two cases') match none of these."""
+
+
+def unread_numbers(text: str) -> list[str]:
+    """The numbers in words in `text` that no value was read for, each as the words that say it.
+
+    Fail closed: a quantity written so that the gate cannot check it is a problem, never a number skipped
+    as a count. 'two and a half' is read (`spelled_numbers`); 'an hour and a half' leaves 'a half' unread.
+    """
+    tokens, _ = _tokens_at(text)
+    spoken = " ".join(tokens)
+    problems = [f"{what}: '{match.group()}'" for pattern, what in _UNREAD for match in pattern.finditer(spoken)]
+    for index in range(1, len(tokens) - 2):
+        if tokens[index] == "and" and tokens[index + 1] in {"a", "an", "one"} and tokens[index + 2] == "half":
+            before = tokens[index - 1]
+            if not (before in _UNITS or before in _TENS or before in _SCALES):
+                problems.append(f"a mixed number in words: '{before} and {tokens[index + 1]} half'")
+    return problems
