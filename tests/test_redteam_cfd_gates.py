@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import io
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, ClassVar, cast
 
@@ -78,13 +78,17 @@ def _outcome() -> ExperimentOutcome:
 
 
 def _mesh_verdict(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, original: dict[str, Any], refined: dict[str, Any]
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    original: dict[str, Any],
+    refined: dict[str, Any],
+    write_refined: Callable[..., Path] = write_run,
 ) -> GateResult:
     monkeypatch.setattr(mesh_gate, "case_family", lambda context: Family())
     directory = write_run(tmp_path / "experiment", cells=100, **original)
 
     def rerun(spec: ExperimentSpec, where: Path) -> ExperimentOutcome:
-        write_run(where, **refined)
+        write_refined(where, **refined)
         return _outcome()
 
     context = GateContext(
@@ -138,18 +142,7 @@ def test_mesh_independence_rejects_a_refinement_whose_cell_count_cannot_be_told(
         (written / "case" / "constant" / "polyMesh" / "owner").write_text("FoamFile { object owner; }\n0()\n")
         return written
 
-    monkeypatch.setattr(mesh_gate, "case_family", lambda context: Family())
-    directory = write_run(tmp_path / "experiment", cells=100, quantity=0.5)
-    context = GateContext(
-        task=TASK,
-        experiment=ExperimentSpec(key="x", task_id=TASK.id, params={"case": "synthetic", "cells": 100}),
-        directory=directory,
-        outcome=_outcome(),
-        options={"factor": 2.0},
-        rerun=lambda spec, where: (no_note(where, cells=200, quantity=0.5), _outcome())[1],
-        prior=[],
-    )
-    verdict = run_gate(get_gate("mesh-independence"), context)
+    verdict = _mesh_verdict(tmp_path, monkeypatch, ORIGINAL, {"cells": 200, "quantity": 0.5}, no_note)
     assert verdict.decision == "reject", verdict.reasons
     assert "whether it was refined cannot be told" in " ".join(verdict.reasons)
 
