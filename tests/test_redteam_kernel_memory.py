@@ -19,7 +19,6 @@ checked run, at the speed of a copy.
 
 from __future__ import annotations
 
-import ctypes
 import math
 import multiprocessing
 import os
@@ -185,14 +184,23 @@ def _scan_child(requests: list[bytes], needles: np.ndarray, queue: Any) -> None:
     found = 0
     with open("/proc/self/maps") as maps:
         regions = [line.split() for line in maps]
-    for fields in regions:
-        low, high = (int(part, 16) for part in fields[0].split("-"))
-        if not fields[1].startswith("rw") or (len(fields) > 5 and fields[5].startswith("[v")):
-            continue
-        words = np.ctypeslib.as_array((ctypes.c_uint64 * ((high - low) // 8)).from_address(low))
-        for start in range(0, words.size, 1 << 18):
-            hashed = words[start : start + (1 << 18)] * multiplier
-            found += int(np.count_nonzero(np.isin(hashed, needles, assume_unique=False)))
+    # Read through /proc/self/mem, not by address: a region the runtime's threads unmap or shrink while the
+    # scan runs (a malloc arena trimming itself) then reads as an error instead of killing the process.
+    memory = os.open("/proc/self/mem", os.O_RDONLY)
+    try:
+        for fields in regions:
+            low, high = (int(part, 16) for part in fields[0].split("-"))
+            if not fields[1].startswith("rw") or (len(fields) > 5 and fields[5].startswith("[v")):
+                continue
+            for start in range(low, high, 1 << 21):
+                try:
+                    chunk = os.pread(memory, min(1 << 21, high - start), start)
+                except OSError:
+                    continue
+                hashed = np.frombuffer(chunk[: len(chunk) // 8 * 8], dtype=np.uint64) * multiplier
+                found += int(np.count_nonzero(np.isin(hashed, needles, assume_unique=False)))
+    finally:
+        os.close(memory)
     queue.put(found)
 
 
