@@ -14,6 +14,9 @@ NAT = "Require Import Arith.\n"
 REALS = "Require Import Reals.\nOpen Scope R_scope.\n"
 COMPLEX = "Require Import Reals.\nRequire Import Coquelicot.Coquelicot.\nOpen Scope C_scope.\n"
 TARGETED = (
+    "gcd-lcm",
+    "conditional-defs",
+    "nat-casts",
     "bounded-cases",
     "bounded-wide",
     "bounded-cases-z",
@@ -193,7 +196,11 @@ def test_unfold_local_names_the_headers_definitions() -> None:
 def test_targeted_skeleton_proves_its_kind_and_the_gate_accepts(
     name: str, coq_session: CoqSession, coq_gate: CoqProver
 ) -> None:
-    target = CASES[name]
+    prove_with_skeleton(name, CASES[name], coq_session, coq_gate)
+
+
+def prove_with_skeleton(name: str, target: ProofProblem, coq_session: CoqSession, coq_gate: CoqProver) -> None:
+    """Skeleton `name` alone proves `target`, and the proof gate accepts the proof."""
     result = ProofSearch(target, coq_session, SearchBudget(seconds=90), proposer=BuiltinProposer((name,))).run()
     assert result.solved, result.stopped
     assert result.origin == f"skeleton:{name}"

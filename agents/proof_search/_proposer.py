@@ -96,6 +96,9 @@ _SQUARE_EQUATIONS = (
     "assert (a * a = b * b) by (rewrite H; reflexivity) end end end."
 )
 SKELETONS: tuple[tuple[str, tuple[str, ...]], ...] = (
+    # First, where it applies: on a remainder of a power with a constant exponent every automation sweep
+    # computes the power in unary and times out, spending the budget before this skeleton's turn.
+    _TARGETED["power-mod"],
     ("automation", (HOLE,)),
     ("intros", ("intros.", HOLE)),
     ("intros-subst", ("intros.", "subst.", HOLE)),
@@ -114,14 +117,16 @@ SKELETONS: tuple[tuple[str, tuple[str, ...]], ...] = (
     _TARGETED["induction-mod"],
     _TARGETED["induction-mod-keep"],
     _TARGETED["power-period"],
-    _TARGETED["power-mod"],
+    _TARGETED["gcd-lcm"],
     _TARGETED["complex-parts"],
     _TARGETED["cancel-factor"],
     _TARGETED["induction-recurrence"],
+    _TARGETED["conditional-defs"],
     ("rewrite-defs", ("intros.", DESTRUCT_HYPS, _REWRITE_DEFS, _SPLIT_GOAL, HOLE)),
     _TARGETED["unfold-local"],
     ("clear-denominators", ("intros.", DESTRUCT_HYPS, _NONZERO, _DIVISIONS, _GOAL_DIVISIONS, HOLE)),
     _TARGETED["cancel-real"],
+    _TARGETED["nat-casts"],
     _TARGETED["positive-denominators"],
     ("mod-facts", ("intros.", DESTRUCT_HYPS, _MOD_FACTS, HOLE)),
     ("mod-facts-z", ("intros.", DESTRUCT_HYPS, _MOD_FACTS_Z, HOLE)),

@@ -71,6 +71,16 @@ which keeps the shared budget of prover runs for the skeletons that can apply.
   largest number, enumerated, and each case's equation decided by computing in binary integers.
 - `power-period`: a power `b ^ n` under a modulus `m` coprime to `b` repeats with `b`'s order `p` modulo `m`:
   `n = p * q + r`, `(b ^ p) ^ q mod m = 1` by induction, each residue `r` then linear (`7 | 2 ^ n + 1` never).
+- `gcd-lcm`: premises about `Nat.gcd x y`/`Nat.lcm x y` become arithmetic (`x = a * g`, `y = b * g`, the lcm
+  unfolded to `x * (y / g)` and the quotient computed), every factor of a positive product nonzero, then
+  `nia`, else one witness enumerated as in `bounded-wide` (`gcd 6, lcm 126` gives `a * 6 * b = 126`).
+- `conditional-defs`: a function defined under premises (`x <> -2 -> f x = ...`, or piecewise) rewritten at
+  each application in the goal, innermost first, each premise shown by `lra` at the argument.
+- `nat-casts`: natural numbers seen through `INR`/`IZR (Z.of_nat _)` moved wholly into the reals (a goal in
+  `nat` through `INR_eq`/`INR_lt`/`INR_le`, facts through `f_equal INR`/`lt_INR`/`le_INR`, numerals computed,
+  each cast variable nonnegative), then the real denominators cleared as in `positive-denominators`.
+- `power-mod` also reduces the remainders of powers in hypotheses (moved into the goal and back), and is tried
+  before every general skeleton, whose automation would spend the budget computing the power in unary.
 
 The guards read the header's `Require` of the reals also in its full name (`Coq.Reals.Reals`, 30 miniF2F
 headers): before, every real-number skeleton was withheld from those statements.
@@ -337,11 +347,12 @@ _CLOSE_REAL_EQUATIONS = (
     "apply (Rmult_eq_reg_r b); [timeout 3 nra | exact H] end]."
 )
 
-# `power-mod`: reduce the base below the modulus, then halve the exponent, computing each new number
+# `power-mod`: the two lemmas are proved in an emptied context (`clear`), so their own names never clash with
+# the statement's (`a`, `n`). Then reduce the base below the modulus, then halve the exponent, computing each new number
 # (`vm_compute` on small terms) and replacing it with `change`, so the kernel never builds a large power.
 _POWER_MOD_BASE = (
     "assert (PW : (forall x k n : nat, n <> 0 -> (x ^ k) mod n = ((x mod n) ^ k) mod n)%nat) by ("
-    "intros x k n Hn; induction k as [|k IH]; [reflexivity|]; "
+    "clear; intros x k n Hn; induction k as [|k IH]; [reflexivity|]; "
     "change (x ^ S k)%nat with (x * x ^ k)%nat; change ((x mod n) ^ S k)%nat with (x mod n * (x mod n) ^ k)%nat; "
     "rewrite (PeanoNat.Nat.mul_mod x (x ^ k) n Hn), IH; symmetry; "
     "rewrite (PeanoNat.Nat.mul_mod (x mod n) ((x mod n) ^ k) n Hn), (PeanoNat.Nat.mod_mod x n Hn); reflexivity)."
@@ -349,10 +360,24 @@ _POWER_MOD_BASE = (
 _POWER_MOD_HALVE = (
     "assert (PM : (forall a e n : nat, n <> 0 -> "
     "(a ^ e) mod n = (((a * a) mod n) ^ (e / 2) mod n * (a ^ (e mod 2) mod n)) mod n)%nat) by ("
-    "intros a e n Hn; rewrite (PeanoNat.Nat.div_mod_eq e 2) at 1; "
+    "clear - PW; intros a e n Hn; rewrite (PeanoNat.Nat.div_mod_eq e 2) at 1; "
     "rewrite PeanoNat.Nat.pow_add_r, PeanoNat.Nat.pow_mul_r; "
     "change (a ^ 2)%nat with (a * (a * 1))%nat; "
     "rewrite PeanoNat.Nat.mul_1_r, (PeanoNat.Nat.mul_mod _ _ n Hn), (PW (a * a)%nat _ n Hn); reflexivity)."
+)
+# A hypothesis with such a remainder (`5 ^ 100 mod 1000 = 100 * a + 10 * b + c`) is moved into the goal, so the
+# one reduction below computes it too (and `intros` brings it back, computed).
+_REVERT_POWER_MODS = "repeat match goal with H : context [Nat.modulo (Nat.pow _ _) _] |- _ => revert H end."
+# What the reduction leaves is a remainder of a product of numbers below the modulus: computed at once (in the
+# virtual machine), and kept only when the result is a numeral (a remainder with a variable in it stays).
+_COMPUTE_REMAINDER = (
+    "let v := eval vm_compute in (Nat.modulo x m) in "
+    "let rec numeral n := lazymatch n with O => idtac | S ?p => numeral p end in numeral v; "
+    "change (Nat.modulo x m) with v in *"
+)
+_COMPUTE_REMAINDERS = (
+    f"repeat match goal with |- context [Nat.modulo ?x ?m] => {_COMPUTE_REMAINDER} "
+    f"| _ : context [Nat.modulo ?x ?m] |- _ => {_COMPUTE_REMAINDER} end."
 )
 _POWER_MOD_REDUCE = (
     "repeat match goal with |- context [Nat.modulo (Nat.pow ?a ?e) ?n] => "
@@ -556,6 +581,73 @@ _CANCEL_REAL_FACTOR = (
     "apply Rmult_integral in Z; destruct Z as [Z|Z]; [exfalso; exact (H Z) | timeout 2 lra] end."
 )
 
+# `nat-casts`: a statement about natural numbers seen through `INR` (or `IZR (Z.of_nat _)`) is moved wholly
+# into the reals: the goal `a = b`/`a < b`/`a <= b` in `nat` becomes the same between `INR a` and `INR b`, each
+# fact between natural numbers is cast likewise, `INR` is pushed through sums, products and powers down to
+# variables and numerals, each numeral computed (`INR 575` as `575`, never through `S_INR`), and each variable's
+# `INR` is known nonnegative, so the real-number steps (denominators cleared, `lra`/`nra`) see one field.
+_INZ_TO_INR = "rewrite <- ?INR_IZR_INZ in *; try unfold gt, ge in *."
+_NAT_GOAL_TO_REAL = (
+    "try match goal with |- @eq nat _ _ => apply INR_eq | |- Peano.lt _ _ => apply INR_lt "
+    "| |- Peano.le _ _ => apply INR_le end."
+)
+_NAT_FACTS_TO_REAL = (
+    "repeat match goal with H : @eq nat _ _ |- _ => apply (f_equal INR) in H "
+    "| H : Peano.lt _ _ |- _ => apply lt_INR in H | H : Peano.le _ _ |- _ => apply le_INR in H "
+    "| H : not (@eq nat _ _) |- _ => apply not_INR in H end."
+)
+_PUSH_INR = "rewrite ?plus_INR, ?mult_INR, ?pow_INR in *."
+_INR_NUMERAL = (
+    "let rec numeral n := lazymatch n with O => idtac | S ?p => numeral p end in numeral n; "
+    "let z := eval vm_compute in (BinInt.Z.of_nat n) in "
+    "replace (INR n) with (IZR z) in * by (rewrite INR_IZR_INZ; reflexivity)"
+)
+_INR_NUMERALS = (
+    f"repeat match goal with |- context [INR ?n] => {_INR_NUMERAL} | _ : context [INR ?n] |- _ => {_INR_NUMERAL} end; "
+    "rewrite ?S_INR in *."
+)
+_INR_SIGN = "is_var n; lazymatch goal with _ : Rle 0%R (INR n) |- _ => fail | _ => pose proof (pos_INR n) end"
+_INR_SIGNS = (
+    f"repeat match goal with |- context [INR ?n] => {_INR_SIGN} | _ : context [INR ?n] |- _ => {_INR_SIGN} end."
+)
+
+# `gcd-lcm`: facts about `Nat.gcd x y` and `Nat.lcm x y` become arithmetic: `x = a * gcd x y` and
+# `y = b * gcd x y` (the gcd divides both), `lcm x y` unfolded to its definition `x * (y / gcd x y)`, the
+# known values of the gcds rewritten in, each quotient `(b * g) / g` computed to `b`, and the numbers
+# substituted away, so `gcd 6, lcm 126` reads `a * 6 * b = 126`. Every factor of a product equal to a
+# positive number is nonzero, which lets `nia` bound a witness for the enumeration `bounded-wide` does.
+_GCD_WITNESSES = (
+    "repeat match goal with _ : context [Nat.gcd ?x ?y] |- _ => "
+    "lazymatch goal with _ : x = _ * Nat.gcd x y |- _ => fail | _ => "
+    'let a := fresh "a" in let b := fresh "b" in '
+    "destruct (PeanoNat.Nat.gcd_divide_l x y) as [a ?]; destruct (PeanoNat.Nat.gcd_divide_r x y) as [b ?] end end."
+)
+_GCD_VALUES = "repeat match goal with H : Nat.gcd _ _ = _ |- _ => rewrite H in *; revert H end; intros."
+_EXACT_QUOTIENTS = (
+    "repeat match goal with "
+    "| H : ?y = ?k * ?g |- context [Nat.div ?y ?g] => rewrite H, PeanoNat.Nat.div_mul by lia "
+    "| H : ?y = ?k * ?g, H2 : context [Nat.div ?y ?g] |- _ => rewrite H, PeanoNat.Nat.div_mul in H2 by lia end."
+)
+_NONZERO_NAT = (
+    "repeat match goal with x : nat |- _ => lazymatch goal with _ : x <> 0 |- _ => fail | _ => "
+    "assert (x <> 0) by (intro; subst x; simpl in *; timeout 1 lia) end end."
+)
+
+# `conditional-defs`: a function given by a definition with premises (`forall x, x <> -2 -> f x = 1 / (x + 2)`,
+# piecewise `x < 0 -> f x = ...`) is rewritten at each application in the goal, innermost first (`f (f 1)`: the
+# outer argument is only a number once the inner one is rewritten), each premise discharged by `lra` at the
+# argument; a definition whose premises fail there (the wrong piece) is passed over for the next. At most
+# `CONDITIONAL_REWRITES` rewrites, since a definition may mention its own function (`f n = f (f (n + 5))`).
+CONDITIONAL_REWRITES = 6
+_PREMISE_AT_ARGUMENT = "solve [first [timeout 2 lra | (intro; timeout 2 lra)]]"
+_CONDITIONAL_DEFS = (
+    f"do {CONDITIONAL_REWRITES} try match goal with "
+    "| |- context [?f ?a ?b] => is_var f; lazymatch constr:((a, b)) with context [f] => fail | _ => "
+    f"match goal with H : forall _ : _, _ |- _ => rewrite (H a b) by ({_PREMISE_AT_ARGUMENT}) end end "
+    "| |- context [?f ?a] => is_var f; lazymatch a with context [f] => fail | _ => "
+    f"match goal with H : forall _ : _, _ |- _ => rewrite (H a) by ({_PREMISE_AT_ARGUMENT}) end end end."
+)
+
 TARGETED: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("bounded-cases", ("intros.", DESTRUCT_HYPS, "subst.", _BOUNDED_CASES, _CLOSE_CASES)),
     ("bounded-wide", ("intros.", DESTRUCT_HYPS, "subst.", _WIDE_CASES, _CLOSE_WIDE)),
@@ -669,10 +761,13 @@ TARGETED: tuple[tuple[str, tuple[str, ...]], ...] = (
         "power-mod",
         (
             "intros.",
+            _REVERT_POWER_MODS,
             _POWER_MOD_BASE,
             _POWER_MOD_HALVE,
             "try rewrite PeanoNat.Nat.add_mod by discriminate.",
             _POWER_MOD_REDUCE,
+            "intros.",
+            _COMPUTE_REMAINDERS,
             HOLE,
         ),
     ),
@@ -726,6 +821,44 @@ TARGETED: tuple[tuple[str, tuple[str, ...]], ...] = (
             "all: " + EACH_REMAINDER_NAT + "; try (timeout 3 nia).",
         ),
     ),
+    ("conditional-defs", ("intros.", DESTRUCT_HYPS, _CONDITIONAL_DEFS, HOLE)),
+    (
+        "gcd-lcm",
+        (
+            "intros.",
+            DESTRUCT_HYPS,
+            _GCD_WITNESSES,
+            "unfold Nat.lcm in *.",
+            _GCD_VALUES,
+            _EXACT_QUOTIENTS,
+            "subst.",
+            _NONZERO_NAT,
+            "all: try (timeout 3 nia).",
+            "all: try (" + _WIDE_CASES.removesuffix(".") + ").",
+            _CLOSE_WIDE,
+        ),
+    ),
+    (
+        "nat-casts",
+        (
+            "intros.",
+            DESTRUCT_HYPS,
+            "subst.",
+            _INZ_TO_INR,
+            _NAT_GOAL_TO_REAL,
+            _NAT_FACTS_TO_REAL,
+            _PUSH_INR,
+            _INR_NUMERALS,
+            _INR_SIGNS,
+            _ORDER_FORMS,
+            "unfold Rdiv in *.",
+            _NONZERO_FROM_SIGN,
+            _CLEAR_HYPOTHESIS_DENOMINATORS,
+            _CLEAR_GOAL_DENOMINATORS,
+            _CLEAR_POSITIVE_DENOMINATORS,
+            HOLE,
+        ),
+    ),
     (
         "cancel-real",
         (
@@ -767,6 +900,15 @@ _LOGARITHM = re.compile(r"\b(?:ln|Rpower|exp)\b")
 _NUMERAL = re.compile(r"(?<![\w.#])\d+(?![\w#]|\.\d)")
 NUMERAL_LIMIT = 10**6
 """`log-expand` factors numerals up to this size (trial division; larger ones are left as they are)."""
+_CONDITIONAL_DEFINITION = re.compile(
+    r"\(\s*(?:[^\s():]+\s*:\s*)?forall\s[^,]+,[^()]*?(?:<>|<=|>=|<(?![-=>])|(?<![-<])>)[^()]*?->"
+    r"\s*[A-Za-z_]\w*(?:\s+[A-Za-z_]\w*)+\s*="
+)
+"""A hypothesis defining a function under premises (`(h : forall x, x <> 0 -> q x = 6 / x)`)."""
+_GCD_FACT = re.compile(r"\b(?:gcd|lcm)\b[^.]*->")
+"""A gcd or an lcm in a premise (`Nat.gcd m n = 6 -> ...`): facts `gcd-lcm` turns into arithmetic."""
+_NAT_CAST = re.compile(r"\bINR\b|\bIZR\s*\(\s*Z(?:\.of_nat|_of_nat)\b")
+"""A natural number cast to the reals (`INR n`, `IZR (Z.of_nat n)`): the shape `nat-casts` moves into the reals."""
 _IDENTITY = re.compile(r"(?:\(|:|->)\s*\(?\s*forall\s+\w+\s*(?::\s*R\s*)?,")
 
 
@@ -822,6 +964,11 @@ def _real_cancellation(problem: ProofProblem) -> bool:
 
 
 GUARDS: dict[str, Callable[[ProofProblem], bool]] = {
+    "conditional-defs": lambda problem: (
+        _uses_reals(problem) and _CONDITIONAL_DEFINITION.search(problem.statement) is not None
+    ),
+    "gcd-lcm": lambda problem: _has_nat(problem) and _GCD_FACT.search(problem.statement) is not None,
+    "nat-casts": lambda problem: _uses_reals(problem) and _NAT_CAST.search(problem.statement) is not None,
     "log-expand": _uses_logarithms,
     "cancel-real": _real_cancellation,
     "power-period": lambda problem: (
