@@ -94,3 +94,18 @@ def test_a_uniform_field_on_a_mesh_claiming_too_many_cells_is_refused_at_once() 
         parse_internal_field("internalField uniform (0.5 0 0);\n", "case/1/U", n_cells=MAX_UNIFORM_CELLS + 1)
     assert time.monotonic() - started < 1.0
     assert parse_internal_field("internalField uniform 2;\n", "case/1/p", n_cells=7).shape == (7,)
+
+
+def test_without_a_cell_note_the_mesh_gate_counts_the_latest_cell_field(tmp_path: Path) -> None:
+    """A mesh written without the note (the airFoil2D tutorial's) is counted by its solved fields' length."""
+    case = tmp_path / "case"
+    (case / "constant" / "polyMesh").mkdir(parents=True)
+    (case / "constant" / "polyMesh" / "owner").write_text("FoamFile { object owner; }\n2\n(\n0\n1\n)\n")
+    (case / "0").mkdir()
+    (case / "0.5").mkdir()
+    assert _solved_cells(case) is None, "nothing says how many cells there are"
+    rows = "\n".join("(0 0 0)" for _ in range(7))
+    (case / "0.5" / "U").write_text(
+        f"FoamFile {{ class volVectorField; }}\ninternalField nonuniform List<vector> 7\n(\n{rows}\n);\n"
+    )
+    assert _solved_cells(case) == 7

@@ -20,18 +20,31 @@ from pydantic import Field, PositiveFloat
 
 from runs import ExperimentSpec, GateResult
 from tools import ExperimentOutcome
-from tools.cfd import FieldFormatError, latest_time, mesh_cell_count
+from tools.cfd import FieldFormatError, latest_time, mesh_cell_count, read_internal_field
 from verifiers._gate import Gate, GateContext, blocking_verdict
 from verifiers._options import GateOptions
 from verifiers.cfd._family import case_family
 from verifiers.cfd._solver_log import finished_run_problem
 
+_CELL_FIELDS = ("C", "U", "p", "p_rgh", "T")
+"""Fields whose length is the cell count, where the mesh carries no note of it (a mesh written by an old
+version, as in the airFoil2D tutorial): labgate's own cell centres first."""
+
 
 def _solved_cells(case: Path) -> int | None:
     """The cell count of the mesh the latest fields were solved on (`mesh_folder`), not merely of
-    `constant/polyMesh`: a case solving on a mesh kept in a time folder never saw a refinement there."""
+    `constant/polyMesh`: a case solving on a mesh kept in a time folder never saw a refinement there.
+    Without the mesh's note, the length of the first nonuniform cell field of the latest time."""
     latest = latest_time(case)
-    return mesh_cell_count(case, latest[1] if latest is not None else None)
+    noted = mesh_cell_count(case, latest[1] if latest is not None else None)
+    if noted is not None or latest is None:
+        return noted
+    for name in _CELL_FIELDS:
+        try:
+            return len(read_internal_field(latest[1] / name, within=case))
+        except FieldFormatError:
+            continue
+    return None
 
 
 def _not_finite(quantities: dict[str, float]) -> list[str]:
