@@ -18,6 +18,7 @@ architecture not listed here get no filter (`keyring_filter()` returns None) and
 from __future__ import annotations
 
 import errno
+import functools
 import os
 import platform
 import struct
@@ -92,8 +93,11 @@ class _Program:
         return b"".join(out)
 
 
+@functools.cache
 def keyring_program(machine: str | None = None) -> bytes | None:
     """The filter as bubblewrap reads it (an array of `struct sock_filter`), or None for an unknown machine.
+
+    Assembled once per process and machine: both backends ask for it at every command.
 
     For each ABI: if the call's architecture is that ABI's, deny its refused calls, look at the family
     of a `socket` call (and at the operation of `socketcall`), allow the rest; an unknown ABI is allowed.

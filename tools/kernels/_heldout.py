@@ -84,11 +84,6 @@ def prime_in(low: int, high: int, rng: np.random.Generator) -> int:
     return down if down >= low else int(rng.integers(low, high + 1))
 
 
-def prime_near(centre: int, rng: np.random.Generator, *, minimum: int = 3, maximum: int | None = None) -> int:
-    """A random prime in [LOW*centre, HIGH*centre], clamped to [minimum, maximum]."""
-    return prime_in(*around(centre, minimum=minimum, maximum=maximum), rng)
-
-
 def any_in(low: int, high: int, rng: np.random.Generator) -> int:
     """Any integer of [low, high], uniformly: a size no arithmetic test tells apart from an unchecked one."""
     return int(rng.integers(low, high + 1))
