@@ -3,8 +3,9 @@
 Every arm is interleaved in one process so that machine noise hits all of them alike.
 
 Part 1, the cavity task (Re 100 and 400 on 64x64, cases side by side as the agent runs them):
-  direct       blockMesh && icoFoam on each case's files, no sandbox, no store (the same `sh -c` commands)
-  local        the same commands through the local sandbox (bubblewrap + rlimits + cgroup)
+  direct       blockMesh then icoFoam on each case's files, no sandbox, no store: the shell script the
+               workload runs in its sandbox (`run_steps`: both utilities in one sandboxed command)
+  local        the same script through the local sandbox (bubblewrap + rlimits + cgroup)
   docker-cold  the same commands in the docker sandbox, a new container per experiment
   docker-warm  the same, from a run's pool of warm containers (reset between experiments)
   agent        `agent run cfd/cavity` with the same cases: sandbox, store, gates, figures, report
@@ -51,9 +52,12 @@ from sandboxes import (
     get_sandbox,
 )
 from tools.cfd import CavityParams, OpenFOAMConfig, cavity_case
+from tools.cfd.openfoam._commands import CaseStep, run_steps, step_script
 
 REPO = Path(__file__).resolve().parent.parent
-COMMANDS = ("blockMesh > log.blockMesh 2>&1", "icoFoam > log.icoFoam 2>&1")
+STEPS = (CaseStep("mesh", ("blockMesh",), "log.blockMesh"), CaseStep("solve", ("icoFoam",), "log.icoFoam"))
+"""The cavity's two utilities, run as the workload runs them (`run_steps`: one sandboxed script)."""
+COMMANDS = tuple(f"{' '.join(step.argv)} > {step.log} 2>&1" for step in STEPS)
 RunOne = Callable[[Path, CavityParams], float]
 
 
@@ -68,9 +72,8 @@ def run_direct(directory: Path, params: CavityParams) -> float:
     write_case(directory, params)
     env = {**os.environ, **OpenFOAMConfig().environment()}
     start = time.perf_counter()
-    # The same shell commands the sandboxed arms run, so that the difference is the sandbox alone.
-    for command in COMMANDS:
-        subprocess.run(["sh", "-c", command], cwd=directory, env=env, check=True)
+    # The same shell script the sandboxed arms run, so that the difference is the sandbox alone.
+    subprocess.run(["sh", "-c", step_script(STEPS)], cwd=directory, env=env, check=True, stdout=subprocess.DEVNULL)
     return time.perf_counter() - start
 
 
@@ -79,14 +82,12 @@ def run_in(make: Callable[[Path], Sandbox]) -> RunOne:
 
     def run(directory: Path, params: CavityParams) -> float:
         write_case(directory, params)
-        env = OpenFOAMConfig().environment()
         start = time.perf_counter()
         sandbox = make(directory)
         try:
-            for command in COMMANDS:
-                result = sandbox.exec(["sh", "-c", command], timeout=600, env=env)
-                if not result.success:
-                    raise RuntimeError(f"{command} failed in {sandbox.name}: {result.stderr or result.stdout}")
+            for outcome in run_steps(sandbox, STEPS, OpenFOAMConfig(), timeout=600):
+                if outcome.returncode != 0:
+                    raise RuntimeError(f"{outcome.name} failed in {sandbox.name}: see {directory / outcome.log}")
         finally:
             sandbox.close()
         return time.perf_counter() - start
