@@ -392,6 +392,71 @@ def test_a_refinement_that_only_edits_a_comment_refines_the_mesh_for_real(home: 
     assert "(0.00 %)" not in reasons, mesh["reasons"]  # the answer moved a little: two meshes were compared
 
 
+ONE_CELL_SET = """FoamFile { version 2.0; format ascii; class cellSet; location "constant/polyMesh/sets"; object c0; }
+1
+(
+0
+)
+"""
+REFINE_ONE_CELL = """FoamFile { version 2.0; format ascii; class dictionary; object refineMeshDict; }
+set c0;
+coordinateSystem global;
+globalCoeffs { tan1 (1 0 0); tan2 (0 1 0); }
+directions (tan1 tan2);
+useHexTopology yes;
+geometricCut no;
+writeMesh no;
+"""
+
+
+@pytest.mark.slow
+@pytest.mark.openfoam
+@pytest.mark.usefixtures("openfoam", "bubblewrap")
+def test_a_cases_own_refine_dictionary_does_not_choose_what_the_mesh_gate_refines(home: Path, tmp_path: Path) -> None:
+    """Got through before: a case shipping its mesh (no blockMeshDict) and a refineMeshDict naming one cell made
+    the re-run's refineMesh refine that cell alone (64 -> 67 cells), and the gate, which asked only for more
+    cells, read the unchanged answer as 'unchanged on a 2x finer mesh'. refineMesh now refines every cell
+    whatever the case says, and the gate reports the cell ratio it measured."""
+    from tests.test_cfd_case_openfoam import _by_hand, _run, _tutorial, _verdicts
+
+    case = _tutorial("cavity", tmp_path / "cavity")
+    block = case / "system" / "blockMeshDict"
+    block.write_text(block.read_text().replace("(20 20 1)", "(8 8 1)"))
+    _by_hand(case, "blockMesh > log.blockMesh 2>&1")
+    block.unlink()
+    (case / "constant" / "polyMesh" / "sets").mkdir()
+    (case / "constant" / "polyMesh" / "sets" / "c0").write_text(ONE_CELL_SET)
+    (case / "system" / "refineMeshDict").write_text(REFINE_ONE_CELL)
+    report = _run(case, home)
+    mesh = _verdicts(report)["mesh-independence"]
+    assert mesh["metrics"]["cell_ratio"] == pytest.approx(4.0), mesh  # 8x8 -> 16x16: every cell, both directions
+    assert "(4x the cells)" in " ".join(mesh["reasons"]), mesh["reasons"]
+
+
+def test_a_refined_run_with_few_more_cells_than_its_factor_asks_is_rejected(tmp_path: Path) -> None:
+    """Whatever made a re-run refine only part of the mesh, the gate counts: 67 cells against 64 is no 2x
+    refinement, and the verdict says how many cells a refinement needs."""
+    from verifiers.cfd import _mesh
+
+    original, refined = tmp_path / "original", tmp_path / "refined"
+    for folder, cells in ((original, 64), (refined / "mesh-check", 67)):
+        owner = folder / "case" / "constant" / "polyMesh" / "owner"
+        owner.parent.mkdir(parents=True)
+        owner.write_text(f'FoamFile {{ note "nPoints:1  nCells:{cells}  nFaces:1  nInternalFaces:1"; }}\n')
+
+    class Context:
+        def path(self, relative: str) -> Path:
+            return original / relative
+
+    ok = _mesh.ExperimentOutcome(key="k-mesh", status="completed")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(_mesh, "finished_run_problem", lambda directory, outcome: None)
+        ratio = _mesh.MeshIndependenceGate._refined_cell_ratio(Context(), refined / "mesh-check", ok, 2.0)  # type: ignore[arg-type]
+        assert isinstance(ratio, str) and "1.05x the original's 64" in ratio and "at least 2x" in ratio
+        fine = _mesh.MeshIndependenceGate._refined_cell_ratio(Context(), refined / "mesh-check", ok, 1.04)  # type: ignore[arg-type]
+        assert fine == pytest.approx(67 / 64)
+
+
 def test_a_held_out_flow_whose_solver_died_is_not_read(tmp_path: Path) -> None:
     """The held-out gate reads the fields its own runs leave: a flow whose solver died part-way (the time limit,
     a fatal error, no 'End') is a failed run, recorded so, not a result to compare."""

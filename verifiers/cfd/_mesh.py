@@ -6,9 +6,15 @@ compared against the family's stated tolerances (a task may override them).
 
 Only a real refinement counts: the refined run's solver must have run to its end (no fatal error, no
 non-finite residual, a final 'End'), its mesh (the one its latest fields live on) must be known to hold
-more cells than the original's (a refinement that silently kept the old mesh would reproduce the answer
-exactly), and every quantity on both meshes must be a finite number (a NaN compares as "unchanged" with
-anything).
+at least `factor` times the original's cells, `RATIO_SLACK` allowing for rounded counts (a refinement that
+silently kept the old mesh would reproduce the answer exactly, and one that refined a few cells, as a
+case's own refineMeshDict once made labgate's refineMesh do, nearly so), and every quantity on both
+meshes must be a finite number (a NaN compares as "unchanged" with anything). The verdict reports the
+cell ratio measured, beside the refinement asked for.
+
+Every refinement labgate makes refines at least one direction by the whole factor (a 1-D channel refines
+one, a 2-D case two, refineMesh every direction a mesh has), so `factor` is the least ratio any family can
+give; a family that refines fewer cells than that did not refine the mesh the gate judges.
 """
 
 from __future__ import annotations
@@ -29,6 +35,8 @@ from verifiers.cfd._solver_log import finished_run_problem
 _CELL_FIELDS = ("C", "U", "p", "p_rgh", "T")
 """Fields whose length is the cell count, where the mesh carries no note of it (a mesh written by an old
 version, as in the airFoil2D tutorial): labgate's own cell centres first."""
+RATIO_SLACK = 0.1
+"""How far below `factor` the measured cell ratio may fall: counts are whole numbers, rounded."""
 
 
 def _solved_cells(case: Path) -> int | None:
@@ -67,12 +75,13 @@ class MeshIndependenceGate(Gate):
     needs_run = True
 
     @staticmethod
-    def _refined_run_problem(
-        context: GateContext, spec: ExperimentSpec, directory: Path, outcome: ExperimentOutcome
-    ) -> str | None:
+    def _refined_cell_ratio(
+        context: GateContext, directory: Path, outcome: ExperimentOutcome, factor: float
+    ) -> str | float:
         """Why the refined run cannot stand beside the original, if it cannot: its solver died, diverged or
-        stopped before its end, or its mesh is no finer. (How far its residuals fell is not judged: a finer
-        mesh converges more slowly, and what counts is whether its answer moved.)"""
+        stopped before its end, or its mesh is not `factor` times finer; else the cell ratio measured. (How
+        far its residuals fell is not judged: a finer mesh converges more slowly, and what counts is whether
+        its answer moved.)"""
         problem = finished_run_problem(directory, outcome)
         if problem is not None:
             return f"the refined run's solver log: {problem}"
@@ -82,7 +91,13 @@ class MeshIndependenceGate(Gate):
             return f"the {which} run's mesh does not say how many cells it has: whether it was refined cannot be told"
         if after <= before:
             return f"the refined mesh has {after} cells, the original {before}: the mesh was not refined"
-        return None
+        ratio = after / before
+        if ratio < factor * (1.0 - RATIO_SLACK):
+            return (
+                f"the refined mesh has {after} cells, {ratio:.3g}x the original's {before}: a {factor:g}x refinement "
+                f"makes at least {factor:g}x as many, so most of the mesh was not refined"
+            )
+        return ratio
 
     def check(self, context: GateContext) -> GateResult:
         blocking = blocking_verdict(context)
@@ -123,9 +138,9 @@ class MeshIndependenceGate(Gate):
         outcome = context.rerun(spec, directory)
         if outcome.status != "completed":
             return self.verdict("reject", [f"the refined run failed: {outcome.error}"])
-        problem = self._refined_run_problem(context, spec, directory, outcome)
-        if problem is not None:
-            return self.verdict("reject", [problem])
+        ratio = self._refined_cell_ratio(context, directory, outcome, factor)
+        if isinstance(ratio, str):
+            return self.verdict("reject", [ratio])
         try:
             fine = definition.quantities(directory / "case", definition.parse(refined))
         except (FieldFormatError, ValueError) as error:
@@ -137,7 +152,7 @@ class MeshIndependenceGate(Gate):
                 )
         reasons: list[str] = []
         moved: list[str] = []
-        metrics: dict[str, float] = {"refinement": factor}
+        metrics: dict[str, float] = {"refinement": factor, "cell_ratio": ratio}
         for name, tolerance in sorted(tolerances.items()):
             if name not in coarse or name not in fine:
                 moved.append(f"{name} is missing from {'the refined' if name in coarse else 'the original'} run")
@@ -157,10 +172,13 @@ class MeshIndependenceGate(Gate):
         if moved:
             return self.verdict(
                 "revise",
-                [f"the result depends on the mesh ({factor:g}x finer):", *moved, *reasons],
+                [f"the result depends on the mesh ({factor:g}x finer, {ratio:.3g}x the cells):", *moved, *reasons],
                 evidence=evidence,
                 metrics=metrics,
             )
         return self.verdict(
-            "accept", [f"unchanged on a {factor:g}x finer mesh:", *reasons], evidence=evidence, metrics=metrics
+            "accept",
+            [f"unchanged on a {factor:g}x finer mesh ({ratio:.3g}x the cells):", *reasons],
+            evidence=evidence,
+            metrics=metrics,
         )

@@ -175,9 +175,11 @@ def _mesh_steps(case: Path, factor: float) -> list[CaseStep]:
                 steps.append(CaseStep("features", (utility,), f"log.{utility}"))
         steps.append(CaseStep("snappy", ("snappyHexMesh", "-overwrite"), "log.snappyHexMesh"))
     if refine_after:
-        # Each refineMesh pass halves every cell (in the mesh's 2 or 3 directions).
+        # Each refineMesh pass halves every cell (in the mesh's 2 or 3 directions). `-all`, because without it
+        # refineMesh obeys a refineMeshDict in the case, which may name any set of cells, one among them.
         for index in range(max(1, round(math.log2(factor)))):
-            steps.append(CaseStep(f"refine-{index + 1}", ("refineMesh", "-overwrite"), f"log.refineMesh.{index + 1}"))
+            argv = ("refineMesh", "-all", "-overwrite")
+            steps.append(CaseStep(f"refine-{index + 1}", argv, f"log.refineMesh.{index + 1}"))
     for name, utility in (("topoSetDict", "topoSet"), ("setFieldsDict", "setFields")):
         if (case / "system" / name).is_file():
             steps.append(CaseStep(utility, (utility,), f"log.{utility}"))
