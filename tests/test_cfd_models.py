@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 from pydantic import SecretStr, ValidationError
 
-from agents.cfd_search import CmaesProposer, LlmModelProposer
+from agents.cfd_search import CmaesProposer, LlmModelProposer, Observation
 from agents.cfd_search._model_tokens import foreign_tokens
 from agents.llm import LLMConfig, OpenAIChat
 from runs import ExperimentSpec
@@ -82,6 +82,41 @@ def test_the_search_box_of_the_form_family_and_cma_es_from_zero_defaults() -> No
     assert "F[fd exp(-chi/(50 scale))]" in describe_form({"Cproduction": 4.0, "productionFeature": 5})
     switches = {p.name: p.high for p in space.parameters if p.name.endswith("Feature")}
     assert switches == {name: 7.0 for name in ("productionFeature", "destructionFeature", "fv1Feature")}
+
+
+def test_the_form_switches_are_drawn_as_categories_reaching_every_feature() -> None:
+    """Rounded from a coordinate started at the plain model's 0 with a step of 0.3 of the box, the switches of
+    eight candidates stayed within 0-4.5, so features 6 and 7 were never tried. As categories each candidate
+    draws them: over a search every feature comes up, the draws replay exactly, and later generations lean
+    on the best candidate's switches while CMA-ES moves only the amplitudes and the scale."""
+    workload = CfdWorkload()
+    task = next(t for t in workload.tasks() if t.id == "cfd/periodic-hill")
+    task = task.model_copy(
+        update={"params": {**task.params, "search": {"runs": 40, "population": 2, "family": "form"}}}
+    )
+    space = workload.search_space(task)
+    assert space is not None
+    switches = [p.name for p in space.parameters if p.categorical]
+    assert switches == ["productionFeature", "destructionFeature", "fv1Feature"]
+    proposer = CmaesProposer()
+    history: list[Observation] = []
+    seen: dict[str, set[float]] = {name: set() for name in switches}
+    kept = 0
+    for generation in range(20):
+        proposals = proposer.propose(space, history, 2, 0.003)
+        assert proposals == proposer.propose(space, history, 2, 0.003)  # replays exactly
+        best = min(history, key=lambda o: o.objective or 1.0) if history else None
+        for values, why in proposals:
+            assert f"generation {generation + 1}" in why
+            for name in switches:
+                assert values[name] == round(values[name]) and 0 <= values[name] <= 7
+                seen[name].add(values[name])
+                kept += best is not None and values[name] == best.values[name]
+            # the objective favours destruction feature 6: later generations should keep choosing it
+            score = 0.002 if values["destructionFeature"] == 6 else 0.003 + 1e-5 * len(history)
+            history.append(Observation(f"cand-{len(history) + 1:03d}", values, score))
+    assert all(seen[name] == set(map(float, range(8))) for name in switches), seen
+    assert kept > 40  # of 114 later draws, about half keep the best candidate's switch (a uniform draw: 1 in 8)
 
 
 def test_every_feature_switch_the_box_reaches_is_one_the_model_has() -> None:

@@ -20,11 +20,16 @@ class SearchParameter(BaseModel):
     default: float
     low: float
     high: float
+    categorical: bool = False
+    """Whole numbers from `low` to `high` naming forms, not amounts (a model-form switch): 3 is no nearer to 4
+    than to 0, so a proposer draws them rather than stepping from the default through its neighbours."""
 
     @model_validator(mode="after")
     def _check(self) -> SearchParameter:
         if not self.low <= self.default <= self.high:
             raise ValueError(f"{self.name}: default {self.default:g} outside [{self.low:g}, {self.high:g}]")
+        if self.categorical and not all(float(v).is_integer() for v in (self.low, self.high, self.default)):
+            raise ValueError(f"{self.name}: a categorical parameter's bounds and default are whole numbers")
         return self
 
 

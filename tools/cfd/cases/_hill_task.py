@@ -52,6 +52,8 @@ FORM_SEARCH_BOUNDS: dict[str, tuple[float, float]] = {
 }
 """The model-form family's box (absolute values): amplitudes of 1 + C F on production, destruction and the
 eddy viscosity, and the feature switches (searched as continuous values, rounded to a form when run)."""
+FORM_SWITCHES = ("productionFeature", "destructionFeature", "fv1Feature")
+"""The family's feature switches: which feature, not how much of it (searched as categories)."""
 SEARCH_FAMILIES = ("coefficients", "form")
 
 
@@ -134,6 +136,7 @@ class PeriodicHillCase(CaseDefinition[HillParams]):
                         default=getattr(defaults, name),
                         low=box[name][0] * (getattr(scale, name) if scale is not None else 1.0),
                         high=box[name][1] * (getattr(scale, name) if scale is not None else 1.0),
+                        categorical=name in FORM_SWITCHES,
                     )
                     for name in names
                 ],
