@@ -295,6 +295,10 @@ class DockerSandbox(Sandbox):
             working_dir=str(command.cwd),
             auto_remove=False,
         )
+        # No init: the engine's would run as the sandbox uid before the filter is installed, a process the
+        # command could trace (or write through /proc/1/mem) into making the calls the filter refuses. The
+        # filter is PID 1 and execs the command; removing the container ends the tree, as before.
+        kwargs["init"] = False
         quota = QuotaWatch.for_limits(self.workdir, limits)
         return pool.track(DockerProcess(pool.client, kwargs, limits.output_bytes, quota))
 

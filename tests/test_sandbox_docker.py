@@ -503,6 +503,39 @@ def test_spawned_worker_serves_requests_and_dies_with_kill(pool: DockerSandboxes
     sandbox.close()
 
 
+UNFILTERED = """
+import os
+def status(pid):
+    fields = dict(line.split(":", 1) for line in open(f"/proc/{pid}/status") if ":" in line)
+    return int(fields["Uid"].split()[0]), int(fields.get("Seccomp_filters", "0").strip() or 0), fields["Name"].strip()
+uid, mine, _ = status("self")
+for pid in filter(str.isdigit, os.listdir("/proc")):
+    try:
+        owner, filters, name = status(pid)
+    except (OSError, KeyError):
+        continue
+    if owner == uid and filters < mine:
+        print("unfiltered", pid, name, filters, mine)
+print("checked", mine)
+"""
+
+
+def test_no_process_of_a_workers_uid_runs_outside_its_filter(pool: DockerSandboxes, tmp_path: Path) -> None:
+    """Got through before: a spawned worker's container ran the engine's init as the sandbox uid, started before
+    labgate's filter, so the worker could trace it (or write its memory through /proc) into making the calls
+    the filter refuses (AF_VSOCK sockets, io_uring). Every process of the uid, PID 1 included, is filtered."""
+    sandbox = pool(tmp_path / "experiments" / "filtered")
+    worker = sandbox.spawn(["python3", "-c", UNFILTERED])
+    output = worker.stdout.read().decode()
+    assert _wait_until(lambda: worker.poll() is not None)
+    assert output.startswith("checked ") and int(output.split()[1]) >= 1, output + worker.stderr_tail()
+    assert worker.poll() == 0, worker.stderr_tail()
+    warm = sandbox.exec(["python3", "-c", UNFILTERED], timeout=60)  # the warm container's init is another uid's
+    assert warm.stdout.startswith("checked "), warm.stdout + warm.stderr
+    worker.kill()
+    sandbox.close()
+
+
 def test_a_worker_that_ends_on_its_own_reports_its_exit_code(pool: DockerSandboxes, tmp_path: Path) -> None:
     sandbox = pool(tmp_path / "experiments" / "short")
     worker = sandbox.spawn(["sh", "-c", "read line; echo got $line; echo bye >&2; exit 7"])
