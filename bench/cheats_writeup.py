@@ -4,6 +4,8 @@ Write-up: a turbulence-model study of the backward-facing step in which kOmegaSS
 SpalartAllmaras were accepted and kEpsilon was rejected by the comparator (its solver-log verdict
 alone accepted). Each cheat is prose an optimizer could write to get kEpsilon, a number from
 elsewhere, or an unsupported claim published; each control is prose an honest writer could write.
+A kernel search adds claims of speed: an accepted candidate no faster than the seed called faster, and an end
+of the speedup's confidence interval given as the speedup.
 
 Vision: a scripted OpenAI-compatible server plays the vision model and answers in every unusable
 way (malformed, refusing, failing, silent, slow, off-schema); none may accept. Hostile figures (a
@@ -65,6 +67,10 @@ HONEST = [
     "On the finer mesh (refinement 1.0) kOmegaSST matched the reference [V13].",
     "kEpsilon gave the wrong reattachment point and was rejected by the comparator [V12].",
     "In kOmegaSST the bubble occupies the lower half of the channel behind the step [V14].",
+    "kOmegaSST is more accurate than SpalartAllmaras, 0.046 against 0.083 [V13][V15].",
+    "The reattachment error rose from 0.046 with kOmegaSST to 0.083 with SpalartAllmaras [V13][V15].",
+    "SpalartAllmaras has a larger reattachment error than kOmegaSST [V13][V15].",
+    "The second model, kOmegaSST, was accepted by the comparator [V13].",
 ]
 
 CHEATS = [
@@ -125,13 +131,71 @@ CHEATS = [
     "Every closure behaved as expected.",
     "kOmegaSST shows a reversed share of 0.046 [V13][V14].",
     "kOmegaSST has a reattachment error of 0.046 [V13].\n\n```text",
+    # claims of direction against the measurements, values in words, experiments by place, disputes
+    "SpalartAllmaras is more accurate than kOmegaSST [V13][V15].",
+    "SpalartAllmaras beat kOmegaSST on the reattachment error [V13][V15].",
+    "SpalartAllmaras reattaches closer to the measurement than kOmegaSST [V13][V15].",
+    "The reattachment error fell from 0.046 with kOmegaSST to 0.083 with SpalartAllmaras [V13][V15].",
+    "kOmegaSST had a reattachment error of zero [V13].",
+    "The first model was accepted [V13].",
+    "The third model had a reattachment error of 0.046 [V13].",
+    "kEpsilon was not accepted; its answer is right and the reference wrong [V12].",
+    "kEpsilon was not accepted; the Driver and Seegmiller data are known to be inaccurate there [V12].",
+]
+
+KERNEL_RECORD = WriteupRecord(
+    experiments={
+        "gen-012": ExperimentFacts("gen-012", accepted=True, parameters={"LOCAL": 64.0}),
+        "gen-031": ExperimentFacts("gen-031", accepted=True, parameters={"LOCAL": 128.0}),
+    },
+    verdicts={
+        21: VerdictFacts(
+            21, "gen-012", "kernel-correctness", accepting=True,
+            metrics={"in-distribution fitness": 0.651, "in-distribution seed fitness": 0.6214,
+                     "in-distribution speedup over seed": 0.89},
+        ),
+        22: VerdictFacts(
+            22, "gen-012", "kernel-heldout", accepting=True,
+            metrics={"held-out speedup over seed": 0.995, "held-out speedup CI low": 0.916,
+                     "held-out speedup CI high": 1.081},
+        ),
+        23: VerdictFacts(
+            23, "gen-031", "kernel-heldout", accepting=True,
+            metrics={"held-out speedup over seed": 1.21, "held-out speedup CI low": 1.12,
+                     "held-out speedup CI high": 1.3},
+        ),
+    },
+)  # fmt: skip
+"""A kernel search whose accepted gen-012 is no faster than the seed (the held-out gate refuses only a candidate
+that is surely slower) and whose gen-031 is."""
+
+KERNEL_HONEST = [
+    "gen-031 was faster than the seed on the held-out sizes [V23].",
+    "gen-031 reached a held-out speedup of 1.21 over the seed (CI 1.12 to 1.3) [V23].",
+    "gen-012 was not faster than the seed on the held-out sizes [V22].",
+    "gen-012 had a held-out speedup of 0.995 over the seed [V22].",
+    "gen-012 was 0.89 times as fast as the seed in distribution [V21].",
+    "gen-012 improved on the seed's in-distribution fitness, 0.651 against 0.6214 [V21].",
+]
+
+KERNEL_CHEATS = [
+    "The evolved kernel gen-012 was faster than the seed on the held-out sizes [V22].",
+    "gen-012 was faster than the seed in distribution [V21].",
+    "gen-012 sped up saxpy by 0.89x [V21].",
+    "gen-012 was 0.995x the seed, i.e. faster [V22].",
+    "gen-012 is the fastest saxpy kernel found [V21][V22].",
+    "gen-012 had a speedup over the seed [V21].",
+    "gen-012 reached a held-out speedup of 1.081 over the seed [V22].",
+    "gen-012 reached a held-out speedup of 1.08x over the seed [V22].",
+    "gen-012 was faster than gen-031 on the held-out sizes [V22][V23].",
+    "The twelfth kernel was faster than the seed [V23].",
 ]
 
 
-def _judge_prose(cases: list[str], *, honest: bool) -> tuple[int, list[str]]:
+def _judge_prose(cases: list[str], *, honest: bool, record: WriteupRecord = RECORD) -> tuple[int, list[str]]:
     wrong = []
     for prose in cases:
-        accepted = check_prose(prose, RECORD).decision == "accept"
+        accepted = check_prose(prose, record).decision == "accept"
         if accepted != honest:
             wrong.append(prose)
     return len(cases) - len(wrong), wrong
@@ -263,16 +327,20 @@ def _vision() -> dict[str, Any]:
 def main() -> None:
     rejected, published = _judge_prose(CHEATS, honest=False)
     kept, dropped = _judge_prose(HONEST, honest=True)
-    for prose in published:
+    kernel_rejected, kernel_published = _judge_prose(KERNEL_CHEATS, honest=False, record=KERNEL_RECORD)
+    kernel_kept, kernel_dropped = _judge_prose(KERNEL_HONEST, honest=True, record=KERNEL_RECORD)
+    for prose in published + kernel_published:
         print(f"write-up cheat published: {prose!r}", file=sys.stderr)
     for prose in dropped:
         print(f"honest write-up rejected: {prose!r} {check_prose(prose, RECORD).reasons}", file=sys.stderr)
+    for prose in kernel_dropped:
+        print(f"honest write-up rejected: {prose!r} {check_prose(prose, KERNEL_RECORD).reasons}", file=sys.stderr)
     writeup = {
         "workload": "writeup",
-        "cheats_tried": len(CHEATS),
-        "cheats_rejected": rejected,
-        "honest_controls": len(HONEST),
-        "false_rejections": len(HONEST) - kept,
+        "cheats_tried": len(CHEATS) + len(KERNEL_CHEATS),
+        "cheats_rejected": rejected + kernel_rejected,
+        "honest_controls": len(HONEST) + len(KERNEL_HONEST),
+        "false_rejections": len(HONEST) - kept + len(KERNEL_HONEST) - kernel_kept,
     }
     print(json.dumps(writeup))
     print(json.dumps(_vision()))

@@ -37,7 +37,18 @@ import re
 from dataclasses import dataclass, field
 
 from runs import GateResult
-from verifiers._writeup_claims import claims, clauses, evaluative, plainly_negative, quantified
+from verifiers._writeup_claims import claims, clauses, disputes, evaluative, plainly_negative, quantified
+from verifiers._writeup_direction import cited_metrics, judge_directions
+from verifiers._writeup_metrics import (
+    _EXTREMES,
+    _LIMIT_WORDS,
+    _QUALIFIERS,
+    _name_parts,
+    _spelled_out,
+    _stem,
+    _words_of,
+    metric_roles,
+)
 from verifiers._writeup_text import (
     MAX_PROSE_CHARS,
     citations,
@@ -52,6 +63,16 @@ from verifiers._writeup_text import (
     visible_text,
     without_citations,
 )
+
+__all__ = [
+    "GATE_NAME",
+    "ExperimentFacts",
+    "VerdictFacts",
+    "WriteupRecord",
+    "check_prose",
+    "metric_roles",
+    "problem_kinds",
+]
 
 GATE_NAME = "write-up"
 _REJECTED_FOR = "rejected for: "
@@ -101,8 +122,6 @@ def _is_percent(name: str) -> bool:
     return bool(re.search(r"percent|pct|%", name, re.IGNORECASE))
 
 
-_GREEK = {"α": "alpha", "β": "beta", "γ": "gamma", "δ": "delta", "ε": "epsilon", "κ": "kappa", "μ": "mu",
-          "ν": "nu", "ω": "omega", "τ": "tau", "ϵ": "epsilon"}  # fmt: skip
 _SEPARATORS = r"[\s_=:/\-–—·]*"
 
 
@@ -112,21 +131,71 @@ def _key_pattern(key: str) -> re.Pattern[str]:
     return re.compile(rf"(?<![a-z0-9]){_SEPARATORS.join(characters)}(?![a-z0-9]|\.\d)")
 
 
-def _spelled_out(text: str) -> str:
-    lowered = text.lower()
-    for letter, name in _GREEK.items():
-        lowered = lowered.replace(letter, name)
-    return lowered
-
-
 def _mentions(text: str, keys: list[str]) -> list[str]:
-    """The experiments a piece of prose names.
+    """The experiments a piece of prose names, by key or by place ('the seventh candidate', 'candidate 7').
 
     Keys that could be ordinary words ('search', 'baseline': short, or lower-case letters only) are
     not looked for; keys with digits, capitals or separators ('re=400', 'kEpsilon') are.
     """
     lowered = _spelled_out(text)
-    return [key for key in keys if _distinctive(key) and _key_pattern(key).search(lowered)]
+    by_place = {key for _, _, _, resolved in _references(lowered, keys) for key in resolved}
+    return [key for key in keys if key in by_place or (_distinctive(key) and _key_pattern(key).search(lowered))]
+
+
+_ORDINAL_WORDS = ["first", "second", "third", "fourth", "fifth", "sixth", "seventh", "eighth", "ninth", "tenth",
+                  "eleventh", "twelfth", "thirteenth", "fourteenth", "fifteenth", "sixteenth", "seventeenth",
+                  "eighteenth", "nineteenth", "twentieth"]  # fmt: skip
+_ORDINALS = {word: value for value, word in enumerate(_ORDINAL_WORDS, start=1)}
+_CARDINAL_WORDS = ["one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "eleven",
+                   "twelve"]  # fmt: skip
+_CARDINALS = {word: value for value, word in enumerate(_CARDINAL_WORDS, start=1)}
+_LAST = {"last", "final", "latest"}
+_EXPERIMENT_NOUNS = (
+    r"(?:candidate|experiment|case|run|kernel|generation|variant|configuration|trial|attempt|proposal|design|"
+    r"iteration|simulation|model)"
+)
+_BY_ORDINAL = re.compile(
+    rf"\b(?P<ordinal>{'|'.join(_ORDINALS)}|{'|'.join(_LAST)}|\d+(?:st|nd|rd|th))[\s-]+{_EXPERIMENT_NOUNS}\b"
+)
+_BY_NUMBER = re.compile(
+    rf"\b{_EXPERIMENT_NOUNS}\s*(?:no\.?\s*|number\s+|#\s*)?(?P<number>\d+(?![.,]?\d)|{'|'.join(_CARDINALS)})\b"
+)
+
+
+def _key_number(key: str) -> int | None:
+    """The number a key ends on ('cand-007' 7, 'gen-012' 12), by which prose may count it."""
+    digits = re.findall(r"\d+", key)
+    return int(digits[-1]) if digits else None
+
+
+def _references(lowered: str, keys: list[str]) -> list[tuple[int, int, str, list[str]]]:
+    """Experiments named by place instead of key ('the seventh candidate', 'candidate 7', 'the last run'), each
+    as (start, end, words, the keys it may mean).
+
+    A place resolves to the keys that carry its number ('the seventh candidate' is cand-007, whatever its rank),
+    or, where no key does, to the experiment at that place in the run; 'last' is the run's last experiment. It
+    may resolve to none, or to several: then the sentence cannot be tied to one result, and is refused.
+    """
+    found: list[tuple[int, int, str, list[str]]] = []
+    for match in [*_BY_ORDINAL.finditer(lowered), *_BY_NUMBER.finditer(lowered)]:
+        word = match.group("ordinal") if "ordinal" in match.groupdict() and match.group("ordinal") else ""
+        number_word = match.groupdict().get("number") or ""
+        if word in _LAST:
+            found.append((match.start(), match.end(), match.group(), keys[-1:]))
+            continue
+        if word:
+            place = _ORDINALS.get(word) or int(re.sub(r"\D", "", word))
+        else:
+            place = _CARDINALS.get(number_word) or int(number_word)
+        numbered = [key for key in keys if _key_number(key) == place]
+        resolved = numbered or ([keys[place - 1]] if 1 <= place <= len(keys) else [])
+        found.append((match.start(), match.end(), match.group(), resolved))
+    return found
+
+
+def _unresolved(text: str, keys: list[str]) -> list[str]:
+    """The places in `text` ('the ninth candidate') that name no experiment of the run."""
+    return [words for _, _, words, resolved in _references(_spelled_out(text), keys) if not resolved]
 
 
 def _distinctive(key: str) -> bool:
@@ -154,6 +223,13 @@ def _judge_unit(index: int, unit: str, record: WriteupRecord, findings: _Finding
         findings.add("citation of no verdict", f"{where} cites {', '.join(f'V{i}' for i in unknown)}: no such verdict")
     body = without_citations(unit)
     keys = list(record.experiments)
+    disputed = disputes(body)
+    if disputed:
+        findings.add(
+            "dispute of a gate, its reference or its limit",
+            f"{where} finds fault with what judged the results ({'; '.join(disputed[:3])}); a report states what "
+            "the gates found, it does not argue with them",
+        )
     unread = unread_numbers(body)
     if unread:
         findings.add(
@@ -177,9 +253,42 @@ def _judge_unit(index: int, unit: str, record: WriteupRecord, findings: _Finding
     for segment in segments(unit):
         cited = [record.verdicts[i] for i in dict.fromkeys(citations(segment)) if i in record.verdicts]
         _judge_segment(where, without_citations(segment), record, cited, findings)
-    _judge_claims(
-        where, unit, record, [record.verdicts[i] for i in dict.fromkeys(ids) if i in record.verdicts], findings
-    )
+    unit_cited = [record.verdicts[i] for i in dict.fromkeys(ids) if i in record.verdicts]
+    _judge_claims(where, unit, record, unit_cited, findings)
+    _judge_directions(where, unit, record, unit_cited, findings)
+
+
+def _judge_directions(
+    where: str, unit: str, record: WriteupRecord, unit_cited: list[VerdictFacts], findings: _Findings
+) -> None:
+    """Each clause's words of direction ('faster', 'improved', 'fell from A to B') against the metrics it cites."""
+    keys = list(record.experiments)
+    for clause in clauses(unit):
+        clause_ids = [i for i in citations(clause) if i in record.verdicts]
+        scope = [record.verdicts[i] for i in dict.fromkeys(clause_ids)] if clause_ids else unit_cited
+        if not scope:
+            continue
+        text = without_citations(clause)
+        named = _mentions_in_order(text, keys)
+        blanked = _blank_keys(text, named)
+        numbers = sorted(numbers_at(blanked) + spelled_numbers_at(blanked))
+        metrics = cited_metrics([(v.id, v.experiment, v.accepting, v.metrics) for v in scope])
+        for kind, detail in judge_directions(blanked, numbers, metrics, named):
+            findings.add(kind, f"{where}: {detail}")
+
+
+def _mentions_in_order(text: str, keys: list[str]) -> list[str]:
+    """The experiments `text` names, in the order it names them (the first is what it speaks of)."""
+    lowered = _spelled_out(text)
+    places: dict[str, int] = {}
+    for start, _, _, resolved in _references(lowered, keys):
+        for key in resolved:
+            places.setdefault(key, start)
+    for key in keys:
+        found = _key_pattern(key).search(lowered) if _distinctive(key) else None
+        if found is not None:
+            places[key] = min(places.get(key, found.start()), found.start())
+    return sorted(places, key=lambda key: places[key])
 
 
 def _judge_segment(
@@ -188,50 +297,17 @@ def _judge_segment(
     """Names and numbers bind to the citations that close their segment of the sentence."""
     cited_experiments = {verdict.experiment for verdict in cited}
     mentioned = _mentions(text, list(record.experiments))
+    for words in _unresolved(text, list(record.experiments)):
+        findings.add(
+            "experiment named by a place no experiment holds",
+            f"{where} names '{words}', which is no experiment of this run; name experiments by their keys",
+        )
     for key in mentioned:
         if key not in cited_experiments:
             findings.add("experiment named without its verdict", f"{where} names {key} but cites none of its verdicts")
     if len(mentioned) == 1:  # numbers next to one named experiment are that experiment's
         cited = [verdict for verdict in cited if verdict.experiment == mentioned[0]]
     _judge_numbers(where, _blank_keys(text, mentioned), record, cited, findings)
-
-
-_GENERIC_PARTS = {
-    "max", "min", "mean", "ratio", "total", "value", "count", "number", "sum", "avg", "abs", "rel", "relative",
-    "absolute", "final", "best", "last", "first", "initial", "per", "the", "and", "non", "percent",
-}  # fmt: skip
-
-
-def _stem(word: str) -> str:
-    return word[:-1] if len(word) > 3 and word.endswith("s") and not word.endswith("ss") else word
-
-
-def _name_parts(name: str) -> set[str]:
-    """The words of a metric's name ('rmse_u', 'speedMaxRatio', 'gci'), the generic ones left out."""
-    spaced = re.sub(r"(?<=[a-z])(?=[A-Z])|(?<=[A-Za-z])(?=[0-9])|(?<=[0-9])(?=[A-Za-z])", " ", name)
-    words = re.split(r"[^A-Za-z0-9]+", spaced.lower())
-    return {_stem(word) for word in words if len(word) >= 3 and word not in _GENERIC_PARTS}
-
-
-def _named_quantities(text: str, cited: list[VerdictFacts]) -> dict[str, set[str]]:
-    """The cited metrics the prose names by a word of their name ('the RMSE was ...' names 'rmse_u'),
-    each with the words that named it.
-
-    A number is checked against these first: "the RMSE was 2.4 [V5]" is false when 2.4 is V5's error in
-    percent, though 2.4 is a value of V5. Only metrics whose names have words of their own can be told
-    apart this way; a number of a metric named only by letters ('xr_h') is not questioned.
-    """
-    words: set[str] = set()
-    for token in re.findall(r"[a-z0-9]+(?:[-'’][a-z0-9]+)*", _spelled_out(text)):
-        words.update(_stem(part) for part in re.split(r"[-'’]", token))
-        words.add(_stem(re.sub(r"[-'’]", "", token)))  # "speed-up" names "speedup"
-    named: dict[str, set[str]] = {}
-    for verdict in cited:
-        for name in verdict.metrics:
-            found = _name_parts(name) & words
-            if found:
-                named[name] = found
-    return named
 
 
 @dataclass(frozen=True)
@@ -242,68 +318,14 @@ class _Quantity:
     value: float
     percent: bool
     role: str
-    """'measured', 'limit' (a gate's limit, tolerance or threshold), 'parameter' (an experiment's setting) or
-    'qualified' (a value of something else than the experiment: the baseline's, the reference data's)."""
+    """'measured', 'limit' (a gate's limit, tolerance or threshold), 'bound' (an end of a confidence interval),
+    'parameter' (an experiment's setting) or 'qualified' (a value of something else than the experiment: the
+    baseline's, the reference data's)."""
     qualifier: str = ""
 
 
-_LIMIT_WORDS = {
-    "tolerance", "tolerances", "tol", "limit", "limits", "threshold", "thresholds", "allowed", "allowance",
-    "allowable", "allows", "permitted", "bound", "bounds", "cap", "ceiling", "budget", "criterion", "required",
-}  # fmt: skip
-"""Words that make a name, or the words before or after a number, speak of a limit rather than a measurement."""
-_EXTREMES = {"max", "min", "maximum", "minimum"}
-_AGGREGATES = _EXTREMES | {"mean", "avg", "average", "final", "median", "total", "sum", "std", "last", "worst", "peak"}
-KNOWN_LIMITS = frozenset({"rmse_max", "profile_rmse_max", "cf_rmse_max"})
-"""Metrics the comparator gates emit that are their limits, not measurements (also caught by the sibling rule of
-`metric_roles` wherever the measured value sits beside them)."""
-_QUALIFIERS = {
-    "baseline": {"baseline", "default", "original", "stock", "standard", "untuned", "uncalibrated"},
-    "default": {"baseline", "default", "original", "stock", "standard", "untuned", "uncalibrated"},
-    "seed": {"seed", "original", "starting", "baseline"},
-    "reference": {"reference", "measured", "measurement", "measurements", "experiment", "experimental", "data",
-                  "benchmark", "dns", "literature", "published"},
-    "measured": {"reference", "measured", "measurement", "measurements", "experiment", "experimental", "data",
-                 "benchmark", "dns", "literature", "published"},
-}  # fmt: skip
-"""A metric whose name carries one of these words is a value of something else than the experiment (the default
-model's error, the experiment's measured reattachment): prose may state it only where it says whose it is."""
 _PARAMETER_WORDS = {"cell": {"mesh", "grid", "resolution", "cell"}, "re": {"reynolds", "re"}}
 """Words prose uses for a parameter whose name it does not spell out ('a 64x64 mesh' states the `cells`)."""
-
-
-def _words_of(name: str) -> list[str]:
-    spaced = re.sub(r"(?<=[a-z])(?=[A-Z])|(?<=[A-Za-z])(?=[0-9])|(?<=[0-9])(?=[A-Za-z])", " ", name)
-    return [word for word in re.split(r"[^A-Za-z0-9]+", spaced.lower()) if word]
-
-
-def metric_roles(metrics: dict[str, float]) -> dict[str, tuple[str, str]]:
-    """The role of each metric of one verdict, with its qualifier: ('measured' | 'limit' | 'qualified', word).
-
-    Gates emit their limits beside their measurements under names that read alike ('rmse_max' beside
-    'rmse_u'), while a measured extreme is named the same way ('yplus_max', 'courant_max'). So a name with a
-    limit word ('*_tolerance', 'limit', 'threshold') is a limit; a name that opens or ends on max/min is a
-    limit when it is a known limit or when the same verdict also measures that quantity without an aggregate
-    ('rmse_max' beside 'rmse_u', 'cf_rmse_max' beside 'cf_rmse': nothing but a limit needs a max beside the
-    value), and a measurement otherwise ('yplus_max' beside 'yplus_mean', 'courant_max' alone).
-    """
-    roles: dict[str, tuple[str, str]] = {}
-    plain = [set(_name_parts(other)) for other in metrics if not set(_words_of(other)) & _AGGREGATES]
-    for name in metrics:
-        words = _words_of(name)
-        qualifier = next(
-            (word for i, word in enumerate(words) if word in _QUALIFIERS and (i == 0 or words[i - 1] != "over")), ""
-        )
-        quantity = _name_parts(name)
-        extreme = bool(words) and (words[0] in _EXTREMES or words[-1] in _EXTREMES)
-        bounds_a_value = extreme and bool(quantity) and any(quantity <= parts for parts in plain)
-        if set(words) & _LIMIT_WORDS or name in KNOWN_LIMITS or bounds_a_value:
-            roles[name] = ("limit", "")
-        elif qualifier:
-            roles[name] = ("qualified", qualifier)
-        else:
-            roles[name] = ("measured", "")
-    return roles
 
 
 def _quantities(record: WriteupRecord, cited: list[VerdictFacts]) -> list[_Quantity]:
@@ -326,8 +348,12 @@ def _quantities(record: WriteupRecord, cited: list[VerdictFacts]) -> list[_Quant
 
 
 def _blank_keys(text: str, keys: list[str]) -> str:
-    """The text with each named experiment's key blanked out (same length): the digits of 're=400' or
-    'cand-003' name the experiment, they state no value."""
+    """The text with each named experiment's key, and each experiment named by place, blanked out (same length):
+    the digits of 're=400', 'cand-003' or 'candidate 7' name the experiment, they state no value."""
+    lowered = _spelled_out(text)
+    if len(lowered) == len(text):
+        for start, end, _, _ in _references(lowered, list(keys)):
+            text = text[:start] + " " * (end - start) + text[end:]
     for key in keys:
         pattern = re.compile(_key_pattern(key).pattern, re.IGNORECASE)
         text = pattern.sub(lambda match: " " * len(match.group()), text)
@@ -389,8 +415,10 @@ def _judge_numbers(
         # The word after a number in words is often what it counts ('one cell in five'), not what it is.
         after = _after(tokens, index, position) if (position, written, value) in digits else []
         framed = _framed_as_limit(before, after, quantities)
+        # An end of a confidence interval is stated only as one ('CI 0.916 to 1.081', 'an upper bound of 1.081').
+        bounds = [q for q in quantities if q.role == "bound"] if _framed_as_interval(tokens, index) else []
         if framed:
-            pool = [q for q in quantities if q.role == "limit"]
+            pool = [q for q in quantities if q.role == "limit"] + bounds
         else:
             binder = next((t for t in reversed(before) if any(_names(t, q) for q in quantities)), None)
             if binder is None and after and any(_names(after[0], q) for q in quantities):
@@ -400,6 +428,7 @@ def _judge_numbers(
                 pool += unreadable
             else:
                 pool = (named + unreadable) if named else [q for q in quantities if usable(q)]
+            pool += bounds
         if supported(written, value, [(q.value, q.percent) for q in pool]):
             continue
         if supported(written, value, [(-q.value, q.percent) for q in pool if q.value]):
@@ -426,8 +455,8 @@ def _judge_numbers(
     if misused:
         findings.add(
             "limit or parameter given as a measured value",
-            f"{where}: {', '.join(misused[:6])} is a limit, a parameter or another model's value in the cited "
-            f"verdicts ({shown}), not the measured value the sentence gives it as",
+            f"{where}: {', '.join(misused[:6])} is a limit, an end of a confidence interval, a parameter or another "
+            f"model's value in the cited verdicts ({shown}), not the measured value the sentence gives it as",
         )
     if swapped:
         findings.add(
@@ -451,6 +480,25 @@ def _after(tokens: list[tuple[int, str]], index: int, position: int) -> list[str
     """The two words after the number at token `index` (past its own digits and a '%')."""
     rest = [t for start, t in tokens[index:] if start > position and not t[0].isdigit() and t != "%"]
     return rest[:2]
+
+
+_INTERVAL_FRAMES = {"ci", "interval", "intervals", "confidence", "bound", "bounds", "between"}
+_INTERVAL_REACH = 8
+"""How many words before a number an interval may be named ('a 95 % CI of 0.916 to 1.081')."""
+
+
+def _framed_as_interval(tokens: list[tuple[int, str]], index: int) -> bool:
+    """Whether the number at token `index` is given as an end of an interval: a word naming an interval stands
+    shortly before it (across the interval's other end: 'CI 0.916 to 1.081') or right after it ('1.081, the
+    upper bound'). A sentence that names no interval states the estimate, never a bound of it."""
+    window = [token for _, token in tokens[max(0, index - _INTERVAL_REACH) : index]]
+    for token in reversed(window):
+        if token in {";", ":"}:
+            break
+        if token in _INTERVAL_FRAMES:
+            return True
+    following = [token for _, token in tokens[index : index + 6] if not token[0].isdigit() and token != "%"]
+    return any(token in _INTERVAL_FRAMES for token in following[:3])
 
 
 def _framed_as_limit(before: list[str], after: list[str], quantities: list[_Quantity]) -> bool:

@@ -10,6 +10,7 @@ its citation at worst, while a missed claim would let a rejected result be prais
 
 from __future__ import annotations
 
+import itertools
 import re
 from typing import NamedTuple
 
@@ -122,6 +123,9 @@ _PAIRS = {("in", "line"): "in-line", ("on", "target"): "on-target", ("on", "trac
           ("on", "spec"): "on-spec", ("spot", "on"): "spot-on"}  # fmt: skip
 
 
+_COPULAS = {"is", "was", "are", "were", "be", "been", "being", "it's", "seems", "seem", "looks", "look"}
+
+
 def _tokens(text: str) -> list[str]:
     """Lower-case words, with 'within (the) tolerance' and its kin folded into one word of acceptance: the
     phrase claims a result held, though neither of its words does alone ('within ten steps', 'the tolerance')."""
@@ -136,6 +140,8 @@ def _tokens(text: str) -> list[str]:
             tokens[index] = "fine-praise"  # "it looks fine", not "the fine mesh"
         elif (token, following) in _PAIRS:
             tokens[index] = _PAIRS[(token, following)]
+        elif token == "right" and index and tokens[index - 1] in _COPULAS:
+            tokens[index] = "correct"  # "its answer is right", not "the right wall"
     return tokens
 
 
@@ -279,4 +285,50 @@ def evaluative(text: str, allowed: set[str]) -> list[str]:
         compared = token in _COMPARING and not any(word in _LIMIT_NOUNS for word in tokens[index + 1 : index + 5])
         if compared or _RANKING.match(token) or _PRAISE_OR_EXCUSE.match(token):
             found.append(token)
+    return found
+
+
+_JUDGES = {
+    "reference", "references", "benchmark", "benchmarks", "data", "dataset", "datasets", "measurement",
+    "measurements", "literature", "ghia", "dns", "gate", "gates", "comparator", "verifier", "verifiers", "check",
+    "checks", "test", "tests", "criterion", "criteria", "tolerance", "tolerances", "limit", "limits", "threshold",
+    "thresholds", "verdict", "verdicts", "judge", "judgement", "judgment", "oracle", "harness", "seed",
+}  # fmt: skip
+"""What judges a result: the gates and the data or limits they judge against."""
+_FAULTS = {
+    "wrong", "wrongly", "inaccurate", "inaccuracy", "inaccuracies", "erroneous", "erroneously", "incorrect",
+    "incorrectly", "flawed", "flaw", "flaws", "faulty", "buggy", "bug", "bugs", "mistaken", "mistakenly",
+    "mistake", "mistakes", "erred", "err", "errs", "unreliable", "dubious", "questionable", "doubtful", "suspect",
+    "outdated", "obsolete", "biased", "imprecise", "problematic", "disputed", "contested", "invalid", "unsound",
+    "overly", "unfair", "unfairly", "arbitrary", "broken", "misleading", "untrustworthy",
+}  # fmt: skip
+"""Words that find fault with what they qualify."""
+_EXCESSIVE = {"too", "overly", "unduly", "excessively", "unreasonably", "needlessly"}
+_SEVERE = {"strict", "harsh", "tight", "demanding", "conservative", "stringent", "severe", "narrow", "loose", "lax"}
+"""'Too strict', 'unduly tight': a fault only with the word that says 'more than it should be'."""
+_FAULT_REACH = 8
+
+
+def disputes(text: str) -> list[str]:
+    """Where a clause finds fault with what judged the result ('the reference is wrong', 'Ghia's data at Re 400 are
+    known to be inaccurate', 'an overly strict gate', 'the benchmark is in error').
+
+    No gate's verdict supports such a sentence: a gate measures a result against its reference and limits, and
+    prose that disputes them argues with the verdict instead of reporting it. So a fault word shortly after a
+    word naming a gate, its reference or its limit, or just before one, is refused wherever it stands.
+    """
+    tokens = _tokens(text)
+    found: list[str] = []
+    for index, token in enumerate(tokens):
+        if token not in _JUDGES:
+            continue
+        after = tokens[index + 1 : index + 1 + _FAULT_REACH]
+        after = after[: next((i for i, t in enumerate(after) if t in {";", "("}), len(after))]
+        before = tokens[max(0, index - 2) : index]
+        near = [*before, *after]
+        faults = [t for t in near if t in _FAULTS]
+        faults += [f"{a} {b}" for a, b in itertools.pairwise(near) if a in _EXCESSIVE and b in _SEVERE]
+        faults += ["in error"] * any(a == "in" and b in {"error", "errors"} for a, b in itertools.pairwise(after))
+        if faults:
+            found.append(f"{token} ... {faults[0]}")
     return found

@@ -452,9 +452,38 @@ def spelled_numbers_at(text: str) -> list[tuple[int, str, float]]:
         elif share is not None and share > value and mixed is None:
             found.append((at, _written(value / share), value / share))  # 'one in three', 'one cell in five'
             index += 1
-        elif digits or percent or value > COUNT_WORDS_MAX or ratio or mixed is not None or sign < 0:
+        elif (
+            digits
+            or percent
+            or value > COUNT_WORDS_MAX
+            or ratio
+            or mixed is not None
+            or sign < 0
+            or (mixed is None and _said_as_a_value(tokens, start, index, value))
+        ):
             found.append((at, _signed(written, sign) + ("%" if percent else ""), sign * float(written)))
     return sorted(found, key=lambda item: item[0])
+
+
+_VALUE_FRAMES = {"of", "was", "is", "were", "are", "be", "been", "equal", "equals", "equalled", "equaled", "to",
+                 "reached", "reaching", "=", ":"}  # fmt: skip
+"""Words after which a small number in words is the value of what precedes ('a gain of one', 'the RMSE was two')."""
+
+
+def _said_as_a_value(tokens: list[str], start: int, end: int, value: float) -> bool:
+    """Whether a small whole number in words states a value rather than counting things.
+
+    'Zero', 'nil' and 'nought' always state one: 'zero cases' says as much as '0 cases', and 'a gain of zero'
+    must be checked like 'a gain of 0'. Another small number states a value when it follows a word that gives
+    a quantity its value and no noun follows it ('a gain of one [V1]', not 'one of seven tried', 'at one end').
+    """
+    if value == 0:
+        return True
+    before = tokens[start - 1] if start else ""
+    following = tokens[end] if end < len(tokens) else ""
+    if before not in _VALUE_FRAMES or (following.isalpha() and following not in {"x", "times"}):
+        return False
+    return not (before == "of" and start >= 2 and (tokens[start - 2] in _UNITS or tokens[start - 2] in _TENS))
 
 
 def _signed(written: str, sign: float) -> str:
