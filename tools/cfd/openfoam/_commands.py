@@ -11,6 +11,7 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict
 
+from runs import LabgateError
 from sandboxes import Limits, Sandbox, SandboxTimeoutError
 from tools._workload import ToolUnavailableError
 
@@ -80,7 +81,7 @@ STEP_MARK = "labgate-step"
 _MARK_LINE = re.compile(rf"^{STEP_MARK} (\d+) (start|end) (\d+(?:\.\d+)?)(?: (\d+))?$")
 
 
-class StepReportError(RuntimeError):
+class StepReportError(LabgateError, RuntimeError):
     """The step script's own report of its steps is not one it could have written.
 
     Its steps write to their logs, but a process inside the sandbox can still reach the script's output
