@@ -97,6 +97,7 @@ def _owner_note(case: Path, cells: int, where: str = "constant") -> None:
         f'    note "nPoints:10 nCells:{cells} nFaces:12 nInternalFaces:2";\n    object owner;\n}}\n'
         "0()\n"
     )
+    (mesh / "faces").write_text("FoamFile { class faceList; object faces; }\n0()\n")  # what OpenFOAM looks for
 
 
 def test_a_list_shorter_than_the_mesh_is_an_error_naming_both_counts() -> None:

@@ -25,6 +25,7 @@ def _mesh(case: Path, where: str, cells: int, owner: list[int], neighbour: list[
     for name, labels in (("owner", owner), ("neighbour", neighbour)):
         body = "\n".join(str(label) for label in labels)
         (mesh / name).write_text(HEADER.format(cells=cells, name=name) + f"{len(labels)}\n(\n{body}\n)\n")
+    (mesh / "faces").write_text(HEADER.format(cells=cells, name="faces") + "0\n(\n)\n")
 
 
 def _case(tmp_path: Path, *, block_mesh: bool) -> Path:
@@ -71,6 +72,18 @@ def test_the_mesh_gate_counts_the_cells_the_latest_fields_live_on(tmp_path: Path
     _mesh(case, "0", 36, [0], [1])
     assert _solved_cells(case) == 36, "the mesh the solver read (the start folder's) is the one counted"
     assert mesh_folder(case, case / "0.5") == case / "0" / "polyMesh"
+
+
+def test_a_time_folder_with_an_owner_list_but_no_faces_is_not_the_mesh_openfoam_reads(tmp_path: Path) -> None:
+    """OpenFOAM finds a time's mesh by its `faces` file: an owner list alone (with any cell note) in a time
+    folder is not read by the solver, so it is not the mesh labgate counts either."""
+    case = tmp_path / "case"
+    _mesh(case, "constant", 25, [0], [1])
+    (case / "0.5").mkdir(parents=True)
+    (case / "0.5" / "polyMesh").mkdir()
+    (case / "0.5" / "polyMesh" / "owner").write_text(HEADER.format(cells=9999, name="owner") + "1\n(\n0\n)\n")
+    assert mesh_folder(case, case / "0.5") == case / "constant" / "polyMesh"
+    assert _solved_cells(case) == 25
 
 
 def test_the_checkerboard_index_reads_the_fields_own_mesh_and_refuses_one_that_does_not_fit(tmp_path: Path) -> None:

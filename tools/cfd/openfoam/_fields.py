@@ -265,7 +265,8 @@ _HEADER_BYTES = 4096
 
 def mesh_folder(case: Path, folder: Path | None = None) -> Path:
     """The polyMesh directory the fields of `folder` live on, found as OpenFOAM finds it: the latest
-    time up to the folder's own whose polyMesh holds an owner list (compressed or not), else `constant`.
+    time up to the folder's own whose polyMesh holds a face list (compressed or not; OpenFOAM looks for
+    `faces`, so a folder holding only an owner list is not a mesh it reads), else `constant`.
 
     Every reader of a time's mesh (cell counts, face lists, patches) goes through here: one that read
     `constant/polyMesh` beside fields solved on a mesh kept in a time folder paired them with the wrong cells.
@@ -274,7 +275,7 @@ def mesh_folder(case: Path, folder: Path | None = None) -> Path:
     if limit is not None:
         for value, earlier in reversed(time_directories(case)):
             if value <= limit and any(
-                untrusted_kind(case, f"{earlier.name}/polyMesh/{name}") is not None for name in ("owner", "owner.gz")
+                untrusted_kind(case, f"{earlier.name}/polyMesh/{name}") is not None for name in ("faces", "faces.gz")
             ):
                 return earlier / "polyMesh"
     return case / "constant" / "polyMesh"
