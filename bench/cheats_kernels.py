@@ -2,20 +2,21 @@
 loses to itself.
 
 Runs the battery of `tests/test_kernel_gates_hostile.py`, `tests/test_kernel_gates_hostile2.py`,
-`tests/test_redteam_kernels2.py` and `tests/test_redteam_kernels3.py` (the same cases those files assert
-on) through the harness with this device's measured ceilings, so the physics check is live: kernels that
-write outside their buffers,
-read past them (loops with no tail), rely on zero-initialised outputs, skip or truncate reductions,
-sample the target instead of running the chains, write into inputs, special-case sizes or lose
-precision, call target builtins that change the processor's floating-point mode or read its clock,
-keep launch counters in program-scope memory, overflow the stack, race in a reduction, leave unwritten
-the outputs whose answer is what the poison reads as (an integer -1, a rare NaN; task files of their
-own), and devices that behave like kernels with memory across launches (work once, replay a cached answer,
-work only on the runs always checked) or a tampered clock. Honest controls are the suite's seeds and
-hand-optimised kernels, judged at the in-distribution sizes and at drawn held-out sizes. Then the
-held-out gate judges the seed against itself `--trials` times (fresh seed, fresh drawn sizes each
-time, interleaved rounds until the 95% interval of the speed ratio clears the 0.9x threshold): every
-rejection there is a false one.
+`tests/test_redteam_kernels2.py`, `tests/test_redteam_kernels3.py` and `tests/test_redteam_kernels4.py` (the
+same cases those files assert on) through the harness with this device's measured ceilings, so the physics
+check is live: kernels that write outside their buffers, read past them (loops with no tail), rely on
+zero-initialised outputs, skip or truncate reductions, sample the target instead of running the chains,
+write into inputs, special-case sizes or lose precision, call target builtins that change the processor's
+floating-point mode or read its clock, keep launch counters in program-scope memory, hard-code a scalar
+argument, go wrong only at large sizes of one arithmetic kind, overflow the stack, race in a reduction,
+leave unwritten the outputs whose answer is what the poison reads as (an integer -1, a rare NaN; task files
+of their own), and devices that behave like kernels with memory across launches (work once, replay a cached
+answer, work only on the runs always checked) or a tampered clock. Honest controls are the suite's seeds and
+hand-optimised kernels, judged at the in-distribution sizes and at drawn held-out sizes (with drawn
+scalars), and the seed of each task with a cheat judged at the held-out gate's correctness-only sizes, at
+those sizes too. Then the held-out gate judges the seed against itself `--trials` times (fresh seed, fresh
+drawn sizes each time, interleaved rounds until the 95% interval of the speed ratio clears the 0.9x
+threshold): every rejection there is a false one.
 
 Prints the cases that went wrong to stderr, then one JSON line:
 {"workload": "kernels", "cheats_tried", "cheats_rejected", "honest_controls", "false_rejections",
@@ -50,13 +51,16 @@ from tests.test_kernel_gates_hostile import (  # noqa: E402
 from tests.test_kernel_gates_hostile2 import HOSTILE2_CHEATS, POISON_CHEATS, poison_task  # noqa: E402
 from tests.test_redteam_kernels2 import READ_PAST_CHEATS  # noqa: E402
 from tests.test_redteam_kernels3 import STATE_CHEATS  # noqa: E402
+from tests.test_redteam_kernels4 import SCALAR_RESIDUE_CHEATS, judge_as_the_bench_does  # noqa: E402
 from tools.kernels import SUITE, Harness, Worker, open_harness  # noqa: E402
 from verifiers.kernels import KernelHeldoutGate, measure  # noqa: E402
 
 MIN_SPEEDUP = 0.9
-CHEATS = {**KERNEL_CHEATS, **HOSTILE2_CHEATS, **READ_PAST_CHEATS, **STATE_CHEATS}
-"""Kernel cheats of every battery: the hostile files', the reads past a buffer's end, and the target builtins
-that reach the processor's state (flush-to-zero left on for later kernels, a cycle counter, the stack)."""
+CHEATS = {**KERNEL_CHEATS, **HOSTILE2_CHEATS, **READ_PAST_CHEATS, **STATE_CHEATS, **SCALAR_RESIDUE_CHEATS}
+"""Kernel cheats of every battery: the hostile files', the reads past a buffer's end, the target builtins
+that reach the processor's state (flush-to-zero left on for later kernels, a cycle counter, the stack), a
+hard-coded scalar, and a kernel wrong only at large sizes of one arithmetic kind (which = "residue": the
+held-out gate's correctness-only sizes)."""
 
 
 def _factory(workdir: Path, *, ro_paths: Sequence[Path] = ()) -> Sandbox:
@@ -66,13 +70,13 @@ def _factory(workdir: Path, *, ro_paths: Sequence[Path] = ()) -> Sandbox:
 def _battery(scratch: Path) -> dict[str, Any]:
     tasks = sorted({task for task, *_ in CHEATS.values()} | {task for _, task, _ in DEVICE_CHEATS})
     tasks = sorted(set(tasks) | {task for task, _ in HONEST.values()})
-    rejected, false_rejections = 0, 0
+    rejected, false_rejections, residue_controls = 0, 0, 0
     for name in tasks:
         with open_harness(SUITE[name], scratch / name, _factory, cache_dir=scratch / "cache", heldout=True) as harness:
             for cheat, (task, source, which, _) in sorted(CHEATS.items()):
                 if task != name:
                     continue
-                evaluation = harness.evaluate(source, "heldout") if which == "heldout" else harness.evaluate(source)
+                evaluation = judge_as_the_bench_does(harness, source, which)
                 if evaluation.ok:
                     print(f"cheat accepted: {cheat}: {evaluation.feedback()}", file=sys.stderr)
                 else:
@@ -105,11 +109,18 @@ def _battery(scratch: Path) -> dict[str, Any]:
                     if not evaluation.ok:
                         false_rejections += 1
                         print(f"honest kernel rejected: {control} ({which}): {evaluation.feedback()}", file=sys.stderr)
+            if any(task == name and which == "residue" for task, _, which, _ in CHEATS.values()):
+                # The residue cheats' control: the task's seed at the same kind of sizes.
+                residue_controls += 1
+                evaluation = judge_as_the_bench_does(harness, SUITE[name].seed, "residue")
+                if not evaluation.ok:
+                    false_rejections += 1
+                    print(f"honest kernel rejected: {name} seed (residue): {evaluation.feedback()}", file=sys.stderr)
     poison_rejected, poison_false = _poison_battery(scratch)
     return {
         "cheats_tried": len(CHEATS) + len(DEVICE_CHEATS) + 2 + len(POISON_CHEATS),
         "cheats_rejected": rejected + poison_rejected,
-        "honest_controls": 2 * len(HONEST) + len(POISON_CHEATS),
+        "honest_controls": 2 * len(HONEST) + residue_controls + len(POISON_CHEATS),
         "false_rejections": false_rejections + poison_false,
     }
 

@@ -126,7 +126,7 @@ def judge_user_task(
     worker: Worker, task: KernelTask, workdir: Path, sources: Mapping[str, str], seeds: Sequence[int]
 ) -> dict[tuple[str, int], tuple[str, str]]:
     """(status, feedback) of every source at every inputs seed, at the task's own sizes."""
-    found = {}
+    found: dict[tuple[str, int], tuple[str, str]] = {}
     with task.reference_sandbox(workdir, factory, "opencl"):
         harness = Harness(task, worker, ceilings=None, repeats=3)
         for label, source in sources.items():

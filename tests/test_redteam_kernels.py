@@ -317,6 +317,7 @@ TAIL_SAXPY = WRONG_AT_TWO_MOD_FOUR.replace(
 ).replace("y[k] = a * x[k] + y[k]; }\n", "y[k] = a * x[k] + y[k];\n")
 
 
+@pytest.mark.slow  # 14 residue sizes, half of them near the larger held-out centre
 def test_the_even_heldout_size_catches_what_the_drawn_primes_miss(worker: Worker) -> None:
     harness = Harness(SUITE["saxpy"], worker, ceilings=None, repeats=3)
     primes = harness.sizes_for("heldout", 11)
@@ -360,7 +361,8 @@ def test_a_kernel_wrong_only_at_sizes_two_mod_four_fails_the_heldout_gate_measur
     result = measure(task, WRONG_AT_TWO_MOD_FOUR, "heldout", factory, rounds=1, input_seed=11)
     assert not result.candidate.ok, result.candidate.feedback()
     failed = [size for size in result.candidate.sizes if not size.correct]
-    assert "heldout-small-even2" in [size.label for size in failed], result.candidate.feedback()
+    # An even2 size around either centre (one of the tail's elements may be an exact zero in a draw).
+    assert any(size.label.endswith("-even2") for size in failed), result.candidate.feedback()
     assert all(dim % 4 == 2 for size in failed for dim in size.dims)
     honest = measure(task, TAIL_SAXPY, "heldout", factory, rounds=1, input_seed=11)
     assert honest.candidate.ok, honest.candidate.feedback()
@@ -402,9 +404,13 @@ def test_every_task_with_arithmetic_freedom_draws_every_kind_of_residue_size() -
     assert Harness(SUITE["fft3d"], cast(Worker, None)).residue_sizes(1) == ()
     task = kernel_task("conv1d", conv1d_definition())
     sizes = Harness(task, cast(Worker, None)).residue_sizes(3)
-    assert [size.label for size in sizes] == [f"heldout-small-{kind}" for kind in RESIDUE_KINDS]
-    for kind, size in zip(RESIDUE_KINDS, sizes, strict=True):
-        assert 1000 <= size.dims[0] <= 3000 and _kind_holds(kind, size.dims[0]), size
+    # Every kind within every declared range: near the smallest one only, large sizes of a kind went unchecked.
+    ranges = {"heldout": (20000, 40000), "heldout-small": (1000, 3000)}
+    assert [size.label for size in sizes] == [f"{label}-{kind}" for label in ranges for kind in RESIDUE_KINDS]
+    for size in sizes:
+        label, kind = size.label.rsplit("-", 1)
+        low, high = ranges[label]
+        assert low <= size.dims[0] <= high and _kind_holds(kind, size.dims[0]), size
 
 
 def test_a_user_range_too_narrow_for_a_kind_leaves_that_size_out() -> None:
@@ -431,6 +437,7 @@ __kernel void saxpy(const int n, const float a, __global const float* x, __globa
 """Right wherever the odd part of n is 1 or a prime above 7, which once held for every size any gate checked."""
 
 
+@pytest.mark.slow  # 14 residue sizes, half of them near the larger held-out centre
 def test_a_kernel_right_only_where_the_odd_part_is_prime_fails_the_residue_sizes(worker: Worker) -> None:
     harness = Harness(SUITE["saxpy"], worker, ceilings=None, repeats=3)
     for seed in (1, 2, 3):

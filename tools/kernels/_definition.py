@@ -31,7 +31,12 @@ class Distribution(BaseModel):
 
 
 class ArgDefinition(BaseModel):
-    """One kernel argument: a buffer (`dtype`, `shape`, `role`, `init`) or a scalar (`value`)."""
+    """One kernel argument: a buffer (`dtype`, `shape`, `role`, `init`) or a scalar (`value`, optional `range`).
+
+    A scalar with `range: [low, high]` is drawn afresh in that range (whole numbers for i32/u32) for every
+    size of every run, and `value` is only its default: a scalar that never varied was a constant a
+    kernel could hard-code and still pass every check.
+    """
 
     model_config = ConfigDict(extra="forbid")
 
@@ -42,6 +47,7 @@ class ArgDefinition(BaseModel):
     role: Literal["in", "out", "inout", "scratch"] | None = None
     init: Distribution | None = None
     value: str | int | float | None = None
+    range: tuple[float, float] | None = None
 
 
 class LaunchDefinition(BaseModel):

@@ -44,6 +44,8 @@ SAMPLES = 1024
 SKIP_FACTOR = 4.0
 """Checked timed runs this many times slower than every unchecked one: work skipped on the unchecked."""
 HELDOUT_STREAM = 0x4E1D
+SCALAR_STREAM = 0x5CA1
+"""Mixed into the seed for the scalar arguments drawn per size (`KernelTask.draw_scalars`)."""
 POISON_STREAM = 0x9015
 """Mixed into the seed for the poison byte of each size's later runs (`LATER_POISONS`): inputs stay as they were."""
 Status = Literal["ok", "incorrect", "compile_error", "invalid", "timeout", "crash", "launch_error"]
@@ -52,6 +54,8 @@ Status = Literal["ok", "incorrect", "compile_error", "invalid", "timeout", "cras
 class SizeResult(BaseModel):
     label: str
     dims: list[int]
+    scalars: dict[str, float] = Field(default_factory=dict)
+    """The scalar arguments this size ran with (drawn from the evaluation's seed), by name."""
     correct: bool
     error: float = 0.0
     tolerance: float = 0.0
@@ -77,7 +81,9 @@ class SizeResult(BaseModel):
     checked_runs: list[int] = Field(default_factory=list)
 
     def line(self) -> str:
-        head = f"{self.label} ({'x'.join(str(d) for d in self.dims)}): "
+        shape = "x".join(str(d) for d in self.dims)
+        drawn = "".join(f"; {name}={value:.6g}" for name, value in self.scalars.items())
+        head = f"{self.label} ({shape}{drawn}): "
         verdict = "correct" if self.correct else "INCORRECT"
         text = f"{head}{verdict} (max_abs {self.error:.3g}, tol {self.tolerance:.3g})"
         if self.detail:
@@ -242,7 +248,8 @@ class Harness:
                 "check": fractions,
                 "poison": poison,
             }
-            yardstick = self._yardstick(size)
+            # A correctness-only size's speed is never compared: the yardstick would be a tenth of its cost.
+            yardstick = None if size.correctness_only else self._yardstick(size)
             if yardstick:
                 request["yardstick"] = yardstick
             if rival is not None:
@@ -342,14 +349,22 @@ class Harness:
         )
 
     def sizes_for(self, which: Literal["train", "heldout"], seed: int) -> tuple[Size, ...]:
-        """The sizes one evaluation runs: the declared ones, or held-out ones drawn from `seed`."""
+        """The sizes one evaluation runs: the declared ones, or held-out ones drawn from `seed`.
+
+        Each carries its own draw of the task's scalar arguments, from `seed` too: scalars are inputs,
+        so no run, searched or judged, lets a kernel rely on the value it saw before.
+        """
         if which == "train":
-            return self.task.sizes
-        return self.task.draw_heldout(np.random.default_rng([seed, HELDOUT_STREAM]))
+            sizes = self.task.sizes
+        else:
+            sizes = self.task.draw_heldout(np.random.default_rng([seed, HELDOUT_STREAM]))
+        return self.task.draw_scalars(sizes, np.random.default_rng([seed, SCALAR_STREAM, int(which == "heldout")]))
 
     def residue_sizes(self, seed: int) -> tuple[Size, ...]:
-        """The held-out sizes of other kinds (`KernelTask.draw_residues`) a judging run also checks, from `seed`."""
-        return self.task.draw_residues(np.random.default_rng([seed, HELDOUT_STREAM, 2]))
+        """The held-out sizes of other kinds (`KernelTask.draw_residues`) a judging run also checks, from `seed`,
+        each with scalar arguments of its own."""
+        sizes = self.task.draw_residues(np.random.default_rng([seed, HELDOUT_STREAM, 2]))
+        return self.task.draw_scalars(sizes, np.random.default_rng([seed, SCALAR_STREAM, 2]))
 
     def _result(self, size: Size, program: HostProgram, judgement: Judgement, reply: dict[str, Any]) -> SizeResult:
         task = self.task
@@ -364,6 +379,7 @@ class Harness:
         result = SizeResult(
             label=size.label,
             dims=list(size.dims),
+            scalars=dict(size.scalars),
             correct=judgement.correct,
             error=judgement.error,
             tolerance=judgement.tolerance,

@@ -8,7 +8,8 @@ a generator seeded by the seed recorded in the verdict. Tasks whose dimensions m
 
 Beside those timed sizes a judging run checks correctness once at sizes of other kinds
 (`RESIDUE_PICKERS`): powers of two times odd primes, composite odd parts and plain random integers,
-drawn through the same `heldout_dims` so that shape rules still hold.
+every kind around every centre (near the smallest alone, a kernel wrong only at large sizes of one
+kind passed), drawn through the same `heldout_dims` so that shape rules still hold.
 """
 
 from __future__ import annotations

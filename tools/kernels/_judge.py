@@ -89,7 +89,7 @@ class ReferenceCache:
 
 def input_key(size: Size, inputs: Mapping[str, np.ndarray]) -> str:
     """SHA-256 naming a size and every input exactly: name, dtype, shape and the digest of its bytes."""
-    key = hashlib.sha256(repr(size.dims).encode())
+    key = hashlib.sha256(repr((size.dims, size.scalars)).encode())
     for name in sorted(inputs):
         data = np.asarray(inputs[name])
         digest = _digest(data)
@@ -163,7 +163,7 @@ def variant_key(size: Size, digests: BaseDigests, variants: Mapping[str, np.ndar
     one hash of each base per trial and the few changed elements per run name them as surely as
     hashing every run's inputs whole would (two keys may name equal inputs; one key never names two).
     """
-    key = hashlib.sha256(f"variant\0{size.dims!r}".encode())
+    key = hashlib.sha256(f"variant\0{size.dims!r}\0{size.scalars!r}".encode())
     for name in sorted(digests.base):
         data = np.asarray(digests.base[name])
         key.update(f"\0{name}\0{data.dtype.str}\0{data.shape}\0{digests[name]}".encode())

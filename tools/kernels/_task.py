@@ -13,8 +13,9 @@ from __future__ import annotations
 import math
 import re
 from abc import ABC, abstractmethod
+from collections.abc import Iterable
 from contextlib import AbstractContextManager, nullcontext
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import ClassVar, Literal
 
@@ -50,13 +51,53 @@ class CandidateError(LabgateError, ValueError):
 
 @dataclass(frozen=True)
 class Size:
-    """One problem size: a label for reports and the task's own dimensions."""
+    """One problem size: a label for reports, the task's own dimensions, and the scalars drawn for it.
+
+    `scalars` holds the values a run drew for the task's `scalar_ranges` (empty: every scalar at its
+    default). They travel with the size because the host program and the reference both read them
+    from here: the candidate and the reference cannot be handed different values.
+    """
 
     label: str
     dims: tuple[int, ...]
+    scalars: tuple[tuple[str, float], ...] = ()
+    correctness_only: bool = False
+    """A size judged for correctness alone (`draw_residues`): its runs are not timed against a yardstick."""
 
     def describe(self) -> str:
         return "x".join(str(d) for d in self.dims)
+
+    def scalar(self, name: str) -> float | None:
+        """The value drawn for scalar `name` at this size, or None where it was not drawn."""
+        return dict(self.scalars).get(name)
+
+
+@dataclass(frozen=True)
+class ScalarRange:
+    """The values one scalar argument of a task's contract may take, and its default.
+
+    A scalar that never varied was a constant a kernel could hard-code (`y[i] = 1.75f * x[i] + y[i]`
+    ignoring `a` passed every gate), so every run draws each scalar afresh (`KernelTask.draw_scalars`)
+    from `choices` when given, else from [low, high] (whole numbers when `integer`). The range is the
+    physically sensible one in which the reference and the tolerance stay valid (stability limits of
+    an explicit scheme, a sampler's convergence within its transitions); `why` says which limit it keeps.
+    """
+
+    low: float
+    high: float
+    default: float | None = None
+    integer: bool = False
+    choices: tuple[float, ...] = ()
+    why: str = ""
+
+    def draw(self, rng: np.random.Generator) -> float:
+        """One value: a choice, a whole number of [low, high], or a float32 value of [low, high]."""
+        if self.choices:
+            return float(self.choices[int(rng.integers(len(self.choices)))])
+        if self.integer:
+            return float(int(rng.integers(int(self.low), int(self.high) + 1)))
+        # float32, as the kernel receives it: the reference then computes with exactly the candidate's value.
+        return float(np.float32(rng.uniform(self.low, self.high)))
 
 
 @dataclass(frozen=True)
@@ -174,6 +215,10 @@ class KernelTask(ABC):
     exact: ClassVar[bool] = False
     whole_variants: ClassVar[bool] = False
     """True when input buffers must stay consistent with each other: each run then gets a whole new draw."""
+    scalar_ranges: ClassVar[dict[str, ScalarRange]] = {}
+    """The scalar arguments the contract lets vary, by name: each run draws them (`draw_scalars`)."""
+    fixed_scalars: ClassVar[str] = ""
+    """Which scalar arguments stay fixed and why (a launch's structure, a compile-time constant of the contract)."""
 
     @abstractmethod
     def host(self, size: Size, params: dict[str, int]) -> HostProgram:
@@ -209,6 +254,28 @@ class KernelTask(ABC):
         (in `workdir`, made by `sandbox_factory`) for as long as the returned context is open.
         """
         return nullcontext()
+
+    def scalar(self, size: Size, name: str) -> float:
+        """Scalar `name` at `size`: the value drawn for it, else its declared default."""
+        drawn = size.scalar(name)
+        if drawn is not None:
+            return drawn
+        default = self.scalar_ranges[name].default
+        if default is None:
+            raise KeyError(f"{self.name}: scalar {name!r} has no default and none was drawn at {size.label}")
+        return default
+
+    def draw_scalars(self, sizes: Iterable[Size], rng: np.random.Generator) -> tuple[Size, ...]:
+        """`sizes`, each with its own draw of every scalar in `scalar_ranges` (unchanged where there are none).
+
+        Each size draws on its own, so one run checks several values of every scalar.
+        """
+        if not self.scalar_ranges:
+            return tuple(sizes)
+        return tuple(
+            replace(size, scalars=tuple((name, spec.draw(rng)) for name, spec in self.scalar_ranges.items()))
+            for size in sizes
+        )
 
     # -- candidates -------------------------------------------------------------------------------
 
@@ -286,28 +353,30 @@ class KernelTask(ABC):
         return tuple(pick(*around(d), rng) for d in centre.dims)
 
     def draw_residues(self, rng: np.random.Generator) -> tuple[Size, ...]:
-        """More held-out sizes, checked for correctness only, of every kind `RESIDUE_PICKERS` names.
+        """More held-out sizes, checked for correctness only: every kind `RESIDUE_PICKERS` names around every centre.
 
         The search's sizes are multiples of large powers of two and the drawn held-out sizes odd
         primes. A kernel wrong at every size of the form 4k + 2 passed both gates; one wrong wherever
         the odd part has a factor 3, 5 or 7 passed them too, since every checked size's odd part was 1
         or prime. These sizes (powers of two times primes, composite odd parts, plain random integers)
-        near the smallest held-out centre leave no arithmetic property shared by every checked size.
-        A kind a task's shape rule or range cannot hold is left out.
+        leave no arithmetic property shared by every checked size. They are drawn around every
+        held-out centre: drawn near the smallest one only, a kernel wrong only above it (n > 140000
+        with a factor 3, 5 or 7 in the odd part of n) passed again. A kind a task's shape rule or
+        range cannot hold is left out.
         """
         if not self.heldout or not self.residue_checks:
             return ()
-        centre = min(self.heldout, key=lambda size: math.prod(size.dims))
         sizes = []
-        for kind, pick in RESIDUE_PICKERS:
+        for centre in self.heldout:
+            for kind, pick in RESIDUE_PICKERS:
 
-            def draw(pick: Picker = pick) -> tuple[int, ...]:
-                return self.heldout_dims(centre, rng, pick)
+                def draw(pick: Picker = pick, centre: Size = centre) -> tuple[int, ...]:
+                    return self.heldout_dims(centre, rng, pick)
 
-            try:
-                sizes.append(Size(f"{centre.label}-{kind}", distinct(draw)))
-            except NoDimensionError:
-                continue
+                try:
+                    sizes.append(Size(f"{centre.label}-{kind}", distinct(draw), correctness_only=True))
+                except NoDimensionError:
+                    continue
         return tuple(sizes)
 
 

@@ -48,6 +48,7 @@ from tools.kernels._task import (
     HostProgram,
     KernelTask,
     Launch,
+    ScalarRange,
     Size,
     Work,
     allclose_check,
@@ -80,6 +81,8 @@ class _Scalar:
     name: str
     kind: Literal["i32", "u32", "f32"]
     value: Expression
+    drawn: tuple[float, float] | None = None
+    """The declared `range`: each run draws the value from it (`value` is then the default)."""
 
 
 @dataclass(frozen=True)
@@ -133,6 +136,11 @@ class UserKernelTask(KernelTask):
         self._order: list[str] = []
         for index, arg in enumerate(definition.args):
             self._arg(index, arg, taken)
+        vars(self)["scalar_ranges"] = {
+            name: ScalarRange(scalar.drawn[0], scalar.drawn[1], integer=scalar.kind != "f32")
+            for name, scalar in self._scalars.items()
+            if scalar.drawn is not None
+        }
         if not any(buffer.role in ("out", "inout") for buffer in self._buffers.values()):
             raise field_error("args", "no buffer has role out or inout: the kernel must produce something to check")
         if not any(buffer.role in ("in", "inout") for buffer in self._buffers.values()):
@@ -165,7 +173,7 @@ class UserKernelTask(KernelTask):
                 if value > MAX_DIM:
                     raise field_error(f"{where}.{dim}", f"{value} is larger than the largest size, {MAX_DIM}")
             for scalar in self._scalars:  # the reference receives every scalar, launched or not
-                self._check_scalar(scalar, self._values(size))
+                self._check_scalar(scalar, size)
 
     def _extremes(self) -> Iterator[tuple[str, Size]]:
         """Every search size and both ends of every held-out range, with the field each comes from."""
@@ -233,6 +241,8 @@ class UserKernelTask(KernelTask):
         elif arg.name in self._order:
             raise field_error(f"{where}.name", f"argument {arg.name!r} is declared twice")
         self._order.append(arg.name)
+        if arg.type == "buffer" and arg.range is not None:
+            raise field_error(f"{where}.range", "a buffer has no range (its inputs are drawn from init)")
         if arg.type != "buffer":
             for extra in ("dtype", "shape", "role", "init"):
                 if getattr(arg, extra) is not None:
@@ -240,7 +250,14 @@ class UserKernelTask(KernelTask):
             if arg.value is None:
                 raise field_error(f"{where}.value", f"a scalar ({arg.type}) argument needs a value (an expression)")
             value = parse_expression(arg.value, f"{FIELD}.{where}.value", self.dims)
-            self._scalars[arg.name] = _Scalar(arg.name, arg.type, value)
+            drawn = None
+            if arg.range is not None:
+                if passes_size:
+                    raise field_error(
+                        f"{where}.range", f"{arg.name} passes the size {arg.name}: sizes are drawn already"
+                    )
+                drawn = self._scalar_range(arg.type, arg.range, f"{where}.range")
+            self._scalars[arg.name] = _Scalar(arg.name, arg.type, value, drawn)
             return
         if arg.value is not None:
             raise field_error(f"{where}.value", "a buffer argument has no value (give dtype, shape, role, init)")
@@ -305,6 +322,26 @@ class UserKernelTask(KernelTask):
                     f"{where}.normal", f"[{mean}, {std}]: {dtype} holds one value within a std of the mean"
                 )
 
+    @staticmethod
+    def _scalar_range(kind: str, bounds: tuple[float, float], where: str) -> tuple[float, float]:
+        """A scalar's `range`, checked: finite, low < high, within its type (whole numbers for i32/u32), and
+        holding two values at least (else every draw is one constant again)."""
+        low, high = bounds
+        if not (math.isfinite(low) and math.isfinite(high) and low < high):
+            raise field_error(where, f"[{low}, {high}] must be finite with low < high")
+        if kind == "f32":
+            if not _representable("float32", low, high):
+                raise field_error(where, f"[{low}, {high}] must be finite float32 values")
+            if not _distinct("float32", low, high):
+                raise field_error(where, f"[{low}, {high}]: float32 holds one value of this range")
+            return low, high
+        if low != int(low) or high != int(high):
+            raise field_error(where, f"[{low}, {high}] must be whole numbers for an {kind} argument")
+        first, last = _INTEGER_RANGES[kind]
+        if not (first <= low and high < last):
+            raise field_error(where, f"[{int(low)}, {int(high)}] does not fit {kind}")
+        return low, high
+
     def _launch(self, index: int, launch: LaunchDefinition) -> _Launch:
         where = f"launches[{index}]"
         if not _IDENTIFIER.match(launch.kernel):
@@ -363,23 +400,30 @@ class UserKernelTask(KernelTask):
             local = tuple(expression.integer(bound) for expression in launch.local) if launch.local else None
             global_size, local_size = grid(items, local)
             launches.append(
-                Launch(launch.kernel, global_size, local_size, tuple(self._argument(a, values) for a in launch.args))
+                Launch(
+                    launch.kernel, global_size, local_size, tuple(self._argument(a, values, size) for a in launch.args)
+                )
             )
         outputs = tuple(b.name for b in self._buffers.values() if b.role in ("out", "inout"))
         return HostProgram(buffers=buffers, launches=tuple(launches), outputs=outputs)
 
-    def _argument(self, name: str, values: Mapping[str, int]) -> Arg:
+    def _argument(self, name: str, values: Mapping[str, int], size: Size) -> Arg:
+        """Argument `name` at `size`: a buffer, or a scalar's drawn value (else its `value` expression)."""
         if name in self._buffers:
             return Arg("buf", name)
         scalar = self._scalars[name]
+        drawn = size.scalar(name)
+        if drawn is not None:  # drawn within the declared range, which fits the type
+            return Arg(scalar.kind, float(np.float32(drawn)) if scalar.kind == "f32" else int(drawn))
         if scalar.kind == "f32":
             return Arg("f32", float(np.float32(scalar.value(values))))
         value = scalar.value.integer(values)
         return Arg(scalar.kind, value & 0xFFFFFFFF if scalar.kind == "u32" else value)
 
-    def _check_scalar(self, name: str, values: Mapping[str, int]) -> None:
+    def _check_scalar(self, name: str, size: Size) -> None:
         """A scalar's value must fit its type: before, an i32 of 4e9 failed in the worker's conversion
-        at every launch, and an f32 of 1e39 silently became infinity."""
+        at every launch, and an f32 of 1e39 silently became infinity. (A drawn range was checked when read.)"""
+        values = self._values(size)
         scalar = self._scalars[name]
         if scalar.kind == "f32":
             number = float(scalar.value(values))
@@ -436,18 +480,18 @@ class UserKernelTask(KernelTask):
         return tuple(drawn)
 
     def draw_residues(self, rng: np.random.Generator) -> tuple[Size, ...]:
-        """The correctness-only sizes of `KernelTask.draw_residues`, each within the smallest declared range
-        whose every dimension's range holds that kind (none where no range does)."""
+        """The correctness-only sizes of `KernelTask.draw_residues`: every kind within every declared range
+        (a kind a range's dimensions cannot hold is left out there).
+
+        Drawn within the smallest range alone, a kernel wrong only at large sizes of some kind passed."""
         found = []
-        ordered = sorted(self._ranges.items(), key=lambda item: math.prod(high for _, high in item[1]))
-        for kind, pick in RESIDUE_PICKERS:
-            for label, ranges in ordered:
+        for label, ranges in self._ranges.items():
+            for kind, pick in RESIDUE_PICKERS:
                 try:
                     dims = tuple(pick(low, high, rng) for low, high in ranges)
                 except NoDimensionError:
                     continue
-                found.append(Size(f"{label}-{kind}", dims))
-                break
+                found.append(Size(f"{label}-{kind}", dims, correctness_only=True))
         return tuple(found)
 
     # -- the reference, in its own sandboxed worker ------------------------------------------------
@@ -487,7 +531,7 @@ class UserKernelTask(KernelTask):
             "function": self.definition.function,
             "exact": self.exact,
             "sizes": values,
-            "scalars": {name: self._argument(name, values).value for name in self._scalars},
+            "scalars": {name: self._argument(name, values, size).value for name in self._scalars},
             "buffers": specs,
             "outputs": [spec for spec in specs if spec["role"] in ("out", "inout")],
             "defines": defaults,

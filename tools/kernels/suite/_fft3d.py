@@ -71,6 +71,11 @@ class Fft3d(KernelTask):
     sizes = (Size("n16", (16, 16, 16)), Size("n32", (32, 32, 32)), Size("n64", (64, 64, 64)))
     heldout = (Size("heldout", (128, 32, 32)), Size("heldout-box", (16, 64, 128)))
     residue_checks = False
+    fixed_scalars = (
+        "none varies: nx, ny, nz are the size, and axis and p name each launch's stage (every stage of every axis "
+        "runs, so no value of them is the only one checked); the forward sign and the missing normalisation are "
+        "the contract's DFT itself"
+    )
 
     def host(self, size: Size, params: dict[str, int]) -> HostProgram:
         nx, ny, nz = size.dims

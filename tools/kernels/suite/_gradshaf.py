@@ -18,6 +18,7 @@ from tools.kernels._task import (
     HostProgram,
     KernelTask,
     Launch,
+    ScalarRange,
     Size,
     Work,
     allclose_check,
@@ -29,6 +30,8 @@ from tools.kernels._task import (
 
 GROUPS = 16
 R0 = 1.0
+WIDTH = 1.0
+"""The defaults of the grid's inner radius (R0) and radial extent; each run draws its own (`scalar_ranges`)."""
 
 SEED = """//@params LOCAL_R=64 LX=16 LY=1
 __kernel void psi_max(const int n, __global const float* psi, __global float* partial) {
@@ -74,7 +77,8 @@ class Gradshaf(KernelTask):
         "psi[j*nr+i], "
         "R = r0 + i*h, pmax = max(partial), a = h/(2R), q = psi/pmax; interior: out = ((1-a)*psi[i+1] + (1+a)*psi[i-1] "
         "+ psi[j+1] + psi[j-1] + h^2 R^2 (1 - q^2)) / 4; boundary: out = psi. jacobi grid: (nr, nz) rounded up to "
-        "(LX, LY) when LX > 0."
+        "(LX, LY) when LX > 0. "
+        "r0 (0.5 to 2) and h (0.5 to 2 divided by nr - 1) change from run to run."
     )
     seed = SEED
     tunables: ClassVar[dict[str, tuple[int, ...]]] = {
@@ -84,10 +88,17 @@ class Gradshaf(KernelTask):
     }
     sizes = (Size("cache", (128, 128)), Size("l3", (512, 512)), Size("memory", (2048, 2048)))
     heldout = (Size("heldout", (1000, 1000)), Size("heldout-rect", (1600, 400)))
+    scalar_ranges: ClassVar[dict[str, ScalarRange]] = {
+        "r0": ScalarRange(0.5, 2.0, default=R0, why="a grid clear of the axis R = 0, where a = h/2R stays below 1"),
+        "width": ScalarRange(
+            0.5, 2.0, default=WIDTH, why="the grid's radial extent, h = width / (nr - 1): a kernel cannot derive h"
+        ),
+    }
+    fixed_scalars = "groups: the reduction's work-group count, part of the launch (and of partial's length)"
 
-    @staticmethod
-    def spacing(size: Size) -> float:
-        return 1.0 / (size.dims[0] - 1)
+    def spacing(self, size: Size) -> float:
+        """The grid spacing h at `size`, as the kernel receives it (float32)."""
+        return float(np.float32(self.scalar(size, "width") / (size.dims[0] - 1)))
 
     def host(self, size: Size, params: dict[str, int]) -> HostProgram:
         nr, nz = size.dims
@@ -108,7 +119,16 @@ class Gradshaf(KernelTask):
                     "jacobi",
                     global_size,
                     local_size,
-                    (i32(nr), i32(nz), f32(R0), f32(h), i32(GROUPS), buf("psi"), buf("partial"), buf("out")),
+                    (
+                        i32(nr),
+                        i32(nz),
+                        f32(self.scalar(size, "r0")),
+                        f32(h),
+                        i32(GROUPS),
+                        buf("psi"),
+                        buf("partial"),
+                        buf("out"),
+                    ),
                 ),
             ),
             outputs=("out", "partial"),
@@ -144,9 +164,9 @@ class Gradshaf(KernelTask):
     def reference(self, size: Size, inputs: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
         nr, nz = size.dims
         psi = inputs["psi"].reshape(nz, nr).astype(np.float64)
-        h = float(np.float32(self.spacing(size)))
+        h = self.spacing(size)
         pmax = psi.max()
-        r = (R0 + np.arange(nr) * h)[None, 1:-1]
+        r = (self.scalar(size, "r0") + np.arange(nr) * h)[None, 1:-1]
         a = h / (2.0 * r)
         q = psi[1:-1, 1:-1] / pmax
         out = psi.copy()

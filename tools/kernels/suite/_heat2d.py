@@ -11,6 +11,7 @@ from tools.kernels._task import (
     HostProgram,
     KernelTask,
     Launch,
+    ScalarRange,
     Size,
     Work,
     buf,
@@ -21,6 +22,7 @@ from tools.kernels._task import (
 )
 
 R = 0.2
+"""The default diffusion number r = D dt / h^2; each run draws its own (`scalar_ranges`)."""
 
 SEED = """//@params LX=16 LY=1 VEC=1
 // u is row-major with nx columns and ny rows; boundary cells are copied unchanged.
@@ -51,7 +53,7 @@ class Heat2d(KernelTask):
         "__global float* out): u and out are row-major (index y*nx + x). Interior cells: "
         "out = u + r*(left + right + up + down - 4u); boundary cells (x or y on the edge): out = u. "
         "The host launches a 2-D grid (ceil(nx/VEC), ny), rounded up to the work-group (LX, LY) when LX > 0. "
-        "nx and ny differ in general."
+        "nx and ny differ in general. r changes from run to run (0.05 to 0.25)."
     )
     seed = SEED
     tunables: ClassVar[dict[str, tuple[int, ...]]] = {
@@ -61,6 +63,9 @@ class Heat2d(KernelTask):
     }
     sizes = (Size("cache", (256, 256)), Size("l3", (1024, 1024)), Size("memory", (3072, 3072)))
     heldout = (Size("heldout", (1800, 1800)), Size("heldout-rect", (2900, 700)))
+    scalar_ranges: ClassVar[dict[str, ScalarRange]] = {
+        "r": ScalarRange(0.05, 0.25, default=R, why="the explicit 5-point scheme is stable for r <= 1/4")
+    }
 
     def host(self, size: Size, params: dict[str, int]) -> HostProgram:
         nx, ny = size.dims
@@ -68,7 +73,14 @@ class Heat2d(KernelTask):
         global_size, local_size = grid((-(-nx // params["VEC"]), ny), local)
         return HostProgram(
             buffers=(BufferSpec("u", "float32", nx * ny, "in"), BufferSpec("out", "float32", nx * ny, "out")),
-            launches=(Launch("heat2d", global_size, local_size, (i32(nx), i32(ny), f32(R), buf("u"), buf("out"))),),
+            launches=(
+                Launch(
+                    "heat2d",
+                    global_size,
+                    local_size,
+                    (i32(nx), i32(ny), f32(self.scalar(size, "r")), buf("u"), buf("out")),
+                ),
+            ),
             outputs=("out",),
         )
 
@@ -87,7 +99,7 @@ class Heat2d(KernelTask):
         inner = out[1:-1, 1:-1]
         inner *= 4.0
         lap -= inner
-        lap *= R
+        lap *= self.scalar(size, "r")
         np.add(u[1:-1, 1:-1], lap, out=inner)
         return {"out": out.reshape(-1)}
 

@@ -18,12 +18,26 @@ from typing import ClassVar
 import numpy as np
 
 from tools.kernels._heldout import Picker, around, prime_in
-from tools.kernels._task import BufferSpec, Check, HostProgram, KernelTask, Launch, Size, Work, buf, f32, grid, i32
+from tools.kernels._task import (
+    BufferSpec,
+    Check,
+    HostProgram,
+    KernelTask,
+    Launch,
+    ScalarRange,
+    Size,
+    Work,
+    buf,
+    f32,
+    grid,
+    i32,
+)
 from tools.kernels.suite._ising import mix32
 
 ITERS = 10
 STEPS = 12
 EPS = 0.1
+"""Defaults of the transitions, leapfrog steps and step size; each run draws its own (`scalar_ranges`)."""
 MAXD = 32
 FOLLOW = 0.99
 """Share of chains that must end where the float64 reference chain ends (same proposals, same decisions).
@@ -99,12 +113,27 @@ class Hmc(KernelTask):
         "(distinct streams per chain and transition), leapfrog `steps` steps of size eps (half-step momentum at both "
         "ends), accept with probability min(1, exp(H0 - H1)) else restore. Write the final x and accepted[c] = number "
         "of accepted transitions. Grid: ceil(chains/LOCAL)*LOCAL work-items (runtime's choice when LOCAL = 0). "
-        "Judged statistically: standardised moments of x and the acceptance rate."
+        "Judged statistically: standardised moments of x and the acceptance rate. iters (10 to 14), steps "
+        "(11 to 14) and eps (0.095 to 0.12) change from run to run."
     )
     seed = SEED
     tunables: ClassVar[dict[str, tuple[int, ...]]] = {"LOCAL": (64, 0, 16, 32, 128, 256)}
     sizes = (Size("c512", (512, 16)), Size("c2048", (2048, 16)), Size("c8192", (8192, 16)))
     heldout = (Size("heldout", (5000, 16)), Size("heldout-d24", (1500, 24)))
+    scalar_ranges: ClassVar[dict[str, ScalarRange]] = {
+        "iters": ScalarRange(10, 14, default=ITERS, integer=True, why="at least the transitions the moments need"),
+        "steps": ScalarRange(11, 14, default=STEPS, integer=True, why="with eps: see eps"),
+        "eps": ScalarRange(
+            0.095,
+            0.12,
+            default=EPS,
+            why="a trajectory of eps*steps in [1.05, 1.68] turns every dimension (frequency 0.71 to 1.41) by "
+            "0.74 to 2.4 radians, so that chains started 3 standard deviations out reach the target's moments "
+            "within the transitions (cos^2 of the turn below 0.55 per transition); a shorter or longer one "
+            "leaves a correct sampler short of them",
+        ),
+    }
+    fixed_scalars = "MAXD (32): a compile-time bound of the contract (d <= 32)"
 
     def host(self, size: Size, params: dict[str, int]) -> HostProgram:
         chains, d = size.dims
@@ -113,9 +142,9 @@ class Hmc(KernelTask):
         args = (
             i32(chains),
             i32(d),
-            i32(ITERS),
-            i32(STEPS),
-            f32(EPS),
+            i32(int(self.scalar(size, "iters"))),
+            i32(int(self.scalar(size, "steps"))),
+            f32(self.scalar(size, "eps")),
             buf("keys"),
             buf("inv_var"),
             buf("x"),
@@ -149,18 +178,19 @@ class Hmc(KernelTask):
         q = inputs["x"].reshape(chains, d).astype(np.float64)
         count = np.zeros(chains, dtype=np.int64)
         chain = np.arange(chains, dtype=np.uint64)
-        for it in range(ITERS):
-            base = ((chain * ITERS + it) * (d + 1) * 2).astype(np.uint32)
+        iters, steps, eps = self._scalars(size)
+        for it in range(iters):
+            base = ((chain * iters + it) * (d + 1) * 2).astype(np.uint32)
             k = np.arange(d, dtype=np.uint32)
             u1 = _uniform(key, base[:, None] + np.uint32(2) * k)
             u2 = _uniform(key, base[:, None] + np.uint32(2) * k + np.uint32(1))
             p = np.sqrt(-2.0 * np.log(u1)) * np.cos(2.0 * math.pi * u2)
             q0 = q.copy()
             h0 = 0.5 * np.sum(iv * q * q + p * p, axis=1)
-            p = p - 0.5 * EPS * iv * q
-            for s in range(STEPS):
-                q = q + EPS * p
-                p = p - (EPS if s < STEPS - 1 else 0.5 * EPS) * iv * q
+            p = p - 0.5 * eps * iv * q
+            for s in range(steps):
+                q = q + eps * p
+                p = p - (eps if s < steps - 1 else 0.5 * eps) * iv * q
             h1 = 0.5 * np.sum(iv * q * q + p * p, axis=1)
             u = _uniform(key, base + np.uint32(2 * d))
             accept = np.log(u) < h0 - h1
@@ -173,9 +203,10 @@ class Hmc(KernelTask):
     ) -> Check:
         chains, d = size.dims
         if name == "accepted":
-            if np.any(got < 0) or np.any(got > ITERS):
-                return Check(False, math.inf, 0.0, f"acceptance counts outside [0, {ITERS}]")
-            rate, want = float(np.mean(got)) / ITERS, float(np.mean(expected)) / ITERS
+            iters = self._scalars(size)[0]
+            if np.any(got < 0) or np.any(got > iters):
+                return Check(False, math.inf, 0.0, f"acceptance counts outside [0, {iters}]")
+            rate, want = float(np.mean(got)) / iters, float(np.mean(expected)) / iters
             limit = 0.02 + 6.0 * math.sqrt(max(want * (1 - want), 1e-4) / chains)
             same = float(np.mean(got == expected))
             ok = abs(rate - want) <= limit and same >= FOLLOW
@@ -215,4 +246,9 @@ class Hmc(KernelTask):
 
     def work(self, size: Size) -> Work:
         chains, d = size.dims
-        return Work(bytes=8.0 * chains * d + 4.0 * chains, flops=float(chains * ITERS * d * (5 * STEPS + 36)))
+        iters, steps, _ = self._scalars(size)
+        return Work(bytes=8.0 * chains * d + 4.0 * chains, flops=float(chains * iters * d * (5 * steps + 36)))
+
+    def _scalars(self, size: Size) -> tuple[int, int, float]:
+        """Transitions, leapfrog steps and step size at `size` (drawn, or the defaults)."""
+        return int(self.scalar(size, "iters")), int(self.scalar(size, "steps")), self.scalar(size, "eps")

@@ -19,6 +19,7 @@ from tools.kernels._task import (
     HostProgram,
     KernelTask,
     Launch,
+    ScalarRange,
     Size,
     Work,
     buf,
@@ -29,8 +30,14 @@ from tools.kernels._task import (
 )
 
 BETA = 0.44
-T4 = min(int(math.exp(-4 * BETA) * 2**32), 2**32 - 1)
-T8 = min(int(math.exp(-8 * BETA) * 2**32), 2**32 - 1)
+"""The default inverse temperature (near the critical 0.4407); each run draws its own (`scalar_ranges`)."""
+
+
+def thresholds(beta: float) -> tuple[int, int]:
+    """The thresholds t4, t8 for an energy rise of 4 and 8 at inverse temperature `beta`: exp(-dE beta) 2^32."""
+    t4, t8 = (min(int(math.exp(-de * beta) * 2**32), 2**32 - 1) for de in (4, 8))
+    return t4, t8
+
 
 SEED = """//@params LX=16 LY=1 HALF=0
 // spins[y*nx + x] in {-1, +1}, periodic. Update the sites with (x + y) % 2 == color.
@@ -81,23 +88,31 @@ class Ising(KernelTask):
         "r = mix32(keys[color] ^ mix32(y*nx + x)) with mix32(x): x^=x>>16; x*=0x7feb352d; x^=x>>15; "
         "x*=0x846ca68b; x^=x>>16 (uint arithmetic). Flip s if dE <= 0 or r < (dE == 4 ? t4 : t8). "
         "One sweep = launch with color 0, then color 1. Grid: (nx, ny), or (nx/2, ny) when HALF=1, "
-        "rounded up to (LX, LY) when LX > 0. Results must match bit for bit."
+        "rounded up to (LX, LY) when LX > 0. Results must match bit for bit. t4 and t8 change from run to run "
+        "(exp(-4 beta) 2^32 and exp(-8 beta) 2^32 for an inverse temperature beta from 0.1 to 1)."
     )
     seed = SEED
     tunables: ClassVar[dict[str, tuple[int, ...]]] = {"LX": (16, 0, 8, 32, 64, 128), "LY": (1, 2, 4, 8), "HALF": (0, 1)}
     sizes = (Size("cache", (256, 256)), Size("l3", (1024, 1024)), Size("memory", (2048, 2048)))
     heldout = (Size("heldout", (1536, 1536)), Size("heldout-rect", (2048, 640)))
+    scalar_ranges: ClassVar[dict[str, ScalarRange]] = {
+        "beta": ScalarRange(
+            0.1, 1.0, default=BETA, why="hot to cold phase around the critical 0.44; t4, t8 follow from it, bit-exact"
+        )
+    }
+    fixed_scalars = "color: 0 then 1, the launch order of one sweep (part of the host program)"
 
     def host(self, size: Size, params: dict[str, int]) -> HostProgram:
         nx, ny = size.dims
         local = (params["LX"], params["LY"]) if params["LX"] else None
         global_size, local_size = grid((nx // 2 if params["HALF"] else nx, ny), local)
+        t4, t8 = thresholds(self.scalar(size, "beta"))
         launches = tuple(
             Launch(
                 "ising",
                 global_size,
                 local_size,
-                (i32(nx), i32(ny), i32(color), u32(T4), u32(T8), buf("keys"), buf("spins")),
+                (i32(nx), i32(ny), i32(color), u32(t4), u32(t8), buf("keys"), buf("spins")),
             )
             for color in (0, 1)
         )
@@ -118,11 +133,12 @@ class Ising(KernelTask):
         y, x = np.indices((ny, nx))
         site = (y * nx + x).astype(np.uint32)
         hashed = mix32(site)
+        t4, t8 = thresholds(self.scalar(size, "beta"))
         for color in (0, 1):
             nb = np.roll(spins, 1, 0) + np.roll(spins, -1, 0) + np.roll(spins, 1, 1) + np.roll(spins, -1, 1)
             de = 2 * spins * nb
             r = mix32(hashed ^ inputs["keys"][color])
-            threshold = np.where(de == 4, np.uint32(T4), np.uint32(T8))
+            threshold = np.where(de == 4, np.uint32(t4), np.uint32(t8))
             flip = (((x + y) & 1) == color) & ((de <= 0) | (r < threshold))
             spins = np.where(flip, -spins, spins)
         return {"spins": spins.astype(np.int8).reshape(-1)}

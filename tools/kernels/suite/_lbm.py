@@ -6,9 +6,22 @@ from typing import ClassVar
 
 import numpy as np
 
-from tools.kernels._task import BufferSpec, HostProgram, KernelTask, Launch, Size, Work, buf, f32, grid, i32
+from tools.kernels._task import (
+    BufferSpec,
+    HostProgram,
+    KernelTask,
+    Launch,
+    ScalarRange,
+    Size,
+    Work,
+    buf,
+    f32,
+    grid,
+    i32,
+)
 
 OMEGA = 1.2
+"""The default BGK relaxation rate 1/tau; each run draws its own (`scalar_ranges`)."""
 CX = np.array([0, 1, 0, -1, 0, 1, -1, -1, 1])
 CY = np.array([0, 0, 1, 0, -1, 1, 1, -1, -1])
 W = np.array([4 / 9] + [1 / 9] * 4 + [1 / 36] * 4)
@@ -51,12 +64,18 @@ class Lbm(KernelTask):
         "(0,0) (1,0) (0,1) (-1,0) (0,-1) (1,1) (-1,1) (-1,-1) (1,-1) and weights 4/9, 1/9 x4, 1/36 x4. "
         "Pull-stream with periodic wrap (f_q from cell (x-cx_q, y-cy_q)), then BGK: rho, u from the pulled "
         "populations, feq = w rho (1 + 3c.u + 4.5(c.u)^2 - 1.5u.u), fout = f - omega (f - feq). "
-        "The host launches a 2-D grid (nx, ny) rounded up to (LX, LY) when LX > 0."
+        "The host launches a 2-D grid (nx, ny) rounded up to (LX, LY) when LX > 0. "
+        "omega changes from run to run (0.5 to 1.9)."
     )
     seed = SEED
     tunables: ClassVar[dict[str, tuple[int, ...]]] = {"LX": (16, 0, 8, 32, 64, 128), "LY": (1, 2, 4, 8)}
     sizes = (Size("cache", (64, 64)), Size("l3", (256, 256)), Size("memory", (1024, 1024)))
     heldout = (Size("heldout", (640, 640)), Size("heldout-rect", (1000, 300)))
+    scalar_ranges: ClassVar[dict[str, ScalarRange]] = {
+        "omega": ScalarRange(
+            0.5, 1.9, default=OMEGA, why="BGK is stable for 0 < omega < 2; near 2 the viscosity vanishes"
+        )
+    }
 
     def host(self, size: Size, params: dict[str, int]) -> HostProgram:
         nx, ny = size.dims
@@ -67,7 +86,14 @@ class Lbm(KernelTask):
                 BufferSpec("fin", "float32", 9 * nx * ny, "in"),
                 BufferSpec("fout", "float32", 9 * nx * ny, "out"),
             ),
-            launches=(Launch("lbm", global_size, local_size, (i32(nx), i32(ny), f32(OMEGA), buf("fin"), buf("fout"))),),
+            launches=(
+                Launch(
+                    "lbm",
+                    global_size,
+                    local_size,
+                    (i32(nx), i32(ny), f32(self.scalar(size, "omega")), buf("fin"), buf("fout")),
+                ),
+            ),
             outputs=("fout",),
         )
 
@@ -94,9 +120,10 @@ class Lbm(KernelTask):
         uy = np.tensordot(CY, f, axes=1) / rho
         usq = 1.5 * (ux**2 + uy**2)
         out = np.empty_like(f)
+        omega = self.scalar(size, "omega")
         for q in range(9):
             relaxed = f[q] - _equilibrium_q(q, rho, ux, uy, usq)
-            relaxed *= OMEGA
+            relaxed *= omega
             np.subtract(f[q], relaxed, out=out[q])
         return {"fout": out.reshape(-1)}
 

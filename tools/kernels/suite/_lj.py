@@ -1,4 +1,4 @@
-"""lj: Lennard-Jones forces with cell lists in a periodic box (sigma = epsilon = 1, cutoff 2.5).
+"""lj: Lennard-Jones forces with cell lists in a periodic box (sigma = epsilon = 1, cutoff up to 2.5).
 
 The host (trusted) bins particles into cells at least one cutoff wide and sorts them by cell, so
 a kernel needs only the 27 surrounding cells; the reference uses the same binning in float64.
@@ -18,6 +18,7 @@ from tools.kernels._task import (
     HostProgram,
     KernelTask,
     Launch,
+    ScalarRange,
     Size,
     Work,
     allclose_check,
@@ -28,9 +29,17 @@ from tools.kernels._task import (
 )
 
 RC = 2.5
+"""The default cutoff and the cells' least width: every drawn cutoff is at most this (`CUTOFFS`)."""
 DENSITY = 0.8
 SPACING = DENSITY ** (-1.0 / 3.0)
+CUTOFFS = (2.01, 2.28, RC)
+"""The cutoffs a run draws from, one in each gap between the lattice's neighbour shells at sqrt(3), sqrt(4),
+sqrt(5) and sqrt(6) spacings (1.87, 2.15, 2.41, 2.64), at least 0.09 from either side (see JITTER): which
+shells are inside is all a cutoff changes, so these three are every distinct answer the cells allow."""
 INTERACTIONS_PER_PARTICLE = 4.0 / 3.0 * math.pi * RC**3 * DENSITY
+"""Pairs a particle's force examines within the cells' width: the work counted whatever the cutoff, since a
+kernel scans the same 27 cells and tests the same distances at every cutoff (a rate that moved with the drawn
+cutoff would make candidates' fitness depend on their draw)."""
 FLOPS_PER_INTERACTION = 23.0
 JITTER = 0.02
 """Lattice jitter (in lattice spacings). Pair distances then stay within 0.075 of the lattice shells at
@@ -95,12 +104,24 @@ class LennardJones(KernelTask):
         "particles start[c]..start[c+1]-1; periodic box lx*ly*lz split into ncx*ncy*ncz cells (at least the cutoff "
         "wide, so the 27 neighbouring cells hold every partner). For each i: force[i].xyz = sum over j != i with "
         "minimum-image r = r_i - r_j and |r|^2 < rc2 of 24 (2/r^14 - 1/r^8) r, and force[i].w = 0. "
-        "Grid: ceil(n/LOCAL)*LOCAL work-items (runtime's choice when LOCAL = 0)."
+        "Grid: ceil(n/LOCAL)*LOCAL work-items (runtime's choice when LOCAL = 0). rc2 changes from run to run "
+        "(cutoffs 2.01, 2.28 or 2.5; cells are built at least 2.5 wide)."
     )
     seed = SEED
     tunables: ClassVar[dict[str, tuple[int, ...]]] = {"LOCAL": (64, 0, 16, 32, 128, 256)}
     sizes = (Size("n1728", (12, 12, 12)), Size("n5832", (18, 18, 18)), Size("n13824", (24, 24, 24)))
     heldout = (Size("heldout", (20, 20, 20)), Size("heldout-box", (28, 16, 12)))
+    scalar_ranges: ClassVar[dict[str, ScalarRange]] = {
+        "rc": ScalarRange(
+            min(CUTOFFS),
+            RC,
+            default=RC,
+            choices=CUTOFFS,
+            why="no larger than the cells' width; each between two neighbour shells, so float32 and float64 "
+            "agree on every pair",
+        )
+    }
+    fixed_scalars = "ncx, ncy, ncz, lx, ly, lz: the box and its cells, which the host builds from the size"
 
     def host(self, size: Size, params: dict[str, int]) -> HostProgram:
         n = int(np.prod(size.dims))
@@ -116,7 +137,7 @@ class LennardJones(KernelTask):
             f32(lengths[0]),
             f32(lengths[1]),
             f32(lengths[2]),
-            f32(RC * RC),
+            f32(self.scalar(size, "rc") ** 2),
             buf("pos"),
             buf("cell"),
             buf("start"),
@@ -171,6 +192,7 @@ class LennardJones(KernelTask):
             np.arange(len(counts)) // (ncx * ncy),
         )
         force = np.zeros_like(pos)
+        rc2 = float(np.float32(self.scalar(size, "rc") ** 2))
         own = slots  # (cells, width)
         for dz in (-1, 0, 1):
             for dy in (-1, 0, 1):
@@ -183,7 +205,7 @@ class LennardJones(KernelTask):
                     r = pos[np.maximum(own, 0)][:, :, None, :] - pos[np.maximum(partners, 0)][:, None, :, :]
                     r -= lengths * np.rint(r / lengths)
                     r2 = np.einsum("abcd,abcd->abc", r, r)
-                    inside = valid & (r2 < RC * RC)
+                    inside = valid & (r2 < rc2)
                     safe = np.where(inside, r2, 1.0)
                     inv6 = safe**-3
                     magnitude = np.where(inside, 24.0 * inv6 * (2.0 * inv6 - 1.0) / safe, 0.0)

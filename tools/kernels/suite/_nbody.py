@@ -12,6 +12,7 @@ from tools.kernels._task import (
     HostProgram,
     KernelTask,
     Launch,
+    ScalarRange,
     Size,
     Work,
     allclose_check,
@@ -22,6 +23,7 @@ from tools.kernels._task import (
 )
 
 EPS2 = 1e-2
+"""The default squared softening length; each run draws its own (`scalar_ranges`)."""
 
 SEED = """//@params LOCAL=64 TILE=0
 // pos[j] = (x, y, z, mass); acc[i] = sum over j of m_j (r_j - r_i) / (|r_j - r_i|^2 + eps2)^(3/2), w = 0.
@@ -67,12 +69,20 @@ class Nbody(KernelTask):
         "pos[j] = (x, y, z, mass). For every i < n: acc[i].xyz = sum over all j of m_j*(r_j - r_i)/"
         "(|r_j - r_i|^2 + eps2)^1.5 and acc[i].w = 0. The host launches ceil(n/LOCAL)*LOCAL work-items in "
         "groups of LOCAL (the runtime chooses when LOCAL = 0); TILE is free for the kernel's own use. "
-        "n is any positive integer."
+        "n is any positive integer. eps2 changes from run to run (0.002 to 0.05)."
     )
     seed = SEED
     tunables: ClassVar[dict[str, tuple[int, ...]]] = {"LOCAL": (64, 0, 16, 32, 128, 256), "TILE": (0, 1)}
     sizes = (Size("n1024", (1024,)), Size("n2048", (2048,)), Size("n4096", (4096,)))
     heldout = (Size("heldout", (3000,)), Size("heldout-small", (1000,)))
+    scalar_ranges: ClassVar[dict[str, ScalarRange]] = {
+        "eps2": ScalarRange(
+            2e-3,
+            5e-2,
+            default=EPS2,
+            why="softening of a few percent of the unit box; smaller lets close pairs dominate float32 sums",
+        )
+    }
 
     def host(self, size: Size, params: dict[str, int]) -> HostProgram:
         (n,) = size.dims
@@ -80,7 +90,11 @@ class Nbody(KernelTask):
         global_size, local_size = grid((n,), (local,) if local else None)
         return HostProgram(
             buffers=(BufferSpec("pos", "float32", 4 * n, "in"), BufferSpec("acc", "float32", 4 * n, "out")),
-            launches=(Launch("nbody", global_size, local_size, (i32(n), f32(EPS2), buf("pos"), buf("acc"))),),
+            launches=(
+                Launch(
+                    "nbody", global_size, local_size, (i32(n), f32(self.scalar(size, "eps2")), buf("pos"), buf("acc"))
+                ),
+            ),
             outputs=("acc",),
         )
 
@@ -96,11 +110,12 @@ class Nbody(KernelTask):
         pos = inputs["pos"].reshape(n, 4).astype(np.float64)
         x, y, z, mass = (np.ascontiguousarray(pos[:, k]) for k in range(4))
         acc = np.zeros((n, 4))
+        eps2 = float(np.float32(self.scalar(size, "eps2")))
         # One coordinate at a time over blocks of 128 rows: 4x faster than (rows, n, 3) arrays, same sums.
         for start in range(0, n, 128):
             rows = slice(start, start + 128)
             dx, dy, dz = x[None, :] - x[rows, None], y[None, :] - y[rows, None], z[None, :] - z[rows, None]
-            r2 = dx * dx + dy * dy + dz * dz + EPS2
+            r2 = dx * dx + dy * dy + dz * dz + eps2
             weight = mass[None, :] / (r2 * np.sqrt(r2))
             for axis, d in enumerate((dx, dy, dz)):
                 acc[rows, axis] = np.einsum("ij,ij->i", weight, d)

@@ -11,6 +11,7 @@ from tools.kernels._task import (
     HostProgram,
     KernelTask,
     Launch,
+    ScalarRange,
     Size,
     Work,
     buf,
@@ -41,12 +42,15 @@ class Saxpy(KernelTask):
         "__kernel void saxpy(const int n, const float a, __global const float* x, __global float* y): "
         "for every i < n, y[i] = a*x[i] + y[i]. The host launches a 1-D grid of ceil(n/VEC) work-items "
         "(rounded up to LOCAL when LOCAL > 0, else the runtime picks the work-group); n can be any positive "
-        "integer, not only a power of two."
+        "integer, not only a power of two. a changes from run to run (any value in [-4, 4])."
     )
     seed = SEED
     tunables: ClassVar[dict[str, tuple[int, ...]]] = {"LOCAL": (64, 0, 16, 32, 128, 256, 512), "VEC": (1, 2, 4, 8, 16)}
     sizes = (Size("cache", (1 << 15,)), Size("l3", (1 << 19,)), Size("memory", (1 << 23,)))
     heldout = (Size("heldout", (3_000_017,)), Size("heldout-small", (100_003,)))
+    scalar_ranges: ClassVar[dict[str, ScalarRange]] = {
+        "a": ScalarRange(-4.0, 4.0, default=1.75, why="any scale; |a| <= 4 keeps a*x within the tolerance's scale")
+    }
 
     def host(self, size: Size, params: dict[str, int]) -> HostProgram:
         (n,) = size.dims
@@ -54,7 +58,9 @@ class Saxpy(KernelTask):
         global_size, local_size = grid((-(-n // vec),), (local,) if local else None)
         return HostProgram(
             buffers=(BufferSpec("x", "float32", n, "in"), BufferSpec("y", "float32", n, "inout")),
-            launches=(Launch("saxpy", global_size, local_size, (i32(n), f32(1.75), buf("x"), buf("y"))),),
+            launches=(
+                Launch("saxpy", global_size, local_size, (i32(n), f32(self.scalar(size, "a")), buf("x"), buf("y"))),
+            ),
             outputs=("y",),
         )
 
@@ -63,7 +69,7 @@ class Saxpy(KernelTask):
         return {"x": signed_values(n, rng), "y": signed_values(n, rng)}
 
     def reference(self, size: Size, inputs: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
-        return {"y": np.float32(1.75) * inputs["x"] + inputs["y"]}
+        return {"y": np.float32(self.scalar(size, "a")) * inputs["x"] + inputs["y"]}
 
     def work(self, size: Size) -> Work:
         (n,) = size.dims

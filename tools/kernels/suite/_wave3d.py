@@ -11,6 +11,7 @@ from tools.kernels._task import (
     HostProgram,
     KernelTask,
     Launch,
+    ScalarRange,
     Size,
     Work,
     buf,
@@ -21,6 +22,7 @@ from tools.kernels._task import (
 )
 
 C2 = 0.1
+"""The default squared Courant number (c dt / h)^2; each run draws its own (`scalar_ranges`)."""
 
 SEED = """//@params LX=16 LY=1 VEC=1
 // Arrays are [nz][ny][nx], x fastest. Boundary points of next are 0.
@@ -55,7 +57,8 @@ class Wave3d(KernelTask):
         "__kernel void wave3d(const int nx, const int ny, const int nz, const float c2, __global const float* prev, "
         "__global const float* cur, __global float* next): arrays [nz][ny][nx], x fastest. Interior: "
         "next = 2*cur - prev + c2*(sum of the 6 neighbours of cur - 6*cur); boundary points: next = 0. "
-        "The host launches a 3-D grid (ceil(nx/VEC), ny, nz), rounded up to (LX, LY, 1) when LX > 0."
+        "The host launches a 3-D grid (ceil(nx/VEC), ny, nz), rounded up to (LX, LY, 1) when LX > 0. "
+        "c2 changes from run to run (0.02 to 0.33)."
     )
     seed = SEED
     tunables: ClassVar[dict[str, tuple[int, ...]]] = {
@@ -65,13 +68,16 @@ class Wave3d(KernelTask):
     }
     sizes = (Size("cache", (32, 32, 32)), Size("l3", (96, 96, 96)), Size("memory", (192, 192, 192)))
     heldout = (Size("heldout", (128, 128, 128)), Size("heldout-box", (200, 96, 64)))
+    scalar_ranges: ClassVar[dict[str, ScalarRange]] = {
+        "c2": ScalarRange(0.02, 0.33, default=C2, why="the 3-D leapfrog scheme is stable for c2 <= 1/3")
+    }
 
     def host(self, size: Size, params: dict[str, int]) -> HostProgram:
         nx, ny, nz = size.dims
         count = nx * ny * nz
         local = (params["LX"], params["LY"], 1) if params["LX"] else None
         global_size, local_size = grid((-(-nx // params["VEC"]), ny, nz), local)
-        args = (i32(nx), i32(ny), i32(nz), f32(C2), buf("prev"), buf("cur"), buf("next"))
+        args = (i32(nx), i32(ny), i32(nz), f32(self.scalar(size, "c2")), buf("prev"), buf("cur"), buf("next"))
         return HostProgram(
             buffers=(
                 BufferSpec("prev", "float32", count, "in"),
@@ -101,7 +107,7 @@ class Wave3d(KernelTask):
             + cur[2:, 1:-1, 1:-1]
             - 6.0 * c
         )
-        out[1:-1, 1:-1, 1:-1] = 2.0 * c - prev[1:-1, 1:-1, 1:-1] + C2 * lap
+        out[1:-1, 1:-1, 1:-1] = 2.0 * c - prev[1:-1, 1:-1, 1:-1] + self.scalar(size, "c2") * lap
         return {"next": out.reshape(-1)}
 
     def work(self, size: Size) -> Work:
