@@ -3,8 +3,8 @@
 Both read the candidate from the recorded `candidate-kernel` artifact and re-run the harness on it
 themselves (fresh inputs, recorded seed), next to the task's trusted seed kernel.
 - kernel-correctness: every in-distribution size correct; reports fitness and speedup over the seed.
-- kernel-heldout: every held-out size (drawn afresh for this judging run, plus one of another residue,
-  each dimension twice an odd prime, checked for correctness only) correct, and the held-out
+- kernel-heldout: every held-out size (drawn afresh for this judging run, plus sizes of every arithmetic
+  kind around each held-out centre, checked for correctness only) correct, and the held-out
   speedup over the seed at least `min_speedup` (default 0.9) with 95% confidence: a candidate
   that fails or regresses on sizes the search never saw is rejected, and one whose speed the
   interleaved rounds could not pin down within their budget is "inconclusive", not accepted.
