@@ -42,6 +42,11 @@ TARGETED = (
     "cancel-real",
     "exponent-bounds",
     "power-period",
+    "residue-reduce",
+    "closed-binary",
+    "sqrt-values",
+    "floor-values",
+    "induction-from",
 )
 GENERAL = tuple(name for name, _ in SKELETONS if name not in TARGETED)
 

@@ -99,10 +99,14 @@ SKELETONS: tuple[tuple[str, tuple[str, ...]], ...] = (
     # First, where it applies: on a remainder of a power with a constant exponent every automation sweep
     # computes the power in unary and times out, spending the budget before this skeleton's turn.
     _TARGETED["power-mod"],
+    # Likewise for a computation without variables on large numbers: computed in binary before any sweep.
+    _TARGETED["closed-binary"],
     ("automation", (HOLE,)),
     ("intros", ("intros.", HOLE)),
     ("intros-subst", ("intros.", "subst.", HOLE)),
     ("destruct-hyps", ("intros.", DESTRUCT_HYPS, "subst.", _SPLIT_GOAL, HOLE)),
+    _TARGETED["residue-reduce"],
+    _TARGETED["floor-values"],
     _TARGETED["instantiate-real"],
     _TARGETED["log-expand"],
     _TARGETED["bounded-cases"],
@@ -121,6 +125,7 @@ SKELETONS: tuple[tuple[str, tuple[str, ...]], ...] = (
     _TARGETED["complex-parts"],
     _TARGETED["cancel-factor"],
     _TARGETED["induction-recurrence"],
+    _TARGETED["induction-from"],
     _TARGETED["conditional-defs"],
     ("rewrite-defs", ("intros.", DESTRUCT_HYPS, _REWRITE_DEFS, _SPLIT_GOAL, HOLE)),
     _TARGETED["unfold-local"],
@@ -131,6 +136,7 @@ SKELETONS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("mod-facts", ("intros.", DESTRUCT_HYPS, _MOD_FACTS, HOLE)),
     ("mod-facts-z", ("intros.", DESTRUCT_HYPS, _MOD_FACTS_Z, HOLE)),
     ("sqrt-facts", ("intros.", DESTRUCT_HYPS, _REWRITE_DEFS, "simpl.", _SQRT_FACTS, HOLE)),
+    _TARGETED["sqrt-values"],
     ("square-equations", ("intros.", DESTRUCT_HYPS, _SQRT_FACTS_NRA, _SQUARE_EQUATIONS, HOLE)),
     ("rabs-cases", ("intros.", DESTRUCT_HYPS, _RABS_CASES, HOLE)),
     ("square-hints", ("intros.", DESTRUCT_HYPS, _REAL_SQUARES, _REAL_VAR_SQUARES, HOLE)),

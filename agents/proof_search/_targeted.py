@@ -82,6 +82,22 @@ which keeps the shared budget of prover runs for the skeletons that can apply.
 - `power-mod` also reduces the remainders of powers in hypotheses (moved into the goal and back), and is tried
   before every general skeleton, whose automation would spend the budget computing the power in unary.
 
+- `residue-reduce`: a remainder of sums, products and powers in `nat` (`((x + 1) ^ 2 * (y + 5) ^ 3) mod 19`) pushed
+  onto the operands, the known remainders of variables (`x mod 19 = 4`) rewritten in, powers of numbers halved as in
+  `power-mod`, and what is left without variables computed. Offered only with a power under the remainder: for
+  linear residues `lia` does better from the division identities (`mod-facts`).
+- `closed-binary`: a statement without variables about natural numbers too large for unary arithmetic (a power, or
+  a number of four digits) moved into binary integers through `Nat2Z` and computed; the list functions it names
+  (`seq`, `map`, `fold_right`, ...) are unfolded first. Tried right after `power-mod`, before any sweep.
+- `sqrt-values`: square roots of numbers computed: square factors taken out of numerals (`sqrt 80` as
+  `4 * sqrt 5`), roots of perfect squares (any closed radicand, `sqrt (2 * 8 - 7)`) found by `sqrt_lem_1`, a goal
+  `sqrt X = Y` squared, the remaining roots known positive with their squares, denominators cleared.
+- `induction-from`: a statement about every natural number from a bound on, by induction on the proof of the
+  bound (`le_ind`), so the step keeps the bound; `n > 3` is read as `4 <= n`. Offered where something recursive
+  (a factorial, a power with a variable exponent, a sum or product, a `Fixpoint`) is in sight.
+- `floor-values`: integer parts computed: Coquelicot's `floor` and `Int_part` written through `up`, square roots
+  of numerals bounded by consecutive integers, and each `up t` found among a range of integers by `tech_up`.
+
 The guards read the header's `Require` of the reals also in its full name (`Coq.Reals.Reals`, 30 miniF2F
 headers): before, every real-number skeleton was withheld from those statements.
 
@@ -648,6 +664,117 @@ _CONDITIONAL_DEFS = (
     f"match goal with H : forall _ : _, _ |- _ => rewrite (H a) by ({_PREMISE_AT_ARGUMENT}) end end end."
 )
 
+
+# `residue-reduce`: a remainder `E mod m` of sums, products and powers is pushed onto its operands, outermost first
+# (`(a * b) mod m` becomes `(a mod m * (b mod m)) mod m`, a node whose operands are already remainders left alone,
+# so the rewriting stops), each known remainder of a variable (`x mod m = 4`) rewritten in, powers of numbers
+# halved as in `power-mod` (its lemma `PW` serves powers of variables too), and every remainder left without a
+# variable computed: `x mod 19 = 4 -> ((x + 1) ^ 2 * (y + 5) ^ 3) mod 19 = 13` is then arithmetic on numbers.
+def _push_remainder(operation: str, lemma: str) -> str:
+    return (
+        f"|- context [Nat.modulo ({operation} ?a ?b) ?m] => lazymatch constr:((a, b)) with "
+        f"(Nat.modulo _ m, Nat.modulo _ m) => fail | _ => rewrite ({lemma} a b m) by lia end "
+    )
+
+
+_PUSH_REMAINDERS = (
+    "repeat match goal with "
+    + _push_remainder("Nat.add", "PeanoNat.Nat.add_mod")
+    + "| "
+    + _push_remainder("Nat.mul", "PeanoNat.Nat.mul_mod")
+    + "| |- context [Nat.modulo (Nat.pow ?a ?e) ?m] => "
+    "lazymatch a with Nat.modulo _ m => fail | _ => rewrite (PW a e m) by lia end end."
+)
+_KNOWN_REMAINDERS = (
+    "repeat match goal with H : Nat.modulo ?x ?m = ?c |- context [Nat.modulo ?x ?m] => is_var x; rewrite H end."
+)
+
+# `closed-binary`: a statement without variables about natural numbers too large for unary arithmetic
+# (`(29 ^ 13 + 5 ^ 13) mod 7`, a sum of `11 ^ k` over a list) is moved into binary integers: the goal
+# `a = b`/`a < b`/`a <= b` through `Nat2Z.inj*`, `Z.of_nat` pushed through `+ * ^ / mod` and truncated
+# subtraction (as `Z.max 0 (a - b)`), then computed by the virtual machine. List operations of the statement
+# (`seq`, `map`, `fold_right`, ...) are unfolded first, so their sums are sums of terms.
+LIST_UNFOLD = "<list operations of the statement unfolded>"
+"""Placeholder step replaced per problem (`closed-binary`): `cbn` of the list functions the statement names."""
+LIST_FUNCTIONS = ("seq", "map", "fold_right", "fold_left", "list_sum", "app", "rev")
+"""What `closed-binary` unfolds when the statement names it (a name not loaded would fail the whole step)."""
+_NAT_GOAL_TO_Z = "first [apply Znat.Nat2Z.inj | apply Znat.Nat2Z.inj_lt | apply Znat.Nat2Z.inj_le]."
+_PUSH_OF_NAT = (
+    "repeat first [rewrite Znat.Nat2Z.inj_mod | rewrite Znat.Nat2Z.inj_div | rewrite Znat.Nat2Z.inj_add "
+    "| rewrite Znat.Nat2Z.inj_mul | rewrite Znat.Nat2Z.inj_pow | rewrite Znat.Nat2Z.inj_sub_max]."
+)
+
+# `sqrt-values`: square roots of numbers computed. A numeral with a square factor is written `k * sqrt m`
+# (`sqrt 80` as `4 * sqrt 5`, see `sqrt_numerals`), a root of a perfect square found among `0 .. SQRT_VALUES`
+# by `sqrt_lem_1` (`sqrt t = k` from `k * k = t`, by `lra`, so `t` may be any closed expression: `sqrt (2 * 8 - 7)`,
+# or `sqrt 4` inside another root, which is then computed in turn); the roots left are known positive with
+# their squares, a goal `sqrt X = Y` is squared (`X = Y * Y`, both sides shown nonnegative), and denominators
+# are cleared, so `field`/`nra` see a polynomial in the remaining roots.
+SQRT_VALUES = 40
+"""`sqrt-values` tries the roots 0 .. SQRT_VALUES of a closed radicand."""
+SQRT_NUMERALS = "<square factors of the numerals under square roots taken out>"
+"""Placeholder step replaced per problem (`sqrt-values`, see `sqrt_numerals`)."""
+_SQRT_VALUE = " | ".join(
+    f"assert (E : sqrt t = {value}) by (apply sqrt_lem_1; [timeout 1 lra | timeout 1 lra | timeout 1 lra])"
+    for value in range(SQRT_VALUES + 1)
+)
+_SQRT_VALUES = (
+    'repeat match goal with |- context [sqrt ?t] => let E := fresh "E" in first ['
+    + _SQRT_VALUE
+    + ']; rewrite E in *; clear E | _ : context [sqrt ?t] |- _ => let E := fresh "E" in first ['
+    + _SQRT_VALUE
+    + "]; rewrite E in *; clear E end."
+)
+_SQRT_FACT = (
+    "lazymatch goal with _ : Rlt 0%R (sqrt t) |- _ => fail | _ => "
+    "assert (sqrt t * sqrt t = t) by (apply sqrt_sqrt; timeout 2 lra); "
+    "assert (Rlt 0%R (sqrt t)) by (apply sqrt_lt_R0; timeout 2 lra) end"
+)
+_SQRT_POSITIVE_FACTS = (
+    f"repeat match goal with |- context [sqrt ?t] => {_SQRT_FACT} | _ : context [sqrt ?t] |- _ => {_SQRT_FACT} end."
+)
+_NONNEGATIVE = (
+    "solve [repeat first [assumption | apply Rmult_le_pos | apply Rplus_le_le_0_compat "
+    "| (left; apply Rinv_0_lt_compat) | apply sqrt_pos | (left; assumption) | timeout 2 lra]]"
+)
+_SQUARE_ROOT_GOAL = (
+    f"try match goal with |- sqrt _ = _ => apply sqrt_lem_1; [try {_NONNEGATIVE} | try {_NONNEGATIVE} |] "
+    f"| |- _ = sqrt _ => symmetry; apply sqrt_lem_1; [try {_NONNEGATIVE} | try {_NONNEGATIVE} |] end."
+)
+
+# `floor-values`: integer parts of real numbers computed. Coquelicot's `floor t` and the standard `Int_part t` are
+# written through `up t` (`floor t = up t - 1`, from `floor_ex`'s bounds and `tech_up`), each square root of a
+# numeral bounded between consecutive integers (`5 <= sqrt 27 < 6`, see `sqrt_bounds`), and each `up t` found among
+# `UP_VALUES` by `tech_up` (`t < k <= t + 1`, by `lra`), so the goal is integer arithmetic for `lia`.
+UP_VALUES = range(-20, 41)
+"""The integers `floor-values` tries for each `up t`."""
+FLOOR_TO_UP = "<Coquelicot's floor written through up>"
+"""Placeholder step replaced per problem (`floor-values`): only under a header loading Coquelicot's `floor`."""
+SQRT_BOUNDS = "<square roots of numerals bounded by integers>"
+"""Placeholder step replaced per problem (`floor-values`, see `sqrt_bounds`)."""
+_UP_VALUE = (
+    "lazymatch goal with _ : up t = _ |- _ => fail | _ => first ["
+    + " | ".join(
+        f"assert (up t = {value}%Z) by (symmetry; apply tech_up; rewrite ?plus_IZR, ?minus_IZR, ?opp_IZR; "
+        "simpl IZR; [timeout 1 lra | timeout 1 lra])"
+        for value in UP_VALUES
+    )
+    + "] end"
+)
+_UP_VALUES = f"repeat match goal with |- context [up ?t] => {_UP_VALUE} | _ : context [up ?t] |- _ => {_UP_VALUE} end."
+_FLOOR_TO_UP = (
+    "repeat match goal with |- context [floor ?t] => lazymatch goal with _ : floor t = _ |- _ => fail | _ => "
+    'let F := fresh "F" in assert (F : (floor t + 1 = up t)%Z) by (apply tech_up; unfold floor; '
+    "destruct (floor_ex t) as [? ?]; simpl; rewrite plus_IZR; lra); "
+    "assert (floor t = up t - 1)%Z by lia; clear F end end."
+)
+
+# `induction-from`: a statement about every natural number from a bound on (`4 <= n -> n ^ 2 <= fact n`,
+# `n > 0 -> ...`) by induction on the proof of the bound (`le_ind`): the base case is the bound itself, and the step
+# keeps `k <= m` next to the hypothesis for `m`, which a plain induction on `n` loses (its hypothesis would need the
+# bound at `m`, false at the start). `lt`, `gt` and `ge` are unfolded first, so `n > 3` reads `4 <= n`.
+_INDUCTION_ON_BOUND = "match goal with H : Peano.le ?k ?n |- _ => is_var n; induction H end."
+
 TARGETED: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("bounded-cases", ("intros.", DESTRUCT_HYPS, "subst.", _BOUNDED_CASES, _CLOSE_CASES)),
     ("bounded-wide", ("intros.", DESTRUCT_HYPS, "subst.", _WIDE_CASES, _CLOSE_WIDE)),
@@ -770,6 +897,54 @@ TARGETED: tuple[tuple[str, tuple[str, ...]], ...] = (
             _COMPUTE_REMAINDERS,
             HOLE,
         ),
+    ),
+    (
+        "residue-reduce",
+        (
+            "intros.",
+            DESTRUCT_HYPS,
+            _POWER_MOD_BASE,
+            _POWER_MOD_HALVE,
+            _PUSH_REMAINDERS,
+            _KNOWN_REMAINDERS,
+            _POWER_MOD_REDUCE,
+            _COMPUTE_REMAINDERS,
+            HOLE,
+        ),
+    ),
+    ("closed-binary", ("intros.", LIST_UNFOLD, _NAT_GOAL_TO_Z, _PUSH_OF_NAT, "vm_compute.", HOLE)),
+    (
+        "sqrt-values",
+        (
+            "intros.",
+            DESTRUCT_HYPS,
+            _REWRITE_REAL_DEFS,
+            "try subst.",
+            SQRT_NUMERALS,
+            _SQRT_VALUES,
+            _SQRT_POSITIVE_FACTS,
+            _NONZERO_FROM_SIGN,
+            _SQUARE_ROOT_GOAL,
+            "all: unfold Rdiv in *.",
+            "all: " + _CLEAR_GOAL_DENOMINATORS,
+            HOLE,
+        ),
+    ),
+    (
+        "floor-values",
+        (
+            "intros.",
+            DESTRUCT_HYPS,
+            "try unfold Int_part in *.",
+            FLOOR_TO_UP,
+            SQRT_BOUNDS,
+            _UP_VALUES,
+            "all: try (timeout 3 lia).",
+        ),
+    ),
+    (
+        "induction-from",
+        ("intros.", "try unfold gt, ge, lt in *.", _INDUCTION_ON_BOUND, "all: simpl in *.", HOLE),
     ),
     (
         "log-expand",
@@ -909,6 +1084,21 @@ _GCD_FACT = re.compile(r"\b(?:gcd|lcm)\b[^.]*->")
 """A gcd or an lcm in a premise (`Nat.gcd m n = 6 -> ...`): facts `gcd-lcm` turns into arithmetic."""
 _NAT_CAST = re.compile(r"\bINR\b|\bIZR\s*\(\s*Z(?:\.of_nat|_of_nat)\b")
 """A natural number cast to the reals (`INR n`, `IZR (Z.of_nat n)`): the shape `nat-casts` moves into the reals."""
+_CLOSED_STATEMENT = re.compile(r"^\s*(?:Theorem|Lemma|Example)\s+[\w']+\s*:(?![^.]*(?:\bforall\b|\bexists\b|->))")
+"""A statement without binders, premises or quantifiers: a computation (`closed-binary`'s shape)."""
+_LARGE_NUMERAL = re.compile(r"(?<![\w.#])\d{4,}|\^")
+_FOREIGN_NUMBERS = re.compile(r"\b(?:Z|R|Q|C)\b|Z_scope|R_scope|Q_scope|C_scope|%[ZRQC]\b|\bIZR\b|\bINR\b|\bZ\.")
+_OPEN_FOREIGN_SCOPE = re.compile(r"\b(?:Z|R|Q|C)_scope\b")
+_CLOSED_ROOT = re.compile(r"\bsqrt\s*\(?\s*\d|forall\s+\w+[^,]*,\s*\w+\s+\w+\s*=[^.]*?\bsqrt\b")
+"""A root of a number (`sqrt 80`), or a function defined with a root (`f x = x ^ 2 - 4 * sqrt x`) that the goal may
+apply to numbers: radicands `sqrt-values` can compute. Roots of variables alone (`sqrt (x * y)`) are not its shape."""
+_INTEGER_PART = re.compile(r"\b(?:up|floor|Int_part)\b")
+"""An integer part of a real number (`up`, Coquelicot's `floor`, `Int_part`): the shape `floor-values` computes."""
+_LOWER_BOUND = re.compile(r"(?:\b\d+\s*<=?\s*[A-Za-z_]\w*|\b[A-Za-z_]\w*\s*>=?\s*\d+)\s*\)?\s*(?:%nat)?\s*\)?\s*->")
+"""A premise bounding a variable from below (`4 <= n ->`, `n > 0 ->`): the shape `induction-from` inducts from."""
+_RECURSIVE = re.compile(r"\bfact\b|\^\s*\(?\s*[A-Za-z_]|\bFixpoint\b|\bsum_|\bprod_")
+"""Something defined by recursion on a natural number (a factorial, a power with a variable exponent, a sum or a
+product, a `Fixpoint` of the header): what an induction unfolds one step at a time."""
 _IDENTITY = re.compile(r"(?:\(|:|->)\s*\(?\s*forall\s+\w+\s*(?::\s*R\s*)?,")
 
 
@@ -963,7 +1153,44 @@ def _real_cancellation(problem: ProofProblem) -> bool:
     return _uses_reals(problem) and ("<>" in problem.statement or "/" in problem.statement)
 
 
+def _foreign_numbers(problem: ProofProblem) -> bool:
+    """Integers, rationals, reals or complex numbers in the statement, or their scope opened by the header (where
+    `mod` and numerals are no longer `nat`'s); a header that merely loads `ZArith` or the reals does not count."""
+    return (
+        _FOREIGN_NUMBERS.search(problem.statement) is not None or _OPEN_FOREIGN_SCOPE.search(problem.header) is not None
+    )
+
+
+def _nat_remainder(problem: ProofProblem) -> bool:
+    """A remainder of a power in `nat` (no integers or reals in sight): the shape `residue-reduce` pushes onto
+    operands. Without a power, `lia` does linear residues better from the division identities (`mod-facts`)."""
+    return (
+        _MOD.search(problem.statement) is not None
+        and _POWER.search(problem.statement) is not None
+        and not _foreign_numbers(problem)
+    )
+
+
+def _closed_nat_computation(problem: ProofProblem) -> bool:
+    """A statement without variables, in `nat`, with a number or a power too large for unary arithmetic."""
+    return (
+        _CLOSED_STATEMENT.search(problem.statement) is not None
+        and _LARGE_NUMERAL.search(problem.statement) is not None
+        and not _foreign_numbers(problem)
+    )
+
+
 GUARDS: dict[str, Callable[[ProofProblem], bool]] = {
+    "induction-from": lambda problem: (
+        not _uses_reals(problem)
+        and _NAT_INDEX.search(problem.statement) is not None
+        and _LOWER_BOUND.search(problem.statement) is not None
+        and _RECURSIVE.search(problem.statement + problem.header) is not None
+    ),
+    "floor-values": lambda problem: _uses_reals(problem) and _INTEGER_PART.search(problem.statement) is not None,
+    "sqrt-values": lambda problem: _uses_reals(problem) and _CLOSED_ROOT.search(problem.statement) is not None,
+    "residue-reduce": _nat_remainder,
+    "closed-binary": _closed_nat_computation,
     "conditional-defs": lambda problem: (
         _uses_reals(problem) and _CONDITIONAL_DEFINITION.search(problem.statement) is not None
     ),
@@ -1033,6 +1260,55 @@ def ln_numerals(problem: ProofProblem) -> str:
         )
         replacements.append(f"try (replace (ln {number}) with ({total})%R in * by ({proof}))")
     return "; ".join(replacements) + "." if replacements else "idtac."
+
+
+_SQRT_NUMERAL = re.compile(r"\bsqrt\s*\(?\s*(\d+)(?![\w.])")
+
+
+def sqrt_numerals(problem: ProofProblem) -> str:
+    """`sqrt-values`' step writing `sqrt n`, for each numeral `n = k * k * m` under a root of the statement with
+    `k > 1` and `m > 1`, as `k * sqrt m` (`sqrt 845` as `13 * sqrt 5`), so roots of different numbers share atoms."""
+    replacements = []
+    for text in dict.fromkeys(_SQRT_NUMERAL.findall(problem.statement)):
+        number = int(text)
+        if number > NUMERAL_LIMIT:
+            continue
+        factor, rest = 1, number
+        for prime, exponent in _prime_factors(number).items():
+            factor *= prime ** (exponent // 2)
+            rest //= prime ** (exponent // 2 * 2)
+        if factor > 1 and rest > 1:
+            replacements.append(
+                f"try (assert (E : sqrt {number} = {factor} * sqrt {rest}) by ("
+                f"pose proof (sqrt_sqrt {rest} ltac:(lra)); pose proof (sqrt_pos {rest}); "
+                "apply sqrt_lem_1; [lra | nra | nra]); rewrite E in *; clear E)"
+            )
+    return "; ".join(replacements) + "." if replacements else "idtac."
+
+
+def sqrt_bounds(problem: ProofProblem) -> str:
+    """`floor-values`' step bounding `sqrt n`, for each numeral `n` under a root of the statement that is no perfect
+    square, between consecutive integers (`5 <= sqrt 27 < 6`), each side by monotony of the root."""
+    bounds = []
+    for text in dict.fromkeys(_SQRT_NUMERAL.findall(problem.statement)):
+        number = int(text)
+        root = math.isqrt(number)
+        if root * root == number or number > NUMERAL_LIMIT:
+            continue
+        bounds.append(
+            f"assert ({root} <= sqrt {number} < {root + 1}) by (split; "
+            f"[rewrite <- (sqrt_square {root}) by lra; apply sqrt_le_1_alt; lra "
+            f"| rewrite <- (sqrt_square {root + 1}) by lra; apply sqrt_lt_1_alt; lra])"
+        )
+    return "; ".join(bounds) + "." if bounds else "idtac."
+
+
+def list_unfold(problem: ProofProblem) -> str:
+    """`closed-binary`'s step unfolding the list functions the statement names, as it names them (`List.seq`)."""
+    names = []
+    for name in LIST_FUNCTIONS:
+        names.extend(re.findall(rf"(?<![\w.])(?:\w+\.)*{name}\b", problem.statement))
+    return f"cbn [{' '.join(dict.fromkeys(names))}]." if names else "idtac."
 
 
 def exponent_bounds(problem: ProofProblem) -> str:
@@ -1133,6 +1409,21 @@ def specialise(steps: tuple[str, ...], problem: ProofProblem | None) -> tuple[st
             if period is None:
                 return None
             concrete.append(period)
+        elif step == FLOOR_TO_UP:
+            uses_floor = problem is not None and "Coquelicot" in problem.header and "floor" in problem.statement
+            concrete.append(_FLOOR_TO_UP if uses_floor else "idtac.")
+        elif step == SQRT_BOUNDS:
+            if problem is None:
+                return None
+            concrete.append(sqrt_bounds(problem))
+        elif step == SQRT_NUMERALS:
+            if problem is None:
+                return None
+            concrete.append(sqrt_numerals(problem))
+        elif step == LIST_UNFOLD:
+            if problem is None:
+                return None
+            concrete.append(list_unfold(problem))
         elif step == EXPONENT_BOUNDS:
             if problem is None:
                 return None
