@@ -152,7 +152,9 @@ def test_two_runs_at_once_keep_the_store_consistent(home: Path) -> None:
         for _ in range(2)
     ]
     outputs = [process.communicate(timeout=300) for process in processes]
-    assert all(process.returncode == 0 for process in processes), [err[-3000:] for _, err in outputs]
+    assert all(process.returncode == 0 for process in processes), [
+        (process.returncode, out[-3000:], err[-3000:]) for process, (out, err) in zip(processes, outputs, strict=True)
+    ]
     summaries = [json.loads(stdout) for stdout, _ in outputs]
     assert summaries[0]["run_id"] != summaries[1]["run_id"]
     store = RunStore(home)

@@ -6,6 +6,8 @@ Exit codes: 0 when the command did its job (a run that finished, whatever its ve
 
 from __future__ import annotations
 
+import contextlib
+import faulthandler
 import os
 import sys
 from collections.abc import Callable
@@ -496,7 +498,12 @@ def _undecodable_argument(argv: list[str]) -> str | None:
 
 
 def main(argv: list[str] | None = None) -> None:
-    """Entry point: turns usage errors and bad input into one line on stderr and exit code 2."""
+    """Entry point: turns usage errors and bad input into one line on stderr and exit code 2.
+
+    A crash below Python (a signal in a C extension) would otherwise end the process with no word on
+    stderr: faulthandler prints every thread's stack first, so the failure can be traced."""
+    with contextlib.suppress(ValueError, OSError, AttributeError):  # no usable stderr: nothing to print to
+        faulthandler.enable()
     prepare_standard_streams()
     utf8_text_files()
     try:
