@@ -30,7 +30,8 @@ def _checkpoint_at(home: str, start_at: float, thread: str) -> str:
     time.sleep(max(0.0, start_at - time.time()))
     try:
         with open_checkpointer(Path(home)) as saver:
-            result = graph.compile(checkpointer=saver).invoke({"n": 0}, thread_config(thread, 50))
+            compiled: Any = graph.compile(checkpointer=saver)
+            result = compiled.invoke({"n": 0}, thread_config(thread, 50))
     except Exception as error:  # noqa: BLE001 - the child reports what it met
         return f"{type(error).__name__}: {error}"
     return "" if result["n"] == 3 else f"wrong state {result}"
