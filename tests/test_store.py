@@ -504,6 +504,7 @@ def _open_store_at(home: str, start_at: float) -> str:
     return ""
 
 
+@pytest.mark.slow
 def test_two_processes_creating_one_new_store_at_once_both_open_it(tmp_path: Path) -> None:
     """Two `agent run`s on a new home: the second's first connection met the first's migration mid-way and
     SQLite answered "database is locked" at once (about one pair in fifteen on this machine)."""
