@@ -18,7 +18,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from agents.proof_search._automation import AUTOMATION, AutomationTactic, ToolCorrector
+from agents.proof_search._automation import AUTOMATION, AutomationTactic, StepFix, ToolCorrector
 from agents.proof_search._conjecture import ConjectureCorrector, Failure
 from agents.proof_search._dialects import classify_foreign
 from agents.proof_search._proposer import BuiltinProposer
@@ -192,6 +192,12 @@ class ProofSearch:
         self._started = 0.0
         self._seen: set[str] = set()
         self._failed_goals: set[str] = set()
+        # Deferred tactics (`AutomationTactic.deferred`) run in a second pass over the steps the others
+        # left, in the order they were met; a goal they failed on once is not tried again.
+        self._first_tactics = tuple(t for t in tactics if not t.deferred) or tactics
+        self._late_tactics = tuple(t for t in tactics if t.deferred) if self._first_tactics != tactics else ()
+        self._later: list[tuple[ProofScript, int, str | None]] = []
+        self._late_failed: set[str] = set()
         self._goals: dict[tuple[str, int], str | None] = {}
         self.dedupe_goals = dedupe_goals
         self._last_source = ""
@@ -286,7 +292,33 @@ class ProofSearch:
             stopped = self._spent()
             if stopped:
                 break
+        if not stopped:
+            solved = self._deferred_pass()
+            if solved is not None:
+                return self._result(True, solved, "")
+            stopped = self._spent()
         return self._result(False, None, stopped or "every draft failed")
+
+    def _deferred_pass(self) -> ProofScript | None:
+        """The second pass: each step the first pass's tactics could not close, in the order met, gets the
+        deferred tactics; where one closes it, that draft goes on from there (its later steps get the
+        first pass's tactics, and any they leave join this pass)."""
+        position = 0
+        while position < len(self._later) and not self._spent():
+            script, index, goal = self._later[position]
+            position += 1
+            if goal is not None and goal in self._late_failed:
+                self._record(kind="probe", origin=script.origin, step=index, ok=False, skipped="goal already tried")
+                continue
+            outcome = self._sweep(script, index, goal, self._late_tactics, library=False, deferred=True)
+            if outcome.tactic is None:
+                if goal is not None and not outcome.check.timed_out:
+                    self._late_failed.add(goal)
+                continue
+            solved = self._work_on(script.replace(index, outcome.tactic))
+            if solved is not None:
+                return solved
+        return None
 
     def _result(self, solved: bool, script: ProofScript | None, stopped: str) -> SearchResult:
         source = script.render(self.problem, self.imports).source if script is not None else self._last_source
@@ -384,8 +416,29 @@ class ProofSearch:
         if goal is not None and goal in self._failed_goals:
             self._record(kind="probe", origin=script.origin, step=index, ok=False, skipped="goal already tried")
             return None
+        outcome = self._sweep(script, index, goal, self._first_tactics, library=True, deferred=False)
+        if not outcome.found:
+            if goal is not None and not outcome.check.timed_out:
+                self._failed_goals.add(goal)
+            if self._late_tactics and outcome.prefix_ok:
+                self._later.append((script, index, goal))
+        return outcome.tactic
+
+    def _sweep(
+        self,
+        script: ProofScript,
+        index: int,
+        goal: str | None,
+        tactics: tuple[AutomationTactic, ...],
+        *,
+        library: bool,
+        deferred: bool,
+    ) -> StepFix:
+        """One tool-correction probe with `tactics`, counted and logged."""
         self.attempts += 1
-        outcome = self.corrector.fix(script, index, timeout=max(1.0, self._remaining()), goal=goal)
+        outcome = self.corrector.fix(
+            script, index, timeout=max(1.0, self._remaining()), goal=goal, tactics=tactics, library=library
+        )
         self.attempts += outcome.checks - 1  # the library step's own prover runs count too
         self._record(
             kind="probe",
@@ -399,10 +452,9 @@ class ProofSearch:
             timed_out=outcome.check.timed_out,
             # A probe that failed because the prover itself did (it died, or would not start) says so.
             error=outcome.check.failure[:300],
+            **({"deferred": True} if deferred else {}),
         )
-        if not outcome.found and goal is not None and not outcome.check.timed_out:
-            self._failed_goals.add(goal)
-        return outcome.tactic
+        return outcome
 
     def _goal_text(self, script: ProofScript, index: int) -> str | None:
         """The goal state before step `index` (one cheap prover run), or None when it cannot be shown."""
