@@ -125,6 +125,35 @@ HOSTILE = {
     ),
     "the tolerance called too strict": (HILL, "The re=400 case was not accepted; the tolerance is too strict [V3]."),
     "an uncited dispute": (HILL, "The benchmark data are flawed."),
+    # W4: words of comparison outside the first lists, and claims of sameness, which no gate measures
+    "outpaced at 0.995": (KERNEL, "gen-012 outpaced the seed on the held-out sizes [V2]."),
+    "less time at 0.995": (KERNEL, "gen-012 took less time than the seed on the held-out sizes [V2]."),
+    "a shorter run time at 0.995": (KERNEL, "gen-012 has a shorter run time than the seed on the held-out sizes [V2]."),
+    "more efficient at 0.995": (KERNEL, "gen-012 is more efficient than the seed on the held-out sizes [V2]."),
+    "cheaper at 0.995": (KERNEL, "gen-012 is cheaper to run than the seed on the held-out sizes [V2]."),
+    "saves time at 0.995": (KERNEL, "gen-012 saves time over the seed on the held-out sizes [V2]."),
+    "sooner at 0.995": (KERNEL, "gen-012 finishes sooner than the seed on the held-out sizes [V2]."),
+    "recommended at 0.995": (KERNEL, "gen-012 is the recommended kernel for saxpy [V2]."),
+    "preferred at 0.995": (KERNEL, "gen-012 is to be preferred to the seed [V2]."),
+    "full speed at 0.89": (KERNEL, "gen-012 runs at full speed in distribution [V1]."),
+    "as fast as at 0.89": (KERNEL, "gen-012 was as fast as the seed in distribution [V1]."),
+    "on par at 0.89": (KERNEL, "gen-012 is on par with the seed in distribution [V1]."),
+    "kept pace at 0.89": (KERNEL, "gen-012 kept pace with the seed in distribution [V1]."),
+    "matched the speed at 0.89": (KERNEL, "gen-012 matched the seed's speed in distribution [V1]."),
+    "most accurate, the worse case": (CAVITY, "Re 1000 is the most accurate case [V1][V5]."),
+    "trailed, the better case": (CAVITY, "Re 100 trailed Re 1000 [V1][V5]."),
+    "underperforms, the better case": (CAVITY, "Re 100 underperforms Re 1000 [V1][V5]."),
+    "lags, the better case": (CAVITY, "Re 100 lags Re 1000 [V1][V5]."),
+    "falls short, the better case": (CAVITY, "Re 100 falls short of Re 1000 [V1][V5]."),
+    "edged out, the worse case": (CAVITY, "Re 1000 edged out Re 100 [V1][V5]."),
+    "further from the data, the better case": (CAVITY, "Re 100 is further from the data than Re 1000 [V1][V5]."),
+    "deviates more, the better case": (CAVITY, "Re 100 deviates more from the reference than Re 1000 [V1][V5]."),
+    "equally accurate": (CAVITY, "Re 100 and Re 1000 are equally accurate [V1][V5]."),
+    "nowhere near as small": (CAVITY, "The RMSE at Re 100 is nowhere near as small as at Re 1000 [V1][V5]."),
+    # W5: a ratio of speeds stated as a share of run time
+    "a speedup as a share of time": (KERNEL, "gen-012 needed only 0.89 of the seed's time in distribution [V1]."),
+    "a speedup as times the run time": (KERNEL, "gen-012 takes 0.89 times the seed's run time in distribution [V1]."),
+    "a held-out speedup as the time": (KERNEL, "gen-012 was 0.995x the seed's time on the held-out sizes [V2]."),
 }
 
 HONEST = [
@@ -159,6 +188,14 @@ HONEST = [
     (CAVITY, "At higher Reynolds number the RMSE grew from 0.0042 to 0.0093 [V1][V5]."),
     (CAVITY, "Reversed flow fills the lower half of the cavity at Re 100 [V2]."),
     (CAVITY, "The re=400 case gave wrong velocities and was rejected by the comparator [V3]."),
+    (FASTER, "gen-031 outpaced the seed on the held-out sizes [V2]."),
+    (FASTER, "gen-031 took less time than the seed on the held-out sizes [V2]."),
+    (FASTER, "gen-031 has a shorter run time than the seed on the held-out sizes [V2]."),
+    (FASTER, "gen-031 is the recommended kernel, faster than the seed on the held-out sizes [V2]."),
+    (KERNEL, "gen-012 was slower than the seed in distribution and took more time [V1]."),
+    (CAVITY, "Re 100 is the most accurate case [V1][V5]."),
+    (CAVITY, "Re 1000 trailed Re 100 [V1][V5]."),
+    (CAVITY, "Re 1000 is further from the data than Re 100 [V1][V5]."),
 ]
 
 

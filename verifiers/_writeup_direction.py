@@ -75,7 +75,19 @@ _QUALITY: dict[str, tuple[int, str]] = {
     "fast": (1, "speed"), "quick": (1, "speed"), "speedup": (1, "speed"), "speed-up": (1, "speed"),
     "speedups": (1, "speed"), "slower": (-1, "speed"), "slowest": (-1, "speed"), "slow": (-1, "speed"),
     "slowed": (-1, "speed"), "slows": (-1, "speed"), "slowdown": (-1, "speed"),
-    "closer": (1, "accuracy"), "closest": (1, "accuracy"),
+    "closer": (1, "accuracy"), "closest": (1, "accuracy"), "nearer": (1, "accuracy"), "nearest": (1, "accuracy"),
+    "further": (-1, "accuracy"), "farther": (-1, "accuracy"), "furthest": (-1, "accuracy"),
+    "farthest": (-1, "accuracy"),
+    "outpace": (1, "speed"), "outpaces": (1, "speed"), "outpaced": (1, "speed"), "outpacing": (1, "speed"),
+    "overtake": (1, ""), "overtakes": (1, ""), "overtook": (1, ""), "overtaken": (1, ""),
+    "trail": (-1, ""), "trails": (-1, ""), "trailed": (-1, ""), "trailing": (-1, ""), "lag": (-1, ""),
+    "lags": (-1, ""), "lagged": (-1, ""), "lagging": (-1, ""), "underperform": (-1, ""),
+    "underperforms": (-1, ""), "underperformed": (-1, ""), "underperforming": (-1, ""),
+    "prefer": (1, ""), "prefers": (1, ""), "preferred": (1, ""), "preferable": (1, ""), "recommend": (1, ""),
+    "recommends": (1, ""), "recommended": (1, ""), "recommendation": (1, ""),
+    "cheaper": (1, "speed"), "cheapest": (1, "speed"), "costlier": (-1, "speed"), "costliest": (-1, "speed"),
+    "sooner": (1, "speed"), "efficient": (1, "speed"), "efficiently": (1, "speed"),
+    "inefficient": (-1, "speed"),
 }  # fmt: skip
 """Words that say a result is better or worse, with the kind of metric they speak of where they say it."""
 _LEVEL: dict[str, int] = {
@@ -87,6 +99,8 @@ _LEVEL: dict[str, int] = {
     "reducing": -1, "reduction": -1, "decrease": -1, "decreased": -1, "decreases": -1, "decreasing": -1,
     "fell": -1, "fallen": -1, "falls": -1, "dropped": -1, "drops": -1, "drop": -1, "declined": -1, "declines": -1,
     "shrank": -1, "shrunk": -1, "shrinks": -1, "smaller": -1, "smallest": -1, "below": -1, "least": -1,
+    "wider": 1, "widest": 1, "narrower": -1, "narrowest": -1, "longer": 1, "longest": 1, "shorter": -1,
+    "shortest": -1,
 }  # fmt: skip
 """Words that say a value is higher or lower than another, whichever way is better."""
 _NOUNS = {"speedup", "speed-up", "speedups", "gain", "gains", "loss", "losses", "improvement", "improvements",
@@ -117,6 +131,26 @@ _GEOMETRY = {"step", "wall", "cylinder", "body", "airfoil", "aerofoil", "obstacl
 _FLOWING = {"flow", "flows", "fluid", "stream", "streams", "jet", "jets", "velocity", "boundary", "layer", "air",
             "water", "gas", "particle", "particles", "wave", "waves", "front", "bubble", "wake", "vortex"}  # fmt: skip
 """'the flow accelerated over the hill': physics, not a speed-up of the experiment."""
+_ADJECTIVES: dict[str, tuple[int, str]] = {
+    "accurate": (1, "accuracy"), "accurately": (1, "accuracy"), "precise": (1, "accuracy"),
+    "precisely": (1, "accuracy"), "faithful": (1, "accuracy"), "reliable": (1, "accuracy"),
+    "realistic": (1, "accuracy"), "efficient": (1, "speed"), "efficiently": (1, "speed"),
+    "expensive": (-1, "speed"), "costly": (-1, "speed"), "performant": (1, "speed"),
+}  # fmt: skip
+"""What 'more', 'most', 'less' and 'least' make of the adjective after them: 'the most accurate model'."""
+_STRAYING = {"deviate", "deviates", "deviated", "deviating", "differ", "differs", "differed", "differing", "off",
+             "errs", "erred", "strays", "strayed", "departs", "departed"}  # fmt: skip
+"""'deviates more from the data', 'off by more': a larger error."""
+_TIME = {"time", "times", "runtime", "runtimes", "run-time", "duration", "durations", "seconds", "second",
+         "took", "takes", "take", "taking", "needed", "needs", "need", "spent", "spends", "spend", "saves",
+         "saved", "save"}  # fmt: skip
+"""Words after which a shorter or lower value means faster: 'took less time', 'a shorter run time'."""
+_SPENDING = {"save", "saves", "saved", "saving", "cost", "costs", "costing", "wastes", "wasted"}
+"""'saves time', 'costs time': faster or slower."""
+_EQUAL = {"equally", "equal", "par", "pace", "tie", "tied", "ties", "identical", "indistinguishable",
+          "comparable", "similar", "similarly", "same"}  # fmt: skip
+"""Claims that two results are alike ('as fast as', 'on par with', 'equally accurate'): the gates measure
+differences with their own tolerances, never sameness, so such a claim cannot be checked."""
 _TOKEN = re.compile(r"[a-z]+(?:['’-][a-z]+)*|\d+(?:\.\d+)?|[,;:()]")
 _NUMBER = re.compile(r"\d")
 _NUMBER_WORDS = {"zero", "nought", "naught", "nil", "point", "one", "two", "three", "four", "five", "six", "seven",
@@ -135,11 +169,48 @@ def _cues(tokens: list[str]) -> list[_Cue]:
             continue
         if word in {"positive", "negative"} and (_NUMBER.match(after) or after in _NUMBER_WORDS):
             continue  # 'negative 2.5 %': a sign, read with its number
-        if word in {"more", "less"}:
-            if after in {"accurate", "precise", "accurately", "precisely"}:
-                found.append(_Cue(index, f"{word} {after}", "quality", 1 if word == "more" else -1, "accuracy", False))
-            elif after == "than":
-                found.append(_Cue(index, word, "level", 1 if word == "more" else -1, "", False))
+        if word in {"more", "less", "most", "least", "fewer", "fewest"}:
+            more = 1 if word in {"more", "most"} else -1
+            if after in _ADJECTIVES:
+                sign, family = _ADJECTIVES[after]
+                found.append(_Cue(index, f"{word} {after}", "quality", more * sign, family, False))
+            elif before in _STRAYING or (index >= 2 and tokens[index - 2] in _STRAYING):
+                found.append(_Cue(index, f"{before} {word}", "quality", -more, "accuracy", False))
+            elif after in _TIME or (after in {"run", "wall", "wall-clock"} and index + 2 < len(tokens)):
+                found.append(_Cue(index, f"{word} {after}", "quality", -more, "speed", False))
+            elif after == "than" and word in {"more", "less", "fewer"}:
+                found.append(_Cue(index, word, "level", more, "", False))
+            elif word == "least" and before not in {"at"}:
+                found.append(_Cue(index, word, "level", -1, "", False))
+            continue
+        if word == "as" and index + 2 < len(tokens) and tokens[index + 2] == "as" and before not in _RATIO:
+            if not _NUMBER.match(before) and before not in _NUMBER_WORDS and before != "twice":
+                found.append(_Cue(index, f"as {after} as", "equal", 0, "", False))
+            continue
+        if word in _EQUAL and not (word == "same" and after not in {"speed", "accuracy", "error", "as"}):
+            found.append(_Cue(index, word, "equal", 0, "", False))
+            continue
+        if word in {"match", "matches", "matched", "matching"} and any(
+            token in {"speed", "pace", "accuracy", "performance"} for token in tokens[index + 1 : index + 4]
+        ):
+            found.append(_Cue(index, word, "equal", 0, "", False))
+            continue
+        if word in _SPENDING and after == "time":
+            found.append(_Cue(index, f"{word} time", "quality", 1 if word.startswith("sav") else -1, "speed", False))
+            continue
+        if word == "full" and after == "speed":
+            found.append(_Cue(index, "full speed", "quality", 1, "speed", False))
+            continue
+        if word in {"edged", "edges", "edge"} and after == "out":
+            found.append(_Cue(index, f"{word} out", "quality", 1, "", False))
+            continue
+        if word in {"falls", "fell", "fall", "falling"} and after == "short":
+            found.append(_Cue(index, f"{word} short", "quality", -1, "", False))
+            continue
+        if word in {"shorter", "shortest", "longer", "longest", "lower", "higher"} and (
+            after in _TIME or (after in {"run", "wall", "wall-clock"} and index + 2 < len(tokens))
+        ):
+            found.append(_Cue(index, f"{word} {after}", "quality", -_LEVEL[word], "speed", False))
             continue
         if word in {"up", "down"} and any(verb in _PHRASAL for verb in tokens[max(0, index - 6) : index]):
             found.append(_Cue(index, f"... {word}", "level", 1 if word == "up" else -1, "", False))
@@ -199,17 +270,20 @@ def judge_directions(
     read = [(offset, value / 100.0 if written.endswith("%") else value) for offset, written, value in numbers]
     matches = list(_TOKEN.finditer(lowered))
     tokens = [match.group() for match in matches]
+    problems: list[tuple[str, str]] = _speed_as_time(tokens, read, metrics)
     cues = _cues(tokens)
     # 'a negative gain', 'a larger speedup': the adjective makes the claim, the noun names what it is about.
     cues = [
         c for c in cues if not (c.noun and any(o.index in range(c.index - 3, c.index) and not o.noun for o in cues))
     ]
     if not cues:
-        return []
-    problems: list[tuple[str, str]] = []
+        return problems
     moved = _from_to(lowered, matches, read)
     words = _clause_words(clause)
     for cue in cues:
+        if cue.kind == "equal":
+            problems.append((UNCHECKED, f"'{cue.word}': a claim that two results are alike, which no gate measures"))
+            continue
         negated = _negated(tokens, cue.index) or (
             cue.index + 1 < len(tokens) and tokens[cue.index + 1] in {"nothing", "none", "no"}
         )
@@ -229,6 +303,23 @@ def judge_directions(
         if problem is not None:
             problems.append(problem)
     return problems
+
+
+def _speed_as_time(tokens: list[str], numbers: list[tuple[int, float]], metrics: list[Metric]) -> list[tuple[str, str]]:
+    """A ratio of speeds stated as a share of run time ('needed 0.89 of the seed's time' where 0.89 is the
+    speedup): the share of time is its inverse, so the sentence says the opposite of the measurement."""
+    if not _TIME & set(tokens) - {"times"} and "run" not in tokens:
+        return []
+    speeds = [m for m in metrics if (p := polarity(m.name)) is not None and p.family == "speed" and p.better > 0]
+    for _, value in numbers:
+        for metric in speeds:
+            if value > 0 and abs(value - metric.value) <= 0.005 * max(abs(metric.value), 1e-12) + 5e-4:
+                detail = (
+                    f"{value:g} is {metric.name}, a ratio of speeds, stated beside run time: the share of run time "
+                    f"is its inverse, {1 / metric.value:.3g}"
+                )
+                return [(CONTRADICTED, detail)]
+    return []
 
 
 def _states_a_number(matches: list[re.Match[str]], index: int, numbers: list[tuple[int, float]]) -> bool:
