@@ -127,3 +127,50 @@ def test_the_stock_dam_break_runs_with_its_sampling_library(libraries: None, hom
     logs = list(home.rglob("log.interFoam")) + list(home.rglob("log.setFields"))
     assert {log.name for log in logs} == {"log.interFoam", "log.setFields"}
     assert all("End" in log.read_text() for log in logs)
+
+
+@pytest.mark.parametrize(
+    ("entry", "named"),
+    [
+        ('"li[b]s" ("libmine.so" "/tmp/x.so");', "/tmp/x.so"),  # OpenFOAM reads a pattern key as `libs`
+        ('".*" ("libmine.so");', "libmine.so"),
+        ('"l.bs" 1{"libmine.so"};', "libmine.so"),
+        ('"(libs|other)" $mine;', "an entry that is not a list of names"),
+    ],
+)
+def test_a_keyword_pattern_matching_libs_is_read_as_libs(
+    libraries: None, tmp_path: Path, entry: str, named: str
+) -> None:
+    """Got through before: `"li[b]s" (...)` passed the filter and the solver tried to load an absolute path."""
+    case = _case(tmp_path / "case")
+    (case / "constant" / "fvOptions").write_text(entry + "\n")
+    with pytest.raises(TaskError, match="refused: constant/fvOptions uses 'libs' naming") as caught:
+        refuse_code(case)
+    assert named in str(caught.value)
+
+
+@pytest.mark.parametrize(
+    "entry",
+    ['".*" 1;', '"(U|k|epsilon)" { solver PCG; }', '".*" { $U; }', '"(region0_to.*)\\" {};'],
+)
+def test_patterns_that_cannot_be_a_list_of_libraries_are_left_alone(
+    libraries: None, tmp_path: Path, entry: str
+) -> None:
+    case = _case(tmp_path / "case")
+    (case / "system" / "fvSolution").write_text(entry + "\n")
+    refuse_code(case)
+
+
+@pytest.mark.parametrize("kind", ["scalar", "vector", "sphericalTensor", "symmTensor", "tensor"])
+def test_every_typed_coded_source_is_refused(tmp_path: Path, kind: str) -> None:
+    """Got through before: the scan knew `coded...` types only, not fvOptions' `<type>CodedSource`."""
+    case = _case(tmp_path / "case")
+    (case / "constant" / "fvOptions").write_text(f"heat {{ type {kind}CodedSource; selectionMode all; }}\n")
+    with pytest.raises(TaskError, match=f"uses '{kind}CodedSource'"):
+        refuse_code(case)
+
+
+def test_words_that_merely_contain_coded_are_not_code(tmp_path: Path) -> None:
+    case = _case(tmp_path / "case")
+    (case / "system" / "notes").write_text('comment "hardcoded values, decoded later";\n')
+    refuse_code(case)

@@ -126,3 +126,35 @@ def test_an_empty_report_is_refused_and_an_empty_task_runs_nothing(tmp_path: Pat
     with pytest.raises(StepReportError, match="after reporting 0 of 2"):
         _outcomes(STEPS, "", 0, 1.0)
     assert run(tmp_path, [])[0] == []
+
+
+def test_a_timed_out_script_whose_report_says_it_was_done_is_refused() -> None:
+    """Got through before: a step wrote `end 0` for itself and every later step, then hung; the time limit cut
+    the script and every step read as run and successful, the solve included, which never started."""
+    both_done = "\n".join([mark(0, "start", 1), mark(0, "end", 2, 0), mark(1, "start", 2), mark(1, "end", 5, 0)])
+    with pytest.raises(StepReportError, match="ran out of time after its report says every step ended"):
+        _outcomes(STEPS, both_done, None, 4.0)
+    one_failed = "\n".join([mark(0, "start", 1), mark(0, "end", 2, 4)])
+    with pytest.raises(StepReportError, match="says mesh failed"):
+        _outcomes(STEPS, one_failed, None, 4.0)
+    running = "\n".join([mark(0, "start", 1), mark(0, "end", 2, 0), mark(1, "start", 2)])
+    outcomes = _outcomes(STEPS, running, None, 4.0)
+    assert [(o.name, o.returncode, o.timed_out) for o in outcomes] == [("mesh", 0, False), ("solve", None, True)]
+
+
+HANG_AFTER_FORGING = (
+    "for f in /proc/[0-9]*/fd/1; do case $(readlink $f) in pipe*) "
+    'printf "{mark} 0 end 1.0 0\\n{mark} 1 start 1.0\\n{mark} 1 end 1.0 0\\n" > $f;; esac; done 2>/dev/null; sleep 30'
+)
+
+
+def test_a_step_that_forges_the_rest_of_the_report_and_hangs_gains_nothing(tmp_path: Path) -> None:
+    """As an ordinary user the step can reach the script's output; as root it cannot. Either way the solve is
+    never reported as run: the report is refused, or the step that hung is the one timed out."""
+    steps = [step("mesh", HANG_AFTER_FORGING.format(mark=STEP_MARK)), step("solve", "echo ran")]
+    try:
+        outcomes, _ = run(tmp_path, steps, timeout=1.5)
+    except StepReportError:
+        return
+    assert [(o.name, o.returncode, o.timed_out) for o in outcomes] == [("mesh", None, True)]
+    assert not (tmp_path / "log.solve").exists()

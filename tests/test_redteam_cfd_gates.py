@@ -62,6 +62,7 @@ class Family:
     """A case family reduced to what the mesh-independence gate asks of one."""
 
     mesh_tolerances: ClassVar[dict[str, float]] = {"quantity": 0.01}
+    user_mesh: ClassVar[bool] = False
 
     def refine(self, params: dict[str, Any], factor: float) -> dict[str, Any]:
         return {**params, "cells": round(params["cells"] * factor)}
@@ -451,9 +452,9 @@ def test_a_refined_run_with_few_more_cells_than_its_factor_asks_is_rejected(tmp_
     ok = _mesh.ExperimentOutcome(key="k-mesh", status="completed")
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(_mesh, "finished_run_problem", lambda directory, outcome: None)
-        ratio = _mesh.MeshIndependenceGate._refined_cell_ratio(Context(), refined / "mesh-check", ok, 2.0)  # type: ignore[arg-type]
+        ratio = _mesh.MeshIndependenceGate._refined_cell_ratio(Context(), refined / "mesh-check", ok, 2.0, local=False)  # type: ignore[arg-type]
         assert isinstance(ratio, str) and "1.05x the original's 64" in ratio and "at least 2x" in ratio
-        fine = _mesh.MeshIndependenceGate._refined_cell_ratio(Context(), refined / "mesh-check", ok, 1.04)  # type: ignore[arg-type]
+        fine = _mesh.MeshIndependenceGate._refined_cell_ratio(Context(), refined / "mesh-check", ok, 1.04, local=False)  # type: ignore[arg-type]
         assert fine == pytest.approx(67 / 64)
 
 

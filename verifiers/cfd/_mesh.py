@@ -30,6 +30,7 @@ from tools.cfd import FieldFormatError, latest_time, mesh_cell_count, read_inter
 from verifiers._gate import Gate, GateContext, blocking_verdict
 from verifiers._options import GateOptions
 from verifiers.cfd._family import case_family
+from verifiers.cfd._refinement import measure_refinement, unrefined_problem
 from verifiers.cfd._solver_log import finished_run_problem
 
 _CELL_FIELDS = ("C", "U", "p", "p_rgh", "T")
@@ -76,10 +77,11 @@ class MeshIndependenceGate(Gate):
 
     @staticmethod
     def _refined_cell_ratio(
-        context: GateContext, directory: Path, outcome: ExperimentOutcome, factor: float
+        context: GateContext, directory: Path, outcome: ExperimentOutcome, factor: float, *, local: bool
     ) -> str | float:
         """Why the refined run cannot stand beside the original, if it cannot: its solver died, diverged or
-        stopped before its end, or its mesh is not `factor` times finer; else the cell ratio measured. (How
+        stopped before its end, or its mesh is not `factor` times finer (with `local`, for a mesh from the
+        user's files: in every region, `verifiers.cfd._refinement`); else the cell ratio measured. (How
         far its residuals fell is not judged: a finer mesh converges more slowly, and what counts is whether
         its answer moved.)"""
         problem = finished_run_problem(directory, outcome)
@@ -97,6 +99,13 @@ class MeshIndependenceGate(Gate):
                 f"the refined mesh has {after} cells, {ratio:.3g}x the original's {before}: a {factor:g}x refinement "
                 f"makes at least {factor:g}x as many, so most of the mesh was not refined"
             )
+        if local:
+            found = measure_refinement(context.path("case"), directory / "case", factor, (before, after))
+            if isinstance(found, str):
+                return f"whether every region was refined cannot be told: {found}"
+            problem = unrefined_problem(found, factor)
+            if problem is not None:
+                return problem
         return ratio
 
     def check(self, context: GateContext) -> GateResult:
@@ -138,7 +147,7 @@ class MeshIndependenceGate(Gate):
         outcome = context.rerun(spec, directory)
         if outcome.status != "completed":
             return self.verdict("reject", [f"the refined run failed: {outcome.error}"])
-        ratio = self._refined_cell_ratio(context, directory, outcome, factor)
+        ratio = self._refined_cell_ratio(context, directory, outcome, factor, local=definition.user_mesh)
         if isinstance(ratio, str):
             return self.verdict("reject", [ratio])
         try:

@@ -38,6 +38,9 @@ class CaseDefinition(ABC, Generic[ParamsT]):
     """Whether the flow is mirror-symmetric about the domain's horizontal mid-line."""
     mesh_tolerances: ClassVar[dict[str, float]] = {}
     """Quantity of interest -> allowed relative change under mesh refinement (mesh-independence gate)."""
+    user_mesh: ClassVar[bool] = False
+    """Whether the mesh comes from the user's files: then the mesh-independence gate checks, cell by cell,
+    that every region of it was refined (a family meshing from labgate's own templates refines them all)."""
 
     def field_name(self, name: str) -> str:
         """The parameter `name` stands for: names are matched without regard to case (`--param Re=100`

@@ -151,6 +151,7 @@ class UserCase(CaseDefinition[UserCaseParams]):
     solver_log = "log.solver"
     deliverables = ("solver-log", f"{SOLUTION_ROLE}*", f"field-figure|{PROFILE_ROLE}", "residual-figure")
     mesh_tolerances: ClassVar[dict[str, float]] = {"monitor": 0.05}
+    user_mesh: ClassVar[bool] = True
 
     def tasks(self) -> list[TaskSpec]:
         return [

@@ -28,13 +28,22 @@ from tools.cfd.openfoam._foamread import (
     FoamParseError,
     foam_number,
     gunzipped,
+    parse_foam_dict,
     read_foam_dict,
     token_matches,
 )
 from tools.cfd.openfoam._libraries import OPENFOAM_LIBRARIES, installed_library, refused_library_names
 
-_CODE = re.compile(rb"#codeStream|#calc|(?<![\w-])coded[A-Za-z]*\b|(?<![\w-])systemCall\b")
+_CODE = re.compile(rb"#codeStream|#calc|(?<![\w-])(?:coded|[A-Za-z]+Coded)[A-Za-z]*\b|(?<![\w-])systemCall\b")
+"""Code the case would make OpenFOAM compile or run: `#codeStream`, `#calc` and every coded type, whether
+named `coded...` (`codedFixedValue`) or `<type>Coded...` (fvOptions' `vectorCodedSource` and its kin)."""
 _LIBS = re.compile(rb'(?<![\w-])"?libs(?![\w.-])"?(?=\s*[^\s;])')
+_PATTERN_KEY = re.compile(rb'"(?P<pattern>[^"\n]*[][()|.*+?\\^${}][^"\n]*)"(?=\s*[^\s;])')
+"""A quoted keyword with regular-expression characters: OpenFOAM matches it against the keys it looks up, so
+`"li[b]s" (...)` is read as `libs`."""
+_LIBRARY_VALUE = re.compile(rb"\s*(?:[0-9]+\s*[({]|\(|[$#])")
+"""The start of a value OpenFOAM could read as a list of library names: a list, a counted list, a macro or a
+directive (a bare `{` opens a sub-dictionary, and a word or number is no list)."""
 """`libs` (fvOptions, function objects, dynamic meshes): anywhere on a line, quoted or not, with any value.
 Only `(...)`, `N(...)` and `N{...}` lists of names are read (a `$macro` could expand to anything), and
 each name must be an installed OpenFOAM library (`installed_library`). `motionSolverLibs` and the like
@@ -98,10 +107,27 @@ def refuse_code(case: Path) -> None:
         _refuse_foreign_libraries(entry.relative, plain)
 
 
+def _matches_libs(pattern: bytes) -> bool:
+    """Whether OpenFOAM would read a quoted keyword `pattern` as `libs` (a pattern no regex reads stops
+    OpenFOAM with an error when it reads the file, so it loads nothing)."""
+    try:
+        return re.fullmatch(pattern.decode(errors="replace"), "libs") is not None
+    except re.error:
+        return False
+
+
 def _refuse_foreign_libraries(relative: str, text: bytes) -> None:
-    """Raise unless every `libs` entry of `text` (comments blanked) names installed OpenFOAM libraries only."""
-    for found in _LIBS.finditer(text):
-        listed = _LIBRARY_LIST.match(text, found.end())
+    """Raise unless every `libs` entry of `text` (comments blanked), written as `libs` or as a keyword pattern
+    that matches it, names installed OpenFOAM libraries only."""
+    entries = [found.end() for found in _LIBS.finditer(text)]
+    for found in _PATTERN_KEY.finditer(text):
+        # A pattern matching everything (`".*" 1;`, `".*" { ... }`) is common in fvSolution: what follows it is
+        # read as libraries only when it can be a list of names (or a macro that may expand to one).
+        value = _LIBRARY_VALUE.match(text, found.end())
+        if value is not None and _matches_libs(found.group("pattern")):
+            entries.append(found.end())
+    for end in sorted(entries):
+        listed = _LIBRARY_LIST.match(text, end)
         names = (
             [
                 name.decode(errors="replace")
@@ -316,15 +342,42 @@ def _block_count_tokens(tokens: list[re.Match[str]], words: list[str], at: int) 
     return counts if all(re.fullmatch(r"[0-9]+", count.group()) for count in counts) else None
 
 
+def _numeric_macros_only(text: str, words: list[str]) -> bool:
+    """Whether every `$name` of a dictionary names one of its own top-level entries holding numbers only."""
+    used = {word[1:] for word in words if word.startswith("$")}
+    if not used:
+        return True
+    try:
+        entries = parse_foam_dict(text)
+    except FoamParseError:
+        return False
+
+    def numbers(value: object) -> bool:
+        if isinstance(value, list):
+            return all(numbers(item) for item in value)
+        return (
+            isinstance(value, str)
+            and re.fullmatch(r"[-+]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][-+]?[0-9]+)?", value) is not None
+        )
+
+    return all(re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", name) and numbers(entries.get(name)) for name in used)
+
+
 def scale_block_counts(text: str, factor: float) -> str | None:
     """blockMeshDict text with every block's cell counts (those above 1) scaled by `factor`.
 
     Only the dictionary's tokens are edited: a `hex` line in a comment is left alone (scaling it would
     change nothing blockMesh reads). None when there is nothing to scale, or when any block's counts are
     not plain numbers (macros, #calc): then the mesh is refined otherwise, since scaling some blocks and
-    not others would leave their shared faces unmatched."""
+    not others would leave their shared faces unmatched. Likewise None for a dictionary with any directive
+    (`#include`, `#calc`, ...) or a macro that may stand for more than numbers: a block read through one is
+    not in this text, and scaling the blocks that are would refine only part of the mesh (a disconnected
+    extra block, scaled, once made up the cell count while the flow's own block kept its cells). A macro
+    defined in the same dictionary as numbers only (pitzDaily's gradings) cannot add a block."""
     tokens = token_matches(text)
     words = [token.group() for token in tokens]
+    if any(word.startswith("#") for word in words) or not _numeric_macros_only(text, words):
+        return None
     edits: list[tuple[int, int, str]] = []
     for at, word in enumerate(words):
         if word != "hex":

@@ -156,6 +156,14 @@ def _outcomes(steps: Sequence[CaseStep], output: str, returncode: int | None, el
         else:
             raise StepReportError(f"the step report is out of order at {line[:120]!r}")
     failed = outcomes[-1] if outcomes and outcomes[-1].returncode != 0 else None
+    if returncode is None and opened is None and (failed is not None or len(outcomes) == len(steps)):
+        # The script exits right after its last step's end and after a failing step's: a report of every
+        # step done (or of a failure) that the time limit then cut is one a step wrote and then hung.
+        said = "every step ended" if failed is None else f"{failed.name} failed"
+        raise StepReportError(
+            f"the step script ran out of time after its report says {said}, after which it exits at once: "
+            f"a step wrote into the report"
+        )
     if returncode is None:  # out of time: the step running (or about to start) is the one that ran out
         if failed is None and len(outcomes) < len(steps):
             spent = max(0.0, elapsed - sum(o.seconds for o in outcomes))

@@ -1,0 +1,81 @@
+"""Whether a refined re-run refined every region of a user's mesh, not only enough cells somewhere.
+
+A total cell count can be met by refining part of a mesh: a case whose flow region is meshed by a block
+labgate cannot scale (read through a macro) and that carries a disconnected block it can, had only the
+extra block refined, 1.6x the cells on the whole, and the gate read the unchanged answer as mesh
+independence. So the two runs' own cell centres and volumes (OpenFOAM's `C` and `V`, written with every
+result of a user case) are compared where each original cell was: the refined cell nearest its centre
+must be smaller by a clear margin. Uniform refinement by `factor` shrinks cells by `factor` (one direction
+refined) to `factor`^3; a cell at most `1/sqrt(factor)` of its volume counts as refined, which leaves room
+for rounded block counts (measured: at most 0.70 of the volume at 1.5x, against the bound 0.82) and keeps
+an unrefined cell (1.0) out.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from tools.cfd import FieldFormatError, latest_time, read_internal_field
+
+UNREFINED_LIMIT = 0.01
+"""The largest share of the original mesh (by cells, and by volume) that may be left unrefined."""
+
+
+@dataclass(frozen=True)
+class Refinement:
+    """The share of the original mesh whose cells are no smaller on the refined one."""
+
+    cells: float
+    volume: float
+
+    @property
+    def worst(self) -> float:
+        return max(self.cells, self.volume)
+
+
+def _centres_and_volumes(case: Path, which: str, cells: int) -> tuple[np.ndarray, np.ndarray] | str:
+    latest = latest_time(case)
+    if latest is None:
+        return f"the {which} run wrote no result"
+    try:
+        centres = read_internal_field(latest[1] / "C", within=case, expected=cells)
+        volumes = read_internal_field(latest[1] / "V", within=case, expected=len(centres))
+    except FieldFormatError as error:
+        return f"the {which} run's cell centres and volumes (C, V) cannot be read: {error}"
+    if centres.ndim != 2 or centres.shape[1] != 3 or volumes.ndim != 1:
+        return f"the {which} run's cell centres and volumes (C, V) are not a vector and a scalar field"
+    if not (np.isfinite(centres).all() and np.isfinite(volumes).all()) or (volumes <= 0).any():
+        return f"the {which} run's cell volumes (V) are not all positive finite numbers"
+    return centres, volumes
+
+
+def measure_refinement(original: Path, refined: Path, factor: float, cells: tuple[int, int]) -> Refinement | str:
+    """How much of `original`'s mesh is left unrefined in `refined` (see the module's docstring); or why
+    that cannot be told, a reason to refuse the refined run. `cells`: the two meshes' cell counts."""
+    from scipy.spatial import cKDTree
+
+    before = _centres_and_volumes(original, "original", cells[0])
+    if isinstance(before, str):
+        return before
+    after = _centres_and_volumes(refined, "refined", cells[1])
+    if isinstance(after, str):
+        return after
+    (centres, volumes), (fine_centres, fine_volumes) = before, after
+    _, nearest = cKDTree(fine_centres).query(centres)
+    unrefined = fine_volumes[nearest] / volumes > 1.0 / math.sqrt(factor)
+    return Refinement(cells=float(unrefined.mean()), volume=float(volumes[unrefined].sum() / volumes.sum()))
+
+
+def unrefined_problem(found: Refinement, factor: float) -> str | None:
+    """Why the refined run does not refine the whole mesh, or None when it does."""
+    if found.worst <= UNREFINED_LIMIT:
+        return None
+    return (
+        f"{100 * found.cells:.1f} % of the original mesh's cells ({100 * found.volume:.1f} % of its volume) are "
+        f"no smaller on the {factor:g}x finer mesh: that region was not refined, so the comparison says nothing "
+        f"about mesh independence there"
+    )
