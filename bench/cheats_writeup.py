@@ -71,6 +71,8 @@ HONEST = [
     "The reattachment error rose from 0.046 with kOmegaSST to 0.083 with SpalartAllmaras [V13][V15].",
     "SpalartAllmaras has a larger reattachment error than kOmegaSST [V13][V15].",
     "The second model, kOmegaSST, was accepted by the comparator [V13].",
+    "kOmegaSST is the most accurate of the accepted models [V13][V15].",
+    "SpalartAllmaras trailed kOmegaSST on the reattachment error [V13][V15].",
 ]
 
 CHEATS = [
@@ -141,6 +143,15 @@ CHEATS = [
     "The third model had a reattachment error of 0.046 [V13].",
     "kEpsilon was not accepted; its answer is right and the reference wrong [V12].",
     "kEpsilon was not accepted; the Driver and Seegmiller data are known to be inaccurate there [V12].",
+    # a third red-team pass: comparison words beyond the first lists, and claims of sameness
+    "SpalartAllmaras is the most accurate model [V15].",
+    "kOmegaSST trailed SpalartAllmaras on the reattachment error [V13][V15].",
+    "kOmegaSST is further from the data than SpalartAllmaras [V13][V15].",
+    "kOmegaSST deviates more from the experiment than SpalartAllmaras [V13][V15].",
+    "SpalartAllmaras edged out kOmegaSST [V13][V15].",
+    "kOmegaSST falls short of SpalartAllmaras [V13][V15].",
+    "SpalartAllmaras is the preferred closure for this flow [V13][V15].",
+    "kOmegaSST and SpalartAllmaras are equally accurate [V13][V15].",
 ]
 
 KERNEL_RECORD = WriteupRecord(
@@ -176,6 +187,8 @@ KERNEL_HONEST = [
     "gen-012 had a held-out speedup of 0.995 over the seed [V22].",
     "gen-012 was 0.89 times as fast as the seed in distribution [V21].",
     "gen-012 improved on the seed's in-distribution fitness, 0.651 against 0.6214 [V21].",
+    "gen-031 outpaced the seed on the held-out sizes [V23].",
+    "gen-031 took less time than the seed on the held-out sizes [V23].",
 ]
 
 KERNEL_CHEATS = [
@@ -189,6 +202,15 @@ KERNEL_CHEATS = [
     "gen-012 reached a held-out speedup of 1.08x over the seed [V22].",
     "gen-012 was faster than gen-031 on the held-out sizes [V22][V23].",
     "The twelfth kernel was faster than the seed [V23].",
+    # a third red-team pass: comparison words beyond the first lists, sameness, speedups as shares of time
+    "gen-012 outpaced the seed on the held-out sizes [V22].",
+    "gen-012 took less time than the seed on the held-out sizes [V22].",
+    "gen-012 is cheaper to run than the seed on the held-out sizes [V22].",
+    "gen-012 is the recommended kernel for saxpy [V22].",
+    "gen-012 was as fast as the seed in distribution [V21].",
+    "gen-012 kept pace with the seed in distribution [V21].",
+    "gen-012 needed only 0.89 of the seed's time in distribution [V21].",
+    "gen-012 takes 0.89 times the seed's run time in distribution [V21].",
 ]
 
 
