@@ -9,13 +9,30 @@ from pathlib import Path
 
 import pytest
 
-from agents.proof_search import AUTOMATION, AutomationTactic, BuiltinProposer, ProofSearch, SearchBudget
+from agents.proof_search import (
+    AUTOMATION,
+    AutomationTactic,
+    BuiltinProposer,
+    ProofSearch,
+    SearchBudget,
+    SearchResult,
+)
 from tests.proof_backends import sandbox_factory
-from tools.proofs import CoqSession, problem_from_text
+from tools.proofs import CoqSession, ProofProblem, problem_from_text
 
 SWAP = problem_from_text("proofs/swap", "Theorem swap (P Q : Prop) : P /\\ Q -> Q /\\ P.\n")
 LIA = next(tactic for tactic in AUTOMATION if tactic.name == "lia")
 TAUTO_LATER = AutomationTactic("tauto", "tauto", deferred=True)
+
+
+def _search(tmp_path: Path, problem: ProofProblem, tactics: tuple[AutomationTactic, ...]) -> SearchResult:
+    """The search over two drafts (the stated goal, and after `intros`) with `tactics`, in a real Coq session."""
+    prover = CoqSession(tmp_path / "coq", sandbox_factory)
+    try:
+        proposer = BuiltinProposer(("automation", "intros"))
+        return ProofSearch(problem, prover, SearchBudget(seconds=60), proposer=proposer, tactics=tactics).run()
+    finally:
+        prover.close()
 
 
 def test_only_hammer_waits_for_the_second_pass() -> None:
@@ -25,17 +42,7 @@ def test_only_hammer_waits_for_the_second_pass() -> None:
 @pytest.mark.coq
 @pytest.mark.usefixtures("coq", "bubblewrap")
 def test_every_draft_gets_the_cheap_tactics_before_any_gets_a_deferred_one(tmp_path: Path) -> None:
-    prover = CoqSession(tmp_path / "coq", sandbox_factory)
-    try:
-        result = ProofSearch(
-            SWAP,
-            prover,
-            SearchBudget(seconds=60),
-            proposer=BuiltinProposer(("automation", "intros")),
-            tactics=(LIA, TAUTO_LATER),
-        ).run()
-    finally:
-        prover.close()
+    result = _search(tmp_path, SWAP, (LIA, TAUTO_LATER))
     assert result.solved, result.log
     assert "tauto." in result.source
     probes = [entry for entry in result.log if entry["kind"] == "probe"]
@@ -50,17 +57,7 @@ def test_every_draft_gets_the_cheap_tactics_before_any_gets_a_deferred_one(tmp_p
 @pytest.mark.coq
 @pytest.mark.usefixtures("coq", "bubblewrap")
 def test_without_a_deferred_tactic_the_first_draft_takes_the_whole_sweep(tmp_path: Path) -> None:
-    prover = CoqSession(tmp_path / "coq", sandbox_factory)
-    try:
-        result = ProofSearch(
-            SWAP,
-            prover,
-            SearchBudget(seconds=60),
-            proposer=BuiltinProposer(("automation", "intros")),
-            tactics=(LIA, AutomationTactic("tauto", "tauto")),
-        ).run()
-    finally:
-        prover.close()
+    result = _search(tmp_path, SWAP, (LIA, AutomationTactic("tauto", "tauto")))
     assert result.solved and result.origin == "skeleton:automation"
     probes = [entry for entry in result.log if entry["kind"] == "probe"]
     assert [(p["ok"], p["winner"]) for p in probes] == [(True, "tauto")]
@@ -71,17 +68,7 @@ def test_without_a_deferred_tactic_the_first_draft_takes_the_whole_sweep(tmp_pat
 @pytest.mark.usefixtures("coq", "bubblewrap")
 def test_a_goal_no_tactic_closes_ends_the_search_once_both_passes_failed(tmp_path: Path) -> None:
     unprovable = problem_from_text("proofs/unprovable", "Theorem no (P Q : Prop) : P -> Q.\n")
-    prover = CoqSession(tmp_path / "coq", sandbox_factory)
-    try:
-        result = ProofSearch(
-            unprovable,
-            prover,
-            SearchBudget(seconds=60),
-            proposer=BuiltinProposer(("automation", "intros")),
-            tactics=(LIA, TAUTO_LATER),
-        ).run()
-    finally:
-        prover.close()
+    result = _search(tmp_path, unprovable, (LIA, TAUTO_LATER))
     assert not result.solved and result.stopped == "every draft failed"
     probes = [entry for entry in result.log if entry["kind"] == "probe"]
     assert [(bool(p.get("deferred")), p["ok"]) for p in probes] == [(False, False)] * 2 + [(True, False)] * 2
