@@ -122,7 +122,7 @@ def test_the_model_gets_lean_errors_and_goals_and_its_revision_is_checked(lean: 
     conjecture = ConjectureCorrector(llm, LEAN)  # type: ignore[arg-type]
     drafts = BuiltinProposer(skeletons=())
     search = ProofSearch(LEAN, lean, BUDGET, proposer=drafts, conjecture=conjecture, imports="", tactics=())
-    search.corrector.fix = lambda script, index, timeout=None, goal=None: _no_fix(script)  # type: ignore[method-assign]
+    search.corrector.fix = lambda script, index, **_: _no_fix(script)  # type: ignore[method-assign]
     result = search.run()
     assert result.solved and result.origin == "llm:revision"
     assert "```lean" in llm.prompts[0] and "Lean proof" in llm.prompts[0]

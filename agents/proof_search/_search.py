@@ -195,7 +195,9 @@ class ProofSearch:
         # Deferred tactics (`AutomationTactic.deferred`) run in a second pass over the steps the others
         # left, in the order they were met; a goal they failed on once is not tried again.
         self._first_tactics = tuple(t for t in tactics if not t.deferred) or tactics
-        self._late_tactics = tuple(t for t in tactics if t.deferred) if self._first_tactics != tactics else ()
+        # Lean and Isabelle probe with their own dialect's tactics (`ToolCorrector._fix_foreign`): one pass.
+        deferring = problem.prover == "coq" and self._first_tactics != tactics
+        self._late_tactics = tuple(t for t in tactics if t.deferred) if deferring else ()
         self._later: list[tuple[ProofScript, int, str | None]] = []
         self._late_failed: set[str] = set()
         self._goals: dict[tuple[str, int], str | None] = {}

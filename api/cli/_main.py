@@ -502,9 +502,9 @@ def main(argv: list[str] | None = None) -> None:
 
     A crash below Python (a signal in a C extension) would otherwise end the process with no word on
     stderr: faulthandler prints every thread's stack first, so the failure can be traced."""
-    with contextlib.suppress(ValueError, OSError, AttributeError):  # no usable stderr: nothing to print to
-        faulthandler.enable()
-    prepare_standard_streams()
+    prepare_standard_streams()  # first: fd 2 is open afterwards, /dev/null where the caller closed it
+    with contextlib.suppress(ValueError, OSError, RuntimeError):
+        faulthandler.enable(file=2)
     utf8_text_files()
     try:
         _main(argv)
