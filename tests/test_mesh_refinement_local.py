@@ -32,21 +32,21 @@ def _field(kind: str, values: np.ndarray) -> str:
     )
 
 
-def _grid(x0: float, n: int) -> tuple[np.ndarray, np.ndarray]:
-    """Cell centres and volumes of an n x n grid of unit-square cells' fractions over [x0, x0+1] x [0, 1]."""
-    h = 1.0 / n
-    xs, ys = np.meshgrid(x0 + h * (np.arange(n) + 0.5), h * (np.arange(n) + 0.5), indexing="ij")
-    centres = np.column_stack([xs.ravel(), ys.ravel(), np.full(n * n, 0.05)])
-    return centres, np.full(n * n, h * h * 0.1)
+def _rectangles(case: Path, time: str, regions: list[tuple[float, int, int]]) -> None:
+    """Cell centres and volumes of nx x ny grids over unit squares starting at x0, written at `time`."""
+    centres, volumes = [], []
+    for x0, nx, ny in regions:
+        xs, ys = np.meshgrid(x0 + (np.arange(nx) + 0.5) / nx, (np.arange(ny) + 0.5) / ny, indexing="ij")
+        centres.append(np.column_stack([xs.ravel(), ys.ravel(), np.full(nx * ny, 0.05)]))
+        volumes.append(np.full(nx * ny, 0.1 / (nx * ny)))
+    (case / time).mkdir(parents=True, exist_ok=True)
+    (case / time / "C").write_text(_field("Vector", np.vstack(centres)))
+    (case / time / "V").write_text(_field("Scalar", np.concatenate(volumes)))
 
 
 def _case(root: Path, regions: list[tuple[float, int]]) -> Path:
-    parts = [_grid(x0, n) for x0, n in regions]
-    centres = np.vstack([c for c, _ in parts])
-    volumes = np.concatenate([v for _, v in parts])
-    (root / "1").mkdir(parents=True)
-    (root / "1" / "C").write_text(_field("Vector", centres))
-    (root / "1" / "V").write_text(_field("Scalar", volumes))
+    """A result at time 1 of n x n grids over unit squares starting at x0."""
+    _rectangles(root, "1", [(x0, n, n) for x0, n in regions])
     return root
 
 
@@ -162,17 +162,6 @@ def test_a_flow_block_read_through_a_macro_is_refined_with_the_rest(home: Path, 
         counts.append((int((centres[:, 0] < 0.1).sum()), int((centres[:, 0] > 0.2).sum())))
     assert counts[0] == (400, 400)
     assert counts[1][0] >= 2 * 400 and counts[1][1] >= 2 * 400, (counts, mesh)  # the cavity refined too
-
-
-def _rectangles(case: Path, time: str, regions: list[tuple[float, int, int]]) -> None:
-    """Cell centres and volumes of nx x ny grids over unit squares starting at x0, written at `time`."""
-    centres, volumes = [], []
-    for x0, nx, ny in regions:
-        xs, ys = np.meshgrid(x0 + (np.arange(nx) + 0.5) / nx, (np.arange(ny) + 0.5) / ny, indexing="ij")
-        centres.append(np.column_stack([xs.ravel(), ys.ravel(), np.full(nx * ny, 0.05)]))
-        volumes.append(np.full(nx * ny, 0.1 / (nx * ny)))
-    (case / time / "C").write_text(_field("Vector", np.vstack(centres)))
-    (case / time / "V").write_text(_field("Scalar", np.concatenate(volumes)))
 
 
 @pytest.mark.parametrize(

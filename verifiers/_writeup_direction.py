@@ -176,7 +176,7 @@ def _cues(tokens: list[str]) -> list[_Cue]:
                 found.append(_Cue(index, f"{word} {after}", "quality", more * sign, family, False))
             elif before in _STRAYING or (index >= 2 and tokens[index - 2] in _STRAYING):
                 found.append(_Cue(index, f"{before} {word}", "quality", -more, "accuracy", False))
-            elif after in _TIME or (after in {"run", "wall", "wall-clock"} and index + 2 < len(tokens)):
+            elif _time_follows(tokens, index):
                 found.append(_Cue(index, f"{word} {after}", "quality", -more, "speed", False))
             elif after == "than" and word in {"more", "less", "fewer"}:
                 found.append(_Cue(index, word, "level", more, "", False))
@@ -207,9 +207,7 @@ def _cues(tokens: list[str]) -> list[_Cue]:
         if word in {"falls", "fell", "fall", "falling"} and after == "short":
             found.append(_Cue(index, f"{word} short", "quality", -1, "", False))
             continue
-        if word in {"shorter", "shortest", "longer", "longest", "lower", "higher"} and (
-            after in _TIME or (after in {"run", "wall", "wall-clock"} and index + 2 < len(tokens))
-        ):
+        if word in {"shorter", "shortest", "longer", "longest", "lower", "higher"} and _time_follows(tokens, index):
             found.append(_Cue(index, f"{word} {after}", "quality", -_LEVEL[word], "speed", False))
             continue
         if word in {"up", "down"} and any(verb in _PHRASAL for verb in tokens[max(0, index - 6) : index]):
@@ -234,6 +232,12 @@ def _cues(tokens: list[str]) -> list[_Cue]:
         elif word in _LEVEL and not (word in {"lower", "higher", "upper"} and after in _PLACES):
             found.append(_Cue(index, word, "level", _LEVEL[word], "", word in _NOUNS))
     return found
+
+
+def _time_follows(tokens: list[str], index: int) -> bool:
+    """Whether the word at `index` speaks of a duration: 'less time', 'a shorter run time', 'lower wall-clock'."""
+    after = tokens[index + 1] if index + 1 < len(tokens) else ""
+    return after in _TIME or (after in {"run", "wall", "wall-clock"} and index + 2 < len(tokens))
 
 
 def _clause_words(text: str) -> set[str]:

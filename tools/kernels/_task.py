@@ -27,6 +27,8 @@ from tools._workload import SandboxFactory
 from tools.kernels._backend import INLINE_ASSEMBLY
 from tools.kernels._heldout import RESIDUE_PICKERS, NoDimensionError, Picker, any_in, around, distinct, prime_in
 
+_GAP_PICKERS: tuple[tuple[str, Picker], ...] = (("any", any_in),)
+"""What is drawn around a centre between two checked sizes (`KernelTask._gap_centres`): a plain random size."""
 Regime = Literal["memory", "compute"]
 ArgKind = Literal["buf", "i32", "u32", "f32"]
 BufferRole = Literal["in", "out", "inout", "scratch"]
@@ -397,8 +399,10 @@ class KernelTask(ABC):
         if not self.heldout or not self.residue_checks:
             return ()
         sizes = []
-        for centre in (*self.heldout, *self._gap_centres(rng)):
-            for kind, pick in RESIDUE_PICKERS if not centre.label.startswith("gap") else (("any", any_in),):
+        plans = [(centre, RESIDUE_PICKERS) for centre in self.heldout]
+        plans += [(centre, _GAP_PICKERS) for centre in self._gap_centres(rng)]
+        for centre, pickers in plans:
+            for kind, pick in pickers:
 
                 def draw(pick: Picker = pick, centre: Size = centre) -> tuple[int, ...]:
                     return self.heldout_dims(centre, rng, pick)

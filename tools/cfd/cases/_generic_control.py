@@ -38,17 +38,17 @@ _CODE = re.compile(rb"#codeStream|#calc|(?<![\w-])(?:coded|[A-Za-z]+Coded)[A-Za-
 """Code the case would make OpenFOAM compile or run: `#codeStream`, `#calc` and every coded type, whether
 named `coded...` (`codedFixedValue`) or `<type>Coded...` (fvOptions' `vectorCodedSource` and its kin)."""
 _LIBS = re.compile(rb'(?<![\w-])"?libs(?![\w.-])"?(?=\s*[^\s;])')
+"""`libs` (fvOptions, function objects, dynamic meshes): anywhere on a line, quoted or not, with any value.
+Only `(...)`, `N(...)` and `N{...}` lists of names are read (a `$macro` could expand to anything), and
+each name must be an installed OpenFOAM library (`installed_library`). `motionSolverLibs` and the like
+load installed libraries only, since a library of the case is refused by its content (`_ELF`) whatever
+its name."""
 _PATTERN_KEY = re.compile(rb'"(?P<pattern>[^"\n]*[][()|.*+?\\^${}][^"\n]*)"(?=\s*[^\s;])')
 """A quoted keyword with regular-expression characters: OpenFOAM matches it against the keys it looks up, so
 `"li[b]s" (...)` is read as `libs`."""
 _LIBRARY_VALUE = re.compile(rb"\s*(?:[0-9]+\s*[({]|\(|[$#])")
 """The start of a value OpenFOAM could read as a list of library names: a list, a counted list, a macro or a
 directive (a bare `{` opens a sub-dictionary, and a word or number is no list)."""
-"""`libs` (fvOptions, function objects, dynamic meshes): anywhere on a line, quoted or not, with any value.
-Only `(...)`, `N(...)` and `N{...}` lists of names are read (a `$macro` could expand to anything), and
-each name must be an installed OpenFOAM library (`installed_library`). `motionSolverLibs` and the like
-load installed libraries only, since a library of the case is refused by its content (`_ELF`) whatever
-its name."""
 _LIBRARY_LIST = re.compile(rb"\s*(?:[0-9]+\s*)?(?:\((?P<list>[^()]*)\)|\{(?P<one>[^{}]*)\})")
 _LIBRARY_NAMES = re.compile(rb'"[^"]*"?|[^\s"]+')
 _LEXEMES = re.compile(rb'"(?:[^"\\]|\\.)*"?|#\{.*?(?:#\}|\Z)|//[^\n]*|/\*.*?(?:\*/|\Z)', re.DOTALL)
@@ -342,6 +342,10 @@ def _block_count_tokens(tokens: list[re.Match[str]], words: list[str], at: int) 
     return counts if all(re.fullmatch(r"[0-9]+", count.group()) for count in counts) else None
 
 
+_PLAIN_NUMBER = re.compile(r"[-+]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][-+]?[0-9]+)?")
+"""A number as a dictionary writes it (no `nan`, `inf` or `1_0`, which Python's float would take)."""
+
+
 def _numeric_macros_only(text: str, words: list[str]) -> bool:
     """Whether every `$name` of a dictionary names one of its own top-level entries holding numbers only."""
     used = {word[1:] for word in words if word.startswith("$")}
@@ -355,10 +359,7 @@ def _numeric_macros_only(text: str, words: list[str]) -> bool:
     def numbers(value: object) -> bool:
         if isinstance(value, list):
             return all(numbers(item) for item in value)
-        return (
-            isinstance(value, str)
-            and re.fullmatch(r"[-+]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][-+]?[0-9]+)?", value) is not None
-        )
+        return isinstance(value, str) and _PLAIN_NUMBER.fullmatch(value) is not None
 
     return all(re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", name) and numbers(entries.get(name)) for name in used)
 
