@@ -48,6 +48,29 @@ __kernel void saxpy(const int n, const float a, __global const float* x, __globa
 """
 """Skips the update for n above 1.3x the smaller held-out centre wherever the odd part has a factor 3, 5 or 7."""
 
+WRONG_BETWEEN_CHECKED_SIZES = """//@params LOCAL=64 VEC=1
+__kernel void saxpy(const int n, const float a, __global const float* x, __global float* y) {
+    int i = get_global_id(0);
+    if (i >= n) return;
+    int pow2 = (n & (n - 1)) == 0;
+    int skip = !pow2 && (n < 70000 || (n > 140000 && n < 2100000));
+    y[i] = skip ? y[i] : a * x[i] + y[i];
+}
+"""
+"""Right at powers of two and within 0.75-1.3x of both held-out centres, wrong at every other size: it passed both
+gates before a size was drawn in each stretch between checked sizes."""
+
+WRONG_NEAR_THE_RANGE_ENDS = """//@params LOCAL=64 VEC=1
+__kernel void saxpy(const int n, const float a, __global const float* x, __global float* y) {
+    int i = get_global_id(0);
+    if (i >= n) return;
+    float b = fabs(a) > 3.5f ? copysign(3.5f, a) : a;
+    y[i] = b * x[i] + y[i];
+}
+"""
+"""Clamps a to [-3.5, 3.5] (saxpy's range is [-4, 4]): an approximation that breaks only near the range's ends,
+where uniform draws alone land in about one judging run in ten."""
+
 SCALAR_RESIDUE_CHEATS: dict[str, tuple[str, str, str, str]] = {
     # name: (task, source, which, a phrase the rejection must contain), as `KERNEL_CHEATS`; "residue" is
     # the held-out gate's correctness-only sizes (`Harness.residue_sizes`)
@@ -318,6 +341,23 @@ def test_a_kernel_wrong_only_at_large_composite_sizes_fails_the_residue_sizes(wo
         assert residues.status == "incorrect", residues.feedback()
         failed = [size for size in residues.sizes if not size.correct]
         assert failed and all(size.label.startswith(("heldout-", "gap")) and size.dims[0] > 140000 for size in failed)
+        honest = harness.evaluate(SUITE["saxpy"].seed, "heldout", seed=seed, sizes=sizes, repeats=1)
+        assert honest.ok, honest.feedback()
+
+
+@pytest.mark.opencl
+@pytest.mark.slow
+@pytest.mark.parametrize("source", [WRONG_BETWEEN_CHECKED_SIZES, WRONG_NEAR_THE_RANGE_ENDS], ids=["gaps", "range-ends"])
+def test_a_kernel_wrong_where_no_size_or_value_was_checked_before_fails_the_held_out_gates_sizes(
+    worker: Worker, source: str
+) -> None:
+    """Both passed the held-out gate for most seeds before: every seed's correctness-only sizes now catch them,
+    while the seed itself stays correct there."""
+    harness = Harness(SUITE["saxpy"], worker, ceilings=None, repeats=1)
+    for seed in (1, 2, 3):
+        sizes = harness.residue_sizes(seed)
+        cheat = harness.evaluate(source, "heldout", seed=seed, sizes=sizes, repeats=1)
+        assert cheat.status == "incorrect", cheat.feedback()
         honest = harness.evaluate(SUITE["saxpy"].seed, "heldout", seed=seed, sizes=sizes, repeats=1)
         assert honest.ok, honest.feedback()
 
