@@ -279,3 +279,16 @@ def test_a_task_of_ones_own_about_a_catalog_subject_is_judged_against_that_tasks
     assert recorded.label.endswith("(custom gates)")
     other_case = own.model_copy(update={"params": {**own.params, "case": "poiseuille"}, "gate_options": {}})
     assert catalog.reference(other_case) is None or catalog.reference(other_case).id != "cfd/cavity"
+
+
+def test_a_gate_option_given_as_json_on_the_command_line_is_read_as_json(catalog: Catalog) -> None:
+    from api.cli._check import set_gate_options
+
+    task = catalog.load("cfd/case")
+    set_up = set_gate_options(task, ['mesh-independence.tolerances={"field": 0.02}'])
+    assert set_up.gate_options["mesh-independence"]["tolerances"] == {"field": 0.02}
+    catalog.validate(set_up)
+    with pytest.raises(TaskError, match="not valid JSON"):
+        set_gate_options(task, ['mesh-independence.tolerances={"field": 0.02'])
+    plain = set_gate_options(task, ["solver-log.residual_drop=0.01"])
+    assert plain.gate_options["solver-log"]["residual_drop"] == 0.01

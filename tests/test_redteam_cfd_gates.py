@@ -74,8 +74,10 @@ class Family:
         return {"quantity": float((case / "quantity").read_text())}
 
 
-def _outcome() -> ExperimentOutcome:
-    return ExperimentOutcome(key="x", status="completed", info={"solver_log": "log.simpleFoam"})
+def _outcome(inputs: str = "the case as given") -> ExperimentOutcome:
+    """A completed run; `inputs` stands for the digest of the case it ran (`inputs_digest`)."""
+    info = {"solver_log": "log.simpleFoam", "inputs_digest": inputs}
+    return ExperimentOutcome(key="x", status="completed", info=info)
 
 
 def _mesh_verdict(
@@ -84,13 +86,14 @@ def _mesh_verdict(
     original: dict[str, Any],
     refined: dict[str, Any],
     write_refined: Callable[..., Path] = write_run,
+    refined_inputs: str = "the case as given",
 ) -> GateResult:
     monkeypatch.setattr(mesh_gate, "case_family", lambda context: Family())
     directory = write_run(tmp_path / "experiment", cells=100, **original)
 
     def rerun(spec: ExperimentSpec, where: Path) -> ExperimentOutcome:
         write_refined(where, **refined)
-        return _outcome()
+        return _outcome(refined_inputs)
 
     context = GateContext(
         task=TASK,
@@ -105,6 +108,41 @@ def _mesh_verdict(
 
 
 ORIGINAL = {"quantity": 0.5}
+
+
+@pytest.mark.parametrize("user_mesh", [False, True])
+def test_a_refined_run_of_another_case_is_refused(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, user_mesh: bool
+) -> None:
+    """The refined run records a different digest of its inputs: the case changed between the runs."""
+    monkeypatch.setattr(Family, "user_mesh", user_mesh)
+    verdict = _mesh_verdict(
+        tmp_path, monkeypatch, ORIGINAL, {"cells": 200, "quantity": 0.5}, refined_inputs="an edited case"
+    )
+    assert verdict.decision == "reject" and "changed between the original run and the refined one" in verdict.reasons[0]
+
+
+def test_a_user_mesh_run_that_records_no_inputs_is_refused(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(Family, "user_mesh", True)
+    monkeypatch.setattr(mesh_gate, "case_family", lambda context: Family())
+    directory = write_run(tmp_path / "experiment", cells=100, quantity=0.5)
+    bare = ExperimentOutcome(key="x", status="completed", info={"solver_log": "log.simpleFoam"})
+
+    def rerun(spec: ExperimentSpec, where: Path) -> ExperimentOutcome:
+        write_run(where, cells=200, quantity=0.5)
+        return _outcome()
+
+    context = GateContext(
+        task=TASK,
+        experiment=ExperimentSpec(key="x", task_id=TASK.id, params={"case": "synthetic", "cells": 100}),
+        directory=directory,
+        outcome=bare,
+        options={"factor": 2.0},
+        rerun=rerun,
+        prior=[],
+    )
+    verdict = run_gate(get_gate("mesh-independence"), context)
+    assert verdict.decision == "reject" and "do not both record the case they ran" in verdict.reasons[0]
 
 
 def test_mesh_independence_accepts_a_real_refinement_that_keeps_the_answer(
@@ -389,7 +427,7 @@ def test_a_refinement_that_only_edits_a_comment_refines_the_mesh_for_real(home: 
     _, report = _check(case, home, "--rerun")
     mesh = _verdicts(report)["mesh-independence"]
     reasons = " ".join(mesh["reasons"])
-    assert "2x finer mesh" in reasons, mesh["reasons"]  # refineMesh, not a scaled comment
+    assert mesh["metrics"]["refinement"] == 2.0, mesh["reasons"]  # refineMesh, not a scaled comment
     assert "(0.00 %)" not in reasons, mesh["reasons"]  # the answer moved a little: two meshes were compared
 
 
@@ -431,7 +469,7 @@ def test_a_cases_own_refine_dictionary_does_not_choose_what_the_mesh_gate_refine
     report = _run(case, home)
     mesh = _verdicts(report)["mesh-independence"]
     assert mesh["metrics"]["cell_ratio"] == pytest.approx(4.0), mesh  # 8x8 -> 16x16: every cell, both directions
-    assert "(4x the cells)" in " ".join(mesh["reasons"]), mesh["reasons"]
+    assert "4x the cells)" in " ".join(mesh["reasons"]), mesh["reasons"]
 
 
 def test_a_refined_run_with_few_more_cells_than_its_factor_asks_is_rejected(tmp_path: Path) -> None:

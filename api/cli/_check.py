@@ -20,6 +20,7 @@ task's tool or sandbox is not usable here.
 from __future__ import annotations
 
 import hashlib
+import json
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -66,9 +67,20 @@ def set_gate_options(task: TaskSpec, settings: Sequence[str]) -> TaskSpec:
         targets = [gate] if gate else [name for name in task.gates if option in gate_class(name).Options.model_fields]
         if not targets:
             raise TaskError(f"no gate of {task.id} has the option {option!r} (gates: {', '.join(task.gates)})")
+        value = _option_value(item, raw.strip())
         for name in targets:
-            task.gate_options[name] = {**task.gate_options.get(name, {}), option: parse_scalar(raw.strip())}
+            task.gate_options[name] = {**task.gate_options.get(name, {}), option: value}
     return task
+
+
+def _option_value(item: str, raw: str) -> Any:
+    """A number, boolean or text; a JSON object or list where the value starts as one (`tolerances={...}`)."""
+    if not raw.startswith(("{", "[")):
+        return parse_scalar(raw)
+    try:
+        return json.loads(raw)
+    except json.JSONDecodeError as error:
+        raise TaskError(f"--gate-option {item!r}: the value is not valid JSON ({error.msg})") from None
 
 
 def prepare_task(

@@ -21,21 +21,25 @@ from __future__ import annotations
 
 import math
 from pathlib import Path
+from typing import Any
 
 from pydantic import Field, PositiveFloat
 
 from runs import ExperimentSpec, GateResult
 from tools import ExperimentOutcome
-from tools.cfd import FieldFormatError, latest_time, mesh_cell_count, read_internal_field
+from tools.cfd import CaseDefinition, FieldFormatError, latest_time, mesh_cell_count, read_internal_field
 from verifiers._gate import Gate, GateContext, blocking_verdict
 from verifiers._options import GateOptions
 from verifiers.cfd._family import case_family
+from verifiers.cfd._field_change import FieldChange, field_change
 from verifiers.cfd._refinement import measure_refinement, unrefined_problem
 from verifiers.cfd._solver_log import finished_run_problem
 
 _CELL_FIELDS = ("C", "U", "p", "p_rgh", "T")
 """Fields whose length is the cell count, where the mesh carries no note of it (a mesh written by an old
 version, as in the airFoil2D tutorial): labgate's own cell centres first."""
+FIELD = "field"
+"""The tolerance name of the cell-by-cell field comparison (`CaseDefinition.mesh_field`)."""
 RATIO_SLACK = 0.1
 """How far below `factor` the measured cell ratio may fall: counts are whole numbers, rounded."""
 
@@ -54,6 +58,32 @@ def _solved_cells(case: Path) -> int | None:
         except FieldFormatError:
             continue
     return None
+
+
+def _inputs_changed(original: dict[str, Any], refined: dict[str, Any], *, required: bool) -> str | None:
+    """Why the refined run did not run the original's case, when the two runs' copies of a user's case
+    differ in their inputs (`tools.cfd.cases._case_inputs`): the folder changed between the runs."""
+    first, second = original.get("inputs_digest"), refined.get("inputs_digest")
+    if first is None and second is None and not required:
+        return None
+    if first is None or second is None:
+        return "the runs do not both record the case they ran: whether the refined run ran the same one cannot be told"
+    if first != second:
+        return (
+            "the case's files (or its reference data) changed between the original run and the refined one: "
+            "the finer run is of another case, and says nothing about this one's mesh"
+        )
+    return None
+
+
+def _field_change(definition: CaseDefinition[Any], original: Path, refined: Path) -> FieldChange | str:
+    name = definition.mesh_field(original)
+    if name is None:
+        return "the original run has no solution field to compare"
+    before, after = _solved_cells(original), _solved_cells(refined)
+    if before is None or after is None:
+        return "a mesh does not say how many cells it has"
+    return field_change(original, refined, name, (before, after))
 
 
 def _not_finite(quantities: dict[str, float]) -> list[str]:
@@ -147,6 +177,8 @@ class MeshIndependenceGate(Gate):
         outcome = context.rerun(spec, directory)
         if outcome.status != "completed":
             return self.verdict("reject", [f"the refined run failed: {outcome.error}"])
+        if (changed := _inputs_changed(context.outcome.info, outcome.info, required=definition.user_mesh)) is not None:
+            return self.verdict("reject", [changed])
         ratio = self._refined_cell_ratio(context, directory, outcome, factor, local=definition.user_mesh)
         if isinstance(ratio, str):
             return self.verdict("reject", [ratio])
@@ -162,7 +194,20 @@ class MeshIndependenceGate(Gate):
         reasons: list[str] = []
         moved: list[str] = []
         metrics: dict[str, float] = {"refinement": factor, "cell_ratio": ratio}
+        if FIELD in tolerances:
+            found = _field_change(definition, context.path("case"), directory / "case")
+            if isinstance(found, str):
+                return self.verdict("reject", [f"whether the field moved cannot be told: {found}"])
+            metrics["field_change"], metrics["field_worst_change"] = found.change, found.worst
+            where = ", ".join(f"{value:.3g}" for value in found.where)
+            line = (
+                f"{found.field} field: {100 * found.change:.2f} % RMS change cell by cell (largest "
+                f"{100 * found.worst:.1f} % near ({where})), tolerance {100 * tolerances[FIELD]:g} %"
+            )
+            (moved if found.change > tolerances[FIELD] else reasons).append(line)
         for name, tolerance in sorted(tolerances.items()):
+            if name == FIELD:
+                continue
             if name not in coarse or name not in fine:
                 moved.append(f"{name} is missing from {'the refined' if name in coarse else 'the original'} run")
                 continue

@@ -37,7 +37,9 @@ class Refinement:
         return max(self.cells, self.volume)
 
 
-def _centres_and_volumes(case: Path, which: str, cells: int) -> tuple[np.ndarray, np.ndarray] | str:
+def centres_and_volumes(case: Path, which: str, cells: int) -> tuple[np.ndarray, np.ndarray] | str:
+    """The cell centres and volumes of the latest result of `case` (the `which` run), or why they cannot
+    be read: both are checked, as a refused reading must refuse the run, not pass it."""
     latest = latest_time(case)
     if latest is None:
         return f"the {which} run wrote no result"
@@ -58,10 +60,10 @@ def measure_refinement(original: Path, refined: Path, factor: float, cells: tupl
     that cannot be told, a reason to refuse the refined run. `cells`: the two meshes' cell counts."""
     from scipy.spatial import cKDTree
 
-    before = _centres_and_volumes(original, "original", cells[0])
+    before = centres_and_volumes(original, "original", cells[0])
     if isinstance(before, str):
         return before
-    after = _centres_and_volumes(refined, "refined", cells[1])
+    after = centres_and_volumes(refined, "refined", cells[1])
     if isinstance(after, str):
         return after
     (centres, volumes), (fine_centres, fine_volumes) = before, after

@@ -37,7 +37,8 @@ class CaseDefinition(ABC, Generic[ParamsT]):
     symmetric: ClassVar[bool] = False
     """Whether the flow is mirror-symmetric about the domain's horizontal mid-line."""
     mesh_tolerances: ClassVar[dict[str, float]] = {}
-    """Quantity of interest -> allowed relative change under mesh refinement (mesh-independence gate)."""
+    """Quantity of interest -> allowed relative change under mesh refinement (mesh-independence gate). The
+    name `field` is the field `mesh_field` names, compared cell by cell (`verifiers.cfd._field_change`)."""
     user_mesh: ClassVar[bool] = False
     """Whether the mesh comes from the user's files: then the mesh-independence gate checks, cell by cell,
     that every region of it was refined (a family meshing from labgate's own templates refines them all)."""
@@ -145,6 +146,10 @@ class CaseDefinition(ABC, Generic[ParamsT]):
     def quantities(self, case: Path, params: ParamsT) -> dict[str, float]:
         """Quantities of interest read from the raw fields, compared across meshes."""
         return {}
+
+    def mesh_field(self, case: Path) -> str | None:
+        """The field compared cell by cell across meshes when `mesh_tolerances` names `field`; None: none."""
+        return None
 
     @property
     def solver(self) -> str:

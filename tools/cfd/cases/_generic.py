@@ -29,7 +29,13 @@ from tools.cfd.cases._own_fields import VOLUME_FIELD, own_fields
 from tools.cfd.cases._reference import ReferenceProfile
 from tools.cfd.cases._roles import JUDGING, numerics
 from tools.cfd.cases._solution import SolutionFields, detect_solution_fields
-from tools.cfd.cases._user_reference import ReferenceFormatError, monitor_value, probe, read_reference
+from tools.cfd.cases._user_reference import (
+    ReferenceFormatError,
+    monitor_value,
+    monitored_field,
+    probe,
+    read_reference,
+)
 from tools.cfd.openfoam._commands import CaseStep
 from tools.cfd.openfoam._fields import FieldFormatError, latest_time
 from tools.cfd.openfoam._logs import SolverLog
@@ -150,7 +156,7 @@ class UserCase(CaseDefinition[UserCaseParams]):
     applications = ("postProcess", "foamFormatConvert")
     solver_log = "log.solver"
     deliverables = ("solver-log", f"{SOLUTION_ROLE}*", f"field-figure|{PROFILE_ROLE}", "residual-figure")
-    mesh_tolerances: ClassVar[dict[str, float]] = {"monitor": 0.05}
+    mesh_tolerances: ClassVar[dict[str, float]] = {"monitor": 0.05, "field": 0.05}
     user_mesh: ClassVar[bool] = True
 
     def tasks(self) -> list[TaskSpec]:
@@ -218,12 +224,18 @@ class UserCase(CaseDefinition[UserCaseParams]):
         latest = latest_time(case)
         if latest is None:
             raise FieldFormatError(f"{case} has no time directory after 0")
-        points = read_reference(Path(params.reference)) if params.reference else None
+        # The run's copy beside its case folder (`analyse`), so both meshes' runs are read against what each ran.
+        points = read_reference(case.parent / REFERENCE_COPY) if params.reference else None
         solution = self.case_solution(case, latest[1])
         if solution is None:
             raise FieldFormatError(f"{latest[1]} holds no solution field to compare across meshes")
         volumes = VOLUME_FIELD not in own_fields(case)
         return {"monitor": monitor_value(case, latest[1], points, solution, volumes=volumes)}
+
+    def mesh_field(self, case: Path) -> str | None:
+        latest = latest_time(case)
+        solution = self.case_solution(case, latest[1]) if latest is not None else None
+        return monitored_field(solution) if solution is not None else None
 
     def analyse(
         self, case: Path, directory: Path, params: UserCaseParams, log: SolverLog
@@ -238,6 +250,9 @@ class UserCase(CaseDefinition[UserCaseParams]):
             velocity_scale=speed,
         )
         metrics: dict[str, float] = {"u_ref": speed}
+        if params.reference:  # copied once: every later reading is of the copy, the run's own evidence
+            shutil.copyfile(params.reference, directory / REFERENCE_COPY)
+            outputs.append(OutputFile(path=REFERENCE_COPY, kind="data", role="user-reference"))
         if state is not None:
             metrics["end_time"] = state.time
             velocity = state.solution.velocity
@@ -245,10 +260,7 @@ class UserCase(CaseDefinition[UserCaseParams]):
                 magnitude = np.linalg.norm(np.atleast_2d(state.values[velocity]), axis=1)
                 metrics["max_speed_ratio"] = float(np.max(magnitude) / speed)
             metrics.update(self.quantities(case, params))
-        if params.reference:
-            shutil.copyfile(params.reference, directory / REFERENCE_COPY)
-            outputs.append(OutputFile(path=REFERENCE_COPY, kind="data", role="user-reference"))
-            if state is not None and render_reference(case, state.folder, Path(params.reference), directory):
+            if params.reference and render_reference(case, state.folder, directory / REFERENCE_COPY, directory):
                 outputs.append(OutputFile(path=REFERENCE_FIGURE, kind="image", role="comparison-figure"))
         return metrics, outputs
 

@@ -34,7 +34,8 @@ from runs import (
 )
 from sandboxes import Limits, Sandbox
 from tools._workload import ExperimentOutcome, OutputFile, SandboxFactory, TaskError
-from tools.cfd.cases._generic import UserCase, UserCaseParams
+from tools.cfd.cases._case_inputs import RESULTS, inputs_digest, with_reference
+from tools.cfd.cases._generic import REFERENCE_COPY, UserCase, UserCaseParams
 from tools.cfd.cases._generic_control import (
     application,
     post_control,
@@ -256,12 +257,13 @@ def _find_solver_log(case: Path, solver: str) -> None:
             return
 
 
-def _info(solver: str, outcomes: list[StepOutcome], source: Path, notes: list[str]) -> dict[str, Any]:
+def _info(solver: str, outcomes: list[StepOutcome], source: Path, notes: list[str], inputs: str) -> dict[str, Any]:
     return {
         "case": "case",
         "application": solver,
         "solver_log": f"case/log.{solver}",
         "source": str(source),
+        "inputs_digest": inputs,
         "not_run": notes,
         "steps": [
             {"name": o.name, "returncode": o.returncode, "seconds": round(o.seconds, 3), "timed_out": o.timed_out}
@@ -316,6 +318,10 @@ def _finish(
     except (FieldFormatError, ValueError, OSError, RuntimeError) as error:
         # RuntimeError: a geometry no triangulation takes (qhull); the gates then name what is missing.
         info["analysis_error"] = f"{type(error).__name__}: {error}"
+        metrics, figures = {}, []
+    if (directory / REFERENCE_COPY).is_file():  # `analyse` copies it first: part of what the run was given
+        info["inputs_digest"] = with_reference(str(info["inputs_digest"]), directory / REFERENCE_COPY)
+    if "analysis_error" in info:
         return ExperimentOutcome(key=key, status="completed", files=files, info=info, refused=refused)
     return ExperimentOutcome(
         key=key, status="completed", metrics=metrics, files=files + figures, info=info, refused=refused
@@ -337,9 +343,8 @@ def run_user_case(
         raise TaskError("cfd/case needs the case directory: --param case_dir=/path/to/case")
     source = Path(params.case_dir)
     case = directory / "case"
-    refused = [
-        f"case/{item}" for item in _copy(source, case, skip=("processor*", "postProcessing", "dynamicCode", "log.*"))
-    ]
+    refused = [f"case/{item}" for item in _copy(source, case, skip=RESULTS)]
+    inputs = inputs_digest(case)
     secure_case(case)
     control = read_control(case)
     solver = application(control, openfoam.bin_dir)
@@ -358,7 +363,7 @@ def run_user_case(
         )
     finally:
         sandbox.close()
-    info = _info(solver, outcomes, source, notes)
+    info = _info(solver, outcomes, source, notes, inputs)
     if walls:
         info["wall_functions"] = walls
     info["mesh_factor"] = params.mesh_factor
@@ -381,6 +386,7 @@ def adopt_user_case(
     params = definition.parse(params_dict, task.id)
     case = directory / "case"
     copied = _copy(source, case, skip=("dynamicCode",))
+    inputs = inputs_digest(case)
     # decomposePar links each processor's time/uniform to the case's own: not copied, and not needed.
     refused = [f"case/{item}" for item in copied if not _DECOMPOSED_LINK.match(item)]
     secure_case(case)
@@ -419,7 +425,7 @@ def adopt_user_case(
     finally:
         sandbox.close()
     spec = ExperimentSpec(key="check-case", task_id=task.id, params=params_dict, rationale=f"case read from {source}")
-    info = _info(solver, outcomes, source, notes)
+    info = _info(solver, outcomes, source, notes, inputs)
     if walls:
         info["wall_functions"] = walls
     info["post_processing"], info["steps"] = info["steps"], []

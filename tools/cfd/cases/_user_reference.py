@@ -176,6 +176,13 @@ def compare_reference(case: Path, folder: Path, points: list[ReferencePoint]) ->
     return results
 
 
+def monitored_field(solution: SolutionFields) -> str:
+    """The field a case's mesh comparison reads without a reference: its velocity, else its first solved field."""
+    velocity = solution.velocity
+    solved = [name for name in solution.names if name not in solution.given]
+    return velocity if velocity is not None else (solved or list(solution.names))[0]
+
+
 def monitor_value(
     case: Path, folder: Path, points: list[ReferencePoint] | None, solution: SolutionFields, *, volumes: bool = True
 ) -> float:
@@ -189,11 +196,9 @@ def monitor_value(
         values = probe(case, folder, quantity, locations)
         return float(np.nanmean(values))
     cells = mesh_cell_count(case, folder)
-    velocity = solution.velocity
-    solved = [name for name in solution.names if name not in solution.given]
-    name = velocity if velocity is not None else (solved or list(solution.names))[0]
+    name = monitored_field(solution)
     field = read_internal_field(folder / name, n_cells=1, within=case, expected=cells)
-    if field.ndim == 2 or velocity is not None:
+    if field.ndim == 2 or solution.velocity is not None:
         magnitude = np.linalg.norm(np.atleast_2d(field), axis=1)
     else:
         magnitude = field - np.min(field)

@@ -1,0 +1,255 @@
+"""The mesh gate on a user's case: the finer run must run the same case, and the field, not only its
+mean, must hold still.
+
+Got through before: (1) the finer re-run copied the user's folder a second time, so a case changed between
+the runs was compared as one case; (2) without a reference the only quantity compared was the mean speed,
+which continuity pins in a channel: a coarse pitzDaily whose backflow moved 15 % passed at 0.36 %."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from runs import ExperimentSpec, GateResult, TaskSpec
+from sandboxes import LocalSandbox
+from tools import ExperimentOutcome
+from tools.cfd import CfdWorkload
+from tools.cfd.cases._case_inputs import inputs_digest
+from verifiers import GateContext, get_gate, run_gate
+from verifiers.cfd._field_change import FieldChange, field_change, interpolated
+
+TUTORIALS = Path("/usr/share/doc/openfoam-examples/examples/incompressible")
+WORKLOAD = CfdWorkload()
+
+
+def _field(kind: str, values: np.ndarray) -> str:
+    rows = (
+        "\n".join(f"({' '.join(f'{v:.9g}' for v in row)})" for row in values)
+        if values.ndim == 2
+        else "\n".join(f"{v:.9g}" for v in values)
+    )
+    return (
+        f"FoamFile {{ version 2.0; format ascii; class vol{kind}Field; object x; }}\n"
+        f"dimensions [0 0 0 0 0 0 0];\ninternalField nonuniform List<{kind.lower()}> {len(values)}\n(\n{rows}\n);\n"
+        "boundaryField { }\n"
+    )
+
+
+def _grid(case: Path, n: int, speed: object) -> None:
+    """An n x n grid over the unit square at time 1, with U = speed(x, y) (a callable giving (n*n, 3))."""
+    xs, ys = np.meshgrid((np.arange(n) + 0.5) / n, (np.arange(n) + 0.5) / n, indexing="ij")
+    centres = np.column_stack([xs.ravel(), ys.ravel(), np.full(n * n, 0.05)])
+    (case / "1").mkdir(parents=True)
+    (case / "1" / "C").write_text(_field("Vector", centres))
+    (case / "1" / "V").write_text(_field("Scalar", np.full(n * n, 0.1 / (n * n))))
+    (case / "1" / "U").write_text(_field("Vector", speed(centres)))  # type: ignore[operator]
+    (case / "1" / "T").write_text(_field("Scalar", 300.0 + centres[:, 0]))
+
+
+def _shear(centres: np.ndarray) -> np.ndarray:
+    return np.column_stack([centres[:, 1], np.zeros(len(centres)), np.zeros(len(centres))])
+
+
+def test_a_linear_field_resolved_on_both_meshes_has_not_moved(tmp_path: Path) -> None:
+    _grid(tmp_path / "a", 10, _shear)
+    _grid(tmp_path / "b", 20, _shear)  # each coarse cell holds four fine ones: the average is exact
+    found = field_change(tmp_path / "a", tmp_path / "b", "U", (100, 400))
+    assert isinstance(found, FieldChange) and found.change < 1e-4
+
+
+def test_a_field_that_moved_in_one_region_is_measured_there(tmp_path: Path) -> None:
+    def bump(centres: np.ndarray) -> np.ndarray:
+        moved = _shear(centres)
+        moved[(centres[:, 0] > 0.8) & (centres[:, 1] > 0.8), 0] += 0.5
+        return moved
+
+    _grid(tmp_path / "a", 10, _shear)
+    _grid(tmp_path / "b", 20, bump)
+    found = field_change(tmp_path / "a", tmp_path / "b", "U", (100, 400))
+    assert isinstance(found, FieldChange)
+    # 4 of 100 cells moved by 0.5 against an RMS speed of sqrt(1/3): an RMS change of 0.2 * 0.5 * sqrt(3)
+    assert found.change == pytest.approx(0.1 * np.sqrt(3), rel=0.05)
+    assert found.where[0] > 0.8 and found.where[1] > 0.8
+
+
+def test_a_scalar_is_compared_above_its_minimum(tmp_path: Path) -> None:
+    """A temperature of 300 K varying by 1 K: in kelvin any change would vanish against 300."""
+    _grid(tmp_path / "a", 10, _shear)
+    _grid(tmp_path / "b", 20, _shear)
+    text = (tmp_path / "b" / "1" / "T").read_text()
+    xs = (np.arange(20) + 0.5) / 20
+    moved = 300.0 + np.repeat(xs, 20) ** 2  # x^2 where x was: a change of a third of the rise's size
+    (tmp_path / "b" / "1" / "T").write_text(_field("Scalar", moved))
+    assert text != (tmp_path / "b" / "1" / "T").read_text()
+    found = field_change(tmp_path / "a", tmp_path / "b", "T", (100, 400))
+    assert isinstance(found, FieldChange) and found.change > 0.2
+
+
+def test_unreadable_or_mismatched_fields_are_reasons_not_passes(tmp_path: Path) -> None:
+    _grid(tmp_path / "a", 10, _shear)
+    _grid(tmp_path / "b", 20, _shear)
+    (tmp_path / "b" / "1" / "U").write_text(_field("Vector", np.full((400, 3), np.nan)))
+    found = field_change(tmp_path / "a", tmp_path / "b", "U", (100, 400))
+    assert isinstance(found, str) and "not finite" in found
+    (tmp_path / "b" / "1" / "U").write_text(_field("Scalar", np.ones(400)))
+    found = field_change(tmp_path / "a", tmp_path / "b", "U", (100, 400))
+    assert isinstance(found, str) and "components" in found
+    assert isinstance(field_change(tmp_path / "a", tmp_path / "b", "U", (100, 401)), str)
+
+
+def test_a_linear_field_on_meshes_that_do_not_nest_has_not_moved(tmp_path: Path) -> None:
+    """10x10 against 15x15: no refined cell lies inside one original cell, and an average of the refined
+    cells nearest each centre was off by the gradient times their mean offset (10.9 % for the stock cavity
+    against 2.7 % by a fit). The fit is exact for a linear field."""
+    _grid(tmp_path / "a", 10, _shear)
+    _grid(tmp_path / "b", 15, _shear)
+    found = field_change(tmp_path / "a", tmp_path / "b", "U", (100, 225))
+    assert isinstance(found, FieldChange) and found.change < 1e-4
+
+
+def test_the_fit_stays_within_its_neighbours_values() -> None:
+    """Refined cells on one line beside a coarse centre off that line: no gradient across the line can be
+    told, and none is invented (unbounded, the fit read 33x the RMS speed at pitzDaily's contraction)."""
+    fine_centres = np.column_stack([np.linspace(0, 1, 9), np.linspace(0, 1e-6, 9), np.zeros(9)])
+    fine_centres[0, 1] = 0.5  # one cell off the line, so the mesh spans two directions
+    values = np.column_stack([np.where(np.arange(9) % 2 == 0, 1.0, 2.0)])
+    found = interpolated(np.array([[0.5, 0.3, 0.0]]), fine_centres, values)
+    assert 1.0 <= found[0, 0] <= 2.0
+
+
+# -- the inputs a run recorded ------------------------------------------------------------------------------
+
+
+def _stock_cavity(where: Path) -> Path:
+    source = TUTORIALS / "icoFoam" / "cavity" / "cavity"
+    if not source.is_dir():
+        pytest.skip(f"the OpenFOAM tutorial {source} is not installed (apt-get install openfoam-examples)")
+    shutil.copytree(source, where)
+    for path in [where, *where.rglob("*")]:
+        path.chmod(path.stat().st_mode | 0o200)
+    return where
+
+
+def test_the_inputs_digest_ignores_results_and_sees_every_input(tmp_path: Path) -> None:
+    case = _stock_cavity(tmp_path / "cavity")
+    first = inputs_digest(case)
+    (case / "0.5").mkdir()
+    (case / "0.5" / "U").write_text("results")
+    (case / "log.icoFoam").write_text("a log")
+    (case / "processor0").mkdir()
+    assert inputs_digest(case) == first, "results are not inputs"
+    for relative, text in [("0/U", "\n// edited"), ("system/fvSchemes", " "), ("constant/extra", "new file")]:
+        path = case / relative
+        before = path.read_bytes() if path.exists() else None
+        path.write_text((path.read_text() if before is not None else "") + text)
+        assert inputs_digest(case) != first, relative
+        if before is None:
+            path.unlink()
+        else:
+            path.write_bytes(before)
+    assert inputs_digest(case) == first
+
+
+def _task(case: Path) -> tuple[TaskSpec, ExperimentSpec]:
+    task = next(task for task in WORKLOAD.tasks() if task.id == "cfd/case")
+    task = task.model_copy(update={"params": {**task.params, "case_dir": str(case)}})
+    return task, ExperimentSpec(key="base", task_id=task.id, params=dict(task.params))
+
+
+def _mesh_verdict(tmp_path: Path, case: Path, before_rerun: object = None) -> GateResult:
+    task, spec = _task(case)
+    factory = lambda where: LocalSandbox(workdir=where)  # noqa: E731
+    directory = tmp_path / "base"
+    outcome = WORKLOAD.run(task, spec, directory, factory)
+    assert outcome.status == "completed", outcome.error
+
+    def rerun(extra: ExperimentSpec, where: Path) -> ExperimentOutcome:
+        if callable(before_rerun):
+            before_rerun()
+        return WORKLOAD.run(task, extra, where, factory)
+
+    context = GateContext(
+        task=task,
+        experiment=spec,
+        directory=directory,
+        outcome=outcome,
+        options={},
+        sandbox_factory=factory,
+        rerun=rerun,
+        prior=[],
+    )
+    return run_gate(get_gate("mesh-independence"), context)
+
+
+@pytest.mark.slow
+@pytest.mark.openfoam
+@pytest.mark.usefixtures("openfoam", "bubblewrap")
+def test_a_case_changed_between_the_run_and_its_finer_rerun_is_refused(tmp_path: Path) -> None:
+    case = _stock_cavity(tmp_path / "cavity")
+    honest = _mesh_verdict(tmp_path / "honest", case)
+    assert honest.decision == "accept", honest.reasons
+    assert honest.metrics["field_change"] > 0
+
+    properties = case / "constant" / "transportProperties"
+    edit = lambda: properties.write_text(properties.read_text().replace("0.01", "0.0101"))  # noqa: E731
+    changed = _mesh_verdict(tmp_path / "changed", case, edit)
+    assert changed.decision == "reject", changed.reasons
+    assert "changed between the original run and the refined one" in changed.reasons[0]
+
+
+def _coarse_laminar_pitz_daily(where: Path) -> Path:
+    """pitzDaily meshed 5x coarser than the tutorial, laminar at nu = 1e-3 so that it converges tightly: its
+    recirculation differs on the gate's two meshes (backflow peak 15 %, reattachment 18 % apart)."""
+    source = TUTORIALS / "simpleFoam" / "pitzDaily"
+    if not source.is_dir():
+        pytest.skip(f"the OpenFOAM tutorial {source} is not installed (apt-get install openfoam-examples)")
+    shutil.copytree(source, where)
+    for path in [where, *where.rglob("*")]:
+        path.chmod(path.stat().st_mode | 0o200)
+    block = where / "system" / "blockMeshDict"
+    text = block.read_text()
+    for fine, coarse in [("18 30 1", "4 6 1"), ("180 27 1", "36 5 1"), ("180 30 1", "36 6 1")]:
+        text = text.replace(f"({fine})", f"({coarse})")
+    block.write_text(text.replace("(25 27 1)", "(5 5 1)").replace("(25 30 1)", "(5 6 1)"))
+    solution = where / "system" / "fvSolution"
+    solution.write_text(
+        solution.read_text()
+        .replace("p               1e-2;", "p               1e-6;")
+        .replace("U               1e-3;", "U               1e-7;")
+    )
+    turbulence = where / "constant" / "turbulenceProperties"
+    turbulence.write_text(turbulence.read_text().replace("simulationType RAS;", "simulationType laminar;"))
+    transport = where / "constant" / "transportProperties"
+    transport.write_text(transport.read_text().replace("nu              1e-05;", "nu              1e-03;"))
+    for name in ("epsilon", "f", "k", "nuTilda", "omega", "v2"):
+        (where / "0" / name).unlink(missing_ok=True)
+    return where
+
+
+@pytest.mark.slow
+@pytest.mark.openfoam
+@pytest.mark.usefixtures("openfoam", "bubblewrap")
+def test_a_channel_whose_recirculation_moved_is_not_mesh_independent_by_its_mean_speed(tmp_path: Path) -> None:
+    """The mean speed moves 0.4 % between the meshes (continuity), the velocity field about 11 %."""
+    case = _coarse_laminar_pitz_daily(tmp_path / "pitzDaily")
+    task, spec = _task(case)
+    factory = lambda where: LocalSandbox(workdir=where)  # noqa: E731
+    outcome = WORKLOAD.run(task, spec, tmp_path / "base", factory)
+    assert outcome.status == "completed", outcome.error
+    context = GateContext(
+        task=task,
+        experiment=spec,
+        directory=tmp_path / "base",
+        outcome=outcome,
+        options={},
+        sandbox_factory=factory,
+        rerun=lambda extra, where: WORKLOAD.run(task, extra, where, factory),
+        prior=[],
+    )
+    verdict = run_gate(get_gate("mesh-independence"), context)
+    assert verdict.decision == "revise", verdict.reasons
+    assert verdict.metrics["monitor_change"] < 0.05 < verdict.metrics["field_change"]
+    assert any(reason.startswith("U field:") for reason in verdict.reasons)
