@@ -7,7 +7,6 @@ which continuity pins in a channel: a coarse pitzDaily whose backflow moved 15 %
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import numpy as np
@@ -15,27 +14,14 @@ import pytest
 
 from runs import ExperimentSpec, GateResult, TaskSpec
 from sandboxes import LocalSandbox
+from tests.test_mesh_refinement_local import _field
 from tools import ExperimentOutcome
 from tools.cfd import CfdWorkload
 from tools.cfd.cases._case_inputs import inputs_digest
 from verifiers import GateContext, get_gate, run_gate
 from verifiers.cfd._field_change import FieldChange, field_change, interpolated
 
-TUTORIALS = Path("/usr/share/doc/openfoam-examples/examples/incompressible")
 WORKLOAD = CfdWorkload()
-
-
-def _field(kind: str, values: np.ndarray) -> str:
-    rows = (
-        "\n".join(f"({' '.join(f'{v:.9g}' for v in row)})" for row in values)
-        if values.ndim == 2
-        else "\n".join(f"{v:.9g}" for v in values)
-    )
-    return (
-        f"FoamFile {{ version 2.0; format ascii; class vol{kind}Field; object x; }}\n"
-        f"dimensions [0 0 0 0 0 0 0];\ninternalField nonuniform List<{kind.lower()}> {len(values)}\n(\n{rows}\n);\n"
-        "boundaryField { }\n"
-    )
 
 
 def _grid(case: Path, n: int, speed: object) -> None:
@@ -124,13 +110,9 @@ def test_the_fit_stays_within_its_neighbours_values() -> None:
 
 
 def _stock_cavity(where: Path) -> Path:
-    source = TUTORIALS / "icoFoam" / "cavity" / "cavity"
-    if not source.is_dir():
-        pytest.skip(f"the OpenFOAM tutorial {source} is not installed (apt-get install openfoam-examples)")
-    shutil.copytree(source, where)
-    for path in [where, *where.rglob("*")]:
-        path.chmod(path.stat().st_mode | 0o200)
-    return where
+    from tests.test_cfd_case_openfoam import _tutorial
+
+    return _tutorial("cavity", where)
 
 
 def test_the_inputs_digest_ignores_results_and_sees_every_input(tmp_path: Path) -> None:
@@ -203,12 +185,9 @@ def test_a_case_changed_between_the_run_and_its_finer_rerun_is_refused(tmp_path:
 def _coarse_laminar_pitz_daily(where: Path) -> Path:
     """pitzDaily meshed 5x coarser than the tutorial, laminar at nu = 1e-3 so that it converges tightly: its
     recirculation differs on the gate's two meshes (backflow peak 15 %, reattachment 18 % apart)."""
-    source = TUTORIALS / "simpleFoam" / "pitzDaily"
-    if not source.is_dir():
-        pytest.skip(f"the OpenFOAM tutorial {source} is not installed (apt-get install openfoam-examples)")
-    shutil.copytree(source, where)
-    for path in [where, *where.rglob("*")]:
-        path.chmod(path.stat().st_mode | 0o200)
+    from tests.test_cfd_case_openfoam import _tutorial
+
+    _tutorial("pitzDaily", where)
     block = where / "system" / "blockMeshDict"
     text = block.read_text()
     for fine, coarse in [("18 30 1", "4 6 1"), ("180 27 1", "36 5 1"), ("180 30 1", "36 6 1")]:

@@ -20,7 +20,7 @@ from pathlib import Path
 import numpy as np
 
 from tools.cfd import FieldFormatError, latest_time, read_internal_field
-from verifiers.cfd._refinement import centres_and_volumes
+from verifiers.cfd._refinement import both_centres_and_volumes
 
 
 @dataclass(frozen=True)
@@ -89,12 +89,9 @@ def interpolated(centres: np.ndarray, fine_centres: np.ndarray, fine: np.ndarray
 
 def field_change(original: Path, refined: Path, name: str, cells: tuple[int, int]) -> FieldChange | str:
     """The change of field `name` from `original` to `refined` (module doc), or why it cannot be told."""
-    before = centres_and_volumes(original, "original", cells[0])
-    if isinstance(before, str):
-        return before
-    after = centres_and_volumes(refined, "refined", cells[1])
-    if isinstance(after, str):
-        return after
+    both = both_centres_and_volumes(original, refined, cells)
+    if isinstance(both, str):
+        return both
     coarse, fine = _field(original, "original", name, cells[0]), _field(refined, "refined", name, cells[1])
     if isinstance(coarse, str):
         return coarse
@@ -102,7 +99,7 @@ def field_change(original: Path, refined: Path, name: str, cells: tuple[int, int
         return fine
     if coarse.shape[1] != fine.shape[1]:
         return f"{name} has {coarse.shape[1]} components on the original mesh and {fine.shape[1]} on the refined one"
-    (centres, volumes), (fine_centres, _) = before, after
+    (centres, volumes), (fine_centres, _) = both
     averaged = interpolated(centres, fine_centres, fine)
     if coarse.shape[1] == 1:  # a scalar: its distribution above the original's minimum
         floor = float(coarse.min())

@@ -55,18 +55,26 @@ def centres_and_volumes(case: Path, which: str, cells: int) -> tuple[np.ndarray,
     return centres, volumes
 
 
+def both_centres_and_volumes(
+    original: Path, refined: Path, cells: tuple[int, int]
+) -> tuple[tuple[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]] | str:
+    """`centres_and_volumes` of the original run, then of the refined one; or the first reason either fails."""
+    before = centres_and_volumes(original, "original", cells[0])
+    if isinstance(before, str):
+        return before
+    after = centres_and_volumes(refined, "refined", cells[1])
+    return after if isinstance(after, str) else (before, after)
+
+
 def measure_refinement(original: Path, refined: Path, factor: float, cells: tuple[int, int]) -> Refinement | str:
     """How much of `original`'s mesh is left unrefined in `refined` (see the module's docstring); or why
     that cannot be told, a reason to refuse the refined run. `cells`: the two meshes' cell counts."""
     from scipy.spatial import cKDTree
 
-    before = centres_and_volumes(original, "original", cells[0])
-    if isinstance(before, str):
-        return before
-    after = centres_and_volumes(refined, "refined", cells[1])
-    if isinstance(after, str):
-        return after
-    (centres, volumes), (fine_centres, fine_volumes) = before, after
+    both = both_centres_and_volumes(original, refined, cells)
+    if isinstance(both, str):
+        return both
+    (centres, volumes), (fine_centres, fine_volumes) = both
     _, nearest = cKDTree(fine_centres).query(centres)
     unrefined = fine_volumes[nearest] / volumes > 1.0 / math.sqrt(factor)
     return Refinement(cells=float(unrefined.mean()), volume=float(volumes[unrefined].sum() / volumes.sum()))
