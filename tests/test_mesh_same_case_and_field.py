@@ -232,3 +232,15 @@ def test_a_channel_whose_recirculation_moved_is_not_mesh_independent_by_its_mean
     assert verdict.decision == "revise", verdict.reasons
     assert verdict.metrics["monitor_change"] < 0.05 < verdict.metrics["field_change"]
     assert any(reason.startswith("U field:") for reason in verdict.reasons)
+
+
+def test_a_large_mesh_is_fitted_in_pieces_with_the_same_result(monkeypatch: pytest.MonkeyPatch) -> None:
+    from verifiers.cfd import _field_change
+
+    rng = np.random.default_rng(0)
+    fine_centres, centres = rng.random((2000, 3)), 0.1 + 0.8 * rng.random((300, 3))
+    values = np.column_stack([fine_centres @ [1.0, 2.0, 3.0], fine_centres[:, 0] ** 2])
+    whole = interpolated(centres, fine_centres, values)
+    monkeypatch.setattr(_field_change, "CHUNK", 7)
+    assert np.array_equal(interpolated(centres, fine_centres, values), whole)
+    assert np.allclose(whole[:, 0], centres @ [1.0, 2.0, 3.0], atol=0.02)  # linear: nearly exact inside

@@ -55,6 +55,11 @@ NEIGHBOURS = {1: 3, 2: 7, 3: 11}
 fit's unknowns, so the cells surround the centre and a fit is not at the mercy of one cell."""
 
 
+CHUNK = 65536
+"""Coarse centres fitted at once: the fit's arrays grow with the centres times the neighbours, so a mesh of
+millions of cells is fitted in pieces of bounded memory (about 40 MB each for a vector in 3-D)."""
+
+
 def interpolated(centres: np.ndarray, fine_centres: np.ndarray, fine: np.ndarray) -> np.ndarray:
     """The fine field at each coarse centre by a weighted least-squares linear fit to the nearest fine
     cells: exact for a linear field whatever the two meshes' cells (an average of the fine cells nearest a
@@ -67,12 +72,22 @@ def interpolated(centres: np.ndarray, fine_centres: np.ndarray, fine: np.ndarray
     axes = [k for k in range(3) if spread[k] > 1e-9 * max(float(spread.max()), 1e-300)]
     points, targets = fine_centres[:, axes], centres[:, axes]
     count = min(NEIGHBOURS.get(len(axes), 11), len(points))
-    distance, nearest = cKDTree(points).query(targets, k=count)
-    distance, nearest = np.atleast_2d(distance.T).T, np.atleast_2d(nearest.T).T
-    if not axes or count <= len(axes):
-        return np.asarray(fine[nearest[:, 0]], dtype=np.float64)
+    tree = cKDTree(points)
+    pieces = []
+    for start in range(0, len(targets), CHUNK):
+        distance, nearest = tree.query(targets[start : start + CHUNK], k=count)
+        distance, nearest = np.atleast_2d(distance.T).T, np.atleast_2d(nearest.T).T
+        if not axes or count <= len(axes):
+            pieces.append(np.asarray(fine[nearest[:, 0]], dtype=np.float64))
+        else:
+            pieces.append(_fit(points[nearest] - targets[start : start + CHUNK, None, :], distance, fine[nearest]))
+    return np.concatenate(pieces) if pieces else np.empty((0, fine.shape[1]))
+
+
+def _fit(offsets: np.ndarray, distance: np.ndarray, values: np.ndarray) -> np.ndarray:
+    """The value at offset 0 of a weighted linear fit to `values` (n, k, components) at `offsets` (n, k, d)."""
     scale = np.maximum(distance[:, -1:], 1e-300)
-    offsets = (points[nearest] - targets[:, None, :]) / scale[:, :, None]  # (n, k, d), within the unit ball
+    offsets = offsets / scale[:, :, None]  # within the unit ball
     design = np.concatenate([np.ones((*offsets.shape[:2], 1)), offsets], axis=2)  # (n, k, d + 1)
     weights = 1.0 / (distance / scale + 0.1) ** 2
     normal = np.einsum("nk,nki,nkj->nij", weights, design, design)
@@ -81,7 +96,6 @@ def interpolated(centres: np.ndarray, fine_centres: np.ndarray, fine: np.ndarray
     # own range, as a limiter bounds a reconstruction (an unbounded one read 33x the RMS at a contraction).
     ridge = RIDGE * np.eye(design.shape[2])
     ridge[0, 0] = 0.0
-    values = fine[nearest]  # (n, k, components)
     right = np.einsum("nk,nki,nkc->nic", weights, design, values)
     solved = np.linalg.solve(normal + ridge, right)  # (n, d + 1, components)
     return np.asarray(np.clip(solved[:, 0, :], values.min(axis=1), values.max(axis=1)), dtype=np.float64)
