@@ -9,6 +9,7 @@ way. Each attack here was accepted by all three judges before the rule it names 
 from __future__ import annotations
 
 import dataclasses
+import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -188,13 +189,96 @@ def test_a_symbol_before_a_keyword_does_not_hide_it(body: str) -> None:
 @pytest.mark.parametrize(
     "body",
     [
-        "Definition αfix := 1.\nDefinition d := αfix.",
         "Definition fix_it := 1.\nDefinition d := Nat.add fix_it 1.",
         "Definition x'fix := 1.",
+        "Definition d := Coq.Init.Nat.add 1 1.",
+        "Notation \"x '.+1'\" := (S x) (at level 2).\nDefinition d := 0.+1.",
+        'Infix "+++" := app (at level 60).',
+        'Tactic Notation "my_tac" constr(x) := idtac.',
     ],
 )
 def test_names_that_merely_contain_a_keyword_stay_allowed(body: str) -> None:
     assert _problems(body) == []
+
+
+def _behind_symbol(notation: str, opener: str, closer: str = ")") -> str:
+    """`BRACKETED_FIX` with its `fix` term behind a symbol of another notation."""
+    return (
+        BRACKETED_FIX.replace('Notation "⟪ x ⟫" := x (x at level 200).', notation)
+        .replace("refine ⟪fix", f"refine {opener}fix")
+        .replace("end⟫.", f"end{closer}.")
+    )
+
+
+def _prefix_notation(token: str) -> str:
+    return f"Notation \"'{token}' x\" := (x) (at level 10, x at level 200)."
+
+
+# Found by the fourth red-team pass: Coq reads a declared symbol greedily, letters and all, where the rules
+# read a name; all three proved 2 + 2 = 5 through every judge (the guard bug behind the hidden `fix`).
+HIDDEN_BY_SYMBOLS = {
+    "symbol ending in '.'": _behind_symbol(_prefix_notation("%."), "(%."),
+    "symbol ending in a letter": _behind_symbol(_prefix_notation("%a"), "(%a"),
+    "symbol ending in '_'": _behind_symbol(_prefix_notation("%_"), "(%_"),
+    "symbol ending in a quote": _behind_symbol(_prefix_notation("%'"), "(%'"),
+    "a letter for Python, a symbol for Coq": _behind_symbol(_prefix_notation("ՠ"), "(ՠ"),
+    "comment after a symbol starting with a letter": _behind_symbol(
+        "Notation \"'a(' '*~' x '~*'\" := (x) (x at level 0).", "(a(*~ (", ") ~*))"
+    ),
+}
+
+
+@pytest.mark.parametrize("source", list(HIDDEN_BY_SYMBOLS.values()), ids=list(HIDDEN_BY_SYMBOLS))
+def test_a_keyword_behind_a_symbol_of_the_files_own_is_seen(source: str) -> None:
+    problems = lint_proof_file(FALSE_CLAIM, source).problems
+    assert problems, "the text rules passed a proof of 2 + 2 = 5"
+    assert any(
+        "writes its own recursion (`fix`)" in item or "declares a symbol" in item or "put a blank before" in item
+        for item in problems
+    ), problems
+
+
+@pytest.mark.coq
+@pytest.mark.usefixtures("coq", "bubblewrap")
+def test_a_keyword_behind_a_symbol_proves_false_in_coq_and_is_rejected(prover: CoqProver, tmp_path: Path) -> None:
+    source = HIDDEN_BY_SYMBOLS["symbol ending in '.'"]
+    if prover.version().startswith("8.16"):
+        (tmp_path / "payload.v").write_text(source)
+        ran = subprocess.run(
+            ["coqc", "-q", "payload.v"], check=False, cwd=tmp_path, capture_output=True, text=True, timeout=120
+        )
+        assert ran.returncode == 0, ran.stderr  # the payload is real: plain coqc proves 2 + 2 = 5
+    verdict = check_proof(FALSE_CLAIM, source, prover)
+    assert verdict.decision == "reject", "a proof of 2 + 2 = 5 was accepted"
+    assert any("writes its own recursion (`fix`)" in item for item in verdict.reasons), verdict.reasons
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        # `=_D` (Reals' Rtopology) is a symbol ending in a letter that every `Require Import Reals` declares.
+        "Require Import Reals.\nDefinition d := fun D : R -> Prop => D =_Dfix f (n : nat) : nat := f n.",
+        "Definition αfix := 1.\nDefinition d := αfix.",  # doubtful non-ASCII letters are read as symbols
+        "Definition d := 1.fix f (n : nat) : nat := f n.",
+    ],
+    ids=["a library symbol ending in a letter", "after a non-ASCII letter", "after a number's dot"],
+)
+def test_a_keyword_a_symbol_may_have_split_off_is_refused(body: str) -> None:
+    assert any("writes its own recursion" in problem for problem in _problems(body)), _problems(body)
+
+
+@pytest.mark.parametrize(
+    ("declaration", "named"),
+    [
+        ('Infix "=_X" := eq (at level 70).', "`=_X`"),
+        ('Tactic Notation "b%a" tactic(t) := t.', "`b%a`"),
+        ('Reserved Notation "x %\' y" (at level 50).', "`%'`"),
+        ('Notation "x <(*> y" := (x + y) (at level 50).', "comment bracket"),
+    ],
+)
+def test_a_symbol_ending_in_name_characters_is_refused_wherever_declared(declaration: str, named: str) -> None:
+    problems = _problems(declaration)
+    assert any("declares a symbol" in problem and named in problem for problem in problems), problems
 
 
 def test_mutual_lemmas_behind_a_symbol_are_seen() -> None:
@@ -416,8 +500,9 @@ def test_a_proof_holding_a_lone_surrogate_is_rejected_with_a_reason(prover: CoqP
         "Definition d := S(* c *)0.\nDefinition e := d.(* c *)",
         "Definition d := (→(* c *) 0).",
         "Definition d := 0.\nDefinition e := (0)(* c *).",
+        "Definition d := 0.\nDefinition e := d(* a symbol `d(` would make this code *).",
     ],
-    ids=["symbol '%('", "after '.'", "after a Unicode symbol", "after ')'"],
+    ids=["symbol '%('", "after '.'", "after a Unicode symbol", "after ')'", "after a name"],
 )
 def test_a_comment_glued_to_a_symbol_is_refused_by_the_text_rules(body: str) -> None:
     """Within one sentence the span match cannot see the difference: `Definition d := 0 %(* fix ... *) 0.`
@@ -429,10 +514,10 @@ def test_a_comment_glued_to_a_symbol_is_refused_by_the_text_rules(body: str) -> 
     "body",
     [
         "(* a comment *) Definition d := 0. (* another *)",
-        "Definition d := S (* c *) 0.\nDefinition e := d(* right after a name *).",
+        "Definition d := S (* c *) 0.\nDefinition e := d (* after a blank *).",
         'Definition s := "x"(* after a string *).',
         "(* (* nested *) %(* inside a comment is not lexed *) *)",
     ],
 )
-def test_comments_after_a_blank_a_name_or_a_string_stay_allowed(body: str) -> None:
+def test_comments_after_a_blank_or_a_string_stay_allowed(body: str) -> None:
     assert _problems(body) == []

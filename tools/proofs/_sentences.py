@@ -102,13 +102,14 @@ def strip_comments(text: str) -> str:
     return "".join(out)
 
 
-# What may stand right before a comment for Coq to read it as one: a blank, the end of a name or number,
-# or a string's closing quote. Anything else may end a notation symbol that takes the `(` (see below).
-_BEFORE_COMMENT = frozenset(" \t\r\n\f\v\"_'abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789")
+# What may stand right before a comment for Coq to read it as one, whatever notations are declared: a
+# blank or a string's closing quote. Anything else may end a notation symbol that takes the `(` (see
+# below): `%(` once, and `a(` too, since a symbol may begin with letters.
+_BEFORE_COMMENT = frozenset(' \t\r\n\f\v"')
 
 
 def glued_comments(text: str) -> list[int]:
-    """Offsets of comments opening right after a symbol character (`%(* ... *)`, `.(*`, `→(*`).
+    """Offsets of comments opening right after anything but a blank or a string (`%(*`, `.(*`, `a(*`).
 
     Coq's lexer reads a symbol greedily through the notation symbols declared so far: after `%(` is
     declared, `%(*` is the symbol `%(` and then `*`, code, where this module skips a comment. Text

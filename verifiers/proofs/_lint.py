@@ -46,6 +46,7 @@ from verifiers.proofs._policy import (
     judge_prefixes,
     judge_query,
     judge_require,
+    token_problem,
 )
 from verifiers.proofs._vernac import Command, CommandFormatError, read_command
 
@@ -186,6 +187,20 @@ def _notation_symbols(code: str) -> list[str]:
     return [token.strip("'") for token in tokens if token.strip("'") and not re.fullmatch(r"[A-Za-z_][\w']*", token)]
 
 
+def _declared_tokens(code: str, keyword: str) -> list[str]:
+    """The tokens a notation command adds to Coq's lexer: the parts of a Notation's (or Infix's) string,
+    one quote stripped from each end, or every string of a Tactic Notation's grammar (before `:=`)."""
+    literal = re.compile(r'"((?:[^"]|"")*)"')
+    if keyword == "Tactic":
+        grammar = _blank_strings(code).split(":=", 1)[0]
+        return [match.group(1) for match in literal.finditer(code[: len(grammar)])]
+    match = literal.search(code)
+    if match is None:
+        return []
+    parts = match.group(1).split()
+    return [part[1:-1] if len(part) >= 2 and part[0] == part[-1] == "'" else part for part in parts]
+
+
 def _has_body(command: str) -> bool:
     """Whether a definition gives its body with `:=` (so no proof follows).
 
@@ -274,6 +289,12 @@ def _top_refusal(walk: _Walk, command: Command) -> str | None:
         return judge_add(command)
     if keyword in QUERIES:
         return judge_query(command)
+    if keyword in ("Notation", "Infix", "Reserved", "Tactic"):
+        for token in _declared_tokens(command.body, keyword):
+            problem = token_problem(token)
+            if problem is not None:
+                shown = {"Tactic": "Tactic Notation", "Reserved": "Reserved Notation"}.get(keyword, keyword)
+                return f"`{shown}` declares a symbol Coq would read differently from these rules: {problem}"
     if keyword in ("Notation", "Infix"):
         used = [
             symbol

@@ -12,7 +12,6 @@ sit, even where a sentence boundary was read differently.
 from __future__ import annotations
 
 import re
-import unicodedata
 from collections.abc import Iterator
 
 from tools.proofs import ASSUMPTION_KEYWORDS, THEOREM_KEYWORDS
@@ -89,8 +88,6 @@ DENIED_WORDS: dict[str, str] = {
 }
 # A word is a maximal identifier not glued to a name or qualifier before it (see `code_words`).
 _WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_']*")
-# Unicode letters continue an identifier in Coq's lexer; symbols (`→`, `⟪`, `²`) are tokens of their own.
-_LETTER_CATEGORIES = frozenset({"Lu", "Ll", "Lt", "Lo"})
 
 DEFINING = (
     "Definition",
@@ -301,21 +298,39 @@ STRING_OPTIONS = ("Warnings", "Diffs", "Bullet Behavior", "Default Goal Selector
 _FILE_WRITING_QUERY = re.compile(r'Print\s+(?:Sorted\s+)?Universes\b[^"]*"')
 
 
-def _glued(code: str, start: int) -> bool:
-    """Whether the character before `start` makes the word there the tail of a longer name.
+_IDENTIFIER_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_'")
+_IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_']*")
+# Characters that end no notation symbol before a word: blanks, brackets and separators. After any other
+# non-identifier character a symbol may have taken the word's first letters (`=_D` is one, from Reals).
+_NOT_SYMBOL_END = frozenset(' \t\r\n\f\v()[]{},;"')
 
-    A letter, `_` or `'` continues an identifier and a `.` makes it a field of a qualified name
-    (`Foo.Admitted` is one name, not the command); a digit does not, and neither does any symbol:
-    Coq reads `⟪fix` (a notation's bracket, then the keyword) as two tokens, so only what Coq itself
-    would read as part of an identifier may hide a word. Unicode counts as a letter only in the
-    letter categories, so anything doubtful is read as a separate token and the word is seen.
+
+def _identifier_ends_at(code: str, end: int) -> bool:
+    """Whether `code[:end]` ends with an ASCII identifier (a run of identifier characters that starts
+    with a letter or `_`, not a number)."""
+    start = end
+    while start > 0 and code[start - 1] in _IDENTIFIER_CHARS:
+        start -= 1
+    return start < end and code[start] not in "0123456789'"
+
+
+def _glued(code: str, start: int) -> bool:
+    """Whether the word at `start` is the tail of a longer name, as Coq reads it.
+
+    A `.` joins a name to the identifier before it (`Foo.Admitted` is one name, not the command), and a
+    `'` or digit continues one. Nothing else glues: a symbol never does (after a notation `%.`, Coq reads
+    `%.fix` as the symbol and then the keyword), nor does a character beyond ASCII, whatever Python's
+    Unicode calls it (Coq 8.16's older table lexes 2,497 of Python's letters, `ՠ` among them, as symbols).
+    Anything doubtful is read as a word of its own, and a denied word there is refused.
     """
     if start == 0:
         return False
     before = code[start - 1]
-    if before.isascii():
-        return before.isalpha() or before in "_'."
-    return unicodedata.category(before) in _LETTER_CATEGORIES
+    if before in _IDENTIFIER_CHARS:
+        return _identifier_ends_at(code, start)
+    if before == ".":
+        return _identifier_ends_at(code, start - 1)
+    return False
 
 
 def code_words(code: str) -> Iterator[re.Match[str]]:
@@ -323,10 +338,44 @@ def code_words(code: str) -> Iterator[re.Match[str]]:
     return (match for match in _WORD.finditer(code) if not _glued(code, match.start()))
 
 
+def _symbol_tails(code: str) -> Iterator[str]:
+    """The tails of each word right after a symbol character: `_Dfix` after `=` may be the symbol `=_D`
+    (Reals declares it) and then `fix`, since a symbol may end in letters and Coq reads it greedily."""
+    for match in _WORD.finditer(code):
+        start = match.start()
+        if start == 0 or code[start - 1] in _NOT_SYMBOL_END or _glued(code, start):
+            continue
+        word = match.group(0)
+        yield from (word[index:] for index in range(1, len(word)))
+
+
 def denied_words(code: str) -> list[str]:
-    """Why the code (comments and strings already blanked) is refused, one reason per denied word."""
-    found = dict.fromkeys(match.group(0) for match in code_words(code) if match.group(0) in DENIED_WORDS)
+    """Why the code (comments and strings already blanked) is refused, one reason per denied word, read
+    as Coq may read it: a word of its own, or the tail of a word a symbol may have taken the start of."""
+    words = [match.group(0) for match in code_words(code)]
+    found = dict.fromkeys(word for word in [*words, *_symbol_tails(code)] if word in DENIED_WORDS)
     return [DENIED_WORDS[word] for word in found]
+
+
+_TOKEN_TAIL = re.compile(r"[A-Za-z0-9_'.]*\Z")
+
+
+def token_problem(token: str) -> str | None:
+    """Why a symbol a proof declares (`Notation`, `Infix`, `Tactic Notation`) is refused, or None.
+
+    Coq reads a declared symbol greedily, letters and all, where these rules read a name: after
+    `Notation "'%a' x"`, `%afix` is the symbol and then the keyword `fix`. So a symbol is a name
+    (`'myif'`), or it does not end in letters, `_` or `'` (digits and `.` may end it: `.+1`, `%.`), and
+    holds no comment bracket (a symbol `a(` turns `a(*` into code).
+    """
+    if _IDENTIFIER.fullmatch(token):
+        return None
+    if "(*" in token or "*)" in token:
+        return f"the symbol `{token}` holds a comment bracket"
+    tail = _TOKEN_TAIL.search(token)
+    if tail is not None and re.search(r"[A-Za-z_']", tail.group(0)):
+        return f"the symbol `{token}` ends in name characters (`{tail.group(0)}`), which Coq reads as part of it"
+    return None
 
 
 def judge_prefixes(command: Command) -> str | None:
