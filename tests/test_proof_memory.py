@@ -169,3 +169,35 @@ def test_only_a_proof_the_gate_accepted_is_recorded(home: Path, monkeypatch: pyt
     assert entry.steps == ("intros n.", "rewrite <- plus_n_O.", "reflexivity.")
     assert entry.features["type:nat"] == 1 and entry.features["head:="] == 2
     assert json.loads(json.dumps(entry.features)) == entry.features
+
+
+@pytest.mark.slow
+@pytest.mark.coq
+@pytest.mark.usefixtures("coq", "bubblewrap")
+def test_a_proof_file_changed_after_the_verdict_is_not_recorded(
+    home: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The memory keeps the bytes the gate cited, not whatever `proof.v` holds when it is read."""
+    from agents._context import RunContext
+    from agents.proof_search._driver import remember
+    from runs import ExperimentSpec
+
+    monkeypatch.setenv(MEMORY_ENV, str(tmp_path / "memory"))
+    assert _run(home, "Proof.\n  intros n. rewrite <- plus_n_O. reflexivity.\nQed.") == "accept"
+    store = RunStore(home)
+    [run] = store.list_runs()
+    [experiment] = store.experiments(run.id)
+    catalog = Catalog([ProofsWorkload()])
+    task = TaskSpec.model_validate(run.spec)
+    context = RunContext(
+        store=store, run_id=run.id, task=task, workload=catalog.workload_for(task), sandbox_factory=lambda w: None
+    )
+    spec = ExperimentSpec(key=experiment.key, task_id=task.id, params=experiment.params)
+    proof = context.experiment_dir(experiment.key) / "proof.v"
+    judged = proof.read_text()
+    monkeypatch.setenv(MEMORY_ENV, str(tmp_path / "fresh"))
+    proof.write_text(judged.replace("reflexivity.", "lia."))
+    assert remember(context, spec, "accept") is False
+    assert ProofMemory(tmp_path / "fresh").entries() == []
+    proof.write_text(judged)
+    assert remember(context, spec, "accept") is True

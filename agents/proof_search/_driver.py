@@ -9,6 +9,7 @@ view in `info` and `metrics`, which the gate ignores: the gate re-checks `proof.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import sqlite3
@@ -163,11 +164,23 @@ def recalled(problem: ProofProblem) -> tuple[list[ProofScript], str]:
     return drafts, f"{len(drafts)} script(s) recalled{excluded}{only}"
 
 
+def _judged_digest(context: RunContext, key: str, digest: str) -> bool:
+    """Whether an accepting proof-gate verdict on experiment `key` cites `digest` as its evidence."""
+    return any(
+        verdict.experiment == key
+        and verdict.gate == "proof-check"
+        and verdict.decision == "accept"
+        and digest in verdict.evidence
+        for verdict in context.store.verdicts(context.run_id)
+    )
+
+
 def remember(context: RunContext, spec: ExperimentSpec, decision: str) -> bool:
     """Record the proof of an experiment the gates accepted in the proof memory; True when recorded.
 
-    Only an accepted proof is kept, read back from the experiment's `proof.v` (what the gate judged)
-    and taken apart against the trusted problem, never against the file's own statement.
+    Only an accepted proof is kept: the experiment's `proof.v`, read once and kept only when its digest
+    is the one the accepting proof gate cited (a file changed after the verdict is not what was judged),
+    taken apart against the trusted problem, never against the file's own statement.
     """
     if decision != "accept":
         return False
@@ -178,8 +191,12 @@ def remember(context: RunContext, spec: ExperimentSpec, decision: str) -> bool:
     proof = context.experiment_dir(spec.key) / PROOF_FILE
     if memory is None or not proof.is_file():
         return False
+    data = proof.read_bytes()
+    if not _judged_digest(context, spec.key, hashlib.sha256(data).hexdigest()):
+        context.emit("memory", f"{spec.key}: {PROOF_FILE} is not the file the proof gate accepted: not recorded")
+        return False
     problem = resolve_problem(spec.params, context.task.id)
-    script = script_from_text(proof.read_text(errors="replace"), problem, origin="accepted")
+    script = script_from_text(data.decode(errors="replace"), problem, origin="accepted")
     if script is None:
         return False
     try:
