@@ -293,7 +293,7 @@ def _top_refusal(walk: _Walk, command: Command) -> str | None:
         for token in _declared_tokens(command.body, keyword):
             problem = token_problem(token)
             if problem is not None:
-                shown = {"Tactic": "Tactic Notation", "Reserved": "Reserved Notation"}.get(keyword, keyword)
+                shown = command.words(2) if keyword in ("Tactic", "Reserved") else keyword
                 return f"`{shown}` declares a symbol Coq would read differently from these rules: {problem}"
     if keyword in ("Notation", "Infix"):
         used = [

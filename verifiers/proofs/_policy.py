@@ -338,23 +338,31 @@ def code_words(code: str) -> Iterator[re.Match[str]]:
     return (match for match in _WORD.finditer(code) if not _glued(code, match.start()))
 
 
-def _symbol_tails(code: str) -> Iterator[str]:
-    """The tails of each word right after a symbol character: `_Dfix` after `=` may be the symbol `=_D`
-    (Reals declares it) and then `fix`, since a symbol may end in letters and Coq reads it greedily."""
+def _symbol_tails(code: str) -> Iterator[tuple[str, str]]:
+    """Each word right after a symbol character, with each of its tails: `_Dfix` after `=` may be the
+    symbol `=_D` (Reals declares it) and then `fix`, since a symbol may end in letters and Coq reads it
+    greedily."""
     for match in _WORD.finditer(code):
         start = match.start()
         if start == 0 or code[start - 1] in _NOT_SYMBOL_END or _glued(code, start):
             continue
         word = match.group(0)
-        yield from (word[index:] for index in range(1, len(word)))
+        yield from ((word, word[index:]) for index in range(1, len(word)))
 
 
 def denied_words(code: str) -> list[str]:
     """Why the code (comments and strings already blanked) is refused, one reason per denied word, read
     as Coq may read it: a word of its own, or the tail of a word a symbol may have taken the start of."""
-    words = [match.group(0) for match in code_words(code)]
-    found = dict.fromkeys(word for word in [*words, *_symbol_tails(code)] if word in DENIED_WORDS)
-    return [DENIED_WORDS[word] for word in found]
+    found = dict.fromkeys(
+        DENIED_WORDS[word] for word in (match.group(0) for match in code_words(code)) if word in DENIED_WORDS
+    )
+    for word, tail in _symbol_tails(code):
+        if tail in DENIED_WORDS:
+            found.setdefault(
+                f"`{word}` right after a symbol may be read as a symbol and `{tail}` (a symbol may end in "
+                f"letters; put a blank before `{word}`): {DENIED_WORDS[tail]}"
+            )
+    return list(found)
 
 
 _TOKEN_TAIL = re.compile(r"[A-Za-z0-9_'.]*\Z")
