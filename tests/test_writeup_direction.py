@@ -154,6 +154,10 @@ HOSTILE = {
     "a speedup as a share of time": (KERNEL, "gen-012 needed only 0.89 of the seed's time in distribution [V1]."),
     "a speedup as times the run time": (KERNEL, "gen-012 takes 0.89 times the seed's run time in distribution [V1]."),
     "a held-out speedup as the time": (KERNEL, "gen-012 was 0.995x the seed's time on the held-out sizes [V2]."),
+    # The reference of a comparison named first: the clause speaks of the other case
+    "compared with the better case first": (CAVITY, "Compared with Re 100, Re 1000 is off by less [V1][V5]."),
+    "relative to the better case first": (CAVITY, "Relative to Re 100, Re 1000 is more accurate [V1][V5]."),
+    "unlike the better case": (CAVITY, "Unlike Re 100, Re 1000 is close to the data, more accurate [V1][V5]."),
 }
 
 HONEST = [
@@ -196,6 +200,9 @@ HONEST = [
     (CAVITY, "Re 100 is the most accurate case [V1][V5]."),
     (CAVITY, "Re 1000 trailed Re 100 [V1][V5]."),
     (CAVITY, "Re 1000 is further from the data than Re 100 [V1][V5]."),
+    (CAVITY, "Compared with Re 100, Re 1000 is off by more [V1][V5]."),
+    (CAVITY, "Relative to Re 1000, Re 100 is more accurate [V1][V5]."),
+    (CAVITY, "Against Re 100, Re 1000 has a higher RMSE [V1][V5]."),
 ]
 
 

@@ -277,8 +277,16 @@ def _judge_directions(
             findings.add(kind, f"{where}: {detail}")
 
 
+_COMPARED_WITH = re.compile(
+    r"(?:compared\s+(?:with|to)|relative\s+to|in\s+contrast\s+to|with\s+respect\s+to|against|versus|vs\.?|than"
+    r"|unlike|beside|next\s+to)\s+(?:the\s+|that\s+of\s+|those\s+of\s+)?\Z"
+)
+"""Words that make what follows them the reference of a comparison, not what the clause speaks of."""
+
+
 def _mentions_in_order(text: str, keys: list[str]) -> list[str]:
-    """The experiments `text` names, in the order it names them (the first is what it speaks of)."""
+    """The experiments `text` names, in the order it names them, those named as the reference of a
+    comparison ('compared with A, B is off by more', 'faster than A') last: the first is what it speaks of."""
     lowered = _spelled_out(text)
     places: dict[str, int] = {}
     for start, _, _, resolved in _references(lowered, keys):
@@ -288,7 +296,7 @@ def _mentions_in_order(text: str, keys: list[str]) -> list[str]:
         found = _key_pattern(key).search(lowered) if _distinctive(key) else None
         if found is not None:
             places[key] = min(places.get(key, found.start()), found.start())
-    return sorted(places, key=lambda key: places[key])
+    return sorted(places, key=lambda key: (_COMPARED_WITH.search(lowered[: places[key]]) is not None, places[key]))
 
 
 def _judge_segment(
