@@ -225,6 +225,13 @@ HIDDEN_BY_SYMBOLS = {
     "comment after a symbol starting with a letter": _behind_symbol(
         "Notation \"'a(' '*~' x '~*'\" := (x) (x at level 0).", "(a(*~ (", ") ~*))"
     ),
+    # Found by the fifth pass: Coq's blanks are space, tab, CR and LF; a vertical tab or form feed is a
+    # symbol character to it, where Python's split and the rules' blanks read a blank.
+    "vertical tab inside a symbol": _behind_symbol(_prefix_notation("%\va"), "(%\va"),
+    "form feed inside a symbol": _behind_symbol(_prefix_notation("%\fa"), "(%\fa"),
+    "comment after a vertical tab symbol": _behind_symbol(
+        "Notation \"'\v(' '*~' x '~*'\" := (x) (x at level 0).", "(\v(*~ (", ") ~*))"
+    ),
 }
 
 
@@ -233,7 +240,10 @@ def test_a_keyword_behind_a_symbol_of_the_files_own_is_seen(source: str) -> None
     problems = lint_proof_file(FALSE_CLAIM, source).problems
     assert problems, "the text rules passed a proof of 2 + 2 = 5"
     assert any(
-        "writes its own recursion (`fix`)" in item or "declares a symbol" in item or "put a blank before" in item
+        "writes its own recursion (`fix`)" in item
+        or "declares a symbol" in item
+        or "put a blank before" in item
+        or "does not read as a blank" in item
         for item in problems
     ), problems
 
@@ -521,3 +531,21 @@ def test_a_comment_glued_to_a_symbol_is_refused_by_the_text_rules(body: str) -> 
 )
 def test_comments_after_a_blank_or_a_string_stay_allowed(body: str) -> None:
     assert _problems(body) == []
+
+
+@pytest.mark.parametrize(
+    ("body", "refused"),
+    [
+        ("Definition d :=\v0.", True),
+        ("Definition d :=\f0.", True),
+        ("(* a comment with a form feed \f *) Definition d := 0.", True),
+        ("Definition d :=\u00a00.", True),
+        ("Definition d :=\u200b0.", True),
+        ("(* \u00aba comment with non-breaking spaces\u00a0\u00bb *) Definition d := 0.", False),
+        ('Definition s := "a string with a non-breaking space \u00a0".', False),
+        ("Definition d :=\t0.\r\nDefinition e := d.", False),
+    ],
+)
+def test_only_coqs_own_blanks_separate_code(body: str, refused: bool) -> None:
+    problems = _problems(body)
+    assert any("does not read as a blank" in problem for problem in problems) == refused, problems

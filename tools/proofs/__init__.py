@@ -31,6 +31,7 @@ from tools.proofs._problems import (
 )
 from tools.proofs._prover import CheckResult, Prover, ProverUnavailableError
 from tools.proofs._sentences import (
+    COQ_BLANKS,
     Sentence,
     UnterminatedSourceError,
     attribute_end,
@@ -65,6 +66,7 @@ from tools.proofs._workload import (
 
 __all__ = [
     "ASSUMPTION_KEYWORDS",
+    "COQ_BLANKS",
     "COQ_LIMITS",
     "DATA_DIR",
     "DATA_ENV",

@@ -105,7 +105,9 @@ def strip_comments(text: str) -> str:
 # What may stand right before a comment for Coq to read it as one, whatever notations are declared: a
 # blank or a string's closing quote. Anything else may end a notation symbol that takes the `(` (see
 # below): `%(` once, and `a(` too, since a symbol may begin with letters.
-_BEFORE_COMMENT = frozenset(' \t\r\n\f\v"')
+COQ_BLANKS = " \t\r\n"
+"""What Coq's lexer skips between tokens: nothing else (a vertical tab or form feed is a symbol character)."""
+_BEFORE_COMMENT = frozenset(COQ_BLANKS + '"')
 
 
 def glued_comments(text: str) -> list[int]:

@@ -15,9 +15,11 @@ from __future__ import annotations
 
 import bisect
 import re
+import unicodedata
 from dataclasses import dataclass, field
 
 from tools.proofs import (
+    COQ_BLANKS,
     THEOREM_KEYWORDS,
     ProblemFormatError,
     ProofProblem,
@@ -116,6 +118,7 @@ def lint_proof_file(problem: ProofProblem, source: str) -> ProofFileReport:
         report.problems.append(f"the file cannot be read as Coq sentences: {error}")
         return report
     lines = _Lines(source)
+    report.problems.extend(_odd_characters(source, code_only))
     for offset in glued[:3]:
         line, column = line_column(source, offset)
         report.problems.append(
@@ -163,6 +166,28 @@ def lint_proof_file(problem: ProofProblem, source: str) -> ProofFileReport:
     return report
 
 
+def _odd_characters(source: str, code: str) -> list[str]:
+    """Characters Coq and these rules may read differently, at most three named: a control character but
+    tab and line breaks anywhere (Coq's blanks are space, tab, CR and LF only; a vertical tab or form feed
+    is a symbol character to it, and Python's split and `\\s` call them blanks), and in code a space or
+    format character beyond ASCII (U+00A0, U+200B, a BOM past the start)."""
+    found: list[str] = []
+    for offset, char in enumerate(source):
+        category = unicodedata.category(char)
+        odd = (category == "Cc" and char not in COQ_BLANKS) or (
+            code[offset] == char and char != " " and category in ("Zs", "Zl", "Zp", "Cf")
+        )
+        if odd:
+            line, column = line_column(source, offset)
+            found.append(
+                f"line {line}, column {column}: the character U+{ord(char):04X} ({unicodedata.name(char, 'control')}), "
+                "which Coq does not read as a blank: use spaces, tabs and line breaks only"
+            )
+            if len(found) == 3:
+                break
+    return found
+
+
 def _compare_statement(report: ProofFileReport, command: str, binders: str, type_: str, where: str) -> None:
     try:
         given = parse_statement(command)
@@ -197,7 +222,7 @@ def _declared_tokens(code: str, keyword: str) -> list[str]:
     match = literal.search(code)
     if match is None:
         return []
-    parts = match.group(1).split()
+    parts = [part for part in match.group(1).split(" ") if part]  # Coq splits a notation at spaces only
     return [part[1:-1] if len(part) >= 2 and part[0] == part[-1] == "'" else part for part in parts]
 
 

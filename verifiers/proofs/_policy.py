@@ -14,7 +14,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
-from tools.proofs import ASSUMPTION_KEYWORDS, THEOREM_KEYWORDS
+from tools.proofs import ASSUMPTION_KEYWORDS, COQ_BLANKS, THEOREM_KEYWORDS
 from verifiers.proofs._vernac import Command
 
 # Universe-polymorphic and cumulative declarations: the kernel's universe substitutions and variance
@@ -302,7 +302,7 @@ _IDENTIFIER_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVW
 _IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_']*")
 # Characters that end no notation symbol before a word: blanks, brackets and separators. After any other
 # non-identifier character a symbol may have taken the word's first letters (`=_D` is one, from Reals).
-_NOT_SYMBOL_END = frozenset(' \t\r\n\f\v()[]{},;"')
+_NOT_SYMBOL_END = frozenset(COQ_BLANKS + '()[]{},;"')
 
 
 def _identifier_ends_at(code: str, end: int) -> bool:
