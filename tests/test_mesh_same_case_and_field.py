@@ -24,10 +24,34 @@ from verifiers.cfd._field_change import FieldChange, field_change, interpolated
 WORKLOAD = CfdWorkload()
 
 
+def _labels(values: list[int]) -> str:
+    return "FoamFile { version 2.0; format ascii; class labelList; object x; }\n" + (
+        f"{len(values)}\n(\n" + "\n".join(map(str, values)) + "\n)\n"
+    )
+
+
+def _faces(case: Path, n: int, blocks: int = 1) -> None:
+    """The internal faces of `blocks` unconnected n x n grids, cells numbered x-major, block after block."""
+    owner, neighbour = [], []
+    for block in range(blocks):
+        for i in range(n):
+            for j in range(n):
+                cell = block * n * n + i * n + j
+                for other, fits in ((cell + n, i + 1 < n), (cell + 1, j + 1 < n)):
+                    if fits:
+                        owner.append(cell)
+                        neighbour.append(other)
+    mesh = case / "constant" / "polyMesh"
+    mesh.mkdir(parents=True, exist_ok=True)
+    (mesh / "owner").write_text(_labels(owner))
+    (mesh / "neighbour").write_text(_labels(neighbour))
+
+
 def _grid(case: Path, n: int, speed: object) -> None:
     """An n x n grid over the unit square at time 1, with U = speed(x, y) (a callable giving (n*n, 3))."""
     xs, ys = np.meshgrid((np.arange(n) + 0.5) / n, (np.arange(n) + 0.5) / n, indexing="ij")
     centres = np.column_stack([xs.ravel(), ys.ravel(), np.full(n * n, 0.05)])
+    _faces(case, n)
     (case / "1").mkdir(parents=True)
     (case / "1" / "C").write_text(_field("Vector", centres))
     (case / "1" / "V").write_text(_field("Scalar", np.full(n * n, 0.1 / (n * n))))
@@ -244,3 +268,115 @@ def test_a_large_mesh_is_fitted_in_pieces_with_the_same_result(monkeypatch: pyte
     monkeypatch.setattr(_field_change, "CHUNK", 7)
     assert np.array_equal(interpolated(centres, fine_centres, values), whole)
     assert np.allclose(whole[:, 0], centres @ [1.0, 2.0, 3.0], atol=0.02)  # linear: nearly exact inside
+
+
+def _two_blocks(case: Path, n: int, cavity: object, speed: float) -> None:
+    """Two unconnected n x n grids at time 1: a `cavity` (a callable of the centres) on the unit square and
+    a block of uniform flow at `speed` 100 times its area beside it."""
+    xs, ys = np.meshgrid((np.arange(n) + 0.5) / n, (np.arange(n) + 0.5) / n, indexing="ij")
+    unit = np.column_stack([xs.ravel(), ys.ravel(), np.full(n * n, 0.05)])
+    block = unit * [10.0, 10.0, 1.0] + [2.0, 0.0, 0.0]
+    _faces(case, n, blocks=2)
+    (case / "1").mkdir(parents=True)
+    (case / "1" / "C").write_text(_field("Vector", np.vstack([unit, block])))
+    volumes = np.concatenate([np.full(n * n, 0.1 / n**2), np.full(n * n, 10.0 / n**2)])
+    (case / "1" / "V").write_text(_field("Scalar", volumes))
+    flow = np.vstack([cavity(unit), np.tile([speed, 0.0, 0.0], (n * n, 1))])  # type: ignore[operator]
+    (case / "1" / "U").write_text(_field("Vector", flow))
+
+
+def test_a_region_that_moved_is_not_diluted_by_an_unconnected_one_that_did_not(tmp_path: Path) -> None:
+    """Red team 5's M2: a cavity that moved 9.5 % read 0.48 % beside a block of uniform flow 100 times its size."""
+
+    def moved(centres: np.ndarray) -> np.ndarray:
+        return 1.1 * _shear(centres)
+
+    _two_blocks(tmp_path / "a", 10, _shear, 5.0)
+    _two_blocks(tmp_path / "b", 20, moved, 5.0)
+    found = field_change(tmp_path / "a", tmp_path / "b", "U", (200, 800))
+    assert isinstance(found, FieldChange)
+    assert found.regions == 2 and found.cells == 100
+    assert found.change == pytest.approx(0.1, rel=0.02)  # the cavity's own, not the whole mesh's
+    _two_blocks(tmp_path / "c", 20, _shear, 5.0)
+    unchanged = field_change(tmp_path / "a", tmp_path / "c", "U", (200, 800))
+    assert isinstance(unchanged, FieldChange) and unchanged.change < 1e-4
+
+
+def test_a_mesh_whose_face_lists_do_not_fit_is_refused(tmp_path: Path) -> None:
+    _grid(tmp_path / "a", 10, _shear)
+    _grid(tmp_path / "b", 20, _shear)
+    _faces(tmp_path / "a", 11)  # the face lists of another mesh
+    found = field_change(tmp_path / "a", tmp_path / "b", "U", (100, 400))
+    assert isinstance(found, str) and "do not fit" in found
+    (tmp_path / "a" / "constant" / "polyMesh" / "neighbour").unlink()
+    found = field_change(tmp_path / "a", tmp_path / "b", "U", (100, 400))
+    assert isinstance(found, str) and "connected regions cannot be told" in found
+
+
+_HEAD = "FoamFile {{ version 2.0; format ascii; class {0}; object {1}; }}\n"
+_SCALAR_TRANSPORT = {
+    "system/blockMeshDict": (
+        "convertToMeters 1;\nvertices ( (0 0 0) (1 0 0) (1 0.1 0) (0 0.1 0) (0 0 0.01) (1 0 0.01) (1 0.1 0.01) "
+        "(0 0.1 0.01) );\nblocks ( hex (0 1 2 3 4 5 6 7) (10 2 1) simpleGrading (1 1 1) );\nedges ();\nboundary (\n"
+        " inlet { type patch; faces ((0 4 7 3)); }\n outlet { type patch; faces ((1 2 6 5)); }\n"
+        " walls { type wall; faces ((0 1 5 4) (3 7 6 2)); }\n"
+        " frontAndBack { type empty; faces ((0 3 2 1) (4 5 6 7)); }\n"
+        ");\nmergePatchPairs ();\n"
+    ),
+    "system/controlDict": (
+        "application scalarTransportFoam;\nstartFrom startTime;\nstartTime 0;\nstopAt endTime;\nendTime 6;\n"
+        "deltaT 0.02;\nwriteControl timeStep;\nwriteInterval 300;\nwriteFormat ascii;\nwritePrecision 8;\n"
+    ),
+    "system/fvSchemes": (
+        "ddtSchemes { default Euler; }\ngradSchemes { default Gauss linear; }\n"
+        "divSchemes { default none; div(phi,T) Gauss upwind; }\n"
+        "laplacianSchemes { default none; laplacian(DT,T) Gauss linear corrected; }\n"
+        "interpolationSchemes { default linear; }\nsnGradSchemes { default corrected; }\n"
+    ),
+    "system/fvSolution": (
+        "solvers { T { solver PBiCGStab; preconditioner DILU; tolerance 1e-10; relTol 0; } }\n"
+        "SIMPLE { nNonOrthogonalCorrectors 0; }\n"
+    ),
+    "constant/transportProperties": "DT 0.01;\n",
+    "0/U": (
+        "dimensions [0 1 -1 0 0 0 0];\ninternalField uniform (1 0 0);\nboundaryField {\n"
+        " inlet { type fixedValue; value uniform (1 0 0); }\n outlet { type zeroGradient; }\n"
+        " walls { type slip; }\n frontAndBack { type empty; }\n}\n"
+    ),
+    "0/T": (
+        "dimensions [0 0 0 1 0 0 0];\ninternalField uniform 0;\nboundaryField {\n"
+        " inlet { type fixedValue; value uniform 1; }\n outlet { type fixedValue; value uniform 0; }\n"
+        " walls { type zeroGradient; }\n frontAndBack { type empty; }\n}\n"
+    ),
+}
+
+
+@pytest.mark.slow
+@pytest.mark.openfoam
+@pytest.mark.usefixtures("openfoam", "bubblewrap")
+def test_the_field_a_solver_solved_is_compared_not_a_velocity_it_was_given(tmp_path: Path) -> None:
+    """Red team 5's M1: scalarTransportFoam carries a given U, which never moves; its T, an outlet layer
+    smeared over a cell by upwinding, moved 53 % and was accepted as 'U field: 0.00 %'."""
+    case = tmp_path / "scalar-transport"
+    for relative, body in _SCALAR_TRANSPORT.items():
+        kind = {"0/U": "volVectorField", "0/T": "volScalarField"}.get(relative, "dictionary")
+        (case / relative).parent.mkdir(parents=True, exist_ok=True)
+        (case / relative).write_text(_HEAD.format(kind, Path(relative).name) + body)
+    task, spec = _task(case)
+    factory = lambda where: LocalSandbox(workdir=where)  # noqa: E731
+    outcome = WORKLOAD.run(task, spec, tmp_path / "base", factory)
+    assert outcome.status == "completed", outcome.error
+    context = GateContext(
+        task=task,
+        experiment=spec,
+        directory=tmp_path / "base",
+        outcome=outcome,
+        options={},
+        sandbox_factory=factory,
+        rerun=lambda extra, where: WORKLOAD.run(task, extra, where, factory),
+        prior=[],
+    )
+    verdict = run_gate(get_gate("mesh-independence"), context)
+    assert verdict.decision == "revise", verdict.reasons
+    assert any(reason.startswith("T field:") for reason in verdict.reasons), verdict.reasons
+    assert verdict.metrics["field_change_T"] > 0.2 and "field_change_U" not in verdict.metrics

@@ -38,7 +38,7 @@ class CaseDefinition(ABC, Generic[ParamsT]):
     """Whether the flow is mirror-symmetric about the domain's horizontal mid-line."""
     mesh_tolerances: ClassVar[dict[str, float]] = {}
     """Quantity of interest -> allowed relative change under mesh refinement (mesh-independence gate). The
-    name `field` is the field `mesh_field` names, compared cell by cell (`verifiers.cfd._field_change`)."""
+    name `field` stands for each field `mesh_fields` names, compared cell by cell (`verifiers.cfd._field_change`)."""
     user_mesh: ClassVar[bool] = False
     """Whether the mesh comes from the user's files: then the mesh-independence gate checks, cell by cell,
     that every region of it was refined (a family meshing from labgate's own templates refines them all)."""
@@ -147,9 +147,9 @@ class CaseDefinition(ABC, Generic[ParamsT]):
         """Quantities of interest read from the raw fields, compared across meshes."""
         return {}
 
-    def mesh_field(self, case: Path) -> str | None:
-        """The field compared cell by cell across meshes when `mesh_tolerances` names `field`; None: none."""
-        return None
+    def mesh_fields(self, case: Path) -> list[str]:
+        """The fields compared cell by cell across meshes when `mesh_tolerances` names `field`."""
+        return []
 
     @property
     def solver(self) -> str:

@@ -176,11 +176,17 @@ def compare_reference(case: Path, folder: Path, points: list[ReferencePoint]) ->
     return results
 
 
+def solved_fields(solution: SolutionFields) -> list[str]:
+    """The solution fields the solver solved for; all of them when it solved none of them (a given field
+    is an input: scalarTransportFoam's `U` never moves, whatever the mesh)."""
+    return [name for name in solution.names if name not in solution.given] or list(solution.names)
+
+
 def monitored_field(solution: SolutionFields) -> str:
-    """The field a case's mesh comparison reads without a reference: its velocity, else its first solved field."""
-    velocity = solution.velocity
-    solved = [name for name in solution.names if name not in solution.given]
-    return velocity if velocity is not None else (solved or list(solution.names))[0]
+    """The field a case's mesh comparison reads without a reference: its velocity where solved, else its
+    first solved field."""
+    solved = solved_fields(solution)
+    return solution.velocity if solution.velocity in solved else solved[0]
 
 
 def monitor_value(
@@ -198,7 +204,7 @@ def monitor_value(
     cells = mesh_cell_count(case, folder)
     name = monitored_field(solution)
     field = read_internal_field(folder / name, n_cells=1, within=case, expected=cells)
-    if field.ndim == 2 or solution.velocity is not None:
+    if field.ndim == 2 or name == solution.velocity:
         magnitude = np.linalg.norm(np.atleast_2d(field), axis=1)
     else:
         magnitude = field - np.min(field)
