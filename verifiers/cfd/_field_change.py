@@ -65,6 +65,8 @@ NEIGHBOURS = {1: 3, 2: 7, 3: 11}
 fit's unknowns, so the cells surround the centre and a fit is not at the mercy of one cell."""
 
 
+COINCIDENT = 1e-6
+"""A fine centre this close to a coarse one (relative to the fit's neighbourhood) stands on it."""
 CHUNK = 65536
 """Coarse centres fitted at once: the fit's arrays grow with the centres times the neighbours, so a mesh of
 millions of cells is fitted in pieces of bounded memory (about 40 MB each for a vector in 3-D)."""
@@ -90,7 +92,11 @@ def interpolated(centres: np.ndarray, fine_centres: np.ndarray, fine: np.ndarray
         if not axes or count <= len(axes):
             pieces.append(np.asarray(fine[nearest[:, 0]], dtype=np.float64))
         else:
-            pieces.append(_fit(points[nearest] - targets[start : start + CHUNK, None, :], distance, fine[nearest]))
+            fitted = _fit(points[nearest] - targets[start : start + CHUNK, None, :], distance, fine[nearest])
+            # A fine centre on the coarse one (the same mesh run again, an odd refinement) is the value there.
+            on = distance[:, 0] <= COINCIDENT * np.maximum(distance[:, -1], 1e-300)
+            fitted[on] = fine[nearest[on, 0]]
+            pieces.append(fitted)
     return np.concatenate(pieces) if pieces else np.empty((0, fine.shape[1]))
 
 

@@ -1,6 +1,8 @@
 """The mesh-independence gate: rerun an accepted case on a finer mesh; its answer must not move.
 
 The refined run goes to `mesh-check/` inside the experiment directory (never into the case itself);
+results the user brought (`agent check --rerun`) must first be what the case, re-run as given into
+`reproduce/`, computes (`verifiers.cfd._same_case`);
 the quantities of interest are read from both runs' raw fields by the case family's own reader and
 compared against the family's stated tolerances (a task may override them).
 
@@ -21,86 +23,23 @@ from __future__ import annotations
 
 import math
 from pathlib import Path
-from typing import Any
 
 from pydantic import Field, PositiveFloat
 
 from runs import ExperimentSpec, GateResult
 from tools import ExperimentOutcome
-from tools.cfd import CaseDefinition, FieldFormatError, latest_time, mesh_cell_count, read_internal_field
+from tools.cfd import FieldFormatError
 from verifiers._gate import Gate, GateContext, blocking_verdict
 from verifiers._options import GateOptions
 from verifiers.cfd._family import case_family
-from verifiers.cfd._field_change import FieldChange, field_change
 from verifiers.cfd._refinement import measure_refinement, unrefined_problem
+from verifiers.cfd._same_case import field_changes, field_line, inputs_changed, reproduction_problem, solved_cells
 from verifiers.cfd._solver_log import finished_run_problem
 
-_CELL_FIELDS = ("C", "U", "p", "p_rgh", "T")
-"""Fields whose length is the cell count, where the mesh carries no note of it (a mesh written by an old
-version, as in the airFoil2D tutorial): labgate's own cell centres first."""
 FIELD = "field"
 """The tolerance name of the cell-by-cell field comparison (`CaseDefinition.mesh_fields`)."""
 RATIO_SLACK = 0.1
 """How far below `factor` the measured cell ratio may fall: counts are whole numbers, rounded."""
-
-
-def _solved_cells(case: Path) -> int | None:
-    """The cell count of the mesh the latest fields were solved on (`mesh_folder`), not merely of
-    `constant/polyMesh`: a case solving on a mesh kept in a time folder never saw a refinement there.
-    Without the mesh's note, the length of the first nonuniform cell field of the latest time."""
-    latest = latest_time(case)
-    noted = mesh_cell_count(case, latest[1] if latest is not None else None)
-    if noted is not None or latest is None:
-        return noted
-    for name in _CELL_FIELDS:
-        try:
-            return len(read_internal_field(latest[1] / name, within=case))
-        except FieldFormatError:
-            continue
-    return None
-
-
-def _inputs_changed(original: dict[str, Any], refined: dict[str, Any], *, required: bool) -> str | None:
-    """Why the refined run did not run the original's case, when the two runs' copies of a user's case
-    differ in their inputs (`tools.cfd.cases._case_inputs`): the folder changed between the runs."""
-    first, second = original.get("inputs_digest"), refined.get("inputs_digest")
-    if first is None and second is None and not required:
-        return None
-    if first is None or second is None:
-        return "the runs do not both record the case they ran: whether the refined run ran the same one cannot be told"
-    if first != second:
-        return (
-            "the case's files (or its reference data) changed between the original run and the refined one: "
-            "the finer run is of another case, and says nothing about this one's mesh"
-        )
-    return None
-
-
-def _field_changes(definition: CaseDefinition[Any], original: Path, refined: Path) -> list[FieldChange] | str:
-    """The change of every field the family compares (`mesh_fields`: every field the solver solved), or
-    why one cannot be told."""
-    names = definition.mesh_fields(original)
-    if not names:
-        return "the original run has no solution field to compare"
-    before, after = _solved_cells(original), _solved_cells(refined)
-    if before is None or after is None:
-        return "a mesh does not say how many cells it has"
-    changes = []
-    for name in names:
-        found = field_change(original, refined, name, (before, after))
-        if isinstance(found, str):
-            return found
-        changes.append(found)
-    return changes
-
-
-def _field_line(found: FieldChange, tolerance: float) -> str:
-    where = ", ".join(f"{value:.3g}" for value in found.where)
-    region = f" in the worst of {found.regions} unconnected regions ({found.cells} cells)" if found.regions > 1 else ""
-    return (
-        f"{found.field} field: {100 * found.change:.2f} % RMS change cell by cell{region} (largest "
-        f"{100 * found.worst:.1f} % near ({where})), tolerance {100 * tolerance:g} %"
-    )
 
 
 def _not_finite(quantities: dict[str, float]) -> list[str]:
@@ -134,7 +73,7 @@ class MeshIndependenceGate(Gate):
         problem = finished_run_problem(directory, outcome)
         if problem is not None:
             return f"the refined run's solver log: {problem}"
-        before, after = _solved_cells(context.path("case")), _solved_cells(directory / "case")
+        before, after = solved_cells(context.path("case")), solved_cells(directory / "case")
         if before is None or after is None:
             which = "original" if before is None else "refined"
             return f"the {which} run's mesh does not say how many cells it has: whether it was refined cannot be told"
@@ -178,6 +117,9 @@ class MeshIndependenceGate(Gate):
             # A family may refine by its own ratio (one refineMesh pass halves every cell).
             factor = float(refined["mesh_factor"]) / float(context.experiment.params.get("mesh_factor", 1.0))
         tolerances = {**definition.mesh_tolerances, **options.tolerances}
+        unreproduced, reproduction = reproduction_problem(context, definition)
+        if unreproduced is not None:
+            return self.verdict("reject", [unreproduced])
         params = definition.parse(context.experiment.params)
         try:
             coarse = definition.quantities(context.path("case"), params)
@@ -194,7 +136,7 @@ class MeshIndependenceGate(Gate):
         outcome = context.rerun(spec, directory)
         if outcome.status != "completed":
             return self.verdict("reject", [f"the refined run failed: {outcome.error}"])
-        if (changed := _inputs_changed(context.outcome.info, outcome.info, required=definition.user_mesh)) is not None:
+        if (changed := inputs_changed(context.outcome.info, outcome.info, required=definition.user_mesh)) is not None:
             return self.verdict("reject", [changed])
         ratio = self._refined_cell_ratio(context, directory, outcome, factor, local=definition.user_mesh)
         if isinstance(ratio, str):
@@ -211,13 +153,15 @@ class MeshIndependenceGate(Gate):
         reasons: list[str] = []
         moved: list[str] = []
         metrics: dict[str, float] = {"refinement": factor, "cell_ratio": ratio}
+        if context.outcome.info.get("adopted"):
+            metrics["reproduction_change"] = reproduction
         if FIELD in tolerances:
-            changes = _field_changes(definition, context.path("case"), directory / "case")
+            changes = field_changes(definition, context.path("case"), directory / "case")
             if isinstance(changes, str):
                 return self.verdict("reject", [f"whether the field moved cannot be told: {changes}"])
             for found in changes:
                 metrics[f"field_change_{found.field}"] = found.change
-                line = _field_line(found, tolerances[FIELD])
+                line = field_line(found, tolerances[FIELD])
                 (moved if found.change > tolerances[FIELD] else reasons).append(line)
             most = max(changes, key=lambda found: found.change)
             metrics["field_change"], metrics["field_worst_change"] = most.change, most.worst

@@ -1,0 +1,141 @@
+"""Whether two runs of a user's case are runs of the same case, and how far their fields lie apart.
+
+Shared by the mesh gate's two comparisons: the finer run against the original, and, for a case the user
+ran (`agent check --rerun`), the case re-run as given against the results in the folder. The folder's
+results are the user's files: a coarse result replaced by a finer run's, interpolated, reads as
+unchanged on the finer mesh, so they count only when the case, re-run as given, computes them.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from runs import ExperimentSpec
+from tools.cfd import CaseDefinition, FieldFormatError, latest_time, mesh_cell_count, read_internal_field
+from verifiers._gate import GateContext
+from verifiers.cfd._field_change import FieldChange, field_change
+from verifiers.cfd._solver_log import finished_run_problem
+
+REPRODUCED = 0.01
+"""The largest RMS change of a field between the folder's results and the case re-run as given: the same
+solver on the same mesh repeats its answer to its solvers' tolerances (a run decomposed in parallel
+differs in the last digits)."""
+TIME_SLACK = 1e-6
+"""How far apart (relatively) the folder's latest time and the re-run's may be and still be one time."""
+
+_CELL_FIELDS = ("C", "U", "p", "p_rgh", "T")
+"""Fields whose length is the cell count, where the mesh carries no note of it (a mesh written by an old
+version, as in the airFoil2D tutorial): labgate's own cell centres first."""
+FIELD = "field"
+"""The tolerance name of the cell-by-cell field comparison (`CaseDefinition.mesh_fields`)."""
+RATIO_SLACK = 0.1
+"""How far below `factor` the measured cell ratio may fall: counts are whole numbers, rounded."""
+
+
+def solved_cells(case: Path) -> int | None:
+    """The cell count of the mesh the latest fields were solved on (`mesh_folder`), not merely of
+    `constant/polyMesh`: a case solving on a mesh kept in a time folder never saw a refinement there.
+    Without the mesh's note, the length of the first nonuniform cell field of the latest time."""
+    latest = latest_time(case)
+    noted = mesh_cell_count(case, latest[1] if latest is not None else None)
+    if noted is not None or latest is None:
+        return noted
+    for name in _CELL_FIELDS:
+        try:
+            return len(read_internal_field(latest[1] / name, within=case))
+        except FieldFormatError:
+            continue
+    return None
+
+
+def inputs_changed(original: dict[str, Any], refined: dict[str, Any], *, required: bool) -> str | None:
+    """Why the refined run did not run the original's case, when the two runs' copies of a user's case
+    differ in their inputs (`tools.cfd.cases._case_inputs`): the folder changed between the runs."""
+    first, second = original.get("inputs_digest"), refined.get("inputs_digest")
+    if first is None and second is None and not required:
+        return None
+    if first is None or second is None:
+        return "the runs do not both record the case they ran: whether the refined run ran the same one cannot be told"
+    if first != second:
+        return (
+            "the case's files (or its reference data) changed between the original run and the refined one: "
+            "the finer run is of another case, and says nothing about this one's mesh"
+        )
+    return None
+
+
+def field_changes(definition: CaseDefinition[Any], original: Path, refined: Path) -> list[FieldChange] | str:
+    """The change of every field the family compares (`mesh_fields`: every field the solver solved), or
+    why one cannot be told."""
+    names = definition.mesh_fields(original)
+    if not names:
+        return "the original run has no solution field to compare"
+    before, after = solved_cells(original), solved_cells(refined)
+    if before is None or after is None:
+        return "a mesh does not say how many cells it has"
+    changes = []
+    for name in names:
+        found = field_change(original, refined, name, (before, after))
+        if isinstance(found, str):
+            return found
+        changes.append(found)
+    return changes
+
+
+def field_line(found: FieldChange, tolerance: float) -> str:
+    where = ", ".join(f"{value:.3g}" for value in found.where)
+    region = f" in the worst of {found.regions} unconnected regions ({found.cells} cells)" if found.regions > 1 else ""
+    return (
+        f"{found.field} field: {100 * found.change:.2f} % RMS change cell by cell{region} (largest "
+        f"{100 * found.worst:.1f} % near ({where})), tolerance {100 * tolerance:g} %"
+    )
+
+
+def reproduction_problem(context: GateContext, definition: CaseDefinition[Any]) -> tuple[str | None, float]:
+    """For results the user brought (an adopted case), why the case re-run as given (into `reproduce/`) does
+    not compute them, or None; and the largest field change found. Other results were computed by labgate
+    itself: (None, 0.0) without a run."""
+    if not context.outcome.info.get("adopted") or context.rerun is None:
+        return None, 0.0
+    spec = ExperimentSpec(
+        key=f"{context.experiment.key}-reproduce",
+        task_id=context.experiment.task_id,
+        params=dict(context.experiment.params),
+        parent_key=context.experiment.key,
+        rationale="the case re-run as given: do the results in its folder reproduce?",
+    )
+    directory = context.directory / "reproduce"
+    outcome = context.rerun(spec, directory)
+    if outcome.status != "completed":
+        return (
+            f"the case re-run as given failed, so its results in the folder cannot be reproduced: {outcome.error}",
+            0.0,
+        )
+    problem = inputs_changed(context.outcome.info, outcome.info, required=True) or finished_run_problem(
+        directory, outcome
+    )
+    if problem is not None:
+        return f"the case re-run as given: {problem}", 0.0
+    original, again = context.path("case"), directory / "case"
+    times = latest_time(original), latest_time(again)
+    if times[0] is None or times[1] is None:
+        return "the folder's results or the re-run's have no time after 0", 0.0
+    if abs(times[0][0] - times[1][0]) > TIME_SLACK * max(abs(times[1][0]), 1e-300):
+        return (
+            f"the folder's results are at t = {times[0][1].name}, the case re-run as given ends at "
+            f"t = {times[1][1].name}: they are not the results of this case as it stands"
+        ), 0.0
+    cells = solved_cells(original), solved_cells(again)
+    if cells[0] != cells[1]:
+        return f"the folder's results are on {cells[0]} cells, the case re-run as given meshes {cells[1]}", 0.0
+    changes = field_changes(definition, original, again)
+    if isinstance(changes, str):
+        return f"whether the folder's results reproduce cannot be told: {changes}", 0.0
+    worst = max(changes, key=lambda found: found.change)
+    if worst.change > REPRODUCED:
+        return (
+            "the results in the folder are not what its case computes: re-run as given, "
+            + field_line(worst, REPRODUCED)
+        ), worst.change
+    return None, worst.change
