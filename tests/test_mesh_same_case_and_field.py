@@ -17,7 +17,7 @@ from runs import ExperimentSpec, GateResult, TaskSpec
 from sandboxes import LocalSandbox
 from tests.test_mesh_refinement_local import _field
 from tools import ExperimentOutcome
-from tools.cfd import CfdWorkload
+from tools.cfd import CfdWorkload, read_internal_field
 from tools.cfd.cases._case_inputs import inputs_digest
 from verifiers import GateContext, get_gate, run_gate
 from verifiers.cfd._field_change import FieldChange, field_change, interpolated
@@ -423,3 +423,20 @@ def test_results_in_the_folder_that_the_case_does_not_compute_are_refused(home: 
     mesh = next(v for v in report["verdicts"] if v["gate"] == "mesh-independence")
     assert ran.returncode == 1 and mesh["decision"] == "reject", mesh
     assert "not what its case computes" in mesh["reasons"][0], mesh["reasons"]
+
+
+def test_a_reproduction_is_matched_cell_by_cell_by_centre(tmp_path: Path) -> None:
+    from verifiers.cfd._same_case import same_mesh_change
+
+    _grid(tmp_path / "a", 6, _shear)
+    _grid(tmp_path / "b", 6, _shear)
+    assert same_mesh_change(tmp_path / "a", tmp_path / "b", "U", 36) == 0.0
+    # The same mesh numbered backwards (renumberMesh) is still the same mesh.
+    for name in ("C", "U"):
+        path = tmp_path / "b" / "1" / name
+        path.write_text(_field("Vector", read_internal_field(path)[::-1]))
+    assert same_mesh_change(tmp_path / "a", tmp_path / "b", "U", 36) == 0.0
+    _grid(tmp_path / "c", 6, lambda centres: 1.1 * _shear(centres))
+    assert same_mesh_change(tmp_path / "a", tmp_path / "c", "U", 36) == pytest.approx(0.1)
+    (tmp_path / "c" / "1" / "C").write_text(_field("Vector", read_internal_field(tmp_path / "a" / "1" / "C") + 0.05))
+    assert "another mesh" in str(same_mesh_change(tmp_path / "a", tmp_path / "c", "U", 36))

@@ -55,7 +55,8 @@ def mesh_patches(case: Path, folder: Path | None = None) -> dict[str, PatchInfo]
 
 
 def read_label_list(path: Path, *, within: Path | None = None) -> NDArray[np.int64]:
-    text = _HEADER.sub("", read_output_text(path, within=within), count=1)
+    """An ASCII label list (`owner`, `neighbour`), or its `.gz` as OpenFOAM reads it (`read_field_text`)."""
+    text = _HEADER.sub("", read_field_text(path, within=within), count=1)
     text = re.sub(r"//[^\n]*", "", text)
     head = _LIST_HEAD.search(text)
     if head is None:
