@@ -37,7 +37,7 @@ from tools.cfd.cases._reference import (
     step_conditions,
     step_reattachment_reference,
 )
-from tools.cfd.cases._solution import PRESSURES, SolutionFields
+from tools.cfd.cases._solution import PRESSURES, VELOCITY, SolutionFields
 from tools.cfd.cases._step_task import StepParams, reattachment, step_wall
 from tools.cfd.cases._user_reference import (
     ReferenceComparison,
@@ -90,6 +90,7 @@ __all__ = [
     "PITZ_DAILY_1983",
     "PRESSURES",
     "REFERENCE_COPY",
+    "VELOCITY",
     "XIAO_2020",
     "CaseDefinition",
     "CavityParams",

@@ -15,8 +15,7 @@ from typing import Any
 import numpy as np
 
 from runs import ExperimentSpec
-from tools.cfd import CaseDefinition, FieldFormatError, latest_time, mesh_cell_count, read_internal_field
-from tools.cfd.cases._solution import VELOCITY
+from tools.cfd import VELOCITY, CaseDefinition, FieldFormatError, latest_time, mesh_cell_count, read_internal_field
 from verifiers._gate import GateContext
 from verifiers.cfd._field_change import FieldChange, field_change
 from verifiers.cfd._solver_log import finished_run_problem
