@@ -13,7 +13,7 @@ from tools import TaskError
 from tools.cfd import FieldFormatError, mesh_folder, parse_internal_field
 from tools.cfd.cases._generic_run import _start_only
 from tools.cfd.openfoam._fields import MAX_UNIFORM_CELLS
-from verifiers.cfd._mesh import _solved_cells
+from verifiers.cfd._same_case import solved_cells
 from verifiers.cfd._vision import MeshMismatchError, checkerboard_index
 
 HEADER = 'FoamFile\n{{\n    format ascii;\n    class labelList;\n    note "nCells:{cells}";\n    object {name};\n}}\n'
@@ -68,9 +68,9 @@ def test_the_mesh_gate_counts_the_cells_the_latest_fields_live_on(tmp_path: Path
     _mesh(case, "constant", 25, [0], [1])
     (case / "0").mkdir()
     (case / "0.5").mkdir()
-    assert _solved_cells(case) == 25
+    assert solved_cells(case) == 25
     _mesh(case, "0", 36, [0], [1])
-    assert _solved_cells(case) == 36, "the mesh the solver read (the start folder's) is the one counted"
+    assert solved_cells(case) == 36, "the mesh the solver read (the start folder's) is the one counted"
     assert mesh_folder(case, case / "0.5") == case / "0" / "polyMesh"
 
 
@@ -83,7 +83,7 @@ def test_a_time_folder_with_an_owner_list_but_no_faces_is_not_the_mesh_openfoam_
     (case / "0.5" / "polyMesh").mkdir()
     (case / "0.5" / "polyMesh" / "owner").write_text(HEADER.format(cells=9999, name="owner") + "1\n(\n0\n)\n")
     assert mesh_folder(case, case / "0.5") == case / "constant" / "polyMesh"
-    assert _solved_cells(case) == 25
+    assert solved_cells(case) == 25
 
 
 def test_the_checkerboard_index_reads_the_fields_own_mesh_and_refuses_one_that_does_not_fit(tmp_path: Path) -> None:
@@ -116,9 +116,9 @@ def test_without_a_cell_note_the_mesh_gate_counts_the_latest_cell_field(tmp_path
     (case / "constant" / "polyMesh" / "owner").write_text("FoamFile { object owner; }\n2\n(\n0\n1\n)\n")
     (case / "0").mkdir()
     (case / "0.5").mkdir()
-    assert _solved_cells(case) is None, "nothing says how many cells there are"
+    assert solved_cells(case) is None, "nothing says how many cells there are"
     rows = "\n".join("(0 0 0)" for _ in range(7))
     (case / "0.5" / "U").write_text(
         f"FoamFile {{ class volVectorField; }}\ninternalField nonuniform List<vector> 7\n(\n{rows}\n);\n"
     )
-    assert _solved_cells(case) == 7
+    assert solved_cells(case) == 7
