@@ -238,22 +238,7 @@ def _coarse_laminar_pitz_daily(where: Path) -> Path:
 @pytest.mark.usefixtures("openfoam", "bubblewrap")
 def test_a_channel_whose_recirculation_moved_is_not_mesh_independent_by_its_mean_speed(tmp_path: Path) -> None:
     """The mean speed moves 0.4 % between the meshes (continuity), the velocity field about 11 %."""
-    case = _coarse_laminar_pitz_daily(tmp_path / "pitzDaily")
-    task, spec = _task(case)
-    factory = lambda where: LocalSandbox(workdir=where)  # noqa: E731
-    outcome = WORKLOAD.run(task, spec, tmp_path / "base", factory)
-    assert outcome.status == "completed", outcome.error
-    context = GateContext(
-        task=task,
-        experiment=spec,
-        directory=tmp_path / "base",
-        outcome=outcome,
-        options={},
-        sandbox_factory=factory,
-        rerun=lambda extra, where: WORKLOAD.run(task, extra, where, factory),
-        prior=[],
-    )
-    verdict = run_gate(get_gate("mesh-independence"), context)
+    verdict = _mesh_verdict(tmp_path, _coarse_laminar_pitz_daily(tmp_path / "pitzDaily"))
     assert verdict.decision == "revise", verdict.reasons
     assert verdict.metrics["monitor_change"] < 0.05 < verdict.metrics["field_change"]
     assert any(reason.startswith("U field:") for reason in verdict.reasons)
@@ -363,21 +348,7 @@ def test_the_field_a_solver_solved_is_compared_not_a_velocity_it_was_given(tmp_p
         kind = {"0/U": "volVectorField", "0/T": "volScalarField"}.get(relative, "dictionary")
         (case / relative).parent.mkdir(parents=True, exist_ok=True)
         (case / relative).write_text(_HEAD.format(kind, Path(relative).name) + body)
-    task, spec = _task(case)
-    factory = lambda where: LocalSandbox(workdir=where)  # noqa: E731
-    outcome = WORKLOAD.run(task, spec, tmp_path / "base", factory)
-    assert outcome.status == "completed", outcome.error
-    context = GateContext(
-        task=task,
-        experiment=spec,
-        directory=tmp_path / "base",
-        outcome=outcome,
-        options={},
-        sandbox_factory=factory,
-        rerun=lambda extra, where: WORKLOAD.run(task, extra, where, factory),
-        prior=[],
-    )
-    verdict = run_gate(get_gate("mesh-independence"), context)
+    verdict = _mesh_verdict(tmp_path, case)
     assert verdict.decision == "revise", verdict.reasons
     assert any(reason.startswith("T field:") for reason in verdict.reasons), verdict.reasons
     assert verdict.metrics["field_change_T"] > 0.2 and "field_change_U" not in verdict.metrics
