@@ -139,6 +139,69 @@ HAMMER_SHELL = _with_padding(
     "Lemma warm_up : True.\nProof. try predict 1. exact I. Qed."
 )
 
+_GUARD_HELPERS = """Definition not_zero n := match n with 0 => False | S _ => True end.
+Definition not_one n := match n with 0 => False | S n => not_zero n end."""
+
+# The recursion of `GUARD_BUG` (tests/proof_gate_cases.py) as a `fix` term behind a notation's
+# bracket: `⟪fix` is two tokens for Coq, but was one unknown word for the text rules.
+BRACKETED_FIX = f"""Require Import Arith.
+Notation "⟪ x ⟫" := x (x at level 200).
+{_GUARD_HELPERS}
+Definition issue : forall n : nat, not_zero n -> False.
+  refine ⟪fix issue (n : nat) {{struct n}} : not_zero n -> False :=
+  match n with
+  | 0 => fun h => h
+  | S subn => fun h =>
+    let f (b : bool) (e : b = true) (x : nat) (Hx : not_one x) :=
+      let arg := (match (if b then x else subn) with 0 => subn | S subsubn => subsubn end) in
+      issue arg _
+    in
+    f true eq_refl 5 I
+  end⟫.
+  subst b.
+  destruct x; cbn in Hx.
+  - now exfalso.
+  - assumption.
+Defined.
+Theorem false_claim : 2 + 2 = 5.
+Proof. exact (False_ind _ (issue 1 I)). Qed.
+"""
+
+
+def _behind_symbol(notation: str, opener: str, closer: str = ")") -> str:
+    """`BRACKETED_FIX` with its `fix` term behind a symbol of another notation."""
+    return (
+        BRACKETED_FIX.replace('Notation "⟪ x ⟫" := x (x at level 200).', notation)
+        .replace("refine ⟪fix", f"refine {opener}fix")
+        .replace("end⟫.", f"end{closer}.")
+    )
+
+
+def _prefix_notation(token: str) -> str:
+    return f"Notation \"'{token}' x\" := (x) (at level 10, x at level 200)."
+
+
+# Found by the fourth red-team pass: Coq reads a declared symbol greedily, letters and all, where the rules
+# read a name; all three proved 2 + 2 = 5 through every judge (the guard bug behind the hidden `fix`).
+HIDDEN_BY_SYMBOLS = {
+    "symbol ending in '.'": _behind_symbol(_prefix_notation("%."), "(%."),
+    "symbol ending in a letter": _behind_symbol(_prefix_notation("%a"), "(%a"),
+    "symbol ending in '_'": _behind_symbol(_prefix_notation("%_"), "(%_"),
+    "symbol ending in a quote": _behind_symbol(_prefix_notation("%'"), "(%'"),
+    "a letter for Python, a symbol for Coq": _behind_symbol(_prefix_notation("ՠ"), "(ՠ"),
+    "comment after a symbol starting with a letter": _behind_symbol(
+        "Notation \"'a(' '*~' x '~*'\" := (x) (x at level 0).", "(a(*~ (", ") ~*))"
+    ),
+    # Found by the fifth pass: Coq's blanks are space, tab, CR and LF; a vertical tab or form feed is a
+    # symbol character to it, where Python's split and the rules' blanks read a blank.
+    "vertical tab inside a symbol": _behind_symbol(_prefix_notation("%\va"), "(%\va"),
+    "form feed inside a symbol": _behind_symbol(_prefix_notation("%\fa"), "(%\fa"),
+    "comment after a vertical tab symbol": _behind_symbol(
+        "Notation \"'\v(' '*~' x '~*'\" := (x) (x at level 0).", "(\v(*~ (", ") ~*))"
+    ),
+}
+
+
 CHEATS: list[ProofCase] = [
     # The two vectors the gate once accepted: a functor application hiding switched-off checks,
     # and text that a naive lexer reads differently from Coq.
@@ -392,6 +455,12 @@ CHEATS: list[ProofCase] = [
         f"Definition hide_start := 0 %(* 0.\n{GUARD_BUG}\nDefinition hide_end := (<< 0 *).",
         "put a blank before '(*'",
     ),
+]
+
+# Found by the fourth and fifth red-team passes: a `fix` behind a symbol Coq reads differently from a
+# lexer written in Python; each proved 2 + 2 = 5 through every judge before.
+CHEATS += [
+    ProofCase(f"fix behind a {name}", FALSE_CLAIM, source, honest=False) for name, source in HIDDEN_BY_SYMBOLS.items()
 ]
 
 HONEST: list[ProofCase] = [

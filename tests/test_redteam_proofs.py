@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.proof_gate_cases import FALSE_CLAIM, GUARD_BUG
+from tests.proof_gate_cases import BRACKETED_FIX, FALSE_CLAIM, GUARD_BUG, HIDDEN_BY_SYMBOLS
 from tests.test_proof_gate_hostile import sandbox_factory
 from tools.proofs import CoqConfig, CoqProver, problem_from_text
 from verifiers.proofs import (
@@ -33,31 +33,6 @@ from verifiers.proofs._check import SPROP_OFF
 
 _HELPERS = """Definition not_zero n := match n with 0 => False | S _ => True end.
 Definition not_one n := match n with 0 => False | S n => not_zero n end."""
-
-# The recursion of `GUARD_BUG` (tests/proof_gate_cases.py) as a `fix` term behind a notation's
-# bracket: `⟪fix` is two tokens for Coq, but was one unknown word for the text rules.
-BRACKETED_FIX = f"""Require Import Arith.
-Notation "⟪ x ⟫" := x (x at level 200).
-{_HELPERS}
-Definition issue : forall n : nat, not_zero n -> False.
-  refine ⟪fix issue (n : nat) {{struct n}} : not_zero n -> False :=
-  match n with
-  | 0 => fun h => h
-  | S subn => fun h =>
-    let f (b : bool) (e : b = true) (x : nat) (Hx : not_one x) :=
-      let arg := (match (if b then x else subn) with 0 => subn | S subsubn => subsubn end) in
-      issue arg _
-    in
-    f true eq_refl 5 I
-  end⟫.
-  subst b.
-  destruct x; cbn in Hx.
-  - now exfalso.
-  - assumption.
-Defined.
-Theorem false_claim : 2 + 2 = 5.
-Proof. exact (False_ind _ (issue 1 I)). Qed.
-"""
 
 # The same recursion in a structural `Function` whose binder type merely mentions `wf` (read as a
 # `{wf ...}` annotation, so the rules expected a termination proof), then `Goal` named as a tactic
@@ -199,40 +174,6 @@ def test_a_symbol_before_a_keyword_does_not_hide_it(body: str) -> None:
 )
 def test_names_that_merely_contain_a_keyword_stay_allowed(body: str) -> None:
     assert _problems(body) == []
-
-
-def _behind_symbol(notation: str, opener: str, closer: str = ")") -> str:
-    """`BRACKETED_FIX` with its `fix` term behind a symbol of another notation."""
-    return (
-        BRACKETED_FIX.replace('Notation "⟪ x ⟫" := x (x at level 200).', notation)
-        .replace("refine ⟪fix", f"refine {opener}fix")
-        .replace("end⟫.", f"end{closer}.")
-    )
-
-
-def _prefix_notation(token: str) -> str:
-    return f"Notation \"'{token}' x\" := (x) (at level 10, x at level 200)."
-
-
-# Found by the fourth red-team pass: Coq reads a declared symbol greedily, letters and all, where the rules
-# read a name; all three proved 2 + 2 = 5 through every judge (the guard bug behind the hidden `fix`).
-HIDDEN_BY_SYMBOLS = {
-    "symbol ending in '.'": _behind_symbol(_prefix_notation("%."), "(%."),
-    "symbol ending in a letter": _behind_symbol(_prefix_notation("%a"), "(%a"),
-    "symbol ending in '_'": _behind_symbol(_prefix_notation("%_"), "(%_"),
-    "symbol ending in a quote": _behind_symbol(_prefix_notation("%'"), "(%'"),
-    "a letter for Python, a symbol for Coq": _behind_symbol(_prefix_notation("ՠ"), "(ՠ"),
-    "comment after a symbol starting with a letter": _behind_symbol(
-        "Notation \"'a(' '*~' x '~*'\" := (x) (x at level 0).", "(a(*~ (", ") ~*))"
-    ),
-    # Found by the fifth pass: Coq's blanks are space, tab, CR and LF; a vertical tab or form feed is a
-    # symbol character to it, where Python's split and the rules' blanks read a blank.
-    "vertical tab inside a symbol": _behind_symbol(_prefix_notation("%\va"), "(%\va"),
-    "form feed inside a symbol": _behind_symbol(_prefix_notation("%\fa"), "(%\fa"),
-    "comment after a vertical tab symbol": _behind_symbol(
-        "Notation \"'\v(' '*~' x '~*'\" := (x) (x at level 0).", "(\v(*~ (", ") ~*))"
-    ),
-}
 
 
 @pytest.mark.parametrize("source", list(HIDDEN_BY_SYMBOLS.values()), ids=list(HIDDEN_BY_SYMBOLS))
