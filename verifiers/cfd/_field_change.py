@@ -25,7 +25,8 @@ from pathlib import Path
 
 import numpy as np
 
-from tools.cfd import FieldFormatError, latest_time, mesh_folder, read_internal_field, read_label_list
+from tools.cfd import FieldFormatError, latest_time, read_internal_field
+from verifiers.cfd._faces import MeshMismatchError, internal_faces
 from verifiers.cfd._refinement import both_centres_and_volumes
 
 
@@ -149,7 +150,7 @@ def field_change(original: Path, refined: Path, name: str, cells: tuple[int, int
     return dataclasses.replace(max(changes, key=lambda found: found.change), regions=count)
 
 
-def _above_minimum(values: np.ndarray, *others: np.ndarray) -> list[np.ndarray]:
+def above_minimum(values: np.ndarray, *others: np.ndarray) -> list[np.ndarray]:
     """A scalar and what it is compared with, above the scalar's minimum; a vector as it is."""
     floor = float(values.min()) if values.shape[1] == 1 else 0.0
     return [values - floor, *(other - floor for other in others)]
@@ -157,7 +158,7 @@ def _above_minimum(values: np.ndarray, *others: np.ndarray) -> list[np.ndarray]:
 
 def _size(values: np.ndarray, volumes: np.ndarray) -> float:
     """The volume-weighted RMS of a field (a scalar above its minimum) over some cells."""
-    (values,) = _above_minimum(values)
+    (values,) = above_minimum(values)
     return float(np.sqrt(np.sum(volumes * np.sum(values**2, axis=1)) / np.sum(volumes)))
 
 
@@ -165,7 +166,7 @@ def _region_change(
     name: str, coarse: np.ndarray, averaged: np.ndarray, volumes: np.ndarray, centres: np.ndarray, size: float
 ) -> FieldChange:
     """One region's RMS change over `size` (its own RMS, or the floor for a constant field)."""
-    coarse, averaged = _above_minimum(coarse, averaged)
+    coarse, averaged = above_minimum(coarse, averaged)
     local = np.linalg.norm(coarse - averaged, axis=1)
     change = float(np.sqrt(np.sum(volumes * local**2) / np.sum(volumes)) / size)
     worst = int(np.argmax(local))
@@ -181,17 +182,12 @@ def regions(case: Path, cells: int) -> np.ndarray | str:
     from scipy.sparse.csgraph import connected_components
 
     latest = latest_time(case)
-    mesh = mesh_folder(case, latest[1] if latest is not None else None)
     try:
-        owner = read_label_list(mesh / "owner", within=case)
-        neighbour = read_label_list(mesh / "neighbour", within=case)
+        owner, neighbour = internal_faces(case, latest[1] if latest is not None else None, cells)
+    except MeshMismatchError as error:
+        return f"the original mesh's face lists do not fit its {cells} cells: {error}"
     except FieldFormatError as error:
         return f"the original mesh's face lists cannot be read, so its connected regions cannot be told: {error}"
-    if len(owner) < len(neighbour) or any(
-        labels.size and (int(labels.min()) < 0 or int(labels.max()) >= cells) for labels in (owner, neighbour)
-    ):
-        return f"the original mesh's face lists ({mesh.name}/owner, neighbour) do not fit its {cells} cells"
-    owner = owner[: len(neighbour)]
     graph = coo_matrix((np.ones(len(neighbour)), (owner, neighbour)), shape=(cells, cells))
     _, labels = connected_components(graph, directed=False)
     return np.asarray(labels, dtype=np.int64)

@@ -17,7 +17,7 @@ import numpy as np
 from runs import ExperimentSpec
 from tools.cfd import VELOCITY, CaseDefinition, FieldFormatError, latest_time, mesh_cell_count, read_internal_field
 from verifiers._gate import GateContext
-from verifiers.cfd._field_change import FieldChange, field_change
+from verifiers.cfd._field_change import FieldChange, above_minimum, field_change
 from verifiers.cfd._solver_log import finished_run_problem
 
 REPRODUCED = 0.01
@@ -30,10 +30,6 @@ TIME_SLACK = 1e-6
 _CELL_FIELDS = ("C", "U", "p", "p_rgh", "T")
 """Fields whose length is the cell count, where the mesh carries no note of it (a mesh written by an old
 version, as in the airFoil2D tutorial): labgate's own cell centres first."""
-FIELD = "field"
-"""The tolerance name of the cell-by-cell field comparison (`CaseDefinition.mesh_fields`)."""
-RATIO_SLACK = 0.1
-"""How far below `factor` the measured cell ratio may fall: counts are whole numbers, rounded."""
 
 
 def solved_cells(case: Path) -> int | None:
@@ -175,9 +171,7 @@ def same_mesh_change(original: Path, again: Path, name: str, cells: int) -> floa
     first, second = values[0], values[1][match]
     if first.shape[1] != second.shape[1] or not (np.isfinite(first).all() and np.isfinite(second).all()):
         return f"{name} differs in shape or is not finite"
-    if first.shape[1] == 1:  # a scalar above its minimum, as the mesh comparison reads it
-        floor = float(first.min())
-        first, second = first - floor, second - floor
+    first, second = above_minimum(first, second)  # a scalar above its minimum, as the mesh comparison reads it
     size = float(np.sqrt(np.mean(np.sum(first**2, axis=1))))
     change = float(np.sqrt(np.mean(np.sum((first - second) ** 2, axis=1))))
     return change / size if size > 0 else (0.0 if change == 0 else math.inf)

@@ -23,14 +23,13 @@ from tools.cfd import (
     FloatArray,
     latest_time,
     mesh_cell_count,
-    mesh_folder,
     read_internal_field,
-    read_label_list,
 )
 from verifiers._deliverables import image_pixels, image_problem, visible_colour
 from verifiers._gate import Gate, GateContext
 from verifiers._options import GateOptions
 from verifiers._vision_client import consult_vision
+from verifiers.cfd._faces import MeshMismatchError, internal_faces
 from verifiers.cfd._family import completed_case
 
 FIGURE_MAX_BYTES = 32 << 20
@@ -46,11 +45,6 @@ def blank_fraction(source: Path | bytes) -> float:
     return float(np.mean(np.all(colour > 0.995, axis=-1)))
 
 
-class MeshMismatchError(FieldFormatError):
-    """The mesh's face lists were read but do not fit the field: skipping the check would let a case
-    dodge it, so the gate rejects."""
-
-
 def checkerboard_index(case: Path, values: FloatArray, folder: Path | None = None) -> float:
     """How far cell values stray from the mean of their face neighbours, over the field's range.
 
@@ -59,18 +53,8 @@ def checkerboard_index(case: Path, values: FloatArray, folder: Path | None = Non
     on (`mesh_folder`), so any mesh works; lists that do not fit the field (a label past its last cell,
     fewer owners than neighbours) are no mesh of this field and raise `MeshMismatchError`.
     """
-    mesh = mesh_folder(case, folder)
-    owner = read_label_list(mesh / "owner", within=case)
-    neighbour = read_label_list(mesh / "neighbour", within=case)
     n = len(values)
-    if len(owner) < len(neighbour):
-        raise MeshMismatchError(f"{mesh.name}/owner lists fewer faces ({len(owner)}) than neighbour ({len(neighbour)})")
-    owner = owner[: len(neighbour)]
-    for name, labels in (("owner", owner), ("neighbour", neighbour)):
-        if labels.size and (int(labels.min()) < 0 or int(labels.max()) >= n):
-            raise MeshMismatchError(
-                f"the mesh's {name} list names cells outside the field's {n}: not this field's mesh"
-            )
+    owner, neighbour = internal_faces(case, folder, n)
     sums = np.bincount(owner, weights=values[neighbour], minlength=n) + np.bincount(
         neighbour, weights=values[owner], minlength=n
     )
