@@ -77,11 +77,9 @@ Definition boom : 2 + 2 = 5 := False_ind _ Applied.bad."""
 
 # Coq 8.16.1's guard checker, shared by the kernel and coqchk, accepts this non-structural recursion
 # (rocq issue #20455): `False` with "Closed under the global context" and a clean coqchk summary.
-GUARD_BUG = """Definition not_zero n := match n with 0 => False | S _ => True end.
-Definition not_one n := match n with 0 => False | S n => not_zero n end.
-Fixpoint issue (n : nat) {struct n} : not_zero n -> False.
-  refine
-  match n with
+GUARD_HELPERS = """Definition not_zero n := match n with 0 => False | S _ => True end.
+Definition not_one n := match n with 0 => False | S n => not_zero n end."""
+_GUARD_RECURSION = """  match n with
   | 0 => fun h => h
   | S subn => fun h =>
     let f (b : bool) (e : b = true) (x : nat) (Hx : not_one x) :=
@@ -89,12 +87,18 @@ Fixpoint issue (n : nat) {struct n} : not_zero n -> False.
       issue arg _
     in
     f true eq_refl 5 I
-  end.
-  subst b.
+  end"""
+"""The recursive call the guard checker accepts, its hole filled by `_GUARD_HOLE` after `refine`."""
+_GUARD_HOLE = """  subst b.
   destruct x; cbn in Hx.
   - now exfalso.
   - assumption.
-Defined.
+Defined."""
+GUARD_BUG = f"""{GUARD_HELPERS}
+Fixpoint issue (n : nat) {{struct n}} : not_zero n -> False.
+  refine
+{_GUARD_RECURSION}.
+{_GUARD_HOLE}
 Definition boom : 2 + 2 = 5 := False_ind _ (issue 1 I)."""
 
 NEGATIVE_INDUCTIVE = """Inductive bad : Type := wrap : (bad -> False) -> bad.
@@ -139,30 +143,15 @@ HAMMER_SHELL = _with_padding(
     "Lemma warm_up : True.\nProof. try predict 1. exact I. Qed."
 )
 
-_GUARD_HELPERS = """Definition not_zero n := match n with 0 => False | S _ => True end.
-Definition not_one n := match n with 0 => False | S n => not_zero n end."""
-
-# The recursion of `GUARD_BUG` (tests/proof_gate_cases.py) as a `fix` term behind a notation's
+# The recursion of `GUARD_BUG` as a `fix` term behind a notation's
 # bracket: `⟪fix` is two tokens for Coq, but was one unknown word for the text rules.
 BRACKETED_FIX = f"""Require Import Arith.
 Notation "⟪ x ⟫" := x (x at level 200).
-{_GUARD_HELPERS}
+{GUARD_HELPERS}
 Definition issue : forall n : nat, not_zero n -> False.
   refine ⟪fix issue (n : nat) {{struct n}} : not_zero n -> False :=
-  match n with
-  | 0 => fun h => h
-  | S subn => fun h =>
-    let f (b : bool) (e : b = true) (x : nat) (Hx : not_one x) :=
-      let arg := (match (if b then x else subn) with 0 => subn | S subsubn => subsubn end) in
-      issue arg _
-    in
-    f true eq_refl 5 I
-  end⟫.
-  subst b.
-  destruct x; cbn in Hx.
-  - now exfalso.
-  - assumption.
-Defined.
+{_GUARD_RECURSION}⟫.
+{_GUARD_HOLE}
 Theorem false_claim : 2 + 2 = 5.
 Proof. exact (False_ind _ (issue 1 I)). Qed.
 """

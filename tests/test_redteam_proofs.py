@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.proof_gate_cases import BRACKETED_FIX, FALSE_CLAIM, GUARD_BUG, HIDDEN_BY_SYMBOLS
+from tests.proof_gate_cases import BRACKETED_FIX, FALSE_CLAIM, GUARD_BUG, GUARD_HELPERS, HIDDEN_BY_SYMBOLS
 from tests.test_proof_gate_hostile import sandbox_factory
 from tools.proofs import CoqConfig, CoqProver, problem_from_text
 from verifiers.proofs import (
@@ -31,16 +31,13 @@ from verifiers.proofs import (
 )
 from verifiers.proofs._check import SPROP_OFF
 
-_HELPERS = """Definition not_zero n := match n with 0 => False | S _ => True end.
-Definition not_one n := match n with 0 => False | S n => not_zero n end."""
-
 # The same recursion in a structural `Function` whose binder type merely mentions `wf` (read as a
 # `{wf ...}` annotation, so the rules expected a termination proof), then `Goal` named as a tactic
 # so that the rules' "termination proof" closes where Coq proves a goal of its own.
 FUNCTION_NAMING_WF = f"""Require Import Arith.
 Require Import Recdef.
 Tactic Notation "Goal" constr(x) := idtac.
-{_HELPERS}
+{GUARD_HELPERS}
 Function issue (n : nat) (w : {{wf : nat | True}}) {{struct n}} : not_zero n -> False :=
   match n with
   | 0 => fun h => h

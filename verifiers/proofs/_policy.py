@@ -299,7 +299,6 @@ _FILE_WRITING_QUERY = re.compile(r'Print\s+(?:Sorted\s+)?Universes\b[^"]*"')
 
 
 _IDENTIFIER_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_'")
-_IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_']*")
 # Characters that end no notation symbol before a word: blanks, brackets and separators. After any other
 # non-identifier character a symbol may have taken the word's first letters (`=_D` is one, from Reals).
 _NOT_SYMBOL_END = frozenset(COQ_BLANKS + '()[]{},;"')
@@ -376,7 +375,7 @@ def token_problem(token: str) -> str | None:
     (`'myif'`), or it does not end in letters, `_` or `'` (digits and `.` may end it: `.+1`, `%.`), and
     holds no comment bracket (a symbol `a(` turns `a(*` into code).
     """
-    if _IDENTIFIER.fullmatch(token):
+    if _WORD.fullmatch(token):
         return None
     if "(*" in token or "*)" in token:
         return f"the symbol `{token}` holds a comment bracket"
