@@ -48,6 +48,7 @@ def budget_from(params: dict[str, object], task_id: str) -> SearchBudget:
         seconds=parsed.seconds,
         step_seconds=parsed.step_seconds,
         tactic_seconds=parsed.tactic_seconds,
+        recall_seconds=parsed.recall_seconds,
         restart_every=parsed.restart_every,
     )
 

@@ -52,6 +52,9 @@ class SearchBudget:
     step_seconds: float = 24.0
     tactic_seconds: float = 3.0
     check_seconds: float = 40.0
+    recall_seconds: float = 10.0
+    """Of `seconds`, the most spent checking scripts recalled from the proof memory: a slow recalled script
+    must not eat the time of the skeletons that would have proved the goal."""
     restart_every: int = 4
     llm_calls: int = 32
     """Model calls (drafts and revisions) one search may make; the built-in skeletons go on after it."""
@@ -205,6 +208,7 @@ class ProofSearch:
         self._last_source = ""
         self._drafted: set[str] = set()
         self._llm_stopped = ""
+        self._check_cap: float | None = None
 
     # -- budget ---------------------------------------------------------------------------------
 
@@ -250,9 +254,7 @@ class ProofSearch:
     def _drafts(self) -> Iterator[ProofScript]:
         """The first built-in skeleton (automation alone); then, with a model, its fresh drafts until it
         stops answering usefully `llm_misses` times in a row (no draft, or one it already gave), backing
-        off after each useless reply, or its call budget is spent; then the remaining skeletons. Scripts
-        retrieved from the proof memory come before all of them."""
-        yield from self.proposer.memory_drafts()
+        off after each useless reply, or its call budget is spent; then the remaining skeletons."""
         builtin = self.proposer.drafts(self.problem)
         first = next(builtin, None)
         if first is not None:
@@ -283,6 +285,9 @@ class ProofSearch:
 
     def run(self) -> SearchResult:
         self._started = time.monotonic()
+        recalled = self._recall()
+        if recalled is not None:
+            return self._result(True, recalled, "")
         stopped = ""
         for draft in self._drafts():
             stopped = self._spent()
@@ -300,6 +305,24 @@ class ProofSearch:
                 return self._result(True, solved, "")
             stopped = self._spent()
         return self._result(False, None, stopped or "every draft failed")
+
+    def _recall(self) -> ProofScript | None:
+        """Scripts recalled from the proof memory, each checked once as is, first and within
+        `recall_seconds` of the budget together (each check's timeout is what is left of it)."""
+        deadline = time.monotonic() + self.budget.recall_seconds
+        for draft in self.proposer.memory_drafts():
+            left = deadline - time.monotonic()
+            if left < 0.5 or self._spent():
+                self._record(kind="recall", origin=draft.origin, ok=False, error="recall budget spent")
+                break
+            self._check_cap = left
+            try:
+                solved = self._work_on(draft)
+            finally:
+                self._check_cap = None
+            if solved is not None:
+                return solved
+        return None
 
     def _deferred_pass(self) -> ProofScript | None:
         """The second pass: each step the first pass's tactics could not close, in the order met, gets the
@@ -362,7 +385,10 @@ class ProofSearch:
             self._seen.add(rendered.source)
             self._last_source = rendered.source
             self.attempts += 1
-            result = self.prover.check(rendered.source, timeout=min(self.budget.check_seconds, self._remaining()))
+            timeout = min(self.budget.check_seconds, self._remaining())
+            if self._check_cap is not None:
+                timeout = min(timeout, self._check_cap)
+            result = self.prover.check(rendered.source, timeout=timeout)
             diagnosis = diagnose(rendered, result, self.problem.prover)
             entry = self._record(
                 kind="check",

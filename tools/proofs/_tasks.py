@@ -57,6 +57,13 @@ class ProofParams(BaseModel):
     seconds: float = Field(default=90.0, gt=0, le=MAX_SECONDS, description="wall-clock seconds per problem")
     step_seconds: float = Field(default=24.0, gt=0, le=MAX_SECONDS, description="tool-correction budget for one step")
     tactic_seconds: float = Field(default=3.0, gt=0, le=MAX_SECONDS, description="budget for one automation tactic")
+    recall_seconds: float = Field(
+        default=10.0,
+        ge=0,
+        le=MAX_SECONDS,
+        description="of the seconds above, the most spent checking scripts recalled from the proof memory "
+        "(0: none are tried); the rest is the skeletons'",
+    )
     restart_every: int = Field(
         default=4, ge=1, le=10_000, description="conjecture correction: fresh draft every k attempts"
     )
@@ -77,7 +84,15 @@ class ProofParams(BaseModel):
     )
 
     @field_validator(
-        "limit", "attempts", "seconds", "step_seconds", "tactic_seconds", "restart_every", "reply_tokens", mode="before"
+        "limit",
+        "attempts",
+        "seconds",
+        "step_seconds",
+        "tactic_seconds",
+        "recall_seconds",
+        "restart_every",
+        "reply_tokens",
+        mode="before",
     )
     @classmethod
     def _a_number(cls, value: Any) -> Any:
