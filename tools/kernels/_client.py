@@ -7,6 +7,7 @@ the whole sandboxed tree is killed and the next request starts a fresh worker.
 
 from __future__ import annotations
 
+import json
 import os
 import select
 import signal
@@ -23,6 +24,8 @@ from runs import LabgateError
 from sandboxes import GIB, Limits, Sandbox, SandboxProcess
 from tools.kernels._protocol import MAX_HEADER, REQUEST_MARK, ProtocolError, decode, write_message
 
+DEATH_NOTE_CHARS = 240
+"""The most of a dead worker's last output quoted in the error (the end of it)."""
 WORKER_LIMITS = Limits(
     memory_bytes=8 * GIB,
     address_space_bytes=24 * GIB,
@@ -210,8 +213,14 @@ class Worker:
         code = self._exit_code()
         text = self.process.stderr_tail() if self.process else ""
         # Only what the failed request printed: earlier requests' output comes before the last mark.
-        tail = text.rpartition(REQUEST_MARK.decode())[2].strip().splitlines()[-6:]
-        return f"worker exited ({describe_exit(code)})" + (": " + " | ".join(tail) if tail else "")
+        tail = " | ".join(text.rpartition(REQUEST_MARK.decode())[2].strip().splitlines()[-6:])
+        note = f"worker exited ({describe_exit(code)})"
+        if not tail:
+            return note
+        # What the worker printed last may be the candidate's own words (its code runs there): it is
+        # quoted, escaped and bounded, so it can pass for no verdict, reason or instruction of ours.
+        cut = tail if len(tail) <= DEATH_NOTE_CHARS else "..." + tail[-DEATH_NOTE_CHARS:]
+        return f"{note}; its last output (the candidate's code may have written it): {json.dumps(cut)}"
 
     def _exit_code(self, grace: float = 2.0) -> int | None:
         """The worker's exit status, given a moment to be reaped: its pipe closes just before it exits."""

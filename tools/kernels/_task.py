@@ -37,6 +37,22 @@ _PARAMS_LINE = re.compile(r"^[ \t]*//@params\b(.*)$", re.MULTILINE)
 _INCLUDE = re.compile(r"(#|%:|\?\?=)(?:\s|/\*.*?\*/)*(include|include_next|import|embed)\b", re.DOTALL)
 _HAS_INCLUDE = re.compile(r"(?<![A-Za-z0-9_])(__has_include(?:_next)?|__has_embed)(?![A-Za-z0-9_])")
 """Asking whether a host file exists reads the host too, though no contents come back."""
+_PRAGMA = re.compile(r"(?:#|%:|\?\?=)(?:\s|/\*.*?\*/)*pragma\b([^\n]*)", re.DOTALL)
+"""A `#pragma` directive (or its digraph or trigraph spelling) and the rest of its line."""
+_PRAGMA_OPERATOR = re.compile(r"(?<![A-Za-z0-9_])(_Pragma|__pragma)(?![A-Za-z0-9_])")
+"""The pragma operator: its argument can be built by a macro, out of sight of any text check."""
+ALLOWED_PRAGMAS = (
+    ("OPENCL",),
+    ("STDC",),
+    ("unroll",),
+    ("nounroll",),
+    ("clang", "loop"),
+    ("clang", "unroll"),
+    ("clang", "fp"),
+)
+"""The pragmas a kernel may use: extensions, unrolling, loop and floating-point hints. Others reach the
+host or the compiler itself (`GCC dependency "path"` asks whether a file exists, `clang __debug` crashes
+the compiler), so any pragma not on this list is refused."""
 _SPLICE = re.compile(r"(?:\\|\?\?/)[ \t\f\v]*(?:\r\n|\n|\r)")
 """A line splice as clang reads one: a backslash (or its trigraph `??/`), blanks it only warns about, a line end."""
 """A directive that reads another file: `#`, its digraph or trigraph, then spaces or comments, then the name."""
@@ -46,6 +62,24 @@ holding `/*` could hide code from a comment stripper."""
 MAX_SOURCE_BYTES = 1 << 20
 """The largest kernel source a task accepts; the suite's longest kernels are a few KiB."""
 _ASSIGNMENT = re.compile(r"^([A-Za-z_][A-Za-z0-9_]*)=(-?\d+)$")
+
+
+def _pragma_problem(source: str) -> str:
+    """Why the source's pragmas are refused ("" when every one is on `ALLOWED_PRAGMAS`)."""
+    operator = _PRAGMA_OPERATOR.search(source)
+    if operator is not None:
+        return f"kernel source uses {operator.group(1)}: write the pragma as a #pragma line (one of {_pragma_list()})"
+    for match in _PRAGMA.finditer(source):
+        rest = re.sub(r"/\*.*?\*/", " ", match.group(1)).split("//")[0]
+        words = tuple(re.findall(r"[A-Za-z_][A-Za-z0-9_]*|\S", rest))
+        if "/*" in rest or not any(words[: len(allowed)] == allowed for allowed in ALLOWED_PRAGMAS):
+            shown = " ".join(word for word in words[:3] if word[0].isalpha() or word[0] == "_") or "(empty)"
+            return f"kernel source uses #pragma {shown}: only these pragmas are allowed: {_pragma_list()}"
+    return ""
+
+
+def _pragma_list() -> str:
+    return ", ".join(" ".join(words) for words in ALLOWED_PRAGMAS)
 
 
 class CandidateError(LabgateError, ValueError):
@@ -331,6 +365,9 @@ class KernelTask(ABC):
         has_include = _HAS_INCLUDE.search(joined)
         if has_include is not None:
             raise CandidateError(f"kernel source uses {has_include.group(1)}: a kernel may not ask about host files")
+        pragma_problem = _pragma_problem(joined)
+        if pragma_problem:
+            raise CandidateError(pragma_problem)
         included = _INCLUDE.search(joined)
         if included is not None:
             raise CandidateError(
