@@ -191,6 +191,125 @@ HIDDEN_BY_SYMBOLS = {
 }
 
 
+# Sixth red-team pass: rules that granted a permission (a `with` inside a `match`, a termination
+# annotation) steered by text Coq reads otherwise.
+MUTUAL_AFTER_GLUED_MATCH = """\
+Require Import Arith.
+Definition not_zero n := match n with 0 => False | S _ => True end.
+Definition not_one n := match n with 0 => False | S n => not_zero n end.
+Definition αmatch := False.
+Lemma issue (n : nat) : not_zero n -> αmatch
+with helper (m : nat) : True.
+Proof.
+  - refine
+  (match n as n' return not_zero n' -> αmatch with
+  | 0 => fun h => h
+  | S subn => fun h =>
+    let f (b : bool) (e : b = true) (x : nat) (Hx : not_one x) :=
+      let arg := (match (if b then x else subn) with 0 => subn | S subsubn => subsubn end) in
+      issue arg _
+    in
+    f true eq_refl 5 I
+  end).
+    subst b.
+    destruct x; cbn in Hx.
+    + now exfalso.
+    + assumption.
+  - exact I.
+Defined.
+Theorem false_claim : 2 + 2 = 5.
+Proof. exact (False_ind _ (issue 1 I)). Qed.
+"""
+"""`αmatch` is a name to Coq; the rules counted a `match` in it and took the `with` for its own."""
+MUTUAL_BEFORE_PRIMED_MATCH = """\
+Require Import Arith.
+Definition not_zero n := match n with 0 => False | S _ => True end.
+Definition not_one n := match n with 0 => False | S n => not_zero n end.
+Definition matchʹ := False.
+Lemma issue (n : nat) : not_zero n -> matchʹ
+with helper (m : nat) : True.
+Proof.
+  - refine
+  (match n as n' return not_zero n' -> matchʹ with
+  | 0 => fun h => h
+  | S subn => fun h =>
+    let f (b : bool) (e : b = true) (x : nat) (Hx : not_one x) :=
+      let arg := (match (if b then x else subn) with 0 => subn | S subsubn => subsubn end) in
+      issue arg _
+    in
+    f true eq_refl 5 I
+  end).
+    subst b.
+    destruct x; cbn in Hx.
+    + now exfalso.
+    + assumption.
+  - exact I.
+Defined.
+Theorem false_claim : 2 + 2 = 5.
+Proof. exact (False_ind _ (issue 1 I)). Qed.
+"""
+MUTUAL_AFTER_NOTATION_MATCH = """\
+Require Import Arith.
+Definition not_zero n := match n with 0 => False | S _ => True end.
+Definition not_one n := match n with 0 => False | S n => not_zero n end.
+Definition step (issue : forall n : nat, not_zero n -> False) (n : nat) : not_zero n -> False :=
+  match n as n' return not_zero n' -> False with
+  | 0 => fun h => h
+  | S subn => fun h =>
+    let f (b : bool) (e : b = true) (x : nat) (Hx : not_one x) :=
+      let arg := (match (if b then x else subn) with 0 => subn | S subsubn => subsubn end) in
+      issue arg (match eq_sym e in _ = b0
+                   return not_zero (match (if b0 then x else subn) with 0 => subn | S s => s end) with
+        | eq_refl => match x as x0 return not_one x0 -> not_zero (match x0 with 0 => subn | S s => s end) with
+              | 0 => fun h => False_ind _ h
+              | S k => fun h => h end Hx end)
+    in
+    f true eq_refl 5 I
+  end.
+Notation "'match' x 'mend'" := (x) (at level 0, x at level 200).
+Lemma issue (n : nat) : not_zero n -> match False mend
+with helper (m : nat) : True.
+Proof.
+  - exact (step issue n).
+  - exact I.
+Defined.
+Theorem false_claim : 2 + 2 = 5.
+Proof. exact (False_ind _ (issue 1 I)). Qed.
+"""
+"""Pure ASCII: a notation `'match' x 'mend'` opens no `match ... end` for Coq."""
+FUNCTION_BEHIND_A_BRACKET_SYMBOL = """\
+Require Import Arith.
+Require Import Recdef.
+Definition measure (f : nat -> nat) (n : nat) : Prop := True.
+Notation "x %) y" := (prod x y) (at level 80, right associativity).
+Definition not_zero n := match n with 0 => False | S _ => True end.
+Definition not_one n := match n with 0 => False | S n => not_zero n end.
+Function issue (n : nat) (w : True %) {measure id n} + {True}) {struct n} : not_zero n -> False :=
+  match n with
+  | 0 => fun h => h
+  | S subn => fun h =>
+    let f (b : bool) (e : b = true) (x : nat) (Hx : not_one x) :=
+      let arg := (match (if b then x else subn) with 0 => subn | S subsubn => subsubn end) in
+      issue arg w (match eq_sym e in _ = b0
+                     return not_zero (match (if b0 then x else subn) with 0 => subn | S s => s end) with
+        | eq_refl => match x as x0 return not_one x0 -> not_zero (match x0 with 0 => subn | S s => s end) with
+              | 0 => fun h => False_ind _ h
+              | S k => fun h => h end Hx end)
+    in
+    f true eq_refl 5 I
+  end.
+Proof Mode "Classic".
+Theorem false_claim : 2 + 2 = 5.
+Proof. exact (False_ind _ (issue 1 (I, right I) I)). Qed.
+"""
+
+STEERED_PERMISSIONS = {
+    "mutual lemma after αmatch": MUTUAL_AFTER_GLUED_MATCH,
+    "mutual lemma before matchʹ": MUTUAL_BEFORE_PRIMED_MATCH,
+    "mutual lemma after a notation named match": MUTUAL_AFTER_NOTATION_MATCH,
+    "structural Function behind a bracket symbol": FUNCTION_BEHIND_A_BRACKET_SYMBOL,
+}
+
 CHEATS: list[ProofCase] = [
     # The two vectors the gate once accepted: a functor application hiding switched-off checks,
     # and text that a naive lexer reads differently from Coq.
@@ -396,7 +515,7 @@ CHEATS: list[ProofCase] = [
     _false(
         "structural Function",
         "Require Import Recdef.\nFunction loop (n : nat) : 2 + 2 = 5 := loop n.",
-        "`Function` without",
+        "`Function` defines",
         proof="Proof. exact (loop 0). Qed.",
     ),
     # Programs run and files written beside coqc: the check file it is still reading can be replaced.
@@ -451,6 +570,7 @@ CHEATS: list[ProofCase] = [
 CHEATS += [
     ProofCase(f"fix behind a {name}", FALSE_CLAIM, source, honest=False) for name, source in HIDDEN_BY_SYMBOLS.items()
 ]
+CHEATS += [ProofCase(name, FALSE_CLAIM, source, honest=False) for name, source in STEERED_PERMISSIONS.items()]
 
 HONEST: list[ProofCase] = [
     ProofCase(
@@ -499,11 +619,9 @@ HONEST: list[ProofCase] = [
         honest=True,
     ),
     ProofCase(
-        "well-founded Function and a Program instance with its obligation",
+        "a Program instance with its obligation",
         TRUE_CLAIM,
-        "Require Import Arith.\nRequire Import Recdef Lia.\n"
-        "Function f (n : nat) {measure id n} : nat := match n with 0 => 0 | S m => f m end.\n"
-        "Proof. intros. unfold id. lia. Defined.\n"
+        "Require Import Arith.\nRequire Import Lia.\n"
         "Class C := { c : nat; cp : forall n : nat, n + c = c + n }.\n"
         "#[export, program] Instance j : C := { c := 1 }.\nNext Obligation. lia. Qed.\n"
         "Theorem true_claim : 2 + 2 = 4.\nProof. reflexivity. Qed.\n",

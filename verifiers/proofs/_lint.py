@@ -48,15 +48,13 @@ from verifiers.proofs._policy import (
     judge_prefixes,
     judge_query,
     judge_require,
+    notation_problem,
     token_problem,
 )
 from verifiers.proofs._vernac import Command, CommandFormatError, read_command
 
 _OBLIGATION_OPENERS = ("Next Obligation", "Final Obligation")
 _BOM = "\ufeff"
-# A `Function`'s termination annotation, `{measure f x}` or `{wf R x}`: a keyword then a term, never
-# a `:`, `|`, `&` or `}` (those make it a binder or a `{x : A | P}` type that merely names `wf`).
-_WELL_FOUNDED = re.compile(r"\{\s*(?:measure|wf)\s+(?=[^\s:|&}])")
 _INDUCTIVE_KINDS = ("Inductive", "CoInductive", "Variant", "Record", "Structure", "Class")
 
 
@@ -247,14 +245,20 @@ def _has_body(command: str) -> bool:
 def _mutual(code: str) -> bool:
     """Whether a definition's code has a `with` outside any `match ... end` (mutual definitions).
 
-    Words are read as `denied_words` reads them (strings blanked, a symbol before a word does not
-    hide it), so `⟫with` is the keyword `with` here as it is for Coq.
+    The count grants a `with` only inside a `match` Coq surely reads as the keyword, so a doubtful
+    `match` is not counted: only one standing alone (after the start, a blank or `(`, before a blank),
+    never the tail of `αmatch` or the head of `matchʹ`; a notation may not declare `match`, `with` or
+    `end` (`keyword_tokens`). A `with` and an `end` are read as `denied_words` reads words (strings
+    blanked, a symbol before a word does not hide it), so `⟫with` is the keyword `with` here as for Coq.
     """
+    code = _blank_strings(code)
     depth = 0
-    for token in code_words(_blank_strings(code)):
-        word = token.group(0)
+    for token in code_words(code):
+        word, start, end = token.group(0), token.start(), token.end()
         if word == "match":
-            depth += 1
+            alone_before = start == 0 or code[start - 1] in COQ_BLANKS + "("
+            alone_after = end < len(code) and code[end] in COQ_BLANKS
+            depth += alone_before and alone_after
         elif word == "end":
             depth = max(depth - 1, 0)
         elif word == "with" and depth == 0:
@@ -268,27 +272,6 @@ def _blank_strings(code: str) -> str:
         return blank_literals(code)
     except UnterminatedSourceError:
         return code
-
-
-def _well_founded(body: str) -> bool:
-    """Whether a `Function` declares `{measure ...}` or `{wf ...}` among its binders.
-
-    Only an annotation standing between the binders and the return type counts, outside every
-    parenthesis and string: a `{ wf : nat | P }` type in a binder, a string or the body says nothing
-    about how the function recurses, and a structural `Function` is a fixpoint of the file's own.
-    """
-    code = _blank_strings(body)
-    depth = 0
-    for index, char in enumerate(code):
-        if depth == 0 and char == ":":
-            return False  # the return type: the binders are over
-        if depth == 0 and char == "{" and _WELL_FOUNDED.match(code, index):
-            return True
-        if char in "([{":
-            depth += 1
-        elif char in ")]}":
-            depth -= 1
-    return False
 
 
 def _exported_option(command: Command) -> Command:
@@ -315,11 +298,15 @@ def _top_refusal(walk: _Walk, command: Command) -> str | None:
     if keyword in QUERIES:
         return judge_query(command)
     if keyword in ("Notation", "Infix", "Reserved", "Tactic"):
-        for token in _declared_tokens(command.body, keyword):
+        shown = command.words(2) if keyword in ("Tactic", "Reserved") else keyword
+        tokens = _declared_tokens(command.body, keyword)
+        for token in tokens:
             problem = token_problem(token)
             if problem is not None:
-                shown = command.words(2) if keyword in ("Tactic", "Reserved") else keyword
                 return f"`{shown}` declares a symbol Coq would read differently from these rules: {problem}"
+        problem = notation_problem(tokens)
+        if problem is not None:
+            return f"`{shown}` is refused: {problem}"
     if keyword in ("Notation", "Infix"):
         used = [
             symbol
@@ -328,8 +315,11 @@ def _top_refusal(walk: _Walk, command: Command) -> str | None:
         ]
         if used:
             return f"`{keyword}` redefines `{used[0]}`, which the statement uses"
-    if keyword == "Function" and not _well_founded(command.body):
-        return "`Function` without `{measure ...}` or `{wf ...}` defines a structural fixpoint of its own"
+    if keyword == "Function":
+        return (
+            "`Function` defines a recursive function of the file's own, which Coq builds as a fixpoint "
+            "(recursion must come from induction, eliminators or the libraries)"
+        )
     if keyword in DEFINING and keyword not in _INDUCTIVE_KINDS and _mutual(command.body):
         return (
             f"`{keyword} ... with ...` states mutual definitions, which Coq proves by a fixpoint of their own "
@@ -367,8 +357,6 @@ def _top_sentence(walk: _Walk, command: Command, sentence: Sentence, binders: st
     elif names and names[0] in walk.vocabulary:
         report.problems.append(f"{where}: `{keyword} {names[0]}` redefines `{names[0]}`, which the statement uses")
     opens = (keyword in DEFINING or keyword == "Goal") and not _has_body(command.body)
-    if keyword == "Function" and _well_founded(command.body):
-        opens = True  # the termination obligations are proved right after the definition
     program = "Program" in command.prefixes or any(item.name == "program" for item in command.attributes)
     if keyword == "Instance" and program:
         opens = False  # the missing fields become obligations (`Next Obligation`), not a proof
@@ -383,6 +371,9 @@ def _proof_sentence(walk: _Walk, command: Command, where: str) -> None:
     report, owner = walk.report, walk.in_proof
     keyword = command.keyword
     closes = keyword in PROOF_ENDS
+    if re.match(r"Proof\s+Mode(?![A-Za-z0-9_'])", command.body):
+        report.problems.append(f"{where}: `Proof Mode` changes how Coq reads the sentences that follow")
+        return
     if keyword == "Proof" and not re.fullmatch(r"Proof\s*(\.|using\b.*|with\b.*)", command.body):
         closes = True  # `Proof term.` gives the whole proof and ends it, like `exact term. Qed.`
     if closes:

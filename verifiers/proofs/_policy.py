@@ -69,7 +69,7 @@ DENIED_WORDS: dict[str, str] = {
     **{
         word: f"writes its own recursion (`{word}`), which Coq 8.16's guard checker can accept though it "
         "never terminates (use induction, eliminators or well-founded recursion)"
-        for word in ("fix", "cofix", "Fixpoint", "CoFixpoint")
+        for word in ("fix", "cofix", "Fixpoint", "CoFixpoint", "Function")
     },
     **{word: f"adds an assumption the proof would rest on (`{word}`)" for word in ASSUMPTION_KEYWORDS},
     **{word: _UNIVERSE_POLYMORPHISM.format(word) for word in ("Polymorphic", "Cumulative")},
@@ -338,15 +338,15 @@ def code_words(code: str) -> Iterator[re.Match[str]]:
 
 
 def _symbol_tails(code: str) -> Iterator[tuple[str, str]]:
-    """Each word right after a symbol character, with each of its tails: `_Dfix` after `=` may be the
-    symbol `=_D` (Reals declares it) and then `fix`, since a symbol may end in letters and Coq reads it
-    greedily."""
+    """Each word right after a symbol character, with each of its tails that is a denied word: `_Dfix`
+    after `=` may be the symbol `=_D` (Reals declares it) and then `fix`, since a symbol may end in letters
+    and Coq reads it greedily. (Only the denied words' tails are formed: a long word costs its length.)"""
     for match in _WORD.finditer(code):
         start = match.start()
         if start == 0 or code[start - 1] in _NOT_SYMBOL_END or _glued(code, start):
             continue
         word = match.group(0)
-        yield from ((word, word[index:]) for index in range(1, len(word)))
+        yield from ((word, denied) for denied in DENIED_WORDS if len(word) > len(denied) and word.endswith(denied))
 
 
 def denied_words(code: str) -> list[str]:
@@ -355,8 +355,9 @@ def denied_words(code: str) -> list[str]:
     found = dict.fromkeys(
         DENIED_WORDS[word] for word in (match.group(0) for match in code_words(code)) if word in DENIED_WORDS
     )
-    for word, tail in _symbol_tails(code):
+    for whole, tail in _symbol_tails(code):
         if tail in DENIED_WORDS:
+            word = whole if len(whole) <= 40 else f"{whole[:20]}...{whole[-20:]}"
             found.setdefault(
                 f"`{word}` right after a symbol may be read as a symbol and `{tail}` (a symbol may end in "
                 f"letters; put a blank before `{word}`): {DENIED_WORDS[tail]}"
@@ -364,7 +365,7 @@ def denied_words(code: str) -> list[str]:
     return list(found)
 
 
-_TOKEN_TAIL = re.compile(r"[A-Za-z0-9_'.]*\Z")
+_TOKEN_TAIL_CHARS = frozenset(_IDENTIFIER_CHARS | {"."})
 
 
 def token_problem(token: str) -> str | None:
@@ -379,9 +380,43 @@ def token_problem(token: str) -> str | None:
         return None
     if "(*" in token or "*)" in token:
         return f"the symbol `{token}` holds a comment bracket"
-    tail = _TOKEN_TAIL.search(token)
-    if tail is not None and re.search(r"[A-Za-z_']", tail.group(0)):
-        return f"the symbol `{token}` ends in name characters (`{tail.group(0)}`), which Coq reads as part of it"
+    start = len(token)
+    while start > 0 and token[start - 1] in _TOKEN_TAIL_CHARS:  # a scan, not a regex: linear in the length
+        start -= 1
+    tail = token[start:]
+    if re.search(r"[A-Za-z_']", tail):
+        shown = tail if len(tail) <= 40 else tail[:20] + "..." + tail[-20:]
+        return f"the symbol `{token[:40]}` ends in name characters (`{shown}`), which Coq reads as part of it"
+    return None
+
+
+STRUCTURE_WORDS = frozenset(
+    {"match", "with", "end", "fix", "cofix", "struct", "Proof", "Qed", "Defined", "Admitted", "Abort"}
+)
+"""Keywords whose places these rules count (a `with` inside a `match ... end`, where a proof opens and
+closes): a notation that declares one as a token of its own would move them where the rules cannot follow."""
+_OPENING = {"(": ")", "[": "]", "{": "}"}
+
+
+def notation_problem(tokens: list[str]) -> str | None:
+    """Why the tokens one notation command declares are refused as a whole, or None.
+
+    These rules count brackets (to find a definition's body, a `match`'s extent) and a few keywords.
+    A notation whose brackets do not pair up among its own tokens (`x %) y`: Coq reads `%)` as one
+    token, the rules a closing bracket) or that declares one of `STRUCTURE_WORDS` would make them count
+    what Coq does not read, so it is refused.
+    """
+    keyword = next((token for token in tokens if token in STRUCTURE_WORDS), None)
+    if keyword is not None:
+        return f"it declares the keyword `{keyword}` as a token of its own"
+    expected: list[str] = []
+    for char in re.findall(r"[][(){}]", "".join(tokens)):
+        if char in _OPENING:
+            expected.append(_OPENING[char])
+        elif char in _OPENING.values() and (not expected or expected.pop() != char):
+            return f"its brackets do not pair up (`{' '.join(tokens)[:60]}`)"
+    if expected:
+        return f"its brackets do not pair up (`{' '.join(tokens)[:60]}`)"
     return None
 
 
