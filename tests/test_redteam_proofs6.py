@@ -29,7 +29,7 @@ from tests.proof_gate_cases import (
 )
 from tests.test_redteam_proofs import prover  # noqa: F401 - the fixture
 from tools.proofs import CoqProver, problem_from_text
-from verifiers.proofs import check_proof, lint_proof_file
+from verifiers.proofs import check_proof, lint_proof_file, read_command
 from verifiers.proofs._policy import DENIED_WORDS, _symbol_tails
 
 PAYLOADS = {
@@ -120,3 +120,10 @@ def test_the_mutual_payload_proves_false_in_coq_and_is_rejected(prover: CoqProve
     verdict = check_proof(FALSE_CLAIM, MUTUAL_AFTER_NOTATION_MATCH, prover)
     assert verdict.decision == "reject", "a proof of 2 + 2 = 5 was accepted"
     assert any("declares the keyword `match`" in item for item in verdict.reasons), verdict.reasons
+
+
+def test_a_command_word_with_a_letter_beyond_ascii_after_it_is_one_name() -> None:
+    """`Qedα` is a tactic to Coq (after `Ltac Qedα`); read as `Qed`, it closed the proof for the rules only."""
+    assert read_command("Qedα.").keyword == "Qedα"
+    assert read_command("Time Qedʹ.").keyword == "Qedʹ"
+    assert _problems("Ltac Qedα := idtac.", "Proof. Qedα.\nexact I. Qed.") == []

@@ -136,8 +136,10 @@ def read_command(code: str) -> Command:
             index = _skip_blanks(code, end)
             continue
         word = _WORD.match(code, index)
-        keyword = word.group(0) if word else ""
-        after = index + len(keyword)
+        after = word.end() if word else index
+        while word and after < len(code) and not code[after].isascii():
+            after += 1  # `Qedα` is one name to Coq (a tactic `Ltac Qedα` may define), never the command `Qed`
+        keyword = code[index:after]
         if keyword in _CONTROL or keyword in _MODIFIERS:
             prefixes.append(keyword)
             index = _skip_blanks(code, after)
