@@ -193,16 +193,20 @@ HIDDEN_BY_SYMBOLS = {
 
 # Sixth red-team pass: rules that granted a permission (a `with` inside a `match`, a termination
 # annotation) steered by text Coq reads otherwise.
-MUTUAL_AFTER_GLUED_MATCH = """\
+def _mutual_named(name: str) -> str:
+    """A mutual `Lemma issue ... with helper ...` proved by the guard-bug recursion, whose statement ends in
+    `name`, a `Definition` of `False`: `αmatch` and `matchʹ` are names to Coq, and the rules counted a
+    `match` in each, which made the `with` look like its own."""
+    return f"""\
 Require Import Arith.
 Definition not_zero n := match n with 0 => False | S _ => True end.
 Definition not_one n := match n with 0 => False | S n => not_zero n end.
-Definition αmatch := False.
-Lemma issue (n : nat) : not_zero n -> αmatch
+Definition {name} := False.
+Lemma issue (n : nat) : not_zero n -> {name}
 with helper (m : nat) : True.
 Proof.
   - refine
-  (match n as n' return not_zero n' -> αmatch with
+  (match n as n' return not_zero n' -> {name} with
   | 0 => fun h => h
   | S subn => fun h =>
     let f (b : bool) (e : b = true) (x : nat) (Hx : not_one x) :=
@@ -220,34 +224,10 @@ Defined.
 Theorem false_claim : 2 + 2 = 5.
 Proof. exact (False_ind _ (issue 1 I)). Qed.
 """
-"""`αmatch` is a name to Coq; the rules counted a `match` in it and took the `with` for its own."""
-MUTUAL_BEFORE_PRIMED_MATCH = """\
-Require Import Arith.
-Definition not_zero n := match n with 0 => False | S _ => True end.
-Definition not_one n := match n with 0 => False | S n => not_zero n end.
-Definition matchʹ := False.
-Lemma issue (n : nat) : not_zero n -> matchʹ
-with helper (m : nat) : True.
-Proof.
-  - refine
-  (match n as n' return not_zero n' -> matchʹ with
-  | 0 => fun h => h
-  | S subn => fun h =>
-    let f (b : bool) (e : b = true) (x : nat) (Hx : not_one x) :=
-      let arg := (match (if b then x else subn) with 0 => subn | S subsubn => subsubn end) in
-      issue arg _
-    in
-    f true eq_refl 5 I
-  end).
-    subst b.
-    destruct x; cbn in Hx.
-    + now exfalso.
-    + assumption.
-  - exact I.
-Defined.
-Theorem false_claim : 2 + 2 = 5.
-Proof. exact (False_ind _ (issue 1 I)). Qed.
-"""
+
+
+MUTUAL_AFTER_GLUED_MATCH = _mutual_named("αmatch")
+MUTUAL_BEFORE_PRIMED_MATCH = _mutual_named("matchʹ")
 MUTUAL_AFTER_NOTATION_MATCH = """\
 Require Import Arith.
 Definition not_zero n := match n with 0 => False | S _ => True end.
