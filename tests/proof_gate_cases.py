@@ -101,6 +101,25 @@ Fixpoint issue (n : nat) {{struct n}} : not_zero n -> False.
 {_GUARD_HOLE}
 Definition boom : 2 + 2 = 5 := False_ind _ (issue 1 I)."""
 
+
+def guard_term(call: str) -> str:
+    """The same recursion as a term, no hole left: `call` is the recursive call's head (`issue arg`, or
+    `issue arg w` for a function with one more argument)."""
+    return f"""  match n with
+  | 0 => fun h => h
+  | S subn => fun h =>
+    let f (b : bool) (e : b = true) (x : nat) (Hx : not_one x) :=
+      let arg := (match (if b then x else subn) with 0 => subn | S subsubn => subsubn end) in
+      {call} (match eq_sym e in _ = b0
+        return not_zero (match (if b0 then x else subn) with 0 => subn | S s => s end) with
+        | eq_refl => match x as x0 return not_one x0 -> not_zero (match x0 with 0 => subn | S s => s end) with
+              | 0 => fun h => False_ind _ h
+              | S k => fun h => h end Hx end)
+    in
+    f true eq_refl 5 I
+  end"""
+
+
 NEGATIVE_INDUCTIVE = """Inductive bad : Type := wrap : (bad -> False) -> bad.
 Definition unwrap (b : bad) : bad -> False := match b with wrap f => f end.
 Definition omega (b : bad) : False := unwrap b b.
@@ -228,24 +247,11 @@ Proof. exact (False_ind _ (issue 1 I)). Qed.
 
 MUTUAL_AFTER_GLUED_MATCH = _mutual_named("αmatch")
 MUTUAL_BEFORE_PRIMED_MATCH = _mutual_named("matchʹ")
-MUTUAL_AFTER_NOTATION_MATCH = """\
+MUTUAL_AFTER_NOTATION_MATCH = f"""\
 Require Import Arith.
-Definition not_zero n := match n with 0 => False | S _ => True end.
-Definition not_one n := match n with 0 => False | S n => not_zero n end.
+{GUARD_HELPERS}
 Definition step (issue : forall n : nat, not_zero n -> False) (n : nat) : not_zero n -> False :=
-  match n as n' return not_zero n' -> False with
-  | 0 => fun h => h
-  | S subn => fun h =>
-    let f (b : bool) (e : b = true) (x : nat) (Hx : not_one x) :=
-      let arg := (match (if b then x else subn) with 0 => subn | S subsubn => subsubn end) in
-      issue arg (match eq_sym e in _ = b0
-                   return not_zero (match (if b0 then x else subn) with 0 => subn | S s => s end) with
-        | eq_refl => match x as x0 return not_one x0 -> not_zero (match x0 with 0 => subn | S s => s end) with
-              | 0 => fun h => False_ind _ h
-              | S k => fun h => h end Hx end)
-    in
-    f true eq_refl 5 I
-  end.
+{guard_term("issue arg").replace("  match n with", "  match n as n' return not_zero n' -> False with", 1)}.
 Notation "'match' x 'mend'" := (x) (at level 0, x at level 200).
 Lemma issue (n : nat) : not_zero n -> match False mend
 with helper (m : nat) : True.
@@ -257,27 +263,14 @@ Theorem false_claim : 2 + 2 = 5.
 Proof. exact (False_ind _ (issue 1 I)). Qed.
 """
 """Pure ASCII: a notation `'match' x 'mend'` opens no `match ... end` for Coq."""
-FUNCTION_BEHIND_A_BRACKET_SYMBOL = """\
+FUNCTION_BEHIND_A_BRACKET_SYMBOL = f"""\
 Require Import Arith.
 Require Import Recdef.
 Definition measure (f : nat -> nat) (n : nat) : Prop := True.
 Notation "x %) y" := (prod x y) (at level 80, right associativity).
-Definition not_zero n := match n with 0 => False | S _ => True end.
-Definition not_one n := match n with 0 => False | S n => not_zero n end.
-Function issue (n : nat) (w : True %) {measure id n} + {True}) {struct n} : not_zero n -> False :=
-  match n with
-  | 0 => fun h => h
-  | S subn => fun h =>
-    let f (b : bool) (e : b = true) (x : nat) (Hx : not_one x) :=
-      let arg := (match (if b then x else subn) with 0 => subn | S subsubn => subsubn end) in
-      issue arg w (match eq_sym e in _ = b0
-                     return not_zero (match (if b0 then x else subn) with 0 => subn | S s => s end) with
-        | eq_refl => match x as x0 return not_one x0 -> not_zero (match x0 with 0 => subn | S s => s end) with
-              | 0 => fun h => False_ind _ h
-              | S k => fun h => h end Hx end)
-    in
-    f true eq_refl 5 I
-  end.
+{GUARD_HELPERS}
+Function issue (n : nat) (w : True %) {{measure id n}} + {{True}}) {{struct n}} : not_zero n -> False :=
+{guard_term("issue arg w")}.
 Proof Mode "Classic".
 Theorem false_claim : 2 + 2 = 5.
 Proof. exact (False_ind _ (issue 1 (I, right I) I)). Qed.

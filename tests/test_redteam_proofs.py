@@ -15,7 +15,14 @@ from pathlib import Path
 
 import pytest
 
-from tests.proof_gate_cases import BRACKETED_FIX, FALSE_CLAIM, GUARD_BUG, GUARD_HELPERS, HIDDEN_BY_SYMBOLS
+from tests.proof_gate_cases import (
+    BRACKETED_FIX,
+    FALSE_CLAIM,
+    GUARD_BUG,
+    GUARD_HELPERS,
+    HIDDEN_BY_SYMBOLS,
+    guard_term,
+)
 from tests.test_proof_gate_hostile import sandbox_factory
 from tools.proofs import CoqConfig, CoqProver, problem_from_text
 from verifiers.proofs import (
@@ -39,19 +46,7 @@ Require Import Recdef.
 Tactic Notation "Goal" constr(x) := idtac.
 {GUARD_HELPERS}
 Function issue (n : nat) (w : {{wf : nat | True}}) {{struct n}} : not_zero n -> False :=
-  match n with
-  | 0 => fun h => h
-  | S subn => fun h =>
-    let f (b : bool) (e : b = true) (x : nat) (Hx : not_one x) :=
-      let arg := (match (if b then x else subn) with 0 => subn | S subsubn => subsubn end) in
-      issue arg w (match eq_sym e in _ = b0
-                     return not_zero (match (if b0 then x else subn) with 0 => subn | S s => s end) with
-        | eq_refl => match x as x0 return not_one x0 -> not_zero (match x0 with 0 => subn | S s => s end) with
-              | 0 => fun h => False_ind _ h
-              | S k => fun h => h end Hx end)
-    in
-    f true eq_refl 5 I
-  end.
+{guard_term("issue arg w")}.
 Goal True.
 exact I. Qed.
 Theorem false_claim : 2 + 2 = 5.
