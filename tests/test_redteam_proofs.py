@@ -184,16 +184,22 @@ def test_a_keyword_behind_a_symbol_of_the_files_own_is_seen(source: str) -> None
 @pytest.mark.coq
 @pytest.mark.usefixtures("coq", "bubblewrap")
 def test_a_keyword_behind_a_symbol_proves_false_in_coq_and_is_rejected(prover: CoqProver, tmp_path: Path) -> None:
-    source = HIDDEN_BY_SYMBOLS["symbol ending in '.'"]
+    assert_coq_proves_it_and_the_gate_refuses(
+        HIDDEN_BY_SYMBOLS["symbol ending in '.'"], "writes its own recursion (`fix`)", prover, tmp_path
+    )
+
+
+def assert_coq_proves_it_and_the_gate_refuses(source: str, reason: str, prover: CoqProver, tmp_path: Path) -> None:
+    """The payload is real (plain coqc 8.16 compiles its proof of 2 + 2 = 5), and the gate rejects it for `reason`."""
     if prover.version().startswith("8.16"):
         (tmp_path / "payload.v").write_text(source)
         ran = subprocess.run(
             ["coqc", "-q", "payload.v"], check=False, cwd=tmp_path, capture_output=True, text=True, timeout=120
         )
-        assert ran.returncode == 0, ran.stderr  # the payload is real: plain coqc proves 2 + 2 = 5
+        assert ran.returncode == 0, ran.stderr
     verdict = check_proof(FALSE_CLAIM, source, prover)
     assert verdict.decision == "reject", "a proof of 2 + 2 = 5 was accepted"
-    assert any("writes its own recursion (`fix`)" in item for item in verdict.reasons), verdict.reasons
+    assert any(reason in item for item in verdict.reasons), verdict.reasons
 
 
 @pytest.mark.parametrize(

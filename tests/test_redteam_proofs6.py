@@ -27,9 +27,9 @@ from tests.proof_gate_cases import (
     MUTUAL_AFTER_NOTATION_MATCH,
     MUTUAL_BEFORE_PRIMED_MATCH,
 )
-from tests.test_redteam_proofs import prover  # noqa: F401 - the fixture
+from tests.test_redteam_proofs import assert_coq_proves_it_and_the_gate_refuses, prover  # noqa: F401 - the fixture
 from tools.proofs import CoqProver, problem_from_text
-from verifiers.proofs import check_proof, lint_proof_file, read_command
+from verifiers.proofs import lint_proof_file, read_command
 from verifiers.proofs._policy import DENIED_WORDS, _symbol_tails
 
 PAYLOADS = {
@@ -111,15 +111,9 @@ def test_a_long_declared_symbol_is_judged_in_linear_time() -> None:
 @pytest.mark.coq
 @pytest.mark.usefixtures("coq", "bubblewrap")
 def test_the_mutual_payload_proves_false_in_coq_and_is_rejected(prover: CoqProver, tmp_path: Path) -> None:  # noqa: F811
-    if prover.version().startswith("8.16"):
-        (tmp_path / "payload.v").write_text(MUTUAL_AFTER_NOTATION_MATCH)
-        ran = subprocess.run(
-            ["coqc", "-q", "payload.v"], check=False, cwd=tmp_path, capture_output=True, text=True, timeout=120
-        )
-        assert ran.returncode == 0, ran.stderr  # the payload is real: plain coqc proves 2 + 2 = 5
-    verdict = check_proof(FALSE_CLAIM, MUTUAL_AFTER_NOTATION_MATCH, prover)
-    assert verdict.decision == "reject", "a proof of 2 + 2 = 5 was accepted"
-    assert any("declares the keyword `match`" in item for item in verdict.reasons), verdict.reasons
+    assert_coq_proves_it_and_the_gate_refuses(
+        MUTUAL_AFTER_NOTATION_MATCH, "declares the keyword `match`", prover, tmp_path
+    )
 
 
 def test_a_command_word_with_a_letter_beyond_ascii_after_it_is_one_name() -> None:

@@ -208,7 +208,6 @@ class ProofSearch:
         self._last_source = ""
         self._drafted: set[str] = set()
         self._llm_stopped = ""
-        self._check_cap: float | None = None
 
     # -- budget ---------------------------------------------------------------------------------
 
@@ -315,11 +314,7 @@ class ProofSearch:
             if left < 0.5 or self._spent():
                 self._record(kind="recall", origin=draft.origin, ok=False, error="recall budget spent")
                 break
-            self._check_cap = left
-            try:
-                solved = self._work_on(draft)
-            finally:
-                self._check_cap = None
+            solved = self._work_on(draft, check_cap=left)
             if solved is not None:
                 return solved
         return None
@@ -366,8 +361,9 @@ class ProofSearch:
             return ""
         return self.conjecture.last_error or "the LLM token budget is spent"
 
-    def _work_on(self, draft: ProofScript) -> ProofScript | None:
-        """Check and correct one draft until it is proved, abandoned, or the budget runs out."""
+    def _work_on(self, draft: ProofScript, check_cap: float | None = None) -> ProofScript | None:
+        """Check and correct one draft until it is proved, abandoned, or the budget runs out; `check_cap`
+        bounds each prover check's timeout further (a recalled script's share of the recall budget)."""
         script = draft
         revisions = 0
         while not self._spent():
@@ -386,8 +382,8 @@ class ProofSearch:
             self._last_source = rendered.source
             self.attempts += 1
             timeout = min(self.budget.check_seconds, self._remaining())
-            if self._check_cap is not None:
-                timeout = min(timeout, self._check_cap)
+            if check_cap is not None:
+                timeout = min(timeout, check_cap)
             result = self.prover.check(rendered.source, timeout=timeout)
             diagnosis = diagnose(rendered, result, self.problem.prover)
             entry = self._record(

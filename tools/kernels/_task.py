@@ -34,10 +34,13 @@ ArgKind = Literal["buf", "i32", "u32", "f32"]
 BufferRole = Literal["in", "out", "inout", "scratch"]
 
 _PARAMS_LINE = re.compile(r"^[ \t]*//@params\b(.*)$", re.MULTILINE)
-_INCLUDE = re.compile(r"(#|%:|\?\?=)(?:\s|/\*.*?\*/)*(include|include_next|import|embed)\b", re.DOTALL)
+_DIRECTIVE = r"(?:#|%:|\?\?=)(?:\s|/\*.*?\*/)*"
+"""The start of a preprocessor directive: `#`, its digraph or trigraph, then spaces or comments."""
+_INCLUDE = re.compile(_DIRECTIVE + r"(include|include_next|import|embed)\b", re.DOTALL)
+"""A directive that reads another file."""
 _HAS_INCLUDE = re.compile(r"(?<![A-Za-z0-9_])(__has_include(?:_next)?|__has_embed)(?![A-Za-z0-9_])")
 """Asking whether a host file exists reads the host too, though no contents come back."""
-_PRAGMA = re.compile(r"(?:#|%:|\?\?=)(?:\s|/\*.*?\*/)*pragma\b([^\n]*)", re.DOTALL)
+_PRAGMA = re.compile(_DIRECTIVE + r"pragma\b([^\n]*)", re.DOTALL)
 """A `#pragma` directive (or its digraph or trigraph spelling) and the rest of its line."""
 _PRAGMA_OPERATOR = re.compile(r"(?<![A-Za-z0-9_])(_Pragma|__pragma)(?![A-Za-z0-9_])")
 """The pragma operator: its argument can be built by a macro, out of sight of any text check."""
@@ -55,7 +58,6 @@ host or the compiler itself (`GCC dependency "path"` asks whether a file exists,
 the compiler), so any pragma not on this list is refused."""
 _SPLICE = re.compile(r"(?:\\|\?\?/)[ \t\f\v]*(?:\r\n|\n|\r)")
 """A line splice as clang reads one: a backslash (or its trigraph `??/`), blanks it only warns about, a line end."""
-"""A directive that reads another file: `#`, its digraph or trigraph, then spaces or comments, then the name."""
 _ASSEMBLY = re.compile(r"(?<![A-Za-z0-9_])(" + "|".join(INLINE_ASSEMBLY) + r")(?![A-Za-z0-9_])")
 """Inline assembly's keywords as whole identifiers, anywhere: in comments too, since a string literal
 holding `/*` could hide code from a comment stripper."""
@@ -371,7 +373,7 @@ class KernelTask(ABC):
         included = _INCLUDE.search(joined)
         if included is not None:
             raise CandidateError(
-                f"kernel source uses #{included.group(2)}: a kernel is one self-contained source "
+                f"kernel source uses #{included.group(1)}: a kernel is one self-contained source "
                 "and may not read other files"
             )
         assembly = _ASSEMBLY.search(joined)

@@ -248,7 +248,7 @@ def _mutual(code: str) -> bool:
     The count grants a `with` only inside a `match` Coq surely reads as the keyword, so a doubtful
     `match` is not counted: only one standing alone (after the start, a blank or `(`, before a blank),
     never the tail of `αmatch` or the head of `matchʹ`; a notation may not declare `match`, `with` or
-    `end` (`keyword_tokens`). A `with` and an `end` are read as `denied_words` reads words (strings
+    `end` (`notation_problem`). A `with` and an `end` are read as `denied_words` reads words (strings
     blanked, a symbol before a word does not hide it), so `⟫with` is the keyword `with` here as for Coq.
     """
     code = _blank_strings(code)

@@ -356,16 +356,20 @@ def denied_words(code: str) -> list[str]:
         DENIED_WORDS[word] for word in (match.group(0) for match in code_words(code)) if word in DENIED_WORDS
     )
     for whole, tail in _symbol_tails(code):
-        if tail in DENIED_WORDS:
-            word = whole if len(whole) <= 40 else f"{whole[:20]}...{whole[-20:]}"
-            found.setdefault(
-                f"`{word}` right after a symbol may be read as a symbol and `{tail}` (a symbol may end in "
-                f"letters; put a blank before `{word}`): {DENIED_WORDS[tail]}"
-            )
+        word = _abridged(whole)
+        found.setdefault(
+            f"`{word}` right after a symbol may be read as a symbol and `{tail}` (a symbol may end in "
+            f"letters; put a blank before `{word}`): {DENIED_WORDS[tail]}"
+        )
     return list(found)
 
 
 _TOKEN_TAIL_CHARS = frozenset(_IDENTIFIER_CHARS | {"."})
+
+
+def _abridged(text: str, limit: int = 40) -> str:
+    """`text` as a message shows it: whole when short, else its two ends (a refused word may be 1 MiB)."""
+    return text if len(text) <= limit else f"{text[: limit // 2]}...{text[-(limit // 2) :]}"
 
 
 def token_problem(token: str) -> str | None:
@@ -385,8 +389,10 @@ def token_problem(token: str) -> str | None:
         start -= 1
     tail = token[start:]
     if re.search(r"[A-Za-z_']", tail):
-        shown = tail if len(tail) <= 40 else tail[:20] + "..." + tail[-20:]
-        return f"the symbol `{token[:40]}` ends in name characters (`{shown}`), which Coq reads as part of it"
+        return (
+            f"the symbol `{_abridged(token)}` ends in name characters (`{_abridged(tail)}`), "
+            "which Coq reads as part of it"
+        )
     return None
 
 
@@ -410,13 +416,15 @@ def notation_problem(tokens: list[str]) -> str | None:
     if keyword is not None:
         return f"it declares the keyword `{keyword}` as a token of its own"
     expected: list[str] = []
+    paired = True
     for char in re.findall(r"[][(){}]", "".join(tokens)):
         if char in _OPENING:
             expected.append(_OPENING[char])
-        elif char in _OPENING.values() and (not expected or expected.pop() != char):
-            return f"its brackets do not pair up (`{' '.join(tokens)[:60]}`)"
-    if expected:
-        return f"its brackets do not pair up (`{' '.join(tokens)[:60]}`)"
+        elif not expected or expected.pop() != char:
+            paired = False
+            break
+    if not paired or expected:
+        return f"its brackets do not pair up (`{_abridged(' '.join(tokens), 60)}`)"
     return None
 
 
