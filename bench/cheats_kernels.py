@@ -49,6 +49,7 @@ from tests.test_kernel_gates_hostile import (  # noqa: E402
     seed_checking_only_the_last_run,
 )
 from tests.test_kernel_gates_hostile2 import HOSTILE2_CHEATS, POISON_CHEATS, poison_task  # noqa: E402
+from tests.test_kernels_input_scales import INPUT_SCALE_CHEATS  # noqa: E402
 from tests.test_redteam_kernels2 import READ_PAST_CHEATS  # noqa: E402
 from tests.test_redteam_kernels3 import STATE_CHEATS  # noqa: E402
 from tests.test_redteam_kernels4 import SCALAR_RESIDUE_CHEATS, judge_as_the_bench_does  # noqa: E402
@@ -56,11 +57,18 @@ from tools.kernels import SUITE, Harness, Worker, open_harness  # noqa: E402
 from verifiers.kernels import KernelHeldoutGate, measure  # noqa: E402
 
 MIN_SPEEDUP = 0.9
-CHEATS = {**KERNEL_CHEATS, **HOSTILE2_CHEATS, **READ_PAST_CHEATS, **STATE_CHEATS, **SCALAR_RESIDUE_CHEATS}
+CHEATS = {
+    **KERNEL_CHEATS,
+    **HOSTILE2_CHEATS,
+    **READ_PAST_CHEATS,
+    **STATE_CHEATS,
+    **SCALAR_RESIDUE_CHEATS,
+    **INPUT_SCALE_CHEATS,
+}
 """Kernel cheats of every battery: the hostile files', the reads past a buffer's end, the target builtins
 that reach the processor's state (flush-to-zero left on for later kernels, a cycle counter, the stack), a
-hard-coded scalar, and a kernel wrong only at large sizes of one arithmetic kind (which = "residue": the
-held-out gate's correctness-only sizes)."""
+hard-coded scalar, a kernel wrong only at large sizes of one arithmetic kind and kernels wrong only for
+inputs far from the usual magnitudes (which = "residue": the held-out gate's correctness-only sizes)."""
 
 
 def _factory(workdir: Path, *, ro_paths: Sequence[Path] = ()) -> Sandbox:

@@ -56,6 +56,8 @@ class SizeResult(BaseModel):
     dims: list[int]
     scalars: dict[str, float] = Field(default_factory=dict)
     """The scalar arguments this size ran with (drawn from the evaluation's seed), by name."""
+    input_scale: float = 1.0
+    """What the task's scale-free inputs were multiplied by (`Size.input_scale`)."""
     correct: bool
     error: float = 0.0
     tolerance: float = 0.0
@@ -83,6 +85,8 @@ class SizeResult(BaseModel):
     def line(self) -> str:
         shape = "x".join(str(d) for d in self.dims)
         drawn = "".join(f"; {name}={value:.6g}" for name, value in self.scalars.items())
+        if self.input_scale != 1.0:
+            drawn += f"; inputs x{self.input_scale:.0e}"
         head = f"{self.label} ({shape}{drawn}): "
         verdict = "correct" if self.correct else "INCORRECT"
         text = f"{head}{verdict} (max_abs {self.error:.3g}, tol {self.tolerance:.3g})"
@@ -215,11 +219,11 @@ class Harness:
             with phases.time("host_program"):
                 program = task.host(size, candidate.params)
             with phases.time("inputs"):
-                inputs = task.inputs(size, rng)
+                inputs = task.draw_inputs(size, rng)
             runs = 1 + self.warmup + (repeats or self.repeats)
 
             def draw(size: Size = size) -> dict[str, np.ndarray]:
-                return task.inputs(size, rng)
+                return task.draw_inputs(size, rng)
 
             with phases.time("variants"):
                 variants = draw_variants(inputs, draw, runs, rng, whole=whole_variants(task, size))
@@ -380,6 +384,7 @@ class Harness:
             label=size.label,
             dims=list(size.dims),
             scalars=dict(size.scalars),
+            input_scale=size.input_scale,
             correct=judgement.correct,
             error=judgement.error,
             tolerance=judgement.tolerance,

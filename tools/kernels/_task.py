@@ -102,9 +102,12 @@ class Size:
     scalars: tuple[tuple[str, float], ...] = ()
     correctness_only: bool = False
     """A size judged for correctness alone (`draw_residues`): its runs are not timed against a yardstick."""
+    input_scale: float = 1.0
+    """What the task's scale-free inputs are multiplied by at this size (`KernelTask.draw_inputs`)."""
 
     def describe(self) -> str:
-        return "x".join(str(d) for d in self.dims)
+        dims = "x".join(str(d) for d in self.dims)
+        return dims if self.input_scale == 1.0 else f"{dims}, inputs x{self.input_scale:.0e}"
 
     def scalar(self, name: str) -> float | None:
         """The value drawn for scalar `name` at this size, or None where it was not drawn."""
@@ -279,6 +282,13 @@ class KernelTask(ABC):
     """The scalar arguments the contract lets vary, by name: each run draws them (`draw_scalars`)."""
     fixed_scalars: ClassVar[str] = ""
     """Which scalar arguments stay fixed and why (a launch's structure, a compile-time constant of the contract)."""
+    scale_free_inputs: ClassVar[tuple[str, ...]] = ()
+    """Input buffers the outputs are linear in, together: multiplied by any power of ten, the outputs follow
+    and the tolerance (relative to the output's largest value) stays as valid. The held-out gate draws some
+    correctness-only sizes with these inputs decades above and below their usual magnitude
+    (`draw_residues`): a kernel wrong only for large or small values passed every gate while inputs came
+    from one distribution. Tasks whose inputs carry structure (a lattice, positions within a cutoff,
+    distributions near equilibrium, integers) declare none."""
 
     @abstractmethod
     def host(self, size: Size, params: dict[str, int]) -> HostProgram:
@@ -287,6 +297,16 @@ class KernelTask(ABC):
     @abstractmethod
     def inputs(self, size: Size, rng: np.random.Generator) -> dict[str, np.ndarray]:
         """Fresh initial contents of every `in`/`inout` buffer, flat, by buffer name."""
+
+    def draw_inputs(self, size: Size, rng: np.random.Generator) -> dict[str, np.ndarray]:
+        """`inputs`, with the scale-free ones multiplied by the size's `input_scale` (in their own dtype)."""
+        drawn = self.inputs(size, rng)
+        if size.input_scale == 1.0:
+            return drawn
+        for name in self.scale_free_inputs:
+            values = drawn[name]
+            drawn[name] = (values * values.dtype.type(size.input_scale)).astype(values.dtype, copy=False)
+        return drawn
 
     @abstractmethod
     def reference(self, size: Size, inputs: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
@@ -435,8 +455,11 @@ class KernelTask(ABC):
         with a factor 3, 5 or 7 in the odd part of n) passed again. A kind a task's shape rule or
         range cannot hold is left out.
         """
-        if not self.heldout or not self.residue_checks:
+        if not self.heldout:
             return ()
+        if not self.residue_checks:  # the held-out shapes alone, once more, at other input scales
+            again = [Size(f"{c.label}-again", self.heldout_dims(c, rng), correctness_only=True) for c in self.heldout]
+            return self.at_other_scales(again, rng) if self.scale_free_inputs else ()
         sizes = []
         plans = [(centre, RESIDUE_PICKERS) for centre in self.heldout]
         plans += [(centre, _GAP_PICKERS) for centre in self._gap_centres(rng)]
@@ -450,6 +473,22 @@ class KernelTask(ABC):
                     sizes.append(Size(f"{centre.label}-{kind}", distinct(draw), correctness_only=True))
                 except NoDimensionError:
                     continue
+        return self.at_other_scales(sizes, rng)
+
+    def at_other_scales(self, sizes: list[Size], rng: np.random.Generator) -> tuple[Size, ...]:
+        """`sizes`, half of them (at least one above and one below) with the scale-free inputs scaled.
+
+        Each chosen size gets 10^k with k drawn from [SCALE_DECADES] up or down, alternating, at sizes
+        chosen from `rng`: no kernel can tell in advance which sizes, or which magnitudes, are checked.
+        """
+        if not self.scale_free_inputs or not sizes:
+            return tuple(sizes)
+        chosen = rng.permutation(len(sizes))[: max(2, len(sizes) // 2)]
+        low, high = SCALE_DECADES
+        for turn, position in enumerate(chosen):
+            exponent = float(rng.uniform(low, high)) * (1 if turn % 2 == 0 else -1)
+            size = sizes[int(position)]
+            sizes[int(position)] = replace(size, input_scale=10.0**exponent)
         return tuple(sizes)
 
     def _gap_centres(self, rng: np.random.Generator) -> list[Size]:
@@ -474,6 +513,12 @@ class KernelTask(ABC):
             )
             centres.append(Size(f"gap{index}", dims))
         return centres
+
+
+SCALE_DECADES = (3.0, 8.0)
+"""How many decades (drawn between these) the held-out gate moves scale-free inputs up or down: beyond the
+three decades `signed_values` spans, and within float32's range for every suite task (an FFT of a
+million values a hundred million times larger still sums far below its largest finite value)."""
 
 
 def signed_values(count: int, rng: np.random.Generator) -> np.ndarray:

@@ -70,6 +70,7 @@ class Fft3d(KernelTask):
     tunables: ClassVar[dict[str, tuple[int, ...]]] = {"LOCAL": (64, 0, 16, 32, 128, 256)}
     sizes = (Size("n16", (16, 16, 16)), Size("n32", (32, 32, 32)), Size("n64", (64, 64, 64)))
     heldout = (Size("heldout", (128, 32, 32)), Size("heldout-box", (16, 64, 128)))
+    scale_free_inputs = ("a",)
     residue_checks = False
     fixed_scalars = (
         "none varies: nx, ny, nz are the size, and axis and p name each launch's stage (every stage of every axis "

@@ -48,6 +48,7 @@ class Saxpy(KernelTask):
     tunables: ClassVar[dict[str, tuple[int, ...]]] = {"LOCAL": (64, 0, 16, 32, 128, 256, 512), "VEC": (1, 2, 4, 8, 16)}
     sizes = (Size("cache", (1 << 15,)), Size("l3", (1 << 19,)), Size("memory", (1 << 23,)))
     heldout = (Size("heldout", (3_000_017,)), Size("heldout-small", (100_003,)))
+    scale_free_inputs = ("x", "y")
     scalar_ranges: ClassVar[dict[str, ScalarRange]] = {
         "a": ScalarRange(-4.0, 4.0, default=1.75, why="any scale; |a| <= 4 keeps a*x within the tolerance's scale")
     }
