@@ -11,14 +11,16 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from dataclasses import replace
 from pathlib import Path
-from typing import cast
+from typing import Any, cast
 
 import numpy as np
 import pytest
 
 from sandboxes import LocalSandbox, Sandbox
 from tests.conftest import opencl_usable, require_tool
-from tools.kernels import SUITE, Harness, KernelTask, Worker
+from tests.test_redteam_kernels4 import SCALED_TASK
+from tools import TaskError
+from tools.kernels import SUITE, Harness, KernelTask, Worker, kernel_task, open_harness
 from tools.kernels._task import SCALE_DECADES
 
 WRONG_FOR_LARGE_INPUTS = """//@params LOCAL=64 VEC=1
@@ -133,3 +135,58 @@ def test_each_seed_is_right_at_every_scaled_size(worker: Worker, name: str) -> N
     smallest = [next(size for size in scaled if size.input_scale > 1.0), next(s for s in scaled if s.input_scale < 1.0)]
     evaluation = harness.evaluate(task.seed, "heldout", seed=8, sizes=smallest, repeats=1)
     assert evaluation.ok, evaluation.feedback()
+
+
+# -- task files ------------------------------------------------------------------------------------------------
+
+
+def scale_free_task(**x_fields: Any) -> dict[str, Any]:
+    """`SCALED_TASK` (y = s * x) with `x_fields` added to its input buffer x."""
+    args = list(SCALED_TASK["args"])
+    args[2] = {**args[2], **x_fields}
+    return {**SCALED_TASK, "args": args}
+
+
+@pytest.mark.parametrize(
+    ("index", "fields", "message"),
+    [
+        (3, {"scale_free": True}, "only float in or inout buffers"),
+        (1, {"scale_free": True}, "only buffers can be scale-free"),
+        (2, {"scale_free": True, "init": {"uniform": [-1e33, 1e33]}}, "exceed float32"),
+        (2, {"scale_free": True, "init": {"normal": [0, 1e31]}}, "exceed float32"),
+    ],
+)
+def test_a_scale_free_field_where_it_cannot_hold_is_bad_input_naming_it(
+    index: int, fields: dict[str, Any], message: str
+) -> None:
+    args = list(SCALED_TASK["args"])
+    args[index] = {**args[index], **fields}
+    with pytest.raises(TaskError, match=rf"params\.definition\.args\[{index}\]\.scale_free: .*{message}"):
+        kernel_task("scale", {**SCALED_TASK, "args": args})
+
+
+def test_a_task_files_scale_free_buffers_are_drawn_at_other_scales_with_atol_scaled_alike() -> None:
+    task = kernel_task("scale", scale_free_task(scale_free=True))
+    assert task.scale_free_inputs == ("x",)
+    sizes = planner(task).residue_sizes(2)
+    scaled = [size for size in sizes if size.input_scale != 1.0]
+    assert any(size.input_scale > 1e3 for size in scaled) and any(size.input_scale < 1e-3 for size in scaled)
+    size = next(size for size in scaled if size.input_scale < 1e-3)
+    want = np.full(4, 1e-3 * size.input_scale)
+    # atol 1e-6 at scale 1: an error of a thousandth of a unit would pass unscaled, not at 1e-3 and below
+    assert task.check(replace(size, input_scale=1.0), "y", want + 1e-7, want, {}).ok
+    assert not task.check(size, "y", want + 1e-7, want, {}).ok
+    assert kernel_task("scale", SCALED_TASK).scale_free_inputs == ()
+
+
+@pytest.mark.opencl
+def test_a_task_files_kernel_wrong_only_for_large_inputs_fails_where_the_seed_passes(tmp_path: Path) -> None:
+    require_tool(opencl_usable(), "an OpenCL platform (pocl-opencl-icd) with pyopencl")
+    task = kernel_task("scale", scale_free_task(scale_free=True))
+    large_wrong = SCALED_TASK["files"]["seed.cl"].replace("y[i] = s * x[i]", "y[i] = fabs(x[i]) < 1e4f ? s * x[i] : 0")
+    with open_harness(task, tmp_path / "worker", factory) as harness:
+        scaled = [size for size in harness.residue_sizes(3) if size.input_scale != 1.0]
+        honest = harness.evaluate(task.seed, "heldout", seed=3, sizes=scaled, repeats=1)
+        assert honest.ok, honest.feedback()
+        cheat = harness.evaluate(large_wrong, "heldout", seed=3, sizes=scaled, repeats=1)
+        assert cheat.status == "incorrect" and "inputs x" in cheat.feedback(), cheat.feedback()

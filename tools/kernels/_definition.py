@@ -36,6 +36,10 @@ class ArgDefinition(BaseModel):
     A scalar with `range: [low, high]` is drawn afresh in that range (whole numbers for i32/u32) for every
     size of every run, and `value` is only its default: a scalar that never varied was a constant a
     kernel could hard-code and still pass every check.
+
+    A float input buffer with `scale_free: true` is one the outputs are linear in (together with the other
+    scale-free ones): the held-out gate also draws it 10^3 to 10^8 times larger and smaller, with the
+    tolerance's `atol` scaled alike (`KernelTask.scale_free_inputs`).
     """
 
     model_config = ConfigDict(extra="forbid")
@@ -48,6 +52,7 @@ class ArgDefinition(BaseModel):
     init: Distribution | None = None
     value: str | int | float | None = None
     range: tuple[float, float] | None = None
+    scale_free: bool = False
 
 
 class LaunchDefinition(BaseModel):

@@ -47,6 +47,7 @@ from tools.kernels._task import (
     Check,
     HostProgram,
     KernelTask,
+    SCALE_DECADES,
     Launch,
     ScalarRange,
     Size,
@@ -136,6 +137,7 @@ class UserKernelTask(KernelTask):
         self._order: list[str] = []
         for index, arg in enumerate(definition.args):
             self._arg(index, arg, taken)
+        vars(self)["scale_free_inputs"] = tuple(arg.name for arg in definition.args if arg.scale_free)
         vars(self)["scalar_ranges"] = {
             name: ScalarRange(scalar.drawn[0], scalar.drawn[1], integer=scalar.kind != "f32")
             for name, scalar in self._scalars.items()
@@ -247,6 +249,8 @@ class UserKernelTask(KernelTask):
             for extra in ("dtype", "shape", "role", "init"):
                 if getattr(arg, extra) is not None:
                     raise field_error(f"{where}.{extra}", f"a scalar ({arg.type}) argument has no {extra}")
+            if arg.scale_free:
+                raise field_error(f"{where}.scale_free", "only buffers can be scale-free (give a scalar a range)")
             if arg.value is None:
                 raise field_error(f"{where}.value", f"a scalar ({arg.type}) argument needs a value (an expression)")
             value = parse_expression(arg.value, f"{FIELD}.{where}.value", self.dims)
@@ -279,7 +283,28 @@ class UserKernelTask(KernelTask):
             Distribution(integers=(0, 100)) if np.dtype(arg.dtype).kind in "iu" else Distribution(uniform=(0.0, 1.0))
         )
         self._check_distribution(init, arg.dtype, f"{where}.init")
+        if arg.scale_free:
+            self._check_scale_free(init, arg.dtype, arg.role, f"{where}.scale_free")
         self._buffers[arg.name] = _Buffer(arg.name, arg.dtype, shape, arg.role, init)
+
+    @staticmethod
+    def _check_scale_free(init: Distribution, dtype: str, role: str, where: str) -> None:
+        """A scale-free buffer is a float input whose every draw stays finite at the largest scale."""
+        if role not in ("in", "inout") or np.dtype(dtype).kind != "f":
+            raise field_error(where, f"only float in or inout buffers can be scale-free; this one is {dtype} {role}")
+        low: float
+        high: float
+        if init.integers is not None:
+            low, high = init.integers
+        elif init.normal is not None:
+            low = high = abs(init.normal[0]) + 10 * init.normal[1]
+        else:
+            low, high = init.uniform or (0.0, 1.0)
+        largest = 10.0 ** SCALE_DECADES[1]
+        if not _representable(dtype, low * largest, high * largest):
+            raise field_error(
+                where, f"its values times {largest:.0e} (the largest scale the held-out gate draws) exceed {dtype}"
+            )
 
     @staticmethod
     def _check_distribution(init: Distribution, dtype: str, where: str) -> None:
@@ -466,7 +491,7 @@ class UserKernelTask(KernelTask):
         tolerance = self.definition.tolerance
         if tolerance == "exact":
             return exact_check(got, expected)
-        return tolerance_check(got, expected, tolerance.rtol, tolerance.atol)
+        return tolerance_check(got, expected, tolerance.rtol, tolerance.atol * size.input_scale)
 
     def draw_heldout(self, rng: np.random.Generator) -> tuple[Size, ...]:
         """Fresh held-out sizes within the declared ranges: primes where a range holds one."""
@@ -492,7 +517,7 @@ class UserKernelTask(KernelTask):
                 except NoDimensionError:
                     continue
                 found.append(Size(f"{label}-{kind}", dims, correctness_only=True))
-        return tuple(found)
+        return self.at_other_scales(found, rng)
 
     # -- the reference, in its own sandboxed worker ------------------------------------------------
 
