@@ -8,7 +8,8 @@ check is live: kernels that write outside their buffers, read past them (loops w
 zero-initialised outputs, skip or truncate reductions, sample the target instead of running the chains,
 write into inputs, special-case sizes or lose precision, call target builtins that change the processor's
 floating-point mode or read its clock, keep launch counters in program-scope memory, hard-code a scalar
-argument, go wrong only at large sizes of one arithmetic kind, overflow the stack, race in a reduction,
+argument, go wrong only at large sizes of one arithmetic kind or for inputs far from the usual magnitudes
+(`tests/test_kernels_input_scales.py`), overflow the stack, race in a reduction,
 leave unwritten the outputs whose answer is what the poison reads as (an integer -1, a rare NaN; task files
 of their own), and devices that behave like kernels with memory across launches (work once, replay a cached
 answer, work only on the runs always checked) or a tampered clock. Honest controls are the suite's seeds and

@@ -8,19 +8,18 @@ those inputs 10^3 to 10^8 times larger or smaller, at sizes and magnitudes no ke
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
-from typing import Any, cast
+from typing import Any
 
 import numpy as np
 import pytest
 
-from sandboxes import LocalSandbox, Sandbox
 from tests.conftest import opencl_usable, require_tool
-from tests.test_redteam_kernels4 import SCALED_TASK
+from tests.test_redteam_kernels4 import SCALED_TASK, factory, planner
 from tools import TaskError
-from tools.kernels import SUITE, Harness, KernelTask, Worker, kernel_task, open_harness
+from tools.kernels import SUITE, Harness, Worker, kernel_task, open_harness
 from tools.kernels._task import SCALE_DECADES
 
 WRONG_FOR_LARGE_INPUTS = """//@params LOCAL=64 VEC=1
@@ -54,20 +53,11 @@ INPUT_SCALE_CHEATS: dict[str, tuple[str, str, str, str]] = {
 SCALE_FREE = sorted(name for name, task in SUITE.items() if task.scale_free_inputs)
 
 
-def factory(workdir: Path, *, ro_paths: Sequence[Path] = ()) -> Sandbox:
-    return LocalSandbox(workdir=workdir, ro_paths=tuple(ro_paths))
-
-
 @pytest.fixture(scope="module")
 def worker(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Worker]:
     require_tool(opencl_usable(), "an OpenCL platform (pocl-opencl-icd) with pyopencl")
     with Worker(factory, tmp_path_factory.mktemp("scales") / "worker") as started:
         yield started
-
-
-def planner(task: KernelTask) -> Harness:
-    """A harness used only to draw sizes (no worker runs anything)."""
-    return Harness(task, cast(Worker, None))
 
 
 def test_the_linear_tasks_declare_their_scale_free_inputs_and_the_structured_ones_none() -> None:
