@@ -102,6 +102,7 @@ def test_the_scaled_inputs_are_the_drawn_ones_times_the_scale_and_the_reference_
     assert "inputs x" in size.describe()
 
 
+@pytest.mark.slow
 @pytest.mark.opencl
 @pytest.mark.parametrize("cheat", sorted(INPUT_SCALE_CHEATS))
 def test_a_kernel_wrong_only_outside_the_usual_magnitudes_fails_the_heldout_check(worker: Worker, cheat: str) -> None:
