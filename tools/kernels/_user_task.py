@@ -41,13 +41,13 @@ from tools.kernels._definition import (
 from tools.kernels._expressions import Expression, parse_expression
 from tools.kernels._heldout import RESIDUE_PICKERS, NoDimensionError, distinct, is_prime, prime_in
 from tools.kernels._task import (
+    SCALE_DECADES,
     Arg,
     BufferSpec,
     CandidateError,
     Check,
     HostProgram,
     KernelTask,
-    SCALE_DECADES,
     Launch,
     ScalarRange,
     Size,
