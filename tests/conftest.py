@@ -60,23 +60,6 @@ def pytest_configure(config: pytest.Config) -> None:
     config.pluginmanager.register(SlowLane(float(config.getini("slow_seconds"))), "labgate-slow-lane")
 
 
-RAY_FILES = frozenset(
-    {"test_executor_ray.py", "test_executor_ray_llm.py", "test_kernels_cli.py", "test_redteam_docker_ray.py"}
-)
-"""Test files that start Ray: one of them ends a cluster with `ray stop --force`, which stops every Ray
-instance on the machine, so they never run beside each other."""
-
-
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Groups for pytest-xdist's `--dist loadgroup` (`scripts/test` runs two workers): a file's tests run on
-    one worker, so its module-scoped fixtures (an OpenCL worker, a prover pool) are built once, and the
-    files that start Ray run on the same one. Without xdist the marks change nothing."""
-    for item in items:
-        if item.get_closest_marker("xdist_group") is None:
-            name = item.path.name
-            item.add_marker(pytest.mark.xdist_group("ray" if name in RAY_FILES else name))
-
-
 def require_tool(available: bool, what: str) -> None:
     """Skip locally, fail in CI: CI installs every tool, so a missing one there is a broken setup."""
     if available:
