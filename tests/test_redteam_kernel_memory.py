@@ -133,7 +133,8 @@ def test_a_candidate_finds_no_answer_in_the_buffers_it_shares_with_the_seed(work
     assert evaluation.status in ("ok", "incorrect"), evaluation.feedback()
     if evaluation.ok:
         (size,) = evaluation.sizes
-        assert size.paired_log_ratio is not None and size.paired_log_ratio < math.log(1.5), size.paired_log_ratio
+        # Far below the hundredfold of a copy; a loaded machine's noise alone reached 3.2x (two test workers).
+        assert size.paired_log_ratio is not None and size.paired_log_ratio < math.log(10), size.paired_log_ratio
 
 
 @pytest.mark.slow
