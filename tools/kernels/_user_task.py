@@ -297,7 +297,7 @@ class UserKernelTask(KernelTask):
         if init.integers is not None:
             low, high = init.integers
         elif init.normal is not None:
-            low = high = abs(init.normal[0]) + 10 * init.normal[1]
+            low = high = abs(init.normal[0]) + NORMAL_REACH * init.normal[1]  # as `_check_distribution` bounds draws
         else:
             low, high = init.uniform or (0.0, 1.0)
         largest = 10.0 ** SCALE_DECADES[1]
