@@ -33,6 +33,10 @@ from tools.proofs._sentences import UnterminatedSourceError, offset_of, split_se
 
 COQ_LIMITS = Limits(memory_bytes=6 * GIB, processes=64, file_bytes=256 * MIB, output_bytes=4 * MIB)
 COQC_VARIABLE = "LABGATE_COQC"
+AUDIT_VARIABLE = "LABGATE_COQ_AUDIT"
+DEFAULT_AUDIT_DIR = Path("/usr/local/lib/labgate/coq-audit")
+"""Where `sandboxes/images/coq/audit/install` puts the proof gate's fixpoint audit plugin, on the host
+(`scripts/setup`) and in the coq image alike."""
 _MODULE_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 _SYSTEM_PREFIXES = (Path("/usr"), Path("/opt"))  # directories every sandbox backend already shows
 
@@ -65,8 +69,15 @@ class CoqConfig:
     def install_paths(self) -> tuple[Path, ...]:
         """Where a Coq outside the system directories lives (its prefix), for the sandbox to see it read-only."""
         prefix = Path(self.executable()).resolve().parent.parent
-        system = prefix == Path("/") or any(prefix.is_relative_to(place) for place in _SYSTEM_PREFIXES)
-        return () if system else (prefix,)
+        return () if _is_system_path(prefix) else (prefix,)
+
+    def audit_dir(self) -> Path:
+        """The directory of the fixpoint audit plugin built for this Coq: `LABGATE_COQ_AUDIT`, else the default.
+
+        A Coq of one's own needs the plugin built by its own `coq_makefile`
+        (`sandboxes/images/coq/audit/install DIR`); one built for another Coq does not load.
+        """
+        return Path(os.environ.get(AUDIT_VARIABLE, "").strip() or DEFAULT_AUDIT_DIR)
 
     def checker(self) -> str:
         """The absolute path of the coqchk beside the configured coqc (never one found elsewhere).
@@ -78,6 +89,12 @@ class CoqConfig:
         if not (beside.is_file() and os.access(beside, os.X_OK)):
             raise ProverUnavailableError(f"coqchk not found next to {self.executable()} (expected {beside})")
         return str(beside)
+
+
+def _is_system_path(path: Path) -> bool:
+    """A path every sandbox backend already shows read-only (under /usr or /opt, or / itself)."""
+    resolved = path.resolve()
+    return resolved == Path("/") or any(resolved.is_relative_to(place) for place in _SYSTEM_PREFIXES)
 
 
 @functools.cache
@@ -234,6 +251,7 @@ class CoqProver(Prover):
         source: str,
         *,
         coqc_args: Sequence[str] = ("-q",),
+        ml_dirs: Sequence[Path] = (),
         timeout: float | None = None,
     ) -> tuple[CheckResult, CheckResult]:
         """coqc on `source`, then coqchk on `compiled`, in a fresh sandbox over a fresh directory.
@@ -242,7 +260,8 @@ class CoqProver(Prover):
         input from the earlier run: it goes, read-only, into `lib/` (`-Q lib library`), `source` (a
         file of the caller's, `Recheck.v`) is read-only too, and `HOME` is `lib/`, so no directory Coq
         searches for libraries or plugins can be written by anything that runs (a plugin the library
-        declares loads from Coq's installation or not at all). Returns coqc's result, then coqchk's.
+        declares loads from Coq's installation or not at all). `ml_dirs` are directories of plugins
+        the caller's file loads (`-I`, read-only). Returns coqc's result, then coqchk's.
         """
         limit = timeout if timeout is not None else self.config.timeout
         coqc = self.config.executable()
@@ -253,9 +272,13 @@ class CoqProver(Prover):
             (shelf / f"{self.file_stem}.vo").write_bytes(compiled)
             (root / "Recheck.v").write_text(source)
             env = {"HOME": str(shelf)}
-            sandbox = self.sandbox_factory(root, ro_paths=(*self.config.install_paths(), shelf, root / "Recheck.v"))
+            outside = tuple(path for path in ml_dirs if not _is_system_path(path))
+            sandbox = self.sandbox_factory(
+                root, ro_paths=(*self.config.install_paths(), *outside, shelf, root / "Recheck.v")
+            )
             try:
-                argv = [coqc, *coqc_args, "-Q", "lib", library, "Recheck.v"]
+                includes = [part for path in ml_dirs for part in ("-I", str(path))]
+                argv = [coqc, *coqc_args, *includes, "-Q", "lib", library, "Recheck.v"]
                 loaded = self._compile(sandbox, argv, source, limit, env)
                 return loaded, self._check_library(sandbox, "lib", library, limit, env)
             finally:

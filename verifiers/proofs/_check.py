@@ -26,13 +26,22 @@ and directory, the library copied in read-only, no writable place where Coq look
 plugins). A file of the gate's own (`build_recheck_file`, no text of the proof) states the header and
 the statement as a module signature, loads the library, makes the kernel match the library against
 that signature, prints the plugins that loading it added and prints the assumptions of the checked
-theorem between markers of a new random suffix; then coqchk re-types the library. A library that
-proves another statement, or the statement under another header (a definition changed, an inductive
-type with other constructors), does not match; one where a postulate of the header became a
-definition is refused by coqchk's list of axioms; one that loads an OCaml module no Coq library
-ships is refused. What no phase can see is a library term that Coq 8.16's own kernel and coqchk
-wrongly accept (the guard and SProp bugs `_lint` keeps proofs from writing): a library written by
-code running inside coqc, not compiled from the proof, meets only the kernel there.
+theorem between markers of a new random suffix, then runs the gate's own fixpoint audit on the checked
+theorem; then coqchk re-types the library. A library that proves another statement, or the statement
+under another header (a definition changed, an inductive type with other constructors), does not
+match; one where a postulate of the header became a definition is refused by coqchk's list of axioms;
+one that loads an OCaml module no Coq library ships is refused.
+
+Coq 8.16.1's guard checker, in the kernel and in coqchk alike, accepts some non-terminating fixpoints
+and cofixpoints (rocq #20455, #22386): with one, a file proves `2 + 2 = 5` under no axiom. `_lint`
+keeps proofs from writing recursion, but it reads spelling. The audit (a Coq plugin,
+`sandboxes/images/coq/audit`) reads the compiled terms instead: every constant and inductive type of
+the checked library that the checked theorem reaches, the header's included, may hold no cofixpoint,
+and each fixpoint may call itself only on a variable bound by a pattern of its decreasing argument (a
+guard check far narrower than Coq's, which honest proofs meet: the library fixpoints `cbv` inlines
+are of that form). So a recursion the text rules missed, or a library written by code running inside
+coqc, is refused on what the kernel would run. What no phase sees is SProp's unsound conversion
+(rocq #22378), kept off by `SPROP_OFF` in both files.
 """
 
 from __future__ import annotations
@@ -76,6 +85,10 @@ gate matches those against the sentences its own splitter read (`unread_sentence
 _RAN_SENTENCE = re.compile(r"Chars (\d+) - (\d+) \[")
 RECHECK_COQ_ARGS = ("-q", "-w", "-require-in-module")
 """coqc's arguments for the second phase's file (`recheck_compiled` maps the library itself)."""
+AUDIT_PLUGIN = "coq-labgate-audit.plugin"
+"""The fixpoint audit's findlib name, loaded by the second phase's file from `CoqConfig.audit_dir()`."""
+AUDIT_VERSION = "labgate-audit 1"
+"""What the audit prints before its verdict: a plugin of another version is not believed."""
 MAX_LIBRARY_BYTES = 256 << 20
 """The most of a compiled check file read back for the second phase (coqc may write no larger file)."""
 SPROP_OFF = "Unset Allow StrictProp."
@@ -121,16 +134,24 @@ class CheckFile:
 class RecheckFile:
     """The second phase's file: the trusted signature, then the compiled proof loaded and matched against it.
 
-    Lines up to `signature_end` are the gate's header and statement; `load_line` loads the library and
-    `match_line` matches it against the signature. The four markers fence, in order, the plugins loaded
-    before the library, those loaded with it, and the assumptions of the checked theorem.
+    Lines up to `signature_end` are the gate's header and statement; `load_line` loads the library,
+    `match_line` matches it against the signature, `plugin_line` loads the fixpoint audit and
+    `audit_line` runs it. The four markers fence, in order, the plugins loaded before the library, those
+    loaded with it, and the assumptions of the checked theorem; the audit's verdict follows the last.
     """
 
     source: str
     signature_end: int
     load_line: int
     match_line: int
+    plugin_line: int
+    audit_line: int
     markers: tuple[str, str, str, str]
+
+    def after_last_marker(self, stdout: str) -> str | None:
+        """What was printed after the last marker (the audit's verdict), or None when it is missing."""
+        begin = stdout.find(self.markers[3])
+        return None if begin < 0 else stdout[begin + len(self.markers[3]) :]
 
     def between(self, stdout: str, first: int) -> str | None:
         """What was printed between marker `first` and the next one, or None when either is missing."""
@@ -175,13 +196,18 @@ def build_recheck_file(
     flags = "Set Guard Checking.\nSet Positivity Checking.\nSet Universe Checking.\nUnset Default Timeout.\n"
     match = f"Module LabgateVerified_{suffix} : LabgateExpected_{suffix} := {library}.\n"
     tail = f"Print ML Modules.\n{prints[2]}Print Assumptions {library}.labgate_check_{checked}.\n{prints[3]}"
+    audit = f'Declare ML Module "{AUDIT_PLUGIN}".\nLabgate Audit Fixpoints {library}.labgate_check_{checked}.\n'
     load_line = head.count("\n") + 1
+    match_line = load_line + 1 + flags.count("\n")
+    plugin_line = match_line + 1 + tail.count("\n")
     fences = [f"{mark} = I\n     : True\n" for mark in marks]
     return RecheckFile(
-        source=head + load + flags + match + tail,
+        source=head + load + flags + match + tail + audit,
         signature_end=signature.count("\n"),
         load_line=load_line,
-        match_line=load_line + 1 + flags.count("\n"),
+        match_line=match_line,
+        plugin_line=plugin_line,
+        audit_line=plugin_line + 1,
         markers=(fences[0], fences[1], fences[2], fences[3]),
     )
 
@@ -401,7 +427,12 @@ def _recheck_reasons(
         return [f"coqc left no compiled proof to check again: {error}"]
     try:
         loaded, checked = prover.recheck_compiled(
-            compiled, GATE_LIBRARY, recheck.source, coqc_args=RECHECK_COQ_ARGS, timeout=timeout
+            compiled,
+            GATE_LIBRARY,
+            recheck.source,
+            coqc_args=RECHECK_COQ_ARGS,
+            ml_dirs=(prover.config.audit_dir(),),
+            timeout=timeout,
         )
     except SandboxError as error:
         return [f"the compiled proof could not be checked again: {error}"]
@@ -426,7 +457,42 @@ def _recheck_reasons(
         Assumption(header_axioms.get(entry.name, entry.name), entry.kind, entry.text) for entry in parsed
     ]
     reasons.extend(judge_assumptions(verdict.assumptions, (*allowed_axioms, *problem.assumed)))
+    reasons.extend(_audit_reasons(loaded, recheck))
     return reasons or _checker_reasons(checked, problem, library)
+
+
+def _audit_reasons(loaded: CheckResult, recheck: RecheckFile) -> list[str]:
+    """Why the fixpoint audit gave no acceptance (empty when it accepted).
+
+    A refusal or a plugin that does not load stops coqc at the audit's own lines; when coqc got past them,
+    the audit must have said `ok` in the version the gate was written for.
+    """
+    error = loaded.first_error
+    install = "install it: sandboxes/images/coq/audit/install, which ./scripts/setup runs"
+    if error is not None and error.line == recheck.plugin_line:
+        return [
+            f"the gate's fixpoint audit could not be loaded, so the proof cannot be accepted: "
+            f"{error.message.strip()} ({install})"
+        ]
+    if error is not None and error.line == recheck.audit_line:
+        marker = f"{AUDIT_VERSION}: refused: "
+        refused = [line.split(marker, 1)[1] for line in error.message.splitlines() if marker in line]
+        if not refused:
+            return [f"the gate's fixpoint audit failed: {error.message.strip()}"]
+        return [
+            "the compiled proof holds recursion that the gate's fixpoint audit refuses (Coq 8.16's guard checker "
+            f"accepts some non-terminating fixpoints): {_audit_name(entry)}"
+            for entry in refused
+        ]
+    printout = recheck.after_last_marker(loaded.stdout)
+    if printout is not None and f"{AUDIT_VERSION}: ok:" in printout:
+        return []
+    found = re.search(r"labgate-audit [^:\n]*", printout or "")
+    seen = f"it printed '{found.group(0)}'" if found else "it printed no verdict"
+    return [
+        f"the gate's fixpoint audit did not accept the compiled proof: {seen}, where '{AUDIT_VERSION}: ok' was "
+        f"expected ({install})"
+    ]
 
 
 def _qualifiers(library: str) -> list[str]:
@@ -489,7 +555,14 @@ def _loaded_reasons(loaded: CheckResult, recheck: RecheckFile) -> list[str]:
             "the compiled proof is not a proof of the task's statement under the task's header (its library "
             f"does not match them): {error.message}"
         ]
+    if error.line in (recheck.plugin_line, recheck.audit_line):
+        return []  # the audit's own lines: `_audit_reasons` reads them, after the assumptions
     return [f"the check of the compiled proof failed: {error.describe()}"]
+
+
+def _audit_name(entry: str) -> str:
+    """An audit refusal with the check library's and the candidate module's prefixes taken off the name."""
+    return re.sub(rf"\b{GATE_LIBRARY}\.[A-Za-z0-9_]+\.(LabgateCandidate_[0-9a-f]+\.)?", "", entry)
 
 
 _LEGACY_PLUGIN = re.compile(r"[a-z0-9_]+_plugin\.cmxs \(using legacy method\)")
