@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -79,17 +81,45 @@ def test_a_worker_killed_mid_experiment_is_survived(home: Path) -> None:
     assert [len(store.verdicts(summary["run_id"], e.id)) for e in experiments] == [3, 3]
 
 
+def _stop_cluster(temp_dir: Path) -> None:
+    """End the processes of the cluster whose files are under `temp_dir`, and only those.
+
+    `ray stop --force` ends every Ray process on the machine, another test worker's instance too. Each of the
+    cluster's own processes names its session directory on its command line; its workers end with its raylet.
+    """
+    marker = str(temp_dir).encode()
+    for sig in (signal.SIGTERM, signal.SIGTERM, signal.SIGKILL):
+        pids = []
+        for entry in Path("/proc").iterdir():
+            if not entry.name.isdigit() or int(entry.name) == os.getpid():
+                continue
+            try:
+                if marker in (entry / "cmdline").read_bytes():
+                    pids.append(int(entry.name))
+            except OSError:
+                continue
+        if not pids:
+            return
+        for pid in pids:
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.kill(pid, sig)
+        time.sleep(2)
+
+
 @pytest.fixture
 def cluster_without_openfoam() -> Iterator[str]:
     ray = shutil.which("ray", path=str(Path(sys.executable).parent))
     assert ray is not None
     port = "6391"
     env = {**os.environ, "RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER": "0"}  # keep the cluster on loopback
+    # A short directory of its own (Ray's socket paths must stay under the kernel's 107 bytes).
+    temp_dir = Path(tempfile.mkdtemp(prefix="ray-t-", dir="/tmp"))
     started = subprocess.run(
         [
             ray,
             "start",
             "--head",
+            f"--temp-dir={temp_dir}",
             f"--port={port}",
             "--num-cpus=1",
             "--include-dashboard=false",
@@ -102,11 +132,12 @@ def cluster_without_openfoam() -> Iterator[str]:
         timeout=120,
         env=env,
     )
-    assert started.returncode == 0, started.stderr
     try:
+        assert started.returncode == 0, started.stderr
         yield f"127.0.0.1:{port}"
     finally:
-        subprocess.run([ray, "stop", "--force"], capture_output=True, check=False, timeout=120, env=env)
+        _stop_cluster(temp_dir)
+        shutil.rmtree(temp_dir, ignore_errors=True)
 
 
 def test_a_cluster_without_the_tool_is_refused_clearly(home: Path, cluster_without_openfoam: str) -> None:

@@ -77,7 +77,8 @@ ACCEPTED = {
     "(fun n m : nat => n * m + List.length (List.map S (List.seq n m))) in exact t).",
 }
 
-# Recursion Coq's real guard checker accepts or not (it is off here); the audit refuses all of it.
+# Recursion Coq's real guard checker accepts or not (it is off here); the audit refuses all of it, and the
+# other constructs 8.16.1's kernel bugs go through: universe polymorphism, cumulativity, SProp.
 REFUSED = {
     "no decrease": ("Fixpoint loop (n : nat) : False := loop n.\n" + _uses("loop"), "not a variable bound"),
     "a larger argument": ("Fixpoint up (n : nat) : False := up (S n).\n" + _uses("up"), "not a variable bound"),
@@ -103,6 +104,15 @@ REFUSED = {
         "CoInductive s := c : nat -> s -> s.\nCoFixpoint z : s := z.\n" + _uses("z"),
         "a cofixpoint",
     ),
+    "a polymorphic constant": (
+        "Polymorphic Definition pid {A : Type} (a : A) := a.\n" + _uses("pid 0"),
+        "universe-polymorphic constant",
+    ),
+    "a cumulative inductive": (
+        "Polymorphic Cumulative Inductive box (A : Type) := B : A -> box A.\n" + _uses("box nat"),
+        "cumulative inductive",
+    ),
+    "SProp": ("Definition sp : SProp -> True := fun _ => I.\n" + _uses("sp"), "SProp"),
     "behind a definition": (
         "Fixpoint loop (n : nat) : False := loop n.\nDefinition wrapped := loop 0.\n"
         "Lemma also : 2 + 2 = 5. Proof. destruct wrapped. Qed.\n" + _uses("also"),
@@ -183,9 +193,9 @@ def test_the_gate_refuses_a_structural_recursion_coq_accepts_only_by_its_text_ru
     verdict = kernel_check(FALSE_CLAIM, build_check_file(FALSE_CLAIM, ProofFileReport(body=body)), prover, (), 60.0)
     assert verdict.decision == "reject" and verdict.assumptions == []
     assert verdict.reasons == [
-        "the compiled proof holds recursion that the gate's fixpoint audit refuses (Coq 8.16's guard checker "
-        "accepts some non-terminating fixpoints): issue: fixpoint issue: call of issue on an argument that is not "
-        "a variable bound by a pattern of the decreasing argument"
+        "the gate's fixpoint audit refuses a term of the compiled proof (Coq 8.16's kernel wrongly accepts some "
+        "such terms): issue: fixpoint issue: call of issue on an argument that is not a variable bound by a pattern "
+        "of the decreasing argument"
     ]
 
 

@@ -36,12 +36,13 @@ Coq 8.16.1's guard checker, in the kernel and in coqchk alike, accepts some non-
 and cofixpoints (rocq #20455, #22386): with one, a file proves `2 + 2 = 5` under no axiom. `_lint`
 keeps proofs from writing recursion, but it reads spelling. The audit (a Coq plugin,
 `sandboxes/images/coq/audit`) reads the compiled terms instead: every constant and inductive type of
-the checked library that the checked theorem reaches, the header's included, may hold no cofixpoint,
-and each fixpoint may call itself only on a variable bound by a pattern of its decreasing argument (a
-guard check far narrower than Coq's, which honest proofs meet: the library fixpoints `cbv` inlines
-are of that form). So a recursion the text rules missed, or a library written by code running inside
-coqc, is refused on what the kernel would run. What no phase sees is SProp's unsound conversion
-(rocq #22378), kept off by `SPROP_OFF` in both files.
+the checked library that the checked theorem reaches, the header's included, may not be universe
+polymorphic or cumulative, mention SProp or hold a cofixpoint (the constructs 8.16.1's other kernel
+bugs go through; SProp's unsound conversion, rocq #22378, is also kept off by `SPROP_OFF` in both
+files), and each fixpoint may call itself only on a variable bound by a pattern of its decreasing
+argument (a guard check far narrower than Coq's, which honest proofs meet: the library fixpoints `cbv`
+inlines are of that form). So a recursion the text rules missed, or a library written by code running
+inside coqc, is refused on what the kernel would run.
 """
 
 from __future__ import annotations
@@ -480,8 +481,8 @@ def _audit_reasons(loaded: CheckResult, recheck: RecheckFile) -> list[str]:
         if not refused:
             return [f"the gate's fixpoint audit failed: {error.message.strip()}"]
         return [
-            "the compiled proof holds recursion that the gate's fixpoint audit refuses (Coq 8.16's guard checker "
-            f"accepts some non-terminating fixpoints): {_audit_name(entry)}"
+            "the gate's fixpoint audit refuses a term of the compiled proof (Coq 8.16's kernel wrongly accepts some "
+            f"such terms): {_audit_name(entry)}"
             for entry in refused
         ]
     printout = recheck.after_last_marker(loaded.stdout)

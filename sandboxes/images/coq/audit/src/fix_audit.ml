@@ -4,7 +4,10 @@
    text rules read spelling, and spelling has had holes.  This audit reads the compiled terms
    instead: every fixpoint in a constant of the checked file must pass a guard check far narrower
    than Coq's (recursive calls only on variables bound by a pattern of the decreasing argument),
-   and no cofixpoint may occur at all.  Library constants (other compiled files) are trusted. *)
+   and no cofixpoint may occur at all.  Nor may the file's own declarations be universe polymorphic
+   or cumulative, or mention SProp: the constructs other 8.16.1 kernel bugs go through (rocq #21688,
+   #22376, #22378, ...), which the text rules also refuse by spelling.  Library constants (other
+   compiled files) are trusted. *)
 
 open Names
 open Constr
@@ -172,14 +175,19 @@ let audit_from (c : Constant.t) =
       Scanned.add scanned t ();
       scan_node owner t
     end
+  and refuse_in owner why = report.refusals <- (owner ^ ": " ^ why) :: report.refusals
   and scan_node owner t =
     match kind t with
+    | Sort s when Sorts.is_sprop s -> refuse_in owner "the sort SProp (Coq 8.16's conversion is unsound on it)"
+    | (Lambda (na, _, _) | Prod (na, _, _) | LetIn (na, _, _, _))
+      when na.Context.binder_relevance = Sorts.Irrelevant ->
+        refuse_in owner "a binder of an SProp type"
     | Fix f ->
         report.fixpoints <- report.fixpoints + 1;
-        (try check_fix env f with Refused why -> report.refusals <- (owner ^ ": " ^ why) :: report.refusals);
+        (try check_fix env f with Refused why -> refuse_in owner why);
         Constr.iter (scan owner) t
     | CoFix _ ->
-        report.refusals <- (owner ^ ": a cofixpoint") :: report.refusals;
+        refuse_in owner "a cofixpoint";
         Constr.iter (scan owner) t
     | Const (k, _) -> if in_file (Constant.modpath k) then Queue.add (`Constant k) pending
     | Ind ((mind, _), _) | Construct (((mind, _), _), _) ->
@@ -196,6 +204,8 @@ let audit_from (c : Constant.t) =
       report.constants <- report.constants + 1;
       let owner = Constant.to_string k in
       let cb = Environ.lookup_constant k env in
+      if Declarations.(match cb.const_universes with Polymorphic _ -> true | Monomorphic -> false) then
+        refuse_in owner "a universe-polymorphic constant (several Coq 8.16 kernel bugs go through them)";
       scan owner cb.Declarations.const_type;
       match cb.Declarations.const_body with
       | Declarations.Def b -> scan owner b
@@ -211,6 +221,10 @@ let audit_from (c : Constant.t) =
       report.inductives <- report.inductives + 1;
       let owner = MutInd.to_string mind in
       let mib = Environ.lookup_mind mind env in
+      if Declarations.(match mib.mind_universes with Polymorphic _ -> true | Monomorphic -> false) then
+        refuse_in owner "a universe-polymorphic inductive type (several Coq 8.16 kernel bugs go through them)";
+      if Option.has_some mib.Declarations.mind_variance then
+        refuse_in owner "a cumulative inductive type (several Coq 8.16 kernel bugs go through them)";
       List.iter
         (fun d -> Context.Rel.Declaration.iter_constr (scan owner) d)
         mib.Declarations.mind_params_ctxt;
