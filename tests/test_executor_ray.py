@@ -85,19 +85,24 @@ def _stop_cluster(temp_dir: Path) -> None:
     """End the processes of the cluster whose files are under `temp_dir`, and only those.
 
     `ray stop --force` ends every Ray process on the machine, another test worker's instance too. Each of the
-    cluster's own processes names its session directory on its command line; its workers end with its raylet.
+    cluster's own processes names its session directory on its command line or keeps its log files there open
+    (the agents rename themselves, `ray::DashboardAgent`); its workers end with its raylet.
     """
-    marker = str(temp_dir).encode()
+    marker = str(temp_dir)
+
+    def belongs(process: Path) -> bool:
+        if marker.encode() in (process / "cmdline").read_bytes():
+            return True
+        return any(os.readlink(link).startswith(marker) for link in (process / "fd").iterdir())
+
     for sig in (signal.SIGTERM, signal.SIGTERM, signal.SIGKILL):
         pids = []
         for entry in Path("/proc").iterdir():
             if not entry.name.isdigit() or int(entry.name) == os.getpid():
                 continue
-            try:
-                if marker in (entry / "cmdline").read_bytes():
+            with contextlib.suppress(OSError):
+                if belongs(entry):
                     pids.append(int(entry.name))
-            except OSError:
-                continue
         if not pids:
             return
         for pid in pids:
