@@ -272,7 +272,7 @@ class CoqProver(Prover):
             (shelf / f"{self.file_stem}.vo").write_bytes(compiled)
             (root / "Recheck.v").write_text(source)
             env = {"HOME": str(shelf)}
-            outside = tuple(path for path in ml_dirs if not _is_system_path(path))
+            outside = tuple(path for path in ml_dirs if path.is_dir() and not _is_system_path(path))
             sandbox = self.sandbox_factory(
                 root, ro_paths=(*self.config.install_paths(), *outside, shelf, root / "Recheck.v")
             )

@@ -149,6 +149,8 @@ type report = {
   mutable refusals : string list;
 }
 
+let polymorphic = function Declarations.Polymorphic _ -> true | Declarations.Monomorphic -> false
+
 let rec root_dirpath = function
   | ModPath.MPfile dp -> Some dp
   | ModPath.MPbound _ -> None
@@ -204,7 +206,7 @@ let audit_from (c : Constant.t) =
       report.constants <- report.constants + 1;
       let owner = Constant.to_string k in
       let cb = Environ.lookup_constant k env in
-      if Declarations.(match cb.const_universes with Polymorphic _ -> true | Monomorphic -> false) then
+      if polymorphic cb.Declarations.const_universes then
         refuse_in owner "a universe-polymorphic constant (several Coq 8.16 kernel bugs go through them)";
       scan owner cb.Declarations.const_type;
       match cb.Declarations.const_body with
@@ -221,7 +223,7 @@ let audit_from (c : Constant.t) =
       report.inductives <- report.inductives + 1;
       let owner = MutInd.to_string mind in
       let mib = Environ.lookup_mind mind env in
-      if Declarations.(match mib.mind_universes with Polymorphic _ -> true | Monomorphic -> false) then
+      if polymorphic mib.Declarations.mind_universes then
         refuse_in owner "a universe-polymorphic inductive type (several Coq 8.16 kernel bugs go through them)";
       if Option.has_some mib.Declarations.mind_variance then
         refuse_in owner "a cumulative inductive type (several Coq 8.16 kernel bugs go through them)";
