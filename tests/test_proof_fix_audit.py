@@ -10,51 +10,32 @@ decides, on files that reach the kernel past the text rules.
 from __future__ import annotations
 
 import subprocess
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from tests.proof_gate_cases import FALSE_CLAIM, GUARD_BUG
-from tests.test_proof_gate_hostile import sandbox_factory
 from tools.proofs import CheckResult, CoqConfig, CoqProver, Diagnostic, problem_from_text
 from verifiers.proofs import DEFAULT_ALLOWED_AXIOMS, ProofFileReport, build_check_file, check_proof, kernel_check
-from verifiers.proofs._check import AUDIT_VERSION, GATE_COQ_ARGS, _audit_reasons, build_recheck_file
+from verifiers.proofs._check import AUDIT_VERSION, _audit_reasons, build_recheck_file
 
 AUDITED = "Audited"
 
 
-@pytest.fixture
-def prover(tmp_path: Path) -> Iterator[CoqProver]:
-    backend = CoqProver(tmp_path / "gate", sandbox_factory, CoqConfig(args=GATE_COQ_ARGS), file_stem="Check")
-    yield backend
-    backend.close()
+def _coqc(cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(["coqc", "-q", *args], cwd=cwd, capture_output=True, text=True, timeout=120, check=False)
 
 
 def audit(tmp_path: Path, body: str) -> subprocess.CompletedProcess[str]:
     """Compile `body` (guard checking off) as library `Audited`, then audit its theorem `checked`."""
     (tmp_path / f"{AUDITED}.v").write_text(f"Require Coq.Lists.List.\nUnset Guard Checking.\n{body}\n")
-    compiled = subprocess.run(
-        ["coqc", "-q", "-Q", ".", "", f"{AUDITED}.v"],
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+    compiled = _coqc(tmp_path, "-Q", ".", "", f"{AUDITED}.v")
     assert compiled.returncode == 0, compiled.stderr
     (tmp_path / "Audit.v").write_text(
         f'Require {AUDITED}.\nDeclare ML Module "coq-labgate-audit.plugin".\n'
         f"Labgate Audit Fixpoints {AUDITED}.checked.\n"
     )
-    return subprocess.run(
-        ["coqc", "-q", "-I", str(CoqConfig().audit_dir()), "-Q", ".", "", "Audit.v"],
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+    return _coqc(tmp_path, "-I", str(CoqConfig().audit_dir()), "-Q", ".", "", "Audit.v")
 
 
 def _uses(name: str) -> str:
@@ -163,21 +144,21 @@ PLUS_ZERO = problem_from_text("proofs/plus-zero", "Theorem plus_zero : forall n 
 
 @pytest.mark.coq
 @pytest.mark.usefixtures("coq", "bubblewrap")
-def test_the_gate_accepts_honest_proofs_whose_terms_hold_library_fixpoints(prover: CoqProver) -> None:
+def test_the_gate_accepts_honest_proofs_whose_terms_hold_library_fixpoints(coq_gate: CoqProver) -> None:
     # `cbv` puts Nat.add's fixpoint itself into the proof term (Print shows `fix add`): that is no recursion
     # of the file's own, and the audit reads it as what it is, structural.
     source = (
         "Theorem plus_zero : forall n : nat, n + 0 = n.\n"
         "Proof. intros n. cbv. induction n as [|k IH]. reflexivity. cbv. rewrite IH. reflexivity. Qed.\n"
     )
-    verdict = check_proof(PLUS_ZERO, source, prover)
+    verdict = check_proof(PLUS_ZERO, source, coq_gate)
     assert verdict.decision == "accept", verdict.reasons
 
 
 @pytest.mark.coq
 @pytest.mark.usefixtures("coq", "bubblewrap")
 def test_the_gate_refuses_a_structural_recursion_coq_accepts_only_by_its_text_rules_and_audit(
-    prover: CoqProver,
+    coq_gate: CoqProver,
 ) -> None:
     # Past the text rules, a file's own structural recursion passes the kernel, coqchk and the audit ...
     honest = (
@@ -185,12 +166,12 @@ def test_the_gate_refuses_a_structural_recursion_coq_accepts_only_by_its_text_ru
         "| S p => f_equal S (z p) end.\nTheorem plus_zero : forall n : nat, n + 0 = n.\nProof. exact z. Qed.\n"
     )
     verdict = kernel_check(
-        PLUS_ZERO, build_check_file(PLUS_ZERO, ProofFileReport(body=honest)), prover, DEFAULT_ALLOWED_AXIOMS, 60.0
+        PLUS_ZERO, build_check_file(PLUS_ZERO, ProofFileReport(body=honest)), coq_gate, DEFAULT_ALLOWED_AXIOMS, 60.0
     )
     assert verdict.decision == "accept", verdict.reasons
     # ... and the guard bug that all of Coq accepts does not pass the audit (see test_proof_gate_hostile).
     body = f"{GUARD_BUG}\nTheorem false_claim : 2 + 2 = 5.\nProof. exact boom. Qed.\n"
-    verdict = kernel_check(FALSE_CLAIM, build_check_file(FALSE_CLAIM, ProofFileReport(body=body)), prover, (), 60.0)
+    verdict = kernel_check(FALSE_CLAIM, build_check_file(FALSE_CLAIM, ProofFileReport(body=body)), coq_gate, (), 60.0)
     assert verdict.decision == "reject" and verdict.assumptions == []
     assert verdict.reasons == [
         "the gate's fixpoint audit refuses a term of the compiled proof (Coq 8.16's kernel wrongly accepts some "
@@ -202,11 +183,11 @@ def test_the_gate_refuses_a_structural_recursion_coq_accepts_only_by_its_text_ru
 @pytest.mark.coq
 @pytest.mark.usefixtures("coq", "bubblewrap")
 def test_without_the_audit_plugin_the_gate_accepts_nothing(
-    prover: CoqProver, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    coq_gate: CoqProver, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("LABGATE_COQ_AUDIT", str(tmp_path))  # an empty directory: no plugin there
     source = "Theorem plus_zero : forall n : nat, n + 0 = n.\nProof. intros n. induction n; simpl; auto. Qed.\n"
-    verdict = check_proof(PLUS_ZERO, source, prover)
+    verdict = check_proof(PLUS_ZERO, source, coq_gate)
     assert verdict.decision == "reject"
     assert any("fixpoint audit could not be loaded" in reason for reason in verdict.reasons), verdict.reasons
 
@@ -217,7 +198,7 @@ def test_an_audit_that_gives_no_verdict_of_its_version_is_no_acceptance() -> Non
     last = recheck.markers[3]
 
     def reasons(printed: str) -> list[str]:
-        return _audit_reasons(CheckResult(ok=True, stdout=printed), recheck)
+        return _audit_reasons(CheckResult(ok=True, stdout=printed), recheck, "abcd", "Labgate.Check")
 
     assert reasons(f"{last}{AUDIT_VERSION}: ok: 3 constants, 0 inductives, 1 fixpoints\n") == []
     # An `ok` printed before the last marker is no verdict of the audit's (the library could print it).
@@ -225,7 +206,7 @@ def test_an_audit_that_gives_no_verdict_of_its_version_is_no_acceptance() -> Non
         found = reasons(printed)
         assert len(found) == 1 and "did not accept" in found[0], printed
     stopped = Diagnostic(recheck.audit_line, 0, recheck.audit_line, 10, "error", "Anomaly: out of memory")
-    found = _audit_reasons(CheckResult(ok=False, diagnostics=(stopped,), stdout=last), recheck)
+    found = _audit_reasons(CheckResult(ok=False, diagnostics=(stopped,), stdout=last), recheck, "abcd", "Labgate.Check")
     assert found == ["the gate's fixpoint audit failed: Anomaly: out of memory"]
 
 

@@ -149,15 +149,14 @@ class RecheckFile:
     audit_line: int
     markers: tuple[str, str, str, str]
 
-    def after_last_marker(self, stdout: str) -> str | None:
-        """What was printed after the last marker (the audit's verdict), or None when it is missing."""
-        begin = stdout.find(self.markers[3])
-        return None if begin < 0 else stdout[begin + len(self.markers[3]) :]
-
     def between(self, stdout: str, first: int) -> str | None:
-        """What was printed between marker `first` and the next one, or None when either is missing."""
+        """What was printed between marker `first` and the next one (after the last marker: up to the end),
+        or None when either is missing."""
         begin = stdout.find(self.markers[first])
-        end = stdout.find(self.markers[first + 1], begin + 1) if begin >= 0 else -1
+        if first + 1 == len(self.markers):
+            end = len(stdout) if begin >= 0 else -1
+        else:
+            end = stdout.find(self.markers[first + 1], begin + 1) if begin >= 0 else -1
         if begin < 0 or end < 0:
             return None
         return stdout[begin + len(self.markers[first]) : end]
@@ -458,15 +457,16 @@ def _recheck_reasons(
         Assumption(header_axioms.get(entry.name, entry.name), entry.kind, entry.text) for entry in parsed
     ]
     reasons.extend(judge_assumptions(verdict.assumptions, (*allowed_axioms, *problem.assumed)))
-    reasons.extend(_audit_reasons(loaded, recheck))
+    reasons.extend(_audit_reasons(loaded, recheck, layout.suffix, library))
     return reasons or _checker_reasons(checked, problem, library)
 
 
-def _audit_reasons(loaded: CheckResult, recheck: RecheckFile) -> list[str]:
+def _audit_reasons(loaded: CheckResult, recheck: RecheckFile, suffix: str, library: str) -> list[str]:
     """Why the fixpoint audit gave no acceptance (empty when it accepted).
 
     A refusal or a plugin that does not load stops coqc at the audit's own lines; when coqc got past them,
-    the audit must have said `ok` in the version the gate was written for.
+    the audit must have said `ok` in the version the gate was written for. Names in a refusal are shown as
+    the proof wrote them (`suffix`: the check file's, `library`: its compiled name).
     """
     error = loaded.first_error
     install = "install it: sandboxes/images/coq/audit/install, which ./scripts/setup runs"
@@ -482,10 +482,10 @@ def _audit_reasons(loaded: CheckResult, recheck: RecheckFile) -> list[str]:
             return [f"the gate's fixpoint audit failed: {error.message.strip()}"]
         return [
             "the gate's fixpoint audit refuses a term of the compiled proof (Coq 8.16's kernel wrongly accepts some "
-            f"such terms): {_audit_name(entry)}"
+            f"such terms): {_clean(entry, suffix).replace(f'{library}.', '')}"
             for entry in refused
         ]
-    printout = recheck.after_last_marker(loaded.stdout)
+    printout = recheck.between(loaded.stdout, 3)
     if printout is not None and f"{AUDIT_VERSION}: ok:" in printout:
         return []
     found = re.search(r"labgate-audit [^:\n]*", printout or "")
@@ -559,11 +559,6 @@ def _loaded_reasons(loaded: CheckResult, recheck: RecheckFile) -> list[str]:
     if error.line in (recheck.plugin_line, recheck.audit_line):
         return []  # the audit's own lines: `_audit_reasons` reads them, after the assumptions
     return [f"the check of the compiled proof failed: {error.describe()}"]
-
-
-def _audit_name(entry: str) -> str:
-    """An audit refusal with the check library's and the candidate module's prefixes taken off the name."""
-    return re.sub(rf"\b{GATE_LIBRARY}\.[A-Za-z0-9_]+\.(LabgateCandidate_[0-9a-f]+\.)?", "", entry)
 
 
 _LEGACY_PLUGIN = re.compile(r"[a-z0-9_]+_plugin\.cmxs \(using legacy method\)")

@@ -79,15 +79,12 @@ let check_fix env ((recidx, _), (names, _, bodies)) =
           walk depth smaller p';
           (match iv with CaseInvert { indices } -> Array.iter (walk depth smaller) indices | NoInvert -> ());
           walk depth smaller c;
-          let from_root =
-            match kind c with
-            | Rel a -> depth - a = recvar || IntSet.mem (depth - a) smaller
-            | _ -> false
-          in
           let block = fst ci.ci_ind in
           (* Structural recursion is only well founded on inductive types, not coinductive ones. *)
           let from_root =
-            from_root
+            (match kind c with
+            | Rel a -> depth - a = recvar || IntSet.mem (depth - a) smaller
+            | _ -> false)
             && (Environ.lookup_mind block env).Declarations.mind_finite <> Declarations.CoFinite
           in
           let rec branch depth smaller m t =
@@ -168,6 +165,12 @@ let audit_from (c : Constant.t) =
   let report = { constants = 0; inductives = 0; fixpoints = 0; refusals = [] } in
   let seen_constants = Hashtbl.create 64 in
   let seen_inductives = Hashtbl.create 16 in
+  let first_visit table key =
+    let first = not (Hashtbl.mem table key) in
+    if first then Hashtbl.add table key ();
+    first
+  in
+  let refuse_in owner why = report.refusals <- (owner ^ ": " ^ why) :: report.refusals in
   let pending = Queue.create () in
   (* Proof terms share subterms heavily (a [lia] certificate, a [ring] normal form): each shared node
      is scanned once, found by physical equality.  [scan] reads no binders, so this is exact. *)
@@ -177,7 +180,6 @@ let audit_from (c : Constant.t) =
       Scanned.add scanned t ();
       scan_node owner t
     end
-  and refuse_in owner why = report.refusals <- (owner ^ ": " ^ why) :: report.refusals
   and scan_node owner t =
     match kind t with
     | Sort s when Sorts.is_sprop s -> refuse_in owner "the sort SProp (Coq 8.16's conversion is unsound on it)"
@@ -200,9 +202,9 @@ let audit_from (c : Constant.t) =
         scan owner c
     | _ -> Constr.iter (scan owner) t
   in
+  let scan_context owner = List.iter (Context.Rel.Declaration.iter_constr (scan owner)) in
   let audit_constant k =
-    if not (Hashtbl.mem seen_constants k) then begin
-      Hashtbl.add seen_constants k ();
+    if first_visit seen_constants k then begin
       report.constants <- report.constants + 1;
       let owner = Constant.to_string k in
       let cb = Environ.lookup_constant k env in
@@ -218,8 +220,7 @@ let audit_from (c : Constant.t) =
     end
   in
   let audit_inductive mind =
-    if not (Hashtbl.mem seen_inductives mind) then begin
-      Hashtbl.add seen_inductives mind ();
+    if first_visit seen_inductives mind then begin
       report.inductives <- report.inductives + 1;
       let owner = MutInd.to_string mind in
       let mib = Environ.lookup_mind mind env in
@@ -227,14 +228,10 @@ let audit_from (c : Constant.t) =
         refuse_in owner "a universe-polymorphic inductive type (several Coq 8.16 kernel bugs go through them)";
       if Option.has_some mib.Declarations.mind_variance then
         refuse_in owner "a cumulative inductive type (several Coq 8.16 kernel bugs go through them)";
-      List.iter
-        (fun d -> Context.Rel.Declaration.iter_constr (scan owner) d)
-        mib.Declarations.mind_params_ctxt;
+      scan_context owner mib.Declarations.mind_params_ctxt;
       Array.iter
         (fun mip ->
-          List.iter
-            (fun d -> Context.Rel.Declaration.iter_constr (scan owner) d)
-            mip.Declarations.mind_arity_ctxt;
+          scan_context owner mip.Declarations.mind_arity_ctxt;
           Array.iter (scan owner) mip.Declarations.mind_user_lc)
         mib.Declarations.mind_packets
     end
