@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 
 import pytest
@@ -26,7 +26,6 @@ from tools.proofs import CoqConfig, CoqProver, ProverUnavailableError, problem_f
 from verifiers import GateContext, get_gate
 from verifiers.proofs import (
     DEFAULT_ALLOWED_AXIOMS,
-    GATE_COQ_ARGS,
     ProofFileReport,
     ProofGate,
     build_check_file,
@@ -46,18 +45,11 @@ def sandbox_factory(workdir: Path, *, ro_paths: Sequence[Path] = ()) -> Sandbox:
     return get_sandbox(LocalSandboxConfig(), workdir, ro_paths=tuple(ro_paths))
 
 
-@pytest.fixture
-def prover(tmp_path: Path) -> Iterator[CoqProver]:
-    backend = CoqProver(tmp_path / "gate", sandbox_factory, CoqConfig(args=GATE_COQ_ARGS), file_stem="Check")
-    yield backend
-    backend.close()
-
-
 @pytest.mark.parametrize("case", CHEATS, ids=[case.name for case in CHEATS])
 @pytest.mark.coq
 @pytest.mark.usefixtures("coq", "bubblewrap")
-def test_cheat_is_rejected(prover: CoqProver, case: ProofCase) -> None:
-    verdict = check_proof(case.problem, case.source, prover)
+def test_cheat_is_rejected(coq_gate: CoqProver, case: ProofCase) -> None:
+    verdict = check_proof(case.problem, case.source, coq_gate)
     assert verdict.decision == "reject", case.name
     assert verdict.reasons
     if case.reason:  # case-blind: Coq says "Stack overflow", a crash report "stack overflow or memory limit"
@@ -67,8 +59,8 @@ def test_cheat_is_rejected(prover: CoqProver, case: ProofCase) -> None:
 @pytest.mark.parametrize("case", HONEST, ids=[case.name for case in HONEST])
 @pytest.mark.coq
 @pytest.mark.usefixtures("coq", "bubblewrap")
-def test_honest_control_is_accepted_by_all_three_judges(prover: CoqProver, case: ProofCase) -> None:
-    verdict = check_proof(case.problem, case.source, prover)
+def test_honest_control_is_accepted_by_all_three_judges(coq_gate: CoqProver, case: ProofCase) -> None:
+    verdict = check_proof(case.problem, case.source, coq_gate)
     assert verdict.decision == "accept", verdict.reasons
     assert verdict.checker_seconds > 0, "coqchk did not run"
     allowed = set(DEFAULT_ALLOWED_AXIOMS)
@@ -83,9 +75,9 @@ def _unlinted(body: str) -> ProofFileReport:
 @pytest.mark.parametrize("body", [FUNCTOR_GUARD, FUNCTOR_UNIVERSES], ids=["guard", "universes"])
 @pytest.mark.coq
 @pytest.mark.usefixtures("coq", "bubblewrap")
-def test_coqchk_alone_refuses_what_print_assumptions_calls_closed(prover: CoqProver, body: str) -> None:
+def test_coqchk_alone_refuses_what_print_assumptions_calls_closed(coq_gate: CoqProver, body: str) -> None:
     layout = build_check_file(FALSE_CLAIM, _unlinted(body))
-    verdict = kernel_check(FALSE_CLAIM, layout, prover, DEFAULT_ALLOWED_AXIOMS, 60.0)
+    verdict = kernel_check(FALSE_CLAIM, layout, coq_gate, DEFAULT_ALLOWED_AXIOMS, 60.0)
     # coqc compiled a proof of 2 + 2 = 5 and Print Assumptions saw nothing wrong with it ...
     assert verdict.assumptions == [], verdict.reasons
     assert verdict.decision == "reject"
@@ -100,10 +92,10 @@ def test_coqchk_alone_refuses_what_print_assumptions_calls_closed(prover: CoqPro
 
 @pytest.mark.coq
 @pytest.mark.usefixtures("coq", "bubblewrap")
-def test_guard_bug_passes_all_of_coq_so_the_audit_and_the_text_rules_refuse_it(prover: CoqProver) -> None:
-    verdict = kernel_check(FALSE_CLAIM, build_check_file(FALSE_CLAIM, _unlinted(GUARD_BUG)), prover, (), 60.0)
+def test_guard_bug_passes_all_of_coq_so_the_audit_and_the_text_rules_refuse_it(coq_gate: CoqProver) -> None:
+    verdict = kernel_check(FALSE_CLAIM, build_check_file(FALSE_CLAIM, _unlinted(GUARD_BUG)), coq_gate, (), 60.0)
     assert verdict.decision == "reject"
-    if prover.version().startswith("8.16"):
+    if coq_gate.version().startswith("8.16"):
         # coqc, Print Assumptions and coqchk all accept a proof of 2 + 2 = 5 (rocq issue #20455): only the
         # gate's fixpoint audit, reading the compiled term, refuses it ...
         assert verdict.assumptions == [], verdict.reasons
@@ -116,13 +108,13 @@ def test_guard_bug_passes_all_of_coq_so_the_audit_and_the_text_rules_refuse_it(p
 
 @pytest.mark.coq
 @pytest.mark.usefixtures("coq", "bubblewrap")
-def test_print_assumptions_alone_names_the_switched_off_checks(prover: CoqProver) -> None:
+def test_print_assumptions_alone_names_the_switched_off_checks(coq_gate: CoqProver) -> None:
     body = (
         "Unset Guard Checking.\nFixpoint loop (n : nat) : 2 + 2 = 5 := loop n.\nSet Guard Checking.\n"
         "Unset Universe Checking.\nDefinition big : Set := Set.\nSet Universe Checking.\n"
         "Definition boom : 2 + 2 = 5 := (fun _ : Type => loop 0) big."
     )
-    verdict = kernel_check(FALSE_CLAIM, build_check_file(FALSE_CLAIM, _unlinted(body)), prover, (), 60.0)
+    verdict = kernel_check(FALSE_CLAIM, build_check_file(FALSE_CLAIM, _unlinted(body)), coq_gate, (), 60.0)
     assert verdict.decision == "reject"
     kinds = {entry.name.rsplit(".", 1)[-1]: entry.kind for entry in verdict.assumptions}
     assert kinds == {"loop": "unguarded", "big": "type-in-type"}

@@ -11,17 +11,12 @@ accepted, or wrote its file, before the rule its test names was added.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
-
 import pytest
 
 from tests.proof_gate_cases import FALSE_CLAIM, HAMMER_SHELL, TRUE_CLAIM
-from tests.test_proof_gate_hostile import sandbox_factory
-from tools.proofs import CoqConfig, CoqProver, problem_from_text
+from tools.proofs import CoqProver, problem_from_text
 from verifiers.proofs import (
     DEFAULT_ALLOWED_AXIOMS,
-    GATE_COQ_ARGS,
     ProofFileReport,
     build_check_file,
     check_proof,
@@ -30,17 +25,10 @@ from verifiers.proofs import (
 )
 
 
-@pytest.fixture
-def prover(tmp_path: Path) -> Iterator[CoqProver]:
-    backend = CoqProver(tmp_path / "gate", sandbox_factory, CoqConfig(args=GATE_COQ_ARGS), file_stem="Check")
-    yield backend
-    backend.close()
-
-
 @pytest.mark.coq
 @pytest.mark.usefixtures("coq", "bubblewrap")
-def test_a_hammer_option_that_runs_a_shell_is_refused(prover: CoqProver) -> None:
-    verdict = check_proof(FALSE_CLAIM, HAMMER_SHELL, prover)
+def test_a_hammer_option_that_runs_a_shell_is_refused(coq_gate: CoqProver) -> None:
+    verdict = check_proof(FALSE_CLAIM, HAMMER_SHELL, coq_gate)
     assert verdict.decision == "reject", "a proof of 2 + 2 = 5 was accepted"
     assert any("`Set Hammer PredictPath` gives an option a string" in reason for reason in verdict.reasons)
 
@@ -48,13 +36,13 @@ def test_a_hammer_option_that_runs_a_shell_is_refused(prover: CoqProver) -> None
 @pytest.mark.slow
 @pytest.mark.coq
 @pytest.mark.usefixtures("coq", "bubblewrap")
-def test_a_check_file_cannot_be_rewritten_while_coqc_reads_it(prover: CoqProver) -> None:
+def test_a_check_file_cannot_be_rewritten_while_coqc_reads_it(coq_gate: CoqProver) -> None:
     # Past the text rules, the shell Hammer starts tries to write a forged tail over the check file:
     # the write fails, and coqc compiles the gate's own tail, which refuses the false proof.
     layout = build_check_file(FALSE_CLAIM, ProofFileReport(body=HAMMER_SHELL))
-    verdict = kernel_check(FALSE_CLAIM, layout, prover, DEFAULT_ALLOWED_AXIOMS, 120.0)
+    verdict = kernel_check(FALSE_CLAIM, layout, coq_gate, DEFAULT_ALLOWED_AXIOMS, 120.0)
     assert verdict.decision == "reject", "a proof of 2 + 2 = 5 was accepted"
-    assert (prover.workdir / "Check.v").read_text() == layout.source
+    assert (coq_gate.workdir / "Check.v").read_text() == layout.source
     assert verdict.reasons[0].startswith("Coq rejects the proof"), verdict.reasons
 
 
@@ -69,40 +57,40 @@ def test_a_check_file_cannot_be_rewritten_while_coqc_reads_it(prover: CoqProver)
 )
 @pytest.mark.coq
 @pytest.mark.usefixtures("coq", "bubblewrap")
-def test_a_query_that_writes_a_file_is_refused(prover: CoqProver, query: str) -> None:
+def test_a_query_that_writes_a_file_is_refused(coq_gate: CoqProver, query: str) -> None:
     for source in (
         f"Require Import Arith.\n{query}\nTheorem true_claim : 2 + 2 = 4.\nProof. reflexivity. Qed.\n",
         f"Require Import Arith.\nTheorem true_claim : 2 + 2 = 4.\nProof. {query} reflexivity. Qed.\n",
     ):
-        verdict = check_proof(TRUE_CLAIM, source, prover)
+        verdict = check_proof(TRUE_CLAIM, source, coq_gate)
         assert verdict.decision == "reject"
         assert any("writes a file" in reason for reason in verdict.reasons), verdict.reasons
-    assert not (prover.workdir / "u.dot").exists()
+    assert not (coq_gate.workdir / "u.dot").exists()
 
 
 @pytest.mark.coq
 @pytest.mark.usefixtures("coq", "bubblewrap")
-def test_files_written_during_the_check_are_seen_past_the_text_rules(prover: CoqProver) -> None:
+def test_files_written_during_the_check_are_seen_past_the_text_rules(coq_gate: CoqProver) -> None:
     body = 'Print Universes "u.dot".\nTheorem true_claim : 2 + 2 = 4.\nProof. reflexivity. Qed.\n'
     overwrite = body.replace("u.dot", "Check.v")
     layout = build_check_file(TRUE_CLAIM, ProofFileReport(body=overwrite))
-    verdict = kernel_check(TRUE_CLAIM, layout, prover, (), 60.0)
+    verdict = kernel_check(TRUE_CLAIM, layout, coq_gate, (), 60.0)
     assert verdict.decision == "reject"
     assert "Check.v: Read-only file system" in verdict.reasons[0], verdict.reasons
 
 
 @pytest.mark.coq
 @pytest.mark.usefixtures("coq", "bubblewrap")
-def test_coqs_own_outputs_and_solver_caches_are_not_files_of_the_proof(prover: CoqProver) -> None:
+def test_coqs_own_outputs_and_solver_caches_are_not_files_of_the_proof(coq_gate: CoqProver) -> None:
     source = (
         "Require Import Arith.\nRequire Import Lia.\nSet Lia Cache.\nSet Nia Cache.\n"
         "Lemma l (x y : nat) : x < y -> 2 * x + 1 < 2 * y + 5.\nProof. lia. Qed.\n"
         "Lemma n (x y : nat) : x * y >= 0.\nProof. nia. Qed.\n"
         "Theorem true_claim : 2 + 2 = 4.\nProof. reflexivity. Qed.\n"
     )
-    verdict = check_proof(TRUE_CLAIM, source, prover)
+    verdict = check_proof(TRUE_CLAIM, source, coq_gate)
     assert verdict.decision == "accept", verdict.reasons
-    assert (prover.workdir / ".lia.cache").exists()
+    assert (coq_gate.workdir / ".lia.cache").exists()
 
 
 def _option_problems(line: str) -> list[str]:

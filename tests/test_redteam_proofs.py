@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import dataclasses
 import subprocess
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -23,11 +22,9 @@ from tests.proof_gate_cases import (
     HIDDEN_BY_SYMBOLS,
     guard_term,
 )
-from tests.test_proof_gate_hostile import sandbox_factory
-from tools.proofs import CoqConfig, CoqProver, problem_from_text
+from tools.proofs import CoqProver, problem_from_text
 from verifiers.proofs import (
     DEFAULT_ALLOWED_AXIOMS,
-    GATE_COQ_ARGS,
     ProofFileReport,
     build_check_file,
     check_proof,
@@ -83,13 +80,6 @@ SPROP_UNNAMED = _sprop_pair(
 )
 
 
-@pytest.fixture
-def prover(tmp_path: Path) -> Iterator[CoqProver]:
-    backend = CoqProver(tmp_path / "gate", sandbox_factory, CoqConfig(args=GATE_COQ_ARGS), file_stem="Check")
-    yield backend
-    backend.close()
-
-
 @pytest.mark.parametrize(
     ("source", "reason"),
     [
@@ -109,30 +99,30 @@ def prover(tmp_path: Path) -> Iterator[CoqProver]:
 )
 @pytest.mark.coq
 @pytest.mark.usefixtures("coq", "bubblewrap")
-def test_proofs_of_false_that_coq_accepts_are_rejected(prover: CoqProver, source: str, reason: str) -> None:
-    verdict = check_proof(FALSE_CLAIM, source, prover)
+def test_proofs_of_false_that_coq_accepts_are_rejected(coq_gate: CoqProver, source: str, reason: str) -> None:
+    verdict = check_proof(FALSE_CLAIM, source, coq_gate)
     assert verdict.decision == "reject", "a proof of 2 + 2 = 5 was accepted"
     assert any(reason in item for item in verdict.reasons), verdict.reasons
 
 
 @pytest.mark.coq
 @pytest.mark.usefixtures("coq", "bubblewrap")
-def test_sprop_let_ins_pass_all_of_coq_so_the_check_file_switches_sprop_off(prover: CoqProver) -> None:
+def test_sprop_let_ins_pass_all_of_coq_so_the_check_file_switches_sprop_off(coq_gate: CoqProver) -> None:
     body = SPROP_UNNAMED.split("\n", 1)[1].rsplit("Theorem false_claim", 1)[0]
     report = ProofFileReport(
         body=f"{body}\nTheorem false_claim : 2 + 2 = 5.\nProof. exact (False_ind _ contradiction). Qed.\n"
     )
     layout = build_check_file(FALSE_CLAIM, report)
     assert layout.source.startswith(SPROP_OFF + "\n")
-    if prover.version().startswith("8.16"):
+    if coq_gate.version().startswith("8.16"):
         # Without the flag, coqc and Print Assumptions accept a proof of 2 + 2 = 5 (coqchk too): only the
         # fixpoint audit, which refuses SProp in the compiled terms, stands in the way ...
         unguarded = dataclasses.replace(layout, source=layout.source.replace(SPROP_OFF, "", 1))
-        verdict = kernel_check(FALSE_CLAIM, unguarded, prover, DEFAULT_ALLOWED_AXIOMS, 60.0)
+        verdict = kernel_check(FALSE_CLAIM, unguarded, coq_gate, DEFAULT_ALLOWED_AXIOMS, 60.0)
         assert verdict.decision == "reject" and verdict.assumptions == [], verdict.reasons
         assert all("audit refuses" in reason and "SProp" in reason for reason in verdict.reasons), verdict.reasons
     # ... and with it the kernel refuses the sort.
-    verdict = kernel_check(FALSE_CLAIM, layout, prover, DEFAULT_ALLOWED_AXIOMS, 60.0)
+    verdict = kernel_check(FALSE_CLAIM, layout, coq_gate, DEFAULT_ALLOWED_AXIOMS, 60.0)
     assert verdict.decision == "reject" and any("StrictProp" in reason for reason in verdict.reasons)
 
 
@@ -185,21 +175,21 @@ def test_a_keyword_behind_a_symbol_of_the_files_own_is_seen(source: str) -> None
 
 @pytest.mark.coq
 @pytest.mark.usefixtures("coq", "bubblewrap")
-def test_a_keyword_behind_a_symbol_proves_false_in_coq_and_is_rejected(prover: CoqProver, tmp_path: Path) -> None:
+def test_a_keyword_behind_a_symbol_proves_false_in_coq_and_is_rejected(coq_gate: CoqProver, tmp_path: Path) -> None:
     assert_coq_proves_it_and_the_gate_refuses(
-        HIDDEN_BY_SYMBOLS["symbol ending in '.'"], "writes its own recursion (`fix`)", prover, tmp_path
+        HIDDEN_BY_SYMBOLS["symbol ending in '.'"], "writes its own recursion (`fix`)", coq_gate, tmp_path
     )
 
 
-def assert_coq_proves_it_and_the_gate_refuses(source: str, reason: str, prover: CoqProver, tmp_path: Path) -> None:
+def assert_coq_proves_it_and_the_gate_refuses(source: str, reason: str, coq_gate: CoqProver, tmp_path: Path) -> None:
     """The payload is real (plain coqc 8.16 compiles its proof of 2 + 2 = 5), and the gate rejects it for `reason`."""
-    if prover.version().startswith("8.16"):
+    if coq_gate.version().startswith("8.16"):
         (tmp_path / "payload.v").write_text(source)
         ran = subprocess.run(
             ["coqc", "-q", "payload.v"], check=False, cwd=tmp_path, capture_output=True, text=True, timeout=120
         )
         assert ran.returncode == 0, ran.stderr
-    verdict = check_proof(FALSE_CLAIM, source, prover)
+    verdict = check_proof(FALSE_CLAIM, source, coq_gate)
     assert verdict.decision == "reject", "a proof of 2 + 2 = 5 was accepted"
     assert any(reason in item for item in verdict.reasons), verdict.reasons
 
@@ -353,15 +343,15 @@ _PRIMITIVES = ("PrimInt63.int", "PrimInt63.eqb", "PrimInt63.addmuldiv")
 
 @pytest.mark.coq
 @pytest.mark.usefixtures("coq", "bubblewrap")
-def test_a_vm_bug_meets_print_assumptions_and_coqchk(prover: CoqProver) -> None:
-    verdict = check_proof(FALSE_CLAIM, VM_ADDMULDIV, prover)
+def test_a_vm_bug_meets_print_assumptions_and_coqchk(coq_gate: CoqProver) -> None:
+    verdict = check_proof(FALSE_CLAIM, VM_ADDMULDIV, coq_gate)
     assert verdict.decision == "reject", "a proof of 2 + 2 = 5 was accepted"
     assert any("PrimInt63.addmuldiv" in reason for reason in verdict.reasons), verdict.reasons
     # Even where a task allowed the primitives, coqchk re-reduces without the VM and refuses.
     allowed = (*DEFAULT_ALLOWED_AXIOMS, *_PRIMITIVES)
-    verdict = check_proof(FALSE_CLAIM, VM_ADDMULDIV, prover, allowed_axioms=allowed)
+    verdict = check_proof(FALSE_CLAIM, VM_ADDMULDIV, coq_gate, allowed_axioms=allowed)
     assert verdict.decision == "reject", "a proof of 2 + 2 = 5 was accepted"
-    if prover.version().startswith("8.16"):
+    if coq_gate.version().startswith("8.16"):
         assert any("coqchk" in reason for reason in verdict.reasons), verdict.reasons
 
 
@@ -407,20 +397,22 @@ def _hidden(opening: str, hidden: str, closing: str) -> str:
 )
 @pytest.mark.coq
 @pytest.mark.usefixtures("coq", "bubblewrap")
-def test_sentences_coq_runs_inside_what_the_gate_reads_as_a_comment_are_refused(prover: CoqProver, source: str) -> None:
-    verdict = check_proof(FALSE_CLAIM, source, prover)
+def test_sentences_coq_runs_inside_what_the_gate_reads_as_a_comment_are_refused(
+    coq_gate: CoqProver, source: str
+) -> None:
+    verdict = check_proof(FALSE_CLAIM, source, coq_gate)
     assert verdict.decision == "reject", "a proof of 2 + 2 = 5 was accepted"
     assert any("put a blank before '(*'" in reason for reason in verdict.reasons), verdict.reasons
     # Past the text rules, the kernel check on its own refuses it too: coqc ran sentences the gate never read.
     layout = build_check_file(FALSE_CLAIM, ProofFileReport(body=source.split("\n", 1)[1]))
-    verdict = kernel_check(FALSE_CLAIM, layout, prover, DEFAULT_ALLOWED_AXIOMS, 60.0)
+    verdict = kernel_check(FALSE_CLAIM, layout, coq_gate, DEFAULT_ALLOWED_AXIOMS, 60.0)
     assert verdict.decision == "reject", "the kernel check alone accepted a proof of 2 + 2 = 5"
     assert any("read as part of a comment" in reason for reason in verdict.reasons), verdict.reasons
 
 
 @pytest.mark.coq
 @pytest.mark.usefixtures("coq", "bubblewrap")
-def test_a_proof_with_bullets_braces_notations_and_non_ascii_text_is_read_as_coq_runs_it(prover: CoqProver) -> None:
+def test_a_proof_with_bullets_braces_notations_and_non_ascii_text_is_read_as_coq_runs_it(coq_gate: CoqProver) -> None:
     """The sentence match must not refuse honest files: every sentence shape Coq has, comments and
     strings with non-ASCII text (offsets are bytes for Coq, characters for the gate), CRLF line ends."""
     problem = problem_from_text("proofs/t", "Require Import Arith.\n\nTheorem t : 1 = 1 /\\ 2 = 2 /\\ 3 = 3.\n")
@@ -433,12 +425,12 @@ def test_a_proof_with_bullets_braces_notations_and_non_ascii_text_is_read_as_coq
         "Proof with auto.\n  split; [|split].\n  - reflexivity...\n  - { reflexivity. }\n"
         "  - assert (0.+1 = 1) by reflexivity. (* ∎ *) reflexivity.\nQed.\n"
     )
-    verdict = check_proof(problem, proof, prover)
+    verdict = check_proof(problem, proof, coq_gate)
     assert verdict.decision == "accept", verdict.reasons
 
 
-def test_a_proof_holding_a_lone_surrogate_is_rejected_with_a_reason(prover: CoqProver) -> None:
-    verdict = check_proof(FALSE_CLAIM, "Theorem false_claim : 2 + 2 = 5.\nProof. (* \ud800 *) Admitted.\n", prover)
+def test_a_proof_holding_a_lone_surrogate_is_rejected_with_a_reason(coq_gate: CoqProver) -> None:
+    verdict = check_proof(FALSE_CLAIM, "Theorem false_claim : 2 + 2 = 5.\nProof. (* \ud800 *) Admitted.\n", coq_gate)
     assert verdict.decision == "reject"
     assert any("not Unicode text" in reason for reason in verdict.reasons), verdict.reasons
 
