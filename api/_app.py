@@ -29,6 +29,7 @@ from api.rest._state import AppState
 from api.rest._worker import WorkerPool
 from api.web._dashboard import STATIC_DIR
 from api.web._dashboard import router as dashboard_router
+from runs import store_failure
 
 
 def _where(location: tuple[Any, ...] | list[Any]) -> str:
@@ -71,8 +72,7 @@ async def _store_failed(_request: Request, error: Exception) -> JSONResponse:
     """The database failed under a request (damaged, full, gone): 503 naming the driver's reason in one
     sentence, never a 500 with a traceback in the log and nothing for the client. No SQL, no path."""
     assert isinstance(error, DBAPIError)
-    reason = str(error.orig).strip().splitlines()[0] if error.orig is not None and str(error.orig).strip() else ""
-    detail = f"the run store cannot be used: {reason or type(error).__name__}"
+    detail = store_failure(error)
     return JSONResponse({"detail": detail, "message": detail}, status_code=503, headers={"Retry-After": "30"})
 
 

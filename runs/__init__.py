@@ -1,7 +1,7 @@
 """The run store: runs, steps, experiments, artifacts, verdicts and events, plus the shared records."""
 
 from runs._artifacts import MAX_ARTIFACT_BYTES, ArtifactNotFoundError, ArtifactStore, media_type_for, sha256_file
-from runs._errors import ExperimentKeyError, LabgateError, StoreUnavailableError
+from runs._errors import STORAGE_ERRNOS, ExperimentKeyError, LabgateError, StoreUnavailableError, store_failure
 from runs._records import (
     MAX_EXPERIMENTS,
     MAX_SEED,
@@ -53,6 +53,7 @@ __all__ = [
     "MAX_SEED",
     "RUN_SORT_KEYS",
     "RUN_STATUSES",
+    "STORAGE_ERRNOS",
     "TERMINAL_STATUSES",
     "Artifact",
     "ArtifactNotFoundError",
@@ -101,6 +102,7 @@ __all__ = [
     "sha256_file",
     "split_under",
     "storable_problem",
+    "store_failure",
     "stored_utc",
     "task_label",
     "tree_steps",

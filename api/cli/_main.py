@@ -20,6 +20,7 @@ from pydantic import ValidationError
 from rich.console import Console
 from rich.markup import escape
 from rich.table import Column, Table
+from sqlalchemy.exc import DBAPIError
 
 from agents import RunLauncher, RunOptions, RunStateError, RunSummary, cancel_run, stopped
 from agents.llm import llm_purpose
@@ -37,12 +38,14 @@ from runs import (
     MAX_EXPERIMENTS,
     MAX_SEED,
     RUN_STATUSES,
+    STORAGE_ERRNOS,
     RunNotFoundError,
     RunStore,
     StoreUnavailableError,
     TaskSpec,
     describe_deviations,
     recorded_deviations,
+    store_failure,
     task_label,
 )
 from tools import TaskError, apply_overrides, describe_validation_error
@@ -534,6 +537,16 @@ def _main(argv: list[str] | None) -> None:
         raise SystemExit(EXIT_BAD_INPUT) from None
     except ValidationError as error:
         print(f"agent: error: invalid configuration: {describe_validation_error(error)}", file=sys.stderr)
+        raise SystemExit(EXIT_BAD_INPUT) from None
+    except DBAPIError as error:  # the store's disk full or read-only before anything of this command was written
+        print(f"agent: error: {store_failure(error)}. What was recorded before is kept.", file=sys.stderr)
+        raise SystemExit(EXIT_BAD_INPUT) from None
+    except OSError as error:
+        if error.errno not in STORAGE_ERRNOS:
+            raise
+        where = f" {error.filename}" if error.filename else ""
+        kept = "What was recorded before is kept."
+        print(f"agent: error: cannot write{where}: {error.strerror}. {kept}", file=sys.stderr)
         raise SystemExit(EXIT_BAD_INPUT) from None
     raise SystemExit(result if isinstance(result, int) else 0)
 

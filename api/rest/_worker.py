@@ -25,8 +25,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from sqlalchemy.exc import DBAPIError
+
 from agents import interrupted_by_its_user, process_alive_here
-from runs import RunNotFoundError, RunStore
+from runs import RunNotFoundError, RunStore, store_failure
 from sandboxes import is_secret_name
 
 log = logging.getLogger("labgate.workers")
@@ -89,11 +91,12 @@ class WorkerPool:
         self._wake = threading.Event()
         self._stopping = threading.Event()
         self._thread: threading.Thread | None = None
+        self._recovered = self._recover_warned = False
 
     # -- lifecycle ------------------------------------------------------------------------------
 
     def start(self) -> None:
-        self.recover()
+        self._try_recover()
         if self.concurrency <= 0:
             return
         self._thread = threading.Thread(target=self._loop, name="labgate-supervisor", daemon=True)
@@ -128,6 +131,19 @@ class WorkerPool:
 
     # -- recovery -------------------------------------------------------------------------------
 
+    def _try_recover(self) -> None:
+        """`recover`, where the store lets it: a store whose disk is full or read-only must not keep the server
+        from starting (reads still work, writes answer 503), so the failure is one line in the log and the
+        supervisor tries again each iteration until it succeeds."""
+        try:
+            self.recover()
+        except DBAPIError as error:
+            if not self._recover_warned:
+                log.warning("interrupted runs not requeued yet (%s); retrying while serving", store_failure(error))
+            self._recover_warned = True
+        else:
+            self._recovered = True
+
     def recover(self) -> list[str]:
         """Queue again every run this host was executing in a process that is gone; returns their ids."""
         requeued = []
@@ -156,6 +172,8 @@ class WorkerPool:
     def _loop(self) -> None:
         while not self._stopping.is_set():
             try:
+                if not self._recovered:
+                    self._try_recover()
                 self._reap()
                 self._enforce_cancellations()
                 self._dispatch()
