@@ -54,6 +54,7 @@ from tests.test_kernels_input_scales import INPUT_SCALE_CHEATS  # noqa: E402
 from tests.test_redteam_kernels2 import READ_PAST_CHEATS  # noqa: E402
 from tests.test_redteam_kernels3 import STATE_CHEATS  # noqa: E402
 from tests.test_redteam_kernels4 import SCALAR_RESIDUE_CHEATS, judge_as_the_bench_does  # noqa: E402
+from tests.test_redteam_kernels6 import CONTRACT_DOMAIN_CHEATS  # noqa: E402
 from tools.kernels import SUITE, Harness, Worker, open_harness  # noqa: E402
 from verifiers.kernels import KernelHeldoutGate, measure  # noqa: E402
 
@@ -65,6 +66,7 @@ CHEATS = {
     **STATE_CHEATS,
     **SCALAR_RESIDUE_CHEATS,
     **INPUT_SCALE_CHEATS,
+    **CONTRACT_DOMAIN_CHEATS,
 }
 """Kernel cheats of every battery: the hostile files', the reads past a buffer's end, the target builtins
 that reach the processor's state (flush-to-zero left on for later kernels, a cycle counter, the stack), a

@@ -61,7 +61,7 @@ def worker(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Worker]:
 
 
 def test_the_linear_tasks_declare_their_scale_free_inputs_and_the_structured_ones_none() -> None:
-    assert SCALE_FREE == ["fft3d", "heat2d", "saxpy", "wave3d"]
+    assert SCALE_FREE == ["fft3d", "heat2d", "lbm", "saxpy", "wave3d"]
     for name in SCALE_FREE:
         task = SUITE[name]
         drawn = task.inputs(task.heldout[0], np.random.default_rng(0))

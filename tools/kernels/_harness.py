@@ -58,6 +58,8 @@ class SizeResult(BaseModel):
     """The scalar arguments this size ran with (drawn from the evaluation's seed), by name."""
     input_scale: float = 1.0
     """What the task's scale-free inputs were multiplied by (`Size.input_scale`)."""
+    distribution: str = ""
+    """Which of the task's other input distributions drew the inputs (`Size.distribution`; "": the usual one)."""
     correct: bool
     error: float = 0.0
     tolerance: float = 0.0
@@ -87,6 +89,8 @@ class SizeResult(BaseModel):
         drawn = "".join(f"; {name}={value:.6g}" for name, value in self.scalars.items())
         if self.input_scale != 1.0:
             drawn += f"; inputs x{self.input_scale:.0e}"
+        if self.distribution:
+            drawn += f"; {self.distribution} inputs"
         head = f"{self.label} ({shape}{drawn}): "
         verdict = "correct" if self.correct else "INCORRECT"
         text = f"{head}{verdict} (max_abs {self.error:.3g}, tol {self.tolerance:.3g})"
@@ -385,6 +389,7 @@ class Harness:
             dims=list(size.dims),
             scalars=dict(size.scalars),
             input_scale=size.input_scale,
+            distribution=size.distribution,
             correct=judgement.correct,
             error=judgement.error,
             tolerance=judgement.tolerance,

@@ -330,6 +330,26 @@ def _asked_for(reply: Mapping[str, Any], checked: Sequence[int], fractions: Sequ
     return set(checked_runs(first_timed, timed, list(fractions))) <= set(checked)
 
 
+def _accepts_nothing(
+    task: KernelTask, size: Size, name: str, got: np.ndarray, want: np.ndarray, inputs: dict[str, np.ndarray]
+) -> str:
+    """Why the task's check cannot tell an answer from none at this size, or "".
+
+    A task file whose tolerance exceeded every output (atol 1e-2 on outputs of about 1e-3) accepted a
+    kernel that wrote zeros, at 5x the seed's speed, through every gate. An output of all zeros must
+    fail wherever the reference is not all zeros itself; where it passes, nothing the task judges
+    means anything, and the size is failed for every candidate, the seed included.
+    """
+    with np.errstate(invalid="ignore"):
+        if not np.any(want != 0) or not task.check(size, name, np.zeros_like(got), want, inputs).ok:
+            return ""
+        largest = float(np.nanmax(np.abs(want))) if want.size else 0.0
+    return (
+        f"the task cannot judge output {name} at size {size.label}: its check accepts all zeros, where the "
+        f"reference reaches {largest:.3g} (a tolerance as large as the outputs, or inputs drawn too small for it)"
+    )
+
+
 def judge_trial(
     task: KernelTask,
     size: Size,
@@ -383,9 +403,14 @@ def judge_trial(
                 if data is None or data.size != spec.nbytes:
                     judgement.fail(f"output {name} of run {run} not returned")
                     continue
-                check = task.check(size, name, data.view(spec.dtype), expected[name].reshape(-1), inputs)
+                want, got = expected[name].reshape(-1), data.view(spec.dtype)
+                check = task.check(size, name, got, want, inputs)
                 judgement.error = max(judgement.error, check.error)
                 judgement.tolerance = max(judgement.tolerance, check.tolerance)
                 if not check.ok:
                     judgement.fail(f"{name} (run {run}): {check.detail or 'out of tolerance'}")
+                if run == checked[0]:
+                    blind = _accepts_nothing(task, size, name, got, want, inputs)
+                    if blind:
+                        judgement.fail(blind)
     return judgement

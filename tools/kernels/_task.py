@@ -14,7 +14,7 @@ import itertools
 import math
 import re
 from abc import ABC, abstractmethod
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -104,10 +104,14 @@ class Size:
     """A size judged for correctness alone (`draw_residues`): its runs are not timed against a yardstick."""
     input_scale: float = 1.0
     """What the task's scale-free inputs are multiplied by at this size (`KernelTask.draw_inputs`)."""
+    distribution: str = ""
+    """Which of the task's `other_distributions` drew this size's inputs ("": the search's own distribution)."""
 
     def describe(self) -> str:
-        dims = "x".join(str(d) for d in self.dims)
-        return dims if self.input_scale == 1.0 else f"{dims}, inputs x{self.input_scale:.0e}"
+        text = "x".join(str(d) for d in self.dims)
+        if self.input_scale != 1.0:
+            text += f", inputs x{self.input_scale:.0e}"
+        return f"{text}, {self.distribution} inputs" if self.distribution else text
 
     def scalar(self, name: str) -> float | None:
         """The value drawn for scalar `name` at this size, or None where it was not drawn."""
@@ -290,6 +294,17 @@ class KernelTask(ABC):
     from one distribution. Tasks whose inputs carry structure (a lattice, positions within a cutoff,
     distributions near equilibrium, integers) declare none."""
 
+    other_distributions: ClassVar[dict[str, str]] = {}
+    """Other input distributions within the contract, by name, each with the part of the contract the
+    search's draws never reach: `inputs` draws from the one a size names (`Size.distribution`). The
+    held-out gate checks every one at correctness-only sizes (`at_other_distributions`). With one
+    distribution only, an nbody kernel that clamped masses above any drawn one, and a reduction that
+    started its maximum at 0 where every drawn field had a positive maximum, passed every gate."""
+    smallest: ClassVar[tuple[int, ...] | None] = None
+    """The smallest dimensions the contract allows, where it allows sizes below the search's: the held-out gate
+    then also checks sizes drawn between these and the smallest checked one (a saxpy kernel that dropped
+    `+ y` below n = 16384 passed while no checked size was under 32768)."""
+
     @abstractmethod
     def host(self, size: Size, params: dict[str, int]) -> HostProgram:
         """The fixed host side for one size and the candidate's tunable values."""
@@ -459,7 +474,9 @@ class KernelTask(ABC):
             return ()
         if not self.residue_checks:  # the held-out shapes alone, once more, at other input scales
             again = [Size(f"{c.label}-again", self.heldout_dims(c, rng), correctness_only=True) for c in self.heldout]
-            return self.at_other_scales(again, rng) if self.scale_free_inputs else ()
+            if not self.scale_free_inputs and not self.other_distributions:
+                return ()
+            return self.at_other_distributions(self.at_other_scales(again, rng), rng)
         sizes = []
         plans = [(centre, RESIDUE_PICKERS) for centre in self.heldout]
         plans += [(centre, _GAP_PICKERS) for centre in self._gap_centres(rng)]
@@ -473,7 +490,23 @@ class KernelTask(ABC):
                     sizes.append(Size(f"{centre.label}-{kind}", distinct(draw), correctness_only=True))
                 except NoDimensionError:
                     continue
-        return self.at_other_scales(sizes, rng)
+        return self.at_other_distributions(self.at_other_scales(sizes, rng), rng)
+
+    def at_other_distributions(self, sizes: Sequence[Size], rng: np.random.Generator) -> tuple[Size, ...]:
+        """`sizes`, with each of the task's `other_distributions` given to at least one of them (to sizes at the
+        usual scale first), chosen from `rng`; where there are fewer sizes than distributions, added copies."""
+        sized = list(sizes)
+        if not self.other_distributions or not sized:
+            return tuple(sized)
+        order = [int(i) for i in rng.permutation(len(sized))]
+        order.sort(key=lambda i: sized[i].input_scale != 1.0)  # stable: unscaled sizes first, in drawn order
+        for turn, name in enumerate(sorted(self.other_distributions)):
+            if turn < len(order):
+                position = order[turn]
+                sized[position] = replace(sized[position], distribution=name)
+            else:
+                sized.append(replace(sized[order[turn % len(order)]], distribution=name))
+        return tuple(sized)
 
     def at_other_scales(self, sizes: list[Size], rng: np.random.Generator) -> tuple[Size, ...]:
         """`sizes`, half of them (at least one above and one below) with the scale-free inputs scaled.
@@ -503,6 +536,14 @@ class KernelTask(ABC):
             key=lambda size: math.prod(size.dims),
         )
         centres = []
+        if self.smallest is not None and len(self.smallest) == len(anchors[0].dims):
+            share = rng.uniform(0.2, 0.8)
+            dims = tuple(
+                max(low, round(math.exp(math.log(low) + share * (math.log(high) - math.log(low)))))
+                for low, high in zip(self.smallest, anchors[0].dims, strict=True)
+            )
+            if math.prod(dims) < math.prod(anchors[0].dims):
+                centres.append(Size("below", dims))
         for index, (low, high) in enumerate(itertools.pairwise(anchors)):
             if math.prod(high.dims) <= 2 * math.prod(low.dims):
                 continue

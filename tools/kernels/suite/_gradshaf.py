@@ -88,6 +88,9 @@ class Gradshaf(KernelTask):
     }
     sizes = (Size("cache", (128, 128)), Size("l3", (512, 512)), Size("memory", (2048, 2048)))
     heldout = (Size("heldout", (1000, 1000)), Size("heldout-rect", (1600, 400)))
+    other_distributions: ClassVar[dict[str, str]] = {
+        "negative": "a field negative everywhere (its maximum below 0), where the usual draw plants a positive maximum"
+    }
     scalar_ranges: ClassVar[dict[str, ScalarRange]] = {
         "r0": ScalarRange(0.5, 2.0, default=R0, why="a grid clear of the axis R = 0, where a = h/2R stays below 1"),
         "width": ScalarRange(
@@ -144,6 +147,8 @@ class Gradshaf(KernelTask):
         scale = 10.0 ** rng.uniform(-1.0, 2.0)
         psi = rng.uniform(-1.0, 1.0, n) * scale
         psi[int(rng.integers(n))] = scale * rng.uniform(1.5, 3.0)
+        if size.distribution == "negative":
+            psi = -np.abs(psi) - scale * rng.uniform(0.1, 0.5)
         return {"psi": psi.astype(np.float32)}
 
     def check(

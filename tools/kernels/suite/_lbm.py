@@ -71,6 +71,7 @@ class Lbm(KernelTask):
     tunables: ClassVar[dict[str, tuple[int, ...]]] = {"LX": (16, 0, 8, 32, 64, 128), "LY": (1, 2, 4, 8)}
     sizes = (Size("cache", (64, 64)), Size("l3", (256, 256)), Size("memory", (1024, 1024)))
     heldout = (Size("heldout", (640, 640)), Size("heldout-rect", (1000, 300)))
+    scale_free_inputs = ("fin",)  # rho scales with fin, u does not: one step maps c fin to c fout
     scalar_ranges: ClassVar[dict[str, ScalarRange]] = {
         "omega": ScalarRange(
             0.5, 1.9, default=OMEGA, why="BGK is stable for 0 < omega < 2; near 2 the viscosity vanishes"

@@ -75,6 +75,11 @@ class Nbody(KernelTask):
     tunables: ClassVar[dict[str, tuple[int, ...]]] = {"LOCAL": (64, 0, 16, 32, 128, 256), "TILE": (0, 1)}
     sizes = (Size("n1024", (1024,)), Size("n2048", (2048,)), Size("n4096", (4096,)))
     heldout = (Size("heldout", (3000,)), Size("heldout-small", (1000,)))
+    smallest = (1,)
+    other_distributions: ClassVar[dict[str, str]] = {
+        "spread-masses": "masses over four decades and one body heavier than all the rest together, "
+        "where the usual draw keeps every mass within a factor 2 of 1/n"
+    }
     scalar_ranges: ClassVar[dict[str, ScalarRange]] = {
         "eps2": ScalarRange(
             2e-3,
@@ -102,7 +107,11 @@ class Nbody(KernelTask):
         (n,) = size.dims
         pos = np.empty((n, 4), dtype=np.float32)
         pos[:, :3] = rng.uniform(-1.0, 1.0, (n, 3))
-        pos[:, 3] = rng.uniform(0.5, 1.0, n) / n
+        if size.distribution == "spread-masses":
+            pos[:, 3] = 10.0 ** rng.uniform(-2.0, 2.0, n) / n
+            pos[int(rng.integers(n)), 3] = rng.uniform(1.0, 4.0) * 10.0 ** rng.uniform(0.0, 2.0)
+        else:
+            pos[:, 3] = rng.uniform(0.5, 1.0, n) / n
         return {"pos": pos.reshape(-1)}
 
     def reference(self, size: Size, inputs: dict[str, np.ndarray]) -> dict[str, np.ndarray]:

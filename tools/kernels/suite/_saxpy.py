@@ -49,6 +49,7 @@ class Saxpy(KernelTask):
     sizes = (Size("cache", (1 << 15,)), Size("l3", (1 << 19,)), Size("memory", (1 << 23,)))
     heldout = (Size("heldout", (3_000_017,)), Size("heldout-small", (100_003,)))
     scale_free_inputs = ("x", "y")
+    smallest = (1,)
     scalar_ranges: ClassVar[dict[str, ScalarRange]] = {
         "a": ScalarRange(-4.0, 4.0, default=1.75, why="any scale; |a| <= 4 keeps a*x within the tolerance's scale")
     }
