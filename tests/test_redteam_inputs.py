@@ -167,6 +167,13 @@ def test_a_param_override_without_values_is_refused(catalog: Catalog) -> None:
         apply_overrides(catalog.get("cfd/cavity"), params=["re=,"])
 
 
+@pytest.mark.parametrize("value", ["100,,400", "100,", ",100", "100, ,400"])
+def test_a_param_override_with_an_empty_value_between_commas_is_refused(catalog: Catalog, value: str) -> None:
+    """Before: `re=100,,400` ran Re 100 and 400, silently dropping what was likely a value left out."""
+    with pytest.raises(TaskError, match="empty value between commas"):
+        apply_overrides(catalog.get("cfd/cavity"), params=[f"re={value}"])
+
+
 def test_a_lone_surrogate_in_a_spec_does_not_poison_the_run_list(server: httpx.Client) -> None:
     """Before: accepted (202), after which GET /runs, the dashboard and the run's page all answered 500."""
     body = b'{"spec": {"extends": "cfd/cavity", "title": "lid \\ud800 cavity"}}'

@@ -404,9 +404,12 @@ def apply_overrides(
                 f"with every value separated by commas to sweep them"
             )
         given[name.lower()] = item
-        values = [parse_scalar(part) for part in raw.split(",") if part.strip()]
-        if not values:
+        parts = raw.split(",")
+        if not any(part.strip() for part in parts):
             raise TaskError(f"--param {item!r} gives no value")
+        if not all(part.strip() for part in parts):  # `re=100,,400`: a value left out, not two values
+            raise TaskError(f"--param {item!r} has an empty value between commas: give each value once")
+        values = [parse_scalar(part) for part in parts]
         if len(values) == 1 and name not in task.sweep:
             task.params[name] = values[0]
         else:
