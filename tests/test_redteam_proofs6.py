@@ -27,7 +27,7 @@ from tests.proof_gate_cases import (
     MUTUAL_AFTER_NOTATION_MATCH,
     MUTUAL_BEFORE_PRIMED_MATCH,
 )
-from tests.test_redteam_proofs import assert_coq_proves_it_and_the_gate_refuses, prover  # noqa: F401 - the fixture
+from tests.test_redteam_proofs import assert_coq_proves_it_and_the_gate_refuses
 from tools.proofs import CoqProver, problem_from_text
 from verifiers.proofs import lint_proof_file, read_command
 from verifiers.proofs._policy import DENIED_WORDS, _symbol_tails
@@ -110,9 +110,9 @@ def test_a_long_declared_symbol_is_judged_in_linear_time() -> None:
 
 @pytest.mark.coq
 @pytest.mark.usefixtures("coq", "bubblewrap")
-def test_the_mutual_payload_proves_false_in_coq_and_is_rejected(prover: CoqProver, tmp_path: Path) -> None:  # noqa: F811
+def test_the_mutual_payload_proves_false_in_coq_and_is_rejected(coq_gate: CoqProver, tmp_path: Path) -> None:
     assert_coq_proves_it_and_the_gate_refuses(
-        MUTUAL_AFTER_NOTATION_MATCH, "declares the keyword `match`", prover, tmp_path
+        MUTUAL_AFTER_NOTATION_MATCH, "declares the keyword `match`", coq_gate, tmp_path
     )
 
 
