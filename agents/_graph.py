@@ -14,8 +14,9 @@ from __future__ import annotations
 from typing import Any, Literal, TypedDict
 
 from agents._checkpoint import open_checkpointer, thread_config
-from agents._context import RunContext
+from agents._context import RunContext, interrupt_handled, interrupt_run
 from agents._experiments import finish_experiment, judge_experiment, judged_history, prepare_experiment
+from agents._head_start import HeadStart
 from agents._policy import JudgedExperiment
 from agents._proposer import policy_for
 from agents.executors import Executor, LocalExecutor
@@ -43,10 +44,21 @@ class Orchestrator:
         self.executor = executor or LocalExecutor(max_workers=2)
         self.approve_plan = approve_plan
         self.policy = policy_for(context)
+        self._head: HeadStart[RunState] | None = None
 
     # -- nodes ---------------------------------------------------------------------------------
 
     def plan(self, state: RunState) -> RunState:
+        if self._head is not None:
+            return self._head.planned()
+        return self._plan(state)
+
+    def dispatch(self, state: RunState) -> RunState:
+        if self._head is not None and not self._head.taken:
+            return self._head.dispatched()
+        return self._dispatch(state)
+
+    def _plan(self, state: RunState) -> RunState:
         context = self.context
         step = context.store.start_step(context.run_id, "plan")
         planned = context.workload.plan(context.task)
@@ -70,7 +82,7 @@ class Orchestrator:
             "notes": notes,
         }
 
-    def dispatch(self, state: RunState) -> RunState:
+    def _dispatch(self, state: RunState) -> RunState:
         context = self.context
         context.check_cancelled()
         specs = [ExperimentSpec.model_validate(item) for item in state.get("queue", [])]
@@ -218,6 +230,26 @@ class Orchestrator:
         context = self.context
         limit = 12 + 4 * context.task.budget.iterations
         config = thread_config(context.run_id, limit)
+        if not resume and not self.approve_plan and self.executor.in_this_process:
+            self._head = HeadStart(self._plan, self._dispatch, RunState()).start()
+        try:
+            return self._run_graph(config, resume=resume)
+        finally:
+            if self._head is not None:
+                self._abandon_head_start(self._head)
+                self._head = None
+
+    def _abandon_head_start(self, head: HeadStart[RunState]) -> None:
+        """Building the graph failed while the first batch ran: stop it as an interrupt would, and wait."""
+        run_id = self.context.run_id
+        interrupted_already = self.context.interrupted()
+        head.abandon(
+            stop=lambda: interrupt_run(run_id),
+            release=lambda: None if interrupted_already else interrupt_handled(run_id),
+        )
+
+    def _run_graph(self, config: Any, *, resume: bool) -> tuple[Outcome, RunState]:
+        context = self.context
         with open_checkpointer(context.store.home) as saver:
             graph = self.build(saver)
             existing = graph.get_state(config)

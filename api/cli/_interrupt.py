@@ -74,6 +74,8 @@ def signals_interrupt(run_id: str) -> Iterator[Interruption]:
         for number, current in previous.items():
             signal.signal(number, current)
         done.set()
+        interruption._first.set()  # wakes the waiting thread, which finds `done` and leaves
+        interruption._again.set()
         worker.join(timeout=5)
 
 
@@ -96,11 +98,10 @@ def _on_signals(run_id: str, interruption: Interruption, done: threading.Event) 
 
 
 def _wait(event: threading.Event, done: threading.Event) -> bool:
-    """Whether `event` was set before the block ended."""
-    while not event.wait(0.25):
-        if done.is_set():
-            return False
-    return True
+    """Whether `event` was set before the block ended (whose end sets `event` too, after `done`): waiting on
+    `event` alone, the block's end does not wait out a polling interval."""
+    event.wait()
+    return not done.is_set()
 
 
 def _say(message: str) -> None:
