@@ -1,5 +1,5 @@
 """`python -m api.cli`: the same as the `agent` command."""
 
-from api.cli._main import main
+from api.cli._entry import main
 
 main()
