@@ -24,6 +24,7 @@ from agents._proposer import proposer_for
 from agents._vision import vision_judge_for
 from runs import (
     MAX_ARTIFACT_BYTES,
+    Artifact,
     ArtifactNotFoundError,
     ExperimentKeyError,
     ExperimentSpec,
@@ -273,10 +274,10 @@ def record_outputs(
     reason is added to `outcome.refused` (the gates turn it into a verdict reason) and
     reported as an event, and the run goes on.
     """
-    evidence: dict[str, str] = {}
+    staged: list[tuple[str, Artifact]] = []
     for item in outcome.files:
         try:
-            artifact = context.store.add_artifact(
+            artifact = context.store.stage_artifact(
                 context.run_id,
                 directory / item.path,
                 kind=item.kind,
@@ -292,8 +293,9 @@ def record_outputs(
                 outcome.refused.append(f"{item.path}: {error.reason}")
             context.emit("refused", f"{key}: {item.path} not stored: {error.reason}", key=key, path=item.path)
             continue
-        evidence[item.path] = artifact.sha256
-    return evidence
+        staged.append((item.path, artifact))
+    recorded = context.store.add_artifacts([artifact for _, artifact in staged])
+    return {path: artifact.sha256 for (path, _), artifact in zip(staged, recorded, strict=True)}
 
 
 def restore_recorded_outputs(context: RunContext, directory: Path, evidence: dict[str, str]) -> list[str]:

@@ -574,8 +574,29 @@ class RunStore:
         Raises:
             UntrustedFileError: the file is a link, not a regular file, too large or unreadable.
         """
+        row = self.stage_artifact(
+            run_id, source, kind=kind, name=name, experiment_id=experiment_id, produced_by=produced_by, within=within
+        )
+        return self._add(row)  # type: ignore[no-any-return]
+
+    def stage_artifact(
+        self,
+        run_id: str,
+        source: Path,
+        *,
+        kind: str,
+        name: str | None = None,
+        experiment_id: int | None = None,
+        produced_by: str = "",
+        within: Path | None = None,
+    ) -> Artifact:
+        """Store a file's bytes as `add_artifact` does and return its row unrecorded, for `add_artifacts`.
+
+        Raises:
+            UntrustedFileError: the file is a link, not a regular file, too large or unreadable.
+        """
         sha, size = self.artifacts.put_file(source, within=within)
-        row = Artifact(
+        return Artifact(
             run_id=run_id,
             experiment_id=experiment_id,
             kind=kind,
@@ -585,7 +606,18 @@ class RunStore:
             media_type=media_type_for(name or source.name, kind),
             produced_by=produced_by,
         )
-        return self._add(row)  # type: ignore[no-any-return]
+
+    def add_artifacts(self, rows: Sequence[Artifact]) -> list[Artifact]:
+        """Record rows from `stage_artifact` in one transaction: all of them, or none if it fails.
+
+        An experiment's outputs (a CFD case has 16-19) were one commit each, about 5 ms apiece of the
+        run's own process after every case."""
+        if not rows:
+            return []
+        with self.session() as session:
+            session.add_all(rows)
+            session.commit()
+        return list(rows)
 
     def add_artifact_bytes(
         self,

@@ -88,6 +88,31 @@ def test_artifacts_are_content_addressed(store: RunStore, tmp_path: Path) -> Non
         store.artifacts.open_path("0" * 64)
 
 
+def test_an_experiments_outputs_are_recorded_together_or_not_at_all(store: RunStore, tmp_path: Path) -> None:
+    from sqlalchemy.exc import IntegrityError
+
+    run = store.create_run(_task())
+    experiment = store.add_experiment(run.id, ExperimentSpec(key="e1", task_id="cfd/test", params={"re": 100}))
+    files = []
+    for index in range(3):
+        files.append(tmp_path / f"out{index}.log")
+        files[-1].write_text(f"output {index}")
+    staged = [store.stage_artifact(run.id, path, kind="log", experiment_id=experiment.id) for path in files]
+    assert store.artifacts_of(run.id) == []  # staged: bytes stored, nothing recorded yet
+    recorded = store.add_artifacts(staged)
+    assert [a.name for a in recorded] == ["out0.log", "out1.log", "out2.log"]
+    assert all(a.id is not None for a in recorded)
+    assert [(a.id, a.sha256) for a in store.artifacts_of(run.id, experiment.id)] == [(a.id, a.sha256) for a in recorded]
+    assert store.artifacts.open_path(recorded[1].sha256).read_text() == "output 1"
+
+    orphan = [store.stage_artifact(run.id, files[0], kind="log", name="kept-out.log", experiment_id=experiment.id)]
+    orphan.append(store.stage_artifact(run.id, files[1], kind="log", experiment_id=10**9))  # no such experiment
+    with pytest.raises(IntegrityError):
+        store.add_artifacts(orphan)
+    assert len(store.artifacts_of(run.id)) == 3  # the failed batch recorded nothing, the earlier one is kept
+    assert store.add_artifacts([]) == []
+
+
 def test_a_name_longer_than_the_column_is_stored_alike_on_every_backend(store: RunStore) -> None:
     """A deep output path failed the run on PostgreSQL (which enforces the column's 500 characters) and
     passed on SQLite; both now store its start and its file name around a digest of the whole."""
