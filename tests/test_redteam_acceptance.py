@@ -221,9 +221,11 @@ def test_an_accept_under_changed_gate_settings_says_which_on_the_command_line(ho
     proof = tmp_path / "proof.v"
     proof.write_text(MATHD_ALGEBRA_10)
     problem = "proofs/minif2f-valid/mathd_algebra_10"
-    done = agent("check", problem, str(proof), "--gate-option", "timeout=100", home=home)
+    # Wide enough for the test's own paths: at 80 columns the console folds a path inside a word, and how
+    # long the path is depends on pytest's numbering of its temporary folders.
+    done = agent("check", problem, str(proof), "--gate-option", "timeout=100", home=home, env={"COLUMNS": "1000"})
     assert done.returncode == 0, done.stderr
-    printed = " ".join(done.stdout.split())  # the console wraps long lines
+    printed = " ".join(done.stdout.split())
     assert f"{problem} (custom gates) on {proof}: accept" in printed
     assert "custom gates: proof-check.timeout = 100.0 (catalog 120.0)" in printed
 
