@@ -60,6 +60,9 @@ class Orchestrator:
 
     def _plan(self, state: RunState) -> RunState:
         context = self.context
+        recorded = self._recorded_plan()
+        if recorded is not None:
+            return recorded
         step = context.store.start_step(context.run_id, "plan")
         planned = context.workload.plan(context.task)
         budget = context.task.budget.experiments
@@ -67,20 +70,40 @@ class Orchestrator:
         if len(planned) > budget:
             notes.append(f"plan has {len(planned)} experiments; the budget allows {budget}, the rest were not run")
             planned = planned[:budget]
-        context.emit(
-            "plan",
-            f"planned {len(planned)} experiment(s)",
-            keys=[spec.key for spec in planned],
-            planned=[spec.model_dump(mode="json", include={"key", "params", "rationale"}) for spec in planned],
-        )
-        assert step.id is not None
-        context.store.finish_step(step.id, detail=f"{len(planned)} experiments: " + ", ".join(s.key for s in planned))
-        return {
+        result: RunState = {
             "iteration": 1,
             "queue": [spec.model_dump(mode="json") for spec in planned],
             "executed": 0,
             "notes": notes,
         }
+        context.emit(
+            "plan",
+            f"planned {len(planned)} experiment(s)",
+            keys=[spec.key for spec in planned],
+            planned=[spec.model_dump(mode="json", include={"key", "params", "rationale"}) for spec in planned],
+            state=dict(result),
+        )
+        assert step.id is not None
+        context.store.finish_step(step.id, detail=f"{len(planned)} experiments: " + ", ".join(s.key for s in planned))
+        return result
+
+    def _recorded_plan(self) -> RunState | None:
+        """The plan this run already made, if its process ended before the graph checkpointed it.
+
+        A new run's first batch starts before the graph exists (agents/_head_start.py), so a process can
+        end with experiments started and no checkpoint at all; the resumed run then enters the plan node
+        again. Planning anew would record a second plan, and a planner whose answers vary (a language
+        model) could plan other experiments than the ones already run: the recorded plan is kept instead."""
+        for event in reversed(self.context.store.events(self.context.run_id, kind="plan")):
+            kept = event.data.get("state")
+            if isinstance(kept, dict) and isinstance(kept.get("queue"), list):
+                return RunState(
+                    iteration=int(kept.get("iteration", 1)),
+                    queue=list(kept["queue"]),
+                    executed=int(kept.get("executed", 0)),
+                    notes=[str(note) for note in kept.get("notes", [])],
+                )
+        return None
 
     def _dispatch(self, state: RunState) -> RunState:
         context = self.context

@@ -131,3 +131,28 @@ def test_an_abandoned_head_start_is_stopped_and_awaited() -> None:
     assert taken.dispatched() == {"done": True}
     taken.abandon(stop=lambda: order.append("must not stop"), release=lambda: order.append("must not release"))
     assert order == ["stop", "dispatch returned", "release"]
+
+
+def test_a_plan_made_before_the_process_ended_is_kept_when_the_run_resumes(
+    home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A process can end after the head start planned and before the graph checkpointed the plan: the
+    resumed run's plan node keeps the recorded plan (its notes too) instead of planning again."""
+    from agents._context import RunContext
+
+    store, launcher = _launcher(home)
+    task = apply_overrides(launcher.catalog.load("cfd/cavity"), params=["re=100,400,1000"], budget_experiments=2)
+    run_id = launcher.submit(task, RunOptions())
+    workload = launcher.catalog.workload_for(task)
+    context = RunContext(store=store, run_id=run_id, task=task, workload=workload, sandbox_factory=lambda *_: None)  # type: ignore[arg-type]
+    first = Orchestrator(context)._plan({})
+    assert [spec["key"] for spec in first["queue"]] == ["re=100", "re=400"]
+    assert any("the budget allows 2" in note for note in first["notes"])
+
+    def plan_again(task: object) -> list[object]:
+        raise AssertionError("the run planned again")
+
+    monkeypatch.setattr(workload, "plan", plan_again)
+    again = Orchestrator(context)._plan({})  # the resumed process's plan node
+    assert again == first
+    assert [step.name for step in store.steps(run_id)] == ["plan"]
