@@ -442,13 +442,18 @@ class RunStore:
             query = query.where(col(Run.status) != "cancelled")
         else:
             query = query.where(col(Run.status).not_in(sorted(TERMINAL_STATUSES)))
+        message = f"run {status}" + (f": {reason}" if reason else "")
         with self.session() as session:
             changed = session.execute(query.values(**values)).rowcount  # type: ignore[attr-defined]
+            if changed:
+                # One commit with the status: an events stream that reads the run's end and then its last
+                # events missed this one when it committed a moment later (the UPDATE holds the run's row,
+                # which orders this event after the run's earlier ones, as `emit` requires).
+                session.add(Event(run_id=run_id, kind="status", message=message, data={"status": status}))
             session.commit()
         if not changed:
             self.get_run(run_id)  # raises RunNotFoundError for an unknown id
             return False
-        self.emit(run_id, "status", f"run {status}" + (f": {reason}" if reason else ""), {"status": status})
         if status in ("failed", "cancelled"):
             self.close_unfinished(run_id, status, reason or f"the run was {status}")
         return True

@@ -113,6 +113,22 @@ def test_an_experiments_outputs_are_recorded_together_or_not_at_all(store: RunSt
     assert store.add_artifacts([]) == []
 
 
+def test_a_status_and_its_event_are_written_together(store: RunStore, monkeypatch: pytest.MonkeyPatch) -> None:
+    """An events stream that saw a run end read its remaining events and stopped: a status event committed
+    after the status was missed. With the separate write failing, the status and its event still land."""
+    run = store.create_run(_task())
+
+    def no_separate_write(*args: Any, **kwargs: Any) -> None:
+        raise AssertionError("the status event was written apart from the status")
+
+    monkeypatch.setattr(store, "emit", no_separate_write)
+    assert store.set_status(run.id, "finished")
+    assert store.get_run(run.id).status == "finished"
+    assert [(e.kind, e.data) for e in store.events(run.id)][-1] == ("status", {"status": "finished"})
+    assert not store.set_status(run.id, "cancelled")  # an ended run is not cancelled: no event either
+    assert [e.kind for e in store.events(run.id)].count("status") == 1
+
+
 def test_a_name_longer_than_the_column_is_stored_alike_on_every_backend(store: RunStore) -> None:
     """A deep output path failed the run on PostgreSQL (which enforces the column's 500 characters) and
     passed on SQLite; both now store its start and its file name around a digest of the whole."""
