@@ -47,6 +47,15 @@ class RunNotFoundError(LabgateError, LookupError):
     """No run has that id."""
 
 
+class ArtifactFields(TypedDict, total=False):
+    """What `add_artifact` passes on to `stage_artifact` besides the run, the file and its kind."""
+
+    name: str | None
+    experiment_id: int | None
+    produced_by: str
+    within: Path | None
+
+
 class RunFilters(TypedDict, total=False):
     """Which runs `list_runs` and `count_runs` keep; a filter left out or empty keeps every run.
 
@@ -563,26 +572,13 @@ class RunStore:
 
     # -- artifacts ------------------------------------------------------------------------------
 
-    def add_artifact(
-        self,
-        run_id: str,
-        source: Path,
-        *,
-        kind: str,
-        name: str | None = None,
-        experiment_id: int | None = None,
-        produced_by: str = "",
-        within: Path | None = None,
-    ) -> Artifact:
+    def add_artifact(self, run_id: str, source: Path, *, kind: str, **fields: Unpack[ArtifactFields]) -> Artifact:
         """Store a file as an artifact; `within` is the directory below which no link is followed.
 
         Raises:
             UntrustedFileError: the file is a link, not a regular file, too large or unreadable.
         """
-        row = self.stage_artifact(
-            run_id, source, kind=kind, name=name, experiment_id=experiment_id, produced_by=produced_by, within=within
-        )
-        return self._add(row)  # type: ignore[no-any-return]
+        return self._add(self.stage_artifact(run_id, source, kind=kind, **fields))  # type: ignore[no-any-return]
 
     def stage_artifact(
         self,
