@@ -294,8 +294,8 @@ def record_outputs(
             context.emit("refused", f"{key}: {item.path} not stored: {error.reason}", key=key, path=item.path)
             continue
         staged.append((item.path, artifact))
-    recorded = context.store.add_artifacts([artifact for _, artifact in staged])
-    return {path: artifact.sha256 for (path, _), artifact in zip(staged, recorded, strict=True)}
+    context.store.add_artifacts([artifact for _, artifact in staged])
+    return {path: artifact.sha256 for path, artifact in staged}
 
 
 def restore_recorded_outputs(context: RunContext, directory: Path, evidence: dict[str, str]) -> list[str]:

@@ -66,7 +66,8 @@ def visible_colour(pixels: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
 
 
 _LEVELS = np.arange(256, dtype=np.float64) / 255.0
-_SEEN_OVER_WHITE = (_LEVELS[:, None] * _LEVELS[None, :] + (1.0 - _LEVELS[None, :])).ravel()
+_LEVEL, _ALPHA = np.meshgrid(_LEVELS, _LEVELS, indexing="ij")
+_SEEN_OVER_WHITE = visible_colour(np.stack([_LEVEL, _LEVEL, _LEVEL, _ALPHA], axis=-1))[..., 0].ravel()
 """`visible_colour` of every (channel level, alpha level) pair, at index level * 256 + alpha."""
 
 
