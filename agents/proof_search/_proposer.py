@@ -101,6 +101,9 @@ SKELETONS: tuple[tuple[str, tuple[str, ...]], ...] = (
     _TARGETED["power-mod"],
     # Likewise for a computation without variables on large numbers: computed in binary before any sweep.
     _TARGETED["closed-binary"],
+    # And numerals Coq keeps as digits, which every sweep would take for unknowns: their values first.
+    _TARGETED["binary-numerals"],
+    _TARGETED["binary-numerals-mod"],
     ("automation", (HOLE,)),
     ("intros", ("intros.", HOLE)),
     ("intros-subst", ("intros.", "subst.", HOLE)),
@@ -133,10 +136,12 @@ SKELETONS: tuple[tuple[str, tuple[str, ...]], ...] = (
     _TARGETED["cancel-real"],
     _TARGETED["nat-casts"],
     _TARGETED["positive-denominators"],
+    _TARGETED["trig-facts"],
     ("mod-facts", ("intros.", DESTRUCT_HYPS, _MOD_FACTS, HOLE)),
     ("mod-facts-z", ("intros.", DESTRUCT_HYPS, _MOD_FACTS_Z, HOLE)),
     ("sqrt-facts", ("intros.", DESTRUCT_HYPS, _REWRITE_DEFS, "simpl.", _SQRT_FACTS, HOLE)),
     _TARGETED["sqrt-values"],
+    _TARGETED["solve-roots"],
     ("square-equations", ("intros.", DESTRUCT_HYPS, _SQRT_FACTS_NRA, _SQUARE_EQUATIONS, HOLE)),
     ("rabs-cases", ("intros.", DESTRUCT_HYPS, _RABS_CASES, HOLE)),
     ("square-hints", ("intros.", DESTRUCT_HYPS, _REAL_SQUARES, _REAL_VAR_SQUARES, HOLE)),

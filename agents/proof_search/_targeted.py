@@ -67,6 +67,9 @@ which keeps the shared budget of prover runs for the skeletons that can apply.
   and `field_simplify`d into a polynomial one, with each square root squared back, for `nra`/`psatz`.
 - `cancel-real`: a real equation `a = b` with a nonzero factor in sight (`x <> y` as `x - y <> 0`): the
   hypotheses' denominators cleared, `c * (a - b) = 0` shown by `nra`, and `c` cancelled (`x + 2/x = y + 2/y`).
+- `trig-facts`: each `sin t`/`cos t` with its bounds, `sin t ^ 2 + cos t ^ 2 = 1` and, where the hypotheses place
+  `t` in a half period, its sign (`PI`'s bounds added); double angles written through the single one; then
+  positive denominators cleared as in `positive-denominators`, the sines and cosines atoms for `nra`/`psatz`.
 - `exponent-bounds`: a natural number in an exponent (`2 ^ x * 3 ^ y = 1296`) is bounded by the statement's
   largest number, enumerated, and each case's equation decided by computing in binary integers.
 - `power-period`: a power `b ^ n` under a modulus `m` coprime to `b` repeats with `b`'s order `p` modulo `m`:
@@ -89,12 +92,17 @@ which keeps the shared budget of prover runs for the skeletons that can apply.
 - `closed-binary`: a statement without variables about natural numbers too large for unary arithmetic (a power, or
   a number of four digits) moved into binary integers through `Nat2Z` and computed; the list functions it names
   (`seq`, `map`, `fold_right`, ...) are unfolded first. Tried right after `power-mod`, before any sweep.
+- `binary-numerals`: natural numerals of 5000 and more, which Coq keeps as their digits (`Nat.of_num_uint`) and the
+  arithmetic tactics take for unknowns, each given its value in small numerals (`39500 = 39 * 1000 + 500`, shown
+  by computing `Nat.eqb` in the virtual machine); `-mod` adds every remainder's division identity and bound.
 - `sqrt-values`: square roots of numbers computed: square factors taken out of numerals (`sqrt 80` as
   `4 * sqrt 5`), roots of perfect squares (any closed radicand, `sqrt (2 * 8 - 7)`) found by `sqrt_lem_1`, a goal
   `sqrt X = Y` squared, the remaining roots known positive with their squares, denominators cleared.
 - `induction-from`: a statement about every natural number from a bound on, by induction on the proof of the
   bound (`le_ind`), so the step keeps the bound; `n > 3` is read as `4 <= n`. Offered where something recursive
   (a factorial, a power with a variable exponent, a sum or product, a `Fixpoint`) is in sight.
+- `solve-roots`: real unknowns solved before substituting: each that `nra` shows equal to 0, 1, -1 or 2, then
+  each that it shows equal to `sqrt t` or `- sqrt t` for a root of the statement (its square and sign known).
 - `floor-values`: integer parts computed: Coquelicot's `floor` and `Int_part` written through `up`, square roots
   of numerals bounded by consecutive integers, and each `up t` found among a range of integers by `tech_up`.
 
@@ -554,6 +562,42 @@ _GOAL_SQRT_FACTS = (
     "repeat match goal with |- context [sqrt ?t] => lazymatch goal with _ : sqrt t * sqrt t = t |- _ => fail "
     "| _ => assert (sqrt t * sqrt t = t) by (apply sqrt_sqrt; timeout 2 lra); pose proof (sqrt_pos t) end end."
 )
+# `trig-facts`: each `sin t`/`cos t` in sight gets what the arithmetic tactics cannot know: its bounds, `sin t ^ 2 +
+# cos t ^ 2 = 1` and, where the hypotheses place `t` in a half period, its sign (`0 < sin t` from `0 < t < PI`, by
+# `lra` with `PI`'s bounds `3 < PI <= 4`); `sin (2 * t)` and `cos (2 * t)` are first written through `t`'s own.
+# Then `sin t` and `cos t` are atoms like any other, and positive denominators are cleared as in
+# `positive-denominators` (`(9 * (x ^ 2 * sin x ^ 2) + 4) / (x * sin x)` with `0 < x < PI`).
+_PI_FACTS = (
+    "try match goal with |- context [PI] => idtac | _ : context [PI] |- _ => idtac end; "
+    "try (pose proof PI_RGT_0; pose proof PI_4; pose proof PI2_3_2)."
+)
+_DOUBLE_ANGLES = (
+    "repeat match goal with "
+    "| |- context [sin (2 * ?t)] => rewrite (sin_2a t) | H : context [sin (2 * ?t)] |- _ => rewrite (sin_2a t) in H "
+    "| |- context [cos (2 * ?t)] => rewrite (cos_2a_cos t) "
+    "| H : context [cos (2 * ?t)] |- _ => rewrite (cos_2a_cos t) in H end."
+)
+_TRIG_FACT = (
+    "lazymatch goal with _ : sin t * sin t + cos t * cos t = 1 |- _ => fail | _ => "
+    'let P := fresh "P" in pose proof (sin2_cos2 t) as P; unfold Rsqr in P; '
+    "pose proof (SIN_bound t); pose proof (COS_bound t); "
+    "try (assert (Rlt 0%R (sin t)) by (apply sin_gt_0; timeout 2 lra)); "
+    "try (assert (Rlt (sin t) 0%R) by (apply sin_lt_0; timeout 2 lra)); "
+    "try (assert (Rlt 0%R (cos t)) by (apply cos_gt_0; timeout 2 lra)); "
+    "try (assert (Rle 0%R (sin t)) by (apply sin_ge_0; timeout 2 lra)); "
+    "try (assert (Rle 0%R (cos t)) by (apply cos_ge_0; timeout 2 lra)) end"
+)
+_TRIG_FACTS = (
+    "repeat match goal with |- context [sin ?t] => "
+    + _TRIG_FACT
+    + " | |- context [cos ?t] => "
+    + _TRIG_FACT
+    + " | _ : context [sin ?t] |- _ => "
+    + _TRIG_FACT
+    + " | _ : context [cos ?t] |- _ => "
+    + _TRIG_FACT
+    + " end."
+)
 # `exponent-bounds`: a natural number in an exponent (`2 ^ x * 3 ^ y = 1296`) is bounded by comparing its power
 # with the statement's largest number (each other power at least 1, every power an opaque atom for `nia`),
 # then enumerated; each case's equation is decided by computing `Nat.eqb` (never a large unary number).
@@ -698,6 +742,18 @@ LIST_UNFOLD = "<list operations of the statement unfolded>"
 """Placeholder step replaced per problem (`closed-binary`): `cbn` of the list functions the statement names."""
 LIST_FUNCTIONS = ("seq", "map", "fold_right", "fold_left", "list_sum", "app", "rev")
 """What `closed-binary` unfolds when the statement names it (a name not loaded would fail the whole step)."""
+# `binary-numerals`: Coq reads a natural numeral from `LARGE_NAT_NUMERAL` on as `Nat.of_num_uint` of its digits
+# (a unary number that large would overflow the stack), which `lia` and `nia` take for an unknown. Each such
+# numeral of the statement gets an equation giving its value in small numerals (`39500 = 39 * 1000 + 500`),
+# shown by computing `Nat.eqb` in the virtual machine (no unary number ever appears in a goal or proof term),
+# so the arithmetic tactics know the number; up to `BINARY_NUMERAL_LIMIT`, as the machine still builds it once.
+LARGE_NAT_NUMERAL = 5000
+"""Coq's threshold (`abstract-large-number`): natural numerals from here on are kept as their digits."""
+BINARY_NUMERAL_LIMIT = 2_000_000
+"""The largest numeral `binary-numerals` gives a value for (its unary form is built once, in the machine)."""
+BINARY_NUMERALS = "<large natural numerals given their value>"
+"""Placeholder step replaced per problem (`binary-numerals`, see `binary_numerals`)."""
+
 _NAT_GOAL_TO_Z = "first [apply Znat.Nat2Z.inj | apply Znat.Nat2Z.inj_lt | apply Znat.Nat2Z.inj_le]."
 _PUSH_OF_NAT = (
     "repeat first [rewrite Znat.Nat2Z.inj_mod | rewrite Znat.Nat2Z.inj_div | rewrite Znat.Nat2Z.inj_add "
@@ -740,6 +796,20 @@ _NONNEGATIVE = (
 _SQUARE_ROOT_GOAL = (
     f"try match goal with |- sqrt _ = _ => apply sqrt_lem_1; [try {_NONNEGATIVE} | try {_NONNEGATIVE} |] "
     f"| |- _ = sqrt _ => symmetry; apply sqrt_lem_1; [try {_NONNEGATIVE} | try {_NONNEGATIVE} |] end."
+)
+
+# `solve-roots`: real unknowns solved one at a time, as a person would before substituting: each variable that
+# `nra` shows equal to a small number (`y ^ 3 = 1` with `0 < y`), then each that `nra` shows equal to a square root
+# of the statement (`x ^ 2 = 2` with `0 < x` gives `x = sqrt 2`, from `sqrt 2 * sqrt 2 = 2`), is substituted.
+_SMALL_VALUE = " | ".join(f"assert (x = {value}) by (timeout 2 nra)" for value in ("0", "1", "(-1)", "2"))
+_SOLVE_SMALL = (
+    "repeat match goal with x : R |- _ => lazymatch goal with _ : x = _ |- _ => fail | _ : _ = x |- _ => fail "
+    f"| _ => first [{_SMALL_VALUE}] end end."
+)
+_SOLVE_ROOTS = (
+    "repeat match goal with x : R, _ : context [sqrt ?t] |- _ => "
+    "lazymatch goal with _ : x = _ |- _ => fail | _ : _ = x |- _ => fail | _ => "
+    "first [assert (x = sqrt t) by (timeout 2 nra) | assert (x = - sqrt t) by (timeout 2 nra)] end end."
 )
 
 # `floor-values`: integer parts of real numbers computed. Coquelicot's `floor t` and the standard `Int_part t` are
@@ -913,6 +983,11 @@ TARGETED: tuple[tuple[str, tuple[str, ...]], ...] = (
         ),
     ),
     ("closed-binary", ("intros.", LIST_UNFOLD, _NAT_GOAL_TO_Z, _PUSH_OF_NAT, "vm_compute.", HOLE)),
+    ("binary-numerals", ("intros.", DESTRUCT_HYPS, BINARY_NUMERALS, HOLE)),
+    (
+        "binary-numerals-mod",
+        ("intros.", DESTRUCT_HYPS, BINARY_NUMERALS, EACH_REMAINDER_NAT + "; try (timeout 3 nia).", HOLE),
+    ),
     (
         "sqrt-values",
         (
@@ -927,6 +1002,19 @@ TARGETED: tuple[tuple[str, tuple[str, ...]], ...] = (
             _SQUARE_ROOT_GOAL,
             "all: unfold Rdiv in *.",
             "all: " + _CLEAR_GOAL_DENOMINATORS,
+            HOLE,
+        ),
+    ),
+    (
+        "solve-roots",
+        (
+            "intros.",
+            DESTRUCT_HYPS,
+            _SQRT_POSITIVE_FACTS,
+            _SOLVE_SMALL,
+            "try subst.",
+            _SOLVE_ROOTS,
+            "try subst.",
             HOLE,
         ),
     ),
@@ -980,6 +1068,23 @@ TARGETED: tuple[tuple[str, tuple[str, ...]], ...] = (
             _CLEAR_HYPOTHESIS_DENOMINATORS,
             _CLEAR_POSITIVE_DENOMINATORS,
             _GOAL_SQRT_FACTS,
+        ),
+    ),
+    (
+        "trig-facts",
+        (
+            "intros.",
+            DESTRUCT_HYPS,
+            _ORDER_FORMS,
+            _PI_FACTS,
+            _DOUBLE_ANGLES,
+            _TRIG_FACTS,
+            "unfold Rdiv in *.",
+            _NONZERO_FROM_SIGN,
+            _CLEAR_HYPOTHESIS_DENOMINATORS,
+            _CLEAR_POSITIVE_DENOMINATORS,
+            _CLEAR_GOAL_DENOMINATORS,
+            HOLE,
         ),
     ),
     (
@@ -1071,6 +1176,7 @@ _CONSTANT_POWER = re.compile(r"\d\s*\)?\s*\^\s*\(?\s*\d")
 _MODULUS = re.compile(r"(?:\bmod|divide)\s+\(?\s*(\d+)\b")
 _MULTIPLE = re.compile(r"(?<![\w.^])(\d+)\s*\*\s*[A-Za-z_]\w*\s*\)?\s*(?:$|[.,]|->|/\\\\)", re.MULTILINE)
 """A multiple `m * k` ending an equation (`exists k, 2 ^ n + 1 = 3 * k`): `m` is a modulus."""
+_TRIGONOMETRY = re.compile(r"\b(?:sin|cos)\b")
 _LOGARITHM = re.compile(r"\b(?:ln|Rpower|exp)\b")
 _NUMERAL = re.compile(r"(?<![\w.#])\d+(?![\w#]|\.\d)")
 NUMERAL_LIMIT = 10**6
@@ -1180,6 +1286,15 @@ def _closed_nat_computation(problem: ProofProblem) -> bool:
     )
 
 
+def _large_nat_numerals(problem: ProofProblem) -> list[int]:
+    """The statement's numerals that Coq keeps as digits and `binary-numerals` can give a value, where they are
+    natural numbers (no integers, rationals, reals or complex numbers in sight)."""
+    if _foreign_numbers(problem):
+        return []
+    numbers = {int(text) for text in _NUMERAL.findall(problem.statement)}
+    return sorted(number for number in numbers if LARGE_NAT_NUMERAL <= number <= BINARY_NUMERAL_LIMIT)
+
+
 GUARDS: dict[str, Callable[[ProofProblem], bool]] = {
     "induction-from": lambda problem: (
         not _uses_reals(problem)
@@ -1189,8 +1304,13 @@ GUARDS: dict[str, Callable[[ProofProblem], bool]] = {
     ),
     "floor-values": lambda problem: _uses_reals(problem) and _INTEGER_PART.search(problem.statement) is not None,
     "sqrt-values": lambda problem: _uses_reals(problem) and _CLOSED_ROOT.search(problem.statement) is not None,
+    "solve-roots": lambda problem: _uses_reals(problem) and "sqrt" in problem.statement,
     "residue-reduce": _nat_remainder,
     "closed-binary": _closed_nat_computation,
+    "binary-numerals": lambda problem: bool(_large_nat_numerals(problem)),
+    "binary-numerals-mod": lambda problem: (
+        bool(_large_nat_numerals(problem)) and _MOD.search(problem.statement) is not None
+    ),
     "conditional-defs": lambda problem: (
         _uses_reals(problem) and _CONDITIONAL_DEFINITION.search(problem.statement) is not None
     ),
@@ -1207,6 +1327,7 @@ GUARDS: dict[str, Callable[[ProofProblem], bool]] = {
         and _CONSTANT_POWER.search(problem.statement) is None
     ),
     "positive-denominators": lambda problem: _uses_reals(problem) and "/" in problem.statement,
+    "trig-facts": lambda problem: _uses_reals(problem) and _TRIGONOMETRY.search(problem.statement) is not None,
     "bounded-cases": _has_nat,
     "bounded-wide": _has_nat,
     "bounded-cases-z": lambda problem: _Z.search(problem.statement) is not None,
@@ -1301,6 +1422,17 @@ def sqrt_bounds(problem: ProofProblem) -> str:
             f"| rewrite <- (sqrt_square {root + 1}) by lra; apply sqrt_lt_1_alt; lra])"
         )
     return "; ".join(bounds) + "." if bounds else "idtac."
+
+
+def binary_numerals(problem: ProofProblem) -> str:
+    """`binary-numerals`' step: `N = q * 1000 + r` for each large natural numeral `N` of the statement (`q`, `r`
+    below Coq's threshold, so read as ordinary numerals), by `Nat.eqb` computed in the virtual machine."""
+    facts = [
+        f"assert ({number} = {number // 1000} * 1000 + {number % 1000})%nat by "
+        "(apply PeanoNat.Nat.eqb_eq; vm_compute; reflexivity)"
+        for number in _large_nat_numerals(problem)
+    ]
+    return "; ".join(facts) + "." if facts else "idtac."
 
 
 def list_unfold(problem: ProofProblem) -> str:
@@ -1424,6 +1556,10 @@ def specialise(steps: tuple[str, ...], problem: ProofProblem | None) -> tuple[st
             if problem is None:
                 return None
             concrete.append(list_unfold(problem))
+        elif step == BINARY_NUMERALS:
+            if problem is None:
+                return None
+            concrete.append(binary_numerals(problem))
         elif step == EXPONENT_BOUNDS:
             if problem is None:
                 return None
