@@ -47,6 +47,10 @@ TARGETED = (
     "sqrt-values",
     "floor-values",
     "induction-from",
+    "binary-numerals",
+    "binary-numerals-mod",
+    "trig-facts",
+    "solve-roots",
 )
 GENERAL = tuple(name for name, _ in SKELETONS if name not in TARGETED)
 

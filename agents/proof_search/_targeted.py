@@ -986,7 +986,7 @@ TARGETED: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("binary-numerals", ("intros.", DESTRUCT_HYPS, BINARY_NUMERALS, HOLE)),
     (
         "binary-numerals-mod",
-        ("intros.", DESTRUCT_HYPS, BINARY_NUMERALS, EACH_REMAINDER_NAT + "; try (timeout 3 nia).", HOLE),
+        ("intros.", DESTRUCT_HYPS, BINARY_NUMERALS, "all: " + EACH_REMAINDER_NAT + "; try (timeout 3 nia)."),
     ),
     (
         "sqrt-values",
