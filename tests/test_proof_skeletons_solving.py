@@ -9,16 +9,11 @@ import pytest
 
 from agents.proof_search import BuiltinProposer, ProofSearch, SearchBudget
 from agents.proof_search._targeted import BINARY_NUMERAL_LIMIT, binary_numerals
+from tests.test_proof_skeletons_arith import NAT, REALS, origins, problem
 from tests.test_proofs_skeletons import prove_with_skeleton
-from tools.proofs import CoqProver, CoqSession, ProofProblem, problem_from_text
+from tools.proofs import CoqProver, CoqSession, ProofProblem
 
-NAT = "Require Import Arith.\n"
-REALS = "Require Import Reals.\nOpen Scope R_scope.\n"
 NEW = ("binary-numerals", "binary-numerals-mod", "trig-facts", "solve-roots")
-
-
-def problem(name: str, header: str, statement: str) -> ProofProblem:
-    return problem_from_text(f"proofs/{name}", f"{header}\n{statement}\n")
 
 
 def large_linear(value: int) -> ProofProblem:
@@ -66,10 +61,6 @@ FALSE = {
     "trig-facts": sine_amgm(9),
     "solve-roots": cube_of_root(2),
 }
-
-
-def origins(target: ProofProblem) -> list[str]:
-    return [draft.origin.removeprefix("skeleton:") for draft in BuiltinProposer().drafts(target)]
 
 
 def test_new_skeletons_are_offered_only_to_their_shape() -> None:
