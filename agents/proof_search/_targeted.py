@@ -564,13 +564,12 @@ _GOAL_SQRT_FACTS = (
 )
 # `trig-facts`: each `sin t`/`cos t` in sight gets what the arithmetic tactics cannot know: its bounds, `sin t ^ 2 +
 # cos t ^ 2 = 1` and, where the hypotheses place `t` in a half period, its sign (`0 < sin t` from `0 < t < PI`, by
-# `lra` with `PI`'s bounds `3 < PI <= 4`); `sin (2 * t)` and `cos (2 * t)` are first written through `t`'s own.
+# `lra` with `PI`'s bounds `3 < PI <= 4`, added whether or not the statement names `PI`: `0 < x < 1` needs them for
+# `sin_gt_0`'s `x < PI`); `sin (2 * t)` and `cos (2 * t)` are first written through `t`'s own.
 # Then `sin t` and `cos t` are atoms like any other, and positive denominators are cleared as in
 # `positive-denominators` (`(9 * (x ^ 2 * sin x ^ 2) + 4) / (x * sin x)` with `0 < x < PI`).
-_PI_FACTS = (
-    "try match goal with |- context [PI] => idtac | _ : context [PI] |- _ => idtac end; "
-    "try (pose proof PI_RGT_0; pose proof PI_4; pose proof PI2_3_2)."
-)
+_PI_FACTS = "try (pose proof PI_RGT_0; pose proof PI_4; pose proof PI2_3_2)."
+"""`try`: a header may load `sin` and `cos` (`Rtrigo_def`) without the library that proves `PI`'s bounds."""
 _DOUBLE_ANGLES = (
     "repeat match goal with "
     "| |- context [sin (2 * ?t)] => rewrite (sin_2a t) | H : context [sin (2 * ?t)] |- _ => rewrite (sin_2a t) in H "
@@ -588,14 +587,16 @@ _TRIG_FACT = (
     "try (assert (Rle 0%R (cos t)) by (apply cos_ge_0; timeout 2 lra)) end"
 )
 _TRIG_FACTS = (
-    "repeat match goal with |- context [sin ?t] => "
-    + _TRIG_FACT
-    + " | |- context [cos ?t] => "
-    + _TRIG_FACT
-    + " | _ : context [sin ?t] |- _ => "
-    + _TRIG_FACT
-    + " | _ : context [cos ?t] |- _ => "
-    + _TRIG_FACT
+    "repeat match goal with "
+    + " | ".join(
+        f"{where} => {_TRIG_FACT}"
+        for where in (
+            "|- context [sin ?t]",
+            "|- context [cos ?t]",
+            "_ : context [sin ?t] |- _",
+            "_ : context [cos ?t] |- _",
+        )
+    )
     + " end."
 )
 # `exponent-bounds`: a natural number in an exponent (`2 ^ x * 3 ^ y = 1296`) is bounded by comparing its power
