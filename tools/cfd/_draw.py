@@ -15,6 +15,11 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
 
+if __package__:
+    from . import _streamlines
+else:  # a renderer loads this module alone, beside its siblings (see the module's docstring)
+    import _streamlines  # type: ignore[import-not-found, no-redef]
+
 if TYPE_CHECKING:
     from numpy.typing import NDArray
 
@@ -76,9 +81,7 @@ def field_panels(
     filled = axes[0].contourf(x, y, speed, levels=40, cmap="viridis")
     fig.colorbar(filled, ax=axes[0], label="|U| / U_ref")
     if np.all(np.isfinite(velocity)) and np.any(speed > 0):
-        axes[0].streamplot(
-            x, y, velocity[..., 0], velocity[..., 1], color="white", density=1.1, linewidth=0.6, arrowsize=0.6
-        )
+        streamlines(axes[0], x, y, velocity[..., 0], velocity[..., 1], density=1.1, linewidth=0.6, arrowsize=0.6)
     axes[0].set_title("velocity magnitude and streamlines")
     low, high, levels = _pressure_levels(pressure)
     filled_p = axes[1].contourf(x, y, np.clip(pressure, low, high), levels=levels, cmap="RdBu_r")
@@ -183,23 +186,68 @@ def field_panels_tri(
     filled = axes[0].tricontourf(tri, np.where(finite, speed, 0.0), levels=40, cmap="viridis")
     fig.colorbar(filled, ax=axes[0], label="|U| / U_ref")
     if finite.all() and np.any(speed > 0):
-        _streamlines(axes[0], tri, velocity, aspect)
+        _tri_streamlines(axes[0], tri, velocity, aspect)
     axes[0].set_title("velocity magnitude and streamlines")
     low, high, levels = _pressure_levels(pressure)
     filled_p = axes[1].tricontourf(tri, np.clip(np.nan_to_num(pressure), low, high), levels=levels, cmap="RdBu_r")
     _finish_panels(fig, axes, filled_p, title, path)
 
 
-def _streamlines(axis: Any, tri: Any, velocity: FloatArray, aspect: float) -> None:
+def _tri_streamlines(axis: Any, tri: Any, velocity: FloatArray, aspect: float) -> None:
     """White streamlines of the in-plane velocity over `tri`'s points, on a grid of the plane's aspect."""
     import matplotlib.tri as mtri
 
     gx = np.linspace(tri.x.min(), tri.x.max(), 160)
     gy = np.linspace(tri.y.min(), tri.y.max(), min(640, max(20, int(160 * aspect))))
     mesh_x, mesh_y = np.meshgrid(gx, gy)
-    ux = mtri.LinearTriInterpolator(tri, velocity[:, 0])(mesh_x, mesh_y)
-    uy = mtri.LinearTriInterpolator(tri, velocity[:, 1])(mesh_x, mesh_y)
-    axis.streamplot(gx, gy, ux, uy, color="white", density=1.2, linewidth=0.5, arrowsize=0.5)
+    # Outside the triangulation (a solid, beyond the mesh) the interpolators mask: no flow there.
+    ux = np.ma.filled(mtri.LinearTriInterpolator(tri, velocity[:, 0])(mesh_x, mesh_y), np.nan)
+    uy = np.ma.filled(mtri.LinearTriInterpolator(tri, velocity[:, 1])(mesh_x, mesh_y), np.nan)
+    streamlines(axis, gx, gy, ux, uy, density=1.2, linewidth=0.5, arrowsize=0.5)
+
+
+def streamlines(
+    axis: Any,
+    xs: FloatArray,
+    ys: FloatArray,
+    u: FloatArray,
+    v: FloatArray,
+    *,
+    density: float,
+    linewidth: float,
+    arrowsize: float,
+) -> None:
+    """White streamlines with an arrow half-way along each (`_streamlines`; matplotlib's own `streamplot`
+    cost as much CPU as a small case's solver)."""
+    from matplotlib.collections import LineCollection
+
+    lines = _streamlines.trace(xs, ys, u, v, density=density)
+    if not lines:
+        return
+    axis.add_collection(
+        LineCollection([line.points for line in lines], colors="white", linewidths=linewidth), autolim=False
+    )
+    # One arrow head half-way along each line, sized in inches as streamplot's were (a quiver whose
+    # arrows are no longer than their heads), whatever the plane's extent.
+    at = np.array([line.arrow_at for line in lines])
+    direction = np.array([line.arrow_direction for line in lines])
+    length = 0.1 * arrowsize
+    axis.quiver(
+        at[:, 0],
+        at[:, 1],
+        direction[:, 0],
+        direction[:, 1],
+        color="white",
+        angles="xy",
+        pivot="middle",
+        units="inches",
+        scale_units="inches",
+        scale=1 / length,
+        width=length / 4.5,
+        headwidth=3.0,
+        headlength=4.5,
+        headaxislength=4.5,
+    )
 
 
 def on_a_line(x: FloatArray, y: FloatArray) -> bool:
@@ -250,7 +298,7 @@ def solution_panels_tri(
         filled = axis.tricontourf(tri, np.clip(np.nan_to_num(shown), low, high), levels=levels, cmap="viridis")
         fig.colorbar(filled, ax=axis, label=label)
         if velocity and values.ndim == 2 and np.all(np.isfinite(values)) and np.any(shown > 0):
-            _streamlines(axis, tri, values, aspect)
+            _tri_streamlines(axis, tri, values, aspect)
         axis.set_title(f"{name} ({'magnitude' if values.ndim == 2 else 'scalar'})")
         axis.set_aspect("equal")
         axis.set_xlabel(f"{axis_names[0]} (m)")
