@@ -85,14 +85,17 @@ def unmet_precondition(task: KernelTask, variant: Variant) -> str | None:
     return None
 
 
-def rows_cover_grid(task: KernelTask, params: dict[str, int]) -> str | None:
-    """The row sweepers' assumption: every launch's grid has VEC columns per work-item along x (ceil(nx/VEC)
-    items or more) and one item per row along every other axis, in whole work-groups, at every size a search
-    or a gate runs. A work-group then owns get_local_size(0)*VEC columns of get_local_size(1) rows, and the
-    groups together own every element; a host that launched fewer items would leave elements unwritten."""
+def rows_cover_grid(task: KernelTask, params: dict[str, int], *, kernels: tuple[str, ...] = ()) -> str | None:
+    """The row sweepers' assumption: every launch's grid (or only the launches of `kernels`) has VEC
+    columns per work-item along x (ceil(nx/VEC) items or more) and one item per row along every other
+    axis, in whole work-groups, at every size a search or a gate runs. A work-group then owns
+    get_local_size(0)*VEC columns of get_local_size(1) rows, and the groups together own every element;
+    a host that launched fewer items would leave elements unwritten."""
     vec = params.get("VEC", 1)
     for size in (*task.sizes, *task.heldout):
         for launch in task.host(size, params).launches:
+            if kernels and launch.kernel not in kernels:
+                continue
             grid, local, dims = launch.global_size, launch.local_size, size.dims
             where = f"{launch.kernel} at {size.label} {'x'.join(map(str, dims))} with {params}"
             if len(grid) != len(dims):
@@ -516,6 +519,83 @@ __kernel void lbm(const int nx, const int ny, const float omega, __global const 
 """
 
 
+def _jacobi_rows_cover_grid(task: KernelTask, params: dict[str, int]) -> str | None:
+    """`rows_cover_grid` for the Jacobi sweep alone (the reduction's grid is its own, fixed by the contract)."""
+    return rows_cover_grid(task, params, kernels=("jacobi",))
+
+
+def _gradshaf_rowloop() -> Variant:
+    """The maximum from one contiguous chunk per work-item, and the Jacobi sweep as row loops (see heat2d).
+
+    The seed's reduction strides every work-item across the whole field (item i reads i, i + 1024, ...), so
+    no loop is left for the compiler to vectorise and every cache line is fetched by 16 different items;
+    here each item reads its own contiguous chunk (the contract fixes the launch at GROUPS x LOCAL_R items,
+    so the chunk follows from the global size, and any n is covered). The maximum is taken with a
+    comparison, exactly as `fmax` for the finite inputs the contract allows, but a loop the compiler turns
+    into vector maxima. The sweep keeps every expression of the seed (the same rounding), in one plain loop
+    per row segment over `restrict` pointers.
+    """
+    body = """
+__kernel void psi_max(const int n, __global const float* restrict psi, __global float* restrict partial) {
+    __local float scratch[LOCAL_R];
+    const int lid = get_local_id(0);
+    const int items = get_global_size(0);
+    const int chunk = (n + items - 1) / items;
+    const int start = get_global_id(0) * chunk;
+    const int end = min(start + chunk, n);
+    float m = -INFINITY;
+    for (int i = start; i < end; ++i) m = psi[i] > m ? psi[i] : m;
+    scratch[lid] = m;
+    barrier(CLK_LOCAL_MEM_FENCE);
+    for (int s = LOCAL_R / 2; s > 0; s >>= 1) {
+        if (lid < s) scratch[lid] = fmax(scratch[lid], scratch[lid + s]);
+        barrier(CLK_LOCAL_MEM_FENCE);
+    }
+    if (lid == 0) partial[get_group_id(0)] = scratch[0];
+}
+
+__kernel void jacobi(const int nr, const int nz, const float r0, const float h, const int groups,
+                     __global const float* restrict psi, __global const float* restrict partial,
+                     __global float* restrict out) {
+    if (get_local_id(0) != 0) return;
+    const int j = get_global_id(1);
+    if (j >= nz) return;
+    const int span = get_local_size(0);
+    const int xs = get_group_id(0) * span;
+    if (xs >= nr) return;
+    const int xe = min(xs + span, nr);
+    __global const float* restrict c = psi + j * nr;
+    __global float* restrict o = out + j * nr;
+    if (j == 0 || j == nz - 1) {
+        for (int i = xs; i < xe; ++i) o[i] = c[i];
+        return;
+    }
+    float pmax = partial[0];
+    for (int g = 1; g < groups; ++g) pmax = fmax(pmax, partial[g]);
+    __global const float* restrict up = c + nr;
+    __global const float* restrict down = c - nr;
+    if (xs == 0) o[0] = c[0];
+    const int hi = min(xe, nr - 1);
+    for (int i = max(xs, 1); i < hi; ++i) {
+        const float r = r0 + i * h;
+        const float a = h / (2.0f * r);
+        const float q = c[i] / pmax;
+        const float source = r * r * (1.0f - q * q);
+        o[i] = ((1.0f - a) * c[i + 1] + (1.0f + a) * c[i - 1] + up[i] + down[i] + h * h * source) * 0.25f;
+    }
+    if (xe == nr && nr > 1) o[nr - 1] = c[nr - 1];
+}
+"""
+    # LX is the sweeping item's row segment: the widest first, tunable moves narrow it from there.
+    return Variant(
+        "gradshaf-rowloop",
+        ("work-per-item", "vectorise", "reorder"),
+        body,
+        start={"LX": 128},
+        precondition=_jacobi_rows_cover_grid,
+    )
+
+
 def _lbm_fused() -> Variant:
     return Variant("lbm-fused", ("fused-update", "unroll", "strength-reduction"), _LBM, backends=("opencl", "cuda"))
 
@@ -527,6 +607,7 @@ LIBRARY: dict[str, Callable[[], list[Variant]]] = {
         [_nbody_ilanes(16), _nbody_ilanes(8)] + [_nbody_lanes(w, t) for w in (8, 16) for t in (False, True)]
     ),
     "lbm": lambda: [_lbm_fused()],
+    "gradshaf": lambda: [_gradshaf_rowloop()],
 }
 
 
