@@ -85,13 +85,15 @@ def unmet_precondition(task: KernelTask, variant: Variant) -> str | None:
     return None
 
 
-def rows_cover_grid(task: KernelTask, params: dict[str, int], *, kernels: tuple[str, ...] = ()) -> str | None:
+def rows_cover_grid(
+    task: KernelTask, params: dict[str, int], *, kernels: tuple[str, ...] = (), columns: int | None = None
+) -> str | None:
     """The row sweepers' assumption: every launch's grid (or only the launches of `kernels`) has VEC
-    columns per work-item along x (ceil(nx/VEC) items or more) and one item per row along every other
-    axis, in whole work-groups, at every size a search or a gate runs. A work-group then owns
-    get_local_size(0)*VEC columns of get_local_size(1) rows, and the groups together own every element;
-    a host that launched fewer items would leave elements unwritten."""
-    vec = params.get("VEC", 1)
+    columns per work-item along x (ceil(nx/VEC) items or more; `columns` where the task's own tunable sets
+    it) and one item per row along every other axis, in whole work-groups, at every size a search or a
+    gate runs. A work-group then owns get_local_size(0)*VEC columns of get_local_size(1) rows, and the
+    groups together own every element; a host that launched fewer items would leave elements unwritten."""
+    vec = params.get("VEC", 1) if columns is None else columns
     for size in (*task.sizes, *task.heldout):
         for launch in task.host(size, params).launches:
             if kernels and launch.kernel not in kernels:
@@ -101,7 +103,7 @@ def rows_cover_grid(task: KernelTask, params: dict[str, int], *, kernels: tuple[
             if len(grid) != len(dims):
                 return f"{where}: a {len(grid)}-D grid over a {len(dims)}-D domain"
             if grid[0] * vec < dims[0] or any(g < d for g, d in zip(grid[1:], dims[1:], strict=True)):
-                return f"{where}: the grid {tuple(grid)} does not cover the domain at VEC={vec} columns per item"
+                return f"{where}: the grid {tuple(grid)} does not cover the domain at {vec} columns per item"
             if local is not None and any(g % item for g, item in zip(grid, local, strict=False)):
                 return f"{where}: the grid {tuple(grid)} is not whole work-groups of {tuple(local)}"
     return None
@@ -596,6 +598,65 @@ __kernel void jacobi(const int nr, const int nz, const float r0, const float h, 
     )
 
 
+def _ising_rows_cover_grid(task: KernelTask, params: dict[str, int]) -> str | None:
+    """`rows_cover_grid` with HALF's two columns per work-item."""
+    return rows_cover_grid(task, params, columns=2 if params.get("HALF") else 1)
+
+
+def _ising_rowloop() -> Variant:
+    """One work-item per group walks the sites of the launch's colour in the group's columns of its row.
+
+    The seed runs one work-item per site (or per pair of sites with HALF), and PoCL runs each work-group
+    as a loop over its items around a body with a return for the other colour and four modulo operations;
+    here the loop is the kernel's own, stepping two columns at a time, with the periodic wrap only at a
+    row's ends. Every site of the colour is updated exactly as the contract says (the same hash of
+    y*nx + x, the same thresholds), so the result stays bit-exact; the other colour is only read.
+    """
+    body = """
+uint mix32(uint x) {
+    x ^= x >> 16; x *= 0x7feb352dU; x ^= x >> 15; x *= 0x846ca68bU; x ^= x >> 16;
+    return x;
+}
+
+__kernel void ising(const int nx, const int ny, const int color, const uint t4, const uint t8,
+                    __global const uint* restrict keys, __global char* restrict spins) {
+    if (get_local_id(0) != 0) return;
+    const int y = get_global_id(1);
+    if (y >= ny) return;
+#if HALF
+    const int span = 2 * get_local_size(0);
+#else
+    const int span = get_local_size(0);
+#endif
+    const int xs = get_group_id(0) * span;
+    if (xs >= nx) return;
+    const int xe = min(xs + span, nx);
+    const uint key = keys[color];
+    const int row = y * nx;
+    const int above = ((y + 1) % ny) * nx;
+    const int below = ((y - 1 + ny) % ny) * nx;
+    for (int x = xs + ((xs + y + color) & 1); x < xe; x += 2) {
+        const int s = spins[row + x];
+        const int left = spins[row + (x == 0 ? nx - 1 : x - 1)];
+        const int right = spins[row + (x == nx - 1 ? 0 : x + 1)];
+        const int nb = left + right + spins[above + x] + spins[below + x];
+        const int de = 2 * s * nb;
+        const uint r = mix32(key ^ mix32((uint)(row + x)));
+        if (de <= 0 || r < (de == 4 ? t4 : t8)) spins[row + x] = (char)(-s);
+    }
+}
+"""
+    return Variant(
+        "ising-rowloop",
+        ("work-per-item", "reorder"),
+        body,
+        # Without HALF the grid covers odd sides as well (the contract's sizes are even, but a user's need
+        # not be); LX sets the row segment, at its widest first.
+        start={"LX": 128, "HALF": 0},
+        precondition=_ising_rows_cover_grid,
+    )
+
+
 def _lbm_fused() -> Variant:
     return Variant("lbm-fused", ("fused-update", "unroll", "strength-reduction"), _LBM, backends=("opencl", "cuda"))
 
@@ -608,6 +669,7 @@ LIBRARY: dict[str, Callable[[], list[Variant]]] = {
     ),
     "lbm": lambda: [_lbm_fused()],
     "gradshaf": lambda: [_gradshaf_rowloop()],
+    "ising": lambda: [_ising_rowloop()],
 }
 
 

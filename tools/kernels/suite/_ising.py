@@ -83,7 +83,8 @@ class Ising(KernelTask):
     exact = True
     contract = (
         "__kernel void ising(const int nx, const int ny, const int color, const uint t4, const uint t8, "
-        "__global const uint* keys, __global char* spins): spins[y*nx + x] in {-1,+1}, periodic boundaries. "
+        "__global const uint* keys, __global char* spins): spins[y*nx + x] in {-1,+1}, periodic boundaries, "
+        "nx and ny even (so that no two neighbours share a colour, across the wrap too). "
         "Update only sites with (x+y)%2 == color: nb = sum of the 4 neighbours, dE = 2*s*nb, "
         "r = mix32(keys[color] ^ mix32(y*nx + x)) with mix32(x): x^=x>>16; x*=0x7feb352d; x^=x>>15; "
         "x*=0x846ca68b; x^=x>>16 (uint arithmetic). Flip s if dE <= 0 or r < (dE == 4 ? t4 : t8). "

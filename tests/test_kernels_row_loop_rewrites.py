@@ -1,7 +1,8 @@
-"""The gradshaf rewrite (`gradshaf-rowloop`): a contiguous chunk per work-item for the maximum, row loops for
-the Jacobi sweep. Offered where the sweep's grid fits it, tried first, and judged correct by the harness at
-odd sizes, drawn scalars and the task's other input distribution at every setting the search may give it;
-a twin that drops one element of each chunk is rejected."""
+"""Row-loop rewrites of gradshaf (`gradshaf-rowloop`: a contiguous chunk per work-item for the maximum, row
+loops for the Jacobi sweep) and ising (`ising-rowloop`: one work-item walks its row's sites of the launch's
+colour). Each is offered where the host's grid fits it, tried first, and judged correct by the harness at
+odd sizes, drawn scalars and other input distributions at every setting the search may give it; twins that
+skip one element are rejected."""
 
 from __future__ import annotations
 
@@ -21,16 +22,18 @@ from tests.conftest import opencl_usable, require_tool
 from tools.kernels import SUITE, Evaluation, Harness, Worker
 from tools.kernels._task import HostProgram, Launch, Size
 from tools.kernels.suite._gradshaf import Gradshaf
+from tools.kernels.suite._ising import Ising
 
 TASK = SUITE["gradshaf"]
+ISING = SUITE["ising"]
 
 
 def factory(workdir: Path, *, ro_paths: Sequence[Path] = ()) -> Sandbox:
     return LocalSandbox(workdir=workdir, ro_paths=tuple(ro_paths))
 
 
-def rowloop() -> Variant:
-    (found,) = (v for v in variants_for("gradshaf") if v.name == "gradshaf-rowloop")
+def rowloop(task: str = "gradshaf") -> Variant:
+    (found,) = (v for v in variants_for(task) if v.name == f"{task}-rowloop")
     return found
 
 
@@ -65,11 +68,41 @@ def test_the_rewrite_is_not_offered_where_the_sweep_leaves_rows_out() -> None:
     assert reason is not None and "jacobi" in reason and "does not cover the domain" in reason, reason
 
 
-def test_the_rewrite_is_the_first_move_of_the_builtin_proposer() -> None:
-    done = Evaluation(task="gradshaf", source_sha256="x", which="train", seed=0, status="ok")
-    seed = Individual(0, TASK.seed, done)
-    (proposal,) = BuiltinProposer(TASK).propose(seed, [seed], Random(1))
-    assert variant_of(proposal.source) == "gradshaf-rowloop"
+@pytest.mark.parametrize("name", ["gradshaf", "ising"])
+def test_the_rewrite_is_the_first_move_of_the_builtin_proposer(name: str) -> None:
+    task = SUITE[name]
+    done = Evaluation(task=name, source_sha256="x", which="train", seed=0, status="ok")
+    seed = Individual(0, task.seed, done)
+    (proposal,) = BuiltinProposer(task).propose(seed, [seed], Random(1))
+    assert variant_of(proposal.source) == f"{name}-rowloop"
+
+
+class HalfColumns(Ising):
+    """An ising whose host launches one item per two columns without HALF: a row walker that owns one
+    column per item would leave half of each row out."""
+
+    def host(self, size: Size, params: dict[str, int]) -> HostProgram:
+        program = super().host(size, params)
+        if params["HALF"]:
+            return program
+        launches = []
+        for launch in program.launches:
+            gx, gy = launch.global_size
+            half = -(-gx // 2)
+            if launch.local_size is not None:
+                half = -(-half // launch.local_size[0]) * launch.local_size[0]
+            launches.append(Launch(launch.kernel, (half, gy), launch.local_size, launch.args))
+        return replace(program, launches=tuple(launches))
+
+
+def test_the_ising_rewrite_counts_two_columns_per_item_with_half_and_one_without() -> None:
+    swap = UseVariant(ISING, rowloop("ising"))
+    assert swap.why_not(ISING.seed) is None
+    params = ISING.parse(swap.apply(ISING.seed, Random(0)).source).params
+    assert (params["LX"], params["HALF"]) == (128, 0)
+    assert unmet_precondition(ISING, rowloop("ising")) is None
+    reason = unmet_precondition(HalfColumns(), rowloop("ising"))
+    assert reason is not None and "'HALF': 0" in reason and "1 columns per item" in reason, reason
 
 
 @pytest.fixture(scope="module")
@@ -127,6 +160,57 @@ def test_a_twin_that_skips_one_element_per_chunk_or_segment_is_rejected(
     assert original in source
     evaluation = judged(worker, source.replace(original, broken), odd_sizes())
     assert evaluation.status == "incorrect", evaluation.feedback()
+
+
+ISING_SETTINGS = [
+    {"LX": 64, "LY": 1, "HALF": 1},
+    {"LX": 0, "LY": 1, "HALF": 0},
+    {"LX": 8, "LY": 4, "HALF": 0},
+    {"LX": 128, "LY": 8, "HALF": 1},
+]
+
+
+def ising_sizes() -> list[Size]:
+    """Even sides (the contract's periodic checkerboard), drawn temperatures: odd halves (every parity of a
+    group's first column), two-column and two-row strips (each neighbour is the wrap's)."""
+    return [
+        Size("odd-halves", (74, 38), scalars=(("beta", 0.9),)),
+        Size("narrow", (2, 46), scalars=(("beta", 0.2),)),
+        Size("flat", (130, 2)),
+    ]
+
+
+def judged_ising(worker: Worker, source: str, sizes: Sequence[Size]) -> Evaluation:
+    return Harness(ISING, worker, ceilings=None, repeats=1).evaluate(source, sizes=sizes, seed=19)
+
+
+@pytest.mark.opencl
+@pytest.mark.parametrize("params", ISING_SETTINGS, ids=[str(p) for p in ISING_SETTINGS])
+def test_the_ising_rewrite_is_bit_exact_at_odd_sizes(worker: Worker, params: dict[str, int]) -> None:
+    evaluation = judged_ising(worker, rowloop("ising").source(params), ising_sizes())
+    assert evaluation.status == "ok", evaluation.feedback()
+
+
+@pytest.mark.opencl
+@pytest.mark.parametrize(
+    ("original", "broken"),
+    [("x < xe; x += 2)", "x < xe - 1; x += 2)"), ("(x == nx - 1 ? 0 : x + 1)", "(x + 1)")],
+    ids=["row-segment-without-its-last-site", "no-wrap-on-the-right"],
+)
+def test_an_ising_twin_that_skips_a_site_or_a_wrap_is_rejected(worker: Worker, original: str, broken: str) -> None:
+    source = rowloop("ising").source({**ISING.defaults(), **rowloop("ising").start})
+    assert original in source
+    evaluation = judged_ising(worker, source.replace(original, broken), ising_sizes())
+    assert evaluation.status == "incorrect", evaluation.feedback()
+
+
+@pytest.mark.slow
+@pytest.mark.opencl
+def test_the_ising_rewrite_is_bit_exact_at_every_suite_and_heldout_size(worker: Worker) -> None:
+    for half in (1, 0):
+        source = rowloop("ising").source({**ISING.defaults(), "LX": 64, "HALF": half})
+        evaluation = judged_ising(worker, source, [*ISING.sizes, *ISING.heldout])
+        assert evaluation.status == "ok", f"HALF={half}: {evaluation.feedback()}"
 
 
 @pytest.mark.slow
