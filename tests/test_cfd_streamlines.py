@@ -84,6 +84,7 @@ def test_density_sets_how_many_lines_there_are() -> None:
         (np.linspace(0, 1, 5), np.linspace(0, 1, 1), (1, 5), "at least a 2x2 grid"),
         (np.linspace(0, 1, 5), np.linspace(0, 1, 4), (5, 4), "must have shape"),
         (np.linspace(1, 0, 5), np.linspace(0, 1, 4), (4, 5), "must increase"),
+        (np.linspace(0, 1, 5) ** 2, np.linspace(0, 1, 4), (4, 5), "x coordinates must be equally spaced"),
     ],
 )
 def test_bad_grids_are_refused_by_name(xs: np.ndarray, ys: np.ndarray, shape: tuple[int, int], message: str) -> None:

@@ -60,6 +60,10 @@ def trace(
     span_x, span_y = float(xs[-1] - xs[0]), float(ys[-1] - ys[0])
     if not (span_x > 0 and span_y > 0):
         raise ValueError("grid coordinates must increase")
+    for name, axis, span in (("x", xs, span_x), ("y", ys, span_y)):
+        # The tracer maps positions to grid indices linearly: a graded grid would bend every line.
+        if not np.allclose(np.diff(axis), span / (len(axis) - 1), rtol=1e-5, atol=1e-9 * span):
+            raise ValueError(f"grid {name} coordinates must be equally spaced")
     cells_x = max(2, round(CELLS_PER_DENSITY * density))
     cells_y = max(2, round(CELLS_PER_DENSITY * density))
     # Velocity in occupancy cells per unit time, then sampled on the grid's points in those units.
