@@ -64,8 +64,7 @@ def trace(
         # The tracer maps positions to grid indices linearly: a graded grid would bend every line.
         if not np.allclose(np.diff(axis), span / (len(axis) - 1), rtol=1e-5, atol=1e-9 * span):
             raise ValueError(f"grid {name} coordinates must be equally spaced")
-    cells_x = max(2, round(CELLS_PER_DENSITY * density))
-    cells_y = max(2, round(CELLS_PER_DENSITY * density))
+    cells_x = cells_y = max(2, round(CELLS_PER_DENSITY * density))
     # Velocity in occupancy cells per unit time, then sampled on the grid's points in those units.
     to_cells_x, to_cells_y = (cells_x - 1) / span_x, (cells_y - 1) / span_y
     field = _Field(_finite_or_nan(u) * to_cells_x, _finite_or_nan(v) * to_cells_y, cells_x, cells_y)
@@ -75,9 +74,7 @@ def trace(
         points = tracer.line_from(cell)
         if points is None:
             continue
-        data = np.empty((len(points), 2))
-        data[:, 0] = xs[0] + np.array([p[0] for p in points]) / to_cells_x
-        data[:, 1] = ys[0] + np.array([p[1] for p in points]) / to_cells_y
+        data = np.array(points) / (to_cells_x, to_cells_y) + (xs[0], ys[0])
         lines.append(_with_arrow(data))
     return lines
 
@@ -129,9 +126,9 @@ class _Tracer:
         self.taken[j][i] = True
         crossed = [(i, j)]
         start = (float(i), float(j))
-        backward, back_length = self._walk(start, -1.0, crossed)
-        forward, forward_length = self._walk(start, 1.0, crossed)
-        if back_length + forward_length < self.min_length:
+        backward = self._walk(start, -1.0, crossed)
+        forward = self._walk(start, 1.0, crossed)
+        if self.step * (len(backward) + len(forward)) < self.min_length:
             for ci, cj in crossed:  # gives its cells back for later lines
                 self.taken[cj][ci] = False
             return None
@@ -140,14 +137,13 @@ class _Tracer:
 
     def _walk(
         self, start: tuple[float, float], sign: float, crossed: list[tuple[int, int]]
-    ) -> tuple[list[tuple[float, float]], float]:
-        """Points from `start` (not included) along sign x the flow, and their length."""
+    ) -> list[tuple[float, float]]:
+        """Points from `start` (not included) along sign x the flow, one step apart."""
         field, taken, h = self.field, self.taken, self.step
         limit_x, limit_y = self.cells_x - 1, self.cells_y - 1
         x, y = start
         cell = (round(x), round(y))
         points: list[tuple[float, float]] = []
-        length = 0.0
         first = field.direction(x, y)
         for _ in range(self.max_steps):
             if first is None:
@@ -173,8 +169,7 @@ class _Tracer:
                 cell = now
             x, y = nx, ny
             points.append((x, y))
-            length += h
-        return points, length
+        return points
 
 
 def _finite_or_nan(values: NDArray[np.float64]) -> NDArray[np.float64]:
