@@ -1,6 +1,7 @@
-"""The skeletons for gcd/lcm facts, conditional function definitions, natural numbers cast to the reals and
-powers' remainders in hypotheses: each is offered only to statements of its shape, and on real coqc each proves
-a statement of its kind (shapes from miniF2F's valid split, numbers changed) that the proof gate accepts."""
+"""The skeletons for gcd/lcm facts, conditional function definitions, natural numbers cast to the reals,
+powers' remainders (in hypotheses, and in integers) and lower bounds shown value by value: each is offered only
+to statements of its shape, and on real coqc each proves a statement of its kind (shapes from miniF2F's valid
+split, numbers changed) that the proof gate accepts."""
 
 from __future__ import annotations
 
@@ -134,3 +135,83 @@ def test_power_mod_reduces_a_remainder_in_a_hypothesis(coq_session: CoqSession, 
     ).run()
     assert result.solved, result.stopped
     assert check_proof(POWER_IN_HYPOTHESIS, result.source, coq_gate).decision == "accept"
+
+
+Z_POWER_GOAL = problem("z_last_two", "Require Import ZArith.\n", "Theorem z_last_two : (7 ^ 2024 mod 100 = 1)%Z.")
+Z_POWER_IN_HYPOTHESIS = problem(
+    "z_power_digits",
+    "Require Import ZArith.\nOpen Scope Z_scope.\n",
+    "Theorem z_power_digits : forall a b : Z,\n  0 <= a <= 9 -> 0 <= b <= 9 ->\n"
+    "  (3 ^ 40) mod 100 = 10 * a + b ->\n  a + b = 1.",
+)
+
+
+def test_power_mod_z_is_offered_first_to_integer_powers_only() -> None:
+    """Integers get the integer reduction, first; natural numbers keep `power-mod`."""
+    for target in (Z_POWER_GOAL, Z_POWER_IN_HYPOTHESIS):
+        assert next(draft.origin for draft in BuiltinProposer().drafts(target)) == "skeleton:power-mod-z"
+    assert "skeleton:power-mod-z" not in [draft.origin for draft in BuiltinProposer().drafts(POWER_IN_HYPOTHESIS)]
+    small = problem("z_small", "Require Import ZArith.\n", "Theorem z_small : (7 ^ 4 mod 100 = 1)%Z.")
+    assert "skeleton:power-mod-z" not in [draft.origin for draft in BuiltinProposer().drafts(small)]
+
+
+@pytest.mark.slow
+@pytest.mark.coq
+@pytest.mark.usefixtures("coq", "bubblewrap")
+@pytest.mark.parametrize("target", [Z_POWER_GOAL, Z_POWER_IN_HYPOTHESIS], ids=["goal", "hypothesis"])
+def test_power_mod_z_proves_integer_remainders_by_square_and_multiply(
+    target: ProofProblem, coq_session: CoqSession, coq_gate: CoqProver
+) -> None:
+    """The script's own lemmas hold without `Z_scope` open (the first statement only delimits its own)."""
+    result = ProofSearch(
+        target, coq_session, SearchBudget(seconds=90), proposer=BuiltinProposer(("power-mod-z",))
+    ).run()
+    assert result.solved, result.stopped
+    assert result.origin == "skeleton:power-mod-z"
+    assert check_proof(target, result.source, coq_gate).decision == "accept"
+
+
+LEAST_INVERSE = problem(
+    "least_inverse",
+    "Require Import Coq.Init.Nat.\n",
+    "Theorem least_inverse :\n  (17 * 11) mod 31 = 1 /\\\n  (forall x, (17 * x) mod 31 = 1 -> 11 <= x).",
+)
+LEAST_CRT = problem(
+    "least_crt", NAT, "Theorem least_crt : forall n : nat,\n  n mod 4 = 3 /\\ n mod 5 = 4 ->\n  n >= 19."
+)
+
+
+def test_least_bound_is_offered_to_lower_bounds_on_natural_numbers() -> None:
+    for target in (LEAST_INVERSE, LEAST_CRT):
+        assert "skeleton:least-bound" in [draft.origin for draft in BuiltinProposer().drafts(target)]
+    upper = problem("upper", NAT, "Theorem upper : forall n : nat, n mod 4 = 3 -> n <= 19.")
+    real = problem("real_lower", REALS, "Theorem real_lower : forall x : R, x * x = 4 -> x >= 2 -> 2 <= x.")
+    integer = problem(
+        "z_lower", "Require Import ZArith.\n", "Theorem z_lower : forall x : Z, (x mod 4 = 3)%Z -> (3 <= x)%Z."
+    )
+    for target in (upper, real, integer):
+        assert "skeleton:least-bound" not in [draft.origin for draft in BuiltinProposer().drafts(target)]
+
+
+@pytest.mark.slow
+@pytest.mark.coq
+@pytest.mark.usefixtures("coq", "bubblewrap")
+@pytest.mark.parametrize("target", [LEAST_INVERSE, LEAST_CRT], ids=["conjunction", "ge"])
+def test_least_bound_refutes_every_smaller_value(
+    target: ProofProblem, coq_session: CoqSession, coq_gate: CoqProver
+) -> None:
+    """Each value below the bound is refuted by computing the remainders (`lia` alone does not evaluate
+    `(17 * 7) mod 31`: the general skeletons leave the first statement unproved); the proof gate accepts the result."""
+    if target is LEAST_INVERSE:
+        general = ProofSearch(
+            target,
+            coq_session,
+            SearchBudget(seconds=30),
+            proposer=BuiltinProposer(("intros", "mod-facts", "bounded-wide")),
+        ).run()
+        assert not general.solved
+    result = ProofSearch(
+        target, coq_session, SearchBudget(seconds=90), proposer=BuiltinProposer(("least-bound",))
+    ).run()
+    assert result.solved and result.origin == "skeleton:least-bound", result.stopped
+    assert check_proof(target, result.source, coq_gate).decision == "accept"

@@ -33,6 +33,8 @@ TARGETED = (
     "induction-mod-keep",
     "instantiate-real",
     "power-mod",
+    "power-mod-z",
+    "least-bound",
     "complex-parts",
     "cancel-factor",
     "induction-recurrence",

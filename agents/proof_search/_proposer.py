@@ -99,6 +99,7 @@ SKELETONS: tuple[tuple[str, tuple[str, ...]], ...] = (
     # First, where it applies: on a remainder of a power with a constant exponent every automation sweep
     # computes the power in unary and times out, spending the budget before this skeleton's turn.
     _TARGETED["power-mod"],
+    _TARGETED["power-mod-z"],
     # Likewise for a computation without variables on large numbers: computed in binary before any sweep.
     _TARGETED["closed-binary"],
     # And numerals Coq keeps as digits, which every sweep would take for unknowns: their values first.
@@ -114,6 +115,7 @@ SKELETONS: tuple[tuple[str, tuple[str, ...]], ...] = (
     _TARGETED["log-expand"],
     _TARGETED["bounded-cases"],
     _TARGETED["bounded-wide"],
+    _TARGETED["least-bound"],
     _TARGETED["bounded-cases-z"],
     _TARGETED["exponent-bounds"],
     _TARGETED["residue-cases-z"],

@@ -84,6 +84,13 @@ which keeps the shared budget of prover runs for the skeletons that can apply.
   each cast variable nonnegative), then the real denominators cleared as in `positive-denominators`.
 - `power-mod` also reduces the remainders of powers in hypotheses (moved into the goal and back), and is tried
   before every general skeleton, whose automation would spend the budget computing the power in unary.
+- `power-mod-z`: the same for integers (`5 ^ 2005 mod 100` in `Z`). Coq computes such a remainder in binary, so
+  automation proves it, but the kernel re-check (`coqchk`, which has no virtual machine) then rebuilds the whole
+  power: 65 s for that statement, against 0.9 s for the square-and-multiply script, whose terms stay below
+  `n * n`. Tried first, like `power-mod`; the lemmas are proved in the script by `natlike_ind`.
+- `least-bound`: a conclusion `k <= x` (or `x >= k`) about a natural number, as statements asking for the least
+  solution end (`(30 * x) mod 47 = 42 -> 39 <= x`): every value of `x` below `k` (up to `LEAST_BOUND`) refuted in
+  turn, by `lia` on the hypotheses once they are computed.
 
 - `residue-reduce`: a remainder of sums, products and powers in `nat` (`((x + 1) ^ 2 * (y + 5) ^ 3) mod 19`) pushed
   onto the operands, the known remainders of variables (`x mod 19 = 4`) rewritten in, powers of numbers halved as in
@@ -416,6 +423,71 @@ _POWER_MOD_REDUCE = (
     "rewrite (PM a e n) by discriminate; change (Nat.modulo (Nat.mul a a) n) with s; "
     "change (Nat.div e 2) with q; change (Nat.modulo e 2) with r end end end."
 )
+
+# `power-mod-z`: the same reduction for integers. Coq computes `5 ^ 2005 mod 100` in binary at once, so `lia`
+# proves it in the search, but the proof term makes the kernel check rebuild the power without the virtual machine:
+# `coqchk` spent 65 s on it (the gate's limit is 120 s), against 0.9 s for the square-and-multiply script.
+# `natlike_ind` gives the induction on a nonnegative integer exponent.
+_POWER_MOD_BASE_Z = (
+    "assert (PWZ : forall x k n : Z, (n <> 0 -> 0 <= k -> (x ^ k) mod n = ((x mod n) ^ k) mod n)%Z) by ("
+    "clear; intros x k n Hn Hk; pattern k; apply natlike_ind; [reflexivity| |exact Hk]; "
+    "intros j Hj IH; rewrite !Z.pow_succ_r by exact Hj; "
+    "rewrite (Z.mul_mod x (x ^ j) n Hn), IH; symmetry; "
+    "rewrite (Z.mul_mod (x mod n) ((x mod n) ^ j) n Hn), (Z.mod_mod x n Hn); reflexivity)."
+)
+_POWER_MOD_HALVE_Z = (
+    "assert (PMZ : forall a e n : Z, (n <> 0 -> 0 <= e -> "
+    "(a ^ e) mod n = (((a * a) mod n) ^ (e / 2) mod n * (a ^ (e mod 2) mod n)) mod n)%Z) by ("
+    "clear - PWZ; intros a e n Hn He; pose proof (Z.div_pos e 2 He ltac:(lia)); "
+    "pose proof (Z.mod_pos_bound e 2 ltac:(lia)); rewrite (Z.div_mod e 2) at 1 by discriminate; "
+    "rewrite Z.pow_add_r, Z.pow_mul_r by lia; change (a ^ 2)%Z with (a * (a * 1))%Z; "
+    "rewrite Z.mul_1_r, (Z.mul_mod _ _ n Hn), (PWZ (a * a)%Z _ n Hn) by lia; reflexivity)."
+)
+_REVERT_POWER_MODS_Z = "repeat match goal with H : context [Z.modulo (Z.pow _ _) _] |- _ => revert H end."
+_Z_NUMERAL = (
+    "let rec digits p := lazymatch p with xH => idtac | xO ?q => digits q | xI ?q => digits q end in "
+    "lazymatch v with Z0 => idtac | Zpos ?p => digits p | Zneg ?p => digits p end"
+)
+_COMPUTE_REMAINDER_Z = f"let v := eval vm_compute in (Z.modulo x m) in {_Z_NUMERAL}; change (Z.modulo x m) with v in *"
+_COMPUTE_REMAINDERS_Z = (
+    f"repeat match goal with |- context [Z.modulo ?x ?m] => {_COMPUTE_REMAINDER_Z} "
+    f"| _ : context [Z.modulo ?x ?m] |- _ => {_COMPUTE_REMAINDER_Z} end."
+)
+_POWER_MOD_REDUCE_Z = (
+    "repeat match goal with |- context [Z.modulo (Z.pow ?a ?e) ?n] => "
+    "lazymatch eval vm_compute in (andb (Z.ltb 0 n) (Z.leb 0 e)) with false => fail | true => "
+    "lazymatch eval vm_compute in (Z.leb n a || Z.ltb a 0)%bool with "
+    "| true => let r := eval vm_compute in (Z.modulo a n) in "
+    "rewrite (PWZ a e n) by (discriminate || lia); change (Z.modulo a n) with r "
+    "| false => lazymatch eval vm_compute in (Z.leb e 1) with "
+    "| true => let v := eval vm_compute in (Z.modulo (Z.pow a e) n) in "
+    "change (Z.modulo (Z.pow a e) n) with v "
+    "| false => let s := eval vm_compute in (Z.modulo (Z.mul a a) n) in "
+    "let q := eval vm_compute in (Z.div e 2) in let r := eval vm_compute in (Z.modulo e 2) in "
+    "rewrite (PMZ a e n) by (discriminate || lia); change (Z.modulo (Z.mul a a) n) with s; "
+    "change (Z.div e 2) with q; change (Z.modulo e 2) with r end end end end."
+)
+
+
+# `least-bound`: a goal `k <= x` (or `x >= k`) about a natural number `x` is shown by refuting each `x < k` in turn:
+# `x` is taken apart one successor at a time, each value closed by `lia` on the hypotheses, computed first if need be
+# (`lia` does not evaluate `(30 * 7) mod 47`), until the bound itself refutes what is left. Statements that ask for the
+# least solution (`(30 * x) mod 47 = 42 -> 39 <= x`) have this shape. Up to `LEAST_BOUND` values.
+LEAST_BOUND = 400
+_REFUTE_BELOW = (
+    "apply PeanoNat.Nat.nlt_ge; intro; rename x into lb_v; "
+    "let rec below k := lazymatch k with O => idtac "
+    "| S ?j => destruct lb_v as [|lb_v]; [try first [timeout 1 lia | simpl in *; timeout 1 lia] | below j] end "
+    "in below k; try lia"
+)
+_LEAST_BOUND = (
+    "all: try match goal with "
+    f"| |- (?k <= ?x)%nat => is_var x; lazymatch eval vm_compute in (Nat.leb k {LEAST_BOUND}) with true => "
+    f"{_REFUTE_BELOW} end "
+    f"| |- (?x >= ?k)%nat => is_var x; lazymatch eval vm_compute in (Nat.leb k {LEAST_BOUND}) with true => "
+    f"unfold ge; {_REFUTE_BELOW} end end."
+)
+
 
 # `complex-parts`: one sentence each; a name from Coquelicot is only met where the guard saw `C`.
 _C_EQUATION_PARTS = (
@@ -970,6 +1042,31 @@ TARGETED: tuple[tuple[str, tuple[str, ...]], ...] = (
         ),
     ),
     (
+        "least-bound",
+        (
+            "intros.",
+            UNFOLD_LOCAL_OPTIONAL,
+            "repeat match goal with |- _ /\\ _ => split end.",
+            "all: intros.",
+            "all: " + DESTRUCT_HYPS,
+            _LEAST_BOUND,
+        ),
+    ),
+    (
+        "power-mod-z",
+        (
+            "intros.",
+            _REVERT_POWER_MODS_Z,
+            _POWER_MOD_BASE_Z,
+            _POWER_MOD_HALVE_Z,
+            "try rewrite Z.add_mod by discriminate.",
+            _POWER_MOD_REDUCE_Z,
+            "intros.",
+            _COMPUTE_REMAINDERS_Z,
+            HOLE,
+        ),
+    ),
+    (
         "residue-reduce",
         (
             "intros.",
@@ -1206,6 +1303,10 @@ _LOWER_BOUND = re.compile(r"(?:\b\d+\s*<=?\s*[A-Za-z_]\w*|\b[A-Za-z_]\w*\s*>=?\s
 _RECURSIVE = re.compile(r"\bfact\b|\^\s*\(?\s*[A-Za-z_]|\bFixpoint\b|\bsum_|\bprod_")
 """Something defined by recursion on a natural number (a factorial, a power with a variable exponent, a sum or a
 product, a `Fixpoint` of the header): what an induction unfolds one step at a time."""
+_LEAST_GOAL = re.compile(
+    r"(?:->|,)[^.]*?(?:\b\d+\s*<=\s*[A-Za-z_]\w*|\b[A-Za-z_]\w*\s*>=\s*\d+)\s*\)?\s*(?:%nat)?\s*\)?\s*\.\s*$"
+)
+"""A conclusion `k <= x` or `x >= k` after premises (`(30 * x) mod 47 = 42 -> 39 <= x.`): `least-bound`'s shape."""
 _IDENTITY = re.compile(r"(?:\(|:|->)\s*\(?\s*forall\s+\w+\s*(?::\s*R\s*)?,")
 
 
@@ -1243,6 +1344,15 @@ def _has_large_power_mod(problem: ProofProblem) -> bool:
         _MOD.search(problem.statement) is not None
         and _LARGE_POWER.search(problem.statement) is not None
         and _Z.search(problem.statement + problem.header) is None
+    )
+
+
+def _has_large_power_mod_z(problem: ProofProblem) -> bool:
+    """A remainder of a power with a constant exponent of two digits or more, with integers in sight."""
+    return (
+        _MOD.search(problem.statement) is not None
+        and _LARGE_POWER.search(problem.statement) is not None
+        and _Z.search(problem.statement + problem.header) is not None
     )
 
 
@@ -1345,6 +1455,12 @@ GUARDS: dict[str, Callable[[ProofProblem], bool]] = {
     "induction-mod": _has_power_divisibility,
     "induction-mod-keep": _has_power_divisibility,
     "power-mod": _has_large_power_mod,
+    "power-mod-z": _has_large_power_mod_z,
+    "least-bound": lambda problem: (
+        not _uses_reals(problem)
+        and _Z.search(problem.statement + problem.header) is None
+        and _LEAST_GOAL.search(problem.statement) is not None
+    ),
     "induction-recurrence": lambda problem: (
         _NAT_INDEX.search(problem.statement) is not None
         and _SEQUENCE.search(problem.statement) is not None
