@@ -399,16 +399,21 @@ _POWER_MOD_HALVE = (
 # A hypothesis with such a remainder (`5 ^ 100 mod 1000 = 100 * a + 10 * b + c`) is moved into the goal, so the
 # one reduction below computes it too (and `intros` brings it back, computed).
 _REVERT_POWER_MODS = "repeat match goal with H : context [Nat.modulo (Nat.pow _ _) _] |- _ => revert H end."
+
+
 # What the reduction leaves is a remainder of a product of numbers below the modulus: computed at once (in the
 # virtual machine), and kept only when the result is a numeral (a remainder with a variable in it stays).
-_COMPUTE_REMAINDER = (
-    "let v := eval vm_compute in (Nat.modulo x m) in "
-    "let rec numeral n := lazymatch n with O => idtac | S ?p => numeral p end in numeral v; "
-    "change (Nat.modulo x m) with v in *"
-)
-_COMPUTE_REMAINDERS = (
-    f"repeat match goal with |- context [Nat.modulo ?x ?m] => {_COMPUTE_REMAINDER} "
-    f"| _ : context [Nat.modulo ?x ?m] |- _ => {_COMPUTE_REMAINDER} end."
+def _compute_remainders(modulo: str, numeral: str) -> str:
+    """Every remainder `modulo x m` of the goal and hypotheses computed, where `numeral` (an Ltac check of `v`)
+    accepts the result; `power-mod` and `power-mod-z` differ only in the type's names and numerals."""
+    one = f"let v := eval vm_compute in ({modulo} x m) in {numeral}; change ({modulo} x m) with v in *"
+    return (
+        f"repeat match goal with |- context [{modulo} ?x ?m] => {one} | _ : context [{modulo} ?x ?m] |- _ => {one} end."
+    )
+
+
+_COMPUTE_REMAINDERS = _compute_remainders(
+    "Nat.modulo", "let rec numeral n := lazymatch n with O => idtac | S ?p => numeral p end in numeral v"
 )
 _POWER_MOD_REDUCE = (
     "repeat match goal with |- context [Nat.modulo (Nat.pow ?a ?e) ?n] => "
@@ -448,11 +453,7 @@ _Z_NUMERAL = (
     "let rec digits p := lazymatch p with xH => idtac | xO ?q => digits q | xI ?q => digits q end in "
     "lazymatch v with Z0 => idtac | Zpos ?p => digits p | Zneg ?p => digits p end"
 )
-_COMPUTE_REMAINDER_Z = f"let v := eval vm_compute in (Z.modulo x m) in {_Z_NUMERAL}; change (Z.modulo x m) with v in *"
-_COMPUTE_REMAINDERS_Z = (
-    f"repeat match goal with |- context [Z.modulo ?x ?m] => {_COMPUTE_REMAINDER_Z} "
-    f"| _ : context [Z.modulo ?x ?m] |- _ => {_COMPUTE_REMAINDER_Z} end."
-)
+_COMPUTE_REMAINDERS_Z = _compute_remainders("Z.modulo", _Z_NUMERAL)
 _POWER_MOD_REDUCE_Z = (
     "repeat match goal with |- context [Z.modulo (Z.pow ?a ?e) ?n] => "
     "lazymatch eval vm_compute in (andb (Z.ltb 0 n) (Z.leb 0 e)) with false => fail | true => "
@@ -475,17 +476,16 @@ _POWER_MOD_REDUCE_Z = (
 # least solution (`(30 * x) mod 47 = 42 -> 39 <= x`) have this shape. Up to `LEAST_BOUND` values.
 LEAST_BOUND = 400
 _REFUTE_BELOW = (
+    f"is_var x; lazymatch eval vm_compute in (Nat.leb k {LEAST_BOUND}) with true => "
     "apply PeanoNat.Nat.nlt_ge; intro; rename x into lb_v; "
     "let rec below k := lazymatch k with O => idtac "
     "| S ?j => destruct lb_v as [|lb_v]; [try first [timeout 1 lia | simpl in *; timeout 1 lia] | below j] end "
-    "in below k; try lia"
+    "in below k; try lia end"
 )
+# `x >= k` is unfolded first; inside `try`, a branch that then fails leaves the goal as it was.
 _LEAST_BOUND = (
-    "all: try match goal with "
-    f"| |- (?k <= ?x)%nat => is_var x; lazymatch eval vm_compute in (Nat.leb k {LEAST_BOUND}) with true => "
-    f"{_REFUTE_BELOW} end "
-    f"| |- (?x >= ?k)%nat => is_var x; lazymatch eval vm_compute in (Nat.leb k {LEAST_BOUND}) with true => "
-    f"unfold ge; {_REFUTE_BELOW} end end."
+    f"all: try match goal with |- (?k <= ?x)%nat => {_REFUTE_BELOW} "
+    f"| |- (?x >= ?k)%nat => unfold ge; {_REFUTE_BELOW} end."
 )
 
 
@@ -1338,22 +1338,19 @@ def _has_power_divisibility(problem: ProofProblem) -> bool:
     return _has_divisibility(problem) and _has_nat(problem) and _POWER.search(problem.statement) is not None
 
 
+def _large_power_remainder(problem: ProofProblem) -> bool:
+    """A remainder of a power with a constant exponent of two digits or more (`power-mod`'s shape, in either type)."""
+    return _MOD.search(problem.statement) is not None and _LARGE_POWER.search(problem.statement) is not None
+
+
 def _has_large_power_mod(problem: ProofProblem) -> bool:
-    """A remainder of a power with a constant exponent of two digits or more, in `nat` (no integers in sight)."""
-    return (
-        _MOD.search(problem.statement) is not None
-        and _LARGE_POWER.search(problem.statement) is not None
-        and _Z.search(problem.statement + problem.header) is None
-    )
+    """`power-mod`'s shape in `nat` (no integers in sight)."""
+    return _large_power_remainder(problem) and _Z.search(problem.statement + problem.header) is None
 
 
 def _has_large_power_mod_z(problem: ProofProblem) -> bool:
-    """A remainder of a power with a constant exponent of two digits or more, with integers in sight."""
-    return (
-        _MOD.search(problem.statement) is not None
-        and _LARGE_POWER.search(problem.statement) is not None
-        and _Z.search(problem.statement + problem.header) is not None
-    )
+    """`power-mod-z`'s shape: integers in sight."""
+    return _large_power_remainder(problem) and _Z.search(problem.statement + problem.header) is not None
 
 
 def _uses_complex(problem: ProofProblem) -> bool:
