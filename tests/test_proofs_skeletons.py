@@ -53,6 +53,9 @@ TARGETED = (
     "binary-numerals-mod",
     "trig-facts",
     "solve-roots",
+    "map-defs",
+    "sum-defs",
+    "quadratic-roots",
 )
 GENERAL = tuple(name for name, _ in SKELETONS if name not in TARGETED)
 

@@ -102,6 +102,8 @@ SKELETONS: tuple[tuple[str, tuple[str, ...]], ...] = (
     _TARGETED["power-mod-z"],
     # Likewise for a computation without variables on large numbers: computed in binary before any sweep.
     _TARGETED["closed-binary"],
+    _TARGETED["map-defs"],
+    _TARGETED["sum-defs"],
     # And numerals Coq keeps as digits, which every sweep would take for unknowns: their values first.
     _TARGETED["binary-numerals"],
     _TARGETED["binary-numerals-mod"],
@@ -109,6 +111,8 @@ SKELETONS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("intros", ("intros.", HOLE)),
     ("intros-subst", ("intros.", "subst.", HOLE)),
     ("destruct-hyps", ("intros.", DESTRUCT_HYPS, "subst.", _SPLIT_GOAL, HOLE)),
+    # Where two roots of one quadratic are in sight (a narrow guard), their sum and product before the rest.
+    _TARGETED["quadratic-roots"],
     _TARGETED["residue-reduce"],
     _TARGETED["floor-values"],
     _TARGETED["instantiate-real"],

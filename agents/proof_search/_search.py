@@ -6,6 +6,10 @@ proof from the error and the goal, and after `restart_every` revisions of one dr
 starts again from a fresh draft. Without a model, a draft whose failing step automation cannot
 close is abandoned for the next skeleton. Budgets are prover processes (`attempts`) and seconds.
 
+Goals left over at `Qed` get a hole each, in turn; once automation has closed one and more are left (the cases
+of a split), the tactic that closed it is tried on every goal at once (`all: try (timeout t (tactic))`, one
+prover run instead of three per goal), falling back to one at a time if that check runs out of time.
+
 Every check is logged with the text it checked (`SOURCE_LIMIT` bytes at most) and, when a step failed,
 the goal before that step, so a reviewer sees each failing draft with its error and goal.
 """
@@ -27,6 +31,8 @@ from tools.proofs import CheckResult, ProofProblem, Prover, error_offset
 
 _BULLET_HINT = re.compile(r"Focus next goal with bullet ([-+*]+)")
 _UNFINISHED_BULLET = re.compile(r"(Current bullet \S+ is not finished|Wrong bullet)")
+_SINGLE_SENTENCE = re.compile(r"(?![-+*{}]|all:)[^.]*(?:\.(?=\S)[^.]*)*\.")
+"""One tactic sentence (dots only inside names such as `PeanoNat.Nat.add_comm`), not a bullet or selector."""
 _NO_GOALS = ("No more goals", "No such goal", "No focused proof", "No more subgoals")
 SOURCE_LIMIT = 20_000
 """Bytes of a checked draft's text kept in its log entry: enough for any real proof, bounded for the log."""
@@ -335,7 +341,8 @@ class ProofSearch:
                 if goal is not None and not outcome.check.timed_out:
                     self._late_failed.add(goal)
                 continue
-            solved = self._work_on(script.replace(index, outcome.tactic))
+            at_end = index == len(script.steps) - 1
+            solved = self._work_on(script.replace(index, outcome.tactic), last_fill=outcome.tactic if at_end else None)
             if solved is not None:
                 return solved
         return None
@@ -361,17 +368,22 @@ class ProofSearch:
             return ""
         return self.conjecture.last_error or "the LLM token budget is spent"
 
-    def _work_on(self, draft: ProofScript, check_cap: float | None = None) -> ProofScript | None:
+    def _work_on(
+        self, draft: ProofScript, check_cap: float | None = None, last_fill: str | None = None
+    ) -> ProofScript | None:
         """Check and correct one draft until it is proved, abandoned, or the budget runs out; `check_cap`
-        bounds each prover check's timeout further (a recalled script's share of the recall budget)."""
+        bounds each prover check's timeout further (a recalled script's share of the recall budget);
+        `last_fill` is the draft's last step where automation just put it there, for a leftover goal."""
         script = draft
         revisions = 0
+        before_bulk: ProofScript | None = None  # the script a bulk step replaced, while that step is checked
         while not self._spent():
             hole = script.hole()
             if hole is not None:
                 filled = self._fix(script, hole)
                 if filled is None:
                     return None
+                last_fill = filled.steps[hole] if hole == len(script.steps) - 1 else None
                 script = filled
                 continue
             rendered = script.render(self.problem, self.imports)
@@ -386,6 +398,12 @@ class ProofSearch:
                 timeout = min(timeout, check_cap)
             result = self.prover.check(rendered.source, timeout=timeout)
             diagnosis = diagnose(rendered, result, self.problem.prover)
+            if before_bulk is not None and diagnosis.kind == "abandon" and result.timed_out:
+                # The bulk step was too slow over every goal: back to filling the leftovers one at a time.
+                script, before_bulk = before_bulk.insert(len(before_bulk.steps), HOLE), None
+                self._record(kind="check", origin=script.origin, ok=False, error="bulk step timed out")
+                continue
+            before_bulk = None
             entry = self._record(
                 kind="check",
                 origin=script.origin,
@@ -407,6 +425,10 @@ class ProofSearch:
             if diagnosis.kind in ("fatal", "abandon") or script.origin.startswith(MEMORY_ORIGIN):
                 return None  # a remembered script is tried once, as is: correcting it costs skeletons' time
             if diagnosis.kind == "hole":
+                bulk = self._bulk_leftovers(script, diagnosis, last_fill)
+                if bulk is not None:
+                    before_bulk, script = script, bulk
+                    continue
                 script = script.insert(diagnosis.index, *diagnosis.insert)
                 continue
             if diagnosis.kind == "extra":
@@ -424,6 +446,26 @@ class ProofSearch:
                 return None
             script = revised
         return None
+
+    def _bulk_leftovers(self, script: ProofScript, diagnosis: Diagnosis, last_fill: str | None) -> ProofScript | None:
+        """Where goals are still left after automation closed the first leftover goal at the end (a case
+        split's hundred cases), that tactic tried on every goal at once (`all: try (timeout t (tactic))`), in
+        place of one prover run per goal; None where this does not apply.
+
+        Filling leftovers one at a time costs a check, a goal query and a sweep per goal, so an enumeration
+        whose cases one tactic closes would spend the whole budget on a few dozen of them."""
+        if (
+            last_fill is None
+            or diagnosis.insert != (HOLE,)
+            or diagnosis.index < len(script.steps)
+            or not script.steps
+            or script.steps[-1] != last_fill
+            or not _SINGLE_SENTENCE.fullmatch(last_fill.strip())
+        ):
+            return None
+        tactic = last_fill.strip()[:-1]
+        seconds = max(1, round(self.budget.tactic_seconds))
+        return script.replace(len(script.steps) - 1, f"all: try (timeout {seconds} ({tactic})).")
 
     def _fix(self, script: ProofScript, index: int) -> ProofScript | None:
         """The script with step `index` (a hole or a failing step) replaced by automation, or None."""

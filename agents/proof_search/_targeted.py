@@ -91,6 +91,12 @@ which keeps the shared budget of prover runs for the skeletons that can apply.
 - `least-bound`: a conclusion `k <= x` (or `x >= k`) about a natural number, as statements asking for the least
   solution end (`(30 * x) mod 47 = 42 -> 39 <= x`): every value of `x` below `k` (up to `LEAST_BOUND`) refuted in
   turn, by `lia` on the hypotheses once they are computed.
+- `map-defs` / `sum-defs`: a function given by a rule for every argument (`forall n, v n = 2 * n - 1`, maybe
+  under a premise on `n`) but passed whole to a list's `map` or to `sum_f_R0`, which `rewrite` cannot reach: the
+  map or sum rewritten term by term (`map_ext_in`, the index's range from `in_seq`; `sum_eq`), then computed.
+- `quadratic-roots`: two distinct roots of one quadratic with numeric coefficients (of a function's rule, or
+  two equations), their sum and product asserted (Vieta; see `_quadratic_roots`), the goal's denominators shown
+  nonzero and cleared.
 
 - `residue-reduce`: a remainder of sums, products and powers in `nat` (`((x + 1) ^ 2 * (y + 5) ^ 3) mod 19`) pushed
   onto the operands, the known remainders of variables (`x mod 19 = 4`) rewritten in, powers of numbers halved as in
@@ -127,6 +133,7 @@ import math
 import re
 from collections.abc import Callable
 
+from agents.proof_search._quadratic_roots import CLEAR_DENOMINATORS, DENOMINATORS_NONZERO, quadratic_root_facts
 from agents.proof_search._script import HOLE
 from tools.proofs import ProofProblem
 
@@ -827,6 +834,26 @@ BINARY_NUMERAL_LIMIT = 2_000_000
 BINARY_NUMERALS = "<large natural numerals given their value>"
 """Placeholder step replaced per problem (`binary-numerals`, see `binary_numerals`)."""
 
+# `map-defs`: a function given for every argument by a hypothesis (`forall n, v n = 2 * n - 1`) but used unapplied,
+# as a list's map or a sum's terms (`map v (seq 1 100)`, `sum_f_R0 u 9`), which `rewrite` cannot reach: the map or
+# sum is rewritten term by term (`map_ext_in`, `sum_eq`; a premise of the hypothesis, such as `n > 0`, shown by
+# `lia` from the index's range), and what is left, without the function, computed.
+_MAP_BY_RULE = (
+    "erewrite (map_ext_in f _ l) by (let y := fresh in let I := fresh in intros y I; "
+    "try apply in_seq in I; rewrite H by lia; reflexivity)"
+)
+_MAP_DEFS = (
+    f"repeat match goal with H : forall x, ?f x = _ |- context [map ?f ?l] => {_MAP_BY_RULE} "
+    f"| H : forall x, _ -> ?f x = _ |- context [map ?f ?l] => {_MAP_BY_RULE} end."
+)
+_SUM_BY_RULE = "erewrite (sum_eq f _ n) by (let y := fresh in intros y ?; rewrite H by lia; reflexivity)"
+_SUM_DEFS = (
+    f"repeat match goal with H : forall x, ?f x = _ |- context [sum_f_R0 ?f ?n] => {_SUM_BY_RULE} "
+    f"| H : forall x, _ -> ?f x = _ |- context [sum_f_R0 ?f ?n] => {_SUM_BY_RULE} end."
+)
+ROOT_FACTS = "<sum and product of two roots of a quadratic>"
+"""Placeholder step replaced per problem (`quadratic-roots`, see `_quadratic_roots`)."""
+
 _NAT_GOAL_TO_Z = "first [apply Znat.Nat2Z.inj | apply Znat.Nat2Z.inj_lt | apply Znat.Nat2Z.inj_le]."
 _PUSH_OF_NAT = (
     "repeat first [rewrite Znat.Nat2Z.inj_mod | rewrite Znat.Nat2Z.inj_div | rewrite Znat.Nat2Z.inj_add "
@@ -1154,6 +1181,20 @@ TARGETED: tuple[tuple[str, tuple[str, ...]], ...] = (
             _CLEAR_POSITIVE_DENOMINATORS,
         ),
     ),
+    ("map-defs", ("intros.", DESTRUCT_HYPS, _MAP_DEFS, "all: try (vm_compute; reflexivity).")),
+    ("sum-defs", ("intros.", DESTRUCT_HYPS, _SUM_DEFS, "all: try (simpl; field).")),
+    (
+        "quadratic-roots",
+        (
+            "intros.",
+            DESTRUCT_HYPS,
+            _REWRITE_REAL_DEFS,
+            ROOT_FACTS,
+            DENOMINATORS_NONZERO,
+            CLEAR_DENOMINATORS,
+            HOLE,
+        ),
+    ),
     (
         "positive-denominators",
         (
@@ -1310,6 +1351,20 @@ _LEAST_GOAL = re.compile(
 _IDENTITY = re.compile(r"(?:\(|:|->)\s*\(?\s*forall\s+\w+\s*(?::\s*R\s*)?,")
 
 
+_FUNCTION_RULE = re.compile(
+    r"forall\s*\(?\s*([A-Za-z_][\w']*)\s*(?::\s*\w+\s*)?\)?\s*,\s*(?:[^,]*?->\s*)?([A-Za-z_][\w']*)\s+\1\s*="
+)
+"""A function given for every argument (`forall n, v n = ...`, maybe under a premise `n > 0 ->`)."""
+_LIST_CONSUMER = r"\bmap\s+{name}\b"
+_SUM_CONSUMER = r"\bsum_f_R0\s+{name}\b"
+
+
+def _used_unapplied(problem: ProofProblem, consumer: str) -> bool:
+    """Whether a function the statement gives by a rule is passed whole to `consumer` (a map, a sum)."""
+    names = {match.group(2) for match in _FUNCTION_RULE.finditer(problem.statement)}
+    return any(re.search(consumer.format(name=re.escape(name)), problem.statement) for name in names)
+
+
 def local_definitions(problem: ProofProblem) -> tuple[str, ...]:
     """Names the header defines with `Definition` (a `Fixpoint` is left to `simpl`/`vm_compute`)."""
     return tuple(dict.fromkeys(_DEFINITION.findall(problem.header)))
@@ -1404,6 +1459,9 @@ def _large_nat_numerals(problem: ProofProblem) -> list[int]:
 
 
 GUARDS: dict[str, Callable[[ProofProblem], bool]] = {
+    "map-defs": lambda problem: _used_unapplied(problem, _LIST_CONSUMER),
+    "sum-defs": lambda problem: _uses_reals(problem) and _used_unapplied(problem, _SUM_CONSUMER),
+    "quadratic-roots": lambda problem: _uses_reals(problem) and bool(quadratic_root_facts(problem)),
     "induction-from": lambda problem: (
         not _uses_reals(problem)
         and _NAT_INDEX.search(problem.statement) is not None
@@ -1674,6 +1732,11 @@ def specialise(steps: tuple[str, ...], problem: ProofProblem | None) -> tuple[st
             if problem is None:
                 return None
             concrete.append(binary_numerals(problem))
+        elif step == ROOT_FACTS:
+            facts = quadratic_root_facts(problem) if problem is not None else None
+            if facts is None:
+                return None
+            concrete.append(facts)
         elif step == EXPONENT_BOUNDS:
             if problem is None:
                 return None
