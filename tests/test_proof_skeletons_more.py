@@ -215,3 +215,19 @@ def test_least_bound_refutes_every_smaller_value(
     ).run()
     assert result.solved and result.origin == "skeleton:least-bound", result.stopped
     assert check_proof(target, result.source, coq_gate).decision == "accept"
+
+
+@pytest.mark.slow
+@pytest.mark.coq
+@pytest.mark.usefixtures("coq", "bubblewrap")
+def test_conditional_defs_places_pi_strictly_below_an_upper_bound(coq_session: CoqSession, coq_gate: CoqProver) -> None:
+    """`PI < 7 / 2` (from the alternating series) selects the piece `0 <= x < 7 / 2` at `PI`; the library's
+    `PI_4` says only `PI <= 4`."""
+    target = problem(
+        "piece_at_pi",
+        REALS,
+        "Theorem piece_at_pi (f : R -> R) (h0 : forall x, x < 0 -> f x = - x)\n"
+        "  (h1 : forall x, 0 <= x -> x < 7 / 2 -> f x = 5) (h2 : forall x, x >= 7 / 2 -> f x = x) :\n"
+        "  f PI = 5.",
+    )
+    prove_with_skeleton("conditional-defs", target, coq_session, coq_gate)

@@ -78,7 +78,8 @@ which keeps the shared budget of prover runs for the skeletons that can apply.
   unfolded to `x * (y / g)` and the quotient computed), every factor of a positive product nonzero, then
   `nia`, else one witness enumerated as in `bounded-wide` (`gcd 6, lcm 126` gives `a * 6 * b = 126`).
 - `conditional-defs`: a function defined under premises (`x <> -2 -> f x = ...`, or piecewise) rewritten at
-  each application in the goal, innermost first, each premise shown by `lra` at the argument.
+  each application in the goal, innermost first, each premise shown by `lra` at the argument (`PI`'s bounds
+  `3 < PI < 7 / 2` in sight, for a piece at `PI`).
 - `nat-casts`: natural numbers seen through `INR`/`IZR (Z.of_nat _)` moved wholly into the reals (a goal in
   `nat` through `INR_eq`/`INR_lt`/`INR_le`, facts through `f_equal INR`/`lt_INR`/`le_INR`, numerals computed,
   each cast variable nonnegative), then the real denominators cleared as in `positive-denominators`.
@@ -643,12 +644,18 @@ _GOAL_SQRT_FACTS = (
 )
 # `trig-facts`: each `sin t`/`cos t` in sight gets what the arithmetic tactics cannot know: its bounds, `sin t ^ 2 +
 # cos t ^ 2 = 1` and, where the hypotheses place `t` in a half period, its sign (`0 < sin t` from `0 < t < PI`, by
-# `lra` with `PI`'s bounds `3 < PI <= 4`, added whether or not the statement names `PI`: `0 < x < 1` needs them for
+# `lra` with `PI`'s bounds `3 < PI < 7 / 2`, added whether or not the statement names `PI`: `0 < x < 1` needs them for
 # `sin_gt_0`'s `x < PI`); `sin (2 * t)` and `cos (2 * t)` are first written through `t`'s own.
 # Then `sin t` and `cos t` are atoms like any other, and positive denominators are cleared as in
 # `positive-denominators` (`(9 * (x ^ 2 * sin x ^ 2) + 4) / (x * sin x)` with `0 < x < PI`).
-_PI_FACTS = "try (pose proof PI_RGT_0; pose proof PI_4; pose proof PI2_3_2)."
-"""`try`: a header may load `sin` and `cos` (`Rtrigo_def`) without the library that proves `PI`'s bounds."""
+_PI_FACTS = (
+    "try (pose proof PI_RGT_0; pose proof PI_4; pose proof PI2_3_2); "
+    "try (assert (PI < 7 / 2) by (let B := fresh in pose proof (PI_ineq 1) as [_ B]; "
+    "unfold tg_alt, PI_tg in B; simpl in B; lra))."
+)
+"""`try`: a header may load `sin` and `cos` (`Rtrigo_def`) without the library that proves `PI`'s bounds. The
+strict upper bound comes from the alternating series (`PI / 4 <= 1 - 1/3 + 1/5`): `PI_4` alone is `PI <= 4`,
+which leaves a piece `0 <= x < 4` of a piecewise function out of reach at `PI`."""
 _DOUBLE_ANGLES = (
     "repeat match goal with "
     "| |- context [sin (2 * ?t)] => rewrite (sin_2a t) | H : context [sin (2 * ?t)] |- _ => rewrite (sin_2a t) in H "
@@ -1240,7 +1247,7 @@ TARGETED: tuple[tuple[str, tuple[str, ...]], ...] = (
             "all: " + EACH_REMAINDER_NAT + "; try (timeout 3 nia).",
         ),
     ),
-    ("conditional-defs", ("intros.", DESTRUCT_HYPS, _CONDITIONAL_DEFS, HOLE)),
+    ("conditional-defs", ("intros.", DESTRUCT_HYPS, _PI_FACTS, _CONDITIONAL_DEFS, HOLE)),
     (
         "gcd-lcm",
         (
