@@ -180,10 +180,10 @@ def _premises(text: str) -> list[str]:
     parts.append(text[start:])
     stripped = []
     for part in parts:
-        text = part.strip()
-        while text.startswith("(") and text.endswith(")") and _extent(text, 1) == text[1:-1]:
-            text = text[1:-1].strip()
-        stripped.append(text)
+        premise = part.strip()
+        while premise.startswith("(") and premise.endswith(")") and _extent(premise, 1) == premise[1:-1]:
+            premise = premise[1:-1].strip()
+        stripped.append(premise)
     return stripped
 
 
