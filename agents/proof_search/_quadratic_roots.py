@@ -28,10 +28,6 @@ _DISTINCT = re.compile(r"\b([A-Za-z_][\w']*)\s*<>\s*([A-Za-z_][\w']*)\b")
 MAX_DEGREE = 2
 
 
-class _NotPolynomialError(Exception):
-    """The text is not a polynomial with numeric coefficients in the one variable."""
-
-
 def _add(p: Polynomial, q: Polynomial, sign: int = 1) -> Polynomial:
     out = dict(p)
     for degree, value in q.items():
@@ -45,7 +41,7 @@ def _mul(p: Polynomial, q: Polynomial) -> Polynomial:
         for d2, v2 in q.items():
             out[d1 + d2] = out.get(d1 + d2, Fraction(0)) + v1 * v2
     if out and max(out) > 8:
-        raise _NotPolynomialError("degree too high")
+        raise ValueError("degree too high")
     return {degree: value for degree, value in out.items() if value != 0}
 
 
@@ -63,14 +59,14 @@ class _Parser:
     def _take(self) -> str:
         token = self._peek()
         if token is None:
-            raise _NotPolynomialError("unexpected end")
+            raise ValueError("unexpected end")
         self.index += 1
         return token
 
     def parse(self) -> Polynomial:
         result = self._sum()
         if self._peek() is not None:
-            raise _NotPolynomialError(f"unexpected {self._peek()!r}")
+            raise ValueError(f"unexpected {self._peek()!r}")
         return result
 
     def _sum(self) -> Polynomial:
@@ -90,7 +86,7 @@ class _Parser:
             elif set(operand) == {0}:
                 result = {degree: value / operand[0] for degree, value in result.items()}
             else:
-                raise _NotPolynomialError("division by a non-constant")
+                raise ValueError("division by a non-constant")
         return result
 
     def _unary(self) -> Polynomial:
@@ -105,7 +101,7 @@ class _Parser:
             self._take()
             exponent = self._take()
             if not exponent.isdigit() or int(exponent) > 8:
-                raise _NotPolynomialError("exponent")
+                raise ValueError("exponent")
             result: Polynomial = {0: Fraction(1)}
             for _ in range(int(exponent)):
                 result = _mul(result, base)
@@ -121,16 +117,16 @@ class _Parser:
         if token == "(":
             inner = self._sum()
             if self._take() != ")":
-                raise _NotPolynomialError("unbalanced")
+                raise ValueError("unbalanced")
             return inner
-        raise _NotPolynomialError(f"unknown {token!r}")
+        raise ValueError(f"unknown {token!r}")
 
 
 def parse_polynomial(text: str, variable: str) -> Polynomial | None:
     """The polynomial `text` in `variable` with rational coefficients, or None where it is anything else."""
     try:
         return _Parser(text, variable).parse()
-    except _NotPolynomialError:
+    except (ValueError, ZeroDivisionError):  # not a polynomial with numeric coefficients, or `/ 0`
         return None
 
 
