@@ -199,7 +199,7 @@ def binders_of(binders: str) -> list[Binder]:
     return found
 
 
-def _split_top(text: str, separator: str) -> list[str]:
+def split_top(text: str, separator: str) -> list[str]:
     """`text` split at `separator` outside parentheses."""
     parts: list[str] = []
     depth = 0
@@ -221,7 +221,7 @@ def _split_top(text: str, separator: str) -> list[str]:
     return [part.strip() for part in parts]
 
 
-def _premises_and_conclusion(problem: ProofProblem) -> tuple[list[Binder], list[str], str]:
+def premises_and_conclusion(problem: ProofProblem) -> tuple[list[Binder], list[str], str]:
     """The binders, the premises (hypotheses' types, `forall` ones included) and the conclusion."""
     statement = problem.parsed
     binders = binders_of(statement.binders)
@@ -232,7 +232,7 @@ def _premises_and_conclusion(problem: ProofProblem) -> tuple[list[Binder], list[
             break
         binders += binders_of(match.group(1))
         body = match.group(2)
-    parts = _split_top(body, "->")
+    parts = split_top(body, "->")
     premises = [binder.type for binder in binders if binder.is_hypothesis] + parts[:-1]
     return binders, premises, parts[-1]
 
@@ -240,7 +240,7 @@ def _premises_and_conclusion(problem: ProofProblem) -> tuple[list[Binder], list[
 def _head(text: str) -> str:
     """The top-level relation or connective of a proposition."""
     text = re.sub(r"\)\s*%\s*\w+$", ")", text.strip())
-    while text.startswith("(") and text.endswith(")") and _split_top(text[1:-1], ")") == [text[1:-1].strip()]:
+    while text.startswith("(") and text.endswith(")") and split_top(text[1:-1], ")") == [text[1:-1].strip()]:
         text = re.sub(r"\)\s*%\s*\w+$", ")", text[1:-1].strip())
     if text.startswith("exists"):
         return "exists"
@@ -249,7 +249,7 @@ def _head(text: str) -> str:
     if text.startswith("~"):
         return "not"
     for relation in _RELATIONS:
-        if len(_split_top(text, relation)) > 1:
+        if len(split_top(text, relation)) > 1:
             return relation
     first = _TOKEN.match(text)
     return first.group(0) if first else "?"
@@ -257,7 +257,7 @@ def _head(text: str) -> str:
 
 def goal_features(problem: ProofProblem) -> Counter[str]:
     """The features retrieval compares: types, conclusion head, operators, hypothesis shapes, header names."""
-    binders, premises, conclusion = _premises_and_conclusion(problem)
+    binders, premises, conclusion = premises_and_conclusion(problem)
     text = strip_comments(problem.header + "\n" + problem.statement)
     tokens = _TOKEN.findall(strip_comments(problem.statement))
     features: Counter[str] = Counter()
@@ -286,7 +286,7 @@ def goal_features(problem: ProofProblem) -> Counter[str]:
 
 def hypothesis_names(problem: ProofProblem) -> list[str]:
     """The names of the statement's named hypotheses, in order (what a stored script may mention)."""
-    return [binder.name for binder in _premises_and_conclusion(problem)[0] if binder.is_hypothesis]
+    return [binder.name for binder in premises_and_conclusion(problem)[0] if binder.is_hypothesis]
 
 
 def adapt(steps: Iterable[str], source_names: list[str], target_names: list[str]) -> tuple[str, ...]:

@@ -16,6 +16,7 @@ from __future__ import annotations
 import re
 from fractions import Fraction
 
+from agents.proof_search._memory import premises_and_conclusion, split_top
 from tools.proofs import ProofProblem
 
 Polynomial = dict[int, Fraction]
@@ -165,50 +166,24 @@ def _defined_quadratics(problem: ProofProblem) -> dict[str, Polynomial]:
     return found
 
 
-def _premises(text: str) -> list[str]:
-    """The parts of `text` between `->` and `/\\` at depth 0 of its parentheses, outer parentheses removed."""
-    parts, depth, start = [], 0, 0
-    for index, char in enumerate(text):
-        depth += (char == "(") - (char == ")")
-        if depth == 0 and text.startswith(("->", "/\\"), index):
-            parts.append(text[start:index])
-            start = index + 2
-    parts.append(text[start:])
-    stripped = []
-    for part in parts:
-        premise = part.strip()
-        while premise.startswith("(") and premise.endswith(")") and _extent(premise, 1) == premise[1:-1]:
-            premise = premise[1:-1].strip()
-        stripped.append(premise)
-    return stripped
-
-
-def _binder_types(binders: str) -> list[str]:
-    """The types of the theorem's named binders (`(h0 : r ^ 2 = 4)` gives `r ^ 2 = 4`): its premises."""
-    types, depth, start = [], 0, 0
-    for index, char in enumerate(binders):
-        if char == "(":
-            depth += 1
-            if depth == 1:
-                start = index + 1
-        elif char == ")":
-            depth -= 1
-            if depth == 0:
-                group = binders[start:index]
-                if " : " in group:
-                    types.append(group.split(" : ", 1)[1].strip())
-    return types
+def _known_equations(problem: ProofProblem) -> list[str]:
+    """The statement's premises (hypothesis binders and the parts before its conclusion), each conjunction
+    taken apart and outer parentheses removed."""
+    _, premises, _ = premises_and_conclusion(problem)
+    found = []
+    for conjunct in (part for premise in premises for part in split_top(premise, "/\\")):
+        equation = conjunct
+        while equation.startswith("(") and equation.endswith(")") and _extent(equation, 1) == equation[1:-1]:
+            equation = equation[1:-1].strip()
+        found.append(equation)
+    return found
 
 
 def _equation_roots(problem: ProofProblem) -> dict[tuple[Fraction, ...], list[str]]:
     """Variables each stated to satisfy a quadratic equation of its own (`a ^ 2 - 7 * a + 2 = 0`), grouped by
     that equation's monic form."""
-    statement = problem.parsed
-    body = statement.type
-    if "," in body and body.lstrip().startswith("forall"):
-        body = body[body.index(",") + 1 :]
     found: dict[tuple[Fraction, ...], list[str]] = {}
-    for premise in _binder_types(statement.binders) + _premises(body):
+    for premise in _known_equations(problem):
         sides = premise.split("=")
         names = set(re.findall(r"[A-Za-z_][\w']*", premise))
         if len(sides) != 2 or len(names) != 1 or "<" in premise or ">" in premise:
