@@ -163,12 +163,7 @@ def test_power_mod_z_proves_integer_remainders_by_square_and_multiply(
     target: ProofProblem, coq_session: CoqSession, coq_gate: CoqProver
 ) -> None:
     """The script's own lemmas hold without `Z_scope` open (the first statement only delimits its own)."""
-    result = ProofSearch(
-        target, coq_session, SearchBudget(seconds=90), proposer=BuiltinProposer(("power-mod-z",))
-    ).run()
-    assert result.solved, result.stopped
-    assert result.origin == "skeleton:power-mod-z"
-    assert check_proof(target, result.source, coq_gate).decision == "accept"
+    prove_with_skeleton("power-mod-z", target, coq_session, coq_gate)
 
 
 LEAST_INVERSE = problem(
@@ -210,11 +205,7 @@ def test_least_bound_refutes_every_smaller_value(
             proposer=BuiltinProposer(("intros", "mod-facts", "bounded-wide")),
         ).run()
         assert not general.solved
-    result = ProofSearch(
-        target, coq_session, SearchBudget(seconds=90), proposer=BuiltinProposer(("least-bound",))
-    ).run()
-    assert result.solved and result.origin == "skeleton:least-bound", result.stopped
-    assert check_proof(target, result.source, coq_gate).decision == "accept"
+    prove_with_skeleton("least-bound", target, coq_session, coq_gate)
 
 
 @pytest.mark.slow
