@@ -56,6 +56,7 @@ TARGETED = (
     "map-defs",
     "sum-defs",
     "quadratic-roots",
+    "recurrence-values",
 )
 GENERAL = tuple(name for name, _ in SKELETONS if name not in TARGETED)
 

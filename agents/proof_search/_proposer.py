@@ -102,6 +102,8 @@ SKELETONS: tuple[tuple[str, tuple[str, ...]], ...] = (
     _TARGETED["power-mod-z"],
     # Likewise for a computation without variables on large numbers: computed in binary before any sweep.
     _TARGETED["closed-binary"],
+    # And terms of a recurrence at large indices, which rewriting would unfold hundreds of times.
+    _TARGETED["recurrence-values"],
     _TARGETED["map-defs"],
     _TARGETED["sum-defs"],
     # And numerals Coq keeps as digits, which every sweep would take for unknowns: their values first.

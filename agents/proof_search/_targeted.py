@@ -98,6 +98,9 @@ which keeps the shared budget of prover runs for the skeletons that can apply.
 - `quadratic-roots`: two distinct roots of one quadratic with numeric coefficients (of a function's rule, or
   two equations), their sum and product asserted (Vieta; see `_quadratic_roots`), the goal's denominators shown
   nonzero and cleared.
+- `recurrence-values`: a sequence of integers or natural numbers given by its first terms and a recurrence, asked
+  about at numeral indices (`x 531 + x 753 + x 975`): the terms computed by iterating the recurrence's window in
+  the virtual machine, tied to the sequence by induction (see `_recurrence_values`).
 
 - `residue-reduce`: a remainder of sums, products and powers in `nat` (`((x + 1) ^ 2 * (y + 5) ^ 3) mod 19`) pushed
   onto the operands, the known remainders of variables (`x mod 19 = 4`) rewritten in, powers of numbers halved as in
@@ -135,6 +138,7 @@ import re
 from collections.abc import Callable
 
 from agents.proof_search._quadratic_roots import CLEAR_DENOMINATORS, DENOMINATORS_NONZERO, quadratic_root_facts
+from agents.proof_search._recurrence_values import recurrence, recurrence_values
 from agents.proof_search._script import HOLE
 from tools.proofs import ProofProblem
 
@@ -860,6 +864,8 @@ _SUM_DEFS = (
 )
 ROOT_FACTS = "<sum and product of two roots of a quadratic>"
 """Placeholder step replaced per problem (`quadratic-roots`, see `_quadratic_roots`)."""
+RECURRENCE_VALUES = "<terms of a recurrence computed>"
+"""Placeholder step replaced per problem (`recurrence-values`, see `_recurrence_values`)."""
 
 _NAT_GOAL_TO_Z = "first [apply Znat.Nat2Z.inj | apply Znat.Nat2Z.inj_lt | apply Znat.Nat2Z.inj_le]."
 _PUSH_OF_NAT = (
@@ -1190,6 +1196,7 @@ TARGETED: tuple[tuple[str, tuple[str, ...]], ...] = (
     ),
     ("map-defs", ("intros.", DESTRUCT_HYPS, _MAP_DEFS, "all: try (vm_compute; reflexivity).")),
     ("sum-defs", ("intros.", DESTRUCT_HYPS, _SUM_DEFS, "all: try (simpl; field).")),
+    ("recurrence-values", ("intros.", DESTRUCT_HYPS, RECURRENCE_VALUES, HOLE)),
     (
         "quadratic-roots",
         (
@@ -1469,6 +1476,7 @@ GUARDS: dict[str, Callable[[ProofProblem], bool]] = {
     "map-defs": lambda problem: _used_unapplied(problem, _LIST_CONSUMER),
     "sum-defs": lambda problem: _uses_reals(problem) and _used_unapplied(problem, _SUM_CONSUMER),
     "quadratic-roots": lambda problem: _uses_reals(problem) and bool(quadratic_root_facts(problem)),
+    "recurrence-values": lambda problem: recurrence(problem) is not None,
     "induction-from": lambda problem: (
         not _uses_reals(problem)
         and _NAT_INDEX.search(problem.statement) is not None
@@ -1744,6 +1752,11 @@ def specialise(steps: tuple[str, ...], problem: ProofProblem | None) -> tuple[st
             if facts is None:
                 return None
             concrete.append(facts)
+        elif step == RECURRENCE_VALUES:
+            values = recurrence_values(problem) if problem is not None else None
+            if values is None:
+                return None
+            concrete.append(values)
         elif step == EXPONENT_BOUNDS:
             if problem is None:
                 return None
