@@ -404,8 +404,12 @@ def rlimit_values(limits: Limits, timeout: float, with_nproc: bool) -> dict[str,
     address_space = limits.address_space_bytes or limits.memory_bytes
     if address_space is not None:
         values["as"] = address_space
-    if limits.file_bytes is not None:
-        values["fsize"] = limits.file_bytes
+    # No single file may outgrow the directory's whole disk budget (a file kept only in a socket's queue is
+    # found by no watch, so this cap is what bounds it); one byte more, so a file stopped there is still seen
+    # crossing `disk_bytes` and named a disk breach, not only a signal.
+    file_cap = [value for value in (limits.file_bytes, limits.disk_bytes and limits.disk_bytes + 1) if value]
+    if file_cap:
+        values["fsize"] = min(file_cap)
     if limits.open_files is not None:
         values["nofile"] = limits.open_files
     if limits.processes is not None and with_nproc:

@@ -452,7 +452,7 @@ def test_links_fifos_and_sparse_files_are_refused_on_ingestion(backend: Backend,
     workdir = tmp_path / "exp" / "work"
     attack = (
         "ln -s /etc/shadow log.shadow; ln -s /proc/self/environ log.environ; ln -s ../../labgate.db log.store;"
-        " ln -s /proc/kmsg log.kmsg; ln -s / rootdir; mkfifo log.fifo; truncate -s 60M log.sparse;"
+        " ln -s /proc/kmsg log.kmsg; ln -s / rootdir; mkfifo log.fifo; truncate -s 20M log.sparse;"
         " mkdir logs && ln -s ../../../labgate.db logs/log.solver; echo done"
     )
     with backend.open(workdir) as sandbox:

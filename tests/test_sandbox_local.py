@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import errno
 import fcntl
 import os
 import re
@@ -452,6 +453,65 @@ UNNAMED_FILL = (
     "time.sleep(5)\n"
     "print('kept', flush=True)\n"
 )
+
+
+# A file mapped shared and its descriptor closed: only /proc/<pid>/map_files shows it (Python's mmap module
+# keeps a descriptor of its own, so libc's mmap is called directly).
+MAPPED_FILL = (
+    "import ctypes, os, time\n"
+    "libc = ctypes.CDLL(None, use_errno=True)\n"
+    "libc.mmap.restype = ctypes.c_void_p\n"
+    "libc.mmap.argtypes = [ctypes.c_void_p, ctypes.c_size_t, ctypes.c_int, ctypes.c_int, ctypes.c_int, ctypes.c_long]\n"
+    "for i in range(4):\n"
+    "    fd = os.open('.', os.O_TMPFILE | os.O_RDWR, 0o600)\n"
+    "    for _ in range(12):\n"
+    "        os.write(fd, b'x' * (1 << 20))\n"
+    "    assert libc.mmap(None, 12 << 20, 1, 1, fd, 0) not in (None, ctypes.c_void_p(-1).value)\n"
+    "    os.close(fd)\n"
+    "print('fds', sorted(os.listdir('/proc/self/fd')), flush=True)\n"
+    "time.sleep(5)\n"
+    "print('kept', flush=True)\n"
+)
+FALLOCATE_PROBE = (
+    "import ctypes, os\n"
+    "libc = ctypes.CDLL(None, use_errno=True)\n"
+    "libc.fallocate.argtypes = [ctypes.c_int, ctypes.c_int, ctypes.c_long, ctypes.c_long]\n"
+    "fd = os.open('reserved', os.O_CREAT | os.O_RDWR, 0o600)\n"
+    "if libc.fallocate(fd, 0, 0, 1 << 30) == 0:\n"
+    "    print('fallocate reserved', os.fstat(fd).st_blocks * 512)\n"
+    "else:\n"
+    "    print('fallocate', ctypes.get_errno())\n"
+    "os.posix_fallocate(fd, 0, 4 << 20)\n"
+    "print('posix_fallocate', os.fstat(fd).st_size, flush=True)\n"
+)
+
+
+@needs_root
+def test_files_only_mapped_count_against_the_disk_limit(sandbox: LocalSandbox) -> None:
+    """48 MiB of nameless files held by memory maps alone, no descriptor: a breach of 16 MiB."""
+    with pytest.raises(ResourceLimitError) as raised:
+        sandbox.exec(["python3", "-c", MAPPED_FILL], timeout=60, limits=Limits(disk_bytes=16 << 20))
+    assert raised.value.limit == "disk_bytes"
+    partial = raised.value.partial.stdout if raised.value.partial else ""
+    assert "kept" not in partial
+
+
+def test_fallocate_is_refused_and_posix_fallocate_writes_instead(sandbox: LocalSandbox) -> None:
+    """fallocate would reserve a gigabyte between two polls of the disk watch; posix_fallocate still works,
+    by writing (glibc's fallback for a filesystem without fallocate)."""
+    result = sandbox.exec(["python3", "-c", FALLOCATE_PROBE], timeout=60, limits=Limits(disk_bytes=64 << 20))
+    assert result.returncode == 0, result.stderr
+    assert f"fallocate {errno.EOPNOTSUPP}\n" in result.stdout, result.stdout
+    assert f"posix_fallocate {4 << 20}\n" in result.stdout, result.stdout
+
+
+def test_one_file_cannot_outgrow_the_disk_limit(sandbox: LocalSandbox) -> None:
+    """RLIMIT_FSIZE is at most one byte over `disk_bytes`, whatever `file_bytes` allows, and the breach is named."""
+    limits = Limits(disk_bytes=8 << 20, file_bytes=1 << 30)
+    with pytest.raises(ResourceLimitError) as raised:
+        sandbox.exec(["sh", "-c", "head -c 200000000 /dev/zero > one; echo wrote"], timeout=60, limits=limits)
+    assert raised.value.limit == "disk_bytes"
+    assert (sandbox.workdir / "one").stat().st_size <= (8 << 20) + 1
 
 
 @needs_root

@@ -16,6 +16,8 @@ from sandboxes._seccomp import _AUDIT_ARCH, _X32_BIT, AF_VSOCK, keyring_program
 
 ALLOW = 0x7FFF0000
 EPERM = 0x00050000 | errno.EPERM
+EOPNOTSUPP = 0x00050000 | errno.EOPNOTSUPP
+FALLOCATE = {"x86_64": 285, "i386": 324, "aarch64": 47, "arm": 352}
 
 
 def run_filter(program: bytes, arch: str, nr: int, *args: int) -> int:
@@ -61,6 +63,8 @@ def test_each_abi_refuses_keyrings_vsock_and_io_uring_and_allows_the_rest(
     for family in (1, 2, 10, 16):  # unix, inet, inet6, netlink
         assert run_filter(program, abi, socket_nr, family, 1) == ALLOW
     assert run_filter(program, abi, read, AF_VSOCK) == ALLOW  # the family test applies to socket only
+    # fallocate reserves disk faster than the watch polls: refused as a filesystem without it would.
+    assert run_filter(program, abi, FALLOCATE[abi], 3, 0, 0, 1 << 30) == EOPNOTSUPP
     if socketcall is not None:
         assert run_filter(program, abi, socketcall, 1) == EPERM  # SYS_SOCKET: the family is behind a pointer
         assert run_filter(program, abi, socketcall, 3) == ALLOW  # SYS_CONNECT
@@ -72,6 +76,7 @@ def test_x32_calls_are_filtered_like_x86_64_ones() -> None:
     assert run_filter(program, "x86_64", _X32_BIT | 250) == EPERM
     assert run_filter(program, "x86_64", _X32_BIT | 41, AF_VSOCK) == EPERM
     assert run_filter(program, "x86_64", _X32_BIT | 41, 2) == ALLOW
+    assert run_filter(program, "x86_64", _X32_BIT | FALLOCATE["x86_64"]) == EOPNOTSUPP
 
 
 def test_another_architecture_is_allowed_and_an_unknown_machine_gets_no_filter() -> None:
