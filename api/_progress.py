@@ -10,6 +10,8 @@ from rich.console import Console
 from rich.markup import escape
 from rich.status import Status
 
+from api._terminal import printable
+
 
 class LineReporter:
     """One timestamped line per event: readable in a log file, easy to grep, no escape codes."""
@@ -21,7 +23,7 @@ class LineReporter:
     def event(self, kind: str, message: str, data: dict[str, Any]) -> None:
         if kind in ("step",):
             return
-        print(f"[{time.monotonic() - self.start:7.1f}s] {message}", file=self.stream, flush=True)
+        print(printable(f"[{time.monotonic() - self.start:7.1f}s] {message}"), file=self.stream, flush=True)
 
 
 class LiveReporter:
@@ -48,6 +50,6 @@ class LiveReporter:
         elapsed = f"{time.monotonic() - self.start:6.1f}s"
         if kind in ("decision", "revise", "plan") or (kind == "experiment" and "status" in data):
             style = {"accept": "green", "reject": "red"}.get(str(data.get("decision", "")), "")
-            self.console.print(f"[dim]{elapsed}[/dim] {escape(message)}", style=style or None, highlight=False)
+            self.console.print(f"[dim]{elapsed}[/dim] {escape(printable(message))}", style=style or None, highlight=False)
         if self.status is not None:
-            self.status.update(f"{escape(message)} [dim]({elapsed})[/dim]")
+            self.status.update(f"{escape(printable(message))} [dim]({elapsed})[/dim]")

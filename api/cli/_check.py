@@ -27,12 +27,12 @@ from pathlib import Path
 from typing import Any
 
 import click
-from rich.console import Console
 
 from agents import RunLauncher, RunOptions, refuse_renamed_subject
 from api._errors import BadInputError
 from api._json import dumps_strict
 from api._settings import Settings, build_launcher
+from api._terminal import TerminalConsole
 from api.cli._isolation import announce_isolation_gaps
 from runs import (
     ExperimentSpec,
@@ -227,7 +227,7 @@ def run_check(
 
 
 def _print(result: dict[str, Any]) -> None:
-    console = Console()
+    console = TerminalConsole()
     colour = {"accept": "green", "reject": "red"}.get(result["decision"], "yellow")
     console.print(f"{result['task']} on {result['source']}: [{colour}]{result['decision']}[/{colour}]", highlight=False)
     if result["gate_deviations"]:  # an accept under loosened gates says which, as `agent show` does for a run

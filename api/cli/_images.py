@@ -10,9 +10,9 @@ import json
 import sys
 
 import click
-from rich.console import Console
 from rich.table import Table
 
+from api._terminal import TerminalConsole, printable, printable_cells
 from sandboxes import (
     DEFAULT_MIRROR,
     SandboxError,
@@ -26,7 +26,7 @@ from sandboxes import (
 
 def _fail(message: str) -> SystemExit:
     """The engine or a build failed: one line (plus a build's last lines) on stderr, exit 1."""
-    print(f"agent: error: {message}", file=sys.stderr)
+    print(printable(f"agent: error: {message}"), file=sys.stderr)
     return SystemExit(1)
 
 
@@ -53,12 +53,14 @@ def list_command(as_json: bool) -> None:
     table = Table("image", "tag", "present", "needs", box=None)
     for status in statuses:
         table.add_row(
-            status.name,
-            status.reference,
-            "yes" if status.present else "no",
-            "internet" if status.needs_internet else "Debian mirror",
+            *printable_cells(
+                status.name,
+                status.reference,
+                "yes" if status.present else "no",
+                "internet" if status.needs_internet else "Debian mirror",
+            )
         )
-    Console().print(table)
+    TerminalConsole().print(table)
 
 
 @images_group.command("build")

@@ -17,7 +17,6 @@ from typing import TYPE_CHECKING, Any, TextIO
 
 import click
 from pydantic import ValidationError
-from rich.console import Console
 from rich.markup import escape
 from rich.table import Column, Table
 from sqlalchemy.exc import DBAPIError
@@ -30,6 +29,7 @@ from api._json import dumps_strict
 from api._params import check_param_types
 from api._progress import LineReporter, LiveReporter
 from api._settings import Settings, SettingsError, build_launcher, build_store
+from api._terminal import TerminalConsole, printable, printable_cells
 from api.cli._images import images_group
 from api.cli._interrupt import EXIT_INTERRUPTED, signals_interrupt
 from api.cli._isolation import announce_isolation_gaps
@@ -93,14 +93,14 @@ def tasks_command(as_json: bool) -> None:
     launcher = build_launcher(Settings())
     tasks = sorted(launcher.catalog.tasks().values(), key=lambda task: task.id)
     for name, problem in sorted(launcher.catalog.unavailable.items()):
-        click.echo(f"agent: warning: workload {name!r} left out: {problem}", err=True)
+        click.echo(printable(f"agent: warning: workload {name!r} left out: {problem}"), err=True)
     if as_json:
         _emit_json([{"id": t.id, "workload": t.workload, "title": t.title, "gates": t.gates} for t in tasks])
         return
     table = Table("task", "workload", "title", "gates", box=None)
     for task in tasks:
-        table.add_row(task.id, task.workload, task.title, ", ".join(task.gates))
-    Console().print(table)
+        table.add_row(*printable_cells(task.id, task.workload, task.title, ", ".join(task.gates)))
+    TerminalConsole().print(table)
 
 
 DOC_FORMATS = ".md .markdown .txt .rst .tex .html .htm .ipynb .pdf"
@@ -180,12 +180,12 @@ def run_command(
             )
             if as_json:
                 _emit_json(summary.model_dump())
-            print(f"agent: {summary.reason}", file=sys.stderr)
+            print(printable(f"agent: {summary.reason}"), file=sys.stderr)
             raise SystemExit(1)
         chosen = result.plans[0]
-        print(f"plan: {chosen.task_id} ({chosen.rationale})", file=sys.stderr)
+        print(printable(f"plan: {chosen.task_id} ({chosen.rationale})"), file=sys.stderr)
         for note in result.notes:  # what in the documents was not read, and why
-            print(f"note: {note}", file=sys.stderr)
+            print(printable(f"note: {note}"), file=sys.stderr)
         options.plan = {"goal": goal, "planner": result.planner, **chosen.model_dump(mode="json")}
         task = chosen.task_id
     if task is None:
@@ -220,7 +220,7 @@ def _announce_llm(settings: Settings) -> None:
     if config is None:
         print("no LLM endpoint configured (LABGATE_LLM_BASE_URL): using the built-in policy", file=sys.stderr)
     else:
-        print(f"LLM: {config.model} at {config.base_url}", file=sys.stderr)
+        print(printable(f"LLM: {config.model} at {config.base_url}"), file=sys.stderr)
 
 
 def _drive(action: Callable[[Any], RunSummary], as_json: bool, run_id: str) -> None:
@@ -230,7 +230,7 @@ def _drive(action: Callable[[Any], RunSummary], as_json: bool, run_id: str) -> N
     if as_json:
         _reserve_stdout_for_json()
     interactive = sys.stderr.isatty() and not as_json
-    reporter: Any = LiveReporter(Console(stderr=True)) if interactive else LineReporter()
+    reporter: Any = LiveReporter(TerminalConsole(stderr=True)) if interactive else LineReporter()
     try:
         with signals_interrupt(run_id) as interruption, reporter if interactive else nullcontext():
             summary = action(reporter)
@@ -278,7 +278,7 @@ def plan_command(docs: Path, goal: str, as_json: bool) -> None:
         if result.refusal is not None:
             raise SystemExit(1)
         return
-    console = Console()
+    console = TerminalConsole()
     console.print(f"{result.passages} passages from {result.documents} documents; planner: {result.planner}")
     if result.llm_calls:
         console.print(f"model: {result.llm_calls} call(s), {result.llm_tokens} tokens", highlight=False)
@@ -333,7 +333,7 @@ def cancel_command(run_id: str) -> None:
         cancel_run(launcher.store, run_id)  # of two cancels racing, only one is told it cancelled the run
     except (RunStateError, RunNotFoundError) as error:
         raise BadInputError(str(error)) from None
-    print(f"run {run_id} cancelled")
+    print(printable(f"run {run_id} cancelled"))
 
 
 SHORTEST_PREFIX = 4
@@ -358,7 +358,7 @@ def _run_id(store: RunStore, given: str) -> str:
 
 
 def _print_summary(summary: RunSummary) -> None:
-    console = Console()
+    console = TerminalConsole()
     colour = {"finished": "green", "paused": "yellow"}.get(summary.status, "red")
     console.print(
         f"run [bold]{summary.run_id}[/bold] {escape(summary.task)}: [{colour}]{summary.status}[/{colour}]"
@@ -407,14 +407,16 @@ def runs_command(as_json: bool, limit: int, status: str | None) -> None:
     table = Table(run_column, "task", "status", "started", "accepted", "rejected", box=None)
     for row in rows:
         table.add_row(
-            str(row["run_id"]),
-            str(row["task"]),
-            _status_label(by_id[str(row["run_id"])]),
-            str(row["started"])[:19],
-            str(row["accepted"]),
-            str(row["rejected"]),
+            *printable_cells(
+                str(row["run_id"]),
+                str(row["task"]),
+                _status_label(by_id[str(row["run_id"])]),
+                str(row["started"])[:19],
+                str(row["accepted"]),
+                str(row["rejected"]),
+            )
         )
-    Console().print(table)
+    TerminalConsole().print(table)
 
 
 def _status_label(run: Any) -> str:
@@ -441,7 +443,7 @@ def show_command(run_id: str, as_json: bool) -> None:
     if as_json:
         _emit_json(detail)
         return
-    console = Console()
+    console = TerminalConsole()
     console.print(
         f"run [bold]{escape(str(detail['run_id']))}[/bold] {escape(str(detail['task']))}: "
         f"{_status_label(store.get_run(run_id))}" + (f" — {escape(str(detail['reason']))}" if detail["reason"] else ""),
@@ -458,7 +460,8 @@ def show_command(run_id: str, as_json: bool) -> None:
     table = Table("experiment", "status", "decision", "metrics", box=None)
     for experiment in detail["experiments"]:
         metrics = ", ".join(f"{k}={_metric(v)}" for k, v in sorted(experiment["metrics"].items())[:4])
-        table.add_row(escape(experiment["key"]), experiment["status"], str(experiment["decision"]), metrics)
+        cells = (escape(experiment["key"]), experiment["status"], str(experiment["decision"]), metrics)
+        table.add_row(*printable_cells(*cells))
     console.print(table)
     for verdict in detail["verdicts"]:
         console.print(
@@ -514,18 +517,18 @@ def main(argv: list[str] | None = None) -> None:
     finally:
         lost = lost_output()
         if lost is not None:
-            print(f"agent: warning: {lost}", file=sys.stderr)
+            print(printable(f"agent: warning: {lost}"), file=sys.stderr)
 
 
 def _main(argv: list[str] | None) -> None:
     undecodable = _undecodable_argument(sys.argv[1:] if argv is None else argv)
     if undecodable is not None:
-        print(f"agent: error: argument {undecodable} is not UTF-8 text", file=sys.stderr)
+        print(printable(f"agent: error: argument {undecodable} is not UTF-8 text"), file=sys.stderr)
         raise SystemExit(EXIT_BAD_INPUT)
     try:
         result = app.main(args=argv, prog_name="agent", standalone_mode=False)
     except click.UsageError as error:
-        print(f"agent: error: {error.format_message()}", file=sys.stderr)
+        print(printable(f"agent: error: {error.format_message()}"), file=sys.stderr)
         raise SystemExit(EXIT_BAD_INPUT) from None
     except click.exceptions.Exit as exit_:
         raise SystemExit(exit_.exit_code) from None
@@ -533,20 +536,20 @@ def _main(argv: list[str] | None) -> None:
         print("agent: aborted", file=sys.stderr)
         raise SystemExit(130) from None
     except (BadInputError, SettingsError, StoreUnavailableError) as error:
-        print(f"agent: error: {error}", file=sys.stderr)
+        print(printable(f"agent: error: {error}"), file=sys.stderr)
         raise SystemExit(EXIT_BAD_INPUT) from None
     except ValidationError as error:
-        print(f"agent: error: invalid configuration: {describe_validation_error(error)}", file=sys.stderr)
+        print(printable(f"agent: error: invalid configuration: {describe_validation_error(error)}"), file=sys.stderr)
         raise SystemExit(EXIT_BAD_INPUT) from None
     except DBAPIError as error:  # the store's disk full or read-only before anything of this command was written
-        print(f"agent: error: {store_failure(error)}. What was recorded before is kept.", file=sys.stderr)
+        print(printable(f"agent: error: {store_failure(error)}. What was recorded before is kept."), file=sys.stderr)
         raise SystemExit(EXIT_BAD_INPUT) from None
     except OSError as error:
         if error.errno not in STORAGE_ERRNOS:
             raise
         where = f" {error.filename}" if error.filename else ""
         kept = "What was recorded before is kept."
-        print(f"agent: error: cannot write{where}: {error.strerror}. {kept}", file=sys.stderr)
+        print(printable(f"agent: error: cannot write{where}: {error.strerror}. {kept}"), file=sys.stderr)
         raise SystemExit(EXIT_BAD_INPUT) from None
     raise SystemExit(result if isinstance(result, int) else 0)
 
