@@ -246,3 +246,13 @@ def test_differing_bytes_finds_the_first_change_and_counts_them_all(length: int)
         seen[positions] ^= np.uint8(0x80)
         assert differing_bytes(seen, wanted) == (int(positions[0]), positions.size)
         assert differing_bytes(seen, wanted, chunk=64) == (int(positions[0]), positions.size)
+
+
+def test_warm_up_runs_are_checked_like_any_other() -> None:
+    """Untimed is not unchecked: a kernel wrong only at its second launch (the warm-up) passed the correctness
+    gate while the checked runs were the first, the drawn timed ones and the last."""
+    for warmup in (1, 2, 3):
+        first_timed = 1 + warmup
+        checked = checked_runs(first_timed, 5, [0.0, 0.5])
+        assert set(range(first_timed)) <= set(checked), (warmup, checked)
+        assert first_timed + 4 in checked

@@ -37,6 +37,11 @@ NBODY_MASS_CLAMP = SUITE["nbody"].seed.replace(
 )
 """Every mass clamped to 0.002, above any the usual draw makes at the sizes checked (at most 1/750)."""
 
+LBM_VELOCITY_CLAMP = SUITE["lbm"].seed.replace(
+    "ux /= rho; uy /= rho;", "ux /= rho; uy /= rho; ux = clamp(ux, -0.2f, 0.2f); uy = clamp(uy, -0.2f, 0.2f);"
+)
+"""The flow's velocity clamped to 0.2: above any the usual near-rest draw reaches (|u| about 0.07 at most)."""
+
 GRADSHAF_MAX_FROM_ZERO = SUITE["gradshaf"].seed.replace("float m = -INFINITY;", "float m = 0.0f;")
 """The reduction's running maximum starts at 0: right for any field whose maximum is positive."""
 
@@ -53,6 +58,7 @@ CONTRACT_DOMAIN_CHEATS: dict[str, tuple[str, str, str, str]] = {
     # name: (task, source, which, a phrase the rejection must contain), as `SCALAR_RESIDUE_CHEATS`
     "lbm-inverse-density-series": ("lbm", LBM_SERIES_INVERSE, "residue", "INCORRECT"),
     "nbody-masses-clamped": ("nbody", NBODY_MASS_CLAMP, "residue", "INCORRECT"),
+    "lbm-velocity-clamped": ("lbm", LBM_VELOCITY_CLAMP, "residue", "INCORRECT"),
     "gradshaf-maximum-from-zero": ("gradshaf", GRADSHAF_MAX_FROM_ZERO, "residue", "INCORRECT"),
     "saxpy-wrong-below-the-search-sizes": ("saxpy", SAXPY_SMALL_N, "residue", "INCORRECT"),
 }

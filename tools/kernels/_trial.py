@@ -128,8 +128,11 @@ def differing_bytes(seen: np.ndarray, wanted: np.ndarray, chunk: int = 1 << 19) 
 
 
 def checked_runs(first_timed: int, timed: int, fractions: list[float]) -> list[int]:
-    """Run 0, the timed runs the host's random fractions point at, and the last timed run."""
-    picks = {0, first_timed + timed - 1}
+    """Run 0, the warm-up runs, the timed runs the host's random fractions point at, and the last timed run.
+
+    The warm-up runs are untimed, so they were left unchecked too: a kernel wrong only at its second launch
+    passed the correctness gate. Each is checked now; what a run computes counts whether or not it is timed."""
+    picks = {0, first_timed + timed - 1, *range(1, first_timed)}
     picks.update(first_timed + min(timed - 1, int(u * timed)) for u in fractions)
     return sorted(picks)
 
