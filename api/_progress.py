@@ -50,6 +50,8 @@ class LiveReporter:
         elapsed = f"{time.monotonic() - self.start:6.1f}s"
         if kind in ("decision", "revise", "plan") or (kind == "experiment" and "status" in data):
             style = {"accept": "green", "reject": "red"}.get(str(data.get("decision", "")), "")
-            self.console.print(f"[dim]{elapsed}[/dim] {escape(printable(message))}", style=style or None, highlight=False)
+            self.console.print(
+                f"[dim]{elapsed}[/dim] {escape(printable(message))}", style=style or None, highlight=False
+            )
         if self.status is not None:
             self.status.update(f"{escape(printable(message))} [dim]({elapsed})[/dim]")
