@@ -407,7 +407,8 @@ def rlimit_values(limits: Limits, timeout: float, with_nproc: bool) -> dict[str,
     # No single file may outgrow the directory's whole disk budget (a file kept only in a socket's queue is
     # found by no watch, so this cap is what bounds it); one byte more, so a file stopped there is still seen
     # crossing `disk_bytes` and named a disk breach, not only a signal.
-    file_cap = [value for value in (limits.file_bytes, limits.disk_bytes and limits.disk_bytes + 1) if value]
+    disk_cap = None if limits.disk_bytes is None else limits.disk_bytes + 1
+    file_cap = [value for value in (limits.file_bytes, disk_cap) if value is not None]
     if file_cap:
         values["fsize"] = min(file_cap)
     if limits.open_files is not None:

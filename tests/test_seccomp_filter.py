@@ -84,3 +84,17 @@ def test_another_architecture_is_allowed_and_an_unknown_machine_gets_no_filter()
     assert program is not None
     assert run_filter(program, "aarch64", 219) == ALLOW  # an ABI this machine cannot run
     assert keyring_program("riscv64") is None
+
+
+def test_the_file_size_cap_is_the_smaller_of_the_file_and_disk_limits() -> None:
+    """One byte over `disk_bytes` (so a file stopped there is still named a disk breach); a zero is a limit too."""
+    from sandboxes._base import Limits, rlimit_values
+
+    def fsize(**limits: int | None) -> int | None:
+        return rlimit_values(Limits(**limits), 10.0, False).get("fsize")  # type: ignore[arg-type]
+
+    assert fsize(file_bytes=1 << 30, disk_bytes=8 << 20) == (8 << 20) + 1
+    assert fsize(file_bytes=4 << 20, disk_bytes=8 << 20) == 4 << 20
+    assert fsize(file_bytes=0, disk_bytes=None) == 0
+    assert fsize(file_bytes=1 << 30, disk_bytes=0) == 1
+    assert fsize(file_bytes=None, disk_bytes=None) is None
