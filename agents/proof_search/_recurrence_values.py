@@ -29,7 +29,7 @@ MAX_INDEX = 4999
 """Above this, Coq keeps a `nat` numeral as its digits (`Nat.of_num_uint`), which the computed term would not match."""
 
 MAX_ORDER = 8
-_TYPES = {"Z": "Z", "nat": "nat"}
+_TYPES = ("Z", "nat")
 _IDENT = r"[A-Za-z_][\w']*"
 _FORALL = re.compile(rf"^forall\s*\(?\s*({_IDENT})\s*(?::\s*nat\s*)?\)?\s*,\s*(.*)$", re.S)
 _NUMERAL_VALUE = re.compile(r"^\(?\s*(-?\s*\d+)\s*\)?\s*(?:%\s*(?:Z|nat))?$")
@@ -205,7 +205,6 @@ def _rule(premise: str, sequence: str) -> tuple[str, int, int, int] | None:
     offset = index_offset(head[0][2], variable)
     if offset is None:
         return None
-    pieces, position, order = [], 0, 0
     references = applications(right, sequence)
     if not references:
         return None
@@ -216,6 +215,7 @@ def _rule(premise: str, sequence: str) -> tuple[str, int, int, int] | None:
             return None
         shifts.append(offset - reference)
     order = max(shifts)
+    pieces, position = [], 0
     for (start, end, _), shift in zip(references, shifts, strict=True):
         pieces.append(right[position:start])
         pieces.append(f"rv_t{order - shift + 1}")
@@ -285,7 +285,7 @@ def recurrence(problem: ProofProblem) -> Recurrence | None:
                 continue
             return Recurrence(
                 sequence,
-                _TYPES[kind.group(1)],
+                kind.group(1),
                 order,
                 first,
                 tuple(value for value in window if value is not None),

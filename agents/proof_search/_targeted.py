@@ -1709,6 +1709,20 @@ def _prime_factors(number: int) -> dict[int, int]:
     return factors
 
 
+_FILLED: dict[str, Callable[[ProofProblem], str | None]] = {
+    LN_NUMERALS: ln_numerals,
+    POWER_PERIOD: power_period,
+    SQRT_BOUNDS: sqrt_bounds,
+    SQRT_NUMERALS: sqrt_numerals,
+    LIST_UNFOLD: list_unfold,
+    BINARY_NUMERALS: binary_numerals,
+    ROOT_FACTS: quadratic_root_facts,
+    RECURRENCE_VALUES: recurrence_values,
+    EXPONENT_BOUNDS: exponent_bounds,
+}
+"""Placeholders filled from the problem's text; None from the filler means the skeleton does not apply."""
+
+
 def specialise(steps: tuple[str, ...], problem: ProofProblem | None) -> tuple[str, ...] | None:
     """The steps with per-problem placeholders filled in, or None when they cannot be (no problem given)."""
     names = local_definitions(problem) if problem is not None else ()
@@ -1719,48 +1733,14 @@ def specialise(steps: tuple[str, ...], problem: ProofProblem | None) -> tuple[st
             return None
         if step in (UNFOLD_LOCAL, UNFOLD_LOCAL_OPTIONAL):
             concrete.append(unfold if names else "idtac.")
-        elif step == LN_NUMERALS:
-            if problem is None:
-                return None
-            concrete.append(ln_numerals(problem))
-        elif step == POWER_PERIOD:
-            period = power_period(problem) if problem is not None else None
-            if period is None:
-                return None
-            concrete.append(period)
         elif step == FLOOR_TO_UP:
             uses_floor = problem is not None and "Coquelicot" in problem.header and "floor" in problem.statement
             concrete.append(_FLOOR_TO_UP if uses_floor else "idtac.")
-        elif step == SQRT_BOUNDS:
-            if problem is None:
+        elif step in _FILLED:
+            filled = _FILLED[step](problem) if problem is not None else None
+            if filled is None:
                 return None
-            concrete.append(sqrt_bounds(problem))
-        elif step == SQRT_NUMERALS:
-            if problem is None:
-                return None
-            concrete.append(sqrt_numerals(problem))
-        elif step == LIST_UNFOLD:
-            if problem is None:
-                return None
-            concrete.append(list_unfold(problem))
-        elif step == BINARY_NUMERALS:
-            if problem is None:
-                return None
-            concrete.append(binary_numerals(problem))
-        elif step == ROOT_FACTS:
-            facts = quadratic_root_facts(problem) if problem is not None else None
-            if facts is None:
-                return None
-            concrete.append(facts)
-        elif step == RECURRENCE_VALUES:
-            values = recurrence_values(problem) if problem is not None else None
-            if values is None:
-                return None
-            concrete.append(values)
-        elif step == EXPONENT_BOUNDS:
-            if problem is None:
-                return None
-            concrete.append(exponent_bounds(problem))
+            concrete.append(filled)
         else:
             concrete.append(step)
     return tuple(concrete)
