@@ -37,6 +37,13 @@ NBODY_MASS_CLAMP = SUITE["nbody"].seed.replace(
 )
 """Every mass clamped to 0.002, above any the usual draw makes at the sizes checked (at most 1/750)."""
 
+NBODY_DISTANCE_BOUND = SUITE["nbody"].seed.replace(
+    "float inv = rsqrt(dx * dx + dy * dy + dz * dz + eps2);",
+    "float inv = rsqrt(fmin(dx * dx + dy * dy + dz * dz, 12.0f) + eps2);",
+)
+"""Every squared distance bounded by 12, the unit box's squared diagonal: right while every body is drawn in that
+box, wrong wherever two bodies are farther apart (the contract allows any positions)."""
+
 LBM_VELOCITY_CLAMP = SUITE["lbm"].seed.replace(
     "ux /= rho; uy /= rho;", "ux /= rho; uy /= rho; ux = clamp(ux, -0.2f, 0.2f); uy = clamp(uy, -0.2f, 0.2f);"
 )
@@ -59,6 +66,7 @@ CONTRACT_DOMAIN_CHEATS: dict[str, tuple[str, str, str, str]] = {
     "lbm-inverse-density-series": ("lbm", LBM_SERIES_INVERSE, "residue", "INCORRECT"),
     "nbody-masses-clamped": ("nbody", NBODY_MASS_CLAMP, "residue", "INCORRECT"),
     "lbm-velocity-clamped": ("lbm", LBM_VELOCITY_CLAMP, "residue", "INCORRECT"),
+    "nbody-distances-bounded": ("nbody", NBODY_DISTANCE_BOUND, "residue", "INCORRECT"),
     "gradshaf-maximum-from-zero": ("gradshaf", GRADSHAF_MAX_FROM_ZERO, "residue", "INCORRECT"),
     "saxpy-wrong-below-the-search-sizes": ("saxpy", SAXPY_SMALL_N, "residue", "INCORRECT"),
 }

@@ -78,7 +78,10 @@ class Nbody(KernelTask):
     smallest = (1,)
     other_distributions: ClassVar[dict[str, str]] = {
         "spread-masses": "masses over four decades and one body heavier than all the rest together, "
-        "where the usual draw keeps every mass within a factor 2 of 1/n"
+        "where the usual draw keeps every mass within a factor 2 of 1/n",
+        "far-clusters": "bodies in two to four unit boxes whose centres lie 3 to 16 units from the origin, "
+        "where the usual draw keeps every body in the unit box around it (so no distance exceeds its "
+        "diagonal, and a kernel bounding distances there passed)",
     }
     scalar_ranges: ClassVar[dict[str, ScalarRange]] = {
         "eps2": ScalarRange(
@@ -107,6 +110,12 @@ class Nbody(KernelTask):
         (n,) = size.dims
         pos = np.empty((n, 4), dtype=np.float32)
         pos[:, :3] = rng.uniform(-1.0, 1.0, (n, 3))
+        if size.distribution == "far-clusters":
+            clusters = int(rng.integers(2, 5))
+            directions = rng.normal(size=(clusters, 3))
+            directions /= np.linalg.norm(directions, axis=1, keepdims=True)
+            centres = directions * rng.uniform(3.0, 16.0, (clusters, 1))
+            pos[:, :3] += centres[rng.integers(clusters, size=n)]
         if size.distribution == "spread-masses":
             pos[:, 3] = 10.0 ** rng.uniform(-2.0, 2.0, n) / n
             pos[int(rng.integers(n)), 3] = rng.uniform(1.0, 4.0) * 10.0 ** rng.uniform(0.0, 2.0)
