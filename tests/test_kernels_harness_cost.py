@@ -102,14 +102,17 @@ def test_a_shared_seed_reuses_references_and_a_new_seed_computes_its_own() -> No
     assert first.ok, first.feedback()
     computed = len(calls)
     assert computed == sum(len(size.checked_runs) for size in first.sizes) >= 2 * len(SIZES)
+    # Another finalist on the same seed: the same first inputs (their references come from the cache), and
+    # later runs' variants of its own request (a kernel cannot have kept them from the first one).
     again = harness.evaluate(TASK.seed + "\n// another finalist\n", seed=3, sizes=SIZES)
     assert again.ok, again.feedback()
-    assert len(calls) == computed, "the same inputs computed their references again"
-    assert harness.references is not None and harness.references.hits == computed
+    assert harness.references is not None and harness.references.hits == len(SIZES)
+    assert len(calls) == 2 * computed - len(SIZES), "only the first runs' references may come from the cache"
+    before = len(calls)
     other = harness.evaluate(TASK.seed, seed=4, sizes=SIZES)
     assert other.ok, other.feedback()
     fresh = sum(len(size.checked_runs) for size in other.sizes)
-    assert len(calls) == computed + fresh, "a new input draw must compute every reference afresh"
+    assert len(calls) == before + fresh, "a new input draw must compute every reference afresh"
 
 
 def test_a_kernel_correct_only_for_the_first_input_draw_is_caught_with_the_cache_warm() -> None:
@@ -118,8 +121,11 @@ def test_a_kernel_correct_only_for_the_first_input_draw_is_caught_with_the_cache
     harness = harness_with(worker, calls)
     assert harness.evaluate(TASK.seed, seed=3, sizes=SIZES).ok
     worker.replay = True
-    # On the same draw the replayed outputs are the right ones: the replay itself is faithful.
-    assert harness.evaluate(TASK.seed, seed=3, sizes=SIZES).ok
+    # On the same seed the replayed first run is right (the same base inputs), but every later run has
+    # inputs of this request's own: the answers kept from the first request are wrong there.
+    same = harness.evaluate(TASK.seed, seed=3, sizes=SIZES)
+    assert same.status == "incorrect", same.feedback()
+    assert "y (run 0)" not in same.feedback() and "y (run " in same.feedback(), same.feedback()
     # On a new draw only the inputs changed; a cache that answered by size (or by seed) would pass it.
     replayed = harness.evaluate(TASK.seed, seed=4, sizes=SIZES)
     assert replayed.status == "incorrect"

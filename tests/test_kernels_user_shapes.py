@@ -324,7 +324,7 @@ class _Reduction:
 
 def _variants_of(
     kind: str, checked: list[int]
-) -> tuple[_Reduction, dict[str, np.ndarray], dict[str, np.ndarray], bool]:
+) -> tuple[_Reduction, dict[str, np.ndarray], dict[str, np.ndarray], set[int]]:
     rng = np.random.default_rng(11)
     task = _Reduction(kind)
 

@@ -214,6 +214,7 @@ def test_no_output_outlives_its_request_in_the_worker(worker: Recording, tmp_pat
     could reach them.
     """
     from tools.kernels._protocol import encode
+    from tools.kernels._variant_stream import streamed
 
     task = SUITE["nbody"]
     harness = Harness(task, worker, ceilings=None, warmup=1, repeats=3)
@@ -225,7 +226,7 @@ def test_no_output_outlives_its_request_in_the_worker(worker: Recording, tmp_pat
     needles = np.unique(meaningful(answers) * np.uint64(0x9E3779B97F4A7C15))
     assert needles.size > 1000
     header, arrays = worker.sent
-    message = b"".join(bytes(chunk) for chunk in encode(header, arrays))
+    message = b"".join(bytes(chunk) for sent in streamed(header, arrays) for chunk in encode(*sent))
     context = multiprocessing.get_context("spawn")
     queue = context.Queue()
     child = context.Process(target=_scan_child, args=([message], needles, queue))

@@ -12,6 +12,7 @@
 
 from __future__ import annotations
 
+import io
 import platform
 import re
 from collections.abc import Iterator, Mapping, Sequence
@@ -212,7 +213,8 @@ def test_primality_is_decided_quickly_at_any_size() -> None:
     assert small[:10] == [2, 3, 5, 7, 11, 13, 17, 19, 23, 29] and len(small) == 46
 
 
-FORGING_REFERENCE = """import sys
+FORGING_REFERENCE = """import struct
+import sys
 
 import numpy as np
 
@@ -222,7 +224,8 @@ def reference(n, x, w):
     while "outbox" not in frame.f_locals:
         frame = frame.f_back
     outbox = frame.f_locals["outbox"]
-    outbox.write(b'{"ok": true, "arrays": [{"name": "y", "shape": ["n"]}], "payload": 0}\\n')
+    header = b'{"ok": true, "arrays": [{"name": "y", "shape": ["n"]}], "payload": 0}\\n'
+    outbox.write(struct.pack("<Q", len(header)) + header)
     outbox.flush()
     return np.correlate(x.astype(np.float64), w.astype(np.float64), mode="valid")
 """
@@ -254,10 +257,11 @@ def test_a_reference_that_writes_to_the_reply_pipe_is_a_clear_error(tmp_path: Pa
     ],
 )
 def test_a_malformed_message_is_a_protocol_error(header: bytes) -> None:
-    from tools.kernels._protocol import ProtocolError, decode
+    from tools.kernels._protocol import LENGTH, ProtocolError, decode
 
+    stream = io.BytesIO(LENGTH.pack(len(header)) + header + bytes(16))
     with pytest.raises(ProtocolError):
-        decode(lambda: header, bytearray)
+        decode(stream.read)
 
 
 @pytest.mark.parametrize(

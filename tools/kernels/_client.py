@@ -22,7 +22,8 @@ import numpy as np
 
 from runs import LabgateError
 from sandboxes import GIB, Limits, Sandbox, SandboxProcess
-from tools.kernels._protocol import MAX_HEADER, REQUEST_MARK, ProtocolError, decode, write_message
+from tools.kernels._protocol import REQUEST_MARK, ProtocolError, decode, write_message
+from tools.kernels._variant_stream import streamed
 
 DEATH_NOTE_CHARS = 240
 """The most of a dead worker's last output quoted in the error (the end of it)."""
@@ -94,7 +95,6 @@ class Worker:
         self.sandbox: Sandbox | None = None
         self.starts = 0
         self.device: dict[str, Any] = {}
-        self._buffer = b""
 
     def _start(self, timeout: float) -> None:
         self.workdir.mkdir(parents=True, exist_ok=True)
@@ -106,7 +106,6 @@ class Worker:
         self.process = self.sandbox.spawn(
             [sys.executable, "-I", "-c", code, "--backend", self.backend], limits=WORKER_LIMITS, env=env
         )
-        self._buffer = b""
         self.starts += 1
         reply, _ = self._exchange({"op": "hello"}, {}, timeout)
         if not reply.get("ok"):
@@ -136,7 +135,7 @@ class Worker:
         deadline = time.monotonic() + timeout
         self._send(header, arrays, deadline)
         try:
-            return decode(lambda: self._read_line(deadline), lambda n: self._read_exact(n, deadline))
+            return decode(lambda n: self._read_exact(n, deadline))
         except EOFError:
             raise WorkerCrashedError(self._death_note()) from None
         except ProtocolError as error:
@@ -149,14 +148,18 @@ class Worker:
         A worker that stopped reading (a task file's reference can replace the worker's own loop)
         would otherwise block the host forever on a request larger than the pipe's buffer: the
         write runs beside, and past the deadline the worker is killed, which ends the write.
+        Each run's input variant follows as a message of its own (`streamed`), which the worker
+        reads just before that run: until then it waits in the pipe, out of the kernels' reach.
         """
         assert self.process is not None
         stream = self.process.stdin
         failed: list[BaseException] = []
+        messages = streamed(header, arrays)
 
         def write() -> None:
             try:
-                write_message(stream, header, arrays)
+                for message_header, message_arrays in messages:
+                    write_message(stream, message_header, message_arrays)
             except (OSError, ValueError) as error:  # BrokenPipeError is an OSError
                 failed.append(error)
 
@@ -170,30 +173,11 @@ class Worker:
         if failed:
             raise WorkerCrashedError(self._death_note())
 
-    def _fill(self, deadline: float) -> None:
-        assert self.process is not None
-        fd = self.process.stdout.fileno()
-        self._wait_readable(fd, deadline)
-        chunk = os.read(fd, 1 << 16)
-        if not chunk:
-            raise EOFError
-        self._buffer += chunk
-
-    def _read_line(self, deadline: float) -> bytes:
-        while b"\n" not in self._buffer:
-            if len(self._buffer) > MAX_HEADER:
-                raise WorkerCrashedError("worker sent an oversized header")
-            self._fill(deadline)
-        line, _, self._buffer = self._buffer.partition(b"\n")
-        return line
-
     def _read_exact(self, size: int, deadline: float) -> bytearray:
         assert self.process is not None
         data = bytearray(size)
         view = memoryview(data)
-        have = min(size, len(self._buffer))
-        view[:have] = self._buffer[:have]
-        self._buffer = self._buffer[have:]
+        have = 0
         fd = self.process.stdout.fileno()
         while have < size:
             self._wait_readable(fd, deadline)

@@ -10,10 +10,11 @@ score the runs on which it skipped the work). Held-out sizes are drawn
 per evaluation from the seed (`KernelTask.draw_heldout`). Fitness is the geometric mean over sizes
 of roofline time over the median measured time (1.0 = at this device's ceiling); any failing size gives 0.
 
-Evaluations that share an inputs seed draw the same inputs, and the harness keeps the reference
+Evaluations that share an inputs seed draw the same base inputs, and the harness keeps the reference
 outputs it computed by the exact bytes of the inputs (`ReferenceCache`), so re-measuring several
-finalists on one seed computes each reference once. Every evaluation records where its seconds
-went (`Evaluation.phases`, see `bench/harness_cost.py`).
+finalists on one seed computes each first run's reference once; the later runs' variants are drawn
+per request (`_request_variants`), so no worker is ever sent the same variant twice. Every
+evaluation records where its seconds went (`Evaluation.phases`, see `bench/harness_cost.py`).
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ import math
 import secrets
 import statistics
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -46,6 +47,8 @@ SKIP_FACTOR = 4.0
 HELDOUT_STREAM = 0x4E1D
 SCALAR_STREAM = 0x5CA1
 """Mixed into the seed for the scalar arguments drawn per size (`KernelTask.draw_scalars`)."""
+VARIANT_STREAM = 0x7A41
+"""Mixed with the seed and the request count for each request's input variants (`Harness._request_variants`)."""
 POISON_STREAM = 0x9015
 """Mixed into the seed for the poison byte of each size's later runs (`LATER_POISONS`): inputs stay as they were."""
 Status = Literal["ok", "incorrect", "compile_error", "invalid", "timeout", "crash", "launch_error"]
@@ -177,6 +180,8 @@ class Harness:
         self.warmup = warmup
         self.repeats = repeats
         self.references: ReferenceCache | None = ReferenceCache(task.reference) if reference_cache else None
+        self._requests = 0
+        """Evaluation requests this harness has made: each draws its runs' variants from a stream of its own."""
 
     def use_reference_cache(self, enabled: bool = True) -> None:
         """Start a new, empty reference cache, or (False) compute every reference afresh."""
@@ -225,12 +230,7 @@ class Harness:
             with phases.time("inputs"):
                 inputs = task.draw_inputs(size, rng)
             runs = 1 + self.warmup + (repeats or self.repeats)
-
-            def draw(size: Size = size) -> dict[str, np.ndarray]:
-                return task.draw_inputs(size, rng)
-
             with phases.time("variants"):
-                variants = draw_variants(inputs, draw, runs, rng, whole=whole_variants(task, size))
                 specs = {spec.name: spec for spec in program.buffers}
                 samples = {
                     f"sample:{name}": rng.integers(0, specs[name].count, min(SAMPLES, specs[name].count)).astype(
@@ -271,8 +271,13 @@ class Harness:
                     }
             digests = BaseDigests(inputs)
             answers: dict[int, Mapping[str, np.ndarray]] = {}
+            variants: dict[str, np.ndarray] = {}
+            redrawn: set[int] = set()
+            checked: list[int] = []
             for attempt in range(FRESH_REQUESTS):
                 answers.clear()
+                with phases.time("variants"):
+                    variants, draw = self._request_variants(size, inputs, runs, seed, variants, redrawn, checked)
                 try:
                     asked = time.perf_counter()
                     reply, raw = self.worker.request(request, {**inputs, **variants, **samples}, self.timeout)
@@ -319,9 +324,9 @@ class Harness:
                     redrawn = fresh_answers(
                         task, size, inputs, variants, checked, draw, self.references, digests, answers
                     )
-                # Timed runs that look like work skipped where no one looked are asked again, as they
-                # were: a kernel that skips does so every time, while one slow checked run of a
-                # microsecond kernel (an interrupt, a preemption) rarely comes twice.
+                # Timed runs that look like work skipped where no one looked are asked again: a kernel
+                # that skips does so every time, while one slow checked run of a microsecond kernel
+                # (an interrupt, a preemption) rarely comes twice.
                 if not redrawn and not _skipped_work(reply):
                     break
             judgement = judge_trial(
@@ -355,6 +360,52 @@ class Harness:
             wall_seconds=time.perf_counter() - started,
             compile_seconds=compile_seconds,
         )
+
+    def _request_variants(
+        self,
+        size: Size,
+        inputs: Mapping[str, np.ndarray],
+        runs: int,
+        seed: int,
+        previous: Mapping[str, np.ndarray],
+        redrawn: set[int],
+        checked: Sequence[int],
+    ) -> tuple[dict[str, np.ndarray], Callable[[], Mapping[str, np.ndarray]]]:
+        """Every run's input variant for the next request, none of them sent to this worker before; and the
+        draw of the task's inputs that `fresh_answers` uses for the runs it draws again after the reply.
+
+        A kernel runs in the worker's address space and can keep anything it reads there until the worker
+        ends (not only `__local` memory: any byte of the process). Requests on one seed draw the same base
+        inputs (a gate's seed and candidate, the finalists re-measured on one seed, a size asked again), and
+        with the same variants a kernel, or an earlier candidate of the same search, could have kept the
+        later runs' inputs from an earlier request and computed their answers during the untimed first
+        run. So the variants come from a stream of their own per request (the seed and this harness's
+        request count), reproducible from both. On a request asked again, the runs `fresh_answers` drew
+        whole after the last reply (`redrawn`, never sent) keep those inputs, and the other runs the last
+        reply checked get whole draws (an elementwise one would often repeat run 0's answer again).
+        """
+        self._requests += 1
+        rng = np.random.default_rng([seed, VARIANT_STREAM, self._requests])
+        task = self.task
+
+        def draw() -> Mapping[str, np.ndarray]:
+            return task.draw_inputs(size, rng)
+
+        variants = draw_variants(
+            inputs,
+            draw,
+            runs,
+            rng,
+            whole=whole_variants(task, size),
+            whole_runs=set(checked) - redrawn,
+            skip=redrawn,
+        )
+        for run in redrawn:
+            for name in inputs:
+                for part in ("index", "value"):
+                    key = f"variant{run}:{name}:{part}"
+                    variants[key] = np.asarray(previous[key])
+        return variants, draw
 
     def sizes_for(self, which: Literal["train", "heldout"], seed: int) -> tuple[Size, ...]:
         """The sizes one evaluation runs: the declared ones, or held-out ones drawn from `seed`.

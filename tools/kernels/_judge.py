@@ -216,9 +216,9 @@ def fresh_answers(
     references: ReferenceCache | None,
     digests: BaseDigests | None = None,
     answers: dict[int, Mapping[str, np.ndarray]] | None = None,
-) -> bool:
+) -> set[int]:
     """Give every checked run after the first inputs whose answer differs from run 0's (in place);
-    whether any run's inputs were drawn again. `answers` receives the reference outputs computed
+    the runs whose inputs were drawn again. `answers` receives the reference outputs computed
     for the runs' final inputs, for `judge_trial` to use instead of computing them again.
 
     A few changed elements leave some answers as they were: a maximum over 2**20 values stayed the
@@ -232,7 +232,7 @@ def fresh_answers(
     digests = digests if digests is not None else BaseDigests(base)
     known = answers if answers is not None else {}
     first = known[0] = _answer(task, size, base, variants, 0, references, digests)
-    redrawn = False
+    redrawn: set[int] = set()
     for run in checked:
         if run == 0:
             continue
@@ -240,7 +240,7 @@ def fresh_answers(
             known[run] = _answer(task, size, base, variants, run, references, digests)
             if not _same(known[run], first):
                 break
-            redrawn = True
+            redrawn.add(run)
             del known[run]  # its inputs change below
             fresh = draw()
             for name, data in base.items():

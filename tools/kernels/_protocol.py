@@ -1,12 +1,17 @@
-"""Framing between the trusted host and the sandboxed worker: a JSON header line, then raw arrays.
+"""Framing between the trusted host and the sandboxed worker: a length, a JSON header line, then raw arrays.
 
 Arrays travel as bytes described in the header (name, dtype, shape), so a 100 MB input costs one
-pipe copy instead of a serialisation round trip. Both sides use only these two functions.
+pipe copy instead of a serialisation round trip. Every part of a message is read by its exact
+length, never by a buffered line reader: the worker reads each run's inputs only just before that
+run (`_variant_stream`), and a reader that filled a buffer past the message it wanted would put the
+next run's inputs in the worker's memory, where the kernel running now can read them. Both sides use
+only these functions.
 """
 
 from __future__ import annotations
 
 import json
+import struct
 from collections.abc import Callable, Mapping
 from typing import IO, Any, BinaryIO
 
@@ -19,6 +24,8 @@ MAX_PAYLOAD = 1 << 33
 REQUEST_MARK = b"\n\x1elabgate: next request\x1e\n"
 """What the worker writes to stderr as each request begins, so that a crash note quotes only what the
 request that crashed printed, not an earlier candidate's output still in the stderr tail."""
+LENGTH = struct.Struct("<Q")
+"""The header's length in bytes, before it."""
 ALLOWED_DTYPES = frozenset({"float32", "float64", "int32", "uint32", "int64", "int8", "uint8", "complex64"})
 
 
@@ -38,7 +45,7 @@ def encode(header: Mapping[str, Any], arrays: Mapping[str, np.ndarray] | None = 
         chunks.append(raw)
         offset += raw.nbytes
     line = json.dumps({**header, "arrays": specs, "payload": offset}).encode() + b"\n"
-    return [memoryview(line), *chunks]
+    return [memoryview(LENGTH.pack(len(line))), memoryview(line), *chunks]
 
 
 def write_message(stream: IO[bytes], header: Mapping[str, Any], arrays: Mapping[str, np.ndarray] | None = None) -> None:
@@ -47,15 +54,15 @@ def write_message(stream: IO[bytes], header: Mapping[str, Any], arrays: Mapping[
     stream.flush()
 
 
-def decode(
-    read_line: Callable[[], bytes], read_exact: Callable[[int], bytes | bytearray]
-) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
-    """Parse one message; arrays are views of the payload (no copy)."""
-    line = read_line()
-    if not line:
-        raise EOFError("the other side closed the pipe")
-    if len(line) > MAX_HEADER:
+def decode(read_exact: Callable[[int], bytes | bytearray]) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
+    """Parse one message; arrays are views of the payload (no copy).
+
+    `read_exact(n)` returns exactly n bytes, or raises EOFError where the stream ends first.
+    """
+    (length,) = LENGTH.unpack(bytes(read_exact(LENGTH.size)))
+    if length > MAX_HEADER:
         raise ProtocolError("message header too long")
+    line = read_exact(length)
     try:
         header = json.loads(line)
     except json.JSONDecodeError as error:
@@ -106,7 +113,8 @@ def _whole(value: object) -> int:
 
 
 def read_message(stream: BinaryIO) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
-    """Blocking read from a plain binary stream (the worker's stdin)."""
+    """Blocking read from an unbuffered binary stream (the worker's stdin), no byte past the message."""
+    started = [False]
 
     def exact(size: int) -> bytearray:
         data = bytearray(size)
@@ -115,8 +123,9 @@ def read_message(stream: BinaryIO) -> tuple[dict[str, Any], dict[str, np.ndarray
         while have < size:
             got = stream.readinto(view[have:])  # type: ignore[attr-defined]
             if not got:
-                raise EOFError("the pipe closed in the middle of a message")
+                raise EOFError("the other side closed the pipe" if not started[0] else "the pipe closed mid-message")
             have += got
+            started[0] = True
         return data
 
-    return decode(lambda: stream.readline(MAX_HEADER + 1), exact)
+    return decode(exact)

@@ -35,7 +35,7 @@ from __future__ import annotations
 
 import hashlib
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -138,7 +138,13 @@ def checked_runs(first_timed: int, timed: int, fractions: list[float]) -> list[i
 
 
 class _Trial:
-    def __init__(self, backend: Backend, request: dict[str, Any], arrays: dict[str, np.ndarray]) -> None:
+    def __init__(
+        self,
+        backend: Backend,
+        request: dict[str, Any],
+        arrays: dict[str, np.ndarray],
+        variant: Callable[[int], Mapping[str, np.ndarray]],
+    ) -> None:
         self.backend = backend
         self.request = request
         self.arrays = arrays
@@ -174,7 +180,7 @@ class _Trial:
         self.kept: dict[str, np.ndarray] = {}
         self.keep: set[int] = set()
         self.phases: dict[str, float] = {"prepare": 0.0, "launch": 0.0, "observe": 0.0, "rival": 0.0}
-        self.inputs = RunInputs(self.base, arrays, list(self.base))
+        self.inputs = RunInputs(self.base, variant, list(self.base))
         self.scratch = np.empty(len(self.poison), np.uint8)
         """Where read-only inputs and unkept outputs are read back to, reused by every run."""
 
@@ -349,9 +355,16 @@ class Yardstick:
 
 
 def evaluate(
-    backend: Backend, request: dict[str, Any], arrays: dict[str, np.ndarray]
+    backend: Backend,
+    request: dict[str, Any],
+    arrays: dict[str, np.ndarray],
+    variant: Callable[[int], Mapping[str, np.ndarray]] | None = None,
 ) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
-    """Compile, then run the host program once, for warm-up and timed; see the module docstring."""
+    """Compile, then run the host program once, for warm-up and timed; see the module docstring.
+
+    `variant(r)`: run r's input variant, asked for as run r begins (`VariantFeed`); without it the
+    variants are among `arrays`.
+    """
     started = time.perf_counter()
     try:
         program = backend.compile(str(request["source"]), {k: int(v) for k, v in request["defines"].items()})
@@ -368,7 +381,7 @@ def evaluate(
         # Nor what they left in the runtime threads' stacks (`Backend.forget_launches`).
         backend.forget_local()
         backend.forget_launches()
-        trial = _Trial(backend, request, arrays)
+        trial = _Trial(backend, request, arrays, variant or (lambda run: arrays))
         setup_seconds = time.perf_counter() - started
         yardstick = Yardstick(backend, request["yardstick"]) if request.get("yardstick") else None
         yardstick_times = yardstick.measure(int(request["repeats"])) if yardstick is not None else []

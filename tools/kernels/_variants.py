@@ -13,7 +13,7 @@ host agree on what each run computed.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Collection, Iterator, Mapping
 from contextlib import contextmanager
 
 import numpy as np
@@ -51,20 +51,24 @@ def draw_variants(
     rng: np.random.Generator,
     *,
     whole: bool = False,
+    whole_runs: Collection[int] = (),
+    skip: Collection[int] = (),
 ) -> dict[str, np.ndarray]:
     """Protocol arrays `variant{r}:{name}:index|value` for runs 1..runs-1 (run 0 uses `base` as is).
 
     `draw()` is a fresh draw from the task's input distribution. Elementwise (the default) one
     draw serves every run, each run taking a different random subset of its elements; `whole`
     (for tasks whose buffers must stay consistent with each other, such as cell lists) replaces
-    every element with a new draw per run. A variant that changes nothing is drawn again.
+    every element with a new draw per run, and so do the runs in `whole_runs` alone. Runs in
+    `skip` get none (the caller has theirs). A variant that changes nothing is drawn again.
     """
     arrays: dict[str, np.ndarray] = {}
-    other = draw()
+    shared: Mapping[str, np.ndarray] | None = None
     for run in range(1, runs):
+        if run in skip:
+            continue
+        entire = whole or run in whole_runs
         changed, attempts = 0, 0
-        if whole:
-            other = draw()
         while changed == 0:
             attempts += 1
             if attempts > MAX_ATTEMPTS:
@@ -72,10 +76,13 @@ def draw_variants(
                     f"the task's input distribution gave no changed element in {MAX_ATTEMPTS} draws: "
                     "its inputs are constant, so no run can get inputs of its own"
                 )
+            if not entire and shared is None:
+                shared = draw()
+            other = draw() if entire or shared is None else shared
             changed = 0
             for name, data in base.items():
                 flat = np.asarray(data).reshape(-1)
-                index = np.arange(flat.size, dtype=np.uint32) if whole else _changed(flat.size, rng)
+                index = np.arange(flat.size, dtype=np.uint32) if entire else _changed(flat.size, rng)
                 values = np.asarray(other[name]).reshape(-1)[index.astype(np.int64)]
                 changed += int(np.count_nonzero(values.view(np.uint8) != flat[index.astype(np.int64)].view(np.uint8)))
                 arrays[f"variant{run}:{name}:index"] = index
@@ -104,20 +111,27 @@ class RunInputs:
     hashes them).
     """
 
-    def __init__(self, base: Mapping[str, np.ndarray], arrays: Mapping[str, np.ndarray], names: list[str]) -> None:
+    def __init__(
+        self,
+        base: Mapping[str, np.ndarray],
+        variant: Callable[[int], Mapping[str, np.ndarray]],
+        names: list[str],
+    ) -> None:
+        """`variant(r)`: run r's variant arrays (`variant{r}:{name}:index|value`), asked for as run r begins."""
         self.base = {name: np.asarray(base[name]).reshape(-1) for name in names}
         self.work = {name: data.copy() for name, data in self.base.items()}
-        self.arrays = arrays
+        self.variant = variant
 
     @contextmanager
     def run(self, run: int) -> Iterator[Mapping[str, np.ndarray]]:
         applied: list[tuple[str, np.ndarray]] = []
+        arrays = self.variant(run)
         try:
             for name, work in self.work.items():
-                index = self.arrays.get(f"variant{run}:{name}:index")
+                index = arrays.get(f"variant{run}:{name}:index")
                 if index is not None:
                     positions = index.astype(np.int64)
-                    work[positions] = self.arrays[f"variant{run}:{name}:value"]
+                    work[positions] = arrays[f"variant{run}:{name}:value"]
                     applied.append((name, positions))
             yield self.work
         finally:

@@ -24,6 +24,7 @@ import numpy as np
 from tools.kernels._backend import Backend
 from tools.kernels._protocol import REQUEST_MARK, read_message, write_message
 from tools.kernels._trial import evaluate
+from tools.kernels._variant_stream import VariantFeed
 
 
 class WholeWrites(io.FileIO):
@@ -67,6 +68,8 @@ def serve(backend: Backend, inbox: BinaryIO, outbox: BinaryIO) -> None:
         except EOFError:
             return
         _mark_stderr()
+        # The runs' input variants follow the request; each is read from the pipe as its run begins.
+        feed = VariantFeed(inbox, request.get("streamed", []))
         op = request.get("op")
         reply: dict[str, Any]
         payload: dict[str, np.ndarray] = {}
@@ -75,7 +78,7 @@ def serve(backend: Backend, inbox: BinaryIO, outbox: BinaryIO) -> None:
                 info = backend.info()
                 reply = {"ok": True, "device": {**info.__dict__, "key": info.key}, "pid": os.getpid()}
             elif op == "evaluate":
-                reply, payload = evaluate(backend, request, arrays)
+                reply, payload = evaluate(backend, request, arrays, feed.arrays if "streamed" in request else None)
             elif op == "reference":
                 from tools.kernels._reference_run import run_reference
 
@@ -104,6 +107,10 @@ def serve(backend: Backend, inbox: BinaryIO, outbox: BinaryIO) -> None:
                 "error": f"{type(error).__name__}: {error}",
                 "traceback": traceback.format_exc(limit=4),
             }
+        try:
+            feed.drain()
+        except EOFError:
+            return
         write_message(outbox, reply, payload)
         # Outputs read back (the kept runs, the samples) would wait in freed memory for the next
         # request, which may be a candidate on the same inputs: they are overwritten once sent.
@@ -121,7 +128,10 @@ def main() -> None:
     os.dup2(2, 1)
     sys.stdout = sys.stderr
     backend = make_backend(args.backend)
-    serve(backend, sys.stdin.buffer, outbox)
+    # Unbuffered: a buffered reader would fill itself past the message it was asked for, with the
+    # next run's inputs, while the current run's kernel can read the worker's memory.
+    inbox = open(sys.stdin.fileno(), "rb", buffering=0, closefd=False)  # noqa: SIM115 - lives as long as the worker
+    serve(backend, inbox, outbox)
 
 
 if __name__ == "__main__":

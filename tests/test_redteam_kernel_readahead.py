@@ -1,0 +1,179 @@
+"""A kernel's first run finds no later run's inputs in the worker, and no request repeats another's variants.
+
+On PoCL's CPU device a kernel's loads reach the whole worker process. When one request carried every
+run's input variant, a kernel could read them all during the untimed first run, compute every later
+answer there, and hand each back at copy speed in the timed runs: correct at every checked run. And a
+request on the same seed as an earlier one (a gate's seed then its candidate, finalists re-measured on
+one seed, a size asked again) carried the same variants, which a kernel of the earlier request could
+have kept anywhere in the process for a later one.
+
+The worker here is the real one (`serve` over a real pipe), in a process of its own, with a device
+backend whose launches, before doing their work, scan every writable mapping of that process for the
+words of each run's variant (multiplied by an odd constant, so that the scan's own needles never
+match). The host side writes the request's messages from this process.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import threading
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+
+from tests.conftest import opencl_usable, require_tool
+from tools.kernels import SUITE, Harness
+from tools.kernels._protocol import write_message
+from tools.kernels._task import Size
+from tools.kernels._variant_stream import VARIANT_KEY, streamed
+
+pytestmark = [pytest.mark.opencl]
+
+MULTIPLIER = np.uint64(0x9E3779B97F4A7C15)
+NBODY = SUITE["nbody"]
+SIZE = Size("n2048", (2048,))
+
+
+class Capturing:
+    """Stands in for the worker: keeps each request it is given and answers that the candidate did not compile."""
+
+    def __init__(self) -> None:
+        self.sent: list[tuple[dict[str, Any], dict[str, np.ndarray]]] = []
+
+    def request(
+        self, header: Mapping[str, Any], arrays: Mapping[str, np.ndarray], timeout: float
+    ) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
+        self.sent.append((dict(header), {name: np.array(array, copy=True) for name, array in arrays.items()}))
+        return {"ok": False, "stage": "compile", "error": "captured"}, {}
+
+
+def captured_request(seed: int, harness: Harness | None = None) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
+    worker = Capturing()
+    harness = harness or Harness(NBODY, worker, ceilings=None, warmup=1, repeats=5)  # type: ignore[arg-type]
+    harness.worker = worker  # type: ignore[assignment]
+    harness.evaluate(NBODY.seed, seed=seed, sizes=[SIZE])
+    (sent,) = worker.sent
+    return sent
+
+
+def words(array: np.ndarray) -> np.ndarray:
+    data = np.ascontiguousarray(array).view(np.uint8).reshape(-1)
+    return data[: data.size // 8 * 8].view(np.uint64)
+
+
+def variant_needles(arrays: Mapping[str, np.ndarray]) -> dict[int, np.ndarray]:
+    """Per run, hashed 8-byte words of its variant's values that no other array of the request holds."""
+    others = np.unique(np.concatenate([words(a) for n, a in arrays.items() if not n.endswith(":value")]))
+    needles: dict[int, np.ndarray] = {}
+    for name, array in arrays.items():
+        match = VARIANT_KEY.fullmatch(name)
+        if match is None or not name.endswith(":value"):
+            continue
+        own = np.setdiff1d(np.unique(words(array)), others)
+        needles[int(match[1])] = np.unique(own[own != 0] * MULTIPLIER)
+    return needles
+
+
+def _scanning_worker(inbox: str, needles: dict[int, np.ndarray], kernel: str, queue: Any) -> None:
+    """Serve one request with a backend that, as each launch of `kernel` begins, counts every run's needles."""
+    from tools.kernels._opencl import OpenCLBackend
+    from tools.kernels._worker import WholeWrites, serve
+
+    seen: list[dict[int, int]] = []
+
+    order = sorted(needles)
+    wanted = np.concatenate([needles[run] for run in order])
+    labels = np.concatenate([np.full(needles[run].size, position) for position, run in enumerate(order)])
+    sort = np.argsort(wanted)
+    wanted, labels = wanted[sort], labels[sort]
+
+    def scan() -> dict[int, int]:
+        counts = np.zeros(len(order), np.int64)
+        with open("/proc/self/maps") as maps:
+            regions = [line.split() for line in maps]
+        memory = os.open("/proc/self/mem", os.O_RDONLY)
+        try:
+            for fields in regions:
+                low, high = (int(part, 16) for part in fields[0].split("-"))
+                if not fields[1].startswith("rw") or (len(fields) > 5 and fields[5].startswith("[v")):
+                    continue
+                for start in range(low, high, 1 << 22):
+                    try:
+                        chunk = os.pread(memory, min(1 << 22, high - start), start)
+                    except OSError:
+                        continue
+                    # Both 4-byte alignments: an array the worker holds need not start at a multiple of 8.
+                    for shift in (0, 4):
+                        part = chunk[shift:]
+                        hashed = np.frombuffer(part[: len(part) // 8 * 8], dtype=np.uint64) * MULTIPLIER
+                        at = np.minimum(np.searchsorted(wanted, hashed), wanted.size - 1)
+                        hits = wanted[at] == hashed
+                        counts += np.bincount(labels[at[hits]], minlength=len(order))
+        finally:
+            os.close(memory)
+        return {run: int(counts[position]) for position, run in enumerate(order)}
+
+    class Scanning(OpenCLBackend):
+        def launch(self, program: Any, name: str, *args: Any) -> Any:
+            if name == kernel:
+                seen.append(scan())
+            return super().launch(program, name, *args)
+
+    with WholeWrites("/dev/null", "wb") as sink, open(inbox, "rb", buffering=0) as stream:
+        serve(Scanning(), stream, sink)
+    queue.put(seen)
+
+
+@pytest.mark.slow
+def test_the_first_run_finds_no_later_run_s_inputs_in_the_worker(tmp_path: Path) -> None:
+    """At run r's launch the worker holds run r's variant (the scan works) and no later run's.
+
+    Before the variants were streamed, every run's variant was in the worker's memory from the start,
+    so the first launch found all of them.
+    """
+    require_tool(opencl_usable(), "an OpenCL platform (pocl-opencl-icd) with pyopencl")
+    header, arrays = captured_request(seed=5)
+    needles = variant_needles(arrays)
+    runs = int(header["variants"])
+    assert sorted(needles) == list(range(1, runs)) and all(n.size > 1000 for n in needles.values())
+    fifo = tmp_path / "requests"
+    os.mkfifo(fifo)
+    context = multiprocessing.get_context("spawn")
+    queue = context.Queue()
+    child = context.Process(target=_scanning_worker, args=(str(fifo), needles, "nbody", queue))
+    child.start()
+
+    def feed() -> None:
+        with open(fifo, "wb", buffering=0) as pipe:
+            for message in streamed(header, arrays):
+                write_message(pipe, *message)
+
+    writer = threading.Thread(target=feed, daemon=True)
+    writer.start()
+    seen = queue.get(timeout=600)
+    child.join(60)
+    writer.join(60)
+    assert len(seen) >= 3, seen
+    for run, found in enumerate(seen):
+        later = {other: count for other, count in found.items() if other > run}
+        assert not any(later.values()), f"at run {run}'s launch the worker held later runs' inputs: {later}"
+        if run:
+            assert found[run] > 1000, f"the scan missed run {run}'s own inputs: {found}"
+
+
+def test_requests_on_one_seed_get_variants_of_their_own() -> None:
+    """Two evaluations on one seed: the same base inputs, but no run's variant of the first comes back."""
+    harness = Harness(NBODY, Capturing(), ceilings=None, warmup=1, repeats=5)  # type: ignore[arg-type]
+    first_header, first = captured_request(seed=9, harness=harness)
+    _, second = captured_request(seed=9, harness=harness)
+    assert all(np.array_equal(first[name], second[name]) for name in ("pos",))
+    repeated = variant_needles(first)
+    again = variant_needles(second)
+    assert sorted(repeated) == sorted(again) == list(range(1, int(first_header["variants"])))
+    for run in repeated:
+        shared = np.intersect1d(repeated[run], np.concatenate(list(again.values())))
+        assert shared.size == 0, f"run {run}'s variant came back in the second request ({shared.size} words)"
