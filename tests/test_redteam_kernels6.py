@@ -44,6 +44,15 @@ NBODY_DISTANCE_BOUND = SUITE["nbody"].seed.replace(
 """Every squared distance bounded by 12, the unit box's squared diagonal: right while every body is drawn in that
 box, wrong wherever two bodies are farther apart (the contract allows any positions)."""
 
+LJ_CELL_CAPACITY = SUITE["lj"].seed.replace(
+    "for (int j = start[nc]; j < start[nc + 1]; ++j) {",
+    "for (int j = start[nc]; j < min(start[nc + 1], start[nc] + 28); ++j) {",
+)
+"""At most 28 particles read from each cell: the usual lattice draw never puts more than 27 in one."""
+
+LJ_CLOSE_PAIRS_CLAMPED = SUITE["lj"].seed.replace("float inv2 = 1.0f / r2;", "float inv2 = 1.0f / fmax(r2, 1.0f);")
+"""Pairs closer than 1 treated as at distance 1: the usual draw keeps every pair near a lattice shell (1.03 up)."""
+
 LBM_VELOCITY_CLAMP = SUITE["lbm"].seed.replace(
     "ux /= rho; uy /= rho;", "ux /= rho; uy /= rho; ux = clamp(ux, -0.2f, 0.2f); uy = clamp(uy, -0.2f, 0.2f);"
 )
@@ -67,6 +76,8 @@ CONTRACT_DOMAIN_CHEATS: dict[str, tuple[str, str, str, str]] = {
     "nbody-masses-clamped": ("nbody", NBODY_MASS_CLAMP, "residue", "INCORRECT"),
     "lbm-velocity-clamped": ("lbm", LBM_VELOCITY_CLAMP, "residue", "INCORRECT"),
     "nbody-distances-bounded": ("nbody", NBODY_DISTANCE_BOUND, "residue", "INCORRECT"),
+    "lj-cells-read-up-to-28": ("lj", LJ_CELL_CAPACITY, "residue", "INCORRECT"),
+    "lj-close-pairs-clamped": ("lj", LJ_CLOSE_PAIRS_CLAMPED, "residue", "INCORRECT"),
     "gradshaf-maximum-from-zero": ("gradshaf", GRADSHAF_MAX_FROM_ZERO, "residue", "INCORRECT"),
     "saxpy-wrong-below-the-search-sizes": ("saxpy", SAXPY_SMALL_N, "residue", "INCORRECT"),
 }

@@ -82,6 +82,30 @@ __kernel void lj(const int n, const int ncx, const int ncy, const int ncz,
 """
 
 
+COMPRESSION = (0.3, 0.4)
+"""Amplitudes of the `compressed` distribution's displacement along each axis: the lattice's spacing then
+ranges from 1 - a to 1 + a times its own along every axis, so the cells of the dense part hold up to 36-64
+particles where the usual draw's fullest holds 27, and the closest pairs sit near 0.6 to 0.7 (forces of
+4000 to 20000). With amplitudes up to 0.25 the fullest cell held 27-30 and a kernel reading at most 28 of a
+cell's particles passed two draws in six."""
+
+
+def compressed(positions: np.ndarray, lengths: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """The lattice squeezed and stretched by a smooth periodic displacement, one wave along each axis.
+
+    The usual draw keeps every cell's count and every pair distance near the lattice's own (one particle per
+    lattice point, distances within 0.075 of the shells): a kernel that assumed cells of at most the usual
+    count (a fixed local array per cell) or distances above the nearest shell (a clamp of r^2 near 1) was
+    right on all of them. Here counts and distances vary continuously. A cutoff now falls between pairs
+    anywhere, and float32 and float64 can disagree about a pair right at it: that pair's force is about 0.04,
+    far below the tolerance these forces set (1e-4 of the largest: 0.4 and up).
+    """
+    amplitude = rng.uniform(*COMPRESSION, 3)
+    phase = rng.uniform(0.0, 2.0 * np.pi, 3)
+    wave = 2.0 * np.pi * positions / lengths + phase
+    return positions + amplitude * lengths / (2.0 * np.pi) * (np.sin(wave) - np.sin(phase))
+
+
 def lattice(size: Size) -> tuple[tuple[int, int, int], np.ndarray]:
     """Cells per side (as many as fit, each at least the cutoff wide) and the box lengths (float32 values)."""
     lengths = np.array([float(np.float32(m * SPACING)) for m in size.dims])
@@ -111,6 +135,11 @@ class LennardJones(KernelTask):
     tunables: ClassVar[dict[str, tuple[int, ...]]] = {"LOCAL": (64, 0, 16, 32, 128, 256)}
     sizes = (Size("n1728", (12, 12, 12)), Size("n5832", (18, 18, 18)), Size("n13824", (24, 24, 24)))
     heldout = (Size("heldout", (20, 20, 20)), Size("heldout-box", (28, 16, 12)))
+    other_distributions: ClassVar[dict[str, str]] = {
+        "compressed": "the lattice squeezed and stretched by a smooth wave along each axis (spacings 0.6 to 1.4 of "
+        "its own): cells up to 64 particles where the usual draw's fullest holds 27, and pair distances anywhere "
+        "from about 0.6 up, where the usual draw keeps every distance near a lattice shell"
+    }
     scalar_ranges: ClassVar[dict[str, ScalarRange]] = {
         "rc": ScalarRange(
             min(CUTOFFS),
@@ -165,7 +194,10 @@ class LennardJones(KernelTask):
         # particles and where each sits in the arrays change with every draw, so no kernel can find its
         # partners by fixed index offsets from the lattice's own order.
         shift = rng.uniform(0.0, SPACING, 3)
-        positions = ((grid_points + 0.5 + rng.uniform(-JITTER, JITTER, grid_points.shape)) * SPACING + shift) % lengths
+        positions = (grid_points + 0.5 + rng.uniform(-JITTER, JITTER, grid_points.shape)) * SPACING + shift
+        if size.distribution == "compressed":
+            positions = compressed(positions, lengths, rng)
+        positions %= lengths
         positions = np.minimum(positions.astype(np.float32), lengths.astype(np.float32) * np.float32(0.99999))
         index = np.floor(positions / (lengths / np.array([ncx, ncy, ncz]))).astype(np.int64)
         index = np.minimum(index, np.array([ncx, ncy, ncz]) - 1)
