@@ -103,7 +103,8 @@ def compressed(positions: np.ndarray, lengths: np.ndarray, rng: np.random.Genera
     amplitude = rng.uniform(*COMPRESSION, 3)
     phase = rng.uniform(0.0, 2.0 * np.pi, 3)
     wave = 2.0 * np.pi * positions / lengths + phase
-    return positions + amplitude * lengths / (2.0 * np.pi) * (np.sin(wave) - np.sin(phase))
+    moved: np.ndarray = positions + amplitude * lengths / (2.0 * np.pi) * (np.sin(wave) - np.sin(phase))
+    return moved
 
 
 def lattice(size: Size) -> tuple[tuple[int, int, int], np.ndarray]:
