@@ -208,10 +208,8 @@ def test_artifacts_types_ranges_and_traversal(server: httpx.Client, settings: Se
     run_id, shas = _run_with_artifacts(store, tmp_path)
     listed = server.get(f"/runs/{run_id}/artifacts").json()
     assert {item["kind"] for item in listed} == {"image", "log", "report"}
-    assert (
-        server.get(f"/runs/{run_id}/artifacts", params={"kind": "image"}).json()[0]["url"]
-        == f"/artifacts/{shas['image']}"
-    )
+    (image_row,) = server.get(f"/runs/{run_id}/artifacts", params={"kind": "image"}).json()
+    assert image_row["url"] == f"/artifacts/{shas['image']}?artifact={image_row['id']}"
 
     image = server.get(f"/artifacts/{shas['image']}")
     assert image.status_code == 200 and image.headers["content-type"] == "image/png" and image.content == PNG
@@ -596,3 +594,29 @@ def test_tags_and_notes_are_set_guarded_searched_and_filtered(guarded: httpx.Cli
     assert "&lt;b&gt;2019&lt;/b&gt;" in page and "<b>2019" not in page  # notes are text, never markup
     assert other not in [i["run_id"] for i in guarded.get("/runs", params={"tag": "re-100"}).json()["items"]]
     store.engine.dispose()
+
+
+def test_the_same_bytes_recorded_under_two_names_are_served_under_the_asked_record(
+    server: httpx.Client, settings: Settings, tmp_path: Path
+) -> None:
+    """Identical bytes recorded as `fig.svg` by one run and `fig2.png` by another: each record's link serves
+    them under its own name and type (the digest alone gives the first record), and a record of other bytes
+    is not a way to rename these."""
+    store = _store(settings)
+    first_run = store.create_run(TaskSpec(id="cfd/one", workload="cfd", params={"case": "cavity"}))
+    second_run = store.create_run(TaskSpec(id="cfd/two", workload="cfd", params={"case": "cavity"}))
+    (tmp_path / "fig.svg").write_bytes(PNG)
+    (tmp_path / "fig2.png").write_bytes(PNG)
+    (tmp_path / "other.txt").write_text("other bytes\n")
+    svg = store.add_artifact(first_run.id, tmp_path / "fig.svg", kind="image", name="fig.svg")
+    png = store.add_artifact(second_run.id, tmp_path / "fig2.png", kind="image", name="fig2.png")
+    other = store.add_artifact(second_run.id, tmp_path / "other.txt", kind="log", name="other.txt")
+    assert svg.sha256 == png.sha256 and svg.id != png.id
+    (listed,) = server.get(f"/runs/{second_run.id}/artifacts", params={"kind": "image"}).json()
+    served = server.get(listed["url"])
+    assert served.status_code == 200 and served.headers["content-type"] == "image/png" and served.content == PNG
+    assert 'filename="fig2.png"' in served.headers["content-disposition"]
+    plain = server.get(f"/artifacts/{png.sha256}")
+    assert 'filename="fig.svg"' in plain.headers["content-disposition"]
+    assert server.get(f"/artifacts/{png.sha256}", params={"artifact": other.id}).status_code == 404
+    assert server.get(f"/artifacts/{png.sha256}", params={"artifact": 0}).status_code == 422

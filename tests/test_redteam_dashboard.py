@@ -143,7 +143,8 @@ def test_links_written_into_a_report_are_shown_not_followed(server: httpx.Client
     html = server.get(f"/ui/runs/{run.id}").text
     section = html.split('id="report"', 1)[1]
     hrefs = re.findall(r'href="([^"]*)"', section.split("</section>", 1)[0])
-    assert hrefs == [f"/artifacts/{report.sha256}", f"/artifacts/{figure.sha256}"], hrefs  # the file, the digest
+    # The report's own file (under its own record's name), then the digest the report names.
+    assert hrefs == [f"/artifacts/{report.sha256}?artifact={report.id}", f"/artifacts/{figure.sha256}"], hrefs
     assert (
         'the verified kernel</span> <span class="link-removed">(link to https://evil.example/k.cl not followed)'
         in section

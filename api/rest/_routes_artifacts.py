@@ -61,11 +61,22 @@ def download_name(name: str) -> str:
 _INVISIBLE = {"Cc", "Cf", "Zl", "Zp"}
 
 
-def _artifact(state: AppState, sha256: str) -> Artifact:
+def _artifact(state: AppState, sha256: str, artifact_id: int | None) -> Artifact:
+    """The recorded artifact whose name and type the bytes are served under.
+
+    The same bytes may be recorded by several runs under other names and types (a figure saved as
+    `fig.svg` by one run and `fig2.png` by another). With `artifact_id` (the links the dashboard and
+    `GET /runs/{id}/artifacts` give) it is that record, which must hold these bytes; without it, the
+    first record of the digest.
+    """
+    query = select(Artifact).where(Artifact.sha256 == sha256)
+    if artifact_id is not None:
+        query = query.where(Artifact.id == artifact_id)
     with state.store.session() as session:
-        row = session.exec(select(Artifact).where(Artifact.sha256 == sha256).order_by(col(Artifact.id))).first()
+        row = session.exec(query.order_by(col(Artifact.id))).first()
     if row is None:
-        raise HTTPException(404, f"no artifact with digest {sha256}")
+        which = f" recorded as artifact {artifact_id}" if artifact_id is not None else ""
+        raise HTTPException(404, f"no artifact with digest {sha256}{which}")
     return row
 
 
@@ -84,9 +95,13 @@ def get_artifact(
     sha256: Annotated[str, Path(pattern=SHA256_PATTERN, description="sha256 of the content, lowercase hex")],
     state: Annotated[AppState, Depends(app_state)],
     download: Annotated[bool, Query(description="ask the browser to save it rather than show it")] = False,
+    artifact: Annotated[
+        int | None,
+        Query(ge=1, le=2**63 - 1, description="the recorded artifact whose name and type to serve it under"),
+    ] = None,
 ) -> FileResponse:
     """The stored file under its recorded media type; `Range: bytes=...` is honoured (206)."""
-    row = _artifact(state, sha256)
+    row = _artifact(state, sha256, artifact)
     try:
         path = state.store.artifacts.open_path(sha256)
     except ArtifactNotFoundError as error:

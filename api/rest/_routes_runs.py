@@ -331,7 +331,7 @@ def list_artifacts(
     _get(state, run_id)
     rows = [artifact_record(a) for a in state.store.artifacts_of(run_id) if kind is None or a.kind == kind]
     for row in rows:
-        row["url"] = f"/artifacts/{row['sha256']}"
+        row["url"] = f"/artifacts/{row['sha256']}?artifact={row['id']}"
     return rows
 
 

@@ -48,7 +48,8 @@ class ArtifactView:
 
     @property
     def url(self) -> str:
-        return f"/artifacts/{self.record.sha256}"
+        # Under this record's own name and type: other records of the same bytes may name them otherwise.
+        return f"/artifacts/{self.record.sha256}?artifact={self.record.id}"
 
     @property
     def role(self) -> str:
