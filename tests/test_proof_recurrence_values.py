@@ -50,6 +50,19 @@ TRIBONACCI = problem(
     "  (forall n, t (n + 3) = (t (n + 2) + 2 * t (n + 1) + t n) mod 11) ->\n"
     f"  t 555 = {_TRIBONACCI[555]}.",
 )
+_SUMS = _terms([2, 3, 5], lambda t: t[-1] + t[-2] + t[-3], 1000)
+
+
+def _parity(even: bool, odd: bool) -> str:
+    return (
+        "Theorem parity : forall p : nat -> nat,\n  p 0 = 2 -> p 1 = 3 -> p 2 = 5 ->\n"
+        "  (forall n : nat, n >= 3 -> p n = p (n - 1) + p (n - 2) + p (n - 3)) ->\n"
+        f"  Nat.even (p 700) = {str(even).lower()} /\\ Nat.odd (p 901) = {str(odd).lower()}."
+    )
+
+
+# Terms of about 270 digits asked only for their parity: read off the binary integers the draft computes.
+PARITY = problem("parity", NAT, _parity(_SUMS[700] % 2 == 0, _SUMS[901] % 2 == 1))
 
 
 def test_indices_are_read_as_offsets_of_the_rule_variable() -> None:
@@ -118,7 +131,7 @@ def test_offered_only_to_a_computable_sequence_with_its_first_terms() -> None:
 @pytest.mark.slow
 @pytest.mark.coq
 @pytest.mark.usefixtures("coq", "bubblewrap")
-@pytest.mark.parametrize("target", [ALTERNATING, FIBONACCI, TRIBONACCI], ids=lambda target: target.name)
+@pytest.mark.parametrize("target", [ALTERNATING, FIBONACCI, TRIBONACCI, PARITY], ids=lambda target: target.name)
 def test_recurrence_values_proves_and_the_gate_accepts(
     target: ProofProblem, coq_session: CoqSession, coq_gate: CoqProver
 ) -> None:
@@ -137,6 +150,18 @@ def test_a_wrong_value_is_not_proved(coq_session: CoqSession) -> None:
             f"= {_FIBONACCI[301] % 7}.", f"= {(_FIBONACCI[301] + 1) % 7}."
         ),
     )
+    assert recurrence(wrong) is not None
+    result = ProofSearch(
+        wrong, coq_session, SearchBudget(seconds=30), proposer=BuiltinProposer(("recurrence-values",))
+    ).run()
+    assert not result.solved
+
+
+@pytest.mark.slow
+@pytest.mark.coq
+@pytest.mark.usefixtures("coq", "bubblewrap")
+def test_a_wrong_parity_is_not_proved(coq_session: CoqSession) -> None:
+    wrong = problem("parity", NAT, _parity(_SUMS[700] % 2 == 0, _SUMS[901] % 2 == 0))
     assert recurrence(wrong) is not None
     result = ProofSearch(
         wrong, coq_session, SearchBudget(seconds=30), proposer=BuiltinProposer(("recurrence-values",))

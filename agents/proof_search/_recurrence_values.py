@@ -304,6 +304,27 @@ _FIRST_TERM = f"first [{_GIVEN} | f_equal; {_GIVEN} | lia]"
 """A first term of the window from its premise (`x 1 = 211`, or under `Z.of_nat` for natural numbers)."""
 
 
+_EVEN_OF_NAT = (
+    f"forall rv_n : nat, Nat.even rv_n = {_Z}.even ({_Z}.of_nat rv_n)",
+    "intro rv_n; destruct (PeanoNat.Nat.Even_or_Odd rv_n) as [[rv_k RV_K]|[rv_k RV_K]]; subst rv_n; "
+    "rewrite ?Znat.Nat2Z.inj_add, ?Znat.Nat2Z.inj_mul, ?PeanoNat.Nat.even_add, ?PeanoNat.Nat.even_mul, "
+    f"?{_Z}.even_add, ?{_Z}.even_mul; reflexivity",
+)
+"""Parity of a natural number read off its integer: the standard library of Coq 8.16 states no such lemma."""
+
+
+def _parity(facts: list[str]) -> str:
+    """Where the conclusion asks whether terms are even or odd (`Nat.even (x 2021) = true`): each parity is the
+    parity of the term's integer, which the facts give as a numeral, so the question is computed."""
+    statement, proof = _EVEN_OF_NAT
+    return (
+        "try (match goal with |- context [Nat.odd _] => rewrite <- ?PeanoNat.Nat.negb_even | _ => idtac end; "
+        "lazymatch goal with |- context [Nat.even _] => "
+        f"assert (RV_EVEN : {statement}) by ({proof}); rewrite ?RV_EVEN; "
+        f"rewrite {', '.join(f'<- ?{fact}' for fact in facts)}; vm_compute end)"
+    )
+
+
 def recurrence_values(problem: ProofProblem) -> str | None:
     """The draft's step: the window lemma, proved by induction, and each asked term computed.
 
@@ -359,6 +380,7 @@ def recurrence_values(problem: ProofProblem) -> str | None:
             "try (first [apply Znat.Nat2Z.inj | apply Znat.Nat2Z.inj_lt | apply Znat.Nat2Z.inj_le]; "
             f"{_PUSH_OF_NAT}; rewrite {', '.join(f'<- ?{fact}' for fact in facts)})"
         )
+        steps.append(_parity(facts))
     else:
         steps.append(f"rewrite {', '.join(f'<- ?{fact}' for fact in facts)} in *; clear {' '.join(facts)}")
     return "; ".join(steps) + "."
