@@ -31,6 +31,8 @@ STOCK = {
 }
 
 GATES = ("solver-log", "deliverables", "physical-range", "vision", "comparator", "mesh-independence")
+ADOPTED = ("reproduction", *GATES)
+"""The gates an adopted case meets: the reproduction (`CfdWorkload.adoption_gates`), then the task's."""
 
 pytestmark = [pytest.mark.slow, pytest.mark.openfoam, pytest.mark.usefixtures("openfoam", "bubblewrap")]
 
@@ -99,7 +101,7 @@ def test_a_stock_tutorial_run_by_hand_is_accepted(name: str, home: Path, tmp_pat
     code, report = _check(case, home, "--rerun")
     verdicts = _verdicts(report)
     assert code == 0 and report["decision"] == "accept", _all_reasons(report)
-    assert set(verdicts) == {*GATES}
+    assert set(verdicts) == {*ADOPTED}
     mesh = verdicts["mesh-independence"]["metrics"]
     assert mesh["monitor_fine"] > 0 and mesh["refinement"] == (2.0 if name == "airFoil2D" else 1.5)
     assert report["details"]["application"] == STOCK[name][1][-1]
@@ -130,7 +132,7 @@ def test_binary_compressed_and_decomposed_cases_are_read(home: Path, tmp_path: P
     code, report = _check(binary, home)
     assert code == 1
     verdicts = _verdicts(report)
-    assert report["skipped"] == ["mesh-independence"] and report["decision"] == "inconclusive"
+    assert report["skipped"] == ["reproduction", "mesh-independence"] and report["decision"] == "inconclusive"
     assert all(v["decision"] == "accept" for v in verdicts.values()), _all_reasons(report)
 
     decomposed = _tutorial("cavity", tmp_path / "decomposed")
@@ -179,9 +181,9 @@ def test_a_compressible_case_is_judged_with_the_users_criteria_and_refined(home:
     code, report = _check(case, home, "--rerun", "--gate-option", "solver-log.residual_drop=0.05")
     verdicts = _verdicts(report)
     assert report["details"]["application"] == "rhoPimpleFoam"
-    assert set(verdicts) == {*GATES}
+    assert set(verdicts) == {*ADOPTED}
     assert {gate: v["decision"] for gate, v in verdicts.items() if gate != "mesh-independence"} == dict.fromkeys(
-        set(GATES) - {"mesh-independence"}, "accept"
+        set(ADOPTED) - {"mesh-independence"}, "accept"
     ), _all_reasons(report)
     mesh = verdicts["mesh-independence"]
     assert mesh["metrics"]["refinement"] == 1.5 and mesh["metrics"]["monitor_fine"] > 0

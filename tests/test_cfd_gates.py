@@ -172,14 +172,14 @@ def test_check_case_judges_a_case_without_touching_it(channel: Case, home: Path,
         "vision",
     ]
     assert all(v["decision"] == "accept" for v in report["verdicts"]), report["verdicts"]
-    assert report["skipped"] == ["mesh-independence"]
+    assert report["skipped"] == ["reproduction", "mesh-independence"]
     assert tree_digest(user_case) == before
 
     rerun = agent("check", "cfd/poiseuille", str(user_case), "--rerun", "--json", home=home)
     assert rerun.returncode == 0, rerun.stderr
     full = json.loads(rerun.stdout)
     assert full["decision"] == "accept" and full["skipped"] == []
-    assert [v["gate"] for v in full["verdicts"]] == channel.task.gates
+    assert [v["gate"] for v in full["verdicts"]] == ["reproduction", *channel.task.gates]
     assert tree_digest(user_case) == before
 
     shutil.rmtree(next(p for p in user_case.iterdir() if p.name.replace(".", "").isdigit() and p.name != "0"))

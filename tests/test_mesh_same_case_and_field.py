@@ -391,9 +391,11 @@ def test_results_in_the_folder_that_the_case_does_not_compute_are_refused(home: 
     result.write_text(head + "(\n" + "\n".join(scaled) + "\n)\n" + tail)  # the lid's flow, 10 % stronger
     ran = agent("check", "cfd/case", str(case), "--rerun", "--json", home=home, timeout=600)
     report = json.loads(ran.stdout)
+    reproduction = next(v for v in report["verdicts"] if v["gate"] == "reproduction")
+    assert ran.returncode == 1 and reproduction["decision"] == "reject", reproduction
+    assert "not what its case computes" in reproduction["reasons"][0], reproduction["reasons"]
     mesh = next(v for v in report["verdicts"] if v["gate"] == "mesh-independence")
-    assert ran.returncode == 1 and mesh["decision"] == "reject", mesh
-    assert "not what its case computes" in mesh["reasons"][0], mesh["reasons"]
+    assert mesh["decision"] == "reject" and "reproduction did not accept" in mesh["reasons"][0], mesh
 
 
 def test_a_reproduction_is_matched_cell_by_cell_by_centre(tmp_path: Path) -> None:

@@ -120,6 +120,10 @@ class Workload(ABC):
     text in: such an artifact (a proof, a kernel) is the result itself, so the report prints it."""
     Settings: ClassVar[type[WorkloadSettings]] = WorkloadSettings
     """The settings this workload reads (LABGATE_* variables)."""
+    adoption_gates: ClassVar[tuple[str, ...]] = ()
+    """Gates (by name) that judge every result this workload adopts (`agent check`), before the task's own:
+    what a user brings was not produced under labgate's eyes, so a workload whose results are files a tool
+    wrote (a solver's log and fields) names here the gate that has the tool compute them again."""
 
     @classmethod
     def from_settings(cls, settings: WorkloadSettings) -> Self:

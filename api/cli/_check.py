@@ -4,8 +4,9 @@ The task's workload adopts PATH into a fresh work directory under the data home 
 is copied and post-processed, a kernel or a proof file becomes the file a search would leave), and
 `verifiers.judge` applies the task's gates, built as for a run, to the copy. PATH is only read; a
 PATH that changes while it is checked is rejected. Gates that need new runs (mesh independence,
-held-out flows) run only with `--rerun`; without it they are listed as skipped, and a result that
-every other gate accepts is "inconclusive", never "accept". No vision model is consulted.
+held-out flows, and the reproduction every adopted CFD result gets first: `Workload.adoption_gates`)
+run only with `--rerun`; without it they are listed as skipped, and a result that every other gate
+accepts is "inconclusive", never "accept". No vision model is consulted.
 
 `check-case`, `eval-kernel` and `check-proof` are aliases, their old options mapped onto `check`'s.
 
@@ -47,7 +48,7 @@ from runs import (
 )
 from sandboxes import SandboxError
 from tools import ExperimentOutcome, TaskError, ToolUnavailableError, apply_overrides, parse_scalar
-from verifiers import build_gates, gate_class, judge
+from verifiers import build_gates, gate_class, get_gate, judge
 
 MAX_EVIDENCE_BYTES = 256 << 20
 
@@ -133,7 +134,10 @@ def check_result(
     workload.check_tools(task)
     with launcher.sandbox_factory(RunOptions(unsafe_no_isolation=unsafe_no_isolation)) as factory:
         spec, outcome = workload.adopt(task, source, work, factory)
-        gates = build_gates(task, workload)
+        # What the user brought was not produced under labgate's eyes: the workload's adoption gates first.
+        gates = [
+            get_gate(name, workload=workload) for name in workload.adoption_gates if name not in task.gates
+        ] + build_gates(task, workload)
 
         def run_more(extra: ExperimentSpec, where: Path) -> ExperimentOutcome:
             where.mkdir(parents=True, exist_ok=True)

@@ -19,6 +19,7 @@ from tools.cfd.cases._channel_task import (
 )
 from tools.cfd.cases._definition import CaseDefinition
 from tools.cfd.cases._generic import REFERENCE_COPY, UserCaseParams
+from tools.cfd.cases._generic_run import DERIVED_FIELDS
 from tools.cfd.cases._hill import HillParams
 from tools.cfd.cases._hill_metrics import bubble, cf_rmse, hill_wall, profile_rmse, velocity_profiles
 from tools.cfd.cases._plate_task import FlatPlateCase, PlateParams
@@ -85,6 +86,7 @@ from tools.cfd.openfoam._wall import WallReading
 
 __all__ = [
     "CFD_PROSE_PATTERNS",
+    "DERIVED_FIELDS",
     "GHIA_1982",
     "HILL_DNS_REATTACHMENT",
     "PITZ_DAILY_1983",

@@ -133,6 +133,7 @@ def _unlike(parsed: Any, allowed: list[Any], path: tuple[str, ...]) -> bool:
 
 class CfdWorkload(Workload):
     name = "cfd"
+    adoption_gates = ("reproduction",)
     image = "openfoam"
     Settings = CfdSettings
 

@@ -23,16 +23,18 @@ from __future__ import annotations
 
 import math
 from pathlib import Path
+from typing import Any
 
 from pydantic import Field, PositiveFloat
 
 from runs import ExperimentSpec, GateResult
 from tools import ExperimentOutcome
-from tools.cfd import FieldFormatError
+from tools.cfd import CaseDefinition, FieldFormatError
 from verifiers._gate import Gate, GateContext, blocking_verdict
 from verifiers._options import GateOptions
 from verifiers.cfd._family import case_family
 from verifiers.cfd._refinement import measure_refinement, unrefined_problem
+from verifiers.cfd._reproduction import ReproductionGate
 from verifiers.cfd._same_case import field_changes, field_line, inputs_changed, reproduction_problem, solved_cells
 from verifiers.cfd._solver_log import finished_run_problem
 
@@ -94,6 +96,18 @@ class MeshIndependenceGate(Gate):
                 return problem
         return ratio
 
+    @staticmethod
+    def _reproduced(context: GateContext, definition: CaseDefinition[Any]) -> tuple[str | None, float]:
+        """Whether an adopted case's results are what the case computes: the reproduction gate's verdict where it
+        judged this experiment first (the case is not run a second time), else the same re-run made here."""
+        earlier = next((verdict for verdict in context.prior if verdict.gate == ReproductionGate.name), None)
+        if earlier is None:
+            return reproduction_problem(context, definition)
+        change = float(earlier.metrics.get("reproduction_change", 0.0))
+        if earlier.decision != "accept":
+            return f"the reproduction gate did not accept: {'; '.join(earlier.reasons)}", change
+        return None, change
+
     def check(self, context: GateContext) -> GateResult:
         blocking = blocking_verdict(context)
         if blocking is not None:
@@ -117,7 +131,7 @@ class MeshIndependenceGate(Gate):
             # A family may refine by its own ratio (one refineMesh pass halves every cell).
             factor = float(refined["mesh_factor"]) / float(context.experiment.params.get("mesh_factor", 1.0))
         tolerances = {**definition.mesh_tolerances, **options.tolerances}
-        unreproduced, reproduction = reproduction_problem(context, definition)
+        unreproduced, reproduction = self._reproduced(context, definition)
         if unreproduced is not None:
             return self.verdict("reject", [unreproduced])
         params = definition.parse(context.experiment.params)

@@ -52,7 +52,9 @@ from tools.cfd.openfoam._foamdict import FoamValue, Raw, Word
 from tools.cfd.openfoam._logs import MAX_LOG_BYTES, SolverLog, parse_solver_log, read_solver_log
 
 POST_LOG = "log.labgatePostProcess"
-_DERIVED = (*CENTRE_FIELDS, VOLUME_FIELD, "wallShearStress", "yPlus")
+DERIVED_FIELDS = (*CENTRE_FIELDS, VOLUME_FIELD, "wallShearStress", "yPlus")
+"""Fields labgate's own post-processing writes into a result's latest time (removed from an adopted case first)."""
+_DERIVED = DERIVED_FIELDS
 _DECOMPOSED_LINK = re.compile(r"^processor\d+/[^/]+/uniform: a symbolic link")
 
 
