@@ -53,6 +53,17 @@ LJ_CELL_CAPACITY = SUITE["lj"].seed.replace(
 LJ_CLOSE_PAIRS_CLAMPED = SUITE["lj"].seed.replace("float inv2 = 1.0f / r2;", "float inv2 = 1.0f / fmax(r2, 1.0f);")
 """Pairs closer than 1 treated as at distance 1: the usual draw keeps every pair near a lattice shell (1.03 up)."""
 
+NBODY_DISTANCE_BOUND_FARTHER = NBODY_DISTANCE_BOUND.replace("12.0f", "1600.0f")
+"""The same bound at 40 units: past every cluster of far-clusters' first version (centres within 16)."""
+
+LJ_CLOSE_PAIRS_CLAMPED_NEARER = LJ_CLOSE_PAIRS_CLAMPED.replace("fmax(r2, 1.0f)", "fmax(r2, 0.25f)")
+"""Pairs closer than 0.5 treated as at 0.5: below every pair the squeezed lattice alone makes (about 0.6)."""
+
+LBM_VELOCITY_CLAMP_FASTER = SUITE["lbm"].seed.replace(
+    "ux /= rho; uy /= rho;", "ux /= rho; uy /= rho; ux = clamp(ux, -0.75f, 0.75f); uy = clamp(uy, -0.75f, 0.75f);"
+)
+"""The velocity clamped at 0.75: above every speed of fast-flow's first version (about 0.59 after the pull)."""
+
 LBM_VELOCITY_CLAMP = SUITE["lbm"].seed.replace(
     "ux /= rho; uy /= rho;", "ux /= rho; uy /= rho; ux = clamp(ux, -0.2f, 0.2f); uy = clamp(uy, -0.2f, 0.2f);"
 )
@@ -78,6 +89,9 @@ CONTRACT_DOMAIN_CHEATS: dict[str, tuple[str, str, str, str]] = {
     "nbody-distances-bounded": ("nbody", NBODY_DISTANCE_BOUND, "residue", "INCORRECT"),
     "lj-cells-read-up-to-28": ("lj", LJ_CELL_CAPACITY, "residue", "INCORRECT"),
     "lj-close-pairs-clamped": ("lj", LJ_CLOSE_PAIRS_CLAMPED, "residue", "INCORRECT"),
+    "nbody-distances-bounded-at-40": ("nbody", NBODY_DISTANCE_BOUND_FARTHER, "residue", "INCORRECT"),
+    "lj-pairs-below-half-clamped": ("lj", LJ_CLOSE_PAIRS_CLAMPED_NEARER, "residue", "INCORRECT"),
+    "lbm-velocity-clamped-at-0.75": ("lbm", LBM_VELOCITY_CLAMP_FASTER, "residue", "INCORRECT"),
     "gradshaf-maximum-from-zero": ("gradshaf", GRADSHAF_MAX_FROM_ZERO, "residue", "INCORRECT"),
     "saxpy-wrong-below-the-search-sizes": ("saxpy", SAXPY_SMALL_N, "residue", "INCORRECT"),
 }

@@ -107,6 +107,24 @@ def compressed(positions: np.ndarray, lengths: np.ndarray, rng: np.random.Genera
     return moved
 
 
+CLOSE_PAIRS = (1, 4)
+"""How many particles of a `compressed` draw are moved next to another, 0.1 to 0.9 apart (log-uniform)."""
+
+
+def close_pairs(positions: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """A few particles moved next to others: distances down to 0.1, where the squeezed lattice keeps every pair
+    above about 0.6 (a kernel treating r^2 below 0.25 as 0.25 passed it). Forces reach 10^15 there, well inside
+    float32, and the tolerance, a fraction of the largest force, follows them."""
+    moved = positions.copy()
+    count = min(len(moved) // 2, int(rng.integers(CLOSE_PAIRS[0], CLOSE_PAIRS[1] + 1)))
+    chosen = rng.choice(len(moved), size=2 * count, replace=False)
+    way = rng.normal(size=(count, 3))
+    way /= np.linalg.norm(way, axis=1, keepdims=True)
+    apart = 10.0 ** rng.uniform(-1.0, np.log10(0.9), (count, 1))
+    moved[chosen[count:]] = moved[chosen[:count]] + way * apart
+    return moved
+
+
 def lattice(size: Size) -> tuple[tuple[int, int, int], np.ndarray]:
     """Cells per side (as many as fit, each at least the cutoff wide) and the box lengths (float32 values)."""
     lengths = np.array([float(np.float32(m * SPACING)) for m in size.dims])
@@ -138,8 +156,9 @@ class LennardJones(KernelTask):
     heldout = (Size("heldout", (20, 20, 20)), Size("heldout-box", (28, 16, 12)))
     other_distributions: ClassVar[dict[str, str]] = {
         "compressed": "the lattice squeezed and stretched by a smooth wave along each axis (spacings 0.6 to 1.4 of "
-        "its own): cells up to 64 particles where the usual draw's fullest holds 27, and pair distances anywhere "
-        "from about 0.6 up, where the usual draw keeps every distance near a lattice shell"
+        "its own), and a few particles moved 0.1 to 0.9 from another: cells up to 64 particles where the usual "
+        "draw's fullest holds 27, and pair distances anywhere from 0.1 up, where the usual draw keeps every "
+        "distance near a lattice shell"
     }
     scalar_ranges: ClassVar[dict[str, ScalarRange]] = {
         "rc": ScalarRange(
@@ -197,7 +216,7 @@ class LennardJones(KernelTask):
         shift = rng.uniform(0.0, SPACING, 3)
         positions = (grid_points + 0.5 + rng.uniform(-JITTER, JITTER, grid_points.shape)) * SPACING + shift
         if size.distribution == "compressed":
-            positions = compressed(positions, lengths, rng)
+            positions = close_pairs(compressed(positions, lengths, rng), rng)
         positions %= lengths
         positions = np.minimum(positions.astype(np.float32), lengths.astype(np.float32) * np.float32(0.99999))
         index = np.floor(positions / (lengths / np.array([ncx, ncy, ncz]))).astype(np.int64)

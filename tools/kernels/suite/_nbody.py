@@ -79,9 +79,10 @@ class Nbody(KernelTask):
     other_distributions: ClassVar[dict[str, str]] = {
         "spread-masses": "masses over four decades and one body heavier than all the rest together, "
         "where the usual draw keeps every mass within a factor 2 of 1/n",
-        "far-clusters": "bodies in two to four unit boxes whose centres lie 3 to 16 units from the origin, "
-        "where the usual draw keeps every body in the unit box around it (so no distance exceeds its "
-        "diagonal, and a kernel bounding distances there passed)",
+        "far-clusters": "bodies in two to four unit boxes whose centres lie 3 to 16 units from the origin, and "
+        "one to three heavy bodies (10 to 1000 times the rest's mass) 20 to 10^4 units away, where the usual "
+        "draw keeps every body in the unit box around it (a kernel bounding distances at the box's diagonal "
+        "passed, and then one bounding them at 40)",
     }
     scalar_ranges: ClassVar[dict[str, ScalarRange]] = {
         "eps2": ScalarRange(
@@ -116,11 +117,19 @@ class Nbody(KernelTask):
             directions /= np.linalg.norm(directions, axis=1, keepdims=True)
             centres = directions * rng.uniform(3.0, 16.0, (clusters, 1))
             pos[:, :3] += centres[rng.integers(clusters, size=n)]
+            # Distances over every scale float32 holds to the tolerance: heavy bodies far out, whose pull a bound
+            # on r^2 anywhere below their distance turns into a near one (1000/1600 where 1000/10^6 is due).
+            far = rng.choice(n, size=min(n, int(rng.integers(1, 4))), replace=False)
+            way = rng.normal(size=(far.size, 3))
+            way /= np.linalg.norm(way, axis=1, keepdims=True)
+            pos[far, :3] = way * 10.0 ** rng.uniform(np.log10(20.0), 4.0, (far.size, 1))
         if size.distribution == "spread-masses":
             pos[:, 3] = 10.0 ** rng.uniform(-2.0, 2.0, n) / n
             pos[int(rng.integers(n)), 3] = rng.uniform(1.0, 4.0) * 10.0 ** rng.uniform(0.0, 2.0)
         else:
             pos[:, 3] = rng.uniform(0.5, 1.0, n) / n
+        if size.distribution == "far-clusters":
+            pos[far, 3] = float(pos[:, 3].sum()) * 10.0 ** rng.uniform(1.0, 3.0, far.size)
         return {"pos": pos.reshape(-1)}
 
     def reference(self, size: Size, inputs: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
