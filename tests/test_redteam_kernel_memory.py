@@ -183,26 +183,33 @@ def _scan_child(requests: list[bytes], needles: np.ndarray, queue: Any) -> None:
     with WholeWrites("/dev/null", "wb") as sink:
         serve(backend, io.BytesIO(b"".join(requests)), sink)
     found = 0
+    for chunk in writable_memory():
+        hashed = np.frombuffer(chunk[: len(chunk) // 8 * 8], dtype=np.uint64) * multiplier
+        found += int(np.count_nonzero(np.isin(hashed, needles, assume_unique=False)))
+    queue.put(found)
+
+
+def writable_memory(chunk_bytes: int = 1 << 21) -> Iterator[bytes]:
+    """Every readable and writable mapping of this process (the vsyscall and vdso pages aside), in chunks.
+
+    Read through /proc/self/mem, not by address: a region the runtime's threads unmap or shrink while the
+    scan runs (a malloc arena trimming itself) then reads as an error instead of killing the process.
+    """
     with open("/proc/self/maps") as maps:
         regions = [line.split() for line in maps]
-    # Read through /proc/self/mem, not by address: a region the runtime's threads unmap or shrink while the
-    # scan runs (a malloc arena trimming itself) then reads as an error instead of killing the process.
     memory = os.open("/proc/self/mem", os.O_RDONLY)
     try:
         for fields in regions:
             low, high = (int(part, 16) for part in fields[0].split("-"))
             if not fields[1].startswith("rw") or (len(fields) > 5 and fields[5].startswith("[v")):
                 continue
-            for start in range(low, high, 1 << 21):
+            for start in range(low, high, chunk_bytes):
                 try:
-                    chunk = os.pread(memory, min(1 << 21, high - start), start)
+                    yield os.pread(memory, min(chunk_bytes, high - start), start)
                 except OSError:
                     continue
-                hashed = np.frombuffer(chunk[: len(chunk) // 8 * 8], dtype=np.uint64) * multiplier
-                found += int(np.count_nonzero(np.isin(hashed, needles, assume_unique=False)))
     finally:
         os.close(memory)
-    queue.put(found)
 
 
 @pytest.mark.slow

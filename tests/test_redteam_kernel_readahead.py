@@ -26,6 +26,7 @@ import numpy as np
 import pytest
 
 from tests.conftest import opencl_usable, require_tool
+from tests.test_redteam_kernel_memory import writable_memory
 from tools.kernels import SUITE, Harness
 from tools.kernels._protocol import write_message
 from tools.kernels._task import Size
@@ -93,28 +94,14 @@ def _scanning_worker(inbox: str, needles: dict[int, np.ndarray], kernel: str, qu
 
     def scan() -> dict[int, int]:
         counts = np.zeros(len(order), np.int64)
-        with open("/proc/self/maps") as maps:
-            regions = [line.split() for line in maps]
-        memory = os.open("/proc/self/mem", os.O_RDONLY)
-        try:
-            for fields in regions:
-                low, high = (int(part, 16) for part in fields[0].split("-"))
-                if not fields[1].startswith("rw") or (len(fields) > 5 and fields[5].startswith("[v")):
-                    continue
-                for start in range(low, high, 1 << 22):
-                    try:
-                        chunk = os.pread(memory, min(1 << 22, high - start), start)
-                    except OSError:
-                        continue
-                    # Both 4-byte alignments: an array the worker holds need not start at a multiple of 8.
-                    for shift in (0, 4):
-                        part = chunk[shift:]
-                        hashed = np.frombuffer(part[: len(part) // 8 * 8], dtype=np.uint64) * MULTIPLIER
-                        at = np.minimum(np.searchsorted(wanted, hashed), wanted.size - 1)
-                        hits = wanted[at] == hashed
-                        counts += np.bincount(labels[at[hits]], minlength=len(order))
-        finally:
-            os.close(memory)
+        for chunk in writable_memory(1 << 22):
+            # Both 4-byte alignments: an array the worker holds need not start at a multiple of 8.
+            for shift in (0, 4):
+                part = chunk[shift:]
+                hashed = np.frombuffer(part[: len(part) // 8 * 8], dtype=np.uint64) * MULTIPLIER
+                at = np.minimum(np.searchsorted(wanted, hashed), wanted.size - 1)
+                hits = wanted[at] == hashed
+                counts += np.bincount(labels[at[hits]], minlength=len(order))
         return {run: int(counts[position]) for position, run in enumerate(order)}
 
     class Scanning(OpenCLBackend):
