@@ -22,6 +22,7 @@ from tools.cfd.cases._generic import REFERENCE_COPY, UserCaseParams
 from tools.cfd.cases._generic_run import DERIVED_FIELDS
 from tools.cfd.cases._hill import HillParams
 from tools.cfd.cases._hill_metrics import bubble, cf_rmse, hill_wall, profile_rmse, velocity_profiles
+from tools.cfd.cases._own_fields import FIELD_HEAD_BYTES, field_class
 from tools.cfd.cases._plate_task import FlatPlateCase, PlateParams
 from tools.cfd.cases._rans import SACoefficients
 from tools.cfd.cases._reference import (
@@ -87,6 +88,7 @@ from tools.cfd.openfoam._wall import WallReading
 __all__ = [
     "CFD_PROSE_PATTERNS",
     "DERIVED_FIELDS",
+    "FIELD_HEAD_BYTES",
     "GHIA_1982",
     "HILL_DNS_REATTACHMENT",
     "PITZ_DAILY_1983",
@@ -128,6 +130,7 @@ __all__ = [
     "cell_profile",
     "cf_rmse",
     "compare_reference",
+    "field_class",
     "ghia_conditions",
     "ghia_metrics",
     "ghia_profiles",

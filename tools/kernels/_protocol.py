@@ -114,7 +114,6 @@ def _whole(value: object) -> int:
 
 def read_message(stream: BinaryIO) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
     """Blocking read from an unbuffered binary stream (the worker's stdin), no byte past the message."""
-    started = [False]
 
     def exact(size: int) -> bytearray:
         data = bytearray(size)
@@ -123,9 +122,8 @@ def read_message(stream: BinaryIO) -> tuple[dict[str, Any], dict[str, np.ndarray
         while have < size:
             got = stream.readinto(view[have:])  # type: ignore[attr-defined]
             if not got:
-                raise EOFError("the other side closed the pipe" if not started[0] else "the pipe closed mid-message")
+                raise EOFError("the other side closed the pipe")
             have += got
-            started[0] = True
         return data
 
     return decode(exact)

@@ -76,9 +76,12 @@ def draw_variants(
                     f"the task's input distribution gave no changed element in {MAX_ATTEMPTS} draws: "
                     "its inputs are constant, so no run can get inputs of its own"
                 )
-            if not entire and shared is None:
-                shared = draw()
-            other = draw() if entire or shared is None else shared
+            if entire:
+                other = draw()
+            else:
+                if shared is None:
+                    shared = draw()
+                other = shared
             changed = 0
             for name, data in base.items():
                 flat = np.asarray(data).reshape(-1)

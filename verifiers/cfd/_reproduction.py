@@ -45,11 +45,10 @@ class ReproductionGate(Gate):
         if context.rerun is None:
             return self.verdict("reject", ["a result brought from elsewhere needs a new run, and none is allowed here"])
         found = reproduce(context, definition)
-        if found is None:  # adopted, with a run allowed: `reproduce` always runs
-            return self.verdict("reject", ["the case could not be re-run"])
+        assert found is not None  # adopted, with a run allowed: `reproduce` runs the case
         metrics = {"reproduction_change": found.change}
-        if found.problem is not None or found.outcome is None:
-            return self.verdict("reject", [found.problem or "the case could not be re-run"], metrics=metrics)
+        if found.problem is not None:
+            return self.verdict("reject", [found.problem], metrics=metrics)
         log = self._solver_log(context).check(
             GateContext(
                 task=context.task,

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import gzip
 import math
-import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -21,9 +20,11 @@ from runs import ExperimentSpec
 from tools import ExperimentOutcome
 from tools.cfd import (
     DERIVED_FIELDS,
+    FIELD_HEAD_BYTES,
     VELOCITY,
     CaseDefinition,
     FieldFormatError,
+    field_class,
     latest_time,
     mesh_cell_count,
     read_internal_field,
@@ -115,14 +116,11 @@ class Reproduction:
     change: float
     """The largest RMS change of a field, folder against re-run (0 where none was compared)."""
     spec: ExperimentSpec
-    outcome: ExperimentOutcome | None
-    """The re-run's outcome (None where it could not be started); its files lie under `directory`."""
+    outcome: ExperimentOutcome
+    """The re-run's outcome; its files lie under `directory`."""
     directory: Path
     fields: tuple[str, ...] = ()
     """The fields compared cell by cell."""
-
-
-_FIELD_CLASS = re.compile(rb"^\s*class\s+(\w+)\s*;", re.MULTILINE)
 
 
 def cell_fields(time_directory: Path) -> list[str]:
@@ -137,12 +135,11 @@ def cell_fields(time_directory: Path) -> list[str]:
             continue
         try:
             with gzip.open(entry) if entry.name.endswith(".gz") else entry.open("rb") as handle:
-                head = handle.read(4096)
+                head = handle.read(FIELD_HEAD_BYTES)
         except (OSError, EOFError):
             names.append(name)  # unreadable: listed, so that the comparison says so instead of skipping it
             continue
-        found = _FIELD_CLASS.search(head)
-        if found is not None and found.group(1).startswith(b"vol"):
+        if (field_class(head) or "").startswith("vol"):
             names.append(name)
     return names
 
@@ -175,7 +172,7 @@ def reproduce(context: GateContext, definition: CaseDefinition[Any]) -> Reproduc
     directory = context.directory / "reproduce"
     outcome = context.rerun(spec, directory)
 
-    def failed(problem: str, change: float = 0.0, outcome: ExperimentOutcome | None = outcome) -> Reproduction:
+    def failed(problem: str, change: float = 0.0) -> Reproduction:
         return Reproduction(problem, change, spec, outcome, directory)
 
     if outcome.status != "completed":
@@ -199,12 +196,13 @@ def reproduce(context: GateContext, definition: CaseDefinition[Any]) -> Reproduc
     cells = solved_cells(original), solved_cells(again)
     if cells[0] != cells[1]:
         return failed(f"the folder's results are on {cells[0]} cells, the case re-run as given meshes {cells[1]}")
-    names = sorted({*cell_fields(times[0][1]), *definition.mesh_fields(original), VELOCITY} - {"C"})
+    held = cell_fields(times[0][1])
+    names = sorted({*held, *definition.mesh_fields(original), VELOCITY} - {"C"})
     written = set(cell_fields(times[1][1]))
     worst: tuple[float, str] = (0.0, "")
     for name in names:
         if name not in written:
-            if name == VELOCITY and VELOCITY not in cell_fields(times[0][1]):
+            if name == VELOCITY and VELOCITY not in held:
                 continue  # a case that solves no velocity (a scalar transported in a given one)
             return failed(
                 f"the folder's results hold a field {name!r} that the case re-run as given does not write: "

@@ -40,15 +40,23 @@ _GEOMETRY_HEADERS = {
     "V": ("volScalarField", "[0 3 0 0 0 0 0]"),
 }
 _CLASS = re.compile(rb"^\s*class\s+(\w+)\s*;", re.MULTILINE)
+FIELD_HEAD_BYTES = 4096
+"""What a field file's header fits in: the class and dimensions come before any value."""
 _DIMENSIONS = re.compile(rb"^\s*dimensions\s+(\[[^\]]*\])\s*;", re.MULTILINE)
+
+
+def field_class(head: bytes) -> str | None:
+    """The `class` a field file's header declares (`volVectorField`, `surfaceScalarField`...), or None."""
+    found = _CLASS.search(head)
+    return found.group(1).decode(errors="replace") if found is not None else None
 
 
 def _is_geometry(path: Path, name: str) -> bool:
     """Whether field file `path` is cell centres or volumes as writeCellCentres/-Volumes write them."""
     with path.open("rb") as handle:
-        head = handle.read(4096)
-    kind, dimensions = _CLASS.search(head), _DIMENSIONS.search(head)
+        head = handle.read(FIELD_HEAD_BYTES)
+    kind, dimensions = field_class(head), _DIMENSIONS.search(head)
     if kind is None or dimensions is None:
         return False
     spaced = b" ".join(dimensions.group(1).strip(b"[]").split())
-    return (kind.group(1).decode(), f"[{spaced.decode(errors='replace')}]") == _GEOMETRY_HEADERS[name]
+    return (kind, f"[{spaced.decode(errors='replace')}]") == _GEOMETRY_HEADERS[name]
