@@ -164,3 +164,21 @@ def test_requests_on_one_seed_get_variants_of_their_own() -> None:
     for run in repeated:
         shared = np.intersect1d(repeated[run], np.concatenate(list(again.values())))
         assert shared.size == 0, f"run {run}'s variant came back in the second request ({shared.size} words)"
+
+
+def test_the_worker_refuses_a_request_that_carries_its_runs_variants_inline() -> None:
+    """A host that sent every run's variant inside the request would hand them all to the first run's kernel."""
+    import io
+
+    from tools.kernels._protocol import read_message
+    from tools.kernels._worker import serve
+
+    header, arrays = captured_request(seed=3)
+    inbox, outbox = io.BytesIO(), io.BytesIO()
+    write_message(inbox, header, arrays)
+    inbox.seek(0)
+    serve(object(), inbox, outbox)  # type: ignore[arg-type]  # refused before the device is touched
+    outbox.seek(0)
+    reply, payload = read_message(outbox)
+    assert reply["ok"] is False and reply["stage"] == "protocol" and payload == {}
+    assert "messages of their own" in reply["error"] and "variant1:" in reply["error"]

@@ -24,7 +24,7 @@ import numpy as np
 from tools.kernels._backend import Backend
 from tools.kernels._protocol import REQUEST_MARK, read_message, write_message
 from tools.kernels._trial import evaluate
-from tools.kernels._variant_stream import VariantFeed
+from tools.kernels._variant_stream import VARIANT_KEY, VariantFeed
 
 
 class WholeWrites(io.FileIO):
@@ -78,7 +78,17 @@ def serve(backend: Backend, inbox: BinaryIO, outbox: BinaryIO) -> None:
                 info = backend.info()
                 reply = {"ok": True, "device": {**info.__dict__, "key": info.key}, "pid": os.getpid()}
             elif op == "evaluate":
-                reply, payload = evaluate(backend, request, arrays, feed.arrays if "streamed" in request else None)
+                inline = sorted(name for name in arrays if VARIANT_KEY.fullmatch(name))
+                if inline:
+                    # With every run's inputs in the request, the first run's kernel could read them all.
+                    reply = {
+                        "ok": False,
+                        "stage": "protocol",
+                        "error": f"run variants must follow the request as messages of their own, "
+                        f"not inside it ({', '.join(inline[:3])}{', ...' if len(inline) > 3 else ''})",
+                    }
+                else:
+                    reply, payload = evaluate(backend, request, arrays, feed.arrays)
             elif op == "reference":
                 from tools.kernels._reference_run import run_reference
 
