@@ -4,7 +4,8 @@ A red-team pass had four results accepted while its log and fields were taken as
 cavity whose solver never ran (a two-line log, noise fields right only where the comparator reads), a log with
 its Courant numbers scaled below the limit, a run stopped after ten steps with its residuals edited down,
 and a pressure written by hand beside a reproduced velocity. The payloads here are those, on the stock cavity
-run by hand (icoFoam, 20x20 cells, a few seconds each).
+run by hand (icoFoam, 20x20 cells, a few seconds each; the Courant one as a laminar pimpleFoam case, whose
+outer loop keeps it stable above the gate's limit).
 """
 
 from __future__ import annotations
@@ -143,3 +144,64 @@ def test_one_cell_changed_within_the_rms_tolerance_is_refused(tmp_path: Path) ->
     report = _check(case, tmp_path / "home")
     assert report["decision"] == "reject", _reasons(report)
     assert "one cell of its U differs by" in _reasons(report), _reasons(report)
+
+
+PIMPLE = """
+PIMPLE
+{
+    nOuterCorrectors 1;
+    nCorrectors 2;
+    nNonOrthogonalCorrectors 0;
+    pRefCell 0;
+    pRefValue 0;
+}
+"""
+
+
+def _pimple_cavity(where: Path) -> Path:
+    """The cavity as a laminar pimpleFoam case whose adjustable time step holds the Courant number at 5.5."""
+    case = _tutorial("icoFoam/cavity/cavity", where)
+    control = case / "system" / "controlDict"
+    _set_entry(control, "application", "pimpleFoam")
+    _set_entry(control, "endTime", "1.5")
+    _set_entry(control, "writeControl", "adjustableRunTime")
+    _set_entry(control, "writeInterval", "0.5")
+    control.write_text(control.read_text() + "adjustTimeStep yes;\nmaxCo 5.5;\nmaxDeltaT 1;\n")
+    solution = case / "system" / "fvSolution"
+    text = solution.read_text()
+    text = re.sub(r"\bU\n(\s*)\{", r'"(U|UFinal)"\n\1{', text, count=1)
+    text = re.sub(r"PISO\s*\{[^}]*\}", PIMPLE, text)
+    solution.write_text(text)
+    schemes = case / "system" / "fvSchemes"
+    schemes.write_text(
+        schemes.read_text().replace(
+            "divSchemes\n{", "divSchemes\n{\n    div((nuEff*dev2(T(grad(U))))) Gauss linear;", 1
+        )
+    )
+    transport = case / "constant" / "transportProperties"
+    transport.write_text(transport.read_text().replace("nu ", "transportModel Newtonian;\n\nnu ", 1))
+    (case / "constant" / "turbulenceProperties").write_text(
+        "FoamFile { version 2.0; format ascii; class dictionary; object turbulenceProperties; }\n"
+        "simulationType laminar;\n"
+    )
+    _run_by_hand(case, "blockMesh", "pimpleFoam > log.pimpleFoam")
+    return case
+
+
+@pytest.mark.slow
+def test_a_log_with_its_courant_numbers_scaled_down_does_not_stand_for_the_run(tmp_path: Path) -> None:
+    """The run really reached Courant 5.5 (limit 5); its log, scaled by 0.8, reads 4.4. The re-run's log does not."""
+    case = _pimple_cavity(tmp_path / "pimple")
+    log = case / "log.pimpleFoam"
+    text, scaled = re.subn(
+        r"Courant Number mean: (\S+) max: (\S+)",
+        lambda m: f"Courant Number mean: {float(m.group(1)) * 0.8:g} max: {float(m.group(2)) * 0.8:g}",
+        log.read_text(),
+    )
+    assert scaled > 10, "the pimpleFoam log printed no Courant numbers"
+    log.write_text(text)
+    report = _check(case, tmp_path / "home")
+    assert _verdict(report, "solver-log")["decision"] == "accept", _reasons(report)  # the scaled log fools it
+    reproduction = _verdict(report, "reproduction")
+    assert reproduction["decision"] == "rerun" and report["decision"] != "accept", _reasons(report)
+    assert "Courant number reached" in " ".join(reproduction["reasons"]), reproduction
