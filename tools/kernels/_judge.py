@@ -331,7 +331,12 @@ def _asked_for(reply: Mapping[str, Any], checked: Sequence[int], fractions: Sequ
 
 
 def _accepts_nothing(
-    task: KernelTask, size: Size, name: str, got: np.ndarray, want: np.ndarray, inputs: dict[str, np.ndarray]
+    task: KernelTask,
+    size: Size,
+    name: str,
+    got: np.ndarray,
+    expected: Mapping[str, np.ndarray],
+    inputs: dict[str, np.ndarray],
 ) -> str:
     """Why the task's check cannot tell an answer from none at this size, or "".
 
@@ -340,8 +345,9 @@ def _accepts_nothing(
     fail wherever the reference is not all zeros itself; where it passes, nothing the task judges
     means anything, and the size is failed for every candidate, the seed included.
     """
+    want = expected[name].reshape(-1)
     with np.errstate(invalid="ignore"):
-        if not np.any(want != 0) or not task.check(size, name, np.zeros_like(got), want, inputs).ok:
+        if not np.any(want != 0) or not task.check_output(size, name, np.zeros_like(got), expected, inputs).ok:
             return ""
         largest = float(np.nanmax(np.abs(want))) if want.size else 0.0
     return (
@@ -403,14 +409,14 @@ def judge_trial(
                 if data is None or data.size != spec.nbytes:
                     judgement.fail(f"output {name} of run {run} not returned")
                     continue
-                want, got = expected[name].reshape(-1), data.view(spec.dtype)
-                check = task.check(size, name, got, want, inputs)
+                got = data.view(spec.dtype)
+                check = task.check_output(size, name, got, expected, inputs)
                 judgement.error = max(judgement.error, check.error)
                 judgement.tolerance = max(judgement.tolerance, check.tolerance)
                 if not check.ok:
                     judgement.fail(f"{name} (run {run}): {check.detail or 'out of tolerance'}")
                 if run == checked[0]:
-                    blind = _accepts_nothing(task, size, name, got, want, inputs)
+                    blind = _accepts_nothing(task, size, name, got, expected, inputs)
                     if blind:
                         judgement.fail(blind)
     return judgement

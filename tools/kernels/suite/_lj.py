@@ -13,6 +13,7 @@ import numpy as np
 
 from tools.kernels._heldout import Picker, around, prime_in
 from tools.kernels._task import (
+    ALLOWED_ERROR,
     BufferSpec,
     Check,
     HostProgram,
@@ -82,6 +83,15 @@ __kernel void lj(const int n, const int ncx, const int ncy, const int ncz,
 """
 
 
+TOLERANCE = 1e-4
+"""Each force may be off by this fraction of the sum of its pair forces' magnitudes, the scale its float32
+rounding follows (`reference` gives the bound per particle). A fraction of the largest force instead let
+every particle away from `compressed`'s close pairs (forces to 10^15) be off by 10^11: a kernel reading at
+most 28 particles of a cell passed 1 to 4 draws in 12 at that distribution's sizes."""
+CUTOFF_AMBIGUITY = 1e-5
+"""Pairs whose r^2 is this close (relatively) to the cutoff's: float32 and float64 may disagree about
+including them, so their whole force is allowed on top (r^2 in float32 is within about 1e-6 of float64's)."""
+
 COMPRESSION = (0.3, 0.4)
 """Amplitudes of the `compressed` distribution's displacement along each axis: the lattice's spacing then
 ranges from 1 - a to 1 + a times its own along every axis, so the cells of the dense part hold up to 36-64
@@ -97,8 +107,8 @@ def compressed(positions: np.ndarray, lengths: np.ndarray, rng: np.random.Genera
     lattice point, distances within 0.075 of the shells): a kernel that assumed cells of at most the usual
     count (a fixed local array per cell) or distances above the nearest shell (a clamp of r^2 near 1) was
     right on all of them. Here counts and distances vary continuously. A cutoff now falls between pairs
-    anywhere, and float32 and float64 can disagree about a pair right at it: that pair's force is about 0.04,
-    far below the tolerance these forces set (1e-4 of the largest: 0.4 and up).
+    anywhere, and float32 and float64 can disagree about a pair right at it: that pair's force (about 0.04) is
+    allowed on top of the particle's own bound (`CUTOFF_AMBIGUITY`).
     """
     amplitude = rng.uniform(*COMPRESSION, 3)
     phase = rng.uniform(0.0, 2.0 * np.pi, 3)
@@ -244,6 +254,8 @@ class LennardJones(KernelTask):
             np.arange(len(counts)) // (ncx * ncy),
         )
         force = np.zeros_like(pos)
+        terms = np.zeros(len(pos))  # per particle, the sum of its pair forces' magnitudes
+        edges = np.zeros(len(pos))  # per particle, the magnitudes of pairs float32 may count either way
         rc2 = float(np.float32(self.scalar(size, "rc") ** 2))
         own = slots  # (cells, width)
         for dz in (-1, 0, 1):
@@ -264,14 +276,23 @@ class LennardJones(KernelTask):
                     contribution = np.einsum("abc,abcd->abd", magnitude, r)
                     mask = own >= 0
                     force[own[mask]] += contribution[mask]
+                    terms[own[mask]] += (np.abs(magnitude) * np.sqrt(safe)).sum(axis=2)[mask]
+                    near = valid & (np.abs(r2 - rc2) <= CUTOFF_AMBIGUITY * rc2)
+                    if near.any():
+                        edge = np.where(near, r2, 1.0)
+                        edge6 = edge**-3
+                        size_at = np.abs(24.0 * edge6 * (2.0 * edge6 - 1.0)) / np.sqrt(edge)
+                        edges[own[mask]] += np.where(near, size_at, 0.0).sum(axis=2)[mask]
         out = np.zeros((len(pos), 4))
         out[:, :3] = force
-        return {"force": out.reshape(-1)}
+        allowed = np.repeat(TOLERANCE * terms + edges, 4)
+        return {"force": out.reshape(-1), "force" + ALLOWED_ERROR: allowed}
 
     def check(
         self, size: Size, name: str, got: np.ndarray, expected: np.ndarray, inputs: dict[str, np.ndarray]
     ) -> Check:
-        return allclose_check(got, expected, 1e-4)
+        """Without the reference's per-particle bounds (`check_output` uses those): relative to the largest force."""
+        return allclose_check(got, expected, TOLERANCE)
 
     def heldout_dims(self, centre: Size, rng: np.random.Generator, pick: Picker = prime_in) -> tuple[int, ...]:
         """`pick`'s numbers (primes) near the centre, at least 12 lattice points a side (three cells of the cutoff)."""
