@@ -205,3 +205,29 @@ def test_a_log_with_its_courant_numbers_scaled_down_does_not_stand_for_the_run(t
     reproduction = _verdict(report, "reproduction")
     assert reproduction["decision"] == "rerun" and report["decision"] != "accept", _reasons(report)
     assert "Courant number reached" in " ".join(reproduction["reasons"]), reproduction
+
+
+def _planted(folder: Path, name: str, value: float, cells: int, header: str) -> None:
+    values = "\n".join(f"{value}" for _ in range(cells))
+    (folder / name).write_text(f"{header}internalField nonuniform List<scalar>\n{cells}\n(\n{values}\n)\n;\n")
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    "header",
+    ["FoamFile\n{\n    version 2.0;\n    format ascii;\n    class dictionary;\n    object magU;\n}\n", ""],
+    ids=["dictionary", "no-header"],
+)
+def test_a_file_named_like_a_reference_quantity_is_not_read_as_it(tmp_path: Path, header: str) -> None:
+    """A `magU` written by hand (|U| = 0.6 everywhere, where a reference asks for 0.6) beside an honest run: the
+    comparator read it as the quantity while the reproduction compared only volume fields."""
+    case = _cavity(tmp_path / "cavity")
+    _planted(_latest(case), "magU", 0.6, 400, header)
+    reference = tmp_path / "reference.csv"
+    reference.write_text(
+        "quantity,x,y,z,value,tolerance\n"
+        + "".join(f"magU,{x},{y},0.005,0.6,0.01\n" for x, y in ((0.05, 0.08), (0.05, 0.05), (0.02, 0.05)))
+    )
+    report = _check(case, tmp_path / "home", "--param", f"reference={reference}")
+    assert report["decision"] == "reject", _reasons(report)
+    assert "magU" in _reasons(report), _reasons(report)

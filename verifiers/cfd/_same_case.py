@@ -125,7 +125,9 @@ class Reproduction:
 
 def cell_fields(time_directory: Path) -> list[str]:
     """The volume fields (one value per cell) a time directory holds, less those labgate's own post-processing
-    writes: the solver's fields, and any a function object of the case wrote beside them."""
+    writes: the solver's fields, and any a function object of the case wrote beside them. Files that are no
+    OpenFOAM field at all (no header, or a dictionary) are listed too: a gate or a reference could read one by
+    its name, and only the re-run can say the case writes it (it cannot, as a volume field)."""
     names = []
     for entry in sorted(time_directory.iterdir()):
         if not entry.is_file() or entry.is_symlink():
@@ -139,7 +141,8 @@ def cell_fields(time_directory: Path) -> list[str]:
         except (OSError, EOFError):
             names.append(name)  # unreadable: listed, so that the comparison says so instead of skipping it
             continue
-        if (field_class(head) or "").startswith("vol"):
+        kind = field_class(head) or ""
+        if not kind.startswith(("surface", "point")):
             names.append(name)
     return names
 

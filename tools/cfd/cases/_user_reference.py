@@ -22,13 +22,16 @@ from pathlib import Path
 import numpy as np
 
 from runs import LabgateError, UntrustedFileError, read_untrusted_path_text
+from tools.cfd.cases._own_fields import FIELD_HEAD_BYTES, field_class
 from tools.cfd.cases._solution import SolutionFields
 from tools.cfd.openfoam._fields import (
     FieldFormatError,
     FieldSizeError,
     FloatArray,
     mesh_cell_count,
+    parse_internal_field,
     read_cell_centres,
+    read_field_text,
     read_internal_field,
 )
 
@@ -99,19 +102,33 @@ def read_reference(path: Path) -> list[ReferencePoint]:
     return parse_reference(text, str(path))
 
 
+def _volume_field(path: Path, case: Path, n_cells: int) -> FloatArray:
+    """A volume field's cell values; any other file named like a quantity is refused.
+
+    A hand-written `magU` (a dictionary header, or none) was read as the quantity a reference named while
+    the reproduction, which compares the volume fields the case writes, passed over it.
+    """
+    text = read_field_text(path, within=case)
+    kind = field_class(text[:FIELD_HEAD_BYTES].encode(errors="replace"))
+    if kind is None or not kind.startswith("vol"):
+        what = f"declares class {kind}" if kind else "declares no class"
+        raise FieldFormatError(f"{path} is not a volume field as OpenFOAM writes one: its header {what}")
+    return parse_internal_field(text, str(path), expected=n_cells)
+
+
 def _field_values(folder: Path, case: Path, quantity: str, n_cells: int) -> FloatArray:
     """The cell values of `quantity` (a field, a component of a vector field, or a magnitude)."""
     if (folder / quantity).exists():
-        values = read_internal_field(folder / quantity, within=case, expected=n_cells)
+        values = _volume_field(folder / quantity, case, n_cells)
         if values.ndim != 1:
             raise FieldFormatError(f"{quantity} is not a scalar field; name a component ({quantity}x) or mag{quantity}")
         return values
     if quantity.startswith("mag") and len(quantity) > 3:
-        vectors = read_internal_field(folder / quantity[3:], within=case, expected=n_cells)
+        vectors = _volume_field(folder / quantity[3:], case, n_cells)
         return np.asarray(np.linalg.norm(np.atleast_2d(vectors), axis=1), dtype=np.float64)
     base, component = quantity[:-1], quantity[-1]
     if component in _COMPONENT and base:
-        vectors = read_internal_field(folder / base, within=case, expected=n_cells)
+        vectors = _volume_field(folder / base, case, n_cells)
         if vectors.ndim != 2 or vectors.shape[1] != 3:
             raise FieldFormatError(f"{base} is not a vector field")
         return np.asarray(vectors[:, _COMPONENT[component]], dtype=np.float64)
