@@ -10,6 +10,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import json
+import os
 import secrets
 from collections.abc import Callable, Collection, Iterator, Sequence
 from contextlib import contextmanager
@@ -223,6 +224,11 @@ def _escaped(char: str) -> str:
     return char
 
 
+STORE_FOLDERS = ("artifacts", "runs", "checks")
+"""The folders the store keeps under its home (artifacts, each run's files, `agent check`'s work): one that is
+a file (or a broken link) would fail every command later with an error about some file below it."""
+
+
 class RunStore:
     """Records runs under one home folder: database, artifacts and each run's working files."""
 
@@ -235,6 +241,9 @@ class RunStore:
             if self.home.exists() and not self.home.is_dir():
                 reason = "it is a file, not a folder"
             raise StoreUnavailableError(f"cannot use {home} as the run store's folder: {reason}") from None
+        for folder in STORE_FOLDERS:
+            if os.path.lexists(self.home / folder) and not (self.home / folder).is_dir():
+                raise StoreUnavailableError(f"cannot use {home} as the run store's folder: {folder} is not a folder")
         self.database_url = database_url or f"sqlite:///{self.home / 'labgate.db'}"
         self.is_sqlite = self.database_url.startswith("sqlite")
         connect_args: dict[str, Any] = {"timeout": 60, "check_same_thread": False} if self.is_sqlite else {}

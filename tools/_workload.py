@@ -20,7 +20,7 @@ from typing import Annotated, Any, ClassVar, Literal, Protocol, Self
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from runs import ExperimentSpec, LabgateError, TaskSpec, WorkloadName
+from runs import ExperimentSpec, LabgateError, TaskSpec, UntrustedFileError, WorkloadName, read_untrusted_path
 from sandboxes import Sandbox
 from tools._prose import ProsePattern
 from tools._search import SearchSpace
@@ -281,9 +281,13 @@ def read_user_text_file(source: Path, what: str, *, max_bytes: int) -> str:
         size = source.stat().st_size
         if size > max_bytes:
             raise TaskError(f"{what} {source} is {size} bytes; the limit is {max_bytes}")
-        text = source.read_text()
-    except OSError as error:
-        raise TaskError(f"cannot read {what} {source}: {error.strerror or error}") from None
+        # Opened as a sandbox's file is: a FIFO would block the read forever and a device (/dev/zero)
+        # reports no size and never ends; only a regular file, and no more than the limit, is read.
+        text = read_untrusted_path(source.resolve(), max_bytes=max_bytes).decode()
+    except UntrustedFileError as error:
+        raise TaskError(f"cannot read {what} {source}: {error.reason}") from None
+    except (OSError, RuntimeError) as error:  # RuntimeError: a loop of links (pathlib's resolve)
+        raise TaskError(f"cannot read {what} {source}: {getattr(error, 'strerror', None) or error}") from None
     except UnicodeDecodeError:
         raise TaskError(f"cannot read {what} {source}: not UTF-8 text") from None
     if not text.strip():

@@ -129,6 +129,8 @@ def notebook(text: str, name: str) -> str:
     try:
         cells = json.loads(text).get("cells", [])
         sources = ["".join(c["source"]) if isinstance(c["source"], list) else str(c["source"]) for c in cells]
+    except RecursionError:
+        raise DocumentError(f"{name} is not a Jupyter notebook: its JSON nests deeper than can be read") from None
     except (ValueError, AttributeError, KeyError, TypeError):
         raise DocumentError(f"{name} is not a Jupyter notebook: its JSON has no cells with sources") from None
     return "\n\n".join(source for source in sources if source.strip())

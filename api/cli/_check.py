@@ -82,6 +82,8 @@ def _option_value(item: str, raw: str) -> Any:
         return json.loads(raw)
     except json.JSONDecodeError as error:
         raise TaskError(f"--gate-option {item!r}: the value is not valid JSON ({error.msg})") from None
+    except RecursionError:
+        raise TaskError(f"--gate-option {item!r}: the value nests deeper than JSON values are read") from None
 
 
 def prepare_task(
@@ -204,11 +206,17 @@ def run_check(
         spec = prepare_task(launcher, task, params, gate_settings)
     except TaskError as error:
         raise BadInputError(str(error)) from None
-    source = path.expanduser().resolve()
+    try:
+        source = path.expanduser().resolve()
+    except (OSError, RuntimeError) as error:  # RuntimeError: a loop of links
+        raise BadInputError(f"cannot read {path}: {error}") from None
     if not source.exists():
         raise BadInputError(f"{path} does not exist")
     work = settings.home.expanduser().resolve() / "checks" / new_run_id()
-    work.mkdir(parents=True, exist_ok=True)
+    try:
+        work.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise BadInputError(f"cannot make {work} for the check: {error.strerror or error}") from None
     try:
         before = source_digest(source)
     except UntrustedFileError as error:

@@ -11,6 +11,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from runs import UntrustedFileError, read_untrusted_path
 from tools._workload import TaskError
 
 FIELD = "params.definition"
@@ -138,7 +139,10 @@ def _text_file(directory: Path, name: str, where: str) -> str:
     try:
         if path.stat().st_size > MAX_FILE_BYTES:
             raise field_error(where, f"{path} is larger than {MAX_FILE_BYTES} bytes")
-        return path.read_text()
+        # Only a regular file: a FIFO named here blocked the run forever.
+        return read_untrusted_path(path, max_bytes=MAX_FILE_BYTES).decode()
+    except UntrustedFileError as error:
+        raise field_error(where, f"cannot read {path}: {error.reason}") from None
     except FileNotFoundError:
         raise field_error(where, f"{path} does not exist (files are read from beside the task file)") from None
     except UnicodeDecodeError:

@@ -62,6 +62,8 @@ MAX_TOTAL_BYTES = 4 << 30
 """Bytes of all buffers at one size: the host draws the inputs and both workers hold a copy."""
 REFERENCE_TIMEOUT = 300.0
 """Seconds one reference computation may take before its worker is killed and the task reported broken."""
+MAX_GROUP_ITEMS = 4096
+"""The largest work-group a launch may ask for (PoCL's CPU device allows 4096; GPUs 1024)."""
 MAX_DIM = 2**31 - 1
 """The largest size a definition may declare: sizes reach kernels as `int` arguments and grid extents."""
 _IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
@@ -176,6 +178,27 @@ class UserKernelTask(KernelTask):
                     raise field_error(f"{where}.{dim}", f"{value} is larger than the largest size, {MAX_DIM}")
             for scalar in self._scalars:  # the reference receives every scalar, launched or not
                 self._check_scalar(scalar, size)
+            self._check_grid(where, size)
+
+    def _check_grid(self, where: str, size: Size) -> None:
+        """Every launch's extents at `size` (with the tunables' defaults) name at least one work-item, and its
+        work-group (0: the runtime's choice) at most MAX_GROUP_ITEMS: a grid of -n or 0 was run as one item,
+        and the seed was blamed for the outputs it never wrote."""
+        bound: dict[str, int | float] = {**self._values(size), **self.defaults()}
+        for index, launch in enumerate(self._launches):
+            for key, extents in (("global", launch.global_size), ("local", launch.local or ())):
+                values = [expression.integer(bound) for expression in extents]
+                least = 1 if key == "global" else 0  # a local extent of 0 lets the runtime choose the group
+                if any(value < least for value in values):
+                    raise field_error(
+                        f"launches[{index}].{key}",
+                        f"evaluates to {values} at {size.describe()} ({where}): every extent must be at least {least}",
+                    )
+                if key == "local" and math.prod(values) > MAX_GROUP_ITEMS:
+                    raise field_error(
+                        f"launches[{index}].local",
+                        f"{math.prod(values)} items in a work-group at {size.describe()}; at most {MAX_GROUP_ITEMS}",
+                    )
 
     def _extremes(self) -> Iterator[tuple[str, Size]]:
         """Every search size and both ends of every held-out range, with the field each comes from."""

@@ -1,0 +1,106 @@
+"""Bad input from a ninth pass: files that are no regular files, values nested past any reader, store folders
+that are files, launch grids that name no work. Each must end as one clear error naming the problem (exit 2),
+never a hang, a traceback or a run that blames the seed for the task's own mistake."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import threading
+from pathlib import Path
+
+import pytest
+import yaml
+
+from tests.conftest import agent
+
+CONV1D = Path(__file__).resolve().parent.parent / "tools" / "kernels" / "examples" / "conv1d"
+
+
+def _fail_cleanly(result: object, *phrases: str) -> None:
+    out = f"{getattr(result, 'stdout', '')}{getattr(result, 'stderr', '')}"
+    assert getattr(result, "returncode", None) == 2, out
+    assert "Traceback" not in out, out
+    for phrase in phrases:
+        assert phrase in out, out
+
+
+def _conv1d(where: Path) -> Path:
+    shutil.copytree(CONV1D, where)
+    return where
+
+
+def test_a_fifo_named_as_a_kernel_task_s_seed_is_refused_not_waited_on(tmp_path: Path) -> None:
+    folder = _conv1d(tmp_path / "conv1d")
+    (folder / "seed.cl").unlink()
+    os.mkfifo(folder / "seed.cl")
+    candidate = tmp_path / "candidate.cl"
+    candidate.write_text((CONV1D / "seed.cl").read_text())
+    result = agent("check", str(folder / "task.yaml"), str(candidate), home=tmp_path / "home", timeout=60)
+    _fail_cleanly(result, "seed.cl", "not a regular file")
+
+
+@pytest.mark.parametrize("kind", ["fifo", "device", "loop"])
+def test_agent_check_refuses_a_path_that_is_no_regular_file(tmp_path: Path, kind: str) -> None:
+    path = tmp_path / "candidate.cl"
+    if kind == "fifo":
+        os.mkfifo(path)
+        # Were the FIFO opened for reading, this writer would let the read end instead of hanging the test.
+        threading.Thread(target=lambda: _release(path), daemon=True).start()
+    elif kind == "device":
+        path = Path("/dev/zero")
+    else:
+        (tmp_path / "other.cl").symlink_to(path)
+        path.symlink_to(tmp_path / "other.cl")
+    result = agent("check", "kernels/saxpy", str(path), home=tmp_path / "home", timeout=120)
+    _fail_cleanly(result, "cannot read")
+
+
+def _release(path: Path) -> None:
+    import time
+
+    time.sleep(30)
+    with open(path, "w") as pipe:
+        pipe.write("x")
+
+
+def test_a_gate_option_nested_past_any_reader_is_named(tmp_path: Path) -> None:
+    nested = "[" * 3000 + "]" * 3000
+    result = agent(
+        "check",
+        "kernels/saxpy",
+        str(CONV1D / "seed.cl"),
+        "--gate-option",
+        f"kernel-correctness.rtol={nested}",
+        home=tmp_path / "home",
+        timeout=120,
+    )
+    _fail_cleanly(result, "nests deeper")
+
+
+def test_a_notebook_nested_past_any_reader_is_named(tmp_path: Path) -> None:
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    (docs / "paper.ipynb").write_text('{"cells":' + "[" * 2000 + "]" * 2000 + "}")
+    result = agent("plan", "--docs", str(docs), "validate the solver on the cavity", home=tmp_path / "home")
+    _fail_cleanly(result, "paper.ipynb", "nests deeper")
+
+
+@pytest.mark.parametrize("folder", ["artifacts", "checks"])
+def test_a_store_folder_that_is_a_file_is_named(tmp_path: Path, folder: str) -> None:
+    home = tmp_path / "home"
+    home.mkdir()
+    (home / folder).write_text("not a folder")
+    result = agent("check", "kernels/saxpy", str(CONV1D / "seed.cl"), home=home, timeout=120)
+    _fail_cleanly(result, folder, "not a folder")
+    assert (home / folder).read_text() == "not a folder"  # nothing stored is replaced
+
+
+@pytest.mark.parametrize("extent", ["-n", "0"])
+def test_a_launch_grid_naming_no_work_is_refused_with_the_task(tmp_path: Path, extent: str) -> None:
+    folder = _conv1d(tmp_path / "conv1d")
+    task = yaml.safe_load((folder / "task.yaml").read_text())
+    task["params"]["definition"]["launches"][0]["global"] = [extent]
+    (folder / "task.yaml").write_text(yaml.safe_dump(task))
+    result = agent("check", str(folder / "task.yaml"), str(folder / "seed.cl"), home=tmp_path / "home", timeout=60)
+    _fail_cleanly(result, "launches[0].global", "at least 1")
