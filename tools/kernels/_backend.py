@@ -218,6 +218,15 @@ class Backend(ABC):
     def release(self) -> None:
         """Free every buffer allocated since the last release."""
 
+    def kernel_names(self, program: Any) -> frozenset[str] | None:
+        """The kernels (entry points) a compiled program defines, or None where the backend cannot list them.
+
+        The worker refuses a program defining kernels its launches never run: on a device whose kernels
+        reach the worker's memory, a second, correct kernel in the same source could be put in place of
+        the one judged (its compiled handle swapped into the launch), so a wrong named kernel passed.
+        """
+        return None
+
     def forget_local(self) -> None:  # noqa: B027 - a no-op unless the device keeps local memory
         """Overwrite the device's `__local` memory, so that no program reads what an earlier one left there.
 

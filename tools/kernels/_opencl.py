@@ -19,6 +19,7 @@ from tools.kernels._backend import (
     KernelLaunchError,
     intrinsics_refused,
 )
+from tools.kernels._pointer_casts import PointerCastError, pointer_forging
 
 _PROGRAM_CACHE = 48
 """Built programs kept per worker: a search revisits its incumbents, not thousands of old candidates."""
@@ -140,6 +141,11 @@ class OpenCLBackend(Backend):
                 self._kernels = {name: k for name, k in self._kernels.items() if name[0] != evicted}
         self._programs.move_to_end(key)
         return (key, program)
+
+    def kernel_names(self, program: Any) -> frozenset[str] | None:
+        _, built = program
+        names = str(built.get_info(self._cl.program_info.KERNEL_NAMES))
+        return frozenset(name for name in names.split(";") if name)
 
     def alloc(self, nbytes: int) -> Any:
         buffer = self._cl.Buffer(self.context, self._cl.mem_flags.READ_WRITE, max(nbytes, 4))
@@ -347,6 +353,12 @@ def _refuse_machine_state(program: Any, cl: Any) -> None:
     builtin spelled through macros is seen as the call it became.
     """
     for binary in program.get_info(cl.program_info.BINARIES):
+        try:
+            forging = pointer_forging(bytes(binary))
+        except PointerCastError as error:
+            raise KernelCompileError(f"{error}: the kernel cannot be checked for pointer forging") from None
+        if forging:
+            raise KernelCompileError(forging)
         refused = intrinsics_refused(bytes(binary))
         if refused:
             raise KernelCompileError(

@@ -354,6 +354,21 @@ class Yardstick:
         return seconds
 
 
+def _unlaunched_kernels(backend: Backend, program: Any, request: dict[str, Any]) -> str:
+    """Why the program may not run: it defines kernels no launch of the task runs (`Backend.kernel_names`)."""
+    names = backend.kernel_names(program)
+    if names is None:
+        return ""
+    launched = {str(item["kernel"]) for item in request["launches"]}
+    extra = sorted(names - launched)
+    if not extra or not launched <= names:
+        return ""  # a launched kernel missing: the launch names it, and the kernels the source has
+    return (
+        f"the source defines kernels no launch runs ({', '.join(extra[:5])}): a candidate defines only the "
+        "kernels its task launches (write other code as functions those kernels call)"
+    )
+
+
 def evaluate(
     backend: Backend,
     request: dict[str, Any],
@@ -371,6 +386,9 @@ def evaluate(
     except KernelCompileError as error:
         return {"ok": False, "stage": "compile", "error": error.log}, {}
     compile_seconds = time.perf_counter() - started
+    unlaunched = _unlaunched_kernels(backend, program, request)
+    if unlaunched:
+        return {"ok": False, "stage": "compile", "error": unlaunched}, {}
     variants = int(request.get("variants", 1))
     trial: _Trial | None = None
     payload: dict[str, np.ndarray] = {}

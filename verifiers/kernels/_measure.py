@@ -26,14 +26,15 @@ import secrets
 import statistics
 import tempfile
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
 from sandboxes import LocalSandbox, Sandbox
 from tools import SandboxFactory
-from tools.kernels import Evaluation, Harness, KernelTask, open_harness
+from tools.kernels import Evaluation, Harness, KernelTask, Size, Worker, open_harness
 
 MIN_ROUNDS = 3
 MAX_ROUNDS = 16
@@ -47,6 +48,8 @@ _T975 = (12.71, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262, 2.228, 2
 
 RESIDUE_STREAM = 0x2E7E
 """Mixed into the input seed for the inputs of the correctness-only held-out sizes."""
+ALONE_STREAM = 0x41_0E
+"""Mixed into the input seed for the inputs of the correctness check in a worker of its own (`clean_harness`)."""
 
 SpeedVerdict = Literal["faster", "slower", "inconclusive"]
 
@@ -211,8 +214,11 @@ def measure(
             speed = decide(log_ratios, min_speedup, final=final)
             if speed is not None:
                 break
-        if which == "heldout" and runs["candidate"] and runs["candidate"][-1].ok:
-            _check_residue_sizes(harness, source, input_seed, runs["candidate"])
+        if runs["candidate"] and runs["candidate"][-1].ok:
+            with clean_harness(task, Path(scratch) / "clean", factory, backend=backend, timeout=timeout) as clean:
+                _check_alone(clean, source, which, sizes, input_seed, runs["candidate"])
+                if which == "heldout" and runs["candidate"][-1].ok:
+                    _check_residue_sizes(clean, source, input_seed, runs["candidate"])
     return SideBySide(
         candidate=_pick(runs["candidate"]),
         seed=_pick(runs["seed"]),
@@ -220,6 +226,41 @@ def measure(
         log_ratios=log_ratios,
         speed=speed,
     )
+
+
+@contextmanager
+def clean_harness(
+    task: KernelTask, workdir: Path, factory: SandboxFactory, *, backend: str, timeout: float
+) -> Iterator[Harness]:
+    """A harness on a worker of its own that compiles nothing but the candidate (no ceilings, no seed).
+
+    On PoCL's CPU device a kernel reads and writes its whole worker process: in the worker the seed runs
+    in (as the rival beside every timed run, and in its own rounds), a candidate wrong away from the usual
+    draws swapped the seed's compiled kernel into the worker's cache under its own key during its first
+    run, and from then on every launch of "the candidate" ran the seed, through every held-out size and
+    distribution. Correctness is therefore also judged where no trusted code was ever built.
+    """
+    worker = Worker(factory, workdir, backend)
+    try:
+        with task.reference_sandbox(workdir.with_name(f"{workdir.name}-reference"), factory, backend):
+            yield Harness(task, worker, None, timeout=timeout)
+    finally:
+        worker.kill()
+
+
+def _check_alone(
+    clean: Harness,
+    source: str,
+    which: Literal["train", "heldout"],
+    sizes: Sequence[Size],
+    input_seed: int,
+    history: list[Evaluation],
+) -> None:
+    """Correctness, once, at the drawn sizes, on fresh inputs, in a worker no trusted kernel ran in
+    (`clean_harness`); a failure joins `history`."""
+    check = clean.evaluate(source, which, seed=input_seed ^ ALONE_STREAM, sizes=list(sizes), repeats=1)
+    if not check.ok:
+        history.append(check.model_copy(update={"sizes": [*_pick(history).sizes, *check.sizes]}))
 
 
 def _check_residue_sizes(harness: Harness, source: str, input_seed: int, history: list[Evaluation]) -> None:
