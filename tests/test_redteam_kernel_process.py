@@ -25,7 +25,7 @@ import pytest
 
 from tests.conftest import opencl_usable, require_tool
 from tests.test_redteam_kernels4 import factory
-from tools.kernels import SUITE, Harness, Worker
+from tools.kernels import SUITE, Harness, Worker, open_harness
 from verifiers.kernels import _measure
 
 pytestmark = [pytest.mark.opencl]
@@ -112,7 +112,7 @@ def test_correctness_is_judged_again_where_the_seed_never_ran(monkeypatch: pytes
     finds the wrong kernel, in the worker of its own."""
     require_tool(opencl_usable(), "an OpenCL platform (pocl-opencl-icd) with pyopencl")
     assert SAXPY.seed != WRONG
-    original = _measure.open_harness
+    original = open_harness
 
     @contextmanager
     def swapped(*args: Any, **kwargs: Any) -> Iterator[Harness]:
@@ -125,11 +125,11 @@ def test_correctness_is_judged_again_where_the_seed_never_ran(monkeypatch: pytes
             harness.evaluate = in_its_place  # type: ignore[method-assign]
             yield harness
 
-    monkeypatch.setattr(_measure, "open_harness", swapped)
+    monkeypatch.setattr("verifiers.kernels._measure.open_harness", swapped)
     for which in ("train", "heldout"):
         result = _measure.measure(SAXPY, WRONG, which, factory, rounds=1, input_seed=7)
         assert not result.candidate.ok, (which, result.candidate.feedback())
         assert result.candidate.status == "incorrect", result.candidate.feedback()
-    monkeypatch.setattr(_measure, "open_harness", original)
+    monkeypatch.setattr("verifiers.kernels._measure.open_harness", original)
     honest = _measure.measure(SAXPY, SAXPY.seed.replace("LOCAL=64", "LOCAL=128"), "heldout", factory, rounds=1)
     assert honest.candidate.ok, honest.candidate.feedback()
