@@ -68,6 +68,7 @@ from tools.cfd.openfoam._fields import (
     time_name_value,
 )
 from tools.cfd.openfoam._foamdict import FoamValueError
+from tools.cfd.openfoam._foamread import FoamParseError
 from tools.cfd.openfoam._logs import (
     SolverLog,
     SolverProgress,
@@ -83,6 +84,7 @@ from tools.cfd.openfoam._patches import (
     read_label_list,
     read_patch_field,
 )
+from tools.cfd.openfoam._relaxation import equation_relaxation
 from tools.cfd.openfoam._wall import WallReading
 
 __all__ = [
@@ -106,6 +108,7 @@ __all__ = [
     "FieldSizeError",
     "FlatPlateCase",
     "FloatArray",
+    "FoamParseError",
     "FoamValueError",
     "HillParams",
     "OpenFOAMConfig",
@@ -130,6 +133,7 @@ __all__ = [
     "cell_profile",
     "cf_rmse",
     "compare_reference",
+    "equation_relaxation",
     "field_class",
     "ghia_conditions",
     "ghia_metrics",

@@ -17,7 +17,14 @@ from runs import (
     untrusted_listing,
 )
 from tools import ExperimentOutcome
-from tools.cfd import RefusedOutputError, latest_time, read_solver_log, time_name_value
+from tools.cfd import (
+    FoamParseError,
+    RefusedOutputError,
+    equation_relaxation,
+    latest_time,
+    read_solver_log,
+    time_name_value,
+)
 from verifiers._gate import Gate, GateContext
 from verifiers._options import GateOptions
 
@@ -76,6 +83,10 @@ _DIVERGED = ": the solution diverged"
 STALL_MIN_ITERATIONS = 200
 """Shorter histories are never called stalled: early iterations of a steady solver are noisy."""
 _STALL_ADVICE = "refine or improve the mesh, change the numerics, or give the task a criterion this case can meet"
+
+
+def _no_floor(field: str) -> float:
+    return 0.0
 
 
 def residual_stalled(values: list[float]) -> bool:
@@ -234,7 +245,12 @@ class SolverLogGate(Gate):
 
         ignored = set(options.residual_ignore)
         drop = options.residual_drop
-        floor = options.residual_abs
+        try:
+            relaxation = equation_relaxation(case / "system" / "fvSolution", within=context.directory)
+        except FoamParseError as error:
+            # Without the factors, a small residual may be a relaxed one: only the drop counts.
+            relaxation = _no_floor
+            reasons.append(f"relaxation factors unreadable ({error}): residuals judged by their drop alone")
         if not log.residuals and not log.fatal:
             worse("reject", "the log records no linear-solver residuals")
         for field_name, history in sorted(log.residuals.items()):
@@ -245,6 +261,9 @@ class SolverLogGate(Gate):
                 continue
             first_peak, last = max(values), values[-1]
             metrics[f"residual_{field_name}_final"] = last
+            # A relaxed equation's residual reads about its factor times the unrelaxed one (`equation_relaxation`);
+            # the drop, a ratio of two such residuals, needs no correction.
+            floor = options.residual_abs * relaxation(field_name)
             if last > floor and last > drop * first_peak:
                 shortfall = f"{field_name} residual fell only to {last:.3g} from {first_peak:.3g} (needs {drop:g}x)"
                 if steady and residual_stalled(values):

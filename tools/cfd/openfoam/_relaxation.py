@@ -1,0 +1,65 @@
+"""The implicit under-relaxation factor each equation of a case is solved with (`relaxationFactors`).
+
+OpenFOAM normalises an equation's initial residual by the size of its matrix and source; relaxing the
+equation by a factor a divides the matrix's diagonal by a, and the normalised residual of the state it
+starts from shrinks about a-fold while the unrelaxed imbalance stays what it was. A steady pitzDaily run
+with its equations relaxed by 1e-2 and 1e-6 logged residuals below 1e-5 and was judged converged while
+its velocity was 62 % RMS from the converged solution (restarted with the stock factors its residuals read
+about 0.1). The solver-log gate reads these factors to judge residuals as the unrelaxed equation's.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Callable
+from pathlib import Path
+
+from tools.cfd.openfoam._foamread import FoamParseError, foam_number, read_foam_dict
+
+_PATTERN = re.compile(r"[.*+?()|\[\]^$\\]")
+"""A key holding any of these is a regular expression (OpenFOAM's quoted keys), matched whole."""
+_COMPONENT = re.compile(r"^(\w+?)(x|y|z|xx|xy|xz|yy|yz|zz)$")
+
+
+def equation_relaxation(fv_solution: Path, *, within: Path | None = None) -> Callable[[str], float]:
+    """A lookup from a logged residual's field (`Ux`, `p`, `epsilon`) to its equation's relaxation factor, 1
+    where none applies. Raises FoamParseError where the file cannot be read or a factor is not a number."""
+    factors = read_foam_dict(fv_solution, within=within).get("relaxationFactors", {})
+    if not isinstance(factors, dict):
+        return lambda field: 1.0
+    equations = factors.get("equations")
+    if isinstance(equations, dict):
+        entries = equations
+    else:  # the old flat form: its entries relax fields and equations alike
+        entries = {key: value for key, value in factors.items() if not isinstance(value, dict)}
+    table: list[tuple[str, float]] = []
+    for key, value in entries.items():
+        factor = foam_number(value)
+        if not math.isfinite(factor) or factor <= 0:
+            raise FoamParseError(f"{fv_solution}: relaxation factor {key} is {value!r}, not a positive number")
+        table.append((str(key), min(factor, 1.0)))
+
+    def factor_of(field: str) -> float:
+        component = _COMPONENT.match(field)
+        # Ux is a component of U's equation, relaxed as U; a scalar keeps its own name.
+        names = [component.group(1), field] if component is not None else [field]
+        for name in names:
+            for key, factor in table:
+                if key == name:
+                    return factor
+        for name in names:
+            # As OpenFOAM matches patterns: the last one written that matches wins.
+            for key, factor in reversed(table):
+                if _PATTERN.search(key) and _fullmatch(key, name):
+                    return factor
+        return 1.0
+
+    return factor_of
+
+
+def _fullmatch(pattern: str, name: str) -> bool:
+    try:
+        return re.fullmatch(pattern, name) is not None
+    except re.error:
+        return False
