@@ -29,7 +29,7 @@ from api.rest._state import AppState
 from api.rest._worker import WorkerPool
 from api.web._dashboard import STATIC_DIR
 from api.web._dashboard import router as dashboard_router
-from runs import store_failure
+from runs import DamagedRecordError, store_failure
 
 
 def _where(location: tuple[Any, ...] | list[Any]) -> str:
@@ -74,6 +74,12 @@ async def _store_failed(_request: Request, error: Exception) -> JSONResponse:
     assert isinstance(error, DBAPIError)
     detail = store_failure(error)
     return JSONResponse({"detail": detail, "message": detail}, status_code=503, headers={"Retry-After": "30"})
+
+
+async def _record_damaged(_request: Request, error: Exception) -> JSONResponse:
+    """A record of the store is damaged (`runs.DamagedRecordError`): 503 naming it, as for a failed database."""
+    detail = str(error)
+    return JSONResponse({"detail": detail, "message": detail}, status_code=503)
 
 
 def _methods_at(request: Request) -> list[str]:
@@ -127,6 +133,7 @@ def create_app(settings: Settings | None = None, *, start_workers: bool = True) 
     app.add_exception_handler(UnprocessableError, _unprocessable)
     app.add_exception_handler(StarletteHTTPException, _refused)
     app.add_exception_handler(DBAPIError, _store_failed)
+    app.add_exception_handler(DamagedRecordError, _record_damaged)
     app.include_router(runs_router)
     app.include_router(archive_router)
     app.include_router(artifacts_router)

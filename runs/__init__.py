@@ -1,7 +1,14 @@
 """The run store: runs, steps, experiments, artifacts, verdicts and events, plus the shared records."""
 
 from runs._artifacts import MAX_ARTIFACT_BYTES, ArtifactNotFoundError, ArtifactStore, media_type_for, sha256_file
-from runs._errors import STORAGE_ERRNOS, ExperimentKeyError, LabgateError, StoreUnavailableError, store_failure
+from runs._errors import (
+    STORAGE_ERRNOS,
+    DamagedRecordError,
+    ExperimentKeyError,
+    LabgateError,
+    StoreUnavailableError,
+    store_failure,
+)
 from runs._records import (
     MAX_EXPERIMENTS,
     MAX_SEED,
@@ -59,6 +66,7 @@ __all__ = [
     "ArtifactNotFoundError",
     "ArtifactStore",
     "Budget",
+    "DamagedRecordError",
     "Decision",
     "Event",
     "Experiment",

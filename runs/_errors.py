@@ -16,6 +16,11 @@ class StoreUnavailableError(LabgateError):
     database, or written by a newer labgate. Nothing in it was changed."""
 
 
+class DamagedRecordError(StoreUnavailableError):
+    """A record of the store holds what labgate never writes (a JSON column that is not JSON): the database
+    was changed by something else. Named, never shown as a traceback; nothing is changed."""
+
+
 class ExperimentKeyError(LabgateError):
     """An experiment key that cannot name the experiment: it would not be a directory of its own."""
 

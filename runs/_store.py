@@ -25,7 +25,7 @@ from sqlalchemy.exc import ArgumentError, DBAPIError, IntegrityError, PendingRol
 from sqlmodel import Session, col, create_engine, select
 
 from runs._artifacts import ArtifactStore, media_type_for
-from runs._errors import LabgateError, StoreUnavailableError
+from runs._errors import DamagedRecordError, LabgateError, StoreUnavailableError
 from runs._records import (
     TERMINAL_STATUSES,
     ExperimentSpec,
@@ -169,8 +169,14 @@ def read_json(text: str | bytes) -> Any:
     encoded as UTF-8, so a run stored with one (before submissions were checked for them) would make
     every page and answer that shows it fail. Only text holding such an escape is walked.
     """
-    raw = text.decode("utf-8") if isinstance(text, bytes | bytearray) else text  # a driver may hand bytes
-    value = json.loads(raw)
+    try:
+        raw = text.decode("utf-8") if isinstance(text, bytes | bytearray) else text  # a driver may hand bytes
+        value = json.loads(raw)
+    except (ValueError, RecursionError) as error:  # UnicodeDecodeError and JSONDecodeError are ValueErrors
+        raise DamagedRecordError(
+            f"a record in the run store is damaged (a JSON column reads {str(text)[:60]!r}: {error}); "
+            "labgate never writes that, so the database was changed by something else"
+        ) from None
     return _valid_text(value) if "\\ud" in raw.lower() else value
 
 

@@ -104,3 +104,29 @@ def test_a_launch_grid_naming_no_work_is_refused_with_the_task(tmp_path: Path, e
     (folder / "task.yaml").write_text(yaml.safe_dump(task))
     result = agent("check", str(folder / "task.yaml"), str(folder / "seed.cl"), home=tmp_path / "home", timeout=60)
     _fail_cleanly(result, "launches[0].global", "at least 1")
+
+
+def test_a_damaged_record_is_named_by_the_cli_and_the_api(tmp_path: Path) -> None:
+    """One run whose JSON column was overwritten (by something other than labgate) made every listing a
+    traceback or a 500 while /healthz said the database was fine."""
+    import sqlite3
+
+    import httpx
+
+    from api._settings import Settings
+    from runs import RunStore, TaskSpec
+    from tests.api_server import serve_in_thread
+
+    home = tmp_path / "home"
+    store = RunStore(home)
+    run = store.create_run(TaskSpec(id="cfd/damaged", workload="cfd", params={"case": "cavity"}))
+    store.engine.dispose()
+    with sqlite3.connect(home / "labgate.db") as database:
+        database.execute("update run set spec = 'not json' where id = ?", (run.id,))
+    result = agent("runs", home=home, timeout=60)
+    _fail_cleanly(result, "damaged", "not json")
+    settings = Settings(home=home, run_workers=0, max_workers=2)
+    with serve_in_thread(settings, start_workers=False) as url, httpx.Client(base_url=url, timeout=30) as client:
+        answer = client.get("/runs")
+        assert answer.status_code == 503, answer.text
+        assert "damaged" in answer.json()["detail"], answer.text
