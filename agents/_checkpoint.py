@@ -10,6 +10,8 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from runs import StoreUnavailableError
+
 CHECKPOINTS = "checkpoints.sqlite"
 LOCK = ".checkpoints.lock"
 
@@ -43,12 +45,18 @@ def open_checkpointer(home: Path) -> Iterator[Any]:
     from langgraph.checkpoint.sqlite import SqliteSaver
 
     with _exclusive(home):
-        connection = sqlite3.connect(str(home / CHECKPOINTS), check_same_thread=False, timeout=60)
+        try:
+            connection = sqlite3.connect(str(home / CHECKPOINTS), check_same_thread=False, timeout=60)
+        except sqlite3.Error as error:
+            raise _unusable(home, error) from None
         try:
             connection.execute("PRAGMA busy_timeout=60000")
             connection.execute("PRAGMA journal_mode=WAL")
             saver = SqliteSaver(connection)
             saver.setup()
+        except sqlite3.DatabaseError as error:
+            connection.close()
+            raise _unusable(home, error) from None
         except BaseException:
             connection.close()
             raise
@@ -57,6 +65,32 @@ def open_checkpointer(home: Path) -> Iterator[Any]:
     finally:
         with _exclusive(home), contextlib.suppress(sqlite3.Error):
             connection.close()
+
+
+def check_checkpoints(home: Path) -> None:
+    """Raise StoreUnavailableError naming the checkpoint file where it cannot be read as a database.
+
+    Called before a run's record changes: a damaged file once turned a paused run into a failed one for good
+    (`approve` recorded the failure). Reads the header only, without LangGraph (imported later, off the
+    critical path of a run's start).
+    """
+    path = home / CHECKPOINTS
+    if not path.exists():
+        return
+    try:
+        reader = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True, timeout=60)
+        with contextlib.closing(reader):
+            reader.execute("PRAGMA schema_version").fetchone()
+    except sqlite3.Error as error:
+        raise _unusable(home, error) from None
+
+
+def _unusable(home: Path, error: sqlite3.Error) -> StoreUnavailableError:
+    """A damaged checkpoint file is the store's trouble, named with its path; no run's record is touched."""
+    return StoreUnavailableError(
+        f"cannot use the run checkpoints {home / CHECKPOINTS}: {error}; every run is left as it was "
+        "(restore the file from a backup)"
+    )
 
 
 def thread_config(run_id: str, recursion_limit: int) -> dict[str, Any]:

@@ -11,6 +11,7 @@ from typing import Any
 from pydantic import BaseModel, Field
 from sqlalchemy.exc import DBAPIError
 
+from agents._checkpoint import check_checkpoints
 from agents._context import (
     ProgressReporter,
     RunCancelledError,
@@ -350,6 +351,7 @@ class RunLauncher:
         task = TaskSpec.model_validate(run.spec)
         options = RunOptions.from_record(run.options)
         reporter = reporter or SilentReporter()
+        check_checkpoints(store.home)  # a damaged checkpoint file is named before the run's record changes
         store.update_run(run_id, worker=this_worker())
         store.set_status(run_id, "running")
         verb = "resumed" if resume else "started"
@@ -407,6 +409,8 @@ class RunLauncher:
         except (ToolUnavailableError, RunAbortedError, SandboxError, TaskError, ExecutorError, PluginError) as error:
             _record_failure(store, run_id, str(error))
             return summarize(store, run_id)
+        except StoreUnavailableError:
+            raise  # the store's trouble, not the run's: its records stand (`agent resume` continues it)
         except Exception as error:  # noqa: BLE001 - an internal error must still end the run cleanly
             if store.lost_connection(error):
                 # Not the run's failure: its records stand and its checkpoints say where it was.

@@ -130,3 +130,21 @@ def test_a_damaged_record_is_named_by_the_cli_and_the_api(tmp_path: Path) -> Non
         answer = client.get("/runs")
         assert answer.status_code == 503, answer.text
         assert "damaged" in answer.json()["detail"], answer.text
+
+
+def test_a_damaged_checkpoint_file_leaves_a_paused_run_paused(tmp_path: Path) -> None:
+    """`agent approve` on a home whose checkpoints.sqlite was damaged recorded the paused run as failed, for
+    good ("internal error: DatabaseError"), and never named the file."""
+    import json
+
+    home = tmp_path / "home"
+    started = agent("run", str(CONV1D / "task.yaml"), "--approve-plan", "--json", home=home, timeout=300)
+    run = json.loads(started.stdout)
+    assert run["status"] == "paused", started.stdout + started.stderr
+    checkpoints = home / "checkpoints.sqlite"
+    good = checkpoints.read_bytes()
+    checkpoints.write_bytes(os.urandom(5000))
+    _fail_cleanly(agent("approve", run["run_id"], home=home, timeout=120), "checkpoints.sqlite", "not a database")
+    checkpoints.write_bytes(good)
+    shown = json.loads(agent("show", run["run_id"], "--json", home=home, timeout=60).stdout)
+    assert shown["status"] == "paused", shown

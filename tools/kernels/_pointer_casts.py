@@ -27,6 +27,8 @@ import sys
 from collections.abc import Iterator
 from pathlib import Path
 
+from runs import LabgateError
+
 POCL_MAGIC = b"poclbin\0"
 BITCODE_MAGIC = b"BC\xc0\xde"
 
@@ -44,7 +46,7 @@ _EVENT = re.compile(r"(%[\w.]+) = (?:tail )?call ptr @_Z\d+\w*async_work_group\w
 _STORED = re.compile(r"store (?:volatile )?ptr (%[\w.]+|null), ")
 
 
-class PointerCastError(Exception):
+class PointerCastError(LabgateError):
     """The built program converts between pointers and integers, or its code could not be read to tell."""
 
 
