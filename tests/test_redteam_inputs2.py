@@ -148,3 +148,18 @@ def test_a_damaged_checkpoint_file_leaves_a_paused_run_paused(tmp_path: Path) ->
     checkpoints.write_bytes(good)
     shown = json.loads(agent("show", run["run_id"], "--json", home=home, timeout=60).stdout)
     assert shown["status"] == "paused", shown
+
+
+def test_a_local_path_named_like_a_catalog_task_says_so(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A results folder `cfd/cavity/` hid the catalog task; a file `kernels/saxpy` was read with no word of it."""
+    from api._settings import Settings, build_catalog
+    from tools import TaskError
+
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "cfd" / "cavity").mkdir(parents=True)
+    (tmp_path / "kernels").mkdir()
+    (tmp_path / "kernels" / "saxpy").write_text("")
+    catalog = build_catalog(Settings(home=tmp_path / "home"))
+    assert catalog.load("cfd/cavity").id == "cfd/cavity"  # the folder is no task file: the id is meant
+    with pytest.raises(TaskError, match="also a catalog task"):
+        catalog.load("kernels/saxpy")
