@@ -163,3 +163,15 @@ def test_a_local_path_named_like_a_catalog_task_says_so(tmp_path: Path, monkeypa
     assert catalog.load("cfd/cavity").id == "cfd/cavity"  # the folder is no task file: the id is meant
     with pytest.raises(TaskError, match="also a catalog task"):
         catalog.load("kernels/saxpy")
+
+
+@pytest.mark.parametrize(("field", "value"), [("bytes", "-5"), ("bytes", "0"), ("flops", "-1")])
+def test_work_a_kernel_cannot_do_is_refused_with_the_task(tmp_path: Path, field: str, value: str) -> None:
+    """Negative bytes gave negative GB/s, and the physics floor (a run faster than its bytes allow) then held
+    nothing back."""
+    folder = _conv1d(tmp_path / "conv1d")
+    task = yaml.safe_load((folder / "task.yaml").read_text())
+    task["params"]["definition"]["work"][field] = value
+    (folder / "task.yaml").write_text(yaml.safe_dump(task))
+    result = agent("check", str(folder / "task.yaml"), str(folder / "seed.cl"), home=tmp_path / "home", timeout=60)
+    _fail_cleanly(result, f"work.{field}")

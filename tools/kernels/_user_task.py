@@ -166,7 +166,12 @@ class UserKernelTask(KernelTask):
             raise field_error("seed", f"{definition.seed}: {error}") from None
         for where, size in self._extremes():
             program = self.host(size, self.defaults())
-            self.work(size)
+            work = self.work(size)
+            # The roofline's fractions and the physics floor (a run faster than its bytes allow) divide by these.
+            if not (math.isfinite(work.bytes) and work.bytes > 0):
+                raise field_error("work.bytes", f"is {work.bytes:g} at {size.describe()}: a kernel moves some bytes")
+            if not (math.isfinite(work.flops) and work.flops >= 0):
+                raise field_error("work.flops", f"is {work.flops:g} at {size.describe()}: at least 0")
             total = sum(spec.nbytes for spec in program.buffers)
             if total > MAX_TOTAL_BYTES:
                 raise field_error(
