@@ -175,3 +175,13 @@ def test_work_a_kernel_cannot_do_is_refused_with_the_task(tmp_path: Path, field:
     (folder / "task.yaml").write_text(yaml.safe_dump(task))
     result = agent("check", str(folder / "task.yaml"), str(folder / "seed.cl"), home=tmp_path / "home", timeout=60)
     _fail_cleanly(result, f"work.{field}")
+
+
+def test_a_size_that_is_no_integer_is_refused(tmp_path: Path) -> None:
+    """`n: true` was read as n = 1."""
+    folder = _conv1d(tmp_path / "conv1d")
+    task = yaml.safe_load((folder / "task.yaml").read_text())
+    task["params"]["definition"]["sizes"]["small"]["n"] = True
+    (folder / "task.yaml").write_text(yaml.safe_dump(task))
+    result = agent("check", str(folder / "task.yaml"), str(folder / "seed.cl"), home=tmp_path / "home", timeout=60)
+    _fail_cleanly(result, "sizes")

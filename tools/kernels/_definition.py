@@ -9,7 +9,7 @@ from __future__ import annotations
 from pathlib import Path, PurePosixPath
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, StrictInt
 
 from runs import UntrustedFileError, read_untrusted_path
 from tools._workload import TaskError
@@ -93,8 +93,9 @@ class KernelDefinition(BaseModel):
     contract: str = Field(min_length=1)
     regime: Literal["memory", "compute"] = "memory"
     dims: list[str] = Field(min_length=1, max_length=4)
-    sizes: dict[str, dict[str, int]] = Field(min_length=1, max_length=8)
-    heldout: dict[str, dict[str, int | tuple[int, int]]] = Field(min_length=1, max_length=8)
+    # Strict: `n: true` was read as n = 1, and "4096" as a number.
+    sizes: dict[str, dict[str, StrictInt]] = Field(min_length=1, max_length=8)
+    heldout: dict[str, dict[str, StrictInt | tuple[StrictInt, StrictInt]]] = Field(min_length=1, max_length=8)
     args: list[ArgDefinition] = Field(min_length=1, max_length=32)
     launches: list[LaunchDefinition] = Field(min_length=1, max_length=16)
     tunables: dict[str, list[int]] = Field(default_factory=dict)
