@@ -185,3 +185,16 @@ def test_a_size_that_is_no_integer_is_refused(tmp_path: Path) -> None:
     (folder / "task.yaml").write_text(yaml.safe_dump(task))
     result = agent("check", str(folder / "task.yaml"), str(folder / "seed.cl"), home=tmp_path / "home", timeout=60)
     _fail_cleanly(result, "sizes")
+
+
+def test_a_gate_option_naming_a_key_twice_is_refused(tmp_path: Path) -> None:
+    result = agent(
+        "check",
+        "kernels/saxpy",
+        str(CONV1D / "seed.cl"),
+        "--gate-option",
+        'kernel-correctness.rtol={"u": 1, "u": 5}',
+        home=tmp_path / "home",
+        timeout=120,
+    )
+    _fail_cleanly(result, "'u' more than once")

@@ -74,12 +74,26 @@ def set_gate_options(task: TaskSpec, settings: Sequence[str]) -> TaskSpec:
     return task
 
 
+class DuplicateKeyError(ValueError):
+    """A JSON object naming one key twice: task files and REST bodies refuse it, and so does a gate option."""
+
+
+def _no_duplicate_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    keys = [key for key, _ in pairs]
+    repeated = sorted({key for key in keys if keys.count(key) > 1})
+    if repeated:
+        raise DuplicateKeyError(f"the value names {', '.join(map(repr, repeated))} more than once")
+    return dict(pairs)
+
+
 def _option_value(item: str, raw: str) -> Any:
     """A number, boolean or text; a JSON object or list where the value starts as one (`tolerances={...}`)."""
     if not raw.startswith(("{", "[")):
         return parse_scalar(raw)
     try:
-        return json.loads(raw)
+        return json.loads(raw, object_pairs_hook=_no_duplicate_keys)
+    except DuplicateKeyError as error:
+        raise TaskError(f"--gate-option {item!r}: {error}") from None
     except json.JSONDecodeError as error:
         raise TaskError(f"--gate-option {item!r}: the value is not valid JSON ({error.msg})") from None
     except RecursionError:
