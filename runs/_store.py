@@ -172,7 +172,9 @@ def read_json(text: str | bytes) -> Any:
     try:
         raw = text.decode("utf-8") if isinstance(text, bytes | bytearray) else text  # a driver may hand bytes
         value = json.loads(raw)
-    except (ValueError, RecursionError) as error:  # UnicodeDecodeError and JSONDecodeError are ValueErrors
+    except ValueError as error:  # UnicodeDecodeError and JSONDecodeError are ValueErrors
+        # (Nesting past the decoder's depth is labgate's own deep value, e.g. a search's logged parameters:
+        # its RecursionError goes to the readers that show such values as too deep.)
         raise DamagedRecordError(
             f"a record in the run store is damaged (a JSON column reads {str(text)[:60]!r}: {error}); "
             "labgate never writes that, so the database was changed by something else"

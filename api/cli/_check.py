@@ -38,6 +38,7 @@ from api.cli._isolation import announce_isolation_gaps
 from runs import (
     ExperimentSpec,
     GateResult,
+    LabgateError,
     TaskSpec,
     UntrustedFileError,
     UntrustedFileMissingError,
@@ -74,7 +75,7 @@ def set_gate_options(task: TaskSpec, settings: Sequence[str]) -> TaskSpec:
     return task
 
 
-class DuplicateKeyError(ValueError):
+class DuplicateKeyError(LabgateError, ValueError):
     """A JSON object naming one key twice: task files and REST bodies refuse it, and so does a gate option."""
 
 
