@@ -19,7 +19,7 @@ import math
 import re
 from collections.abc import Iterator, Mapping
 from contextlib import AbstractContextManager, contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Literal
 
@@ -53,9 +53,9 @@ from tools.kernels._task import (
     Size,
     Work,
     allclose_check,
+    bounded_check,
     exact_check,
     grid,
-    non_finite_mismatch,
 )
 
 MAX_TOTAL_BYTES = 4 << 30
@@ -664,27 +664,10 @@ def tolerance_check(got: np.ndarray, expected: np.ndarray, rtol: float, atol: fl
     if ref64.size == 0:
         return allclose_check(got64, ref64, 0.0)
     finite = np.isfinite(ref64)
-    bad = np.flatnonzero(finite & ~np.isfinite(got64))
     with np.errstate(invalid="ignore"):
         limit = np.where(finite, atol + rtol * np.abs(ref64), 0.0)
     scale = atol + rtol * float(np.max(np.abs(ref64[finite]))) if finite.any() else atol
-    if bad.size:
-        return Check(False, math.inf, scale, f"non-finite value at element {int(bad[0])}")
-    unmatched = non_finite_mismatch(got64, ref64)
-    if unmatched:
-        return Check(False, math.inf, scale, unmatched)
-    with np.errstate(invalid="ignore"):
-        difference = np.where(finite, np.abs(got64 - ref64), 0.0)
-    excess = difference / np.maximum(limit, 1e-300)
-    worst = int(np.argmax(excess))
-    ok = bool(np.all(difference <= limit))
-    detail = (
-        ""
-        if ok
-        else f"worst at element {worst}: got {got64[worst]:.6g}, want {ref64[worst]:.6g} "
-        f"(allowed {limit[worst]:.3g}); {int(np.count_nonzero(difference > limit))} elements out of tolerance"
-    )
-    return Check(ok, float(np.max(difference)), scale, detail)
+    return replace(bounded_check(got64, ref64, limit), tolerance=scale)
 
 
 def user_kernel_task(name: str, definition: Mapping[str, Any]) -> UserKernelTask:
