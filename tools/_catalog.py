@@ -114,22 +114,20 @@ class Catalog:
         """A catalog id, or a YAML/TOML/JSON task file (which may extend a catalog task)."""
         path = Path(reference)
         named_as_file = path.suffix.lower() in (".yaml", ".yml", ".toml", ".json")
-        looks_like_file = named_as_file or path.exists()
-        if looks_like_file and not named_as_file and self._find(reference) is not None:
-            # A folder of results named after a catalog task (`cfd/cavity/`) is no task file: the id is meant.
-            if path.is_dir():
-                looks_like_file = False
-            else:
-                try:
-                    task = self._load_file(path)
-                except TaskError as error:
-                    raise TaskError(
-                        f"{error} ({reference} is also a catalog task: a task file of that name is read first; "
-                        "give yours a .yaml, .toml or .json name, or run from another folder)"
-                    ) from None
-                self.validate(task)
-                return task
-        task = self._load_file(path) if looks_like_file else self.get(reference)
+        also_catalog = not named_as_file and self._find(reference) is not None
+        # A folder of results named after a catalog task (`cfd/cavity/`) is no task file: the id is meant.
+        if named_as_file or (path.exists() and not (also_catalog and path.is_dir())):
+            try:
+                task = self._load_file(path)
+            except TaskError as error:
+                if not also_catalog:
+                    raise
+                raise TaskError(
+                    f"{error} ({reference} is also a catalog task: a task file of that name is read first; "
+                    "give yours a .yaml, .toml or .json name, or run from another folder)"
+                ) from None
+        else:
+            task = self.get(reference)
         self.validate(task)
         return task
 

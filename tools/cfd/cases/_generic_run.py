@@ -54,7 +54,6 @@ from tools.cfd.openfoam._logs import MAX_LOG_BYTES, SolverLog, parse_solver_log,
 POST_LOG = "log.labgatePostProcess"
 DERIVED_FIELDS = (*CENTRE_FIELDS, VOLUME_FIELD, "wallShearStress", "yPlus")
 """Fields labgate's own post-processing writes into a result's latest time (removed from an adopted case first)."""
-_DERIVED = DERIVED_FIELDS
 _DECOMPOSED_LINK = re.compile(r"^processor\d+/[^/]+/uniform: a symbolic link")
 
 
@@ -408,7 +407,7 @@ def adopt_user_case(
     functions = labgate_functions(case)
     if root_latest is not None:
         own = own_fields(case)
-        for name in _DERIVED:
+        for name in DERIVED_FIELDS:
             if name not in own:  # financialFoam's `V` is its solution, not volumes an earlier check wrote
                 remove_untrusted_tree(root_latest[1] / name)
     for name in ("postProcessing", "VTK"):

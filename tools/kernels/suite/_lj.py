@@ -281,8 +281,8 @@ class LennardJones(KernelTask):
                     if near.any():
                         edge = np.where(near, r2, 1.0)
                         edge6 = edge**-3
-                        size_at = np.abs(24.0 * edge6 * (2.0 * edge6 - 1.0)) / np.sqrt(edge)
-                        edges[own[mask]] += np.where(near, size_at, 0.0).sum(axis=2)[mask]
+                        edge_force = np.abs(24.0 * edge6 * (2.0 * edge6 - 1.0)) / np.sqrt(edge)
+                        edges[own[mask]] += np.where(near, edge_force, 0.0).sum(axis=2)[mask]
         out = np.zeros((len(pos), 4))
         out[:, :3] = force
         allowed = np.repeat(TOLERANCE * terms + edges, 4)
