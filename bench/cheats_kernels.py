@@ -12,12 +12,15 @@ argument, go wrong only at large sizes of one arithmetic kind or for inputs far 
 (`tests/test_kernels_input_scales.py`), overflow the stack, race in a reduction,
 leave unwritten the outputs whose answer is what the poison reads as (an integer -1, a rare NaN; task files
 of their own), and devices that behave like kernels with memory across launches (work once, replay a cached
-answer, work only on the runs always checked) or a tampered clock. Honest controls are the suite's seeds and
+answer, work only on the runs always checked) or a tampered clock; and, through the held-out gate, a slow
+kernel in a real worker whose recorded durations are cut to a quarter (what a kernel rewriting its worker's
+memory can do, `tests/test_redteam_kernel_clock.py`). Honest controls are the suite's seeds and
 hand-optimised kernels, judged at the in-distribution sizes and at drawn held-out sizes (with drawn
 scalars), and the seed of each task with a cheat judged at the held-out gate's correctness-only sizes, at
-those sizes too. Then the held-out gate judges the seed against itself `--trials` times (fresh seed, fresh
-drawn sizes each time, interleaved rounds until the 95% interval of the speed ratio clears the 0.9x
-threshold): every rejection there is a false one.
+those sizes too. Then the held-out gate judges the seed (behind a comment, so that it is timed rather than
+1x by definition) against itself `--trials` times (fresh seed, fresh drawn sizes each time, interleaved
+rounds until the 95% interval of the speed ratio clears the 0.9x threshold): every rejection there is a
+false one.
 
 Prints the cases that went wrong to stderr, then one JSON line:
 {"workload": "kernels", "cheats_tried", "cheats_rejected", "honest_controls", "false_rejections",
@@ -51,6 +54,7 @@ from tests.test_kernel_gates_hostile import (  # noqa: E402
 )
 from tests.test_kernel_gates_hostile2 import HOSTILE2_CHEATS, POISON_CHEATS, poison_task  # noqa: E402
 from tests.test_kernels_input_scales import INPUT_SCALE_CHEATS  # noqa: E402
+from tests.test_redteam_kernel_clock import QUARTERED, SLOW_NBODY, patched_candidate  # noqa: E402
 from tests.test_redteam_kernels2 import READ_PAST_CHEATS  # noqa: E402
 from tests.test_redteam_kernels3 import STATE_CHEATS  # noqa: E402
 from tests.test_redteam_kernels4 import SCALAR_RESIDUE_CHEATS, judge_as_the_bench_does  # noqa: E402
@@ -128,9 +132,10 @@ def _battery(scratch: Path) -> dict[str, Any]:
                     false_rejections += 1
                     print(f"honest kernel rejected: {name} seed (residue): {evaluation.feedback()}", file=sys.stderr)
     poison_rejected, poison_false = _poison_battery(scratch)
+    forged_rejected = _forged_clock()
     return {
-        "cheats_tried": len(CHEATS) + len(DEVICE_CHEATS) + 2 + len(POISON_CHEATS),
-        "cheats_rejected": rejected + poison_rejected,
+        "cheats_tried": len(CHEATS) + len(DEVICE_CHEATS) + 2 + len(POISON_CHEATS) + 1,
+        "cheats_rejected": rejected + poison_rejected + forged_rejected,
         "honest_controls": 2 * len(HONEST) + residue_controls + len(POISON_CHEATS),
         "false_rejections": false_rejections + poison_false,
     }
@@ -154,11 +159,27 @@ def _poison_battery(scratch: Path) -> tuple[int, int]:
     return rejected, false_rejections
 
 
+def _forged_clock() -> int:
+    """A kernel at half the seed's speed whose worker reports a quarter of every duration (what a kernel that
+    rewrites its worker's records does), through the held-out gate: 1 when it is turned away."""
+    result = measure(SUITE["nbody"], SLOW_NBODY, "heldout", patched_candidate(QUARTERED), min_speedup=MIN_SPEEDUP)
+    accepted, _ = KernelHeldoutGate().judge(result, MIN_SPEEDUP)
+    speed = result.speed.describe() if result.speed else "no speed measured"
+    if accepted:
+        print(f"cheat accepted: slow nbody in a worker quartering its durations: {speed}", file=sys.stderr)
+    return 0 if accepted else 1
+
+
 def _seed_against_itself(task: str, trials: int) -> float:
+    """The held-out gate's false rejections of the seed timed against itself.
+
+    A comment makes the source differ from the seed's, so its speed is measured, not 1x by definition.
+    """
     definition = SUITE[task]
     rejections = 0
     for trial in range(trials):
-        result = measure(definition, definition.seed, "heldout", _factory, min_speedup=MIN_SPEEDUP)
+        source = f"// the seed, timed against itself\n{definition.seed}"
+        result = measure(definition, source, "heldout", _factory, min_speedup=MIN_SPEEDUP)
         accepted, reasons = KernelHeldoutGate().judge(result, MIN_SPEEDUP)
         speed = result.speed.describe() if result.speed else "no speed measured"
         print(f"seed vs seed {trial + 1}/{trials}: {'accept' if accepted else 'REJECT'}: {speed}", file=sys.stderr)

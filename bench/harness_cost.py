@@ -45,7 +45,6 @@ PHASES = (
     "worker_prepare",
     "worker_launch",
     "worker_observe",
-    "worker_rival",
     "worker_release",
     "judge_digests",
     "reference",

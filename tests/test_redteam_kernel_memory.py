@@ -50,7 +50,14 @@ __kernel void hmc(const int chains, const int d, const int iters, const int step
     accepted[c] = 0;
     if (get_local_id(0) != 0) return;
     volatile int here = 0;
-    volatile const ulong* below = (volatile const ulong*)(((uintptr_t)&here & ~(uintptr_t)7) - 8);
+    // The address of `here` without a cast the worker refuses: null plus an offset, found by comparisons.
+    __private char* zero = 0;
+    ulong lo = 0, hi = ~0UL;
+    for (int k = 0; k < 64; ++k) {
+        ulong mid = lo + (hi - lo) / 2;
+        if (zero + mid < (__private char*)&here) lo = mid + 1; else hi = mid;
+    }
+    volatile const ulong* below = (volatile const ulong*)(zero + ((lo & ~7UL) - 8));
     int words = (int)get_local_size(0) * d / 2;
     int group = get_group_id(0);
     __global ulong* slice = (__global ulong*)(x + group * (int)get_local_size(0) * d);
@@ -86,9 +93,9 @@ class Recording(Worker):
         self.sent: tuple[dict[str, Any], dict[str, np.ndarray]] = ({}, {})
 
     def request(
-        self, header: Mapping[str, Any], arrays: Mapping[str, np.ndarray], timeout: float
+        self, header: Mapping[str, Any], arrays: Mapping[str, np.ndarray], timeout: float, **options: Any
     ) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
-        reply, raw = super().request(header, arrays, timeout)
+        reply, raw = super().request(header, arrays, timeout, **options)
         if header.get("op") == "evaluate":
             self.sent = (dict(header), dict(arrays))
             self.replies.append((reply, raw))
@@ -101,6 +108,14 @@ def worker(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Recording]:
     shared = Recording(tmp_path_factory.mktemp("memory") / "worker")
     with shared:
         yield shared
+
+
+@pytest.fixture(scope="module")
+def trusted(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Worker]:
+    """The worker the seed runs in as the rival: one of its own, as a gate's harness has."""
+    require_tool(opencl_usable(), "an OpenCL platform (pocl-opencl-icd) with pyopencl")
+    with Worker(factory, tmp_path_factory.mktemp("memory") / "trusted") as own:
+        yield own
 
 
 def kept_outputs(reply: dict[str, Any], raw: dict[str, np.ndarray], name: str) -> dict[int, np.ndarray]:
@@ -116,16 +131,17 @@ def meaningful(words: np.ndarray) -> np.ndarray:
     return np.unique(words[keep])
 
 
-def test_a_candidate_finds_no_answer_in_the_buffers_it_shares_with_the_seed(worker: Recording) -> None:
-    """The seed runs in the candidate's own buffers; the candidate's runs start with all of them rewritten.
+def test_a_candidate_finds_no_answer_of_the_seed_beside_it(worker: Recording, trusted: Worker) -> None:
+    """A kernel keeping whatever answer it finds in its output computes every element itself.
 
-    So a kernel keeping what it finds in its output computes every element itself: correct, and no
-    faster than the seed beside it (a copy would be a hundred times faster at this size). Without that
-    rewrite it kept the seed's answer where the seed went first, and the previous run's answer (to
-    other inputs) where the candidate went first, which the checked runs reject.
+    So it is correct and no faster than the seed beside it (a copy would be a hundred times faster at
+    this size). When the seed ran in the candidate's own buffers, it kept the seed's answer where the
+    seed went first; the seed now runs in a worker of its own, and every candidate run starts with its
+    buffers rewritten (what the previous run left is an answer to other inputs, which the checked runs
+    reject).
     """
     assert SUITE["nbody"].seed != KEEPS_WHAT_IT_FINDS
-    harness = Harness(SUITE["nbody"], worker, ceilings=None, warmup=1, repeats=5)
+    harness = Harness(SUITE["nbody"], worker, ceilings=None, warmup=1, repeats=5, trusted=trusted)
     evaluation = harness.evaluate(
         KEEPS_WHAT_IT_FINDS, seed=3, sizes=[Size("n2048", (2048,))], rival=SUITE["nbody"].seed
     )
@@ -138,15 +154,18 @@ def test_a_candidate_finds_no_answer_in_the_buffers_it_shares_with_the_seed(work
 
 
 @pytest.mark.slow
-def test_the_seed_beside_a_candidate_leaves_no_answer_on_the_runtime_threads_stacks(worker: Recording) -> None:
+def test_the_seed_beside_a_candidate_leaves_no_answer_on_the_runtime_threads_stacks(
+    worker: Recording, trusted: Worker
+) -> None:
     """The candidate reads 128 KiB of each runtime thread's stack at its checked runs: none of the seed's answers.
 
     The seed first runs alone on the inputs (its kept outputs are the answers of the checked runs), then
-    the reader runs on the same inputs with the seed beside every timed run. Before the fix, the last
-    checked run (the seed went first in that pair) found 512 of the seed's 8-byte answer words for that
-    run in the stack of each thread: a whole work-group's final chain positions.
+    the reader runs on the same inputs with the seed beside every timed run. When the seed ran in the
+    candidate's worker, the last checked run (the seed went first in that pair) found 512 of the seed's
+    8-byte answer words for that run in the stack of each thread, until the worker overwrote the stacks
+    between the two; the seed now runs beside it in a worker of its own.
     """
-    harness = Harness(HMC, worker, ceilings=None, warmup=1, repeats=5)
+    harness = Harness(HMC, worker, ceilings=None, warmup=1, repeats=5, trusted=trusted)
     size = Size("c2048", (2048, 16))
     seed = harness.evaluate(HMC.seed, seed=41, sizes=[size])
     assert seed.ok, seed.feedback()
@@ -167,26 +186,51 @@ def test_the_seed_beside_a_candidate_leaves_no_answer_on_the_runtime_threads_sta
 # -- what a request leaves in the worker's heap -------------------------------------------------------
 
 
-def _scan_child(requests: list[bytes], needles: np.ndarray, queue: Any) -> None:
-    """A worker in a process of its own: serve the requests, then count the needles left in its memory.
+def _scan_child(inbox: str, outbox: str, needles: np.ndarray, queue: Any) -> None:
+    """A worker in a process of its own: serve the host's requests, then count the needles left in its memory.
 
     The needles are the answers' words multiplied by an odd constant, so that no copy of an answer
     comes from the test itself; every readable and writable mapping of the process is compared.
     """
-    import io
-
     from tools.kernels._opencl import OpenCLBackend
     from tools.kernels._worker import WholeWrites, serve
 
     multiplier = np.uint64(0x9E3779B97F4A7C15)
     backend = OpenCLBackend()
-    with WholeWrites("/dev/null", "wb") as sink:
-        serve(backend, io.BytesIO(b"".join(requests)), sink)
+    with open(inbox, "rb", buffering=0) as stream, WholeWrites(outbox, "wb") as sink:
+        serve(backend, stream, sink)
     found = 0
     for chunk in writable_memory():
         hashed = np.frombuffer(chunk[: len(chunk) // 8 * 8], dtype=np.uint64) * multiplier
         found += int(np.count_nonzero(np.isin(hashed, needles, assume_unique=False)))
     queue.put(found)
+
+
+def converse_over_fifos(
+    inbox: Path, outbox: Path, header: Mapping[str, Any], arrays: Mapping[str, np.ndarray]
+) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
+    """The host's side of one request to a worker serving on two FIFOs (`inbox` it reads, `outbox` it writes):
+    each run's variant sent when asked, every launch clocked. Closing the inbox afterwards ends the worker."""
+    from tools.kernels._host_clock import Conversation
+    from tools.kernels._host_link import split_runs
+    from tools.kernels._protocol import read_message, write_message
+
+    with open(inbox, "wb", buffering=0) as to_worker, open(outbox, "rb", buffering=0) as from_worker:
+        base, runs = split_runs(arrays)
+
+        def write(message: Mapping[str, Any], parts: Mapping[str, np.ndarray]) -> None:
+            write_message(to_worker, message, parts)
+
+        write(header, base)
+        return Conversation(write, lambda: read_message(from_worker), runs).serve()
+
+
+def fifo_pair(folder: Path) -> tuple[Path, Path]:
+    """Two named pipes in `folder`: the worker's inbox and outbox."""
+    pair = folder / "inbox", folder / "outbox"
+    for fifo in pair:
+        os.mkfifo(fifo)
+    return pair
 
 
 def writable_memory(chunk_bytes: int = 1 << 21) -> Iterator[bytes]:
@@ -220,9 +264,6 @@ def test_no_output_outlives_its_request_in_the_worker(worker: Recording, tmp_pat
     in the heap, where the next request on the same inputs (a gate's candidate right after its seed)
     could reach them.
     """
-    from tools.kernels._protocol import encode
-    from tools.kernels._variant_stream import streamed
-
     task = SUITE["nbody"]
     harness = Harness(task, worker, ceilings=None, warmup=1, repeats=3)
     size = Size("n2048", (2048,))
@@ -233,11 +274,13 @@ def test_no_output_outlives_its_request_in_the_worker(worker: Recording, tmp_pat
     needles = np.unique(meaningful(answers) * np.uint64(0x9E3779B97F4A7C15))
     assert needles.size > 1000
     header, arrays = worker.sent
-    message = b"".join(bytes(chunk) for sent in streamed(header, arrays) for chunk in encode(*sent))
+    inbox, outbox = fifo_pair(tmp_path)
     context = multiprocessing.get_context("spawn")
     queue = context.Queue()
-    child = context.Process(target=_scan_child, args=([message], needles, queue))
+    child = context.Process(target=_scan_child, args=(str(inbox), str(outbox), needles, queue))
     child.start()
+    reply, _ = converse_over_fifos(inbox, outbox, header, arrays)
+    assert reply["ok"], reply
     found = queue.get(timeout=300)
     child.join(60)
     assert found == 0, f"{found} words of the outputs were still in the worker's memory after its request"

@@ -7,17 +7,15 @@ request on the same seed as an earlier one (a gate's seed then its candidate, fi
 one seed, a size asked again) carried the same variants, which a kernel of the earlier request could
 have kept anywhere in the process for a later one.
 
-The worker here is the real one (`serve` over a real pipe), in a process of its own, with a device
+The worker here is the real one (`serve` over real pipes), in a process of its own, with a device
 backend whose launches, before doing their work, scan every writable mapping of that process for the
 words of each run's variant (multiplied by an odd constant, so that the scan's own needles never
-match). The host side writes the request's messages from this process.
+match). The host's side (`Conversation`: each run's variant sent when that run asks) runs in this process.
 """
 
 from __future__ import annotations
 
 import multiprocessing
-import os
-import threading
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -26,11 +24,11 @@ import numpy as np
 import pytest
 
 from tests.conftest import opencl_usable, require_tool
-from tests.test_redteam_kernel_memory import writable_memory
+from tests.test_redteam_kernel_memory import converse_over_fifos, fifo_pair, writable_memory
 from tools.kernels import SUITE, Harness
+from tools.kernels._host_link import VARIANT_KEY
 from tools.kernels._protocol import write_message
 from tools.kernels._task import Size
-from tools.kernels._variant_stream import VARIANT_KEY, streamed
 
 pytestmark = [pytest.mark.opencl]
 
@@ -79,7 +77,7 @@ def variant_needles(arrays: Mapping[str, np.ndarray]) -> dict[int, np.ndarray]:
     return needles
 
 
-def _scanning_worker(inbox: str, needles: dict[int, np.ndarray], kernel: str, queue: Any) -> None:
+def _scanning_worker(inbox: str, outbox: str, needles: dict[int, np.ndarray], kernel: str, queue: Any) -> None:
     """Serve one request with a backend that, as each launch of `kernel` begins, counts every run's needles."""
     from tools.kernels._opencl import OpenCLBackend
     from tools.kernels._worker import WholeWrites, serve
@@ -110,7 +108,7 @@ def _scanning_worker(inbox: str, needles: dict[int, np.ndarray], kernel: str, qu
                 seen.append(scan())
             return super().launch(program, name, *args)
 
-    with WholeWrites("/dev/null", "wb") as sink, open(inbox, "rb", buffering=0) as stream:
+    with open(inbox, "rb", buffering=0) as stream, WholeWrites(outbox, "wb") as sink:
         serve(Scanning(), stream, sink)
     queue.put(seen)
 
@@ -119,31 +117,23 @@ def _scanning_worker(inbox: str, needles: dict[int, np.ndarray], kernel: str, qu
 def test_the_first_run_finds_no_later_run_s_inputs_in_the_worker(tmp_path: Path) -> None:
     """At run r's launch the worker holds run r's variant (the scan works) and no later run's.
 
-    Before the variants were streamed, every run's variant was in the worker's memory from the start,
-    so the first launch found all of them.
+    When one request carried every run's variant, all of them were in the worker's memory from the start,
+    so the first launch found all of them; the worker now asks for each as its run begins.
     """
     require_tool(opencl_usable(), "an OpenCL platform (pocl-opencl-icd) with pyopencl")
     header, arrays = captured_request(seed=5)
     needles = variant_needles(arrays)
     runs = int(header["variants"])
     assert sorted(needles) == list(range(1, runs)) and all(n.size > 1000 for n in needles.values())
-    fifo = tmp_path / "requests"
-    os.mkfifo(fifo)
+    inbox, outbox = fifo_pair(tmp_path)
     context = multiprocessing.get_context("spawn")
     queue = context.Queue()
-    child = context.Process(target=_scanning_worker, args=(str(fifo), needles, "nbody", queue))
+    child = context.Process(target=_scanning_worker, args=(str(inbox), str(outbox), needles, "nbody", queue))
     child.start()
-
-    def feed() -> None:
-        with open(fifo, "wb", buffering=0) as pipe:
-            for message in streamed(header, arrays):
-                write_message(pipe, *message)
-
-    writer = threading.Thread(target=feed, daemon=True)
-    writer.start()
+    reply, _ = converse_over_fifos(inbox, outbox, header, arrays)
+    assert reply["ok"], reply
     seen = queue.get(timeout=600)
     child.join(60)
-    writer.join(60)
     assert len(seen) >= 3, seen
     for run, found in enumerate(seen):
         later = {other: count for other, count in found.items() if other > run}

@@ -12,18 +12,25 @@ import os
 import select
 import signal
 import sys
-import threading
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 
 import numpy as np
 
 from runs import LabgateError
 from sandboxes import GIB, Limits, Sandbox, SandboxProcess
-from tools.kernels._protocol import REQUEST_MARK, ProtocolError, decode, write_message
-from tools.kernels._variant_stream import streamed
+from tools.kernels._host_clock import (
+    CALIBRATION_RUNS,
+    Conversation,
+    RivalError,
+    RivalSession,
+    bracket_overhead,
+    host_timed_reply,
+)
+from tools.kernels._host_link import split_runs
+from tools.kernels._protocol import REQUEST_MARK, ProtocolError, decode, encode
 
 DEATH_NOTE_CHARS = 240
 """The most of a dead worker's last output quoted in the error (the end of it)."""
@@ -38,6 +45,9 @@ WORKER_LIMITS = Limits(
 """Address space is generous, since the device runtime maps large regions it never touches; memory is
 not: a candidate that makes the kernel compiler (or the task's reference) use more than 8 GiB is killed
 there, not the host (the largest suite task peaks near 0.7 GB)."""
+
+
+T = TypeVar("T")
 
 
 class WorkerSandboxFactory(Protocol):
@@ -95,6 +105,8 @@ class Worker:
         self.sandbox: Sandbox | None = None
         self.starts = 0
         self.device: dict[str, Any] = {}
+        self.overhead = 0.0
+        """What the host's clock adds to a launch in this worker (`_host_clock`), measured as it started."""
 
     def _start(self, timeout: float) -> None:
         self.workdir.mkdir(parents=True, exist_ok=True)
@@ -107,71 +119,137 @@ class Worker:
             [sys.executable, "-I", "-c", code, "--backend", self.backend], limits=WORKER_LIMITS, env=env
         )
         self.starts += 1
+        os.set_blocking(self.process.stdin.fileno(), False)
         reply, _ = self._exchange({"op": "hello"}, {}, timeout)
         if not reply.get("ok"):
             raise WorkerCrashedError(f"worker could not open the device: {reply.get('error')}")
         self.device = dict(reply["device"])
+        # Before any candidate runs here: what the host's bracket costs by itself.
+        deadline = time.monotonic() + timeout
+        conversation = Conversation(lambda h, a: self._write(h, a, deadline), lambda: self._read(deadline), {})
+        self._write({"op": "calibrate", "runs": CALIBRATION_RUNS}, {}, deadline)
+        reply, _ = self._guarded(conversation.serve)
+        if not reply.get("ok") or len(conversation.clocked) != CALIBRATION_RUNS:
+            raise WorkerCrashedError(f"worker could not be clocked: {reply.get('error')}")
+        self.overhead = bracket_overhead(conversation.clocked)
 
     def ensure(self, timeout: float = 120.0) -> dict[str, Any]:
         if self.process is None or self.process.poll() is not None:
             self.kill()
-            self._start(timeout)
+            try:
+                self._start(timeout)
+            except BaseException:
+                self.kill()  # no half-started worker is taken for a ready one
+                raise
         return self.device
 
     def request(
-        self, header: Mapping[str, Any], arrays: Mapping[str, np.ndarray], timeout: float
+        self,
+        header: Mapping[str, Any],
+        arrays: Mapping[str, np.ndarray],
+        timeout: float,
+        *,
+        rival: RivalSession | None = None,
     ) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
+        """One request; an evaluation's durations in the reply are the host's (`host_timed_reply`).
+
+        Run r's input variant (`variant{r}:...` among `arrays`) is sent only when the worker asks for
+        it, as run r begins. `rival` (from `open_rival` on another worker) runs beside the timed runs.
+        """
         self.ensure()
         try:
-            return self._exchange(header, arrays, timeout)
-        except (WorkerTimeoutError, WorkerCrashedError):
-            self.kill()
+            return self._exchange(header, arrays, timeout, rival)
+        except (WorkerTimeoutError, WorkerCrashedError, RivalError):
+            self.kill()  # left mid-request: the next one starts a fresh worker
             raise
 
+    def open_rival(
+        self,
+        header: Mapping[str, Any],
+        base: Mapping[str, np.ndarray],
+        variants: Mapping[int, Mapping[str, np.ndarray]],
+        timeout: float,
+    ) -> RivalSession:
+        """A rival session in this worker (which must only ever run trusted code): compiled and set up."""
+        self.ensure()
+        deadline = time.monotonic() + timeout
+
+        def write(message: Mapping[str, Any], arrays: Mapping[str, np.ndarray]) -> None:
+            self._as_rival(lambda: self._write(message, arrays, deadline))
+
+        def read() -> tuple[dict[str, Any], dict[str, np.ndarray]]:
+            return self._as_rival(lambda: self._guarded(lambda: self._read(deadline)))
+
+        session = RivalSession(write, read, variants)
+        session.open(header, base)
+        return session
+
+    def _as_rival(self, step: Callable[[], T]) -> T:
+        """`step` of a rival session: any failure of this (trusted) worker is the rival's, not the candidate's."""
+        try:
+            return step()
+        except (WorkerTimeoutError, WorkerCrashedError) as error:
+            self.kill()
+            raise RivalError({"error": f"the trusted worker: {error}"}) from None
+
     def _exchange(
-        self, header: Mapping[str, Any], arrays: Mapping[str, np.ndarray], timeout: float
+        self,
+        header: Mapping[str, Any],
+        arrays: Mapping[str, np.ndarray],
+        timeout: float,
+        rival: RivalSession | None = None,
     ) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
         assert self.process is not None
         deadline = time.monotonic() + timeout
-        self._send(header, arrays, deadline)
+        base, variants = split_runs(arrays)
+        conversation = Conversation(
+            lambda h, a: self._write(h, a, deadline), lambda: self._read(deadline), variants, rival
+        )
+        self._write(header, base, deadline)
+        reply, payload = self._guarded(conversation.serve)
+        if header.get("op") != "evaluate":
+            return reply, payload
         try:
-            return decode(lambda n: self._read_exact(n, deadline))
+            return host_timed_reply(reply, conversation.clocked, self.overhead, rival), payload
+        except ProtocolError as error:
+            raise WorkerCrashedError(f"the worker broke the protocol: {error}") from None
+
+    def _guarded(self, step: Callable[[], T]) -> T:
+        """`step`, with a dead worker or a broken message turned into WorkerCrashedError."""
+        try:
+            return step()
         except EOFError:
             raise WorkerCrashedError(self._death_note()) from None
         except ProtocolError as error:
             # Something in the worker (a task file's reference, a kernel) wrote to the reply pipe itself.
             raise WorkerCrashedError(f"the worker broke the protocol: {error}") from None
 
-    def _send(self, header: Mapping[str, Any], arrays: Mapping[str, np.ndarray], deadline: float) -> None:
-        """Write one request, within the same deadline as its answer.
+    def _read(self, deadline: float) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
+        return decode(lambda n: self._read_exact(n, deadline))
+
+    def _write(self, header: Mapping[str, Any], arrays: Mapping[str, np.ndarray], deadline: float) -> None:
+        """Write one message, within the deadline of the request it belongs to.
 
         A worker that stopped reading (a task file's reference can replace the worker's own loop)
-        would otherwise block the host forever on a request larger than the pipe's buffer: the
-        write runs beside, and past the deadline the worker is killed, which ends the write.
-        Each run's input variant follows as a message of its own (`streamed`), which the worker
-        reads just before that run: until then it waits in the pipe, out of the kernels' reach.
+        would otherwise block the host forever on a message larger than the pipe's buffer: the pipe
+        is non-blocking, and past the deadline the worker is killed.
         """
         assert self.process is not None
-        stream = self.process.stdin
-        failed: list[BaseException] = []
-        messages = streamed(header, arrays)
-
-        def write() -> None:
-            try:
-                for message_header, message_arrays in messages:
-                    write_message(stream, message_header, message_arrays)
-            except (OSError, ValueError) as error:  # BrokenPipeError is an OSError
-                failed.append(error)
-
-        writer = threading.Thread(target=write, name="kernel-worker-request", daemon=True)
-        writer.start()
-        writer.join(max(0.0, deadline - time.monotonic()))
-        if writer.is_alive():
-            self.kill()
-            writer.join(5.0)
-            raise WorkerTimeoutError("the worker did not take the request in time")
-        if failed:
-            raise WorkerCrashedError(self._death_note())
+        fd = self.process.stdin.fileno()
+        for chunk in encode(header, arrays):
+            view = chunk.cast("B")
+            while len(view):
+                try:
+                    written = os.write(fd, view)
+                except BlockingIOError:
+                    written = 0
+                except OSError:  # BrokenPipeError: the worker is gone
+                    raise WorkerCrashedError(self._death_note()) from None
+                view = view[written:]
+                if len(view):
+                    remaining = deadline - time.monotonic()
+                    if remaining <= 0 or not select.select([], [fd], [], remaining)[1]:
+                        raise WorkerTimeoutError("the worker did not take the request in time")
 
     def _read_exact(self, size: int, deadline: float) -> bytearray:
         assert self.process is not None

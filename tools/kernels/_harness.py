@@ -32,8 +32,11 @@ import numpy as np
 from pydantic import BaseModel, Field
 
 from tools.kernels._client import Worker, WorkerCrashedError, WorkerTimeoutError
+from tools.kernels._host_clock import RivalError
+from tools.kernels._host_link import split_runs
 from tools.kernels._judge import BaseDigests, Judgement, Phases, ReferenceCache, fresh_answers, judge_trial
 from tools.kernels._physics import impossible
+from tools.kernels._protocol import ProtocolError
 from tools.kernels._task import BufferSpec, CandidateError, HostProgram, KernelTask, Size, Work
 from tools.kernels._trial import LATER_POISONS, checked_runs
 from tools.kernels._variants import draw_variants
@@ -169,9 +172,13 @@ class Harness:
         warmup: int = 1,
         repeats: int = 5,
         reference_cache: bool = True,
+        trusted: Worker | None = None,
     ) -> None:
+        """`trusted`: a worker that only ever runs trusted code (the task's seed, the bandwidth yardstick);
+        without it no rival can be asked for, and the yardstick runs in the candidate's own worker."""
         self.task = task
         self.worker = worker
+        self.trusted = trusted
         self.ceilings = ceilings
         self._yardsticks: dict[tuple[str, tuple[int, ...]], tuple[str, int]] = {}
         self._measured: dict[tuple[str, int], list[float]] = {}
@@ -201,12 +208,17 @@ class Harness:
         repeats: int | None = None,
         sizes: Sequence[Size] | None = None,
         rival: str | None = None,
+        trusted_code: bool = False,
     ) -> Evaluation:
         """Judge `source` at every size of `which` (or at `sizes`); inputs and held-out sizes come from `seed`.
 
         With `rival` (a trusted kernel of the same task, such as its seed), the rival runs beside every
-        timed run on the same inputs and each size reports the paired speed ratio.
+        timed run on the same inputs, in the trusted worker, and each size reports the paired speed
+        ratio. `trusted_code`: `source` is trusted (the seed), and runs in the trusted worker.
         """
+        if rival is not None and self.trusted is None:
+            raise ValueError("a rival runs in a trusted worker of its own: this harness has none")
+        worker = self.trusted if trusted_code and self.trusted is not None else self.worker
         task = self.task
         seed = secrets.randbits(31) if seed is None else seed
         started = time.perf_counter()
@@ -258,13 +270,15 @@ class Harness:
             }
             # A correctness-only size's speed is never compared: the yardstick would be a tenth of its cost.
             yardstick = None if size.correctness_only else self._yardstick(size)
-            if yardstick:
+            if yardstick and self.trusted is None:
                 request["yardstick"] = yardstick
+            rival_request: dict[str, Any] | None = None
             if rival is not None:
                 rival_candidate = task.parse(rival)
                 rival_program = task.host(size, rival_candidate.params)
                 if rival_program.buffers == program.buffers:
-                    request["rival"] = {
+                    rival_request = {
+                        **request,
                         "source": rival_candidate.source,
                         "defines": rival_candidate.params,
                         "launches": [launch.as_json() for launch in rival_program.launches],
@@ -280,7 +294,9 @@ class Harness:
                     variants, draw = self._request_variants(size, inputs, runs, seed, variants, redrawn, checked)
                 try:
                     asked = time.perf_counter()
-                    reply, raw = self.worker.request(request, {**inputs, **variants, **samples}, self.timeout)
+                    beside = self._trusted_yardstick(yardstick)
+                    reply, raw = self._request(worker, request, rival_request, inputs, variants, samples)
+                    reply.update(beside)
                     _worker_phases(phases, reply, time.perf_counter() - asked)
                 except WorkerTimeoutError:
                     message = (
@@ -294,7 +310,7 @@ class Harness:
                         sizes=results,
                         wall_seconds=time.perf_counter() - started,
                     )
-                except WorkerCrashedError as error:
+                except (WorkerCrashedError, RivalError) as error:
                     return Evaluation(
                         **base,
                         status="crash",
@@ -360,6 +376,38 @@ class Harness:
             wall_seconds=time.perf_counter() - started,
             compile_seconds=compile_seconds,
         )
+
+    def _trusted_yardstick(self, yardstick: dict[str, Any] | None) -> dict[str, Any]:
+        """The yardstick's runs in the trusted worker, just before the candidate's request (none without one)."""
+        if not yardstick or self.trusted is None:
+            return {}
+        asked = {"op": "yardstick", "yardstick": yardstick, "repeats": self.repeats}
+        reply, _ = self.trusted.request(asked, {}, self.timeout)
+        if not reply.get("ok"):
+            raise RivalError(reply)
+        return {"yardstick_times": reply["yardstick_times"], "yardstick_bytes": reply["yardstick_bytes"]}
+
+    def _request(
+        self,
+        worker: Worker,
+        request: dict[str, Any],
+        rival: dict[str, Any] | None,
+        inputs: Mapping[str, np.ndarray],
+        variants: Mapping[str, np.ndarray],
+        samples: Mapping[str, np.ndarray],
+    ) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
+        """One size's request to `worker`, with the rival (if any) in the trusted worker beside its timed runs."""
+        arrays = {**inputs, **variants, **samples}
+        if rival is None or self.trusted is None:
+            return worker.request(request, arrays, self.timeout)
+        session = self.trusted.open_rival(rival, inputs, split_runs(variants)[1], self.timeout)
+        try:
+            return worker.request(request, arrays, self.timeout, rival=session)
+        finally:
+            try:
+                session.close()
+            except (WorkerTimeoutError, WorkerCrashedError, ProtocolError, EOFError, RivalError):
+                self.trusted.kill()  # a session left mid-way: the next request starts a fresh trusted worker
 
     def _request_variants(
         self,

@@ -3,7 +3,7 @@
 Arrays travel as bytes described in the header (name, dtype, shape), so a 100 MB input costs one
 pipe copy instead of a serialisation round trip. Every part of a message is read by its exact
 length, never by a buffered line reader: the worker reads each run's inputs only just before that
-run (`_variant_stream`), and a reader that filled a buffer past the message it wanted would put the
+run (`_host_link`), and a reader that filled a buffer past the message it wanted would put the
 next run's inputs in the worker's memory, where the kernel running now can read them. Both sides use
 only these functions.
 """

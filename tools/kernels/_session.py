@@ -47,15 +47,21 @@ def open_harness(
     timeout: float = 60.0,
     heldout: bool = False,
 ) -> Iterator[Harness]:
-    """A harness whose worker lives in `workdir`; ceilings cover the in-distribution (and held-out) sizes."""
+    """A harness whose worker lives in `workdir`; ceilings cover the in-distribution (and held-out) sizes.
+
+    Beside it, in a sandbox of its own, a worker that only ever runs trusted code (the task's seed as
+    a rival, the bandwidth yardstick): a candidate can rewrite its own worker's memory, not that one's.
+    """
     worker = Worker(sandbox_factory, workdir, backend)
+    trusted = Worker(sandbox_factory, workdir.with_name(f"{workdir.name}-trusted"), backend)
     try:
         sizes = task.sizes + (task.heldout if heldout else ())
         ceilings = Ceilings(cache_dir).for_device(worker, [Harness.working_set(task, size) for size in sizes])
         with task.reference_sandbox(workdir.with_name(f"{workdir.name}-reference"), sandbox_factory, backend):
-            yield Harness(task, worker, ceilings, timeout=timeout)
+            yield Harness(task, worker, ceilings, timeout=timeout, trusted=trusted)
     finally:
         worker.kill()
+        trusted.kill()
 
 
 def ceilings_record(harness: Harness) -> dict[str, Any]:

@@ -17,18 +17,18 @@ positions; the full outputs of the runs the host asked about (the first, a rando
 last) go back whole. The comparison runs at memory speed, where a SHA-256 per run cost a third
 of a memory-bound evaluation; the worker's own copies of the inputs, which a kernel writing
 outside its buffers could reach, are hashed once at the end, and the host compares those digests
-with its own. A request may name a rival (the task's trusted seed): it then runs right beside
-every timed run, on the same inputs, so that speed ratios compare runs that shared the machine's
-load. Its answers would be the candidate's for the asking, so it runs in the candidate's own
-buffers (which every candidate run rewrites first), and when it goes first, what it left in memory
-that outlives a launch (PoCL's thread stacks, `__local`) is overwritten before the candidate's run
-(`Backend.forget_launches`); at the end of a request every output buffer and every read-back copy
-of an output is overwritten too, before it is freed, so that the next request on the same inputs
-finds none of them. A request may also name a yardstick (the bandwidth probe at this size's working set): it runs
-just before the candidate's first run, prepared as a candidate's run is, so that a fraction of the
-bandwidth ceiling compares runs taken at nearly the same moment under the same conditions. The worker never sees a
-reference and decides nothing: the host judges all of it. The reply says where the worker's seconds
-went (`phases`), so that the host can tell its own costs, the worker's and the pipe's apart.
+with its own. No duration that counts is taken here: the host brackets every launch with its own
+clock (`_host_link`, `_host_clock`), since a kernel can rewrite this process's memory. The task's
+trusted seed, when a speed ratio is wanted, runs in a worker of its own (`rival_session`), on the
+same run's inputs, which the host schedules right beside each timed run of the candidate's; at the
+end of a request every output buffer and every read-back copy of an output is overwritten, before
+it is freed, so that the next request on the same inputs finds none of them. A request may also name
+a yardstick (the bandwidth probe at this size's working set; a harness with a trusted worker runs it
+there instead): it runs just before the candidate's first run, prepared as a candidate's run is, so
+that a fraction of the bandwidth ceiling compares runs taken at nearly the same moment under the same
+conditions. The worker never sees a reference and decides nothing: the host judges all of it. The
+reply says where the worker's seconds went (`phases`), so that the host can tell its own costs, the
+worker's and the pipe's apart.
 """
 
 from __future__ import annotations
@@ -42,6 +42,8 @@ from typing import Any
 import numpy as np
 
 from tools.kernels._backend import Backend, KernelCompileError, KernelLaunchError
+from tools.kernels._host_link import Link, LocalLink
+from tools.kernels._protocol import ProtocolError
 from tools.kernels._variants import RunInputs
 
 GUARD_WORDS = (0x7EA5A5A5, 0x7FC5A5A5, 0x7FC5A5A5, 0xFEA5A5A5)
@@ -143,9 +145,13 @@ class _Trial:
         backend: Backend,
         request: dict[str, Any],
         arrays: dict[str, np.ndarray],
-        variant: Callable[[int], Mapping[str, np.ndarray]],
+        link: Link,
+        *,
+        variant: Callable[[int], Mapping[str, np.ndarray]] | None = None,
     ) -> None:
+        """`variant(r)`: run r's variant arrays; by default asked of the host as run r begins."""
         self.backend = backend
+        self.link = link
         self.request = request
         self.arrays = arrays
         self.guard = int(request["guard"])
@@ -179,8 +185,10 @@ class _Trial:
         self.samples: dict[str, list[np.ndarray]] = {name: [] for name in self.outputs}
         self.kept: dict[str, np.ndarray] = {}
         self.keep: set[int] = set()
-        self.phases: dict[str, float] = {"prepare": 0.0, "launch": 0.0, "observe": 0.0, "rival": 0.0}
-        self.inputs = RunInputs(self.base, variant, list(self.base))
+        self.phases: dict[str, float] = {"prepare": 0.0, "launch": 0.0, "observe": 0.0}
+        self.timing = False
+        """Whether the run being prepared is a timed one (the host is told when it asks for the inputs)."""
+        self.inputs = RunInputs(self.base, variant or (lambda run: link.variant(run, self.timing)), list(self.base))
         self.scratch = np.empty(len(self.poison), np.uint8)
         """Where read-only inputs and unkept outputs are read back to, reused by every run."""
 
@@ -199,47 +207,36 @@ class _Trial:
                 backend.write(buffer.parent, staged.view(np.uint8), offset=self.guard)
         self.phases["prepare"] += time.perf_counter() - started
 
-    def run(self, index: int, program: Any) -> float:
+    def run(self, index: int, program: Any, *, timed: bool = False, observe: bool = True) -> float:
+        """Prepare run `index`, launch it between the host's go and the worker's done, then observe it.
+
+        `timed`: the host may schedule the rival beside it. `observe`: read back guards, inputs and
+        outputs afterwards (a rival's runs are only timed).
+        """
+        self.timing = timed
         with self.inputs.run(index) as inputs:
             self._prepare(index, inputs)
+            self.link.ready(index, timed)
             started = time.perf_counter()
-            launches = self.launches
-            events = [self.backend.launch(program, kernel, grid, local, args) for kernel, grid, local, args in launches]
+            launch = self.backend.launch
+            events = [launch(program, kernel, grid, local, args) for kernel, grid, local, args in self.launches]
             seconds = self.backend.elapsed(events)
+            self.link.done(index, seconds)
             observed = time.perf_counter()
             self.phases["launch"] += observed - started
-            self._observe(index, inputs)
-            self.phases["observe"] += time.perf_counter() - observed
+            if observe:
+                self._observe(index, inputs)
+                self.phases["observe"] += time.perf_counter() - observed
         return seconds
 
-    def run_rival(self, index: int, program: Any, launches: list[dict[str, Any]], before_candidate: bool) -> float:
-        """The rival (the task's trusted seed) on the same run's inputs: timed only, nothing observed.
-
-        `before_candidate`: the candidate's run on these inputs comes next. What the rival left in the
-        device's kernel memory is then overwritten first (`Backend.forget_launches`); after the
-        candidate's run it waits for the next such forget, which comes before any later candidate run
-        (the next pair's rival goes first, and the next request starts with one).
-        """
-        with self.inputs.run(index) as inputs:
-            self._prepare(index, inputs)
-        started = time.perf_counter()
-        events = [
-            self.backend.launch(
-                program,
-                str(item["kernel"]),
-                tuple(item["global"]),
-                tuple(item["local"]) if item["local"] else None,
-                [_arg(self.buffers, arg) for arg in item["args"]],
+    def warm(self, program: Any) -> None:
+        """One untimed launch on the base inputs, unclocked: the device builds a kernel at its first launch."""
+        with self.inputs.run(0) as inputs:
+            self._prepare(0, inputs)
+            launch = self.backend.launch
+            self.backend.elapsed(
+                [launch(program, kernel, grid, local, args) for kernel, grid, local, args in self.launches]
             )
-            for item in launches
-        ]
-        seconds = self.backend.elapsed(events)
-        if before_candidate:
-            # Its answers for these very inputs must not wait for the candidate: the buffers they share
-            # are rewritten by the candidate's `_prepare`, the stacks and `__local` memory here, untimed.
-            self.backend.forget_launches()
-        self.phases["rival"] += time.perf_counter() - started
-        return seconds
 
     def payload(self) -> dict[str, np.ndarray]:
         """The reply's arrays: the kept outputs, the guard faults, the changed inputs, the samples."""
@@ -369,26 +366,32 @@ def _unlaunched_kernels(backend: Backend, program: Any, request: dict[str, Any])
     )
 
 
+def _compile(backend: Backend, request: dict[str, Any]) -> tuple[Any, str]:
+    """The request's program, or why it may not run (a compile log, or kernels no launch runs)."""
+    try:
+        program = backend.compile(str(request["source"]), {k: int(v) for k, v in request["defines"].items()})
+    except KernelCompileError as error:
+        return None, error.log
+    return program, _unlaunched_kernels(backend, program, request)
+
+
 def evaluate(
     backend: Backend,
     request: dict[str, Any],
     arrays: dict[str, np.ndarray],
-    variant: Callable[[int], Mapping[str, np.ndarray]] | None = None,
+    link: Link | None = None,
 ) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
     """Compile, then run the host program once, for warm-up and timed; see the module docstring.
 
-    `variant(r)`: run r's input variant, asked for as run r begins (`VariantFeed`); without it the
-    variants are among `arrays`.
+    `link`: the host, which sends run r's input variant as run r begins and clocks every launch
+    (`HostLink`); without it (`LocalLink`) the variants are among `arrays` and the device's times stand.
     """
+    link = link if link is not None else LocalLink(arrays)
     started = time.perf_counter()
-    try:
-        program = backend.compile(str(request["source"]), {k: int(v) for k, v in request["defines"].items()})
-    except KernelCompileError as error:
-        return {"ok": False, "stage": "compile", "error": error.log}, {}
+    program, refused = _compile(backend, request)
+    if refused:
+        return {"ok": False, "stage": "compile", "error": refused}, {}
     compile_seconds = time.perf_counter() - started
-    unlaunched = _unlaunched_kernels(backend, program, request)
-    if unlaunched:
-        return {"ok": False, "stage": "compile", "error": unlaunched}, {}
     variants = int(request.get("variants", 1))
     trial: _Trial | None = None
     payload: dict[str, np.ndarray] = {}
@@ -399,7 +402,7 @@ def evaluate(
         # Nor what they left in the runtime threads' stacks (`Backend.forget_launches`).
         backend.forget_local()
         backend.forget_launches()
-        trial = _Trial(backend, request, arrays, variant or (lambda run: arrays))
+        trial = _Trial(backend, request, arrays, link)
         setup_seconds = time.perf_counter() - started
         yardstick = Yardstick(backend, request["yardstick"]) if request.get("yardstick") else None
         yardstick_times = yardstick.measure(int(request["repeats"])) if yardstick is not None else []
@@ -414,20 +417,7 @@ def evaluate(
         trial.keep = set(checked_runs(1 + warmup, timed, [float(u) for u in request.get("check", [])]))
         for index in range(1, 1 + warmup):
             trial.run(index, program)
-        times: list[float] = []
-        rival_times: list[float] = []
-        rival: dict[str, Any] = request.get("rival") or {}
-        rival_launches: list[dict[str, Any]] = list(rival.get("launches", []))
-        rival_program = (
-            backend.compile(str(rival["source"]), {k: int(v) for k, v in rival["defines"].items()}) if rival else None
-        )
-        for index in range(1 + warmup, 1 + warmup + timed):
-            # Candidate and rival back to back on the same inputs, alternating who goes first.
-            if rival_program is not None and index % 2 == 0:
-                rival_times.append(trial.run_rival(index, rival_program, rival_launches, before_candidate=True))
-            times.append(trial.run(index, program))
-            if rival_program is not None and index % 2 == 1:
-                rival_times.append(trial.run_rival(index, rival_program, rival_launches, before_candidate=False))
+        times = [trial.run(index, program, timed=True) for index in range(1 + warmup, 1 + warmup + timed)]
         payload = trial.payload()
     except KernelLaunchError as error:
         return {"ok": False, "stage": "launch", "error": str(error)}, {}
@@ -444,7 +434,6 @@ def evaluate(
         "ok": True,
         "compile_seconds": compile_seconds,
         "times": times,
-        "rival_times": rival_times,
         "yardstick_times": yardstick_times,
         "yardstick_bytes": yardstick.bytes if yardstick is not None else 0,
         "first": first,
@@ -463,3 +452,55 @@ def evaluate(
         },
     }
     return reply, payload
+
+
+def rival_session(
+    backend: Backend, request: dict[str, Any], arrays: dict[str, np.ndarray], link: Link
+) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
+    """The task's trusted seed on the candidate's runs' inputs, one run per host command, only timed.
+
+    It runs in a worker of its own, which no candidate ever ran in: a kernel sharing its process
+    could make it slower (or swap its program), and it was the yardstick of every paired speed ratio.
+    Once compiled it says `prepared`; then each `run` command (carrying that run's variant) is a
+    prepared, clocked launch, until `end`.
+    """
+    program, refused = _compile(backend, request)
+    if refused:
+        return {"ok": False, "stage": "compile", "error": refused}, {}
+    holder: dict[str, Mapping[str, np.ndarray]] = {"arrays": {}}
+    trial: _Trial | None = None
+    try:
+        backend.forget_local()
+        backend.forget_launches()
+        trial = _Trial(backend, request, arrays, link, variant=lambda run: holder["arrays"])
+        trial.warm(program)
+        link.tell({"op": "prepared"})
+        while True:
+            header, variant = link.command()
+            if header.get("op") == "end":
+                break
+            run = header.get("run")
+            if header.get("op") != "run" or not isinstance(run, int) or isinstance(run, bool) or run < 0:
+                raise ProtocolError(f"expected a run or the end of the rival's session, got {str(header)[:200]}")
+            holder["arrays"] = variant
+            trial.run(run, program, timed=True, observe=False)
+    except KernelLaunchError as error:
+        return {"ok": False, "stage": "launch", "error": str(error)}, {}
+    finally:
+        try:
+            if trial is not None:
+                trial.forget(kept=True)
+        finally:
+            backend.release()
+    return {"ok": True, "phases": trial.phases}, {}
+
+
+def calibrate(link: Link, runs: int) -> dict[str, Any]:
+    """Clocked handshakes around no launch, so the host learns what its bracket adds by itself.
+
+    The host asks for them as a worker starts, before any candidate has run in it (`Worker.overhead`).
+    """
+    for index in range(runs):
+        link.ready(index, True)
+        link.done(index, 0.0)
+    return {"ok": True}

@@ -22,9 +22,9 @@ from typing import Any, BinaryIO
 import numpy as np
 
 from tools.kernels._backend import Backend
+from tools.kernels._host_link import VARIANT_KEY, HostLink
 from tools.kernels._protocol import REQUEST_MARK, read_message, write_message
-from tools.kernels._trial import evaluate
-from tools.kernels._variant_stream import VARIANT_KEY, VariantFeed
+from tools.kernels._trial import Yardstick, calibrate, evaluate, rival_session
 
 
 class WholeWrites(io.FileIO):
@@ -68,8 +68,8 @@ def serve(backend: Backend, inbox: BinaryIO, outbox: BinaryIO) -> None:
         except EOFError:
             return
         _mark_stderr()
-        # The runs' input variants follow the request; each is read from the pipe as its run begins.
-        feed = VariantFeed(inbox, request.get("streamed", []))
+        # Each run's input variant is asked for as that run begins; every launch is clocked by the host.
+        link = HostLink(inbox, outbox)
         op = request.get("op")
         reply: dict[str, Any]
         payload: dict[str, np.ndarray] = {}
@@ -88,7 +88,18 @@ def serve(backend: Backend, inbox: BinaryIO, outbox: BinaryIO) -> None:
                         f"not inside it ({', '.join(inline[:3])}{', ...' if len(inline) > 3 else ''})",
                     }
                 else:
-                    reply, payload = evaluate(backend, request, arrays, feed.arrays)
+                    reply, payload = evaluate(backend, request, arrays, link)
+            elif op == "rival":
+                reply, payload = rival_session(backend, request, arrays, link)
+            elif op == "calibrate":
+                reply = calibrate(link, int(request["runs"]))
+            elif op == "yardstick":
+                yardstick = Yardstick(backend, request["yardstick"])
+                try:
+                    times = yardstick.measure(int(request["repeats"]))
+                finally:
+                    backend.release()
+                reply = {"ok": True, "yardstick_times": times, "yardstick_bytes": yardstick.bytes}
             elif op == "reference":
                 from tools.kernels._reference_run import run_reference
 
@@ -110,6 +121,8 @@ def serve(backend: Backend, inbox: BinaryIO, outbox: BinaryIO) -> None:
                 reply = {"ok": True, "gflops": fma_throughput(backend)}
             else:
                 reply = {"ok": False, "stage": "protocol", "error": f"unknown op {op!r}"}
+        except EOFError:
+            return  # the host is gone mid-request
         except Exception as error:  # noqa: BLE001 - the worker reports, the host decides
             reply = {
                 "ok": False,
@@ -117,10 +130,7 @@ def serve(backend: Backend, inbox: BinaryIO, outbox: BinaryIO) -> None:
                 "error": f"{type(error).__name__}: {error}",
                 "traceback": traceback.format_exc(limit=4),
             }
-        try:
-            feed.drain()
-        except EOFError:
-            return
+        link.forget()
         write_message(outbox, reply, payload)
         # Outputs read back (the kept runs, the samples) would wait in freed memory for the next
         # request, which may be a candidate on the same inputs: they are overwritten once sent.

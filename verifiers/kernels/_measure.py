@@ -196,7 +196,15 @@ def measure(
                     inputs = input_seed + round_index * len(sizes) + position
                     rival = task.seed if name == "candidate" and paired else None
                     parts[name].append(
-                        harness.evaluate(text, which, seed=inputs, sizes=[size], repeats=REPEATS, rival=rival)
+                        harness.evaluate(
+                            text,
+                            which,
+                            seed=inputs,
+                            sizes=[size],
+                            repeats=REPEATS,
+                            rival=rival,
+                            trusted_code=name == "seed",
+                        )
                     )
                 if not parts["candidate"][-1].ok:
                     break

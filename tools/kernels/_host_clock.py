@@ -1,0 +1,245 @@
+"""The host's side of a request: each run's inputs sent when asked, every launch timed by the host's clock.
+
+A candidate's kernel runs in its worker's process and, on a CPU device, can rewrite that process's
+memory: the durations the worker records, the rival it runs beside, the program it launches. So a
+duration that counts is the host's: the worker says `ready` once a run is prepared, the host notes
+its clock and says `go`, the worker launches and says `done` (with the device's own account of the
+launch), and the host notes its clock again. The bracket holds the launch plus what the messages and
+the launch itself cost around the device's work. A run counts as the device's duration, never less
+than the bracket minus that cost, never more than the bracket (`clocked_seconds`), so a worker that
+understates its durations gains at most the part of that cost its own launches do not pay.
+
+The cost comes from the rival's runs of the same request (the task's trusted seed, in a worker of its
+own, launching the same host program: the median of bracket minus device time), and without a rival
+from handshakes with no launch, clocked as the worker started, before any candidate ran there
+(`Worker.overhead`; smaller than any launch's, so honest runs then read a little long, never short).
+
+The rival runs on each timed run's inputs, right beside that run: before the candidate's inputs are
+uploaded on even runs, after the candidate's run is observed on odd ones (when the candidate next asks
+for inputs, or replies), so that neither ever runs while the other works. Both sides' durations are
+clocked the same way, so the paired ratio compares like with like.
+"""
+
+from __future__ import annotations
+
+import math
+import statistics
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from runs import LabgateError
+from tools.kernels._protocol import ProtocolError
+
+Message = tuple[dict[str, Any], dict[str, np.ndarray]]
+Write = Callable[[Mapping[str, Any], Mapping[str, np.ndarray]], None]
+Read = Callable[[], Message]
+
+CALIBRATION_RUNS = 30
+"""Handshakes around no launch a fresh worker is clocked on, to learn what a bracket adds by itself."""
+RIVAL_RUNS_FOR_COST = 3
+"""Rival runs a request needs before their brackets, rather than the worker's calibration, give the cost."""
+
+
+@dataclass(frozen=True)
+class Clocked:
+    """One launch as the host saw it: its bracket on the host's clock and the device's own account."""
+
+    run: int
+    timed: bool
+    bracket: float
+    device: float
+
+
+def clocked_seconds(device: float, bracket: float, overhead: float) -> float:
+    """A run's duration: the device's account, held within [bracket - overhead, bracket] of the host's clock."""
+    if not math.isfinite(device) or device < 0:
+        device = 0.0
+    return min(bracket, max(device, bracket - overhead))
+
+
+def bracket_overhead(clocked: list[Clocked]) -> float:
+    """What the host's bracket adds to a launch: the median of bracket minus device time over `clocked`."""
+    gaps = [max(0.0, c.bracket - c.device) for c in clocked if math.isfinite(c.device)]
+    return statistics.median(gaps) if gaps else 0.0
+
+
+def _run_number(header: Mapping[str, Any]) -> int:
+    run = header.get("run")
+    if not isinstance(run, int) or isinstance(run, bool) or run < 0:
+        raise ProtocolError(f"a run number that is not a whole number: {str(header)[:200]}")
+    return run
+
+
+def _device_seconds(header: Mapping[str, Any]) -> float:
+    seconds = header.get("seconds")
+    if not isinstance(seconds, (int, float)) or isinstance(seconds, bool):
+        raise ProtocolError(f"a launch's device time that is not a number: {str(header)[:200]}")
+    return float(seconds)
+
+
+def clock_launch(write: Write, read: Read, run: int, timed: bool) -> Clocked | Message:
+    """After a `ready` for `run`: start the clock, say go, and stop it at the worker's `done`.
+
+    A launch that fails ends the request: the worker's reply comes instead of `done`, and is returned.
+    """
+    started = time.perf_counter()
+    write({"op": "go", "run": run}, {})
+    header, arrays = read()
+    stopped = time.perf_counter()
+    if "ok" in header and "op" not in header:
+        return header, arrays
+    if header.get("op") != "done" or _run_number(header) != run:
+        raise ProtocolError(f"expected run {run} done, got {str(header)[:200]}")
+    return Clocked(run, timed, stopped - started, _device_seconds(header))
+
+
+class RivalSession:
+    """The trusted seed in a worker of its own, one clocked run per call, on the candidate's runs' inputs."""
+
+    def __init__(self, write: Write, read: Read, variants: Mapping[int, Mapping[str, np.ndarray]]) -> None:
+        self.write = write
+        self.read = read
+        self.variants = variants
+        self.clocked: dict[int, Clocked] = {}
+        self.failure: dict[str, Any] | None = None
+        self.closed = False
+
+    def open(self, header: Mapping[str, Any], base: Mapping[str, np.ndarray]) -> None:
+        """Send the rival's request; raises RivalError if it does not compile or set up."""
+        self.write({**header, "op": "rival"}, base)
+        reply, _ = self.read()
+        if reply.get("op") != "prepared":
+            self.closed = True
+            raise RivalError(reply)
+
+    def run(self, run: int) -> None:
+        if run in self.clocked or self.failure is not None:
+            return
+        self.write({"op": "run", "run": run}, self.variants.get(run, {}))
+        header, _ = self.read()
+        if header.get("op") != "ready":
+            self.closed = True
+            self.failure = header
+            raise RivalError(header)
+        if _run_number(header) != run:
+            raise ProtocolError(f"the rival said ready for run {header.get('run')}, not {run}")
+        clocked = clock_launch(self.write, self.read, run, True)
+        if not isinstance(clocked, Clocked):
+            self.closed = True
+            self.failure = clocked[0]
+            raise RivalError(clocked[0])
+        self.clocked[run] = clocked
+
+    def close(self) -> None:
+        if self.closed:
+            return
+        self.closed = True
+        self.write({"op": "end"}, {})
+        reply, _ = self.read()
+        if not reply.get("ok"):
+            raise RivalError(reply)
+
+
+class RivalError(LabgateError):
+    """The trusted seed failed beside the candidate (it compiles and runs everywhere else: a device fault)."""
+
+    def __init__(self, reply: Mapping[str, Any]) -> None:
+        super().__init__(f"the rival failed: {str(reply.get('error', reply))[:400]}")
+        self.reply = reply
+
+
+@dataclass
+class Conversation:
+    """One request to a worker, driven by the worker's asks: inputs, clock starts, the final reply."""
+
+    write: Write
+    read: Read
+    variants: Mapping[int, Mapping[str, np.ndarray]]
+    rival: RivalSession | None = None
+    clocked: list[Clocked] = field(default_factory=list)
+    announced: dict[int, bool] = field(default_factory=dict)
+    """Each run the worker asked inputs for, and whether it said the run was timed."""
+
+    def serve(self) -> Message:
+        """Answer the worker until its reply; returns the reply (the clocked launches are in `clocked`)."""
+        pending: int | None = None  # an odd timed run whose rival waits for the candidate to be idle
+        while True:
+            header, arrays = self.read()
+            op = header.get("op")
+            if op == "want":
+                run, timed = _run_number(header), header.get("timed") is True
+                if run in self.announced:
+                    raise ProtocolError(f"the worker asked for run {run}'s inputs twice")
+                self.announced[run] = timed
+                self._rival_now(pending)
+                pending = None
+                if self.rival is not None and timed and run % 2 == 0:
+                    self.rival.run(run)
+                self.write({"op": "variant", "run": run}, self.variants.get(run, {}))
+            elif op == "ready":
+                run, timed = _run_number(header), header.get("timed") is True
+                clocked = clock_launch(self.write, self.read, run, timed)
+                if not isinstance(clocked, Clocked):
+                    return clocked  # the launch failed: the worker's reply
+                self.clocked.append(clocked)
+                if self.rival is not None and timed and run % 2 == 1:
+                    pending = run
+            else:
+                self._rival_now(pending)
+                return header, arrays
+
+    def _rival_now(self, pending: int | None) -> None:
+        if pending is not None and self.rival is not None:
+            self.rival.run(pending)
+
+
+def host_timed_reply(
+    reply: dict[str, Any], clocked: list[Clocked], overhead: float, rival: RivalSession | None
+) -> dict[str, Any]:
+    """The worker's reply with every duration replaced by the host's (`clocked_seconds`).
+
+    The runs the reply says were timed must be exactly those the host clocked as timed; a worker that
+    skipped a clock, or claimed other runs, broke the protocol.
+    """
+    if not reply.get("ok"):
+        return reply
+    try:
+        first_timed, claimed = int(reply["first_timed"]), len(reply["times"])
+    except (KeyError, TypeError, ValueError):
+        raise ProtocolError("a reply without its timed runs") from None
+    by_run: dict[int, Clocked] = {}
+    for launch in clocked:
+        if launch.run in by_run:
+            raise ProtocolError(f"run {launch.run} was launched twice")
+        by_run[launch.run] = launch
+    timed_runs = [launch.run for launch in clocked if launch.timed]
+    expected = list(range(first_timed, first_timed + claimed))
+    if timed_runs != expected or 0 not in by_run:
+        raise ProtocolError(
+            f"the worker's timed runs {expected[:3]}... are not the runs the host clocked as timed {timed_runs[:3]}..."
+        )
+
+    # What a bracket adds to a launch of this task: the rival's runs say it best (the same host program,
+    # in a worker no candidate ran in); without a rival, what this worker's bracket cost before any did.
+    cost = overhead
+    if rival is not None and len(rival.clocked) >= RIVAL_RUNS_FOR_COST:
+        cost = bracket_overhead(list(rival.clocked.values()))
+
+    def seconds(launch: Clocked) -> float:
+        return clocked_seconds(launch.device, launch.bracket, cost)
+
+    timed = {
+        **reply,
+        "times": [seconds(by_run[run]) for run in expected],
+        "first": seconds(by_run[0]),
+        "device_times": [by_run[run].device for run in expected],
+        "host_clocked": True,
+        "bracket_cost": cost,
+    }
+    if rival is not None:
+        timed["rival_times"] = [seconds(rival.clocked[run]) for run in expected if run in rival.clocked]
+    return timed
