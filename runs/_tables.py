@@ -9,8 +9,11 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, Column, Integer, Text, UniqueConstraint, text
+from sqlalchemy import JSON, BigInteger, Column, DateTime, Dialect, Integer, Text, UniqueConstraint, text
+from sqlalchemy.types import TypeDecorator
 from sqlmodel import Field, SQLModel
+
+from runs._errors import DamagedRecordError
 
 
 def utcnow() -> datetime:
@@ -20,6 +23,33 @@ def utcnow() -> datetime:
 def stored_utc(value: datetime) -> datetime:
     """A time read back from the store, aware: SQLite hands back naive datetimes that were written as UTC."""
     return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
+
+
+class StoredTime(TypeDecorator[datetime]):
+    """A time column whose stored text must read as a time, or the record is named damaged.
+
+    SQLite keeps times as text and parses them as rows are read: one row whose time another program
+    set to `garbage` made every listing end in a traceback. The column is DateTime (with time zone) as before.
+    """
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def result_processor(self, dialect: Dialect, coltype: object) -> Any:
+        parse = super().result_processor(dialect, coltype)
+        if parse is None:
+            return None
+
+        def checked(value: Any) -> Any:
+            try:
+                return parse(value)
+            except (ValueError, TypeError) as error:
+                raise DamagedRecordError(
+                    f"a record in the run store is damaged (a time column reads {str(value)[:60]!r}: {error}); "
+                    "labgate never writes that, so the database was changed by something else"
+                ) from None
+
+        return checked
 
 
 class Run(SQLModel, table=True):
@@ -48,10 +78,10 @@ class Run(SQLModel, table=True):
         description="a reviewer's notes on the run",
     )
     worker: str = Field(default="", max_length=200, description="host:pid of the process executing the run")
-    created_at: datetime = Field(default_factory=utcnow, index=True)
-    started_at: datetime | None = None
-    finished_at: datetime | None = None
-    updated_at: datetime = Field(default_factory=utcnow)
+    created_at: datetime = Field(default_factory=utcnow, index=True, sa_type=StoredTime)
+    started_at: datetime | None = Field(default=None, sa_type=StoredTime)
+    finished_at: datetime | None = Field(default=None, sa_type=StoredTime)
+    updated_at: datetime = Field(default_factory=utcnow, sa_type=StoredTime)
 
 
 class Step(SQLModel, table=True):
@@ -60,8 +90,8 @@ class Step(SQLModel, table=True):
     name: str = Field(max_length=100)
     status: str = Field(default="running", max_length=20)
     detail: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
-    started_at: datetime = Field(default_factory=utcnow)
-    finished_at: datetime | None = None
+    started_at: datetime = Field(default_factory=utcnow, sa_type=StoredTime)
+    finished_at: datetime | None = Field(default=None, sa_type=StoredTime)
 
 
 class Experiment(SQLModel, table=True):
@@ -85,8 +115,8 @@ class Experiment(SQLModel, table=True):
         description="each stored output file of the experiment: relative path -> artifact sha256 (what gates read)",
     )
     workdir: str = Field(default="", max_length=1000)
-    started_at: datetime | None = None
-    finished_at: datetime | None = None
+    started_at: datetime | None = Field(default=None, sa_type=StoredTime)
+    finished_at: datetime | None = Field(default=None, sa_type=StoredTime)
 
 
 MAX_ARTIFACT_NAME = 500
@@ -103,7 +133,7 @@ class Artifact(SQLModel, table=True):
     size: int = 0
     media_type: str = Field(default="application/octet-stream", max_length=100)
     produced_by: str = Field(default="", max_length=200)
-    created_at: datetime = Field(default_factory=utcnow)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=StoredTime)
 
 
 class Verdict(SQLModel, table=True):
@@ -116,7 +146,7 @@ class Verdict(SQLModel, table=True):
     evidence: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
     metrics: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
     confidence: float = 1.0
-    created_at: datetime = Field(default_factory=utcnow)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=StoredTime)
 
 
 class Event(SQLModel, table=True):
@@ -125,7 +155,7 @@ class Event(SQLModel, table=True):
     kind: str = Field(max_length=40)
     message: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
     data: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
-    created_at: datetime = Field(default_factory=utcnow)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=StoredTime)
 
 
 class StoreRevision(SQLModel, table=True):

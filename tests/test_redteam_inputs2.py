@@ -106,9 +106,13 @@ def test_a_launch_grid_naming_no_work_is_refused_with_the_task(tmp_path: Path, e
     _fail_cleanly(result, "launches[0].global", "at least 1")
 
 
-def test_a_damaged_record_is_named_by_the_cli_and_the_api(tmp_path: Path) -> None:
-    """One run whose JSON column was overwritten (by something other than labgate) made every listing a
-    traceback or a 500 while /healthz said the database was fine."""
+@pytest.mark.parametrize(
+    ("column", "value", "shown"),
+    [("spec", "not json", "not json"), ("created_at", "garbage", "garbage"), ("finished_at", "13/13/13", "13/13/13")],
+)
+def test_a_damaged_record_is_named_by_the_cli_and_the_api(tmp_path: Path, column: str, value: str, shown: str) -> None:
+    """One run whose JSON column (or time column) was overwritten by something other than labgate made
+    every listing a traceback or a 500 while /healthz said the database was fine."""
     import sqlite3
 
     import httpx
@@ -122,9 +126,9 @@ def test_a_damaged_record_is_named_by_the_cli_and_the_api(tmp_path: Path) -> Non
     run = store.create_run(TaskSpec(id="cfd/damaged", workload="cfd", params={"case": "cavity"}))
     store.engine.dispose()
     with sqlite3.connect(home / "labgate.db") as database:
-        database.execute("update run set spec = 'not json' where id = ?", (run.id,))
+        database.execute(f"update run set {column} = ? where id = ?", (value, run.id))
     result = agent("runs", home=home, timeout=60)
-    _fail_cleanly(result, "damaged", "not json")
+    _fail_cleanly(result, "damaged", shown)
     settings = Settings(home=home, run_workers=0, max_workers=2)
     with serve_in_thread(settings, start_workers=False) as url, httpx.Client(base_url=url, timeout=30) as client:
         answer = client.get("/runs")

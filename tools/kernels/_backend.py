@@ -239,11 +239,10 @@ class Backend(ABC):
     def forget_launches(self) -> None:  # noqa: B027 - a no-op unless the device keeps kernel memory
         """Overwrite what the kernels launched since the last forget left in memory the next kernel can read.
 
-        The worker calls it before the first run of every request, and between a run of the trusted
-        seed beside a candidate (the rival) and the candidate's run that follows it: on a CPU device
-        the runtime threads' stacks keep a finished work-group's private variables (PoCL stores each
-        work-item's private arrays there), and their `__local` memory what the work-group declared,
-        so a candidate reading its own uninitialised private or `__local` arrays, or past them, would
-        find the seed's answers for the very inputs it is about to get. Devices whose private and
-        local memory do not outlive a launch need nothing.
+        The worker calls it before the first run of every request: on a CPU device the runtime
+        threads' stacks keep a finished work-group's private variables (PoCL stores each work-item's
+        private arrays there), and their `__local` memory what the work-group declared, so a candidate
+        reading its own uninitialised private or `__local` arrays, or past them, would find what the
+        request before it computed (the same inputs' answers, for finalists re-measured on one seed).
+        Devices whose private and local memory do not outlive a launch need nothing.
         """

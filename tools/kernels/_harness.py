@@ -3,11 +3,13 @@
 Per size it draws fresh inputs from a recorded seed (and a variant of them for every run, see
 `_variants`), runs the fixed host program in the worker many times, and judges what the worker
 observed (`_judge`): guards on both sides of every buffer, untouched read-only inputs, no output
-left unwritten, and the reference at the first, a random timed and the last run. Times are device
-events; a time below the physical bound is a rejection (`_physics`), and no size reports a speed
-better than its checked timed runs show (`verified_timing`: a kernel that counts its launches cannot
-score the runs on which it skipped the work). Held-out sizes are drawn
-per evaluation from the seed (`KernelTask.draw_heldout`). Fitness is the geometric mean over sizes
+left unwritten, and the reference at the first, a random timed and the last run. Times are the
+device's, held within the host's own bracket of each launch (`_host_clock`: the worker's process is
+the candidate's to rewrite); a time below the physical bound is a rejection (`_physics`), and no
+size reports a speed better than its checked timed runs show (`verified_timing`: a kernel that
+counts its launches cannot score the runs on which it skipped the work). The rival and the yardstick
+run in a trusted worker of their own (`Harness.trusted`). Held-out sizes are drawn per evaluation
+from the seed (`KernelTask.draw_heldout`). Fitness is the geometric mean over sizes
 of roofline time over the median measured time (1.0 = at this device's ceiling); any failing size gives 0.
 
 Evaluations that share an inputs seed draw the same base inputs, and the harness keeps the reference
