@@ -271,7 +271,23 @@ class _Trial:
                 data.fill(POISON)
 
     def _observe(self, index: int, inputs: Mapping[str, np.ndarray]) -> None:
+        """Read back the run's outputs, then its guards and read-only inputs.
+
+        Outputs first, right after `done`: the host's clock has stopped, and a launch that reported
+        itself finished while its work went on would have only this long to finish it.
+        """
         backend, guard = self.backend, self.guard
+        for name in self.outputs:
+            buffer = self.buffers[name]
+            # A run whose outputs go back whole gets arrays of its own; the others are only sampled.
+            data = np.empty(buffer.nbytes, np.uint8) if index in self.keep else self.scratch[: buffer.nbytes]
+            backend.read(buffer.parent, data, offset=guard)
+            positions = self.arrays.get(f"sample:{name}")
+            if positions is not None:
+                dtype = np.dtype(str(self._dtype(name)))
+                self.samples[name].append(data.view(dtype)[positions.astype(np.int64)].copy())
+            if index in self.keep:
+                self.kept[f"{name}@{index}"] = data
         seen = np.empty(guard, np.uint8)
         for position, buffer in enumerate(self.buffers.values()):
             for side, offset, pattern in ((0, 0, self.before), (1, guard + buffer.nbytes, self.after)):
@@ -285,17 +301,6 @@ class _Trial:
                 first, count = differing_bytes(data, inputs[buffer.name].view(np.uint8))
                 if count:
                     self.changes.append((index, position, first, count))
-        for name in self.outputs:
-            buffer = self.buffers[name]
-            # A run whose outputs go back whole gets arrays of its own; the others are only sampled.
-            data = np.empty(buffer.nbytes, np.uint8) if index in self.keep else self.scratch[: buffer.nbytes]
-            backend.read(buffer.parent, data, offset=guard)
-            positions = self.arrays.get(f"sample:{name}")
-            if positions is not None:
-                dtype = np.dtype(str(self._dtype(name)))
-                self.samples[name].append(data.view(dtype)[positions.astype(np.int64)].copy())
-            if index in self.keep:
-                self.kept[f"{name}@{index}"] = data
 
     def _dtype(self, name: str) -> str:
         return next(str(spec["dtype"]) for spec in self.request["buffers"] if spec["name"] == name)
