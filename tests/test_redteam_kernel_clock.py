@@ -25,7 +25,7 @@ import pytest
 from sandboxes import Limits, LocalSandbox, Sandbox, SandboxProcess
 from tests.conftest import opencl_usable, require_tool
 from tools.kernels import SUITE, Harness, Worker
-from tools.kernels._host_clock import Clocked, Conversation, clocked_seconds, host_timed_reply
+from tools.kernels._host_clock import Clocked, Conversation, RivalSession, clocked_seconds, host_timed_reply
 from tools.kernels._protocol import ProtocolError
 from tools.kernels._task import Size
 
@@ -155,6 +155,39 @@ def test_the_worker_asking_twice_for_one_run_s_inputs_breaks_the_protocol() -> N
     with pytest.raises(ProtocolError, match="twice"):
         conversation.serve()
     assert sent == [{"op": "variant", "run": 1}]
+
+
+@pytest.mark.parametrize(
+    ("said", "complaint"),
+    [
+        ([({"op": "ready", "run": 2, "timed": True}, {})], "never asked for"),
+        (
+            [({"op": "want", "run": 2, "timed": False}, {}), ({"op": "ready", "run": 2, "timed": True}, {})],
+            "the other kind",
+        ),
+    ],
+)
+def test_a_launch_must_be_of_a_run_whose_inputs_were_asked_for_as_that_kind(
+    said: list[tuple[dict[str, Any], dict[str, np.ndarray]]], complaint: str
+) -> None:
+    """Announcing a run untimed, then launching it timed, would leave the rival out of exactly that run."""
+    sent: list[dict[str, Any]] = []
+    conversation = Conversation(lambda h, a: sent.append(dict(h)), lambda: said.pop(0), {2: {}})
+    with pytest.raises(ProtocolError, match=complaint):
+        conversation.serve()
+    assert not any(message.get("op") == "go" for message in sent), sent
+
+
+def test_a_timed_run_without_its_rival_breaks_the_protocol() -> None:
+    rival = RivalSession(lambda h, a: None, lambda: ({}, {}), {})
+    rival.clocked = {2: Clocked(2, True, 0.01, 0.009), 4: Clocked(4, True, 0.01, 0.009)}
+    clocked = [Clocked(0, False, 0.02, 0.01), Clocked(1, False, 0.02, 0.01)]
+    clocked += [Clocked(run, True, 0.0101, 0.01) for run in (2, 3, 4)]
+    with pytest.raises(ProtocolError, match="no rival"):
+        host_timed_reply(_reply(2, [0.01] * 3), clocked, 0.0001, rival)
+    rival.clocked[3] = Clocked(3, True, 0.02, 0.019)
+    reply = host_timed_reply(_reply(2, [0.01] * 3), clocked, 0.0001, rival)
+    assert reply["rival_times"] == pytest.approx([0.009, 0.019, 0.009]), reply  # within its brackets
 
 
 # -- a real worker whose clock lies ---------------------------------------------------------------------

@@ -126,7 +126,9 @@ class Worker:
         self.device = dict(reply["device"])
         # Before any candidate runs here: what the host's bracket costs by itself.
         deadline = time.monotonic() + timeout
-        conversation = Conversation(lambda h, a: self._write(h, a, deadline), lambda: self._read(deadline), {})
+        conversation = Conversation(
+            lambda h, a: self._write(h, a, deadline), lambda: self._read(deadline), {}, inputs_first=False
+        )
         self._write({"op": "calibrate", "runs": CALIBRATION_RUNS}, {}, deadline)
         reply, _ = self._guarded(conversation.serve)
         if not reply.get("ok") or len(conversation.clocked) != CALIBRATION_RUNS:

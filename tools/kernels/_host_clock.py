@@ -163,6 +163,9 @@ class Conversation:
     clocked: list[Clocked] = field(default_factory=list)
     announced: dict[int, bool] = field(default_factory=dict)
     """Each run the worker asked inputs for, and whether it said the run was timed."""
+    inputs_first: bool = True
+    """Every launch must be of a run whose inputs the worker asked for, timed as it said then (an
+    evaluation); False for the start-up calibration, which launches nothing and asks for nothing."""
 
     def serve(self) -> Message:
         """Answer the worker until its reply; returns the reply (the clocked launches are in `clocked`)."""
@@ -182,6 +185,12 @@ class Conversation:
                 self.write({"op": "variant", "run": run}, self.variants.get(run, {}))
             elif op == "ready":
                 run, timed = _run_number(header), header.get("timed") is True
+                if self.inputs_first and self.announced.get(run) is not timed:
+                    # A timed run the rival was not set beside, or one run on inputs never asked for.
+                    raise ProtocolError(
+                        f"run {run} is ready as {'timed' if timed else 'untimed'}, but its inputs were "
+                        + ("never asked for" if run not in self.announced else "asked for as the other kind")
+                    )
                 clocked = clock_launch(self.write, self.read, run, timed)
                 if not isinstance(clocked, Clocked):
                     return clocked  # the launch failed: the worker's reply
@@ -241,5 +250,8 @@ def host_timed_reply(
         "bracket_cost": cost,
     }
     if rival is not None:
-        timed["rival_times"] = [seconds(rival.clocked[run]) for run in expected if run in rival.clocked]
+        missing = [run for run in expected if run not in rival.clocked]
+        if missing:
+            raise ProtocolError(f"timed runs {missing[:3]} had no rival beside them")
+        timed["rival_times"] = [seconds(rival.clocked[run]) for run in expected]
     return timed
