@@ -99,6 +99,17 @@ class SandboxProcess(ABC):
     def stderr_tail(self) -> str:
         """The last part of what it wrote to stderr (for diagnostics)."""
 
+    def pause(self) -> bool:
+        """Stop every process of the command where it stands (it uses no processor until `resume`).
+
+        For measuring something else beside it: a command that kept a thread spinning would slow what
+        is measured. False where this backend cannot (then nothing was stopped).
+        """
+        return False
+
+    def resume(self) -> None:  # noqa: B027 - nothing to do where `pause` stops nothing
+        """Let every process `pause` stopped run again."""
+
     def __enter__(self) -> SandboxProcess:
         return self
 

@@ -168,5 +168,19 @@ class DockerProcess(SandboxProcess):
         for thread in self._threads:
             thread.join(timeout=5)
 
+    def pause(self) -> bool:
+        """The engine's pause: the container's freezer cgroup stops every process in it."""
+        if self._killed or self._exit_code is not None:
+            return False
+        try:
+            self._client.api.pause(self.container_id)
+        except engine_errors():
+            return False
+        return True
+
+    def resume(self) -> None:
+        with contextlib.suppress(*engine_errors()):
+            self._client.api.unpause(self.container_id)
+
     def stderr_tail(self) -> str:
         return self._stderr.text()

@@ -623,6 +623,7 @@ class LocalSandbox(Sandbox):
                 watch=QuotaWatch.for_limits(self.workdir, limits, cgroup.pids if cgroup is not None else None),
                 kill_tree=cgroup.kill_all if cgroup is not None else None,
                 pass_fds=fds,
+                members=cgroup.pids if cgroup is not None else None,
             )
         except BaseException:
             self._finish(cgroup)

@@ -95,6 +95,29 @@ def _children(pid: int) -> list[int]:
     return found
 
 
+PAUSE_WAIT = 0.5
+"""Seconds `pause` waits for the processes it signalled to show as stopped."""
+
+
+def _running(pid: int) -> bool:
+    """Whether `pid` exists and is not stopped (its /proc state is not T or t)."""
+    try:
+        state = Path(f"/proc/{pid}/stat").read_bytes().rsplit(b")", 1)[1].split()[0]
+    except (OSError, IndexError):
+        return False
+    return state not in (b"T", b"t", b"Z", b"X")
+
+
+def _descendants(pid: int) -> list[int]:
+    """`pid` and every process below it (their children, recursively)."""
+    found, pending = [], [pid]
+    while pending:
+        current = pending.pop()
+        found.append(current)
+        pending.extend(child for child in _children(current) if child not in found)
+    return found
+
+
 def _kill_group(process: subprocess.Popen[bytes], kill_tree: Callable[[], None] | None = None) -> None:
     """Kill the command and everything it started.
 
@@ -207,7 +230,9 @@ class HostProcess(SandboxProcess):
         watch: QuotaWatch | None = None,
         kill_tree: Callable[[], None] | None = None,
         pass_fds: Sequence[int] = (),
+        members: Callable[[], list[int]] | None = None,
     ) -> None:
+        """`members`: every process of the command (its cgroup's), for `pause`; without it, its descendants."""
         self.process = subprocess.Popen(
             list(argv),
             stdin=subprocess.PIPE,
@@ -227,6 +252,8 @@ class HostProcess(SandboxProcess):
         self._stderr.start()
         self._on_exit = on_exit
         self._kill_tree = kill_tree
+        self._members = members
+        self._paused: list[int] = []
         self._lock = threading.Lock()
         self._killed = False
         self.limit_exceeded: str | None = None
@@ -258,6 +285,28 @@ class HostProcess(SandboxProcess):
                 if stream is not None:
                     stream.close()
         self._on_exit()
+
+    def pause(self) -> bool:
+        if self.process.poll() is not None:
+            return False
+        members = self._members() if self._members is not None else _descendants(self.process.pid)
+        for pid in members:
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.kill(pid, signal.SIGSTOP)
+                self._paused.append(pid)
+        # A signal reaches a process running on another core a moment later: wait until all have stopped.
+        deadline = time.monotonic() + PAUSE_WAIT
+        while any(_running(pid) for pid in self._paused) and time.monotonic() < deadline:
+            time.sleep(0.0002)
+        return bool(self._paused)
+
+    def resume(self) -> None:
+        # Also whatever joined the command since (a process forked just as the others stopped).
+        now = self._members() if self._members is not None else []
+        for pid in {*self._paused, *now}:
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.kill(pid, signal.SIGCONT)
+        self._paused = []
 
     def stderr_tail(self) -> str:
         tail = self._stderr.text()

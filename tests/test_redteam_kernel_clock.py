@@ -13,8 +13,11 @@ candidate's worker, as a kernel in it would.
 
 from __future__ import annotations
 
+import contextlib
 import math
+import shutil
 import statistics
+import time
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
@@ -56,6 +59,30 @@ UNCLOCKED = (
     "_L.ready = lambda self, run, timed: _ready(self, run, False); "
 )
 """The worker says no run is timed, so the host would clock none of them as timed (nor pair a rival)."""
+SPINNING = (
+    "import mmap as _mm, os as _os, time as _t; _busy = _mm.mmap(-1, 1)\n"
+    "for _i in range(2):\n"
+    "    if _os.fork() == 0:\n"
+    "        _parent = _os.getppid()\n"
+    "        while _os.getppid() == _parent:\n"
+    "            if _busy[0]:\n"
+    "                for _k in range(20000): pass\n"
+    "            else:\n"
+    "                _t.sleep(0.0002)\n"
+    "        _os._exit(0)\n"
+    "from tools.kernels import _host_link as _L, _protocol as _P; _read = _L.read_message\n"
+    "def _waiting(inbox):\n"
+    "    _busy[0] = 1\n"
+    "    try: return _read(inbox)\n"
+    "    finally: _busy[0] = 0\n"
+    "_L.read_message = _waiting\n"
+)
+"""Two processes the worker forked burn both cores whenever it waits for the host (the rival then runs)."""
+
+
+def _exec(patch: str) -> str:
+    """Patch text as one statement of the worker's `-c` line (which a multi-line patch cannot be)."""
+    return f"exec({patch!r}); "
 
 
 class PatchedSandbox(LocalSandbox):
@@ -190,6 +217,42 @@ def test_a_timed_run_without_its_rival_breaks_the_protocol() -> None:
     assert reply["rival_times"] == pytest.approx([0.009, 0.019, 0.009]), reply  # within its brackets
 
 
+def _states(pids: list[int]) -> set[str]:
+    """Each process's state letter from /proc (T: stopped)."""
+    states = set()
+    for pid in pids:
+        with contextlib.suppress(OSError):
+            states.add(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0])
+    return states
+
+
+def test_a_paused_sandbox_stops_every_process_it_started(tmp_path: Path) -> None:
+    """`pause` stops the command and what it forked (here: two busy loops), `resume` lets them run on."""
+    require_tool(bool(shutil.which("bwrap")), "bubblewrap")
+    sandbox = LocalSandbox(workdir=tmp_path)
+    process = sandbox.spawn(["sh", "-c", "(while :; do :; done) & (while :; do :; done) & wait"])
+    try:
+        deadline = time.monotonic() + 10
+        while len(_descendants(process)) < 3 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert process.pause()
+        busy = _descendants(process)
+        assert len(busy) >= 3, busy
+        assert _states(busy) == {"T"}, _states(busy)
+        process.resume()
+        time.sleep(0.1)
+        assert "T" not in _states(busy), _states(busy)
+    finally:
+        process.kill()
+        sandbox.close()
+
+
+def _descendants(process: SandboxProcess) -> list[int]:
+    from sandboxes._process import _descendants as below
+
+    return [pid for pid in below(process.process.pid) if pid != process.process.pid]  # type: ignore[attr-defined]
+
+
 # -- a real worker whose clock lies ---------------------------------------------------------------------
 
 
@@ -221,6 +284,28 @@ def test_a_worker_reporting_half_its_durations_gains_nothing_beside_the_seed(wor
     # And below the forged 2x (loosely: with 3 pairs one run at 1.4x its usual time on either side, which this
     # machine shows about once in six, moves the median, and 1.57x was seen under load).
     assert paired < math.log(1.8), paired
+
+
+@pytest.mark.opencl
+def test_a_worker_burning_the_cores_while_the_rival_runs_is_stopped_meanwhile(tmp_path: Path) -> None:
+    """The seed against itself, its worker's forked processes spinning whenever it waits for the host.
+
+    With the spinners running the rival beside it took about twice as long on this 2-core machine (the
+    seed read as 1.8-2x itself); the candidate's sandbox is now stopped while the rival runs and
+    between its requests, so the pair measures about 1x.
+    """
+    require_tool(opencl_usable(), "an OpenCL platform (pocl-opencl-icd) with pyopencl")
+    spinning = Worker(patched_candidate(_exec(SPINNING)), tmp_path / "worker", runs_candidates=True)
+    trusted = Worker(patched_candidate(""), tmp_path / "worker-trusted")
+    try:
+        harness = Harness(NBODY, spinning, ceilings=None, warmup=1, repeats=5, trusted=trusted)
+        evaluation = harness.evaluate(NBODY.seed, seed=5, sizes=[SIZE], rival=NBODY.seed)
+    finally:
+        spinning.kill()
+        trusted.kill()
+    assert evaluation.ok, evaluation.feedback()
+    paired = evaluation.sizes[0].paired_log_ratio
+    assert paired is not None and paired < math.log(1.25), paired
 
 
 @pytest.mark.opencl

@@ -97,10 +97,17 @@ def describe_exit(code: int | None) -> str:
 class Worker:
     """A lazily started worker in its own sandbox, restarted after any failure."""
 
-    def __init__(self, factory: WorkerSandboxFactory, workdir: Path, backend: str = "opencl") -> None:
+    def __init__(
+        self, factory: WorkerSandboxFactory, workdir: Path, backend: str = "opencl", *, runs_candidates: bool = False
+    ) -> None:
+        """`runs_candidates`: candidates' code runs here, so between requests the worker is stopped
+        (`SandboxProcess.pause`): nothing it left running may take the processor from the trusted
+        worker's yardstick, seed or rival, or from the host's references."""
         self.factory = factory
         self.workdir = workdir
         self.backend = backend
+        self.runs_candidates = runs_candidates
+        self.paused = False
         self.process: SandboxProcess | None = None
         self.sandbox: Sandbox | None = None
         self.starts = 0
@@ -159,11 +166,18 @@ class Worker:
         it, as run r begins. `rival` (from `open_rival` on another worker) runs beside the timed runs.
         """
         self.ensure()
+        if self.paused:
+            assert self.process is not None
+            self.process.resume()
+            self.paused = False
         try:
-            return self._exchange(header, arrays, timeout, rival)
+            reply = self._exchange(header, arrays, timeout, rival)
         except (WorkerTimeoutError, WorkerCrashedError, RivalError):
             self.kill()  # left mid-request: the next one starts a fresh worker
             raise
+        if self.runs_candidates and self.process is not None:
+            self.paused = self.process.pause()
+        return reply
 
     def open_rival(
         self,
@@ -204,8 +218,14 @@ class Worker:
         assert self.process is not None
         deadline = time.monotonic() + timeout
         base, variants = split_runs(arrays)
+        process = self.process
         conversation = Conversation(
-            lambda h, a: self._write(h, a, deadline), lambda: self._read(deadline), variants, rival
+            lambda h, a: self._write(h, a, deadline),
+            lambda: self._read(deadline),
+            variants,
+            rival,
+            pause=process.pause,
+            resume=process.resume,
         )
         self._write(header, base, deadline)
         reply, payload = self._guarded(conversation.serve)
@@ -297,6 +317,7 @@ class Worker:
         return None
 
     def kill(self) -> None:
+        self.paused = False
         if self.process is not None:
             self.process.kill()
             self.process = None

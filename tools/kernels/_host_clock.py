@@ -166,6 +166,10 @@ class Conversation:
     inputs_first: bool = True
     """Every launch must be of a run whose inputs the worker asked for, timed as it said then (an
     evaluation); False for the start-up calibration, which launches nothing and asks for nothing."""
+    pause: Callable[[], bool] = lambda: False
+    """Stop the worker's processes while the rival runs (`SandboxProcess.pause`): a thread it left
+    spinning would slow the rival, and the candidate would look faster beside it."""
+    resume: Callable[[], None] = lambda: None
 
     def serve(self) -> Message:
         """Answer the worker until its reply; returns the reply (the clocked launches are in `clocked`)."""
@@ -180,8 +184,8 @@ class Conversation:
                 self.announced[run] = timed
                 self._rival_now(pending)
                 pending = None
-                if self.rival is not None and timed and run % 2 == 0:
-                    self.rival.run(run)
+                if timed and run % 2 == 0:
+                    self._rival_now(run)
                 self.write({"op": "variant", "run": run}, self.variants.get(run, {}))
             elif op == "ready":
                 run, timed = _run_number(header), header.get("timed") is True
@@ -201,9 +205,16 @@ class Conversation:
                 self._rival_now(pending)
                 return header, arrays
 
-    def _rival_now(self, pending: int | None) -> None:
-        if pending is not None and self.rival is not None:
-            self.rival.run(pending)
+    def _rival_now(self, run: int | None) -> None:
+        """The rival's run `run` (if any), with this worker stopped meanwhile where its sandbox can."""
+        if run is None or self.rival is None:
+            return
+        paused = self.pause()
+        try:
+            self.rival.run(run)
+        finally:
+            if paused:
+                self.resume()
 
 
 def host_timed_reply(

@@ -52,7 +52,7 @@ def open_harness(
     Beside it, in a sandbox of its own, a worker that only ever runs trusted code (the task's seed as
     a rival, the bandwidth yardstick): a candidate can rewrite its own worker's memory, not that one's.
     """
-    worker = Worker(sandbox_factory, workdir, backend)
+    worker = Worker(sandbox_factory, workdir, backend, runs_candidates=True)
     trusted = Worker(sandbox_factory, workdir.with_name(f"{workdir.name}-trusted"), backend)
     try:
         sizes = task.sizes + (task.heldout if heldout else ())

@@ -248,7 +248,7 @@ def clean_harness(
     run, and from then on every launch of "the candidate" ran the seed, through every held-out size and
     distribution. Correctness is therefore also judged where no trusted code was ever built.
     """
-    worker = Worker(factory, workdir, backend)
+    worker = Worker(factory, workdir, backend, runs_candidates=True)
     try:
         with task.reference_sandbox(workdir.with_name(f"{workdir.name}-reference"), factory, backend):
             yield Harness(task, worker, None, timeout=timeout)
