@@ -14,6 +14,13 @@ own, launching the same host program: the median of bracket minus device time), 
 from handshakes with no launch, clocked as the worker started, before any candidate ran there
 (`Worker.overhead`; smaller than any launch's, so honest runs then read a little long, never short).
 
+A worker whose control flow is taken over can do a run's work before it says `ready`. So a run also
+counts as at least its window, from the moment the host sent its inputs to `done`, less what the rival's
+windows hold besides the work (its median, a quarter more, and 50 microseconds). That is tight where
+preparing a run is cheap next to the work (compute-bound tasks, whose inputs are drawn whole per run),
+and loose where preparing it is a memory pass like the work itself (there the window may hide about
+that pass).
+
 The rival runs on each timed run's inputs, right beside that run: before the candidate's inputs are
 uploaded on even runs, after the candidate's run is observed on odd ones (when the candidate next asks
 for inputs, or replies), so that neither ever runs while the other works. Both sides' durations are
@@ -42,6 +49,10 @@ CALIBRATION_RUNS = 30
 """Handshakes around no launch a fresh worker is clocked on, to learn what a bracket adds by itself."""
 RIVAL_RUNS_FOR_COST = 3
 """Rival runs a request needs before their brackets, rather than the worker's calibration, give the cost."""
+WINDOW_SLACK = 0.25
+WINDOW_SLACK_SECONDS = 50e-6
+"""How much more than the rival's typical preparation and messages a run's window may hold before the rest
+counts as work (`host_timed_reply`): a quarter more, and 50 microseconds."""
 
 
 @dataclass(frozen=True)
@@ -52,6 +63,13 @@ class Clocked:
     timed: bool
     bracket: float
     device: float
+    window: float = 0.0
+    """From the moment the host sent the run's inputs to `done`: preparation and launch together."""
+
+    @property
+    def outside(self) -> float:
+        """What the window holds besides the device's own work (uploads, poison, messages, the launch)."""
+        return max(0.0, max(self.window, self.bracket) - self.device)
 
 
 def clocked_seconds(device: float, bracket: float, overhead: float) -> float:
@@ -81,10 +99,11 @@ def _device_seconds(header: Mapping[str, Any]) -> float:
     return float(seconds)
 
 
-def clock_launch(write: Write, read: Read, run: int, timed: bool) -> Clocked | Message:
+def clock_launch(write: Write, read: Read, run: int, timed: bool, given: float | None = None) -> Clocked | Message:
     """After a `ready` for `run`: start the clock, say go, and stop it at the worker's `done`.
 
-    A launch that fails ends the request: the worker's reply comes instead of `done`, and is returned.
+    `given`: when the host sent the run's inputs (the start of its window). A launch that fails ends
+    the request: the worker's reply comes instead of `done`, and is returned.
     """
     started = time.perf_counter()
     write({"op": "go", "run": run}, {})
@@ -94,7 +113,8 @@ def clock_launch(write: Write, read: Read, run: int, timed: bool) -> Clocked | M
         return header, arrays
     if header.get("op") != "done" or _run_number(header) != run:
         raise ProtocolError(f"expected run {run} done, got {str(header)[:200]}")
-    return Clocked(run, timed, stopped - started, _device_seconds(header))
+    window = stopped - (given if given is not None else started)
+    return Clocked(run, timed, stopped - started, _device_seconds(header), window)
 
 
 class RivalSession:
@@ -119,6 +139,7 @@ class RivalSession:
     def run(self, run: int) -> None:
         if run in self.clocked or self.failure is not None:
             return
+        given = time.perf_counter()
         self.write({"op": "run", "run": run}, self.variants.get(run, {}))
         header, _ = self.read()
         if header.get("op") != "ready":
@@ -127,7 +148,7 @@ class RivalSession:
             raise RivalError(header)
         if _run_number(header) != run:
             raise ProtocolError(f"the rival said ready for run {header.get('run')}, not {run}")
-        clocked = clock_launch(self.write, self.read, run, True)
+        clocked = clock_launch(self.write, self.read, run, True, given)
         if not isinstance(clocked, Clocked):
             self.closed = True
             self.failure = clocked[0]
@@ -163,6 +184,8 @@ class Conversation:
     clocked: list[Clocked] = field(default_factory=list)
     announced: dict[int, bool] = field(default_factory=dict)
     """Each run the worker asked inputs for, and whether it said the run was timed."""
+    given: dict[int, float] = field(default_factory=dict)
+    """When each run's inputs were sent (host clock)."""
     inputs_first: bool = True
     """Every launch must be of a run whose inputs the worker asked for, timed as it said then (an
     evaluation); False for the start-up calibration, which launches nothing and asks for nothing."""
@@ -186,6 +209,7 @@ class Conversation:
                 pending = None
                 if timed and run % 2 == 0:
                     self._rival_now(run)
+                self.given[run] = time.perf_counter()
                 self.write({"op": "variant", "run": run}, self.variants.get(run, {}))
             elif op == "ready":
                 run, timed = _run_number(header), header.get("timed") is True
@@ -195,7 +219,7 @@ class Conversation:
                         f"run {run} is ready as {'timed' if timed else 'untimed'}, but its inputs were "
                         + ("never asked for" if run not in self.announced else "asked for as the other kind")
                     )
-                clocked = clock_launch(self.write, self.read, run, timed)
+                clocked = clock_launch(self.write, self.read, run, timed, self.given.get(run))
                 if not isinstance(clocked, Clocked):
                     return clocked  # the launch failed: the worker's reply
                 self.clocked.append(clocked)
@@ -246,11 +270,16 @@ def host_timed_reply(
     # What a bracket adds to a launch of this task: the rival's runs say it best (the same host program,
     # in a worker no candidate ran in); without a rival, what this worker's bracket cost before any did.
     cost = overhead
+    beside = 0.0  # what a window holds besides the work: unknown without a rival, and then not bounded
     if rival is not None and len(rival.clocked) >= RIVAL_RUNS_FOR_COST:
         cost = bracket_overhead(list(rival.clocked.values()))
+        outside = statistics.median(launch.outside for launch in rival.clocked.values())
+        beside = outside * (1 + WINDOW_SLACK) + WINDOW_SLACK_SECONDS
 
     def seconds(launch: Clocked) -> float:
-        return clocked_seconds(launch.device, launch.bracket, cost)
+        # A worker that did the work before saying ready has an empty bracket and a full window.
+        floor = launch.window - beside if beside > 0 and launch.window > 0 else 0.0
+        return max(clocked_seconds(launch.device, launch.bracket, cost), min(floor, launch.window))
 
     timed = {
         **reply,
@@ -259,6 +288,7 @@ def host_timed_reply(
         "device_times": [by_run[run].device for run in expected],
         "host_clocked": True,
         "bracket_cost": cost,
+        "window_beside": beside,
     }
     if rival is not None:
         missing = [run for run in expected if run not in rival.clocked]
