@@ -682,6 +682,9 @@ def whole_variants(task: KernelTask, size: Size) -> bool:
     Where compute dominates (a compute-bound task, or more than INCREMENTAL_INTENSITY FLOPs per byte)
     that update is the saving, and a whole draw costs little next to the work; where memory traffic
     dominates, finding the changed elements costs the whole read and the outputs must all be written.
+    That holds for a kernel; a worker whose control flow a kernel took over receives the changed indices
+    with each variant and can patch a base answer it computed before any run's window (README, kernel
+    process defences: open for memory-bound tasks, and whole draws alone would not close it).
     """
     if task.whole_variants or task.regime == "compute":
         return True
