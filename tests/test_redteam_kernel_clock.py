@@ -358,7 +358,9 @@ def test_a_worker_that_clocks_no_timed_run_is_a_crash(tmp_path: Path) -> None:
     finally:
         worker.kill()
     assert evaluation.status == "crash", evaluation.feedback()
-    assert "broke the protocol" in evaluation.message and "clocked as timed" in evaluation.message
+    # Caught where the run it calls untimed was asked for as timed (or, failing that, by the reply's timed runs).
+    assert "broke the protocol" in evaluation.message, evaluation.message
+    assert "the other kind" in evaluation.message or "clocked as timed" in evaluation.message, evaluation.message
 
 
 @pytest.mark.slow
