@@ -165,8 +165,8 @@ def _reply(first_timed: int, times: list[float]) -> dict[str, Any]:
 
 
 def test_the_reply_s_durations_are_replaced_by_the_host_s() -> None:
-    clocked = [Clocked(0, False, 0.02, 0.01), Clocked(1, False, 0.02, 0.01)]
-    clocked += [Clocked(run, True, 0.0101, 0.001) for run in (2, 3, 4)]
+    clocked = [Clocked(0, False, 0.02, 0.01, 0.02), Clocked(1, False, 0.02, 0.01, 0.02)]
+    clocked += [Clocked(run, True, 0.0101, 0.001, 0.0101) for run in (2, 3, 4)]
     reply = host_timed_reply(_reply(2, [1e-6, 1e-6, 1e-6]), clocked, 0.0001, None)
     assert reply["times"] == pytest.approx([0.01] * 3)
     assert reply["device_times"] == [0.001] * 3 and reply["host_clocked"] is True
@@ -186,7 +186,7 @@ def test_the_reply_s_durations_are_replaced_by_the_host_s() -> None:
 def test_a_reply_whose_timed_runs_are_not_the_clocked_ones_breaks_the_protocol(
     first_timed: int, claimed: int, clocked: list[tuple[int, bool]]
 ) -> None:
-    launches = [Clocked(run, timed, 0.01, 0.01) for run, timed in clocked]
+    launches = [Clocked(run, timed, 0.01, 0.01, 0.01) for run, timed in clocked]
     with pytest.raises(ProtocolError):
         host_timed_reply(_reply(first_timed, [0.01] * claimed), launches, 0.0, None)
 
@@ -226,12 +226,12 @@ def test_a_launch_must_be_of_a_run_whose_inputs_were_asked_for_as_that_kind(
 
 def test_a_timed_run_without_its_rival_breaks_the_protocol() -> None:
     rival = RivalSession(lambda h, a: None, lambda: ({}, {}), {})
-    rival.clocked = {2: Clocked(2, True, 0.01, 0.009), 4: Clocked(4, True, 0.01, 0.009)}
-    clocked = [Clocked(0, False, 0.02, 0.01), Clocked(1, False, 0.02, 0.01)]
-    clocked += [Clocked(run, True, 0.0101, 0.01) for run in (2, 3, 4)]
+    rival.clocked = {2: Clocked(2, True, 0.01, 0.009, 0.01), 4: Clocked(4, True, 0.01, 0.009, 0.01)}
+    clocked = [Clocked(0, False, 0.02, 0.01, 0.02), Clocked(1, False, 0.02, 0.01, 0.02)]
+    clocked += [Clocked(run, True, 0.0101, 0.01, 0.0101) for run in (2, 3, 4)]
     with pytest.raises(ProtocolError, match="no rival"):
         host_timed_reply(_reply(2, [0.01] * 3), clocked, 0.0001, rival)
-    rival.clocked[3] = Clocked(3, True, 0.02, 0.019)
+    rival.clocked[3] = Clocked(3, True, 0.02, 0.019, 0.02)
     reply = host_timed_reply(_reply(2, [0.01] * 3), clocked, 0.0001, rival)
     assert reply["rival_times"] == pytest.approx([0.009, 0.019, 0.009]), reply  # within its brackets
 

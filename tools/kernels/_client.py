@@ -133,9 +133,7 @@ class Worker:
         self.device = dict(reply["device"])
         # Before any candidate runs here: what the host's bracket costs by itself.
         deadline = time.monotonic() + timeout
-        conversation = Conversation(
-            lambda h, a: self._write(h, a, deadline), lambda: self._read(deadline), {}, inputs_first=False
-        )
+        conversation = self._conversation(deadline, {}, None, inputs_first=False)
         self._write({"op": "calibrate", "runs": CALIBRATION_RUNS}, {}, deadline)
         reply, _ = self._guarded(conversation.serve)
         if not reply.get("ok") or len(conversation.clocked) != CALIBRATION_RUNS:
@@ -218,15 +216,7 @@ class Worker:
         assert self.process is not None
         deadline = time.monotonic() + timeout
         base, variants = split_runs(arrays)
-        process = self.process
-        conversation = Conversation(
-            lambda h, a: self._write(h, a, deadline),
-            lambda: self._read(deadline),
-            variants,
-            rival,
-            pause=process.pause,
-            resume=process.resume,
-        )
+        conversation = self._conversation(deadline, variants, rival)
         self._write(header, base, deadline)
         reply, payload = self._guarded(conversation.serve)
         if header.get("op") != "evaluate":
@@ -235,6 +225,26 @@ class Worker:
             return host_timed_reply(reply, conversation.clocked, self.overhead, rival), payload
         except ProtocolError as error:
             raise WorkerCrashedError(f"the worker broke the protocol: {error}") from None
+
+    def _conversation(
+        self,
+        deadline: float,
+        variants: Mapping[int, Mapping[str, np.ndarray]],
+        rival: RivalSession | None,
+        *,
+        inputs_first: bool = True,
+    ) -> Conversation:
+        """The host's side of one request to this worker, every message within `deadline`."""
+        assert self.process is not None
+        return Conversation(
+            lambda h, a: self._write(h, a, deadline),
+            lambda: self._read(deadline),
+            variants,
+            rival,
+            inputs_first=inputs_first,
+            pause=self.process.pause,
+            resume=self.process.resume,
+        )
 
     def _guarded(self, step: Callable[[], T]) -> T:
         """`step`, with a dead worker or a broken message turned into WorkerCrashedError."""

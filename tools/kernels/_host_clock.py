@@ -34,7 +34,7 @@ import statistics
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NoReturn
 
 import numpy as np
 
@@ -63,13 +63,14 @@ class Clocked:
     timed: bool
     bracket: float
     device: float
-    window: float = 0.0
-    """From the moment the host sent the run's inputs to `done`: preparation and launch together."""
+    window: float
+    """From the moment the host sent the run's inputs to `done`: preparation and launch together (the
+    bracket itself where no inputs were sent)."""
 
     @property
     def outside(self) -> float:
         """What the window holds besides the device's own work (uploads, poison, messages, the launch)."""
-        return max(0.0, max(self.window, self.bracket) - self.device)
+        return max(0.0, self.window - self.device)
 
 
 def clocked_seconds(device: float, bracket: float, overhead: float) -> float:
@@ -125,7 +126,6 @@ class RivalSession:
         self.read = read
         self.variants = variants
         self.clocked: dict[int, Clocked] = {}
-        self.failure: dict[str, Any] | None = None
         self.closed = False
 
     def open(self, header: Mapping[str, Any], base: Mapping[str, np.ndarray]) -> None:
@@ -133,27 +133,30 @@ class RivalSession:
         self.write({**header, "op": "rival"}, base)
         reply, _ = self.read()
         if reply.get("op") != "prepared":
-            self.closed = True
-            raise RivalError(reply)
+            self._failed(reply)
 
     def run(self, run: int) -> None:
-        if run in self.clocked or self.failure is not None:
+        if run in self.clocked or self.closed:
             return
         given = time.perf_counter()
         self.write({"op": "run", "run": run}, self.variants.get(run, {}))
         header, _ = self.read()
         if header.get("op") != "ready":
-            self.closed = True
-            self.failure = header
-            raise RivalError(header)
-        if _run_number(header) != run:
-            raise ProtocolError(f"the rival said ready for run {header.get('run')}, not {run}")
-        clocked = clock_launch(self.write, self.read, run, True, given)
+            self._failed(header)
+        try:
+            if _run_number(header) != run:
+                raise ProtocolError(f"the rival said ready for run {header.get('run')}, not {run}")
+            clocked = clock_launch(self.write, self.read, run, True, given)
+        except ProtocolError as error:
+            # The trusted worker's fault, not the candidate's it was answering beside.
+            self._failed({"error": f"the trusted worker broke the protocol: {error}"})
         if not isinstance(clocked, Clocked):
-            self.closed = True
-            self.failure = clocked[0]
-            raise RivalError(clocked[0])
+            self._failed(clocked[0])
         self.clocked[run] = clocked
+
+    def _failed(self, reply: Mapping[str, Any]) -> NoReturn:
+        self.closed = True
+        raise RivalError(reply)
 
     def close(self) -> None:
         if self.closed:
@@ -278,8 +281,8 @@ def host_timed_reply(
 
     def seconds(launch: Clocked) -> float:
         # A worker that did the work before saying ready has an empty bracket and a full window.
-        floor = launch.window - beside if beside > 0 and launch.window > 0 else 0.0
-        return max(clocked_seconds(launch.device, launch.bracket, cost), min(floor, launch.window))
+        floor = launch.window - beside if beside > 0 else 0.0
+        return max(clocked_seconds(launch.device, launch.bracket, cost), floor)
 
     timed = {
         **reply,

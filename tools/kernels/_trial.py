@@ -218,9 +218,7 @@ class _Trial:
             self._prepare(index, inputs)
             self.link.ready(index, timed)
             started = time.perf_counter()
-            launch = self.backend.launch
-            events = [launch(program, kernel, grid, local, args) for kernel, grid, local, args in self.launches]
-            seconds = self.backend.elapsed(events)
+            seconds = self._launch(program)
             self.link.done(index, seconds)
             observed = time.perf_counter()
             self.phases["launch"] += observed - started
@@ -233,10 +231,12 @@ class _Trial:
         """One untimed launch on the base inputs, unclocked: the device builds a kernel at its first launch."""
         with self.inputs.run(0) as inputs:
             self._prepare(0, inputs)
-            launch = self.backend.launch
-            self.backend.elapsed(
-                [launch(program, kernel, grid, local, args) for kernel, grid, local, args in self.launches]
-            )
+            self._launch(program)
+
+    def _launch(self, program: Any) -> float:
+        """Every launch of the host program, waited for; the device's own account of their seconds."""
+        launch = self.backend.launch
+        return self.backend.elapsed([launch(program, *item) for item in self.launches])
 
     def payload(self) -> dict[str, np.ndarray]:
         """The reply's arrays: the kept outputs, the guard faults, the changed inputs, the samples."""
