@@ -93,7 +93,7 @@ PRELAUNCHING = (
     "        self.link.done(index, 0.35 * seconds)\n"
     "        if observe: self._observe(index, inputs)\n"
     "    return seconds\n"
-    "_T._Trial.run = _run\n"
+    "_T.Trial.run = _run\n"
 )
 """A worker whose control flow is taken over: each run's work done before it says ready, then a third of the
 time spent (and reported) between go and done, which keeps it above the physics floor."""
@@ -305,11 +305,16 @@ def test_a_worker_reporting_half_its_durations_gains_nothing_beside_the_seed(wor
     assert paired < math.log(1.8), paired
 
 
-def seed_beside_itself(patch: str, folder: Path, seed: int) -> float:
-    """The paired log ratio of the nbody seed against itself, its own worker patched with `patch`."""
+def seed_beside_itself(patch: str, folder: Path, seed: int, *, place_inputs: bool | None = None) -> float:
+    """The paired log ratio of the nbody seed against itself, its own worker patched with `patch`.
+
+    `place_inputs=False`: the workers upload each run's inputs themselves, as on a device with memory of
+    its own (by default on this CPU device the host places them, `_placed`)."""
     require_tool(opencl_usable(), "an OpenCL platform (pocl-opencl-icd) with pyopencl")
-    patched = Worker(patched_candidate(_exec(patch)), folder / "worker", runs_candidates=True)
-    trusted = Worker(patched_candidate(""), folder / "worker-trusted")
+    patched = Worker(
+        patched_candidate(_exec(patch)), folder / "worker", runs_candidates=True, place_inputs=place_inputs
+    )
+    trusted = Worker(patched_candidate(""), folder / "worker-trusted", place_inputs=place_inputs)
     try:
         harness = Harness(NBODY, patched, ceilings=None, warmup=1, repeats=5, trusted=trusted)
         evaluation = harness.evaluate(NBODY.seed, seed=seed, sizes=[SIZE], rival=NBODY.seed)
@@ -342,14 +347,15 @@ def test_a_worker_doing_its_work_before_it_says_ready_is_timed_from_its_inputs(t
     sending its inputs to `done`, less what the rival's windows hold besides the work (and a quarter more),
     so it measures about 1x (0.79x: the idling is on top of the work).
     """
-    paired = seed_beside_itself(PRELAUNCHING, tmp_path, seed=7)
+    paired = seed_beside_itself(PRELAUNCHING, tmp_path, seed=7, place_inputs=False)
     assert paired < math.log(1.3), paired
 
 
 @pytest.mark.opencl
 def test_a_worker_that_clocks_no_timed_run_is_a_crash(tmp_path: Path) -> None:
+    """Where workers upload their inputs (a device with memory of its own) they say which runs are timed."""
     require_tool(opencl_usable(), "an OpenCL platform (pocl-opencl-icd) with pyopencl")
-    worker = Worker(patched_candidate(UNCLOCKED), tmp_path / "worker")
+    worker = Worker(patched_candidate(UNCLOCKED), tmp_path / "worker", place_inputs=False)
     try:
         evaluation = Harness(NBODY, worker, ceilings=None).evaluate(NBODY.seed, seed=3, sizes=[SIZE])
     finally:

@@ -184,6 +184,18 @@ class Backend(ABC):
     def alloc(self, nbytes: int) -> Any:
         """A device buffer of `nbytes`; the backend keeps it alive until `release`."""
 
+    shares_host_memory: bool = False
+    """Kernels run in the worker's own memory (a CPU device): the host then places every run's inputs
+    itself, in buffers made with `alloc_host` over memory it shares with the worker (`_arena`)."""
+
+    def alloc_host(self, memory: np.ndarray) -> Any:
+        """A device buffer whose storage is `memory` itself (no copy): what the host writes there, a kernel reads.
+
+        Only backends that share host memory (`shares_host_memory`) make them; the backend keeps the
+        buffer alive until `release`.
+        """
+        raise NotImplementedError(f"the {self.name} backend keeps its buffers in device memory")
+
     @abstractmethod
     def write(self, buffer: Any, data: np.ndarray, offset: int = 0) -> None:
         """Copy host data into the buffer at byte `offset` (blocking)."""

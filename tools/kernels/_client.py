@@ -24,12 +24,14 @@ from sandboxes import GIB, Limits, Sandbox, SandboxProcess
 from tools.kernels._host_clock import (
     CALIBRATION_RUNS,
     Conversation,
+    Rival,
     RivalError,
     RivalSession,
     bracket_overhead,
     host_timed_reply,
 )
 from tools.kernels._host_link import split_runs
+from tools.kernels._placed import PlacedRival, PlacedSession, placed_evaluation
 from tools.kernels._protocol import REQUEST_MARK, ProtocolError, decode, encode
 
 DEATH_NOTE_CHARS = 240
@@ -98,11 +100,23 @@ class Worker:
     """A lazily started worker in its own sandbox, restarted after any failure."""
 
     def __init__(
-        self, factory: WorkerSandboxFactory, workdir: Path, backend: str = "opencl", *, runs_candidates: bool = False
+        self,
+        factory: WorkerSandboxFactory,
+        workdir: Path,
+        backend: str = "opencl",
+        *,
+        runs_candidates: bool = False,
+        place_inputs: bool | None = None,
     ) -> None:
         """`runs_candidates`: candidates' code runs here, so between requests the worker is stopped
         (`SandboxProcess.pause`): nothing it left running may take the processor from the trusted
-        worker's yardstick, seed or rival, or from the host's references."""
+        worker's yardstick, seed or rival, or from the host's references. `place_inputs`: the host
+        writes every run's inputs into buffers it shares with the worker (`_placed`); by default
+        where the device's kernels run in the worker's own memory (a CPU device), where a kernel
+        can take the worker over. Otherwise the worker uploads them (`Conversation`)."""
+        self.place_inputs = place_inputs
+        self.places_inputs = False
+        """Whether this worker's evaluations are placed (`place_inputs`, or what the device said as it started)."""
         self.factory = factory
         self.workdir = workdir
         self.backend = backend
@@ -131,6 +145,9 @@ class Worker:
         if not reply.get("ok"):
             raise WorkerCrashedError(f"worker could not open the device: {reply.get('error')}")
         self.device = dict(reply["device"])
+        # Said before any candidate ran here, so it is the device's own account.
+        shares = reply.get("shares_host_memory") is True
+        self.places_inputs = shares if self.place_inputs is None else self.place_inputs
         # Before any candidate runs here: what the host's bracket costs by itself.
         deadline = time.monotonic() + timeout
         conversation = self._conversation(deadline, {}, None, inputs_first=False)
@@ -156,7 +173,7 @@ class Worker:
         arrays: Mapping[str, np.ndarray],
         timeout: float,
         *,
-        rival: RivalSession | None = None,
+        rival: Rival | None = None,
     ) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
         """One request; an evaluation's durations in the reply are the host's (`host_timed_reply`).
 
@@ -183,7 +200,7 @@ class Worker:
         base: Mapping[str, np.ndarray],
         variants: Mapping[int, Mapping[str, np.ndarray]],
         timeout: float,
-    ) -> RivalSession:
+    ) -> Rival:
         """A rival session in this worker (which must only ever run trusted code): compiled and set up."""
         self.ensure()
         deadline = time.monotonic() + timeout
@@ -194,6 +211,15 @@ class Worker:
         def read() -> tuple[dict[str, Any], dict[str, np.ndarray]]:
             return self._as_rival(lambda: self._guarded(lambda: self._read(deadline)))
 
+        if self.places_inputs:
+            assert self.process is not None
+            placed = PlacedRival(
+                PlacedSession(
+                    write, read, self.process.pause, self.process.resume, self.workdir, header, base, variants
+                )
+            )
+            placed.open()
+            return placed
         session = RivalSession(write, read, variants)
         session.open(header, base)
         return session
@@ -211,11 +237,13 @@ class Worker:
         header: Mapping[str, Any],
         arrays: Mapping[str, np.ndarray],
         timeout: float,
-        rival: RivalSession | None = None,
+        rival: Rival | None = None,
     ) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
         assert self.process is not None
         deadline = time.monotonic() + timeout
         base, variants = split_runs(arrays)
+        if header.get("op") == "evaluate" and self.places_inputs:
+            return self._placed(header, base, variants, deadline, rival)
         conversation = self._conversation(deadline, variants, rival)
         self._write(header, base, deadline)
         reply, payload = self._guarded(conversation.serve)
@@ -226,11 +254,40 @@ class Worker:
         except ProtocolError as error:
             raise WorkerCrashedError(f"the worker broke the protocol: {error}") from None
 
+    def _placed(
+        self,
+        header: Mapping[str, Any],
+        base: Mapping[str, np.ndarray],
+        variants: Mapping[int, Mapping[str, np.ndarray]],
+        deadline: float,
+        rival: Rival | None,
+    ) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
+        """An evaluation whose runs the host places and drives itself (`_placed`); the worker gets no input."""
+        assert self.process is not None
+        inputs = {name: array for name, array in base.items() if not name.startswith("sample:")}
+        samples = {name: array for name, array in base.items() if name.startswith("sample:")}
+        session = PlacedSession(
+            lambda h, a: self._write(h, a, deadline),
+            lambda: self._guarded(lambda: self._read(deadline)),
+            self.process.pause,
+            self.process.resume,
+            self.workdir,
+            header,
+            inputs,
+            variants,
+            samples,
+        )
+        try:
+            reply, payload = placed_evaluation(session, self.overhead, rival)
+            return host_timed_reply(reply, list(session.clocked.values()), self.overhead, rival), payload
+        except ProtocolError as error:
+            raise WorkerCrashedError(f"the worker broke the protocol: {error}") from None
+
     def _conversation(
         self,
         deadline: float,
         variants: Mapping[int, Mapping[str, np.ndarray]],
-        rival: RivalSession | None,
+        rival: Rival | None,
         *,
         inputs_first: bool = True,
     ) -> Conversation:

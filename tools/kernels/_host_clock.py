@@ -34,7 +34,7 @@ import statistics
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, NoReturn
+from typing import Any, NoReturn, Protocol
 
 import numpy as np
 
@@ -100,15 +100,28 @@ def _device_seconds(header: Mapping[str, Any]) -> float:
     return float(seconds)
 
 
-def clock_launch(write: Write, read: Read, run: int, timed: bool, given: float | None = None) -> Clocked | Message:
-    """After a `ready` for `run`: start the clock, say go, and stop it at the worker's `done`.
+def clock_launch(
+    write: Write,
+    read: Read,
+    run: int,
+    timed: bool,
+    given: float | None = None,
+    *,
+    start: Callable[[], object] = lambda: None,
+    stop: Callable[[], object] = lambda: None,
+) -> Clocked | Message:
+    """Start the clock, say go, and stop it at the worker's `done` (after its `ready`, where it says one).
 
-    `given`: when the host sent the run's inputs (the start of its window). A launch that fails ends
-    the request: the worker's reply comes instead of `done`, and is returned.
+    `given`: when the host sent the run's inputs (the start of its window). `start` and `stop` run
+    inside the bracket: resuming the worker's stopped processes, and stopping them again once it says
+    done, so that every moment they ran is clocked. A launch that fails ends the request: the
+    worker's reply comes instead of `done`, and is returned.
     """
     started = time.perf_counter()
+    start()
     write({"op": "go", "run": run}, {})
     header, arrays = read()
+    stop()
     stopped = time.perf_counter()
     if "ok" in header and "op" not in header:
         return header, arrays
@@ -116,6 +129,16 @@ def clock_launch(write: Write, read: Read, run: int, timed: bool, given: float |
         raise ProtocolError(f"expected run {run} done, got {str(header)[:200]}")
     window = stopped - (given if given is not None else started)
     return Clocked(run, timed, stopped - started, _device_seconds(header), window)
+
+
+class Rival(Protocol):
+    """The task's trusted seed beside a candidate: one clocked run on a run's inputs when asked."""
+
+    clocked: dict[int, Clocked]
+
+    def run(self, run: int) -> None: ...
+
+    def close(self) -> None: ...
 
 
 class RivalSession:
@@ -183,7 +206,7 @@ class Conversation:
     write: Write
     read: Read
     variants: Mapping[int, Mapping[str, np.ndarray]]
-    rival: RivalSession | None = None
+    rival: Rival | None = None
     clocked: list[Clocked] = field(default_factory=list)
     announced: dict[int, bool] = field(default_factory=dict)
     """Each run the worker asked inputs for, and whether it said the run was timed."""
@@ -245,7 +268,7 @@ class Conversation:
 
 
 def host_timed_reply(
-    reply: dict[str, Any], clocked: list[Clocked], overhead: float, rival: RivalSession | None
+    reply: dict[str, Any], clocked: list[Clocked], overhead: float, rival: Rival | None
 ) -> dict[str, Any]:
     """The worker's reply with every duration replaced by the host's (`clocked_seconds`).
 

@@ -102,6 +102,7 @@ class OpenCLBackend(Backend):
         self.device = devices[device]
         self.context = cl.Context([self.device])
         self.queue = cl.CommandQueue(self.context, properties=cl.command_queue_properties.PROFILING_ENABLE)
+        self.shares_host_memory = bool(self.device.type & cl.device_type.CPU)
         self._programs: OrderedDict[str, Any] = OrderedDict()
         self._kernels: dict[tuple[str, str], tuple[Any, int]] = {}
         """Kernel handles by program and name, with the `__local` bytes each declares."""
@@ -149,6 +150,14 @@ class OpenCLBackend(Backend):
 
     def alloc(self, nbytes: int) -> Any:
         buffer = self._cl.Buffer(self.context, self._cl.mem_flags.READ_WRITE, max(nbytes, 4))
+        self._buffers.append(buffer)
+        return buffer
+
+    def alloc_host(self, memory: np.ndarray) -> Any:
+        if not self.shares_host_memory:
+            raise NotImplementedError("a GPU keeps its buffers in its own memory")
+        flags = self._cl.mem_flags.READ_WRITE | self._cl.mem_flags.USE_HOST_PTR
+        buffer = self._cl.Buffer(self.context, flags, hostbuf=memory)
         self._buffers.append(buffer)
         return buffer
 

@@ -34,10 +34,12 @@ worker's and the pipe's apart.
 from __future__ import annotations
 
 import hashlib
+import mmap
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 
@@ -86,10 +88,10 @@ class _Buffer:
     view: Any
 
 
-def _arg(buffers: dict[str, _Buffer], spec: dict[str, Any]) -> Any:
+def _arg(views: Mapping[str, Any], spec: dict[str, Any]) -> Any:
     ((kind, value),) = spec.items()
     if kind == "buf":
-        return buffers[str(value)].view
+        return views[str(value)]
     if kind == "i32":
         return np.int32(value)
     if kind == "u32":
@@ -139,17 +141,63 @@ def checked_runs(first_timed: int, timed: int, fractions: list[float]) -> list[i
     return sorted(picks)
 
 
-class _Trial:
+def launch_all(backend: Backend, program: Any, launches: list[tuple[str, tuple[int, ...], Any, list[Any]]]) -> float:
+    """Every launch of a host program, waited for; the device's own account of their seconds."""
+    return backend.elapsed([backend.launch(program, *item) for item in launches])
+
+
+def run_counts(first: float, request: Mapping[str, Any]) -> tuple[int, int]:
+    """Warm-up and timed runs after a first run of `first` seconds: slow kernels get fewer (at least 3 timed).
+
+    Every run needs inputs of its own: the host sent (or holds) `variants` of them.
+    """
+    warmup = int(request["warmup"]) if first < TIMING_BUDGET else 0
+    timed = max(3, min(int(request["repeats"]), int(TIMING_BUDGET / max(first, 1e-6))))
+    variants = int(request.get("variants", 1))
+    timed = min(timed, variants - 1 - warmup)
+    if timed < 1:
+        raise ValueError(f"the host sent {variants} input variants; at least {2 + warmup} are needed")
+    return warmup, timed
+
+
+def launch_list(
+    request: Mapping[str, Any], views: Mapping[str, Any]
+) -> list[tuple[str, tuple[int, ...], Any, list[Any]]]:
+    """The request's launches with their arguments bound: (kernel, global size, local size or None, args)."""
+    return [
+        (
+            str(item["kernel"]),
+            tuple(item["global"]),
+            tuple(item["local"]) if item["local"] else None,
+            [_arg(views, arg) for arg in item["args"]],
+        )
+        for item in request["launches"]
+    ]
+
+
+class Buffers(Protocol):
+    """Where a trial's buffers live: a device (`Backend`), or the host's arena (`HostArena`)."""
+
+    def alloc(self, nbytes: int) -> Any: ...
+    def write(self, buffer: Any, data: np.ndarray, offset: int = 0) -> None: ...
+    def read(self, buffer: Any, out: np.ndarray, offset: int = 0) -> None: ...
+    def region(self, buffer: Any, offset: int, nbytes: int) -> Any: ...
+
+
+class Trial:
     def __init__(
         self,
-        backend: Backend,
+        backend: Buffers,
         request: dict[str, Any],
         arrays: dict[str, np.ndarray],
-        link: Link,
+        link: Link | None,
         *,
         variant: Callable[[int], Mapping[str, np.ndarray]] | None = None,
     ) -> None:
-        """`variant(r)`: run r's variant arrays; by default asked of the host as run r begins."""
+        """`variant(r)`: run r's variant arrays; by default asked of the host (`link`) as run r begins.
+
+        The host builds one too, over the buffers it fills itself (`HostArena` as the backend): it
+        prepares and observes every run there (`staged`, `observe`) while the worker only launches."""
         self.backend = backend
         self.link = link
         self.request = request
@@ -170,15 +218,7 @@ class _Trial:
         self.poison = np.full(max((b.nbytes for b in self.buffers.values()), default=0), POISON, np.uint8)
         self.later = int(request.get("poison", POISON)) & 0xFF
         """The poison byte of every run after the first (`LATER_POISONS`)."""
-        self.launches = [
-            (
-                str(item["kernel"]),
-                tuple(item["global"]),
-                tuple(item["local"]) if item["local"] else None,
-                [_arg(self.buffers, arg) for arg in item["args"]],
-            )
-            for item in request["launches"]
-        ]
+        self.launches = launch_list(request, {name: buffer.view for name, buffer in self.buffers.items()})
         self.outputs = [str(name) for name in request["outputs"]]
         self.faults: list[tuple[int, int, int, int, int]] = []
         self.changes: list[tuple[int, int, int, int]] = []
@@ -188,7 +228,12 @@ class _Trial:
         self.phases: dict[str, float] = {"prepare": 0.0, "launch": 0.0, "observe": 0.0}
         self.timing = False
         """Whether the run being prepared is a timed one (the host is told when it asks for the inputs)."""
-        self.inputs = RunInputs(self.base, variant or (lambda run: link.variant(run, self.timing)), list(self.base))
+        if variant is None:
+            if link is None:
+                raise ValueError("a trial needs its runs' variants: a link to the host or a function")
+            asked = link
+            variant = lambda run: asked.variant(run, self.timing)  # noqa: E731 - the link as it is now
+        self.inputs = RunInputs(self.base, variant, list(self.base))
         self.scratch = np.empty(len(self.poison), np.uint8)
         """Where read-only inputs and unkept outputs are read back to, reused by every run."""
 
@@ -207,6 +252,19 @@ class _Trial:
                 backend.write(buffer.parent, staged.view(np.uint8), offset=self.guard)
         self.phases["prepare"] += time.perf_counter() - started
 
+    @contextmanager
+    def staged(self, index: int) -> Iterator[Mapping[str, np.ndarray]]:
+        """Run `index` prepared in the buffers for a launch someone else starts; yields its inputs (for `observe`)."""
+        with self.inputs.run(index) as inputs:
+            self._prepare(index, inputs)
+            yield inputs
+
+    def observe(self, index: int, inputs: Mapping[str, np.ndarray]) -> None:
+        """Read run `index` back (outputs, guards, read-only inputs) once its launch is over."""
+        started = time.perf_counter()
+        self._observe(index, inputs)
+        self.phases["observe"] += time.perf_counter() - started
+
     def run(self, index: int, program: Any, *, timed: bool = False, observe: bool = True) -> float:
         """Prepare run `index`, launch it between the host's go and the worker's done, then observe it.
 
@@ -214,17 +272,15 @@ class _Trial:
         outputs afterwards (a rival's runs are only timed).
         """
         self.timing = timed
-        with self.inputs.run(index) as inputs:
-            self._prepare(index, inputs)
+        assert self.link is not None  # a trial without a link is the host's, which launches nothing
+        with self.staged(index) as inputs:
             self.link.ready(index, timed)
             started = time.perf_counter()
             seconds = self._launch(program)
             self.link.done(index, seconds)
-            observed = time.perf_counter()
-            self.phases["launch"] += observed - started
+            self.phases["launch"] += time.perf_counter() - started
             if observe:
-                self._observe(index, inputs)
-                self.phases["observe"] += time.perf_counter() - observed
+                self.observe(index, inputs)
         return seconds
 
     def warm(self, program: Any) -> None:
@@ -235,8 +291,8 @@ class _Trial:
 
     def _launch(self, program: Any) -> float:
         """Every launch of the host program, waited for; the device's own account of their seconds."""
-        launch = self.backend.launch
-        return self.backend.elapsed([launch(program, *item) for item in self.launches])
+        assert isinstance(self.backend, Backend)  # the host's trials (over its arena) launch nothing
+        return launch_all(self.backend, program, self.launches)
 
     def payload(self) -> dict[str, np.ndarray]:
         """The reply's arrays: the kept outputs, the guard faults, the changed inputs, the samples."""
@@ -318,6 +374,7 @@ class Yardstick:
         from tools.kernels._probes import triad_elements, triad_source
 
         self.backend = backend
+        self._mappings: list[mmap.mmap] = []
         self.kernel = str(spec["kernel"])
         if self.kernel not in ("triad", "update"):
             raise ValueError(f"unknown yardstick kernel {self.kernel!r}")
@@ -329,8 +386,21 @@ class Yardstick:
         self.ones = np.ones(count, np.float32)
         self.halves = np.full(count, 0.5, np.float32)
         self.poison = np.full(4 * count, POISON, np.uint8)
-        self.a, self.b, self.c = (backend.alloc(4 * count) for _ in range(3))
+        self.a, self.b, self.c = (self._alloc(4 * count, bool(spec.get("placed"))) for _ in range(3))
         self.seconds = 0.0
+
+    def _alloc(self, nbytes: int, placed: bool) -> Any:
+        """A buffer like the candidate's: in shared pages where the host places the candidate's inputs.
+
+        A kernel in such a buffer (4 KiB pages, no transparent huge pages for shared memory) ran a
+        memory-bound pass about 1.4x slower than in the device's own allocation here; a yardstick in
+        the device's memory would have lowered every fraction of it by as much.
+        """
+        if not placed or not self.backend.shares_host_memory:
+            return self.backend.alloc(nbytes)
+        shared = mmap.mmap(-1, nbytes, mmap.MAP_SHARED)
+        self._mappings.append(shared)
+        return self.backend.alloc_host(np.frombuffer(shared, np.uint8))
 
     def measure(self, repeats: int) -> list[float]:
         """YARDSTICK_WARMUP warm-up runs, then up to `repeats` timed runs within the timing budget (at least 3).
@@ -371,7 +441,7 @@ def _unlaunched_kernels(backend: Backend, program: Any, request: dict[str, Any])
     )
 
 
-def _compile(backend: Backend, request: dict[str, Any]) -> tuple[Any, str]:
+def compile_request(backend: Backend, request: dict[str, Any]) -> tuple[Any, str]:
     """The request's program, or why it may not run (a compile log, or kernels no launch runs)."""
     try:
         program = backend.compile(str(request["source"]), {k: int(v) for k, v in request["defines"].items()})
@@ -393,12 +463,11 @@ def evaluate(
     """
     link = link if link is not None else LocalLink(arrays)
     started = time.perf_counter()
-    program, refused = _compile(backend, request)
+    program, refused = compile_request(backend, request)
     if refused:
         return {"ok": False, "stage": "compile", "error": refused}, {}
     compile_seconds = time.perf_counter() - started
-    variants = int(request.get("variants", 1))
-    trial: _Trial | None = None
+    trial: Trial | None = None
     payload: dict[str, np.ndarray] = {}
     try:
         started = time.perf_counter()
@@ -407,18 +476,13 @@ def evaluate(
         # Nor what they left in the runtime threads' stacks (`Backend.forget_launches`).
         backend.forget_local()
         backend.forget_launches()
-        trial = _Trial(backend, request, arrays, link)
+        trial = Trial(backend, request, arrays, link)
         setup_seconds = time.perf_counter() - started
         yardstick = Yardstick(backend, request["yardstick"]) if request.get("yardstick") else None
         yardstick_times = yardstick.measure(int(request["repeats"])) if yardstick is not None else []
         trial.keep = {0}
         first = trial.run(0, program)
-        warmup = int(request["warmup"]) if first < TIMING_BUDGET else 0
-        # Every run needs inputs of its own: the host sent `variants` of them.
-        timed = max(3, min(int(request["repeats"]), int(TIMING_BUDGET / max(first, 1e-6))))
-        timed = min(timed, variants - 1 - warmup)
-        if timed < 1:
-            raise ValueError(f"the host sent {variants} input variants; at least {2 + warmup} are needed")
+        warmup, timed = run_counts(first, request)
         trial.keep = set(checked_runs(1 + warmup, timed, [float(u) for u in request.get("check", [])]))
         for index in range(1, 1 + warmup):
             trial.run(index, program)
@@ -469,15 +533,15 @@ def rival_session(
     Once compiled it says `prepared`; then each `run` command (carrying that run's variant) is a
     prepared, clocked launch, until `end`.
     """
-    program, refused = _compile(backend, request)
+    program, refused = compile_request(backend, request)
     if refused:
         return {"ok": False, "stage": "compile", "error": refused}, {}
     holder: dict[str, Mapping[str, np.ndarray]] = {"arrays": {}}
-    trial: _Trial | None = None
+    trial: Trial | None = None
     try:
         backend.forget_local()
         backend.forget_launches()
-        trial = _Trial(backend, request, arrays, link, variant=lambda run: holder["arrays"])
+        trial = Trial(backend, request, arrays, link, variant=lambda run: holder["arrays"])
         trial.warm(program)
         link.tell({"op": "prepared"})
         while True:

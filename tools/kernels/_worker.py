@@ -23,6 +23,7 @@ import numpy as np
 
 from tools.kernels._backend import Backend
 from tools.kernels._host_link import VARIANT_KEY, HostLink
+from tools.kernels._launcher import launcher_session
 from tools.kernels._protocol import REQUEST_MARK, read_message, write_message
 from tools.kernels._trial import Yardstick, calibrate, evaluate, rival_session
 
@@ -76,7 +77,12 @@ def serve(backend: Backend, inbox: BinaryIO, outbox: BinaryIO) -> None:
         try:
             if op == "hello":
                 info = backend.info()
-                reply = {"ok": True, "device": {**info.__dict__, "key": info.key}, "pid": os.getpid()}
+                reply = {
+                    "ok": True,
+                    "device": {**info.__dict__, "key": info.key},
+                    "pid": os.getpid(),
+                    "shares_host_memory": backend.shares_host_memory,
+                }
             elif op == "evaluate":
                 inline = sorted(name for name in arrays if VARIANT_KEY.fullmatch(name))
                 if inline:
@@ -89,6 +95,8 @@ def serve(backend: Backend, inbox: BinaryIO, outbox: BinaryIO) -> None:
                     }
                 else:
                     reply, payload = evaluate(backend, request, arrays, link)
+            elif op == "launcher":
+                reply, payload = launcher_session(backend, request, link)
             elif op == "rival":
                 reply, payload = rival_session(backend, request, arrays, link)
             elif op == "calibrate":

@@ -1,0 +1,210 @@
+"""Kernel runs whose inputs the host places itself: a taken-over worker has nothing to work on off the clock.
+
+A kernel alone took over its worker (on PoCL's CPU device kernels are native code in the worker's
+process) and made a 0.6x saxpy pass the held-out gate at 1.82x the seed: the worker had the request's
+base inputs before any clock started and computed their answer there, and each timed run's variant
+named the few elements it changed, so the clocked window held only those. Now, where the device shares
+the worker's memory, the worker's buffers live in a file the host writes itself (`_arena`): the worker
+receives no input, no variant and no sample position, the host stages every run while the worker's
+processes are stopped and reads it back after stopping them again (`_placed`), so whatever the worker
+computes on a run's inputs, it computes inside the host's bracket.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+
+from sandboxes import LocalSandbox, Sandbox
+from tests.conftest import opencl_usable, require_tool
+from tests.test_redteam_kernel_clock import _exec, patched_candidate
+from tools.kernels import SUITE, Harness, Worker
+from tools.kernels._arena import PAGE, HostArena, WorkerArena, arena_bytes
+from tools.kernels._placed import PlacedSession
+from tools.kernels._protocol import ProtocolError
+from tools.kernels._task import Size
+
+SAXPY = SUITE["saxpy"]
+TRUNCATING = (
+    "import glob as _g, os as _os\n"
+    "from tools.kernels import _host_link as _L\n"
+    "_done = _L.HostLink.done\n"
+    "def _cut(self, run, seconds):\n"
+    "    for _p in _g.glob('.arena-*'): _os.truncate(_p, 0)\n"
+    "    _done(self, run, seconds)\n"
+    "_L.HostLink.done = _cut\n"
+)
+"""The worker cuts the shared file to nothing after its launch: a mapped read in the host would die of SIGBUS."""
+
+
+def factory(workdir: Path, *, ro_paths: Sequence[Path] = ()) -> Sandbox:
+    return LocalSandbox(workdir=workdir, ro_paths=tuple(ro_paths))
+
+
+class RecordingWorker(Worker):
+    """A worker that keeps every message the host wrote to it: its header and the names of its arrays."""
+
+    def __init__(self, *args: Any, **options: Any) -> None:
+        super().__init__(*args, **options)
+        self.sent: list[tuple[dict[str, Any], list[str]]] = []
+
+    def _write(self, header: Mapping[str, Any], arrays: Mapping[str, np.ndarray], deadline: float) -> None:
+        self.sent.append((dict(header), sorted(arrays)))
+        super()._write(header, arrays, deadline)
+
+
+# -- the host's side, without a device ----------------------------------------------------------------
+
+
+REQUEST: dict[str, Any] = {
+    "buffers": [
+        {"name": "x", "dtype": "float32", "count": 1000, "role": "in"},
+        {"name": "y", "dtype": "float32", "count": 1000, "role": "out"},
+    ],
+    "launches": [{"kernel": "k", "global": [1000], "local": None, "args": [{"buf": "x"}, {"buf": "y"}]}],
+    "outputs": ["y"],
+    "guard": PAGE,
+    "warmup": 1,
+    "repeats": 3,
+    "variants": 5,
+    "check": [0.5],
+    "poison": 0x7C,
+}
+
+
+def test_the_host_and_the_worker_agree_on_where_every_buffer_lies(tmp_path: Path) -> None:
+    nbytes = arena_bytes(REQUEST["buffers"], PAGE)
+    assert nbytes == 2 * (PAGE + 4096 + PAGE)  # 4000 bytes round up to a page, with a page of guard each side
+    with HostArena(tmp_path, nbytes) as host:
+        offsets = [host.alloc(4000 + 2 * PAGE) for _ in range(2)]
+        host.write(offsets[1], np.arange(10, dtype=np.float32), offset=PAGE)
+        cwd = os.getcwd()
+        os.chdir(tmp_path)
+        try:
+            worker = WorkerArena(host.name, nbytes)
+        finally:
+            os.chdir(cwd)
+        worker.take(4000 + 2 * PAGE)
+        seen = worker.take(4000 + 2 * PAGE)
+        assert seen[PAGE : PAGE + 40].view(np.float32).tolist() == list(range(10))
+        worker.close()
+        assert host.path.exists()
+    assert not host.path.exists()  # the request's file is gone with it
+
+
+def test_a_worker_arena_is_a_file_of_its_own_folder(tmp_path: Path) -> None:
+    with pytest.raises(ValueError, match=r"named \.arena-"):
+        WorkerArena("../../etc/passwd", PAGE)
+
+
+def test_a_truncated_arena_is_the_worker_s_fault_not_a_host_crash(tmp_path: Path) -> None:
+    with HostArena(tmp_path, 4 * PAGE) as host:
+        os.truncate(host.path, PAGE)
+        with pytest.raises(ProtocolError, match="truncated"):
+            host.read(0, np.empty(2 * PAGE, np.uint8))
+
+
+def test_the_host_writes_and_reads_the_buffers_only_while_the_worker_is_stopped(tmp_path: Path) -> None:
+    """Every byte the host places or reads back, it does with the worker stopped; the worker runs only in brackets."""
+    events: list[str] = []
+    replies = iter(
+        [{"op": "prepared"}, *({"op": "done", "run": run, "seconds": 1e-4} for run in range(5)), {"ok": True}]
+    )
+
+    def write(header: Mapping[str, Any], arrays: Mapping[str, np.ndarray]) -> None:
+        assert not arrays, "a placed worker is sent no array"
+        events.append(str(header["op"]))
+
+    def pause() -> bool:
+        events.append("pause")
+        return True
+
+    base = {"x": np.arange(1000, dtype=np.float32)}
+    variants = {
+        run: {
+            f"variant{run}:x:index": np.array([run], np.uint32),
+            f"variant{run}:x:value": np.array([-1.0], np.float32),
+        }
+        for run in range(1, 5)
+    }
+    session = PlacedSession(
+        write,
+        lambda: (next(replies), {}),
+        pause,
+        lambda: events.append("resume"),
+        tmp_path,
+        REQUEST,
+        base,
+        variants,
+        {"sample:y": np.arange(0, 1000, 100, dtype=np.uint32)},
+    )
+    host_write, host_read = session.arena.write, session.arena.read
+
+    def staged(*args: Any, **options: Any) -> None:
+        events.append("place")
+        host_write(*args, **options)
+
+    def observed(*args: Any, **options: Any) -> None:
+        events.append("read")
+        host_read(*args, **options)
+
+    session.arena.write = staged  # type: ignore[method-assign]
+    session.arena.read = observed  # type: ignore[method-assign]
+    from tools.kernels._placed import placed_evaluation
+
+    reply, payload = placed_evaluation(session, 1e-5, None)
+    assert reply["ok"] and reply["placed"], reply
+    assert reply["runs"] == 5 and reply["first_timed"] == 2, reply  # 1e-4 s runs: every repeat, and one warm-up
+    assert set(reply["checked"]) >= {0, 1, 4} and "y@0" in payload and payload["sample:y"].shape == (5, 10)
+    running = False
+    for event in events:
+        if event in ("place", "read"):
+            assert not running, events
+        running = {"resume": True, "pause": False}.get(event, running)
+    assert events.count("go") == 5 and events[-1] == "end" and events[-2] == "resume", events
+    # Each go comes right after the worker is resumed: its clock started before that.
+    assert all(events[i - 1] == "resume" for i, event in enumerate(events) if event == "go"), events
+    assert not list(tmp_path.glob(".arena-*"))
+
+
+# -- through the real worker --------------------------------------------------------------------------
+
+
+@pytest.mark.opencl
+def test_a_placed_candidate_worker_receives_no_input_no_variant_and_no_sample_position(tmp_path: Path) -> None:
+    require_tool(opencl_usable(), "an OpenCL platform (pocl-opencl-icd) with pyopencl")
+    candidate = RecordingWorker(factory, tmp_path / "worker", runs_candidates=True)
+    trusted = RecordingWorker(factory, tmp_path / "worker-trusted")
+    try:
+        harness = Harness(SAXPY, candidate, ceilings=None, repeats=3, trusted=trusted)
+        sizes = [Size("small", (4096,)), Size("larger", (1 << 16,))]
+        evaluation = harness.evaluate(SAXPY.seed, seed=3, sizes=sizes, rival=SAXPY.seed)
+    finally:
+        candidate.kill()
+        trusted.kill()
+    assert evaluation.ok, evaluation.feedback()
+    assert candidate.places_inputs and trusted.places_inputs  # PoCL's CPU device shares the worker's memory
+    launchers = [header for header, _ in candidate.sent if header["op"] == "launcher"]
+    assert len(launchers) == len(evaluation.sizes) >= 2
+    assert all(not names for _, names in candidate.sent), [entry for entry in candidate.sent if entry[1]][:3]
+    assert {header["op"] for header, _ in candidate.sent} <= {"hello", "calibrate", "go", "launcher", "end"}
+    assert all(size.correct and size.checked_runs and size.paired_log_ratio is not None for size in evaluation.sizes)
+    assert not list((tmp_path / "worker").glob(".arena-*")) and not list((tmp_path / "worker-trusted").glob(".arena-*"))
+
+
+@pytest.mark.opencl
+def test_a_worker_cutting_its_shared_buffers_short_is_a_crash_and_the_host_goes_on(tmp_path: Path) -> None:
+    require_tool(opencl_usable(), "an OpenCL platform (pocl-opencl-icd) with pyopencl")
+    worker = Worker(patched_candidate(_exec(TRUNCATING)), tmp_path / "worker", runs_candidates=True)
+    try:
+        harness = Harness(SAXPY, worker, ceilings=None, repeats=3)
+        evaluation = harness.evaluate(SAXPY.seed, seed=4, sizes=[Size("tiny", (4096,))])
+    finally:
+        worker.kill()
+    assert evaluation.status == "crash", evaluation.feedback()
+    assert "truncated" in evaluation.message, evaluation.message

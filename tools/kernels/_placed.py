@@ -1,0 +1,209 @@
+"""The host's side of a request whose buffers it fills itself (`_arena`, `_launcher`): it drives every run.
+
+The worker (a candidate's, or the trusted one for the rival) is stopped from the moment it says
+`prepared`, except inside each run's bracket: with it stopped the host writes the run's inputs and
+poison into the arena (`Trial.staged`, the same preparation a worker does for itself elsewhere), then
+starts its clock, resumes the worker and says go; at `done` it stops its clock and the worker, and
+reads the run back (`Trial.observe`). So a taken-over worker sees a run's inputs only inside the
+bracket, and what it does after `done` has only as long as the stop signal takes to arrive (tens of
+microseconds: the signal, not the wait until /proc shows every process stopped). Stopping inside the
+bracket was tried first: the wait's jitter (it polls every 0.2 ms) swamped the small sizes' runs, and
+the seed read 1.8x and 0.68x itself. The host, not the
+worker, decides how many runs there are (from its clock of the first), which are checked in full,
+and where the outputs are sampled: the reply a worker would send is built here.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import Any, NoReturn
+
+import numpy as np
+
+from tools.kernels._arena import HostArena, arena_bytes
+from tools.kernels._host_clock import Clocked, Message, Read, Rival, RivalError, Write, clock_launch, clocked_seconds
+from tools.kernels._protocol import ProtocolError
+from tools.kernels._trial import Trial, checked_runs, run_counts
+
+
+class PlacedSession:
+    """One worker's request over an arena: the host's trial there, the worker stopped between brackets."""
+
+    def __init__(
+        self,
+        write: Write,
+        read: Read,
+        pause: Callable[[], bool],
+        resume: Callable[[], None],
+        folder: Path,
+        request: Mapping[str, Any],
+        inputs: Mapping[str, np.ndarray],
+        variants: Mapping[int, Mapping[str, np.ndarray]],
+        samples: Mapping[str, np.ndarray] | None = None,
+    ) -> None:
+        """`folder`: the worker's working directory (the arena is created there, where its sandbox sees it)."""
+        self.write, self.read, self.pause, self.resume = write, read, pause, resume
+        self.request = dict(request)
+        self.arena = HostArena(folder, arena_bytes(self.request["buffers"], int(self.request["guard"])))
+        try:
+            self.trial = Trial(
+                self.arena, self.request, {**inputs, **(samples or {})}, None, variant=lambda run: variants.get(run, {})
+            )
+        except BaseException:
+            self.arena.close()
+            raise
+        self.clocked: dict[int, Clocked] = {}
+        self.paused = False
+        self.open = False
+
+    def start(self) -> Message | None:
+        """Send the request; None once the worker is prepared (and stopped), else its failure reply."""
+        header = {**self.request, "op": "launcher", "arena": self.arena.name, "arena_bytes": self.arena.size}
+        self.write(header, {})
+        reply = self.read()
+        if reply[0].get("op") != "prepared":
+            return reply
+        self.open = True
+        self._stop()
+        return None
+
+    def launch(self, run: int, timed: bool, *, observe: bool = True, record: bool = True) -> Clocked | Message:
+        """Run `run`: placed while the worker is stopped, clocked from its resumption to its stop after `done`."""
+        with self.trial.staged(run) as inputs:
+            try:
+                clocked = clock_launch(self.write, self.read, run, timed, start=self._go)
+            finally:
+                self._stop()
+            if not isinstance(clocked, Clocked):
+                self.open = False  # the worker replied: its request is over
+                return clocked
+            if observe:
+                self.trial.observe(run, inputs)
+        if record:
+            if run in self.clocked:
+                raise ProtocolError(f"run {run} was launched twice")
+            self.clocked[run] = clocked
+        return clocked
+
+    def finish(self) -> Message:
+        """Let the worker go, end its request and return its reply."""
+        self._go()
+        self.open = False
+        self.write({"op": "end"}, {})
+        return self.read()
+
+    def settle(self) -> None:
+        """Whatever happened: the worker running again (it serves other requests) and the arena gone."""
+        try:
+            self._go()
+        finally:
+            self.arena.close()
+
+    def _stop(self) -> None:
+        self.paused = self.pause() or self.paused
+
+    def _go(self) -> None:
+        if self.paused:
+            self.paused = False
+            self.resume()
+
+
+class PlacedRival:
+    """The trusted seed over an arena of its own, launched by the host beside each timed run (`Rival`)."""
+
+    def __init__(self, session: PlacedSession) -> None:
+        self.session = session
+        self.clocked = session.clocked
+        self.closed = False
+
+    def open(self) -> None:
+        """Compile and set up, then one untimed launch: the device builds a kernel at its first launch."""
+        failure = self.session.start()
+        if failure is not None:
+            self._failed(failure[0])
+        warm = self._step(lambda: self.session.launch(0, False, observe=False, record=False))
+        if not isinstance(warm, Clocked):
+            self._failed(warm[0])
+
+    def run(self, run: int) -> None:
+        if run in self.clocked or self.closed:
+            return
+        result = self._step(lambda: self.session.launch(run, True, observe=False))
+        if not isinstance(result, Clocked):
+            self._failed(result[0])
+
+    def _step(self, step: Callable[[], Clocked | Message]) -> Clocked | Message:
+        try:
+            return step()
+        except ProtocolError as error:
+            # The trusted worker's fault, not the candidate's it was answering beside.
+            self._failed({"error": f"the trusted worker broke the protocol: {error}"})
+
+    def _failed(self, reply: Mapping[str, Any]) -> NoReturn:
+        self.closed = True
+        self.session.settle()
+        raise RivalError(reply)
+
+    def close(self) -> None:
+        if self.closed:
+            return
+        self.closed = True
+        try:
+            reply, _ = self.session.finish()
+        finally:
+            self.session.settle()
+        if not reply.get("ok"):
+            raise RivalError(reply)
+
+
+def placed_evaluation(session: PlacedSession, overhead: float, rival: Rival | None) -> Message:
+    """One evaluation request driven run by run; the reply (with the worker's durations, for `host_timed_reply`).
+
+    `overhead`: what this worker's bracket costs by itself, which sets the runs' count from the first's
+    duration as the host clocked it. The rival runs beside each timed run: before it on even runs,
+    after it on odd ones, the candidate stopped throughout.
+    """
+    try:
+        failure = session.start()
+        if failure is not None:
+            return failure
+        trial, request = session.trial, session.request
+        trial.keep = {0}
+        first = session.launch(0, False)
+        if not isinstance(first, Clocked):
+            return first
+        warmup, timed = run_counts(clocked_seconds(first.device, first.bracket, overhead), request)
+        first_timed = 1 + warmup
+        trial.keep = set(checked_runs(first_timed, timed, [float(u) for u in request.get("check", [])]))
+        for run in range(1, first_timed + timed):
+            is_timed = run >= first_timed
+            if rival is not None and is_timed and run % 2 == 0:
+                rival.run(run)
+            result = session.launch(run, is_timed)
+            if not isinstance(result, Clocked):
+                return result
+            if rival is not None and is_timed and run % 2 == 1:
+                rival.run(run)
+        reply, _ = session.finish()
+    finally:
+        session.settle()
+    if not reply.get("ok"):
+        return reply, {}
+    runs = [session.clocked[run] for run in range(first_timed + timed)]
+    phases = {**reply.get("phases", {}), "prepare": trial.phases["prepare"], "observe": trial.phases["observe"]}
+    return {
+        **reply,
+        "times": [launch.device for launch in runs[first_timed:]],
+        "first": first.device,
+        "runs": first_timed + timed,
+        "first_timed": first_timed,
+        "checked": sorted(trial.keep),
+        # The worker holds no copy of the inputs to hash: these are the host's own, as the judge expects them.
+        "final_digests": {
+            name: hashlib.sha256(work.view(np.uint8).data).hexdigest() for name, work in trial.inputs.work.items()
+        },
+        "phases": phases,
+        "placed": True,
+    }, trial.payload()
