@@ -287,23 +287,37 @@ class HostProcess(SandboxProcess):
         self._on_exit()
 
     def pause(self) -> bool:
+        """Stop every process of the command; those it forks while being stopped are found and stopped too.
+
+        A process forked just before its parent stopped is not in the list read first and would run
+        on (a worker could keep one child always a step ahead). So the members are read again once every
+        listed one shows as stopped (a stopped process forks nothing), until a read finds no new one.
+        """
         if self.process.poll() is not None:
             return False
-        members = self._members() if self._members is not None else _descendants(self.process.pid)
-        for pid in members:
-            with contextlib.suppress(ProcessLookupError, PermissionError):
-                os.kill(pid, signal.SIGSTOP)
-                self._paused.append(pid)
-        # A signal reaches a process running on another core a moment later: wait until all have stopped.
         deadline = time.monotonic() + PAUSE_WAIT
-        while any(_running(pid) for pid in self._paused) and time.monotonic() < deadline:
-            time.sleep(0.0002)
+        while True:
+            members = self._members() if self._members is not None else _descendants(self.process.pid)
+            fresh = [pid for pid in members if pid not in self._paused]
+            if not fresh:
+                break
+            for pid in fresh:
+                with contextlib.suppress(ProcessLookupError, PermissionError):
+                    os.kill(pid, signal.SIGSTOP)
+                    self._paused.append(pid)
+            # A signal reaches a process running on another core a moment later: wait until all have stopped.
+            while any(_running(pid) for pid in self._paused) and time.monotonic() < deadline:
+                time.sleep(0.0002)
+            if time.monotonic() >= deadline:
+                break
         return bool(self._paused)
 
     def resume(self) -> None:
-        # Also whatever joined the command since (a process forked just as the others stopped).
-        now = self._members() if self._members is not None else []
-        for pid in {*self._paused, *now}:
+        """SIGCONT to what `pause` stopped, and nothing else to do: it may run inside a measurement's clock.
+
+        `pause` found every member (none could fork while stopped), so there is no list to read again here.
+        """
+        for pid in self._paused:
             with contextlib.suppress(ProcessLookupError, PermissionError):
                 os.kill(pid, signal.SIGCONT)
         self._paused = []

@@ -13,6 +13,8 @@ computes on a run's inputs, it computes inside the host's bracket.
 from __future__ import annotations
 
 import os
+import shutil
+import time
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -208,3 +210,67 @@ def test_a_worker_cutting_its_shared_buffers_short_is_a_crash_and_the_host_goes_
         worker.kill()
     assert evaluation.status == "crash", evaluation.feedback()
     assert "truncated" in evaluation.message, evaluation.message
+
+
+def test_too_few_variants_for_the_runs_ends_the_worker_s_request_with_the_reason(tmp_path: Path) -> None:
+    from tools.kernels._placed import placed_evaluation
+
+    sent: list[str] = []
+    replies = iter([{"op": "prepared"}, {"op": "done", "run": 0, "seconds": 1e-4}, {"ok": True}])
+    session = PlacedSession(
+        lambda header, arrays: sent.append(str(header["op"])),
+        lambda: (next(replies), {}),
+        lambda: True,
+        lambda: None,
+        tmp_path,
+        {**REQUEST, "variants": 2},
+        {"x": np.zeros(1000, np.float32)},
+        {1: {}},
+    )
+    reply, payload = placed_evaluation(session, 1e-5, None)
+    assert not reply["ok"] and "at least 3 are needed" in reply["error"], reply
+    assert sent == ["launcher", "go", "end"] and not payload  # the worker is not left waiting for a go
+    assert not list(tmp_path.glob(".arena-*"))
+
+
+LEAPFROG = """
+import os
+import shutil
+import time
+count = 0
+while True:
+    count += 1
+    with open("count", "w") as out:
+        out.write(str(count))
+    if os.fork():
+        os._exit(0)
+"""
+"""Always a new process: each one forks its successor and exits, so a list of members read once is always stale."""
+
+
+def test_a_command_that_keeps_forking_is_stopped_whole(tmp_path: Path) -> None:
+    """While the host stages a run the worker must be stopped: a child forked as its parent stopped was missed."""
+    require_tool(bool(shutil.which("bwrap")), "bubblewrap")
+    sandbox = LocalSandbox(workdir=tmp_path)
+    process = sandbox.spawn(["sh", "-c", 'python3 -c "$0" & sleep 60', LEAPFROG])
+    counter = tmp_path / "count"
+    try:
+        deadline = time.monotonic() + 10
+        while not counter.exists() and time.monotonic() < deadline:
+            time.sleep(0.02)
+        for _ in range(5):
+            assert process.pause()
+            time.sleep(0.05)  # a write the last process began as it stopped lands by now
+            held = counter.read_text()
+            time.sleep(0.3)
+            assert counter.read_text() == held, "a process of the paused command went on running"
+            process.resume()
+            time.sleep(0.05)
+        # And it runs again after resume (a read may land between the file's truncation and its write).
+        deadline = time.monotonic() + 5
+        while counter.read_text() in ("", held) and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert counter.read_text() not in ("", held)
+    finally:
+        process.kill()
+        sandbox.close()
