@@ -155,7 +155,7 @@ def test_a_candidate_finds_no_answer_of_the_seed_beside_it(worker: Recording, tr
 
 @pytest.mark.slow
 def test_the_seed_beside_a_candidate_leaves_no_answer_on_the_runtime_threads_stacks(
-    worker: Recording, trusted: Worker
+    worker: Recording, trusted: Worker, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """The candidate reads 128 KiB of each runtime thread's stack at its checked runs: none of the seed's answers.
 
@@ -165,6 +165,10 @@ def test_the_seed_beside_a_candidate_leaves_no_answer_on_the_runtime_threads_sta
     8-byte answer words for that run in the stack of each thread, until the worker overwrote the stacks
     between the two; the seed now runs beside it in a worker of its own.
     """
+    # Both evaluations must check the same runs: the host sets the runs' count from its clock of the first
+    # (near the timing budget here, so the seed alone and the reader got different counts); with a budget
+    # no first run reaches, both get every repeat and the warm-up.
+    monkeypatch.setattr("tools.kernels._trial.TIMING_BUDGET", 100.0)
     harness = Harness(HMC, worker, ceilings=None, warmup=1, repeats=5, trusted=trusted)
     size = Size("c2048", (2048, 16))
     seed = harness.evaluate(HMC.seed, seed=41, sizes=[size])
