@@ -1,5 +1,10 @@
 """The worker's side of a request's conversation with the host: inputs asked for, launches clocked by the host.
 
+This is the upload protocol, for devices with memory of their own (a GPU: its kernels cannot reach the
+worker). Where kernels run in the worker's memory (PoCL's CPU device) the worker receives no input at
+all and only launches when told (`_launcher`, `_placed`), since a worker taken over by its kernel can
+compute on anything it receives before the host's clock starts.
+
 On PoCL's CPU device a candidate's kernel is native code in the worker and can read and write the
 whole process; a kernel that found its way to the interpreter's frames rewrote the durations the
 worker had recorded, and a candidate doing the seed's work was accepted at 1.46x the seed. So no time
