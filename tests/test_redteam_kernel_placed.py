@@ -274,3 +274,28 @@ def test_a_command_that_keeps_forking_is_stopped_whole(tmp_path: Path) -> None:
     finally:
         process.kill()
         sandbox.close()
+
+
+@pytest.mark.opencl
+def test_a_placed_worker_s_yardstick_runs_in_shared_pages_like_the_candidates_buffers(tmp_path: Path) -> None:
+    """The bandwidth yardstick a fraction is of sits in the same kind of memory as a placed candidate's buffers."""
+    require_tool(opencl_usable(), "an OpenCL platform (pocl-opencl-icd) with pyopencl")
+    from tools.kernels._opencl import OpenCLBackend
+    from tools.kernels._trial import Yardstick
+
+    spec = {"kernel": "triad", "width": 4, "bytes": 1 << 20}
+    backend = OpenCLBackend()
+    try:
+        assert backend.shares_host_memory
+        assert len(Yardstick(backend, {**spec, "placed": True})._mappings) == 3
+        assert not Yardstick(backend, spec)._mappings
+    finally:
+        backend.release()
+    worker = RecordingWorker(factory, tmp_path / "worker-trusted")
+    try:
+        reply, _ = worker.request({"op": "yardstick", "yardstick": spec, "repeats": 3}, {}, 60)
+    finally:
+        worker.kill()
+    assert reply["ok"] and len(reply["yardstick_times"]) >= 3, reply
+    (sent,) = [header for header, _ in worker.sent if header["op"] == "yardstick"]
+    assert sent["yardstick"]["placed"] is True  # the worker, which knows its mode, says so

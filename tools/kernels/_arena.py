@@ -39,11 +39,14 @@ def span(nbytes: int) -> int:
     return -(-max(nbytes, 4) // PAGE) * PAGE
 
 
+def buffer_bytes(spec: Mapping[str, Any]) -> int:
+    """A request's buffer's size in bytes (its element count times its dtype's size)."""
+    return int(spec["count"]) * np.dtype(str(spec["dtype"])).itemsize
+
+
 def arena_bytes(buffers: Iterable[Mapping[str, Any]], guard: int) -> int:
     """The arena a request's buffers need, each with its guards on both sides, in request order."""
-    return max(
-        PAGE, sum(span(int(spec["count"]) * np.dtype(str(spec["dtype"])).itemsize + 2 * guard) for spec in buffers)
-    )
+    return max(PAGE, sum(span(buffer_bytes(spec) + 2 * guard) for spec in buffers))
 
 
 class HostArena:

@@ -181,6 +181,10 @@ class Worker:
         it, as run r begins. `rival` (from `open_rival` on another worker) runs beside the timed runs.
         """
         self.ensure()
+        spec = header.get("yardstick")
+        if self.places_inputs and isinstance(spec, Mapping):
+            # The yardstick's buffers are of the kind the candidates' are here (`Yardstick._alloc`).
+            header = {**header, "yardstick": {**spec, "placed": True}}
         if self.paused:
             assert self.process is not None
             self.process.resume()

@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 
-from tools.kernels._arena import WorkerArena
+from tools.kernels._arena import WorkerArena, buffer_bytes
 from tools.kernels._backend import Backend, KernelLaunchError
 from tools.kernels._host_link import Link
 from tools.kernels._protocol import ProtocolError
@@ -50,7 +50,7 @@ def launcher_session(
         arena = WorkerArena(str(request["arena"]), int(request["arena_bytes"]))
         views = {}
         for spec in request["buffers"]:
-            nbytes = int(spec["count"]) * np.dtype(str(spec["dtype"])).itemsize
+            nbytes = buffer_bytes(spec)
             parent = backend.alloc_host(arena.take(nbytes + 2 * guard))
             views[str(spec["name"])] = backend.region(parent, guard, nbytes)
         launches = launch_list(request, views)

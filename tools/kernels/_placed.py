@@ -16,7 +16,6 @@ and where the outputs are sampled: the reply a worker would send is built here.
 from __future__ import annotations
 
 import functools
-import hashlib
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any, NoReturn
@@ -57,7 +56,6 @@ class PlacedSession:
             raise
         self.clocked: dict[int, Clocked] = {}
         self.paused = False
-        self.open = False
 
     def start(self) -> Message | None:
         """Send the request; None once the worker is prepared (and stopped), else its failure reply."""
@@ -66,7 +64,6 @@ class PlacedSession:
         reply = self.read()
         if reply[0].get("op") != "prepared":
             return reply
-        self.open = True
         self._stop()
         return None
 
@@ -90,8 +87,7 @@ class PlacedSession:
             finally:
                 self._stop()
             if not isinstance(clocked, Clocked):
-                self.open = False  # the worker replied: its request is over
-                return clocked
+                return clocked  # the worker replied: its request is over
             before_observing()
             if observe:
                 self.trial.observe(run, inputs)
@@ -104,7 +100,6 @@ class PlacedSession:
     def finish(self) -> Message:
         """Let the worker go, end its request and return its reply."""
         self._go()
-        self.open = False
         self.write({"op": "end"}, {})
         return self.read()
 
@@ -222,9 +217,7 @@ def placed_evaluation(session: PlacedSession, overhead: float, rival: Rival | No
         "first_timed": first_timed,
         "checked": sorted(trial.keep),
         # The worker holds no copy of the inputs to hash: these are the host's own, as the judge expects them.
-        "final_digests": {
-            name: hashlib.sha256(work.view(np.uint8).data).hexdigest() for name, work in trial.inputs.work.items()
-        },
+        "final_digests": trial.input_digests(),
         "phases": phases,
         "placed": True,
     }, trial.payload()

@@ -43,6 +43,7 @@ from typing import Any, Protocol
 
 import numpy as np
 
+from tools.kernels._arena import buffer_bytes
 from tools.kernels._backend import Backend, KernelCompileError, KernelLaunchError
 from tools.kernels._host_link import Link, LocalLink
 from tools.kernels._protocol import ProtocolError
@@ -208,7 +209,7 @@ class Trial:
         self.before, self.after = guard_pattern(self.guard, True), guard_pattern(self.guard, False)
         for spec in request["buffers"]:
             name, role = str(spec["name"]), str(spec.get("role", "inout"))
-            nbytes = int(spec["count"]) * np.dtype(str(spec["dtype"])).itemsize
+            nbytes = buffer_bytes(spec)
             parent = backend.alloc(nbytes + 2 * self.guard)
             backend.write(parent, self.before)
             backend.write(parent, self.after, offset=self.guard + nbytes)
@@ -293,6 +294,11 @@ class Trial:
         """Every launch of the host program, waited for; the device's own account of their seconds."""
         assert isinstance(self.backend, Backend)  # the host's trials (over its arena) launch nothing
         return launch_all(self.backend, program, self.launches)
+
+    def input_digests(self) -> dict[str, str]:
+        """SHA-256 of each input's working copy: what the host compares with its own (a kernel writing
+        outside its buffers could reach the worker's copies)."""
+        return {name: hashlib.sha256(work.view(np.uint8).data).hexdigest() for name, work in self.inputs.work.items()}
 
     def payload(self) -> dict[str, np.ndarray]:
         """The reply's arrays: the kept outputs, the guard faults, the changed inputs, the samples."""
@@ -509,9 +515,7 @@ def evaluate(
         "runs": 1 + warmup + timed,
         "first_timed": 1 + warmup,
         "checked": sorted(trial.keep),
-        "final_digests": {
-            name: hashlib.sha256(work.view(np.uint8).data).hexdigest() for name, work in trial.inputs.work.items()
-        },
+        "final_digests": trial.input_digests(),
         "phases": {
             "compile": compile_seconds,
             "setup": setup_seconds,
