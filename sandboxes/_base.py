@@ -99,13 +99,26 @@ class SandboxProcess(ABC):
     def stderr_tail(self) -> str:
         """The last part of what it wrote to stderr (for diagnostics)."""
 
+    newcomers: tuple[int, ...] = ()
+    """Processes the last `pause` found that the `resume` before it had not let run: started while the
+    command ran. A caller that lets a command run only in short measured stretches learns from it that the
+    command started something there (whatever it started may have run on after the stretch ended)."""
+
     def pause(self) -> bool:
         """Stop every process of the command where it stands (it uses no processor until `resume`).
 
         For measuring something else beside it: a command that kept a thread spinning would slow what
-        is measured. False where this backend cannot (then nothing was stopped).
+        is measured. False where this backend cannot, or could not stop every process (some may run on).
         """
         return False
+
+    def halt(self) -> None:  # noqa: B027 - nothing to do where `pause` stops nothing
+        """Signal the processes the last `resume` let run to stop, at once: no listing, no waiting.
+
+        Meant for the inside of a measurement's clock, just before it stops, so that what the command does
+        after the measured stretch lasts only as long as a signal takes to arrive; `pause` must follow
+        (it waits for them, and stops whatever they started). Nothing where the backend cannot.
+        """
 
     def resume(self) -> None:  # noqa: B027 - nothing to do where `pause` stops nothing
         """Let every process `pause` stopped run again."""

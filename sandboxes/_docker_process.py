@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import signal
 import socket
 import threading
 from typing import IO, Any
@@ -59,6 +60,10 @@ class DockerProcess(SandboxProcess):
         self._quota = quota
         self._ended = threading.Event()
         self.limit: str | None = None  # the aggregate limit that ended the worker, if one did
+        self._cgroup: ContainerCgroup | None = None
+        self._members: list[int] = []  # the container's processes as the last pause found them
+        self._let_run: list[int] | None = None  # what the last resume let run, for `halt`
+        self._halted: list[int] = []  # what `halt` stopped, for `resume` to let go
         try:
             container = client.containers.create(**{**create_kwargs, "auto_remove": False})
         except engine_errors() as error:
@@ -69,11 +74,11 @@ class DockerProcess(SandboxProcess):
             self._handle = handle
             self._sock = raw_socket(handle)
             container.start()
+            pid = int(client.api.inspect_container(container.id)["State"].get("Pid") or 0)
+            self._cgroup = ContainerCgroup.find(pid)
             if quota is not None:
                 # Files the worker holds open with no name count against its directory (`unnamed_bytes`).
-                pid = int(client.api.inspect_container(container.id)["State"].get("Pid") or 0)
-                cgroup = ContainerCgroup.find(pid)
-                quota.holders = cgroup.members if cgroup is not None else None
+                quota.holders = self._cgroup.members if self._cgroup is not None else None
         except engine_errors() as error:
             remove_quietly(client, container.id)
             raise SandboxUnavailableError(f"the Docker engine could not start the worker: {error}") from None
@@ -169,18 +174,43 @@ class DockerProcess(SandboxProcess):
             thread.join(timeout=5)
 
     def pause(self) -> bool:
-        """The engine's pause: the container's freezer cgroup stops every process in it."""
+        """The engine's pause: the container's freezer cgroup stops every process in it, new ones included.
+
+        Where labgate sees the container's cgroup, the processes in it are noted: those `resume` lets run,
+        for `halt`, and any not let run last time, as `newcomers`.
+        """
         if self._killed or self._exit_code is not None:
             return False
         try:
             self._client.api.pause(self.container_id)
         except engine_errors():
             return False
+        members = self._cgroup.members() if self._cgroup is not None else []
+        self.newcomers = tuple(pid for pid in members if self._let_run is not None and pid not in self._let_run)
+        self._members = members
+        self._let_run = None
         return True
+
+    def halt(self) -> None:
+        """SIGSTOP to the container's processes as the last pause found them, straight from the host, where
+        labgate may signal them (as root): the engine's pause is an HTTP request, milliseconds away."""
+        for pid in reversed(self._let_run or []):
+            try:
+                os.kill(pid, signal.SIGSTOP)
+            except ProcessLookupError:
+                continue
+            except PermissionError:
+                return  # not ours to signal: the engine's pause, after the clock, is all there is
+            self._halted.append(pid)
 
     def resume(self) -> None:
         with contextlib.suppress(*engine_errors()):
             self._client.api.unpause(self.container_id)
+        for pid in self._halted:
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.kill(pid, signal.SIGCONT)
+        self._halted = []
+        self._let_run = self._members
 
     def stderr_tail(self) -> str:
         return self._stderr.text()

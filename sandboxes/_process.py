@@ -254,6 +254,9 @@ class HostProcess(SandboxProcess):
         self._kill_tree = kill_tree
         self._members = members
         self._paused: list[int] = []
+        self._let_run: list[int] | None = None
+        """What the last `resume` let run (None once a `pause` has stopped it again): what `halt` stops."""
+        self.newcomers: tuple[int, ...] = ()
         self._lock = threading.Lock()
         self._killed = False
         self.limit_exceeded: str | None = None
@@ -292,9 +295,14 @@ class HostProcess(SandboxProcess):
         A process forked just before its parent stopped is not in the list read first and would run
         on (a worker could keep one child always a step ahead). So the members are read again once every
         listed one shows as stopped (a stopped process forks nothing), until a read finds no new one.
+        False, failing closed, when that has not happened within `PAUSE_WAIT` (a process that cannot be
+        signalled, or will not show as stopped, or new ones still turning up): something may run on.
         """
         if self.process.poll() is not None:
             return False
+        let_run = set(self._let_run) if self._let_run is not None else None
+        newcomers: list[int] = []
+        complete = True
         deadline = time.monotonic() + PAUSE_WAIT
         while True:
             members = self._members() if self._members is not None else _descendants(self.process.pid)
@@ -302,15 +310,34 @@ class HostProcess(SandboxProcess):
             if not fresh:
                 break
             for pid in fresh:
-                with contextlib.suppress(ProcessLookupError, PermissionError):
+                try:
                     os.kill(pid, signal.SIGSTOP)
-                    self._paused.append(pid)
+                except ProcessLookupError:
+                    continue
+                except PermissionError:
+                    pass  # listed as paused all the same: the wait below sees it running and fails closed
+                self._paused.append(pid)
+                if let_run is not None and pid not in let_run:
+                    newcomers.append(pid)
             # A signal reaches a process running on another core a moment later: wait until all have stopped.
             while any(_running(pid) for pid in self._paused) and time.monotonic() < deadline:
                 time.sleep(0.0002)
             if time.monotonic() >= deadline:
+                complete = False
                 break
-        return bool(self._paused)
+        self.newcomers = tuple(newcomers)
+        self._let_run = None
+        return complete and bool(self._paused)
+
+    def halt(self) -> None:
+        """SIGSTOP to what the last `resume` let run, in the reverse of the order it was found (the command's
+        own process, started last, first): no listing and no wait, since it runs inside a measurement's clock."""
+        if self._let_run is None:
+            return
+        for pid in reversed(self._let_run):
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.kill(pid, signal.SIGSTOP)
+        self._paused = list(self._let_run)
 
     def resume(self) -> None:
         """SIGCONT to what `pause` stopped, and nothing else to do: it may run inside a measurement's clock.
@@ -320,6 +347,7 @@ class HostProcess(SandboxProcess):
         for pid in self._paused:
             with contextlib.suppress(ProcessLookupError, PermissionError):
                 os.kill(pid, signal.SIGCONT)
+        self._let_run = self._paused
         self._paused = []
 
     def stderr_tail(self) -> str:

@@ -13,6 +13,7 @@ computes on a run's inputs, it computes inside the host's bracket.
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import time
 from collections.abc import Mapping, Sequence
@@ -22,7 +23,7 @@ from typing import Any
 import numpy as np
 import pytest
 
-from sandboxes import LocalSandbox, Sandbox
+from sandboxes import LocalSandbox, Sandbox, SandboxProcess
 from tests.conftest import opencl_usable, require_tool
 from tests.test_redteam_kernel_clock import _exec, patched_candidate
 from tools.kernels import SUITE, Harness, Worker
@@ -58,6 +59,35 @@ class RecordingWorker(Worker):
     def _write(self, header: Mapping[str, Any], arrays: Mapping[str, np.ndarray], deadline: float) -> None:
         self.sent.append((dict(header), sorted(arrays)))
         super()._write(header, arrays, deadline)
+
+
+FORKING = (
+    "import os as _os, time as _t\n"
+    "from tools.kernels import _host_link as _L\n"
+    "_done = _L.HostLink.done\n"
+    "def _fork(self, run, seconds):\n"
+    "    if _os.fork() == 0:\n"
+    "        _t.sleep(5)\n"
+    "        _os._exit(0)\n"
+    "    _done(self, run, seconds)\n"
+    "_L.HostLink.done = _fork\n"
+)
+"""The worker starts a process as it says done: one the host's stop signal was not sent to could work on."""
+
+
+class StoppedAtWill:
+    """A worker's process that stops and resumes whenever asked (`Stoppable`), for the host's side alone."""
+
+    newcomers: tuple[int, ...] = ()
+
+    def pause(self) -> bool:
+        return True
+
+    def halt(self) -> None:
+        pass
+
+    def resume(self) -> None:
+        pass
 
 
 # -- the host's side, without a device ----------------------------------------------------------------
@@ -111,7 +141,9 @@ def test_a_truncated_arena_is_the_worker_s_fault_not_a_host_crash(tmp_path: Path
             host.read(0, np.empty(2 * PAGE, np.uint8))
 
 
-def test_the_host_writes_and_reads_the_buffers_only_while_the_worker_is_stopped(tmp_path: Path) -> None:
+def test_the_host_writes_and_reads_the_buffers_only_while_the_worker_is_stopped(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """Every byte the host places or reads back, it does with the worker stopped; the worker runs only in brackets."""
     events: list[str] = []
     replies = iter(
@@ -122,9 +154,18 @@ def test_the_host_writes_and_reads_the_buffers_only_while_the_worker_is_stopped(
         assert not arrays, "a placed worker is sent no array"
         events.append(str(header["op"]))
 
-    def pause() -> bool:
-        events.append("pause")
-        return True
+    class Process:
+        newcomers: tuple[int, ...] = ()
+
+        def pause(self) -> bool:
+            events.append("pause")
+            return True
+
+        def halt(self) -> None:
+            events.append("halt")
+
+        def resume(self) -> None:
+            events.append("resume")
 
     base = {"x": np.arange(1000, dtype=np.float32)}
     variants = {
@@ -137,8 +178,7 @@ def test_the_host_writes_and_reads_the_buffers_only_while_the_worker_is_stopped(
     session = PlacedSession(
         write,
         lambda: (next(replies), {}),
-        pause,
-        lambda: events.append("resume"),
+        Process(),
         tmp_path,
         REQUEST,
         base,
@@ -157,8 +197,15 @@ def test_the_host_writes_and_reads_the_buffers_only_while_the_worker_is_stopped(
 
     session.arena.write = staged  # type: ignore[method-assign]
     session.arena.read = observed  # type: ignore[method-assign]
+    from tools.kernels import _host_clock
     from tools.kernels._placed import placed_evaluation
 
+    class Clock:
+        def perf_counter(self) -> float:
+            events.append("clock")
+            return time.perf_counter()
+
+    monkeypatch.setattr(_host_clock, "time", Clock())
     reply, payload = placed_evaluation(session, 1e-5, None)
     assert reply["ok"] and reply["placed"], reply
     assert reply["runs"] == 5 and reply["first_timed"] == 2, reply  # 1e-4 s runs: every repeat, and one warm-up
@@ -170,7 +217,50 @@ def test_the_host_writes_and_reads_the_buffers_only_while_the_worker_is_stopped(
         running = {"resume": True, "pause": False}.get(event, running)
     assert events.count("go") == 5 and events[-1] == "end" and events[-2] == "resume", events
     # Each go comes right after the worker is resumed: its clock started before that.
-    assert all(events[i - 1] == "resume" for i, event in enumerate(events) if event == "go"), events
+    assert all(events[i - 2 : i] == ["clock", "resume"] for i, event in enumerate(events) if event == "go"), events
+    # And the worker is signalled to stop before the clock stops; the wait for it comes after.
+    assert all(events[i : i + 4] == ["go", "halt", "clock", "pause"] for i, e in enumerate(events) if e == "go"), events
+    assert not list(tmp_path.glob(".arena-*"))
+
+
+class Unruly(StoppedAtWill):
+    """A worker's process that, after run `at`, either cannot be stopped or has started a process."""
+
+    def __init__(self, at: int, *, stops: bool = True, newcomers: tuple[int, ...] = ()) -> None:
+        self.at, self.stops, self.later, self.runs = at, stops, newcomers, -1
+
+    def halt(self) -> None:
+        self.runs += 1
+
+    def pause(self) -> bool:
+        self.newcomers = self.later if self.runs == self.at else ()
+        return self.stops or self.runs != self.at
+
+
+@pytest.mark.parametrize(
+    ("process", "reason"),
+    [
+        (Unruly(2, newcomers=(4242,)), "started 1 process(es) while it ran run 2"),
+        (Unruly(3, stops=False), "could not be stopped after run 3"),
+        (Unruly(-1, stops=False), "could not be stopped as it said prepared"),
+    ],
+)
+def test_a_worker_that_will_not_stop_or_starts_a_process_breaks_the_protocol(
+    tmp_path: Path, process: Unruly, reason: str
+) -> None:
+    from tools.kernels._placed import placed_evaluation
+
+    replies = iter([{"op": "prepared"}, *({"op": "done", "run": run, "seconds": 1e-4} for run in range(5))])
+    base = {"x": np.zeros(1000, np.float32)}
+    variants = {
+        run: {f"variant{run}:x:index": np.array([run], np.uint32), f"variant{run}:x:value": np.ones(1, np.float32)}
+        for run in range(1, 5)
+    }
+    session = PlacedSession(
+        lambda header, arrays: None, lambda: (next(replies), {}), process, tmp_path, REQUEST, base, variants
+    )
+    with pytest.raises(ProtocolError, match=re.escape(reason)):
+        placed_evaluation(session, 1e-5, None)
     assert not list(tmp_path.glob(".arena-*"))
 
 
@@ -220,8 +310,7 @@ def test_too_few_variants_for_the_runs_ends_the_worker_s_request_with_the_reason
     session = PlacedSession(
         lambda header, arrays: sent.append(str(header["op"])),
         lambda: (next(replies), {}),
-        lambda: True,
-        lambda: None,
+        StoppedAtWill(),
         tmp_path,
         {**REQUEST, "variants": 2},
         {"x": np.zeros(1000, np.float32)},
@@ -274,6 +363,86 @@ def test_a_command_that_keeps_forking_is_stopped_whole(tmp_path: Path) -> None:
     finally:
         process.kill()
         sandbox.close()
+
+
+SPINNING = """
+import os
+count = 0
+while True:
+    count += 1
+    if count % 1000 == 0:
+        with open("count", "w") as out:
+            out.write(str(count))
+    if os.path.exists("fork") and not os.path.exists("forked"):
+        with open("forked", "w") as out:
+            out.write("1")
+        if os.fork() == 0:
+            os.execvp("sleep", ["sleep", "60"])
+"""
+"""Counts without end; forks a sleeper once a file named `fork` appears."""
+
+
+def _wait_for(path: Path, changed_from: str | None = None) -> str:
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        text = path.read_text() if path.exists() else ""
+        if text and text != changed_from:
+            return text
+        time.sleep(0.01)
+    raise AssertionError(f"{path.name} did not change")
+
+
+def check_halt_and_newcomers(process: SandboxProcess, folder: Path) -> None:
+    """`halt` alone (the host's clock stops right after it) stops the command; `pause` names what it started.
+
+    `process` runs `SPINNING` in `folder`."""
+    counter = folder / "count"
+    held = _wait_for(counter)
+    assert process.pause() and process.newcomers == ()
+    process.resume()
+    held = _wait_for(counter, held)
+    process.halt()
+    time.sleep(0.05)  # a write begun as it stopped lands by now
+    held = counter.read_text()
+    time.sleep(0.3)
+    assert counter.read_text() == held, "halt left the command running"
+    assert process.pause() and process.newcomers == ()  # nothing started while it ran
+    process.resume()
+    (folder / "fork").touch()
+    _wait_for(folder / "forked")
+    time.sleep(0.05)
+    process.halt()
+    assert process.pause()
+    assert len(process.newcomers) == 1, process.newcomers  # the sleeper, started while it ran
+    process.resume()
+    assert process.pause() and process.newcomers == ()  # and known from then on
+    process.resume()
+
+
+def test_halt_stops_what_resume_let_run_with_no_pause_and_pause_names_processes_started_meanwhile(
+    tmp_path: Path,
+) -> None:
+    require_tool(bool(shutil.which("bwrap")), "bubblewrap")
+    sandbox = LocalSandbox(workdir=tmp_path)
+    process = sandbox.spawn(["python3", "-c", SPINNING])
+    try:
+        check_halt_and_newcomers(process, tmp_path)
+    finally:
+        process.kill()
+        sandbox.close()
+
+
+@pytest.mark.opencl
+def test_a_placed_worker_starting_a_process_as_it_says_done_is_a_crash(tmp_path: Path) -> None:
+    require_tool(opencl_usable(), "an OpenCL platform (pocl-opencl-icd) with pyopencl")
+    worker = Worker(patched_candidate(_exec(FORKING)), tmp_path / "worker", runs_candidates=True)
+    try:
+        harness = Harness(SAXPY, worker, ceilings=None, repeats=3)
+        evaluation = harness.evaluate(SAXPY.seed, seed=4, sizes=[Size("tiny", (4096,))])
+    finally:
+        worker.kill()
+    assert evaluation.status == "crash", evaluation.feedback()
+    assert "started 1 process(es) while it ran run 0" in evaluation.message, evaluation.message
 
 
 @pytest.mark.opencl

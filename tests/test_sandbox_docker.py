@@ -503,6 +503,23 @@ def test_spawned_worker_serves_requests_and_dies_with_kill(pool: DockerSandboxes
     sandbox.close()
 
 
+def test_halt_stops_a_worker_at_once_and_pause_names_processes_it_started(
+    pool: DockerSandboxes, tmp_path: Path
+) -> None:
+    """Placed kernel runs stop the worker inside the host's clock (`halt`, here signals from the host, not the
+    engine's pause, an HTTP request milliseconds long), and a process started in a run is named."""
+    from tests.test_redteam_kernel_placed import SPINNING, check_halt_and_newcomers
+
+    folder = tmp_path / "experiments" / "spinning"
+    sandbox = pool(folder)
+    worker = sandbox.spawn(["python3", "-c", SPINNING])
+    try:
+        check_halt_and_newcomers(worker, folder)
+    finally:
+        worker.kill()
+        sandbox.close()
+
+
 UNFILTERED = """
 import os
 def status(pid):

@@ -195,7 +195,8 @@ class Worker:
             self.kill()  # left mid-request: the next one starts a fresh worker
             raise
         if self.runs_candidates and self.process is not None:
-            self.paused = self.process.pause()
+            self.process.pause()
+            self.paused = True  # whatever it stopped (all, or some), the next request lets go first
         return reply
 
     def open_rival(
@@ -217,11 +218,7 @@ class Worker:
 
         if self.places_inputs:
             assert self.process is not None
-            placed = PlacedRival(
-                PlacedSession(
-                    write, read, self.process.pause, self.process.resume, self.workdir, header, base, variants
-                )
-            )
+            placed = PlacedRival(PlacedSession(write, read, self.process, self.workdir, header, base, variants))
             placed.open()
             return placed
         session = RivalSession(write, read, variants)
@@ -273,8 +270,7 @@ class Worker:
         session = PlacedSession(
             lambda h, a: self._write(h, a, deadline),
             lambda: self._guarded(lambda: self._read(deadline)),
-            self.process.pause,
-            self.process.resume,
+            self.process,
             self.workdir,
             header,
             inputs,

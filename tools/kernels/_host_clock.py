@@ -108,17 +108,20 @@ def clock_launch(
     given: float | None = None,
     *,
     start: Callable[[], object] = lambda: None,
+    stop: Callable[[], object] = lambda: None,
 ) -> Clocked | Message:
     """Start the clock, say go, and stop it at the worker's `done` (after its `ready`, where it says one).
 
-    `given`: when the host sent the run's inputs (the start of its window). `start` runs inside the
-    bracket (resuming the worker's stopped processes, so that every moment they run is clocked). A
-    launch that fails ends the request: the worker's reply comes instead of `done`, and is returned.
+    `given`: when the host sent the run's inputs (the start of its window). `start` and `stop` run inside
+    the bracket (resuming the worker's stopped processes, and signalling them to stop again, so that every
+    moment they run is clocked). A launch that fails ends the request: the worker's reply comes instead
+    of `done`, and is returned.
     """
     started = time.perf_counter()
     start()
     write({"op": "go", "run": run}, {})
     header, arrays = read()
+    stop()
     stopped = time.perf_counter()
     if "ok" in header and "op" not in header:
         return header, arrays

@@ -3,22 +3,27 @@
 The worker (a candidate's, or the trusted one for the rival) is stopped from the moment it says
 `prepared`, except inside each run's bracket: with it stopped the host writes the run's inputs and
 poison into the arena (`Trial.staged`, the same preparation a worker does for itself elsewhere), then
-starts its clock, resumes the worker and says go; at `done` it stops its clock and the worker, and
-reads the run back (`Trial.observe`). So a taken-over worker sees a run's inputs only inside the
-bracket, and what it does after `done` has only as long as the stop signal takes to arrive (tens of
-microseconds: the signal, not the wait until /proc shows every process stopped). Stopping inside the
-bracket was tried first: the wait's jitter (it polls every 0.2 ms) swamped the small sizes' runs, and
-the seed read 1.8x and 0.68x itself. The host, not the
-worker, decides how many runs there are (from its clock of the first), which are checked in full,
+starts its clock, resumes the worker and says go; at `done` it signals the worker's processes to stop
+(`SandboxProcess.halt`), stops its clock, waits until they have stopped (`pause`), and reads the run
+back (`Trial.observe`). So a taken-over worker sees a run's inputs only inside the bracket, and what it
+does after `done` has only as long as a signal takes to arrive (microseconds). Before `halt`, the clock
+stopped at `done` and the stop began after it, with a read of the sandbox's process list: a process
+spinning there ran on for 0.43 ms (median, 0.64 ms at most) past the clock, free work on every run,
+against 0.04 ms with the known processes signalled first (`HostProcess`, measured on this machine).
+Waiting inside the bracket was tried too: the wait's jitter (it polls every 0.2 ms) swamped the small
+sizes' runs, and the seed read 1.8x and 0.68x itself. A worker that could not be stopped, or that
+started a process while it ran (`newcomers`: it may have run on past the stop), breaks the protocol.
+The host, not the worker, decides how many runs there are (from its clock of the first), which are checked in full,
 and where the outputs are sampled: the reply a worker would send is built here.
 """
 
 from __future__ import annotations
 
+import contextlib
 import functools
 from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import Any, NoReturn, Protocol, TypeVar
 
 import numpy as np
 
@@ -26,6 +31,20 @@ from tools.kernels._arena import HostArena, arena_bytes
 from tools.kernels._host_clock import Clocked, Message, Read, Rival, RivalError, Write, clock_launch, clocked_seconds
 from tools.kernels._protocol import ProtocolError
 from tools.kernels._trial import Trial, checked_runs, run_counts
+
+T = TypeVar("T")
+
+
+class Stoppable(Protocol):
+    """What a placed session needs of the worker's process (a `SandboxProcess`)."""
+
+    newcomers: tuple[int, ...]
+
+    def pause(self) -> bool: ...
+
+    def halt(self) -> None: ...
+
+    def resume(self) -> None: ...
 
 
 class PlacedSession:
@@ -35,8 +54,7 @@ class PlacedSession:
         self,
         write: Write,
         read: Read,
-        pause: Callable[[], bool],
-        resume: Callable[[], None],
+        process: Stoppable,
         folder: Path,
         request: Mapping[str, Any],
         inputs: Mapping[str, np.ndarray],
@@ -44,7 +62,7 @@ class PlacedSession:
         samples: Mapping[str, np.ndarray] | None = None,
     ) -> None:
         """`folder`: the worker's working directory (the arena is created there, where its sandbox sees it)."""
-        self.write, self.read, self.pause, self.resume = write, read, pause, resume
+        self.write, self.read, self.process = write, read, process
         self.request = dict(request)
         self.arena = HostArena(folder, arena_bytes(self.request["buffers"], int(self.request["guard"])))
         try:
@@ -64,7 +82,7 @@ class PlacedSession:
         reply = self.read()
         if reply[0].get("op") != "prepared":
             return reply
-        self._stop()
+        self._stop("as it said prepared")
         return None
 
     def launch(
@@ -83,9 +101,17 @@ class PlacedSession:
         comes after both runs of a pair and never just before one side's alone."""
         with self.trial.staged(run) as inputs:
             try:
-                clocked = clock_launch(self.write, self.read, run, timed, start=self._go)
-            finally:
-                self._stop()
+                clocked = clock_launch(self.write, self.read, run, timed, start=self._go, stop=self.process.halt)
+            except BaseException:
+                with contextlib.suppress(ProtocolError):  # what went wrong first is the news (a worker dead)
+                    self._stop(f"after run {run}")
+                raise
+            self._stop(f"after run {run}")
+            if self.process.newcomers:
+                raise ProtocolError(
+                    f"the worker started {len(self.process.newcomers)} process(es) while it ran run {run}: a placed "
+                    "worker only launches, and what it started may have worked on past the clock"
+                )
             if not isinstance(clocked, Clocked):
                 return clocked  # the worker replied: its request is over
             before_observing()
@@ -110,13 +136,16 @@ class PlacedSession:
         finally:
             self.arena.close()
 
-    def _stop(self) -> None:
-        self.paused = self.pause() or self.paused
+    def _stop(self, when: str) -> None:
+        """Stop the worker, or end its request: a worker left running could work on a run off the clock."""
+        self.paused = True  # whatever `pause` managed to stop, `resume` lets go
+        if not self.process.pause():
+            raise ProtocolError(f"the worker could not be stopped {when}")
 
     def _go(self) -> None:
         if self.paused:
             self.paused = False
-            self.resume()
+            self.process.resume()
 
 
 class PlacedRival:
@@ -129,7 +158,7 @@ class PlacedRival:
 
     def open(self) -> None:
         """Compile and set up, then one untimed launch: the device builds a kernel at its first launch."""
-        failure = self.session.start()
+        failure = self._step(self.session.start)
         if failure is not None:
             self._failed(failure[0])
         warm = self._step(lambda: self.session.launch(0, False, observe=False, record=False))
@@ -146,7 +175,7 @@ class PlacedRival:
         if not isinstance(result, Clocked):
             self._failed(result[0])
 
-    def _step(self, step: Callable[[], Clocked | Message]) -> Clocked | Message:
+    def _step(self, step: Callable[[], T]) -> T:
         try:
             return step()
         except ProtocolError as error:
