@@ -179,6 +179,30 @@ def test_bandwidth_fractions_are_of_the_probe_measured_beside_the_candidate(tmp_
         assert result.fraction == pytest.approx(result.cached_fraction * cached / result.ceiling_gbps)
 
 
+class YardstickFailing(RecordingWorker):
+    """A trusted worker whose bandwidth yardstick fails (its device went away between two requests)."""
+
+    def request(self, request: dict[str, Any], arrays: dict[str, Any], timeout: float) -> tuple[dict[str, Any], Any]:
+        if request["op"] == "yardstick":
+            return {"ok": False, "error": "the device is gone"}, {}
+        return super().request(request, arrays, timeout)
+
+
+@pytest.mark.opencl
+def test_a_failing_yardstick_in_the_trusted_worker_is_named_as_such_not_as_the_rival(tmp_path: Path) -> None:
+    require_tool(opencl_usable(), "an OpenCL platform (pocl-opencl-icd) with pyopencl")
+    task = PaddedHeat2d()
+    size = task.sizes[0]
+    with Worker(_sandbox, tmp_path / "worker") as real, Worker(_sandbox, tmp_path / "worker-trusted") as trusted:
+        ceilings = Ceilings(tmp_path / "cache").for_device(real, [Harness.working_set(task, size)])
+        ceilings = {**ceilings, "fma_gflops": max(float(ceilings["fma_gflops"]), 1e6)}  # bandwidth-bound
+        harness = Harness(task, real, ceilings, repeats=3, trusted=cast(Worker, YardstickFailing(trusted)))
+        evaluation = harness.evaluate(task.seed, sizes=[size], seed=3)
+    assert evaluation.status == "crash", evaluation.feedback()
+    assert "the bandwidth yardstick, in the trusted worker, failed: the device is gone" in evaluation.message
+    assert "rival" not in evaluation.message
+
+
 def _sandbox(workdir: Path, *, ro_paths: Sequence[Path] = ()) -> Sandbox:
     return LocalSandbox(workdir=workdir, ro_paths=tuple(ro_paths))
 

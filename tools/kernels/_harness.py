@@ -385,7 +385,7 @@ class Harness:
         asked = {"op": "yardstick", "yardstick": yardstick, "repeats": self.repeats}
         reply, _ = self.trusted.request(asked, {}, self.timeout)
         if not reply.get("ok"):
-            raise RivalError(reply)
+            raise RivalError(reply, "the bandwidth yardstick, in the trusted worker,")
         return {"yardstick_times": reply["yardstick_times"], "yardstick_bytes": reply["yardstick_bytes"]}
 
     def _request(

@@ -194,8 +194,9 @@ class RivalSession:
 class RivalError(LabgateError):
     """The trusted seed failed beside the candidate (it compiles and runs everywhere else: a device fault)."""
 
-    def __init__(self, reply: Mapping[str, Any]) -> None:
-        super().__init__(f"the rival failed: {str(reply.get('error', reply))[:400]}")
+    def __init__(self, reply: Mapping[str, Any], what: str = "the rival") -> None:
+        """`what` failed: the rival, or another of the trusted worker's jobs (the bandwidth yardstick)."""
+        super().__init__(f"{what} failed: {str(reply.get('error', reply))[:400]}")
         self.reply = reply
 
 
