@@ -112,13 +112,15 @@ class SandboxProcess(ABC):
         """
         return False
 
-    def halt(self) -> None:  # noqa: B027 - nothing to do where `pause` stops nothing
+    def halt(self) -> bool:
         """Signal the processes the last `resume` let run to stop, at once: no listing, no waiting.
 
         Meant for the inside of a measurement's clock, just before it stops, so that what the command does
         after the measured stretch lasts only as long as a signal takes to arrive; `pause` must follow
-        (it waits for them, and stops whatever they started). Nothing where the backend cannot.
+        (it waits for them, and stops whatever they started). False where the backend could not signal
+        them all (then only `pause` stops them).
         """
+        return False
 
     def resume(self) -> None:  # noqa: B027 - nothing to do where `pause` stops nothing
         """Let every process `pause` stopped run again."""

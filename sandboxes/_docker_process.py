@@ -191,17 +191,21 @@ class DockerProcess(SandboxProcess):
         self._let_run = None
         return True
 
-    def halt(self) -> None:
+    def halt(self) -> bool:
         """SIGSTOP to the container's processes as the last pause found them, straight from the host, where
-        labgate may signal them (as root): the engine's pause is an HTTP request, milliseconds away."""
-        for pid in reversed(self._let_run or []):
+        labgate may signal them (as root) and sees them (their cgroup): the engine's pause is an HTTP request,
+        milliseconds away. False where it may not or cannot."""
+        if not self._let_run:
+            return False
+        for pid in reversed(self._let_run):
             try:
                 os.kill(pid, signal.SIGSTOP)
             except ProcessLookupError:
                 continue
             except PermissionError:
-                return  # not ours to signal: the engine's pause, after the clock, is all there is
+                return False  # not ours to signal: only the engine's pause stops them
             self._halted.append(pid)
+        return True
 
     def resume(self) -> None:
         with contextlib.suppress(*engine_errors()):

@@ -329,15 +329,21 @@ class HostProcess(SandboxProcess):
         self._let_run = None
         return complete and bool(self._paused)
 
-    def halt(self) -> None:
+    def halt(self) -> bool:
         """SIGSTOP to what the last `resume` let run, in the reverse of the order it was found (the command's
         own process, started last, first): no listing and no wait, since it runs inside a measurement's clock."""
         if self._let_run is None:
-            return
+            return False
+        signalled = True
         for pid in reversed(self._let_run):
-            with contextlib.suppress(ProcessLookupError, PermissionError):
+            try:
                 os.kill(pid, signal.SIGSTOP)
+            except ProcessLookupError:
+                continue
+            except PermissionError:
+                signalled = False
         self._paused = list(self._let_run)
+        return signalled
 
     def resume(self) -> None:
         """SIGCONT to what `pause` stopped, and nothing else to do: it may run inside a measurement's clock.

@@ -83,8 +83,8 @@ class StoppedAtWill:
     def pause(self) -> bool:
         return True
 
-    def halt(self) -> None:
-        pass
+    def halt(self) -> bool:
+        return True
 
     def resume(self) -> None:
         pass
@@ -141,10 +141,13 @@ def test_a_truncated_arena_is_the_worker_s_fault_not_a_host_crash(tmp_path: Path
             host.read(0, np.empty(2 * PAGE, np.uint8))
 
 
+@pytest.mark.parametrize("signals", [True, False])
 def test_the_host_writes_and_reads_the_buffers_only_while_the_worker_is_stopped(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, signals: bool
 ) -> None:
-    """Every byte the host places or reads back, it does with the worker stopped; the worker runs only in brackets."""
+    """Every byte the host places or reads back, it does with the worker stopped; the worker runs only in brackets.
+
+    `signals`: whether the backend can signal the worker to stop inside the clock (else it stops it whole there)."""
     events: list[str] = []
     replies = iter(
         [{"op": "prepared"}, *({"op": "done", "run": run, "seconds": 1e-4} for run in range(5)), {"ok": True}]
@@ -161,8 +164,9 @@ def test_the_host_writes_and_reads_the_buffers_only_while_the_worker_is_stopped(
             events.append("pause")
             return True
 
-        def halt(self) -> None:
+        def halt(self) -> bool:
             events.append("halt")
+            return signals
 
         def resume(self) -> None:
             events.append("resume")
@@ -218,8 +222,10 @@ def test_the_host_writes_and_reads_the_buffers_only_while_the_worker_is_stopped(
     assert events.count("go") == 5 and events[-1] == "end" and events[-2] == "resume", events
     # Each go comes right after the worker is resumed: its clock started before that.
     assert all(events[i - 2 : i] == ["clock", "resume"] for i, event in enumerate(events) if event == "go"), events
-    # And the worker is signalled to stop before the clock stops; the wait for it comes after.
-    assert all(events[i : i + 4] == ["go", "halt", "clock", "pause"] for i, e in enumerate(events) if e == "go"), events
+    # And the worker is signalled to stop before the clock stops, the wait for it after; or stopped whole before.
+    after_go = ["go", "halt", "clock", "pause"] if signals else ["go", "halt", "pause", "clock"]
+    assert all(events[i : i + 4] == after_go for i, e in enumerate(events) if e == "go"), events
+    assert events.count("pause") == 6  # once as it said prepared, once per run
     assert not list(tmp_path.glob(".arena-*"))
 
 
@@ -229,8 +235,9 @@ class Unruly(StoppedAtWill):
     def __init__(self, at: int, *, stops: bool = True, newcomers: tuple[int, ...] = ()) -> None:
         self.at, self.stops, self.later, self.runs = at, stops, newcomers, -1
 
-    def halt(self) -> None:
+    def halt(self) -> bool:
         self.runs += 1
+        return True
 
     def pause(self) -> bool:
         self.newcomers = self.later if self.runs == self.at else ()
@@ -401,7 +408,7 @@ def check_halt_and_newcomers(process: SandboxProcess, folder: Path) -> None:
     assert process.pause() and process.newcomers == ()
     process.resume()
     held = _wait_for(counter, held)
-    process.halt()
+    assert process.halt()
     time.sleep(0.05)  # a write begun as it stopped lands by now
     held = counter.read_text()
     time.sleep(0.3)

@@ -42,7 +42,7 @@ class Stoppable(Protocol):
 
     def pause(self) -> bool: ...
 
-    def halt(self) -> None: ...
+    def halt(self) -> bool: ...
 
     def resume(self) -> None: ...
 
@@ -74,6 +74,9 @@ class PlacedSession:
             raise
         self.clocked: dict[int, Clocked] = {}
         self.paused = False
+        """Whether `resume` is owed (something may be stopped)."""
+        self.stopped = False
+        """Whether the worker has been stopped since it last ran."""
 
     def start(self) -> Message | None:
         """Send the request; None once the worker is prepared (and stopped), else its failure reply."""
@@ -100,13 +103,14 @@ class PlacedSession:
         whose candidate went first), so that reading back, a pass over the run's buffers in the host,
         comes after both runs of a pair and never just before one side's alone."""
         with self.trial.staged(run) as inputs:
+            when = f"after run {run}"
             try:
-                clocked = clock_launch(self.write, self.read, run, timed, start=self._go, stop=self.process.halt)
+                clocked = clock_launch(self.write, self.read, run, timed, start=self._go, stop=lambda: self._halt(when))
             except BaseException:
                 with contextlib.suppress(ProtocolError):  # what went wrong first is the news (a worker dead)
-                    self._stop(f"after run {run}")
+                    self._stop(when)
                 raise
-            self._stop(f"after run {run}")
+            self._stop(when)
             if self.process.newcomers:
                 raise ProtocolError(
                     f"the worker started {len(self.process.newcomers)} process(es) while it ran run {run}: a placed "
@@ -136,13 +140,22 @@ class PlacedSession:
         finally:
             self.arena.close()
 
+    def _halt(self, when: str) -> None:
+        """Inside the clock: signal the worker to stop; where that cannot be done, stop it whole, right here
+        (a slower stop inside the clock, rather than a window outside it)."""
+        if not self.process.halt():
+            self._stop(when)
+
     def _stop(self, when: str) -> None:
         """Stop the worker, or end its request: a worker left running could work on a run off the clock."""
-        self.paused = True  # whatever `pause` managed to stop, `resume` lets go
+        if self.stopped:
+            return
+        self.paused = self.stopped = True  # whatever `pause` managed to stop, `resume` lets go
         if not self.process.pause():
             raise ProtocolError(f"the worker could not be stopped {when}")
 
     def _go(self) -> None:
+        self.stopped = False
         if self.paused:
             self.paused = False
             self.process.resume()
