@@ -85,6 +85,25 @@ def check_checkpoints(home: Path) -> None:
         raise _unusable(home, error) from None
 
 
+def awaiting_approval_problem(home: Path, run_id: str) -> str | None:
+    """Why a paused run's plan cannot be approved, or None: its checkpoint (the plan and the point where the
+    graph stopped for approval) must be in the checkpoint file. Without it LangGraph starts the run's graph
+    anew: an approval planned again, possibly another plan, paused again, and said nothing."""
+    path = home / CHECKPOINTS
+    if not path.is_file():
+        return f"the run checkpoints {path} are missing, and with them the plan run {run_id} waits to have approved"
+    check_checkpoints(home)
+    try:
+        reader = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True, timeout=60)
+        with contextlib.closing(reader):
+            found = reader.execute("SELECT 1 FROM checkpoints WHERE thread_id = ? LIMIT 1", (run_id,)).fetchone()
+    except sqlite3.Error as error:
+        raise _unusable(home, error) from None
+    if found is None:
+        return f"the run checkpoints {path} hold nothing of run {run_id}: the plan it waits to have approved is lost"
+    return None
+
+
 def _unusable(home: Path, error: sqlite3.Error) -> StoreUnavailableError:
     """A damaged checkpoint file is the store's trouble, named with its path; no run's record is touched."""
     return StoreUnavailableError(

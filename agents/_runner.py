@@ -11,7 +11,7 @@ from typing import Any
 from pydantic import BaseModel, Field
 from sqlalchemy.exc import DBAPIError
 
-from agents._checkpoint import check_checkpoints
+from agents._checkpoint import awaiting_approval_problem, check_checkpoints
 from agents._context import (
     ProgressReporter,
     RunCancelledError,
@@ -304,6 +304,7 @@ class RunLauncher:
 
     def submit(self, task: TaskSpec, options: RunOptions) -> str:
         self.catalog.validate(task)
+        self.catalog.workload_for(task).validate_run(task)
         refuse_renamed_subject(task, self.catalog.reference(task))
         task = proposer_for(task.workload).resolve(task, self.store)
         task = self.catalog.with_deviations(task)  # recorded on the run: custom gates are shown, never silent
@@ -320,6 +321,9 @@ class RunLauncher:
         run = self.store.get_run(run_id)
         if run.status != "paused":
             raise RunStateError(f"run {run_id} is {run.status}, not waiting for approval")
+        lost = awaiting_approval_problem(self.store.home, run_id)
+        if lost is not None:
+            raise RunStateError(f"{lost}; the run stays paused (restore the file, or `agent cancel {run_id}`)")
         self.store.emit(run_id, "approval", "plan approved")
         return self.execute(run_id, reporter, resume=True)
 

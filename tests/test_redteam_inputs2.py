@@ -202,3 +202,41 @@ def test_a_gate_option_naming_a_key_twice_is_refused(tmp_path: Path) -> None:
         timeout=120,
     )
     _fail_cleanly(result, "'u' more than once")
+
+
+def test_approving_a_plan_whose_checkpoint_is_gone_is_refused_and_the_run_stays_paused(tmp_path: Path) -> None:
+    """With checkpoints.sqlite missing, `agent approve` planned the run again, paused it again and exited 0:
+    the approval was thrown away without a word."""
+    import json
+
+    home = tmp_path / "home"
+    started = agent("run", str(CONV1D / "task.yaml"), "--approve-plan", "--json", home=home, timeout=300)
+    run = json.loads(started.stdout)
+    assert run["status"] == "paused", started.stdout + started.stderr
+    checkpoints = home / "checkpoints.sqlite"
+    kept = checkpoints.rename(tmp_path / "kept.sqlite")
+    _fail_cleanly(agent("approve", run["run_id"], home=home, timeout=120), "checkpoints", "missing", "stays paused")
+    shown = json.loads(agent("show", run["run_id"], "--json", home=home, timeout=60).stdout)
+    assert shown["status"] == "paused" and not shown["experiments"], shown
+    kept.rename(checkpoints)
+    from agents._checkpoint import awaiting_approval_problem
+
+    assert awaiting_approval_problem(home, run["run_id"]) is None  # put back, the plan can be approved again
+    assert "hold nothing of run other" in str(awaiting_approval_problem(home, "other"))
+
+
+def test_a_run_of_cfd_case_without_its_folder_is_refused_before_it_runs(tmp_path: Path) -> None:
+    """`agent run cfd/case` ran every gate and exited 1 (TaskError inside the run); the API queued it (202),
+    though it refuses the only parameter that could make it run."""
+    import httpx
+
+    from api._settings import Settings
+    from tests.api_server import serve_in_thread
+
+    home = tmp_path / "home"
+    _fail_cleanly(agent("run", "cfd/case", home=home, timeout=120), "cfd/case needs --param case_dir=PATH")
+    settings = Settings(home=home, run_workers=0, max_workers=2)
+    with serve_in_thread(settings, start_workers=False) as url, httpx.Client(base_url=url, timeout=30) as client:
+        answer = client.post("/runs", json={"task": "cfd/case"}, headers={"Origin": url})
+        assert answer.status_code == 422, answer.text
+        assert "case_dir" in answer.json()["message"], answer.text

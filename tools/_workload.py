@@ -207,6 +207,12 @@ class Workload(ABC):
         """Parameters a proposer may not change (they select the tool or the case, not a hypothesis)."""
         return ()
 
+    def validate_run(self, task: TaskSpec) -> None:
+        """Raise TaskError when the task is valid but cannot be run as given: a parameter that only a
+        check may leave out (`agent check` supplies it from its PATH). Called as a run is submitted, so
+        that the CLI answers exit 2 and the REST API 422 before anything runs."""
+        return None
+
     def validate_experiment(self, task: TaskSpec, params: dict[str, Any]) -> None:
         """Raise TaskError when one experiment's parameters are invalid for the task."""
         return None

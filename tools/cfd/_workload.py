@@ -170,6 +170,17 @@ class CfdWorkload(Workload):
         for combination in self._combinations(task):
             definition.parse(combination, task.id)
 
+    def validate_run(self, task: TaskSpec) -> None:
+        definition = self.definition(task)
+        for combination in self._combinations(task):
+            parsed = definition.parse(combination, task.id)
+            for name in definition.needed_to_run:
+                if getattr(parsed, name) is None:
+                    raise TaskError(
+                        f"{task.id} needs --param {name}=PATH to run (a folder on the machine that runs it: the "
+                        "REST API reads none, so run it with `agent run` there, or judge results with `agent check`)"
+                    )
+
     def _combinations(self, task: TaskSpec) -> list[dict[str, Any]]:
         if not task.sweep:
             return [dict(task.params)]

@@ -39,6 +39,8 @@ class CaseDefinition(ABC, Generic[ParamsT]):
     mesh_tolerances: ClassVar[dict[str, float]] = {}
     """Quantity of interest -> allowed relative change under mesh refinement (mesh-independence gate). The
     name `field` stands for each field `mesh_fields` names, compared cell by cell (`verifiers.cfd._field_change`)."""
+    needed_to_run: ClassVar[tuple[str, ...]] = ()
+    """Parameters a run needs though a check does not (`cfd/case`'s folder, which `agent check` takes as PATH)."""
     user_mesh: ClassVar[bool] = False
     """Whether the mesh comes from the user's files: then the mesh-independence gate checks, cell by cell,
     that every region of it was refined (a family meshing from labgate's own templates refines them all)."""

@@ -153,6 +153,7 @@ def render_reference(case: Path, folder: Path, reference: Path, directory: Path)
 class UserCase(CaseDefinition[UserCaseParams]):
     kind = "case"
     params_model = UserCaseParams
+    needed_to_run = ("case_dir",)
     applications = ("postProcess", "foamFormatConvert")
     solver_log = "log.solver"
     deliverables = ("solver-log", f"{SOLUTION_ROLE}*", f"field-figure|{PROFILE_ROLE}", "residual-figure")
