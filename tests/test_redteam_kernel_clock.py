@@ -224,6 +224,25 @@ def test_a_launch_must_be_of_a_run_whose_inputs_were_asked_for_as_that_kind(
     assert not any(message.get("op") == "go" for message in sent), sent
 
 
+def test_a_worker_that_cannot_be_stopped_while_its_rival_runs_breaks_the_protocol() -> None:
+    """A `pause` that could not stop every process (some may spin, slowing the rival) used to be passed over."""
+    events: list[str] = []
+    rival = RivalSession(lambda h, a: None, lambda: ({}, {}), {})
+    rival.run = lambda run: events.append(f"rival {run}")  # type: ignore[method-assign]
+    said = [({"op": "want", "run": 2, "timed": True}, {})]
+    conversation = Conversation(
+        lambda h, a: events.append(str(h["op"])),
+        lambda: said.pop(0),
+        {2: {}},
+        rival,
+        pause=lambda: events.append("pause") is not None,  # False: not every process stopped
+        resume=lambda: events.append("resume"),
+    )
+    with pytest.raises(ProtocolError, match="could not be stopped while the rival ran run 2"):
+        conversation.serve()
+    assert events == ["pause", "resume"]  # the rival never ran; what was stopped is let go
+
+
 def test_a_timed_run_without_its_rival_breaks_the_protocol() -> None:
     rival = RivalSession(lambda h, a: None, lambda: ({}, {}), {})
     rival.clocked = {2: Clocked(2, True, 0.01, 0.009, 0.01), 4: Clocked(4, True, 0.01, 0.009, 0.01)}

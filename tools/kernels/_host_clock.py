@@ -257,15 +257,16 @@ class Conversation:
                 return header, arrays
 
     def _rival_now(self, run: int | None) -> None:
-        """The rival's run `run` (if any), with this worker stopped meanwhile where its sandbox can."""
+        """The rival's run `run` (if any), with this worker stopped meanwhile: a worker that could not be
+        stopped (some of its processes may run on, slowing the rival) breaks the protocol."""
         if run is None or self.rival is None:
             return
-        paused = self.pause()
         try:
+            if not self.pause():
+                raise ProtocolError(f"the worker could not be stopped while the rival ran run {run}")
             self.rival.run(run)
         finally:
-            if paused:
-                self.resume()
+            self.resume()  # lets go whatever was stopped, all or some
 
 
 def host_timed_reply(
