@@ -99,13 +99,17 @@ PAUSE_WAIT = 0.5
 """Seconds `pause` waits for the processes it signalled to show as stopped."""
 
 
+def _state(pid: int) -> bytes:
+    """`pid`'s state letter from /proc (R running, S sleeping, T stopped, Z zombie...); b"" once it is gone."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_bytes().rsplit(b")", 1)[1].split()[0]
+    except (OSError, IndexError):
+        return b""
+
+
 def _running(pid: int) -> bool:
     """Whether `pid` exists and is not stopped (its /proc state is not T or t)."""
-    try:
-        state = Path(f"/proc/{pid}/stat").read_bytes().rsplit(b")", 1)[1].split()[0]
-    except (OSError, IndexError):
-        return False
-    return state not in (b"T", b"t", b"Z", b"X")
+    return _state(pid) not in (b"", b"T", b"t", b"Z", b"X")
 
 
 def _descendants(pid: int) -> list[int]:
@@ -317,8 +321,8 @@ class HostProcess(SandboxProcess):
                 except PermissionError:
                     pass  # listed as paused all the same: the wait below sees it running and fails closed
                 self._paused.append(pid)
-                if let_run is not None and pid not in let_run:
-                    newcomers.append(pid)
+                if let_run is not None and pid not in let_run and _state(pid) not in (b"", b"Z", b"X"):
+                    newcomers.append(pid)  # one that has ended (a linker the runtime waited for) worked on nothing
             # A signal reaches a process running on another core a moment later: wait until all have stopped.
             while any(_running(pid) for pid in self._paused) and time.monotonic() < deadline:
                 time.sleep(0.0002)
