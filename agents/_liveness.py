@@ -6,6 +6,10 @@ cannot, so the executing process also keeps a heartbeat: it advances the run's `
 HEARTBEAT_SECONDS while it runs. A run of another host whose heartbeat is older than STALE_SECONDS
 is taken for abandoned (its host crashed, its process was killed); a fresher one is still being
 executed, and resuming it would run it twice.
+
+A pid names a process only until the host reboots: after a power loss the recorded pid may belong to
+any process started since. A run whose record last changed before this host booted is therefore
+executed by none of its processes, whatever now holds that pid (`process_alive_here`'s `last_heard`).
 """
 
 from __future__ import annotations
@@ -34,11 +38,35 @@ def this_worker() -> str:
     return f"{socket.gethostname()}:{os.getpid()}"
 
 
-def process_alive_here(worker: str) -> bool | None:
-    """True/False for a `host:pid` of this host; None when it lives on another host (unknowable from here)."""
+def host_booted_at() -> datetime | None:
+    """When this host last booted (UTC, to the second), or None where the system does not say (not Linux)."""
+    try:
+        with open("/proc/stat", encoding="ascii") as stat:
+            for line in stat:
+                if line.startswith("btime "):
+                    return datetime.fromtimestamp(int(line.split()[1]), UTC)
+    except (OSError, ValueError, OverflowError):
+        return None
+    return None
+
+
+def process_alive_here(worker: str, last_heard: datetime | None = None) -> bool | None:
+    """True/False for a `host:pid` of this host; None when it lives on another host (unknowable from here).
+
+    `last_heard`: when the run naming `worker` last changed. If that is before this host booted, the
+    process that recorded the pid died with the old boot, and a live process holding the pid now is
+    another one (pids are handed out again from low numbers after a reboot): False. The boot time is
+    compared, not the heartbeat's age, because a live executor may miss beats (stopped with Ctrl-Z, a
+    long stall holding the interpreter) and must still never be taken for gone and run twice; and not
+    the process's own start time, because nothing records it with the pid (`worker` keeps its
+    `host:pid` shape, which the worker pool compares), while the boot time needs nothing recorded.
+    """
     host, _, pid = worker.rpartition(":")
     if host != socket.gethostname() or not pid.isdigit():
         return None
+    booted = host_booted_at() if last_heard is not None else None
+    if booted is not None and last_heard is not None and stored_utc(last_heard) < booted:
+        return False
     try:
         os.kill(int(pid), 0)
     except ProcessLookupError:
@@ -56,13 +84,14 @@ def heartbeat_age(run: Run) -> float:
 def executed_elsewhere(run: Run, me: str | None = None) -> str | None:
     """Why another live process is executing `run` (a sentence), or None when none is.
 
-    On this host the recorded process is looked up; on another host the heartbeat decides. `me`: the
-    asking process's own `host:pid`, which is not another process even when recorded (a dead
-    worker's pid given to the process now resuming its run).
+    On this host the recorded process is looked up (one whose pid outlived a reboot is gone, see
+    `process_alive_here`); on another host the heartbeat decides. `me`: the asking process's own
+    `host:pid`, which is not another process even when recorded (a dead worker's pid given to the
+    process now resuming its run).
     """
     if run.status != "running" or not run.worker:
         return None
-    here = process_alive_here(run.worker)
+    here = process_alive_here(run.worker, last_heard=run.updated_at)
     if here is not None:
         return f"it is still being executed by process {run.worker}" if here and run.worker != me else None
     age = heartbeat_age(run)

@@ -2,18 +2,28 @@
 
 Verdicts keep the store's shape (`runs.RecordedVerdict`, a gate's `GateResult` with its id and
 experiment): the run's list and each experiment's list hold the same records.
+
+Every record here gives a run's status as whoever reads it must act on it (`reported_status`:
+`stopped` for a run that nothing executes any more), and checks the shapes of the rows it reads
+(`checked_run` and its siblings): a row another program changed into what labgate never writes is
+named as damaged (CLI exit 2, API 503), never a traceback or a 500 on whichever page met it first.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
+from pydantic import ValidationError
 from sqlmodel import col, select
 
-from agents import summarize
+from agents import stopped, summarize
 from runs import (
+    RUN_STATUSES,
     Artifact,
+    DamagedRecordError,
+    Event,
     Experiment,
     Run,
     RunStore,
@@ -25,6 +35,116 @@ from runs import (
 
 COLUMN_TEXT_LIMIT = 80
 """Longer parameter values (a case directory, a kernel definition) stay out of a run list's columns."""
+
+STOPPED = "stopped"
+"""The status a `running` run reads once no live process executes it (see `agents.stopped`)."""
+
+REPORTED_STATUSES: tuple[str, ...] = (*RUN_STATUSES, STOPPED)
+"""Every status a run is reported with: the stored ones, and `stopped`."""
+
+
+def reported_status(run: Run) -> str:
+    """The run's status as every reader gets it: `stopped` for a `running` run that nothing executes.
+
+    The store keeps such a run `running`, because `agent resume` takes only a running run; a table, a
+    JSON answer or an event stream that said `running` would have people and scripts wait for ever.
+    """
+    return STOPPED if stopped(run) else run.status
+
+
+def listed_runs(
+    store: RunStore, *, status: str | None, limit: int, offset: int, sort: str, **filters: Any
+) -> tuple[list[Run], int]:
+    """A page of runs and their total, filtered on the status each run is reported with.
+
+    `running` and `stopped` share one stored status: those runs (few: the ones executing, and the
+    ones left to resume) are read whole and told apart here, so a page and its total still agree.
+    """
+    if status not in ("running", STOPPED):
+        return (
+            store.list_runs(status=status, limit=limit, offset=offset, sort=sort, **filters),
+            store.count_runs(status=status, **filters),
+        )
+    stored = store.count_runs(status="running", **filters)
+    runs = store.list_runs(status="running", limit=max(stored, 1), offset=0, sort=sort, **filters)
+    kept = [run for run in runs if reported_status(run) == status]
+    return kept[offset : offset + limit], len(kept)
+
+
+def _damaged(record: str, field: str, value: Any, expected: str) -> DamagedRecordError:
+    return DamagedRecordError(
+        f"a record in the run store is damaged ({field} of {record} reads {str(value)[:60]!r}, not {expected}); "
+        "labgate never writes that, so the database was changed by something else"
+    )
+
+
+def _whole(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+def _mapping(value: Any) -> bool:
+    return isinstance(value, dict)
+
+
+def _texts_or_none(value: Any) -> bool:
+    return value is None or (isinstance(value, list) and all(isinstance(item, str) for item in value))
+
+
+Shapes = dict[str, tuple[Callable[[Any], bool], str]]
+
+WHOLE = (_whole, "a whole number")
+MAPPING = (_mapping, "a JSON object")
+RUN_SHAPES: Shapes = {
+    "accepted": WHOLE,
+    "rejected": WHOLE,
+    "llm_tokens": WHOLE,
+    "llm_cost": (_number, "a number"),
+    "options": MAPPING,
+    "tags": (_texts_or_none, "a list of texts"),
+}
+"""What the run's columns hold as labgate writes them, where a reader depends on it. SQLite keeps text
+written into a number column as text, and JSON of any shape in a JSON column. (`spec` is left out:
+`shown_spec` shows whatever shape it holds.)"""
+EXPERIMENT_SHAPES: Shapes = {"attempt": WHOLE, "params": MAPPING, "metrics": MAPPING}
+ARTIFACT_SHAPES: Shapes = {"size": WHOLE}
+EVENT_SHAPES: Shapes = {"data": MAPPING}
+
+
+def _check(record: str, row: Any, shapes: Shapes) -> None:
+    for field, (fits, expected) in shapes.items():
+        value = getattr(row, field)
+        if not fits(value):
+            raise _damaged(record, field, value, expected)
+
+
+def checked_run(run: Run) -> Run:
+    """`run`, once its columns hold what labgate writes; raises DamagedRecordError naming the first that does not."""
+    if run.status not in RUN_STATUSES:
+        raise _damaged(f"run {run.id}", "status", run.status, "one of " + ", ".join(RUN_STATUSES))
+    _check(f"run {run.id}", run, RUN_SHAPES)
+    return run
+
+
+def checked_experiment(experiment: Experiment) -> Experiment:
+    """`experiment`, once its columns hold what labgate writes; raises DamagedRecordError otherwise."""
+    _check(f"experiment {experiment.id} of run {experiment.run_id}", experiment, EXPERIMENT_SHAPES)
+    return experiment
+
+
+def checked_artifact(artifact: Artifact) -> Artifact:
+    """`artifact`, once its columns hold what labgate writes; raises DamagedRecordError otherwise."""
+    _check(f"artifact {artifact.id} of run {artifact.run_id}", artifact, ARTIFACT_SHAPES)
+    return artifact
+
+
+def checked_event(event: Event) -> Event:
+    """`event`, once its data is the JSON object labgate writes; raises DamagedRecordError otherwise."""
+    _check(f"event {event.id} of run {event.run_id}", event, EVENT_SHAPES)
+    return event
 
 
 def iso(value: datetime | None) -> str | None:
@@ -41,6 +161,7 @@ def duration_seconds(run: Run) -> float | None:
 
 
 def artifact_record(artifact: Artifact) -> dict[str, Any]:
+    checked_artifact(artifact)
     return {
         "id": artifact.id,
         "name": artifact.name,
@@ -106,7 +227,7 @@ def headline_experiments(store: RunStore, run_ids: list[str]) -> dict[str, Exper
     query = select(Experiment).where(col(Experiment.run_id).in_(run_ids)).order_by(col(Experiment.id))
     chosen: dict[str, Experiment] = {}
     with store.session() as session:
-        for experiment in session.exec(query).all():
+        for experiment in map(checked_experiment, session.exec(query).all()):
             current = chosen.get(experiment.run_id)
             if experiment.decision == "accept" or (
                 experiment.metrics and (current is None or current.decision != "accept")
@@ -120,6 +241,7 @@ def run_row(run: Run, headline: Experiment | None = None) -> dict[str, Any]:
 
     `headline` (see `headline_experiments`) supplies the metrics column; without it they are empty.
     """
+    checked_run(run)
     deviations = recorded_deviations(run.spec)
     metrics = {k: v for k, v in (headline.metrics if headline else {}).items() if _scalar(v)}
     return {
@@ -127,7 +249,7 @@ def run_row(run: Run, headline: Experiment | None = None) -> dict[str, Any]:
         "task": task_label(run.task_id, deviations),
         "gate_deviations": deviations,
         "workload": run.workload,
-        "status": run.status,
+        "status": reported_status(run),
         "reason": run.reason,
         "created": iso(run.created_at),
         "started": iso(run.started_at),
@@ -148,10 +270,15 @@ def run_row(run: Run, headline: Experiment | None = None) -> dict[str, Any]:
 
 
 def run_detail(store: RunStore, run_id: str) -> dict[str, Any]:
-    """Everything recorded about a run; raises RunNotFoundError for an unknown id."""
-    run = store.get_run(run_id)
-    summary = summarize(store, run_id)
-    record = summary.model_dump()
+    """Everything recorded about a run; raises RunNotFoundError for an unknown id, DamagedRecordError for a
+    record of it that labgate never wrote."""
+    run = checked_run(store.get_run(run_id))
+    experiments = [checked_experiment(e) for e in store.experiments(run_id)]
+    try:
+        summary = summarize(store, run_id)
+    except ValidationError as error:  # a verdict row of a shape no gate returns (the run's own are checked)
+        raise _invalid(f"a verdict of run {run_id}", error) from None
+    record = {**summary.model_dump(), "status": reported_status(run)}
     by_experiment: dict[int | None, list[dict[str, Any]]] = {}
     for verdict in record["verdicts"]:
         by_experiment.setdefault(verdict["experiment_id"], []).append(verdict)
@@ -197,8 +324,15 @@ def run_detail(store: RunStore, run_id: str) -> dict[str, Any]:
                 "finished": iso(e.finished_at),
                 "verdicts": by_experiment.get(e.id, []),
             }
-            for e in store.experiments(run_id)
+            for e in experiments
         ],
         "run_verdicts": by_experiment.get(None, []),
         "artifacts": [artifact_record(a) for a in store.artifacts_of(run_id)],
     }
+
+
+def _invalid(record: str, error: ValidationError) -> DamagedRecordError:
+    """A pydantic refusal of a stored row, named as a damaged record: where, and what the model expected."""
+    first = error.errors()[0]
+    where = ".".join(str(part) for part in first["loc"]) or "a field"
+    return _damaged(record, where, first.get("input"), f"what labgate writes ({first['msg'].lower()})")

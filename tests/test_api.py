@@ -382,7 +382,8 @@ def test_the_dashboard_says_stopped_for_a_running_run_that_nothing_executes(
     page = server.get(f"/ui/runs/{gone}").text
     assert 'class="badge status-stopped" id="run-status"' in page and "Resume (if its process died)" in page
     assert 'class="badge status-running" id="run-status"' in server.get(f"/ui/runs/{alive}").text
-    assert server.get(f"/runs/{gone}").json()["status"] == "running"  # the record itself is unchanged
+    assert server.get(f"/runs/{gone}").json()["status"] == "stopped"  # as the page and the table say
+    assert store.get_run(gone).status == "running"  # the record itself is unchanged (resume takes it)
     store.engine.dispose()
 
 

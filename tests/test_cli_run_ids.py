@@ -64,4 +64,5 @@ def test_a_running_run_whose_process_is_gone_reads_stopped(home: Path) -> None:
     rows = {line.split()[0]: line.split()[2] for line in listed.stdout.splitlines()[1:] if line.strip()}
     assert rows == {gone: "stopped", alive: "running"}, listed.stdout
     assert f"run {gone} cfd/cavity: stopped" in agent("show", gone, home=home).stdout
-    assert '"status": "running"' in agent("show", gone, "--json", home=home).stdout  # the record is unchanged
+    assert '"status": "stopped"' in agent("show", gone, "--json", home=home).stdout  # as the table says
+    assert RunStore(home).get_run(gone).status == "running"  # the record is unchanged (resume takes it)

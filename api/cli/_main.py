@@ -21,9 +21,9 @@ from rich.markup import escape
 from rich.table import Column, Table
 from sqlalchemy.exc import DBAPIError
 
-from agents import RunLauncher, RunOptions, RunStateError, RunSummary, cancel_run, stopped
+from agents import RunLauncher, RunOptions, RunStateError, RunSummary, cancel_run
 from agents.llm import llm_purpose
-from api._detail import iso, run_detail
+from api._detail import REPORTED_STATUSES, checked_run, iso, listed_runs, reported_status, run_detail
 from api._errors import BadInputError
 from api._json import dumps_strict
 from api._params import check_param_types
@@ -37,7 +37,6 @@ from api.cli._streams import dropping_stream, lost_output, prepare_standard_stre
 from runs import (
     MAX_EXPERIMENTS,
     MAX_SEED,
-    RUN_STATUSES,
     STORAGE_ERRNOS,
     RunNotFoundError,
     RunStore,
@@ -379,17 +378,22 @@ def _print_summary(summary: RunSummary) -> None:
 @click.option(
     "--limit", type=click.IntRange(1, MAX_LISTED), default=50, show_default=True, help="how many, newest first"
 )
-@click.option("--status", type=click.Choice(list(RUN_STATUSES)), default=None, help="only runs with this status")
+@click.option(
+    "--status",
+    type=click.Choice(list(REPORTED_STATUSES)),
+    default=None,
+    help="only runs with this status (stopped: recorded running, but no live process executes it)",
+)
 def runs_command(as_json: bool, limit: int, status: str | None) -> None:
     """List runs, newest first."""
     store = build_store(Settings())
-    runs = store.list_runs(limit=limit, status=status)
+    runs, _total = listed_runs(store, status=status, limit=limit, offset=0, sort="-created")
     rows = [
         {
             "run_id": run.id,
             "task": task_label(run.task_id, recorded_deviations(run.spec)),
             "gate_deviations": recorded_deviations(run.spec),
-            "status": run.status,
+            "status": reported_status(checked_run(run)),
             "started": iso(run.started_at or run.created_at),
             "finished": iso(run.finished_at),
             "accepted": run.accepted,
@@ -400,7 +404,6 @@ def runs_command(as_json: bool, limit: int, status: str | None) -> None:
     if as_json:
         _emit_json(rows)
         return
-    by_id = {run.id: run for run in runs}
     # The whole id, however narrow the terminal: it is what `show`, `resume` and `cancel` are given.
     widest = max((len(str(row["run_id"])) for row in rows), default=3)
     run_column = Column("run", no_wrap=True, min_width=widest)
@@ -410,22 +413,13 @@ def runs_command(as_json: bool, limit: int, status: str | None) -> None:
             *printable_cells(
                 str(row["run_id"]),
                 str(row["task"]),
-                _status_label(by_id[str(row["run_id"])]),
+                str(row["status"]),
                 str(row["started"])[:19],
                 str(row["accepted"]),
                 str(row["rejected"]),
             )
         )
     TerminalConsole().print(table)
-
-
-def _status_label(run: Any) -> str:
-    """The status a person reads: `running` whose process is gone (Ctrl-C, kill, a lost host) is `stopped`.
-
-    The store keeps such a run `running` so that `agent resume` can take it; the table says what it is."""
-    if stopped(run):
-        return "stopped"
-    return str(run.status)
 
 
 @app.command("show")
@@ -446,7 +440,7 @@ def show_command(run_id: str, as_json: bool) -> None:
     console = TerminalConsole()
     console.print(
         f"run [bold]{escape(str(detail['run_id']))}[/bold] {escape(str(detail['task']))}: "
-        f"{_status_label(store.get_run(run_id))}" + (f" — {escape(str(detail['reason']))}" if detail["reason"] else ""),
+        f"{detail['status']}" + (f" — {escape(str(detail['reason']))}" if detail["reason"] else ""),
         highlight=False,
     )
     if detail["gate_deviations"]:

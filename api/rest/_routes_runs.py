@@ -21,7 +21,16 @@ from starlette.responses import StreamingResponse
 
 import agents
 from agents import CANCEL_REASON, RunOptions, RunStateError, executed_elsewhere
-from api._detail import artifact_record, headline_experiments, run_detail, run_row
+from api._detail import (
+    REPORTED_STATUSES,
+    STOPPED,
+    artifact_record,
+    headline_experiments,
+    listed_runs,
+    reported_status,
+    run_detail,
+    run_row,
+)
 from api._json import dumps_strict, strict_json
 from api._params import check_param_types
 from api._paths import without_server_paths
@@ -41,7 +50,7 @@ from api.rest._schemas import (
 )
 from api.rest._security import bearer, check_token
 from api.rest._state import AppState, app_state
-from runs import RUN_SORT_KEYS, RUN_STATUSES, TERMINAL_STATUSES, Event, Run, RunNotFoundError, TaskSpec
+from runs import RUN_SORT_KEYS, TERMINAL_STATUSES, Event, Run, RunNotFoundError, TaskSpec
 from sandboxes import SandboxUnavailableError, connect_engine
 from tools import TaskError, Workload
 
@@ -61,6 +70,9 @@ SearchText = Annotated[
     str | None,
     Query(max_length=200, description="case-insensitive text in the run's id, task, reason, goal or parameters"),
 ]
+
+
+ReportedStatus = Literal[REPORTED_STATUSES]  # type: ignore[valid-type]
 
 
 def authorised(
@@ -251,7 +263,10 @@ def _links(run_id: str) -> Links:
 def list_runs(
     state: State,
     request: Request,
-    status: Annotated[Literal[RUN_STATUSES] | None, Query(description="only runs with this status")] = None,  # type: ignore[valid-type]
+    status: Annotated[
+        ReportedStatus | None,
+        Query(description="only runs with this status (`stopped`: recorded running, nothing executes it)"),
+    ] = None,
     task: Annotated[str | None, Query(max_length=200, description="only runs of this task id")] = None,
     workload: Annotated[str | None, Query(max_length=20, description="only runs of this workload")] = None,
     since: Annotated[str | None, DateQuery("created at or after (ISO 8601; UTC if no zone)")] = None,
@@ -265,7 +280,6 @@ def list_runs(
 ) -> RunList:
     """Newest first by default; `next` is the URL of the following page."""
     filters: dict[str, Any] = {
-        "status": status,
         "task_id": task,
         "workload": workload,
         "since": as_utc(since, "since"),
@@ -274,8 +288,7 @@ def list_runs(
         "decision": decision,
         "tag": tag,
     }
-    runs = state.store.list_runs(**filters, limit=limit, offset=offset, sort=sort)
-    total = state.store.count_runs(**filters)
+    runs, total = listed_runs(state.store, status=status, limit=limit, offset=offset, sort=sort, **filters)
     following = None
     if offset + len(runs) < total:
         following = str(request.url.include_query_params(offset=offset + limit, limit=limit))
@@ -495,8 +508,8 @@ async def run_events(
             if batch:
                 quiet = 0.0
                 continue
-            status = (await run_in_threadpool(store.get_run, run_id)).status
-            if not follow or status in TERMINAL_STATUSES:
+            status = reported_status(await run_in_threadpool(store.get_run, run_id))
+            if not follow or status in TERMINAL_STATUSES or status == STOPPED:
                 for event in await run_in_threadpool(store.events, run_id, position, 10_000):
                     assert event.id is not None
                     position = event.id

@@ -6,7 +6,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator, model_validator
 
-from runs import RUN_STATUSES
+from api._detail import REPORTED_STATUSES
 
 Scalar = Annotated[str, StringConstraints(max_length=500)] | int | float | bool
 INT32 = 2**31 - 1
@@ -160,7 +160,9 @@ class RunRow(BaseModel):
         default_factory=list, description="how the run's gates differ from its catalog task's"
     )
     workload: str
-    status: Literal[RUN_STATUSES]  # type: ignore[valid-type]
+    status: Literal[REPORTED_STATUSES] = Field(  # type: ignore[valid-type]
+        description="`stopped`: recorded running, but no live process executes it (resume continues it)"
+    )
     reason: str
     created: str | None
     started: str | None

@@ -28,7 +28,7 @@ from pathlib import Path
 from sqlalchemy.exc import DBAPIError
 
 from agents import interrupted_by_its_user, process_alive_here
-from runs import RunNotFoundError, RunStore, store_failure
+from runs import Run, RunNotFoundError, RunStore, store_failure
 from sandboxes import is_secret_name
 
 log = logging.getLogger("labgate.workers")
@@ -148,7 +148,7 @@ class WorkerPool:
         """Queue again every run this host was executing in a process that is gone; returns their ids."""
         requeued = []
         for run in self.store.list_runs(status="running", limit=10_000, sort="created"):
-            if process_alive_here(run.worker) is not False:
+            if process_alive_here(run.worker, last_heard=run.updated_at) is not False:
                 continue  # alive, or another host's: not ours to take
             if interrupted_by_its_user(run):
                 continue  # stopped from its terminal on purpose: `agent resume` takes it, not a server unasked
@@ -182,15 +182,15 @@ class WorkerPool:
             self._wake.wait(self.poll_seconds)
             self._wake.clear()
 
-    def _claimable(self, worker: str) -> bool:
-        return worker in ("", self.name) or process_alive_here(worker) is False
+    def _claimable(self, run: Run) -> bool:
+        return run.worker in ("", self.name) or process_alive_here(run.worker, last_heard=run.updated_at) is False
 
     def _dispatch(self) -> None:
         while len(self._children) < self.concurrency and not self._stopping.is_set():
             candidates = self.store.list_runs(status="queued", sort="created", limit=self.concurrency + 20)
             claimed = None
             for run in candidates:
-                if run.id in self._children or not self._claimable(run.worker):
+                if run.id in self._children or not self._claimable(run):
                     continue
                 if self.store.update_run_if(run.id, status_in=["queued"], expect_worker=run.worker, worker=self.name):
                     claimed = run.id

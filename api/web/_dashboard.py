@@ -16,7 +16,7 @@ from fastapi.templating import Jinja2Templates
 from markupsafe import Markup
 
 from agents import stopped
-from api._detail import duration_seconds, headline_experiments, iso, run_row
+from api._detail import REPORTED_STATUSES, duration_seconds, headline_experiments, iso, listed_runs, run_row
 from api._paths import without_server_paths
 from api.rest._problems import UnprocessableError
 from api.rest._routes_runs import DECISION_FILTERS, RunId, SearchText, SortKey, as_utc
@@ -26,7 +26,7 @@ from api.web._compare import compare_page
 from api.web._render import highlight_css
 from api.web._searches import read_entries, step_detail
 from api.web._views import artifact_view, run_page
-from runs import RUN_STATUSES, TERMINAL_STATUSES, Artifact, RunNotFoundError
+from runs import TERMINAL_STATUSES, Artifact, RunNotFoundError
 
 HERE = Path(__file__).resolve().parent
 STATIC_DIR = HERE / "static"
@@ -100,7 +100,7 @@ def highlight_stylesheet() -> Response:
 def runs_table(
     request: Request,
     state: State,
-    status: Annotated[str | None, Query(pattern=_choice(RUN_STATUSES))] = None,
+    status: Annotated[str | None, Query(pattern=_choice(REPORTED_STATUSES))] = None,
     task: Annotated[str | None, Query(max_length=200)] = None,
     workload: Annotated[str | None, Query(max_length=20)] = None,
     since: Annotated[str | None, Query(max_length=40)] = None,
@@ -128,8 +128,7 @@ def runs_table(
         "decision": decision or None,
         "tag": tag or None,
     }
-    runs = state.store.list_runs(**filters, sort=sort, limit=limit, offset=offset)
-    total = state.store.count_runs(**filters)
+    runs, total = listed_runs(state.store, sort=sort, limit=limit, offset=offset, **filters)
     headline = headline_experiments(state.store, [run.id for run in runs])
     records = [
         without_server_paths({**run_row(run, headline.get(run.id)), "stopped": stopped(run)}, state.store.home)
@@ -169,7 +168,7 @@ def runs_table(
             "offset": offset,
             "limit": limit,
             "query": query,
-            "statuses": RUN_STATUSES,
+            "statuses": REPORTED_STATUSES,
             "decisions": DECISION_FILTERS,
             "workloads": sorted(state.launcher.catalog.workloads),
             "tasks": tasks,

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from api._detail import checked_event
 from api.web._render import finite
 from runs import RunStore
 
@@ -44,7 +45,7 @@ def _number(value: object) -> float:
 def llm_usage(store: RunStore, run_id: str) -> list[NodeUsage]:
     """One row per node that called the model, in run order; empty when the run made no recorded call."""
     rows: dict[str, NodeUsage] = {}
-    for event in store.events(run_id, 0, MAX_EVENTS, kind=LLM_KIND):
+    for event in map(checked_event, store.events(run_id, 0, MAX_EVENTS, kind=LLM_KIND)):
         node = str(event.data.get("purpose") or "other")
         row = rows.setdefault(node, NodeUsage(node))
         row.calls += 1

@@ -17,7 +17,7 @@ from typing import Any
 
 from markupsafe import Markup
 
-from api._detail import run_detail, shown_spec
+from api._detail import checked_artifact, checked_event, run_detail, shown_spec
 from api._paths import without_server_paths
 from api.web._llm_usage import LLM_KIND, llm_usage, usage_total
 from api.web._progress import PROGRESS_KIND, latest_progress
@@ -118,8 +118,9 @@ EAGER_KINDS = {"kernel", "proof"}
 
 def artifact_view(store: RunStore, artifact: Artifact, *, lazy: bool = True) -> ArtifactView:
     """How the page shows an artifact; `lazy` leaves the contents of long text and tables to a fragment
-    (`/ui/artifacts/{id}`) fetched when its section is opened, which keeps a run page small."""
-    kind, media = artifact.kind, artifact.media_type
+    (`/ui/artifacts/{id}`) fetched when its section is opened, which keeps a run page small. A row whose
+    size another program made text is named as damaged (the fragment is reached without `run_detail`)."""
+    kind, media = checked_artifact(artifact).kind, artifact.media_type
     if kind == "image" or media.startswith("image/"):
         return ArtifactView(artifact, "image")
     if lazy and kind not in EAGER_KINDS:
@@ -364,12 +365,12 @@ def run_page(store: RunStore, run_id: str) -> dict[str, Any]:
     report_files = [a for a in by_experiment.get(None, []) if a.kind == "report"]
     # Progress and model-call events are frequent: they are summarised (newest progress, usage table), never
     # listed, so they must not use up the page's share of events.
-    listed = store.events(run_id, 0, MAX_LISTED_EVENTS, exclude=(PROGRESS_KIND, LLM_KIND))
+    listed = [checked_event(e) for e in store.events(run_id, 0, MAX_LISTED_EVENTS, exclude=(PROGRESS_KIND, LLM_KIND))]
     events = [
         event.model_copy(update=without_server_paths({"message": event.message, "data": event.data}, *paths))
         for event in listed
     ]
-    newest_progress = store.newest_events(run_id, PROGRESS_KIND, 500)
+    newest_progress = [checked_event(e) for e in store.newest_events(run_id, PROGRESS_KIND, 500)]
     # The live stream continues after the last event the page accounts for: the newest of all, unless the
     # list was cut, when the stream brings the rest.
     last_event_id = events[-1].id if len(listed) >= MAX_LISTED_EVENTS else store.last_event_id(run_id)

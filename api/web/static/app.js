@@ -156,6 +156,8 @@ function setupRunPage() {
         const result = await post(`/runs/${runId}/${action}`);
         out.textContent = result.message;
         if (action === "approve") document.getElementById("approval")?.setAttribute("hidden", "");
+        // A stopped run's page no longer follows its stream: shown again, it follows the resumed run.
+        if (action === "resume" && run.dataset.status === "stopped") window.location.reload();
       } catch (error) {
         out.textContent = `${action} refused: ${error.message}`;
       } finally {
@@ -207,8 +209,14 @@ function setupRunPage() {
     onEvent(message);
     if (RESULT_KINDS.has(JSON.parse(message.data).kind)) refreshResults();
   };
-  source.addEventListener("end", () => {
+  source.addEventListener("end", (message) => {
     source.close();
+    if (JSON.parse(message.data).status === "stopped") {
+      // Its process is gone and nothing else will happen until it is resumed: a reload would only end here again.
+      document.getElementById("run-status").replaceWith(Object.assign(badge("stopped"), { id: "run-status" }));
+      run.dataset.status = "stopped";
+      return;
+    }
     // The run ended: render its experiments, verdicts and report.
     window.location.reload();
   });
