@@ -317,13 +317,17 @@ class RunLauncher:
     def cancel(self, run_id: str) -> None:
         cancel_run(self.store, run_id)
 
-    def approve(self, run_id: str, reporter: ProgressReporter | None = None) -> RunSummary:
+    def check_approvable(self, run_id: str) -> None:
+        """Raise RunStateError unless the run waits for approval with its plan in its checkpoint."""
         run = self.store.get_run(run_id)
         if run.status != "paused":
             raise RunStateError(f"run {run_id} is {run.status}, not waiting for approval")
         lost = awaiting_approval_problem(self.store.home, run_id)
         if lost is not None:
             raise RunStateError(f"{lost}; the run stays paused (restore the file, or `agent cancel {run_id}`)")
+
+    def approve(self, run_id: str, reporter: ProgressReporter | None = None) -> RunSummary:
+        self.check_approvable(run_id)
         self.store.emit(run_id, "approval", "plan approved")
         return self.execute(run_id, reporter, resume=True)
 

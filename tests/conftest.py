@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import shutil
@@ -165,3 +166,20 @@ def tree_digest(root: Path) -> str:
         if path.is_file():
             digest.update(path.read_bytes())
     return digest.hexdigest()
+
+
+def checkpointed(home: Path, run_id: str) -> None:
+    """Record a checkpoint for `run_id` as its graph leaves one when it pauses for approval: an approval is
+    refused for a paused run with none (its plan would be lost), and tests make paused runs by hand."""
+    import sqlite3
+
+    from agents._checkpoint import CHECKPOINTS, open_checkpointer
+
+    with open_checkpointer(home):
+        pass  # the file and its tables, as LangGraph makes them
+    with contextlib.closing(sqlite3.connect(home / CHECKPOINTS)) as database, database:
+        database.execute(
+            "INSERT INTO checkpoints (thread_id, checkpoint_ns, checkpoint_id, type, checkpoint, metadata) "
+            "VALUES (?, '', 'approval', 'msgpack', x'', x'')",
+            (run_id,),
+        )

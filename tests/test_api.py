@@ -26,7 +26,7 @@ from api._settings import Settings
 from api.rest._security import is_loopback
 from runs import ExperimentSpec, GateResult, RunStore, TaskSpec
 from tests.api_server import serve_in_thread
-from tests.conftest import agent
+from tests.conftest import agent, checkpointed
 from tests.databases import BACKENDS, database_url
 
 TOKEN = "s3cret-token-for-tests"
@@ -316,6 +316,7 @@ def test_cancel_resume_and_approve_follow_the_run_state(server: httpx.Client, se
 
     store.set_status(paused, "running")
     store.set_status(paused, "paused", "waiting for plan approval")
+    checkpointed(store.home, paused)
     assert server.post(f"/runs/{paused}/resume").status_code == 409
     approved = server.post(f"/runs/{paused}/approve")
     assert approved.status_code == 200 and store.get_run(paused).status == "queued"

@@ -31,7 +31,7 @@ from api.rest._worker import WorkerPool, worker_environment
 from runs import ExperimentSpec, RunStore, TaskSpec
 from sandboxes import SandboxUnavailableError
 from tests.api_server import serve_in_thread
-from tests.conftest import agent, require_tool
+from tests.conftest import agent, checkpointed, require_tool
 
 TOKEN = "a-token-long-enough-for-tests"
 AUTH = {"Authorization": f"Bearer {TOKEN}"}
@@ -374,6 +374,7 @@ def test_resume_and_approve_keep_the_first_start_time(server: httpx.Client, stor
     first = store.get_run(run.id).started_at
     assert first is not None
     store.set_status(run.id, "paused", "waiting for plan approval")
+    checkpointed(store.home, run.id)
     assert server.post(f"/runs/{run.id}/approve").status_code == 200
     store.set_status(run.id, "running")  # what the worker does when it takes the approved run
     assert store.get_run(run.id).started_at == first

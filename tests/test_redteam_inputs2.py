@@ -216,6 +216,15 @@ def test_approving_a_plan_whose_checkpoint_is_gone_is_refused_and_the_run_stays_
     checkpoints = home / "checkpoints.sqlite"
     kept = checkpoints.rename(tmp_path / "kept.sqlite")
     _fail_cleanly(agent("approve", run["run_id"], home=home, timeout=120), "checkpoints", "missing", "stays paused")
+    import httpx
+
+    from api._settings import Settings
+    from tests.api_server import serve_in_thread
+
+    settings = Settings(home=home, run_workers=0, max_workers=2)
+    with serve_in_thread(settings, start_workers=False) as url, httpx.Client(base_url=url, timeout=30) as client:
+        answer = client.post(f"/runs/{run['run_id']}/approve", headers={"Origin": url})
+        assert answer.status_code == 409 and "checkpoints" in answer.json()["detail"], answer.text
     shown = json.loads(agent("show", run["run_id"], "--json", home=home, timeout=60).stdout)
     assert shown["status"] == "paused" and not shown["experiments"], shown
     kept.rename(checkpoints)

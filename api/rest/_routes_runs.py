@@ -424,8 +424,10 @@ def resume_run(run_id: RunId, state: State) -> ActionResult:
 def approve_run(run_id: RunId, state: State) -> ActionResult:
     """Approve the plan of a run submitted with approve_plan; it is queued to execute."""
     run = _get(state, run_id)
-    if run.status != "paused":
-        raise HTTPException(409, f"run {run_id} is {run.status}, not waiting for approval")
+    try:
+        state.launcher.check_approvable(run_id)
+    except RunStateError as error:
+        raise HTTPException(409, str(error)) from None
     return _requeue(
         state,
         run,
