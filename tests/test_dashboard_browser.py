@@ -27,7 +27,7 @@ from pydantic import SecretStr
 from api._settings import Settings
 from runs import ExperimentSpec, GateResult, RunStore, TaskSpec
 from tests.api_server import serve_in_thread, serve_process
-from tests.conftest import REPO, require_tool
+from tests.conftest import REPO, checkpointed, require_tool
 
 pytestmark = [pytest.mark.browser]
 
@@ -279,6 +279,7 @@ def test_a_paused_run_lists_its_plan_and_is_approved_from_the_page_with_a_token(
     ]
     store.emit(run_id, "plan", "planned 2 experiment(s)", {"keys": ["re-100", "re-400"], "planned": planned})
     store.set_status(run_id, "paused", f"waiting for plan approval: agent approve {run_id}")
+    checkpointed(store.home, run_id)
     secured = Settings(home=home, run_workers=0, api_token=SecretStr(TOKEN))
     with serve_in_thread(secured, start_workers=False) as url:
         page.goto(f"{url}/ui/runs/{run_id}")
