@@ -101,6 +101,9 @@ def create_app(settings: Settings | None = None, *, start_workers: bool = True) 
     child_env = {"LABGATE_HOME": str(launcher.store.home)}
     if settings.database_url:
         child_env["LABGATE_DATABASE_URL"] = settings.database_url
+    # A store that can only be read (read-only media) serves pages; workers would fail to claim a run on
+    # every loop of the supervisor, a traceback in the log each time.
+    start_workers = start_workers and not launcher.store.read_only
     pool = WorkerPool(launcher.store, concurrency=settings.run_workers if start_workers else 0, child_env=child_env)
     limiter = FailedAuthLimiter(max_failures=settings.auth_failures_per_minute)
     state = AppState(settings=settings, launcher=launcher, pool=pool, limiter=limiter)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import sys
 from pathlib import Path
 
 from pydantic import AliasChoices, Field, SecretStr, field_validator
@@ -10,6 +11,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from agents import RunLauncher
 from agents.llm import LLMConfig
+from api._terminal import printable
 from runs import LabgateError, RunStore
 from tools import Catalog, installed_workloads
 from verifiers import validate_gate_options
@@ -21,6 +23,25 @@ class SettingsError(LabgateError, ValueError):
 
 MIN_TOKEN_LENGTH = 16
 """Shortest LABGATE_API_TOKEN a server accepts: short enough to type, long enough not to be guessed."""
+
+_TOKEN_EXAMPLE = "e.g. `python -c 'import secrets; print(secrets.token_urlsafe(32))'`"
+
+
+def token_problem(token: str) -> str | None:
+    """Why a client could never present `token` in an HTTP header, or None when it can.
+
+    A header carries ASCII: a server decodes its bytes as Latin-1, so a token holding `ä` never
+    matched the same `ä` sent by a client (401 forever), and one holding a byte that is not UTF-8
+    (kept by Python as a lone surrogate) failed every request that carried a token with a 500.
+    Header values lose their outer spaces, so a token starting or ending with one never matched either.
+    The character's position is named, never the character: the message must not quote the secret.
+    """
+    for position, char in enumerate(token, start=1):
+        if not " " <= char <= "~":
+            return f"holds a character that is not printable ASCII (character {position} of {len(token)})"
+    if token != token.strip():
+        return "starts or ends with a space, which an HTTP header drops"
+    return None
 
 
 class Settings(BaseSettings):
@@ -85,10 +106,12 @@ class Settings(BaseSettings):
         return value
 
     def serving_token(self) -> str | None:
-        """The API token, checked fit to guard a server: long enough, and present when reads are protected.
+        """The API token, checked fit to guard a server: long enough, printable ASCII, and present when reads
+        are protected.
 
         Raises:
-            SettingsError: the token is shorter than `MIN_TOKEN_LENGTH`, or reads are protected without one.
+            SettingsError: the token is shorter than `MIN_TOKEN_LENGTH`, holds what no HTTP header can carry
+                (`token_problem`), or reads are protected without one.
         """
         token = self.api_token.get_secret_value() if self.api_token else None
         if token is None and self.protect_reads:
@@ -96,8 +119,11 @@ class Settings(BaseSettings):
         if token is not None and len(token) < MIN_TOKEN_LENGTH:
             raise SettingsError(
                 f"LABGATE_API_TOKEN has {len(token)} characters; a token guarding a server needs at least "
-                f"{MIN_TOKEN_LENGTH} (e.g. `python -c 'import secrets; print(secrets.token_urlsafe(32))'`)"
+                f"{MIN_TOKEN_LENGTH} ({_TOKEN_EXAMPLE})"
             )
+        problem = None if token is None else token_problem(token)
+        if problem is not None:
+            raise SettingsError(f"LABGATE_API_TOKEN {problem}; no client could present it ({_TOKEN_EXAMPLE})")
         return token
 
     def llm_config(self) -> LLMConfig | None:
@@ -128,7 +154,11 @@ _SQLITE_DATABASE = "labgate.db"  # the file RunStore opens under its home when n
 
 
 def build_store(settings: Settings) -> RunStore:
-    """The run store under LABGATE_HOME; a home too deep for SQLite's path limit is refused by name."""
+    """The run store under LABGATE_HOME; a home too deep for SQLite's path limit is refused by name.
+
+    A store that can only be read (read-only media, a backup snapshot) opens for reading, and is named so
+    on stderr once, when it opens: every command that writes to it then fails.
+    """
     home = settings.home.expanduser().resolve()
     if settings.database_url is None:
         database = os.fsencode(home / _SQLITE_DATABASE) + _SQLITE_SUFFIX.encode()
@@ -138,7 +168,16 @@ def build_store(settings: Settings) -> RunStore:
                 f"folder that deep (its paths stop at {SQLITE_MAX_PATH_BYTES} bytes): choose a shorter folder, "
                 "or set LABGATE_DATABASE_URL"
             )
-    return RunStore(home, settings.database_url)
+    store = RunStore(home, settings.database_url)
+    if store.read_only:
+        print(
+            printable(
+                f"labgate: note: the run store {home} cannot be written (read-only media, or no permission): "
+                "it is open for reading only, and commands that write to it will fail"
+            ),
+            file=sys.stderr,
+        )
+    return store
 
 
 def build_catalog(settings: Settings) -> Catalog:

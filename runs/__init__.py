@@ -1,6 +1,13 @@
 """The run store: runs, steps, experiments, artifacts, verdicts and events, plus the shared records."""
 
-from runs._artifacts import MAX_ARTIFACT_BYTES, ArtifactNotFoundError, ArtifactStore, media_type_for, sha256_file
+from runs._artifacts import (
+    MAX_ARTIFACT_BYTES,
+    ArtifactNotFoundError,
+    ArtifactStore,
+    DamagedArtifactError,
+    media_type_for,
+    sha256_file,
+)
 from runs._errors import (
     STORAGE_ERRNOS,
     DamagedRecordError,
@@ -31,7 +38,7 @@ from runs._records import (
     storable_problem,
     task_label,
 )
-from runs._store import RUN_SORT_KEYS, RunNotFoundError, RunStore, new_run_id, read_json
+from runs._store import RUN_SORT_KEYS, RunNotFoundError, RunStore, UnknownStatusError, new_run_id, read_json
 from runs._tables import Artifact, Event, Experiment, Run, Step, Verdict, stored_utc, utcnow
 from runs._tree import TreeStep, TreeWalkError, tree_steps
 from runs._untrusted import (
@@ -66,6 +73,7 @@ __all__ = [
     "ArtifactNotFoundError",
     "ArtifactStore",
     "Budget",
+    "DamagedArtifactError",
     "DamagedRecordError",
     "Decision",
     "Event",
@@ -87,6 +95,7 @@ __all__ = [
     "TaskSpec",
     "TreeStep",
     "TreeWalkError",
+    "UnknownStatusError",
     "UntrustedEntry",
     "UntrustedFileError",
     "UntrustedFileMissingError",

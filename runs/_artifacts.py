@@ -6,6 +6,7 @@ same name can never change what a recorded digest points to.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import mimetypes
 import os
@@ -14,7 +15,7 @@ import stat
 import tempfile
 from pathlib import Path
 
-from runs._errors import LabgateError
+from runs._errors import DamagedRecordError, LabgateError
 from runs._untrusted import read_untrusted_path
 
 MAX_ARTIFACT_BYTES = 256 << 20
@@ -25,6 +26,12 @@ _TEXT_SUFFIXES = {".log", ".md", ".txt", ".csv", ".v", ".cl", ".cu", ".lean", ".
 
 class ArtifactNotFoundError(LabgateError, LookupError):
     """No stored file has that digest."""
+
+
+class DamagedArtifactError(DamagedRecordError):
+    """The stored file of a digest no longer holds as many bytes as were stored (a write torn by a crash or a
+    power loss, or a file changed by something else): its bytes are not the digest's, and are never served
+    as them. Storing the same bytes again repairs it."""
 
 
 def sha256_file(path: Path) -> str:
@@ -69,8 +76,17 @@ class ArtifactStore:
             return False
         return True
 
-    def open_path(self, sha256: str) -> Path:
-        """The stored file for a digest: only a regular file this store wrote, never a link placed there."""
+    def open_path(self, sha256: str, size: int | None = None) -> Path:
+        """The stored file for a digest: only a regular file this store wrote, never a link placed there.
+
+        With `size` (what the artifact's record says was stored), a file of any other size is refused: its
+        bytes cannot be the digest's. The size is the check, not the digest: hashing a large artifact on
+        every read would cost more than serving it, and a torn write (the usual damage) changes the size.
+
+        Raises:
+            ArtifactNotFoundError: no regular file is stored under the digest.
+            DamagedArtifactError: the stored file's size is not `size`.
+        """
         path = self.path_for(sha256)
         try:
             info = path.lstat()
@@ -78,6 +94,12 @@ class ArtifactStore:
             raise ArtifactNotFoundError(f"no artifact with digest {sha256}") from None
         if not stat.S_ISREG(info.st_mode):
             raise ArtifactNotFoundError(f"no artifact with digest {sha256}")
+        if size is not None and info.st_size != size:
+            raise DamagedArtifactError(
+                f"the stored file of artifact {sha256} is damaged: it holds {info.st_size} bytes where "
+                f"{size} were stored (a write cut short by a crash, or a change by another program); "
+                "storing the same bytes again repairs it"
+            )
         return path
 
     def put_file(
@@ -96,21 +118,59 @@ class ArtifactStore:
         return self.put_bytes(read_untrusted_path(source, within=within, max_bytes=max_bytes))
 
     def put_bytes(self, data: bytes) -> tuple[str, int]:
+        """Store `data` under its digest (once) and return the digest and size.
+
+        A file already stored under the digest is kept only when it is a regular file of the right size.
+        One of another size is what a write torn by a crash leaves (or a change by another program); it was
+        kept before because it existed, and served as the digest's content for good. It is rewritten.
+        """
         sha = hashlib.sha256(data).hexdigest()
         target = self.path_for(sha)
-        if not target.exists():
+        if not _holds_size(target, len(data)):
             self._write_atomically(target, data)
         return sha, len(data)
 
     @staticmethod
     def _write_atomically(target: Path, data: bytes) -> None:
+        """Write to a temporary file, then rename it over `target`: a reader sees no file or the whole file.
+
+        The rename alone orders nothing on disk: after a power loss, the new name can be there with
+        none of its data (an empty file under a digest). The data is synced before the rename, and the
+        folder after it, so a digest recorded once the write returns names the bytes on the disk.
+        """
+        created = not target.parent.is_dir()
         target.parent.mkdir(parents=True, exist_ok=True)
+        if created:
+            _sync_folder(target.parent.parent)  # the new shard folder's own name, or the rename below is lost
         fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".incoming-")
         try:
             with os.fdopen(fd, "wb") as handle:
                 handle.write(data)
+                handle.flush()
+                os.fsync(handle.fileno())
             os.chmod(tmp, 0o444)
             os.replace(tmp, target)
         except BaseException:
             Path(tmp).unlink(missing_ok=True)
             raise
+        _sync_folder(target.parent)
+
+
+def _holds_size(path: Path, size: int) -> bool:
+    """Whether `path` is a regular file (not a link placed there) of `size` bytes."""
+    try:
+        info = path.lstat()
+    except OSError:
+        return False
+    return stat.S_ISREG(info.st_mode) and info.st_size == size
+
+
+def _sync_folder(folder: Path) -> None:
+    """Make a folder's entries (a new or renamed file in it) durable; a file system that cannot sync a folder
+    (some network and FUSE file systems refuse) loses only that durability, never the write."""
+    fd = os.open(folder, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        with contextlib.suppress(OSError):
+            os.fsync(fd)
+    finally:
+        os.close(fd)

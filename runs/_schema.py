@@ -110,7 +110,10 @@ def upgrade_schema(engine: Engine, lock_dir: Path | None) -> None:
     try:
         lock = (lock_dir / ".schema.lock").open("w")
     except OSError:
-        _upgrade(engine)  # a store on read-only media: nothing can migrate it, and nothing races to
+        # A folder that refuses the lock file: nothing in it races to migrate. On read-only media the
+        # probe below fails too (WAL needs its `-shm` file), and the store opens the file read-only
+        # instead (`check_schema`).
+        _upgrade(engine)
         return
     with lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
@@ -120,16 +123,40 @@ def upgrade_schema(engine: Engine, lock_dir: Path | None) -> None:
             fcntl.flock(lock, fcntl.LOCK_UN)
 
 
+def check_schema(engine: Engine) -> None:
+    """Refuse a database opened read-only that this labgate cannot read as it is: nothing can migrate it.
+
+    Raises:
+        StoreUnavailableError: the database holds no run store, or is at another schema revision than
+            HEAD_REVISION (an older one needs one write to upgrade it, a newer one the newer labgate).
+    """
+    with engine.connect() as probe:
+        current = _current_revision(probe)
+    if current == HEAD_REVISION:
+        return
+    if current is not None and current not in known_revisions():
+        raise _written_by_newer(current)
+    held = "holds no labgate run store" if current is None else f"is at the older schema revision {current!r}"
+    raise StoreUnavailableError(
+        f"the database {held} and cannot be written to bring it to revision {HEAD_REVISION}: "
+        "open it once with labgate where it can be written"
+    )
+
+
+def _written_by_newer(current: str) -> StoreUnavailableError:
+    return StoreUnavailableError(
+        f"the database is at schema revision {current!r}, which this labgate does not know "
+        f"(it knows up to {HEAD_REVISION}): it was written by a newer labgate; open it with that version"
+    )
+
+
 def _upgrade(engine: Engine) -> None:
     with engine.connect() as probe:
         current = _current_revision(probe)
     if current == HEAD_REVISION:
         return
     if current is not None and current not in known_revisions():
-        raise StoreUnavailableError(
-            f"the database is at schema revision {current!r}, which this labgate does not know "
-            f"(it knows up to {HEAD_REVISION}): it was written by a newer labgate; open it with that version"
-        )
+        raise _written_by_newer(current)
     with engine.begin() as connection:
         if engine.dialect.name == "postgresql":
             connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _PG_LOCK_KEY})

@@ -12,21 +12,25 @@ import hashlib
 import json
 import os
 import secrets
+import sqlite3
 from collections.abc import Callable, Collection, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
 from typing import Any, ParamSpec, TypedDict, TypeVar, Unpack
+from urllib.parse import quote
 
 from sqlalchemy import Text, cast, exists, func, or_, update
 from sqlalchemy import event as sa_event
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import ArgumentError, DBAPIError, IntegrityError, PendingRollbackError
+from sqlalchemy.pool import QueuePool
 from sqlmodel import Session, col, create_engine, select
 
 from runs._artifacts import ArtifactStore, media_type_for
 from runs._errors import DamagedRecordError, LabgateError, StoreUnavailableError
 from runs._records import (
+    RUN_STATUSES,
     TERMINAL_STATUSES,
     ExperimentSpec,
     GateResult,
@@ -36,7 +40,7 @@ from runs._records import (
     is_unicode_text,
 )
 from runs._revision import RevisionReader, track_revision
-from runs._schema import upgrade_schema
+from runs._schema import check_schema, upgrade_schema
 from runs._tables import MAX_ARTIFACT_NAME, Artifact, Event, Experiment, Run, Step, Verdict, utcnow
 from runs._verdicts import RecordedVerdict
 
@@ -46,6 +50,21 @@ _T = TypeVar("_T")
 
 class RunNotFoundError(LabgateError, LookupError):
     """No run has that id."""
+
+
+class UnknownStatusError(LabgateError, ValueError):
+    """A status that is none of labgate's run statuses: every reader (the API's schema, the dashboard's filters)
+    knows only those, so one stored run with another made the whole run list fail."""
+
+
+def check_status(status: object) -> None:
+    """Refuse a run status that is not one of `RUN_STATUSES` before it reaches the database.
+
+    Raises:
+        UnknownStatusError: `status` is not a run status.
+    """
+    if status not in RUN_STATUSES:
+        raise UnknownStatusError(f"{str(status)[:60]!r} is not a run status; a run is one of {', '.join(RUN_STATUSES)}")
 
 
 class ArtifactFields(TypedDict, total=False):
@@ -120,15 +139,59 @@ def _reconnecting(method: Callable[_P, _T]) -> Callable[_P, _T]:
     return wrapper
 
 
-def _configure_sqlite(engine: Engine) -> None:
+def _configure_sqlite(engine: Engine, *, read_only: bool = False) -> None:
+    """Every new connection: WAL (readers never wait for the writer) and a minute's patience for locks.
+
+    A read-only connection changes no journal mode: switching to WAL (or opening a WAL database's `-shm`
+    index) needs a file it cannot create, which made a store on read-only media unreadable.
+    """
+
     @sa_event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
         cursor = dbapi_connection.cursor()
-        cursor.execute("PRAGMA journal_mode=WAL")
+        if not read_only:
+            cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA busy_timeout=60000")
         cursor.execute("PRAGMA foreign_keys=ON")
-        cursor.execute("PRAGMA synchronous=NORMAL")
+        if not read_only:
+            cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.close()
+
+
+_READ_ONLY_MODES = ("mode=ro", "immutable=1")
+"""How a database that cannot be written is opened, in order. `mode=ro` reads a WAL database whose `-wal` and
+`-shm` files exist; a folder where they cannot be created (read-only media, a clean copy) needs `immutable=1`,
+which takes the file as it is, with no locks: right for media nothing can write."""
+
+
+def _cannot_write(error: DBAPIError) -> bool:
+    """Whether SQLite failed because the database, its folder or its `-shm` file cannot be written."""
+    name = getattr(error.orig, "sqlite_errorname", "") or ""
+    return name.startswith(("SQLITE_CANTOPEN", "SQLITE_READONLY"))
+
+
+def _read_only_engine(path: str, mode: str) -> Engine:
+    """An engine on the SQLite file at `path` that only reads (`mode` one of `_READ_ONLY_MODES`).
+
+    Opened through a creator so that the URI stays out of the engine's URL: the revision reader opens a
+    file URL's path itself, and reads through the pool when there is none.
+    """
+    uri = f"file:{quote(path)}?{mode}"
+
+    def connect() -> sqlite3.Connection:
+        return sqlite3.connect(uri, uri=True, timeout=60, check_same_thread=False)
+
+    engine = create_engine(
+        "sqlite://",
+        creator=connect,
+        poolclass=QueuePool,
+        pool_pre_ping=True,
+        pool_size=10,
+        max_overflow=30,
+        json_deserializer=read_json,
+    )
+    _configure_sqlite(engine, read_only=True)
+    return engine
 
 
 RUN_SORT_KEYS: tuple[str, ...] = (
@@ -270,22 +333,57 @@ class RunStore:
             raise StoreUnavailableError(f"the database URL cannot be used: {problem}") from None
         if self.is_sqlite:
             _configure_sqlite(self.engine)
-        try:
-            upgrade_schema(self.engine, self.home)
-        except DBAPIError as error:
-            self.engine.dispose()
-            where = (
-                f" {self.database_url.removeprefix('sqlite:///')}" if self.is_sqlite else ""
-            )  # a URL may hold a password
-            raise StoreUnavailableError(
-                f"cannot open the run store's database{where}: {_database_problem(error)}"
-            ) from None
-        except StoreUnavailableError:
-            self.engine.dispose()
-            raise
+        self.read_only = False
+        """Whether the database could only be opened for reading (read-only media, no permission to write):
+        every read works, every write fails with SQLite's "attempt to write a readonly database"."""
+        self._open_schema()
         track_revision(self.engine)  # after the migrations: they write before the counter exists
         self._revision = RevisionReader(self.engine)
         self.artifacts = ArtifactStore(self.home / "artifacts")
+
+    def _open_schema(self) -> None:
+        """Bring the database to the newest schema; one that cannot be written is opened read-only instead.
+
+        Raises:
+            StoreUnavailableError: the database cannot be opened even for reading, is damaged, or is at
+                a schema revision this labgate cannot read as it is.
+        """
+        try:
+            upgrade_schema(self.engine, self.home)
+            return
+        except DBAPIError as error:
+            self.engine.dispose()
+            failure = error
+        except StoreUnavailableError:
+            self.engine.dispose()
+            raise
+        path = self.engine.url.database if self.is_sqlite else None
+        if path and path != ":memory:" and os.path.isfile(path) and _cannot_write(failure):
+            for mode in _READ_ONLY_MODES:
+                if self._open_read_only(path, mode):
+                    return
+        # Only a file's path is named: a server's URL may hold a password.
+        where = f" {self.database_url.removeprefix('sqlite:///')}" if self.is_sqlite else ""
+        raise StoreUnavailableError(f"cannot open the run store's database{where}: {_database_problem(failure)}")
+
+    def _open_read_only(self, path: str, mode: str) -> bool:
+        """Open the database at `path` read-only in `mode`; False (nothing kept) when SQLite cannot even read it so.
+
+        Raises:
+            StoreUnavailableError: the database reads, but at a schema revision that needs a write to use.
+        """
+        engine = _read_only_engine(path, mode)
+        try:
+            check_schema(engine)
+        except DBAPIError:
+            engine.dispose()
+            return False
+        except StoreUnavailableError:
+            engine.dispose()
+            raise
+        self.engine = engine
+        self.read_only = True
+        return True
 
     # -- plumbing -------------------------------------------------------------------------------
 
@@ -307,8 +405,10 @@ class RunStore:
         return self._revision.read()
 
     def run_dir(self, run_id: str) -> Path:
+        """The run's working folder, made if missing; on a read-only store only named (readers want its path)."""
         path = self.home / "runs" / run_id
-        path.mkdir(parents=True, exist_ok=True)
+        if not self.read_only:
+            path.mkdir(parents=True, exist_ok=True)
         return path
 
     def _add(self, row: Any) -> Any:
@@ -425,7 +525,12 @@ class RunStore:
 
         What makes a claim on a queued run, or a requeue, safe with several servers and workers
         sharing one database: of two racing callers exactly one sees True.
+
+        Raises:
+            UnknownStatusError: `status` is given and is not a run status.
         """
+        if "status" in values:
+            check_status(values["status"])
         values["updated_at"] = utcnow()
         query = update(Run).where(col(Run.id) == run_id, col(Run.status).in_(list(status_in)))
         if expect_worker is not None:
@@ -437,6 +542,14 @@ class RunStore:
 
     @_reconnecting
     def update_run(self, run_id: str, **values: Any) -> None:
+        """Set columns of one run.
+
+        Raises:
+            UnknownStatusError: `status` is given and is not a run status.
+            RunNotFoundError: no run has the id.
+        """
+        if "status" in values:
+            check_status(values["status"])
         values["updated_at"] = utcnow()
         with self.session() as session:
             result = session.execute(update(Run).where(col(Run.id) == run_id).values(**values))
@@ -453,7 +566,12 @@ class RunStore:
         overwrite it. Likewise only a run that has not ended can be cancelled: a cancel racing the
         run's end (or another cancel) neither turns a finished result into a cancelled one nor
         records the cancellation twice.
+
+        Raises:
+            UnknownStatusError: `status` is not a run status (the type says so; a plugin may not check).
+            RunNotFoundError: no run has the id.
         """
+        check_status(status)
         values: dict[str, Any] = {"status": status, "updated_at": utcnow()}
         if reason or status in ("finished", "running"):
             values["reason"] = reason

@@ -28,7 +28,7 @@ from api._errors import BadInputError
 from api._json import dumps_strict
 from api._params import check_param_types
 from api._progress import LineReporter, LiveReporter
-from api._settings import Settings, SettingsError, build_launcher, build_store
+from api._settings import Settings, SettingsError, build_catalog, build_launcher, build_store
 from api._terminal import TerminalConsole, printable, printable_cells
 from api.cli._images import images_group
 from api.cli._interrupt import EXIT_INTERRUPTED, signals_interrupt
@@ -89,9 +89,9 @@ def _emit_json(data: Any) -> None:
 @click.option("--json", "as_json", is_flag=True, help="print JSON")
 def tasks_command(as_json: bool) -> None:
     """List the built-in task catalog."""
-    launcher = build_launcher(Settings())
-    tasks = sorted(launcher.catalog.tasks().values(), key=lambda task: task.id)
-    for name, problem in sorted(launcher.catalog.unavailable.items()):
+    catalog = build_catalog(Settings())  # the catalog only: listing tasks needs no run store
+    tasks = sorted(catalog.tasks().values(), key=lambda task: task.id)
+    for name, problem in sorted(catalog.unavailable.items()):
         click.echo(printable(f"agent: warning: workload {name!r} left out: {problem}"), err=True)
     if as_json:
         _emit_json([{"id": t.id, "workload": t.workload, "title": t.title, "gates": t.gates} for t in tasks])

@@ -12,10 +12,9 @@ from __future__ import annotations
 
 import base64
 import binascii
-import secrets
 
 from api.rest._ratelimit import FailedAuthLimiter
-from api.rest._security import ASGIApp, Receive, Scope, Send, reply
+from api.rest._security import ASGIApp, Receive, Scope, Send, reply, token_matches
 
 OPEN_PATHS = ("/healthz",)
 OPEN_PREFIXES = ("/static/",)
@@ -48,7 +47,7 @@ class ReadGuard:
 
     def __init__(self, app: ASGIApp, *, token: str, limiter: FailedAuthLimiter) -> None:
         self.app = app
-        self.token = token.encode()
+        self.token = token
         self.limiter = limiter
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -62,7 +61,7 @@ class ReadGuard:
             return
         headers = dict(scope.get("headers", []))
         given = presented_token(headers.get(b"authorization", b"").decode("latin-1"))
-        if given is None or not secrets.compare_digest(given.encode(), self.token):
+        if given is None or not token_matches(given, self.token):
             if given is not None:
                 self.limiter.failed(client)
             await reply(send, 401, "this server requires its LABGATE_API_TOKEN to read runs", _CHALLENGES)

@@ -8,11 +8,13 @@ served. No part of a request ever becomes part of a file path, so nothing can es
 from __future__ import annotations
 
 import unicodedata
-from typing import Annotated
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, HTTPException, Path, Query
+from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request
 from fastapi.responses import FileResponse
 from sqlmodel import col, select
+from starlette.datastructures import Headers
+from starlette.responses import MalformedRangeHeader, RangeNotSatisfiable
 
 from api.rest._problems import refusal
 from api.rest._schemas import SHA256_PATTERN
@@ -80,18 +82,60 @@ def _artifact(state: AppState, sha256: str, artifact_id: int | None) -> Artifact
     return row
 
 
+class ArtifactFileResponse(FileResponse):
+    """A file response whose `Range` answers follow RFC 9110 and the API's error shape.
+
+    Starlette answered `Range: items=0-1` and `Range: bytes=5-1` with a plain-text 400, which is neither
+    the documented `{"detail","message"}` nor in the OpenAPI document; and RFC 9110 §14.2 says a range
+    unit the server does not understand must be ignored. Here another unit is ignored (200, the whole
+    file), and a malformed bytes range counts as not satisfiable, which the route refuses first with
+    `range_refusal` (416 in the API's shape).
+    """
+
+    @classmethod
+    def _parse_range_header(cls, http_range: str, file_size: int) -> list[tuple[int, int]]:
+        unit, equals, _ranges = http_range.partition("=")
+        if not equals or unit.strip().lower() != "bytes":
+            return []  # not a byte range: ignored, the whole file is sent
+        try:
+            return super()._parse_range_header(http_range, file_size)
+        except MalformedRangeHeader:
+            raise RangeNotSatisfiable(file_size) from None
+
+    def range_refusal(self, headers: Headers) -> str | None:
+        """Why the byte range a request asks for cannot be sent, or None (also when its Range is ignored:
+        no Range, another unit, or an If-Range naming another version of the file)."""
+        http_range = headers.get("range")
+        if http_range is None or self.stat_result is None:
+            return None
+        if_range = headers.get("if-range")
+        if if_range is not None and not self._should_use_range(if_range):
+            return None
+        size = self.stat_result.st_size
+        try:
+            self._parse_range_header(http_range, size)
+        except RangeNotSatisfiable:
+            return f"the range {http_range[:80]!r} is malformed or lies outside the file's {size} bytes"
+        return None
+
+
+_ARTIFACT_RESPONSES: dict[int | str, dict[str, Any]] = {
+    200: {"content": {"application/octet-stream": {}}, "description": "the file"},
+    206: {"description": "the requested byte range"},
+    404: refusal("no artifact with this digest"),
+    416: refusal("the byte range is malformed or outside the file (Content-Range names its size)"),
+    503: refusal("the stored file is damaged: its size is not the size recorded for it"),
+}
+
+IMMUTABLE_SECONDS = 31536000
+"""How long a client may keep an artifact: its URL names its digest, so its bytes never change."""
+
+
 @router.get(
-    "/artifacts/{sha256}",
-    summary="An artifact's bytes",
-    response_class=FileResponse,
-    responses={
-        200: {"content": {"application/octet-stream": {}}, "description": "the file"},
-        206: {"description": "the requested byte range"},
-        404: refusal("no artifact with this digest"),
-        416: {"description": "range not satisfiable"},
-    },
+    "/artifacts/{sha256}", summary="An artifact's bytes", response_class=FileResponse, responses=_ARTIFACT_RESPONSES
 )
 def get_artifact(
+    request: Request,
     sha256: Annotated[str, Path(pattern=SHA256_PATTERN, description="sha256 of the content, lowercase hex")],
     state: Annotated[AppState, Depends(app_state)],
     download: Annotated[bool, Query(description="ask the browser to save it rather than show it")] = False,
@@ -100,10 +144,14 @@ def get_artifact(
         Query(ge=1, le=2**63 - 1, description="the recorded artifact whose name and type to serve it under"),
     ] = None,
 ) -> FileResponse:
-    """The stored file under its recorded media type; `Range: bytes=...` is honoured (206)."""
+    """The stored file under its recorded media type; `Range: bytes=...` is honoured (206).
+
+    A stored file whose size is not the recorded one is refused (503, `DamagedArtifactError`): its bytes
+    are not the digest's, and would otherwise be cached as them for a year.
+    """
     row = _artifact(state, sha256, artifact)
     try:
-        path = state.store.artifacts.open_path(sha256)
+        path = state.store.artifacts.open_path(sha256, size=row.size)
     except ArtifactNotFoundError as error:
         raise HTTPException(404, str(error)) from None
     media_type = row.media_type
@@ -113,15 +161,38 @@ def get_artifact(
         media_type = "text/plain"  # its bytes, to read; never code a page of this origin could load
     if media_type.startswith("text/") and "charset" not in media_type:
         media_type += "; charset=utf-8"
-    return FileResponse(
+    response = ArtifactFileResponse(
         path,
         media_type=media_type,
         filename=download_name(row.name),
         content_disposition_type="attachment" if download else "inline",
+        stat_result=path.stat(),
         headers={
-            # Content-addressed: these bytes never change. Served files are never active content.
-            "Cache-Control": "public, max-age=31536000, immutable",
+            "Cache-Control": cache_control(protected=state.settings.protect_reads),
+            # Served files are never active content.
             "Content-Security-Policy": "sandbox; default-src 'none'; img-src data: 'self'; style-src 'unsafe-inline'",
             "X-Content-Type-Options": "nosniff",
         },
     )
+    problem = response.range_refusal(request.headers)
+    if problem is not None:
+        raise HTTPException(416, problem, {"Content-Range": f"bytes */{row.size}"})
+    return response
+
+
+router.add_api_route(
+    "/artifacts/{sha256}",
+    get_artifact,
+    methods=["HEAD"],
+    name="head_artifact",
+    summary="An artifact's headers (size, type, name), without its bytes",
+    response_class=FileResponse,
+    responses=_ARTIFACT_RESPONSES,
+)
+
+
+def cache_control(*, protected: bool) -> str:
+    """Content-addressed bytes never change, so any client may keep them for a year; with reads protected
+    (LABGATE_PROTECT_READS) only the client's own cache may, never a shared one (a proxy or CDN in front
+    of the server), which would serve a response to a request that carried the token to anyone (RFC 9111 §3.5)."""
+    return f"{'private' if protected else 'public'}, max-age={IMMUTABLE_SECONDS}, immutable"

@@ -53,3 +53,16 @@ def healthz(state: State) -> Health | JSONResponse:
         executing=len(state.pool.active),
         queued=queued,
     )
+
+
+@router.head(
+    "/healthz",
+    summary="Liveness and readiness, headers only",
+    responses={200: {"description": "ready"}, 503: {"description": "the database cannot be reached"}},
+)
+def healthz_head(state: State) -> JSONResponse:
+    """What GET /healthz answers, whose body the server leaves out: probes and `curl -I` send HEAD."""
+    answer = healthz(state)
+    if isinstance(answer, JSONResponse):
+        return answer
+    return JSONResponse(answer.model_dump(mode="json"))

@@ -72,9 +72,19 @@ def check_token(
     if credentials is None or credentials.scheme.lower() != "bearer":
         _failed(limiter, client)
         raise HTTPException(401, "this server requires 'Authorization: Bearer <LABGATE_API_TOKEN>'", _CHALLENGE)
-    if not secrets.compare_digest(credentials.credentials.encode(), token.encode()):
+    if not token_matches(credentials.credentials, token):
         _failed(limiter, client)
         raise HTTPException(401, "the bearer token is not this server's LABGATE_API_TOKEN", _CHALLENGE)
+
+
+def token_matches(presented: str, token: str) -> bool:
+    """Whether a presented token is the server's, in constant time; never raises, whatever either holds.
+
+    Starlette decodes header bytes as Latin-1, and a token read from the environment keeps a byte that is
+    not UTF-8 as a lone surrogate, which a plain `.encode()` refuses: every request carrying a token then
+    failed with a 500. `surrogatepass` encodes every string, so any mismatch is a mismatch (401).
+    """
+    return secrets.compare_digest(presented.encode("utf-8", "surrogatepass"), token.encode("utf-8", "surrogatepass"))
 
 
 def _failed(limiter: FailedAuthLimiter | None, client: str) -> None:
