@@ -201,7 +201,7 @@ def test_a_database_that_cannot_be_opened_for_writing_is_read(refused_for_writin
 
 def test_a_server_on_a_store_it_cannot_write_starts_no_run_workers(refused_for_writing: tuple[Path, str, str]) -> None:
     """Its workers would fail to claim the store's queued run on every supervisor loop, a traceback each time."""
-    home, run_id, _ = refused_for_writing
+    home, _, _ = refused_for_writing
     app = create_app(Settings(home=home, run_workers=2, max_workers=2))
     try:
         assert app.state.labgate.pool.concurrency == 0 and app.state.labgate.launcher.store.read_only
