@@ -130,12 +130,9 @@ def check_schema(engine: Engine) -> None:
         StoreUnavailableError: the database holds no run store, or is at another schema revision than
             HEAD_REVISION (an older one needs one write to upgrade it, a newer one the newer labgate).
     """
-    with engine.connect() as probe:
-        current = _current_revision(probe)
+    current = _known_revision(engine)
     if current == HEAD_REVISION:
         return
-    if current is not None and current not in known_revisions():
-        raise _written_by_newer(current)
     held = "holds no labgate run store" if current is None else f"is at the older schema revision {current!r}"
     raise StoreUnavailableError(
         f"the database {held} and cannot be written to bring it to revision {HEAD_REVISION}: "
@@ -150,13 +147,19 @@ def _written_by_newer(current: str) -> StoreUnavailableError:
     )
 
 
-def _upgrade(engine: Engine) -> None:
+def _known_revision(engine: Engine) -> str | None:
+    """The database's schema revision (None: no run store); raises StoreUnavailableError for one it does not know."""
     with engine.connect() as probe:
         current = _current_revision(probe)
+    if current is not None and current != HEAD_REVISION and current not in known_revisions():
+        raise _written_by_newer(current)
+    return current
+
+
+def _upgrade(engine: Engine) -> None:
+    current = _known_revision(engine)
     if current == HEAD_REVISION:
         return
-    if current is not None and current not in known_revisions():
-        raise _written_by_newer(current)
     with engine.begin() as connection:
         if engine.dialect.name == "postgresql":
             connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _PG_LOCK_KEY})
