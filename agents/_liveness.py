@@ -15,6 +15,7 @@ executed by none of its processes, whatever now holds that pid (`process_alive_h
 from __future__ import annotations
 
 import contextlib
+import functools
 import logging
 import os
 import socket
@@ -38,8 +39,11 @@ def this_worker() -> str:
     return f"{socket.gethostname()}:{os.getpid()}"
 
 
+@functools.cache
 def host_booted_at() -> datetime | None:
-    """When this host last booted (UTC, to the second), or None where the system does not say (not Linux)."""
+    """When this host last booted (UTC, to the second), or None where the system does not say (not Linux).
+
+    Read once per process: it cannot change while the process lives, and a run list asks it per run."""
     try:
         with open("/proc/stat", encoding="ascii") as stat:
             for line in stat:

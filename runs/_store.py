@@ -181,15 +181,7 @@ def _read_only_engine(path: str, mode: str) -> Engine:
     def connect() -> sqlite3.Connection:
         return sqlite3.connect(uri, uri=True, timeout=60, check_same_thread=False)
 
-    engine = create_engine(
-        "sqlite://",
-        creator=connect,
-        poolclass=QueuePool,
-        pool_pre_ping=True,
-        pool_size=10,
-        max_overflow=30,
-        json_deserializer=read_json,
-    )
+    engine = create_engine("sqlite://", creator=connect, poolclass=QueuePool, **_ENGINE_OPTIONS)
     _configure_sqlite(engine, read_only=True)
     return engine
 
@@ -243,6 +235,15 @@ def read_json(text: str | bytes) -> Any:
             "labgate never writes that, so the database was changed by something else"
         ) from None
     return _valid_text(value) if "\\ud" in raw.lower() else value
+
+
+_ENGINE_OPTIONS: dict[str, Any] = {
+    "pool_pre_ping": True,
+    "pool_size": 10,
+    "max_overflow": 30,
+    "json_deserializer": read_json,
+}
+"""Every engine's pool and JSON reading, the read-only one's included."""
 
 
 def _valid_text(value: Any) -> Any:
@@ -320,14 +321,7 @@ class RunStore:
         connect_args: dict[str, Any] = {"timeout": 60, "check_same_thread": False} if self.is_sqlite else {}
         # A server process answers many requests at once from a thread pool: room for them all.
         try:
-            self.engine = create_engine(
-                self.database_url,
-                connect_args=connect_args,
-                pool_pre_ping=True,
-                pool_size=10,
-                max_overflow=30,
-                json_deserializer=read_json,
-            )
+            self.engine = create_engine(self.database_url, connect_args=connect_args, **_ENGINE_OPTIONS)
         except (ArgumentError, ImportError, TypeError) as error:  # unknown dialect, malformed URL, no driver, in-memory
             problem = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
             raise StoreUnavailableError(f"the database URL cannot be used: {problem}") from None

@@ -25,6 +25,7 @@ from sandboxes._docker_cgroup import ContainerCgroup
 from sandboxes._docker_container import remove_quietly
 from sandboxes._docker_stream import STDOUT, frames, hang_up, raw_socket
 from sandboxes._engine import engine_errors
+from sandboxes._process import signal_stop
 from sandboxes._quota import QuotaWatch, limit_name
 
 _POLL_SECONDS = 0.2
@@ -197,15 +198,8 @@ class DockerProcess(SandboxProcess):
         milliseconds away. False where it may not or cannot."""
         if not self._let_run:
             return False
-        for pid in reversed(self._let_run):
-            try:
-                os.kill(pid, signal.SIGSTOP)
-            except ProcessLookupError:
-                continue
-            except PermissionError:
-                return False  # not ours to signal: only the engine's pause stops them
-            self._halted.append(pid)
-        return True
+        self._halted, allowed = signal_stop(self._let_run)
+        return allowed  # where not ours to signal, only the engine's pause stops them
 
     def resume(self) -> None:
         with contextlib.suppress(*engine_errors()):

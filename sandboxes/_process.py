@@ -112,6 +112,23 @@ def _running(pid: int) -> bool:
     return _state(pid) not in (b"", b"T", b"t", b"Z", b"X")
 
 
+def signal_stop(pids: Sequence[int]) -> tuple[list[int], bool]:
+    """SIGSTOP to each of `pids`, the last first (the command's own process, started last, is the one at
+    work), with no listing and no wait: what `halt` does inside a measurement's clock. Returns the pids
+    signalled and whether none refused the signal (one already gone refuses nothing)."""
+    signalled, allowed = [], True
+    for pid in reversed(pids):
+        try:
+            os.kill(pid, signal.SIGSTOP)
+        except ProcessLookupError:
+            continue
+        except PermissionError:
+            allowed = False
+            continue
+        signalled.append(pid)
+    return signalled, allowed
+
+
 def _descendants(pid: int) -> list[int]:
     """`pid` and every process below it (their children, recursively)."""
     found, pending = [], [pid]
@@ -334,20 +351,12 @@ class HostProcess(SandboxProcess):
         return complete and bool(self._paused)
 
     def halt(self) -> bool:
-        """SIGSTOP to what the last `resume` let run, in the reverse of the order it was found (the command's
-        own process, started last, first): no listing and no wait, since it runs inside a measurement's clock."""
+        """SIGSTOP to what the last `resume` let run (`signal_stop`); `pause` then waits for all of them."""
         if self._let_run is None:
             return False
-        signalled = True
-        for pid in reversed(self._let_run):
-            try:
-                os.kill(pid, signal.SIGSTOP)
-            except ProcessLookupError:
-                continue
-            except PermissionError:
-                signalled = False
+        _, allowed = signal_stop(self._let_run)
         self._paused = list(self._let_run)
-        return signalled
+        return allowed
 
     def resume(self) -> None:
         """SIGCONT to what `pause` stopped, and nothing else to do: it may run inside a measurement's clock.

@@ -73,10 +73,8 @@ class PlacedSession:
             self.arena.close()
             raise
         self.clocked: dict[int, Clocked] = {}
-        self.paused = False
-        """Whether `resume` is owed (something may be stopped)."""
         self.stopped = False
-        """Whether the worker has been stopped since it last ran."""
+        """Whether the worker has been stopped (all or some of it) since it last ran: `resume` is owed."""
 
     def start(self) -> Message | None:
         """Send the request; None once the worker is prepared (and stopped), else its failure reply."""
@@ -150,14 +148,13 @@ class PlacedSession:
         """Stop the worker, or end its request: a worker left running could work on a run off the clock."""
         if self.stopped:
             return
-        self.paused = self.stopped = True  # whatever `pause` managed to stop, `resume` lets go
+        self.stopped = True  # whatever `pause` managed to stop, `resume` lets go
         if not self.process.pause():
             raise ProtocolError(f"the worker could not be stopped {when}")
 
     def _go(self) -> None:
-        self.stopped = False
-        if self.paused:
-            self.paused = False
+        if self.stopped:
+            self.stopped = False
             self.process.resume()
 
 
