@@ -6,7 +6,8 @@ sandbox: the mesh from `system/blockMeshDict` (cell counts scaled for a finer me
 `snappyHexMesh` when its dictionary exists, else the `constant/polyMesh` given (one `refineMesh`
 pass for a finer mesh); initial fields from `0.orig/` or `0/<field>.orig` where the case keeps them
 there for its Allrun to copy; `topoSet` and `setFields` when their dictionaries exist; then the solver
-the controlDict names. labgate's own function objects write cell centres and volumes at the end.
+the controlDict names. A finer mesh than the case's own never starts from fields given cell by cell
+(`_start_state`). labgate's own function objects write cell centres and volumes at the end.
 
 Adopt (`agent check cfd/case PATH`): the copy keeps its results; a decomposed case is reconstructed
 (`reconstructPar -latestTime`), the latest time converted to uncompressed ASCII
@@ -46,6 +47,7 @@ from tools.cfd.cases._generic_control import (
     stripped,
 )
 from tools.cfd.cases._own_fields import CENTRE_FIELDS, VOLUME_FIELD, own_fields
+from tools.cfd.cases._start_state import given_start_fields, refusal, start_from_originals
 from tools.cfd.openfoam._commands import CaseStep, OpenFOAMConfig, StepOutcome, run_steps
 from tools.cfd.openfoam._fields import FieldFormatError, latest_time, numbered_directories
 from tools.cfd.openfoam._foamdict import FoamValue, Raw, Word
@@ -188,8 +190,8 @@ def _mesh_steps(case: Path, factor: float) -> list[CaseStep]:
     return steps
 
 
-def _start_only(case: Path) -> None:
-    """Remove every time directory but the first (the initial conditions) from the copy."""
+def _start_only(case: Path) -> Path:
+    """Remove every time directory but the first (the initial conditions) from the copy; returns that one."""
     times = numbered_directories(case)
     if not times and (case / "0.orig").is_dir() and not (case / "0.orig").is_symlink():
         # Many tutorials keep their initial fields in 0.orig and let Allrun copy them; labgate does that itself.
@@ -201,6 +203,8 @@ def _start_only(case: Path) -> None:
         raise TaskError("the case has no initial time directory (0/ or 0.orig/)")
     _one_mesh_in_constant(case, times[0][1])
     _restore_original_fields(times[0][1])
+    start_from_originals(case, times[0][1])
+    return times[0][1]
 
 
 def _one_mesh_in_constant(case: Path, start: Path) -> None:
@@ -350,7 +354,9 @@ def run_user_case(
     control = read_control(case)
     solver = application(control, openfoam.bin_dir)
     notes = stripped(control)
-    _start_only(case)
+    start = _start_only(case)
+    if params.mesh_factor > 1 and (given := given_start_fields(case, start)):
+        return ExperimentOutcome(key=experiment.key, status="error", error=refusal(start, given), refused=refused)
     steps = _mesh_steps(case, params.mesh_factor)
     text, _ = solve_control(control, solver, end_time=params.end_time, functions=labgate_functions(case))
     _write(case, "system/controlDict", text)

@@ -164,6 +164,11 @@ def field_text(text: str) -> str:
     return _COMMENT_OR_STRING.sub(_blank, text)
 
 
+def without_comments(text: str) -> str:
+    """A dictionary's text with its comments blanked and its strings kept (an `#include "file"` names one)."""
+    return _COMMENT_OR_STRING.sub(lambda match: match.group() if match.group().startswith('"') else " ", text)
+
+
 _KEYWORD_INTERNAL = re.compile(r"\binternalField\b")
 
 
