@@ -36,4 +36,16 @@ def store_failure(error: BaseException) -> str:
     original = getattr(error, "orig", None)
     text = str(original if original is not None else error).strip()
     reason = text.splitlines()[0] if text else ""
+    for driver_says, meaning in _STORE_FAILURES:
+        if driver_says in reason.lower():
+            return f"the run store cannot be written: {meaning} (the database said: {reason})"
     return f"the run store cannot be used: {reason or type(error).__name__}"
+
+
+_STORE_FAILURES = (
+    ("readonly database", "it is read-only (read-only media, or no permission to write its folder)"),
+    ("disk is full", "its disk is full"),
+    ("could not extend file", "its disk is full"),
+    ("no space left on device", "its disk is full"),
+)
+"""What SQLite and PostgreSQL say when the store's folder cannot take a write, in the words a user acts on."""

@@ -286,13 +286,15 @@ def test_the_server_serves_a_read_only_store_and_answers_writes_with_503(
     app = create_app(Settings(home=home, run_workers=0), start_workers=False)
     assert app.state.labgate.store.read_only
     with TestClient(app) as test_client:
-        assert test_client.get("/healthz").json()["database"] == "ok"
+        health = test_client.get("/healthz").json()
+        assert health["database"] == "ok" and health["read_only"] is True, health
         assert [row["run_id"] for row in test_client.get("/runs").json()["items"]] == [run_id]
         assert test_client.get(f"/runs/{run_id}").status_code == 200
         assert test_client.get(f"/ui/runs/{run_id}").status_code == 200
         assert test_client.get(f"/artifacts/{sha}").content == DATA
         refused = test_client.post(f"/runs/{run_id}/cancel")
         assert refused.status_code == 503 and "readonly" in refused.json()["message"], refused.text
+        assert "cannot be written: it is read-only" in refused.json()["message"], refused.text
     app.state.labgate.store.engine.dispose()
 
 

@@ -82,5 +82,12 @@ def test_the_server_starts_on_a_store_it_cannot_write_and_answers_writes_with_50
         assert listed.status_code == 200 and run_id in listed.text
         cancelled = client.post(f"/runs/{run_id}/cancel")
         assert cancelled.status_code == 503, cancelled.text
-        assert "the run store cannot be used" in cancelled.json()["detail"]
+        assert "the run store cannot be written: its disk is full" in cancelled.json()["detail"]
+        # Readiness says so too (it read `ok` while every write failed), and says it again once there is room.
+        health = client.get("/healthz")
+        assert health.status_code == 503 and "KiB free" in health.json()["disk"], health.text
+        assert client.head("/healthz").status_code == 503
+        (home / "filler").unlink()
+        health = client.get("/healthz")
+        assert health.status_code == 200 and health.json()["disk_free_bytes"] > 4 << 20, health.text
     app.state.labgate.store.engine.dispose()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 from typing import Annotated
 
 from fastapi import APIRouter, Depends
@@ -12,6 +13,8 @@ from api.rest._schemas import Health, TaskInfo
 from api.rest._state import AppState, app_state
 
 router = APIRouter(tags=["meta"])
+MIN_FREE_BYTES = 1 << 20
+"""Below this much free space the store's writes are about to fail (an artifact, a figure, a log)."""
 State = Annotated[AppState, Depends(app_state)]
 
 
@@ -37,18 +40,32 @@ def list_tasks(state: State) -> list[TaskInfo]:
     "/healthz",
     response_model=Health,
     summary="Liveness and readiness",
-    responses={503: {"description": "the database cannot be reached"}},
+    responses={503: {"description": "the database cannot be reached, or the store's disk is (nearly) full"}},
 )
 def healthz(state: State) -> Health | JSONResponse:
+    """Ready when the database answers and, for a store that takes writes, its disk has room for them.
+
+    A full disk used to read `ok` here while every write (a run, an event, an artifact) failed with 503.
+    """
     try:
         with state.store.engine.connect() as connection:
             connection.execute(text("SELECT 1"))
         queued = state.store.count_runs(status="queued")
     except Exception as error:  # noqa: BLE001 - any database failure means not ready
         return JSONResponse({"status": "error", "database": f"{type(error).__name__}"}, status_code=503)
+    try:
+        free = shutil.disk_usage(state.store.home).free
+    except OSError as error:
+        return JSONResponse({"status": "error", "disk": f"cannot be read: {error.strerror}"}, status_code=503)
+    read_only = state.store.read_only
+    if free < MIN_FREE_BYTES and not read_only:
+        disk = f"{free // 1024} KiB free under the store's folder: runs, events and artifacts cannot be written"
+        return JSONResponse({"status": "error", "database": "ok", "disk": disk}, status_code=503)
     return Health(
         status="ok",
         database="ok",
+        disk_free_bytes=free,
+        read_only=read_only,
         workers=state.pool.concurrency,
         executing=len(state.pool.active),
         queued=queued,
@@ -58,7 +75,7 @@ def healthz(state: State) -> Health | JSONResponse:
 @router.head(
     "/healthz",
     summary="Liveness and readiness, headers only",
-    responses={200: {"description": "ready"}, 503: {"description": "the database cannot be reached"}},
+    responses={200: {"description": "ready"}, 503: {"description": "the database or the store's disk is not"}},
 )
 def healthz_head(state: State) -> JSONResponse:
     """What GET /healthz answers, whose body the server leaves out: probes and `curl -I` send HEAD."""

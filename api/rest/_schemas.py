@@ -210,6 +210,9 @@ class TaskInfo(BaseModel):
 class Health(BaseModel):
     status: Literal["ok"]
     database: Literal["ok"]
+    disk_free_bytes: int
+    read_only: bool
+    """A store on read-only media serves what it holds and takes no runs."""
     workers: int
     executing: int
     queued: int
