@@ -52,12 +52,13 @@ def compiler() -> None:
     require_tool(probe is not None, "bubblewrap")
 
 
-def _broken(line_marker: str = "Cproduction_ = dict") -> tuple[str, int]:
-    """The family source with a statement broken, and the line it is on."""
+def _broken(line_marker: str = "return 1.0 - tanh(pow3(8.0*rd));") -> tuple[str, int]:
+    """The family source with a statement broken (a parenthesis dropped: an edit the token checks pass, since
+    what an edit removes is free, and the compiler refuses), and the line it is on."""
     source = family_source()
     lines = source.splitlines()
     number = next(index for index, line in enumerate(lines, start=1) if line_marker in line)
-    lines[number - 1] = lines[number - 1].replace("dict.", "dict..")
+    lines[number - 1] = lines[number - 1].replace("8.0*rd));", "8.0*rd);")
     return "\n".join(lines) + "\n", number
 
 

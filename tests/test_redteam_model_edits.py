@@ -88,6 +88,31 @@ HOSTILE_EDITS = {
     "prefixed-string": (IN_FEATURE, 'return tanh(this->chi()/dimensionedScalar(u8"x", dimless, 1.0));'),
     "raw-string-delimiter": (IN_FEATURE, 'return tanh(this->chi()/dimensionedScalar(R"a(x)a", dimless, 1.0));'),
     "nul-splits-a-name": (IN_FEATURE, "return tanh(this->chi())*this->mes\0h_;"),
+    # (s39 red team) the model's own names as functions, state across iterations, forced or plain assignments,
+    # and the family's other names moved: each let a model change what the gates read, not the flow
+    "override-allow-listed-nu": (
+        PUBLIC,
+        PUBLIC + "    tmp<volScalarField> nu() const\n    {\n"
+        '        return this->nuTilda_*0.0 + dimensionedScalar("n", dimViscosity, 1e-3);\n    }\n',
+    ),
+    "override-allow-listed-chi": (PUBLIC, PUBLIC + "    tmp<volScalarField> chi() const { return this->nuTilda_; }\n"),
+    "data-member-state": ("    scalar referenceLength_;\n", "    scalar referenceLength_;\n    scalar calls_ = 0;\n"),
+    "forced-wall-values": (IN_CORRECT, "correctNut();\n        this->nut_ == this->nut_*0.8;\n    }\n};"),
+    "forced-wall-values-in-parentheses": (
+        IN_CORRECT,
+        "correctNut();\n        (this->nut_) == this->nut_*0.8;\n    }\n};",
+    ),
+    "assignment-to-a-member": (IN_CORRECT, "correctNut();\n        this->nut_ = this->nut_*0.8;\n    }\n};"),
+    "compound-assignment": (IN_CORRECT, "correctNut();\n        this->nuTilda_ *= 0.9;\n    }\n};"),
+    "family-name-moved-runTime": (IN_FEATURE, "return tanh(this->chi()/featureScale_)*this->runTime_.value();"),
+    "family-name-moved-bound": (
+        IN_CORRECT,
+        'correctNut();\n        bound(this->nut_, dimensionedScalar("n", dimViscosity, 1e-3));\n    }\n};',
+    ),
+    "destructor-body": (
+        "    virtual ~SAcorrected() = default;",
+        "    virtual ~SAcorrected()\n    {\n        this->nut_ == this->nut_*0.0;\n    }",
+    ),
     # a directive is one token: a kept `#` with new words after it is a new directive
     "include-turned-into-if": ('#include "fvOptions.H"', "#if 1"),
     "include-of-another-header": ('#include "bound.H"', '#include "OFstream.H"'),
@@ -112,6 +137,14 @@ HONEST_EDITS = {
     "number-forms": (IN_FEATURE, "return tanh(this->chi()/featureScale_)*1e-3*0.5f*2.0L*.5*1.e+2*3;"),
     "directive-spacing": ('#include "SpalartAllmaras.H"', '#  include   "SpalartAllmaras.H"  // the base model'),
     "crlf-line-ends": (IN_FEATURE, "return tanh(\r\n    this->chi()/featureScale_);"),
+    "production-term-edited": (
+        "this->Cb1_*alpha*rho*Stilda*nuTilda*betaP",
+        "this->Cb1_*alpha*rho*Stilda*nuTilda*betaP*(1.0 + 0.1*tanh(chi/5.0))",
+    ),
+    "eddy-viscosity-edited-beside-family-names": (
+        "const volScalarField scaled(fv1*multiplier(Cfv1_, fv1Feature_));",
+        "const volScalarField scaled(fv1*multiplier(Cfv1_, fv1Feature_)*(1.0 - 0.1*tanh(chi/20.0)));",
+    ),
 }
 
 

@@ -110,7 +110,10 @@ class LlmModelProposer(LlmProposerBase):
             "quantities (this->chi(), this->fv1(chi), Stilda, this->y_, this->nu(), gradU, the coefficients) "
             "and OpenFOAM's field functions (exp, log, sqrt, pow, sqr, mag, magSqr, min, max, tanh, symm, "
             "skew, tr, fvc::grad): no includes, files, streams, new functions or pointers. A local value is "
-            "used by its name (not this->name), after its declaration and inside the braces that declare it."
+            "used by its name (not this->name), after its declaration and inside the braces that declare it. "
+            "Declare values only inside function bodies, assign only in a declaration (no =, +=, ... to an "
+            "existing value, no '==': use pos() or neg() for conditions), and leave the model's other names "
+            "(runTime_, mesh_, bound, solve, ...) where they are."
         )
 
     def _one(

@@ -20,7 +20,18 @@ its declaration and inside the braces (or, for a parameter, the body) that decla
 `->`, `::` or `template` (a member of something else), before `::` (a type or namespace), or before `(`
 (a call: a function, or a function-like macro of the headers, of that name). A declaration may not be a
 function: one of a base class's names (`devReff`, what post-processing reads the wall shear from) would
-replace that function behind the solver's back.
+replace that function behind the solver's back; nor may one whose name is on the allow-list (`nu()`, the
+molecular viscosity the momentum equation reads, would change the task's Reynolds number).
+
+A red-team pass found three more ways around a diff of allowed tokens, each closed here for any name:
+- state: a data member declared in the class (`scalar calls_ = 0;`), counted up in `correct()`, told the
+  model its last iteration, where it forced the eddy viscosity's wall values (`this->nut_ == ...`) after
+  the velocity was solved: the wall shear OpenFOAM wrote fell 6 % while the flow stayed plain SA. A
+  declaration must lie inside a function body; an assignment (`=`, `+=`, ...) may only initialise the
+  value it declares; a forced assignment `==` may not be added at all (`pos`/`neg` make conditions);
+- reuse: a name of the family outside the allow-list (`runTime_`, `mesh_`, `bound`, `solve`, ...) kept by
+  the diff could be moved anywhere (`this->runTime_.value()`, `bound(this->nut_, ...)`). Such a name may
+  stand only among the neighbours it has in the family (`_REUSE_REACH` tokens on each side).
 """
 
 from __future__ import annotations
@@ -99,6 +110,9 @@ _KEYWORDS = frozenset(
         *("using", "virtual", "void", "volatile", "wchar_t", "while", "xor", "xor_eq", "override", "final"),
     }
 )
+_ASSIGNMENTS = frozenset({"=", "+=", "-=", "*=", "/=", "%=", "&=", "|=", "^=", "<<=", ">>="})
+_REUSE_REACH = 2
+"""Tokens on each side of a name outside the allow-list that must be as the family has them."""
 _MEMBER_ACCESS = frozenset({".", "->", "::", ".*", "->*", "template", "typename", "~", "operator", "goto"})
 _MAX_PROBLEMS = 10
 
@@ -233,19 +247,55 @@ def _misplaced(stream: list[str], index: int, declared: dict[str, str]) -> str |
     return None
 
 
+def _in_function_body(stream: list[str], index: int) -> bool:
+    """Whether `index` lies inside a function's body: some brace around it opens after `)` or `const`
+    (a class's or a namespace's brace opens after a name or a template argument)."""
+    depth = 0
+    for at in range(index - 1, -1, -1):
+        token = stream[at]
+        if token == "}":
+            depth += 1
+        elif token == "{":
+            if depth:
+                depth -= 1
+            elif at > 0 and stream[at - 1] in (")", "const"):
+                return True
+    return False
+
+
+def _declaration_problem(stream: list[str], index: int) -> str | None:
+    """Why the declaration of `stream[index]` is refused, whatever its name (None when it is a local value)."""
+    name = stream[index]
+    following = stream[index + 1] if index + 1 < len(stream) else ""
+    after = stream[index + 2] if index + 2 < len(stream) else ""
+    if name in _KEYWORDS or name.startswith("__") or (name[:1] == "_" and name[1:2].isupper()):
+        return f"a declaration of the reserved name {name!r}"
+    if following == "(" and (after in (")", "const", "typename") or after in _TYPES):
+        return f"the function {name!r} (a model edit declares values, not functions)"
+    enclosing = _enclosing(stream, index)
+    if (enclosing is None or stream[enclosing] == "{") and not _in_function_body(stream, index):
+        return f"the declaration of {name!r} outside a function body (a model keeps no state of its own)"
+    return None
+
+
+def _enclosing(stream: list[str], index: int) -> int | None:
+    """The index of the innermost `{` or `(` still open at `index`."""
+    open_at: list[int] = []
+    for at in range(index):
+        if stream[at] in ("{", "("):
+            open_at.append(at)
+        elif stream[at] in ("}", ")") and open_at:
+            open_at.pop()
+    return open_at[-1] if open_at else None
+
+
 def _unresolved(stream: list[str], index: int, scopes: list[tuple[str, int, int, str]]) -> str | None:
     """Why a name outside the allow-list does not stand for a value the edit declared (None when it does)."""
     name = stream[index]
     previous = stream[index - 1] if index > 0 else ""
     following = stream[index + 1] if index + 1 < len(stream) else ""
-    after = stream[index + 2] if index + 2 < len(stream) else ""
-    declaration = next((item for item in scopes if item[0] == name and item[1] == index), None)
-    if declaration is not None:
-        if name in _KEYWORDS or name.startswith("__") or (name[:1] == "_" and name[1:2].isupper()):
-            return f"a declaration of the reserved name {name!r}"
-        if following == "(" and (after in (")", "const", "typename") or after in _TYPES):
-            return f"the function {name!r} (a model edit declares values, not functions)"
-        return None
+    if any(item[0] == name and item[1] == index for item in scopes):
+        return _declaration_problem(stream, index)
     if previous in _MEMBER_ACCESS:
         return f"the name {name!r} after {previous!r} (a member of something other than the edit's own values)"
     if following in ("::", "("):
@@ -253,6 +303,45 @@ def _unresolved(stream: list[str], index: int, scopes: list[tuple[str, int, int,
     if not any(item[0] == name and item[1] < index <= item[2] for item in scopes):
         return f"the name {name!r} outside the scope that declares it"
     return None
+
+
+def _assignment_problem(stream: list[str], index: int, declarations: set[int]) -> str | None:
+    """Why an added assignment is refused: only a declared value's initialiser (`const scalar c = 0.3`) may
+    assign, and a forced assignment `==` (a field's boundary values too) may not be added at all."""
+    token = stream[index]
+    if token == "==":
+        return "the operator '==' (a forced assignment of a field; pos() and neg() make conditions)"
+    if token in _ASSIGNMENTS and not (token == "=" and index - 1 in declarations):
+        return f"the assignment {token!r} to something the edit did not just declare (a model edit changes no state)"
+    return None
+
+
+def _windows(stream: list[str], skip: set[str]) -> dict[tuple[tuple[str, ...], int], int]:
+    """How often each name outside the allow-list (and `skip`) stands among which neighbours: keyed by the
+    window of tokens around it and the name's place in that window."""
+    counts: dict[tuple[tuple[str, ...], int], int] = {}
+    for index, token in enumerate(stream):
+        if not (token[:1].isalpha() or token[:1] == "_") or token in ALLOWED_WORDS or token in skip:
+            continue
+        start = max(index - _REUSE_REACH, 0)
+        key = (tuple(stream[start : index + _REUSE_REACH + 1]), index - start)
+        counts[key] = counts.get(key, 0) + 1
+    return counts
+
+
+def _moved_names(family: list[str], theirs: list[str], declared: set[str]) -> list[str]:
+    """A name of the family outside the allow-list where the family does not have it (module doc: reuse).
+    The edit's own values are judged by their scope instead, unless they take a name of the family."""
+    kept = _windows(family, set())
+    problems = []
+    for (window, place), count in _windows(theirs, declared - set(family)).items():
+        if count > kept.get((window, place), 0):
+            name = window[place]
+            problems.append(
+                f"the name {name!r} in a new place ({' '.join(window)!r}: the family's names outside "
+                "the allow-list stay where the family has them)"
+            )
+    return problems
 
 
 def foreign_tokens(source: str, family: str) -> list[str]:
@@ -278,6 +367,7 @@ def foreign_tokens(source: str, family: str) -> list[str]:
     # Where a token stands matters too: a template token right before an added one is judged with it.
     near = sorted({index for i in added for index in range(max(i - 2, 0), i + 1)})
     added_set = set(added)
+    declarations = {index for _, index, _, _ in scopes}
     problems: list[str] = []
     for index in near:
         token = theirs[index]
@@ -286,8 +376,14 @@ def foreign_tokens(source: str, family: str) -> list[str]:
             reason = _refusal(token, ALLOWED_WORDS | set(declared))
             if reason is None and token not in ALLOWED_WORDS and (token[0].isalpha() or token[0] == "_"):
                 reason = _unresolved(theirs, index, scopes)
+            elif reason is None and index in declarations:
+                reason = _declaration_problem(theirs, index)
+            reason = reason or _assignment_problem(theirs, index, declarations)
         reason = reason or _misplaced(theirs, index, declared)
         if reason is not None and reason not in problems:
+            problems.append(reason)
+    for reason in _moved_names(tokens(family), theirs, set(declared)):
+        if reason not in problems:
             problems.append(reason)
     return [
         f"the edit adds {reason}: a model edit may use only numbers, arithmetic, the model's own quantities "

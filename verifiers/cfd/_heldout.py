@@ -97,7 +97,7 @@ def hill_quantities(case: Path, params: HillParams) -> dict[str, float]:
     _, reattachment = bubble(wall.x, wall.tangential)
     profiles, _ = velocity_profiles(case, params)
     rmse, _ = profile_rmse(profiles)
-    values = {"cf_rmse": cf_rmse(wall.x, wall.cf_foam), "profile_rmse": rmse}
+    values = {"cf_rmse": cf_rmse(wall.x, wall.cf_cells), "profile_rmse": rmse}
     values["reattachment"] = reattachment if reattachment is not None else 9.0
     return values
 

@@ -243,9 +243,9 @@ class PeriodicHillCase(CaseDefinition[HillParams]):
             return {}, outputs
         metrics = flow_metrics(final, 1.0)
         wall = hill_wall(case, params)
-        metrics["cf_rmse"] = cf_rmse(wall.x, wall.cf_foam)
+        metrics["cf_rmse"] = cf_rmse(wall.x, wall.cf_cells)  # labgate's reading: see `wall_reading`
         x_ref, cf_ref = hill_cf_reference()
-        series: list[Series] = [(wall.x, wall.cf_foam, "-", f"labgate ({params.model})"), (x_ref, cf_ref, "o", "DNS")]
+        series: list[Series] = [(wall.x, wall.cf_cells, "-", f"labgate ({params.model})"), (x_ref, cf_ref, "o", "DNS")]
         label, axes = "lower-wall skin friction", ("x / h", "Cf = 2 tau_w / Ub²")
         title = f"{title}\nreference: {XIAO_2020}"
         outputs.append(comparison_figure(directory, "skin-friction.png", label, series, axes, title))

@@ -140,7 +140,7 @@ class FlatPlateCase(CaseDefinition[PlateParams]):
 
     def error(self, case: Path, params: PlateParams) -> float:
         wall = wall_reading(case, "plate", nu=params.nu, speed=1.0)
-        return plate_error(wall.x, wall.cf_foam, params.re_l)
+        return plate_error(wall.x, wall.cf_cells, params.re_l)  # labgate's reading: see `wall_reading`
 
     def analyse(
         self, case: Path, directory: Path, params: PlateParams, log: SolverLog

@@ -268,7 +268,7 @@ class BackwardStepCase(CaseDefinition[StepParams]):
             return {}, outputs
         wall = step_wall(case, params)
         metrics = flow_metrics(final, params.inlet_velocity)
-        found = reattachment(wall.x, wall.cf_foam)
+        found = reattachment(wall.x, wall.tangential)
         if found is not None:
             metrics["reattachment"] = found
         _, measured = step_reattachment_reference()

@@ -51,6 +51,13 @@ def wall_reading(
     OpenFOAM's wallShearStress is the stress on the wall with the opposite sign convention, so
     Cf_foam = -2 tau_x / U^2. The cell reader uses Cf = 2 nu u_t / (d U^2), valid where the first cell
     lies in the viscous sublayer; its sign (the near-wall flow direction) is valid for any wall treatment.
+
+    Scores and held-out checks read `cf_cells` (and `tangential`), never `cf_foam`: wallShearStress is
+    computed in the solver's process from the turbulence model's effective viscosity, so a compiled model
+    (a candidate's C++) can change it without changing the flow. A model edit that forced the eddy
+    viscosity's wall values on the last iteration left the velocity byte-identical to plain SA and lowered
+    the hill's Cf RMSE by 6 % (accepted by every gate then). `cf_cells` rests only on the velocity the
+    solver computed and the viscosity the task sets; `cf_foam` stays as the second reader that must agree.
     `keep(x, y)` selects the wall faces to report (e.g. the floor behind a step).
     """
     latest = latest_time(case)
