@@ -99,17 +99,31 @@ PAUSE_WAIT = 0.5
 """Seconds `pause` waits for the processes it signalled to show as stopped."""
 
 
-def _state(pid: int) -> bytes:
-    """`pid`'s state letter from /proc (R running, S sleeping, T stopped, Z zombie...); b"" once it is gone."""
+def _state(pid: int, tid: int | None = None) -> bytes:
+    """`pid`'s state letter from /proc (R running, S sleeping, T stopped, Z zombie...), or that of its thread
+    `tid`; b"" once it is gone."""
+    path = f"/proc/{pid}/stat" if tid is None else f"/proc/{pid}/task/{tid}/stat"
     try:
-        return Path(f"/proc/{pid}/stat").read_bytes().rsplit(b")", 1)[1].split()[0]
+        return Path(path).read_bytes().rsplit(b")", 1)[1].split()[0]
     except (OSError, IndexError):
         return b""
 
 
+_STILL = (b"", b"T", b"t", b"Z", b"X")
+"""States of a thread that runs no more: gone, stopped (T, t), or ended (Z, X)."""
+
+
 def _running(pid: int) -> bool:
-    """Whether `pid` exists and is not stopped (its /proc state is not T or t)."""
-    return _state(pid) not in (b"", b"T", b"t", b"Z", b"X")
+    """Whether any thread of process `pid` exists and is not stopped or ended.
+
+    The leader's state alone is not the process's: a leader that has exited on its own shows as a zombie while
+    the other threads run on, and a stop signal is taken by one thread, which then stops the others after it.
+    """
+    try:
+        tids = os.listdir(f"/proc/{pid}/task")
+    except OSError:
+        return _state(pid) not in _STILL
+    return any(_state(pid, int(tid)) not in _STILL for tid in tids if tid.isdigit())
 
 
 def signal_stop(pids: Sequence[int]) -> tuple[list[int], bool]:
@@ -127,6 +141,19 @@ def signal_stop(pids: Sequence[int]) -> tuple[list[int], bool]:
             continue
         signalled.append(pid)
     return signalled, allowed
+
+
+def _await_stopped(pids: Sequence[int], deadline: float) -> bool:
+    """Wait until none of `pids` runs (`_running`); False when one still does at `deadline`.
+
+    A stop signal reaches a process running on another core a moment later, and a process in an uninterruptible
+    wait only when that wait ends: sent is not stopped.
+    """
+    while any(_running(pid) for pid in pids):
+        if time.monotonic() >= deadline:
+            return False
+        time.sleep(0.0002)
+    return True
 
 
 def _descendants(pid: int) -> list[int]:
@@ -316,6 +343,7 @@ class HostProcess(SandboxProcess):
         A process forked just before its parent stopped is not in the list read first and would run
         on (a worker could keep one child always a step ahead). So the members are read again once every
         listed one shows as stopped (a stopped process forks nothing), until a read finds no new one.
+        Those `halt` signalled are waited for the same way: a signal is only sent there, and lands later.
         False, failing closed, when that has not happened within `PAUSE_WAIT` (a process that cannot be
         signalled, or will not show as stopped, or new ones still turning up): something may run on.
         """
@@ -328,8 +356,6 @@ class HostProcess(SandboxProcess):
         while True:
             members = self._members() if self._members is not None else _descendants(self.process.pid)
             fresh = [pid for pid in members if pid not in self._paused]
-            if not fresh:
-                break
             for pid in fresh:
                 try:
                     os.kill(pid, signal.SIGSTOP)
@@ -340,11 +366,10 @@ class HostProcess(SandboxProcess):
                 self._paused.append(pid)
                 if let_run is not None and pid not in let_run and _state(pid) not in (b"", b"Z", b"X"):
                     newcomers.append(pid)  # one that has ended (a linker the runtime waited for) worked on nothing
-            # A signal reaches a process running on another core a moment later: wait until all have stopped.
-            while any(_running(pid) for pid in self._paused) and time.monotonic() < deadline:
-                time.sleep(0.0002)
-            if time.monotonic() >= deadline:
+            if not _await_stopped(self._paused, deadline):
                 complete = False
+                break
+            if not fresh:
                 break
         self.newcomers = tuple(newcomers)
         self._let_run = None

@@ -12,6 +12,7 @@ computes on a run's inputs, it computes inside the host's bracket.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import shutil
@@ -26,6 +27,7 @@ import pytest
 from sandboxes import LocalSandbox, Sandbox, SandboxProcess
 from tests.conftest import opencl_usable, require_tool
 from tests.test_redteam_kernel_clock import _exec, patched_candidate
+from tests.test_sandbox_local import _running_as
 from tools.kernels import SUITE, Harness, Worker
 from tools.kernels._arena import PAGE, HostArena, WorkerArena, arena_bytes
 from tools.kernels._placed import PlacedSession
@@ -340,13 +342,12 @@ def test_too_few_variants_for_the_runs_ends_the_worker_s_request_with_the_reason
 
 LEAPFROG = """
 import os
-import shutil
 import time
+out = os.open("count", os.O_WRONLY | os.O_CREAT, 0o644)
 count = 0
 while True:
     count += 1
-    with open("count", "w") as out:
-        out.write(str(count))
+    os.pwrite(out, b"%12d" % count, 0)
     try:
         child = os.fork()
     except OSError:  # the pids limit, reached while exited ones wait for the sandbox's init to reap them
@@ -356,7 +357,11 @@ while True:
         os._exit(0)
 """
 """Always a new process: each one forks its successor and exits, so a list of members read once is always stale.
-A fork refused at the pids limit would end the chain, which the test would read as a process left stopped."""
+A fork refused at the pids limit would end the chain, which the test would read as a process left stopped.
+
+The count is written in place, at a fixed width, never truncated first: opened with "w" at each step the file
+was empty about half the time under load (on ext4 mounted `discard` the truncation waits for the disk to discard
+the freed block), and a read in that window looked like a chain that had stopped."""
 
 
 def test_a_command_that_keeps_forking_is_stopped_whole(tmp_path: Path) -> None:
@@ -377,11 +382,60 @@ def test_a_command_that_keeps_forking_is_stopped_whole(tmp_path: Path) -> None:
             assert counter.read_text() == held, "a process of the paused command went on running"
             process.resume()
             time.sleep(0.05)
-        # And it runs again after resume (a read may land between the file's truncation and its write).
+        # And it runs again after resume: the read that saw the count move is the one judged, not a later one.
         deadline = time.monotonic() + 5
-        while counter.read_text() in ("", held) and time.monotonic() < deadline:
+        seen = counter.read_text()
+        while seen == held and time.monotonic() < deadline:
             time.sleep(0.01)
-        assert counter.read_text() not in ("", held)
+            seen = counter.read_text()
+        assert seen != held, "the command did not run again after resume"
+    finally:
+        process.kill()
+        sandbox.close()
+
+
+THREADED = """
+import threading
+for _ in range(4):
+    threading.Thread(target=threading.Event().wait, daemon=True).start()
+while True:
+    pass
+"""
+"""Spins in its main thread beside four sleeping ones, as a worker's runtime keeps a pool of threads."""
+
+
+def _thread_states(pid: str) -> list[str]:
+    """The state letter of each thread of `pid` (T once stopped)."""
+    states = []
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        with contextlib.suppress(OSError):
+            states.append((task / "stat").read_text().rsplit(")", 1)[1].split()[0])
+    return states
+
+
+def test_a_pause_after_a_halt_returns_only_once_every_thread_has_stopped(tmp_path: Path) -> None:
+    """`halt` only sends the stop signal (inside the clock), and a signal lands a moment later: the `pause` after it
+    must see every thread stopped before it says so, since the host reads back and places the worker's buffers next."""
+    require_tool(bool(shutil.which("bwrap")), "bubblewrap")
+    marker = f"labgate-threaded-{os.getpid()}-{tmp_path.name}"
+    sandbox = LocalSandbox(workdir=tmp_path)
+    process = sandbox.spawn(["python3", "-c", THREADED, marker])
+    try:
+        deadline = time.monotonic() + 10
+        pids = _running_as(marker, "python3")
+        while not (len(pids) == 1 and len(_thread_states(pids[0])) == 5) and time.monotonic() < deadline:
+            time.sleep(0.02)
+            pids = _running_as(marker, "python3")
+        assert len(pids) == 1 and len(_thread_states(pids[0])) == 5, pids
+        assert process.pause()
+        for _ in range(20):
+            process.resume()
+            time.sleep(0.01)
+            assert process.halt()
+            assert process.pause()
+            states = _thread_states(pids[0])
+            assert set(states) == {"T"}, f"pause returned with threads in states {states}"
+        process.resume()
     finally:
         process.kill()
         sandbox.close()
