@@ -13,6 +13,7 @@ computes on a run's inputs, it computes inside the host's bracket.
 from __future__ import annotations
 
 import contextlib
+import itertools
 import os
 import re
 import shutil
@@ -30,6 +31,7 @@ from tests.test_redteam_kernel_clock import _exec, patched_candidate
 from tests.test_sandbox_local import _running_as
 from tools.kernels import SUITE, Harness, Worker
 from tools.kernels._arena import PAGE, HostArena, WorkerArena, arena_bytes
+from tools.kernels._host_clock import Clocked
 from tools.kernels._placed import PlacedSession
 from tools.kernels._protocol import ProtocolError
 from tools.kernels._task import Size
@@ -318,6 +320,64 @@ def test_a_placed_worker_breaking_the_protocol_is_a_crash_and_the_host_goes_on(
         worker.kill()
     assert evaluation.status == "crash", evaluation.feedback()
     assert named in evaluation.message, evaluation.message
+
+
+class _Side:
+    """A placed session's launches as a list of what happened, in order (`PlacedSession.launch`'s shape)."""
+
+    def __init__(self, name: str, events: list[str], fail_at: int | None = None) -> None:
+        self.name, self.events, self.fail_at = name, events, fail_at
+        self.clocked: dict[int, Clocked] = {}
+
+    def launch(
+        self, run: int, timed: bool, *, observe: bool = True, record: bool = True, before_observing: Any = None
+    ) -> Clocked:
+        self.events.append(f"{self.name} launches {run}")
+        if run == self.fail_at:
+            raise ProtocolError(f"{self.name} broke the protocol")
+        if before_observing is not None:
+            before_observing()
+        self.events.append(f"{self.name} read back {run}")
+        clocked = Clocked(run, timed, 1e-3, 1e-3, 1e-3)
+        self.clocked[run] = clocked
+        return clocked
+
+
+def test_each_side_of_a_timed_pair_launches_after_the_same_steps_as_the_other() -> None:
+    """Mirrored pairs: each side launches first on half the runs and right after the other on the rest, and a
+    pair is read back only once both launched. Before, the rival's runs were read back before the candidate
+    launched on even runs: the candidate always launched after host-only work, and the seed timed against
+    itself read 0.91x (geometric mean of six held-out gate runs; 0.95x mirrored, in the same run)."""
+    from tools.kernels._placed import PlacedRival, _pair
+
+    events: list[str] = []
+    candidate = _Side("candidate", events)
+    rival = PlacedRival(_Side("rival", events))  # type: ignore[arg-type]
+    for run in range(1, 5):
+        _pair(candidate, run, True, rival)  # type: ignore[arg-type]
+    after_other = {"candidate": 0, "rival": 0}
+    for before, event in itertools.pairwise(events):  # a launch right after the other side's, nothing between
+        if "launches" in event and "launches" in before and event.split()[0] != before.split()[0]:
+            after_other[event.split()[0]] += 1
+    assert after_other == {"candidate": 2, "rival": 2}, events
+    for run in range(1, 5):
+        last_launch = max(events.index(f"{side} launches {run}") for side in ("candidate", "rival"))
+        first_read = min(events.index(f"{side} read back {run}") for side in ("candidate", "rival"))
+        assert last_launch < first_read, events
+
+
+def test_a_candidate_breaking_the_protocol_inside_the_rival_s_run_is_the_candidate_s_failure() -> None:
+    """On even runs the candidate launches inside the rival's run; its failure must not read as the trusted
+    worker's (a `RivalError` would blame the seed)."""
+    from tools.kernels._placed import PlacedRival, _pair
+
+    events: list[str] = []
+    rival_side = _Side("rival", events)
+    rival_side.settle = lambda: None  # type: ignore[attr-defined]
+    rival = PlacedRival(rival_side)  # type: ignore[arg-type]
+    with pytest.raises(ProtocolError, match="candidate broke the protocol"):
+        _pair(_Side("candidate", events, fail_at=2), 2, True, rival)  # type: ignore[arg-type]
+    assert events == ["rival launches 2", "candidate launches 2", "rival read back 2"], events
 
 
 def test_too_few_variants_for_the_runs_ends_the_worker_s_request_with_the_reason(tmp_path: Path) -> None:
