@@ -13,6 +13,7 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import os
+import select
 import signal
 import subprocess
 import threading
@@ -154,6 +155,58 @@ def _await_stopped(pids: Sequence[int], deadline: float) -> bool:
             return False
         time.sleep(0.0002)
     return True
+
+
+class _Handles:
+    """A pidfd for each process a command's pause and resume signal: the process itself, never its pid's next owner.
+
+    `halt` and `resume` signal what the last `pause` listed without listing again (they run inside a
+    measurement's clock). By pid, a process that ended meanwhile (a short-lived child, one a run killed) left
+    its number free, and a host process given that number next would have been stopped, or continued, by a
+    root labgate. A pidfd names the process: once it has ended, a signal to it finds nothing (ESRCH). Where
+    pidfds are not available (Linux before 5.3), the pid is signalled as before.
+    """
+
+    def __init__(self) -> None:
+        self._fds: dict[int, int] = {}
+
+    def track(self, pid: int) -> bool:
+        """Hold a handle on `pid` (listed just now as a member); False when it has already ended."""
+        if pid in self._fds:
+            return True
+        try:
+            self._fds[pid] = os.pidfd_open(pid)
+        except ProcessLookupError:
+            return False
+        except OSError:
+            pass  # no pidfds here: `send` signals the pid
+        return True
+
+    def send(self, pid: int, signum: int) -> None:
+        """`signum` to the process `pid` named when tracked. Raises ProcessLookupError once it has ended."""
+        fd = self._fds.get(pid)
+        if fd is None:
+            os.kill(pid, signum)
+        else:
+            signal.pidfd_send_signal(fd, signum)
+
+    def ended(self, pid: int) -> bool:
+        """Whether the tracked process `pid` has ended (its handle is then dropped); False where unknown."""
+        fd = self._fds.get(pid)
+        if fd is None:
+            return False
+        poller = select.poll()
+        poller.register(fd, select.POLLIN)
+        if not poller.poll(0):
+            return False
+        os.close(self._fds.pop(pid))
+        return True
+
+    def close(self) -> None:
+        for fd in self._fds.values():
+            with contextlib.suppress(OSError):
+                os.close(fd)
+        self._fds.clear()
 
 
 def _descendants(pid: int) -> list[int]:
@@ -302,6 +355,7 @@ class HostProcess(SandboxProcess):
         self._kill_tree = kill_tree
         self._members = members
         self._paused: list[int] = []
+        self._handles = _Handles()
         self._let_run: list[int] | None = None
         """What the last `resume` let run (None once a `pause` has stopped it again): what `halt` stops."""
         self.newcomers: tuple[int, ...] = ()
@@ -335,6 +389,7 @@ class HostProcess(SandboxProcess):
             with contextlib.suppress(OSError):
                 if stream is not None:
                     stream.close()
+        self._handles.close()
         self._on_exit()
 
     def pause(self) -> bool:
@@ -358,7 +413,9 @@ class HostProcess(SandboxProcess):
             fresh = [pid for pid in members if pid not in self._paused]
             for pid in fresh:
                 try:
-                    os.kill(pid, signal.SIGSTOP)
+                    if not self._handles.track(pid):
+                        continue
+                    self._handles.send(pid, signal.SIGSTOP)
                 except ProcessLookupError:
                     continue
                 except PermissionError:
@@ -366,6 +423,8 @@ class HostProcess(SandboxProcess):
                 self._paused.append(pid)
                 if let_run is not None and pid not in let_run and _state(pid) not in (b"", b"Z", b"X"):
                     newcomers.append(pid)  # one that has ended (a linker the runtime waited for) worked on nothing
+            # One `halt` signalled that ended during the run is not waited for: its pid may be another's now.
+            self._paused = [pid for pid in self._paused if not self._handles.ended(pid)]
             if not _await_stopped(self._paused, deadline):
                 complete = False
                 break
@@ -376,10 +435,18 @@ class HostProcess(SandboxProcess):
         return complete and bool(self._paused)
 
     def halt(self) -> bool:
-        """SIGSTOP to what the last `resume` let run (`signal_stop`); `pause` then waits for all of them."""
+        """SIGSTOP to what the last `resume` let run, the last first (as `signal_stop`, through the handles
+        `pause` took); `pause` then waits for all of them."""
         if self._let_run is None:
             return False
-        _, allowed = signal_stop(self._let_run)
+        allowed = True
+        for pid in reversed(self._let_run):
+            try:
+                self._handles.send(pid, signal.SIGSTOP)
+            except ProcessLookupError:
+                continue
+            except PermissionError:
+                allowed = False
         self._paused = list(self._let_run)
         return allowed
 
@@ -390,7 +457,7 @@ class HostProcess(SandboxProcess):
         """
         for pid in self._paused:
             with contextlib.suppress(ProcessLookupError, PermissionError):
-                os.kill(pid, signal.SIGCONT)
+                self._handles.send(pid, signal.SIGCONT)
         self._let_run = self._paused
         self._paused = []
 

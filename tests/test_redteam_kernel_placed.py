@@ -17,6 +17,7 @@ import itertools
 import os
 import re
 import shutil
+import subprocess
 import time
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -497,6 +498,57 @@ def test_a_pause_after_a_halt_returns_only_once_every_thread_has_stopped(tmp_pat
             assert set(states) == {"T"}, f"pause returned with threads in states {states}"
         process.resume()
     finally:
+        process.kill()
+        sandbox.close()
+
+
+def _take_pid(pid: int) -> subprocess.Popen[bytes] | None:
+    """A host process started under `pid` (root writes the kernel's last pid just below it); None if another
+    process took the number first, or pids cannot be steered here."""
+    try:
+        Path("/proc/sys/kernel/ns_last_pid").write_text(str(pid - 1))
+    except OSError:
+        return None
+    host = subprocess.Popen(["sleep", "30"])
+    if host.pid == pid:
+        return host
+    host.kill()
+    host.wait()
+    return None
+
+
+def test_halt_and_resume_never_signal_a_host_process_that_took_an_ended_member_s_pid(tmp_path: Path) -> None:
+    """`halt` stops what the last `resume` let run without listing it again. A member that ended during the run
+    left its pid free; signalled by number, a host process given that pid next was stopped by a root labgate."""
+    require_tool(bool(shutil.which("bwrap")), "bubblewrap")
+    if os.geteuid() != 0:
+        pytest.skip("steering the next pid needs root")
+    sandbox = LocalSandbox(workdir=tmp_path)
+    # The shell waits for both sleepers, so it reaps the short one as it ends and its pid is free again.
+    process = sandbox.spawn(["sh", "-c", "sleep 0.4 & sleep 60 & wait"])
+    host = None
+    try:
+        time.sleep(0.2)
+        assert process.pause()
+        short = [pid for pid in process._paused if Path(f"/proc/{pid}/cmdline").read_bytes() == b"sleep\x000.4\x00"]
+        assert len(short) == 1, process._paused
+        process.resume()
+        deadline = time.monotonic() + 5
+        while Path(f"/proc/{short[0]}").exists() and time.monotonic() < deadline:
+            time.sleep(0.01)
+        host = _take_pid(short[0])
+        if host is None:
+            pytest.skip("another process took the freed pid first")
+        process.halt()
+        time.sleep(0.05)
+        state = Path(f"/proc/{host.pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+        assert state != "T", "a host process that took an ended member's pid was stopped"
+        assert process.pause()  # and the pause neither waits on it nor fails for it
+        process.resume()
+    finally:
+        if host is not None:
+            host.kill()
+            host.wait()
         process.kill()
         sandbox.close()
 
