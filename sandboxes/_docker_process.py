@@ -25,7 +25,7 @@ from sandboxes._docker_cgroup import ContainerCgroup
 from sandboxes._docker_container import remove_quietly
 from sandboxes._docker_stream import STDOUT, frames, hang_up, raw_socket
 from sandboxes._engine import engine_errors
-from sandboxes._process import signal_stop
+from sandboxes._process import ProcessHandles
 from sandboxes._quota import QuotaWatch, limit_name
 
 _POLL_SECONDS = 0.2
@@ -65,6 +65,7 @@ class DockerProcess(SandboxProcess):
         self._members: list[int] = []  # the container's processes as the last pause found them
         self._let_run: list[int] | None = None  # what the last resume let run, for `halt`
         self._halted: list[int] = []  # what `halt` stopped, for `resume` to let go
+        self._handles = ProcessHandles()  # `halt` and `resume` signal these processes, never their pids' next owners
         try:
             container = client.containers.create(**{**create_kwargs, "auto_remove": False})
         except engine_errors() as error:
@@ -171,6 +172,7 @@ class DockerProcess(SandboxProcess):
             with contextlib.suppress(OSError):
                 stream.close()
         hang_up(self._handle)
+        self._handles.close()
         for thread in self._threads:
             thread.join(timeout=5)
 
@@ -188,7 +190,8 @@ class DockerProcess(SandboxProcess):
             return False
         members = self._cgroup.members() if self._cgroup is not None else []
         self.newcomers = tuple(pid for pid in members if self._let_run is not None and pid not in self._let_run)
-        self._members = members
+        self._members = [pid for pid in members if self._handles.track(pid)]
+        self._handles.keep_only(self._members)
         self._let_run = None
         return True
 
@@ -198,7 +201,7 @@ class DockerProcess(SandboxProcess):
         milliseconds away. False where it may not or cannot."""
         if not self._let_run:
             return False
-        self._halted, allowed = signal_stop(self._let_run)
+        self._halted, allowed = self._handles.stop(self._let_run)
         return allowed  # where not ours to signal, only the engine's pause stops them
 
     def resume(self) -> None:
@@ -206,7 +209,7 @@ class DockerProcess(SandboxProcess):
             self._client.api.unpause(self.container_id)
         for pid in self._halted:
             with contextlib.suppress(ProcessLookupError, PermissionError):
-                os.kill(pid, signal.SIGCONT)
+                self._handles.send(pid, signal.SIGCONT)
         self._halted = []
         self._let_run = self._members
 

@@ -127,23 +127,6 @@ def _running(pid: int) -> bool:
     return any(_state(pid, int(tid)) not in _STILL for tid in tids if tid.isdigit())
 
 
-def signal_stop(pids: Sequence[int]) -> tuple[list[int], bool]:
-    """SIGSTOP to each of `pids`, the last first (the command's own process, started last, is the one at
-    work), with no listing and no wait: what `halt` does inside a measurement's clock. Returns the pids
-    signalled and whether none refused the signal (one already gone refuses nothing)."""
-    signalled, allowed = [], True
-    for pid in reversed(pids):
-        try:
-            os.kill(pid, signal.SIGSTOP)
-        except ProcessLookupError:
-            continue
-        except PermissionError:
-            allowed = False
-            continue
-        signalled.append(pid)
-    return signalled, allowed
-
-
 def _await_stopped(pids: Sequence[int], deadline: float) -> bool:
     """Wait until none of `pids` runs (`_running`); False when one still does at `deadline`.
 
@@ -157,7 +140,7 @@ def _await_stopped(pids: Sequence[int], deadline: float) -> bool:
     return True
 
 
-class _Handles:
+class ProcessHandles:
     """A pidfd for each process a command's pause and resume signal: the process itself, never its pid's next owner.
 
     `halt` and `resume` signal what the last `pause` listed without listing again (they run inside a
@@ -189,6 +172,28 @@ class _Handles:
             os.kill(pid, signum)
         else:
             signal.pidfd_send_signal(fd, signum)
+
+    def stop(self, pids: Sequence[int]) -> tuple[list[int], bool]:
+        """SIGSTOP to each of `pids`, the last first (the command's own process, started last, is the one at
+        work), with no listing and no wait: what `halt` does inside a measurement's clock. Returns the pids
+        signalled and whether none refused the signal (one already ended refuses nothing)."""
+        signalled, allowed = [], True
+        for pid in reversed(pids):
+            try:
+                self.send(pid, signal.SIGSTOP)
+            except ProcessLookupError:
+                continue
+            except PermissionError:
+                allowed = False
+                continue
+            signalled.append(pid)
+        return signalled, allowed
+
+    def keep_only(self, pids: Sequence[int]) -> None:
+        """Drop the handles of processes no longer listed (ended, or gone from the command)."""
+        for pid in [pid for pid in self._fds if pid not in pids]:
+            with contextlib.suppress(OSError):
+                os.close(self._fds.pop(pid))
 
     def ended(self, pid: int) -> bool:
         """Whether the tracked process `pid` has ended (its handle is then dropped); False where unknown."""
@@ -355,7 +360,7 @@ class HostProcess(SandboxProcess):
         self._kill_tree = kill_tree
         self._members = members
         self._paused: list[int] = []
-        self._handles = _Handles()
+        self._handles = ProcessHandles()
         self._let_run: list[int] | None = None
         """What the last `resume` let run (None once a `pause` has stopped it again): what `halt` stops."""
         self.newcomers: tuple[int, ...] = ()
@@ -432,21 +437,14 @@ class HostProcess(SandboxProcess):
                 break
         self.newcomers = tuple(newcomers)
         self._let_run = None
+        self._handles.keep_only(self._paused)
         return complete and bool(self._paused)
 
     def halt(self) -> bool:
-        """SIGSTOP to what the last `resume` let run, the last first (as `signal_stop`, through the handles
-        `pause` took); `pause` then waits for all of them."""
+        """SIGSTOP to what the last `resume` let run (`ProcessHandles.stop`); `pause` then waits for all of them."""
         if self._let_run is None:
             return False
-        allowed = True
-        for pid in reversed(self._let_run):
-            try:
-                self._handles.send(pid, signal.SIGSTOP)
-            except ProcessLookupError:
-                continue
-            except PermissionError:
-                allowed = False
+        _, allowed = self._handles.stop(self._let_run)
         self._paused = list(self._let_run)
         return allowed
 
