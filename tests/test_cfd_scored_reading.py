@@ -17,7 +17,7 @@ import pytest
 
 from runs import ExperimentSpec
 from tests.test_cfd_models import HILL_SMALL, local_sandbox
-from tools.cfd import CfdWorkload
+from tools.cfd import CfdWorkload, latest_time
 from tools.cfd.cases._hill_metrics import cf_rmse, hill_wall
 from verifiers import get_gate
 from verifiers._gate import GateContext, run_gate
@@ -55,10 +55,9 @@ def test_a_wall_shear_forged_after_the_solve_moves_no_score(tmp_path: Path) -> N
     honest = hill_wall(case, params)
     assert outcome.metrics["cf_rmse"] == pytest.approx(cf_rmse(honest.x, honest.cf_cells))
 
-    latest = max(
-        (p for p in case.iterdir() if p.name.replace(".", "").isdigit() and p.name != "0"), key=lambda p: float(p.name)
-    )
-    _scale_patch(latest / "wallShearStress", "hills", 0.8)
+    latest = latest_time(case)
+    assert latest is not None
+    _scale_patch(latest[1] / "wallShearStress", "hills", 0.8)
     forged = hill_wall(case, params)
     assert forged.cf_foam == pytest.approx(0.8 * honest.cf_foam, rel=1e-6)  # the forgery took
 

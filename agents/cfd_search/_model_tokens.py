@@ -355,7 +355,8 @@ def foreign_tokens(source: str, family: str) -> list[str]:
     (`IOobject("U", ...)` would register a field as the solver's).
     """
     theirs = tokens(source)
-    matcher = difflib.SequenceMatcher(None, tokens(family), theirs, autojunk=False)
+    family_tokens = tokens(family)
+    matcher = difflib.SequenceMatcher(None, family_tokens, theirs, autojunk=False)
     scopes = _declarations(theirs)
     declared = {name: kind for name, _, _, kind in scopes}
     added = [
@@ -382,7 +383,7 @@ def foreign_tokens(source: str, family: str) -> list[str]:
         reason = reason or _misplaced(theirs, index, declared)
         if reason is not None and reason not in problems:
             problems.append(reason)
-    for reason in _moved_names(tokens(family), theirs, set(declared)):
+    for reason in _moved_names(family_tokens, theirs, set(declared)):
         if reason not in problems:
             problems.append(reason)
     return [
