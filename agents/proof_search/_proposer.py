@@ -102,6 +102,7 @@ SKELETONS: tuple[tuple[str, tuple[str, ...]], ...] = (
     _TARGETED["power-mod-z"],
     # Likewise for a computation without variables on large numbers: computed in binary before any sweep.
     _TARGETED["closed-binary"],
+    _TARGETED["closed-compute"],
     # And terms of a recurrence at large indices, which rewriting would unfold hundreds of times.
     _TARGETED["recurrence-values"],
     _TARGETED["map-defs"],
@@ -115,6 +116,7 @@ SKELETONS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("destruct-hyps", ("intros.", DESTRUCT_HYPS, "subst.", _SPLIT_GOAL, HOLE)),
     # Where two roots of one quadratic are in sight (a narrow guard), their sum and product before the rest.
     _TARGETED["quadratic-roots"],
+    _TARGETED["power-roots"],
     _TARGETED["residue-reduce"],
     _TARGETED["floor-values"],
     _TARGETED["instantiate-real"],
@@ -123,6 +125,7 @@ SKELETONS: tuple[tuple[str, tuple[str, ...]], ...] = (
     _TARGETED["bounded-wide"],
     _TARGETED["least-bound"],
     _TARGETED["bounded-cases-z"],
+    _TARGETED["ranged-cases-z"],
     _TARGETED["exponent-bounds"],
     _TARGETED["residue-cases-z"],
     _TARGETED["residue-cases-nat"],

@@ -109,6 +109,9 @@ which keeps the shared budget of prover runs for the skeletons that can apply.
 - `closed-binary`: a statement without variables about natural numbers too large for unary arithmetic (a power, or
   a number of four digits) moved into binary integers through `Nat2Z` and computed; the list functions it names
   (`seq`, `map`, `fold_right`, ...) are unfolded first. Tried right after `power-mod`, before any sweep.
+- `closed-compute`: any other statement without variables in `nat` (a count over a list built from the header's
+  definitions, `length (filter condition (list_prod ...)) = 100`) decided by evaluating both sides in the virtual
+  machine, before the sweeps, whose tactics each try to reason about the unevaluated program until their timeout.
 - `binary-numerals`: natural numerals of 5000 and more, which Coq keeps as their digits (`Nat.of_num_uint`) and the
   arithmetic tactics take for unknowns, each given its value in small numerals (`39500 = 39 * 1000 + 500`, shown
   by computing `Nat.eqb` in the virtual machine); `-mod` adds every remainder's division identity and bound.
@@ -137,6 +140,7 @@ import math
 import re
 from collections.abc import Callable
 
+from agents.proof_search._power_roots import power_roots
 from agents.proof_search._quadratic_roots import CLEAR_DENOMINATORS, DENOMINATORS_NONZERO, quadratic_root_facts
 from agents.proof_search._recurrence_values import recurrence, recurrence_values
 from agents.proof_search._script import HOLE
@@ -185,6 +189,31 @@ _Z_TO_NAT = (
     f"by (exists (Z.to_nat (z + {CASE_BOUND // 2})); rewrite Z2Nat.id; lia)] end."
 )
 _CLOSE_CASES = "all: try (timeout 2 lia); try (timeout 2 nia); try (simpl in *; timeout 2 lia)."
+RANGE_BOUND = 20
+"""The widest range `ranged-cases-z` enumerates an integer over (`4 <= p <= 18`: 15 values)."""
+# An integer the statement bounds by numerals on both sides (`(4 <= p <= 18)%Z`), too wide for `bounded-cases-z`'s
+# `nia` bounds around zero, becomes `lo + Z.of_nat k` with `k` enumerated; the bounds are read from the hypotheses,
+# so nothing has to be proved about where the integer lies.
+_RANGED_CASES_Z = (
+    "repeat match goal with H1 : (?lo <= ?z)%Z, H2 : (?z <= ?hi)%Z |- _ => is_var z; "
+    'let k := fresh "k" in '
+    "assert (exists k : nat, z = (lo + Z.of_nat k)%Z) as [k ->] "
+    "by (exists (Z.to_nat (z - lo)); rewrite Z2Nat.id; lia); "
+    f"assert (k <= {RANGE_BOUND})%nat by lia; destruct k as {_case_pattern(RANGE_BOUND)}; try (exfalso; lia) end."
+)
+COMPOSITE_PRIMES = "<prime hypotheses on composite numerals refuted>"
+"""Placeholder step replaced per problem (`ranged-cases-z`): where the statement names Znumtheory's `prime`, each
+case left with `prime n` for a composite numeral `n` is closed by a divisor of `n` (`prime_divisors`)."""
+_SMALL_PRIMES = (2, 3, 5, 7, 11, 13)
+_COMPOSITE_PRIMES = (
+    "all: try (simpl in *; match goal with H : prime ?n |- _ => first ["
+    + " | ".join(
+        f"pose proof (prime_divisors n H {d} ltac:(exists (n / {d}); reflexivity)); lia" for d in _SMALL_PRIMES
+    )
+    + "] end)."
+)
+POWER_ROOTS = "<natural unknowns fixed by power equations>"
+"""Placeholder step replaced per problem (`power-roots`, see `_power_roots`)."""
 # One natural number bounded by `WIDE_BOUND` (the first `nia` bounds), enumerated alone: with it
 # fixed, the other unknowns are often determined linearly.
 _WIDE_CASES = (
@@ -322,15 +351,18 @@ _MOD_IDENTITY_Z = (
 )
 
 
-def _each_remainder(fact: str, pattern: str) -> str:
-    return f"repeat match goal with | H : context [{pattern}] |- _ => {fact} | |- context [{pattern}] => {fact} end"
+def _each_remainder(fact: str, *patterns: str) -> str:
+    branches = " ".join(
+        f"| H : context [{pattern}] |- _ => {fact} | |- context [{pattern}] => {fact}" for pattern in patterns
+    )
+    return f"repeat match goal with {branches} end"
 
 
-EACH_REMAINDER_NAT = _each_remainder(_MOD_IDENTITY_NAT, "Nat.modulo ?a ?b")
-"""Every `a mod b` (nat) in the goal or hypotheses gets its division identity and bound, once (the
-general `mod-facts` skeleton uses it too)."""
-EACH_REMAINDER_Z = _each_remainder(_MOD_IDENTITY_Z, "Z.modulo ?a ?b")
-"""The same for `Z.modulo`."""
+EACH_REMAINDER_NAT = _each_remainder(_MOD_IDENTITY_NAT, "Nat.modulo ?a ?b", "Nat.div ?a ?b")
+"""Every `a mod b` and `a / b` (nat) in the goal or hypotheses gets its division identity and bound, once (the
+general `mod-facts` skeleton uses it too): a quotient alone (`x / 10 = y`) is as opaque to `lia` as a remainder."""
+EACH_REMAINDER_Z = _each_remainder(_MOD_IDENTITY_Z, "Z.modulo ?a ?b", "Z.div ?a ?b")
+"""The same for `Z.modulo` and `Z.div`."""
 
 _CLOSE_RESIDUES_NAT = "all: simpl Nat.pow in *; " + EACH_REMAINDER_NAT + "; try (timeout 3 nia)."
 _CLOSE_RESIDUES_Z = (
@@ -962,6 +994,8 @@ TARGETED: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("bounded-cases", ("intros.", DESTRUCT_HYPS, "subst.", _BOUNDED_CASES, _CLOSE_CASES)),
     ("bounded-wide", ("intros.", DESTRUCT_HYPS, "subst.", _WIDE_CASES, _CLOSE_WIDE)),
     ("bounded-cases-z", ("intros.", DESTRUCT_HYPS, "subst.", _Z_TO_NAT, _BOUNDED_CASES, _CLOSE_CASES)),
+    ("ranged-cases-z", ("intros.", DESTRUCT_HYPS, _RANGED_CASES_Z, _CLOSE_CASES, COMPOSITE_PRIMES)),
+    ("power-roots", ("intros.", DESTRUCT_HYPS, POWER_ROOTS, HOLE)),
     (
         "residue-cases-z",
         (
@@ -1121,6 +1155,7 @@ TARGETED: tuple[tuple[str, tuple[str, ...]], ...] = (
         ),
     ),
     ("closed-binary", ("intros.", LIST_UNFOLD, _NAT_GOAL_TO_Z, _PUSH_OF_NAT, "vm_compute.", HOLE)),
+    ("closed-compute", ("vm_compute.", "reflexivity.")),
     ("binary-numerals", ("intros.", DESTRUCT_HYPS, BINARY_NUMERALS, HOLE)),
     (
         "binary-numerals-mod",
@@ -1312,6 +1347,11 @@ _DEFINITION = re.compile(r"^\s*Definition\s+([A-Za-z_][\w']*)", re.MULTILINE)
 _NAT_BINDER = re.compile(r"\bnat\b")
 _NAT_FORALL = re.compile(r"forall\s*\(?\s*\w+(?:\s+\w+)*\s*:\s*nat\b")
 _MOD = re.compile(r"\bmod\b|modulo")
+_NUMERAL_RANGE = re.compile(r"-?\d+\s*<=\s*[A-Za-z_][\w']*\s*<=\s*-?\d+")
+"""An unknown between two numerals (`4 <= p <= 18`): what `ranged-cases-z` enumerates."""
+_PRIME = re.compile(r"\bprime\b")
+_MOD_OR_QUOTIENT = re.compile(r"\bmod\b|modulo|\bdiv\b|(?<!\\)/(?!\\)")
+"""A remainder or a quotient: what the division identities (`EACH_REMAINDER_NAT`) give `lia` and `nia`."""
 _Z = re.compile(r"\bZ\b|Z_scope|ZArith")
 _DIVISIBILITY = re.compile(r"\bmod\b|modulo|divide|exists\s*\(?\s*\w+\s*(?::\s*nat\s*)?\)?\s*,[^.]*\*")
 _POWER = re.compile(r"\^|\bpow\b")
@@ -1348,6 +1388,11 @@ _CLOSED_STATEMENT = re.compile(r"^\s*(?:Theorem|Lemma|Example)\s+[\w']+\s*:(?![^
 _LARGE_NUMERAL = re.compile(r"(?<![\w.#])\d{4,}|\^")
 _FOREIGN_NUMBERS = re.compile(r"\b(?:Z|R|Q|C)\b|Z_scope|R_scope|Q_scope|C_scope|%[ZRQC]\b|\bIZR\b|\bINR\b|\bZ\.")
 _OPEN_FOREIGN_SCOPE = re.compile(r"\b(?:Z|R|Q|C)_scope\b")
+_NUMBER_TYPES = frozenset({"Z", "R", "Q", "C"})
+_GROUP_BINDER = re.compile(r"\(\s*([A-Za-z_][\w' ]*?)\s*:(?!=)")
+"""Names bound in a parenthesised group (`(A M C : nat)`, `(h₀ : 0 < n)`): the text before its colon."""
+_BARE_BINDER = re.compile(r"\b(?:forall|exists|fun)\s+([A-Za-z_][\w' ]*?)\s*[:,]")
+"""Names bound without parentheses (`forall x y : nat,`, `exists k,`)."""
 _CLOSED_ROOT = re.compile(r"\bsqrt\s*\(?\s*\d|forall\s+\w+[^,]*,\s*\w+\s+\w+\s*=[^.]*?\bsqrt\b")
 """A root of a number (`sqrt 80`), or a function defined with a root (`f x = x ^ 2 - 4 * sqrt x`) that the goal may
 apply to numbers: radicands `sqrt-values` can compute. Roots of variables alone (`sqrt (x * y)`) are not its shape."""
@@ -1438,10 +1483,20 @@ def _real_cancellation(problem: ProofProblem) -> bool:
 
 def _foreign_numbers(problem: ProofProblem) -> bool:
     """Integers, rationals, reals or complex numbers in the statement, or their scope opened by the header (where
-    `mod` and numerals are no longer `nat`'s); a header that merely loads `ZArith` or the reals does not count."""
-    return (
-        _FOREIGN_NUMBERS.search(problem.statement) is not None or _OPEN_FOREIGN_SCOPE.search(problem.header) is not None
-    )
+    `mod` and numerals are no longer `nat`'s); a header that merely loads `ZArith` or the reals does not count.
+    A variable the statement binds under a type's name (`forall (A M C : nat)`) is the variable, not the type."""
+    statement = problem.statement
+    for name in _bound_names(statement) & _NUMBER_TYPES:
+        statement = re.sub(rf"(?<![\w.']){name}(?![\w'])", "_", statement)
+    return _FOREIGN_NUMBERS.search(statement) is not None or _OPEN_FOREIGN_SCOPE.search(problem.header) is not None
+
+
+def _bound_names(statement: str) -> set[str]:
+    """The names the statement binds: in parenthesised groups (`(x y : R)`) and after `forall`, `exists`, `fun`."""
+    names: set[str] = set()
+    for match in (*_GROUP_BINDER.finditer(statement), *_BARE_BINDER.finditer(statement)):
+        names.update(match.group(1).split())
+    return names
 
 
 def _nat_remainder(problem: ProofProblem) -> bool:
@@ -1464,9 +1519,10 @@ def _closed_nat_computation(problem: ProofProblem) -> bool:
 
 
 def _large_nat_numerals(problem: ProofProblem) -> list[int]:
-    """The statement's numerals that Coq keeps as digits and `binary-numerals` can give a value, where they are
-    natural numbers (no integers, rationals, reals or complex numbers in sight)."""
-    if _foreign_numbers(problem):
+    """The statement's numerals that Coq keeps as digits and `binary-numerals` can give a value, where natural
+    numbers are in sight: with integers or reals beside them (`(Z.of_nat x - Z.of_nat y = 14238)%Z`) each numeral
+    still gets its `nat` value, and those that are not `nat`'s leave the fact unused."""
+    if _foreign_numbers(problem) and not _has_nat(problem):
         return []
     numbers = {int(text) for text in _NUMERAL.findall(problem.statement)}
     return sorted(number for number in numbers if LARGE_NAT_NUMERAL <= number <= BINARY_NUMERAL_LIMIT)
@@ -1488,9 +1544,15 @@ GUARDS: dict[str, Callable[[ProofProblem], bool]] = {
     "solve-roots": lambda problem: _uses_reals(problem) and "sqrt" in problem.statement,
     "residue-reduce": _nat_remainder,
     "closed-binary": _closed_nat_computation,
+    "closed-compute": lambda problem: (
+        _CLOSED_STATEMENT.search(problem.statement) is not None
+        and not _foreign_numbers(problem)
+        and not _uses_reals(problem)
+        and not _closed_nat_computation(problem)
+    ),
     "binary-numerals": lambda problem: bool(_large_nat_numerals(problem)),
     "binary-numerals-mod": lambda problem: (
-        bool(_large_nat_numerals(problem)) and _MOD.search(problem.statement) is not None
+        bool(_large_nat_numerals(problem)) and _MOD_OR_QUOTIENT.search(problem.statement) is not None
     ),
     "conditional-defs": lambda problem: (
         _uses_reals(problem) and _CONDITIONAL_DEFINITION.search(problem.statement) is not None
@@ -1512,6 +1574,10 @@ GUARDS: dict[str, Callable[[ProofProblem], bool]] = {
     "bounded-cases": _has_nat,
     "bounded-wide": _has_nat,
     "bounded-cases-z": lambda problem: _Z.search(problem.statement) is not None,
+    "ranged-cases-z": lambda problem: (
+        _Z.search(problem.statement) is not None and _NUMERAL_RANGE.search(problem.statement) is not None
+    ),
+    "power-roots": lambda problem: _has_nat(problem) and power_roots(problem) is not None,
     "residue-cases-z": lambda problem: (
         _MOD.search(problem.statement) is not None and _Z.search(problem.statement + problem.header) is not None
     ),
@@ -1719,6 +1785,12 @@ _FILLED: dict[str, Callable[[ProofProblem], str | None]] = {
     ROOT_FACTS: quadratic_root_facts,
     RECURRENCE_VALUES: recurrence_values,
     EXPONENT_BOUNDS: exponent_bounds,
+    POWER_ROOTS: power_roots,
+    COMPOSITE_PRIMES: lambda problem: (
+        _COMPOSITE_PRIMES
+        if _PRIME.search(problem.statement) is not None and "Znumtheory" in problem.header
+        else "idtac."
+    ),
 }
 """Placeholders filled from the problem's text; None from the filler means the skeleton does not apply."""
 
