@@ -45,8 +45,13 @@ def _escape_block_start(match: re.Match[str]) -> str:
 
 
 def render_markdown(source: str, image_source: ImageSource) -> str:
-    """HTML for `source`: raw HTML shown as text, images only where `image_source` allows them."""
-    renderer = MarkdownIt("commonmark", {"html": False}).enable("table")
+    """HTML for `source`: raw HTML shown as text, images only where `image_source` allows them.
+
+    Link reference definitions (`[V7]: https://...`) are not read: one anywhere in a report, even inside a list
+    item of text someone else wrote, would turn every `[V7]` of the report, the writer's citations included,
+    into a link to wherever it points. The writer makes no reference links, so none is lost.
+    """
+    renderer = MarkdownIt("commonmark", {"html": False}).enable("table").disable("reference")
 
     def image(self: RendererHTML, tokens: Sequence[Token], index: int, options: Any, env: Any) -> str:
         token = tokens[index]

@@ -22,7 +22,7 @@ from agents._custom_gates import custom_gates_lines
 from agents._markdown import escape_markdown, render_markdown
 from agents.llm import LLMError, Message
 from runs import Artifact, Experiment, RecordedVerdict, Run
-from verifiers import ExperimentFacts, VerdictFacts, WriteupRecord, check_prose, problem_kinds
+from verifiers import ExperimentFacts, VerdictFacts, WriteupRecord, check_prose, paragraphs, problem_kinds
 
 UNSHOWN_PARAMS = ("case", "definition", "header", "statement", "proof", "starts")
 """Parameters too large to show in a table: a case directory, a kernel task's definition and start candidates, a
@@ -231,7 +231,14 @@ def _llm_summary(context: RunContext, facts: list[dict[str, Any]], record: Write
             f"the model summary was rejected by the write-up gate [V{stored.id}] ({problem_kinds(verdict)}); "
             "the deterministic summary is shown instead",
         )
-    return prose, f"summary drafted by {context.llm.model}; write-up gate: {verdict.reasons[0]}"
+    return as_judged(prose), f"summary drafted by {context.llm.model}; write-up gate: {verdict.reasons[0]}"
+
+
+def as_judged(prose: str) -> str:
+    """The accepted prose as markdown that renders as the text the gate judged: its paragraphs, each on one line
+    (`paragraphs`), every markup character escaped. A reader sees plain text, never a heading, list, link,
+    definition or image, and never two of the gate's units joined into one sentence."""
+    return "\n\n".join(escape_markdown(paragraph, one_line=True) for paragraph in paragraphs(prose))
 
 
 def write_report(context: RunContext, notes: list[str] | None = None) -> Path:
@@ -330,16 +337,18 @@ margin:.5rem 0;padding-left:.8rem}code{background:#f4f4f7;padding:0 .2rem}sub{co
 def render_html(markdown: str, base: Path, *, title: str) -> str:
     """The report as one HTML file: figures inlined as data URIs so it travels on its own.
 
-    Only figures inside the run directory are shown; any other image (a remote URL above all)
+    Only the figures the writer placed in the run's `figures/` are shown; any other image (a remote URL above all)
     becomes its alt text, and the page's own policy forbids scripts and every remote load, so the
     file is inert wherever it is opened.
     """
 
     def inline(source: str) -> str | None:
-        if "://" in source or source.startswith(("/", "data:")):
+        # Only the writer's own figures (`figures/`): an image pointing at another file of the run, a rejected
+        # experiment's figure say, was written by someone else.
+        if "://" in source or not source.startswith("figures/"):
             return None
         path = (base / source).resolve()
-        if not path.is_file() or base.resolve() not in path.parents:
+        if not path.is_file() or (base / "figures").resolve() not in path.parents:
             return None
         media_type = mimetypes.guess_type(path.name)[0] or "image/png"
         data = base64.b64encode(path.read_bytes()).decode()

@@ -132,11 +132,13 @@ def test_links_written_into_a_report_are_shown_not_followed(server: httpx.Client
     such a link's text and destination; only the citations and digests it links itself are followed."""
     run = store.create_run(_task())
     figure = store.add_artifact_bytes(run.id, b"\x89PNG\r\n\x1a\n", kind="image", name="u.png")
+    other = store.add_artifact_bytes(run.id, b"\x89PNG\r\n\x1a\nother", kind="image", name="rejected.png")
     markdown = (
         "# Report\n\n## Summary\n\nAll checks passed, see [V1](https://evil.example/v1), "
         "[the verified kernel](https://evil.example/k.cl), [verdict 9](#verdict-9), "
         f"[kernel]( /artifacts/{figure.sha256}) and <https://evil.example/auto>.\n\n"
-        f"![u](/artifacts/{figure.sha256})\n\nartifact {figure.sha256[:12]}\n"
+        f"![u](/artifacts/{other.sha256})\n\n![placed](figures/{figure.sha256[:12]}-u.png)\n\n"
+        f"artifact {figure.sha256[:12]}\n"
     )
     report = store.add_artifact_bytes(run.id, markdown.encode(), kind="report", name="report.md")
     store.update_run(run.id, report_sha256=report.sha256)
@@ -149,7 +151,11 @@ def test_links_written_into_a_report_are_shown_not_followed(server: httpx.Client
         'the verified kernel</span> <span class="link-removed">(link to https://evil.example/k.cl not followed)'
         in section
     )
-    assert f'<img src="/artifacts/{figure.sha256}"' in section
+    # Only the figures the writer placed (`figures/<digest>-name`) are shown: an image naming an artifact's URL
+    # itself is someone else's text, and could show any figure of the store (a rejected experiment's) as this
+    # report's.
+    assert f'<img src="/artifacts/{figure.sha256}" alt="placed">' in section
+    assert '<span class="image-refused">[image: u]</span>' in section
 
 
 HUGE = int("1" + "0" * 400)

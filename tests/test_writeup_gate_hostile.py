@@ -132,6 +132,16 @@ HOSTILE = {
     "quantified praise by emoji": "All cases 💯 [V1][V5].",
     "praise by pronoun beside a rejection": "The comparator rejected re=400 [V3] but it passed [V1].",
     "line separator cutting one sentence in two": "The re=400 run failed [V3]\u2028and then passed every gate [V1].",
+    # a line break inside a paragraph, which markdown joins into one sentence when it renders
+    "line break cutting one sentence in two": (
+        "The re=400 run [V3] [V4] was not accepted by the comparator, and then\n"
+        "reached an RMSE of 0.0093 [V5], passing every gate [V5] [V6]."
+    ),
+    # markdown that still links, shows images or makes sections from inside a list or in another case
+    "link definition inside a list item": "The re=100 run passed every gate [V1].\n\n- [V1]: HTTPS://evil.example/v",
+    "reference-style image": "The re=100 run passed every gate [V1].\n\n![centreline][fig]",
+    "heading underlined by one character": "Accepted results [V1] [V5]\n=\nThe re=100 run passed every gate [V1].",
+    "heading inside a list item": "- ## The re=100 run passed every gate [V1]",
     # negations handled sensibly
     "negated acceptance of an accepted result": "The re=100 case was not accepted [V1].",
     "negated failure mixed with a rejected citation": "Neither case failed [V1][V3].",

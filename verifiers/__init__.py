@@ -22,7 +22,7 @@ from verifiers._judge import Judgement, JudgementDecision, build_gates, judge
 from verifiers._options import GateOptions, GateOptionsError
 from verifiers._vision_client import VISION_INCONCLUSIVE, VisionJudge, VisionOutcome, VisionVerdict, consult_vision
 from verifiers._writeup import ExperimentFacts, VerdictFacts, WriteupRecord, check_prose, problem_kinds
-from verifiers._writeup_text import numbers_in
+from verifiers._writeup_text import numbers_in, paragraphs
 
 __all__ = [
     "VISION_INCONCLUSIVE",
@@ -53,6 +53,7 @@ __all__ = [
     "image_problem",
     "judge",
     "numbers_in",
+    "paragraphs",
     "problem_kinds",
     "run_gate",
     "table_problem",

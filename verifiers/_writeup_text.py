@@ -18,8 +18,16 @@ MAX_PROSE_CHARS = 6000
 
 _INVISIBLE = {"Cf", "Co", "Cs", "Cn"}
 _HTML = re.compile(r"<\s*/?\s*[A-Za-z!?][^>]*>|<!--|&(?:#\d+|#[xX][0-9A-Fa-f]+|[A-Za-z][A-Za-z0-9]*);")
-_LINK = re.compile(r"!?\[[^\]]*\]\s*\(|^\s*\[[^\]]+\]:\s*\S|<https?:|\bhttps?://", re.MULTILINE)
-_STRUCTURE = re.compile(r"^ {0,3}(?:#{1,6}(?:\s|$)|>|\||(?:[-*_=]\s*){3,}$)", re.MULTILINE)
+_LIST_MARK = r"(?:[-*+]|\d{1,9}[.)])\s+"
+_LINK = re.compile(
+    rf"!?\[[^\]]*\]\s*\(|!\[[^\]]*\]\[|^\s*(?:{_LIST_MARK})*\[[^\]]+\]:|<https?:|\bhttps?://",
+    re.MULTILINE | re.IGNORECASE,
+)
+"""Inline and reference-style links and images, link definitions (at the top level or inside list items, where
+they still apply to the whole document), autolinks and bare URLs, in any letter case."""
+_STRUCTURE = re.compile(
+    rf"^ {{0,3}}(?:{_LIST_MARK})*(?:#{{1,6}}(?:\s|$)|>|\||(?:[-*_=]\s*){{3,}}$|=+\s*$|-+\s*$)", re.MULTILINE
+)
 """Headings, block quotes, table rows and rules: a summary is paragraphs, and these would make it look like
 the report's own sections ("## Accepted results") around text the report did not produce."""
 _FENCE = re.compile(r"^ {0,3}(?:`{3,}|~{3,})", re.MULTILINE)
@@ -121,10 +129,27 @@ def _letters_posing_as_digits(token: str) -> bool:
     return letters and (any(c.isdigit() for c in token) or "." in token or "," in token)
 
 
+def paragraphs(prose: str) -> list[str]:
+    """The prose as the report prints it: blocks between blank lines, each one line (its lines joined by a space).
+
+    Markdown joins a paragraph's lines into one run of text, so a claim split at a line break ("X was not
+    accepted, and then / reached 0.0118 [V9], passing every gate") is read whole; the gate judges these
+    joined paragraphs, and the writer prints exactly them, escaped, so nothing markdown could reassemble
+    or restructure differs from what was judged.
+    """
+    blocks: list[list[str]] = [[]]
+    for line in prose.splitlines():
+        if line.strip():
+            blocks[-1].append(line.strip())
+        elif blocks[-1]:
+            blocks.append([])
+    return [" ".join(block) for block in blocks if block]
+
+
 def sentences(text: str) -> list[str]:
-    """Units a claim cannot cross: each line (list item, table row, heading), then each sentence in it."""
+    """Units a claim cannot cross: each paragraph as it renders (`paragraphs`), then each sentence in it."""
     units: list[str] = []
-    for line in text.splitlines():
+    for line in paragraphs(text):
         stripped = line.strip().lstrip("#>").strip()
         if not stripped.strip("|-: "):
             continue

@@ -239,19 +239,24 @@ def report_html(markdown: str, digests: Sequence[str], verdict_ids: Collection[i
     through a goal, say) would be fetched by every reviewer's browser, telling its owner who read it.
     """
     by_prefix = {sha[:12]: sha for sha in digests}
+    placed: set[str] = set()
 
     def relink(match: re.Match[str]) -> str:
         full = by_prefix.get(match.group(2))
-        return f"](/artifacts/{full})" if full else match.group(0)
+        if not full:
+            return match.group(0)
+        placed.add(f"/artifacts/{full}")
+        return f"](/artifacts/{full})"
 
     def own_artifact(source: str) -> str | None:
-        return source if _ARTIFACT_URL.fullmatch(source) else None
+        # Only figures the writer placed (its `figures/<digest>-name` links): an image naming any other
+        # artifact of the store, a rejected experiment's figure say, is text someone else wrote.
+        return source if source in placed else None
 
     rendered = render_markdown(_FIGURE_LINK.sub(relink, markdown), own_artifact)
     return Markup(linked_report(rendered, digests, verdict_ids))
 
 
-_ARTIFACT_URL = re.compile(r"/artifacts/[0-9a-f]{64}")
 _HREF = re.compile(r'\bhref="([^"]*)"')
 
 
