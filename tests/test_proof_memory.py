@@ -24,7 +24,7 @@ from agents.proof_search._memory import (
 )
 from runs import Budget, RunStore, TaskSpec
 from tools import Catalog
-from tools.proofs import CoqSession, ProofProblem, ProofsWorkload, problem_from_text
+from tools.proofs import CoqSession, ProofProblem, ProofsWorkload, exclusion_reason, load_split, problem_from_text
 
 REAL_SUM = problem_from_text(
     "proofs/minif2f-valid/real_sum",
@@ -87,15 +87,36 @@ def test_a_proof_is_recorded_once_with_its_problem_split_and_features(memory: Pr
     assert memory.record(NAT_MOD, script, run_id="r1") is True
     assert memory.record(NAT_MOD, script, run_id="r2") is False
     [entry] = memory.entries()
-    assert (entry.problem_id, entry.split, entry.steps) == (NAT_MOD.id, "valid", ("intros.", "nia."))
+    # Its id names the valid split, but no catalog problem states its goal: a user's problem.
+    assert (entry.problem_id, entry.split, entry.steps) == (NAT_MOD.id, "user", ("intros.", "nia."))
     assert entry.features["op:mod"] == 2
+    catalog = next(problem for problem in load_split("valid") if exclusion_reason("valid", problem.name) is None)
+    memory.record(catalog, script)
+    assert {e.problem_id: e.split for e in memory.entries()}[catalog.id] == "valid"
+
+
+def test_a_test_problem_posed_with_renamed_hypotheses_is_never_read_for_the_test_split(memory: ProofMemory) -> None:
+    """A test problem's statement with one hypothesis renamed matches no catalog text: posed as a user task, or
+    under a valid problem's id, it is kept as `user`, and a benchmark evaluating test reads no `user` entry,
+    so the test problem's own proof is not recalled for it."""
+    original = next(problem for problem in load_split("test") if "(h₀ :" in problem.statement)
+    renamed_text = f"{original.header}\n{original.statement.replace('h₀', 'g₀')}\n"
+    valid_id = next(problem.id for problem in load_split("valid"))
+    script = ProofScript(("intros.", "lia."), origin="accepted")
+    for posed_as in ("proofs/my-lemma", valid_id):
+        memory.record(problem_from_text(posed_as, renamed_text), script)
+    assert {entry.split for entry in memory.entries()} == {"user"}
+    assert memory.drafts(original, splits=SplitFilter(exclude=frozenset({"test"}))) == []
+    assert memory.drafts(original)  # outside a benchmark a user's proofs are there to be reused
 
 
 def test_the_split_filter_keeps_the_evaluated_split_out(memory: ProofMemory, monkeypatch: pytest.MonkeyPatch) -> None:
-    memory.record(DOUBLE_A, UNFOLD)  # a valid proof
-    memory.record(REAL_SUM_LIKE, ProofScript(("lra.",), origin="accepted"))  # a test proof
+    memory.record(DOUBLE_A, UNFOLD, split="valid")  # a valid proof
+    memory.record(REAL_SUM_LIKE, ProofScript(("lra.",), origin="accepted"), split="test")  # a test proof
+    memory.record(REAL_SUM, ProofScript(("lra.",), origin="accepted"), split="user")  # a user's proof
     assert {e.split for e in memory.entries(SplitFilter(exclude=frozenset({"test"})))} == {"valid"}
     assert {e.split for e in memory.entries(SplitFilter(only=frozenset({"test"})))} == {"test"}
+    assert {e.split for e in memory.entries()} == {"valid", "test", "user"}
     only_test = memory.drafts(DOUBLE_B, splits=SplitFilter(only=frozenset({"test"})))
     assert all(draft.origin == f"memory:{REAL_SUM_LIKE.id}" for draft in only_test)
     # What the driver reads: the environment the bench sets.
@@ -131,7 +152,7 @@ def test_a_problem_is_solved_only_thanks_to_another_problems_proof(
     memory: ProofMemory, coq_session: CoqSession
 ) -> None:
     assert _search(DOUBLE_B, coq_session, []) is False
-    memory.record(DOUBLE_A, UNFOLD)
+    memory.record(DOUBLE_A, UNFOLD, split="valid")
     drafts = memory.drafts(DOUBLE_B, splits=SplitFilter(exclude=frozenset({"test"})))
     assert [d.origin for d in drafts] == [f"memory:{DOUBLE_A.id}"]
     assert _search(DOUBLE_B, coq_session, drafts) is True

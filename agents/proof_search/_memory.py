@@ -123,17 +123,35 @@ def split_of(problem_id: str) -> str:
 
 
 def split_of_problem(problem: ProofProblem) -> str:
-    """The split a proof of `problem` is kept under: the miniF2F split that states its goal, else its id's.
+    """The split a proof of `problem` is kept under: the miniF2F split that states its goal, else `user`.
 
     The id is the task's to choose (a task with its own statement is named by its task id), so a test
     problem's theorem posed as a user task, or under a `valid` id, would otherwise be stored where a
     benchmark evaluating the test split reads, and its proof recalled for the very problem it proves.
+    A goal the catalog does not state is `user` whatever split its id names: a test problem with one
+    hypothesis renamed no longer matches its catalog text, and under a `valid` problem's id it would be
+    read by the benchmark evaluating the test split. (Retrieval for a benchmark reads no `user` entry
+    either, `SplitFilter`.)
     """
     claimed = split_of(problem.id)
-    found = _catalog_splits().get(_goal_key(problem), ())
-    if not found or claimed in found:
-        return claimed
-    return "test" if "test" in found else found[0]
+    key = _goal_key(problem)
+    found = _catalog_splits().get(key, ()) if key else ()
+    if found:
+        return claimed if claimed in found else ("test" if "test" in found else found[0])
+    if claimed in SPLITS and not key and problem.id in _catalog_ids():
+        return claimed  # the catalog's own statement, which no parse can key
+    return "user"
+
+
+@functools.cache
+def _catalog_ids() -> frozenset[str]:
+    ids: set[str] = set()
+    for split in SPLITS:
+        try:
+            ids.update(problem.id for problem in load_split(split))
+        except (OSError, ValueError):
+            continue
+    return frozenset(ids)
 
 
 def _goal_key(problem: ProofProblem) -> str:
@@ -313,12 +331,19 @@ class MemoryEntry:
 
 @dataclass(frozen=True)
 class SplitFilter:
-    """Which entries retrieval may read: none from `exclude`, and only from `only` when it is given."""
+    """Which entries retrieval may read: none from `exclude`, and only from `only` when it is given.
+
+    With a split excluded (a benchmark evaluating it), only the catalog's other splits are read, never `user`
+    entries: what a user posed is of no known provenance, and a test problem posed with its hypotheses renamed
+    is a `user` entry that recalls the test problem's own proof. The held-out split is kept out by an
+    allow-list, not only by recognising its goals."""
 
     exclude: frozenset[str] = frozenset()
     only: frozenset[str] | None = None
 
     def allows(self, split: str) -> bool:
+        if self.exclude and split not in SPLITS:
+            return False
         return split not in self.exclude and (self.only is None or split in self.only)
 
     @classmethod
