@@ -390,3 +390,17 @@ def test_the_llm_model_proposer_gets_the_compiler_errors_back(compiler: None) ->
     assert proposal.values["Cproduction"] == 0.4 and proposal.source is None
     assert proposal.rationale.startswith("LLM model edit (0 lines changed; production x (1 + 0.4 F[shielding fd])")
     assert os.environ.get("LABGATE_TEST_TOKEN") is None
+
+
+def test_the_build_key_names_the_compiler_the_sandbox_runs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The sandbox compiles with its own PATH: a `g++` earlier on labgate's PATH (a wrapper, another toolchain)
+    is not the one that builds the library, so it must not be the one the cache key names."""
+    from tools.cfd.models._build import _compiler_identity
+
+    before = _compiler_identity()
+    wrapper = tmp_path / "g++"
+    wrapper.write_text("#!/bin/sh\necho 'g++ (wrapper) 99.0'\n")
+    wrapper.chmod(0o755)
+    monkeypatch.setenv("PATH", f"{tmp_path}:{os.environ.get('PATH', '')}")
+    assert shutil.which("g++") == str(wrapper)
+    assert _compiler_identity() == before and "wrapper" not in before

@@ -519,7 +519,41 @@ def test_a_held_out_flow_whose_solver_died_is_not_read(tmp_path: Path) -> None:
     )
     runs = _Runs(context)
     assert runs.run({"case": "flat-plate"}, runs.shared / "plate-good", "held-out flat plate").is_dir()
-    for _ in range(2):  # the failure is recorded: a second check neither reruns nor reads the fields
+    # A failed flow is run once more (a transient failure must not reject every later candidate), from an
+    # emptied folder; after that its failure is recorded for the run: the fields are never read, and no third
+    # run is made.
+    for _ in range(3):
         with pytest.raises(FieldFormatError, match=r"solver log.*stopped early"):
             runs.run({"case": "flat-plate"}, runs.shared / "plate-dead", "held-out flat plate")
-    assert ran == ["plate-good", "plate-dead"]
+    assert ran == ["plate-good", "plate-dead", "plate-dead"]
+    assert runs.run({"case": "flat-plate"}, runs.shared / "plate-good", "held-out flat plate").is_dir()
+    assert ran == ["plate-good", "plate-dead", "plate-dead"]  # a completed flow is reused
+
+
+def test_a_held_out_flow_that_failed_once_runs_again_from_an_emptied_folder(tmp_path: Path) -> None:
+    """A shared baseline flow that failed once (a timeout under load) is run again for the next candidate, in a
+    folder emptied of what the failed attempt, or an interrupted one, left there."""
+    from verifiers.cfd._heldout import _Runs
+
+    experiment = tmp_path / "runs" / "candidate"
+    experiment.mkdir(parents=True)
+    seen: list[list[str]] = []
+
+    def rerun(spec: ExperimentSpec, where: Path) -> ExperimentOutcome:
+        where.mkdir(parents=True, exist_ok=True)
+        seen.append(sorted(path.name for path in where.iterdir()))
+        write_run(where, cells=100, quantity=0.5, steps=3, ended=len(seen) > 1)
+        return _outcome()
+
+    context = GateContext(
+        task=TASK, experiment=ExperimentSpec(key="candidate", task_id=TASK.id), directory=experiment,
+        outcome=_outcome(), rerun=rerun,
+    )  # fmt: skip
+    runs = _Runs(context)
+    folder = runs.shared / "plate-baseline"
+    with pytest.raises(FieldFormatError, match=r"stopped early"):
+        runs.run({"case": "flat-plate"}, folder, "held-out flat plate")
+    (folder / "case" / "planted").write_text("left by the failed attempt")
+    assert runs.run({"case": "flat-plate"}, folder, "held-out flat plate").is_dir()
+    assert seen == [[], []]  # each attempt started in an empty folder
+    assert not (folder / "case" / "planted").exists()

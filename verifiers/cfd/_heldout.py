@@ -14,15 +14,18 @@ The verdict states the in-sample gain and every held-out comparison side by side
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import hashlib
 import json
 import threading
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 from pydantic import Field, field_validator
 
-from runs import ExperimentSpec, GateResult
+from runs import ExperimentSpec, GateResult, remove_untrusted_tree
 from tools.cfd import (
     HILL_DNS_REATTACHMENT,
     FieldFormatError,
@@ -53,8 +56,25 @@ def _lock(path: Path) -> threading.Lock:
         return _locks.setdefault(str(path), threading.Lock())
 
 
+@contextlib.contextmanager
+def _held(directory: Path) -> Iterator[None]:
+    """One holder of a held-out flow's folder at a time, among this process's threads and other processes
+    (server workers, a second `agent run` on the same home): two writers in one case folder mix its fields."""
+    directory.parent.mkdir(parents=True, exist_ok=True)
+    with _lock(directory), open(directory.parent / f".{directory.name}.lock", "a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
 def _digest(params: dict[str, Any]) -> str:
     return hashlib.sha256(json.dumps(params, sort_keys=True, default=str).encode()).hexdigest()[:12]
+
+
+FLOW_ATTEMPTS = 2
+"""Runs of one held-out flow before its failure is final for the run (see `_Runs.run`)."""
 
 
 class _Runs:
@@ -65,14 +85,25 @@ class _Runs:
         self.shared = context.directory.parent / "_held-out"
 
     def run(self, params: dict[str, Any], directory: Path, why: str) -> Path:
-        """The case directory of a completed run of `params`, running it if needed (idempotent)."""
+        """The case directory of a completed run of `params`, running it if needed.
+
+        A completed run is reused. A failed one (a timeout under load, a full disk, a stop) is run once more
+        (`FLOW_ATTEMPTS` in all) before its failure stands for every later candidate that needs the same flow,
+        so one transient failure of a shared baseline does not reject the rest of a search. Whatever a failed
+        or interrupted attempt left in the folder is removed first, so no run starts on another's files.
+        """
         marker = directory / "outcome.json"
-        with _lock(directory):
-            if marker.is_file():
+        attempts = 0
+        with _held(directory):
+            if marker.is_file() and not marker.is_symlink():
                 stored = json.loads(marker.read_text())
-                if stored.get("status") != "completed":
+                if stored.get("status") == "completed":
+                    return directory / "case"
+                attempts = int(stored.get("attempts", 1))
+                if attempts >= FLOW_ATTEMPTS:
                     raise FieldFormatError(f"held-out run {directory.name} failed: {stored.get('error')}")
-                return directory / "case"
+            if directory.is_symlink() or directory.exists():
+                remove_untrusted_tree(directory)
             assert self.context.rerun is not None
             spec = ExperimentSpec(
                 key=directory.name,
@@ -86,7 +117,7 @@ class _Runs:
             if status == "completed" and (problem := finished_run_problem(directory, outcome)) is not None:
                 # A flow whose solver died part-way leaves fields no held-out comparison may read.
                 status, error = "error", f"its solver log: {problem}"
-            marker.write_text(json.dumps({"status": status, "error": error}))
+            marker.write_text(json.dumps({"status": status, "error": error, "attempts": attempts + 1}))
             if status != "completed":
                 raise FieldFormatError(f"held-out run {directory.name} failed: {error}")
             return directory / "case"

@@ -121,6 +121,10 @@ def models_cache() -> Path:
     return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "labgate" / "openfoam-models"
 
 
+COMPILE_PATH = "/usr/bin:/bin"
+"""Where the compiler's sandbox finds `g++`; the build key names the compiler found there."""
+
+
 def source_digest(source: str, headers: Path) -> str:
     """What identifies a build: the source, the whole compiler line, the compiler, the headers and the
     OpenFOAM libraries it was built against.
@@ -144,8 +148,9 @@ def source_digest(source: str, headers: Path) -> str:
 
 
 def _compiler_identity() -> str:
-    """g++'s version and target, as the `g++` on PATH reports them ("none" without one)."""
-    compiler = shutil.which("g++")
+    """g++'s version and target, as the `g++` the sandbox runs reports them ("none" without one): the one on
+    `COMPILE_PATH`, not on labgate's own PATH, where another g++ (a wrapper, a newer toolchain) may come first."""
+    compiler = shutil.which("g++", path=COMPILE_PATH)
     if compiler is None:
         return "g++: none"
     real = os.path.realpath(compiler)
@@ -227,7 +232,7 @@ def build_model(source: str, *, cache: Path | None = None, timeout: float = COMP
     if library.is_symlink() or library.exists():
         # Not what a build leaves (a link, a shared or foreign file, not a library): built again.
         remove_untrusted_tree(library)
-    if shutil.which("g++") is None:
+    if shutil.which("g++", path=COMPILE_PATH) is None:
         raise ModelCompileError("no C++ compiler: install g++ (scripts/setup installs build-essential)", [])
     root.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="build-", dir=root) as scratch:
@@ -249,7 +254,7 @@ def build_model(source: str, *, cache: Path | None = None, timeout: float = COMP
             ]
             try:
                 result = sandbox.exec(
-                    argv, timeout=timeout, limits=COMPILE_LIMITS, env={"PATH": "/usr/bin:/bin", "LANG": "C"}
+                    argv, timeout=timeout, limits=COMPILE_LIMITS, env={"PATH": COMPILE_PATH, "LANG": "C"}
                 )
             except SandboxTimeoutError:
                 raise ModelCompileError(f"the compiler ran past {timeout:g} s", []) from None
