@@ -1,9 +1,10 @@
 """Skeletons for statements whose numbers decide them: a closed program evaluated (`closed-compute`), unknowns
-fixed by power equations (`power-roots`), integers between numerals enumerated with composite `prime`s refuted
-(`ranged-cases-z`), large natural numerals beside integers with their quotients' identities
-(`binary-numerals-mod`); and a variable named like a number type (`C`) is the variable. Each is offered only to
-its shape, proves a statement of its kind (shapes from miniF2F's test split, numbers changed) that the proof gate
-accepts on real Coq, and does not prove the same statement with a wrong number."""
+fixed by power equations (`power-roots`), existential conclusions given witnesses (`witnesses`), integers between
+numerals enumerated with composite `prime`s refuted (`ranged-cases-z`), large natural numerals beside integers
+with their quotients' identities (`binary-numerals-mod`); and a variable named like a number type (`C`) is the
+variable. Each is offered only to its shape, proves a statement of its kind (shapes from miniF2F's test split,
+numbers changed) that the proof gate accepts on real Coq, and does not prove the same statement with a wrong
+number."""
 
 from __future__ import annotations
 
@@ -75,12 +76,23 @@ def digit_sum(value: int) -> ProofProblem:
     )
 
 
+def successor_witness(rhs: str) -> ProofProblem:
+    # m = S n and k = 2 (nat), then y = x + 1 (Z): witnesses from small numbers and the variables in scope.
+    return problem(
+        "successor_witness",
+        "Require Import Arith.\nRequire Import ZArith.\n",
+        "Theorem successor_witness : forall (n : nat) (x : Z), 1 < n ->\n"
+        f"  (exists m, n < m /\\ exists k, m * k = {rhs}) /\\ (exists y : Z, (y - x = 1)%Z).",
+    )
+
+
 CASES = {
     "closed-compute": pair_count(8),
     "power-roots": cube_roots(60),
     "ranged-cases-z": composite_pair(224),
     "binary-numerals-mod": tenth_split(10800),
     "binary-numerals": digit_sum(21),
+    "witnesses": successor_witness("2 * m"),
 }
 FALSE = {
     "closed-compute": pair_count(9),
@@ -88,6 +100,7 @@ FALSE = {
     "ranged-cases-z": composite_pair(255),
     "binary-numerals-mod": tenth_split(10801),
     "binary-numerals": digit_sum(22),
+    "witnesses": successor_witness("2 * m + 1"),
 }
 
 
@@ -108,6 +121,8 @@ def test_each_skeleton_is_offered_to_its_shape_only() -> None:
     assert "ranged-cases-z" not in origins(CASES["binary-numerals-mod"])
     # A power equation whose value is no perfect power fixes nothing.
     assert power_roots(problem("no_root", NAT, "Theorem no_root (x : nat) : x ^ 3 = 100 -> x < 5.")) is None
+    # Witnesses are for an existence claim in the conclusion, not one among the premises.
+    assert "witnesses" not in origins(CASES["binary-numerals-mod"])
     # A conjunction's `/\` is no quotient.
     assert "binary-numerals-mod" not in origins(CASES["binary-numerals"])
 

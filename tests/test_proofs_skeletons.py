@@ -7,57 +7,15 @@ from __future__ import annotations
 import pytest
 
 from agents.proof_search import SKELETONS, BuiltinProposer, ProofSearch, SearchBudget
+from agents.proof_search._targeted import GUARDS
 from tools.proofs import CoqProver, CoqSession, ProofProblem, problem_from_text
 from verifiers.proofs import check_proof
 
 NAT = "Require Import Arith.\n"
 REALS = "Require Import Reals.\nOpen Scope R_scope.\n"
 COMPLEX = "Require Import Reals.\nRequire Import Coquelicot.Coquelicot.\nOpen Scope C_scope.\n"
-TARGETED = (
-    "gcd-lcm",
-    "conditional-defs",
-    "nat-casts",
-    "bounded-cases",
-    "bounded-wide",
-    "bounded-cases-z",
-    "residue-cases-z",
-    "residue-cases-nat",
-    "instantiate-nat",
-    "unfold-local",
-    "ring-simplify-hyps",
-    "pair-squares",
-    "sign-products",
-    "residue-split",
-    "residue-split-z",
-    "induction-mod",
-    "induction-mod-keep",
-    "instantiate-real",
-    "power-mod",
-    "power-mod-z",
-    "least-bound",
-    "complex-parts",
-    "cancel-factor",
-    "induction-recurrence",
-    "square-equations",
-    "log-expand",
-    "positive-denominators",
-    "cancel-real",
-    "exponent-bounds",
-    "power-period",
-    "residue-reduce",
-    "closed-binary",
-    "sqrt-values",
-    "floor-values",
-    "induction-from",
-    "binary-numerals",
-    "binary-numerals-mod",
-    "trig-facts",
-    "solve-roots",
-    "map-defs",
-    "sum-defs",
-    "quadratic-roots",
-    "recurrence-values",
-)
+TARGETED = tuple(GUARDS)
+"""Every skeleton offered only to statements of its shape (the rest are the general ones)."""
 GENERAL = tuple(name for name, _ in SKELETONS if name not in TARGETED)
 
 

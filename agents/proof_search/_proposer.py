@@ -117,6 +117,7 @@ SKELETONS: tuple[tuple[str, tuple[str, ...]], ...] = (
     # Where two roots of one quadratic are in sight (a narrow guard), their sum and product before the rest.
     _TARGETED["quadratic-roots"],
     _TARGETED["power-roots"],
+    _TARGETED["witnesses"],
     _TARGETED["residue-reduce"],
     _TARGETED["floor-values"],
     _TARGETED["instantiate-real"],

@@ -140,6 +140,7 @@ import math
 import re
 from collections.abc import Callable
 
+from agents.proof_search._memory import premises_and_conclusion
 from agents.proof_search._power_roots import power_roots
 from agents.proof_search._quadratic_roots import CLEAR_DENOMINATORS, DENOMINATORS_NONZERO, quadratic_root_facts
 from agents.proof_search._recurrence_values import recurrence, recurrence_values
@@ -212,6 +213,30 @@ _COMPOSITE_PRIMES = (
     )
     + "] end)."
 )
+# `witnesses`: an existential conclusion over nat or Z (`exists m, m > n /\ exists p, m * p <= m + p`) is given
+# witnesses from small numbers and the variables in scope (`n`, `S n`, `2 * n`), nested ones in turn, with
+# backtracking (`+`, `multimatch`): a witness is kept only if `lia` or `nia` then closes everything under it.
+_WITNESS_NAT = (
+    "| |- exists _ : nat, _ => (exists 0 + exists 1 + exists 2 + multimatch goal with v : nat |- _ => "
+    "(exists v + exists (S v) + exists (2 * v)) end); w "
+)
+_WITNESS_Z = (
+    "| |- exists _ : Z, _ => (exists 0%Z + exists 1%Z + exists (-1)%Z + exists 2%Z + multimatch goal with "
+    "v : Z |- _ => (exists v + exists (v + 1)%Z + exists (2 * v)%Z) end); w "
+)
+WITNESSES = "<existential conclusions given witnesses>"
+"""Placeholder step replaced per problem (`witnesses`): the integer branch only where `Z` is loaded, as a
+sentence naming an unloaded type fails as a whole."""
+
+
+def witnesses(problem: ProofProblem) -> str:
+    integers = _WITNESS_Z if _Z.search(problem.header + problem.statement) else ""
+    return (
+        f"timeout 20 (let rec w := lazymatch goal with {_WITNESS_NAT}{integers}"
+        "| |- _ /\\ _ => split; w | |- _ => solve [lia | timeout 2 nia] end in w)."
+    )
+
+
 POWER_ROOTS = "<natural unknowns fixed by power equations>"
 """Placeholder step replaced per problem (`power-roots`, see `_power_roots`)."""
 # One natural number bounded by `WIDE_BOUND` (the first `nia` bounds), enumerated alone: with it
@@ -996,6 +1021,7 @@ TARGETED: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("bounded-cases-z", ("intros.", DESTRUCT_HYPS, "subst.", _Z_TO_NAT, _BOUNDED_CASES, _CLOSE_CASES)),
     ("ranged-cases-z", ("intros.", DESTRUCT_HYPS, _RANGED_CASES_Z, _CLOSE_CASES, COMPOSITE_PRIMES)),
     ("power-roots", ("intros.", DESTRUCT_HYPS, POWER_ROOTS, HOLE)),
+    ("witnesses", ("intros.", DESTRUCT_HYPS, WITNESSES)),
     (
         "residue-cases-z",
         (
@@ -1509,6 +1535,16 @@ def _nat_remainder(problem: ProofProblem) -> bool:
     )
 
 
+def _existential_conclusion(problem: ProofProblem) -> bool:
+    """The statement concludes with an existence claim (`exists m, ...`; not `exists!`, whose uniqueness half
+    no witness settles)."""
+    try:
+        _, _, conclusion = premises_and_conclusion(problem)
+    except Exception:  # noqa: BLE001 - a statement the reader cannot split has no conclusion to offer witnesses to
+        return False
+    return re.search(r"\bexists\b(?!!)", conclusion) is not None
+
+
 def _closed_nat_computation(problem: ProofProblem) -> bool:
     """A statement without variables, in `nat`, with a number or a power too large for unary arithmetic."""
     return (
@@ -1578,6 +1614,9 @@ GUARDS: dict[str, Callable[[ProofProblem], bool]] = {
         _Z.search(problem.statement) is not None and _NUMERAL_RANGE.search(problem.statement) is not None
     ),
     "power-roots": lambda problem: _has_nat(problem) and power_roots(problem) is not None,
+    "witnesses": lambda problem: (
+        _existential_conclusion(problem) and (_has_nat(problem) or _Z.search(problem.statement) is not None)
+    ),
     "residue-cases-z": lambda problem: (
         _MOD.search(problem.statement) is not None and _Z.search(problem.statement + problem.header) is not None
     ),
@@ -1786,6 +1825,7 @@ _FILLED: dict[str, Callable[[ProofProblem], str | None]] = {
     RECURRENCE_VALUES: recurrence_values,
     EXPONENT_BOUNDS: exponent_bounds,
     POWER_ROOTS: power_roots,
+    WITNESSES: witnesses,
     COMPOSITE_PRIMES: lambda problem: (
         _COMPOSITE_PRIMES
         if _PRIME.search(problem.statement) is not None and "Znumtheory" in problem.header
