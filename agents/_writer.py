@@ -14,12 +14,21 @@ import json
 import mimetypes
 import re
 import shutil
+from collections.abc import Collection
 from pathlib import Path
 from typing import Any
 
 from agents._context import RunContext
 from agents._custom_gates import custom_gates_lines
-from agents._markdown import escape_markdown, render_markdown
+from agents._markdown import (
+    artifact_link,
+    citation,
+    escape_markdown,
+    invisible_count,
+    render_markdown,
+    show_invisible,
+    small_print,
+)
 from agents.llm import LLMError, Message
 from runs import Artifact, Experiment, RecordedVerdict, Run
 from verifiers import ExperimentFacts, VerdictFacts, WriteupRecord, check_prose, paragraphs, problem_kinds
@@ -47,7 +56,14 @@ def _format(value: Any) -> str:
 
 
 def _verdict_ref(verdict: RecordedVerdict) -> str:
-    return f"[V{verdict.id}]"
+    """The writer's own citation (`citation`): the dashboard links it, and nothing that text written by others
+    can make."""
+    assert verdict.id is not None
+    return citation(verdict.id)
+
+
+def _digest_note(sha256: str) -> str:
+    return f"<sub>artifact sha256 {artifact_link(sha256, sha256)}</sub>"
 
 
 def _reasons(verdict: RecordedVerdict) -> str:
@@ -88,16 +104,34 @@ def code_fence(lines: list[str]) -> str:
 
 
 def _text_deliverable(context: RunContext, artifact: Artifact, language: str) -> list[str]:
-    """The artifact's text in a fenced `language` block, cut at TEXT_LINES_SHOWN lines, cited by digest."""
+    """The artifact's text in a fenced `language` block, cut at TEXT_LINES_SHOWN lines, cited by digest.
+
+    Every character a reader cannot see is shown as its marker (`show_invisible`): a proof's `idtac "..."` holding
+    a right-to-left override displays as ending in `Admitted.` while the prover checked something else. The note
+    under the fence counts them, so a reader knows the markers stand for characters of the file, whose exact bytes
+    the digest link gives.
+    """
     with context.store.artifacts.open_path(artifact.sha256).open("rb") as handle:
         data = handle.read(TEXT_BYTES_READ)
     text = data.decode("utf-8", errors="replace").rstrip("\n").splitlines()
     shown = text[:TEXT_LINES_SHOWN]
+    hidden = sum(invisible_count(line) for line in shown)
+    shown = [show_invisible(line) for line in shown]
     fence = code_fence(shown)
-    lines = [f"`{artifact.name}`:", "", fence + language, *shown, fence, ""]
+    lines = [f"`{show_invisible(artifact.name)}`:", "", fence + language, *shown, fence, ""]
     if len(text) > len(shown) or len(data) == TEXT_BYTES_READ:
         lines += [f"<sub>first {len(shown)} lines shown</sub>", ""]
-    return [*lines, f"<sub>artifact sha256 {artifact.sha256}</sub>", ""]
+    if hidden:
+        lines += [f"<sub>{_invisible_note(hidden)}</sub>", ""]
+    return [*lines, _digest_note(artifact.sha256), ""]
+
+
+def _invisible_note(count: int) -> str:
+    characters = "character" if count == 1 else "characters"
+    return (
+        f"the file holds {count} invisible {characters} (text-reordering or zero-width), shown above as "
+        "⟨U+XXXX⟩ markers; the artifact keeps them as written"
+    )
 
 
 def _accepted_section(context: RunContext, experiment: Experiment, verdicts: list[RecordedVerdict]) -> list[str]:
@@ -116,7 +150,7 @@ def _accepted_section(context: RunContext, experiment: Experiment, verdicts: lis
     artifacts = context.store.artifacts_of(context.run_id, experiment.id)
     for artifact in (a for a in artifacts if a.kind == "image"):
         link = _figure_copy(context, artifact)
-        lines += [f"![{artifact.name}]({link})", "", f"<sub>artifact sha256 {artifact.sha256}</sub>", ""]
+        lines += [f"![{escape_markdown(artifact.name, one_line=True)}]({link})", "", _digest_note(artifact.sha256), ""]
     # The workload's own artifact kinds (a checked proof, an evolved kernel) are the result itself: shown as text.
     languages = context.workload.artifact_kinds
     for artifact in (a for a in artifacts if a.kind in languages):
@@ -138,10 +172,10 @@ def _plan_section(run: Run, experiments: list[Experiment]) -> list[str]:
             + f"*{escape_markdown(str(plan.get('rationale', '')), one_line=True)}*",
             "",
         ]
-        for citation in plan.get("citations", []):
-            passage = " ".join(str(citation["passage"]).replace("`", "'").splitlines())
-            where = escape_markdown(str(citation["location"]), one_line=True)
-            lines.append(f"> [`{passage}`, {where}] {escape_markdown(str(citation['quote']), one_line=True)}")
+        for cited in plan.get("citations", []):
+            passage = " ".join(show_invisible(str(cited["passage"])).replace("`", "'").splitlines())
+            where = escape_markdown(str(cited["location"]), one_line=True)
+            lines.append(f"> [`{passage}`, {where}] {escape_markdown(str(cited['quote']), one_line=True)}")
             lines.append(">")
         if plan.get("citations"):
             lines.pop()
@@ -226,19 +260,37 @@ def _llm_summary(context: RunContext, facts: list[dict[str, Any]], record: Write
     stored = context.record_verdict(None, "run", verdict)
     if verdict.decision != "accept":
         # The problems are detailed in the verdict; the report names only their kinds, never the rejected words.
+        assert stored.id is not None
         return (
             None,
-            f"the model summary was rejected by the write-up gate [V{stored.id}] ({problem_kinds(verdict)}); "
+            f"the model summary was rejected by the write-up gate {citation(stored.id)} ({problem_kinds(verdict)}); "
             "the deterministic summary is shown instead",
         )
-    return as_judged(prose), f"summary drafted by {context.llm.model}; write-up gate: {verdict.reasons[0]}"
+    note = (
+        f"summary drafted by {escape_markdown(context.llm.model, one_line=True)}; write-up gate: {verdict.reasons[0]}"
+    )
+    return as_judged(prose, record.verdicts), note
 
 
-def as_judged(prose: str) -> str:
+_ESCAPED_CITATION = re.compile(r"(?<!\\)((?:\\\\)*)\\\[V([0-9]{1,18})\\\]")
+"""`\\[V7\\]` in text `escape_markdown` wrote, where the backslash escapes the bracket (it follows an even run of
+backslashes, each pair an escaped backslash of the text)."""
+
+
+def as_judged(prose: str, cited: Collection[int] = ()) -> str:
     """The accepted prose as markdown that renders as the text the gate judged: its paragraphs, each on one line
     (`paragraphs`), every markup character escaped. A reader sees plain text, never a heading, list, link,
-    definition or image, and never two of the gate's units joined into one sentence."""
-    return "\n\n".join(escape_markdown(paragraph, one_line=True) for paragraph in paragraphs(prose))
+    definition or image, and never two of the gate's units joined into one sentence.
+
+    Its `[V7]` citations of the verdicts in `cited` were checked by the gate against the record, so they become
+    the writer's own citations (`citation`), linked like the rest of the report's."""
+
+    def own(match: re.Match[str]) -> str:
+        number = int(match.group(2))
+        return match.group(1) + citation(number) if number in cited else match.group(0)
+
+    escaped = (escape_markdown(paragraph, one_line=True) for paragraph in paragraphs(prose))
+    return "\n\n".join(_ESCAPED_CITATION.sub(own, paragraph) for paragraph in escaped)
 
 
 def write_report(context: RunContext, notes: list[str] | None = None) -> Path:
@@ -293,7 +345,7 @@ def write_report(context: RunContext, notes: list[str] | None = None) -> Path:
         provenance.append(f"- {name}: {shown}")
     provenance += ["", "Verdicts cited above, with the digests of the artifacts each gate read:", ""]
     for verdict in verdicts:
-        evidence = ", ".join(sha[:12] for sha in verdict.evidence) or "none"
+        evidence = ", ".join(_evidence_link(sha) for sha in verdict.evidence) or "none"
         provenance.append(f"- {_verdict_ref(verdict)} {verdict.gate} → {verdict.decision}; evidence: {evidence}")
     provenance.append("")
 
@@ -307,7 +359,9 @@ def write_report(context: RunContext, notes: list[str] | None = None) -> Path:
         summary += [_plain_summary(accepted, others), ""]
     tail = ["## Notes from the orchestrator", "", *[f"- {note}" for note in notes], ""] if notes else []
 
-    markdown = "\n".join(head + summary + results + appendix + tail + provenance)
+    # Everything above escapes what others wrote; the orchestrator's notes and the environment are shown as given,
+    # so a character no reader can see is made visible over the whole report once more.
+    markdown = show_invisible("\n".join(head + summary + results + appendix + tail + provenance))
     path = context.run_dir / "report.md"
     path.write_text(markdown, encoding="utf-8")
     html_path = context.run_dir / "report.html"
@@ -316,6 +370,16 @@ def write_report(context: RunContext, notes: list[str] | None = None) -> Path:
     store.add_artifact(context.run_id, html_path, kind="report", name="report.html", produced_by="writer")
     store.update_run(context.run_id, report_sha256=artifact.sha256)
     return path
+
+
+_SHA256 = re.compile(r"[0-9a-f]{64}")
+
+
+def _evidence_link(sha256: str) -> str:
+    """A digest a gate read, as its 12-digit prefix linked to the artifact (`artifact_link`)."""
+    if not _SHA256.fullmatch(sha256):
+        return escape_markdown(sha256, one_line=True)
+    return artifact_link(sha256, sha256[:12])
 
 
 def _plain_summary(accepted: list[Experiment], others: list[Experiment]) -> str:
@@ -330,7 +394,7 @@ _CSS = """
 body{font:15px/1.5 system-ui,sans-serif;max-width:980px;margin:2rem auto;padding:0 1rem;color:#1c2330}
 table{border-collapse:collapse;margin:.5rem 0}td,th{border:1px solid #ccd;padding:.2rem .6rem}
 th{background:#f1f3f8}img{max-width:100%;border:1px solid #dde}blockquote{color:#445;border-left:3px solid #99b;
-margin:.5rem 0;padding-left:.8rem}code{background:#f4f4f7;padding:0 .2rem}sub{color:#667}
+margin:.5rem 0;padding-left:.8rem}code{background:#f4f4f7;padding:0 .2rem}small.note{display:block;color:#667}
 """
 
 
@@ -354,7 +418,7 @@ def render_html(markdown: str, base: Path, *, title: str) -> str:
         data = base64.b64encode(path.read_bytes()).decode()
         return f"data:{media_type};base64,{data}"
 
-    body = render_markdown(markdown, inline)
+    body = small_print(render_markdown(markdown, inline, _no_server_links))
     return (
         f'<!doctype html><html lang="en"><head><meta charset="utf-8">'
         f'<meta http-equiv="Content-Security-Policy" content="{REPORT_CSP}">'
@@ -362,6 +426,12 @@ def render_html(markdown: str, base: Path, *, title: str) -> str:
         f'<meta name="viewport" content="width=device-width, initial-scale=1"><style>{_CSS}</style></head>'
         f"<body><main>{body}</main></body></html>"
     )
+
+
+def _no_server_links(href: str) -> None:
+    """A standalone file has no verdict list or artifact server to link to: the writer's citations and digests are
+    shown as their text there (the dashboard links them), and any other link is shown, not followed."""
+    return None
 
 
 REPORT_CSP = "default-src 'none'; img-src data:; style-src 'unsafe-inline'; base-uri 'none'; form-action 'none'"

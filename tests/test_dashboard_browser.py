@@ -314,11 +314,13 @@ def test_report_links_citations_and_digests_wraps_proofs_and_the_run_downloads_a
     long_line = "Proof. " + " ".join(f"rewrite lemma_{i}." for i in range(80)) + " Qed."
     markdown = (
         f"# Report\n\n## Accepted results\n\n| quantity | value | source |\n| --- | --- | --- |\n"
-        f"| u_min | -0.2 | solver-log [V{verdict.id}] |\n\n"
-        f"![u](figures/{figure.sha256[:12]}-u_profile.png)\n\n<sub>artifact sha256 {figure.sha256}</sub>\n\n"
+        f"| u_min | -0.2 | solver-log [[V{verdict.id}]](#verdict-{verdict.id}) |\n\n"
+        f"![u](figures/{figure.sha256[:12]}-u_profile.png)\n\n"
+        f"<sub>artifact sha256 [{figure.sha256}](/artifacts/{figure.sha256})</sub>\n\n"
         f"```coq\n{long_line}\n```\n\n<sub>first 150 lines shown</sub>\n\n"
-        f"## Provenance\n\n- [V{verdict.id}] solver-log → accept; evidence: {figure.sha256[:12]}\n"
-        f"- [V999] is not a verdict of this run\n"
+        f"## Provenance\n\n- [[V{verdict.id}]](#verdict-{verdict.id}) solver-log → accept; "
+        f"evidence: [{figure.sha256[:12]}](/artifacts/{figure.sha256})\n"
+        f"- [[V999]](#verdict-999) is not a verdict of this run\n"
     )
     report = store.add_artifact_bytes(run_id, markdown.encode(), kind="report", name="report.md")
     store.update_run(run_id, report_sha256=report.sha256)

@@ -167,8 +167,9 @@ def test_an_honest_model_summary_is_still_kept(store: RunStore) -> None:
     with ScriptedLLMServer([Rule("Write a short summary", [Reply(content=honest)])]) as server:
         context.llm = OpenAIChat(LLMConfig(base_url=server.url, model="writer-model"))
         report = write_report(context).read_text()
-    # Printed as judged: plain text, its brackets escaped, so it renders as written and as nothing else.
-    assert "The proof of the good experiment was checked \\[V1\\]." in report.split("## Summary")[1]
+    # Printed as judged: plain text, its markup escaped, so it renders as written and as nothing else; its
+    # citations, checked by the gate, are the writer's own (`citation`), plain text in the standalone file.
+    assert "The proof of the good experiment was checked [[V1]](#verdict-1)." in report.split("## Summary")[1]
     html = (context.run_dir / "report.html").read_text()
     assert "The proof of the good experiment was checked [V1].</p>" in html
     assert [v.decision for v in store.verdicts(run_id) if v.gate == "write-up"] == ["accept"]
@@ -184,7 +185,9 @@ def test_an_accepted_summary_is_printed_as_it_was_judged(store: RunStore) -> Non
         context.llm = OpenAIChat(LLMConfig(base_url=server.url, model="writer-model"))
         report = write_report(context).read_text()
     summary = report.split("## Summary")[1].split("## Accepted results")[0].strip().split("\n\n")
-    assert summary == ["The proof of the good experiment was \\*checked\\* \\[V1\\].", "\\- and nothing else \\[V1\\]."]
+    # Its citations, checked by the gate, are the writer's own (`citation`): the dashboard links them.
+    cited = "[[V1]](#verdict-1)"
+    assert summary == [f"The proof of the good experiment was \\*checked\\* {cited}.", f"\\- and nothing else {cited}."]
     html = (context.run_dir / "report.html").read_text().split("<h2>Summary</h2>")[1].split("<h2>")[0]
     assert "<p>The proof of the good experiment was *checked* [V1].</p>" in html
     assert "<p>- and nothing else [V1].</p>" in html and "<li>" not in html and "<em>" not in html

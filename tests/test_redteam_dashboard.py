@@ -127,9 +127,10 @@ def test_an_artifact_is_never_served_as_script_or_style(server: httpx.Client, st
 
 
 def test_links_written_into_a_report_are_shown_not_followed(server: httpx.Client, store: RunStore) -> None:
-    """A model's summary is kept as written: `[V1](https://...)` reads as a citation and `[the verified
-    kernel](...)` as evidence, yet would lead to another site or another verdict. The dashboard shows
-    such a link's text and destination; only the citations and digests it links itself are followed."""
+    """A summary written before summaries were escaped holds links as a model wrote them: `[V1](https://...)` reads
+    as a citation and `[the verified kernel](...)` as evidence, yet would lead to another site or another verdict.
+    The dashboard shows such a link's text and destination; only links of the writer's own forms are followed (a
+    digest reading as itself, to an artifact of the run), never a digest merely written in the text."""
     run = store.create_run(_task())
     figure = store.add_artifact_bytes(run.id, b"\x89PNG\r\n\x1a\n", kind="image", name="u.png")
     other = store.add_artifact_bytes(run.id, b"\x89PNG\r\n\x1a\nother", kind="image", name="rejected.png")
@@ -138,17 +139,21 @@ def test_links_written_into_a_report_are_shown_not_followed(server: httpx.Client
         "[the verified kernel](https://evil.example/k.cl), [verdict 9](#verdict-9), "
         f"[kernel]( /artifacts/{figure.sha256}) and <https://evil.example/auto>.\n\n"
         f"![u](/artifacts/{other.sha256})\n\n![placed](figures/{figure.sha256[:12]}-u.png)\n\n"
-        f"artifact {figure.sha256[:12]}\n"
+        f"artifact {figure.sha256[:12]}, writer's [{figure.sha256[:12]}](/artifacts/{figure.sha256})\n"
     )
     report = store.add_artifact_bytes(run.id, markdown.encode(), kind="report", name="report.md")
     store.update_run(run.id, report_sha256=report.sha256)
     html = server.get(f"/ui/runs/{run.id}").text
     section = html.split('id="report"', 1)[1]
     hrefs = re.findall(r'href="([^"]*)"', section.split("</section>", 1)[0])
-    # The report's own file (under its own record's name), then the digest the report names.
+    # The report's own file (under its own record's name), then the digest the writer linked.
     assert hrefs == [f"/artifacts/{report.sha256}?artifact={report.id}", f"/artifacts/{figure.sha256}"], hrefs
     assert (
         'the verified kernel</span> <span class="link-removed">(link to https://evil.example/k.cl not followed)'
+        in section
+    )
+    assert (
+        f'<span class="unlinked">kernel</span> <span class="link-removed">(link to /artifacts/{figure.sha256}'
         in section
     )
     # Only the figures the writer placed (`figures/<digest>-name`) are shown: an image naming an artifact's URL

@@ -96,7 +96,7 @@ def test_report_lists_only_accepted_results(store: RunStore, tmp_path: Path) -> 
     appendix = report.split("## Appendix")[1]
     assert "### re=100" in results and "re=400" not in results and "0.31" not in results
     assert "`re=400`: revise" in appendix
-    assert "| rmse_u | 0.0042 | comparator [V1] |" in results
+    assert "| rmse_u | 0.0042 | comparator [[V1]](#verdict-1) |" in results
     html = (store.run_dir(run_id) / "report.html").read_text()
     assert "data:image/png;base64," in html and "<table>" in html
     kinds = sorted(a.name for a in store.artifacts_of(run_id) if a.kind == "report")
@@ -121,7 +121,7 @@ def test_the_accepted_proof_is_in_the_report_and_a_rejected_one_is_not(store: Ru
     results = report.split("## Accepted results")[1].split("## Appendix")[0]
     assert "```coq\nTheorem t : 1 + 1 = 2.\nProof.\n  reflexivity.\nQed.\n```" in results
     digest = next(a.sha256 for a in store.artifacts_of(run_id, good.id) if a.kind == "proof")
-    assert f"artifact sha256 {digest}" in results
+    assert f"artifact sha256 [{digest}](/artifacts/{digest})" in results
     assert "omega_wrong" not in report and "Admitted" not in report
     assert "reflexivity" in (store.run_dir(run_id) / "report.html").read_text()
 
@@ -162,5 +162,6 @@ def test_model_prose_that_sticks_to_the_record_is_kept(store: RunStore, tmp_path
     faithful = "At Re 100 the centreline RMSE was 0.0042 of the lid speed [V1]."
     with ScriptedLLMServer([Rule("Write a short summary", [Reply(content=faithful)])]) as server:
         report = write_report(_with_llm(context, server)).read_text()
-    assert faithful in report.split("## Summary")[1]
+    # The summary's citations, checked by the gate, are printed as the writer's own (linked by the dashboard).
+    assert faithful.replace("[V1]", "[[V1]](#verdict-1)") in report.split("## Summary")[1]
     assert [v.decision for v in store.verdicts(run_id) if v.gate == "write-up"] == ["accept"]

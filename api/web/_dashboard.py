@@ -16,6 +16,8 @@ from fastapi.templating import Jinja2Templates
 from markupsafe import Markup
 
 from agents import stopped
+from agents._markdown import show_invisible
+from agents._writer import RATIONALE_LABEL
 from api._detail import REPORTED_STATUSES, duration_seconds, headline_experiments, iso, listed_runs, run_row
 from api._paths import without_server_paths
 from api.rest._problems import UnprocessableError
@@ -59,23 +61,19 @@ def _fmt_time(value: str | datetime | None) -> str:
     return (text or "—")[:19].replace("T", " ")
 
 
-_REORDERING = [*range(0x202A, 0x202F), *range(0x2066, 0x206A)]  # embeddings, overrides, isolates
-BIDI_CONTROLS = {code: f"\u27e8U+{code:04X}\u27e9" for code in _REORDERING}
-"""Characters that reorder the text around them, each shown as a visible `⟨U+202E⟩` instead.
-
-A kernel, a proof or a file name written with them (Trojan Source, CVE-2021-42574) reads differently on
-screen from what the compiler, the prover or the store sees: `/* } if (admin) { */` can display as
-code. No honest source needs them, so a reviewer sees each one, as the character it is. The marks
-(U+200E, U+200F), which right-to-left prose uses and which reorder no run of code, are left alone."""
-
-
 def _visible_controls(value: Any) -> Any:
-    """Jinja's `finalize`: every value a template prints, markup included, with its reordering characters
-    made visible. The replacements hold no markup characters, so escaped text stays escaped."""
+    """Jinja's `finalize`: every value a template prints, markup included, with each character no reader can see
+    shown as a visible `⟨U+202E⟩` (`show_invisible`, the policy the written report follows too).
+
+    A kernel, a proof or a file name written with reordering characters (Trojan Source, CVE-2021-42574) reads
+    differently on screen from what the compiler, the prover or the store sees: `/* } if (admin) { */` can
+    display as code; a zero-width character makes two names that look alike differ. No honest source needs them,
+    so a reviewer sees each one, as the character it is. The replacements hold no markup characters, so escaped
+    text stays escaped."""
     if isinstance(value, Markup):
-        return Markup(str(value).translate(BIDI_CONTROLS))
+        return Markup(show_invisible(str(value)))
     if isinstance(value, str):
-        return value.translate(BIDI_CONTROLS)
+        return show_invisible(value)
     return value
 
 
@@ -84,6 +82,7 @@ templates.env.filters["value"] = _fmt_value
 templates.env.filters["duration"] = _fmt_duration
 templates.env.filters["time"] = _fmt_time
 templates.env.globals["terminal"] = TERMINAL_STATUSES
+templates.env.globals["rationale_label"] = RATIONALE_LABEL
 
 
 def _choice(values: tuple[str, ...]) -> str:

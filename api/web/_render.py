@@ -25,6 +25,7 @@ from pygments.token import Comment, Error, Keyword, Name, Number, Text, Whitespa
 from pygments.util import ClassNotFound
 
 from agents import render_markdown
+from agents._markdown import LinkTarget, cited_verdict, linked_artifact, small_print
 
 TEXT_LIMIT = 256 * 1024
 """Bytes of a text artifact shown inline; the full file is one link away."""
@@ -233,7 +234,8 @@ _FIGURE_LINK = re.compile(r"\]\((figures/([0-9a-f]{12})-[^)\s]*)\)")
 
 
 def report_html(markdown: str, digests: Sequence[str], verdict_ids: Collection[int] = ()) -> Markup:
-    """The run's markdown report as HTML, raw HTML disabled, figure links pointed at the artifact URLs.
+    """The run's markdown report as HTML, raw HTML disabled, figure links pointed at the artifact URLs, and the
+    writer's citations and digests linked (`own_link`).
 
     Images are shown only from this server's artifact URLs: a remote image in a report (put there
     through a goal, say) would be fetched by every reviewer's browser, telling its owner who read it.
@@ -253,77 +255,27 @@ def report_html(markdown: str, digests: Sequence[str], verdict_ids: Collection[i
         # artifact of the store, a rejected experiment's figure say, is text someone else wrote.
         return source if source in placed else None
 
-    rendered = render_markdown(_FIGURE_LINK.sub(relink, markdown), own_artifact)
-    return Markup(linked_report(rendered, digests, verdict_ids))
+    rendered = render_markdown(_FIGURE_LINK.sub(relink, markdown), own_artifact, own_link(digests, verdict_ids))
+    return Markup(small_print(rendered))
 
 
-_HREF = re.compile(r'\bhref="([^"]*)"')
+def own_link(digests: Collection[str], verdict_ids: Collection[int]) -> LinkTarget:
+    """Which links of a report are followed: the writer's citations (`citation`) of a verdict of this run, to that
+    verdict on the page, and its digests (`artifact_link`) of an artifact of this run, to the artifact.
 
-
-def _unlinked(tag: str, removed: list[str]) -> str:
-    """A link the report's markdown made, shown as its text followed by its destination, never followed.
-
-    The write-up emits no text links of its own (figures are images, citations and digests are linked
-    here), so every `[text](url)` came from text a model or a user wrote: a link reading "[V3]" or
-    "the verified kernel" could lead anywhere, another site included. The destination is already
-    escaped by the markdown renderer, so it is shown as the text it is.
+    The writer makes a link of nothing else, and text that others wrote (a model's rationale, a quoted passage, a
+    verdict's reason) cannot make one: it is escaped, so a `[V9]` or a digest typed there stays text. The
+    decision is made on the links markdown parsed, never by finding `[V9]` in the rendered text, where an escaped
+    `\\[V9\\]` and the writer's own citation read the same. Any other link is shown with its destination, not
+    followed (`render_markdown`).
     """
-    if tag.startswith("</"):
-        href = removed.pop() if removed else ""
-        return f'</span> <span class="link-removed">(link to {href} not followed)</span>' if href else "</span>"
-    found = _HREF.search(tag)
-    removed.append(found.group(1) if found else "")
-    return '<span class="unlinked">'
+    known = set(digests)
 
+    def target(href: str) -> str | None:
+        verdict = cited_verdict(href)
+        if verdict is not None:
+            return href if verdict in verdict_ids else None
+        sha = linked_artifact(href)
+        return href if sha in known else None
 
-_TAG = re.compile(r"(<[^>]*>)")
-_SUB = re.compile(r"&lt;sub&gt;([^<]*?)&lt;/sub&gt;")
-_CITATION = re.compile(r"\[V(\d+)\]")
-_DIGEST = re.compile(r"\b([0-9a-f]{64}|[0-9a-f]{12})\b")
-_NO_LINKS_INSIDE = {"a", "pre", "code"}
-
-
-def linked_report(rendered: str, digests: Sequence[str], verdict_ids: Collection[int]) -> str:
-    """The report's HTML with its citations made links: `[V3]` to verdict 3 on the page, a digest (full
-    or its 12-digit prefix) of one of the run's artifacts to that artifact. The writer's `<sub>` notes,
-    escaped as all raw HTML is, become small print again. Links the markdown itself made are shown
-    as text with their destination (`_unlinked`): only these citations and digests are followed.
-
-    Only text between tags changes, and never inside a link or code; what is inserted is built here
-    from digits and hex digits, so no text of the report can become markup.
-    """
-    by_prefix = {sha[:12]: sha for sha in digests}
-    full = set(digests)
-
-    def cite(match: re.Match[str]) -> str:
-        number = int(match.group(1))
-        if number not in verdict_ids:
-            return match.group(0)
-        return f'<a href="#verdict-{number}" class="citation">[V{number}]</a>'
-
-    def digest(match: re.Match[str]) -> str:
-        text = match.group(1)
-        sha = text if text in full else by_prefix.get(text) if len(text) == 12 else None
-        if sha is None:
-            return text
-        return f'<a href="/artifacts/{sha}" class="digest" title="artifact sha256 {sha}">{text}</a>'
-
-    parts = _TAG.split(rendered)
-    open_tags: list[str] = []
-    removed: list[str] = []
-    for index, part in enumerate(parts):
-        if index % 2:
-            name = part.strip("</>").split(maxsplit=1)[0].lower() if part.strip("</>") else ""
-            if name == "a":
-                parts[index] = _unlinked(part, removed)
-                continue
-            if name in _NO_LINKS_INSIDE:
-                if part.startswith("</"):
-                    if name in open_tags:
-                        open_tags.remove(name)
-                elif not part.endswith("/>"):
-                    open_tags.append(name)
-        elif part and not open_tags:
-            noted = _SUB.sub(r'<small class="note">\1</small>', part)
-            parts[index] = _DIGEST.sub(digest, _CITATION.sub(cite, noted))
-    return "".join(parts)
+    return target

@@ -25,11 +25,12 @@ async function post(url, body) {
   return payload;
 }
 
-// Characters that reorder text (bidirectional embeddings, overrides, isolates) shown as ⟨U+202E⟩, as the
-// server-rendered pages show them: streamed text must not display differently from what was recorded.
-const REORDERING = /[\u202a-\u202e\u2066-\u2069]/g;
+// Characters no reader can see (format characters such as bidirectional overrides and zero-width spaces, controls
+// other than tab and line ends, blank letters) shown as ⟨U+202E⟩, as the server-rendered pages show them
+// (agents/_markdown.py `invisible`): streamed text must not display differently from what was recorded.
+const INVISIBLE = /(?![\t\n\r])[\p{Cf}\p{Cc}\u034f\u115f\u1160\u17b4\u17b5\u3164\uffa0]/gu;
 function visible(text) {
-  return String(text).replace(REORDERING, (c) => `⟨U+${c.charCodeAt(0).toString(16).toUpperCase()}⟩`);
+  return String(text).replace(INVISIBLE, (c) => `⟨U+${c.codePointAt(0).toString(16).toUpperCase().padStart(4, "0")}⟩`);
 }
 
 function badge(status) {
