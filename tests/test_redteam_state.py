@@ -275,7 +275,8 @@ def test_a_cached_model_is_keyed_by_the_compiler_that_built_it(
 
     bin_dir = tmp_path / "bin"
     bin_dir.mkdir()
-    monkeypatch.setenv("PATH", f"{bin_dir}:{os.environ.get('PATH', '')}")
+    # The compiler the sandbox runs is the one on its own PATH (`COMPILE_PATH`), which the key must name.
+    monkeypatch.setattr(_build, "COMPILE_PATH", f"{bin_dir}:{_build.COMPILE_PATH}")
     _fake_compiler(bin_dir, "12.2.0-14")
     before = _build.source_digest("// model", headers)
     assert _build.source_digest("// model", headers) == before  # stable while nothing changes

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from api._terminal import TerminalConsole, printable, printable_cells
+from api._terminal import TerminalConsole, printable, printable_cells, styled
 from api.cli._check import _print
 
 HOSTILE = "x\x1b[2J\x1b[1;31mACCEPTED\x1b[0m\x1b]0;pwned\x07\x9b2J\u202edetcepxe"
@@ -14,8 +14,9 @@ def test_controls_are_escaped_and_ordinary_text_is_kept() -> None:
     shown = printable(HOSTILE)
     assert "\x1b" not in shown and "\x07" not in shown and "\x9b" not in shown and "\u202e" not in shown
     assert shown == "x\\x1b[2J\\x1b[1;31mACCEPTED\\x1b[0m\\x1b]0;pwned\\x07\\x9b2J\\u202edetcepxe"
-    kept = "line one\n\ttabbed — Δp = 3 µm, 日本語"
+    kept = "\ttabbed — Δp = 3 µm, 日本語"
     assert printable(kept) == kept
+    assert printable("line one\nline two") == "line one\\nline two"  # one line, whatever it holds
     assert printable_cells(1, "\x1b") == ["1", "\\x1b"]
 
 
@@ -41,7 +42,7 @@ def test_a_check_result_naming_a_hostile_file_prints_no_escape(capsys: pytest.Ca
 def test_the_console_escapes_strings_but_renders_its_own_styles() -> None:
     console = TerminalConsole(force_terminal=True, color_system="standard", width=200)
     with console.capture() as captured:
-        console.print(f"[red]rejected[/red] {HOSTILE}", highlight=False, markup=True)
+        console.print(styled(("rejected", "red"), f" {HOSTILE}"))
     out = captured.get()
     assert "\x1b[31m" in out  # rich's own colour
     assert "\x1b[2J" not in out and "\\x1b[2J" in out

@@ -33,7 +33,7 @@ from agents import RunLauncher, RunOptions, refuse_renamed_subject
 from api._errors import BadInputError
 from api._json import dumps_strict
 from api._settings import Settings, build_launcher
-from api._terminal import TerminalConsole
+from api._terminal import TerminalConsole, styled
 from api.cli._isolation import announce_isolation_gaps
 from runs import (
     ExperimentSpec,
@@ -254,23 +254,24 @@ def run_check(
 
 
 def _print(result: dict[str, Any]) -> None:
+    """The result, one line per fact: the source's name, reasons and refusals (file names from the user's case)
+    are untrusted, so they print as plain text on one line each (see `api._terminal`)."""
     console = TerminalConsole()
     colour = {"accept": "green", "reject": "red"}.get(result["decision"], "yellow")
-    console.print(f"{result['task']} on {result['source']}: [{colour}]{result['decision']}[/{colour}]", highlight=False)
+    console.print(styled(f"{result['task']} on {result['source']}: ", (result["decision"], colour)))
     if result["gate_deviations"]:  # an accept under loosened gates says which, as `agent show` does for a run
-        deviations = describe_deviations(result["gate_deviations"])
-        console.print(f"custom gates: {deviations}", highlight=False, markup=False)
+        console.print(f"custom gates: {describe_deviations(result['gate_deviations'])}")
     params = ", ".join(f"{k}={v}" for k, v in sorted(result["params"].items()) if not isinstance(v, dict | list))
-    console.print(f"parameters: {params}", highlight=False, markup=False)
+    console.print(f"parameters: {params}")
     for verdict in result["verdicts"]:
-        console.print(f"  {verdict['gate']}: {verdict['decision']}", highlight=False, markup=False)
+        console.print(f"  {verdict['gate']}: {verdict['decision']}")
         for reason in verdict["reasons"]:
-            console.print(f"    - {reason}", highlight=False, markup=False)
+            console.print(f"    - {reason}")
     for refusal in result["refused"]:
-        console.print(f"  not copied or not read: {refusal}", highlight=False, markup=False)
+        console.print(f"  not copied or not read: {refusal}")
     if result["skipped"]:
-        console.print(f"not run (need new runs; use --rerun): {', '.join(result['skipped'])}", highlight=False)
-    console.print(f"copies and figures: {result['workdir']}", highlight=False, markup=False)
+        console.print(f"not run (need new runs; use --rerun): {', '.join(result['skipped'])}")
+    console.print(f"copies and figures: {result['workdir']}")
 
 
 _JSON = click.option("--json", "as_json", is_flag=True, help="print one JSON object (the same keys for every workload)")

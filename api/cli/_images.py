@@ -12,7 +12,7 @@ import sys
 import click
 from rich.table import Table
 
-from api._terminal import TerminalConsole, printable, printable_cells
+from api._terminal import TerminalConsole, printable, printable_block, printable_cells
 from sandboxes import (
     DEFAULT_MIRROR,
     SandboxError,
@@ -25,8 +25,8 @@ from sandboxes import (
 
 
 def _fail(message: str) -> SystemExit:
-    """The engine or a build failed: one line (plus a build's last lines) on stderr, exit 1."""
-    print(printable(f"agent: error: {message}"), file=sys.stderr)
+    """The engine or a build failed: one line (plus a build's last lines, indented) on stderr, exit 1."""
+    print(printable_block(f"agent: error: {message}"), file=sys.stderr)
     return SystemExit(1)
 
 
@@ -76,7 +76,11 @@ def build_command(names: tuple[str, ...], build_all: bool, force: bool, mirror: 
     if unknown:
         raise click.BadParameter(f"unknown image {unknown[0]!r}; known: {', '.join(known)}", param_hint="NAMES")
     chosen = list(names) or [name for name in known if build_all or not needs_internet(name)]
-    log = (lambda line: print(line, file=sys.stderr, flush=True)) if as_json else print
+    stream = sys.stderr if as_json else sys.stdout
+
+    def log(line: str) -> None:  # a build step's line quotes the image's Dockerfile and the build's output
+        print(printable(line), file=stream, flush=True)
+
     try:
         outcomes = build_images(chosen, force=force, mirror=mirror, log=log)
     except SandboxError as error:

@@ -17,7 +17,6 @@ from typing import TYPE_CHECKING, Any, TextIO
 
 import click
 from pydantic import ValidationError
-from rich.markup import escape
 from rich.table import Column, Table
 from sqlalchemy.exc import DBAPIError
 
@@ -29,7 +28,7 @@ from api._json import dumps_strict
 from api._params import check_param_types
 from api._progress import LineReporter, LiveReporter
 from api._settings import Settings, SettingsError, build_catalog, build_launcher, build_store
-from api._terminal import TerminalConsole, printable, printable_cells
+from api._terminal import TerminalConsole, printable, printable_cells, styled
 from api.cli._images import images_group
 from api.cli._interrupt import EXIT_INTERRUPTED, signals_interrupt
 from api.cli._isolation import announce_isolation_gaps
@@ -229,7 +228,8 @@ def _drive(action: Callable[[Any], RunSummary], as_json: bool, run_id: str) -> N
     if as_json:
         _reserve_stdout_for_json()
     interactive = sys.stderr.isatty() and not as_json
-    reporter: Any = LiveReporter(TerminalConsole(stderr=True)) if interactive else LineReporter()
+    # LiveReporter writes its own markup around each message, which it escapes (and makes `printable`).
+    reporter: Any = LiveReporter(TerminalConsole(stderr=True, markup=True)) if interactive else LineReporter()
     try:
         with signals_interrupt(run_id) as interruption, reporter if interactive else nullcontext():
             summary = action(reporter)
@@ -277,22 +277,22 @@ def plan_command(docs: Path, goal: str, as_json: bool) -> None:
         if result.refusal is not None:
             raise SystemExit(1)
         return
+    # Rationales, quotes, notes (document names) and a model's task ids are untrusted: plain text, one line each.
     console = TerminalConsole()
     console.print(f"{result.passages} passages from {result.documents} documents; planner: {result.planner}")
     if result.llm_calls:
-        console.print(f"model: {result.llm_calls} call(s), {result.llm_tokens} tokens", highlight=False)
+        console.print(f"model: {result.llm_calls} call(s), {result.llm_tokens} tokens")
     for plan in result.plans:
         settings_text = ", ".join(f"{k}={v}" for k, v in {**plan.params, **plan.sweep}.items())
-        console.print(f"[bold]{plan.task_id}[/bold] {settings_text}  — {plan.rationale}", highlight=False)
+        console.print(styled((plan.task_id, "bold"), f" {settings_text}  — {plan.rationale}"))
         for citation in plan.citations:
-            where = f"[{citation.passage}, {citation.location}]"
-            console.print(f"    {where} {citation.quote}", highlight=False, markup=False)
+            console.print(f"    [{citation.passage}, {citation.location}] {citation.quote}")
     for plan in result.unmapped:
-        console.print(f"[yellow]not runnable[/yellow]: {escape(plan.unmapped_reason)}", highlight=False)
+        console.print(styled(("not runnable", "yellow"), f": {plan.unmapped_reason}"))
         for citation in plan.citations:
-            console.print(f"    [{citation.passage}] {citation.quote}", highlight=False, markup=False)
+            console.print(f"    [{citation.passage}] {citation.quote}")
     for note in result.notes:
-        console.print(f"note: {note}", highlight=False)
+        console.print(f"note: {note}")
     if result.refusal is not None:
         raise SystemExit(1)
 
@@ -360,17 +360,21 @@ def _print_summary(summary: RunSummary) -> None:
     console = TerminalConsole()
     colour = {"finished": "green", "paused": "yellow"}.get(summary.status, "red")
     console.print(
-        f"run [bold]{summary.run_id}[/bold] {escape(summary.task)}: [{colour}]{summary.status}[/{colour}]"
-        + (f" — {escape(summary.reason)}" if summary.reason else ""),
-        highlight=False,
+        styled(
+            "run ",
+            (summary.run_id, "bold"),
+            f" {summary.task}: ",
+            (summary.status, colour),
+            f" — {summary.reason}" if summary.reason else "",
+        )
     )
     if summary.gate_deviations:
-        console.print(f"custom gates: {describe_deviations(summary.gate_deviations)}", highlight=False, markup=False)
-    console.print(f"accepted: {', '.join(summary.accepted) or 'none'}", highlight=False, markup=False)
+        console.print(f"custom gates: {describe_deviations(summary.gate_deviations)}")
+    console.print(f"accepted: {', '.join(summary.accepted) or 'none'}")
     if summary.rejected:
-        console.print(f"not accepted: {', '.join(summary.rejected)}", highlight=False, markup=False)
+        console.print(f"not accepted: {', '.join(summary.rejected)}")
     if summary.report:
-        console.print(f"report: {summary.report}", highlight=False, markup=False)
+        console.print(f"report: {summary.report}")
 
 
 @app.command("runs")
@@ -439,39 +443,40 @@ def show_command(run_id: str, as_json: bool) -> None:
         return
     console = TerminalConsole()
     console.print(
-        f"run [bold]{escape(str(detail['run_id']))}[/bold] {escape(str(detail['task']))}: "
-        f"{detail['status']}" + (f" — {escape(str(detail['reason']))}" if detail["reason"] else ""),
-        highlight=False,
+        styled(
+            "run ",
+            (detail["run_id"], "bold"),
+            f" {detail['task']}: {detail['status']}",
+            f" — {detail['reason']}" if detail["reason"] else "",
+        )
     )
     if detail["gate_deviations"]:
-        console.print(f"custom gates: {detail['gate_deviations_text']}", highlight=False, markup=False)
+        console.print(f"custom gates: {detail['gate_deviations_text']}")
     if detail["plan"] and (detail["status"] == "paused" or not detail["experiments"]):
-        console.print(f"plan ({len(detail['plan'])} experiments, none run yet):", highlight=False)
+        console.print(f"plan ({len(detail['plan'])} experiments, none run yet):")
         for planned in detail["plan"]:
             settings_text = ", ".join(f"{k}={v}" for k, v in sorted(planned.get("params", {}).items()))
             rationale = f" — {planned['rationale']}" if planned.get("rationale") else ""
-            console.print(f"  {planned.get('key')}: {settings_text}{rationale}", highlight=False, markup=False)
-    table = Table("experiment", "status", "decision", "metrics", box=None)
+            console.print(f"  {planned.get('key')}: {settings_text}{rationale}")
+    # The first column does not wrap: a wrapped key's next line would start at the left margin.
+    table = Table(Column("experiment", no_wrap=True), "status", "decision", "metrics", box=None)
     for experiment in detail["experiments"]:
         metrics = ", ".join(f"{k}={_metric(v)}" for k, v in sorted(experiment["metrics"].items())[:4])
-        cells = (escape(experiment["key"]), experiment["status"], str(experiment["decision"]), metrics)
+        cells = (experiment["key"], experiment["status"], str(experiment["decision"]), metrics)
         table.add_row(*printable_cells(*cells))
     console.print(table)
     for verdict in detail["verdicts"]:
-        console.print(
-            f"  {verdict['experiment']} · {verdict['gate']}: {verdict['decision']} — " + "; ".join(verdict["reasons"]),
-            highlight=False,
-            markup=False,
-        )
+        reasons = "; ".join(verdict["reasons"])
+        console.print(f"  {verdict['experiment']} · {verdict['gate']}: {verdict['decision']} — {reasons}")
     if detail["report"]:
-        console.print(f"report: {detail['report']}", highlight=False, markup=False)
+        console.print(f"report: {detail['report']}")
 
 
 def _metric(value: Any) -> str:
     """A metric as `show` prints it: numbers to four digits, anything else a workload stored as it is."""
     if isinstance(value, int | float) and not isinstance(value, bool):
         return f"{value:.4g}"
-    return escape(str(value))[:40]
+    return printable(value)[:40]
 
 
 def _planned(store: RunStore, run_id: str) -> list[dict[str, Any]]:
