@@ -19,6 +19,7 @@ from agents._context import (
     interrupt_run,
 )
 from agents._execution import Execution
+from agents._experiments import fresh_directory
 from agents._graph import Orchestrator, RunState
 from agents._liveness import executed_elsewhere, interrupted_by_its_user, process_alive_here, stopped
 from agents._policy import (
@@ -85,6 +86,7 @@ __all__ = [
     "cancel_run",
     "default_policy",
     "executed_elsewhere",
+    "fresh_directory",
     "interrupt_run",
     "interrupted_by_its_user",
     "policy_for",

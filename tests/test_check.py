@@ -176,6 +176,12 @@ def test_labgate_coqc_reaches_the_gate_of_agent_check(home: Path, tmp_path: Path
     assert set(report) == REPORT_KEYS and report["decision"] == "reject"
     assert report["verdicts"][0]["gate"] == "proof-check"
     assert "coqc" in log.read_text()
+    # Each check keeps the copy it judges in its own folder, the gates' runs beside it: two checks never share
+    # a held-out flow, a baseline or a failure.
+    second = agent("check", PROOF_TASK, str(proof), "--json", "--unsafe-no-isolation", home=home, env=env)
+    assert second.returncode == 1, second.stderr
+    checks = sorted((home / "checks").iterdir())
+    assert len(checks) == 2 and all((check / "case").is_dir() for check in checks)
 
 
 # -- the judging path ---------------------------------------------------------------------------

@@ -29,7 +29,7 @@ from typing import Any
 
 import click
 
-from agents import RunLauncher, RunOptions, refuse_renamed_subject
+from agents import RunLauncher, RunOptions, fresh_directory, refuse_renamed_subject
 from api._errors import BadInputError
 from api._json import dumps_strict
 from api._settings import Settings, build_launcher
@@ -157,7 +157,9 @@ def check_result(
         ] + build_gates(task, workload)
 
         def run_more(extra: ExperimentSpec, where: Path) -> ExperimentOutcome:
-            where.mkdir(parents=True, exist_ok=True)
+            # Emptied first and reached through real folders only, as a run's gate reruns are: a mesh check's
+            # folder lies inside the adopted case, which the case's own reproduction wrote.
+            fresh_directory(work.parent, where)
             return workload.run(task, extra, where, factory)
 
         judgement = judge(
@@ -227,7 +229,9 @@ def run_check(
         raise BadInputError(f"cannot read {path}: {error}") from None
     if not source.exists():
         raise BadInputError(f"{path} does not exist")
-    work = settings.home.expanduser().resolve() / "checks" / new_run_id()
+    # The case in `case/`, the gates' own runs beside it (`_held-out/`): each check's, never shared with another
+    # check made in the same home (one held-out flow per home once mixed checks' baselines and failures).
+    work = settings.home.expanduser().resolve() / "checks" / new_run_id() / "case"
     try:
         work.mkdir(parents=True, exist_ok=True)
     except OSError as error:
