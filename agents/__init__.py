@@ -42,13 +42,26 @@ from agents._runner import (
 )
 
 if TYPE_CHECKING:
-    from agents._markdown import render_markdown
-    from agents._writer import write_report
+    from agents._markdown import (
+        LinkTarget,
+        cited_verdict,
+        linked_artifact,
+        render_markdown,
+        show_invisible,
+        small_print,
+    )
+    from agents._writer import RATIONALE_LABEL, write_report
     from agents.cfd_search import SearchRevisionPolicy
 
 _LAZY = {
     "render_markdown": "agents._markdown",
+    "LinkTarget": "agents._markdown",
+    "cited_verdict": "agents._markdown",
+    "linked_artifact": "agents._markdown",
+    "show_invisible": "agents._markdown",
+    "small_print": "agents._markdown",
     "write_report": "agents._writer",
+    "RATIONALE_LABEL": "agents._writer",
     "SearchRevisionPolicy": "agents.cfd_search",
 }
 """Exported names whose modules load on first access (markdown-it, the search proposers)."""
@@ -65,10 +78,12 @@ def __getattr__(name: str) -> Any:
 
 __all__ = [
     "CANCEL_REASON",
+    "RATIONALE_LABEL",
     "BuiltinRevisionPolicy",
     "Execution",
     "JudgedExperiment",
     "LLMRevisionPolicy",
+    "LinkTarget",
     "Orchestrator",
     "ProgressReporter",
     "Proposer",
@@ -84,16 +99,20 @@ __all__ = [
     "SearchRevisionPolicy",
     "SilentReporter",
     "cancel_run",
+    "cited_verdict",
     "default_policy",
     "executed_elsewhere",
     "fresh_directory",
     "interrupt_run",
     "interrupted_by_its_user",
+    "linked_artifact",
     "policy_for",
     "process_alive_here",
     "proposer_for",
     "refuse_renamed_subject",
     "render_markdown",
+    "show_invisible",
+    "small_print",
     "stopped",
     "summarize",
     "write_report",

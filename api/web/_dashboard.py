@@ -15,9 +15,7 @@ from fastapi.responses import HTMLResponse, Response
 from fastapi.templating import Jinja2Templates
 from markupsafe import Markup
 
-from agents import stopped
-from agents._markdown import show_invisible
-from agents._writer import RATIONALE_LABEL
+from agents import RATIONALE_LABEL, show_invisible, stopped
 from api._detail import REPORTED_STATUSES, duration_seconds, headline_experiments, iso, listed_runs, run_row
 from api._paths import without_server_paths
 from api.rest._problems import UnprocessableError

@@ -24,8 +24,7 @@ from pygments.lexers import CppLexer, DiffLexer, TextLexer, get_lexer_by_name, g
 from pygments.token import Comment, Error, Keyword, Name, Number, Text, Whitespace
 from pygments.util import ClassNotFound
 
-from agents import render_markdown
-from agents._markdown import LinkTarget, cited_verdict, linked_artifact, small_print
+from agents import LinkTarget, cited_verdict, linked_artifact, render_markdown, small_print
 
 TEXT_LIMIT = 256 * 1024
 """Bytes of a text artifact shown inline; the full file is one link away."""
