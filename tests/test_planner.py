@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 
 import pytest
@@ -127,6 +128,20 @@ def test_llm_planner_is_validated_and_repaired() -> None:
     assert plan.task_id == "cfd/cavity" and plan.sweep == {"re": [100, 400]}
     assert plan.citations[0].passage == "cavity-study.md#2" and plan.rationale.startswith("planner-model:")
     assert result.unmapped[0].unmapped_reason.startswith("no available tool")
+
+
+def test_llm_planner_keeps_the_notes_on_what_was_not_read(tmp_path: Path) -> None:
+    """What the documents' reading noted (a spreadsheet it cannot read) is said with a model planning too, beside
+    the model's own notes, as with the built-in planner."""
+    docs = tmp_path / "docs"
+    shutil.copytree(CORPUS, docs)
+    (docs / "results.xlsx").write_bytes(b"PK\x03\x04 not a document format")
+    good = {"plans": [{"task_id": "cfd/cavity", "sweep": {"re": [100]}, "citations": ["cavity-study.md#2"],
+                       "rationale": "the notes ask for Re 100"}]}  # fmt: skip
+    with ScriptedLLMServer([Rule("You are the planner", [Reply(content=json.dumps(good))])]) as server:
+        llm = OpenAIChat(LLMConfig(base_url=server.url, model="planner-model"))
+        result = make_plans(build_catalog(Settings()), docs, CAVITY_GOAL, llm)
+    assert result.plans and any(note.startswith("not read: results.xlsx") for note in result.notes), result.notes
 
 
 @pytest.mark.slow

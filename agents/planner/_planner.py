@@ -57,7 +57,8 @@ def make_plans(catalog: Catalog, documents: Path, goal: str, llm: LLM | None = N
         ranked += [p for p in passages if p not in ranked][: max(0, _LLM_PASSAGES - len(ranked))]
         candidates, refused = _llm_candidates(catalog, goal)
         if candidates:
-            plans, unmapped, notes = plan_with_llm(llm, catalog, goal, ranked, candidates)
+            plans, unmapped, model_notes = plan_with_llm(llm, catalog, goal, ranked, candidates)
+            notes += model_notes  # after what the documents' reading noted (files not read), never instead of it
         else:
             plans, unmapped = [], []
             notes.append("no catalog task shares a word with the goal: the model was not asked")
