@@ -149,8 +149,8 @@ def paragraphs(prose: str) -> list[str]:
 def sentences(text: str) -> list[str]:
     """Units a claim cannot cross: each paragraph as it renders (`paragraphs`), then each sentence in it."""
     units: list[str] = []
-    for line in paragraphs(text):
-        stripped = line.strip().lstrip("#>").strip()
+    for paragraph in paragraphs(text):
+        stripped = paragraph.lstrip("#>").strip()
         if not stripped.strip("|-: "):
             continue
         pieces: list[str] = []

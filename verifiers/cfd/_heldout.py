@@ -18,7 +18,6 @@ import contextlib
 import fcntl
 import hashlib
 import json
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -47,21 +46,15 @@ from verifiers._gate import Gate, GateContext, blocking_verdict
 from verifiers._options import GateOptions
 from verifiers.cfd._solver_log import finished_run_problem
 
-_locks: dict[str, threading.Lock] = {}
-_locks_guard = threading.Lock()
-
-
-def _lock(path: Path) -> threading.Lock:
-    with _locks_guard:
-        return _locks.setdefault(str(path), threading.Lock())
-
 
 @contextlib.contextmanager
 def _held(directory: Path) -> Iterator[None]:
     """One holder of a held-out flow's folder at a time, among this process's threads and other processes
-    (server workers, a second `agent run` on the same home): two writers in one case folder mix its fields."""
+    (server workers, a second `agent run` on the same home): two writers in one case folder mix its fields.
+    Each holder opens the lock file itself, and `flock` locks belong to an open file, so threads exclude each
+    other as processes do."""
     directory.parent.mkdir(parents=True, exist_ok=True)
-    with _lock(directory), open(directory.parent / f".{directory.name}.lock", "a") as handle:
+    with open(directory.parent / f".{directory.name}.lock", "a") as handle:
         fcntl.flock(handle, fcntl.LOCK_EX)
         try:
             yield
