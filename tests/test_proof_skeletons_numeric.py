@@ -12,17 +12,14 @@ import pytest
 
 from agents.proof_search import BuiltinProposer, ProofSearch, SearchBudget
 from agents.proof_search._power_roots import integer_root, power_roots
+from tests.test_proof_skeletons_arith import origins, problem
 from tests.test_proofs_skeletons import prove_with_skeleton
-from tools.proofs import CoqProver, CoqSession, ProofProblem, problem_from_text
+from tools.proofs import CoqProver, CoqSession, ProofProblem
 
 NAT = "Require Import Arith.\n"
 Z_PRIMES = "Require Import ZArith.\nRequire Import Znumtheory.\n"
 MIXED = "Require Import Arith.\nRequire Import ZArith.\n"
 LISTS = "Require Import Arith.\nRequire Import Bool.\nRequire Import List.\n"
-
-
-def problem(name: str, header: str, statement: str) -> ProofProblem:
-    return problem_from_text(f"proofs/{name}", f"{header}\n{statement}\n")
 
 
 def pair_count(value: int) -> ProofProblem:
@@ -102,10 +99,6 @@ FALSE = {
     "binary-numerals": digit_sum(22),
     "witnesses": successor_witness("2 * m + 1"),
 }
-
-
-def origins(target: ProofProblem) -> list[str]:
-    return [draft.origin.removeprefix("skeleton:") for draft in BuiltinProposer().drafts(target)]
 
 
 def test_each_skeleton_is_offered_to_its_shape_only() -> None:
