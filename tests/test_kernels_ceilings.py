@@ -151,6 +151,11 @@ def test_bandwidth_fractions_are_of_the_probe_measured_beside_the_candidate(tmp_
         # An FMA peak measured on a busy machine can be low enough for the roofline to call this heat2d
         # compute-bound (then no probe runs beside it): a high peak keeps the size bandwidth-bound.
         ceilings = {**ceilings, "fma_gflops": max(float(ceilings["fma_gflops"]), 1e6)}
+        # The cached rate is set apart from anything measured (a quiet probe can time the same median
+        # twice, giving the very same rate): only then does a ceiling equal to it mean it was not measured.
+        working_set = Harness.working_set(task, size)
+        cached = float(ceilings["triad_gbps"][working_set]) * 0.37
+        ceilings["triad_gbps"] = {**ceilings["triad_gbps"], working_set: cached}
         worker = RecordingWorker(real)
         harness = Harness(task, cast(Worker, worker), ceilings, repeats=3)
         wide = with_params(task.seed, {**task.defaults(), "LX": 64, "LY": 4})
@@ -158,8 +163,6 @@ def test_bandwidth_fractions_are_of_the_probe_measured_beside_the_candidate(tmp_
         for source in (task.seed, wide, wide):
             results.append(harness.evaluate(source, sizes=[size], seed=3).sizes[0])
             last.append(len(worker.sent) - 1)  # a size asked again (timed runs that looked skipped): its last reply
-    working_set = Harness.working_set(task, size)
-    cached = ceilings["triad_gbps"][working_set]
     evaluations = [(request, reply) for request, reply in zip(worker.sent, worker.replies, strict=True)]
     sticks = [request["yardstick"] for request, _ in evaluations if request["op"] == "evaluate"]
     expected_stick = {"kernel": "triad", "width": ceilings["triad_width"][working_set], "bytes": working_set}
