@@ -307,7 +307,10 @@ class RunStore:
     def __init__(self, home: Path, database_url: str | None = None) -> None:
         self.home = home
         try:
-            self.home.mkdir(parents=True, exist_ok=True)
+            # A home labgate makes is its owner's alone: runs hold documents, proposers' code and results
+            # that other accounts on the machine have no business reading. A folder the user made keeps its mode.
+            self.home.parent.mkdir(parents=True, exist_ok=True)
+            self.home.mkdir(mode=0o700, exist_ok=True)
         except OSError as error:
             reason = error.strerror or str(error)
             if self.home.exists() and not self.home.is_dir():

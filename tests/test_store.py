@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import multiprocessing
+import os
 import tempfile
 from collections.abc import Iterator, Sequence
 from pathlib import Path
@@ -558,3 +559,19 @@ def test_two_processes_creating_one_new_store_at_once_both_open_it(tmp_path: Pat
         answers = pool.starmap(_open_store_at, [p for pair in pairs for p in (pair, pair)], 1)
     errors = [answer for answer in answers if answer]
     assert errors == []
+
+
+def test_a_home_the_store_makes_is_its_owners_alone_and_a_users_folder_keeps_its_mode(tmp_path: Path) -> None:
+    """Runs hold documents, proposers' code and results: a home labgate makes is readable by its owner
+    only, whatever the umask lets through; a folder the user made and chose a mode for keeps it."""
+    previous = os.umask(0o022)
+    try:
+        made = tmp_path / "new" / "home"
+        RunStore(made)
+        chosen = tmp_path / "shared-home"
+        chosen.mkdir(mode=0o755)
+        RunStore(chosen)
+    finally:
+        os.umask(previous)
+    assert made.stat().st_mode & 0o777 == 0o700
+    assert chosen.stat().st_mode & 0o777 == 0o755
