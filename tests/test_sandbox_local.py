@@ -455,19 +455,29 @@ UNNAMED_FILL = (
 )
 
 
-# A file mapped shared and its descriptor closed: only /proc/<pid>/map_files shows it (Python's mmap module
-# keeps a descriptor of its own, so libc's mmap is called directly).
+# A file mapped shared and its descriptor closed: only its process's maps show it (Python's mmap module
+# keeps a descriptor of its own, so libc's mmap is called directly). NAMELESS makes each file nameless in
+# one of the ways a file loses its name: never linked, unlinked, or replaced by a rename over it.
 MAPPED_FILL = (
-    "import ctypes, os, time\n"
+    "import ctypes, os, sys, time\n"
     "libc = ctypes.CDLL(None, use_errno=True)\n"
     "libc.mmap.restype = ctypes.c_void_p\n"
     "libc.mmap.argtypes = [ctypes.c_void_p, ctypes.c_size_t, ctypes.c_int, ctypes.c_int, ctypes.c_int, ctypes.c_long]\n"
+    "how = sys.argv[1]\n"
     "for i in range(4):\n"
-    "    fd = os.open('.', os.O_TMPFILE | os.O_RDWR, 0o600)\n"
+    "    if how == 'tmpfile':\n"
+    "        fd = os.open('.', os.O_TMPFILE | os.O_RDWR, 0o600)\n"
+    "    else:\n"
+    "        fd = os.open(f'f{i} (deleted)', os.O_CREAT | os.O_RDWR, 0o600)\n"
     "    for _ in range(12):\n"
     "        os.write(fd, b'x' * (1 << 20))\n"
     "    assert libc.mmap(None, 12 << 20, 1, 1, fd, 0) not in (None, ctypes.c_void_p(-1).value)\n"
     "    os.close(fd)\n"
+    "    if how == 'unlinked':\n"
+    "        os.unlink(f'f{i} (deleted)')\n"
+    "    elif how == 'renamed-over':\n"
+    "        open('other', 'w').close()\n"
+    "        os.rename('other', f'f{i} (deleted)')\n"
     "print('fds', sorted(os.listdir('/proc/self/fd')), flush=True)\n"
     "time.sleep(5)\n"
     "print('kept', flush=True)\n"
@@ -487,13 +497,22 @@ FALLOCATE_PROBE = (
 
 
 @needs_root
-def test_files_only_mapped_count_against_the_disk_limit(sandbox: LocalSandbox) -> None:
+@pytest.mark.parametrize("how", ["tmpfile", "unlinked", "renamed-over"])
+def test_files_only_mapped_count_against_the_disk_limit(sandbox: LocalSandbox, how: str) -> None:
     """48 MiB of nameless files held by memory maps alone, no descriptor: a breach of 16 MiB."""
     with pytest.raises(ResourceLimitError) as raised:
-        sandbox.exec(["python3", "-c", MAPPED_FILL], timeout=60, limits=Limits(disk_bytes=16 << 20))
+        sandbox.exec(["python3", "-c", MAPPED_FILL, how], timeout=60, limits=Limits(disk_bytes=16 << 20))
     assert raised.value.limit == "disk_bytes"
     partial = raised.value.partial.stdout if raised.value.partial else ""
     assert "kept" not in partial
+
+
+@needs_root
+def test_mapped_files_that_keep_their_names_count_once_by_the_walk(sandbox: LocalSandbox) -> None:
+    """The same 48 MiB mapped under names (that end in " (deleted)", as the kernel marks nameless maps)
+    fits a 64 MiB limit: the walk counts them and the maps do not count them again."""
+    result = sandbox.exec(["python3", "-c", MAPPED_FILL, "named"], timeout=60, limits=Limits(disk_bytes=64 << 20))
+    assert result.returncode == 0 and "kept" in result.stdout, result.stderr
 
 
 def test_fallocate_is_refused_and_posix_fallocate_writes_instead(sandbox: LocalSandbox) -> None:
