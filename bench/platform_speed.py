@@ -253,6 +253,18 @@ class RayCluster:
             self.address = ""
 
 
+PACKAGES = ("agents", "api", "bench", "runs", "sandboxes", "tools", "verifiers")
+
+
+def byte_compile(tree: Path) -> None:
+    """Compile a tree's modules before any arm runs: a fresh checkout (a `--baseline` made by `git archive`)
+    has no bytecode, and where PYTHONDONTWRITEBYTECODE is set its imports would compile every module on
+    every run, 0.3-0.4 s of start-up that the other tree does not pay."""
+    present = [name for name in PACKAGES if (tree / name).is_dir()]
+    command = [sys.executable, "-m", "compileall", "-q", *present]
+    subprocess.run(command, cwd=tree, check=True, stdout=subprocess.DEVNULL)
+
+
 def direct_cavity(root: Path, cells: int) -> float:
     """OpenFOAM by hand on the cavity cases, side by side (no labgate code involved)."""
     sys.path.insert(0, str(REPO / "bench"))
@@ -287,6 +299,8 @@ class Bench:
         self.trees = {"": REPO}
         if args.baseline:
             self.trees["baseline:"] = Path(args.baseline).resolve()
+        for tree in self.trees.values():
+            byte_compile(tree)
         self.times: dict[str, list[float]] = {}
         self.skipped: dict[str, str] = {}
         self.task = root / "sweep.yaml"
