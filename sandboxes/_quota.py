@@ -146,7 +146,9 @@ def _unlinked_map_paths(pid: int) -> list[str]:
     """`/proc/<pid>/map_files` entries of the mappings whose file has no name (one per mapped range)."""
     try:
         with open(f"/proc/{pid}/maps", "rb") as maps:
-            lines = maps.read().splitlines()
+            # Only a newline ends a line: the kernel escapes those in names, not a carriage return, so a
+            # file named `a\rb` must not split its own line and hide the mark at its end.
+            lines = maps.read().split(b"\n")
     except OSError:
         return []
     return [

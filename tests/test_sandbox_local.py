@@ -457,7 +457,8 @@ UNNAMED_FILL = (
 
 # A file mapped shared and its descriptor closed: only its process's maps show it (Python's mmap module
 # keeps a descriptor of its own, so libc's mmap is called directly). NAMELESS makes each file nameless in
-# one of the ways a file loses its name: never linked, unlinked, or replaced by a rename over it.
+# one of the ways a file loses its name: never linked, unlinked, or replaced by a rename over it. Its name
+# holds a carriage return, which /proc/<pid>/maps prints as it is.
 MAPPED_FILL = (
     "import ctypes, os, sys, time\n"
     "libc = ctypes.CDLL(None, use_errno=True)\n"
@@ -468,16 +469,16 @@ MAPPED_FILL = (
     "    if how == 'tmpfile':\n"
     "        fd = os.open('.', os.O_TMPFILE | os.O_RDWR, 0o600)\n"
     "    else:\n"
-    "        fd = os.open(f'f{i} (deleted)', os.O_CREAT | os.O_RDWR, 0o600)\n"
+    "        fd = os.open(f'f{i}\\r (deleted)', os.O_CREAT | os.O_RDWR, 0o600)\n"
     "    for _ in range(12):\n"
     "        os.write(fd, b'x' * (1 << 20))\n"
     "    assert libc.mmap(None, 12 << 20, 1, 1, fd, 0) not in (None, ctypes.c_void_p(-1).value)\n"
     "    os.close(fd)\n"
     "    if how == 'unlinked':\n"
-    "        os.unlink(f'f{i} (deleted)')\n"
+    "        os.unlink(f'f{i}\\r (deleted)')\n"
     "    elif how == 'renamed-over':\n"
     "        open('other', 'w').close()\n"
-    "        os.rename('other', f'f{i} (deleted)')\n"
+    "        os.rename('other', f'f{i}\\r (deleted)')\n"
     "print('fds', sorted(os.listdir('/proc/self/fd')), flush=True)\n"
     "time.sleep(5)\n"
     "print('kept', flush=True)\n"
