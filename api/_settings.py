@@ -13,7 +13,7 @@ from agents import RunLauncher
 from agents.llm import LLMConfig
 from api._terminal import printable
 from runs import LabgateError, RunStore
-from tools import Catalog, installed_workloads
+from tools import Catalog, WorkloadsOnDemand
 from verifiers import validate_gate_options
 
 
@@ -187,8 +187,8 @@ def build_catalog(settings: Settings) -> Catalog:
     LABGATE_OPENFOAM_BIN_DIR, ...) through its `Settings` model. A workload whose plugin is broken is
     left out and named, with the reason, when one of its tasks is asked for.
     """
-    found = installed_workloads()
-    return Catalog(found.workloads, gate_options=validate_gate_options, unavailable=found.problems)
+    workloads = WorkloadsOnDemand()
+    return Catalog(workloads, gate_options=validate_gate_options, unavailable=workloads.problems)
 
 
 def build_launcher(settings: Settings) -> RunLauncher:

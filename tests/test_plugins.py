@@ -9,6 +9,8 @@ does not exist.
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -29,6 +31,7 @@ from tools import (
     SandboxFactory,
     TaskError,
     Workload,
+    WorkloadsOnDemand,
     forget_plugins,
     installed_workloads,
     load_plugin,
@@ -149,6 +152,40 @@ def test_a_workload_entry_point_must_be_a_workload_of_that_name(
     assert [workload.name for workload in found.workloads] == BUILT_IN  # the broken ones hide nothing
     assert sorted(found.problems) == ["fluids", "number"]
     assert "misnamed-plugin" in found.problems["fluids"]
+
+
+def test_a_workload_is_loaded_when_first_asked_for_and_a_broken_one_is_named_then(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The catalog the commands build loads a workload when one of its tasks is asked for: a broken one is
+    named with its reason at that moment, and a listing loads every workload, reporting each broken one."""
+    _distribution(tmp_path, "misnamed-plugin", "[labgate.workloads]\nfluids = tools.cfd:CfdWorkload\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    forget_plugins()
+    workloads = WorkloadsOnDemand()
+    catalog = Catalog(workloads, unavailable=workloads.problems)
+    assert catalog.load("cfd/cavity").workload == "cfd" and workloads.problems == {}
+    with pytest.raises(TaskError, match=r"workload 'fluids' is registered but unavailable: .*misnamed-plugin"):
+        catalog.load("fluids/x")
+    assert sorted(catalog.workloads) == BUILT_IN and len(catalog.workloads) == 3
+    assert {task.workload for task in catalog.tasks().values()} == set(BUILT_IN)
+    assert sorted(catalog.unavailable) == ["fluids"]
+
+
+def test_running_a_task_of_one_workload_imports_no_other() -> None:
+    """`agent run cfd/cavity` reads no kernel or proof code before its first solver (a fresh interpreter)."""
+    script = (
+        "import sys\n"
+        "from api._settings import Settings, build_catalog\n"
+        "catalog = build_catalog(Settings())\n"
+        "task = catalog.load('cfd/cavity')\n"
+        "catalog.workload_for(task).plan(task)\n"
+        "print(sorted(name for name in sys.modules if name.split('.')[0] == 'tools'"
+        " and name.split('.')[1:2] in (['kernels'], ['proofs'])))\n"
+        "print(sorted(catalog.workloads))\n"
+    )
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True)
+    assert result.stdout.splitlines() == ["[]", str(BUILT_IN)], result.stderr
 
 
 def test_each_workload_reads_its_own_settings(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:

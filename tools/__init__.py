@@ -1,7 +1,7 @@
 """Workloads: each builds its experiments' inputs, runs them through a sandbox and extracts results."""
 
 from tools._catalog import Catalog, apply_overrides, describe_validation_error, parse_scalar, subject_params
-from tools._installed import InstalledWorkloads, installed_workloads, workload_class
+from tools._installed import InstalledWorkloads, WorkloadsOnDemand, installed_workloads, workload_class
 from tools._plugins import GATES, PROPOSERS, WORKLOADS, PluginError, forget_plugins, load_plugin, plugin_names
 from tools._prose import ProsePattern
 from tools._search import SearchParameter, SearchSpace
@@ -37,6 +37,7 @@ __all__ = [
     "ToolUnavailableError",
     "Workload",
     "WorkloadSettings",
+    "WorkloadsOnDemand",
     "apply_overrides",
     "describe_validation_error",
     "experiment_key",

@@ -53,13 +53,17 @@ class Catalog:
 
     def __init__(
         self,
-        workloads: Iterable[Workload],
+        workloads: Iterable[Workload] | Mapping[str, Workload],
         gate_options: GateOptionsValidator | None = None,
         unavailable: Mapping[str, str] | None = None,
     ) -> None:
-        self.workloads: dict[str, Workload] = {workload.name: workload for workload in workloads}
+        # A mapping is kept as it is given: `WorkloadsOnDemand` loads each workload when it is first asked
+        # for, and fills its `problems` (passed as `unavailable`) as it goes, so neither is copied.
+        self.workloads: Mapping[str, Workload] = (
+            workloads if isinstance(workloads, Mapping) else {workload.name: workload for workload in workloads}
+        )
         self.gate_options = gate_options
-        self.unavailable: dict[str, str] = dict(unavailable or {})
+        self.unavailable: Mapping[str, str] = unavailable if unavailable is not None else {}
         self._tasks: dict[str, TaskSpec] | None = None
         self._own: dict[str, dict[str, TaskSpec]] = {}
 

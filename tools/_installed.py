@@ -7,7 +7,8 @@ out; it never hides the others.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import threading
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 
 from pydantic import ValidationError
@@ -50,15 +51,48 @@ class InstalledWorkloads:
 
 def installed_workloads() -> InstalledWorkloads:
     """Every registered workload, each built from its settings (`Workload.configured`), sorted by name."""
-    found = InstalledWorkloads()
-    for name in plugin_names(WORKLOADS):
-        try:
-            found.workloads.append(workload_class(name).configured())
-        except PluginError as error:
-            found.problems[name] = str(error)
-        except ValidationError as error:
-            found.problems[name] = f"workload {name!r} is not configured: {_describe_settings_error(error)}"
-    return found
+    loaded = WorkloadsOnDemand()
+    return InstalledWorkloads([loaded[name] for name in loaded], dict(loaded.problems))
+
+
+class WorkloadsOnDemand(Mapping[str, Workload]):
+    """The registered workloads by name, each loaded and configured the first time it is asked for.
+
+    A command about one task needs one workload: loading every other (the kernel and proof workloads import
+    their harnesses, 80 ms) was start-up paid before its first solver. Iterating, or asking how many there
+    are, loads them all, so a listing is complete. `problems` names each workload that was asked for and
+    could not be loaded or configured, with the reason; it fills as they are asked for.
+    """
+
+    def __init__(self) -> None:
+        self._names = plugin_names(WORKLOADS)
+        self._loaded: dict[str, Workload] = {}
+        self.problems: dict[str, str] = {}
+        self._lock = threading.Lock()  # a server's threads may ask for the same workload at once
+
+    def _load(self, name: str) -> Workload | None:
+        with self._lock:
+            if name in self._loaded or name in self.problems or name not in self._names:
+                return self._loaded.get(name)
+            try:
+                self._loaded[name] = workload_class(name).configured()
+            except PluginError as error:
+                self.problems[name] = str(error)
+            except ValidationError as error:
+                self.problems[name] = f"workload {name!r} is not configured: {_describe_settings_error(error)}"
+            return self._loaded.get(name)
+
+    def __getitem__(self, name: str) -> Workload:
+        loaded = self._load(name)
+        if loaded is None:
+            raise KeyError(name)
+        return loaded
+
+    def __iter__(self) -> Iterator[str]:
+        return iter([name for name in self._names if self._load(name) is not None])
+
+    def __len__(self) -> int:
+        return sum(1 for _ in self)
 
 
 def _describe_settings_error(error: ValidationError) -> str:
