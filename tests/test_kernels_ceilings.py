@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import statistics
+import time
 from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
@@ -18,7 +19,7 @@ import pytest
 from sandboxes import LocalSandbox, Sandbox
 from tests.conftest import opencl_usable, require_tool
 from tools.kernels import SUITE, Worker, ceilings_record
-from tools.kernels._ceilings import Ceilings
+from tools.kernels._ceilings import FMA_REFRESH_SECONDS, Ceilings
 from tools.kernels._harness import Harness, _bandwidth_probe, ceiling_beside
 from tools.kernels._physics import impossible
 from tools.kernels._probes import bandwidth_probes
@@ -96,12 +97,53 @@ def test_in_place_tasks_are_scored_against_the_update_and_the_others_against_the
     assert _bandwidth_probe(buffers, {"triad_gbps": {}}) == "triad_gbps"
 
 
+def _cache_with_peak(folder: Path, gflops: float, measured_at: float | None) -> None:
+    """A cache holding every rate of working set 1 MiB, and an FMA peak measured at `measured_at`."""
+    size = str(1 << 20)
+    entry: dict[str, Any] = {"device": {}, "fma_gflops": gflops, "triad_gbps": {size: 20.0}}
+    entry |= {"update_gbps": {size: 30.0}, "triad_width": {size: 4}, "update_width": {size: 16}}
+    if measured_at is not None:
+        entry["fma_measured_at"] = measured_at
+    (folder / "ceilings-v2.json").write_text(json.dumps({"test-device": entry}))
+
+
+@pytest.mark.parametrize(
+    ("cached", "age", "expected"),
+    [
+        (80.0, FMA_REFRESH_SECONDS + 1, 100.0),  # stale and lower: the new measurement stands
+        (250.0, FMA_REFRESH_SECONDS + 1, 250.0),  # stale, higher than a busy moment's: the peak stays
+        (80.0, None, 100.0),  # from before peaks were dated
+        (80.0, -10 * FMA_REFRESH_SECONDS, 100.0),  # dated in the future: a clock set back, or a planted cache
+    ],
+)
+def test_the_fma_peak_is_measured_again_after_a_while_and_the_highest_is_kept(
+    tmp_path: Path, cached: float, age: float | None, expected: float
+) -> None:
+    """A peak measured once under load and kept for good flattered every compute-bound fraction after it."""
+    _cache_with_peak(tmp_path, cached, None if age is None else time.time() - age)
+    worker = CountingWorker()  # its FMA probe answers 100 GFLOP/s
+    assert Ceilings(tmp_path).for_device(cast(Worker, worker), [1 << 20])["fma_gflops"] == expected
+    assert [request["op"] for request in worker.requests] == ["fma"]
+    stored = json.loads((tmp_path / "ceilings-v2.json").read_text())["test-device"]
+    assert stored["fma_gflops"] == expected and 0 <= time.time() - stored["fma_measured_at"] < 60
+    Ceilings(tmp_path).for_device(cast(Worker, worker), [1 << 20])
+    assert len(worker.requests) == 1, "a peak measured within the hour is read from the cache"
+
+
+def test_a_fresh_peak_is_not_measured_again(tmp_path: Path) -> None:
+    _cache_with_peak(tmp_path, 80.0, time.time() - 60)
+    worker = CountingWorker()
+    assert Ceilings(tmp_path).for_device(cast(Worker, worker), [1 << 20])["fma_gflops"] == 80.0
+    assert worker.requests == []
+
+
 @pytest.mark.parametrize("width", [None, 5, "16", True, 0])
 def test_a_cache_without_a_usable_probe_width_is_measured_again(tmp_path: Path, width: Any) -> None:
     """The yardstick runs the probe at its best width: a cache from before widths were kept (or with a
     width OpenCL has no vector of) measures that working set again instead of guessing one."""
     size = str(1 << 20)
-    entry: dict[str, Any] = {"device": {}, "fma_gflops": 100.0, "triad_gbps": {size: 20.0}, "update_gbps": {size: 30.0}}
+    entry: dict[str, Any] = {"device": {}, "fma_gflops": 100.0, "fma_measured_at": time.time()}
+    entry |= {"triad_gbps": {size: 20.0}, "update_gbps": {size: 30.0}}
     if width is not None:
         entry |= {"triad_width": {size: width}, "update_width": {size: 4}}
     (tmp_path / "ceilings-v2.json").write_text(json.dumps({"test-device": entry}))
