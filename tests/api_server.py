@@ -40,6 +40,13 @@ def serve_in_thread(settings: Settings, *, start_workers: bool = True) -> Iterat
         thread.join(timeout=60)
 
 
+@contextmanager
+def served_client(settings: Settings, *, timeout: float = 30) -> Iterator[httpx.Client]:
+    """A client of the app served in a thread (`serve_in_thread`, no run workers): what most API tests talk to."""
+    with serve_in_thread(settings, start_workers=False) as url, httpx.Client(base_url=url, timeout=timeout) as client:
+        yield client
+
+
 def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))

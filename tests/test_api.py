@@ -25,7 +25,7 @@ from pydantic import SecretStr
 from api._settings import Settings
 from api.rest._security import is_loopback
 from runs import ExperimentSpec, GateResult, RunStore, TaskSpec
-from tests.api_server import serve_in_thread
+from tests.api_server import served_client
 from tests.conftest import agent, checkpointed
 from tests.databases import BACKENDS, database_url
 
@@ -41,14 +41,14 @@ def settings(request: pytest.FixtureRequest, home: Path) -> Iterator[Settings]:
 
 @pytest.fixture
 def server(settings: Settings) -> Iterator[httpx.Client]:
-    with serve_in_thread(settings, start_workers=False) as url, httpx.Client(base_url=url, timeout=30) as client:
+    with served_client(settings) as client:
         yield client
 
 
 @pytest.fixture
 def guarded(settings: Settings) -> Iterator[httpx.Client]:
     secured = settings.model_copy(update={"api_token": SecretStr(TOKEN)})
-    with serve_in_thread(secured, start_workers=False) as url, httpx.Client(base_url=url, timeout=30) as client:
+    with served_client(secured) as client:
         yield client
 
 

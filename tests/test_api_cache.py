@@ -20,7 +20,7 @@ from api._settings import Settings
 from api.rest._cache import LIVE_SECONDS, STATE_KEY, ResponseCache
 from api.rest._security import Message, Receive, Scope, Send
 from runs import ExperimentSpec, RunStore, TaskSpec
-from tests.api_server import serve_in_thread
+from tests.api_server import serve_in_thread, served_client
 from tests.databases import BACKENDS, database_url
 
 TOKEN = "s3cret-token-for-cache-tests"
@@ -64,7 +64,7 @@ def test_repeated_reads_are_served_from_memory_and_every_write_shows_at_once(
 ) -> None:
     run = writer.create_run(TASK)
     writer.update_run(run.id, status="finished", accepted=1)
-    with serve_in_thread(settings, start_workers=False) as url, httpx.Client(base_url=url, timeout=30) as client:
+    with served_client(settings) as client:
         first = [client.get("/runs").json(), client.get(f"/runs/{run.id}").json()]
         for _ in range(5):
             assert client.get("/runs").json() == first[0]
@@ -93,7 +93,7 @@ def test_a_write_through_the_api_shows_in_the_next_read(settings: Settings) -> N
     store = RunStore(settings.home, settings.database_url)
     run = store.create_run(TASK)
     store.engine.dispose()
-    with serve_in_thread(guarded, start_workers=False) as url, httpx.Client(base_url=url, timeout=30) as client:
+    with served_client(guarded) as client:
         assert client.get(f"/runs/{run.id}").json()["tags"] == []
         response = client.post(
             f"/runs/{run.id}/annotations",
@@ -107,7 +107,7 @@ def test_a_write_through_the_api_shows_in_the_next_read(settings: Settings) -> N
 
 def test_etag_answers_304_until_the_run_changes(settings: Settings, writer: RunStore) -> None:
     run = writer.create_run(TASK)
-    with serve_in_thread(settings, start_workers=False) as url, httpx.Client(base_url=url, timeout=30) as client:
+    with served_client(settings) as client:
         first = client.get(f"/runs/{run.id}")
         etag = first.headers["etag"]
         assert first.headers["cache-control"] == "no-cache"
@@ -126,7 +126,7 @@ def test_etag_answers_304_until_the_run_changes(settings: Settings, writer: RunS
 def test_protected_reads_still_check_every_request(settings: Settings, writer: RunStore) -> None:
     run = writer.create_run(TASK)
     secured = settings.model_copy(update={"api_token": SecretStr(TOKEN), "protect_reads": True})
-    with serve_in_thread(secured, start_workers=False) as url, httpx.Client(base_url=url, timeout=30) as client:
+    with served_client(secured) as client:
         good = {"Authorization": f"Bearer {TOKEN}"}
         assert client.get(f"/runs/{run.id}", headers=good).status_code == 200
         assert client.get("/runs", headers=good).status_code == 200
@@ -138,7 +138,7 @@ def test_protected_reads_still_check_every_request(settings: Settings, writer: R
 
 
 def test_unknown_runs_and_refusals_are_not_kept(settings: Settings, writer: RunStore) -> None:
-    with serve_in_thread(settings, start_workers=False) as url, httpx.Client(base_url=url, timeout=30) as client:
+    with served_client(settings) as client:
         assert client.get("/runs/20260101-000000-abcdef").status_code == 404
         assert client.get("/runs", params={"limit": 0}).status_code == 422
         assert client.get("/runs", params={"limit": 0}).status_code == 422

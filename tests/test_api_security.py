@@ -30,7 +30,7 @@ from api.rest._ratelimit import FailedAuthLimiter
 from api.rest._worker import WorkerPool, worker_environment
 from runs import ExperimentSpec, RunStore, TaskSpec
 from sandboxes import SandboxUnavailableError
-from tests.api_server import serve_in_thread
+from tests.api_server import serve_in_thread, served_client
 from tests.conftest import agent, checkpointed, require_tool
 
 TOKEN = "a-token-long-enough-for-tests"
@@ -57,7 +57,7 @@ def store(settings: Settings) -> Iterator[RunStore]:
 
 @pytest.fixture
 def server(settings: Settings) -> Iterator[httpx.Client]:
-    with serve_in_thread(settings, start_workers=False) as url, httpx.Client(base_url=url, timeout=30) as client:
+    with served_client(settings) as client:
         yield client
 
 

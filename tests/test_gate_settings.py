@@ -19,7 +19,7 @@ from pydantic import ConfigDict
 
 from api._settings import Settings, build_catalog
 from runs import ExperimentSpec, RunStore, TaskSpec
-from tests.api_server import serve_in_thread
+from tests.api_server import served_client
 from tests.conftest import agent
 from tools import Catalog, ExperimentOutcome, TaskError
 from verifiers import GateContext, GateOptionsError, gate_class, gate_names, gate_options, get_gate, run_gate
@@ -129,7 +129,7 @@ def test_cli_refuses_bad_gate_settings_with_exit_2_before_anything_runs(
 @pytest.fixture
 def server(home: Path) -> Iterator[httpx.Client]:
     settings = Settings(home=home, run_workers=0)
-    with serve_in_thread(settings, start_workers=False) as url, httpx.Client(base_url=url, timeout=30) as client:
+    with served_client(settings) as client:
         yield client
 
 
@@ -206,7 +206,7 @@ def _views(home: Path, run_id: str) -> tuple[dict[str, Any], dict[str, Any], dic
     assert show.returncode == 0, show.stderr
     listed = {row["run_id"]: row for row in json.loads(agent("runs", "--json", home=home).stdout)}
     settings = Settings(home=home, run_workers=0)
-    with serve_in_thread(settings, start_workers=False) as url, httpx.Client(base_url=url, timeout=30) as client:
+    with served_client(settings) as client:
         api = client.get(f"/runs/{run_id}").json()
         api_row = next(row for row in client.get("/runs").json()["items"] if row["run_id"] == run_id)
         page = client.get(f"/ui/runs/{run_id}").text

@@ -22,7 +22,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 
 from agents._context import RunContext
@@ -39,7 +38,7 @@ from runs import (
     untrusted_subdirectories,
 )
 from sandboxes import LocalSandbox, Sandbox
-from tests.api_server import serve_in_thread
+from tests.api_server import served_client
 from tests.conftest import agent
 from tests.pdfs import one_page_pdf, pdf_file
 from tools import ExperimentOutcome
@@ -118,7 +117,7 @@ def served_bytes(ingested: Ingested) -> dict[str, bytes]:
     """Every artifact of the run as the API serves it, by recorded name."""
     settings = Settings(home=ingested.store.home, run_workers=0)
     served: dict[str, bytes] = {}
-    with serve_in_thread(settings, start_workers=False) as url, httpx.Client(base_url=url, timeout=30) as client:
+    with served_client(settings) as client:
         for artifact in ingested.store.artifacts_of(ingested.run_id):
             response = client.get(f"/artifacts/{artifact.sha256}")
             assert response.status_code == 200, artifact.name

@@ -6,7 +6,6 @@ import json
 import re
 from pathlib import Path
 
-import httpx
 import pytest
 
 from agents import RunLauncher, RunOptions
@@ -14,7 +13,7 @@ from agents.llm import LLMConfig, Message, llm_purpose
 from api._settings import Settings, build_catalog
 from api.web._llm_usage import llm_usage
 from runs import RunStore, TaskSpec
-from tests.api_server import serve_in_thread
+from tests.api_server import served_client
 from tests.conftest import agent
 from tests.llm_server import Reply, Rule, ScriptedLLMServer
 
@@ -111,7 +110,7 @@ def test_a_run_accounts_revise_and_write_up_and_shows_them(home: Path, tmp_path:
     assert store.get_run(run_id).llm_tokens == 1380
 
     settings = Settings(home=home, run_workers=0)
-    with serve_in_thread(settings, start_workers=False) as url, httpx.Client(base_url=url, timeout=30) as client:
+    with served_client(settings) as client:
         page = client.get(f"/ui/runs/{run_id}")
     assert page.status_code == 200
     rows = _table_rows(page.text)

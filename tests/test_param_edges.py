@@ -22,7 +22,7 @@ from pydantic.fields import FieldInfo
 
 from api._settings import Settings, build_catalog
 from runs import TaskSpec
-from tests.api_server import serve_in_thread
+from tests.api_server import served_client
 from tests.conftest import agent
 from tools import Catalog, TaskError, apply_overrides
 from tools._search import SearchParameter, SearchSpace
@@ -39,7 +39,7 @@ def catalog() -> Catalog:
 @pytest.fixture
 def server(home: Path) -> Iterator[httpx.Client]:
     settings = Settings(home=home, run_workers=0, max_workers=2)
-    with serve_in_thread(settings, start_workers=False) as url, httpx.Client(base_url=url, timeout=30) as client:
+    with served_client(settings) as client:
         yield client
 
 

@@ -11,7 +11,6 @@ import json
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 
 from agents import RunContext
@@ -19,7 +18,7 @@ from agents._writer import write_report
 from agents.llm import LLMConfig, OpenAIChat
 from api._settings import Settings, build_catalog
 from runs import ExperimentSpec, GateResult, RunStore, TaskSpec
-from tests.api_server import serve_in_thread
+from tests.api_server import served_client
 from tests.conftest import agent
 from tests.llm_server import Reply, Rule, ScriptedLLMServer
 from tools.proofs import ProofsWorkload
@@ -80,7 +79,7 @@ def test_a_run_lists_metrics_no_gate_accepted_only_marked_as_such(settings: Sett
         store.update_experiment(experiment.id, decision=decision, status="completed", metrics={"speedup": value})
         rows[decision] = run.id
     store.engine.dispose()
-    with serve_in_thread(settings, start_workers=False) as url, httpx.Client(base_url=url, timeout=30) as client:
+    with served_client(settings) as client:
         items = {item["run_id"]: item for item in client.get("/runs").json()["items"]}
         page = client.get("/").text
     accepted, rejected = items[rows["accept"]], items[rows["reject"]]
@@ -124,7 +123,7 @@ def test_a_catalog_task_cannot_be_pointed_at_another_subject_over_rest(
 ) -> None:
     """A hostile client keeps a hard catalog task's id and swaps the parameter that id names (another
     problem, kernel or case, easy to pass): the run would be listed and reported as the hard task accepted."""
-    with serve_in_thread(settings, start_workers=False) as url, httpx.Client(base_url=url, timeout=30) as client:
+    with served_client(settings) as client:
         response = client.post("/runs", json={"task": task, "params": params})
         assert response.status_code == 422, response.text
         assert f"params.{named}" in response.text and task in response.text

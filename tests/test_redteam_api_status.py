@@ -30,7 +30,7 @@ from agents._liveness import host_booted_at
 from api._app import create_app
 from api._settings import Settings
 from runs import ExperimentSpec, GateResult, RunStore, TaskSpec
-from tests.api_server import serve_in_thread
+from tests.api_server import served_client
 from tests.conftest import agent
 from tests.test_run_liveness import _running
 
@@ -46,7 +46,7 @@ def _alive() -> str:
 @pytest.fixture
 def server(home: Path) -> Iterator[httpx.Client]:
     settings = Settings(home=home, run_workers=0, max_workers=2)
-    with serve_in_thread(settings, start_workers=False) as url, httpx.Client(base_url=url, timeout=10) as client:
+    with served_client(settings, timeout=10) as client:
         yield client
 
 

@@ -22,7 +22,7 @@ import pytest
 from api._settings import Settings
 from api.web._llm_usage import LLM_KIND
 from runs import ExperimentSpec, RunStore, TaskSpec
-from tests.api_server import serve_in_thread
+from tests.api_server import served_client
 from tests.conftest import require_tool
 
 
@@ -33,7 +33,7 @@ def settings(home: Path) -> Settings:
 
 @pytest.fixture
 def server(settings: Settings) -> Iterator[httpx.Client]:
-    with serve_in_thread(settings, start_workers=False) as url, httpx.Client(base_url=url, timeout=30) as client:
+    with served_client(settings) as client:
         yield client
 
 

@@ -20,7 +20,7 @@ import pytest
 
 from api._settings import Settings, build_catalog
 from runs import ExperimentSpec, GateResult, RunStore, StoreUnavailableError, TaskSpec, walk_untrusted
-from tests.api_server import serve_in_thread
+from tests.api_server import served_client
 from tests.conftest import agent
 from tools import Catalog, TaskError, apply_overrides
 
@@ -33,7 +33,7 @@ def catalog() -> Catalog:
 @pytest.fixture
 def server(home: Path) -> Iterator[httpx.Client]:
     settings = Settings(home=home, run_workers=0, max_workers=2)
-    with serve_in_thread(settings, start_workers=False) as url, httpx.Client(base_url=url, timeout=30) as client:
+    with served_client(settings) as client:
         yield client
 
 
@@ -363,7 +363,7 @@ def test_a_database_damaged_under_a_running_server_is_a_503_not_a_500(home: Path
     finally:
         store.engine.dispose()
     settings = Settings(home=home, run_workers=0, max_workers=2)
-    with serve_in_thread(settings, start_workers=False) as url, httpx.Client(base_url=url, timeout=30) as client:
+    with served_client(settings) as client:
         assert client.get(f"/runs/{run.id}").status_code == 200
         for path in home.glob("labgate.db*"):
             with path.open("r+b") as damaged:

@@ -115,11 +115,9 @@ def test_a_damaged_record_is_named_by_the_cli_and_the_api(tmp_path: Path, column
     every listing a traceback or a 500 while /healthz said the database was fine."""
     import sqlite3
 
-    import httpx
-
     from api._settings import Settings
     from runs import RunStore, TaskSpec
-    from tests.api_server import serve_in_thread
+    from tests.api_server import served_client
 
     home = tmp_path / "home"
     store = RunStore(home)
@@ -130,7 +128,7 @@ def test_a_damaged_record_is_named_by_the_cli_and_the_api(tmp_path: Path, column
     result = agent("runs", home=home, timeout=60)
     _fail_cleanly(result, "damaged", shown)
     settings = Settings(home=home, run_workers=0, max_workers=2)
-    with serve_in_thread(settings, start_workers=False) as url, httpx.Client(base_url=url, timeout=30) as client:
+    with served_client(settings) as client:
         answer = client.get("/runs")
         assert answer.status_code == 503, answer.text
         assert "damaged" in answer.json()["detail"], answer.text

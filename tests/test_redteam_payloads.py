@@ -30,14 +30,13 @@ import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
-import httpx
 import pytest
 
 from api._settings import Settings
 from runs import RunStore, TaskSpec, copy_untrusted_tree, remove_untrusted_tree, tree_steps, walk_untrusted
 from sandboxes import SandboxError
 from tests import test_sandbox_battery as battery
-from tests.api_server import serve_in_thread
+from tests.api_server import served_client
 from tests.conftest import REPO
 from tests.test_sandbox_battery import SMALL, Backend, Host
 
@@ -243,7 +242,7 @@ def test_an_output_named_in_bytes_that_are_not_utf8_is_stored_and_served(
     )
     assert artifact.name == "k/out\\xff\\xfe.log"
     settings = Settings(home=home, run_workers=0)
-    with serve_in_thread(settings, start_workers=False) as url, httpx.Client(base_url=url, timeout=30) as client:
+    with served_client(settings) as client:
         for path in (f"/artifacts/{artifact.sha256}", f"/artifacts/{artifact.sha256}?download=true"):
             response = client.get(path)
             assert response.status_code == 200 and response.content == b"written by the candidate"

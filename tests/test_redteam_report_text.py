@@ -27,7 +27,7 @@ from agents._writer import RATIONALE_LABEL, write_report
 from agents.llm import LLMConfig, OpenAIChat
 from api._settings import Settings, build_catalog
 from runs import ExperimentSpec, GateResult, RunStore
-from tests.api_server import serve_in_thread
+from tests.api_server import served_client
 from tests.llm_server import Reply, Rule, ScriptedLLMServer
 from tools.proofs import ProofsWorkload
 
@@ -48,7 +48,7 @@ def settings(home: Path) -> Settings:
 
 @pytest.fixture
 def server(settings: Settings) -> Iterator[httpx.Client]:
-    with serve_in_thread(settings, start_workers=False) as url, httpx.Client(base_url=url, timeout=30) as client:
+    with served_client(settings) as client:
         yield client
 
 

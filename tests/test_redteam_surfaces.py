@@ -24,7 +24,7 @@ from agents._policy import BuiltinRevisionPolicy, JudgedExperiment, LLMProposal,
 from api._settings import Settings
 from runs import ExperimentSpec, GateResult, RunStore, TaskSpec
 from sandboxes import LocalSandbox
-from tests.api_server import serve_in_thread
+from tests.api_server import served_client
 from tests.conftest import agent, require_tool
 from tools import ExperimentOutcome, TaskError
 from tools.cfd import CfdWorkload
@@ -169,7 +169,7 @@ def test_a_proposal_may_not_move_what_a_gate_judges_against(tmp_path: Path) -> N
 @pytest.fixture
 def server(home: Path) -> Iterator[httpx.Client]:
     settings = Settings(home=home, run_workers=0, max_workers=2)
-    with serve_in_thread(settings, start_workers=False) as url, httpx.Client(base_url=url, timeout=30) as client:
+    with served_client(settings) as client:
         yield client
 
 

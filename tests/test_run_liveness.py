@@ -13,14 +13,13 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 
 from agents import RunLauncher, RunStateError, executed_elsewhere
 from agents._liveness import STALE_SECONDS, heartbeat, heartbeat_age, this_worker
 from api._settings import Settings, build_catalog
 from runs import RunStore, TaskSpec
-from tests.api_server import serve_in_thread
+from tests.api_server import served_client
 from tests.databases import BACKENDS, store_on
 
 OTHER_HOST = "another-host.example:4242"
@@ -115,7 +114,7 @@ def test_the_rest_api_refuses_to_resume_a_run_another_host_is_executing(home: Pa
     store = RunStore(home)
     fresh = _running(store, OTHER_HOST, heard_seconds_ago=5)
     stale = _running(store, OTHER_HOST, heard_seconds_ago=STALE_SECONDS + 60)
-    with serve_in_thread(settings, start_workers=False) as url, httpx.Client(base_url=url, timeout=30) as client:
+    with served_client(settings) as client:
         refused = client.post(f"/runs/{fresh}/resume")
         assert refused.status_code == 409 and "another host" in refused.text
         assert client.post(f"/runs/{stale}/resume").status_code == 200
