@@ -239,6 +239,8 @@ STRONGEST = [
     ("wave3d", "wave3d-rowloop", {"LX": 16, "LY": 4, "VEC": 16}),
     ("nbody", "nbody-ilanes16", {"LOCAL": 128}),
     ("nbody", "nbody-ilanes8", {"LOCAL": 0}),
+    ("lbm", "lbm-rowvec", {"LX": 0, "VEC": 8}),
+    ("lbm", "lbm-rowvec", {"LX": 32, "LY": 2, "VEC": 16}),
 ]
 
 
