@@ -474,6 +474,12 @@ class Harness:
         sizes = self.task.draw_residues(np.random.default_rng([seed, HELDOUT_STREAM, 2]))
         return self.task.draw_scalars(sizes, np.random.default_rng([seed, SCALAR_STREAM, 2]))
 
+    def other_input_sizes(self, sizes: Sequence[Size], seed: int) -> tuple[Size, ...]:
+        """`sizes` again under every other input the task declares (`KernelTask.at_every_other_input`), from
+        `seed`, each with scalar arguments of its own."""
+        again = self.task.at_every_other_input(sizes, np.random.default_rng([seed, HELDOUT_STREAM, 3]))
+        return self.task.draw_scalars(again, np.random.default_rng([seed, SCALAR_STREAM, 3]))
+
     def _result(self, size: Size, program: HostProgram, judgement: Judgement, reply: dict[str, Any]) -> SizeResult:
         task = self.task
         times, rival_times = _timed(reply)

@@ -508,6 +508,31 @@ class KernelTask(ABC):
                     continue
         return self.at_other_distributions(self.at_other_scales(sizes, rng), rng)
 
+    def at_every_other_input(self, sizes: Sequence[Size], rng: np.random.Generator) -> tuple[Size, ...]:
+        """Each of `sizes` once more, correctness only, under each of the task's `other_distributions` and
+        with its scale-free inputs scaled once up and once down (10^k, k drawn from SCALE_DECADES).
+
+        The sizes a gate times are all of one kind (the search's multiples of large powers of two, the
+        held-out draws' primes), and the other distributions and scales were checked only at sizes of
+        other kinds. A kernel that tested whether every side was prime or a power of two, and clamped lbm's
+        density there, was wrong on fast flows at exactly the sizes it was timed at and passed both gates
+        at 4.4x the seed. Every judged shape is therefore also checked under every other input the task
+        declares, so that no property of a shape marks where the unusual inputs are never seen.
+        """
+        again: list[Size] = []
+        low, high = SCALE_DECADES
+        for size in sizes:
+            plain = replace(size, correctness_only=True, input_scale=1.0, distribution="")
+            again += [
+                replace(plain, label=f"{size.label}-{name}", distribution=name)
+                for name in sorted(self.other_distributions)
+            ]
+            if self.scale_free_inputs:
+                for sign, word in ((1, "up"), (-1, "down")):
+                    scale = 10.0 ** (sign * float(rng.uniform(low, high)))
+                    again.append(replace(plain, label=f"{size.label}-scaled-{word}", input_scale=scale))
+        return tuple(again)
+
     def at_other_distributions(self, sizes: Sequence[Size], rng: np.random.Generator) -> tuple[Size, ...]:
         """`sizes`, with each of the task's `other_distributions` given to at least one of them (to sizes at the
         usual scale first), chosen from `rng`; where there are fewer sizes than distributions, added copies."""

@@ -17,6 +17,9 @@ Held out, the candidate is also checked once, untimed, at sizes of other kinds (
 2, 4, 8 or 16 times an odd prime, a composite odd part, plain random integers. The drawn sizes are
 primes and the search's multiples of large powers of two, so without them a kernel wrong at every
 size of the form 4k + 2, or wherever the odd part has a small factor, passed every judging run.
+Every judging run, held out or not, also checks the timed sizes' own shapes once under each other input
+distribution and scale the task declares (`_check_other_inputs`): checked only at sizes of other kinds,
+a kernel wrong on unusual inputs wherever every side was prime passed both gates.
 """
 
 from __future__ import annotations
@@ -50,6 +53,8 @@ RESIDUE_STREAM = 0x2E7E
 """Mixed into the input seed for the inputs of the correctness-only held-out sizes."""
 ALONE_STREAM = 0x41_0E
 """Mixed into the input seed for the inputs of the correctness check in a worker of its own (`clean_harness`)."""
+OTHER_INPUTS_STREAM = 0x07_4E
+"""Mixed into the input seed for the inputs of the timed shapes' checks under other distributions and scales."""
 
 SpeedVerdict = Literal["faster", "slower", "inconclusive"]
 
@@ -225,6 +230,8 @@ def measure(
         if runs["candidate"] and runs["candidate"][-1].ok:
             with clean_harness(task, Path(scratch) / "clean", factory, backend=backend, timeout=timeout) as clean:
                 _check_alone(clean, source, which, sizes, input_seed, runs["candidate"])
+                if runs["candidate"][-1].ok:
+                    _check_other_inputs(clean, source, which, sizes, input_seed, runs["candidate"])
                 if which == "heldout" and runs["candidate"][-1].ok:
                     _check_residue_sizes(clean, source, input_seed, runs["candidate"])
     return SideBySide(
@@ -267,6 +274,24 @@ def _check_alone(
     """Correctness, once, at the drawn sizes, on fresh inputs, in a worker no trusted kernel ran in
     (`clean_harness`); a failure joins `history`."""
     check = clean.evaluate(source, which, seed=input_seed ^ ALONE_STREAM, sizes=list(sizes), repeats=1)
+    if not check.ok:
+        history.append(check.model_copy(update={"sizes": [*_pick(history).sizes, *check.sizes]}))
+
+
+def _check_other_inputs(
+    clean: Harness,
+    source: str,
+    which: Literal["train", "heldout"],
+    sizes: Sequence[Size],
+    input_seed: int,
+    history: list[Evaluation],
+) -> None:
+    """Correctness, once, at the timed sizes' own shapes under every other input distribution and scale the
+    task declares (`Harness.other_input_sizes`); a failure joins `history`."""
+    again = clean.other_input_sizes(sizes, input_seed)
+    if not again:
+        return
+    check = clean.evaluate(source, which, seed=input_seed ^ OTHER_INPUTS_STREAM, sizes=list(again), repeats=1)
     if not check.ok:
         history.append(check.model_copy(update={"sizes": [*_pick(history).sizes, *check.sizes]}))
 
