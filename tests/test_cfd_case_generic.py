@@ -113,6 +113,32 @@ def test_code_in_the_case_is_refused_naming_the_file(tmp_path: Path) -> None:
             (case / relative).write_text(original)
 
 
+@pytest.mark.parametrize(
+    "relative",
+    [
+        "0/log.bc",
+        "system/log.evil",
+        "log.included",
+        "constant/postProcessing/evil",
+        "postProcessing/x/evil",
+        "dynamicCode/evil",
+        "0/dynamicCode/evil",
+    ],
+)
+def test_code_is_refused_whatever_the_file_is_named(tmp_path: Path, relative: str) -> None:
+    """`#include` reads any file of the case as a dictionary: files named like results were not scanned, and a
+    coded condition in `0/log.bc`, included from `0/U`, reached OpenFOAM's own switch."""
+    case = _case(tmp_path / "case")
+    (case / "0" / "U").write_text(f'internalField uniform (0 0 0);\n#include "{Path(relative).name}"\n')
+    (case / relative).parent.mkdir(parents=True, exist_ok=True)
+    (case / relative).write_text('lid { type codedFixedValue; name x; code #{ system("id"); #}; }\n')
+    with pytest.raises(TaskError, match=f"refused: {relative} uses 'codedFixedValue'"):
+        refuse_code(case)
+    (case / relative).write_text('libs ("/usr/lib/x86_64-linux-gnu/libgfortran.so.5");\n')
+    with pytest.raises(TaskError, match=relative):
+        refuse_code(case)
+
+
 def test_the_users_controldict_is_replaced_and_what_was_dropped_is_listed(tmp_path: Path) -> None:
     case = _case(tmp_path / "case")
     control = parse_foam_dict((case / "system" / "controlDict").read_text())
@@ -125,6 +151,20 @@ def test_the_users_controldict_is_replaced_and_what_was_dropped_is_listed(tmp_pa
     written = parse_foam_dict(text)
     assert written["InfoSwitches"] == {"allowSystemOperations": "0"} and written["writeFormat"] == "ascii"
     assert written["writeInterval"] == "20" and written["functions"] == {}  # 0.1 / 0.005: one write, at the end
+
+
+@pytest.mark.parametrize(
+    "times",
+    [
+        "startTime 0; endTime 0.5; deltaT 1e-320;",
+        "startTime -1e308; endTime 1e308; deltaT 1;",
+        "startTime 0; endTime 1e300; deltaT 1e-300;",
+    ],
+)
+def test_a_step_count_past_any_usable_one_is_named_not_a_traceback(times: str) -> None:
+    control = parse_foam_dict(f"application icoFoam; {times}")
+    with pytest.raises(TaskError, match="time steps, not a usable count"):
+        solve_control(control, "icoFoam", end_time=None, functions={})
 
 
 def test_block_counts_scale_except_the_thin_direction() -> None:

@@ -66,6 +66,19 @@ def test_a_field_two_entries_make_nonuniform_is_named(tmp_path: Path) -> None:
     assert given_start_fields(case, start) == ["U"]
 
 
+def test_a_list_behind_a_macro_an_optional_include_or_another_directive_is_named(tmp_path: Path) -> None:
+    """Only `#include` and `#includeIfPresent` were followed and only a word after internalField read: a list
+    given through `$given`, `#sinclude` or a directive the reader does not know passed as uniform."""
+    case, start = _case(tmp_path)
+    given = "given nonuniform List<scalar> 2(1 2);\n"
+    (start / "p").write_text((_HEADER % "p") + given + "internalField $given;\n")
+    (start / "planted").write_text("internalField nonuniform List<scalar> 2(1 2);\n")
+    (start / "U").write_text((_HEADER % "U") + 'internalField uniform (0 0 0);\n#sinclude "planted"\n')
+    (start / "k").write_text((_HEADER % "k") + "internalField uniform 1;\n#eval{ 1 }\n")
+    (start / "T").write_text((_HEADER % "T") + '#sinclude "absent"\n#inputMode merge\ninternalField uniform 1;\n')
+    assert given_start_fields(case, start) == ["U", "k", "p", "planted"]
+
+
 def test_a_hand_run_setfields_start_goes_back_to_its_uniform_original(tmp_path: Path) -> None:
     """`cp 0/alpha.orig 0/alpha; setFields` run by hand leaves alpha nonuniform; labgate runs setFields itself."""
     case, start = _case(tmp_path)

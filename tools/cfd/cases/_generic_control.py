@@ -57,10 +57,9 @@ One left open runs to the end of the file, as OpenFOAM reads it, and so each byt
 of unclosed `/*` (or `"\"`) would otherwise be searched to its end from every one of them."""
 _ELF = b"\x7fELF"
 _APPLICATION = re.compile(r"^[A-Za-z][A-Za-z0-9]*Foam$")
-_SKIPPED_DIRS = ("dynamicCode", "postProcessing")
-"""Never read by a solver. polyMesh and triSurface are scanned: its `boundary`, zones and `.eMesh` files are
-dictionaries that take directives like any other."""
 MAX_SCANNED_BYTES = 256 << 20
+MAX_TIME_STEPS = 1e9
+"""More time steps than any run finishes within its time limit; past 2^63 their count is not even a number."""
 _TIME_KEYS = ("deltaT", "adjustTimeStep", "maxCo", "maxAlphaCo", "maxDeltaT", "timeFormat", "timePrecision")
 _WORD = re.compile(r"^[A-Za-z0-9_.+-]+$")
 
@@ -88,10 +87,10 @@ def refuse_code(case: Path) -> None:
                 f"refused: {entry.relative} is a compiled program or library; labgate never runs a user's code "
                 "(remove it from the case)"
             )
-        parts = entry.relative.split("/")
-        if entry.relative == "system/controlDict" or any(part in _SKIPPED_DIRS for part in parts[:-1]):
-            continue
-        if parts[-1].startswith("log."):
+        # Every file, whatever its name or folder: `#include` reads any file of the case as a dictionary, so
+        # a coded condition in `0/log.bc` or under a folder named postProcessing ran as far as OpenFOAM's own
+        # switch while the scan passed over them. Only controlDict is left, which labgate replaces.
+        if entry.relative == "system/controlDict":
             continue
         text = _gunzipped(entry.relative, data) if entry.relative.endswith(".gz") else data
         if text is None:
@@ -261,9 +260,15 @@ def solve_control(
     delta = _number_entry(control, "deltaT", 1.0)
     if end <= start or delta <= 0:
         raise TaskError(f"system/controlDict: endTime {end:g} must follow startTime {start:g} and deltaT be > 0")
+    steps_wanted = (end - start) / delta
+    if not math.isfinite(steps_wanted) or steps_wanted > MAX_TIME_STEPS:
+        raise TaskError(
+            f"system/controlDict: (endTime {end:g} - startTime {start:g}) / deltaT {delta:g} = {steps_wanted:g} "
+            f"time steps, not a usable count (at most {MAX_TIME_STEPS:g})"
+        )
     entries = _time_entries(control)
     adjustable = str(control.get("adjustTimeStep", "no")).lower() in ("yes", "on", "true")
-    steps = max(1, round((end - start) / delta))
+    steps = max(1, round(steps_wanted))
     entries.update(
         {
             "application": Word(solver),

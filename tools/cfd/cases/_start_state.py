@@ -22,8 +22,13 @@ from pathlib import Path
 
 from tools.cfd.openfoam._fields import FieldFormatError, field_text, read_field_text, without_comments
 
-_INTERNAL_KIND = re.compile(r"\binternalField\s+([A-Za-z]+)")
-_INCLUDE = re.compile(r"#include(Etc|Func|IfPresent)?\s*(\"[^\"]*\")?")
+_INTERNAL_KIND = re.compile(r"\binternalField\s+([^\s;]+)")
+"""The first word of every internalField entry: only `uniform` shows a value any mesh can take (a `$macro`
+or a directive there may stand for a list)."""
+_DIRECTIVE = re.compile(r"#(\w+)\s*(\"[^\"]*\")?")
+_OPTIONAL_INCLUDES = ("includeIfPresent", "sinclude")
+_HARMLESS = ("inputMode", "remove")
+"""Directives that bring no values into the file; any other (an unknown one included) cannot be shown not to."""
 _MAX_INCLUDE_DEPTH = 4
 
 
@@ -48,14 +53,16 @@ def _given_cell_by_cell(path: Path, within: Path, depth: int = 0) -> bool:
         return True
     if any(kind.lower() != "uniform" for kind in _INTERNAL_KIND.findall(field_text(text))):
         return True
-    for kind, target in _INCLUDE.findall(text):
-        if kind == "Etc":
+    for directive, target in _DIRECTIVE.findall(text):
+        if directive in _HARMLESS or directive == "includeEtc":
             continue
+        if directive != "include" and directive not in _OPTIONAL_INCLUDES:
+            return True  # `#includeFunc`, `#eval`, one this version does not know: nothing shows it uniform
         name = target.strip('"')
-        if depth >= _MAX_INCLUDE_DEPTH or kind == "Func" or not name or "$" in name or name.startswith("/"):
+        if depth >= _MAX_INCLUDE_DEPTH or not name or "$" in name or name.startswith("/"):
             return True
         included = path.parent / name
-        if not included.exists() and kind == "IfPresent":
+        if not included.exists() and directive in _OPTIONAL_INCLUDES:
             continue
         if _given_cell_by_cell(included, within, depth + 1):
             return True
