@@ -754,4 +754,34 @@ ISABELLE_CHEATS: dict[str, tuple[str, str]] = {
         ),
         "sorry",
     ),
+    # The gate restates the theorem after the body: a constant named like a free variable of the statement
+    # turns that variable into the constant, with its name taken from the equation or given second.
+    "unnamed definitions of the statement's variables": (
+        ISABELLE_HEADER
+        + 'definition "a \\<equiv> (0::nat)"\ndefinition "b \\<equiv> (1::nat)"\n'
+        + _ISABELLE_BODY
+        + "end\n",
+        "does not write its constant's name",
+    ),
+    "an unnamed abbreviation": (
+        ISABELLE_HEADER + 'abbreviation "a \\<equiv> (0::nat)"\n' + _ISABELLE_BODY + "end\n",
+        "does not write its constant's name",
+    ),
+    "the statement's variable as the second of consts": (
+        ISABELLE_HEADER + "consts dummy :: nat a :: nat\n" + _ISABELLE_BODY + "end\n",
+        "declares a again",
+    ),
+    "the statement's variable after and": (
+        ISABELLE_HEADER + 'fun f :: "nat \\<Rightarrow> nat" and b :: nat where "f n = n"\n' + _ISABELLE_BODY + "end\n",
+        "declares b again",
+    ),
+    "overloading": (
+        ISABELLE_HEADER + 'overloading a1 \\<equiv> "a :: nat" begin\nend\n' + _ISABELLE_BODY + "end\n",
+        "overloading",
+    ),
+    "a definition into a locale": (
+        ISABELLE_HEADER + 'definition (in l) a :: nat where "a = 0"\n' + _ISABELLE_BODY + "end\n",
+        "into a locale",
+    ),
+    "an alias": (ISABELLE_HEADER + "alias a = double\n" + _ISABELLE_BODY + "end\n", "another name"),
 }

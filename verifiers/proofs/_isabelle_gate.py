@@ -107,6 +107,12 @@ FORBIDDEN_COMMANDS = {
     "classrel": "declares class relations axiomatically",
     "judgment": "declares an object-logic judgment",
     "unchecked": "asks for unchecked definitions",
+    "overloading": "declares constants through overloading (the gate cannot tell them from the statement's)",
+    "alias": "gives a constant another name (the gate cannot tell it from the statement's)",
+    "type_alias": "gives a type another name (the gate cannot tell it from the statement's)",
+    "global_interpretation": "declares constants through a locale interpretation",
+    "interpretation": "declares constants and rewrites through a locale interpretation",
+    "sublocale": "declares constants and rewrites through a locale interpretation",
 }
 ML_PREFIXES = ("ML_", "SML_")
 """Every command, method, option and antiquotation named ML_... or SML_... runs or reads ML (the list
@@ -261,6 +267,62 @@ def _inner_declared_names(tokens: list[Token]) -> list[str]:
     return names
 
 
+_NAMING = frozenset(
+    (
+        "definition",
+        "abbreviation",
+        "fun",
+        "function",
+        "primrec",
+        "consts",
+        "inductive",
+        "coinductive",
+        "inductive_set",
+        "lift_definition",
+        "quotient_definition",
+        "primcorec",
+        "corec",
+        "corecursive",
+    )
+)
+"""Commands that declare global constants: every name they declare is read, not only the first."""
+_NAME_REQUIRED = frozenset(("definition", "abbreviation", "lift_definition", "quotient_definition"))
+_SPEC_END = frozenset(("where", "for", "is"))
+
+
+def _constant_names(tokens: list[Token]) -> tuple[list[str], list[str]]:
+    """The global constants the body's declarations name, and why a declaration's names cannot be read.
+
+    Each command's specification is read up to `where`, `for` or `is`: the name after the keyword, every
+    name given a type (`a :: nat`, the second of `consts dummy :: nat a :: nat`) and every name after
+    `and`. A definition with no name written (`definition "a \\<equiv> 1"`, its name taken from the equation)
+    or one in a locale's target (`(in l)`) is refused: the gate restates the theorem after the body, so a
+    constant named like one of the statement's free variables would turn them into that constant.
+    """
+    names: list[str] = []
+    problems: list[str] = []
+    for index, token in enumerate(tokens):
+        if token.kind != "ident" or token.text not in _NAMING:
+            continue
+        following = tokens[index + 1 : index + 3]
+        if [t.text for t in following] == ["(", "in"]:
+            problems.append(f"the theory's `{token.text} (in ...)` declares into a locale the gate cannot read")
+            continue
+        if token.text in _NAME_REQUIRED and (not following or following[0].kind != "ident"):
+            problems.append(
+                f"the theory's `{token.text}` does not write its constant's name (write `{token.text} NAME where ...`)"
+            )
+            continue
+        for at in range(index + 1, len(tokens)):
+            current = tokens[at]
+            if current.kind == "ident" and (current.text in _SPEC_STOPS or current.text in _SPEC_END):
+                break
+            typed = [t.text for t in tokens[at + 1 : at + 3]] == [":", ":"]  # the tokenizer splits `::`
+            if current.kind in ("ident", "string") and (at == index + 1 or typed or tokens[at - 1].text == "and"):
+                names.append(current.text.strip('"'))
+    return names, problems
+
+
 def _open_contexts(tokens: list[Token]) -> list[str]:
     """A body whose `begin`s and `end`s do not pair off would put the gate's restatement inside a context
     of the candidate's (a locale assuming False, say) or after the theory's end."""
@@ -323,6 +385,11 @@ def lint_isabelle(problem: ProofProblem, source: str) -> tuple[list[str], str]:
             name = body_tokens[index + 1].text.strip('"')
             if name in mentioned or (name == problem.name and body_tokens[index] is not stated[0]):
                 reasons.append(f"the theory declares {name} again, a name the task's statement uses")
+    declared, problems = _constant_names(body_tokens)
+    reasons.extend(problems)
+    for name in declared:
+        if name in mentioned:
+            reasons.append(f"the theory declares {name} again, a name the task's statement uses")
     for name in _inner_declared_names(body_tokens):
         if name in mentioned:
             reasons.append(
