@@ -41,6 +41,9 @@ REFUSED = {
     "pragma operator from a macro": '#define DEP(x) _Pragma(#x)\nDEP(GCC dependency "/etc/passwd")',
     "pragma once": "#pragma once",
     "empty pragma": "#pragma",
+    "pragma operator pasted": '#define CAT(a, b) a##b\nCAT(_Pra, gma)("GCC dependency \\"/etc/passwd\\"")',
+    "pragma operator pasted from its first letter": '#define J(a, b) a %:%: b\nJ(_, Pragma)("clang __debug crash")',
+    "pragma operator pasted in steps": "#define P(a, b) a##b\n#define Q(a, b) P(a, b)\nQ(Q(__pr, ag), ma)(x)",
 }
 
 ALLOWED = {
@@ -50,6 +53,7 @@ ALLOWED = {
     "fp contract": "#pragma OPENCL FP_CONTRACT ON",
     "clang loop": "  #  pragma clang loop unroll(enable) // with a comment",
     "no pragma": "",
+    "pasting names that start no pragma operator": "#define CAT(a, b) a##b\n#define VT CAT(float, 4)",
 }
 
 

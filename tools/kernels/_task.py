@@ -44,6 +44,11 @@ _PRAGMA = re.compile(_DIRECTIVE + r"pragma\b([^\n]*)", re.DOTALL)
 """A `#pragma` directive (or its digraph or trigraph spelling) and the rest of its line."""
 _PRAGMA_OPERATOR = re.compile(r"(?<![A-Za-z0-9_])(_Pragma|__pragma)(?![A-Za-z0-9_])")
 """The pragma operator: its argument can be built by a macro, out of sight of any text check."""
+_PASTE = re.compile(r"##|%:%:|\?\?=\?\?=")
+"""Token pasting (or its digraph or trigraph spelling), which can build an identifier no text check sees."""
+_OPERATOR_STARTS = frozenset(name[:length] for name in ("_Pragma", "__pragma") for length in range(1, len(name)))
+"""The identifiers a pasted pragma operator must start from: a pasted identifier is its pieces joined, the
+first of them written in the source (`CAT(_Pra, gma)`)."""
 ALLOWED_PRAGMAS = (
     ("OPENCL",),
     ("STDC",),
@@ -71,6 +76,13 @@ def _pragma_problem(source: str) -> str:
     operator = _PRAGMA_OPERATOR.search(source)
     if operator is not None:
         return f"kernel source uses {operator.group(1)}: write the pragma as a #pragma line (one of {_pragma_list()})"
+    if _PASTE.search(source):
+        starts = sorted(set(re.findall(r"[A-Za-z_][A-Za-z0-9_]*", source)) & _OPERATOR_STARTS)
+        if starts:
+            return (
+                f"kernel source pastes tokens (##) and holds the identifier {starts[0]!r}, from which a pasted "
+                f"_Pragma would start: rename it (pragmas are written as #pragma lines: {_pragma_list()})"
+            )
     for match in _PRAGMA.finditer(source):
         rest = re.sub(r"/\*.*?\*/", " ", match.group(1)).split("//")[0]
         words = tuple(re.findall(r"[A-Za-z_][A-Za-z0-9_]*|\S", rest))
