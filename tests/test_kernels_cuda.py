@@ -99,3 +99,24 @@ def test_the_ceiling_probes_compile_for_cuda_at_the_widths_it_has() -> None:
     for op in FMA_OPS:
         for width in [w for w in FMA_WIDTHS if w in widths]:
             assert nvrtc_kernels(fma_source(width, op), {}) == ("", ["fma_peak"])
+
+
+def test_inline_assembly_pasted_together_does_not_compile_with_nvrtc() -> None:
+    """`CAT(as, m)` passes the text check on `asm`; the keyword is a macro in every CUDA compile, as in OpenCL's,
+    so the pasted one names no assembly and the kernel does not compile (it would read the GPU's clock)."""
+    from tools.kernels._nvrtc import find_nvrtc, nvrtc_kernels
+
+    require_tool(find_nvrtc() is not None, "NVRTC (pip install -e '.[dev]' or '.[cuda]')")
+    source = (
+        "#define CAT(a, b) a##b\n"
+        "__kernel void saxpy(const int n, const float a, __global const float* x, __global float* y) {\n"
+        "    unsigned long long t;\n"
+        '    CAT(as, m) volatile("mov.u64 %0, %%globaltimer;" : "=l"(t));\n'
+        "    int i = get_global_id(0);\n"
+        "    if (i < n) y[i] = a * x[i] + y[i] + (float)(t & 0);\n"
+        "}\n"
+    )
+    log, kernels = nvrtc_kernels(source, {})
+    assert "inline_assembly_is_not_allowed" in log and kernels == []
+    honest = source.replace('    CAT(as, m) volatile("mov.u64 %0, %%globaltimer;" : "=l"(t));\n', "    t = 0;\n")
+    assert nvrtc_kernels(honest, {}) == ("", ["saxpy"])

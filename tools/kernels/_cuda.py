@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from tools.kernels._backend import Backend, DeviceInfo, KernelCompileError, KernelLaunchError
+from tools.kernels._backend import NO_ASSEMBLY_DEFINES, Backend, DeviceInfo, KernelCompileError, KernelLaunchError
 
 CUDA_PRELUDE = r"""
 #define __kernel extern "C" __global__
@@ -77,7 +77,9 @@ __device__ inline float2& operator+=(float2& a, float2 b) { a = a + b; return a;
 #define convert_int(x) ((int)(x))
 """
 PRELUDE_LINES = CUDA_PRELUDE.count("\n")
-NVRTC_OPTIONS = ("-default-device", "-std=c++17")
+NVRTC_OPTIONS = ("-default-device", "-std=c++17", *NO_ASSEMBLY_DEFINES)
+"""Inline assembly's keywords are macros here as in every OpenCL compile: a keyword pasted together with `##`
+(`CAT(as, m)("mov.u64 %0, %%globaltimer;" ...)`) passes the text check and would read the GPU's clock."""
 _VECTOR_LITERAL = re.compile(r"\((float[234]|int[234]|uint[234])\)\s*\(")
 # OpenCL's qualifiers without underscores. They cannot be macros: CUDA's own `__global__`, `__shared__` and
 # `__constant__` expand to `__location__(global)` and so on, and an empty `global` silently turns every
