@@ -312,8 +312,9 @@ def test_a_worker_reporting_half_its_durations_gains_nothing_beside_the_seed(wor
     assert evaluation.ok, evaluation.feedback()
     (reply,) = replies
     device, host, rival = reply["device_times"], reply["times"], reply["rival_times"]
-    # The forgery happened: the worker's own account is half of what the host saw.
-    assert statistics.median(d / h for d, h in zip(device, host, strict=True)) < 0.6, (device, host)
+    # The forgery happened: the worker's own account is about half of what the host saw (the host's time also
+    # holds the launch's overhead, which load stretches: 0.66 was seen beside other work; honest is 0.9-1).
+    assert statistics.median(d / h for d, h in zip(device, host, strict=True)) < 0.75, (device, host)
     claimed = statistics.median(math.log(r / d) for r, d in zip(rival, device, strict=True))
     paired = evaluation.sizes[0].paired_log_ratio
     assert paired is not None, evaluation.feedback()
