@@ -557,3 +557,34 @@ def test_a_held_out_flow_that_failed_once_runs_again_from_an_emptied_folder(tmp_
     assert runs.run({"case": "flat-plate"}, folder, "held-out flat plate").is_dir()
     assert seen == [[], []]  # each attempt started in an empty folder
     assert not (folder / "case" / "planted").exists()
+
+
+def test_a_held_out_flow_is_reused_only_for_the_same_parameters(tmp_path: Path) -> None:
+    """Held-out flows are shared by every candidate with the same parameters, in folders named by their digest.
+    Named by 48 bits of it, a candidate whose model source ended in a searched-for comment had another's
+    flat-plate run reused as its own; the digest is whole now, and a folder is reused only where the parameters
+    recorded in it are the ones asked for."""
+    from verifiers.cfd._heldout import _digest, _Runs
+
+    assert len(_digest({"case": "flat-plate"})) == 64
+    experiment = tmp_path / "runs" / "candidate"
+    experiment.mkdir(parents=True)
+    ran: list[dict[str, object]] = []
+
+    def rerun(spec: ExperimentSpec, where: Path) -> ExperimentOutcome:
+        ran.append(dict(spec.params))
+        write_run(where, cells=100, quantity=0.5, steps=3, ended=True)
+        return _outcome()
+
+    context = GateContext(
+        task=TASK, experiment=ExperimentSpec(key="candidate", task_id=TASK.id), directory=experiment,
+        outcome=_outcome(), rerun=rerun,
+    )  # fmt: skip
+    runs = _Runs(context)
+    folder = runs.shared / "plate-shared-name"
+    honest, other = {"case": "flat-plate"}, {"case": "flat-plate", "sa": {"Cproduction": 2.0}}
+    runs.run(honest, folder, "held-out flat plate")
+    runs.run(honest, folder, "held-out flat plate")
+    assert ran == [honest]  # the same parameters: reused
+    runs.run(other, folder, "held-out flat plate")  # the same folder name, other parameters: run anew
+    assert ran == [honest, other]
