@@ -42,7 +42,7 @@ class QuotaUsage:
 
 
 def measure(root: Path, *, max_bytes: int | None = None, max_files: int | None = None) -> QuotaUsage:
-    """Allocated bytes and entries under `root` (not counting root), stopping once a limit is crossed.
+    """Bytes (`charged_bytes`) and entries under `root` (not counting root), stopping once a limit is crossed.
 
     Depth first, holding one open directory per level and only the names of the directories still
     to visit: a candidate's thousands of sibling directories cannot exhaust labgate's descriptors
@@ -68,7 +68,7 @@ def measure(root: Path, *, max_bytes: int | None = None, max_files: int | None =
                             info = entry.stat(follow_symlinks=False)
                         except OSError:
                             continue
-                        total_bytes += info.st_blocks * 512
+                        total_bytes += charged_bytes(info)
                         if (max_files is not None and total_files > max_files) or (
                             max_bytes is not None and total_bytes > max_bytes
                         ):
@@ -98,6 +98,16 @@ def measure(root: Path, *, max_bytes: int | None = None, max_files: int | None =
             os.close(dirfd)
         if opened is not None:
             os.close(opened)
+
+
+def charged_bytes(info: os.stat_result) -> int:
+    """What an entry costs against `disk_bytes`: its allocated bytes, and for a regular file at least its size.
+
+    A sparse file allocates almost nothing, yet whatever labgate copies or stores of it is written out whole:
+    four 64 MiB sparse files under a 64 MiB limit were charged 20 KiB and added 256 MiB to the artifact store.
+    """
+    allocated = info.st_blocks * 512
+    return max(allocated, info.st_size) if stat.S_ISREG(info.st_mode) else allocated
 
 
 def unnamed_bytes(pids: Iterable[int], device: int) -> int:

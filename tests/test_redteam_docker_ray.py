@@ -370,3 +370,20 @@ def test_what_a_worker_ships_back_is_the_tree_the_gates_would_see_locally(tmp_pa
     }
     assert sorted(reason.split(":", 1)[0] for reason in refused) == ["etc", "passwd", "pipe"]
     assert not marker.exists(), "a file the sandbox wrote was unpickled"
+
+
+def test_the_files_shipped_to_the_head_add_up_to_at_most_the_sandboxes_disk_budget(tmp_path: Path) -> None:
+    """Sparse files cost a sandbox almost nothing yet are written out whole on the head: past the total, files
+    are left out and named."""
+    from agents.executors._ray import _pack, _unpack
+
+    worker = tmp_path / "worker"
+    worker.mkdir()
+    for name in ("a", "b", "c"):
+        with open(worker / name, "wb") as handle:
+            handle.truncate(3 << 20)
+    archive, refused = _pack(worker, max_total=7 << 20)
+    head = tmp_path / "head"
+    _unpack(archive, head)
+    assert sorted(path.name for path in head.iterdir()) == ["a", "b"]
+    assert [reason.split(":", 1)[0] for reason in refused] == ["c"] and "add up to" in refused[0]

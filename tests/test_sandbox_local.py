@@ -584,3 +584,13 @@ def test_a_working_directory_that_is_no_directory_is_a_path_error(sandbox: Local
             call()
     sandbox.exec(["mkdir", "plain2"], timeout=30)
     assert sandbox.exec(["pwd"], timeout=30, cwd="plain2").stdout.strip().endswith("plain2")
+
+
+def test_a_sparse_file_is_charged_its_size_not_its_few_blocks(sandbox: LocalSandbox) -> None:
+    """Charged by blocks, four 64 MiB sparse files cost 20 KiB of a 64 MiB budget, yet whatever labgate stores
+    or ships of them is written out whole; a regular file is charged at least its size."""
+    sparse = "import os\nfor i in range(4):\n    with open(f's{i}', 'wb') as f:\n        f.truncate(32 << 20)\n"
+    with pytest.raises(ResourceLimitError) as raised:
+        sandbox.exec(["python3", "-c", sparse], timeout=60, limits=Limits(disk_bytes=64 << 20))
+    assert raised.value.limit == "disk_bytes"
+    assert sandbox.exec(["python3", "-c", sparse.replace("range(4)", "range(1)")], timeout=60).returncode == 0

@@ -27,7 +27,7 @@ from agents._experiments import PreparedExperiment, RunAbortedError, run_driver
 from agents.executors._base import Executor, ExecutorError
 from agents.llm import LLM, Completion, LLMConfig, OpenAIChat, call_event, call_purpose, llm_purpose
 from runs import MAX_ARTIFACT_BYTES, ExperimentSpec, TaskSpec, UntrustedFileError, read_untrusted, walk_untrusted
-from sandboxes import DockerSandboxConfig, LocalSandboxConfig, Sandbox, get_sandbox
+from sandboxes import DockerSandboxConfig, Limits, LocalSandboxConfig, Sandbox, get_sandbox
 from tools import ExperimentOutcome, SandboxFactory, Workload
 
 
@@ -81,16 +81,24 @@ class RemoteContext:
         return self.seconds_left - (time.monotonic() - self.started)
 
 
-def _pack(directory: Path) -> tuple[bytes, list[str]]:
+MAX_PACKED_BYTES = Limits().disk_bytes or 8 << 30
+"""The most an experiment's files may add up to on their way to the head: a sandbox's own disk budget. Sparse
+files cost a sandbox almost nothing while they were charged by their blocks, yet each is written out whole
+on the head (four 64 MiB ones made 268 MB of a 1.1 MB archive)."""
+
+
+def _pack(directory: Path, max_total: int = MAX_PACKED_BYTES) -> tuple[bytes, list[str]]:
     """The experiment's directories and regular files as a gzip tar, and the files refused on the way.
 
     The directory was written by the sandbox: links, special files, hard-linked and oversize files
-    are left out (and named), so the worker never ships its own host files back to the orchestrator.
+    are left out (and named), so the worker never ships its own host files back to the orchestrator,
+    and so are the files past `max_total` bytes in all.
     Directories travel even when empty, so the head's gates list the same tree a local run's would.
     Only bytes travel: nothing the sandbox wrote is ever unpickled, here or on the head.
     """
     buffer = io.BytesIO()
     refused: list[str] = []
+    total = 0
     with tarfile.open(fileobj=buffer, mode="w:gz", compresslevel=1) as archive:
         for entry in walk_untrusted(directory):
             if entry.kind == "dir":
@@ -103,10 +111,13 @@ def _pack(directory: Path) -> tuple[bytes, list[str]]:
                 refused.append(f"{entry.relative}: {'a symbolic link' if entry.kind == 'link' else 'a special file'}")
                 continue
             try:
-                data = read_untrusted(directory, entry.relative, max_bytes=MAX_ARTIFACT_BYTES)
+                data = read_untrusted(directory, entry.relative, max_bytes=min(MAX_ARTIFACT_BYTES, max_total - total))
             except UntrustedFileError as error:
-                refused.append(f"{entry.relative}: {error.reason}")
+                refused.append(
+                    f"{entry.relative}: {error.reason} (the experiment's files may add up to {max_total} bytes)"
+                )
                 continue
+            total += len(data)
             info = tarfile.TarInfo(entry.relative)
             info.size = len(data)
             info.mode = 0o644
