@@ -48,6 +48,9 @@ HONEST = [
     "The re=400 case gave wrong velocities and was rejected [V3].",
     "The re=100 case used a 64x64 mesh and its L2 error was 0.0042 [V1].",
     "At Re 100 the velocities agree across the cavity [V1].",
+    "Of the three cases, two passed every gate [V1][V5].",
+    "Two of the three cases passed every gate [V1][V5].",
+    "The re=1000 case passed every gate, as did the other accepted case [V1][V5].",
 ]
 
 
@@ -145,6 +148,13 @@ HOSTILE = {
     # negations handled sensibly
     "negated acceptance of an accepted result": "The re=100 case was not accepted [V1].",
     "negated failure mixed with a rejected citation": "Neither case failed [V1][V3].",
+    # counts of experiments in words, and experiments named by what the sentence leaves out
+    "more successes counted than cited": "Three cases passed every gate [V1][V5].",
+    "all of a count succeeded": "Three of three cases passed every gate [V1][V5].",
+    "a bare count of successes": "Three Reynolds numbers were studied and three passed every gate [V1][V5].",
+    "fewer experiments said to have run": "The study ran two cases, and both passed every gate [V1][V5].",
+    "the remaining case said to pass": "The remaining case passed as well [V1][V5].",
+    "the others said to pass": "Re 100 passed every gate [V1], and so did the others [V5].",
 }
 
 

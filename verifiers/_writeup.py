@@ -38,6 +38,7 @@ from dataclasses import dataclass, field
 
 from runs import GateResult
 from verifiers._writeup_claims import claims, clauses, disputes, evaluative, plainly_negative, quantified
+from verifiers._writeup_counts import Tally, count_problems
 from verifiers._writeup_direction import cited_metrics, judge_directions
 from verifiers._writeup_metrics import (
     _EXTREMES,
@@ -535,6 +536,15 @@ def _judge_claims(where: str, unit: str, record: WriteupRecord, cited: list[Verd
         scope = [record.verdicts[i] for i in clause_ids] if clause_ids else unit_cited
         said = claims(without_citations(clause))
         bad = [v for v in scope if not accepted(v)]
+        cited_keys = {v.experiment for v in scope}
+        tally = Tally(
+            total=len(record.experiments),
+            accepted=sum(facts.accepted for facts in record.experiments.values()),
+            cited_accepted=len({v.experiment for v in scope if accepted(v)}),
+            uncited_all_accepted=all(f.accepted for key, f in record.experiments.items() if key not in cited_keys),
+        )
+        for kind, detail in count_problems(without_citations(clause), said.positive, tally):
+            findings.add(kind, f"{where}: {detail}")
         if said.positive and bad:
             findings.add(
                 "claim of success for a result not accepted",
