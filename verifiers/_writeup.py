@@ -543,7 +543,7 @@ def _judge_claims(where: str, unit: str, record: WriteupRecord, cited: list[Verd
             cited_accepted=len({v.experiment for v in scope if accepted(v)}),
             uncited_all_accepted=all(f.accepted for key, f in record.experiments.items() if key not in cited_keys),
         )
-        for kind, detail in count_problems(without_citations(clause), said.positive, tally):
+        for kind, detail in count_problems(without_citations(clause), said.positive > 0, tally):
             findings.add(kind, f"{where}: {detail}")
         if said.positive and bad:
             findings.add(
