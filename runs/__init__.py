@@ -7,6 +7,7 @@ from runs._artifacts import (
     DamagedArtifactError,
     media_type_for,
     sha256_file,
+    write_atomically,
 )
 from runs._errors import (
     STORAGE_ERRNOS,
@@ -128,4 +129,5 @@ __all__ = [
     "untrusted_subdirectories",
     "utcnow",
     "walk_untrusted",
+    "write_atomically",
 ]

@@ -127,33 +127,33 @@ class ArtifactStore:
         sha = hashlib.sha256(data).hexdigest()
         target = self.path_for(sha)
         if not _holds_size(target, len(data)):
-            self._write_atomically(target, data)
+            write_atomically(target, data)
         return sha, len(data)
 
-    @staticmethod
-    def _write_atomically(target: Path, data: bytes) -> None:
-        """Write to a temporary file, then rename it over `target`: a reader sees no file or the whole file.
 
-        The rename alone orders nothing on disk: after a power loss, the new name can be there with
-        none of its data (an empty file under a digest). The data is synced before the rename, and the
-        folder after it, so a digest recorded once the write returns names the bytes on the disk.
-        """
-        created = not target.parent.is_dir()
-        target.parent.mkdir(parents=True, exist_ok=True)
-        if created:
-            _sync_folder(target.parent.parent)  # the new shard folder's own name, or the rename below is lost
-        fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".incoming-")
-        try:
-            with os.fdopen(fd, "wb") as handle:
-                handle.write(data)
-                handle.flush()
-                os.fsync(handle.fileno())
-            os.chmod(tmp, 0o444)
-            os.replace(tmp, target)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
-        _sync_folder(target.parent)
+def write_atomically(target: Path, data: bytes) -> None:
+    """Write to a temporary file, then rename it over `target`: a reader sees no file or the whole file.
+
+    The rename alone orders nothing on disk: after a power loss, the new name can be there with
+    none of its data (an empty file under a digest). The data is synced before the rename, and the
+    folder after it, so a digest recorded once the write returns names the bytes on the disk.
+    """
+    created = not target.parent.is_dir()
+    target.parent.mkdir(parents=True, exist_ok=True)
+    if created:
+        _sync_folder(target.parent.parent)  # the new shard folder's own name, or the rename below is lost
+    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".incoming-")
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.chmod(tmp, 0o444)
+        os.replace(tmp, target)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    _sync_folder(target.parent)
 
 
 def _holds_size(path: Path, size: int) -> bool:

@@ -176,7 +176,7 @@ def test_a_cache_hit_does_not_compile(tmp_path: Path, monkeypatch: pytest.Monkey
     from tools.cfd.models import _build
 
     digest = _build.source_digest("// model", headers)
-    library = tmp_path / "cache" / digest[:2] / f"libmodel-{digest[:16]}.so"
+    library = tmp_path / "cache" / digest[:2] / f"libmodel-{digest}.so"
     library.parent.mkdir(parents=True)
     library.write_bytes(b"\x7fELF cached")
 
@@ -188,6 +188,70 @@ def test_a_cache_hit_does_not_compile(tmp_path: Path, monkeypatch: pytest.Monkey
     assert built.cached and built.library == library
     with pytest.raises(AssertionError, match="must not be compiled"):
         build_model("// another model", cache=tmp_path / "cache")
+
+
+def test_concurrent_builds_of_one_source_compile_once_and_no_reader_sees_half_a_library(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A search's first candidates often share a source: built together, they failed on each other's temporary
+    file, and a reader could take a half-copied library for a cached one."""
+    import threading
+
+    from sandboxes import ExecResult
+    from tools.cfd.models import _build
+
+    headers = tmp_path / "headers"
+    headers.mkdir()
+    (headers / ".complete").touch()
+    monkeypatch.setenv("LABGATE_OPENFOAM_HEADERS", str(headers))
+    size = 8 << 20
+    compiled: list[int] = []
+
+    class FakeSandbox:
+        def __init__(self, workdir: Path, **_: object) -> None:
+            self.workdir = Path(workdir)
+
+        def write_file(self, relative: str, text: str) -> None:
+            (self.workdir / relative).write_text(text)
+
+        def exec(self, argv: list[str], **_: object) -> ExecResult:
+            compiled.append(1)
+            with open(self.workdir / "model.so", "wb") as handle:
+                for _ in range(8):
+                    handle.write(b"\x7fELF" + b"A" * ((size >> 3) - 4))
+            return ExecResult(0, "", "", 0.1)
+
+        def close(self) -> None:
+            pass
+
+    monkeypatch.setattr(_build, "LocalSandbox", FakeSandbox)
+    cache = tmp_path / "cache"
+    errors: list[str] = []
+    torn: list[int] = []
+    stop = threading.Event()
+
+    def build() -> None:
+        try:
+            _build.build_model("// the family", cache=cache)
+        except Exception as error:  # noqa: BLE001 - every failure is what the test reports
+            errors.append(f"{type(error).__name__}: {error}")
+
+    def read() -> None:
+        while not stop.is_set():
+            for library in cache.glob("*/libmodel-*.so"):
+                if _build._trusted_entry(library) and len(library.read_bytes()) != size:
+                    torn.append(1)
+
+    reader = threading.Thread(target=read)
+    reader.start()
+    builders = [threading.Thread(target=build) for _ in range(4)]
+    for thread in builders:
+        thread.start()
+    for thread in builders:
+        thread.join()
+    stop.set()
+    reader.join()
+    assert errors == [] and torn == [] and len(compiled) == 1
 
 
 def test_diagnostics_are_parsed_into_file_line_and_message() -> None:

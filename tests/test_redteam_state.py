@@ -297,7 +297,7 @@ def test_a_link_or_foreign_file_in_the_model_cache_is_not_loaded(
 
     cache = tmp_path / "cache"
     digest = _build.source_digest("// model", headers)
-    library = cache / digest[:2] / f"libmodel-{digest[:16]}.so"
+    library = cache / digest[:2] / f"libmodel-{digest}.so"
     library.parent.mkdir(parents=True)
     elsewhere = tmp_path / "other-candidate.so"
     elsewhere.write_bytes(b"\x7fELF another candidate's model")

@@ -9,6 +9,8 @@ compiler's diagnostics (file, line, message) for the proposer to learn from, nev
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import functools
 import hashlib
 import os
@@ -17,10 +19,11 @@ import shutil
 import stat
 import subprocess
 import tempfile
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from runs import LabgateError, remove_untrusted_tree
+from runs import LabgateError, remove_untrusted_tree, write_atomically
 from sandboxes import GIB, Limits, LocalSandbox, SandboxError, SandboxTimeoutError
 from tools.cfd.models._headers import include_flags, require_headers
 
@@ -226,9 +229,30 @@ def build_model(source: str, *, cache: Path | None = None, timeout: float = COMP
     headers = require_headers()
     digest = source_digest(source, headers)
     root = cache or models_cache()
-    library = root / digest[:2] / f"libmodel-{digest[:16]}.so"
+    library = root / digest[:2] / f"libmodel-{digest}.so"
     if _trusted_entry(library):
         return BuiltModel(library, digest, cached=True)
+    library.parent.mkdir(parents=True, exist_ok=True)
+    with _building(library):
+        if _trusted_entry(library):  # built by another thread or process while this one waited
+            return BuiltModel(library, digest, cached=True)
+        return _build(source, headers, library, digest, root, timeout)
+
+
+@contextlib.contextmanager
+def _building(library: Path) -> Iterator[None]:
+    """One build of a library at a time, across threads and processes: a search's first candidates often
+    share a source, and builds writing one cache entry together failed on each other's temporary file or
+    left a reader a half-written library."""
+    with open(library.with_name(f".{library.name}.lock"), "a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def _build(source: str, headers: Path, library: Path, digest: str, root: Path, timeout: float) -> BuiltModel:
     if library.is_symlink() or library.exists():
         # Not what a build leaves (a link, a shared or foreign file, not a library): built again.
         remove_untrusted_tree(library)
@@ -272,10 +296,7 @@ def build_model(source: str, *, cache: Path | None = None, timeout: float = COMP
                         f"{timeout:g} s), so the source is too large or too deep to build"
                     )
                 raise ModelCompileError(summary, diagnostics, output[-4000:])
-            library.parent.mkdir(parents=True, exist_ok=True)
-            partial = library.with_suffix(f".partial{os.getpid()}")
-            shutil.copyfile(built, partial)
-            partial.replace(library)
+            write_atomically(library, built.read_bytes())  # synced: no torn entry survives a crash as trusted
         finally:
             sandbox.close()
     return BuiltModel(library, digest, cached=False)
