@@ -9,6 +9,7 @@ a budget overrun, or something hostile accepted as trusted.
 
 from __future__ import annotations
 
+import contextlib
 import io
 import json
 import threading
@@ -29,6 +30,7 @@ from agents.cfd_search._model_llm import unsafe_source
 from agents.cfd_search._model_tokens import foreign_tokens
 from agents.kernel_search import Evaluator, LLMProposer, SearchBudget, one_plus_one
 from agents.llm import LLMConfig, LLMError, Message, OpenAIChat, extract_json
+from agents.llm._openai import CHARS_PER_TOKEN_BOUND
 from agents.planner import make_plans
 from agents.proof_search import BuiltinProposer, ConjectureCorrector, ProofScript, ProofSearch
 from agents.proof_search import SearchBudget as ProofBudget
@@ -163,6 +165,55 @@ def test_usage_reported_as_negative_or_missing_still_spends_the_budget() -> None
             with pytest.raises(LLMError, match="budget"):
                 llm.complete([Message("user", "go")])
             assert server.count == 1
+
+
+def test_usage_reported_too_low_is_charged_what_the_characters_prove() -> None:
+    """An endpoint reporting one token a call ran ten 20,000-character calls on a budget of 1,000 tokens."""
+    with RawServer([(200, JSON, chat_body("y" * 30_000, usage=(1, 1)))]) as server:
+        llm = client(server.url, token_budget=1000)
+        with contextlib.suppress(LLMError):  # the reply may be refused as longer than its allowance
+            llm.complete([Message("user", "x" * 20_000)], max_tokens=2000)
+        assert llm.usage.total_tokens >= (20_000 + 30_000) // CHARS_PER_TOKEN_BOUND
+        with pytest.raises(LLMError, match="budget"):
+            llm.complete([Message("user", "go")])
+        assert server.count == 1
+
+
+def test_a_reply_trickled_byte_by_byte_ends_at_the_timeout_in_all() -> None:
+    """The SDK's timeout bounds each read: whitespace sent every 0.2 s held a 1 s call for as long as it lasted."""
+
+    class Handler(BaseHTTPRequestHandler):
+        def log_message(self, *_args: object) -> None:
+            return None
+
+        def do_POST(self) -> None:
+            self.rfile.read(int(self.headers.get("content-length", "0")))
+            body = chat_body("late")
+            self.send_response(200)
+            self.send_header("content-type", "application/json")
+            self.send_header("content-length", str(60 + len(body)))
+            self.end_headers()
+            try:
+                for _ in range(60):
+                    self.wfile.write(b" ")
+                    self.wfile.flush()
+                    time.sleep(0.2)
+                self.wfile.write(body)
+            except OSError:
+                return  # the client gave up, as it should
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    server.daemon_threads = True
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        llm = client(f"http://127.0.0.1:{server.server_address[1]}/v1", timeout_seconds=1, max_retries=0)
+        started = time.monotonic()
+        with pytest.raises(LLMError, match="Timeout"):
+            llm.complete([Message("user", "go")])
+        assert time.monotonic() - started < 4  # the trickle would have taken 12 s
+    finally:
+        server.shutdown()
+        server.server_close()
 
 
 def test_non_text_content_and_bad_logprobs_do_not_reach_callers() -> None:

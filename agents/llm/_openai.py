@@ -138,6 +138,8 @@ class OpenAIChat:
     def __init__(self, config: LLMConfig, *, vision: bool = False, on_usage: UsageHook | None = None) -> None:
         import openai
 
+        from agents.llm._deadline import deadline_client
+
         self.config = config
         self._model = (config.vision_model or config.model) if vision else config.model
         self._usage = Usage()
@@ -151,6 +153,8 @@ class OpenAIChat:
             api_key=config.api_key.get_secret_value() if config.api_key else "not-needed",
             timeout=config.timeout_seconds,
             max_retries=0,
+            # The SDK's timeout bounds each read; this bounds the whole reply (`DeadlineTransport`).
+            http_client=deadline_client(config.timeout_seconds),
         )
 
     @property
@@ -276,9 +280,16 @@ class OpenAIChat:
         prompt_tokens = _count(getattr(usage, "prompt_tokens", 0))
         completion_tokens = _count(getattr(usage, "completion_tokens", 0))
         # Usage the endpoint leaves out (or reports as zero or less) still counts against the budget:
-        # estimated from the characters, about four to a token.
-        prompt_tokens = prompt_tokens or -(-sum(len(message.content) for message in messages) // 4)
-        completion_tokens = completion_tokens or -(-len(text) // 4)
+        # estimated from the characters, about four to a token. Usage it reports is charged at least what
+        # the characters prove (no tokenizer packs more than CHARS_PER_TOKEN_BOUND into one): an endpoint
+        # reporting one token a call ran ten 20,000-character calls on a budget of 1,000 tokens.
+        prompt_chars = sum(len(message.content) for message in messages)
+        prompt_tokens = (
+            max(prompt_tokens, -(-prompt_chars // CHARS_PER_TOKEN_BOUND)) if prompt_tokens else -(-prompt_chars // 4)
+        )
+        completion_tokens = (
+            max(completion_tokens, -(-len(text) // CHARS_PER_TOKEN_BOUND)) if completion_tokens else -(-len(text) // 4)
+        )
         finish_reason = getattr(choice, "finish_reason", None)
         reply_model = getattr(response, "model", None)
         completion = Completion(
