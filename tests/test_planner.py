@@ -123,7 +123,9 @@ def test_llm_planner_is_validated_and_repaired() -> None:
         offered = [task["id"] for task in prompt["candidate_tasks"]]
         assert offered[0] == "cfd/cavity" and len(offered) <= 6
     assert result.planner == "planner-model"
-    assert result.llm_calls == 2 and result.llm_tokens == 2 * (11 + 7)  # the repair call counts too
+    # The repair call counts too; the scripted server reports 11 prompt tokens for prompts of thousands of
+    # characters, so each call is charged what its characters prove (32 a token at most), not less.
+    assert result.llm_calls == 2 and result.llm_tokens > 2 * (11 + 7)
     [plan] = result.plans
     assert plan.task_id == "cfd/cavity" and plan.sweep == {"re": [100, 400]}
     assert plan.citations[0].passage == "cavity-study.md#2" and plan.rationale.startswith("planner-model:")
