@@ -273,9 +273,7 @@ def _check_alone(
 ) -> None:
     """Correctness, once, at the drawn sizes, on fresh inputs, in a worker no trusted kernel ran in
     (`clean_harness`); a failure joins `history`."""
-    check = clean.evaluate(source, which, seed=input_seed ^ ALONE_STREAM, sizes=list(sizes), repeats=1)
-    if not check.ok:
-        history.append(check.model_copy(update={"sizes": [*_pick(history).sizes, *check.sizes]}))
+    _check_once(clean, source, which, list(sizes), input_seed ^ ALONE_STREAM, 1, history)
 
 
 def _check_other_inputs(
@@ -288,10 +286,31 @@ def _check_other_inputs(
 ) -> None:
     """Correctness, once, at the timed sizes' own shapes under every other input distribution and scale the
     task declares (`Harness.other_input_sizes`); a failure joins `history`."""
-    again = clean.other_input_sizes(sizes, input_seed)
-    if not again:
+    _check_once(
+        clean,
+        source,
+        which,
+        list(clean.other_input_sizes(sizes, input_seed)),
+        input_seed ^ OTHER_INPUTS_STREAM,
+        1,
+        history,
+    )
+
+
+def _check_once(
+    harness: Harness,
+    source: str,
+    which: Literal["train", "heldout"],
+    sizes: list[Size],
+    seed: int,
+    repeats: int,
+    history: list[Evaluation],
+) -> None:
+    """One correctness check at `sizes` (none: nothing to do); a failure joins `history`, after the sizes of the
+    run it follows, so the verdict shows both."""
+    if not sizes:
         return
-    check = clean.evaluate(source, which, seed=input_seed ^ OTHER_INPUTS_STREAM, sizes=list(again), repeats=1)
+    check = harness.evaluate(source, which, seed=seed, sizes=sizes, repeats=repeats)
     if not check.ok:
         history.append(check.model_copy(update={"sizes": [*_pick(history).sizes, *check.sizes]}))
 
@@ -301,12 +320,9 @@ def _check_residue_sizes(harness: Harness, source: str, input_seed: int, history
 
     Not timed: speed is judged at the drawn sizes.
     """
-    sizes = harness.residue_sizes(input_seed)
-    if not sizes:
-        return
-    check = harness.evaluate(source, "heldout", seed=input_seed ^ RESIDUE_STREAM, sizes=sizes, repeats=3)
-    if not check.ok:
-        history.append(check.model_copy(update={"sizes": [*_pick(history).sizes, *check.sizes]}))
+    _check_once(
+        harness, source, "heldout", list(harness.residue_sizes(input_seed)), input_seed ^ RESIDUE_STREAM, 3, history
+    )
 
 
 def _merge(parts: list[Evaluation]) -> Evaluation:

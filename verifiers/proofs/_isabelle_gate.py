@@ -267,24 +267,10 @@ def _inner_declared_names(tokens: list[Token]) -> list[str]:
     return names
 
 
-_NAMING = frozenset(
-    (
-        "definition",
-        "abbreviation",
-        "fun",
-        "function",
-        "primrec",
-        "consts",
-        "inductive",
-        "coinductive",
-        "inductive_set",
-        "lift_definition",
-        "quotient_definition",
-        "primcorec",
-        "corec",
-        "corecursive",
-    )
-)
+_NAMING = frozenset(DECLARING) - {
+    "datatype", "codatatype", "type_synonym", "typedef", "record", "locale", "class", "theorem", "lemma", "typedecl",
+    "quotient_type",
+}  # fmt: skip
 """Commands that declare global constants: every name they declare is read, not only the first."""
 _NAME_REQUIRED = frozenset(("definition", "abbreviation", "lift_definition", "quotient_definition"))
 _SPEC_END = frozenset(("where", "for", "is"))
