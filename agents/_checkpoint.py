@@ -42,7 +42,13 @@ def open_checkpointer(home: Path) -> Iterator[Any]:
     second run failed before its first experiment). The last connection to close checkpoints the WAL
     into the file and removes it, which races with an opening one the same way.
     """
+    from langgraph.checkpoint.serde.jsonplus import JsonPlusSerializer
     from langgraph.checkpoint.sqlite import SqliteSaver
+
+    # The run's state is plain JSON. LangGraph's default serializer rebuilds any type a row names, calling its
+    # constructor: a row naming `os.system` ran a command on `agent approve`. Only its built-in safe types are
+    # rebuilt here; anything else comes back as data, and no pickle is ever read.
+    serde = JsonPlusSerializer(pickle_fallback=False, allowed_json_modules=None, allowed_msgpack_modules=None)
 
     with _exclusive(home):
         try:
@@ -52,7 +58,7 @@ def open_checkpointer(home: Path) -> Iterator[Any]:
         try:
             connection.execute("PRAGMA busy_timeout=60000")
             connection.execute("PRAGMA journal_mode=WAL")
-            saver = SqliteSaver(connection)
+            saver = SqliteSaver(connection, serde=serde)
             saver.setup()
         except sqlite3.DatabaseError as error:
             connection.close()

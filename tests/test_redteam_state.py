@@ -442,3 +442,24 @@ def test_a_paused_run_whose_solver_changed_is_not_continued_under_the_new_one(ho
     assert summary["status"] == "failed", summary
     assert "tools changed since the run started" in summary["reason"]
     assert store.experiments(run.id) == []  # nothing ran under the new solver
+
+
+# -- checkpoints -----------------------------------------------------------------------------------------
+
+
+def test_a_checkpoint_row_naming_a_function_never_calls_it(tmp_path: Path) -> None:
+    """LangGraph's default serializer rebuilt any type a checkpoint row named by calling it: a row naming
+    `os.system` ran a command, as root, on `agent approve`. The run's state is plain JSON; nothing is called."""
+    import ormsgpack
+
+    from agents._checkpoint import open_checkpointer
+
+    marker = tmp_path / "ran"
+    call = ormsgpack.Ext(0, ormsgpack.packb(["os", "system", f"touch {marker}"]))
+    with open_checkpointer(tmp_path) as saver:
+        loaded = saver.serde.loads_typed(("msgpack", ormsgpack.packb({"queue": [], "x": call})))
+        assert saver.serde.loads_typed(saver.serde.dumps_typed({"queue": [{"key": "re=100"}]})) == {
+            "queue": [{"key": "re=100"}]
+        }
+    assert not marker.exists()
+    assert loaded["queue"] == [] and loaded["x"] != 0  # the named call comes back as data, never its result
