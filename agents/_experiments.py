@@ -325,6 +325,13 @@ def restore_recorded_outputs(context: RunContext, directory: Path, evidence: dic
             raise RunAbortedError(
                 f"{relative} changed after it was recorded, and its record is unreadable: {error}"
             ) from None
+        if hashlib.sha256(data).hexdigest() != digest:
+            # The stored file is found by its digest's name: bytes put there since (of the same size, so the
+            # size check passed) were restored and judged under the recorded digest.
+            raise RunAbortedError(
+                f"{relative} changed after it was recorded, and the artifact store's copy no longer holds the "
+                f"recorded bytes (sha256 {digest[:12]}...): nothing trustworthy is left to judge"
+            )
         target = fresh_directory(directory.parent, directory / relative)
         target.rmdir()
         target.write_bytes(data)

@@ -120,13 +120,14 @@ class ArtifactStore:
     def put_bytes(self, data: bytes) -> tuple[str, int]:
         """Store `data` under its digest (once) and return the digest and size.
 
-        A file already stored under the digest is kept only when it is a regular file of the right size.
+        A file already stored under the digest is kept only when it is a regular file holding exactly `data`.
         One of another size is what a write torn by a crash leaves (or a change by another program); it was
-        kept before because it existed, and served as the digest's content for good. It is rewritten.
+        kept before because it existed, and served as the digest's content for good. Kept on its size alone,
+        a file planted under a digest someone could predict stayed the digest's content too. It is rewritten.
         """
         sha = hashlib.sha256(data).hexdigest()
         target = self.path_for(sha)
-        if not _holds_size(target, len(data)):
+        if not (_holds_size(target, len(data)) and _holds_bytes(target, data)):
             write_atomically(target, data)
         return sha, len(data)
 
@@ -154,6 +155,15 @@ def write_atomically(target: Path, data: bytes) -> None:
         Path(tmp).unlink(missing_ok=True)
         raise
     _sync_folder(target.parent)
+
+
+def _holds_bytes(path: Path, data: bytes) -> bool:
+    """Whether the file at `path` (already known to be a regular file of the right size) holds `data`."""
+    try:
+        with path.open("rb") as handle:
+            return handle.read(len(data) + 1) == data
+    except OSError:
+        return False
 
 
 def _holds_size(path: Path, size: int) -> bool:

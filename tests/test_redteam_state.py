@@ -190,6 +190,29 @@ def _sha(text: str) -> str:
     return hashlib.sha256(text.encode()).hexdigest()
 
 
+def test_the_stores_copy_is_restored_only_if_it_still_holds_the_recorded_bytes(store: RunStore) -> None:
+    """The store's file is found by its digest's name: forged bytes of the same size put there, and into the
+    experiment's folder, were restored and judged under the recorded digest."""
+    context = _context(store)
+    spec = ExperimentSpec(key="re=100", task_id=TASK.id, params={"re": 100})
+    prepared = prepare_experiment(context, spec)
+    assert prepared is not None
+    (prepared.directory / "case").mkdir()
+    (prepared.directory / "case" / "result.csv").write_text("REJECTED 0.91\n")
+    files = [OutputFile(path="case/result.csv", kind="log", role="result")]
+    finish_experiment(context, prepared, ExperimentOutcome(key=spec.key, status="completed", files=files))
+    digest = _sha("REJECTED 0.91\n")
+    stored = store.artifacts.path_for(digest)
+    stored.chmod(0o644)
+    stored.write_text("ACCEPTED 0.01\n")
+    (prepared.directory / "case" / "result.csv").write_text("ACCEPTED 0.01\n")
+    with pytest.raises(RunAbortedError, match="no longer holds the recorded bytes"):
+        restore_recorded_outputs(context, prepared.directory, {"case/result.csv": digest})
+    # Storing the honest bytes again replaces what was planted under their digest, though its size is right.
+    store.artifacts.put_bytes(b"REJECTED 0.91\n")
+    assert stored.read_text() == "REJECTED 0.91\n"
+
+
 CHILD = textwrap.dedent(
     """
     import json, os, sys
