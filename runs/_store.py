@@ -13,6 +13,7 @@ import json
 import os
 import secrets
 import sqlite3
+import stat
 from collections.abc import Callable, Collection, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import datetime
@@ -301,6 +302,27 @@ STORE_FOLDERS = ("artifacts", "runs", "checks")
 a file (or a broken link) would fail every command later with an error about some file below it."""
 
 
+def _foreign_reason(home: Path) -> str:
+    """Why a home folder cannot be trusted ("" when it can): another account owns it, or others may write it.
+
+    What a home holds is run as its user: the checkpoints that `agent approve` and `agent resume` load, the
+    proof memory, the artifacts judged again. A `labgate-data` another account made (a shared or cloned folder)
+    was used as it was.
+    """
+    try:
+        info = home.stat()
+    except OSError:
+        return ""  # what cannot be read is reported by the first use of it
+    if info.st_uid not in (os.geteuid(), 0):
+        return f"it belongs to another account (uid {info.st_uid}); labgate keeps its data in a folder of yours"
+    if info.st_mode & (stat.S_IWGRP | stat.S_IWOTH):
+        return (
+            f"others may write to it (mode {stat.S_IMODE(info.st_mode):o}): labgate runs what it stores there "
+            "(chmod go-w it, or use a folder of your own)"
+        )
+    return ""
+
+
 class RunStore:
     """Records runs under one home folder: database, artifacts and each run's working files."""
 
@@ -316,6 +338,9 @@ class RunStore:
             if self.home.exists() and not self.home.is_dir():
                 reason = "it is a file, not a folder"
             raise StoreUnavailableError(f"cannot use {home} as the run store's folder: {reason}") from None
+        foreign = _foreign_reason(self.home)
+        if foreign:
+            raise StoreUnavailableError(f"cannot use {home} as the run store's folder: {foreign}")
         for folder in STORE_FOLDERS:
             if os.path.lexists(self.home / folder) and not (self.home / folder).is_dir():
                 raise StoreUnavailableError(f"cannot use {home} as the run store's folder: {folder} is not a folder")

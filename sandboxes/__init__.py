@@ -42,6 +42,7 @@ from sandboxes._images import (
     needs_internet,
     resolve_image,
 )
+from sandboxes._launch import only_owner_can_change
 from sandboxes._local import LocalSandbox, isolation_gaps
 
 __all__ = [
@@ -79,6 +80,7 @@ __all__ = [
     "is_secret_name",
     "isolation_gaps",
     "needs_internet",
+    "only_owner_can_change",
     "open_sandboxes",
     "resolve_image",
     "sandbox_environment",

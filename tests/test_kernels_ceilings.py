@@ -7,6 +7,7 @@ and the in-place update (faster on CPUs: no write-allocate), which only the phys
 from __future__ import annotations
 
 import json
+import stat
 import statistics
 import time
 from collections.abc import Sequence
@@ -111,7 +112,9 @@ def _cache_with_peak(folder: Path, gflops: float, measured_at: float | None) -> 
     ("cached", "age", "expected"),
     [
         (80.0, FMA_REFRESH_SECONDS + 1, 100.0),  # stale and lower: the new measurement stands
-        (250.0, FMA_REFRESH_SECONDS + 1, 250.0),  # stale, higher than a busy moment's: the peak stays
+        (150.0, FMA_REFRESH_SECONDS + 1, 150.0),  # stale, higher than a busy moment's: the peak stays
+        (250.0, FMA_REFRESH_SECONDS + 1, 100.0),  # over twice the peak measured now: another machine's, or planted
+        (1e300, FMA_REFRESH_SECONDS + 1, 100.0),
         (80.0, None, 100.0),  # from before peaks were dated
         (80.0, -10 * FMA_REFRESH_SECONDS, 100.0),  # dated in the future: a clock set back, or a planted cache
     ],
@@ -308,3 +311,14 @@ def test_a_cache_folder_that_cannot_be_written_costs_a_measurement_not_the_run(t
     probes = len(worker.requests)
     ceilings.for_device(cast(Worker, worker), [1 << 20])
     assert len(worker.requests) > probes  # nothing was cached, so it measured again
+
+
+def test_a_cache_another_account_could_write_is_measured_over(tmp_path: Path) -> None:
+    """Every fraction and the physics floor divide by the cached rates: rates of 1e300 in a file others could
+    write passed a run that did nothing, and rates of 1e-3 rejected every honest kernel."""
+    _cache_with_peak(tmp_path, 1e300, time.time() - 60)
+    (tmp_path / "ceilings-v2.json").chmod(0o666)
+    worker = CountingWorker()
+    found = Ceilings(tmp_path).for_device(cast(Worker, worker), [1 << 20])
+    assert found["fma_gflops"] == 100.0 and [request["op"] for request in worker.requests] == ["fma", "triad"]
+    assert stat.S_IMODE((tmp_path / "ceilings-v2.json").stat().st_mode) & 0o022 == 0  # written anew, ours alone

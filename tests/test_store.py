@@ -21,6 +21,7 @@ from runs import (
     GateResult,
     RunNotFoundError,
     RunStore,
+    StoreUnavailableError,
     TaskSpec,
     combine_decisions,
 )
@@ -536,7 +537,7 @@ def _open_store_at(home: str, start_at: float) -> str:
     gave, or "" (runs in a child process)."""
     import time
 
-    from runs import StoreUnavailableError
+
 
     time.sleep(max(0.0, start_at - time.time()))
     try:
@@ -575,3 +576,22 @@ def test_a_home_the_store_makes_is_its_owners_alone_and_a_users_folder_keeps_its
         os.umask(previous)
     assert made.stat().st_mode & 0o777 == 0o700
     assert chosen.stat().st_mode & 0o777 == 0o755
+
+
+@pytest.mark.parametrize("how", ["group-writable", "world-writable", "another account's"])
+def test_a_home_others_could_write_is_refused_naming_why(tmp_path: Path, how: str) -> None:
+    """A home holds what labgate runs as its user (the checkpoints `agent approve` loads, the proof memory,
+    artifacts judged again): a `labgate-data` another account made, or one it can write, was used as it was."""
+    home = tmp_path / "labgate-data"
+    home.mkdir(mode=0o700)
+    if how == "another account's":
+        if os.geteuid() != 0:
+            pytest.skip("giving a folder to another account needs root")
+        os.chown(home, 65534, 65534)
+        expected = "another account"
+    else:
+        home.chmod(0o770 if how == "group-writable" else 0o777)
+        expected = "others may write to it"
+    with pytest.raises(StoreUnavailableError, match=expected):
+        RunStore(home)
+    assert list(home.iterdir()) == []  # nothing was made in it

@@ -22,6 +22,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from sandboxes import only_owner_can_change
 from tools.kernels._client import Worker
 
 log = logging.getLogger(__name__)
@@ -49,6 +50,12 @@ class Ceilings:
         self.path = self.cache_dir / "ceilings-v2.json"
 
     def _load(self) -> dict[str, Any]:
+        if self.path.exists() and not only_owner_can_change(self.path, os.geteuid()):
+            # Every fraction and the physics floor divide by these numbers: a file another account could write
+            # (rates of 1e300 passed a run that did nothing; rates of 1e-3 rejected every honest kernel) is
+            # measured over, never read.
+            log.warning("kernel ceilings in %s are not yours alone: measured again", self.path)
+            return {}
         try:
             data = json.loads(self.path.read_text())
         except (OSError, json.JSONDecodeError):
@@ -89,7 +96,10 @@ class Ceilings:
             now = time.time()
             if "fma_gflops" not in entry or not 0 <= now - measured_at < FMA_REFRESH_SECONDS:
                 measured = _rate(_probe(worker, {"op": "fma"}), "gflops")
-                entry["fma_gflops"] = max(measured, float(entry.get("fma_gflops", 0.0)))
+                cached = float(entry.get("fma_gflops", 0.0))
+                # The highest stands, within reason: load lowers a probe by a third at most here, while a cached
+                # peak twice the one measured now is another machine's, or no measurement at all.
+                entry["fma_gflops"] = cached if measured < cached <= 2 * measured else measured
                 entry["fma_measured_at"] = now
                 changed = True
             for nbytes in sorted(wanted):
