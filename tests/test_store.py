@@ -537,8 +537,6 @@ def _open_store_at(home: str, start_at: float) -> str:
     gave, or "" (runs in a child process)."""
     import time
 
-
-
     time.sleep(max(0.0, start_at - time.time()))
     try:
         RunStore(Path(home)).engine.dispose()
