@@ -398,3 +398,31 @@ def test_a_wrong_kernel_for_an_example_is_rejected_by_the_correctness_gate(
     assert report["decision"] == "reject"
     assert verdicts["kernel-correctness"]["decision"] == "reject"
     assert any("INCORRECT" in reason for reason in verdicts["kernel-correctness"]["reasons"])
+
+
+@pytest.mark.opencl
+@pytest.mark.parametrize(
+    ("answer", "kernel_writes", "expected"),
+    [
+        ("np.full(n, np.nan)", "NAN", "returned no finite value in 'y'"),
+        ("np.zeros(n)", "0.0f", "gives the same answer for"),
+    ],
+    ids=["nan-everywhere", "constant"],
+)
+def test_a_reference_that_computes_nothing_from_its_inputs_is_named_not_matched(
+    harness_of: Any, tmp_path: Path, answer: str, kernel_writes: str, expected: str
+) -> None:
+    """Against a reference answering NaN everywhere (NaN matches NaN) or zeros whatever the inputs, a kernel
+    writing that answer passed the correctness gate while the task's own seed failed."""
+    folder, data = copy_example(tmp_path)
+    (folder / "reference.py").write_text(
+        "import numpy as np\n\n\ndef reference(n: int, x: np.ndarray, w: np.ndarray) -> np.ndarray:\n"
+        f"    return {answer}\n"
+    )
+    task = task_of(write_task(folder, data))
+    cheat = task.seed.split("__kernel", 1)[0] + (
+        "__kernel void conv1d(const int n, __global const float* x, __global const float* w, __global float* y) {\n"
+        f"    int i = get_global_id(0);\n    if (i < n) y[i] = {kernel_writes};\n}}\n"
+    )
+    with pytest.raises(TaskError, match=expected):
+        harness_of(task).evaluate(cheat, seed=3, repeats=3)

@@ -24,6 +24,7 @@ from typing import Any
 
 import numpy as np
 
+from tools._workload import TaskError
 from tools.kernels._task import HostProgram, KernelTask, Size
 from tools.kernels._trial import POISON, checked_runs
 from tools.kernels._variants import inputs_of
@@ -246,6 +247,15 @@ def fresh_answers(
             for name, data in base.items():
                 variants[f"variant{run}:{name}:index"] = np.arange(np.asarray(data).size, dtype=np.uint32)
                 variants[f"variant{run}:{name}:value"] = np.ascontiguousarray(np.asarray(fresh[name]).reshape(-1))
+        else:
+            if task.reference_from_user:
+                # A task file's reference that no new draw of every input changes answers nothing about them:
+                # a kernel writing the same constant passed its correctness gate, and the task's own seed failed.
+                raise TaskError(
+                    f"{task.name}: the reference gives the same answer for {FRESH_ATTEMPTS + 1} independent draws "
+                    f"of every input at size {size.label}: it does not compute from its inputs (fix the task file's "
+                    "reference)"
+                )
     return redrawn
 
 

@@ -292,6 +292,9 @@ class KernelTask(ABC):
     residue_checks: ClassVar[bool] = True
     """False where the shape rule leaves no arithmetic freedom (an FFT's powers of two): no `draw_residues`."""
     exact: ClassVar[bool] = False
+    reference_from_user: ClassVar[bool] = False
+    """True where a task file brings the reference: its answers are checked for sense before any candidate is
+    judged against them (`_judge.fresh_answers`, `UserKernelTask.reference`)."""
     whole_variants: ClassVar[bool] = False
     """True when input buffers must stay consistent with each other: each run then gets a whole new draw."""
     scalar_ranges: ClassVar[dict[str, ScalarRange]] = {}

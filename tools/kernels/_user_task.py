@@ -107,6 +107,8 @@ def _identifier(name: str, where: str, taken: dict[str, str]) -> None:
 class UserKernelTask(KernelTask):
     """A `KernelTask` built from a validated definition; its reference runs in a sandboxed worker."""
 
+    reference_from_user = True
+
     def __init__(self, name: str, definition: KernelDefinition) -> None:
         self.definition = definition
         self._runner: Worker | None = None
@@ -603,6 +605,10 @@ class UserKernelTask(KernelTask):
         for name in program.outputs:
             if name not in arrays or arrays[name].size != counts[name]:
                 raise TaskError(f"{where} returned no usable output {name!r}")
+            output = arrays[name]
+            if output.size and np.issubdtype(output.dtype, np.floating) and not np.isfinite(output).any():
+                # NaN matches NaN: against such an answer a kernel writing NaN was correct and the seed was not.
+                raise TaskError(f"{where} returned no finite value in {name!r}: fix the task file's reference")
         return {name: arrays[name] for name in program.outputs}
 
 
