@@ -343,3 +343,17 @@ def test_the_gutter_is_found_as_by_slicing_and_very_wide_lines_are_not_split() -
         assert _gutter(lines) == _gutter_by_slicing(lines), lines
     sparse = ["a" * 20 + " " * 5000 + "b" * 20] * 4
     assert _gutter(sparse) is None
+
+
+def test_a_page_that_leaves_out_its_head_end_tag_is_read() -> None:
+    """HTML lets `</head>` be left out; such a page was read as holding no text at all."""
+    from agents.planner._formats import html
+
+    body = "<p>We validate the solver on the lid-driven cavity at Re 400.</p>"
+    for page in (
+        f"<html><head><title>Cavity</title><body>{body}</body></html>",
+        f"<html><head><meta charset=utf-8><title>Cavity</title>\n{body}",
+        f"<html><head><title>Cavity</title></head><body>{body}<script>var x = '<p>hidden</p>';</script></body>",
+    ):
+        text = html(page)
+        assert "lid-driven cavity at Re 400" in text and "Cavity" not in text and "hidden" not in text, text

@@ -100,22 +100,27 @@ class _HtmlText(HTMLParser):
     def __init__(self) -> None:
         super().__init__(convert_charrefs=True)
         self.parts: list[str] = []
-        self._hidden = 0
+        self._open: list[str] = []  # the hidden elements open, innermost last
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag == "body" or tag in self._BLOCKS:
+            # The body (or any block of it) ends the head, whether `</head>` was written or not (HTML lets it be
+            # left out): a page without it was read as holding no text.
+            self._open = [name for name in self._open if name != "head"]
         if tag in self._HIDDEN:
-            self._hidden += 1
+            self._open.append(tag)
         elif tag in self._BLOCKS:
             self.parts.append("\n\n")
 
     def handle_endtag(self, tag: str) -> None:
         if tag in self._HIDDEN:
-            self._hidden = max(0, self._hidden - 1)
+            if tag in self._open:
+                del self._open[len(self._open) - 1 - self._open[::-1].index(tag)]
         elif tag in self._BLOCKS:
             self.parts.append("\n\n")
 
     def handle_data(self, data: str) -> None:
-        if not self._hidden:
+        if not self._open:
             self.parts.append(data)
 
 
