@@ -76,6 +76,9 @@ def test_the_probe_interpolates_the_raw_cells_of_a_2d_mesh(tmp_path: Path) -> No
     assert result.outside == 1 and result.failed == 1  # off the mesh, and a value out of tolerance
     with pytest.raises(ValueError, match="no field 'k'"):
         compare_reference(tmp_path, folder, parse_reference(HEADER + "k,0.5,0.5,0,1,1\n", "r.csv"))
+    # The magnitude of a scalar is named, not taken row by row of the wrong shape (an IndexError deep in the probe).
+    with pytest.raises(ValueError, match="p is a scalar field: compare p itself"):
+        compare_reference(tmp_path, folder, parse_reference(HEADER + "magp,0.5,0.5,0,1,1\n", "r.csv"))
 
 
 # -- what is refused and what is stripped ---------------------------------------------------------------------

@@ -311,9 +311,12 @@ def test_a_launch_naming_a_kernel_the_source_lacks_names_those_it_has(harness_of
 class _Reduction:
     """Just what `fresh_answers` asks of a task: its reference (a maximum, a sum, or a constant)."""
 
-    def __init__(self, kind: str) -> None:
+    name = "reduction"
+
+    def __init__(self, kind: str, *, from_user: bool = False) -> None:
         self.kind = kind
         self.calls = 0
+        self.reference_from_user = from_user
 
     def reference(self, size: Any, inputs: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
         self.calls += 1
@@ -323,10 +326,10 @@ class _Reduction:
 
 
 def _variants_of(
-    kind: str, checked: list[int]
+    kind: str, checked: list[int], *, from_user: bool = False
 ) -> tuple[_Reduction, dict[str, np.ndarray], dict[str, np.ndarray], set[int]]:
     rng = np.random.default_rng(11)
-    task = _Reduction(kind)
+    task = _Reduction(kind, from_user=from_user)
 
     def draw() -> dict[str, np.ndarray]:
         return {"x": rng.uniform(0.0, 1.0, 1 << 16).astype(np.float32)}
@@ -358,6 +361,13 @@ def test_answers_that_change_anyway_keep_their_few_changed_elements() -> None:
 def test_an_answer_no_input_changes_is_left_after_a_few_draws() -> None:
     task, _, _, redrawn = _variants_of("constant", [0, 4, 7])
     assert redrawn and task.calls <= 1 + 2 * (_judge.FRESH_ATTEMPTS + 1)
+
+
+def test_a_task_files_reference_that_no_input_changes_is_the_tasks_fault() -> None:
+    """Against such a reference a kernel writing the constant was correct, and the task's own seed was not."""
+    with pytest.raises(TaskError, match="same answer for .* independent draws"):
+        _variants_of("constant", [0, 4, 7], from_user=True)
+    _variants_of("max", [0, 4, 7], from_user=True)  # an answer new draws change is no fault
 
 
 MAX_DEFINITION: dict[str, Any] = {

@@ -125,7 +125,10 @@ def _field_values(folder: Path, case: Path, quantity: str, n_cells: int) -> Floa
         return values
     if quantity.startswith("mag") and len(quantity) > 3:
         vectors = _volume_field(folder / quantity[3:], case, n_cells)
-        return np.asarray(np.linalg.norm(np.atleast_2d(vectors), axis=1), dtype=np.float64)
+        if vectors.ndim != 2:
+            # A scalar's 'magnitude' was taken row by row of the wrong shape and failed deep in the probe.
+            raise FieldFormatError(f"{quantity[3:]} is a scalar field: compare {quantity[3:]} itself, not {quantity}")
+        return np.asarray(np.linalg.norm(vectors, axis=1), dtype=np.float64)
     base, component = quantity[:-1], quantity[-1]
     if component in _COMPONENT and base:
         vectors = _volume_field(folder / base, case, n_cells)
