@@ -365,7 +365,7 @@ def test_an_answer_no_input_changes_is_left_after_a_few_draws() -> None:
 
 def test_a_task_files_reference_that_no_input_changes_is_the_tasks_fault() -> None:
     """Against such a reference a kernel writing the constant was correct, and the task's own seed was not."""
-    with pytest.raises(TaskError, match="same answer for .* independent draws"):
+    with pytest.raises(TaskError, match=r"same answer for .* independent draws"):
         _variants_of("constant", [0, 4, 7], from_user=True)
     _variants_of("max", [0, 4, 7], from_user=True)  # an answer new draws change is no fault
 
