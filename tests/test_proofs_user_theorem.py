@@ -11,7 +11,7 @@ import yaml
 from runs import TaskSpec
 from tests.conftest import agent
 from tools import Catalog, TaskError
-from tools.proofs import EXAMPLES_DIR, CoqConfig, ProofsWorkload, statement_error
+from tools.proofs import EXAMPLES_DIR, CoqConfig, ProofsWorkload, check_statement, statement_error
 
 GAUSS = EXAMPLES_DIR / "gauss-sum.yaml"
 REV = EXAMPLES_DIR / "rev-identity.yaml"
@@ -114,6 +114,24 @@ def test_a_statement_that_does_not_compile_is_bad_input_with_coqs_message(home: 
         assert len(lines) == 1 and message in lines[0], result.stderr
         assert "Traceback" not in result.stderr
     assert not list(home.glob("runs/*/experiments/*"))  # refused before any experiment ran
+
+
+@pytest.mark.parametrize(
+    ("header", "named"),
+    [
+        ("Lemma helper : forall n : nat, n + 0 = n.\nAdmitted.\n", "admits a proof"),
+        ("#[local] Axiom magic : False.\n", "declares an axiom"),
+        ("Parameter oracle : nat -> bool.\n", "declares a parameter"),
+        ("Variable x : nat.\n", "declares a variable outside a section"),
+    ],
+)
+def test_a_header_that_admits_or_assumes_is_bad_input(header: str, named: str) -> None:
+    """The gate accepts no proof that rests on an admitted step or a new axiom, and coqchk finds any declared in
+    the checked file: such a task was accepted and then no proof of it could ever pass."""
+    params = {"header": header, "statement": "Theorem easy : 0 = 0."}
+    with pytest.raises(TaskError, match=f"params.header {named}"):
+        check_statement(params, "proofs/easy", CoqConfig())
+    check_statement({**params, "header": "Section S.\nVariable x : nat.\nEnd S.\n"}, "proofs/easy", CoqConfig())
 
 
 def test_without_coq_here_the_statement_is_left_to_the_run() -> None:
