@@ -37,13 +37,24 @@ def test_a_reference_reads_absolute_and_relative_tolerances() -> None:
         (HEADER + "Ux,1,2,3,4\n", "5 columns, expected 6"),
         (HEADER + "Ux,1,2,3,four,0.1\n", "row 2: non-numeric"),
         (HEADER + "Ux,1,2,3,4,-1\n", "tolerance >= 0"),
-        (HEADER + "Ux,1,2,nan,4,1\n", "finite"),
+        (HEADER + "Ux,1,2,1e999,4,1\n", "finite"),
+        (HEADER + "Ux,1,2,nan,4,1\n", "non-numeric"),
         (HEADER + "U x,1,2,3,4,1\n", "not a field name"),
+        (HEADER + "U\u0445,1,2,3,4,1\n", "not a field name"),  # a Cyrillic x: no field of any case
+        (HEADER + "Ux,1_000,2,3,4,1\n", "non-numeric"),  # float() reads 1000
+        (HEADER + "Ux,\u0661,2,3,4,1\n", "non-numeric"),  # an Arabic-Indic one
+        (HEADER + "Ux,1,2,3,4,1\nUx,1,2,3,5,1\n", "row 3: Ux at \\(1, 2, 3\\) is given already, in row 2"),
     ],
 )
 def test_a_malformed_reference_is_named_with_its_row(text: str, message: str) -> None:
     with pytest.raises(ReferenceFormatError, match=message):
         parse_reference(text, "r.csv")
+
+
+def test_a_reference_saved_with_a_byte_order_mark_is_read() -> None:
+    """Spreadsheets write one before a "CSV UTF-8" file; the header was refused as if misspelled."""
+    (point,) = parse_reference("\ufeff" + HEADER + "Ux,1,2,3,4,1\n", "r.csv")
+    assert point.quantity == "Ux" and point.value == 4.0
 
 
 def _field(path: Path, kind: str, rows: list[str]) -> None:

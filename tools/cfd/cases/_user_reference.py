@@ -16,6 +16,7 @@ from __future__ import annotations
 import csv
 import io
 import math
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -64,6 +65,7 @@ def parse_reference(text: str, name: str) -> list[ReferencePoint]:
         ReferenceFormatError: a missing or wrong header, a row with the wrong number of columns,
             a non-numeric or non-finite number, a negative tolerance, or no row at all.
     """
+    text = text.removeprefix("\ufeff")  # the byte-order mark spreadsheets write before a "CSV UTF-8" file
     lines = [line for line in text.splitlines() if line.strip() and not line.lstrip().startswith("#")]
     if not lines:
         raise ReferenceFormatError(f"{name} holds no rows (expected the header {','.join(COLUMNS)})")
@@ -72,25 +74,44 @@ def parse_reference(text: str, name: str) -> list[ReferencePoint]:
     if header != list(COLUMNS):
         raise ReferenceFormatError(f"{name}: the header must be {','.join(COLUMNS)}, not {','.join(rows[0])}")
     points: list[ReferencePoint] = []
+    seen: dict[tuple[str, float, float, float], int] = {}
     for number, row in enumerate(rows[1:], start=2):
         if len(row) != len(COLUMNS):
             raise ReferenceFormatError(f"{name} row {number}: {len(row)} columns, expected {len(COLUMNS)}")
         quantity = row[0].strip()
-        if not quantity or not all(char.isalnum() or char == "_" for char in quantity):
+        if not quantity or not all(char.isascii() and (char.isalnum() or char == "_") for char in quantity):
             raise ReferenceFormatError(f"{name} row {number}: {quantity!r} is not a field name (e.g. Ux, magU, p)")
         try:
-            x, y, z, value = (float(cell) for cell in row[1:5])
+            x, y, z, value = (_decimal(cell) for cell in row[1:5])
             raw = row[5].strip()
             relative = raw.endswith("%")
-            tolerance = float(raw.removesuffix("%")) / (100 if relative else 1)
+            tolerance = _decimal(raw.removesuffix("%")) / (100 if relative else 1)
         except ValueError:
             raise ReferenceFormatError(f"{name} row {number}: non-numeric entry in {','.join(row)}") from None
+        where = (quantity, x, y, z)
+        if where in seen:
+            raise ReferenceFormatError(
+                f"{name} row {number}: {quantity} at ({x:g}, {y:g}, {z:g}) is given already, in row {seen[where]}"
+            )
+        seen[where] = number
         if not all(math.isfinite(v) for v in (x, y, z, value, tolerance)) or tolerance < 0:
             raise ReferenceFormatError(f"{name} row {number}: numbers must be finite and the tolerance >= 0")
         points.append(ReferencePoint(quantity, (x, y, z), value, tolerance, relative))
     if not points:
         raise ReferenceFormatError(f"{name} has a header but no data row")
     return points
+
+
+_DECIMAL = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?", re.ASCII)
+
+
+def _decimal(cell: str) -> float:
+    """A number written in ASCII decimal: `float` also reads `1_000`, Arabic-Indic and full-width digits, which
+    a reference file meant as something else as often as not."""
+    text = cell.strip()
+    if not _DECIMAL.fullmatch(text):
+        raise ValueError(text)
+    return float(text)
 
 
 def read_reference(path: Path) -> list[ReferencePoint]:
