@@ -184,6 +184,10 @@ def _set_arg(index: int, **fields: Any) -> Any:
         (lambda d, f: d.update(colour="blue"), "params.definition.colour: unknown field"),
         (lambda d, f: d["heldout"].update(huge={"n": [10, 10**10]}), "params.definition.heldout.huge: the buffers"),
         (lambda d, f: (f / "seed.cl").write_text("//@params LOCAL=5\n"), "params.definition.seed: seed.cl: //@params"),
+        # A listed tunable value no launch can take was offered to the search, and its failure blamed on a candidate.
+        (lambda d, f: d["tunables"].update(LOCAL=[64, 5000]), "with LOCAL=5000; at most 4096"),
+        (lambda d, f: d["tunables"].update(LOCAL=[64, -64]), "with LOCAL=-64 (sizes."),
+        (lambda d, f: d["tunables"].update(LOCAL=[64, 10**20]), "params.definition.tunables.LOCAL: values must fit"),
     ],
 )
 def test_a_malformed_definition_is_bad_input_naming_the_field(tmp_path: Path, change: Any, expected: str) -> None:

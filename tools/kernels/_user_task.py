@@ -188,24 +188,35 @@ class UserKernelTask(KernelTask):
             self._check_grid(where, size)
 
     def _check_grid(self, where: str, size: Size) -> None:
-        """Every launch's extents at `size` (with the tunables' defaults) name at least one work-item, and its
-        work-group (0: the runtime's choice) at most MAX_GROUP_ITEMS: a grid of -n or 0 was run as one item,
-        and the seed was blamed for the outputs it never wrote."""
-        bound: dict[str, int | float] = {**self._values(size), **self.defaults()}
-        for index, launch in enumerate(self._launches):
-            for key, extents in (("global", launch.global_size), ("local", launch.local or ())):
-                values = [expression.integer(bound) for expression in extents]
-                least = 1 if key == "global" else 0  # a local extent of 0 lets the runtime choose the group
-                if any(value < least for value in values):
-                    raise field_error(
-                        f"launches[{index}].{key}",
-                        f"evaluates to {values} at {size.describe()} ({where}): every extent must be at least {least}",
-                    )
-                if key == "local" and math.prod(values) > MAX_GROUP_ITEMS:
-                    raise field_error(
-                        f"launches[{index}].local",
-                        f"{math.prod(values)} items in a work-group at {size.describe()}; at most {MAX_GROUP_ITEMS}",
-                    )
+        """Every launch's extents at `size`, with the tunables' defaults and with each tunable at each of its
+        values, name at least one work-item, and its work-group (0: the runtime's choice) at most
+        MAX_GROUP_ITEMS: a grid of -n or 0 was run as one item, and the seed was blamed for the outputs it never
+        wrote; a listed value no launch can take (LOCAL 5000, -64) was offered to the search and its failure
+        blamed on the candidate."""
+        defaults = self.defaults()
+        settings = [("", defaults)] + [
+            (f" with {name}={value}", {**defaults, name: value})
+            for name, values in self.tunables.items()
+            for value in values[1:]
+        ]
+        for setting, tunables in settings:
+            bound: dict[str, int | float] = {**self._values(size), **tunables}
+            for index, launch in enumerate(self._launches):
+                for key, extents in (("global", launch.global_size), ("local", launch.local or ())):
+                    values = [expression.integer(bound) for expression in extents]
+                    least = 1 if key == "global" else 0  # a local extent of 0 lets the runtime choose the group
+                    if any(value < least for value in values):
+                        raise field_error(
+                            f"launches[{index}].{key}",
+                            f"evaluates to {values} at {size.describe()}{setting} ({where}): every extent must be "
+                            f"at least {least}",
+                        )
+                    if key == "local" and math.prod(values) > MAX_GROUP_ITEMS:
+                        raise field_error(
+                            f"launches[{index}].local",
+                            f"{math.prod(values)} items in a work-group at {size.describe()}{setting}; at most "
+                            f"{MAX_GROUP_ITEMS}",
+                        )
 
     def _extremes(self) -> Iterator[tuple[str, Size]]:
         """Every search size and both ends of every held-out range, with the field each comes from."""
@@ -223,6 +234,8 @@ class UserKernelTask(KernelTask):
             _identifier(name, f"tunables.{name}", taken)
             if not values or len(set(values)) != len(values):
                 raise field_error(f"tunables.{name}", "must list distinct integer values (the first is the default)")
+            if any(not -(2**31) <= value < 2**31 for value in values):
+                raise field_error(f"tunables.{name}", "values must fit a 32-bit int (the kernel sees them as its own)")
             tunables[name] = tuple(values)
         return tunables
 
