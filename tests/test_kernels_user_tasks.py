@@ -430,3 +430,14 @@ def test_a_reference_that_computes_nothing_from_its_inputs_is_named_not_matched(
     )
     with pytest.raises(TaskError, match=expected):
         harness_of(task).evaluate(cheat, seed=3, repeats=3)
+
+
+@pytest.mark.opencl
+def test_a_seed_faster_than_its_declared_work_allows_is_the_task_files_fault(harness_of: Any, tmp_path: Path) -> None:
+    """Work over-declared (a hundred thousand bytes an element) made the task's own seed 'faster than physically
+    possible', and every honest candidate a cheat: the task file is named instead."""
+    folder, data = copy_example(tmp_path)
+    data["params"]["definition"]["work"]["bytes"] = "100000 * n"
+    task = task_of(write_task(folder, data))
+    with pytest.raises(TaskError, match=r"own seed ran faster than physically possible.*params\.definition\.work"):
+        harness_of(task).evaluate(task.seed, seed=3, repeats=3, trusted_code=True)

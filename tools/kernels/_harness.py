@@ -33,6 +33,7 @@ from typing import Any, Literal
 import numpy as np
 from pydantic import BaseModel, Field
 
+from tools._workload import TaskError
 from tools.kernels._client import Worker, WorkerCrashedError, WorkerTimeoutError
 from tools.kernels._host_clock import RivalError
 from tools.kernels._host_link import split_runs
@@ -361,7 +362,15 @@ class Harness:
                 answers=answers,
                 poison=poison,
             )
-            results.append(self._result(size, program, judgement, reply))
+            result = self._result(size, program, judgement, reply)
+            if trusted_code and task.reference_from_user and source == task.seed and "faster than" in result.detail:
+                # The task's own seed cannot beat the physics floor: the task file over-declares its work, and
+                # every honest candidate would be refused as a cheat.
+                raise TaskError(
+                    f"{task.name}: the task's own seed ran {result.detail} at {size.describe()}: the declared "
+                    "work (params.definition.work) is more than the kernel can move or compute in that time"
+                )
+            results.append(result)
         fitness = 0.0
         status_final: Status = "ok"
         if all(result.correct for result in results):
