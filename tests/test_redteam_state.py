@@ -262,8 +262,8 @@ def test_a_resumed_experiment_starts_empty_even_from_folders_made_read_only() ->
         home = Path(scratch) / "home"
         home.mkdir()
         if prefix:
-            os.chmod(scratch, 0o777)
-            os.chmod(home, 0o777)
+            os.chmod(scratch, 0o755)
+            os.chown(home, 65534, 65534)  # the ordinary user's own home: one others may write is refused
         command = [*prefix, sys.executable, "-c", CHILD, str(home), str(Path(__file__).resolve().parent.parent)]
         result = subprocess.run(command, capture_output=True, text=True, timeout=120, check=False, cwd=scratch)
     assert result.returncode == 0, result.stderr[-2000:]

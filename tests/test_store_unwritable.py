@@ -35,7 +35,8 @@ def full_home(tmp_path: Path) -> Iterator[tuple[Path, str, RunStore]]:
     mount.mkdir()
     if os.geteuid() != 0 or shutil.which("mount") is None:
         pytest.skip("mounting a tmpfs needs root")
-    if subprocess.run(["mount", "-t", "tmpfs", "-o", "size=8m", "tmpfs", str(mount)], check=False).returncode:
+    # A fresh tmpfs is world-writable (1777) unless told otherwise, which the store refuses as a home.
+    if subprocess.run(["mount", "-t", "tmpfs", "-o", "size=8m,mode=0700", "tmpfs", str(mount)], check=False).returncode:
         pytest.skip("this machine cannot mount a tmpfs")
     try:
         store = RunStore(mount)
