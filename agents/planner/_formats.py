@@ -230,49 +230,15 @@ def _gutter(lines: list[str]) -> int | None:
     """The character column of a blank strip between two columns of prose, if the lines have one.
 
     Most lines must have prose on both sides of it (a table's short cells do not count) and few may
-    cross it (a title, a full-width figure caption). Each line's extent on either side of a column is
-    read from its first and last non-blank character (stripping a slice for every column made a 1.3 KB
-    PDF with long, sparse lines take 40 s), and lines wider than any page's columns are not split.
+    cross it (a title, a full-width figure caption). Each line is sliced at every candidate column, so
+    the cost grows with the square of the width: lines wider than any page's columns are not split (a
+    1.3 KB PDF of long, sparse lines took 40 s).
     """
     if len(lines) < _MIN_COLUMN_LINES:
         return None
     width = max(len(line) for line in lines)
     if width > _MAX_LAYOUT_WIDTH:
         return None
-    # For each line: the last non-blank index before each column, and the first at or after it.
-    before: list[list[int]] = []
-    after: list[list[int]] = []
-    for line in lines:
-        last, lasts = -1, []
-        for index, char in enumerate(line):
-            lasts.append(last)
-            if not char.isspace():
-                last = index
-        lasts.append(last)
-        first, firsts = len(line), [len(line)] * (len(line) + 1)
-        for index in range(len(line) - 1, -1, -1):
-            if not line[index].isspace():
-                first = index
-            firsts[index] = first
-        before.append(lasts)
-        after.append(firsts)
-    for column in range(width * 3 // 10, width * 7 // 10):
-        split = crossing = 0
-        for line, lasts, firsts in zip(lines, before, after, strict=True):
-            if len(line) <= column - 1:
-                continue
-            if line[column - 1 : column + 2].strip():
-                crossing += 1
-                continue
-            start, end = firsts[0], lasts[len(line)]
-            left = lasts[column] - start + 1 if lasts[column] >= start else 0
-            right = end - firsts[column] + 1 if column < len(line) and firsts[column] <= end else 0
-            if left >= _MIN_COLUMN_CHARS and right >= _MIN_COLUMN_CHARS:
-                split += 1
-        if split >= _MIN_COLUMN_LINES and split * 2 >= len(lines) and crossing * 5 <= len(lines):
-            return column
-    return None
-    width = max(len(line) for line in lines)
     for column in range(width * 3 // 10, width * 7 // 10):
         split = crossing = 0
         for line in lines:
