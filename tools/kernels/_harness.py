@@ -362,15 +362,8 @@ class Harness:
                 answers=answers,
                 poison=poison,
             )
-            result = self._result(size, program, judgement, reply)
-            if trusted_code and task.reference_from_user and source == task.seed and "faster than" in result.detail:
-                # The task's own seed cannot beat the physics floor: the task file over-declares its work, and
-                # every honest candidate would be refused as a cheat.
-                raise TaskError(
-                    f"{task.name}: the task's own seed ran {result.detail} at {size.describe()}: the declared "
-                    "work (params.definition.work) is more than the kernel can move or compute in that time"
-                )
-            results.append(result)
+            own_seed = trusted_code and task.reference_from_user and source == task.seed
+            results.append(self._result(size, program, judgement, reply, own_seed=own_seed))
         fitness = 0.0
         status_final: Status = "ok"
         if all(result.correct for result in results):
@@ -489,11 +482,20 @@ class Harness:
         again = self.task.at_every_other_input(sizes, np.random.default_rng([seed, HELDOUT_STREAM, 3]))
         return self.task.draw_scalars(again, np.random.default_rng([seed, SCALAR_STREAM, 3]))
 
-    def _result(self, size: Size, program: HostProgram, judgement: Judgement, reply: dict[str, Any]) -> SizeResult:
+    def _result(
+        self, size: Size, program: HostProgram, judgement: Judgement, reply: dict[str, Any], *, own_seed: bool = False
+    ) -> SizeResult:
+        """`own_seed`: the run is a task file's own seed, which cannot beat the physics floor unless the file
+        over-declares its work (then every honest candidate would be refused as a cheat: the file is named)."""
         task = self.task
         times, rival_times = _timed(reply)
         work = task.work(size)
         too_fast = impossible(times, work, self.ceilings)
+        if too_fast and own_seed:
+            raise TaskError(
+                f"{task.name}: the task's own seed ran {too_fast} at {size.describe()}: the declared work "
+                "(params.definition.work) is more than the kernel can move or compute in that time"
+            )
         if too_fast:
             judgement.fail(too_fast)
         timing = verified_timing(times, rival_times, reply)
