@@ -17,11 +17,10 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-_COUNT_WORDS = {
-    "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8, "nine": 9, "ten": 10,
-    "eleven": 11, "twelve": 12, "thirteen": 13, "fourteen": 14, "fifteen": 15, "sixteen": 16, "seventeen": 17,
-    "eighteen": 18, "nineteen": 19, "twenty": 20, "both": 2, "none": 0, "zero": 0, "no": 0,
-}  # fmt: skip
+from verifiers._writeup_text import _TENS, _UNITS
+
+_COUNT_WORDS = {**_UNITS, "twenty": _TENS["twenty"], "both": 2, "none": 0, "no": 0}
+"""The number words the prose reader knows (zero to nineteen), twenty, and the words that count without one."""
 _EXPERIMENT_NOUNS = {
     "case", "cases", "run", "runs", "experiment", "experiments", "simulation", "simulations", "candidate",
     "candidates", "configuration", "configurations", "variant", "variants", "kernel", "kernels", "proof", "proofs",
