@@ -228,52 +228,25 @@ def check_statement(params: dict[str, object], task_id: str, coq: CoqConfig, pat
             if found is not None:
                 raise TaskError(f"{task_id}: {found}")
         return
-    assumed = header_assumptions(problem)
-    if assumed:
+    admitted = header_admission(problem)
+    if admitted:
         raise TaskError(
-            f"{task_id}: params.header {assumed}: the gate accepts only proofs that rest on no admitted step and no "
-            "axiom beyond its allow-list, so no proof of this statement could be accepted (prove it in the header, "
-            "or state it as a hypothesis of the theorem)"
+            f"{task_id}: params.header admits a proof ({admitted}): the gate accepts a proof resting only on the "
+            "header's own postulates and the allow-list, and an admitted lemma is neither, so no proof of this "
+            "statement could be accepted (prove the lemma, or state it as an Axiom or Hypothesis of the header)"
         )
     error = statement_error(parsed.header, parsed.statement, problem.statement, coq)
     if error is not None:
         raise TaskError(f"{task_id}: {error}")
 
 
-_ASSUMING = {
-    "Admitted": "admits a proof",
-    "Axiom": "declares an axiom",
-    "Axioms": "declares axioms",
-    "Parameter": "declares a parameter (an axiom)",
-    "Parameters": "declares parameters (axioms)",
-    "Conjecture": "declares a conjecture (an axiom)",
-}
-_SECTION_ASSUMING = {
-    "Hypothesis": "declares a hypothesis outside a section (an axiom)",
-    "Hypotheses": "declares hypotheses outside a section (axioms)",
-    "Variable": "declares a variable outside a section (an axiom)",
-    "Variables": "declares variables outside a section (axioms)",
-}
-_PREFIXES = {"Local", "Global", "Polymorphic", "Monomorphic", "Cumulative", "NonCumulative", "Private", "Program"}
+def header_admission(problem: ProofProblem) -> str:
+    """The header's first sentence that admits a proof (`Admitted.`, `Admit Obligations.`), or "".
 
-
-def header_assumptions(problem: ProofProblem) -> str:
-    """What in a Coq header admits or assumes ("" when nothing does): a task whose header holds an `Admitted`
-    lemma or an `Axiom` was accepted, and then no proof of it could pass the gate, whatever the search spent."""
-    sections = 0
+    A header's own postulates (`Axiom`, `Parameter`, a `Hypothesis`) are the task's assumptions, which the gate
+    allows; an admitted lemma is an axiom no one stated, and coqchk refuses every proof in its file, so such a
+    task was accepted and no proof of it could ever pass."""
     for sentence in problem.header_sentences():
-        words = re.sub(r"#\[[^\]]*\]", " ", sentence.code).split()
-        while words and words[0] in _PREFIXES:
-            words = words[1:]
-        if not words:
-            continue
-        first = words[0].rstrip(".")
-        if first == "Section":
-            sections += 1
-        elif first == "End" and sections:
-            sections -= 1
-        if first in _ASSUMING:
-            return f"{_ASSUMING[first]} (`{sentence.code[:60]}`)"
-        if first in _SECTION_ASSUMING and not sections:
-            return f"{_SECTION_ASSUMING[first]} (`{sentence.code[:60]}`)"
+        if sentence.first_word in ("Admitted", "Admit"):
+            return f"`{sentence.code[:60]}`"
     return ""
