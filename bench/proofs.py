@@ -5,7 +5,8 @@ Solve rate: every usable problem of each split runs through the orchestrator exa
 built-in proposer under a fixed per-problem budget of prover runs and seconds); a problem counts as
 solved only when the proof gate accepted it. Arms:
   builtin       the built-in proposer: automation plus proof skeletons, persistent session, no proof memory
-  memory        the same, first trying the proof memory's scripts for similar goals
+  memory        the same, first trying the proof memory's scripts for similar goals, and at each step the
+                tactics that closed the most similar goals of stored proofs (the step memory)
   builtin-coqc  `builtin` with one coqc process per prover run
   builtin-nolibrary  `builtin` without the library-lemma step (`Search` for a goal automation cannot close)
   builtin-nopool  `builtin` with one coqidetop session per problem (no session kept across problems)
@@ -178,6 +179,7 @@ def _run_split(split: str, arm: str, args: argparse.Namespace, home: Path) -> di
                 "seconds": metrics.get("seconds", 0.0),
                 "origin": info.get("origin", ""),
                 "memory": info.get("memory", ""),
+                "recalled_steps_won": int((info.get("step_memory") or {}).get("closed_by_recalled", 0)),
             }
         )
     usable = sum(1 for problem in load_split(split) if exclusion_reason(split, problem.name) is None)
@@ -213,6 +215,8 @@ def _run_split(split: str, arm: str, args: argparse.Namespace, home: Path) -> di
             else "not read"
         ),
         "solved_by_memory": sum(1 for row in rows if row["accepted"] and str(row["origin"]).startswith("memory:")),
+        "steps_readable": len(memory.step_rows(SplitFilter(exclude=frozenset({split})))) if arm == "memory" else 0,
+        "solved_with_recalled_step": sum(1 for row in rows if row["accepted"] and row["recalled_steps_won"]),
         "median_seconds_solved": statistics.median([r["seconds"] for r in rows if r["accepted"]]) if solved else None,
         "wall_seconds": round(wall, 1),
         "pooled_sessions": sessions,
@@ -444,7 +448,9 @@ def main() -> int:
                     f"{result['attempts_per_second']:.2f} checks/s per search, wall {result['wall_seconds']:.0f} s, "
                     f"pooled sessions started {result['pooled_sessions']['started']}, "
                     f"reused {result['pooled_sessions']['reused']}; "
-                    f"proof memory {result['memory_read']}, solved from memory {result['solved_by_memory']}",
+                    f"proof memory {result['memory_read']}, solved from memory {result['solved_by_memory']}, "
+                    f"closing steps readable {result['steps_readable']}, "
+                    f"solved with a recalled step {result['solved_with_recalled_step']}",
                     flush=True,
                 )
                 if args.out:

@@ -51,6 +51,12 @@ AUTOMATION: tuple[AutomationTactic, ...] = (
     AutomationTactic("psatz", "first [psatz R 2 | psatz Z 2]"),
     AutomationTactic("hammer", "hammer", weight=2.0, deferred=True),
 )
+RECALLED = "recalled"
+"""The name of a sweep tactic the step memory offered that the sweep does not hold itself."""
+RECALLED_WEIGHT = 1 / 3
+"""A recalled tactic's share of the per-tactic budget: one that does not apply should cost about a second."""
+MAX_RECALLED = 2
+"""New tactics (not already in the sweep) one probe takes from the step memory."""
 _NOT_FAILED = "The command has not failed!"
 LIBRARY_SECONDS = 8.0
 """The most one library-lemma step may take (the `Search`, then every lemma's try): where no lemma
@@ -73,6 +79,33 @@ class StepFix:
     @property
     def found(self) -> bool:
         return self.tactic is not None
+
+
+def with_recalled(
+    sweep: tuple[AutomationTactic, ...], recalled: tuple[str, ...], limit: int = MAX_RECALLED
+) -> tuple[AutomationTactic, ...]:
+    """The sweep with the step memory's tactics for this goal first, most similar first: one the sweep holds
+    moves to the front (a deferred one stays in its own pass), a new one is added with a short budget (at
+    most `limit` of them)."""
+    known = {tactic.script: tactic for tactic in sweep}
+    front: list[AutomationTactic] = []
+    added = 0
+    for sentence in recalled:
+        script = sentence.strip().removesuffix(".").strip()
+        if not script:
+            continue
+        if script in known:
+            if known[script].deferred:
+                continue
+            tactic = known[script]
+        elif added < limit:
+            tactic = AutomationTactic(RECALLED, script, weight=RECALLED_WEIGHT)
+            added += 1
+        else:
+            continue
+        if tactic not in front:
+            front.append(tactic)
+    return (*front, *(tactic for tactic in sweep if tactic not in front))
 
 
 def probe_text(tactics: tuple[AutomationTactic, ...], tactic_seconds: float, hammer_seconds: int) -> tuple[str, int]:

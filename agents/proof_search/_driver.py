@@ -25,6 +25,7 @@ from agents.proof_search._memory import RETRIEVE_ENV, SplitFilter, memory_from_e
 from agents.proof_search._proposer import SKELETONS, BuiltinProposer
 from agents.proof_search._script import AUTOMATION_IMPORTS, ProofScript, script_from_text
 from agents.proof_search._search import ProofSearch, SearchBudget
+from agents.proof_search._step_memory import StepRecall, accepted_pairs, record_pairs
 from runs import ExperimentSpec, RunStore, TaskSpec
 from tools import ExperimentOutcome, SandboxFactory, TaskError
 from tools.proofs import (
@@ -74,12 +75,16 @@ def drive_proof(context: Execution, spec: ExperimentSpec, directory: Path) -> Ex
         prover.close()
         return ExperimentOutcome(key=spec.key, status="error", error=problem_text)
     remembered: list[ProofScript]
+    steps: StepRecall | None = None
     if params.prover != "coq":
         remembered, memory_note = [], "off (the proof memory holds Coq proofs)"
     elif wanted is None:
         remembered, memory_note = recalled(problem)
+        steps = recalled_steps(problem)
     else:
         remembered, memory_note = [], "off (skeletons restricted)"
+    if steps is not None:
+        memory_note += f"; {len(steps.entries)} closing step(s) readable"
     proposer = BuiltinProposer(wanted, remembered, skeletons)
     search = ProofSearch(
         problem,
@@ -91,6 +96,7 @@ def drive_proof(context: Execution, spec: ExperimentSpec, directory: Path) -> Ex
         should_stop=context.should_stop,
         imports=AUTOMATION_IMPORTS if params.prover == "coq" else "",
         library=params.library,
+        recall_tactics=steps.tactics if steps is not None and steps.entries else None,
     )
     try:
         result = search.run()
@@ -111,6 +117,12 @@ def drive_proof(context: Execution, spec: ExperimentSpec, directory: Path) -> Ex
         "llm_calls": result.llm_calls,
         "memory": memory_note,
     }
+    if steps is not None and steps.entries:
+        probes = [entry for entry in result.log if entry.get("kind") == "probe" and "recalled" in entry]
+        info["step_memory"] = {
+            "goals_offered": len(probes),
+            "closed_by_recalled": sum(1 for entry in probes if entry.get("recall_won")),
+        }
     if result.llm_stopped:
         info["llm_stopped"] = result.llm_stopped
     if conjecture is not None and conjecture.exhausted:
@@ -165,6 +177,33 @@ def recalled(problem: ProofProblem) -> tuple[list[ProofScript], str]:
     return drafts, f"{len(drafts)} script(s) recalled{excluded}{only}"
 
 
+def recalled_steps(problem: ProofProblem) -> StepRecall | None:
+    """The step memory this search may read (split filter from the environment; the problem's own steps
+    left out), or None when retrieval is off or the memory cannot be read (the search goes on without it)."""
+    memory = memory_from_environment()
+    if memory is None or os.environ.get(RETRIEVE_ENV, "").strip().lower() == "off":
+        return None
+    try:
+        return StepRecall.from_memory(memory, problem.id, SplitFilter.from_environment())
+    except (sqlite3.Error, OSError):
+        return None
+
+
+def _search_log(path: Path) -> list[dict[str, Any]]:
+    """The entries of a search log; lines that are not JSON objects are skipped."""
+    entries: list[dict[str, Any]] = []
+    if not path.is_file():
+        return entries
+    for line in path.read_text(errors="replace").splitlines():
+        try:
+            entry = json.loads(line)
+        except ValueError:
+            continue
+        if isinstance(entry, dict):
+            entries.append(entry)
+    return entries
+
+
 def _judged_digest(context: RunContext, key: str, digest: str) -> bool:
     """Whether an accepting proof-gate verdict on experiment `key` cites `digest` as its evidence."""
     return any(
@@ -201,7 +240,10 @@ def remember(context: RunContext, spec: ExperimentSpec, decision: str) -> bool:
     if script is None:
         return False
     try:
-        return memory.record(problem, script, run_id=context.run_id)
+        recorded = memory.record(problem, script, run_id=context.run_id)
+        pairs = accepted_pairs(_search_log(context.experiment_dir(spec.key) / SEARCH_LOG), script.steps)
+        record_pairs(memory, problem, pairs, run_id=context.run_id)
+        return recorded
     except (sqlite3.Error, OSError) as error:  # a memory that cannot be written never fails the run
         context.emit("memory", f"{spec.key}: the proof memory could not record it: {error}", key=spec.key)
         return False

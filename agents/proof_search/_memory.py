@@ -22,9 +22,10 @@ import re
 import sqlite3
 import time
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Protocol, TypeVar
 
 from agents.proof_search._script import ProofScript
 from tools.proofs import SPLITS, ProofProblem, load_split, strip_comments
@@ -52,9 +53,22 @@ CREATE TABLE IF NOT EXISTS proofs (
     UNIQUE (problem_id, script)
 )
 """
+_STEPS_SCHEMA = """
+CREATE TABLE IF NOT EXISTS steps (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    problem_id TEXT NOT NULL,
+    split TEXT NOT NULL,
+    goal TEXT NOT NULL,
+    features TEXT NOT NULL,
+    tactic TEXT NOT NULL,
+    run_id TEXT NOT NULL DEFAULT '',
+    recorded_at REAL NOT NULL,
+    UNIQUE (problem_id, goal, tactic)
+)
+"""
 
-_TYPES = {"nat": "nat", "Z": "Z", "R": "R", "C": "C", "Q": "Q", "bool": "bool"}
-_OPERATORS = {
+NUMBER_TYPES = {"nat": "nat", "Z": "Z", "R": "R", "C": "C", "Q": "Q", "bool": "bool"}
+OPERATORS = {
     "+": "plus",
     "-": "minus",
     "*": "times",
@@ -100,7 +114,7 @@ _OPERATORS = {
     "Nat.sqrt": "sqrt",
 }
 _RELATIONS = ("<->", "<>", "<=", ">=", "=", "<", ">", "/\\", "\\/", "exists", "~", "True", "False")
-_TOKEN = re.compile(r"[A-Za-z_][A-Za-z0-9_'.]*|<->|<>|<=|>=|->|/\\|\\/|[-+*/^=<>~]")
+TOKEN = re.compile(r"[A-Za-z_][A-Za-z0-9_'.]*|<->|<>|<=|>=|->|/\\|\\/|[-+*/^=<>~]")
 _IDENT = re.compile(r"[^\W\d][\w']*")
 
 
@@ -190,7 +204,7 @@ class Binder:
     def is_hypothesis(self) -> bool:
         """A binder whose type is a proposition, not a number type or a function between types."""
         words = set(_IDENT.findall(self.type)) | set(re.findall(r"->|=|<|>|~", self.type))
-        return not words <= {*_TYPES, "->", "Type", "Prop", "Set"}
+        return not words <= {*NUMBER_TYPES, "->", "Type", "Prop", "Set"}
 
 
 def binders_of(binders: str) -> list[Binder]:
@@ -255,7 +269,7 @@ def premises_and_conclusion(problem: ProofProblem) -> tuple[list[Binder], list[s
     return binders, premises, parts[-1]
 
 
-def _head(text: str) -> str:
+def head_of(text: str) -> str:
     """The top-level relation or connective of a proposition."""
     text = re.sub(r"\)\s*%\s*\w+$", ")", text.strip())
     while text.startswith("(") and text.endswith(")") and split_top(text[1:-1], ")") == [text[1:-1].strip()]:
@@ -269,7 +283,7 @@ def _head(text: str) -> str:
     for relation in _RELATIONS:
         if len(split_top(text, relation)) > 1:
             return relation
-    first = _TOKEN.match(text)
+    first = TOKEN.match(text)
     return first.group(0) if first else "?"
 
 
@@ -277,22 +291,22 @@ def goal_features(problem: ProofProblem) -> Counter[str]:
     """The features retrieval compares: types, conclusion head, operators, hypothesis shapes, header names."""
     binders, premises, conclusion = premises_and_conclusion(problem)
     text = strip_comments(problem.header + "\n" + problem.statement)
-    tokens = _TOKEN.findall(strip_comments(problem.statement))
+    tokens = TOKEN.findall(strip_comments(problem.statement))
     features: Counter[str] = Counter()
     for binder in binders:
-        if binder.type in _TYPES:
-            features[f"type:{_TYPES[binder.type]}"] += 1
+        if binder.type in NUMBER_TYPES:
+            features[f"type:{NUMBER_TYPES[binder.type]}"] += 1
         elif "->" in binder.type and not binder.is_hypothesis:
             features["type:function"] += 1
     for scope, name in (("R_scope", "R"), ("Z_scope", "Z"), ("nat_scope", "nat"), ("%Z", "Z"), ("%R", "R")):
         if scope in text:
             features[f"scope:{name}"] += 1
-    features[f"head:{_head(conclusion)}"] += 2
+    features[f"head:{head_of(conclusion)}"] += 2
     for token in tokens:
-        if token in _OPERATORS:
-            features[f"op:{_OPERATORS[token]}"] += 1
+        if token in OPERATORS:
+            features[f"op:{OPERATORS[token]}"] += 1
     for premise in premises:
-        features[f"hyp:{_head(premise)}"] += 1
+        features[f"hyp:{head_of(premise)}"] += 1
     features[f"hyps:{min(len(premises), 4)}"] += 1
     for name in re.findall(r"(?:Definition|Fixpoint)\s+([A-Za-z_][A-Za-z0-9_']*)", problem.header):
         features[f"def:{name}"] += 1
@@ -372,6 +386,7 @@ class ProofMemory:
         connection = sqlite3.connect(self.path, timeout=self.timeout)
         if not self._created:
             connection.execute(_SCHEMA)
+            connection.execute(_STEPS_SCHEMA)
             connection.commit()
             self._created = True
         return connection
@@ -400,6 +415,67 @@ class ProofMemory:
                 return cursor.rowcount > 0
         finally:
             connection.close()
+
+    def record_steps(
+        self,
+        problem: ProofProblem,
+        steps: Iterable[tuple[str, dict[str, int], str]],
+        *,
+        run_id: str = "",
+        split: str | None = None,
+    ) -> int:
+        """Store the closing steps of an accepted proof, each as (goal state, its features, the tactic that
+        closed it), once per problem, goal and tactic; how many were new."""
+        rows = [
+            (
+                problem.id,
+                split if split is not None else split_of_problem(problem),
+                goal,
+                json.dumps(features, sort_keys=True),
+                tactic,
+                run_id,
+                time.time(),
+            )
+            for goal, features, tactic in steps
+        ]
+        if not rows:
+            return 0
+        connection = self._connect()
+        try:
+            with connection:
+                before = connection.total_changes
+                connection.executemany(
+                    "INSERT OR IGNORE INTO steps (problem_id, split, goal, features, tactic, run_id, recorded_at) "
+                    "VALUES (?, ?, ?, ?, ?, ?, ?)",
+                    rows,
+                )
+                return connection.total_changes - before
+        finally:
+            connection.close()
+
+    def step_rows(self, splits: SplitFilter | None = None) -> list[tuple[str, str, dict[str, int], str]]:
+        """Every stored closing step the filter allows, oldest first: (problem id, split, features, tactic).
+        A row this code did not write (features not the JSON it stores) is skipped."""
+        if not self.path.is_file():
+            return []
+        connection = self._connect()
+        try:
+            rows = connection.execute("SELECT problem_id, split, features, tactic FROM steps ORDER BY id").fetchall()
+        finally:
+            connection.close()
+        chosen = splits or SplitFilter()
+        kept: list[tuple[str, str, dict[str, int], str]] = []
+        for problem_id, split, features, tactic in rows:
+            if not chosen.allows(str(split)):
+                continue
+            try:
+                parsed = json.loads(str(features))
+                counts = {str(k): int(v) for k, v in parsed.items()} if isinstance(parsed, dict) else None
+            except (ValueError, TypeError):
+                counts = None
+            if counts is not None:
+                kept.append((str(problem_id), str(split), counts, str(tactic)))
+        return kept
 
     def entries(self, splits: SplitFilter | None = None) -> list[MemoryEntry]:
         """Every stored proof the filter allows, oldest first."""
@@ -460,7 +536,15 @@ def _entry(row: tuple[object, ...]) -> MemoryEntry | None:
         return None
 
 
-def rank(query: Counter[str], entries: list[MemoryEntry]) -> list[tuple[float, MemoryEntry]]:
+class _Featured(Protocol):
+    @property
+    def features(self) -> dict[str, int]: ...
+
+
+_Entry = TypeVar("_Entry", bound=_Featured)
+
+
+def rank(query: Counter[str], entries: Sequence[_Entry]) -> list[tuple[float, _Entry]]:
     """Entries by TF-IDF cosine similarity of their features to `query`, best first (ties: oldest first)."""
     if not entries:
         return []
@@ -478,7 +562,7 @@ def rank(query: Counter[str], entries: list[MemoryEntry]) -> list[tuple[float, M
 
     wanted = weights(query)
     wanted_norm = math.sqrt(sum(value * value for value in wanted.values())) or 1.0
-    scored: list[tuple[float, int, MemoryEntry]] = []
+    scored: list[tuple[float, int, _Entry]] = []
     for position, entry in enumerate(entries):
         have = weights(entry.features)
         norm = math.sqrt(sum(value * value for value in have.values())) or 1.0

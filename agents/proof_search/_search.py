@@ -22,7 +22,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from agents.proof_search._automation import AUTOMATION, AutomationTactic, StepFix, ToolCorrector
+from agents.proof_search._automation import AUTOMATION, AutomationTactic, StepFix, ToolCorrector, with_recalled
 from agents.proof_search._conjecture import ConjectureCorrector, Failure
 from agents.proof_search._dialects import classify_foreign
 from agents.proof_search._proposer import BuiltinProposer
@@ -154,6 +154,13 @@ def _diagnose_foreign(rendered: RenderedScript, result: CheckResult) -> Diagnosi
     return Diagnosis("step", index=index, message=error.message)
 
 
+def _won_by(outcome: StepFix, recalled: tuple[str, ...]) -> bool:
+    """Whether the probe's winning tactic is one the step memory offered."""
+    if outcome.tactic is None:
+        return False
+    return outcome.tactic.strip().removesuffix(".") in {item.strip().removesuffix(".") for item in recalled}
+
+
 def _nearest(rendered: RenderedScript, offset: int) -> int:
     for index, (start, _end) in enumerate(rendered.spans):
         if start > offset:
@@ -178,8 +185,10 @@ class ProofSearch:
         dedupe_goals: bool = True,
         tactics: tuple[AutomationTactic, ...] = AUTOMATION,
         library: bool = True,
+        recall_tactics: Callable[[str], tuple[str, ...]] | None = None,
     ) -> None:
         self.problem = problem
+        self.recall_tactics = recall_tactics
         self.prover = prover
         self.budget = budget or SearchBudget()
         self.proposer = proposer or BuiltinProposer()
@@ -482,7 +491,12 @@ class ProofSearch:
         if goal is not None and goal in self._failed_goals:
             self._record(kind="probe", origin=script.origin, step=index, ok=False, skipped="goal already tried")
             return None
-        outcome = self._sweep(script, index, goal, self._first_tactics, library=True, deferred=False)
+        tactics = self._first_tactics
+        recalled: tuple[str, ...] = ()
+        if self.recall_tactics is not None and goal is not None:
+            recalled = self.recall_tactics(goal)
+            tactics = with_recalled(tactics, recalled)
+        outcome = self._sweep(script, index, goal, tactics, library=True, deferred=False, recalled=recalled)
         if not outcome.found:
             if goal is not None and not outcome.check.timed_out:
                 self._failed_goals.add(goal)
@@ -499,8 +513,11 @@ class ProofSearch:
         *,
         library: bool,
         deferred: bool,
+        recalled: tuple[str, ...] = (),
     ) -> StepFix:
-        """One tool-correction probe with `tactics`, counted and logged."""
+        """One tool-correction probe with `tactics`, counted and logged; a probe that closed the goal logs the
+        goal too (what the step memory keeps of an accepted proof), and one the step memory offered
+        tactics to names them and whether one of them won."""
         self.attempts += 1
         outcome = self.corrector.fix(
             script, index, timeout=max(1.0, self._remaining()), goal=goal, tactics=tactics, library=library
@@ -519,6 +536,8 @@ class ProofSearch:
             # A probe that failed because the prover itself did (it died, or would not start) says so.
             error=outcome.check.failure[:300],
             **({"deferred": True} if deferred else {}),
+            **({"goal": bounded(goal, GOAL_LIMIT)} if outcome.found and goal is not None else {}),
+            **({"recalled": list(recalled), "recall_won": _won_by(outcome, recalled)} if recalled else {}),
         )
         return outcome
 
