@@ -10,6 +10,9 @@ The memory is one SQLite file under the data home (`$LABGATE_HOME/proof-memory/m
 or `LABGATE_PROOF_MEMORY`); SQLite serialises writers, so several runs may record at once.
 Retrieval takes a split filter (`exclude_splits` / `only_splits`) so that a benchmark never
 reads the accepted proofs of the split it evaluates.
+
+Beside the proofs, a `steps` table keeps the closing steps of accepted proofs with the goal each closed
+(`_step_memory`), read through the same split filter.
 """
 
 from __future__ import annotations
