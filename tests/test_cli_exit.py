@@ -3,6 +3,7 @@ the interpreter's teardown skipped."""
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -87,3 +88,31 @@ def test_python_m_api_cli_ends_with_the_commands_status(tmp_path: Path) -> None:
     )
     assert shown.returncode == 2
     assert "no run with id 'no-such-run'" in shown.stderr
+
+
+BLAS_PROBE = """
+import os, sys, types
+os.environ.pop("OPENBLAS_NUM_THREADS", None)
+{preset}
+def command():
+    before = len(os.listdir("/proc/self/task"))
+    import numpy
+    numpy.dot(numpy.ones(1 << 16), numpy.ones(1 << 16))
+    print(os.environ.get("OPENBLAS_NUM_THREADS"), len(os.listdir("/proc/self/task")) - before, flush=True)
+
+sys.modules["api.cli._main"] = types.SimpleNamespace(main=command)  # numpy not imported before the entry runs
+from api.cli._entry import main
+main()
+"""
+
+
+@pytest.mark.skipif((os.cpu_count() or 1) < 2, reason="OpenBLAS starts no second thread on one core")
+@pytest.mark.parametrize(("preset", "expected"), [("", "1 0"), ("os.environ['OPENBLAS_NUM_THREADS'] = '2'", "2 1")])
+def test_the_command_runs_numpy_on_one_blas_thread_unless_told_otherwise(preset: str, expected: str) -> None:
+    """A second OpenBLAS thread spins after every call, on the cores the solvers need (see BLAS_THREADS)."""
+    source = BLAS_PROBE.format(preset=preset)
+    result = subprocess.run(
+        [sys.executable, "-c", source], cwd=REPO, capture_output=True, text=True, timeout=120, check=False
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == expected.split()
