@@ -94,6 +94,7 @@ def test_steps_are_stored_once_read_through_the_split_filter_and_ranked(tmp_path
     assert [(row[1], row[3]) for row in rows] == [("user", "nra."), ("user", "nia."), ("test", "lra.")]
     assert [row[3] for row in memory.step_rows(SplitFilter(exclude=frozenset({"test"})))] == []  # no user rows
     assert [row[3] for row in memory.step_rows(SplitFilter(only=frozenset({"test"})))] == ["lra."]
+    assert [row[3] for row in memory.step_rows(newest=2)] == ["nia.", "lra."]  # the newest, oldest first
     recall = StepRecall.from_memory(memory, "proofs/other")
     assert recall.tactics(REAL_GOAL_LIKE)[0] == "nra."
     assert "nia." not in recall.tactics(REAL_GOAL_LIKE, limit=1)

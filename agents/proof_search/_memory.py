@@ -25,10 +25,9 @@ import re
 import sqlite3
 import time
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Protocol, TypeVar
 
 from agents.proof_search._script import ProofScript
 from tools.proofs import SPLITS, ProofProblem, load_split, strip_comments
@@ -456,14 +455,20 @@ class ProofMemory:
         finally:
             connection.close()
 
-    def step_rows(self, splits: SplitFilter | None = None) -> list[tuple[str, str, dict[str, int], str]]:
-        """Every stored closing step the filter allows, oldest first: (problem id, split, features, tactic).
-        A row this code did not write (features not the JSON it stores) is skipped."""
+    def step_rows(
+        self, splits: SplitFilter | None = None, *, newest: int | None = None
+    ) -> list[tuple[str, str, dict[str, int], str]]:
+        """The stored closing steps the filter allows (of the `newest` rows, when given), oldest first:
+        (problem id, split, features, tactic). A row this code did not write (features not the JSON it
+        stores) is skipped."""
         if not self.path.is_file():
             return []
         connection = self._connect()
         try:
-            rows = connection.execute("SELECT problem_id, split, features, tactic FROM steps ORDER BY id").fetchall()
+            rows = connection.execute(
+                "SELECT problem_id, split, features, tactic FROM steps ORDER BY id DESC LIMIT ?",
+                (-1 if newest is None else newest,),
+            ).fetchall()[::-1]
         finally:
             connection.close()
         chosen = splits or SplitFilter()
@@ -539,15 +544,7 @@ def _entry(row: tuple[object, ...]) -> MemoryEntry | None:
         return None
 
 
-class _Featured(Protocol):
-    @property
-    def features(self) -> dict[str, int]: ...
-
-
-_Entry = TypeVar("_Entry", bound=_Featured)
-
-
-def rank(query: Counter[str], entries: Sequence[_Entry]) -> list[tuple[float, _Entry]]:
+def rank(query: Counter[str], entries: list[MemoryEntry]) -> list[tuple[float, MemoryEntry]]:
     """Entries by TF-IDF cosine similarity of their features to `query`, best first (ties: oldest first)."""
     if not entries:
         return []
@@ -565,7 +562,7 @@ def rank(query: Counter[str], entries: Sequence[_Entry]) -> list[tuple[float, _E
 
     wanted = weights(query)
     wanted_norm = math.sqrt(sum(value * value for value in wanted.values())) or 1.0
-    scored: list[tuple[float, int, _Entry]] = []
+    scored: list[tuple[float, int, MemoryEntry]] = []
     for position, entry in enumerate(entries):
         have = weights(entry.features)
         norm = math.sqrt(sum(value * value for value in have.values())) or 1.0

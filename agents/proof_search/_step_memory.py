@@ -18,19 +18,23 @@ benchmark evaluating a split never reads that split's steps.
 
 from __future__ import annotations
 
+import math
 import re
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
 
 from agents.proof_search._library import goal_constants
-from agents.proof_search._memory import NUMBER_TYPES, OPERATORS, TOKEN, ProofMemory, SplitFilter, head_of, rank
+from agents.proof_search._memory import NUMBER_TYPES, OPERATORS, TOKEN, ProofMemory, SplitFilter, head_of
 from tools.proofs import ProofProblem
 
 MAX_RECALLED = 2
 """New tactics (not already in the sweep) one probe tries from the memory."""
 MIN_SIMILARITY = 0.35
 """Below this cosine a stored goal is not like the new one: its tactic is not offered."""
+MAX_ENTRIES = 20_000
+"""The newest stored steps one search reads: enough for every proof of miniF2F many times over, bounded so that
+a memory grown over years costs a search no more than this to load and index."""
 MAX_TACTIC = 400
 """Characters of a stored tactic: longer ones are skeleton fragments, not closing steps."""
 _SEPARATOR = "\n" + "=" * 28 + "\n"
@@ -130,31 +134,57 @@ class StepEntry:
 
 
 class StepRecall:
-    """The stored closing steps one search may read (its own problem's left out), ranked per goal."""
+    """The stored closing steps one search may read (its own problem's left out), ranked per goal by TF-IDF
+    cosine, as the proof memory ranks whole proofs; the entries' weights are computed once per search and
+    kept in an index by feature, so a probe costs in proportion to the entries sharing its goal's features."""
 
     def __init__(self, entries: list[StepEntry]) -> None:
         self.entries = entries
         self.asked = 0
         self.offered = 0
+        frequency: Counter[str] = Counter()
+        for entry in entries:
+            frequency.update(entry.features.keys())
+        self._idf = {name: math.log((1 + len(entries)) / (1 + count) + 1.0) for name, count in frequency.items()}
+        self._index: dict[str, list[tuple[int, float]]] = {}
+        self._norms: list[float] = []
+        for position, entry in enumerate(entries):
+            weights = self._weights(entry.features)
+            self._norms.append(math.sqrt(sum(value * value for value in weights.values())) or 1.0)
+            for name, value in weights.items():
+                self._index.setdefault(name, []).append((position, value))
 
     @classmethod
     def from_memory(cls, memory: ProofMemory, problem_id: str, splits: SplitFilter | None = None) -> StepRecall:
-        rows = memory.step_rows(splits)
+        rows = memory.step_rows(splits, newest=MAX_ENTRIES)
         return cls([StepEntry(pid, features, tactic) for pid, _split, features, tactic in rows if pid != problem_id])
 
+    def _weights(self, features: dict[str, int] | Counter[str]) -> dict[str, float]:
+        return {
+            name: (1.0 + math.log(count)) * self._idf.get(name, 0.0)
+            for name, count in features.items()
+            if count > 0 and name in self._idf
+        }
+
     def tactics(self, state: str, limit: int = 4) -> tuple[str, ...]:
-        """The tactics that closed the stored goals most like `state`, most similar first, each once."""
+        """The tactics that closed the stored goals most like `state`, most similar first (ties: the older
+        entry first), each once."""
         self.asked += 1
-        if not self.entries:
+        query = self._weights(state_features(state))
+        norm = math.sqrt(sum(value * value for value in query.values()))
+        if not query or not norm:
             return ()
-        query = state_features(state)
-        if not query:
-            return ()
+        dots: dict[int, float] = {}
+        for name, value in query.items():
+            for position, weight in self._index.get(name, ()):
+                dots[position] = dots.get(position, 0.0) + value * weight
+        scored = sorted(((-dot / (norm * self._norms[p]), p) for p, dot in dots.items()))
         found: list[str] = []
-        for score, entry in rank(query, self.entries):
-            if score < MIN_SIMILARITY or len(found) >= limit:
+        for negative, position in scored:
+            if -negative < MIN_SIMILARITY or len(found) >= limit:
                 break
-            if entry.tactic not in found:
-                found.append(entry.tactic)
+            tactic = self.entries[position].tactic
+            if tactic not in found:
+                found.append(tactic)
         self.offered += bool(found)
         return tuple(found)
