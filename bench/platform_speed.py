@@ -14,7 +14,9 @@ Rows (each a median of `--repeats` >= 3 runs; the arms of a row take turns going
                       cluster that `ray start --head` started on this machine, as a Ray deployment runs
                       (`ray_cluster_over_local`): the cluster is started before each of those runs and
                       stopped after it, untimed, with `ray stop --force`, which ends every Ray process
-                      on the machine (use --no-ray where a cluster of your own is running)
+                      on the machine (use --no-ray where a cluster of your own is running); and joining
+                      such a cluster after one untimed run went through it (`ray_warm_cluster_over_local`),
+                      as a deployment's cluster has served runs before
   startup             seconds from `agent run cfd/cavity`'s start to its first sandboxed solver command
                       (the command is not run), and the CPU seconds the process had used by then
 
@@ -239,10 +241,14 @@ class RayCluster:
             raise RuntimeError(f"ray start --head failed: {started.stderr[-800:]}")
         self.address = f"127.0.0.1:{RAY_PORT}"
 
-    def run(self, tree: Path, home: Path, args: list[str]) -> float:
-        """Seconds of one `agent ...` run joining the cluster (its start and stop are not timed)."""
+    def run(self, tree: Path, home: Path, args: list[str], warm_up: Path | None = None) -> float:
+        """Seconds of one `agent ...` run joining the cluster (its start and stop are not timed). With
+        `warm_up` (another home), the same run first goes through once, untimed: the cluster a deployment
+        runs has served runs before, while a cluster just started still boots its workers under the first."""
         self.start()
         try:
+            if warm_up is not None:
+                agent(tree, warm_up, args, {"LABGATE_RAY_ADDRESS": self.address})
             return agent(tree, home, args, {"LABGATE_RAY_ADDRESS": self.address})[0]
         finally:
             self.stop()
@@ -369,6 +375,14 @@ class Bench:
                             ),
                         )
                     )
+                    found.append(
+                        (
+                            f"{prefix}ray/cluster-warm",
+                            lambda tree=tree, cluster=cluster: cluster.run(
+                                tree, self.home(), [*ray, "--executor", "ray"], warm_up=self.home()
+                            ),
+                        )
+                    )
         return found
 
     def startup(self, tree: Path, args: list[str]) -> float:
@@ -432,6 +446,10 @@ class Bench:
         if local and cluster:
             rows["ray_cluster_over_local"] = round(cluster / local, 3)
             rows.setdefault("ray_seconds", {})["cluster"] = round(cluster, 2)
+        warm = m(f"{prefix}ray/cluster-warm")
+        if local and warm:
+            rows["ray_warm_cluster_over_local"] = round(warm / local, 3)
+            rows.setdefault("ray_seconds", {})["cluster_warm"] = round(warm, 2)
         return rows
 
 
