@@ -131,7 +131,6 @@ def _search(prover: CoqSession, recall: StepRecall | None) -> tuple[bool, list[d
     return result.solved, result.log
 
 
-@pytest.mark.slow
 @pytest.mark.coq
 @pytest.mark.usefixtures("coq", "bubblewrap")
 def test_a_goal_is_closed_by_the_step_that_closed_a_similar_goal_of_another_proof(
@@ -151,7 +150,6 @@ def test_a_goal_is_closed_by_the_step_that_closed_a_similar_goal_of_another_proo
     assert won and won[0]["tactic"] == "unfold double; lia." and won[0]["winner"] == RECALLED
 
 
-@pytest.mark.slow
 @pytest.mark.coq
 @pytest.mark.usefixtures("coq", "bubblewrap")
 def test_a_searched_proof_the_gate_accepted_leaves_its_closing_steps(
