@@ -140,8 +140,6 @@ class StepRecall:
 
     def __init__(self, entries: list[StepEntry]) -> None:
         self.entries = entries
-        self.asked = 0
-        self.offered = 0
         frequency: Counter[str] = Counter()
         for entry in entries:
             frequency.update(entry.features.keys())
@@ -169,7 +167,6 @@ class StepRecall:
     def tactics(self, state: str, limit: int = 4) -> tuple[str, ...]:
         """The tactics that closed the stored goals most like `state`, most similar first (ties: the older
         entry first), each once."""
-        self.asked += 1
         query = self._weights(state_features(state))
         norm = math.sqrt(sum(value * value for value in query.values()))
         if not query or not norm:
@@ -186,5 +183,4 @@ class StepRecall:
             tactic = self.entries[position].tactic
             if tactic not in found:
                 found.append(tactic)
-        self.offered += bool(found)
         return tuple(found)
