@@ -39,7 +39,15 @@ from runs._records import (
     storable_problem,
     task_label,
 )
-from runs._store import RUN_SORT_KEYS, RunNotFoundError, RunStore, UnknownStatusError, new_run_id, read_json
+from runs._store import (
+    RUN_SORT_KEYS,
+    RunNotFoundError,
+    RunStore,
+    UnknownStatusError,
+    json_objects,
+    new_run_id,
+    read_json,
+)
 from runs._tables import Artifact, Event, Experiment, Run, Step, Verdict, stored_utc, utcnow
 from runs._tree import TreeStep, TreeWalkError, tree_steps
 from runs._untrusted import (
@@ -106,6 +114,7 @@ __all__ = [
     "copy_untrusted_tree",
     "describe_deviations",
     "is_unicode_text",
+    "json_objects",
     "media_type_for",
     "new_run_id",
     "read_json",

@@ -238,6 +238,22 @@ def read_json(text: str | bytes) -> Any:
     return _valid_text(value) if "\\ud" in raw.lower() else value
 
 
+def json_objects(text: str) -> list[dict[str, Any]]:
+    """The JSON objects of a JSON Lines text (a search's log), in order, each read as `read_json` reads a column.
+
+    A line that is not an object is skipped: a line cut short by a process that died while writing it, or a
+    value nested past the decoder's depth. A log is read for what it holds, never refused for one bad line."""
+    objects: list[dict[str, Any]] = []
+    for line in text.splitlines():
+        try:
+            value = read_json(line)
+        except (DamagedRecordError, RecursionError):
+            continue
+        if isinstance(value, dict):
+            objects.append(value)
+    return objects
+
+
 _ENGINE_OPTIONS: dict[str, Any] = {
     "pool_pre_ping": True,
     "pool_size": 10,

@@ -7,9 +7,7 @@ only starting points: the new search evaluates each afresh and the gates judge i
 
 from __future__ import annotations
 
-import json
-
-from runs import ArtifactNotFoundError, RunNotFoundError, RunStore, TaskSpec
+from runs import ArtifactNotFoundError, RunNotFoundError, RunStore, TaskSpec, json_objects
 from tools import TaskError
 from tools.kernels import MAX_STARTS, KernelSearchParams, kernel_task, parse_params, source_digest
 
@@ -41,11 +39,7 @@ def best_candidates(store: RunStore, run_id: str, params: KernelSearchParams, co
             text = store.artifacts.open_path(artifact.sha256).read_text(errors="replace")
         except (ArtifactNotFoundError, OSError):
             continue
-        for line in text.splitlines():
-            try:
-                entry = json.loads(line)
-            except json.JSONDecodeError:
-                continue
+        for entry in json_objects(text):
             source, fitness = entry.get("source"), entry.get("fitness")
             if entry.get("status") != "ok" or not isinstance(source, str) or not isinstance(fitness, int | float):
                 continue

@@ -26,7 +26,7 @@ from agents.proof_search._proposer import SKELETONS, BuiltinProposer
 from agents.proof_search._script import AUTOMATION_IMPORTS, ProofScript, script_from_text
 from agents.proof_search._search import ProofSearch, SearchBudget
 from agents.proof_search._step_memory import StepRecall, accepted_pairs, record_pairs
-from runs import ExperimentSpec, RunStore, TaskSpec
+from runs import ExperimentSpec, RunStore, TaskSpec, json_objects
 from tools import ExperimentOutcome, SandboxFactory, TaskError
 from tools.proofs import (
     PROOF_FILE,
@@ -190,18 +190,8 @@ def recalled_steps(problem: ProofProblem) -> StepRecall | None:
 
 
 def _search_log(path: Path) -> list[dict[str, Any]]:
-    """The entries of a search log; lines that are not JSON objects are skipped."""
-    entries: list[dict[str, Any]] = []
-    if not path.is_file():
-        return entries
-    for line in path.read_text(errors="replace").splitlines():
-        try:
-            entry = json.loads(line)
-        except ValueError:
-            continue
-        if isinstance(entry, dict):
-            entries.append(entry)
-    return entries
+    """The entries of a search log (none when it is missing)."""
+    return json_objects(path.read_text(errors="replace")) if path.is_file() else []
 
 
 def _judged_digest(context: RunContext, key: str, digest: str) -> bool:

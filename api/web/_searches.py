@@ -13,7 +13,7 @@ from typing import Any
 from markupsafe import Markup
 
 from api.web._render import TEXT_LIMIT, diff_html, highlighted
-from runs import Artifact, ArtifactNotFoundError, RunStore, read_json
+from runs import Artifact, ArtifactNotFoundError, RunStore, json_objects
 
 JSONL_LIMIT = 8 << 20
 """The largest search log read; a larger one stays a download."""
@@ -30,24 +30,7 @@ def read_entries(store: RunStore, artifact: Artifact) -> list[dict[str, Any]]:
             data = handle.read(JSONL_LIMIT)
     except (ArtifactNotFoundError, OSError):
         return []
-    entries = []
-    for line in data.decode("utf-8", errors="replace").splitlines():
-        item = _parse_line(line)
-        if isinstance(item, dict):
-            entries.append(item)
-    return entries
-
-
-def _parse_line(line: str) -> Any:
-    """One log line's JSON value, or None for a line that is not JSON (or nests past the parser's limit).
-
-    A `\\ud800` escape decodes to a lone surrogate, which no UTF-8 page can carry: `read_json`, the
-    store's own reader, shows each as U+FFFD, so the page shows the rest of the text.
-    """
-    try:
-        return read_json(line)
-    except (ValueError, RecursionError):
-        return None
+    return json_objects(data.decode("utf-8", errors="replace"))
 
 
 LARGEST_INDEX = 2**53
