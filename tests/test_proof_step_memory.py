@@ -10,12 +10,12 @@ from agents import RunLauncher, RunOptions
 from agents.proof_search import AUTOMATION, BuiltinProposer, ProofSearch, SearchBudget
 from agents.proof_search._automation import RECALLED, RECALLED_WEIGHT, AutomationTactic, with_recalled
 from agents.proof_search._driver import recalled_steps
+from agents.proof_search._library import first_goal
 from agents.proof_search._memory import EXCLUDE_ENV, MEMORY_ENV, RETRIEVE_ENV, ProofMemory, SplitFilter
 from agents.proof_search._step_memory import (
     StepRecall,
     accepted_pairs,
     closing_tactic,
-    first_goal,
     record_pairs,
     state_features,
 )

@@ -18,6 +18,7 @@ MAX_CONSTANTS = 3
 MAX_LEMMAS = 40
 _SEPARATOR = "\n" + "=" * 28 + "\n"
 _NEXT_GOAL = re.compile(r"\n\ngoal \d+:\n")
+_GOAL_HEADER = re.compile(r"goal \d+:$")
 _IDENTIFIER = re.compile(r"(?<![\w'.])[A-Za-z_][\w']*(?:\.[A-Za-z_][\w']*)*")
 _BINDER = re.compile(r"\b(?:forall|exists|fun)\b([^,=]*)(?:,|=>)")
 _LEMMA = re.compile(r"^([A-Za-z_][\w']*(?:\.[A-Za-z_][\w']*)*):(?:\s|$)", re.MULTILINE)
@@ -29,16 +30,28 @@ _KEYWORDS = frozenset(
 )
 
 
+def first_goal(state: str) -> tuple[list[str], str] | None:
+    """The hypotheses (`name : type` lines) and the conclusion of the first goal of a goal state as the search
+    renders it, or None when it shows no goal."""
+    if _SEPARATOR not in state:
+        return None
+    context, rest = state.split(_SEPARATOR, 1)
+    lines = [line for line in context.splitlines() if line.strip() and not _GOAL_HEADER.match(line.strip())]
+    return lines, _NEXT_GOAL.split(rest, maxsplit=1)[0].strip()
+
+
 def goal_constants(goal: str) -> list[str]:
     """The global constants the first goal's conclusion mentions, in order (`rev` for `rev (rev l) = l`):
     no hypothesis, no bound variable, no keyword. `goal` is a goal state as the search renders it."""
-    if _SEPARATOR not in goal:
-        return []
-    hypotheses, rest = goal.split(_SEPARATOR, 1)
-    conclusion = _NEXT_GOAL.split(rest, maxsplit=1)[0]
+    parsed = first_goal(goal)
+    return conclusion_constants(*parsed) if parsed is not None else []
+
+
+def conclusion_constants(hypotheses: list[str], conclusion: str) -> list[str]:
+    """`goal_constants` of a goal already taken apart by `first_goal`."""
     local = set(_KEYWORDS)
-    for line in hypotheses.splitlines():
-        if ":" in line and not line.startswith("goal "):
+    for line in hypotheses:
+        if ":" in line:
             local.update(name.strip() for name in line.split(":", 1)[0].split(","))
     for binder in _BINDER.finditer(conclusion):
         local.update(_IDENTIFIER.findall(binder.group(1)))

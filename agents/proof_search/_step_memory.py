@@ -24,7 +24,7 @@ from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from agents.proof_search._library import goal_constants
+from agents.proof_search._library import conclusion_constants, first_goal
 from agents.proof_search._memory import NUMBER_TYPES, OPERATORS, TOKEN, ProofMemory, SplitFilter, head_of
 from tools.proofs import ProofProblem
 
@@ -37,22 +37,10 @@ MAX_ENTRIES = 20_000
 a memory grown over years costs a search no more than this to load and index."""
 MAX_TACTIC = 400
 """Characters of a stored tactic: longer ones are skeleton fragments, not closing steps."""
-_SEPARATOR = "\n" + "=" * 28 + "\n"
-_NEXT_GOAL = re.compile(r"\n\ngoal \d+:\n")
 _GOAL_COUNT = re.compile(r"^goal (\d+):", re.MULTILINE)
 _ONE_SENTENCE = re.compile(r"(?![-+*{}]|all:|Proof\b|Qed\b|Defined\b)[^.]*(?:\.(?=\S)[^.]*)*\.")
 _BULK = re.compile(r"all:\s*try\s*\(timeout\s+\d+\s*\((?P<tactic>.+)\)\)\.")
 _UNSOUND = re.compile(r"\b(?:admit|Admitted|Abort|give_up)\b")
-
-
-def first_goal(state: str) -> tuple[list[str], str] | None:
-    """The hypotheses (`name : type` lines) and the conclusion of the first goal of a rendered goal state,
-    or None when it shows no goal."""
-    if _SEPARATOR not in state:
-        return None
-    context, rest = state.split(_SEPARATOR, 1)
-    lines = [line for line in context.splitlines() if line.strip() and not re.match(r"goal \d+:$", line.strip())]
-    return lines, _NEXT_GOAL.split(rest, maxsplit=1)[0].strip()
 
 
 def state_features(state: str) -> Counter[str]:
@@ -84,7 +72,7 @@ def state_features(state: str) -> Counter[str]:
                 if token in OPERATORS:
                     features[f"hop:{OPERATORS[token]}"] += 1
     features[f"hyps:{min(propositions, 4)}"] += 1
-    for name in goal_constants(state)[:6]:
+    for name in conclusion_constants(hypotheses, conclusion)[:6]:
         features[f"const:{name}"] += 1
     goals = [int(number) for number in _GOAL_COUNT.findall(state)]
     features[f"goals:{min(max(goals, default=1), 3)}"] += 1
