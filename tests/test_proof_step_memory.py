@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sqlite3
 from pathlib import Path
 
 import pytest
@@ -95,6 +96,12 @@ def test_steps_are_stored_once_read_through_the_split_filter_and_ranked(tmp_path
     assert [row[3] for row in memory.step_rows(SplitFilter(exclude=frozenset({"test"})))] == []  # no user rows
     assert [row[3] for row in memory.step_rows(SplitFilter(only=frozenset({"test"})))] == ["lra."]
     assert [row[3] for row in memory.step_rows(newest=2)] == ["nia.", "lra."]  # the newest, oldest first
+    with sqlite3.connect(memory.path) as connection:  # a row this code did not write is skipped, not fatal
+        connection.execute(
+            "INSERT INTO steps (problem_id, split, goal, features, tactic, recorded_at) VALUES ('x', 'user', 'g', "
+            "'{\"head:=\": \"two\"}', 'lia.', 0)"
+        )
+    assert [row[3] for row in memory.step_rows()] == ["nra.", "nia.", "lra."]
     recall = StepRecall.from_memory(memory, "proofs/other")
     assert recall.tactics(REAL_GOAL_LIKE)[0] == "nra."
     assert "nia." not in recall.tactics(REAL_GOAL_LIKE, limit=1)

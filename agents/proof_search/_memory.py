@@ -476,11 +476,7 @@ class ProofMemory:
         for problem_id, split, features, tactic in rows:
             if not chosen.allows(str(split)):
                 continue
-            try:
-                parsed = json.loads(str(features))
-                counts = {str(k): int(v) for k, v in parsed.items()} if isinstance(parsed, dict) else None
-            except (ValueError, TypeError):
-                counts = None
+            counts = _features_of(features)
             if counts is not None:
                 kept.append((str(problem_id), str(split), counts, str(tactic)))
         return kept
@@ -526,20 +522,29 @@ class ProofMemory:
 def _entry(row: tuple[object, ...]) -> MemoryEntry | None:
     """A stored row as an entry; None for one this code did not write (not the JSON it stores), which
     is skipped rather than failing every search that recalls from the memory."""
+    features = _features_of(row[2])
     try:
-        features = json.loads(str(row[2]))
         steps = json.loads(str(row[3]))
         hypotheses = json.loads(str(row[4]))
-        if not (isinstance(features, dict) and isinstance(steps, list) and isinstance(hypotheses, list)):
+        if features is None or not (isinstance(steps, list) and isinstance(hypotheses, list)):
             return None
         return MemoryEntry(
             problem_id=str(row[0]),
             split=str(row[1]),
-            features={str(k): int(v) for k, v in features.items()},
+            features=features,
             steps=tuple(str(step) for step in steps),
             hypotheses=tuple(str(name) for name in hypotheses),
             origin=str(row[5]),
         )
+    except (ValueError, TypeError):
+        return None
+
+
+def _features_of(stored: object) -> dict[str, int] | None:
+    """A stored features column (JSON of name: count), or None where it is not what this code writes."""
+    try:
+        parsed = json.loads(str(stored))
+        return {str(k): int(v) for k, v in parsed.items()} if isinstance(parsed, dict) else None
     except (ValueError, TypeError):
         return None
 
