@@ -14,6 +14,8 @@ from tools.proofs import ProofProblem, Sentence, UnterminatedSourceError, offset
 
 HOLE = "?"
 AUTOMATION_IMPORTS = "From Hammer Require Import Tactics Hammer.\nRequire Import Lia Lra Psatz."
+SINGLE_SENTENCE = re.compile(r"(?![-+*{}]|all:)[^.]*(?:\.(?=\S)[^.]*)*\.")
+"""One tactic sentence (dots only inside names such as `PeanoNat.Nat.add_comm`), not a bullet or selector."""
 _FENCE = re.compile(r"```(?:coq|rocq|Coq)?\s*\n(.*?)```", re.DOTALL)
 _ANY_FENCE = re.compile(r"```[A-Za-z0-9]*\s*\n(.*?)```", re.DOTALL)
 

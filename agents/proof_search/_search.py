@@ -26,13 +26,11 @@ from agents.proof_search._automation import AUTOMATION, AutomationTactic, StepFi
 from agents.proof_search._conjecture import ConjectureCorrector, Failure
 from agents.proof_search._dialects import classify_foreign
 from agents.proof_search._proposer import BuiltinProposer
-from agents.proof_search._script import AUTOMATION_IMPORTS, HOLE, ProofScript, RenderedScript
+from agents.proof_search._script import AUTOMATION_IMPORTS, HOLE, SINGLE_SENTENCE, ProofScript, RenderedScript
 from tools.proofs import CheckResult, ProofProblem, Prover, error_offset
 
 _BULLET_HINT = re.compile(r"Focus next goal with bullet ([-+*]+)")
 _UNFINISHED_BULLET = re.compile(r"(Current bullet \S+ is not finished|Wrong bullet)")
-_SINGLE_SENTENCE = re.compile(r"(?![-+*{}]|all:)[^.]*(?:\.(?=\S)[^.]*)*\.")
-"""One tactic sentence (dots only inside names such as `PeanoNat.Nat.add_comm`), not a bullet or selector."""
 _NO_GOALS = ("No more goals", "No such goal", "No focused proof", "No more subgoals")
 SOURCE_LIMIT = 20_000
 """Bytes of a checked draft's text kept in its log entry: enough for any real proof, bounded for the log."""
@@ -469,7 +467,7 @@ class ProofSearch:
             or diagnosis.index < len(script.steps)
             or not script.steps
             or script.steps[-1] != last_fill
-            or not _SINGLE_SENTENCE.fullmatch(last_fill.strip())
+            or not SINGLE_SENTENCE.fullmatch(last_fill.strip())
         ):
             return None
         tactic = last_fill.strip()[:-1]

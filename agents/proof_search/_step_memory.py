@@ -26,6 +26,7 @@ from dataclasses import dataclass
 
 from agents.proof_search._library import conclusion_constants, first_goal
 from agents.proof_search._memory import NUMBER_TYPES, OPERATORS, TOKEN, ProofMemory, SplitFilter, head_of
+from agents.proof_search._script import SINGLE_SENTENCE
 from tools.proofs import ProofProblem
 
 MAX_RECALLED = 2
@@ -38,7 +39,7 @@ a memory grown over years costs a search no more than this to load and index."""
 MAX_TACTIC = 400
 """Characters of a stored tactic: longer ones are skeleton fragments, not closing steps."""
 _GOAL_COUNT = re.compile(r"^goal (\d+):", re.MULTILINE)
-_ONE_SENTENCE = re.compile(r"(?![-+*{}]|all:|Proof\b|Qed\b|Defined\b)[^.]*(?:\.(?=\S)[^.]*)*\.")
+_PROOF_COMMAND = re.compile(r"(?:Proof|Qed|Defined)\b")
 _BULK = re.compile(r"all:\s*try\s*\(timeout\s+\d+\s*\((?P<tactic>.+)\)\)\.")
 _UNSOUND = re.compile(r"\b(?:admit|Admitted|Abort|give_up)\b")
 
@@ -86,9 +87,9 @@ def closing_tactic(step: str) -> str | None:
     bulk = _BULK.fullmatch(text)
     if bulk is not None:
         text = bulk.group("tactic").strip() + "."
-    if len(text) > MAX_TACTIC or _UNSOUND.search(text) or not _ONE_SENTENCE.fullmatch(text):
+    if len(text) > MAX_TACTIC or _UNSOUND.search(text) or _PROOF_COMMAND.match(text):
         return None
-    return text
+    return text if SINGLE_SENTENCE.fullmatch(text) else None
 
 
 def accepted_pairs(log: Iterable[dict[str, object]], steps: Iterable[str]) -> list[tuple[str, str]]:
