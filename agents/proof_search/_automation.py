@@ -81,6 +81,11 @@ class StepFix:
         return self.tactic is not None
 
 
+def tactic_script(sentence: str) -> str:
+    """A tactic sentence as the sweep holds its tactics: no surrounding space, no final dot."""
+    return sentence.strip().removesuffix(".").strip()
+
+
 def with_recalled(
     sweep: tuple[AutomationTactic, ...], recalled: tuple[str, ...], limit: int = MAX_RECALLED
 ) -> tuple[AutomationTactic, ...]:
@@ -91,7 +96,7 @@ def with_recalled(
     front: list[AutomationTactic] = []
     added = 0
     for sentence in recalled:
-        script = sentence.strip().removesuffix(".").strip()
+        script = tactic_script(sentence)
         if not script:
             continue
         if script in known:

@@ -22,7 +22,14 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from agents.proof_search._automation import AUTOMATION, AutomationTactic, StepFix, ToolCorrector, with_recalled
+from agents.proof_search._automation import (
+    AUTOMATION,
+    AutomationTactic,
+    StepFix,
+    ToolCorrector,
+    tactic_script,
+    with_recalled,
+)
 from agents.proof_search._conjecture import ConjectureCorrector, Failure
 from agents.proof_search._dialects import classify_foreign
 from agents.proof_search._proposer import BuiltinProposer
@@ -156,7 +163,7 @@ def _won_by(outcome: StepFix, recalled: tuple[str, ...]) -> bool:
     """Whether the probe's winning tactic is one the step memory offered."""
     if outcome.tactic is None:
         return False
-    return outcome.tactic.strip().removesuffix(".") in {item.strip().removesuffix(".") for item in recalled}
+    return tactic_script(outcome.tactic) in {tactic_script(item) for item in recalled}
 
 
 def _nearest(rendered: RenderedScript, offset: int) -> int:
