@@ -8,11 +8,14 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from agents.llm import LLM
-from runs import GateResult, LabgateError, RecordedVerdict, RunStore, TaskSpec
+from runs import GateResult, LabgateError, RecordedVerdict, TaskSpec
 from tools import SandboxFactory, Workload
+
+if TYPE_CHECKING:
+    from runs import RunStore
 
 
 class ProgressReporter(Protocol):

@@ -15,7 +15,7 @@ import time
 import traceback
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from agents._context import RunContext
 from agents._execution import Execution
@@ -24,7 +24,6 @@ from agents._proposer import proposer_for
 from agents._vision import vision_judge_for
 from runs import (
     MAX_ARTIFACT_BYTES,
-    Artifact,
     ArtifactNotFoundError,
     ExperimentKeyError,
     ExperimentSpec,
@@ -39,6 +38,9 @@ from runs import (
 from sandboxes import SandboxUnavailableError
 from tools import ExperimentOutcome, PluginError, ToolUnavailableError
 from verifiers import build_gates, judge
+
+if TYPE_CHECKING:
+    from runs import Artifact
 
 
 def judged_history(context: RunContext) -> list[JudgedExperiment]:

@@ -22,8 +22,12 @@ import socket
 import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
-from runs import Run, RunStore, stored_utc
+from runs import stored_utc
+
+if TYPE_CHECKING:
+    from runs import Run, RunStore
 
 log = logging.getLogger(__name__)
 

@@ -13,12 +13,16 @@ name in the `labgate.proposers` entry-point group:
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from agents._context import RunContext
 from agents._execution import Execution
 from agents._policy import RevisionPolicy, default_policy
-from runs import ExperimentSpec, RunStore, TaskSpec
+from runs import ExperimentSpec, TaskSpec
 from tools import PROPOSERS, ExperimentOutcome, load_plugin, plugin_names
+
+if TYPE_CHECKING:
+    from runs import RunStore
 
 
 class Proposer:

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import contextlib
+import sys
 import traceback
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, Field
-from sqlalchemy.exc import DBAPIError
 
 from agents._checkpoint import awaiting_approval_problem, check_checkpoints
 from agents._context import (
@@ -32,7 +32,6 @@ from runs import (
     LabgateError,
     RecordedVerdict,
     RunNotFoundError,
-    RunStore,
     StoreUnavailableError,
     TaskSpec,
     recorded_deviations,
@@ -41,6 +40,9 @@ from runs import (
 )
 from sandboxes import DockerSandboxConfig, LocalSandboxConfig, SandboxError, SandboxPool, open_sandboxes
 from tools import Catalog, PluginError, TaskError, ToolUnavailableError, Workload, subject_params
+
+if TYPE_CHECKING:
+    from runs import RunStore
 
 SANDBOXES = ("local", "docker")
 
@@ -481,8 +483,12 @@ def describe_failure(error: BaseException, run_dir: Path | None = None) -> str:
 
 
 def _error_text(error: BaseException) -> str:
-    """`Type: first line of the message`; for a database error, the driver's own error (without the SQL)."""
-    if isinstance(error, DBAPIError) and error.orig is not None:
+    """`Type: first line of the message`; for a database error, the driver's own error (without the SQL).
+
+    SQLAlchemy is looked up rather than imported: a Ray worker imports this module without the store, and an
+    error can only be SQLAlchemy's once SQLAlchemy has been loaded."""
+    database = sys.modules.get("sqlalchemy.exc")
+    if database is not None and isinstance(error, database.DBAPIError) and error.orig is not None:
         error = error.orig
     text = str(error).strip()
     return f"{type(error).__name__}" + (f": {text.splitlines()[0]}" if text else "")

@@ -1,5 +1,8 @@
 """The run store: runs, steps, experiments, artifacts, verdicts and events, plus the shared records."""
 
+from importlib import import_module
+from typing import TYPE_CHECKING, Any
+
 from runs._artifacts import (
     MAX_ARTIFACT_BYTES,
     ArtifactNotFoundError,
@@ -9,14 +12,18 @@ from runs._artifacts import (
     sha256_file,
     write_atomically,
 )
+from runs._clock import new_run_id, stored_utc, utcnow
 from runs._errors import (
     STORAGE_ERRNOS,
     DamagedRecordError,
     ExperimentKeyError,
     LabgateError,
+    RunNotFoundError,
     StoreUnavailableError,
+    UnknownStatusError,
     store_failure,
 )
+from runs._json import json_objects, read_json
 from runs._records import (
     MAX_EXPERIMENTS,
     MAX_SEED,
@@ -39,16 +46,6 @@ from runs._records import (
     storable_problem,
     task_label,
 )
-from runs._store import (
-    RUN_SORT_KEYS,
-    RunNotFoundError,
-    RunStore,
-    UnknownStatusError,
-    json_objects,
-    new_run_id,
-    read_json,
-)
-from runs._tables import Artifact, Event, Experiment, Run, Step, Verdict, stored_utc, utcnow
 from runs._tree import TreeStep, TreeWalkError, tree_steps
 from runs._untrusted import (
     UntrustedEntry,
@@ -69,6 +66,27 @@ from runs._untrusted import (
     walk_untrusted,
 )
 from runs._verdicts import RecordedVerdict
+
+if TYPE_CHECKING:
+    from runs._store import RUN_SORT_KEYS, RunStore
+    from runs._tables import Artifact, Event, Experiment, Run, Step, Verdict
+
+_LAZY = {
+    **dict.fromkeys(("RUN_SORT_KEYS", "RunStore"), "runs._store"),
+    **dict.fromkeys(("Artifact", "Event", "Experiment", "Run", "Step", "Verdict"), "runs._tables"),
+}
+"""Exported names whose modules load on first access: the store and its tables import SQLAlchemy and SQLModel
+(half a second), which a Ray worker, a renderer or a command that never opens the store does not need."""
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'runs' has no attribute {name!r}")
+    value = getattr(import_module(module), name)
+    globals()[name] = value
+    return value
+
 
 __all__ = [
     "MAX_ARTIFACT_BYTES",

@@ -49,3 +49,12 @@ _STORE_FAILURES = (
     ("no space left on device", "its disk is full"),
 )
 """What SQLite and PostgreSQL say when the store's folder cannot take a write, in the words a user acts on."""
+
+
+class RunNotFoundError(LabgateError, LookupError):
+    """No run has that id."""
+
+
+class UnknownStatusError(LabgateError, ValueError):
+    """A status that is none of labgate's run statuses: every reader (the API's schema, the dashboard's filters)
+    knows only those, so one stored run with another made the whole run list fail."""

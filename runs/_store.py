@@ -9,9 +9,7 @@ from __future__ import annotations
 
 import functools
 import hashlib
-import json
 import os
-import secrets
 import sqlite3
 import stat
 from collections.abc import Callable, Collection, Iterator, Sequence
@@ -29,7 +27,9 @@ from sqlalchemy.pool import QueuePool
 from sqlmodel import Session, col, create_engine, select
 
 from runs._artifacts import ArtifactStore, media_type_for
-from runs._errors import DamagedRecordError, LabgateError, StoreUnavailableError
+from runs._clock import new_run_id, utcnow
+from runs._errors import RunNotFoundError, StoreUnavailableError, UnknownStatusError
+from runs._json import read_json
 from runs._records import (
     RUN_STATUSES,
     TERMINAL_STATUSES,
@@ -42,20 +42,11 @@ from runs._records import (
 )
 from runs._revision import RevisionReader, track_revision
 from runs._schema import check_schema, upgrade_schema
-from runs._tables import MAX_ARTIFACT_NAME, Artifact, Event, Experiment, Run, Step, Verdict, utcnow
+from runs._tables import MAX_ARTIFACT_NAME, Artifact, Event, Experiment, Run, Step, Verdict
 from runs._verdicts import RecordedVerdict
 
 _P = ParamSpec("_P")
 _T = TypeVar("_T")
-
-
-class RunNotFoundError(LabgateError, LookupError):
-    """No run has that id."""
-
-
-class UnknownStatusError(LabgateError, ValueError):
-    """A status that is none of labgate's run statuses: every reader (the API's schema, the dashboard's filters)
-    knows only those, so one stored run with another made the whole run list fail."""
 
 
 def check_status(status: object) -> None:
@@ -218,42 +209,6 @@ def _database_problem(error: DBAPIError) -> str:
     return str(error.orig).strip().splitlines()[0] if error.orig is not None else type(error).__name__
 
 
-def read_json(text: str | bytes) -> Any:
-    """A JSON column's value, with any lone surrogate in its strings replaced by U+FFFD.
-
-    JSON may escape half a UTF-16 pair (`"\\ud800"`); Python decodes it to a string that cannot be
-    encoded as UTF-8, so a run stored with one (before submissions were checked for them) would make
-    every page and answer that shows it fail. Only text holding such an escape is walked.
-    """
-    try:
-        raw = text.decode("utf-8") if isinstance(text, bytes | bytearray) else text  # a driver may hand bytes
-        value = json.loads(raw)
-    except ValueError as error:  # UnicodeDecodeError and JSONDecodeError are ValueErrors
-        # (Nesting past the decoder's depth is labgate's own deep value, e.g. a search's logged parameters:
-        # its RecursionError goes to the readers that show such values as too deep.)
-        raise DamagedRecordError(
-            f"a record in the run store is damaged (a JSON column reads {str(text)[:60]!r}: {error}); "
-            "labgate never writes that, so the database was changed by something else"
-        ) from None
-    return _valid_text(value) if "\\ud" in raw.lower() else value
-
-
-def json_objects(text: str) -> list[dict[str, Any]]:
-    """The JSON objects of a JSON Lines text (a search's log), in order, each read as `read_json` reads a column.
-
-    A line that is not an object is skipped: a line cut short by a process that died while writing it, or a
-    value nested past the decoder's depth. A log is read for what it holds, never refused for one bad line."""
-    objects: list[dict[str, Any]] = []
-    for line in text.splitlines():
-        try:
-            value = read_json(line)
-        except (DamagedRecordError, RecursionError):
-            continue
-        if isinstance(value, dict):
-            objects.append(value)
-    return objects
-
-
 _ENGINE_OPTIONS: dict[str, Any] = {
     "pool_pre_ping": True,
     "pool_size": 10,
@@ -261,21 +216,6 @@ _ENGINE_OPTIONS: dict[str, Any] = {
     "json_deserializer": read_json,
 }
 """Every engine's pool and JSON reading, the read-only one's included."""
-
-
-def _valid_text(value: Any) -> Any:
-    if isinstance(value, str):
-        return value.encode("utf-16", "surrogatepass").decode("utf-16", "replace")
-    if isinstance(value, dict):
-        return {_valid_text(key): _valid_text(item) for key, item in value.items()}
-    if isinstance(value, list):
-        return [_valid_text(item) for item in value]
-    return value
-
-
-def new_run_id() -> str:
-    """Sortable by creation time, unique without coordination between processes."""
-    return f"{utcnow().strftime('%Y%m%d-%H%M%S')}-{secrets.token_hex(3)}"
 
 
 def stored_name(name: str) -> str:

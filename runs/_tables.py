@@ -6,23 +6,15 @@ the dashboard filters or sorts on is a plain column.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import JSON, BigInteger, Column, DateTime, Dialect, Integer, Text, UniqueConstraint, text
 from sqlalchemy.types import TypeDecorator
 from sqlmodel import Field, SQLModel
 
+from runs._clock import utcnow
 from runs._errors import DamagedRecordError
-
-
-def utcnow() -> datetime:
-    return datetime.now(UTC)
-
-
-def stored_utc(value: datetime) -> datetime:
-    """A time read back from the store, aware: SQLite hands back naive datetimes that were written as UTC."""
-    return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
 
 
 class StoredTime(TypeDecorator[datetime]):

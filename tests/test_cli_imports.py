@@ -35,3 +35,25 @@ def test_the_lazily_loaded_exports_of_agents_are_the_modules_own_objects() -> No
     )
     shown = subprocess.run([sys.executable, "-c", probe], cwd=REPO, capture_output=True, text=True, check=True)
     assert shown.stdout.splitlines() == ["True True True", "module 'agents' has no attribute 'no_such_name'"]
+
+
+def test_an_experiment_on_a_ray_worker_does_not_load_the_run_store() -> None:
+    # A Ray worker imports labgate anew for every run (Ray starts each job's workers afresh); it never opens
+    # the store, whose SQLAlchemy and SQLModel were half its import time.
+    probe = (
+        "import sys, agents.executors._ray, tools.cfd, tools.kernels, tools.proofs\n"
+        "print(sorted(m for m in ('sqlalchemy', 'sqlmodel', 'runs._store', 'runs._tables') if m in sys.modules))"
+    )
+    shown = subprocess.run([sys.executable, "-c", probe], cwd=REPO, capture_output=True, text=True, check=True)
+    assert shown.stdout.strip() == "[]"
+
+
+def test_the_lazily_loaded_exports_of_runs_are_the_store_modules_own_objects() -> None:
+    probe = (
+        "import runs, runs._store, runs._tables\n"
+        "print(runs.RunStore is runs._store.RunStore, runs.Run is runs._tables.Run,"
+        " runs.RUN_SORT_KEYS is runs._store.RUN_SORT_KEYS)\n"
+        "try:\n    runs.no_such_name\nexcept AttributeError as error:\n    print(error)\n"
+    )
+    shown = subprocess.run([sys.executable, "-c", probe], cwd=REPO, capture_output=True, text=True, check=True)
+    assert shown.stdout.splitlines() == ["True True True", "module 'runs' has no attribute 'no_such_name'"]
