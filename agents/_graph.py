@@ -253,7 +253,7 @@ class Orchestrator:
         context = self.context
         limit = 12 + 4 * context.task.budget.iterations
         config = thread_config(context.run_id, limit)
-        if not resume and not self.approve_plan and self.executor.in_this_process:
+        if not resume and not self.approve_plan:
             self._head = HeadStart(self._plan, self._dispatch, RunState()).start()
         try:
             return self._run_graph(config, resume=resume)

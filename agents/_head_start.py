@@ -6,8 +6,10 @@ need nothing from the graph (the plan reads the task, the first dispatch runs wh
 start on this thread at once and the graph's nodes, when the graph reaches them, take their results: the
 state each node returns and the checkpoint written after it are what they would have been, only earlier
 work overlaps the import. An error either raised is raised by the graph node that takes its result, as if
-that node had raised it. A resumed run, a run that waits for plan approval, and executors that run
-experiments in other processes go through the graph as before.
+that node had raised it. A resumed run and a run that waits for plan approval go through the graph as before.
+
+With the Ray executor the first batch's tasks are submitted at once too: the workers start, and import what
+an experiment needs, while this process imports LangGraph (a cluster's workers are started anew for each run).
 """
 
 from __future__ import annotations

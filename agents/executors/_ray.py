@@ -226,6 +226,11 @@ class RayExecutor(Executor):
                     f"cannot reach the Ray cluster at {address or 'a new local instance'}: {error}"
                 ) from None
         self._remote = ray.remote(execute_job)
+        # Ray builds its serialisation context (importing pydantic.v1 for its serialisers) on the first object
+        # it sends. A run submits its first batch from a thread while the main thread imports LangGraph, which
+        # imports pydantic.v1 too, and two threads importing that package's circular modules at once fail
+        # ("partially initialised module"). Sending one object here builds it first, on this thread.
+        ray.put(None)
 
     def _check_resources(self, needed: dict[str, float]) -> None:
         available = self.ray.cluster_resources()
