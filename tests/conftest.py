@@ -8,7 +8,8 @@ import os
 import shutil
 import subprocess
 import sys
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -183,3 +184,29 @@ def checkpointed(home: Path, run_id: str) -> None:
             "VALUES (?, '', 'approval', 'msgpack', x'', x'')",
             (run_id,),
         )
+
+
+def solvers_of(run_id: str) -> list[int]:
+    """icoFoam processes working in the run's directory, or a Ray worker's scratch directory for the run (other
+    tests may run their own solvers)."""
+    found = []
+    for entry in os.scandir("/proc"):
+        if not entry.name.isdigit():
+            continue
+        try:
+            name = Path(f"/proc/{entry.name}/comm").read_text().strip()
+            cwd = os.readlink(f"/proc/{entry.name}/cwd")
+        except OSError:
+            continue
+        if name == "icoFoam" and run_id in cwd:
+            found.append(int(entry.name))
+    return found
+
+
+def wait_for(what: str, condition: Callable[[], object], seconds: float) -> None:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if condition():
+            return
+        time.sleep(0.2)
+    pytest.fail(f"timed out waiting for {what}")

@@ -16,34 +16,9 @@ from pathlib import Path
 import pytest
 
 from runs import RunStore
-from tests.conftest import REPO, agent
+from tests.conftest import REPO, agent, solvers_of, wait_for
 
 pytestmark = [pytest.mark.slow, pytest.mark.openfoam, pytest.mark.usefixtures("openfoam", "bubblewrap")]
-
-
-def _solvers_of(run_id: str) -> list[int]:
-    """icoFoam processes working in the run's directory (other tests may run their own solvers)."""
-    found = []
-    for entry in os.scandir("/proc"):
-        if not entry.name.isdigit():
-            continue
-        try:
-            name = Path(f"/proc/{entry.name}/comm").read_text().strip()
-            cwd = os.readlink(f"/proc/{entry.name}/cwd")
-        except OSError:
-            continue
-        if name == "icoFoam" and run_id in cwd:
-            found.append(int(entry.name))
-    return found
-
-
-def _wait_for(what: str, condition: object, seconds: float) -> None:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if callable(condition) and condition():
-            return
-        time.sleep(0.2)
-    pytest.fail(f"timed out waiting for {what}")
 
 
 def test_cancel_stops_a_cli_run_and_its_solver(home: Path) -> None:
@@ -53,9 +28,9 @@ def test_cancel_stops_a_cli_run_and_its_solver(home: Path) -> None:
     process = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env, cwd=REPO)
     store = RunStore(home)
     try:
-        _wait_for("the run to be recorded", lambda: bool(store.list_runs()), 60)
+        wait_for("the run to be recorded", lambda: bool(store.list_runs()), 60)
         run_id = store.list_runs()[0].id
-        _wait_for("the solver to start", lambda: bool(_solvers_of(run_id)), 120)
+        wait_for("the solver to start", lambda: bool(solvers_of(run_id)), 120)
         assert [e.status for e in store.experiments(run_id)] == ["running"]
 
         cancelled = agent("cancel", run_id, home=home, timeout=60)
@@ -70,7 +45,7 @@ def test_cancel_stops_a_cli_run_and_its_solver(home: Path) -> None:
     assert process.returncode == 1, stderr
     summary = json.loads(stdout)
     assert summary["status"] == "cancelled" and summary["run_id"] == run_id
-    assert _solvers_of(run_id) == []
+    assert solvers_of(run_id) == []
     experiments = store.experiments(run_id)
     assert experiments and all(e.status == "cancelled" for e in experiments), [e.status for e in experiments]
     assert all(step.status != "running" for step in store.steps(run_id))

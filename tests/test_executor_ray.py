@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from runs import RunStore
-from tests.conftest import REPO, agent, require_tool
+from tests.conftest import REPO, agent, require_tool, solvers_of, wait_for
 
 pytestmark = [pytest.mark.slow, pytest.mark.openfoam, pytest.mark.usefixtures("openfoam", "bubblewrap")]
 
@@ -79,6 +79,48 @@ def test_a_worker_killed_mid_experiment_is_survived(home: Path) -> None:
     experiments = store.experiments(summary["run_id"])
     assert len(experiments) == 2
     assert [len(store.verdicts(summary["run_id"], e.id)) for e in experiments] == [3, 3]
+
+
+@pytest.mark.parametrize("stop", ["cancel", "interrupt"])
+def test_a_cancel_stops_a_ray_run_and_its_solver_while_it_runs(home: Path, stop: str) -> None:
+    # One long case: nothing ends on its own for minutes, so only the executor's own watch can stop it.
+    argv = [sys.executable, "-m", "api.cli", "run", "cfd/cavity", "--param", "re=100"]
+    argv += ["--param", "convective_times=2000", "--budget", "1", "--executor", "ray", "--json"]
+    env = {**os.environ, "LABGATE_HOME": str(home)}
+    process = subprocess.Popen(argv, cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    store = RunStore(home)
+    try:
+        wait_for("the run to be recorded", lambda: bool(store.list_runs()), 60)
+        run_id = store.list_runs()[0].id
+        wait_for("the solver to start on a Ray worker", lambda: bool(solvers_of(run_id)), 180)
+        if stop == "cancel":
+            cancelled = agent("cancel", run_id, home=home, timeout=60)
+            assert cancelled.returncode == 0, cancelled.stderr
+        else:
+            process.send_signal(signal.SIGINT)
+        start = time.monotonic()
+        stdout, stderr = process.communicate(timeout=60)
+        assert time.monotonic() - start < 30, "the run went on after the cancel"
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.communicate()
+    assert solvers_of(run_id) == []  # the worker was killed, and the sandbox's command with it
+    assert not _workers()
+    run = store.get_run(run_id)
+    events = [e for e in store.events(run_id) if e.kind == "cancel"]
+    assert events and events[0].data["stopped"] == 1, [e.message for e in store.events(run_id)]
+    experiments = store.experiments(run_id)
+    if stop == "cancel":
+        assert process.returncode == 1, stderr
+        assert json.loads(stdout)["status"] == "cancelled"
+        assert run.status == "cancelled" and run.finished_at is not None
+        assert experiments and all(e.status == "cancelled" for e in experiments), [e.status for e in experiments]
+    else:
+        # An interrupted run is left to `agent resume`: what was unfinished stays to be run again.
+        assert run.status == "running" and "interrupted" in run.reason, (run.status, run.reason, stderr)
+        assert all(e.status != "accepted" for e in experiments)
+    store.engine.dispose()
 
 
 def _stop_cluster(temp_dir: Path) -> None:

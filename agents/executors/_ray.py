@@ -25,6 +25,7 @@ from typing import Any
 from agents._context import RunContext
 from agents._experiments import PreparedExperiment, RunAbortedError, run_driver
 from agents.executors._base import Executor, ExecutorError
+from agents.executors._local import POLL_SECONDS
 from agents.llm import LLM, Completion, LLMConfig, OpenAIChat, call_event, call_purpose, llm_purpose
 from runs import MAX_ARTIFACT_BYTES, ExperimentSpec, TaskSpec, UntrustedFileError, read_untrusted, walk_untrusted
 from sandboxes import DockerSandboxConfig, Limits, LocalSandboxConfig, Sandbox, get_sandbox
@@ -189,6 +190,7 @@ class RayExecutor(Executor):
         resources: dict[str, float] | None = None,
         num_cpus: int | None = None,
         max_retries: int = 3,
+        poll_seconds: float = POLL_SECONDS,
     ) -> None:
         local = not address or address.split("://")[-1].startswith(("127.", "localhost"))
         if local:
@@ -209,6 +211,7 @@ class RayExecutor(Executor):
         self.sandbox = sandbox
         self.llm = llm
         self.max_retries = max_retries
+        self.poll_seconds = poll_seconds
         self._pending: list[Any] = []
         if not ray.is_initialized():
             options: dict[str, Any] = {"include_dashboard": False, "log_to_driver": False, "logging_level": "ERROR"}
@@ -264,7 +267,16 @@ class RayExecutor(Executor):
             refs[ref] = item
         self._pending = list(refs)
         while self._pending:
-            done, self._pending = self.ray.wait(self._pending, num_returns=1)
+            done, self._pending = self.ray.wait(self._pending, num_returns=1, timeout=self.poll_seconds)
+            if context.cancelled():
+                # A cancel written by another process (`agent cancel`, the API) or an interrupt: the tasks
+                # still running are killed with their workers (and so their sandboxed commands) at once,
+                # rather than when the next one happens to end; nothing they return is recorded.
+                stopped = len(self._pending) + len(done)
+                self.cancel()
+                what = "interrupted" if context.interrupted() else "cancelled"
+                context.emit("cancel", f"run {what}: stopped {stopped} Ray task(s)", stopped=stopped)
+                context.check_cancelled()
             for ref in done:
                 item = refs[ref]
                 try:
