@@ -17,7 +17,7 @@ from tests.conftest import agent, opencl_usable, require_tool
 from tools import Catalog, TaskError
 from tools.kernels import Harness, KernelsWorkload, KernelTask, Size, kernel_task, open_harness
 from tools.kernels._expressions import parse_expression
-from tools.kernels._user_task import tolerance_check
+from tools.kernels._user_task import UserKernelTask, tolerance_check
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "tools" / "kernels" / "examples"
 CONV1D = EXAMPLES / "conv1d" / "task.yaml"
@@ -430,6 +430,57 @@ def test_a_reference_that_computes_nothing_from_its_inputs_is_named_not_matched(
     )
     with pytest.raises(TaskError, match=expected):
         harness_of(task).evaluate(cheat, seed=3, repeats=3)
+
+
+@pytest.mark.opencl
+@pytest.mark.parametrize(
+    "answer",
+    [
+        # Noise from an unseeded generator: a new draw at each call.
+        "y + np.random.default_rng().normal(0.0, 1e-2, n)",
+        # State kept between calls in the reference's process: its second answer is not its first.
+        "y + 0.5 * len(CALLS.append(None) or CALLS)",
+    ],
+    ids=["unseeded-noise", "state-between-calls"],
+)
+def test_a_reference_that_answers_differently_to_the_same_inputs_is_the_task_files_fault(
+    harness_of: Any, tmp_path: Path, answer: str
+) -> None:
+    """Every candidate is judged against the reference: one that changed between calls failed the task's own seed
+    at its correctness gate, and the task file went unblamed."""
+    folder, data = copy_example(tmp_path)
+    (folder / "reference.py").write_text(
+        "import numpy as np\n\nCALLS: list[None] = []\n\n\n"
+        "def reference(n: int, x: np.ndarray, w: np.ndarray) -> np.ndarray:\n"
+        "    y = np.correlate(x.astype(np.float64), w.astype(np.float64), mode='valid')\n"
+        f"    return {answer}\n"
+    )
+    task = task_of(write_task(folder, data))
+    with pytest.raises(
+        TaskError, match=r"answered differently when asked again with the same inputs \('y'.*deterministic"
+    ):
+        harness_of(task).evaluate(task.seed, seed=3, repeats=3, trusted_code=True)
+
+
+def test_a_deterministic_reference_is_asked_twice_once_per_session(
+    harness_of: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The repeat costs one reference call per harness session, not one per size or candidate."""
+    repeats: list[str] = []
+    check_repeatable = UserKernelTask._check_repeatable
+
+    def counted(self: UserKernelTask, size: Size, *args: Any) -> None:
+        repeats.append(size.label)
+        check_repeatable(self, size, *args)
+
+    monkeypatch.setattr(UserKernelTask, "_check_repeatable", counted)
+    folder, data = copy_example(tmp_path)
+    task = task_of(write_task(folder, data))
+    harness = harness_of(task)
+    for seed in (3, 4):
+        evaluation = harness.evaluate(task.seed, seed=seed, repeats=3, trusted_code=True)
+        assert evaluation.status == "ok", evaluation.feedback()
+    assert len(repeats) == 1, repeats
 
 
 @pytest.mark.opencl

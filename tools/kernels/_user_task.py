@@ -112,6 +112,7 @@ class UserKernelTask(KernelTask):
     def __init__(self, name: str, definition: KernelDefinition) -> None:
         self.definition = definition
         self._runner: Worker | None = None
+        self._repeatable = False
         taken: dict[str, str] = {}
         self.dims = tuple(definition.dims)
         for index, dim in enumerate(self.dims):
@@ -568,6 +569,7 @@ class UserKernelTask(KernelTask):
     def _sandboxed(self, workdir: Path, sandbox_factory: SandboxFactory, backend: str) -> Iterator[None]:
         runner = Worker(sandbox_factory, workdir, backend)
         self._runner = runner
+        self._repeatable = False  # once per session: state a reference keeps lives in its worker
         try:
             yield
         finally:
@@ -606,6 +608,15 @@ class UserKernelTask(KernelTask):
             "launches": [launch.as_json() for launch in program.launches],
         }
         where = f"the reference {self.definition.reference} at size {size.label} ({size.describe()})"
+        outputs = self._answer(request, inputs, program, where)
+        if not self._repeatable:
+            self._check_repeatable(size, inputs, outputs, self._answer(request, inputs, program, where), where)
+        return outputs
+
+    def _answer(
+        self, request: dict[str, Any], inputs: dict[str, np.ndarray], program: HostProgram, where: str
+    ) -> dict[str, np.ndarray]:
+        assert self._runner is not None
         try:
             reply, arrays = self._runner.request(request, inputs, REFERENCE_TIMEOUT)
         except WorkerTimeoutError:
@@ -623,6 +634,30 @@ class UserKernelTask(KernelTask):
                 # NaN matches NaN: against such an answer a kernel writing NaN was correct and the seed was not.
                 raise TaskError(f"{where} returned no finite value in {name!r}: fix the task file's reference")
         return {name: arrays[name] for name in program.outputs}
+
+    def _check_repeatable(
+        self,
+        size: Size,
+        inputs: dict[str, np.ndarray],
+        first: dict[str, np.ndarray],
+        second: dict[str, np.ndarray],
+        where: str,
+    ) -> None:
+        """The reference's first answer of a session, asked for again, must be the same within the task's tolerance.
+
+        Every candidate, the task's own seed included, is judged against it: a reference that draws random
+        numbers, reads the clock or keeps state between calls made the seed fail its correctness gate, and
+        the task file went unblamed."""
+        for name, answer in first.items():
+            check = self.check(size, name, second[name], answer, inputs)
+            if not check.ok:
+                raise TaskError(
+                    f"{where} answered differently when asked again with the same inputs ({name!r}: "
+                    f"{check.detail or f'differs by {check.error:g}'}): every candidate is judged against it, so it "
+                    "must be deterministic (fix the task file's reference: no unseeded random numbers, clock or "
+                    "state kept between calls)"
+                )
+        self._repeatable = True
 
 
 NORMAL_REACH = 40.0
