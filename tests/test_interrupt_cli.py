@@ -23,8 +23,7 @@ from agents import interrupt_run
 from agents._context import interrupt_handled
 from api.cli._interrupt import signals_interrupt
 from runs import RunStore, TaskSpec
-from tests.conftest import REPO, agent
-from tests.test_cancel_cli import _solvers_of, _wait_for
+from tests.conftest import REPO, agent, solvers_of, wait_for
 
 
 def _interrupted(run_id: str) -> bool:
@@ -39,7 +38,7 @@ def test_the_first_signal_interrupts_the_run_and_the_handlers_are_put_back(home:
     try:
         with signals_interrupt(run_id) as interruption:
             os.kill(os.getpid(), signal.SIGTERM)
-            _wait_for("the interrupt", lambda: _interrupted(run_id), 10)
+            wait_for("the interrupt", lambda: _interrupted(run_id), 10)
         assert interruption.received == signal.SIGTERM
         assert {number: signal.getsignal(number) for number in before} == before
     finally:
@@ -115,9 +114,9 @@ def _interrupt(
     process = _agent_run(home, *extra)
     store = RunStore(home)
     try:
-        _wait_for("the run to be recorded", lambda: bool(store.list_runs()), 60)
+        wait_for("the run to be recorded", lambda: bool(store.list_runs()), 60)
         run_id = store.list_runs()[0].id
-        _wait_for("the solver to start", lambda: bool(_solvers_of(run_id)), 120)
+        wait_for("the solver to start", lambda: bool(solvers_of(run_id)), 120)
         for number in signals:
             os.killpg(process.pid, number) if group else os.kill(process.pid, number)
             time.sleep(0.3)
@@ -139,7 +138,7 @@ def test_ctrl_c_stops_the_run_and_resume_finishes_it(home: Path) -> None:
     assert "Traceback" not in stderr, stderr  # the renderer beside the run ignores the terminal's signals
     summary = json.loads(stdout)
     assert summary["status"] == "running" and f"agent resume {run_id}" in summary["reason"]
-    assert _solvers_of(run_id) == []
+    assert solvers_of(run_id) == []
     resumed = agent("resume", run_id, "--json", home=home, timeout=300)
     assert resumed.returncode == 0, resumed.stderr
     assert json.loads(resumed.stdout)["status"] == "finished"
@@ -157,7 +156,7 @@ def test_sigterm_and_a_closed_terminal_stop_the_run_the_same(home: Path, number:
     assert code == 130, stderr
     assert f"{number.name}: stopping run {run_id}" in stderr and "Traceback" not in stderr
     assert json.loads(stdout)["status"] == "running"
-    assert _solvers_of(run_id) == []
+    assert solvers_of(run_id) == []
 
 
 @pytest.mark.slow
@@ -170,7 +169,7 @@ def test_a_second_ctrl_c_quits_at_once_and_the_run_still_resumes(home: Path) -> 
     assert code == 130, stderr
     assert f"SIGINT again: quit; `agent resume {run_id}` continues the run" in stderr
     assert stdout == ""
-    assert _solvers_of(run_id) == [], "the solver's sandbox dies with the process"
+    assert solvers_of(run_id) == [], "the solver's sandbox dies with the process"
     store = RunStore(home)
     assert store.get_run(run_id).status == "running"
     assert [e.status for e in store.experiments(run_id)] == ["running"]  # as a killed process leaves it
