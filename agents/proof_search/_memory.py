@@ -206,7 +206,7 @@ class Binder:
     def is_hypothesis(self) -> bool:
         """A binder whose type is a proposition, not a number type or a function between types."""
         words = set(_IDENT.findall(self.type)) | set(re.findall(r"->|=|<|>|~", self.type))
-        return not words <= {*NUMBER_TYPES, "->", "Type", "Prop", "Set"}
+        return not words <= {*NUMBER_TYPES, *_TYPE_CONSTRUCTORS, "->", "Type", "Prop", "Set"}
 
 
 def binders_of(binders: str) -> list[Binder]:
@@ -233,8 +233,13 @@ def binders_of(binders: str) -> list[Binder]:
     return found
 
 
+_BINDER_WORD = re.compile(r"\b(?:exists|forall|fun)\b")
+_TYPE_CONSTRUCTORS = ("list", "option", "prod", "Ensemble", "positive", "N")
+"""Types of values, not propositions: a binder `(S : list R)` is a name, not a hypothesis."""
+
+
 def split_top(text: str, separator: str) -> list[str]:
-    """`text` split at `separator` outside parentheses."""
+    """`text` split at `separator` outside parentheses (an arrow `->` is never the end of an `<->`)."""
     parts: list[str] = []
     depth = 0
     start = 0
@@ -245,7 +250,11 @@ def split_top(text: str, separator: str) -> list[str]:
             depth += 1
         elif char in ")]}":
             depth -= 1
-        elif depth == 0 and text.startswith(separator, index):
+        elif (
+            depth == 0
+            and text.startswith(separator, index)
+            and not (separator == "->" and index > 0 and text[index - 1] == "<")
+        ):
             parts.append(text[start:index])
             index += len(separator)
             start = index
@@ -255,20 +264,49 @@ def split_top(text: str, separator: str) -> list[str]:
     return [part.strip() for part in parts]
 
 
+def _opens_binder(text: str) -> bool:
+    """Whether `text` holds a binder (`exists`, `forall`, `fun`) outside parentheses: its body then runs to the end
+    of the enclosing expression, so in `exists a, P -> Q` the arrow is the existential's, not the statement's."""
+    depth = 0
+    for index, char in enumerate(text):
+        if char in "([{":
+            depth += 1
+        elif char in ")]}":
+            depth -= 1
+        elif depth == 0 and _BINDER_WORD.match(text, index) and not (index > 0 and text[index - 1] == "."):
+            return True
+    return False
+
+
+def _arrows(body: str) -> list[str]:
+    """`body` split at its own arrows: the premises, then the conclusion (which keeps a binder's arrows)."""
+    parts = split_top(body, "->")
+    for index, part in enumerate(parts[:-1]):
+        if _opens_binder(part):
+            return [*parts[:index], " -> ".join(parts[index:])]
+    return parts
+
+
 def premises_and_conclusion(problem: ProofProblem) -> tuple[list[Binder], list[str], str]:
-    """The binders, the premises (hypotheses' types, `forall` ones included) and the conclusion."""
+    """The binders, the premises (hypotheses' types, `forall` ones included) and the conclusion, as `intros` would
+    leave them: a `forall` after the premises adds its names and its own premises."""
     statement = problem.parsed
     binders = binders_of(statement.binders)
+    premises = [binder.type for binder in binders if binder.is_hypothesis]
     body = " ".join(strip_comments(statement.type).split())
     while True:
         match = re.match(r"forall\s+(.*?),\s*(.*)$", body)
-        if match is None:
-            break
-        binders += binders_of(match.group(1))
-        body = match.group(2)
-    parts = split_top(body, "->")
-    premises = [binder.type for binder in binders if binder.is_hypothesis] + parts[:-1]
-    return binders, premises, parts[-1]
+        if match is not None:
+            bound = binders_of(match.group(1))
+            binders += bound
+            premises += [binder.type for binder in bound if binder.is_hypothesis]
+            body = match.group(2)
+            continue
+        parts = _arrows(body)
+        premises += parts[:-1]
+        body = parts[-1]
+        if len(parts) == 1 or not body.startswith("forall"):
+            return binders, premises, body
 
 
 def head_of(text: str) -> str:
