@@ -62,25 +62,39 @@ VACUOUS = problem(
     "Theorem vacuous_witness : forall b : nat, b < 10 -> exists a : nat, 10 * b + 6 = a * a -> b = 3 \\/ b = 1.",
 )
 """An existence claim of an implication: a witness making the premise false proves it (a = 0)."""
+NESTED = problem(
+    "nested_witnesses",
+    NAT,
+    "Theorem nested_witnesses : forall n : nat, 2 <= n -> exists x, x ^ 2 = n -> exists t, t ^ 3 = n -> 64 <= n.",
+)
+"""Two existentials of implications in turn: each witness's premise is introduced, the first one refuted (x = 0)."""
 NO_WITNESS = problem(
     "no_witness", NAT, "Theorem no_witness : forall b : nat, b < 10 -> exists a : nat, 10 * b + 6 = a * a."
 )
 """False (b = 0: 6 is no square): no witness may prove it."""
+NO_NESTED_WITNESS = problem(
+    "no_nested_witness",
+    NAT,
+    "Theorem no_nested_witness : forall n : nat, 2 <= n -> exists x, x ^ 2 = n /\\ (exists t, t ^ 3 = n -> 64 <= n).",
+)
+"""False (n = 2 is no square)."""
 
 
 def test_witnesses_are_offered_to_an_existential_of_an_implication() -> None:
-    assert "witnesses" in origins(VACUOUS) and "witnesses" in origins(NO_WITNESS)
+    assert all("witnesses" in origins(target) for target in (VACUOUS, NESTED, NO_WITNESS))
 
 
 @pytest.mark.coq
 @pytest.mark.usefixtures("coq", "bubblewrap")
 def test_an_existential_of_an_implication_is_proved_by_a_witness(coq_session: CoqSession, coq_gate: CoqProver) -> None:
     prove_with_skeleton("witnesses", VACUOUS, coq_session, coq_gate)
+    prove_with_skeleton("witnesses", NESTED, coq_session, coq_gate)
 
 
 @pytest.mark.slow
 @pytest.mark.coq
 @pytest.mark.usefixtures("coq", "bubblewrap")
 def test_no_witness_proves_a_false_existence_claim(coq_session: CoqSession) -> None:
-    wrong = ProofSearch(NO_WITNESS, coq_session, SearchBudget(seconds=30), proposer=BuiltinProposer(("witnesses",)))
-    assert not wrong.run().solved
+    for target in (NO_WITNESS, NO_NESTED_WITNESS):
+        wrong = ProofSearch(target, coq_session, SearchBudget(seconds=30), proposer=BuiltinProposer(("witnesses",)))
+        assert not wrong.run().solved, target.name

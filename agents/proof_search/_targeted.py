@@ -215,7 +215,8 @@ _COMPOSITE_PRIMES = (
 )
 # `witnesses`: an existential conclusion over nat or Z (`exists m, m > n /\ exists p, m * p <= m + p`) is given
 # witnesses from small numbers and the variables in scope (`n`, `S n`, `2 * n`), nested ones in turn, with
-# backtracking (`+`, `multimatch`): a witness is kept only if `lia` or `nia` then closes everything under it.
+# backtracking (`+`, `multimatch`): a witness is kept only if `lia` or `nia` then closes everything under it. An
+# implication under a witness is introduced, so a witness may also refute its premise (`exists a, P a -> Q`).
 _WITNESS_NAT = (
     "| |- exists _ : nat, _ => (exists 0 + exists 1 + exists 2 + multimatch goal with v : nat |- _ => "
     "(exists v + exists (S v) + exists (2 * v)) end); w "
@@ -233,7 +234,8 @@ def witnesses(problem: ProofProblem) -> str:
     integers = _WITNESS_Z if _Z.search(problem.header + problem.statement) else ""
     return (
         f"timeout 20 (let rec w := lazymatch goal with {_WITNESS_NAT}{integers}"
-        "| |- _ /\\ _ => split; w | |- _ => solve [lia | timeout 2 nia] end in w)."
+        "| |- _ /\\ _ => split; w | |- _ -> _ => intro; w "
+        "| |- _ => solve [lia | timeout 2 nia | simpl in *; lia] end in w)."
     )
 
 
