@@ -30,7 +30,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from agents.proof_search._script import ProofScript
-from tools.proofs import SPLITS, ProofProblem, load_split, strip_comments
+from tools.proofs import SPLITS, ProofProblem, load_split, strip_comments, top_level_indices
 
 MEMORY_ENV = "LABGATE_PROOF_MEMORY"
 """A directory for the memory, or `off` to neither record nor retrieve."""
@@ -241,25 +241,14 @@ _TYPE_CONSTRUCTORS = ("list", "option", "prod", "Ensemble", "positive", "N")
 def split_top(text: str, separator: str) -> list[str]:
     """`text` split at `separator` outside parentheses (an arrow `->` is never the end of an `<->`)."""
     parts: list[str] = []
-    depth = 0
     start = 0
-    index = 0
-    while index < len(text):
-        char = text[index]
-        if char in "([{":
-            depth += 1
-        elif char in ")]}":
-            depth -= 1
-        elif (
-            depth == 0
-            and text.startswith(separator, index)
-            and not (separator == "->" and index > 0 and text[index - 1] == "<")
-        ):
-            parts.append(text[start:index])
-            index += len(separator)
-            start = index
+    for index in top_level_indices(text):
+        if index < start or not text.startswith(separator, index):
             continue
-        index += 1
+        if separator == "->" and index > 0 and text[index - 1] == "<":
+            continue
+        parts.append(text[start:index])
+        start = index + len(separator)
     parts.append(text[start:])
     return [part.strip() for part in parts]
 
@@ -267,15 +256,10 @@ def split_top(text: str, separator: str) -> list[str]:
 def _opens_binder(text: str) -> bool:
     """Whether `text` holds a binder (`exists`, `forall`, `fun`) outside parentheses: its body then runs to the end
     of the enclosing expression, so in `exists a, P -> Q` the arrow is the existential's, not the statement's."""
-    depth = 0
-    for index, char in enumerate(text):
-        if char in "([{":
-            depth += 1
-        elif char in ")]}":
-            depth -= 1
-        elif depth == 0 and _BINDER_WORD.match(text, index) and not (index > 0 and text[index - 1] == "."):
-            return True
-    return False
+    return any(
+        _BINDER_WORD.match(text, index) and not (index > 0 and text[index - 1] == ".")
+        for index in top_level_indices(text)
+    )
 
 
 def _arrows(body: str) -> list[str]:

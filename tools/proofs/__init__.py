@@ -44,6 +44,7 @@ from tools.proofs._sentences import (
     split_sentences,
     strip_attributes,
     strip_comments,
+    top_level_indices,
 )
 from tools.proofs._session import SESSIONS, CoqSession, SessionDiedError, SessionPool, pooled_session
 from tools.proofs._tasks import PROVERS, SETS, ProofParams, parse_params, resolve_problem
@@ -157,5 +158,6 @@ __all__ = [
     "strip_comments",
     "theorem_title",
     "token_text",
+    "top_level_indices",
     "with_statement_titles",
 ]

@@ -11,7 +11,7 @@ import re
 from dataclasses import dataclass, field
 
 from runs import LabgateError
-from tools.proofs._sentences import Sentence, normalize, split_sentences
+from tools.proofs._sentences import Sentence, normalize, split_sentences, top_level_indices
 
 THEOREM_KEYWORDS = ("Theorem", "Lemma", "Fact", "Remark", "Corollary", "Proposition", "Property", "Example")
 ASSUMPTION_KEYWORDS = (
@@ -66,13 +66,8 @@ def parse_statement(sentence: str) -> Statement:
             "supported: the statement is re-stated as `forall binders, type`, where they cannot stand; leave "
             "them unnamed (`Type`)"
         )
-    depth = 0
-    for index, char in enumerate(rest):
-        if char in "({[":
-            depth += 1
-        elif char in ")}]":
-            depth -= 1
-        elif char == ":" and depth == 0 and not rest.startswith(":=", index) and not rest.startswith("::", index):
+    for index in top_level_indices(rest):
+        if rest[index] == ":" and not rest.startswith(":=", index) and not rest.startswith("::", index):
             if index > 0 and rest[index - 1] == ":":
                 continue
             binders = rest[:index].strip()

@@ -12,6 +12,7 @@ by its words must see the same sentences Coq runs, so every rule here follows Co
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Literal
 
@@ -291,3 +292,16 @@ def offset_of(text: str, line: int, column: int) -> int:
             return len(text)
         offset = newline + 1
     return min(offset + column, len(text))
+
+
+def top_level_indices(text: str) -> Iterator[int]:
+    """The offsets of `text`'s characters outside parentheses, brackets and braces (the brackets themselves are
+    never yielded): where a statement's own colon, arrow or binder stands, not one of a nested term's."""
+    depth = 0
+    for index, char in enumerate(text):
+        if char in "([{":
+            depth += 1
+        elif char in ")]}":
+            depth -= 1
+        elif depth == 0:
+            yield index

@@ -32,6 +32,7 @@ from tools.proofs import (
     normalize,
     parse_statement,
     split_sentences,
+    top_level_indices,
 )
 from verifiers.proofs._policy import (
     COMMAND_WORDS,
@@ -231,14 +232,8 @@ def _has_body(command: str) -> bool:
     class); a `:=` inside a string is no body.
     """
     command = _blank_strings(command)
-    depth = 0
-    for index, char in enumerate(command):
-        if char in "({[":
-            depth += 1
-        elif char in ")}]":
-            depth -= 1
-        elif char == ":" and depth == 0 and command.startswith(":=", index):
-            return True
+    if any(command.startswith(":=", index) for index in top_level_indices(command)):
+        return True
     return command.split(maxsplit=1)[0] in _INDUCTIVE_KINDS
 
 
