@@ -271,8 +271,9 @@ class RayExecutor(Executor):
             if context.cancelled():
                 # A cancel written by another process (`agent cancel`, the API) or an interrupt: the tasks
                 # still running are killed with their workers (and so their sandboxed commands) at once,
-                # rather than when the next one happens to end; nothing they return is recorded.
-                stopped = len(self._pending) + len(done)
+                # rather than when the next one happens to end; nothing they return is recorded (nor what the
+                # ones that ended just now returned).
+                stopped = len(self._pending)
                 self.cancel()
                 what = "interrupted" if context.interrupted() else "cancelled"
                 context.emit("cancel", f"run {what}: stopped {stopped} Ray task(s)", stopped=stopped)
