@@ -208,10 +208,11 @@ def worker(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Worker]:
 
 def odd_sizes(name: str) -> list[Size]:
     """The smallest in-distribution size and a small odd one (prime dimensions: every tail path runs; for
-    ising, whose periodic checkerboard needs even sides, twice primes)."""
+    ising, whose periodic checkerboard needs even sides, twice primes; for fft3d, whose contract is powers
+    of two, three different ones, the longest in the middle)."""
     task = SUITE[name]
     primes = {1: (997,), 2: (67, 37), 3: (23, 19, 17)}
-    odd = (74, 38) if name == "ising" else primes[len(task.sizes[0].dims)]
+    odd = {"ising": (74, 38), "fft3d": (8, 64, 4)}.get(name, primes[len(task.sizes[0].dims)])
     return [task.sizes[0], Size("odd", odd)]
 
 
@@ -241,6 +242,9 @@ STRONGEST = [
     ("nbody", "nbody-ilanes8", {"LOCAL": 0}),
     ("lbm", "lbm-rowvec", {"LX": 0, "VEC": 8}),
     ("lbm", "lbm-rowvec", {"LX": 32, "LY": 2, "VEC": 16}),
+    ("hmc", "hmc-lanes8", {"LOCAL": 256}),
+    ("hmc", "hmc-lanes16", {"LOCAL": 16}),
+    ("fft3d", "fft3d-pow2", {"LOCAL": 256}),
 ]
 
 
@@ -293,3 +297,47 @@ def test_search_with_rewrites_beats_tunables_only_on_nbody(tmp_path: Path) -> No
     # The lane-vectorised kernels run 2.5-4x the seed here; a generous margin keeps noise out.
     assert winner.fitness > 1.5 * plain.fitness, (winner.fitness, plain.fitness)
     assert np.isfinite(winner.fitness)
+
+
+@pytest.mark.opencl
+@pytest.mark.parametrize("width", [8, 16])
+@pytest.mark.parametrize("path", ["processor estimate", "portable estimate"])
+def test_the_nbody_lanes_reciprocal_square_root_is_accurate_on_either_path(width: int, path: str) -> None:
+    """The lane kernels' 1/sqrt takes the processor's estimate on x86 with AVX and a bit-level one elsewhere.
+
+    Both are judged over every r^2 a task draw gives (eps2 from 2e-3 up to far bodies at 1e4 units): the
+    portable path is otherwise never compiled on an AVX host, so a slip there would show only on other devices.
+    """
+    require_tool(opencl_usable(), "an OpenCL platform (pocl-opencl-icd) with pyopencl")
+    import pyopencl as cl
+
+    variant = next(v for v in variants_for("nbody") if v.name == f"nbody-ilanes{width}")
+    helper = variant.body[: variant.body.index("__kernel")]
+    assert "rsqrt_estimate" in helper and "defined(__AVX__)" in helper
+    if path == "portable estimate":
+        helper = helper.replace("defined(__AVX__)", "0")
+    source = helper + (
+        f"__kernel void probe(__global const float{width}* x, __global float{width}* y, __global int* avx) {{\n"
+        f"    const int i = get_global_id(0);\n    y[i] = rsqrt_estimate(x[i]);\n"
+        "#if defined(__AVX__)\n    if (i == 0) *avx = 1;\n#endif\n}\n"
+    )
+    context = cl.Context(cl.get_platforms()[0].get_devices()[:1])
+    queue = cl.CommandQueue(context)
+    program = cl.Program(context, source).build()
+    x = np.geomspace(2e-3, 3e8, 64 * width * 1024, dtype=np.float32)
+    flags = cl.mem_flags
+    xs = cl.Buffer(context, flags.READ_ONLY | flags.COPY_HOST_PTR, hostbuf=x)
+    ys = cl.Buffer(context, flags.WRITE_ONLY, x.nbytes)
+    avx = np.zeros(1, dtype=np.int32)
+    avxs = cl.Buffer(context, flags.READ_WRITE | flags.COPY_HOST_PTR, hostbuf=avx)
+    program.probe(queue, (x.size // width,), None, xs, ys, avxs)
+    y = np.empty_like(x)
+    cl.enqueue_copy(queue, y, ys)
+    cl.enqueue_copy(queue, avx, avxs)
+    queue.finish()
+    if path == "processor estimate" and not avx[0]:
+        pytest.skip("this OpenCL device compiles for no x86 AVX target: the portable path is its only path")
+    error = np.abs(y.astype(np.float64) * np.sqrt(x.astype(np.float64)) - 1.0).max()
+    # One Newton step from the 12-bit estimate lands near 2e-7, two from the bit-level one near 5e-6; one step
+    # fewer on either path gives 4e-4 or 2e-3, past the task's 2e-4 tolerance.
+    assert error < (5e-7 if path == "processor estimate" else 1e-5), error
