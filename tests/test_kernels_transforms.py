@@ -245,6 +245,7 @@ STRONGEST = [
     ("hmc", "hmc-lanes8", {"LOCAL": 256}),
     ("hmc", "hmc-lanes16", {"LOCAL": 16}),
     ("fft3d", "fft3d-pow2", {"LOCAL": 256}),
+    ("lj", "lj-images", {"LOCAL": 64}),
 ]
 
 
@@ -341,3 +342,17 @@ def test_the_nbody_lanes_reciprocal_square_root_is_accurate_on_either_path(width
     # One Newton step from the 12-bit estimate lands near 2e-7, two from the bit-level one near 5e-6; one step
     # fewer on either path gives 4e-4 or 2e-3, past the task's 2e-4 tolerance.
     assert error < (5e-7 if path == "processor estimate" else 1e-5), error
+
+
+@pytest.mark.opencl
+@pytest.mark.parametrize("axis", ["x", "z"])
+def test_an_lj_image_rewrite_that_forgets_one_wrap_is_rejected(worker: Worker, axis: str) -> None:
+    """lj-images shifts i's position by a box length where a neighbour cell wraps: a twin that forgets the
+    shift along one axis is wrong only for pairs across that face of the box, and the harness finds it."""
+    task = SUITE["lj"]
+    variant = next(v for v in variants_for("lj") if v.name == "lj-images")
+    source = UseVariant(task, variant).apply(task.seed, Random(0)).source
+    forgetful = source.replace(f"q{axis} += l{axis};", "").replace(f"q{axis} -= l{axis};", "")
+    assert forgetful != source
+    evaluation = Harness(task, worker, ceilings=None, repeats=1).evaluate(forgetful, sizes=odd_sizes("lj"), seed=9)
+    assert evaluation.status == "incorrect", evaluation.feedback()

@@ -791,6 +791,63 @@ __kernel void fft_stage(const int nx, const int ny, const int nz, const int axis
     return Variant("fft3d-pow2", ("strength-reduction", "restrict"), body)
 
 
+def _lj_images() -> Variant:
+    """Minimum images from the neighbour cell's wrap, once per cell, instead of three divisions per pair.
+
+    The seed takes every pair's minimum image as r - L*rint(r/L) per axis: three divisions and three
+    roundings per pair, most of the pair's cost. The contract's cells are at least the cutoff wide and
+    at least three a side, so a partner within the cutoff lies in one of the 27 neighbouring cells, and
+    its nearest image is the one that cell's offset names: shifted by a box length exactly where the
+    offset wraps around the box. Each neighbour cell's shift is added to i's position once, so a pair
+    costs a subtraction per axis. Pairs beyond the cutoff may get a farther image than the minimum, but
+    they are left out either way (any other image is a box length, three cutoffs, away).
+    """
+    body = """
+__kernel void lj(const int n, const int ncx, const int ncy, const int ncz,
+                 const float lx, const float ly, const float lz, const float rc2,
+                 __global const float4* restrict pos, __global const int* restrict cell,
+                 __global const int* restrict start, __global float4* restrict force) {
+    const int i = get_global_id(0);
+    if (i >= n) return;
+    const float4 pi = pos[i];
+    const int c = cell[i];
+    const int cx = c % ncx, cy = (c / ncx) % ncy, cz = c / (ncx * ncy);
+    float fx = 0.0f, fy = 0.0f, fz = 0.0f;
+    for (int dz = -1; dz <= 1; ++dz) {
+        int z = cz + dz;
+        float qz = pi.z;
+        if (z < 0) { z += ncz; qz += lz; } else if (z >= ncz) { z -= ncz; qz -= lz; }
+        for (int dy = -1; dy <= 1; ++dy) {
+            int y = cy + dy;
+            float qy = pi.y;
+            if (y < 0) { y += ncy; qy += ly; } else if (y >= ncy) { y -= ncy; qy -= ly; }
+            for (int dx = -1; dx <= 1; ++dx) {
+                int x = cx + dx;
+                float qx = pi.x;
+                if (x < 0) { x += ncx; qx += lx; } else if (x >= ncx) { x -= ncx; qx -= lx; }
+                const int nc = x + ncx * (y + ncy * z);
+                const int last = start[nc + 1];
+                for (int j = start[nc]; j < last; ++j) {
+                    if (j == i) continue;
+                    const float4 pj = pos[j];
+                    const float rx = qx - pj.x, ry = qy - pj.y, rz = qz - pj.z;
+                    const float r2 = rx * rx + ry * ry + rz * rz;
+                    if (r2 < rc2) {
+                        const float inv2 = 1.0f / r2;
+                        const float inv6 = inv2 * inv2 * inv2;
+                        const float f = 24.0f * inv2 * inv6 * (2.0f * inv6 - 1.0f);
+                        fx += f * rx; fy += f * ry; fz += f * rz;
+                    }
+                }
+            }
+        }
+    }
+    force[i] = (float4)(fx, fy, fz, 0.0f);
+}
+"""
+    return Variant("lj-images", ("strength-reduction", "restrict"), body)
+
+
 def _lbm_fused() -> Variant:
     # One cell per work-item: VEC above 1 would shrink the grid under it and leave cells unwritten.
     return Variant(
@@ -891,6 +948,7 @@ LIBRARY: dict[str, Callable[[], list[Variant]]] = {
     "ising": lambda: [_ising_rowloop()],
     "hmc": lambda: [_hmc_lanes(16), _hmc_lanes(8)],
     "fft3d": lambda: [_fft3d_pow2()],
+    "lj": lambda: [_lj_images()],
 }
 
 
