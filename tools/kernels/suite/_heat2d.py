@@ -90,18 +90,26 @@ class Heat2d(KernelTask):
         return {"u": signed_values(nx * ny, rng)}
 
     def reference(self, size: Size, inputs: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+        """The update in float64, a block of rows at a time so that its temporaries stay in cache.
+
+        Each temporary of the whole 3072x3072 grid is 75 MB; by blocks, each point's arithmetic is the
+        same, in the same order.
+        """
         nx, ny = size.dims
-        u = inputs["u"].reshape(ny, nx).astype(np.float64)
-        out = u.copy()
-        # In place where the order of operations allows: each temporary of a 3072x3072 grid is 75 MB.
-        lap = u[1:-1, :-2] + u[1:-1, 2:]
-        lap += u[:-2, 1:-1]
-        lap += u[2:, 1:-1]
-        inner = out[1:-1, 1:-1]
-        inner *= 4.0
-        lap -= inner
-        lap *= self.scalar(size, "r")
-        np.add(u[1:-1, 1:-1], lap, out=inner)
+        grid = inputs["u"].reshape(ny, nx)
+        out = grid.astype(np.float64)
+        r = self.scalar(size, "r")
+        rows = max(1, (1 << 17) // max(1, nx))
+        for y0 in range(1, ny - 1, rows):
+            y1 = min(y0 + rows, ny - 1)
+            u = grid[y0 - 1 : y1 + 1].astype(np.float64)
+            lap = u[1:-1, :-2] + u[1:-1, 2:]
+            lap += u[:-2, 1:-1]
+            lap += u[2:, 1:-1]
+            centre = u[1:-1, 1:-1]
+            lap -= centre * 4.0
+            lap *= r
+            np.add(centre, lap, out=out[y0:y1, 1:-1])
         return {"out": out.reshape(-1)}
 
     def work(self, size: Size) -> Work:

@@ -94,21 +94,31 @@ class Wave3d(KernelTask):
         return {"prev": signed_values(count, rng), "cur": signed_values(count, rng)}
 
     def reference(self, size: Size, inputs: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+        """The update in float64, a few planes at a time so that its temporaries stay in cache.
+
+        Whole-grid temporaries of the 192^3 size are 56 MB each, and this reference ran four times per
+        evaluation at 0.38 s each; by slabs, each point's arithmetic is the same, in the same order.
+        """
         nx, ny, nz = size.dims
-        cur = inputs["cur"].reshape(nz, ny, nx).astype(np.float64)
-        prev = inputs["prev"].reshape(nz, ny, nx).astype(np.float64)
-        out = np.zeros_like(cur)
-        c = cur[1:-1, 1:-1, 1:-1]
-        lap = (
-            cur[1:-1, 1:-1, :-2]
-            + cur[1:-1, 1:-1, 2:]
-            + cur[1:-1, :-2, 1:-1]
-            + cur[1:-1, 2:, 1:-1]
-            + cur[:-2, 1:-1, 1:-1]
-            + cur[2:, 1:-1, 1:-1]
-            - 6.0 * c
-        )
-        out[1:-1, 1:-1, 1:-1] = 2.0 * c - prev[1:-1, 1:-1, 1:-1] + self.scalar(size, "c2") * lap
+        cur = inputs["cur"].reshape(nz, ny, nx)
+        prev = inputs["prev"].reshape(nz, ny, nx)
+        out = np.zeros((nz, ny, nx))
+        c2 = self.scalar(size, "c2")
+        planes = max(1, (1 << 18) // max(1, nx * ny))
+        for z0 in range(1, nz - 1, planes):
+            z1 = min(z0 + planes, nz - 1)
+            slab = cur[z0 - 1 : z1 + 1].astype(np.float64)
+            c = slab[1:-1, 1:-1, 1:-1]
+            lap = (
+                slab[1:-1, 1:-1, :-2]
+                + slab[1:-1, 1:-1, 2:]
+                + slab[1:-1, :-2, 1:-1]
+                + slab[1:-1, 2:, 1:-1]
+                + slab[:-2, 1:-1, 1:-1]
+                + slab[2:, 1:-1, 1:-1]
+                - 6.0 * c
+            )
+            out[z0:z1, 1:-1, 1:-1] = 2.0 * c - prev[z0:z1, 1:-1, 1:-1].astype(np.float64) + c2 * lap
         return {"next": out.reshape(-1)}
 
     def work(self, size: Size) -> Work:
