@@ -14,7 +14,7 @@ import itertools
 import math
 import re
 from abc import ABC, abstractmethod
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -628,6 +628,22 @@ def signed_values(count: int, rng: np.random.Generator) -> np.ndarray:
     values *= np.float32(10.0 ** rng.uniform(-1.0, 1.0))
     values[rng.integers(0, count, max(count // 64, 1))] = 0.0
     return values
+
+
+BLOCK_VALUES = 1 << 17
+"""About how many values one block of a blocked reference holds (1 MB in float64): whole-grid temporaries of
+the suite's largest stencil sizes are 56-75 MB each and ran through memory several times per evaluation."""
+
+
+def interior_blocks(lines: int, line_values: int) -> Iterator[tuple[int, int]]:
+    """The interior lines 1 .. lines-2 of a grid in consecutive blocks [first, stop) of about `BLOCK_VALUES`.
+
+    For stencil references that compute a block at a time with one line of halo on each side: each point's
+    arithmetic is the whole-grid formula's, only the temporaries stay in cache.
+    """
+    per_block = max(1, BLOCK_VALUES // max(1, line_values))
+    for first in range(1, lines - 1, per_block):
+        yield first, min(first + per_block, lines - 1)
 
 
 def with_params(source: str, params: dict[str, int]) -> str:
