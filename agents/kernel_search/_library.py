@@ -435,6 +435,19 @@ def _nbody_lanes(width: int, tiled: bool) -> Variant:
     return Variant(name, kinds, header + core + tail, {"TILE": (0,)})  # TILE is the seed's switch, unused here
 
 
+def _lane_runs(width: int, count: str) -> str:
+    """The opening of a kernel whose work-items each take `width` consecutive elements into vector lanes.
+
+    The host launches one work-item per element; the group's range of elements [first, end) is split into
+    runs of `width`, one per work-item, and the group's other items return. Defines `start` and `end`.
+    """
+    return f"""    const int size = get_local_size(0);
+    const int first = get_group_id(0) * size;
+    const int start = first + get_local_id(0) * {width};
+    const int end = min(first + size, {count});
+    if (start >= end) return;"""
+
+
 def _nbody_ilanes(width: int) -> Variant:
     """Each work-item holds `width` bodies i in vector lanes and streams every body j as broadcast scalars.
 
@@ -469,11 +482,7 @@ inline {vec} rsqrt_estimate(const {vec} x) {{
 
 __kernel void nbody(const int n, const float eps2, __global const float4* restrict pos,
                     __global float4* restrict acc) {{
-    const int size = get_local_size(0);
-    const int first = get_group_id(0) * size;
-    const int start = first + get_local_id(0) * {width};
-    const int end = min(first + size, n);
-    if (start >= end) return;
+{_lane_runs(width, "n")}
     float xi[{width}], yi[{width}], zi[{width}];
     for (int k = 0; k < {width}; ++k) {{
         const float4 p = pos[min(start + k, n - 1)];
@@ -703,11 +712,7 @@ def _hmc_lanes(width: int) -> Variant:
 __kernel void hmc(const int chains, const int d, const int iters, const int steps, const float eps,
                   __global const uint* restrict keys, __global const float* restrict inv_var,
                   __global float* restrict x, __global int* restrict accepted) {{
-    const int size = get_local_size(0);
-    const int first = get_group_id(0) * size;
-    const int start = first + get_local_id(0) * {width};
-    const int end = min(first + size, chains);
-    if (start >= end) return;
+{_lane_runs(width, "chains")}
     const {ivec} chain = min(start + ({ivec})({lanes}), chains - 1);
     const uint key = keys[0];
     {vec} q[MAXD], p[MAXD], q0[MAXD];
