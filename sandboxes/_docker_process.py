@@ -18,6 +18,7 @@ import os
 import signal
 import socket
 import threading
+import time
 from typing import IO, Any
 
 from sandboxes._base import SandboxProcess, SandboxUnavailableError
@@ -29,6 +30,7 @@ from sandboxes._process import ProcessHandles
 from sandboxes._quota import QuotaWatch, limit_name
 
 _POLL_SECONDS = 0.2
+_FREEZE_TRIES = 3  # the engine's freezer may give up on a loaded host ("unable to freeze"); a retry then holds
 
 
 class _Ring:
@@ -184,9 +186,7 @@ class DockerProcess(SandboxProcess):
         """
         if self._killed or self._exit_code is not None:
             return False
-        try:
-            self._client.api.pause(self.container_id)
-        except engine_errors():
+        if not self._set_paused(True):
             return False
         members = self._cgroup.members() if self._cgroup is not None else []
         self.newcomers = tuple(pid for pid in members if self._let_run is not None and pid not in self._let_run)
@@ -205,13 +205,42 @@ class DockerProcess(SandboxProcess):
         return allowed  # where not ours to signal, only the engine's pause stops them
 
     def resume(self) -> None:
-        with contextlib.suppress(*engine_errors()):
-            self._client.api.unpause(self.container_id)
+        if not self._set_paused(False) and not self._killed and self._exit_code is None:
+            # A worker the engine keeps frozen would hang the next request until its time limit: end it now,
+            # with the reason where its stderr is read.
+            self._stderr.add(b"\nlabgate: the Docker engine could not unpause the worker's container\n")
+            self.kill()
+            return
         for pid in self._halted:
             with contextlib.suppress(ProcessLookupError, PermissionError):
                 self._handles.send(pid, signal.SIGCONT)
         self._halted = []
         self._let_run = self._members
+
+    def _set_paused(self, paused: bool) -> bool:
+        """Pause or unpause through the engine, and whether the container ends up so.
+
+        Under load the engine's freezer can fail a pause or unpause that a moment later succeeds, and an
+        answer lost on its way back leaves the container in the state asked for all the same: both are
+        retried or confirmed by reading the container's state, so a busy host neither fails a run's timing
+        nor leaves its worker frozen."""
+        call = self._client.api.pause if paused else self._client.api.unpause
+        for attempt in range(_FREEZE_TRIES):
+            try:
+                call(self.container_id)
+                return True
+            except engine_errors():
+                pass
+            try:
+                state = self._client.api.inspect_container(self.container_id)["State"]
+            except engine_errors():
+                return False  # the container is gone (or the engine is): neither state can be had
+            if not state.get("Running"):
+                return False
+            if bool(state.get("Paused")) == paused:
+                return True
+            time.sleep(0.05 * (attempt + 1))
+        return False
 
     def stderr_tail(self) -> str:
         return self._stderr.text()

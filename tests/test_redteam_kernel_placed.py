@@ -570,7 +570,7 @@ while True:
 """Counts without end; forks a sleeper once a file named `fork` appears."""
 
 
-def _wait_for(path: Path, changed_from: str | None = None) -> str:
+def wait_for_change(path: Path, changed_from: str | None = None) -> str:
     deadline = time.monotonic() + 10
     while time.monotonic() < deadline:
         text = path.read_text() if path.exists() else ""
@@ -585,10 +585,10 @@ def check_halt_and_newcomers(process: SandboxProcess, folder: Path) -> None:
 
     `process` runs `SPINNING` in `folder`."""
     counter = folder / "count"
-    held = _wait_for(counter)
+    held = wait_for_change(counter)
     assert process.pause() and process.newcomers == ()
     process.resume()
-    held = _wait_for(counter, held)
+    held = wait_for_change(counter, held)
     assert process.halt()
     time.sleep(0.05)  # a write begun as it stopped lands by now
     held = counter.read_text()
@@ -597,7 +597,7 @@ def check_halt_and_newcomers(process: SandboxProcess, folder: Path) -> None:
     assert process.pause() and process.newcomers == ()  # nothing started while it ran
     process.resume()
     (folder / "fork").touch()
-    _wait_for(folder / "forked")
+    wait_for_change(folder / "forked")
     time.sleep(0.05)
     process.halt()
     assert process.pause()

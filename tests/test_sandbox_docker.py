@@ -520,6 +520,96 @@ def test_halt_stops_a_worker_at_once_and_pause_names_processes_it_started(
         sandbox.close()
 
 
+class _FreezerFailing:
+    """The engine's API with its freezer failing as on a loaded host: the first `fail` pause or unpause calls
+    raise, each after doing its work when `lost_answer` (the engine acted, its answer did not arrive)."""
+
+    def __init__(self, api: object, fail: int, lost_answer: bool = False) -> None:
+        self._api = api
+        self.fail = fail
+        self.lost_answer = lost_answer
+        self.calls = 0
+
+    def __getattr__(self, name: str) -> object:
+        return getattr(self._api, name)
+
+    def _flaky(self, name: str, container: str) -> None:
+        self.calls += 1
+        if self.fail > 0:
+            self.fail -= 1
+            if self.lost_answer:
+                getattr(self._api, name)(container)
+            raise docker.errors.APIError(f"{name}: unable to freeze")
+        getattr(self._api, name)(container)
+
+    def pause(self, container: str) -> None:
+        self._flaky("pause", container)
+
+    def unpause(self, container: str) -> None:
+        self._flaky("unpause", container)
+
+
+def _container_paused(container_id: str) -> bool:
+    client = docker.from_env()
+    try:
+        return bool(client.api.inspect_container(container_id)["State"]["Paused"])
+    finally:
+        client.close()
+
+
+@pytest.mark.parametrize("lost_answer", [False, True])
+def test_pause_and_resume_hold_when_the_engine_s_freezer_fails_once(
+    pool: DockerSandboxes, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, lost_answer: bool
+) -> None:
+    """A pause the engine failed once (seen in a parallel run: a placed kernel run was then refused for a
+    worker that "could not be stopped") is retried, or confirmed where the engine did it anyway."""
+    from tests.test_redteam_kernel_placed import SPINNING, wait_for_change
+
+    folder = tmp_path / "experiments" / "frozen"
+    sandbox = pool(folder)
+    worker = sandbox.spawn(["python3", "-c", SPINNING])
+    try:
+        wait_for_change(folder / "count")
+        flaky = _FreezerFailing(worker._client.api, fail=1, lost_answer=lost_answer)  # type: ignore[attr-defined]
+        monkeypatch.setattr(worker._client, "api", flaky)  # type: ignore[attr-defined]
+        assert worker.pause(), worker.stderr_tail()
+        assert _container_paused(worker.container_id)  # type: ignore[attr-defined]
+        flaky.fail = 1
+        worker.resume()
+        assert not _container_paused(worker.container_id)  # type: ignore[attr-defined]
+        assert worker.poll() is None, worker.stderr_tail()
+        held = wait_for_change(folder / "count")
+        wait_for_change(folder / "count", held)  # it runs again
+    finally:
+        worker.kill()
+        sandbox.close()
+
+
+def test_a_worker_the_engine_cannot_unpause_is_ended_with_the_reason(
+    pool: DockerSandboxes, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Left frozen, the worker would hang its next request until the time limit; it is ended at once."""
+    from tests.test_redteam_kernel_placed import SPINNING, wait_for_change
+
+    folder = tmp_path / "experiments" / "stuck"
+    sandbox = pool(folder)
+    worker = sandbox.spawn(["python3", "-c", SPINNING])
+    try:
+        wait_for_change(folder / "count")
+        assert worker.pause()
+        flaky = _FreezerFailing(worker._client.api, fail=100)  # type: ignore[attr-defined]
+        monkeypatch.setattr(worker._client, "api", flaky)  # type: ignore[attr-defined]
+        worker.resume()
+        assert flaky.calls >= 2  # retried before giving up
+        assert worker.poll() is not None
+        assert "could not unpause" in worker.stderr_tail()
+        container = worker.container_id  # type: ignore[attr-defined]
+        assert _wait_until(lambda: not _container_exists(container))
+    finally:
+        worker.kill()
+        sandbox.close()
+
+
 UNFILTERED = """
 import os
 def status(pid):
