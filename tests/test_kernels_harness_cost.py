@@ -8,16 +8,18 @@ kernel that is correct only for the first draw, and the cache must never let it 
 from __future__ import annotations
 
 import hashlib
+import os
+import threading
 import time
 from collections.abc import Mapping
 from functools import partial
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 import pytest
 
 from tools.kernels import SUITE, Harness
-from tools.kernels._judge import BaseDigests, ReferenceCache, variant_key
+from tools.kernels._judge import BaseDigests, ReferenceCache, _same_bytes, fresh_answers, variant_key
 from tools.kernels._task import Size, _allclose_whole, allclose_check
 from tools.kernels._trial import checked_runs, differing_bytes
 from tools.kernels._variants import _changed, draw_variants, inputs_of
@@ -194,7 +196,10 @@ def test_phases_account_for_where_the_seconds_went() -> None:
     assert evaluation.ok
     for phase in ("parse", "host_program", "inputs", "variants", "ipc", "judge_digests", "reference", "output_checks"):
         assert phase in evaluation.phases, phase
-    assert evaluation.phases["reference"] >= 0.003 * sum(len(size.checked_runs) for size in evaluation.sizes)
+    # Each size's checked runs' references (3 ms each) run side by side, one per core at most.
+    cores = len(os.sched_getaffinity(0))
+    least = sum(-(-len(size.checked_runs) // cores) for size in evaluation.sizes)
+    assert evaluation.phases["reference"] >= 0.003 * least
     assert sum(evaluation.phases.values()) <= evaluation.wall_seconds + 1e-6
 
 
@@ -262,3 +267,110 @@ def test_warm_up_runs_are_checked_like_any_other() -> None:
         checked = checked_runs(first_timed, 5, [0.0, 0.5])
         assert set(range(first_timed)) <= set(checked), (warmup, checked)
         assert first_timed + 4 in checked
+
+
+class _TimedSaxpy(type(TASK)):  # type: ignore[misc]
+    """saxpy whose reference notes the thread it ran on and takes a while (so overlap shows in the clock)."""
+
+    concurrent_references = True
+    threads: ClassVar[list[int]] = []
+
+    def reference(self, size: Size, inputs: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+        type(self).threads.append(threading.get_ident())
+        time.sleep(0.05)
+        return dict(TASK.reference(size, inputs))
+
+
+def _answers(task: Any, checked: list[int], cache: bool) -> tuple[dict[int, Any], set[int], float]:
+    size = Size("small", (4096,))
+    rng = np.random.default_rng(7)
+    base = TASK.inputs(size, rng)
+    variants = draw_variants(base, lambda: TASK.inputs(size, rng), 6, rng)
+    answers: dict[int, Any] = {}
+    started = time.perf_counter()
+    redrawn = fresh_answers(
+        task,
+        size,
+        base,
+        variants,
+        checked,
+        lambda: TASK.inputs(size, rng),
+        ReferenceCache(task.reference) if cache else None,
+        answers=answers,
+    )
+    for run in answers:  # every answer is the reference of that run's (final) inputs
+        np.testing.assert_array_equal(answers[run]["y"], TASK.reference(size, inputs_of(base, variants, run))["y"])
+    return answers, redrawn, time.perf_counter() - started
+
+
+@pytest.mark.parametrize("cache", [True, False])
+def test_checked_runs_references_are_computed_side_by_side_where_the_task_allows(cache: bool) -> None:
+    """A size's checked runs' references run at once on a machine of several cores (after the worker has answered,
+    so beside no timed launch), with the answers of one at a time; a task that does not allow it stays on one thread."""
+    task = _TimedSaxpy()
+    _TimedSaxpy.threads = []
+    answers, redrawn, seconds = _answers(task, [0, 2, 5], cache)
+    assert sorted(answers) == [0, 2, 5] and not redrawn
+    assert len(_TimedSaxpy.threads) == 3
+    if len(os.sched_getaffinity(0)) >= 2:
+        assert threading.get_ident() not in _TimedSaxpy.threads
+        assert seconds < 3 * 0.05, "the three references ran one after another"
+    _TimedSaxpy.concurrent_references = False
+    try:
+        _TimedSaxpy.threads = []
+        again, _, _ = _answers(task, [0, 2, 5], cache)
+        assert set(_TimedSaxpy.threads) == {threading.get_ident()}
+        for run in answers:
+            np.testing.assert_array_equal(again[run]["y"], answers[run]["y"])
+    finally:
+        _TimedSaxpy.concurrent_references = True
+
+
+def test_a_run_whose_answer_computed_ahead_repeats_run_0_is_drawn_again_and_computed_anew() -> None:
+    """An answer computed ahead that equals run 0's (a remembered answer would pass there) is not used: the run's
+    inputs are drawn again and its reference computed for them."""
+    task = _TimedSaxpy()
+    lock = threading.Lock()
+    calls = 0
+
+    def repeating(size: Size, inputs: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+        """The first three answers (run 0's and the two computed ahead) are one constant, as a kernel's
+        remembered answer is; later ones are the reference's."""
+        nonlocal calls
+        with lock:
+            calls += 1
+            mine = calls
+        return {"y": np.full(4096, 2.0, np.float32)} if mine <= 3 else dict(TASK.reference(size, inputs))
+
+    task.reference = repeating  # type: ignore[method-assign]
+    size = Size("small", (4096,))
+    rng = np.random.default_rng(11)
+    base = TASK.inputs(size, rng)
+    variants = draw_variants(base, lambda: TASK.inputs(size, rng), 6, rng)
+    answers: dict[int, Any] = {}
+    redrawn = fresh_answers(
+        task, size, base, variants, [0, 2, 5], lambda: TASK.inputs(size, rng), None, answers=answers
+    )
+    assert redrawn == {2, 5}
+    for run in (2, 5):
+        np.testing.assert_array_equal(answers[run]["y"], TASK.reference(size, inputs_of(base, variants, run))["y"])
+        assert not np.array_equal(answers[run]["y"], answers[0]["y"])
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32, np.int8, np.uint32])
+def test_chunked_byte_comparison_agrees_with_comparing_the_bytes_whole(dtype: Any) -> None:
+    rng = np.random.default_rng(3)
+    for count in (0, 1, 7, (1 << 20) // np.dtype(dtype).itemsize, 3_000_001):
+        one = rng.integers(0, 100, count).astype(dtype)
+        assert _same_bytes(one, one.copy())
+        if count == 0:
+            continue
+        for place in {0, count // 2, count - 1, min(count - 1, (1 << 20) // np.dtype(dtype).itemsize)}:
+            other = one.copy()
+            other.view(np.uint8)[place * np.dtype(dtype).itemsize] ^= 1
+            assert _same_bytes(one, other) == (one.tobytes() == other.tobytes()) is False
+    assert not _same_bytes(np.zeros(4), -np.zeros(4)), "bytes, not values: -0.0 is another answer"
+    assert _same_bytes(np.full(3, np.nan), np.full(3, np.nan))
+    assert not _same_bytes(np.zeros(4, np.float32), np.zeros(4, np.float64))
+    strided = np.arange(10.0)[::2]
+    assert _same_bytes(strided, strided.copy())

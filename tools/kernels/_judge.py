@@ -14,9 +14,12 @@ they were computed from, so it only ever answers for inputs identical to ones it
 from __future__ import annotations
 
 import hashlib
+import os
+import threading
 import time
 from collections import OrderedDict
 from collections.abc import Callable, Iterator, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import partial
@@ -54,6 +57,7 @@ class ReferenceCache:
         self.hits = 0
         self.misses = 0
         self.bypassed: set[tuple[int, ...]] = set()
+        self._lock = threading.Lock()  # references of one size's checked runs may be asked for from several threads
 
     def outputs(
         self, size: Size, inputs: dict[str, np.ndarray], key: Callable[[], str] | None = None
@@ -64,27 +68,32 @@ class ReferenceCache:
         started = time.perf_counter()
         key_text = key() if key is not None else input_key(size, inputs)
         hashed = time.perf_counter() - started
-        cached = self.entries.get(key_text)
-        if cached is not None:
-            self.hits += 1
-            self.entries.move_to_end(key_text)
-            return cached
-        self.misses += 1
+        with self._lock:
+            cached = self.entries.get(key_text)
+            if cached is not None:
+                self.hits += 1
+                self.entries.move_to_end(key_text)
+                return cached
+            self.misses += 1
         started = time.perf_counter()
-        outputs = self.compute(size, inputs)
+        outputs = self.compute(size, inputs)  # outside the lock: the point of asking from threads
         if time.perf_counter() - started < hashed:
-            self.bypassed.add(size.dims)
+            with self._lock:
+                self.bypassed.add(size.dims)
             return outputs
         frozen = {}
         for name, array in outputs.items():
             stored = np.asarray(array).view()  # a read-only view: no copy of what was just computed
             stored.flags.writeable = False
             frozen[name] = stored
-        self.entries[key_text] = frozen
-        self.nbytes += sum(array.nbytes for array in frozen.values())
-        while self.nbytes > self.capacity and len(self.entries) > 1:
-            _, evicted = self.entries.popitem(last=False)
-            self.nbytes -= sum(array.nbytes for array in evicted.values())
+        with self._lock:
+            if key_text not in self.entries:
+                self.nbytes += sum(array.nbytes for array in frozen.values())
+            self.entries[key_text] = frozen
+            self.entries.move_to_end(key_text)
+            while self.nbytes > self.capacity and len(self.entries) > 1:
+                _, evicted = self.entries.popitem(last=False)
+                self.nbytes -= sum(array.nbytes for array in evicted.values())
         return frozen
 
 
@@ -201,10 +210,65 @@ def _answer(
     return references.outputs(size, inputs, partial(variant_key, size, digests, variants, run))
 
 
-def _same(one: Mapping[str, np.ndarray], other: Mapping[str, np.ndarray]) -> bool:
-    return sorted(one) == sorted(other) and all(
-        np.ascontiguousarray(one[name]).tobytes() == np.ascontiguousarray(other[name]).tobytes() for name in one
+_SAME_CHUNK = 1 << 20
+"""Bytes compared at a time by `_same_bytes`: answers that differ (nearly all) differ in the first chunk."""
+
+
+def _same_bytes(one: np.ndarray, other: np.ndarray) -> bool:
+    """Whether two arrays hold the same bytes, chunk by chunk, with no copy of either (lbm's answers are
+    75 MB: copying both to compare them whole took a third of its references' time)."""
+    first, second = np.ascontiguousarray(one), np.ascontiguousarray(other)
+    if first.nbytes != second.nbytes:
+        return False
+    first_bytes, second_bytes = first.reshape(-1).view(np.uint8), second.reshape(-1).view(np.uint8)
+    return all(
+        np.array_equal(first_bytes[start : start + _SAME_CHUNK], second_bytes[start : start + _SAME_CHUNK])
+        for start in range(0, first_bytes.size, _SAME_CHUNK)
     )
+
+
+def _same(one: Mapping[str, np.ndarray], other: Mapping[str, np.ndarray]) -> bool:
+    return sorted(one) == sorted(other) and all(_same_bytes(one[name], other[name]) for name in one)
+
+
+_POOL_LOCK = threading.Lock()
+_POOL: ThreadPoolExecutor | None = None
+
+
+def _reference_pool() -> ThreadPoolExecutor | None:
+    """Threads for references side by side, one per core this process may use; None on one core, where
+    threads would only add switching (made once, on first need)."""
+    global _POOL
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+    if cores < 2:
+        return None
+    with _POOL_LOCK:
+        if _POOL is None:
+            _POOL = ThreadPoolExecutor(max_workers=cores, thread_name_prefix="labgate-reference")
+        return _POOL
+
+
+def _answers_side_by_side(
+    task: KernelTask,
+    size: Size,
+    base: dict[str, np.ndarray],
+    variants: Mapping[str, np.ndarray],
+    runs: Sequence[int],
+    references: ReferenceCache | None,
+    digests: BaseDigests,
+) -> dict[int, Mapping[str, np.ndarray]]:
+    """The references of `runs`, computed at once where the task allows it (`concurrent_references`); nothing
+    otherwise. They run after the worker has answered, so they share the cores with no timed launch."""
+    runs = list(dict.fromkeys(runs))
+    allowed = getattr(task, "concurrent_references", False)  # a task made without KernelTask: one at a time
+    pool = _reference_pool() if len(runs) > 1 and allowed else None
+    if pool is None:
+        return {}
+    if references is not None:
+        for name in base:
+            digests[name]  # hashed once here, not by every thread that keys its run on it
+    futures = {run: pool.submit(_answer, task, size, base, variants, run, references, digests) for run in runs}
+    return {run: future.result() for run, future in futures.items()}
 
 
 def fresh_answers(
@@ -232,13 +296,21 @@ def fresh_answers(
     """
     digests = digests if digests is not None else BaseDigests(base)
     known = answers if answers is not None else {}
-    first = known[0] = _answer(task, size, base, variants, 0, references, digests)
+    ahead = _answers_side_by_side(task, size, base, variants, [0, *checked], references, digests)
+    computed_first = ahead.pop(0, None)
+    first = known[0] = (
+        computed_first if computed_first is not None else _answer(task, size, base, variants, 0, references, digests)
+    )
     redrawn: set[int] = set()
     for run in checked:
         if run == 0:
             continue
         for _ in range(FRESH_ATTEMPTS):
-            known[run] = _answer(task, size, base, variants, run, references, digests)
+            # A run's answer computed ahead is for its inputs as first drawn; after a new draw it is computed here.
+            computed = ahead.pop(run, None)
+            known[run] = (
+                computed if computed is not None else _answer(task, size, base, variants, run, references, digests)
+            )
             if not _same(known[run], first):
                 break
             redrawn.add(run)

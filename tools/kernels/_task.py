@@ -295,6 +295,11 @@ class KernelTask(ABC):
     reference_from_user: ClassVar[bool] = False
     """True where a task file brings the reference: its answers are checked for sense before any candidate is
     judged against them (`_judge.fresh_answers`, `UserKernelTask.reference`)."""
+    concurrent_references: ClassVar[bool] = False
+    """True where `reference` is a pure function of its arguments that may run in several threads at once (NumPy
+    releases the interpreter in its array loops): the checked runs' references are then computed side by side,
+    on the cores the worker leaves idle between requests (`_judge.fresh_answers`). Off by default, since a
+    plugin's reference may hold state or a device queue."""
     whole_variants: ClassVar[bool] = False
     """True when input buffers must stay consistent with each other: each run then gets a whole new draw."""
     scalar_ranges: ClassVar[dict[str, ScalarRange]] = {}

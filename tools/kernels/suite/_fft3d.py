@@ -55,6 +55,7 @@ __kernel void fft_stage(const int nx, const int ny, const int nz, const int axis
 
 class Fft3d(KernelTask):
     name = "fft3d"
+    concurrent_references = True
     title = "fft3d: 3-D fast Fourier transform, C2C radix-2 Stockham stages per axis"
     regime = "compute"
     contract = (

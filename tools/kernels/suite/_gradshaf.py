@@ -67,6 +67,7 @@ __kernel void jacobi(const int nr, const int nz, const float r0, const float h, 
 
 class Gradshaf(KernelTask):
     name = "gradshaf"
+    concurrent_references = True
     title = "gradshaf: Grad-Shafranov plasma equilibrium, max-reduction then variable-coefficient Jacobi sweep"
     regime = "memory"
     contract = (

@@ -47,6 +47,7 @@ __kernel void heat2d(const int nx, const int ny, const float r, __global const f
 
 class Heat2d(KernelTask):
     name = "heat2d"
+    concurrent_references = True
     title = "heat2d: 5-point explicit diffusion step of the 2-D heat equation"
     regime = "memory"
     contract = (

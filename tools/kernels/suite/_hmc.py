@@ -102,6 +102,7 @@ def _uniform(key: np.uint32, counter: np.ndarray) -> np.ndarray:
 
 class Hmc(KernelTask):
     name = "hmc"
+    concurrent_references = True
     title = "hmc: Hamiltonian Monte Carlo chains, statistical check"
     regime = "compute"
     whole_variants = True

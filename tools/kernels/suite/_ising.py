@@ -78,6 +78,7 @@ def mix32(x: np.ndarray) -> np.ndarray:
 
 class Ising(KernelTask):
     name = "ising"
+    concurrent_references = True
     title = "ising: checkerboard Metropolis Monte Carlo sweep of the 2-D Ising model, bit-exact"
     regime = "memory"
     exact = True

@@ -60,6 +60,7 @@ __kernel void lbm(const int nx, const int ny, const float omega, __global const 
 
 class Lbm(KernelTask):
     name = "lbm"
+    concurrent_references = True
     title = "lbm: D2Q9 BGK stream-and-collide step of the lattice Boltzmann method"
     regime = "memory"
     contract = (

@@ -164,6 +164,7 @@ def _cell_pairs(start: np.ndarray, other: np.ndarray) -> tuple[np.ndarray, np.nd
 
 class LennardJones(KernelTask):
     name = "lj"
+    concurrent_references = True
     title = "lj: Lennard-Jones forces with cell lists (molecular dynamics)"
     regime = "compute"
     whole_variants = True

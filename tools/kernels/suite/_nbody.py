@@ -62,6 +62,7 @@ __kernel void nbody(const int n, const float eps2, __global const float4* pos, _
 
 class Nbody(KernelTask):
     name = "nbody"
+    concurrent_references = True
     title = "nbody: all-pairs softened gravity forces of an N-body system"
     regime = "compute"
     contract = (

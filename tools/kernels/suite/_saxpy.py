@@ -36,6 +36,7 @@ __kernel void saxpy(const int n, const float a, __global const float* x, __globa
 
 class Saxpy(KernelTask):
     name = "saxpy"
+    concurrent_references = True
     title = "saxpy: y = a*x + y"
     regime = "memory"
     contract = (

@@ -52,6 +52,7 @@ __kernel void wave3d(const int nx, const int ny, const int nz, const float c2,
 
 class Wave3d(KernelTask):
     name = "wave3d"
+    concurrent_references = True
     title = "wave3d: 7-point leapfrog step of the 3-D acoustic wave equation"
     regime = "memory"
     contract = (
