@@ -7,6 +7,7 @@ from typing import ClassVar
 import numpy as np
 
 from tools.kernels._task import (
+    BLOCK_VALUES,
     BufferSpec,
     HostProgram,
     KernelTask,
@@ -139,20 +140,25 @@ class Lbm(KernelTask):
     def reference(self, size: Size, inputs: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
         nx, ny = size.dims
         fin = inputs["fin"].reshape(9, ny, nx)
-        # One direction at a time: temporaries of one plane (8 MB at 1024x1024) instead of nine.
-        f = np.empty((9, ny, nx))
-        for q in range(9):
-            f[q] = np.roll(np.roll(fin[q], CY[q], axis=0), CX[q], axis=1)
-        rho = f.sum(axis=0)
-        ux = np.tensordot(CX, f, axes=1) / rho
-        uy = np.tensordot(CY, f, axes=1) / rho
-        usq = 1.5 * (ux**2 + uy**2)
-        out = np.empty_like(f)
+        out = np.empty((9, ny, nx))
         omega = self.scalar(size, "omega")
-        for q in range(9):
-            relaxed = f[q] - _equilibrium_q(q, rho, ux, uy, usq)
-            relaxed *= omega
-            np.subtract(f[q], relaxed, out=out[q])
+        # A block of rows at a time (about BLOCK_VALUES cells): the pulled populations and the moments of a
+        # block stay in cache, twice as fast at 1024x1024 as whole planes, and every cell's arithmetic is the
+        # whole-grid formula's (bit-identical, `tests/test_kernels_stencil_references.py`).
+        per_block = max(1, BLOCK_VALUES // max(1, nx))
+        for first in range(0, ny, per_block):
+            rows = np.arange(first, min(first + per_block, ny))
+            f = np.empty((9, rows.size, nx))
+            for q in range(9):
+                f[q] = np.roll(fin[q].take((rows - int(CY[q])) % ny, axis=0), int(CX[q]), axis=1)
+            rho = f.sum(axis=0)
+            ux = np.tensordot(CX, f, axes=1) / rho
+            uy = np.tensordot(CY, f, axes=1) / rho
+            usq = 1.5 * (ux**2 + uy**2)
+            for q in range(9):
+                relaxed = f[q] - _equilibrium_q(q, rho, ux, uy, usq)
+                relaxed *= omega
+                np.subtract(f[q], relaxed, out=out[q, rows[0] : rows[-1] + 1])
         return {"fout": out.reshape(-1)}
 
     def work(self, size: Size) -> Work:
