@@ -8,6 +8,7 @@ kernel that is correct only for the first draw, and the cache must never let it 
 from __future__ import annotations
 
 import hashlib
+import itertools
 import os
 import threading
 import time
@@ -274,20 +275,22 @@ class _TimedSaxpy(type(TASK)):  # type: ignore[misc]
 
     concurrent_references = True
     threads: ClassVar[list[int]] = []
+    spans: ClassVar[list[tuple[float, float]]] = []
 
     def reference(self, size: Size, inputs: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
         type(self).threads.append(threading.get_ident())
+        started = time.monotonic()
         time.sleep(0.05)
+        type(self).spans.append((started, time.monotonic()))
         return dict(TASK.reference(size, inputs))
 
 
-def _answers(task: Any, checked: list[int], cache: bool) -> tuple[dict[int, Any], set[int], float]:
+def _answers(task: Any, checked: list[int], cache: bool) -> tuple[dict[int, Any], set[int]]:
     size = Size("small", (4096,))
     rng = np.random.default_rng(7)
     base = TASK.inputs(size, rng)
     variants = draw_variants(base, lambda: TASK.inputs(size, rng), 6, rng)
     answers: dict[int, Any] = {}
-    started = time.perf_counter()
     redrawn = fresh_answers(
         task,
         size,
@@ -300,7 +303,7 @@ def _answers(task: Any, checked: list[int], cache: bool) -> tuple[dict[int, Any]
     )
     for run in answers:  # every answer is the reference of that run's (final) inputs
         np.testing.assert_array_equal(answers[run]["y"], TASK.reference(size, inputs_of(base, variants, run))["y"])
-    return answers, redrawn, time.perf_counter() - started
+    return answers, redrawn
 
 
 @pytest.mark.parametrize("cache", [True, False])
@@ -308,17 +311,20 @@ def test_checked_runs_references_are_computed_side_by_side_where_the_task_allows
     """A size's checked runs' references run at once on a machine of several cores (after the worker has answered,
     so beside no timed launch), with the answers of one at a time; a task that does not allow it stays on one thread."""
     task = _TimedSaxpy()
-    _TimedSaxpy.threads = []
-    answers, redrawn, seconds = _answers(task, [0, 2, 5], cache)
+    _TimedSaxpy.threads, _TimedSaxpy.spans = [], []
+    answers, redrawn = _answers(task, [0, 2, 5], cache)
     assert sorted(answers) == [0, 2, 5] and not redrawn
     assert len(_TimedSaxpy.threads) == 3
     if len(os.sched_getaffinity(0)) >= 2:
         assert threading.get_ident() not in _TimedSaxpy.threads
-        assert seconds < 3 * 0.05, "the three references ran one after another"
+        spans = sorted(_TimedSaxpy.spans)
+        assert any(later[0] < earlier[1] for earlier, later in itertools.pairwise(spans)), (
+            "the three references ran one after another"
+        )
     _TimedSaxpy.concurrent_references = False
     try:
         _TimedSaxpy.threads = []
-        again, _, _ = _answers(task, [0, 2, 5], cache)
+        again, _ = _answers(task, [0, 2, 5], cache)
         assert set(_TimedSaxpy.threads) == {threading.get_ident()}
         for run in answers:
             np.testing.assert_array_equal(again[run]["y"], answers[run]["y"])
