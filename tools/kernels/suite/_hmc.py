@@ -188,10 +188,12 @@ class Hmc(KernelTask):
             p = np.sqrt(-2.0 * np.log(u1)) * np.cos(2.0 * math.pi * u2)
             q0 = q.copy()
             h0 = 0.5 * np.sum(iv * q * q + p * p, axis=1)
-            p = p - 0.5 * eps * iv * q
+            p -= 0.5 * eps * iv * q
+            # In place: the same operations in the same order as `q = q + eps * p` (bit-identical), with no
+            # new array per leapfrog step.
             for s in range(steps):
-                q = q + eps * p
-                p = p - (eps if s < steps - 1 else 0.5 * eps) * iv * q
+                q += eps * p
+                p -= (eps if s < steps - 1 else 0.5 * eps) * iv * q
             h1 = 0.5 * np.sum(iv * q * q + p * p, axis=1)
             u = _uniform(key, base + np.uint32(2 * d))
             accept = np.log(u) < h0 - h1
