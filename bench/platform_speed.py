@@ -8,7 +8,10 @@ Rows (each a median of `--repeats` >= 3 runs; the arms of a row take turns going
                       direct and the ratio (goal <= +10 ms)
   docker_warm_tiny    the same through a run's pool of warm docker containers (goal <= +100 ms);
                       null with the reason when no engine answers or the openfoam image is not built
-  sweep_throughput    8 cavity cases through `agent run`, one worker over `--workers` (goal >= 1.8)
+  sweep_throughput    8 cavity cases through `agent run`, one worker over `--workers` (goal >= 1.8); beside it
+                      the CPU seconds of each arm (the run and every process it waited for) and the
+                      throughput that CPU allows at most (`sweep_throughput_cpu_bound`: the sequential
+                      time over the parallel arm's CPU spread evenly over the workers)
   ray_over_local      the same kind of 8-case sweep on the Ray executor over the local one (goal <= 1.10):
                       each run starting a Ray instance of its own (`ray_over_local`), and joining a
                       cluster that `ray start --head` started on this machine, as a Ray deployment runs
@@ -41,6 +44,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import resource
 import shutil
 import statistics
 import subprocess
@@ -393,10 +397,17 @@ class Bench:
         return seconds
 
     def sweep(self, tree: Path, workers: int) -> float:
+        """Wall seconds of the sweep on `workers`; the CPU seconds of the run and of every process it waited for
+        (solvers, utilities, figure renderers) are kept beside them (`KEY:cpu`)."""
+        before = resource.getrusage(resource.RUSAGE_CHILDREN)
         elapsed, summary = agent(tree, self.home(), ["run", str(self.task), "--workers", str(workers)])
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)
         ran = len(summary["accepted"]) + len(summary["rejected"])
         if ran != self.sizes.sweep_cases:
             raise RuntimeError(f"the sweep ran {ran} cases, not {self.sizes.sweep_cases}")
+        cpu = (after.ru_utime + after.ru_stime) - (before.ru_utime + before.ru_stime)
+        prefix = "baseline:" if tree != REPO else ""
+        self.times.setdefault(f"{prefix}sweep/{'sequential' if workers == 1 else 'parallel'}:cpu", []).append(cpu)
         return elapsed
 
     def run(self) -> None:
@@ -435,6 +446,13 @@ class Bench:
         if sequential and parallel:
             rows["sweep_throughput"] = round(sequential / parallel, 3)
             rows["sweep_seconds"] = {"sequential": round(sequential, 2), "parallel": round(parallel, 2)}
+            cpu_sequential, cpu_parallel = m(f"{prefix}sweep/sequential:cpu"), m(f"{prefix}sweep/parallel:cpu")
+            if cpu_sequential and cpu_parallel:
+                rows["sweep_cpu_seconds"] = {"sequential": round(cpu_sequential, 2), "parallel": round(cpu_parallel, 2)}
+                # The parallel sweep cannot end before its CPU, spread over the workers, is spent: the most
+                # throughput this much CPU allows against the measured sequential time.
+                least = cpu_parallel / min(self.args.workers, os.cpu_count() or 1)
+                rows["sweep_throughput_cpu_bound"] = round(sequential / least, 3)
         seconds, cpu = m(f"{prefix}startup"), m(f"{prefix}startup:cpu")
         if seconds is not None and cpu is not None:
             rows["startup_seconds"] = round(seconds, 3)
