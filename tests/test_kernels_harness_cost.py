@@ -12,7 +12,7 @@ import itertools
 import os
 import threading
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from functools import partial
 from typing import Any, ClassVar
 
@@ -285,9 +285,13 @@ class _TimedSaxpy(type(TASK)):  # type: ignore[misc]
         return dict(TASK.reference(size, inputs))
 
 
-def _answers(task: Any, checked: list[int], cache: bool) -> tuple[dict[int, Any], set[int]]:
+def _answers(
+    task: Any, checked: list[int], cache: bool, seed: int = 7
+) -> tuple[dict[int, Any], set[int], Callable[[int], np.ndarray]]:
+    """`fresh_answers` for saxpy inputs drawn from `seed`: the answers, the runs drawn again, and the reference of
+    a run's final inputs (what its answer must be)."""
     size = Size("small", (4096,))
-    rng = np.random.default_rng(7)
+    rng = np.random.default_rng(seed)
     base = TASK.inputs(size, rng)
     variants = draw_variants(base, lambda: TASK.inputs(size, rng), 6, rng)
     answers: dict[int, Any] = {}
@@ -301,9 +305,7 @@ def _answers(task: Any, checked: list[int], cache: bool) -> tuple[dict[int, Any]
         ReferenceCache(task.reference) if cache else None,
         answers=answers,
     )
-    for run in answers:  # every answer is the reference of that run's (final) inputs
-        np.testing.assert_array_equal(answers[run]["y"], TASK.reference(size, inputs_of(base, variants, run))["y"])
-    return answers, redrawn
+    return answers, redrawn, lambda run: TASK.reference(size, inputs_of(base, variants, run))["y"]
 
 
 @pytest.mark.parametrize("cache", [True, False])
@@ -312,8 +314,10 @@ def test_checked_runs_references_are_computed_side_by_side_where_the_task_allows
     so beside no timed launch), with the answers of one at a time; a task that does not allow it stays on one thread."""
     task = _TimedSaxpy()
     _TimedSaxpy.threads, _TimedSaxpy.spans = [], []
-    answers, redrawn = _answers(task, [0, 2, 5], cache)
+    answers, redrawn, expected = _answers(task, [0, 2, 5], cache)
     assert sorted(answers) == [0, 2, 5] and not redrawn
+    for run in answers:
+        np.testing.assert_array_equal(answers[run]["y"], expected(run))
     assert len(_TimedSaxpy.threads) == 3
     if len(os.sched_getaffinity(0)) >= 2:
         assert threading.get_ident() not in _TimedSaxpy.threads
@@ -324,7 +328,7 @@ def test_checked_runs_references_are_computed_side_by_side_where_the_task_allows
     _TimedSaxpy.concurrent_references = False
     try:
         _TimedSaxpy.threads = []
-        again, _ = _answers(task, [0, 2, 5], cache)
+        again, _, _ = _answers(task, [0, 2, 5], cache)
         assert set(_TimedSaxpy.threads) == {threading.get_ident()}
         for run in answers:
             np.testing.assert_array_equal(again[run]["y"], answers[run]["y"])
@@ -349,17 +353,10 @@ def test_a_run_whose_answer_computed_ahead_repeats_run_0_is_drawn_again_and_comp
         return {"y": np.full(4096, 2.0, np.float32)} if mine <= 3 else dict(TASK.reference(size, inputs))
 
     task.reference = repeating  # type: ignore[method-assign]
-    size = Size("small", (4096,))
-    rng = np.random.default_rng(11)
-    base = TASK.inputs(size, rng)
-    variants = draw_variants(base, lambda: TASK.inputs(size, rng), 6, rng)
-    answers: dict[int, Any] = {}
-    redrawn = fresh_answers(
-        task, size, base, variants, [0, 2, 5], lambda: TASK.inputs(size, rng), None, answers=answers
-    )
+    answers, redrawn, expected = _answers(task, [0, 2, 5], cache=False, seed=11)
     assert redrawn == {2, 5}
     for run in (2, 5):
-        np.testing.assert_array_equal(answers[run]["y"], TASK.reference(size, inputs_of(base, variants, run))["y"])
+        np.testing.assert_array_equal(answers[run]["y"], expected(run))
         assert not np.array_equal(answers[run]["y"], answers[0]["y"])
 
 

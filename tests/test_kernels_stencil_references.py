@@ -11,9 +11,17 @@ import numpy as np
 import pytest
 
 from tools.kernels import SUITE
-from tools.kernels._task import Size
+from tools.kernels._task import KernelTask, Size
 from tools.kernels.suite._ising import mix32, thresholds
 from tools.kernels.suite._lbm import CX, CY, _equilibrium_q
+
+
+def drawn(name: str, dims: tuple[int, ...]) -> tuple[KernelTask, Size, dict[str, np.ndarray]]:
+    """The suite task `name` at `dims`, with its scalars and inputs drawn from a generator seeded by `dims`."""
+    task = SUITE[name]
+    rng = np.random.default_rng(sum(dims))
+    size = task.draw_scalars([Size("grid", dims)], rng)[0]
+    return task, size, task.inputs(size, rng)
 
 
 def heat2d_whole(u: np.ndarray, r: float) -> np.ndarray:
@@ -45,10 +53,7 @@ def wave3d_whole(cur: np.ndarray, prev: np.ndarray, c2: float) -> np.ndarray:
 
 @pytest.mark.parametrize("dims", [(3, 3), (2, 5), (97, 61), (1000, 300), (3000, 200), (5, 2000), (2000, 4)])
 def test_the_heat2d_reference_is_the_whole_grid_update(dims: tuple[int, int]) -> None:
-    task = SUITE["heat2d"]
-    rng = np.random.default_rng(sum(dims))
-    size = task.draw_scalars([Size("grid", dims)], rng)[0]
-    inputs = task.inputs(size, rng)
+    task, size, inputs = drawn("heat2d", dims)
     nx, ny = dims
     want = heat2d_whole(inputs["u"].reshape(ny, nx).astype(np.float64), task.scalar(size, "r"))
     assert np.array_equal(task.reference(size, inputs)["out"], want.reshape(-1))
@@ -56,10 +61,7 @@ def test_the_heat2d_reference_is_the_whole_grid_update(dims: tuple[int, int]) ->
 
 @pytest.mark.parametrize("dims", [(3, 3, 3), (2, 4, 5), (97, 61, 53), (64, 64, 200), (200, 7, 5), (9, 300, 80)])
 def test_the_wave3d_reference_is_the_whole_grid_update(dims: tuple[int, int, int]) -> None:
-    task = SUITE["wave3d"]
-    rng = np.random.default_rng(sum(dims))
-    size = task.draw_scalars([Size("grid", dims)], rng)[0]
-    inputs = task.inputs(size, rng)
+    task, size, inputs = drawn("wave3d", dims)
     nx, ny, nz = dims
     cur, prev = (inputs[name].reshape(nz, ny, nx).astype(np.float64) for name in ("cur", "prev"))
     want = wave3d_whole(cur, prev, task.scalar(size, "c2"))
@@ -82,10 +84,7 @@ def lbm_whole(fin: np.ndarray, omega: float) -> np.ndarray:
 def test_the_lbm_reference_is_the_whole_grid_update(dims: tuple[int, int]) -> None:
     """Rows pulled across the periodic edges (the first and last blocks) included; (1000, 300), (1024, 1024)
     and (64, 5000) split into several blocks, the last one short."""
-    task = SUITE["lbm"]
-    rng = np.random.default_rng(sum(dims))
-    size = task.draw_scalars([Size("grid", dims)], rng)[0]
-    inputs = task.inputs(size, rng)
+    task, size, inputs = drawn("lbm", dims)
     nx, ny = dims
     want = lbm_whole(inputs["fin"].reshape(9, ny, nx), task.scalar(size, "omega"))
     got = task.reference(size, inputs)["fout"]
@@ -112,10 +111,7 @@ def ising_whole(spins: np.ndarray, keys: np.ndarray, beta: float) -> np.ndarray:
 @pytest.mark.parametrize("dims", [(2, 2), (4, 6), (64, 64), (2048, 130), (64, 5000), (2, 3000), (3000, 2)])
 def test_the_ising_reference_is_the_whole_grid_sweep(dims: tuple[int, int]) -> None:
     """Colour 1 reads colour 0's new spins across block edges and the periodic edges."""
-    task = SUITE["ising"]
-    rng = np.random.default_rng(sum(dims))
-    size = task.draw_scalars([Size("grid", dims)], rng)[0]
-    inputs = task.inputs(size, rng)
+    task, size, inputs = drawn("ising", dims)
     nx, ny = dims
     want = ising_whole(inputs["spins"].reshape(ny, nx), inputs["keys"], task.scalar(size, "beta"))
     assert np.array_equal(task.reference(size, inputs)["spins"], want.reshape(-1))
@@ -124,10 +120,7 @@ def test_the_ising_reference_is_the_whole_grid_sweep(dims: tuple[int, int]) -> N
 @pytest.mark.parametrize("n", [1, 15, 17, 1000, 4096])
 def test_the_nbody_reference_is_the_sum_over_all_bodies_at_once(n: int) -> None:
     """Blocks of bodies, the last one short; each body's sums are those of one (n, n) computation."""
-    task = SUITE["nbody"]
-    rng = np.random.default_rng(n)
-    size = task.draw_scalars([Size("bodies", (n,))], rng)[0]
-    inputs = task.inputs(size, rng)
+    task, size, inputs = drawn("nbody", (n,))
     pos = inputs["pos"].reshape(n, 4).astype(np.float64)
     x, y, z, mass = (np.ascontiguousarray(pos[:, k]) for k in range(4))
     dx, dy, dz = x[None, :] - x[:, None], y[None, :] - y[:, None], z[None, :] - z[:, None]
