@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import itertools
 import os
+import signal
 import threading
 import time
 from collections.abc import Callable, Mapping
@@ -377,3 +378,25 @@ def test_chunked_byte_comparison_agrees_with_comparing_the_bytes_whole(dtype: An
     assert not _same_bytes(np.zeros(4, np.float32), np.zeros(4, np.float64))
     strided = np.arange(10.0)[::2]
     assert _same_bytes(strided, strided.copy())
+
+
+def test_a_forked_process_computes_references_side_by_side_with_threads_of_its_own() -> None:
+    """The pool's threads do not survive a fork: a child that used the parent's pool would wait forever."""
+    task = _TimedSaxpy()
+    _answers(task, [0, 2, 5], cache=False)  # the parent's pool exists now
+    read, write = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child: answers within the alarm, or dies of it; never returns into the test runner
+        try:
+            os.close(read)
+            signal.alarm(20)
+            answers, _, expected = _answers(task, [0, 2, 5], cache=False)
+            same = all(np.array_equal(answers[run]["y"], expected(run)) for run in answers)
+            os.write(write, b"ok" if same and len(answers) == 3 else b"wrong")
+        finally:
+            os._exit(0)
+    os.close(write)
+    with os.fdopen(read, "rb") as reply:
+        said = reply.read()
+    _, status = os.waitpid(pid, 0)
+    assert said == b"ok", (said, status)

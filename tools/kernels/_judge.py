@@ -232,20 +232,21 @@ def _same(one: Mapping[str, np.ndarray], other: Mapping[str, np.ndarray]) -> boo
 
 
 _POOL_LOCK = threading.Lock()
-_POOL: ThreadPoolExecutor | None = None
+_POOL: tuple[int, ThreadPoolExecutor] | None = None
+"""The pool and the process that made it: a forked child inherits the object but none of its threads."""
 
 
 def _reference_pool() -> ThreadPoolExecutor | None:
     """Threads for references side by side, one per core this process may use; None on one core, where
-    threads would only add switching (made once, on first need)."""
+    threads would only add switching (made once per process, on first need)."""
     global _POOL
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
     if cores < 2:
         return None
     with _POOL_LOCK:
-        if _POOL is None:
-            _POOL = ThreadPoolExecutor(max_workers=cores, thread_name_prefix="labgate-reference")
-        return _POOL
+        if _POOL is None or _POOL[0] != os.getpid():
+            _POOL = (os.getpid(), ThreadPoolExecutor(max_workers=cores, thread_name_prefix="labgate-reference"))
+        return _POOL[1]
 
 
 def _answers_side_by_side(
