@@ -186,7 +186,7 @@ class DockerProcess(SandboxProcess):
         """
         if self._killed or self._exit_code is not None:
             return False
-        if not self._set_paused(True):
+        if self._set_paused(True) is not True:
             return False
         members = self._cgroup.members() if self._cgroup is not None else []
         self.newcomers = tuple(pid for pid in members if self._let_run is not None and pid not in self._let_run)
@@ -205,7 +205,7 @@ class DockerProcess(SandboxProcess):
         return allowed  # where not ours to signal, only the engine's pause stops them
 
     def resume(self) -> None:
-        if not self._set_paused(False) and not self._killed and self._exit_code is None:
+        if self._set_paused(False) is False and not self._killed and self._exit_code is None:
             # A worker the engine keeps frozen would hang the next request until its time limit: end it now,
             # with the reason where its stderr is read.
             self._stderr.add(b"\nlabgate: the Docker engine could not unpause the worker's container\n")
@@ -217,8 +217,9 @@ class DockerProcess(SandboxProcess):
         self._halted = []
         self._let_run = self._members
 
-    def _set_paused(self, paused: bool) -> bool:
-        """Pause or unpause through the engine, and whether the container ends up so.
+    def _set_paused(self, paused: bool) -> bool | None:
+        """Pause or unpause through the engine: whether the container ends up so, or None where it has ended
+        (or the engine cannot say), which is the wait thread's to record, not a stuck freezer.
 
         Under load the engine's freezer can fail a pause or unpause that a moment later succeeds, and an
         answer lost on its way back leaves the container in the state asked for all the same: both are
@@ -234,9 +235,9 @@ class DockerProcess(SandboxProcess):
             try:
                 state = self._client.api.inspect_container(self.container_id)["State"]
             except engine_errors():
-                return False  # the container is gone (or the engine is): neither state can be had
+                return None  # the container is gone (or the engine is): neither state can be had
             if not state.get("Running"):
-                return False
+                return None
             if bool(state.get("Paused")) == paused:
                 return True
             time.sleep(0.05 * (attempt + 1))

@@ -610,6 +610,37 @@ def test_a_worker_the_engine_cannot_unpause_is_ended_with_the_reason(
         sandbox.close()
 
 
+class _EndedContainer(_FreezerFailing):
+    """The engine failing unpause for a container it reports as no longer running (a worker that just ended)."""
+
+    def inspect_container(self, container: str) -> dict[str, object]:
+        found = dict(self._api.inspect_container(container))  # type: ignore[attr-defined]
+        return {**found, "State": {**found["State"], "Running": False, "Paused": False}}
+
+
+def test_an_unpause_failing_for_a_container_that_ended_is_not_called_a_stuck_freezer(
+    pool: DockerSandboxes, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The worker's end is its wait thread's to record (with its own exit code); resume neither kills it nor
+    writes "could not unpause" into the stderr a user reads to learn why it died."""
+    from tests.test_redteam_kernel_placed import SPINNING, wait_for_change
+
+    folder = tmp_path / "experiments" / "ended"
+    sandbox = pool(folder)
+    worker = sandbox.spawn(["python3", "-c", SPINNING])
+    try:
+        wait_for_change(folder / "count")
+        ended = _EndedContainer(worker._client.api, fail=100)  # type: ignore[attr-defined]
+        monkeypatch.setattr(worker._client, "api", ended)  # type: ignore[attr-defined]
+        worker.resume()
+        assert ended.calls == 1, "a container that is not running is not asked again"
+        assert "could not unpause" not in worker.stderr_tail()
+        assert worker.poll() is None
+    finally:
+        worker.kill()
+        sandbox.close()
+
+
 UNFILTERED = """
 import os
 def status(pid):
