@@ -298,20 +298,19 @@ def fresh_answers(
     digests = digests if digests is not None else BaseDigests(base)
     known = answers if answers is not None else {}
     ahead = _answers_side_by_side(task, size, base, variants, [0, *checked], references, digests)
-    computed_first = ahead.pop(0, None)
-    first = known[0] = (
-        computed_first if computed_first is not None else _answer(task, size, base, variants, 0, references, digests)
-    )
+
+    def answer(run: int) -> Mapping[str, np.ndarray]:
+        """The run's answer computed ahead, for its inputs as first drawn (taken once); else computed now."""
+        computed = ahead.pop(run, None)
+        return computed if computed is not None else _answer(task, size, base, variants, run, references, digests)
+
+    first = known[0] = answer(0)
     redrawn: set[int] = set()
     for run in checked:
         if run == 0:
             continue
         for _ in range(FRESH_ATTEMPTS):
-            # A run's answer computed ahead is for its inputs as first drawn; after a new draw it is computed here.
-            computed = ahead.pop(run, None)
-            known[run] = (
-                computed if computed is not None else _answer(task, size, base, variants, run, references, digests)
-            )
+            known[run] = answer(run)  # after a new draw of its inputs, computed afresh
             if not _same(known[run], first):
                 break
             redrawn.add(run)

@@ -640,15 +640,18 @@ BLOCK_VALUES = 1 << 17
 the suite's largest stencil sizes are 56-75 MB each and ran through memory several times per evaluation."""
 
 
-def interior_blocks(lines: int, line_values: int) -> Iterator[tuple[int, int]]:
-    """The interior lines 1 .. lines-2 of a grid in consecutive blocks [first, stop) of about `BLOCK_VALUES`.
-
-    For stencil references that compute a block at a time with one line of halo on each side: each point's
-    arithmetic is the whole-grid formula's, only the temporaries stay in cache.
-    """
+def line_blocks(first: int, stop: int, line_values: int) -> Iterator[tuple[int, int]]:
+    """Lines first .. stop-1 of a grid, `line_values` values each, in consecutive blocks [start, end) of about
+    `BLOCK_VALUES`, for references that compute a block at a time: each point's arithmetic is the whole-grid
+    formula's, only the temporaries stay in cache."""
     per_block = max(1, BLOCK_VALUES // max(1, line_values))
-    for first in range(1, lines - 1, per_block):
-        yield first, min(first + per_block, lines - 1)
+    for start in range(first, stop, per_block):
+        yield start, min(start + per_block, stop)
+
+
+def interior_blocks(lines: int, line_values: int) -> Iterator[tuple[int, int]]:
+    """The interior lines 1 .. lines-2 in blocks (`line_blocks`), for stencils with one line of halo each side."""
+    return line_blocks(1, lines - 1, line_values)
 
 
 def with_params(source: str, params: dict[str, int]) -> str:

@@ -14,7 +14,6 @@ import numpy as np
 
 from tools.kernels._heldout import Picker, around, prime_in
 from tools.kernels._task import (
-    BLOCK_VALUES,
     BufferSpec,
     Check,
     HostProgram,
@@ -27,6 +26,7 @@ from tools.kernels._task import (
     exact_check,
     grid,
     i32,
+    line_blocks,
     u32,
 )
 
@@ -135,14 +135,13 @@ class Ising(KernelTask):
         spins = inputs["spins"].reshape(ny, nx).astype(np.int32)
         t4, t8 = thresholds(self.scalar(size, "beta"))
         x = np.arange(nx)
-        per_block = max(1, BLOCK_VALUES // max(1, nx))
         for color in (0, 1):
             # A site of one colour reads only the other colour's sites, which this pass leaves as they are, so
             # blocks of rows are updated in place one after another, their temporaries in cache (1.4x faster
             # at 2048x2048 than whole-grid arrays; the same spins, `tests/test_kernels_stencil_references.py`).
-            for first in range(0, ny, per_block):
-                rows = np.arange(first, min(first + per_block, ny))
-                block = spins[first : first + rows.size]
+            for first, stop in line_blocks(0, ny, nx):
+                rows = np.arange(first, stop)
+                block = spins[first:stop]
                 nb = spins.take((rows - 1) % ny, axis=0) + spins.take((rows + 1) % ny, axis=0)
                 nb += np.roll(block, 1, 1)
                 nb += np.roll(block, -1, 1)
@@ -151,7 +150,7 @@ class Ising(KernelTask):
                 r = mix32(mix32(site) ^ inputs["keys"][color])
                 threshold = np.where(de == 4, np.uint32(t4), np.uint32(t8))
                 flip = (((x[None, :] + rows[:, None]) & 1) == color) & ((de <= 0) | (r < threshold))
-                spins[first : first + rows.size] = np.where(flip, -block, block)
+                spins[first:stop] = np.where(flip, -block, block)
         return {"spins": spins.astype(np.int8).reshape(-1)}
 
     def check(
