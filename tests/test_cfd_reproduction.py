@@ -19,6 +19,7 @@ import pytest
 
 from tests.conftest import agent
 from tests.test_check_stock_cases import _check_case, _reasons, _run_by_hand, _set_entry, _tutorial, _verdict
+from tools.cfd import read_internal_field
 
 pytestmark = [pytest.mark.openfoam, pytest.mark.usefixtures("openfoam", "bubblewrap")]
 
@@ -144,6 +145,30 @@ def test_one_cell_changed_within_the_rms_tolerance_is_refused(tmp_path: Path) ->
     report = _check(case, tmp_path / "home")
     assert report["decision"] == "reject", _reasons(report)
     assert "one cell of its U differs by" in _reasons(report), _reasons(report)
+
+
+@pytest.mark.slow
+def test_past_the_reproduction_the_gates_read_the_re_run_not_the_folder(tmp_path: Path) -> None:
+    """Every velocity raised by 0.9 %: within the reproduction's tolerance (1 % RMS, 5 % in any cell), so it
+    passes; the physical-range gate's largest speed must still be the re-run's, not the folder's raised one.
+    (The red-team form of this: cells beside the centrelines nudged toward Ghia's profiles, a "revise" read
+    as an "accept" by the comparator.)"""
+    case = _cavity(tmp_path / "cavity")
+    honest = float(np.max(_speeds(case)))
+    _replace_internal(_latest(case) / "U", lambda rows: rows * 1.009)
+    report = _check(case, tmp_path / "home")
+    assert _verdict(report, "reproduction")["decision"] == "accept", _reasons(report)
+    speed = _verdict(report, "physical-range")["metrics"]["speed_max_ratio"]  # over the lid's 1 m/s
+    assert abs(speed - honest) <= 1e-4 * honest, (speed, honest)  # the folder's would be 1.009 times it
+    judged = Path(report["details"]["judged"])
+    assert abs(float(np.max(_speeds(judged / "case"))) - speed) <= 1e-4 * speed  # the re-run's own
+    assert report["metrics"]["max_speed_ratio"] == speed
+    assert report["decision"] == "accept", _reasons(report)
+
+
+def _speeds(case: Path) -> np.ndarray:
+    """The magnitude of each cell's velocity at the case's latest time."""
+    return np.linalg.norm(read_internal_field(_latest(case) / "U", 400, within=case).reshape(400, 3), axis=1)
 
 
 PIMPLE = """

@@ -51,6 +51,15 @@ class UnknownGateError(LabgateError, KeyError):
 OptionsT = TypeVar("OptionsT", bound=GateOptions)
 
 
+@dataclass(frozen=True)
+class StandIn:
+    """An experiment labgate ran itself whose results the later gates judge in place of the ones handed in."""
+
+    experiment: ExperimentSpec
+    directory: Path
+    outcome: ExperimentOutcome
+
+
 @dataclass
 class GateContext:
     task: TaskSpec
@@ -68,6 +77,12 @@ class GateContext:
     """A vision model to consult, when one is configured; gates must work without it."""
     prior: list[GateResult] = field(default_factory=list)
     """Verdicts of the gates listed before this one, for gates that only judge accepted results."""
+    stand_in: StandIn | None = None
+    """Set by a gate that accepts results brought from elsewhere only as labgate's own run of them computes them
+    (the reproduction of an adopted case): `judge` then hands that run, not the folder, to the later gates. A
+    re-run that matches the folder within the solvers' tolerance still differs from it, and the folder's side
+    of that slack is the user's to choose: edited where the comparator reads, it turned a "revise" into an
+    "accept" while reproducing within tolerance."""
 
     def path(self, relative: str) -> Path:
         return self.directory / relative

@@ -18,7 +18,7 @@ from typing import Literal
 
 from runs import Decision, ExperimentSpec, GateResult, TaskSpec, combine_decisions
 from tools import ExperimentOutcome, SandboxFactory, Workload
-from verifiers._gate import ExperimentRunner, Gate, GateContext, gate_class, gate_options, run_gate
+from verifiers._gate import ExperimentRunner, Gate, GateContext, StandIn, gate_class, gate_options, run_gate
 from verifiers._options import GateOptionsError
 from verifiers._vision_client import VisionJudge
 
@@ -35,6 +35,9 @@ class Judgement:
     """One per gate that judged (or had judged before), in the task's gate order."""
     skipped: list[str] = field(default_factory=list)
     """Gates that need new runs and were not given any (`rerun` None), in the task's gate order."""
+    judged: StandIn | None = None
+    """The run of labgate's own that the gates after an adoption gate judged instead of the results handed
+    in (see `GateContext.stand_in`); None when every gate judged the experiment as given."""
 
 
 class _RefusedOptionsGate(Gate):
@@ -92,6 +95,7 @@ def judge(
     vision: VisionJudge | None = None,
     done: Mapping[str, GateResult] | None = None,
     on_verdict: Callable[[GateResult], None] | None = None,
+    evidence_of: Callable[[Path, ExperimentOutcome], Mapping[str, str]] | None = None,
 ) -> Judgement:
     """Apply `gates` (see `build_gates`) in order to the experiment in `directory`.
 
@@ -100,10 +104,13 @@ def judge(
         rerun: runs one more experiment of the task; None skips the gates that need one.
         done: verdicts stored before, by gate name: reused as they are, never judged twice.
         on_verdict: called once with each new verdict, in order (a run stores it and announces it).
+        evidence_of: the digests of a run's recorded files, for a run that stands in for the experiment
+            (see `GateContext.stand_in`); without it the later gates cite no digests.
     """
     done = done or {}
     verdicts: list[GateResult] = []
     skipped: list[str] = []
+    judged: StandIn | None = None
     for gate in gates:
         name = gate_label(gate)
         if name in done:
@@ -127,7 +134,11 @@ def judge(
         if on_verdict is not None:
             on_verdict(result)
         verdicts.append(result)
-    return Judgement(decision=_decision(verdicts, skipped), verdicts=verdicts, skipped=skipped)
+        if result.decision == "accept" and context.stand_in is not None:
+            judged = context.stand_in
+            experiment, directory, outcome = judged.experiment, judged.directory, judged.outcome
+            evidence = evidence_of(directory, outcome) if evidence_of is not None else {}
+    return Judgement(decision=_decision(verdicts, skipped), verdicts=verdicts, skipped=skipped, judged=judged)
 
 
 def _decision(verdicts: list[GateResult], skipped: list[str]) -> JudgementDecision:

@@ -6,7 +6,10 @@ is copied and post-processed, a kernel or a proof file becomes the file a search
 PATH that changes while it is checked is rejected. Gates that need new runs (mesh independence,
 held-out flows, and the reproduction every adopted CFD result gets first: `Workload.adoption_gates`)
 run only with `--rerun`; without it they are listed as skipped, and a result that every other gate
-accepts is "inconclusive", never "accept". No vision model is consulted.
+accepts is "inconclusive", never "accept". Once the reproduction accepts, the gates after it judge
+labgate's re-run, not the folder (its metrics are the ones printed; `details.judged` names its folder):
+a folder matches its re-run only within the solvers' tolerance, and that slack is not the user's to spend.
+No vision model is consulted.
 
 `check-case`, `eval-kernel` and `check-proof` are aliases, their old options mapped onto `check`'s.
 
@@ -171,7 +174,9 @@ def check_result(
             evidence=_evidence(work, outcome),
             sandbox_factory=factory,
             rerun=run_more if rerun else None,
+            evidence_of=_evidence,
         )
+    judged = judgement.judged.outcome if judgement.judged is not None else outcome
     return {
         "decision": judgement.decision,
         "task": task.label,
@@ -182,9 +187,9 @@ def check_result(
         "refused": list(outcome.refused),
         "gate_deviations": [deviation.model_dump(mode="json") for deviation in task.gate_deviations],
         "params": spec.params,
-        "metrics": outcome.metrics,
+        "metrics": judged.metrics,
         "workdir": str(work),
-        "details": outcome.info,
+        "details": outcome.info | ({"judged": str(judgement.judged.directory)} if judgement.judged is not None else {}),
     }
 
 

@@ -12,13 +12,16 @@ decision is at most "inconclusive"):
   numbers and continuity are the solver's, not a file's;
 - every volume field of the folder's latest time must be one the re-run writes, and equal to it cell by cell
   (`REPRODUCED`).
-The other gates then read the folder's files, which this gate has shown to be what the case computes.
+The other gates then judge the re-run, not the folder (`GateContext.stand_in`): reproduced within the
+solvers' tolerance, the folder's fields may still differ from the re-run's by that much, and which way is
+the user's choice. Fields nudged toward the reference only where the comparator reads, each cell by at most
+3 % of the field's RMS, reproduced within tolerance and turned a "revise" into an "accept".
 """
 
 from __future__ import annotations
 
 from runs import GateResult
-from verifiers._gate import Gate, GateContext
+from verifiers._gate import Gate, GateContext, StandIn
 from verifiers._options import GateOptions
 from verifiers.cfd._family import case_family
 from verifiers.cfd._same_case import REPRODUCED, reproduce
@@ -64,12 +67,13 @@ class ReproductionGate(Gate):
                 [f"the case re-run as given, judged by its own solver log: {reason}" for reason in log.reasons],
                 metrics=metrics,
             )
+        context.stand_in = StandIn(found.spec, found.directory, found.outcome)
         return self.verdict(
             "accept",
             [
                 f"re-run as given, the case computes the folder's results: {', '.join(found.fields)} within "
                 f"{100 * REPRODUCED:g} % RMS cell by cell (largest {100 * found.change:.3g} %); its own solver log "
-                "passes the solver-log gate"
+                "passes the solver-log gate; the other gates judge the re-run's results"
             ],
             metrics=metrics,
         )
