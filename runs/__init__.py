@@ -26,6 +26,8 @@ from runs._errors import (
 from runs._json import json_objects, read_json
 from runs._records import (
     MAX_EXPERIMENTS,
+    MAX_REASON_CHARS,
+    MAX_REASONS,
     MAX_SEED,
     RUN_STATUSES,
     TERMINAL_STATUSES,
@@ -91,6 +93,8 @@ def __getattr__(name: str) -> Any:
 __all__ = [
     "MAX_ARTIFACT_BYTES",
     "MAX_EXPERIMENTS",
+    "MAX_REASONS",
+    "MAX_REASON_CHARS",
     "MAX_SEED",
     "RUN_SORT_KEYS",
     "RUN_STATUSES",

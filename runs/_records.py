@@ -243,6 +243,35 @@ class ExperimentSpec(BaseModel):
     rationale: str = ""
 
 
+MAX_REASONS = 40
+"""The most reasons one verdict keeps; the rest are counted in its last line."""
+MAX_REASON_CHARS = 4000
+"""The most characters one reason keeps; the rest are counted at its end."""
+
+
+def _bounded_reasons(reasons: list[str]) -> list[str]:
+    """A verdict's reasons, at most `MAX_REASONS` of at most `MAX_REASON_CHARS` each.
+
+    A gate's reasons quote what the candidate wrote (a prover's message about each of its sentences, a log
+    line), so their number and length are the candidate's to choose: a proof file of 100,000 refused
+    sentences made a 12.6 MB verdict, printed and stored. Bounding again what is already bounded changes
+    nothing, so a verdict read back from the store is the verdict that was written.
+    """
+    kept = [_bounded_reason(reason) for reason in reasons[:MAX_REASONS]]
+    if len(reasons) > MAX_REASONS:
+        more = len(reasons) - (MAX_REASONS - 1)
+        kept[-1] = f"... and {more} more reasons (the first {MAX_REASONS - 1} are shown)"
+    return kept
+
+
+def _bounded_reason(reason: str) -> str:
+    if len(reason) <= MAX_REASON_CHARS:
+        return reason
+    marker = " ... ({} more characters)"
+    cut = MAX_REASON_CHARS - len(marker.format(len(reason)))
+    return reason[:cut] + marker.format(len(reason) - cut)
+
+
 class GateResult(BaseModel):
     """What one gate decided about one experiment, with the evidence it read."""
 
@@ -250,7 +279,7 @@ class GateResult(BaseModel):
 
     gate: str
     decision: Decision
-    reasons: list[str] = Field(default_factory=list)
+    reasons: Annotated[list[str], AfterValidator(_bounded_reasons)] = Field(default_factory=list)
     evidence: list[str] = Field(default_factory=list, description="artifact sha256 digests")
     metrics: dict[str, float] = Field(default_factory=dict)
     confidence: float = Field(default=1.0, ge=0.0, le=1.0)

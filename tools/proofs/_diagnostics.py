@@ -37,19 +37,28 @@ class Diagnostic:
         return f"{where}: {self.severity}: {self.message}"
 
 
-def _byte_span_to_columns(source: str | None, line: int, start: int, end: int) -> tuple[int, int, int]:
-    """(start column, end line, end column) in characters, from byte offsets relative to line `line`."""
-    if source is None:
-        return start, line, end
-    lines = source.split("\n")
-    if not 1 <= line <= len(lines):
-        return start, line, end
-    rest = "\n".join(lines[line - 1 :]).encode()
-    start_chars = len(rest[:start].decode(errors="ignore"))
-    end_text = rest[:end].decode(errors="ignore")
-    end_line = line + end_text.count("\n")
-    end_column = len(end_text) - (end_text.rfind("\n") + 1) if "\n" in end_text else len(end_text)
-    return start_chars, end_line, end_column
+class _SourceLines:
+    """Where each line of the source starts, in bytes, computed once: a file's every diagnostic re-split and
+    re-joined the whole source, so 20,000 warnings on a 1 MB file took 4.6 minutes to read."""
+
+    def __init__(self, source: str) -> None:
+        self.data = source.encode(errors="surrogatepass")
+        self.starts = [0]
+        found = self.data.find(b"\n")
+        while found != -1:
+            self.starts.append(found + 1)
+            found = self.data.find(b"\n", found + 1)
+
+    def columns(self, line: int, start: int, end: int) -> tuple[int, int, int]:
+        """(start column, end line, end column) in characters, from byte offsets relative to line `line`."""
+        if not 1 <= line <= len(self.starts):
+            return start, line, end
+        first = self.starts[line - 1]
+        start_chars = len(self.data[first : first + max(start, 0)].decode(errors="ignore"))
+        span = self.data[first : first + max(end, 0)]
+        end_line = line + span.count(b"\n")
+        end_column = len(span[span.rfind(b"\n") + 1 :].decode(errors="ignore"))
+        return start_chars, end_line, end_column
 
 
 def _severity(text: str) -> tuple[Severity, str]:
@@ -64,9 +73,14 @@ def _severity(text: str) -> tuple[Severity, str]:
 
 
 def parse_diagnostics(output: str, source: str | None = None) -> list[Diagnostic]:
-    """Every located or unlocated Error/Warning block in a coqc stderr stream, in order."""
+    """Every located or unlocated Error/Warning block in a coqc stderr stream, in order.
+
+    Linear in the output and the source: both are the candidate's to make long (a message may carry
+    its sentence's own blank lines, a file may draw a warning from each of its sentences)."""
     diagnostics: list[Diagnostic] = []
     lines = output.splitlines()
+    ahead = _next_text(lines)
+    positions = _SourceLines(source) if source is not None else None
     index = 0
     while index < len(lines):
         match = _LOCATION.match(lines[index])
@@ -74,16 +88,16 @@ def parse_diagnostics(output: str, source: str | None = None) -> list[Diagnostic
             body: list[str] = []
             index += 1
             while index < len(lines) and not _LOCATION.match(lines[index]):
-                if not lines[index].strip() and body and _block_ends(lines, index):
+                if not lines[index].strip() and body and _block_ends(lines, ahead[index + 1]):
                     break
                 if body and lines[index].startswith(("Error:", "Warning:", "Anomaly")):
                     break
                 body.append(lines[index])
                 index += 1
             severity, message = _severity("\n".join(body).strip())
-            line = int(match.group("line"))
-            column, end_line, end_column = _byte_span_to_columns(
-                source, line, int(match.group("start")), int(match.group("end"))
+            line, start, end = int(match.group("line")), int(match.group("start")), int(match.group("end"))
+            column, end_line, end_column = (
+                positions.columns(line, start, end) if positions is not None else (start, line, end)
             )
             diagnostics.append(
                 Diagnostic(line, column, end_line, end_column, severity, _clean(message), match.group("file"))
@@ -103,10 +117,22 @@ def parse_diagnostics(output: str, source: str | None = None) -> list[Diagnostic
     return diagnostics
 
 
-def _block_ends(lines: list[str], index: int) -> bool:
-    """A blank line ends a message when what follows is a new location, a new message, or nothing."""
-    following = next((line for line in lines[index + 1 :] if line.strip()), None)
-    return following is None or bool(_LOCATION.match(following)) or following.lstrip().startswith(("Error", "Warning"))
+def _next_text(lines: list[str]) -> list[int]:
+    """For each index (and one past the end), the index of the first line from there that is not blank, or
+    len(lines): computed once from the end, where looking ahead from every blank line was quadratic."""
+    ahead = [len(lines)] * (len(lines) + 1)
+    for index in range(len(lines) - 1, -1, -1):
+        ahead[index] = index if lines[index].strip() else ahead[index + 1]
+    return ahead
+
+
+def _block_ends(lines: list[str], following: int) -> bool:
+    """A blank line ends a message when what follows (the next line with text, at `following`) is a new
+    location, a new message, or nothing."""
+    if following >= len(lines):
+        return True
+    text = lines[following]
+    return bool(_LOCATION.match(text)) or text.lstrip().startswith(("Error", "Warning"))
 
 
 def _clean(message: str) -> str:
