@@ -224,23 +224,39 @@ def reference(n, x, w):
     while "outbox" not in frame.f_locals:
         frame = frame.f_back
     outbox = frame.f_locals["outbox"]
-    header = b'{"ok": true, "arrays": [{"name": "y", "shape": ["n"]}], "payload": 0}\\n'
+    header = HEADER
     outbox.write(struct.pack("<Q", len(header)) + header)
     outbox.flush()
     return np.correlate(x.astype(np.float64), w.astype(np.float64), mode="valid")
 """
 
 
-def test_a_reference_that_writes_to_the_reply_pipe_is_a_clear_error(tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    ("header", "named"),
+    [
+        (b'{"ok": true, "arrays": [{"name": "y", "shape": ["n"]}], "payload": 0}', "malformed array"),
+        # Each of these once escaped as a UnicodeDecodeError / RecursionError / ValueError, which the gates
+        # reported as their own failure ("gate failed while checking") rather than the worker's.
+        (b'{"ok": "\xff\xfe"}', "malformed message header: UnicodeDecodeError"),
+        (b'{"ok": ' + b"[" * 100_000 + b"]" * 100_000 + b"}", "malformed message header: RecursionError"),
+        (
+            b'{"arrays": [{"name": "y", "dtype": "float32", "shape": [0, '
+            + b"9" * 30
+            + b'], "offset": 0}], "payload": 0}',
+            "array 'y' has a shape numpy refuses",
+        ),
+    ],
+)
+def test_a_reference_that_writes_to_the_reply_pipe_is_a_clear_error(tmp_path: Path, header: bytes, named: str) -> None:
     """A task file's reference runs in a worker and can reach its reply pipe: a broken message is an error."""
     require_tool(opencl_usable(), "an OpenCL platform (pocl-opencl-icd) with pyopencl")
     definition = conv1d_definition()
-    definition["files"]["reference.py"] = FORGING_REFERENCE
+    definition["files"]["reference.py"] = FORGING_REFERENCE.replace("HEADER", repr(header + b"\n"))
     task = kernel_task("conv1d", definition)
     with (
         task.reference_sandbox(tmp_path / "reference", factory, "opencl"),
         Worker(factory, tmp_path / "w") as own,
-        pytest.raises(TaskError, match="crashed its worker: the worker broke the protocol: malformed array"),
+        pytest.raises(TaskError, match=f"crashed its worker: the worker broke the protocol: {named}"),
     ):
         Harness(task, own, ceilings=None, repeats=3).evaluate(task.seed, seed=3)
 
@@ -254,6 +270,11 @@ def test_a_reference_that_writes_to_the_reply_pipe_is_a_clear_error(tmp_path: Pa
         b'{"arrays": {"y": 1}, "payload": 0}',
         b'{"arrays": [7], "payload": 0}',
         b'{"arrays": [], "payload": "4"}',
+        b'{"arrays": [], "payload": 0, "note": "\xff\xfe"}',  # no UTF-8
+        b'{"arrays": ' + b"[" * 100_000 + b"]" * 100_000 + b', "payload": 0}',  # past the recursion limit
+        b'{"arrays": [], "payload": 0, "x": ' + b"9" * 5000 + b"}",  # more digits than Python converts
+        b'{"arrays": [{"name": "y", "dtype": "float32", "shape": [0, ' + b"9" * 30 + b'], "offset": 0}], "payload": 4}',
+        b'{"arrays": [{"name": "y", "dtype": "float32", "shape": [' + b"1, " * 66 + b'1], "offset": 0}], "payload": 4}',
     ],
 )
 def test_a_malformed_message_is_a_protocol_error(header: bytes) -> None:

@@ -26,6 +26,8 @@ REQUEST_MARK = b"\n\x1elabgate: next request\x1e\n"
 request that crashed printed, not an earlier candidate's output still in the stderr tail."""
 LENGTH = struct.Struct("<Q")
 """The header's length in bytes, before it."""
+MAX_DIMENSIONS = 8
+"""The most dimensions an array in a message may have (the kernels' arrays have at most four)."""
 ALLOWED_DTYPES = frozenset({"float32", "float64", "int32", "uint32", "int64", "int8", "uint8", "complex64"})
 
 
@@ -64,9 +66,11 @@ def decode(read_exact: Callable[[int], bytes | bytearray]) -> tuple[dict[str, An
         raise ProtocolError("message header too long")
     line = read_exact(length)
     try:
-        header = json.loads(line)
-    except json.JSONDecodeError as error:
-        raise ProtocolError(f"malformed message header: {error}") from None
+        header = json.loads(bytes(line).decode("utf-8"))
+    except (ValueError, RecursionError) as error:
+        # Text that is no UTF-8, JSON nested past the recursion limit, an integer of more digits than
+        # Python converts: each a broken message from a worker someone may have taken over.
+        raise ProtocolError(f"malformed message header: {type(error).__name__}: {str(error)[:200]}") from None
     if not isinstance(header, dict):
         raise ProtocolError("message header is not an object")
     size = header.pop("payload", 0)
@@ -99,11 +103,16 @@ def _array(spec: object, payload: bytes | bytearray) -> tuple[str, np.ndarray]:
         start = _whole(spec["offset"])
     except (KeyError, TypeError) as error:
         raise ProtocolError(f"malformed array description {str(spec)[:200]}: {error!r}") from None
+    if len(shape) > MAX_DIMENSIONS or any(n < 0 for n in shape):
+        raise ProtocolError(f"array {name!r} has no shape an array can have: {str(shape)[:200]}")
     count = int(np.prod(shape, dtype=object)) if shape else 1
     end = start + count * np.dtype(dtype).itemsize
-    if start < 0 or end > len(payload) or count < 0 or any(n < 0 for n in shape):
+    if start < 0 or end > len(payload):
         raise ProtocolError(f"array {name!r} lies outside the payload")
-    return name, np.frombuffer(payload, dtype=dtype, count=count, offset=start).reshape(shape)
+    try:
+        return name, np.frombuffer(payload, dtype=dtype, count=count, offset=start).reshape(shape)
+    except ValueError as error:  # a length numpy cannot index, even beside a 0 that leaves the array empty
+        raise ProtocolError(f"array {name!r} has a shape numpy refuses: {str(shape)[:200]}: {error}") from None
 
 
 def _whole(value: object) -> int:
