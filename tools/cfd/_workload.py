@@ -409,7 +409,24 @@ class CfdWorkload(Workload):
         in the sandbox, with labgate's controlDict and function objects (cell centres, wall shear, y+,
         line samples: whatever the family's gates read), never the user's; what the user's own
         post-processing left is removed first. The source directory is never written to.
+
+        Raises:
+            TaskError: the case cannot be adopted, with the reason; also where a dictionary holds a shape
+                its reader does not expect (a list where a vector goes, an empty entry), which used to
+                escape as an IndexError or AttributeError with a traceback.
         """
+        try:
+            return self._adopt(task, source, directory, sandbox_factory)
+        except (LookupError, AttributeError, TypeError, ValueError, ArithmeticError) as error:
+            if isinstance(error, TaskError):
+                raise
+            raise TaskError(
+                f"cannot read the case's dictionaries: {type(error).__name__}: {str(error)[:300]}"
+            ) from None
+
+    def _adopt(
+        self, task: TaskSpec, source: Path, directory: Path, sandbox_factory: SandboxFactory
+    ) -> tuple[ExperimentSpec, ExperimentOutcome]:
         if not (source / "system" / "controlDict").is_file():
             raise TaskError(f"{source} is not an OpenFOAM case (no system/controlDict)")
         definition = self.definition(task)

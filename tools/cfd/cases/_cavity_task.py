@@ -102,7 +102,7 @@ class CavityCase(CaseDefinition[CavityParams]):
         lid = patch_value(case, "U", "movingWall")[0]
         mesh = read_case_dict(case, "system/blockMeshDict")
         scale = float(str(mesh.get("convertToMeters", mesh.get("scale", 1))))
-        xs = [float(vertex[0]) for vertex in mesh.get("vertices", []) if isinstance(vertex, list)]
+        xs = [x for x, _, _ in _vertices(mesh.get("vertices", []))]
         length = (max(xs) - min(xs)) * scale if xs else 0.1
         return {
             "case": self.kind,
@@ -183,3 +183,19 @@ class CavityCase(CaseDefinition[CavityParams]):
         outputs.append(OutputFile(path=f"{sample_dir}/vertical_U.xy", kind="table", role="samples-vertical"))
         outputs.append(OutputFile(path=f"{sample_dir}/horizontal_U.xy", kind="table", role="samples-horizontal"))
         return metrics, outputs
+
+
+def _vertices(listed: object) -> list[tuple[float, float, float]]:
+    """blockMeshDict's vertices as numbers; TaskError naming the first that is no (x y z)."""
+    if not isinstance(listed, list):
+        raise TaskError("system/blockMeshDict has no list of (x y z) vertices")
+    vertices = []
+    for index, vertex in enumerate(listed):
+        try:
+            if not isinstance(vertex, list) or len(vertex) != 3:
+                raise ValueError
+            x, y, z = (float(str(value)) for value in vertex)
+        except ValueError:
+            raise TaskError(f"system/blockMeshDict: vertex {index} is not (x y z): {str(vertex)[:80]}") from None
+        vertices.append((x, y, z))
+    return vertices

@@ -77,13 +77,16 @@ def turbulence(case: Path) -> tuple[str, dict[str, Any]]:
 def patch_value(case: Path, field: str, patch: str) -> tuple[float, ...]:
     body = read_case_dict(case, f"0/{field}")
     boundary = body.get("boundaryField", {})
-    entry = boundary.get(patch)
+    entry = boundary.get(patch) if isinstance(boundary, dict) else None
     if not isinstance(entry, dict) or "value" not in entry:
         raise TaskError(f"0/{field} gives no value on patch {patch!r}")
     try:
-        return foam_vector(entry["value"])
+        value = foam_vector(entry["value"])
     except FoamParseError as error:
         raise TaskError(f"0/{field} on {patch}: {error}") from None
+    if not value:
+        raise TaskError(f"0/{field} on {patch}: the value is empty")
+    return value
 
 
 def mean_velocity_force(case: Path) -> float | None:

@@ -188,9 +188,28 @@ def read_foam_dict(path: Path, *, within: Path | None = None, text: str | None =
         raise FoamParseError(f"{path}: {error}") from None
 
 
+def _dimensioned(value: list[Any]) -> bool:
+    """A dimensioned scalar as the reader leaves it: [name,] '[dimensions]', value."""
+    if len(value) not in (2, 3) or not all(isinstance(item, str) for item in value):
+        return False
+    dimensions = value[-2]
+    named = len(value) == 2 or not value[0].startswith("[")
+    return named and dimensions.startswith("[") and dimensions.endswith("]")
+
+
+def _shown(value: object) -> str:
+    text = repr(value)
+    return text if len(text) <= 80 else text[:77] + "..."
+
+
 def foam_number(value: Any) -> float:
-    """A scalar entry, also when written with dimensions (`nu [0 2 -1 0 0 0 0] 1e-5;`)."""
+    """A scalar entry, also when written with dimensions (`nu [0 2 -1 0 0 0 0] 1e-5;`, `nu nu [...] 1e-5;`).
+
+    Any other list is no number: `endTime (1 2);`, which OpenFOAM refuses, was read as 2, and `nu ();` was
+    an IndexError out of `agent check`."""
     if isinstance(value, list):
+        if not _dimensioned(value):
+            raise FoamParseError(f"{_shown(value)} is a list, not a number")
         value = value[-1]
     try:
         return float(value)
