@@ -3,7 +3,8 @@
 A red-team pass had six one-line edits of the stock cavity end in a traceback (IndexError, AttributeError):
 an empty lid value, an empty list as the lid value, an empty vertex, a boundaryField that is a list, an
 empty endTime or nu. And `endTime (1 2);`, which OpenFOAM refuses, was read as 2. The case need not have
-been run: each is refused while its parameters are read, before any tool runs.
+been run: each is refused while its parameters are read, before any tool runs. The same pass found
+`--param` values silently replaced by the case's own; one the case holds otherwise is now refused.
 """
 
 from __future__ import annotations
@@ -65,3 +66,18 @@ def test_a_malformed_dictionary_is_one_clear_error(tmp_path: Path, task: str, ed
     assert result.returncode == 2, (result.returncode, result.stdout[-500:], result.stderr[-2000:])
     assert "Traceback" not in result.stderr and result.stderr.startswith("agent: error: "), result.stderr
     assert len(result.stderr.strip().splitlines()) == 1 and named in result.stderr, result.stderr
+
+
+def test_a_parameter_the_case_holds_otherwise_is_refused_not_replaced(tmp_path: Path) -> None:
+    """`--param re=400 --param cells=64` on a case of Re 10 on 20x20 cells was judged as that case, saying nothing;
+    the values the case holds itself pass (a number as written or as a float)."""
+    case = _tutorial("icoFoam/cavity/cavity", tmp_path / "cavity")
+    home = tmp_path / "home"
+    refused = agent("check", "cfd/cavity", str(case), "--param", "re=400", "--param", "cells=64", home=home)
+    assert refused.returncode == 2, refused.stdout[-500:]
+    assert refused.stderr.strip() == (
+        "agent: error: --param re=400 but the result holds re=10.0; cells=64 but the result holds cells=20: "
+        "a result is judged as it stands, with its own parameters"
+    )
+    held = agent("check", "cfd/cavity", str(case), "--json", "--param", "re=10", "--param", "cells=20.0", home=home)
+    assert held.returncode == 1 and "--param" not in held.stderr, held.stderr  # judged: no results, so no accept

@@ -25,8 +25,9 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 import sys
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -141,12 +142,22 @@ def _evidence(work: Path, outcome: ExperimentOutcome) -> dict[str, str]:
 
 
 def check_result(
-    launcher: RunLauncher, task: TaskSpec, source: Path, work: Path, *, rerun: bool, unsafe_no_isolation: bool = False
+    launcher: RunLauncher,
+    task: TaskSpec,
+    source: Path,
+    work: Path,
+    *,
+    rerun: bool,
+    unsafe_no_isolation: bool = False,
+    given: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
     """Adopt `source` into `work`, judge it with the task's gates, and return the report (see the module doc).
 
+    `given` holds the parameters the user set (`--param`): one the adopted result holds with another value
+    is refused, not silently replaced by the result's own.
+
     Raises:
-        TaskError: the workload cannot adopt `source`.
+        TaskError: the workload cannot adopt `source`, or `given` contradicts what it holds.
         ToolUnavailableError: the task's tool is missing.
         SandboxError: no sandbox can be started.
     """
@@ -154,6 +165,10 @@ def check_result(
     workload.check_tools(task)
     with launcher.sandbox_factory(RunOptions(unsafe_no_isolation=unsafe_no_isolation)) as factory:
         spec, outcome = workload.adopt(task, source, work, factory)
+        if contradicted := _contradicted(given or {}, spec.params):
+            raise TaskError(
+                f"--param {'; '.join(contradicted)}: a result is judged as it stands, with its own parameters"
+            )
         # What the user brought was not produced under labgate's eyes: the workload's adoption gates first.
         gates = [
             get_gate(name, workload=workload) for name in workload.adoption_gates if name not in task.gates
@@ -191,6 +206,31 @@ def check_result(
         "workdir": str(work),
         "details": outcome.info | ({"judged": str(judgement.judged.directory)} if judgement.judged is not None else {}),
     }
+
+
+def _contradicted(given: Mapping[str, Any], held: Mapping[str, Any]) -> list[str]:
+    """Each parameter the user set that the adopted result holds with another value, said as both."""
+    found = []
+    for name, value in given.items():
+        if name in held and not _same_value(value, held[name]):
+            found.append(f"{name}={value} but the result holds {name}={held[name]}")
+    return found
+
+
+def _same_value(given: Any, held: Any) -> bool:
+    if isinstance(given, int | float) and isinstance(held, int | float) and not isinstance(given, bool):
+        return math.isclose(float(given), float(held), rel_tol=1e-6, abs_tol=0.0)
+    return str(given) == str(held)
+
+
+def given_params(params: Sequence[str]) -> dict[str, Any]:
+    """`--param name=value` as values (a sweep `a,b` is no single value and is left to the task's validation)."""
+    given: dict[str, Any] = {}
+    for item in params:
+        name, _, raw = item.partition("=")
+        if name.strip() and "," not in raw:
+            given[name.strip()] = parse_scalar(raw)
+    return given
 
 
 def source_digest(root: Path) -> str:
@@ -247,7 +287,15 @@ def run_check(
         raise BadInputError(f"cannot read {path}: {error.reason}") from None
     announce_isolation_gaps(spec.sandbox, unsafe_no_isolation)
     try:
-        result = check_result(launcher, spec, source, work, rerun=rerun, unsafe_no_isolation=unsafe_no_isolation)
+        result = check_result(
+            launcher,
+            spec,
+            source,
+            work,
+            rerun=rerun,
+            unsafe_no_isolation=unsafe_no_isolation,
+            given=given_params(params),
+        )
     except (TaskError, ToolUnavailableError, SandboxError) as error:
         raise BadInputError(str(error)) from None
     if source_digest(source) != before:
