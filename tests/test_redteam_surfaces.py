@@ -517,7 +517,7 @@ STOCK_CAVITY = Path("/usr/share/doc/openfoam-examples/examples/incompressible/ic
         ("constant/transportProperties", "nu              0.01;", "nu 0;", "nu must be a positive finite number"),
         ("constant/transportProperties", "nu              0.01;", "nu -1e-3;", "nu must be a positive finite"),
         ("system/blockMeshDict", "scale   0.1;", "scale   0;", "cannot read the case's parameters"),
-        ("system/blockMeshDict", "(0 0 0)", "(a b c)", "cannot read the case's parameters"),
+        ("system/blockMeshDict", "(0 0 0)", "(a b c)", "blockMeshDict: vertex 0 is not (x y z)"),
     ],
 )
 def test_impossible_values_in_a_checked_case_are_bad_input(
