@@ -32,10 +32,10 @@ def _cavity(where: Path, end_time: str = "0.5", write_interval: str = "20") -> P
     return case
 
 
-def _check(case: Path, home: Path, *extra: str) -> dict[str, Any]:
+def _check(case: Path, home: Path, *extra: str, task: str = "cfd/case") -> dict[str, Any]:
     import json
 
-    result = agent("check", "cfd/case", str(case), "--json", "--rerun", *extra, home=home, timeout=600)
+    result = agent("check", task, str(case), "--json", "--rerun", *extra, home=home, timeout=600)
     assert result.returncode in (0, 1), result.stderr
     report: dict[str, Any] = json.loads(result.stdout)
     return report
@@ -147,16 +147,25 @@ def test_one_cell_changed_within_the_rms_tolerance_is_refused(tmp_path: Path) ->
     assert "one cell of its U differs by" in _reasons(report), _reasons(report)
 
 
+REPRODUCTION_LAST = """extends: cfd/case
+gates: [solver-log, deliverables, physical-range, vision, comparator, mesh-independence, reproduction]
+"""
+
+
 @pytest.mark.slow
-def test_past_the_reproduction_the_gates_read_the_re_run_not_the_folder(tmp_path: Path) -> None:
+@pytest.mark.parametrize("listed_last", [False, True])
+def test_past_the_reproduction_the_gates_read_the_re_run_not_the_folder(tmp_path: Path, listed_last: bool) -> None:
     """Every velocity raised by 0.9 %: within the reproduction's tolerance (1 % RMS, 5 % in any cell), so it
-    passes; the physical-range gate's largest speed must still be the re-run's, not the folder's raised one.
-    (The red-team form of this: cells beside the centrelines nudged toward Ghia's profiles, a "revise" read
-    as an "accept" by the comparator.)"""
+    passes; the physical-range gate's largest speed must still be the re-run's, not the folder's raised one,
+    also where a task file lists the reproduction last. (The red-team form of this: cells beside the
+    centrelines nudged toward Ghia's profiles, a "revise" read as an "accept" by the comparator.)"""
     case = _cavity(tmp_path / "cavity")
     honest = float(np.max(_speeds(case)))
     _replace_internal(_latest(case) / "U", lambda rows: rows * 1.009)
-    report = _check(case, tmp_path / "home")
+    task = tmp_path / "last.yaml"
+    task.write_text(REPRODUCTION_LAST)
+    report = _check(case, tmp_path / "home", task=str(task) if listed_last else "cfd/case")
+    assert report["verdicts"][0]["gate"] == "reproduction"
     assert _verdict(report, "reproduction")["decision"] == "accept", _reasons(report)
     speed = _verdict(report, "physical-range")["metrics"]["speed_max_ratio"]  # over the lid's 1 m/s
     assert abs(speed - honest) <= 1e-4 * honest, (speed, honest)  # the folder's would be 1.009 times it

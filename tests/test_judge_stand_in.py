@@ -11,9 +11,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from api.cli._check import adoption_first
 from runs import Decision, ExperimentSpec, GateResult, TaskSpec
-from tools import ExperimentOutcome
-from verifiers import Gate, GateContext, StandIn, judge
+from tools import Catalog, ExperimentOutcome
+from tools.cfd import CfdWorkload
+from verifiers import Gate, GateContext, StandIn, build_gates, gate_label, judge
 
 
 class _Adopting(Gate):
@@ -91,3 +93,19 @@ def test_a_run_that_did_not_reproduce_the_results_stands_in_for_nothing(tmp_path
         judgement = judge(task, spec, tmp_path, outcome, gates=[_Adopting(decision, again), after], evidence={"a": "b"})
         assert judgement.decision == decision and judgement.judged is None
         assert after.seen == [("check-case", tmp_path, "check-case", {"a": "b"})]
+
+
+def test_the_adoption_gates_judge_first_wherever_a_task_lists_them() -> None:
+    """A task file listed `reproduction` after the comparator, which then read the folder: a velocity nudged
+    toward Ghia beside the centrelines was accepted again, "custom gates: reproduction added" its only note."""
+    workload = CfdWorkload()
+    catalog = Catalog([workload])
+    task = catalog.from_mapping(
+        {"extends": "cfd/cavity", "gates": ["solver-log", "deliverables", "comparator", "reproduction"]}
+    )
+    built = build_gates(task, workload)
+    ordered = adoption_first(built, workload)
+    assert [gate_label(gate) for gate in ordered] == ["reproduction", "solver-log", "deliverables", "comparator"]
+    assert ordered[0] is built[-1]  # the task's own instance, with its options
+    plain = adoption_first(build_gates(catalog.get("cfd/cavity"), workload), workload)
+    assert [gate_label(gate) for gate in plain] == ["reproduction", "solver-log", "deliverables", "comparator"]

@@ -270,3 +270,30 @@ def test_a_submitted_gate_option_adds_no_link_or_emphasis_to_the_custom_gates_he
     html = render_markdown("\n".join(custom_gates_lines(task)), lambda _: None)
     assert "<a " not in html and "<strong>accepted</strong>" not in html, html
     assert "verified by the kernel" in html
+
+
+STEP_WITH_OWN_MODEL = """extends: cfd/backward-step
+params:
+  sa:
+    Cb1: 0.2
+    source: "// C++ compiled into the solver of every experiment\\n"
+"""
+
+
+def test_a_catalog_cfd_task_given_its_own_compiled_model_is_named_as_such(tmp_path: Path) -> None:
+    """C++ given by a task file runs inside the solver, where it could write the files the gates read: its
+    run was planned, listed and reported as `cfd/backward-step` under the catalog's title. It keeps that
+    task's gates (`extends`) under an id and title of its own; coefficients alone keep the catalog's name."""
+    catalog = build_catalog(Settings(home=tmp_path))
+    own = tmp_path / "own.yaml"
+    own.write_text(STEP_WITH_OWN_MODEL)
+    task = catalog.load(str(own))
+    base = catalog.get("cfd/backward-step")
+    assert (task.id, task.extends, task.gates) == ("cfd/backward-step/own-model", "cfd/backward-step", base.gates)
+    assert task.title == f"{base.title}, with a compiled model of the task's own (sa.source)"
+    coefficients = tmp_path / "coefficients.yaml"
+    coefficients.write_text(STEP_WITH_OWN_MODEL.replace('    source: "// C++ compiled', '    # "'))
+    assert catalog.load(str(coefficients)).id == "cfd/backward-step"
+    ran = agent("run", str(own), "--approve-plan", "--json", home=tmp_path / "home")
+    assert ran.returncode == 0, ran.stderr
+    assert json.loads(ran.stdout)["task"] == "cfd/backward-step/own-model"

@@ -19,7 +19,7 @@ from verifiers._gate import (
     run_gate,
     validate_gate_options,
 )
-from verifiers._judge import Judgement, JudgementDecision, build_gates, judge
+from verifiers._judge import Judgement, JudgementDecision, build_gates, gate_label, judge
 from verifiers._options import GateOptions, GateOptionsError
 from verifiers._vision_client import VISION_INCONCLUSIVE, VisionJudge, VisionOutcome, VisionVerdict, consult_vision
 from verifiers._writeup import ExperimentFacts, VerdictFacts, WriteupRecord, check_prose, problem_kinds
@@ -49,6 +49,7 @@ __all__ = [
     "consult_vision",
     "field_problem",
     "gate_class",
+    "gate_label",
     "gate_names",
     "gate_options",
     "get_gate",

@@ -52,8 +52,8 @@ from runs import (
     walk_untrusted,
 )
 from sandboxes import SandboxError
-from tools import ExperimentOutcome, TaskError, ToolUnavailableError, apply_overrides, parse_scalar
-from verifiers import build_gates, gate_class, get_gate, judge
+from tools import ExperimentOutcome, TaskError, ToolUnavailableError, Workload, apply_overrides, parse_scalar
+from verifiers import Gate, build_gates, gate_class, gate_label, get_gate, judge
 
 MAX_EVIDENCE_BYTES = 256 << 20
 
@@ -170,9 +170,7 @@ def check_result(
                 f"--param {'; '.join(contradicted)}: a result is judged as it stands, with its own parameters"
             )
         # What the user brought was not produced under labgate's eyes: the workload's adoption gates first.
-        gates = [
-            get_gate(name, workload=workload) for name in workload.adoption_gates if name not in task.gates
-        ] + build_gates(task, workload)
+        gates = adoption_first(build_gates(task, workload), workload)
 
         def run_more(extra: ExperimentSpec, where: Path) -> ExperimentOutcome:
             # Emptied first and reached through real folders only, as a run's gate reruns are: a mesh check's
@@ -206,6 +204,18 @@ def check_result(
         "workdir": str(work),
         "details": outcome.info | ({"judged": str(judgement.judged.directory)} if judgement.judged is not None else {}),
     }
+
+
+def adoption_first(gates: list[Gate], workload: Workload) -> list[Gate]:
+    """The workload's adoption gates first, then the task's others in their order.
+
+    Every other gate reads what the adoption gates have shown to stand (the re-run of a case); a task file
+    that listed `reproduction` last had the comparator read the folder first, and a velocity nudged toward
+    the reference beside the centrelines, within the reproduction's tolerance, was accepted again.
+    """
+    listed = {gate_label(gate): gate for gate in gates}
+    first = [listed.get(name) or get_gate(name, workload=workload) for name in workload.adoption_gates]
+    return first + [gate for gate in gates if gate_label(gate) not in workload.adoption_gates]
 
 
 def _contradicted(given: Mapping[str, Any], held: Mapping[str, Any]) -> list[str]:

@@ -161,6 +161,31 @@ class CfdWorkload(Workload):
     def tasks(self) -> list[TaskSpec]:
         return [task for definition in self.definitions.values() for task in definition.tasks()]
 
+    def titled(self, task: TaskSpec) -> TaskSpec:
+        """A catalog task given C++ of its own (a compiled model's source) is that task no longer.
+
+        Such code runs inside the solver with its rights over every file the gates read, so an accepted
+        result says only what the task's own code made of the case; under the catalog id and title it read
+        as the catalog task accepted, in every list, summary and report. It keeps the catalog task's gates
+        (`extends`) under an id and title that say whose model it ran.
+        """
+        named = task.extends or task.id
+        base = next((known for known in self.tasks() if known.id == named), None)
+        if base is None or task.id != base.id:
+            return task
+        try:
+            paths = compiled_params(self.definition(task).params_model)
+        except TaskError:
+            return task  # no case family: validation says why
+        own = [path for path in paths if _given_values(task, path) - _given_values(base, path)]
+        if not own:
+            return task
+        names = ", ".join(".".join(path) for path in own)
+        update: dict[str, Any] = {"id": f"{base.id}/own-model", "extends": base.id}
+        if task.title == base.title:
+            update["title"] = f"{base.title}, with a compiled model of the task's own ({names})"
+        return task.model_copy(update=update)
+
     def read_task_files(self, task: TaskSpec, directory: Path) -> TaskSpec:
         return resolve_task_paths(task, directory)
 
@@ -526,3 +551,15 @@ def _solver_log(case: Path, name: str) -> tuple[SolverLog, list[str]]:
         return read_solver_log(case / name, within=case), []
     except UntrustedFileError as error:
         return SolverLog(), [f"case/{error.path}: {error.reason}"]
+
+
+def _given_values(task: TaskSpec, path: tuple[str, ...]) -> set[str]:
+    """Every value `task` gives the nested parameter at `path`, fixed or swept, as text (None not counted)."""
+    found: set[str] = set()
+    for root in [task.params, *({**task.params, path[0]: value} for value in task.sweep.get(path[0], []))]:
+        value: Any = root
+        for name in path:
+            value = value.get(name) if isinstance(value, dict) else None
+        if value is not None:
+            found.add(repr(value))
+    return found
