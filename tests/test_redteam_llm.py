@@ -237,6 +237,18 @@ def test_control_characters_are_removed_from_replies_and_json_strings() -> None:
     assert extract_json('{"a": ["\\u0007b"]}') == {"a": ["b"]}
 
 
+def test_unpaired_surrogates_are_removed_from_replies_and_json_strings() -> None:
+    """A reply escaping `\\udc80\\ud800` (JSON allows it) handed Python strings no UTF-8 file can hold: a
+    kernel search writing the proposed kernel ended with a UnicodeEncodeError, its finished evaluations lost."""
+    raw = '// \udc80\ud800 lone\n{"task": "cfd/cav\\udc80ity"}\ud83d'
+    with ScriptedLLMServer([Rule("go", [Reply(content=raw)])]) as server:
+        llm = client(server.url)
+        text = llm.complete([Message("user", "go")]).text
+        assert text.encode("utf-8").decode("utf-8") == '//  lone\n{"task": "cfd/cav\\udc80ity"}'
+        assert llm.structured([Message("user", "go")], Named).task == "cfd/cavity"
+    assert extract_json('{"a": ["\\ud800b\\ud83d\\ude00"]}') == {"a": ["b\U0001f600"]}
+
+
 def test_a_reply_longer_than_its_token_allowance_is_refused() -> None:
     huge = "A" * 2_000_000 + '{"task": "x"}'
     with (

@@ -7,12 +7,12 @@ import re
 from typing import Any
 
 _FENCE = re.compile(r"```(?:json)?\s*(.*?)```", re.DOTALL)
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff]")  # and unpaired surrogates
 
 
 def _clean(value: Any) -> Any:
-    """`value` with control characters (NUL, ESC) removed from every string: JSON escapes (\\u0000) let a
-    reply carry them past the client, into file names, logs and the terminal."""
+    """`value` with control characters (NUL, ESC) and unpaired surrogates removed from every string: JSON
+    escapes (\\u0000, \\udc80) let a reply carry them past the client, into file names, logs and the terminal."""
     if isinstance(value, str):
         return _CONTROL.sub("", value)
     if isinstance(value, list):

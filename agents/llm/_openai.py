@@ -93,8 +93,10 @@ def _retry_after(error: Exception) -> float | None:
     return seconds if seconds is not None and math.isfinite(seconds) and seconds >= 0 else None
 
 
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
-"""Control characters (NUL, escape sequences' ESC) a reply may carry into a file, a log or a terminal."""
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff]")
+"""Control characters (NUL, escape sequences' ESC) a reply may carry into a file, a log or a terminal, and
+unpaired UTF-16 surrogates (`\\udc80` in JSON), which no UTF-8 file, log or store can hold: one in a
+kernel's comment ended a kernel search with a UnicodeEncodeError, its finished evaluations lost."""
 
 CHARS_PER_TOKEN_BOUND = 32
 """More characters per completion token than any tokenizer yields: a longer reply did not come from
