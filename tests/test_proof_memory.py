@@ -21,6 +21,8 @@ from agents.proof_search._memory import (
     adapt,
     goal_features,
     hypothesis_names,
+    memorable,
+    split_of_problem,
 )
 from runs import Budget, RunStore, TaskSpec
 from tools import Catalog
@@ -93,6 +95,46 @@ def test_a_proof_is_recorded_once_with_its_problem_split_and_features(memory: Pr
     catalog = next(problem for problem in load_split("valid") if exclusion_reason("valid", problem.name) is None)
     memory.record(catalog, script)
     assert {e.problem_id: e.split for e in memory.entries()}[catalog.id] == "valid"
+
+
+CHEAT_HEADER = "Require Import Arith.\nAxiom cheat : forall P : Prop, P.\n\n"
+
+
+@pytest.mark.parametrize(
+    "header",
+    [
+        CHEAT_HEADER,
+        'Require Import Arith.\n#[local] Notation "x = y" := (x <> y) : type_scope.\n',
+        "Require Import Arith Lia.\nLocal Ltac go := lia.\n",
+        "Require Import Arith.\nGlobal Hint Resolve I : core.\n",
+    ],
+)
+def test_a_proof_resting_on_a_header_of_its_own_is_not_kept(memory: ProofMemory, header: str) -> None:
+    """A user's `Axiom cheat : forall P, P` made `apply cheat.` an accepted proof; kept, it was recalled for a
+    catalog problem and, tried first on a small budget, turned its accept into a reject. Proofs under an
+    assumption, a notation, a tactic or a hint of one's own header are kept for no one."""
+    problem = problem_from_text("proofs/fermat", header + "Theorem fermat : forall n : nat, n + 1 = n.\n")
+    assert not memorable(problem)
+    assert memory.record(problem, ProofScript(("apply cheat.",), origin="accepted")) is False
+    assert memory.record_steps(problem, [("n + 1 = n", {"head:eq": 1}, "apply cheat.")]) == 0
+    assert memory.entries() == [] and memory.drafts(NAT_MOD) == []
+
+
+def test_libraries_definitions_and_catalog_headers_keep_their_proofs(memory: ProofMemory) -> None:
+    """Definitions (the `double` of `HEADER`) and lemmas with their proofs are the statement's own vocabulary;
+    a catalog header that declares a `Parameter` and an `Axiom` (amc12a_2016_p3's floor) is the catalog's."""
+    assert memorable(DOUBLE_A) and memory.record(DOUBLE_A, UNFOLD) is True
+    assert all(memorable(problem) for split in ("valid", "test") for problem in load_split(split))
+
+
+def test_a_catalog_goal_under_a_header_of_its_own_is_a_users_problem() -> None:
+    """Its goal is the catalog's, but a definition it uses, changed, makes it another theorem: kept where a
+    benchmark of that split would read it, its proof would be recalled for the catalog problem."""
+    original = next(problem for problem in load_split("test") if "Definition" in problem.header)
+    changed = problem_from_text(
+        original.id, original.header.replace(":=", ":= 0 +", 1) + "\n" + original.statement + "\n"
+    )
+    assert (split_of_problem(original), split_of_problem(changed)) == ("test", "user")
 
 
 def test_a_test_problem_posed_with_renamed_hypotheses_is_never_read_for_the_test_split(memory: ProofMemory) -> None:

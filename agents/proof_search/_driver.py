@@ -21,7 +21,7 @@ from agents._execution import Execution
 from agents._proposer import Proposer
 from agents.proof_search._conjecture import ConjectureCorrector
 from agents.proof_search._dialects import ISABELLE_SKELETONS, LEAN_SKELETONS
-from agents.proof_search._memory import RETRIEVE_ENV, SplitFilter, memory_from_environment
+from agents.proof_search._memory import RETRIEVE_ENV, SplitFilter, memorable, memory_from_environment
 from agents.proof_search._proposer import SKELETONS, BuiltinProposer
 from agents.proof_search._script import AUTOMATION_IMPORTS, ProofScript, script_from_text
 from agents.proof_search._search import ProofSearch, SearchBudget
@@ -228,6 +228,14 @@ def remember(context: RunContext, spec: ExperimentSpec, decision: str) -> bool:
     problem = resolve_problem(spec.params, context.task.id)
     script = script_from_text(data.decode(errors="replace"), problem, origin="accepted")
     if script is None:
+        return False
+    if not memorable(problem):
+        context.emit(
+            "memory",
+            f"{spec.key}: not recorded: its header declares more than libraries, scopes and options, which "
+            "gives the proof a meaning no other problem shares",
+            key=spec.key,
+        )
         return False
     try:
         recorded = memory.record(problem, script, run_id=context.run_id)

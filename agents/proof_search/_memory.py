@@ -30,7 +30,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from agents.proof_search._script import ProofScript
-from tools.proofs import SPLITS, ProofProblem, load_split, strip_comments, top_level_indices
+from tools.proofs import SPLITS, ProofProblem, load_split, split_sentences, strip_comments, top_level_indices
 
 MEMORY_ENV = "LABGATE_PROOF_MEMORY"
 """A directory for the memory, or `off` to neither record nor retrieve."""
@@ -146,12 +146,14 @@ def split_of_problem(problem: ProofProblem) -> str:
     benchmark evaluating the test split reads, and its proof recalled for the very problem it proves.
     A goal the catalog does not state is `user` whatever split its id names: a test problem with one
     hypothesis renamed no longer matches its catalog text, and under a `valid` problem's id it would be
-    read by the benchmark evaluating the test split. (Retrieval for a benchmark reads no `user` entry
-    either, `SplitFilter`.)
+    read by the benchmark evaluating the test split. So is a catalog goal under a header of its own (a
+    definition the statement uses, changed, makes it another theorem). (Retrieval for a benchmark reads no
+    `user` entry either, `SplitFilter`.)
     """
     claimed = split_of(problem.id)
     key = _goal_key(problem)
-    found = _catalog_splits().get(key, ()) if key else ()
+    header = _header_key(problem)
+    found = tuple(split for split, stated in (_catalog_splits().get(key, ()) if key else ()) if stated == header)
     if found:
         return claimed if claimed in found else ("test" if "test" in found else found[0])
     if claimed in SPLITS and not key and problem.id in _catalog_ids():
@@ -179,19 +181,56 @@ def _goal_key(problem: ProofProblem) -> str:
 
 
 @functools.cache
-def _catalog_splits() -> dict[str, tuple[str, ...]]:
-    """Each miniF2F goal and the splits that state it (read once per process)."""
-    splits: dict[str, tuple[str, ...]] = {}
+def _catalog_splits() -> dict[str, tuple[tuple[str, str], ...]]:
+    """Each miniF2F goal with the (split, header) pairs that state it (read once per process)."""
+    splits: dict[str, tuple[tuple[str, str], ...]] = {}
     for split in SPLITS:
         try:
             problems = load_split(split)
         except (OSError, ValueError):
             continue
         for problem in problems:
-            key = _goal_key(problem)
-            if key and split not in splits.get(key, ()):
-                splits[key] = (*splits.get(key, ()), split)
+            key, stated = _goal_key(problem), (split, _header_key(problem))
+            if key and stated not in splits.get(key, ()):
+                splits[key] = (*splits.get(key, ()), stated)
     return splits
+
+
+def _header_key(problem: ProofProblem) -> str:
+    return " ".join(strip_comments(problem.header).split())
+
+
+UNMEMORABLE_HEADER_SENTENCES = frozenset(
+    {
+        *("Axiom", "Axioms", "Parameter", "Parameters", "Hypothesis", "Hypotheses", "Variable", "Variables"),
+        *("Conjecture", "Context", "Notation", "Infix", "Reserved", "Ltac", "Ltac2", "Tactic", "Declare"),
+        *("Coercion", "Instance", "Existing", "Hint", "Arguments", "Canonical", "Module", "Section", "Program"),
+    }
+)
+"""Header sentences of a user's own that make its proofs no one else's: an assumption (`Axiom cheat : forall
+P, P`), a notation that changes what the statement says, a tactic or hint only that header defines. A proof
+resting on a user's `Axiom cheat` was recalled for a catalog problem and, tried first on a small budget,
+turned its accept into a reject. Catalog headers (one declares a `Parameter` and an `Axiom` for a floor
+function) are the catalog's and count as such."""
+
+
+def memorable(problem: ProofProblem) -> bool:
+    """Whether a proof of `problem` may be kept for other problems: its header is the catalog's own for its
+    goal, or assumes, redefines and declares nothing (`UNMEMORABLE_HEADER_SENTENCES`; libraries, scopes,
+    options, definitions and lemmas with their proofs are fine)."""
+    if split_of_problem(problem) in SPLITS:
+        return True
+    try:
+        sentences = split_sentences(strip_comments(problem.header))
+    except ValueError:  # a header that does not end its last sentence
+        return False
+    for sentence in sentences:
+        words = [word for word in sentence.text.replace("#[", " #[").split() if not word.startswith("#[")]
+        while words[:1] and words[0] in ("Local", "Global", "Polymorphic", "Monomorphic", "Export"):
+            words = words[1:]
+        if words[:1] and words[0] in UNMEMORABLE_HEADER_SENTENCES:
+            return False
+    return True
 
 
 # -- features ------------------------------------------------------------------------------------
@@ -416,7 +455,10 @@ class ProofMemory:
         return connection
 
     def record(self, problem: ProofProblem, script: ProofScript, *, run_id: str = "", split: str | None = None) -> bool:
-        """Store an accepted proof (once per problem and script); True when it was new."""
+        """Store an accepted proof (once per problem and script); True when it was new. A proof whose header
+        gives it a meaning of its own (`memorable`) is not stored."""
+        if not memorable(problem):
+            return False
         features = dict(goal_features(problem))
         connection = self._connect()
         try:
@@ -449,7 +491,10 @@ class ProofMemory:
         split: str | None = None,
     ) -> int:
         """Store the closing steps of an accepted proof, each as (goal state, its features, the tactic that
-        closed it), once per problem, goal and tactic; how many were new."""
+        closed it), once per problem, goal and tactic; how many were new (none for a header of its own,
+        `memorable`)."""
+        if not memorable(problem):
+            return 0
         rows = [
             (
                 problem.id,
