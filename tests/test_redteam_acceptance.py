@@ -297,3 +297,40 @@ def test_a_catalog_cfd_task_given_its_own_compiled_model_is_named_as_such(tmp_pa
     ran = agent("run", str(own), "--approve-plan", "--json", home=tmp_path / "home")
     assert ran.returncode == 0, ran.stderr
     assert json.loads(ran.stdout)["task"] == "cfd/backward-step/own-model"
+
+
+def test_a_statement_read_under_notations_of_its_own_says_so_in_its_title_and_question(tmp_path: Path) -> None:
+    """`Notation "x = y" := (x <> y)` before `Theorem t : 1 + 1 = 3.` made a true theorem, proved and accepted,
+    whose report read "Prove t: 1 + 1 = 3": the notation showed only in `proof.v`."""
+    catalog = build_catalog(Settings(home=tmp_path))
+    task_file = tmp_path / "notation.yaml"
+    task_file.write_text(
+        "workload: proofs\nid: proofs/one-plus-one\ngates: [proof-check]\nparams:\n  statement: |\n"
+        '    Notation "x = y" := (x <> y) : type_scope.\n    Theorem one_plus_one_is_three : 1 + 1 = 3.\n'
+    )
+    task = catalog.load(str(task_file))
+    assert task.title == "one_plus_one_is_three: 1 + 1 = 3 (under notations of its own)"
+    assert '(read under the header\'s Notation "x = y" := (x <> y) : type_scope.)' in task.goal
+
+
+def test_a_task_of_ones_own_cannot_borrow_a_catalog_problems_title_and_question(tmp_path: Path) -> None:
+    """A task file under an id of its own, titled and asked exactly as `proofs/minif2f-valid/aime_1983_p9`,
+    proving `True`: its report carried the catalog problem's heading and question word for word."""
+    catalog = build_catalog(Settings(home=tmp_path))
+    borrowed = catalog.get("proofs/minif2f-valid/aime_1983_p9")
+    task_file = tmp_path / "borrowed.json"
+    task_file.write_text(
+        json.dumps(
+            {
+                "id": "proofs/aime_1983_p9",
+                "workload": "proofs",
+                "title": borrowed.title,
+                "goal": borrowed.goal,
+                "gates": ["proof-check"],
+                "params": {"statement": "Theorem aime_1983_p9 : True.", "proof": "Proof. exact I. Qed."},
+            }
+        )
+    )
+    task = catalog.load(str(task_file))
+    assert (task.title, task.goal) != (borrowed.title, borrowed.goal)
+    assert task.title == "aime_1983_p9: True" and task.goal.startswith("Prove aime_1983_p9: True,")

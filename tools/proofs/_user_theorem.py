@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 import tempfile
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from pathlib import Path
 from typing import Protocol
 
@@ -42,16 +42,43 @@ def _one_line(text: str) -> str:
     return " ".join(text.split())
 
 
+REREADING_SENTENCES = frozenset(
+    {"Notation", "Infix", "Reserved", "Coercion", "Arguments", "Canonical", "Delimit", "Bind", "Number", "String"}
+    | {"Ltac", "Tactic", "Hint", "Instance", "Existing", "Declare"}
+)
+"""Header sentences that change how the statement reads (or what a tactic does) without declaring a name:
+`Notation "x = y" := (x <> y)` made `1 + 1 = 3` a theorem whose report read "Prove t: 1 + 1 = 3"."""
+
+
+def rereading_sentences(problem: ProofProblem) -> list[str]:
+    """The header's sentences of `REREADING_SENTENCES`, each on one line, as the report quotes them."""
+    found = []
+    for sentence in problem.header_sentences():
+        words = [word for word in sentence.text.replace("#[", " #[").split() if not word.startswith("#[")]
+        while words[:1] and words[0] in ("Local", "Global", "Export"):
+            words = words[1:]
+        if words[:1] and words[0] in REREADING_SENTENCES:
+            found.append(_one_line(sentence.text))
+    return found
+
+
 def theorem_title(problem: ProofProblem) -> str:
-    """`name: proposition`, cut to TITLE_CHARS: what the report's title and lists call the user's theorem."""
+    """`name: proposition`, cut to TITLE_CHARS: what the report's title and lists call the user's theorem;
+    marked when its header changes how the proposition reads (`rereading_sentences`)."""
+    own = " (under notations of its own)" if rereading_sentences(problem) else ""
     title = f"{problem.name}: {_one_line(problem.proposition())}"
-    return title if len(title) <= TITLE_CHARS else title[: TITLE_CHARS - 1].rstrip() + "…"
+    if len(title) + len(own) > TITLE_CHARS:
+        title = title[: TITLE_CHARS - len(own) - 1].rstrip() + "…"
+    return title + own
 
 
 def theorem_goal(problem: ProofProblem) -> str:
     """The report's question: the theorem, what it lives under, and what counts as proved."""
     header_names = [name for sentence in problem.header_sentences() for name in declared_names(sentence)]
     under = f" (header defines {', '.join(header_names)})" if header_names else ""
+    quoted = [text if len(text) <= 160 else text[:159] + "…" for text in rereading_sentences(problem)]
+    if quoted:
+        under += f" (read under the header's {'; '.join(quoted)})"
     closed = {
         "coq": "closed by Qed, and no axiom beyond the allow-list",
         "lean4": "checked by Lean's kernel with no sorry and no axiom beyond propext, Classical.choice and Quot.sound",
@@ -70,7 +97,7 @@ def theorem_task_id(problem: ProofProblem) -> str:
     return f"proofs/{slug}"
 
 
-def with_statement_titles(task: TaskSpec, base: TaskSpec | None) -> TaskSpec:
+def with_statement_titles(task: TaskSpec, base: TaskSpec | None, taken: Collection[str] = ()) -> TaskSpec:
     """`task` with the title, goal and id it does not state itself derived from its own statement.
 
     A task that extends `base` inherits base's title, goal and id; when its statement is not
@@ -88,9 +115,11 @@ def with_statement_titles(task: TaskSpec, base: TaskSpec | None) -> TaskSpec:
         return task
     inherited = base or TaskSpec(id=task.id, workload=task.workload)
     update: dict[str, object] = {}
-    if not task.title or task.title == inherited.title:
+    # A title or question of the catalog's (`taken`) names a catalog problem this statement is not: a task file
+    # titled "miniF2F valid: aime_1983_p9" proving `True` was reported under that heading and question.
+    if not task.title or task.title == inherited.title or task.title in taken:
         update["title"] = theorem_title(problem)
-    if not task.goal or task.goal == inherited.goal:
+    if not task.goal or task.goal == inherited.goal or task.goal in taken:
         update["goal"] = theorem_goal(problem)
     if base is not None and task.id == base.id:
         update["id"] = theorem_task_id(problem)

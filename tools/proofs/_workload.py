@@ -145,8 +145,10 @@ class ProofsWorkload(Workload):
         """`task` titled, asked and named after its own statement, if it states one (a task file, a REST
         body with `extends`, a catalog task with another statement); the catalog task no longer names it."""
         named = task.extends or task.id  # a catalog task given another statement (`--param statement=`) too
-        base = next((known for known in self.tasks() if known.id == named), None)
-        return with_statement_titles(task, base)
+        catalog = self.tasks()
+        base = next((known for known in catalog if known.id == named), None)
+        taken = {text for known in catalog if known.id != named for text in (known.title, known.goal) if text}
+        return with_statement_titles(task, base, taken)
 
     def _combinations(self, task: TaskSpec) -> list[dict[str, Any]]:
         problems = task.sweep.get("problem")
