@@ -184,6 +184,9 @@ def sandbox_environment(workdir: str, extra: Mapping[str, str] | None = None) ->
         "LANG": "C.UTF-8",
         "LC_ALL": "C.UTF-8",
         "TMPDIR": "/tmp",
+        # Open MPI's ranks copy large messages with process_vm_readv/writev, which the seccomp filter refuses
+        # (`_seccomp.py`): they exchange them through shared memory instead.
+        "OMPI_MCA_btl_vader_single_copy_mechanism": "none",
     }
     for name, value in (extra or {}).items():
         if is_secret_name(name):

@@ -1,4 +1,4 @@
-"""A seccomp filter for the local backend: no kernel keyring, no vsock, no io_uring.
+"""A seccomp filter for the local backend: no kernel keyring, no vsock, no io_uring, no tracing.
 
 A child inherits its parent's session keyring, and a user namespace does not change that: a
 candidate under bubblewrap could list and read every key labgate's session holds (a systemd
@@ -11,11 +11,17 @@ A network namespace does not isolate vsock, the channel between a virtual machin
 `socket(AF_VSOCK, ...)` fails with EPERM too (Docker's default profile refuses it as well). The i386
 ABI's `socketcall` passes the family behind a pointer a filter cannot read, so its socket creation is
 refused whatever the family. `io_uring_setup` is refused because io_uring creates sockets (and does
-other calls) without passing through this filter. `fallocate` fails with EOPNOTSUPP, as on a filesystem
-without it: it reserves gigabytes in microseconds, faster than the disk watch polls (40 files of 64 MiB in
-24 ms), while `posix_fallocate` then falls back to writing, at the write rate the watch is sized for. Every
-other call is allowed. Machines of an
-architecture not listed here get no filter (`keyring_filter()` returns None) and `describe()` says so.
+other calls) without passing through this filter. `ptrace`, `process_vm_readv`/`process_vm_writev` and
+`pidfd_getfd` are refused: with no Yama LSM a command may trace any process of its own uid, and in a Docker
+container that includes the shell wrapping it. A red-team payload turned its wrapper's `wait4` into
+`exit_group(0)` (the wrapper's `kill -9 -1` never ran, the exec reported 0 while forked chains went on
+rewriting the results), did the same to the warm container's reset (its process lived into the next
+experiment's container), and forged an OpenFOAM step script's reports. No tool labgate runs traces (Open MPI's
+single-copy transport is switched off in the sandbox's environment instead). `fallocate` fails with
+EOPNOTSUPP, as on a filesystem without it: it reserves gigabytes in microseconds, faster than the disk watch
+polls (40 files of 64 MiB in 24 ms), while `posix_fallocate` then falls back to writing, at the write rate the
+watch is sized for. Every other call is allowed. Machines of an architecture not listed here get no filter
+(`keyring_filter()` returns None) and `describe()` says so.
 """
 
 from __future__ import annotations
@@ -30,13 +36,14 @@ from dataclasses import dataclass
 _X32_BIT = 0x40000000  # x86_64's x32 ABI numbers its calls with this bit set; they reach the same kernel code
 _AUDIT_ARCH = {"x86_64": 0xC000003E, "i386": 0x40000003, "aarch64": 0xC00000B7, "arm": 0x40000028}
 _IO_URING_SETUP = 425  # the same number on every ABI here
+_PIDFD_GETFD = 438  # likewise
 
 
 @dataclass(frozen=True)
 class _Calls:
     """One ABI's numbers for the calls the filter looks at."""
 
-    denied: tuple[int, ...]  # add_key, request_key, keyctl, io_uring_setup
+    denied: tuple[int, ...]  # add_key, request_key, keyctl, io_uring_setup, and the tracing calls
     unsupported: tuple[int, ...]  # fallocate
     socket: tuple[int, ...]  # refused when the family (first argument) is AF_VSOCK
     socketcall: int | None = None  # i386's multiplexer: its SYS_SOCKET is refused
@@ -50,13 +57,23 @@ def _x86_64_and_x32(numbers: tuple[int, ...]) -> tuple[int, ...]:
 # bring along, so both are filtered.
 _CALLS = {
     "x86_64": _Calls(
-        denied=_x86_64_and_x32((248, 249, 250, _IO_URING_SETUP)),
+        # ptrace, process_vm_readv and process_vm_writev have x32 numbers of their own (521, 539, 540)
+        denied=_x86_64_and_x32((248, 249, 250, _IO_URING_SETUP, 101, 310, 311, _PIDFD_GETFD, 521, 539, 540)),
         unsupported=_x86_64_and_x32((285,)),
         socket=_x86_64_and_x32((41,)),
     ),
-    "i386": _Calls(denied=(286, 287, 288, _IO_URING_SETUP), unsupported=(324,), socket=(359,), socketcall=102),
-    "aarch64": _Calls(denied=(217, 218, 219, _IO_URING_SETUP), unsupported=(47,), socket=(198,)),
-    "arm": _Calls(denied=(309, 310, 311, _IO_URING_SETUP), unsupported=(352,), socket=(281,)),
+    "i386": _Calls(
+        denied=(286, 287, 288, _IO_URING_SETUP, 26, 347, 348, _PIDFD_GETFD),
+        unsupported=(324,),
+        socket=(359,),
+        socketcall=102,
+    ),
+    "aarch64": _Calls(
+        denied=(217, 218, 219, _IO_URING_SETUP, 117, 270, 271, _PIDFD_GETFD), unsupported=(47,), socket=(198,)
+    ),
+    "arm": _Calls(
+        denied=(309, 310, 311, _IO_URING_SETUP, 26, 376, 377, _PIDFD_GETFD), unsupported=(352,), socket=(281,)
+    ),
 }
 _MACHINES = {"x86_64": ("x86_64", "i386"), "aarch64": ("aarch64", "arm")}
 

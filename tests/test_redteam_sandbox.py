@@ -342,6 +342,46 @@ def test_vsock_and_io_uring_are_refused(backend: Backend, host: Host, tmp_path: 
     assert "unix ok" in result.stdout
 
 
+_TRACE_PROBE = r"""
+import ctypes, os, platform
+libc = ctypes.CDLL(None, use_errno=True)
+libc.syscall.restype = ctypes.c_long
+PTRACE, VM_READV, VM_WRITEV, PIDFD_OPEN, PIDFD_GETFD = {
+    "x86_64": (101, 310, 311, 434, 438), "aarch64": (117, 270, 271, 434, 438)}[platform.machine()]
+def call(*args):
+    value = libc.syscall(*args)
+    return "ok" if value >= 0 else os.strerror(ctypes.get_errno())
+parent = os.getppid()
+attached = libc.syscall(PTRACE, 16, parent, 0, 0)  # PTRACE_ATTACH
+if attached == 0:
+    os.waitpid(parent, 0x40000000)  # __WALL: the stop, then let it go on
+    libc.syscall(PTRACE, 17, parent, 0, 0)  # PTRACE_DETACH
+    print("ATTACHED")
+print("ptrace", "ok" if attached == 0 else os.strerror(ctypes.get_errno()))
+buffer = ctypes.create_string_buffer(8)
+local = (ctypes.c_void_p * 2)(ctypes.cast(buffer, ctypes.c_void_p), 8)
+remote = (ctypes.c_void_p * 2)(ctypes.cast(buffer, ctypes.c_void_p), 8)
+print("readv", call(VM_READV, os.getpid(), local, 1, remote, 1, 0))
+print("writev", call(VM_WRITEV, os.getpid(), local, 1, remote, 1, 0))
+pidfd = libc.syscall(PIDFD_OPEN, os.getpid(), 0)
+print("getfd", call(PIDFD_GETFD, pidfd, 1, 0) if pidfd >= 0 else "no pidfd_open")
+"""
+
+
+def test_a_command_can_trace_no_process_nor_reach_into_its_memory(backend: Backend, host: Host, tmp_path: Path) -> None:
+    """With no Yama LSM a command may trace any process of its uid: in a Docker container, the shell wrapping
+    it. A red-team payload turned that shell's `wait4` into `exit_group(0)`, so its `kill -9 -1` never ran
+    and the exec reported 0 while forked processes went on rewriting the results; the same against the warm
+    container's reset let one experiment's process live into the next's container. ptrace, the
+    process_vm calls and pidfd_getfd are refused, even on the command's own memory."""
+    with backend.open(tmp_path / "work") as sandbox:
+        result = sandbox.exec(_python(_TRACE_PROBE), timeout=30)
+    assert result.returncode == 0, result.stderr
+    assert "ATTACHED" not in result.stdout, result.stdout
+    denied = os.strerror(errno.EPERM)
+    assert result.stdout.splitlines() == [f"ptrace {denied}", f"readv {denied}", f"writev {denied}", f"getfd {denied}"]
+
+
 def test_files_held_open_with_no_name_count_against_the_disk_limit_in_both_backends(
     backend: Backend, host: Host, tmp_path: Path
 ) -> None:

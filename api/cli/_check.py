@@ -51,8 +51,7 @@ from runs import (
     read_untrusted,
     walk_untrusted,
 )
-from sandboxes import SandboxError
-from tools import ExperimentOutcome, TaskError, ToolUnavailableError, Workload, apply_overrides, parse_scalar
+from tools import ExperimentOutcome, TaskError, Workload, apply_overrides, parse_scalar
 from verifiers import Gate, build_gates, gate_class, gate_label, get_gate, judge
 
 MAX_EVIDENCE_BYTES = 256 << 20
@@ -306,7 +305,7 @@ def run_check(
             unsafe_no_isolation=unsafe_no_isolation,
             given=given_params(params),
         )
-    except (TaskError, ToolUnavailableError, SandboxError) as error:
+    except LabgateError as error:  # the task, tool or sandbox, or what the case's own tools reported back
         raise BadInputError(str(error)) from None
     if source_digest(source) != before:
         changed = GateResult(gate="check", decision="reject", reasons=[f"{path} changed while it was checked"])
