@@ -104,6 +104,16 @@ HOSTILE = {
     "a fraction of a percent": "At Re 100 the centreline RMSE was a fraction of a percent of the lid speed [V1].",
     "half a percent": "At Re 100 the centreline RMSE was half a percent of the lid speed [V1].",
     "a fraction word after digits": "At Re 100 the centreline RMSE was 5 thousandths of the lid speed [V1].",
+    # a claim carried over to what the sentence does not name (the gate knows experiments by key or place)
+    "a claim carried over with 'so did'": (
+        "The Re 100 run matched the reference [V1], and so did the harder, more turbulent case."
+    ),
+    "a number carried over with 'as was'": "At Re 100 the RMSE was 0.0017 [V1], as was the RMSE of the other run.",
+    "a claim carried over in a sentence of its own": "At Re 100 the RMSE was 0.0017 [V1]. So was the higher one.",
+    "an experiment described, not named": "The higher Reynolds number matched the reference [V1].",
+    "a rejected problem described": "The re=100 case was accepted [V1], and the harder problem too.",
+    "nothing failed, with a citation": "There were no failures [V1].",
+    "no rejections, with a citation": "The study finished without a single rejection [V1].",
 }
 
 HONEST = [
@@ -134,6 +144,12 @@ HONEST = [
     "At Re 100 the RMSE was zero point zero zero one seven [V1].",
     "The third candidate was one of seven tried [V10].",
     "Two accepted cases, Re 100 [V1] and the third candidate [V10], are reported.",
+    # carrying a claim over among experiments the sentence cites, all accepted; words of the same kind elsewhere
+    "Re 100 passed every gate, as did the third candidate [V1][V10].",
+    "The re=100 case matched the reference [V1], and its y+ also stayed at most 35 [V2].",
+    "The mesh was also refined for the re=100 case [V1].",
+    "So the re=100 case ran on 64 cells per side [V1].",
+    "On the finer mesh (64 cells per side) the flow matched the reference [V1].",
 ]
 
 

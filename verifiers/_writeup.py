@@ -25,7 +25,12 @@ prose is judged sentence by sentence against the verdicts it cites:
   a claim of success beside it must name what
   succeeded ("re=400 failed [V3] but it passed [V1]": "it" may be read as re=400), and so must a claim
   of success that opens with a pronoun right after such a sentence ("re=400 failed [V3]. It then
-  passed every gate [V1].").
+  passed every gate [V1].");
+- in a run where not every experiment was accepted, a claim may not be carried over to what the sentence
+  does not name ("and so did the harder case", "as was the RMSE of the other run", "So was the higher
+  one."), a claim of success may not describe an experiment instead of naming it ("the higher Reynolds
+  number matched [V1]", unless the description gives the cited experiment's own parameter values), and no
+  sentence may say that nothing failed ("There were no failures [V1]"), whatever it cites.
 
 Anything that makes the rendered text differ from the judged text (HTML, links, invisible or
 disguised characters) rejects the prose on its own (`verifiers._writeup_text`).
@@ -237,6 +242,7 @@ def _judge_unit(index: int, unit: str, record: WriteupRecord, findings: _Finding
             "number in words the gate cannot read",
             f"{where} states a number in words that cannot be checked ({'; '.join(unread[:3])}); write it in digits",
         )
+    _judge_extensions(where, unit, record, findings)
     if not ids:
         said = claims(body)
         what = (
@@ -257,6 +263,89 @@ def _judge_unit(index: int, unit: str, record: WriteupRecord, findings: _Finding
     unit_cited = [record.verdicts[i] for i in dict.fromkeys(ids) if i in record.verdicts]
     _judge_claims(where, unit, record, unit_cited, findings)
     _judge_directions(where, unit, record, unit_cited, findings)
+
+
+_EXTENDED = re.compile(
+    r"^\W*(?:and\s+)?so\s+(?:was|were|did|does|do|is|are|has|had|have|could|would)\b"
+    r"|^\W*(?:likewise|similarly)\b|^\W*(?:the\s+)?same\s+(?:for|with|goes|holds|applies|is\s+true)\b"
+    r"|\b(?:and|,)\s*so\s+(?:was|were|did|does|do|is|are|has|had|have|could|would)\b"
+    r"|\bas\s+(?:was|were|did|does|is|are|has|had)\s+(?:the|its|their|that|this|those|these)\b"
+    r"|\bthe\s+same\s+(?:holds|goes|applies|is\s+true)\b",
+    re.IGNORECASE,
+)
+"""Words that carry a sentence's claim over to something it does not name ('and so was the harder problem',
+'as was the RMSE of the other run', 'So was the higher Reynolds number.')."""
+_ALSO = re.compile(r"\b(?:also|too|as\s+well|equally|likewise)\b", re.IGNORECASE)
+_NO_FAILURE = re.compile(
+    r"\b(?:no|zero)\s+(?:failures?|rejections?|failed\s+\w+|rejected\s+\w+)\b"
+    r"|\bwithout\s+(?:a\s+(?:single\s+)?|any\s+)?(?:failures?|rejections?)\b"
+    r"|\b(?:nothing|none|nobody)\s+(?:failed|was\s+rejected|were\s+rejected)\b|\bnever\s+failed\b",
+    re.IGNORECASE,
+)
+"""A claim that nothing failed: about every experiment, whatever verdict the sentence cites."""
+
+
+_DESCRIBED = re.compile(
+    r"\bthe\s+(?:higher|lower|larger|smaller|bigger|finer|coarser|harder|easier|faster|slower|longer|shorter|"
+    r"more|less|other|latter|former)\b(?:[\s,-]+[\w-]+){0,3}?[\s,-]+(?:reynolds(?:\s+numbers?)?|re|mesh(?:es)?|"
+    r"grids?|resolutions?|cases?|runs?|problems?|experiments?|flows?|kernels?|proofs?|theorems?|sizes?|"
+    r"configurations?|ones?|models?|settings?|values?)\b",
+    re.IGNORECASE,
+)
+"""An experiment described rather than named ('the higher Reynolds number', 'the harder algebra problem')."""
+
+
+_BESIDE = 40
+"""How far past a description a parameter value still qualifies it ('the finer mesh (refinement 1.0)')."""
+
+
+def _gives_parameters(body: str, cited: list[ExperimentFacts | None]) -> bool:
+    """Whether the text states a parameter value of an experiment the sentence cites ('on the finer mesh
+    (refinement 1.0)'): a description anchored to the cited experiment's own parameters names it."""
+    values = {value for fact in cited if fact is not None for value in fact.parameters.values()}
+    return any(number in values for _, number in _numbers(body))
+
+
+def _judge_extensions(where: str, unit: str, record: WriteupRecord, findings: _Findings) -> None:
+    """Claims carried over to experiments the sentence does not name, experiments described instead of named
+    in a claim, and claims that nothing failed, in a run where something did. The gate knows an experiment by
+    its key or its place in the run: a red-team summary said "The aimeII_2001_p3 proof was accepted [V15],
+    and so was the harder algebra problem" of a run whose other problem was rejected, "The higher Reynolds
+    number matched the reference [V1]" citing the lower one's verdict, and "There were no failures [V1]";
+    each was accepted. A sentence citing two or more experiments, every one accepted, may carry its claim from
+    one to another ("re=1000 passed every gate, as did the other accepted case [V1][V5]")."""
+    if all(facts.accepted for facts in record.experiments.values()):
+        return
+    body = without_citations(unit)
+    keys = list(record.experiments)
+    cited = {record.verdicts[i].experiment for i in citations(unit) if i in record.verdicts}
+    facts = [record.experiments.get(key or "") for key in cited]
+    among_cited = len(facts) >= 2 and all(fact is not None and fact.accepted for fact in facts)
+    if _NO_FAILURE.search(body):
+        findings.add(
+            "claim about every experiment",
+            f"{where} says nothing failed, but not every experiment of the run was accepted",
+        )
+    extended = _EXTENDED.search(body)
+    if extended and not _mentions(body[extended.end() :], keys):
+        found = extended.group().strip()
+    elif claims(body).positive and (also := _ALSO.search(body)) and not _mentions(body, keys):
+        found = also.group().strip()
+    elif (
+        claims(body).positive
+        and (described := _DESCRIBED.search(body))
+        and not _gives_parameters(body[described.start() : described.end() + _BESIDE], facts)
+    ):
+        found = described.group().strip()
+    else:
+        return
+    if among_cited:
+        return
+    findings.add(
+        "claim carried over to an experiment it does not name",
+        f"{where} speaks of what it does not name ('{found[:60]}') in a run where not every experiment was "
+        "accepted: name each experiment and cite its verdict",
+    )
 
 
 def _judge_directions(
