@@ -30,7 +30,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from agents.proof_search._script import ProofScript
-from tools.proofs import SPLITS, ProofProblem, load_split, split_sentences, strip_comments, top_level_indices
+from tools.proofs import (
+    SPLITS,
+    ProofProblem,
+    command_word,
+    load_split,
+    split_sentences,
+    strip_comments,
+    top_level_indices,
+)
 
 MEMORY_ENV = "LABGATE_PROOF_MEMORY"
 """A directory for the memory, or `off` to neither record nor retrieve."""
@@ -224,13 +232,7 @@ def memorable(problem: ProofProblem) -> bool:
         sentences = split_sentences(strip_comments(problem.header))
     except ValueError:  # a header that does not end its last sentence
         return False
-    for sentence in sentences:
-        words = [word for word in sentence.text.replace("#[", " #[").split() if not word.startswith("#[")]
-        while words[:1] and words[0] in ("Local", "Global", "Polymorphic", "Monomorphic", "Export"):
-            words = words[1:]
-        if words[:1] and words[0] in UNMEMORABLE_HEADER_SENTENCES:
-            return False
-    return True
+    return not any(command_word(sentence.text) in UNMEMORABLE_HEADER_SENTENCES for sentence in sentences)
 
 
 # -- features ------------------------------------------------------------------------------------

@@ -189,6 +189,18 @@ def strip_attributes(code: str) -> str:
         return code.lstrip()
 
 
+LOCALITY_WORDS = ("Local", "Global", "Export", "Polymorphic", "Monomorphic")
+
+
+def command_word(sentence: str) -> str:
+    """The vernacular command a sentence gives, past its attributes and locality prefixes (`#[local]
+    Notation ...` and `Local Ltac ...` are `Notation` and `Ltac`), or "" for an empty sentence."""
+    words = strip_attributes(strip_comments(sentence)).split()
+    while words[:1] and words[0] in LOCALITY_WORDS:
+        words = words[1:]
+    return words[0] if words else ""
+
+
 def blank_literals(text: str) -> str:
     """The text with every comment and the inside of every string replaced by blanks.
 

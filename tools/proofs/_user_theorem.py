@@ -25,6 +25,7 @@ from tools.proofs._isabelle import IsabelleServer
 from tools.proofs._lean import LeanRepl
 from tools.proofs._problems import ProofProblem, declared_names
 from tools.proofs._prover import CheckResult, Prover, ProverUnavailableError
+from tools.proofs._sentences import command_word
 from tools.proofs._tasks import parse_params, resolve_problem
 
 EXAMPLES_DIR = Path(__file__).resolve().parent / "examples"
@@ -52,14 +53,11 @@ REREADING_SENTENCES = frozenset(
 
 def rereading_sentences(problem: ProofProblem) -> list[str]:
     """The header's sentences of `REREADING_SENTENCES`, each on one line, as the report quotes them."""
-    found = []
-    for sentence in problem.header_sentences():
-        words = [word for word in sentence.text.replace("#[", " #[").split() if not word.startswith("#[")]
-        while words[:1] and words[0] in ("Local", "Global", "Export"):
-            words = words[1:]
-        if words[:1] and words[0] in REREADING_SENTENCES:
-            found.append(_one_line(sentence.text))
-    return found
+    return [
+        _one_line(sentence.text)
+        for sentence in problem.header_sentences()
+        if command_word(sentence.text) in REREADING_SENTENCES
+    ]
 
 
 def theorem_title(problem: ProofProblem) -> str:
