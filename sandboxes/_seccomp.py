@@ -17,11 +17,13 @@ container that includes the shell wrapping it. A red-team payload turned its wra
 `exit_group(0)` (the wrapper's `kill -9 -1` never ran, the exec reported 0 while forked chains went on
 rewriting the results), did the same to the warm container's reset (its process lived into the next
 experiment's container), and forged an OpenFOAM step script's reports. No tool labgate runs traces (Open MPI's
-single-copy transport is switched off in the sandbox's environment instead). `fallocate` fails with
-EOPNOTSUPP, as on a filesystem without it: it reserves gigabytes in microseconds, faster than the disk watch
-polls (40 files of 64 MiB in 24 ms), while `posix_fallocate` then falls back to writing, at the write rate the
-watch is sized for. Every other call is allowed. Machines of an architecture not listed here get no filter
-(`keyring_filter()` returns None) and `describe()` says so.
+single-copy transport is switched off in the sandbox's environment instead). `io_setup` (Linux native AIO) is
+refused: its contexts come from one kernel-wide pool (`fs.aio-max-nr`, 65536 here) that no rlimit or cgroup
+counts, and one sandbox took all of it, so root processes on the host got EAGAIN; no tool labgate runs uses
+it. `fallocate` fails with EOPNOTSUPP, as on a filesystem without it: it reserves gigabytes in microseconds,
+faster than the disk watch polls (40 files of 64 MiB in 24 ms), while `posix_fallocate` then falls back to
+writing, at the write rate the watch is sized for. Every other call is allowed. Machines of an architecture
+not listed here get no filter (`keyring_filter()` returns None) and `describe()` says so.
 """
 
 from __future__ import annotations
@@ -43,7 +45,7 @@ _PIDFD_GETFD = 438  # likewise
 class _Calls:
     """One ABI's numbers for the calls the filter looks at."""
 
-    denied: tuple[int, ...]  # add_key, request_key, keyctl, io_uring_setup, and the tracing calls
+    denied: tuple[int, ...]  # add_key, request_key, keyctl, io_uring_setup, the tracing calls, io_setup
     unsupported: tuple[int, ...]  # fallocate
     socket: tuple[int, ...]  # refused when the family (first argument) is AF_VSOCK
     socketcall: int | None = None  # i386's multiplexer: its SYS_SOCKET is refused
@@ -58,21 +60,21 @@ def _x86_64_and_x32(numbers: tuple[int, ...]) -> tuple[int, ...]:
 _CALLS = {
     "x86_64": _Calls(
         # ptrace, process_vm_readv and process_vm_writev have x32 numbers of their own (521, 539, 540)
-        denied=_x86_64_and_x32((248, 249, 250, _IO_URING_SETUP, 101, 310, 311, _PIDFD_GETFD, 521, 539, 540)),
+        denied=_x86_64_and_x32((248, 249, 250, _IO_URING_SETUP, 101, 310, 311, _PIDFD_GETFD, 521, 539, 540, 206, 543)),
         unsupported=_x86_64_and_x32((285,)),
         socket=_x86_64_and_x32((41,)),
     ),
     "i386": _Calls(
-        denied=(286, 287, 288, _IO_URING_SETUP, 26, 347, 348, _PIDFD_GETFD),
+        denied=(286, 287, 288, _IO_URING_SETUP, 26, 347, 348, _PIDFD_GETFD, 245),
         unsupported=(324,),
         socket=(359,),
         socketcall=102,
     ),
     "aarch64": _Calls(
-        denied=(217, 218, 219, _IO_URING_SETUP, 117, 270, 271, _PIDFD_GETFD), unsupported=(47,), socket=(198,)
+        denied=(217, 218, 219, _IO_URING_SETUP, 117, 270, 271, _PIDFD_GETFD, 0), unsupported=(47,), socket=(198,)
     ),
     "arm": _Calls(
-        denied=(309, 310, 311, _IO_URING_SETUP, 26, 376, 377, _PIDFD_GETFD), unsupported=(352,), socket=(281,)
+        denied=(309, 310, 311, _IO_URING_SETUP, 26, 376, 377, _PIDFD_GETFD, 243), unsupported=(352,), socket=(281,)
     ),
 }
 _MACHINES = {"x86_64": ("x86_64", "i386"), "aarch64": ("aarch64", "arm")}

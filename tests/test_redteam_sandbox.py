@@ -382,6 +382,25 @@ def test_a_command_can_trace_no_process_nor_reach_into_its_memory(backend: Backe
     assert result.stdout.splitlines() == [f"ptrace {denied}", f"readv {denied}", f"writev {denied}", f"getfd {denied}"]
 
 
+_AIO_PROBE = r"""
+import ctypes, os, platform
+libc = ctypes.CDLL(None, use_errno=True)
+IO_SETUP = {"x86_64": 206, "aarch64": 0}[platform.machine()]
+context = ctypes.c_ulong(0)
+found = libc.syscall(IO_SETUP, 128, ctypes.byref(context))
+print("io_setup", "ok" if found == 0 else os.strerror(ctypes.get_errno()))
+"""
+
+
+def test_native_aio_contexts_are_refused(backend: Backend, host: Host, tmp_path: Path) -> None:
+    """Linux native AIO contexts come from one kernel-wide pool (`fs.aio-max-nr`) that no rlimit or cgroup
+    counts: one sandbox reserved all 65536 events, and root processes on the host got EAGAIN from io_setup."""
+    with backend.open(tmp_path / "work") as sandbox:
+        result = sandbox.exec(_python(_AIO_PROBE), timeout=30)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == f"io_setup {os.strerror(errno.EPERM)}"
+
+
 def test_files_held_open_with_no_name_count_against_the_disk_limit_in_both_backends(
     backend: Backend, host: Host, tmp_path: Path
 ) -> None:

@@ -29,7 +29,7 @@ from sandboxes import (
     SandboxTimeoutError,
     SandboxUnavailableError,
 )
-from sandboxes._process import PIPE_BYTES
+from sandboxes._process import PIPE_BYTES, TAIL_BYTES_PER_SECOND
 
 pytestmark = pytest.mark.usefixtures("bubblewrap")
 
@@ -240,6 +240,22 @@ def test_spawned_worker_serves_requests_and_dies_with_kill(sandbox: LocalSandbox
         time.sleep(0.05)
     assert _alive(marker) == []
     assert worker.poll() is not None
+
+
+def test_a_worker_flooding_its_stderr_is_drained_at_a_bounded_rate(sandbox: LocalSandbox) -> None:
+    """Only the newest stderr is kept, so it need not be drained as fast as it is written: drained that fast,
+    a worker writing stderr without pause cost labgate's own process 0.7 of a core (outside the sandbox's
+    limits). Past `TAIL_BYTES_PER_SECOND` the worker waits on its own pipe; its tail is still the newest."""
+    flood = "import os\nchunk = b'e' * 65536\nwhile True:\n    os.write(2, chunk)\n"
+    worker = sandbox.spawn(["python3", "-c", flood])
+    try:
+        time.sleep(1.5)
+        drained = worker._stderr.buffer.size
+        assert worker.poll() is None
+    finally:
+        worker.kill()
+    assert TAIL_BYTES_PER_SECOND <= drained <= 3 * TAIL_BYTES_PER_SECOND, drained
+    assert set(worker.stderr_tail()) == {"e"}
 
 
 F_GETPIPE_SZ = getattr(fcntl, "F_GETPIPE_SZ", 1032)
