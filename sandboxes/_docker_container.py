@@ -53,6 +53,13 @@ PIDS_HEADROOM = 16  # init, the keep-alive, the exec wrapper and a reset, on top
 BUILD_ONLY_PATHS = ("/etc/apt",)
 
 
+def no_ptys(types: Any) -> list[Any]:
+    """An empty read-only tmpfs over /dev/pts, so /dev/ptmx (a link into it) leads nowhere: every container's
+    devpts draws on one kernel-wide pool (`kernel.pty.max`), and one sandbox held 1000 ptys at once (3072
+    would leave none outside the host's reserve). No tool labgate runs needs a terminal."""
+    return [types.Mount(target="/dev/pts", source=None, type="tmpfs", read_only=True, tmpfs_size=4096)]
+
+
 def hidden_build_config(types: Any) -> list[Any]:
     """An empty read-only tmpfs over each of `BUILD_ONLY_PATHS`."""
     return [
@@ -123,7 +130,7 @@ class ContainerSpec:
             # Debian images keep /root at 0700 (and a tmpfs there copies that mode), which would hide
             # a directory mounted from under the host's /root from the unprivileged uid.
             mounts.insert(0, types.Mount(target="/root", source=str(self.root_mask), type="bind"))
-        mounts += sys_mounts(types) + hidden_build_config(types)
+        mounts += sys_mounts(types) + hidden_build_config(types) + no_ptys(types)
         if self.filter is not None:
             mounts.append(types.Mount(target=FILTER_TARGET, source=str(self.filter), type="bind", read_only=True))
         kwargs: dict[str, Any] = {

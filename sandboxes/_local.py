@@ -420,6 +420,11 @@ class LocalSandbox(Sandbox):
             *[arg for path, fd in etc_files.items() for arg in ("--file", str(fd), path)],
             "--dev",
             "/dev",
+            # No pseudo-terminals: every sandbox's devpts draws on one kernel-wide pool (`kernel.pty.max`), and
+            # one sandbox took all 3072 ptys outside the host's reserve. An empty tmpfs (made read-only below)
+            # hides the devpts bubblewrap mounts, so /dev/ptmx leads nowhere; no tool labgate runs needs one.
+            "--tmpfs",
+            "/dev/pts",
             "--proc",
             "/proc",
             # Kernel tunables read-only whatever the uid mapping: the sandbox's own /proc/sys bound over itself.
@@ -445,7 +450,17 @@ class LocalSandbox(Sandbox):
         # bubblewrap's own root and /dev are RAM filesystems the sandbox user owns, as large as half the
         # host's memory: once every mount point exists they become read-only, leaving /tmp and /dev/shm
         # (each `tmp_bytes`) and the experiment directory as the only writable places.
-        args += ["--remount-ro", "/dev", "--remount-ro", "/", "--chdir", str(cwd), "--clearenv"]
+        args += [
+            "--remount-ro",
+            "/dev/pts",
+            "--remount-ro",
+            "/dev",
+            "--remount-ro",
+            "/",
+            "--chdir",
+            str(cwd),
+            "--clearenv",
+        ]
         for name, value in env.items():
             args += ["--setenv", name, value]
         return args

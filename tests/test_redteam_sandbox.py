@@ -401,6 +401,32 @@ def test_native_aio_contexts_are_refused(backend: Backend, host: Host, tmp_path:
     assert result.stdout.strip() == f"io_setup {os.strerror(errno.EPERM)}"
 
 
+_PTY_PROBE = r"""
+import os
+for path in ("/dev/ptmx", "/dev/pts/ptmx"):
+    try:
+        os.close(os.open(path, os.O_RDWR | os.O_NOCTTY))
+        print(path, "opened")
+    except OSError as error:
+        print(path, error.errno)
+try:
+    open("/dev/pts/ptmx", "w").close()
+    print("created")
+except OSError as error:
+    print("create", error.errno)
+"""
+
+
+def test_no_pseudo_terminal_can_be_opened(backend: Backend, host: Host, tmp_path: Path) -> None:
+    """Every sandbox's devpts and every container's draws on one kernel-wide pool (`kernel.pty.max`, 4096
+    with 1024 kept for the host): one sandbox held 3072, and a neighbour then got ENOSPC from /dev/ptmx."""
+    with backend.open(tmp_path / "work") as sandbox:
+        result = sandbox.exec(_python(_PTY_PROBE), timeout=30)
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert lines == [f"/dev/ptmx {errno.ENOENT}", f"/dev/pts/ptmx {errno.ENOENT}", f"create {errno.EROFS}"], lines
+
+
 def test_files_held_open_with_no_name_count_against_the_disk_limit_in_both_backends(
     backend: Backend, host: Host, tmp_path: Path
 ) -> None:
