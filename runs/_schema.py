@@ -160,7 +160,57 @@ def _upgrade(engine: Engine) -> None:
     current = _known_revision(engine)
     if current == HEAD_REVISION:
         return
+    if engine.dialect.name == "sqlite":
+        _upgrade_sqlite(engine)
+        return
     with engine.begin() as connection:
         if engine.dialect.name == "postgresql":
             connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _PG_LOCK_KEY})
         _migrate(connection)
+
+
+def _upgrade_sqlite(engine: Engine) -> None:
+    """Migrate a SQLite store in one transaction, with foreign keys unenforced while tables are rebuilt.
+
+    A batch migration copies a table, drops the old one and renames the copy. Every connection enforces
+    foreign keys, so dropping `experiment` failed as soon as a verdict or an artifact pointed at one, and
+    the Python driver runs DDL outside any transaction: the copy was left behind, and every later open
+    failed on it ("table _alembic_tmp_experiment already exists"), a store no command could open again.
+    Now the pragma is off for the migration (SQLite ignores it inside a transaction, so it is set first),
+    the transaction is opened explicitly so the DDL rolls back with the rest, the references are checked
+    before the commit, and a copy an earlier labgate left behind is put right first.
+    """
+    with engine.connect() as connection:
+        connection.exec_driver_sql("PRAGMA foreign_keys=OFF")
+        try:
+            connection.exec_driver_sql("BEGIN IMMEDIATE")
+            try:
+                _put_back_batch_copies(connection)
+                _migrate(connection)
+                broken = connection.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
+                if broken:
+                    raise StoreUnavailableError(
+                        f"migrating the run store would leave {len(broken)} row(s) pointing at nothing "
+                        f"(first: table {broken[0][0]}); the store is left as it was"
+                    )
+            except BaseException:
+                connection.exec_driver_sql("ROLLBACK")
+                raise
+            connection.exec_driver_sql("COMMIT")
+        finally:
+            connection.exec_driver_sql("PRAGMA foreign_keys=ON")
+
+
+_BATCH_COPY = "_alembic_tmp_"
+
+
+def _put_back_batch_copies(connection: Connection) -> None:
+    """A table copy an interrupted batch migration left (`_alembic_tmp_<table>`): dropped where the table
+    is still there (the copy is the partial one), renamed back where the table is gone (it holds the rows)."""
+    tables = set(inspect(connection).get_table_names())
+    for copy in sorted(name for name in tables if name.startswith(_BATCH_COPY)):
+        table = copy.removeprefix(_BATCH_COPY)
+        if table in tables:
+            connection.exec_driver_sql(f'DROP TABLE "{copy}"')
+        else:
+            connection.exec_driver_sql(f'ALTER TABLE "{copy}" RENAME TO "{table}"')

@@ -358,6 +358,65 @@ def test_a_store_made_before_migrations_is_adopted_with_its_data(home: Path) -> 
     store.engine.dispose()
 
 
+def _store_at_0001_with_a_verdict(home: Path) -> None:
+    from alembic import command
+    from sqlalchemy import create_engine
+
+    from runs._schema import _alembic_config
+
+    engine = create_engine(f"sqlite:///{home / 'labgate.db'}")
+    with engine.begin() as connection:
+        command.upgrade(_alembic_config(connection), "0001")
+        connection.exec_driver_sql(
+            "INSERT INTO run (id, task_id, workload, status, reason, spec, options, environment, seed, accepted, "
+            "rejected, llm_tokens, llm_cost, worker, created_at, updated_at) VALUES ('old', 'cfd/test', 'cfd', "
+            "'finished', '', '{}', '{}', '{}', 0, 1, 0, 0, 0.0, '', '2026-01-01 00:00:00', '2026-01-01 00:00:00')"
+        )
+        connection.exec_driver_sql(
+            "INSERT INTO experiment (run_id, key, attempt, rationale, params, status, metrics, error, outcome, "
+            "workdir) VALUES ('old', 'done', 1, '', '{}', 'completed', '{}', '', '{\"evidence\": {}}', '')"
+        )
+        connection.exec_driver_sql(
+            "INSERT INTO verdict (run_id, experiment_id, gate, decision, reasons, evidence, metrics, confidence, "
+            "created_at) VALUES ('old', 1, 'deliverables', 'accept', '[]', '[]', '{}', 1.0, '2026-01-01 00:00:00')"
+        )
+    engine.dispose()
+
+
+def test_an_old_store_with_verdicts_is_migrated_with_them(home: Path) -> None:
+    """Migration 0002 rebuilds `experiment`; with foreign keys enforced, dropping the old table failed once
+    a verdict pointed at it, and the copy the driver had made outside any transaction was left behind: the
+    first open said "FOREIGN KEY constraint failed", every later one "table _alembic_tmp_experiment already
+    exists", and no command could open the store again."""
+    from runs._schema import HEAD_REVISION
+
+    _store_at_0001_with_a_verdict(home)
+    store = RunStore(home)
+    assert store.get_run("old").accepted == 1
+    [experiment] = store.experiments("old")
+    assert experiment.key == "done" and [v.gate for v in store.verdicts("old")] == ["deliverables"]
+    with store.engine.connect() as connection:
+        assert connection.exec_driver_sql("SELECT version_num FROM alembic_version").scalar() == HEAD_REVISION
+        assert connection.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
+        names = {row[0] for row in connection.exec_driver_sql("SELECT name FROM sqlite_master WHERE type='table'")}
+    assert not any(name.startswith("_alembic_tmp_") for name in names)
+    store.engine.dispose()
+
+
+def test_a_copy_an_interrupted_migration_left_is_put_right(home: Path) -> None:
+    """A store an earlier labgate left at 0001 beside `_alembic_tmp_experiment` opens, its rows kept."""
+    _store_at_0001_with_a_verdict(home)
+    from sqlalchemy import create_engine
+
+    engine = create_engine(f"sqlite:///{home / 'labgate.db'}")
+    with engine.begin() as connection:
+        connection.exec_driver_sql("CREATE TABLE _alembic_tmp_experiment (id INTEGER PRIMARY KEY, key TEXT)")
+    engine.dispose()
+    store = RunStore(home)
+    assert [e.key for e in store.experiments("old")] == ["done"]
+    store.engine.dispose()
+
+
 def _open_store(home: str, url: str | None) -> None:
     RunStore(Path(home), url).engine.dispose()
 
