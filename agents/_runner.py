@@ -23,7 +23,14 @@ from agents._context import (
 from agents._environment import environment_record
 from agents._experiments import RESOURCE_ERRNOS, RunAbortedError, resource_failure
 from agents._graph import Orchestrator
-from agents._liveness import INTERRUPTED, executed_elsewhere, heartbeat, interrupted_by_its_user, this_worker
+from agents._liveness import (
+    INTERRUPTED,
+    executed_elsewhere,
+    heartbeat,
+    interrupted_by_its_user,
+    process_alive_here,
+    this_worker,
+)
 from agents._proposer import proposer_for
 from agents.executors import Executor, ExecutorError, LocalExecutor
 from agents.llm import LLM, Completion, LLMConfig, OpenAIChat, call_event, call_purpose
@@ -329,7 +336,14 @@ class RunLauncher:
             raise RunStateError(f"{lost}; the run stays paused (restore the file, or `agent cancel {run_id}`)")
 
     def approve(self, run_id: str, reporter: ProgressReporter | None = None) -> RunSummary:
+        """Execute a run paused for approval. Taken from `paused` by compare-and-set: of two approvals at once
+        (or an approval and a cancel) one proceeds and the other is told; both used to execute the run."""
         self.check_approvable(run_id)
+        run = self.store.get_run(run_id)
+        if not self.store.update_run_if(
+            run_id, status_in=["paused"], expect_worker=run.worker, status="running", worker=this_worker()
+        ):
+            raise RunStateError(f"run {run_id} was approved, cancelled or taken by another process meanwhile")
         self.store.emit(run_id, "approval", "plan approved")
         return self.execute(run_id, reporter, resume=True)
 
@@ -342,6 +356,16 @@ class RunLauncher:
         elsewhere = executed_elsewhere(run, me=this_worker())
         if elsewhere:
             raise RunStateError(f"run {run_id} cannot be resumed: {elsewhere}")
+        if run.status == "queued":
+            # A server's worker claims a queued run before its process starts; and of two resumes at once,
+            # one takes it (compare-and-set) and the other is told. Both used to execute it.
+            claimant = run.worker if run.worker and run.worker != this_worker() else ""
+            if claimant and process_alive_here(claimant, last_heard=run.updated_at) is not False:
+                raise RunStateError(f"run {run_id} is queued and claimed by {claimant}, which executes it")
+            if not self.store.update_run_if(
+                run_id, status_in=["queued"], expect_worker=run.worker, status="running", worker=this_worker()
+            ):
+                raise RunStateError(f"run {run_id} was taken by another process while this one looked at it")
         if run.status == "running":
             # Taken over only as it was seen: of two resumes racing, one runs it and the other is told.
             # The reason an interrupt left ("interrupted: ...") ends with the interruption it described.
