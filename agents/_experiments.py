@@ -31,8 +31,10 @@ from runs import (
     LabgateError,
     UntrustedFileError,
     UntrustedFileMissingError,
+    is_store_error,
     read_untrusted,
     remove_untrusted_tree,
+    store_failure,
     utcnow,
 )
 from sandboxes import SandboxUnavailableError
@@ -233,6 +235,8 @@ def run_driver(execution: Execution, spec: ExperimentSpec, directory: Path) -> E
     except Exception as error:  # must become a recorded outcome, never a crash (a full disk aborts the run)
         if isinstance(error, OSError) and error.errno in RESOURCE_ERRNOS:
             raise RunAbortedError(resource_failure(error, directory)) from error
+        if is_store_error(error):  # the store's trouble, not the experiment's result
+            raise RunAbortedError(store_failure(error)) from error
         outcome = ExperimentOutcome(
             key=spec.key,
             status="error",

@@ -70,11 +70,11 @@ from runs._untrusted import (
 from runs._verdicts import RecordedVerdict
 
 if TYPE_CHECKING:
-    from runs._store import RUN_SORT_KEYS, RunStore
+    from runs._store import RUN_SORT_KEYS, RunStore, is_store_error
     from runs._tables import Artifact, Event, Experiment, Run, Step, Verdict
 
 _LAZY = {
-    **dict.fromkeys(("RUN_SORT_KEYS", "RunStore"), "runs._store"),
+    **dict.fromkeys(("RUN_SORT_KEYS", "RunStore", "is_store_error"), "runs._store"),
     **dict.fromkeys(("Artifact", "Event", "Experiment", "Run", "Step", "Verdict"), "runs._tables"),
 }
 """Exported names whose modules load on first access: the store and its tables import SQLAlchemy and SQLModel
@@ -135,6 +135,7 @@ __all__ = [
     "combine_decisions",
     "copy_untrusted_tree",
     "describe_deviations",
+    "is_store_error",
     "is_unicode_text",
     "json_objects",
     "media_type_for",

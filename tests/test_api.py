@@ -326,7 +326,9 @@ def test_cancel_resume_and_approve_follow_the_run_state(server: httpx.Client, se
 
     store.set_status(orphan, "running")
     store.update_run(orphan, worker=f"{socket.gethostname()}:{2**22 + 12345}")  # a process that does not exist
+    store.start_step(orphan, "dispatch")  # what the dead process left open: closed on resume, as the CLI does
     assert server.post(f"/runs/{orphan}/resume").json()["status"] == "queued"
+    assert [(step.name, step.status) for step in store.steps(orphan)] == [("dispatch", "interrupted")]
     store.set_status(busy, "running")
     store.update_run(busy, worker=f"{socket.gethostname()}:{os.getpid()}")  # alive: this very process
     refused = server.post(f"/runs/{busy}/resume")

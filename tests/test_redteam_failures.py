@@ -125,6 +125,24 @@ def test_a_full_disk_stops_the_run_instead_of_becoming_the_experiments_outcome(
     assert named in message and str(tmp_path) in message and "\n" not in message
 
 
+def _store_locked(_directory: Path) -> ExperimentOutcome:
+    from sqlalchemy.exc import OperationalError
+
+    raise OperationalError(
+        "UPDATE experiment SET outcome=? WHERE id = ?", ("{...}", 1), Exception("database is locked")
+    )
+
+
+def test_a_store_that_fails_under_an_experiment_stops_the_run_instead_of_becoming_its_outcome(tmp_path: Path) -> None:
+    """A lock another process held on labgate.db past the minute's wait, met while an experiment was recorded:
+    the evaluated kernel became an `error` outcome, both kernel gates recorded "reject: the experiment produced
+    no candidate-kernel file", and the run's reason quoted the SQL statement and its parameters."""
+    with pytest.raises(RunAbortedError) as caught:
+        run_driver(cast(Any, _Execution(_Workload(_store_locked))), SPEC, tmp_path)
+    message = str(caught.value)
+    assert "database is locked" in message and "UPDATE" not in message and "\n" not in message, message
+
+
 @pytest.mark.parametrize(
     ("behaviour", "free"),
     [

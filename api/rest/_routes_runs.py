@@ -368,14 +368,19 @@ def _requeue(
     message: str,
     expect_worker: str | None = None,
     first: tuple[str, str] | None = None,
+    interrupted: str = "",
 ) -> ActionResult:
     """Queue `run` again from the status it was seen in (and under `expect_worker`, when given); a
     compare-and-set, so of two servers racing on one run only one queues it.
-    `first`: an event (kind, message) recorded before the status change is announced."""
+    `first`: an event (kind, message) recorded before the status change is announced. `interrupted`: why the
+    steps a dead process left open are closed (before any worker can take the run), as `agent resume` does;
+    left open, a finished run showed its first dispatch step `running` for good."""
     if not state.store.update_run_if(
         run.id, status_in=[run.status], expect_worker=expect_worker, status="queued", worker=""
     ):
         raise HTTPException(409, f"run {run.id} changed while {doing}; look at it again")
+    if interrupted:
+        state.store.close_unfinished(run.id, "interrupted", interrupted)
     if first is not None:
         state.store.emit(run.id, *first)
     state.store.emit(run.id, "status", f"run queued {queued}", {"status": "queued"})
@@ -417,6 +422,7 @@ def resume_run(run_id: RunId, state: State) -> ActionResult:
         queued="to resume from its checkpoint",
         message="queued to resume",
         expect_worker=run.worker,
+        interrupted=f"its process {run.worker or '(unknown)'} ended",
     )
 
 
