@@ -21,6 +21,7 @@ from runs._errors import (
     RunNotFoundError,
     StoreUnavailableError,
     UnknownStatusError,
+    is_store_error,
     store_failure,
 )
 from runs._json import json_objects, read_json
@@ -70,11 +71,11 @@ from runs._untrusted import (
 from runs._verdicts import RecordedVerdict
 
 if TYPE_CHECKING:
-    from runs._store import RUN_SORT_KEYS, RunStore, is_store_error
+    from runs._store import RUN_SORT_KEYS, RunStore
     from runs._tables import Artifact, Event, Experiment, Run, Step, Verdict
 
 _LAZY = {
-    **dict.fromkeys(("RUN_SORT_KEYS", "RunStore", "is_store_error"), "runs._store"),
+    **dict.fromkeys(("RUN_SORT_KEYS", "RunStore"), "runs._store"),
     **dict.fromkeys(("Artifact", "Event", "Experiment", "Run", "Step", "Verdict"), "runs._tables"),
 }
 """Exported names whose modules load on first access: the store and its tables import SQLAlchemy and SQLModel

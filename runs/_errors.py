@@ -5,6 +5,7 @@ user, and nothing it did not anticipate: those stay tracebacks, to be reported a
 """
 
 import errno
+import sys
 
 
 class LabgateError(Exception):
@@ -27,6 +28,17 @@ class ExperimentKeyError(LabgateError):
 
 STORAGE_ERRNOS = frozenset({errno.ENOSPC, errno.EROFS, errno.EACCES, errno.EPERM, errno.EDQUOT})
 """Why a write to the store's folder fails that the user must fix (disk full, read-only, no permission)."""
+
+
+def is_store_error(error: BaseException) -> bool:
+    """Whether `error` is the run store's own failure (a database locked past its wait, a lost server), which
+    is no experiment's doing: recorded as one, a lock held 75 s by another process made an evaluated kernel an
+    `error` and both kernel gates "reject: no candidate-kernel file" (`store_failure` says it in words).
+
+    Read without importing SQLAlchemy (a Ray worker running an experiment never loads the store): an error
+    of its classes can only exist once it is loaded."""
+    exc = sys.modules.get("sqlalchemy.exc")
+    return exc is not None and isinstance(error, exc.DBAPIError | exc.PendingRollbackError)
 
 
 def store_failure(error: BaseException) -> str:

@@ -111,13 +111,6 @@ def _lost_connection(error: Exception) -> bool:
     return isinstance(error, DBAPIError) and bool(error.connection_invalidated)
 
 
-def is_store_error(error: BaseException) -> bool:
-    """Whether `error` is the run store's own failure (a database locked past its wait, a lost server), which
-    is no experiment's doing: recorded as one, a lock held 75 s by another process made an evaluated kernel an
-    `error` and both kernel gates "reject: no candidate-kernel file" (`runs.store_failure` says it in words)."""
-    return isinstance(error, DBAPIError | PendingRollbackError)
-
-
 def _reconnecting(method: Callable[_P, _T]) -> Callable[_P, _T]:
     """Run a read, or a write that is the same when done twice, once more on a fresh connection when
     its connection was lost: one dropped connection no longer ends a run that is hours in.

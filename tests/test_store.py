@@ -359,26 +359,15 @@ def test_a_store_made_before_migrations_is_adopted_with_its_data(home: Path) -> 
 
 
 def _store_at_0001_with_a_verdict(home: Path) -> None:
-    from alembic import command
+    """`_store_at_first_revision`, and a verdict of its finished experiment (which rows point at)."""
     from sqlalchemy import create_engine
 
-    from runs._schema import _alembic_config
-
-    engine = create_engine(f"sqlite:///{home / 'labgate.db'}")
+    engine = create_engine(_store_at_first_revision(home, None))
     with engine.begin() as connection:
-        command.upgrade(_alembic_config(connection), "0001")
-        connection.exec_driver_sql(
-            "INSERT INTO run (id, task_id, workload, status, reason, spec, options, environment, seed, accepted, "
-            "rejected, llm_tokens, llm_cost, worker, created_at, updated_at) VALUES ('old', 'cfd/test', 'cfd', "
-            "'finished', '', '{}', '{}', '{}', 0, 1, 0, 0, 0.0, '', '2026-01-01 00:00:00', '2026-01-01 00:00:00')"
-        )
-        connection.exec_driver_sql(
-            "INSERT INTO experiment (run_id, key, attempt, rationale, params, status, metrics, error, outcome, "
-            "workdir) VALUES ('old', 'done', 1, '', '{}', 'completed', '{}', '', '{\"evidence\": {}}', '')"
-        )
         connection.exec_driver_sql(
             "INSERT INTO verdict (run_id, experiment_id, gate, decision, reasons, evidence, metrics, confidence, "
-            "created_at) VALUES ('old', 1, 'deliverables', 'accept', '[]', '[]', '{}', 1.0, '2026-01-01 00:00:00')"
+            "created_at) SELECT 'old', id, 'deliverables', 'accept', '[]', '[]', '{}', 1.0, '2026-01-01 00:00:00' "
+            "FROM experiment WHERE key = 'done'"
         )
     engine.dispose()
 
@@ -392,9 +381,8 @@ def test_an_old_store_with_verdicts_is_migrated_with_them(home: Path) -> None:
 
     _store_at_0001_with_a_verdict(home)
     store = RunStore(home)
-    assert store.get_run("old").accepted == 1
-    [experiment] = store.experiments("old")
-    assert experiment.key == "done" and [v.gate for v in store.verdicts("old")] == ["deliverables"]
+    assert sorted(experiment.key for experiment in store.experiments("old")) == ["done", "pending"]
+    assert [v.gate for v in store.verdicts("old")] == ["deliverables"]
     with store.engine.connect() as connection:
         assert connection.exec_driver_sql("SELECT version_num FROM alembic_version").scalar() == HEAD_REVISION
         assert connection.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
@@ -413,7 +401,7 @@ def test_a_copy_an_interrupted_migration_left_is_put_right(home: Path) -> None:
         connection.exec_driver_sql("CREATE TABLE _alembic_tmp_experiment (id INTEGER PRIMARY KEY, key TEXT)")
     engine.dispose()
     store = RunStore(home)
-    assert [e.key for e in store.experiments("old")] == ["done"]
+    assert sorted(e.key for e in store.experiments("old")) == ["done", "pending"]
     store.engine.dispose()
 
 
