@@ -79,5 +79,7 @@ def test_a_parameter_the_case_holds_otherwise_is_refused_not_replaced(tmp_path: 
         "agent: error: --param re=400 but the result holds re=10.0; cells=64 but the result holds cells=20: "
         "a result is judged as it stands, with its own parameters"
     )
+    spelled = agent("check", "cfd/cavity", str(case), "--param", "Re=400", home=home)  # `re`, as overrides read it
+    assert spelled.returncode == 2 and "re=400 but the result holds re=10.0" in spelled.stderr, spelled.stderr
     held = agent("check", "cfd/cavity", str(case), "--json", "--param", "re=10", "--param", "cells=20.0", home=home)
     assert held.returncode == 1 and "--param" not in held.stderr, held.stderr  # judged: no results, so no accept

@@ -1,6 +1,13 @@
 """Workloads: each builds its experiments' inputs, runs them through a sandbox and extracts results."""
 
-from tools._catalog import Catalog, apply_overrides, describe_validation_error, parse_scalar, subject_params
+from tools._catalog import (
+    Catalog,
+    apply_overrides,
+    describe_validation_error,
+    parse_overrides,
+    parse_scalar,
+    subject_params,
+)
 from tools._installed import InstalledWorkloads, WorkloadsOnDemand, installed_workloads, workload_class
 from tools._plugins import GATES, PROPOSERS, WORKLOADS, PluginError, forget_plugins, load_plugin, plugin_names
 from tools._prose import ProsePattern
@@ -44,6 +51,7 @@ __all__ = [
     "forget_plugins",
     "installed_workloads",
     "load_plugin",
+    "parse_overrides",
     "parse_scalar",
     "plugin_names",
     "subject_params",

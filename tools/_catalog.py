@@ -405,6 +405,29 @@ def apply_overrides(
 ) -> TaskSpec:
     """Command-line `--param name=value[,value...]`: one value sets it, several sweep it."""
     task = task.model_copy(deep=True)
+    for name, values in parse_overrides(task, params).items():
+        if len(values) == 1 and name not in task.sweep:
+            task.params[name] = values[0]
+        else:
+            task.sweep[name] = values
+            task.params.pop(name, None)
+    if budget_experiments is not None:
+        if budget_experiments < 1:
+            raise TaskError("--budget must be at least 1 experiment")
+        task.budget = Budget.model_validate({**task.budget.model_dump(), "experiments": budget_experiments})
+    if seed is not None:
+        task.seed = seed
+    return task
+
+
+def parse_overrides(task: TaskSpec, params: Sequence[str]) -> dict[str, list[Any]]:
+    """Command-line `--param name=value[,value...]` as {name: values}, each name as `task` spells it (`Re` for
+    `re`).
+
+    Raises:
+        TaskError: an item is malformed, gives no value or an empty one, or names a parameter twice.
+    """
+    parsed: dict[str, list[Any]] = {}
     given: dict[str, str] = {}
     for item in params:
         name, sep, raw = item.partition("=")
@@ -426,19 +449,8 @@ def apply_overrides(
             raise TaskError(f"--param {item!r} gives no value")
         if not all(part.strip() for part in parts):  # `re=100,,400`: a value left out, not two values
             raise TaskError(f"--param {item!r} has an empty value between commas: give each value once")
-        values = [parse_scalar(part) for part in parts]
-        if len(values) == 1 and name not in task.sweep:
-            task.params[name] = values[0]
-        else:
-            task.sweep[name] = values
-            task.params.pop(name, None)
-    if budget_experiments is not None:
-        if budget_experiments < 1:
-            raise TaskError("--budget must be at least 1 experiment")
-        task.budget = Budget.model_validate({**task.budget.model_dump(), "experiments": budget_experiments})
-    if seed is not None:
-        task.seed = seed
-    return task
+        parsed[name] = [parse_scalar(part) for part in parts]
+    return parsed
 
 
 def subject_params(task: TaskSpec) -> dict[str, str]:

@@ -51,7 +51,7 @@ from runs import (
     read_untrusted,
     walk_untrusted,
 )
-from tools import ExperimentOutcome, TaskError, Workload, apply_overrides, parse_scalar
+from tools import ExperimentOutcome, TaskError, Workload, apply_overrides, parse_overrides, parse_scalar
 from verifiers import Gate, build_gates, gate_class, gate_label, get_gate, judge
 
 MAX_EVIDENCE_BYTES = 256 << 20
@@ -232,14 +232,10 @@ def _same_value(given: Any, held: Any) -> bool:
     return str(given) == str(held)
 
 
-def given_params(params: Sequence[str]) -> dict[str, Any]:
-    """`--param name=value` as values (a sweep `a,b` is no single value and is left to the task's validation)."""
-    given: dict[str, Any] = {}
-    for item in params:
-        name, _, raw = item.partition("=")
-        if name.strip() and "," not in raw:
-            given[name.strip()] = parse_scalar(raw)
-    return given
+def given_params(task: TaskSpec, params: Sequence[str]) -> dict[str, Any]:
+    """`--param name=value` as values, each name as `task` spells it (`Re` for `re`, as the override set it);
+    a sweep `a,b` is no single value and is left to the task's validation."""
+    return {name: values[0] for name, values in parse_overrides(task, params).items() if len(values) == 1}
 
 
 def source_digest(root: Path) -> str:
@@ -303,7 +299,7 @@ def run_check(
             work,
             rerun=rerun,
             unsafe_no_isolation=unsafe_no_isolation,
-            given=given_params(params),
+            given=given_params(spec, params),
         )
     except LabgateError as error:  # the task, tool or sandbox, or what the case's own tools reported back
         raise BadInputError(str(error)) from None

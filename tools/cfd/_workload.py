@@ -177,7 +177,8 @@ class CfdWorkload(Workload):
             paths = compiled_params(self.definition(task).params_model)
         except TaskError:
             return task  # no case family: validation says why
-        own = [path for path in paths if _given_values(task, path) - _given_values(base, path)]
+        variants, catalog = self._variants(task), self._variants(base)
+        own = [path for path in paths if _given_values(variants, path) - _given_values(catalog, path)]
         if not own:
             return task
         names = ", ".join(".".join(path) for path in own)
@@ -553,10 +554,11 @@ def _solver_log(case: Path, name: str) -> tuple[SolverLog, list[str]]:
         return SolverLog(), [f"case/{error.path}: {error.reason}"]
 
 
-def _given_values(task: TaskSpec, path: tuple[str, ...]) -> set[str]:
-    """Every value `task` gives the nested parameter at `path`, fixed or swept, as text (None not counted)."""
+def _given_values(variants: list[dict[str, Any]], path: tuple[str, ...]) -> set[str]:
+    """Every value the task's variants (`CfdWorkload._variants`) give the nested parameter at `path`, as text
+    (None not counted)."""
     found: set[str] = set()
-    for root in [task.params, *({**task.params, path[0]: value} for value in task.sweep.get(path[0], []))]:
+    for root in variants:
         value: Any = root
         for name in path:
             value = value.get(name) if isinstance(value, dict) else None
