@@ -24,7 +24,9 @@ from agents._proposer import proposer_for
 from agents._vision import vision_judge_for
 from runs import (
     MAX_ARTIFACT_BYTES,
+    Artifact,
     ArtifactNotFoundError,
+    DamagedArtifactError,
     ExperimentKeyError,
     ExperimentSpec,
     GateResult,
@@ -309,22 +311,34 @@ def restore_recorded_outputs(context: RunContext, directory: Path, evidence: dic
 
     Verdicts cite the digests recorded when the experiment finished, while the gates read the files
     in its directory: anything that changed them in between (a process the candidate left behind, an
-    edit before `agent resume`) would be judged under the recorded digests. A digest the artifact
-    store does not hold (a store from before it kept them) cannot be put back and is left as it is.
+    edit before `agent resume`) would be judged under the recorded digests. The store's own copy is put
+    back from the directory where the store lost it and the directory still holds the recorded bytes (the
+    report cites it); where neither holds them, nothing trustworthy is left to judge and the run stops.
     Returns the paths restored.
+
+    Raises:
+        RunAbortedError: an output holds other bytes than recorded and the store has no intact copy.
     """
     restored = []
+    artifacts = context.store.artifacts
     for relative, digest in sorted(evidence.items()):
         try:
-            recorded = context.store.artifacts.open_path(digest)
-        except ArtifactNotFoundError:
-            continue  # nothing to put back (a store from before artifacts were kept with their digests)
-        try:
-            current = hashlib.sha256(read_untrusted(directory, relative, max_bytes=MAX_ARTIFACT_BYTES)).hexdigest()
+            current_bytes: bytes | None = read_untrusted(directory, relative, max_bytes=MAX_ARTIFACT_BYTES)
         except UntrustedFileError:
-            current = None
-        if current == digest:
+            current_bytes = None
+        try:
+            recorded: Path | None = artifacts.open_path(digest)
+        except (ArtifactNotFoundError, DamagedArtifactError):
+            recorded = None
+        if current_bytes is not None and hashlib.sha256(current_bytes).hexdigest() == digest:
+            if recorded is None:
+                artifacts.put_bytes(current_bytes)
             continue
+        if recorded is None:
+            raise RunAbortedError(
+                f"{relative} changed or was removed after it was recorded, and the artifact store no longer "
+                f"holds the recorded bytes (sha256 {digest[:12]}...): nothing trustworthy is left to judge"
+            )
         try:
             data = recorded.read_bytes()
         except OSError as error:
@@ -332,8 +346,7 @@ def restore_recorded_outputs(context: RunContext, directory: Path, evidence: dic
                 f"{relative} changed after it was recorded, and its record is unreadable: {error}"
             ) from None
         if hashlib.sha256(data).hexdigest() != digest:
-            # The stored file is found by its digest's name: bytes put there since (of the same size, so the
-            # size check passed) were restored and judged under the recorded digest.
+            # Checked when opened; bytes put there since are not the ones recorded.
             raise RunAbortedError(
                 f"{relative} changed after it was recorded, and the artifact store's copy no longer holds the "
                 f"recorded bytes (sha256 {digest[:12]}...): nothing trustworthy is left to judge"
@@ -343,6 +356,32 @@ def restore_recorded_outputs(context: RunContext, directory: Path, evidence: dic
         target.write_bytes(data)
         restored.append(relative)
     return restored
+
+
+def stored_artifact_path(context: RunContext, artifact: Artifact) -> Path:
+    """The artifact store's file of a recorded artifact, put back first from the experiment's folder when the
+    store lost it (or holds other bytes under its digest) and the folder still holds the recorded bytes.
+
+    Raises:
+        RunAbortedError: neither the store nor the folder holds the recorded bytes; a report showing this
+            artifact would show something no gate judged.
+    """
+    artifacts = context.store.artifacts
+    try:
+        return artifacts.open_path(artifact.sha256, artifact.size)
+    except (ArtifactNotFoundError, DamagedArtifactError) as error:
+        problem = str(error)
+    try:
+        data = read_untrusted(context.run_dir / "experiments", artifact.name, max_bytes=MAX_ARTIFACT_BYTES)
+    except UntrustedFileError:
+        data = None
+    if data is None or hashlib.sha256(data).hexdigest() != artifact.sha256:
+        raise RunAbortedError(
+            f"artifact {artifact.name} is lost: {problem}, and its experiment's folder no longer holds the "
+            "recorded bytes"
+        )
+    artifacts.put_bytes(data)
+    return artifacts.open_path(artifact.sha256, artifact.size)
 
 
 def rerun_into(context: RunContext, extra: ExperimentSpec, where: Path) -> ExperimentOutcome:

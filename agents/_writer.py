@@ -20,6 +20,7 @@ from typing import Any
 
 from agents._context import RunContext
 from agents._custom_gates import custom_gates_lines
+from agents._experiments import stored_artifact_path
 from agents._markdown import (
     artifact_link,
     citation,
@@ -79,7 +80,7 @@ def _figure_copy(context: RunContext, artifact: Artifact) -> str:
     name = f"{artifact.sha256[:12]}-{Path(artifact.name).name}"
     target = figures / name
     if not target.exists():
-        shutil.copyfile(context.store.artifacts.open_path(artifact.sha256), target)
+        shutil.copyfile(stored_artifact_path(context, artifact), target)
     return f"figures/{name}"
 
 
@@ -111,7 +112,7 @@ def _text_deliverable(context: RunContext, artifact: Artifact, language: str) ->
     under the fence counts them, so a reader knows the markers stand for characters of the file, whose exact bytes
     the digest link gives.
     """
-    with context.store.artifacts.open_path(artifact.sha256).open("rb") as handle:
+    with stored_artifact_path(context, artifact).open("rb") as handle:
         data = handle.read(TEXT_BYTES_READ)
     text = data.decode("utf-8", errors="replace").rstrip("\n").splitlines()
     shown = text[:TEXT_LINES_SHOWN]
@@ -366,9 +367,13 @@ def write_report(context: RunContext, notes: list[str] | None = None) -> Path:
     path.write_text(markdown, encoding="utf-8")
     html_path = context.run_dir / "report.html"
     html_path.write_text(render_html(markdown, context.run_dir, title=task.title or task.id), encoding="utf-8")
-    artifact = store.add_artifact(context.run_id, path, kind="report", name="report.md", produced_by="writer")
-    store.add_artifact(context.run_id, html_path, kind="report", name="report.html", produced_by="writer")
-    store.update_run(context.run_id, report_sha256=artifact.sha256)
+    store.record_report(
+        context.run_id,
+        [
+            store.stage_artifact(context.run_id, path, kind="report", name="report.md", produced_by="writer"),
+            store.stage_artifact(context.run_id, html_path, kind="report", name="report.html", produced_by="writer"),
+        ],
+    )
     return path
 
 

@@ -13,6 +13,8 @@ import os
 import re
 import stat
 import tempfile
+import threading
+from collections import OrderedDict
 from pathlib import Path
 
 from runs._errors import DamagedRecordError, LabgateError
@@ -29,9 +31,21 @@ class ArtifactNotFoundError(LabgateError, LookupError):
 
 
 class DamagedArtifactError(DamagedRecordError):
-    """The stored file of a digest no longer holds as many bytes as were stored (a write torn by a crash or a
-    power loss, or a file changed by something else): its bytes are not the digest's, and are never served
-    as them. Storing the same bytes again repairs it."""
+    """The stored file of a digest no longer holds the digest's bytes (a write torn by a crash or a power loss,
+    a file changed by something else, damage on the disk): they are never served or read as the digest's.
+    Storing the same bytes again repairs it."""
+
+
+VERIFIED_FILES_KEPT = 4096
+"""How many stored files' checked digests one store remembers (by file identity), so each is hashed once."""
+
+_FileIdentity = tuple[int, int, int, int, int]
+
+
+def _identity(info: os.stat_result) -> _FileIdentity:
+    """What changes whenever a file's bytes do: a rewrite in place moves the change time, which no program
+    can set back, and a replacement is another inode."""
+    return (info.st_dev, info.st_ino, info.st_size, info.st_mtime_ns, info.st_ctime_ns)
 
 
 def sha256_file(path: Path) -> str:
@@ -62,6 +76,8 @@ class ArtifactStore:
     def __init__(self, root: Path) -> None:
         self.root = root
         self.root.mkdir(parents=True, exist_ok=True)
+        self._verified: OrderedDict[_FileIdentity, str] = OrderedDict()
+        self._verified_lock = threading.Lock()
 
     def path_for(self, sha256: str) -> Path:
         """The file for a digest; refuses anything that is not a digest, so no path can escape the root."""
@@ -77,15 +93,17 @@ class ArtifactStore:
         return True
 
     def open_path(self, sha256: str, size: int | None = None) -> Path:
-        """The stored file for a digest: only a regular file this store wrote, never a link placed there.
+        """The stored file for a digest: only a regular file this store wrote, never a link placed there, and
+        only while it holds the digest's bytes.
 
-        With `size` (what the artifact's record says was stored), a file of any other size is refused: its
-        bytes cannot be the digest's. The size is the check, not the digest: hashing a large artifact on
-        every read would cost more than serving it, and a torn write (the usual damage) changes the size.
+        Each file is hashed once per store object and remembered by its identity (device, inode, size,
+        modification and change times); a later read of an unchanged file costs a `stat`. A file rewritten with
+        its size kept was served as the digest's content before, since only the size was compared. `size` (what
+        the artifact's record says was stored) refuses a torn file without reading it.
 
         Raises:
             ArtifactNotFoundError: no regular file is stored under the digest.
-            DamagedArtifactError: the stored file's size is not `size`.
+            DamagedArtifactError: the stored file's size is not `size`, or its bytes are not the digest's.
         """
         path = self.path_for(sha256)
         try:
@@ -100,7 +118,36 @@ class ArtifactStore:
                 f"{size} were stored (a write cut short by a crash, or a change by another program); "
                 "storing the same bytes again repairs it"
             )
+        self._check_digest(path, sha256)
         return path
+
+    def _check_digest(self, path: Path, sha256: str) -> None:
+        try:
+            fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW)
+        except OSError:
+            raise ArtifactNotFoundError(f"no artifact with digest {sha256}") from None
+        with os.fdopen(fd, "rb") as handle:
+            identity = _identity(os.fstat(handle.fileno()))
+            with self._verified_lock:
+                if self._verified.get(identity) == sha256:
+                    self._verified.move_to_end(identity)
+                    return
+            digest = hashlib.sha256()
+            for block in iter(lambda: handle.read(1 << 20), b""):
+                digest.update(block)
+            if _identity(os.fstat(handle.fileno())) != identity or digest.hexdigest() != sha256:
+                raise DamagedArtifactError(
+                    f"the stored file of artifact {sha256} is damaged: its bytes are not the digest's (changed "
+                    "by another program, or damaged on the disk); storing the same bytes again repairs it"
+                )
+        self._remember(identity, sha256)
+
+    def _remember(self, identity: _FileIdentity, sha256: str) -> None:
+        with self._verified_lock:
+            self._verified[identity] = sha256
+            self._verified.move_to_end(identity)
+            while len(self._verified) > VERIFIED_FILES_KEPT:
+                self._verified.popitem(last=False)
 
     def put_file(
         self, source: Path, *, within: Path | None = None, max_bytes: int = MAX_ARTIFACT_BYTES
@@ -129,6 +176,8 @@ class ArtifactStore:
         target = self.path_for(sha)
         if not (_holds_size(target, len(data)) and _holds_bytes(target, data)):
             write_atomically(target, data)
+        with contextlib.suppress(OSError):
+            self._remember(_identity(target.lstat()), sha)  # these very bytes: no need to hash them again
         return sha, len(data)
 
 

@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any, ParamSpec, TypedDict, TypeVar, Unpack
 from urllib.parse import quote
 
-from sqlalchemy import Text, cast, exists, func, or_, update
+from sqlalchemy import Text, cast, delete, exists, func, or_, update
 from sqlalchemy import event as sa_event
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import ArgumentError, DBAPIError, IntegrityError, PendingRollbackError
@@ -732,6 +732,36 @@ class RunStore:
             session.add_all(rows)
             session.commit()
         return list(rows)
+
+    def record_report(self, run_id: str, rows: Sequence[Artifact]) -> None:
+        """Record a run's report files (rows from `stage_artifact`) in place of any written before, and point
+        the run at the first, in one transaction.
+
+        A write-up cut short after its files were recorded (a kill, a lost database) and run again on resume
+        recorded every report file twice, and the dashboard listed both; the run pointed at whichever write
+        came last. Rows of the same names (of the run, not of an experiment) are replaced.
+
+        Raises:
+            RunNotFoundError: no run has the id.
+        """
+        names = [row.name for row in rows]
+        with self.session() as session:
+            session.execute(
+                delete(Artifact).where(
+                    col(Artifact.run_id) == run_id,
+                    col(Artifact.experiment_id).is_(None),
+                    col(Artifact.name).in_(names),
+                )
+            )
+            session.add_all(rows)
+            if rows:
+                result = session.execute(
+                    update(Run).where(col(Run.id) == run_id).values(report_sha256=rows[0].sha256, updated_at=utcnow())
+                )
+                if result.rowcount == 0:  # type: ignore[attr-defined]
+                    session.rollback()
+                    raise RunNotFoundError(f"no run with id {run_id!r}")
+            session.commit()
 
     def add_artifact_bytes(
         self,

@@ -5,6 +5,7 @@ Every test runs on SQLite and, where LABGATE_TEST_POSTGRES_URL names a server (C
 
 from __future__ import annotations
 
+import hashlib
 import json
 import multiprocessing
 import os
@@ -449,7 +450,9 @@ def _store_at_first_revision(home: Path, url: str | None) -> str:
     return url
 
 
-OLD_DIGEST = "ab" * 32
+OLD_RESULT = b"x y\n1 2\n"
+OLD_DIGEST = hashlib.sha256(OLD_RESULT).hexdigest()
+"""The digest an experiment recorded before the upgrade, of bytes the artifact store of that time did not keep."""
 OLD_OUTCOMES = {
     "done": {
         "key": "done",
@@ -484,12 +487,13 @@ def test_an_experiment_recorded_before_the_upgrade_is_judged_with_its_evidence(b
         store = RunStore(home, _store_at_first_revision(home, url))
         task = TaskSpec(id="cfd/test", workload="cfd", params={"case": "cavity"}, gates=["deliverables"])
         context = RunContext(store=store, run_id="old", task=task, workload=CfdWorkload(), sandbox_factory=_no_sandbox)
-        (context.experiment_dir("done") / "result.txt").write_text("x y\n1 2\n")
+        (context.experiment_dir("done") / "result.txt").write_bytes(OLD_RESULT)
         row = store.find_experiment("old", "done")
         assert row is not None and row.id is not None
         decision, results = judge_experiment(context, ExperimentSpec(key="done", task_id=task.id), row.id)
         assert decision == "accept", results
         assert [result.evidence for result in results] == [[OLD_DIGEST]]  # the digest stored before the upgrade
+        assert store.artifacts.open_path(OLD_DIGEST).read_bytes() == OLD_RESULT  # kept now, for the report
         verdict_events = [event for event in store.events("old") if event.kind == "verdict"]
         assert [(e.data["gate"], e.data["decision"], e.data["key"]) for e in verdict_events] == [
             ("deliverables", "accept", "done")
