@@ -21,6 +21,7 @@ from runs import ExperimentSpec, GateResult, RunStore, TaskSpec
 from tests.api_server import served_client
 from tests.conftest import agent
 from tests.llm_server import Reply, Rule, ScriptedLLMServer
+from tools import apply_overrides
 from tools.proofs import ProofsWorkload
 
 
@@ -334,3 +335,32 @@ def test_a_task_of_ones_own_cannot_borrow_a_catalog_problems_title_and_question(
     task = catalog.load(str(task_file))
     assert (task.title, task.goal) != (borrowed.title, borrowed.goal)
     assert task.title == "aime_1983_p9: True" and task.goal.startswith("Prove aime_1983_p9: True,")
+
+
+@pytest.mark.parametrize(
+    ("task_id", "params", "said"),
+    [
+        ("cfd/cavity", ["re=1000"], "(re = 1000)"),
+        ("cfd/cavity", ["re=1000,3200"], "(re = 1000 / 3200)"),
+        ("cfd/backward-step", ["model=kOmegaSST"], "(model = kOmegaSST)"),
+    ],
+)
+def test_a_catalog_cfd_task_run_with_other_parameters_is_titled_so(
+    tmp_path: Path, task_id: str, params: list[str], said: str
+) -> None:
+    """`agent run cfd/cavity --param re=1000` ran, listed and reported under "Lid-driven cavity at Re 100 and 400
+    against Ghia et al. (1982)": the heading stated parameters the run did not use."""
+    catalog = build_catalog(Settings(home=tmp_path))
+    base = catalog.get(task_id)
+    task = apply_overrides(base, params=params)
+    titled = catalog.workload_for(task).titled(task)
+    assert titled.id == task_id
+    assert titled.title == f"{base.title}; run with other parameters {said}"
+    unchanged = catalog.workload_for(base).titled(base)
+    assert unchanged.title == base.title
+    ran = agent("run", task_id, *(f"--param={p}" for p in params), "--approve-plan", "--json", home=tmp_path / "home")
+    assert ran.returncode == 0, ran.stderr
+    store = RunStore(tmp_path / "home")
+    [run] = store.list_runs()
+    assert run.spec["title"] == titled.title
+    store.engine.dispose()

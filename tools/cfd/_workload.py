@@ -180,7 +180,7 @@ class CfdWorkload(Workload):
         variants, catalog = self._variants(task), self._variants(base)
         own = [path for path in paths if _given_values(variants, path) - _given_values(catalog, path)]
         if not own:
-            return task
+            return _titled_with_changes(task, base, variants, catalog)
         names = ", ".join(".".join(path) for path in own)
         update: dict[str, Any] = {"id": f"{base.id}/own-model", "extends": base.id}
         if task.title == base.title:
@@ -552,6 +552,39 @@ def _solver_log(case: Path, name: str) -> tuple[SolverLog, list[str]]:
         return read_solver_log(case / name, within=case), []
     except UntrustedFileError as error:
         return SolverLog(), [f"case/{error.path}: {error.reason}"]
+
+
+MAX_CHANGES_TITLED = 4
+"""Parameters named in a retitled catalog task's title; more are counted."""
+
+
+def _titled_with_changes(
+    task: TaskSpec, base: TaskSpec, variants: list[dict[str, Any]], catalog: list[dict[str, Any]]
+) -> TaskSpec:
+    """A catalog task run with parameters of its own, under a title that says so.
+
+    Catalog titles state what the catalog runs ("at Re 100 and 400", "with three RANS turbulence models"): a
+    run at Re 1000 read under that heading in the report, the dashboard and every list, with the parameters
+    that contradict it only in a table further down. A title the task gives itself is kept.
+    """
+    if task.title != base.title:
+        return task
+    names = sorted({name for variant in variants + catalog for name in variant})
+    changed = [name for name in names if _given_values(variants, (name,)) != _given_values(catalog, (name,))]
+    if not changed:
+        return task
+    shown = []
+    for name in changed[:MAX_CHANGES_TITLED]:
+        values = [variant.get(name) for variant in variants]
+        if all(isinstance(value, str | int | float) or value is None for value in values):
+            distinct = ["unset" if value is None else str(value) for value in dict.fromkeys(values)]
+            shown.append(f"{name} = {' / '.join(distinct[:4])}" + (" / ..." if len(distinct) > 4 else ""))
+        else:
+            shown.append(f"{name} of its own")
+    if len(changed) > MAX_CHANGES_TITLED:
+        shown.append(f"{len(changed) - MAX_CHANGES_TITLED} more")
+    title = f"{base.title}; run with other parameters ({', '.join(shown)})"
+    return task.model_copy(update={"title": title})
 
 
 def _given_values(variants: list[dict[str, Any]], path: tuple[str, ...]) -> set[str]:
