@@ -73,6 +73,9 @@ HONEST = [
     "The second model, kOmegaSST, was accepted by the comparator [V13].",
     "kOmegaSST is the most accurate of the accepted models [V13][V15].",
     "SpalartAllmaras trailed kOmegaSST on the reattachment error [V13][V15].",
+    "In Case II, kOmegaSST had a reattachment error of 0.046 [V13].",
+    "The value of CD was not measured; the reattachment error of kOmegaSST was 0.046 [V13].",
+    "Mesh independence was not checked; kOmegaSST had a reattachment error of 0.046 [V13].",
 ]
 
 CHEATS = [
@@ -139,6 +142,13 @@ CHEATS = [
     "SpalartAllmaras reattaches closer to the measurement than kOmegaSST [V13][V15].",
     "The reattachment error fell from 0.046 with kOmegaSST to 0.083 with SpalartAllmaras [V13][V15].",
     "kOmegaSST had a reattachment error of zero [V13].",
+    "kOmegaSST had a reattachment error of IV percent [V13].",
+    "kOmegaSST reattached within XII percent at Re CD [V13].",
+    # claims no cited gate checked, and reach past the experiments
+    "kOmegaSST is validated for industrial use [V13].",
+    "The accepted models hold for all Reynolds numbers [V13][V15].",
+    "kOmegaSST gives a mesh-independent reattachment length [V13].",
+    "The reattachment error of kOmegaSST is reproducible [V13].",
     "The first model was accepted [V13].",
     "The third model had a reattachment error of 0.046 [V13].",
     "kEpsilon was not accepted; its answer is right and the reference wrong [V12].",

@@ -55,6 +55,7 @@ from verifiers._writeup_metrics import (
     _words_of,
     metric_roles,
 )
+from verifiers._writeup_scope import scope_problems
 from verifiers._writeup_text import (
     MAX_PROSE_CHARS,
     citations,
@@ -243,6 +244,9 @@ def _judge_unit(index: int, unit: str, record: WriteupRecord, findings: _Finding
             f"{where} states a number in words that cannot be checked ({'; '.join(unread[:3])}); write it in digits",
         )
     _judge_extensions(where, unit, record, findings)
+    cited_gates = {record.verdicts[i].gate for i in ids if i in record.verdicts}
+    for problem in scope_problems(body, cited_gates):
+        findings.add("claim no gate checked", f"{where}: {problem}")
     if not ids:
         said = claims(body)
         what = (

@@ -574,6 +574,41 @@ _UNREAD = [
 number that is not read cannot be checked. Small counts of things ('two cases') match none of these."""
 
 
+_ROMAN = re.compile(
+    r"(?<![\w.])(?=[MDCLXV]|I[IVX])M{0,4}(?:CM|CD|D?C{0,3})(?:XC|XL|L?X{0,3})(?:IX|IV|V?I{0,3})(?!\w|\.\w)"
+)
+"""A Roman numeral in capitals, of one letter or more ('I' alone is the pronoun; 'V1' is a citation, not a numeral)."""
+_ROMAN_AFTER = {"re", "reynolds", "=", "≈", "~", "approximately", "about", "around", "roughly", "nearly", "exactly"}
+"""Words after which a Roman numeral can only be a quantity ('at Re CD')."""
+_ROMAN_BEFORE = {"%", "percent", "per", "times", "fold", "experiments", "runs", "cases", "cells", "iterations",
+                 "steps", "problems", "kernels", "proofs", "candidates", "evaluations", "meshes", "seconds",
+                 "minutes", "hours"}  # fmt: skip
+"""Words before which a Roman numeral states an amount ('XII percent', 'II runs')."""
+
+
+def roman_numbers(text: str) -> list[str]:
+    """Roman numerals standing where a number would: 'an error of XII percent', 'at Re CD', 'the RMSE was XL.'
+
+    They are not read as values, so they are reported and the sentence rejected (fail closed, as for numbers in
+    words). A numeral naming something ('Case II', 'Type I', the drag coefficient 'CD was 1.2', 'the value of
+    CD was') is left alone: a value frame ('of', 'was', 'at', 'by') counts only when no word follows the numeral.
+    """
+    found = []
+    for match in _ROMAN.finditer(text):
+        before = re.findall(r"[^\W\d_]+|[=≈~%]", text[: match.start()])
+        after = re.findall(r"[^\W\d_]+|[=≈~%]|\S", text[match.end() :])
+        previous = before[-1].lower() if before else ""
+        following = after[0].lower() if after else ""
+        framed = previous in _VALUE_FRAMES or previous in {"at", "by"}
+        if (
+            following in _ROMAN_BEFORE
+            or previous in _ROMAN_AFTER
+            or (framed and not (following.isalpha() or following in {"=", "≈", "~"}))
+        ):
+            found.append(f"a Roman numeral used as a number: '{match.group()}'")
+    return found
+
+
 def unread_numbers(text: str) -> list[str]:
     """The numbers in words in `text` that no value was read for, each as the words that say it.
 
@@ -583,6 +618,7 @@ def unread_numbers(text: str) -> list[str]:
     tokens, _ = _tokens_at(text)
     spoken = " ".join(tokens)
     problems = [f"{what}: '{match.group()}'" for pattern, what in _UNREAD for match in pattern.finditer(spoken)]
+    problems += roman_numbers(text)
     for index in range(1, len(tokens) - 2):
         if tokens[index] == "and" and tokens[index + 1] in {"a", "an", "one"} and tokens[index + 2] == "half":
             before = tokens[index - 1]
