@@ -26,6 +26,7 @@ from runs._errors import (
 )
 from runs._json import json_objects, read_json
 from runs._records import (
+    MAX_EXPERIMENT_KEY,
     MAX_EXPERIMENTS,
     MAX_REASON_CHARS,
     MAX_REASONS,
@@ -42,6 +43,7 @@ from runs._records import (
     RunStatus,
     TaskSpec,
     WorkloadName,
+    check_experiment_key,
     combine_decisions,
     describe_deviations,
     is_unicode_text,
@@ -94,6 +96,7 @@ def __getattr__(name: str) -> Any:
 __all__ = [
     "MAX_ARTIFACT_BYTES",
     "MAX_EXPERIMENTS",
+    "MAX_EXPERIMENT_KEY",
     "MAX_REASONS",
     "MAX_REASON_CHARS",
     "MAX_SEED",
@@ -133,6 +136,7 @@ __all__ = [
     "UntrustedFileMissingError",
     "Verdict",
     "WorkloadName",
+    "check_experiment_key",
     "combine_decisions",
     "copy_untrusted_tree",
     "describe_deviations",

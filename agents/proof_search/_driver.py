@@ -21,7 +21,14 @@ from agents._execution import Execution
 from agents._proposer import Proposer
 from agents.proof_search._conjecture import ConjectureCorrector
 from agents.proof_search._dialects import ISABELLE_SKELETONS, LEAN_SKELETONS
-from agents.proof_search._memory import RETRIEVE_ENV, SplitFilter, memorable, memory_from_environment
+from agents.proof_search._memory import (
+    MAX_ANALYSED_CHARS,
+    RETRIEVE_ENV,
+    SplitFilter,
+    analysable,
+    memorable,
+    memory_from_environment,
+)
 from agents.proof_search._proposer import SKELETONS, BuiltinProposer
 from agents.proof_search._script import AUTOMATION_IMPORTS, ProofScript, script_from_text
 from agents.proof_search._search import ProofSearch, SearchBudget
@@ -76,8 +83,11 @@ def drive_proof(context: Execution, spec: ExperimentSpec, directory: Path) -> Ex
         return ExperimentOutcome(key=spec.key, status="error", error=problem_text)
     remembered: list[ProofScript]
     steps: StepRecall | None = None
+    analyse = analysable(problem)
     if params.prover != "coq":
         remembered, memory_note = [], "off (the proof memory holds Coq proofs)"
+    elif not analyse:
+        remembered, memory_note = [], f"off (header and statement over {MAX_ANALYSED_CHARS:,} characters)"
     elif wanted is None:
         remembered, memory_note = recalled(problem)
         steps = recalled_steps(problem)
@@ -85,7 +95,7 @@ def drive_proof(context: Execution, spec: ExperimentSpec, directory: Path) -> Ex
         remembered, memory_note = [], "off (skeletons restricted)"
     if steps is not None:
         memory_note += f"; {len(steps.entries)} closing step(s) readable"
-    proposer = BuiltinProposer(wanted, remembered, skeletons)
+    proposer = BuiltinProposer(wanted, remembered, skeletons, analyse=analyse)
     search = ProofSearch(
         problem,
         prover,

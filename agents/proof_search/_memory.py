@@ -222,10 +222,24 @@ turned its accept into a reject. Catalog headers (one declares a `Parameter` and
 function) are the catalog's and count as such."""
 
 
+MAX_ANALYSED_CHARS = 20_000
+"""The longest header and statement, together, the built-in strategy reads for features and skeleton guards: 13
+times miniF2F's longest (1,480). Its readers are heuristics, some superlinear in nested binders and arrows; a
+145 KB statement of `forall a, a = a ->` kept one reading for 54 s before the search's budget began."""
+
+
+def analysable(problem: ProofProblem) -> bool:
+    """Whether the built-in strategy reads `problem`'s text (`MAX_ANALYSED_CHARS`); a longer one is searched with
+    the skeletons as written and no proof memory."""
+    return len(problem.header) + len(problem.statement) <= MAX_ANALYSED_CHARS
+
+
 def memorable(problem: ProofProblem) -> bool:
     """Whether a proof of `problem` may be kept for other problems: its header is the catalog's own for its
     goal, or assumes, redefines and declares nothing (`UNMEMORABLE_HEADER_SENTENCES`; libraries, scopes,
-    options, definitions and lemmas with their proofs are fine)."""
+    options, definitions and lemmas with their proofs are fine), and it is short enough to read (`analysable`)."""
+    if not analysable(problem):
+        return False
     if split_of_problem(problem) in SPLITS:
         return True
     try:
@@ -334,11 +348,43 @@ def premises_and_conclusion(problem: ProofProblem) -> tuple[list[Binder], list[s
             return binders, premises, body
 
 
+def _end_before_scope(text: str, start: int, end: int) -> int:
+    """Where `text[start:end]` ends once a closing scope delimiter is dropped (`(x + y)%Z` ends at its `)`)."""
+    index = end
+    while index > start and (text[index - 1].isalnum() or text[index - 1] == "_"):
+        index -= 1
+    if index == end:
+        return end
+    while index > start and text[index - 1].isspace():
+        index -= 1
+    if index == start or text[index - 1] != "%":
+        return end
+    index -= 1
+    while index > start and text[index - 1].isspace():
+        index -= 1
+    return index if index > start and text[index - 1] == ")" else end
+
+
+def _outer_parentheses_peeled(text: str) -> str:
+    """`text` without the parentheses (and scope delimiters) around it, in one pass over it.
+
+    Peeling one pair at a time re-read the whole text for each pair: 30 premises each 12,000 parentheses deep
+    kept a run busy for minutes before its search started, past its budget and its cancel."""
+    start, end = 0, len(text)
+    while True:
+        while start < end and text[start].isspace():
+            start += 1
+        while end > start and text[end - 1].isspace():
+            end -= 1
+        end = _end_before_scope(text, start, end)
+        if end - start < 2 or text[start] != "(" or text[end - 1] != ")":
+            return text[start:end]
+        start, end = start + 1, end - 1
+
+
 def head_of(text: str) -> str:
     """The top-level relation or connective of a proposition."""
-    text = re.sub(r"\)\s*%\s*\w+$", ")", text.strip())
-    while text.startswith("(") and text.endswith(")") and split_top(text[1:-1], ")") == [text[1:-1].strip()]:
-        text = re.sub(r"\)\s*%\s*\w+$", ")", text[1:-1].strip())
+    text = _outer_parentheses_peeled(text)
     if text.startswith("exists"):
         return "exists"
     if text.startswith("forall"):
@@ -569,6 +615,8 @@ class ProofMemory:
         self, problem: ProofProblem, *, splits: SplitFilter | None = None, limit: int = 4
     ) -> list[tuple[float, MemoryEntry]]:
         """The stored proofs of the goals most like `problem`'s (TF-IDF cosine), best first, never its own."""
+        if not analysable(problem):
+            return []
         entries = [entry for entry in self.entries(splits) if entry.problem_id != problem.id]
         return rank(goal_features(problem), entries)[:limit]
 

@@ -180,15 +180,22 @@ class BuiltinProposer:
         names: tuple[str, ...] | None = None,
         remembered: Sequence[ProofScript] = (),
         skeletons: tuple[tuple[str, tuple[str, ...]], ...] = SKELETONS,
+        *,
+        analyse: bool = True,
     ) -> None:
         self.skeletons = [(name, steps) for name, steps in skeletons if names is None or name in names]
         self.remembered = tuple(remembered)
+        self.analyse = analyse
 
     def memory_drafts(self) -> Iterator[ProofScript]:
         yield from self.remembered
 
     def drafts(self, problem: ProofProblem | None = None) -> Iterator[ProofScript]:
-        """The skeletons in order; given the problem, those whose shape it lacks are skipped (see `_targeted`)."""
+        """The skeletons in order; given the problem, those whose shape it lacks are skipped (see `_targeted`).
+
+        A proposer made with `analyse=False` reads no problem: the skeletons that need none, as written."""
+        if not self.analyse:
+            problem = None
         for name, steps in self.skeletons:
             if not applies(name, problem):
                 continue

@@ -45,6 +45,7 @@ from tools.proofs._sentences import (
     split_sentences,
     strip_attributes,
     strip_comments,
+    strip_control,
     top_level_indices,
 )
 from tools.proofs._session import SESSIONS, CoqSession, SessionDiedError, SessionPool, pooled_session
@@ -158,6 +159,7 @@ __all__ = [
     "statement_error",
     "strip_attributes",
     "strip_comments",
+    "strip_control",
     "theorem_title",
     "token_text",
     "top_level_indices",

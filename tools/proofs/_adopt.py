@@ -13,7 +13,7 @@ from pathlib import Path
 from runs import ExperimentSpec, TaskSpec
 from tools._workload import ExperimentOutcome, TaskError, read_user_text_file
 from tools.proofs._tasks import parse_params, resolve_problem
-from tools.proofs._workload import proof_file_name, proof_files
+from tools.proofs._workload import experiment_key_of, proof_file_name, proof_files
 
 MAX_PROOF_BYTES = 1 << 20
 
@@ -32,7 +32,7 @@ def adopt_proof(task: TaskSpec, source: Path, directory: Path) -> tuple[Experime
     directory.mkdir(parents=True, exist_ok=True)
     (directory / proof_file_name(parsed.prover)).write_text(text)
     spec = ExperimentSpec(
-        key=problem.name,
+        key=experiment_key_of(problem.name),
         task_id=task.id,
         params={key: value for key, value in task.params.items() if key != "limit"},
         rationale=f"proof read from {source}",

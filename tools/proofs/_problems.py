@@ -11,7 +11,7 @@ import re
 from dataclasses import dataclass, field
 
 from runs import LabgateError
-from tools.proofs._sentences import Sentence, normalize, split_sentences, top_level_indices
+from tools.proofs._sentences import Sentence, normalize, split_sentences, strip_control, top_level_indices
 
 THEOREM_KEYWORDS = ("Theorem", "Lemma", "Fact", "Remark", "Corollary", "Proposition", "Property", "Example")
 ASSUMPTION_KEYWORDS = (
@@ -96,7 +96,7 @@ def _not_a_statement(code: str) -> str:
 
 def declared_names(sentence: Sentence) -> list[str]:
     """The names a header or body sentence declares (definitions, axioms, notations' symbols excluded)."""
-    code = sentence.code
+    code = strip_control(sentence.code)
     words = code.split()
     while words and words[0] in ("Local", "Global", "Program", "Polymorphic", "Monomorphic", "#[local]", "#[global]"):
         words = words[1:]

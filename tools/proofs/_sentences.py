@@ -44,8 +44,9 @@ class Sentence:
 
     @property
     def first_word(self) -> str:
-        """The leading keyword (`Theorem`, `Require`, `#[local]` stripped), or '' for a bullet."""
-        code = strip_attributes(self.code)
+        """The leading keyword (`Theorem`, `Require`; `#[local]` and control prefixes such as `Time` stripped),
+        or '' for a bullet."""
+        code = strip_control(self.code)
         match = re.match(r"[A-Za-z_][A-Za-z0-9_']*", code)
         return match.group(0) if match else ""
 
@@ -189,13 +190,30 @@ def strip_attributes(code: str) -> str:
         return code.lstrip()
 
 
+_CONTROL = re.compile(r"""(?:Time|Fail|Succeed|Instructions|Timeout\s+\d+|Redirect\s+"(?:[^"]|"")*")(?![\w'])\s*""")
+"""Control prefixes, which run the command after them: `Time Notation ...` declares the notation as `Notation ...`
+does. `Fail` and `Succeed` undo it, but a check that reads the command is the safer for taking it as given."""
+
+
+def strip_control(code: str) -> str:
+    """A sentence's code past its leading attributes and control prefixes (`#[local] Time Timeout 5 Axiom ...`
+    is `Axiom ...`): what every check of which command a sentence gives must read. Each of them read `Time`
+    as the command, so a header's `Time Notation` was not marked as changing the statement, `Time Ltac` was
+    kept in the proof memory and `Time Admitted` was not refused with the task."""
+    code = strip_attributes(code)
+    while match := _CONTROL.match(code):
+        code = strip_attributes(code[match.end() :])
+    return code
+
+
 LOCALITY_WORDS = ("Local", "Global", "Export", "Polymorphic", "Monomorphic")
 
 
 def command_word(sentence: str) -> str:
-    """The vernacular command a sentence gives, past its attributes and locality prefixes (`#[local]
-    Notation ...` and `Local Ltac ...` are `Notation` and `Ltac`), or "" for an empty sentence."""
-    words = strip_attributes(strip_comments(sentence)).split()
+    """The vernacular command a sentence gives, past its attributes, control and locality prefixes (`#[local]
+    Notation ...`, `Time Notation ...` and `Local Ltac ...` are `Notation`, `Notation` and `Ltac`), or "" for an
+    empty sentence."""
+    words = strip_control(strip_comments(sentence)).split()
     while words[:1] and words[0] in LOCALITY_WORDS:
         words = words[1:]
     return words[0] if words else ""

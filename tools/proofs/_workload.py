@@ -8,6 +8,7 @@ header, statement, proof) for the proof gate, which re-checks it from the catalo
 
 from __future__ import annotations
 
+import hashlib
 import shutil
 from pathlib import Path
 from types import MappingProxyType
@@ -15,7 +16,7 @@ from typing import Any, Self
 
 from pydantic import Field, field_validator
 
-from runs import ExperimentSpec, TaskSpec
+from runs import MAX_EXPERIMENT_KEY, ExperimentKeyError, ExperimentSpec, TaskSpec, check_experiment_key
 from tools._workload import (
     ExperimentOutcome,
     OutputFile,
@@ -172,7 +173,7 @@ class ProofsWorkload(Workload):
             problem = resolve_problem(params, task.id)
             plans.append(
                 ExperimentSpec(
-                    key=problem.name,
+                    key=experiment_key_of(problem.name),
                     task_id=task.id,
                     params={key: value for key, value in params.items() if key != "limit"},
                     rationale=f"prove {problem.name}",
@@ -265,3 +266,21 @@ class ProofsWorkload(Workload):
             files=proof_files(with_log=False, prover=params.prover),
             info={"problem": problem.id, "check": result.summary()},
         )
+
+
+def experiment_key_of(theorem: str) -> str:
+    """The experiment key of a proof of `theorem`: its name, where that can name an experiment's folder.
+
+    Coq allows names a key cannot be (`_foo`, 300 characters): such a task was accepted when submitted and every
+    run of it failed ("experiment key '_foo' must not start with '.' or '_'"). Those get `theorem-` before the
+    name, cut to the key's length with a digest of the whole name kept, so two long names never share a key.
+    """
+    try:
+        return check_experiment_key(theorem)
+    except ExperimentKeyError:
+        pass
+    key = f"theorem-{theorem}"
+    if len(key) > MAX_EXPERIMENT_KEY:
+        digest = hashlib.sha256(theorem.encode()).hexdigest()[:12]
+        key = f"{key[: MAX_EXPERIMENT_KEY - len(digest) - 1]}-{digest}"
+    return check_experiment_key(key)

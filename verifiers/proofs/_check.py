@@ -67,6 +67,7 @@ from tools.proofs import (
     declared_names,
     line_column,
     split_sentences,
+    strip_control,
 )
 from verifiers.proofs._assumptions import (
     DEFAULT_ALLOWED_AXIOMS,
@@ -525,7 +526,7 @@ def header_postulates(problem: ProofProblem) -> tuple[str, ...]:
     names: list[str] = []
     depth = 0
     for sentence in problem.header_sentences():
-        words = [word for word in sentence.code.split() if not word.startswith("#[")]
+        words = strip_control(sentence.code).split()
         while words and words[0] in _LOCALITIES:
             words = words[1:]
         keyword = words[0] if words else ""

@@ -232,9 +232,23 @@ def _has_body(command: str) -> bool:
     class); a `:=` inside a string is no body.
     """
     command = _blank_strings(command)
-    if any(command.startswith(":=", index) for index in top_level_indices(command)):
-        return True
+    top = set(top_level_indices(command))
+    lets = 0  # `let`s whose `in` has not come yet: a `:=` then binds the let (`Theorem t : let y := 1 in y = 1.`)
+    for token in _BODY_TOKENS.finditer(command):
+        if token.start() not in top:
+            continue
+        word = token.group()
+        if word == "let":
+            lets += 1
+        elif word == "in" and lets:
+            lets -= 1
+        elif word == ":=" and not lets:
+            return True
     return command.split(maxsplit=1)[0] in _INDUCTIVE_KINDS
+
+
+_BODY_TOKENS = re.compile(r"(?<![\w'])(?:let|in)(?![\w'])|:=")
+"""The words that tell a definition's body from a `let`'s binding: `let`, `in` (standing alone) and `:=`."""
 
 
 def _mutual(code: str) -> bool:
