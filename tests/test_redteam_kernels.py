@@ -424,8 +424,14 @@ def test_every_task_with_arithmetic_freedom_draws_every_kind_of_residue_size() -
             drawn = Harness(task, cast(Worker, None)).residue_sizes(seed)
             # beside them, a random size in each stretch between checked sizes (`gapN-any`) and below them
             # where the contract allows smaller sizes (`below-any`)
-            sizes = [size for size in drawn if not size.label.startswith(("gap", "below"))]
+            sizes = [
+                size for size in drawn if not size.label.startswith(("gap", "below")) and "-mod4-" not in size.label
+            ]
             kinds = [size.label.rsplit("-", 1)[1] for size in sizes]
+            # and sizes whose sides take every joint residue mod 4 of two sides (`residue_rows`), each as labelled
+            for size in (size for size in drawn if "-mod4-" in size.label):
+                residues = [int(digit) for digit in size.label.rsplit("-", 1)[1]]
+                assert [dim // halve % 4 for dim in size.dims] == residues or name == "ising", (name, size)
             assert set(kinds) <= set(RESIDUE_KINDS) and {"even2", "composite", "any1", "any2"} <= set(kinds), sizes
             for kind, size in zip(kinds, sizes, strict=True):
                 assert all(dim % halve == 0 and _kind_holds(kind, dim // halve) for dim in size.dims), (name, size)
@@ -434,10 +440,12 @@ def test_every_task_with_arithmetic_freedom_draws_every_kind_of_residue_size() -
     assert [size.label for size in again] == ["heldout-again", "heldout-box-again"]
     assert all(size.input_scale != 1.0 for size in again)
     task = kernel_task("conv1d", conv1d_definition())
-    sizes = list(Harness(task, cast(Worker, None)).residue_sizes(3))
+    drawn = list(Harness(task, cast(Worker, None)).residue_sizes(3))
     # Every kind within every declared range: near the smallest one only, large sizes of a kind went unchecked.
     ranges = {"heldout": (20000, 40000), "heldout-small": (1000, 3000)}
+    sizes = [size for size in drawn if not size.label.startswith("gap")]  # and sizes between them (gapN-any)
     assert [size.label for size in sizes] == [f"{label}-{kind}" for label in ranges for kind in RESIDUE_KINDS]
+    assert [size.label for size in drawn if size.label.startswith("gap")] == ["gap0-any", "gap1-any", "gap2-any"]
     for size in sizes:
         label, kind = size.label.rsplit("-", 1)
         low, high = ranges[label]
@@ -448,7 +456,8 @@ def test_a_user_range_too_narrow_for_a_kind_leaves_that_size_out() -> None:
     definition = conv1d_definition()
     definition["heldout"] = {"tiny": {"n": [13, 17]}}
     task = kernel_task("conv1d", definition)
-    sizes = Harness(task, cast(Worker, None)).residue_sizes(3)
+    drawn = Harness(task, cast(Worker, None)).residue_sizes(3)
+    sizes = [size for size in drawn if size.label.startswith("tiny-")]  # gap sizes lie between the declared ones
     kinds = [size.label.rsplit("-", 1)[1] for size in sizes]
     assert "even16" not in kinds and "even8" not in kinds and {"any1", "any2"} <= set(kinds), sizes
     assert all(

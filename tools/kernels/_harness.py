@@ -111,6 +111,12 @@ class SizeResult(BaseModel):
             )
             if self.bound == "bandwidth" and self.ceiling_gbps > 0:
                 text += f" ({self.ceiling_gbps:.1f} GB/s)"
+            if self.fraction > 1.0:
+                # A fitness above 1 reads as beating the hardware; said where it is shown, not only in a log.
+                text += (
+                    " [above the measured ceiling: the task's declared work overstates what the kernel moves or"
+                    " computes, or the ceiling was measured low under load]"
+                )
         return text
 
 

@@ -25,7 +25,20 @@ import numpy as np
 from runs import LabgateError
 from tools._workload import SandboxFactory
 from tools.kernels._backend import INLINE_ASSEMBLY
-from tools.kernels._heldout import RESIDUE_PICKERS, NoDimensionError, Picker, any_in, around, distinct, prime_in
+from tools.kernels._heldout import LOW as HELD_OUT_LOW
+from tools.kernels._heldout import (
+    MAX_COVERED_DIMENSIONS,
+    RESIDUE_PICKERS,
+    NoDimensionError,
+    Picker,
+    any_in,
+    around,
+    distinct,
+    per_dimension,
+    prime_in,
+    residue_rows,
+    with_residue,
+)
 
 _GAP_PICKERS: tuple[tuple[str, Picker], ...] = (("any", any_in),)
 """What is drawn around a centre between two checked sizes (`KernelTask._gap_centres`): a plain random size."""
@@ -68,7 +81,9 @@ _ASSEMBLY = re.compile(r"(?<![A-Za-z0-9_])(" + "|".join(INLINE_ASSEMBLY) + r")(?
 holding `/*` could hide code from a comment stripper."""
 MAX_SOURCE_BYTES = 1 << 20
 """The largest kernel source a task accepts; the suite's longest kernels are a few KiB."""
-_ASSIGNMENT = re.compile(r"^([A-Za-z_][A-Za-z0-9_]*)=(-?\d+)$")
+_ASSIGNMENT = re.compile(r"^([A-Za-z_][A-Za-z0-9_]*)=(-?\d{1,18})$")
+"""A `//@params` entry: a tunable and an integer of at most 18 digits (one of 4,300 ended the search that drew
+it, read by `int` past Python's limit, as a ValueError instead of an invalid candidate)."""
 
 
 def _pragma_problem(source: str) -> str:
@@ -461,7 +476,8 @@ class KernelTask(ABC):
             for token in lines[0].split():
                 match = _ASSIGNMENT.match(token)
                 if match is None:
-                    raise CandidateError(f"//@params entry {token!r} must look like NAME=integer")
+                    shown = token if len(token) <= 60 else f"{token[:40]}... ({len(token)} characters)"
+                    raise CandidateError(f"//@params entry {shown!r} must look like NAME=integer (at most 18 digits)")
                 name, value = match.group(1), int(match.group(2))
                 if name not in self.tunables:
                     known = ", ".join(self.tunables) or "none"
@@ -514,8 +530,9 @@ class KernelTask(ABC):
                 return ()
             return self.at_other_distributions(self.at_other_scales(again, rng), rng)
         sizes = []
+        gaps = self._gap_centres(rng)
         plans = [(centre, RESIDUE_PICKERS) for centre in self.heldout]
-        plans += [(centre, _GAP_PICKERS) for centre in self._gap_centres(rng)]
+        plans += [(centre, _GAP_PICKERS) for centre in gaps]
         for centre, pickers in plans:
             for kind, pick in pickers:
 
@@ -526,7 +543,31 @@ class KernelTask(ABC):
                     sizes.append(Size(f"{centre.label}-{kind}", distinct(draw), correctness_only=True))
                 except NoDimensionError:
                     continue
+        sizes += self._joint_residue_sizes([*self.heldout, *gaps], rng)
         return self.at_other_distributions(self.at_other_scales(sizes, rng), rng)
+
+    def _joint_residue_sizes(self, centres: Sequence[Size], rng: np.random.Generator) -> list[Size]:
+        """Correctness-only sizes whose sides take every pair of residues mod 4 of every two dimensions
+        (`residue_rows`), each around a centre chosen at random, so no joint residue class of two sides is
+        left unchecked and none is tied to one scale. Tasks of one dimension, or more than the rows cover,
+        get none."""
+        width = len(self.heldout[0].dims)
+        usable = [centre for centre in centres if len(centre.dims) == width]
+        if width < 2 or width > MAX_COVERED_DIMENSIONS or not usable:
+            return []
+        sizes = []
+        for row in residue_rows(width, rng):
+            centre = usable[int(rng.integers(len(usable)))]
+
+            def draw(row: tuple[int, ...] = row, centre: Size = centre) -> tuple[int, ...]:
+                return self.heldout_dims(centre, rng, per_dimension([with_residue(r) for r in row]))
+
+            try:
+                dims = distinct(draw)
+            except NoDimensionError:
+                continue
+            sizes.append(Size(f"{centre.label}-mod4-{''.join(map(str, row))}", dims, correctness_only=True))
+        return sizes
 
     def at_every_other_input(self, sizes: Sequence[Size], rng: np.random.Generator) -> tuple[Size, ...]:
         """Each of `sizes` once more, correctness only, under each of the task's `other_distributions` and
@@ -598,9 +639,10 @@ class KernelTask(ABC):
         )
         centres = []
         if self.smallest is not None and len(self.smallest) == len(anchors[0].dims):
-            share = rng.uniform(0.2, 0.8)
+            share = rng.uniform(0.0, 0.8)  # from the contract's smallest up: a kernel wrong below 40 is seen too
+            # No lower than what the draw around the centre (down to LOW times it) keeps at the smallest.
             dims = tuple(
-                max(low, round(math.exp(math.log(low) + share * (math.log(high) - math.log(low)))))
+                max(math.ceil(low / HELD_OUT_LOW), round(low ** (1 - share) * high**share))
                 for low, high in zip(self.smallest, anchors[0].dims, strict=True)
             )
             if math.prod(dims) < math.prod(anchors[0].dims):

@@ -39,7 +39,7 @@ from tools.kernels._definition import (
     field_error,
 )
 from tools.kernels._expressions import Expression, parse_expression
-from tools.kernels._heldout import RESIDUE_PICKERS, NoDimensionError, distinct, is_prime, prime_in
+from tools.kernels._heldout import RESIDUE_PICKERS, NoDimensionError, any_in, around, distinct, is_prime, prime_in
 from tools.kernels._task import (
     SCALE_DECADES,
     Arg,
@@ -467,6 +467,15 @@ class UserKernelTask(KernelTask):
             bound: dict[str, int | float] = {**values, **params}
             items = tuple(expression.integer(bound) for expression in launch.global_size)
             local = tuple(expression.integer(bound) for expression in launch.local) if launch.local else None
+            if any(item < 1 for item in items) or any(extent < 0 for extent in local or ()):
+                # Checked at the declared sizes and range ends when the task is read; an expression with `%` or
+                # `//` can still reach 0 in between, and the candidate (the task's own seed too) was blamed.
+                raise TaskError(
+                    f"{self.name}: the task file's launch of {launch.kernel} evaluates to global {list(items)}"
+                    + (f", local {list(local)}" if local else "")
+                    + f" at {size.describe()}: every global extent must be at least 1 at every size the task "
+                    "allows (a fault of the task file, not of the candidate)"
+                )
             global_size, local_size = grid(items, local)
             launches.append(
                 Launch(
@@ -552,7 +561,10 @@ class UserKernelTask(KernelTask):
         """The correctness-only sizes of `KernelTask.draw_residues`: every kind within every declared range
         (a kind a range's dimensions cannot hold is left out there).
 
-        Drawn within the smallest range alone, a kernel wrong only at large sizes of some kind passed."""
+        Drawn within the smallest range alone, a kernel wrong only at large sizes of some kind passed. Beside
+        them, as for the suite: a plain random size around a centre between every two declared sizes or ranges
+        more than 2x apart (a conv1d kernel writing zeros for every n between the declared ones passed both
+        gates at 2.55x its seed), and the joint residues of every two dimensions."""
         found = []
         for label, ranges in self._ranges.items():
             for kind, pick in RESIDUE_PICKERS:
@@ -561,6 +573,11 @@ class UserKernelTask(KernelTask):
                 except NoDimensionError:
                     continue
                 found.append(Size(f"{label}-{kind}", dims, correctness_only=True))
+        gaps = self._gap_centres(rng)
+        for centre in gaps:
+            dims = distinct(lambda centre=centre: tuple(any_in(*around(d), rng) for d in centre.dims))
+            found.append(Size(f"{centre.label}-any", dims, correctness_only=True))
+        found += self._joint_residue_sizes([*self.heldout, *gaps], rng)
         return self.at_other_scales(found, rng)
 
     # -- the reference, in its own sandboxed worker ------------------------------------------------

@@ -89,6 +89,7 @@ class Gradshaf(KernelTask):
     }
     sizes = (Size("cache", (128, 128)), Size("l3", (512, 512)), Size("memory", (2048, 2048)))
     heldout = (Size("heldout", (1000, 1000)), Size("heldout-rect", (1600, 400)))
+    smallest = (16, 16)
     other_distributions: ClassVar[dict[str, str]] = {
         "negative": "a field negative everywhere (its maximum below 0), where the usual draw plants a positive maximum"
     }

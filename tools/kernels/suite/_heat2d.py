@@ -65,6 +65,7 @@ class Heat2d(KernelTask):
     }
     sizes = (Size("cache", (256, 256)), Size("l3", (1024, 1024)), Size("memory", (3072, 3072)))
     heldout = (Size("heldout", (1800, 1800)), Size("heldout-rect", (2900, 700)))
+    smallest = (8, 8)
     scale_free_inputs = ("u",)
     scalar_ranges: ClassVar[dict[str, ScalarRange]] = {
         "r": ScalarRange(0.05, 0.25, default=R, why="the explicit 5-point scheme is stable for r <= 1/4")

@@ -81,6 +81,7 @@ class Lbm(KernelTask):
     }
     sizes = (Size("cache", (64, 64)), Size("l3", (256, 256)), Size("memory", (1024, 1024)))
     heldout = (Size("heldout", (640, 640)), Size("heldout-rect", (1000, 300)))
+    smallest = (8, 8)
     scale_free_inputs = ("fin",)  # rho scales with fin, u does not: one step maps c fin to c fout
     other_distributions: ClassVar[dict[str, str]] = {
         "fast-flow": "velocities up to 0.35 per component, densities 0.5 to 2 and populations away from "

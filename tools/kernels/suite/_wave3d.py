@@ -70,6 +70,7 @@ class Wave3d(KernelTask):
     }
     sizes = (Size("cache", (32, 32, 32)), Size("l3", (96, 96, 96)), Size("memory", (192, 192, 192)))
     heldout = (Size("heldout", (128, 128, 128)), Size("heldout-box", (200, 96, 64)))
+    smallest = (8, 8, 8)
     scale_free_inputs = ("prev", "cur")
     scalar_ranges: ClassVar[dict[str, ScalarRange]] = {
         "c2": ScalarRange(0.02, 0.33, default=C2, why="the 3-D leapfrog scheme is stable for c2 <= 1/3")
