@@ -575,8 +575,11 @@ class UserKernelTask(KernelTask):
                 found.append(Size(f"{label}-{kind}", dims, correctness_only=True))
         gaps = self._gap_centres(rng)
         for centre in gaps:
-            dims = distinct(lambda centre=centre: tuple(any_in(*around(d), rng) for d in centre.dims))
-            found.append(Size(f"{centre.label}-any", dims, correctness_only=True))
+
+            def draw(centre: Size = centre) -> tuple[int, ...]:
+                return tuple(any_in(*around(d), rng) for d in centre.dims)
+
+            found.append(Size(f"{centre.label}-any", distinct(draw), correctness_only=True))
         found += self._joint_residue_sizes([*self.heldout, *gaps], rng)
         return self.at_other_scales(found, rng)
 
