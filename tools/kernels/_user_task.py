@@ -463,7 +463,7 @@ class UserKernelTask(KernelTask):
             BufferSpec(b.name, b.dtype, math.prod(self._count(b, values)), b.role) for b in self._buffers.values()
         )
         launches = []
-        for launch in self._launches:
+        for index, launch in enumerate(self._launches):
             bound: dict[str, int | float] = {**values, **params}
             items = tuple(expression.integer(bound) for expression in launch.global_size)
             local = tuple(expression.integer(bound) for expression in launch.local) if launch.local else None
@@ -471,10 +471,10 @@ class UserKernelTask(KernelTask):
                 # Checked at the declared sizes and range ends when the task is read; an expression with `%` or
                 # `//` can still reach 0 in between, and the candidate (the task's own seed too) was blamed.
                 raise TaskError(
-                    f"{self.name}: the task file's launch of {launch.kernel} evaluates to global {list(items)}"
-                    + (f", local {list(local)}" if local else "")
-                    + f" at {size.describe()}: every global extent must be at least 1 at every size the task "
-                    "allows (a fault of the task file, not of the candidate)"
+                    f"params.definition.launches[{index}].global: the launch of {launch.kernel} evaluates to "
+                    f"global {list(items)}" + (f", local {list(local)}" if local else "") + f" at {size.describe()}: "
+                    "every global extent must be at least 1 at every size the task allows (a fault of the task "
+                    "file, not of the candidate)"
                 )
             global_size, local_size = grid(items, local)
             launches.append(

@@ -101,7 +101,7 @@ class CavityCase(CaseDefinition[CavityParams]):
             raise TaskError("a cavity case has one square block of cells")
         lid = patch_value(case, "U", "movingWall")[0]
         mesh = read_case_dict(case, "system/blockMeshDict")
-        scale = float(str(mesh.get("convertToMeters", mesh.get("scale", 1))))
+        scale = float(str(mesh.get("scale", mesh.get("convertToMeters", 1))))  # blockMesh prefers `scale`
         xs = [x for x, _, _ in _vertices(mesh.get("vertices", []))]
         length = (max(xs) - min(xs)) * scale if xs else 0.1
         return {

@@ -51,6 +51,7 @@ from tools.cfd.cases._start_state import given_start_fields, refusal, start_from
 from tools.cfd.openfoam._commands import CaseStep, OpenFOAMConfig, StepOutcome, run_steps
 from tools.cfd.openfoam._fields import FieldFormatError, latest_time, numbered_directories
 from tools.cfd.openfoam._foamdict import FoamValue, Raw, Word
+from tools.cfd.openfoam._foamread import FoamParseError, foam_number, read_foam_dict
 from tools.cfd.openfoam._logs import MAX_LOG_BYTES, SolverLog, parse_solver_log, read_solver_log
 
 POST_LOG = "log.labgatePostProcess"
@@ -197,14 +198,29 @@ def _start_only(case: Path) -> Path:
         # Many tutorials keep their initial fields in 0.orig and let Allrun copy them; labgate does that itself.
         shutil.copytree(case / "0.orig", case / "0", symlinks=True)
         times = numbered_directories(case)
-    for _, folder in times[1:]:
-        remove_untrusted_tree(folder)
     if not times:
         raise TaskError("the case has no initial time directory (0/ or 0.orig/)")
-    _one_mesh_in_constant(case, times[0][1])
-    _restore_original_fields(times[0][1])
-    start_from_originals(case, times[0][1])
-    return times[0][1]
+    start = _start_folder(case, times)
+    for _, folder in times:
+        if folder != start:
+            remove_untrusted_tree(folder)
+    _one_mesh_in_constant(case, start)
+    _restore_original_fields(start)
+    start_from_originals(case, start)
+    return start
+
+
+def _start_folder(case: Path, times: list[tuple[float, Path]]) -> Path:
+    """The time folder the solver starts from: the controlDict's `startTime` where a folder holds it (the
+    solver's own `startFrom startTime`), else the earliest. A `-1/` left beside `0/` was kept as the earliest
+    and `0/` removed, and the reproduction failed on a missing `0/p` the case had."""
+    try:
+        control = read_foam_dict(case / "system" / "controlDict", within=case)
+        start_time = foam_number(control.get("startTime", times[0][0]))
+    except (FoamParseError, ValueError, TypeError):
+        return times[0][1]
+    chosen = [folder for value, folder in times if math.isclose(value, start_time, rel_tol=1e-9, abs_tol=1e-12)]
+    return chosen[0] if chosen else times[0][1]
 
 
 def _one_mesh_in_constant(case: Path, start: Path) -> None:

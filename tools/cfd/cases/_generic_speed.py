@@ -22,7 +22,9 @@ from runs import LabgateError
 from tools.cfd.cases._solution import is_velocity
 from tools.cfd.openfoam._foamread import (
     FoamParseError,
+    UnreadPatternError,
     _tokens,  # the tokenizer itself: only it knows which keys were written in quotes (patterns)
+    foam_pattern,
     read_foam_dict,
     read_foam_text,
 )
@@ -102,7 +104,12 @@ def imposed_speed(case: Path) -> ImposedSpeed:
             FALLBACK_SPEED, f"U_ref = {FALLBACK_SPEED:g} m/s: no boundary value counted ({error}); set u_ref"
         )
     boundary = body.get("boundaryField")
-    entries = _entries(boundary if isinstance(boundary, dict) else {}, _quoted_keys(text))
+    try:
+        entries = _entries(boundary if isinstance(boundary, dict) else {}, _quoted_keys(text))
+    except UnreadPatternError as error:
+        return ImposedSpeed(
+            FALLBACK_SPEED, f"U_ref = {FALLBACK_SPEED:g} m/s: 0/{name} cannot be read ({error}); set u_ref"
+        )
     best, where = internal, "the uniform internal field"
     for patch in patches:
         if patch.faces <= 0 or patch.kind == "empty":
@@ -182,17 +189,16 @@ class _Entry:
 
 def _entries(boundary: dict[str, Any], quoted: set[str]) -> list[_Entry]:
     """The boundaryField's dictionary entries in order; a key written in quotes is a pattern, even without a
-    regular-expression character (one that does not compile matches nothing: OpenFOAM would stop on it)."""
+    regular-expression character (`foam_pattern`, which refuses one it cannot match safely).
+
+    Raises:
+        UnreadPatternError: a quoted key is a pattern labgate does not evaluate.
+    """
     entries = []
     for key, body in boundary.items():
         if key.startswith("#") or not isinstance(body, dict):
             continue
-        pattern = None
-        if key in quoted:
-            try:
-                pattern = re.compile(key)
-            except re.error:
-                continue
+        pattern = foam_pattern(key) if key in quoted else None  # UnreadPatternError: no speed is trusted
         entries.append(_Entry(key, pattern, body))
     return entries
 

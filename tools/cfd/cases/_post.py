@@ -46,7 +46,7 @@ def mesh_middle(case: Path) -> tuple[float, float, float]:
     """Centre of the bounding box of system/blockMeshDict's vertices, in metres (where sample lines go)."""
     mesh = read_case_dict(case, "system/blockMeshDict")
     try:
-        scale = foam_number(mesh.get("convertToMeters", mesh.get("scale", 1)))
+        scale = foam_number(mesh.get("scale", mesh.get("convertToMeters", 1)))  # blockMesh prefers `scale`
         vertices = [foam_vector(vertex) for vertex in mesh.get("vertices", []) if isinstance(vertex, list)]
     except FoamParseError as error:
         raise TaskError(f"system/blockMeshDict: {error}") from None

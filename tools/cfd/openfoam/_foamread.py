@@ -66,6 +66,100 @@ def _value(tokens: list[str], index: int) -> tuple[Any, int]:
     return token, index + 1
 
 
+_POSIX_CLASSES = {
+    "alpha": "A-Za-z",
+    "digit": "0-9",
+    "alnum": "A-Za-z0-9",
+    "upper": "A-Z",
+    "lower": "a-z",
+    "space": " \\t\\n\\r\\f\\v",
+    "blank": " \\t",
+    "punct": "!-/:-@\\[-`{-~",
+    "xdigit": "0-9A-Fa-f",
+    "word": "A-Za-z0-9_",
+}
+"""POSIX bracket classes (`[[:upper:]]`), which OpenFOAM's regular expressions read and Python's do not."""
+_POSIX_CLASS = re.compile(r"\[:(\w+):\]")
+_QUANTIFIED_GROUP = re.compile(r"\)(?:[*+]|\{\d*,\d*\})")
+MAX_PATTERN_CHARS = 200
+
+
+class UnreadPatternError(LabgateError, ValueError):
+    """A dictionary key is a pattern labgate does not evaluate: it cannot say which names it matches."""
+
+
+def foam_pattern(key: str) -> re.Pattern[str]:
+    """A dictionary key written in quotes, as the regular expression OpenFOAM matches names against in full.
+
+    POSIX bracket classes are translated (`"[[:upper:]]"` never matched in Python, so a case's relaxation
+    factors under it were read as absent). A repeated group that itself repeats or alternates (`"(a+)+b"`)
+    is refused: matching it backtracks exponentially (a 40-letter patch name kept `agent check` busy without
+    end), and OpenFOAM's own matcher takes as long.
+
+    Raises:
+        UnreadPatternError: the key is too long, repeats a repeating group, or is no regular expression.
+    """
+    if len(key) > MAX_PATTERN_CHARS:
+        raise UnreadPatternError(f'the pattern "{key[:40]}..." is longer than {MAX_PATTERN_CHARS} characters')
+    translated = _POSIX_CLASS.sub(lambda match: _POSIX_CLASSES.get(match.group(1), match.group(0)), key)
+    if _POSIX_CLASS.search(translated):
+        raise UnreadPatternError(f'the pattern "{key}" uses a character class labgate does not read')
+    depth_has_repeat: list[bool] = []
+    escaped = False
+    for index, char in enumerate(translated):
+        if escaped:
+            escaped = False
+            continue
+        if char == "\\":
+            escaped = True
+        elif char == "(":
+            depth_has_repeat.append(False)
+        elif char == ")" and depth_has_repeat:
+            inner = depth_has_repeat.pop()
+            if inner and _QUANTIFIED_GROUP.match(translated, index):
+                raise UnreadPatternError(
+                    f'the pattern "{key}" repeats a group that repeats or alternates: matching it can take '
+                    "exponential time"
+                )
+            if depth_has_repeat:
+                depth_has_repeat[-1] = depth_has_repeat[-1] or inner
+        elif char in "*+?{|" and depth_has_repeat:
+            depth_has_repeat[-1] = True
+    try:
+        return re.compile(translated)
+    except re.error as error:
+        raise UnreadPatternError(f'the pattern "{key}" is not a regular expression ({error})') from None
+
+
+def _remove_entries(entries: FoamDict, names: Any) -> None:
+    """OpenFOAM's `#remove`: the entries named (a word, a quoted pattern, or a list of them) are dropped from
+    what was read before it. Kept as written, a value the solver never saw was read as the case's (a patch's
+    `fixedValue (100 0 0)` removed and replaced by `noSlip` set the physical-range gate's speed scale)."""
+    for name in names if isinstance(names, list) else [names]:
+        if not isinstance(name, str):
+            continue
+        plain = name.strip('"')
+        try:
+            pattern = foam_pattern(plain) if name.startswith('"') else None
+        except UnreadPatternError:
+            pattern = None
+        for key in [key for key in entries if not key.startswith("#")]:
+            if key == plain or (pattern is not None and pattern.fullmatch(key)):
+                del entries[key]
+
+
+def _merged(earlier: Any, later: Any) -> Any:
+    """A key written twice: two dictionaries merge (what OpenFOAM's default input mode does), the later entry
+    wins where they overlap; anything else is replaced. A second, empty `equations { }` wiped the factors read
+    before it while OpenFOAM kept them."""
+    if isinstance(earlier, dict) and isinstance(later, dict):
+        merged: dict[str, Any] = dict(earlier)
+        for key, value in later.items():
+            merged[key] = _merged(merged[key], value) if key in merged else value
+        return merged
+    return later
+
+
 def _block(tokens: list[str], index: int) -> tuple[FoamDict, int]:
     entries: FoamDict = {}
     while index < len(tokens) and tokens[index] != "}":
@@ -74,10 +168,13 @@ def _block(tokens: list[str], index: int) -> tuple[FoamDict, int]:
         if key == ";":
             continue
         if key.startswith("#"):
-            # A directive and its argument: recorded, never followed.
-            if index < len(tokens) and tokens[index] not in ("{", "}"):
-                entries.setdefault("#directives", []).append(f"{key} {tokens[index]}")
-                index += 1
+            # A directive and its argument: recorded, never followed (`#remove` is applied: it only removes).
+            if index < len(tokens) and tokens[index] not in ("{", "}", ";"):
+                argument, index = _value(tokens, index)
+                shown = argument if isinstance(argument, str) else " ".join(map(str, argument))
+                entries.setdefault("#directives", []).append(f"{key} {shown}")
+                if key == "#remove":
+                    _remove_entries(entries, argument)
             else:
                 entries.setdefault("#directives", []).append(key)
             continue
@@ -91,7 +188,9 @@ def _block(tokens: list[str], index: int) -> tuple[FoamDict, int]:
             parts.append(value)
         if index < len(tokens) and tokens[index] == ";":
             index += 1
-        entries[key.strip('"')] = parts[0] if len(parts) == 1 else parts
+        entry = parts[0] if len(parts) == 1 else parts
+        name = key.strip('"')
+        entries[name] = _merged(entries[name], entry) if name in entries else entry
     if index >= len(tokens):
         return entries, index
     return entries, index + 1

@@ -15,7 +15,13 @@ import re
 from collections.abc import Callable
 from pathlib import Path
 
-from tools.cfd.openfoam._foamread import FoamParseError, foam_number, read_foam_dict
+from tools.cfd.openfoam._foamread import (
+    FoamParseError,
+    UnreadPatternError,
+    foam_number,
+    foam_pattern,
+    read_foam_dict,
+)
 
 _PATTERN = re.compile(r"[.*+?()|\[\]^$\\]")
 """A key holding any of these is a regular expression (OpenFOAM's quoted keys), matched whole."""
@@ -24,7 +30,19 @@ _COMPONENT = re.compile(r"^(\w+?)(x|y|z|xx|xy|xz|yy|yz|zz)$")
 
 def equation_relaxation(fv_solution: Path, *, within: Path | None = None) -> Callable[[str], float]:
     """A lookup from a logged residual's field (`Ux`, `p`, `epsilon`) to its equation's relaxation factor, 1
-    where none applies. Raises FoamParseError where the file cannot be read or a factor is not a number."""
+    where none applies.
+
+    As OpenFOAM looks a factor up: the equation's own name, else the last pattern written that matches it
+    (`foam_pattern`, POSIX classes read), else `default`. `default` was ignored, POSIX classes (`"[[:upper:]]"`)
+    never matched and a second `equations { }` replaced the first (OpenFOAM merges them), so factors of 1e-2
+    and 1e-6 written those ways were read as 1 and a stalled pitzDaily, 62 % RMS from its converged velocity,
+    was accepted.
+
+    Raises:
+        FoamParseError: the file cannot be read, a factor is not a number, or the factors use a directive
+            (`#include`, `#remove`...) or a pattern labgate does not evaluate: residuals are then judged by
+            their drop alone.
+    """
     factors = read_foam_dict(fv_solution, within=within).get("relaxationFactors", {})
     if not isinstance(factors, dict):
         return lambda field: 1.0
@@ -33,33 +51,38 @@ def equation_relaxation(fv_solution: Path, *, within: Path | None = None) -> Cal
         entries = equations
     else:  # the old flat form: its entries relax fields and equations alike
         entries = {key: value for key, value in factors.items() if not isinstance(value, dict)}
-    table: list[tuple[str, float]] = []
+    directives = [*factors.get("#directives", []), *entries.get("#directives", [])]
+    if directives:
+        raise FoamParseError(f"{fv_solution}: relaxationFactors uses {directives[0].split()[0]}, not read here")
+    exact: dict[str, float] = {}
+    patterns: list[tuple[re.Pattern[str], float]] = []
+    default = 1.0
     for key, value in entries.items():
         factor = foam_number(value)
         if not math.isfinite(factor) or factor <= 0:
             raise FoamParseError(f"{fv_solution}: relaxation factor {key} is {value!r}, not a positive number")
-        table.append((str(key), min(factor, 1.0)))
+        factor = min(factor, 1.0)
+        if key == "default":
+            default = factor
+        elif _PATTERN.search(str(key)):
+            try:
+                patterns.append((foam_pattern(str(key)), factor))
+            except UnreadPatternError as error:
+                raise FoamParseError(f"{fv_solution}: {error}") from None
+        exact[str(key)] = factor  # a pattern's own spelling is an exact key too
 
     def factor_of(field: str) -> float:
         component = _COMPONENT.match(field)
         # Ux is a component of U's equation, relaxed as U; a scalar keeps its own name.
         names = [component.group(1), field] if component is not None else [field]
         for name in names:
-            for key, factor in table:
-                if key == name:
-                    return factor
+            if name in exact and not _PATTERN.search(name):
+                return exact[name]
         for name in names:
-            # As OpenFOAM matches patterns: the last one written that matches wins.
-            for key, factor in reversed(table):
-                if _PATTERN.search(key) and _fullmatch(key, name):
+            # As OpenFOAM matches patterns: the last one written that matches wins, then `default`.
+            for pattern, factor in reversed(patterns):
+                if pattern.fullmatch(name):
                     return factor
-        return 1.0
+        return default
 
     return factor_of
-
-
-def _fullmatch(pattern: str, name: str) -> bool:
-    try:
-        return re.fullmatch(pattern, name) is not None
-    except re.error:
-        return False
