@@ -24,7 +24,6 @@ from agents._proposer import proposer_for
 from agents._vision import vision_judge_for
 from runs import (
     MAX_ARTIFACT_BYTES,
-    Artifact,
     ArtifactNotFoundError,
     DamagedArtifactError,
     ExperimentKeyError,
