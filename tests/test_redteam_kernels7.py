@@ -129,3 +129,39 @@ def test_heat2d_kernels_wrong_where_no_size_looked_now_fail_the_residue_check(tm
             assert evaluation.status == "incorrect", evaluation.feedback()
         honest = harness.evaluate(SUITE["heat2d"].seed, "heldout", seed=7, sizes=harness.residue_sizes(7), repeats=1)
         assert honest.ok, honest.feedback()
+
+
+@pytest.mark.parametrize(
+    "tail",
+    [
+        "#" + "/**/" * 40 + "x\n",  # one model reply of this held a search, and its cancel, for good
+        "#" + "/*\n*/" * 5000 + "x\n",
+        "#/*" * 30000,  # quadratic before: 10 s per 60,000 characters
+    ],
+)
+def test_a_kernels_directives_are_read_in_time_linear_in_its_length(tail: str) -> None:
+    import signal
+
+    def stop(signum: int, frame: object) -> None:
+        raise TimeoutError("reading the directives took over 5 s")
+
+    signal.signal(signal.SIGALRM, stop)
+    signal.alarm(5)
+    try:
+        SUITE["saxpy"].parse(SUITE["saxpy"].seed + "\n" + tail)
+    finally:
+        signal.alarm(0)
+
+
+@pytest.mark.parametrize(
+    "hidden",
+    [
+        '#/**/include "x.h"\n',
+        '#/*\n*/include "x.h"\n',
+        'constant char* a = "/*";\n#include "x.h"\nconstant char* b = "*/";\n',
+        "#pragma unroll /*\n*/ 4\n",
+    ],
+)
+def test_directives_behind_comments_or_inside_string_tricks_are_still_refused(hidden: str) -> None:
+    with pytest.raises(CandidateError):
+        SUITE["saxpy"].parse(SUITE["saxpy"].seed + "\n" + hidden)

@@ -47,13 +47,19 @@ ArgKind = Literal["buf", "i32", "u32", "f32"]
 BufferRole = Literal["in", "out", "inout", "scratch"]
 
 _PARAMS_LINE = re.compile(r"^[ \t]*//@params\b(.*)$", re.MULTILINE)
-_DIRECTIVE = r"(?:#|%:|\?\?=)(?:\s|/\*.*?\*/)*"
-"""The start of a preprocessor directive: `#`, its digraph or trigraph, then spaces or comments."""
-_INCLUDE = re.compile(_DIRECTIVE + r"(include|include_next|import|embed)\b", re.DOTALL)
+_DIRECTIVE = r"(?:#|%:|\?\?=)(?:\s|/\*\n?\*/)*"
+"""The start of a preprocessor directive: `#`, its digraph or trigraph, then spaces or comments, each comment
+first made `/**/` (or `/*` newline `*/` where it ran past its line) by `_blank_comments`. Matched as any comment
+text, a run of comments could be split in exponentially many ways: one model reply of `#` and forty `/**/` held
+a kernel search, and its cancel, for good."""
+_INCLUDE = re.compile(_DIRECTIVE + r"(include|include_next|import|embed)\b")
 """A directive that reads another file."""
+_CODE_PIECES = re.compile(r"\"(?:[^\"\\\n]|\\.)*\"|'(?:[^'\\\n]|\\.)*'|/\*.*?(?:\*/|\Z)|//[^\n]*", re.DOTALL)
+"""String and character literals (kept) and comments (blanked), in one pass from the left as the compiler reads
+them: a `/*` inside a string starts no comment, and a comment left open runs to the end of the source."""
 _HAS_INCLUDE = re.compile(r"(?<![A-Za-z0-9_])(__has_include(?:_next)?|__has_embed)(?![A-Za-z0-9_])")
 """Asking whether a host file exists reads the host too, though no contents come back."""
-_PRAGMA = re.compile(_DIRECTIVE + r"pragma\b([^\n]*)", re.DOTALL)
+_PRAGMA = re.compile(_DIRECTIVE + r"pragma\b([^\n]*)")
 """A `#pragma` directive (or its digraph or trigraph spelling) and the rest of its line."""
 _PRAGMA_OPERATOR = re.compile(r"(?<![A-Za-z0-9_])(_Pragma|__pragma)(?![A-Za-z0-9_])")
 """The pragma operator: its argument can be built by a macro, out of sight of any text check."""
@@ -84,6 +90,21 @@ MAX_SOURCE_BYTES = 1 << 20
 _ASSIGNMENT = re.compile(r"^([A-Za-z_][A-Za-z0-9_]*)=(-?\d{1,18})$")
 """A `//@params` entry: a tunable and an integer of at most 18 digits (one of 4,300 ended the search that drew
 it, read by `int` past Python's limit, as a ValueError instead of an invalid candidate)."""
+
+
+def _blank_comments(code: str) -> str:
+    """`code` with every block comment emptied (`/**/`, or `/*` newline `*/` where it ran past its line) and every
+    line comment removed; literals untouched."""
+
+    def blank(match: re.Match[str]) -> str:
+        piece = match.group()
+        if piece[0] in "\"'":
+            return piece
+        if piece.startswith("//"):
+            return ""
+        return "/*\n*/" if "\n" in piece else "/**/"
+
+    return _CODE_PIECES.sub(blank, code)
 
 
 def _pragma_problem(source: str) -> str:
@@ -453,10 +474,11 @@ class KernelTask(ABC):
         has_include = _HAS_INCLUDE.search(joined)
         if has_include is not None:
             raise CandidateError(f"kernel source uses {has_include.group(1)}: a kernel may not ask about host files")
-        pragma_problem = _pragma_problem(joined)
+        code = _blank_comments(joined)
+        pragma_problem = _pragma_problem(code)
         if pragma_problem:
             raise CandidateError(pragma_problem)
-        included = _INCLUDE.search(joined)
+        included = _INCLUDE.search(code)
         if included is not None:
             raise CandidateError(
                 f"kernel source uses #{included.group(1)}: a kernel is one self-contained source "
