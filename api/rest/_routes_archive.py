@@ -25,7 +25,7 @@ from api._paths import without_server_paths
 from api.rest._problems import refusal
 from api.rest._routes_runs import RunId
 from api.rest._state import AppState, app_state
-from runs import Artifact, ArtifactNotFoundError, RunNotFoundError, RunStore
+from runs import Artifact, ArtifactNotFoundError, DamagedArtifactError, RunNotFoundError, RunStore
 
 router = APIRouter(tags=["runs"])
 
@@ -69,12 +69,17 @@ def entry_name(*parts: str) -> str:
     return "/".join(cleaned)
 
 
-def _unique(name: str, taken: set[str]) -> str:
+def _unique(name: str, taken: set[str], counters: dict[str, int] | None = None) -> str:
+    """`name`, or `name-2`, `name-3`... (before its suffix) where taken; `counters` remembers per name where to go
+    on, so N files of one name cost N steps, not N^2 (4,000 took 10 s)."""
     stem, dot, suffix = name.rpartition(".")
-    candidate, number = name, 2
+    number = counters.get(name, 2) if counters is not None else 2
+    candidate = name
     while candidate in taken:
         candidate = f"{stem}-{number}.{suffix}" if dot and "/" not in suffix else f"{name}-{number}"
         number += 1
+    if counters is not None:
+        counters[name] = number
     taken.add(candidate)
     return candidate
 
@@ -93,6 +98,7 @@ def _open_artifact(store: RunStore, sha256: str) -> IO[bytes]:
 def _members(store: RunStore, run_id: str, detail: dict[str, Any]) -> list[tuple[str, Artifact]]:
     keys = {e["id"]: e["key"] for e in detail["experiments"]}
     taken = {"run.json", "README.txt"}
+    counters: dict[str, int] = {}
     members = []
     for artifact in store.artifacts_of(run_id):
         folder: tuple[str, ...]
@@ -105,7 +111,7 @@ def _members(store: RunStore, run_id: str, detail: dict[str, Any]) -> list[tuple
         name = artifact.name
         if name.startswith(folder[-1] + "/"):  # experiment outputs are usually named under their key already
             name = name[len(folder[-1]) + 1 :]
-        members.append((_unique(entry_name(*folder, name), taken), artifact))
+        members.append((_unique(entry_name(*folder, name), taken, counters), artifact))
     return members
 
 
@@ -122,6 +128,9 @@ def archive_chunks(store: RunStore, run_id: str, detail: dict[str, Any]) -> Iter
                 source = _open_artifact(store, artifact.sha256)
             except ArtifactNotFoundError:
                 index.append(f"{artifact.sha256}  (missing from the store)  {name}")  # the cleaned name: one line
+                continue
+            except DamagedArtifactError:  # raised after the 200 went out, it broke the stream (an unreadable zip)
+                index.append(f"{artifact.sha256}  (damaged in the store: left out)  {name}")
                 continue
             info = zipfile.ZipInfo(name, stamp)
             info.compress_type = zipfile.ZIP_STORED if artifact.kind == "image" else zipfile.ZIP_DEFLATED

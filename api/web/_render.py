@@ -103,11 +103,21 @@ def highlighted(name: str, kind: str, data: bytes) -> tuple[Markup, str]:
     return Markup(highlight(text, lexer_for(name, kind, text), _FORMATTER)), note
 
 
+DIFF_LINES = 2000
+"""The most lines of each side a diff compares: difflib's matching is quadratic in the worst case, and two 40,000
+line sources took 5 s of a server thread per page (a few MiB each, about an hour)."""
+
+
 def diff_html(before: str, after: str, before_name: str, after_name: str) -> Markup:
+    """A unified diff of the two texts' first DIFF_LINES lines, saying so where either was cut."""
+    old_lines, new_lines = before.splitlines(), after.splitlines()
+    cut = len(old_lines) > DIFF_LINES or len(new_lines) > DIFF_LINES
     lines = difflib.unified_diff(
-        before.splitlines(), after.splitlines(), fromfile=before_name, tofile=after_name, lineterm=""
+        old_lines[:DIFF_LINES], new_lines[:DIFF_LINES], fromfile=before_name, tofile=after_name, lineterm=""
     )
     text = "\n".join(lines) or "(identical)"
+    if cut:
+        text += f"\n# only the first {DIFF_LINES} lines of each side were compared"
     return Markup(highlight(text, DiffLexer(), _FORMATTER))
 
 
@@ -150,6 +160,38 @@ def _is_number(text: str) -> bool:
     return True
 
 
+LINE_POINTS = 2000
+"""The most points a plotted line keeps: a log of 80,000 tiny lines made a 28 MB run page."""
+
+
+def _thinned(points: list[tuple[float, float]]) -> list[tuple[float, float]]:
+    """At most LINE_POINTS of `points`, evenly spaced, each kept one the highest or lowest of its stretch (a line
+    thinned by stride alone could lose the best candidate's peak)."""
+    if len(points) <= LINE_POINTS:
+        return points
+    stretch = -(-len(points) // (LINE_POINTS // 2))
+    kept: list[tuple[float, float]] = []
+    for start in range(0, len(points), stretch):
+        chunk = points[start : start + stretch]
+        low, high = min(chunk, key=lambda point: point[1]), max(chunk, key=lambda point: point[1])
+        kept += sorted({low, high}, key=chunk.index)
+    return kept
+
+
+def _span(low: float, high: float, share: float) -> tuple[float, float]:
+    """An axis range from `low` to `high`, widened where they are equal by `share` of their size (or `share`).
+
+    Widened by adding 1 or a tenth, an axis at 2**53 or at 5e-324 stayed zero wide (the sum rounds back), and
+    every point then divided by zero: a 500 for the run page and the compare page."""
+    if high > low and math.isfinite(high - low):
+        return low, high
+    widened = high + max(abs(high) * share, share)
+    if widened > high and math.isfinite(widened):
+        return high, widened
+    lower = low - max(abs(low) * share, share)  # at the top of the float range: widen downwards
+    return (lower, low) if low > lower and math.isfinite(low - lower) else (low - 1.0, low + 1.0)
+
+
 def line_plot(
     series: Sequence[tuple[str, Sequence[tuple[float, float]]]],
     *,
@@ -170,12 +212,8 @@ def line_plot(
         return Markup("<p>No finite values to plot.</p>")
     xs = [x for x, _ in points]
     ys = [y for _, y in points]
-    x0, x1 = min(xs), max(xs)
-    y0, y1 = min(ys), max(ys)
-    if x1 == x0:
-        x1 = x0 + 1
-    if y1 == y0:
-        y1 = y0 + (abs(y0) or 1) * 0.1
+    x0, x1 = _span(min(xs), max(xs), 1.0)
+    y0, y1 = _span(min(ys), max(ys), 0.1)
     left, right, top, bottom = 56, 12, 24, 36
 
     def sx(value: float) -> float:
@@ -203,7 +241,7 @@ def line_plot(
     on_top: list[str] = []
     for index, (name, values) in enumerate(series):
         colour = colours[index % len(colours)]
-        finite = [(x, y) for x, y in values if math.isfinite(x) and math.isfinite(y)]
+        finite = _thinned([(x, y) for x, y in values if math.isfinite(x) and math.isfinite(y)])
         path = " ".join(f"{sx(x):.1f},{sy(y):.1f}" for x, y in finite)
         parts.append(f'<polyline points="{path}" fill="none" stroke="{colour}" stroke-width="1.6"/>')
         targets = links[index] if index < len(links) else None

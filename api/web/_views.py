@@ -12,6 +12,7 @@ paused run lists the experiments its plan waits to run.
 from __future__ import annotations
 
 import json
+import math
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -73,6 +74,12 @@ class KernelView:
     seed_name: str = ""
     best_name: str = ""
     candidates: list[Candidate] = field(default_factory=list)
+    hidden: int = 0
+    """Candidates of the log not listed (`CANDIDATES_SHOWN`)."""
+
+
+CANDIDATES_SHOWN = 400
+"""The most candidates a run page lists: the first half of them, then the best."""
 
 
 def verdicts_of(record: dict[str, Any]) -> list[RecordedVerdict]:
@@ -185,6 +192,14 @@ def kernel_view(store: RunStore, artifacts: list[Artifact], prefix: str = "kerne
             links=[targets if len(targets) == len(points) else None, None],
         )
         view.points, view.best_fitness = len(points), best
+    if len(view.candidates) > CANDIDATES_SHOWN:
+        # Every candidate a page lists costs HTML: 80,000 made a 28 MB page, fetched again on each result event.
+        # The first ones and the best ones are listed; the log (an artifact) holds them all.
+        best_ones = sorted(view.candidates, key=lambda c: -(c.fitness if c.fitness is not None else -math.inf))
+        chosen = {c.index for c in view.candidates[: CANDIDATES_SHOWN // 2]}
+        chosen |= {c.index for c in best_ones[: CANDIDATES_SHOWN - len(chosen)]}
+        view.hidden = len(view.candidates) - len(chosen)
+        view.candidates = [c for c in view.candidates if c.index in chosen]
     seed = next((a for a in kernels if "seed" in a.produced_by or "seed" in a.name), None)
     best_artifact = next(
         (a for a in kernels if a is not seed and any(w in a.produced_by for w in ("best", "winner", "candidate"))),
