@@ -9,6 +9,7 @@ from tools._catalog import (
     subject_params,
 )
 from tools._installed import InstalledWorkloads, WorkloadsOnDemand, installed_workloads, workload_class
+from tools._param_types import check_param_types
 from tools._plugins import GATES, PROPOSERS, WORKLOADS, PluginError, forget_plugins, load_plugin, plugin_names
 from tools._prose import ProsePattern
 from tools._search import SearchParameter, SearchSpace
@@ -46,6 +47,7 @@ __all__ = [
     "WorkloadSettings",
     "WorkloadsOnDemand",
     "apply_overrides",
+    "check_param_types",
     "describe_validation_error",
     "experiment_key",
     "forget_plugins",

@@ -18,7 +18,7 @@ from agents.planner._documents import Passage
 from agents.planner._models import Citation, Plan
 from agents.planner._provenance import document_parameters, untrusted_refusal
 from runs import TaskSpec
-from tools import Catalog, TaskError, apply_overrides
+from tools import Catalog, TaskError, apply_overrides, check_param_types
 
 
 class DraftPlan(BaseModel):
@@ -104,6 +104,7 @@ def check_draft(
         if refused is not None:
             return refused
         task = _with_overrides(task, draft)
+        check_param_types(catalog.workload_for(task), task)  # `re: true` passes lax validation as Re 1
         catalog.validate(task)
     except TaskError as error:
         return str(error)

@@ -25,7 +25,6 @@ from agents.llm import llm_purpose
 from api._detail import REPORTED_STATUSES, checked_run, iso, listed_runs, reported_status, run_detail
 from api._errors import BadInputError
 from api._json import dumps_strict
-from api._params import check_param_types
 from api._progress import LineReporter, LiveReporter
 from api._settings import Settings, SettingsError, build_catalog, build_launcher, build_store
 from api._terminal import TerminalConsole, printable, printable_cells, styled
@@ -46,7 +45,7 @@ from runs import (
     store_failure,
     task_label,
 )
-from tools import TaskError, apply_overrides, describe_validation_error
+from tools import TaskError, apply_overrides, check_param_types, describe_validation_error
 
 if TYPE_CHECKING:
     from agents.planner import PlanningResult

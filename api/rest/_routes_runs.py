@@ -32,7 +32,6 @@ from api._detail import (
     run_row,
 )
 from api._json import dumps_strict, strict_json
-from api._params import check_param_types
 from api._paths import without_server_paths
 from api.rest._cache import LIVE_SECONDS, NOT_MODIFIED, STATE_KEY
 from api.rest._problems import MALFORMED, TOO_LARGE, UnprocessableError, refusal
@@ -52,7 +51,7 @@ from api.rest._security import bearer, check_token
 from api.rest._state import AppState, app_state
 from runs import RUN_SORT_KEYS, TERMINAL_STATUSES, Event, Run, RunNotFoundError, TaskSpec
 from sandboxes import SandboxUnavailableError, connect_engine
-from tools import TaskError, Workload
+from tools import TaskError, Workload, check_param_types
 
 router = APIRouter(tags=["runs"])
 

@@ -5,7 +5,8 @@ number 1 and `re: "100"` as 100. The run, though, records the values as given, a
 experiments from them: a run whose record says `re: true` was solved at Re 1, and one recorded with
 `"100"` sorts, groups and compares as text beside runs of the number 100. The REST API and the command
 line take a value only when its own JSON type is one the parameter's schema allows, so what a run
-records is what it ran.
+records is what it ran; so does the planner, for the parameters a model's plan gives (`re: true` was
+kept as written and run at Re 1).
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from runs import TaskSpec
-from tools import TaskError, Workload
+from tools._workload import TaskError, Workload
 
 _NUMERIC = {"number", "integer"}
 
