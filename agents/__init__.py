@@ -31,6 +31,7 @@ from agents._policy import (
 )
 from agents._proposer import Proposer, policy_for, proposer_for
 from agents._runner import (
+    CANCEL_GRACE_SECONDS,
     CANCEL_REASON,
     RunLauncher,
     RunOptions,
@@ -38,6 +39,7 @@ from agents._runner import (
     RunSummary,
     cancel_run,
     refuse_renamed_subject,
+    stop_unresponsive,
     summarize,
 )
 
@@ -77,6 +79,7 @@ def __getattr__(name: str) -> Any:
 
 
 __all__ = [
+    "CANCEL_GRACE_SECONDS",
     "CANCEL_REASON",
     "RATIONALE_LABEL",
     "BuiltinRevisionPolicy",
@@ -113,6 +116,7 @@ __all__ = [
     "render_markdown",
     "show_invisible",
     "small_print",
+    "stop_unresponsive",
     "stopped",
     "summarize",
     "write_report",

@@ -81,7 +81,17 @@ def process_alive_here(worker: str, last_heard: datetime | None = None) -> bool 
         return False
     except PermissionError:
         return True
-    return True
+    return not _exited(int(pid))
+
+
+def _exited(pid: int) -> bool:
+    """Whether `pid` is a process that has ended and waits only to be reaped (a zombie executes nothing: an
+    `agent run` whose parent had not yet read its output read as still executing its run)."""
+    try:
+        with open(f"/proc/{pid}/stat", encoding="ascii", errors="replace") as stat:
+            return stat.read().rpartition(")")[2].split()[:1] == ["Z"]
+    except OSError:
+        return False
 
 
 def heartbeat_age(run: Run) -> float:

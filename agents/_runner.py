@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import contextlib
+import os
+import signal
 import sys
+import time
 import traceback
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -195,6 +198,51 @@ def cancel_run(store: RunStore, run_id: str) -> None:
         # nothing else would end what it left running, which would then show as running forever.
         store.close_unfinished(run_id, "cancelled", CANCEL_REASON)
         store.update_run(run_id, finished_at=utcnow())
+
+
+CANCEL_GRACE_SECONDS = 30.0
+"""How long a cancelled run's process on this host has to stop by itself before `stop_unresponsive` kills it:
+its watcher kills the run's sandboxes and ends it within a few seconds when the interpreter lets it run."""
+
+
+def stop_unresponsive(
+    store: RunStore, run_id: str, *, grace: float = CANCEL_GRACE_SECONDS, poll: float = 0.25
+) -> str | None:
+    """After a cancel: kill the process of this host still executing `run_id` once `grace` seconds pass without
+    it ending the run; a sentence saying so, or None when it stopped by itself (or runs elsewhere).
+
+    The cancel is noticed by a thread of the executing process, which a call holding the interpreter (one
+    regular-expression match on a hostile kernel reply took hours) never lets run: the run was reported
+    cancelled while its process went on using a core. SIGKILL, since a signal handler would wait for the
+    same interpreter; its sandboxes die with it (bubblewrap's --die-with-parent), and what it left open is
+    closed as cancelled. (A server's worker child is killed by the server's supervisor on a cancel already.)
+    """
+    run = store.get_run(run_id)
+    worker = run.worker
+    if not worker or worker == this_worker() or process_alive_here(worker, last_heard=run.updated_at) is not True:
+        return None
+    pid = int(worker.rpartition(":")[2])
+    if not _runs_this_python(pid):
+        return None  # its pid now names another program: nothing of labgate's to stop
+    deadline = time.monotonic() + grace
+    while time.monotonic() < deadline:
+        run = store.get_run(run_id)
+        if run.worker != worker or process_alive_here(worker) is not True:
+            return None  # it ended (a run's process exits once it has handled the cancel) or handed the run on
+        time.sleep(poll)
+    with contextlib.suppress(ProcessLookupError):
+        os.kill(pid, signal.SIGKILL)
+    store.close_unfinished(run_id, "cancelled", CANCEL_REASON)
+    store.update_run(run_id, finished_at=utcnow())
+    return f"process {worker} did not stop within {grace:.0f} s of the cancel: killed"
+
+
+def _runs_this_python(pid: int) -> bool:
+    """Whether process `pid` runs the interpreter this one does (labgate's CLI or a server's worker)."""
+    try:
+        return os.path.realpath(f"/proc/{pid}/exe") == os.path.realpath(sys.executable)
+    except OSError:
+        return False
 
 
 class RunLauncher:

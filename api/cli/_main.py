@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import faulthandler
+import math
 import os
 import sys
 from collections.abc import Callable
@@ -20,7 +21,15 @@ from pydantic import ValidationError
 from rich.table import Column, Table
 from sqlalchemy.exc import DBAPIError
 
-from agents import RunLauncher, RunOptions, RunStateError, RunSummary, cancel_run
+from agents import (
+    CANCEL_GRACE_SECONDS,
+    RunLauncher,
+    RunOptions,
+    RunStateError,
+    RunSummary,
+    cancel_run,
+    stop_unresponsive,
+)
 from agents.llm import llm_purpose
 from api._detail import REPORTED_STATUSES, checked_run, iso, listed_runs, reported_status, run_detail
 from api._errors import BadInputError
@@ -328,10 +337,25 @@ def cancel_command(run_id: str) -> None:
     launcher = build_launcher(Settings())
     run_id = _run_id(launcher.store, run_id)
     try:
+        was_running = launcher.store.get_run(run_id).status == "running"
         cancel_run(launcher.store, run_id)  # of two cancels racing, only one is told it cancelled the run
     except (RunStateError, RunNotFoundError) as error:
         raise BadInputError(str(error)) from None
     print(printable(f"run {run_id} cancelled"))
+    if was_running:
+        killed = stop_unresponsive(launcher.store, run_id, grace=_cancel_grace())
+        if killed:
+            print(printable(killed))
+
+
+def _cancel_grace() -> float:
+    """`LABGATE_CANCEL_GRACE_SECONDS`, else the default: how long a cancelled run's process may take to stop."""
+    given = os.environ.get("LABGATE_CANCEL_GRACE_SECONDS", "")
+    try:
+        value = float(given)
+    except ValueError:
+        return CANCEL_GRACE_SECONDS
+    return value if math.isfinite(value) and value >= 0 else CANCEL_GRACE_SECONDS
 
 
 SHORTEST_PREFIX = 4
