@@ -6,16 +6,13 @@ from __future__ import annotations
 
 import pytest
 
-from verifiers import ExperimentFacts, VerdictFacts, WriteupRecord, check_prose
+from tests.test_writer import RECORD as WRITER_RECORD
+from verifiers import VerdictFacts, WriteupRecord, check_prose
 
 RECORD = WriteupRecord(
-    experiments={
-        "re=100": ExperimentFacts("re=100", accepted=True, parameters={"re": 100.0}),
-        "re=400": ExperimentFacts("re=400", accepted=False, parameters={"re": 400.0}),
-    },
+    experiments=WRITER_RECORD.experiments,
     verdicts={
-        1: VerdictFacts(1, "re=100", "comparator", accepting=True, metrics={"rmse_u": 0.0042}),
-        2: VerdictFacts(2, "re=400", "comparator", accepting=False, metrics={"rmse_u": 0.31}),
+        **WRITER_RECORD.verdicts,  # V1, V2: the comparator's accept at Re 100 and revise at Re 400
         3: VerdictFacts(3, "re=100", "mesh-independence", accepting=True, metrics={"change": 0.01}),
         4: VerdictFacts(4, "re=400", "mesh-independence", accepting=False, metrics={"change": 0.2}),
     },
