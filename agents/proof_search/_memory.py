@@ -222,10 +222,11 @@ turned its accept into a reject. Catalog headers (one declares a `Parameter` and
 function) are the catalog's and count as such."""
 
 
-MAX_ANALYSED_CHARS = 20_000
-"""The longest header and statement, together, the built-in strategy reads for features and skeleton guards: 13
-times miniF2F's longest (1,480). Its readers are heuristics, some superlinear in nested binders and arrows; a
-145 KB statement of `forall a, a = a ->` kept one reading for 54 s before the search's budget began."""
+MAX_ANALYSED_CHARS = 8_000
+"""The longest header and statement, together, the built-in strategy reads for features and skeleton guards: 5
+times miniF2F's longest (1,480). Its readers are heuristics, some superlinear in nested binders, arrows and
+blanks (a 145 KB statement of `forall a, a = a ->` kept one reading for 54 s before the search's budget began;
+a dozen skeleton guards are quadratic, 1 s at 14 KB and 4 s at 28 KB for one of them)."""
 
 
 def analysable(problem: ProofProblem) -> bool:

@@ -1370,7 +1370,9 @@ TARGETED: tuple[tuple[str, tuple[str, ...]], ...] = (
 )
 
 # The library may be named in full (`Require Import Coq.Reals.Reals.`, as 30 miniF2F headers do).
-_REALS = re.compile(r"\bRequire\s+(?:Import\s+|Export\s+)?(?:[\w.]*\s+)*?(?:\w+\.)*(?:Reals|Rbase|Coquelicot)\b")
+# Each word before the library's is one or more characters: `[\w.]*` let a run of blanks be split in
+# exponentially many ways (a header `Require Import` + 30 blanks + `Arith.` held the search's guards for minutes).
+_REALS = re.compile(r"\bRequire\s+(?:Import\s+|Export\s+)?(?:[\w.]+\s+)*?(?:\w+\.)*(?:Reals|Rbase|Coquelicot)\b")
 _DEFINITION = re.compile(r"^\s*Definition\s+([A-Za-z_][\w']*)", re.MULTILINE)
 _NAT_BINDER = re.compile(r"\bnat\b")
 _NAT_FORALL = re.compile(r"forall\s*\(?\s*\w+(?:\s+\w+)*\s*:\s*nat\b")
@@ -1426,8 +1428,11 @@ _CLOSED_ROOT = re.compile(r"\bsqrt\s*\(?\s*\d|forall\s+\w+[^,]*,\s*\w+\s+\w+\s*=
 apply to numbers: radicands `sqrt-values` can compute. Roots of variables alone (`sqrt (x * y)`) are not its shape."""
 _INTEGER_PART = re.compile(r"\b(?:up|floor|Int_part)\b")
 """An integer part of a real number (`up`, Coquelicot's `floor`, `Int_part`): the shape `floor-values` computes."""
-_LOWER_BOUND = re.compile(r"(?:\b\d+\s*<=?\s*[A-Za-z_]\w*|\b[A-Za-z_]\w*\s*>=?\s*\d+)\s*\)?\s*(?:%nat)?\s*\)?\s*->")
-"""A premise bounding a variable from below (`4 <= n ->`, `n > 0 ->`): the shape `induction-from` inducts from."""
+_LOWER_BOUND = re.compile(
+    r"(?:\b\d+\s*<=?\s*[A-Za-z_]\w*|\b[A-Za-z_]\w*\s*>=?\s*\d+)(?:\s*\))?(?:\s*%nat)?(?:\s*\))?\s*->"
+)
+"""A premise bounding a variable from below (`4 <= n ->`, `n > 0 ->`): the shape `induction-from` inducts from.
+Each optional `)` or `%nat` carries the blanks before it: three blank runs side by side backtracked cubically."""
 _RECURSIVE = re.compile(r"\bfact\b|\^\s*\(?\s*[A-Za-z_]|\bFixpoint\b|\bsum_|\bprod_")
 """Something defined by recursion on a natural number (a factorial, a power with a variable exponent, a sum or a
 product, a `Fixpoint` of the header): what an induction unfolds one step at a time."""
