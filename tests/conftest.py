@@ -6,6 +6,7 @@ import contextlib
 import hashlib
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import time
@@ -227,3 +228,20 @@ def wait_for(what: str, condition: Callable[[], object], seconds: float) -> None
             return
         time.sleep(0.2)
     pytest.fail(f"timed out waiting for {what}")
+
+
+@contextlib.contextmanager
+def within_seconds(seconds: int) -> Iterator[None]:
+    """Fails the test by an alarm: a liveness bound far above a linear reader's time, far below a superlinear
+    one's (minutes to hours at the sizes the tests use), not a performance claim."""
+
+    def expire(signum: int, frame: object) -> None:
+        raise TimeoutError(f"still reading after {seconds} s")
+
+    previous = signal.signal(signal.SIGALRM, expire)
+    signal.alarm(seconds)
+    try:
+        yield
+    finally:
+        signal.alarm(0)
+        signal.signal(signal.SIGALRM, previous)

@@ -12,39 +12,19 @@ from __future__ import annotations
 
 import json
 import re
-import signal
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
 
 from runs import MAX_REASON_CHARS, MAX_REASONS, GateResult
-from tests.conftest import agent
+from tests.conftest import agent, within_seconds
 from tools.proofs import parse_diagnostics
-
-
-@contextmanager
-def _within(seconds: int) -> Iterator[None]:
-    """Fails the test by an alarm: a liveness bound far above the linear reader's time (well under a second
-    here), far below the quadratic one's (minutes to hours), not a performance claim."""
-
-    def expire(signum: int, frame: object) -> None:
-        raise TimeoutError(f"still reading after {seconds} s")
-
-    previous = signal.signal(signal.SIGALRM, expire)
-    signal.alarm(seconds)
-    try:
-        yield
-    finally:
-        signal.alarm(0)
-        signal.signal(signal.SIGALRM, previous)
 
 
 def test_a_message_carrying_the_files_blank_lines_is_read_at_once() -> None:
     blank = 300_000
     output = 'File "Check.v", line 7, characters 2-3:\nError: Tactic failure: x' + "\n" * blank + 'y".\n'
-    with _within(20):
+    with within_seconds(20):
         found = parse_diagnostics(output, "\n" * 6 + '  fail "x' + "\n" * blank + 'y".\n')
     assert [(d.line, d.column, d.severity) for d in found] == [(7, 2, "error")]
     assert found[0].message == 'Tactic failure: x y".'
@@ -57,7 +37,7 @@ def test_a_warning_for_every_sentence_of_a_long_file_is_read_at_once() -> None:
         f'File "Check.v", line {line}, characters 0-24:\nWarning: The default value for hint locality\n'
         for line in range(1, warnings + 1)
     )
-    with _within(20):
+    with within_seconds(20):
         found = parse_diagnostics(output, source)
     assert len(found) == warnings
     assert {(d.column, d.end_line - d.line, d.end_column, d.severity) for d in found} == {(0, 0, 24, "warning")}

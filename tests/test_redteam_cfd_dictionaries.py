@@ -10,12 +10,12 @@ its reproduction; and a cavity with both `scale` and `convertToMeters` was read 
 from __future__ import annotations
 
 import shutil
-import signal
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
+from tests.conftest import within_seconds
 from tools.cfd.cases._generic_run import _start_folder
 from tools.cfd.cases._generic_speed import imposed_speed
 from tools.cfd.openfoam._foamread import UnreadPatternError, foam_pattern, parse_foam_dict
@@ -26,13 +26,8 @@ HEADER = "FoamFile { version 2.0; format ascii; class dictionary; object x; }\n"
 
 @pytest.fixture
 def alarm() -> Iterator[None]:
-    def stop(signum: int, frame: object) -> None:
-        raise TimeoutError("took over 10 s")
-
-    signal.signal(signal.SIGALRM, stop)
-    signal.alarm(10)
-    yield
-    signal.alarm(0)
+    with within_seconds(10):
+        yield
 
 
 @pytest.mark.parametrize(

@@ -9,7 +9,6 @@ expressions they replace on random inputs where the reading was rewritten).
 
 from __future__ import annotations
 
-import signal
 from collections.abc import Iterator
 
 import pytest
@@ -17,6 +16,7 @@ import pytest
 from agents.kernel_search._llm import apply_reply, edit_blocks
 from agents.proof_search._memory import MAX_ANALYSED_CHARS
 from agents.proof_search._targeted import applies
+from tests.conftest import within_seconds
 from tools import TaskError
 from tools.cfd.cases._generic_control import _refuse_foreign_libraries
 from tools.cfd.openfoam._patches import _without_header
@@ -25,13 +25,8 @@ from tools.proofs._problems import problem_from_statement
 
 @pytest.fixture(autouse=True)
 def alarm() -> Iterator[None]:
-    def stop(signum: int, frame: object) -> None:
-        raise TimeoutError("took over 5 s")
-
-    signal.signal(signal.SIGALRM, stop)
-    signal.alarm(5)
-    yield
-    signal.alarm(0)
+    with within_seconds(5):
+        yield
 
 
 def test_a_reply_of_openers_and_separators_is_read_in_one_pass() -> None:

@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from tests.conftest import opencl_usable, require_tool
+from tests.conftest import opencl_usable, require_tool, within_seconds
 from tests.test_redteam_kernels4 import SCALED_TASK, factory, planner
 from tools import TaskError
 from tools.kernels import SUITE, Harness, Size, kernel_task
@@ -140,17 +140,8 @@ def test_heat2d_kernels_wrong_where_no_size_looked_now_fail_the_residue_check(tm
     ],
 )
 def test_a_kernels_directives_are_read_in_time_linear_in_its_length(tail: str) -> None:
-    import signal
-
-    def stop(signum: int, frame: object) -> None:
-        raise TimeoutError("reading the directives took over 5 s")
-
-    signal.signal(signal.SIGALRM, stop)
-    signal.alarm(5)
-    try:
+    with within_seconds(5):
         SUITE["saxpy"].parse(SUITE["saxpy"].seed + "\n" + tail)
-    finally:
-        signal.alarm(0)
 
 
 @pytest.mark.parametrize(

@@ -10,7 +10,6 @@ with the task and `Time Axiom` was not taken as the header's own assumption.
 
 from __future__ import annotations
 
-import signal
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -23,7 +22,7 @@ from agents.proof_search._proposer import BuiltinProposer
 from agents.proof_search._script import ProofScript
 from api._settings import Settings, build_catalog
 from runs import TaskSpec, check_experiment_key
-from tests.conftest import agent
+from tests.conftest import agent, within_seconds
 from tools import TaskError
 from tools.proofs import ProofsWorkload, Sentence, command_word, problem_from_text, strip_control
 from verifiers.proofs._lint import lint_proof_file
@@ -104,23 +103,12 @@ def test_an_axiom_behind_time_is_the_headers_own_assumption(tmp_path: Path) -> N
 # -- the built-in strategy's reading of a statement ---------------------------------------------------------------
 
 
-def _alarm(seconds: int) -> None:
-    def stop(signum: int, frame: object) -> None:
-        raise TimeoutError(f"took over {seconds} s")
-
-    signal.signal(signal.SIGALRM, stop)
-    signal.alarm(seconds)
-
-
 def test_the_head_of_a_deeply_parenthesised_proposition_is_read_in_one_pass() -> None:
     """One pair of parentheses was peeled per pass over the whole text: 30 premises 12,000 deep kept a run busy
     for minutes before its search began, past its budget and its cancel."""
-    _alarm(5)
-    try:
+    with within_seconds(5):
         assert head_of("(" * 50_000 + "x = y" + ")" * 50_000) == "="
         assert head_of("((a + b)%Z < c)%Z") == "<"
-    finally:
-        signal.alarm(0)
 
 
 def test_a_statement_too_long_to_analyse_is_searched_with_skeletons_as_written(memory: ProofMemory) -> None:
