@@ -8,6 +8,7 @@ references, links, invisible characters, letters posing as digits) is a problem 
 
 from __future__ import annotations
 
+import bisect
 import math
 import re
 import unicodedata
@@ -578,6 +579,8 @@ _ROMAN = re.compile(
     r"(?<![\w.])(?=[MDCLXV]|I[IVX])M{0,4}(?:CM|CD|D?C{0,3})(?:XC|XL|L?X{0,3})(?:IX|IV|V?I{0,3})(?!\w|\.\w)"
 )
 """A Roman numeral in capitals, of one letter or more ('I' alone is the pronoun; 'V1' is a citation, not a numeral)."""
+_ROMAN_WORD_BEFORE = re.compile(r"[^\W\d_]+|[=≈~%]")
+_ROMAN_WORD_AFTER = re.compile(r"[^\W\d_]+|[=≈~%]|\S")
 _ROMAN_AFTER = {"re", "reynolds", "=", "≈", "~", "approximately", "about", "around", "roughly", "nearly", "exactly"}
 """Words after which a Roman numeral can only be a quantity ('at Re CD')."""
 _ROMAN_BEFORE = {"%", "percent", "per", "times", "fold", "experiments", "runs", "cases", "cells", "iterations",
@@ -594,11 +597,13 @@ def roman_numbers(text: str) -> list[str]:
     CD was') is left alone: a value frame ('of', 'was', 'at', 'by') counts only when no word follows the numeral.
     """
     found = []
+    words = list(_ROMAN_WORD_BEFORE.finditer(text))  # once: read again before each numeral, it was quadratic
+    ends = [word.end() for word in words]
     for match in _ROMAN.finditer(text):
-        before = re.findall(r"[^\W\d_]+|[=≈~%]", text[: match.start()])
-        after = re.findall(r"[^\W\d_]+|[=≈~%]|\S", text[match.end() :])
-        previous = before[-1].lower() if before else ""
-        following = after[0].lower() if after else ""
+        before = bisect.bisect_right(ends, match.start())
+        after = _ROMAN_WORD_AFTER.search(text, match.end())
+        previous = words[before - 1].group().lower() if before else ""
+        following = after.group().lower() if after else ""
         framed = previous in _VALUE_FRAMES or previous in {"at", "by"}
         if (
             following in _ROMAN_BEFORE
