@@ -322,16 +322,13 @@ def restore_recorded_outputs(context: RunContext, directory: Path, evidence: dic
     artifacts = context.store.artifacts
     for relative, digest in sorted(evidence.items()):
         try:
-            current_bytes: bytes | None = read_untrusted(directory, relative, max_bytes=MAX_ARTIFACT_BYTES)
-        except UntrustedFileError:
-            current_bytes = None
-        try:
             recorded: Path | None = artifacts.open_path(digest)
         except (ArtifactNotFoundError, DamagedArtifactError):
             recorded = None
-        if current_bytes is not None and hashlib.sha256(current_bytes).hexdigest() == digest:
+        current = _recorded_bytes_in(directory, relative, digest)
+        if current is not None:
             if recorded is None:
-                artifacts.put_bytes(current_bytes)
+                artifacts.put_bytes(current)
             continue
         if recorded is None:
             raise RunAbortedError(
@@ -370,17 +367,23 @@ def stored_artifact_path(context: RunContext, artifact: Artifact) -> Path:
         return artifacts.open_path(artifact.sha256, artifact.size)
     except (ArtifactNotFoundError, DamagedArtifactError) as error:
         problem = str(error)
-    try:
-        data = read_untrusted(context.run_dir / "experiments", artifact.name, max_bytes=MAX_ARTIFACT_BYTES)
-    except UntrustedFileError:
-        data = None
-    if data is None or hashlib.sha256(data).hexdigest() != artifact.sha256:
+    data = _recorded_bytes_in(context.run_dir / "experiments", artifact.name, artifact.sha256)
+    if data is None:
         raise RunAbortedError(
             f"artifact {artifact.name} is lost: {problem}, and its experiment's folder no longer holds the "
             "recorded bytes"
         )
     artifacts.put_bytes(data)
     return artifacts.open_path(artifact.sha256, artifact.size)
+
+
+def _recorded_bytes_in(folder: Path, relative: str, digest: str) -> bytes | None:
+    """The bytes of `folder/relative` (read as untrusted), when they are still the ones recorded under `digest`."""
+    try:
+        data = read_untrusted(folder, relative, max_bytes=MAX_ARTIFACT_BYTES)
+    except UntrustedFileError:
+        return None
+    return data if hashlib.sha256(data).hexdigest() == digest else None
 
 
 def rerun_into(context: RunContext, extra: ExperimentSpec, where: Path) -> ExperimentOutcome:

@@ -16,6 +16,7 @@ import tempfile
 import threading
 from collections import OrderedDict
 from pathlib import Path
+from typing import BinaryIO
 
 from runs._errors import DamagedRecordError, LabgateError
 from runs._untrusted import read_untrusted_path
@@ -49,10 +50,15 @@ def _identity(info: os.stat_result) -> _FileIdentity:
 
 
 def sha256_file(path: Path) -> str:
-    digest = hashlib.sha256()
     with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
+        return _sha256_of(handle)
+
+
+def _sha256_of(handle: BinaryIO) -> str:
+    """The sha256 of what is left to read from `handle`, a megabyte at a time."""
+    digest = hashlib.sha256()
+    for block in iter(lambda: handle.read(1 << 20), b""):
+        digest.update(block)
     return digest.hexdigest()
 
 
@@ -132,10 +138,7 @@ class ArtifactStore:
                 if self._verified.get(identity) == sha256:
                     self._verified.move_to_end(identity)
                     return
-            digest = hashlib.sha256()
-            for block in iter(lambda: handle.read(1 << 20), b""):
-                digest.update(block)
-            if _identity(os.fstat(handle.fileno())) != identity or digest.hexdigest() != sha256:
+            if _sha256_of(handle) != sha256 or _identity(os.fstat(handle.fileno())) != identity:
                 raise DamagedArtifactError(
                     f"the stored file of artifact {sha256} is damaged: its bytes are not the digest's (changed "
                     "by another program, or damaged on the disk); storing the same bytes again repairs it"
