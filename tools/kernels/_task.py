@@ -40,7 +40,7 @@ from tools.kernels._heldout import (
     with_residue,
 )
 
-_GAP_PICKERS: tuple[tuple[str, Picker], ...] = (("any", any_in),)
+GAP_PICKERS: tuple[tuple[str, Picker], ...] = (("any", any_in),)
 """What is drawn around a centre between two checked sizes (`KernelTask._gap_centres`): a plain random size."""
 Regime = Literal["memory", "compute"]
 ArgKind = Literal["buf", "i32", "u32", "f32"]
@@ -551,10 +551,18 @@ class KernelTask(ABC):
             if not self.scale_free_inputs and not self.other_distributions:
                 return ()
             return self.at_other_distributions(self.at_other_scales(again, rng), rng)
-        sizes = []
         gaps = self._gap_centres(rng)
         plans = [(centre, RESIDUE_PICKERS) for centre in self.heldout]
-        plans += [(centre, _GAP_PICKERS) for centre in gaps]
+        plans += [(centre, GAP_PICKERS) for centre in gaps]
+        sizes = self._sizes_around(plans, rng) + self._joint_residue_sizes([*self.heldout, *gaps], rng)
+        return self.at_other_distributions(self.at_other_scales(sizes, rng), rng)
+
+    def _sizes_around(
+        self, plans: Sequence[tuple[Size, Sequence[tuple[str, Picker]]]], rng: np.random.Generator
+    ) -> list[Size]:
+        """A correctness-only size of each picker's kind around each centre, labelled `<centre>-<kind>` (a kind the
+        centre's range or the task's shape rule cannot hold is left out)."""
+        sizes = []
         for centre, pickers in plans:
             for kind, pick in pickers:
 
@@ -565,8 +573,7 @@ class KernelTask(ABC):
                     sizes.append(Size(f"{centre.label}-{kind}", distinct(draw), correctness_only=True))
                 except NoDimensionError:
                     continue
-        sizes += self._joint_residue_sizes([*self.heldout, *gaps], rng)
-        return self.at_other_distributions(self.at_other_scales(sizes, rng), rng)
+        return sizes
 
     def _joint_residue_sizes(self, centres: Sequence[Size], rng: np.random.Generator) -> list[Size]:
         """Correctness-only sizes whose sides take every pair of residues mod 4 of every two dimensions

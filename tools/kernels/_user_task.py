@@ -39,8 +39,9 @@ from tools.kernels._definition import (
     field_error,
 )
 from tools.kernels._expressions import Expression, parse_expression
-from tools.kernels._heldout import RESIDUE_PICKERS, NoDimensionError, any_in, around, distinct, is_prime, prime_in
+from tools.kernels._heldout import RESIDUE_PICKERS, NoDimensionError, distinct, is_prime, prime_in
 from tools.kernels._task import (
+    GAP_PICKERS,
     SCALE_DECADES,
     Arg,
     BufferSpec,
@@ -574,12 +575,7 @@ class UserKernelTask(KernelTask):
                     continue
                 found.append(Size(f"{label}-{kind}", dims, correctness_only=True))
         gaps = self._gap_centres(rng)
-        for centre in gaps:
-
-            def draw(centre: Size = centre) -> tuple[int, ...]:
-                return tuple(any_in(*around(d), rng) for d in centre.dims)
-
-            found.append(Size(f"{centre.label}-any", distinct(draw), correctness_only=True))
+        found += self._sizes_around([(centre, GAP_PICKERS) for centre in gaps], rng)
         found += self._joint_residue_sizes([*self.heldout, *gaps], rng)
         return self.at_other_scales(found, rng)
 
