@@ -98,7 +98,7 @@ def declared_names(sentence: Sentence) -> list[str]:
     """The names a header or body sentence declares (definitions, axioms, notations' symbols excluded)."""
     code = strip_control(sentence.code)
     words = code.split()
-    while words and words[0] in ("Local", "Global", "Program", "Polymorphic", "Monomorphic", "#[local]", "#[global]"):
+    while words and words[0] in ("Local", "Global", "Program", "Polymorphic", "Monomorphic"):  # attributes: stripped
         words = words[1:]
     if len(words) < 2:
         return []

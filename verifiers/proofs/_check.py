@@ -64,10 +64,10 @@ from tools.proofs import (
     Diagnostic,
     ProofProblem,
     UnterminatedSourceError,
+    command_word,
     declared_names,
     line_column,
     split_sentences,
-    strip_control,
 )
 from verifiers.proofs._assumptions import (
     DEFAULT_ALLOWED_AXIOMS,
@@ -513,9 +513,6 @@ def _checker_reasons(checked: CheckResult, problem: ProofProblem, library: str) 
     return judge_checker(summary, library, problem.assumed, header_postulates(problem))
 
 
-_LOCALITIES = ("Local", "Global", "Polymorphic", "Monomorphic")
-
-
 def header_postulates(problem: ProofProblem) -> tuple[str, ...]:
     """The names the header declares as axioms outside any section or module (so axioms for certain).
 
@@ -526,10 +523,7 @@ def header_postulates(problem: ProofProblem) -> tuple[str, ...]:
     names: list[str] = []
     depth = 0
     for sentence in problem.header_sentences():
-        words = strip_control(sentence.code).split()
-        while words and words[0] in _LOCALITIES:
-            words = words[1:]
-        keyword = words[0] if words else ""
+        keyword = command_word(sentence.code)
         if keyword == "End":
             depth = max(depth - 1, 0)
         elif keyword == "Section" or (keyword == "Module" and ":=" not in sentence.code):
