@@ -69,17 +69,16 @@ def entry_name(*parts: str) -> str:
     return "/".join(cleaned)
 
 
-def _unique(name: str, taken: set[str], counters: dict[str, int] | None = None) -> str:
+def _unique(name: str, taken: set[str], counters: dict[str, int]) -> str:
     """`name`, or `name-2`, `name-3`... (before its suffix) where taken; `counters` remembers per name where to go
     on, so N files of one name cost N steps, not N^2 (4,000 took 10 s)."""
     stem, dot, suffix = name.rpartition(".")
-    number = counters.get(name, 2) if counters is not None else 2
+    number = counters.get(name, 2)
     candidate = name
     while candidate in taken:
         candidate = f"{stem}-{number}.{suffix}" if dot and "/" not in suffix else f"{name}-{number}"
         number += 1
-    if counters is not None:
-        counters[name] = number
+    counters[name] = number
     taken.add(candidate)
     return candidate
 
