@@ -46,6 +46,18 @@ def test_each_equation_s_factor_is_read_as_openfoam_matches_it(tmp_path: Path) -
         equation_relaxation(_solution(tmp_path, "relaxationFactors { equations { U -1; } }"))
 
 
+def test_a_dotted_name_is_never_read_more_leniently_than_the_solver_relaxes_it(tmp_path: Path) -> None:
+    # Written plainly, `alpha.water` is that equation's own entry and OpenFOAM takes it before the later
+    # pattern; it used to be read as a pattern only, so the later `".*" 1` set its factor to 1.
+    plain = equation_relaxation(_solution(tmp_path, 'relaxationFactors { equations { alpha.water 1e-6; ".*" 1; } }'))
+    assert plain("alpha.water") == 1e-6
+    assert plain("k") == 1.0
+    # In quotes it is a pattern, and the later `".*"` wins in OpenFOAM: the reader cannot tell the spellings
+    # apart, and takes the smaller factor of the two.
+    quoted = equation_relaxation(_solution(tmp_path, 'relaxationFactors { equations { "alpha.water" 1; ".*" 1e-3; } }'))
+    assert quoted("alpha.water") == 1e-3
+
+
 RELAXED = {
     "as the stock case writes them": 'U 1e-2; ".*" 1e-6;',
     # The same factors as OpenFOAM also reads them, each once read as absent (so as 1) and the case accepted:

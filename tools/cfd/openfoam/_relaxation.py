@@ -82,7 +82,11 @@ def equation_relaxation(fv_solution: Path, *, within: Path | None = None) -> Cal
             # As OpenFOAM matches patterns: the last one written that matches wins, then `default`.
             for pattern, factor in reversed(patterns):
                 if pattern.fullmatch(name):
-                    return factor
+                    # A name such as `alpha.water` is also its own key: written plainly OpenFOAM takes that
+                    # entry before any pattern, written in quotes it is a pattern among the others. The reader
+                    # drops the quotes, so the smaller of the two readings is taken: a residual is then judged
+                    # no more leniently than the solver relaxed it.
+                    return min(factor, exact[name]) if name in exact else factor
         return default
 
     return factor_of
