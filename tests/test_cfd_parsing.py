@@ -126,6 +126,18 @@ def test_log_parser_flags_divergence() -> None:
     assert log.non_finite and log.fatal and not log.ended
 
 
+def test_log_parser_reads_the_phase_fields_of_multiphase_solvers() -> None:
+    # Lines as twoPhaseEulerFoam's bubbleColumn logs them: the energy equations of each phase, dotted.
+    log = parse_solver_log(
+        "Time = 0.005\n"
+        "smoothSolver:  Solving for e.air, Initial residual = nan, Final residual = nan, No Iterations 1\n"
+        "smoothSolver:  Solving for U.airx, Initial residual = 0.2, Final residual = 1e-07, No Iterations 3\n"
+        "GAMG:  Solving for p_rgh, Initial residual = 0.01, Final residual = 1e-08, No Iterations 4\n"
+    )
+    assert sorted(log.residuals) == ["U.airx", "e.air", "p_rgh"]
+    assert log.non_finite  # a NaN in a phase's equation is seen, as in any other
+
+
 def test_ghia_tables_carry_their_source_and_exclusions() -> None:
     assert ghia_reynolds_numbers() == [100, 400, 1000]
     u, v = ghia_profiles(400)

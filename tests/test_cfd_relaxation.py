@@ -52,6 +52,8 @@ def test_a_dotted_name_is_never_read_more_leniently_than_the_solver_relaxes_it(t
     plain = equation_relaxation(_solution(tmp_path, 'relaxationFactors { equations { alpha.water 1e-6; ".*" 1; } }'))
     assert plain("alpha.water") == 1e-6
     assert plain("k") == 1.0
+    phases = equation_relaxation(_solution(tmp_path, "relaxationFactors { equations { U.air 1e-3; } }"))
+    assert phases("U.airx") == 1e-3  # a phase's velocity component is solved in that phase's equation
     # In quotes it is a pattern, and the later `".*"` wins in OpenFOAM: the reader cannot tell the spellings
     # apart, and takes the smaller factor of the two.
     quoted = equation_relaxation(_solution(tmp_path, 'relaxationFactors { equations { "alpha.water" 1; ".*" 1e-3; } }'))

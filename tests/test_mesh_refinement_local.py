@@ -197,3 +197,57 @@ def test_the_gate_refuses_a_user_mesh_refined_in_part(
     assert verdict.decision == decision, verdict.reasons
     if decision == "reject":
         assert "50.0 % of the original mesh's cells" in " ".join(verdict.reasons)
+
+
+def test_each_connected_region_is_measured_on_its_own(tmp_path: Path) -> None:
+    """A 6x6 region left whole beside a 70x70 one refined: 0.7 % of the mesh, all of its own region."""
+    original, refined = _case(tmp_path / "a", [(0, 6), (2, 70)]), _case(tmp_path / "b", [(0, 6), (2, 105)])
+    for case, fine in ((original, 70), (refined, 105)):  # the small region: 1 % of the volume
+        volumes = np.concatenate([np.full(36, 0.001 / 36), np.full(fine**2, 0.1 / fine**2)])
+        (case / "1" / "V").write_text(_field("Scalar", volumes))
+    labels = np.concatenate([np.zeros(36, dtype=np.int64), np.ones(4900, dtype=np.int64)])
+    whole = measure_refinement(original, refined, 1.5, (36 + 4900, 36 + 105**2))
+    assert isinstance(whole, Refinement) and unrefined_problem(whole, 1.5) is None  # the mesh as one: passed
+    found = measure_refinement(original, refined, 1.5, (36 + 4900, 36 + 105**2), labels=labels)
+    assert isinstance(found, Refinement) and found.cells == 1.0 and found.region_cells == 36
+    problem = unrefined_problem(found, 1.5)
+    assert problem is not None and "one of the original mesh's 2 unconnected regions (36 cells" in problem
+
+
+def _cube(front_and_back: str, counts: str = "(20 20 1)") -> str:
+    return (
+        "vertices ((0 0 0) (1 0 0) (1 1 0) (0 1 0) (0 0 1) (1 0 1) (1 1 1) (0 1 1));\n"
+        f"blocks ( hex (0 1 2 3 4 5 6 7) {counts} simpleGrading (1 1 1) );\n"
+        "boundary (\n"
+        "    lid { type wall; faces ((3 7 6 2)); }\n"
+        "    walls { type wall; faces ((0 4 7 3) (2 6 5 1) (1 5 4 0)); }\n"
+        f"    frontAndBack {{ type {front_and_back}; faces ((0 3 2 1) (4 5 6 7)); }}\n"
+        ");\n"
+    )
+
+
+def test_one_cell_between_walls_is_refined_and_a_2d_thickness_is_not() -> None:
+    """A cube meshed 20x20x1 between no-slip walls kept its one cell across the depth on every finer mesh."""
+    assert scale_block_counts(_cube("wall"), 1.5) == _cube("wall", "(30 30 2)")
+    assert scale_block_counts(_cube("empty"), 1.5) == _cube("empty", "(30 30 1)")
+    assert scale_block_counts(_cube("wedge"), 1.5) == _cube("wedge", "(30 30 1)")
+    # Faces no patch lists go to defaultPatch: empty unless it says otherwise.
+    unlisted = _cube("empty").replace("    frontAndBack { type empty; faces ((0 3 2 1) (4 5 6 7)); }\n", "")
+    assert scale_block_counts(unlisted, 1.5) == unlisted.replace("(20 20 1)", "(30 30 1)")
+    walled = unlisted + "defaultPatch { name sides; type wall; }\n"
+    assert scale_block_counts(walled, 1.5) == walled.replace("(20 20 1)", "(30 30 2)")
+    # A face given otherwise than by four vertex labels: which faces are flat cannot be told, refineMesh refines.
+    assert scale_block_counts(_cube("empty").replace("(0 3 2 1) (4 5 6 7)", "(0 4)"), 1.5) is None
+
+
+def test_one_cell_blocks_of_a_flow_region_are_split() -> None:
+    """A cavity written as one-cell blocks: the faces between them are inside the mesh, so only the
+    2-D thickness (the empty front and back, unlisted here) keeps its one cell."""
+    text = (
+        "blocks (\n"
+        "    hex (0 1 2 3 4 5 6 7) (1 1 1) simpleGrading (1 1 1)\n"
+        "    hex (1 8 9 2 5 10 11 6) (1 1 1) simpleGrading (1 1 1)\n"
+        ");\n"
+        "boundary ( walls { type wall; faces ((0 4 7 3) (8 9 11 10) (1 5 4 0) (1 8 10 5) (3 7 6 2) (2 9 11 6)); } );\n"
+    )
+    assert scale_block_counts(text, 1.5) == text.replace("(1 1 1) simple", "(2 2 1) simple")

@@ -33,6 +33,7 @@ from tools.cfd import CaseDefinition, FieldFormatError
 from verifiers._gate import Gate, GateContext, blocking_verdict
 from verifiers._options import GateOptions
 from verifiers.cfd._family import case_family
+from verifiers.cfd._field_change import regions
 from verifiers.cfd._refinement import measure_refinement, unrefined_problem
 from verifiers.cfd._reproduction import ReproductionGate
 from verifiers.cfd._same_case import field_changes, field_line, inputs_changed, reproduction_problem, solved_cells
@@ -88,7 +89,16 @@ class MeshIndependenceGate(Gate):
                 f"makes at least {factor:g}x as many, so most of the mesh was not refined"
             )
         if local:
-            found = measure_refinement(context.path("case"), directory / "case", factor, (before, after))
+            # Each connected region on its own; a mesh whose regions cannot be told is measured whole here, and
+            # refused by the field comparison, which cannot judge it either.
+            labels = regions(context.path("case"), before)
+            found = measure_refinement(
+                context.path("case"),
+                directory / "case",
+                factor,
+                (before, after),
+                labels=None if isinstance(labels, str) else labels,
+            )
             if isinstance(found, str):
                 return f"whether every region was refined cannot be told: {found}"
             problem = unrefined_problem(found, factor)

@@ -27,10 +27,13 @@ UNREFINED_LIMIT = 0.01
 
 @dataclass(frozen=True)
 class Refinement:
-    """The share of the original mesh whose cells are no smaller on the refined one."""
+    """The share of the original mesh whose cells are no smaller on the refined one: of the connected region
+    where that share is largest, when the mesh has several (`region_cells` of `regions`)."""
 
     cells: float
     volume: float
+    regions: int = 1
+    region_cells: int = 0
 
     @property
     def worst(self) -> float:
@@ -66,9 +69,15 @@ def both_centres_and_volumes(
     return after if isinstance(after, str) else (before, after)
 
 
-def measure_refinement(original: Path, refined: Path, factor: float, cells: tuple[int, int]) -> Refinement | str:
+def measure_refinement(
+    original: Path, refined: Path, factor: float, cells: tuple[int, int], *, labels: np.ndarray | None = None
+) -> Refinement | str:
     """How much of `original`'s mesh is left unrefined in `refined` (see the module's docstring); or why
-    that cannot be told, a reason to refuse the refined run. `cells`: the two meshes' cell counts."""
+    that cannot be told, a reason to refuse the refined run. `cells`: the two meshes' cell counts.
+
+    `labels`: the connected region of each original cell. Each region is then measured on its own, as the
+    field comparison judges each on its own: a small region left whole beside a large refined one stayed
+    under the limit of the mesh as a whole (36 cells of a cavity beside a 4,900-cell box, 0.7 %)."""
     from scipy.spatial import cKDTree
 
     both = both_centres_and_volumes(original, refined, cells)
@@ -77,15 +86,35 @@ def measure_refinement(original: Path, refined: Path, factor: float, cells: tupl
     (centres, volumes), (fine_centres, fine_volumes) = both
     _, nearest = cKDTree(fine_centres).query(centres)
     unrefined = fine_volumes[nearest] / volumes > 1.0 / math.sqrt(factor)
-    return Refinement(cells=float(unrefined.mean()), volume=float(volumes[unrefined].sum() / volumes.sum()))
+    if labels is None or len(labels) != len(volumes):
+        labels = np.zeros(len(volumes), dtype=np.int64)
+    per_region = np.bincount(labels)
+    cell_share = np.bincount(labels, weights=unrefined) / np.maximum(per_region, 1)
+    volume_share = np.bincount(labels, weights=volumes * unrefined) / np.maximum(
+        np.bincount(labels, weights=volumes), np.finfo(float).tiny
+    )
+    occupied = np.flatnonzero(per_region)
+    worst = int(occupied[np.argmax(np.maximum(cell_share, volume_share)[occupied])])
+    return Refinement(
+        cells=float(cell_share[worst]),
+        volume=float(volume_share[worst]),
+        regions=len(occupied),
+        region_cells=int(per_region[worst]),
+    )
 
 
 def unrefined_problem(found: Refinement, factor: float) -> str | None:
     """Why the refined run does not refine the whole mesh, or None when it does."""
     if found.worst <= UNREFINED_LIMIT:
         return None
+    if found.regions <= 1:
+        share = f"{100 * found.cells:.1f} % of the original mesh's cells ({100 * found.volume:.1f} % of its volume)"
+    else:
+        share = (
+            f"{100 * found.cells:.1f} % of the cells of one of the original mesh's {found.regions} unconnected "
+            f"regions ({found.region_cells} cells; {100 * found.volume:.1f} % of its volume)"
+        )
     return (
-        f"{100 * found.cells:.1f} % of the original mesh's cells ({100 * found.volume:.1f} % of its volume) are "
-        f"no smaller on the {factor:g}x finer mesh: that region was not refined, so the comparison says nothing "
-        f"about mesh independence there"
+        f"{share} are no smaller on the {factor:g}x finer mesh: that region was not refined, so the comparison "
+        "says nothing about mesh independence there"
     )

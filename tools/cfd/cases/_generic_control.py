@@ -22,6 +22,7 @@ from typing import Any
 
 from runs import UntrustedFileError, read_untrusted, remove_untrusted_tree, walk_untrusted
 from tools._workload import TaskError
+from tools.cfd.cases._block_faces import flat_directions
 from tools.cfd.openfoam._foamdict import FoamValue, Raw, Word, number, render_dict
 from tools.cfd.openfoam._foamread import (
     CompressedTooLargeError,
@@ -377,7 +378,9 @@ def _numeric_macros_only(text: str, words: list[str]) -> bool:
 
 
 def scale_block_counts(text: str, factor: float) -> str | None:
-    """blockMeshDict text with every block's cell counts (those above 1) scaled by `factor`.
+    """blockMeshDict text with every block's cell counts scaled by `factor`, a count of 1 only where it is a
+    2-D thickness (between `empty` or `wedge` faces, `flat_directions`) kept: a flow direction meshed with
+    one cell is split like any other. None also when which ones are thicknesses cannot be told.
 
     Only the dictionary's tokens are edited: a `hex` line in a comment is left alone (scaling it would
     change nothing blockMesh reads). None when there is nothing to scale, or when any block's counts are
@@ -391,16 +394,25 @@ def scale_block_counts(text: str, factor: float) -> str | None:
     words = [token.group() for token in tokens]
     if any(word.startswith("#") for word in words) or not _numeric_macros_only(text, words):
         return None
-    edits: list[tuple[int, int, str]] = []
+    blocks: list[list[re.Match[str]]] = []
     for at, word in enumerate(words):
         if word != "hex":
             continue
         counts = _block_count_tokens(tokens, words, at)
         if counts is None:
             return None
-        for count in counts:
+        blocks.append(counts)
+    flat: list[tuple[bool, bool, bool]] | None = None
+    if any(int(count.group()) == 1 for counts in blocks for count in counts):
+        flat = flat_directions(text)
+        if flat is None or len(flat) != len(blocks):
+            return None
+    edits: list[tuple[int, int, str]] = []
+    for index, counts in enumerate(blocks):
+        for axis, count in enumerate(counts):
             value = int(count.group())
-            edits.append((count.start(), count.end(), str(value if value == 1 else max(2, round(value * factor)))))
+            keep = value == 1 and flat is not None and flat[index][axis]
+            edits.append((count.start(), count.end(), str(value if keep else max(2, round(value * factor)))))
     pieces: list[str] = []
     done = 0
     for start, end, replacement in edits:

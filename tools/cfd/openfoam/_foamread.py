@@ -61,7 +61,10 @@ def _value(tokens: list[str], index: int) -> tuple[Any, int]:
             raise FoamParseError("unbalanced '(': the file is truncated")
         return items, index + 1
     if token == "[":
-        end = tokens.index("]", index)
+        try:
+            end = tokens.index("]", index)
+        except ValueError:
+            raise FoamParseError("unbalanced '[': dimensions without their ']'") from None
         return "[" + " ".join(tokens[index + 1 : end]) + "]", end + 1
     return token, index + 1
 

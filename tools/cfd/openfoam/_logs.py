@@ -11,9 +11,11 @@ from runs import UntrustedFileMissingError, read_untrusted_path_tail, read_untru
 
 _TIME = re.compile(r"^(?:Time|Engine time|Crank angle) = ([0-9.eE+-]+)(?:\s*(?:s|CA-deg))?\s*$")
 """A time step's first line: `Time = t`, or the engine solvers' `Engine time = t s` / `t CA-deg`."""
-_RESIDUAL = re.compile(r"Solving for (\w+), Initial residual = ([^,\s]+), Final residual = ([^,\s]+)")
+_RESIDUAL = re.compile(r"Solving for ([^,\s]+), Initial residual = ([^,\s]+), Final residual = ([^,\s]+)")
 """Any token stands where a number is logged: one no number reads ('NaN', 'Infinity', '1.#QNAN', a hex float)
-is taken as non-finite, never skipped, so a diverged step cannot drop out of the history unseen."""
+is taken as non-finite, never skipped, so a diverged step cannot drop out of the history unseen. A field's
+name is any word OpenFOAM writes, dotted phase names included (`e.air`, `alpha.water`, `U.airx`): read as
+`\\w+`, every equation of an Euler multiphase case went unjudged, NaN residuals included."""
 _CONTINUITY = re.compile(r"time step continuity errors : sum local = ([^,\s]+)")
 # Lines that only appear when a solver dies: OpenFOAM's own fatal errors and its signal handlers'
 # stack traces (the banner's "Floating point exception trapping enabled" is not one of them).

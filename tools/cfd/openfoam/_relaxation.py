@@ -25,7 +25,8 @@ from tools.cfd.openfoam._foamread import (
 
 _PATTERN = re.compile(r"[.*+?()|\[\]^$\\]")
 """A key holding any of these is a regular expression (OpenFOAM's quoted keys), matched whole."""
-_COMPONENT = re.compile(r"^(\w+?)(x|y|z|xx|xy|xz|yy|yz|zz)$")
+_COMPONENT = re.compile(r"^([\w.:]+?)(x|y|z|xx|xy|xz|yy|yz|zz)$")
+"""A logged component (`Ux`, `U.airx`, `Rxy`) and the equation it is solved in."""
 
 
 def equation_relaxation(fv_solution: Path, *, within: Path | None = None) -> Callable[[str], float]:
