@@ -110,6 +110,20 @@ def charged_bytes(info: os.stat_result) -> int:
     return max(allocated, info.st_size) if stat.S_ISREG(info.st_mode) else allocated
 
 
+MAX_MAPS_BYTES = 4 << 20
+"""The most of its processes' `/proc/<pid>/maps` together one check reads: a solver's run to tens of KiB (a few
+hundred mappings). The sandbox decides how long those files are (65,530 mappings a process, each named by a
+path of up to 4 KiB): read whole, four processes' maps took 39 s per check, the check ran in the loop that
+enforces the wall clock, and a 30 s command ran 96 s while its directory grew past its disk limit."""
+
+MAX_HELD_ENTRIES = 1 << 16
+"""The most descriptors and unnamed mappings, of all the command's processes together, one check looks at."""
+
+
+class UnmeasuredHoldingsError(Exception):
+    """The command holds more open files or mappings than the watch reads: what it holds cannot be measured."""
+
+
 def unnamed_bytes(pids: Iterable[int], device: int) -> int:
     """Allocated bytes of the files on `device` that `pids` hold open and no directory names any more.
 
@@ -122,16 +136,29 @@ def unnamed_bytes(pids: Iterable[int], device: int) -> int:
     A solver maps a hundred or more library segments, and this runs several times a second beside it: of
     the maps, only those the kernel marks ` (deleted)` in `/proc/<pid>/maps` (it marks every mapping whose
     name was unlinked or never linked, `O_TMPFILE` included) are looked at through `/proc/<pid>/map_files`.
-    A name that merely ends in those words costs one more look, nothing else.
+    A name that merely ends in those words costs one more look, nothing else. What one call reads is bounded
+    (`MAX_MAPS_BYTES` of maps, `MAX_HELD_ENTRIES` descriptors and mappings), since the command sets its size.
 
     Not found: a descriptor in flight in a unix socket's queue (sent with `SCM_RIGHTS`, then closed), which no
     process lists. The kernel bounds those by the sender's `RLIMIT_NOFILE`, each by `RLIMIT_FSIZE` (at most
     `disk_bytes`, see `rlimit_values`), and they are released when the command ends.
+
+    Raises:
+        UnmeasuredHoldingsError: the processes' maps are longer than `MAX_MAPS_BYTES` together, or they hold
+            more than `MAX_HELD_ENTRIES` descriptors and unnamed mappings.
     """
     seen: set[int] = set()
     total = 0
+    looked = 0
+    maps_left = MAX_MAPS_BYTES
     for pid in pids:
-        for path in (*_descriptor_paths(pid), *_unlinked_map_paths(pid)):
+        unlinked, maps_left = _unlinked_map_paths(pid, maps_left)
+        for path in (*_descriptor_paths(pid), *unlinked):
+            looked += 1
+            if looked > MAX_HELD_ENTRIES:
+                raise UnmeasuredHoldingsError(
+                    f"its processes hold more than {MAX_HELD_ENTRIES} open files and unnamed mappings"
+                )
             try:
                 info = os.stat(path)
             except OSError:
@@ -147,25 +174,36 @@ def unnamed_bytes(pids: Iterable[int], device: int) -> int:
 def _descriptor_paths(pid: int) -> list[str]:
     folder = f"/proc/{pid}/fd"
     try:
-        return [f"{folder}/{name}" for name in os.listdir(folder)]
+        names = os.listdir(folder)
     except OSError:
         return []
+    return [f"{folder}/{name}" for name in names[: MAX_HELD_ENTRIES + 1]]
 
 
-def _unlinked_map_paths(pid: int) -> list[str]:
-    """`/proc/<pid>/map_files` entries of the mappings whose file has no name (one per mapped range)."""
+def _unlinked_map_paths(pid: int, budget: int) -> tuple[list[str], int]:
+    """`/proc/<pid>/map_files` entries of the mappings whose file has no name (one per mapped range), and what
+    is left of `budget` bytes of maps to read.
+
+    Raises:
+        UnmeasuredHoldingsError: the maps are longer than `budget`.
+    """
     try:
         with open(f"/proc/{pid}/maps", "rb") as maps:
-            # Only a newline ends a line: the kernel escapes those in names, not a carriage return, so a
-            # file named `a\rb` must not split its own line and hide the mark at its end.
-            lines = maps.read().split(b"\n")
+            text = maps.read(budget + 1)
     except OSError:
-        return []
-    return [
+        return [], budget
+    if len(text) > budget:
+        raise UnmeasuredHoldingsError(
+            f"its processes' memory maps are longer than the {MAX_MAPS_BYTES} bytes the watch reads"
+        )
+    # Only a newline ends a line: the kernel escapes those in names, not a carriage return, so a file named
+    # `a\rb` must not split its own line and hide the mark at its end.
+    paths = [
         f"/proc/{pid}/map_files/{line.split(b' ', 1)[0].decode('ascii', 'replace')}"
-        for line in lines
+        for line in text.split(b"\n")
         if line.endswith(b" (deleted)")
     ]
+    return paths, budget - len(text)
 
 
 @dataclass
@@ -201,9 +239,13 @@ class QuotaWatch:
     def check_now(self) -> str | None:
         usage = measure(self.root, max_bytes=self.disk_bytes, max_files=self.files)
         if self.disk_bytes is not None and self.holders is not None and usage.bytes <= self.disk_bytes:
-            with contextlib.suppress(OSError):
+            try:
                 hidden = unnamed_bytes(self.holders(), os.stat(self.root).st_dev)
                 usage = QuotaUsage(usage.bytes + hidden, usage.files, usage.complete, usage.unmeasured)
+            except UnmeasuredHoldingsError as error:
+                usage = QuotaUsage(usage.bytes, usage.files, False, f"the command's open files: {error}")
+            except OSError:
+                pass
         if self.files is not None and usage.files > self.files:
             return f"files: the experiment directory holds more than {self.files} entries"
         if self.disk_bytes is not None and usage.bytes > self.disk_bytes:

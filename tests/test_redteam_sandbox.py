@@ -316,6 +316,37 @@ def test_a_directory_nested_beyond_the_watch_is_a_breach(backend: Backend, host:
     assert "deeper than" in str(caught.value)
 
 
+def test_memory_maps_too_long_to_read_are_a_breach_not_a_stall(backend: Backend, host: Host, tmp_path: Path) -> None:
+    """Four processes mapping one file with a 4,000-character path 60,000 times each: the watch read every
+    process's maps whole (about 250 MB each, 39 s a check) in the loop that enforces the wall clock, and a
+    30 s command ran 96 s while nothing checked its directory."""
+    flood = (
+        "import ctypes, os, time\n"
+        "libc = ctypes.CDLL(None, use_errno=True)\n"
+        "libc.mmap.restype = ctypes.c_void_p\n"
+        "libc.mmap.argtypes = [ctypes.c_void_p, ctypes.c_size_t, ctypes.c_int, ctypes.c_int, ctypes.c_int, ctypes.c_long]\n"
+        "path = os.getcwd()\n"
+        "while len(path) < 3700:\n"
+        "    path += '/' + 'd' * 200\n"
+        "os.makedirs(path, exist_ok=True)\n"
+        "name = path + '/' + 'f' * (4000 - len(path) - 1)\n"
+        "with open(name, 'wb') as out: out.write(bytes(4096))\n"
+        "fd = os.open(name, os.O_RDONLY)\n"
+        "for _ in range(3):\n"
+        "    if os.fork() == 0: break\n"
+        "for _ in range(60000):\n"
+        "    if libc.mmap(None, 4096, 1, 1, fd, 0) in (None, ctypes.c_void_p(-1).value): break\n"
+        "print('mapped', flush=True)\n"
+        "time.sleep(60)\n"
+    )
+    started = time.monotonic()
+    with backend.open(tmp_path / "work") as sandbox, pytest.raises(ResourceLimitError) as caught:
+        sandbox.exec(_python(flood), timeout=30)
+    assert caught.value.limit == "disk_bytes", caught.value
+    assert "cannot be measured" in str(caught.value) and "memory maps" in str(caught.value)
+    assert time.monotonic() - started < 20
+
+
 _VSOCK_AND_IO_URING_PROBE = (
     "import ctypes, os, socket\n"
     "try:\n"
