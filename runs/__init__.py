@@ -69,6 +69,7 @@ from runs._untrusted import (
     untrusted_listing,
     untrusted_subdirectories,
     walk_untrusted,
+    write_untrusted_text,
 )
 from runs._verdicts import RecordedVerdict
 
@@ -167,4 +168,5 @@ __all__ = [
     "utcnow",
     "walk_untrusted",
     "write_atomically",
+    "write_untrusted_text",
 ]

@@ -497,6 +497,43 @@ def remove_untrusted_tree(path: Path) -> None:
         path.rmdir()
 
 
+def write_untrusted_text(root: Path, relative: str | os.PathLike[str], text: str) -> None:
+    """Replace the file `relative` under a folder a sandbox wrote with `text`, whatever stood there (a file,
+    a link, a folder) removed first, no link followed on the way: a `system` folder the sandbox replaced
+    with a link to a host folder once had labgate, as root, delete and rewrite a `controlDict` there.
+
+    Raises:
+        UntrustedFileError: a folder on the way is missing, a link or not a folder, or the file cannot be
+            written.
+    """
+    parts = _parts(relative)
+    shown = os.fspath(relative)
+    if not parts:
+        raise UntrustedFileError(shown, "names no file")
+    rootfd = _open_root(root)
+    try:
+        dirfd = _open_dir_chain(rootfd, parts[:-1], shown)
+    finally:
+        os.close(rootfd)
+    name = parts[-1]
+    try:
+        with contextlib.suppress(FileNotFoundError):
+            info = os.stat(name, dir_fd=dirfd, follow_symlinks=False)
+            if stat.S_ISDIR(info.st_mode):
+                remove_untrusted_tree(Path(f"/proc/self/fd/{dirfd}") / name)
+            else:
+                os.unlink(name, dir_fd=dirfd)
+        flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC
+        try:
+            fd = os.open(name, flags, 0o644, dir_fd=dirfd)
+        except OSError as error:
+            raise UntrustedFileError(shown, f"cannot be written ({error.strerror})") from None
+        with os.fdopen(fd, "w", encoding="utf-8") as out:
+            out.write(text)
+    finally:
+        os.close(dirfd)
+
+
 def _give_owner_rights(name: str | Path, info: os.stat_result, dirfd: int | None = None) -> None:
     """`u+rwx` on a folder that lacks them, so what it holds can be listed and unlinked."""
     if info.st_mode & stat.S_IRWXU != stat.S_IRWXU:

@@ -17,6 +17,7 @@ Adopt (`agent check cfd/case PATH`): the copy keeps its results; a decomposed ca
 
 from __future__ import annotations
 
+import contextlib
 import math
 import re
 import shutil
@@ -32,6 +33,7 @@ from runs import (
     read_untrusted_path_text,
     remove_untrusted_tree,
     untrusted_kind,
+    write_untrusted_text,
 )
 from sandboxes import Limits, Sandbox
 from tools._workload import ExperimentOutcome, OutputFile, SandboxFactory, TaskError
@@ -51,7 +53,7 @@ from tools.cfd.cases._start_state import given_start_fields, refusal, start_from
 from tools.cfd.openfoam._commands import CaseStep, OpenFOAMConfig, StepOutcome, run_steps
 from tools.cfd.openfoam._fields import FieldFormatError, latest_time, numbered_directories
 from tools.cfd.openfoam._foamdict import FoamValue, Raw, Word
-from tools.cfd.openfoam._foamread import FoamParseError, foam_number, read_foam_dict
+from tools.cfd.openfoam._foamread import MAX_DICT_BYTES, FoamParseError, foam_number, read_foam_dict
 from tools.cfd.openfoam._logs import MAX_LOG_BYTES, SolverLog, parse_solver_log, read_solver_log
 
 POST_LOG = "log.labgatePostProcess"
@@ -96,9 +98,8 @@ def wall_functions(case: Path) -> dict[str, FoamValue]:
     solvers) cannot give them, and that must not stop the run."""
     turbulence = ""
     for name in ("turbulenceProperties", "momentumTransport"):
-        path = case / "constant" / name
-        if path.is_file() and not path.is_symlink():
-            turbulence = path.read_text(errors="replace")
+        with contextlib.suppress(UntrustedFileError):  # missing, or refused (a link, a special file, too large)
+            turbulence = read_untrusted_path_text(case / "constant" / name, within=case, max_bytes=MAX_DICT_BYTES)
     if not re.search(r"^\s*simulationType\s+(RAS|LES)\s*;", turbulence, re.MULTILINE):
         return {}
     return {name: {"type": Word(name), "libs": _LIBRARY, "writeControl": Word("writeTime")} for name in _WALLS}
@@ -151,8 +152,11 @@ def _copy(source: Path, case: Path, skip: tuple[str, ...]) -> list[str]:
 
 
 def _write(case: Path, relative: str, text: str) -> None:
-    remove_untrusted_tree(case / relative)
-    (case / relative).write_text(text)
+    """Replace a file of the case, which the sandbox may have rearranged: no link on the way is followed."""
+    try:
+        write_untrusted_text(case, relative, text)
+    except UntrustedFileError as error:
+        raise TaskError(f"cannot write the case's {relative}: {error.reason}") from None
 
 
 def _mesh_steps(case: Path, factor: float) -> list[CaseStep]:
