@@ -90,8 +90,19 @@ def test_inline_assembly_is_refused_before_compiling(source: str) -> None:
         ('#if __has_include("/etc/shadow")\n#endif\n' + SAXPY, "may not ask about host files"),
         ("#if __has_incl\\  \nude(</etc/shadow>)\n#endif\n" + SAXPY, "may not ask about host files"),
         (SAXPY + "\0 __asm__", "NUL byte"),
+        # The compiler ends a line comment at a lone carriage return; the checks read on to the newline.
+        ('// note\r#include "/etc/passwd"\n' + SAXPY, "may not read other files"),
+        ('// note\r#pragma GCC dependency "/etc/shadow"\n' + SAXPY, "only these pragmas"),
     ],
-    ids=["include split with blanks", "include split by a trigraph", "__has_include", "split __has_include", "NUL"],
+    ids=[
+        "include split with blanks",
+        "include split by a trigraph",
+        "__has_include",
+        "split __has_include",
+        "NUL",
+        "include after a carriage return",
+        "pragma after a carriage return",
+    ],
 )
 def test_host_files_cannot_be_named_through_splices_or_queries(source: str, match: str) -> None:
     with pytest.raises(CandidateError, match=match):

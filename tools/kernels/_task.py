@@ -463,8 +463,11 @@ class KernelTask(ABC):
         The source must be one self-contained file: a directive that reads another (`#include` of a
         host file, spelled with comments, line splices, digraphs or trigraphs in between) is refused
         before anything compiles it, since the compiler's log would hand that file's contents back
-        as feedback; so is a source over MAX_SOURCE_BYTES.
+        as feedback; so is a source over MAX_SOURCE_BYTES. Line ends are made newlines first, and the candidate
+        compiled is that text: the compiler ends a `//` comment at a lone carriage return too, and the checks
+        read `// note\r#include "/etc/passwd"` as one comment while the compiler read the file in.
         """
+        source = source.replace("\r\n", "\n").replace("\r", "\n")
         size = len(source.encode())
         if size > MAX_SOURCE_BYTES:
             raise CandidateError(f"kernel source is {size} bytes; at most {MAX_SOURCE_BYTES} are accepted")
