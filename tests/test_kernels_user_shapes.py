@@ -137,6 +137,9 @@ def test_exact_equality_holds_nan_where_the_reference_is_nan() -> None:
     assert not exact_check(np.array([1.0, 0.0, 2.0], np.float32), want).ok
     assert not exact_check(np.array([np.nan, np.nan, 2.0], np.float32), want).ok
     assert exact_check(np.array([3, -1], np.int32), np.array([3, -1], np.int32)).ok
+    # Bit for bit, a zero's sign counts (under `!=` -0.0 equalled +0.0); a NaN's payload does not.
+    assert not exact_check(np.array([0.0], np.float32), np.array([-0.0], np.float32)).ok
+    assert exact_check(np.array([-0.0, -np.nan], np.float32), np.array([-0.0, np.nan], np.float32)).ok
 
 
 def test_only_the_poison_pattern_counts_as_unwritten() -> None:

@@ -860,11 +860,16 @@ def exact_check(got: np.ndarray, expected: np.ndarray) -> Check:
     """Bit-exact equality (integer tasks with a counter-based RNG); NaN where the reference is NaN.
 
     A float task declared exact compared with `!=`, under which NaN never equals NaN: a kernel
-    computing the reference's own NaN (a square root of a negative input) was rejected.
+    computing the reference's own NaN (a square root of a negative input) was rejected. Under `!=` -0.0
+    equals +0.0 too, which bit for bit it does not: a real zero's sign is checked.
     """
     flat_got, flat_ref = got.reshape(-1), expected.reshape(-1)
     differs = flat_got != flat_ref
-    if flat_ref.dtype.kind in "fc" and flat_got.dtype.kind in "fc":
+    if flat_ref.dtype.kind == "f" and flat_got.dtype.kind == "f":
+        differs &= ~(np.isnan(flat_got) & np.isnan(flat_ref))
+        differs |= np.signbit(flat_got) != np.signbit(flat_ref)  # -0.0 is not +0.0 bit for bit
+        differs &= ~(np.isnan(flat_got) & np.isnan(flat_ref))  # any NaN where the reference has one
+    elif flat_ref.dtype.kind in "fc" and flat_got.dtype.kind in "fc":
         differs &= ~(np.isnan(flat_got) & np.isnan(flat_ref))
     mismatch = np.flatnonzero(differs)
     if mismatch.size == 0:
