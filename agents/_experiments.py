@@ -253,9 +253,11 @@ def run_driver(execution: Execution, spec: ExperimentSpec, directory: Path) -> E
 def finish_experiment(context: RunContext, prepared: PreparedExperiment, outcome: ExperimentOutcome) -> None:
     """Record the outcome and its files as artifacts, once."""
     spec = prepared.spec
-    evidence = record_outputs(context, prepared.experiment_id, spec.key, prepared.directory, outcome)
-    context.store.update_experiment(
+    staged = stage_outputs(context, prepared.experiment_id, spec.key, prepared.directory, outcome)
+    evidence = {path: artifact.sha256 for path, artifact in staged}
+    context.store.finish_experiment(
         prepared.experiment_id,
+        [artifact for _, artifact in staged],
         status=outcome.status,
         error=outcome.error,
         metrics=outcome.metrics,
@@ -271,10 +273,10 @@ def abort_experiment(context: RunContext, prepared: PreparedExperiment, reason: 
     context.store.update_experiment(prepared.experiment_id, status="error", error=reason, finished_at=utcnow())
 
 
-def record_outputs(
+def stage_outputs(
     context: RunContext, experiment_id: int, key: str, directory: Path, outcome: ExperimentOutcome
-) -> dict[str, str]:
-    """Store every produced file as an artifact; returns relative path -> sha256.
+) -> list[tuple[str, Artifact]]:
+    """Store every produced file's bytes as an artifact; returns (relative path, row to record) for each.
 
     The experiment directory was written by the sandbox, so each file is read without following any
     link below `directory`, regular files only, size-capped. A refused file is not stored: its
@@ -301,8 +303,7 @@ def record_outputs(
             context.emit("refused", f"{key}: {item.path} not stored: {error.reason}", key=key, path=item.path)
             continue
         staged.append((item.path, artifact))
-    context.store.add_artifacts([artifact for _, artifact in staged])
-    return {path: artifact.sha256 for path, artifact in staged}
+    return staged
 
 
 def restore_recorded_outputs(context: RunContext, directory: Path, evidence: dict[str, str]) -> list[str]:

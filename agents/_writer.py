@@ -9,11 +9,11 @@ deterministic summary stands, and the notes say which kinds of problem the gate 
 from __future__ import annotations
 
 import base64
+import contextlib
 import html
 import json
 import mimetypes
 import re
-import shutil
 from collections.abc import Collection
 from pathlib import Path
 from typing import Any
@@ -31,7 +31,7 @@ from agents._markdown import (
     small_print,
 )
 from agents.llm import LLMError, Message
-from runs import Artifact, Experiment, RecordedVerdict, Run
+from runs import Artifact, Experiment, RecordedVerdict, Run, sha256_file, write_atomically
 from verifiers import ExperimentFacts, VerdictFacts, WriteupRecord, check_prose, paragraphs, problem_kinds
 
 UNSHOWN_PARAMS = ("case", "definition", "header", "statement", "proof", "starts")
@@ -74,13 +74,19 @@ def _reasons(verdict: RecordedVerdict) -> str:
 
 
 def _figure_copy(context: RunContext, artifact: Artifact) -> str:
-    """Copy a figure next to the report (by digest, so names never collide) and return its link."""
+    """Copy a figure next to the report (by digest, so names never collide) and return its link.
+
+    A copy already there is kept only when it holds the digest's bytes, and a new one is written whole or not
+    at all: a write-up killed halfway through a copy left half a figure, which the resumed write-up kept and
+    `report.html` inlined under the full figure's digest."""
     figures = context.run_dir / "figures"
     figures.mkdir(parents=True, exist_ok=True)
     name = f"{artifact.sha256[:12]}-{Path(artifact.name).name}"
     target = figures / name
-    if not target.exists():
-        shutil.copyfile(stored_artifact_path(context, artifact), target)
+    if target.is_symlink() or not target.is_file() or sha256_file(target) != artifact.sha256:
+        with contextlib.suppress(FileNotFoundError):
+            target.unlink()
+        write_atomically(target, stored_artifact_path(context, artifact).read_bytes())
     return f"figures/{name}"
 
 
@@ -148,7 +154,9 @@ def _accepted_section(context: RunContext, experiment: Experiment, verdicts: lis
         for name, value in sorted(verdict.metrics.items()):
             lines.append(f"| {name} | {_format(value)} | {verdict.gate} {_verdict_ref(verdict)} |")
     lines.append("")
-    artifacts = context.store.artifacts_of(context.run_id, experiment.id)
+    # Only the outputs the verdicts cite (the experiment's evidence): never a file of an earlier attempt.
+    cited = set((experiment.evidence or {}).values())
+    artifacts = [a for a in context.store.artifacts_of(context.run_id, experiment.id) if a.sha256 in cited]
     for artifact in (a for a in artifacts if a.kind == "image"):
         link = _figure_copy(context, artifact)
         lines += [f"![{escape_markdown(artifact.name, one_line=True)}]({link})", "", _digest_note(artifact.sha256), ""]

@@ -733,6 +733,20 @@ class RunStore:
             session.commit()
         return list(rows)
 
+    def finish_experiment(self, experiment_id: int, rows: Sequence[Artifact], **values: Any) -> None:
+        """Record an experiment's output files (rows from `stage_artifact`) in place of any an earlier attempt
+        recorded, and its outcome (`values`, as `update_experiment`), in one transaction.
+
+        Stored and marked finished in two commits, a process killed between them left the first attempt's
+        files attached to the experiment; `agent resume` ran it again and recorded the outputs a second
+        time, and the report's accepted results showed the killed attempt's kernel, which no gate judged,
+        beside the judged one."""
+        with self.session() as session:
+            session.execute(delete(Artifact).where(col(Artifact.experiment_id) == experiment_id))
+            session.add_all(rows)
+            session.execute(update(Experiment).where(col(Experiment.id) == experiment_id).values(**values))
+            session.commit()
+
     def record_report(self, run_id: str, rows: Sequence[Artifact]) -> None:
         """Record a run's report files (rows from `stage_artifact`) in place of any written before, and point
         the run at the first, in one transaction.

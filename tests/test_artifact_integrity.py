@@ -172,9 +172,9 @@ def accepted_proof(home: Path) -> Iterator[tuple[RunContext, Path]]:
     )
     folder = context.experiment_dir("re=100")
     (folder / "proof.v").write_bytes(PROOF)
-    store.add_artifact(run.id, folder / "proof.v", kind="proof", name="re=100/proof.v", experiment_id=row.id)
+    proof = store.add_artifact(run.id, folder / "proof.v", kind="proof", name="re=100/proof.v", experiment_id=row.id)
     store.add_verdict(run.id, row.id, GateResult(gate="proof", decision="accept", reasons=["checked"]))
-    store.update_experiment(row.id, decision="accept", status="completed")
+    store.update_experiment(row.id, decision="accept", status="completed", evidence={"proof.v": proof.sha256})
     yield context, folder
     store.engine.dispose()
 

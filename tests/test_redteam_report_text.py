@@ -63,7 +63,7 @@ def _proof_run(store: RunStore, rationale: str = "") -> tuple[RunContext, int, s
     proof = store.add_artifact_bytes(run.id, PROOF.encode(), kind="proof", name="good/proof.v", experiment_id=good.id)
     reason = f"checked; the file says {LRI}accepted{PDI}"
     verdict = store.add_verdict(run.id, good.id, GateResult(gate="proof-check", decision="accept", reasons=[reason]))
-    store.update_experiment(good.id, decision="accept", status="completed")
+    store.update_experiment(good.id, decision="accept", status="completed", evidence={"proof.v": proof.sha256})
     if rationale:
         store.update_experiment(good.id, rationale=rationale.format(digest=proof.sha256[:12]))
     no_sandbox: Any = None  # the write-up runs nothing in a sandbox

@@ -116,6 +116,25 @@ def test_an_experiments_outputs_are_recorded_together_or_not_at_all(store: RunSt
     assert store.add_artifacts([]) == []
 
 
+def test_an_experiment_finished_again_keeps_only_its_last_attempts_outputs(store: RunStore, tmp_path: Path) -> None:
+    """A process killed after an attempt's outputs were recorded, before the experiment was marked finished:
+    resumed, the experiment ran again, and both attempts' files stayed attached to it (the report showed the
+    killed attempt's kernel, which no gate judged)."""
+    run = store.create_run(_task())
+    experiment = store.add_experiment(run.id, ExperimentSpec(key="e1", task_id="cfd/test", params={"re": 100}))
+    assert experiment.id is not None
+    (tmp_path / "candidate.cl").write_text("the killed attempt's")
+    store.add_artifacts(
+        [store.stage_artifact(run.id, tmp_path / "candidate.cl", kind="log", experiment_id=experiment.id)]
+    )
+    (tmp_path / "candidate.cl").write_text("the judged attempt's")
+    again = store.stage_artifact(run.id, tmp_path / "candidate.cl", kind="log", experiment_id=experiment.id)
+    store.finish_experiment(experiment.id, [again], status="completed", evidence={"candidate.cl": again.sha256})
+    kept = store.artifacts_of(run.id, experiment.id)
+    assert [a.sha256 for a in kept] == [again.sha256]
+    assert store.experiments(run.id)[0].status == "completed"
+
+
 def test_a_status_and_its_event_are_written_together(store: RunStore, monkeypatch: pytest.MonkeyPatch) -> None:
     """An events stream that saw a run end read its remaining events and stopped: a status event committed
     after the status was missed. With the separate write failing, the status and its event still land."""

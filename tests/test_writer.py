@@ -72,7 +72,7 @@ def _populated_run(store: RunStore, tmp_path: Path) -> tuple[str, RunContext]:
     import matplotlib.pyplot as plt
 
     plt.imsave(figure, np.random.default_rng(0).random((20, 20)))
-    store.add_artifact(run.id, figure, kind="image", name="re=100/figures/fields.png", experiment_id=good.id)
+    shown = store.add_artifact(run.id, figure, kind="image", name="re=100/figures/fields.png", experiment_id=good.id)
     store.add_verdict(
         run.id, good.id, GateResult(gate="comparator", decision="accept", reasons=["ok"], metrics={"rmse_u": 0.0042})
     )
@@ -81,7 +81,9 @@ def _populated_run(store: RunStore, tmp_path: Path) -> tuple[str, RunContext]:
         bad.id,
         GateResult(gate="comparator", decision="revise", reasons=["rmse 0.31 too high"], metrics={"rmse_u": 0.31}),
     )
-    store.update_experiment(good.id, decision="accept", status="completed")
+    store.update_experiment(
+        good.id, decision="accept", status="completed", evidence={"figures/fields.png": shown.sha256}
+    )
     store.update_experiment(bad.id, decision="revise", status="completed")
     context = RunContext(
         store=store, run_id=run.id, task=task, workload=catalog.workload_for(task), sandbox_factory=lambda path: None
@@ -109,7 +111,10 @@ def test_the_accepted_proof_is_in_the_report_and_a_rejected_one_is_not(store: Ru
     good, bad = store.experiments(run_id)
     assert good.id is not None and bad.id is not None
     accepted = "Theorem t : 1 + 1 = 2.\nProof.\n  reflexivity.\nQed.\n"
-    store.add_artifact_bytes(run_id, accepted.encode(), kind="proof", name="re=100/proof.v", experiment_id=good.id)
+    proof = store.add_artifact_bytes(
+        run_id, accepted.encode(), kind="proof", name="re=100/proof.v", experiment_id=good.id
+    )
+    store.update_experiment(good.id, evidence={**good.evidence, "proof.v": proof.sha256})
     store.add_artifact_bytes(
         run_id,
         b"Theorem t : 2 = 3.\nProof.\n  omega_wrong.\nAdmitted.\n",
@@ -124,6 +129,19 @@ def test_the_accepted_proof_is_in_the_report_and_a_rejected_one_is_not(store: Ru
     assert f"artifact sha256 [{digest}](/artifacts/{digest})" in results
     assert "omega_wrong" not in report and "Admitted" not in report
     assert "reflexivity" in (store.run_dir(run_id) / "report.html").read_text()
+
+
+def test_an_output_no_verdict_cites_is_not_shown_among_the_accepted_results(store: RunStore, tmp_path: Path) -> None:
+    """A killed attempt's file left attached to the experiment (no verdict cites it) showed in the report."""
+    run_id, context = _populated_run(store, tmp_path)
+    context.workload = ProofsWorkload()
+    good = store.experiments(run_id)[0]
+    assert good.id is not None
+    store.add_artifact_bytes(
+        run_id, b"Theorem stale : True.\n", kind="proof", name="re=100/proof.v", experiment_id=good.id
+    )
+    results = write_report(context).read_text().split("## Accepted results")[1].split("## Appendix")[0]
+    assert "stale" not in results and "fields.png" in results
 
 
 def _with_llm(context: RunContext, server: ScriptedLLMServer) -> RunContext:
@@ -165,3 +183,16 @@ def test_model_prose_that_sticks_to_the_record_is_kept(store: RunStore, tmp_path
     # The summary's citations, checked by the gate, are printed as the writer's own (linked by the dashboard).
     assert faithful.replace("[V1]", "[[V1]](#verdict-1)") in report.split("## Summary")[1]
     assert [v.decision for v in store.verdicts(run_id) if v.gate == "write-up"] == ["accept"]
+
+
+def test_a_half_written_figure_copy_is_written_again(store: RunStore, tmp_path: Path) -> None:
+    """A write-up killed halfway through copying a figure left half of it, which the resumed write-up kept."""
+    from runs import sha256_file
+
+    run_id, context = _populated_run(store, tmp_path)
+    figure = next(a for a in store.artifacts_of(run_id) if a.kind == "image")
+    copy = store.run_dir(run_id) / "figures" / f"{figure.sha256[:12]}-fields.png"
+    copy.parent.mkdir(parents=True, exist_ok=True)
+    copy.write_bytes(store.artifacts.open_path(figure.sha256).read_bytes()[:100])
+    write_report(context)
+    assert sha256_file(copy) == figure.sha256

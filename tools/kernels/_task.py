@@ -356,6 +356,9 @@ class KernelTask(ABC):
     held-out gate checks every one at correctness-only sizes (`at_other_distributions`). With one
     distribution only, an nbody kernel that clamped masses above any drawn one, and a reduction that
     started its maximum at 0 where every drawn field had a positive maximum, passed every gate."""
+    largest: ClassVar[tuple[int | None, ...] | None] = None
+    """The largest dimensions the contract allows, None where it sets no bound (hmc's d <= 32): sizes drawn
+    above the search's stay within them, and one checked size sits on each bound exactly (`edge_sizes`)."""
     smallest: ClassVar[tuple[int, ...] | None] = None
     """The smallest dimensions the contract allows, where it allows sizes below the search's: the held-out gate
     then also checks sizes drawn between these and the smallest checked one (a saxpy kernel that dropped
@@ -549,16 +552,54 @@ class KernelTask(ABC):
         """
         if not self.heldout:
             return ()
+        edges = self.edge_sizes(rng)
         if not self.residue_checks:  # the held-out shapes alone, once more, at other input scales
             again = [Size(f"{c.label}-again", self.heldout_dims(c, rng), correctness_only=True) for c in self.heldout]
             if not self.scale_free_inputs and not self.other_distributions:
-                return ()
-            return self.at_other_distributions(self.at_other_scales(again, rng), rng)
+                again = []
+            return self.at_other_distributions(self.at_other_scales([*again, *edges], rng), rng)
         gaps = self._gap_centres(rng)
         plans = [(centre, RESIDUE_PICKERS) for centre in self.heldout]
-        plans += [(centre, GAP_PICKERS) for centre in gaps]
+        plans += [(centre, GAP_PICKERS) for centre in (*gaps, self._above_centre(rng))]
         sizes = self._sizes_around(plans, rng) + self._joint_residue_sizes([*self.heldout, *gaps], rng)
-        return self.at_other_distributions(self.at_other_scales(sizes, rng), rng)
+        return self.at_other_distributions(self.at_other_scales([*sizes, *edges], rng), rng)
+
+    def edge_sizes(self, rng: np.random.Generator) -> list[Size]:
+        """Correctness-only sizes on the contract's edges: the `smallest` dimensions (2 at least), and for each bound
+        `largest` declares, a held-out draw with that dimension on its bound. hmc's chains were checked for
+        d from 12 to 31 only (the contract allows 1 to 32), and a kernel wrong wherever d < 12 or d == 32 passed
+        every gate; ising and hmc were never checked below their search's smallest size at all."""
+        sizes = []
+        if self.smallest is not None:
+            # At least two elements a side: one value alone can be drawn constant (saxpy's one in 64 zeros
+            # at one element is every time), and a run then cannot get inputs of its own.
+            sizes.append(Size("edge-smallest", tuple(max(2, low) for low in self.smallest), correctness_only=True))
+        if self.largest is not None:
+            for index, bound in enumerate(self.largest):
+                if bound is None:
+                    continue
+                drawn = list(self.heldout_dims(self.heldout[0], rng))
+                if index < len(drawn):
+                    drawn[index] = bound
+                    sizes.append(Size(f"edge-largest-{index}", tuple(drawn), correctness_only=True))
+        return sizes
+
+    def _above_centre(self, rng: np.random.Generator) -> Size:
+        """A centre beyond every size a gate checks: each dimension past the largest the search or the
+        held-out centres use, 1.35 to 1.6 times their product in all (within `largest`). Nothing above the
+        largest checked size was ever judged: an nbody kernel keeping every body in 4,096 local slots, and a
+        saxpy kernel dropping `+ y` from n = 9,000,000 on, passed both gates."""
+        width = len(self.heldout[0].dims)
+        anchors = [size.dims for size in (*self.sizes, *self.heldout) if len(size.dims) == width]
+        grow = float(rng.uniform(1.35, 1.6)) ** (1.0 / width)
+        bounds = self.largest if self.largest is not None and len(self.largest) == width else (None,) * width
+        dims = []
+        for index in range(width):
+            top = max(dims_[index] for dims_ in anchors)
+            wanted = max(top + 1, round(top * grow))
+            bound = bounds[index]
+            dims.append(wanted if bound is None else min(wanted, bound))
+        return Size("above", tuple(dims))
 
     def _sizes_around(
         self, plans: Sequence[tuple[Size, Sequence[tuple[str, Picker]]]], rng: np.random.Generator

@@ -121,6 +121,8 @@ class Hmc(KernelTask):
     tunables: ClassVar[dict[str, tuple[int, ...]]] = {"LOCAL": (64, 0, 16, 32, 128, 256)}
     sizes = (Size("c512", (512, 16)), Size("c2048", (2048, 16)), Size("c8192", (8192, 16)))
     heldout = (Size("heldout", (5000, 16)), Size("heldout-d24", (1500, 24)))
+    smallest = (1, 1)
+    largest = (None, MAXD)
     scalar_ranges: ClassVar[dict[str, ScalarRange]] = {
         "iters": ScalarRange(10, 14, default=ITERS, integer=True, why="at least the transitions the moments need"),
         "steps": ScalarRange(11, 14, default=STEPS, integer=True, why="with eps: see eps"),

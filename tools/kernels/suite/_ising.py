@@ -98,6 +98,7 @@ class Ising(KernelTask):
     tunables: ClassVar[dict[str, tuple[int, ...]]] = {"LX": (16, 0, 8, 32, 64, 128), "LY": (1, 2, 4, 8), "HALF": (0, 1)}
     sizes = (Size("cache", (256, 256)), Size("l3", (1024, 1024)), Size("memory", (2048, 2048)))
     heldout = (Size("heldout", (1536, 1536)), Size("heldout-rect", (2048, 640)))
+    smallest = (2, 2)
     scalar_ranges: ClassVar[dict[str, ScalarRange]] = {
         "beta": ScalarRange(
             0.1, 1.0, default=BETA, why="hot to cold phase around the critical 0.44; t4, t8 follow from it, bit-exact"

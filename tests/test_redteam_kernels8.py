@@ -1,0 +1,80 @@
+"""A red-team pass on the kernel gates: sizes past the contract's edges that no gate ever judged.
+
+Every kernel in `tests/data/kernels_past_the_edges` is wrong only where no checked size reached, and each was
+accepted by `agent check`: fft3d fused into one launch per axis and wrong past 128 points an axis (9.5x the
+seed held out; every checked axis lay within 16-128), nbody keeping at most 4,096 bodies in local memory and
+saxpy dropping `+ y` from n = 9,000,000 on (nothing above the largest searched size was checked), hmc
+accepting every proposal where d < 12 or d == 32 (d was checked from 12 to 31 only), and ising flipping every
+site on lattices narrower than 200 (no side below 256 was checked)."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from tests.conftest import opencl_usable, require_tool
+from tests.test_redteam_kernels4 import factory, planner
+from tools.kernels import SUITE, Harness
+
+CHEATS = Path(__file__).parent / "data" / "kernels_past_the_edges"
+WRONG = {
+    "fft3d": "fft3d_fused_upto128.cl",
+    "nbody": "nbody_local_all_upto4096.cl",
+    "saxpy": "saxpy_wrong_above_9M.cl",
+    "hmc": "hmc_linear_wrong_small_d.cl",
+    "ising": "ising_wrong_below_200.cl",
+}
+
+
+@pytest.mark.parametrize("name", sorted(task for task in SUITE if SUITE[task].residue_checks))
+def test_every_judging_run_checks_a_size_past_the_largest_checked_one(name: str) -> None:
+    task = SUITE[name]
+    largest = max(math.prod(size.dims) for size in (*task.sizes, *task.heldout))
+    for seed in range(4):
+        sizes = planner(task).residue_sizes(seed)
+        assert any(math.prod(size.dims) > largest for size in sizes), (name, seed)
+
+
+def test_fft3d_checks_an_axis_longer_than_its_held_out_draws() -> None:
+    for seed in range(6):
+        axes = [max(size.dims) for size in planner(SUITE["fft3d"]).residue_sizes(seed)]
+        assert max(axes) >= 256, (seed, axes)
+
+
+def test_hmc_checks_dimensions_at_both_ends_of_its_contract() -> None:
+    for seed in range(4):
+        dims = [size.dims[1] for size in planner(SUITE["hmc"]).residue_sizes(seed)]
+        assert 32 in dims and min(dims) < 12, (seed, sorted(dims))
+
+
+def test_ising_checks_lattices_below_the_searched_ones() -> None:
+    for seed in range(4):
+        sides = [min(size.dims) for size in planner(SUITE["ising"]).residue_sizes(seed)]
+        assert min(sides) < 256 and all(side % 2 == 0 for side in sides), (seed, sorted(sides))
+
+
+def test_the_above_centre_respects_a_declared_bound() -> None:
+    centre = SUITE["hmc"]._above_centre(np.random.default_rng(0))
+    assert centre.dims[1] <= 32 and centre.dims[0] > 8192
+
+
+@pytest.mark.slow
+@pytest.mark.opencl
+@pytest.mark.parametrize("name", sorted(WRONG))
+def test_kernels_wrong_past_the_checked_edges_now_fail_and_the_seeds_pass(tmp_path: Path, name: str) -> None:
+    require_tool(opencl_usable(), "an OpenCL platform (pocl-opencl-icd) with pyopencl")
+    from tools.kernels import Worker
+
+    task = SUITE[name]
+    source = (CHEATS / WRONG[name]).read_text()
+    with Worker(factory, tmp_path / "worker") as worker:
+        harness = Harness(task, worker, ceilings=None, repeats=1)
+        for seed in (1, 2):
+            sizes = harness.residue_sizes(seed)
+            wrong = harness.evaluate(source, "heldout", seed=seed, sizes=sizes, repeats=1)
+            assert wrong.status == "incorrect", wrong.feedback()
+            honest = harness.evaluate(task.seed, "heldout", seed=seed, sizes=sizes, repeats=1)
+            assert honest.ok, honest.feedback()
