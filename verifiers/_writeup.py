@@ -38,6 +38,7 @@ disguised characters) rejects the prose on its own (`verifiers._writeup_text`).
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass, field
 
@@ -132,6 +133,7 @@ def _is_percent(name: str) -> bool:
 _SEPARATORS = r"[\s_=:/\-–—·]*"
 
 
+@functools.lru_cache(maxsize=1 << 14)
 def _key_pattern(key: str) -> re.Pattern[str]:
     """A key as prose may spell it: any case, separators anywhere ('re=400' ~ 'Re 400', 'kEpsilon' ~ 'k-epsilon')."""
     characters = [re.escape(c) for c in key.lower() if c.isalnum()]
@@ -426,8 +428,10 @@ class _Quantity:
     qualifier: str = ""
 
 
-_PARAMETER_WORDS = {"cell": {"mesh", "grid", "resolution", "cell"}, "re": {"reynolds", "re"}}
-"""Words prose uses for a parameter whose name it does not spell out ('a 64x64 mesh' states the `cells`)."""
+_PARAMETER_WORDS = {"cell": {"mesh", "grid", "resolution", "cell"}, "re": {"reynold", "re"}}
+"""Words prose uses for a parameter whose name it does not spell out ('a 64x64 mesh' states the `cells`), as
+`_names` reads them: stemmed ('Reynolds' is `reynold`; spelled unstemmed here, 'at Reynolds 400' was tied to no
+parameter and matched whatever measured value equalled 400)."""
 
 
 def _quantities(record: WriteupRecord, cited: list[VerdictFacts]) -> list[_Quantity]:
