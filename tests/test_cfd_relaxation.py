@@ -60,12 +60,36 @@ def test_a_dotted_name_is_never_read_more_leniently_than_the_solver_relaxes_it(t
     assert quoted("alpha.water") == 1e-3
 
 
+@pytest.mark.parametrize(
+    "body",
+    [
+        'relaxationFactors { "equation." { U 1e-2; ".*" 1e-6; } }',
+        '"relaxationFactor.*" { equations { U 1e-2; ".*" 1e-6; } }',
+    ],
+    ids=["equations under a pattern", "relaxationFactors under a pattern"],
+)
+def test_factors_under_pattern_keys_are_found_as_openfoam_finds_them(tmp_path: Path, body: str) -> None:
+    """OpenFOAM relaxes pitzDaily identically under these keys; read by exact names they were factors of 1."""
+    factor = equation_relaxation(_solution(tmp_path, body))
+    assert factor("Ux") == 1e-2 and factor("epsilon") == 1e-6
+
+
+def test_a_top_level_include_or_a_key_of_the_readers_own_is_not_read_as_no_factors(tmp_path: Path) -> None:
+    with pytest.raises(FoamParseError, match="#include at its top level"):
+        equation_relaxation(_solution(tmp_path, '#include "relaxation"\nsolvers { }'))
+    with pytest.raises(FoamParseError, match="begins with '#'"):
+        equation_relaxation(_solution(tmp_path, '"#directives" (x);'))
+
+
 RELAXED = {
     "as the stock case writes them": 'U 1e-2; ".*" 1e-6;',
     # The same factors as OpenFOAM also reads them, each once read as absent (so as 1) and the case accepted:
     "under default and a POSIX class": '"[[:upper:]]" 1e-2; default 1e-6;',
     "followed by a second, empty block": 'U 1e-2; ".*" 1e-6; } equations {',
 }
+KEYS = {"under a pattern for equations": '"equation."'}
+"""How the `equations` block is named where not as the stock case names it (OpenFOAM finds it by pattern)."""
+RELAXED["under a pattern for equations"] = 'U 1e-2; ".*" 1e-6;'
 
 
 @pytest.mark.slow
@@ -76,7 +100,8 @@ def test_a_steady_run_relaxed_until_its_residuals_vanish_is_not_converged(tmp_pa
     case = _tutorial("simpleFoam/pitzDaily", tmp_path / "pitz")
     solution = case / "system" / "fvSolution"
     text = solution.read_text()
-    text, replaced = re.subn(r"(equations\s*\{)[^}]*\}", rf"\g<1> {RELAXED[factors]} }}", text, count=1)
+    key = KEYS.get(factors, "equations")
+    text, replaced = re.subn(r"equations\s*\{[^}]*\}", f"{key} {{ {RELAXED[factors]} }}", text, count=1)
     text = re.sub(r"(residualControl\s*\{\s*p\s+)1e-2;", r"\g<1>5e-4;", text, count=1)
     assert replaced == 1 and "1e-6;" in text and "5e-4;" in text, text
     solution.write_text(text)

@@ -193,6 +193,9 @@ def _block(tokens: list[str], index: int) -> tuple[FoamDict, int]:
             index += 1
         entry = parts[0] if len(parts) == 1 else parts
         name = key.strip('"')
+        if name.startswith("#"):
+            # Keys of the reader's own (`#directives`) begin so: a quoted one would overwrite them.
+            raise FoamParseError(f"the quoted key {key[:60]!r} begins with '#', as no entry OpenFOAM reads does")
         entries[name] = _merged(entries[name], entry) if name in entries else entry
     if index >= len(tokens):
         return entries, index

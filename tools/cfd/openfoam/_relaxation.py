@@ -13,6 +13,7 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Callable
+from typing import Any
 from pathlib import Path
 
 from tools.cfd.openfoam._foamread import (
@@ -27,6 +28,28 @@ _PATTERN = re.compile(r"[.*+?()|\[\]^$\\]")
 """A key holding any of these is a regular expression (OpenFOAM's quoted keys), matched whole."""
 _COMPONENT = re.compile(r"^([\w.:]+?)(x|y|z|xx|xy|xz|yy|yz|zz)$")
 """A logged component (`Ux`, `U.airx`, `Rxy`) and the equation it is solved in."""
+
+
+def _entry(entries: dict[str, Any], name: str, fv_solution: Path) -> Any:
+    """`entries[name]` as OpenFOAM finds it: the key itself, else the last pattern key written that matches
+    the name whole. `relaxationFactors { "equation." { ... } }` and a quoted `"relaxationFactor.*"` both
+    relax the solver, and read by their exact names only, factors of 1e-6 were taken as absent (1).
+
+    Raises:
+        FoamParseError: a pattern key labgate does not evaluate.
+    """
+    if name in entries:
+        return entries[name]
+    found = None
+    for key, value in entries.items():
+        if key.startswith("#") or not _PATTERN.search(key):
+            continue
+        try:
+            if foam_pattern(key).fullmatch(name):
+                found = value
+        except UnreadPatternError as error:
+            raise FoamParseError(f"{fv_solution}: {error}") from None
+    return found
 
 
 def equation_relaxation(fv_solution: Path, *, within: Path | None = None) -> Callable[[str], float]:
@@ -44,10 +67,17 @@ def equation_relaxation(fv_solution: Path, *, within: Path | None = None) -> Cal
             (`#include`, `#remove`...) or a pattern labgate does not evaluate: residuals are then judged by
             their drop alone.
     """
-    factors = read_foam_dict(fv_solution, within=within).get("relaxationFactors", {})
-    if not isinstance(factors, dict):
+    solution = read_foam_dict(fv_solution, within=within)
+    if solution.get("#directives"):
+        # An `#include` at the top may bring the factors in (a top-level one relaxed pitzDaily by 1e-6 unread).
+        first = str(solution["#directives"][0]).split()[0]
+        raise FoamParseError(f"{fv_solution}: uses {first} at its top level, not read here")
+    factors = _entry(solution, "relaxationFactors", fv_solution)
+    if factors is None:
         return lambda field: 1.0
-    equations = factors.get("equations")
+    if not isinstance(factors, dict):
+        raise FoamParseError(f"{fv_solution}: relaxationFactors is not a dictionary")
+    equations = _entry(factors, "equations", fv_solution)
     if isinstance(equations, dict):
         entries = equations
     else:  # the old flat form: its entries relax fields and equations alike
