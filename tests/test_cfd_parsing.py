@@ -146,3 +146,14 @@ def test_ghia_tables_carry_their_source_and_exclusions() -> None:
     assert v.exclusions and "0.9063" in v.exclusions[0]
     with pytest.raises(KeyError, match="no data at Re = 250"):
         ghia_profiles(250)
+
+
+def test_a_face_list_inside_a_block_comment_is_not_the_meshs(tmp_path: Path) -> None:
+    """A made-up owner list in `/* */`, which OpenFOAM skips, was read as the mesh's connectivity: the mesh gate
+    judged a cavity beside a converged channel as one region and accepted it."""
+    from tools.cfd.openfoam._patches import read_label_list
+
+    header = "FoamFile { version 2.0; format ascii; class labelList; object owner; }\n"
+    owner = tmp_path / "owner"
+    owner.write_text(header + "/* a note\n4\n(\n9\n9\n9\n9\n)\n*/\n// 3 (7 7 7)\n3\n(\n0\n1\n2\n)\n")
+    assert read_label_list(owner).tolist() == [0, 1, 2]

@@ -21,6 +21,7 @@ from tools.cfd.openfoam._fields import (
     parse_internal_field,
     read_field_text,
     read_output_text,
+    without_comments,
 )
 from tools.cfd.openfoam._foamread import FoamParseError, parse_foam_dict
 
@@ -54,8 +55,10 @@ class PatchInfo:
 def mesh_patches(case: Path, folder: Path | None = None) -> dict[str, PatchInfo]:
     """The patches of the mesh the fields of `folder` (else the case's own mesh) live on (`mesh_folder`)."""
     path = mesh_folder(case, folder) / "boundary"
-    text = _without_header(read_output_text(path, within=case))
-    text = re.sub(r"//[^\n]*", "", text)
+    # Both kinds of comment go before anything is looked for (a list in a `/* */` comment is none OpenFOAM reads).
+    text = _without_header(without_comments(read_output_text(path, within=case)))
+    if "(" not in text:
+        raise FieldFormatError(f"{path}: no list of patches found")
     start = text.index("(")
     try:
         entries = parse_foam_dict(text[start + 1 : text.rindex(")")])
@@ -70,8 +73,9 @@ def mesh_patches(case: Path, folder: Path | None = None) -> dict[str, PatchInfo]
 
 def read_label_list(path: Path, *, within: Path | None = None) -> NDArray[np.int64]:
     """An ASCII label list (`owner`, `neighbour`), or its `.gz` as OpenFOAM reads it (`read_field_text`)."""
-    text = _without_header(read_field_text(path, within=within))
-    text = re.sub(r"//[^\n]*", "", text)
+    # Block comments too: a made-up face list inside `/* */`, which OpenFOAM skips, was read as the mesh's
+    # connectivity, and the mesh gate judged a cavity beside a converged channel as one region (accepted).
+    text = _without_header(without_comments(read_field_text(path, within=within)))
     head = _LIST_HEAD.search(text)
     if head is None:
         raise FieldFormatError(f"{path}: no list found")
