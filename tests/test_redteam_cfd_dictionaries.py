@@ -68,6 +68,13 @@ def test_a_pattern_that_backtracks_without_end_is_refused(pattern: str) -> None:
     assert foam_pattern("[[:upper:]]").fullmatch("U") and foam_pattern("(inlet|outlet).*").fullmatch("outlet1")
 
 
+def test_a_pattern_of_many_unbounded_repeats_is_refused() -> None:
+    """`".*"` thirty times and a letter took 86 s to full-match one patch name (a power of the name's length)."""
+    with within_seconds(10), pytest.raises(UnreadPatternError, match="repeats without bound 30 times"):
+        foam_pattern(".*" * 30 + "Q")
+    assert foam_pattern("(U|k|epsilon).*Final").fullmatch("UFinal") and foam_pattern(r"a\*b").fullmatch("a*b")
+
+
 BOUNDARY = """3
 (
     movingWall { type wall; inGroups 1(wall); nFaces 40; startFace 3120; }

@@ -85,6 +85,10 @@ _POSIX_CLASSES = {
 _POSIX_CLASS = re.compile(r"\[:(\w+):\]")
 _QUANTIFIED_GROUP = re.compile(r"\)(?:[*+]|\{\d*,\d*\})")
 MAX_PATTERN_CHARS = 200
+MAX_PATTERN_REPEATS = 6
+"""Unbounded repeats (`*`, `+`, `{n,}`) a pattern may hold: full-matching `".*" * k` against a name costs about
+its length to the k-th power (20 of them: 2 s, 30: 86 s, per name and gate); OpenFOAM's keys use one or two."""
+_UNBOUNDED_REPEAT = re.compile(r"(?<!\\)(?:[*+]|\{\d*,\})")
 
 
 class UnreadPatternError(LabgateError, ValueError):
@@ -128,8 +132,16 @@ def foam_pattern(key: str) -> re.Pattern[str]:
                 depth_has_repeat[-1] = depth_has_repeat[-1] or inner
         elif char in "*+?{|" and depth_has_repeat:
             depth_has_repeat[-1] = True
+    repeats = len(_UNBOUNDED_REPEAT.findall(translated))
+    if repeats > MAX_PATTERN_REPEATS:
+        raise UnreadPatternError(
+            f'the pattern "{key[:40]}" repeats without bound {repeats} times (at most {MAX_PATTERN_REPEATS} are '
+            "read): matching it takes time growing as a power of that"
+        )
     try:
         return re.compile(translated)
+    except RecursionError:
+        raise UnreadPatternError(f'the pattern "{key[:40]}..." nests too deeply to be read') from None
     except re.error as error:
         raise UnreadPatternError(f'the pattern "{key}" is not a regular expression ({error})') from None
 

@@ -13,8 +13,8 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Callable
-from typing import Any
 from pathlib import Path
+from typing import Any
 
 from tools.cfd.openfoam._foamread import (
     FoamParseError,
