@@ -162,6 +162,9 @@ class ContainerSpec:
             # attached client goes away, which is what ends a warm container if labgate dies.
             "stdin_open": True,
             "auto_remove": auto_remove,
+            # Output is read through the attached streams, capped there; the engine's own json-file log kept
+            # everything a process wrote, uncapped, on the host's disk (a flooding worker: 329 MiB in 3 s).
+            "log_config": types.LogConfig(type="none"),
             "environment": environment or {},
         }
         if working_dir is not None:

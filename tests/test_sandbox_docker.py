@@ -104,6 +104,8 @@ def test_runs_hardened_as_an_unprivileged_user(pool: DockerSandboxes, tmp_path: 
     assert host["NetworkMode"] == "none" and host["ReadonlyRootfs"] and host["CapDrop"] == ["ALL"]
     assert host["Memory"] == host["MemorySwap"] > 0 and host["PidsLimit"] > 0 and host["NanoCpus"] > 0
     assert host["Init"] is True and "no-new-privileges" in host["SecurityOpt"]
+    # No engine log: a flooding worker's json-file log grew 329 MiB in 3 s on the host's disk, uncapped.
+    assert host["LogConfig"]["Type"] == "none"
     writable = [m for m in attrs["Mounts"] if m["RW"]]
     assert [m["Destination"] for m in writable] == [str(tmp_path / "experiments")]
     assert writable[0]["Source"] != str(tmp_path / "experiments") and writable[0]["Propagation"] == "rslave"
