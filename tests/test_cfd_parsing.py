@@ -157,3 +157,20 @@ def test_a_face_list_inside_a_block_comment_is_not_the_meshs(tmp_path: Path) -> 
     owner = tmp_path / "owner"
     owner.write_text(header + "/* a note\n4\n(\n9\n9\n9\n9\n)\n*/\n// 3 (7 7 7)\n3\n(\n0\n1\n2\n)\n")
     assert read_label_list(owner).tolist() == [0, 1, 2]
+
+
+def test_list_counts_of_absurd_length_are_format_errors_found_at_once(tmp_path: Path) -> None:
+    from tests.conftest import within_seconds
+    from tools.cfd import FieldFormatError
+    from tools.cfd.openfoam._patches import read_label_list
+
+    field = tmp_path / "U"
+    field.write_text(
+        "FoamFile { class volScalarField; }\ninternalField nonuniform List<scalar> " + "9" * 5000 + "(1);\n"
+    )
+    with pytest.raises(FieldFormatError):  # a raw ValueError from int() past its digit limit before
+        read_internal_field(field)
+    owner = tmp_path / "owner"
+    owner.write_text("FoamFile { class labelList; }\n" + "7" * 40_000 + " x\n")
+    with within_seconds(10), pytest.raises(FieldFormatError):  # 37 s before
+        read_label_list(owner)

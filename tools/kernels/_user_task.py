@@ -65,6 +65,10 @@ REFERENCE_TIMEOUT = 300.0
 """Seconds one reference computation may take before its worker is killed and the task reported broken."""
 MAX_GROUP_ITEMS = 4096
 """The largest work-group a launch may ask for (PoCL's CPU device allows 4096; GPUs 1024)."""
+MAX_TUNABLES = 32
+MAX_TUNABLE_VALUES = 64
+"""A task file's tunables and each one's values: the suite's kernels have two or three of a handful each. Each
+setting is checked at every size and launch, and 4,000 tunables took 8.6 s to load (26 s for one REST body)."""
 MAX_DIM = 2**31 - 1
 """The largest size a definition may declare: sizes reach kernels as `int` arguments and grid extents."""
 _IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
@@ -232,7 +236,11 @@ class UserKernelTask(KernelTask):
 
     def _tunables(self, definition: KernelDefinition, taken: dict[str, str]) -> dict[str, tuple[int, ...]]:
         tunables = {}
+        if len(definition.tunables) > MAX_TUNABLES:
+            raise field_error("tunables", f"lists {len(definition.tunables)} tunables; at most {MAX_TUNABLES}")
         for name, values in definition.tunables.items():
+            if len(values) > MAX_TUNABLE_VALUES:
+                raise field_error(f"tunables.{name}", f"lists {len(values)} values; at most {MAX_TUNABLE_VALUES}")
             _identifier(name, f"tunables.{name}", taken)
             if not values or len(set(values)) != len(values):
                 raise field_error(f"tunables.{name}", "must list distinct integer values (the first is the default)")

@@ -31,7 +31,8 @@ from tools.cfd.openfoam._foamread import CompressedTooLargeError, gunzipped
 FloatArray = NDArray[np.float64]
 
 _INTERNAL = re.compile(r"internalField\s+(uniform|nonuniform)\s*", re.MULTILINE)
-_LIST_HEAD = re.compile(r"List<(scalar|vector|symmTensor|tensor)>\s*(\d+)\s*\(", re.MULTILINE)
+_LIST_HEAD = re.compile(r"List<(scalar|vector|symmTensor|tensor)>\s*(\d{1,12})\s*\(", re.MULTILINE)
+"""A list's head; a count of more digits than any mesh has is no head (5,000 digits reached `int` past its limit)."""
 _PARENTHESES = re.compile(r"[()]")
 _COMPONENTS = {"scalar": 1, "vector": 3, "symmTensor": 6, "tensor": 9}
 

@@ -40,7 +40,8 @@ def _without_header(text: str) -> str:
     return text if close < 0 else text[: start.start()] + text[close + 1 :]
 
 
-_LIST_HEAD = re.compile(r"(\d+)\s*\(")
+_LIST_HEAD = re.compile(r"(?<!\d)(\d{1,12})\s*\(")
+"""A label list's count and opening: `\\d+` tried every start of a long run of digits to its end (40,000: 37 s)."""
 _BRACES = re.compile(r"[{}]")
 
 
