@@ -224,6 +224,12 @@ class Sandbox(ABC):
 
     name: str = "abstract"
 
+    @property
+    def shell(self) -> str:
+        """The shell labgate's own scripts in this sandbox run in: `GUARDED_SHELL` (see `_guarded_shell`) where the
+        backend binds it, else the image's `sh`."""
+        return "sh"
+
     def exec(
         self,
         cmd: Sequence[str],

@@ -49,6 +49,7 @@ from sandboxes._docker_stream import (
 )
 from sandboxes._docker_watch import Breach, ExecWatch
 from sandboxes._engine import engine_errors, is_not_found
+from sandboxes._guarded_shell import GUARDED_SHELL, guarded_shell_source
 from sandboxes._ownership import DirectoryGrant
 from sandboxes._quota import QuotaWatch
 from sandboxes._workdirs import confirm_unmoved
@@ -57,7 +58,14 @@ if TYPE_CHECKING:
     from sandboxes._docker_pool import DockerSandboxes
 
 # The command runs as "$@"; when it ends, every other process of its uid in the container dies.
-_WRAPPER = ["/bin/sh", "-c", '"$@"; rc=$?; kill -9 -1 2>/dev/null; exit $rc', "labgate-exec"]
+_WRAPPER_SCRIPT = ["-c", '"$@"; rc=$?; kill -9 -1 2>/dev/null; exit $rc', "labgate-exec"]
+
+
+def _wrapper() -> list[str]:
+    """The shell that runs a command and then kills every process its uid left: the guarded shell where it is
+    bound (a candidate rewrote an ordinary one's `kill` into `true` through `/proc/<pid>/mem` and kept a
+    process alive into the next experiment's container), else the image's."""
+    return [GUARDED_SHELL if guarded_shell_source() is not None else "/bin/sh", *_WRAPPER_SCRIPT]
 
 
 def _container_gone(error: BaseException) -> bool:
@@ -89,6 +97,10 @@ class DockerSandbox(Sandbox):
 
     def describe(self) -> dict[str, Any]:
         return self._pool.describe()
+
+    @property
+    def shell(self) -> str:
+        return GUARDED_SHELL if guarded_shell_source() is not None else "sh"
 
     @property
     def container_id(self) -> str | None:
@@ -131,7 +143,7 @@ class DockerSandbox(Sandbox):
         full_env = sandbox_environment(str(self.workdir), command.env)
         argv = [
             *filter_prefix(self._pool.filter),
-            *_WRAPPER,
+            *_wrapper(),
             *prlimit_args(limits, timeout, with_nproc=self._pool.hands_out_uids),
             *command.argv,
         ]

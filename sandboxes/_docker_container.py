@@ -34,6 +34,7 @@ from sandboxes._docker_cgroup import ContainerCgroup
 from sandboxes._docker_filter import FILTER_TARGET
 from sandboxes._docker_stream import hang_up
 from sandboxes._engine import docker_module, engine_errors, is_not_found
+from sandboxes._guarded_shell import GUARDED_SHELL, guarded_shell_source
 from sandboxes._local import SYS_ALLOWED
 
 LABEL = "org.labgate.sandbox"
@@ -133,6 +134,9 @@ class ContainerSpec:
         mounts += sys_mounts(types) + hidden_build_config(types) + no_ptys(types)
         if self.filter is not None:
             mounts.append(types.Mount(target=FILTER_TARGET, source=str(self.filter), type="bind", read_only=True))
+        guarded = guarded_shell_source()
+        if guarded is not None:  # labgate's scripts run in it: no process of the uid can write its memory
+            mounts.append(types.Mount(target=GUARDED_SHELL, source=str(guarded), type="bind", read_only=True))
         kwargs: dict[str, Any] = {
             "image": self.image,
             "command": list(command),
@@ -256,7 +260,8 @@ class WarmContainer:
     def reset(self, uid: int, gid: int) -> bool:
         """Remove every trace of `uid` (processes, /tmp, shared memory, queues); False when it cannot be sure."""
         try:
-            exec_id = self.client.api.exec_create(self.id, ["sh", "-c", RESET_SCRIPT], user=f"{uid}:{gid}")["Id"]
+            shell = GUARDED_SHELL if guarded_shell_source() is not None else "sh"
+            exec_id = self.client.api.exec_create(self.id, [shell, "-c", RESET_SCRIPT], user=f"{uid}:{gid}")["Id"]
             self.client.api.exec_start(exec_id)
             code = self.client.api.exec_inspect(exec_id).get("ExitCode")
         except engine_errors():

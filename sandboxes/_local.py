@@ -44,6 +44,7 @@ from sandboxes._base import (
     split_read_only,
 )
 from sandboxes._cgroup import SandboxCgroup, cgroup_limits_usable
+from sandboxes._guarded_shell import GUARDED_SHELL, guarded_shell_source
 from sandboxes._identity import HostIdentity
 from sandboxes._launch import launcher
 from sandboxes._ownership import strip_set_id_bits
@@ -268,6 +269,12 @@ def sys_binds() -> list[str]:
     return ["--dir", "/sys", *_entry_binds([e for e in entries if e.is_dir()])]
 
 
+def _guarded_shell_bind() -> list[str]:
+    """The execute-only shell labgate's scripts run in (`_guarded_shell`), where it could be made."""
+    source = guarded_shell_source()
+    return [] if source is None else ["--ro-bind", str(source), GUARDED_SHELL]
+
+
 def _system_binds(etc: Sequence[str]) -> list[str]:
     args: list[str] = []
     for directory in _SYSTEM_DIRS:
@@ -331,6 +338,10 @@ class LocalSandbox(Sandbox):
                     f"{problem}, or pass --unsafe-no-isolation to run experiments without isolation."
                 )
             self._identity = HostIdentity.for_this_process()
+
+    @property
+    def shell(self) -> str:
+        return GUARDED_SHELL if self.isolation and guarded_shell_source() is not None else "sh"
 
     @property
     def host_uid(self) -> int:
@@ -418,6 +429,7 @@ class LocalSandbox(Sandbox):
             SANDBOX_HOSTNAME,
             *_system_binds(etc_binds),
             *[arg for path, fd in etc_files.items() for arg in ("--file", str(fd), path)],
+            *_guarded_shell_bind(),
             "--dev",
             "/dev",
             # No pseudo-terminals: every sandbox's devpts draws on one kernel-wide pool (`kernel.pty.max`), and

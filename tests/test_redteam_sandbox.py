@@ -348,6 +348,27 @@ def test_memory_maps_too_long_to_read_are_a_breach_not_a_stall(backend: Backend,
     assert time.monotonic() - started < 20
 
 
+def test_the_shell_labgate_scripts_run_in_cannot_be_written_by_its_commands(
+    backend: Backend, host: Host, tmp_path: Path
+) -> None:
+    """A step opened its step shell's `/proc/<pid>/mem` (same uid; seccomp refuses ptrace, not that file) and
+    wrote code there: the shell reported every step done and exited 0, the trusted step after it never ran. In
+    Docker the same rewrote the wrapper's `kill -9 -1`, and a process lived on into the next experiment."""
+    probe = (
+        "import os\n"
+        "for name in ('mem', 'syscall'):\n"
+        "    try:\n"
+        "        open(f'/proc/{os.getppid()}/{name}', 'rb').close(); print(name, 'opened')\n"
+        "    except OSError as error: print(name, 'refused', error.errno)\n"
+    )
+    with backend.open(tmp_path / "work") as sandbox:
+        sandbox.write_file("probe.py", probe)
+        result = sandbox.exec([sandbox.shell, "-c", "python3 probe.py; true"], timeout=60)
+    assert sandbox.shell != "sh", "the guarded shell could not be made on this machine"
+    assert "mem refused" in result.stdout and "syscall refused" in result.stdout, result.stdout
+    assert "opened" not in result.stdout
+
+
 _VSOCK_AND_IO_URING_PROBE = (
     "import ctypes, os, socket\n"
     "try:\n"

@@ -102,7 +102,9 @@ def run_steps(
     All steps run in one sandboxed shell: each sandbox command costs a namespace set-up (a few ms
     locally, ~40 ms as a docker exec), which a tiny case pays once instead of once per utility. The
     shell reports each step's start, end and exit status on its own output (`STEP_MARK` lines), and the
-    sandbox's exit status, which no step can forge, is checked against that report (`StepReportError`).
+    sandbox's exit status is checked against that report (`StepReportError`). The shell is the sandbox's
+    guarded one (`Sandbox.shell`): a step that wrote into an ordinary shell's memory through `/proc/1/mem`
+    forged a report and an exit status that agreed, and the trusted step after it never ran.
 
     Raises:
         StepReportError: the report was tampered with.
@@ -111,7 +113,7 @@ def run_steps(
         return []
     started = time.monotonic()
     try:
-        script = ["sh", "-c", step_script(steps)]
+        script = [sandbox.shell, "-c", step_script(steps)]
         result = sandbox.exec(script, timeout=timeout, limits=limits, env=config.environment())
     except SandboxTimeoutError as error:
         partial = error.partial.stdout if error.partial is not None else ""
