@@ -327,3 +327,71 @@ def test_a_page_that_leaves_out_its_head_end_tag_is_read() -> None:
     ):
         text = html(page)
         assert "lid-driven cavity at Re 400" in text and "Cavity" not in text and "hidden" not in text, text
+
+
+def _shared_stream_pdf(pages: int, operations: int, *, own_streams: bool = False) -> bytes:
+    """A PDF whose pages all draw one compressed content stream (each beside a tiny one of its own, with
+    `own_streams`), written by hand."""
+    import zlib
+
+    content = zlib.compress(b"BT /F1 9 Tf 72 700 Td (Reynolds 100 cavity) Tj ET\n" * operations, 9)
+    objects = {
+        1: b"<< /Type /Catalog /Pages 2 0 R >>",
+        3: b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
+        4: b"<< /Length %d /Filter /FlateDecode >>\nstream\n" % len(content) + content + b"\nendstream",
+    }
+    kids = []
+    for index in range(pages):
+        number, own = 5 + 2 * index, 6 + 2 * index
+        kids.append(b"%d 0 R" % number)
+        drawn = b"[4 0 R %d 0 R]" % own if own_streams else b"4 0 R"
+        objects[number] = (
+            b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Resources << /Font << /F1 3 0 R >> >> "
+            b"/Contents " + drawn + b" >>"
+        )
+        objects[own] = b"<< /Length 2 >>\nstream\nq\n\nendstream"
+    objects[2] = b"<< /Type /Pages /Kids [" + b" ".join(kids) + b"] /Count %d >>" % pages
+    data = bytearray(b"%PDF-1.4\n")
+    offsets = {}
+    for number in sorted(objects):
+        offsets[number] = len(data)
+        data += b"%d 0 obj\n" % number + objects[number] + b"\nendobj\n"
+    xref, size = len(data), max(objects) + 1
+    data += b"xref\n0 %d\n0000000000 65535 f \n" % size
+    for number in range(1, size):
+        data += b"%010d 00000 n \n" % offsets.get(number, 0)
+    data += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (size, xref)
+    return bytes(data)
+
+
+def test_pages_sharing_one_content_stream_are_read_once() -> None:
+    """A 5 KB PDF of 20 pages on one compressed stream took 73 s to plan from: each page parsed it anew, twice."""
+    from agents.planner._formats import pdf_pages
+    from tests.conftest import within_seconds
+
+    with within_seconds(30):
+        pages = pdf_pages(_shared_stream_pdf(20, 10_000), "shared.pdf")
+    assert len(pages) == 20 and all("Reynolds 100 cavity" in page for page in pages)
+
+
+def test_a_pdf_drawing_more_content_than_any_paper_is_refused_naming_it() -> None:
+    """Pages naming the shared stream beside a small one of their own are not one page's content twice: the
+    total decoded content is bounded instead."""
+    from agents.planner._formats import MAX_PDF_CONTENT_BYTES, pdf_pages
+    from tests.conftest import within_seconds
+
+    operations = MAX_PDF_CONTENT_BYTES // 50 + 1000  # past the bound on the first page
+    with within_seconds(60), pytest.raises(DocumentError, match="more than 16 MiB of content"):
+        pdf_pages(_shared_stream_pdf(3, operations, own_streams=True), "big.pdf")
+
+
+def test_html_of_unclosed_tags_is_read_in_linear_time() -> None:
+    """Python's HTML parser rescans to the end from every `<` that opens no tag (200 KB of `<a`: 78 s)."""
+    from agents.planner._formats import html
+    from tests.conftest import within_seconds
+
+    with within_seconds(10):
+        assert "<a" in html("<a" * 100_000)
+    assert html("<p>Re 100 &lt; 400 <b>bold</b></p><script>x < y</script><p>2 < 3</p>").split() == [
+        "Re", "100", "<", "400", "bold", "2", "<", "3",
+    ]  # fmt: skip

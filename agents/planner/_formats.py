@@ -126,9 +126,27 @@ class _HtmlText(HTMLParser):
 
 def html(text: str) -> str:
     parser = _HtmlText()
-    parser.feed(text)
+    parser.feed(_unclosed_brackets_escaped(text))
     parser.close()
     return re.sub(r"[ \t]*\n[ \t\n]*\n[ \t]*", "\n\n", "".join(parser.parts))
+
+
+def _unclosed_brackets_escaped(text: str) -> str:
+    """`text` with every `<` that no `>` follows before the next `<` written `&lt;`: text, not a tag.
+
+    Python's HTML parser rescans to the end of the document from each such `<` (CVE-2025-6069, in the 3.11
+    labgate runs on): 200 KB of `<a` took 78 s to plan from. A tag always closes before the next one opens."""
+    opens = [match.start() for match in re.finditer("<", text)]
+    if not opens:
+        return text
+    pieces = []
+    done = 0
+    for index, at in enumerate(opens):
+        stop = opens[index + 1] if index + 1 < len(opens) else len(text)
+        if text.find(">", at, stop) < 0:
+            pieces += [text[done:at], "&lt;"]
+            done = at + 1
+    return "".join(pieces) + text[done:]
 
 
 def notebook(text: str, name: str) -> str:
@@ -194,12 +212,68 @@ def _pdf_pages(data: bytes, name: str) -> list[str]:
             "(qpdf --decrypt --password=... IN OUT) into the folder instead"
         )
     pages = []
+    read: dict[tuple[Any, ...], str] = {}
+    sizes: dict[tuple[int, int], int] = {}
+    total = 0
     for index, page in enumerate(reader.pages):
         if index >= MAX_PDF_PAGES:
             break
+        key = _contents_key(page)
+        if key is not None and key in read:
+            # Pages drawn by the same content streams: read once. Each page decoded and parsed a shared stream
+            # anew, twice, so a 5 KB file of 20 pages on one compressed stream took 73 s to plan from.
+            pages.append(read[key])
+            continue
+        total += _content_bytes(page, key, sizes)
+        if total > MAX_PDF_CONTENT_BYTES:
+            raise DocumentError(
+                f"cannot read {name}: its pages draw more than {MAX_PDF_CONTENT_BYTES >> 20} MiB of content "
+                f"(by page {index + 1}); a paper's whole text is a few MiB"
+            )
         text = page.extract_text() or ""
         pages.append((_in_column_order(page) or text).replace("\x00", ""))
+        if key is not None:
+            read[key] = pages[-1]
     return pages
+
+
+MAX_PDF_CONTENT_BYTES = 16 << 20
+"""Decoded content-stream bytes one PDF's pages may draw in all (a paper's pages draw tens of KiB each): each page's
+are parsed twice (plain and layout text), at about 0.2 MB/s, and pages naming the same large stream beside a small
+one of their own would parse it again each."""
+
+
+def _content_bytes(page: Any, key: tuple[Any, ...] | None, sizes: dict[tuple[int, int], int]) -> int:
+    """The decoded bytes of the streams a page draws, each referenced stream decoded once (`sizes`)."""
+    from pypdf.generic import IndirectObject
+
+    if key is None:
+        contents = page.get_contents()
+        return len(contents.get_data()) if contents is not None else 0
+    total = 0
+    for ref in key:
+        if ref not in sizes:
+            stream: Any = IndirectObject(ref[0], ref[1], page.pdf).get_object()
+            parts = list(stream) if isinstance(stream, list) else [stream]  # a reference to an array of streams
+            decoded = (getattr(part.get_object() if part is not None else None, "get_data", bytes)() for part in parts)
+            sizes[ref] = sum(len(data) for data in decoded)
+        total += sizes[ref]
+    return total
+
+
+def _contents_key(page: Any) -> tuple[Any, ...] | None:
+    """The objects a page's `/Contents` names, as (object number, generation) pairs; None where it names none
+    by reference (a direct stream is the page's own)."""
+    from pypdf.generic import ArrayObject, IndirectObject
+
+    if "/Contents" not in page:
+        return None
+    raw = page.raw_get("/Contents")
+    if not isinstance(raw, IndirectObject):
+        items = list.__iter__(raw) if isinstance(raw, ArrayObject) else iter(())
+        refs = tuple((item.idnum, item.generation) for item in items if isinstance(item, IndirectObject))
+        return refs or None
+    return ((raw.idnum, raw.generation),)
 
 
 def _in_column_order(page: Any) -> str | None:
