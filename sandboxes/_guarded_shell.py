@@ -14,8 +14,6 @@ ordinary programs, are dumpable as before.
 
 from __future__ import annotations
 
-import contextlib
-import functools
 import hashlib
 import os
 import stat
@@ -43,11 +41,32 @@ def _cache_root() -> Path | None:
     return root
 
 
-@functools.cache
+_made: list[Path] = []
+"""The copy this process made or found last: checked again at each use, since a temporary folder is cleaned
+(a server running for weeks would otherwise bind a file that is gone and fail every command)."""
+
+
 def guarded_shell_source() -> Path | None:
     """The host's copy of the shell, mode 0111, made once per content (None where no shell can be copied).
 
     Raises nothing: a machine where the copy cannot be made runs the scripts in the image's own `sh`."""
+    if _made and _is_guarded(_made[-1]):
+        return _made[-1]
+    found = _make_copy()
+    if found is not None:
+        _made[:] = [found]
+    return found
+
+
+def _is_guarded(path: Path) -> bool:
+    try:
+        info = os.lstat(path)
+    except OSError:
+        return False
+    return stat.S_ISREG(info.st_mode) and info.st_mode & 0o7777 == 0o111 and info.st_uid == os.geteuid()
+
+
+def _make_copy() -> Path | None:
     for candidate in _SOURCES:
         source = Path(candidate).resolve()
         if source.is_file():
@@ -60,10 +79,8 @@ def guarded_shell_source() -> Path | None:
     try:
         data = source.read_bytes()
         target = root / f"sh-{hashlib.sha256(data).hexdigest()[:16]}"
-        with contextlib.suppress(FileNotFoundError):
-            info = os.lstat(target)
-            if stat.S_ISREG(info.st_mode) and info.st_mode & 0o7777 == 0o111 and info.st_uid == os.geteuid():
-                return target
+        if _is_guarded(target):
+            return target
         fd, temporary = tempfile.mkstemp(dir=root, prefix=".sh-")
         with os.fdopen(fd, "wb") as out:
             out.write(data)

@@ -23,6 +23,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from runs import LabgateError
 from sandboxes._base import Limits
 
 POLL_SECONDS = 0.2
@@ -120,7 +121,7 @@ MAX_HELD_ENTRIES = 1 << 16
 """The most descriptors and unnamed mappings, of all the command's processes together, one check looks at."""
 
 
-class UnmeasuredHoldingsError(Exception):
+class UnmeasuredHoldingsError(LabgateError, OSError):
     """The command holds more open files or mappings than the watch reads: what it holds cannot be measured."""
 
 

@@ -537,3 +537,21 @@ def test_acls_and_group_write_do_not_survive_the_hand_back(backend: Backend, hos
     for path in (workdir / "out.txt", workdir / "folder"):
         assert not path.lstat().st_mode & (stat.S_IWGRP | stat.S_IWOTH), (path, oct(path.lstat().st_mode))
     assert (workdir / "out.txt").read_text() == "result"
+
+
+def test_the_guarded_shell_is_made_again_when_the_temporary_folder_lost_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A server running for weeks outlives its temporary files: a copy cleaned away would fail every command.
+    (In a folder of the test's own: other workers' sandboxes bind the shared copy meanwhile.)"""
+    import tempfile
+
+    from sandboxes import _guarded_shell
+
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    monkeypatch.setattr(_guarded_shell, "_made", [])
+    first = _guarded_shell.guarded_shell_source()
+    assert first is not None and first.parent.parent == tmp_path and first.stat().st_mode & 0o7777 == 0o111
+    first.unlink()
+    again = _guarded_shell.guarded_shell_source()
+    assert again is not None and again.is_file() and again.stat().st_mode & 0o7777 == 0o111

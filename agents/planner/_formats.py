@@ -135,18 +135,12 @@ def _unclosed_brackets_escaped(text: str) -> str:
     """`text` with every `<` that no `>` follows before the next `<` written `&lt;`: text, not a tag.
 
     Python's HTML parser rescans to the end of the document from each such `<` (CVE-2025-6069, in the 3.11
-    labgate runs on): 200 KB of `<a` took 78 s to plan from. A tag always closes before the next one opens."""
-    opens = [match.start() for match in re.finditer("<", text)]
-    if not opens:
-        return text
-    pieces = []
-    done = 0
-    for index, at in enumerate(opens):
-        stop = opens[index + 1] if index + 1 < len(opens) else len(text)
-        if text.find(">", at, stop) < 0:
-            pieces += [text[done:at], "&lt;"]
-            done = at + 1
-    return "".join(pieces) + text[done:]
+    labgate runs on): 200 KB of `<a` took 78 s to plan from. A tag always closes before the next one opens.
+    Each lookahead stops at the next bracket, so the whole pass is linear."""
+    return _UNCLOSED_BRACKET.sub("&lt;", text)
+
+
+_UNCLOSED_BRACKET = re.compile(r"<(?=[^<>]*(?:<|\Z))")
 
 
 def notebook(text: str, name: str) -> str:

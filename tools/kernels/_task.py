@@ -560,8 +560,9 @@ class KernelTask(ABC):
             return self.at_other_distributions(self.at_other_scales([*again, *edges], rng), rng)
         gaps = self._gap_centres(rng)
         plans = [(centre, RESIDUE_PICKERS) for centre in self.heldout]
-        plans += [(centre, GAP_PICKERS) for centre in (*gaps, self._above_centre(rng))]
-        sizes = self._sizes_around(plans, rng) + self._joint_residue_sizes([*self.heldout, *gaps], rng)
+        plans += [(centre, GAP_PICKERS) for centre in gaps]
+        sizes = self._sizes_around(plans, rng) + self._above_sizes(rng)
+        sizes += self._joint_residue_sizes([*self.heldout, *gaps], rng)
         return self.at_other_distributions(self.at_other_scales([*sizes, *edges], rng), rng)
 
     def edge_sizes(self, rng: np.random.Generator) -> list[Size]:
@@ -583,6 +584,26 @@ class KernelTask(ABC):
                     drawn[index] = bound
                     sizes.append(Size(f"edge-largest-{index}", tuple(drawn), correctness_only=True))
         return sizes
+
+    def _above_sizes(self, rng: np.random.Generator) -> list[Size]:
+        """A correctness-only size of each `GAP_PICKERS` kind around `_above_centre`, drawn again (a few times at
+        most) until it holds more elements than any size a gate checks: the draw around a centre reaches down to
+        0.75 of it a side."""
+        centre = self._above_centre(rng)
+        largest = max(math.prod(size.dims) for size in (*self.sizes, *self.heldout))
+        found = []
+        for kind, pick in GAP_PICKERS:
+            dims: tuple[int, ...] | None = None
+            for _ in range(16):
+                try:
+                    dims = self.heldout_dims(centre, rng, pick)
+                except NoDimensionError:
+                    break
+                if math.prod(dims) > largest:
+                    break
+            if dims is not None:
+                found.append(Size(f"above-{kind}", dims, correctness_only=True))
+        return found
 
     def _above_centre(self, rng: np.random.Generator) -> Size:
         """A centre beyond every size a gate checks: each dimension past the largest the search or the
@@ -630,16 +651,20 @@ class KernelTask(ABC):
             return []
         sizes = []
         for row in residue_rows(width, rng):
-            centre = usable[int(rng.integers(len(usable)))]
+            # A centre chosen at random, another where its ranges cannot hold the row (a "below" centre's few
+            # sides near the contract's smallest): every row is checked somewhere.
+            for position in rng.permutation(len(usable)):
+                centre = usable[int(position)]
 
-            def draw(row: tuple[int, ...] = row, centre: Size = centre) -> tuple[int, ...]:
-                return self.heldout_dims(centre, rng, per_dimension([with_residue(r) for r in row]))
+                def draw(row: tuple[int, ...] = row, centre: Size = centre) -> tuple[int, ...]:
+                    return self.heldout_dims(centre, rng, per_dimension([with_residue(r) for r in row]))
 
-            try:
-                dims = distinct(draw)
-            except NoDimensionError:
-                continue
-            sizes.append(Size(f"{centre.label}-mod4-{''.join(map(str, row))}", dims, correctness_only=True))
+                try:
+                    dims = distinct(draw)
+                except NoDimensionError:
+                    continue
+                sizes.append(Size(f"{centre.label}-mod4-{''.join(map(str, row))}", dims, correctness_only=True))
+                break
         return sizes
 
     def at_every_other_input(self, sizes: Sequence[Size], rng: np.random.Generator) -> tuple[Size, ...]:
