@@ -49,7 +49,7 @@ from sandboxes._docker_stream import (
 )
 from sandboxes._docker_watch import Breach, ExecWatch
 from sandboxes._engine import engine_errors, is_not_found
-from sandboxes._guarded_shell import GUARDED_SHELL, guarded_shell_source
+from sandboxes._guarded_shell import guarded_shell
 from sandboxes._ownership import DirectoryGrant
 from sandboxes._quota import QuotaWatch
 from sandboxes._workdirs import confirm_unmoved
@@ -65,7 +65,7 @@ def _wrapper() -> list[str]:
     """The shell that runs a command and then kills every process its uid left: the guarded shell where it is
     bound (a candidate rewrote an ordinary one's `kill` into `true` through `/proc/<pid>/mem` and kept a
     process alive into the next experiment's container), else the image's."""
-    return [GUARDED_SHELL if guarded_shell_source() is not None else "/bin/sh", *_WRAPPER_SCRIPT]
+    return [guarded_shell("/bin/sh"), *_WRAPPER_SCRIPT]
 
 
 def _container_gone(error: BaseException) -> bool:
@@ -100,7 +100,7 @@ class DockerSandbox(Sandbox):
 
     @property
     def shell(self) -> str:
-        return GUARDED_SHELL if guarded_shell_source() is not None else "sh"
+        return guarded_shell()
 
     @property
     def container_id(self) -> str | None:

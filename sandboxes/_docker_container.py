@@ -34,7 +34,7 @@ from sandboxes._docker_cgroup import ContainerCgroup
 from sandboxes._docker_filter import FILTER_TARGET
 from sandboxes._docker_stream import hang_up
 from sandboxes._engine import docker_module, engine_errors, is_not_found
-from sandboxes._guarded_shell import GUARDED_SHELL, guarded_shell_source
+from sandboxes._guarded_shell import GUARDED_SHELL, guarded_shell, guarded_shell_source
 from sandboxes._local import SYS_ALLOWED
 
 LABEL = "org.labgate.sandbox"
@@ -260,8 +260,8 @@ class WarmContainer:
     def reset(self, uid: int, gid: int) -> bool:
         """Remove every trace of `uid` (processes, /tmp, shared memory, queues); False when it cannot be sure."""
         try:
-            shell = GUARDED_SHELL if guarded_shell_source() is not None else "sh"
-            exec_id = self.client.api.exec_create(self.id, [shell, "-c", RESET_SCRIPT], user=f"{uid}:{gid}")["Id"]
+            script = [guarded_shell(), "-c", RESET_SCRIPT]
+            exec_id = self.client.api.exec_create(self.id, script, user=f"{uid}:{gid}")["Id"]
             self.client.api.exec_start(exec_id)
             code = self.client.api.exec_inspect(exec_id).get("ExitCode")
         except engine_errors():

@@ -58,6 +58,12 @@ def guarded_shell_source() -> Path | None:
     return found
 
 
+def guarded_shell(fallback: str = "sh") -> str:
+    """The shell to start labgate's scripts with inside a sandbox that binds the copy: `GUARDED_SHELL` where the
+    copy could be made, else `fallback` (the image's own shell)."""
+    return GUARDED_SHELL if guarded_shell_source() is not None else fallback
+
+
 def _is_guarded(path: Path) -> bool:
     try:
         info = os.lstat(path)

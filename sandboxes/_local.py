@@ -44,7 +44,7 @@ from sandboxes._base import (
     split_read_only,
 )
 from sandboxes._cgroup import SandboxCgroup, cgroup_limits_usable
-from sandboxes._guarded_shell import GUARDED_SHELL, guarded_shell_source
+from sandboxes._guarded_shell import GUARDED_SHELL, guarded_shell, guarded_shell_source
 from sandboxes._identity import HostIdentity
 from sandboxes._launch import launcher
 from sandboxes._ownership import strip_set_id_bits
@@ -341,7 +341,7 @@ class LocalSandbox(Sandbox):
 
     @property
     def shell(self) -> str:
-        return GUARDED_SHELL if self.isolation and guarded_shell_source() is not None else "sh"
+        return guarded_shell() if self.isolation else "sh"
 
     @property
     def host_uid(self) -> int:
