@@ -20,6 +20,7 @@ RECORD = WriteupRecord(
         "re=400": ExperimentFacts("re=400", False, {"re": 400.0, "cells": 64.0}),
         "cand-003": ExperimentFacts("cand-003", True, {"cb1": 0.1355, "kappa": 0.41}),
         "cand-007": ExperimentFacts("cand-007", False, {"cb1": 0.2, "kappa": 0.41}),
+        "winner": ExperimentFacts("winner", True, {}),
     },
     verdicts={
         1: VerdictFacts(
@@ -37,6 +38,14 @@ RECORD = WriteupRecord(
             {"in_sample_gain": 0.095, "in_sample_cf_rmse": 0.0027, "baseline_cf_rmse": 0.0029},
         ),
         12: VerdictFacts(12, "cand-003", "comparator", True, {"cf_rmse": 0.00297, "cf_rmse_max": 0.006}),
+        20: VerdictFacts(
+            20, "winner", "kernel-correctness", True,
+            {"in-distribution fitness": 0.21, "in-distribution speedup over seed": 3.2},
+        ),
+        21: VerdictFacts(
+            21, "winner", "kernel-heldout", True,
+            {"held-out fitness": 0.3, "held-out speedup over seed": 9.47, "held-out speedup CI low": 8.1},
+        ),
     },
 )  # fmt: skip
 
@@ -113,6 +122,16 @@ HOSTILE = {
     "an experiment described, not named": "The higher Reynolds number matched the reference [V1].",
     "a rejected problem described": "The re=100 case was accepted [V1], and the harder problem too.",
     "nothing failed, with a citation": "There were no failures [V1].",
+    # a number of one metric under a like-named metric's name (a word they share binds it to both)
+    "the held-out speedup as the in-distribution one": "The in-distribution speedup over the seed was 9.47 [V20][V21].",
+    "the in-distribution speedup as the held-out one": "The best kernel's held-out speedup was 3.2 [V20][V21].",
+    "a metric told apart after the number": "The speedup over the seed was 9.47 in distribution [V20][V21].",
+    "the in-distribution fitness as the held-out one": "On held-out sizes the fitness was 0.21 [V20][V21].",
+    "u's RMSE as v's": "At Re 100 the v RMSE was 0.0017 [V1].",
+    "u's RMSE as v's, after 'of'": "At Re 100 the RMSE of v was 0.0017 of the lid speed [V1].",
+    "the largest y+ as its mean": "At Re 100 the mean y+ was 35 [V2].",
+    "the mean y+ as its largest": "At Re 100 the largest y+ was 12 [V2].",
+    "the in-sample error as another's": "The third candidate's in-sample Cf RMSE was 0.0029 [V10].",
     "no rejections, with a citation": "The study finished without a single rejection [V1].",
 }
 
@@ -150,6 +169,14 @@ HONEST = [
     "The mesh was also refined for the re=100 case [V1].",
     "So the re=100 case ran on 64 cells per side [V1].",
     "On the finer mesh (64 cells per side) the flow matched the reference [V1].",
+    # like-named metrics, each number under its own name, or under a word they share
+    "The in-distribution speedup over the seed was 3.2 and the held-out speedup 9.47 [V20][V21].",
+    "The speedup turned out to be 3.2 in distribution and 9.47 on held-out sizes [V20][V21].",
+    "The winner's speedup over the seed was 9.47 [V20][V21].",
+    "On held-out sizes the fitness was 0.3, against 0.21 in distribution [V20][V21].",
+    "At Re 100 the u and v RMSEs were 0.0017 and 0.0047 [V1].",
+    "At Re 100 the RMSE of u was 0.0017 and that of v 0.0047 [V1].",
+    "At Re 100 the mean y+ was 12 and its maximum 35 [V2].",
 ]
 
 

@@ -54,6 +54,7 @@ from verifiers._writeup_metrics import (
     _spelled_out,
     _stem,
     _words_of,
+    marking_words,
     metric_roles,
 )
 from verifiers._writeup_scope import scope_problems
@@ -535,6 +536,9 @@ def _judge_numbers(
             else:
                 pool = (named + unreadable) if named else [q for q in quantities if usable(q)]
             pool += bounds
+        pool = _narrowed(
+            pool, _said_with(tokens, index, position, written if (position, written, value) in digits else "")
+        )
         if supported(written, value, [(q.value, q.percent) for q in pool]):
             continue
         if supported(written, value, [(-q.value, q.percent) for q in pool if q.value]):
@@ -572,14 +576,65 @@ def _judge_numbers(
         )
 
 
+_PHRASE_REACH = 8
+_PHRASE_AFTER = 4
+_PHRASE_BREAKS = {
+    ",", ";", ":", "(", ")", "but", "while", "whereas", "with", "against", "than", "versus", "vs",
+    "beside", "unlike", "compared",
+}  # fmt: skip
+"""Words that end the phrase about a number: past them the sentence speaks of another term ('the default's
+0.0029 against the candidate's 0.00297', 'improved on the default with an RMSE of 0.00297')."""
+
+
+def _said_with(tokens: list[tuple[int, str]], index: int, position: int, written: str) -> set[str]:
+    """The words of the phrase a number stands in: back to the previous number or a break (at most
+    `_PHRASE_REACH` words) and, for a number in digits, the few words after it ('9.47 on held-out sizes')."""
+    said = _words_back(tokens, index, _PHRASE_REACH, _PHRASE_BREAKS)
+    if written:
+        following = [t for start, t in tokens[index:] if start >= position + len(written) and t not in {"%", "percent"}]
+        for token in following[:_PHRASE_AFTER]:
+            if token[0].isdigit() or token in _PHRASE_BREAKS:
+                break
+            said.append(token)
+    return {_stem(_spelled_out(token)) for token in said}
+
+
+def _narrowed(pool: list[_Quantity], said: set[str]) -> list[_Quantity]:
+    """The quantities of `pool` the phrase tells apart from the others by a word of their names.
+
+    A name word shared by several metrics binds a number to all of them: 'speedup' names the in-distribution
+    and the held-out speedup, 'RMSE' rmse_u and rmse_v. Where the phrase also says a word that only some of
+    them carry ('in-distribution speedup 9.47', 'the RMSE of v', 'the mean y+'), the number must be a value
+    of one of those that the phrase names by the most such words. A phrase that says no such word keeps them
+    all; a quantity whose name has no readable word is never told apart, so it stays."""
+    words = {q.name: marking_words(q.name) for q in pool if _name_parts(q.name)}
+    if len(words) < 2:
+        return pool
+    common = set.intersection(*words.values())
+    marks = {name: len((own - common) & said) for name, own in words.items()}
+    most = max(marks.values())
+    if not most:
+        return pool
+    return [q for q in pool if marks.get(q.name, most) == most]
+
+
+def _words_back(tokens: list[tuple[int, str]], index: int, reach: int, breaks: set[str]) -> list[str]:
+    """The words before token `index`, nearest first, back to a break or the previous number (a token that
+    starts with a digit: '64x64', not a name with digits like 'cb1'). Past a previous number, the words
+    before an 'and' or 'or' are that number's ('3.2 in distribution and 9.47 held out')."""
+    found: list[str] = []
+    for _, token in reversed(tokens[max(0, index - reach) : index]):
+        if token in breaks:
+            break
+        if token[0].isdigit():
+            return found[: next((i for i, word in enumerate(found) if word in {"and", "or"}), len(found))]
+        found.append(token)
+    return found
+
+
 def _before(tokens: list[tuple[int, str]], index: int) -> list[str]:
     """The words just before the number at token `index`, back to the previous number or punctuation."""
-    found: list[str] = []
-    for _, token in reversed(tokens[max(0, index - _BEFORE_WINDOW) : index]):
-        if token[0].isdigit() or token in {",", ";", ")"}:  # a number ('64x64'), not a name with digits ('cb1')
-            break
-        found.append(token)
-    return list(reversed(found))
+    return list(reversed(_words_back(tokens, index, _BEFORE_WINDOW, {",", ";", ")"})))
 
 
 def _after(tokens: list[tuple[int, str]], index: int, position: int) -> list[str]:

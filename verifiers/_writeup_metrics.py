@@ -26,7 +26,10 @@ def _spelled_out(text: str) -> str:
 _GENERIC_PARTS = {
     "max", "min", "mean", "ratio", "total", "value", "count", "number", "sum", "avg", "abs", "rel", "relative",
     "absolute", "final", "best", "last", "first", "initial", "per", "the", "and", "non", "percent",
+    "over", "out", "for", "from", "with", "into", "than",
 }  # fmt: skip
+"""Words of a metric's name that name no quantity; the linking words among them ('speedup over seed',
+'held-out') are words of any sentence ('it turned out to be 3.2' is not about a held-out value)."""
 
 
 def _stem(word: str) -> str:
@@ -38,6 +41,40 @@ def _name_parts(name: str) -> set[str]:
     spaced = re.sub(r"(?<=[a-z])(?=[A-Z])|(?<=[A-Za-z])(?=[0-9])|(?<=[0-9])(?=[A-Za-z])", " ", name)
     words = re.split(r"[^A-Za-z0-9]+", spaced.lower())
     return {_stem(word) for word in words if len(word) >= 3 and word not in _GENERIC_PARTS}
+
+
+_SHORT_WORDS = {
+    "a", "i", "an", "as", "at", "be", "by", "do", "go", "he", "if", "in", "is", "it", "me", "my", "no", "of", "on",
+    "or", "so", "to", "up", "us", "we",
+}  # fmt: skip
+_AGGREGATE_WORDS = {
+    "max": {"max", "maximum", "largest", "highest", "peak", "worst"},
+    "maximum": {"max", "maximum", "largest", "highest", "peak", "worst"},
+    "min": {"min", "minimum", "smallest", "lowest"},
+    "minimum": {"min", "minimum", "smallest", "lowest"},
+    "mean": {"mean", "average", "avg"},
+    "avg": {"mean", "average", "avg"},
+    "average": {"mean", "average", "avg"},
+    "final": {"final", "last", "end"},
+    "initial": {"initial", "first", "start", "starting"},
+}  # fmt: skip
+
+
+def marking_words(name: str) -> set[str]:
+    """The words prose may use to say which of several like-named metrics it means: the words of the name
+    (stemmed), a symbol among them ('u' of 'rmse_u'), and the usual words for an aggregate ('largest' for
+    'max'). Linking words and common two-letter words are left out: they occur in any sentence."""
+    found: set[str] = set()
+    for letter, spelled in _GREEK.items():
+        name = name.replace(letter, f" {spelled} ")
+    for word in _words_of(name):
+        if word in _AGGREGATE_WORDS:
+            found |= _AGGREGATE_WORDS[word]
+        elif len(word) >= 3 and word not in _GENERIC_PARTS:
+            found.add(_stem(word))
+        elif len(word) <= 2 and word.isalpha() and word not in _SHORT_WORDS:
+            found.add(word)
+    return found
 
 
 _LIMIT_WORDS = {
