@@ -213,9 +213,7 @@ class Orchestrator:
         context = self.context
         step = context.store.start_step(context.run_id, "write-up")
         # A token budget spent inside an experiment (a proof search) is a note like one spent by the policy.
-        spent = [
-            e.message for e in context.store.events(context.run_id) if e.kind == "budget" and e.data.get("experiment")
-        ]
+        spent = [e.message for e in context.store.events(context.run_id, kind="budget") if e.data.get("experiment")]
         from agents._writer import write_report  # markdown-it and the prose checks: needed only now
 
         report = write_report(context, notes=[*state.get("notes", []), *(f"stopped early: {m}" for m in spent)])

@@ -614,5 +614,5 @@ def refuse_renamed_subject(task: TaskSpec, reference: TaskSpec | None) -> None:
 
 def _budget_note(store: RunStore, run_id: str) -> str:
     """Why the model stopped inside an experiment (its token budget spent in a proof search), or ""."""
-    spent = [e.message for e in store.events(run_id) if e.kind == "budget" and e.data.get("experiment")]
+    spent = [e.message for e in store.events(run_id, kind="budget") if e.data.get("experiment")]
     return f"stopped early: {spent[0]}" if spent else ""

@@ -14,6 +14,7 @@ from pydantic import BaseModel
 
 from agents.llm import Completion, LLMBudgetExceededError, LLMError, Message, Usage
 from agents.proof_search import BuiltinProposer, ConjectureCorrector, ProofSearch, SearchBudget
+from runs import RunStore
 from tests.conftest import agent
 from tests.llm_server import Reply, Rule, ScriptedLLMServer
 from tools.proofs import CheckResult, GoalState, Prover, problem_from_text
@@ -161,3 +162,14 @@ def test_a_token_budget_spent_inside_a_proof_search_is_on_the_run_and_in_the_rep
     expected = "stopped early: gauss: stopped asking the model: LLM token budget of 500 spent (620 tokens in 1 calls)"
     assert summary["reason"] == expected
     assert f"- {expected}" in Path(summary["report"]).read_text()
+
+
+def test_a_budget_note_past_the_runs_first_thousand_events_is_still_reported(store: RunStore) -> None:
+    """The note is looked up among the run's budget events, not among its first page of events of any kind."""
+    from agents._runner import _budget_note
+
+    run = store.create_run(None, task_id="proofs/gauss")
+    for index in range(1001):
+        store.emit(run.id, "progress", f"step {index}")
+    store.emit(run.id, "budget", "gauss: LLM token budget spent", {"experiment": "gauss"})
+    assert _budget_note(store, run.id) == "stopped early: gauss: LLM token budget spent"

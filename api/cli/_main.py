@@ -504,7 +504,7 @@ def _metric(value: Any) -> str:
 
 def _planned(store: RunStore, run_id: str) -> list[dict[str, Any]]:
     """The experiments the run's plan step chose (its latest `plan` event): what a paused run waits to run."""
-    plans = [event for event in store.events(run_id) if event.kind == "plan" and "planned" in event.data]
+    plans = [event for event in store.events(run_id, kind="plan") if "planned" in event.data]
     if not plans:
         return []
     planned = plans[-1].data.get("planned")
