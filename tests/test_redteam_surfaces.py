@@ -107,6 +107,28 @@ def test_a_compressed_dictionary_is_scanned_and_a_decompression_bomb_refused(
     refuse_code(case)
 
 
+def test_the_scan_of_a_case_is_bounded_in_all_not_only_per_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Got through before as a stall: each `.gz` could expand to the per-file limit and each string or comment
+    was looked at in Python (a 51 KB `.gz` of strings took 36 s), with no total over the case's files."""
+    case = _case(tmp_path / "case")
+    monkeypatch.setattr(_generic_control, "MAX_EXPANDED_BYTES", 3 << 20)
+    for index in range(3):
+        (case / "0" / f"f{index}.gz").write_bytes(gzip.compress(b"1 2 3 4 " * (128 << 10)))
+    refuse_code(case)  # 3 MiB in all: read
+    (case / "0" / "f3.gz").write_bytes(gzip.compress(b"1 2 3 4 " * (128 << 10)))
+    with pytest.raises(TaskError, match=r"compressed files expand to more than 3145728 bytes in all"):
+        refuse_code(case)
+    (case / "0" / "f3.gz").unlink()
+    monkeypatch.setattr(_generic_control, "MAX_LEXEMES", 1000)
+    (case / "0" / "names").write_text('"a" ' * 400)
+    refuse_code(case)
+    (case / "constant" / "names").write_text('/* x */ "b" ' * 100)
+    with pytest.raises(TaskError, match=r"open more than 1000 strings, comments and verbatim blocks in all"):
+        refuse_code(case)
+
+
 def test_installed_libraries_and_directives_without_code_stay_allowed(tmp_path: Path) -> None:
     """Rejected attack kinds (they run no code of the case's): `#include` of a host file, `#includeEtc`,
     `#eval`, `$FOAM_CASE` expansion, and a dynamic mesh naming an installed library. What `#include` can
