@@ -20,6 +20,7 @@ from agents._liveness import STALE_SECONDS, heartbeat, heartbeat_age, this_worke
 from api._settings import Settings, build_catalog
 from runs import RunStore, TaskSpec
 from tests.api_server import served_client
+from tests.conftest import agent
 from tests.databases import BACKENDS, store_on
 
 OTHER_HOST = "another-host.example:4242"
@@ -70,6 +71,13 @@ def test_resume_refuses_a_run_another_host_is_executing(store: RunStore, home: P
     with pytest.raises(RunStateError, match="on another host"):
         _launcher(store, home).resume(run_id)
     assert store.get_run(run_id).worker == OTHER_HOST  # untouched
+
+
+def test_agent_resume_of_a_run_another_host_is_executing_exits_2_naming_it(store: RunStore, home: Path) -> None:
+    run_id = _running(store, OTHER_HOST, heard_seconds_ago=5)
+    result = agent("resume", run_id, home=home)
+    assert result.returncode == 2 and "on another host" in result.stderr, result.stderr
+    assert store.get_run(run_id).worker == OTHER_HOST
 
 
 def test_resume_takes_over_a_silent_hosts_run(store: RunStore, home: Path, monkeypatch: pytest.MonkeyPatch) -> None:
