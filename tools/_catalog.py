@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import stat
 import tomllib
+from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -513,7 +514,7 @@ def check_sweep_planned(task: TaskSpec, planned: Sequence[ExperimentSpec]) -> No
     """
     keys = [spec.key for spec in planned]
     if len(set(keys)) != len(keys):
-        twice = sorted({key for key in keys if keys.count(key) > 1})
+        twice = sorted(key for key, count in Counter(keys).items() if count > 1)
         raise TaskError(f"{task.id}: the sweep plans experiment {twice[0]!r} more than once; give each value once")
     for name, values in task.sweep.items():
         wanted = {json.dumps(_comparable(value), sort_keys=True, default=str) for value in values}

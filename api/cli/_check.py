@@ -27,6 +27,7 @@ import hashlib
 import json
 import math
 import sys
+from collections import Counter
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -83,8 +84,8 @@ class DuplicateKeyError(LabgateError, ValueError):
 
 
 def _no_duplicate_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    keys = [key for key, _ in pairs]
-    repeated = sorted({key for key in keys if keys.count(key) > 1})
+    counts = Counter(key for key, _ in pairs)
+    repeated = sorted(key for key, count in counts.items() if count > 1)
     if repeated:
         raise DuplicateKeyError(f"the value names {', '.join(map(repr, repeated))} more than once")
     return dict(pairs)
