@@ -38,7 +38,7 @@ REAL = {real!r}
 args = sys.argv[1:]
 source = next((arg for arg in args if arg.endswith(".v")), None)
 text = open(source).read() if source else ""
-found = re.search(r"Module LabgateCandidate_([0-9a-f]+)[.]", text)
+found = re.search(r"Module LabgateCandidate_([0-9a-f]+)[ .]", text)
 if found is None:
     os.execv(REAL, [REAL, *args])
 suffix = found.group(1)

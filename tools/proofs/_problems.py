@@ -11,7 +11,14 @@ import re
 from dataclasses import dataclass, field
 
 from runs import LabgateError
-from tools.proofs._sentences import Sentence, normalize, split_sentences, strip_control, top_level_indices
+from tools.proofs._sentences import (
+    COQ_BLANKS,
+    Sentence,
+    normalize,
+    split_sentences,
+    strip_control,
+    top_level_indices,
+)
 
 THEOREM_KEYWORDS = ("Theorem", "Lemma", "Fact", "Remark", "Corollary", "Proposition", "Property", "Example")
 ASSUMPTION_KEYWORDS = (
@@ -55,8 +62,8 @@ def parse_statement(sentence: str) -> Statement:
     """
     code = normalize(sentence)
     if code.endswith("."):
-        code = code[:-1].rstrip()
-    match = re.match(r"(?P<keyword>[A-Za-z]+)\s+(?P<name>[A-Za-z_][A-Za-z0-9_']*)(?![\w'])\s*", code)
+        code = code[:-1].rstrip(COQ_BLANKS)  # only Coq's blanks: a no-break space ends a name
+    match = re.match(r"(?P<keyword>[A-Za-z]+) (?P<name>[A-Za-z_][A-Za-z0-9_']*)(?![\w'\u00a0]) ?", code)
     if not match or match.group("keyword") not in THEOREM_KEYWORDS:
         raise ProblemFormatError(_not_a_statement(code))
     rest = code[match.end() :]
@@ -70,8 +77,8 @@ def parse_statement(sentence: str) -> Statement:
         if rest[index] == ":" and not rest.startswith(":=", index) and not rest.startswith("::", index):
             if index > 0 and rest[index - 1] == ":":
                 continue
-            binders = rest[:index].strip()
-            body = rest[index + 1 :].strip()
+            binders = rest[:index].strip(COQ_BLANKS)
+            body = rest[index + 1 :].strip(COQ_BLANKS)
             if not body:
                 break
             return Statement(match.group("keyword"), match.group("name"), binders, body)

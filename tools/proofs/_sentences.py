@@ -21,7 +21,6 @@ from runs import LabgateError
 SentenceKind = Literal["sentence", "bullet", "brace"]
 
 _BULLET = re.compile(r"(-+|\++|\*+)(?=\s|$|[^-+*)])")
-_SPACE = re.compile(r"\s+")
 
 
 class UnterminatedSourceError(LabgateError, ValueError):
@@ -89,19 +88,19 @@ def strip_comments(text: str) -> str:
     """The text with every comment replaced by one space (strings kept verbatim)."""
     out: list[str] = []
     index = 0
-    length = len(text)
-    while index < length:
-        if text.startswith("(*", index):
-            index = _skip_comment(text, index)
-            out.append(" ")
-        elif text[index] == '"':
-            end = _skip_string(text, index)
-            out.append(text[index:end])
-            index = end
+    while (found := _COMMENT_OR_STRING.search(text, index)) is not None:
+        out.append(text[index : found.start()])  # plain code up to the next comment or string, copied at once
+        if found.group() == '"':
+            index = _skip_string(text, found.start())
+            out.append(text[found.start() : index])
         else:
-            out.append(text[index])
-            index += 1
+            index = _skip_comment(text, found.start())
+            out.append(" ")
+    out.append(text[index:])
     return "".join(out)
+
+
+_COMMENT_OR_STRING = re.compile(r'\(\*|"')
 
 
 # What may stand right before a comment for Coq to read it as one, whatever notations are declared: a
@@ -139,9 +138,18 @@ def glued_comments(text: str) -> list[int]:
     return found
 
 
+_STRING_OR_BLANKS = re.compile(r'"(?:[^"]|"")*"|[' + COQ_BLANKS + "]+")
+
+
 def normalize(text: str) -> str:
-    """Comments removed and blanks collapsed: formatting never makes two sentences differ."""
-    return _SPACE.sub(" ", strip_comments(text)).strip()
+    """Comments removed and blanks collapsed: formatting never makes two sentences differ.
+
+    Only what Coq's lexer skips is a blank (`COQ_BLANKS`), and strings are kept as written: the normal form
+    is compiled as the task's statement, and Coq reads a no-break space as part of a name (`n` and `n\u00a0`
+    are two variables) and `"a    b"` as a string of seven characters.
+    """
+    collapsed = _STRING_OR_BLANKS.sub(lambda found: found[0] if found[0][0] == '"' else " ", strip_comments(text))
+    return collapsed.strip(COQ_BLANKS)
 
 
 def attribute_end(code: str, index: int) -> int:
@@ -174,20 +182,40 @@ def split_attributes(code: str) -> tuple[list[str], str]:
         UnterminatedSourceError: an attribute group or a string inside it never closes.
     """
     groups: list[str] = []
-    code = code.lstrip()
-    while code.startswith("#["):
-        end = attribute_end(code, 1)
-        groups.append(code[2 : end - 1])
-        code = code[end:].lstrip()
-    return groups, code
+    index = _past_attributes(code, 0, groups)
+    return groups, code[index:]
+
+
+_BLANKS = re.compile(r"\s*")
+
+
+def _past_attributes(code: str, index: int, groups: list[str] | None = None) -> int:
+    """The index past the `#[...]` groups (and the blanks around them) from `index` on, each group's inside
+    added to `groups`. Indices, not slices: a sentence of 200,000 groups was copied once per group.
+
+    Raises:
+        UnterminatedSourceError: an attribute group or a string inside it never closes.
+    """
+    index = _BLANKS.match(code, index).end()  # type: ignore[union-attr]  # \s* always matches
+    while code.startswith("#[", index):
+        end = attribute_end(code, index + 1)
+        if groups is not None:
+            groups.append(code[index + 2 : end - 1])
+        index = _BLANKS.match(code, end).end()  # type: ignore[union-attr]
+    return index
+
+
+def _past_attributes_or_blanks(code: str, index: int) -> int:
+    """`_past_attributes`, or only past the blanks where a group never closes (it is then left in place)."""
+    try:
+        return _past_attributes(code, index)
+    except UnterminatedSourceError:
+        return _BLANKS.match(code, index).end()  # type: ignore[union-attr]
 
 
 def strip_attributes(code: str) -> str:
     """A sentence's code without leading `#[...]` attributes (an unclosed group is left as it is)."""
-    try:
-        return split_attributes(code)[1]
-    except UnterminatedSourceError:
-        return code.lstrip()
+    return code[_past_attributes_or_blanks(code, 0) :]
 
 
 _CONTROL = re.compile(r"""(?:Time|Fail|Succeed|Instructions|Timeout\s+\d+|Redirect\s+"(?:[^"]|"")*")(?![\w'])\s*""")
@@ -200,10 +228,10 @@ def strip_control(code: str) -> str:
     is `Axiom ...`): what every check of which command a sentence gives must read. Each of them read `Time`
     as the command, so a header's `Time Notation` was not marked as changing the statement, `Time Ltac` was
     kept in the proof memory and `Time Admitted` was not refused with the task."""
-    code = strip_attributes(code)
-    while match := _CONTROL.match(code):
-        code = strip_attributes(code[match.end() :])
-    return code
+    index = _past_attributes_or_blanks(code, 0)
+    while match := _CONTROL.match(code, index):
+        index = _past_attributes_or_blanks(code, match.end())
+    return code[index:]
 
 
 LOCALITY_WORDS = ("Local", "Global", "Export", "Polymorphic", "Monomorphic")

@@ -6,7 +6,11 @@ read in `type_scope` as a theorem's type is: `nat * nat` is a pair type there, n
 numbers, and `forall n : nat, n * 0 = 0` still multiplies), then the user's file (minus the
 sentences it shares with the header) inside a module, then a theorem of type `labgate_goal` proved
 by exactly the user's theorem (`exact @name`: implicit arguments, from `{A}` or `` `{C A} `` binders,
-are not filled in, so the term is compared with the statement as the user wrote it). So the
+are not filled in, so the term is compared with the statement as the user wrote it). The restatement is
+the gate's own words, and a header may give `Type` or `forall` a meaning the task's theorem never reads
+(`Notation "'Type'" := bool`): so the statement is also declared in the task's own form, `Theorem name
+binders : type`, as the field of a module type (`Admitted` there declares a field, not an axiom) that the
+user's module must match (`<:`), and the second phase's signature states the checked theorem that way. So the
 statement is elaborated before anything the user wrote can change notations, scopes or names, and
 the kernel must accept the user's proof term at the trusted type. Names carry a random suffix, so a
 file cannot refer to them, or print them, in advance.
@@ -184,7 +188,7 @@ def build_recheck_file(
     signature = (
         f"{SPROP_OFF}\n{preload}Module Type LabgateExpected_{suffix}.\n{problem.header.rstrip()}\n"
         f"Definition labgate_goal_{checked} : Type := {problem.parsed.goal()}.\n"
-        f"Parameter labgate_check_{checked} : labgate_goal_{checked}.\n"
+        f"{_as_stated(problem, f'labgate_check_{checked}')}"
         f"End LabgateExpected_{suffix}.\n"
     )
     marks = [f"labgate_mark{index}_{suffix}" for index in range(4)]
@@ -213,13 +217,27 @@ def build_recheck_file(
     )
 
 
+def _as_stated(problem: ProofProblem, name: str) -> str:
+    """The task's theorem under `name`, in the task's own form (`Theorem name binders : type.`), as a field of
+    a module type (`Admitted` there declares a field, not an axiom).
+
+    The gate's `forall binders, type` restatement is words of its own: a header may give `Type` or
+    `forall` a meaning of its own (`Notation "'Type'" := bool`) that the task's theorem never reads, and
+    the restatement then asks for another proposition. The candidate, and in the second phase the compiled
+    library, must also match the theorem read as Coq reads the task's."""
+    statement = problem.parsed
+    binders = f" {statement.binders}" if statement.binders else ""
+    return f"Theorem {name}{binders} : {statement.type}.\nAdmitted.\n"
+
+
 def build_check_file(problem: ProofProblem, report: ProofFileReport, suffix: str | None = None) -> CheckFile:
     """The file the kernel checks (see the module docstring)."""
     suffix = suffix or secrets.token_hex(4)
     goal = problem.parsed.goal()
     head = (
-        f"{SPROP_OFF}\n{problem.header.rstrip()}\n\nDefinition labgate_goal_{suffix} : Type := {goal}.\n\n"
-        f"Module LabgateCandidate_{suffix}.\n"
+        f"{SPROP_OFF}\n{problem.header.rstrip()}\n\nDefinition labgate_goal_{suffix} : Type := {goal}.\n"
+        f"Module Type LabgateStated_{suffix}.\n{_as_stated(problem, problem.name)}End LabgateStated_{suffix}.\n\n"
+        f"Module LabgateCandidate_{suffix} <: LabgateStated_{suffix}.\n"
     )
     body = report.body.rstrip("\n") + "\n"
     trailer = (
@@ -260,7 +278,9 @@ def _map_diagnostic(item: Diagnostic, layout: CheckFile) -> tuple[Diagnostic, st
 
 
 def _clean(message: str, suffix: str) -> str:
-    message = message.replace(f"LabgateCandidate_{suffix}.", "")
+    message = message.replace(f"LabgateCandidate_{suffix}.", "").replace(
+        f"LabgateStated_{suffix}", "the task's statement"
+    )
     return re.sub(rf"labgate_(goal|check|begin|end)_{suffix}", r"the task's \1", message)
 
 

@@ -194,11 +194,17 @@ def _compare_statement(report: ProofFileReport, command: str, binders: str, type
         report.problems.append(f"{where}: the statement cannot be read: {error}")
         return
     if normalize(given.binders) != normalize(binders) or normalize(given.type) != normalize(type_):
-        expected = f"{binders} : {type_}" if binders else type_
-        found = f"{given.binders} : {given.type}" if given.binders else given.type
+        expected = _shown(f"{binders} : {type_}" if binders else type_)
+        found = _shown(f"{given.binders} : {given.type}" if given.binders else given.type)
         report.problems.append(
             f"{where}: the statement of {given.name} differs from the task's: expected `{expected}`, found `{found}`"
         )
+
+
+def _shown(code: str) -> str:
+    """`code` with the blanks Coq does not skip written out (`\u00a0` is part of a name to Coq): two
+    statements that differ only there would otherwise read the same in the reason."""
+    return "".join(f"\\u{ord(char):04x}" if char.isspace() and char not in " \t\r\n" else char for char in code)
 
 
 def _notation_symbols(code: str) -> list[str]:
