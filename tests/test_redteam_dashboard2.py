@@ -9,11 +9,14 @@ compare pages. Two sources of 40,000 lines took 5 s to diff per page view (diffl
 
 from __future__ import annotations
 
+import html
 import io
+import re
 import time
 import zipfile
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
@@ -99,3 +102,35 @@ def test_a_search_log_of_many_lines_makes_a_page_of_bounded_size(served: tuple[R
     assert page.status_code == 200
     assert len(page.content) < 2_000_000, len(page.content)
     assert "more in the search log" in page.text
+
+
+def test_a_long_run_of_blanks_never_reaches_the_lexer_whole(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The C lexers' cost grows with the square of a blank run's length: a kernel seed of 12,000 spaces after
+    a type name kept the server's thread (and every other request) for minutes when its run page was opened."""
+    from pygments.lexers import CLexer
+
+    from api.web import _render
+
+    seen: list[int] = []
+    original = CLexer.get_tokens
+
+    def measured(self: CLexer, text: str, unfiltered: bool = False) -> Any:
+        seen.append(max((len(run) for run in re.findall(r"\s+", text)), default=0))
+        return original(self, text, unfiltered)
+
+    monkeypatch.setattr(CLexer, "get_tokens", measured)
+    seed = "__kernel void k(__global float* x) {\n    float" + " " * 12_000 + "acc = 0.0f;\n" + " \n" * 3000 + "}\n"
+    markup, note = _render.highlighted("seed.cl", "kernel", seed.encode())
+    assert seen and max(seen) < 32 and note == ""
+    assert 'class="kt"' in markup  # still coloured
+    assert html.unescape(re.sub(r"<[^>]+>", "", str(markup))).rstrip("\n") == seed.rstrip("\n")  # nothing lost
+
+
+def test_colouring_that_takes_too_long_gives_the_plain_text(monkeypatch: pytest.MonkeyPatch) -> None:
+    from api.web import _render
+
+    monkeypatch.setattr(_render, "HIGHLIGHT_SECONDS", 0.0)
+    source = "__kernel void k(__global float* x) { x[0] = 1.0f; }\n" * 2000
+    markup, note = _render.highlighted("seed.cl", "kernel", source.encode())
+    assert "shown without colours" in note and 'class="kt"' not in markup
+    assert html.unescape(re.sub(r"<[^>]+>", "", str(markup))).rstrip("\n") == source.rstrip("\n")

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import stat
 import tomllib
-from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -15,6 +14,7 @@ from pydantic import ValidationError
 
 from runs import MAX_SEED, Budget, ExperimentSpec, TaskSpec
 from tools._gate_settings import GateOptionsValidator, check_gate_settings, gate_deviations
+from tools._repeated import listed_twice
 from tools._workload import TaskError, Workload
 
 
@@ -514,7 +514,7 @@ def check_sweep_planned(task: TaskSpec, planned: Sequence[ExperimentSpec]) -> No
     """
     keys = [spec.key for spec in planned]
     if len(set(keys)) != len(keys):
-        twice = sorted(key for key, count in Counter(keys).items() if count > 1)
+        twice = sorted(listed_twice(keys))
         raise TaskError(f"{task.id}: the sweep plans experiment {twice[0]!r} more than once; give each value once")
     for name, values in task.sweep.items():
         wanted = {json.dumps(_comparable(value), sort_keys=True, default=str) for value in values}

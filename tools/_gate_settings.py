@@ -12,6 +12,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from runs import GateDeviation, TaskSpec
+from tools._repeated import listed_twice
 from tools._workload import TaskError
 
 GateOptionsValidator = Callable[[str, Mapping[str, Any]], dict[str, Any]]
@@ -29,7 +30,7 @@ def check_gate_settings(task: TaskSpec, validator: GateOptionsValidator) -> None
         TaskError: one message naming every problem found.
     """
     problems: list[str] = []
-    repeated = sorted({name for name in task.gates if task.gates.count(name) > 1})
+    repeated = sorted(listed_twice(task.gates))
     if repeated:
         problems.append(f"gates listed more than once: {', '.join(repeated)}")
     for name in dict.fromkeys([*task.gates, *task.gate_options]):

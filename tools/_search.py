@@ -11,6 +11,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from runs import MAX_SEED
+from tools._repeated import listed_twice
 
 
 class SearchParameter(BaseModel):
@@ -59,7 +60,7 @@ class SearchSpace(BaseModel):
     @model_validator(mode="after")
     def _distinct(self) -> SearchSpace:
         names = [parameter.name for parameter in self.parameters]
-        twice = sorted({name for name in names if names.count(name) > 1})
+        twice = sorted(listed_twice(names))
         if twice:
             # Two coordinates for one coefficient: the proposer would search a box of the wrong dimension.
             raise ValueError(f"parameters: {', '.join(twice)} listed more than once")

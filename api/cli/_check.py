@@ -27,7 +27,6 @@ import hashlib
 import json
 import math
 import sys
-from collections import Counter
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -53,6 +52,7 @@ from runs import (
     walk_untrusted,
 )
 from tools import ExperimentOutcome, TaskError, Workload, apply_overrides, parse_overrides, parse_scalar
+from tools._repeated import listed_twice
 from verifiers import Gate, build_gates, gate_class, gate_label, get_gate, judge
 
 MAX_EVIDENCE_BYTES = 256 << 20
@@ -84,8 +84,7 @@ class DuplicateKeyError(LabgateError, ValueError):
 
 
 def _no_duplicate_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    counts = Counter(key for key, _ in pairs)
-    repeated = sorted(key for key, count in counts.items() if count > 1)
+    repeated = sorted(listed_twice(key for key, _ in pairs))
     if repeated:
         raise DuplicateKeyError(f"the value names {', '.join(map(repr, repeated))} more than once")
     return dict(pairs)

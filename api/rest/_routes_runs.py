@@ -476,6 +476,13 @@ def _sse(event: Event, home: pathlib.Path, run_dir: pathlib.Path) -> str:
     return f"id: {event.id}\ndata: {dumps_strict(payload)}\n\n"
 
 
+MAX_EVENT_STREAMS = 64
+"""Event streams one server serves at once; more are told to retry (503). Each polls the store while its run
+is quiet: 100 idle streams took 83 % of a core and slowed every other request a hundredfold."""
+POLL_SECONDS = (0.5, 2.0)
+"""A stream's first wait for new events, and its longest: it doubles while the run stays quiet."""
+
+
 @router.get(
     "/runs/{run_id}/events",
     summary="Follow a run (Server-Sent Events)",
@@ -501,11 +508,27 @@ async def run_events(
         cursor = max(cursor, int(last_event_id))
     store = state.store
     run_dir = store.run_dir(run_id)
+    if state.open_streams >= MAX_EVENT_STREAMS:
+        raise HTTPException(
+            503,
+            f"{MAX_EVENT_STREAMS} event streams are open on this server; try again later",
+            {"Retry-After": "10"},
+        )
 
     async def stream() -> AsyncIterator[str]:
+        # Counted once it streams: a response whose client left before it started never runs this at all.
+        state.open_streams += 1
+        try:
+            async for message in follow_events():
+                yield message
+        finally:
+            state.open_streams -= 1
+
+    async def follow_events() -> AsyncIterator[str]:
         position = cursor
         yield "retry: 2000\n\n"
         quiet = 0.0
+        wait = POLL_SECONDS[0]
         while True:
             batch = await run_in_threadpool(store.events, run_id, position, 500)
             for event in batch:
@@ -513,7 +536,7 @@ async def run_events(
                 position = event.id
                 yield _sse(event, store.home, run_dir)
             if batch:
-                quiet = 0.0
+                quiet, wait = 0.0, POLL_SECONDS[0]
                 continue
             status = reported_status(await run_in_threadpool(store.get_run, run_id))
             if not follow or status in TERMINAL_STATUSES or status == STOPPED:
@@ -525,8 +548,9 @@ async def run_events(
                 return
             if await request.is_disconnected():
                 return
-            await asyncio.sleep(0.5)
-            quiet += 0.5
+            await asyncio.sleep(wait)
+            quiet += wait
+            wait = min(wait * 2, POLL_SECONDS[1])
             if quiet >= 15:
                 quiet = 0.0
                 yield ": keep-alive\n\n"

@@ -23,6 +23,8 @@ class AppState:
     pool: WorkerPool
     limiter: FailedAuthLimiter = field(default_factory=FailedAuthLimiter)
     """Failed authentications per client address, shared by the token checks of reads and writes."""
+    open_streams: int = 0
+    """Event streams being served now (`MAX_EVENT_STREAMS` at most): each polls the store while it waits."""
 
     @property
     def store(self) -> RunStore:

@@ -13,10 +13,13 @@ import io
 import math
 import re
 import secrets
+import time
 from collections.abc import Collection, Sequence
 from functools import lru_cache
+from typing import Any
 
 from markupsafe import Markup
+from pygments import format as format_tokens
 from pygments import highlight
 from pygments.formatters import HtmlFormatter
 from pygments.lexer import Lexer, RegexLexer
@@ -100,7 +103,40 @@ def highlighted(name: str, kind: str, data: bytes) -> tuple[Markup, str]:
         if len(lines) > LOG_LINES:
             text = "\n".join(lines[-LOG_LINES:])
             note = f"last {LOG_LINES} of {len(lines)} lines shown"
-    return Markup(highlight(text, lexer_for(name, kind, text), _FORMATTER)), note
+    markup, complete = _highlight(text, lexer_for(name, kind, text))
+    if not complete:
+        note = "; ".join(filter(None, [note, f"shown without colours (they took over {HIGHLIGHT_SECONDS:g} s)"]))
+    return markup, note
+
+
+HIGHLIGHT_SECONDS = 1.5
+"""The most time one text's colouring may take. Pygments' C-family lexers are quadratic on a name followed by
+a long run of blanks (4,000 spaces in a kernel: 3.5 s; 8,000: 17 s), and a page is coloured on the server
+thread, holding the interpreter: one artifact froze every request for minutes."""
+
+
+def _highlight(text: str, lexer: Lexer) -> tuple[Markup, bool]:
+    """The text coloured by `lexer`, or plain where that takes more than HIGHLIGHT_SECONDS; and whether it is
+    coloured. Lexing yields token by token, each a bounded step, so the clock is read between tokens."""
+    deadline = time.monotonic() + HIGHLIGHT_SECONDS
+    tokens: list[tuple[Any, str]] = []
+    for part in _LONG_BLANKS.split(text):
+        if _LONG_BLANKS.fullmatch(part):
+            tokens.append((Whitespace, part))
+            continue
+        for count, token in enumerate(lexer.get_tokens(part)):
+            tokens.append(token)
+            if count % 256 == 0 and time.monotonic() > deadline:
+                return Markup(highlight(text, TextLexer(), _FORMATTER)), False
+        if tokens and tokens[-1][1] == "\n" and not part.endswith("\n"):
+            tokens.pop()  # get_tokens ends every text with a line break: not the part's own
+    return Markup(format_tokens(tokens, _FORMATTER)), True
+
+
+_LONG_BLANKS = re.compile(r"(\s{32,})")
+"""Runs of blanks each text is cut at, the pieces coloured one by one: the C-family lexers' cost grows with the
+square of a run's length (one run is one token, so no clock between tokens could stop it). A comment or string
+across such a run may lose its colour after it; the text itself is unchanged."""
 
 
 DIFF_LINES = 2000
@@ -118,7 +154,7 @@ def diff_html(before: str, after: str, before_name: str, after_name: str) -> Mar
     text = "\n".join(lines) or "(identical)"
     if cut:
         text += f"\n# only the first {DIFF_LINES} lines of each side were compared"
-    return Markup(highlight(text, DiffLexer(), _FORMATTER))
+    return _highlight(text, DiffLexer())[0]
 
 
 def parse_table(data: bytes) -> tuple[list[str], list[list[str]], int]:
