@@ -227,7 +227,9 @@ class QuotaWatch:
     ) -> QuotaWatch | None:
         if limits.disk_bytes is None and limits.files is None:
             return None
-        return cls(root, limits.disk_bytes, limits.files, holders)
+        # Made as the command starts: the first poll is one period in, not at once. A command ending sooner
+        # is measured by the check after its end (`check_now`), one running longer every period as before.
+        return cls(root, limits.disk_bytes, limits.files, holders, time.monotonic() + POLL_SECONDS)
 
     def check(self) -> str | None:
         """The message for a crossed limit, or None. Cheap to call often: it measures at most every poll period."""
