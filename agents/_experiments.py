@@ -13,6 +13,7 @@ import re
 import shutil
 import time
 import traceback
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -44,6 +45,10 @@ from verifiers import build_gates, judge
 
 if TYPE_CHECKING:
     from runs import Artifact
+    from tools import OutputFile
+
+STAGING_THREADS = 8
+"""Output files stored side by side (`stage_outputs`)."""
 
 
 def judged_history(context: RunContext) -> list[JudgedExperiment]:
@@ -283,10 +288,10 @@ def stage_outputs(
     reason is added to `outcome.refused` (the gates turn it into a verdict reason) and
     reported as an event, and the run goes on.
     """
-    staged: list[tuple[str, Artifact]] = []
-    for item in outcome.files:
+
+    def stage(item: OutputFile) -> Artifact | UntrustedFileError | None:
         try:
-            artifact = context.store.stage_artifact(
+            return context.store.stage_artifact(
                 context.run_id,
                 directory / item.path,
                 kind=item.kind,
@@ -296,13 +301,26 @@ def stage_outputs(
                 within=directory,
             )
         except UntrustedFileMissingError:
-            continue  # not produced: the gates that need it say so
+            return None  # not produced: the gates that need it say so
         except UntrustedFileError as error:
-            if not any(refusal.startswith(f"{item.path}: ") for refusal in outcome.refused):
-                outcome.refused.append(f"{item.path}: {error.reason}")
-            context.emit("refused", f"{key}: {item.path} not stored: {error.reason}", key=key, path=item.path)
+            return error
+
+    # Each stored file is synced to the disk before its name, and its folder after (`write_atomically`): one
+    # at a time, a cavity case's 16-19 files took 0.2-0.5 s of syncs after its solver ended, on the critical
+    # path of the run's last case; side by side, the file system commits them together (16 in 0.02 s).
+    files = list(outcome.files)
+    with ThreadPoolExecutor(max_workers=max(1, min(STAGING_THREADS, len(files))), thread_name_prefix="stage") as pool:
+        results = list(pool.map(stage, files))
+    staged: list[tuple[str, Artifact]] = []
+    for item, result in zip(files, results, strict=True):
+        if result is None:
             continue
-        staged.append((item.path, artifact))
+        if isinstance(result, UntrustedFileError):
+            if not any(refusal.startswith(f"{item.path}: ") for refusal in outcome.refused):
+                outcome.refused.append(f"{item.path}: {result.reason}")
+            context.emit("refused", f"{key}: {item.path} not stored: {result.reason}", key=key, path=item.path)
+            continue
+        staged.append((item.path, result))
     return staged
 
 

