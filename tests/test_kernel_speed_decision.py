@@ -42,3 +42,29 @@ def test_noisy_rounds_straddling_the_threshold_stay_inconclusive_never_accepted(
 def test_the_seed_itself_is_one_by_definition() -> None:
     assert SpeedDecision.of_the_seed_itself(0.9).verdict == "faster"
     assert SpeedDecision.of_the_seed_itself(1.5).verdict == "slower"
+
+
+def test_looking_after_every_round_keeps_the_error_rate_the_interval_claims() -> None:
+    """Rounds stop at the first decision, so a plain 95% interval at each look said "faster" for a candidate
+    exactly at the threshold in 10.6% of simulated judgings (2.5% claimed); each look is corrected now."""
+    import random
+
+    from verifiers.kernels._measure import MAX_ROUNDS
+
+    draw = random.Random(7)
+
+    def judged(true_ratio: float, spread: float) -> str:
+        logs: list[float] = []
+        for index in range(MAX_ROUNDS):
+            logs.append(draw.gauss(math.log(true_ratio), spread))
+            decision = decide(logs, 0.9, final=index + 1 >= MAX_ROUNDS)
+            if decision is not None:
+                return decision.verdict
+        raise AssertionError("no decision at the last round")
+
+    trials = 1000
+    for spread in (0.05, 0.15):
+        at_threshold = [judged(0.9, spread) for _ in range(trials)]
+        assert at_threshold.count("faster") / trials <= 0.025, spread
+    clearly_faster = [judged(1.2, 0.05) for _ in range(200)]
+    assert clearly_faster.count("faster") == 200  # the correction costs rounds, not clear decisions

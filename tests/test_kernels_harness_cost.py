@@ -87,7 +87,7 @@ def slow_reference(calls: list[int]) -> Any:
 
     def compute(size: Size, inputs: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
         calls.append(1)
-        time.sleep(0.003)
+        time.sleep(0.05)  # well above hashing even on a loaded machine: 3 ms was not, and the cache stepped aside
         return TASK.reference(size, inputs)
 
     return compute

@@ -40,7 +40,11 @@ RECORD = WriteupRecord(
         12: VerdictFacts(12, "cand-003", "comparator", True, {"cf_rmse": 0.00297, "cf_rmse_max": 0.006}),
         20: VerdictFacts(
             20, "winner", "kernel-correctness", True,
-            {"in-distribution fitness": 0.21, "in-distribution speedup over seed": 3.2},
+            {
+                "in-distribution fitness": 0.21,
+                "in-distribution seed fitness": 0.0656,
+                "in-distribution speedup over seed": 3.2,
+            },
         ),
         21: VerdictFacts(
             21, "winner", "kernel-heldout", True,
@@ -132,6 +136,36 @@ HOSTILE = {
     "the largest y+ as its mean": "At Re 100 the mean y+ was 35 [V2].",
     "the mean y+ as its largest": "At Re 100 the largest y+ was 12 [V2].",
     "the in-sample error as another's": "The third candidate's in-sample Cf RMSE was 0.0029 [V10].",
+    # the candidate's value and the default model's (or the seed's) swapped
+    "candidate and default swapped": (
+        "The third candidate reached a Cf RMSE of 0.0029 and the default model 0.00297 [V10]."
+    ),
+    "candidate and default swapped, default first": (
+        "The default model's Cf RMSE was 0.00297 and the third candidate's 0.0029 [V10]."
+    ),
+    "the default's value as the candidate's": (
+        "The third candidate reached a Cf RMSE of 0.0029, compared with the default model [V10]."
+    ),
+    "the seed's fitness as the winner's": (
+        "The winner reached an in-distribution fitness of 0.0656, beating the seed [V20]."
+    ),
+    "the winner's fitness as the seed's": "The original kernel reached an in-distribution fitness of 0.21 [V20].",
+    # a rejected result put within its limit or praised
+    "a rejected result under its limit": (
+        "The re=400 case was not accepted: its RMSE of 0.31 was under the 0.02 limit [V3]."
+    ),
+    "a rejected result beneath its limit": (
+        "The re=400 case was not accepted, though its RMSE of 0.31 stayed beneath the limit of 0.02 [V3]."
+    ),
+    "a rejected result's error called small": "The re=400 case was not accepted: its RMSE of 0.31 is small [V3].",
+    # other spellings of the words that tell like-named metrics apart
+    "'heldout' in one word": "The winner's heldout speedup was 3.2 [V20][V21].",
+    "'hold-out'": "The winner's hold-out speedup was 3.2 [V20][V21].",
+    "'unseen sizes'": "On unseen sizes the winner's speedup over the seed was 3.2 [V20][V21].",
+    "the gate's own name, underscore read as emphasis": "At Re 100 rmse_v = 0.0017 [V1].",
+    "'averaged'": "At Re 100 y+ averaged 35 [V2].",
+    "'peaked at'": "At Re 100 y+ peaked at 12 [V2].",
+    "'maximal'": "At Re 100 the maximal y+ was 12 [V2].",
     "no rejections, with a citation": "The study finished without a single rejection [V1].",
 }
 
@@ -177,6 +211,14 @@ HONEST = [
     "At Re 100 the u and v RMSEs were 0.0017 and 0.0047 [V1].",
     "At Re 100 the RMSE of u was 0.0017 and that of v 0.0047 [V1].",
     "At Re 100 the mean y+ was 12 and its maximum 35 [V2].",
+    # whose a value is, said or compared with
+    "The third candidate's Cf RMSE rose from the default model's 0.0029 to 0.00297 [V10].",
+    "The winner improved on the seed's in-distribution fitness, 0.21 against 0.0656 [V20].",
+    "The winner's in-distribution speedup over the seed was 3.2 [V20].",
+    "The winner reached an in-distribution fitness of 0.21, beating the seed's 0.0656 [V20].",
+    "At Re 100 y+ averaged 12 and peaked at 35 [V2].",
+    "The winner's heldout speedup was 9.47 [V20][V21].",
+    "At Re 100 rmse_u = 0.0017 [V1].",
 ]
 
 

@@ -536,9 +536,11 @@ def _judge_numbers(
             else:
                 pool = (named + unreadable) if named else [q for q in quantities if usable(q)]
             pool += bounds
-        pool = _narrowed(
-            pool, _said_with(tokens, index, position, written if (position, written, value) in digits else "")
-        )
+        phrase = _phrase_at(tokens, index, position, written if (position, written, value) in digits else "")
+        pool = _narrowed(pool, _said(tokens, phrase))
+        whose = _whose(tokens, phrase)
+        if whose or not _a_comparand(tokens, index):
+            pool = _by_whose(pool, whose)
         if supported(written, value, [(q.value, q.percent) for q in pool]):
             continue
         if supported(written, value, [(-q.value, q.percent) for q in pool if q.value]):
@@ -576,7 +578,7 @@ def _judge_numbers(
         )
 
 
-_PHRASE_REACH = 8
+_PHRASE_REACH = 10
 _PHRASE_AFTER = 4
 _PHRASE_BREAKS = {
     ",", ";", ":", "(", ")", "but", "while", "whereas", "with", "against", "than", "versus", "vs",
@@ -586,17 +588,83 @@ _PHRASE_BREAKS = {
 0.0029 against the candidate's 0.00297', 'improved on the default with an RMSE of 0.00297')."""
 
 
-def _said_with(tokens: list[tuple[int, str]], index: int, position: int, written: str) -> set[str]:
-    """The words of the phrase a number stands in: back to the previous number or a break (at most
+def _phrase_at(tokens: list[tuple[int, str]], index: int, position: int, written: str) -> list[int]:
+    """The token indices of the phrase a number stands in: back to the previous number or a break (at most
     `_PHRASE_REACH` words) and, for a number in digits, the few words after it ('9.47 on held-out sizes')."""
-    said = _words_back(tokens, index, _PHRASE_REACH, _PHRASE_BREAKS)
+    found = _indices_back(tokens, index, _PHRASE_REACH, _PHRASE_BREAKS)
     if written:
-        following = [t for start, t in tokens[index:] if start >= position + len(written) and t not in {"%", "percent"}]
-        for token in following[:_PHRASE_AFTER]:
+        following = [
+            at
+            for at in range(index, len(tokens))
+            if tokens[at][0] >= position + len(written) and tokens[at][1] not in {"%", "percent"}
+        ]
+        for at in following[:_PHRASE_AFTER]:
+            token = tokens[at][1]
             if token[0].isdigit() or token in _PHRASE_BREAKS:
                 break
-            said.append(token)
-    return {_stem(_spelled_out(token)) for token in said}
+            found.append(at)
+    return found
+
+
+def _said(tokens: list[tuple[int, str]], phrase: list[int]) -> set[str]:
+    return {_stem(_spelled_out(tokens[at][1])) for at in phrase}
+
+
+_WHOSE_WORDS = frozenset().union(*_QUALIFIERS.values()) - {
+    "measured", "measurement", "measurements", "data", "experiment", "standard",
+}  # fmt: skip
+"""Words that say a number is another model's or the reference's ('the default model's 0.0029', 'the seed's
+fitness'); 'measured', 'data' and 'experiment' are left out, since prose also says them of its own results."""
+_MEASURED_AGAINST = frozenset({
+    "over", "than", "to", "vs", "versus", "against", "from", "relative", "compared", "beat", "beats", "beating",
+    "outperformed", "outperforms", "outperforming", "surpassed", "surpassing", "exceeding", "exceeded", "above",
+    "below", "under", "with",
+})  # fmt: skip
+_DETERMINERS = frozenset({"the", "a", "an", "its", "their", "this", "that", "our"})
+
+
+def _whose(tokens: list[tuple[int, str]], phrase: list[int]) -> set[str]:
+    """The qualifier words of the phrase that say whose a number is ('the default model's 0.00297'): not one
+    that names what the number is measured against ('a speedup over the seed of 1.4', 'beating the seed')."""
+    found: set[str] = set()
+    for at in phrase:
+        word = tokens[at][1]
+        if word not in _WHOSE_WORDS:
+            continue
+        possessive = "s" in (token for _, token in tokens[at + 1 : at + 3])  # 'the default model's 0.0029'
+        before = at - 1
+        while before >= 0 and tokens[before][1] in _DETERMINERS:
+            before -= 1
+        if possessive or before < 0 or tokens[before][1] not in _MEASURED_AGAINST:
+            found.add(word)
+    return found
+
+
+_COMPARAND_WORDS = frozenset({"against", "than", "versus", "vs", "compared", "over"})
+
+
+def _a_comparand(tokens: list[tuple[int, str]], index: int) -> bool:
+    """Whether the number at token `index` is what another value is compared with ('0.651 against 0.6214'):
+    whose it is, the phrase does not say, so it may be the other model's."""
+    before = index - 1
+    while before >= 0 and tokens[before][1] in _DETERMINERS:
+        before -= 1
+    return before >= 0 and tokens[before][1] in _COMPARAND_WORDS
+
+
+def _by_whose(pool: list[_Quantity], whose: set[str]) -> list[_Quantity]:
+    """The quantities of `pool` whose owner the phrase gives.
+
+    Where the phrase says the number is the default model's, the seed's or the reference's, it must be a value
+    qualified so (when the cited verdicts hold one): 'cand-003 reached 0.0029 and the default model 0.00297'
+    swapped the candidate's error and the default's, and only a word anywhere in the sentence was asked for.
+    Where it says no such thing, the number must be the experiment's own, not a qualified value."""
+    qualified = [q for q in pool if q.role == "qualified"]
+    if whose:
+        owned = [q for q in qualified if _QUALIFIERS[q.qualifier] & whose]
+        return owned or pool
+    own = [q for q in pool if q.role != "qualified"]
+    return own or pool
 
 
 def _narrowed(pool: list[_Quantity], said: set[str]) -> list[_Quantity]:
@@ -618,23 +686,24 @@ def _narrowed(pool: list[_Quantity], said: set[str]) -> list[_Quantity]:
     return [q for q in pool if marks.get(q.name, most) == most]
 
 
-def _words_back(tokens: list[tuple[int, str]], index: int, reach: int, breaks: set[str]) -> list[str]:
-    """The words before token `index`, nearest first, back to a break or the previous number (a token that
-    starts with a digit: '64x64', not a name with digits like 'cb1'). Past a previous number, the words
-    before an 'and' or 'or' are that number's ('3.2 in distribution and 9.47 held out')."""
-    found: list[str] = []
-    for _, token in reversed(tokens[max(0, index - reach) : index]):
+def _indices_back(tokens: list[tuple[int, str]], index: int, reach: int, breaks: set[str]) -> list[int]:
+    """The indices of the words before token `index`, nearest first, back to a break or the previous number (a
+    token that starts with a digit: '64x64', not a name with digits like 'cb1'). Past a previous number, the
+    words before an 'and' or 'or' are that number's ('3.2 in distribution and 9.47 held out')."""
+    found: list[int] = []
+    for at in range(index - 1, max(0, index - reach) - 1, -1):
+        token = tokens[at][1]
         if token in breaks:
             break
         if token[0].isdigit():
-            return found[: next((i for i, word in enumerate(found) if word in {"and", "or"}), len(found))]
-        found.append(token)
+            return found[: next((i for i, at in enumerate(found) if tokens[at][1] in {"and", "or"}), len(found))]
+        found.append(at)
     return found
 
 
 def _before(tokens: list[tuple[int, str]], index: int) -> list[str]:
     """The words just before the number at token `index`, back to the previous number or punctuation."""
-    return list(reversed(_words_back(tokens, index, _BEFORE_WINDOW, {",", ";", ")"})))
+    return [tokens[at][1] for at in reversed(_indices_back(tokens, index, _BEFORE_WINDOW, {",", ";", ")"}))]
 
 
 def _after(tokens: list[tuple[int, str]], index: int, position: int) -> list[str]:

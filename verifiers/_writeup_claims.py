@@ -255,7 +255,8 @@ _PRAISE_OR_EXCUSE = re.compile(
     r"might|arguabl[ey]|deserv\w*|unfair\w*|unjust\w*|harsh\w*|strict\w*|overly|conservative|arbitrar\w*|"
     r"pedantic|incorrectly|wrongly|erroneously|mistaken(?:ly)?|mistakes?|pending|provisional(?:ly)?|"
     r"preliminary|temporar\w*|yet|practically|essentially|virtually|effectively|excus\w*|"
-    r"reason|reasons|explain\w*|innocuous|harmless|cosmetic|irrelevant|immaterial|negligible)$"
+    r"reason|reasons|explain\w*|innocuous|harmless|cosmetic|irrelevant|immaterial|negligible|small|smaller|tiny|"
+    r"modest|low|acceptable|reasonable|fine|okay|ok|good|great|excellent|accurate|close|tight)$"
 )
 """Praise (comparisons with other results, words of quality) and excuses (a cause, a plea, a minimiser): words
 that present a not-accepted result as anything else than what its gate found."""

@@ -99,6 +99,7 @@ _LEVEL: dict[str, int] = {
     "reducing": -1, "reduction": -1, "decrease": -1, "decreased": -1, "decreases": -1, "decreasing": -1,
     "fell": -1, "fallen": -1, "falls": -1, "dropped": -1, "drops": -1, "drop": -1, "declined": -1, "declines": -1,
     "shrank": -1, "shrunk": -1, "shrinks": -1, "smaller": -1, "smallest": -1, "below": -1, "least": -1,
+    "under": -1, "beneath": -1, "underneath": -1,
     "wider": 1, "widest": 1, "narrower": -1, "narrowest": -1, "longer": 1, "longest": 1, "shorter": -1,
     "shortest": -1,
 }  # fmt: skip

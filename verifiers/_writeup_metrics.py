@@ -47,14 +47,17 @@ _SHORT_WORDS = {
     "a", "i", "an", "as", "at", "be", "by", "do", "go", "he", "if", "in", "is", "it", "me", "my", "no", "of", "on",
     "or", "so", "to", "up", "us", "we",
 }  # fmt: skip
+_MOST = {"max", "maximum", "maximal", "largest", "highest", "peak", "peaked", "peaking", "worst", "greatest"}
+_LEAST = {"min", "minimum", "minimal", "smallest", "lowest"}
+_MEAN = {"mean", "average", "averaged", "averaging", "avg"}
 _AGGREGATE_WORDS = {
-    "max": {"max", "maximum", "largest", "highest", "peak", "worst"},
-    "maximum": {"max", "maximum", "largest", "highest", "peak", "worst"},
-    "min": {"min", "minimum", "smallest", "lowest"},
-    "minimum": {"min", "minimum", "smallest", "lowest"},
-    "mean": {"mean", "average", "avg"},
-    "avg": {"mean", "average", "avg"},
-    "average": {"mean", "average", "avg"},
+    "max": _MOST,
+    "maximum": _MOST,
+    "min": _LEAST,
+    "minimum": _LEAST,
+    "mean": _MEAN,
+    "avg": _MEAN,
+    "average": _MEAN,
     "final": {"final", "last", "end"},
     "initial": {"initial", "first", "start", "starting"},
 }  # fmt: skip
@@ -67,14 +70,22 @@ def marking_words(name: str) -> set[str]:
     found: set[str] = set()
     for letter, spelled in _GREEK.items():
         name = name.replace(letter, f" {spelled} ")
-    for word in _words_of(name):
+    words = _words_of(name)
+    for word in words:
         if word in _AGGREGATE_WORDS:
             found |= _AGGREGATE_WORDS[word]
         elif len(word) >= 3 and word not in _GENERIC_PARTS:
             found.add(_stem(word))
+            found |= _OTHER_SPELLINGS.get(word, set())
         elif len(word) <= 2 and word.isalpha() and word not in _SHORT_WORDS:
             found.add(word)
+    if len(words) > 1:
+        found.add("".join(words))  # the name as markdown shows `rmse_v`: underscores read as emphasis are gone
     return found
+
+
+_OTHER_SPELLINGS = {"held": {"heldout", "holdout", "hold", "unseen"}, "distribution": {"indistribution"}}
+"""Other ways prose writes a word of a metric's name ('heldout', 'hold-out', 'unseen sizes')."""
 
 
 _LIMIT_WORDS = {
