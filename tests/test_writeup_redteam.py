@@ -166,6 +166,8 @@ HOSTILE = {
     "'averaged'": "At Re 100 y+ averaged 35 [V2].",
     "'peaked at'": "At Re 100 y+ peaked at 12 [V2].",
     "'maximal'": "At Re 100 the maximal y+ was 12 [V2].",
+    "the rest passed, where one failed": "The rest passed [V1][V10].",
+    "all others passed, where one failed": "All others passed every gate [V1][V10].",
     "no rejections, with a citation": "The study finished without a single rejection [V1].",
 }
 

@@ -164,7 +164,12 @@ def _points_past_citations(tokens: list[str]) -> bool:
         if token not in _NOT_CITED:
             continue
         following = tokens[index + 1 : index + 3]
-        if following[:1] and (following[0] in _SUCCESS_VERBS or following[0] in {"successful", "passing"}):
+        adjective = token not in {"rest", "others"}  # 'the rest passed': a noun's next word is its verb
+        if (
+            adjective
+            and following[:1]
+            and (following[0] in _SUCCESS_VERBS or following[0] in {"successful", "passing"})
+        ):
             continue  # 'the other accepted case' speaks only of accepted ones
         if token in {"rest", "others"} or any(t in _EXPERIMENT_NOUNS for t in following):
             return True
