@@ -218,3 +218,11 @@ def test_a_task_file_names_its_case_and_reference_beside_it(tmp_path: Path) -> N
     assert resolved.params["case_dir"] == str(case.resolve())
     assert resolved.params["reference"] == str((tmp_path / "mine" / "ref.csv").resolve())
     CfdWorkload().validate(resolved)
+
+
+@pytest.mark.parametrize("quantity", ["Cx", "Cy", "Cz", "C", "magC", "V"])
+def test_a_reference_of_the_meshs_own_geometry_is_refused(quantity: str) -> None:
+    """labgate writes the cell centres and volumes itself: a reference of them agreed with zero error and, as the
+    mesh gate's monitor, never moved (accepted before, together with a case whose velocity went unjudged)."""
+    with pytest.raises(ReferenceFormatError, match=f"'{quantity}' is the mesh's geometry"):
+        parse_reference(HEADER + f"{quantity},0.05,0.02,0.005,0.05,0.01\n", "r.csv")

@@ -129,6 +129,27 @@ def test_the_scan_of_a_case_is_bounded_in_all_not_only_per_file(
         refuse_code(case)
 
 
+def test_keyword_patterns_cost_little_to_read_and_their_number_is_bounded(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Got through before as a stall: each quoted keyword followed by a list was compiled to see whether it reads
+    as `libs`, and a class spanning all of Unicode takes Python 4 ms to compile (1.4 KB of gzip: 73 s)."""
+    case = _case(tmp_path / "case")
+    wide = "[\x01-\U0010ffff]" * 38
+    notes = "".join(f'"{index:03d}{wide}" (x);\n' for index in range(3))
+    monkeypatch.setattr(_generic_control, "MAX_WIDE_PATTERNS", 2)  # two are compiled (and do not match)
+    (case / "constant" / "notes.gz").write_bytes(gzip.compress(notes.encode()))
+    with pytest.raises(TaskError, match=r"refused: constant/notes.gz uses 'libs' naming x"):
+        refuse_code(case)  # the third is taken to match, never compiled
+    (case / "constant" / "notes.gz").unlink()
+    monkeypatch.setattr(_generic_control, "MAX_KEYWORD_PATTERNS", 10)
+    (case / "constant" / "patterns").write_text("".join(f'"k{index}.*" (sampling);\n' for index in range(10)))
+    refuse_code(case)
+    (case / "system" / "more").write_text('"z.*" (sampling);\n')
+    with pytest.raises(TaskError, match=r"more than 10 quoted keyword patterns followed by a list"):
+        refuse_code(case)
+
+
 def test_installed_libraries_and_directives_without_code_stay_allowed(tmp_path: Path) -> None:
     """Rejected attack kinds (they run no code of the case's): `#include` of a host file, `#includeEtc`,
     `#eval`, `$FOAM_CASE` expansion, and a dynamic mesh naming an installed library. What `#include` can

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import math
 import re
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -85,6 +86,7 @@ def refuse_code(case: Path) -> None:
         TaskError: naming the first file and the construct found.
     """
     expanded = lexemes = 0
+    budget = _PatternBudget()
     for entry in walk_untrusted(case):
         if entry.relative.split("/")[0] == USER_SETTINGS_DIR:
             raise TaskError(
@@ -132,15 +134,19 @@ def refuse_code(case: Path) -> None:
                 f"refused: {entry.relative} uses {what!r}, which makes OpenFOAM compile or run the case's own "
                 "code; labgate never runs a user's code (replace it with a plain boundary condition or dictionary)"
             )
-        _refuse_foreign_libraries(entry.relative, plain)
+        _refuse_foreign_libraries(entry.relative, plain, budget)
 
 
-def _matches_libs(pattern: bytes) -> bool:
+def _matches_libs(pattern: bytes, *, wide_allowed: bool = True) -> bool:
     """Whether OpenFOAM would read a quoted keyword `pattern` as `libs` (a pattern no regex reads stops
     OpenFOAM with an error when it reads the file, so it loads nothing). One labgate does not evaluate
     (`foam_pattern`: too long, too deep, too many repeats; 1,500 nested parentheses were a traceback and 400
     `.*` a scan without end) is taken to match: the value after it must then name OpenFOAM libraries only."""
     text = pattern.decode(errors="replace")
+    if not wide_allowed and not text.isascii():
+        # Python compiles a class spanning beyond ASCII slowly (38 of `[\x01-\U0010ffff]`: 0.15 s a pattern, and
+        # 1.4 KB of gzip held 400 of them): past MAX_WIDE_PATTERNS such patterns are taken to match.
+        return True
     try:
         compiled = foam_pattern(text)
     except UnreadPatternError as error:
@@ -148,9 +154,26 @@ def _matches_libs(pattern: bytes) -> bool:
     return compiled.fullmatch("libs") is not None
 
 
-def _refuse_foreign_libraries(relative: str, text: bytes) -> None:
+MAX_WIDE_PATTERNS = 8
+"""Keyword patterns with characters beyond ASCII compiled per case (a stock tutorial's JPEG holds one); the
+rest are taken to match `libs` (see `_matches_libs`)."""
+MAX_KEYWORD_PATTERNS = 10_000
+"""Quoted keyword patterns followed by a list that a case's files may hold in all: each is compiled to see
+whether it reads as `libs` (about 0.5 ms for a long one), and a real case has a handful (fvSolution's)."""
+
+
+@dataclass
+class _PatternBudget:
+    """Keyword patterns looked at so far in one case's scan, and how many of them reach beyond ASCII."""
+
+    patterns: int = 0
+    wide: int = 0
+
+
+def _refuse_foreign_libraries(relative: str, text: bytes, budget: _PatternBudget | None = None) -> None:
     """Raise unless every `libs` entry of `text` (comments blanked), written as `libs` or as a keyword pattern
     that matches it, names installed OpenFOAM libraries only."""
+    budget = budget or _PatternBudget()
     entries = [found.end() for found in _LIBS.finditer(text)] if b"libs" in text else []
     for found in _QUOTED.finditer(text) if b'"' in text else ():
         # A quoted keyword with regular-expression characters: OpenFOAM matches it against the keys it looks up,
@@ -161,7 +184,17 @@ def _refuse_foreign_libraries(relative: str, text: bytes) -> None:
         # A pattern matching everything (`".*" 1;`, `".*" { ... }`) is common in fvSolution: what follows it is
         # read as libraries only when it can be a list of names (or a macro that may expand to one).
         value = _LIBRARY_VALUE.match(text, found.end())
-        if value is not None and _matches_libs(found.group("pattern")):
+        if value is None:
+            continue
+        pattern = found.group("pattern")
+        budget.patterns += 1
+        if budget.patterns > MAX_KEYWORD_PATTERNS:
+            raise TaskError(
+                f"refused: {relative}: the case's files hold more than {MAX_KEYWORD_PATTERNS} quoted keyword "
+                "patterns followed by a list, more than labgate reads to look for 'libs'"
+            )
+        budget.wide += not pattern.isascii()
+        if _matches_libs(pattern, wide_allowed=budget.wide <= MAX_WIDE_PATTERNS):
             entries.append(found.end())
     for end in sorted(entries):
         listed = _LIBRARY_LIST.match(text, end)

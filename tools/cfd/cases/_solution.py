@@ -109,5 +109,13 @@ def detect_solution_fields(folder: Path, solved: Iterable[str]) -> SolutionField
         scalar = next((name for name in scalars if name in written and name not in PRESSURES), None)
     if vector is None and scalar is None:
         return None
-    given = tuple(name for name in (vector, scalar) if name is not None and name not in vectors + scalars)
+    # A solver that solves for a pressure corrects the velocity with it every step, whether or not it also
+    # solves a momentum predictor (`momentumPredictor no` writes no 'Solving for Ux' line): that velocity is
+    # the solution's, never a field the case was only given (it was, and the mesh gate then compared p alone).
+    pressure_solved = any(name in scalars for name in PRESSURES)
+    given = tuple(
+        name
+        for name in (vector, scalar)
+        if name is not None and name not in vectors + scalars and not (pressure_solved and is_velocity(name))
+    )
     return SolutionFields(vector, scalar, given)

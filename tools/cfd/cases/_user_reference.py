@@ -23,7 +23,7 @@ from pathlib import Path
 import numpy as np
 
 from runs import LabgateError, UntrustedFileError, read_untrusted_path_text
-from tools.cfd.cases._own_fields import FIELD_HEAD_BYTES, field_class
+from tools.cfd.cases._own_fields import CENTRE_FIELDS, FIELD_HEAD_BYTES, VOLUME_FIELD, field_class
 from tools.cfd.cases._solution import SolutionFields
 from tools.cfd.openfoam._fields import (
     FieldFormatError,
@@ -81,6 +81,13 @@ def parse_reference(text: str, name: str) -> list[ReferencePoint]:
         quantity = row[0].strip()
         if not quantity or not all(char.isascii() and (char.isalnum() or char == "_") for char in quantity):
             raise ReferenceFormatError(f"{name} row {number}: {quantity!r} is not a field name (e.g. Ux, magU, p)")
+        if quantity in _GEOMETRY_QUANTITIES:
+            # labgate writes these itself from the mesh: compared, they agree with any reference placed at the
+            # cell centres, and as the mesh gate's monitor they never change.
+            raise ReferenceFormatError(
+                f"{name} row {number}: {quantity!r} is the mesh's geometry (cell centres or volumes), not a result "
+                "of the case; compare a field the case computes (e.g. Ux, magU, p)"
+            )
         try:
             x, y, z, value = (_decimal(cell) for cell in row[1:5])
             raw = row[5].strip()
@@ -135,6 +142,9 @@ def _volume_field(path: Path, case: Path, n_cells: int) -> FloatArray:
         what = f"declares class {kind}" if kind else "declares no class"
         raise FieldFormatError(f"{path} is not a volume field as OpenFOAM writes one: its header {what}")
     return parse_internal_field(text, str(path), expected=n_cells)
+
+
+_GEOMETRY_QUANTITIES = frozenset({*CENTRE_FIELDS, "magC", VOLUME_FIELD})
 
 
 def _field_values(folder: Path, case: Path, quantity: str, n_cells: int) -> FloatArray:
