@@ -252,6 +252,25 @@ def test_each_rejection_says_why(prose: str, kind: str) -> None:
     assert result.decision == "reject" and kind in problem_kinds(result), result.reasons
 
 
+def test_the_reference_datas_value_is_given_as_its_own_not_as_the_experiments() -> None:
+    record = WriteupRecord(
+        experiments={"step": ExperimentFacts("step", True, {})},
+        verdicts={
+            1: VerdictFacts(
+                1, "step", "comparator", True, {"reattachment_length": 6.1, "reference_reattachment_length": 6.26}
+            )
+        },
+    )
+    for honest in [
+        "The measured reattachment length was 6.26 [V1].",
+        "The reattachment length was 6.1 against the measured 6.26 [V1].",
+        "The reference reattachment length was 6.26 and the computed one 6.1 [V1].",
+    ]:
+        assert check_prose(honest, record).decision == "accept", honest
+    for hostile in ["The reattachment length was 6.26 [V1].", "The reference reattachment length was 6.1 [V1]."]:
+        assert check_prose(hostile, record).decision == "reject", hostile
+
+
 def test_limits_are_told_from_measured_extremes() -> None:
     roles = metric_roles({"rmse_u": 0.1, "rmse_max": 0.02, "yplus_max": 35.0, "yplus_mean": 12.0})
     assert roles["rmse_max"][0] == "limit" and roles["yplus_max"][0] == "measured"

@@ -537,10 +537,11 @@ def _judge_numbers(
                 pool = (named + unreadable) if named else [q for q in quantities if usable(q)]
             pool += bounds
         phrase = _phrase_at(tokens, index, position, written if (position, written, value) in digits else "")
-        pool = _narrowed(pool, _said(tokens, phrase))
+        said = _said(tokens, phrase)
+        pool = _narrowed(pool, said)
         whose = _whose(tokens, phrase)
         if whose or not _a_comparand(tokens, index):
-            pool = _by_whose(pool, whose)
+            pool = _by_whose(pool, whose, said)
         if supported(written, value, [(q.value, q.percent) for q in pool]):
             continue
         if supported(written, value, [(-q.value, q.percent) for q in pool if q.value]):
@@ -652,18 +653,19 @@ def _a_comparand(tokens: list[tuple[int, str]], index: int) -> bool:
     return before >= 0 and tokens[before][1] in _COMPARAND_WORDS
 
 
-def _by_whose(pool: list[_Quantity], whose: set[str]) -> list[_Quantity]:
+def _by_whose(pool: list[_Quantity], whose: set[str], said: set[str]) -> list[_Quantity]:
     """The quantities of `pool` whose owner the phrase gives.
 
     Where the phrase says the number is the default model's, the seed's or the reference's, it must be a value
     qualified so (when the cited verdicts hold one): 'cand-003 reached 0.0029 and the default model 0.00297'
     swapped the candidate's error and the default's, and only a word anywhere in the sentence was asked for.
-    Where it says no such thing, the number must be the experiment's own, not a qualified value."""
+    Where it says no such thing, the number must be the experiment's own, not a qualified value (unless a word
+    of the phrase may still say whose, as 'the measured reattachment length' may be the experiment data's)."""
     qualified = [q for q in pool if q.role == "qualified"]
     if whose:
         owned = [q for q in qualified if _QUALIFIERS[q.qualifier] & whose]
         return owned or pool
-    own = [q for q in pool if q.role != "qualified"]
+    own = [q for q in pool if q.role != "qualified" or _QUALIFIERS[q.qualifier] & said]
     return own or pool
 
 
