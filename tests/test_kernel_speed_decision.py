@@ -68,3 +68,33 @@ def test_looking_after_every_round_keeps_the_error_rate_the_interval_claims() ->
         assert at_threshold.count("faster") / trials <= 0.025, spread
     clearly_faster = [judged(1.2, 0.05) for _ in range(200)]
     assert clearly_faster.count("faster") == 200  # the correction costs rounds, not clear decisions
+
+
+def test_a_size_whose_scalar_was_pinned_is_checked_but_not_timed() -> None:
+    """saxpy pins a = 0 of its signed range; `if (a == 0.0f) return;` is exact there and made that one timed size
+    15-30x the seed's, so a kernel slower everywhere else was accepted at 3x in about one judging run in four."""
+    import numpy as np
+
+    from tools.kernels import Evaluation, Size
+    from tools.kernels._harness import SizeResult
+    from tools.kernels.suite import SUITE
+    from verifiers.kernels._measure import round_ratio
+
+    def result(ratio: float, pinned: bool) -> SizeResult:
+        return SizeResult(label="s", dims=[8], correct=True, paired_log_ratio=math.log(ratio), pinned=pinned)
+
+    def evaluation(*sizes: SizeResult) -> Evaluation:
+        return Evaluation(task="saxpy", source_sha256="0", status="ok", sizes=list(sizes))
+
+    candidate = evaluation(result(30.0, True), result(0.5, False))
+    ratio = round_ratio(candidate, evaluation())
+    assert ratio is not None and math.isclose(math.exp(ratio), 0.5)
+    every_size_pinned = evaluation(result(2.0, True))
+    assert round_ratio(every_size_pinned, evaluation()) == math.log(2.0)
+
+    saxpy = SUITE["saxpy"]
+    pinned_values = set(saxpy.scalar_ranges["a"].pinned())
+    for seed in range(40):
+        drawn = saxpy.draw_scalars([Size("one", (1024,)), Size("two", (4096,))], np.random.default_rng(seed))
+        for size in drawn:
+            assert (size.scalar("a") in pinned_values) == ("a" in size.pinned), (seed, size)

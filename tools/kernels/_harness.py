@@ -68,6 +68,8 @@ class SizeResult(BaseModel):
     """What the task's scale-free inputs were multiplied by (`Size.input_scale`)."""
     distribution: str = ""
     """Which of the task's other input distributions drew the inputs (`Size.distribution`; "": the usual one)."""
+    pinned: bool = False
+    """A scalar had a pinned value here (`Size.pinned`): its time does not count toward a speed decision."""
     correct: bool
     error: float = 0.0
     tolerance: float = 0.0
@@ -513,6 +515,7 @@ class Harness:
             scalars=dict(size.scalars),
             input_scale=size.input_scale,
             distribution=size.distribution,
+            pinned=bool(size.pinned),
             correct=judgement.correct,
             error=judgement.error,
             tolerance=judgement.tolerance,

@@ -137,16 +137,22 @@ def decide(
 
 
 def round_ratio(candidate: Evaluation, seed: Evaluation) -> float | None:
-    """Mean over sizes of log(seed time / candidate time); None when a time is missing.
+    """Mean over sizes of log(seed time / candidate time); None when a time is missing. Sizes where a scalar was
+    pinned (`Size.pinned`) are checked but not counted, unless every size was.
 
     Per size, the paired ratio (the seed ran beside each timed candidate run) when there is one,
     else the ratio of the two evaluations' fastest timed runs.
     """
-    paired = [size.paired_log_ratio for size in candidate.sizes]
+    counted = [index for index, size in enumerate(candidate.sizes) if not size.pinned]
+    if not counted:  # every size pinned (at most half are, so only where a round has one size): count them all
+        counted = list(range(len(candidate.sizes)))
+    paired = [candidate.sizes[index].paired_log_ratio for index in counted]
     if paired and all(value is not None for value in paired):
         return statistics.fmean(value for value in paired if value is not None)
-    pairs = [(c.best_seconds, s.best_seconds) for c, s in zip(candidate.sizes, seed.sizes, strict=False)]
-    if not pairs or len(pairs) != len(candidate.sizes) or any(c <= 0 or s <= 0 for c, s in pairs):
+    if len(seed.sizes) != len(candidate.sizes):
+        return None
+    pairs = [(candidate.sizes[index].best_seconds, seed.sizes[index].best_seconds) for index in counted]
+    if not pairs or any(c <= 0 or s <= 0 for c, s in pairs):
         return None
     return statistics.fmean(math.log(s / c) for c, s in pairs)
 
