@@ -94,3 +94,32 @@ def test_a_task_file_with_thousands_of_tunables_is_refused_at_once() -> None:
     with pytest.raises(TaskError, match="at most 64"):
         kernel_task("scale", {**SCALED_TASK, "tunables": {"T": list(range(1, 100))}})
     assert kernel_task("scale", {**SCALED_TASK, "tunables": {"T": [1, 2]}}).tunables == {"T": (1, 2)}
+
+
+@pytest.mark.opencl
+def test_gradshaf_is_checked_at_magnitudes_far_from_its_usual_draw(tmp_path: Path) -> None:
+    """Psi was always drawn at 0.1-300: a kernel that floored |pmax| at 0.005 ("guard the division") passed
+    every gate and is wrong for any field of a smaller magnitude, which the contract allows."""
+    require_tool(opencl_usable(), "an OpenCL platform (pocl-opencl-icd) with pyopencl")
+    from tools.kernels import Size, Worker
+
+    task = SUITE["gradshaf"]
+    assert "far-scale" in task.other_distributions
+    source = (CHEATS / "gradshaf_pmax_floor.cl").read_text()
+    with Worker(factory, tmp_path / "worker") as worker:
+        harness = Harness(task, worker, ceilings=None, repeats=1)
+        caught = 0
+        for seed in range(4):  # half the far draws lie decades above, where the floor never acts
+            base = Size("far", (128, 128), distribution="far-scale", correctness_only=True)
+            sizes = list(task.draw_scalars([base], np.random.default_rng(seed)))
+            caught += harness.evaluate(source, "heldout", seed=seed, sizes=sizes, repeats=1).status == "incorrect"
+            assert harness.evaluate(task.seed, "heldout", seed=seed, sizes=sizes, repeats=1).ok
+        assert caught >= 1
+
+
+def test_a_compiler_log_of_huge_lines_is_cut_to_a_readable_verdict() -> None:
+    """A 30 KB identifier quoted in 25 of the compiler's messages made a 750 KB compile_error verdict."""
+    from tools.kernels._opencl import _build_log
+
+    log = _build_log(RuntimeError(("<source>:1:1: error: use of undeclared identifier '" + "x" * 30_000 + "'\n") * 25))
+    assert len(log) <= 60 * 410 and log.count("\n") == 24 and log.endswith("[...]")

@@ -382,4 +382,10 @@ def _build_log(error: Exception) -> str:
     text = re.sub(r"\S*tempfile_\w+\.cl", "<kernel>", str(error))
     noise = ("Build on <pyopencl.Device", "clBuildProgram failed", "(options:", "Device ")
     lines = [line for line in text.splitlines() if line.strip() and not line.lstrip().startswith(noise)]
-    return "\n".join(lines[-60:]) or text
+    kept = "\n".join(line if len(line) <= 400 else line[:400] + " [...]" for line in lines[-60:])
+    return kept or text[:BUILD_LOG_CHARS]
+
+
+BUILD_LOG_CHARS = 24_000
+"""The most of a compiler's log a verdict carries: 60 lines of at most 400 characters, or this much of an unsplit
+log (a 30 KB identifier quoted in 25 messages made a 750 KB verdict)."""

@@ -91,7 +91,9 @@ class Gradshaf(KernelTask):
     heldout = (Size("heldout", (1000, 1000)), Size("heldout-rect", (1600, 400)))
     smallest = (16, 16)
     other_distributions: ClassVar[dict[str, str]] = {
-        "negative": "a field negative everywhere (its maximum below 0), where the usual draw plants a positive maximum"
+        "negative": "a field negative everywhere (its maximum below 0), where the usual draw plants a positive maximum",
+        "far-scale": "a field whose magnitude lies decades below or above the usual draw's (1e-6 to 1e-2, or 1e3 to "
+        "1e5): the contract bounds no magnitude, and a kernel that floored |pmax| at 0.005 passed every gate",
     }
     scalar_ranges: ClassVar[dict[str, ScalarRange]] = {
         "r0": ScalarRange(0.5, 2.0, default=R0, why="a grid clear of the axis R = 0, where a = h/2R stays below 1"),
@@ -147,6 +149,8 @@ class Gradshaf(KernelTask):
         """
         n = int(np.prod(size.dims))
         scale = 10.0 ** rng.uniform(-1.0, 2.0)
+        if size.distribution == "far-scale":
+            scale = 10.0 ** (rng.uniform(-6.0, -2.0) if rng.random() < 0.5 else rng.uniform(3.0, 5.0))
         psi = rng.uniform(-1.0, 1.0, n) * scale
         psi[int(rng.integers(n))] = scale * rng.uniform(1.5, 3.0)
         if size.distribution == "negative":
