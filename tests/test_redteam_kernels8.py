@@ -123,3 +123,21 @@ def test_a_compiler_log_of_huge_lines_is_cut_to_a_readable_verdict() -> None:
 
     log = _build_log(RuntimeError(("<source>:1:1: error: use of undeclared identifier '" + "x" * 30_000 + "'\n") * 25))
     assert len(log) <= 60 * 410 and log.count("\n") == 24 and log.endswith("[...]")
+
+
+def test_saxpy_judges_a_fused_multiply_add_by_its_terms_not_by_a_cancelled_result() -> None:
+    """At n = 2 (the smallest edge size) the seed itself was refused once in nine judging runs: its terms near
+    1 cancelled to 0.0115, and the fused a*x+y differs from the unfused one by an ulp of the terms."""
+    from tools.kernels import Size
+
+    task = SUITE["saxpy"]
+    size = Size("edge-smallest", (2,), scalars=(("a", 1.5),))
+    rng = np.random.default_rng(0)
+    for _ in range(200):
+        x = rng.uniform(0.5, 1.0, 2).astype(np.float32)
+        y = (-np.float32(1.5) * x + rng.uniform(0.005, 0.02, 2)).astype(np.float32)
+        expected = task.reference(size, {"x": x, "y": y})["y"]
+        fused = (1.5 * x.astype(np.float64) + y.astype(np.float64)).astype(np.float32)
+        assert task.check(size, "y", fused, expected, {"x": x, "y": y}).ok
+        wrong = expected + np.float32(1e-3)
+        assert not task.check(size, "y", wrong, expected, {"x": x, "y": y}).ok
