@@ -12,6 +12,7 @@ from tools._installed import InstalledWorkloads, WorkloadsOnDemand, installed_wo
 from tools._param_types import check_param_types
 from tools._plugins import GATES, PROPOSERS, WORKLOADS, PluginError, forget_plugins, load_plugin, plugin_names
 from tools._prose import ProsePattern
+from tools._repeated import listed_twice
 from tools._search import SearchParameter, SearchSpace
 from tools._workload import (
     COMMON_ARTIFACT_KINDS,
@@ -52,6 +53,7 @@ __all__ = [
     "experiment_key",
     "forget_plugins",
     "installed_workloads",
+    "listed_twice",
     "load_plugin",
     "parse_overrides",
     "parse_scalar",

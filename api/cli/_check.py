@@ -51,8 +51,15 @@ from runs import (
     read_untrusted,
     walk_untrusted,
 )
-from tools import ExperimentOutcome, TaskError, Workload, apply_overrides, parse_overrides, parse_scalar
-from tools._repeated import listed_twice
+from tools import (
+    ExperimentOutcome,
+    TaskError,
+    Workload,
+    apply_overrides,
+    listed_twice,
+    parse_overrides,
+    parse_scalar,
+)
 from verifiers import Gate, build_gates, gate_class, gate_label, get_gate, judge
 
 MAX_EVIDENCE_BYTES = 256 << 20
