@@ -75,7 +75,7 @@ def test_resume_refuses_a_run_another_host_is_executing(store: RunStore, home: P
 
 def test_agent_resume_of_a_run_another_host_is_executing_exits_2_naming_it(store: RunStore, home: Path) -> None:
     run_id = _running(store, OTHER_HOST, heard_seconds_ago=5)
-    result = agent("resume", run_id, home=home)
+    result = agent("resume", run_id, home=home, env={"LABGATE_DATABASE_URL": store.database_url})
     assert result.returncode == 2 and "on another host" in result.stderr, result.stderr
     assert store.get_run(run_id).worker == OTHER_HOST
 
