@@ -12,7 +12,7 @@ import pytest
 from tools import TaskError
 from tools.cfd import FieldFormatError, mesh_folder, parse_internal_field
 from tools.cfd.cases._generic_run import _start_only
-from tools.cfd.openfoam._fields import MAX_UNIFORM_CELLS
+from tools.cfd.openfoam._fields import MAX_UNIFORM_VALUES
 from verifiers.cfd._same_case import solved_cells
 from verifiers.cfd._vision import MeshMismatchError, checkerboard_index
 
@@ -104,9 +104,9 @@ def test_the_checkerboard_index_reads_the_fields_own_mesh_and_refuses_one_that_d
 def test_a_uniform_field_on_a_mesh_claiming_too_many_cells_is_refused_at_once() -> None:
     started = time.monotonic()
     with pytest.raises(FieldFormatError, match="more values than a field labgate reads can hold"):
-        parse_internal_field("internalField uniform (0.5 0 0);\n", "case/1/U", n_cells=MAX_UNIFORM_CELLS + 1)
+        parse_internal_field("internalField uniform (0.5 0 0);\n", "case/1/U", n_cells=MAX_UNIFORM_VALUES + 1)
     with pytest.raises(FieldFormatError, match="more values than"):  # a vector's components count, not its cells
-        parse_internal_field("internalField uniform (0.5 0 0);\n", "case/1/U", n_cells=MAX_UNIFORM_CELLS // 3 + 1)
+        parse_internal_field("internalField uniform (0.5 0 0);\n", "case/1/U", n_cells=MAX_UNIFORM_VALUES // 3 + 1)
     assert time.monotonic() - started < 1.0
     assert parse_internal_field("internalField uniform 2;\n", "case/1/p", n_cells=7).shape == (7,)
 

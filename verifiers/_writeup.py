@@ -40,6 +40,7 @@ from __future__ import annotations
 
 import functools
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from runs import GateResult
@@ -500,7 +501,7 @@ def _judge_numbers(
     """
     quantities = _quantities(record, cited)
     tokens = [(match.start(), match.group().lower()) for match in _TOKEN.finditer(text)]
-    words = {_stem(_spelled_out(token)) for _, token in tokens}
+    words = _said(tokens, range(len(tokens)))
     shown = ", ".join(f"V{v.id}" for v in cited) or "none"
 
     def usable(quantity: _Quantity) -> bool:
@@ -607,7 +608,8 @@ def _phrase_at(tokens: list[tuple[int, str]], index: int, position: int, written
     return found
 
 
-def _said(tokens: list[tuple[int, str]], phrase: list[int]) -> set[str]:
+def _said(tokens: list[tuple[int, str]], phrase: Iterable[int]) -> set[str]:
+    """The words at `phrase`'s token indices as names are read: spelled out and stemmed."""
     return {_stem(_spelled_out(tokens[at][1])) for at in phrase}
 
 

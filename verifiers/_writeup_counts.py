@@ -157,6 +157,9 @@ def _nearest_verb(tokens: list[str], index: int) -> str | None:
     return best[1] if best else None
 
 
+_OTHERS_AS_NOUNS = frozenset({"rest", "others"})
+
+
 def _points_past_citations(tokens: list[str]) -> bool:
     """'the remaining case', 'the other runs', 'the rest', 'the others': words naming experiments by what the
     sentence has not cited."""
@@ -164,13 +167,9 @@ def _points_past_citations(tokens: list[str]) -> bool:
         if token not in _NOT_CITED:
             continue
         following = tokens[index + 1 : index + 3]
-        adjective = token not in {"rest", "others"}  # 'the rest passed': a noun's next word is its verb
-        if (
-            adjective
-            and following[:1]
-            and (following[0] in _SUCCESS_VERBS or following[0] in {"successful", "passing"})
-        ):
+        noun = token in _OTHERS_AS_NOUNS  # 'the rest passed': a noun's next word is its verb, not its adjective
+        if not noun and following[:1] and (following[0] in _SUCCESS_VERBS or following[0] in {"successful", "passing"}):
             continue  # 'the other accepted case' speaks only of accepted ones
-        if token in {"rest", "others"} or any(t in _EXPERIMENT_NOUNS for t in following):
+        if noun or any(t in _EXPERIMENT_NOUNS for t in following):
             return True
     return False

@@ -189,6 +189,12 @@ def split_attributes(code: str) -> tuple[list[str], str]:
 _BLANKS = re.compile(r"\s*")
 
 
+def _past_blanks(code: str, index: int) -> int:
+    found = _BLANKS.match(code, index)
+    assert found is not None  # \s* matches everywhere
+    return found.end()
+
+
 def _past_attributes(code: str, index: int, groups: list[str] | None = None) -> int:
     """The index past the `#[...]` groups (and the blanks around them) from `index` on, each group's inside
     added to `groups`. Indices, not slices: a sentence of 200,000 groups was copied once per group.
@@ -196,12 +202,12 @@ def _past_attributes(code: str, index: int, groups: list[str] | None = None) -> 
     Raises:
         UnterminatedSourceError: an attribute group or a string inside it never closes.
     """
-    index = _BLANKS.match(code, index).end()  # type: ignore[union-attr]  # \s* always matches
+    index = _past_blanks(code, index)
     while code.startswith("#[", index):
         end = attribute_end(code, index + 1)
         if groups is not None:
             groups.append(code[index + 2 : end - 1])
-        index = _BLANKS.match(code, end).end()  # type: ignore[union-attr]
+        index = _past_blanks(code, end)
     return index
 
 
@@ -210,7 +216,7 @@ def _past_attributes_or_blanks(code: str, index: int) -> int:
     try:
         return _past_attributes(code, index)
     except UnterminatedSourceError:
-        return _BLANKS.match(code, index).end()  # type: ignore[union-attr]
+        return _past_blanks(code, index)
 
 
 def strip_attributes(code: str) -> str:

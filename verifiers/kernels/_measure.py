@@ -97,8 +97,7 @@ class SpeedDecision:
             return f"the seed itself, 1x by definition (threshold {self.threshold:g}x)"
         return (
             f"{self.ratio:.3f}x the seed (95% CI {self.low:.3f}-{self.high:.3f} over every look, {self.rounds} "
-            "interleaved rounds, "
-            f"threshold {self.threshold:g}x)"
+            f"interleaved rounds, threshold {self.threshold:g}x)"
         )
 
 

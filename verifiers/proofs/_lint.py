@@ -204,7 +204,7 @@ def _compare_statement(report: ProofFileReport, command: str, binders: str, type
 def _shown(code: str) -> str:
     """`code` with the blanks Coq does not skip written out (`\u00a0` is part of a name to Coq): two
     statements that differ only there would otherwise read the same in the reason."""
-    return "".join(f"\\u{ord(char):04x}" if char.isspace() and char not in " \t\r\n" else char for char in code)
+    return "".join(f"\\u{ord(char):04x}" if char.isspace() and char not in COQ_BLANKS else char for char in code)
 
 
 def _notation_symbols(code: str) -> list[str]:

@@ -55,10 +55,10 @@ class RefusedOutputError(FieldFormatError):
 
 
 MAX_OUTPUT_BYTES = 64 << 20
-MAX_UNIFORM_CELLS = MAX_OUTPUT_BYTES // 2
+"""The largest solver output (field, sample table, dictionary) the host reads from a case."""
+MAX_UNIFORM_VALUES = MAX_OUTPUT_BYTES // 2
 """The most values (cells times components) a uniform field is expanded to: no nonuniform field of more values
 fits in `MAX_OUTPUT_BYTES` of text (each value takes at least a digit and a separator)."""
-"""The largest solver output (field, sample table, dictionary) the host reads from a case."""
 
 
 def read_output_text(path: Path, *, within: Path | None = None, max_bytes: int = MAX_OUTPUT_BYTES) -> str:
@@ -200,13 +200,13 @@ def _internal_values(text: str, path: str, n_cells: int | None) -> FloatArray:
             raise FieldFormatError(f"{path}: a uniform value of {values.size} components is no field value")
         if n_cells is None:
             raise FieldFormatError(f"{path} is uniform; the number of cells is needed to expand it")
-        if n_cells * values.size > MAX_UNIFORM_CELLS:
+        if n_cells * values.size > MAX_UNIFORM_VALUES:
             # The count comes from the mesh's own header note, which the run wrote: a few bytes could
             # otherwise ask the host for gigabytes (a vector's three components each count: 33.5 million
             # cells of a uniform U took 2.2 GB).
             raise FieldFormatError(
                 f"{path} is uniform on a mesh said to hold {n_cells} cells, more values than a field labgate reads "
-                f"can hold ({MAX_UNIFORM_CELLS})"
+                f"can hold ({MAX_UNIFORM_VALUES})"
             )
         return np.tile(values, (n_cells, 1)) if values.size > 1 else np.full(n_cells, values[0])
     head = _LIST_HEAD.match(rest)

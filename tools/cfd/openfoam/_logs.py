@@ -11,7 +11,9 @@ from pathlib import Path
 
 from runs import UntrustedFileMissingError, read_untrusted_path_tail, read_untrusted_path_text
 
-_TIME = re.compile(r"^(?:Time|Engine time|Crank angle) = ([0-9.eE+-]+)(?:\s*(?:s|CA-deg))?\s*$")
+_TIME_STARTS = ("Time", "Engine time", "Crank angle")
+"""How a line `_TIME` matches starts (the parser tries `_TIME` only on lines starting so)."""
+_TIME = re.compile(rf"^(?:{'|'.join(_TIME_STARTS)}) = ([0-9.eE+-]+)(?:\s*(?:s|CA-deg))?\s*$")
 """A time step's first line: `Time = t`, or the engine solvers' `Engine time = t s` / `t CA-deg`."""
 _RESIDUAL = re.compile(r"Solving for ([^,\s]+), Initial residual = ([^,\s]+), Final residual = ([^,\s]+)")
 """Any token stands where a number is logged: one no number reads ('NaN', 'Infinity', '1.#QNAN', a hex float)
@@ -29,8 +31,6 @@ _FATAL_MARKERS = (
     "FOAM aborting",
 )
 _COURANT = re.compile(r"Courant Number mean: (\S+) max: (\S+)")
-_TIME_STARTS = ("Time", "Engine time", "Crank angle")
-"""How a line `_TIME` matches starts."""
 
 
 _DECIMAL = re.compile(r"[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
